@@ -1,0 +1,1 @@
+//! The dependency graph over resources: what the planner and apply walk.

@@ -1,0 +1,15 @@
+//! drplan's core: everything that can be decided without talking to a cloud.
+//!
+//! **Architecture invariant:** nothing in this crate does network IO. The spec loader
+//! reads files; everything else is a pure function of its inputs. Live state comes in
+//! as [`live::LiveState`] values built by the readers in the `drplan` crate.
+
+pub mod address;
+pub mod graph;
+pub mod live;
+pub mod marks;
+pub mod model;
+pub mod plan;
+pub mod render;
+pub mod resource;
+pub mod spec;

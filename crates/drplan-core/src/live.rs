@@ -1,0 +1,93 @@
+//! Live state as the readers report it: plain data, no clients.
+//!
+//! The readers in the `drplan` crate fill a [`LiveState`] with every object of a
+//! managed kind that they found in the regions of the topology (marked or not, where
+//! a name could collide with the spec), then call [`LiveState::resolve_ids`] so that
+//! references are in the same address form as the desired side.
+
+use crate::address::Address;
+use crate::resource::{identity, Kind};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// One object that exists in the cloud or a cluster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveObject {
+    pub kind: Kind,
+    /// Cloud id (VPC id, subnet id, cluster name, bucket name, health-check id,
+    /// `zone/name/type/set` for records, `apiVersion/kind/ns/name` for k8s objects).
+    pub id: String,
+    pub region: Option<String>,
+    /// From the ownership mark (`drplan:address` tag / label / TXT record), if marked.
+    pub address: Option<Address>,
+    /// From the ownership mark (`drplan:stack`), if marked.
+    pub stack: Option<String>,
+    /// Same normalized form as [`crate::resource::Resource::attrs`].
+    pub attrs: Map<String, Value>,
+}
+
+impl LiveObject {
+    pub fn identity(&self) -> String {
+        let placeholder = Address::new("");
+        let address = self.address.as_ref().unwrap_or(&placeholder);
+        identity(self.kind, self.region.as_deref(), address, &self.attrs)
+    }
+
+    /// Marked as managed by drplan for this stack.
+    pub fn is_owned_by(&self, stack: &str) -> bool {
+        self.stack.as_deref() == Some(stack)
+    }
+
+    /// A digest of everything drplan read about this object. A saved plan records it;
+    /// applying the plan refuses if the object's fingerprint has changed since.
+    pub fn fingerprint(&self) -> String {
+        let canonical = serde_json::to_vec(&(self.kind, &self.id, &self.address, &self.stack, &self.attrs))
+            .unwrap_or_default();
+        hex::encode(Sha256::digest(canonical))
+    }
+}
+
+/// Everything read for one plan.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct LiveState {
+    pub objects: Vec<LiveObject>,
+    /// How many API requests the read took (for `--verbose` and benchmarks).
+    pub api_calls: u64,
+    /// Kinds (per region) that could not be read, with the reason; the plan for them
+    /// is unknown and the plan command reports an error.
+    pub read_errors: Vec<String>,
+}
+
+impl LiveState {
+    /// Rewrites raw cloud ids in reference attributes (`vpc`, `subnets`,
+    /// `health_check`) into the addresses of the marked objects they name, so they
+    /// compare equal to the desired side. Ids of objects drplan does not know stay as
+    /// they are (and show up as a difference).
+    pub fn resolve_ids(&mut self) {
+        let by_id: BTreeMap<String, Address> = self
+            .objects
+            .iter()
+            .filter_map(|o| o.address.clone().map(|a| (o.id.clone(), a)))
+            .collect();
+        let map = |v: &mut Value| {
+            if let Value::String(s) = v {
+                if let Some(a) = by_id.get(s.as_str()) {
+                    *s = a.0.clone();
+                }
+            }
+        };
+        for o in &mut self.objects {
+            for key in ["vpc", "health_check"] {
+                if let Some(v) = o.attrs.get_mut(key) {
+                    map(v);
+                }
+            }
+            if let Some(Value::Array(items)) = o.attrs.get_mut("subnets") {
+                items.iter_mut().for_each(map);
+                items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            }
+        }
+    }
+}

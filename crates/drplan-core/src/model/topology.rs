@@ -1,0 +1,279 @@
+//! The typed topology: one struct per spec block, after evaluation. See
+//! `docs/spec-reference.md` for the language that produces it.
+
+use crate::resource::SourceRef;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub type Tags = BTreeMap<String, String>;
+
+#[derive(Clone, Debug, Default)]
+pub struct Topology {
+    pub variables: BTreeMap<String, Variable>,
+    pub sites: BTreeMap<String, Site>,
+    pub networks: BTreeMap<String, Network>,
+    pub clusters: BTreeMap<String, Cluster>,
+    pub buckets: BTreeMap<String, Bucket>,
+    pub zones: BTreeMap<String, Zone>,
+    pub dns: BTreeMap<String, Dns>,
+    pub kubernetes: BTreeMap<String, Kubernetes>,
+    pub backups: BTreeMap<String, Backup>,
+    pub objectives: Option<Objectives>,
+}
+
+/// A declared input, with the value the environment (or default) gave it.
+#[derive(Clone, Debug)]
+pub struct Variable {
+    pub name: String,
+    pub value: serde_json::Value,
+    pub sensitive: bool,
+    /// `promote = true`: `drplan promote` carries this value between environments.
+    pub promote: bool,
+    pub description: Option<String>,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SiteRole {
+    Primary,
+    Dr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub name: String,
+    pub region: String,
+    pub role: SiteRole,
+    /// This site is the environment's `active_site`.
+    pub active: bool,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub name: String,
+    pub site: String,
+    pub cidr: String,
+    pub subnets: BTreeMap<String, Subnet>,
+    pub tags: Tags,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug)]
+pub struct Subnet {
+    pub name: String,
+    pub availability_zone: String,
+    pub cidr: String,
+    pub public: bool,
+    pub tags: Tags,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub label: String,
+    /// EKS cluster name.
+    pub name: String,
+    pub site: String,
+    pub version: String,
+    pub role_arn: String,
+    /// Network block label.
+    pub network: String,
+    /// Subnet labels within the network (all of them when the spec names none).
+    pub subnets: Vec<String>,
+    pub node_groups: BTreeMap<String, NodeGroup>,
+    pub protect: bool,
+    pub tags: Tags,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug)]
+pub struct NodeGroup {
+    pub name: String,
+    pub node_role_arn: String,
+    pub instance_types: Vec<String>,
+    pub min_size: i64,
+    pub max_size: i64,
+    pub desired_size: i64,
+    pub disk_size: i64,
+    pub capacity_type: String,
+    pub labels: BTreeMap<String, String>,
+    pub subnets: Vec<String>,
+    pub tags: Tags,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug)]
+pub struct Bucket {
+    pub label: String,
+    pub name: String,
+    pub site: String,
+    pub versioning: bool,
+    pub encryption: Option<Encryption>,
+    pub lifecycle_rules: Vec<LifecycleRule>,
+    pub replication: Option<Replication>,
+    pub protect: bool,
+    pub tags: Tags,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encryption {
+    /// "AES256" or "aws:kms".
+    pub algorithm: String,
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LifecycleRule {
+    pub id: String,
+    pub prefix: String,
+    pub expiration_days: Option<i64>,
+    pub noncurrent_expiration_days: Option<i64>,
+    pub transitions: Vec<Transition>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transition {
+    pub days: i64,
+    pub storage_class: String,
+}
+
+/// S3 replication configuration: one IAM role, one or more rules. Rules come from the
+/// bucket's `replication` block and from `backup` policies placed in several sites.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replication {
+    pub role_arn: String,
+    pub rules: Vec<ReplicationRule>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReplicationRule {
+    pub id: String,
+    pub prefix: String,
+    /// Label of the destination `bucket` block.
+    pub destination: String,
+    pub storage_class: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Zone {
+    pub label: String,
+    /// Zone name without trailing dot.
+    pub name: String,
+    pub comment: Option<String>,
+    pub protect: bool,
+    pub tags: Tags,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug)]
+pub struct Dns {
+    pub label: String,
+    /// Zone name without trailing dot (from a `zone` block or an existing zone).
+    pub zone: String,
+    /// `zone` block label when drplan manages the zone.
+    pub managed_zone: Option<String>,
+    /// Fully qualified record name without trailing dot.
+    pub name: String,
+    pub record_type: String,
+    pub ttl: i64,
+    pub targets: Vec<DnsTarget>,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug)]
+pub struct DnsTarget {
+    pub name: String,
+    pub site: String,
+    pub records: Vec<String>,
+    pub health_check: Option<HealthCheck>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthCheck {
+    /// "HTTP" | "HTTPS" | "TCP".
+    pub check_type: String,
+    pub fqdn: String,
+    pub port: i64,
+    pub resource_path: Option<String>,
+    pub request_interval: i64,
+    pub failure_threshold: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Kubernetes {
+    pub label: String,
+    /// Cluster block label.
+    pub cluster: String,
+    /// Manifest files relative to the project root, in order.
+    pub manifests: Vec<String>,
+    /// Namespaces drplan generates.
+    pub namespaces: Vec<String>,
+    /// Only applied while this is true (e.g. `site.dr.active`).
+    pub enabled: bool,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug)]
+pub struct Backup {
+    pub label: String,
+    /// "neo4j" | "postgres" | "redis" | "qdrant" | "custom".
+    pub engine: String,
+    /// The objectives component this policy protects (defaults to the label).
+    pub component: String,
+    pub namespace: String,
+    /// Engine connection target (service host), passed to the backup tool.
+    pub host: Option<String>,
+    pub image: Option<String>,
+    /// For `engine = "custom"`: the backup command.
+    pub command: Vec<String>,
+    pub restore_command: Vec<String>,
+    pub full_schedule: Option<Schedule>,
+    pub incremental_schedule: Option<Schedule>,
+    pub prefix: String,
+    pub local_retention: Option<Duration>,
+    pub cross_region_retention: Option<Duration>,
+    /// Where the policy runs and writes, per site label.
+    pub placements: BTreeMap<String, BackupPlacement>,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    /// Five-field cron expression, UTC.
+    pub cron: String,
+    pub source: SourceRef,
+}
+
+#[derive(Clone, Debug)]
+pub struct BackupPlacement {
+    pub site: String,
+    /// Cluster block label.
+    pub cluster: String,
+    /// Bucket block label.
+    pub bucket: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Objectives {
+    pub rto: Option<Duration>,
+    pub rpo: Option<Duration>,
+    pub components: BTreeMap<String, Component>,
+    /// Per-operation duration estimates, overriding the defaults (keys are resource
+    /// type names, e.g. `aws_eks_cluster`).
+    pub estimates: BTreeMap<String, Duration>,
+    pub source: Option<SourceRef>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Component {
+    pub name: String,
+    pub rto: Option<Duration>,
+    pub rpo: Option<Duration>,
+    /// Addresses of the blocks this component is made of (for RTO estimation).
+    pub resources: Vec<String>,
+    pub source: SourceRef,
+}

@@ -1,0 +1,1 @@
+//! `diff(desired, live) -> Plan`, a pure function.

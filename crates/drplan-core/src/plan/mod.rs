@@ -1,0 +1,105 @@
+//! The plan: an inert value saying what apply will do. `diff` builds it from desired
+//! resources and live state; renderers display it; apply executes it.
+//!
+//! **Architecture invariant:** display-only fields never influence apply.
+
+pub mod diff;
+
+use crate::address::Address;
+use crate::resource::Kind;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Bumped on any incompatible change to the saved/JSON form (`docs/plan-json.md`).
+pub const FORMAT_VERSION: &str = "1.0";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    /// Delete then create (the replaced object's identity cannot change in place).
+    Replace,
+    Delete,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceChange {
+    pub address: Address,
+    pub kind: Kind,
+    pub site: Option<String>,
+    pub region: Option<String>,
+    pub action: Action,
+    /// Live attributes (None for create). Sensitive values are already redacted.
+    pub before: Option<Map<String, Value>>,
+    /// Desired attributes (None for delete). Sensitive values are already redacted.
+    pub after: Option<Map<String, Value>>,
+    /// Attribute names whose change forces replacement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace_because: Vec<String>,
+    /// Attribute names whose value is only known after apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_after: Vec<String>,
+    /// Attribute names whose values are secret (rendered as `(sensitive)`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
+    /// Cloud id of the live object acted on (update/replace/delete).
+    pub live_id: Option<String>,
+    pub depends_on: Vec<Address>,
+    pub protect: bool,
+}
+
+/// A problem found while planning that makes the plan unsafe to apply.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanError {
+    pub address: Address,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: String,
+    pub stack: String,
+    pub environment: String,
+    /// Digest of the spec files the plan was made from.
+    pub spec_digest: String,
+    /// Every managed object, including no-ops (renderers hide those).
+    pub changes: Vec<ResourceChange>,
+    /// Fingerprint of every live object read, by identity key. `apply FILE` re-reads
+    /// and refuses if any differ.
+    pub live_fingerprints: BTreeMap<String, String>,
+    pub errors: Vec<PlanError>,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => s.add += 1,
+                Action::Update => s.change += 1,
+                Action::Delete => s.destroy += 1,
+                Action::Replace => {
+                    s.add += 1;
+                    s.destroy += 1
+                }
+                Action::NoOp => {}
+            }
+        }
+        s
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub destroy: usize,
+}

@@ -1,0 +1,1 @@
+//! Renderers: text, JSON, markdown and graph formats over the same values.

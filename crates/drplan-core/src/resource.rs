@@ -1,0 +1,203 @@
+//! The unit of planning: one cloud or cluster object, described by a flat map of
+//! normalized attributes. Desired resources come from the spec (`spec::lower`), live
+//! objects from the readers (`live`), and `plan::diff` compares the two maps key by key.
+//!
+//! Both sides MUST produce attributes in the same normalized form, documented per kind
+//! on [`Kind`] and in `docs/resource-model.md`. References to other managed objects are
+//! written as their [`Address`] string on the desired side; readers write raw cloud ids
+//! and `LiveState::resolve_ids` rewrites the ids it knows into addresses.
+
+use crate::address::Address;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Every kind of object drplan manages. The serialized names follow Terraform's
+/// resource type names so policy tools that read `resource_changes[].type` feel at home.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Kind {
+    /// `network` block. attrs: `cidr_block`, `tags`.
+    #[serde(rename = "aws_vpc")]
+    Vpc,
+    /// `subnet` inside `network`. attrs: `vpc` (address), `cidr_block`,
+    /// `availability_zone`, `public` (bool: map public IP on launch), `tags`.
+    #[serde(rename = "aws_subnet")]
+    Subnet,
+    /// `cluster` block. attrs: `name`, `version`, `role_arn`, `subnets` (sorted list of
+    /// subnet addresses), `tags`.
+    #[serde(rename = "aws_eks_cluster")]
+    EksCluster,
+    /// `node_group` inside `cluster`. attrs: `cluster_name`, `name`, `node_role_arn`,
+    /// `instance_types` (list), `min_size`, `max_size`, `desired_size`, `disk_size`,
+    /// `capacity_type` ("ON_DEMAND" | "SPOT"), `labels` (map), `subnets` (sorted
+    /// addresses), `tags`.
+    #[serde(rename = "aws_eks_node_group")]
+    NodeGroup,
+    /// `bucket` block (plus lifecycle rules compiled from `backup` policies). attrs:
+    /// `name`, `versioning` (bool), `encryption` ({`algorithm`, `kms_key_id`} or null),
+    /// `lifecycle_rules` (list sorted by id of {`id`, `prefix`, `expiration_days`,
+    /// `noncurrent_expiration_days`, `transitions`: [{`days`, `storage_class`}]}),
+    /// `replication` ({`role_arn`, `rules`: [{`id`, `prefix`, `destination_bucket`
+    /// (bucket name), `storage_class`}]} or null), `tags`.
+    #[serde(rename = "aws_s3_bucket")]
+    Bucket,
+    /// `zone` block. attrs: `name` (trailing dot), `comment`, `tags`.
+    #[serde(rename = "aws_route53_zone")]
+    DnsZone,
+    /// One record set of a `dns` block (one per `target` when failover routing is
+    /// used). attrs: `zone` (zone name, trailing dot), `name` (FQDN, trailing dot),
+    /// `type`, `ttl`, `records` (list), `set_identifier` (or null), `failover`
+    /// ("PRIMARY" | "SECONDARY" | null), `health_check` (address or null).
+    #[serde(rename = "aws_route53_record")]
+    DnsRecord,
+    /// `health_check` inside a `dns` target. attrs: `type`, `fqdn`, `port`,
+    /// `resource_path`, `request_interval`, `failure_threshold`, `tags`.
+    #[serde(rename = "aws_route53_health_check")]
+    HealthCheck,
+    /// A Kubernetes object (from manifests, or generated from backups/namespaces).
+    /// attrs: `cluster` (address), `api_version`, `kind`, `namespace` (or null),
+    /// `name`, `manifest` (the object as applied, without status/managed fields).
+    #[serde(rename = "kubernetes_object")]
+    K8sObject,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 9] = [
+        Kind::Vpc,
+        Kind::Subnet,
+        Kind::EksCluster,
+        Kind::NodeGroup,
+        Kind::Bucket,
+        Kind::DnsZone,
+        Kind::DnsRecord,
+        Kind::HealthCheck,
+        Kind::K8sObject,
+    ];
+
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Kind::Vpc => "aws_vpc",
+            Kind::Subnet => "aws_subnet",
+            Kind::EksCluster => "aws_eks_cluster",
+            Kind::NodeGroup => "aws_eks_node_group",
+            Kind::Bucket => "aws_s3_bucket",
+            Kind::DnsZone => "aws_route53_zone",
+            Kind::DnsRecord => "aws_route53_record",
+            Kind::HealthCheck => "aws_route53_health_check",
+            Kind::K8sObject => "kubernetes_object",
+        }
+    }
+
+    /// Objects that hold data or take long to rebuild; protected from deletion and
+    /// replacement by default.
+    pub fn is_stateful(self) -> bool {
+        matches!(self, Kind::Bucket | Kind::EksCluster | Kind::DnsZone)
+    }
+
+    /// Regional kinds live in a site's region; the others are global (Route53) or live
+    /// in a cluster.
+    pub fn is_regional(self) -> bool {
+        matches!(
+            self,
+            Kind::Vpc | Kind::Subnet | Kind::EksCluster | Kind::NodeGroup | Kind::Bucket
+        )
+    }
+
+    /// Attributes whose change cannot be made in place: the object is replaced.
+    pub fn force_new_attrs(self) -> &'static [&'static str] {
+        match self {
+            Kind::Vpc => &["cidr_block"],
+            Kind::Subnet => &["vpc", "cidr_block", "availability_zone"],
+            Kind::EksCluster => &["name", "role_arn", "subnets"],
+            Kind::NodeGroup => &[
+                "cluster_name",
+                "name",
+                "node_role_arn",
+                "instance_types",
+                "disk_size",
+                "capacity_type",
+                "subnets",
+            ],
+            Kind::Bucket => &["name"],
+            Kind::DnsZone => &["name"],
+            Kind::DnsRecord => &["zone", "name", "type", "set_identifier"],
+            Kind::HealthCheck => &["type"],
+            Kind::K8sObject => &["cluster", "api_version", "kind", "namespace", "name"],
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.type_name())
+    }
+}
+
+/// Where in the spec a resource came from, for plan-time errors (e.g. a protected
+/// object planned for deletion) that point back at the source.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceRef {
+    /// Path relative to the project root.
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One desired object.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    pub address: Address,
+    pub kind: Kind,
+    /// The site this object belongs to; `None` for global objects (Route53).
+    pub site: Option<String>,
+    /// AWS region for regional kinds; the cluster's region for Kubernetes objects.
+    pub region: Option<String>,
+    /// Normalized attributes, see [`Kind`].
+    pub attrs: Map<String, Value>,
+    /// Attribute names whose values are secret: never printed, hashed in plan files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
+    /// Addresses this object needs to exist first (edges of the apply graph).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Address>,
+    /// Deleting or replacing needs `--allow-destroy ADDRESS`.
+    pub protect: bool,
+    pub source: Option<SourceRef>,
+}
+
+impl Resource {
+    /// The key under which this object is found among live objects of its kind.
+    /// Name-identified kinds use their cloud name; the others use the ownership mark.
+    pub fn identity(&self) -> String {
+        identity(self.kind, self.region.as_deref(), &self.address, &self.attrs)
+    }
+}
+
+/// Shared by desired resources and live objects so both sides compute the same key.
+/// `address` is only used for kinds identified by their ownership mark.
+pub fn identity(kind: Kind, region: Option<&str>, address: &Address, attrs: &Map<String, Value>) -> String {
+    let s = |k: &str| attrs.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let region = region.unwrap_or("");
+    match kind {
+        Kind::Vpc | Kind::Subnet | Kind::HealthCheck => format!("{region}/{address}"),
+        Kind::EksCluster => format!("{region}/{}", s("name")),
+        Kind::NodeGroup => format!("{region}/{}/{}", s("cluster_name"), s("name")),
+        Kind::Bucket => s("name"),
+        Kind::DnsZone => s("name"),
+        Kind::DnsRecord => format!(
+            "{}/{}/{}/{}",
+            s("zone"),
+            s("name"),
+            s("type"),
+            s("set_identifier")
+        ),
+        Kind::K8sObject => format!(
+            "{}/{}/{}/{}/{}",
+            s("cluster"),
+            s("api_version"),
+            s("kind"),
+            s("namespace"),
+            s("name")
+        ),
+    }
+}

@@ -1,0 +1,1 @@
+//! Loading a project: HCL files -> evaluated, validated [`crate::model::Project`].

@@ -1,0 +1,185 @@
+//! What the user typed: clap types only. `main` turns them into calls to
+//! `commands::*`, which resolve settings and act.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "drplan",
+    version,
+    about = "Disaster-recovery plans as code: plan and apply a primary/DR topology on AWS",
+    long_about = "drplan reads a topology (specs/*.hcl) and an environment \
+                  (environments/<env>.hcl), compares it with the live cloud in every region, \
+                  and shows or applies the difference. Exit codes: 0 no changes / in sync, \
+                  2 changes or drift, 1 error, 3 objective breach."
+)]
+pub struct Cli {
+    /// Project root (the folder holding specs/ and environments/).
+    #[arg(short = 'C', long = "directory", global = true, default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Print more about what drplan does (API call counts, timings) on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check the spec and an environment without touching the cloud.
+    Validate(ValidateArgs),
+    /// Compare the spec with the live cloud and show what apply would do.
+    Plan(PlanArgs),
+    /// Make the live cloud match the spec (or apply a saved plan).
+    Apply(ApplyArgs),
+    /// Render a saved plan.
+    Show(ShowArgs),
+    /// Report drift between the spec and the live cloud (read-only, for CI).
+    Drift(DriftArgs),
+    /// Carry promotable values from one environment to another.
+    Promote(PromoteArgs),
+    /// Print the dependency graph the planner walks.
+    Graph(GraphArgs),
+    /// Rewrite spec and environment files in canonical format.
+    Fmt(FmtArgs),
+    /// Break an apply lock left by a dead run.
+    Unlock(UnlockArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EnvArg {
+    /// Environment name: loads environments/<ENV>.hcl.
+    #[arg(short = 'e', long = "env", value_name = "ENV")]
+    pub env: String,
+}
+
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Environment to validate with; without it, every environment is validated.
+    #[arg(short = 'e', long = "env", value_name = "ENV")]
+    pub env: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Save the plan to FILE for `drplan apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Print the plan as JSON (docs/plan-json.md) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 2 when the plan has changes, 0 when it has none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Report failing objectives as warnings instead of failing (exit 3).
+    #[arg(long)]
+    pub allow_objective_breach: bool,
+    /// Allow deleting or replacing this protected object (repeatable).
+    #[arg(long = "allow-destroy", value_name = "ADDRESS")]
+    pub allow_destroy: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ApplyArgs {
+    /// Environment to plan and apply (omit when applying a saved plan FILE).
+    #[arg(short = 'e', long = "env", value_name = "ENV", conflicts_with = "plan_file")]
+    pub env: Option<String>,
+    /// A plan saved with `drplan plan --out FILE`.
+    #[arg(value_name = "FILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Allow deleting or replacing this protected object (repeatable).
+    #[arg(long = "allow-destroy", value_name = "ADDRESS")]
+    pub allow_destroy: Vec<String>,
+    /// At most N changes in flight at once.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub parallelism: usize,
+    /// Report failing objectives as warnings instead of failing.
+    #[arg(long)]
+    pub allow_objective_breach: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// A plan saved with `drplan plan --out FILE`.
+    pub plan_file: PathBuf,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(Args, Debug)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct PromoteArgs {
+    /// Source environment.
+    #[arg(long, value_name = "ENV")]
+    pub from: String,
+    /// Target environment (its file is the one rewritten).
+    #[arg(long, value_name = "ENV")]
+    pub to: String,
+    /// Rewrite the target environment file (comments and layout are kept).
+    #[arg(long)]
+    pub write: bool,
+    /// Promote even if the source has drift or a failing objective.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct FmtArgs {
+    /// Do not write; exit 1 and list the files that are not formatted.
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UnlockArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// Required: confirms the lock holder is really gone.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,49 @@
+//! One module per command; each is a thin wrapper that resolves settings and calls
+//! into the core or the cloud layers.
+
+use crate::cli::{Cli, Command};
+
+/// Exit codes (the CLI contract, see README).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const ERROR: i32 = 1;
+    pub const CHANGES: i32 = 2;
+    pub const OBJECTIVE_BREACH: i32 = 3;
+}
+
+pub fn run(cli: Cli) -> i32 {
+    let result: anyhow::Result<i32> = match cli.command {
+        Command::Completions(args) => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(args.shell, &mut cmd, "drplan", &mut std::io::stdout());
+            Ok(exit::OK)
+        }
+        other => Err(anyhow::anyhow!(
+            "`drplan {}` is not implemented yet",
+            command_name(&other)
+        )),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("Error: {err:#}");
+            exit::ERROR
+        }
+    }
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::Validate(_) => "validate",
+        Command::Plan(_) => "plan",
+        Command::Apply(_) => "apply",
+        Command::Show(_) => "show",
+        Command::Drift(_) => "drift",
+        Command::Promote(_) => "promote",
+        Command::Graph(_) => "graph",
+        Command::Fmt(_) => "fmt",
+        Command::Unlock(_) => "unlock",
+        Command::Completions(_) => "completions",
+    }
+}
