@@ -180,3 +180,41 @@ pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
     }
     out
 }
+
+impl AttributeDrift {
+    /// One line for a report: `path: live → spec`, with secrets and long text
+    /// summarised rather than printed.
+    pub fn summary(&self) -> String {
+        let path = &self.path;
+        let note = if self.forces_replacement { " (forces replacement)" } else { "" };
+        if self.sensitive {
+            return format!("{path}: (sensitive value) changed{note}");
+        }
+        if let (Some(Value::String(live)), Some(Value::String(desired))) = (&self.live, &self.desired) {
+            if live.contains('\n') || desired.contains('\n') {
+                let diff = similar::TextDiff::from_lines(live.as_str(), desired.as_str());
+                let (mut added, mut removed) = (0, 0);
+                for change in diff.iter_all_changes() {
+                    match change.tag() {
+                        similar::ChangeTag::Insert => added += 1,
+                        similar::ChangeTag::Delete => removed += 1,
+                        similar::ChangeTag::Equal => {}
+                    }
+                }
+                return format!("{path}: text changed (+{added} -{removed} lines){note}");
+            }
+        }
+        format!("{path}: {} → {}{note}", compact(self.live.as_ref()), compact(self.desired.as_ref()))
+    }
+}
+
+fn compact(value: Option<&Value>) -> String {
+    let Some(value) = value else { return "(not set)".to_string() };
+    let text = value.to_string();
+    if text.chars().count() > 60 {
+        let cut: String = text.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}
