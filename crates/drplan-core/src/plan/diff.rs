@@ -232,9 +232,9 @@ impl Planner<'_> {
             self.errors.push(PlanError {
                 address: resource.address.clone(),
                 message: format!(
-                    "{} is protected and must be replaced ({} cannot change in place): replacing it destroys the live object `{}`",
-                    resource.address,
+                    "protected, and must be replaced because {} cannot change in place: replacing it destroys the live {} `{}`",
                     replace_because.join(", "),
+                    resource.kind,
                     object.id
                 ),
                 help: Some(destroy_help(&resource.address)),
@@ -288,7 +288,7 @@ impl Planner<'_> {
             self.errors.push(PlanError {
                 address: address.clone(),
                 message: format!(
-                    "{address} is no longer in the spec, but {} `{}` holds data or takes long to rebuild: drplan will not delete it unless told to",
+                    "no longer in the spec, but the live {} `{}` holds data or takes long to rebuild: drplan will not delete it unless told to",
                     object.kind, object.id
                 ),
                 help: Some(destroy_help(&address)),

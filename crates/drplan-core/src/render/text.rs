@@ -104,9 +104,11 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
     let mut lines = Lines::new(p, change);
     match change.action {
         Action::Create => {
+            // As in Terraform, a created object lists what it sets, not what it leaves unset.
             let keys: BTreeSet<&str> = after
-                .keys()
-                .map(String::as_str)
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, _)| k.as_str())
                 .chain(change.unknown_after.iter().map(String::as_str))
                 .collect();
             let width = keys.iter().map(|k| key_text(k).len()).max().unwrap_or(0);
@@ -242,8 +244,9 @@ impl<'a> Lines<'a> {
         match value {
             Value::Object(map) if !map.is_empty() => {
                 self.push(format!("{lead}{{{note}"));
-                let width = map.keys().map(|k| key_text(k).len()).max().unwrap_or(0);
-                for (key, child) in sorted(map) {
+                let entries: Vec<(&str, &Value)> = sorted(map).into_iter().filter(|(_, v)| !v.is_null()).collect();
+                let width = entries.iter().map(|(k, _)| key_text(k).len()).max().unwrap_or(0);
+                for (key, child) in entries {
                     let child_path = format!("{path}.{key}");
                     self.value(symbol, indent + INDENT, Slot::Key(key, width), child, &child_path, "");
                 }
