@@ -45,7 +45,7 @@ fn check(desired: &[Resource], live: &LiveState, ctx: &DiffContext, expect: &str
 fn every_kind_is_created_when_missing() {
     for kind in Kind::ALL {
         let r = sample(kind);
-        let plan = check(&[r.clone()], &live(vec![]), &ctx(), &format!("create {}", r.address));
+        let plan = check(std::slice::from_ref(&r), &live(vec![]), &ctx(), &format!("create {}", r.address));
         let change = &plan.changes[0];
         assert_eq!(change.after.as_ref(), Some(&r.attrs));
         assert_eq!(change.before, None);
@@ -60,7 +60,7 @@ fn every_kind_is_unchanged_when_live_matches() {
     for kind in Kind::ALL {
         let r = sample(kind);
         let o = owned(&r);
-        let plan = check(&[r.clone()], &live(vec![o.clone()]), &ctx(), &format!("no-op {}", r.address));
+        let plan = check(std::slice::from_ref(&r), &live(vec![o.clone()]), &ctx(), &format!("no-op {}", r.address));
         assert!(!plan.has_changes());
         assert_eq!(plan.changes[0].live_id.as_deref(), Some(o.id.as_str()));
         assert_eq!(plan.live_fingerprints.get(&o.identity()), Some(&o.fingerprint()));
@@ -125,7 +125,7 @@ fn protected_replacement_needs_allow_destroy() {
     let changed = with_attr(r.clone(), "role_arn", json!("arn:aws:iam::1:role/other"));
     let state = live(vec![owned(&r)]);
     let plan = check(
-        &[changed.clone()],
+        std::slice::from_ref(&changed),
         &state,
         &ctx(),
         "replace cluster.primary [role_arn]\n\
@@ -145,7 +145,7 @@ fn orphans_of_this_stack_are_deleted() {
     let k8s = sample(Kind::K8sObject);
     let vpc = sample(Kind::Vpc);
     let plan = check(
-        &[vpc.clone()],
+        std::slice::from_ref(&vpc),
         &live(vec![owned(&vpc), owned(&ng), owned(&record), owned(&k8s)]),
         &ctx(),
         "delete cluster.primary.node_group.general\n\
@@ -186,7 +186,7 @@ fn objects_of_other_stacks_and_unmarked_objects_are_never_touched() {
     let mut theirs = owned(&bucket);
     theirs.stack = Some("other-stack".into());
     check(
-        &[bucket.clone()],
+        std::slice::from_ref(&bucket),
         &live(vec![theirs.clone()]),
         &ctx(),
         "error bucket.backups: aws_s3_bucket `live-bucket.backups` exists but is not managed by this stack: drplan never changes objects it did not create (it is marked as managed by stack `other-stack`)",
@@ -196,7 +196,7 @@ fn objects_of_other_stacks_and_unmarked_objects_are_never_touched() {
     unmarked.stack = None;
     unmarked.address = None;
     let plan = check(
-        &[bucket.clone()],
+        std::slice::from_ref(&bucket),
         &live(vec![unmarked.clone()]),
         &ctx(),
         "error bucket.backups: aws_s3_bucket `live-bucket.backups` exists but is not managed by this stack: drplan never changes objects it did not create (it carries no drplan mark)",
@@ -215,7 +215,7 @@ fn an_owned_object_wins_over_an_unmarked_namesake() {
     let mut stranger = owned(&r);
     stranger.stack = None;
     stranger.id = "stranger".into();
-    let plan = check(&[r.clone()], &live(vec![stranger, owned(&r)]), &ctx(), "no-op bucket.backups");
+    let plan = check(std::slice::from_ref(&r), &live(vec![stranger, owned(&r)]), &ctx(), "no-op bucket.backups");
     assert_eq!(plan.changes[0].live_id.as_deref(), Some("live-bucket.backups"));
 }
 
@@ -228,7 +228,7 @@ fn values_compare_semantically() {
     o.attrs.insert("desired_size".into(), json!(3.0));
     o.attrs.insert("labels".into(), json!({"zone": null, "tier": "general"}));
     o.attrs.insert("status".into(), json!("ACTIVE"));
-    check(&[r.clone()], &live(vec![o.clone()]), &ctx(), "no-op cluster.primary.node_group.general");
+    check(std::slice::from_ref(&r), &live(vec![o.clone()]), &ctx(), "no-op cluster.primary.node_group.general");
 
     // A null on the desired side equals an absent live attribute.
     let with_null = with_attr(r.clone(), "release_version", json!(null));
