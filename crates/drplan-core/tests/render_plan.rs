@@ -135,3 +135,32 @@ fn no_changes() {
     **In sync.** The cloud matches the spec.
     ");
 }
+
+/// Lists of objects (lifecycle rules, containers) diff element by element, keys inside.
+#[test]
+fn text_nested_lists() {
+    use drplan_core::plan::diff::diff;
+    use drplan_core::resource::Kind;
+    use serde_json::json;
+    let bucket = plan_fixture::sample(Kind::Bucket);
+    let live = plan_fixture::live(vec![plan_fixture::owned(&bucket)]);
+    let bucket = plan_fixture::with_attr(
+        bucket,
+        "lifecycle_rules",
+        json!([
+            {"id": "drplan-backup-neo4j", "prefix": "neo4j/", "expiration_days": 60,
+             "noncurrent_expiration_days": 7, "transitions": [{"days": 30, "storage_class": "GLACIER"}]},
+            {"id": "drplan-backup-redis", "prefix": "redis/", "expiration_days": 7,
+             "noncurrent_expiration_days": null, "transitions": []}
+        ]),
+    );
+    let bucket = plan_fixture::with_attr(
+        bucket,
+        "replication",
+        json!({"role_arn": "arn:aws:iam::123456789012:role/replication",
+               "rules": [{"id": "to-dr", "prefix": "", "destination_bucket": "lanka-platform-backups-dr",
+                          "storage_class": "GLACIER_IR"}]}),
+    );
+    let plan = diff(&[bucket], &live, &plan_fixture::ctx());
+    insta::assert_snapshot!(text::plan(&plan, &PLAIN));
+}

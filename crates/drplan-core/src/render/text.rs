@@ -11,7 +11,7 @@ use crate::plan::redact::is_sensitive_path;
 use crate::plan::{Action, Plan, PlanError, ResourceChange};
 use crate::resource::Kind;
 use serde_json::{Map, Value};
-use similar::{ChangeTag, TextDiff};
+use similar::{ChangeTag, DiffTag, TextDiff};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -319,7 +319,7 @@ impl<'a> Lines<'a> {
                 }
                 let unchanged = keys.iter().filter(|k| a.contains_key(**k) && !changed.contains(k)).count();
                 self.hidden(indent + INDENT, unchanged, "element");
-                self.push(format!("{}}}", " ".repeat(indent + 2)));
+                self.push(format!("{}}}{}", " ".repeat(indent + 2), element_comma(slot)));
             }
             (Some(Value::Array(b)), Some(Value::Array(a))) => {
                 let lead = self.lead("~", indent, slot);
@@ -329,21 +329,38 @@ impl<'a> Lines<'a> {
                 let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new);
                 let mut unchanged = 0;
                 for op in &ops {
-                    for change in op.iter_changes(&old, &new) {
-                        match (change.tag(), change.old_index(), change.new_index()) {
-                            (ChangeTag::Equal, _, _) => unchanged += 1,
-                            (ChangeTag::Delete, Some(i), _) => {
-                                self.value("-", indent + INDENT, Slot::Element, &b[i], path, "")
+                    let (tag, old_range, new_range) = op.as_tag_tuple();
+                    match tag {
+                        DiffTag::Equal => unchanged += old_range.len(),
+                        DiffTag::Delete | DiffTag::Insert | DiffTag::Replace => {
+                            // Objects replaced position for position read best as
+                            // in-place edits of their keys (a changed lifecycle rule).
+                            let paired = old_range.len().min(new_range.len());
+                            for k in 0..paired {
+                                let (x, y) = (&b[old_range.start + k], &a[new_range.start + k]);
+                                if x.is_object() && y.is_object() {
+                                    self.diff(indent + INDENT, Slot::Element, Some(x), Some(y), path, false);
+                                } else {
+                                    self.value("-", indent + INDENT, Slot::Element, x, path, "");
+                                    self.value("+", indent + INDENT, Slot::Element, y, path, "");
+                                }
                             }
-                            (ChangeTag::Insert, _, Some(i)) => {
-                                self.value("+", indent + INDENT, Slot::Element, &a[i], path, "")
+                            for x in &b[old_range.start + paired..old_range.end] {
+                                self.value("-", indent + INDENT, Slot::Element, x, path, "");
                             }
-                            _ => {}
+                            for y in &a[new_range.start + paired..new_range.end] {
+                                self.value("+", indent + INDENT, Slot::Element, y, path, "");
+                            }
                         }
                     }
                 }
+                if unchanged == b.len() && b.len() == a.len() && self.sensitive_changed_under(path) {
+                    // Redacted elements look alike; the diff saw a secret inside change.
+                    let line = format!("{}{} {}", " ".repeat(indent + INDENT), self.p.symbol("~"), self.p.dim("(sensitive value)"));
+                    self.push(line);
+                }
                 self.hidden(indent + INDENT, unchanged, "element");
-                self.push(format!("{}]", " ".repeat(indent + 2)));
+                self.push(format!("{}]{}", " ".repeat(indent + 2), element_comma(slot)));
             }
             (Some(Value::String(b)), Some(Value::String(a))) if b.contains('\n') || a.contains('\n') => {
                 let lead = self.lead("~", indent, slot);
@@ -380,6 +397,13 @@ impl<'a> Lines<'a> {
             .sensitive_changed
             .iter()
             .any(|s| s == path || s.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
+    }
+}
+
+fn element_comma(slot: Slot) -> &'static str {
+    match slot {
+        Slot::Element => ",",
+        Slot::Key(..) => "",
     }
 }
 
