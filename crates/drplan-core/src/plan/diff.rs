@@ -60,12 +60,24 @@ pub fn diff(desired: &[Resource], live: &LiveState, ctx: &DiffContext) -> Plan {
     // Identity matches first, so the address fallback below only sees objects that no
     // desired resource claims by name.
     let mut unmatched = Vec::new();
+    let mut seen: HashMap<(Kind, String), &Address> = HashMap::new();
     for resource in desired {
         let identity = resource.identity();
+        if let Some(first) = seen.get(&(resource.kind, identity.clone())) {
+            planner.errors.push(PlanError {
+                address: resource.address.clone(),
+                message: format!(
+                    "names the same {} as {first} (`{identity}`): one cloud object cannot be two parts of the spec",
+                    resource.kind
+                ),
+                help: Some("give one of them another name".into()),
+            });
+            continue;
+        }
+        seen.insert((resource.kind, identity.clone()), &resource.address);
         let candidates = by_identity.get(&(resource.kind, identity.as_str()));
         let pick = candidates.and_then(|c| {
-            let free = c.iter().copied().filter(|&i| !planner.claimed[i]);
-            let free: Vec<usize> = free.collect();
+            let free: Vec<usize> = c.iter().copied().filter(|&i| !planner.claimed[i]).collect();
             free.iter()
                 .copied()
                 .find(|&i| live.objects[i].is_owned_by(&ctx.stack))
@@ -79,13 +91,16 @@ pub fn diff(desired: &[Resource], live: &LiveState, ctx: &DiffContext) -> Plan {
             None => unmatched.push(resource),
         }
     }
+    let mut owned_by_address: HashMap<(Kind, &Address), Vec<usize>> = HashMap::new();
+    for (i, o) in live.objects.iter().enumerate() {
+        if let (Some(address), true) = (&o.address, o.is_owned_by(&ctx.stack)) {
+            owned_by_address.entry((o.kind, address)).or_default().push(i);
+        }
+    }
     for resource in unmatched {
-        let by_address = live.objects.iter().enumerate().position(|(i, o)| {
-            !planner.claimed[i]
-                && o.kind == resource.kind
-                && o.is_owned_by(&ctx.stack)
-                && o.address.as_ref() == Some(&resource.address)
-        });
+        let by_address = owned_by_address
+            .get(&(resource.kind, &resource.address))
+            .and_then(|c| c.iter().copied().find(|&i| !planner.claimed[i]));
         match by_address {
             Some(i) => {
                 planner.claimed[i] = true;
