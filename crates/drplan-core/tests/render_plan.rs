@@ -164,3 +164,19 @@ fn text_nested_lists() {
     let plan = diff(&[bucket], &live, &plan_fixture::ctx());
     insta::assert_snapshot!(text::plan(&plan, &PLAIN));
 }
+
+#[test]
+fn errors_without_changes() {
+    use drplan_core::plan::diff::diff;
+    use drplan_core::resource::Kind;
+    let bucket = plan_fixture::sample(Kind::Bucket);
+    let mut theirs = plan_fixture::owned(&bucket);
+    theirs.stack = None;
+    let plan = diff(&[bucket], &plan_fixture::live(vec![theirs]), &plan_fixture::ctx());
+    insta::assert_snapshot!(text::plan(&plan, &PLAIN), @r"
+    Error: bucket.backups: aws_s3_bucket `live-bucket.backups` exists but is not managed by this stack: drplan never changes objects it did not create (it carries no drplan mark)
+      help: give this object another name, or remove it from the spec if it is managed elsewhere
+
+    drplan cannot apply this plan: fix the error above and plan again.
+    ");
+}

@@ -39,7 +39,10 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
     let p = Painter(opts.color);
     let mut out = String::new();
     if !plan.has_changes() {
-        out.push_str("No changes. Your infrastructure matches the spec.\n");
+        // With errors, "matches the spec" would be untrue: the errors say what doesn't.
+        if plan.errors.is_empty() {
+            out.push_str("No changes. Your infrastructure matches the spec.\n");
+        }
     } else {
         let _ = writeln!(
             out,
@@ -450,8 +453,10 @@ fn render_errors(out: &mut String, errors: &[PlanError], p: &Painter) {
     if errors.is_empty() {
         return;
     }
-    for error in errors {
-        out.push('\n');
+    for (i, error) in errors.iter().enumerate() {
+        if i > 0 || !out.is_empty() {
+            out.push('\n');
+        }
         if error.address.as_str().is_empty() {
             let _ = writeln!(out, "{} {}", p.error("Error:"), error.message);
         } else {
