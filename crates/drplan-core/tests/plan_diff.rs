@@ -416,5 +416,6 @@ fn diffing_ten_thousand_resources_is_fast() {
     let elapsed = started.elapsed();
     eprintln!("diff of {} desired / {} live: {elapsed:?}", desired.len(), state.objects.len());
     assert!(plan.has_changes());
-    assert!(elapsed < std::time::Duration::from_secs(3), "took {elapsed:?}");
+    // Generous for a loaded debug build: this catches a quadratic match, not a slow CPU.
+    assert!(elapsed < std::time::Duration::from_secs(15), "took {elapsed:?}");
 }
