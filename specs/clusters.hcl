@@ -35,13 +35,13 @@ cluster "dr" {
 
 kubernetes "primary" {
   cluster   = cluster.primary
-  manifests = ["k8s/shop-api.yaml"]
+  manifests = ["k8s/shop-api.yaml", "k8s/orders-db.yaml"]
 }
 
 # Nothing runs in the DR cluster until it is activated; then the API comes up there
 # and drplan's generated restore Job loads the latest database backup.
 kubernetes "dr" {
   cluster   = cluster.dr
-  manifests = ["k8s/shop-api.yaml"]
+  manifests = ["k8s/shop-api.yaml", "k8s/orders-db.yaml"]
   enabled   = site.dr.active
 }
