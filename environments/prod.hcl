@@ -5,4 +5,5 @@ variables {
   environment   = "prod"
   api_image_tag = "1.0.0"
   api_replicas  = 2
+  db_password   = "demo-only-not-a-secret"
 }

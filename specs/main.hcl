@@ -24,6 +24,11 @@ variable "api_replicas" {
   default = 2
 }
 
+variable "db_password" {
+  type      = string
+  sensitive = true
+}
+
 locals {
   name      = "shop-${var.environment}"
   account   = "123456789012"
