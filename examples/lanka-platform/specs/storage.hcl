@@ -20,9 +20,12 @@ bucket "backups" {
     noncurrent_expire_after = "7d"
   }
 
+  # Only the graph leaves the region: Redis snapshots are a warm-start convenience
+  # and the DR site rebuilds its cache from Neo4j.
   replication {
     role_arn      = local.replication_role
     destination   = bucket.backups_dr
+    prefix        = "neo4j/"
     storage_class = "STANDARD_IA"
   }
 }
