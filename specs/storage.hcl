@@ -33,6 +33,7 @@ backup "orders_db" {
   component = "orders-db"
   namespace = local.namespace
   host      = "orders-db.${local.namespace}.svc"
+  prefix    = "orders-db/"
 
   full        { schedule = "0 3 * * *" }
   incremental { schedule = "0 * * * *" }
