@@ -2,6 +2,7 @@
 # active. `drplan plan -e prod-dr` is the reviewed change set for the day us-west-2
 # is lost: DR node groups to serving size, Neo4j restored from the replicated
 # backups, the API deployed in us-east-1, DNS failover flipped.
+# Keep in step with prod.hcl: `drplan promote --from prod --to prod-dr --write`.
 stack       = "lanka-platform"
 account_id  = "123456789012"
 active_site = "dr"

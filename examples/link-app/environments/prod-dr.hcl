@@ -2,6 +2,7 @@
 # infrastructure as prod with us-east-1 active. Plan shows DR node groups scaled up,
 # Postgres/Redis/Qdrant restore Jobs, services at DR replica counts, and Route53
 # failover flipped to the DR targets.
+# Keep in step with prod.hcl: `drplan promote --from prod --to prod-dr --write`.
 stack       = "link-app"
 account_id  = "123456789012"
 active_site = "dr"
