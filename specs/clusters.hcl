@@ -1,6 +1,5 @@
 # The DR control plane stays up because creating it is the slowest part of a
 # bring-up; its nodes cost nothing until DR is activated.
-
 cluster "primary" {
   site     = site.primary
   name     = local.name

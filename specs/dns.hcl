@@ -1,6 +1,5 @@
 # Route53 moves api.shop.example.com to us-east-1 by itself when the primary health
 # check fails; `-e prod-dr` makes the DR target PRIMARY for a deliberate failover.
-
 zone "public" {
   name = "shop.example.com"
 }

@@ -1,7 +1,6 @@
 # drplan's own reference project: a small shop API with a primary in us-west-2 and a
 # cold standby in us-east-1. Small enough to plan against the emulator in seconds;
 # examples/ holds the full-size topologies.
-
 variable "environment" {
   type    = string
   default = "prod"

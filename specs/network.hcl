@@ -1,5 +1,4 @@
 # Two AZs per site keep the demo small; production topologies use three.
-
 network "primary" {
   site = site.primary
   cidr = "10.10.0.0/16"

@@ -1,6 +1,5 @@
 # Backups are written in the primary region and replicated to the DR region, so the
 # copy a failover restores from never shares the failed region.
-
 bucket "backups" {
   site = site.primary
   name = "${local.name}-backups-us-west-2"
@@ -35,7 +34,7 @@ backup "orders_db" {
   host      = "orders-db.${local.namespace}.svc"
   prefix    = "orders-db/"
 
-  full        { schedule = "0 3 * * *" }
+  full { schedule = "0 3 * * *" }
   incremental { schedule = "0 * * * *" }
 
   retention {

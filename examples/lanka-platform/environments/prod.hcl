@@ -3,12 +3,12 @@ stack      = "lanka-platform"
 account_id = "123456789012"
 
 variables {
-  environment     = "prod"
-  cluster_version = "1.29"
-  api_image_tag   = "2024.01.3"
-  api_replicas    = 6
-  app_nodes       = 3
-  app_nodes_max   = 9
+  environment         = "prod"
+  cluster_version     = "1.29"
+  api_image_tag       = "2024.01.3"
+  api_replicas        = 6
+  app_nodes           = 3
+  app_nodes_max       = 9
 
   primary_lb_hostname = "lanka-api-prod-1234567890.us-west-2.elb.amazonaws.com"
   dr_lb_hostname      = "lanka-api-prod-dr-0987654321.us-east-1.elb.amazonaws.com"

@@ -1,7 +1,6 @@
 # Backup policies compile to bucket lifecycle rules and CronJobs in the active site's
 # cluster; under DR activation drplan also generates the restore Job that the old
 # runbook applied by hand (k8s/jobs/neo4j-restore.yaml).
-
 backup "neo4j" {
   engine    = "neo4j"
   namespace = local.namespace
@@ -11,7 +10,7 @@ backup "neo4j" {
 
   # Full backups at 02:00 UTC, the trough of both US timezones; the hourly
   # incremental is what keeps the 1h RPO.
-  full        { schedule = "0 2 * * *" }
+  full { schedule = "0 2 * * *" }
   incremental { schedule = "0 * * * *" }
 
   retention {

@@ -1,7 +1,6 @@
 # The DR control plane is kept running (about $70 a month) because creating an EKS
 # cluster is the slowest step of a bring-up, ~15 minutes of a 2h RTO. Its node
 # groups sit at zero until the DR site is activated.
-
 cluster "primary" {
   site     = site.primary
   name     = local.name

@@ -1,7 +1,6 @@
 # Route53 fails api.lanka-platform.com over on its own when the primary health check
 # fails three times in a row (~90 s). DR activation (`-e prod-dr`) flips which target
 # is PRIMARY, so the failover also survives the primary region coming back half-broken.
-
 zone "public" {
   name    = var.dns_zone
   comment = "Lanka Platform public zone (managed by drplan)"

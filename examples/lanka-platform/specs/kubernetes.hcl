@@ -1,7 +1,6 @@
 # What the runbook applied with kubectl, per cluster. Base config is kept in both
 # clusters all the time so drift in the cold DR cluster shows up in CI, not during an
 # incident. Workloads run only where they serve traffic.
-
 kubernetes "primary_base" {
   cluster   = cluster.primary
   manifests = ["k8s/namespace.yaml", "k8s/configmaps.yaml", "k8s/secrets.yaml"]

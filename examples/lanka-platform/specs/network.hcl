@@ -1,7 +1,6 @@
 # Three AZs per site so the loss of one AZ is absorbed by the cluster without a
 # failover (the runbook's "single AZ failure" scenario). Private subnets carry nodes,
 # public ones only the ingress load balancers.
-
 network "primary" {
   site = site.primary
   cidr = var.primary_cidr

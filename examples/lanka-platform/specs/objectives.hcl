@@ -1,7 +1,6 @@
 # The objectives from the DR plan, checked on every plan: backup intervals against
 # RPO, cross-region copies of stateful components, and the estimated DR bring-up
 # against RTO.
-
 objectives {
   rto = "2h"
   rpo = "1h"

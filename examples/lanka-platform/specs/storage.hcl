@@ -1,7 +1,6 @@
 # Backups land in the region they were taken in and S3 replicates them to the other
 # side, so a regional outage never takes the only copy with it. Each region has its
 # own KMS key: a key in the failed region would make the DR copies unreadable.
-
 bucket "backups" {
   site       = site.primary
   name       = "${local.name}-backups-${site.primary.region}"

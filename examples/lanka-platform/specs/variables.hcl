@@ -1,6 +1,5 @@
 # Inputs that differ between environments. Everything else about the topology is
 # fixed here so prod and prod-dr can never disagree on what the DR site looks like.
-
 variable "environment" {
   type        = string
   description = "Short environment name baked into cluster and bucket names. prod and prod-dr share it: they are the same infrastructure."
@@ -87,8 +86,8 @@ variable "neo4j_password" {
 }
 
 locals {
-  name    = "lanka-platform-${var.environment}"
-  account = "123456789012"
+  name             = "lanka-platform-${var.environment}"
+  account          = "123456789012"
 
   cluster_role_arn = "arn:aws:iam::${local.account}:role/lanka-platform-eks-cluster"
   node_role_arn    = "arn:aws:iam::${local.account}:role/lanka-platform-eks-node"

@@ -3,9 +3,9 @@ stack      = "link-app"
 account_id = "123456789012"
 
 variables {
-  environment     = "prod"
-  cluster_version = "1.29"
-  image_tag       = "v3.14.2"
+  environment         = "prod"
+  cluster_version     = "1.29"
+  image_tag           = "v3.14.2"
 
   primary_lb_hostname = "link-api-prod-1a2b3c4d5e.elb.us-west-2.amazonaws.com"
   dr_lb_hostname      = "link-api-prod-dr-5e4d3c2b1a.elb.us-east-1.amazonaws.com"

@@ -3,7 +3,6 @@
 # (replication_role_arn), and under DR activation a restore Job in us-east-1 — the
 # "Phase 2: Database Recovery" and the Redis/Qdrant steps of the old runbook.
 # Prefixes keep the paths the runbook and the restore scripts already use.
-
 backup "postgres" {
   engine    = "postgres"
   namespace = local.namespace
@@ -13,7 +12,7 @@ backup "postgres" {
 
   # Daily base backup; WAL is shipped every 15 minutes so one failed run still keeps
   # the 1h RPO.
-  full        { schedule = "0 3 * * *" }
+  full { schedule = "0 3 * * *" }
   incremental { schedule = "*/15 * * * *" }
 
   # 7 years is the compliance requirement; it is met by the DR copy, which lives

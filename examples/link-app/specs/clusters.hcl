@@ -1,6 +1,5 @@
 # EKS in both regions. The DR control plane stays up (creating one is ~15 minutes
 # of the 4h RTO); its node groups are at zero until DR activation.
-
 cluster "primary" {
   site     = site.primary
   name     = local.name

@@ -2,7 +2,6 @@
 # "Phase 4: Traffic Cutover" (change-resource-record-sets with dns-failover.json).
 # Route53 fails over by itself when the primary check fails; DR activation makes the
 # DR targets PRIMARY so traffic stays there even if us-west-2 flaps back.
-
 zone "public" {
   name    = var.dns_zone
   comment = "Link App public zone (managed by drplan)"

@@ -1,6 +1,5 @@
 # What the runbook deployed with kubectl and helm, per cluster. The helm chart's
 # values-dr.yaml differences are the replica counts in variables.hcl.
-
 kubernetes "primary_base" {
   cluster   = cluster.primary
   manifests = ["k8s/namespace.yaml", "k8s/config.yaml", "k8s/secrets.yaml"]

@@ -1,7 +1,6 @@
 # Three AZs per site: an AZ failure is absorbed by the load balancer and the
 # scheduler (the runbook's scenario 3) and never needs a regional failover. Private
 # subnets carry nodes and data volumes; public ones only the ingress NLBs.
-
 network "primary" {
   site = site.primary
   cidr = var.primary_cidr

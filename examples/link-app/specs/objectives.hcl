@@ -1,7 +1,6 @@
 # RTO 4h / RPO 1h for a regional failure. The runbook's phase budgets (15m
 # assessment, 90m database, 90m applications, 45m cutover) add up to 4h; drplan
 # checks the same budget against the estimated bring-up of the DR graph.
-
 objectives {
   rto = "4h"
   rpo = "1h"

@@ -1,7 +1,6 @@
 # Two bucket pairs. backups: database dumps, WAL, snapshots, replicated per prefix by
 # the backup policies. media: user uploads, replicated whole so files survive the
 # region with the rows that point at them.
-
 bucket "backups" {
   site       = site.primary
   name       = "${var.name_prefix}-backups"

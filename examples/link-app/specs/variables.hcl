@@ -1,6 +1,5 @@
 # Inputs that differ between environments. prod and prod-dr set the same values
 # except where DR activation needs more capacity.
-
 variable "environment" {
   type        = string
   description = "Short environment name used in cluster names. prod and prod-dr share it."
@@ -127,15 +126,15 @@ variable "postgres_password" {
 }
 
 locals {
-  name    = "link-${var.environment}"
-  account = "123456789012"
+  name             = "link-${var.environment}"
+  account          = "123456789012"
 
   cluster_role_arn = "arn:aws:iam::${local.account}:role/link-eks-cluster"
   node_role_arn    = "arn:aws:iam::${local.account}:role/link-eks-node"
   replication_role = "arn:aws:iam::${local.account}:role/link-s3-replication"
 
-  namespace = "link-services"
-  image     = "ghcr.io/linkapp"
+  namespace        = "link-services"
+  image            = "ghcr.io/linkapp"
 
   # Replica counts for whichever site is active; the manifests are shared by both
   # clusters and only applied in the active one.
