@@ -12,20 +12,24 @@ pub struct SourceFile {
     /// Path relative to the project root, `/`-separated.
     pub path: String,
     pub text: Arc<String>,
+    /// Byte offset of each line's start: positions are looked up for every block, so
+    /// they must not rescan the file.
+    line_starts: Arc<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: String) -> Self {
-        SourceFile { path: path.into(), text: Arc::new(text) }
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile { path: path.into(), text: Arc::new(text), line_starts: Arc::new(line_starts) }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let column = before.get(line_start..).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = self.line_starts[line - 1];
+        let column = self.text.get(line_start..offset).map(|s| s.chars().count()).unwrap_or(0) + 1;
         (line, column)
     }
 }

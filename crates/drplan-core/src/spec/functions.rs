@@ -92,7 +92,8 @@ fn format(args: FuncArgs) -> Result<Value, String> {
                     (_, Value::String(s)) => s.clone(),
                     (_, other) => other.to_string(),
                 };
-                let width: usize = flags.parse().unwrap_or(0);
+                // A width is for padding ids, not for building huge strings.
+                let width: usize = flags.parse::<usize>().unwrap_or(0).min(1024);
                 let pad = if flags.starts_with('0') { '0' } else { ' ' };
                 for _ in text.chars().count()..width {
                     out.push(pad);
