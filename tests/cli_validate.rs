@@ -4,7 +4,9 @@ use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn drplan(dir: &Path, args: &[&str]) -> (i32, String, String) {
@@ -40,7 +42,10 @@ fn copy_dir(from: &Path, to: &Path) {
 fn validate_every_environment() {
     let (code, stdout, stderr) = drplan(&fixture("valid"), &["validate"]);
     assert_eq!(code, 0, "{stderr}");
-    assert_eq!(stdout, "Success! prod: 15 resources in 2 sites.\nSuccess! prod-dr: 15 resources in 2 sites.\n");
+    assert_eq!(
+        stdout,
+        "Success! prod: 15 resources in 2 sites.\nSuccess! prod-dr: 15 resources in 2 sites.\n"
+    );
 }
 
 #[test]
@@ -55,17 +60,29 @@ fn validate_reports_every_mistake_and_exits_1() {
 fn validate_unknown_environment() {
     let (code, _, stderr) = drplan(&fixture("valid"), &["validate", "-e", "staging"]);
     assert_eq!(code, 1);
-    assert!(stderr.contains("environment `staging` not found"), "{stderr}");
-    assert!(stderr.contains("environments here: prod, prod-dr"), "{stderr}");
+    assert!(
+        stderr.contains("environment `staging` not found"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("environments here: prod, prod-dr"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn validate_survives_garbage_and_deep_nesting() {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(&fixture("valid"), dir.path());
-    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(dir.path().join("specs/garbage.hcl"), garbage).expect("write");
-    let deep = format!("locals {{\n  x = {}1{}\n}}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let deep = format!(
+        "locals {{\n  x = {}1{}\n}}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     std::fs::write(dir.path().join("specs/deep.hcl"), deep).expect("write");
     let (code, _, stderr) = drplan(dir.path(), &["validate", "-e", "prod"]);
     assert_eq!(code, 1);
@@ -79,10 +96,16 @@ fn graph_dot_and_mermaid() {
     let (code, dot, stderr) = drplan(&fixture("valid"), &["graph", "-e", "prod"]);
     assert_eq!(code, 0, "{stderr}");
     insta::assert_snapshot!("graph_dot", dot);
-    let (code, mermaid, _) = drplan(&fixture("valid"), &["graph", "-e", "prod-dr", "--format", "mermaid"]);
+    let (code, mermaid, _) = drplan(
+        &fixture("valid"),
+        &["graph", "-e", "prod-dr", "--format", "mermaid"],
+    );
     assert_eq!(code, 0);
     assert!(mermaid.starts_with("flowchart LR\n"));
-    assert!(mermaid.contains("network_dr --> network_dr_subnet_private_a"), "{mermaid}");
+    assert!(
+        mermaid.contains("network_dr --> network_dr_subnet_private_a"),
+        "{mermaid}"
+    );
 }
 
 #[test]

@@ -16,7 +16,12 @@ fn generate(dir: &std::path::Path) -> usize {
     for i in 0..1000 {
         let (site, region) = sites[i % 2];
         let n = i / 2;
-        let _ = write!(spec, "network \"n{i}\" {{\n  site = site.{site}\n  cidr = \"10.{}.{}.0/24\"\n", n / 256, n % 256);
+        let _ = write!(
+            spec,
+            "network \"n{i}\" {{\n  site = site.{site}\n  cidr = \"10.{}.{}.0/24\"\n",
+            n / 256,
+            n % 256
+        );
         for s in 0..4 {
             let az = ["a", "b", "c", "d"][s];
             let _ = write!(
@@ -48,7 +53,10 @@ fn generate(dir: &std::path::Path) -> usize {
     // 2000 buckets, half replicating to the other site
     for i in 0..2000 {
         let site = sites[i % 2].0;
-        let _ = write!(spec, "bucket \"b{i}\" {{\n  site = site.{site}\n  name = \"${{local.prefix}}-b{i}\"\n");
+        let _ = write!(
+            spec,
+            "bucket \"b{i}\" {{\n  site = site.{site}\n  name = \"${{local.prefix}}-b{i}\"\n"
+        );
         if i % 2 == 0 {
             let _ = write!(
                 spec,
@@ -70,7 +78,11 @@ fn generate(dir: &std::path::Path) -> usize {
     std::fs::create_dir_all(dir.join("specs")).expect("mkdir");
     std::fs::create_dir_all(dir.join("environments")).expect("mkdir");
     std::fs::write(dir.join("specs/bench.hcl"), spec).expect("write");
-    std::fs::write(dir.join("environments/bench.hcl"), "stack = \"bench\"\nvariables {\n  env = \"prod\"\n}\n").expect("write");
+    std::fs::write(
+        dir.join("environments/bench.hcl"),
+        "stack = \"bench\"\nvariables {\n  env = \"prod\"\n}\n",
+    )
+    .expect("write");
     resources
 }
 
@@ -84,7 +96,9 @@ fn peak_rss_mb() -> Option<f64> {
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let expected = generate(dir.path());
-    let size = std::fs::metadata(dir.path().join("specs/bench.hcl")).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(dir.path().join("specs/bench.hcl"))
+        .map(|m| m.len())
+        .unwrap_or(0);
     let start = Instant::now();
     let project = match drplan_core::spec::load_project(dir.path(), "bench") {
         Ok(p) => p,

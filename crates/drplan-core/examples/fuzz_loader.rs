@@ -29,10 +29,54 @@ impl Rng {
 }
 
 const TOKENS: &[&str] = &[
-    "{", "}", "[", "]", "(", ")", "=", "\"", "${", "%{", "<<EOF\n", "\nEOF\n", "#", "//", "/*", "*/", ",", ".", "*",
-    "site.primary", "var.", "local.", "network.", "bucket.", "cluster.", "for x in", ":", "?", "!", "&&", "==",
-    "cidrsubnet(", "format(", "can(", "regex(", "\n", "\u{0}", "\u{feff}", "é", "1e999", "-1", "9999999999999999999",
-    "depends_on = [", "subnet \"x\" {", "node_group \"g\" {", "placement \"dr\" {", "null", "true",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    "=",
+    "\"",
+    "${",
+    "%{",
+    "<<EOF\n",
+    "\nEOF\n",
+    "#",
+    "//",
+    "/*",
+    "*/",
+    ",",
+    ".",
+    "*",
+    "site.primary",
+    "var.",
+    "local.",
+    "network.",
+    "bucket.",
+    "cluster.",
+    "for x in",
+    ":",
+    "?",
+    "!",
+    "&&",
+    "==",
+    "cidrsubnet(",
+    "format(",
+    "can(",
+    "regex(",
+    "\n",
+    "\u{0}",
+    "\u{feff}",
+    "é",
+    "1e999",
+    "-1",
+    "9999999999999999999",
+    "depends_on = [",
+    "subnet \"x\" {",
+    "node_group \"g\" {",
+    "placement \"dr\" {",
+    "null",
+    "true",
 ];
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
@@ -64,7 +108,13 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
             }
             4 => {
                 let depth = [10, 63, 64, 65, 1000, 100_000][rng.below(6)];
-                let (open, close) = [("[", "]"), ("{a=", "}"), ("(", ")"), ("f(", ")"), ("\"${", "}\"")][rng.below(5)];
+                let (open, close) = [
+                    ("[", "]"),
+                    ("{a=", "}"),
+                    ("(", ")"),
+                    ("f(", ")"),
+                    ("\"${", "}\""),
+                ][rng.below(5)];
                 let mut s = String::from("\nlocals {\n  deep = ");
                 s.push_str(&open.repeat(depth));
                 s.push('1');
@@ -92,7 +142,11 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
 
 fn seeds(root: &Path) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    for fixture in ["tests/fixtures/valid/specs", "tests/fixtures/broken/specs", "examples"] {
+    for fixture in [
+        "tests/fixtures/valid/specs",
+        "tests/fixtures/broken/specs",
+        "examples",
+    ] {
         collect(&root.join(fixture), &mut out);
     }
     if out.is_empty() {
@@ -102,7 +156,9 @@ fn seeds(root: &Path) -> Vec<Vec<u8>> {
 }
 
 fn collect(dir: &Path, out: &mut Vec<Vec<u8>>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -117,7 +173,12 @@ fn collect(dir: &Path, out: &mut Vec<Vec<u8>>) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let arg = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).and_then(|v| v.parse::<u64>().ok());
+    let arg = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
     let seconds = arg("--seconds").unwrap_or(60);
     let mut rng = Rng(arg("--seed").unwrap_or(0x9E37_79B9_7F4A_7C15) | 1);
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -132,7 +193,8 @@ fn main() {
         }
     };
     let root = dir.path();
-    let setup = std::fs::create_dir_all(root.join("specs")).and_then(|_| std::fs::create_dir_all(root.join("environments")));
+    let setup = std::fs::create_dir_all(root.join("specs"))
+        .and_then(|_| std::fs::create_dir_all(root.join("environments")));
     let env = "stack = \"fuzz\"\nvariables {\n  environment = \"prod\"\n}\n";
     if let Err(e) = setup.and_then(|_| std::fs::write(root.join("environments/prod.hcl"), env)) {
         eprintln!("cannot write the project: {e}");
@@ -155,7 +217,10 @@ fn main() {
             if let Ok(text) = std::str::from_utf8(&input) {
                 if let Ok(formatted) = drplan_core::spec::format::format_source(text) {
                     // The formatter must produce HCL that parses again.
-                    assert!(hcl_edit::parser::parse_body(&formatted).is_ok(), "fmt produced unparseable output");
+                    assert!(
+                        hcl_edit::parser::parse_body(&formatted).is_ok(),
+                        "fmt produced unparseable output"
+                    );
                 }
             }
             loaded.is_err()

@@ -50,10 +50,16 @@ fn missing_environment_lists_the_existing_ones() {
 
 #[test]
 fn syntax_errors_point_at_the_position() {
-    let out = match load(&[("specs/a.hcl", "site \"x\" {\n  region = \n}\n"), ("environments/test.hcl", ENV)]) {
+    let out = match load(&[
+        ("specs/a.hcl", "site \"x\" {\n  region = \n}\n"),
+        ("environments/test.hcl", ENV),
+    ]) {
         Ok(_) => String::new(),
         Err(d) => d.render(false, 100),
     };
     assert!(out.contains("drplan::syntax"), "{out}");
-    assert!(out.contains("[specs/a.hcl:3:1]") || out.contains("[specs/a.hcl:2:"), "{out}");
+    assert!(
+        out.contains("[specs/a.hcl:3:1]") || out.contains("[specs/a.hcl:2:"),
+        "{out}"
+    );
 }
