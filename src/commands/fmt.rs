@@ -12,7 +12,8 @@ pub fn run(root: &Path, args: &FmtArgs) -> anyhow::Result<i32> {
     let mut failed = false;
     for rel in &paths {
         let path = root.join(rel);
-        let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {rel}: {e}"))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| anyhow::anyhow!("cannot read {rel}: {e}"))?;
         let formatted = match format::format_source(&text) {
             Ok(f) => f,
             Err(e) => {
@@ -24,7 +25,8 @@ pub fn run(root: &Path, args: &FmtArgs) -> anyhow::Result<i32> {
         if formatted != text {
             unformatted.push(rel.clone());
             if !args.check {
-                std::fs::write(&path, formatted).map_err(|e| anyhow::anyhow!("cannot write {rel}: {e}"))?;
+                std::fs::write(&path, formatted)
+                    .map_err(|e| anyhow::anyhow!("cannot write {rel}: {e}"))?;
             }
         }
     }

@@ -22,7 +22,11 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
     let mut all = Diagnostics::default();
     for (env, result) in &results {
         match result {
-            Ok(p) => println!("Success! {env}: {} resources in {} sites.", p.resources.len(), p.topology.sites.len()),
+            Ok(p) => println!(
+                "Success! {env}: {} resources in {} sites.",
+                p.resources.len(),
+                p.topology.sites.len()
+            ),
             Err(d) => all.extend(d.clone()),
         }
     }
@@ -32,8 +36,16 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
     // The same spec mistake shows up once per environment; report it once.
     all.sort();
     print_diagnostics(&all);
-    let failed: Vec<&str> = results.iter().filter(|(_, r)| r.is_err()).map(|(e, _)| e.as_str()).collect();
-    eprintln!("Error: {} problem(s) found ({}).", all.len(), failed.join(", "));
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(e, _)| e.as_str())
+        .collect();
+    eprintln!(
+        "Error: {} problem(s) found ({}).",
+        all.len(),
+        failed.join(", ")
+    );
     Ok(exit::ERROR)
 }
 
@@ -43,7 +55,10 @@ pub fn print_diagnostics(diags: &Diagnostics) {
     let tty = stderr.is_terminal();
     let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let width = if tty {
-        std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+        std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(100)
     } else {
         100
     };
@@ -57,7 +72,10 @@ pub fn load_or_report(root: &Path, env: &str) -> Option<Project> {
         Ok(p) => Some(p),
         Err(d) => {
             print_diagnostics(&d);
-            eprintln!("Error: {} problem(s) in the spec; run `drplan validate -e {env}`.", d.len());
+            eprintln!(
+                "Error: {} problem(s) in the spec; run `drplan validate -e {env}`.",
+                d.len()
+            );
             None
         }
     }

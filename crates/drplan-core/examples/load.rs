@@ -10,7 +10,12 @@ fn main() {
     match drplan_core::spec::load_project(std::path::Path::new(dir), env) {
         Ok(p) => {
             for r in &p.resources {
-                println!("{} {} {}", r.address, r.kind, serde_json::Value::Object(r.attrs.clone()));
+                println!(
+                    "{} {} {}",
+                    r.address,
+                    r.kind,
+                    serde_json::Value::Object(r.attrs.clone())
+                );
             }
             println!("{} resources, digest {}", p.resources.len(), p.digest);
         }

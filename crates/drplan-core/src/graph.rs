@@ -38,12 +38,20 @@ impl<'a> ResourceGraph<'a> {
             for dep in &r.depends_on {
                 let from = *index
                     .get(dep)
-                    .ok_or_else(|| GraphError::UnknownDependency { from: r.address.clone(), to: dep.clone() })?;
+                    .ok_or_else(|| GraphError::UnknownDependency {
+                        from: r.address.clone(),
+                        to: dep.clone(),
+                    })?;
                 graph.update_edge(from, to, ());
             }
         }
-        let order = toposort(&graph, None).map_err(|c| GraphError::Cycle(graph[c.node_id()].address.clone()))?;
-        Ok(ResourceGraph { graph, index, order })
+        let order = toposort(&graph, None)
+            .map_err(|c| GraphError::Cycle(graph[c.node_id()].address.clone()))?;
+        Ok(ResourceGraph {
+            graph,
+            index,
+            order,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -74,8 +82,14 @@ impl<'a> ResourceGraph<'a> {
     }
 
     fn neighbors(&self, address: &Address, dir: Direction) -> Vec<&'a Resource> {
-        let Some(&n) = self.index.get(address) else { return Vec::new() };
-        let mut v: Vec<&Resource> = self.graph.neighbors_directed(n, dir).map(|m| self.graph[m]).collect();
+        let Some(&n) = self.index.get(address) else {
+            return Vec::new();
+        };
+        let mut v: Vec<&Resource> = self
+            .graph
+            .neighbors_directed(n, dir)
+            .map(|m| self.graph[m])
+            .collect();
         v.sort_by(|a, b| a.address.cmp(&b.address));
         v
     }
@@ -94,7 +108,10 @@ impl<'a> ResourceGraph<'a> {
 
     /// The longest chain of dependent operations when each takes `duration(resource)`
     /// and independent ones run in parallel: its total and its resources in order.
-    pub fn critical_path(&self, duration: impl Fn(&Resource) -> Duration) -> (Duration, Vec<&'a Resource>) {
+    pub fn critical_path(
+        &self,
+        duration: impl Fn(&Resource) -> Duration,
+    ) -> (Duration, Vec<&'a Resource>) {
         let mut finish: BTreeMap<NodeIndex, Duration> = BTreeMap::new();
         let mut via: BTreeMap<NodeIndex, NodeIndex> = BTreeMap::new();
         for &n in &self.order {
@@ -109,7 +126,10 @@ impl<'a> ResourceGraph<'a> {
                 via.insert(n, p);
             }
         }
-        let Some((&end, &total)) = finish.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0))) else {
+        let Some((&end, &total)) = finish
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        else {
             return (Duration::ZERO, Vec::new());
         };
         let mut path = vec![self.graph[end]];
@@ -152,7 +172,11 @@ mod tests {
             res("bucket.b", Kind::Bucket, &[]),
         ];
         let g = ResourceGraph::new(&rs).expect("graph");
-        let order: Vec<&str> = g.topological_order().iter().map(|r| r.address.as_str()).collect();
+        let order: Vec<&str> = g
+            .topological_order()
+            .iter()
+            .map(|r| r.address.as_str())
+            .collect();
         let pos = |a: &str| order.iter().position(|x| *x == a).unwrap_or(usize::MAX);
         assert!(pos("network.a") < pos("network.a.subnet.x"));
         assert!(pos("cluster.c") < pos("cluster.c.node_group.g"));
@@ -164,14 +188,28 @@ mod tests {
         });
         assert_eq!(total, Duration::from_secs(920));
         let names: Vec<&str> = path.iter().map(|r| r.address.as_str()).collect();
-        assert_eq!(names, ["network.a", "network.a.subnet.x", "cluster.c", "cluster.c.node_group.g"]);
+        assert_eq!(
+            names,
+            [
+                "network.a",
+                "network.a.subnet.x",
+                "cluster.c",
+                "cluster.c.node_group.g"
+            ]
+        );
     }
 
     #[test]
     fn unknown_dependency_and_cycles_are_errors() {
         let rs = vec![res("a.x", Kind::Vpc, &["b.y"])];
-        assert!(matches!(ResourceGraph::new(&rs), Err(GraphError::UnknownDependency { .. })));
-        let rs = vec![res("a.x", Kind::Vpc, &["b.y"]), res("b.y", Kind::Vpc, &["a.x"])];
+        assert!(matches!(
+            ResourceGraph::new(&rs),
+            Err(GraphError::UnknownDependency { .. })
+        ));
+        let rs = vec![
+            res("a.x", Kind::Vpc, &["b.y"]),
+            res("b.y", Kind::Vpc, &["a.x"]),
+        ];
         assert!(matches!(ResourceGraph::new(&rs), Err(GraphError::Cycle(_))));
     }
 }

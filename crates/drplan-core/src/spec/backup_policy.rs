@@ -27,7 +27,9 @@ pub fn compile(t: &mut Topology) {
             } else {
                 others.push(p.bucket.clone());
             }
-            let Some(bucket) = t.buckets.get_mut(&p.bucket) else { continue };
+            let Some(bucket) = t.buckets.get_mut(&p.bucket) else {
+                continue;
+            };
             if let Some(days) = days {
                 if !bucket.lifecycle_rules.iter().any(|r| r.id == id) {
                     bucket.lifecycle_rules.push(LifecycleRule {
@@ -40,20 +42,40 @@ pub fn compile(t: &mut Topology) {
                 }
             }
         }
-        let (Some(role_arn), Some(source)) = (b.replication_role_arn.clone(), primary_bucket) else { continue };
+        let (Some(role_arn), Some(source)) = (b.replication_role_arn.clone(), primary_bucket)
+        else {
+            continue;
+        };
         let several = others.len() > 1;
-        let Some(bucket) = t.buckets.get_mut(&source) else { continue };
+        let Some(bucket) = t.buckets.get_mut(&source) else {
+            continue;
+        };
         for dest in others {
             if dest == source {
                 continue;
             }
-            let replication = bucket.replication.get_or_insert_with(|| Replication { role_arn: role_arn.clone(), rules: Vec::new() });
-            let already = replication.rules.iter().any(|r| r.destination == dest && b.prefix.starts_with(&r.prefix));
+            let replication = bucket.replication.get_or_insert_with(|| Replication {
+                role_arn: role_arn.clone(),
+                rules: Vec::new(),
+            });
+            let already = replication
+                .rules
+                .iter()
+                .any(|r| r.destination == dest && b.prefix.starts_with(&r.prefix));
             if already {
                 continue;
             }
-            let rule_id = if several { format!("{id}-{dest}") } else { id.clone() };
-            replication.rules.push(ReplicationRule { id: rule_id, prefix: b.prefix.clone(), destination: dest, storage_class: None });
+            let rule_id = if several {
+                format!("{id}-{dest}")
+            } else {
+                id.clone()
+            };
+            replication.rules.push(ReplicationRule {
+                id: rule_id,
+                prefix: b.prefix.clone(),
+                destination: dest,
+                storage_class: None,
+            });
         }
     }
 }

@@ -2,7 +2,7 @@
 //! evaluate each attribute, and hand typed values to the decoders with their spans.
 //! A bad attribute is reported and skipped; the rest of the block is still read.
 
-use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic, SourceFile};
+use super::diagnostic::{did_you_mean, Diagnostics, SourceFile, SpecDiagnostic};
 use super::scope::Scope;
 use hcl::eval::{Context, Evaluate};
 use hcl::Value;
@@ -71,7 +71,16 @@ pub fn read<'a>(
     ctx: &Context,
     diags: &mut Diagnostics,
 ) -> BlockBody<'a> {
-    read_body(file, &block.body, block_header(block), block_what(block), schema, scope, ctx, diags)
+    read_body(
+        file,
+        &block.body,
+        block_header(block),
+        block_what(block),
+        schema,
+        scope,
+        ctx,
+        diags,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -85,7 +94,15 @@ pub fn read_body<'a>(
     ctx: &Context,
     diags: &mut Diagnostics,
 ) -> BlockBody<'a> {
-    let mut out = BlockBody { file, header, what, attrs: BTreeMap::new(), failed: BTreeSet::new(), raw: BTreeMap::new(), blocks: Vec::new() };
+    let mut out = BlockBody {
+        file,
+        header,
+        what,
+        attrs: BTreeMap::new(),
+        failed: BTreeSet::new(),
+        raw: BTreeMap::new(),
+        blocks: Vec::new(),
+    };
     let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
     for structure in body.iter() {
         match structure {
@@ -98,22 +115,27 @@ pub fn read_body<'a>(
                         format!("{} has no attribute `{key}`", out.what),
                     )
                     .at(file, key_span, "unknown attribute");
-                    d = d.help(did_you_mean(&key, schema.attrs.iter().copied()).unwrap_or_else(|| {
-                        if schema.attrs.is_empty() {
-                            "this block takes no attributes".to_string()
-                        } else {
-                            format!("expected one of: {}", schema.attrs.join(", "))
-                        }
-                    }));
+                    d = d.help(
+                        did_you_mean(&key, schema.attrs.iter().copied()).unwrap_or_else(|| {
+                            if schema.attrs.is_empty() {
+                                "this block takes no attributes".to_string()
+                            } else {
+                                format!("expected one of: {}", schema.attrs.join(", "))
+                            }
+                        }),
+                    );
                     diags.push(d);
                     continue;
                 }
                 if let Some(first) = seen.get(&key) {
                     let (line, _) = file.line_col(first.start);
                     diags.push(
-                        SpecDiagnostic::new("drplan::duplicate_attribute", format!("`{key}` is set twice in {}", out.what))
-                            .at(file, key_span, "set again here")
-                            .help(format!("the first value is on line {line}; keep one")),
+                        SpecDiagnostic::new(
+                            "drplan::duplicate_attribute",
+                            format!("`{key}` is set twice in {}", out.what),
+                        )
+                        .at(file, key_span, "set again here")
+                        .help(format!("the first value is on line {line}; keep one")),
                     );
                     continue;
                 }
@@ -134,9 +156,12 @@ pub fn read_body<'a>(
                     }
                     Err(msg) => {
                         diags.push(
-                            SpecDiagnostic::new("drplan::eval", format!("cannot evaluate `{key}`: {msg}"))
-                                .at(file, span, "in this expression")
-                                .help("check the functions, operators and types used here"),
+                            SpecDiagnostic::new(
+                                "drplan::eval",
+                                format!("cannot evaluate `{key}`: {msg}"),
+                            )
+                            .at(file, span, "in this expression")
+                            .help("check the functions, operators and types used here"),
                         );
                         out.failed.insert(key);
                     }
@@ -145,17 +170,21 @@ pub fn read_body<'a>(
             Structure::Block(block) => {
                 let ident = block.ident.as_str();
                 if !schema.blocks.contains(&ident) {
-                    let help = did_you_mean(ident, schema.blocks.iter().copied()).unwrap_or_else(|| {
-                        if schema.blocks.is_empty() {
-                            "this block takes no nested blocks".to_string()
-                        } else {
-                            format!("expected one of: {}", schema.blocks.join(", "))
-                        }
-                    });
+                    let help =
+                        did_you_mean(ident, schema.blocks.iter().copied()).unwrap_or_else(|| {
+                            if schema.blocks.is_empty() {
+                                "this block takes no nested blocks".to_string()
+                            } else {
+                                format!("expected one of: {}", schema.blocks.join(", "))
+                            }
+                        });
                     diags.push(
-                        SpecDiagnostic::new("drplan::unknown_block", format!("{} has no block `{ident}`", out.what))
-                            .at(file, block.ident.span().unwrap_or(0..0), "unknown block")
-                            .help(help),
+                        SpecDiagnostic::new(
+                            "drplan::unknown_block",
+                            format!("{} has no block `{ident}`", out.what),
+                        )
+                        .at(file, block.ident.span().unwrap_or(0..0), "unknown block")
+                        .help(help),
                     );
                     continue;
                 }
@@ -184,8 +213,16 @@ impl VisitMut for CanResolver<'_, '_> {
     fn visit_expr_mut(&mut self, expr: &mut Expression) {
         visit_expr_mut(self, expr);
         if let Expression::FuncCall(call) = expr {
-            if call.name.namespace.is_empty() && call.name.name.as_str() == "can" && call.args.len() == 1 {
-                let ok = call.args.iter().next().map(|a| evaluate(a, self.ctx).is_ok()).unwrap_or(false);
+            if call.name.namespace.is_empty()
+                && call.name.name.as_str() == "can"
+                && call.args.len() == 1
+            {
+                let ok = call
+                    .args
+                    .iter()
+                    .next()
+                    .map(|a| evaluate(a, self.ctx).is_ok())
+                    .unwrap_or(false);
                 *expr = Expression::from(ok);
             }
         }
@@ -210,7 +247,10 @@ impl<'a> BlockBody<'a> {
     }
 
     pub fn span(&self, name: &str) -> Range<usize> {
-        self.attrs.get(name).map(|(_, s)| s.clone()).unwrap_or_else(|| self.header.clone())
+        self.attrs
+            .get(name)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_else(|| self.header.clone())
     }
 
     pub fn value(&self, name: &str) -> Option<&Value> {
@@ -222,7 +262,11 @@ impl<'a> BlockBody<'a> {
             diags.push(
                 SpecDiagnostic::new(
                     "drplan::wrong_type",
-                    format!("`{name}` in {} must be {expected}, not {}", self.what, type_name(&v)),
+                    format!(
+                        "`{name}` in {} must be {expected}, not {}",
+                        self.what,
+                        type_name(&v)
+                    ),
                 )
                 .at(self.file, span, format!("this is {}", type_name(&v)))
                 .help(format!("write {expected} here")),
@@ -232,8 +276,19 @@ impl<'a> BlockBody<'a> {
     }
 
     /// Reports an invalid value at the attribute's span.
-    pub fn invalid(&self, diags: &mut Diagnostics, code: &'static str, name: &str, message: String, help: impl Into<String>) {
-        diags.push(SpecDiagnostic::new(code, message).at(self.file, self.span(name), "here").help(help));
+    pub fn invalid(
+        &self,
+        diags: &mut Diagnostics,
+        code: &'static str,
+        name: &str,
+        message: String,
+        help: impl Into<String>,
+    ) {
+        diags.push(
+            SpecDiagnostic::new(code, message)
+                .at(self.file, self.span(name), "here")
+                .help(help),
+        );
     }
 
     pub fn missing(&self, diags: &mut Diagnostics, name: &str, help: &str) {
@@ -241,9 +296,16 @@ impl<'a> BlockBody<'a> {
             return;
         }
         diags.push(
-            SpecDiagnostic::new("drplan::missing_attribute", format!("{} needs `{name}`", self.what))
-                .at(self.file, self.header.clone(), format!("`{name}` is missing"))
-                .help(help.to_string()),
+            SpecDiagnostic::new(
+                "drplan::missing_attribute",
+                format!("{} needs `{name}`", self.what),
+            )
+            .at(
+                self.file,
+                self.header.clone(),
+                format!("`{name}` is missing"),
+            )
+            .help(help.to_string()),
         );
     }
 
@@ -262,7 +324,12 @@ impl<'a> BlockBody<'a> {
 
     /// The attribute's string value, or `default` when it is absent; `None` when it
     /// is present but failed (so a broken expression never silently becomes the default).
-    pub fn string_or(&mut self, diags: &mut Diagnostics, name: &str, default: impl FnOnce() -> String) -> Option<String> {
+    pub fn string_or(
+        &mut self,
+        diags: &mut Diagnostics,
+        name: &str,
+        default: impl FnOnce() -> String,
+    ) -> Option<String> {
         if self.failed.contains(name) {
             return None;
         }
@@ -273,7 +340,12 @@ impl<'a> BlockBody<'a> {
         Some(v.unwrap_or_else(default))
     }
 
-    pub fn required_string(&mut self, diags: &mut Diagnostics, name: &str, help: &str) -> Option<String> {
+    pub fn required_string(
+        &mut self,
+        diags: &mut Diagnostics,
+        name: &str,
+        help: &str,
+    ) -> Option<String> {
         if !self.has(name) {
             self.missing(diags, name, help);
             return None;
@@ -312,7 +384,9 @@ impl<'a> BlockBody<'a> {
                 .map(|v| match v {
                     Value::String(s) => Some(s.clone()),
                     Value::Number(n) => Some(n.to_string()),
-                    Value::Object(o) => o.get("address").and_then(Value::as_str).map(str::to_string),
+                    Value::Object(o) => {
+                        o.get("address").and_then(Value::as_str).map(str::to_string)
+                    }
                     _ => None,
                 })
                 .collect::<Option<Vec<_>>>(),
@@ -325,7 +399,11 @@ impl<'a> BlockBody<'a> {
         list
     }
 
-    pub fn string_map(&mut self, diags: &mut Diagnostics, name: &str) -> Option<BTreeMap<String, String>> {
+    pub fn string_map(
+        &mut self,
+        diags: &mut Diagnostics,
+        name: &str,
+    ) -> Option<BTreeMap<String, String>> {
         let map = match self.value(name)? {
             Value::Object(o) => o
                 .iter()
@@ -348,12 +426,22 @@ impl<'a> BlockBody<'a> {
     /// An attribute naming another block: a reference (`site.primary`) or its label as
     /// a string (`"primary"`). Returns the label when it names a declared block of
     /// `kind`; reports a wrong kind or an unknown label otherwise.
-    pub fn block_ref(&mut self, diags: &mut Diagnostics, scope: &Scope, name: &str, kind: &str) -> Option<String> {
+    pub fn block_ref(
+        &mut self,
+        diags: &mut Diagnostics,
+        scope: &Scope,
+        name: &str,
+        kind: &str,
+    ) -> Option<String> {
         let value = self.value(name)?.clone();
         let span = self.span(name);
         let (ref_kind, label) = match &value {
             Value::String(s) => (kind.to_string(), s.clone()),
-            Value::Object(o) => match o.get("address").and_then(Value::as_str).and_then(|a| a.split_once('.')) {
+            Value::Object(o) => match o
+                .get("address")
+                .and_then(Value::as_str)
+                .and_then(|a| a.split_once('.'))
+            {
                 Some((k, l)) => (k.to_string(), l.to_string()),
                 None => {
                     self.wrong_type(diags, name, &format!("a reference to a {kind} block"));
@@ -369,7 +457,10 @@ impl<'a> BlockBody<'a> {
             diags.push(
                 SpecDiagnostic::new(
                     "drplan::wrong_kind",
-                    format!("`{name}` in {} must name a {kind} block, not {ref_kind}.{label}", self.what),
+                    format!(
+                        "`{name}` in {} must name a {kind} block, not {ref_kind}.{label}",
+                        self.what
+                    ),
                 )
                 .at(self.file, span, format!("this is a {ref_kind}"))
                 .help(format!("refer to a {kind}, e.g. `{name} = {kind}.<label>`")),
@@ -378,12 +469,21 @@ impl<'a> BlockBody<'a> {
         }
         if !scope.is_declared(kind, &label) {
             let help = did_you_mean(&label, scope.labels(kind))
-                .map(|h| h.replace('`', "").replace("did you mean ", &format!("did you mean `{kind}.")).replace('?', "`?"))
-                .unwrap_or_else(|| format!("declare a `{kind} \"{label}\"` block or use an existing label"));
+                .map(|h| {
+                    h.replace('`', "")
+                        .replace("did you mean ", &format!("did you mean `{kind}."))
+                        .replace('?', "`?")
+                })
+                .unwrap_or_else(|| {
+                    format!("declare a `{kind} \"{label}\"` block or use an existing label")
+                });
             diags.push(
-                SpecDiagnostic::new("drplan::unresolved_reference", format!("there is no {kind} \"{label}\""))
-                    .at(self.file, span, "unknown label")
-                    .help(help),
+                SpecDiagnostic::new(
+                    "drplan::unresolved_reference",
+                    format!("there is no {kind} \"{label}\""),
+                )
+                .at(self.file, span, "unknown label")
+                .help(help),
             );
             return None;
         }
@@ -392,6 +492,9 @@ impl<'a> BlockBody<'a> {
 
     pub fn nested(&self, ident: &str) -> impl Iterator<Item = &'a Block> + '_ {
         let ident = ident.to_string();
-        self.blocks.iter().copied().filter(move |b| b.ident.as_str() == ident)
+        self.blocks
+            .iter()
+            .copied()
+            .filter(move |b| b.ident.as_str() == ident)
     }
 }

@@ -1,7 +1,9 @@
 //! Spec problems as data: every check pushes a [`SpecDiagnostic`] and carries on, so
 //! one run reports everything that is wrong.
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan,
+};
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -12,20 +14,33 @@ pub struct SourceFile {
     /// Path relative to the project root, `/`-separated.
     pub path: String,
     pub text: Arc<String>,
+    /// Byte offset of each line's start: positions are looked up for every block, so
+    /// they must not rescan the file.
+    line_starts: Arc<Vec<usize>>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, text: String) -> Self {
-        SourceFile { path: path.into(), text: Arc::new(text) }
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        SourceFile {
+            path: path.into(),
+            text: Arc::new(text),
+            line_starts: Arc::new(line_starts),
+        }
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let column = before.get(line_start..).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = self.line_starts[line - 1];
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map(|s| s.chars().count())
+            .unwrap_or(0)
+            + 1;
         (line, column)
     }
 }
@@ -45,7 +60,13 @@ pub struct SpecDiagnostic {
 
 impl SpecDiagnostic {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        SpecDiagnostic { code, message: message.into(), help: None, location: None, label: String::new() }
+        SpecDiagnostic {
+            code,
+            message: message.into(),
+            help: None,
+            location: None,
+            label: String::new(),
+        }
     }
 
     pub fn at(mut self, file: &SourceFile, span: Range<usize>, label: impl Into<String>) -> Self {
@@ -82,21 +103,24 @@ impl Diagnostic for SpecDiagnostic {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.location.as_ref().map(|(f, _)| &f.text as &dyn miette::SourceCode)
+        self.location
+            .as_ref()
+            .map(|(f, _)| &f.text as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (_, span) = self.location.as_ref()?;
         let len = span.end.saturating_sub(span.start);
         let label = (!self.label.is_empty()).then(|| self.label.clone());
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            label,
-            SourceSpan::new(span.start.into(), len),
-        ))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(label, SourceSpan::new(span.start.into(), len)),
+        )))
     }
 }
 
@@ -134,20 +158,31 @@ impl Diagnostics {
             };
             (file, start, d.code, d.message.clone())
         });
-        self.0.dedup_by(|a, b| a.code == b.code && a.message == b.message && a.position() == b.position());
+        self.0.dedup_by(|a, b| {
+            a.code == b.code && a.message == b.message && a.position() == b.position()
+        });
     }
 
     /// Renders every diagnostic with miette's graphical handler. `color` follows the
     /// caller's terminal decision (NO_COLOR, TTY); tests use `None` width for a fixed 100.
     pub fn render(&self, color: bool, width: usize) -> String {
-        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
-        let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(width)
+            .with_links(false);
         let mut out = String::new();
         for d in &self.0 {
             let named;
             let report: &dyn Diagnostic = match &d.location {
                 Some((f, _)) => {
-                    named = Named { inner: d, source: NamedSource::new(&f.path, f.text.clone()) };
+                    named = Named {
+                        inner: d,
+                        source: NamedSource::new(&f.path, f.text.clone()),
+                    };
                     &named
                 }
                 None => d,
@@ -211,7 +246,10 @@ impl Diagnostic for Named<'_> {
 }
 
 /// "did you mean `x`?" for a misspelt name, when one candidate is close enough.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))

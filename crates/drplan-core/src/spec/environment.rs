@@ -10,7 +10,10 @@ use hcl::Value;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-const TOP: Schema = Schema::new(&["stack", "account_id", "active_site"], &["variables", "lock", "cluster_access"]);
+const TOP: Schema = Schema::new(
+    &["stack", "account_id", "active_site"],
+    &["variables", "lock", "cluster_access"],
+);
 const LOCK: Schema = Schema::new(&["bucket", "region", "key"], &[]);
 const ACCESS: Schema = Schema::new(&["kubeconfig", "context"], &[]);
 
@@ -33,19 +36,39 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
     let what = format!("environment file {}", src.path);
     let mut top = body::read_body(src, &file.body, 0..0, what, &TOP, scope, &ctx, diags);
     let mut out = EnvSettings {
-        stack: top.required_string(diags, "stack", "name the stack, e.g. stack = \"my-platform\""),
+        stack: top.required_string(
+            diags,
+            "stack",
+            "name the stack, e.g. stack = \"my-platform\"",
+        ),
         account_id: top.string(diags, "account_id"),
         ..EnvSettings::default()
     };
     if let Some(stack) = &out.stack {
-        if stack.is_empty() || !stack.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            top.invalid(diags, "drplan::invalid_value", "stack", format!("stack `{stack}` is not a valid name"), "use letters, digits, `-` and `_`");
+        if stack.is_empty()
+            || !stack
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            top.invalid(
+                diags,
+                "drplan::invalid_value",
+                "stack",
+                format!("stack `{stack}` is not a valid name"),
+                "use letters, digits, `-` and `_`",
+            );
             out.stack = None;
         }
     }
     if let Some(id) = &out.account_id {
         if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
-            top.invalid(diags, "drplan::invalid_value", "account_id", format!("`{id}` is not an AWS account id"), "an account id is 12 digits");
+            top.invalid(
+                diags,
+                "drplan::invalid_value",
+                "account_id",
+                format!("`{id}` is not an AWS account id"),
+                "an account id is 12 digits",
+            );
         }
     }
     if let Some(s) = top.string(diags, "active_site") {
@@ -75,35 +98,53 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
                             out.variables.insert(name, (v, span));
                         }
                         Err(msg) => diags.push(
-                            SpecDiagnostic::new("drplan::eval", format!("cannot evaluate variable `{name}`: {msg}"))
-                                .at(src, hcl_edit::Span::span(&attr.value).unwrap_or(span), "in this expression")
-                                .help("environment values are literals or function calls"),
+                            SpecDiagnostic::new(
+                                "drplan::eval",
+                                format!("cannot evaluate variable `{name}`: {msg}"),
+                            )
+                            .at(
+                                src,
+                                hcl_edit::Span::span(&attr.value).unwrap_or(span),
+                                "in this expression",
+                            )
+                            .help("environment values are literals or function calls"),
                         ),
                     }
                 }
                 for nested in block.body.blocks() {
                     diags.push(
-                        SpecDiagnostic::new("drplan::unknown_block", format!("`variables` has no block `{}`", nested.ident.as_str()))
-                            .at(src, body::block_header(nested), "unexpected block")
-                            .help("write variable values as attributes: name = value"),
+                        SpecDiagnostic::new(
+                            "drplan::unknown_block",
+                            format!("`variables` has no block `{}`", nested.ident.as_str()),
+                        )
+                        .at(src, body::block_header(nested), "unexpected block")
+                        .help("write variable values as attributes: name = value"),
                     );
                 }
             }
             "lock" => {
                 let mut b = body::read(src, block, &LOCK, scope, &ctx, diags);
-                let bucket = b.required_string(diags, "bucket", "the S3 bucket holding the lock object");
+                let bucket =
+                    b.required_string(diags, "bucket", "the S3 bucket holding the lock object");
                 let region = b.required_string(diags, "region", "the bucket's region");
                 let key = b.string(diags, "key");
                 if let (Some(bucket), Some(region)) = (bucket, region) {
-                    out.lock = Some(LockSettings { bucket, region, key });
+                    out.lock = Some(LockSettings {
+                        bucket,
+                        region,
+                        key,
+                    });
                 }
             }
             "cluster_access" => {
                 let Some(label) = block.labels.first() else {
                     diags.push(
-                        SpecDiagnostic::new("drplan::missing_label", "cluster_access needs the cluster block's label")
-                            .at(src, header, "no label")
-                            .help("write cluster_access \"primary\" { ... }"),
+                        SpecDiagnostic::new(
+                            "drplan::missing_label",
+                            "cluster_access needs the cluster block's label",
+                        )
+                        .at(src, header, "no label")
+                        .help("write cluster_access \"primary\" { ... }"),
                     );
                     continue;
                 };
@@ -117,7 +158,10 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
                     }
                     None => ClusterAccess::Eks,
                 };
-                out.cluster_access.insert(label.as_str().to_string(), (access, hcl_edit::Span::span(label).unwrap_or(header)));
+                out.cluster_access.insert(
+                    label.as_str().to_string(),
+                    (access, hcl_edit::Span::span(label).unwrap_or(header)),
+                );
             }
             _ => {}
         }

@@ -1,7 +1,7 @@
 //! Reading and parsing the project's files. Unreadable or unparseable files become
 //! diagnostics; the loader carries on with the others.
 
-use super::diagnostic::{Diagnostics, SpecDiagnostic, SourceFile};
+use super::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use hcl_edit::structure::Body;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -53,20 +53,33 @@ pub fn hcl_files_in(root: &Path, dir: &str) -> Vec<String> {
 }
 
 /// Reads one file (path relative to `root`) as UTF-8 text.
-pub fn read_text(root: &Path, rel: &str, diags: &mut Diagnostics, digest: &mut DigestInputs) -> Option<SourceFile> {
+pub fn read_text(
+    root: &Path,
+    rel: &str,
+    diags: &mut Diagnostics,
+    digest: &mut DigestInputs,
+) -> Option<SourceFile> {
     let path = root.join(rel);
-    let too_big = std::fs::metadata(&path).map(|m| m.len() > MAX_FILE_BYTES).unwrap_or(false);
+    let too_big = std::fs::metadata(&path)
+        .map(|m| m.len() > MAX_FILE_BYTES)
+        .unwrap_or(false);
     if too_big {
         diags.push(
-            SpecDiagnostic::new("drplan::file", format!("{rel} is larger than {} MiB", MAX_FILE_BYTES / 1024 / 1024))
-                .help("split the spec or remove generated content"),
+            SpecDiagnostic::new(
+                "drplan::file",
+                format!("{rel} is larger than {} MiB", MAX_FILE_BYTES / 1024 / 1024),
+            )
+            .help("split the spec or remove generated content"),
         );
         return None;
     }
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) => {
-            diags.push(SpecDiagnostic::new("drplan::file", format!("cannot read {rel}: {e}")).help("check the path and permissions"));
+            diags.push(
+                SpecDiagnostic::new("drplan::file", format!("cannot read {rel}: {e}"))
+                    .help("check the path and permissions"),
+            );
             return None;
         }
     };
@@ -77,7 +90,17 @@ pub fn read_text(root: &Path, rel: &str, diags: &mut Diagnostics, digest: &mut D
             let offset = e.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let file = SourceFile::new(rel, lossy);
-            let start = file.text.char_indices().nth(file.text.get(..offset).map(|s| s.chars().count()).unwrap_or(0)).map(|(i, _)| i).unwrap_or(0);
+            let start = file
+                .text
+                .char_indices()
+                .nth(
+                    file.text
+                        .get(..offset)
+                        .map(|s| s.chars().count())
+                        .unwrap_or(0),
+                )
+                .map(|(i, _)| i)
+                .unwrap_or(0);
             diags.push(
                 SpecDiagnostic::new("drplan::syntax", format!("{rel} is not UTF-8 text"))
                     .at(&file, start..start, "invalid byte here")
@@ -100,11 +123,19 @@ pub fn parse(source: SourceFile, diags: &mut Diagnostics) -> Option<ParsedFile> 
             if let Some(c) = source.text.get(at..).and_then(|s| s.chars().next()) {
                 end = at + c.len_utf8();
             }
-            let message = e.message().lines().next().unwrap_or("invalid HCL").to_string();
+            let message = e
+                .message()
+                .lines()
+                .next()
+                .unwrap_or("invalid HCL")
+                .to_string();
             diags.push(
-                SpecDiagnostic::new("drplan::syntax", format!("invalid HCL in {}: {message}", source.path))
-                    .at(&source, at..end, "here")
-                    .help("fix the syntax; nesting deeper than 64 levels is refused"),
+                SpecDiagnostic::new(
+                    "drplan::syntax",
+                    format!("invalid HCL in {}: {message}", source.path),
+                )
+                .at(&source, at..end, "here")
+                .help("fix the syntax; nesting deeper than 64 levels is refused"),
             );
             None
         }

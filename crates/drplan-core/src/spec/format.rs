@@ -9,10 +9,19 @@ use hcl_edit::Decorate;
 pub fn format_source(text: &str) -> Result<String, String> {
     let mut body = hcl_edit::parser::parse_body(text).map_err(|e| {
         let loc = e.location();
-        format!("line {}, column {}: {}", loc.line(), loc.column(), e.message().lines().next().unwrap_or("invalid HCL"))
+        format!(
+            "line {}, column {}: {}",
+            loc.line(),
+            loc.column(),
+            e.message().lines().next().unwrap_or("invalid HCL")
+        )
     })?;
     format_body(&mut body, 0);
-    let trailing = body.decor().suffix().map(|s| s.to_string()).unwrap_or_default();
+    let trailing = body
+        .decor()
+        .suffix()
+        .map(|s| s.to_string())
+        .unwrap_or_default();
     let comments = comment_lines(&trailing);
     let mut tail = String::new();
     if !comments.is_empty() {
@@ -28,12 +37,21 @@ pub fn format_source(text: &str) -> Result<String, String> {
     let mut out = body.to_string();
     out.push_str(&tail);
     let out = out.trim_start_matches('\n').to_string();
-    Ok(if out.trim().is_empty() { String::new() } else { out })
+    Ok(if out.trim().is_empty() {
+        String::new()
+    } else {
+        out
+    })
 }
 
 /// The comments in a piece of decor, one per line, trimmed.
 fn comment_lines(decor: &str) -> Vec<String> {
-    decor.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
+    decor
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Prefix decor: optional blank line, comments re-indented, then the indentation.
@@ -93,10 +111,18 @@ fn format_body(body: &mut Body, depth: usize) {
     };
     let keys: Vec<usize> = body
         .iter()
-        .map(|s| s.as_attribute().map(|a| a.key.as_str().chars().count()).unwrap_or(0))
+        .map(|s| {
+            s.as_attribute()
+                .map(|a| a.key.as_str().chars().count())
+                .unwrap_or(0)
+        })
         .collect();
     for (i, s) in body.iter().enumerate() {
-        let breaks = s.decor().prefix().map(|p| p.matches('\n').count() > 1 || !p.trim().is_empty()).unwrap_or(false);
+        let breaks = s
+            .decor()
+            .prefix()
+            .map(|p| p.matches('\n').count() > 1 || !p.trim().is_empty())
+            .unwrap_or(false);
         match s.as_attribute() {
             Some(a) if !a.value.to_string().contains('\n') => {
                 if breaks {
@@ -114,8 +140,16 @@ fn format_body(body: &mut Body, depth: usize) {
 
     for i in 0..body.len() {
         let Some(s) = body.get_mut(i) else { continue };
-        let pre = s.decor().prefix().map(|p| p.to_string()).unwrap_or_default();
-        let suf = s.decor().suffix().map(|p| p.to_string()).unwrap_or_default();
+        let pre = s
+            .decor()
+            .prefix()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let suf = s
+            .decor()
+            .suffix()
+            .map(|p| p.to_string())
+            .unwrap_or_default();
         s.decor_mut().set_prefix(prefix(&pre, &indent, i == 0));
         s.decor_mut().set_suffix(suffix(&suf));
         match s {
@@ -123,7 +157,12 @@ fn format_body(body: &mut Body, depth: usize) {
                 let pad = widths[i].saturating_sub(a.key.as_str().chars().count()) + 1;
                 a.key.decor_mut().set_prefix("");
                 a.key.decor_mut().set_suffix(" ".repeat(pad));
-                let vsuf = a.value.decor().suffix().map(|p| p.to_string()).unwrap_or_default();
+                let vsuf = a
+                    .value
+                    .decor()
+                    .suffix()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default();
                 a.value.decor_mut().set_prefix(" ");
                 a.value.decor_mut().set_suffix(suffix(&vsuf));
             }
@@ -134,7 +173,9 @@ fn format_body(body: &mut Body, depth: usize) {
                     l.decor_mut().set_prefix("");
                     l.decor_mut().set_suffix(" ");
                 }
-                let oneline = b.body.prefer_oneline() && b.body.len() == 1 && b.body.get(0).is_some_and(|s| s.is_attribute());
+                let oneline = b.body.prefer_oneline()
+                    && b.body.len() == 1
+                    && b.body.get(0).is_some_and(|s| s.is_attribute());
                 if oneline {
                     if let Some(Structure::Attribute(a)) = b.body.get_mut(0) {
                         a.decor_mut().set_prefix(" ");
@@ -150,7 +191,12 @@ fn format_body(body: &mut Body, depth: usize) {
                     b.body.set_prefer_oneline(false);
                     format_body(&mut b.body, depth + 1);
                     let inner = "  ".repeat(depth + 1);
-                    let before_close = b.body.decor().suffix().map(|p| p.to_string()).unwrap_or_default();
+                    let before_close = b
+                        .body
+                        .decor()
+                        .suffix()
+                        .map(|p| p.to_string())
+                        .unwrap_or_default();
                     let mut close = String::new();
                     for c in comment_lines(&before_close) {
                         close.push_str(&inner);
@@ -176,6 +222,10 @@ mod tests {
         let out = format_source(input).expect("formats");
         let expected = "# top\nsite \"primary\" {\n  region = \"us-west-2\" # where\n  role   = \"primary\"\n\n  # nested\n  subnet \"a\" {\n    cidr = \"10.0.0.0/20\"\n  }\n}\n\n# end\n";
         assert_eq!(out, expected);
-        assert_eq!(format_source(&out).expect("formats"), out, "formatting is idempotent");
+        assert_eq!(
+            format_source(&out).expect("formats"),
+            out,
+            "formatting is idempotent"
+        );
     }
 }

@@ -10,7 +10,10 @@ pub fn declare_all(ctx: &mut Context) {
     use ParamType::*;
     let f = |params: Vec<ParamType>, func: hcl::eval::Func| FuncDef::new(func, params);
     let v = |params: Vec<ParamType>, variadic: ParamType, func: hcl::eval::Func| {
-        FuncDef::builder().params(params).variadic_param(variadic).build(func)
+        FuncDef::builder()
+            .params(params)
+            .variadic_param(variadic)
+            .build(func)
     };
     ctx.declare_func("cidrsubnet", f(vec![String, Number, Number], cidrsubnet));
     ctx.declare_func("format", v(vec![String], Any, format));
@@ -19,12 +22,27 @@ pub fn declare_all(ctx: &mut Context) {
     ctx.declare_func("concat", v(vec![], Any, concat));
     ctx.declare_func("contains", f(vec![Any, Any], contains));
     ctx.declare_func("length", f(vec![Any], length));
-    ctx.declare_func("lower", f(vec![String], |a| Ok(Value::from(str_arg(&a, 0).to_lowercase()))));
-    ctx.declare_func("upper", f(vec![String], |a| Ok(Value::from(str_arg(&a, 0).to_uppercase()))));
+    ctx.declare_func(
+        "lower",
+        f(vec![String], |a| {
+            Ok(Value::from(str_arg(&a, 0).to_lowercase()))
+        }),
+    );
+    ctx.declare_func(
+        "upper",
+        f(vec![String], |a| {
+            Ok(Value::from(str_arg(&a, 0).to_uppercase()))
+        }),
+    );
     ctx.declare_func("join", f(vec![String, Any], join));
-    ctx.declare_func("replace", f(vec![String, String, String], |a| {
-        Ok(Value::from(str_arg(&a, 0).replace(str_arg(&a, 1), str_arg(&a, 2))))
-    }));
+    ctx.declare_func(
+        "replace",
+        f(vec![String, String, String], |a| {
+            Ok(Value::from(
+                str_arg(&a, 0).replace(str_arg(&a, 1), str_arg(&a, 2)),
+            ))
+        }),
+    );
     ctx.declare_func("keys", f(vec![Any], keys));
     ctx.declare_func("values", f(vec![Any], values));
     ctx.declare_func("tostring", f(vec![Any], tostring));
@@ -52,14 +70,21 @@ fn cidrsubnet(args: FuncArgs) -> Result<Value, String> {
     let netnum = int_arg(&args, 2)?;
     let new_len = i64::from(prefix.prefix_len()) + newbits;
     if !(0..=32).contains(&newbits) || new_len > 32 {
-        return Err(format!("cannot extend prefix /{} by {newbits} bits", prefix.prefix_len()));
+        return Err(format!(
+            "cannot extend prefix /{} by {newbits} bits",
+            prefix.prefix_len()
+        ));
     }
     if netnum < 0 || netnum >= (1i64 << newbits) {
         return Err(format!("netnum {netnum} does not fit in {newbits} bits"));
     }
     let base = u32::from(prefix.network());
     let shift = 32 - new_len;
-    let addr = if shift >= 32 { base } else { base | ((netnum as u32) << shift) };
+    let addr = if shift >= 32 {
+        base
+    } else {
+        base | ((netnum as u32) << shift)
+    };
     Ok(Value::from(format!("{}/{}", Ipv4Addr::from(addr), new_len)))
 }
 
@@ -85,14 +110,20 @@ fn format(args: FuncArgs) -> Result<Value, String> {
         match chars.next() {
             Some('%') => out.push('%'),
             Some(verb @ ('s' | 'd' | 'v')) => {
-                let arg = rest.next().ok_or("not enough arguments for format string")?;
+                let arg = rest
+                    .next()
+                    .ok_or("not enough arguments for format string")?;
                 let text = match (verb, arg) {
-                    ('d', Value::Number(n)) => n.as_i64().map(|i| i.to_string()).ok_or("%d needs a whole number")?,
+                    ('d', Value::Number(n)) => n
+                        .as_i64()
+                        .map(|i| i.to_string())
+                        .ok_or("%d needs a whole number")?,
                     ('d', other) => return Err(format!("%d needs a number, got {other}")),
                     (_, Value::String(s)) => s.clone(),
                     (_, other) => other.to_string(),
                 };
-                let width: usize = flags.parse().unwrap_or(0);
+                // A width is for padding ids, not for building huge strings.
+                let width: usize = flags.parse::<usize>().unwrap_or(0).min(1024);
                 let pad = if flags.starts_with('0') { '0' } else { ' ' };
                 for _ in text.chars().count()..width {
                     out.push(pad);
@@ -110,7 +141,10 @@ fn lookup(args: FuncArgs) -> Result<Value, String> {
     let map = args[0].as_object().ok_or("lookup needs a map")?;
     match map.get(str_arg(&args, 1)) {
         Some(v) => Ok(v.clone()),
-        None => args.get(2).cloned().ok_or_else(|| format!("no key `{}` and no default", str_arg(&args, 1))),
+        None => args
+            .get(2)
+            .cloned()
+            .ok_or_else(|| format!("no key `{}` and no default", str_arg(&args, 1))),
     }
 }
 
@@ -210,7 +244,8 @@ fn coalesce(args: FuncArgs) -> Result<Value, String> {
 /// Like Terraform: the first match, or an error when nothing matches, so that
 /// `can(regex(...))` in a variable validation reads naturally.
 fn regex_match(args: FuncArgs) -> Result<Value, String> {
-    let re = regex_lite::Regex::new(str_arg(&args, 0)).map_err(|e| format!("invalid pattern: {e}"))?;
+    let re =
+        regex_lite::Regex::new(str_arg(&args, 0)).map_err(|e| format!("invalid pattern: {e}"))?;
     let s = str_arg(&args, 1);
     match re.find(s) {
         Some(m) => Ok(Value::from(m.as_str().to_string())),

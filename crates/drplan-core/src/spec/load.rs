@@ -38,10 +38,16 @@ const TOP_BLOCKS: &[(&str, usize)] = &[
 
 /// Environment names found in `environments/`, sorted.
 pub fn environment_names(root: &Path) -> Vec<String> {
-    files::hcl_files_in(root, "environments")
+    let mut names: Vec<String> = files::hcl_files_in(root, "environments")
         .into_iter()
-        .filter_map(|p| p.strip_prefix("environments/").and_then(|n| n.strip_suffix(".hcl")).map(str::to_string))
-        .collect()
+        .filter_map(|p| {
+            p.strip_prefix("environments/")
+                .and_then(|n| n.strip_suffix(".hcl"))
+                .map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
 }
 
 /// Loads every environment (for `drplan validate` without `-e`).
@@ -50,15 +56,21 @@ pub fn load_all(root: &Path) -> Result<Vec<(String, Result<Project, Diagnostics>
     if names.is_empty() {
         let mut d = Diagnostics::default();
         d.push(
-            SpecDiagnostic::new("drplan::missing_environment", format!("no environments in {}", root.join("environments").display()))
-                .help("create environments/<env>.hcl with at least stack = \"<name>\""),
+            SpecDiagnostic::new(
+                "drplan::missing_environment",
+                format!("no environments in {}", root.join("environments").display()),
+            )
+            .help("create environments/<env>.hcl with at least stack = \"<name>\""),
         );
         return Err(d);
     }
-    Ok(names.into_iter().map(|n| {
-        let r = load_project(root, &n);
-        (n, r)
-    }).collect())
+    Ok(names
+        .into_iter()
+        .map(|n| {
+            let r = load_project(root, &n);
+            (n, r)
+        })
+        .collect())
 }
 
 pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
@@ -68,13 +80,18 @@ pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
     let spec_paths = files::hcl_files_in(root, "specs");
     if spec_paths.is_empty() {
         diags.push(
-            SpecDiagnostic::new("drplan::no_specs", format!("no spec files in {}", root.join("specs").display()))
-                .help("write the topology in specs/*.hcl, or point -C at the project root"),
+            SpecDiagnostic::new(
+                "drplan::no_specs",
+                format!("no spec files in {}", root.join("specs").display()),
+            )
+            .help("write the topology in specs/*.hcl, or point -C at the project root"),
         );
     }
     let mut specs: Vec<ParsedFile> = Vec::new();
     for p in &spec_paths {
-        if let Some(parsed) = files::read_text(root, p, &mut diags, &mut digest).and_then(|s| files::parse(s, &mut diags)) {
+        if let Some(parsed) = files::read_text(root, p, &mut diags, &mut digest)
+            .and_then(|s| files::parse(s, &mut diags))
+        {
             specs.push(parsed);
         }
     }
@@ -98,12 +115,26 @@ pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
 
     let mut diags = loader.diags;
     let mut topology = loader.topology;
-    checks::run(root, &topology, &loader.spans, &env_settings, env_file.as_ref(), &mut diags, &mut digest);
+    checks::run(
+        root,
+        &topology,
+        &loader.spans,
+        &env_settings,
+        env_file.as_ref(),
+        &mut diags,
+        &mut digest,
+    );
 
     let Some(stack) = env_settings.stack.clone() else {
         diags.sort();
         if diags.is_empty() {
-            diags.push(SpecDiagnostic::new("drplan::missing_environment", "the environment has no stack").help("set stack = \"<name>\""));
+            diags.push(
+                SpecDiagnostic::new(
+                    "drplan::missing_environment",
+                    "the environment has no stack",
+                )
+                .help("set stack = \"<name>\""),
+            );
         }
         return Err(diags);
     };
@@ -116,7 +147,11 @@ pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
         account_id: env_settings.account_id.clone(),
         active_site: active_site.unwrap_or_default(),
         lock: env_settings.lock.clone(),
-        cluster_access: env_settings.cluster_access.iter().map(|(k, (a, _))| (k.clone(), a.clone())).collect(),
+        cluster_access: env_settings
+            .cluster_access
+            .iter()
+            .map(|(k, (a, _))| (k.clone(), a.clone()))
+            .collect(),
     };
     backup_policy::compile(&mut topology);
     let resources = lower::lower(&topology, &environment);
@@ -130,8 +165,17 @@ pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
     })
 }
 
-fn read_environment(root: &Path, env: &str, diags: &mut Diagnostics, digest: &mut DigestInputs) -> Option<ParsedFile> {
-    let valid = !env.is_empty() && env.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') && !env.starts_with('.');
+fn read_environment(
+    root: &Path,
+    env: &str,
+    diags: &mut Diagnostics,
+    digest: &mut DigestInputs,
+) -> Option<ParsedFile> {
+    let valid = !env.is_empty()
+        && env
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        && !env.starts_with('.');
     let rel = format!("environments/{env}.hcl");
     if !valid || !root.join(&rel).is_file() {
         let existing = environment_names(root);
@@ -144,7 +188,13 @@ fn read_environment(root: &Path, env: &str, diags: &mut Diagnostics, digest: &mu
             }
             h
         };
-        diags.push(SpecDiagnostic::new("drplan::missing_environment", format!("environment `{env}` not found: there is no {rel}")).help(help));
+        diags.push(
+            SpecDiagnostic::new(
+                "drplan::missing_environment",
+                format!("environment `{env}` not found: there is no {rel}"),
+            )
+            .help(help),
+        );
         return None;
     }
     let source = files::read_text(root, &rel, diags, digest)?;
@@ -186,49 +236,91 @@ impl Loader {
                 };
                 let ident = block.ident.as_str();
                 let Some(&(kind, nlabels)) = TOP_BLOCKS.iter().find(|(k, _)| *k == ident) else {
-                    let help = did_you_mean(ident, TOP_BLOCKS.iter().map(|(k, _)| *k)).unwrap_or_else(|| {
-                        format!("spec blocks are: {}", TOP_BLOCKS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "))
-                    });
+                    let help = did_you_mean(ident, TOP_BLOCKS.iter().map(|(k, _)| *k))
+                        .unwrap_or_else(|| {
+                            format!(
+                                "spec blocks are: {}",
+                                TOP_BLOCKS
+                                    .iter()
+                                    .map(|(k, _)| *k)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        });
                     self.diags.push(
-                        SpecDiagnostic::new("drplan::unknown_block", format!("unknown block type `{ident}`"))
-                            .at(src, block.ident.span().unwrap_or(0..0), "unknown block")
-                            .help(help),
+                        SpecDiagnostic::new(
+                            "drplan::unknown_block",
+                            format!("unknown block type `{ident}`"),
+                        )
+                        .at(src, block.ident.span().unwrap_or(0..0), "unknown block")
+                        .help(help),
                     );
                     continue;
                 };
                 if block.labels.len() != nlabels {
                     let (msg, help) = if nlabels == 0 {
-                        (format!("`{kind}` takes no label"), format!("write {kind} {{ ... }}"))
+                        (
+                            format!("`{kind}` takes no label"),
+                            format!("write {kind} {{ ... }}"),
+                        )
                     } else {
-                        (format!("`{kind}` needs exactly one label"), format!("write {kind} \"name\" {{ ... }}"))
+                        (
+                            format!("`{kind}` needs exactly one label"),
+                            format!("write {kind} \"name\" {{ ... }}"),
+                        )
                     };
-                    self.diags.push(SpecDiagnostic::new("drplan::missing_label", msg).at(src, block_header(block), "here").help(help));
+                    self.diags.push(
+                        SpecDiagnostic::new("drplan::missing_label", msg)
+                            .at(src, block_header(block), "here")
+                            .help(help),
+                    );
                     continue;
                 }
-                let label = block.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+                let label = block
+                    .labels
+                    .first()
+                    .map(|l| l.as_str().to_string())
+                    .unwrap_or_default();
                 if nlabels == 1 && !is_label(&label) {
                     self.diags.push(
-                        SpecDiagnostic::new("drplan::invalid_label", format!("`{label}` is not a valid {kind} label"))
-                            .at(src, block_header(block), "here")
-                            .help("labels are letters, digits, `_` and `-`, starting with a letter"),
+                        SpecDiagnostic::new(
+                            "drplan::invalid_label",
+                            format!("`{label}` is not a valid {kind} label"),
+                        )
+                        .at(src, block_header(block), "here")
+                        .help("labels are letters, digits, `_` and `-`, starting with a letter"),
                     );
                     continue;
                 }
                 if kind != "locals" {
                     let key = (kind.to_string(), label.clone());
                     if let Some((f, line)) = first.get(&key) {
-                        let what = if nlabels == 0 { format!("`{kind}`") } else { format!("{kind} \"{label}\"") };
+                        let what = if nlabels == 0 {
+                            format!("`{kind}`")
+                        } else {
+                            format!("{kind} \"{label}\"")
+                        };
                         self.diags.push(
-                            SpecDiagnostic::new("drplan::duplicate_label", format!("{what} is declared twice"))
-                                .at(src, block_header(block), "declared again here")
-                                .help(format!("first declared at {f}:{line}; rename or remove one")),
+                            SpecDiagnostic::new(
+                                "drplan::duplicate_label",
+                                format!("{what} is declared twice"),
+                            )
+                            .at(src, block_header(block), "declared again here")
+                            .help(format!(
+                                "first declared at {f}:{line}; rename or remove one"
+                            )),
                         );
                         continue;
                     }
                     let (line, _) = src.line_col(block.ident.span().map(|s| s.start).unwrap_or(0));
                     first.insert(key, (src.path.clone(), line));
                 }
-                items.push(Item { kind, label, file, block });
+                items.push(Item {
+                    kind,
+                    label,
+                    file,
+                    block,
+                });
             }
         }
         // Declare every name before evaluating anything, so references can be checked
@@ -240,12 +332,22 @@ impl Loader {
                 "locals" => {
                     for attr in item.block.body.attributes() {
                         let name = attr.key.as_str().to_string();
-                        let (line, _) = item.file.source.line_col(attr.key.span().map(|s| s.start).unwrap_or(0));
+                        let (line, _) = item
+                            .file
+                            .source
+                            .line_col(attr.key.span().map(|s| s.start).unwrap_or(0));
                         if let Some((f, l)) = locals.get(&name) {
                             self.diags.push(
-                                SpecDiagnostic::new("drplan::duplicate_label", format!("local value `{name}` is defined twice"))
-                                    .at(&item.file.source, attr.key.span().unwrap_or(0..0), "defined again here")
-                                    .help(format!("first defined at {f}:{l}")),
+                                SpecDiagnostic::new(
+                                    "drplan::duplicate_label",
+                                    format!("local value `{name}` is defined twice"),
+                                )
+                                .at(
+                                    &item.file.source,
+                                    attr.key.span().unwrap_or(0..0),
+                                    "defined again here",
+                                )
+                                .help(format!("first defined at {f}:{l}")),
                             );
                             continue;
                         }
@@ -265,7 +367,14 @@ impl Loader {
         let mut validations: Vec<(&Item, String)> = Vec::new();
         for item in items.iter().filter(|i| i.kind == "variable") {
             let src = &item.file.source;
-            let mut b = body::read(src, item.block, &variable::SCHEMA, &self.scope, &ctx, &mut self.diags);
+            let mut b = body::read(
+                src,
+                item.block,
+                &variable::SCHEMA,
+                &self.scope,
+                &ctx,
+                &mut self.diags,
+            );
             let ty = variable::declared_type(&b, &mut self.diags);
             let name = item.label.clone();
             let sensitive = b.bool(&mut self.diags, "sensitive").unwrap_or(false);
@@ -290,19 +399,32 @@ impl Loader {
             let value = match ty.convert(&value) {
                 Ok(v) => v,
                 Err(why) => {
-                    let d = SpecDiagnostic::new("drplan::wrong_type", format!("variable \"{name}\": {why}"));
+                    let d = SpecDiagnostic::new(
+                        "drplan::wrong_type",
+                        format!("variable \"{name}\": {why}"),
+                    );
                     let d = match (&from_env, env_file) {
                         (Some(span), Some(f)) => d.at(&f.source, span.clone(), "value set here"),
                         _ => d.at(src, b.span("default"), "default value"),
                     };
-                    self.diags.push(d.help(format!("the variable is declared as `{}`", b.raw.get("type").map(|t| t.0.as_str()).unwrap_or("any"))));
+                    self.diags.push(d.help(format!(
+                        "the variable is declared as `{}`",
+                        b.raw.get("type").map(|t| t.0.as_str()).unwrap_or("any")
+                    )));
                     continue;
                 }
             };
             self.scope.publish("var", &name, value.clone());
             self.topology.variables.insert(
                 name.clone(),
-                Variable { name: name.clone(), value: variable::to_json(&value), sensitive, promote, description, source: decode::source_ref(&b) },
+                Variable {
+                    name: name.clone(),
+                    value: variable::to_json(&value),
+                    sensitive,
+                    promote,
+                    description,
+                    source: decode::source_ref(&b),
+                },
             );
             if b.nested("validation").next().is_some() {
                 validations.push((item, name));
@@ -312,9 +434,18 @@ impl Loader {
             for (name, (_, span)) in &env.variables {
                 if !self.scope.is_declared("var", name) {
                     self.diags.push(
-                        SpecDiagnostic::new("drplan::unknown_variable", format!("environment sets `{name}`, which the spec does not declare"))
-                            .at(&f.source, span.clone(), "not declared")
-                            .help(did_you_mean(name, self.scope.labels("var")).unwrap_or_else(|| format!("declare it in specs/: variable \"{name}\" {{ type = string }}"))),
+                        SpecDiagnostic::new(
+                            "drplan::unknown_variable",
+                            format!("environment sets `{name}`, which the spec does not declare"),
+                        )
+                        .at(&f.source, span.clone(), "not declared")
+                        .help(
+                            did_you_mean(name, self.scope.labels("var")).unwrap_or_else(|| {
+                                format!(
+                                    "declare it in specs/: variable \"{name}\" {{ type = string }}"
+                                )
+                            }),
+                        ),
                     );
                 }
             }
@@ -324,15 +455,39 @@ impl Loader {
         }
     }
 
-    fn validate_variable(&mut self, item: &Item, name: &str, env: &EnvSettings, env_file: Option<&ParsedFile>) {
+    fn validate_variable(
+        &mut self,
+        item: &Item,
+        name: &str,
+        env: &EnvSettings,
+        env_file: Option<&ParsedFile>,
+    ) {
         let src = &item.file.source;
-        for block in item.block.body.blocks().filter(|b| b.ident.as_str() == "validation") {
+        for block in item
+            .block
+            .body
+            .blocks()
+            .filter(|b| b.ident.as_str() == "validation")
+        {
             let refs = body_refs(&block.body);
             let ctx = self.scope.context_for(&refs);
-            let mut v = body::read(src, block, &variable::VALIDATION, &self.scope, &ctx, &mut self.diags);
-            let message = v.string(&mut self.diags, "error_message").unwrap_or_else(|| format!("variable \"{name}\" is invalid"));
+            let mut v = body::read(
+                src,
+                block,
+                &variable::VALIDATION,
+                &self.scope,
+                &ctx,
+                &mut self.diags,
+            );
+            let message = v
+                .string(&mut self.diags, "error_message")
+                .unwrap_or_else(|| format!("variable \"{name}\" is invalid"));
             if !v.has("condition") {
-                v.missing(&mut self.diags, "condition", "a bool expression over var.<name>");
+                v.missing(
+                    &mut self.diags,
+                    "condition",
+                    "a bool expression over var.<name>",
+                );
                 continue;
             }
             match v.bool(&mut self.diags, "condition") {
@@ -340,21 +495,34 @@ impl Loader {
                 Some(false) => {
                     let d = SpecDiagnostic::new("drplan::variable_validation", message);
                     let d = match (env.variables.get(name), env_file) {
-                        (Some((_, span)), Some(f)) => d.at(&f.source, span.clone(), "this value fails the validation"),
+                        (Some((_, span)), Some(f)) => {
+                            d.at(&f.source, span.clone(), "this value fails the validation")
+                        }
                         _ => d.at(src, v.span("condition"), "this condition is false"),
                     };
                     let (line, _) = src.line_col(v.header.start);
-                    self.diags.push(d.help(format!("see the validation of variable \"{name}\" at {}:{line}", src.path)));
+                    self.diags.push(d.help(format!(
+                        "see the validation of variable \"{name}\" at {}:{line}",
+                        src.path
+                    )));
                 }
             }
         }
     }
 
     /// Evaluates locals and blocks in dependency order. Returns the active site.
-    fn evaluate(&mut self, items: &[Item], env: &EnvSettings, env_file: Option<&ParsedFile>) -> Option<String> {
+    fn evaluate(
+        &mut self,
+        items: &[Item],
+        env: &EnvSettings,
+        env_file: Option<&ParsedFile>,
+    ) -> Option<String> {
         let mut env_obj = Map::new();
         env_obj.insert("name".to_string(), Value::from(self.env_name.clone()));
-        env_obj.insert("stack".to_string(), Value::from(env.stack.clone().unwrap_or_default()));
+        env_obj.insert(
+            "stack".to_string(),
+            Value::from(env.stack.clone().unwrap_or_default()),
+        );
         self.publish_env(&env_obj);
 
         let mut nodes: Vec<Node> = Vec::new();
@@ -378,7 +546,11 @@ impl Loader {
                 }
                 kind => {
                     let rank = TOP_BLOCKS.iter().position(|(k, _)| *k == kind).unwrap_or(0);
-                    let id = if kind == "objectives" { "objectives".to_string() } else { format!("{kind}.{}", item.label) };
+                    let id = if kind == "objectives" {
+                        "objectives".to_string()
+                    } else {
+                        format!("{kind}.{}", item.label)
+                    };
                     nodes.push(Node {
                         id,
                         root: kind,
@@ -392,7 +564,11 @@ impl Loader {
             }
         }
         let plan = order::plan(&nodes, &mut self.diags);
-        let mut sites_left = plan.order.iter().filter(|&&n| nodes[n].root == "site").count();
+        let mut sites_left = plan
+            .order
+            .iter()
+            .filter(|&&n| nodes[n].root == "site")
+            .count();
         let mut sites_pending: Vec<crate::model::Site> = Vec::new();
         let mut active_site = None;
         if sites_left == 0 {
@@ -404,30 +580,54 @@ impl Loader {
             match &node_src[n] {
                 NodeSource::Local(i, name) => {
                     let item = &items[*i];
-                    let Some(attr) = item.block.body.attributes().find(|a| a.key.as_str() == name) else { continue };
-                    if !self.scope.check_references(&item.file.source, &attr.value, &mut self.diags) {
+                    let Some(attr) = item
+                        .block
+                        .body
+                        .attributes()
+                        .find(|a| a.key.as_str() == name)
+                    else {
+                        continue;
+                    };
+                    if !self
+                        .scope
+                        .check_references(&item.file.source, &attr.value, &mut self.diags)
+                    {
                         continue;
                     }
                     match body::evaluate(&attr.value, &ctx) {
                         Ok(v) => self.scope.publish("local", name, v),
                         Err(msg) => self.diags.push(
-                            SpecDiagnostic::new("drplan::eval", format!("cannot evaluate local `{name}`: {msg}"))
-                                .at(&item.file.source, attr.value.span().unwrap_or(0..0), "in this expression")
-                                .help("check the functions, operators and types used here"),
+                            SpecDiagnostic::new(
+                                "drplan::eval",
+                                format!("cannot evaluate local `{name}`: {msg}"),
+                            )
+                            .at(
+                                &item.file.source,
+                                attr.value.span().unwrap_or(0..0),
+                                "in this expression",
+                            )
+                            .help("check the functions, operators and types used here"),
                         ),
                     }
                 }
                 NodeSource::Block(i) => {
                     let item = &items[*i];
                     if item.kind == "site" {
-                        if let Some(site) = self.decode_block(item, &ctx, |l, b, cx| decode::site::decode(l, b, cx).map(Decoded::Site)) {
+                        if let Some(site) = self.decode_block(item, &ctx, |l, b, cx| {
+                            decode::site::decode(l, b, cx).map(Decoded::Site)
+                        }) {
                             if let Decoded::Site(s) = site {
                                 sites_pending.push(s);
                             }
                         }
                         sites_left -= 1;
                         if sites_left == 0 {
-                            active_site = self.finalize_sites(std::mem::take(&mut sites_pending), env, env_file, &mut env_obj);
+                            active_site = self.finalize_sites(
+                                std::mem::take(&mut sites_pending),
+                                env,
+                                env_file,
+                                &mut env_obj,
+                            );
                         }
                         continue;
                     }
@@ -452,7 +652,10 @@ impl Loader {
         env_file: Option<&ParsedFile>,
         env_obj: &mut Map<String, Value>,
     ) -> Option<String> {
-        let primaries: Vec<&crate::model::Site> = sites.iter().filter(|s| s.role == SiteRole::Primary).collect();
+        let primaries: Vec<&crate::model::Site> = sites
+            .iter()
+            .filter(|s| s.role == SiteRole::Primary)
+            .collect();
         if sites.is_empty() && !self.scope.labels("site").any(|_| true) {
             self.diags.push(
                 SpecDiagnostic::new("drplan::primary_site", "the spec declares no site")
@@ -465,15 +668,24 @@ impl Loader {
                 Some((f, span)) => d.at(f, span.clone(), "every site is dr"),
                 None => d,
             };
-            self.diags.push(d.help("exactly one site has role = \"primary\""));
+            self.diags
+                .push(d.help("exactly one site has role = \"primary\""));
         } else if primaries.len() > 1 {
             for extra in &primaries[1..] {
-                let d = SpecDiagnostic::new("drplan::primary_site", format!("sites \"{}\" and \"{}\" are both primary", primaries[0].name, extra.name));
+                let d = SpecDiagnostic::new(
+                    "drplan::primary_site",
+                    format!(
+                        "sites \"{}\" and \"{}\" are both primary",
+                        primaries[0].name, extra.name
+                    ),
+                );
                 let d = match self.spans.get(&format!("site.{}", extra.name), "role") {
                     Some((f, span)) => d.at(f, span.clone(), "second primary"),
                     None => d,
                 };
-                self.diags.push(d.help("exactly one site has role = \"primary\"; set role = \"dr\" on the others"));
+                self.diags.push(d.help(
+                    "exactly one site has role = \"primary\"; set role = \"dr\" on the others",
+                ));
             }
         }
         let active = match &env.active_site {
@@ -481,11 +693,24 @@ impl Loader {
                 if !self.scope.is_declared("site", name) {
                     if let Some(f) = env_file {
                         self.diags.push(
-                            SpecDiagnostic::new("drplan::unresolved_reference", format!("active_site `{name}` is not a site of the spec"))
-                                .at(&f.source, span.clone(), "unknown site")
-                                .help(did_you_mean(name, self.scope.labels("site")).unwrap_or_else(|| {
-                                    format!("sites: {}", self.scope.labels("site").collect::<Vec<_>>().join(", "))
-                                })),
+                            SpecDiagnostic::new(
+                                "drplan::unresolved_reference",
+                                format!("active_site `{name}` is not a site of the spec"),
+                            )
+                            .at(&f.source, span.clone(), "unknown site")
+                            .help(
+                                did_you_mean(name, self.scope.labels("site")).unwrap_or_else(
+                                    || {
+                                        format!(
+                                            "sites: {}",
+                                            self.scope
+                                                .labels("site")
+                                                .collect::<Vec<_>>()
+                                                .join(", ")
+                                        )
+                                    },
+                                ),
+                            ),
                         );
                     }
                 }
@@ -495,7 +720,8 @@ impl Loader {
         };
         for mut site in sites {
             site.active = active.as_deref() == Some(site.name.as_str());
-            self.scope.publish("site", &site.name, decode::site::site_object(&site));
+            self.scope
+                .publish("site", &site.name, decode::site::site_object(&site));
             self.topology.sites.insert(site.name.clone(), site);
         }
         if let Some(a) = &active {
@@ -505,28 +731,62 @@ impl Loader {
         active
     }
 
-    fn decode_block<F>(&mut self, item: &Item, ctx: &hcl::eval::Context<'static>, f: F) -> Option<Decoded>
+    fn decode_block<F>(
+        &mut self,
+        item: &Item,
+        ctx: &hcl::eval::Context<'static>,
+        f: F,
+    ) -> Option<Decoded>
     where
         F: FnOnce(&str, &mut body::BlockBody, &mut Cx) -> Option<Decoded>,
     {
         let schema: &Schema = schema_of(item.kind)?;
-        let mut b = body::read(&item.file.source, item.block, schema, &self.scope, ctx, &mut self.diags);
-        let mut cx = Cx { scope: &self.scope, ctx, sites: &self.topology.sites, diags: &mut self.diags, spans: &mut self.spans };
+        let mut b = body::read(
+            &item.file.source,
+            item.block,
+            schema,
+            &self.scope,
+            ctx,
+            &mut self.diags,
+        );
+        let mut cx = Cx {
+            scope: &self.scope,
+            ctx,
+            sites: &self.topology.sites,
+            diags: &mut self.diags,
+            spans: &mut self.spans,
+        };
         let out = f(&item.label, &mut b, &mut cx);
         if let Some(deps) = b.value("depends_on").cloned() {
             let ok = deps.as_array().is_some_and(|a| {
-                a.iter().all(|v| v.as_object().and_then(|o| o.get("address")).and_then(Value::as_str).is_some())
+                a.iter().all(|v| {
+                    v.as_object()
+                        .and_then(|o| o.get("address"))
+                        .and_then(Value::as_str)
+                        .is_some()
+                })
             });
             if ok {
                 let addrs = deps
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .filter_map(|v| v.as_object().and_then(|o| o.get("address")).and_then(Value::as_str).map(str::to_string))
+                    .filter_map(|v| {
+                        v.as_object()
+                            .and_then(|o| o.get("address"))
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
                     .collect();
-                self.topology.depends_on.insert(format!("{}.{}", item.kind, item.label), addrs);
+                self.topology
+                    .depends_on
+                    .insert(format!("{}.{}", item.kind, item.label), addrs);
             } else {
-                b.wrong_type(&mut self.diags, "depends_on", "a list of block references (e.g. [cluster.primary])");
+                b.wrong_type(
+                    &mut self.diags,
+                    "depends_on",
+                    "a list of block references (e.g. [cluster.primary])",
+                );
             }
         }
         out
@@ -534,16 +794,37 @@ impl Loader {
 
     fn decode_other(&mut self, item: &Item, ctx: &hcl::eval::Context<'static>) {
         let label = item.label.clone();
-        let region_of = |t: &Topology, site: &str| t.sites.get(site).map(|s| s.region.clone()).unwrap_or_default();
+        let region_of = |t: &Topology, site: &str| {
+            t.sites
+                .get(site)
+                .map(|s| s.region.clone())
+                .unwrap_or_default()
+        };
         let decoded = match item.kind {
-            "network" => self.decode_block(item, ctx, |l, b, cx| decode::network::decode(l, b, cx).map(Decoded::Network)),
-            "cluster" => self.decode_block(item, ctx, |l, b, cx| decode::cluster::decode(l, b, cx).map(Decoded::Cluster)),
-            "bucket" => self.decode_block(item, ctx, |l, b, cx| decode::bucket::decode(l, b, cx).map(Decoded::Bucket)),
-            "zone" => self.decode_block(item, ctx, |l, b, cx| decode::dns::decode_zone(l, b, cx).map(Decoded::Zone)),
-            "dns" => self.decode_block(item, ctx, |l, b, cx| decode::dns::decode(l, b, cx).map(Decoded::Dns)),
-            "kubernetes" => self.decode_block(item, ctx, |l, b, cx| decode::workloads::decode_kubernetes(l, b, cx).map(Decoded::Kubernetes)),
-            "backup" => self.decode_block(item, ctx, |l, b, cx| decode::workloads::decode_backup(l, b, cx).map(Decoded::Backup)),
-            "objectives" => self.decode_block(item, ctx, |_, b, cx| Some(Decoded::Objectives(decode::objectives::decode(b, cx)))),
+            "network" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::network::decode(l, b, cx).map(Decoded::Network)
+            }),
+            "cluster" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::cluster::decode(l, b, cx).map(Decoded::Cluster)
+            }),
+            "bucket" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::bucket::decode(l, b, cx).map(Decoded::Bucket)
+            }),
+            "zone" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::dns::decode_zone(l, b, cx).map(Decoded::Zone)
+            }),
+            "dns" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::dns::decode(l, b, cx).map(Decoded::Dns)
+            }),
+            "kubernetes" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::workloads::decode_kubernetes(l, b, cx).map(Decoded::Kubernetes)
+            }),
+            "backup" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::workloads::decode_backup(l, b, cx).map(Decoded::Backup)
+            }),
+            "objectives" => self.decode_block(item, ctx, |_, b, cx| {
+                Some(Decoded::Objectives(decode::objectives::decode(b, cx)))
+            }),
             _ => None,
         };
         let t = &mut self.topology;
@@ -564,18 +845,21 @@ impl Loader {
                 t.buckets.insert(label, bk);
             }
             Some(Decoded::Zone(z)) => {
-                self.scope.publish("zone", &label, decode::dns::zone_object(&z));
+                self.scope
+                    .publish("zone", &label, decode::dns::zone_object(&z));
                 t.zones.insert(label, z);
             }
             Some(Decoded::Dns(d)) => {
-                self.scope.publish("dns", &label, decode::dns::dns_object(&d));
+                self.scope
+                    .publish("dns", &label, decode::dns::dns_object(&d));
                 t.dns.insert(label, d);
             }
             Some(Decoded::Kubernetes(k)) => {
                 t.kubernetes.insert(label, k);
             }
             Some(Decoded::Backup(b)) => {
-                self.scope.publish("backup", &label, decode::workloads::backup_object(&b));
+                self.scope
+                    .publish("backup", &label, decode::workloads::backup_object(&b));
                 t.backups.insert(label, b);
             }
             Some(Decoded::Objectives(o)) => t.objectives = Some(o),
@@ -630,5 +914,6 @@ pub(crate) fn body_refs(body: &Body) -> Vec<Reference> {
 
 fn is_label(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }

@@ -9,7 +9,13 @@ use serde_json::{json, Map, Value};
 pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
     let mut out = Vec::new();
     let region = |site: &str| t.sites.get(site).map(|s| s.region.clone());
-    let mk = |address: Address, kind: Kind, site: Option<&str>, attrs: Value, depends_on: Vec<Address>, protect: bool, source: &SourceRef| Resource {
+    let mk = |address: Address,
+              kind: Kind,
+              site: Option<&str>,
+              attrs: Value,
+              depends_on: Vec<Address>,
+              protect: bool,
+              source: &SourceRef| Resource {
         address,
         kind,
         site: site.map(str::to_string),
@@ -26,7 +32,15 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
 
     for n in t.networks.values() {
         let vpc = Address::block("network", &n.name);
-        out.push(mk(vpc.clone(), Kind::Vpc, Some(&n.site), json!({"cidr_block": n.cidr, "tags": tags(&n.tags)}), vec![], false, &n.source));
+        out.push(mk(
+            vpc.clone(),
+            Kind::Vpc,
+            Some(&n.site),
+            json!({"cidr_block": n.cidr, "tags": tags(&n.tags)}),
+            vec![],
+            false,
+            &n.source,
+        ));
         for s in n.subnets.values() {
             out.push(mk(
                 vpc.child("subnet", &s.name),
@@ -49,8 +63,16 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
     for c in t.clusters.values() {
         let addr = Address::block("cluster", &c.label);
         let net = Address::block("network", &c.network);
-        let all_subnets: Vec<String> = t.networks.get(&c.network).map(|n| n.subnets.keys().cloned().collect()).unwrap_or_default();
-        let chosen = if c.subnets.is_empty() { all_subnets } else { c.subnets.clone() };
+        let all_subnets: Vec<String> = t
+            .networks
+            .get(&c.network)
+            .map(|n| n.subnets.keys().cloned().collect())
+            .unwrap_or_default();
+        let chosen = if c.subnets.is_empty() {
+            all_subnets
+        } else {
+            c.subnets.clone()
+        };
         let subnet_addrs = sorted_addrs(&net, &chosen);
         out.push(mk(
             addr.clone(),
@@ -68,7 +90,11 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
             &c.source,
         ));
         for g in c.node_groups.values() {
-            let ng_subnets = if g.subnets.is_empty() { subnet_addrs.clone() } else { sorted_addrs(&net, &g.subnets) };
+            let ng_subnets = if g.subnets.is_empty() {
+                subnet_addrs.clone()
+            } else {
+                sorted_addrs(&net, &g.subnets)
+            };
             out.push(mk(
                 addr.child("node_group", &g.name),
                 Kind::NodeGroup,
@@ -173,7 +199,13 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
             .targets
             .iter()
             .find(|tg| tg.site == env.active_site)
-            .or_else(|| d.targets.iter().find(|tg| t.sites.get(&tg.site).is_some_and(|s| s.role == SiteRole::Primary)))
+            .or_else(|| {
+                d.targets.iter().find(|tg| {
+                    t.sites
+                        .get(&tg.site)
+                        .is_some_and(|s| s.role == SiteRole::Primary)
+                })
+            })
             .or_else(|| d.targets.first())
             .map(|tg| tg.name.clone());
         for tg in &d.targets {
@@ -204,7 +236,10 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
             if let Some(z) = &d.managed_zone {
                 depends_on.push(Address::block("zone", z));
             }
-            let role = match (failover, primary_target.as_deref() == Some(tg.name.as_str())) {
+            let role = match (
+                failover,
+                primary_target.as_deref() == Some(tg.name.as_str()),
+            ) {
                 (false, _) => Value::Null,
                 (true, true) => json!("PRIMARY"),
                 (true, false) => json!("SECONDARY"),
@@ -233,14 +268,21 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
     // `depends_on` names blocks; every resource of the block waits for every resource
     // of the blocks it names.
     for r in &mut out {
-        let Some(deps) = t.depends_on.get(r.address.root_block().as_str()) else { continue };
-        r.depends_on.extend(deps.iter().map(|d| Address::new(d.clone())));
+        let Some(deps) = t.depends_on.get(r.address.root_block().as_str()) else {
+            continue;
+        };
+        r.depends_on
+            .extend(deps.iter().map(|d| Address::new(d.clone())));
     }
-    let existing: std::collections::BTreeSet<Address> = out.iter().map(|r| r.address.clone()).collect();
-    let by_block: std::collections::BTreeMap<Address, Vec<Address>> = out.iter().fold(Default::default(), |mut m, r| {
-        m.entry(r.address.root_block()).or_insert_with(Vec::new).push(r.address.clone());
-        m
-    });
+    let existing: std::collections::BTreeSet<Address> =
+        out.iter().map(|r| r.address.clone()).collect();
+    let by_block: std::collections::BTreeMap<Address, Vec<Address>> =
+        out.iter().fold(Default::default(), |mut m, r| {
+            m.entry(r.address.root_block())
+                .or_insert_with(Vec::new)
+                .push(r.address.clone());
+            m
+        });
     for r in &mut out {
         let mut deps: Vec<Address> = Vec::new();
         for d in std::mem::take(&mut r.depends_on) {

@@ -1,7 +1,7 @@
 //! Evaluation order of locals and blocks: the graph of references between them,
 //! walked in topological order. A cycle is one error that names the whole cycle.
 
-use super::diagnostic::{Diagnostics, SpecDiagnostic, SourceFile};
+use super::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use super::refs::Reference;
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -26,10 +26,16 @@ pub struct Plan {
     pub order: Vec<usize>,
 }
 
-const ROOTS: &[&str] = &["local", "site", "network", "cluster", "bucket", "zone", "dns", "backup"];
+const ROOTS: &[&str] = &[
+    "local", "site", "network", "cluster", "bucket", "zone", "dns", "backup",
+];
 
 pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
-    let by_id: BTreeMap<&str, usize> = nodes.iter().enumerate().map(|(i, n)| (n.id.as_str(), i)).collect();
+    let by_id: BTreeMap<&str, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.id.as_str(), i))
+        .collect();
     let mut by_root: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, n) in nodes.iter().enumerate() {
         by_root.entry(n.root).or_default().push(i);
@@ -42,9 +48,12 @@ pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
         if n.root == "site" {
             if let Some(r) = n.refs.iter().find(|r| r.root == "site") {
                 diags.push(
-                    SpecDiagnostic::new("drplan::site_reference", format!("{} refers to another site", n.id))
-                        .at(&n.file, r.span.clone(), "site referring to a site")
-                        .help("a site's attributes may use variables and locals only"),
+                    SpecDiagnostic::new(
+                        "drplan::site_reference",
+                        format!("{} refers to another site", n.id),
+                    )
+                    .at(&n.file, r.span.clone(), "site referring to a site")
+                    .help("a site's attributes may use variables and locals only"),
                 );
             }
         }
@@ -80,8 +89,10 @@ pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
             dependents[d].push(i);
         }
     }
-    let mut ready: BinaryHeap<Reverse<(usize, usize)>> =
-        (0..nodes.len()).filter(|&i| indegree[i] == 0).map(|i| Reverse((nodes[i].rank, i))).collect();
+    let mut ready: BinaryHeap<Reverse<(usize, usize)>> = (0..nodes.len())
+        .filter(|&i| indegree[i] == 0)
+        .map(|i| Reverse((nodes[i].rank, i)))
+        .collect();
     let mut order = Vec::with_capacity(nodes.len());
     while let Some(Reverse((_, n))) = ready.pop() {
         order.push(n);
@@ -98,7 +109,12 @@ pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
     Plan { order }
 }
 
-fn report_cycles(nodes: &[Node], deps: &[BTreeSet<usize>], indegree: &[usize], diags: &mut Diagnostics) {
+fn report_cycles(
+    nodes: &[Node],
+    deps: &[BTreeSet<usize>],
+    indegree: &[usize],
+    diags: &mut Diagnostics,
+) {
     let stuck: Vec<usize> = (0..nodes.len()).filter(|&i| indegree[i] > 0).collect();
     let mut g: DiGraph<usize, ()> = DiGraph::new();
     let idx: BTreeMap<usize, NodeIndex> = stuck.iter().map(|&n| (n, g.add_node(n))).collect();
@@ -111,7 +127,9 @@ fn report_cycles(nodes: &[Node], deps: &[BTreeSet<usize>], indegree: &[usize], d
     }
     for scc in tarjan_scc(&g) {
         let members: BTreeSet<usize> = scc.iter().map(|&ix| g[ix]).collect();
-        let Some(&start) = members.iter().next() else { continue };
+        let Some(&start) = members.iter().next() else {
+            continue;
+        };
         let is_cycle = members.len() > 1 || deps[start].contains(&start);
         if !is_cycle {
             continue;

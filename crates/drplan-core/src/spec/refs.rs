@@ -18,7 +18,10 @@ pub struct Reference {
 }
 
 pub fn collect(expr: &Expression) -> Vec<Reference> {
-    let mut c = Collector { refs: Vec::new(), bound: BTreeSet::new() };
+    let mut c = Collector {
+        refs: Vec::new(),
+        bound: BTreeSet::new(),
+    };
     c.visit_expr(expr);
     c.refs
 }
@@ -49,7 +52,12 @@ impl Visit for Collector {
 
     fn visit_for_expr(&mut self, node: &ForExpr) {
         let mut added = Vec::new();
-        for var in node.intro.key_var.iter().chain(std::iter::once(&node.intro.value_var)) {
+        for var in node
+            .intro
+            .key_var
+            .iter()
+            .chain(std::iter::once(&node.intro.value_var))
+        {
             if self.bound.insert(var.as_str().to_string()) {
                 added.push(var.as_str().to_string());
             }
@@ -67,7 +75,9 @@ impl Collector {
             Expression::Variable(v) if !self.bound.contains(v.as_str()) => {
                 let name = |i: usize| match t.operators.get(i).map(|o| o.value()) {
                     Some(TraversalOperator::GetAttr(id)) => Some(id.as_str().to_string()),
-                    Some(TraversalOperator::Index(Expression::String(s))) => Some(s.as_str().to_string()),
+                    Some(TraversalOperator::Index(Expression::String(s))) => {
+                        Some(s.as_str().to_string())
+                    }
                     _ => None,
                 };
                 let label = name(0);
@@ -81,7 +91,12 @@ impl Collector {
                     .map(|s| s.end)
                     .max()
                     .unwrap_or_else(|| v.span().map(|s| s.end).unwrap_or(start));
-                self.refs.push(Reference { root: v.as_str().to_string(), label, attr, span: start..end });
+                self.refs.push(Reference {
+                    root: v.as_str().to_string(),
+                    label,
+                    attr,
+                    span: start..end,
+                });
             }
             other => self.visit_expr(other),
         }

@@ -3,7 +3,7 @@
 //! far. Each block gets a context holding only what it refers to, which keeps
 //! evaluation linear in the size of the spec.
 
-use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic, SourceFile};
+use super::diagnostic::{did_you_mean, Diagnostics, SourceFile, SpecDiagnostic};
 use super::functions;
 use super::refs::{self, Reference};
 use hcl::eval::Context;
@@ -40,15 +40,25 @@ impl Scope {
     pub fn new() -> Self {
         let mut base = Context::new();
         functions::declare_all(&mut base);
-        Scope { base, declared: BTreeMap::new(), published: BTreeMap::new() }
+        Scope {
+            base,
+            declared: BTreeMap::new(),
+            published: BTreeMap::new(),
+        }
     }
 
     pub fn declare(&mut self, root: &str, label: &str) {
-        self.declared.entry(root.to_string()).or_default().insert(label.to_string());
+        self.declared
+            .entry(root.to_string())
+            .or_default()
+            .insert(label.to_string());
     }
 
     pub fn publish(&mut self, root: &str, label: &str, value: Value) {
-        self.published.entry(root.to_string()).or_default().insert(label.to_string(), value);
+        self.published
+            .entry(root.to_string())
+            .or_default()
+            .insert(label.to_string(), value);
     }
 
     pub fn published(&self, root: &str, label: &str) -> Option<&Value> {
@@ -60,7 +70,11 @@ impl Scope {
     }
 
     pub fn labels(&self, root: &str) -> impl Iterator<Item = &str> {
-        self.declared.get(root).into_iter().flatten().map(String::as_str)
+        self.declared
+            .get(root)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
     }
 
     /// A context with only the functions: variable defaults and environment files.
@@ -74,7 +88,9 @@ impl Scope {
         let mut roots: BTreeMap<&str, Option<Map<String, Value>>> = BTreeMap::new();
         for r in refs {
             let all = self.published.get(&r.root);
-            let entry = roots.entry(r.root.as_str()).or_insert_with(|| Some(Map::new()));
+            let entry = roots
+                .entry(r.root.as_str())
+                .or_insert_with(|| Some(Map::new()));
             match (&r.label, entry.as_mut()) {
                 (Some(label), Some(map)) => {
                     if let Some(v) = all.and_then(|a| a.get(label)) {
@@ -98,7 +114,12 @@ impl Scope {
     /// Reports references to names that do not exist. Returns false when the
     /// expression cannot be evaluated: a reference is unknown (reported) or names a
     /// block that failed to evaluate (already reported there).
-    pub fn check_references(&self, file: &SourceFile, expr: &Expression, diags: &mut Diagnostics) -> bool {
+    pub fn check_references(
+        &self,
+        file: &SourceFile,
+        expr: &Expression,
+        diags: &mut Diagnostics,
+    ) -> bool {
         let mut ok = true;
         for r in refs::collect(expr) {
             ok &= self.check_reference(file, &r, diags);
@@ -107,9 +128,15 @@ impl Scope {
     }
 
     fn check_reference(&self, file: &SourceFile, r: &Reference, diags: &mut Diagnostics) -> bool {
-        let block_attrs = BLOCK_ROOTS.iter().find(|(k, _)| *k == r.root).map(|(_, a)| *a);
+        let block_attrs = BLOCK_ROOTS
+            .iter()
+            .find(|(k, _)| *k == r.root)
+            .map(|(_, a)| *a);
         if block_attrs.is_none() && !OTHER_ROOTS.contains(&r.root.as_str()) {
-            let roots = BLOCK_ROOTS.iter().map(|(k, _)| *k).chain(OTHER_ROOTS.iter().copied());
+            let roots = BLOCK_ROOTS
+                .iter()
+                .map(|(k, _)| *k)
+                .chain(OTHER_ROOTS.iter().copied());
             diags.push(
                 SpecDiagnostic::new("drplan::unresolved_reference", format!("unknown name `{}`", r.root))
                     .at(file, r.span.clone(), "not defined")
@@ -158,7 +185,10 @@ impl Scope {
                         format!("{}.{label} has no attribute `{attr}`", r.root),
                     )
                     .at(file, r.span.clone(), "unknown attribute")
-                    .help(did_you_mean(attr, attrs.iter().copied()).unwrap_or_else(|| format!("available: {}", attrs.join(", ")))),
+                    .help(
+                        did_you_mean(attr, attrs.iter().copied())
+                            .unwrap_or_else(|| format!("available: {}", attrs.join(", "))),
+                    ),
                 );
                 return false;
             }

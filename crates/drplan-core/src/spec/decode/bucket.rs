@@ -7,16 +7,34 @@ use crate::spec::duration::{parse_duration, whole_days, DURATION_HELP};
 use hcl::Value;
 
 pub const SCHEMA: Schema = Schema::new(
-    &["site", "name", "versioning", "protect", "tags", "depends_on"],
+    &[
+        "site",
+        "name",
+        "versioning",
+        "protect",
+        "tags",
+        "depends_on",
+    ],
     &["encryption", "lifecycle_rule", "replication"],
 );
 const ENCRYPTION: Schema = Schema::new(&["algorithm", "kms_key_id"], &[]);
-const LIFECYCLE: Schema = Schema::new(&["prefix", "expire_after", "noncurrent_expire_after"], &["transition"]);
+const LIFECYCLE: Schema = Schema::new(
+    &["prefix", "expire_after", "noncurrent_expire_after"],
+    &["transition"],
+);
 const TRANSITION: Schema = Schema::new(&["after", "storage_class"], &[]);
-const REPLICATION: Schema = Schema::new(&["role_arn", "destination", "prefix", "storage_class"], &[]);
+const REPLICATION: Schema =
+    Schema::new(&["role_arn", "destination", "prefix", "storage_class"], &[]);
 
-const STORAGE_CLASSES: &[&str] =
-    &["STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "GLACIER_IR", "DEEP_ARCHIVE"];
+const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "GLACIER_IR",
+    "DEEP_ARCHIVE",
+];
 
 /// Rule id of the replication rule a bucket's own `replication` block compiles to.
 pub const OWN_REPLICATION_RULE: &str = "drplan-replication";
@@ -24,7 +42,11 @@ pub const OWN_REPLICATION_RULE: &str = "drplan-replication";
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
     let address = format!("bucket.{label}");
     if !b.has("site") {
-        b.missing(cx.diags, "site", "name the site this bucket is in: site = site.primary");
+        b.missing(
+            cx.diags,
+            "site",
+            "name the site this bucket is in: site = site.primary",
+        );
     }
     let site = b.block_ref(cx.diags, cx.scope, "site", "site");
     let name = b.string_or(cx.diags, "name", || label.to_string());
@@ -42,14 +64,31 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
     let mut encryption = None;
     for block in b.nested("encryption").collect::<Vec<_>>() {
         let mut e = body::read(b.file, block, &ENCRYPTION, cx.scope, cx.ctx, cx.diags);
-        let algorithm = e.string(cx.diags, "algorithm").unwrap_or_else(|| "AES256".into());
+        let algorithm = e
+            .string(cx.diags, "algorithm")
+            .unwrap_or_else(|| "AES256".into());
         let kms_key_id = e.string(cx.diags, "kms_key_id");
         match algorithm.as_str() {
-            "AES256" if kms_key_id.is_some() => e.invalid(cx.diags, "drplan::invalid_value", "kms_key_id", "kms_key_id needs algorithm = \"aws:kms\"".into(), "remove kms_key_id or set algorithm = \"aws:kms\""),
+            "AES256" if kms_key_id.is_some() => e.invalid(
+                cx.diags,
+                "drplan::invalid_value",
+                "kms_key_id",
+                "kms_key_id needs algorithm = \"aws:kms\"".into(),
+                "remove kms_key_id or set algorithm = \"aws:kms\"",
+            ),
             "AES256" | "aws:kms" => {}
-            other => e.invalid(cx.diags, "drplan::invalid_value", "algorithm", format!("encryption algorithm `{other}` is not known"), "use \"AES256\" or \"aws:kms\""),
+            other => e.invalid(
+                cx.diags,
+                "drplan::invalid_value",
+                "algorithm",
+                format!("encryption algorithm `{other}` is not known"),
+                "use \"AES256\" or \"aws:kms\"",
+            ),
         }
-        encryption = Some(Encryption { algorithm, kms_key_id });
+        encryption = Some(Encryption {
+            algorithm,
+            kms_key_id,
+        });
     }
 
     let mut lifecycle_rules: Vec<LifecycleRule> = Vec::new();
@@ -57,17 +96,23 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         let mut l = body::read(b.file, block, &LIFECYCLE, cx.scope, cx.ctx, cx.diags);
         let Some(id) = label_of(block) else {
             cx.diags.push(
-                SpecDiagnostic::new("drplan::missing_label", "lifecycle_rule needs a label (its rule id)")
-                    .at(b.file, l.header.clone(), "no label")
-                    .help("write lifecycle_rule \"tmp\" { ... }"),
+                SpecDiagnostic::new(
+                    "drplan::missing_label",
+                    "lifecycle_rule needs a label (its rule id)",
+                )
+                .at(b.file, l.header.clone(), "no label")
+                .help("write lifecycle_rule \"tmp\" { ... }"),
             );
             continue;
         };
         if lifecycle_rules.iter().any(|r| r.id == id) {
             cx.diags.push(
-                SpecDiagnostic::new("drplan::duplicate_label", format!("lifecycle_rule \"{id}\" is declared twice"))
-                    .at(b.file, l.header.clone(), "again here")
-                    .help("rule ids are unique within a bucket"),
+                SpecDiagnostic::new(
+                    "drplan::duplicate_label",
+                    format!("lifecycle_rule \"{id}\" is declared twice"),
+                )
+                .at(b.file, l.header.clone(), "again here")
+                .help("rule ids are unique within a bucket"),
             );
             continue;
         }
@@ -78,18 +123,35 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         for tb in l.nested("transition").collect::<Vec<_>>() {
             let mut t = body::read(b.file, tb, &TRANSITION, cx.scope, cx.ctx, cx.diags);
             if !t.has("after") {
-                t.missing(cx.diags, "after", "when to move objects, e.g. after = \"30d\"");
+                t.missing(
+                    cx.diags,
+                    "after",
+                    "when to move objects, e.g. after = \"30d\"",
+                );
             }
             let d = days(&mut t, cx, "after");
-            let class = t.required_string(cx.diags, "storage_class", "e.g. storage_class = \"GLACIER\"");
+            let class = t.required_string(
+                cx.diags,
+                "storage_class",
+                "e.g. storage_class = \"GLACIER\"",
+            );
             if let Some(c) = &class {
                 check_storage_class(&t, cx, "storage_class", c);
             }
             if let (Some(days), Some(storage_class)) = (d, class) {
-                transitions.push(Transition { days, storage_class });
+                transitions.push(Transition {
+                    days,
+                    storage_class,
+                });
             }
         }
-        lifecycle_rules.push(LifecycleRule { id, prefix, expiration_days, noncurrent_expiration_days, transitions });
+        lifecycle_rules.push(LifecycleRule {
+            id,
+            prefix,
+            expiration_days,
+            noncurrent_expiration_days,
+            transitions,
+        });
     }
 
     let mut replication = None;
@@ -98,10 +160,15 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         let role_arn = r.required_string(cx.diags, "role_arn", "the IAM role S3 replicates as");
         check_arn(&r, cx, "role_arn", role_arn.as_deref());
         if !r.has("destination") {
-            r.missing(cx.diags, "destination", "the bucket to copy to: destination = bucket.backups_dr");
+            r.missing(
+                cx.diags,
+                "destination",
+                "the bucket to copy to: destination = bucket.backups_dr",
+            );
         }
         let destination = r.block_ref(cx.diags, cx.scope, "destination", "bucket");
-        cx.spans.record_as(&address, "replication.destination", &r, "destination");
+        cx.spans
+            .record_as(&address, "replication.destination", &r, "destination");
         let prefix = r.string(cx.diags, "prefix").unwrap_or_default();
         let storage_class = r.string(cx.diags, "storage_class");
         if let Some(c) = &storage_class {
@@ -110,7 +177,12 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         if let (Some(role_arn), Some(destination)) = (role_arn, destination) {
             replication = Some(Replication {
                 role_arn,
-                rules: vec![ReplicationRule { id: OWN_REPLICATION_RULE.into(), prefix, destination, storage_class }],
+                rules: vec![ReplicationRule {
+                    id: OWN_REPLICATION_RULE.into(),
+                    prefix,
+                    destination,
+                    storage_class,
+                }],
             });
         }
     }
@@ -134,7 +206,13 @@ fn days(b: &mut BlockBody, cx: &mut Cx, attr: &str) -> Option<i64> {
         Ok(d) => match whole_days(d) {
             Some(n) => Some(n),
             None => {
-                b.invalid(cx.diags, "drplan::retention", attr, format!("`{s}` is not a whole number of days"), "S3 lifecycle rules count in days: use e.g. \"2d\" instead of \"36h\"");
+                b.invalid(
+                    cx.diags,
+                    "drplan::retention",
+                    attr,
+                    format!("`{s}` is not a whole number of days"),
+                    "S3 lifecycle rules count in days: use e.g. \"2d\" instead of \"36h\"",
+                );
                 None
             }
         },
@@ -147,7 +225,13 @@ fn days(b: &mut BlockBody, cx: &mut Cx, attr: &str) -> Option<i64> {
 
 fn check_storage_class(b: &BlockBody, cx: &mut Cx, attr: &str, c: &str) {
     if !STORAGE_CLASSES.contains(&c) {
-        b.invalid(cx.diags, "drplan::invalid_value", attr, format!("storage class `{c}` is not known"), format!("use one of: {}", STORAGE_CLASSES.join(", ")));
+        b.invalid(
+            cx.diags,
+            "drplan::invalid_value",
+            attr,
+            format!("storage class `{c}` is not known"),
+            format!("use one of: {}", STORAGE_CLASSES.join(", ")),
+        );
     }
 }
 
@@ -156,7 +240,10 @@ pub fn check_bucket_name(n: &str) -> Result<(), &'static str> {
     if n.len() < 3 || n.len() > 63 {
         return Err("it must be 3 to 63 characters long");
     }
-    if !n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-') {
+    if !n
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    {
         return Err("only lowercase letters, digits, `.` and `-` are allowed");
     }
     let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
@@ -169,7 +256,11 @@ pub fn check_bucket_name(n: &str) -> Result<(), &'static str> {
     if n.parse::<std::net::Ipv4Addr>().is_ok() {
         return Err("it must not look like an IP address");
     }
-    if n.starts_with("xn--") || n.starts_with("sthree-") || n.ends_with("-s3alias") || n.ends_with("--ol-s3") {
+    if n.starts_with("xn--")
+        || n.starts_with("sthree-")
+        || n.ends_with("-s3alias")
+        || n.ends_with("--ol-s3")
+    {
         return Err("it uses a prefix or suffix S3 reserves");
     }
     Ok(())

@@ -28,12 +28,18 @@ pub struct SpanTable(BTreeMap<(String, String), (SourceFile, Range<usize>)>);
 
 impl SpanTable {
     pub fn record(&mut self, address: &str, attr: &str, b: &BlockBody) {
-        self.0.insert((address.to_string(), attr.to_string()), (b.file.clone(), b.span(attr)));
+        self.0.insert(
+            (address.to_string(), attr.to_string()),
+            (b.file.clone(), b.span(attr)),
+        );
     }
 
     /// Records the span of `attr` under another key (`replication.destination`).
     pub fn record_as(&mut self, address: &str, key: &str, b: &BlockBody, attr: &str) {
-        self.0.insert((address.to_string(), key.to_string()), (b.file.clone(), b.span(attr)));
+        self.0.insert(
+            (address.to_string(), key.to_string()),
+            (b.file.clone(), b.span(attr)),
+        );
     }
 
     pub fn get(&self, address: &str, attr: &str) -> Option<&(SourceFile, Range<usize>)> {
@@ -51,7 +57,11 @@ pub struct Cx<'a> {
 
 pub fn source_ref(b: &BlockBody) -> SourceRef {
     let (line, column) = b.file.line_col(b.header.start);
-    SourceRef { file: b.file.path.clone(), line, column }
+    SourceRef {
+        file: b.file.path.clone(),
+        line,
+        column,
+    }
 }
 
 /// The object a block contributes to the evaluation context.

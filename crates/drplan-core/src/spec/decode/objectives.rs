@@ -39,9 +39,12 @@ pub fn decode(b: &mut BlockBody, cx: &mut Cx) -> Objectives {
         };
         if components.contains_key(&name) {
             cx.diags.push(
-                SpecDiagnostic::new("drplan::duplicate_label", format!("component \"{name}\" is declared twice"))
-                    .at(b.file, c.header.clone(), "again here")
-                    .help("one component block per name"),
+                SpecDiagnostic::new(
+                    "drplan::duplicate_label",
+                    format!("component \"{name}\" is declared twice"),
+                )
+                .at(b.file, c.header.clone(), "again here")
+                .help("one component block per name"),
             );
             continue;
         }
@@ -49,12 +52,29 @@ pub fn decode(b: &mut BlockBody, cx: &mut Cx) -> Objectives {
         let crpo = duration(&mut c, cx, "rpo");
         let resources = c.string_list(cx.diags, "resources").unwrap_or_default();
         for r in &resources {
-            let known = r.split_once('.').is_some_and(|(k, l)| cx.scope.is_declared(k, l));
+            let known = r
+                .split_once('.')
+                .is_some_and(|(k, l)| cx.scope.is_declared(k, l));
             if !known {
-                c.invalid(cx.diags, "drplan::unresolved_reference", "resources", format!("`{r}` is not a block in this spec"), "list references such as backup.neo4j or cluster.dr");
+                c.invalid(
+                    cx.diags,
+                    "drplan::unresolved_reference",
+                    "resources",
+                    format!("`{r}` is not a block in this spec"),
+                    "list references such as backup.neo4j or cluster.dr",
+                );
             }
         }
-        components.insert(name.clone(), Component { name, rto: crto, rpo: crpo, resources, source: source_ref(&c) });
+        components.insert(
+            name.clone(),
+            Component {
+                name,
+                rto: crto,
+                rpo: crpo,
+                resources,
+                source: source_ref(&c),
+            },
+        );
     }
     let mut estimates = BTreeMap::new();
     for eb in b.nested("estimates").collect::<Vec<_>>() {
@@ -65,7 +85,13 @@ pub fn decode(b: &mut BlockBody, cx: &mut Cx) -> Objectives {
             }
         }
     }
-    Objectives { rto, rpo, components, estimates, source: Some(source_ref(b)) }
+    Objectives {
+        rto,
+        rpo,
+        components,
+        estimates,
+        source: Some(source_ref(b)),
+    }
 }
 
 fn duration(b: &mut BlockBody, cx: &mut Cx, attr: &str) -> Option<Duration> {

@@ -9,10 +9,20 @@ pub const SCHEMA: Schema = Schema::new(&["region", "role"], &[]);
 /// active site, which defaults to the primary).
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Site> {
     let address = format!("site.{label}");
-    let region = b.required_string(cx.diags, "region", "the AWS region of this site, e.g. region = \"us-west-2\"");
+    let region = b.required_string(
+        cx.diags,
+        "region",
+        "the AWS region of this site, e.g. region = \"us-west-2\"",
+    );
     if let Some(r) = &region {
         if !is_region(r) {
-            b.invalid(cx.diags, "drplan::invalid_value", "region", format!("`{r}` is not an AWS region"), "regions look like us-west-2 or eu-central-1");
+            b.invalid(
+                cx.diags,
+                "drplan::invalid_value",
+                "region",
+                format!("`{r}` is not an AWS region"),
+                "regions look like us-west-2 or eu-central-1",
+            );
         }
     }
     let role = match b.string(cx.diags, "role").as_deref() {
@@ -26,12 +36,24 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Site> {
         Some("primary") => SiteRole::Primary,
         Some("dr") => SiteRole::Dr,
         Some(other) => {
-            b.invalid(cx.diags, "drplan::invalid_value", "role", format!("site role `{other}` is not known"), "role is \"primary\" or \"dr\"");
+            b.invalid(
+                cx.diags,
+                "drplan::invalid_value",
+                "role",
+                format!("site role `{other}` is not known"),
+                "role is \"primary\" or \"dr\"",
+            );
             return None;
         }
     };
     cx.spans.record(&address, "role", b);
-    Some(Site { name: label.to_string(), region: region?, role, active: false, source: source_ref(b) })
+    Some(Site {
+        name: label.to_string(),
+        region: region?,
+        role,
+        active: false,
+        source: source_ref(b),
+    })
 }
 
 pub fn site_object(site: &Site) -> Value {
@@ -53,6 +75,10 @@ fn is_region(r: &str) -> bool {
     parts.len() >= 3
         && parts[0].len() == 2
         && parts[0].chars().all(|c| c.is_ascii_lowercase())
-        && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
-        && parts.last().is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }

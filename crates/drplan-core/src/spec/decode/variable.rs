@@ -4,7 +4,10 @@ use crate::spec::body::{type_name, BlockBody, Schema};
 use crate::spec::diagnostic::{Diagnostics, SpecDiagnostic};
 use hcl::Value;
 
-pub const SCHEMA: Schema = Schema::new(&["type", "default", "description", "sensitive", "promote"], &["validation"]);
+pub const SCHEMA: Schema = Schema::new(
+    &["type", "default", "description", "sensitive", "promote"],
+    &["validation"],
+);
 pub const VALIDATION: Schema = Schema::new(&["condition", "error_message"], &[]);
 
 /// A declared variable type (`string`, `list(number)`, `map(any)` ...).
@@ -61,11 +64,15 @@ impl VarType {
             },
             (VarType::Number, _) => fail("a number"),
             (VarType::Bool, Value::Bool(_)) => Ok(v.clone()),
-            (VarType::Bool, Value::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
-            (VarType::Bool, _) => fail("a bool"),
-            (VarType::List(t), Value::Array(items)) => {
-                items.iter().map(|i| t.convert(i)).collect::<Result<Vec<_>, _>>().map(Value::Array)
+            (VarType::Bool, Value::String(s)) if s == "true" || s == "false" => {
+                Ok(Value::Bool(s == "true"))
             }
+            (VarType::Bool, _) => fail("a bool"),
+            (VarType::List(t), Value::Array(items)) => items
+                .iter()
+                .map(|i| t.convert(i))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
             (VarType::List(_), _) => fail("a list"),
             (VarType::Map(t), Value::Object(o)) => o
                 .iter()
@@ -84,9 +91,12 @@ pub fn declared_type(b: &BlockBody, diags: &mut Diagnostics) -> VarType {
         None => VarType::Any,
         Some((text, span)) => VarType::parse(text).unwrap_or_else(|| {
             diags.push(
-                SpecDiagnostic::new("drplan::invalid_value", format!("`{text}` is not a variable type"))
-                    .at(b.file, span.clone(), "unknown type")
-                    .help("use string, number, bool, list(T), map(T) or any"),
+                SpecDiagnostic::new(
+                    "drplan::invalid_value",
+                    format!("`{text}` is not a variable type"),
+                )
+                .at(b.file, span.clone(), "unknown type")
+                .help("use string, number, bool, list(T), map(T) or any"),
             );
             VarType::Any
         }),
