@@ -9,6 +9,7 @@ pub mod graph;
 pub mod live;
 pub mod marks;
 pub mod model;
+pub mod objectives;
 pub mod plan;
 pub mod render;
 pub mod resource;
