@@ -169,3 +169,31 @@ pub fn human_duration(d: Duration) -> String {
 pub fn human_days(days: u64) -> String {
     format!("{days}d")
 }
+
+/// The JSON form carried by `drplan plan --json` under `objectives`: the report plus
+/// the run's outcome, so a policy tool need not recount verdicts.
+pub fn json_value(report: &ObjectivesReport, allow_breach: bool) -> serde_json::Value {
+    let status = match report.gate(allow_breach) {
+        Gate::Met => "met",
+        Gate::BreachAllowed => "breach_allowed",
+        Gate::Breached => "breached",
+    };
+    let mut doc = serde_json::Map::new();
+    doc.insert("status".to_string(), serde_json::Value::from(status));
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(report) {
+        doc.extend(fields);
+    }
+    serde_json::Value::Object(doc)
+}
+
+/// Adds the `objectives` key to an already rendered plan (or drift) JSON document, so
+/// the plan renderer needs no knowledge of objectives.
+pub fn attach_to_json(document: &str, report: &ObjectivesReport, allow_breach: bool) -> Result<String, serde_json::Error> {
+    let mut doc: serde_json::Value = serde_json::from_str(document)?;
+    if let serde_json::Value::Object(fields) = &mut doc {
+        fields.insert("objectives".to_string(), json_value(report, allow_breach));
+    }
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    Ok(text)
+}
