@@ -11,6 +11,7 @@ pub mod marks;
 pub mod model;
 pub mod objectives;
 pub mod plan;
+pub mod promote;
 pub mod render;
 pub mod resource;
 pub mod spec;
