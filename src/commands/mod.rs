@@ -3,6 +3,8 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod promote;
+
 /// Exit codes (the CLI contract, see README).
 pub mod exit {
     pub const OK: i32 = 0;
@@ -19,6 +21,7 @@ pub fn run(cli: Cli) -> i32 {
             clap_complete::generate(args.shell, &mut cmd, "drplan", &mut std::io::stdout());
             Ok(exit::OK)
         }
+        Command::Promote(args) => promote::run(&cli.dir, args),
         other => Err(anyhow::anyhow!(
             "`drplan {}` is not implemented yet",
             command_name(&other)
