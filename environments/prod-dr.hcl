@@ -1,0 +1,11 @@
+# The regional failover: same stack as prod, DR site active.
+stack       = "shop"
+account_id  = "123456789012"
+active_site = "dr"
+
+variables {
+  environment   = "prod"
+  api_image_tag = "1.0.0"
+  api_replicas  = 2
+  db_password   = "demo-only-not-a-secret"
+}

@@ -1,0 +1,25 @@
+# Production, serving from us-west-2.
+stack      = "lanka-platform"
+account_id = "123456789012"
+
+variables {
+  environment     = "prod"
+  cluster_version = "1.29"
+  api_image_tag   = "2024.01.3"
+  api_replicas    = 6
+  app_nodes       = 3
+  app_nodes_max   = 9
+
+  primary_lb_hostname = "lanka-api-prod-1234567890.us-west-2.elb.amazonaws.com"
+  dr_lb_hostname      = "lanka-api-prod-dr-0987654321.us-east-1.elb.amazonaws.com"
+
+  # Demo value for the emulator. Real deployments keep this out of git.
+  neo4j_password = "demo-only-not-a-secret"
+}
+
+# The lock lives in the DR region: during a regional outage of us-west-2 the
+# failover apply must still be able to take it.
+lock {
+  bucket = "lanka-platform-drplan-locks"
+  region = "us-east-1"
+}

@@ -1,0 +1,51 @@
+# Backup policies compile to bucket lifecycle rules and CronJobs in the active site's
+# cluster; under DR activation drplan also generates the restore Job that the old
+# runbook applied by hand (k8s/jobs/neo4j-restore.yaml).
+
+backup "neo4j" {
+  engine    = "neo4j"
+  namespace = local.namespace
+  host      = "neo4j.${local.namespace}.svc"
+  image     = var.neo4j_image
+  prefix    = "neo4j/"
+
+  # Full backups at 02:00 UTC, the trough of both US timezones; the hourly
+  # incremental is what keeps the 1h RPO.
+  full        { schedule = "0 2 * * *" }
+  incremental { schedule = "0 * * * *" }
+
+  retention {
+    local        = "30d"
+    cross_region = "90d"
+  }
+
+  placement "primary" {
+    cluster = cluster.primary
+    bucket  = bucket.backups
+  }
+  placement "dr" {
+    cluster = cluster.dr
+    bucket  = bucket.backups_dr
+  }
+}
+
+# Redis is a cache: the application rebuilds it from Neo4j on start. The RDB
+# snapshots only shorten a cold start in the primary region, so they are not copied
+# cross-region and nothing restores them in DR.
+backup "redis" {
+  engine    = "redis"
+  namespace = local.namespace
+  host      = "redis.${local.namespace}.svc"
+  prefix    = "redis/"
+
+  full { schedule = "0 */6 * * *" }
+
+  retention {
+    local = "7d"
+  }
+
+  placement "primary" {
+    cluster = cluster.primary
+    bucket  = bucket.backups
+  }
+}

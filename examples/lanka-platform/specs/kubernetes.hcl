@@ -1,0 +1,43 @@
+# What the runbook applied with kubectl, per cluster. Base config is kept in both
+# clusters all the time so drift in the cold DR cluster shows up in CI, not during an
+# incident. Workloads run only where they serve traffic.
+
+kubernetes "primary_base" {
+  cluster   = cluster.primary
+  manifests = ["k8s/namespace.yaml", "k8s/configmaps.yaml", "k8s/secrets.yaml"]
+}
+
+kubernetes "dr_base" {
+  cluster   = cluster.dr
+  manifests = ["k8s/namespace.yaml", "k8s/configmaps.yaml", "k8s/secrets.yaml"]
+}
+
+# Data stores in the primary are never switched off by an environment: the volume
+# holds the only live copy of the graph.
+kubernetes "primary_data" {
+  cluster   = cluster.primary
+  manifests = ["k8s/apps/neo4j.yaml", "k8s/apps/redis.yaml"]
+}
+
+# In DR, Neo4j comes up empty and drplan's generated neo4j-restore Job fills it from
+# the replicated backup bucket before the API is scaled up.
+kubernetes "dr_data" {
+  cluster   = cluster.dr
+  manifests = ["k8s/apps/neo4j.yaml", "k8s/apps/redis.yaml"]
+  enabled   = site.dr.active
+}
+
+# The stateless API follows the active site. Under DR activation it is removed from
+# the primary: if us-west-2 comes back mid-incident it must not serve reads from a
+# graph that is no longer the source of truth. Failback is `drplan apply -e prod`.
+kubernetes "primary_apps" {
+  cluster   = cluster.primary
+  manifests = ["k8s/apps/api.yaml"]
+  enabled   = site.primary.active
+}
+
+kubernetes "dr_apps" {
+  cluster   = cluster.dr
+  manifests = ["k8s/apps/api.yaml"]
+  enabled   = site.dr.active
+}

@@ -1,0 +1,57 @@
+# Backups land in the region they were taken in and S3 replicates them to the other
+# side, so a regional outage never takes the only copy with it. Each region has its
+# own KMS key: a key in the failed region would make the DR copies unreadable.
+
+bucket "backups" {
+  site       = site.primary
+  name       = "${local.name}-backups-${site.primary.region}"
+  versioning = true
+  tags       = { team = "platform", data = "backups" }
+
+  encryption {
+    algorithm  = "aws:kms"
+    kms_key_id = "alias/lanka-platform-backups"
+  }
+
+  # Restores always read the newest object; old versions only matter while an
+  # overwrite is being investigated.
+  lifecycle_rule "noncurrent-versions" {
+    prefix                  = ""
+    noncurrent_expire_after = "7d"
+  }
+
+  # Only the graph leaves the region: Redis snapshots are a warm-start convenience
+  # and the DR site rebuilds its cache from Neo4j.
+  replication {
+    role_arn      = local.replication_role
+    destination   = bucket.backups_dr
+    prefix        = "neo4j/"
+    storage_class = "STANDARD_IA"
+  }
+}
+
+bucket "backups_dr" {
+  site       = site.dr
+  name       = "${local.name}-backups-${site.dr.region}"
+  versioning = true
+  tags       = { team = "platform", data = "backups" }
+
+  encryption {
+    algorithm  = "aws:kms"
+    kms_key_id = "alias/lanka-platform-backups"
+  }
+
+  lifecycle_rule "noncurrent-versions" {
+    prefix                  = ""
+    noncurrent_expire_after = "7d"
+  }
+
+  # The 90-day cross-region copies are read at most once, in an incident.
+  lifecycle_rule "archive" {
+    prefix = "neo4j/"
+    transition {
+      after         = "30d"
+      storage_class = "GLACIER_IR"
+    }
+  }
+}

@@ -1,0 +1,24 @@
+# Production, serving from us-west-2.
+stack      = "link-app"
+account_id = "123456789012"
+
+variables {
+  environment     = "prod"
+  cluster_version = "1.29"
+  image_tag       = "v3.14.2"
+
+  primary_lb_hostname = "link-api-prod-1a2b3c4d5e.elb.us-west-2.amazonaws.com"
+  dr_lb_hostname      = "link-api-prod-dr-5e4d3c2b1a.elb.us-east-1.amazonaws.com"
+  primary_web_ips     = ["203.0.113.10", "203.0.113.11", "203.0.113.12"]
+  dr_web_ips          = ["198.51.100.10", "198.51.100.11", "198.51.100.12"]
+
+  # Demo value for the emulator. Real deployments keep this out of git.
+  postgres_password = "demo-only-not-a-secret"
+}
+
+# In the DR region: the failover apply must be able to take the lock while
+# us-west-2 is down.
+lock {
+  bucket = "link-drplan-locks"
+  region = "us-east-1"
+}

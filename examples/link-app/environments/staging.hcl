@@ -1,0 +1,39 @@
+# Staging: separate infrastructure (own stack, buckets, VPC ranges and zone) at a
+# fraction of prod's size. Releases land here first and reach prod through
+# `drplan promote --from staging --to prod`.
+stack      = "link-app-staging"
+account_id = "123456789012"
+
+variables {
+  environment     = "staging"
+  name_prefix     = "link-staging"
+  cluster_version = "1.29"
+  image_tag       = "v3.15.0-rc.2"
+
+  api_gateway_replicas    = 2
+  user_svc_replicas       = 1
+  chat_svc_replicas       = 1
+  dr_api_gateway_replicas = 2
+  dr_user_svc_replicas    = 1
+  service_nodes           = 2
+  dr_service_nodes        = 2
+  service_instance_types  = ["m6i.large"]
+  data_instance_type      = "r6i.large"
+
+  primary_cidr = "10.70.0.0/16"
+  dr_cidr      = "10.71.0.0/16"
+  dns_zone     = "staging.linkapp.com"
+
+  primary_lb_hostname = "link-api-staging-0f1e2d3c4b.elb.us-west-2.amazonaws.com"
+  dr_lb_hostname      = "link-api-staging-dr-4b3c2d1e0f.elb.us-east-1.amazonaws.com"
+  primary_web_ips     = ["203.0.113.20", "203.0.113.21", "203.0.113.22"]
+  dr_web_ips          = ["198.51.100.20", "198.51.100.21", "198.51.100.22"]
+
+  postgres_password = "staging-demo-only"
+}
+
+lock {
+  bucket = "link-drplan-locks"
+  region = "us-east-1"
+  key    = "drplan/locks/link-app-staging.json"
+}

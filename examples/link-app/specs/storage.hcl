@@ -1,0 +1,84 @@
+# Two bucket pairs. backups: database dumps, WAL, snapshots, replicated per prefix by
+# the backup policies. media: user uploads, replicated whole so files survive the
+# region with the rows that point at them.
+
+bucket "backups" {
+  site       = site.primary
+  name       = "${var.name_prefix}-backups"
+  versioning = true
+  tags       = { team = "platform", data = "backups" }
+
+  encryption {
+    algorithm  = "aws:kms"
+    kms_key_id = "alias/link-backups"
+  }
+
+  lifecycle_rule "noncurrent-versions" {
+    prefix                  = ""
+    noncurrent_expire_after = "7d"
+  }
+}
+
+# The compliance copy: 7 years of Postgres backups (see backups.hcl), moved to
+# colder storage as they age because they are only read by auditors or a restore.
+bucket "backups_dr" {
+  site       = site.dr
+  name       = "${var.name_prefix}-backups-${site.dr.region}"
+  versioning = true
+  tags       = { team = "platform", data = "backups", compliance = "7y" }
+
+  encryption {
+    algorithm  = "aws:kms"
+    kms_key_id = "alias/link-backups"
+  }
+
+  lifecycle_rule "age-out" {
+    prefix = ""
+    transition {
+      after         = "30d"
+      storage_class = "GLACIER_IR"
+    }
+    transition {
+      after         = "180d"
+      storage_class = "DEEP_ARCHIVE"
+    }
+  }
+}
+
+bucket "media" {
+  site       = site.primary
+  name       = "${var.name_prefix}-media"
+  versioning = true
+  tags       = { team = "platform", data = "user-content" }
+
+  encryption {
+    algorithm = "AES256"
+  }
+
+  # Deleted uploads stay recoverable for a month (support requests, abuse reports).
+  lifecycle_rule "deleted-uploads" {
+    prefix                  = ""
+    noncurrent_expire_after = "30d"
+  }
+
+  replication {
+    role_arn    = local.replication_role
+    destination = bucket.media_dr
+  }
+}
+
+bucket "media_dr" {
+  site       = site.dr
+  name       = "${var.name_prefix}-media-${site.dr.region}"
+  versioning = true
+  tags       = { team = "platform", data = "user-content" }
+
+  encryption {
+    algorithm = "AES256"
+  }
+
+  lifecycle_rule "deleted-uploads" {
+    prefix                  = ""
+    noncurrent_expire_after = "30d"
+  }
+}
