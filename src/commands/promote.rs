@@ -8,7 +8,7 @@ use super::exit;
 use crate::cli::PromoteArgs;
 use anyhow::{anyhow, bail, Context};
 use drplan_core::model::Project;
-use drplan_core::objectives::{self, Estimates};
+use drplan_core::objectives;
 use drplan_core::promote;
 use is_terminal::IsTerminal;
 use std::io::Write;
@@ -21,7 +21,7 @@ pub fn run(root: &Path, args: PromoteArgs) -> anyhow::Result<i32> {
     let from = load(root, &args.from)?;
     let to = load(root, &args.to)?;
 
-    let report = objectives::evaluate(&from.topology, &from.resources, &Estimates::for_topology(&from.topology));
+    let report = objectives::for_project(&from);
     if report.has_failures() {
         eprint!("{}", objectives::text::render(&report, args.force));
         if !args.force {

@@ -426,3 +426,24 @@ fn plan_json_carries_the_report_under_objectives() {
     let allowed = objectives::attach_to_json(plan, &r, true).expect("valid JSON");
     assert!(allowed.contains("\"status\": \"breach_allowed\""));
 }
+
+#[test]
+fn a_local_only_policy_for_data_without_rpo_is_not_held_to_a_copy() {
+    let backup = r#"
+backup "redis" {
+  engine    = "redis"
+  namespace = "lanka-platform"
+  full { schedule = "0 */6 * * *" }
+  retention {
+    local = "7d"
+  }
+  placement "primary" {
+    cluster = cluster.primary
+    bucket  = bucket.backups
+  }
+}
+"#;
+    let p = project(format!("{}{backup}", neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION)), objectives_block("1h"));
+    let r = evaluate(&p);
+    assert!(!r.checks.iter().any(|c| c.component.as_deref() == Some("redis") && c.name != CheckName::Rto), "{:#?}", r.checks);
+}

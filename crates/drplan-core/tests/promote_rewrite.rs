@@ -92,3 +92,49 @@ fn an_unparsable_target_is_an_error_not_a_panic() {
     let err = promote::rewrite("environments/prod.hcl", "variables {\n  x = \n", &changes).expect_err("must fail");
     assert!(err.to_string().starts_with("environments/prod.hcl does not parse"), "{err}");
 }
+
+#[test]
+fn promoting_the_link_app_example_from_staging_to_prod() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/link-app");
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_tree(&example, dir.path());
+    let target = dir.path().join("environments/prod.hcl");
+    let before = std::fs::read_to_string(&target).expect("read prod");
+    let staging = load(dir.path(), "staging");
+    let prod = load(dir.path(), "prod");
+    let p = promote::prepare(&staging, &prod, &before).expect("prepare");
+    assert!(!p.changes.is_empty(), "staging and prod differ in a promoted value");
+
+    // Only the promoted attributes' lines differ; comments and the rest are kept.
+    let names: Vec<&str> = p.changes.iter().map(|c| c.name.as_str()).collect();
+    let changed: Vec<&str> = p
+        .diff
+        .lines()
+        .filter(|l| (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++") && !l.starts_with("---"))
+        .collect();
+    for line in &changed {
+        let attr = line[1..].trim_start().split([' ', '=']).next().unwrap_or("");
+        assert!(names.contains(&attr), "unexpected changed line {line:?} in\n{}", p.diff);
+    }
+    let comments = |t: &str| t.lines().filter(|l| l.contains('#')).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!(comments(&before).len(), comments(&p.rewritten).len());
+
+    std::fs::write(&target, &p.rewritten).expect("write prod");
+    let prod = load(dir.path(), "prod");
+    for c in &p.changes {
+        assert_eq!(prod.topology.variables[&c.name].value, staging.topology.variables[&c.name].value);
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let dest = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).expect("copy");
+        }
+    }
+}

@@ -1,4 +1,4 @@
-//! Cross-region copy: a backup policy's data must reach a bucket in another site and
+//! Cross-region copy: a backup policy's data (see [`must_leave_region`]) must reach a bucket in another site and
 //! be kept there at least as long as the policy's cross-region retention.
 //!
 //! Two copy paths count: the primary placement writes straight into a bucket of
@@ -9,7 +9,21 @@ use super::{human_days, Check, CheckName, Verdict};
 use crate::model::{Backup, Bucket, SiteRole, Topology};
 
 pub fn check(t: &Topology) -> Vec<Check> {
-    t.backups.values().map(|b| policy_check(t, b)).collect()
+    t.backups.values().filter(|b| must_leave_region(t, b)).map(|b| policy_check(t, b)).collect()
+}
+
+/// A policy must copy cross-region when it declares a cross-region retention, or when
+/// it protects data with an RPO (its component's, or the overall one unless the
+/// component opts out by having none, like a cache that is rebuilt).
+fn must_leave_region(t: &Topology, b: &Backup) -> bool {
+    if b.cross_region_retention.is_some() {
+        return true;
+    }
+    let Some(o) = &t.objectives else { return false };
+    match o.components.get(&b.component) {
+        Some(c) => c.rpo.is_some(),
+        None => o.rpo.is_some(),
+    }
 }
 
 /// One way the backups leave the primary site, and how long they stay there.

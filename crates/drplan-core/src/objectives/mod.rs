@@ -197,3 +197,9 @@ pub fn attach_to_json(document: &str, report: &ObjectivesReport, allow_breach: b
     text.push('\n');
     Ok(text)
 }
+
+/// The report for a loaded project with the spec's estimates: what `validate`, `plan`,
+/// `drift` and `promote` show.
+pub fn for_project(project: &crate::model::Project) -> ObjectivesReport {
+    evaluate(&project.topology, &project.resources, &Estimates::for_topology(&project.topology))
+}
