@@ -447,3 +447,11 @@ backup "redis" {
     let r = evaluate(&p);
     assert!(!r.checks.iter().any(|c| c.component.as_deref() == Some("redis") && c.name != CheckName::Rto), "{:#?}", r.checks);
 }
+
+#[test]
+fn a_schedule_that_never_runs_fails_with_a_reason() {
+    let p = project(neo4j_backup(r#"full { schedule = "0 0 30 2 *" }"#, REPLICATION), objectives_block("1h"));
+    let c = find(&evaluate(&p), CheckName::Rpo, Some("neo4j")).clone();
+    assert_eq!(c.verdict, Verdict::Fail);
+    assert_eq!(c.numbers, "`0 0 30 2 *` runs less than twice a year: no gap to measure");
+}

@@ -91,7 +91,7 @@ fn policy_check(b: &Backup, rpo: Duration, whose: &str) -> Check {
         return Check { numbers: format!("backup.{} has no schedule, {whose} {}", b.label, human_duration(rpo)), ..base };
     }
     match longest_gap(schedules.iter().map(|(_, c)| *c)) {
-        Err(e) => Check { numbers: format!("cannot read schedule: {e}"), ..base },
+        Err(e) => Check { numbers: e, ..base },
         Ok(gap) => {
             let ok = gap <= rpo;
             let op = if ok { "<=" } else { ">" };
@@ -111,10 +111,10 @@ pub fn longest_gap<'a>(crons: impl IntoIterator<Item = &'a str>) -> Result<Durat
     let mut runs: Vec<DateTime<Utc>> = Vec::new();
     let mut horizon: Option<DateTime<Utc>> = None;
     for expr in crons {
-        let cron = Cron::from_str(expr).map_err(|e| format!("`{expr}`: {e}"))?;
+        let cron = Cron::from_str(expr).map_err(|e| format!("`{expr}` is not a cron schedule: {e}"))?;
         let mine = occurrences(&cron, start);
         if mine.len() < 2 {
-            return Err(format!("`{expr}` does not run at least twice a year"));
+            return Err(format!("`{expr}` runs less than twice a year: no gap to measure"));
         }
         let last = mine[mine.len() - 1];
         horizon = Some(horizon.map_or(last, |h| h.min(last)));
