@@ -138,3 +138,21 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn values_are_written_as_literals_that_read_back_the_same() {
+    let text = "variables {\n  a = 1\n}\n";
+    let values = [
+        ("tag", json!("v1-${not_a_ref}-%{x}")),
+        ("quote", json!("say \"hi\"\\now")),
+        ("labels", json!({"team": "platform", "cost-center": "42"})),
+        ("sizes", json!([1, 2.5, true, null])),
+    ];
+    let changes: Vec<ValueChange> =
+        values.iter().map(|(n, v)| ValueChange { name: (*n).into(), before: json!(null), after: v.clone() }).collect();
+    let out = promote::rewrite("environments/x.hcl", text, &changes).expect("rewrite");
+    let read: serde_json::Value = hcl::eval::from_str(&out, &hcl::eval::Context::new()).expect("evaluates");
+    for (n, v) in values {
+        assert_eq!(read["variables"][n], v, "{n} in\n{out}");
+    }
+}
