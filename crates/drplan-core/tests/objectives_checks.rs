@@ -455,3 +455,22 @@ fn a_schedule_that_never_runs_fails_with_a_reason() {
     assert_eq!(c.verdict, Verdict::Fail);
     assert_eq!(c.numbers, "`0 0 30 2 *` runs less than twice a year: no gap to measure");
 }
+
+/// docs/objectives.md lists the default estimates; keep the table and the code equal.
+#[test]
+fn documented_estimate_defaults_are_the_real_ones() {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/objectives.md")).expect("docs");
+    let documented: BTreeMap<String, String> = doc
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let key = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            Some((key.to_string(), cells.get(2)?.to_string()))
+        })
+        .collect();
+    let actual: BTreeMap<String, String> = Estimates::defaults()
+        .iter()
+        .map(|(k, d)| (k.to_string(), objectives::human_duration(d)))
+        .collect();
+    assert_eq!(documented, actual);
+}
