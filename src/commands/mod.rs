@@ -3,7 +3,10 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod fmt;
+pub mod graph;
 pub mod promote;
+pub mod validate;
 
 /// Exit codes (the CLI contract, see README).
 pub mod exit {
@@ -21,6 +24,9 @@ pub fn run(cli: Cli) -> i32 {
             clap_complete::generate(args.shell, &mut cmd, "drplan", &mut std::io::stdout());
             Ok(exit::OK)
         }
+        Command::Validate(args) => validate::run(&cli.dir, &args),
+        Command::Graph(args) => graph::run(&cli.dir, &args),
+        Command::Fmt(args) => fmt::run(&cli.dir, &args),
         Command::Promote(args) => promote::run(&cli.dir, args),
         other => Err(anyhow::anyhow!(
             "`drplan {}` is not implemented yet",

@@ -1,1 +1,3 @@
 //! Renderers: text, JSON, markdown and graph formats over the same values.
+
+pub mod graph;

@@ -260,6 +260,19 @@ impl<'a> BlockBody<'a> {
         }
     }
 
+    /// The attribute's string value, or `default` when it is absent; `None` when it
+    /// is present but failed (so a broken expression never silently becomes the default).
+    pub fn string_or(&mut self, diags: &mut Diagnostics, name: &str, default: impl FnOnce() -> String) -> Option<String> {
+        if self.failed.contains(name) {
+            return None;
+        }
+        let v = self.string(diags, name);
+        if self.failed.contains(name) {
+            return None;
+        }
+        Some(v.unwrap_or_else(default))
+    }
+
     pub fn required_string(&mut self, diags: &mut Diagnostics, name: &str, help: &str) -> Option<String> {
         if !self.has(name) {
             self.missing(diags, name, help);

@@ -38,10 +38,12 @@ const TOP_BLOCKS: &[(&str, usize)] = &[
 
 /// Environment names found in `environments/`, sorted.
 pub fn environment_names(root: &Path) -> Vec<String> {
-    files::hcl_files_in(root, "environments")
+    let mut names: Vec<String> = files::hcl_files_in(root, "environments")
         .into_iter()
         .filter_map(|p| p.strip_prefix("environments/").and_then(|n| n.strip_suffix(".hcl")).map(str::to_string))
-        .collect()
+        .collect();
+    names.sort();
+    names
 }
 
 /// Loads every environment (for `drplan validate` without `-e`).

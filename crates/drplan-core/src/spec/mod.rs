@@ -27,3 +27,4 @@ mod scope;
 
 pub use diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 pub use load::{environment_names, load_all, load_project};
+pub mod format;

@@ -27,8 +27,9 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         b.missing(cx.diags, "site", "name the site this bucket is in: site = site.primary");
     }
     let site = b.block_ref(cx.diags, cx.scope, "site", "site");
-    let name = b.string(cx.diags, "name").unwrap_or_else(|| label.to_string());
-    if let Err(why) = check_bucket_name(&name) {
+    let name = b.string_or(cx.diags, "name", || label.to_string());
+    if let Some(Err(why)) = name.as_deref().map(check_bucket_name) {
+        let name = name.clone().unwrap_or_default();
         b.invalid(cx.diags, "drplan::bucket_name", "name", format!("`{name}` is not a valid S3 bucket name: {why}"), "3-63 characters: lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit");
     }
     cx.spans.record(&address, "name", b);
@@ -100,7 +101,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
             r.missing(cx.diags, "destination", "the bucket to copy to: destination = bucket.backups_dr");
         }
         let destination = r.block_ref(cx.diags, cx.scope, "destination", "bucket");
-        cx.spans.record(&address, "replication.destination", &r);
+        cx.spans.record_as(&address, "replication.destination", &r, "destination");
         let prefix = r.string(cx.diags, "prefix").unwrap_or_default();
         let storage_class = r.string(cx.diags, "storage_class");
         if let Some(c) = &storage_class {
@@ -115,7 +116,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
     }
     Some(Bucket {
         label: label.to_string(),
-        name,
+        name: name?,
         site: site?,
         versioning,
         encryption,

@@ -31,8 +31,8 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Cluster> {
         b.missing(cx.diags, "site", "name the site this cluster is in: site = site.primary");
     }
     let site = b.block_ref(cx.diags, cx.scope, "site", "site");
-    let name = b.string(cx.diags, "name").unwrap_or_else(|| label.to_string());
-    if !valid_cluster_name(&name) {
+    let name = b.string_or(cx.diags, "name", || label.to_string());
+    if let Some(name) = name.as_deref().filter(|n| !valid_cluster_name(n)) {
         b.invalid(cx.diags, "drplan::invalid_value", "name", format!("`{name}` is not a valid EKS cluster name"), "1-100 characters: letters, digits, `-` and `_`, starting with a letter or digit");
     }
     let version = b.required_string(cx.diags, "version", "the Kubernetes version, e.g. version = \"1.29\"");
@@ -75,7 +75,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Cluster> {
     }
     Some(Cluster {
         label: label.to_string(),
-        name,
+        name: name?,
         site: site?,
         version: version?,
         role_arn: role_arn?,

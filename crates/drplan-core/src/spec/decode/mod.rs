@@ -31,6 +31,11 @@ impl SpanTable {
         self.0.insert((address.to_string(), attr.to_string()), (b.file.clone(), b.span(attr)));
     }
 
+    /// Records the span of `attr` under another key (`replication.destination`).
+    pub fn record_as(&mut self, address: &str, key: &str, b: &BlockBody, attr: &str) {
+        self.0.insert((address.to_string(), key.to_string()), (b.file.clone(), b.span(attr)));
+    }
+
     pub fn get(&self, address: &str, attr: &str) -> Option<&(SourceFile, Range<usize>)> {
         self.0.get(&(address.to_string(), attr.to_string()))
     }

@@ -1,0 +1,64 @@
+//! `drplan validate [-e ENV]`: load the spec with one environment (or every one) and
+//! report every problem, without touching the cloud.
+
+use super::exit;
+use crate::cli::ValidateArgs;
+use drplan_core::model::Project;
+use drplan_core::spec::{self, Diagnostics};
+use std::io::IsTerminal;
+use std::path::Path;
+
+pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
+    let results: Vec<(String, Result<Project, Diagnostics>)> = match &args.env {
+        Some(env) => vec![(env.clone(), spec::load_project(root, env))],
+        None => match spec::load_all(root) {
+            Ok(all) => all,
+            Err(diags) => {
+                print_diagnostics(&diags);
+                return Ok(exit::ERROR);
+            }
+        },
+    };
+    let mut all = Diagnostics::default();
+    for (env, result) in &results {
+        match result {
+            Ok(p) => println!("Success! {env}: {} resources in {} sites.", p.resources.len(), p.topology.sites.len()),
+            Err(d) => all.extend(d.clone()),
+        }
+    }
+    if all.is_empty() {
+        return Ok(exit::OK);
+    }
+    // The same spec mistake shows up once per environment; report it once.
+    all.sort();
+    print_diagnostics(&all);
+    let failed: Vec<&str> = results.iter().filter(|(_, r)| r.is_err()).map(|(e, _)| e.as_str()).collect();
+    eprintln!("Error: {} problem(s) found ({}).", all.len(), failed.join(", "));
+    Ok(exit::ERROR)
+}
+
+/// Renders diagnostics on stderr: colour only on a terminal without NO_COLOR.
+pub fn print_diagnostics(diags: &Diagnostics) {
+    let stderr = std::io::stderr();
+    let tty = stderr.is_terminal();
+    let color = tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let width = if tty {
+        std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+    } else {
+        100
+    };
+    eprint!("{}", diags.render(color, width));
+}
+
+/// Loads one environment for commands that need a valid project, printing the
+/// diagnostics when it is not.
+pub fn load_or_report(root: &Path, env: &str) -> Option<Project> {
+    match spec::load_project(root, env) {
+        Ok(p) => Some(p),
+        Err(d) => {
+            print_diagnostics(&d);
+            eprintln!("Error: {} problem(s) in the spec; run `drplan validate -e {env}`.", d.len());
+            None
+        }
+    }
+}

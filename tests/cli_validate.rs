@@ -1,0 +1,103 @@
+//! Whole CLI runs of the no-cloud commands: validate, graph, fmt.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn drplan(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("drplan")
+        .expect("binary")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn validate_every_environment() {
+    let (code, stdout, stderr) = drplan(&fixture("valid"), &["validate"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "Success! prod: 15 resources in 2 sites.\nSuccess! prod-dr: 15 resources in 2 sites.\n");
+}
+
+#[test]
+fn validate_reports_every_mistake_and_exits_1() {
+    let (code, stdout, stderr) = drplan(&fixture("broken"), &["validate", "-e", "prod"]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "", "stdout carries only results");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn validate_unknown_environment() {
+    let (code, _, stderr) = drplan(&fixture("valid"), &["validate", "-e", "staging"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("environment `staging` not found"), "{stderr}");
+    assert!(stderr.contains("environments here: prod, prod-dr"), "{stderr}");
+}
+
+#[test]
+fn validate_survives_garbage_and_deep_nesting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixture("valid"), dir.path());
+    let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(dir.path().join("specs/garbage.hcl"), garbage).expect("write");
+    let deep = format!("locals {{\n  x = {}1{}\n}}\n", "[".repeat(100_000), "]".repeat(100_000));
+    std::fs::write(dir.path().join("specs/deep.hcl"), deep).expect("write");
+    let (code, _, stderr) = drplan(dir.path(), &["validate", "-e", "prod"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("specs/garbage.hcl"), "{stderr}");
+    assert!(stderr.contains("specs/deep.hcl"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn graph_dot_and_mermaid() {
+    let (code, dot, stderr) = drplan(&fixture("valid"), &["graph", "-e", "prod"]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("graph_dot", dot);
+    let (code, mermaid, _) = drplan(&fixture("valid"), &["graph", "-e", "prod-dr", "--format", "mermaid"]);
+    assert_eq!(code, 0);
+    assert!(mermaid.starts_with("flowchart LR\n"));
+    assert!(mermaid.contains("network_dr --> network_dr_subnet_private_a"), "{mermaid}");
+}
+
+#[test]
+fn fmt_check_then_rewrite_keeps_comments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixture("valid"), dir.path());
+    let messy = "# the zone\nzone \"public\" {\nname = \"lanka-platform.com\"   # apex\n      comment=\"public\"\n}\n";
+    std::fs::write(dir.path().join("specs/zone.hcl"), messy).expect("write");
+    std::fs::remove_file(dir.path().join("specs/dns.hcl")).expect("rm");
+    let (code, stdout, _) = drplan(dir.path(), &["fmt", "--check"]);
+    assert_eq!((code, stdout.as_str()), (1, "specs/zone.hcl\n"));
+    let (code, _, _) = drplan(dir.path(), &["fmt"]);
+    assert_eq!(code, 0);
+    let formatted = std::fs::read_to_string(dir.path().join("specs/zone.hcl")).expect("read");
+    assert_eq!(formatted, "# the zone\nzone \"public\" {\n  name    = \"lanka-platform.com\" # apex\n  comment = \"public\"\n}\n");
+    let (code, stdout, _) = drplan(dir.path(), &["fmt", "--check"]);
+    assert_eq!((code, stdout.as_str()), (0, ""));
+}
