@@ -4,13 +4,11 @@
 //! Exit codes: 0 nothing to promote or written; 2 changes shown, not written;
 //! 3 refused because A breaches an objective; 1 errors.
 
-use super::exit;
+use super::{exit, validate};
 use crate::cli::PromoteArgs;
 use anyhow::{anyhow, bail, Context};
-use drplan_core::model::Project;
 use drplan_core::objectives;
 use drplan_core::promote;
-use is_terminal::IsTerminal;
 use std::io::Write;
 use std::path::Path;
 
@@ -18,8 +16,8 @@ pub fn run(root: &Path, args: PromoteArgs) -> anyhow::Result<i32> {
     if args.from == args.to {
         bail!("--from and --to are both `{}`: promote carries values between two environments", args.from);
     }
-    let from = load(root, &args.from)?;
-    let to = load(root, &args.to)?;
+    let Some(from) = validate::load_or_report(root, &args.from) else { return Ok(exit::ERROR) };
+    let Some(to) = validate::load_or_report(root, &args.to) else { return Ok(exit::ERROR) };
 
     let report = objectives::for_project(&from);
     if report.has_failures() {
@@ -62,19 +60,11 @@ pub fn run(root: &Path, args: PromoteArgs) -> anyhow::Result<i32> {
     if let Err(diags) = drplan_core::spec::load_project(root, &args.to) {
         // Never leave a target that no longer validates.
         write_atomically(&path, &before)?;
-        bail!(
-            "{file} did not validate after the rewrite, so it was restored:\n{}",
-            diags.render(color(), 100)
-        );
+        validate::print_diagnostics(&diags);
+        bail!("{file} did not validate after the rewrite (above), so it was restored");
     }
     eprintln!("Wrote {file}: {}. Run `drplan plan -e {}` to see what it changes.", names.join(", "), args.to);
     Ok(exit::OK)
-}
-
-fn load(root: &Path, env: &str) -> anyhow::Result<Project> {
-    drplan_core::spec::load_project(root, env).map_err(|diags| {
-        anyhow!("environment {env} does not load:\n{}", diags.render(color(), 100))
-    })
 }
 
 /// Writes beside the target and renames over it, so an interrupted write never leaves
@@ -85,8 +75,4 @@ fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     tmp.write_all(text.as_bytes())?;
     tmp.persist(path).map_err(|e| anyhow!("replacing {}: {}", path.display(), e.error))?;
     Ok(())
-}
-
-fn color() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
