@@ -1,7 +1,8 @@
 //! RTO: the estimated DR bring-up time is the critical path (longest path by estimated
 //! duration) through the dependency graph of what DR activation creates: every
 //! resource in a dr-role site, the DNS records pointing at it, and each backup
-//! policy's restore Job in its DR placement cluster.
+//! policy's restore Job in its DR placement cluster. The path itself is computed by
+//! the shared [`ResourceGraph::critical_path`].
 //!
 //! Objects that exist only under DR activation (restore Jobs, `kubernetes` blocks
 //! with `enabled = site.dr.active`) are missing from a normal environment's
@@ -10,31 +11,20 @@
 
 use super::{human_duration, Check, CheckName, Estimates, PathStep, Verdict, RESTORE_JOB};
 use crate::address::Address;
+use crate::graph::{GraphError, ResourceGraph};
 use crate::model::{SiteRole, Topology};
 use crate::resource::{Kind, Resource, SourceRef};
-use petgraph::algo::toposort;
-use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::Direction;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-struct Step {
-    address: Address,
-    estimate: String,
-    duration: Duration,
-    depends_on: Vec<Address>,
-    /// The backup policy label, for restore steps.
-    restore_of: Option<String>,
-}
-
-/// The DR bring-up graph with, per node, the longest path ending there.
-struct CriticalPaths {
-    graph: DiGraph<Step, ()>,
-    by_address: BTreeMap<Address, NodeIndex>,
-    finish: BTreeMap<NodeIndex, Duration>,
-    via: BTreeMap<NodeIndex, NodeIndex>,
-    /// `backup.<label>` -> the restore step for that policy.
-    restores: BTreeMap<String, Vec<NodeIndex>>,
+/// What DR activation creates, as resources whose dependencies all lie inside it
+/// (what lives outside the DR site already exists when DR is activated).
+struct BringUp {
+    steps: Vec<Resource>,
+    /// Estimate key per step (`restore_job` for restores, else the type name).
+    estimate: BTreeMap<Address, String>,
+    /// `backup.<label>` -> that policy's restore steps.
+    restores: BTreeMap<String, Vec<Address>>,
 }
 
 pub fn check(t: &Topology, resources: &[Resource], estimates: &Estimates) -> Vec<Check> {
@@ -43,126 +33,181 @@ pub fn check(t: &Topology, resources: &[Resource], estimates: &Estimates) -> Vec
     if !wants_rto {
         return Vec::new();
     }
-    let steps = dr_steps(t, resources, estimates);
-    let paths = match CriticalPaths::build(steps) {
-        Ok(p) => p,
-        Err(cycle_at) => {
+    let bring_up = BringUp::new(t, resources);
+    let graph = match ResourceGraph::new(&bring_up.steps) {
+        Ok(g) => g,
+        Err(e) => {
+            let why = match e {
+                GraphError::Cycle(at) => format!("dependency cycle through {at}"),
+                other => other.to_string(),
+            };
             return vec![Check {
                 name: CheckName::Rto,
                 component: None,
                 verdict: Verdict::Fail,
-                numbers: format!("cannot estimate: dependency cycle through {cycle_at}"),
+                numbers: format!("cannot estimate: {why}"),
                 measured_seconds: None,
                 limit_seconds: objectives.rto.map(|d| d.as_secs()),
                 details: Vec::new(),
                 path: Vec::new(),
                 source: objectives.source.clone(),
-            }]
+            }];
         }
     };
 
     let mut out = Vec::new();
     for c in objectives.components.values() {
         let Some(rto) = c.rto else { continue };
-        let mut nodes: BTreeSet<NodeIndex> = BTreeSet::new();
+        let mut ends: BTreeSet<Address> = BTreeSet::new();
         for block in &c.resources {
             let block = Address::new(block.clone());
-            nodes.extend(paths.by_address.iter().filter(|(a, _)| a.root_block() == block).map(|(_, i)| *i));
-            nodes.extend(paths.restores.get(block.as_str()).into_iter().flatten());
+            ends.extend(bring_up.steps.iter().filter(|r| r.address.root_block() == block).map(|r| r.address.clone()));
+            ends.extend(bring_up.restores.get(block.as_str()).into_iter().flatten().cloned());
         }
         for b in t.backups.values().filter(|b| b.component == c.name) {
-            nodes.extend(paths.restores.get(&format!("backup.{}", b.label)).into_iter().flatten());
+            ends.extend(bring_up.restores.get(&format!("backup.{}", b.label)).into_iter().flatten().cloned());
         }
-        out.push(paths.verdict(Some(c.name.clone()), nodes, rto, "RTO", Some(c.source.clone()), &c.resources));
+        let Some(component_steps) = bring_up.needed_for(&graph, &ends) else {
+            out.push(nothing_to_estimate(Some(c.name.clone()), c.resources.is_empty(), rto, "RTO", Some(c.source.clone())));
+            continue;
+        };
+        // Every step here leads to one of `ends`, so the longest path ends at one of them.
+        let estimate = match ResourceGraph::new(&component_steps) {
+            Ok(sub) => bring_up.critical_path(&sub, estimates),
+            Err(_) => bring_up.critical_path(&graph, estimates),
+        };
+        out.push(verdict(Some(c.name.clone()), estimate, rto, "RTO", Some(c.source.clone())));
     }
     if let Some(rto) = objectives.rto {
-        let all: BTreeSet<NodeIndex> = paths.graph.node_indices().collect();
-        out.push(paths.verdict(None, all, rto, "overall RTO", objectives.source.clone(), &[]));
+        let source = objectives.source.clone();
+        out.push(if graph.is_empty() {
+            nothing_to_estimate(None, false, rto, "overall RTO", source)
+        } else {
+            verdict(None, bring_up.critical_path(&graph, estimates), rto, "overall RTO", source)
+        });
     }
     out
 }
 
-fn dr_steps(t: &Topology, resources: &[Resource], estimates: &Estimates) -> Vec<Step> {
-    let dr_sites: BTreeSet<&str> =
-        t.sites.values().filter(|s| s.role == SiteRole::Dr).map(|s| s.name.as_str()).collect();
-    // Global records belong to the DR bring-up when they point at a DR site.
-    let dr_dns: BTreeSet<String> = t
-        .dns
-        .values()
-        .flat_map(|d| {
-            d.targets
-                .iter()
-                .filter(|tg| dr_sites.contains(tg.site.as_str()))
-                .map(move |tg| format!("dns.{}.target.{}", d.label, tg.name))
-        })
-        .collect();
-    let in_dr = |r: &Resource| match &r.site {
-        Some(s) => dr_sites.contains(s.as_str()),
-        None => dr_dns.iter().any(|d| r.address.as_str() == d || r.address.as_str().starts_with(&format!("{d}."))),
-    };
-
-    let mut steps: Vec<Step> = Vec::new();
-    for r in resources.iter().filter(|r| in_dr(r)) {
-        let restore_of = restore_job_label(t, r);
-        let estimate = if restore_of.is_some() { RESTORE_JOB.to_string() } else { r.kind.type_name().to_string() };
-        steps.push(Step {
-            address: r.address.clone(),
-            duration: estimates.get(&estimate),
-            estimate,
-            depends_on: r.depends_on.clone(),
-            restore_of,
-        });
-    }
-
-    let present: BTreeSet<Address> = steps.iter().map(|s| s.address.clone()).collect();
-    // What runs in a cluster waits for its nodes.
-    let ready = |cluster: &str| -> Vec<Address> {
-        let c = Address::block("cluster", cluster);
-        let groups: Vec<Address> = present
-            .iter()
-            .filter(|a| a.as_str().starts_with(&format!("{c}.node_group.")))
-            .cloned()
+impl BringUp {
+    fn new(t: &Topology, resources: &[Resource]) -> Self {
+        let dr_sites: BTreeSet<&str> =
+            t.sites.values().filter(|s| s.role == SiteRole::Dr).map(|s| s.name.as_str()).collect();
+        // Global records belong to the DR bring-up when they point at a DR site.
+        let dr_dns: BTreeSet<String> = t
+            .dns
+            .values()
+            .flat_map(|d| {
+                d.targets
+                    .iter()
+                    .filter(|tg| dr_sites.contains(tg.site.as_str()))
+                    .map(move |tg| format!("dns.{}.target.{}", d.label, tg.name))
+            })
             .collect();
-        if groups.is_empty() {
-            vec![c]
-        } else {
-            groups
-        }
-    };
+        let in_dr = |r: &Resource| match &r.site {
+            Some(s) => dr_sites.contains(s.as_str()),
+            None => dr_dns.iter().any(|d| r.address.as_str() == d || r.address.as_str().starts_with(&format!("{d}."))),
+        };
 
-    for b in t.backups.values() {
-        for p in b.placements.values().filter(|p| dr_sites.contains(p.site.as_str())) {
-            let has_job = resources.iter().any(|r| in_dr(r) && is_restore_job_of(r, &b.label, &p.cluster));
-            if has_job {
+        let mut b = BringUp { steps: Vec::new(), estimate: BTreeMap::new(), restores: BTreeMap::new() };
+        for r in resources.iter().filter(|r| in_dr(r)) {
+            match restore_job_label(t, r) {
+                Some(label) => b.add_restore(r.clone(), &label),
+                None => b.add(r.clone(), r.kind.type_name()),
+            }
+        }
+
+        let present: BTreeSet<Address> = b.steps.iter().map(|s| s.address.clone()).collect();
+        // What runs in a cluster waits for its nodes.
+        let ready = |cluster: &str| -> Vec<Address> {
+            let c = Address::block("cluster", cluster);
+            let prefix = format!("{c}.node_group.");
+            let groups: Vec<Address> = present.iter().filter(|a| a.as_str().starts_with(&prefix)).cloned().collect();
+            match (groups.is_empty(), present.contains(&c)) {
+                (false, _) => groups,
+                (true, true) => vec![c],
+                (true, false) => Vec::new(),
+            }
+        };
+
+        for backup in t.backups.values() {
+            for p in backup.placements.values().filter(|p| dr_sites.contains(p.site.as_str())) {
+                if resources.iter().any(|r| in_dr(r) && is_restore_job_of(r, &backup.label, &p.cluster)) {
+                    continue;
+                }
+                let step = synthetic(format!("backup.{}.restore", backup.label), &p.site, ready(&p.cluster), &backup.source);
+                b.add_restore(step, &backup.label);
+            }
+        }
+        for k in t.kubernetes.values() {
+            let Some(cluster) = t.clusters.get(&k.cluster) else { continue };
+            let block = Address::block("kubernetes", &k.label);
+            if !dr_sites.contains(cluster.site.as_str()) || present.iter().any(|a| a.root_block() == block) {
                 continue;
             }
-            steps.push(Step {
-                address: Address::new(format!("backup.{}.restore", b.label)),
-                estimate: RESTORE_JOB.to_string(),
-                duration: estimates.get(RESTORE_JOB),
-                depends_on: ready(&p.cluster),
-                restore_of: Some(b.label.clone()),
-            });
+            let step = synthetic(block.to_string(), &cluster.site, ready(&k.cluster), &k.source);
+            b.add(step, Kind::K8sObject.type_name());
         }
+
+        let all: BTreeSet<Address> = b.steps.iter().map(|s| s.address.clone()).collect();
+        for s in &mut b.steps {
+            s.depends_on.retain(|d| all.contains(d));
+        }
+        b
     }
-    for k in t.kubernetes.values() {
-        let Some(cluster) = t.clusters.get(&k.cluster) else { continue };
-        if !dr_sites.contains(cluster.site.as_str()) {
-            continue;
-        }
-        let block = Address::block("kubernetes", &k.label);
-        if present.iter().any(|a| a.root_block() == block) {
-            continue;
-        }
-        steps.push(Step {
-            address: block,
-            estimate: Kind::K8sObject.type_name().to_string(),
-            duration: estimates.for_kind(Kind::K8sObject),
-            depends_on: ready(&k.cluster),
-            restore_of: None,
-        });
+
+    fn add(&mut self, r: Resource, estimate: &str) {
+        self.estimate.insert(r.address.clone(), estimate.to_string());
+        self.steps.push(r);
     }
-    steps
+
+    fn add_restore(&mut self, r: Resource, label: &str) {
+        self.restores.entry(format!("backup.{label}")).or_default().push(r.address.clone());
+        self.add(r, RESTORE_JOB);
+    }
+
+    /// `ends` and everything they wait for; `None` when `ends` is empty.
+    fn needed_for(&self, graph: &ResourceGraph<'_>, ends: &BTreeSet<Address>) -> Option<Vec<Resource>> {
+        if ends.is_empty() {
+            return None;
+        }
+        let mut needed: BTreeSet<Address> = BTreeSet::new();
+        let mut todo: Vec<Address> = ends.iter().cloned().collect();
+        while let Some(a) = todo.pop() {
+            if needed.insert(a.clone()) {
+                todo.extend(graph.dependencies(&a).into_iter().map(|r| r.address.clone()));
+            }
+        }
+        Some(self.steps.iter().filter(|s| needed.contains(&s.address)).cloned().collect())
+    }
+
+    fn critical_path(&self, graph: &ResourceGraph<'_>, estimates: &Estimates) -> (Duration, Vec<PathStep>) {
+        let key = |r: &Resource| self.estimate.get(&r.address).cloned().unwrap_or_else(|| r.kind.type_name().to_string());
+        let (total, path) = graph.critical_path(|r| estimates.get(&key(r)));
+        let steps = path
+            .into_iter()
+            .map(|r| {
+                let estimate = key(r);
+                PathStep { address: r.address.to_string(), seconds: estimates.get(&estimate).as_secs(), estimate }
+            })
+            .collect();
+        (total, steps)
+    }
+}
+
+/// A step DR activation will take that the planned environment does not contain.
+fn synthetic(address: String, site: &str, depends_on: Vec<Address>, source: &SourceRef) -> Resource {
+    Resource {
+        address: Address::new(address),
+        kind: Kind::K8sObject,
+        site: Some(site.to_string()),
+        region: None,
+        attrs: Default::default(),
+        sensitive: Vec::new(),
+        depends_on,
+        protect: false,
+        source: Some(source.clone()),
+    }
 }
 
 fn restore_job_label(t: &Topology, r: &Resource) -> Option<String> {
@@ -181,118 +226,50 @@ fn is_restore_job_of(r: &Resource, label: &str, cluster: &str) -> bool {
         && s("cluster") == Address::block("cluster", cluster).as_str()
 }
 
-impl CriticalPaths {
-    /// Err: an address on a dependency cycle.
-    fn build(steps: Vec<Step>) -> Result<Self, String> {
-        let mut graph: DiGraph<Step, ()> = DiGraph::new();
-        let mut by_address = BTreeMap::new();
-        let mut restores: BTreeMap<String, Vec<NodeIndex>> = BTreeMap::new();
-        for s in steps {
-            let address = s.address.clone();
-            let restore_of = s.restore_of.clone();
-            let i = graph.add_node(s);
-            if let Some(label) = restore_of {
-                restores.entry(format!("backup.{label}")).or_default().push(i);
-            }
-            by_address.insert(address, i);
-        }
-        for i in graph.node_indices().collect::<Vec<_>>() {
-            for d in graph[i].depends_on.clone() {
-                // Dependencies outside the DR site already exist when DR is activated.
-                if let Some(&from) = by_address.get(&d) {
-                    graph.add_edge(from, i, ());
-                }
-            }
-        }
-        let order = toposort(&graph, None).map_err(|c| graph[c.node_id()].address.to_string())?;
-        let mut finish = BTreeMap::new();
-        let mut via = BTreeMap::new();
-        for i in order {
-            let mut preds: Vec<NodeIndex> = graph.neighbors_directed(i, Direction::Incoming).collect();
-            preds.sort_by(|a, b| graph[*a].address.cmp(&graph[*b].address));
-            // The latest-finishing dependency; ties go to the first address.
-            let latest = preds.iter().map(|p| (finish.get(p).copied().unwrap_or_default(), *p)).fold(
-                None,
-                |best: Option<(Duration, NodeIndex)>, cand| match best {
-                    Some(b) if b.0 >= cand.0 => Some(b),
-                    _ => Some(cand),
-                },
-            );
-            let start = latest.map(|(f, _)| f).unwrap_or_default();
-            if let Some((_, p)) = latest {
-                via.insert(i, p);
-            }
-            finish.insert(i, start + graph[i].duration);
-        }
-        Ok(CriticalPaths { graph, by_address, finish, via, restores })
+fn verdict(
+    component: Option<String>,
+    (total, path): (Duration, Vec<PathStep>),
+    rto: Duration,
+    whose: &str,
+    source: Option<SourceRef>,
+) -> Check {
+    let ok = total <= rto;
+    Check {
+        name: CheckName::Rto,
+        component,
+        verdict: if ok { Verdict::Pass } else { Verdict::Fail },
+        numbers: format!(
+            "estimated DR bring-up {} {} {whose} {}",
+            human_duration(total),
+            if ok { "<=" } else { ">" },
+            human_duration(rto)
+        ),
+        measured_seconds: Some(total.as_secs()),
+        limit_seconds: Some(rto.as_secs()),
+        details: Vec::new(),
+        path,
+        source,
     }
+}
 
-    fn path_to(&self, end: NodeIndex) -> Vec<PathStep> {
-        let mut path = Vec::new();
-        let mut at = Some(end);
-        while let Some(i) = at {
-            let s = &self.graph[i];
-            path.push(PathStep { address: s.address.to_string(), estimate: s.estimate.clone(), seconds: s.duration.as_secs() });
-            at = self.via.get(&i).copied();
-        }
-        path.reverse();
-        path
-    }
-
-    fn verdict(
-        &self,
-        component: Option<String>,
-        nodes: BTreeSet<NodeIndex>,
-        rto: Duration,
-        whose: &str,
-        source: Option<SourceRef>,
-        listed: &[String],
-    ) -> Check {
-        let end = nodes
-            .iter()
-            .max_by(|a, b| {
-                let fa = self.finish.get(a).copied().unwrap_or_default();
-                let fb = self.finish.get(b).copied().unwrap_or_default();
-                // Ties go to the first address, for stable output.
-                fa.cmp(&fb).then_with(|| self.graph[**b].address.cmp(&self.graph[**a].address))
-            })
-            .copied();
-        let Some(end) = end else {
-            let why = if component.is_some() && listed.is_empty() {
-                "no resources listed: nothing to estimate".to_string()
-            } else {
-                "nothing in a dr-role site to estimate".to_string()
-            };
-            return Check {
-                name: CheckName::Rto,
-                component,
-                verdict: Verdict::Warn,
-                numbers: format!("{why}, {whose} {}", human_duration(rto)),
-                measured_seconds: None,
-                limit_seconds: Some(rto.as_secs()),
-                details: vec!["list the blocks the component is made of: resources = [cluster.dr, backup.x]".to_string()],
-                path: Vec::new(),
-                source,
-            };
-        };
-        let total = self.finish.get(&end).copied().unwrap_or_default();
-        let ok = total <= rto;
-        Check {
-            name: CheckName::Rto,
-            component,
-            verdict: if ok { Verdict::Pass } else { Verdict::Fail },
-            numbers: format!(
-                "estimated DR bring-up {} {} {whose} {}",
-                human_duration(total),
-                if ok { "<=" } else { ">" },
-                human_duration(rto)
-            ),
-            measured_seconds: Some(total.as_secs()),
-            limit_seconds: Some(rto.as_secs()),
-            details: Vec::new(),
-            path: self.path_to(end),
-            source,
-        }
+fn nothing_to_estimate(
+    component: Option<String>,
+    none_listed: bool,
+    rto: Duration,
+    whose: &str,
+    source: Option<SourceRef>,
+) -> Check {
+    let why = if none_listed { "no resources listed: nothing to estimate" } else { "nothing in a dr-role site to estimate" };
+    Check {
+        name: CheckName::Rto,
+        component,
+        verdict: Verdict::Warn,
+        numbers: format!("{why}, {whose} {}", human_duration(rto)),
+        measured_seconds: None,
+        limit_seconds: Some(rto.as_secs()),
+        details: vec!["list the blocks the component is made of: resources = [cluster.dr, backup.x]".to_string()],
+        path: Vec::new(),
+        source,
     }
 }
 
