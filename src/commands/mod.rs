@@ -5,6 +5,7 @@ use crate::cli::{Cli, Command};
 
 pub mod fmt;
 pub mod graph;
+pub mod promote;
 pub mod validate;
 
 /// Exit codes (the CLI contract, see README).
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Validate(args) => validate::run(&cli.dir, &args),
         Command::Graph(args) => graph::run(&cli.dir, &args),
         Command::Fmt(args) => fmt::run(&cli.dir, &args),
+        Command::Promote(args) => promote::run(&cli.dir, args),
         other => Err(anyhow::anyhow!(
             "`drplan {}` is not implemented yet",
             command_name(&other)
