@@ -13,6 +13,8 @@ pub struct ResourceType {
     pub kind: String,
     pub namespaced: bool,
     pub short_names: Vec<String>,
+    /// Discovery categories; `all` makes `kubectl get all` include the type.
+    pub categories: Vec<String>,
 }
 
 impl ResourceType {
@@ -25,11 +27,17 @@ impl ResourceType {
             kind: kind.to_string(),
             namespaced,
             short_names: Vec::new(),
+            categories: Vec::new(),
         }
     }
 
     pub fn with_short_names(mut self, names: &[&str]) -> Self {
         self.short_names = names.iter().map(|n| n.to_string()).collect();
+        self
+    }
+
+    pub fn in_category_all(mut self) -> Self {
+        self.categories = vec!["all".to_string()];
         self
     }
 
@@ -59,16 +67,16 @@ pub fn builtin_types() -> Vec<ResourceType> {
         t("", "v1", "Namespace", "namespaces", false).with_short_names(&["ns"]),
         t("", "v1", "ConfigMap", "configmaps", true).with_short_names(&["cm"]),
         t("", "v1", "Secret", "secrets", true),
-        t("", "v1", "Service", "services", true).with_short_names(&["svc"]),
+        t("", "v1", "Service", "services", true).with_short_names(&["svc"]).in_category_all(),
         t("", "v1", "ServiceAccount", "serviceaccounts", true).with_short_names(&["sa"]),
         t("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true).with_short_names(&["pvc"]),
-        t("", "v1", "Pod", "pods", true).with_short_names(&["po"]),
+        t("", "v1", "Pod", "pods", true).with_short_names(&["po"]).in_category_all(),
         t("", "v1", "Node", "nodes", false).with_short_names(&["no"]),
-        t("apps", "v1", "Deployment", "deployments", true).with_short_names(&["deploy"]),
-        t("apps", "v1", "StatefulSet", "statefulsets", true).with_short_names(&["sts"]),
-        t("apps", "v1", "DaemonSet", "daemonsets", true).with_short_names(&["ds"]),
-        t("batch", "v1", "Job", "jobs", true),
-        t("batch", "v1", "CronJob", "cronjobs", true).with_short_names(&["cj"]),
+        t("apps", "v1", "Deployment", "deployments", true).with_short_names(&["deploy"]).in_category_all(),
+        t("apps", "v1", "StatefulSet", "statefulsets", true).with_short_names(&["sts"]).in_category_all(),
+        t("apps", "v1", "DaemonSet", "daemonsets", true).with_short_names(&["ds"]).in_category_all(),
+        t("batch", "v1", "Job", "jobs", true).in_category_all(),
+        t("batch", "v1", "CronJob", "cronjobs", true).with_short_names(&["cj"]).in_category_all(),
         t("networking.k8s.io", "v1", "Ingress", "ingresses", true).with_short_names(&["ing"]),
         t("rbac.authorization.k8s.io", "v1", "Role", "roles", true),
         t("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true),

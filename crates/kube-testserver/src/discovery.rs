@@ -88,6 +88,7 @@ pub fn resource_list(catalog: &Catalog, group: &str, version: &str) -> Option<Va
             "kind": t.kind,
             "verbs": VERBS,
             "shortNames": t.short_names,
+            "categories": t.categories,
         }));
         resources.push(json!({
             "name": format!("{}/status", t.plural),
@@ -121,6 +122,7 @@ fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Valu
                         "singularResource": t.singular,
                         "verbs": VERBS,
                         "shortNames": t.short_names,
+                        "categories": t.categories,
                         "subresources": [{
                             "subresource": "status",
                             "responseKind": gvk,

@@ -15,6 +15,7 @@
 mod catalog;
 mod discovery;
 mod kubeconfig;
+mod openapi;
 mod patch;
 mod routing;
 mod selectors;

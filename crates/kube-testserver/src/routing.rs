@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::catalog::Catalog;
 use crate::discovery;
+use crate::openapi;
 use crate::patch::PatchFormat;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
@@ -110,6 +111,9 @@ fn route(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, body
             };
             discovery_only(Some(body))
         }
+        ["openapi", "v3"] => discovery_only(Some(openapi::root(catalog))),
+        ["openapi", "v3", "api", version] => discovery_only(openapi::group_version(catalog, "", version)),
+        ["openapi", "v3", "apis", group, version] => discovery_only(openapi::group_version(catalog, group, version)),
         ["api", version] => discovery_only(discovery::resource_list(catalog, "", version)),
         ["apis", group] => discovery_only(discovery::group(catalog, group)),
         ["apis", group, version] => discovery_only(discovery::resource_list(catalog, group, version)),
@@ -134,6 +138,10 @@ fn resource(
         return Err(watch_unsupported());
     }
     let target = parse_target(&state.catalog, group, version, rest)?;
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if content_type.contains("protobuf") || content_type.contains("cbor") {
+        return Err(ApiError::unsupported_media_type(content_type));
+    }
     let query = QueryParams::parse(uri)?;
     let opts = write_options(&query, headers, state.uid_salt);
     let mut store = state.store();
@@ -149,7 +157,6 @@ fn resource(
         Method::POST => (StatusCode::CREATED, verbs::create(&mut store, &target, parse_body(body)?, &opts)?),
         Method::PUT => (StatusCode::OK, verbs::replace(&mut store, &target, parse_body(body)?, &opts)?),
         Method::PATCH => {
-            let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
             let format =
                 PatchFormat::from_content_type(content_type).ok_or_else(|| ApiError::unsupported_media_type(content_type))?;
             let (object, created) = verbs::patch(&mut store, &target, format, body, &opts)?;
