@@ -57,9 +57,9 @@ impl ResourceType {
     }
 }
 
-/// The verbs every type serves; watch and deletecollection are deliberately absent
-/// from discovery (see the README), so clients do not plan on them.
-pub const VERBS: &[&str] = &["create", "delete", "get", "list", "patch", "update"];
+/// The verbs every type serves; watch is deliberately absent (see the README), so
+/// clients do not plan on it.
+pub const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update"];
 
 pub fn builtin_types() -> Vec<ResourceType> {
     let t = ResourceType::new;

@@ -331,3 +331,65 @@ async fn merge_patch_and_status_subresource() {
     assert_eq!(merged.status.and_then(|s| s.ready_replicas), Some(1));
     assert_eq!(merged.metadata.annotations.unwrap_or_default().get("note").map(String::as_str), Some("x"));
 }
+
+#[tokio::test]
+async fn dry_run_apply_changes_nothing() {
+    let server = TestServer::start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(client(&server).await, "default");
+    let intent = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"}, "data": {"a": "1"}});
+    let preview = cms.patch("d", &PatchParams::apply("drplan").dry_run(), &Patch::Apply(&intent)).await.expect("dry run");
+    assert_eq!(preview.data.unwrap_or_default().get("a").map(String::as_str), Some("1"));
+    assert!(cms.get_opt("d").await.expect("get").is_none(), "dry run stored nothing");
+
+    let created = cms.patch("d", &PatchParams::apply("drplan"), &Patch::Apply(&intent)).await.expect("apply");
+    let changed = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"}, "data": {"a": "2"}});
+    let preview = cms.patch("d", &PatchParams::apply("drplan").dry_run(), &Patch::Apply(&changed)).await.expect("dry run");
+    assert_eq!(preview.data.unwrap_or_default().get("a").map(String::as_str), Some("2"));
+    let live = cms.get("d").await.expect("get");
+    assert_eq!(live.data.unwrap_or_default().get("a").map(String::as_str), Some("1"));
+    assert_eq!(live.metadata.resource_version, created.metadata.resource_version);
+}
+
+#[tokio::test]
+async fn generate_name_json_patch_and_delete_collection() {
+    let server = TestServer::start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(client(&server).await, "default");
+    let generated: ConfigMap = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "job-", "labels": {"batch": "1"}}
+    }))
+    .expect("cm");
+    let a = cms.create(&PostParams::default(), &generated).await.expect("create a");
+    let b = cms.create(&PostParams::default(), &generated).await.expect("create b");
+    let (name_a, name_b) = (a.metadata.name.unwrap_or_default(), b.metadata.name.unwrap_or_default());
+    assert!(name_a.starts_with("job-") && name_a.len() == 9, "{name_a}");
+    assert_ne!(name_a, name_b);
+
+    // kube's Patch::Json needs a feature drplan does not enable; send it raw.
+    let request = http::Request::patch(format!("/api/v1/namespaces/default/configmaps/{name_a}"))
+        .header("Content-Type", "application/json-patch+json")
+        .body(br#"[{"op": "add", "path": "/data", "value": {"k": "v"}}]"#.to_vec())
+        .expect("request");
+    let patched: ConfigMap = client(&server).await.request(request).await.expect("json patch");
+    assert_eq!(patched.data.unwrap_or_default().get("k").map(String::as_str), Some("v"));
+
+    cms.create(&PostParams::default(), &config_map("keep", json!({}), json!({}))).await.expect("create keep");
+    cms.delete_collection(&DeleteParams::default(), &ListParams::default().labels("batch=1")).await.expect("delete collection");
+    let left: Vec<String> =
+        cms.list(&ListParams::default()).await.expect("list").items.into_iter().filter_map(|c| c.metadata.name).collect();
+    assert_eq!(left, vec!["keep"]);
+}
+
+#[tokio::test]
+async fn watch_is_refused_with_method_not_allowed() {
+    let server = TestServer::start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(client(&server).await, "default");
+    let err = match cms.watch(&kube::api::WatchParams::default(), "0").await {
+        Ok(_) => panic!("watch should be refused"),
+        Err(e) => e,
+    };
+    let (code, reason, _) = api_error(err);
+    assert_eq!((code, reason.as_str()), (405, "MethodNotAllowed"));
+    let last = server.requests().pop().expect("logged");
+    assert_eq!((last.method.as_str(), last.status), ("GET", 405));
+    assert!(last.query.contains("watch=true"), "{}", last.query);
+}
