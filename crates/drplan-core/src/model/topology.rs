@@ -20,6 +20,8 @@ pub struct Topology {
     pub kubernetes: BTreeMap<String, Kubernetes>,
     pub backups: BTreeMap<String, Backup>,
     pub objectives: Option<Objectives>,
+    /// Extra ordering from `depends_on`: block address -> block addresses it waits for.
+    pub depends_on: BTreeMap<String, Vec<String>>,
 }
 
 /// A declared input, with the value the environment (or default) gave it.
@@ -201,6 +203,7 @@ pub struct HealthCheck {
     pub resource_path: Option<String>,
     pub request_interval: i64,
     pub failure_threshold: i64,
+    pub tags: Tags,
 }
 
 #[derive(Clone, Debug)]
@@ -238,6 +241,8 @@ pub struct Backup {
     pub cross_region_retention: Option<Duration>,
     /// Where the policy runs and writes, per site label.
     pub placements: BTreeMap<String, BackupPlacement>,
+    /// With it, the primary placement's bucket replicates the prefix to the others.
+    pub replication_role_arn: Option<String>,
     pub source: SourceRef,
 }
 

@@ -1,1 +1,29 @@
 //! Loading a project: HCL files -> evaluated, validated [`crate::model::Project`].
+//!
+//! Parsing is hcl-edit (it keeps spans, so every problem points at file, line and
+//! column); evaluation is `hcl::eval` over contexts holding only what each block
+//! refers to. The stages, in order: `files` (read + parse), `load` (collect blocks,
+//! variables, evaluation order from `refs`/`order`, decoding per block family in
+//! `decode`), `checks` (across blocks), `backup_policy`, `lower` (resources).
+//!
+//! **Architecture invariant:** the loader reads files under the project root and
+//! nothing else; every problem becomes a [`Diagnostic`](diagnostic::SpecDiagnostic),
+//! none panics or stops the load early.
+
+pub mod backup_policy;
+mod body;
+mod checks;
+pub mod decode;
+pub mod diagnostic;
+pub mod duration;
+mod environment;
+pub mod files;
+mod functions;
+mod load;
+pub mod lower;
+mod order;
+pub mod refs;
+mod scope;
+
+pub use diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
+pub use load::{environment_names, load_all, load_project};

@@ -1,0 +1,188 @@
+//! Checks across blocks, run once everything is decoded: overlapping networks,
+//! clusters and their networks, replication between buckets, backup placements,
+//! manifests on disk, and environment settings that name spec blocks.
+
+use super::decode::SpanTable;
+use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
+use super::environment::EnvSettings;
+use super::files::{self, DigestInputs, ParsedFile};
+use crate::model::Topology;
+use ipnet::Ipv4Net;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+fn at(spans: &SpanTable, address: &str, attr: &str, d: SpecDiagnostic, label: &str) -> SpecDiagnostic {
+    match spans.get(address, attr) {
+        Some((f, span)) => d.at(f, span.clone(), label),
+        None => d,
+    }
+}
+
+pub fn run(
+    root: &Path,
+    t: &Topology,
+    spans: &SpanTable,
+    env: &EnvSettings,
+    env_file: Option<&ParsedFile>,
+    diags: &mut Diagnostics,
+    digest: &mut DigestInputs,
+) {
+    networks(t, spans, diags);
+    clusters(t, spans, diags);
+    buckets(t, spans, diags);
+    backups(t, spans, diags);
+    manifests(root, t, spans, diags, digest);
+    if let Some(f) = env_file {
+        for (label, (_, span)) in &env.cluster_access {
+            if !t.clusters.contains_key(label) && !f.source.text.is_empty() {
+                diags.push(
+                    SpecDiagnostic::new("drplan::unresolved_reference", format!("cluster_access \"{label}\" names no cluster of the spec"))
+                        .at(&f.source, span.clone(), "unknown cluster")
+                        .help(did_you_mean(label, t.clusters.keys().map(String::as_str)).unwrap_or_else(|| "use a cluster block's label".into())),
+                );
+            }
+        }
+    }
+}
+
+fn networks(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    let mut by_site: BTreeMap<&str, Vec<(&str, Ipv4Net)>> = BTreeMap::new();
+    for n in t.networks.values() {
+        let Ok(cidr) = n.cidr.parse::<Ipv4Net>() else { continue };
+        let list = by_site.entry(n.site.as_str()).or_default();
+        if let Some((other, ocidr)) = list.iter().find(|(_, o)| o.contains(&cidr.network()) || cidr.contains(&o.network())) {
+            let d = SpecDiagnostic::new(
+                "drplan::cidr_overlap",
+                format!("network \"{}\" ({cidr}) overlaps network \"{other}\" ({ocidr}) in site \"{}\"", n.name, n.site),
+            )
+            .help("networks of one site must not overlap (they may be peered)");
+            diags.push(at(spans, &format!("network.{}", n.name), "cidr", d, "overlapping range"));
+        }
+        list.push((n.name.as_str(), cidr));
+    }
+}
+
+fn clusters(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    for c in t.clusters.values() {
+        let addr = format!("cluster.{}", c.label);
+        let Some(net) = t.networks.get(&c.network) else { continue };
+        if net.site != c.site {
+            let d = SpecDiagnostic::new(
+                "drplan::wrong_site",
+                format!("cluster \"{}\" is in site \"{}\" but network \"{}\" is in site \"{}\"", c.label, c.site, net.name, net.site),
+            )
+            .help("use a network of the cluster's own site");
+            diags.push(at(spans, &addr, "network", d, "network of another site"));
+        }
+        for s in &c.subnets {
+            if !net.subnets.contains_key(s) {
+                let d = SpecDiagnostic::new("drplan::unresolved_reference", format!("network \"{}\" has no subnet \"{s}\"", net.name))
+                    .help(did_you_mean(s, net.subnets.keys().map(String::as_str)).unwrap_or_else(|| {
+                        format!("subnets: {}", net.subnets.keys().cloned().collect::<Vec<_>>().join(", "))
+                    }));
+                diags.push(at(spans, &addr, "subnets", d, "unknown subnet"));
+            }
+        }
+        for g in c.node_groups.values() {
+            for s in &g.subnets {
+                if !net.subnets.contains_key(s) {
+                    let d = SpecDiagnostic::new("drplan::unresolved_reference", format!("network \"{}\" has no subnet \"{s}\"", net.name))
+                        .help(did_you_mean(s, net.subnets.keys().map(String::as_str)).unwrap_or_else(|| "name a subnet of the cluster's network".into()));
+                    diags.push(at(spans, &format!("{addr}.node_group.{}", g.name), "subnets", d, "unknown subnet"));
+                }
+            }
+        }
+    }
+}
+
+fn buckets(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+    for b in t.buckets.values() {
+        let addr = format!("bucket.{}", b.label);
+        if let Some(other) = names.insert(b.name.as_str(), b.label.as_str()) {
+            let d = SpecDiagnostic::new("drplan::duplicate_name", format!("buckets \"{other}\" and \"{}\" are both named `{}`", b.label, b.name))
+                .help("S3 bucket names are global: give each bucket its own name");
+            diags.push(at(spans, &addr, "name", d, "name used twice"));
+        }
+        let Some(rep) = &b.replication else { continue };
+        for rule in &rep.rules {
+            let Some(dest) = t.buckets.get(&rule.destination) else { continue };
+            if dest.site == b.site {
+                let d = SpecDiagnostic::new(
+                    "drplan::replication",
+                    format!("bucket \"{}\" replicates to \"{}\" in the same site \"{}\"", b.label, dest.label, b.site),
+                )
+                .help("cross-region replication needs a destination bucket in another site");
+                diags.push(at(spans, &addr, "replication.destination", d, "same-site destination"));
+            }
+            if dest.label == b.label {
+                continue;
+            }
+            for (who, bucket) in [("source", b), ("destination", dest)] {
+                if !bucket.versioning {
+                    let d = SpecDiagnostic::new(
+                        "drplan::replication",
+                        format!("replication needs versioning, but the {who} bucket \"{}\" has versioning = false", bucket.label),
+                    )
+                    .help("set versioning = true on both buckets of a replication");
+                    diags.push(at(spans, &format!("bucket.{}", bucket.label), "versioning", d, "versioning is off"));
+                }
+            }
+        }
+    }
+}
+
+fn backups(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    for b in t.backups.values() {
+        for p in b.placements.values() {
+            let paddr = format!("backup.{}.placement.{}", b.label, p.site);
+            if let Some(c) = t.clusters.get(&p.cluster) {
+                if c.site != p.site {
+                    let d = SpecDiagnostic::new(
+                        "drplan::wrong_site",
+                        format!("placement \"{}\" uses cluster \"{}\" of site \"{}\"", p.site, c.label, c.site),
+                    )
+                    .help("a placement's cluster and bucket are in the placement's site");
+                    diags.push(at(spans, &paddr, "cluster", d, "cluster of another site"));
+                }
+            }
+            if let Some(bk) = t.buckets.get(&p.bucket) {
+                if bk.site != p.site {
+                    let d = SpecDiagnostic::new(
+                        "drplan::wrong_site",
+                        format!("placement \"{}\" uses bucket \"{}\" of site \"{}\"", p.site, bk.label, bk.site),
+                    )
+                    .help("a placement's cluster and bucket are in the placement's site");
+                    diags.push(at(spans, &paddr, "bucket", d, "bucket of another site"));
+                }
+            }
+        }
+    }
+}
+
+fn manifests(root: &Path, t: &Topology, spans: &SpanTable, diags: &mut Diagnostics, digest: &mut DigestInputs) {
+    for k in t.kubernetes.values() {
+        let addr = format!("kubernetes.{}", k.label);
+        for m in &k.manifests {
+            let escapes = Path::new(m).is_absolute() || Path::new(m).components().any(|c| matches!(c, std::path::Component::ParentDir));
+            if escapes {
+                let d = SpecDiagnostic::new("drplan::manifest", format!("manifest `{m}` is outside the project"))
+                    .help("manifest paths are relative to the project root, e.g. k8s/app.yaml");
+                diags.push(at(spans, &addr, "manifests", d, "outside the project"));
+                continue;
+            }
+            if !root.join(m).is_file() {
+                let d = SpecDiagnostic::new("drplan::manifest", format!("manifest `{m}` does not exist"))
+                    .help("paths are relative to the project root (the folder holding specs/)");
+                diags.push(at(spans, &addr, "manifests", d, "missing file"));
+                continue;
+            }
+            let mut sink = Diagnostics::default();
+            if files::read_text(root, m, &mut sink, digest).is_none() {
+                for d in sink.0 {
+                    diags.push(at(spans, &addr, "manifests", d, "unreadable manifest"));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+use super::cluster::check_arn;
+use super::{check_tags, label_of, object, source_ref, Cx};
+use crate::model::{Bucket, Encryption, LifecycleRule, Replication, ReplicationRule, Transition};
+use crate::spec::body::{self, BlockBody, Schema};
+use crate::spec::diagnostic::SpecDiagnostic;
+use crate::spec::duration::{parse_duration, whole_days, DURATION_HELP};
+use hcl::Value;
+
+pub const SCHEMA: Schema = Schema::new(
+    &["site", "name", "versioning", "protect", "tags", "depends_on"],
+    &["encryption", "lifecycle_rule", "replication"],
+);
+const ENCRYPTION: Schema = Schema::new(&["algorithm", "kms_key_id"], &[]);
+const LIFECYCLE: Schema = Schema::new(&["prefix", "expire_after", "noncurrent_expire_after"], &["transition"]);
+const TRANSITION: Schema = Schema::new(&["after", "storage_class"], &[]);
+const REPLICATION: Schema = Schema::new(&["role_arn", "destination", "prefix", "storage_class"], &[]);
+
+const STORAGE_CLASSES: &[&str] =
+    &["STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "GLACIER_IR", "DEEP_ARCHIVE"];
+
+/// Rule id of the replication rule a bucket's own `replication` block compiles to.
+pub const OWN_REPLICATION_RULE: &str = "drplan-replication";
+
+pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
+    let address = format!("bucket.{label}");
+    if !b.has("site") {
+        b.missing(cx.diags, "site", "name the site this bucket is in: site = site.primary");
+    }
+    let site = b.block_ref(cx.diags, cx.scope, "site", "site");
+    let name = b.string(cx.diags, "name").unwrap_or_else(|| label.to_string());
+    if let Err(why) = check_bucket_name(&name) {
+        b.invalid(cx.diags, "drplan::bucket_name", "name", format!("`{name}` is not a valid S3 bucket name: {why}"), "3-63 characters: lowercase letters, digits, `.` and `-`, starting and ending with a letter or digit");
+    }
+    cx.spans.record(&address, "name", b);
+    let versioning = b.bool(cx.diags, "versioning").unwrap_or(true);
+    cx.spans.record(&address, "versioning", b);
+    let protect = b.bool(cx.diags, "protect").unwrap_or(true);
+    let tags = b.string_map(cx.diags, "tags").unwrap_or_default();
+    check_tags(b, cx.diags, &tags);
+
+    let mut encryption = None;
+    for block in b.nested("encryption").collect::<Vec<_>>() {
+        let mut e = body::read(b.file, block, &ENCRYPTION, cx.scope, cx.ctx, cx.diags);
+        let algorithm = e.string(cx.diags, "algorithm").unwrap_or_else(|| "AES256".into());
+        let kms_key_id = e.string(cx.diags, "kms_key_id");
+        match algorithm.as_str() {
+            "AES256" if kms_key_id.is_some() => e.invalid(cx.diags, "drplan::invalid_value", "kms_key_id", "kms_key_id needs algorithm = \"aws:kms\"".into(), "remove kms_key_id or set algorithm = \"aws:kms\""),
+            "AES256" | "aws:kms" => {}
+            other => e.invalid(cx.diags, "drplan::invalid_value", "algorithm", format!("encryption algorithm `{other}` is not known"), "use \"AES256\" or \"aws:kms\""),
+        }
+        encryption = Some(Encryption { algorithm, kms_key_id });
+    }
+
+    let mut lifecycle_rules: Vec<LifecycleRule> = Vec::new();
+    for block in b.nested("lifecycle_rule").collect::<Vec<_>>() {
+        let mut l = body::read(b.file, block, &LIFECYCLE, cx.scope, cx.ctx, cx.diags);
+        let Some(id) = label_of(block) else {
+            cx.diags.push(
+                SpecDiagnostic::new("drplan::missing_label", "lifecycle_rule needs a label (its rule id)")
+                    .at(b.file, l.header.clone(), "no label")
+                    .help("write lifecycle_rule \"tmp\" { ... }"),
+            );
+            continue;
+        };
+        if lifecycle_rules.iter().any(|r| r.id == id) {
+            cx.diags.push(
+                SpecDiagnostic::new("drplan::duplicate_label", format!("lifecycle_rule \"{id}\" is declared twice"))
+                    .at(b.file, l.header.clone(), "again here")
+                    .help("rule ids are unique within a bucket"),
+            );
+            continue;
+        }
+        let prefix = l.string(cx.diags, "prefix").unwrap_or_default();
+        let expiration_days = days(&mut l, cx, "expire_after");
+        let noncurrent_expiration_days = days(&mut l, cx, "noncurrent_expire_after");
+        let mut transitions = Vec::new();
+        for tb in l.nested("transition").collect::<Vec<_>>() {
+            let mut t = body::read(b.file, tb, &TRANSITION, cx.scope, cx.ctx, cx.diags);
+            if !t.has("after") {
+                t.missing(cx.diags, "after", "when to move objects, e.g. after = \"30d\"");
+            }
+            let d = days(&mut t, cx, "after");
+            let class = t.required_string(cx.diags, "storage_class", "e.g. storage_class = \"GLACIER\"");
+            if let Some(c) = &class {
+                check_storage_class(&t, cx, "storage_class", c);
+            }
+            if let (Some(days), Some(storage_class)) = (d, class) {
+                transitions.push(Transition { days, storage_class });
+            }
+        }
+        lifecycle_rules.push(LifecycleRule { id, prefix, expiration_days, noncurrent_expiration_days, transitions });
+    }
+
+    let mut replication = None;
+    for block in b.nested("replication").collect::<Vec<_>>() {
+        let mut r = body::read(b.file, block, &REPLICATION, cx.scope, cx.ctx, cx.diags);
+        let role_arn = r.required_string(cx.diags, "role_arn", "the IAM role S3 replicates as");
+        check_arn(&r, cx, "role_arn", role_arn.as_deref());
+        if !r.has("destination") {
+            r.missing(cx.diags, "destination", "the bucket to copy to: destination = bucket.backups_dr");
+        }
+        let destination = r.block_ref(cx.diags, cx.scope, "destination", "bucket");
+        cx.spans.record(&address, "replication.destination", &r);
+        let prefix = r.string(cx.diags, "prefix").unwrap_or_default();
+        let storage_class = r.string(cx.diags, "storage_class");
+        if let Some(c) = &storage_class {
+            check_storage_class(&r, cx, "storage_class", c);
+        }
+        if let (Some(role_arn), Some(destination)) = (role_arn, destination) {
+            replication = Some(Replication {
+                role_arn,
+                rules: vec![ReplicationRule { id: OWN_REPLICATION_RULE.into(), prefix, destination, storage_class }],
+            });
+        }
+    }
+    Some(Bucket {
+        label: label.to_string(),
+        name,
+        site: site?,
+        versioning,
+        encryption,
+        lifecycle_rules,
+        replication,
+        protect,
+        tags,
+        source: source_ref(b),
+    })
+}
+
+fn days(b: &mut BlockBody, cx: &mut Cx, attr: &str) -> Option<i64> {
+    let s = b.string(cx.diags, attr)?;
+    match parse_duration(&s) {
+        Ok(d) => match whole_days(d) {
+            Some(n) => Some(n),
+            None => {
+                b.invalid(cx.diags, "drplan::retention", attr, format!("`{s}` is not a whole number of days"), "S3 lifecycle rules count in days: use e.g. \"2d\" instead of \"36h\"");
+                None
+            }
+        },
+        Err(e) => {
+            b.invalid(cx.diags, "drplan::duration", attr, e, DURATION_HELP);
+            None
+        }
+    }
+}
+
+fn check_storage_class(b: &BlockBody, cx: &mut Cx, attr: &str, c: &str) {
+    if !STORAGE_CLASSES.contains(&c) {
+        b.invalid(cx.diags, "drplan::invalid_value", attr, format!("storage class `{c}` is not known"), format!("use one of: {}", STORAGE_CLASSES.join(", ")));
+    }
+}
+
+/// S3's bucket naming rules (general purpose buckets).
+pub fn check_bucket_name(n: &str) -> Result<(), &'static str> {
+    if n.len() < 3 || n.len() > 63 {
+        return Err("it must be 3 to 63 characters long");
+    }
+    if !n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-') {
+        return Err("only lowercase letters, digits, `.` and `-` are allowed");
+    }
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !edge_ok(n.chars().next()) || !edge_ok(n.chars().last()) {
+        return Err("it must start and end with a letter or digit");
+    }
+    if n.contains("..") || n.contains(".-") || n.contains("-.") {
+        return Err("dots may not be adjacent to each other or to `-`");
+    }
+    if n.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("it must not look like an IP address");
+    }
+    if n.starts_with("xn--") || n.starts_with("sthree-") || n.ends_with("-s3alias") || n.ends_with("--ol-s3") {
+        return Err("it uses a prefix or suffix S3 reserves");
+    }
+    Ok(())
+}
+
+pub fn bucket_object(bk: &Bucket, region: &str) -> Value {
+    object(&[
+        ("name", Value::from(bk.name.clone())),
+        ("arn", Value::from(format!("arn:aws:s3:::{}", bk.name))),
+        ("site", Value::from(bk.site.clone())),
+        ("region", Value::from(region)),
+        ("address", Value::from(format!("bucket.{}", bk.label))),
+    ])
+}

@@ -1,0 +1,76 @@
+//! One decoder per block family: evaluated attributes -> typed model, with the
+//! checks that need only the block itself (and the sites). Cross-block checks live in
+//! `spec::checks`.
+
+pub mod bucket;
+pub mod cluster;
+pub mod dns;
+pub mod network;
+pub mod objectives;
+pub mod site;
+pub mod variable;
+pub mod workloads;
+
+use super::body::BlockBody;
+use super::diagnostic::{Diagnostics, SourceFile};
+use super::scope::Scope;
+use crate::model::Site;
+use crate::resource::SourceRef;
+use hcl::eval::Context;
+use hcl::{Map, Value};
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+/// Where each checked attribute was written, keyed by (address, attribute), so that
+/// cross-block checks can point at the exact span.
+#[derive(Default)]
+pub struct SpanTable(BTreeMap<(String, String), (SourceFile, Range<usize>)>);
+
+impl SpanTable {
+    pub fn record(&mut self, address: &str, attr: &str, b: &BlockBody) {
+        self.0.insert((address.to_string(), attr.to_string()), (b.file.clone(), b.span(attr)));
+    }
+
+    pub fn get(&self, address: &str, attr: &str) -> Option<&(SourceFile, Range<usize>)> {
+        self.0.get(&(address.to_string(), attr.to_string()))
+    }
+}
+
+pub struct Cx<'a> {
+    pub scope: &'a Scope,
+    pub ctx: &'a Context<'static>,
+    pub sites: &'a BTreeMap<String, Site>,
+    pub diags: &'a mut Diagnostics,
+    pub spans: &'a mut SpanTable,
+}
+
+pub fn source_ref(b: &BlockBody) -> SourceRef {
+    let (line, column) = b.file.line_col(b.header.start);
+    SourceRef { file: b.file.path.clone(), line, column }
+}
+
+/// The object a block contributes to the evaluation context.
+pub fn object(pairs: &[(&str, Value)]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in pairs {
+        m.insert((*k).to_string(), v.clone());
+    }
+    Value::Object(m)
+}
+
+pub fn label_of(block: &hcl_edit::structure::Block) -> Option<String> {
+    block.labels.first().map(|l| l.as_str().to_string())
+}
+
+/// `drplan:` tag keys are written by drplan itself.
+pub fn check_tags(b: &BlockBody, diags: &mut Diagnostics, tags: &BTreeMap<String, String>) {
+    if let Some(k) = tags.keys().find(|k| k.starts_with("drplan:")) {
+        b.invalid(
+            diags,
+            "drplan::reserved_tag",
+            "tags",
+            format!("tag `{k}` uses the reserved `drplan:` prefix"),
+            "drplan writes drplan:stack and drplan:address itself; choose another key",
+        );
+    }
+}

@@ -1,0 +1,189 @@
+//! `kubernetes` and `backup` blocks: what runs in the clusters.
+
+use super::cluster::check_arn;
+use super::{label_of, object, source_ref, Cx};
+use crate::model::{Backup, BackupPlacement, Kubernetes, Schedule};
+use crate::spec::body::{self, BlockBody, Schema};
+use crate::spec::diagnostic::{did_you_mean, SpecDiagnostic};
+use crate::spec::duration::{check_cron, parse_duration, whole_days, DURATION_HELP};
+use hcl::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub const KUBERNETES_SCHEMA: Schema = Schema::new(&["cluster", "manifests", "namespaces", "enabled", "depends_on"], &[]);
+pub const BACKUP_SCHEMA: Schema = Schema::new(
+    &["engine", "component", "namespace", "host", "image", "prefix", "replication_role_arn", "command", "restore_command", "depends_on"],
+    &["full", "incremental", "retention", "placement"],
+);
+const SCHEDULE: Schema = Schema::new(&["schedule"], &[]);
+const RETENTION: Schema = Schema::new(&["local", "cross_region"], &[]);
+const PLACEMENT: Schema = Schema::new(&["cluster", "bucket"], &[]);
+
+pub const ENGINES: &[&str] = &["neo4j", "postgres", "redis", "qdrant", "custom"];
+
+pub fn decode_kubernetes(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Kubernetes> {
+    if !b.has("cluster") {
+        b.missing(cx.diags, "cluster", "the cluster to apply to: cluster = cluster.primary");
+    }
+    let cluster = b.block_ref(cx.diags, cx.scope, "cluster", "cluster");
+    let manifests = b.string_list(cx.diags, "manifests").unwrap_or_default();
+    cx.spans.record(&format!("kubernetes.{label}"), "manifests", b);
+    let namespaces = b.string_list(cx.diags, "namespaces").unwrap_or_default();
+    for ns in &namespaces {
+        if !is_dns_label(ns) {
+            b.invalid(cx.diags, "drplan::invalid_value", "namespaces", format!("`{ns}` is not a valid namespace name"), "lowercase letters, digits and `-`, at most 63 characters");
+        }
+    }
+    let enabled = b.bool(cx.diags, "enabled").unwrap_or(true);
+    Some(Kubernetes { label: label.to_string(), cluster: cluster?, manifests, namespaces, enabled, source: source_ref(b) })
+}
+
+pub fn decode_backup(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Backup> {
+    let address = format!("backup.{label}");
+    let engine = b.required_string(cx.diags, "engine", "one of: neo4j, postgres, redis, qdrant, custom");
+    if let Some(e) = &engine {
+        if !ENGINES.contains(&e.as_str()) {
+            b.invalid(cx.diags, "drplan::invalid_value", "engine", format!("backup engine `{e}` is not known"), did_you_mean(e, ENGINES.iter().copied()).unwrap_or_else(|| format!("use one of: {}", ENGINES.join(", "))));
+        }
+    }
+    let component = b.string(cx.diags, "component").unwrap_or_else(|| label.to_string());
+    let namespace = b.required_string(cx.diags, "namespace", "the Kubernetes namespace the data store runs in");
+    let host = b.string(cx.diags, "host");
+    let image = b.string(cx.diags, "image");
+    let prefix = b.string(cx.diags, "prefix").unwrap_or_else(|| format!("{label}/"));
+    let replication_role_arn = b.string(cx.diags, "replication_role_arn");
+    check_arn(b, cx, "replication_role_arn", replication_role_arn.as_deref());
+    let command = b.string_list(cx.diags, "command").unwrap_or_default();
+    let restore_command = b.string_list(cx.diags, "restore_command").unwrap_or_default();
+    if engine.as_deref() == Some("custom") && command.is_empty() {
+        b.missing(cx.diags, "command", "engine = \"custom\" runs your own backup command: command = [\"sh\", \"-c\", \"...\"]");
+    }
+
+    let schedule = |ident: &str, b: &BlockBody, cx: &mut Cx| -> Option<Schedule> {
+        let block = b.nested(ident).next()?;
+        let mut s = body::read(b.file, block, &SCHEDULE, cx.scope, cx.ctx, cx.diags);
+        let cron = s.required_string(cx.diags, "schedule", "a five-field cron expression in UTC, e.g. \"0 2 * * *\"")?;
+        if let Err(e) = check_cron(&cron) {
+            s.invalid(cx.diags, "drplan::schedule", "schedule", format!("schedule `{cron}` is not a valid cron expression: {e}"), "five fields, UTC: minute hour day-of-month month day-of-week, e.g. \"0 * * * *\" = hourly");
+            return None;
+        }
+        let (line, column) = s.file.line_col(s.span("schedule").start);
+        Some(Schedule { cron, source: crate::resource::SourceRef { file: s.file.path.clone(), line, column } })
+    };
+    let full_schedule = schedule("full", b, cx);
+    let incremental_schedule = schedule("incremental", b, cx);
+    if b.nested("full").next().is_none() {
+        cx.diags.push(
+            SpecDiagnostic::new("drplan::missing_block", format!("backup \"{label}\" has no full schedule"))
+                .at(b.file, b.header.clone(), "no `full` block")
+                .help("add full { schedule = \"0 2 * * *\" }"),
+        );
+    }
+
+    let (mut local_retention, mut cross_region_retention) = (None, None);
+    for rb in b.nested("retention").collect::<Vec<_>>() {
+        let mut r = body::read(b.file, rb, &RETENTION, cx.scope, cx.ctx, cx.diags);
+        local_retention = retention(&mut r, cx, "local");
+        cross_region_retention = retention(&mut r, cx, "cross_region");
+        cx.spans.record(&address, "retention", &r);
+    }
+
+    let mut placements = BTreeMap::new();
+    for pb in b.nested("placement").collect::<Vec<_>>() {
+        let mut p = body::read(b.file, pb, &PLACEMENT, cx.scope, cx.ctx, cx.diags);
+        let Some(site) = label_of(pb) else {
+            cx.diags.push(
+                SpecDiagnostic::new("drplan::missing_label", "placement needs a site label")
+                    .at(b.file, p.header.clone(), "no label")
+                    .help("write placement \"primary\" { cluster = ..., bucket = ... }"),
+            );
+            continue;
+        };
+        if !cx.scope.is_declared("site", &site) {
+            cx.diags.push(
+                SpecDiagnostic::new("drplan::unresolved_reference", format!("there is no site \"{site}\""))
+                    .at(b.file, p.header.clone(), "placement label names a site")
+                    .help(did_you_mean(&site, cx.scope.labels("site")).unwrap_or_else(|| "label each placement with a site's label".into())),
+            );
+            continue;
+        }
+        if placements.contains_key(&site) {
+            cx.diags.push(
+                SpecDiagnostic::new("drplan::duplicate_label", format!("placement \"{site}\" is declared twice"))
+                    .at(b.file, p.header.clone(), "again here")
+                    .help("one placement per site"),
+            );
+            continue;
+        }
+        for attr in ["cluster", "bucket"] {
+            if !p.has(attr) {
+                p.missing(cx.diags, attr, "a placement names the cluster backups run in and the bucket they land in");
+            }
+        }
+        let cluster = p.block_ref(cx.diags, cx.scope, "cluster", "cluster");
+        let bucket = p.block_ref(cx.diags, cx.scope, "bucket", "bucket");
+        let paddr = format!("{address}.placement.{site}");
+        cx.spans.record(&paddr, "cluster", &p);
+        cx.spans.record(&paddr, "bucket", &p);
+        if let (Some(cluster), Some(bucket)) = (cluster, bucket) {
+            placements.insert(site.clone(), BackupPlacement { site, cluster, bucket });
+        }
+    }
+    if placements.is_empty() && b.nested("placement").next().is_none() {
+        cx.diags.push(
+            SpecDiagnostic::new("drplan::missing_block", format!("backup \"{label}\" has no placement"))
+                .at(b.file, b.header.clone(), "no `placement` block")
+                .help("add placement \"primary\" { cluster = cluster.primary, bucket = bucket.backups }"),
+        );
+    }
+    Some(Backup {
+        label: label.to_string(),
+        engine: engine?,
+        component,
+        namespace: namespace?,
+        host,
+        image,
+        command,
+        restore_command,
+        full_schedule,
+        incremental_schedule,
+        prefix,
+        local_retention,
+        cross_region_retention,
+        placements,
+        replication_role_arn,
+        source: source_ref(b),
+    })
+}
+
+fn retention(b: &mut BlockBody, cx: &mut Cx, attr: &str) -> Option<Duration> {
+    let s = b.string(cx.diags, attr)?;
+    match parse_duration(&s) {
+        Ok(d) if whole_days(d).is_some() => Some(d),
+        Ok(_) => {
+            b.invalid(cx.diags, "drplan::retention", attr, format!("retention `{s}` is not a whole number of days"), "S3 lifecycle rules count in days: e.g. \"30d\"");
+            None
+        }
+        Err(e) => {
+            b.invalid(cx.diags, "drplan::duration", attr, e, DURATION_HELP);
+            None
+        }
+    }
+}
+
+pub fn backup_object(bk: &Backup) -> Value {
+    object(&[
+        ("name", Value::from(bk.label.clone())),
+        ("engine", Value::from(bk.engine.clone())),
+        ("component", Value::from(bk.component.clone())),
+        ("address", Value::from(format!("backup.{}", bk.label))),
+    ])
+}
+
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}

@@ -1,0 +1,221 @@
+//! Spec problems as data: every check pushes a [`SpecDiagnostic`] and carries on, so
+//! one run reports everything that is wrong.
+
+use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceSpan};
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// One file as read, shared by every diagnostic that points into it.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    /// Path relative to the project root, `/`-separated.
+    pub path: String,
+    pub text: Arc<String>,
+}
+
+impl SourceFile {
+    pub fn new(path: impl Into<String>, text: String) -> Self {
+        SourceFile { path: path.into(), text: Arc::new(text) }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = self.text.get(..offset).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let column = before.get(line_start..).map(|s| s.chars().count()).unwrap_or(0) + 1;
+        (line, column)
+    }
+}
+
+/// One problem in a project.
+#[derive(Clone, Debug)]
+pub struct SpecDiagnostic {
+    /// e.g. `drplan::unknown_attribute`.
+    pub code: &'static str,
+    pub message: String,
+    pub help: Option<String>,
+    /// The file and span the problem is in; `None` for project-level problems
+    /// (a missing environment file).
+    pub location: Option<(SourceFile, Range<usize>)>,
+    pub label: String,
+}
+
+impl SpecDiagnostic {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        SpecDiagnostic { code, message: message.into(), help: None, location: None, label: String::new() }
+    }
+
+    pub fn at(mut self, file: &SourceFile, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.location = Some((file.clone(), span));
+        self.label = label.into();
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `file:line:col` of the label, for sorting and plain listings.
+    pub fn position(&self) -> Option<(String, usize, usize)> {
+        self.location.as_ref().map(|(f, span)| {
+            let (l, c) = f.line_col(span.start);
+            (f.path.clone(), l, c)
+        })
+    }
+}
+
+impl fmt::Display for SpecDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SpecDiagnostic {}
+
+impl Diagnostic for SpecDiagnostic {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.location.as_ref().map(|(f, _)| &f.text as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (_, span) = self.location.as_ref()?;
+        let len = span.end.saturating_sub(span.start);
+        let label = (!self.label.is_empty()).then(|| self.label.clone());
+        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
+            label,
+            SourceSpan::new(span.start.into(), len),
+        ))))
+    }
+}
+
+/// Every problem found in one load, in file/line order.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics(pub Vec<SpecDiagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: SpecDiagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &SpecDiagnostic> {
+        self.0.iter()
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    /// Stable order for output: by file, then position, then code.
+    pub fn sort(&mut self) {
+        self.0.sort_by_key(|d| {
+            let (file, start) = match &d.location {
+                Some((f, span)) => (f.path.clone(), span.start),
+                None => (String::new(), 0),
+            };
+            (file, start, d.code, d.message.clone())
+        });
+        self.0.dedup_by(|a, b| a.code == b.code && a.message == b.message && a.position() == b.position());
+    }
+
+    /// Renders every diagnostic with miette's graphical handler. `color` follows the
+    /// caller's terminal decision (NO_COLOR, TTY); tests use `None` width for a fixed 100.
+    pub fn render(&self, color: bool, width: usize) -> String {
+        let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
+        let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
+        let mut out = String::new();
+        for d in &self.0 {
+            let named;
+            let report: &dyn Diagnostic = match &d.location {
+                Some((f, _)) => {
+                    named = Named { inner: d, source: NamedSource::new(&f.path, f.text.clone()) };
+                    &named
+                }
+                None => d,
+            };
+            if handler.render_report(&mut out, report).is_err() {
+                out.push_str(&format!("{}: {}\n", d.code, d.message));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            match d.position() {
+                Some((file, l, c)) => writeln!(f, "{file}:{l}:{c}: {} [{}]", d.message, d.code)?,
+                None => writeln!(f, "{} [{}]", d.message, d.code)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}
+
+/// A diagnostic paired with a named source so miette prints `[file:line:col]`.
+struct Named<'a> {
+    inner: &'a SpecDiagnostic,
+    source: NamedSource<Arc<String>>,
+}
+
+impl fmt::Debug for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.inner, f)
+    }
+}
+
+impl fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.inner, f)
+    }
+}
+
+impl std::error::Error for Named<'_> {}
+
+impl Diagnostic for Named<'_> {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.inner.code()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Diagnostic::help(self.inner)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.inner.labels()
+    }
+}
+
+/// "did you mean `x`?" for a misspelt name, when one candidate is close enough.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}

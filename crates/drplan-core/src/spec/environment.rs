@@ -1,0 +1,126 @@
+//! `environments/<env>.hcl`: stack, account guard, active site, variable values, lock
+//! and cluster access. Not a spec: only these blocks and attributes.
+
+use super::body::{self, Schema};
+use super::diagnostic::{Diagnostics, SpecDiagnostic};
+use super::files::ParsedFile;
+use super::scope::Scope;
+use crate::model::{ClusterAccess, LockSettings};
+use hcl::Value;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+const TOP: Schema = Schema::new(&["stack", "account_id", "active_site"], &["variables", "lock", "cluster_access"]);
+const LOCK: Schema = Schema::new(&["bucket", "region", "key"], &[]);
+const ACCESS: Schema = Schema::new(&["kubeconfig", "context"], &[]);
+
+/// The environment file as written, before it is checked against the spec.
+#[derive(Default)]
+pub struct EnvSettings {
+    pub stack: Option<String>,
+    pub account_id: Option<String>,
+    pub active_site: Option<(String, Range<usize>)>,
+    /// name -> (value, span of the name)
+    pub variables: BTreeMap<String, (Value, Range<usize>)>,
+    pub lock: Option<LockSettings>,
+    /// cluster label -> (access, span of the label)
+    pub cluster_access: BTreeMap<String, (ClusterAccess, Range<usize>)>,
+}
+
+pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvSettings {
+    let src = &file.source;
+    let ctx = scope.functions_only();
+    let what = format!("environment file {}", src.path);
+    let mut top = body::read_body(src, &file.body, 0..0, what, &TOP, scope, &ctx, diags);
+    let mut out = EnvSettings {
+        stack: top.required_string(diags, "stack", "name the stack, e.g. stack = \"my-platform\""),
+        account_id: top.string(diags, "account_id"),
+        ..EnvSettings::default()
+    };
+    if let Some(stack) = &out.stack {
+        if stack.is_empty() || !stack.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            top.invalid(diags, "drplan::invalid_value", "stack", format!("stack `{stack}` is not a valid name"), "use letters, digits, `-` and `_`");
+            out.stack = None;
+        }
+    }
+    if let Some(id) = &out.account_id {
+        if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
+            top.invalid(diags, "drplan::invalid_value", "account_id", format!("`{id}` is not an AWS account id"), "an account id is 12 digits");
+        }
+    }
+    if let Some(s) = top.string(diags, "active_site") {
+        out.active_site = Some((s, top.span("active_site")));
+    }
+    let mut seen_vars = false;
+    for block in top.blocks.clone() {
+        let header = body::block_header(block);
+        match block.ident.as_str() {
+            "variables" => {
+                if seen_vars {
+                    diags.push(
+                        SpecDiagnostic::new("drplan::duplicate_block", "`variables` appears twice")
+                            .at(src, header.clone(), "second block")
+                            .help("put every value in one variables block"),
+                    );
+                }
+                seen_vars = true;
+                for attr in block.body.attributes() {
+                    let name = attr.key.as_str().to_string();
+                    let span = hcl_edit::Span::span(&attr.key).unwrap_or(0..0);
+                    if !scope.check_references(src, &attr.value, diags) {
+                        continue;
+                    }
+                    match body::evaluate(&attr.value, &ctx) {
+                        Ok(v) => {
+                            out.variables.insert(name, (v, span));
+                        }
+                        Err(msg) => diags.push(
+                            SpecDiagnostic::new("drplan::eval", format!("cannot evaluate variable `{name}`: {msg}"))
+                                .at(src, hcl_edit::Span::span(&attr.value).unwrap_or(span), "in this expression")
+                                .help("environment values are literals or function calls"),
+                        ),
+                    }
+                }
+                for nested in block.body.blocks() {
+                    diags.push(
+                        SpecDiagnostic::new("drplan::unknown_block", format!("`variables` has no block `{}`", nested.ident.as_str()))
+                            .at(src, body::block_header(nested), "unexpected block")
+                            .help("write variable values as attributes: name = value"),
+                    );
+                }
+            }
+            "lock" => {
+                let mut b = body::read(src, block, &LOCK, scope, &ctx, diags);
+                let bucket = b.required_string(diags, "bucket", "the S3 bucket holding the lock object");
+                let region = b.required_string(diags, "region", "the bucket's region");
+                let key = b.string(diags, "key");
+                if let (Some(bucket), Some(region)) = (bucket, region) {
+                    out.lock = Some(LockSettings { bucket, region, key });
+                }
+            }
+            "cluster_access" => {
+                let Some(label) = block.labels.first() else {
+                    diags.push(
+                        SpecDiagnostic::new("drplan::missing_label", "cluster_access needs the cluster block's label")
+                            .at(src, header, "no label")
+                            .help("write cluster_access \"primary\" { ... }"),
+                    );
+                    continue;
+                };
+                let mut b = body::read(src, block, &ACCESS, scope, &ctx, diags);
+                let path = b.string(diags, "kubeconfig");
+                let access = match b.string(diags, "context") {
+                    Some(context) => ClusterAccess::Kubeconfig { path, context },
+                    None if path.is_some() => {
+                        b.missing(diags, "context", "name the kubeconfig context to use");
+                        continue;
+                    }
+                    None => ClusterAccess::Eks,
+                };
+                out.cluster_access.insert(label.as_str().to_string(), (access, hcl_edit::Span::span(label).unwrap_or(header)));
+            }
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,112 @@
+//! Reading and parsing the project's files. Unreadable or unparseable files become
+//! diagnostics; the loader carries on with the others.
+
+use super::diagnostic::{Diagnostics, SpecDiagnostic, SourceFile};
+use hcl_edit::structure::Body;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// Specs beyond this size are refused rather than parsed: a DR topology is small, and
+/// a runaway generated file should not eat the machine.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+pub struct ParsedFile {
+    pub source: SourceFile,
+    pub body: Body,
+}
+
+/// Every file read, for `Project.digest`.
+#[derive(Default)]
+pub struct DigestInputs(Vec<(String, Vec<u8>)>);
+
+impl DigestInputs {
+    pub fn add(&mut self, path: &str, bytes: &[u8]) {
+        self.0.push((path.to_string(), bytes.to_vec()));
+    }
+
+    pub fn finish(mut self) -> String {
+        self.0.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut h = Sha256::new();
+        for (path, bytes) in &self.0 {
+            h.update(path.as_bytes());
+            h.update([0]);
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+/// `*.hcl` files directly in `root/dir`, sorted by name.
+pub fn hcl_files_in(root: &Path, dir: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".hcl"))
+        .collect();
+    names.sort();
+    names.into_iter().map(|n| format!("{dir}/{n}")).collect()
+}
+
+/// Reads one file (path relative to `root`) as UTF-8 text.
+pub fn read_text(root: &Path, rel: &str, diags: &mut Diagnostics, digest: &mut DigestInputs) -> Option<SourceFile> {
+    let path = root.join(rel);
+    let too_big = std::fs::metadata(&path).map(|m| m.len() > MAX_FILE_BYTES).unwrap_or(false);
+    if too_big {
+        diags.push(
+            SpecDiagnostic::new("drplan::file", format!("{rel} is larger than {} MiB", MAX_FILE_BYTES / 1024 / 1024))
+                .help("split the spec or remove generated content"),
+        );
+        return None;
+    }
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.push(SpecDiagnostic::new("drplan::file", format!("cannot read {rel}: {e}")).help("check the path and permissions"));
+            return None;
+        }
+    };
+    digest.add(rel, &bytes);
+    match String::from_utf8(bytes) {
+        Ok(text) => Some(SourceFile::new(rel, text)),
+        Err(e) => {
+            let offset = e.utf8_error().valid_up_to();
+            let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = SourceFile::new(rel, lossy);
+            let start = file.text.char_indices().nth(file.text.get(..offset).map(|s| s.chars().count()).unwrap_or(0)).map(|(i, _)| i).unwrap_or(0);
+            diags.push(
+                SpecDiagnostic::new("drplan::syntax", format!("{rel} is not UTF-8 text"))
+                    .at(&file, start..start, "invalid byte here")
+                    .help("spec files must be UTF-8 encoded HCL"),
+            );
+            None
+        }
+    }
+}
+
+pub fn parse(source: SourceFile, diags: &mut Diagnostics) -> Option<ParsedFile> {
+    match hcl_edit::parser::parse_body(&source.text) {
+        Ok(body) => Some(ParsedFile { source, body }),
+        Err(e) => {
+            let mut at = e.location().offset().min(source.text.len());
+            while at > 0 && !source.text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let mut end = at;
+            if let Some(c) = source.text.get(at..).and_then(|s| s.chars().next()) {
+                end = at + c.len_utf8();
+            }
+            let message = e.message().lines().next().unwrap_or("invalid HCL").to_string();
+            diags.push(
+                SpecDiagnostic::new("drplan::syntax", format!("invalid HCL in {}: {message}", source.path))
+                    .at(&source, at..end, "here")
+                    .help("fix the syntax; nesting deeper than 64 levels is refused"),
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,634 @@
+//! The loader: files -> blocks -> dependency order -> evaluated, decoded, checked
+//! topology -> resources. Every stage records problems and carries on.
+
+use super::backup_policy;
+use super::body::{self, block_header, Schema};
+use super::checks;
+use super::decode::{self, variable, Cx, SpanTable};
+use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
+use super::environment::{self, EnvSettings};
+use super::files::{self, DigestInputs, ParsedFile};
+use super::lower;
+use super::order::{self, Node};
+use super::refs::{self, Reference};
+use super::scope::Scope;
+use crate::model::{Environment, Project, SiteRole, Topology, Variable};
+use hcl::{Map, Value};
+use hcl_edit::structure::{Block, Body, Structure};
+use hcl_edit::Span;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Top-level spec blocks: name, number of labels, evaluation rank (among blocks
+/// ready at the same time, lower ranks go first so that string references such as
+/// `network = "primary"` find their target already decoded).
+const TOP_BLOCKS: &[(&str, usize)] = &[
+    ("variable", 1),
+    ("locals", 0),
+    ("site", 1),
+    ("network", 1),
+    ("zone", 1),
+    ("cluster", 1),
+    ("bucket", 1),
+    ("dns", 1),
+    ("kubernetes", 1),
+    ("backup", 1),
+    ("objectives", 0),
+];
+
+/// Environment names found in `environments/`, sorted.
+pub fn environment_names(root: &Path) -> Vec<String> {
+    files::hcl_files_in(root, "environments")
+        .into_iter()
+        .filter_map(|p| p.strip_prefix("environments/").and_then(|n| n.strip_suffix(".hcl")).map(str::to_string))
+        .collect()
+}
+
+/// Loads every environment (for `drplan validate` without `-e`).
+pub fn load_all(root: &Path) -> Result<Vec<(String, Result<Project, Diagnostics>)>, Diagnostics> {
+    let names = environment_names(root);
+    if names.is_empty() {
+        let mut d = Diagnostics::default();
+        d.push(
+            SpecDiagnostic::new("drplan::missing_environment", format!("no environments in {}", root.join("environments").display()))
+                .help("create environments/<env>.hcl with at least stack = \"<name>\""),
+        );
+        return Err(d);
+    }
+    Ok(names.into_iter().map(|n| {
+        let r = load_project(root, &n);
+        (n, r)
+    }).collect())
+}
+
+pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
+    let mut diags = Diagnostics::default();
+    let mut digest = DigestInputs::default();
+
+    let spec_paths = files::hcl_files_in(root, "specs");
+    if spec_paths.is_empty() {
+        diags.push(
+            SpecDiagnostic::new("drplan::no_specs", format!("no spec files in {}", root.join("specs").display()))
+                .help("write the topology in specs/*.hcl, or point -C at the project root"),
+        );
+    }
+    let mut specs: Vec<ParsedFile> = Vec::new();
+    for p in &spec_paths {
+        if let Some(parsed) = files::read_text(root, p, &mut diags, &mut digest).and_then(|s| files::parse(s, &mut diags)) {
+            specs.push(parsed);
+        }
+    }
+
+    let env_file = read_environment(root, env, &mut diags, &mut digest);
+    let env_settings = match &env_file {
+        Some(f) => environment::decode(f, &Scope::new(), &mut diags),
+        None => EnvSettings::default(),
+    };
+
+    let mut loader = Loader {
+        scope: Scope::new(),
+        diags,
+        spans: SpanTable::default(),
+        topology: Topology::default(),
+        env_name: env.to_string(),
+    };
+    let items = loader.collect_items(&specs);
+    loader.variables(&items, &env_settings, env_file.as_ref());
+    let active_site = loader.evaluate(&items, &env_settings, env_file.as_ref());
+
+    let mut diags = loader.diags;
+    let mut topology = loader.topology;
+    checks::run(root, &topology, &loader.spans, &env_settings, env_file.as_ref(), &mut diags, &mut digest);
+
+    let Some(stack) = env_settings.stack.clone() else {
+        diags.sort();
+        if diags.is_empty() {
+            diags.push(SpecDiagnostic::new("drplan::missing_environment", "the environment has no stack").help("set stack = \"<name>\""));
+        }
+        return Err(diags);
+    };
+    if !diags.is_empty() {
+        diags.sort();
+        return Err(diags);
+    }
+    let environment = Environment {
+        stack,
+        account_id: env_settings.account_id.clone(),
+        active_site: active_site.unwrap_or_default(),
+        lock: env_settings.lock.clone(),
+        cluster_access: env_settings.cluster_access.iter().map(|(k, (a, _))| (k.clone(), a.clone())).collect(),
+    };
+    backup_policy::compile(&mut topology);
+    let resources = lower::lower(&topology, &environment);
+    Ok(Project {
+        root: root.to_path_buf(),
+        env_name: env.to_string(),
+        environment,
+        topology,
+        resources,
+        digest: digest.finish(),
+    })
+}
+
+fn read_environment(root: &Path, env: &str, diags: &mut Diagnostics, digest: &mut DigestInputs) -> Option<ParsedFile> {
+    let valid = !env.is_empty() && env.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') && !env.starts_with('.');
+    let rel = format!("environments/{env}.hcl");
+    if !valid || !root.join(&rel).is_file() {
+        let existing = environment_names(root);
+        let help = if existing.is_empty() {
+            format!("create {rel} with at least stack = \"<name>\"")
+        } else {
+            let mut h = format!("environments here: {}", existing.join(", "));
+            if let Some(d) = did_you_mean(env, existing.iter().map(String::as_str)) {
+                h = format!("{d} ({h})");
+            }
+            h
+        };
+        diags.push(SpecDiagnostic::new("drplan::missing_environment", format!("environment `{env}` not found: there is no {rel}")).help(help));
+        return None;
+    }
+    let source = files::read_text(root, &rel, diags, digest)?;
+    files::parse(source, diags)
+}
+
+pub(crate) struct Item<'a> {
+    pub kind: &'static str,
+    pub label: String,
+    pub file: &'a ParsedFile,
+    pub block: &'a Block,
+}
+
+struct Loader {
+    scope: Scope,
+    diags: Diagnostics,
+    spans: SpanTable,
+    topology: Topology,
+    env_name: String,
+}
+
+impl Loader {
+    fn collect_items<'a>(&mut self, specs: &'a [ParsedFile]) -> Vec<Item<'a>> {
+        let mut items: Vec<Item<'a>> = Vec::new();
+        let mut first: BTreeMap<(String, String), (String, usize)> = BTreeMap::new();
+        for file in specs {
+            let src = &file.source;
+            for structure in file.body.iter() {
+                let block = match structure {
+                    Structure::Attribute(a) => {
+                        self.diags.push(
+                            SpecDiagnostic::new("drplan::unknown_attribute", format!("`{}` cannot be set at the top level of a spec", a.key.as_str()))
+                                .at(src, a.key.span().unwrap_or(0..0), "top-level attribute")
+                                .help("spec files hold blocks; put values in a `locals` block or a `variable`"),
+                        );
+                        continue;
+                    }
+                    Structure::Block(b) => b,
+                };
+                let ident = block.ident.as_str();
+                let Some(&(kind, nlabels)) = TOP_BLOCKS.iter().find(|(k, _)| *k == ident) else {
+                    let help = did_you_mean(ident, TOP_BLOCKS.iter().map(|(k, _)| *k)).unwrap_or_else(|| {
+                        format!("spec blocks are: {}", TOP_BLOCKS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "))
+                    });
+                    self.diags.push(
+                        SpecDiagnostic::new("drplan::unknown_block", format!("unknown block type `{ident}`"))
+                            .at(src, block.ident.span().unwrap_or(0..0), "unknown block")
+                            .help(help),
+                    );
+                    continue;
+                };
+                if block.labels.len() != nlabels {
+                    let (msg, help) = if nlabels == 0 {
+                        (format!("`{kind}` takes no label"), format!("write {kind} {{ ... }}"))
+                    } else {
+                        (format!("`{kind}` needs exactly one label"), format!("write {kind} \"name\" {{ ... }}"))
+                    };
+                    self.diags.push(SpecDiagnostic::new("drplan::missing_label", msg).at(src, block_header(block), "here").help(help));
+                    continue;
+                }
+                let label = block.labels.first().map(|l| l.as_str().to_string()).unwrap_or_default();
+                if nlabels == 1 && !is_label(&label) {
+                    self.diags.push(
+                        SpecDiagnostic::new("drplan::invalid_label", format!("`{label}` is not a valid {kind} label"))
+                            .at(src, block_header(block), "here")
+                            .help("labels are letters, digits, `_` and `-`, starting with a letter"),
+                    );
+                    continue;
+                }
+                if kind != "locals" {
+                    let key = (kind.to_string(), label.clone());
+                    if let Some((f, line)) = first.get(&key) {
+                        let what = if nlabels == 0 { format!("`{kind}`") } else { format!("{kind} \"{label}\"") };
+                        self.diags.push(
+                            SpecDiagnostic::new("drplan::duplicate_label", format!("{what} is declared twice"))
+                                .at(src, block_header(block), "declared again here")
+                                .help(format!("first declared at {f}:{line}; rename or remove one")),
+                        );
+                        continue;
+                    }
+                    let (line, _) = src.line_col(block.ident.span().map(|s| s.start).unwrap_or(0));
+                    first.insert(key, (src.path.clone(), line));
+                }
+                items.push(Item { kind, label, file, block });
+            }
+        }
+        // Declare every name before evaluating anything, so references can be checked
+        // whatever the file order.
+        let mut locals: BTreeMap<String, (String, usize)> = BTreeMap::new();
+        for item in &items {
+            match item.kind {
+                "variable" => self.scope.declare("var", &item.label),
+                "locals" => {
+                    for attr in item.block.body.attributes() {
+                        let name = attr.key.as_str().to_string();
+                        let (line, _) = item.file.source.line_col(attr.key.span().map(|s| s.start).unwrap_or(0));
+                        if let Some((f, l)) = locals.get(&name) {
+                            self.diags.push(
+                                SpecDiagnostic::new("drplan::duplicate_label", format!("local value `{name}` is defined twice"))
+                                    .at(&item.file.source, attr.key.span().unwrap_or(0..0), "defined again here")
+                                    .help(format!("first defined at {f}:{l}")),
+                            );
+                            continue;
+                        }
+                        locals.insert(name.clone(), (item.file.source.path.clone(), line));
+                        self.scope.declare("local", &name);
+                    }
+                }
+                "objectives" => {}
+                kind => self.scope.declare(kind, &item.label),
+            }
+        }
+        items
+    }
+
+    fn variables(&mut self, items: &[Item], env: &EnvSettings, env_file: Option<&ParsedFile>) {
+        let ctx = self.scope.functions_only();
+        let mut validations: Vec<(&Item, String)> = Vec::new();
+        for item in items.iter().filter(|i| i.kind == "variable") {
+            let src = &item.file.source;
+            let mut b = body::read(src, item.block, &variable::SCHEMA, &self.scope, &ctx, &mut self.diags);
+            let ty = variable::declared_type(&b, &mut self.diags);
+            let name = item.label.clone();
+            let sensitive = b.bool(&mut self.diags, "sensitive").unwrap_or(false);
+            let promote = b.bool(&mut self.diags, "promote").unwrap_or(false);
+            let description = b.string(&mut self.diags, "description");
+            let default = b.value("default").cloned();
+            let (value, from_env) = match (env.variables.get(&name), default) {
+                (Some((v, span)), _) => (Some(v.clone()), Some(span.clone())),
+                (None, Some(d)) => (Some(d), None),
+                (None, None) => {
+                    if !b.has("default") {
+                        self.diags.push(
+                            SpecDiagnostic::new("drplan::required_variable", format!("variable \"{name}\" has no default and environment `{}` does not set it", self.env_name))
+                                .at(src, b.header.clone(), "required variable")
+                                .help(format!("set it in environments/{}.hcl: variables {{ {name} = ... }}", self.env_name)),
+                        );
+                    }
+                    (None, None)
+                }
+            };
+            let Some(value) = value else { continue };
+            let value = match ty.convert(&value) {
+                Ok(v) => v,
+                Err(why) => {
+                    let d = SpecDiagnostic::new("drplan::wrong_type", format!("variable \"{name}\": {why}"));
+                    let d = match (&from_env, env_file) {
+                        (Some(span), Some(f)) => d.at(&f.source, span.clone(), "value set here"),
+                        _ => d.at(src, b.span("default"), "default value"),
+                    };
+                    self.diags.push(d.help(format!("the variable is declared as `{}`", b.raw.get("type").map(|t| t.0.as_str()).unwrap_or("any"))));
+                    continue;
+                }
+            };
+            self.scope.publish("var", &name, value.clone());
+            self.topology.variables.insert(
+                name.clone(),
+                Variable { name: name.clone(), value: variable::to_json(&value), sensitive, promote, description, source: decode::source_ref(&b) },
+            );
+            if b.nested("validation").next().is_some() {
+                validations.push((item, name));
+            }
+        }
+        if let Some(f) = env_file {
+            for (name, (_, span)) in &env.variables {
+                if !self.scope.is_declared("var", name) {
+                    self.diags.push(
+                        SpecDiagnostic::new("drplan::unknown_variable", format!("environment sets `{name}`, which the spec does not declare"))
+                            .at(&f.source, span.clone(), "not declared")
+                            .help(did_you_mean(name, self.scope.labels("var")).unwrap_or_else(|| format!("declare it in specs/: variable \"{name}\" {{ type = string }}"))),
+                    );
+                }
+            }
+        }
+        for (item, name) in validations {
+            self.validate_variable(item, &name, env, env_file);
+        }
+    }
+
+    fn validate_variable(&mut self, item: &Item, name: &str, env: &EnvSettings, env_file: Option<&ParsedFile>) {
+        let src = &item.file.source;
+        for block in item.block.body.blocks().filter(|b| b.ident.as_str() == "validation") {
+            let refs = body_refs(&block.body);
+            let ctx = self.scope.context_for(&refs);
+            let mut v = body::read(src, block, &variable::VALIDATION, &self.scope, &ctx, &mut self.diags);
+            let message = v.string(&mut self.diags, "error_message").unwrap_or_else(|| format!("variable \"{name}\" is invalid"));
+            if !v.has("condition") {
+                v.missing(&mut self.diags, "condition", "a bool expression over var.<name>");
+                continue;
+            }
+            match v.bool(&mut self.diags, "condition") {
+                Some(true) | None => {}
+                Some(false) => {
+                    let d = SpecDiagnostic::new("drplan::variable_validation", message);
+                    let d = match (env.variables.get(name), env_file) {
+                        (Some((_, span)), Some(f)) => d.at(&f.source, span.clone(), "this value fails the validation"),
+                        _ => d.at(src, v.span("condition"), "this condition is false"),
+                    };
+                    let (line, _) = src.line_col(v.header.start);
+                    self.diags.push(d.help(format!("see the validation of variable \"{name}\" at {}:{line}", src.path)));
+                }
+            }
+        }
+    }
+
+    /// Evaluates locals and blocks in dependency order. Returns the active site.
+    fn evaluate(&mut self, items: &[Item], env: &EnvSettings, env_file: Option<&ParsedFile>) -> Option<String> {
+        let mut env_obj = Map::new();
+        env_obj.insert("name".to_string(), Value::from(self.env_name.clone()));
+        env_obj.insert("stack".to_string(), Value::from(env.stack.clone().unwrap_or_default()));
+        self.publish_env(&env_obj);
+
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut node_src: Vec<NodeSource> = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.kind {
+                "variable" => {}
+                "locals" => {
+                    for attr in item.block.body.attributes() {
+                        let name = attr.key.as_str().to_string();
+                        nodes.push(Node {
+                            id: format!("local.{name}"),
+                            root: "local",
+                            rank: 0,
+                            refs: refs::collect(&attr.value),
+                            file: item.file.source.clone(),
+                            span: attr.key.span().unwrap_or(0..0),
+                        });
+                        node_src.push(NodeSource::Local(i, name));
+                    }
+                }
+                kind => {
+                    let rank = TOP_BLOCKS.iter().position(|(k, _)| *k == kind).unwrap_or(0);
+                    let id = if kind == "objectives" { "objectives".to_string() } else { format!("{kind}.{}", item.label) };
+                    nodes.push(Node {
+                        id,
+                        root: kind,
+                        rank,
+                        refs: body_refs(&item.block.body),
+                        file: item.file.source.clone(),
+                        span: block_header(item.block),
+                    });
+                    node_src.push(NodeSource::Block(i));
+                }
+            }
+        }
+        let plan = order::plan(&nodes, &mut self.diags);
+        let mut sites_left = plan.order.iter().filter(|&&n| nodes[n].root == "site").count();
+        let mut sites_pending: Vec<crate::model::Site> = Vec::new();
+        let mut active_site = None;
+        if sites_left == 0 {
+            active_site = self.finalize_sites(Vec::new(), env, env_file, &mut env_obj);
+        }
+        for &n in &plan.order {
+            let node = &nodes[n];
+            let ctx = self.scope.context_for(&node.refs);
+            match &node_src[n] {
+                NodeSource::Local(i, name) => {
+                    let item = &items[*i];
+                    let Some(attr) = item.block.body.attributes().find(|a| a.key.as_str() == name) else { continue };
+                    if !self.scope.check_references(&item.file.source, &attr.value, &mut self.diags) {
+                        continue;
+                    }
+                    match body::evaluate(&attr.value, &ctx) {
+                        Ok(v) => self.scope.publish("local", name, v),
+                        Err(msg) => self.diags.push(
+                            SpecDiagnostic::new("drplan::eval", format!("cannot evaluate local `{name}`: {msg}"))
+                                .at(&item.file.source, attr.value.span().unwrap_or(0..0), "in this expression")
+                                .help("check the functions, operators and types used here"),
+                        ),
+                    }
+                }
+                NodeSource::Block(i) => {
+                    let item = &items[*i];
+                    if item.kind == "site" {
+                        if let Some(site) = self.decode_block(item, &ctx, |l, b, cx| decode::site::decode(l, b, cx).map(Decoded::Site)) {
+                            if let Decoded::Site(s) = site {
+                                sites_pending.push(s);
+                            }
+                        }
+                        sites_left -= 1;
+                        if sites_left == 0 {
+                            active_site = self.finalize_sites(std::mem::take(&mut sites_pending), env, env_file, &mut env_obj);
+                        }
+                        continue;
+                    }
+                    self.decode_other(item, &ctx);
+                }
+            }
+        }
+        active_site
+    }
+
+    fn publish_env(&mut self, env_obj: &Map<String, Value>) {
+        for (k, v) in env_obj {
+            self.scope.publish("env", k, v.clone());
+        }
+    }
+
+    /// Every site is known: pick the active one, mark it, publish sites and `env`.
+    fn finalize_sites(
+        &mut self,
+        sites: Vec<crate::model::Site>,
+        env: &EnvSettings,
+        env_file: Option<&ParsedFile>,
+        env_obj: &mut Map<String, Value>,
+    ) -> Option<String> {
+        let primaries: Vec<&crate::model::Site> = sites.iter().filter(|s| s.role == SiteRole::Primary).collect();
+        if sites.is_empty() && !self.scope.labels("site").any(|_| true) {
+            self.diags.push(
+                SpecDiagnostic::new("drplan::primary_site", "the spec declares no site")
+                    .help("declare site \"primary\" { region = \"us-west-2\" } and a DR site"),
+            );
+        } else if primaries.is_empty() && !sites.is_empty() {
+            let first = &sites[0];
+            let d = SpecDiagnostic::new("drplan::primary_site", "no site has role = \"primary\"");
+            let d = match self.spans.get(&format!("site.{}", first.name), "role") {
+                Some((f, span)) => d.at(f, span.clone(), "every site is dr"),
+                None => d,
+            };
+            self.diags.push(d.help("exactly one site has role = \"primary\""));
+        } else if primaries.len() > 1 {
+            for extra in &primaries[1..] {
+                let d = SpecDiagnostic::new("drplan::primary_site", format!("sites \"{}\" and \"{}\" are both primary", primaries[0].name, extra.name));
+                let d = match self.spans.get(&format!("site.{}", extra.name), "role") {
+                    Some((f, span)) => d.at(f, span.clone(), "second primary"),
+                    None => d,
+                };
+                self.diags.push(d.help("exactly one site has role = \"primary\"; set role = \"dr\" on the others"));
+            }
+        }
+        let active = match &env.active_site {
+            Some((name, span)) => {
+                if !self.scope.is_declared("site", name) {
+                    if let Some(f) = env_file {
+                        self.diags.push(
+                            SpecDiagnostic::new("drplan::unresolved_reference", format!("active_site `{name}` is not a site of the spec"))
+                                .at(&f.source, span.clone(), "unknown site")
+                                .help(did_you_mean(name, self.scope.labels("site")).unwrap_or_else(|| {
+                                    format!("sites: {}", self.scope.labels("site").collect::<Vec<_>>().join(", "))
+                                })),
+                        );
+                    }
+                }
+                Some(name.clone())
+            }
+            None => primaries.first().map(|s| s.name.clone()),
+        };
+        for mut site in sites {
+            site.active = active.as_deref() == Some(site.name.as_str());
+            self.scope.publish("site", &site.name, decode::site::site_object(&site));
+            self.topology.sites.insert(site.name.clone(), site);
+        }
+        if let Some(a) = &active {
+            env_obj.insert("active_site".to_string(), Value::from(a.clone()));
+            self.publish_env(env_obj);
+        }
+        active
+    }
+
+    fn decode_block<F>(&mut self, item: &Item, ctx: &hcl::eval::Context<'static>, f: F) -> Option<Decoded>
+    where
+        F: FnOnce(&str, &mut body::BlockBody, &mut Cx) -> Option<Decoded>,
+    {
+        let schema: &Schema = schema_of(item.kind)?;
+        let mut b = body::read(&item.file.source, item.block, schema, &self.scope, ctx, &mut self.diags);
+        let mut cx = Cx { scope: &self.scope, ctx, sites: &self.topology.sites, diags: &mut self.diags, spans: &mut self.spans };
+        let out = f(&item.label, &mut b, &mut cx);
+        if let Some(deps) = b.value("depends_on").cloned() {
+            let ok = deps.as_array().is_some_and(|a| {
+                a.iter().all(|v| v.as_object().and_then(|o| o.get("address")).and_then(Value::as_str).is_some())
+            });
+            if ok {
+                let addrs = deps
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| v.as_object().and_then(|o| o.get("address")).and_then(Value::as_str).map(str::to_string))
+                    .collect();
+                self.topology.depends_on.insert(format!("{}.{}", item.kind, item.label), addrs);
+            } else {
+                b.wrong_type(&mut self.diags, "depends_on", "a list of block references (e.g. [cluster.primary])");
+            }
+        }
+        out
+    }
+
+    fn decode_other(&mut self, item: &Item, ctx: &hcl::eval::Context<'static>) {
+        let label = item.label.clone();
+        let region_of = |t: &Topology, site: &str| t.sites.get(site).map(|s| s.region.clone()).unwrap_or_default();
+        let decoded = match item.kind {
+            "network" => self.decode_block(item, ctx, |l, b, cx| decode::network::decode(l, b, cx).map(Decoded::Network)),
+            "cluster" => self.decode_block(item, ctx, |l, b, cx| decode::cluster::decode(l, b, cx).map(Decoded::Cluster)),
+            "bucket" => self.decode_block(item, ctx, |l, b, cx| decode::bucket::decode(l, b, cx).map(Decoded::Bucket)),
+            "zone" => self.decode_block(item, ctx, |l, b, cx| decode::dns::decode_zone(l, b, cx).map(Decoded::Zone)),
+            "dns" => self.decode_block(item, ctx, |l, b, cx| decode::dns::decode(l, b, cx).map(Decoded::Dns)),
+            "kubernetes" => self.decode_block(item, ctx, |l, b, cx| decode::workloads::decode_kubernetes(l, b, cx).map(Decoded::Kubernetes)),
+            "backup" => self.decode_block(item, ctx, |l, b, cx| decode::workloads::decode_backup(l, b, cx).map(Decoded::Backup)),
+            "objectives" => self.decode_block(item, ctx, |_, b, cx| Some(Decoded::Objectives(decode::objectives::decode(b, cx)))),
+            _ => None,
+        };
+        let t = &mut self.topology;
+        match decoded {
+            Some(Decoded::Network(n)) => {
+                let obj = decode::network::network_object(&n, &region_of(t, &n.site));
+                self.scope.publish("network", &label, obj);
+                t.networks.insert(label, n);
+            }
+            Some(Decoded::Cluster(c)) => {
+                let obj = decode::cluster::cluster_object(&c, &region_of(t, &c.site));
+                self.scope.publish("cluster", &label, obj);
+                t.clusters.insert(label, c);
+            }
+            Some(Decoded::Bucket(bk)) => {
+                let obj = decode::bucket::bucket_object(&bk, &region_of(t, &bk.site));
+                self.scope.publish("bucket", &label, obj);
+                t.buckets.insert(label, bk);
+            }
+            Some(Decoded::Zone(z)) => {
+                self.scope.publish("zone", &label, decode::dns::zone_object(&z));
+                t.zones.insert(label, z);
+            }
+            Some(Decoded::Dns(d)) => {
+                self.scope.publish("dns", &label, decode::dns::dns_object(&d));
+                t.dns.insert(label, d);
+            }
+            Some(Decoded::Kubernetes(k)) => {
+                t.kubernetes.insert(label, k);
+            }
+            Some(Decoded::Backup(b)) => {
+                self.scope.publish("backup", &label, decode::workloads::backup_object(&b));
+                t.backups.insert(label, b);
+            }
+            Some(Decoded::Objectives(o)) => t.objectives = Some(o),
+            Some(Decoded::Site(_)) | None => {}
+        }
+    }
+}
+
+enum NodeSource {
+    Local(usize, String),
+    Block(usize),
+}
+
+enum Decoded {
+    Site(crate::model::Site),
+    Network(crate::model::Network),
+    Cluster(crate::model::Cluster),
+    Bucket(crate::model::Bucket),
+    Zone(crate::model::Zone),
+    Dns(crate::model::Dns),
+    Kubernetes(crate::model::Kubernetes),
+    Backup(crate::model::Backup),
+    Objectives(crate::model::Objectives),
+}
+
+fn schema_of(kind: &str) -> Option<&'static Schema> {
+    Some(match kind {
+        "site" => &decode::site::SCHEMA,
+        "network" => &decode::network::SCHEMA,
+        "cluster" => &decode::cluster::SCHEMA,
+        "bucket" => &decode::bucket::SCHEMA,
+        "zone" => &decode::dns::ZONE_SCHEMA,
+        "dns" => &decode::dns::DNS_SCHEMA,
+        "kubernetes" => &decode::workloads::KUBERNETES_SCHEMA,
+        "backup" => &decode::workloads::BACKUP_SCHEMA,
+        "objectives" => &decode::objectives::SCHEMA,
+        _ => return None,
+    })
+}
+
+/// Every reference in a body, nested blocks included (hcl-edit bounds their depth).
+pub(crate) fn body_refs(body: &Body) -> Vec<Reference> {
+    let mut out = Vec::new();
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => out.extend(refs::collect(&a.value)),
+            Structure::Block(b) => out.extend(body_refs(&b.body)),
+        }
+    }
+    out
+}
+
+fn is_label(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
