@@ -109,7 +109,18 @@ pub fn eks_config(endpoint: &str, ca_data: &str, bearer: String) -> Result<Confi
     Ok(config)
 }
 
+/// The AWS SDK and kube bring different rustls crypto backends, so rustls cannot
+/// pick one by itself; the first client built chooses ring for the process.
+fn ensure_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err means another provider is installed already, which serves as well.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 fn with_timeouts(config: &mut Config) {
+    ensure_crypto_provider();
     config.connect_timeout = Some(CONNECT_TIMEOUT);
     config.read_timeout = Some(READ_TIMEOUT);
 }
