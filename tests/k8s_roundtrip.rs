@@ -57,6 +57,11 @@ fn copy_dir(from: &Path, to: &Path) {
 /// The valid fixture project under DR activation (`prod-dr`): its `kubernetes` block
 /// targets the DR cluster, and the neo4j backup policy runs there with a restore Job.
 fn project() -> (tempfile::TempDir, Vec<Resource>) {
+    let (dir, _, desired) = loaded_project();
+    (dir, desired)
+}
+
+fn loaded_project() -> (tempfile::TempDir, drplan_core::model::Project, Vec<Resource>) {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid"), dir.path());
     std::fs::write(dir.path().join("k8s/app.yaml"), APP_YAML).expect("write manifest");
@@ -73,7 +78,7 @@ fn project() -> (tempfile::TempDir, Vec<Resource>) {
         Ok(r) => r,
         Err(e) => panic!("{e:?}"),
     };
-    (dir, desired)
+    (dir, loaded, desired)
 }
 
 struct Cluster {
@@ -312,4 +317,34 @@ async fn a_missing_kubeconfig_context_is_a_clear_error() {
         panic!("a client for a context that does not exist");
     };
     assert_eq!(err.to_string(), format!("kubeconfig context `lanka-primary`: not found in {} (contexts there: lanka-dr)", path.display()));
+}
+
+#[tokio::test]
+async fn clusters_are_reached_as_the_environment_says() {
+    let (_project, mut loaded, desired) = loaded_project();
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&path, "lanka-dr").expect("kubeconfig");
+    loaded.environment.cluster_access.insert(
+        "dr".into(),
+        drplan_core::model::ClusterAccess::Kubeconfig { path: path.to_str().map(str::to_string), context: "lanka-dr".into() },
+    );
+    let connected = match drplan::k8s::clusters::connect(&loaded.topology, &loaded.environment, "dr", None).await {
+        Ok(drplan::k8s::clusters::Connection::Ready(c)) => c,
+        Ok(_) => panic!("the cluster is reachable"),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(connected.cluster.region.as_deref(), Some("us-east-1"));
+    apply_all(&connected.kinds, &desired).await;
+    let live = drplan::k8s::clusters::read_all(std::slice::from_ref(&connected), STACK, &desired).await;
+    assert_eq!(live.objects.len(), desired.len());
+    assert!(live.api_calls >= 4, "{}", live.api_calls);
+
+    // The primary cluster has no cluster_access entry: EKS, which needs AWS.
+    let err = match drplan::k8s::clusters::connect(&loaded.topology, &loaded.environment, "primary", None).await {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("EKS access without an EKS client"),
+    };
+    assert!(err.contains("no AWS EKS client"), "{err}");
 }

@@ -26,6 +26,10 @@ pub enum ClientError {
     Context { context: String, reason: String },
     #[error("EKS cluster `{cluster}`: {reason}")]
     Eks { cluster: String, reason: String },
+    /// The EKS cluster does not exist (yet): nothing can be read from it, and
+    /// everything planned in it is a create.
+    #[error("EKS cluster `{cluster}` does not exist")]
+    ClusterAbsent { cluster: String },
     #[error("cannot build a Kubernetes client for {target}: {reason}")]
     Build { target: String, reason: String },
 }
@@ -77,7 +81,13 @@ pub async fn from_kubeconfig(path: Option<&str>, context: &str) -> Result<Client
 /// does not expose them).
 pub async fn from_eks(eks: &aws_sdk_eks::Client, sdk: &aws_types::SdkConfig, cluster_name: &str) -> Result<Client, ClientError> {
     let fail = |reason: String| ClientError::Eks { cluster: cluster_name.to_string(), reason };
-    let described = eks.describe_cluster().name(cluster_name).send().await.map_err(|e| fail(format!("DescribeCluster failed: {}", aws_sdk_eks::error::DisplayErrorContext(&e))))?;
+    let described = match eks.describe_cluster().name(cluster_name).send().await {
+        Ok(d) => d,
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            return Err(ClientError::ClusterAbsent { cluster: cluster_name.to_string() });
+        }
+        Err(e) => return Err(fail(format!("DescribeCluster failed: {}", aws_sdk_eks::error::DisplayErrorContext(&e)))),
+    };
     let cluster = described.cluster().ok_or_else(|| fail("DescribeCluster returned no cluster".into()))?;
     let endpoint = cluster.endpoint().ok_or_else(|| fail("the cluster has no API endpoint yet (is it still CREATING?)".into()))?;
     let ca = cluster.certificate_authority().and_then(|c| c.data()).ok_or_else(|| fail("the cluster reports no certificate authority".into()))?;

@@ -99,6 +99,15 @@ pub async fn read_cluster(kinds: &Kinds, cluster: &ClusterRef, stack: &str, desi
         }
         let (api_version, kind, namespace, name) = key;
         let Some(served) = served_kinds.get(&(api_version.clone(), kind.clone())) else { continue };
+        // The core decides scope from a list of well-known kinds; the cluster knows.
+        if served.namespaced != namespace.is_some() {
+            let (is, treated) = if served.namespaced { ("namespaced", "cluster-scoped") } else { ("cluster-scoped", "namespaced") };
+            read.errors.push(format!(
+                "{}: {kind} ({api_version}) is {is} in this cluster, but drplan treated `{}` as {treated}; its plan is unknown",
+                cluster.address, resource.address
+            ));
+            continue;
+        }
         let api = api_for(kinds, served, namespace.as_deref());
         read.api_calls += 1;
         match api.get_opt(name).await {

@@ -5,6 +5,7 @@
 
 pub mod apply;
 pub mod client;
+pub mod clusters;
 pub mod kinds;
 pub mod live;
 pub mod token;
