@@ -59,6 +59,9 @@ fn restrict(live: &Value, desired: &Value) -> Value {
                 })
                 .collect(),
         ),
+        // The server answers quantities and int-or-string fields as strings
+        // (`cpu: 1` comes back `"1"`): the same text is the same value.
+        (Value::String(l), Value::Number(d)) if *l == d.to_string() => desired.clone(),
         _ => live.clone(),
     }
 }
@@ -111,6 +114,13 @@ mod tests {
                 "spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "c", "image": "i:2"}]}}},
             })
         );
+    }
+
+    #[test]
+    fn numbers_the_server_returns_as_strings_compare_equal() {
+        let live = json!({"spec": {"cpu": "1", "memory": "512Mi", "port": "http"}});
+        let desired = json!({"spec": {"cpu": 1, "memory": 512, "port": 80}});
+        assert_eq!(live_manifest(&live, Some(&desired)), json!({"spec": {"cpu": 1, "memory": "512Mi", "port": "http"}}));
     }
 
     #[test]
