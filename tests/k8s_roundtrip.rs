@@ -157,6 +157,9 @@ async fn applied_objects_read_back_as_a_no_op_plan() {
     // Before apply: everything is to be created, found by one list per kind.
     let before = read(&c.kinds, &desired).await;
     assert!(before.objects.is_empty());
+    // 5 kinds (Namespace, ConfigMap, Secret, CronJob, Job): a discovery request and a
+    // list each, then a get per desired object the lists did not return.
+    assert_eq!(before.api_calls, 5 + 5 + 6);
     let p = plan(&desired, before);
     assert!(p.errors.is_empty(), "{:?}", p.errors);
     assert!(p.changes.iter().all(|ch| ch.action == Action::Create), "{:?}", p.changes);
@@ -171,6 +174,8 @@ async fn applied_objects_read_back_as_a_no_op_plan() {
     c.server.clear_requests();
     let after = read(&c.kinds, &desired).await;
     assert_eq!(after.objects.len(), desired.len());
+    // Discovery is remembered, and every object came back in the lists.
+    assert_eq!(after.api_calls, 5);
     for r in &desired {
         let live = after.objects.iter().find(|o| o.identity() == r.identity()).unwrap_or_else(|| panic!("{} not read back", r.address));
         assert_eq!(live.address.as_ref(), Some(&r.address));

@@ -20,6 +20,8 @@ use std::collections::{BTreeMap, BTreeSet};
 const PAGE_SIZE: u32 = 500;
 /// Kinds listed at once per cluster.
 const CONCURRENT_LISTS: usize = 4;
+/// Gets of desired objects the lists did not return, at once per cluster.
+const CONCURRENT_GETS: usize = 8;
 
 /// What was read from one cluster.
 #[derive(Debug, Default)]
@@ -93,11 +95,12 @@ pub async fn read_cluster(kinds: &Kinds, cluster: &ClusterRef, stack: &str, desi
         }
     }
 
+    let mut lookups = Vec::new();
     for (key, resource) in &by_key {
         if found.contains(key) {
             continue;
         }
-        let (api_version, kind, namespace, name) = key;
+        let (api_version, kind, namespace, _) = key;
         let Some(served) = served_kinds.get(&(api_version.clone(), kind.clone())) else { continue };
         // The core decides scope from a list of well-known kinds; the cluster knows.
         if served.namespaced != namespace.is_some() {
@@ -108,12 +111,23 @@ pub async fn read_cluster(kinds: &Kinds, cluster: &ClusterRef, stack: &str, desi
             ));
             continue;
         }
-        let api = api_for(kinds, served, namespace.as_deref());
-        read.api_calls += 1;
-        match api.get_opt(name).await {
+        lookups.push((key, *resource, served));
+    }
+    read.api_calls += lookups.len() as u64;
+    let gets: Vec<_> = stream::iter(lookups)
+        .map(|(key, resource, served)| async move {
+            let (_, kind, namespace, name) = key;
+            let result = api_for(kinds, served, namespace.as_deref()).get_opt(name).await;
+            (key, resource, served, kind, result)
+        })
+        .buffer_unordered(CONCURRENT_GETS)
+        .collect()
+        .await;
+    for ((_, _, namespace, name), resource, served, kind, result) in gets {
+        match result {
             Ok(Some(obj)) => {
                 let raw = to_value(obj, served);
-                read.objects.push(live_object(cluster, served, raw, |_| Some(*resource)));
+                read.objects.push(live_object(cluster, served, raw, |_| Some(resource)));
             }
             Ok(None) => {}
             Err(e) => read.errors.push(format!("{}: cannot read {kind} {}: {e}", cluster.address, display_name(namespace.as_deref(), name))),
