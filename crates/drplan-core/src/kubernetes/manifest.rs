@@ -74,7 +74,7 @@ fn check_object(object: &Value) -> Result<(), String> {
         return Err("a manifest document must be a Kubernetes object (a mapping with apiVersion, kind and metadata)".into());
     };
     for key in ["apiVersion", "kind"] {
-        if !map.get(key).is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty())) {
+        if map.get(key).and_then(Value::as_str).is_none_or(str::is_empty) {
             return Err(format!("the object has no `{key}`"));
         }
     }

@@ -300,10 +300,8 @@ fn sensitive_values(topology: &Topology, names: &Names) -> Vec<String> {
 /// data.
 fn secret_paths(value: &Value, secrets: &[String], path: &str, out: &mut Vec<String>) {
     match value {
-        Value::String(s) if secrets.iter().any(|secret| s.contains(secret.as_str())) => {
-            if !out.iter().any(|p| p == path) {
-                out.push(path.to_string());
-            }
+        Value::String(s) if secrets.iter().any(|secret| s.contains(secret.as_str())) && !out.iter().any(|p| p == path) => {
+            out.push(path.to_string());
         }
         Value::Object(map) => map.iter().for_each(|(k, v)| secret_paths(v, secrets, &format!("{path}.{k}"), out)),
         Value::Array(items) => items.iter().for_each(|v| secret_paths(v, secrets, path, out)),
