@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod graph;
+pub mod kubernetes;
 pub mod live;
 pub mod marks;
 pub mod model;

@@ -1,0 +1,152 @@
+//! What each backup engine runs: the tool that takes a backup into `/backup`, and
+//! the tool that restores one from there. Commands are POSIX `sh` scripts that read
+//! their targets from environment variables (`HOST`, `DESTINATION`, `SOURCE`), so no
+//! spec value is ever spliced into shell text.
+//!
+//! Connection credentials come from an optional Secret `<label>-backup` in the
+//! policy's namespace, passed to the tool containers as environment variables
+//! (`NEO4J_USERNAME`/`NEO4J_PASSWORD`, `PGUSER`/`PGPASSWORD`/`PGDATABASE`,
+//! `REDISCLI_AUTH`, `QDRANT_API_KEY`, anything for custom commands).
+
+use crate::model::Backup;
+
+/// The AWS CLI image that moves backups between `/backup` and S3.
+pub const AWS_CLI_IMAGE: &str = "amazon/aws-cli:2.17.50";
+pub const BACKUP_DIR: &str = "/backup";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackupType {
+    Full,
+    Incremental,
+}
+
+impl BackupType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupType::Full => "full",
+            BackupType::Incremental => "incremental",
+        }
+    }
+}
+
+pub fn default_image(engine: &str) -> &'static str {
+    match engine {
+        "neo4j" => "neo4j:5.26-enterprise",
+        "postgres" => "postgres:16",
+        "redis" => "redis:7.4",
+        "qdrant" => "curlimages/curl:8.10.1",
+        _ => "alpine:3.20",
+    }
+}
+
+/// The data store's service host: the spec's `host`, else `<label>.<namespace>.svc`.
+pub fn host(b: &Backup) -> String {
+    b.host.clone().unwrap_or_else(|| format!("{}.{}.svc", b.label, b.namespace))
+}
+
+/// How one backup run works for an engine.
+pub struct BackupSteps {
+    /// Before the tool runs, fetch the latest full backup into `/backup` (a base
+    /// for tools whose incremental backups extend a previous one).
+    pub fetch_base: bool,
+    pub command: Vec<String>,
+}
+
+pub fn backup_steps(b: &Backup, kind: BackupType) -> BackupSteps {
+    let sh = |script: &str| vec!["/bin/sh".to_string(), "-c".to_string(), script.to_string()];
+    match (b.engine.as_str(), kind) {
+        ("neo4j", BackupType::Full) => BackupSteps {
+            fetch_base: false,
+            command: sh("set -eu\nneo4j-admin database backup --from=\"$HOST:6362\" --to-path=/backup --type=FULL \"${NEO4J_DATABASE:-neo4j}\""),
+        },
+        // A differential backup extends the chain of the latest full one, so the chain
+        // is fetched first and only the new artifact is uploaded.
+        ("neo4j", BackupType::Incremental) => BackupSteps {
+            fetch_base: true,
+            command: sh("set -eu\nneo4j-admin database backup --from=\"$HOST:6362\" --to-path=/backup --type=DIFF \"${NEO4J_DATABASE:-neo4j}\""),
+        },
+        // The full backup is a logical dump because that is what a restore can load
+        // over the network; the incremental one is a physical base backup with WAL,
+        // for point-in-time recovery tooling.
+        ("postgres", BackupType::Full) => BackupSteps {
+            fetch_base: false,
+            command: sh("set -eu\npg_dump --host=\"$HOST\" --format=custom --file=\"/backup/${PGDATABASE:-postgres}.pgdump\""),
+        },
+        ("postgres", BackupType::Incremental) => BackupSteps {
+            fetch_base: false,
+            command: sh("set -eu\npg_basebackup --host=\"$HOST\" --pgdata=/backup/base --format=tar --gzip --wal-method=fetch"),
+        },
+        ("redis", _) => BackupSteps {
+            fetch_base: false,
+            command: sh("set -eu\nredis-cli -h \"$HOST\" --rdb /backup/dump.rdb"),
+        },
+        ("qdrant", _) => BackupSteps { fetch_base: false, command: sh(QDRANT_BACKUP) },
+        _ => BackupSteps { fetch_base: false, command: b.command.clone() },
+    }
+}
+
+/// One snapshot per collection, downloaded as `<collection>.snapshot`: collection
+/// snapshots are what Qdrant can restore through its API.
+const QDRANT_BACKUP: &str = r#"set -eu
+auth=""; [ -n "${QDRANT_API_KEY:-}" ] && auth="api-key: $QDRANT_API_KEY"
+base="http://$HOST:6333"
+for c in $(curl -sf -H "$auth" "$base/collections" | grep -o '"name":"[^"]*"' | cut -d'"' -f4); do
+  snap=$(curl -sf -H "$auth" -X POST "$base/collections/$c/snapshots?wait=true" | grep -o '"name":"[^"]*"' | head -n 1 | cut -d'"' -f4)
+  curl -sf -H "$auth" -o "/backup/$c.snapshot" "$base/collections/$c/snapshots/$snap"
+done"#;
+
+const QDRANT_RESTORE: &str = r#"set -eu
+auth=""; [ -n "${QDRANT_API_KEY:-}" ] && auth="api-key: $QDRANT_API_KEY"
+for f in /backup/*.snapshot; do
+  c=$(basename "$f" .snapshot)
+  curl -sf -H "$auth" -X POST "http://$HOST:6333/collections/$c/snapshots/upload?priority=snapshot" -F "snapshot=@$f"
+done"#;
+
+/// Neo4j restores a remote database by seeding it from the backup's URI; the fetch
+/// step writes that URI to `/backup/seed-uri`. The server needs the S3 seed provider
+/// (`dbms.databases.seed_from_uri_providers=S3SeedProvider`).
+const NEO4J_RESTORE: &str = r#"set -eu
+db="${NEO4J_DATABASE:-neo4j}"
+cypher-shell -a "neo4j://$HOST:7687" -d system "CREATE OR REPLACE DATABASE \`$db\` OPTIONS {seedURI: '$(cat /backup/seed-uri)'} WAIT"
+"#;
+
+/// The restore command, or why there is none.
+pub fn restore_command(b: &Backup) -> Result<Vec<String>, String> {
+    if !b.restore_command.is_empty() {
+        return Ok(b.restore_command.clone());
+    }
+    let sh = |script: &str| Ok(vec!["/bin/sh".to_string(), "-c".to_string(), script.to_string()]);
+    match b.engine.as_str() {
+        "neo4j" => sh(NEO4J_RESTORE),
+        "postgres" => sh("set -eu\npg_restore --host=\"$HOST\" --clean --if-exists --no-owner --dbname=\"${PGDATABASE:-postgres}\" /backup/*.pgdump"),
+        "qdrant" => sh(QDRANT_RESTORE),
+        "redis" => Err("Redis cannot load an RDB file over the network, so drplan has no built-in restore for it".into()),
+        _ => Err("a custom engine restores with its own command".into()),
+    }
+}
+
+/// Uploads `/backup` to `$DESTINATION<UTC timestamp>/`. With `only_new`, files
+/// fetched as a base (older than the `.drplan-fetched` marker) stay behind.
+pub fn upload_script(only_new: bool) -> String {
+    let select = if only_new {
+        "find /backup -type f ! -name .drplan-fetched -newer /backup/.drplan-fetched"
+    } else {
+        "find /backup -type f"
+    };
+    format!(
+        "set -eu\nstamp=$(date -u +%Y%m%dT%H%M%SZ)\n{select} | while read -r f; do\n  aws s3 cp --only-show-errors \"$f\" \"$DESTINATION$stamp/${{f#/backup/}}\"\ndone\necho \"uploaded to $DESTINATION$stamp/\""
+    )
+}
+
+/// Downloads the newest backup under `$SOURCE` (run directories are UTC timestamps,
+/// so the last in sort order is the latest) into `/backup`.
+pub fn fetch_latest_script(engine: &str) -> String {
+    let seed = if engine == "neo4j" {
+        "\nartifact=$(ls /backup | grep '\\.backup$' | sort | tail -n 1)\necho \"$SOURCE$latest$artifact\" > /backup/seed-uri"
+    } else {
+        ""
+    };
+    format!(
+        "set -eu\nlatest=$(aws s3 ls \"$SOURCE\" | sed -n 's/^ *PRE \\(.*\\)$/\\1/p' | sort | tail -n 1)\n[ -n \"$latest\" ] || {{ echo \"no backup found under $SOURCE\" >&2; exit 1; }}\naws s3 cp --recursive --only-show-errors \"$SOURCE$latest\" /backup/\ntouch /backup/.drplan-fetched{seed}"
+    )
+}

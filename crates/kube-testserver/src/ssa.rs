@@ -1,0 +1,445 @@
+//! Server-side apply: field ownership (`metadata.managedFields`, FieldsV1) and the
+//! apply merge. Maps are merged key by key; lists and scalars are atomic, which
+//! is simpler than the real server's associative lists (see the README).
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Map, Value};
+
+/// Field names from the object root, e.g. `["data", "key"]`.
+pub type FieldPath = Vec<String>;
+pub type FieldSet = BTreeSet<FieldPath>;
+
+/// Metadata the server owns: never part of anyone's field set, never merged
+/// from a request body.
+const SYSTEM_METADATA: &[&str] = &[
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "managedFields",
+    "selfLink",
+];
+
+/// The part of an object that field managers can own: everything but
+/// apiVersion/kind, status and server-set metadata; nulls count as absent.
+pub fn managed_view(object: &Value) -> Value {
+    let mut view = object.clone();
+    if let Some(map) = view.as_object_mut() {
+        map.remove("apiVersion");
+        map.remove("kind");
+        map.remove("status");
+        if let Some(meta) = map.get_mut("metadata").and_then(Value::as_object_mut) {
+            for key in SYSTEM_METADATA {
+                meta.remove(*key);
+            }
+        }
+    }
+    strip_nulls(&mut view);
+    if let Some(map) = view.as_object_mut() {
+        if map.get("metadata").and_then(Value::as_object).is_some_and(Map::is_empty) {
+            map.remove("metadata");
+        }
+    }
+    view
+}
+
+fn strip_nulls(value: &mut Value) {
+    if let Some(map) = value.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
+        map.values_mut().for_each(strip_nulls);
+    }
+}
+
+/// Paths to every leaf: scalars, lists and empty maps.
+pub fn leaf_paths(view: &Value) -> FieldSet {
+    let mut set = FieldSet::new();
+    if let Some(map) = view.as_object() {
+        collect_leaves(map, &mut Vec::new(), &mut set);
+    }
+    set
+}
+
+fn collect_leaves(map: &Map<String, Value>, prefix: &mut FieldPath, out: &mut FieldSet) {
+    for (key, value) in map {
+        prefix.push(key.clone());
+        match value.as_object() {
+            Some(child) if !child.is_empty() => collect_leaves(child, prefix, out),
+            _ => {
+                out.insert(prefix.clone());
+            }
+        }
+        prefix.pop();
+    }
+}
+
+pub fn get_path<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(value, |v, key| v.as_object()?.get(key))
+}
+
+/// Removes the field at `path`, then any map left empty by that removal unless
+/// `keep` says it is still wanted.
+fn remove_path(value: &mut Value, path: &[String], keep: &dyn Fn(&[String]) -> bool) {
+    let Some((last, parents)) = path.split_last() else { return };
+    let Some(parent) = get_path_mut(value, parents) else { return };
+    if let Some(map) = parent.as_object_mut() {
+        map.remove(last);
+        if map.is_empty() && !parents.is_empty() && !keep(parents) {
+            remove_path(value, parents, keep);
+        }
+    }
+}
+
+fn get_path_mut<'a>(value: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
+    path.iter().try_fold(value, |v, key| v.as_object_mut()?.get_mut(key))
+}
+
+/// Deep merge for maps; anything else in `patch` replaces what `base` had.
+pub fn merge_into(base: &mut Value, patch: &Value) {
+    match (base.as_object_mut(), patch.as_object()) {
+        (Some(base_map), Some(patch_map)) => {
+            for (key, value) in patch_map {
+                match base_map.get_mut(key) {
+                    Some(existing) if existing.is_object() && value.is_object() => merge_into(existing, value),
+                    _ => {
+                        base_map.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        _ => *base = patch.clone(),
+    }
+}
+
+fn overlaps(a: &[String], b: &[String]) -> bool {
+    a.starts_with(b) || b.starts_with(a)
+}
+
+/// `.data.key`, the form the real server uses in conflict messages.
+pub fn render_path(path: &[String]) -> String {
+    path.iter().map(|p| format!(".{p}")).collect()
+}
+
+/// One `metadata.managedFields` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManagedEntry {
+    pub manager: String,
+    /// `Apply` or `Update`.
+    pub operation: String,
+    pub api_version: String,
+    pub time: String,
+    pub subresource: Option<String>,
+    pub fields: FieldSet,
+}
+
+pub fn read_entries(object: &Value) -> Vec<ManagedEntry> {
+    let Some(list) = object.pointer("/metadata/managedFields").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|e| {
+            let text = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
+            Some(ManagedEntry {
+                manager: text("manager")?,
+                operation: text("operation")?,
+                api_version: text("apiVersion").unwrap_or_default(),
+                time: text("time").unwrap_or_default(),
+                subresource: text("subresource"),
+                fields: e.get("fieldsV1").map(from_fields_v1).unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+pub fn write_entries(object: &mut Value, entries: &[ManagedEntry]) {
+    let list: Vec<Value> = entries
+        .iter()
+        .filter(|e| !e.fields.is_empty())
+        .map(|e| {
+            let mut entry = json!({
+                "manager": e.manager,
+                "operation": e.operation,
+                "apiVersion": e.api_version,
+                "time": e.time,
+                "fieldsType": "FieldsV1",
+                "fieldsV1": to_fields_v1(&e.fields),
+            });
+            if let Some(sub) = &e.subresource {
+                entry["subresource"] = json!(sub);
+            }
+            entry
+        })
+        .collect();
+    if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        if list.is_empty() {
+            meta.remove("managedFields");
+        } else {
+            meta.insert("managedFields".into(), Value::Array(list));
+        }
+    }
+}
+
+/// FieldsV1 trie: `{"f:data": {"f:key": {}}}`; `"."` marks a node that is itself
+/// owned while also having owned children.
+pub fn to_fields_v1(set: &FieldSet) -> Value {
+    let mut root = Map::new();
+    for path in set {
+        let mut node = &mut root;
+        for key in path {
+            let entry = node.entry(format!("f:{key}")).or_insert_with(|| json!({}));
+            node = match entry.as_object_mut() {
+                Some(map) => map,
+                None => return Value::Object(root),
+            };
+        }
+        if !node.is_empty() {
+            node.insert(".".into(), json!({}));
+        }
+    }
+    // A node owned before its children were added needs its "." marker too.
+    mark_owned_parents(&mut root, set, &mut Vec::new());
+    Value::Object(root)
+}
+
+fn mark_owned_parents(node: &mut Map<String, Value>, set: &FieldSet, prefix: &mut FieldPath) {
+    for (key, child) in node.iter_mut() {
+        let Some(name) = key.strip_prefix("f:") else { continue };
+        let Some(child_map) = child.as_object_mut() else { continue };
+        prefix.push(name.to_string());
+        if !child_map.is_empty() && set.contains(prefix) {
+            child_map.insert(".".into(), json!({}));
+        }
+        mark_owned_parents(child_map, set, prefix);
+        prefix.pop();
+    }
+}
+
+pub fn from_fields_v1(value: &Value) -> FieldSet {
+    let mut set = FieldSet::new();
+    if let Some(map) = value.as_object() {
+        collect_fields_v1(map, &mut Vec::new(), &mut set);
+    }
+    set
+}
+
+fn collect_fields_v1(map: &Map<String, Value>, prefix: &mut FieldPath, out: &mut FieldSet) {
+    for (key, child) in map {
+        if key == "." {
+            if !prefix.is_empty() {
+                out.insert(prefix.clone());
+            }
+            continue;
+        }
+        // List-item keys (k:, v:, i:) come from other servers; lists are atomic
+        // here, so ownership of an item is ownership of the list.
+        let Some(name) = key.strip_prefix("f:") else {
+            if !prefix.is_empty() {
+                out.insert(prefix.clone());
+            }
+            continue;
+        };
+        prefix.push(name.to_string());
+        match child.as_object() {
+            Some(grand) if !grand.is_empty() => collect_fields_v1(grand, prefix, out),
+            _ => {
+                out.insert(prefix.clone());
+            }
+        }
+        prefix.pop();
+    }
+}
+
+/// A field another manager owns with a different value than the one applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub manager: String,
+    pub api_version: String,
+    pub path: FieldPath,
+}
+
+pub struct ApplyRequest<'a> {
+    pub manager: &'a str,
+    pub force: bool,
+    pub api_version: &'a str,
+    pub now: &'a str,
+}
+
+/// Applies `applied` (the manager's full intent) over `live`, which already holds
+/// apiVersion, kind, name and namespace. Returns the merged object with updated
+/// managedFields, or the conflicts when `force` is false.
+pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value, Vec<Conflict>> {
+    let applied = managed_view(applied);
+    let new_set = leaf_paths(&applied);
+    let mut entries = read_entries(live);
+    let is_mine = |e: &ManagedEntry| e.manager == req.manager && e.operation == "Apply" && e.subresource.is_none();
+    let old_set = entries.iter().find(|e| is_mine(e)).map(|e| e.fields.clone()).unwrap_or_default();
+
+    let mut conflicts = Vec::new();
+    for entry in entries.iter().filter(|e| !is_mine(e) && e.subresource.is_none()) {
+        for path in &new_set {
+            let clash = entry.fields.iter().any(|owned| overlaps(owned, path))
+                && get_path(&applied, path) != get_path(live, path);
+            let seen = conflicts.iter().any(|c: &Conflict| c.manager == entry.manager && &c.path == path);
+            if clash && !seen {
+                conflicts.push(Conflict {
+                    manager: entry.manager.clone(),
+                    api_version: entry.api_version.clone(),
+                    path: path.clone(),
+                });
+            }
+        }
+    }
+    if !conflicts.is_empty() && !req.force {
+        return Err(conflicts);
+    }
+    for entry in entries.iter_mut().filter(|e| !is_mine(e)) {
+        entry.fields.retain(|owned| !conflicts.iter().any(|c| overlaps(owned, &c.path)));
+    }
+
+    let mut merged = live.clone();
+    let others: Vec<&ManagedEntry> = entries.iter().filter(|e| !is_mine(e)).collect();
+    let still_owned = |path: &[String]| {
+        new_set.iter().any(|p| overlaps(p, path)) || others.iter().any(|e| e.fields.iter().any(|q| overlaps(q, path)))
+    };
+    for dropped in old_set.difference(&new_set) {
+        if !still_owned(dropped) {
+            remove_path(&mut merged, dropped, &still_owned);
+        }
+    }
+    merge_into(&mut merged, &applied);
+
+    match entries.iter_mut().find(|e| is_mine(e)) {
+        Some(mine) if mine.fields == new_set && mine.api_version == req.api_version => {}
+        Some(mine) => {
+            mine.fields = new_set;
+            mine.api_version = req.api_version.to_string();
+            mine.time = req.now.to_string();
+        }
+        None => entries.push(ManagedEntry {
+            manager: req.manager.to_string(),
+            operation: "Apply".into(),
+            api_version: req.api_version.to_string(),
+            time: req.now.to_string(),
+            subresource: None,
+            fields: new_set,
+        }),
+    }
+    write_entries(&mut merged, &entries);
+    Ok(merged)
+}
+
+/// Records a non-apply write (create, update, patch) by `manager`: it takes the
+/// fields whose values it changed, from whoever owned them, without conflicts.
+pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_version: &str, now: &str, subresource: Option<&str>) {
+    let mut entries = old.map(read_entries).unwrap_or_default();
+    let old_view = old.map(managed_view).unwrap_or_else(|| json!({}));
+    let new_view = managed_view(new);
+    let changed: FieldSet = leaf_paths(&new_view)
+        .into_iter()
+        .filter(|p| get_path(&old_view, p) != get_path(&new_view, p))
+        .collect();
+    let removed: FieldSet =
+        leaf_paths(&old_view).into_iter().filter(|p| get_path(&new_view, p).is_none()).collect();
+
+    let is_mine = |e: &ManagedEntry| {
+        e.manager == manager && e.operation == "Update" && e.subresource.as_deref() == subresource
+    };
+    for entry in entries.iter_mut() {
+        entry.fields.retain(|q| !removed.iter().any(|p| overlaps(p, q)));
+        if !is_mine(entry) {
+            entry.fields.retain(|q| !changed.iter().any(|p| overlaps(p, q)));
+        }
+    }
+    if !changed.is_empty() {
+        match entries.iter_mut().find(|e| is_mine(e)) {
+            Some(mine) => {
+                mine.fields.extend(changed);
+                mine.time = now.to_string();
+                mine.api_version = api_version.to_string();
+            }
+            None => entries.push(ManagedEntry {
+                manager: manager.to_string(),
+                operation: "Update".into(),
+                api_version: api_version.to_string(),
+                time: now.to_string(),
+                subresource: subresource.map(str::to_string),
+                fields: changed,
+            }),
+        }
+    }
+    write_entries(new, &entries);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(p: &str) -> FieldPath {
+        p.split('.').map(str::to_string).collect()
+    }
+
+    fn req<'a>(manager: &'a str, force: bool) -> ApplyRequest<'a> {
+        ApplyRequest { manager, force, api_version: "v1", now: "2026-01-01T00:00:00Z" }
+    }
+
+    fn base() -> Value {
+        json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "default"}})
+    }
+
+    #[test]
+    fn fields_v1_round_trips() {
+        let set: FieldSet = [path("data.a"), path("metadata.labels.app"), path("metadata.labels")].into();
+        let encoded = to_fields_v1(&set);
+        assert_eq!(
+            encoded,
+            json!({"f:data": {"f:a": {}}, "f:metadata": {"f:labels": {".": {}, "f:app": {}}}})
+        );
+        assert_eq!(from_fields_v1(&encoded), set);
+    }
+
+    #[test]
+    fn apply_creates_then_drops_fields_the_manager_stopped_applying() {
+        let first = apply(&base(), &json!({"data": {"a": "1", "b": "2"}, "metadata": {"labels": {"x": "y"}}}), &req("m", false))
+            .expect("no conflict");
+        assert_eq!(first["data"], json!({"a": "1", "b": "2"}));
+        let second = apply(&first, &json!({"data": {"a": "1"}}), &req("m", false)).expect("no conflict");
+        assert_eq!(second["data"], json!({"a": "1"}));
+        assert_eq!(second["metadata"].get("labels"), None);
+        let fields = &second["metadata"]["managedFields"][0];
+        assert_eq!(fields["operation"], "Apply");
+        assert_eq!(fields["fieldsV1"], json!({"f:data": {"f:a": {}}}));
+    }
+
+    #[test]
+    fn second_manager_conflicts_on_a_different_value_and_force_takes_ownership() {
+        let first = apply(&base(), &json!({"data": {"a": "1", "b": "2"}}), &req("one", false)).expect("applies");
+        // Same value: shared ownership, no conflict.
+        let shared = apply(&first, &json!({"data": {"b": "2"}}), &req("two", false)).expect("shared");
+        let conflicts = apply(&shared, &json!({"data": {"a": "changed"}}), &req("two", false)).expect_err("conflicts");
+        assert_eq!(conflicts, vec![Conflict { manager: "one".into(), api_version: "v1".into(), path: path("data.a") }]);
+
+        let forced = apply(&shared, &json!({"data": {"a": "changed", "b": "2"}}), &req("two", true)).expect("forced");
+        assert_eq!(forced["data"]["a"], "changed");
+        let entries = read_entries(&forced);
+        assert_eq!(entries[0].fields, [path("data.b")].into());
+        assert_eq!(entries[1].fields, [path("data.a"), path("data.b")].into());
+
+        // "one" stops applying b, but "two" still owns it: it stays.
+        let kept = apply(&forced, &json!({"metadata": {"labels": {"l": "1"}}}), &req("one", false)).expect("applies");
+        assert_eq!(kept["data"]["b"], "2");
+    }
+
+    #[test]
+    fn an_update_takes_fields_without_conflict_and_then_blocks_apply() {
+        let applied = apply(&base(), &json!({"data": {"a": "1"}}), &req("drplan", false)).expect("applies");
+        let mut edited = applied.clone();
+        edited["data"]["a"] = json!("edited");
+        record_update(Some(&applied), &mut edited, "kubectl-edit", "v1", "t", None);
+        let conflicts = apply(&edited, &json!({"data": {"a": "1"}}), &req("drplan", false)).expect_err("conflicts");
+        assert_eq!(conflicts[0].manager, "kubectl-edit");
+    }
+}

@@ -1,0 +1,71 @@
+//! `apiVersion` + `kind` -> the REST resource that serves it, through discovery,
+//! asked once per kind per cluster and remembered for the run.
+
+use kube::core::{ApiResource, GroupVersionKind};
+use kube::discovery::{self, Scope};
+use kube::Client;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::Mutex;
+
+/// A kind the cluster serves: where to send requests for it, and whether it lives in
+/// namespaces.
+#[derive(Clone, Debug)]
+pub struct ServedKind {
+    pub resource: ApiResource,
+    pub namespaced: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KindError {
+    #[error("`{api_version}` is not a valid apiVersion")]
+    BadApiVersion { api_version: String },
+    #[error("the cluster does not serve {kind} in {api_version} (is its CRD installed?): {reason}")]
+    NotServed { api_version: String, kind: String, reason: String },
+}
+
+/// Discovery results for one cluster.
+pub struct Kinds {
+    client: Client,
+    cache: Mutex<HashMap<(String, String), ServedKind>>,
+    requests: AtomicU64,
+}
+
+impl Kinds {
+    pub fn new(client: Client) -> Self {
+        Kinds { client, cache: Mutex::new(HashMap::new()), requests: AtomicU64::new(0) }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Discovery requests made so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    pub async fn resolve(&self, api_version: &str, kind: &str) -> Result<ServedKind, KindError> {
+        let key = (api_version.to_string(), kind.to_string());
+        if let Some(found) = self.cache.lock().await.get(&key) {
+            return Ok(found.clone());
+        }
+        let (group, version) = match api_version.split_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", api_version),
+        };
+        if version.is_empty() || version.contains('/') {
+            return Err(KindError::BadApiVersion { api_version: api_version.to_string() });
+        }
+        let gvk = GroupVersionKind::gvk(group, version, kind);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let (resource, caps) = discovery::pinned_kind(&self.client, &gvk).await.map_err(|e| KindError::NotServed {
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+            reason: e.to_string(),
+        })?;
+        let served = ServedKind { resource, namespaced: caps.scope == Scope::Namespaced };
+        self.cache.lock().await.insert(key, served.clone());
+        Ok(served)
+    }
+}
