@@ -7,9 +7,13 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 # Pinned so every machine runs the same emulator; bump deliberately (moto's quirks are
-# recorded in tests/support/moto.rs and the live readers).
+# recorded in tests/support/moto.rs and the live readers). 5.1.x cannot be used: it
+# renders Route53 health checks with Python booleans (<MeasureLatency>False</...>),
+# which the Rust SDK rejects. 5.2.x has one bug we patch below (see patch_moto).
 MOTO_VERSION="5.2.5"
-STAMP="$VENV/.drplan-moto-$MOTO_VERSION"
+# Bumped whenever patch_moto changes, so existing environments get re-patched.
+PATCH_LEVEL="1"
+STAMP="$VENV/.drplan-moto-$MOTO_VERSION-p$PATCH_LEVEL"
 PYTHON="${PYTHON:-python3}"
 
 log() { echo "setup-test-env: $*" >&2; }
@@ -41,6 +45,34 @@ fi
 log "installing moto[server]==$MOTO_VERSION into $VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     "moto[server]==$MOTO_VERSION" >&2
+
+# moto 5.2's generic serializer answers S3 GetBucketVersioning with a
+# <GetBucketVersioningResponse> root element (botocore's model names none); real S3,
+# and the Rust SDK's parser, use <VersioningConfiguration>. Render the real document.
+patch_moto() {
+    "$VENV/bin/python" - <<'PY'
+import pathlib, sys
+import moto.s3.responses as mod
+path = pathlib.Path(mod.__file__)
+src = path.read_text()
+old = """        result = {"Status": versioning}
+        self.data["Action"] = "GetBucketVersioning"
+        return self.serialized(ActionResult(result))"""
+new = """        # drplan patch: real S3 document root (see scripts/setup-test-env.sh)
+        status = f"<Status>{versioning}</Status>" if versioning else ""
+        return 200, {}, (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"{status}</VersioningConfiguration>"
+        )"""
+if "drplan patch" in src:
+    sys.exit(0)
+if old not in src:
+    sys.exit("setup-test-env: cannot patch moto's GetBucketVersioning (moto changed?)")
+path.write_text(src.replace(old, new))
+PY
+}
+patch_moto
 rm -f "$VENV"/.drplan-moto-*
 touch "$STAMP"
 "$VENV/bin/moto_server" --help >/dev/null
