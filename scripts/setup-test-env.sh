@@ -11,8 +11,9 @@ VENV="$ROOT/.venv"
 # renders Route53 health checks with Python booleans (<MeasureLatency>False</...>),
 # which the Rust SDK rejects. 5.2.x has one bug we patch below (see patch_moto).
 MOTO_VERSION="5.2.5"
-# Bumped whenever patch_moto changes, so existing environments get re-patched.
-PATCH_LEVEL="1"
+# Bumped whenever patch_moto or moto-requirements.txt change, so existing environments
+# are brought up to date.
+PATCH_LEVEL="2"
 STAMP="$VENV/.drplan-moto-$MOTO_VERSION-p$PATCH_LEVEL"
 PYTHON="${PYTHON:-python3}"
 
@@ -44,7 +45,7 @@ fi
 
 log "installing moto[server]==$MOTO_VERSION into $VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "moto[server]==$MOTO_VERSION" >&2
+    -c "$ROOT/scripts/moto-requirements.txt" "moto[server]==$MOTO_VERSION" >&2
 
 # moto 5.2's generic serializer answers S3 GetBucketVersioning with a
 # <GetBucketVersioningResponse> root element (botocore's model names none); real S3,

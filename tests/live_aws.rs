@@ -708,3 +708,17 @@ fn read_scope_is_derived_from_the_desired_resources() {
     assert_eq!(scope.bucket_names.iter().collect::<Vec<_>>(), ["lanka-dr"]);
     assert_eq!(scope.zone_names.iter().collect::<Vec<_>>(), ["internal.example.", "lanka-platform.com."]);
 }
+
+#[test]
+fn a_test_server_does_not_outlive_its_test_even_when_the_test_panics() {
+    let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
+    let pid = std::cell::Cell::new(0);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let moto = MotoServer::start();
+        pid.set(moto.pid());
+        assert!(alive(moto.pid()));
+        panic!("a failing test");
+    }));
+    assert!(outcome.is_err());
+    assert!(pid.get() != 0 && !alive(pid.get()), "moto server {} survived the panic", pid.get());
+}
