@@ -6,3 +6,4 @@ pub mod cli;
 pub mod commands;
 pub mod k8s;
 pub mod live;
+pub mod planning;

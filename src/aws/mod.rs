@@ -134,6 +134,11 @@ impl AwsContext {
         }
     }
 
+    /// The resolved SDK configuration (credentials for EKS tokens, endpoint).
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.config
+    }
+
     /// The region of the default chain (`AWS_REGION`, profile), if any.
     pub fn default_region(&self) -> Option<&str> {
         self.config.region().map(|r| r.as_ref())

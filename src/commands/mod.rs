@@ -3,9 +3,13 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod drift;
 pub mod fmt;
 pub mod graph;
+mod output;
+pub mod plan;
 pub mod promote;
+pub mod show;
 pub mod validate;
 
 /// Exit codes (the CLI contract, see README).
@@ -28,6 +32,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Graph(args) => graph::run(&cli.dir, &args),
         Command::Fmt(args) => fmt::run(&cli.dir, &args),
         Command::Promote(args) => promote::run(&cli.dir, args),
+        Command::Plan(args) => plan::run(&cli.dir, &args, cli.verbose),
+        Command::Drift(args) => drift::run(&cli.dir, &args, cli.verbose),
+        Command::Show(args) => show::run(&args),
         other => Err(anyhow::anyhow!(
             "`drplan {}` is not implemented yet",
             command_name(&other)

@@ -144,6 +144,7 @@ pub fn diff(desired: &[Resource], live: &LiveState, ctx: &DiffContext) -> Plan {
         changes,
         live_fingerprints,
         errors,
+        objectives: None,
     }
 }
 

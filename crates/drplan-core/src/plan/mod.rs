@@ -80,6 +80,9 @@ pub struct Plan {
     /// and refuses if any differ.
     pub live_fingerprints: BTreeMap<String, String>,
     pub errors: Vec<PlanError>,
+    /// The objectives evaluated with this plan (display only: apply never reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objectives: Option<crate::objectives::ObjectivesReport>,
 }
 
 impl Plan {

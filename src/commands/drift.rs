@@ -1,0 +1,46 @@
+//! `drplan drift -e ENV`: read-only drift report for CI. Never takes the apply lock.
+
+use super::exit;
+use super::output::{runtime, stdout_text_options};
+use super::validate::load_or_report;
+use crate::aws::AwsContext;
+use crate::cli::{DriftArgs, ReportFormat};
+use crate::planning::{make_plan, PlanRequest};
+use drplan_core::objectives::{self, Gate};
+use drplan_core::plan::drift::DriftReport;
+use drplan_core::render;
+use std::path::Path;
+
+pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> {
+    let Some(project) = load_or_report(root, &args.env.env) else {
+        return Ok(exit::ERROR);
+    };
+    runtime()?.block_on(async {
+        let aws = AwsContext::from_env().await;
+        // Drift reports what differs; it never refuses, so every destroy is "allowed".
+        let req = PlanRequest { allow_destroy: &[], verbose };
+        let planned = make_plan(project, &aws, &req).await?;
+        let report = DriftReport::from_plan(&planned.plan);
+        match args.format {
+            ReportFormat::Text => {
+                print!("{}", render::text::drift(&report, &stdout_text_options()));
+                println!();
+                print!("{}", objectives::text::render(&planned.objectives, false));
+            }
+            ReportFormat::Json => {
+                let doc = objectives::attach_to_json(&render::json::drift(&report), &planned.objectives, false)?;
+                print!("{doc}");
+            }
+            ReportFormat::Markdown => print!("{}", render::markdown::drift(&report)),
+        }
+        Ok(if !planned.live.read_errors.is_empty() {
+            exit::ERROR
+        } else if !report.in_sync() {
+            exit::CHANGES
+        } else if planned.objectives.gate(false) == Gate::Breached {
+            exit::OBJECTIVE_BREACH
+        } else {
+            exit::OK
+        })
+    })
+}

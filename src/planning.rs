@@ -1,0 +1,112 @@
+//! Making a plan: load the project, read the live cloud and clusters, diff, evaluate
+//! the objectives. Shared by `plan`, `drift`, `apply` and `promote`.
+
+use crate::aws::AwsContext;
+use crate::k8s::clusters::{self, Connection};
+use crate::live::{read_live, ReadScope};
+use drplan_core::address::Address;
+use drplan_core::live::LiveState;
+use drplan_core::model::Project;
+use drplan_core::objectives::{self, ObjectivesReport};
+use drplan_core::plan::diff::{diff, DiffContext};
+use drplan_core::plan::Plan;
+use drplan_core::resource::Kind;
+use std::collections::BTreeSet;
+use std::time::Instant;
+
+pub struct Planned {
+    pub project: Project,
+    pub plan: Plan,
+    pub objectives: ObjectivesReport,
+    pub live: LiveState,
+}
+
+pub struct PlanRequest<'a> {
+    pub allow_destroy: &'a [String],
+    pub verbose: bool,
+}
+
+/// Reads everything the project manages and diffs it. Progress goes to stderr.
+pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>) -> anyhow::Result<Planned> {
+    let started = Instant::now();
+    let env = &project.environment;
+    aws.check_account(env.account_id.as_deref()).await?;
+
+    let scope = ReadScope::from_resources(&env.stack, &project.resources);
+    eprintln!(
+        "Reading live state: {} regions, {} managed objects in the spec...",
+        scope.regions.len(),
+        project.resources.len()
+    );
+    let (mut live, k8s_live) = tokio::join!(read_live(aws, &scope), read_clusters(&project, aws));
+    live.objects.extend(k8s_live.objects);
+    live.api_calls += k8s_live.api_calls;
+    live.read_errors.extend(k8s_live.read_errors);
+    live.resolve_ids();
+
+    if req.verbose {
+        let by_service = aws
+            .api_calls_by_service()
+            .into_iter()
+            .map(|(s, n)| format!("{s}={n}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        eprintln!(
+            "Read {} live objects with {} API calls ({by_service}, kubernetes={}) in {:.2}s.",
+            live.objects.len(),
+            live.api_calls,
+            k8s_live.api_calls,
+            started.elapsed().as_secs_f64()
+        );
+    }
+
+    let ctx = DiffContext {
+        stack: env.stack.clone(),
+        environment: project.env_name.clone(),
+        spec_digest: project.digest.clone(),
+        allow_destroy: req.allow_destroy.iter().map(|a| Address::new(a.as_str())).collect(),
+    };
+    let plan = diff(&project.resources, &live, &ctx);
+    let objectives = objectives::for_project(&project);
+    Ok(Planned { project, plan, objectives, live })
+}
+
+/// Reads the Kubernetes objects of every cluster the spec puts objects in. A cluster
+/// that does not exist yet contributes nothing: its objects plan as creates.
+async fn read_clusters(project: &Project, aws: &AwsContext) -> LiveState {
+    let labels: BTreeSet<String> = project
+        .resources
+        .iter()
+        .filter(|r| r.kind == Kind::K8sObject)
+        .filter_map(|r| r.attrs.get("cluster").and_then(|v| v.as_str()))
+        .filter_map(|a| a.strip_prefix("cluster.").map(str::to_string))
+        .collect();
+    let mut connected = Vec::new();
+    let mut state = LiveState::default();
+    for label in labels {
+        let region = project
+            .topology
+            .clusters
+            .get(&label)
+            .and_then(|c| project.topology.sites.get(&c.site))
+            .map(|s| s.region.clone());
+        let eks = region.as_deref().map(|r| aws.eks(r));
+        let conn = clusters::connect(
+            &project.topology,
+            &project.environment,
+            &label,
+            eks.as_ref().map(|c| (c, aws.sdk_config())),
+        )
+        .await;
+        match conn {
+            Ok(Connection::Ready(c)) => connected.push(c),
+            Ok(Connection::Absent) => {}
+            Err(e) => state.read_errors.push(format!("cluster.{label}: {e}")),
+        }
+    }
+    let read = clusters::read_all(&connected, &project.environment.stack, &project.resources).await;
+    state.objects.extend(read.objects);
+    state.api_calls += read.api_calls;
+    state.read_errors.extend(read.read_errors);
+    state
+}
