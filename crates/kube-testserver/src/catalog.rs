@@ -57,9 +57,8 @@ impl ResourceType {
     }
 }
 
-/// The verbs every type serves; watch is deliberately absent (see the README), so
-/// clients do not plan on it.
-pub const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update"];
+/// The verbs every type serves.
+pub const VERBS: &[&str] = &["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 pub fn builtin_types() -> Vec<ResourceType> {
     let t = ResourceType::new;

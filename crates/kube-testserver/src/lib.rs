@@ -25,6 +25,7 @@ mod store;
 mod table;
 mod validation;
 mod verbs;
+mod watch;
 
 use std::io;
 use std::net::SocketAddr;
@@ -97,6 +98,7 @@ impl TestServer {
             require_token: options.require_token.clone(),
             address: address.to_string(),
             uid_salt: u64::from(address.port()),
+            closing: tokio::sync::watch::channel(false).0,
         });
         let app = axum::Router::new().fallback(routing::handle).with_state(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
@@ -175,6 +177,7 @@ impl TestServer {
 
     /// Stops accepting connections and waits (briefly) for open ones to finish.
     pub async fn shutdown(mut self) {
+        self.state.closing.send_replace(true);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -189,6 +192,7 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        self.state.closing.send_replace(true);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -18,6 +18,7 @@ use crate::status::ApiError;
 use crate::store::Store;
 use crate::table;
 use crate::verbs::{self, Target, WriteOptions};
+use crate::watch::{self, WatchRequest};
 
 /// One request the server answered, for tests that assert on traffic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,8 @@ pub struct AppState {
     /// `127.0.0.1:PORT`, reported in `/api` discovery.
     pub address: String,
     pub uid_salt: u64,
+    /// Set to true when the server stops, so open watches end.
+    pub closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -80,7 +83,7 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-fn route(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Response, ApiError> {
+fn route(state: &Arc<AppState>, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Result<Response, ApiError> {
     let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let catalog = &state.catalog;
@@ -125,7 +128,7 @@ fn route(state: &AppState, method: &Method, uri: &Uri, headers: &HeaderMap, body
 
 #[allow(clippy::too_many_arguments)]
 fn resource(
-    state: &AppState,
+    state: &Arc<AppState>,
     group: &str,
     version: &str,
     rest: &[&str],
@@ -135,7 +138,9 @@ fn resource(
     body: &[u8],
 ) -> Result<Response, ApiError> {
     if rest.first() == Some(&"watch") {
-        return Err(watch_unsupported());
+        return Err(ApiError::method_not_allowed(
+            "the deprecated /watch/ paths are not supported by kube-testserver; use ?watch=true",
+        ));
     }
     let target = parse_target(&state.catalog, group, version, rest)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
@@ -144,12 +149,31 @@ fn resource(
     }
     let query = QueryParams::parse(uri)?;
     let opts = write_options(&query, headers, state.uid_salt);
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if *method == Method::GET && query.flag("watch") {
+        if target.name.is_some() {
+            return Err(ApiError::method_not_allowed("watch a single object with fieldSelector=metadata.name=<name>"));
+        }
+        let (labels, fields) = query.selectors()?;
+        let resource_version = match query.get("resourceVersion").filter(|rv| !rv.is_empty()) {
+            Some(rv) => Some(rv.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {rv:?}")))?),
+            None => None,
+        };
+        let timeout = query.get("timeoutSeconds").and_then(|t| t.parse::<u64>().ok()).map(std::time::Duration::from_secs);
+        let request = WatchRequest {
+            ty: target.ty.clone(),
+            namespace: target.namespace.clone(),
+            labels,
+            fields,
+            resource_version,
+            timeout,
+            table: table::wants_table(accept),
+        };
+        return Ok(watch::respond(state.clone(), request));
+    }
     let mut store = state.store();
     let (status, object) = match *method {
         Method::GET if target.name.is_none() => {
-            if query.flag("watch") {
-                return Err(watch_unsupported());
-            }
             let (labels, fields) = query.selectors()?;
             (StatusCode::OK, verbs::list(&store, &target, &labels, &fields))
         }
@@ -173,15 +197,10 @@ fn resource(
         _ => return Err(ApiError::method_not_allowed(format!("{method} is not supported"))),
     };
     drop(store);
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if *method == Method::GET && table::wants_table(accept) {
         return Ok(json_response(status, table::render(target.ty, &object, &opts.now)));
     }
     Ok(json_response(status, object))
-}
-
-fn watch_unsupported() -> ApiError {
-    ApiError::method_not_allowed("watch is not supported by kube-testserver; list instead")
 }
 
 /// Splits `[namespaces/NS/]PLURAL[/NAME[/SUBRESOURCE]]` against the catalog.

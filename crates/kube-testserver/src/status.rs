@@ -100,6 +100,10 @@ impl ApiError {
             .about(group, plural, name)
     }
 
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(410, "Expired", message)
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(401, "Unauthorized", "Unauthorized")
     }

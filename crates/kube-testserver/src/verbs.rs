@@ -251,16 +251,15 @@ pub fn delete(store: &mut Store, target: &Target, options: &Value, opts: &WriteO
     };
     precondition("uid", "/metadata/uid", "UID")?;
     precondition("resourceVersion", "/metadata/resourceVersion", "ResourceVersion")?;
-    let mut gone = old;
+    let gone = old;
     if opts.dry_run {
         return Ok(gone);
     }
-    store.remove(&key);
-    store.next_revision();
+    let mut gone = store.delete(&key).unwrap_or(gone);
     if ty.is_namespace() {
         // The real namespace controller empties it asynchronously; tests want the
         // end state, so contents go at once.
-        store.remove_namespace_contents(&name);
+        store.delete_namespace_contents(&name);
         set_meta(&mut gone, "deletionTimestamp", json!(opts.now));
         gone["status"] = json!({"phase": "Terminating"});
     }

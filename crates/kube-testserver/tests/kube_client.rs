@@ -380,16 +380,45 @@ async fn generate_name_json_patch_and_delete_collection() {
 }
 
 #[tokio::test]
-async fn watch_is_refused_with_method_not_allowed() {
+async fn watch_streams_changes_after_a_list() {
+    use futures::{StreamExt, TryStreamExt};
+    use kube::api::{WatchEvent, WatchParams};
+
     let server = TestServer::start().await;
     let cms: Api<ConfigMap> = Api::namespaced(client(&server).await, "default");
-    let err = match cms.watch(&kube::api::WatchParams::default(), "0").await {
-        Ok(_) => panic!("watch should be refused"),
-        Err(e) => e,
-    };
-    let (code, reason, _) = api_error(err);
-    assert_eq!((code, reason.as_str()), (405, "MethodNotAllowed"));
-    let last = server.requests().pop().expect("logged");
-    assert_eq!((last.method.as_str(), last.status), ("GET", 405));
-    assert!(last.query.contains("watch=true"), "{}", last.query);
+    cms.create(&PostParams::default(), &config_map("before", json!({"w": "1"}), json!({}))).await.expect("create");
+    let listed = cms.list(&ListParams::default()).await.expect("list");
+    let rv = listed.metadata.resource_version.clone().unwrap_or_default();
+
+    let params = WatchParams::default().labels("w=1").timeout(5);
+    let stream = cms.watch(&params, &rv).await.expect("watch opens");
+    cms.create(&PostParams::default(), &config_map("ignored", json!({}), json!({}))).await.expect("create ignored");
+    cms.create(&PostParams::default(), &config_map("c", json!({"w": "1"}), json!({}))).await.expect("create c");
+    cms.patch("c", &PatchParams::default(), &Patch::Merge(json!({"data": {"k": "v"}}))).await.expect("patch");
+    cms.delete("c", &DeleteParams::default()).await.expect("delete");
+
+    let events: Vec<(String, String)> = stream
+        .take(3)
+        .map_ok(|event| match event {
+            WatchEvent::Added(o) => ("ADDED".to_string(), o.metadata.name.unwrap_or_default()),
+            WatchEvent::Modified(o) => ("MODIFIED".to_string(), o.metadata.name.unwrap_or_default()),
+            WatchEvent::Deleted(o) => ("DELETED".to_string(), o.metadata.name.unwrap_or_default()),
+            other => (format!("{other:?}"), String::new()),
+        })
+        .try_collect()
+        .await
+        .expect("events");
+    let expected: Vec<(String, String)> =
+        [("ADDED", "c"), ("MODIFIED", "c"), ("DELETED", "c")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    assert_eq!(events, expected);
+
+    // From "0", a watch starts with what exists, then ends at its timeout.
+    let initial: Vec<_> = cms
+        .watch(&WatchParams::default().timeout(1), "0")
+        .await
+        .expect("watch from 0")
+        .try_collect()
+        .await
+        .expect("stream ends cleanly at the timeout");
+    assert_eq!(initial.len(), 2, "before and ignored");
 }
