@@ -50,6 +50,11 @@ impl ResourceType {
         }
     }
 
+    /// Deployments and statefulsets expose `/scale` (autoscaling/v1 Scale).
+    pub fn has_scale(&self) -> bool {
+        self.group == "apps" && matches!(self.plural.as_str(), "deployments" | "statefulsets" | "replicasets")
+    }
+
     /// Namespaces are the only type whose deletion cascades and whose objects are
     /// needed before any namespaced object can exist.
     pub fn is_namespace(&self) -> bool {

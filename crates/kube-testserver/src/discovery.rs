@@ -97,6 +97,17 @@ pub fn resource_list(catalog: &Catalog, group: &str, version: &str) -> Option<Va
             "kind": t.kind,
             "verbs": ["get", "patch", "update"],
         }));
+        if t.has_scale() {
+            resources.push(json!({
+                "name": format!("{}/scale", t.plural),
+                "singularName": "",
+                "namespaced": t.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
     }
     let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
     Some(json!({
@@ -115,6 +126,18 @@ fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Valu
                 .in_group_version(group, version)
                 .map(|t| {
                     let gvk = json!({"group": t.group, "version": t.version, "kind": t.kind});
+                    let mut subresources = vec![json!({
+                        "subresource": "status",
+                        "responseKind": gvk,
+                        "verbs": ["get", "patch", "update"],
+                    })];
+                    if t.has_scale() {
+                        subresources.push(json!({
+                            "subresource": "scale",
+                            "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+                            "verbs": ["get", "patch", "update"],
+                        }));
+                    }
                     json!({
                         "resource": t.plural,
                         "responseKind": gvk,
@@ -123,11 +146,7 @@ fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Valu
                         "verbs": VERBS,
                         "shortNames": t.short_names,
                         "categories": t.categories,
-                        "subresources": [{
-                            "subresource": "status",
-                            "responseKind": gvk,
-                            "verbs": ["get", "patch", "update"],
-                        }],
+                        "subresources": subresources,
                     })
                 })
                 .collect();

@@ -18,6 +18,7 @@ mod kubeconfig;
 mod openapi;
 mod patch;
 mod routing;
+mod scale;
 mod selectors;
 mod ssa;
 mod status;

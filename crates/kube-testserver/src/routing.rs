@@ -213,7 +213,8 @@ fn parse_target<'a>(catalog: &'a Catalog, group: &str, version: &str, rest: &[&s
     let ty = catalog.find(group, version, plural).ok_or_else(ApiError::unknown_resource)?;
     let name = tail.get(1).map(|n| n.to_string());
     let subresource = tail.get(2).map(|s| s.to_string());
-    if tail.len() > 3 || subresource.as_deref().is_some_and(|s| s != "status") {
+    let known_subresource = |s: &str| s == "status" || (s == "scale" && ty.has_scale());
+    if tail.len() > 3 || subresource.as_deref().is_some_and(|s| !known_subresource(s)) {
         return Err(ApiError::unknown_resource());
     }
     if ty.namespaced && namespace.is_none() && name.is_some() {

@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 
 use crate::catalog::ResourceType;
 use crate::patch::{json_patch, merge_patch, PatchFormat};
+use crate::scale;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::ssa::{self, render_path, ApplyRequest, Conflict};
 use crate::status::{ApiError, Cause};
@@ -58,7 +59,11 @@ impl WriteOptions {
 
 pub fn get(store: &Store, target: &Target) -> Result<Value, ApiError> {
     let name = target.name()?;
-    store.get(&target.key(name)).cloned().ok_or_else(|| target.not_found(name))
+    let object = store.get(&target.key(name)).ok_or_else(|| target.not_found(name))?;
+    if target.subresource.as_deref() == Some("scale") {
+        return Ok(scale::to_scale(object));
+    }
+    Ok(object.clone())
 }
 
 pub fn list(store: &Store, target: &Target, labels: &LabelSelector, fields: &FieldSelector) -> Value {
@@ -115,6 +120,12 @@ pub fn create(store: &mut Store, target: &Target, body: Value, opts: &WriteOptio
 
 pub fn replace(store: &mut Store, target: &Target, body: Value, opts: &WriteOptions) -> Result<Value, ApiError> {
     let name = target.name()?.to_string();
+    if target.subresource.as_deref() == Some("scale") {
+        if body.get("kind").and_then(Value::as_str) != Some("Scale") {
+            return Err(ApiError::bad_request("the body of a /scale write must be an autoscaling/v1 Scale"));
+        }
+        return write_scale(store, target, target.key(&name), |_| Ok(body), opts);
+    }
     let mut object = expect_object(body, target.ty)?;
     let body_name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
     if body_name != name {
@@ -152,13 +163,23 @@ pub fn patch(
     }
     let patch: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("the patch is not valid JSON: {e}")))?;
+    let apply_patch = |doc: &mut Value| -> Result<(), ApiError> {
+        match format {
+            PatchFormat::Json => json_patch(doc, &patch)
+                .map_err(|e| ApiError::invalid(&target.ty.group, &target.ty.plural, &name, e)),
+            _ => {
+                merge_patch(doc, &patch);
+                Ok(())
+            }
+        }
+    };
+    if target.subresource.as_deref() == Some("scale") {
+        let scaled = write_scale(store, target, key, |mut scale| apply_patch(&mut scale).map(|()| scale), opts)?;
+        return Ok((scaled, false));
+    }
     let old = store.get(&key).cloned().ok_or_else(|| target.not_found(&name))?;
     let mut patched = old.clone();
-    match format {
-        PatchFormat::Json => json_patch(&mut patched, &patch)
-            .map_err(|e| ApiError::invalid(&target.ty.group, &target.ty.plural, &name, e))?,
-        _ => merge_patch(&mut patched, &patch),
-    }
+    apply_patch(&mut patched)?;
     if let Some(rv) = patch.pointer("/metadata/resourceVersion").and_then(Value::as_str) {
         if Some(rv) != resource_version(&old) {
             return Err(ApiError::stale(&target.ty.group, &target.ty.plural, &name));
@@ -167,6 +188,34 @@ pub fn patch(
     let new = settle_write(&old, patched, target);
     validate(&new, target, &name)?;
     Ok((finish_update(store, target, key, old, new, opts)?, false))
+}
+
+/// Writes `spec.replicas` through the Scale view; `edit` turns the current Scale
+/// into the requested one.
+fn write_scale(
+    store: &mut Store,
+    target: &Target,
+    key: ObjectKey,
+    edit: impl FnOnce(Value) -> Result<Value, ApiError>,
+    opts: &WriteOptions,
+) -> Result<Value, ApiError> {
+    let ty = target.ty;
+    let name = key.name.clone();
+    let old = store.get(&key).cloned().ok_or_else(|| target.not_found(&name))?;
+    let current = scale::to_scale(&old);
+    let wanted = edit(current.clone())?;
+    let rv = wanted.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|rv| !rv.is_empty());
+    if rv.is_some_and(|rv| Some(rv) != resource_version(&old)) {
+        return Err(ApiError::stale(&ty.group, &ty.plural, &name));
+    }
+    let replicas = scale::replicas(&wanted).map_err(|e| ApiError::invalid("autoscaling", "scales", &name, e))?;
+    let mut new = old.clone();
+    if !new.get("spec").is_some_and(Value::is_object) {
+        new["spec"] = json!({});
+    }
+    new["spec"]["replicas"] = json!(replicas);
+    let written = finish_update(store, target, key, old, new, opts)?;
+    Ok(scale::to_scale(&written))
 }
 
 fn apply(

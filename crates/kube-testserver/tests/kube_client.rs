@@ -330,6 +330,16 @@ async fn merge_patch_and_status_subresource() {
         .expect("merge patch");
     assert_eq!(merged.status.and_then(|s| s.ready_replicas), Some(1));
     assert_eq!(merged.metadata.annotations.unwrap_or_default().get("note").map(String::as_str), Some("x"));
+
+    let scale = deployments.get_scale("api").await.expect("get scale");
+    assert_eq!(scale.spec.and_then(|s| s.replicas), Some(1), "replicas default to 1");
+    assert_eq!(scale.status.map(|s| s.replicas), Some(1));
+    let scaled = deployments
+        .patch_scale("api", &PatchParams::default(), &Patch::Merge(json!({"spec": {"replicas": 0}})))
+        .await
+        .expect("scale to zero");
+    assert_eq!(scaled.spec.and_then(|s| s.replicas), Some(0));
+    assert_eq!(deployments.get("api").await.expect("get").spec.replicas, Some(0));
 }
 
 #[tokio::test]

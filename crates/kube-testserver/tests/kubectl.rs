@@ -107,6 +107,11 @@ async fn kubectl_get_apply_conflict_delete() {
     let listed = kubectl.ok(&["get", "deployments", "-l", "app notin (db)", "-o", "name"]).await;
     assert_eq!(listed.trim(), "deployment.apps/web");
 
+    let scaled = kubectl.ok(&["scale", "deployment/web", "--replicas=0"]).await;
+    assert_eq!(scaled.trim(), "deployment.apps/web scaled");
+    let replicas = kubectl.ok(&["get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"]).await;
+    assert_eq!(replicas, "0");
+
     // Another manager changing kubectl's field conflicts until forced.
     let changed = dir.path().join("changed.yaml");
     std::fs::write(&changed, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  key: other\n").expect("write");
