@@ -17,6 +17,7 @@ mod discovery;
 mod kubeconfig;
 mod openapi;
 mod patch;
+mod protobuf;
 mod routing;
 mod scale;
 mod selectors;

@@ -13,6 +13,7 @@ use crate::catalog::Catalog;
 use crate::discovery;
 use crate::openapi;
 use crate::patch::PatchFormat;
+use crate::protobuf;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
 use crate::store::Store;
@@ -144,9 +145,16 @@ fn resource(
     }
     let target = parse_target(&state.catalog, group, version, rest)?;
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if content_type.contains("protobuf") || content_type.contains("cbor") {
+    let decoded;
+    let body = if protobuf::is_protobuf(content_type) && matches!(*method, Method::POST | Method::PUT) {
+        decoded = protobuf::decode(body).map_err(|e| ApiError::unsupported_media_type(&format!("{content_type} ({e})")))?;
+        decoded.to_string().into_bytes()
+    } else if content_type.contains("protobuf") || content_type.contains("cbor") {
         return Err(ApiError::unsupported_media_type(content_type));
-    }
+    } else {
+        body.to_vec()
+    };
+    let body = body.as_slice();
     let query = QueryParams::parse(uri)?;
     let opts = write_options(&query, headers, state.uid_salt);
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();

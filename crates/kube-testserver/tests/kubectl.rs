@@ -90,6 +90,12 @@ async fn kubectl_get_apply_conflict_delete() {
         assert!(namespaces.lines().any(|l| l.starts_with(ns) && l.contains("Active")), "{namespaces}");
     }
 
+    // Imperative generators send protobuf bodies.
+    kubectl.ok(&["create", "namespace", "app"]).await;
+    kubectl.ok(&["-n", "app", "create", "configmap", "c", "--from-literal=a=b"]).await;
+    let value = kubectl.ok(&["-n", "app", "get", "configmap", "c", "-o", "jsonpath={.data.a}"]).await;
+    assert_eq!(value, "b");
+
     let manifest = dir.path().join("manifest.yaml");
     std::fs::write(&manifest, MANIFEST).expect("manifest");
     let manifest = manifest.to_string_lossy().into_owned();
