@@ -55,6 +55,16 @@ impl ResourceType {
         self.group == "apps" && matches!(self.plural.as_str(), "deployments" | "statefulsets" | "replicasets")
     }
 
+    /// Whether objects carry `metadata.generation`: workloads, ingresses, pods and
+    /// custom resources do; other core and RBAC types do not on a real server.
+    pub fn tracks_generation(&self) -> bool {
+        match self.group.as_str() {
+            "" => self.plural == "pods",
+            "rbac.authorization.k8s.io" => false,
+            _ => true,
+        }
+    }
+
     /// Namespaces are the only type whose deletion cascades and whose objects are
     /// needed before any namespaced object can exist.
     pub fn is_namespace(&self) -> bool {

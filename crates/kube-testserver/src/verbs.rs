@@ -115,7 +115,7 @@ pub fn create(store: &mut Store, target: &Target, body: Value, opts: &WriteOptio
         object["status"] = json!({"phase": "Active"});
     }
     ssa::record_update(None, &mut object, opts.manager(), &target.ty.api_version(), &opts.now, None);
-    Ok(persist(store, key, None, object, opts))
+    Ok(persist(store, target.ty, key, None, object, opts))
 }
 
 pub fn replace(store: &mut Store, target: &Target, body: Value, opts: &WriteOptions) -> Result<Value, ApiError> {
@@ -267,7 +267,7 @@ fn apply(
     validate(&merged, target, name)?;
     let object = match existing {
         Some(old) if old == merged => old,
-        old => persist(store, key, old.as_ref(), merged, opts),
+        old => persist(store, ty, key, old.as_ref(), merged, opts),
     };
     Ok((object, created))
 }
@@ -541,22 +541,33 @@ fn finish_update(
     if new == old {
         return Ok(old);
     }
-    Ok(persist(store, key, Some(&old), new, opts))
+    Ok(persist(store, target.ty, key, Some(&old), new, opts))
 }
 
 /// Stamps server metadata (uid, creationTimestamp, generation, resourceVersion)
 /// and stores the object unless this is a dry run.
-fn persist(store: &mut Store, key: ObjectKey, old: Option<&Value>, mut object: Value, opts: &WriteOptions) -> Value {
+fn persist(
+    store: &mut Store,
+    ty: &ResourceType,
+    key: ObjectKey,
+    old: Option<&Value>,
+    mut object: Value,
+    opts: &WriteOptions,
+) -> Value {
     match old {
         Some(old) => {
-            let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
-            let bumped = if desired_state(old) != desired_state(&object) { generation + 1 } else { generation };
-            set_meta(&mut object, "generation", json!(bumped));
+            if ty.tracks_generation() {
+                let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+                let bumped = if desired_state(old) != desired_state(&object) { generation + 1 } else { generation };
+                set_meta(&mut object, "generation", json!(bumped));
+            }
         }
         None => {
             set_meta(&mut object, "uid", json!(store.next_uid(opts.uid_salt)));
             set_meta(&mut object, "creationTimestamp", json!(opts.now));
-            set_meta(&mut object, "generation", json!(1));
+            if ty.tracks_generation() {
+                set_meta(&mut object, "generation", json!(1));
+            }
         }
     }
     if opts.dry_run {
