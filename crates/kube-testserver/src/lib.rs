@@ -18,6 +18,7 @@ mod kubeconfig;
 mod openapi;
 mod patch;
 mod protobuf;
+mod rollouts;
 mod routing;
 mod scale;
 mod selectors;
@@ -61,6 +62,10 @@ pub struct Options {
     pub port: u16,
     /// Extra types (CRDs, say) served like the built-in ones.
     pub extra_resources: Vec<ResourceType>,
+    /// Stand in for the workload controllers: every written deployment,
+    /// statefulset, daemonset and job immediately gets a finished, ready status.
+    /// Off by default: then status is only what clients write.
+    pub simulate_rollouts: bool,
 }
 
 /// A running server. Dropping it stops accepting connections.
@@ -100,6 +105,7 @@ impl TestServer {
             require_token: options.require_token.clone(),
             address: address.to_string(),
             uid_salt: u64::from(address.port()),
+            simulate_rollouts: options.simulate_rollouts,
             closing: tokio::sync::watch::channel(false).0,
         });
         let app = axum::Router::new().fallback(routing::handle).with_state(state.clone());

@@ -21,12 +21,21 @@ struct Args {
     /// Require this bearer token on every request.
     #[arg(long)]
     token: Option<String>,
+    /// Mark written deployments, statefulsets, daemonsets and jobs as finished
+    /// and ready at once, so rollout waits complete (no pods are run).
+    #[arg(long)]
+    simulate_rollouts: bool,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let options = Options { require_token: args.token, port: args.port, ..Options::default() };
+    let options = Options {
+        require_token: args.token,
+        port: args.port,
+        simulate_rollouts: args.simulate_rollouts,
+        ..Options::default()
+    };
     let server = match TestServer::try_start_with(options).await {
         Ok(server) => server,
         Err(e) => {

@@ -39,6 +39,7 @@ pub struct AppState {
     /// `127.0.0.1:PORT`, reported in `/api` discovery.
     pub address: String,
     pub uid_salt: u64,
+    pub simulate_rollouts: bool,
     /// Set to true when the server stops, so open watches end.
     pub closing: tokio::sync::watch::Sender<bool>,
 }
@@ -156,7 +157,7 @@ fn resource(
     };
     let body = body.as_slice();
     let query = QueryParams::parse(uri)?;
-    let opts = write_options(&query, headers, state.uid_salt);
+    let opts = write_options(&query, headers, state);
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if *method == Method::GET && query.flag("watch") {
         if target.name.is_some() {
@@ -257,7 +258,7 @@ impl QueryParams {
     }
 }
 
-fn write_options(query: &QueryParams, headers: &HeaderMap, uid_salt: u64) -> WriteOptions {
+fn write_options(query: &QueryParams, headers: &HeaderMap, state: &AppState) -> WriteOptions {
     // Like the real server, a write without fieldManager is attributed to the
     // client's User-Agent up to the first '/'.
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("unknown");
@@ -268,7 +269,8 @@ fn write_options(query: &QueryParams, headers: &HeaderMap, uid_salt: u64) -> Wri
         force: query.flag("force"),
         dry_run: query.get("dryRun") == Some("All"),
         now: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        uid_salt,
+        uid_salt: state.uid_salt,
+        simulate_rollouts: state.simulate_rollouts,
     }
 }
 

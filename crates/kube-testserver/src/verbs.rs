@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 
 use crate::catalog::ResourceType;
 use crate::patch::{json_patch, merge_patch, PatchFormat};
+use crate::rollouts;
 use crate::scale;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::ssa::{self, render_path, ApplyRequest, Conflict};
@@ -49,6 +50,8 @@ pub struct WriteOptions {
     pub now: String,
     /// Mixed into generated uids so two servers never hand out the same one.
     pub uid_salt: u64,
+    /// Give workloads their finished status on every write (see `rollouts`).
+    pub simulate_rollouts: bool,
 }
 
 impl WriteOptions {
@@ -541,7 +544,12 @@ fn finish_update(
     if new == old {
         return Ok(old);
     }
-    Ok(persist(store, target.ty, key, Some(&old), new, opts))
+    // A client writing status itself overrides the simulated controller.
+    let opts = WriteOptions {
+        simulate_rollouts: opts.simulate_rollouts && target.subresource.as_deref() != Some("status"),
+        ..opts.clone()
+    };
+    Ok(persist(store, target.ty, key, Some(&old), new, &opts))
 }
 
 /// Stamps server metadata (uid, creationTimestamp, generation, resourceVersion)
@@ -570,12 +578,21 @@ fn persist(
             }
         }
     }
+    if opts.simulate_rollouts && !terminating(&object) {
+        if let Some(status) = rollouts::settled_status(ty, &object, &opts.now) {
+            object["status"] = status;
+        }
+    }
     if opts.dry_run {
         return object;
     }
     set_meta(&mut object, "resourceVersion", json!(store.next_revision().to_string()));
     store.put(key, object.clone());
     object
+}
+
+fn terminating(object: &Value) -> bool {
+    object.pointer("/metadata/deletionTimestamp").is_some()
 }
 
 /// Everything outside metadata and status: a change here bumps generation.

@@ -432,3 +432,35 @@ async fn watch_streams_changes_after_a_list() {
         .expect("stream ends cleanly at the timeout");
     assert_eq!(initial.len(), 2, "before and ignored");
 }
+
+#[tokio::test]
+async fn simulated_rollouts_report_workloads_ready() {
+    use k8s_openapi::api::batch::v1::Job;
+
+    let server = TestServer::start_with(Options { simulate_rollouts: true, ..Options::default() }).await;
+    let client = client(&server).await;
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), "default");
+    let manifest = |replicas: i64| {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "api"}},
+                     "template": {"metadata": {"labels": {"app": "api"}}, "spec": {"containers": [{"name": "api", "image": "api:1"}]}}},
+        })
+    };
+    let created = deployments.patch("api", &PatchParams::apply("drplan"), &Patch::Apply(manifest(2))).await.expect("apply");
+    let status = created.status.expect("simulated status");
+    assert_eq!((status.ready_replicas, status.available_replicas, status.observed_generation), (Some(2), Some(2), Some(1)));
+
+    let scaled = deployments.patch("api", &PatchParams::apply("drplan"), &Patch::Apply(manifest(4))).await.expect("apply");
+    let status = scaled.status.expect("simulated status");
+    assert_eq!((status.ready_replicas, status.observed_generation), (Some(4), Some(2)));
+
+    let jobs: Api<Job> = Api::namespaced(client, "default");
+    let job = json!({
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "restore"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "r", "image": "restore:1"}]}}},
+    });
+    let job = jobs.patch("restore", &PatchParams::apply("drplan"), &Patch::Apply(job)).await.expect("job");
+    let conditions = job.status.and_then(|s| s.conditions).unwrap_or_default();
+    assert!(conditions.iter().any(|c| c.type_ == "Complete" && c.status == "True"));
+}
