@@ -15,6 +15,7 @@
 mod catalog;
 mod discovery;
 mod kubeconfig;
+mod metadata_only;
 mod openapi;
 mod patch;
 mod protobuf;

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::catalog::Catalog;
 use crate::discovery;
+use crate::metadata_only;
 use crate::openapi;
 use crate::patch::PatchFormat;
 use crate::protobuf;
@@ -177,6 +178,7 @@ fn resource(
             resource_version,
             timeout,
             table: table::wants_table(accept),
+            metadata_only: metadata_only::wants_metadata(accept),
         };
         return Ok(watch::respond(state.clone(), request));
     }
@@ -208,6 +210,9 @@ fn resource(
     drop(store);
     if *method == Method::GET && table::wants_table(accept) {
         return Ok(json_response(status, table::render(target.ty, &object, &opts.now)));
+    }
+    if *method == Method::GET && metadata_only::wants_metadata(accept) {
+        return Ok(json_response(status, metadata_only::render(&object)));
     }
     Ok(json_response(status, object))
 }

@@ -578,6 +578,14 @@ fn persist(
             }
         }
     }
+    if ty.is_namespace() {
+        // Real servers label every namespace with its own name, unowned by any manager.
+        let name = object.pointer("/metadata/name").cloned().unwrap_or_default();
+        if !object.pointer("/metadata/labels").is_some_and(Value::is_object) {
+            set_meta(&mut object, "labels", json!({}));
+        }
+        object["metadata"]["labels"]["kubernetes.io/metadata.name"] = name;
+    }
     if opts.simulate_rollouts && !terminating(&object) {
         if let Some(status) = rollouts::settled_status(ty, &object, &opts.now) {
             object["status"] = status;

@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::catalog::ResourceType;
+use crate::metadata_only;
 use crate::routing::AppState;
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
@@ -28,6 +29,7 @@ pub struct WatchRequest {
     pub resource_version: Option<u64>,
     pub timeout: Option<Duration>,
     pub table: bool,
+    pub metadata_only: bool,
 }
 
 impl WatchRequest {
@@ -43,6 +45,8 @@ impl WatchRequest {
         let object = if self.table {
             let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             table::render(&self.ty, object, &now)
+        } else if self.metadata_only && kind != "ERROR" {
+            metadata_only::partial(object)
         } else {
             object.clone()
         };

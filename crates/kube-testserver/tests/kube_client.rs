@@ -102,6 +102,12 @@ async fn config_map_create_get_list_delete() {
         let listed = cms.list(&ListParams::default().labels(selector)).await.expect("list");
         assert_eq!(names(listed), expected, "selector {selector}");
     }
+    let metadata = cms.list_metadata(&ListParams::default().labels("app")).await.expect("list metadata");
+    let names_only: Vec<String> = metadata.items.into_iter().filter_map(|m| m.metadata.name).collect();
+    assert_eq!(names_only, vec!["db", "web"]);
+    let web_meta = cms.get_metadata("web").await.expect("get metadata");
+    assert_eq!(web_meta.metadata.labels.unwrap_or_default().get("tier").map(String::as_str), Some("front"));
+
     let by_name = cms.list(&ListParams::default().fields("metadata.name=plain")).await.expect("field selector");
     assert_eq!(names(by_name), vec!["plain"]);
     let (code, ..) = api_error(cms.list(&ListParams::default().fields("spec.x=1")).await.unwrap_err());
@@ -124,7 +130,9 @@ async fn namespaced_objects_need_their_namespace_and_go_with_it() {
 
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let ns: Namespace = serde_json::from_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "app"}})).expect("ns");
-    namespaces.create(&PostParams::default(), &ns).await.expect("create ns");
+    let created = namespaces.create(&PostParams::default(), &ns).await.expect("create ns");
+    let labels = created.metadata.labels.unwrap_or_default();
+    assert_eq!(labels.get("kubernetes.io/metadata.name").map(String::as_str), Some("app"));
     in_ns.create(&PostParams::default(), &config_map("c", json!({}), json!({}))).await.expect("create in ns");
     let all: Api<ConfigMap> = Api::all(client.clone());
     assert_eq!(all.list(&ListParams::default()).await.expect("list all").items.len(), 1);
