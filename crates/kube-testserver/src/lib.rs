@@ -14,6 +14,7 @@
 
 mod catalog;
 mod discovery;
+mod fieldpath;
 mod kubeconfig;
 mod metadata_only;
 mod openapi;

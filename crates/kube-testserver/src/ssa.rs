@@ -1,14 +1,9 @@
 //! Server-side apply: field ownership (`metadata.managedFields`, FieldsV1) and the
-//! apply merge. Maps are merged key by key; lists and scalars are atomic, which
-//! is simpler than the real server's associative lists (see the README).
-
-use std::collections::BTreeSet;
+//! apply merge. Paths, list keys and the merge itself live in `fieldpath`.
 
 use serde_json::{json, Map, Value};
 
-/// Field names from the object root, e.g. `["data", "key"]`.
-pub type FieldPath = Vec<String>;
-pub type FieldSet = BTreeSet<FieldPath>;
+use crate::fieldpath::{self, is_item, is_item_step, leaves, owned_paths, FieldPath, FieldSet};
 
 /// Metadata the server owns: never part of anyone's field set, never merged
 /// from a request body.
@@ -55,73 +50,10 @@ fn strip_nulls(value: &mut Value) {
     }
 }
 
-/// Paths to every leaf: scalars, lists and empty maps.
-pub fn leaf_paths(view: &Value) -> FieldSet {
-    let mut set = FieldSet::new();
-    if let Some(map) = view.as_object() {
-        collect_leaves(map, &mut Vec::new(), &mut set);
-    }
-    set
-}
-
-fn collect_leaves(map: &Map<String, Value>, prefix: &mut FieldPath, out: &mut FieldSet) {
-    for (key, value) in map {
-        prefix.push(key.clone());
-        match value.as_object() {
-            Some(child) if !child.is_empty() => collect_leaves(child, prefix, out),
-            _ => {
-                out.insert(prefix.clone());
-            }
-        }
-        prefix.pop();
-    }
-}
-
-pub fn get_path<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
-    path.iter().try_fold(value, |v, key| v.as_object()?.get(key))
-}
-
-/// Removes the field at `path`, then any map left empty by that removal unless
-/// `keep` says it is still wanted.
-fn remove_path(value: &mut Value, path: &[String], keep: &dyn Fn(&[String]) -> bool) {
-    let Some((last, parents)) = path.split_last() else { return };
-    let Some(parent) = get_path_mut(value, parents) else { return };
-    if let Some(map) = parent.as_object_mut() {
-        map.remove(last);
-        if map.is_empty() && !parents.is_empty() && !keep(parents) {
-            remove_path(value, parents, keep);
-        }
-    }
-}
-
-fn get_path_mut<'a>(value: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
-    path.iter().try_fold(value, |v, key| v.as_object_mut()?.get_mut(key))
-}
-
-/// Deep merge for maps; anything else in `patch` replaces what `base` had.
-pub fn merge_into(base: &mut Value, patch: &Value) {
-    match (base.as_object_mut(), patch.as_object()) {
-        (Some(base_map), Some(patch_map)) => {
-            for (key, value) in patch_map {
-                match base_map.get_mut(key) {
-                    Some(existing) if existing.is_object() && value.is_object() => merge_into(existing, value),
-                    _ => {
-                        base_map.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        _ => *base = patch.clone(),
-    }
-}
-
-fn overlaps(a: &[String], b: &[String]) -> bool {
-    a.starts_with(b) || b.starts_with(a)
-}
-
-/// `.data.key`, the form the real server uses in conflict messages.
-pub fn render_path(path: &[String]) -> String {
-    path.iter().map(|p| format!(".{p}")).collect()
+/// Whether `owner`, as held in a field set, covers `path`: it owns the path or
+/// something beneath it, or an atomic value (not a list item) above it.
+fn covers(owner: &[String], path: &[String]) -> bool {
+    owner.starts_with(path) || (path.starts_with(owner) && !is_item(owner))
 }
 
 /// One `metadata.managedFields` entry.
@@ -190,7 +122,8 @@ pub fn to_fields_v1(set: &FieldSet) -> Value {
     for path in set {
         let mut node = &mut root;
         for key in path {
-            let entry = node.entry(format!("f:{key}")).or_insert_with(|| json!({}));
+            let step = if is_item_step(key) { key.clone() } else { format!("f:{key}") };
+            let entry = node.entry(step).or_insert_with(|| json!({}));
             node = match entry.as_object_mut() {
                 Some(map) => map,
                 None => return Value::Object(root),
@@ -207,7 +140,11 @@ pub fn to_fields_v1(set: &FieldSet) -> Value {
 
 fn mark_owned_parents(node: &mut Map<String, Value>, set: &FieldSet, prefix: &mut FieldPath) {
     for (key, child) in node.iter_mut() {
-        let Some(name) = key.strip_prefix("f:") else { continue };
+        let name = match key.strip_prefix("f:") {
+            Some(name) => name,
+            None if is_item_step(key) => key.as_str(),
+            None => continue,
+        };
         let Some(child_map) = child.as_object_mut() else { continue };
         prefix.push(name.to_string());
         if !child_map.is_empty() && set.contains(prefix) {
@@ -234,13 +171,17 @@ fn collect_fields_v1(map: &Map<String, Value>, prefix: &mut FieldPath, out: &mut
             }
             continue;
         }
-        // List-item keys (k:, v:, i:) come from other servers; lists are atomic
-        // here, so ownership of an item is ownership of the list.
-        let Some(name) = key.strip_prefix("f:") else {
-            if !prefix.is_empty() {
-                out.insert(prefix.clone());
+        // Set members (v:) and positional items (i:) are not modelled: owning one
+        // counts as owning the whole list.
+        let name = match key.strip_prefix("f:") {
+            Some(name) => name,
+            None if is_item_step(key) => key.as_str(),
+            None => {
+                if !prefix.is_empty() {
+                    out.insert(prefix.clone());
+                }
+                continue;
             }
-            continue;
         };
         prefix.push(name.to_string());
         match child.as_object() {
@@ -273,16 +214,17 @@ pub struct ApplyRequest<'a> {
 /// managedFields, or the conflicts when `force` is false.
 pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value, Vec<Conflict>> {
     let applied = managed_view(applied);
-    let new_set = leaf_paths(&applied);
+    let new_set = owned_paths(&applied);
     let mut entries = read_entries(live);
     let is_mine = |e: &ManagedEntry| e.manager == req.manager && e.operation == "Apply" && e.subresource.is_none();
     let old_set = entries.iter().find(|e| is_mine(e)).map(|e| e.fields.clone()).unwrap_or_default();
 
+    // Only leaves carry values that can clash; list items are shared structure.
     let mut conflicts = Vec::new();
     for entry in entries.iter().filter(|e| !is_mine(e) && e.subresource.is_none()) {
-        for path in &new_set {
-            let clash = entry.fields.iter().any(|owned| overlaps(owned, path))
-                && get_path(&applied, path) != get_path(live, path);
+        for path in leaves(&new_set) {
+            let clash = entry.fields.iter().any(|owned| covers(owned, path))
+                && fieldpath::get(&applied, path) != fieldpath::get(live, path);
             let seen = conflicts.iter().any(|c: &Conflict| c.manager == entry.manager && &c.path == path);
             if clash && !seen {
                 conflicts.push(Conflict {
@@ -297,20 +239,20 @@ pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value,
         return Err(conflicts);
     }
     for entry in entries.iter_mut().filter(|e| !is_mine(e)) {
-        entry.fields.retain(|owned| !conflicts.iter().any(|c| overlaps(owned, &c.path)));
+        entry.fields.retain(|owned| !conflicts.iter().any(|c| covers(owned, &c.path)));
     }
 
     let mut merged = live.clone();
     let others: Vec<&ManagedEntry> = entries.iter().filter(|e| !is_mine(e)).collect();
     let still_owned = |path: &[String]| {
-        new_set.iter().any(|p| overlaps(p, path)) || others.iter().any(|e| e.fields.iter().any(|q| overlaps(q, path)))
+        new_set.iter().any(|p| covers(p, path)) || others.iter().any(|e| e.fields.iter().any(|q| covers(q, path)))
     };
     for dropped in old_set.difference(&new_set) {
         if !still_owned(dropped) {
-            remove_path(&mut merged, dropped, &still_owned);
+            fieldpath::remove(&mut merged, dropped, &still_owned);
         }
     }
-    merge_into(&mut merged, &applied);
+    fieldpath::merge(&mut merged, &applied);
 
     match entries.iter_mut().find(|e| is_mine(e)) {
         Some(mine) if mine.fields == new_set && mine.api_version == req.api_version => {}
@@ -338,20 +280,28 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_ve
     let mut entries = old.map(read_entries).unwrap_or_default();
     let old_view = old.map(managed_view).unwrap_or_else(|| json!({}));
     let new_view = managed_view(new);
-    let changed: FieldSet = leaf_paths(&new_view)
-        .into_iter()
-        .filter(|p| get_path(&old_view, p) != get_path(&new_view, p))
+    let (old_paths, new_paths) = (owned_paths(&old_view), owned_paths(&new_view));
+    // New list items and changed leaves become the updater's.
+    let changed: FieldSet = new_paths
+        .iter()
+        .filter(|p| {
+            if is_item(p) {
+                !old_paths.contains(*p)
+            } else {
+                fieldpath::get(&old_view, p) != fieldpath::get(&new_view, p)
+            }
+        })
+        .cloned()
         .collect();
-    let removed: FieldSet =
-        leaf_paths(&old_view).into_iter().filter(|p| get_path(&new_view, p).is_none()).collect();
+    let removed: FieldSet = old_paths.difference(&new_paths).cloned().collect();
 
     let is_mine = |e: &ManagedEntry| {
         e.manager == manager && e.operation == "Update" && e.subresource.as_deref() == subresource
     };
     for entry in entries.iter_mut() {
-        entry.fields.retain(|q| !removed.iter().any(|p| overlaps(p, q)));
+        entry.fields.retain(|q| !removed.iter().any(|p| q.starts_with(p)));
         if !is_mine(entry) {
-            entry.fields.retain(|q| !changed.iter().any(|p| overlaps(p, q)));
+            entry.fields.retain(|q| !leaves(&changed).any(|p| covers(q, p) && !is_item(q)));
         }
     }
     if !changed.is_empty() {
@@ -377,6 +327,8 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::fieldpath::FieldPath;
 
     fn path(p: &str) -> FieldPath {
         p.split('.').map(str::to_string).collect()
