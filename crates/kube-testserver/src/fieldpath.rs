@@ -16,7 +16,7 @@ const ITEM_PREFIX: &str = "k:";
 
 /// Key fields of the associative lists the real server merges by key (from the
 /// Kubernetes schemas' `x-kubernetes-list-map-keys`), by list field name.
-fn key_fields(list_name: &str, items: &[Value]) -> Option<&'static [&'static str]> {
+pub fn key_fields(list_name: &str, items: &[Value]) -> Option<&'static [&'static str]> {
     let keys: &'static [&'static str] = match list_name {
         "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets" => &["name"],
         "volumeMounts" => &["mountPath"],
@@ -36,7 +36,7 @@ fn key_fields(list_name: &str, items: &[Value]) -> Option<&'static [&'static str
     Some(keys)
 }
 
-fn item_step(keys: &[&str], item: &Value) -> Option<String> {
+pub fn item_step(keys: &[&str], item: &Value) -> Option<String> {
     let map = item.as_object()?;
     let mut key = Map::new();
     let mut sorted: Vec<&&str> = keys.iter().collect();
@@ -69,6 +69,18 @@ pub fn owned_paths(view: &Value) -> FieldSet {
 /// Only the leaves: the paths whose values can conflict.
 pub fn leaves(set: &FieldSet) -> impl Iterator<Item = &FieldPath> {
     set.iter().filter(|p| !is_item(p))
+}
+
+/// An applied empty map, or empty associative list, claims the field without
+/// setting a value, so it never conflicts with what others own beneath it.
+pub fn claims_only(path: &[String], applied: &Value) -> bool {
+    match get(applied, path) {
+        Some(Value::Object(map)) => map.is_empty(),
+        Some(Value::Array(items)) => {
+            items.is_empty() && path.last().is_some_and(|name| key_fields(name, items).is_some())
+        }
+        _ => false,
+    }
 }
 
 fn walk_map(map: &Map<String, Value>, prefix: &mut FieldPath, out: &mut FieldSet) {
@@ -104,7 +116,7 @@ fn walk_value(name: &str, value: &Value, prefix: &mut FieldPath, out: &mut Field
     }
 }
 
-fn find_item<'a>(items: &'a [Value], step: &str) -> Option<usize> {
+pub fn find_item(items: &[Value], step: &str) -> Option<usize> {
     let key: Map<String, Value> = serde_json::from_str(step.strip_prefix(ITEM_PREFIX)?).ok()?;
     items.iter().position(|item| key.iter().all(|(k, v)| item.get(k) == Some(v)))
 }

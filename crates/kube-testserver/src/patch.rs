@@ -1,7 +1,9 @@
-//! Non-apply patch formats: JSON merge patch (RFC 7386, also used for strategic
-//! merge patches, see the README) and JSON patch (RFC 6902).
+//! Non-apply patch formats: JSON merge patch (RFC 7386), strategic merge patch
+//! (merge patch plus keyed lists and `$patch` directives) and JSON patch (RFC 6902).
 
 use serde_json::Value;
+
+use crate::fieldpath::{find_item, item_step, key_fields};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchFormat {
@@ -41,6 +43,89 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
                 merge_patch(target_map.entry(key.clone()).or_insert(Value::Null), value);
             }
         }
+    }
+}
+
+/// Strategic merge patch as kubectl sends it (`kubectl apply` client-side, `set
+/// image`, `label`): associative lists (containers by name...) merge item by
+/// item, `$patch: delete|replace` is honoured, ordering directives are ignored.
+pub fn strategic_merge_patch(target: &mut Value, patch: &Value) {
+    let Some(patch_map) = patch.as_object() else {
+        *target = patch.clone();
+        return;
+    };
+    if patch_map.get("$patch").and_then(Value::as_str) == Some("replace") {
+        let mut replacement = patch.clone();
+        strip_directives(&mut replacement);
+        *target = replacement;
+        return;
+    }
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    let Some(target_map) = target.as_object_mut() else { return };
+    for (key, value) in patch_map {
+        if key.starts_with('$') {
+            continue;
+        }
+        if value.is_null() || value.get("$patch").and_then(Value::as_str) == Some("delete") {
+            target_map.remove(key);
+            continue;
+        }
+        match (target_map.get_mut(key), value) {
+            (Some(Value::Array(live)), Value::Array(items)) => {
+                let keys = key_fields(key, items).filter(|k| key_fields(key, live) == Some(*k));
+                match keys {
+                    Some(keys) => merge_keyed_items(live, items, keys),
+                    None => {
+                        let mut replacement = value.clone();
+                        strip_directives(&mut replacement);
+                        target_map.insert(key.clone(), replacement);
+                    }
+                }
+            }
+            (Some(existing), Value::Object(_)) => strategic_merge_patch(existing, value),
+            _ => {
+                let mut fresh = Value::Null;
+                strategic_merge_patch(&mut fresh, value);
+                if !value.is_object() {
+                    fresh = value.clone();
+                    strip_directives(&mut fresh);
+                }
+                target_map.insert(key.clone(), fresh);
+            }
+        }
+    }
+}
+
+fn merge_keyed_items(live: &mut Vec<Value>, items: &[Value], keys: &[&str]) {
+    for item in items {
+        let Some(step) = item_step(keys, item) else { continue };
+        let position = find_item(live, &step);
+        let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
+        match (position, delete) {
+            (Some(i), true) => {
+                live.remove(i);
+            }
+            (Some(i), false) => strategic_merge_patch(&mut live[i], item),
+            (None, true) => {}
+            (None, false) => {
+                let mut fresh = item.clone();
+                strip_directives(&mut fresh);
+                live.push(fresh);
+            }
+        }
+    }
+}
+
+fn strip_directives(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.starts_with('$'));
+            map.values_mut().for_each(strip_directives);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_directives),
+        _ => {}
     }
 }
 
@@ -135,6 +220,23 @@ mod tests {
         let mut doc = json!({"a": {"b": 1, "c": 2}, "l": [1, 2]});
         merge_patch(&mut doc, &json!({"a": {"b": null, "d": 3}, "l": [3]}));
         assert_eq!(doc, json!({"a": {"c": 2, "d": 3}, "l": [3]}));
+    }
+
+    #[test]
+    fn strategic_merge_patch_merges_containers_by_name() {
+        let mut doc = json!({"spec": {"containers": [{"name": "web", "image": "a", "ports": [{"containerPort": 80}]}, {"name": "old", "image": "o"}]}});
+        let patch = json!({
+            "$setElementOrder/containers": [{"name": "web"}],
+            "spec": {"containers": [{"name": "web", "image": "b"}, {"name": "old", "$patch": "delete"}, {"name": "new", "image": "n"}]},
+        });
+        strategic_merge_patch(&mut doc, &patch);
+        assert_eq!(
+            doc,
+            json!({"spec": {"containers": [{"name": "web", "image": "b", "ports": [{"containerPort": 80}]}, {"name": "new", "image": "n"}]}})
+        );
+        let mut labels = json!({"metadata": {"labels": {"a": "1", "b": "2"}}});
+        strategic_merge_patch(&mut labels, &json!({"metadata": {"labels": {"a": null, "c": "3"}}}));
+        assert_eq!(labels, json!({"metadata": {"labels": {"b": "2", "c": "3"}}}));
     }
 
     #[test]

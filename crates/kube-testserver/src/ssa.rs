@@ -222,7 +222,7 @@ pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value,
     // Only leaves carry values that can clash; list items are shared structure.
     let mut conflicts = Vec::new();
     for entry in entries.iter().filter(|e| !is_mine(e) && e.subresource.is_none()) {
-        for path in leaves(&new_set) {
+        for path in leaves(&new_set).filter(|p| !fieldpath::claims_only(p, &applied)) {
             let clash = entry.fields.iter().any(|owned| covers(owned, path))
                 && fieldpath::get(&applied, path) != fieldpath::get(live, path);
             let seen = conflicts.iter().any(|c: &Conflict| c.manager == entry.manager && &c.path == path);
@@ -245,7 +245,8 @@ pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value,
     let mut merged = live.clone();
     let others: Vec<&ManagedEntry> = entries.iter().filter(|e| !is_mine(e)).collect();
     let still_owned = |path: &[String]| {
-        new_set.iter().any(|p| covers(p, path)) || others.iter().any(|e| e.fields.iter().any(|q| covers(q, path)))
+        let mine = new_set.iter().any(|p| p.starts_with(path) || (covers(p, path) && !fieldpath::claims_only(p, &applied)));
+        mine || others.iter().any(|e| e.fields.iter().any(|q| covers(q, path)))
     };
     for dropped in old_set.difference(&new_set) {
         if !still_owned(dropped) {
@@ -383,6 +384,33 @@ mod tests {
         // "one" stops applying b, but "two" still owns it: it stays.
         let kept = apply(&forced, &json!({"metadata": {"labels": {"l": "1"}}}), &req("one", false)).expect("applies");
         assert_eq!(kept["data"]["b"], "2");
+    }
+
+    #[test]
+    fn managers_share_a_container_list_item_by_item() {
+        let deployment = |containers: Value| json!({"spec": {"template": {"spec": {"containers": containers}}}});
+        let live = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"}});
+        let a = apply(&live, &deployment(json!([{"name": "web", "image": "web:1"}])), &req("drplan", false)).expect("a");
+        let b = apply(&a, &deployment(json!([{"name": "sidecar", "image": "proxy:1"}, {"name": "web", "tty": true}])), &req("mesh", false))
+            .expect("different items and fields do not conflict");
+        assert_eq!(
+            b["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "web", "image": "web:1", "tty": true}, {"name": "sidecar", "image": "proxy:1"}])
+        );
+        let conflicts = apply(&b, &deployment(json!([{"name": "web", "image": "web:2"}])), &req("mesh", false))
+            .expect_err("same field, different value");
+        assert_eq!(render_conflict(&conflicts[0]), "drplan .spec.template.spec.containers[name=\"web\"].image");
+
+        // drplan drops its container: mesh still holds the item, so only drplan's field goes.
+        let dropped = apply(&b, &deployment(json!([])), &req("drplan", false)).expect("drop");
+        assert_eq!(
+            dropped["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "web", "tty": true}, {"name": "sidecar", "image": "proxy:1"}])
+        );
+    }
+
+    fn render_conflict(c: &Conflict) -> String {
+        format!("{} {}", c.manager, crate::fieldpath::render(&c.path))
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::catalog::ResourceType;
-use crate::patch::{json_patch, merge_patch, PatchFormat};
+use crate::patch::{json_patch, merge_patch, strategic_merge_patch, PatchFormat};
 use crate::rollouts;
 use crate::scale;
 use crate::selectors::{FieldSelector, LabelSelector};
@@ -171,6 +171,10 @@ pub fn patch(
         match format {
             PatchFormat::Json => json_patch(doc, &patch)
                 .map_err(|e| ApiError::invalid(&target.ty.group, &target.ty.plural, &name, e)),
+            PatchFormat::Strategic => {
+                strategic_merge_patch(doc, &patch);
+                Ok(())
+            }
             _ => {
                 merge_patch(doc, &patch);
                 Ok(())

@@ -113,6 +113,18 @@ async fn kubectl_get_apply_conflict_delete() {
     let listed = kubectl.ok(&["get", "deployments", "-l", "app notin (db)", "-o", "name"]).await;
     assert_eq!(listed.trim(), "deployment.apps/web");
 
+    // `set image` sends a strategic merge patch: the container is merged by name,
+    // and its image now belongs to kubectl-set, so re-applying conflicts on it.
+    kubectl.ok(&["set", "image", "deployment/web", "web=nginx:1.28"]).await;
+    let containers = kubectl.ok(&["get", "deployment", "web", "-o", "jsonpath={.spec.template.spec.containers[*].image}"]).await;
+    assert_eq!(containers, "nginx:1.28");
+    let reapply = kubectl.run(&["apply", "--server-side", "-f", &manifest]).await;
+    let stderr = String::from_utf8_lossy(&reapply.stderr);
+    assert!(
+        stderr.contains(r#"conflict with "kubectl-set" using apps/v1: .spec.template.spec.containers[name="web"].image"#),
+        "{stderr}"
+    );
+
     let scaled = kubectl.ok(&["scale", "deployment/web", "--replicas=0"]).await;
     assert_eq!(scaled.trim(), "deployment.apps/web scaled");
     let replicas = kubectl.ok(&["get", "deployment", "web", "-o", "jsonpath={.spec.replicas}"]).await;
