@@ -51,8 +51,10 @@ pub fn core_versions(catalog: &Catalog, server_address: &str) -> Value {
 }
 
 fn group_entry(group: &str, versions: &[String]) -> Value {
-    let versions: Vec<Value> =
-        versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
     json!({
         "name": group,
         "versions": versions,
@@ -61,7 +63,11 @@ fn group_entry(group: &str, versions: &[String]) -> Value {
 }
 
 pub fn group_list(catalog: &Catalog) -> Value {
-    let groups: Vec<Value> = catalog.groups().iter().map(|(g, vs)| group_entry(g, vs)).collect();
+    let groups: Vec<Value> = catalog
+        .groups()
+        .iter()
+        .map(|(g, vs)| group_entry(g, vs))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -109,7 +115,11 @@ pub fn resource_list(catalog: &Catalog, group: &str, version: &str) -> Option<Va
             }));
         }
     }
-    let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     Some(json!({
         "kind": "APIResourceList",
         "apiVersion": "v1",
@@ -153,7 +163,11 @@ fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Valu
             json!({"version": version, "resources": resources, "freshness": "Current"})
         })
         .collect();
-    let metadata = if group.is_empty() { json!({}) } else { json!({"name": group}) };
+    let metadata = if group.is_empty() {
+        json!({})
+    } else {
+        json!({"name": group})
+    };
     json!({"metadata": metadata, "versions": versions})
 }
 
@@ -162,7 +176,11 @@ pub fn aggregated(catalog: &Catalog, core: bool, version: &str) -> Value {
     let items: Vec<Value> = if core {
         vec![aggregated_group(catalog, "", &catalog.core_versions())]
     } else {
-        catalog.groups().iter().map(|(g, vs)| aggregated_group(catalog, g, vs)).collect()
+        catalog
+            .groups()
+            .iter()
+            .map(|(g, vs)| aggregated_group(catalog, g, vs))
+            .collect()
     };
     json!({
         "kind": "APIGroupDiscoveryList",

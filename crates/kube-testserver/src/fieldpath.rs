@@ -18,7 +18,12 @@ const ITEM_PREFIX: &str = "k:";
 /// Kubernetes schemas' `x-kubernetes-list-map-keys`), by list field name.
 pub fn key_fields(list_name: &str, items: &[Value]) -> Option<&'static [&'static str]> {
     let keys: &'static [&'static str] = match list_name {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes" | "imagePullSecrets" => &["name"],
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets" => &["name"],
         "volumeMounts" => &["mountPath"],
         "ownerReferences" => &["uid"],
         "ports" if items.iter().all(|i| i.get("containerPort").is_some()) => &["containerPort"],
@@ -42,7 +47,9 @@ pub fn item_step(keys: &[&str], item: &Value) -> Option<String> {
     let mut sorted: Vec<&&str> = keys.iter().collect();
     sorted.sort();
     for k in sorted {
-        let value = map.get(*k).filter(|v| !v.is_object() && !v.is_array() && !v.is_null())?;
+        let value = map
+            .get(*k)
+            .filter(|v| !v.is_object() && !v.is_array() && !v.is_null())?;
         key.insert(k.to_string(), value.clone());
     }
     Some(format!("{ITEM_PREFIX}{}", Value::Object(key)))
@@ -77,7 +84,10 @@ pub fn claims_only(path: &[String], applied: &Value) -> bool {
     match get(applied, path) {
         Some(Value::Object(map)) => map.is_empty(),
         Some(Value::Array(items)) => {
-            items.is_empty() && path.last().is_some_and(|name| key_fields(name, items).is_some())
+            items.is_empty()
+                && path
+                    .last()
+                    .is_some_and(|name| key_fields(name, items).is_some())
         }
         _ => false,
     }
@@ -97,7 +107,9 @@ fn walk_value(name: &str, value: &Value, prefix: &mut FieldPath, out: &mut Field
         Value::Array(items) if !items.is_empty() => match key_fields(name, items) {
             Some(keys) => {
                 for item in items {
-                    let Some(step) = item_step(keys, item) else { continue };
+                    let Some(step) = item_step(keys, item) else {
+                        continue;
+                    };
                     prefix.push(step);
                     out.insert(prefix.clone());
                     if let Some(fields) = item.as_object() {
@@ -118,7 +130,9 @@ fn walk_value(name: &str, value: &Value, prefix: &mut FieldPath, out: &mut Field
 
 pub fn find_item(items: &[Value], step: &str) -> Option<usize> {
     let key: Map<String, Value> = serde_json::from_str(step.strip_prefix(ITEM_PREFIX)?).ok()?;
-    items.iter().position(|item| key.iter().all(|(k, v)| item.get(k) == Some(v)))
+    items
+        .iter()
+        .position(|item| key.iter().all(|(k, v)| item.get(k) == Some(v)))
 }
 
 pub fn get<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
@@ -143,8 +157,12 @@ fn get_mut<'a>(value: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
 /// Removes the field or list item at `path`, then any map left empty by that
 /// removal unless `keep` says it is still wanted.
 pub fn remove(value: &mut Value, path: &[String], keep: &dyn Fn(&[String]) -> bool) {
-    let Some((last, parents)) = path.split_last() else { return };
-    let Some(parent) = get_mut(value, parents) else { return };
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let Some(parent) = get_mut(value, parents) else {
+        return;
+    };
     match parent {
         Value::Object(map) => {
             map.remove(last);
@@ -188,7 +206,8 @@ fn merge_field(name: &str, existing: &mut Value, value: &Value) {
             match keys {
                 Some(keys) => {
                     for item in applied {
-                        let position = item_step(keys, item).and_then(|step| find_item(live, &step));
+                        let position =
+                            item_step(keys, item).and_then(|step| find_item(live, &step));
                         match position {
                             Some(i) => merge(&mut live[i], item),
                             None => live.push(item.clone()),
@@ -206,7 +225,10 @@ fn merge_field(name: &str, existing: &mut Value, value: &Value) {
 pub fn render(path: &[String]) -> String {
     let mut out = String::new();
     for step in path {
-        match step.strip_prefix(ITEM_PREFIX).and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok()) {
+        match step
+            .strip_prefix(ITEM_PREFIX)
+            .and_then(|k| serde_json::from_str::<Map<String, Value>>(k).ok())
+        {
             Some(key) => {
                 let parts: Vec<String> = key.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 out.push_str(&format!("[{}]", parts.join(",")));
@@ -231,7 +253,8 @@ mod tests {
 
     #[test]
     fn containers_are_keyed_by_name() {
-        let view = pod_spec(json!([{"name": "web", "image": "a"}, {"name": "side", "args": ["x"]}]));
+        let view =
+            pod_spec(json!([{"name": "web", "image": "a"}, {"name": "side", "args": ["x"]}]));
         let paths: Vec<String> = owned_paths(&view).iter().map(|p| render(p)).collect();
         assert_eq!(
             paths,
@@ -244,16 +267,33 @@ mod tests {
                 ".spec.containers[name=\"web\"].name",
             ]
         );
-        let web: FieldPath = vec!["spec".into(), "containers".into(), r#"k:{"name":"web"}"#.into(), "image".into()];
+        let web: FieldPath = vec![
+            "spec".into(),
+            "containers".into(),
+            r#"k:{"name":"web"}"#.into(),
+            "image".into(),
+        ];
         assert_eq!(get(&view, &web), Some(&json!("a")));
     }
 
     #[test]
     fn merge_and_remove_items_by_key() {
         let mut live = pod_spec(json!([{"name": "web", "image": "a", "tty": true}]));
-        merge(&mut live, &pod_spec(json!([{"name": "web", "image": "b"}, {"name": "new", "image": "c"}])));
-        assert_eq!(live, pod_spec(json!([{"name": "web", "image": "b", "tty": true}, {"name": "new", "image": "c"}])));
-        let item: FieldPath = vec!["spec".into(), "containers".into(), r#"k:{"name":"web"}"#.into()];
+        merge(
+            &mut live,
+            &pod_spec(json!([{"name": "web", "image": "b"}, {"name": "new", "image": "c"}])),
+        );
+        assert_eq!(
+            live,
+            pod_spec(
+                json!([{"name": "web", "image": "b", "tty": true}, {"name": "new", "image": "c"}])
+            )
+        );
+        let item: FieldPath = vec![
+            "spec".into(),
+            "containers".into(),
+            r#"k:{"name":"web"}"#.into(),
+        ];
         remove(&mut live, &item, &|_| false);
         assert_eq!(live, pod_spec(json!([{"name": "new", "image": "c"}])));
     }

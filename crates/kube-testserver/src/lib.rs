@@ -110,7 +110,9 @@ impl TestServer {
             simulate_rollouts: options.simulate_rollouts,
             closing: tokio::sync::watch::channel(false).0,
         });
-        let app = axum::Router::new().fallback(routing::handle).with_state(state.clone());
+        let app = axum::Router::new()
+            .fallback(routing::handle)
+            .with_state(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -123,7 +125,9 @@ impl TestServer {
         Ok(TestServer {
             address,
             state,
-            token: options.require_token.unwrap_or_else(|| DEFAULT_TOKEN.to_string()),
+            token: options
+                .require_token
+                .unwrap_or_else(|| DEFAULT_TOKEN.to_string()),
             stop: Some(stop),
             task: Some(task),
         })
@@ -161,7 +165,12 @@ impl TestServer {
 
     /// Requests that could change state (anything but GET), oldest first.
     pub fn writes(&self) -> Vec<RequestRecord> {
-        self.state.log().iter().filter(|r| r.method != "GET").cloned().collect()
+        self.state
+            .log()
+            .iter()
+            .filter(|r| r.method != "GET")
+            .cloned()
+            .collect()
     }
 
     pub fn clear_requests(&self) {
@@ -169,7 +178,13 @@ impl TestServer {
     }
 
     /// One stored object, read directly (no request is logged).
-    pub fn object(&self, api_version: &str, plural: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+    pub fn object(
+        &self,
+        api_version: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
         let (group, _) = api_version.rsplit_once('/').unwrap_or(("", api_version));
         let key = ObjectKey {
             group: group.to_string(),
@@ -193,7 +208,10 @@ impl TestServer {
         }
         if let Some(task) = self.task.take() {
             let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(2), task)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }
@@ -210,7 +228,9 @@ impl Drop for TestServer {
 }
 
 fn seed_namespaces(store: &mut Store, catalog: &Catalog, now: &str, salt: u64) {
-    let Some(ty) = catalog.namespace_type() else { return };
+    let Some(ty) = catalog.namespace_type() else {
+        return;
+    };
     for name in INITIAL_NAMESPACES {
         let uid = store.next_uid(salt);
         let rv = store.next_revision().to_string();

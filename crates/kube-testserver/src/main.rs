@@ -7,7 +7,10 @@ use clap::Parser;
 use kube_testserver::{Options, TestServer};
 
 #[derive(Debug, Parser)]
-#[command(name = "kube-testserver", about = "An in-memory Kubernetes API server for tests and demos")]
+#[command(
+    name = "kube-testserver",
+    about = "An in-memory Kubernetes API server for tests and demos"
+)]
 struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
@@ -48,7 +51,11 @@ async fn main() -> std::process::ExitCode {
             eprintln!("error: cannot write kubeconfig {}: {e}", path.display());
             return std::process::ExitCode::FAILURE;
         }
-        eprintln!("kubeconfig {} has context {:?}", path.display(), args.context);
+        eprintln!(
+            "kubeconfig {} has context {:?}",
+            path.display(),
+            args.context
+        );
     }
     println!("{}", server.url());
     wait_for_signal().await;

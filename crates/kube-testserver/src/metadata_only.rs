@@ -4,7 +4,9 @@
 use serde_json::{json, Value};
 
 pub fn wants_metadata(accept: &str) -> bool {
-    accept.split(',').any(|entry| entry.contains("as=PartialObjectMetadata"))
+    accept
+        .split(',')
+        .any(|entry| entry.contains("as=PartialObjectMetadata"))
 }
 
 pub fn partial(object: &Value) -> Value {

@@ -17,7 +17,9 @@ impl PatchFormat {
     pub fn from_content_type(content_type: &str) -> Option<Self> {
         let media = content_type.split(';').next().unwrap_or_default().trim();
         match media {
-            "application/apply-patch+yaml" | "application/apply-patch+json" => Some(PatchFormat::Apply),
+            "application/apply-patch+yaml" | "application/apply-patch+json" => {
+                Some(PatchFormat::Apply)
+            }
             "application/merge-patch+json" => Some(PatchFormat::Merge),
             "application/strategic-merge-patch+json" => Some(PatchFormat::Strategic),
             "application/json-patch+json" => Some(PatchFormat::Json),
@@ -63,7 +65,9 @@ pub fn strategic_merge_patch(target: &mut Value, patch: &Value) {
     if !target.is_object() {
         *target = Value::Object(Default::default());
     }
-    let Some(target_map) = target.as_object_mut() else { return };
+    let Some(target_map) = target.as_object_mut() else {
+        return;
+    };
     for (key, value) in patch_map {
         if key.starts_with('$') {
             continue;
@@ -100,7 +104,9 @@ pub fn strategic_merge_patch(target: &mut Value, patch: &Value) {
 
 fn merge_keyed_items(live: &mut Vec<Value>, items: &[Value], keys: &[&str]) {
     for item in items {
-        let Some(step) = item_step(keys, item) else { continue };
+        let Some(step) = item_step(keys, item) else {
+            continue;
+        };
         let position = find_item(live, &step);
         let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
         match (position, delete) {
@@ -131,12 +137,28 @@ fn strip_directives(value: &mut Value) {
 
 /// RFC 6902 operations add, remove, replace, move, copy and test.
 pub fn json_patch(target: &mut Value, patch: &Value) -> Result<(), String> {
-    let ops = patch.as_array().ok_or("a JSON patch must be an array of operations")?;
+    let ops = patch
+        .as_array()
+        .ok_or("a JSON patch must be an array of operations")?;
     for op in ops {
-        let name = op.get("op").and_then(Value::as_str).ok_or("JSON patch operation without \"op\"")?;
-        let path = op.get("path").and_then(Value::as_str).ok_or("JSON patch operation without \"path\"")?;
-        let value = || op.get("value").cloned().ok_or(format!("JSON patch {name} at {path} without \"value\""));
-        let from = || op.get("from").and_then(Value::as_str).ok_or(format!("JSON patch {name} without \"from\""));
+        let name = op
+            .get("op")
+            .and_then(Value::as_str)
+            .ok_or("JSON patch operation without \"op\"")?;
+        let path = op
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or("JSON patch operation without \"path\"")?;
+        let value = || {
+            op.get("value")
+                .cloned()
+                .ok_or(format!("JSON patch {name} at {path} without \"value\""))
+        };
+        let from = || {
+            op.get("from")
+                .and_then(Value::as_str)
+                .ok_or(format!("JSON patch {name} without \"from\""))
+        };
         match name {
             "add" => add(target, path, value()?)?,
             "remove" => {
@@ -151,7 +173,10 @@ pub fn json_patch(target: &mut Value, patch: &Value) -> Result<(), String> {
                 add(target, path, moved)?;
             }
             "copy" => {
-                let copied = target.pointer(from()?).cloned().ok_or(format!("no value at {path}"))?;
+                let copied = target
+                    .pointer(from()?)
+                    .cloned()
+                    .ok_or(format!("no value at {path}"))?;
                 add(target, path, copied)?;
             }
             "test" => {
@@ -166,7 +191,9 @@ pub fn json_patch(target: &mut Value, patch: &Value) -> Result<(), String> {
 }
 
 fn split_pointer(path: &str) -> Result<(&str, String), String> {
-    let (parent, last) = path.rsplit_once('/').ok_or(format!("invalid JSON pointer {path:?}"))?;
+    let (parent, last) = path
+        .rsplit_once('/')
+        .ok_or(format!("invalid JSON pointer {path:?}"))?;
     Ok((parent, last.replace("~1", "/").replace("~0", "~")))
 }
 
@@ -186,7 +213,9 @@ fn add(target: &mut Value, path: &str, value: Value) -> Result<(), String> {
             Ok(())
         }
         Some(Value::Array(items)) => {
-            let index: usize = last.parse().map_err(|_| format!("invalid array index in {path:?}"))?;
+            let index: usize = last
+                .parse()
+                .map_err(|_| format!("invalid array index in {path:?}"))?;
             if index > items.len() {
                 return Err(format!("array index out of range in {path:?}"));
             }
@@ -202,7 +231,9 @@ fn remove(target: &mut Value, path: &str) -> Result<Value, String> {
     let removed = match target.pointer_mut(parent) {
         Some(Value::Object(map)) => map.remove(&last),
         Some(Value::Array(items)) => {
-            let index: usize = last.parse().map_err(|_| format!("invalid array index in {path:?}"))?;
+            let index: usize = last
+                .parse()
+                .map_err(|_| format!("invalid array index in {path:?}"))?;
             (index < items.len()).then(|| items.remove(index))
         }
         _ => None,
@@ -235,8 +266,14 @@ mod tests {
             json!({"spec": {"containers": [{"name": "web", "image": "b", "ports": [{"containerPort": 80}]}, {"name": "new", "image": "n"}]}})
         );
         let mut labels = json!({"metadata": {"labels": {"a": "1", "b": "2"}}});
-        strategic_merge_patch(&mut labels, &json!({"metadata": {"labels": {"a": null, "c": "3"}}}));
-        assert_eq!(labels, json!({"metadata": {"labels": {"b": "2", "c": "3"}}}));
+        strategic_merge_patch(
+            &mut labels,
+            &json!({"metadata": {"labels": {"a": null, "c": "3"}}}),
+        );
+        assert_eq!(
+            labels,
+            json!({"metadata": {"labels": {"b": "2", "c": "3"}}})
+        );
     }
 
     #[test]
@@ -249,7 +286,10 @@ mod tests {
             {"op": "test", "path": "/l/1", "value": 2},
         ]);
         json_patch(&mut doc, &ops).expect("patch applies");
-        assert_eq!(doc, json!({"metadata": {"labels": {"a": "9", "b": "2"}}, "l": [1, 2]}));
+        assert_eq!(
+            doc,
+            json!({"metadata": {"labels": {"a": "9", "b": "2"}}, "l": [1, 2]})
+        );
         assert!(json_patch(&mut doc, &json!([{"op": "remove", "path": "/nope"}])).is_err());
     }
 }

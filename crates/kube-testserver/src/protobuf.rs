@@ -15,7 +15,9 @@ pub fn is_protobuf(content_type: &str) -> bool {
 
 /// Decodes an envelope into the JSON object it carries.
 pub fn decode(body: &[u8]) -> Result<Value, String> {
-    let envelope = body.strip_prefix(MAGIC).ok_or("protobuf body without the k8s envelope")?;
+    let envelope = body
+        .strip_prefix(MAGIC)
+        .ok_or("protobuf body without the k8s envelope")?;
     let (mut api_version, mut kind, mut raw) = (String::new(), String::new(), &[][..]);
     for field in Fields::new(envelope) {
         match field? {
@@ -40,7 +42,11 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
         ("v1", "ConfigMap") => &[(2, "data"), (3, "binaryData")],
         ("v1", "Secret") => &[(2, "data"), (4, "stringData")],
         ("v1", "ServiceAccount") => &[],
-        _ => return Err(format!("protobuf bodies for {api_version} {kind} are not supported; send JSON")),
+        _ => {
+            return Err(format!(
+                "protobuf bodies for {api_version} {kind} are not supported; send JSON"
+            ))
+        }
     };
     for field in Fields::new(raw) {
         match field? {
@@ -64,16 +70,19 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
                 if let Some((_, name)) = maps_of_bytes.iter().find(|(n, _)| *n == number) {
                     let (key, value) = map_entry(entry)?;
                     // Secret data and ConfigMap binaryData are bytes: JSON carries them as base64.
-                    let value = if matches!(*name, "data" if kind == "Secret") || *name == "binaryData" {
-                        base64::engine::general_purpose::STANDARD.encode(value)
-                    } else {
-                        text(value)?
-                    };
+                    let value =
+                        if matches!(*name, "data" if kind == "Secret") || *name == "binaryData" {
+                            base64::engine::general_purpose::STANDARD.encode(value)
+                        } else {
+                            text(value)?
+                        };
                     let map = object.entry(*name).or_insert_with(|| json!({}));
                     map[key] = json!(value);
                 }
             }
-            (number, Wire::Varint(v)) if (kind == "ConfigMap" && number == 4) || (kind == "Secret" && number == 5) => {
+            (number, Wire::Varint(v))
+                if (kind == "ConfigMap" && number == 4) || (kind == "Secret" && number == 5) =>
+            {
                 object.insert("immutable".into(), json!(v != 0));
             }
             (4, Wire::Varint(v)) if kind == "ServiceAccount" => {
@@ -105,7 +114,11 @@ fn object_meta(bytes: &[u8]) -> Result<Value, String> {
     for field in Fields::new(bytes) {
         if let (number @ (11 | 12), Wire::Bytes(entry)) = field? {
             let (key, value) = map_entry(entry)?;
-            let target = if number == 11 { "labels" } else { "annotations" };
+            let target = if number == 11 {
+                "labels"
+            } else {
+                "annotations"
+            };
             let map = meta.entry(target).or_insert_with(|| json!({}));
             map[key] = json!(text(value)?);
         }
@@ -144,7 +157,10 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     fn new(bytes: &'a [u8]) -> Self {
-        Fields { rest: bytes, failed: false }
+        Fields {
+            rest: bytes,
+            failed: false,
+        }
     }
 
     fn varint(&mut self) -> Result<u64, String> {
@@ -178,7 +194,8 @@ impl<'a> Fields<'a> {
                 Wire::Fixed
             }
             2 => {
-                let len = usize::try_from(self.varint()?).map_err(|_| "protobuf length overflow")?;
+                let len =
+                    usize::try_from(self.varint()?).map_err(|_| "protobuf length overflow")?;
                 Wire::Bytes(self.take(len)?)
             }
             5 => {
@@ -220,8 +237,18 @@ mod tests {
 
     #[test]
     fn decodes_a_secret_like_kubectl_sends_it() {
-        let meta = [field(1, b"s"), field(3, b"app"), field(11, &entry("team", b"dr"))].concat();
-        let secret = [field(1, &meta), field(2, &entry("password", b"hunter2")), field(3, b"Opaque")].concat();
+        let meta = [
+            field(1, b"s"),
+            field(3, b"app"),
+            field(11, &entry("team", b"dr")),
+        ]
+        .concat();
+        let secret = [
+            field(1, &meta),
+            field(2, &entry("password", b"hunter2")),
+            field(3, b"Opaque"),
+        ]
+        .concat();
         let type_meta = [field(1, b"v1"), field(2, b"Secret")].concat();
         let body = [MAGIC.to_vec(), field(1, &type_meta), field(2, &secret)].concat();
         let decoded = decode(&body).expect("decodes");
@@ -233,8 +260,14 @@ mod tests {
                 "data": {"password": "aHVudGVyMg=="},
             })
         );
-        let deployment = [MAGIC.to_vec(), field(1, &[field(1, b"apps/v1"), field(2, b"Deployment")].concat())].concat();
-        assert!(decode(&deployment).expect_err("unsupported").contains("apps/v1 Deployment"));
+        let deployment = [
+            MAGIC.to_vec(),
+            field(1, &[field(1, b"apps/v1"), field(2, b"Deployment")].concat()),
+        ]
+        .concat();
+        assert!(decode(&deployment)
+            .expect_err("unsupported")
+            .contains("apps/v1 Deployment"));
         assert!(decode(b"{}").is_err());
     }
 }

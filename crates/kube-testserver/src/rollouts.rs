@@ -10,8 +10,14 @@ use crate::catalog::ResourceType;
 
 /// The finished status for `object`, or None for types with no simulated controller.
 pub fn settled_status(ty: &ResourceType, object: &Value, now: &str) -> Option<Value> {
-    let generation = object.pointer("/metadata/generation").cloned().unwrap_or(json!(1));
-    let replicas = object.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1);
+    let generation = object
+        .pointer("/metadata/generation")
+        .cloned()
+        .unwrap_or(json!(1));
+    let replicas = object
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
     let condition = |kind: &str, reason: &str, message: &str| {
         json!({
             "type": kind, "status": "True", "reason": reason, "message": message,
@@ -31,7 +37,14 @@ pub fn settled_status(ty: &ResourceType, object: &Value, now: &str) -> Option<Va
             ],
         }),
         ("apps", "statefulsets") => {
-            let revision = format!("{}-{}", object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("sts"), generation);
+            let revision = format!(
+                "{}-{}",
+                object
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("sts"),
+                generation
+            );
             json!({
                 "observedGeneration": generation,
                 "replicas": replicas,
@@ -54,10 +67,11 @@ pub fn settled_status(ty: &ResourceType, object: &Value, now: &str) -> Option<Va
             "updatedNumberScheduled": 1,
         }),
         ("batch", "jobs") => {
-            let completions = object.pointer("/spec/completions").and_then(Value::as_i64).unwrap_or(1);
-            let done = |kind: &str, reason: &str| {
-                json!({"type": kind, "status": "True", "reason": reason, "lastProbeTime": now, "lastTransitionTime": now})
-            };
+            let completions = object
+                .pointer("/spec/completions")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            let done = |kind: &str, reason: &str| json!({"type": kind, "status": "True", "reason": reason, "lastProbeTime": now, "lastTransitionTime": now});
             json!({
                 "startTime": now,
                 "completionTime": now,

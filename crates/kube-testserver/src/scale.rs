@@ -10,7 +10,11 @@ pub fn to_scale(object: &Value) -> Value {
         .pointer("/spec/selector/matchLabels")
         .and_then(Value::as_object)
         .map(|labels| {
-            labels.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())).collect::<Vec<_>>().join(",")
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
         })
         .unwrap_or_default();
     json!({
@@ -38,7 +42,9 @@ pub fn replicas(scale: &Value) -> Result<i64, String> {
         .and_then(Value::as_i64)
         .ok_or("spec.replicas: Required value: a Scale must set spec.replicas")?;
     if replicas < 0 {
-        return Err(format!("spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0"));
+        return Err(format!(
+            "spec.replicas: Invalid value: {replicas}: must be greater than or equal to 0"
+        ));
     }
     Ok(replicas)
 }

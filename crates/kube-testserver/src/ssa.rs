@@ -36,7 +36,11 @@ pub fn managed_view(object: &Value) -> Value {
     }
     strip_nulls(&mut view);
     if let Some(map) = view.as_object_mut() {
-        if map.get("metadata").and_then(Value::as_object).is_some_and(Map::is_empty) {
+        if map
+            .get("metadata")
+            .and_then(Value::as_object)
+            .is_some_and(Map::is_empty)
+        {
             map.remove("metadata");
         }
     }
@@ -69,7 +73,10 @@ pub struct ManagedEntry {
 }
 
 pub fn read_entries(object: &Value) -> Vec<ManagedEntry> {
-    let Some(list) = object.pointer("/metadata/managedFields").and_then(Value::as_array) else {
+    let Some(list) = object
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+    else {
         return Vec::new();
     };
     list.iter()
@@ -122,7 +129,11 @@ pub fn to_fields_v1(set: &FieldSet) -> Value {
     for path in set {
         let mut node = &mut root;
         for key in path {
-            let step = if is_item_step(key) { key.clone() } else { format!("f:{key}") };
+            let step = if is_item_step(key) {
+                key.clone()
+            } else {
+                format!("f:{key}")
+            };
             let entry = node.entry(step).or_insert_with(|| json!({}));
             node = match entry.as_object_mut() {
                 Some(map) => map,
@@ -145,7 +156,9 @@ fn mark_owned_parents(node: &mut Map<String, Value>, set: &FieldSet, prefix: &mu
             None if is_item_step(key) => key.as_str(),
             None => continue,
         };
-        let Some(child_map) = child.as_object_mut() else { continue };
+        let Some(child_map) = child.as_object_mut() else {
+            continue;
+        };
         prefix.push(name.to_string());
         if !child_map.is_empty() && set.contains(prefix) {
             child_map.insert(".".into(), json!({}));
@@ -216,16 +229,27 @@ pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value,
     let applied = managed_view(applied);
     let new_set = owned_paths(&applied);
     let mut entries = read_entries(live);
-    let is_mine = |e: &ManagedEntry| e.manager == req.manager && e.operation == "Apply" && e.subresource.is_none();
-    let old_set = entries.iter().find(|e| is_mine(e)).map(|e| e.fields.clone()).unwrap_or_default();
+    let is_mine = |e: &ManagedEntry| {
+        e.manager == req.manager && e.operation == "Apply" && e.subresource.is_none()
+    };
+    let old_set = entries
+        .iter()
+        .find(|e| is_mine(e))
+        .map(|e| e.fields.clone())
+        .unwrap_or_default();
 
     // Only leaves carry values that can clash; list items are shared structure.
     let mut conflicts = Vec::new();
-    for entry in entries.iter().filter(|e| !is_mine(e) && e.subresource.is_none()) {
+    for entry in entries
+        .iter()
+        .filter(|e| !is_mine(e) && e.subresource.is_none())
+    {
         for path in leaves(&new_set).filter(|p| !fieldpath::claims_only(p, &applied)) {
             let clash = entry.fields.iter().any(|owned| covers(owned, path))
                 && fieldpath::get(&applied, path) != fieldpath::get(live, path);
-            let seen = conflicts.iter().any(|c: &Conflict| c.manager == entry.manager && &c.path == path);
+            let seen = conflicts
+                .iter()
+                .any(|c: &Conflict| c.manager == entry.manager && &c.path == path);
             if clash && !seen {
                 conflicts.push(Conflict {
                     manager: entry.manager.clone(),
@@ -239,14 +263,20 @@ pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value,
         return Err(conflicts);
     }
     for entry in entries.iter_mut().filter(|e| !is_mine(e)) {
-        entry.fields.retain(|owned| !conflicts.iter().any(|c| covers(owned, &c.path)));
+        entry
+            .fields
+            .retain(|owned| !conflicts.iter().any(|c| covers(owned, &c.path)));
     }
 
     let mut merged = live.clone();
     let others: Vec<&ManagedEntry> = entries.iter().filter(|e| !is_mine(e)).collect();
     let still_owned = |path: &[String]| {
-        let mine = new_set.iter().any(|p| p.starts_with(path) || (covers(p, path) && !fieldpath::claims_only(p, &applied)));
-        mine || others.iter().any(|e| e.fields.iter().any(|q| covers(q, path)))
+        let mine = new_set.iter().any(|p| {
+            p.starts_with(path) || (covers(p, path) && !fieldpath::claims_only(p, &applied))
+        });
+        mine || others
+            .iter()
+            .any(|e| e.fields.iter().any(|q| covers(q, path)))
     };
     for dropped in old_set.difference(&new_set) {
         if !still_owned(dropped) {
@@ -277,7 +307,14 @@ pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value,
 
 /// Records a non-apply write (create, update, patch) by `manager`: it takes the
 /// fields whose values it changed, from whoever owned them, without conflicts.
-pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_version: &str, now: &str, subresource: Option<&str>) {
+pub fn record_update(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    api_version: &str,
+    now: &str,
+    subresource: Option<&str>,
+) {
     let mut entries = old.map(read_entries).unwrap_or_default();
     let old_view = old.map(managed_view).unwrap_or_else(|| json!({}));
     let new_view = managed_view(new);
@@ -300,9 +337,13 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_ve
         e.manager == manager && e.operation == "Update" && e.subresource.as_deref() == subresource
     };
     for entry in entries.iter_mut() {
-        entry.fields.retain(|q| !removed.iter().any(|p| q.starts_with(p)));
+        entry
+            .fields
+            .retain(|q| !removed.iter().any(|p| q.starts_with(p)));
         if !is_mine(entry) {
-            entry.fields.retain(|q| !leaves(&changed).any(|p| covers(q, p) && !is_item(q)));
+            entry
+                .fields
+                .retain(|q| !leaves(&changed).any(|p| covers(q, p) && !is_item(q)));
         }
     }
     if !changed.is_empty() {
@@ -336,7 +377,12 @@ mod tests {
     }
 
     fn req<'a>(manager: &'a str, force: bool) -> ApplyRequest<'a> {
-        ApplyRequest { manager, force, api_version: "v1", now: "2026-01-01T00:00:00Z" }
+        ApplyRequest {
+            manager,
+            force,
+            api_version: "v1",
+            now: "2026-01-01T00:00:00Z",
+        }
     }
 
     fn base() -> Value {
@@ -345,7 +391,12 @@ mod tests {
 
     #[test]
     fn fields_v1_round_trips() {
-        let set: FieldSet = [path("data.a"), path("metadata.labels.app"), path("metadata.labels")].into();
+        let set: FieldSet = [
+            path("data.a"),
+            path("metadata.labels.app"),
+            path("metadata.labels"),
+        ]
+        .into();
         let encoded = to_fields_v1(&set);
         assert_eq!(
             encoded,
@@ -356,10 +407,15 @@ mod tests {
 
     #[test]
     fn apply_creates_then_drops_fields_the_manager_stopped_applying() {
-        let first = apply(&base(), &json!({"data": {"a": "1", "b": "2"}, "metadata": {"labels": {"x": "y"}}}), &req("m", false))
-            .expect("no conflict");
+        let first = apply(
+            &base(),
+            &json!({"data": {"a": "1", "b": "2"}, "metadata": {"labels": {"x": "y"}}}),
+            &req("m", false),
+        )
+        .expect("no conflict");
         assert_eq!(first["data"], json!({"a": "1", "b": "2"}));
-        let second = apply(&first, &json!({"data": {"a": "1"}}), &req("m", false)).expect("no conflict");
+        let second =
+            apply(&first, &json!({"data": {"a": "1"}}), &req("m", false)).expect("no conflict");
         assert_eq!(second["data"], json!({"a": "1"}));
         assert_eq!(second["metadata"].get("labels"), None);
         let fields = &second["metadata"]["managedFields"][0];
@@ -369,37 +425,84 @@ mod tests {
 
     #[test]
     fn second_manager_conflicts_on_a_different_value_and_force_takes_ownership() {
-        let first = apply(&base(), &json!({"data": {"a": "1", "b": "2"}}), &req("one", false)).expect("applies");
+        let first = apply(
+            &base(),
+            &json!({"data": {"a": "1", "b": "2"}}),
+            &req("one", false),
+        )
+        .expect("applies");
         // Same value: shared ownership, no conflict.
-        let shared = apply(&first, &json!({"data": {"b": "2"}}), &req("two", false)).expect("shared");
-        let conflicts = apply(&shared, &json!({"data": {"a": "changed"}}), &req("two", false)).expect_err("conflicts");
-        assert_eq!(conflicts, vec![Conflict { manager: "one".into(), api_version: "v1".into(), path: path("data.a") }]);
+        let shared =
+            apply(&first, &json!({"data": {"b": "2"}}), &req("two", false)).expect("shared");
+        let conflicts = apply(
+            &shared,
+            &json!({"data": {"a": "changed"}}),
+            &req("two", false),
+        )
+        .expect_err("conflicts");
+        assert_eq!(
+            conflicts,
+            vec![Conflict {
+                manager: "one".into(),
+                api_version: "v1".into(),
+                path: path("data.a")
+            }]
+        );
 
-        let forced = apply(&shared, &json!({"data": {"a": "changed", "b": "2"}}), &req("two", true)).expect("forced");
+        let forced = apply(
+            &shared,
+            &json!({"data": {"a": "changed", "b": "2"}}),
+            &req("two", true),
+        )
+        .expect("forced");
         assert_eq!(forced["data"]["a"], "changed");
         let entries = read_entries(&forced);
         assert_eq!(entries[0].fields, [path("data.b")].into());
         assert_eq!(entries[1].fields, [path("data.a"), path("data.b")].into());
 
         // "one" stops applying b, but "two" still owns it: it stays.
-        let kept = apply(&forced, &json!({"metadata": {"labels": {"l": "1"}}}), &req("one", false)).expect("applies");
+        let kept = apply(
+            &forced,
+            &json!({"metadata": {"labels": {"l": "1"}}}),
+            &req("one", false),
+        )
+        .expect("applies");
         assert_eq!(kept["data"]["b"], "2");
     }
 
     #[test]
     fn managers_share_a_container_list_item_by_item() {
-        let deployment = |containers: Value| json!({"spec": {"template": {"spec": {"containers": containers}}}});
+        let deployment =
+            |containers: Value| json!({"spec": {"template": {"spec": {"containers": containers}}}});
         let live = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"}});
-        let a = apply(&live, &deployment(json!([{"name": "web", "image": "web:1"}])), &req("drplan", false)).expect("a");
-        let b = apply(&a, &deployment(json!([{"name": "sidecar", "image": "proxy:1"}, {"name": "web", "tty": true}])), &req("mesh", false))
-            .expect("different items and fields do not conflict");
+        let a = apply(
+            &live,
+            &deployment(json!([{"name": "web", "image": "web:1"}])),
+            &req("drplan", false),
+        )
+        .expect("a");
+        let b = apply(
+            &a,
+            &deployment(
+                json!([{"name": "sidecar", "image": "proxy:1"}, {"name": "web", "tty": true}]),
+            ),
+            &req("mesh", false),
+        )
+        .expect("different items and fields do not conflict");
         assert_eq!(
             b["spec"]["template"]["spec"]["containers"],
             json!([{"name": "web", "image": "web:1", "tty": true}, {"name": "sidecar", "image": "proxy:1"}])
         );
-        let conflicts = apply(&b, &deployment(json!([{"name": "web", "image": "web:2"}])), &req("mesh", false))
-            .expect_err("same field, different value");
-        assert_eq!(render_conflict(&conflicts[0]), "drplan .spec.template.spec.containers[name=\"web\"].image");
+        let conflicts = apply(
+            &b,
+            &deployment(json!([{"name": "web", "image": "web:2"}])),
+            &req("mesh", false),
+        )
+        .expect_err("same field, different value");
+        assert_eq!(
+            render_conflict(&conflicts[0]),
+            "drplan .spec.template.spec.containers[name=\"web\"].image"
+        );
 
         // drplan drops its container: mesh still holds the item, so only drplan's field goes.
         let dropped = apply(&b, &deployment(json!([])), &req("drplan", false)).expect("drop");
@@ -415,11 +518,13 @@ mod tests {
 
     #[test]
     fn an_update_takes_fields_without_conflict_and_then_blocks_apply() {
-        let applied = apply(&base(), &json!({"data": {"a": "1"}}), &req("drplan", false)).expect("applies");
+        let applied =
+            apply(&base(), &json!({"data": {"a": "1"}}), &req("drplan", false)).expect("applies");
         let mut edited = applied.clone();
         edited["data"]["a"] = json!("edited");
         record_update(Some(&applied), &mut edited, "kubectl-edit", "v1", "t", None);
-        let conflicts = apply(&edited, &json!({"data": {"a": "1"}}), &req("drplan", false)).expect_err("conflicts");
+        let conflicts = apply(&edited, &json!({"data": {"a": "1"}}), &req("drplan", false))
+            .expect_err("conflicts");
         assert_eq!(conflicts[0].manager, "kubectl-edit");
     }
 }

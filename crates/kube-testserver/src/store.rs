@@ -131,7 +131,11 @@ impl Store {
 
     /// Stores an object whose resourceVersion is already the current revision.
     pub fn put(&mut self, key: ObjectKey, object: Value) {
-        let kind = if self.objects.contains_key(&key) { EventType::Modified } else { EventType::Added };
+        let kind = if self.objects.contains_key(&key) {
+            EventType::Modified
+        } else {
+            EventType::Added
+        };
         self.objects.insert(key.clone(), object.clone());
         self.record(kind, key, object);
     }
@@ -151,7 +155,12 @@ impl Store {
     /// Removes every namespaced object in `namespace`, as the namespace
     /// controller eventually does after a namespace is deleted.
     pub fn delete_namespace_contents(&mut self, namespace: &str) {
-        let keys: Vec<ObjectKey> = self.objects.keys().filter(|k| k.namespace == namespace).cloned().collect();
+        let keys: Vec<ObjectKey> = self
+            .objects
+            .keys()
+            .filter(|k| k.namespace == namespace)
+            .cloned()
+            .collect();
         for key in keys {
             self.delete(&key);
         }
@@ -161,18 +170,33 @@ impl Store {
         if self.events.len() == EVENT_HISTORY {
             self.events.pop_front();
         }
-        self.events.push_back(Event { revision: self.revision, kind, key, object });
+        self.events.push_back(Event {
+            revision: self.revision,
+            kind,
+            key,
+            object,
+        });
         self.changed.send_replace(self.revision);
     }
 
     /// Events after `revision`, or None when history no longer reaches back
     /// that far.
     pub fn events_after(&self, revision: u64) -> Option<Vec<Event>> {
-        let oldest = self.events.front().map(|e| e.revision).unwrap_or(self.revision + 1);
+        let oldest = self
+            .events
+            .front()
+            .map(|e| e.revision)
+            .unwrap_or(self.revision + 1);
         if revision + 1 < oldest && revision < self.revision {
             return None;
         }
-        Some(self.events.iter().filter(|e| e.revision > revision).cloned().collect())
+        Some(
+            self.events
+                .iter()
+                .filter(|e| e.revision > revision)
+                .cloned()
+                .collect(),
+        )
     }
 
     pub fn subscribe(&self) -> watch::Receiver<u64> {

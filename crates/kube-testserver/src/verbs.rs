@@ -4,11 +4,11 @@
 use serde_json::{json, Map, Value};
 
 use crate::catalog::ResourceType;
+use crate::fieldpath::render as render_path;
 use crate::patch::{json_patch, merge_patch, strategic_merge_patch, PatchFormat};
 use crate::rollouts;
 use crate::scale;
 use crate::selectors::{FieldSelector, LabelSelector};
-use crate::fieldpath::render as render_path;
 use crate::ssa::{self, ApplyRequest, Conflict};
 use crate::status::{ApiError, Cause};
 use crate::store::{ObjectKey, Store};
@@ -28,7 +28,9 @@ pub struct Target<'a> {
 
 impl Target<'_> {
     fn name(&self) -> Result<&str, ApiError> {
-        self.name.as_deref().ok_or_else(|| ApiError::method_not_allowed("a resource name is required"))
+        self.name
+            .as_deref()
+            .ok_or_else(|| ApiError::method_not_allowed("a resource name is required"))
     }
 
     fn key(&self, name: &str) -> ObjectKey {
@@ -57,20 +59,29 @@ pub struct WriteOptions {
 
 impl WriteOptions {
     fn manager(&self) -> &str {
-        self.field_manager.as_deref().unwrap_or(&self.default_manager)
+        self.field_manager
+            .as_deref()
+            .unwrap_or(&self.default_manager)
     }
 }
 
 pub fn get(store: &Store, target: &Target) -> Result<Value, ApiError> {
     let name = target.name()?;
-    let object = store.get(&target.key(name)).ok_or_else(|| target.not_found(name))?;
+    let object = store
+        .get(&target.key(name))
+        .ok_or_else(|| target.not_found(name))?;
     if target.subresource.as_deref() == Some("scale") {
         return Ok(scale::to_scale(object));
     }
     Ok(object.clone())
 }
 
-pub fn list(store: &Store, target: &Target, labels: &LabelSelector, fields: &FieldSelector) -> Value {
+pub fn list(
+    store: &Store,
+    target: &Target,
+    labels: &LabelSelector,
+    fields: &FieldSelector,
+) -> Value {
     let items: Vec<Value> = store
         .list(target.ty, target.namespace.as_deref())
         .into_iter()
@@ -85,9 +96,16 @@ pub fn list(store: &Store, target: &Target, labels: &LabelSelector, fields: &Fie
     })
 }
 
-pub fn create(store: &mut Store, target: &Target, body: Value, opts: &WriteOptions) -> Result<Value, ApiError> {
+pub fn create(
+    store: &mut Store,
+    target: &Target,
+    body: Value,
+    opts: &WriteOptions,
+) -> Result<Value, ApiError> {
     if target.name.is_some() {
-        return Err(ApiError::method_not_allowed("POST is not allowed on a named resource; use PUT or PATCH"));
+        return Err(ApiError::method_not_allowed(
+            "POST is not allowed on a named resource; use PUT or PATCH",
+        ));
     }
     if target.ty.namespaced && target.namespace.is_none() {
         return Err(ApiError::method_not_allowed(format!(
@@ -102,14 +120,28 @@ pub fn create(store: &mut Store, target: &Target, body: Value, opts: &WriteOptio
     };
     set_meta(&mut object, "name", json!(name));
     place_in_namespace(&mut object, target)?;
-    let target = Target { name: Some(name.clone()), ..target.clone() };
+    let target = Target {
+        name: Some(name.clone()),
+        ..target.clone()
+    };
     check_namespace_exists(store, &target)?;
     validate(&object, &target, &name)?;
     let key = target.key(&name);
     if store.contains(&key) {
-        return Err(ApiError::already_exists(&target.ty.group, &target.ty.plural, &name));
+        return Err(ApiError::already_exists(
+            &target.ty.group,
+            &target.ty.plural,
+            &name,
+        ));
     }
-    for field in ["uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "deletionTimestamp"] {
+    for field in [
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "generation",
+        "managedFields",
+        "deletionTimestamp",
+    ] {
         if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove(field);
         }
@@ -118,20 +150,37 @@ pub fn create(store: &mut Store, target: &Target, body: Value, opts: &WriteOptio
         object["spec"] = json!({"finalizers": ["kubernetes"]});
         object["status"] = json!({"phase": "Active"});
     }
-    ssa::record_update(None, &mut object, opts.manager(), &target.ty.api_version(), &opts.now, None);
+    ssa::record_update(
+        None,
+        &mut object,
+        opts.manager(),
+        &target.ty.api_version(),
+        &opts.now,
+        None,
+    );
     Ok(persist(store, target.ty, key, None, object, opts))
 }
 
-pub fn replace(store: &mut Store, target: &Target, body: Value, opts: &WriteOptions) -> Result<Value, ApiError> {
+pub fn replace(
+    store: &mut Store,
+    target: &Target,
+    body: Value,
+    opts: &WriteOptions,
+) -> Result<Value, ApiError> {
     let name = target.name()?.to_string();
     if target.subresource.as_deref() == Some("scale") {
         if body.get("kind").and_then(Value::as_str) != Some("Scale") {
-            return Err(ApiError::bad_request("the body of a /scale write must be an autoscaling/v1 Scale"));
+            return Err(ApiError::bad_request(
+                "the body of a /scale write must be an autoscaling/v1 Scale",
+            ));
         }
         return write_scale(store, target, target.key(&name), |_| Ok(body), opts);
     }
     let mut object = expect_object(body, target.ty)?;
-    let body_name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+    let body_name = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if body_name != name {
         return Err(ApiError::bad_request(format!(
             "the name of the object ({body_name}) does not match the name on the URL ({name})"
@@ -139,8 +188,14 @@ pub fn replace(store: &mut Store, target: &Target, body: Value, opts: &WriteOpti
     }
     place_in_namespace(&mut object, target)?;
     let key = target.key(&name);
-    let old = store.get(&key).cloned().ok_or_else(|| target.not_found(&name))?;
-    match object.pointer("/metadata/resourceVersion").and_then(Value::as_str) {
+    let old = store
+        .get(&key)
+        .cloned()
+        .ok_or_else(|| target.not_found(&name))?;
+    match object
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+    {
         Some(rv) if !rv.is_empty() && Some(rv) != resource_version(&old) => {
             return Err(ApiError::stale(&target.ty.group, &target.ty.plural, &name));
         }
@@ -182,13 +237,25 @@ pub fn patch(
         }
     };
     if target.subresource.as_deref() == Some("scale") {
-        let scaled = write_scale(store, target, key, |mut scale| apply_patch(&mut scale).map(|()| scale), opts)?;
+        let scaled = write_scale(
+            store,
+            target,
+            key,
+            |mut scale| apply_patch(&mut scale).map(|()| scale),
+            opts,
+        )?;
         return Ok((scaled, false));
     }
-    let old = store.get(&key).cloned().ok_or_else(|| target.not_found(&name))?;
+    let old = store
+        .get(&key)
+        .cloned()
+        .ok_or_else(|| target.not_found(&name))?;
     let mut patched = old.clone();
     apply_patch(&mut patched)?;
-    if let Some(rv) = patch.pointer("/metadata/resourceVersion").and_then(Value::as_str) {
+    if let Some(rv) = patch
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+    {
         if Some(rv) != resource_version(&old) {
             return Err(ApiError::stale(&target.ty.group, &target.ty.plural, &name));
         }
@@ -209,14 +276,21 @@ fn write_scale(
 ) -> Result<Value, ApiError> {
     let ty = target.ty;
     let name = key.name.clone();
-    let old = store.get(&key).cloned().ok_or_else(|| target.not_found(&name))?;
+    let old = store
+        .get(&key)
+        .cloned()
+        .ok_or_else(|| target.not_found(&name))?;
     let current = scale::to_scale(&old);
     let wanted = edit(current.clone())?;
-    let rv = wanted.pointer("/metadata/resourceVersion").and_then(Value::as_str).filter(|rv| !rv.is_empty());
+    let rv = wanted
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+        .filter(|rv| !rv.is_empty());
     if rv.is_some_and(|rv| Some(rv) != resource_version(&old)) {
         return Err(ApiError::stale(&ty.group, &ty.plural, &name));
     }
-    let replicas = scale::replicas(&wanted).map_err(|e| ApiError::invalid("autoscaling", "scales", &name, e))?;
+    let replicas = scale::replicas(&wanted)
+        .map_err(|e| ApiError::invalid("autoscaling", "scales", &name, e))?;
     let mut new = old.clone();
     if !new.get("spec").is_some_and(Value::is_object) {
         new["spec"] = json!({});
@@ -241,7 +315,9 @@ fn apply(
         ));
     };
     if target.subresource.is_some() {
-        return Err(ApiError::method_not_allowed("server-side apply to a subresource is not supported by kube-testserver"));
+        return Err(ApiError::method_not_allowed(
+            "server-side apply to a subresource is not supported by kube-testserver",
+        ));
     }
     let mut applied = parse_json_or_yaml(body)?;
     require_type_meta(&applied, ty)?;
@@ -270,7 +346,12 @@ fn apply(
             skeleton
         }
     };
-    let request = ApplyRequest { manager, force: opts.force, api_version: &ty.api_version(), now: &opts.now };
+    let request = ApplyRequest {
+        manager,
+        force: opts.force,
+        api_version: &ty.api_version(),
+        now: &opts.now,
+    };
     let merged = ssa::apply(&live, &applied, &request).map_err(|c| conflict_error(ty, name, &c))?;
     validate(&merged, target, name)?;
     let object = match existing {
@@ -280,22 +361,43 @@ fn apply(
     Ok((object, created))
 }
 
-pub fn delete(store: &mut Store, target: &Target, options: &Value, opts: &WriteOptions) -> Result<Value, ApiError> {
+pub fn delete(
+    store: &mut Store,
+    target: &Target,
+    options: &Value,
+    opts: &WriteOptions,
+) -> Result<Value, ApiError> {
     let name = target.name()?.to_string();
     if target.subresource.is_some() {
-        return Err(ApiError::method_not_allowed("DELETE is not allowed on a subresource"));
+        return Err(ApiError::method_not_allowed(
+            "DELETE is not allowed on a subresource",
+        ));
     }
     let key = target.key(&name);
-    let old = store.get(&key).cloned().ok_or_else(|| target.not_found(&name))?;
+    let old = store
+        .get(&key)
+        .cloned()
+        .ok_or_else(|| target.not_found(&name))?;
     let ty = target.ty;
     if ty.is_namespace() && PROTECTED_NAMESPACES.contains(&name.as_str()) {
-        return Err(ApiError::forbidden(&ty.group, &ty.plural, &name, "this namespace may not be deleted"));
+        return Err(ApiError::forbidden(
+            &ty.group,
+            &ty.plural,
+            &name,
+            "this namespace may not be deleted",
+        ));
     }
     let precondition = |field: &str, pointer: &str, label: &str| -> Result<(), ApiError> {
-        let Some(wanted) = options.pointer(&format!("/preconditions/{field}")).and_then(Value::as_str) else {
+        let Some(wanted) = options
+            .pointer(&format!("/preconditions/{field}"))
+            .and_then(Value::as_str)
+        else {
             return Ok(());
         };
-        let actual = old.pointer(pointer).and_then(Value::as_str).unwrap_or_default();
+        let actual = old
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if wanted == actual {
             return Ok(());
         }
@@ -307,7 +409,11 @@ pub fn delete(store: &mut Store, target: &Target, options: &Value, opts: &WriteO
         ))
     };
     precondition("uid", "/metadata/uid", "UID")?;
-    precondition("resourceVersion", "/metadata/resourceVersion", "ResourceVersion")?;
+    precondition(
+        "resourceVersion",
+        "/metadata/resourceVersion",
+        "ResourceVersion",
+    )?;
     let gone = old;
     if opts.dry_run {
         return Ok(gone);
@@ -338,7 +444,10 @@ pub fn delete_collection(
             items
                 .iter()
                 .filter_map(|o| {
-                    let ns = o.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string);
+                    let ns = o
+                        .pointer("/metadata/namespace")
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
                     Some((ns, o.pointer("/metadata/name")?.as_str()?.to_string()))
                 })
                 .collect()
@@ -346,7 +455,11 @@ pub fn delete_collection(
         .unwrap_or_default();
     let mut deleted = Vec::new();
     for (namespace, name) in names {
-        let one = Target { namespace, name: Some(name), ..target.clone() };
+        let one = Target {
+            namespace,
+            name: Some(name),
+            ..target.clone()
+        };
         match delete(store, &one, &Value::Null, opts) {
             Ok(object) => deleted.push(object),
             Err(e) if e.code == 403 => {}
@@ -376,9 +489,15 @@ fn conflict_error(ty: &ResourceType, name: &str, conflicts: &[Conflict]) -> ApiE
             render_path(&one.path)
         ),
         many => {
-            let lines: Vec<String> =
-                many.iter().map(|c| format!("conflict with \"{}\": {}", c.manager, render_path(&c.path))).collect();
-            format!("Apply failed with {} conflicts: {}", many.len(), lines.join("\n"))
+            let lines: Vec<String> = many
+                .iter()
+                .map(|c| format!("conflict with \"{}\": {}", c.manager, render_path(&c.path)))
+                .collect();
+            format!(
+                "Apply failed with {} conflicts: {}",
+                many.len(),
+                lines.join("\n")
+            )
         }
     };
     ApiError::apply_conflicts(&ty.group, &ty.plural, name, message, causes)
@@ -393,10 +512,18 @@ fn parse_json_or_yaml(body: &[u8]) -> Result<Value, ApiError> {
 }
 
 fn require_type_meta(object: &Value, ty: &ResourceType) -> Result<(), ApiError> {
-    let api_version = object.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
-    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if api_version.is_empty() || kind.is_empty() {
-        return Err(ApiError::bad_request("Object 'apiVersion' and 'Kind' must be set in the request body"));
+        return Err(ApiError::bad_request(
+            "Object 'apiVersion' and 'Kind' must be set in the request body",
+        ));
     }
     if api_version != ty.api_version() || kind != ty.kind {
         return Err(ApiError::bad_request(format!(
@@ -410,7 +537,9 @@ fn require_type_meta(object: &Value, ty: &ResourceType) -> Result<(), ApiError> 
 
 fn expect_object(body: Value, ty: &ResourceType) -> Result<Value, ApiError> {
     if !body.is_object() {
-        return Err(ApiError::bad_request("the request body must be a JSON object"));
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
     }
     require_type_meta(&body, ty)?;
     Ok(body)
@@ -421,7 +550,9 @@ fn expect_object(body: Value, ty: &ResourceType) -> Result<Value, ApiError> {
 fn place_in_namespace(object: &mut Value, target: &Target) -> Result<(), ApiError> {
     match (&target.namespace, target.ty.namespaced) {
         (Some(ns), true) => {
-            let sent = object.pointer("/metadata/namespace").and_then(Value::as_str);
+            let sent = object
+                .pointer("/metadata/namespace")
+                .and_then(Value::as_str);
             if sent.is_some_and(|s| !s.is_empty() && s != ns) {
                 return Err(ApiError::bad_request(
                     "the namespace of the provided object does not match the namespace sent on the request",
@@ -442,7 +573,12 @@ fn check_namespace_exists(store: &Store, target: &Target) -> Result<(), ApiError
     let Some(ns) = target.namespace.as_deref().filter(|_| target.ty.namespaced) else {
         return Ok(());
     };
-    let key = ObjectKey { group: String::new(), plural: "namespaces".into(), namespace: String::new(), name: ns.into() };
+    let key = ObjectKey {
+        group: String::new(),
+        plural: "namespaces".into(),
+        namespace: String::new(),
+        name: ns.into(),
+    };
     if store.contains(&key) {
         Ok(())
     } else {
@@ -465,9 +601,14 @@ fn validate(object: &Value, target: &Target, name: &str) -> Result<(), ApiError>
 }
 
 fn generated_name(object: &Value, store: &mut Store) -> Result<String, ApiError> {
-    let prefix = object.pointer("/metadata/generateName").and_then(Value::as_str).unwrap_or_default();
+    let prefix = object
+        .pointer("/metadata/generateName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if prefix.is_empty() {
-        return Err(ApiError::bad_request("metadata.name: Required value: name or generateName is required"));
+        return Err(ApiError::bad_request(
+            "metadata.name: Required value: name or generateName is required",
+        ));
     }
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut n = store.next_revision().wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -489,7 +630,9 @@ fn set_meta(object: &mut Value, field: &str, value: Value) {
 }
 
 fn resource_version(object: &Value) -> Option<&str> {
-    object.pointer("/metadata/resourceVersion").and_then(Value::as_str)
+    object
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
 }
 
 /// Carries over what a client cannot change with PUT/PATCH: server metadata, and
@@ -518,7 +661,15 @@ fn settle_write(old: &Value, sent: Value, target: &Target) -> Value {
         }
         new
     };
-    for field in ["name", "namespace", "uid", "creationTimestamp", "generation", "managedFields", "deletionTimestamp"] {
+    for field in [
+        "name",
+        "namespace",
+        "uid",
+        "creationTimestamp",
+        "generation",
+        "managedFields",
+        "deletionTimestamp",
+    ] {
         match old.pointer(&format!("/metadata/{field}")) {
             Some(value) => set_meta(&mut new, field, value.clone()),
             None => {
@@ -545,13 +696,21 @@ fn finish_update(
     opts: &WriteOptions,
 ) -> Result<Value, ApiError> {
     let manager = opts.manager();
-    ssa::record_update(Some(&old), &mut new, manager, &target.ty.api_version(), &opts.now, target.subresource.as_deref());
+    ssa::record_update(
+        Some(&old),
+        &mut new,
+        manager,
+        &target.ty.api_version(),
+        &opts.now,
+        target.subresource.as_deref(),
+    );
     if new == old {
         return Ok(old);
     }
     // A client writing status itself overrides the simulated controller.
     let opts = WriteOptions {
-        simulate_rollouts: opts.simulate_rollouts && target.subresource.as_deref() != Some("status"),
+        simulate_rollouts: opts.simulate_rollouts
+            && target.subresource.as_deref() != Some("status"),
         ..opts.clone()
     };
     Ok(persist(store, target.ty, key, Some(&old), new, &opts))
@@ -570,8 +729,15 @@ fn persist(
     match old {
         Some(old) => {
             if ty.tracks_generation() {
-                let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
-                let bumped = if desired_state(old) != desired_state(&object) { generation + 1 } else { generation };
+                let generation = old
+                    .pointer("/metadata/generation")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(1);
+                let bumped = if desired_state(old) != desired_state(&object) {
+                    generation + 1
+                } else {
+                    generation
+                };
                 set_meta(&mut object, "generation", json!(bumped));
             }
         }
@@ -585,8 +751,14 @@ fn persist(
     }
     if ty.is_namespace() {
         // Real servers label every namespace with its own name, unowned by any manager.
-        let name = object.pointer("/metadata/name").cloned().unwrap_or_default();
-        if !object.pointer("/metadata/labels").is_some_and(Value::is_object) {
+        let name = object
+            .pointer("/metadata/name")
+            .cloned()
+            .unwrap_or_default();
+        if !object
+            .pointer("/metadata/labels")
+            .is_some_and(Value::is_object)
+        {
             set_meta(&mut object, "labels", json!({}));
         }
         object["metadata"]["labels"]["kubernetes.io/metadata.name"] = name;
@@ -599,7 +771,11 @@ fn persist(
     if opts.dry_run {
         return object;
     }
-    set_meta(&mut object, "resourceVersion", json!(store.next_revision().to_string()));
+    set_meta(
+        &mut object,
+        "resourceVersion",
+        json!(store.next_revision().to_string()),
+    );
     store.put(key, object.clone());
     object
 }

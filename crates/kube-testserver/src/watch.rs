@@ -36,7 +36,10 @@ impl WatchRequest {
     fn wants(&self, event: &Event) -> bool {
         event.key.group == self.ty.group
             && event.key.plural == self.ty.plural
-            && self.namespace.as_ref().is_none_or(|ns| *ns == event.key.namespace)
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| *ns == event.key.namespace)
             && self.labels.matches(&event.object)
             && self.fields.matches(&event.object)
     }
@@ -76,7 +79,12 @@ pub fn respond(state: Arc<AppState>, request: WatchRequest) -> Response {
     match request.resource_version.filter(|rv| *rv != 0) {
         None => {
             for (key, object) in store.all() {
-                let event = Event { revision: seen, kind: EventType::Added, key: key.clone(), object: object.clone() };
+                let event = Event {
+                    revision: seen,
+                    kind: EventType::Added,
+                    key: key.clone(),
+                    object: object.clone(),
+                };
                 if request.wants(&event) {
                     pending.push_back(request.line("ADDED", object));
                 }

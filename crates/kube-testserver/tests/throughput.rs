@@ -21,12 +21,17 @@ async fn applies_and_lists_per_second() {
     for i in 0..n {
         let name = format!("cm-{i}");
         let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": {"i": i.to_string()}}, "data": {"k": "v"}});
-        cms.patch(&name, &params, &Patch::Apply(&body)).await.expect("apply");
+        cms.patch(&name, &params, &Patch::Apply(&body))
+            .await
+            .expect("apply");
     }
     let applies = started.elapsed();
     let started = Instant::now();
     for _ in 0..100 {
-        let listed = cms.list(&ListParams::default().labels("i in (1,2,3)")).await.expect("list");
+        let listed = cms
+            .list(&ListParams::default().labels("i in (1,2,3)"))
+            .await
+            .expect("list");
         assert_eq!(listed.items.len(), 3);
     }
     let lists = started.elapsed();
