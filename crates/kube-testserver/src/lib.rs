@@ -9,8 +9,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! **Architecture invariant:** only `routing` knows about HTTP; `verbs`, `ssa`,
-//! `selectors` and `store` work on plain JSON values.
+//! **Architecture invariant:** only `routing`, `watch` and this file know about
+//! HTTP; `verbs`, `ssa`, `fieldpath`, `selectors` and `store` work on plain JSON
+//! values. See README.md for the code map and the deviations from a real server.
 
 mod catalog;
 mod discovery;

@@ -944,3 +944,40 @@ async fn simulated_rollouts_report_workloads_ready() {
         .iter()
         .any(|c| c.type_ == "Complete" && c.status == "True"));
 }
+
+#[tokio::test]
+async fn extra_resources_are_discovered_and_served() {
+    use kube_testserver::ResourceType;
+
+    let schedule = ResourceType::new("velero.io", "v1", "Schedule", "schedules", true);
+    let server = TestServer::start_with(Options {
+        extra_resources: vec![schedule],
+        ..Options::default()
+    })
+    .await;
+    let client = client(&server).await;
+    let discovery = Discovery::new(client.clone())
+        .run_aggregated()
+        .await
+        .expect("discovery");
+    let (resource, caps) = discovery
+        .resolve_gvk(&GroupVersionKind::gvk("velero.io", "v1", "Schedule"))
+        .expect("schedule discovered");
+    assert_eq!(caps.scope, Scope::Namespaced);
+
+    let schedules: Api<DynamicObject> = Api::namespaced_with(client, "default", &resource);
+    let nightly = json!({
+        "apiVersion": "velero.io/v1", "kind": "Schedule", "metadata": {"name": "nightly"},
+        "spec": {"schedule": "0 2 * * *", "template": {"ttl": "720h"}},
+    });
+    let applied = schedules
+        .patch(
+            "nightly",
+            &PatchParams::apply("drplan"),
+            &Patch::Apply(&nightly),
+        )
+        .await
+        .expect("apply");
+    assert_eq!(applied.data["spec"]["schedule"], "0 2 * * *");
+    assert_eq!(applied.metadata.generation, Some(1));
+}
