@@ -111,8 +111,10 @@ impl TestServer {
             simulate_rollouts: options.simulate_rollouts,
             closing: tokio::sync::watch::channel(false).0,
         });
+        // A real API server accepts request bodies up to 3 MiB (axum's default is 2).
         let app = axum::Router::new()
             .fallback(routing::handle)
+            .layer(axum::extract::DefaultBodyLimit::max(3 * 1024 * 1024))
             .with_state(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {

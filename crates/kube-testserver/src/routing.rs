@@ -182,17 +182,7 @@ fn resource(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let decoded;
-    let body =
-        if protobuf::is_protobuf(content_type) && matches!(*method, Method::POST | Method::PUT) {
-            decoded = protobuf::decode(body)
-                .map_err(|e| ApiError::unsupported_media_type(&format!("{content_type} ({e})")))?;
-            decoded.to_string().into_bytes()
-        } else if content_type.contains("protobuf") || content_type.contains("cbor") {
-            return Err(ApiError::unsupported_media_type(content_type));
-        } else {
-            body.to_vec()
-        };
+    let body = request_body(method, content_type, body)?;
     let body = body.as_slice();
     let query = QueryParams::parse(uri)?;
     let opts = write_options(&query, headers, state);
@@ -201,33 +191,7 @@ fn resource(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     if *method == Method::GET && query.flag("watch") {
-        if target.name.is_some() {
-            return Err(ApiError::method_not_allowed(
-                "watch a single object with fieldSelector=metadata.name=<name>",
-            ));
-        }
-        let (labels, fields) = query.selectors()?;
-        let resource_version =
-            match query.get("resourceVersion").filter(|rv| !rv.is_empty()) {
-                Some(rv) => Some(rv.parse::<u64>().map_err(|_| {
-                    ApiError::bad_request(format!("invalid resourceVersion {rv:?}"))
-                })?),
-                None => None,
-            };
-        let timeout = query
-            .get("timeoutSeconds")
-            .and_then(|t| t.parse::<u64>().ok())
-            .map(std::time::Duration::from_secs);
-        let request = WatchRequest {
-            ty: target.ty.clone(),
-            namespace: target.namespace.clone(),
-            labels,
-            fields,
-            resource_version,
-            timeout,
-            table: table::wants_table(accept),
-            metadata_only: metadata_only::wants_metadata(accept),
-        };
+        let request = watch_request(&target, &query, accept)?;
         return Ok(watch::respond(state.clone(), request));
     }
     let mut store = state.store();
@@ -296,6 +260,54 @@ fn resource(
         return Ok(json_response(status, metadata_only::render(&object)));
     }
     Ok(json_response(status, object))
+}
+
+/// The body as JSON/YAML bytes: protobuf from kubectl's generators is decoded
+/// where `protobuf` knows the type; other binary encodings are refused.
+fn request_body(method: &Method, content_type: &str, body: &[u8]) -> Result<Vec<u8>, ApiError> {
+    if protobuf::is_protobuf(content_type) && matches!(*method, Method::POST | Method::PUT) {
+        let decoded = protobuf::decode(body)
+            .map_err(|e| ApiError::unsupported_media_type(&format!("{content_type} ({e})")))?;
+        return Ok(decoded.to_string().into_bytes());
+    }
+    if content_type.contains("protobuf") || content_type.contains("cbor") {
+        return Err(ApiError::unsupported_media_type(content_type));
+    }
+    Ok(body.to_vec())
+}
+
+fn watch_request(
+    target: &Target,
+    query: &QueryParams,
+    accept: &str,
+) -> Result<WatchRequest, ApiError> {
+    if target.name.is_some() {
+        return Err(ApiError::method_not_allowed(
+            "watch a single object with fieldSelector=metadata.name=<name>",
+        ));
+    }
+    let (labels, fields) = query.selectors()?;
+    let resource_version = match query.get("resourceVersion").filter(|rv| !rv.is_empty()) {
+        Some(rv) => Some(
+            rv.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {rv:?}")))?,
+        ),
+        None => None,
+    };
+    let timeout = query
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(std::time::Duration::from_secs);
+    Ok(WatchRequest {
+        ty: target.ty.clone(),
+        namespace: target.namespace.clone(),
+        labels,
+        fields,
+        resource_version,
+        timeout,
+        table: table::wants_table(accept),
+        metadata_only: metadata_only::wants_metadata(accept),
+    })
 }
 
 /// Splits `[namespaces/NS/]PLURAL[/NAME[/SUBRESOURCE]]` against the catalog.
