@@ -51,8 +51,10 @@ pub fn core_versions(catalog: &Catalog, server_address: &str) -> Value {
 }
 
 fn group_entry(group: &str, versions: &[String]) -> Value {
-    let versions: Vec<Value> =
-        versions.iter().map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v})).collect();
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{group}/{v}"), "version": v}))
+        .collect();
     json!({
         "name": group,
         "versions": versions,
@@ -61,7 +63,11 @@ fn group_entry(group: &str, versions: &[String]) -> Value {
 }
 
 pub fn group_list(catalog: &Catalog) -> Value {
-    let groups: Vec<Value> = catalog.groups().iter().map(|(g, vs)| group_entry(g, vs)).collect();
+    let groups: Vec<Value> = catalog
+        .groups()
+        .iter()
+        .map(|(g, vs)| group_entry(g, vs))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -97,8 +103,23 @@ pub fn resource_list(catalog: &Catalog, group: &str, version: &str) -> Option<Va
             "kind": t.kind,
             "verbs": ["get", "patch", "update"],
         }));
+        if t.has_scale() {
+            resources.push(json!({
+                "name": format!("{}/scale", t.plural),
+                "singularName": "",
+                "namespaced": t.namespaced,
+                "group": "autoscaling",
+                "version": "v1",
+                "kind": "Scale",
+                "verbs": ["get", "patch", "update"],
+            }));
+        }
     }
-    let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     Some(json!({
         "kind": "APIResourceList",
         "apiVersion": "v1",
@@ -115,6 +136,18 @@ fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Valu
                 .in_group_version(group, version)
                 .map(|t| {
                     let gvk = json!({"group": t.group, "version": t.version, "kind": t.kind});
+                    let mut subresources = vec![json!({
+                        "subresource": "status",
+                        "responseKind": gvk,
+                        "verbs": ["get", "patch", "update"],
+                    })];
+                    if t.has_scale() {
+                        subresources.push(json!({
+                            "subresource": "scale",
+                            "responseKind": {"group": "autoscaling", "version": "v1", "kind": "Scale"},
+                            "verbs": ["get", "patch", "update"],
+                        }));
+                    }
                     json!({
                         "resource": t.plural,
                         "responseKind": gvk,
@@ -123,18 +156,18 @@ fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Valu
                         "verbs": VERBS,
                         "shortNames": t.short_names,
                         "categories": t.categories,
-                        "subresources": [{
-                            "subresource": "status",
-                            "responseKind": gvk,
-                            "verbs": ["get", "patch", "update"],
-                        }],
+                        "subresources": subresources,
                     })
                 })
                 .collect();
             json!({"version": version, "resources": resources, "freshness": "Current"})
         })
         .collect();
-    let metadata = if group.is_empty() { json!({}) } else { json!({"name": group}) };
+    let metadata = if group.is_empty() {
+        json!({})
+    } else {
+        json!({"name": group})
+    };
     json!({"metadata": metadata, "versions": versions})
 }
 
@@ -143,7 +176,11 @@ pub fn aggregated(catalog: &Catalog, core: bool, version: &str) -> Value {
     let items: Vec<Value> = if core {
         vec![aggregated_group(catalog, "", &catalog.core_versions())]
     } else {
-        catalog.groups().iter().map(|(g, vs)| aggregated_group(catalog, g, vs)).collect()
+        catalog
+            .groups()
+            .iter()
+            .map(|(g, vs)| aggregated_group(catalog, g, vs))
+            .collect()
     };
     json!({
         "kind": "APIGroupDiscoveryList",

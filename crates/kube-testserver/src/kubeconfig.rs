@@ -35,23 +35,42 @@ pub fn upsert(config: &mut Value, server_url: &str, token: &str, context: &str) 
     };
     let cluster = entry("cluster", mapping(&[("server", server_url)]));
     let user = entry("user", mapping(&[("token", token)]));
-    let ctx = entry("context", mapping(&[("cluster", context), ("user", context), ("namespace", "default")]));
+    let ctx = entry(
+        "context",
+        mapping(&[
+            ("cluster", context),
+            ("user", context),
+            ("namespace", "default"),
+        ]),
+    );
     for (list, value) in [("clusters", cluster), ("users", user), ("contexts", ctx)] {
         replace_named(config, list, context, value);
     }
-    let has_current = config.get("current-context").and_then(Value::as_str).is_some_and(|c| !c.is_empty());
+    let has_current = config
+        .get("current-context")
+        .and_then(Value::as_str)
+        .is_some_and(|c| !c.is_empty());
     if let (false, Some(map)) = (has_current, config.as_mapping_mut()) {
         map.insert("current-context".into(), context.into());
     }
 }
 
 fn mapping(pairs: &[(&str, &str)]) -> Value {
-    Value::Mapping(pairs.iter().map(|(k, v)| (Value::from(*k), Value::from(*v))).collect())
+    Value::Mapping(
+        pairs
+            .iter()
+            .map(|(k, v)| (Value::from(*k), Value::from(*v)))
+            .collect(),
+    )
 }
 
 fn replace_named(config: &mut Value, list: &str, name: &str, value: Value) {
-    let Some(map) = config.as_mapping_mut() else { return };
-    let seq = map.entry(list.into()).or_insert_with(|| Value::Sequence(Vec::new()));
+    let Some(map) = config.as_mapping_mut() else {
+        return;
+    };
+    let seq = map
+        .entry(list.into())
+        .or_insert_with(|| Value::Sequence(Vec::new()));
     if !seq.is_sequence() {
         *seq = Value::Sequence(Vec::new());
     }
@@ -65,7 +84,10 @@ fn replace_named(config: &mut Value, list: &str, name: &str, value: Value) {
 pub fn write(path: &Path, server_url: &str, token: &str, context: &str) -> io::Result<()> {
     let mut config = match std::fs::read_to_string(path) {
         Ok(text) if !text.trim().is_empty() => serde_yaml::from_str(&text).map_err(|e| {
-            io::Error::new(io::ErrorKind::InvalidData, format!("{} is not a kubeconfig: {e}", path.display()))
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{} is not a kubeconfig: {e}", path.display()),
+            )
         })?,
         Ok(_) => empty(),
         Err(e) if e.kind() == io::ErrorKind::NotFound => empty(),

@@ -9,15 +9,21 @@
 //! # Ok(()) }
 //! ```
 //!
-//! **Architecture invariant:** only `routing` knows about HTTP; `verbs`, `ssa`,
-//! `selectors` and `store` work on plain JSON values.
+//! **Architecture invariant:** only `routing`, `watch` and this file know about
+//! HTTP; `verbs`, `ssa`, `fieldpath`, `selectors` and `store` work on plain JSON
+//! values. See README.md for the code map and the deviations from a real server.
 
 mod catalog;
 mod discovery;
+mod fieldpath;
 mod kubeconfig;
+mod metadata_only;
 mod openapi;
 mod patch;
+mod protobuf;
+mod rollouts;
 mod routing;
+mod scale;
 mod selectors;
 mod ssa;
 mod status;
@@ -25,6 +31,7 @@ mod store;
 mod table;
 mod validation;
 mod verbs;
+mod watch;
 
 use std::io;
 use std::net::SocketAddr;
@@ -58,6 +65,10 @@ pub struct Options {
     pub port: u16,
     /// Extra types (CRDs, say) served like the built-in ones.
     pub extra_resources: Vec<ResourceType>,
+    /// Stand in for the workload controllers: every written deployment,
+    /// statefulset, daemonset and job immediately gets a finished, ready status.
+    /// Off by default: then status is only what clients write.
+    pub simulate_rollouts: bool,
 }
 
 /// A running server. Dropping it stops accepting connections.
@@ -97,8 +108,14 @@ impl TestServer {
             require_token: options.require_token.clone(),
             address: address.to_string(),
             uid_salt: u64::from(address.port()),
+            simulate_rollouts: options.simulate_rollouts,
+            closing: tokio::sync::watch::channel(false).0,
         });
-        let app = axum::Router::new().fallback(routing::handle).with_state(state.clone());
+        // A real API server accepts request bodies up to 3 MiB (axum's default is 2).
+        let app = axum::Router::new()
+            .fallback(routing::handle)
+            .layer(axum::extract::DefaultBodyLimit::max(3 * 1024 * 1024))
+            .with_state(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -111,7 +128,9 @@ impl TestServer {
         Ok(TestServer {
             address,
             state,
-            token: options.require_token.unwrap_or_else(|| DEFAULT_TOKEN.to_string()),
+            token: options
+                .require_token
+                .unwrap_or_else(|| DEFAULT_TOKEN.to_string()),
             stop: Some(stop),
             task: Some(task),
         })
@@ -149,7 +168,12 @@ impl TestServer {
 
     /// Requests that could change state (anything but GET), oldest first.
     pub fn writes(&self) -> Vec<RequestRecord> {
-        self.state.log().iter().filter(|r| r.method != "GET").cloned().collect()
+        self.state
+            .log()
+            .iter()
+            .filter(|r| r.method != "GET")
+            .cloned()
+            .collect()
     }
 
     pub fn clear_requests(&self) {
@@ -157,7 +181,13 @@ impl TestServer {
     }
 
     /// One stored object, read directly (no request is logged).
-    pub fn object(&self, api_version: &str, plural: &str, namespace: Option<&str>, name: &str) -> Option<Value> {
+    pub fn object(
+        &self,
+        api_version: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
         let (group, _) = api_version.rsplit_once('/').unwrap_or(("", api_version));
         let key = ObjectKey {
             group: group.to_string(),
@@ -175,12 +205,16 @@ impl TestServer {
 
     /// Stops accepting connections and waits (briefly) for open ones to finish.
     pub async fn shutdown(mut self) {
+        self.state.closing.send_replace(true);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         if let Some(task) = self.task.take() {
             let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(2), task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(2), task)
+                .await
+                .is_err()
+            {
                 abort.abort();
             }
         }
@@ -189,6 +223,7 @@ impl TestServer {
 
 impl Drop for TestServer {
     fn drop(&mut self) {
+        self.state.closing.send_replace(true);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -196,7 +231,9 @@ impl Drop for TestServer {
 }
 
 fn seed_namespaces(store: &mut Store, catalog: &Catalog, now: &str, salt: u64) {
-    let Some(ty) = catalog.namespace_type() else { return };
+    let Some(ty) = catalog.namespace_type() else {
+        return;
+    };
     for name in INITIAL_NAMESPACES {
         let uid = store.next_uid(salt);
         let rv = store.next_revision().to_string();

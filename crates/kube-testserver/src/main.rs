@@ -7,7 +7,10 @@ use clap::Parser;
 use kube_testserver::{Options, TestServer};
 
 #[derive(Debug, Parser)]
-#[command(name = "kube-testserver", about = "An in-memory Kubernetes API server for tests and demos")]
+#[command(
+    name = "kube-testserver",
+    about = "An in-memory Kubernetes API server for tests and demos"
+)]
 struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
@@ -21,12 +24,21 @@ struct Args {
     /// Require this bearer token on every request.
     #[arg(long)]
     token: Option<String>,
+    /// Mark written deployments, statefulsets, daemonsets and jobs as finished
+    /// and ready at once, so rollout waits complete (no pods are run).
+    #[arg(long)]
+    simulate_rollouts: bool,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let options = Options { require_token: args.token, port: args.port, ..Options::default() };
+    let options = Options {
+        require_token: args.token,
+        port: args.port,
+        simulate_rollouts: args.simulate_rollouts,
+        ..Options::default()
+    };
     let server = match TestServer::try_start_with(options).await {
         Ok(server) => server,
         Err(e) => {
@@ -39,7 +51,11 @@ async fn main() -> std::process::ExitCode {
             eprintln!("error: cannot write kubeconfig {}: {e}", path.display());
             return std::process::ExitCode::FAILURE;
         }
-        eprintln!("kubeconfig {} has context {:?}", path.display(), args.context);
+        eprintln!(
+            "kubeconfig {} has context {:?}",
+            path.display(),
+            args.context
+        );
     }
     println!("{}", server.url());
     wait_for_signal().await;

@@ -23,7 +23,10 @@ pub fn root(catalog: &Catalog) -> Value {
     let mut paths = Map::new();
     let mut add = |group: &str, version: &str| {
         let path = group_version_path(group, version);
-        paths.insert(path.clone(), json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={HASH}")}));
+        paths.insert(
+            path.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{path}?hash={HASH}")}),
+        );
     };
     for version in catalog.core_versions() {
         add("", &version);

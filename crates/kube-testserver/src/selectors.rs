@@ -35,7 +35,9 @@ impl LabelSelector {
     }
 
     pub fn matches(&self, object: &Value) -> bool {
-        let labels = object.pointer("/metadata/labels").and_then(Value::as_object);
+        let labels = object
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object);
         let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
         self.requirements.iter().all(|req| match req {
             Requirement::Equals(k, v) => label(k) == Some(v.as_str()),
@@ -80,7 +82,14 @@ fn parse_requirement(term: &str) -> Result<Requirement, String> {
     if let Some(key) = term.strip_prefix('!') {
         return Ok(Requirement::DoesNotExist(valid_key(key.trim())?));
     }
-    for (op, ctor) in [("!=", Requirement::NotEquals as fn(String, String) -> Requirement), ("==", Requirement::Equals), ("=", Requirement::Equals)] {
+    for (op, ctor) in [
+        (
+            "!=",
+            Requirement::NotEquals as fn(String, String) -> Requirement,
+        ),
+        ("==", Requirement::Equals),
+        ("=", Requirement::Equals),
+    ] {
         if let Some((key, value)) = term.split_once(op) {
             return Ok(ctor(valid_key(key.trim())?, value.trim().to_string()));
         }
@@ -96,24 +105,40 @@ fn parse_requirement(term: &str) -> Result<Requirement, String> {
     } else if let Some(v) = rest.strip_prefix("in") {
         (false, v)
     } else {
-        return Err(format!("unable to parse requirement {term:?}: expected one of =, ==, !=, in, notin"));
+        return Err(format!(
+            "unable to parse requirement {term:?}: expected one of =, ==, !=, in, notin"
+        ));
     };
     let values = values
         .trim()
         .strip_prefix('(')
         .and_then(|v| v.strip_suffix(')'))
-        .ok_or_else(|| format!("unable to parse requirement {term:?}: expected '(' value set ')'"))?;
-    let set: BTreeSet<String> = values.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+        .ok_or_else(|| {
+            format!("unable to parse requirement {term:?}: expected '(' value set ')'")
+        })?;
+    let set: BTreeSet<String> = values
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect();
     if set.is_empty() {
-        return Err(format!("unable to parse requirement {term:?}: empty value set"));
+        return Err(format!(
+            "unable to parse requirement {term:?}: empty value set"
+        ));
     }
     let key = valid_key(key)?;
-    Ok(if negated { Requirement::NotIn(key, set) } else { Requirement::In(key, set) })
+    Ok(if negated {
+        Requirement::NotIn(key, set)
+    } else {
+        Requirement::In(key, set)
+    })
 }
 
 fn valid_key(key: &str) -> Result<String, String> {
     let ok = !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'));
     if ok {
         Ok(key.to_string())
     } else {
@@ -139,7 +164,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = term.split_once('=') {
                 (f, true, v)
             } else {
-                return Err(format!("invalid field selector term {term:?}: expected =, == or !="));
+                return Err(format!(
+                    "invalid field selector term {term:?}: expected =, == or !="
+                ));
             };
             let field = field.trim();
             if field != "metadata.name" && field != "metadata.namespace" {
@@ -152,8 +179,15 @@ impl FieldSelector {
 
     pub fn matches(&self, object: &Value) -> bool {
         self.requirements.iter().all(|(field, equal, value)| {
-            let pointer = if field == "metadata.name" { "/metadata/name" } else { "/metadata/namespace" };
-            let actual = object.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+            let pointer = if field == "metadata.name" {
+                "/metadata/name"
+            } else {
+                "/metadata/namespace"
+            };
+            let actual = object
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or("");
             (actual == value) == *equal
         })
     }
@@ -186,7 +220,11 @@ mod tests {
         check("tier notin (a,b)", json!({"tier": "a"}), false);
         check("!gone", json!({"app": "x"}), true);
         check("!app", json!({"app": "x"}), false);
-        check("app.kubernetes.io/managed-by=drplan,drplan.io/stack", json!({"app.kubernetes.io/managed-by": "drplan"}), false);
+        check(
+            "app.kubernetes.io/managed-by=drplan,drplan.io/stack",
+            json!({"app.kubernetes.io/managed-by": "drplan"}),
+            false,
+        );
         check("", json!({}), true);
     }
 
@@ -200,8 +238,12 @@ mod tests {
     #[test]
     fn field_selectors() {
         let obj = labelled(json!({}));
-        assert!(FieldSelector::parse("metadata.name=x").expect("parses").matches(&obj));
-        assert!(!FieldSelector::parse("metadata.namespace!=ns").expect("parses").matches(&obj));
+        assert!(FieldSelector::parse("metadata.name=x")
+            .expect("parses")
+            .matches(&obj));
+        assert!(!FieldSelector::parse("metadata.namespace!=ns")
+            .expect("parses")
+            .matches(&obj));
         assert!(FieldSelector::parse("spec.nodeName=a").is_err());
     }
 }

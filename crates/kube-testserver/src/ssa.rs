@@ -1,14 +1,9 @@
 //! Server-side apply: field ownership (`metadata.managedFields`, FieldsV1) and the
-//! apply merge. Maps are merged key by key; lists and scalars are atomic, which
-//! is simpler than the real server's associative lists (see the README).
-
-use std::collections::BTreeSet;
+//! apply merge. Paths, list keys and the merge itself live in `fieldpath`.
 
 use serde_json::{json, Map, Value};
 
-/// Field names from the object root, e.g. `["data", "key"]`.
-pub type FieldPath = Vec<String>;
-pub type FieldSet = BTreeSet<FieldPath>;
+use crate::fieldpath::{self, is_item, is_item_step, leaves, owned_paths, FieldPath, FieldSet};
 
 /// Metadata the server owns: never part of anyone's field set, never merged
 /// from a request body.
@@ -41,7 +36,11 @@ pub fn managed_view(object: &Value) -> Value {
     }
     strip_nulls(&mut view);
     if let Some(map) = view.as_object_mut() {
-        if map.get("metadata").and_then(Value::as_object).is_some_and(Map::is_empty) {
+        if map
+            .get("metadata")
+            .and_then(Value::as_object)
+            .is_some_and(Map::is_empty)
+        {
             map.remove("metadata");
         }
     }
@@ -55,73 +54,10 @@ fn strip_nulls(value: &mut Value) {
     }
 }
 
-/// Paths to every leaf: scalars, lists and empty maps.
-pub fn leaf_paths(view: &Value) -> FieldSet {
-    let mut set = FieldSet::new();
-    if let Some(map) = view.as_object() {
-        collect_leaves(map, &mut Vec::new(), &mut set);
-    }
-    set
-}
-
-fn collect_leaves(map: &Map<String, Value>, prefix: &mut FieldPath, out: &mut FieldSet) {
-    for (key, value) in map {
-        prefix.push(key.clone());
-        match value.as_object() {
-            Some(child) if !child.is_empty() => collect_leaves(child, prefix, out),
-            _ => {
-                out.insert(prefix.clone());
-            }
-        }
-        prefix.pop();
-    }
-}
-
-pub fn get_path<'a>(value: &'a Value, path: &[String]) -> Option<&'a Value> {
-    path.iter().try_fold(value, |v, key| v.as_object()?.get(key))
-}
-
-/// Removes the field at `path`, then any map left empty by that removal unless
-/// `keep` says it is still wanted.
-fn remove_path(value: &mut Value, path: &[String], keep: &dyn Fn(&[String]) -> bool) {
-    let Some((last, parents)) = path.split_last() else { return };
-    let Some(parent) = get_path_mut(value, parents) else { return };
-    if let Some(map) = parent.as_object_mut() {
-        map.remove(last);
-        if map.is_empty() && !parents.is_empty() && !keep(parents) {
-            remove_path(value, parents, keep);
-        }
-    }
-}
-
-fn get_path_mut<'a>(value: &'a mut Value, path: &[String]) -> Option<&'a mut Value> {
-    path.iter().try_fold(value, |v, key| v.as_object_mut()?.get_mut(key))
-}
-
-/// Deep merge for maps; anything else in `patch` replaces what `base` had.
-pub fn merge_into(base: &mut Value, patch: &Value) {
-    match (base.as_object_mut(), patch.as_object()) {
-        (Some(base_map), Some(patch_map)) => {
-            for (key, value) in patch_map {
-                match base_map.get_mut(key) {
-                    Some(existing) if existing.is_object() && value.is_object() => merge_into(existing, value),
-                    _ => {
-                        base_map.insert(key.clone(), value.clone());
-                    }
-                }
-            }
-        }
-        _ => *base = patch.clone(),
-    }
-}
-
-fn overlaps(a: &[String], b: &[String]) -> bool {
-    a.starts_with(b) || b.starts_with(a)
-}
-
-/// `.data.key`, the form the real server uses in conflict messages.
-pub fn render_path(path: &[String]) -> String {
-    path.iter().map(|p| format!(".{p}")).collect()
+/// Whether `owner`, as held in a field set, covers `path`: it owns the path or
+/// something beneath it, or an atomic value (not a list item) above it.
+fn covers(owner: &[String], path: &[String]) -> bool {
+    owner.starts_with(path) || (path.starts_with(owner) && !is_item(owner))
 }
 
 /// One `metadata.managedFields` entry.
@@ -137,7 +73,10 @@ pub struct ManagedEntry {
 }
 
 pub fn read_entries(object: &Value) -> Vec<ManagedEntry> {
-    let Some(list) = object.pointer("/metadata/managedFields").and_then(Value::as_array) else {
+    let Some(list) = object
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+    else {
         return Vec::new();
     };
     list.iter()
@@ -190,7 +129,12 @@ pub fn to_fields_v1(set: &FieldSet) -> Value {
     for path in set {
         let mut node = &mut root;
         for key in path {
-            let entry = node.entry(format!("f:{key}")).or_insert_with(|| json!({}));
+            let step = if is_item_step(key) {
+                key.clone()
+            } else {
+                format!("f:{key}")
+            };
+            let entry = node.entry(step).or_insert_with(|| json!({}));
             node = match entry.as_object_mut() {
                 Some(map) => map,
                 None => return Value::Object(root),
@@ -207,8 +151,14 @@ pub fn to_fields_v1(set: &FieldSet) -> Value {
 
 fn mark_owned_parents(node: &mut Map<String, Value>, set: &FieldSet, prefix: &mut FieldPath) {
     for (key, child) in node.iter_mut() {
-        let Some(name) = key.strip_prefix("f:") else { continue };
-        let Some(child_map) = child.as_object_mut() else { continue };
+        let name = match key.strip_prefix("f:") {
+            Some(name) => name,
+            None if is_item_step(key) => key.as_str(),
+            None => continue,
+        };
+        let Some(child_map) = child.as_object_mut() else {
+            continue;
+        };
         prefix.push(name.to_string());
         if !child_map.is_empty() && set.contains(prefix) {
             child_map.insert(".".into(), json!({}));
@@ -234,13 +184,17 @@ fn collect_fields_v1(map: &Map<String, Value>, prefix: &mut FieldPath, out: &mut
             }
             continue;
         }
-        // List-item keys (k:, v:, i:) come from other servers; lists are atomic
-        // here, so ownership of an item is ownership of the list.
-        let Some(name) = key.strip_prefix("f:") else {
-            if !prefix.is_empty() {
-                out.insert(prefix.clone());
+        // Set members (v:) and positional items (i:) are not modelled: owning one
+        // counts as owning the whole list.
+        let name = match key.strip_prefix("f:") {
+            Some(name) => name,
+            None if is_item_step(key) => key.as_str(),
+            None => {
+                if !prefix.is_empty() {
+                    out.insert(prefix.clone());
+                }
+                continue;
             }
-            continue;
         };
         prefix.push(name.to_string());
         match child.as_object() {
@@ -273,17 +227,29 @@ pub struct ApplyRequest<'a> {
 /// managedFields, or the conflicts when `force` is false.
 pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value, Vec<Conflict>> {
     let applied = managed_view(applied);
-    let new_set = leaf_paths(&applied);
+    let new_set = owned_paths(&applied);
     let mut entries = read_entries(live);
-    let is_mine = |e: &ManagedEntry| e.manager == req.manager && e.operation == "Apply" && e.subresource.is_none();
-    let old_set = entries.iter().find(|e| is_mine(e)).map(|e| e.fields.clone()).unwrap_or_default();
+    let is_mine = |e: &ManagedEntry| {
+        e.manager == req.manager && e.operation == "Apply" && e.subresource.is_none()
+    };
+    let old_set = entries
+        .iter()
+        .find(|e| is_mine(e))
+        .map(|e| e.fields.clone())
+        .unwrap_or_default();
 
+    // Only leaves carry values that can clash; list items are shared structure.
     let mut conflicts = Vec::new();
-    for entry in entries.iter().filter(|e| !is_mine(e) && e.subresource.is_none()) {
-        for path in &new_set {
-            let clash = entry.fields.iter().any(|owned| overlaps(owned, path))
-                && get_path(&applied, path) != get_path(live, path);
-            let seen = conflicts.iter().any(|c: &Conflict| c.manager == entry.manager && &c.path == path);
+    for entry in entries
+        .iter()
+        .filter(|e| !is_mine(e) && e.subresource.is_none())
+    {
+        for path in leaves(&new_set).filter(|p| !fieldpath::claims_only(p, &applied)) {
+            let clash = entry.fields.iter().any(|owned| covers(owned, path))
+                && fieldpath::get(&applied, path) != fieldpath::get(live, path);
+            let seen = conflicts
+                .iter()
+                .any(|c: &Conflict| c.manager == entry.manager && &c.path == path);
             if clash && !seen {
                 conflicts.push(Conflict {
                     manager: entry.manager.clone(),
@@ -297,20 +263,27 @@ pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value,
         return Err(conflicts);
     }
     for entry in entries.iter_mut().filter(|e| !is_mine(e)) {
-        entry.fields.retain(|owned| !conflicts.iter().any(|c| overlaps(owned, &c.path)));
+        entry
+            .fields
+            .retain(|owned| !conflicts.iter().any(|c| covers(owned, &c.path)));
     }
 
     let mut merged = live.clone();
     let others: Vec<&ManagedEntry> = entries.iter().filter(|e| !is_mine(e)).collect();
     let still_owned = |path: &[String]| {
-        new_set.iter().any(|p| overlaps(p, path)) || others.iter().any(|e| e.fields.iter().any(|q| overlaps(q, path)))
+        let mine = new_set.iter().any(|p| {
+            p.starts_with(path) || (covers(p, path) && !fieldpath::claims_only(p, &applied))
+        });
+        mine || others
+            .iter()
+            .any(|e| e.fields.iter().any(|q| covers(q, path)))
     };
     for dropped in old_set.difference(&new_set) {
         if !still_owned(dropped) {
-            remove_path(&mut merged, dropped, &still_owned);
+            fieldpath::remove(&mut merged, dropped, &still_owned);
         }
     }
-    merge_into(&mut merged, &applied);
+    fieldpath::merge(&mut merged, &applied);
 
     match entries.iter_mut().find(|e| is_mine(e)) {
         Some(mine) if mine.fields == new_set && mine.api_version == req.api_version => {}
@@ -334,24 +307,43 @@ pub fn apply(live: &Value, applied: &Value, req: &ApplyRequest) -> Result<Value,
 
 /// Records a non-apply write (create, update, patch) by `manager`: it takes the
 /// fields whose values it changed, from whoever owned them, without conflicts.
-pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_version: &str, now: &str, subresource: Option<&str>) {
+pub fn record_update(
+    old: Option<&Value>,
+    new: &mut Value,
+    manager: &str,
+    api_version: &str,
+    now: &str,
+    subresource: Option<&str>,
+) {
     let mut entries = old.map(read_entries).unwrap_or_default();
     let old_view = old.map(managed_view).unwrap_or_else(|| json!({}));
     let new_view = managed_view(new);
-    let changed: FieldSet = leaf_paths(&new_view)
-        .into_iter()
-        .filter(|p| get_path(&old_view, p) != get_path(&new_view, p))
+    let (old_paths, new_paths) = (owned_paths(&old_view), owned_paths(&new_view));
+    // New list items and changed leaves become the updater's.
+    let changed: FieldSet = new_paths
+        .iter()
+        .filter(|p| {
+            if is_item(p) {
+                !old_paths.contains(*p)
+            } else {
+                fieldpath::get(&old_view, p) != fieldpath::get(&new_view, p)
+            }
+        })
+        .cloned()
         .collect();
-    let removed: FieldSet =
-        leaf_paths(&old_view).into_iter().filter(|p| get_path(&new_view, p).is_none()).collect();
+    let removed: FieldSet = old_paths.difference(&new_paths).cloned().collect();
 
     let is_mine = |e: &ManagedEntry| {
         e.manager == manager && e.operation == "Update" && e.subresource.as_deref() == subresource
     };
     for entry in entries.iter_mut() {
-        entry.fields.retain(|q| !removed.iter().any(|p| overlaps(p, q)));
+        entry
+            .fields
+            .retain(|q| !removed.iter().any(|p| q.starts_with(p)));
         if !is_mine(entry) {
-            entry.fields.retain(|q| !changed.iter().any(|p| overlaps(p, q)));
+            entry
+                .fields
+                .retain(|q| !leaves(&changed).any(|p| covers(q, p) && !is_item(q)));
         }
     }
     if !changed.is_empty() {
@@ -378,12 +370,19 @@ pub fn record_update(old: Option<&Value>, new: &mut Value, manager: &str, api_ve
 mod tests {
     use super::*;
 
+    use crate::fieldpath::FieldPath;
+
     fn path(p: &str) -> FieldPath {
         p.split('.').map(str::to_string).collect()
     }
 
     fn req<'a>(manager: &'a str, force: bool) -> ApplyRequest<'a> {
-        ApplyRequest { manager, force, api_version: "v1", now: "2026-01-01T00:00:00Z" }
+        ApplyRequest {
+            manager,
+            force,
+            api_version: "v1",
+            now: "2026-01-01T00:00:00Z",
+        }
     }
 
     fn base() -> Value {
@@ -392,7 +391,12 @@ mod tests {
 
     #[test]
     fn fields_v1_round_trips() {
-        let set: FieldSet = [path("data.a"), path("metadata.labels.app"), path("metadata.labels")].into();
+        let set: FieldSet = [
+            path("data.a"),
+            path("metadata.labels.app"),
+            path("metadata.labels"),
+        ]
+        .into();
         let encoded = to_fields_v1(&set);
         assert_eq!(
             encoded,
@@ -403,10 +407,15 @@ mod tests {
 
     #[test]
     fn apply_creates_then_drops_fields_the_manager_stopped_applying() {
-        let first = apply(&base(), &json!({"data": {"a": "1", "b": "2"}, "metadata": {"labels": {"x": "y"}}}), &req("m", false))
-            .expect("no conflict");
+        let first = apply(
+            &base(),
+            &json!({"data": {"a": "1", "b": "2"}, "metadata": {"labels": {"x": "y"}}}),
+            &req("m", false),
+        )
+        .expect("no conflict");
         assert_eq!(first["data"], json!({"a": "1", "b": "2"}));
-        let second = apply(&first, &json!({"data": {"a": "1"}}), &req("m", false)).expect("no conflict");
+        let second =
+            apply(&first, &json!({"data": {"a": "1"}}), &req("m", false)).expect("no conflict");
         assert_eq!(second["data"], json!({"a": "1"}));
         assert_eq!(second["metadata"].get("labels"), None);
         let fields = &second["metadata"]["managedFields"][0];
@@ -416,30 +425,106 @@ mod tests {
 
     #[test]
     fn second_manager_conflicts_on_a_different_value_and_force_takes_ownership() {
-        let first = apply(&base(), &json!({"data": {"a": "1", "b": "2"}}), &req("one", false)).expect("applies");
+        let first = apply(
+            &base(),
+            &json!({"data": {"a": "1", "b": "2"}}),
+            &req("one", false),
+        )
+        .expect("applies");
         // Same value: shared ownership, no conflict.
-        let shared = apply(&first, &json!({"data": {"b": "2"}}), &req("two", false)).expect("shared");
-        let conflicts = apply(&shared, &json!({"data": {"a": "changed"}}), &req("two", false)).expect_err("conflicts");
-        assert_eq!(conflicts, vec![Conflict { manager: "one".into(), api_version: "v1".into(), path: path("data.a") }]);
+        let shared =
+            apply(&first, &json!({"data": {"b": "2"}}), &req("two", false)).expect("shared");
+        let conflicts = apply(
+            &shared,
+            &json!({"data": {"a": "changed"}}),
+            &req("two", false),
+        )
+        .expect_err("conflicts");
+        assert_eq!(
+            conflicts,
+            vec![Conflict {
+                manager: "one".into(),
+                api_version: "v1".into(),
+                path: path("data.a")
+            }]
+        );
 
-        let forced = apply(&shared, &json!({"data": {"a": "changed", "b": "2"}}), &req("two", true)).expect("forced");
+        let forced = apply(
+            &shared,
+            &json!({"data": {"a": "changed", "b": "2"}}),
+            &req("two", true),
+        )
+        .expect("forced");
         assert_eq!(forced["data"]["a"], "changed");
         let entries = read_entries(&forced);
         assert_eq!(entries[0].fields, [path("data.b")].into());
         assert_eq!(entries[1].fields, [path("data.a"), path("data.b")].into());
 
         // "one" stops applying b, but "two" still owns it: it stays.
-        let kept = apply(&forced, &json!({"metadata": {"labels": {"l": "1"}}}), &req("one", false)).expect("applies");
+        let kept = apply(
+            &forced,
+            &json!({"metadata": {"labels": {"l": "1"}}}),
+            &req("one", false),
+        )
+        .expect("applies");
         assert_eq!(kept["data"]["b"], "2");
     }
 
     #[test]
+    fn managers_share_a_container_list_item_by_item() {
+        let deployment =
+            |containers: Value| json!({"spec": {"template": {"spec": {"containers": containers}}}});
+        let live = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"}});
+        let a = apply(
+            &live,
+            &deployment(json!([{"name": "web", "image": "web:1"}])),
+            &req("drplan", false),
+        )
+        .expect("a");
+        let b = apply(
+            &a,
+            &deployment(
+                json!([{"name": "sidecar", "image": "proxy:1"}, {"name": "web", "tty": true}]),
+            ),
+            &req("mesh", false),
+        )
+        .expect("different items and fields do not conflict");
+        assert_eq!(
+            b["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "web", "image": "web:1", "tty": true}, {"name": "sidecar", "image": "proxy:1"}])
+        );
+        let conflicts = apply(
+            &b,
+            &deployment(json!([{"name": "web", "image": "web:2"}])),
+            &req("mesh", false),
+        )
+        .expect_err("same field, different value");
+        assert_eq!(
+            render_conflict(&conflicts[0]),
+            "drplan .spec.template.spec.containers[name=\"web\"].image"
+        );
+
+        // drplan drops its container: mesh still holds the item, so only drplan's field goes.
+        let dropped = apply(&b, &deployment(json!([])), &req("drplan", false)).expect("drop");
+        assert_eq!(
+            dropped["spec"]["template"]["spec"]["containers"],
+            json!([{"name": "web", "tty": true}, {"name": "sidecar", "image": "proxy:1"}])
+        );
+    }
+
+    fn render_conflict(c: &Conflict) -> String {
+        format!("{} {}", c.manager, crate::fieldpath::render(&c.path))
+    }
+
+    #[test]
     fn an_update_takes_fields_without_conflict_and_then_blocks_apply() {
-        let applied = apply(&base(), &json!({"data": {"a": "1"}}), &req("drplan", false)).expect("applies");
+        let applied =
+            apply(&base(), &json!({"data": {"a": "1"}}), &req("drplan", false)).expect("applies");
         let mut edited = applied.clone();
         edited["data"]["a"] = json!("edited");
         record_update(Some(&applied), &mut edited, "kubectl-edit", "v1", "t", None);
-        let conflicts = apply(&edited, &json!({"data": {"a": "1"}}), &req("drplan", false)).expect_err("conflicts");
+        let conflicts = apply(&edited, &json!({"data": {"a": "1"}}), &req("drplan", false))
+            .expect_err("conflicts");
         assert_eq!(conflicts[0].manager, "kubectl-edit");
     }
 }

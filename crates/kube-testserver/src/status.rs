@@ -18,37 +18,66 @@ pub struct ApiError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    /// Resource (plural) and name the failure is about, when there is one.
-    pub target: Option<(String, String)>,
-    pub group: Option<String>,
+    /// Boxed so `Result<_, ApiError>` stays small on the happy path.
+    pub details: Option<Box<Details>>,
+}
+
+/// The object a failure is about, and field-level causes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Details {
+    pub group: String,
+    /// Resource (plural) name, e.g. `configmaps`.
+    pub plural: String,
+    pub name: String,
     pub causes: Vec<Cause>,
 }
 
 impl ApiError {
     fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, reason, message: message.into(), target: None, group: None, causes: Vec::new() }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     fn about(mut self, group: &str, plural: &str, name: &str) -> Self {
-        self.target = Some((plural.to_string(), name.to_string()));
-        self.group = Some(group.to_string());
+        self.details = Some(Box::new(Details {
+            group: group.to_string(),
+            plural: plural.to_string(),
+            name: name.to_string(),
+            causes: Vec::new(),
+        }));
         self
     }
 
     /// `plural` is what the server names the resource in messages: `configmaps`,
     /// `deployments.apps`.
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
-        Self::new(404, "NotFound", format!("{} \"{name}\" not found", qualified(group, plural)))
-            .about(group, plural, name)
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", qualified(group, plural)),
+        )
+        .about(group, plural, name)
     }
 
     pub fn unknown_resource() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource")
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
     }
 
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
-        Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", qualified(group, plural)))
-            .about(group, plural, name)
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{name}\" already exists", qualified(group, plural)),
+        )
+        .about(group, plural, name)
     }
 
     pub fn stale(group: &str, plural: &str, name: &str) -> Self {
@@ -68,14 +97,25 @@ impl ApiError {
         Self::new(
             409,
             "Conflict",
-            format!("Operation cannot be fulfilled on {} \"{name}\": {what}", qualified(group, plural)),
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": {what}",
+                qualified(group, plural)
+            ),
         )
         .about(group, plural, name)
     }
 
-    pub fn apply_conflicts(group: &str, plural: &str, name: &str, message: String, causes: Vec<Cause>) -> Self {
+    pub fn apply_conflicts(
+        group: &str,
+        plural: &str,
+        name: &str,
+        message: String,
+        causes: Vec<Cause>,
+    ) -> Self {
         let mut err = Self::new(409, "Conflict", message).about(group, plural, name);
-        err.causes = causes;
+        if let Some(details) = err.details.as_mut() {
+            details.causes = causes;
+        }
         err
     }
 
@@ -92,12 +132,27 @@ impl ApiError {
     }
 
     pub fn unsupported_media_type(content_type: &str) -> Self {
-        Self::new(415, "UnsupportedMediaType", format!("the body of the request was in an unknown format: {content_type}"))
+        Self::new(
+            415,
+            "UnsupportedMediaType",
+            format!("the body of the request was in an unknown format: {content_type}"),
+        )
     }
 
     pub fn forbidden(group: &str, plural: &str, name: &str, why: &str) -> Self {
-        Self::new(403, "Forbidden", format!("{} \"{name}\" is forbidden: {why}", qualified(group, plural)))
-            .about(group, plural, name)
+        Self::new(
+            403,
+            "Forbidden",
+            format!(
+                "{} \"{name}\" is forbidden: {why}",
+                qualified(group, plural)
+            ),
+        )
+        .about(group, plural, name)
+    }
+
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(410, "Expired", message)
     }
 
     pub fn unauthorized() -> Self {
@@ -114,23 +169,21 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
-        let mut details = serde_json::Map::new();
-        if let Some((plural, name)) = &self.target {
-            details.insert("name".into(), json!(name));
-            if let Some(group) = self.group.as_deref().filter(|g| !g.is_empty()) {
-                details.insert("group".into(), json!(group));
+        if let Some(d) = &self.details {
+            let mut details = serde_json::Map::new();
+            details.insert("name".into(), json!(d.name));
+            if !d.group.is_empty() {
+                details.insert("group".into(), json!(d.group));
             }
-            details.insert("kind".into(), json!(plural));
-        }
-        if !self.causes.is_empty() {
-            let causes: Vec<Value> = self
-                .causes
-                .iter()
-                .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
-                .collect();
-            details.insert("causes".into(), Value::Array(causes));
-        }
-        if !details.is_empty() {
+            details.insert("kind".into(), json!(d.plural));
+            if !d.causes.is_empty() {
+                let causes: Vec<Value> = d
+                    .causes
+                    .iter()
+                    .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+                    .collect();
+                details.insert("causes".into(), Value::Array(causes));
+            }
             status["details"] = Value::Object(details);
         }
         status

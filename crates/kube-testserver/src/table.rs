@@ -17,8 +17,14 @@ pub fn render(ty: &ResourceType, body: &Value, now: &str) -> Value {
         Some(items) => items.iter().collect(),
         None => vec![body],
     };
-    let now = DateTime::parse_from_rfc3339(now).map(|t| t.with_timezone(&Utc)).unwrap_or_else(|_| Utc::now());
-    let mut columns = vec![column("Name", "name", "Name must be unique within a namespace.")];
+    let now = DateTime::parse_from_rfc3339(now)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now());
+    let mut columns = vec![column(
+        "Name",
+        "name",
+        "Name must be unique within a namespace.",
+    )];
     if ty.is_namespace() {
         columns.push(column("Status", "", "The status of the namespace"));
     }
@@ -26,9 +32,15 @@ pub fn render(ty: &ResourceType, body: &Value, now: &str) -> Value {
     let rows: Vec<Value> = objects
         .into_iter()
         .map(|object| {
-            let mut cells = vec![json!(object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default())];
+            let mut cells = vec![json!(object
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default())];
             if ty.is_namespace() {
-                cells.push(json!(object.pointer("/status/phase").and_then(Value::as_str).unwrap_or("Active")));
+                cells.push(json!(object
+                    .pointer("/status/phase")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Active")));
             }
             cells.push(json!(age(object, now)));
             json!({"cells": cells, "object": object})

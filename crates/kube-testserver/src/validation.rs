@@ -7,8 +7,15 @@ use serde_json::Value;
 /// Returns every problem found, formatted like the real server's field errors.
 pub fn metadata_problems(object: &Value, namespace_type: bool) -> Vec<String> {
     let mut problems = Vec::new();
-    let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-    let name_ok = if namespace_type { is_dns_label(name) } else { is_dns_subdomain(name) };
+    let name = object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let name_ok = if namespace_type {
+        is_dns_label(name)
+    } else {
+        is_dns_subdomain(name)
+    };
     if !name_ok {
         let rule = if namespace_type {
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'"
@@ -17,7 +24,10 @@ pub fn metadata_problems(object: &Value, namespace_type: bool) -> Vec<String> {
         };
         problems.push(format!("metadata.name: Invalid value: {name:?}: {rule}"));
     }
-    if let Some(labels) = object.pointer("/metadata/labels").and_then(Value::as_object) {
+    if let Some(labels) = object
+        .pointer("/metadata/labels")
+        .and_then(Value::as_object)
+    {
         for (key, value) in labels {
             if !is_qualified_name(key) {
                 problems.push(format!("metadata.labels: Invalid value: {key:?}: name part must consist of alphanumeric characters, '-', '_' or '.', with an optional DNS subdomain prefix and '/'"));
@@ -28,13 +38,18 @@ pub fn metadata_problems(object: &Value, namespace_type: bool) -> Vec<String> {
             }
         }
     }
-    if let Some(annotations) = object.pointer("/metadata/annotations").and_then(Value::as_object) {
+    if let Some(annotations) = object
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+    {
         for (key, value) in annotations {
             if !is_qualified_name(key) {
                 problems.push(format!("metadata.annotations: Invalid value: {key:?}: name part must consist of alphanumeric characters, '-', '_' or '.', with an optional DNS subdomain prefix and '/'"));
             }
             if !value.is_string() {
-                problems.push(format!("metadata.annotations.{key}: Invalid value: annotation values must be strings"));
+                problems.push(format!(
+                    "metadata.annotations.{key}: Invalid value: annotation values must be strings"
+                ));
             }
         }
     }
@@ -44,7 +59,8 @@ pub fn metadata_problems(object: &Value, namespace_type: bool) -> Vec<String> {
 fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }

@@ -33,23 +33,41 @@ async fn binary_serves_until_sigterm() {
 
     let config = Config::from_custom_kubeconfig(
         Kubeconfig::read_from(&kubeconfig).expect("kubeconfig"),
-        &KubeConfigOptions { context: Some("demo-primary".into()), ..Default::default() },
+        &KubeConfigOptions {
+            context: Some("demo-primary".into()),
+            ..Default::default()
+        },
     )
     .await
     .expect("config");
-    assert_eq!(config.cluster_url.to_string().trim_end_matches('/'), url.trim());
+    assert_eq!(
+        config.cluster_url.to_string().trim_end_matches('/'),
+        url.trim()
+    );
     let namespaces: Api<Namespace> = Api::all(Client::try_from(config).expect("client"));
-    let listed = namespaces.list(&ListParams::default()).await.expect("list namespaces");
-    assert!(listed.items.iter().any(|n| n.metadata.name.as_deref() == Some("default")));
+    let listed = namespaces
+        .list(&ListParams::default())
+        .await
+        .expect("list namespaces");
+    assert!(listed
+        .items
+        .iter()
+        .any(|n| n.metadata.name.as_deref() == Some("default")));
 
-    let term = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
     assert!(term.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
-        assert!(Instant::now() < deadline, "server did not exit after SIGTERM");
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit after SIGTERM"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "{status}");
