@@ -9,7 +9,23 @@
 //! process itself is killed, so no server outlives its test.
 //!
 //! Install the server with `scripts/setup-test-env.sh` (or point `DRPLAN_MOTO_SERVER`
-//! at a `moto_server` executable).
+//! at a `moto_server` executable). Startup measured here: ~6 s with the machine's two
+//! cores busy compiling, so a test binary's tests start their servers in parallel.
+//!
+//! moto 5.2.5 as observed by these tests (where it differs from AWS, noted):
+//! - EC2 `tag:<key>` filters on DescribeVpcs/DescribeSubnets work server-side.
+//! - ListBuckets returns no `BucketRegion` (AWS does): one GetBucketLocation per bucket.
+//!   GetBucketLocation answers no constraint for us-east-1, like AWS.
+//! - New buckets have no default encryption (AWS applies SSE-S3 since 2023), so
+//!   GetBucketEncryption says ServerSideEncryptionConfigurationNotFoundError.
+//! - GetBucketVersioning's XML root is wrong in 5.2.x; setup-test-env.sh patches it.
+//!   moto 5.1.x instead writes Route53 booleans as `False`, which the SDK rejects.
+//! - EKS: tags come back in DescribeCluster/DescribeNodegroup; CreateCluster accepts
+//!   subnet ids that do not exist; clusters are ACTIVE at once; a bare node group gets
+//!   t3.medium, ON_DEMAND, 2/2/2 nodes, 20 GiB; UpdateClusterVersion is missing.
+//! - Route53: the apex SOA record's value is a Python dict repr (readers skip apex
+//!   SOA/NS anyway); CallerReference is not honoured (no idempotency); health checks
+//!   are always healthy.
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
