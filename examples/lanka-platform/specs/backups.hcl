@@ -48,3 +48,39 @@ backup "redis" {
     bucket  = bucket.backups
   }
 }
+
+# The application's own state is its Kubernetes configuration: the runbook's
+# "kubectl get all,configmap,secret,pvc,ingress -o yaml" before each deployment.
+# Exporting it every 15 minutes is what backs the app's 15m RPO; in DR the export is
+# re-applied before the deployments roll out. (Secrets are not exported: they come
+# from the spec's sensitive variables.)
+backup "app_config" {
+  engine    = "custom"
+  component = "app"
+  namespace = local.namespace
+  image     = "bitnami/kubectl:1.29"
+  prefix    = "app-config/"
+
+  # Copied to the DR bucket by a replication rule of its own (the bucket's
+  # replication block only covers neo4j/).
+  replication_role_arn = local.replication_role
+
+  command         = ["/bin/sh", "-c", "kubectl get deployment,service,configmap,pvc,ingress -n ${local.namespace} -o yaml > /backup/k8s-config.yaml"]
+  restore_command = ["/bin/sh", "-c", "kubectl apply --server-side --force-conflicts -f /backup/k8s-config.yaml"]
+
+  full { schedule = "*/15 * * * *" }
+
+  retention {
+    local        = "30d"
+    cross_region = "90d"
+  }
+
+  placement "primary" {
+    cluster = cluster.primary
+    bucket  = bucket.backups
+  }
+  placement "dr" {
+    cluster = cluster.dr
+    bucket  = bucket.backups_dr
+  }
+}
