@@ -2,7 +2,7 @@
 //! `cargo run --release -p drplan-core --example fuzz_loader -- --seconds 600`.
 //!
 //! Seeds are the fixture projects' specs; mutations are byte flips, token splices,
-//! truncations and deep nesting. A panic is recorded under `fuzz-crashes/` and makes
+//! truncations and deep nesting. A panic is recorded under `target/fuzz-crashes/` and makes
 //! the run exit 1. (A stack overflow aborts the process, which also fails the run.)
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -183,7 +183,7 @@ fn main() {
     let mut rng = Rng(arg("--seed").unwrap_or(0x9E37_79B9_7F4A_7C15) | 1);
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let seeds = seeds(&repo);
-    let crashes = PathBuf::from("fuzz-crashes");
+    let crashes = repo.join("target/fuzz-crashes");
 
     let dir = match tempfile::tempdir() {
         Ok(d) => d,

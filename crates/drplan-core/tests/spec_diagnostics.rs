@@ -63,3 +63,14 @@ fn syntax_errors_point_at_the_position() {
         "{out}"
     );
 }
+
+/// Regression (found by fuzz_loader): a label more than 65,535 columns into a line
+/// made miette's renderer panic. Such positions are named instead of drawn.
+#[test]
+fn labels_far_right_on_a_long_line_render() {
+    let spec = format!("locals {{ x = \"{}\" }}\nsit \"x\" {{}}\nlocals {{ y = 1 }} {}bogus {{}}\n", "a".repeat(70_000), " ".repeat(70_000));
+    let d = load(&[("specs/main.hcl", &spec), ("environments/test.hcl", ENV)]).expect_err("errors");
+    let out = d.render(false, 100);
+    assert!(out.contains("drplan::syntax") || out.contains("drplan::unknown_block"), "{out}");
+    assert!(out.contains("specs/main.hcl:"), "{out}");
+}

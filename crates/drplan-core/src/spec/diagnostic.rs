@@ -30,6 +30,13 @@ impl SourceFile {
         }
     }
 
+    /// Whether `offset` lies too far into its line for a drawn label.
+    pub fn column_far_right(&self, offset: usize) -> bool {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        offset - self.line_starts[line - 1] > 4000
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -177,7 +184,19 @@ impl Diagnostics {
         let mut out = String::new();
         for d in &self.0 {
             let named;
+            let plain;
             let report: &dyn Diagnostic = match &d.location {
+                // miette cannot draw labels far right on a line (format widths are
+                // limited to u16): name the position instead of drawing the snippet.
+                Some((f, span)) if f.column_far_right(span.start) || f.column_far_right(span.end) => {
+                    let (line, col) = f.line_col(span.start);
+                    plain = SpecDiagnostic {
+                        location: None,
+                        message: format!("{} ({}:{line}:{col})", d.message, f.path),
+                        ..d.clone()
+                    };
+                    &plain
+                }
                 Some((f, _)) => {
                     named = Named {
                         inner: d,

@@ -31,7 +31,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Retention periods are whole days (S3 lifecycle rules count in days).
 pub fn whole_days(d: Duration) -> Option<i64> {
     let secs = d.as_secs();
-    (secs % 86_400 == 0 && secs > 0).then(|| (secs / 86_400) as i64)
+    (secs.is_multiple_of(86_400) && secs > 0).then_some((secs / 86_400) as i64)
 }
 
 /// A five-field UTC cron expression.

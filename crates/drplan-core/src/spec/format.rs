@@ -138,6 +138,7 @@ fn format_body(body: &mut Body, depth: usize) {
     }
     flush(&mut run, &mut widths, &keys);
 
+    #[allow(clippy::needless_range_loop)] // `get_mut` is the only access that can edit keys
     for i in 0..body.len() {
         let Some(s) = body.get_mut(i) else { continue };
         let pre = s

@@ -50,8 +50,11 @@ pub fn environment_names(root: &Path) -> Vec<String> {
     names
 }
 
+/// One environment's name and what loading the project with it gave.
+pub type EnvironmentLoad = (String, Result<Project, Diagnostics>);
+
 /// Loads every environment (for `drplan validate` without `-e`).
-pub fn load_all(root: &Path) -> Result<Vec<(String, Result<Project, Diagnostics>)>, Diagnostics> {
+pub fn load_all(root: &Path) -> Result<Vec<EnvironmentLoad>, Diagnostics> {
     let names = environment_names(root);
     if names.is_empty() {
         let mut d = Diagnostics::default();
@@ -613,12 +616,10 @@ impl Loader {
                 NodeSource::Block(i) => {
                     let item = &items[*i];
                     if item.kind == "site" {
-                        if let Some(site) = self.decode_block(item, &ctx, |l, b, cx| {
+                        if let Some(Decoded::Site(s)) = self.decode_block(item, &ctx, |l, b, cx| {
                             decode::site::decode(l, b, cx).map(Decoded::Site)
                         }) {
-                            if let Decoded::Site(s) = site {
-                                sites_pending.push(s);
-                            }
+                            sites_pending.push(s);
                         }
                         sites_left -= 1;
                         if sites_left == 0 {
