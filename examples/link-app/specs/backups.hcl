@@ -45,6 +45,10 @@ backup "redis" {
 
   full { schedule = "20 * * * *" }
 
+  # The runbook replays the data with `redis-cli --pipe`. An RDB snapshot is turned
+  # into that protocol stream by rdbtools, so the DR restore Job does the same.
+  restore_command = ["/bin/sh", "-c", "rdb --command protocol \"$BACKUP_DIR/dump.rdb\" | redis-cli -h \"$HOST\" --pipe"]
+
   retention {
     local        = "7d"
     cross_region = "30d"

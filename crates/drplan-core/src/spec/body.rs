@@ -17,16 +17,20 @@ use std::ops::Range;
 pub struct Schema {
     pub attrs: &'static [&'static str],
     pub blocks: &'static [&'static str],
+    /// Attributes kept as source text, not evaluated (a variable's `type`, which is a
+    /// type expression, not a value).
+    pub raw: &'static [&'static str],
 }
 
 impl Schema {
     pub const fn new(attrs: &'static [&'static str], blocks: &'static [&'static str]) -> Self {
-        Schema { attrs, blocks }
+        Schema { attrs, blocks, raw: &[] }
+    }
+
+    pub const fn with_raw(self, raw: &'static [&'static str]) -> Self {
+        Schema { raw, ..self }
     }
 }
-
-/// Attributes kept as source text, not evaluated (a variable's `type`).
-const RAW_ATTRS: &[&str] = &["type"];
 
 pub struct BlockBody<'a> {
     pub file: &'a SourceFile,
@@ -38,7 +42,7 @@ pub struct BlockBody<'a> {
     /// Attributes present but not evaluated (already reported, or depending on a
     /// block that failed): not reported again as missing.
     failed: BTreeSet<String>,
-    /// Unevaluated attributes (see `RAW_ATTRS`) as written.
+    /// Unevaluated attributes (see `Schema::raw`) as written.
     pub raw: BTreeMap<String, (String, Range<usize>)>,
     pub blocks: Vec<&'a Block>,
 }
@@ -141,7 +145,7 @@ pub fn read_body<'a>(
                 }
                 seen.insert(key.clone(), key_span);
                 let span = attr.value.span().unwrap_or(0..0);
-                if RAW_ATTRS.contains(&key.as_str()) {
+                if schema.raw.contains(&key.as_str()) {
                     let text = file.text.get(span.clone()).unwrap_or("").trim().to_string();
                     out.raw.insert(key, (text, span));
                     continue;

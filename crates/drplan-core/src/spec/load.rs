@@ -157,7 +157,21 @@ pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
             .collect(),
     };
     backup_policy::compile(&mut topology);
-    let resources = lower::lower(&topology, &environment);
+    let mut resources = lower::lower(&topology, &environment);
+    let roots = loader.scope.published_json(&["var", "local", "env"]);
+    match crate::kubernetes::lower(&topology, &environment, root, &roots) {
+        Ok(objects) => resources.extend(objects),
+        Err(errors) => {
+            for e in errors {
+                let mut d = SpecDiagnostic::new("drplan::kubernetes", e.to_string());
+                if let Some(help) = &e.help {
+                    d = d.help(help.clone());
+                }
+                diags.push(d);
+            }
+            return Err(diags);
+        }
+    }
     Ok(Project {
         root: root.to_path_buf(),
         env_name: env.to_string(),

@@ -61,6 +61,19 @@ impl Scope {
             .insert(label.to_string(), value);
     }
 
+    /// Every published value under `roots` (e.g. `var`, `local`) as JSON, for
+    /// interpolation outside HCL (Kubernetes manifests).
+    pub fn published_json(&self, roots: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+        roots
+            .iter()
+            .map(|root| {
+                let values = self.published.get(*root).cloned().unwrap_or_default();
+                let json = serde_json::to_value(Value::Object(values)).unwrap_or_default();
+                (root.to_string(), json)
+            })
+            .collect()
+    }
+
     pub fn published(&self, root: &str, label: &str) -> Option<&Value> {
         self.published.get(root)?.get(label)
     }

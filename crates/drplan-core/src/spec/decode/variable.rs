@@ -7,7 +7,8 @@ use hcl::Value;
 pub const SCHEMA: Schema = Schema::new(
     &["type", "default", "description", "sensitive", "promote"],
     &["validation"],
-);
+)
+.with_raw(&["type"]);
 pub const VALIDATION: Schema = Schema::new(&["condition", "error_message"], &[]);
 
 /// A declared variable type (`string`, `list(number)`, `map(any)` ...).
