@@ -179,7 +179,7 @@ mod tests {
             entries: vec![
                 entry("network.main", Action::Create, Status::Done, Some(1200)),
                 entry("bucket.backups", Action::Update, Status::Done, Some(300)),
-                entry("network.old", Action::Delete, Status::Done, Some(50)),
+                entry("network.old", Action::Delete, Status::Done, Some(120)),
             ],
             wall_time: Duration::from_secs(2),
         };
@@ -192,7 +192,7 @@ mod tests {
         Destroyed:
           network.old (0.1s)
 
-        Apply complete! Resources: 1 added, 1 changed, 0 destroyed.
+        Apply complete! Resources: 1 added, 1 changed, 1 destroyed.
         ");
     }
 
