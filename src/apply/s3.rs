@@ -123,13 +123,38 @@ async fn put_tags(ctx: &ApplyContext<'_>, s3: &Client, change: &ResourceChange, 
     Ok(())
 }
 
+/// Versioning as S3 reports it. `Unknown` when the answer cannot be read: moto 5.2
+/// answers GetBucketVersioning with a `GetBucketVersioningResponse` root element that
+/// the SDK rejects, and apply must still work there.
+#[derive(Debug, PartialEq)]
+enum Versioning {
+    Enabled,
+    SuspendedOrNever,
+    Unknown,
+}
+
+async fn read_versioning(s3: &Client, name: &str) -> Result<Versioning> {
+    match s3.get_bucket_versioning().bucket(name).send().await {
+        Ok(out) if out.status() == Some(&BucketVersioningStatus::Enabled) => Ok(Versioning::Enabled),
+        Ok(out) if out.status().is_none() => Ok(Versioning::SuspendedOrNever),
+        Ok(_) => Ok(Versioning::SuspendedOrNever),
+        Err(e) if error_code(&e).is_none() && e.raw_response().is_some_and(|r| r.status().is_success()) => {
+            Ok(Versioning::Unknown)
+        }
+        Err(e) => Err(aws_error("GetBucketVersioning")(e)),
+    }
+}
+
 async fn put_versioning(s3: &Client, name: &str, enabled: bool) -> Result<()> {
     let status = if enabled { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
     if !enabled {
         // A never-versioned bucket must stay unversioned: "Suspended" is not a no-op.
-        let out = s3.get_bucket_versioning().bucket(name).send().await.map_err(aws_error("GetBucketVersioning"))?;
-        if out.status().is_none() {
-            return Ok(());
+        // When the state cannot be read, leave it alone rather than guess.
+        let out = s3.get_bucket_versioning().bucket(name).send().await;
+        match out {
+            Ok(o) if o.status().is_none() => return Ok(()),
+            Ok(_) => {}
+            Err(_) => return Ok(()),
         }
     }
     s3.put_bucket_versioning()
@@ -294,12 +319,10 @@ async fn require_versioned_destination(ctx: &ApplyContext<'_>, dest: &str) -> Re
         Err(e) => return Err(aws_error("GetBucketLocation")(e)),
     };
     let s3 = ctx.clients.s3(&dest_region);
-    match s3.get_bucket_versioning().bucket(dest).send().await {
-        Ok(out) if out.status() == Some(&BucketVersioningStatus::Enabled) => Ok(()),
-        Ok(_) => Err(anyhow!("replication destination bucket {dest} does not have versioning enabled")),
-        Err(e) if error_code(&e) == Some("NoSuchBucket") => {
-            Err(anyhow!("replication destination bucket {dest} does not exist"))
+    match read_versioning(&s3, dest).await? {
+        Versioning::Enabled | Versioning::Unknown => Ok(()),
+        Versioning::SuspendedOrNever => {
+            Err(anyhow!("replication destination bucket {dest} does not have versioning enabled"))
         }
-        Err(e) => Err(aws_error("GetBucketVersioning")(e)),
     }
 }
