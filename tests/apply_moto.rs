@@ -381,3 +381,129 @@ async fn the_apply_lock_admits_one_holder_and_names_it_to_the_next() {
     assert_eq!(removed.map(|i| i.env), Some("prod".to_string()));
     ApplyLock::acquire(&s3, &settings, STACK, "prod").await.expect("free after unlock").release().await.expect("release");
 }
+
+fn as_update(c: &ResourceChange, live_id: Option<String>, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> ResourceChange {
+    let mut c = c.clone();
+    c.action = Action::Update;
+    c.before = c.after.clone();
+    if let Some(after) = c.after.as_mut() {
+        edit(after);
+    }
+    c.live_id = live_id;
+    c
+}
+
+fn as_delete(c: &ResourceChange, live_id: Option<String>) -> ResourceChange {
+    let mut c = c.clone();
+    c.action = Action::Delete;
+    c.before = c.after.take();
+    c.live_id = live_id;
+    c.protect = false;
+    c
+}
+
+#[tokio::test]
+async fn updates_change_only_what_changed_and_deletes_run_in_reverse_order() {
+    let moto = start_moto_for_apply_tests();
+    let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto.addr)).await);
+    let created = full_plan();
+    let report = apply(&created, &clients, &options()).await.expect("plan accepted");
+    assert!(report.succeeded(), "{}", report.render_text());
+
+    let ec2 = clients.ec2(PRIMARY);
+    let find = |addr: &'static str| {
+        let ec2 = ec2.clone();
+        async move { drplan::apply::network::find_subnet(&ec2, STACK, &Address::new(addr)).await.expect("find").expect("exists") }
+    };
+    let subnet_b = find("network.main.subnet.b").await;
+    let vpc = drplan::apply::network::find_vpc(&ec2, STACK, &Address::new("network.main")).await.expect("find").expect("vpc");
+    let by = |a: &str| created.changes.iter().find(|c| c.address.as_str() == a).cloned().expect("in plan");
+
+    let mut plan = created.clone();
+    plan.changes = vec![
+        as_update(&by("network.main.subnet.b"), Some(subnet_b.clone()), |a| {
+            a.insert("public".into(), json!(true));
+            a.insert("tags".into(), json!({"tier": "private"}));
+        }),
+        as_update(&by("cluster.app.node_group.general"), None, |a| {
+            a.insert("desired_size".into(), json!(3));
+        }),
+        as_update(&by("bucket.backups"), None, |a| {
+            a.insert("tags".into(), json!({"data": "backups", "owner": "sre"}));
+            a.insert("lifecycle_rules".into(), json!([]));
+        }),
+        as_update(&by("dns.api.target.dr"), None, |a| {
+            a.insert("ttl".into(), json!(30));
+        }),
+    ];
+    let report = apply(&plan, &clients, &options()).await.expect("plan accepted");
+    assert!(report.succeeded(), "{}", report.render_text());
+    assert_eq!(report.summary(), "Apply complete! Resources: 0 added, 4 changed, 0 destroyed.");
+
+    let subnet = ec2.describe_subnets().subnet_ids(&subnet_b).send().await.expect("subnet");
+    let subnet = &subnet.subnets()[0];
+    assert_eq!(subnet.map_public_ip_on_launch(), Some(true));
+    let stags = subnet.tags().iter().map(|t| (t.key().unwrap_or(""), t.value().unwrap_or("")));
+    assert_eq!(tag(stags.clone(), "tier").as_deref(), Some("private"));
+    assert_eq!(tag(stags, marks::ADDRESS_KEY).as_deref(), Some("network.main.subnet.b"), "marks survive a tag update");
+    let ng = clients.eks(PRIMARY).describe_nodegroup().cluster_name("app").nodegroup_name("general").send().await.expect("ng");
+    assert_eq!(ng.nodegroup().and_then(|n| n.scaling_config()).and_then(|s| s.desired_size()), Some(3));
+    let s3 = clients.s3(PRIMARY);
+    let tagging = s3.get_bucket_tagging().bucket("lanka-backups").send().await.expect("tags");
+    let btags = tagging.tag_set().iter().map(|t| (t.key(), t.value()));
+    assert_eq!(tag(btags.clone(), "owner").as_deref(), Some("sre"));
+    assert_eq!(tag(btags, marks::STACK_KEY).as_deref(), Some(STACK));
+    assert!(s3.get_bucket_lifecycle_configuration().bucket("lanka-backups").send().await.is_err(), "lifecycle removed");
+
+    // Destroy everything: the walk deletes dependents first (records before the health
+    // check and zone, node group before cluster before subnets before the VPC).
+    let zone_id = clients
+        .route53()
+        .list_hosted_zones_by_name()
+        .dns_name("lanka.example.com.")
+        .send()
+        .await
+        .expect("zones")
+        .hosted_zones()
+        .first()
+        .map(|z| z.id().rsplit('/').next().unwrap_or("").to_string());
+    let hc_id = clients.route53().list_health_checks().send().await.expect("hcs").health_checks().first().map(|h| h.id().to_string());
+    let subnet_a = find("network.main.subnet.a").await;
+    let mut destroy = created.clone();
+    destroy.changes = created
+        .changes
+        .iter()
+        .map(|c| {
+            let id = match c.address.as_str() {
+                "network.main" => Some(vpc.clone()),
+                "network.main.subnet.a" => Some(subnet_a.clone()),
+                "network.main.subnet.b" => Some(subnet_b.clone()),
+                "zone.main" => zone_id.clone(),
+                "dns.api.target.primary.health_check" => hc_id.clone(),
+                _ => None,
+            };
+            as_delete(c, id)
+        })
+        .collect();
+    // Replication must go before its destination bucket can be deleted.
+    let report = apply(&destroy, &clients, &options()).await.expect("plan accepted");
+    assert!(report.succeeded(), "{}", report.render_text());
+    assert_eq!(report.summary(), "Apply complete! Resources: 0 added, 0 changed, 11 destroyed.");
+    assert!(drplan::apply::network::find_vpc(&ec2, STACK, &Address::new("network.main")).await.expect("find").is_none());
+    assert!(clients.eks(PRIMARY).list_clusters().send().await.expect("clusters").clusters().is_empty());
+    assert!(s3.list_buckets().send().await.expect("buckets").buckets().is_empty());
+    assert!(clients.route53().list_health_checks().send().await.expect("hcs").health_checks().is_empty());
+}
+
+#[tokio::test]
+async fn protected_objects_are_not_destroyed_without_allow_destroy() {
+    let mut plan = full_plan();
+    plan.changes = vec![as_delete(&plan.changes[5], None)];
+    plan.changes[0].protect = true;
+    let clients = ClientsFromConfig::new(sdk_config("http://127.0.0.1:9").await);
+    let err = apply(&plan, &clients, &options()).await.err().map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("refusing to destroy protected object(s): bucket.backups; pass --allow-destroy ADDRESS for each one you mean to lose")
+    );
+}
