@@ -2,11 +2,9 @@
 //! read back through the SDK, reruns that create nothing twice (also through a
 //! fault-injecting proxy and after a crash at a failpoint), and the apply lock.
 //!
-//! Needs `moto_server` on PATH (`pip install 'moto[server]'`); the tests fail with a
-//! clear message if it is missing.
+//! Needs the emulator installed by `scripts/setup-test-env.sh` (see tests/support/moto.rs).
 
-#[path = "support/faultproxy.rs"]
-mod faultproxy;
+mod support;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -20,46 +18,25 @@ use drplan_core::marks;
 use drplan_core::model::environment::LockSettings;
 use drplan_core::plan::{Action, Plan, ResourceChange};
 use drplan_core::resource::Kind;
-use faultproxy::{FaultConfig, FaultProxy};
+use support::faultproxy::{FaultConfig, FaultProxy};
+use support::moto::MotoServer;
 use serde_json::{json, Value};
-use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 const STACK: &str = "lanka";
 const PRIMARY: &str = "eu-west-1";
 const DR: &str = "eu-central-1";
 
-/// The smallest stand-in for the `aws` branch's harness: one moto server per test on
-/// a free port, killed when dropped.
-struct Moto {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_moto_for_apply_tests() -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port");
-    let child = Command::new("moto_server")
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server must be installed: pip install 'moto[server]'");
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(addr).is_ok() {
-            return Moto { child, addr };
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("moto_server did not start on {addr}");
+fn start_moto() -> (MotoServer, SocketAddr) {
+    let moto = MotoServer::start();
+    let addr = moto
+        .endpoint()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("moto endpoint is http://127.0.0.1:PORT");
+    (moto, addr)
 }
 
 async fn sdk_config(endpoint: &str) -> SdkConfig {
@@ -220,9 +197,8 @@ async fn assert_full_plan_converged(clients: &dyn Clients) {
     let btags = tagging.tag_set().iter().map(|t| (t.key(), t.value()));
     assert_eq!(tag(btags.clone(), marks::ADDRESS_KEY).as_deref(), Some("bucket.backups"));
     assert_eq!(tag(btags, "data").as_deref(), Some("backups"));
-    // Versioning is not read back: moto 5.2's GetBucketVersioning answer does not parse
-    // in the SDK. PutBucketReplication, which moto accepts only on versioned buckets,
-    // stands in for it.
+    let versioning = s3.get_bucket_versioning().bucket("lanka-backups").send().await.expect("GetBucketVersioning");
+    assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
     let replication = s3.get_bucket_replication().bucket("lanka-backups").send().await.expect("GetBucketReplication");
     let rule = &replication.replication_configuration().expect("replication").rules()[0];
     assert_eq!(rule.destination().map(|d| d.bucket()), Some("arn:aws:s3:::lanka-backups-dr"));
@@ -270,8 +246,8 @@ async fn assert_full_plan_converged(clients: &dyn Clients) {
 
 #[tokio::test]
 async fn apply_creates_every_aws_kind_marked_and_a_rerun_creates_nothing_twice() {
-    let moto = start_moto_for_apply_tests();
-    let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto.addr)).await);
+    let (_moto, moto_addr) = start_moto();
+    let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto_addr)).await);
     let plan = full_plan();
 
     let report = apply(&plan, &clients, &options()).await.expect("plan accepted");
@@ -288,8 +264,8 @@ async fn apply_creates_every_aws_kind_marked_and_a_rerun_creates_nothing_twice()
 
 #[tokio::test]
 async fn a_plan_without_changes_makes_no_api_calls() {
-    let moto = start_moto_for_apply_tests();
-    let proxy = FaultProxy::start(moto.addr, FaultConfig::default()).await.expect("proxy");
+    let (_moto, moto_addr) = start_moto();
+    let proxy = FaultProxy::start(moto_addr, FaultConfig::default()).await.expect("proxy");
     let clients = ClientsFromConfig::new(sdk_config(&proxy.url()).await);
     let mut plan = full_plan();
     for c in &mut plan.changes {
@@ -302,9 +278,9 @@ async fn a_plan_without_changes_makes_no_api_calls() {
 
 #[tokio::test]
 async fn apply_converges_through_throttling_errors_and_dropped_connections() {
-    let moto = start_moto_for_apply_tests();
+    let (_moto, moto_addr) = start_moto();
     let config = FaultConfig { seed: 42, fault_rate: 0.2, latency: Duration::from_millis(2), ..FaultConfig::default() };
-    let proxy = FaultProxy::start(moto.addr, config).await.expect("proxy");
+    let proxy = FaultProxy::start(moto_addr, config).await.expect("proxy");
     let clients = ClientsFromConfig::new(sdk_config(&proxy.url()).await);
 
     let report = apply(&full_plan(), &clients, &options()).await.expect("plan accepted");
@@ -314,7 +290,7 @@ async fn apply_converges_through_throttling_errors_and_dropped_connections() {
     assert!(faults > 0, "the proxy injected faults ({requests} requests)");
     eprintln!("fault proxy: {faults} faults injected in {requests} requests");
 
-    let direct = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto.addr)).await);
+    let direct = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto_addr)).await);
     assert_full_plan_converged(&direct).await;
 }
 
@@ -331,8 +307,8 @@ async fn failpoint_child() {
 
 #[tokio::test]
 async fn a_crash_at_a_failpoint_then_rerun_converges() {
-    let moto = start_moto_for_apply_tests();
-    let endpoint = format!("http://{}", moto.addr);
+    let (_moto, moto_addr) = start_moto();
+    let endpoint = format!("http://{}", moto_addr);
     for failpoint in ["network.main.subnet.a:after", "dns.api.target.primary.health_check:after", "bucket.backups:before"] {
         let status = Command::new(std::env::current_exe().expect("test binary"))
             .args(["--ignored", "--exact", "failpoint_child", "--nocapture"])
@@ -352,8 +328,8 @@ async fn a_crash_at_a_failpoint_then_rerun_converges() {
 
 #[tokio::test]
 async fn the_apply_lock_admits_one_holder_and_names_it_to_the_next() {
-    let moto = start_moto_for_apply_tests();
-    let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto.addr)).await);
+    let (_moto, moto_addr) = start_moto();
+    let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto_addr)).await);
     let s3 = clients.s3("us-east-1");
     s3.create_bucket().bucket("drplan-locks").send().await.expect("lock bucket");
     let settings = LockSettings { bucket: "drplan-locks".into(), region: "us-east-1".into(), key: None };
@@ -404,8 +380,8 @@ fn as_delete(c: &ResourceChange, live_id: Option<String>) -> ResourceChange {
 
 #[tokio::test]
 async fn updates_change_only_what_changed_and_deletes_run_in_reverse_order() {
-    let moto = start_moto_for_apply_tests();
-    let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto.addr)).await);
+    let (_moto, moto_addr) = start_moto();
+    let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto_addr)).await);
     let created = full_plan();
     let report = apply(&created, &clients, &options()).await.expect("plan accepted");
     assert!(report.succeeded(), "{}", report.render_text());
@@ -506,4 +482,29 @@ async fn protected_objects_are_not_destroyed_without_allow_destroy() {
         err.as_deref(),
         Some("refusing to destroy protected object(s): bucket.backups; pass --allow-destroy ADDRESS for each one you mean to lose")
     );
+}
+
+/// Not a timed assertion: prints how apply's wall time compares with the sum of its
+/// operations when every request takes 50 ms more (`--nocapture` to see it).
+#[tokio::test]
+async fn slow_requests_overlap_along_the_graph() {
+    let (_moto, moto_addr) = start_moto();
+    let config = FaultConfig { latency: Duration::from_millis(50), ..FaultConfig::default() };
+    let proxy = FaultProxy::start(moto_addr, config).await.expect("proxy");
+    let clients = ClientsFromConfig::new(sdk_config(&proxy.url()).await);
+    let report = apply(&full_plan(), &clients, &options()).await.expect("plan accepted");
+    assert!(report.succeeded(), "{}", report.render_text());
+    let sum: Duration = report.entries.iter().filter_map(|e| e.elapsed).sum();
+    let longest_chain = ["network.main", "network.main.subnet.a", "cluster.app", "cluster.app.node_group.general"]
+        .iter()
+        .filter_map(|a| report.entries.iter().find(|e| e.address.as_str() == *a).and_then(|e| e.elapsed))
+        .sum::<Duration>();
+    eprintln!(
+        "apply with +50ms/request: wall {:.2}s, sum of operations {:.2}s, vpc->subnet->cluster->nodegroup chain {:.2}s, {} requests",
+        report.wall_time.as_secs_f64(),
+        sum.as_secs_f64(),
+        longest_chain.as_secs_f64(),
+        proxy.counters.requests.load(std::sync::atomic::Ordering::SeqCst)
+    );
+    assert!(report.wall_time < sum, "independent changes overlap");
 }

@@ -56,3 +56,23 @@ impl Clients for ClientsFromConfig {
         aws_sdk_route53::Client::from_conf(conf)
     }
 }
+
+/// The CLI's clients: retries, timeouts, per-service rate limits and call counting
+/// are configured once in the `aws` layer.
+impl Clients for crate::aws::AwsContext {
+    fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        crate::aws::AwsContext::ec2(self, region)
+    }
+
+    fn eks(&self, region: &str) -> aws_sdk_eks::Client {
+        crate::aws::AwsContext::eks(self, region)
+    }
+
+    fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        crate::aws::AwsContext::s3(self, region)
+    }
+
+    fn route53(&self) -> aws_sdk_route53::Client {
+        crate::aws::AwsContext::route53(self).clone()
+    }
+}

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Installs the AWS emulator the tests and the demo run against: moto's server mode,
+# pinned, in a project-local virtualenv (.venv/ at the repo root). Idempotent: a
+# second run with the same pins does nothing but print the server path.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+# Pinned so every machine runs the same emulator; bump deliberately (moto's quirks are
+# recorded in tests/support/moto.rs and the live readers). 5.1.x cannot be used: it
+# renders Route53 health checks with Python booleans (<MeasureLatency>False</...>),
+# which the Rust SDK rejects. 5.2.x has one bug we patch below (see patch_moto).
+MOTO_VERSION="5.2.5"
+# Bumped whenever patch_moto or moto-requirements.txt change, so existing environments
+# are brought up to date.
+PATCH_LEVEL="2"
+STAMP="$VENV/.drplan-moto-$MOTO_VERSION-p$PATCH_LEVEL"
+PYTHON="${PYTHON:-python3}"
+
+log() { echo "setup-test-env: $*" >&2; }
+
+if [ -x "$VENV/bin/moto_server" ] && [ -f "$STAMP" ]; then
+    echo "$VENV/bin/moto_server"
+    exit 0
+fi
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    log "$PYTHON not found; installing python3 with apt"
+    apt-get update -qq && apt-get install -y -qq python3 python3-venv >&2
+    PYTHON=python3
+fi
+
+# Debian splits venv/ensurepip into python3-venv (python3.X-venv); a failed venv leaves
+# a broken directory behind, so remove it before retrying.
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PYTHON" -m venv "$VENV" >&2 2>/dev/null; then
+        rm -rf "$VENV"
+        pyver="$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
+        log "python -m venv failed; installing python3-venv / python${pyver}-venv with apt"
+        apt-get update -qq >&2
+        apt-get install -y -qq "python${pyver}-venv" >&2 || apt-get install -y -qq python3-venv >&2
+        "$PYTHON" -m venv "$VENV" >&2
+    fi
+fi
+
+log "installing moto[server]==$MOTO_VERSION into $VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -c "$ROOT/scripts/moto-requirements.txt" "moto[server]==$MOTO_VERSION" >&2
+
+# moto 5.2's generic serializer answers S3 GetBucketVersioning with a
+# <GetBucketVersioningResponse> root element (botocore's model names none); real S3,
+# and the Rust SDK's parser, use <VersioningConfiguration>. Render the real document.
+patch_moto() {
+    "$VENV/bin/python" - <<'PY'
+import pathlib, sys
+import moto.s3.responses as mod
+path = pathlib.Path(mod.__file__)
+src = path.read_text()
+old = """        result = {"Status": versioning}
+        self.data["Action"] = "GetBucketVersioning"
+        return self.serialized(ActionResult(result))"""
+new = """        # drplan patch: real S3 document root (see scripts/setup-test-env.sh)
+        status = f"<Status>{versioning}</Status>" if versioning else ""
+        return 200, {}, (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
+            f"{status}</VersioningConfiguration>"
+        )"""
+if "drplan patch" in src:
+    sys.exit(0)
+if old not in src:
+    sys.exit("setup-test-env: cannot patch moto's GetBucketVersioning (moto changed?)")
+path.write_text(src.replace(old, new))
+PY
+}
+patch_moto
+rm -f "$VENV"/.drplan-moto-*
+touch "$STAMP"
+"$VENV/bin/moto_server" --help >/dev/null
+echo "$VENV/bin/moto_server"

@@ -1,0 +1,231 @@
+//! Access to AWS: one [`AwsContext`] per command run, holding the SDK configuration,
+//! cached clients per region, request counting and client-side limits.
+//!
+//! **Architecture invariant:** this module knows nothing about drplan's resources. It
+//! hands out configured clients and permits; `live` (readers) and the appliers decide
+//! what to call.
+
+pub mod account;
+mod call_counter;
+pub mod error;
+mod limits;
+
+pub use account::AccountGuardError;
+pub use call_counter::ApiCallCounter;
+pub use limits::{ServiceLimits, ServicePermit, ROUTE53_REQUESTS_PER_SECOND};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Route53, STS and S3's bucket listing are global; their requests are signed for the
+/// aws partition's home region.
+const GLOBAL_REGION: &str = "us-east-1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Service {
+    Ec2 = 0,
+    Eks = 1,
+    S3 = 2,
+    Route53 = 3,
+    Sts = 4,
+}
+
+impl Service {
+    pub const COUNT: usize = 5;
+    pub const ALL: [Service; Service::COUNT] =
+        [Service::Ec2, Service::Eks, Service::S3, Service::Route53, Service::Sts];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Service::Ec2 => "ec2",
+            Service::Eks => "eks",
+            Service::S3 => "s3",
+            Service::Route53 => "route53",
+            Service::Sts => "sts",
+        }
+    }
+}
+
+/// Standard retry mode (token bucket, exponential backoff with jitter) with a bound
+/// on attempts, so a broken endpoint fails a plan in seconds, not minutes.
+pub fn default_retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(5)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(10))
+}
+
+/// Explicit timeouts: the SDK has none for operations by default, and a hung
+/// connection would otherwise hang the plan.
+pub fn default_timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .read_timeout(Duration::from_secs(30))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(120))
+        .build()
+}
+
+/// The clients of one region.
+#[derive(Clone, Debug)]
+pub struct RegionalClients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub eks: aws_sdk_eks::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+#[derive(Debug)]
+pub struct AwsContext {
+    config: SdkConfig,
+    counter: ApiCallCounter,
+    limits: ServiceLimits,
+    regional: Mutex<BTreeMap<String, RegionalClients>>,
+    route53: aws_sdk_route53::Client,
+    sts: aws_sdk_sts::Client,
+    global_s3: aws_sdk_s3::Client,
+}
+
+impl AwsContext {
+    /// From the standard chain: environment, shared config/credentials files, SSO,
+    /// web identity, instance metadata; `AWS_ENDPOINT_URL` redirects every service
+    /// (the test emulator). `AWS_MAX_ATTEMPTS` / `AWS_RETRY_MODE`, when set, win over
+    /// drplan's retry defaults.
+    pub async fn from_env() -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(default_timeout_config());
+        let retry_from_env = ["AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"]
+            .iter()
+            .any(|k| std::env::var_os(k).is_some());
+        if !retry_from_env {
+            loader = loader.retry_config(default_retry_config());
+        }
+        Self::new(loader.load().await)
+    }
+
+    /// From an explicit configuration (tests pass credentials and the emulator's
+    /// endpoint here instead of mutating the process environment).
+    pub fn new(config: SdkConfig) -> Self {
+        let counter = ApiCallCounter::default();
+        let global = Region::new(GLOBAL_REGION);
+        let route53 = aws_sdk_route53::Client::from_conf(
+            aws_sdk_route53::config::Builder::from(&config)
+                .region(global.clone())
+                .interceptor(counter.interceptor(Service::Route53))
+                .build(),
+        );
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&config)
+                .region(config.region().cloned().unwrap_or_else(|| global.clone()))
+                .interceptor(counter.interceptor(Service::Sts))
+                .build(),
+        );
+        let global_s3 = s3_client(&config, &counter, GLOBAL_REGION);
+        AwsContext {
+            config,
+            counter,
+            limits: ServiceLimits::new(ROUTE53_REQUESTS_PER_SECOND),
+            regional: Mutex::new(BTreeMap::new()),
+            route53,
+            sts,
+            global_s3,
+        }
+    }
+
+    /// The region of the default chain (`AWS_REGION`, profile), if any.
+    pub fn default_region(&self) -> Option<&str> {
+        self.config.region().map(|r| r.as_ref())
+    }
+
+    /// An endpoint override is in force (`AWS_ENDPOINT_URL`): an emulator or proxy.
+    pub fn endpoint_override(&self) -> Option<&str> {
+        self.config.endpoint_url()
+    }
+
+    /// The clients of `region`, built once and cached for the run.
+    pub fn regional(&self, region: &str) -> RegionalClients {
+        let mut cache = match self.regional.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let r = Region::new(region.to_string());
+                RegionalClients {
+                    ec2: aws_sdk_ec2::Client::from_conf(
+                        aws_sdk_ec2::config::Builder::from(&self.config)
+                            .region(r.clone())
+                            .interceptor(self.counter.interceptor(Service::Ec2))
+                            .build(),
+                    ),
+                    eks: aws_sdk_eks::Client::from_conf(
+                        aws_sdk_eks::config::Builder::from(&self.config)
+                            .region(r)
+                            .interceptor(self.counter.interceptor(Service::Eks))
+                            .build(),
+                    ),
+                    s3: s3_client(&self.config, &self.counter, region),
+                }
+            })
+            .clone()
+    }
+
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        self.regional(region).ec2
+    }
+
+    pub fn eks(&self, region: &str) -> aws_sdk_eks::Client {
+        self.regional(region).eks
+    }
+
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        self.regional(region).s3
+    }
+
+    /// S3 client for account-wide calls (ListBuckets, GetBucketLocation).
+    pub fn s3_global(&self) -> &aws_sdk_s3::Client {
+        &self.global_s3
+    }
+
+    pub fn route53(&self) -> &aws_sdk_route53::Client {
+        &self.route53
+    }
+
+    pub fn sts(&self) -> &aws_sdk_sts::Client {
+        &self.sts
+    }
+
+    /// Wait for a slot to send one request to `service` (in-flight bound, plus the
+    /// Route53 rate). Hold the permit until the response is in.
+    pub async fn permit(&self, service: Service) -> ServicePermit<'_> {
+        self.limits.acquire(service).await
+    }
+
+    /// Every HTTP request sent so far (retries included).
+    pub fn api_calls(&self) -> u64 {
+        self.counter.total()
+    }
+
+    pub fn api_calls_by_service(&self) -> BTreeMap<&'static str, u64> {
+        self.counter.by_service()
+    }
+
+    pub fn api_call_counter(&self) -> &ApiCallCounter {
+        &self.counter
+    }
+}
+
+fn s3_client(config: &SdkConfig, counter: &ApiCallCounter, region: &str) -> aws_sdk_s3::Client {
+    let mut builder = aws_sdk_s3::config::Builder::from(config)
+        .region(Region::new(region.to_string()))
+        .interceptor(counter.interceptor(Service::S3));
+    // Emulators and proxies answer on one host: virtual-hosted addressing would put
+    // the bucket name into the host name (`bucket.127.0.0.1`), which cannot resolve.
+    if config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some() {
+        builder = builder.force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(builder.build())
+}

@@ -1,0 +1,127 @@
+//! Live readers: what exists in AWS for the objects a spec manages.
+//!
+//! [`read_live`] reads every family (EC2 networks, EKS, S3, Route53) at once, each in
+//! bulk: one paginated list per (region, service, kind), with tag filters where the
+//! API has them, and per-object calls only where AWS offers no list (S3 bucket
+//! configuration, EKS describe). Requests go through [`AwsContext::permit`], so the
+//! per-service limits hold however many regions are read concurrently.
+//!
+//! **Architecture invariant:** readers produce `LiveObject`s in exactly the normalized
+//! attribute form documented on `drplan_core::resource::Kind`; the diff trusts it.
+//! A family or region that fails to read is reported in `LiveState::read_errors`, the
+//! other families are still returned.
+
+mod ec2;
+mod eks;
+mod marks;
+mod requests;
+mod route53;
+mod s3;
+
+use crate::aws::AwsContext;
+use drplan_core::live::{LiveObject, LiveState};
+use drplan_core::resource::{Kind, Resource};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What to look at: derived from the desired resources, so a plan reads only the
+/// regions, names and zones in play (plus whatever is marked for the stack there).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadScope {
+    /// Written in every mark; objects marked for it are read even when the spec no
+    /// longer names them (orphans).
+    pub stack: String,
+    /// Regions searched for networks, clusters and (orphan) buckets.
+    pub regions: BTreeSet<String>,
+    /// EKS cluster names in the spec, per region.
+    pub cluster_names: BTreeMap<String, BTreeSet<String>>,
+    /// S3 bucket names in the spec (any region: bucket names are global).
+    pub bucket_names: BTreeSet<String>,
+    /// Route53 zone names in the spec, with trailing dot: `zone` blocks and the zones
+    /// `dns` records live in.
+    pub zone_names: BTreeSet<String>,
+}
+
+impl ReadScope {
+    pub fn from_resources(stack: &str, resources: &[Resource]) -> Self {
+        let mut scope = ReadScope { stack: stack.to_string(), ..ReadScope::default() };
+        let attr = |r: &Resource, key: &str| r.attrs.get(key).and_then(Value::as_str).map(str::to_string);
+        for r in resources {
+            if r.kind.is_regional() {
+                if let Some(region) = &r.region {
+                    scope.regions.insert(region.clone());
+                }
+            }
+            match r.kind {
+                Kind::EksCluster => {
+                    if let (Some(region), Some(name)) = (&r.region, attr(r, "name")) {
+                        scope.cluster_names.entry(region.clone()).or_default().insert(name);
+                    }
+                }
+                Kind::Bucket => scope.bucket_names.extend(attr(r, "name")),
+                Kind::DnsZone => scope.zone_names.extend(attr(r, "name").map(|n| fqdn(&n))),
+                Kind::DnsRecord => scope.zone_names.extend(attr(r, "zone").map(|n| fqdn(&n))),
+                _ => {}
+            }
+        }
+        scope
+    }
+
+    fn wants_cluster(&self, region: &str, name: &str) -> bool {
+        self.cluster_names.get(region).is_some_and(|names| names.contains(name))
+    }
+}
+
+/// Lower-case name with exactly one trailing dot, the form Route53 returns.
+pub(crate) fn fqdn(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// What one family's reader found.
+#[derive(Debug, Default)]
+pub(crate) struct FamilyRead {
+    pub objects: Vec<LiveObject>,
+    pub errors: Vec<String>,
+}
+
+impl FamilyRead {
+    fn merge(&mut self, other: FamilyRead) {
+        self.objects.extend(other.objects);
+        self.errors.extend(other.errors);
+    }
+}
+
+impl FromIterator<FamilyRead> for FamilyRead {
+    fn from_iter<I: IntoIterator<Item = FamilyRead>>(iter: I) -> Self {
+        let mut all = FamilyRead::default();
+        for part in iter {
+            all.merge(part);
+        }
+        all
+    }
+}
+
+/// Reads every managed kind in scope, concurrently across families and regions.
+/// `api_calls` counts the requests this read made (retries included).
+pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
+    let calls_before = ctx.api_calls();
+    let (networks, clusters, buckets, dns) = tokio::join!(
+        ec2::read(ctx, scope),
+        eks::read(ctx, scope),
+        s3::read(ctx, scope),
+        route53::read(ctx, scope),
+    );
+    let all: FamilyRead = [networks, clusters, buckets, dns].into_iter().collect();
+    let mut objects = all.objects;
+    // Deterministic order, so plans and snapshots do not depend on response timing.
+    objects.sort_by(|a, b| (a.kind, a.identity(), &a.id).cmp(&(b.kind, b.identity(), &b.id)));
+    let mut errors = all.errors;
+    errors.sort();
+    let mut state = LiveState {
+        objects,
+        api_calls: ctx.api_calls().saturating_sub(calls_before),
+        read_errors: errors,
+    };
+    state.resolve_ids();
+    state
+}

@@ -1,0 +1,314 @@
+//! Route53: hosted zones, their record sets, and health checks. Route53 is global
+//! and allows 5 requests per second per account, so every call is paginated or
+//! batched: ListHostedZones, ListTagsForResources in batches of 10 (the API's
+//! maximum), ListResourceRecordSets only for the zones in play, ListHealthChecks.
+//!
+//! Records take no tags: ownership is the TXT record `_drplan.<name>` beside them,
+//! one value per owned record set (`drplan_core::marks::dns_owner_value`).
+
+use super::marks::{opt_int, opt_str, Marked};
+use super::requests::{collect_pages, send};
+use super::{fqdn, FamilyRead, ReadScope};
+use crate::aws::error::error_message;
+use crate::aws::{AwsContext, Service};
+use aws_sdk_route53::types::{ResourceRecordSet, RrType, TagResourceType};
+use drplan_core::address::Address;
+use drplan_core::live::LiveObject;
+use drplan_core::marks::{parse_dns_owner_value, DNS_OWNER_PREFIX};
+use drplan_core::resource::Kind;
+use futures::future::join_all;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// ListTagsForResources takes at most 10 ids per request.
+const TAG_BATCH: usize = 10;
+
+pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
+    let (mut zones, health_checks) = tokio::join!(read_zones(ctx, scope), read_health_checks(ctx, scope));
+    zones.merge(health_checks);
+    zones
+}
+
+struct Zone {
+    id: String,
+    name: String,
+}
+
+async fn read_zones(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
+    let mut read = FamilyRead::default();
+    let client = ctx.route53();
+    let pages = match collect_pages(ctx, Service::Route53, client.list_hosted_zones().into_paginator().send()).await {
+        Ok(pages) => pages,
+        Err(e) => {
+            read.errors.push(format!("aws_route53_zone: {}", error_message(&e)));
+            return read;
+        }
+    };
+    let listed: Vec<_> = pages.iter().flat_map(|p| p.hosted_zones()).collect();
+    let ids: Vec<String> = listed.iter().map(|z| bare_zone_id(z.id()).to_string()).collect();
+    let tags = match tags_by_id(ctx, TagResourceType::Hostedzone, &ids).await {
+        Ok(tags) => tags,
+        Err(msg) => {
+            read.errors.push(format!("aws_route53_zone tags: {msg}"));
+            return read;
+        }
+    };
+
+    let mut in_play = Vec::new();
+    for zone in listed {
+        let id = bare_zone_id(zone.id()).to_string();
+        let name = fqdn(zone.name());
+        let marked = Marked::from_tags(tags.get(&id).into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())));
+        if !scope.zone_names.contains(&name) && !marked.is_for(&scope.stack) {
+            continue;
+        }
+        let mut attrs = Map::new();
+        attrs.insert("name".into(), Value::String(name.clone()));
+        attrs.insert("comment".into(), opt_str(zone.config().and_then(|c| c.comment())));
+        attrs.insert("tags".into(), marked.tags);
+        read.objects.push(LiveObject {
+            kind: Kind::DnsZone,
+            id: id.clone(),
+            region: None,
+            address: marked.address,
+            stack: marked.stack,
+            attrs,
+        });
+        in_play.push(Zone { id, name });
+    }
+
+    for part in join_all(in_play.iter().map(|zone| read_records(ctx, zone))).await {
+        read.merge(part);
+    }
+    read
+}
+
+/// `/hostedzone/Z123` (as listed) → `Z123` (as tagged and as the id drplan reports).
+fn bare_zone_id(id: &str) -> &str {
+    id.rsplit('/').next().unwrap_or(id)
+}
+
+/// ListTagsForResources for every id, in batches of 10, concurrently (the Route53
+/// rate limiter spaces them).
+async fn tags_by_id(
+    ctx: &AwsContext,
+    resource_type: TagResourceType,
+    ids: &[String],
+) -> Result<BTreeMap<String, Vec<(String, String)>>, String> {
+    let client = ctx.route53();
+    let batches = join_all(ids.chunks(TAG_BATCH).map(|batch| {
+        let request = client
+            .list_tags_for_resources()
+            .resource_type(resource_type.clone())
+            .set_resource_ids(Some(batch.to_vec()))
+            .send();
+        send(ctx, Service::Route53, request)
+    }))
+    .await;
+    let mut out = BTreeMap::new();
+    for batch in batches {
+        let batch = batch.map_err(|e| error_message(&e))?;
+        for set in batch.resource_tag_sets() {
+            let Some(id) = set.resource_id() else { continue };
+            let tags = set
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+                .collect();
+            out.insert(id.to_string(), tags);
+        }
+    }
+    Ok(out)
+}
+
+async fn read_records(ctx: &AwsContext, zone: &Zone) -> FamilyRead {
+    let mut read = FamilyRead::default();
+    let sets = match list_record_sets(ctx, &zone.id).await {
+        Ok(sets) => sets,
+        Err(msg) => {
+            read.errors.push(format!("aws_route53_record in zone {}: {msg}", zone.name));
+            return read;
+        }
+    };
+
+    // (owned record name, type, set id) → (stack, address)
+    let mut owners: BTreeMap<(String, String, Option<String>), (String, Address)> = BTreeMap::new();
+    for set in &sets {
+        let name = decode_name(set.name());
+        let Some(owned) = name.strip_prefix(DNS_OWNER_PREFIX) else { continue };
+        if set.r#type() != &RrType::Txt {
+            continue;
+        }
+        for value in set.resource_records().iter().map(|r| r.value()) {
+            if let Some((stack, address, rtype, set_id)) = parse_dns_owner_value(value) {
+                owners.insert((owned.to_string(), rtype, set_id), (stack, Address::new(address)));
+            }
+        }
+    }
+
+    for set in &sets {
+        let name = decode_name(set.name());
+        let rtype = set.r#type().as_str().to_string();
+        let is_owner_record = rtype == "TXT" && name.starts_with(DNS_OWNER_PREFIX);
+        // The zone's own NS and SOA records belong to Route53, never to a spec.
+        let is_apex_infra = name == zone.name && (rtype == "NS" || rtype == "SOA");
+        if is_owner_record || is_apex_infra {
+            continue;
+        }
+        let set_id = set.set_identifier().map(str::to_string);
+        let owner = owners.get(&(name.clone(), rtype.clone(), set_id.clone())).cloned();
+        read.objects.push(record_object(zone, &name, &rtype, set, owner));
+    }
+    read
+}
+
+/// ListResourceRecordSets has no paginator in the SDK: it pages by the next record's
+/// (name, type, set identifier).
+async fn list_record_sets(ctx: &AwsContext, zone_id: &str) -> Result<Vec<ResourceRecordSet>, String> {
+    let client = ctx.route53();
+    let mut sets = Vec::new();
+    let mut next: Option<(String, Option<RrType>, Option<String>)> = None;
+    loop {
+        let mut request = client.list_resource_record_sets().hosted_zone_id(zone_id);
+        if let Some((name, rtype, set_id)) = next.take() {
+            request = request
+                .start_record_name(name)
+                .set_start_record_type(rtype)
+                .set_start_record_identifier(set_id);
+        }
+        let page = send(ctx, Service::Route53, request.send())
+            .await
+            .map_err(|e| error_message(&e))?;
+        sets.extend(page.resource_record_sets().iter().cloned());
+        match (page.is_truncated(), page.next_record_name()) {
+            (true, Some(name)) => {
+                next = Some((
+                    name.to_string(),
+                    page.next_record_type().cloned(),
+                    page.next_record_identifier().map(str::to_string),
+                ))
+            }
+            _ => return Ok(sets),
+        }
+    }
+}
+
+fn record_object(
+    zone: &Zone,
+    name: &str,
+    rtype: &str,
+    set: &ResourceRecordSet,
+    owner: Option<(String, Address)>,
+) -> LiveObject {
+    let set_id = set.set_identifier();
+    let mut attrs = Map::new();
+    attrs.insert("zone".into(), Value::String(zone.name.clone()));
+    attrs.insert("name".into(), Value::String(name.to_string()));
+    attrs.insert("type".into(), Value::String(rtype.to_string()));
+    attrs.insert("ttl".into(), opt_int(set.ttl()));
+    // Alias records have no values (and no TTL); drplan does not manage aliases.
+    attrs.insert(
+        "records".into(),
+        Value::Array(set.resource_records().iter().map(|r| Value::String(r.value().to_string())).collect()),
+    );
+    attrs.insert("set_identifier".into(), opt_str(set_id));
+    attrs.insert("failover".into(), opt_str(set.failover().map(|f| f.as_str())));
+    attrs.insert("health_check".into(), opt_str(set.health_check_id()));
+    let (stack, address) = owner.map_or((None, None), |(s, a)| (Some(s), Some(a)));
+    LiveObject {
+        kind: Kind::DnsRecord,
+        id: format!("{}/{}/{}/{}", zone.name, name, rtype, set_id.unwrap_or("")),
+        region: None,
+        address,
+        stack,
+        attrs,
+    }
+}
+
+/// Route53 returns names with characters outside `[a-z0-9-_.]` as octal escapes
+/// (`\052` for the `*` of a wildcard); decode them so names compare with the spec.
+fn decode_name(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes.get(i + 1..i + 4).filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        match (bytes[i], octal) {
+            (b'\\', Some(d)) => {
+                let value = (d[0] - b'0') as u32 * 64 + (d[1] - b'0') as u32 * 8 + (d[2] - b'0') as u32;
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    fqdn(&String::from_utf8_lossy(&out))
+}
+
+async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
+    let mut read = FamilyRead::default();
+    let client = ctx.route53();
+    let pages = match collect_pages(ctx, Service::Route53, client.list_health_checks().into_paginator().send()).await {
+        Ok(pages) => pages,
+        Err(e) => {
+            read.errors.push(format!("aws_route53_health_check: {}", error_message(&e)));
+            return read;
+        }
+    };
+    let checks: Vec<_> = pages.iter().flat_map(|p| p.health_checks()).collect();
+    let ids: Vec<String> = checks.iter().map(|c| c.id().to_string()).collect();
+    let tags = match tags_by_id(ctx, TagResourceType::Healthcheck, &ids).await {
+        Ok(tags) => tags,
+        Err(msg) => {
+            read.errors.push(format!("aws_route53_health_check tags: {msg}"));
+            return read;
+        }
+    };
+    for check in checks {
+        let marked = Marked::from_tags(tags.get(check.id()).into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())));
+        // Health checks are identified by their mark only: unmarked ones or another
+        // stack's can never match the spec.
+        if !marked.is_for(&scope.stack) {
+            continue;
+        }
+        let config = check.health_check_config();
+        let mut attrs = Map::new();
+        attrs.insert("type".into(), opt_str(config.map(|c| c.r#type().as_str())));
+        attrs.insert("fqdn".into(), opt_str(config.and_then(|c| c.fully_qualified_domain_name())));
+        attrs.insert("port".into(), opt_int(config.and_then(|c| c.port()).map(i64::from)));
+        attrs.insert("resource_path".into(), opt_str(config.and_then(|c| c.resource_path())));
+        attrs.insert("request_interval".into(), opt_int(config.and_then(|c| c.request_interval()).map(i64::from)));
+        attrs.insert("failure_threshold".into(), opt_int(config.and_then(|c| c.failure_threshold()).map(i64::from)));
+        attrs.insert("tags".into(), marked.tags);
+        read.objects.push(LiveObject {
+            kind: Kind::HealthCheck,
+            id: check.id().to_string(),
+            region: None,
+            address: marked.address,
+            stack: marked.stack,
+            attrs,
+        });
+    }
+    read
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_names_are_unescaped_and_dotted() {
+        assert_eq!(decode_name("\\052.example.com."), "*.example.com.");
+        assert_eq!(decode_name("Api.Example.com"), "api.example.com.");
+        assert_eq!(decode_name("a\\\\b.example.com."), "a\\\\b.example.com.");
+    }
+
+    #[test]
+    fn zone_ids_lose_their_prefix() {
+        assert_eq!(bare_zone_id("/hostedzone/Z123"), "Z123");
+        assert_eq!(bare_zone_id("Z123"), "Z123");
+    }
+}

@@ -1,0 +1,238 @@
+//! S3 buckets. ListBuckets once for the account; then per bucket, because S3 has no
+//! bulk read of bucket configuration: the location, and for buckets the spec names
+//! or that are marked for the stack, tags, versioning, encryption, lifecycle and
+//! replication (concurrently, under the S3 permit).
+//!
+//! Buckets the spec does not name are orphan candidates: their tags are read only
+//! when they live in a region of the topology, so an account's unrelated buckets
+//! elsewhere cost one GetBucketLocation each and nothing more.
+
+use super::marks::{opt_int, opt_str, Marked};
+use super::requests::{collect_pages, send};
+use super::{FamilyRead, ReadScope};
+use crate::aws::error::{error_code, error_message};
+use crate::aws::{AwsContext, Service};
+use aws_sdk_s3::types::{LifecycleRule, ReplicationRule, Tag};
+use drplan_core::live::LiveObject;
+use drplan_core::resource::Kind;
+use futures::future::join_all;
+use serde_json::{json, Map, Value};
+
+/// Error codes S3 answers for a configuration that was never set.
+const NOT_CONFIGURED: [&str; 4] = [
+    "NoSuchTagSet",
+    "NoSuchLifecycleConfiguration",
+    "ReplicationConfigurationNotFoundError",
+    "ServerSideEncryptionConfigurationNotFoundError",
+];
+
+pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
+    let mut read = FamilyRead::default();
+    let listing = collect_pages(ctx, Service::S3, ctx.s3_global().list_buckets().into_paginator().send()).await;
+    let buckets: Vec<(String, Option<String>)> = match listing {
+        Ok(pages) => pages
+            .iter()
+            .flat_map(|p| p.buckets())
+            .filter_map(|b| Some((b.name()?.to_string(), b.bucket_region().map(str::to_string))))
+            .collect(),
+        Err(e) => {
+            read.errors.push(format!("aws_s3_bucket: {}", error_message(&e)));
+            return read;
+        }
+    };
+    let named_or_searched: Vec<_> = buckets
+        .into_iter()
+        .filter(|(name, _)| scope.bucket_names.contains(name) || !scope.regions.is_empty())
+        .collect();
+    for part in join_all(named_or_searched.iter().map(|(name, region)| read_bucket(ctx, scope, name, region.clone()))).await {
+        read.merge(part);
+    }
+    read
+}
+
+async fn read_bucket(ctx: &AwsContext, scope: &ReadScope, name: &str, listed_region: Option<String>) -> FamilyRead {
+    let mut read = FamilyRead::default();
+    let named = scope.bucket_names.contains(name);
+    // ListBuckets names the region on real AWS (BucketRegion); moto leaves it out.
+    let region = match listed_region {
+        Some(r) => r,
+        None => match bucket_region(ctx, name).await {
+            Ok(r) => r,
+            Err(msg) => {
+                if named {
+                    read.errors.push(format!("aws_s3_bucket {name}: {msg}"));
+                }
+                return read;
+            }
+        },
+    };
+    if !named && !scope.regions.contains(&region) {
+        return read;
+    }
+    let client = ctx.s3(&region);
+    let tags = match not_configured_as_none(send(ctx, Service::S3, client.get_bucket_tagging().bucket(name).send()).await) {
+        Ok(out) => out.map(|o| o.tag_set).unwrap_or_default(),
+        Err(msg) => {
+            if named {
+                read.errors.push(format!("aws_s3_bucket {name}: {msg}"));
+            }
+            return read;
+        }
+    };
+    let marked = marks(&tags);
+    if !named && !marked.is_for(&scope.stack) {
+        return read;
+    }
+    match bucket_config(ctx, &client, name).await {
+        Ok(mut attrs) => {
+            attrs.insert("tags".into(), marked.tags);
+            read.objects.push(LiveObject {
+                kind: Kind::Bucket,
+                id: name.to_string(),
+                region: Some(region),
+                address: marked.address,
+                stack: marked.stack,
+                attrs,
+            });
+        }
+        Err(msg) => read.errors.push(format!("aws_s3_bucket {name}: {msg}")),
+    }
+    read
+}
+
+async fn bucket_region(ctx: &AwsContext, name: &str) -> Result<String, String> {
+    let out = send(ctx, Service::S3, ctx.s3_global().get_bucket_location().bucket(name).send())
+        .await
+        .map_err(|e| error_message(&e))?;
+    // us-east-1 is reported as no constraint; "EU" is the legacy name of eu-west-1.
+    Ok(match out.location_constraint().map(|c| c.as_str()) {
+        None | Some("") => "us-east-1".to_string(),
+        Some("EU") => "eu-west-1".to_string(),
+        Some(r) => r.to_string(),
+    })
+}
+
+fn marks(tags: &[Tag]) -> Marked {
+    Marked::from_tags(tags.iter().map(|t| (t.key(), t.value())))
+}
+
+fn not_configured_as_none<T, E, R>(
+    result: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
+) -> Result<Option<T>, String>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(out) => Ok(Some(out)),
+        Err(e) if error_code(&e).is_some_and(|c| NOT_CONFIGURED.contains(&c)) => Ok(None),
+        Err(e) => Err(error_message(&e)),
+    }
+}
+
+/// Every attribute but `tags`, in the documented order.
+async fn bucket_config(ctx: &AwsContext, client: &aws_sdk_s3::Client, name: &str) -> Result<Map<String, Value>, String> {
+    let (versioning, encryption, lifecycle, replication) = tokio::join!(
+        send(ctx, Service::S3, client.get_bucket_versioning().bucket(name).send()),
+        send(ctx, Service::S3, client.get_bucket_encryption().bucket(name).send()),
+        send(ctx, Service::S3, client.get_bucket_lifecycle_configuration().bucket(name).send()),
+        send(ctx, Service::S3, client.get_bucket_replication().bucket(name).send()),
+    );
+    let versioning = versioning.map_err(|e| error_message(&e))?;
+    let encryption = not_configured_as_none(encryption)?;
+    let lifecycle = not_configured_as_none(lifecycle)?;
+    let replication = not_configured_as_none(replication)?;
+
+    let mut attrs = Map::new();
+    attrs.insert("name".into(), Value::String(name.to_string()));
+    attrs.insert(
+        "versioning".into(),
+        Value::Bool(versioning.status().is_some_and(|s| s.as_str() == "Enabled")),
+    );
+    let default_encryption = encryption.as_ref().and_then(|e| {
+        e.server_side_encryption_configuration()?
+            .rules()
+            .iter()
+            .find_map(|r| r.apply_server_side_encryption_by_default())
+    });
+    attrs.insert(
+        "encryption".into(),
+        default_encryption.map_or(Value::Null, |d| {
+            json!({
+                "algorithm": d.sse_algorithm().as_str(),
+                "kms_key_id": opt_str(d.kms_master_key_id()),
+            })
+        }),
+    );
+    let mut rules: Vec<Value> = lifecycle.as_ref().map(|l| l.rules()).unwrap_or_default().iter().map(lifecycle_rule).collect();
+    rules.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+    attrs.insert("lifecycle_rules".into(), Value::Array(rules));
+    attrs.insert(
+        "replication".into(),
+        replication
+            .as_ref()
+            .and_then(|r| r.replication_configuration())
+            .map_or(Value::Null, |config| {
+                let mut rules: Vec<Value> = config.rules().iter().map(replication_rule).collect();
+                rules.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+                json!({ "role_arn": config.role(), "rules": rules })
+            }),
+    );
+    Ok(attrs)
+}
+
+fn lifecycle_rule(rule: &LifecycleRule) -> Value {
+    // The prefix moved from the rule into its filter; either form may come back.
+    let prefix = rule
+        .filter()
+        .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
+        .or(legacy_lifecycle_prefix(rule))
+        .unwrap_or("");
+    let mut transitions: Vec<Value> = rule
+        .transitions()
+        .iter()
+        .map(|t| {
+            json!({
+                "days": opt_int(t.days().map(i64::from)),
+                "storage_class": opt_str(t.storage_class().map(|c| c.as_str())),
+            })
+        })
+        .collect();
+    transitions.sort_by_key(|t| t["days"].as_i64());
+    json!({
+        "id": rule.id().unwrap_or(""),
+        "prefix": prefix,
+        "expiration_days": opt_int(rule.expiration().and_then(|e| e.days()).map(i64::from)),
+        "noncurrent_expiration_days": opt_int(
+            rule.noncurrent_version_expiration().and_then(|e| e.noncurrent_days()).map(i64::from)
+        ),
+        "transitions": transitions,
+    })
+}
+
+fn replication_rule(rule: &ReplicationRule) -> Value {
+    let prefix = rule
+        .filter()
+        .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
+        .or(legacy_replication_prefix(rule))
+        .unwrap_or("");
+    let destination = rule.destination();
+    let bucket_arn = destination.map(|d| d.bucket()).unwrap_or("");
+    json!({
+        "id": rule.id().unwrap_or(""),
+        "prefix": prefix,
+        "destination_bucket": bucket_arn.strip_prefix("arn:aws:s3:::").unwrap_or(bucket_arn),
+        "storage_class": opt_str(destination.and_then(|d| d.storage_class()).map(|c| c.as_str())),
+    })
+}
+
+// Rules written before S3 introduced filters still carry the rule-level prefix.
+#[allow(deprecated)]
+fn legacy_lifecycle_prefix(rule: &LifecycleRule) -> Option<&str> {
+    rule.prefix()
+}
+
+#[allow(deprecated)]
+fn legacy_replication_prefix(rule: &ReplicationRule) -> Option<&str> {
+    rule.prefix()
+}

@@ -1,0 +1,220 @@
+//! A moto server (the AWS emulator) for one test.
+//!
+//! **One server per test**, not one per binary: drplan's reads are account-wide
+//! (ListBuckets, ListHostedZones, ListHealthChecks, ListClusters), and tests assert
+//! exactly what a read returns and how many requests it took. A shared server would
+//! make those results depend on which other tests ran first. moto starts in 1-2 s on
+//! an idle machine, and the server dies with its `MotoServer` value: on Drop (also
+//! while a failing test unwinds) and, through `PR_SET_PDEATHSIG`, when the test
+//! process itself is killed, so no server outlives its test.
+//!
+//! Install the server with `scripts/setup-test-env.sh` (or point `DRPLAN_MOTO_SERVER`
+//! at a `moto_server` executable). Startup measured here: ~6 s with the machine's two
+//! cores busy compiling, so a test binary's tests start their servers in parallel.
+//!
+//! moto 5.2.5 as observed by these tests (where it differs from AWS, noted):
+//! - EC2 `tag:<key>` filters on DescribeVpcs/DescribeSubnets work server-side.
+//! - ListBuckets returns no `BucketRegion` (AWS does): one GetBucketLocation per bucket.
+//!   GetBucketLocation answers no constraint for us-east-1, like AWS.
+//! - New buckets have no default encryption (AWS applies SSE-S3 since 2023), so
+//!   GetBucketEncryption says ServerSideEncryptionConfigurationNotFoundError.
+//! - GetBucketVersioning's XML root is wrong in 5.2.x; setup-test-env.sh patches it.
+//!   moto 5.1.x instead writes Route53 booleans as `False`, which the SDK rejects.
+//! - EKS: tags come back in DescribeCluster/DescribeNodegroup; CreateCluster accepts
+//!   subnet ids that do not exist; clusters are ACTIVE at once; a bare node group gets
+//!   t3.medium, ON_DEMAND, 2/2/2 nodes, 20 GiB; UpdateClusterVersion is missing.
+//! - Route53: the apex SOA record's value is a Python dict repr (readers skip apex
+//!   SOA/NS anyway); CallerReference is not honoured (no idempotency); health checks
+//!   are always healthy.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::Credentials;
+use drplan::aws::{default_retry_config, default_timeout_config, AwsContext};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The account moto reports for its default credentials.
+pub const MOTO_ACCOUNT_ID: &str = "123456789012";
+const ACCESS_KEY: &str = "testing";
+const SECRET_KEY: &str = "testing";
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct MotoServer {
+    child: Child,
+    port: u16,
+    /// moto logs every request; kept in a file (a pipe nobody reads would fill up
+    /// and stall the server) and shown when startup fails.
+    log: tempfile::NamedTempFile,
+}
+
+pub fn moto_server_path() -> PathBuf {
+    std::env::var_os("DRPLAN_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"))
+}
+
+impl MotoServer {
+    /// Starts a fresh, empty server on a free port and waits until it accepts
+    /// connections. Panics (failing the test) with the reason if it cannot.
+    pub fn start() -> MotoServer {
+        let path = moto_server_path();
+        assert!(
+            path.exists(),
+            "moto_server not found at {}: run scripts/setup-test-env.sh first",
+            path.display()
+        );
+        // The free port is found by binding :0 and releasing it; another process can
+        // take it in between, so a server that dies at startup is retried.
+        let mut last_failure = String::new();
+        for _ in 0..3 {
+            match Self::try_start(&path) {
+                Ok(server) => return server,
+                Err(failure) => last_failure = failure,
+            }
+        }
+        panic!("moto server did not start: {last_failure}");
+    }
+
+    fn try_start(path: &PathBuf) -> Result<MotoServer, String> {
+        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
+        let log = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+        let stderr = log.reopen().map_err(|e| e.to_string())?;
+        let mut command = Command::new(path);
+        command
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr);
+        kill_with_parent(&mut command);
+        let child = command.spawn().map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+        let mut server = MotoServer { child, port, log };
+        let started = Instant::now();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        loop {
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("exited with {status}: {}", server.log_text()));
+            }
+            if started.elapsed() > STARTUP_TIMEOUT {
+                return Err(format!("no answer on port {port} after {STARTUP_TIMEOUT:?}: {}", server.log_text()));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// The server's process id (to check that it is gone).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// SDK configuration for this server: explicit dummy credentials and endpoint,
+    /// nothing read from the process environment (tests run in parallel).
+    pub fn sdk_config(&self, region: &str) -> SdkConfig {
+        self.sdk_config_with_credentials(region, ACCESS_KEY, SECRET_KEY)
+    }
+
+    pub fn sdk_config_with_credentials(&self, region: &str, access_key: &str, secret_key: &str) -> SdkConfig {
+        SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+                access_key, secret_key, None, None, "moto-test",
+            )))
+            .retry_config(default_retry_config())
+            .timeout_config(default_timeout_config())
+            .build()
+    }
+
+    /// The context drplan itself uses, pointed at this server.
+    pub fn context(&self) -> AwsContext {
+        AwsContext::new(self.sdk_config("us-east-1"))
+    }
+
+    // Clients for arranging a test's world directly, outside drplan's code paths.
+
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.sdk_config(region))
+    }
+
+    pub fn eks(&self, region: &str) -> aws_sdk_eks::Client {
+        aws_sdk_eks::Client::new(&self.sdk_config(region))
+    }
+
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config(region))
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    pub fn route53(&self) -> aws_sdk_route53::Client {
+        aws_sdk_route53::Client::new(&self.sdk_config("us-east-1"))
+    }
+
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.sdk_config("us-east-1"))
+    }
+
+    /// Environment for running the `drplan` binary against this server (set these on
+    /// the child `Command`, never on the test process).
+    pub fn env_for_cli(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+            // No profile, SSO or instance metadata lookups from the developer's machine.
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+            ("AWS_CONFIG_FILE", "/dev/null".to_string()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Linux: the server gets SIGKILL when the thread that started it dies, which
+/// covers a test process killed before Drop could run.
+#[cfg(target_os = "linux")]
+fn kill_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: prctl is async-signal-safe and touches only the child's own state.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn kill_with_parent(_command: &mut Command) {}
