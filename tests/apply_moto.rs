@@ -508,3 +508,49 @@ async fn slow_requests_overlap_along_the_graph() {
     );
     assert!(report.wall_time < sum, "independent changes overlap");
 }
+
+/// What apply wrote is what the live readers read: for every object of the plan, the
+/// reader's normalized attributes equal the desired ones, so the next plan is empty.
+#[tokio::test]
+async fn after_apply_the_live_readers_see_exactly_the_desired_attributes() {
+    let (moto, moto_addr) = start_moto();
+    let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto_addr)).await);
+    let plan = full_plan();
+    let report = apply(&plan, &clients, &options()).await.expect("plan accepted");
+    assert!(report.succeeded(), "{}", report.render_text());
+
+    let resources: Vec<drplan_core::resource::Resource> = plan
+        .changes
+        .iter()
+        .map(|c| drplan_core::resource::Resource {
+            address: c.address.clone(),
+            kind: c.kind,
+            site: c.site.clone(),
+            region: c.region.clone(),
+            attrs: c.after.clone().unwrap_or_default(),
+            sensitive: vec![],
+            depends_on: vec![],
+            protect: c.protect,
+            source: None,
+        })
+        .collect();
+    let scope = drplan::live::ReadScope::from_resources(STACK, &resources);
+    let mut live = drplan::live::read_live(&moto.context(), &scope).await;
+    assert!(live.read_errors.is_empty(), "{:?}", live.read_errors);
+    live.resolve_ids();
+    let mut differences = Vec::new();
+    for r in &resources {
+        let Some(found) = live.objects.iter().find(|o| o.kind == r.kind && o.identity() == r.identity()) else {
+            differences.push(format!("{}: not found by the readers", r.address));
+            continue;
+        };
+        assert_eq!(found.address.as_ref(), Some(&r.address), "{} is marked with its address", r.address);
+        for (k, want) in &r.attrs {
+            let got = found.attrs.get(k).unwrap_or(&Value::Null);
+            if got != want {
+                differences.push(format!("{}.{k}: applied {want}, read back {got}", r.address));
+            }
+        }
+    }
+    assert!(differences.is_empty(), "apply and the readers disagree:\n{}", differences.join("\n"));
+}
