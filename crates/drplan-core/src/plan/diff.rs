@@ -1,1 +1,341 @@
 //! `diff(desired, live) -> Plan`, a pure function.
+//!
+//! Matching: a desired resource matches the live object of the same kind with the same
+//! identity key (`resource::identity`). A desired resource with no identity match may
+//! still match an object of this stack marked with its address: that is the same
+//! object with an identifying attribute changed (a renamed bucket), so it is replaced,
+//! not created beside the old one.
+//!
+//! **Architecture invariant:** only objects marked with `ctx.stack` are ever updated,
+//! replaced or deleted. Anything else that collides with the spec is a [`PlanError`].
+
+use super::compare::changed_attrs;
+use super::redact::{changed_paths, redact, sensitive_paths};
+use super::{Action, Plan, PlanError, ResourceChange, FORMAT_VERSION};
+use crate::address::Address;
+use crate::live::{LiveObject, LiveState};
+use crate::resource::{Kind, Resource};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// What the diff needs besides the two sides.
+#[derive(Clone, Debug, Default)]
+pub struct DiffContext {
+    /// Only objects marked with this stack can be changed or deleted.
+    pub stack: String,
+    pub environment: String,
+    /// Digest of the spec files (`Project::digest`), recorded in the plan.
+    pub spec_digest: String,
+    /// Protected objects the user allowed to be deleted or replaced.
+    pub allow_destroy: Vec<Address>,
+}
+
+/// Attributes that exist only once the object does. Shown as `(known after apply)`.
+pub fn unknown_after_apply(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Vpc | Kind::Subnet => &["id", "arn"],
+        Kind::EksCluster => &["arn", "endpoint", "certificate_authority"],
+        Kind::NodeGroup => &["arn"],
+        Kind::Bucket | Kind::DnsRecord => &[],
+        Kind::DnsZone => &["id", "name_servers"],
+        Kind::HealthCheck => &["id"],
+        Kind::K8sObject => &["uid"],
+    }
+}
+
+pub fn diff(desired: &[Resource], live: &LiveState, ctx: &DiffContext) -> Plan {
+    let mut planner = Planner {
+        ctx,
+        live: &live.objects,
+        claimed: vec![false; live.objects.len()],
+        changes: Vec::new(),
+        errors: Vec::new(),
+    };
+    let identities: Vec<String> = live.objects.iter().map(LiveObject::identity).collect();
+    let mut by_identity: HashMap<(Kind, &str), Vec<usize>> = HashMap::new();
+    for (i, o) in live.objects.iter().enumerate() {
+        by_identity.entry((o.kind, identities[i].as_str())).or_default().push(i);
+    }
+
+    // Identity matches first, so the address fallback below only sees objects that no
+    // desired resource claims by name.
+    let mut unmatched = Vec::new();
+    let mut seen: HashMap<(Kind, String), &Address> = HashMap::new();
+    for resource in desired {
+        let identity = resource.identity();
+        if let Some(first) = seen.get(&(resource.kind, identity.clone())) {
+            planner.errors.push(PlanError {
+                address: resource.address.clone(),
+                message: format!(
+                    "names the same {} as {first} (`{identity}`): one cloud object cannot be two parts of the spec",
+                    resource.kind
+                ),
+                help: Some("give one of them another name".into()),
+            });
+            continue;
+        }
+        seen.insert((resource.kind, identity.clone()), &resource.address);
+        let candidates = by_identity.get(&(resource.kind, identity.as_str()));
+        let pick = candidates.and_then(|c| {
+            let free: Vec<usize> = c.iter().copied().filter(|&i| !planner.claimed[i]).collect();
+            free.iter()
+                .copied()
+                .find(|&i| live.objects[i].is_owned_by(&ctx.stack))
+                .or_else(|| free.first().copied())
+        });
+        match pick {
+            Some(i) => {
+                planner.claimed[i] = true;
+                planner.matched(resource, i);
+            }
+            None => unmatched.push(resource),
+        }
+    }
+    let mut owned_by_address: HashMap<(Kind, &Address), Vec<usize>> = HashMap::new();
+    for (i, o) in live.objects.iter().enumerate() {
+        if let (Some(address), true) = (&o.address, o.is_owned_by(&ctx.stack)) {
+            owned_by_address.entry((o.kind, address)).or_default().push(i);
+        }
+    }
+    for resource in unmatched {
+        let by_address = owned_by_address
+            .get(&(resource.kind, &resource.address))
+            .and_then(|c| c.iter().copied().find(|&i| !planner.claimed[i]));
+        match by_address {
+            Some(i) => {
+                planner.claimed[i] = true;
+                planner.matched(resource, i);
+            }
+            None => planner.create(resource),
+        }
+    }
+
+    let sites = sites_by_region(desired);
+    for (i, object) in live.objects.iter().enumerate() {
+        if !planner.claimed[i] && object.is_owned_by(&ctx.stack) {
+            planner.orphan(object, &sites);
+        }
+    }
+
+    for reason in &live.read_errors {
+        planner.errors.push(PlanError {
+            address: Address::new(""),
+            message: format!("could not read live state: {reason}"),
+            help: Some("what exists there is unknown, so no plan can be trusted; fix access and plan again".into()),
+        });
+    }
+
+    let live_fingerprints: BTreeMap<String, String> = live
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| planner.claimed[*i] || o.is_owned_by(&ctx.stack))
+        .map(|(i, o)| (identities[i].clone(), o.fingerprint()))
+        .collect();
+
+    let Planner { mut changes, mut errors, .. } = planner;
+    changes.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    errors.sort_by(|a, b| a.address.cmp(&b.address));
+    Plan {
+        format_version: FORMAT_VERSION.to_string(),
+        stack: ctx.stack.clone(),
+        environment: ctx.environment.clone(),
+        spec_digest: ctx.spec_digest.clone(),
+        changes,
+        live_fingerprints,
+        errors,
+    }
+}
+
+/// Sites first in name order, then global objects, then objects in a region no site
+/// covers (orphans of a removed site), each by address.
+fn sort_key(c: &ResourceChange) -> (bool, &str, &str, &str) {
+    (
+        c.site.is_none(),
+        c.site.as_deref().unwrap_or(""),
+        if c.site.is_none() { c.region.as_deref().unwrap_or("") } else { "" },
+        c.address.as_str(),
+    )
+}
+
+/// Orphans carry no site of their own; the region tells which site they were in.
+fn sites_by_region(desired: &[Resource]) -> HashMap<&str, &str> {
+    let mut sites = HashMap::new();
+    for r in desired {
+        if let (Some(region), Some(site)) = (r.region.as_deref(), r.site.as_deref()) {
+            sites.entry(region).or_insert(site);
+        }
+    }
+    sites
+}
+
+struct Planner<'a> {
+    ctx: &'a DiffContext,
+    live: &'a [LiveObject],
+    /// Live objects already matched to a desired resource.
+    claimed: Vec<bool>,
+    changes: Vec<ResourceChange>,
+    errors: Vec<PlanError>,
+}
+
+impl Planner<'_> {
+    fn allowed_to_destroy(&self, address: &Address) -> bool {
+        self.ctx.allow_destroy.contains(address)
+    }
+
+    fn create(&mut self, resource: &Resource) {
+        let sensitive = sensitive_paths(resource.kind, &resource.attrs, &resource.sensitive);
+        let mut after = resource.attrs.clone();
+        redact(&mut after, &sensitive);
+        self.changes.push(ResourceChange {
+            address: resource.address.clone(),
+            kind: resource.kind,
+            site: resource.site.clone(),
+            region: resource.region.clone(),
+            action: Action::Create,
+            before: None,
+            after: Some(after),
+            replace_because: Vec::new(),
+            unknown_after: unknown_after_apply(resource.kind).iter().map(|s| s.to_string()).collect(),
+            sensitive,
+            sensitive_changed: Vec::new(),
+            live_id: None,
+            depends_on: resource.depends_on.clone(),
+            protect: resource.protect,
+        });
+    }
+
+    fn matched(&mut self, resource: &Resource, index: usize) {
+        let object = &self.live[index];
+        if !object.is_owned_by(&self.ctx.stack) {
+            let owner = match &object.stack {
+                Some(other) => format!("it is marked as managed by stack `{other}`"),
+                None => "it carries no drplan mark".to_string(),
+            };
+            self.errors.push(PlanError {
+                address: resource.address.clone(),
+                message: format!(
+                    "{} `{}` exists but is not managed by this stack: drplan never changes objects it did not create ({owner})",
+                    resource.kind, object.id
+                ),
+                help: Some(match &object.stack {
+                    Some(_) => "give this object another name, or manage it from the stack that owns it".into(),
+                    None => "give this object another name, or remove it from the spec if it is managed elsewhere".into(),
+                }),
+            });
+            return;
+        }
+
+        let mut changed = changed_attrs(&object.attrs, &resource.attrs);
+        if object.region != resource.region {
+            // Only reachable through the address fallback: the spec moved the object.
+            changed.push("region".to_string());
+        }
+        let replace_because: Vec<String> = changed
+            .iter()
+            .filter(|a| a.as_str() == "region" || resource.kind.force_new_attrs().contains(&a.as_str()))
+            .cloned()
+            .collect();
+        let action = if changed.is_empty() {
+            Action::NoOp
+        } else if replace_because.is_empty() {
+            Action::Update
+        } else {
+            Action::Replace
+        };
+        if action == Action::Replace && resource.protect && !self.allowed_to_destroy(&resource.address) {
+            self.errors.push(PlanError {
+                address: resource.address.clone(),
+                message: format!(
+                    "protected, and must be replaced because {} cannot change in place: replacing it destroys the live {} `{}`",
+                    replace_because.join(", "),
+                    resource.kind,
+                    object.id
+                ),
+                help: Some(destroy_help(&resource.address)),
+            });
+        }
+
+        let mut declared = resource.sensitive.clone();
+        declared.extend(sensitive_paths(object.kind, &object.attrs, &[]));
+        let sensitive = sensitive_paths(resource.kind, &resource.attrs, &declared);
+        let sensitive_changed = changed_paths(&object.attrs, &resource.attrs, &sensitive);
+        let mut before = object.attrs.clone();
+        let mut after = resource.attrs.clone();
+        redact(&mut before, &sensitive);
+        redact(&mut after, &sensitive);
+        self.changes.push(ResourceChange {
+            address: resource.address.clone(),
+            kind: resource.kind,
+            site: resource.site.clone(),
+            region: resource.region.clone(),
+            action,
+            before: Some(before),
+            after: Some(after),
+            replace_because,
+            unknown_after: if action == Action::Replace {
+                unknown_after_apply(resource.kind).iter().map(|s| s.to_string()).collect()
+            } else {
+                Vec::new()
+            },
+            sensitive,
+            sensitive_changed,
+            live_id: Some(object.id.clone()),
+            depends_on: resource.depends_on.clone(),
+            protect: resource.protect,
+        });
+    }
+
+    fn orphan(&mut self, object: &LiveObject, sites: &HashMap<&str, &str>) {
+        let Some(address) = object.address.clone() else {
+            self.errors.push(PlanError {
+                address: Address::new(""),
+                message: format!(
+                    "{} `{}` is marked with this stack but has no drplan:address mark, so drplan cannot tell which part of the spec it belongs to",
+                    object.kind, object.id
+                ),
+                help: Some("add the missing mark by hand, or delete the object if it is not needed".into()),
+            });
+            return;
+        };
+        let protect = object.kind.is_stateful();
+        if protect && !self.allowed_to_destroy(&address) {
+            self.errors.push(PlanError {
+                address: address.clone(),
+                message: format!(
+                    "no longer in the spec, but the live {} `{}` holds data or takes long to rebuild: drplan will not delete it unless told to",
+                    object.kind, object.id
+                ),
+                help: Some(destroy_help(&address)),
+            });
+        }
+        let sensitive = sensitive_paths(object.kind, &object.attrs, &[]);
+        let mut before: Map<String, Value> = object.attrs.clone();
+        redact(&mut before, &sensitive);
+        let site = if object.kind.is_regional() || object.kind == Kind::K8sObject {
+            object.region.as_deref().and_then(|r| sites.get(r)).map(|s| s.to_string())
+        } else {
+            None
+        };
+        self.changes.push(ResourceChange {
+            address,
+            kind: object.kind,
+            site,
+            region: object.region.clone(),
+            action: Action::Delete,
+            before: Some(before),
+            after: None,
+            replace_because: Vec::new(),
+            unknown_after: Vec::new(),
+            sensitive,
+            sensitive_changed: Vec::new(),
+            live_id: Some(object.id.clone()),
+            depends_on: Vec::new(),
+            protect,
+        });
+    }
+}
+
+fn destroy_help(address: &Address) -> String {
+    format!("pass --allow-destroy {address} to allow it")
+}

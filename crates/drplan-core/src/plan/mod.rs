@@ -3,7 +3,11 @@
 //!
 //! **Architecture invariant:** display-only fields never influence apply.
 
+pub mod compare;
 pub mod diff;
+pub mod drift;
+pub mod file;
+pub mod redact;
 
 use crate::address::Address;
 use crate::resource::Kind;
@@ -45,6 +49,10 @@ pub struct ResourceChange {
     /// Attribute names whose values are secret (rendered as `(sensitive)`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sensitive: Vec<String>,
+    /// The entries of `sensitive` whose value differs between live and desired. Both
+    /// sides are redacted, so without this a changed secret would look unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive_changed: Vec<String>,
     /// Cloud id of the live object acted on (update/replace/delete).
     pub live_id: Option<String>,
     pub depends_on: Vec<Address>,

@@ -1,1 +1,5 @@
 //! Renderers: text, JSON, markdown and graph formats over the same values.
+
+pub mod json;
+pub mod markdown;
+pub mod text;

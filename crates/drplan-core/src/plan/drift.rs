@@ -1,0 +1,220 @@
+//! The drift report (`drplan drift`): the same plan, grouped by why the cloud and the
+//! spec disagree rather than by what apply would do.
+//!
+//! - drifted: an attribute changed out-of-band (the plan updates or replaces)
+//! - missing: in the spec, not in the cloud (the plan creates)
+//! - orphaned: marked as ours, gone from the spec (the plan deletes)
+//! - conflicts: what the plan cannot resolve (its errors)
+
+use super::compare::leaf_differences;
+use super::redact::{is_sensitive_path, SENSITIVE_MARKER};
+use super::{Action, Plan, PlanError, ResourceChange};
+use crate::address::Address;
+use crate::resource::Kind;
+use serde_json::Value;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    Drifted,
+    Missing,
+    Orphaned,
+    Conflict,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 4] = [Cause::Drifted, Cause::Missing, Cause::Orphaned, Cause::Conflict];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Cause::Drifted => "drifted",
+            Cause::Missing => "missing",
+            Cause::Orphaned => "orphaned",
+            Cause::Conflict => "conflicts",
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            Cause::Drifted => "changed outside drplan",
+            Cause::Missing => "in the spec, not in the cloud",
+            Cause::Orphaned => "marked as this stack's, gone from the spec",
+            Cause::Conflict => "cannot be planned safely",
+        }
+    }
+}
+
+/// One object out of sync.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DriftItem {
+    pub address: Address,
+    pub kind: Kind,
+    pub site: Option<String>,
+    pub region: Option<String>,
+    /// What `apply` would do about it.
+    pub action: Action,
+    pub live_id: Option<String>,
+    /// For drifted objects: what differs (live → spec). Empty otherwise.
+    pub differences: Vec<AttributeDrift>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttributeDrift {
+    /// Dotted path through map keys, from the attribute name.
+    pub path: String,
+    /// Live value (`None`: not set). Sensitive values are the redaction marker.
+    pub live: Option<Value>,
+    /// Value the spec wants (`None`: not set).
+    pub desired: Option<Value>,
+    pub sensitive: bool,
+    pub forces_replacement: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DriftReport {
+    pub stack: String,
+    pub environment: String,
+    pub drifted: Vec<DriftItem>,
+    pub missing: Vec<DriftItem>,
+    pub orphaned: Vec<DriftItem>,
+    pub conflicts: Vec<PlanError>,
+}
+
+impl DriftReport {
+    pub fn from_plan(plan: &Plan) -> Self {
+        let mut report = DriftReport {
+            stack: plan.stack.clone(),
+            environment: plan.environment.clone(),
+            drifted: Vec::new(),
+            missing: Vec::new(),
+            orphaned: Vec::new(),
+            conflicts: plan.errors.clone(),
+        };
+        for change in &plan.changes {
+            match change.action {
+                Action::NoOp => {}
+                Action::Create => report.missing.push(item(change, Vec::new())),
+                Action::Delete => report.orphaned.push(item(change, Vec::new())),
+                Action::Update | Action::Replace => report.drifted.push(item(change, differences(change))),
+            }
+        }
+        report
+    }
+
+    pub fn in_sync(&self) -> bool {
+        Cause::ALL.iter().all(|&c| self.count(c) == 0)
+    }
+
+    pub fn count(&self, cause: Cause) -> usize {
+        match cause {
+            Cause::Drifted => self.drifted.len(),
+            Cause::Missing => self.missing.len(),
+            Cause::Orphaned => self.orphaned.len(),
+            Cause::Conflict => self.conflicts.len(),
+        }
+    }
+
+    /// The object items of a cause (conflicts are plan errors, see `conflicts`).
+    pub fn items(&self, cause: Cause) -> &[DriftItem] {
+        match cause {
+            Cause::Drifted => &self.drifted,
+            Cause::Missing => &self.missing,
+            Cause::Orphaned => &self.orphaned,
+            Cause::Conflict => &[],
+        }
+    }
+}
+
+fn item(change: &ResourceChange, differences: Vec<AttributeDrift>) -> DriftItem {
+    DriftItem {
+        address: change.address.clone(),
+        kind: change.kind,
+        site: change.site.clone(),
+        region: change.region.clone(),
+        action: change.action,
+        live_id: change.live_id.clone(),
+        differences,
+    }
+}
+
+/// Leaf-level differences of an update or replace. Redacted values compare equal, so
+/// changed secrets come from `sensitive_changed`, which the diff computed before
+/// redaction.
+pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
+    let empty = serde_json::Map::new();
+    let before = change.before.as_ref().unwrap_or(&empty);
+    let after = change.after.as_ref().unwrap_or(&empty);
+    let forces = |path: &str| {
+        let top = path.split('.').next().unwrap_or(path);
+        change.replace_because.iter().any(|a| a == top)
+    };
+    let mut out: Vec<AttributeDrift> = leaf_differences(before, after)
+        .into_iter()
+        .map(|d| AttributeDrift {
+            sensitive: is_sensitive_path(&d.path, &change.sensitive),
+            forces_replacement: forces(&d.path),
+            path: d.path,
+            live: d.before,
+            desired: d.after,
+        })
+        .collect();
+    for path in &change.sensitive_changed {
+        if !out.iter().any(|d| &d.path == path) {
+            let marker = Some(Value::String(SENSITIVE_MARKER.to_string()));
+            out.push(AttributeDrift {
+                path: path.clone(),
+                live: marker.clone(),
+                desired: marker,
+                sensitive: true,
+                forces_replacement: forces(path),
+            });
+        }
+    }
+    if change.replace_because.iter().any(|a| a == "region") && !after.contains_key("region") {
+        out.push(AttributeDrift {
+            path: "region".into(),
+            live: None,
+            desired: change.region.clone().map(Value::String),
+            sensitive: false,
+            forces_replacement: true,
+        });
+    }
+    out
+}
+
+impl AttributeDrift {
+    /// One line for a report: `path: live → spec`, with secrets and long text
+    /// summarised rather than printed.
+    pub fn summary(&self) -> String {
+        let path = &self.path;
+        let note = if self.forces_replacement { " (forces replacement)" } else { "" };
+        if self.sensitive {
+            return format!("{path}: (sensitive value) changed{note}");
+        }
+        if let (Some(Value::String(live)), Some(Value::String(desired))) = (&self.live, &self.desired) {
+            if live.contains('\n') || desired.contains('\n') {
+                let diff = similar::TextDiff::from_lines(live.as_str(), desired.as_str());
+                let (mut added, mut removed) = (0, 0);
+                for change in diff.iter_all_changes() {
+                    match change.tag() {
+                        similar::ChangeTag::Insert => added += 1,
+                        similar::ChangeTag::Delete => removed += 1,
+                        similar::ChangeTag::Equal => {}
+                    }
+                }
+                return format!("{path}: text changed (+{added} -{removed} lines){note}");
+            }
+        }
+        format!("{path}: {} → {}{note}", compact(self.live.as_ref()), compact(self.desired.as_ref()))
+    }
+}
+
+fn compact(value: Option<&Value>) -> String {
+    let Some(value) = value else { return "(not set)".to_string() };
+    let text = value.to_string();
+    if text.chars().count() > 60 {
+        let cut: String = text.chars().take(57).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}

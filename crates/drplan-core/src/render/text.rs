@@ -1,0 +1,598 @@
+//! Human text: plans in Terraform's familiar shape (`+ ~ - -/+`, attribute-level
+//! changes, a summary line), and drift reports.
+//!
+//! Reads the same [`Plan`] as the JSON renderer and never looks at anything else, so
+//! the two cannot disagree. ANSI colour only when asked for: the caller decides from
+//! `NO_COLOR` and whether stdout is a terminal.
+
+use crate::plan::compare::attr_eq;
+use crate::plan::drift::{Cause, DriftItem, DriftReport};
+use crate::plan::redact::is_sensitive_path;
+use crate::plan::{Action, Plan, PlanError, ResourceChange};
+use crate::resource::Kind;
+use serde_json::{Map, Value};
+use similar::{ChangeTag, DiffTag, TextDiff};
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Emit ANSI colours.
+    pub color: bool,
+}
+
+impl TextOptions {
+    /// Colour on a terminal unless `NO_COLOR` is set to anything non-empty
+    /// (<https://no-color.org>).
+    pub fn for_terminal(is_tty: bool, no_color: Option<&str>) -> Self {
+        TextOptions {
+            color: is_tty && no_color.is_none_or(str::is_empty),
+        }
+    }
+}
+
+const INDENT: usize = 4;
+/// Attribute lines start here, under the address of the header line.
+const ATTR_INDENT: usize = 6;
+
+pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
+    let p = Painter(opts.color);
+    let mut out = String::new();
+    if !plan.has_changes() {
+        // With errors, "matches the spec" would be untrue: the errors say what doesn't.
+        if plan.errors.is_empty() {
+            out.push_str("No changes. Your infrastructure matches the spec.\n");
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "drplan will perform the following actions (stack {}, environment {}):",
+            plan.stack, plan.environment
+        );
+        let mut section: Option<String> = None;
+        for change in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+            let title = section_title(change);
+            if section.as_ref() != Some(&title) {
+                let _ = write!(out, "\n{}\n", p.bold(&format!("# {title}")));
+                section = Some(title);
+            }
+            render_change(&mut out, change, &p);
+        }
+        let s = plan.summary();
+        let _ = write!(
+            out,
+            "\n{} {} to add, {} to change, {} to destroy.\n",
+            p.bold("Plan:"),
+            s.add,
+            s.change,
+            s.destroy
+        );
+    }
+    render_errors(&mut out, &plan.errors, &p);
+    out
+}
+
+/// The heading a change is listed under: its site, the global (Route53) objects, or
+/// the region of an orphan no site of the spec covers any more.
+fn section_title(change: &ResourceChange) -> String {
+    match (&change.site, &change.region) {
+        (Some(site), Some(region)) => format!("site {site} ({region})"),
+        (Some(site), None) => format!("site {site}"),
+        (None, Some(region)) if change.kind.is_regional() || change.kind == Kind::K8sObject => {
+            format!("region {region} (no site in the spec)")
+        }
+        (None, _) => "global (route53)".to_string(),
+    }
+}
+
+fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
+    let (symbol, verb) = match change.action {
+        Action::Create => ("+", "will be created"),
+        Action::Update => ("~", "will be updated in place"),
+        Action::Replace => ("-/+", "must be replaced"),
+        Action::Delete => ("-", "will be destroyed"),
+        Action::NoOp => return,
+    };
+    let _ = writeln!(
+        out,
+        "{}{} {} ({}) {verb}",
+        " ".repeat(3 - symbol.len()),
+        p.symbol(symbol),
+        p.bold(change.address.as_str()),
+        change.kind
+    );
+    let empty = Map::new();
+    let after = change.after.as_ref().unwrap_or(&empty);
+    let before = change.before.as_ref().unwrap_or(&empty);
+    let mut lines = Lines::new(p, change);
+    match change.action {
+        Action::Create => {
+            // As in Terraform, a created object lists what it sets, not what it leaves unset.
+            let keys: BTreeSet<&str> = after
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, _)| k.as_str())
+                .chain(change.unknown_after.iter().map(String::as_str))
+                .collect();
+            let width = keys.iter().map(|k| key_text(k).len()).max().unwrap_or(0);
+            for key in keys {
+                match after.get(key) {
+                    Some(value) => lines.value("+", ATTR_INDENT, Slot::Key(key, width), value, key, ""),
+                    None => lines.unknown("+", ATTR_INDENT, key, width, None),
+                }
+            }
+        }
+        Action::Update | Action::Replace => {
+            let mut keys: BTreeSet<&str> = after
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !attr_eq(before.get(*k), after.get(*k)) || change.sensitive_changed.iter().any(|s| s.split('.').next() == Some(*k)))
+                .collect();
+            let moved = change.replace_because.iter().any(|a| a == "region") && !after.contains_key("region");
+            if moved {
+                keys.insert("region");
+            }
+            let unknown: Vec<&str> = change
+                .unknown_after
+                .iter()
+                .map(String::as_str)
+                .filter(|k| !keys.contains(k))
+                .collect();
+            let width = keys
+                .iter()
+                .chain(&unknown)
+                .map(|k| key_text(k).len())
+                .max()
+                .unwrap_or(0);
+            for key in &keys {
+                if moved && *key == "region" {
+                    let region = change.region.as_deref().unwrap_or("");
+                    lines.push(format!(
+                        "{}{} {:<width$} = (another region) -> {} {}",
+                        " ".repeat(ATTR_INDENT),
+                        p.symbol("~"),
+                        "region",
+                        quoted(region),
+                        p.dim("# forces replacement")
+                    ));
+                    continue;
+                }
+                lines.diff(ATTR_INDENT, Slot::Key(key, width), before.get(*key), after.get(*key), key, true);
+            }
+            for key in unknown {
+                let old = before.get(key).cloned().or_else(|| {
+                    (key == "id").then(|| change.live_id.clone().map(Value::String)).flatten()
+                });
+                lines.unknown("~", ATTR_INDENT, key, width, old.as_ref());
+            }
+            let hidden = after.keys().filter(|k| !keys.contains(k.as_str())).count();
+            lines.hidden(ATTR_INDENT, hidden, "attribute");
+        }
+        Action::Delete | Action::NoOp => {}
+    }
+    for line in lines.done() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+}
+
+/// Where a rendered value sits: under a map key, or as a list element.
+#[derive(Clone, Copy)]
+enum Slot<'a> {
+    Key(&'a str, usize),
+    Element,
+}
+
+/// Builds the attribute lines of one change.
+struct Lines<'a> {
+    p: &'a Painter,
+    change: &'a ResourceChange,
+    out: Vec<String>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(p: &'a Painter, change: &'a ResourceChange) -> Self {
+        Lines { p, change, out: Vec::new() }
+    }
+
+    fn done(self) -> Vec<String> {
+        self.out
+    }
+
+    fn push(&mut self, line: String) {
+        self.out.push(line);
+    }
+
+    fn sensitive(&self, path: &str) -> bool {
+        is_sensitive_path(path, &self.change.sensitive)
+    }
+
+    fn forces(&self, path: &str, top: bool) -> bool {
+        top && self.change.replace_because.iter().any(|a| a == path)
+    }
+
+    fn lead(&self, symbol: &str, indent: usize, slot: Slot) -> String {
+        let sym = self.p.symbol(symbol);
+        match slot {
+            Slot::Key(key, width) => format!("{}{sym} {:<width$} = ", " ".repeat(indent), key_text(key)),
+            Slot::Element => format!("{}{sym} ", " ".repeat(indent)),
+        }
+    }
+
+    fn unknown(&mut self, symbol: &str, indent: usize, key: &str, width: usize, old: Option<&Value>) {
+        let lead = self.lead(symbol, indent, Slot::Key(key, width));
+        let known_after = self.p.dim("(known after apply)");
+        match old {
+            Some(old) => self.push(format!("{lead}{} -> {known_after}", scalar(old))),
+            None => self.push(format!("{lead}{known_after}")),
+        }
+    }
+
+    fn hidden(&mut self, indent: usize, count: usize, noun: &str) {
+        if count > 0 {
+            let plural = if count == 1 { "" } else { "s" };
+            let text = format!("({count} unchanged {noun}{plural} hidden)");
+            self.push(format!("{}{}", " ".repeat(indent + 2), self.p.dim(&text)));
+        }
+    }
+
+    /// A whole value, every line under the same symbol (created, destroyed or added).
+    fn value(&mut self, symbol: &str, indent: usize, slot: Slot, value: &Value, path: &str, note: &str) {
+        let comma = if matches!(slot, Slot::Element) { "," } else { "" };
+        let lead = self.lead(symbol, indent, slot);
+        if self.sensitive(path) && value.is_string() {
+            self.push(format!("{lead}{}{comma}{note}", self.p.dim("(sensitive value)")));
+            return;
+        }
+        match value {
+            Value::Object(map) if !map.is_empty() => {
+                self.push(format!("{lead}{{{note}"));
+                let entries: Vec<(&str, &Value)> = sorted(map).into_iter().filter(|(_, v)| !v.is_null()).collect();
+                let width = entries.iter().map(|(k, _)| key_text(k).len()).max().unwrap_or(0);
+                for (key, child) in entries {
+                    let child_path = format!("{path}.{key}");
+                    self.value(symbol, indent + INDENT, Slot::Key(key, width), child, &child_path, "");
+                }
+                self.push(format!("{}}}{comma}", " ".repeat(indent + 2)));
+            }
+            Value::Array(items) if !items.is_empty() => {
+                self.push(format!("{lead}[{note}"));
+                for item in items {
+                    self.value(symbol, indent + INDENT, Slot::Element, item, path, "");
+                }
+                self.push(format!("{}]{comma}", " ".repeat(indent + 2)));
+            }
+            Value::String(s) if s.contains('\n') => {
+                self.push(format!("{lead}<<-EOT{note}"));
+                for line in s.lines() {
+                    self.push(format!("{}{line}", " ".repeat(indent + INDENT)).trim_end().to_string());
+                }
+                self.push(format!("{}EOT{comma}", " ".repeat(indent + 2)));
+            }
+            _ => self.push(format!("{lead}{}{comma}{note}", scalar(value))),
+        }
+    }
+
+    /// The change of one value, descending into maps, lists and multi-line strings so
+    /// only what differs is shown.
+    fn diff(&mut self, indent: usize, slot: Slot, before: Option<&Value>, after: Option<&Value>, path: &str, top: bool) {
+        let note = if self.forces(path, top) {
+            format!(" {}", self.p.dim("# forces replacement"))
+        } else {
+            String::new()
+        };
+        let before = before.filter(|v| !v.is_null());
+        let after = after.filter(|v| !v.is_null());
+        if self.sensitive(path) && (before.is_some_and(Value::is_string) || after.is_some_and(Value::is_string)) {
+            let symbol = match (before, after) {
+                (None, Some(_)) => "+",
+                (Some(_), None) if !top => "-",
+                _ => "~",
+            };
+            let lead = self.lead(symbol, indent, slot);
+            let comma = if matches!(slot, Slot::Element) { "," } else { "" };
+            let shown = match after {
+                Some(_) => self.p.dim("(sensitive value)"),
+                None => "null".to_string(),
+            };
+            self.push(format!("{lead}{shown}{comma}{note}"));
+            return;
+        }
+        match (before, after) {
+            (None, None) => {}
+            (None, Some(a)) => self.value("+", indent, slot, a, path, &note),
+            (Some(b), None) if !top => self.value("-", indent, slot, b, path, &note),
+            (Some(b), None) => {
+                let lead = self.lead("~", indent, slot);
+                self.push(format!("{lead}{} -> null{note}", scalar_or_shape(b)));
+            }
+            (Some(Value::Object(b)), Some(Value::Object(a))) => {
+                let lead = self.lead("~", indent, slot);
+                self.push(format!("{lead}{{{note}"));
+                let keys: BTreeSet<&str> = b.keys().chain(a.keys()).map(String::as_str).collect();
+                let changed: Vec<&str> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| !attr_eq(b.get(*k), a.get(*k)) || self.sensitive_changed_under(&format!("{path}.{k}")))
+                    .collect();
+                let width = changed.iter().map(|k| key_text(k).len()).max().unwrap_or(0);
+                for key in &changed {
+                    let child = format!("{path}.{key}");
+                    self.diff(indent + INDENT, Slot::Key(key, width), b.get(*key), a.get(*key), &child, false);
+                }
+                let unchanged = keys.iter().filter(|k| a.contains_key(**k) && !changed.contains(k)).count();
+                self.hidden(indent + INDENT, unchanged, "element");
+                self.push(format!("{}}}{}", " ".repeat(indent + 2), element_comma(slot)));
+            }
+            (Some(Value::Array(b)), Some(Value::Array(a))) => {
+                let lead = self.lead("~", indent, slot);
+                self.push(format!("{lead}[{note}"));
+                let old: Vec<String> = b.iter().map(Value::to_string).collect();
+                let new: Vec<String> = a.iter().map(Value::to_string).collect();
+                let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new);
+                let mut unchanged = 0;
+                for op in &ops {
+                    let (tag, old_range, new_range) = op.as_tag_tuple();
+                    match tag {
+                        DiffTag::Equal => unchanged += old_range.len(),
+                        DiffTag::Delete | DiffTag::Insert | DiffTag::Replace => {
+                            // Objects replaced position for position read best as
+                            // in-place edits of their keys (a changed lifecycle rule).
+                            let paired = old_range.len().min(new_range.len());
+                            for k in 0..paired {
+                                let (x, y) = (&b[old_range.start + k], &a[new_range.start + k]);
+                                if x.is_object() && y.is_object() {
+                                    self.diff(indent + INDENT, Slot::Element, Some(x), Some(y), path, false);
+                                } else {
+                                    self.value("-", indent + INDENT, Slot::Element, x, path, "");
+                                    self.value("+", indent + INDENT, Slot::Element, y, path, "");
+                                }
+                            }
+                            for x in &b[old_range.start + paired..old_range.end] {
+                                self.value("-", indent + INDENT, Slot::Element, x, path, "");
+                            }
+                            for y in &a[new_range.start + paired..new_range.end] {
+                                self.value("+", indent + INDENT, Slot::Element, y, path, "");
+                            }
+                        }
+                    }
+                }
+                if unchanged == b.len() && b.len() == a.len() && self.sensitive_changed_under(path) {
+                    // Redacted elements look alike; the diff saw a secret inside change.
+                    let line = format!("{}{} {}", " ".repeat(indent + INDENT), self.p.symbol("~"), self.p.dim("(sensitive value)"));
+                    self.push(line);
+                }
+                self.hidden(indent + INDENT, unchanged, "element");
+                self.push(format!("{}]{}", " ".repeat(indent + 2), element_comma(slot)));
+            }
+            (Some(Value::String(b)), Some(Value::String(a))) if b.contains('\n') || a.contains('\n') => {
+                let lead = self.lead("~", indent, slot);
+                self.push(format!("{lead}<<-EOT{note}"));
+                let text = TextDiff::from_lines(b.as_str(), a.as_str());
+                let body = " ".repeat(indent + INDENT);
+                for (i, group) in text.grouped_ops(2).iter().enumerate() {
+                    if i > 0 {
+                        self.push(format!("{body}  {}", self.p.dim("...")));
+                    }
+                    for op in group {
+                        for change in text.iter_changes(op) {
+                            let line = change.value().trim_end_matches(['\n', '\r']);
+                            let mark = match change.tag() {
+                                ChangeTag::Equal => " ".to_string(),
+                                ChangeTag::Delete => self.p.symbol("-"),
+                                ChangeTag::Insert => self.p.symbol("+"),
+                            };
+                            self.push(format!("{body}{mark} {line}").trim_end().to_string());
+                        }
+                    }
+                }
+                self.push(format!("{}EOT", " ".repeat(indent + 2)));
+            }
+            (Some(b), Some(a)) => {
+                let lead = self.lead("~", indent, slot);
+                self.push(format!("{lead}{} -> {}{note}", scalar_or_shape(b), scalar_or_shape(a)));
+            }
+        }
+    }
+
+    fn sensitive_changed_under(&self, path: &str) -> bool {
+        self.change
+            .sensitive_changed
+            .iter()
+            .any(|s| s == path || s.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
+    }
+}
+
+fn element_comma(slot: Slot) -> &'static str {
+    match slot {
+        Slot::Element => ",",
+        Slot::Key(..) => "",
+    }
+}
+
+/// Map keys that are not plain identifiers are quoted, as in HCL.
+fn key_text(key: &str) -> String {
+    let plain = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        key.to_string()
+    } else {
+        quoted(key)
+    }
+}
+
+fn quoted(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+fn scalar(value: &Value) -> String {
+    value.to_string()
+}
+
+/// One-line form of a value whose kind changed (a list became a string, ...).
+fn scalar_or_shape(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 80 {
+        let cut: String = text.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        text
+    }
+}
+
+fn sorted(map: &Map<String, Value>) -> Vec<(&str, &Value)> {
+    let mut entries: Vec<(&str, &Value)> = map.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries
+}
+
+fn render_errors(out: &mut String, errors: &[PlanError], p: &Painter) {
+    if errors.is_empty() {
+        return;
+    }
+    for (i, error) in errors.iter().enumerate() {
+        if i > 0 || !out.is_empty() {
+            out.push('\n');
+        }
+        if error.address.as_str().is_empty() {
+            let _ = writeln!(out, "{} {}", p.error("Error:"), error.message);
+        } else {
+            let _ = writeln!(out, "{} {}: {}", p.error("Error:"), p.bold(error.address.as_str()), error.message);
+        }
+        if let Some(help) = &error.help {
+            let _ = writeln!(out, "  {} {help}", p.help("help:"));
+        }
+    }
+    let n = errors.len();
+    let _ = write!(
+        out,
+        "\ndrplan cannot apply this plan: fix the {} above and plan again.\n",
+        if n == 1 { "error".to_string() } else { format!("{n} errors") }
+    );
+}
+
+/// A drift report for a terminal or a CI log.
+pub fn drift(report: &DriftReport, opts: &TextOptions) -> String {
+    let p = Painter(opts.color);
+    let mut out = String::new();
+    if report.in_sync() {
+        let _ = writeln!(
+            out,
+            "No drift: the cloud matches the spec (stack {}, environment {}).",
+            report.stack, report.environment
+        );
+        return out;
+    }
+    let counts: Vec<String> = Cause::ALL
+        .iter()
+        .map(|&c| format!("{} {}", report.count(c), c.name()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "Drift in stack {}, environment {}: {}.",
+        report.stack,
+        report.environment,
+        counts.join(", ")
+    );
+    for cause in [Cause::Drifted, Cause::Missing, Cause::Orphaned] {
+        let items = report.items(cause);
+        if items.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "\n{} ({}):\n", p.bold(&capitalized(cause.name())), cause.description());
+        for item in items {
+            render_drift_item(&mut out, item, &p);
+        }
+    }
+    if !report.conflicts.is_empty() {
+        let _ = write!(out, "\n{} ({}):\n", p.bold("Conflicts"), Cause::Conflict.description());
+        for error in &report.conflicts {
+            let address = if error.address.as_str().is_empty() { "-" } else { error.address.as_str() };
+            let _ = writeln!(out, "  {} {}: {}", p.error("!"), p.bold(address), error.message);
+            if let Some(help) = &error.help {
+                let _ = writeln!(out, "      {} {help}", p.help("help:"));
+            }
+        }
+    }
+    out
+}
+
+fn render_drift_item(out: &mut String, item: &DriftItem, p: &Painter) {
+    let mut place = vec![item.kind.type_name().to_string()];
+    if let Some(site) = &item.site {
+        place.push(format!("site {site}"));
+    }
+    if let Some(region) = &item.region {
+        place.push(region.clone());
+    }
+    if let Some(id) = &item.live_id {
+        place.push(format!("id {id}"));
+    }
+    let _ = writeln!(out, "  {} ({})", p.bold(item.address.as_str()), place.join(", "));
+    for difference in &item.differences {
+        let _ = writeln!(out, "      {}", difference.summary());
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// ANSI styling that disappears when colour is off.
+struct Painter(bool);
+
+impl Painter {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn symbol(&self, symbol: &str) -> String {
+        match symbol {
+            "+" => self.paint("32", "+"),
+            "-" => self.paint("31", "-"),
+            "~" => self.paint("33", "~"),
+            "-/+" => format!("{}/{}", self.paint("31", "-"), self.paint("32", "+")),
+            other => other.to_string(),
+        }
+    }
+
+    fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    fn error(&self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+
+    fn help(&self, text: &str) -> String {
+        self.paint("36", text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_wins_over_a_terminal() {
+        assert!(TextOptions::for_terminal(true, None).color);
+        assert!(TextOptions::for_terminal(true, Some("")).color);
+        assert!(!TextOptions::for_terminal(true, Some("1")).color);
+        assert!(!TextOptions::for_terminal(false, None).color);
+    }
+}
