@@ -75,6 +75,7 @@ fn change(address: &str, kind: Kind, region: Option<&str>, after: Value) -> Reso
         replace_because: vec![],
         unknown_after: vec![],
         sensitive: vec![],
+        sensitive_changed: vec![],
         live_id: None,
         depends_on: vec![],
         protect: kind.is_stateful(),
@@ -553,4 +554,91 @@ async fn after_apply_the_live_readers_see_exactly_the_desired_attributes() {
         }
     }
     assert!(differences.is_empty(), "apply and the readers disagree:\n{}", differences.join("\n"));
+}
+
+fn desired_resources() -> Vec<drplan_core::resource::Resource> {
+    let mut resources: Vec<drplan_core::resource::Resource> = full_plan()
+        .changes
+        .iter()
+        .map(|c| drplan_core::resource::Resource {
+            address: c.address.clone(),
+            kind: c.kind,
+            site: c.site.clone(),
+            region: c.region.clone(),
+            attrs: c.after.clone().unwrap_or_default(),
+            sensitive: vec![],
+            depends_on: vec![],
+            protect: c.protect,
+            source: None,
+        })
+        .collect();
+    // What the spec loader writes as explicit edges.
+    for r in &mut resources {
+        r.depends_on = match r.address.as_str() {
+            "dns.api.target.primary" | "dns.api.target.dr" => vec![Address::new("zone.main")],
+            "bucket.backups" => vec![Address::new("bucket.backups_dr")],
+            _ => vec![],
+        };
+    }
+    resources
+}
+
+async fn plan_against(moto: &MotoServer, desired: &[drplan_core::resource::Resource]) -> Plan {
+    let scope = drplan::live::ReadScope::from_resources(STACK, desired);
+    let mut live = drplan::live::read_live(&moto.context(), &scope).await;
+    assert!(live.read_errors.is_empty(), "{:?}", live.read_errors);
+    live.resolve_ids();
+    let ctx = drplan_core::plan::diff::DiffContext {
+        stack: STACK.into(),
+        environment: "prod".into(),
+        spec_digest: "test".into(),
+        allow_destroy: vec![],
+    };
+    drplan_core::plan::diff::diff(desired, &live, &ctx)
+}
+
+fn pending(plan: &Plan) -> Vec<String> {
+    plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| format!("{:?} {}", c.action, c.address)).collect()
+}
+
+/// The whole loop with the real diff and readers: plan from an empty account, apply,
+/// plan again (nothing to do); change the spec, plan, apply, plan again (nothing).
+#[tokio::test]
+async fn diff_apply_diff_reaches_a_fixed_point() {
+    let (moto, moto_addr) = start_moto();
+    let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto_addr)).await);
+    let mut desired = desired_resources();
+
+    let first = plan_against(&moto, &desired).await;
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    assert_eq!(first.summary().add, 11, "{:?}", pending(&first));
+    let report = apply(&first, &clients, &options()).await.expect("plan accepted");
+    assert!(report.succeeded(), "{}", report.render_text());
+    let second = plan_against(&moto, &desired).await;
+    assert!(pending(&second).is_empty(), "nothing to do after apply, got {:?}", pending(&second));
+
+    for r in &mut desired {
+        match r.address.as_str() {
+            "cluster.app.node_group.general" => {
+                r.attrs.insert("desired_size".into(), json!(3));
+            }
+            "bucket.backups" => {
+                r.attrs.insert("tags".into(), json!({"data": "backups", "owner": "sre"}));
+            }
+            "dns.api.target.dr" => {
+                r.attrs.insert("records".into(), json!(["dr2.lanka.example.com"]));
+            }
+            "dns.api.target.primary.health_check" => {
+                r.attrs.insert("failure_threshold".into(), json!(5));
+            }
+            _ => {}
+        }
+    }
+    let third = plan_against(&moto, &desired).await;
+    assert_eq!(third.summary().change, 4, "{:?}", pending(&third));
+    let report = apply(&third, &clients, &options()).await.expect("plan accepted");
+    assert!(report.succeeded(), "{}", report.render_text());
+    assert_eq!(report.summary(), "Apply complete! Resources: 0 added, 4 changed, 0 destroyed.");
+    let fourth = plan_against(&moto, &desired).await;
+    assert!(pending(&fourth).is_empty(), "nothing to do after the update, got {:?}", pending(&fourth));
 }

@@ -185,6 +185,7 @@ mod tests {
             replace_because: vec![],
             unknown_after: vec![],
             sensitive: vec![],
+            sensitive_changed: vec![],
             live_id: None,
             depends_on: vec![],
             protect: false,
