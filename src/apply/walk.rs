@@ -151,10 +151,8 @@ where
             (i, Some((result, start.elapsed())))
         }
     };
-    for i in 0..nodes.len() {
-        if waiting[i] == 0 {
-            in_flight.push(launch(i));
-        }
+    for (i, _) in waiting.iter().enumerate().filter(|(_, w)| **w == 0) {
+        in_flight.push(launch(i));
     }
     while let Some((i, ran)) = in_flight.next().await {
         match ran {
