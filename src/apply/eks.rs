@@ -1,0 +1,295 @@
+//! EKS clusters and node groups. Both are identified by name; the marks are tags
+//! passed to CreateCluster/CreateNodegroup, and the idempotency token is derived from
+//! the desired attributes so a retried create is recognised by EKS.
+
+use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
+use super::context::{aws_error, change_region as region, error_code, wait_for, ApplyContext};
+use super::idempotency::request_token;
+use super::network::subnet_id;
+use anyhow::{anyhow, Result};
+use aws_sdk_eks::types::{
+    CapacityTypes, ClusterStatus, NodegroupScalingConfig, NodegroupStatus, UpdateLabelsPayload, VpcConfigRequest,
+};
+use aws_sdk_eks::Client;
+use drplan_core::address::Address;
+use drplan_core::marks;
+use drplan_core::plan::ResourceChange;
+use std::collections::{BTreeMap, HashMap};
+
+const NOT_FOUND: &str = "ResourceNotFoundException";
+
+/// An existing object of this name may be adopted only if it carries this address's
+/// marks; otherwise it belongs to someone else and drplan must not touch it.
+fn check_marks(what: &str, tags: Option<&HashMap<String, String>>, stack: &str, address: &Address) -> Result<()> {
+    let tag = |k: &str| tags.and_then(|t| t.get(k)).map(String::as_str);
+    if tag(marks::STACK_KEY) == Some(stack) && tag(marks::ADDRESS_KEY) == Some(address.as_str()) {
+        Ok(())
+    } else {
+        Err(anyhow!(
+            "{what} already exists and is not marked as {address} of stack {stack}; drplan will not adopt it"
+        ))
+    }
+}
+
+async fn resolve_subnets(ctx: &ApplyContext<'_>, region: &str, attrs: &Attrs<'_>) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for address in attrs.str_list("subnets") {
+        ids.push(subnet_id(ctx, region, &Address::new(address)).await?);
+    }
+    Ok(ids)
+}
+
+fn hash_map(m: BTreeMap<String, String>) -> HashMap<String, String> {
+    m.into_iter().collect()
+}
+
+pub async fn wait_cluster_active(ctx: &ApplyContext<'_>, eks: &Client, name: &str) -> Result<()> {
+    wait_for(&ctx.timeouts, ctx.timeouts.cluster, &format!("EKS cluster {name} to be ACTIVE"), || async {
+        let out = eks.describe_cluster().name(name).send().await.map_err(aws_error("DescribeCluster"))?;
+        match out.cluster().and_then(|c| c.status()) {
+            Some(ClusterStatus::Active) => Ok(Some(())),
+            Some(ClusterStatus::Failed) => Err(anyhow!("EKS cluster {name} is FAILED")),
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+pub async fn create_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    let attrs = Attrs::after(change)?;
+    let region = region(change)?;
+    let eks = ctx.clients.eks(region);
+    let name = attrs.str("name")?;
+    match eks.describe_cluster().name(name).send().await {
+        Ok(out) => {
+            check_marks(&format!("EKS cluster {name}"), out.cluster().and_then(|c| c.tags()), ctx.stack, &change.address)?;
+        }
+        Err(e) if error_code(&e) == Some(NOT_FOUND) => {
+            let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
+            let subnets = resolve_subnets(ctx, region, &attrs).await?;
+            eks.create_cluster()
+                .name(name)
+                .set_version(attrs.opt_str("version").map(str::to_string))
+                .role_arn(attrs.str("role_arn")?)
+                .resources_vpc_config(VpcConfigRequest::builder().set_subnet_ids(Some(subnets)).build())
+                .set_tags(Some(hash_map(tags)))
+                .client_request_token(request_token(ctx.stack, &change.address, attrs.map))
+                .send()
+                .await
+                .map_err(aws_error("CreateCluster"))?;
+        }
+        Err(e) => return Err(aws_error("DescribeCluster")(e)),
+    }
+    wait_cluster_active(ctx, &eks, name).await?;
+    Ok(name.to_string())
+}
+
+async fn wait_node_group_active(ctx: &ApplyContext<'_>, eks: &Client, cluster: &str, name: &str) -> Result<()> {
+    let what = format!("node group {cluster}/{name} to be ACTIVE");
+    wait_for(&ctx.timeouts, ctx.timeouts.node_group, &what, || async {
+        let out = eks
+            .describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+            .map_err(aws_error("DescribeNodegroup"))?;
+        match out.nodegroup().and_then(|n| n.status()) {
+            Some(NodegroupStatus::Active) => Ok(Some(())),
+            Some(s @ (NodegroupStatus::CreateFailed | NodegroupStatus::Degraded)) => {
+                Err(anyhow!("node group {cluster}/{name} is {}", s.as_str()))
+            }
+            _ => Ok(None),
+        }
+    })
+    .await
+}
+
+fn scaling(attrs: &Attrs<'_>) -> Result<NodegroupScalingConfig> {
+    let size = |k: &str| attrs.int(k).and_then(|v| i32::try_from(v).map_err(|_| anyhow!("{}: `{k}` is out of range", attrs.address)));
+    Ok(NodegroupScalingConfig::builder()
+        .min_size(size("min_size")?)
+        .max_size(size("max_size")?)
+        .desired_size(size("desired_size")?)
+        .build())
+}
+
+pub async fn create_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    let attrs = Attrs::after(change)?;
+    let region = region(change)?;
+    let eks = ctx.clients.eks(region);
+    let cluster = attrs.str("cluster_name")?;
+    let name = attrs.str("name")?;
+    // The cluster may have been created by an earlier, interrupted run and still be
+    // coming up; node groups can only be added to an ACTIVE cluster.
+    wait_cluster_active(ctx, &eks, cluster).await?;
+    match eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
+        Ok(out) => {
+            let what = format!("node group {cluster}/{name}");
+            check_marks(&what, out.nodegroup().and_then(|n| n.tags()), ctx.stack, &change.address)?;
+        }
+        Err(e) if error_code(&e) == Some(NOT_FOUND) => {
+            let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
+            let subnets = resolve_subnets(ctx, region, &attrs).await?;
+            let disk_size = attrs.opt_int("disk_size").and_then(|d| i32::try_from(d).ok());
+            eks.create_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(name)
+                .node_role(attrs.str("node_role_arn")?)
+                .set_instance_types(Some(attrs.str_list("instance_types")))
+                .scaling_config(scaling(&attrs)?)
+                .set_disk_size(disk_size)
+                .set_capacity_type(attrs.opt_str("capacity_type").map(CapacityTypes::from))
+                .set_labels(Some(hash_map(attrs.str_map("labels"))))
+                .set_subnets(Some(subnets))
+                .set_tags(Some(hash_map(tags)))
+                .client_request_token(request_token(ctx.stack, &change.address, attrs.map))
+                .send()
+                .await
+                .map_err(aws_error("CreateNodegroup"))?;
+        }
+        Err(e) => return Err(aws_error("DescribeNodegroup")(e)),
+    }
+    wait_node_group_active(ctx, &eks, cluster, name).await?;
+    Ok(format!("{cluster}/{name}"))
+}
+
+async fn update_tags(eks: &Client, arn: &str, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let before = Attrs::before(change)?.str_map("tags");
+    let desired = tags_with_marks(ctx.stack, &change.address, &Attrs::after(change)?.str_map("tags"));
+    let remove = removed_tag_keys(&before, &desired);
+    if !remove.is_empty() {
+        eks.untag_resource()
+            .resource_arn(arn)
+            .set_tag_keys(Some(remove))
+            .send()
+            .await
+            .map_err(aws_error("UntagResource"))?;
+    }
+    eks.tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(hash_map(desired)))
+        .send()
+        .await
+        .map_err(aws_error("TagResource"))?;
+    Ok(())
+}
+
+pub async fn update_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange, changed: &[String]) -> Result<()> {
+    let attrs = Attrs::after(change)?;
+    let eks = ctx.clients.eks(region(change)?);
+    let name = attrs.str("name")?;
+    for key in changed {
+        match key.as_str() {
+            "version" => {
+                eks.update_cluster_version()
+                    .name(name)
+                    .version(attrs.str("version")?)
+                    .client_request_token(request_token(ctx.stack, &change.address, attrs.map))
+                    .send()
+                    .await
+                    .map_err(aws_error("UpdateClusterVersion"))?;
+                // The update is asynchronous: the cluster leaves ACTIVE, then returns.
+                tokio::time::sleep(ctx.timeouts.first_poll_interval).await;
+                wait_cluster_active(ctx, &eks, name).await?;
+            }
+            "tags" => {
+                let out = eks.describe_cluster().name(name).send().await.map_err(aws_error("DescribeCluster"))?;
+                let arn = out.cluster().and_then(|c| c.arn()).ok_or_else(|| anyhow!("cluster {name} has no ARN"))?;
+                update_tags(&eks, arn, ctx, change).await?;
+            }
+            other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
+        }
+    }
+    Ok(())
+}
+
+pub async fn update_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange, changed: &[String]) -> Result<()> {
+    let attrs = Attrs::after(change)?;
+    let eks = ctx.clients.eks(region(change)?);
+    let cluster = attrs.str("cluster_name")?;
+    let name = attrs.str("name")?;
+    let mut config = eks.update_nodegroup_config().cluster_name(cluster).nodegroup_name(name);
+    let mut config_changed = false;
+    for key in changed {
+        match key.as_str() {
+            "min_size" | "max_size" | "desired_size" => {
+                config = config.scaling_config(scaling(&attrs)?);
+                config_changed = true;
+            }
+            "labels" => {
+                let before = Attrs::before(change)?.str_map("labels");
+                let after = attrs.str_map("labels");
+                let remove: Vec<String> = before.keys().filter(|k| !after.contains_key(*k)).cloned().collect();
+                let mut payload = UpdateLabelsPayload::builder().set_add_or_update_labels(Some(hash_map(after)));
+                if !remove.is_empty() {
+                    payload = payload.set_remove_labels(Some(remove));
+                }
+                config = config.labels(payload.build());
+                config_changed = true;
+            }
+            "tags" => {
+                let out = eks
+                    .describe_nodegroup()
+                    .cluster_name(cluster)
+                    .nodegroup_name(name)
+                    .send()
+                    .await
+                    .map_err(aws_error("DescribeNodegroup"))?;
+                let arn = out
+                    .nodegroup()
+                    .and_then(|n| n.nodegroup_arn())
+                    .ok_or_else(|| anyhow!("node group {cluster}/{name} has no ARN"))?;
+                update_tags(&eks, arn, ctx, change).await?;
+            }
+            other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
+        }
+    }
+    if config_changed {
+        config.send().await.map_err(aws_error("UpdateNodegroupConfig"))?;
+        wait_node_group_active(ctx, &eks, cluster, name).await?;
+    }
+    Ok(())
+}
+
+pub async fn delete_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let attrs = Attrs::before(change)?;
+    let eks = ctx.clients.eks(region(change)?);
+    let cluster = attrs.str("cluster_name")?;
+    let name = attrs.str("name")?;
+    match eks.delete_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
+        Ok(_) => {}
+        Err(e) if error_code(&e) == Some(NOT_FOUND) => return Ok(()),
+        Err(e) => return Err(aws_error("DeleteNodegroup")(e)),
+    }
+    // The cluster (deleted next, in reverse order) refuses while node groups remain.
+    let what = format!("node group {cluster}/{name} to be deleted");
+    wait_for(&ctx.timeouts, ctx.timeouts.node_group, &what, || async {
+        match eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
+            Ok(_) => Ok(None),
+            Err(e) if error_code(&e) == Some(NOT_FOUND) => Ok(Some(())),
+            Err(e) => Err(aws_error("DescribeNodegroup")(e)),
+        }
+    })
+    .await
+}
+
+pub async fn delete_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let attrs = Attrs::before(change)?;
+    let eks = ctx.clients.eks(region(change)?);
+    let name = attrs.str("name")?;
+    match eks.delete_cluster().name(name).send().await {
+        Ok(_) => {}
+        Err(e) if error_code(&e) == Some(NOT_FOUND) => return Ok(()),
+        Err(e) => return Err(aws_error("DeleteCluster")(e)),
+    }
+    let what = format!("EKS cluster {name} to be deleted");
+    wait_for(&ctx.timeouts, ctx.timeouts.cluster, &what, || async {
+        match eks.describe_cluster().name(name).send().await {
+            Ok(_) => Ok(None),
+            Err(e) if error_code(&e) == Some(NOT_FOUND) => Ok(Some(())),
+            Err(e) => Err(aws_error("DescribeCluster")(e)),
+        }
+    })
+    .await
+}

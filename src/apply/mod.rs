@@ -1,0 +1,207 @@
+//! Apply: execute a [`Plan`] against AWS.
+//!
+//! The plan's changes become steps of a dependency graph (`steps`), walked
+//! concurrently by the generic executor (`walk`); each step calls the applier of its
+//! resource family (`network`, `eks`, `s3`, `route53`). What happened is collected in
+//! an [`report::ApplyReport`].
+//!
+//! **Architecture invariant:** apply executes the plan it is given; it never re-plans.
+//! The only cloud reads it does are the ones needed to act safely: finding a
+//! half-created object carrying this address's mark (adoption), resolving ids of
+//! referenced objects, and waiting for readiness.
+
+pub mod attrs;
+pub mod clients;
+pub mod context;
+pub mod eks;
+pub mod idempotency;
+pub mod network;
+pub mod outputs;
+pub mod report;
+pub mod route53;
+pub mod s3;
+pub mod steps;
+pub mod walk;
+
+use anyhow::{anyhow, bail, Result};
+use clients::Clients;
+use context::{ApplyContext, Timeouts};
+use drplan_core::address::Address;
+use drplan_core::plan::{Action, Plan, ResourceChange};
+use drplan_core::resource::Kind;
+use idempotency::{failpoint, FailpointPhase};
+use outputs::Outputs;
+use report::{ApplyReport, ReportEntry, Status};
+use std::collections::HashMap;
+use std::time::Instant;
+use steps::{Phase, Step};
+use walk::{Limits, Outcome};
+
+#[derive(Clone, Debug)]
+pub struct ApplyOptions {
+    /// At most this many changes in flight (`--parallelism`).
+    pub parallelism: usize,
+    /// Protected objects the user allowed to delete or replace (`--allow-destroy`).
+    pub allow_destroy: Vec<Address>,
+    pub timeouts: Timeouts,
+    /// Print each change as it starts and ends on stderr.
+    pub progress: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions { parallelism: 10, allow_destroy: Vec::new(), timeouts: Timeouts::default(), progress: true }
+    }
+}
+
+/// Per-service bounds: Route53 allows 5 requests/s per account and every record
+/// change is a read plus a write; EKS control-plane calls are slow and rate-limited.
+pub fn limits(parallelism: usize) -> Limits {
+    Limits::new(parallelism).with_service("route53", 2).with_service("eks", 4).with_service("ec2", 8).with_service("s3", 8)
+}
+
+/// Refuses a plan that is unsafe to start; these are checked before any cloud call.
+pub fn check_applicable(plan: &Plan, options: &ApplyOptions) -> Result<()> {
+    if let Some(e) = plan.errors.first() {
+        bail!("the plan has {} error(s) and cannot be applied; first: {}: {}", plan.errors.len(), e.address, e.message);
+    }
+    let refused: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.protect && matches!(c.action, Action::Delete | Action::Replace))
+        .filter(|c| !options.allow_destroy.contains(&c.address))
+        .map(|c| c.address.to_string())
+        .collect();
+    if !refused.is_empty() {
+        bail!(
+            "refusing to destroy protected object(s): {}; pass --allow-destroy ADDRESS for each one you mean to lose",
+            refused.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Executes every change of `plan`. An `Err` means nothing was attempted (the plan was
+/// refused); otherwise the report says what was done, including failures.
+pub async fn apply(plan: &Plan, clients: &dyn Clients, options: &ApplyOptions) -> Result<ApplyReport> {
+    check_applicable(plan, options)?;
+    let by_address: HashMap<&Address, &ResourceChange> = plan.changes.iter().map(|c| (&c.address, c)).collect();
+    let nodes = steps::build(plan);
+    let ctx = ApplyContext::new(&plan.stack, clients, Outputs::seeded_from(plan), options.timeouts.clone());
+    let started = Instant::now();
+    let results = walk::walk(nodes, &limits(options.parallelism), |step: Step| {
+        let change = by_address.get(&step.address).copied();
+        let ctx = &ctx;
+        async move {
+            let change = change.ok_or_else(|| format!("{}: not in the plan", step.address))?;
+            run_step(ctx, change, step.phase, options.progress).await.map_err(|e| format!("{e:#}"))
+        }
+    })
+    .await
+    .map_err(|e| anyhow!("the plan's dependency graph cannot be walked: {e}"))?;
+
+    let entries = results
+        .into_iter()
+        .filter_map(|(step, result)| {
+            let change = by_address.get(&step.address)?;
+            let status = match result.outcome {
+                Outcome::Done => Status::Done,
+                Outcome::Failed(e) => Status::Failed(e),
+                Outcome::NotStarted => Status::NotStarted,
+                Outcome::Skipped { because } => Status::Skipped { because: because.to_string() },
+            };
+            Some(ReportEntry {
+                address: step.address.clone(),
+                kind: change.kind,
+                action: step.phase.action(change.action),
+                status,
+                elapsed: result.elapsed,
+            })
+        })
+        .collect();
+    Ok(ApplyReport { entries, wall_time: started.elapsed() })
+}
+
+async fn run_step(ctx: &ApplyContext<'_>, change: &ResourceChange, phase: Phase, progress: bool) -> Result<()> {
+    let action = phase.action(change.action);
+    let started = Instant::now();
+    if progress {
+        eprintln!("{}: {}...", change.address, report::verb_ing(action));
+    }
+    failpoint(&change.address, FailpointPhase::Before);
+    let id = match action {
+        Action::Create => {
+            let id = create(ctx, change).await?;
+            ctx.outputs.set(&change.address, id.clone());
+            Some(id)
+        }
+        Action::Update => {
+            update(ctx, change).await?;
+            None
+        }
+        Action::Delete => {
+            delete(ctx, change).await?;
+            ctx.outputs.forget(&change.address);
+            None
+        }
+        Action::NoOp | Action::Replace => None,
+    };
+    failpoint(&change.address, FailpointPhase::After);
+    if progress {
+        let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
+        eprintln!("{}: {} after {}s{id}", change.address, report::verb_done(action), started.elapsed().as_secs());
+    }
+    Ok(())
+}
+
+fn not_yet(kind: Kind) -> anyhow::Error {
+    anyhow!("applying {kind} changes is not supported yet; apply the Kubernetes objects with kubectl for now")
+}
+
+async fn create(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    match change.kind {
+        Kind::Vpc => network::create_vpc(ctx, change).await,
+        Kind::Subnet => network::create_subnet(ctx, change).await,
+        Kind::EksCluster => eks::create_cluster(ctx, change).await,
+        Kind::NodeGroup => eks::create_node_group(ctx, change).await,
+        Kind::Bucket => s3::create_bucket(ctx, change).await,
+        Kind::DnsZone => route53::create_zone(ctx, change).await,
+        Kind::DnsRecord => route53::upsert_record(ctx, change).await,
+        Kind::HealthCheck => route53::create_health_check(ctx, change).await,
+        Kind::K8sObject => Err(not_yet(change.kind)),
+    }
+}
+
+fn live_id(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    ctx.outputs
+        .get(&change.address)
+        .ok_or_else(|| anyhow!("{}: the plan does not say which live object to change (no live id)", change.address))
+}
+
+async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let changed: Vec<String> = attrs::changed_keys(change).into_iter().collect();
+    match change.kind {
+        Kind::Vpc | Kind::Subnet => network::update(ctx, change, &live_id(ctx, change)?, &changed).await,
+        Kind::EksCluster => eks::update_cluster(ctx, change, &changed).await,
+        Kind::NodeGroup => eks::update_node_group(ctx, change, &changed).await,
+        Kind::Bucket => s3::update_bucket(ctx, change, &changed).await,
+        Kind::DnsZone => route53::update_zone(ctx, change, &live_id(ctx, change)?, &changed).await,
+        Kind::DnsRecord => route53::upsert_record(ctx, change).await.map(|_| ()),
+        Kind::HealthCheck => route53::update_health_check(ctx, change, &live_id(ctx, change)?, &changed).await,
+        Kind::K8sObject => Err(not_yet(change.kind)),
+    }
+}
+
+async fn delete(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    match change.kind {
+        Kind::Vpc => network::delete_vpc(ctx, change, &live_id(ctx, change)?).await,
+        Kind::Subnet => network::delete_subnet(ctx, change, &live_id(ctx, change)?).await,
+        Kind::EksCluster => eks::delete_cluster(ctx, change).await,
+        Kind::NodeGroup => eks::delete_node_group(ctx, change).await,
+        Kind::Bucket => s3::delete_bucket(ctx, change).await,
+        Kind::DnsZone => route53::delete_zone(ctx, &live_id(ctx, change)?).await,
+        Kind::DnsRecord => route53::delete_record(ctx, change).await,
+        Kind::HealthCheck => route53::delete_health_check(ctx, &live_id(ctx, change)?).await,
+        Kind::K8sObject => Err(not_yet(change.kind)),
+    }
+}

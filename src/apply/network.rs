@@ -1,0 +1,184 @@
+//! VPCs and subnets (EC2). Both are identified by their `drplan:address` tag, which
+//! is applied atomically at creation through TagSpecifications.
+
+use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
+use super::context::{aws_error, change_region as region, error_code, ApplyContext};
+use anyhow::{anyhow, Result};
+use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::Client;
+use drplan_core::address::Address;
+use drplan_core::marks;
+use drplan_core::plan::ResourceChange;
+use std::collections::BTreeMap;
+
+fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .build()
+}
+
+fn mark_filters(stack: &str, address: &Address) -> Vec<Filter> {
+    vec![
+        Filter::builder().name(format!("tag:{}", marks::STACK_KEY)).values(stack).build(),
+        Filter::builder().name(format!("tag:{}", marks::ADDRESS_KEY)).values(address.as_str()).build(),
+    ]
+}
+
+/// The VPC carrying this address's marks, if one exists (a half-finished earlier run).
+pub async fn find_vpc(ec2: &Client, stack: &str, address: &Address) -> Result<Option<String>> {
+    let out = ec2
+        .describe_vpcs()
+        .set_filters(Some(mark_filters(stack, address)))
+        .send()
+        .await
+        .map_err(aws_error("DescribeVpcs"))?;
+    Ok(out.vpcs().iter().find_map(|v| v.vpc_id().map(str::to_string)))
+}
+
+pub async fn find_subnet(ec2: &Client, stack: &str, address: &Address) -> Result<Option<String>> {
+    let out = ec2
+        .describe_subnets()
+        .set_filters(Some(mark_filters(stack, address)))
+        .send()
+        .await
+        .map_err(aws_error("DescribeSubnets"))?;
+    Ok(out.subnets().iter().find_map(|s| s.subnet_id().map(str::to_string)))
+}
+
+/// The cloud id of a referenced subnet: created earlier in this apply, known from the
+/// plan, or found by its mark.
+pub async fn subnet_id(ctx: &ApplyContext<'_>, region: &str, address: &Address) -> Result<String> {
+    if let Some(id) = ctx.outputs.get(address) {
+        return Ok(id);
+    }
+    let ec2 = ctx.clients.ec2(region);
+    let id = find_subnet(&ec2, ctx.stack, address)
+        .await?
+        .ok_or_else(|| anyhow!("subnet {address} does not exist in {region}"))?;
+    ctx.outputs.set(address, id.clone());
+    Ok(id)
+}
+
+async fn vpc_id(ctx: &ApplyContext<'_>, region: &str, address: &Address) -> Result<String> {
+    if let Some(id) = ctx.outputs.get(address) {
+        return Ok(id);
+    }
+    let ec2 = ctx.clients.ec2(region);
+    let id = find_vpc(&ec2, ctx.stack, address)
+        .await?
+        .ok_or_else(|| anyhow!("VPC {address} does not exist in {region}"))?;
+    ctx.outputs.set(address, id.clone());
+    Ok(id)
+}
+
+pub async fn create_vpc(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    let attrs = Attrs::after(change)?;
+    let ec2 = ctx.clients.ec2(region(change)?);
+    if let Some(id) = find_vpc(&ec2, ctx.stack, &change.address).await? {
+        return Ok(id);
+    }
+    let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
+    let out = ec2
+        .create_vpc()
+        .cidr_block(attrs.str("cidr_block")?)
+        .tag_specifications(tag_spec(ResourceType::Vpc, &tags))
+        .send()
+        .await
+        .map_err(aws_error("CreateVpc"))?;
+    out.vpc()
+        .and_then(|v| v.vpc_id())
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("CreateVpc returned no VPC id"))
+}
+
+pub async fn create_subnet(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    let attrs = Attrs::after(change)?;
+    let region = region(change)?;
+    let ec2 = ctx.clients.ec2(region);
+    let id = match find_subnet(&ec2, ctx.stack, &change.address).await? {
+        Some(id) => id,
+        None => {
+            let vpc = vpc_id(ctx, region, &Address::new(attrs.str("vpc")?)).await?;
+            let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
+            let out = ec2
+                .create_subnet()
+                .vpc_id(vpc)
+                .cidr_block(attrs.str("cidr_block")?)
+                .availability_zone(attrs.str("availability_zone")?)
+                .tag_specifications(tag_spec(ResourceType::Subnet, &tags))
+                .send()
+                .await
+                .map_err(aws_error("CreateSubnet"))?;
+            out.subnet()
+                .and_then(|s| s.subnet_id())
+                .map(str::to_string)
+                .ok_or_else(|| anyhow!("CreateSubnet returned no subnet id"))?
+        }
+    };
+    // Also on adoption: a crash may have come between CreateSubnet and this call.
+    if attrs.bool("public") {
+        set_public(&ec2, &id, true).await?;
+    }
+    Ok(id)
+}
+
+async fn set_public(ec2: &Client, subnet_id: &str, public: bool) -> Result<()> {
+    ec2.modify_subnet_attribute()
+        .subnet_id(subnet_id)
+        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(public).build())
+        .send()
+        .await
+        .map_err(aws_error("ModifySubnetAttribute"))?;
+    Ok(())
+}
+
+/// Updates in place what can change in place: tags (both kinds) and `public` (subnet).
+pub async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str, changed: &[String]) -> Result<()> {
+    let ec2 = ctx.clients.ec2(region(change)?);
+    let after = Attrs::after(change)?;
+    for key in changed {
+        match key.as_str() {
+            "tags" => {
+                let before = Attrs::before(change)?.str_map("tags");
+                let desired = tags_with_marks(ctx.stack, &change.address, &after.str_map("tags"));
+                let remove = removed_tag_keys(&before, &desired);
+                if !remove.is_empty() {
+                    ec2.delete_tags()
+                        .resources(id)
+                        .set_tags(Some(remove.iter().map(|k| Tag::builder().key(k).build()).collect()))
+                        .send()
+                        .await
+                        .map_err(aws_error("DeleteTags"))?;
+                }
+                ec2.create_tags()
+                    .resources(id)
+                    .set_tags(Some(desired.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+                    .send()
+                    .await
+                    .map_err(aws_error("CreateTags"))?;
+            }
+            "public" => set_public(&ec2, id, after.bool("public")).await?,
+            other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
+        }
+    }
+    Ok(())
+}
+
+pub async fn delete_vpc(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str) -> Result<()> {
+    let ec2 = ctx.clients.ec2(region(change)?);
+    match ec2.delete_vpc().vpc_id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("InvalidVpcID.NotFound") => Ok(()),
+        Err(e) => Err(aws_error("DeleteVpc")(e)),
+    }
+}
+
+pub async fn delete_subnet(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str) -> Result<()> {
+    let ec2 = ctx.clients.ec2(region(change)?);
+    match ec2.delete_subnet().subnet_id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("InvalidSubnetID.NotFound") => Ok(()),
+        Err(e) => Err(aws_error("DeleteSubnet")(e)),
+    }
+}

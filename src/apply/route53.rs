@@ -1,0 +1,422 @@
+//! Route53 hosted zones, record sets and health checks. Zones and health checks carry
+//! tags; record sets cannot, so each owned record set gets a value in the ownership
+//! TXT record `_drplan.<name>`, changed in the same atomic batch as the record.
+
+use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
+use super::context::{aws_error, error_code, ApplyContext};
+use super::idempotency::request_token;
+use anyhow::{anyhow, Result};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType, HostedZoneConfig, ResourceRecord,
+    ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag, TagResourceType,
+};
+use aws_sdk_route53::Client;
+use drplan_core::address::Address;
+use drplan_core::marks;
+use drplan_core::plan::ResourceChange;
+use std::collections::BTreeMap;
+
+const OWNER_TTL: i64 = 300;
+
+fn build_err(what: &'static str) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> anyhow::Error {
+    move |e| anyhow!("invalid {what}: {e}")
+}
+
+fn bare_id(id: &str) -> String {
+    id.rsplit('/').next().unwrap_or(id).to_string()
+}
+
+fn with_dot(name: &str) -> String {
+    if name.ends_with('.') { name.to_string() } else { format!("{name}.") }
+}
+
+async fn tags_of(r53: &Client, kind: TagResourceType, ids: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let mut found = BTreeMap::new();
+    // ListTagsForResources takes at most 10 ids per call.
+    for chunk in ids.chunks(10) {
+        let out = r53
+            .list_tags_for_resources()
+            .resource_type(kind.clone())
+            .set_resource_ids(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(aws_error("ListTagsForResources"))?;
+        for set in out.resource_tag_sets() {
+            let tags = set
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect();
+            if let Some(id) = set.resource_id() {
+                found.insert(bare_id(id), tags);
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn is_marked(tags: Option<&BTreeMap<String, String>>, stack: &str, address: &Address) -> bool {
+    tags.is_some_and(|t| {
+        t.get(marks::STACK_KEY).map(String::as_str) == Some(stack)
+            && t.get(marks::ADDRESS_KEY).map(String::as_str) == Some(address.as_str())
+    })
+}
+
+async fn put_tags(ctx: &ApplyContext<'_>, kind: TagResourceType, id: &str, change: &ResourceChange) -> Result<()> {
+    let r53 = ctx.clients.route53();
+    let desired = tags_with_marks(ctx.stack, &change.address, &Attrs::after(change)?.str_map("tags"));
+    let before = change.before.as_ref().map(|_| Attrs::before(change).map(|a| a.str_map("tags"))).transpose()?;
+    let remove = before.map(|b| removed_tag_keys(&b, &desired)).unwrap_or_default();
+    r53.change_tags_for_resource()
+        .resource_type(kind)
+        .resource_id(id)
+        .set_add_tags(Some(desired.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .set_remove_tag_keys(if remove.is_empty() { None } else { Some(remove) })
+        .send()
+        .await
+        .map_err(aws_error("ChangeTagsForResource"))?;
+    Ok(())
+}
+
+// ----- hosted zones -----
+
+/// Zones of this exact name: (bare id, tags).
+async fn zones_named(r53: &Client, name: &str) -> Result<Vec<(String, BTreeMap<String, String>)>> {
+    let name = with_dot(name);
+    let out = r53
+        .list_hosted_zones_by_name()
+        .dns_name(&name)
+        .send()
+        .await
+        .map_err(aws_error("ListHostedZonesByName"))?;
+    let ids: Vec<String> = out.hosted_zones().iter().filter(|z| z.name() == name).map(|z| bare_id(z.id())).collect();
+    let mut tags = tags_of(r53, TagResourceType::Hostedzone, &ids).await?;
+    Ok(ids.into_iter().map(|id| {
+        let t = tags.remove(&id).unwrap_or_default();
+        (id, t)
+    }).collect())
+}
+
+pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    let attrs = Attrs::after(change)?;
+    let r53 = ctx.clients.route53();
+    let name = attrs.str("name")?;
+    let existing = zones_named(&r53, name).await?;
+    // Route53 happily creates a second zone of the same name; only a marked zone (or
+    // one left unmarked by a crash between CreateHostedZone and tagging) is adopted.
+    let adopt = existing
+        .iter()
+        .find(|(_, t)| is_marked(Some(t), ctx.stack, &change.address))
+        .or_else(|| existing.iter().find(|(_, t)| !t.contains_key(marks::ADDRESS_KEY)));
+    let id = match adopt {
+        Some((id, _)) => id.clone(),
+        None => {
+            let out = r53
+                .create_hosted_zone()
+                .name(name)
+                .caller_reference(request_token(ctx.stack, &change.address, attrs.map))
+                .hosted_zone_config(HostedZoneConfig::builder().set_comment(attrs.opt_str("comment").map(str::to_string)).build())
+                .send()
+                .await
+                .map_err(aws_error("CreateHostedZone"))?;
+            out.hosted_zone().map(|z| bare_id(z.id())).ok_or_else(|| anyhow!("CreateHostedZone returned no zone"))?
+        }
+    };
+    put_tags(ctx, TagResourceType::Hostedzone, &id, change).await?;
+    ctx.zone_ids.lock().await.insert(with_dot(name), id.clone());
+    Ok(id)
+}
+
+pub async fn update_zone(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str, changed: &[String]) -> Result<()> {
+    let attrs = Attrs::after(change)?;
+    let r53 = ctx.clients.route53();
+    for key in changed {
+        match key.as_str() {
+            "comment" => {
+                r53.update_hosted_zone_comment()
+                    .id(id)
+                    .set_comment(attrs.opt_str("comment").map(str::to_string))
+                    .send()
+                    .await
+                    .map_err(aws_error("UpdateHostedZoneComment"))?;
+            }
+            "tags" => put_tags(ctx, TagResourceType::Hostedzone, id, change).await?,
+            other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
+        }
+    }
+    Ok(())
+}
+
+pub async fn delete_zone(ctx: &ApplyContext<'_>, id: &str) -> Result<()> {
+    match ctx.clients.route53().delete_hosted_zone().id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("NoSuchHostedZone") => Ok(()),
+        Err(e) => Err(aws_error("DeleteHostedZone")(e)),
+    }
+}
+
+/// The id of the zone a record lives in, preferring the one marked by this stack when
+/// several zones share the name.
+async fn zone_id(ctx: &ApplyContext<'_>, zone_name: &str) -> Result<String> {
+    let key = with_dot(zone_name);
+    if let Some(id) = ctx.zone_ids.lock().await.get(&key) {
+        return Ok(id.clone());
+    }
+    let zones = zones_named(&ctx.clients.route53(), &key).await?;
+    let id = zones
+        .iter()
+        .find(|(_, t)| t.get(marks::STACK_KEY).map(String::as_str) == Some(ctx.stack))
+        .or(zones.first())
+        .map(|(id, _)| id.clone())
+        .ok_or_else(|| anyhow!("hosted zone {key} does not exist"))?;
+    ctx.zone_ids.lock().await.insert(key, id.clone());
+    Ok(id)
+}
+
+// ----- health checks -----
+
+/// The health check marked with this address, if any (an earlier interrupted run).
+/// With `token`, a health check created with that CallerReference also counts: a run
+/// that stopped between CreateHealthCheck and tagging left it unmarked.
+pub async fn find_health_check(ctx: &ApplyContext<'_>, address: &Address, token: Option<&str>) -> Result<Option<String>> {
+    let r53 = ctx.clients.route53();
+    let mut ids = Vec::new();
+    let mut marker = None;
+    loop {
+        let out = r53
+            .list_health_checks()
+            .set_marker(marker.clone())
+            .send()
+            .await
+            .map_err(aws_error("ListHealthChecks"))?;
+        if let Some(h) = out.health_checks().iter().find(|h| token.is_some_and(|t| h.caller_reference() == t)) {
+            return Ok(Some(h.id().to_string()));
+        }
+        ids.extend(out.health_checks().iter().map(|h| h.id().to_string()));
+        match (out.is_truncated(), out.next_marker()) {
+            (true, Some(next)) => marker = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    let tags = tags_of(&r53, TagResourceType::Healthcheck, &ids).await?;
+    Ok(ids.into_iter().find(|id| is_marked(tags.get(id), ctx.stack, address)))
+}
+
+fn int32(attrs: &Attrs<'_>, key: &str) -> Option<i32> {
+    attrs.opt_int(key).and_then(|v| i32::try_from(v).ok())
+}
+
+pub async fn create_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    let attrs = Attrs::after(change)?;
+    let token = request_token(ctx.stack, &change.address, attrs.map);
+    let id = match find_health_check(ctx, &change.address, Some(&token)).await? {
+        Some(id) => id,
+        None => {
+            let config = HealthCheckConfig::builder()
+                .r#type(HealthCheckType::from(attrs.str("type")?))
+                .set_fully_qualified_domain_name(attrs.opt_str("fqdn").map(str::to_string))
+                .set_port(int32(&attrs, "port"))
+                .set_resource_path(attrs.opt_str("resource_path").map(str::to_string))
+                .set_request_interval(int32(&attrs, "request_interval"))
+                .set_failure_threshold(int32(&attrs, "failure_threshold"))
+                .build()
+                .map_err(build_err("health check"))?;
+            let out = ctx
+                .clients
+                .route53()
+                .create_health_check()
+                .caller_reference(&token)
+                .health_check_config(config)
+                .send()
+                .await
+                .map_err(aws_error("CreateHealthCheck"))?;
+            out.health_check().map(|h| h.id().to_string()).ok_or_else(|| anyhow!("CreateHealthCheck returned no id"))?
+        }
+    };
+    put_tags(ctx, TagResourceType::Healthcheck, &id, change).await?;
+    Ok(id)
+}
+
+pub async fn update_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str, changed: &[String]) -> Result<()> {
+    let attrs = Attrs::after(change)?;
+    let mut update = ctx.clients.route53().update_health_check().health_check_id(id);
+    let mut config_changed = false;
+    for key in changed {
+        match key.as_str() {
+            "fqdn" => update = update.set_fully_qualified_domain_name(attrs.opt_str("fqdn").map(str::to_string)),
+            "port" => update = update.set_port(int32(&attrs, "port")),
+            "resource_path" => update = update.set_resource_path(attrs.opt_str("resource_path").map(str::to_string)),
+            "failure_threshold" => update = update.set_failure_threshold(int32(&attrs, "failure_threshold")),
+            "tags" => {
+                put_tags(ctx, TagResourceType::Healthcheck, id, change).await?;
+                continue;
+            }
+            other => return Err(anyhow!("{}: Route53 cannot change `{other}` of a health check in place", change.address)),
+        }
+        config_changed = true;
+    }
+    if config_changed {
+        update.send().await.map_err(aws_error("UpdateHealthCheck"))?;
+    }
+    Ok(())
+}
+
+pub async fn delete_health_check(ctx: &ApplyContext<'_>, id: &str) -> Result<()> {
+    match ctx.clients.route53().delete_health_check().health_check_id(id).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("NoSuchHealthCheck") => Ok(()),
+        Err(e) => Err(aws_error("DeleteHealthCheck")(e)),
+    }
+}
+
+async fn health_check_id(ctx: &ApplyContext<'_>, address: &Address) -> Result<String> {
+    if let Some(id) = ctx.outputs.get(address) {
+        return Ok(id);
+    }
+    let id = find_health_check(ctx, address, None)
+        .await?
+        .ok_or_else(|| anyhow!("health check {address} does not exist"))?;
+    ctx.outputs.set(address, id.clone());
+    Ok(id)
+}
+
+// ----- record sets -----
+
+async fn record_set(ctx: &ApplyContext<'_>, attrs: &Attrs<'_>) -> Result<ResourceRecordSet> {
+    let mut set = ResourceRecordSet::builder()
+        .name(with_dot(attrs.str("name")?))
+        .r#type(RrType::from(attrs.str("type")?))
+        .set_ttl(attrs.opt_int("ttl"))
+        .set_set_identifier(attrs.opt_str("set_identifier").map(str::to_string))
+        .set_failover(attrs.opt_str("failover").map(ResourceRecordSetFailover::from));
+    for value in attrs.str_list("records") {
+        set = set.resource_records(ResourceRecord::builder().value(value).build().map_err(build_err("record value"))?);
+    }
+    if let Some(hc) = attrs.opt_str("health_check") {
+        set = set.health_check_id(health_check_id(ctx, &Address::new(hc)).await?);
+    }
+    set.build().map_err(build_err("record set"))
+}
+
+/// The ownership TXT record's current values for `name`.
+async fn owner_values(r53: &Client, zone_id: &str, name: &str) -> Result<Vec<String>> {
+    let owner = format!("{}{}", marks::DNS_OWNER_PREFIX, with_dot(name));
+    let out = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .start_record_name(&owner)
+        .start_record_type(RrType::Txt)
+        .max_items(1)
+        .send()
+        .await
+        .map_err(aws_error("ListResourceRecordSets"))?;
+    Ok(out
+        .resource_record_sets()
+        .iter()
+        .filter(|s| s.name() == owner && s.r#type() == &RrType::Txt)
+        .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_string()))
+        .collect())
+}
+
+fn owner_change(action: ChangeAction, name: &str, values: &[String]) -> Result<Change> {
+    let mut set = ResourceRecordSet::builder()
+        .name(format!("{}{}", marks::DNS_OWNER_PREFIX, with_dot(name)))
+        .r#type(RrType::Txt)
+        .ttl(OWNER_TTL);
+    for v in values {
+        set = set.resource_records(ResourceRecord::builder().value(v).build().map_err(build_err("TXT value"))?);
+    }
+    Change::builder()
+        .action(action)
+        .resource_record_set(set.build().map_err(build_err("TXT record"))?)
+        .build()
+        .map_err(build_err("change"))
+}
+
+/// This record's own value in the ownership TXT record.
+fn own_owner_value(ctx: &ApplyContext<'_>, address: &Address, attrs: &Attrs<'_>) -> Result<String> {
+    Ok(marks::dns_owner_value(ctx.stack, address.as_str(), attrs.str("type")?, attrs.opt_str("set_identifier")))
+}
+
+fn is_same_owner_entry(value: &str, address: &Address) -> bool {
+    marks::parse_dns_owner_value(value).is_some_and(|(_, a, _, _)| a == address.as_str())
+}
+
+async fn send_batch(r53: &Client, zone_id: &str, changes: Vec<Change>) -> Result<()> {
+    r53.change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(ChangeBatch::builder().set_changes(Some(changes)).build().map_err(build_err("change batch"))?)
+        .send()
+        .await
+        .map_err(aws_error("ChangeResourceRecordSets"))?;
+    Ok(())
+}
+
+/// Create and update are the same UPSERT of the record and its ownership value, in one
+/// atomic batch, so a record never exists without its mark.
+pub async fn upsert_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    let attrs = Attrs::after(change)?;
+    let r53 = ctx.clients.route53();
+    let zone = zone_id(ctx, attrs.str("zone")?).await?;
+    let name = attrs.str("name")?;
+    let record = record_set(ctx, &attrs).await?;
+    let _owner_guard = ctx.dns_owner_records.lock().await;
+    let mut values: Vec<String> =
+        owner_values(&r53, &zone, name).await?.into_iter().filter(|v| !is_same_owner_entry(v, &change.address)).collect();
+    values.push(own_owner_value(ctx, &change.address, &attrs)?);
+    values.sort();
+    let changes = vec![
+        Change::builder()
+            .action(ChangeAction::Upsert)
+            .resource_record_set(record)
+            .build()
+            .map_err(build_err("change"))?,
+        owner_change(ChangeAction::Upsert, name, &values)?,
+    ];
+    send_batch(&r53, &zone, changes).await?;
+    Ok(format!(
+        "{}/{}/{}/{}",
+        with_dot(attrs.str("zone")?),
+        with_dot(name),
+        attrs.str("type")?,
+        attrs.opt_str("set_identifier").unwrap_or("")
+    ))
+}
+
+pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let attrs = Attrs::before(change)?;
+    let r53 = ctx.clients.route53();
+    let zone = zone_id(ctx, attrs.str("zone")?).await?;
+    let name = with_dot(attrs.str("name")?);
+    let rtype = RrType::from(attrs.str("type")?);
+    let set_id = attrs.opt_str("set_identifier");
+    let _owner_guard = ctx.dns_owner_records.lock().await;
+    // DELETE must repeat the record exactly as it is now, so read it back.
+    let mut list = r53.list_resource_record_sets().hosted_zone_id(&zone).start_record_name(&name).start_record_type(rtype.clone());
+    if let Some(id) = set_id {
+        list = list.start_record_identifier(id);
+    }
+    let out = list.max_items(5).send().await.map_err(aws_error("ListResourceRecordSets"))?;
+    let current = out
+        .resource_record_sets()
+        .iter()
+        .find(|s| s.name() == name && s.r#type() == &rtype && s.set_identifier() == set_id)
+        .cloned();
+    let mut changes = Vec::new();
+    if let Some(record) = current {
+        changes.push(Change::builder().action(ChangeAction::Delete).resource_record_set(record).build().map_err(build_err("change"))?);
+    }
+    let before = owner_values(&r53, &zone, &name).await?;
+    let remaining: Vec<String> = before.iter().filter(|v| !is_same_owner_entry(v, &change.address)).cloned().collect();
+    if remaining.len() != before.len() {
+        changes.push(if remaining.is_empty() {
+            owner_change(ChangeAction::Delete, &name, &before)?
+        } else {
+            owner_change(ChangeAction::Upsert, &name, &remaining)?
+        });
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    send_batch(&r53, &zone, changes).await
+}

@@ -1,0 +1,328 @@
+//! S3 buckets: identified by name. The marks are written with PutBucketTagging right
+//! after CreateBucket; every other setting is an idempotent put, so a create that
+//! adopts a half-configured bucket from an interrupted run simply finishes the job.
+
+use super::attrs::{tags_with_marks, Attrs};
+use super::context::{aws_error, change_region as region, error_code, ApplyContext};
+use anyhow::{anyhow, Result};
+use aws_sdk_s3::types::{
+    BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+    DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination, ExpirationStatus, LifecycleExpiration,
+    LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration, ReplicationConfiguration, ReplicationRule,
+    ReplicationRuleFilter, ReplicationRuleStatus, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, StorageClass, Tag, Tagging, Transition,
+    TransitionStorageClass, VersioningConfiguration,
+};
+use aws_sdk_s3::Client;
+use drplan_core::address::Address;
+use drplan_core::marks;
+use drplan_core::plan::ResourceChange;
+use serde_json::Value;
+
+fn build_err(what: &'static str) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> anyhow::Error {
+    move |e| anyhow!("invalid {what}: {e}")
+}
+
+/// Whether the bucket exists and, if so, whether it is this address's to adopt.
+async fn existing_bucket(s3: &Client, name: &str, stack: &str, address: &Address) -> Result<bool> {
+    match s3.head_bucket().bucket(name).send().await {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => return Ok(false),
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => return Ok(false),
+        Err(e) => return Err(aws_error("HeadBucket")(e)),
+    }
+    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => out.tag_set().to_vec(),
+        Err(e) if error_code(&e) == Some("NoSuchTagSet") => Vec::new(),
+        Err(e) => return Err(aws_error("GetBucketTagging")(e)),
+    };
+    let tag = |k: &str| tags.iter().find(|t| t.key() == k).map(|t| t.value());
+    match (tag(marks::STACK_KEY), tag(marks::ADDRESS_KEY)) {
+        (Some(s), Some(a)) if s == stack && a == address.as_str() => Ok(true),
+        // The plan saw no bucket of this name, so an unmarked one appearing since is the
+        // remains of an apply that stopped between CreateBucket and PutBucketTagging.
+        (None, None) => Ok(true),
+        _ => Err(anyhow!("bucket {name} already exists and is marked as another object; drplan will not adopt it")),
+    }
+}
+
+pub async fn create_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    let attrs = Attrs::after(change)?;
+    let region = region(change)?;
+    let s3 = ctx.clients.s3(region);
+    let name = attrs.str("name")?;
+    if !existing_bucket(&s3, name, ctx.stack, &change.address).await? {
+        let mut create = s3.create_bucket().bucket(name);
+        if region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region))
+                    .build(),
+            );
+        }
+        match create.send().await {
+            Ok(_) => {}
+            Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => {}
+            Err(e) => return Err(aws_error("CreateBucket")(e)),
+        }
+    }
+    put_tags(ctx, &s3, change, &attrs).await?;
+    put_versioning(&s3, name, attrs.bool("versioning")).await?;
+    put_encryption(&s3, name, &attrs).await?;
+    put_lifecycle(&s3, name, &attrs).await?;
+    put_replication(ctx, &s3, name, &attrs).await?;
+    Ok(name.to_string())
+}
+
+pub async fn update_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange, changed: &[String]) -> Result<()> {
+    let attrs = Attrs::after(change)?;
+    let s3 = ctx.clients.s3(region(change)?);
+    let name = attrs.str("name")?;
+    for key in changed {
+        match key.as_str() {
+            "tags" => put_tags(ctx, &s3, change, &attrs).await?,
+            "versioning" => put_versioning(&s3, name, attrs.bool("versioning")).await?,
+            "encryption" => put_encryption(&s3, name, &attrs).await?,
+            "lifecycle_rules" => put_lifecycle(&s3, name, &attrs).await?,
+            "replication" => put_replication(ctx, &s3, name, &attrs).await?,
+            other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
+        }
+    }
+    Ok(())
+}
+
+pub async fn delete_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let attrs = Attrs::before(change)?;
+    let s3 = ctx.clients.s3(region(change)?);
+    let name = attrs.str("name")?;
+    match s3.delete_bucket().bucket(name).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if error_code(&e) == Some("NoSuchBucket") => Ok(()),
+        // Emptying a backup bucket is a decision for a human, not a side effect.
+        Err(e) if error_code(&e) == Some("BucketNotEmpty") => Err(anyhow!(
+            "DeleteBucket: bucket {name} still holds objects; drplan does not delete backups — empty it \
+             (all versions) yourself, then apply again"
+        )),
+        Err(e) => Err(aws_error("DeleteBucket")(e)),
+    }
+}
+
+async fn put_tags(ctx: &ApplyContext<'_>, s3: &Client, change: &ResourceChange, attrs: &Attrs<'_>) -> Result<()> {
+    let name = attrs.str("name")?;
+    let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
+    let mut set = Vec::new();
+    for (k, v) in tags {
+        set.push(Tag::builder().key(k).value(v).build().map_err(build_err("tag"))?);
+    }
+    s3.put_bucket_tagging()
+        .bucket(name)
+        .tagging(Tagging::builder().set_tag_set(Some(set)).build().map_err(build_err("tagging"))?)
+        .send()
+        .await
+        .map_err(aws_error("PutBucketTagging"))?;
+    Ok(())
+}
+
+/// Versioning as S3 reports it. `Unknown` when the answer cannot be read: moto 5.2
+/// answers GetBucketVersioning with a `GetBucketVersioningResponse` root element that
+/// the SDK rejects, and apply must still work there.
+#[derive(Debug, PartialEq)]
+enum Versioning {
+    Enabled,
+    SuspendedOrNever,
+    Unknown,
+}
+
+async fn read_versioning(s3: &Client, name: &str) -> Result<Versioning> {
+    match s3.get_bucket_versioning().bucket(name).send().await {
+        Ok(out) if out.status() == Some(&BucketVersioningStatus::Enabled) => Ok(Versioning::Enabled),
+        Ok(out) if out.status().is_none() => Ok(Versioning::SuspendedOrNever),
+        Ok(_) => Ok(Versioning::SuspendedOrNever),
+        Err(e) if error_code(&e).is_none() && e.raw_response().is_some_and(|r| r.status().is_success()) => {
+            Ok(Versioning::Unknown)
+        }
+        Err(e) => Err(aws_error("GetBucketVersioning")(e)),
+    }
+}
+
+async fn put_versioning(s3: &Client, name: &str, enabled: bool) -> Result<()> {
+    let status = if enabled { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
+    if !enabled {
+        // A never-versioned bucket must stay unversioned: "Suspended" is not a no-op.
+        // When the state cannot be read, leave it alone rather than guess.
+        let out = s3.get_bucket_versioning().bucket(name).send().await;
+        match out {
+            Ok(o) if o.status().is_none() => return Ok(()),
+            Ok(_) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    s3.put_bucket_versioning()
+        .bucket(name)
+        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
+        .send()
+        .await
+        .map_err(aws_error("PutBucketVersioning"))?;
+    Ok(())
+}
+
+async fn put_encryption(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
+    let Some(enc) = attrs.get("encryption").and_then(Value::as_object) else {
+        match s3.delete_bucket_encryption().bucket(name).send().await {
+            Ok(_) => return Ok(()),
+            Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => return Ok(()),
+            Err(e) => return Err(aws_error("DeleteBucketEncryption")(e)),
+        }
+    };
+    let algorithm = enc.get("algorithm").and_then(Value::as_str).unwrap_or("aws:kms");
+    let default = ServerSideEncryptionByDefault::builder()
+        .sse_algorithm(ServerSideEncryption::from(algorithm))
+        .set_kms_master_key_id(enc.get("kms_key_id").and_then(Value::as_str).map(str::to_string))
+        .build()
+        .map_err(build_err("encryption"))?;
+    let config = ServerSideEncryptionConfiguration::builder()
+        .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build())
+        .build()
+        .map_err(build_err("encryption"))?;
+    s3.put_bucket_encryption()
+        .bucket(name)
+        .server_side_encryption_configuration(config)
+        .send()
+        .await
+        .map_err(aws_error("PutBucketEncryption"))?;
+    Ok(())
+}
+
+fn int(v: &serde_json::Map<String, Value>, k: &str) -> Option<i32> {
+    v.get(k).and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok())
+}
+
+fn text<'v>(v: &'v serde_json::Map<String, Value>, k: &str) -> Option<&'v str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+async fn put_lifecycle(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
+    let rules: Vec<&serde_json::Map<String, Value>> = match attrs.get("lifecycle_rules") {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    };
+    if rules.is_empty() {
+        match s3.delete_bucket_lifecycle().bucket(name).send().await {
+            Ok(_) => return Ok(()),
+            Err(e) if error_code(&e) == Some("NoSuchLifecycleConfiguration") => return Ok(()),
+            Err(e) => return Err(aws_error("DeleteBucketLifecycle")(e)),
+        }
+    }
+    let mut built = Vec::new();
+    for r in rules {
+        let mut rule = LifecycleRule::builder()
+            .set_id(text(r, "id").map(str::to_string))
+            .filter(LifecycleRuleFilter::builder().prefix(text(r, "prefix").unwrap_or("")).build())
+            .status(ExpirationStatus::Enabled);
+        if let Some(days) = int(r, "expiration_days") {
+            rule = rule.expiration(LifecycleExpiration::builder().days(days).build());
+        }
+        if let Some(days) = int(r, "noncurrent_expiration_days") {
+            rule = rule.noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(days).build());
+        }
+        if let Some(Value::Array(ts)) = r.get("transitions") {
+            for t in ts.iter().filter_map(Value::as_object) {
+                rule = rule.transitions(
+                    Transition::builder()
+                        .set_days(int(t, "days"))
+                        .set_storage_class(text(t, "storage_class").map(TransitionStorageClass::from))
+                        .build(),
+                );
+            }
+        }
+        built.push(rule.build().map_err(build_err("lifecycle rule"))?);
+    }
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(name)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder().set_rules(Some(built)).build().map_err(build_err("lifecycle"))?,
+        )
+        .send()
+        .await
+        .map_err(aws_error("PutBucketLifecycleConfiguration"))?;
+    Ok(())
+}
+
+async fn put_replication(ctx: &ApplyContext<'_>, s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
+    let Some(repl) = attrs.get("replication").and_then(Value::as_object) else {
+        match s3.delete_bucket_replication().bucket(name).send().await {
+            Ok(_) => return Ok(()),
+            Err(e) if error_code(&e) == Some("ReplicationConfigurationNotFoundError") => return Ok(()),
+            Err(e) => return Err(aws_error("DeleteBucketReplication")(e)),
+        }
+    };
+    let role = text(repl, "role_arn").ok_or_else(|| anyhow!("{}: replication needs `role_arn`", attrs.address))?;
+    let rules: Vec<&serde_json::Map<String, Value>> = match repl.get("rules") {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+        _ => Vec::new(),
+    };
+    let mut built = Vec::new();
+    for (priority, r) in rules.into_iter().enumerate() {
+        let dest = text(r, "destination_bucket")
+            .ok_or_else(|| anyhow!("{}: replication rule needs `destination_bucket`", attrs.address))?;
+        require_versioned_destination(ctx, dest).await?;
+        let destination = Destination::builder()
+            .bucket(format!("arn:aws:s3:::{dest}"))
+            .set_storage_class(text(r, "storage_class").map(StorageClass::from))
+            .build()
+            .map_err(build_err("replication destination"))?;
+        built.push(
+            ReplicationRule::builder()
+                .set_id(text(r, "id").map(str::to_string))
+                .priority(i32::try_from(priority).unwrap_or(i32::MAX))
+                .filter(ReplicationRuleFilter::builder().prefix(text(r, "prefix").unwrap_or("")).build())
+                .status(ReplicationRuleStatus::Enabled)
+                .delete_marker_replication(
+                    DeleteMarkerReplication::builder().status(DeleteMarkerReplicationStatus::Disabled).build(),
+                )
+                .destination(destination)
+                .build()
+                .map_err(build_err("replication rule"))?,
+        );
+    }
+    s3.put_bucket_replication()
+        .bucket(name)
+        .replication_configuration(
+            ReplicationConfiguration::builder()
+                .role(role)
+                .set_rules(Some(built))
+                .build()
+                .map_err(build_err("replication"))?,
+        )
+        .send()
+        .await
+        .map_err(aws_error("PutBucketReplication"))?;
+    Ok(())
+}
+
+/// Replication is refused by S3 unless the destination exists with versioning on. The
+/// walk orders the destination's create first when it is in the same plan; this
+/// check turns a confusing S3 error into one naming the bucket.
+async fn require_versioned_destination(ctx: &ApplyContext<'_>, dest: &str) -> Result<()> {
+    // The destination lives in another region; ask where, since the SDK does not
+    // follow S3's cross-region redirects. GetBucketLocation is answered from anywhere.
+    let location = ctx.clients.s3("us-east-1").get_bucket_location().bucket(dest).send().await;
+    let dest_region = match location {
+        Ok(out) => match out.location_constraint().map(|l| l.as_str()) {
+            None | Some("") => "us-east-1".to_string(),
+            Some("EU") => "eu-west-1".to_string(),
+            Some(r) => r.to_string(),
+        },
+        Err(e) if error_code(&e) == Some("NoSuchBucket") => {
+            return Err(anyhow!("replication destination bucket {dest} does not exist"))
+        }
+        Err(e) => return Err(aws_error("GetBucketLocation")(e)),
+    };
+    let s3 = ctx.clients.s3(&dest_region);
+    match read_versioning(&s3, dest).await? {
+        Versioning::Enabled | Versioning::Unknown => Ok(()),
+        Versioning::SuspendedOrNever => {
+            Err(anyhow!("replication destination bucket {dest} does not have versioning enabled"))
+        }
+    }
+}

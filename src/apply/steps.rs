@@ -1,0 +1,251 @@
+//! Turns a plan's changes into the steps of the apply graph.
+//!
+//! A create/update waits for the creates/updates of what it references; a delete waits
+//! for the deletes of what references it (reverse order); a replace is a delete step
+//! followed by a create step. References come from `depends_on` and from the
+//! reference attributes themselves (`vpc`, `subnets`, `health_check`, a node group's
+//! `cluster_name`, a record's `zone`, a replication rule's `destination_bucket`), so
+//! orphans, which have no spec and hence no `depends_on`, are still ordered.
+
+use super::walk::Node;
+use drplan_core::address::Address;
+use drplan_core::plan::{Action, Plan, ResourceChange};
+use drplan_core::resource::Kind;
+use serde_json::{Map, Value};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// Delete, or the first half of a replace.
+    Destroy,
+    /// Create, update, or the second half of a replace.
+    Converge,
+}
+
+impl Phase {
+    /// What this step does to the cloud object.
+    pub fn action(self, planned: Action) -> Action {
+        match (self, planned) {
+            (Phase::Destroy, _) => Action::Delete,
+            (Phase::Converge, Action::Replace) => Action::Create,
+            (Phase::Converge, a) => a,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Step {
+    pub address: Address,
+    pub phase: Phase,
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.phase {
+            Phase::Converge => write!(f, "{}", self.address),
+            Phase::Destroy => write!(f, "{} (destroy)", self.address),
+        }
+    }
+}
+
+fn service(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Vpc | Kind::Subnet => "ec2",
+        Kind::EksCluster | Kind::NodeGroup => "eks",
+        Kind::Bucket => "s3",
+        Kind::DnsZone | Kind::DnsRecord | Kind::HealthCheck => "route53",
+        Kind::K8sObject => "kubernetes",
+    }
+}
+
+/// Names by which other changes refer to this one (name-identified kinds).
+fn name_key(change: &ResourceChange, attrs: &Map<String, Value>) -> Option<(Kind, String)> {
+    let name = attrs.get("name").and_then(Value::as_str)?;
+    match change.kind {
+        Kind::EksCluster => Some((Kind::EksCluster, format!("{}/{name}", change.region.as_deref().unwrap_or("")))),
+        Kind::DnsZone => Some((Kind::DnsZone, name.trim_end_matches('.').to_string())),
+        Kind::Bucket => Some((Kind::Bucket, name.to_string())),
+        _ => None,
+    }
+}
+
+/// Addresses `attrs` refers to, directly or by name.
+fn references(
+    change: &ResourceChange,
+    attrs: Option<&Map<String, Value>>,
+    by_name: &HashMap<(Kind, String), Address>,
+) -> BTreeSet<Address> {
+    let mut refs: BTreeSet<Address> = change.depends_on.iter().cloned().collect();
+    let Some(attrs) = attrs else { return refs };
+    let s = |k: &str| attrs.get(k).and_then(Value::as_str);
+    for key in ["vpc", "health_check"] {
+        if let Some(a) = s(key) {
+            refs.insert(Address::new(a));
+        }
+    }
+    if change.kind != Kind::K8sObject {
+        if let Some(Value::Array(items)) = attrs.get("subnets") {
+            refs.extend(items.iter().filter_map(Value::as_str).map(Address::new));
+        }
+    }
+    let mut by = |kind: Kind, name: String| {
+        if let Some(a) = by_name.get(&(kind, name)) {
+            refs.insert(a.clone());
+        }
+    };
+    match change.kind {
+        Kind::NodeGroup => {
+            if let Some(c) = s("cluster_name") {
+                by(Kind::EksCluster, format!("{}/{c}", change.region.as_deref().unwrap_or("")));
+            }
+        }
+        Kind::DnsRecord => {
+            if let Some(z) = s("zone") {
+                by(Kind::DnsZone, z.trim_end_matches('.').to_string());
+            }
+        }
+        Kind::Bucket => {
+            let rules = attrs.get("replication").and_then(|r| r.get("rules")).and_then(Value::as_array);
+            for rule in rules.into_iter().flatten() {
+                if let Some(dest) = rule.get("destination_bucket").and_then(Value::as_str) {
+                    by(Kind::Bucket, dest.to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+    refs.remove(&change.address);
+    refs
+}
+
+pub fn build(plan: &Plan) -> Vec<Node<Step>> {
+    let active: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
+    let converging = |c: &&ResourceChange| matches!(c.action, Action::Create | Action::Update | Action::Replace);
+    let destroying = |c: &&ResourceChange| matches!(c.action, Action::Delete | Action::Replace);
+    let converging_changes: Vec<&ResourceChange> = active.iter().copied().filter(converging).collect();
+    let destroying_changes: Vec<&ResourceChange> = active.iter().copied().filter(destroying).collect();
+
+    let mut new_names = HashMap::new();
+    let mut old_names = HashMap::new();
+    for c in &active {
+        if let Some(k) = c.after.as_ref().and_then(|a| name_key(c, a)) {
+            new_names.insert(k, c.address.clone());
+        }
+        if let Some(k) = c.before.as_ref().and_then(|a| name_key(c, a)) {
+            old_names.insert(k, c.address.clone());
+        }
+    }
+    let converges: BTreeSet<&Address> = converging_changes.iter().map(|c| &c.address).collect();
+    let destroys: BTreeSet<&Address> = destroying_changes.iter().map(|c| &c.address).collect();
+
+    let mut nodes = Vec::new();
+    for c in &converging_changes {
+        let mut deps: Vec<Step> = references(c, c.after.as_ref(), &new_names)
+            .into_iter()
+            .filter(|a| converges.contains(a))
+            .map(|address| Step { address, phase: Phase::Converge })
+            .collect();
+        if c.action == Action::Replace {
+            deps.push(Step { address: c.address.clone(), phase: Phase::Destroy });
+        }
+        nodes.push(Node { key: Step { address: c.address.clone(), phase: Phase::Converge }, service: service(c.kind).into(), deps });
+    }
+    // Reverse edges: whoever referenced X in its old form must be gone before X goes.
+    let mut destroy_deps: HashMap<Address, Vec<Step>> = HashMap::new();
+    for c in &destroying_changes {
+        for target in references(c, c.before.as_ref(), &old_names) {
+            if destroys.contains(&target) {
+                destroy_deps.entry(target).or_default().push(Step { address: c.address.clone(), phase: Phase::Destroy });
+            }
+        }
+    }
+    for c in &destroying_changes {
+        let deps = destroy_deps.remove(&c.address).unwrap_or_default();
+        nodes.push(Node { key: Step { address: c.address.clone(), phase: Phase::Destroy }, service: service(c.kind).into(), deps });
+    }
+    nodes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn change(address: &str, kind: Kind, action: Action, attrs: Value) -> ResourceChange {
+        let attrs = attrs.as_object().cloned();
+        ResourceChange {
+            address: Address::new(address),
+            kind,
+            site: Some("primary".into()),
+            region: Some("eu-west-1".into()),
+            action,
+            before: if action == Action::Create { None } else { attrs.clone() },
+            after: if action == Action::Delete { None } else { attrs },
+            replace_because: vec![],
+            unknown_after: vec![],
+            sensitive: vec![],
+            sensitive_changed: vec![],
+            live_id: None,
+            depends_on: vec![],
+            protect: false,
+        }
+    }
+
+    fn plan(changes: Vec<ResourceChange>) -> Plan {
+        Plan {
+            format_version: "1.0".into(),
+            stack: "s".into(),
+            environment: "e".into(),
+            spec_digest: String::new(),
+            changes,
+            live_fingerprints: Default::default(),
+            errors: vec![],
+        }
+    }
+
+    fn deps_of(nodes: &[Node<Step>], step: &str) -> Vec<String> {
+        let mut d: Vec<String> = nodes
+            .iter()
+            .find(|n| n.key.to_string() == step)
+            .map(|n| n.deps.iter().map(|d| d.to_string()).collect())
+            .unwrap_or_default();
+        d.sort();
+        d
+    }
+
+    #[test]
+    fn creates_follow_references_and_deletes_run_in_reverse() {
+        let p = plan(vec![
+            change("network.main", Kind::Vpc, Action::Create, json!({"cidr_block": "10.0.0.0/16"})),
+            change("network.main.subnet.a", Kind::Subnet, Action::Create, json!({"vpc": "network.main"})),
+            change("cluster.app", Kind::EksCluster, Action::Create, json!({"name": "app", "subnets": ["network.main.subnet.a"]})),
+            change("cluster.app.node_group.general", Kind::NodeGroup, Action::Create, json!({"cluster_name": "app", "name": "general"})),
+            change("network.old", Kind::Vpc, Action::Delete, json!({"cidr_block": "10.1.0.0/16"})),
+            change("network.old.subnet.a", Kind::Subnet, Action::Delete, json!({"vpc": "network.old"})),
+            change("unchanged", Kind::Vpc, Action::NoOp, json!({})),
+        ]);
+        let nodes = build(&p);
+        assert_eq!(nodes.len(), 6, "no-ops are not steps");
+        assert_eq!(deps_of(&nodes, "network.main.subnet.a"), ["network.main"]);
+        assert_eq!(deps_of(&nodes, "cluster.app"), ["network.main.subnet.a"]);
+        assert_eq!(deps_of(&nodes, "cluster.app.node_group.general"), ["cluster.app"]);
+        assert_eq!(deps_of(&nodes, "network.old (destroy)"), ["network.old.subnet.a (destroy)"]);
+        assert!(deps_of(&nodes, "network.old.subnet.a (destroy)").is_empty());
+    }
+
+    #[test]
+    fn a_replace_destroys_first_and_replication_waits_for_its_destination() {
+        let p = plan(vec![
+            change("network.main", Kind::Vpc, Action::Replace, json!({"cidr_block": "10.0.0.0/16"})),
+            change("bucket.backups", Kind::Bucket, Action::Create, json!({
+                "name": "b-primary",
+                "replication": {"role_arn": "r", "rules": [{"id": "dr", "destination_bucket": "b-dr"}]}
+            })),
+            change("bucket.backups_dr", Kind::Bucket, Action::Create, json!({"name": "b-dr"})),
+        ]);
+        let nodes = build(&p);
+        assert_eq!(deps_of(&nodes, "network.main"), ["network.main (destroy)"]);
+        assert_eq!(deps_of(&nodes, "bucket.backups"), ["bucket.backups_dr"]);
+    }
+}
