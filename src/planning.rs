@@ -38,7 +38,10 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
         scope.regions.len(),
         project.resources.len()
     );
-    let (mut live, k8s_live) = tokio::join!(read_live(aws, &scope), read_clusters(&project, aws));
+    // Clusters are read after AWS: a cluster that does not exist yet has no API to
+    // read, and its objects plan as creates.
+    let mut live = read_live(aws, &scope).await;
+    let k8s_live = read_clusters(&project, aws, &live).await;
     live.objects.extend(k8s_live.objects);
     live.api_calls += k8s_live.api_calls;
     live.read_errors.extend(k8s_live.read_errors);
@@ -73,7 +76,13 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
 
 /// Reads the Kubernetes objects of every cluster the spec puts objects in. A cluster
 /// that does not exist yet contributes nothing: its objects plan as creates.
-async fn read_clusters(project: &Project, aws: &AwsContext) -> LiveState {
+async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState) -> LiveState {
+    let existing: BTreeSet<String> = aws_live
+        .objects
+        .iter()
+        .filter(|o| o.kind == Kind::EksCluster)
+        .filter_map(|o| o.attrs.get("name").and_then(|v| v.as_str()).map(str::to_string))
+        .collect();
     let labels: BTreeSet<String> = project
         .resources
         .iter()
@@ -84,6 +93,10 @@ async fn read_clusters(project: &Project, aws: &AwsContext) -> LiveState {
     let mut connected = Vec::new();
     let mut state = LiveState::default();
     for label in labels {
+        let exists = project.topology.clusters.get(&label).is_some_and(|c| existing.contains(&c.name));
+        if !exists {
+            continue;
+        }
         let region = project
             .topology
             .clusters

@@ -137,6 +137,7 @@ fn full_plan() -> Plan {
         changes,
         live_fingerprints: Default::default(),
         errors: vec![],
+        objectives: None,
     }
 }
 

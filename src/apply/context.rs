@@ -41,6 +41,8 @@ pub struct ApplyContext<'a> {
     pub dns_owner_records: tokio::sync::Mutex<()>,
     /// Hosted zone ids by zone name, looked up once.
     pub zone_ids: tokio::sync::Mutex<HashMap<String, String>>,
+    /// Kubernetes object changes go here.
+    pub k8s: Option<&'a super::kubernetes::Clusters<'a>>,
 }
 
 impl<'a> ApplyContext<'a> {
@@ -52,6 +54,7 @@ impl<'a> ApplyContext<'a> {
             timeouts,
             dns_owner_records: tokio::sync::Mutex::new(()),
             zone_ids: tokio::sync::Mutex::new(HashMap::new()),
+            k8s: None,
         }
     }
 }

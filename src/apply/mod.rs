@@ -15,6 +15,7 @@ pub mod clients;
 pub mod context;
 pub mod eks;
 pub mod idempotency;
+pub mod kubernetes;
 pub mod network;
 pub mod outputs;
 pub mod report;
@@ -47,6 +48,9 @@ pub struct ApplyOptions {
     /// Print each change as it starts and ends on stderr.
     pub progress: bool,
 }
+
+/// Where Kubernetes object changes go; without it they fail their step.
+pub type K8sTarget<'a> = Option<&'a kubernetes::Clusters<'a>>;
 
 impl Default for ApplyOptions {
     fn default() -> Self {
@@ -84,10 +88,21 @@ pub fn check_applicable(plan: &Plan, options: &ApplyOptions) -> Result<()> {
 /// Executes every change of `plan`. An `Err` means nothing was attempted (the plan was
 /// refused); otherwise the report says what was done, including failures.
 pub async fn apply(plan: &Plan, clients: &dyn Clients, options: &ApplyOptions) -> Result<ApplyReport> {
+    apply_with_clusters(plan, clients, None, options).await
+}
+
+/// [`apply`], with Kubernetes objects applied through `k8s`.
+pub async fn apply_with_clusters(
+    plan: &Plan,
+    clients: &dyn Clients,
+    k8s: K8sTarget<'_>,
+    options: &ApplyOptions,
+) -> Result<ApplyReport> {
     check_applicable(plan, options)?;
     let by_address: HashMap<&Address, &ResourceChange> = plan.changes.iter().map(|c| (&c.address, c)).collect();
     let nodes = steps::build(plan);
-    let ctx = ApplyContext::new(&plan.stack, clients, Outputs::seeded_from(plan), options.timeouts.clone());
+    let mut ctx = ApplyContext::new(&plan.stack, clients, Outputs::seeded_from(plan), options.timeouts.clone());
+    ctx.k8s = k8s;
     let started = Instant::now();
     let results = walk::walk(nodes, &limits(options.parallelism), |step: Step| {
         let change = by_address.get(&step.address).copied();
@@ -154,8 +169,11 @@ async fn run_step(ctx: &ApplyContext<'_>, change: &ResourceChange, phase: Phase,
     Ok(())
 }
 
-fn not_yet(kind: Kind) -> anyhow::Error {
-    anyhow!("applying {kind} changes is not supported yet; apply the Kubernetes objects with kubectl for now")
+async fn k8s_apply(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    match ctx.k8s {
+        Some(clusters) => clusters.apply(change).await,
+        None => Err(anyhow!("{}: no cluster connections were set up for this apply", change.address)),
+    }
 }
 
 async fn create(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
@@ -168,7 +186,7 @@ async fn create(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<Strin
         Kind::DnsZone => route53::create_zone(ctx, change).await,
         Kind::DnsRecord => route53::upsert_record(ctx, change).await,
         Kind::HealthCheck => route53::create_health_check(ctx, change).await,
-        Kind::K8sObject => Err(not_yet(change.kind)),
+        Kind::K8sObject => k8s_apply(ctx, change).await.map(|_| change.address.to_string()),
     }
 }
 
@@ -188,7 +206,7 @@ async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
         Kind::DnsZone => route53::update_zone(ctx, change, &live_id(ctx, change)?, &changed).await,
         Kind::DnsRecord => route53::upsert_record(ctx, change).await.map(|_| ()),
         Kind::HealthCheck => route53::update_health_check(ctx, change, &live_id(ctx, change)?, &changed).await,
-        Kind::K8sObject => Err(not_yet(change.kind)),
+        Kind::K8sObject => k8s_apply(ctx, change).await,
     }
 }
 
@@ -202,6 +220,9 @@ async fn delete(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
         Kind::DnsZone => route53::delete_zone(ctx, &live_id(ctx, change)?).await,
         Kind::DnsRecord => route53::delete_record(ctx, change).await,
         Kind::HealthCheck => route53::delete_health_check(ctx, &live_id(ctx, change)?).await,
-        Kind::K8sObject => Err(not_yet(change.kind)),
+        Kind::K8sObject => match ctx.k8s {
+            Some(clusters) => clusters.delete(change).await,
+            None => Err(anyhow!("{}: no cluster connections were set up for this apply", change.address)),
+        },
     }
 }

@@ -201,6 +201,7 @@ mod tests {
             changes,
             live_fingerprints: Default::default(),
             errors: vec![],
+            objectives: None,
         }
     }
 

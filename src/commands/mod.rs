@@ -3,6 +3,7 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod apply;
 pub mod drift;
 pub mod fmt;
 pub mod graph;
@@ -35,10 +36,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Plan(args) => plan::run(&cli.dir, &args, cli.verbose),
         Command::Drift(args) => drift::run(&cli.dir, &args, cli.verbose),
         Command::Show(args) => show::run(&args),
-        other => Err(anyhow::anyhow!(
-            "`drplan {}` is not implemented yet",
-            command_name(&other)
-        )),
+        Command::Apply(args) => apply::run(&cli.dir, &args, cli.verbose),
+        Command::Unlock(args) => apply::unlock(&cli.dir, &args),
     };
     match result {
         Ok(code) => code,
@@ -49,17 +48,3 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::Validate(_) => "validate",
-        Command::Plan(_) => "plan",
-        Command::Apply(_) => "apply",
-        Command::Show(_) => "show",
-        Command::Drift(_) => "drift",
-        Command::Promote(_) => "promote",
-        Command::Graph(_) => "graph",
-        Command::Fmt(_) => "fmt",
-        Command::Unlock(_) => "unlock",
-        Command::Completions(_) => "completions",
-    }
-}

@@ -1,0 +1,98 @@
+//! Kubernetes object changes: server-side apply into the cluster the object names.
+//!
+//! Clusters are connected lazily, when their first object is applied: by then the
+//! walk has created the cluster and its node groups (objects depend on them), so an
+//! EKS cluster that did not exist at plan time can be reached.
+
+use crate::aws::AwsContext;
+use crate::k8s::apply as k8s_apply;
+use crate::k8s::client;
+use crate::k8s::kinds::Kinds;
+use anyhow::{anyhow, Result};
+use drplan_core::model::{ClusterAccess, Environment, Topology};
+use drplan_core::plan::ResourceChange;
+use drplan_core::resource::Resource;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// How apply reaches the clusters of one project.
+pub struct Clusters<'a> {
+    topology: &'a Topology,
+    environment: &'a Environment,
+    aws: &'a AwsContext,
+    connected: Mutex<HashMap<String, Arc<Kinds>>>,
+}
+
+impl<'a> Clusters<'a> {
+    pub fn new(topology: &'a Topology, environment: &'a Environment, aws: &'a AwsContext) -> Self {
+        Clusters { topology, environment, aws, connected: Mutex::new(HashMap::new()) }
+    }
+
+    async fn kinds(&self, cluster_address: &str) -> Result<Arc<Kinds>> {
+        let label = cluster_address
+            .strip_prefix("cluster.")
+            .ok_or_else(|| anyhow!("`{cluster_address}` is not a cluster address"))?;
+        let mut connected = self.connected.lock().await;
+        if let Some(k) = connected.get(label) {
+            return Ok(k.clone());
+        }
+        let cluster = self
+            .topology
+            .clusters
+            .get(label)
+            .ok_or_else(|| anyhow!("no cluster block `{label}` in the spec"))?;
+        let region = self
+            .topology
+            .sites
+            .get(&cluster.site)
+            .map(|s| s.region.clone())
+            .ok_or_else(|| anyhow!("cluster `{label}` has no site region"))?;
+        let access = self.environment.cluster_access.get(label).cloned().unwrap_or(ClusterAccess::Eks);
+        let eks = self.aws.eks(&region);
+        let client = client::for_cluster(&access, &cluster.name, Some((&eks, self.aws.sdk_config())))
+            .await
+            .map_err(|e| anyhow!("cannot reach cluster `{label}`: {e}"))?;
+        let kinds = Arc::new(Kinds::new(client));
+        connected.insert(label.to_string(), kinds.clone());
+        Ok(kinds)
+    }
+
+    pub async fn apply(&self, change: &ResourceChange) -> Result<()> {
+        let attrs = change
+            .after
+            .clone()
+            .ok_or_else(|| anyhow!("{}: no desired state to apply", change.address))?;
+        let kinds = self.kinds(cluster_of(&attrs)?).await?;
+        let resource = Resource {
+            address: change.address.clone(),
+            kind: change.kind,
+            site: change.site.clone(),
+            region: change.region.clone(),
+            attrs,
+            sensitive: change.sensitive.clone(),
+            depends_on: change.depends_on.clone(),
+            protect: change.protect,
+            source: None,
+        };
+        k8s_apply::apply(&kinds, &resource).await?;
+        Ok(())
+    }
+
+    pub async fn delete(&self, change: &ResourceChange) -> Result<()> {
+        let attrs = change
+            .before
+            .as_ref()
+            .ok_or_else(|| anyhow!("{}: the plan has no live state to delete", change.address))?;
+        let kinds = self.kinds(cluster_of(attrs)?).await?;
+        k8s_apply::delete(&kinds, change.address.as_str(), attrs).await?;
+        Ok(())
+    }
+}
+
+fn cluster_of(attrs: &serde_json::Map<String, serde_json::Value>) -> Result<&str> {
+    attrs
+        .get("cluster")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| anyhow!("the object names no cluster"))
+}

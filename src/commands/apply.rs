@@ -1,0 +1,193 @@
+//! `drplan apply -e ENV` (plan, confirm, apply) and `drplan apply FILE` (apply exactly
+//! a saved plan, refusing a stale one).
+
+use super::exit;
+use super::output::runtime;
+use super::plan::print_plan;
+use super::validate::load_or_report;
+use crate::apply::kubernetes::Clusters;
+use crate::apply::{apply_with_clusters, ApplyOptions};
+use crate::aws::AwsContext;
+use crate::cli::{ApplyArgs, UnlockArgs};
+use crate::lock::{force_unlock, lock_key, ApplyLock};
+use crate::planning::{make_plan, PlanRequest, Planned};
+use anyhow::{anyhow, bail};
+use drplan_core::address::Address;
+use drplan_core::model::Project;
+use drplan_core::objectives::Gate;
+use drplan_core::plan::{file, Plan};
+use std::collections::BTreeSet;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+
+pub fn run(root: &Path, args: &ApplyArgs, verbose: bool) -> anyhow::Result<i32> {
+    let saved = match &args.plan_file {
+        Some(path) => Some(file::load(path)?),
+        None => None,
+    };
+    let env = match (&saved, &args.env) {
+        (Some(plan), _) => plan.environment.clone(),
+        (None, Some(env)) => env.clone(),
+        (None, None) => bail!("say what to apply: `drplan apply -e ENV` or `drplan apply PLANFILE`"),
+    };
+    if saved.is_none() && !args.auto_approve && !std::io::stdin().is_terminal() {
+        bail!("refusing to ask for confirmation without a terminal; review the plan and pass --auto-approve, or apply a saved plan file");
+    }
+    let Some(project) = load_or_report(root, &env) else {
+        return Ok(exit::ERROR);
+    };
+    if let Some(plan) = &saved {
+        if plan.spec_digest != project.digest {
+            bail!(
+                "the saved plan is stale: the spec or environment files changed since it was made \
+                 (digest {} -> {}); run `drplan plan -e {env} --out FILE` again",
+                short(&plan.spec_digest),
+                short(&project.digest)
+            );
+        }
+    }
+    runtime()?.block_on(async {
+        let aws = AwsContext::from_env().await;
+        let lock = match &project.environment.lock {
+            Some(settings) => {
+                let s3 = aws.s3(&settings.region);
+                let lock = ApplyLock::acquire(&s3, settings, &project.environment.stack, &env).await?;
+                eprintln!("Acquired the apply lock s3://{}/{}.", settings.bucket, lock_key(settings, &project.environment.stack));
+                Some(lock)
+            }
+            None => {
+                eprintln!("Warning: environment `{env}` names no lock bucket; concurrent applies are not prevented.");
+                None
+            }
+        };
+        let result = plan_and_apply(project, &aws, args, saved, verbose).await;
+        if let Some(lock) = lock {
+            if let Err(e) = lock.release().await {
+                eprintln!("Warning: could not release the apply lock: {e:#}; break it with `drplan unlock -e {env} --force`");
+            }
+        }
+        result
+    })
+}
+
+async fn plan_and_apply(
+    project: Project,
+    aws: &AwsContext,
+    args: &ApplyArgs,
+    saved: Option<Plan>,
+    verbose: bool,
+) -> anyhow::Result<i32> {
+    let allow_destroy = &args.allow_destroy;
+    let req = PlanRequest { allow_destroy, verbose };
+    let Planned { project, plan: fresh, objectives, .. } = make_plan(project, aws, &req).await?;
+    let mut plan = match saved {
+        Some(saved) => {
+            let stale = stale_objects(&saved, &fresh);
+            if !stale.is_empty() {
+                bail!(
+                    "the saved plan is stale: live objects changed since it was made: {}; run `drplan plan -e {} --out FILE` again",
+                    stale.join(", "),
+                    saved.environment
+                );
+            }
+            saved
+        }
+        None => {
+            print_plan(&fresh, &objectives, false, args.allow_objective_breach)?;
+            fresh
+        }
+    };
+    if objectives.gate(args.allow_objective_breach) == Gate::Breached {
+        eprintln!("Error: the spec breaches its recovery objectives; fix them or pass --allow-objective-breach.");
+        return Ok(exit::OBJECTIVE_BREACH);
+    }
+    if !plan.errors.is_empty() {
+        for e in &plan.errors {
+            eprintln!("Error: {}: {}", e.address, e.message);
+            if let Some(help) = &e.help {
+                eprintln!("  help: {help}");
+            }
+        }
+        return Ok(exit::ERROR);
+    }
+    if !plan.has_changes() {
+        eprintln!("No changes. Your infrastructure matches the spec.");
+        return Ok(exit::OK);
+    }
+    if args.plan_file.is_none() && !args.auto_approve && !confirm()? {
+        eprintln!("Apply cancelled.");
+        return Ok(exit::ERROR);
+    }
+    restore_secrets(&mut plan, &project);
+    let clusters = Clusters::new(&project.topology, &project.environment, aws);
+    let options = ApplyOptions {
+        parallelism: args.parallelism.max(1),
+        allow_destroy: allow_destroy.iter().map(|a| Address::new(a.as_str())).collect(),
+        ..ApplyOptions::default()
+    };
+    let report = apply_with_clusters(&plan, aws, Some(&clusters), &options).await?;
+    eprint!("{}", report.render_text());
+    println!("{}", report.summary());
+    Ok(if report.succeeded() { exit::OK } else { exit::ERROR })
+}
+
+/// Plans (and plan files) carry secrets redacted; the values to apply come from the
+/// spec, which the digest check guarantees is the one the plan was made from.
+fn restore_secrets(plan: &mut Plan, project: &Project) {
+    for change in &mut plan.changes {
+        if change.sensitive.is_empty() || change.after.is_none() {
+            continue;
+        }
+        if let Some(desired) = project.resources.iter().find(|r| r.address == change.address) {
+            change.after = Some(desired.attrs.clone());
+        }
+    }
+}
+
+/// Identity keys whose live object is new, gone or different since the plan was made.
+fn stale_objects(saved: &Plan, fresh: &Plan) -> Vec<String> {
+    let keys: BTreeSet<&String> = saved.live_fingerprints.keys().chain(fresh.live_fingerprints.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| match (saved.live_fingerprints.get(k), fresh.live_fingerprints.get(k)) {
+            (Some(a), Some(b)) if a == b => None,
+            (Some(_), Some(_)) => Some(format!("{k} (changed)")),
+            (Some(_), None) => Some(format!("{k} (gone)")),
+            (None, _) => Some(format!("{k} (appeared)")),
+        })
+        .collect()
+}
+
+fn confirm() -> anyhow::Result<bool> {
+    eprint!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+fn short(digest: &str) -> &str {
+    digest.get(..12).unwrap_or(digest)
+}
+
+pub fn unlock(root: &Path, args: &UnlockArgs) -> anyhow::Result<i32> {
+    if !args.force {
+        bail!("breaking a lock needs --force: make sure no apply is still running for this stack");
+    }
+    let Some(project) = load_or_report(root, &args.env.env) else {
+        return Ok(exit::ERROR);
+    };
+    let settings = project
+        .environment
+        .lock
+        .clone()
+        .ok_or_else(|| anyhow!("environment `{}` names no lock bucket", args.env.env))?;
+    runtime()?.block_on(async {
+        let aws = AwsContext::from_env().await;
+        let s3 = aws.s3(&settings.region);
+        match force_unlock(&s3, &settings, &project.environment.stack).await? {
+            Some(info) => eprintln!("Broke the lock held by {} (pid {}) since {}.", info.holder, info.pid, info.started_at),
+            None => eprintln!("The stack was not locked."),
+        }
+        Ok(exit::OK)
+    })
+}
