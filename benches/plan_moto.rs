@@ -37,13 +37,19 @@ fn generate(dir: &Path) -> BTreeMap<&'static str, usize> {
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut spec = String::from("locals {\n  account = \"123456789012\"\n}\n\n");
     for (site, region, role) in SITES {
-        let _ = writeln!(spec, "site \"{site}\" {{\n  region = \"{region}\"\n  role   = \"{role}\"\n}}\n");
+        let _ = writeln!(
+            spec,
+            "site \"{site}\" {{\n  region = \"{region}\"\n  role   = \"{role}\"\n}}\n"
+        );
     }
     for (s, (site, region, _)) in SITES.iter().enumerate() {
         // Networks: 10.<site*64 + n>.0.0/16, four /20 subnets in a, b, c.
         for n in 0..NETWORKS_PER_SITE {
             let cidr = format!("10.{}.0.0/16", s * 64 + n);
-            let _ = writeln!(spec, "network \"{site}_n{n}\" {{\n  site = site.{site}\n  cidr = \"{cidr}\"");
+            let _ = writeln!(
+                spec,
+                "network \"{site}_n{n}\" {{\n  site = site.{site}\n  cidr = \"{cidr}\""
+            );
             for k in 0..4 {
                 let az = ["a", "b", "c", "a"][k];
                 let public = if k == 3 { "\n    public            = true" } else { "" };
@@ -107,8 +113,11 @@ fn generate(dir: &Path) -> BTreeMap<&'static str, usize> {
     std::fs::create_dir_all(dir.join("specs")).expect("mkdir specs");
     std::fs::create_dir_all(dir.join("environments")).expect("mkdir environments");
     std::fs::write(dir.join("specs/bench.hcl"), spec).expect("write spec");
-    std::fs::write(dir.join("environments/bench.hcl"), format!("stack      = \"{STACK}\"\naccount_id = \"123456789012\"\n"))
-        .expect("write environment");
+    std::fs::write(
+        dir.join("environments/bench.hcl"),
+        format!("stack      = \"{STACK}\"\naccount_id = \"123456789012\"\n"),
+    )
+    .expect("write environment");
     counts
 }
 
@@ -118,7 +127,11 @@ fn generate(dir: &Path) -> BTreeMap<&'static str, usize> {
 fn existing_share(resources: &[Resource]) -> Vec<Resource> {
     let number = |label: &str, marker: char| -> Option<usize> {
         let tail = label.rsplit(marker).next()?;
-        tail.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+        tail.chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .ok()
     };
     resources
         .iter()
@@ -163,8 +176,16 @@ fn plan(moto: &MotoServer, root: &Path) -> Run {
     let wall = started.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let summary = stdout.lines().find(|l| l.starts_with("Plan:") || l.starts_with("No changes")).unwrap_or("").to_string();
-    let reads = stderr.lines().find(|l| l.starts_with("Read ")).unwrap_or("").to_string();
+    let summary = stdout
+        .lines()
+        .find(|l| l.starts_with("Plan:") || l.starts_with("No changes"))
+        .unwrap_or("")
+        .to_string();
+    let reads = stderr
+        .lines()
+        .find(|l| l.starts_with("Read "))
+        .unwrap_or("")
+        .to_string();
     if !matches!(out.status.code(), Some(0 | 2)) {
         eprintln!("unexpected exit {:?}\n{stdout}\n{stderr}", out.status.code());
     }
@@ -174,12 +195,22 @@ fn plan(moto: &MotoServer, root: &Path) -> Run {
         .take(5)
         .map(str::to_string)
         .collect();
-    Run { wall, exit: out.status.code(), summary, reads, surprises }
+    Run {
+        wall,
+        exit: out.status.code(),
+        summary,
+        reads,
+        surprises,
+    }
 }
 
 fn report(label: &str, run: &Run) {
     println!("{label}:");
-    println!("  wall time (process, incl. spec load): {:.2} s, exit {:?}", run.wall.as_secs_f64(), run.exit);
+    println!(
+        "  wall time (process, incl. spec load): {:.2} s, exit {:?}",
+        run.wall.as_secs_f64(),
+        run.exit
+    );
     println!("  {}", run.reads);
     println!("  {}", run.summary);
     for line in &run.surprises {
@@ -195,11 +226,18 @@ fn main() {
         std::process::exit(1);
     });
     let total = project.resources.len();
-    assert_eq!(total, counts.values().sum::<usize>(), "generator and loader disagree: {counts:?}");
+    assert_eq!(
+        total,
+        counts.values().sum::<usize>(),
+        "generator and loader disagree: {counts:?}"
+    );
     println!("topology: {total} resources in {} regions ({counts:?})", SITES.len());
 
     let moto = MotoServer::start();
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|n| n.parse().ok()).unwrap_or(3);
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
     for i in 1..=runs {
         report(&format!("empty cloud, run {i}/{runs}"), &plan(&moto, dir.path()));
     }
@@ -225,12 +263,21 @@ fn main() {
     }
 
     // The rest: every resource live, the steady state of a drift check in CI.
-    let rest: Vec<Resource> = project.resources.iter().filter(|r| !share.contains(r)).cloned().collect();
+    let rest: Vec<Resource> = project
+        .resources
+        .iter()
+        .filter(|r| !share.contains(r))
+        .cloned()
+        .collect();
     let started = Instant::now();
     runtime
         .block_on(outofband::create_all(&moto, STACK, &rest))
         .unwrap_or_else(|e| panic!("creating the rest: {e}"));
-    println!("created the other {} out of band in {:.1} s", rest.len(), started.elapsed().as_secs_f64());
+    println!(
+        "created the other {} out of band in {:.1} s",
+        rest.len(),
+        started.elapsed().as_secs_f64()
+    );
     for i in 1..=runs {
         let run = plan(&moto, dir.path());
         report(&format!("all {total} resources live, run {i}/{runs}"), &run);

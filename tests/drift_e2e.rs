@@ -35,13 +35,18 @@ fn stdout(out: &Output) -> String {
 }
 
 fn explain(out: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", stdout(out), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// The root project (stack `shop`), built by hand in a fresh moto.
 async fn matching_cloud() -> (MotoServer, Project, Created) {
     let moto = MotoServer::start();
-    let project = drplan_core::spec::load_project(&repo_root(), "prod").unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    let project =
+        drplan_core::spec::load_project(&repo_root(), "prod").unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
     let created = outofband::create_all(&moto, &project.environment.stack, &project.resources)
         .await
         .unwrap_or_else(|e| panic!("creating the live objects: {e}"));
@@ -62,8 +67,12 @@ async fn three_attributes_changed_by_hand_show_as_exactly_three_updates() {
     let group = resource(&project, "cluster.primary.node_group.general");
     let bucket = resource(&project, "bucket.backups");
     let record = resource(&project, "dns.api.target.dr");
-    outofband::set_node_group_desired_size(&moto, group, 3).await.expect("scale node group");
-    outofband::set_lifecycle_expiration(&moto, bucket, "drplan-backup-orders_db", 45).await.expect("edit lifecycle");
+    outofband::set_node_group_desired_size(&moto, group, 3)
+        .await
+        .expect("scale node group");
+    outofband::set_lifecycle_expiration(&moto, bucket, "drplan-backup-orders_db", 45)
+        .await
+        .expect("edit lifecycle");
     outofband::set_record_values(&moto, record, &created, &["shop-api-old.us-east-1.elb.amazonaws.com"])
         .await
         .expect("move the failover target");
@@ -92,7 +101,12 @@ async fn three_attributes_changed_by_hand_show_as_exactly_three_updates() {
         .flatten()
         .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
         .map(|c| {
-            let actions = c["change"]["actions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let actions = c["change"]["actions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             (c["address"].as_str().unwrap_or(""), actions)
         })
         .collect();
@@ -108,7 +122,9 @@ async fn three_attributes_changed_by_hand_show_as_exactly_three_updates() {
     let drift = drplan(&moto, &root, &["drift", "-e", "prod"]);
     assert_eq!(drift.status.code(), Some(2), "{}", explain(&drift));
     let drift_text = stdout(&drift);
-    assert!(drift_text.starts_with("Drift in stack shop, environment prod: 3 drifted, 0 missing, 0 orphaned, 0 conflicts."));
+    assert!(
+        drift_text.starts_with("Drift in stack shop, environment prod: 3 drifted, 0 missing, 0 orphaned, 0 conflicts.")
+    );
     assert!(drift_text.contains("      desired_size: 3 → 2\n"), "{drift_text}");
     insta::assert_snapshot!("drift_text_after_three_edits", drift_text);
     let drift_md = drplan(&moto, &root, &["drift", "-e", "prod", "--format", "markdown"]);
@@ -117,7 +133,10 @@ async fn three_attributes_changed_by_hand_show_as_exactly_three_updates() {
     let drift_json = drplan(&moto, &root, &["drift", "-e", "prod", "--format", "json"]);
     assert_eq!(drift_json.status.code(), Some(2), "{}", explain(&drift_json));
     let report: Value = serde_json::from_slice(&drift_json.stdout).expect("drift --format json parses");
-    assert_eq!(report["summary"], serde_json::json!({"drifted": 3, "missing": 0, "orphaned": 0, "conflicts": 0}));
+    assert_eq!(
+        report["summary"],
+        serde_json::json!({"drifted": 3, "missing": 0, "orphaned": 0, "conflicts": 0})
+    );
     let differences: BTreeMap<&str, Vec<(&str, &Value, &Value)>> = report["drifted"]
         .as_array()
         .into_iter()
@@ -138,7 +157,10 @@ async fn three_attributes_changed_by_hand_show_as_exactly_three_updates() {
     let record = &differences["dns.api.target.dr"];
     assert_eq!(record.len(), 1);
     assert_eq!(record[0].0, "records");
-    assert_eq!(record[0].1, &serde_json::json!(["shop-api-old.us-east-1.elb.amazonaws.com"]));
+    assert_eq!(
+        record[0].1,
+        &serde_json::json!(["shop-api-old.us-east-1.elb.amazonaws.com"])
+    );
     let lifecycle = &differences["bucket.backups"];
     assert_eq!(lifecycle.len(), 1);
     assert_eq!(lifecycle[0].0, "lifecycle_rules");
@@ -153,12 +175,17 @@ async fn three_attributes_changed_by_hand_show_as_exactly_three_updates() {
 async fn drift_text_names_the_value_that_changed_inside_a_list() {
     let (moto, project, _created) = matching_cloud().await;
     let bucket = resource(&project, "bucket.backups");
-    outofband::set_lifecycle_expiration(&moto, bucket, "drplan-backup-orders_db", 45).await.expect("edit lifecycle");
+    outofband::set_lifecycle_expiration(&moto, bucket, "drplan-backup-orders_db", 45)
+        .await
+        .expect("edit lifecycle");
     for format in ["text", "markdown"] {
         let drift = drplan(&moto, &repo_root(), &["drift", "-e", "prod", "--format", format]);
         assert_eq!(drift.status.code(), Some(2), "{}", explain(&drift));
         let report = stdout(&drift);
-        assert!(report.contains("expiration_days") && report.contains("45") && report.contains("30"), "{format}:\n{report}");
+        assert!(
+            report.contains("expiration_days") && report.contains("45") && report.contains("30"),
+            "{format}:\n{report}"
+        );
     }
 }
 
@@ -175,19 +202,45 @@ async fn a_marked_bucket_gone_from_the_spec_is_an_orphan_protected_from_destroy(
 
     // Marked for another stack: not ours, never an orphan of this one.
     let mut foreign = orphan.clone();
-    foreign.attrs.insert("name".into(), Value::from("someone-elses-archive"));
-    outofband::create_all(&moto, "other-stack", std::slice::from_ref(&foreign)).await.expect("create the foreign bucket");
+    foreign
+        .attrs
+        .insert("name".into(), Value::from("someone-elses-archive"));
+    outofband::create_all(&moto, "other-stack", std::slice::from_ref(&foreign))
+        .await
+        .expect("create the foreign bucket");
 
     let root = repo_root();
     let plan = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]);
-    assert_eq!(plan.status.code(), Some(1), "a protected destroy makes the plan an error: {}", explain(&plan));
+    assert_eq!(
+        plan.status.code(),
+        Some(1),
+        "a protected destroy makes the plan an error: {}",
+        explain(&plan)
+    );
     let text = stdout(&plan);
-    assert!(text.contains("  - bucket.old_archive (aws_s3_bucket) will be destroyed\n"), "{text}");
+    assert!(
+        text.contains("  - bucket.old_archive (aws_s3_bucket) will be destroyed\n"),
+        "{text}"
+    );
     assert!(text.contains("Plan: 0 to add, 0 to change, 1 to destroy."), "{text}");
-    assert!(text.contains("help: pass --allow-destroy bucket.old_archive to allow it"), "{text}");
+    assert!(
+        text.contains("help: pass --allow-destroy bucket.old_archive to allow it"),
+        "{text}"
+    );
     assert!(!text.contains("someone-elses-archive"), "{text}");
 
-    let allowed = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode", "--allow-destroy", "bucket.old_archive"]);
+    let allowed = drplan(
+        &moto,
+        &root,
+        &[
+            "plan",
+            "-e",
+            "prod",
+            "--detailed-exitcode",
+            "--allow-destroy",
+            "bucket.old_archive",
+        ],
+    );
     assert_eq!(allowed.status.code(), Some(2), "{}", explain(&allowed));
     assert!(!stdout(&allowed).contains("--allow-destroy"), "{}", stdout(&allowed));
 
@@ -197,10 +250,17 @@ async fn a_marked_bucket_gone_from_the_spec_is_an_orphan_protected_from_destroy(
     let drift_json = drplan(&moto, &root, &["drift", "-e", "prod", "--format", "json"]);
     assert_eq!(drift_json.status.code(), Some(2), "{}", explain(&drift_json));
     let report: Value = serde_json::from_slice(&drift_json.stdout).expect("drift --format json parses");
-    assert_eq!(report["summary"], serde_json::json!({"drifted": 0, "missing": 0, "orphaned": 1, "conflicts": 1}));
+    assert_eq!(
+        report["summary"],
+        serde_json::json!({"drifted": 0, "missing": 0, "orphaned": 1, "conflicts": 1})
+    );
     assert_eq!(report["orphaned"][0]["address"], "bucket.old_archive");
     assert_eq!(report["orphaned"][0]["live_id"], "shop-prod-old-archive");
     let drift_md = drplan(&moto, &root, &["drift", "-e", "prod", "--format", "markdown"]);
     assert_eq!(drift_md.status.code(), Some(2), "{}", explain(&drift_md));
-    assert!(stdout(&drift_md).contains("`bucket.old_archive`"), "{}", stdout(&drift_md));
+    assert!(
+        stdout(&drift_md).contains("`bucket.old_archive`"),
+        "{}",
+        stdout(&drift_md)
+    );
 }

@@ -37,7 +37,11 @@ fn stdout(out: &Output) -> String {
 }
 
 fn explain(out: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", stdout(out), String::from_utf8_lossy(&out.stderr))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// `(symbol, address)` of every resource header line of the text plan, e.g.
@@ -73,7 +77,11 @@ fn json_changes(doc: &Value) -> BTreeSet<(String, String)> {
         .expect("resource_changes is a list")
         .iter()
         .filter_map(|c| {
-            let actions: Vec<&str> = c["change"]["actions"].as_array()?.iter().filter_map(Value::as_str).collect();
+            let actions: Vec<&str> = c["change"]["actions"]
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
             if actions == ["no-op"] {
                 return None;
             }
@@ -83,7 +91,9 @@ fn json_changes(doc: &Value) -> BTreeSet<(String, String)> {
 }
 
 fn summary_line(text: &str) -> &str {
-    text.lines().find(|l| l.starts_with("Plan: ") || l.starts_with("No changes")).unwrap_or("")
+    text.lines()
+        .find(|l| l.starts_with("Plan: ") || l.starts_with("No changes"))
+        .unwrap_or("")
 }
 
 #[test]
@@ -91,29 +101,55 @@ fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
     let moto = MotoServer::start();
     let root = repo_root().join("examples/lanka-platform");
     let project = load(&root, "prod");
-    let expected: BTreeSet<(String, String)> =
-        project.resources.iter().map(|r| ("+".to_string(), r.address.as_str().to_string())).collect();
+    let expected: BTreeSet<(String, String)> = project
+        .resources
+        .iter()
+        .map(|r| ("+".to_string(), r.address.as_str().to_string()))
+        .collect();
     let regions: BTreeSet<&str> = project.resources.iter().filter_map(|r| r.region.as_deref()).collect();
     assert_eq!(regions, BTreeSet::from(["us-east-1", "us-west-2"]));
 
     // The example's `app` component promises a 15m RPO with no backup policy, so the
     // objectives gate fails (exit 3); see the ignored test below. The flag isolates
     // what this test checks: the plan itself.
-    let text = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode", "--allow-objective-breach"]);
+    let text = drplan(
+        &moto,
+        &root,
+        &["plan", "-e", "prod", "--detailed-exitcode", "--allow-objective-breach"],
+    );
     assert_eq!(text.status.code(), Some(2), "{}", explain(&text));
     let text_out = stdout(&text);
     assert_eq!(text_changes(&text_out), expected, "{text_out}");
     assert!(text_out.contains("# site primary (us-west-2)\n"), "{text_out}");
     assert!(text_out.contains("# site dr (us-east-1)\n"), "{text_out}");
     let n = expected.len();
-    assert_eq!(summary_line(&text_out), format!("Plan: {n} to add, 0 to change, 0 to destroy."));
+    assert_eq!(
+        summary_line(&text_out),
+        format!("Plan: {n} to add, 0 to change, 0 to destroy.")
+    );
     // `validate` agrees on the count without touching the cloud.
     let validate = drplan(&moto, &root, &["validate", "-e", "prod"]);
-    assert!(stdout(&validate).contains(&format!("prod: {n} resources in 2 sites")), "{}", explain(&validate));
+    assert!(
+        stdout(&validate).contains(&format!("prod: {n} resources in 2 sites")),
+        "{}",
+        explain(&validate)
+    );
 
-    let json = drplan(&moto, &root, &["plan", "-e", "prod", "--json", "--detailed-exitcode", "--allow-objective-breach"]);
+    let json = drplan(
+        &moto,
+        &root,
+        &[
+            "plan",
+            "-e",
+            "prod",
+            "--json",
+            "--detailed-exitcode",
+            "--allow-objective-breach",
+        ],
+    );
     assert_eq!(json.status.code(), Some(2), "{}", explain(&json));
-    let doc: Value = serde_json::from_slice(&json.stdout).unwrap_or_else(|e| panic!("--json does not parse: {e}\n{}", explain(&json)));
+    let doc: Value = serde_json::from_slice(&json.stdout)
+        .unwrap_or_else(|e| panic!("--json does not parse: {e}\n{}", explain(&json)));
     assert_eq!(json_changes(&doc), expected);
     assert_eq!(doc["summary"], serde_json::json!({"add": n, "change": 0, "destroy": 0}));
     assert_eq!(doc["stack"], "lanka-platform");
@@ -129,7 +165,11 @@ fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
 #[ignore = "bug: examples/lanka-platform/specs/objectives.hcl gives component `app` rpo = 15m with no backup policy, so every plan of the example exits 3 (objective breach) instead of 2"]
 fn the_example_plans_with_exit_code_2_without_objective_flags() {
     let moto = MotoServer::start();
-    let out = drplan(&moto, &repo_root().join("examples/lanka-platform"), &["plan", "-e", "prod", "--detailed-exitcode"]);
+    let out = drplan(
+        &moto,
+        &repo_root().join("examples/lanka-platform"),
+        &["plan", "-e", "prod", "--detailed-exitcode"],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
 }
 
@@ -172,7 +212,13 @@ async fn a_cloud_built_by_hand_to_match_the_spec_plans_no_changes() {
     let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode", "-v"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
-    assert!(text.starts_with("No changes. Your infrastructure matches the spec."), "{text}");
+    assert!(
+        text.starts_with("No changes. Your infrastructure matches the spec."),
+        "{text}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("Read {} live objects", project.resources.len())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Read {} live objects", project.resources.len())),
+        "{stderr}"
+    );
 }

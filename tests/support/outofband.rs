@@ -59,10 +59,14 @@ pub async fn create_all(moto: &MotoServer, stack: &str, resources: &[Resource]) 
 }
 
 fn s<'a>(r: &'a Resource, key: &str) -> Result<&'a str, BoxError> {
-    r.attrs
-        .get(key)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("{}: attribute `{key}` is not a string: {:?}", r.address, r.attrs.get(key)).into())
+    r.attrs.get(key).and_then(Value::as_str).ok_or_else(|| {
+        format!(
+            "{}: attribute `{key}` is not a string: {:?}",
+            r.address,
+            r.attrs.get(key)
+        )
+        .into()
+    })
 }
 
 fn int(r: &Resource, key: &str) -> Result<i32, BoxError> {
@@ -70,7 +74,14 @@ fn int(r: &Resource, key: &str) -> Result<i32, BoxError> {
         .get(key)
         .and_then(Value::as_i64)
         .and_then(|n| i32::try_from(n).ok())
-        .ok_or_else(|| format!("{}: attribute `{key}` is not a number: {:?}", r.address, r.attrs.get(key)).into())
+        .ok_or_else(|| {
+            format!(
+                "{}: attribute `{key}` is not a number: {:?}",
+                r.address,
+                r.attrs.get(key)
+            )
+            .into()
+        })
 }
 
 fn strings(r: &Resource, key: &str) -> Vec<String> {
@@ -82,7 +93,9 @@ fn strings(r: &Resource, key: &str) -> Vec<String> {
 }
 
 fn region(r: &Resource) -> Result<&str, BoxError> {
-    r.region.as_deref().ok_or_else(|| format!("{} has no region", r.address).into())
+    r.region
+        .as_deref()
+        .ok_or_else(|| format!("{} has no region", r.address).into())
 }
 
 /// The user's tags plus the two ownership marks.
@@ -91,7 +104,11 @@ fn tags_with_marks(r: &Resource, stack: &str) -> BTreeMap<String, String> {
         .attrs
         .get("tags")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
         .unwrap_or_default();
     tags.insert(STACK_KEY.into(), stack.into());
     tags.insert(ADDRESS_KEY.into(), r.address.as_str().into());
@@ -107,7 +124,11 @@ fn ec2_tags(resource_type: ResourceType, tags: &BTreeMap<String, String>) -> Tag
 }
 
 fn id_of<'a>(created: &'a Created, address: &str) -> Result<&'a str, BoxError> {
-    created.ids.get(address).map(String::as_str).ok_or_else(|| format!("{address} was not created first").into())
+    created
+        .ids
+        .get(address)
+        .map(String::as_str)
+        .ok_or_else(|| format!("{address} was not created first").into())
 }
 
 async fn create_vpc(moto: &MotoServer, stack: &str, r: &Resource, created: &mut Created) -> Result<(), BoxError> {
@@ -134,7 +155,11 @@ async fn create_subnet(moto: &MotoServer, stack: &str, r: &Resource, created: &m
         .tag_specifications(ec2_tags(ResourceType::Subnet, &tags_with_marks(r, stack)))
         .send()
         .await?;
-    let id = out.subnet().and_then(|v| v.subnet_id()).ok_or("no subnet id")?.to_string();
+    let id = out
+        .subnet()
+        .and_then(|v| v.subnet_id())
+        .ok_or("no subnet id")?
+        .to_string();
     if r.attrs.get("public").and_then(Value::as_bool) == Some(true) {
         ec2.modify_subnet_attribute()
             .subnet_id(&id)
@@ -147,7 +172,10 @@ async fn create_subnet(moto: &MotoServer, stack: &str, r: &Resource, created: &m
 }
 
 fn subnet_ids(r: &Resource, created: &Created) -> Result<Vec<String>, BoxError> {
-    strings(r, "subnets").iter().map(|a| id_of(created, a).map(str::to_string)).collect()
+    strings(r, "subnets")
+        .iter()
+        .map(|a| id_of(created, a).map(str::to_string))
+        .collect()
 }
 
 async fn create_cluster(moto: &MotoServer, stack: &str, r: &Resource, created: &Created) -> Result<(), BoxError> {
@@ -158,7 +186,11 @@ async fn create_cluster(moto: &MotoServer, stack: &str, r: &Resource, created: &
         .name(s(r, "name")?)
         .version(s(r, "version")?)
         .role_arn(s(r, "role_arn")?)
-        .resources_vpc_config(VpcConfigRequest::builder().set_subnet_ids(Some(subnet_ids(r, created)?)).build());
+        .resources_vpc_config(
+            VpcConfigRequest::builder()
+                .set_subnet_ids(Some(subnet_ids(r, created)?))
+                .build(),
+        );
     for (k, v) in tags_with_marks(r, stack) {
         request = request.tags(k, v);
     }
@@ -212,13 +244,21 @@ async fn create_bucket(moto: &MotoServer, stack: &str, r: &Resource) -> Result<(
     put_bucket_tags(&s3, name, &tags_with_marks(r, stack)).await
 }
 
-pub async fn put_bucket_tags(s3: &aws_sdk_s3::Client, name: &str, tags: &BTreeMap<String, String>) -> Result<(), BoxError> {
+pub async fn put_bucket_tags(
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), BoxError> {
     use aws_sdk_s3::types::{Tag, Tagging};
     let mut tagging = Tagging::builder();
     for (k, v) in tags {
         tagging = tagging.tag_set(Tag::builder().key(k).value(v).build()?);
     }
-    s3.put_bucket_tagging().bucket(name).tagging(tagging.build()?).send().await?;
+    s3.put_bucket_tagging()
+        .bucket(name)
+        .tagging(tagging.build()?)
+        .send()
+        .await?;
     Ok(())
 }
 
@@ -229,7 +269,11 @@ async fn configure_bucket(moto: &MotoServer, r: &Resource) -> Result<(), BoxErro
     if r.attrs.get("versioning").and_then(Value::as_bool) == Some(true) {
         s3.put_bucket_versioning()
             .bucket(name)
-            .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
             .send()
             .await?;
     }
@@ -244,13 +288,22 @@ async fn configure_bucket(moto: &MotoServer, r: &Resource) -> Result<(), BoxErro
             .bucket(name)
             .server_side_encryption_configuration(
                 ServerSideEncryptionConfiguration::builder()
-                    .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default.build()?).build())
+                    .rules(
+                        ServerSideEncryptionRule::builder()
+                            .apply_server_side_encryption_by_default(default.build()?)
+                            .build(),
+                    )
                     .build()?,
             )
             .send()
             .await?;
     }
-    let rules = r.attrs.get("lifecycle_rules").and_then(Value::as_array).cloned().unwrap_or_default();
+    let rules = r
+        .attrs
+        .get("lifecycle_rules")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if !rules.is_empty() {
         put_lifecycle(&s3, name, &rules).await?;
     }
@@ -270,12 +323,17 @@ pub async fn put_lifecycle(s3: &aws_sdk_s3::Client, bucket: &str, rules: &[Value
         let mut built = LifecycleRule::builder()
             .id(rule.get("id").and_then(Value::as_str).unwrap_or_default())
             .status(ExpirationStatus::Enabled)
-            .filter(LifecycleRuleFilter::builder().prefix(rule.get("prefix").and_then(Value::as_str).unwrap_or("")).build());
+            .filter(
+                LifecycleRuleFilter::builder()
+                    .prefix(rule.get("prefix").and_then(Value::as_str).unwrap_or(""))
+                    .build(),
+            );
         if let Some(d) = days(rule, "expiration_days") {
             built = built.expiration(LifecycleExpiration::builder().days(d).build());
         }
         if let Some(d) = days(rule, "noncurrent_expiration_days") {
-            built = built.noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(d).build());
+            built =
+                built.noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(d).build());
         }
         for t in rule.get("transitions").and_then(Value::as_array).into_iter().flatten() {
             let mut transition = Transition::builder();
@@ -297,14 +355,26 @@ pub async fn put_lifecycle(s3: &aws_sdk_s3::Client, bucket: &str, rules: &[Value
     Ok(())
 }
 
-async fn put_replication(s3: &aws_sdk_s3::Client, bucket: &str, replication: &Map<String, Value>) -> Result<(), BoxError> {
+async fn put_replication(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    replication: &Map<String, Value>,
+) -> Result<(), BoxError> {
     use aws_sdk_s3::types::*;
-    let mut config =
-        ReplicationConfiguration::builder().role(replication.get("role_arn").and_then(Value::as_str).unwrap_or_default());
-    for (priority, rule) in replication.get("rules").and_then(Value::as_array).into_iter().flatten().enumerate() {
+    let mut config = ReplicationConfiguration::builder()
+        .role(replication.get("role_arn").and_then(Value::as_str).unwrap_or_default());
+    for (priority, rule) in replication
+        .get("rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
         let text = |key: &str| rule.get(key).and_then(Value::as_str);
-        let mut destination =
-            Destination::builder().bucket(format!("arn:aws:s3:::{}", text("destination_bucket").unwrap_or_default()));
+        let mut destination = Destination::builder().bucket(format!(
+            "arn:aws:s3:::{}",
+            text("destination_bucket").unwrap_or_default()
+        ));
         if let Some(class) = text("storage_class") {
             destination = destination.storage_class(StorageClass::from(class));
         }
@@ -313,9 +383,15 @@ async fn put_replication(s3: &aws_sdk_s3::Client, bucket: &str, replication: &Ma
                 .id(text("id").unwrap_or_default())
                 .priority(i32::try_from(priority).unwrap_or(0) + 1)
                 .status(ReplicationRuleStatus::Enabled)
-                .filter(ReplicationRuleFilter::builder().prefix(text("prefix").unwrap_or("")).build())
+                .filter(
+                    ReplicationRuleFilter::builder()
+                        .prefix(text("prefix").unwrap_or(""))
+                        .build(),
+                )
                 .delete_marker_replication(
-                    DeleteMarkerReplication::builder().status(DeleteMarkerReplicationStatus::Disabled).build(),
+                    DeleteMarkerReplication::builder()
+                        .status(DeleteMarkerReplicationStatus::Disabled)
+                        .build(),
                 )
                 .destination(destination.build()?)
                 .build()?,
@@ -333,13 +409,26 @@ async fn create_zone(moto: &MotoServer, stack: &str, r: &Resource, created: &mut
     use aws_sdk_route53::types::{HostedZoneConfig, Tag, TagResourceType};
     let r53 = moto.route53();
     let name = s(r, "name")?;
-    let mut request = r53.create_hosted_zone().name(name).caller_reference(format!("outofband-{name}"));
+    let mut request = r53
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(format!("outofband-{name}"));
     if let Some(comment) = r.attrs.get("comment").and_then(Value::as_str) {
         request = request.hosted_zone_config(HostedZoneConfig::builder().comment(comment).build());
     }
     let out = request.send().await?;
-    let id = out.hosted_zone().ok_or("no zone")?.id().rsplit('/').next().unwrap_or_default().to_string();
-    let mut tagging = r53.change_tags_for_resource().resource_type(TagResourceType::Hostedzone).resource_id(&id);
+    let id = out
+        .hosted_zone()
+        .ok_or("no zone")?
+        .id()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let mut tagging = r53
+        .change_tags_for_resource()
+        .resource_type(TagResourceType::Hostedzone)
+        .resource_id(&id);
     for (k, v) in tags_with_marks(r, stack) {
         tagging = tagging.add_tags(Tag::builder().key(k).value(v).build());
     }
@@ -348,7 +437,12 @@ async fn create_zone(moto: &MotoServer, stack: &str, r: &Resource, created: &mut
     Ok(())
 }
 
-async fn create_health_check(moto: &MotoServer, stack: &str, r: &Resource, created: &mut Created) -> Result<(), BoxError> {
+async fn create_health_check(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &mut Created,
+) -> Result<(), BoxError> {
     use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, Tag, TagResourceType};
     let r53 = moto.route53();
     let out = r53
@@ -367,7 +461,10 @@ async fn create_health_check(moto: &MotoServer, stack: &str, r: &Resource, creat
         .send()
         .await?;
     let id = out.health_check().ok_or("no health check")?.id().to_string();
-    let mut tagging = r53.change_tags_for_resource().resource_type(TagResourceType::Healthcheck).resource_id(&id);
+    let mut tagging = r53
+        .change_tags_for_resource()
+        .resource_type(TagResourceType::Healthcheck)
+        .resource_id(&id);
     for (k, v) in tags_with_marks(r, stack) {
         tagging = tagging.add_tags(Tag::builder().key(k).value(v).build());
     }
@@ -378,7 +475,12 @@ async fn create_health_check(moto: &MotoServer, stack: &str, r: &Resource, creat
 
 /// One change batch per zone: the record sets, then per record name one ownership TXT
 /// record holding a value for every owned set of that name.
-async fn create_records(moto: &MotoServer, stack: &str, records: &[&Resource], created: &Created) -> Result<(), BoxError> {
+async fn create_records(
+    moto: &MotoServer,
+    stack: &str,
+    records: &[&Resource],
+    created: &Created,
+) -> Result<(), BoxError> {
     use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
     let zone_ids: HashMap<String, String> = zone_ids(moto).await?;
     let mut by_zone: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
@@ -393,20 +495,32 @@ async fn create_records(moto: &MotoServer, stack: &str, records: &[&Resource], c
                 .resource_record_set(record_set(r, created)?)
                 .build()?,
         );
-        owners.entry((zone, s(r, "name")?)).or_default().push(dns_owner_value(stack, r.address.as_str(), rtype, set_id));
+        owners.entry((zone, s(r, "name")?)).or_default().push(dns_owner_value(
+            stack,
+            r.address.as_str(),
+            rtype,
+            set_id,
+        ));
     }
     for ((zone, name), values) in owners {
-        let mut txt = ResourceRecordSet::builder().name(format!("{DNS_OWNER_PREFIX}{name}")).r#type(RrType::Txt).ttl(300);
+        let mut txt = ResourceRecordSet::builder()
+            .name(format!("{DNS_OWNER_PREFIX}{name}"))
+            .r#type(RrType::Txt)
+            .ttl(300);
         for v in values {
             txt = txt.resource_records(ResourceRecord::builder().value(v).build()?);
         }
-        by_zone
-            .entry(zone)
-            .or_default()
-            .push(Change::builder().action(ChangeAction::Create).resource_record_set(txt.build()?).build()?);
+        by_zone.entry(zone).or_default().push(
+            Change::builder()
+                .action(ChangeAction::Create)
+                .resource_record_set(txt.build()?)
+                .build()?,
+        );
     }
     for (zone, changes) in by_zone {
-        let id = zone_ids.get(zone).ok_or_else(|| format!("zone {zone} does not exist"))?;
+        let id = zone_ids
+            .get(zone)
+            .ok_or_else(|| format!("zone {zone} does not exist"))?;
         moto.route53()
             .change_resource_record_sets()
             .hosted_zone_id(id)
@@ -445,7 +559,12 @@ pub async fn zone_ids(moto: &MotoServer) -> Result<HashMap<String, String>, BoxE
     Ok(out
         .hosted_zones()
         .iter()
-        .map(|z| (z.name().to_string(), z.id().rsplit('/').next().unwrap_or_default().to_string()))
+        .map(|z| {
+            (
+                z.name().to_string(),
+                z.id().rsplit('/').next().unwrap_or_default().to_string(),
+            )
+        })
         .collect())
 }
 
@@ -470,8 +589,18 @@ pub async fn set_node_group_desired_size(moto: &MotoServer, r: &Resource, desire
 }
 
 /// Rewrites the bucket's lifecycle with rule `rule_id` expiring after `days`.
-pub async fn set_lifecycle_expiration(moto: &MotoServer, r: &Resource, rule_id: &str, days: i64) -> Result<(), BoxError> {
-    let mut rules = r.attrs.get("lifecycle_rules").and_then(Value::as_array).cloned().unwrap_or_default();
+pub async fn set_lifecycle_expiration(
+    moto: &MotoServer,
+    r: &Resource,
+    rule_id: &str,
+    days: i64,
+) -> Result<(), BoxError> {
+    let mut rules = r
+        .attrs
+        .get("lifecycle_rules")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let rule = rules
         .iter_mut()
         .find(|rule| rule.get("id").and_then(Value::as_str) == Some(rule_id))
@@ -481,11 +610,22 @@ pub async fn set_lifecycle_expiration(moto: &MotoServer, r: &Resource, rule_id: 
 }
 
 /// UPSERTs the record set with new values (the failover target moved by hand).
-pub async fn set_record_values(moto: &MotoServer, r: &Resource, created: &Created, values: &[&str]) -> Result<(), BoxError> {
+pub async fn set_record_values(
+    moto: &MotoServer,
+    r: &Resource,
+    created: &Created,
+    values: &[&str],
+) -> Result<(), BoxError> {
     use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
     let mut edited = r.clone();
-    edited.attrs.insert("records".into(), Value::from(values.iter().map(|v| v.to_string()).collect::<Vec<_>>()));
-    let zone_id = zone_ids(moto).await?.remove(s(r, "zone")?).ok_or("zone does not exist")?;
+    edited.attrs.insert(
+        "records".into(),
+        Value::from(values.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
+    );
+    let zone_id = zone_ids(moto)
+        .await?
+        .remove(s(r, "zone")?)
+        .ok_or("zone does not exist")?;
     moto.route53()
         .change_resource_record_sets()
         .hosted_zone_id(zone_id)
