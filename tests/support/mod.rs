@@ -6,3 +6,4 @@
 
 pub mod moto;
 pub mod faultproxy;
+pub mod outofband;

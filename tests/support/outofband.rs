@@ -1,0 +1,645 @@
+//! Creating a project's desired resources directly through the AWS SDK, the way a
+//! human with the console or Terraform would, marked as drplan marks them.
+//!
+//! This is deliberately independent of drplan's appliers: a plan that exits 0 after
+//! [`create_all`] proves the readers' normalization agrees with the spec lowering, not
+//! that apply and read agree with each other. Tests then change single attributes
+//! out of band with the `set_*` functions to simulate drift.
+
+use super::moto::MotoServer;
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tag as Ec2Tag, TagSpecification};
+use drplan_core::marks::{dns_owner_value, ADDRESS_KEY, DNS_OWNER_PREFIX, STACK_KEY};
+use drplan_core::resource::{Kind, Resource};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Cloud ids of what was created, by address (VPC and subnet ids, zone and health
+/// check ids): later out-of-band edits need them.
+#[derive(Debug, Default)]
+pub struct Created {
+    pub ids: HashMap<String, String>,
+    pub regions: HashMap<String, String>,
+}
+
+/// Creates every AWS resource of `resources` (Kubernetes objects are skipped) in
+/// dependency order, each carrying `stack`'s ownership marks.
+pub async fn create_all(moto: &MotoServer, stack: &str, resources: &[Resource]) -> Result<Created, BoxError> {
+    let mut created = Created::default();
+    let of = |kind: Kind| resources.iter().filter(move |r| r.kind == kind);
+    for r in of(Kind::Vpc) {
+        create_vpc(moto, stack, r, &mut created).await?;
+    }
+    for r in of(Kind::Subnet) {
+        create_subnet(moto, stack, r, &mut created).await?;
+    }
+    for r in of(Kind::EksCluster) {
+        create_cluster(moto, stack, r, &created).await?;
+    }
+    for r in of(Kind::NodeGroup) {
+        create_node_group(moto, stack, r, &created).await?;
+    }
+    // Every bucket exists (versioned) before any replication points at it.
+    let buckets: Vec<&Resource> = of(Kind::Bucket).collect();
+    for r in &buckets {
+        create_bucket(moto, stack, r).await?;
+    }
+    for r in &buckets {
+        configure_bucket(moto, r).await?;
+    }
+    for r in of(Kind::DnsZone) {
+        create_zone(moto, stack, r, &mut created).await?;
+    }
+    for r in of(Kind::HealthCheck) {
+        create_health_check(moto, stack, r, &mut created).await?;
+    }
+    create_records(moto, stack, &of(Kind::DnsRecord).collect::<Vec<_>>(), &created).await?;
+    Ok(created)
+}
+
+fn s<'a>(r: &'a Resource, key: &str) -> Result<&'a str, BoxError> {
+    r.attrs.get(key).and_then(Value::as_str).ok_or_else(|| {
+        format!(
+            "{}: attribute `{key}` is not a string: {:?}",
+            r.address,
+            r.attrs.get(key)
+        )
+        .into()
+    })
+}
+
+fn int(r: &Resource, key: &str) -> Result<i32, BoxError> {
+    r.attrs
+        .get(key)
+        .and_then(Value::as_i64)
+        .and_then(|n| i32::try_from(n).ok())
+        .ok_or_else(|| {
+            format!(
+                "{}: attribute `{key}` is not a number: {:?}",
+                r.address,
+                r.attrs.get(key)
+            )
+            .into()
+        })
+}
+
+fn strings(r: &Resource, key: &str) -> Vec<String> {
+    r.attrs
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+fn region(r: &Resource) -> Result<&str, BoxError> {
+    r.region
+        .as_deref()
+        .ok_or_else(|| format!("{} has no region", r.address).into())
+}
+
+/// The user's tags plus the two ownership marks.
+fn tags_with_marks(r: &Resource, stack: &str) -> BTreeMap<String, String> {
+    let mut tags: BTreeMap<String, String> = r
+        .attrs
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    tags.insert(STACK_KEY.into(), stack.into());
+    tags.insert(ADDRESS_KEY.into(), r.address.as_str().into());
+    tags
+}
+
+fn ec2_tags(resource_type: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+    let mut spec = TagSpecification::builder().resource_type(resource_type);
+    for (k, v) in tags {
+        spec = spec.tags(Ec2Tag::builder().key(k).value(v).build());
+    }
+    spec.build()
+}
+
+fn id_of<'a>(created: &'a Created, address: &str) -> Result<&'a str, BoxError> {
+    created
+        .ids
+        .get(address)
+        .map(String::as_str)
+        .ok_or_else(|| format!("{address} was not created first").into())
+}
+
+async fn create_vpc(moto: &MotoServer, stack: &str, r: &Resource, created: &mut Created) -> Result<(), BoxError> {
+    let out = moto
+        .ec2(region(r)?)
+        .create_vpc()
+        .cidr_block(s(r, "cidr_block")?)
+        .tag_specifications(ec2_tags(ResourceType::Vpc, &tags_with_marks(r, stack)))
+        .send()
+        .await?;
+    let id = out.vpc().and_then(|v| v.vpc_id()).ok_or("no vpc id")?;
+    created.ids.insert(r.address.as_str().into(), id.into());
+    created.regions.insert(r.address.as_str().into(), region(r)?.into());
+    Ok(())
+}
+
+async fn create_subnet(moto: &MotoServer, stack: &str, r: &Resource, created: &mut Created) -> Result<(), BoxError> {
+    let ec2 = moto.ec2(region(r)?);
+    let out = ec2
+        .create_subnet()
+        .vpc_id(id_of(created, s(r, "vpc")?)?)
+        .cidr_block(s(r, "cidr_block")?)
+        .availability_zone(s(r, "availability_zone")?)
+        .tag_specifications(ec2_tags(ResourceType::Subnet, &tags_with_marks(r, stack)))
+        .send()
+        .await?;
+    let id = out
+        .subnet()
+        .and_then(|v| v.subnet_id())
+        .ok_or("no subnet id")?
+        .to_string();
+    if r.attrs.get("public").and_then(Value::as_bool) == Some(true) {
+        ec2.modify_subnet_attribute()
+            .subnet_id(&id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(true).build())
+            .send()
+            .await?;
+    }
+    created.ids.insert(r.address.as_str().into(), id);
+    Ok(())
+}
+
+fn subnet_ids(r: &Resource, created: &Created) -> Result<Vec<String>, BoxError> {
+    strings(r, "subnets")
+        .iter()
+        .map(|a| id_of(created, a).map(str::to_string))
+        .collect()
+}
+
+async fn create_cluster(moto: &MotoServer, stack: &str, r: &Resource, created: &Created) -> Result<(), BoxError> {
+    use aws_sdk_eks::types::VpcConfigRequest;
+    let mut request = moto
+        .eks(region(r)?)
+        .create_cluster()
+        .name(s(r, "name")?)
+        .version(s(r, "version")?)
+        .role_arn(s(r, "role_arn")?)
+        .resources_vpc_config(
+            VpcConfigRequest::builder()
+                .set_subnet_ids(Some(subnet_ids(r, created)?))
+                .build(),
+        );
+    for (k, v) in tags_with_marks(r, stack) {
+        request = request.tags(k, v);
+    }
+    request.send().await?;
+    Ok(())
+}
+
+async fn create_node_group(moto: &MotoServer, stack: &str, r: &Resource, created: &Created) -> Result<(), BoxError> {
+    use aws_sdk_eks::types::{CapacityTypes, NodegroupScalingConfig};
+    let mut request = moto
+        .eks(region(r)?)
+        .create_nodegroup()
+        .cluster_name(s(r, "cluster_name")?)
+        .nodegroup_name(s(r, "name")?)
+        .node_role(s(r, "node_role_arn")?)
+        .set_subnets(Some(subnet_ids(r, created)?))
+        .set_instance_types(Some(strings(r, "instance_types")))
+        .scaling_config(
+            NodegroupScalingConfig::builder()
+                .min_size(int(r, "min_size")?)
+                .desired_size(int(r, "desired_size")?)
+                .max_size(int(r, "max_size")?)
+                .build(),
+        )
+        .disk_size(int(r, "disk_size")?)
+        .capacity_type(CapacityTypes::from(s(r, "capacity_type")?));
+    for (k, v) in r.attrs.get("labels").and_then(Value::as_object).into_iter().flatten() {
+        request = request.labels(k, v.as_str().unwrap_or_default());
+    }
+    for (k, v) in tags_with_marks(r, stack) {
+        request = request.tags(k, v);
+    }
+    request.send().await?;
+    Ok(())
+}
+
+async fn create_bucket(moto: &MotoServer, stack: &str, r: &Resource) -> Result<(), BoxError> {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let region = region(r)?;
+    let name = s(r, "name")?;
+    let s3 = moto.s3(region);
+    let mut request = s3.create_bucket().bucket(name);
+    if region != "us-east-1" {
+        request = request.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    request.send().await?;
+    put_bucket_tags(&s3, name, &tags_with_marks(r, stack)).await
+}
+
+pub async fn put_bucket_tags(
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), BoxError> {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let mut tagging = Tagging::builder();
+    for (k, v) in tags {
+        tagging = tagging.tag_set(Tag::builder().key(k).value(v).build()?);
+    }
+    s3.put_bucket_tagging()
+        .bucket(name)
+        .tagging(tagging.build()?)
+        .send()
+        .await?;
+    Ok(())
+}
+
+async fn configure_bucket(moto: &MotoServer, r: &Resource) -> Result<(), BoxError> {
+    use aws_sdk_s3::types::*;
+    let name = s(r, "name")?;
+    let s3 = moto.s3(region(r)?);
+    if r.attrs.get("versioning").and_then(Value::as_bool) == Some(true) {
+        s3.put_bucket_versioning()
+            .bucket(name)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await?;
+    }
+    if let Some(encryption) = r.attrs.get("encryption").and_then(Value::as_object) {
+        let mut default = ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::from(
+            encryption.get("algorithm").and_then(Value::as_str).unwrap_or("AES256"),
+        ));
+        if let Some(key) = encryption.get("kms_key_id").and_then(Value::as_str) {
+            default = default.kms_master_key_id(key);
+        }
+        s3.put_bucket_encryption()
+            .bucket(name)
+            .server_side_encryption_configuration(
+                ServerSideEncryptionConfiguration::builder()
+                    .rules(
+                        ServerSideEncryptionRule::builder()
+                            .apply_server_side_encryption_by_default(default.build()?)
+                            .build(),
+                    )
+                    .build()?,
+            )
+            .send()
+            .await?;
+    }
+    let rules = r
+        .attrs
+        .get("lifecycle_rules")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if !rules.is_empty() {
+        put_lifecycle(&s3, name, &rules).await?;
+    }
+    if let Some(replication) = r.attrs.get("replication").and_then(Value::as_object) {
+        put_replication(&s3, name, replication).await?;
+    }
+    Ok(())
+}
+
+/// Writes `rules` (the normalized `lifecycle_rules` form) as the bucket's whole
+/// lifecycle configuration.
+pub async fn put_lifecycle(s3: &aws_sdk_s3::Client, bucket: &str, rules: &[Value]) -> Result<(), BoxError> {
+    use aws_sdk_s3::types::*;
+    let days = |v: &Value, key: &str| v.get(key).and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok());
+    let mut config = BucketLifecycleConfiguration::builder();
+    for rule in rules {
+        let mut built = LifecycleRule::builder()
+            .id(rule.get("id").and_then(Value::as_str).unwrap_or_default())
+            .status(ExpirationStatus::Enabled)
+            .filter(
+                LifecycleRuleFilter::builder()
+                    .prefix(rule.get("prefix").and_then(Value::as_str).unwrap_or(""))
+                    .build(),
+            );
+        if let Some(d) = days(rule, "expiration_days") {
+            built = built.expiration(LifecycleExpiration::builder().days(d).build());
+        }
+        if let Some(d) = days(rule, "noncurrent_expiration_days") {
+            built =
+                built.noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(d).build());
+        }
+        for t in rule.get("transitions").and_then(Value::as_array).into_iter().flatten() {
+            let mut transition = Transition::builder();
+            if let Some(d) = days(t, "days") {
+                transition = transition.days(d);
+            }
+            if let Some(class) = t.get("storage_class").and_then(Value::as_str) {
+                transition = transition.storage_class(TransitionStorageClass::from(class));
+            }
+            built = built.transitions(transition.build());
+        }
+        config = config.rules(built.build()?);
+    }
+    s3.put_bucket_lifecycle_configuration()
+        .bucket(bucket)
+        .lifecycle_configuration(config.build()?)
+        .send()
+        .await?;
+    Ok(())
+}
+
+async fn put_replication(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    replication: &Map<String, Value>,
+) -> Result<(), BoxError> {
+    use aws_sdk_s3::types::*;
+    let mut config = ReplicationConfiguration::builder()
+        .role(replication.get("role_arn").and_then(Value::as_str).unwrap_or_default());
+    for (priority, rule) in replication
+        .get("rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let text = |key: &str| rule.get(key).and_then(Value::as_str);
+        let mut destination = Destination::builder().bucket(format!(
+            "arn:aws:s3:::{}",
+            text("destination_bucket").unwrap_or_default()
+        ));
+        if let Some(class) = text("storage_class") {
+            destination = destination.storage_class(StorageClass::from(class));
+        }
+        config = config.rules(
+            ReplicationRule::builder()
+                .id(text("id").unwrap_or_default())
+                .priority(i32::try_from(priority).unwrap_or(0) + 1)
+                .status(ReplicationRuleStatus::Enabled)
+                .filter(
+                    ReplicationRuleFilter::builder()
+                        .prefix(text("prefix").unwrap_or(""))
+                        .build(),
+                )
+                .delete_marker_replication(
+                    DeleteMarkerReplication::builder()
+                        .status(DeleteMarkerReplicationStatus::Disabled)
+                        .build(),
+                )
+                .destination(destination.build()?)
+                .build()?,
+        );
+    }
+    s3.put_bucket_replication()
+        .bucket(bucket)
+        .replication_configuration(config.build()?)
+        .send()
+        .await?;
+    Ok(())
+}
+
+async fn create_zone(moto: &MotoServer, stack: &str, r: &Resource, created: &mut Created) -> Result<(), BoxError> {
+    use aws_sdk_route53::types::{HostedZoneConfig, Tag, TagResourceType};
+    let r53 = moto.route53();
+    let name = s(r, "name")?;
+    let mut request = r53
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(format!("outofband-{name}"));
+    if let Some(comment) = r.attrs.get("comment").and_then(Value::as_str) {
+        request = request.hosted_zone_config(HostedZoneConfig::builder().comment(comment).build());
+    }
+    let out = request.send().await?;
+    let id = out
+        .hosted_zone()
+        .ok_or("no zone")?
+        .id()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let mut tagging = r53
+        .change_tags_for_resource()
+        .resource_type(TagResourceType::Hostedzone)
+        .resource_id(&id);
+    for (k, v) in tags_with_marks(r, stack) {
+        tagging = tagging.add_tags(Tag::builder().key(k).value(v).build());
+    }
+    tagging.send().await?;
+    created.ids.insert(r.address.as_str().into(), id);
+    Ok(())
+}
+
+async fn create_health_check(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &mut Created,
+) -> Result<(), BoxError> {
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, Tag, TagResourceType};
+    let r53 = moto.route53();
+    let out = r53
+        .create_health_check()
+        .caller_reference(format!("outofband-{}", r.address))
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::from(s(r, "type")?))
+                .fully_qualified_domain_name(s(r, "fqdn")?)
+                .port(int(r, "port")?)
+                .resource_path(s(r, "resource_path")?)
+                .request_interval(int(r, "request_interval")?)
+                .failure_threshold(int(r, "failure_threshold")?)
+                .build()?,
+        )
+        .send()
+        .await?;
+    let id = out.health_check().ok_or("no health check")?.id().to_string();
+    let mut tagging = r53
+        .change_tags_for_resource()
+        .resource_type(TagResourceType::Healthcheck)
+        .resource_id(&id);
+    for (k, v) in tags_with_marks(r, stack) {
+        tagging = tagging.add_tags(Tag::builder().key(k).value(v).build());
+    }
+    tagging.send().await?;
+    created.ids.insert(r.address.as_str().into(), id);
+    Ok(())
+}
+
+/// One change batch per zone: the record sets, then per record name one ownership TXT
+/// record holding a value for every owned set of that name.
+async fn create_records(
+    moto: &MotoServer,
+    stack: &str,
+    records: &[&Resource],
+    created: &Created,
+) -> Result<(), BoxError> {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+    let zone_ids: HashMap<String, String> = zone_ids(moto).await?;
+    let mut by_zone: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
+    let mut owners: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+    for r in records {
+        let zone = s(r, "zone")?;
+        let rtype = s(r, "type")?;
+        let set_id = r.attrs.get("set_identifier").and_then(Value::as_str);
+        by_zone.entry(zone).or_default().push(
+            Change::builder()
+                .action(ChangeAction::Create)
+                .resource_record_set(record_set(r, created)?)
+                .build()?,
+        );
+        owners.entry((zone, s(r, "name")?)).or_default().push(dns_owner_value(
+            stack,
+            r.address.as_str(),
+            rtype,
+            set_id,
+        ));
+    }
+    for ((zone, name), values) in owners {
+        let mut txt = ResourceRecordSet::builder()
+            .name(format!("{DNS_OWNER_PREFIX}{name}"))
+            .r#type(RrType::Txt)
+            .ttl(300);
+        for v in values {
+            txt = txt.resource_records(ResourceRecord::builder().value(v).build()?);
+        }
+        by_zone.entry(zone).or_default().push(
+            Change::builder()
+                .action(ChangeAction::Create)
+                .resource_record_set(txt.build()?)
+                .build()?,
+        );
+    }
+    for (zone, changes) in by_zone {
+        let id = zone_ids
+            .get(zone)
+            .ok_or_else(|| format!("zone {zone} does not exist"))?;
+        moto.route53()
+            .change_resource_record_sets()
+            .hosted_zone_id(id)
+            .change_batch(ChangeBatch::builder().set_changes(Some(changes)).build()?)
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+/// The record set a normalized `aws_route53_record` describes.
+pub fn record_set(r: &Resource, created: &Created) -> Result<aws_sdk_route53::types::ResourceRecordSet, BoxError> {
+    use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType};
+    let mut set = ResourceRecordSet::builder()
+        .name(s(r, "name")?)
+        .r#type(RrType::from(s(r, "type")?))
+        .ttl(i64::from(int(r, "ttl")?));
+    for value in strings(r, "records") {
+        set = set.resource_records(ResourceRecord::builder().value(value).build()?);
+    }
+    if let Some(id) = r.attrs.get("set_identifier").and_then(Value::as_str) {
+        set = set.set_identifier(id);
+    }
+    if let Some(failover) = r.attrs.get("failover").and_then(Value::as_str) {
+        set = set.failover(ResourceRecordSetFailover::from(failover));
+    }
+    if let Some(check) = r.attrs.get("health_check").and_then(Value::as_str) {
+        set = set.health_check_id(id_of(created, check)?);
+    }
+    Ok(set.build()?)
+}
+
+/// Zone name (trailing dot) to bare zone id.
+pub async fn zone_ids(moto: &MotoServer) -> Result<HashMap<String, String>, BoxError> {
+    let out = moto.route53().list_hosted_zones().send().await?;
+    Ok(out
+        .hosted_zones()
+        .iter()
+        .map(|z| {
+            (
+                z.name().to_string(),
+                z.id().rsplit('/').next().unwrap_or_default().to_string(),
+            )
+        })
+        .collect())
+}
+
+// Single-attribute edits, as an operator would make them in the console.
+
+pub async fn set_node_group_desired_size(moto: &MotoServer, r: &Resource, desired: i32) -> Result<(), BoxError> {
+    use aws_sdk_eks::types::NodegroupScalingConfig;
+    moto.eks(region(r)?)
+        .update_nodegroup_config()
+        .cluster_name(s(r, "cluster_name")?)
+        .nodegroup_name(s(r, "name")?)
+        .scaling_config(
+            NodegroupScalingConfig::builder()
+                .min_size(int(r, "min_size")?)
+                .desired_size(desired)
+                .max_size(int(r, "max_size")?)
+                .build(),
+        )
+        .send()
+        .await?;
+    Ok(())
+}
+
+/// Rewrites the bucket's lifecycle with rule `rule_id` expiring after `days`.
+pub async fn set_lifecycle_expiration(
+    moto: &MotoServer,
+    r: &Resource,
+    rule_id: &str,
+    days: i64,
+) -> Result<(), BoxError> {
+    let mut rules = r
+        .attrs
+        .get("lifecycle_rules")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let rule = rules
+        .iter_mut()
+        .find(|rule| rule.get("id").and_then(Value::as_str) == Some(rule_id))
+        .ok_or_else(|| format!("{} has no lifecycle rule {rule_id}", r.address))?;
+    rule["expiration_days"] = Value::from(days);
+    put_lifecycle(&moto.s3(region(r)?), s(r, "name")?, &rules).await
+}
+
+/// UPSERTs the record set with new values (the failover target moved by hand).
+pub async fn set_record_values(
+    moto: &MotoServer,
+    r: &Resource,
+    created: &Created,
+    values: &[&str],
+) -> Result<(), BoxError> {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
+    let mut edited = r.clone();
+    edited.attrs.insert(
+        "records".into(),
+        Value::from(values.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
+    );
+    let zone_id = zone_ids(moto)
+        .await?
+        .remove(s(r, "zone")?)
+        .ok_or("zone does not exist")?;
+    moto.route53()
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder()
+                        .action(ChangeAction::Upsert)
+                        .resource_record_set(record_set(&edited, created)?)
+                        .build()?,
+                )
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
+}
