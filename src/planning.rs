@@ -83,13 +83,9 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
         .filter(|o| o.kind == Kind::EksCluster)
         .filter_map(|o| o.attrs.get("name").and_then(|v| v.as_str()).map(str::to_string))
         .collect();
-    let labels: BTreeSet<String> = project
-        .resources
-        .iter()
-        .filter(|r| r.kind == Kind::K8sObject)
-        .filter_map(|r| r.attrs.get("cluster").and_then(|v| v.as_str()))
-        .filter_map(|a| a.strip_prefix("cluster.").map(str::to_string))
-        .collect();
+    // Every cluster of the topology, not only those with desired objects: a cluster
+    // whose objects all left the spec (DR deactivated) still holds orphans to prune.
+    let labels: BTreeSet<String> = project.topology.clusters.keys().cloned().collect();
     let mut connected = Vec::new();
     let mut state = LiveState::default();
     for label in labels {

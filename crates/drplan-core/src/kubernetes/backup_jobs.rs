@@ -22,7 +22,7 @@ pub fn s3_base(bucket: &str, prefix: &str) -> String {
 
 fn labels(b: &Backup, component: &str) -> Value {
     json!({
-        "app.kubernetes.io/name": format!("{}-{component}", b.label),
+        "app.kubernetes.io/name": format!("{}-{component}", object_name(&b.label)),
         "app.kubernetes.io/component": component,
     })
 }
@@ -36,7 +36,7 @@ fn volume_mount() -> Value {
 }
 
 fn credentials(b: &Backup) -> Value {
-    json!([{"secretRef": {"name": format!("{}-backup", b.label), "optional": true}}])
+    json!([{"secretRef": {"name": format!("{}-backup", object_name(&b.label)), "optional": true}}])
 }
 
 fn aws_container(name: &str, script: String, pairs: &[(&str, String)]) -> Value {
@@ -84,7 +84,7 @@ pub fn cronjob(b: &Backup, kind: BackupType, schedule: &Schedule, bucket: &str, 
     }
     init.push(tool_container(b, "backup", steps.command, &[("BACKUP_TYPE", kind.as_str().to_string())]));
     let upload = aws_container("upload", engines::upload_script(steps.fetch_base), &aws_env("DESTINATION", destination));
-    let name = format!("{}-backup-{}", b.label, kind.as_str());
+    let name = format!("{}-backup-{}", object_name(&b.label), kind.as_str());
     json!({
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -119,7 +119,7 @@ pub fn restore_job(b: &Backup, bucket: &str, region: &str) -> Result<Value, Stri
     Ok(json!({
         "apiVersion": "batch/v1",
         "kind": "Job",
-        "metadata": {"name": format!("{}-restore", b.label), "namespace": b.namespace, "labels": labels(b, "restore")},
+        "metadata": {"name": format!("{}-restore", object_name(&b.label)), "namespace": b.namespace, "labels": labels(b, "restore")},
         "spec": {
             "backoffLimit": 2,
             "template": {
@@ -140,4 +140,10 @@ mod tests {
         assert_eq!(s3_base("b", "neo4j"), "s3://b/neo4j/");
         assert_eq!(s3_base("b", ""), "s3://b/");
     }
+}
+
+/// Kubernetes object names are DNS-1123 subdomains; spec labels may hold `_` and
+/// upper case (`backup "orders_db"`), which become `orders-db`.
+pub fn object_name(label: &str) -> String {
+    label.to_ascii_lowercase().replace('_', "-")
 }
