@@ -256,7 +256,10 @@ fn backups(topology: &Topology, env: &Environment, out: &mut Vec<Resource>, erro
             continue;
         };
         let region = topology.sites.get(&bucket.site).map(|s| s.region.clone()).unwrap_or_default();
-        let address = Address::block("backup", &b.label);
+        // The site is part of the address: the same policy runs in another cluster
+        // when another site is active, and both objects may exist at once while one
+        // is pruned and the other created.
+        let address = Address::block("backup", &b.label).child("placement", &active);
         for (kind, schedule) in [(BackupType::Full, &b.full_schedule), (BackupType::Incremental, &b.incremental_schedule)] {
             let Some(schedule) = schedule else { continue };
             let manifest = backup_jobs::cronjob(b, kind, schedule, &bucket.name, &region);

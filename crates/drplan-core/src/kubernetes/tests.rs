@@ -159,8 +159,8 @@ fn primary_active_objects_and_their_addresses() {
             "kubernetes.app.Deployment.lanka-platform.api",
             "kubernetes.app.Secret.lanka-platform.db",
             "kubernetes.app.Namespace.monitoring",
-            "backup.neo4j.cronjob.full",
-            "backup.neo4j.cronjob.incremental",
+            "backup.neo4j.placement.primary.cronjob.full",
+            "backup.neo4j.placement.primary.cronjob.incremental",
         ]
     );
     assert!(rs.iter().all(|r| r.kind == Kind::K8sObject));
@@ -196,7 +196,7 @@ fn primary_active_objects_and_their_addresses() {
 #[test]
 fn backup_cronjobs_run_the_engine_tool_into_the_active_bucket() {
     let rs = lower_ok(&topology(), "primary");
-    let full = find(&rs, "backup.neo4j.cronjob.full");
+    let full = find(&rs, "backup.neo4j.placement.primary.cronjob.full");
     assert_eq!(full.attrs["cluster"], "cluster.primary");
     assert_eq!(full.attrs["name"], "neo4j-backup-full");
     assert_eq!(full.attrs["namespace"], "lanka-platform");
@@ -213,11 +213,11 @@ fn backup_cronjobs_run_the_engine_tool_into_the_active_bucket() {
     assert_eq!(upload["env"][1], json!({"name": "DESTINATION", "value": "s3://lanka-backups/neo4j/full/"}));
     assert_eq!(upload["env"][0], json!({"name": "AWS_REGION", "value": "us-west-2"}));
 
-    let incr = find(&rs, "backup.neo4j.cronjob.incremental");
+    let incr = find(&rs, "backup.neo4j.placement.primary.cronjob.incremental");
     let pod = &incr.attrs["manifest"]["spec"]["jobTemplate"]["spec"]["template"]["spec"];
     assert_eq!(pod["initContainers"][0]["name"], "fetch-base");
     assert!(pod["initContainers"][1]["command"][2].as_str().unwrap_or_default().contains("--type=DIFF"));
-    assert!(!rs.iter().any(|r| r.address.as_str() == "backup.neo4j.job.restore"));
+    assert!(!rs.iter().any(|r| r.address.as_str() == "backup.neo4j.placement.primary.job.restore"));
 }
 
 #[test]
@@ -226,7 +226,7 @@ fn dr_activation_moves_backups_and_adds_a_restore_job_reading_the_replica() {
     t.backups.insert("pg".into(), backup("pg", "postgres"));
     t.backups.insert("qdrant".into(), backup("qdrant", "qdrant"));
     let rs = lower_ok(&t, "dr");
-    let restore = find(&rs, "backup.neo4j.job.restore");
+    let restore = find(&rs, "backup.neo4j.placement.dr.job.restore");
     assert_eq!(restore.attrs["cluster"], "cluster.dr");
     assert_eq!(restore.region.as_deref(), Some("us-east-1"));
     assert_eq!(restore.attrs["kind"], "Job");
@@ -234,21 +234,21 @@ fn dr_activation_moves_backups_and_adds_a_restore_job_reading_the_replica() {
     let pod = &restore.attrs["manifest"]["spec"]["template"]["spec"];
     assert_eq!(pod["initContainers"][0]["env"][1], json!({"name": "SOURCE", "value": "s3://lanka-backups-dr/neo4j/full/"}));
     assert!(pod["containers"][0]["command"][2].as_str().unwrap_or_default().contains("seedURI"));
-    assert_eq!(find(&rs, "backup.neo4j.cronjob.full").attrs["cluster"], "cluster.dr");
+    assert_eq!(find(&rs, "backup.neo4j.placement.dr.cronjob.full").attrs["cluster"], "cluster.dr");
 
-    let pg = &find(&rs, "backup.pg.job.restore").attrs["manifest"]["spec"]["template"]["spec"]["containers"][0];
+    let pg = &find(&rs, "backup.pg.placement.dr.job.restore").attrs["manifest"]["spec"]["template"]["spec"]["containers"][0];
     assert!(pg["command"][2].as_str().unwrap_or_default().contains("pg_restore"));
     assert_eq!(pg["image"], "postgres:16");
-    let pg_full = &find(&rs, "backup.pg.cronjob.full").attrs["manifest"]["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+    let pg_full = &find(&rs, "backup.pg.placement.dr.cronjob.full").attrs["manifest"]["spec"]["jobTemplate"]["spec"]["template"]["spec"];
     assert!(pg_full["initContainers"][0]["command"][2].as_str().unwrap_or_default().contains("pg_dump"));
-    let q = &find(&rs, "backup.qdrant.job.restore").attrs["manifest"]["spec"]["template"]["spec"]["containers"][0];
+    let q = &find(&rs, "backup.qdrant.placement.dr.job.restore").attrs["manifest"]["spec"]["template"]["spec"]["containers"][0];
     assert!(q["command"][2].as_str().unwrap_or_default().contains("/snapshots/upload"));
 }
 
 #[test]
 fn generated_cronjob_manifest() {
     let rs = lower_ok(&topology(), "primary");
-    insta::assert_json_snapshot!(find(&rs, "backup.neo4j.cronjob.full").attrs["manifest"]);
+    insta::assert_json_snapshot!(find(&rs, "backup.neo4j.placement.primary.cronjob.full").attrs["manifest"]);
 }
 
 #[test]
@@ -303,7 +303,7 @@ fn redis_restore_without_a_command_is_reported_not_faked() {
         Ok(rs) => rs,
         Err(e) => panic!("{e:?}"),
     };
-    assert_eq!(find(&rs, "backup.redis.job.restore").attrs["manifest"]["spec"]["template"]["spec"]["containers"][0]["command"][2], "cp /backup/dump.rdb /data/");
+    assert_eq!(find(&rs, "backup.redis.placement.dr.job.restore").attrs["manifest"]["spec"]["template"]["spec"]["containers"][0]["command"][2], "cp /backup/dump.rdb /data/");
 }
 
 #[test]
