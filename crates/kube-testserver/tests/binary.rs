@@ -31,6 +31,7 @@ async fn binary_serves_until_sigterm() {
     .expect("reads URL");
     assert!(url.trim().starts_with("http://127.0.0.1:"), "{url}");
 
+    install_crypto();
     let config = Config::from_custom_kubeconfig(
         Kubeconfig::read_from(&kubeconfig).expect("kubeconfig"),
         &KubeConfigOptions {
@@ -71,4 +72,10 @@ async fn binary_serves_until_sigterm() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "{status}");
+}
+
+/// kube's rustls cannot choose between the ring and aws-lc providers when a workspace
+/// build enables both; pick one, once, before any client is built.
+fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -14,6 +14,7 @@ use kube_testserver::{Options, TestServer};
 use serde_json::json;
 
 async fn client_from_kubeconfig(path: &Path, context: &str) -> Client {
+    install_crypto();
     let kubeconfig = Kubeconfig::read_from(path).expect("kubeconfig parses");
     let options = KubeConfigOptions {
         context: Some(context.to_string()),
@@ -550,6 +551,7 @@ async fn bearer_token_is_enforced_when_required() {
         .await
         .expect("token from kubeconfig is accepted");
 
+    install_crypto();
     let mut config = Config::new(server.url().parse().expect("url"));
     config.auth_info.token = Some("wrong".to_string().into());
     let bad: Api<ConfigMap> = Api::namespaced(Client::try_from(config).expect("client"), "default");
@@ -980,4 +982,10 @@ async fn extra_resources_are_discovered_and_served() {
         .expect("apply");
     assert_eq!(applied.data["spec"]["schedule"], "0 2 * * *");
     assert_eq!(applied.metadata.generation, Some(1));
+}
+
+/// kube's rustls cannot choose between the ring and aws-lc providers when a workspace
+/// build enables both; pick one, once, before any client is built.
+fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
