@@ -24,7 +24,13 @@ fn link_app_meets_its_objectives_in_every_environment() {
         let r = report("link-app", env);
         assert!(!r.has_failures(), "link-app {env}:\n{}", objectives::text::render(&r, false));
         assert_eq!(check(&r, CheckName::Rpo, Some("postgres")).numbers, "longest gap 15m <= RPO 1h");
-        assert_eq!(check(&r, CheckName::Rto, None).numbers, "estimated DR bring-up 41m <= overall RTO 4h");
+        // 41m of infrastructure and restore, plus 30s where a Kubernetes object that
+        // only the activated environment has (namespace, app) lies on the path.
+        let rto = &check(&r, CheckName::Rto, None).numbers;
+        assert!(
+            rto == "estimated DR bring-up 41m <= overall RTO 4h" || rto == "estimated DR bring-up 41m30s <= overall RTO 4h",
+            "link-app {env}: {rto}"
+        );
     }
 }
 

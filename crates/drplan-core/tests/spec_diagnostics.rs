@@ -35,7 +35,12 @@ fn valid_fixture_loads_for_every_environment() {
     assert_eq!(names, ["prod", "prod-dr"]);
     for (env, result) in all {
         let p = result.unwrap_or_else(|d| panic!("{env}: {}", d.render(false, 100)));
-        assert_eq!(p.resources.len(), 15, "{env}");
+        let aws = p.resources.iter().filter(|r| r.kind != drplan_core::resource::Kind::K8sObject).count();
+        assert_eq!(aws, 15, "{env}");
+        // The backup policy's CronJobs; under DR activation also its restore Job and
+        // the namespace of the `kubernetes` block enabled only then.
+        let k8s = p.resources.len() - aws;
+        assert_eq!(k8s, if env == "prod" { 2 } else { 4 }, "{env}");
         assert_eq!(p.topology.sites.len(), 2);
     }
 }
