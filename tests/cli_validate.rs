@@ -44,7 +44,7 @@ fn validate_every_environment() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         stdout,
-        "Success! prod: 15 resources in 2 sites.\nSuccess! prod-dr: 15 resources in 2 sites.\n"
+        "Success! prod: 17 resources in 2 sites.\nSuccess! prod-dr: 19 resources in 2 sites.\n"
     );
 }
 

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use support::moto::MotoServer;
+use support::clusters::Clusters;
 use support::outofband::{self, Created};
 
 fn repo_root() -> PathBuf {
@@ -43,14 +44,19 @@ fn explain(out: &Output) -> String {
 }
 
 /// The root project (stack `shop`), built by hand in a fresh moto.
-async fn matching_cloud() -> (MotoServer, Project, Created) {
+async fn matching_cloud() -> (MotoServer, Project, Created, Clusters) {
     let moto = MotoServer::start();
     let project =
         drplan_core::spec::load_project(&repo_root(), "prod").unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
     let created = outofband::create_all(&moto, &project.environment.stack, &project.resources)
         .await
         .unwrap_or_else(|e| panic!("creating the live objects: {e}"));
-    (moto, project, created)
+    let clusters = Clusters::start(&["shop-primary", "shop-dr"]).await;
+    moto.add_cli_env(clusters.env());
+    outofband::create_k8s(&clusters.kubeconfig, &project.environment, &project.resources)
+        .await
+        .unwrap_or_else(|e| panic!("creating the Kubernetes objects: {e}"));
+    (moto, project, created, clusters)
 }
 
 fn resource<'a>(project: &'a Project, address: &str) -> &'a Resource {
@@ -61,9 +67,9 @@ fn resource<'a>(project: &'a Project, address: &str) -> &'a Resource {
         .unwrap_or_else(|| panic!("{address} is not in the spec"))
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_attributes_changed_by_hand_show_as_exactly_three_updates() {
-    let (moto, project, created) = matching_cloud().await;
+    let (moto, project, created, _clusters) = matching_cloud().await;
     let group = resource(&project, "cluster.primary.node_group.general");
     let bucket = resource(&project, "bucket.backups");
     let record = resource(&project, "dns.api.target.dr");
@@ -170,10 +176,10 @@ async fn three_attributes_changed_by_hand_show_as_exactly_three_updates() {
 
 /// A change deep inside a list (one lifecycle rule's expiration) must be readable in
 /// the text and markdown reports, as it is in the plan (`~ expiration_days = 45 -> 30`).
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "bug: crates/drplan-core/src/plan/drift.rs AttributeDrift::summary/compact (~line 207) prints the whole top-level value cut at 57 chars, so both sides of a lifecycle_rules change read identically"]
 async fn drift_text_names_the_value_that_changed_inside_a_list() {
-    let (moto, project, _created) = matching_cloud().await;
+    let (moto, project, _created, _clusters) = matching_cloud().await;
     let bucket = resource(&project, "bucket.backups");
     outofband::set_lifecycle_expiration(&moto, bucket, "drplan-backup-orders_db", 45)
         .await
@@ -189,9 +195,9 @@ async fn drift_text_names_the_value_that_changed_inside_a_list() {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_marked_bucket_gone_from_the_spec_is_an_orphan_protected_from_destroy() {
-    let (moto, project, _created) = matching_cloud().await;
+    let (moto, project, _created, _clusters) = matching_cloud().await;
     let mut orphan = resource(&project, "bucket.backups").clone();
     orphan.address = drplan_core::address::Address::new("bucket.old_archive");
     orphan.attrs.insert("name".into(), Value::from("shop-prod-old-archive"));

@@ -147,9 +147,9 @@ async fn applied_objects_read_back_as_a_no_op_plan() {
             "kubernetes.base.Namespace.lanka-platform",
             "kubernetes.base.ConfigMap.lanka-platform.api-config",
             "kubernetes.base.Secret.lanka-platform.api-credentials",
-            "backup.neo4j.cronjob.full",
-            "backup.neo4j.cronjob.incremental",
-            "backup.neo4j.job.restore",
+            "backup.neo4j.placement.dr.cronjob.full",
+            "backup.neo4j.placement.dr.cronjob.incremental",
+            "backup.neo4j.placement.dr.job.restore",
         ]
     );
     let c = cluster().await;

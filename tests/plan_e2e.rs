@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use support::moto::MotoServer;
+use support::clusters::Clusters;
 use support::outofband;
 
 fn repo_root() -> PathBuf {
@@ -217,7 +218,7 @@ fn a_saved_plan_shows_the_same_as_the_plan_that_saved_it() {
     assert!(!saved.contains("demo-only-not-a-secret"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cloud_built_by_hand_to_match_the_spec_plans_no_changes() {
     let moto = MotoServer::start();
     let root = repo_root();
@@ -225,6 +226,11 @@ async fn a_cloud_built_by_hand_to_match_the_spec_plans_no_changes() {
     outofband::create_all(&moto, &project.environment.stack, &project.resources)
         .await
         .unwrap_or_else(|e| panic!("creating the live objects: {e}"));
+    let clusters = Clusters::start(&["shop-primary", "shop-dr"]).await;
+    moto.add_cli_env(clusters.env());
+    outofband::create_k8s(&clusters.kubeconfig, &project.environment, &project.resources)
+        .await
+        .unwrap_or_else(|e| panic!("creating the Kubernetes objects: {e}"));
 
     let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode", "-v"]);
     let text = stdout(&out);
@@ -250,7 +256,7 @@ async fn a_cloud_built_by_hand_to_match_the_spec_plans_no_changes() {
 /// user tags on every kind, public subnets, two node groups per cluster, lifecycle
 /// transitions and noncurrent expiry, health checks on both targets, a replication
 /// rule with a prefix.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_built_by_hand_differs_only_where_moto_loses_a_replication_prefix() {
     let moto = MotoServer::start();
     let root = repo_root().join("examples/lanka-platform");
@@ -258,6 +264,11 @@ async fn the_example_built_by_hand_differs_only_where_moto_loses_a_replication_p
     outofband::create_all(&moto, &project.environment.stack, &project.resources)
         .await
         .unwrap_or_else(|e| panic!("creating the live objects: {e}"));
+    let clusters = Clusters::start(&["lanka-platform-primary", "lanka-platform-dr"]).await;
+    moto.add_cli_env(clusters.env());
+    outofband::create_k8s(&clusters.kubeconfig, &project.environment, &project.resources)
+        .await
+        .unwrap_or_else(|e| panic!("creating the Kubernetes objects: {e}"));
 
     // See the ignored test above for why the objectives gate is waived.
     let out = drplan(

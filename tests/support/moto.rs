@@ -48,6 +48,8 @@ pub struct MotoServer {
     /// moto logs every request; kept in a file (a pipe nobody reads would fill up
     /// and stall the server) and shown when startup fails.
     log: tempfile::NamedTempFile,
+    /// More environment for the CLI (e.g. KUBECONFIG of the test's clusters).
+    extra_env: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 pub fn moto_server_path() -> PathBuf {
@@ -90,7 +92,7 @@ impl MotoServer {
             .stderr(stderr);
         kill_with_parent(&mut command);
         let child = command.spawn().map_err(|e| format!("cannot run {}: {e}", path.display()))?;
-        let mut server = MotoServer { child, port, log };
+        let mut server = MotoServer { child, port, log, extra_env: Default::default() };
         let started = Instant::now();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         loop {
@@ -184,7 +186,15 @@ impl MotoServer {
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
+        .chain(self.extra_env.lock().map(|e| e.clone()).unwrap_or_default())
         .collect()
+    }
+
+    /// Adds a variable to [`Self::env_for_cli`].
+    pub fn add_cli_env(&self, (key, value): (String, String)) {
+        if let Ok(mut e) = self.extra_env.lock() {
+            e.push((key, value));
+        }
     }
 }
 

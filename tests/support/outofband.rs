@@ -643,3 +643,32 @@ pub async fn set_record_values(
         .await?;
     Ok(())
 }
+
+/// Applies the project's Kubernetes objects straight to the clusters named by the
+/// environment's `cluster_access` contexts (namespaces first), as someone with
+/// kubectl would: no drplan planning involved.
+pub async fn create_k8s(
+    kubeconfig: &std::path::Path,
+    env: &drplan_core::model::Environment,
+    resources: &[Resource],
+) -> Result<usize, BoxError> {
+    use drplan::k8s::{apply, client, kinds::Kinds};
+    use drplan_core::model::ClusterAccess;
+    let mut objects: Vec<&Resource> = resources.iter().filter(|r| r.kind == Kind::K8sObject).collect();
+    objects.sort_by_key(|r| r.attrs.get("kind").and_then(Value::as_str) != Some("Namespace"));
+    let mut clusters: HashMap<String, Kinds> = HashMap::new();
+    for r in &objects {
+        let cluster = r.attrs.get("cluster").and_then(Value::as_str).unwrap_or_default();
+        let label = cluster.trim_start_matches("cluster.");
+        if !clusters.contains_key(label) {
+            let Some(ClusterAccess::Kubeconfig { context, .. }) = env.cluster_access.get(label) else {
+                return Err(format!("environment names no kubeconfig context for cluster `{label}`").into());
+            };
+            let path = kubeconfig.display().to_string();
+            let c = client::from_kubeconfig(Some(&path), context).await?;
+            clusters.insert(label.to_string(), Kinds::new(c));
+        }
+        apply::apply(&clusters[label], r).await?;
+    }
+    Ok(objects.len())
+}

@@ -25,3 +25,13 @@ lock {
   bucket = "lanka-platform-drplan-locks"
   region = "us-east-1"
 }
+
+# The demo and the tests reach the clusters through a kubeconfig ($KUBECONFIG); on
+# real EKS, leave these out and drplan uses each cluster's endpoint with an STS token.
+cluster_access "primary" {
+  context = "lanka-platform-primary"
+}
+
+cluster_access "dr" {
+  context = "lanka-platform-dr"
+}

@@ -29,3 +29,13 @@ lock {
   region = "us-east-1"
   key    = "drplan/locks/lanka-platform-staging.json"
 }
+
+# The demo and the tests reach the clusters through a kubeconfig ($KUBECONFIG); on
+# real EKS, leave these out and drplan uses each cluster's endpoint with an STS token.
+cluster_access "primary" {
+  context = "lanka-platform-staging-primary"
+}
+
+cluster_access "dr" {
+  context = "lanka-platform-staging-dr"
+}

@@ -65,8 +65,8 @@ backup "app_config" {
   # replication block only covers neo4j/).
   replication_role_arn = local.replication_role
 
-  command         = ["/bin/sh", "-c", "kubectl get deployment,service,configmap,pvc,ingress -n ${local.namespace} -o yaml > /backup/k8s-config.yaml"]
-  restore_command = ["/bin/sh", "-c", "kubectl apply --server-side --force-conflicts -f /backup/k8s-config.yaml"]
+  command              = ["/bin/sh", "-c", "kubectl get deployment,service,configmap,pvc,ingress -n ${local.namespace} -o yaml > /backup/k8s-config.yaml"]
+  restore_command      = ["/bin/sh", "-c", "kubectl apply --server-side --force-conflicts -f /backup/k8s-config.yaml"]
 
   full { schedule = "*/15 * * * *" }
 

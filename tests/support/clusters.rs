@@ -1,0 +1,30 @@
+//! One in-memory Kubernetes API server per cluster, reached through a kubeconfig
+//! whose context names match the environment's `cluster_access` blocks.
+
+use kube_testserver::TestServer;
+use std::path::PathBuf;
+
+pub struct Clusters {
+    pub servers: Vec<TestServer>,
+    pub kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Clusters {
+    /// Starts a server per context (e.g. `shop-primary`, `shop-dr`).
+    pub async fn start(contexts: &[&str]) -> Clusters {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let kubeconfig = dir.path().join("kubeconfig");
+        let mut servers = Vec::new();
+        for context in contexts {
+            let server = TestServer::start().await;
+            server.write_kubeconfig(&kubeconfig, context).expect("write kubeconfig");
+            servers.push(server);
+        }
+        Clusters { servers, kubeconfig, _dir: dir }
+    }
+
+    pub fn env(&self) -> (String, String) {
+        ("KUBECONFIG".to_string(), self.kubeconfig.display().to_string())
+    }
+}
