@@ -294,6 +294,9 @@ async fn the_example_built_by_hand_plans_no_changes() {
         .flatten()
         .filter_map(|rule| rule["prefix"].as_str())
         .collect();
-    assert!(prefixes.contains(&"neo4j/"), "the replication prefix reads back as written: {replication:#}");
+    assert!(
+        prefixes.contains(&"neo4j/"),
+        "the replication prefix reads back as written: {replication:#}"
+    );
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
 }

@@ -210,7 +210,11 @@ type RecordSetKey = (String, String, Option<String>);
 /// (moto does) restarts a page at the first set of that name and type, so a page
 /// boundary between two failover sets of one name would list a set twice, and the
 /// duplicate would be planned as an orphan.
-fn add_unseen(sets: &mut Vec<ResourceRecordSet>, seen: &mut HashSet<RecordSetKey>, page: &[ResourceRecordSet]) -> usize {
+fn add_unseen(
+    sets: &mut Vec<ResourceRecordSet>,
+    seen: &mut HashSet<RecordSetKey>,
+    page: &[ResourceRecordSet],
+) -> usize {
     let before = sets.len();
     for set in page {
         let key = (

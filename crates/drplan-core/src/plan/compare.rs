@@ -116,7 +116,9 @@ const ALIGNMENT_CELLS: usize = 250_000;
 fn unmatched_elements(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
     let (n, m) = (before.len(), after.len());
     if n.saturating_mul(m) > ALIGNMENT_CELLS {
-        return (0..n.max(m)).map(|k| ((k < n).then_some(k), (k < m).then_some(k))).collect();
+        return (0..n.max(m))
+            .map(|k| ((k < n).then_some(k), (k < m).then_some(k)))
+            .collect();
     }
     // common[i][j]: length of the longest common subsequence of before[i..], after[j..].
     let mut common = vec![vec![0usize; m + 1]; n + 1];
@@ -237,7 +239,10 @@ mod list_tests {
 
     #[test]
     fn an_element_removed_from_the_front_reads_as_that_removal() {
-        assert_eq!(paths(json!(["old", "kept"]), json!(["kept"])), [("l[0]".into(), Some(json!("old")), None)]);
+        assert_eq!(
+            paths(json!(["old", "kept"]), json!(["kept"])),
+            [("l[0]".into(), Some(json!("old")), None)]
+        );
     }
 
     #[test]
