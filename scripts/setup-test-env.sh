@@ -9,11 +9,11 @@ VENV="$ROOT/.venv"
 # Pinned so every machine runs the same emulator; bump deliberately (moto's quirks are
 # recorded in tests/support/moto.rs and the live readers). 5.1.x cannot be used: it
 # renders Route53 health checks with Python booleans (<MeasureLatency>False</...>),
-# which the Rust SDK rejects. 5.2.x has one bug we patch below (see patch_moto).
+# which the Rust SDK rejects. 5.2.x has two bugs we patch below (see patch_moto).
 MOTO_VERSION="5.2.5"
 # Bumped whenever patch_moto or moto-requirements.txt change, so existing environments
 # are brought up to date.
-PATCH_LEVEL="2"
+PATCH_LEVEL="3"
 STAMP="$VENV/.drplan-moto-$MOTO_VERSION-p$PATCH_LEVEL"
 PYTHON="${PYTHON:-python3}"
 
@@ -47,30 +47,80 @@ log "installing moto[server]==$MOTO_VERSION into $VENV"
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
     -c "$ROOT/scripts/moto-requirements.txt" "moto[server]==$MOTO_VERSION" >&2
 
-# moto 5.2's generic serializer answers S3 GetBucketVersioning with a
-# <GetBucketVersioningResponse> root element (botocore's model names none); real S3,
-# and the Rust SDK's parser, use <VersioningConfiguration>. Render the real document.
+# moto 5.2.5 has two S3 bugs that make drplan see drift a real account would not show;
+# patch_moto fixes both in moto/s3/responses.py. Each patch is applied once (its marker
+# comment says so) and fails loudly if moto's code is not what the patch expects.
+#
+# 1. Its generic serializer answers GetBucketVersioning with a
+#    <GetBucketVersioningResponse> root element (botocore's model names none); real S3,
+#    and the Rust SDK's parser, use <VersioningConfiguration>. Render the real document.
+# 2. GetBucketReplication answers every rule with an empty <Filter><Prefix/>, whatever
+#    PutBucketReplication stored, so a rule limited to a prefix reads back as "every
+#    object". Return the stored prefix (from Filter, Filter/And, or the legacy rule-level
+#    Prefix). Tag filters are still not returned: drplan writes none.
 patch_moto() {
     "$VENV/bin/python" - <<'PY'
 import pathlib, sys
 import moto.s3.responses as mod
 path = pathlib.Path(mod.__file__)
 src = path.read_text()
-old = """        result = {"Status": versioning}
+patches = [
+    (
+        "drplan patch: real S3 document root",
+        """        result = {"Status": versioning}
         self.data["Action"] = "GetBucketVersioning"
-        return self.serialized(ActionResult(result))"""
-new = """        # drplan patch: real S3 document root (see scripts/setup-test-env.sh)
+        return self.serialized(ActionResult(result))""",
+        """        # drplan patch: real S3 document root (see scripts/setup-test-env.sh)
         status = f"<Status>{versioning}</Status>" if versioning else ""
         return 200, {}, (
             '<?xml version="1.0" encoding="UTF-8"?>'
             '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">'
             f"{status}</VersioningConfiguration>"
-        )"""
-if "drplan patch" in src:
-    sys.exit(0)
-if old not in src:
-    sys.exit("setup-test-env: cannot patch moto's GetBucketVersioning (moto changed?)")
-path.write_text(src.replace(old, new))
+        )""",
+    ),
+    (
+        "drplan patch: stored replication filter prefix",
+        """        rules = [
+            {
+                "ID": rule["ID"],
+                "Priority": rule["Priority"],
+                "Status": rule["Status"],
+                "DeleteMarkerReplication": {"Status": "Disabled"},
+                "Filter": {"Prefix": ""},
+                "Destination": rule["Destination"],
+            }
+            for rule in replication["Rule"]
+        ]""",
+        """        # drplan patch: stored replication filter prefix (see scripts/setup-test-env.sh)
+        def stored_prefix(rule):
+            stored = rule.get("Filter") or {}
+            return (
+                stored.get("Prefix")
+                or (stored.get("And") or {}).get("Prefix")
+                or rule.get("Prefix")
+                or ""
+            )
+
+        rules = [
+            {
+                "ID": rule["ID"],
+                "Priority": rule["Priority"],
+                "Status": rule["Status"],
+                "DeleteMarkerReplication": {"Status": "Disabled"},
+                "Filter": {"Prefix": stored_prefix(rule)},
+                "Destination": rule["Destination"],
+            }
+            for rule in replication["Rule"]
+        ]""",
+    ),
+]
+for marker, old, new in patches:
+    if marker in src:
+        continue
+    if src.count(old) != 1:
+        sys.exit(f"setup-test-env: cannot apply '{marker}' to {path} (moto changed?)")
+    src = src.replace(old, new)
+path.write_text(src)
 PY
 }
 patch_moto

@@ -255,9 +255,9 @@ async fn a_cloud_built_by_hand_to_match_the_spec_plans_no_changes() {
 /// The full-size example exercises more of the normalization than the root project:
 /// user tags on every kind, public subnets, two node groups per cluster, lifecycle
 /// transitions and noncurrent expiry, health checks on both targets, a replication
-/// rule with a prefix.
+/// rule with a prefix (moto returns it only as patched by scripts/setup-test-env.sh).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_example_built_by_hand_differs_only_where_moto_loses_a_replication_prefix() {
+async fn the_example_built_by_hand_plans_no_changes() {
     let moto = MotoServer::start();
     let root = repo_root().join("examples/lanka-platform");
     let project = load(&root, "prod");
@@ -290,20 +290,24 @@ async fn the_example_built_by_hand_differs_only_where_moto_loses_a_replication_p
         .flatten()
         .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
         .collect();
-    // moto 5.2.5's GetBucketReplication answers every rule with `<Filter><Prefix/>`
-    // (hard-coded in moto/s3/responses.py), so the example's `prefix = "neo4j/"`
-    // replication reads back as everything. That is the one difference; with moto
-    // patched (or on AWS) this plan has no changes and exits 0.
-    assert_eq!(changes.len(), 1, "{changes:#?}");
-    assert_eq!(changes[0]["address"], "bucket.backups");
-    assert_eq!(changes[0]["change"]["actions"], serde_json::json!(["update"]));
-    assert_eq!(changes[0]["change"]["before"]["replication"]["rules"][0]["prefix"], "");
-    assert_eq!(
-        changes[0]["change"]["after"]["replication"]["rules"][0]["prefix"],
-        "neo4j/"
+    assert!(changes.is_empty(), "{changes:#?}");
+    let backups = doc["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["address"] == "bucket.backups")
+        .unwrap_or_else(|| panic!("bucket.backups is planned: {}", explain(&out)));
+    let replication = &backups["change"]["before"]["replication"];
+    assert_eq!(replication, &backups["change"]["after"]["replication"]);
+    let prefixes: Vec<&str> = replication["rules"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|rule| rule["prefix"].as_str())
+        .collect();
+    assert!(
+        prefixes.contains(&"neo4j/"),
+        "the replication prefix reads back as written: {replication:#}"
     );
-    let mut before = changes[0]["change"]["before"].clone();
-    before["replication"]["rules"][0]["prefix"] = Value::from("neo4j/");
-    assert_eq!(before, changes[0]["change"]["after"], "nothing else differs");
-    assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
 }

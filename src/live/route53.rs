@@ -18,7 +18,7 @@ use drplan_core::marks::{parse_dns_owner_value, DNS_OWNER_PREFIX};
 use drplan_core::resource::Kind;
 use futures::future::join_all;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// ListTagsForResources takes at most 10 ids per request.
 const TAG_BATCH: usize = 10;
@@ -167,10 +167,11 @@ async fn read_records(ctx: &AwsContext, zone: &Zone) -> FamilyRead {
 async fn list_record_sets(ctx: &AwsContext, zone_id: &str) -> Result<Vec<ResourceRecordSet>, String> {
     let client = ctx.route53();
     let mut sets = Vec::new();
+    let mut seen = HashSet::new();
     let mut next: Option<(String, Option<RrType>, Option<String>)> = None;
     loop {
         let mut request = client.list_resource_record_sets().hosted_zone_id(zone_id);
-        if let Some((name, rtype, set_id)) = next.take() {
+        if let Some((name, rtype, set_id)) = next.clone() {
             request = request
                 .start_record_name(name)
                 .set_start_record_type(rtype)
@@ -179,18 +180,53 @@ async fn list_record_sets(ctx: &AwsContext, zone_id: &str) -> Result<Vec<Resourc
         let page = send(ctx, Service::Route53, request.send())
             .await
             .map_err(|e| error_message(&e))?;
-        sets.extend(page.resource_record_sets().iter().cloned());
+        let added = add_unseen(&mut sets, &mut seen, page.resource_record_sets());
         match (page.is_truncated(), page.next_record_name()) {
             (true, Some(name)) => {
-                next = Some((
+                let following = Some((
                     name.to_string(),
                     page.next_record_type().cloned(),
                     page.next_record_identifier().map(str::to_string),
-                ))
+                ));
+                // A server that ignores the start identifier can hand back the same
+                // page forever; stop rather than loop.
+                if added == 0 && following == next {
+                    return Err(format!(
+                        "listing the record sets of zone {zone_id} did not advance past {name}"
+                    ));
+                }
+                next = following;
             }
             _ => return Ok(sets),
         }
     }
+}
+
+/// Identity of a record set within its zone.
+type RecordSetKey = (String, String, Option<String>);
+
+/// Appends the record sets of a page not already listed, returning how many were new.
+/// Pages start at (name, type, set identifier); a server that ignores the identifier
+/// (moto does) restarts a page at the first set of that name and type, so a page
+/// boundary between two failover sets of one name would list a set twice, and the
+/// duplicate would be planned as an orphan.
+fn add_unseen(
+    sets: &mut Vec<ResourceRecordSet>,
+    seen: &mut HashSet<RecordSetKey>,
+    page: &[ResourceRecordSet],
+) -> usize {
+    let before = sets.len();
+    for set in page {
+        let key = (
+            set.name().to_string(),
+            set.r#type().as_str().to_string(),
+            set.set_identifier().map(str::to_string),
+        );
+        if seen.insert(key) {
+            sets.push(set.clone());
+        }
+    }
+    sets.len() - before
 }
 
 fn record_object(
@@ -304,6 +340,52 @@ mod tests {
         assert_eq!(decode_name("\\052.example.com."), "*.example.com.");
         assert_eq!(decode_name("Api.Example.com"), "api.example.com.");
         assert_eq!(decode_name("a\\\\b.example.com."), "a\\\\b.example.com.");
+    }
+
+    fn set(name: &str, set_id: Option<&str>) -> ResourceRecordSet {
+        ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::Cname)
+            .set_set_identifier(set_id.map(str::to_string))
+            .build()
+            .expect("name and type are set")
+    }
+
+    #[test]
+    fn a_record_set_listed_again_on_the_next_page_is_kept_once() {
+        let mut sets = Vec::new();
+        let mut seen = HashSet::new();
+        let first = [set("api.example.com.", Some("primary"))];
+        // The next page restarted at the name, ignoring the identifier `dr`.
+        let second = [
+            set("api.example.com.", Some("primary")),
+            set("api.example.com.", Some("dr")),
+            set("www.example.com.", None),
+        ];
+        assert_eq!(add_unseen(&mut sets, &mut seen, &first), 1);
+        assert_eq!(add_unseen(&mut sets, &mut seen, &second), 2);
+        let listed: Vec<(&str, Option<&str>)> = sets.iter().map(|s| (s.name(), s.set_identifier())).collect();
+        assert_eq!(
+            listed,
+            [
+                ("api.example.com.", Some("primary")),
+                ("api.example.com.", Some("dr")),
+                ("www.example.com.", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn record_sets_differing_only_in_type_are_both_kept() {
+        let mut sets = Vec::new();
+        let mut seen = HashSet::new();
+        let txt = ResourceRecordSet::builder()
+            .name("api.example.com.")
+            .r#type(RrType::Txt)
+            .build()
+            .expect("name and type are set");
+        add_unseen(&mut sets, &mut seen, &[set("api.example.com.", None), txt]);
+        assert_eq!(sets.len(), 2);
     }
 
     #[test]

@@ -55,15 +55,16 @@ pub fn changed_attrs(before: &Map<String, Value>, after: &Map<String, Value>) ->
 /// One differing leaf: a scalar, a list, or a map entry present on one side only.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Difference {
-    /// Dotted path from the attribute name down through map keys.
+    /// Path from the attribute name down through map keys (`.key`) and list elements
+    /// (`[index]`): `lifecycle_rules[0].expiration_days`.
     pub path: String,
     pub before: Option<Value>,
     pub after: Option<Value>,
 }
 
 /// Differences between the attributes `after` sets and their live values, descending
-/// into maps so a one-key change in a large map reads as that key. Lists are compared
-/// whole: an element index is rarely what a reader wants named.
+/// into maps and lists so a one-key change in a large value reads as that key: a
+/// value cut short for display would otherwise hide the change.
 pub fn leaf_differences(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<Difference> {
     let mut out = Vec::new();
     for (key, value) in after {
@@ -87,12 +88,78 @@ fn collect(path: String, before: Option<&Value>, after: Option<&Value>, out: &mu
         }
         return;
     }
+    if let (Some(Value::Array(b)), Some(Value::Array(a))) = (before, after) {
+        for (old, new) in unmatched_elements(b, a) {
+            // A removed element is named by its live index, any other by the spec's.
+            let index = new.or(old).unwrap_or_default();
+            collect(format!("{path}[{index}]"), old.map(|i| &b[i]), new.map(|j| &a[j]), out);
+        }
+        return;
+    }
     let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
     out.push(Difference {
         path,
         before: present(before),
         after: present(after),
     });
+}
+
+/// Lists longer than this (live × desired elements) are paired by index rather than
+/// aligned: the alignment table grows with the product.
+const ALIGNMENT_CELLS: usize = 250_000;
+
+/// The elements of two lists that are not common to both, as (live index, spec index)
+/// pairs. Common elements are found by longest common subsequence, so one element
+/// removed from the front reads as that removal, not as every later element shifted.
+/// Between two common elements, changed ones pair up in order and the rest are
+/// removed (`None` on the spec side) or added (`None` on the live side).
+fn unmatched_elements(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
+    let (n, m) = (before.len(), after.len());
+    if n.saturating_mul(m) > ALIGNMENT_CELLS {
+        return (0..n.max(m))
+            .map(|k| ((k < n).then_some(k), (k < m).then_some(k)))
+            .collect();
+    }
+    // common[i][j]: length of the longest common subsequence of before[i..], after[j..].
+    let mut common = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            common[i][j] = if semantic_eq(&before[i], &after[j]) {
+                common[i + 1][j + 1] + 1
+            } else {
+                common[i + 1][j].max(common[i][j + 1])
+            };
+        }
+    }
+    let mut out = Vec::new();
+    let (mut removed, mut added) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < n && j < m {
+        if semantic_eq(&before[i], &after[j]) && common[i][j] == common[i + 1][j + 1] + 1 {
+            pair_gap(&mut removed, &mut added, &mut out);
+            i += 1;
+            j += 1;
+        } else if common[i + 1][j] >= common[i][j + 1] {
+            removed.push(i);
+            i += 1;
+        } else {
+            added.push(j);
+            j += 1;
+        }
+    }
+    removed.extend(i..n);
+    added.extend(j..m);
+    pair_gap(&mut removed, &mut added, &mut out);
+    out
+}
+
+fn pair_gap(removed: &mut Vec<usize>, added: &mut Vec<usize>, out: &mut Vec<(Option<usize>, Option<usize>)>) {
+    let paired = removed.len().min(added.len());
+    out.extend(removed.iter().zip(added.iter()).map(|(&i, &j)| (Some(i), Some(j))));
+    out.extend(removed[paired..].iter().map(|&i| (Some(i), None)));
+    out.extend(added[paired..].iter().map(|&j| (None, Some(j))));
+    removed.clear();
+    added.clear();
 }
 
 #[cfg(test)]
@@ -132,5 +199,62 @@ mod tests {
                 after: Some(json!("b")),
             }]
         );
+    }
+
+    #[test]
+    fn leaf_differences_descend_into_list_elements() {
+        let before = json!({"rules": [{"id": "a", "days": 45}, {"id": "b", "days": 7}], "ids": ["x"]});
+        let after = json!({"rules": [{"id": "a", "days": 30}, {"id": "b", "days": 7}], "ids": ["x", "y"]});
+        let diffs = leaf_differences(before.as_object().unwrap(), after.as_object().unwrap());
+        assert_eq!(
+            diffs,
+            vec![
+                Difference {
+                    path: "rules[0].days".into(),
+                    before: Some(json!(45)),
+                    after: Some(json!(30)),
+                },
+                Difference {
+                    path: "ids[1]".into(),
+                    before: None,
+                    after: Some(json!("y")),
+                },
+            ]
+        );
+    }
+}
+
+#[cfg(test)]
+mod list_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(before: Value, after: Value) -> Vec<(String, Option<Value>, Option<Value>)> {
+        let (before, after) = (json!({ "l": before }), json!({ "l": after }));
+        leaf_differences(before.as_object().unwrap(), after.as_object().unwrap())
+            .into_iter()
+            .map(|d| (d.path, d.before, d.after))
+            .collect()
+    }
+
+    #[test]
+    fn an_element_removed_from_the_front_reads_as_that_removal() {
+        assert_eq!(
+            paths(json!(["old", "kept"]), json!(["kept"])),
+            [("l[0]".into(), Some(json!("old")), None)]
+        );
+    }
+
+    #[test]
+    fn an_element_inserted_in_the_middle_reads_as_that_insertion() {
+        assert_eq!(
+            paths(json!(["a", "c"]), json!(["a", "b", "c"])),
+            [("l[1]".into(), None, Some(json!("b")))]
+        );
+    }
+
+    #[test]
+    fn equal_lists_differ_nowhere() {
+        assert_eq!(paths(json!([1, {"k": 2}]), json!([1.0, {"k": 2}])), []);
     }
 }

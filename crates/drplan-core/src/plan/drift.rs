@@ -7,7 +7,7 @@
 //! - conflicts: what the plan cannot resolve (its errors)
 
 use super::compare::leaf_differences;
-use super::redact::{is_sensitive_path, SENSITIVE_MARKER};
+use super::redact::{is_sensitive_path, without_indices, SENSITIVE_MARKER};
 use super::{Action, Plan, PlanError, ResourceChange};
 use crate::address::Address;
 use crate::resource::Kind;
@@ -59,7 +59,8 @@ pub struct DriftItem {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AttributeDrift {
-    /// Dotted path through map keys, from the attribute name.
+    /// Path from the attribute name through map keys and list elements
+    /// (`lifecycle_rules[0].expiration_days`), so the leaf that changed is named.
     pub path: String,
     /// Live value (`None`: not set). Sensitive values are the redaction marker.
     pub live: Option<Value>,
@@ -144,7 +145,7 @@ pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
     let before = change.before.as_ref().unwrap_or(&empty);
     let after = change.after.as_ref().unwrap_or(&empty);
     let forces = |path: &str| {
-        let top = path.split('.').next().unwrap_or(path);
+        let top = path.split(['.', '[']).next().unwrap_or(path);
         change.replace_because.iter().any(|a| a == top)
     };
     let mut out: Vec<AttributeDrift> = leaf_differences(before, after)
@@ -158,7 +159,7 @@ pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
         })
         .collect();
     for path in &change.sensitive_changed {
-        if !out.iter().any(|d| &d.path == path) {
+        if !out.iter().any(|d| without_indices(&d.path) == *path) {
             let marker = Some(Value::String(SENSITIVE_MARKER.to_string()));
             out.push(AttributeDrift {
                 path: path.clone(),
@@ -216,5 +217,58 @@ fn compact(value: Option<&Value>) -> String {
         format!("{cut}...")
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn update(before: Value, after: Value, sensitive: &[&str]) -> ResourceChange {
+        ResourceChange {
+            address: Address::new("bucket.backups"),
+            kind: Kind::Bucket,
+            site: None,
+            region: Some("us-east-1".into()),
+            action: Action::Update,
+            before: before.as_object().cloned(),
+            after: after.as_object().cloned(),
+            replace_because: Vec::new(),
+            unknown_after: Vec::new(),
+            sensitive: sensitive.iter().map(|s| s.to_string()).collect(),
+            sensitive_changed: Vec::new(),
+            live_id: Some("shop-prod-backups".into()),
+            depends_on: Vec::new(),
+            protect: false,
+        }
+    }
+
+    /// A long rule printed whole and cut for display read the same on both sides; the
+    /// leaf inside the list must be named instead.
+    #[test]
+    fn a_change_inside_a_list_names_its_leaf() {
+        let rule = |days: u32| {
+            json!({"id": "expire-old-orders-db-backups", "prefix": "orders_db/", "expiration_days": days,
+                   "noncurrent_version_expiration_days": 7, "enabled": true})
+        };
+        let change = update(
+            json!({"lifecycle_rules": [rule(45), rule(90)]}),
+            json!({"lifecycle_rules": [rule(30), rule(90)]}),
+            &[],
+        );
+        let summaries: Vec<String> = differences(&change).iter().map(AttributeDrift::summary).collect();
+        assert_eq!(summaries, ["lifecycle_rules[0].expiration_days: 45 → 30"]);
+    }
+
+    #[test]
+    fn a_secret_inside_a_list_stays_sensitive() {
+        let change = update(
+            json!({"manifest": {"env": [{"name": "TOKEN", "value": "old"}]}}),
+            json!({"manifest": {"env": [{"name": "TOKEN", "value": "new"}]}}),
+            &["manifest.env.value"],
+        );
+        let summaries: Vec<String> = differences(&change).iter().map(AttributeDrift::summary).collect();
+        assert_eq!(summaries, ["manifest.env[0].value: (sensitive value) changed"]);
     }
 }

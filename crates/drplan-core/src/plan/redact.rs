@@ -97,11 +97,31 @@ pub fn changed_paths(before: &Map<String, Value>, after: &Map<String, Value>, pa
 }
 
 /// Whether a value shown at `path` (dotted through map keys; list elements share their
-/// list's path) is sensitive.
+/// list's path, and an element index such as `env[2]` is ignored) is sensitive.
 pub fn is_sensitive_path(path: &str, sensitive: &[String]) -> bool {
-    sensitive
-        .iter()
-        .any(|p| path == p || path.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('.')))
+    let path = without_indices(path);
+    sensitive.iter().any(|p| {
+        path == p.as_str() || path.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
+/// A difference path with its list element indices dropped (`containers[0].env[1]` is
+/// `containers.env`), the form sensitive paths are written in.
+pub fn without_indices(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut rest = path;
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        match rest[open..].find(']') {
+            Some(close) => rest = &rest[open + close + 1..],
+            None => {
+                rest = &rest[open..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The terraform-show-json sensitivity mask of a value: the same shape, with `true`
