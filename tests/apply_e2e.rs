@@ -42,7 +42,11 @@ fn stderr(out: &Output) -> String {
 }
 
 fn explain(out: &Output) -> String {
-    format!("stdout:\n{}\nstderr:\n{}", String::from_utf8_lossy(&out.stdout), stderr(out))
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(out)
+    )
 }
 
 fn assert_exit(out: &Output, code: i32, what: &str) {
@@ -55,7 +59,11 @@ async fn empty_world(root: &Path) -> (MotoServer, Clusters) {
     let project = load(root, "prod");
     let stack = project.environment.stack.clone();
     let moto = MotoServer::start();
-    let lock = project.environment.lock.clone().expect("the environment names a lock bucket");
+    let lock = project
+        .environment
+        .lock
+        .clone()
+        .expect("the environment names a lock bucket");
     let s3 = moto.s3(&lock.region);
     let mut create = s3.create_bucket().bucket(&lock.bucket);
     if lock.region != "us-east-1" {
@@ -99,13 +107,25 @@ async fn live_counts(moto: &MotoServer, project: &Project) -> BTreeMap<Kind, usi
         let clusters = eks.list_clusters().send().await.expect("ListClusters");
         *counts.entry(Kind::EksCluster).or_default() += clusters.clusters().len();
         for cluster in clusters.clusters() {
-            let groups = eks.list_nodegroups().cluster_name(cluster).send().await.expect("ListNodegroups");
+            let groups = eks
+                .list_nodegroups()
+                .cluster_name(cluster)
+                .send()
+                .await
+                .expect("ListNodegroups");
             *counts.entry(Kind::NodeGroup).or_default() += groups.nodegroups().len();
         }
     }
     let lock = project.environment.lock.clone().map(|l| l.bucket).unwrap_or_default();
     let buckets = moto.s3("us-east-1").list_buckets().send().await.expect("ListBuckets");
-    counts.insert(Kind::Bucket, buckets.buckets().iter().filter(|b| b.name() != Some(lock.as_str())).count());
+    counts.insert(
+        Kind::Bucket,
+        buckets
+            .buckets()
+            .iter()
+            .filter(|b| b.name() != Some(lock.as_str()))
+            .count(),
+    );
     let route53 = moto.route53();
     let zones = route53.list_hosted_zones().send().await.expect("ListHostedZones");
     counts.insert(Kind::DnsZone, zones.hosted_zones().len());
@@ -115,10 +135,18 @@ async fn live_counts(moto: &MotoServer, project: &Project) -> BTreeMap<Kind, usi
 }
 
 fn desired_counts(project: &Project) -> BTreeMap<Kind, usize> {
-    [Kind::Vpc, Kind::Subnet, Kind::EksCluster, Kind::NodeGroup, Kind::Bucket, Kind::DnsZone, Kind::HealthCheck]
-        .into_iter()
-        .map(|k| (k, of_kind(project, k).len()))
-        .collect()
+    [
+        Kind::Vpc,
+        Kind::Subnet,
+        Kind::EksCluster,
+        Kind::NodeGroup,
+        Kind::Bucket,
+        Kind::DnsZone,
+        Kind::HealthCheck,
+    ]
+    .into_iter()
+    .map(|k| (k, of_kind(project, k).len()))
+    .collect()
 }
 
 /// Every record set of every hosted zone, keyed `name/type/set_identifier`, with its
@@ -136,7 +164,12 @@ async fn live_records(moto: &MotoServer) -> BTreeMap<String, Option<String>> {
             .await
             .expect("ListResourceRecordSets");
         for set in sets.resource_record_sets() {
-            let key = format!("{}/{}/{}", set.name(), set.r#type().as_str(), set.set_identifier().unwrap_or(""));
+            let key = format!(
+                "{}/{}/{}",
+                set.name(),
+                set.r#type().as_str(),
+                set.set_identifier().unwrap_or("")
+            );
             records.insert(key, set.failover().map(|f| f.as_str().to_string()));
         }
     }
@@ -177,7 +210,11 @@ fn assert_k8s_objects(clusters: &Clusters, project: &Project) -> BTreeSet<(Strin
                 && o["metadata"]["name"] == name
                 && o["metadata"]["namespace"].as_str().unwrap_or("") == namespace
         });
-        assert!(found, "{} ({kind} {namespace}/{name}) is not in {cluster}'s API server", object.address);
+        assert!(
+            found,
+            "{} ({kind} {namespace}/{name}) is not in {cluster}'s API server",
+            object.address
+        );
         seen.insert((cluster.to_string(), kind.to_string()));
     }
     seen
@@ -194,7 +231,10 @@ async fn assert_node_group_sizes(moto: &MotoServer, project: &Project) {
             .send()
             .await
             .unwrap_or_else(|e| panic!("DescribeNodegroup {}: {e}", group.address));
-        let scaling = live.nodegroup().and_then(|n| n.scaling_config()).expect("scaling config");
+        let scaling = live
+            .nodegroup()
+            .and_then(|n| n.scaling_config())
+            .expect("scaling config");
         assert_eq!(
             scaling.desired_size().map(i64::from),
             group.attrs.get("desired_size").and_then(Value::as_i64),
@@ -212,9 +252,32 @@ async fn prod_to_dr_and_back(example: &str) {
     let prod = load(&root, "prod");
     let dr = load(&root, "prod-dr");
 
+    let expected = desired_counts(&prod);
+    for kind in [
+        Kind::Vpc,
+        Kind::Subnet,
+        Kind::EksCluster,
+        Kind::NodeGroup,
+        Kind::Bucket,
+        Kind::DnsZone,
+    ] {
+        assert!(
+            expected[&kind] > 0,
+            "{example} has no {kind:?}: the count check would prove nothing"
+        );
+    }
+    assert!(
+        !of_kind(&prod, Kind::DnsRecord).is_empty(),
+        "{example} has no DNS records"
+    );
+
     let out = drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve", BREACH_OK]);
     assert_exit(&out, 0, "apply -e prod");
-    assert_eq!(live_counts(&moto, &prod).await, desired_counts(&prod), "objects by kind after apply -e prod");
+    assert_eq!(
+        live_counts(&moto, &prod).await,
+        desired_counts(&prod),
+        "objects by kind after apply -e prod"
+    );
     assert_records(&moto, &prod).await;
     let seen = assert_k8s_objects(&clusters, &prod);
     assert!(
@@ -244,7 +307,11 @@ async fn prod_to_dr_and_back(example: &str) {
             "no {kind} in the DR cluster: {seen:?}"
         );
     }
-    let out = drplan(&moto, &root, &["plan", "-e", "prod-dr", "--detailed-exitcode", BREACH_OK]);
+    let out = drplan(
+        &moto,
+        &root,
+        &["plan", "-e", "prod-dr", "--detailed-exitcode", BREACH_OK],
+    );
     assert_exit(&out, 0, "plan -e prod-dr after apply");
 
     let out = drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve", BREACH_OK]);
@@ -304,7 +371,12 @@ async fn a_saved_plan_is_refused_once_the_cloud_or_the_spec_changed() {
         .update_nodegroup_config()
         .cluster_name(attr(group, "cluster_name"))
         .nodegroup_name(attr(group, "name"))
-        .scaling_config(aws_sdk_eks::types::NodegroupScalingConfig::builder().desired_size(size + 1).max_size(size + 4).build())
+        .scaling_config(
+            aws_sdk_eks::types::NodegroupScalingConfig::builder()
+                .desired_size(size + 1)
+                .max_size(size + 4)
+                .build(),
+        )
         .send()
         .await
         .expect("UpdateNodegroupConfig");
@@ -312,14 +384,26 @@ async fn a_saved_plan_is_refused_once_the_cloud_or_the_spec_changed() {
     assert_exit(&out, 1, "apply of a plan made before the node group changed");
     let err = stderr(&out);
     assert!(err.contains("stale"), "{err}");
-    assert!(err.contains(&group.identity()), "stderr does not name {}:\n{err}", group.identity());
+    assert!(
+        err.contains(&group.identity()),
+        "stderr does not name {}:\n{err}",
+        group.identity()
+    );
 
-    // Spec change between plan and apply.
+    // The same plan made again applies: the refusal was about the change, not the file.
     let out = drplan(&moto, &root, &["plan", "-e", "prod-dr", "--out", &saved_arg]);
     assert_exit(&out, 0, "plan -e prod-dr --out (again)");
-    let api = root.join("environments/prod-dr.hcl");
-    let text = std::fs::read_to_string(&api).expect("read prod-dr.hcl");
-    std::fs::write(&api, text.replace("api_replicas  = 2", "api_replicas  = 3")).expect("edit prod-dr.hcl");
+    let out = drplan(&moto, &root, &["apply", &saved_arg]);
+    assert_exit(&out, 0, "apply of a fresh saved failover plan");
+
+    // Spec change between plan and apply: the fail-back plan, then a spec file edited.
+    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--out", &saved_arg]);
+    assert_exit(&out, 0, "plan -e prod --out");
+    let spec_file = root.join("specs/clusters.hcl");
+    let text = std::fs::read_to_string(&spec_file).expect("read clusters.hcl");
+    let edited = text.replacen("max_size       = 4", "max_size       = 5", 1);
+    assert_ne!(edited, text, "the edit must change clusters.hcl");
+    std::fs::write(&spec_file, edited).expect("edit clusters.hcl");
     let out = drplan(&moto, &root, &["apply", &saved_arg]);
     assert_exit(&out, 1, "apply of a plan made before the spec changed");
     let err = stderr(&out);
