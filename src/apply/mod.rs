@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod kubernetes;
 pub mod network;
 pub mod outputs;
+pub mod progress;
 pub mod report;
 pub mod route53;
 pub mod s3;
@@ -104,12 +105,14 @@ pub async fn apply_with_clusters(
     let mut ctx = ApplyContext::new(&plan.stack, clients, Outputs::seeded_from(plan), options.timeouts.clone());
     ctx.k8s = k8s;
     let started = Instant::now();
+    let display = progress::Progress::for_stderr(options.progress);
     let results = walk::walk(nodes, &limits(options.parallelism), |step: Step| {
         let change = by_address.get(&step.address).copied();
         let ctx = &ctx;
+        let display = &display;
         async move {
             let change = change.ok_or_else(|| format!("{}: not in the plan", step.address))?;
-            run_step(ctx, change, step.phase, options.progress).await.map_err(|e| format!("{e:#}"))
+            run_step(ctx, change, step.phase, display).await.map_err(|e| format!("{e:#}"))
         }
     })
     .await
@@ -137,12 +140,14 @@ pub async fn apply_with_clusters(
     Ok(ApplyReport { entries, wall_time: started.elapsed() })
 }
 
-async fn run_step(ctx: &ApplyContext<'_>, change: &ResourceChange, phase: Phase, progress: bool) -> Result<()> {
+async fn run_step(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    phase: Phase,
+    display: &progress::Progress,
+) -> Result<()> {
     let action = phase.action(change.action);
-    let started = Instant::now();
-    if progress {
-        eprintln!("{}: {}...", change.address, report::verb_ing(action));
-    }
+    let running = display.start(format!("{}: {}", change.address, report::verb_ing(action)));
     failpoint(&change.address, FailpointPhase::Before);
     let id = match action {
         Action::Create => {
@@ -162,10 +167,9 @@ async fn run_step(ctx: &ApplyContext<'_>, change: &ResourceChange, phase: Phase,
         Action::NoOp | Action::Replace => None,
     };
     failpoint(&change.address, FailpointPhase::After);
-    if progress {
-        let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
-        eprintln!("{}: {} after {}s{id}", change.address, report::verb_done(action), started.elapsed().as_secs());
-    }
+    let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
+    let elapsed = running.elapsed().as_secs();
+    running.finish(format!("{}: {} after {elapsed}s{id}", change.address, report::verb_done(action)));
     Ok(())
 }
 
