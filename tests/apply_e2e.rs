@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use support::clusters::Clusters;
+use support::cli::{drplan, explain, stderr};
 use support::moto::MotoServer;
 
 fn repo_root() -> PathBuf {
@@ -25,29 +26,8 @@ fn load(root: &Path, env: &str) -> Project {
     drplan_core::spec::load_project(root, env).unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
 }
 
-fn drplan(moto: &MotoServer, root: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("drplan")
-        .expect("drplan binary")
-        .envs(moto.env_for_cli())
-        .env("NO_COLOR", "1")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .expect("run drplan")
-}
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
-fn explain(out: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        stderr(out)
-    )
-}
 
 fn assert_exit(out: &Output, code: i32, what: &str) {
     assert_eq!(out.status.code(), Some(code), "{what}\n{}", explain(out));

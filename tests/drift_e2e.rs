@@ -4,13 +4,12 @@
 
 mod support;
 
-use assert_cmd::Command;
 use drplan_core::model::Project;
 use drplan_core::resource::Resource;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::PathBuf;
+use support::cli::{drplan, explain, stdout};
 use support::moto::MotoServer;
 use support::clusters::Clusters;
 use support::outofband::{self, Created};
@@ -19,29 +18,8 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn drplan(moto: &MotoServer, root: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("drplan")
-        .expect("drplan binary")
-        .envs(moto.env_for_cli())
-        .env("NO_COLOR", "1")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .expect("run drplan")
-}
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
-fn explain(out: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// The root project (stack `shop`), built by hand in a fresh moto.
 async fn matching_cloud() -> (MotoServer, Project, Created, Clusters) {

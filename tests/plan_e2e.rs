@@ -3,12 +3,11 @@
 
 mod support;
 
-use assert_cmd::Command;
 use drplan_core::model::Project;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use support::cli::{drplan, explain, stdout};
 use support::moto::MotoServer;
 use support::clusters::Clusters;
 use support::outofband;
@@ -21,29 +20,8 @@ fn load(root: &Path, env: &str) -> Project {
     drplan_core::spec::load_project(root, env).unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
 }
 
-fn drplan(moto: &MotoServer, root: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("drplan")
-        .expect("drplan binary")
-        .envs(moto.env_for_cli())
-        .env("NO_COLOR", "1")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .expect("run drplan")
-}
 
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
-fn explain(out: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 /// `(symbol, address)` of every resource header line of the text plan, e.g.
 /// `  + network.dr (aws_vpc) will be created`.

@@ -4,6 +4,7 @@
 //! helper, hence the blanket allow.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod clusters;
 pub mod moto;
 pub mod faultproxy;
