@@ -45,7 +45,6 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
     live.objects.extend(k8s_live.objects);
     live.api_calls += k8s_live.api_calls;
     live.read_errors.extend(k8s_live.read_errors);
-    live.resolve_ids();
 
     if req.verbose {
         let by_service = aws

@@ -6,10 +6,10 @@
 
 use crate::aws::AwsContext;
 use crate::k8s::apply as k8s_apply;
-use crate::k8s::client;
+use crate::k8s::clusters::{self, Connection};
 use crate::k8s::kinds::Kinds;
 use anyhow::{anyhow, Result};
-use drplan_core::model::{ClusterAccess, Environment, Topology};
+use drplan_core::model::{Environment, Topology};
 use drplan_core::plan::ResourceChange;
 use drplan_core::resource::Resource;
 use std::collections::HashMap;
@@ -33,28 +33,26 @@ impl<'a> Clusters<'a> {
         let label = cluster_address
             .strip_prefix("cluster.")
             .ok_or_else(|| anyhow!("`{cluster_address}` is not a cluster address"))?;
-        let mut connected = self.connected.lock().await;
-        if let Some(k) = connected.get(label) {
+        let mut cache = self.connected.lock().await;
+        if let Some(k) = cache.get(label) {
             return Ok(k.clone());
         }
-        let cluster = self
+        let region = self
             .topology
             .clusters
             .get(label)
-            .ok_or_else(|| anyhow!("no cluster block `{label}` in the spec"))?;
-        let region = self
-            .topology
-            .sites
-            .get(&cluster.site)
+            .and_then(|c| self.topology.sites.get(&c.site))
             .map(|s| s.region.clone())
-            .ok_or_else(|| anyhow!("cluster `{label}` has no site region"))?;
-        let access = self.environment.cluster_access.get(label).cloned().unwrap_or(ClusterAccess::Eks);
+            .ok_or_else(|| anyhow!("no cluster block `{label}` with a site region in the spec"))?;
         let eks = self.aws.eks(&region);
-        let client = client::for_cluster(&access, &cluster.name, Some((&eks, self.aws.sdk_config())))
+        let connection = clusters::connect(self.topology, self.environment, label, Some((&eks, self.aws.sdk_config())))
             .await
             .map_err(|e| anyhow!("cannot reach cluster `{label}`: {e}"))?;
-        let kinds = Arc::new(Kinds::new(client));
-        connected.insert(label.to_string(), kinds.clone());
+        let Connection::Ready(connected) = connection else {
+            return Err(anyhow!("cluster `{label}` does not exist (yet): its EKS cluster was not found"));
+        };
+        let kinds = Arc::new(connected.kinds);
+        cache.insert(label.to_string(), kinds.clone());
         Ok(kinds)
     }
 

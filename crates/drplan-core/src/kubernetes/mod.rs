@@ -65,15 +65,22 @@ impl KubernetesError {
     }
 }
 
+impl KubernetesError {
+    /// Where and what, without the help line (diagnostics carry help separately).
+    pub fn headline(&self) -> String {
+        let at = match (&self.file, self.line, self.column) {
+            (Some(file), Some(line), Some(col)) => format!("{file}:{line}:{col}: "),
+            (Some(file), Some(line), None) => format!("{file}:{line}: "),
+            (Some(file), None, _) => format!("{file}: "),
+            _ => String::new(),
+        };
+        format!("{at}{}: {}", self.block, self.message)
+    }
+}
+
 impl fmt::Display for KubernetesError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.file, self.line, self.column) {
-            (Some(file), Some(line), Some(col)) => write!(f, "{file}:{line}:{col}: ")?,
-            (Some(file), Some(line), None) => write!(f, "{file}:{line}: ")?,
-            (Some(file), None, _) => write!(f, "{file}: ")?,
-            _ => {}
-        }
-        write!(f, "{}: {}", self.block, self.message)?;
+        f.write_str(&self.headline())?;
         if let Some(help) = &self.help {
             write!(f, " (help: {help})")?;
         }

@@ -163,7 +163,7 @@ pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
         Ok(objects) => resources.extend(objects),
         Err(errors) => {
             for e in errors {
-                let mut d = SpecDiagnostic::new("drplan::kubernetes", e.to_string());
+                let mut d = SpecDiagnostic::new("drplan::kubernetes", e.headline());
                 if let Some(help) = &e.help {
                     d = d.help(help.clone());
                 }
