@@ -7,7 +7,7 @@
 //! `cargo test`: it takes about two minutes and measures rather than asserts, apart from
 //! the sanity checks that keep the numbers honest (exit codes, no updates, no errors).
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/e2e/support/mod.rs"]
 mod support;
 
 use drplan_core::resource::{Kind, Resource};

@@ -7,7 +7,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 # Pinned so every machine runs the same emulator; bump deliberately (moto's quirks are
-# recorded in tests/support/moto.rs and the live readers). 5.1.x cannot be used: it
+# recorded in tests/e2e/support/moto.rs and the live readers). 5.1.x cannot be used: it
 # renders Route53 health checks with Python booleans (<MeasureLatency>False</...>),
 # which the Rust SDK rejects. 5.2.x has two bugs we patch below (see patch_moto).
 MOTO_VERSION="5.2.5"

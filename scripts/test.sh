@@ -17,4 +17,8 @@ if command -v kubectl >/dev/null 2>&1; then
 fi
 
 export NO_COLOR=1
+# On CI every build is cold: incremental caches only cost disk (gigabytes with the AWS SDK).
+if [ -n "${CI:-}" ]; then
+  export CARGO_INCREMENTAL=0
+fi
 cargo test --workspace "$@"

@@ -1,16 +1,15 @@
 //! `drplan plan` and `drplan show` end to end: the real binary against a moto server,
-//! with live objects created out of band through the SDK (tests/support/outofband.rs).
+//! with live objects created out of band through the SDK (tests/e2e/support/outofband.rs).
 
-mod support;
 
 use drplan_core::model::Project;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use support::cli::{drplan, explain, stdout};
-use support::moto::MotoServer;
-use support::clusters::Clusters;
-use support::outofband;
+use crate::support::cli::{drplan, explain, stdout};
+use crate::support::moto::MotoServer;
+use crate::support::clusters::Clusters;
+use crate::support::outofband;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

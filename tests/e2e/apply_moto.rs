@@ -2,9 +2,8 @@
 //! read back through the SDK, reruns that create nothing twice (also through a
 //! fault-injecting proxy and after a crash at a failpoint), and the apply lock.
 //!
-//! Needs the emulator installed by `scripts/setup-test-env.sh` (see tests/support/moto.rs).
+//! Needs the emulator installed by `scripts/setup-test-env.sh` (see tests/e2e/support/moto.rs).
 
-mod support;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -18,8 +17,8 @@ use drplan_core::marks;
 use drplan_core::model::environment::LockSettings;
 use drplan_core::plan::{Action, Plan, ResourceChange};
 use drplan_core::resource::Kind;
-use support::faultproxy::{FaultConfig, FaultProxy};
-use support::moto::MotoServer;
+use crate::support::faultproxy::{FaultConfig, FaultProxy};
+use crate::support::moto::MotoServer;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
@@ -313,7 +312,7 @@ async fn a_crash_at_a_failpoint_then_rerun_converges() {
     let endpoint = format!("http://{}", moto_addr);
     for failpoint in ["network.main.subnet.a:after", "dns.api.target.primary.health_check:after", "bucket.backups:before"] {
         let status = Command::new(std::env::current_exe().expect("test binary"))
-            .args(["--ignored", "--exact", "failpoint_child", "--nocapture"])
+            .args(["--ignored", "--exact", "apply_moto::failpoint_child", "--nocapture"])
             .env("DRPLAN_TEST_ENDPOINT", &endpoint)
             .env("DRPLAN_FAILPOINT", failpoint)
             .stdout(Stdio::null())

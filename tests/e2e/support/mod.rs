@@ -1,7 +1,7 @@
 //! Test harness shared by the integration tests: emulators on this machine.
 //!
-//! Each test binary that needs one declares `mod support;`. Not every binary uses every
-//! helper, hence the blanket allow.
+//! Declared once in `tests/e2e/main.rs`. Not every test module uses every helper,
+//! hence the blanket allow.
 #![allow(dead_code)]
 
 pub mod cli;

@@ -1,18 +1,17 @@
-//! Drift end to end: the root project built by hand in moto (tests/support/outofband.rs),
+//! Drift end to end: the root project built by hand in moto (tests/e2e/support/outofband.rs),
 //! then changed out of band the way operators do in a console; `plan` must show exactly
 //! those changes and `drift` must name them in every format.
 
-mod support;
 
 use drplan_core::model::Project;
 use drplan_core::resource::Resource;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use support::cli::{drplan, explain, stdout};
-use support::moto::MotoServer;
-use support::clusters::Clusters;
-use support::outofband::{self, Created};
+use crate::support::cli::{drplan, explain, stdout};
+use crate::support::moto::MotoServer;
+use crate::support::clusters::Clusters;
+use crate::support::outofband::{self, Created};
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -5,7 +5,6 @@
 //! went stale (live object or spec edited) is refused, and apply never asks a
 //! question it cannot get answered.
 
-mod support;
 
 use assert_cmd::Command;
 use drplan_core::model::Project;
@@ -14,9 +13,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use support::clusters::Clusters;
-use support::cli::{drplan, explain, stderr};
-use support::moto::MotoServer;
+use crate::support::clusters::Clusters;
+use crate::support::cli::{drplan, explain, stderr};
+use crate::support::moto::MotoServer;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

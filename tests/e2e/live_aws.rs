@@ -2,7 +2,6 @@
 //! SDK, marked and unmarked, then `read_live` must report exactly what a plan needs, in
 //! the normalized attribute form, with few requests.
 
-mod support;
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tag as Ec2Tag, TagSpecification};
 use drplan::aws::{AccountGuardError, AwsContext};
@@ -12,7 +11,7 @@ use drplan_core::live::{LiveObject, LiveState};
 use drplan_core::marks::{dns_owner_value, ADDRESS_KEY, STACK_KEY};
 use drplan_core::resource::{Kind, Resource};
 use serde_json::{json, Map, Value};
-use support::moto::{MotoServer, MOTO_ACCOUNT_ID};
+use crate::support::moto::{MotoServer, MOTO_ACCOUNT_ID};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 

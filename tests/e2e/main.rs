@@ -1,0 +1,16 @@
+//! The end-to-end tests of the `drplan` binary, in one test binary.
+//!
+//! Each module below was once its own file under `tests/`; they share one binary so the
+//! AWS SDK is linked once instead of eight times (a debug link of it is ~120 MB).
+//! Run one group with `cargo test --test e2e plan_e2e::`.
+
+mod support;
+
+mod apply_e2e;
+mod apply_moto;
+mod cli_validate;
+mod drift_e2e;
+mod k8s_roundtrip;
+mod live_aws;
+mod plan_e2e;
+mod promote_cli;
