@@ -419,3 +419,23 @@ fn diffing_ten_thousand_resources_is_fast() {
     // Generous for a loaded debug build: this catches a quadratic match, not a slow CPU.
     assert!(elapsed < std::time::Duration::from_secs(15), "took {elapsed:?}");
 }
+
+#[test]
+fn two_live_objects_with_one_address_are_an_error_not_two_steps() {
+    // A copy of the bucket made by hand kept the original's marks: one is matched by
+    // name, the other would be an orphan at the same address.
+    let bucket = sample(Kind::Bucket);
+    let mut copy = owned(&bucket);
+    copy.id = "copy-of-backups".into();
+    copy.attrs.insert("name".into(), json!("copy-of-backups"));
+    let mut allowed = ctx();
+    allowed.allow_destroy = vec![bucket.address.clone()];
+    let plan = diff(std::slice::from_ref(&bucket), &live(vec![owned(&bucket), copy]), &allowed);
+    let errors: Vec<&str> = plan.errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        errors,
+        ["2 aws_s3_bucket objects claim this address: `live-bucket.backups` in us-west-2 (unchanged), `copy-of-backups` in us-west-2 (to delete)"],
+        "{plan:#?}"
+    );
+    assert_eq!(plan.errors[0].address, bucket.address);
+}

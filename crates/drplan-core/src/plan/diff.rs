@@ -134,6 +134,7 @@ pub fn diff(desired: &[Resource], live: &LiveState, ctx: &DiffContext) -> Plan {
         .collect();
 
     let Planner { mut changes, mut errors, .. } = planner;
+    errors.extend(shared_addresses(&changes));
     changes.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     errors.sort_by(|a, b| a.address.cmp(&b.address));
     Plan {
@@ -335,6 +336,50 @@ impl Planner<'_> {
             protect,
         });
     }
+}
+
+/// Apply runs one step per address, so two changes at one address cannot both be
+/// carried out. The spec's addresses are unique; a second change comes from a live
+/// object that carries the mark of an address already taken (a copy made by hand, or
+/// an object moved between clusters or regions), which only a person can sort out.
+fn shared_addresses(changes: &[ResourceChange]) -> Vec<PlanError> {
+    let mut by_address: BTreeMap<&Address, Vec<&ResourceChange>> = BTreeMap::new();
+    for c in changes {
+        by_address.entry(&c.address).or_default().push(c);
+    }
+    by_address
+        .into_iter()
+        .filter(|(_, cs)| cs.len() > 1)
+        .map(|(address, cs)| {
+            let objects: Vec<String> = cs
+                .iter()
+                .map(|c| {
+                    let what = c.live_id.as_deref().map_or_else(|| "the spec's".to_string(), |id| format!("`{id}`"));
+                    let place = c.region.as_deref().map(|r| format!(" in {r}")).unwrap_or_default();
+                    let action = match c.action {
+                        Action::NoOp => "unchanged",
+                        Action::Create => "to create",
+                        Action::Update => "to update",
+                        Action::Replace => "to replace",
+                        Action::Delete => "to delete",
+                    };
+                    format!("{what}{place} ({action})")
+                })
+                .collect();
+            PlanError {
+                address: address.clone(),
+                message: format!(
+                    "{} {} objects claim this address: {}",
+                    cs.len(),
+                    cs[0].kind,
+                    objects.join(", ")
+                ),
+                help: Some(format!(
+                    "each object drplan manages has one address; delete the extra object, or remove its `drplan:address = {address}` mark, then plan again"
+                )),
+            }
+        })
+        .collect()
 }
 
 fn destroy_help(address: &Address) -> String {
