@@ -44,7 +44,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 
 log "installing moto[server]==$MOTO_VERSION into $VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+"$VENV/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
     -c "$ROOT/scripts/moto-requirements.txt" "moto[server]==$MOTO_VERSION" >&2
 
 # moto 5.2.5 has two S3 bugs that make drplan see drift a real account would not show;

@@ -21,4 +21,19 @@ export NO_COLOR=1
 if [ -n "${CI:-}" ]; then
   export CARGO_INCREMENTAL=0
 fi
+
+# A cold debug build of the workspace and its tests takes about 3 GiB (the EC2 SDK alone
+# is 0.8 GiB). A CI run once died of a full disk, so when the project's disk is short
+# and nothing is built yet, build in memory (/dev/shm) instead.
+need_kib=$((5 * 1024 * 1024))
+free_kib() { df -Pk "$1" 2>/dev/null | awk 'NR==2 {print $4}'; }
+if [ -z "${CARGO_TARGET_DIR:-}" ] && [ ! -d target/debug ]; then
+  here=$(free_kib .)
+  shm=$(free_kib /dev/shm || true)
+  echo "== disk: $((here / 1024)) MiB free here, $(( ${shm:-0} / 1024 )) MiB in /dev/shm" >&2
+  if [ "${here:-0}" -lt "$need_kib" ] && [ "${shm:-0}" -gt "$need_kib" ]; then
+    export CARGO_TARGET_DIR=/dev/shm/drplan-target
+    echo "== short of disk: building in $CARGO_TARGET_DIR" >&2
+  fi
+fi
 cargo test --workspace "$@"

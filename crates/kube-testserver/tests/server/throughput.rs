@@ -1,5 +1,5 @@
 //! How fast the server answers the real client, for sizing test suites.
-//! Ignored by default: `cargo test -p kube-testserver --test throughput -- --ignored --nocapture`.
+//! Ignored by default: `cargo test -p kube-testserver --test server throughput -- --ignored --nocapture`.
 
 use std::time::Instant;
 
