@@ -853,7 +853,7 @@ impl Loader {
                 decode::workloads::decode_kubernetes(l, b, cx).map(Decoded::Kubernetes)
             }),
             "backup" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::workloads::decode_backup(l, b, cx).map(Decoded::Backup)
+                decode::workloads::decode_backup(l, b, cx).map(|b| Decoded::Backup(Box::new(b)))
             }),
             "objectives" => self.decode_block(item, ctx, |_, b, cx| {
                 Some(Decoded::Objectives(decode::objectives::decode(b, cx)))
@@ -895,7 +895,7 @@ impl Loader {
             Some(Decoded::Backup(b)) => {
                 self.scope
                     .publish("backup", &label, decode::workloads::backup_object(&b));
-                t.backups.insert(label, b);
+                t.backups.insert(label, *b);
             }
             Some(Decoded::Objectives(o)) => t.objectives = Some(o),
             Some(Decoded::Site(_)) | None => {}
@@ -916,7 +916,7 @@ enum Decoded {
     Zone(crate::model::Zone),
     Dns(crate::model::Dns),
     Kubernetes(crate::model::Kubernetes),
-    Backup(crate::model::Backup),
+    Backup(Box<crate::model::Backup>),
     Objectives(crate::model::Objectives),
 }
 
