@@ -39,7 +39,8 @@ pub enum Command {
     Show(ShowArgs),
     /// Report drift between the spec and the live cloud (read-only, for CI).
     Drift(DriftArgs),
-    /// Carry promotable values from one environment to another.
+    /// Carry promotable values from one environment to another. The source must meet
+    /// its objectives (else exit 3) and match its live cloud (else exit 1).
     Promote(PromoteArgs),
     /// Print the dependency graph the planner walks.
     Graph(GraphArgs),
@@ -143,7 +144,8 @@ pub struct PromoteArgs {
     /// Rewrite the target environment file (comments and layout are kept).
     #[arg(long)]
     pub write: bool,
-    /// Promote even if the source has drift or a failing objective.
+    /// Promote even if the source has drift or a failing objective (its live cloud
+    /// is then not read at all).
     #[arg(long)]
     pub force: bool,
 }

@@ -1,13 +1,23 @@
 //! `drplan promote --from A --to B [--write] [--force]`: show (and with --write make)
 //! the change that carries A's promotable values into environments/B.hcl.
 //!
+//! Only a validated source is promoted: A must meet its objectives and its live cloud
+//! must match its spec (a plan of A with no changes), else the command refuses unless
+//! `--force`.
+//!
 //! Exit codes: 0 nothing to promote or written; 2 changes shown, not written;
-//! 3 refused because A breaches an objective; 1 errors.
+//! 3 refused because A breaches an objective; 1 refused because A has drift, or A's
+//! live cloud could not be read, or any other error.
 
+use super::output::runtime;
 use super::{exit, validate};
+use crate::aws::AwsContext;
 use crate::cli::PromoteArgs;
+use crate::planning::{make_plan, PlanRequest};
 use anyhow::{anyhow, bail, Context};
+use drplan_core::model::Project;
 use drplan_core::objectives;
+use drplan_core::plan::Action;
 use drplan_core::promote;
 use std::io::Write;
 use std::path::Path;
@@ -32,8 +42,29 @@ pub fn run(root: &Path, args: PromoteArgs) -> anyhow::Result<i32> {
         }
         eprintln!("Promoting despite the breached objectives (--force).");
     }
-    // Drift is a live read; promote stays offline until `drift` can be called here.
-    eprintln!("note: {} is not checked for drift by promote; run `drplan drift -e {}` first", args.from, args.from);
+    if args.force {
+        eprintln!("Not checking {} for drift (--force).", args.from);
+    } else {
+        let drifted = drifted_addresses(&from).with_context(|| {
+            format!(
+                "cannot check {} for drift: promote reads its live cloud first (pass --force to promote without the check)",
+                args.from
+            )
+        })?;
+        if !drifted.is_empty() {
+            eprintln!("{} has drift: its live cloud differs from its spec at", args.from);
+            for line in &drifted {
+                eprintln!("  {line}");
+            }
+            eprintln!(
+                "Refusing to promote from {from}: only what runs as specified is promoted. See `drplan drift -e {from}`, \
+                 converge with `drplan apply -e {from}` (or fix the spec), or pass --force to promote anyway.",
+                from = args.from
+            );
+            return Ok(exit::ERROR);
+        }
+        eprintln!("{} is in sync with its spec.", args.from);
+    }
 
     let file = promote::target_file(&args.to);
     let path = root.join(&file);
@@ -65,6 +96,35 @@ pub fn run(root: &Path, args: PromoteArgs) -> anyhow::Result<i32> {
     }
     eprintln!("Wrote {file}: {}. Run `drplan plan -e {}` to see what it changes.", names.join(", "), args.to);
     Ok(exit::OK)
+}
+
+/// Plans the source environment against its live cloud (the path `drplan drift`
+/// takes) and returns its changes as `~ address` lines, empty when in sync. A live read
+/// that failed is an error: an unread kind could hide drift.
+fn drifted_addresses(project: &Project) -> anyhow::Result<Vec<String>> {
+    runtime()?.block_on(async {
+        let aws = AwsContext::from_env().await;
+        let req = PlanRequest { allow_destroy: &[], verbose: false };
+        let planned = make_plan(project.clone(), &aws, &req).await?;
+        if !planned.live.read_errors.is_empty() {
+            bail!("reading the live state failed: {}", planned.live.read_errors.join("; "));
+        }
+        Ok(planned
+            .plan
+            .changes
+            .iter()
+            .filter_map(|c| {
+                let symbol = match c.action {
+                    Action::NoOp => return None,
+                    Action::Create => "+",
+                    Action::Update => "~",
+                    Action::Replace => "-/+",
+                    Action::Delete => "-",
+                };
+                Some(format!("{symbol} {}", c.address))
+            })
+            .collect())
+    })
 }
 
 /// Writes beside the target and renames over it, so an interrupted write never leaves

@@ -2,8 +2,10 @@
 //! passing and failing with the numbers a user reads.
 
 use drplan_core::model::Project;
-use drplan_core::objectives::{self, CheckName, Estimates, Gate, ObjectivesReport, Verdict};
+use drplan_core::objectives::{self, Activation, CheckName, Estimates, Gate, ObjectivesReport, Verdict};
+use drplan_core::resource::Kind;
 use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::time::Duration;
 
 const SITES: &str = r#"
@@ -125,8 +127,22 @@ objectives {{
     )
 }
 
+/// A loaded project and the folder it lives in: the RTO check loads the environment
+/// a second time (with the DR site active), so the files must outlive the load.
+struct Loaded {
+    _dir: tempfile::TempDir,
+    project: Project,
+}
+
+impl Deref for Loaded {
+    type Target = Project;
+    fn deref(&self) -> &Project {
+        &self.project
+    }
+}
+
 /// Writes a project (one spec file per entry) and loads it for `prod`.
-fn load(specs: &[(&str, String)]) -> Project {
+fn load(specs: &[(&str, String)]) -> Loaded {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("specs")).expect("mkdir specs");
     std::fs::create_dir_all(dir.path().join("environments")).expect("mkdir environments");
@@ -135,12 +151,12 @@ fn load(specs: &[(&str, String)]) -> Project {
     }
     std::fs::write(dir.path().join("environments/prod.hcl"), "stack = \"lanka-test\"\n").expect("write env");
     match drplan_core::spec::load_project(dir.path(), "prod") {
-        Ok(p) => p,
+        Ok(project) => Loaded { _dir: dir, project },
         Err(d) => panic!("fixture does not load:\n{}", d.render(false, 100)),
     }
 }
 
-fn project(backup: String, objectives: String) -> Project {
+fn project(backup: String, objectives: String) -> Loaded {
     load(&[
         ("sites.hcl", SITES.to_string()),
         ("buckets.hcl", BUCKETS.to_string()),
@@ -150,7 +166,7 @@ fn project(backup: String, objectives: String) -> Project {
 }
 
 fn evaluate(p: &Project) -> ObjectivesReport {
-    objectives::evaluate(&p.topology, &p.resources, &Estimates::for_topology(&p.topology))
+    objectives::for_project(p)
 }
 
 fn find<'a>(r: &'a ObjectivesReport, name: CheckName, component: Option<&str>) -> &'a objectives::Check {
@@ -324,41 +340,80 @@ bucket "backups_dr" {
     assert_eq!(c.numbers, "kept 30d < cross_region retention 90d");
 }
 
-const NEO4J_PATH: &str = "network.dr (30s) -> network.dr.subnet.private-a (30s) -> cluster.dr (15m) -> \
-                          cluster.dr.node_group.general (5m) -> backup.neo4j.restore (20m) = 41m";
+/// The fixture's DR site runs pilot-light: the cluster exists, its node group sits at
+/// zero until `site.dr.active`. Activation scales it up and runs the restore Job.
+const NEO4J_PATH: &str = "cluster.dr.node_group.general (4m) -> backup.neo4j.placement.dr.job.restore (20m) = 24m";
 
 #[test]
-fn rto_fits_and_shows_the_critical_path() {
+fn rto_estimates_activation_and_shows_the_critical_path() {
     let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("1h"));
     let r = evaluate(&p);
     let c = find(&r, CheckName::Rto, Some("neo4j"));
     assert_eq!(c.verdict, Verdict::Pass);
-    assert_eq!(c.numbers, "estimated DR bring-up 41m <= RTO 1h");
+    assert_eq!(c.numbers, "estimated DR bring-up 24m <= RTO 1h");
+    let estimates: Vec<&str> = c.path.iter().map(|s| s.estimate.as_str()).collect();
+    assert_eq!(estimates, ["aws_eks_node_group_update", "restore_job"]);
     let text = objectives::text::render(&r, false);
     assert!(text.contains(&format!("critical path: {NEO4J_PATH}")), "{text}");
     let overall = find(&r, CheckName::Rto, None);
     assert_eq!(overall.verdict, Verdict::Pass);
-    assert_eq!(overall.numbers, "estimated DR bring-up 41m <= overall RTO 2h");
+    assert_eq!(overall.numbers, "estimated DR bring-up 24m <= overall RTO 2h");
+    // The node group scale-up, the restore Job and the DR placement's CronJob.
+    assert_eq!(overall.details, ["DR activation: 3 to create, 1 to update in place; what already runs costs nothing"]);
 }
 
 #[test]
 fn an_rto_too_tight_for_the_critical_path_fails_and_names_the_path() {
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("30m"));
+    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("20m"));
     let r = evaluate(&p);
     let c = find(&r, CheckName::Rto, Some("neo4j"));
     assert_eq!(c.verdict, Verdict::Fail);
-    assert_eq!(c.numbers, "estimated DR bring-up 41m > RTO 30m");
+    assert_eq!(c.numbers, "estimated DR bring-up 24m > RTO 20m");
     let addresses: Vec<&str> = c.path.iter().map(|s| s.address.as_str()).collect();
-    assert_eq!(
-        addresses,
-        ["network.dr", "network.dr.subnet.private-a", "cluster.dr", "cluster.dr.node_group.general", "backup.neo4j.restore"]
-    );
+    assert_eq!(addresses, ["cluster.dr.node_group.general", "backup.neo4j.placement.dr.job.restore"]);
     let text = objectives::text::render(&r, false);
     assert!(text.contains(&format!("critical path: {NEO4J_PATH}")), "{text}");
-    // redis is only the cluster: 21m > 15m.
+    // redis is only the cluster, whose control plane already runs: the scale-up.
     let redis = find(&r, CheckName::Rto, Some("redis"));
-    assert_eq!(redis.numbers, "estimated DR bring-up 21m > RTO 15m");
+    assert_eq!(redis.numbers, "estimated DR bring-up 4m <= RTO 15m");
     assert_eq!(r.gate(false), Gate::Breached);
+}
+
+#[test]
+fn the_same_estimate_whichever_side_the_environment_is() {
+    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("1h"));
+    std::fs::write(p.root.join("environments/prod-dr.hcl"), "stack = \"lanka-test\"\nactive_site = \"dr\"\n").expect("write env");
+    let dr = drplan_core::spec::load_project(&p.root, "prod-dr").unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    assert_eq!(evaluate(&dr).checks, evaluate(&p).checks);
+}
+
+/// A DR cluster that only exists under activation (a cold site): its network, control
+/// plane and node group are created on the way, and the path says so. No spec block
+/// is conditional but `kubernetes`, so the two evaluations are given directly.
+#[test]
+fn a_dr_cluster_created_by_activation_is_on_the_critical_path() {
+    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("30m"));
+    let dr = drplan_core::spec::load_project_with_active_site(&p.root, "prod", "dr")
+        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    let cold: Vec<_> = p
+        .resources
+        .iter()
+        .filter(|r| !(r.site.as_deref() == Some("dr") && r.kind != Kind::Bucket))
+        .cloned()
+        .collect();
+    let activation = Activation::Compared { normal: &cold, activated: &dr.resources };
+    let r = objectives::evaluate(&p.topology, activation, &Estimates::for_topology(&p.topology));
+    let c = find(&r, CheckName::Rto, Some("neo4j"));
+    assert_eq!(c.numbers, "estimated DR bring-up 41m > RTO 30m");
+    assert_eq!(
+        objectives::text::render(&r, false).lines().find(|l| l.contains("critical path: network.dr")).map(str::trim),
+        Some(
+            "critical path: network.dr (30s) -> network.dr.subnet.private-a (30s) -> cluster.dr (15m) -> \
+             cluster.dr.node_group.general (5m) -> backup.neo4j.placement.dr.job.restore (20m) = 41m"
+        )
+    );
+    let estimates: Vec<&str> = c.path.iter().map(|s| s.estimate.as_str()).collect();
+    assert_eq!(estimates, ["aws_vpc", "aws_subnet", "aws_eks_cluster", "aws_eks_node_group", "restore_job"]);
 }
 
 #[test]
@@ -367,23 +422,55 @@ fn spec_estimates_override_the_defaults() {
 objectives {
   rto = "2h"
   component "neo4j" {
-    rto       = "30m"
+    rto       = "20m"
     resources = [backup.neo4j]
   }
   estimates {
-    aws_eks_cluster    = "8m"
-    aws_eks_node_group = "3m"
+    aws_eks_node_group_update = "3m"
+    restore_job               = "18m"
   }
 }
 "#;
     let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives.to_string());
     let r = evaluate(&p);
-    assert_eq!(find(&r, CheckName::Rto, Some("neo4j")).numbers, "estimated DR bring-up 32m > RTO 30m");
+    assert_eq!(find(&r, CheckName::Rto, Some("neo4j")).numbers, "estimated DR bring-up 21m > RTO 20m");
 
     let mut estimates = Estimates::for_topology(&p.topology);
     estimates.override_with(&BTreeMap::from([(objectives::RESTORE_JOB.to_string(), Duration::from_secs(15 * 60))]));
-    let r = objectives::evaluate(&p.topology, &p.resources, &estimates);
-    assert_eq!(find(&r, CheckName::Rto, Some("neo4j")).numbers, "estimated DR bring-up 27m <= RTO 30m");
+    let activation = Activation::Compared {
+        normal: &p.resources,
+        activated: &drplan_core::spec::load_project_with_active_site(&p.root, "prod", "dr")
+            .unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
+            .resources,
+    };
+    let r = objectives::evaluate(&p.topology, activation, &estimates);
+    assert_eq!(find(&r, CheckName::Rto, Some("neo4j")).numbers, "estimated DR bring-up 18m <= RTO 20m");
+}
+
+#[test]
+fn a_backup_restore_estimate_overrides_restore_job_for_that_policy() {
+    let backup = neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, &format!("{REPLICATION}\n  restore_estimate = \"10m\""));
+    let p = project(backup, objectives_block("20m"));
+    let c = find(&evaluate(&p), CheckName::Rto, Some("neo4j")).clone();
+    assert_eq!(c.numbers, "estimated DR bring-up 14m <= RTO 20m");
+    assert_eq!(c.path.last().map(|s| (s.estimate.as_str(), s.seconds)), Some(("backup.neo4j.restore_estimate", 600)));
+}
+
+#[test]
+fn an_unknown_estimate_key_and_a_bad_restore_estimate_are_spec_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("specs")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join("environments")).expect("mkdir");
+    let objectives = "objectives {\n  estimates {\n    aws_eks_nodegroup = \"3m\"\n  }\n}\n";
+    let backup = neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, "restore_estimate = \"soon\"");
+    for (name, text) in [("sites.hcl", SITES.to_string()), ("buckets.hcl", BUCKETS.to_string()), ("backups.hcl", backup), ("objectives.hcl", objectives.to_string())] {
+        std::fs::write(dir.path().join("specs").join(name), text).expect("write");
+    }
+    std::fs::write(dir.path().join("environments/prod.hcl"), "stack = \"lanka-test\"\n").expect("write env");
+    let Err(d) = drplan_core::spec::load_project(dir.path(), "prod") else { panic!("loads") };
+    let text = d.render(false, 100);
+    assert!(text.contains("aws_eks_nodegroup"), "{text}");
+    assert!(text.contains("restore_estimate"), "{text}");
 }
 
 #[test]
@@ -405,7 +492,7 @@ objectives {
 
 #[test]
 fn report_text_and_json() {
-    let p = project(neo4j_backup(DAILY_FULL, ""), objectives_block("30m"));
+    let p = project(neo4j_backup(DAILY_FULL, ""), objectives_block("20m"));
     let r = evaluate(&p);
     insta::assert_snapshot!("objectives_text_breached", objectives::text::render(&r, false));
     insta::assert_snapshot!("objectives_text_allowed_summary", objectives::text::render(&r, true).lines().last().unwrap_or(""));

@@ -68,6 +68,9 @@ backup "app_config" {
   command              = ["/bin/sh", "-c", "kubectl get deployment,service,configmap,pvc,ingress -n ${local.namespace} -o yaml > /backup/k8s-config.yaml"]
   restore_command      = ["/bin/sh", "-c", "kubectl apply --server-side --force-conflicts -f /backup/k8s-config.yaml"]
 
+  # The restore is one `kubectl apply` of a single exported file, not a data load.
+  restore_estimate = "2m"
+
   full { schedule = "*/15 * * * *" }
 
   retention {

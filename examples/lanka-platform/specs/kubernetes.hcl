@@ -35,8 +35,12 @@ kubernetes "primary_apps" {
   enabled   = site.primary.active
 }
 
+# The API rolls out once the graph is restored and the exported app config is
+# re-applied (the runbook's step 3 before step 4). The RTO estimate follows this
+# ordering: API after the restore Jobs.
 kubernetes "dr_apps" {
-  cluster   = cluster.dr
-  manifests = ["k8s/apps/api.yaml"]
-  enabled   = site.dr.active
+  cluster    = cluster.dr
+  manifests  = ["k8s/apps/api.yaml"]
+  enabled    = site.dr.active
+  depends_on = [backup.neo4j, backup.app_config]
 }

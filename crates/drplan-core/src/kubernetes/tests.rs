@@ -68,6 +68,7 @@ fn backup(label: &str, engine: &str) -> Backup {
         image: None,
         command: vec![],
         restore_command: vec![],
+        restore_estimate: None,
         full_schedule: Some(Schedule { cron: "0 2 * * *".into(), source: src("specs/storage.hcl", 24) }),
         incremental_schedule: Some(Schedule { cron: "0 * * * *".into(), source: src("specs/storage.hcl", 25) }),
         prefix: format!("{label}/"),

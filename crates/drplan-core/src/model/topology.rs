@@ -234,6 +234,9 @@ pub struct Backup {
     /// For `engine = "custom"`: the backup command.
     pub command: Vec<String>,
     pub restore_command: Vec<String>,
+    /// How long this policy's restore Job takes, for the RTO estimate (overrides the
+    /// `restore_job` estimate).
+    pub restore_estimate: Option<Duration>,
     pub full_schedule: Option<Schedule>,
     pub incremental_schedule: Option<Schedule>,
     pub prefix: String,

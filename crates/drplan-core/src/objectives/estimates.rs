@@ -1,5 +1,6 @@
-//! How long each operation of a DR bring-up takes: documented defaults, overridden by
-//! the spec's `objectives { estimates { ... } }` (and, later, by drill measurements).
+//! How long each operation of a DR activation takes: documented defaults, overridden
+//! by the spec's `objectives { estimates { ... } }`, by a backup policy's
+//! `restore_estimate` (and, later, by drill measurements).
 
 use crate::model::Topology;
 use crate::resource::Kind;
@@ -11,8 +12,32 @@ use std::time::Duration;
 /// an object).
 pub const RESTORE_JOB: &str = "restore_job";
 
-/// Defaults, from what EKS, S3 and Route53 typically take when creating from scratch.
-/// Keep docs/objectives.md in step.
+/// Every key `objectives { estimates { } }` accepts: a resource type name (its
+/// creation), `<type>_update` (an in-place change), and `restore_job`.
+pub const KEYS: &[&str] = &[
+    "aws_vpc",
+    "aws_subnet",
+    "aws_eks_cluster",
+    "aws_eks_node_group",
+    "aws_s3_bucket",
+    "aws_route53_zone",
+    "aws_route53_record",
+    "aws_route53_health_check",
+    "kubernetes_object",
+    "aws_vpc_update",
+    "aws_subnet_update",
+    "aws_eks_cluster_update",
+    "aws_eks_node_group_update",
+    "aws_s3_bucket_update",
+    "aws_route53_zone_update",
+    "aws_route53_record_update",
+    "aws_route53_health_check_update",
+    "kubernetes_object_update",
+    RESTORE_JOB,
+];
+
+/// Defaults, from what EKS, S3 and Route53 typically take. Keep docs/objectives.md in
+/// step (a test compares the table with this list).
 const DEFAULTS: &[(&str, u64)] = &[
     ("aws_vpc", 30),
     ("aws_subnet", 30),
@@ -24,12 +49,38 @@ const DEFAULTS: &[(&str, u64)] = &[
     ("aws_route53_record", 60),
     ("aws_route53_health_check", 30),
     ("kubernetes_object", 30),
+    ("aws_vpc_update", 10),
+    ("aws_subnet_update", 10),
+    // The only slow in-place change of a cluster is a version upgrade.
+    ("aws_eks_cluster_update", 30 * 60),
+    // Scaling a pilot-light node group up: instances launched, joined and Ready. No
+    // launch template or auto-scaling group to create, so shorter than a creation.
+    ("aws_eks_node_group_update", 4 * 60),
+    ("aws_s3_bucket_update", 10),
+    ("aws_route53_zone_update", 10),
+    // A failover flip is a record change: the same propagation as a new record.
+    ("aws_route53_record_update", 60),
+    ("aws_route53_health_check_update", 30),
+    ("kubernetes_object_update", 30),
     (RESTORE_JOB, 20 * 60),
 ];
+
+/// One operation of a DR activation, and so one estimate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Operation {
+    /// A creation, or the creation half of a replacement.
+    Create(Kind),
+    /// An in-place change (a node group scaled up, a record's failover flipped).
+    Update(Kind),
+    /// The restore Job of the backup policy with this label.
+    Restore(String),
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Estimates {
     by_key: BTreeMap<String, Duration>,
+    /// Backup label -> its `restore_estimate`.
+    restores: BTreeMap<String, Duration>,
 }
 
 impl Default for Estimates {
@@ -42,6 +93,7 @@ impl Estimates {
     pub fn defaults() -> Self {
         Estimates {
             by_key: DEFAULTS.iter().map(|(k, s)| ((*k).to_string(), Duration::from_secs(*s))).collect(),
+            restores: BTreeMap::new(),
         }
     }
 
@@ -51,6 +103,7 @@ impl Estimates {
         if let Some(o) = &t.objectives {
             e.override_with(&o.estimates);
         }
+        e.restores = t.backups.values().filter_map(|b| b.restore_estimate.map(|d| (b.label.clone(), d))).collect();
         e
     }
 
@@ -60,8 +113,8 @@ impl Estimates {
         }
     }
 
-    /// The estimate for a key; unknown keys take no time (they cannot be on a path:
-    /// every kind has a default).
+    /// The estimate for a key; unknown keys take no time (every operation has a
+    /// default, so they cannot come up).
     pub fn get(&self, key: &str) -> Duration {
         self.by_key.get(key).copied().unwrap_or_default()
     }
@@ -70,7 +123,39 @@ impl Estimates {
         self.get(kind.type_name())
     }
 
+    /// The key an operation is estimated by (shown in the critical path) and its
+    /// duration.
+    pub fn operation(&self, op: &Operation) -> (String, Duration) {
+        match op {
+            Operation::Create(kind) => (kind.type_name().to_string(), self.for_kind(*kind)),
+            Operation::Update(kind) => {
+                let key = format!("{}_update", kind.type_name());
+                let d = self.get(&key);
+                (key, d)
+            }
+            Operation::Restore(label) => match self.restores.get(label) {
+                Some(d) => (format!("backup.{label}.restore_estimate"), *d),
+                None => (RESTORE_JOB.to_string(), self.get(RESTORE_JOB)),
+            },
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&str, Duration)> {
         self.by_key.iter().map(|(k, d)| (k.as_str(), *d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_a_default_and_every_kind_both_keys() {
+        let defaults: Vec<&str> = DEFAULTS.iter().map(|(k, _)| *k).collect();
+        assert_eq!(defaults, KEYS);
+        for kind in Kind::ALL {
+            assert!(KEYS.contains(&kind.type_name()));
+            assert!(KEYS.contains(&format!("{}_update", kind.type_name()).as_str()));
+        }
     }
 }

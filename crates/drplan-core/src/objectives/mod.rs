@@ -4,23 +4,25 @@
 //! - `rpo`: the longest gap between a backup policy's runs fits the RPO;
 //! - `cross_region_copy`: each policy's backups reach a bucket in another site and are
 //!   kept there at least as long as its cross-region retention;
-//! - `rto`: the critical path of what DR activation creates fits the RTO.
+//! - `rto`: the critical path of what DR activation changes fits the RTO.
 //!
-//! [`evaluate`] is a pure function of the loaded topology, its resources and duration
-//! estimates; [`text`] renders the report for humans, serde renders it for JSON.
+//! [`evaluate`] is a pure function of the loaded topology, the environment's resources
+//! in normal operation and under DR activation, and duration estimates; [`text`]
+//! renders the report for humans, serde renders it for JSON. [`for_project`] loads the
+//! second evaluation of the environment it needs.
 //!
 //! **Architecture invariant:** nothing here reads live state. Objectives are a property
 //! of the spec; drills (later) feed measured durations in through [`Estimates`].
 
 mod cross_region;
-mod estimates;
+pub mod estimates;
 mod rpo;
 mod rto;
 pub mod text;
 
-pub use estimates::{Estimates, RESTORE_JOB};
+pub use estimates::{Estimates, Operation, RESTORE_JOB};
 
-use crate::model::Topology;
+use crate::model::{Project, SiteRole, Topology};
 use crate::resource::{Resource, SourceRef};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -128,15 +130,25 @@ impl ObjectivesReport {
     }
 }
 
-/// Evaluates every objective check. `resources` are the project's lowered resources
-/// (the apply graph); `estimates` the per-operation durations (usually
-/// [`Estimates::for_topology`]).
-pub fn evaluate(topology: &Topology, resources: &[Resource], estimates: &Estimates) -> ObjectivesReport {
+/// What the RTO check measures: one environment's resources evaluated twice from the
+/// same spec, once in normal operation (the primary site active) and once under DR
+/// activation (a dr-role site active). What the second has that the first lacks or has
+/// differently is the bring-up.
+#[derive(Clone, Copy, Debug)]
+pub enum Activation<'a> {
+    Compared { normal: &'a [Resource], activated: &'a [Resource] },
+    /// The other evaluation could not be made: why (the RTO check fails with it).
+    Unavailable(&'a str),
+}
+
+/// Evaluates every objective check. `estimates` are the per-operation durations
+/// (usually [`Estimates::for_topology`]).
+pub fn evaluate(topology: &Topology, activation: Activation<'_>, estimates: &Estimates) -> ObjectivesReport {
     let objectives = topology.objectives.as_ref();
     let mut checks = Vec::new();
     checks.extend(rpo::check(topology));
     checks.extend(cross_region::check(topology));
-    checks.extend(rto::check(topology, resources, estimates));
+    checks.extend(rto::check(topology, &activation, estimates));
     ObjectivesReport {
         rto_seconds: objectives.and_then(|o| o.rto).map(|d| d.as_secs()),
         rpo_seconds: objectives.and_then(|o| o.rpo).map(|d| d.as_secs()),
@@ -200,6 +212,67 @@ pub fn attach_to_json(document: &str, report: &ObjectivesReport, allow_breach: b
 
 /// The report for a loaded project with the spec's estimates: what `validate`, `plan`,
 /// `drift` and `promote` show.
-pub fn for_project(project: &crate::model::Project) -> ObjectivesReport {
-    evaluate(&project.topology, &project.resources, &Estimates::for_topology(&project.topology))
+///
+/// When the spec asks for an RTO, the environment is loaded a second time from the
+/// project root with the other active site (the DR site when the environment is in
+/// normal operation, the primary when it is the activation), so `prod` and `prod-dr`
+/// give the same estimate.
+pub fn for_project(project: &Project) -> ObjectivesReport {
+    let estimates = Estimates::for_topology(&project.topology);
+    if !rto::wanted(&project.topology) {
+        return evaluate(&project.topology, Activation::Compared { normal: &[], activated: &[] }, &estimates);
+    }
+    match counterpart(project) {
+        Ok(Counterpart::Same) => {
+            let r = &project.resources;
+            evaluate(&project.topology, Activation::Compared { normal: r, activated: r }, &estimates)
+        }
+        Ok(Counterpart::Normal(normal)) => evaluate(
+            &project.topology,
+            Activation::Compared { normal: &normal.resources, activated: &project.resources },
+            &estimates,
+        ),
+        Ok(Counterpart::Activated(activated)) => evaluate(
+            &project.topology,
+            Activation::Compared { normal: &project.resources, activated: &activated.resources },
+            &estimates,
+        ),
+        Err(why) => evaluate(&project.topology, Activation::Unavailable(&why), &estimates),
+    }
+}
+
+enum Counterpart {
+    /// No dr-role site (or no primary): nothing to compare.
+    Same,
+    /// The project is the activation; this is normal operation.
+    Normal(Project),
+    /// The project is normal operation; this is the activation.
+    Activated(Project),
+}
+
+/// The DR site activated is the environment's own active site when that is a dr-role
+/// site, else the first dr-role site by label.
+fn counterpart(project: &Project) -> Result<Counterpart, String> {
+    let sites = &project.topology.sites;
+    let primary = sites.values().find(|s| s.role == SiteRole::Primary);
+    let active = sites.get(&project.environment.active_site);
+    let dr = match active.filter(|s| s.role == SiteRole::Dr) {
+        Some(s) => Some(s),
+        None => sites.values().find(|s| s.role == SiteRole::Dr),
+    };
+    let (Some(primary), Some(dr)) = (primary, dr) else { return Ok(Counterpart::Same) };
+    let is_activation = active.is_some_and(|s| s.name == dr.name);
+    let other = if is_activation { &primary.name } else { &dr.name };
+    match crate::spec::load_project_with_active_site(&project.root, &project.env_name, other) {
+        Ok(p) if is_activation => Ok(Counterpart::Normal(p)),
+        Ok(p) => Ok(Counterpart::Activated(p)),
+        Err(diags) => {
+            let first = diags.iter().next().map(|d| d.message.clone()).unwrap_or_default();
+            Err(format!(
+                "{} does not load with active_site = \"{other}\" ({} problem(s); first: {first})",
+                project.env_name,
+                diags.len()
+            ))
+        }
+    }
 }

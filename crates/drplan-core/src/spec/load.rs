@@ -77,6 +77,17 @@ pub fn load_all(root: &Path) -> Result<Vec<EnvironmentLoad>, Diagnostics> {
 }
 
 pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
+    load(root, env, None)
+}
+
+/// The environment evaluated as if its `active_site` were `site`: the RTO check
+/// compares an environment in normal operation with the same one under DR activation
+/// (`site.dr.active`), and one of the two is not what the file says.
+pub fn load_project_with_active_site(root: &Path, env: &str, site: &str) -> Result<Project, Diagnostics> {
+    load(root, env, Some(site))
+}
+
+fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut digest = DigestInputs::default();
 
@@ -100,10 +111,14 @@ pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
     }
 
     let env_file = read_environment(root, env, &mut diags, &mut digest);
-    let env_settings = match &env_file {
+    let mut env_settings = match &env_file {
         Some(f) => environment::decode(f, &Scope::new(), &mut diags),
         None => EnvSettings::default(),
     };
+    if let Some(site) = active_site {
+        let span = env_settings.active_site.take().map(|(_, span)| span).unwrap_or(0..0);
+        env_settings.active_site = Some((site.to_string(), span));
+    }
 
     let mut loader = Loader {
         scope: Scope::new(),
@@ -160,7 +175,10 @@ pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
     let mut resources = lower::lower(&topology, &environment);
     let roots = loader.scope.published_json(&["var", "local", "env"]);
     match crate::kubernetes::lower(&topology, &environment, root, &roots) {
-        Ok(objects) => resources.extend(objects),
+        Ok(objects) => {
+            resources.extend(objects);
+            lower::wire_depends_on(&topology, &mut resources);
+        }
         Err(errors) => {
             for e in errors {
                 let mut d = SpecDiagnostic::new("drplan::kubernetes", e.headline());
@@ -835,7 +853,7 @@ impl Loader {
                 decode::workloads::decode_kubernetes(l, b, cx).map(Decoded::Kubernetes)
             }),
             "backup" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::workloads::decode_backup(l, b, cx).map(Decoded::Backup)
+                decode::workloads::decode_backup(l, b, cx).map(|b| Decoded::Backup(Box::new(b)))
             }),
             "objectives" => self.decode_block(item, ctx, |_, b, cx| {
                 Some(Decoded::Objectives(decode::objectives::decode(b, cx)))
@@ -870,12 +888,14 @@ impl Loader {
                 t.dns.insert(label, d);
             }
             Some(Decoded::Kubernetes(k)) => {
+                self.scope
+                    .publish("kubernetes", &label, decode::workloads::kubernetes_object(&k));
                 t.kubernetes.insert(label, k);
             }
             Some(Decoded::Backup(b)) => {
                 self.scope
                     .publish("backup", &label, decode::workloads::backup_object(&b));
-                t.backups.insert(label, b);
+                t.backups.insert(label, *b);
             }
             Some(Decoded::Objectives(o)) => t.objectives = Some(o),
             Some(Decoded::Site(_)) | None => {}
@@ -896,7 +916,7 @@ enum Decoded {
     Zone(crate::model::Zone),
     Dns(crate::model::Dns),
     Kubernetes(crate::model::Kubernetes),
-    Backup(crate::model::Backup),
+    Backup(Box<crate::model::Backup>),
     Objectives(crate::model::Objectives),
 }
 

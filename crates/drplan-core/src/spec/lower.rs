@@ -265,9 +265,16 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
         }
     }
 
-    // `depends_on` names blocks; every resource of the block waits for every resource
-    // of the blocks it names.
-    for r in &mut out {
+    out.sort_by(|a, b| a.address.cmp(&b.address));
+    out
+}
+
+/// `depends_on` names blocks; every resource of the block waits for every resource of
+/// the blocks it names. Run over every resource of the project, Kubernetes objects
+/// included (they are lowered after the cloud resources, and either side may name the
+/// other).
+pub fn wire_depends_on(t: &Topology, out: &mut [Resource]) {
+    for r in out.iter_mut() {
         let Some(deps) = t.depends_on.get(r.address.root_block().as_str()) else {
             continue;
         };
@@ -283,7 +290,7 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
                 .push(r.address.clone());
             m
         });
-    for r in &mut out {
+    for r in out.iter_mut() {
         let mut deps: Vec<Address> = Vec::new();
         for d in std::mem::take(&mut r.depends_on) {
             if existing.contains(&d) {
@@ -297,8 +304,6 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
         deps.dedup();
         r.depends_on = deps;
     }
-    out.sort_by(|a, b| a.address.cmp(&b.address));
-    out
 }
 
 fn tags(t: &Tags) -> Value {

@@ -26,5 +26,5 @@ pub mod refs;
 mod scope;
 
 pub use diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
-pub use load::{environment_names, load_all, load_project};
+pub use load::{environment_names, load_all, load_project, load_project_with_active_site};
 pub mod format;

@@ -19,6 +19,7 @@ pub const BLOCK_ROOTS: &[(&str, &[&str])] = &[
     ("bucket", &["name", "arn", "site", "region", "address"]),
     ("zone", &["name", "address"]),
     ("dns", &["name", "fqdn", "address"]),
+    ("kubernetes", &["name", "cluster", "address"]),
     ("backup", &["name", "engine", "component", "address"]),
 ];
 

@@ -1,6 +1,6 @@
 use super::{label_of, source_ref, Cx};
 use crate::model::{Component, Objectives};
-use crate::resource::Kind;
+use crate::objectives::estimates;
 use crate::spec::body::{self, BlockBody, Schema};
 use crate::spec::diagnostic::SpecDiagnostic;
 use crate::spec::duration::{parse_duration, DURATION_HELP};
@@ -9,21 +9,9 @@ use std::time::Duration;
 
 pub const SCHEMA: Schema = Schema::new(&["rto", "rpo"], &["component", "estimates"]);
 const COMPONENT: Schema = Schema::new(&["rto", "rpo", "resources"], &[]);
-const ESTIMATE_KEYS: &[&str] = &[
-    "aws_vpc",
-    "aws_subnet",
-    "aws_eks_cluster",
-    "aws_eks_node_group",
-    "aws_s3_bucket",
-    "aws_route53_zone",
-    "aws_route53_record",
-    "aws_route53_health_check",
-    "kubernetes_object",
-];
-const ESTIMATES: Schema = Schema::new(ESTIMATE_KEYS, &[]);
+const ESTIMATES: Schema = Schema::new(estimates::KEYS, &[]);
 
 pub fn decode(b: &mut BlockBody, cx: &mut Cx) -> Objectives {
-    debug_assert_eq!(ESTIMATE_KEYS.len(), Kind::ALL.len());
     let rto = duration(b, cx, "rto");
     let rpo = duration(b, cx, "rpo");
     let mut components = BTreeMap::new();
@@ -79,7 +67,7 @@ pub fn decode(b: &mut BlockBody, cx: &mut Cx) -> Objectives {
     let mut estimates = BTreeMap::new();
     for eb in b.nested("estimates").collect::<Vec<_>>() {
         let mut e = body::read(b.file, eb, &ESTIMATES, cx.scope, cx.ctx, cx.diags);
-        for key in ESTIMATE_KEYS {
+        for key in estimates::KEYS {
             if let Some(d) = duration(&mut e, cx, key) {
                 estimates.insert((*key).to_string(), d);
             }

@@ -31,6 +31,7 @@ pub const BACKUP_SCHEMA: Schema = Schema::new(
         "replication_role_arn",
         "command",
         "restore_command",
+        "restore_estimate",
         "depends_on",
     ],
     &["full", "incremental", "retention", "placement"],
@@ -119,6 +120,13 @@ pub fn decode_backup(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Back
     let restore_command = b
         .string_list(cx.diags, "restore_command")
         .unwrap_or_default();
+    let restore_estimate = b.string(cx.diags, "restore_estimate").and_then(|s| match parse_duration(&s) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            b.invalid(cx.diags, "drplan::duration", "restore_estimate", e, DURATION_HELP);
+            None
+        }
+    });
     if engine.as_deref() == Some("custom") && command.is_empty() {
         b.missing(
             cx.diags,
@@ -252,6 +260,7 @@ pub fn decode_backup(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Back
         image,
         command,
         restore_command,
+        restore_estimate,
         full_schedule,
         incremental_schedule,
         prefix,
@@ -282,6 +291,16 @@ fn retention(b: &mut BlockBody, cx: &mut Cx, attr: &str) -> Option<Duration> {
             None
         }
     }
+}
+
+/// What `kubernetes.<label>` evaluates to (for `depends_on` and objectives
+/// components).
+pub fn kubernetes_object(k: &Kubernetes) -> Value {
+    object(&[
+        ("name", Value::from(k.label.clone())),
+        ("cluster", Value::from(format!("cluster.{}", k.cluster))),
+        ("address", Value::from(format!("kubernetes.{}", k.label))),
+    ])
 }
 
 pub fn backup_object(bk: &Backup) -> Value {
