@@ -223,7 +223,6 @@ async fn assert_node_group_sizes(moto: &MotoServer, project: &Project) {
     }
 }
 
-const BREACH_OK: &str = "--allow-objective-breach";
 
 async fn prod_to_dr_and_back(example: &str) {
     let root = repo_root().join(example);
@@ -250,7 +249,7 @@ async fn prod_to_dr_and_back(example: &str) {
         "{example} has no DNS records"
     );
 
-    let out = drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve", BREACH_OK]);
+    let out = drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]);
     assert_exit(&out, 0, "apply -e prod");
     assert_eq!(
         live_counts(&moto, &prod).await,
@@ -263,10 +262,10 @@ async fn prod_to_dr_and_back(example: &str) {
         seen.contains(&("cluster.primary".to_string(), "CronJob".to_string())),
         "no backup CronJob in the primary cluster: {seen:?}"
     );
-    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode", BREACH_OK]);
+    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 0, "plan -e prod after apply");
 
-    let out = drplan(&moto, &root, &["apply", "-e", "prod-dr", "--auto-approve", BREACH_OK]);
+    let out = drplan(&moto, &root, &["apply", "-e", "prod-dr", "--auto-approve"]);
     assert_exit(&out, 0, "apply -e prod-dr");
     assert_node_group_sizes(&moto, &dr).await;
     let activated = of_kind(&dr, Kind::NodeGroup)
@@ -289,15 +288,15 @@ async fn prod_to_dr_and_back(example: &str) {
     let out = drplan(
         &moto,
         &root,
-        &["plan", "-e", "prod-dr", "--detailed-exitcode", BREACH_OK],
+        &["plan", "-e", "prod-dr", "--detailed-exitcode"],
     );
     assert_exit(&out, 0, "plan -e prod-dr after apply");
 
-    let out = drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve", BREACH_OK]);
+    let out = drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]);
     assert_exit(&out, 0, "apply -e prod (fail back)");
     assert_node_group_sizes(&moto, &prod).await;
     assert_records(&moto, &prod).await;
-    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode", BREACH_OK]);
+    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 0, "plan -e prod after failing back");
 }
 

@@ -87,14 +87,8 @@ fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
     let regions: BTreeSet<&str> = project.resources.iter().filter_map(|r| r.region.as_deref()).collect();
     assert_eq!(regions, BTreeSet::from(["us-east-1", "us-west-2"]));
 
-    // The example's `app` component promises a 15m RPO with no backup policy, so the
-    // objectives gate fails (exit 3); see the ignored test below. The flag isolates
-    // what this test checks: the plan itself.
-    let text = drplan(
-        &moto,
-        &root,
-        &["plan", "-e", "prod", "--detailed-exitcode", "--allow-objective-breach"],
-    );
+    // The example meets its objectives, so exit 2 means changes and nothing else.
+    let text = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_eq!(text.status.code(), Some(2), "{}", explain(&text));
     let text_out = stdout(&text);
     assert_eq!(text_changes(&text_out), expected, "{text_out}");
@@ -122,7 +116,6 @@ fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
             "prod",
             "--json",
             "--detailed-exitcode",
-            "--allow-objective-breach",
         ],
     );
     assert_eq!(json.status.code(), Some(2), "{}", explain(&json));
@@ -246,19 +239,7 @@ async fn the_example_built_by_hand_plans_no_changes() {
         .await
         .unwrap_or_else(|e| panic!("creating the Kubernetes objects: {e}"));
 
-    // See the ignored test above for why the objectives gate is waived.
-    let out = drplan(
-        &moto,
-        &root,
-        &[
-            "plan",
-            "-e",
-            "prod",
-            "--json",
-            "--detailed-exitcode",
-            "--allow-objective-breach",
-        ],
-    );
+    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--json", "--detailed-exitcode"]);
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", explain(&out)));
     let changes: Vec<&Value> = doc["resource_changes"]
         .as_array()
