@@ -77,6 +77,18 @@ impl ApplyReport {
     /// The whole report: what was done, what failed and why, what did not run, then the
     /// summary. Rerunning `drplan apply` after fixing the cause continues from here.
     pub fn render_text(&self) -> String {
+        let mut out = self.render_details();
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&self.summary());
+        out.push('\n');
+        out
+    }
+
+    /// The report without its summary line (which `drplan apply` prints on stdout, so a
+    /// terminal shows it once).
+    pub fn render_details(&self) -> String {
         let mut out = String::new();
         let section = |out: &mut String, title: &str, lines: Vec<String>| {
             if !lines.is_empty() {
@@ -115,11 +127,6 @@ impl ApplyReport {
             })
             .collect();
         section(&mut out, "Not started", not_started);
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&self.summary());
-        out.push('\n');
         out
     }
 }

@@ -126,7 +126,7 @@ async fn plan_and_apply(
         ..ApplyOptions::default()
     };
     let report = apply_with_clusters(&plan, aws, Some(&clusters), &options).await?;
-    eprint!("{}", report.render_text());
+    eprint!("{}", report.render_details());
     println!("{}", report.summary());
     Ok(if report.succeeded() { exit::OK } else { exit::ERROR })
 }
