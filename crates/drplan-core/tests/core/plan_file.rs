@@ -1,9 +1,8 @@
 //! Saved plans: round trip, atomic writes, refusal of unknown formats, no secrets.
 
-mod plan_fixture;
 
 use drplan_core::plan::file::{load, save, PlanFileError};
-use plan_fixture::{rich_plan, SECRET_DESIRED, SECRET_LIVE};
+use crate::plan_fixture::{rich_plan, SECRET_DESIRED, SECRET_LIVE};
 
 #[test]
 fn a_saved_plan_loads_back_identical() {

@@ -3,7 +3,6 @@
 //!   spelling) plans to nothing but no-ops;
 //! - whatever the live state, no rendering and no saved plan contains a secret.
 
-mod plan_fixture;
 
 use drplan_core::address::Address;
 use drplan_core::live::{LiveObject, LiveState};
@@ -12,7 +11,7 @@ use drplan_core::plan::drift::DriftReport;
 use drplan_core::plan::Action;
 use drplan_core::render::{json, markdown, text};
 use drplan_core::resource::{Kind, Resource};
-use plan_fixture::{ctx, owned, sample, STACK};
+use crate::plan_fixture::{ctx, owned, sample, STACK};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -114,7 +113,7 @@ fn orphan_secret(index: usize, secret: String) -> LiveObject {
         region: Some("us-west-2".into()),
         address: Some(Address::new(format!("kubernetes.old.secret.s{index}"))),
         stack: Some(STACK.into()),
-        attrs: plan_fixture::attrs(json!({"cluster": "cluster.primary", "api_version": "v1", "kind": "Secret",
+        attrs: crate::plan_fixture::attrs(json!({"cluster": "cluster.primary", "api_version": "v1", "kind": "Secret",
             "namespace": "lanka", "name": format!("orphan{index}"),
             "manifest": {"kind": "Secret", "data": {"KEY": secret}, "stringData": {"K2": format!("{SECRET_PREFIX}plain")}}})),
     }
@@ -136,7 +135,7 @@ proptest! {
                 o
             })
             .collect();
-        let plan = diff(&desired, &plan_fixture::live(objects), &ctx());
+        let plan = diff(&desired, &crate::plan_fixture::live(objects), &ctx());
         prop_assert!(plan.errors.is_empty(), "errors: {:?}", plan.errors);
         prop_assert_eq!(plan.changes.len(), desired.len());
         prop_assert!(plan.changes.iter().all(|c| c.action == Action::NoOp), "{:#?}", plan.changes);

@@ -1,14 +1,13 @@
 //! What `diff` decides, kind by kind: desired resources and live objects built by hand,
 //! checked against a one-line-per-decision summary.
 
-mod plan_fixture;
 
 use drplan_core::address::Address;
 use drplan_core::live::{LiveObject, LiveState};
 use drplan_core::plan::diff::{diff, unknown_after_apply, DiffContext};
 use drplan_core::plan::{Action, Plan};
 use drplan_core::resource::{Kind, Resource};
-use plan_fixture::{ctx, forcing_change, in_place_change, live, owned, sample, with_attr, STACK};
+use crate::plan_fixture::{ctx, forcing_change, in_place_change, live, owned, sample, with_attr, STACK};
 use serde_json::json;
 
 /// One line per change (`action address [forced attrs]`, no-ops included), then one per
@@ -273,7 +272,7 @@ fn orphaned_secrets_are_redacted_without_a_spec() {
         region: Some("us-west-2".into()),
         address: Some(Address::new("kubernetes.app.secret.db")),
         stack: Some(STACK.into()),
-        attrs: plan_fixture::attrs(json!({"kind": "Secret", "manifest": {"data": {"PASSWORD": "aHVudGVyMg=="}}})),
+        attrs: crate::plan_fixture::attrs(json!({"kind": "Secret", "manifest": {"data": {"PASSWORD": "aHVudGVyMg=="}}})),
     };
     let plan = check(&[], &live(vec![secret]), &ctx(), "delete kubernetes.app.secret.db");
     assert!(!serde_json::to_string(&plan).unwrap_or_default().contains("aHVudGVyMg=="));
@@ -339,7 +338,7 @@ fn the_plan_records_its_context() {
 
 #[test]
 fn the_rich_plan() {
-    let plan = plan_fixture::rich_plan();
+    let plan = crate::plan_fixture::rich_plan();
     assert_eq!(
         summary(&plan),
         "create bucket.backups_dr

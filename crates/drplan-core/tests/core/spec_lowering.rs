@@ -1,7 +1,6 @@
 //! The resources a spec lowers to, in the normalized form the live readers produce.
 
-mod spec_support;
-use spec_support::*;
+use crate::spec_support::*;
 
 fn failover(p: &drplan_core::model::Project, target: &str) -> String {
     let r = p.resources.iter().find(|r| r.address.as_str() == format!("dns.api.target.{target}")).expect("record");

@@ -1,11 +1,10 @@
 //! Snapshots of every rendering of one rich plan (every action, nested and multi-line
 //! diffs, a changed secret, plan errors), and the guarantee that text and JSON agree.
 
-mod plan_fixture;
 
 use drplan_core::plan::drift::DriftReport;
 use drplan_core::render::{json, markdown, text};
-use plan_fixture::{rich_plan, SECRET_DESIRED, SECRET_LIVE};
+use crate::plan_fixture::{rich_plan, SECRET_DESIRED, SECRET_LIVE};
 use serde_json::Value;
 
 const PLAIN: text::TextOptions = text::TextOptions { color: false };
@@ -121,9 +120,9 @@ fn colour_only_when_asked() {
 fn no_changes() {
     use drplan_core::plan::diff::diff;
     use drplan_core::resource::Kind;
-    let desired: Vec<_> = Kind::ALL.iter().map(|&k| plan_fixture::sample(k)).collect();
-    let live = plan_fixture::live(desired.iter().map(plan_fixture::owned).collect());
-    let plan = diff(&desired, &live, &plan_fixture::ctx());
+    let desired: Vec<_> = Kind::ALL.iter().map(|&k| crate::plan_fixture::sample(k)).collect();
+    let live = crate::plan_fixture::live(desired.iter().map(crate::plan_fixture::owned).collect());
+    let plan = diff(&desired, &live, &crate::plan_fixture::ctx());
     assert_eq!(text::plan(&plan, &PLAIN), "No changes. Your infrastructure matches the spec.\n");
     assert_eq!(
         text::drift(&DriftReport::from_plan(&plan), &PLAIN),
@@ -142,9 +141,9 @@ fn text_nested_lists() {
     use drplan_core::plan::diff::diff;
     use drplan_core::resource::Kind;
     use serde_json::json;
-    let bucket = plan_fixture::sample(Kind::Bucket);
-    let live = plan_fixture::live(vec![plan_fixture::owned(&bucket)]);
-    let bucket = plan_fixture::with_attr(
+    let bucket = crate::plan_fixture::sample(Kind::Bucket);
+    let live = crate::plan_fixture::live(vec![crate::plan_fixture::owned(&bucket)]);
+    let bucket = crate::plan_fixture::with_attr(
         bucket,
         "lifecycle_rules",
         json!([
@@ -154,14 +153,14 @@ fn text_nested_lists() {
              "noncurrent_expiration_days": null, "transitions": []}
         ]),
     );
-    let bucket = plan_fixture::with_attr(
+    let bucket = crate::plan_fixture::with_attr(
         bucket,
         "replication",
         json!({"role_arn": "arn:aws:iam::123456789012:role/replication",
                "rules": [{"id": "to-dr", "prefix": "", "destination_bucket": "lanka-platform-backups-dr",
                           "storage_class": "GLACIER_IR"}]}),
     );
-    let plan = diff(&[bucket], &live, &plan_fixture::ctx());
+    let plan = diff(&[bucket], &live, &crate::plan_fixture::ctx());
     insta::assert_snapshot!(text::plan(&plan, &PLAIN));
 }
 
@@ -169,10 +168,10 @@ fn text_nested_lists() {
 fn errors_without_changes() {
     use drplan_core::plan::diff::diff;
     use drplan_core::resource::Kind;
-    let bucket = plan_fixture::sample(Kind::Bucket);
-    let mut theirs = plan_fixture::owned(&bucket);
+    let bucket = crate::plan_fixture::sample(Kind::Bucket);
+    let mut theirs = crate::plan_fixture::owned(&bucket);
     theirs.stack = None;
-    let plan = diff(&[bucket], &plan_fixture::live(vec![theirs]), &plan_fixture::ctx());
+    let plan = diff(&[bucket], &crate::plan_fixture::live(vec![theirs]), &crate::plan_fixture::ctx());
     insta::assert_snapshot!(text::plan(&plan, &PLAIN), @r"
     Error: bucket.backups: aws_s3_bucket `live-bucket.backups` exists but is not managed by this stack: drplan never changes objects it did not create (it carries no drplan mark)
       help: give this object another name, or remove it from the spec if it is managed elsewhere

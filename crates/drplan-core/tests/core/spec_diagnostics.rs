@@ -1,7 +1,6 @@
 //! Every mistake in a project is reported in one run, at the right place.
 
-mod spec_support;
-use spec_support::*;
+use crate::spec_support::*;
 
 #[test]
 fn broken_fixture_reports_every_mistake() {

@@ -1,7 +1,6 @@
 //! One test per validation rule: the smallest spec that breaks it.
 
-mod spec_support;
-use spec_support::*;
+use crate::spec_support::*;
 
 fn has(spec: &str, code: &str) {
     let codes = codes(spec);

@@ -1,0 +1,16 @@
+//! The core's tests, in one test binary (one link instead of ten; CI disk is short).
+//! Run one group with `cargo test -p drplan-core --test core spec_rules::`.
+
+mod plan_fixture;
+mod spec_support;
+
+mod objectives_checks;
+mod objectives_examples;
+mod plan_diff;
+mod plan_file;
+mod plan_props;
+mod promote_rewrite;
+mod render_plan;
+mod spec_diagnostics;
+mod spec_lowering;
+mod spec_rules;
