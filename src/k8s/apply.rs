@@ -1,8 +1,9 @@
 //! Changing one cluster object: server-side apply as field manager `drplan` (forced,
 //! so drplan's spec wins over fields another manager took), and deletion with
 //! background propagation. Ordering is the executor's job (`depends_on`); a
-//! Namespace is only reported applied once the server calls it Active, so its
-//! dependents can start the moment this returns.
+//! Namespace is only reported applied once the server calls it Active, and a Job once
+//! it has completed (a restore must have put the data back before the workloads that
+//! depend on it start), so dependents can start the moment this returns.
 
 use super::kinds::Kinds;
 use super::live::api_for;
@@ -16,6 +17,11 @@ pub const FIELD_MANAGER: &str = "drplan";
 const NAMESPACE_READY_TIMEOUT: Duration = Duration::from_secs(60);
 const NAMESPACE_POLL: Duration = Duration::from_millis(250);
 const REDACTED: &str = "(sensitive)";
+/// Long enough for a large restore; a Job that needs longer should be split, or run
+/// outside drplan and waited for by hand.
+const JOB_TIMEOUT: Duration = Duration::from_secs(3 * 60 * 60);
+const JOB_FIRST_POLL: Duration = Duration::from_millis(250);
+const JOB_MAX_POLL: Duration = Duration::from_secs(10);
 
 /// A failed change. Its text never holds a Secret's values: the server's message is
 /// scrubbed of them before it is stored.
@@ -69,6 +75,9 @@ pub async fn apply(kinds: &Kinds, resource: &Resource) -> Result<Value, ApplyErr
     if target.kind == "Namespace" && target.api_version == "v1" {
         wait_active(&api, target.name).await.map_err(fail)?;
     }
+    if target.kind == "Job" && target.api_version == "batch/v1" {
+        wait_complete(&api, target.name, JOB_TIMEOUT).await.map_err(fail)?;
+    }
     Ok(serde_json::to_value(applied).unwrap_or(Value::Null))
 }
 
@@ -101,6 +110,44 @@ async fn wait_active(api: &kube::Api<kube::api::DynamicObject>, name: &str) -> R
         }
         tokio::time::sleep(NAMESPACE_POLL).await;
     }
+}
+
+/// Polls a Job until its `Complete` or `Failed` condition is set, backing off from
+/// 250 ms to 10 s between reads.
+pub async fn wait_complete(api: &kube::Api<kube::api::DynamicObject>, name: &str, timeout: Duration) -> Result<(), String> {
+    let started = tokio::time::Instant::now();
+    let mut pause = JOB_FIRST_POLL;
+    loop {
+        let job = api.get(name).await.map_err(|e| e.to_string())?;
+        if let Some(outcome) = job_outcome(&job.data) {
+            return outcome;
+        }
+        if started.elapsed() >= timeout {
+            return Err(format!(
+                "the Job had not completed after {}s; it may still be running: check it with `kubectl get job {name}` and apply again once it is done",
+                timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(pause.min(timeout.saturating_sub(started.elapsed()))).await;
+        pause = (pause * 2).min(JOB_MAX_POLL);
+    }
+}
+
+/// `Some(Ok)` once a Job has completed, `Some(Err)` once it has failed, `None` while
+/// it runs (from the conditions the Job controller sets).
+fn job_outcome(job: &Value) -> Option<Result<(), String>> {
+    let conditions = job.pointer("/status/conditions").and_then(Value::as_array)?;
+    let set = |kind: &str| {
+        conditions.iter().find(|c| {
+            c.get("type").and_then(Value::as_str) == Some(kind) && c.get("status").and_then(Value::as_str) == Some("True")
+        })
+    };
+    if set("Complete").is_some() {
+        return Some(Ok(()));
+    }
+    let failed = set("Failed")?;
+    let field = |k: &str| failed.get(k).and_then(Value::as_str).unwrap_or_default();
+    Some(Err(format!("the Job failed ({}): {}", field("reason"), field("message"))))
 }
 
 fn explain(e: &kube::Error, kind: &str) -> String {
@@ -136,6 +183,18 @@ fn scrub(text: &str, manifest: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_job_is_done_when_complete_or_failed_and_running_otherwise() {
+        let with = |conditions: Value| json!({"kind": "Job", "status": {"conditions": conditions}});
+        assert_eq!(job_outcome(&json!({"kind": "Job"})), None);
+        assert_eq!(job_outcome(&with(json!([{"type": "Complete", "status": "False"}]))), None);
+        assert_eq!(job_outcome(&with(json!([{"type": "Complete", "status": "True"}]))), Some(Ok(())));
+        assert_eq!(
+            job_outcome(&with(json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]))),
+            Some(Err("the Job failed (BackoffLimitExceeded): Job has reached the specified backoff limit".into()))
+        );
+    }
 
     #[test]
     fn scrub_removes_secret_values_in_both_forms() {

@@ -13,7 +13,7 @@ use drplan_core::plan::{Action, Plan};
 use drplan_core::resource::Resource;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, Patch, PatchParams, PostParams};
-use kube_testserver::TestServer;
+use kube_testserver::{Options, TestServer};
 use serde_json::{json, Map, Value};
 use std::path::Path;
 
@@ -87,8 +87,13 @@ struct Cluster {
     _kubeconfig: tempfile::TempDir,
 }
 
+/// A cluster whose Jobs complete and Deployments roll out at once (apply waits for Jobs).
 async fn cluster() -> Cluster {
-    let server = TestServer::start().await;
+    cluster_with(Options { simulate_rollouts: true, ..Options::default() }).await
+}
+
+async fn cluster_with(options: Options) -> Cluster {
+    let server = TestServer::start_with(options).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("kubeconfig");
     server.write_kubeconfig(&path, "lanka-dr").expect("kubeconfig");
@@ -327,7 +332,7 @@ async fn a_missing_kubeconfig_context_is_a_clear_error() {
 #[tokio::test]
 async fn clusters_are_reached_as_the_environment_says() {
     let (_project, mut loaded, desired) = loaded_project();
-    let server = TestServer::start().await;
+    let server = TestServer::start_with(Options { simulate_rollouts: true, ..Options::default() }).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("kubeconfig");
     server.write_kubeconfig(&path, "lanka-dr").expect("kubeconfig");
@@ -352,4 +357,71 @@ async fn clusters_are_reached_as_the_environment_says() {
         Ok(_) => panic!("EKS access without an EKS client"),
     };
     assert!(err.contains("no AWS EKS client"), "{err}");
+}
+
+fn job(name: &str) -> Resource {
+    let manifest = json!({
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "restore", "image": "busybox"}]}}},
+    });
+    let attrs = json!({
+        "cluster": "dr", "api_version": "batch/v1", "kind": "Job", "namespace": "default", "name": name, "manifest": manifest,
+    });
+    Resource {
+        address: Address::new(format!("kubernetes.restore.Job.{name}")),
+        kind: drplan_core::resource::Kind::K8sObject,
+        site: Some("dr".into()),
+        region: Some("us-east-1".into()),
+        attrs: attrs.as_object().cloned().unwrap_or_default(),
+        sensitive: Vec::new(),
+        depends_on: Vec::new(),
+        protect: false,
+        source: None,
+    }
+}
+
+/// Plays the Job controller: sets one condition on the Job through its status.
+async fn finish_job(client: kube::Client, name: &str, condition: Value) {
+    let jobs: Api<k8s_openapi::api::batch::v1::Job> = Api::namespaced(client, "default");
+    let status = json!({"status": {"conditions": [condition]}});
+    jobs.patch_status(name, &PatchParams::default(), &Patch::Merge(&status)).await.expect("patch Job status");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_is_applied_once_it_has_completed_and_a_failed_job_is_an_error() {
+    // No simulated controllers here: the Job runs until the test says it is done.
+    let c = cluster_with(Options::default()).await;
+    let returned = std::sync::atomic::AtomicBool::new(false);
+    let restore = job("restore-graph");
+    let apply = async {
+        let result = apply::apply(&c.kinds, &restore).await;
+        returned.store(true, std::sync::atomic::Ordering::SeqCst);
+        result
+    };
+    let controller = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        assert!(!returned.load(std::sync::atomic::Ordering::SeqCst), "apply returned while the Job was still running");
+        finish_job(c.kinds.client().clone(), "restore-graph", json!({"type": "Complete", "status": "True"})).await;
+    };
+    let (result, ()) = tokio::join!(apply, controller);
+    result.unwrap_or_else(|e| panic!("{e}"));
+
+    let broken = job("restore-broken");
+    let apply = apply::apply(&c.kinds, &broken);
+    let controller = finish_job(
+        c.kinds.client().clone(),
+        "restore-broken",
+        json!({"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}),
+    );
+    let (result, ()) = tokio::join!(apply, async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        controller.await
+    });
+    let err = result.expect_err("a failed Job is a failed change");
+    assert_eq!(
+        err.to_string(),
+        "kubernetes.restore.Job.restore-broken: apply Job default/restore-broken failed: the Job failed (BackoffLimitExceeded): Job has reached the specified backoff limit"
+    );
 }

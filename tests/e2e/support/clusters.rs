@@ -1,7 +1,7 @@
 //! One in-memory Kubernetes API server per cluster, reached through a kubeconfig
 //! whose context names match the environment's `cluster_access` blocks.
 
-use kube_testserver::TestServer;
+use kube_testserver::{Options, TestServer};
 use std::path::PathBuf;
 
 pub struct Clusters {
@@ -11,13 +11,15 @@ pub struct Clusters {
 }
 
 impl Clusters {
-    /// Starts a server per context (e.g. `shop-primary`, `shop-dr`).
+    /// Starts a server per context (e.g. `shop-primary`, `shop-dr`). Each stands in for
+    /// the workload controllers (Jobs complete, Deployments roll out at once), as apply
+    /// waits for restore Jobs to finish.
     pub async fn start(contexts: &[&str]) -> Clusters {
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
         let mut servers = Vec::new();
         for context in contexts {
-            let server = TestServer::start().await;
+            let server = TestServer::start_with(Options { simulate_rollouts: true, ..Options::default() }).await;
             server.write_kubeconfig(&kubeconfig, context).expect("write kubeconfig");
             servers.push(server);
         }
