@@ -176,7 +176,7 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
 
     let plan_file = root.join("dr.plan");
     let plan_arg = plan_file.display().to_string();
-    let (_, out) = tokio::task::block_in_place(|| drplan(&rig, &root, &["plan", "-e", ENV_DR, "--out", &plan_arg]));
+    let (_, out) = tokio::task::block_in_place(|| drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode", "--out", &plan_arg]));
     if out.status.code() != Some(2) {
         return Err(format!(
             "planning DR activation: exit {:?}: {}",

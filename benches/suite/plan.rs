@@ -41,6 +41,10 @@ pub struct Row {
     pub chain: u64,
     pub chain_limit: f64,
     pub rate_limit: f64,
+    /// drplan's in-flight bounds at this latency, with an instant server.
+    pub concurrency: f64,
+    /// AWS calls at moto's measured capacity: the time the emulator alone needs.
+    pub server_bound: f64,
 }
 
 impl Row {
@@ -66,15 +70,31 @@ fn chain(stats: &Stats, regions: u64, clusters: u64, zones: u64) -> u64 {
         + u64::from(op("eks", "DescribeCluster") > 0)
         + per(op("eks", "ListNodegroups"), clusters)
         + u64::from(op("eks", "DescribeNodegroup") > 0);
+    // Tags and configuration of a bucket the spec names are read side by side.
     let s3 = op("s3", "ListBuckets")
         + u64::from(op("s3", "GetBucketLocation") > 0)
-        + u64::from(op("s3", "GET ?tagging") > 0)
-        + u64::from(op("s3", "GET ?versioning") > 0);
+        + u64::from(op("s3", "GET ?tagging") > 0 || op("s3", "GET ?versioning") > 0);
     let tags = u64::from(op("route53", "ListTagsForResources") > 0);
     let zones_branch = op("route53", "ListHostedZones") + tags + per(op("route53", "ListResourceRecordSets"), zones);
     let checks_branch = op("route53", "ListHealthChecks") + tags;
     let k8s = u64::from(op("k8s", "k8s:discovery") > 0) + u64::from(op("k8s", "k8s:read") > 0);
-    op("sts", "GetCallerIdentity") + ec2.max(eks).max(s3).max(zones_branch.max(checks_branch)) + k8s
+    // A cluster's objects can only be read once EKS says the cluster exists; nothing
+    // else has to wait for another family.
+    op("sts", "GetCallerIdentity") + ec2.max(eks + k8s).max(s3).max(zones_branch.max(checks_branch))
+}
+
+/// The longest any service's requests take when each waits for an in-flight slot
+/// (src/aws/limits.rs) and the server answers instantly: drplan's own bound.
+fn concurrency_bound(stats: &Stats, latency: f64) -> f64 {
+    use drplan::aws::{max_in_flight, Service};
+    let by_service = stats.by_service();
+    Service::ALL
+        .iter()
+        .map(|&s| {
+            let calls = by_service.get(s.name()).copied().unwrap_or(0);
+            calls.div_ceil(max_in_flight(s) as u64) as f64 * latency
+        })
+        .fold(0.0, f64::max)
 }
 
 /// Creates every resource of `resources` out of band (as a console user would, marked
@@ -97,6 +117,24 @@ async fn create_live(rig: &Rig, resources: &[Resource]) -> Result<(), String> {
         .collect()
         .await;
     results.into_iter().collect()
+}
+
+/// moto's capacity on this machine right now: requests per second it answers with
+/// 32 bucket reads in flight, sent straight to it (no proxy, no drplan).
+async fn moto_capacity(rig: &Rig, buckets: &[String]) -> f64 {
+    const REQUESTS: usize = 600;
+    if buckets.is_empty() {
+        return f64::NAN;
+    }
+    let s3 = rig.moto.s3("us-east-1");
+    let started = Instant::now();
+    let answered = stream::iter(0..REQUESTS)
+        .map(|i| s3.get_bucket_versioning().bucket(&buckets[i % buckets.len()]).send())
+        .buffer_unordered(32)
+        .filter(|r| std::future::ready(r.is_ok()))
+        .count()
+        .await;
+    answered as f64 / started.elapsed().as_secs_f64()
 }
 
 /// The cell number in a root block label: `b12_3` -> 12, `c7` -> 7.
@@ -156,6 +194,14 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
             project.resources.len(),
             started.elapsed().as_secs_f64()
         );
+        let buckets: Vec<String> = project
+            .resources
+            .iter()
+            .filter(|r| r.kind == Kind::Bucket)
+            .filter_map(|r| r.attrs.get("name").and_then(|v| v.as_str()).map(str::to_string))
+            .collect();
+        let capacity = moto_capacity(&rig, &buckets).await;
+        eprintln!("N={n}: moto answers {capacity:.0} requests/s (32 in flight)");
         let regions = REGIONS.len() as u64;
         let clusters = topology.clusters.len() as u64;
         let zones = project.resources.iter().filter(|r| r.kind == Kind::DnsZone).count() as u64;
@@ -205,6 +251,9 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 // STS first, then Route53's calls spaced 200 ms apart, the last one
                 // taking its own round trip.
                 rate_limit: 2.0 * latency + r53.saturating_sub(1) as f64 / 5.0,
+                concurrency: concurrency_bound(&rig.stats, latency),
+                server_bound: (rig.stats.total() - rig.stats.by_service().get("k8s").copied().unwrap_or(0)) as f64
+                    / capacity,
             };
             eprintln!(
                 "N={n} at {latency_ms} ms: {:.2} s, {} calls {:?}, moto CPU {:.1} s, {}",
@@ -221,25 +270,30 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
 
 pub fn print(rows: &[Row]) {
     println!("\n## 2. `drplan plan` over 4 regions, everything live (No changes expected)\n");
-    println!("| N | resources | added latency | wall | API calls (by service) | moto CPU | chain | chain x latency | Route53 5/s bound | physical limit | wall / limit | plan |");
-    println!("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+    println!("Bounds: *chain* = requests that must run one after another (x latency); *Route53* = its calls at 5/s;");
+    println!("*physical limit* = the larger of the two. *drplan in-flight* = calls / in-flight bound x latency per");
+    println!("service (instant server). *moto-bound* = AWS calls / moto's measured capacity (the emulator alone).\n");
+    println!("| N | resources | latency | wall | API calls | chain | chain x latency | Route53 5/s | physical limit | wall / limit | drplan in-flight | moto-bound | moto CPU | plan |");
+    println!("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     for r in rows {
         let services: Vec<String> = r.by_service.iter().map(|(s, n)| format!("{s} {n}")).collect();
         println!(
-            "| {} | {} | {} ms | {:.2} s | {} ({}) | {:.1} s | {} | {:.2} s | {:.2} s | {:.2} s ({}) | {:.2} | {} |",
+            "| {} | {} | {} ms | {:.2} s | {} ({}) | {} | {:.2} s | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} s | {:.2} s | {:.1} s | {} |",
             r.n,
             r.resources,
             r.latency_ms,
             r.wall,
             r.calls,
             services.join(", "),
-            r.moto_cpu,
             r.chain,
             r.chain_limit,
             r.rate_limit,
             r.limit(),
             r.binding(),
             r.wall / r.limit().max(1e-9),
+            r.concurrency,
+            r.server_bound,
+            r.moto_cpu,
             if r.exit == Some(0) { r.summary.clone() } else { format!("exit {:?}: {}", r.exit, r.summary) }
         );
     }
