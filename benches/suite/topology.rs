@@ -2,7 +2,7 @@
 //! over K sites, written to disk as a user would write it (specs/*.hcl, k8s/ manifests,
 //! environments for normal operation and for DR activation).
 //!
-//! The topology is built from cells of ~100 resources, each in one site, so cost can be
+//! The topology is built from cells of 89-98 resources, each in one site, so cost can be
 //! compared across N: 5 networks (VPC + 3 subnets), one EKS cluster with a system and
 //! an app node group (the app group is at 0 nodes unless its site is active), one
 //! `kubernetes` block (a namespace and 8 objects; in dr-role sites enabled only under
@@ -30,7 +30,10 @@ const DNS_NAMES_PER_CELL: usize = 12;
 /// 96 names per zone: 384 record sets with the ownership TXT records, two pages of
 /// ListResourceRecordSets.
 const CELLS_PER_ZONE: usize = 8;
-pub const RESOURCES_PER_CELL: usize = 100;
+/// Networks 20, cluster 3, buckets 30, DNS 36.
+const RESOURCES_PER_CELL_OUTSIDE_K8S: usize = 89;
+/// A namespace and the 8 objects of k8s/app.yaml.
+const K8S_OBJECTS_PER_CELL: usize = 9;
 
 #[derive(Clone, Debug)]
 pub struct Topology {
@@ -41,10 +44,12 @@ pub struct Topology {
 }
 
 impl Topology {
-    /// About `n` resources over `sites` sites (2..=4).
+    /// About `n` resources over `sites` sites (2..=4), counted as planned under normal
+    /// operation: dr-role cells' Kubernetes objects only exist under DR activation.
     pub fn new(n: usize, sites: usize) -> Self {
-        let cells = n.div_ceil(RESOURCES_PER_CELL).max(1);
         let sites = sites.clamp(2, REGIONS.len());
+        let per_cell = RESOURCES_PER_CELL_OUTSIDE_K8S as f64 + K8S_OBJECTS_PER_CELL as f64 / sites as f64;
+        let cells = ((n as f64 / per_cell).round() as usize).max(1);
         Topology { cells, sites, clusters: (0..cells).map(|c| format!("c{c}")).collect() }
     }
 
