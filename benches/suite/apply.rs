@@ -46,6 +46,8 @@ pub struct Report {
     pub walk: f64,
     pub calls: u64,
     pub by_service: BTreeMap<String, u64>,
+    /// First record change to the last answered: how long the DNS flip took.
+    pub route53_span: f64,
     pub summary: String,
     pub converged: String,
 }
@@ -197,6 +199,7 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
     rig.set_delays(Delays {
         latency,
         operations: WAITED_ON.iter().map(|(op, _, secs)| (op.to_string(), Duration::from_secs(*secs) / SCALE)).collect(),
+        ..Delays::default()
     });
     rig.stats.reset();
     let (wall, out) = tokio::task::block_in_place(|| drplan(&rig, &root, &["apply", &plan_arg, "-v"]));
@@ -207,6 +210,7 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
     }
     let calls = rig.stats.total();
     let by_service = rig.stats.by_service();
+    let route53_span = rig.stats.span_seconds("ChangeResourceRecordSets");
     let read = read_seconds(&stderr);
     rig.set_delays(Delays::default());
     let (_, check) = tokio::task::block_in_place(|| drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode"]));
@@ -227,6 +231,7 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
         walk: wall.as_secs_f64() - read,
         calls,
         by_service,
+        route53_span,
         summary: stdout.lines().last().unwrap_or("").to_string(),
         converged,
     })
@@ -241,16 +246,17 @@ pub fn print(r: &Report) {
     println!("changes: {}", changes.join(", "));
     println!("critical path: {}", r.path.join(" -> "));
     println!();
-    println!("| critical path | apply wall (process) | live re-read | walk (wall - read) | walk / critical path | API calls | result | re-plan |");
-    println!("| ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
+    println!("| critical path | apply wall (process) | live re-read | walk (wall - read) | walk / critical path | record changes span | API calls | result | re-plan |");
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
     let services: Vec<String> = r.by_service.iter().map(|(s, n)| format!("{s} {n}")).collect();
     println!(
-        "| {:.2} s | {:.2} s | {:.2} s | {:.2} s | {:.2} | {} ({}) | {} | {} |",
+        "| {:.2} s | {:.2} s | {:.2} s | {:.2} s | {:.2} | {:.2} s | {} ({}) | {} | {} |",
         r.critical_path,
         r.wall,
         r.read,
         r.walk,
         r.walk / r.critical_path.max(1e-9),
+        r.route53_span,
         r.calls,
         services.join(", "),
         r.summary,

@@ -16,7 +16,7 @@
 //! Route53 also allows 5 requests/s per account: its calls take (n - 1) / 5 s
 //! however short the chain is.
 
-use super::proxy::{Delays, Stats};
+use super::proxy::{Delays, Mode, Stats};
 use super::rig::Rig;
 use super::topology::{Topology, ENV, REGIONS, STACK};
 use crate::support::outofband;
@@ -31,6 +31,8 @@ pub struct Row {
     pub n: usize,
     pub resources: usize,
     pub latency_ms: u64,
+    /// Answers replayed by the proxy: a server of unlimited capacity.
+    pub replayed: bool,
     pub wall: f64,
     pub read: String,
     pub exit: Option<i32>,
@@ -205,8 +207,14 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
         let regions = REGIONS.len() as u64;
         let clusters = topology.clusters.len() as u64;
         let zones = project.resources.iter().filter(|r| r.kind == Kind::DnsZone).count() as u64;
-        for &latency_ms in latencies {
-            rig.set_delays(Delays { latency: Duration::from_millis(latency_ms), ..Delays::default() });
+        // Every run against moto records its answers; the last run replays them at the
+        // highest latency, so the same reads meet a server that is never the bottleneck.
+        let mut runs: Vec<(u64, Mode)> = latencies.iter().map(|&l| (l, Mode::Record)).collect();
+        if let Some(&highest) = latencies.iter().max() {
+            runs.push((highest, Mode::Replay));
+        }
+        for (latency_ms, mode) in runs {
+            rig.set_delays(Delays { latency: Duration::from_millis(latency_ms), mode, ..Delays::default() });
             rig.stats.reset();
             let cpu_before = rig.moto_cpu_seconds();
             let root = dir.path().to_path_buf();
@@ -239,6 +247,7 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 n,
                 resources: project.resources.len(),
                 latency_ms,
+                replayed: mode == Mode::Replay,
                 wall: wall.as_secs_f64(),
                 read,
                 exit: out.status.code(),
@@ -256,7 +265,7 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                     / capacity,
             };
             eprintln!(
-                "N={n} at {latency_ms} ms: {:.2} s, {} calls {:?}, moto CPU {:.1} s, {}",
+                "N={n} at {latency_ms} ms ({mode:?}): {:.2} s, {} calls {:?}, moto CPU {:.1} s, {}",
                 row.wall, row.calls, row.by_service, row.moto_cpu, row.read
             );
             if std::env::var_os("BENCH_OPS").is_some() {
@@ -272,16 +281,19 @@ pub fn print(rows: &[Row]) {
     println!("\n## 2. `drplan plan` over 4 regions, everything live (No changes expected)\n");
     println!("Bounds: *chain* = requests that must run one after another (x latency); *Route53* = its calls at 5/s;");
     println!("*physical limit* = the larger of the two. *drplan in-flight* = calls / in-flight bound x latency per");
-    println!("service (instant server). *moto-bound* = AWS calls / moto's measured capacity (the emulator alone).\n");
+    println!("service (instant server). *moto-bound* = AWS calls / moto's measured capacity (the emulator alone).");
+    println!("*replayed*: the same reads answered by the proxy from the recorded moto answers after the latency,");
+    println!("i.e. a server of unlimited capacity: drplan's own time.\n");
     println!("| N | resources | latency | wall | API calls | chain | chain x latency | Route53 5/s | physical limit | wall / limit | drplan in-flight | moto-bound | moto CPU | plan |");
     println!("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     for r in rows {
         let services: Vec<String> = r.by_service.iter().map(|(s, n)| format!("{s} {n}")).collect();
         println!(
-            "| {} | {} | {} ms | {:.2} s | {} ({}) | {} | {:.2} s | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} s | {:.2} s | {:.1} s | {} |",
+            "| {} | {} | {} ms{} | {:.2} s | {} ({}) | {} | {:.2} s | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} s | {:.2} s | {:.1} s | {} |",
             r.n,
             r.resources,
             r.latency_ms,
+            if r.replayed { ", replayed" } else { "" },
             r.wall,
             r.calls,
             services.join(", "),

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -20,6 +20,10 @@ use tokio::net::{TcpListener, TcpStream};
 pub struct Stats {
     /// (service, operation) -> requests.
     counts: Mutex<BTreeMap<(String, String), u64>>,
+    /// service or operation -> (first request received, last answer sent).
+    spans: Mutex<BTreeMap<String, (Instant, Instant)>>,
+    /// Answers recorded in [`Mode::Record`], by upstream, request line and body.
+    answers: Mutex<HashMap<String, (String, Vec<u8>)>>,
 }
 
 impl Stats {
@@ -29,9 +33,26 @@ impl Stats {
         }
     }
 
+    fn span(&self, service: &str, started: Instant) {
+        if let Ok(mut spans) = self.spans.lock() {
+            let now = Instant::now();
+            let span = spans.entry(service.to_string()).or_insert((started, now));
+            span.0 = span.0.min(started);
+            span.1 = span.1.max(now);
+        }
+    }
+
+    /// Seconds from the first request of a service or operation to its last answer.
+    pub fn span_seconds(&self, service: &str) -> f64 {
+        self.spans.lock().ok().and_then(|s| s.get(service).map(|(a, b)| (*b - *a).as_secs_f64())).unwrap_or(0.0)
+    }
+
     pub fn reset(&self) {
         if let Ok(mut c) = self.counts.lock() {
             c.clear();
+        }
+        if let Ok(mut s) = self.spans.lock() {
+            s.clear();
         }
     }
 
@@ -62,6 +83,19 @@ pub struct Delays {
     pub latency: Duration,
     /// Added on top for these operations (`CreateCluster`, `k8s:apply`, ...).
     pub operations: HashMap<String, Duration>,
+    pub mode: Mode,
+}
+
+/// Replay takes the emulator's throughput out of a read benchmark: a run in `Record`
+/// keeps every answer, a later run of the same reads in `Replay` gets them from the
+/// proxy after the configured latency, as from a server of unlimited capacity. A
+/// request never recorded is forwarded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    #[default]
+    Forward,
+    Record,
+    Replay,
 }
 
 pub struct Proxy {
@@ -102,14 +136,27 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, delays: &Mutex<Delay
     loop {
         let Some((head, body)) = read_message(&mut client, true, false).await? else { return Ok(()) };
         let is_head = head.starts_with("HEAD ");
+        let started = Instant::now();
         let (service, operation) = classify(&head, &body);
         stats.add(&service, &operation);
-        let delay = delays
+        let (delay, mode) = delays
             .lock()
-            .map(|d| d.latency + d.operations.get(&operation).copied().unwrap_or_default())
+            .map(|d| (d.latency + d.operations.get(&operation).copied().unwrap_or_default(), d.mode))
             .unwrap_or_default();
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
+        }
+        let key = format!("{upstream} {}\n{}", head.split("\r\n").next().unwrap_or(""), String::from_utf8_lossy(&body));
+        let recorded = match mode {
+            Mode::Replay => stats.answers.lock().ok().and_then(|a| a.get(&key).cloned()),
+            _ => None,
+        };
+        if let Some((rhead, rbody)) = recorded {
+            client.write_all(&with_length(&rhead, (!is_head).then_some(rbody.len()))).await?;
+            client.write_all(&rbody).await?;
+            stats.span(&service, started);
+            stats.span(&operation, started);
+            continue;
         }
         let mut up = TcpStream::connect(upstream).await?;
         let _ = up.set_nodelay(true);
@@ -118,6 +165,13 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, delays: &Mutex<Delay
         let Some((rhead, rbody)) = read_message(&mut up, false, is_head).await? else { return Ok(()) };
         client.write_all(&with_length(&rhead, (!is_head).then_some(rbody.len()))).await?;
         client.write_all(&rbody).await?;
+        stats.span(&service, started);
+        stats.span(&operation, started);
+        if mode == Mode::Record {
+            if let Ok(mut answers) = stats.answers.lock() {
+                answers.insert(key, (rhead, rbody));
+            }
+        }
     }
 }
 
