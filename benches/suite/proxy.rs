@@ -146,7 +146,13 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, delays: &Mutex<Delay
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
         }
-        let key = format!("{upstream} {}\n{}", head.split("\r\n").next().unwrap_or(""), String::from_utf8_lossy(&body));
+        // With one endpoint for every region, only the signature's credential scope
+        // (`AK/date/us-west-2/eks/aws4_request`) tells regions apart.
+        let scope = header(&head, "authorization")
+            .and_then(|a| a.split("Credential=").nth(1))
+            .map(|c| c.split('/').skip(2).take(2).collect::<Vec<_>>().join("/"))
+            .unwrap_or_default();
+        let key = format!("{upstream} {scope} {}\n{}", head.split("\r\n").next().unwrap_or(""), String::from_utf8_lossy(&body));
         let recorded = match mode {
             Mode::Replay => stats.answers.lock().ok().and_then(|a| a.get(&key).cloned()),
             _ => None,
