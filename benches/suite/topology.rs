@@ -27,8 +27,8 @@ pub const REGIONS: [(&str, &str); 4] = [
 const NETWORKS_PER_CELL: usize = 5;
 const BUCKET_PAIRS_PER_CELL: usize = 15;
 const DNS_NAMES_PER_CELL: usize = 12;
-/// 96 names per zone: 384 record sets with the ownership TXT records, two pages of
-/// ListResourceRecordSets.
+/// 96 names per zone: 290 record sets with the ownership TXT records and the apex,
+/// one page of ListResourceRecordSets.
 const CELLS_PER_ZONE: usize = 8;
 /// Networks 20, cluster 3, buckets 30, DNS 36.
 const RESOURCES_PER_CELL_OUTSIDE_K8S: usize = 89;
