@@ -66,7 +66,8 @@ fn changes_of(plan_json: &Value) -> Vec<Change> {
         .unwrap_or_default()
         .iter()
         .filter_map(|c| {
-            let action = c["change"]["actions"].as_array()?.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("+");
+            let action =
+                c["change"]["actions"].as_array()?.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("+");
             if action == "no-op" {
                 return None;
             }
@@ -178,7 +179,9 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
 
     let plan_file = root.join("dr.plan");
     let plan_arg = plan_file.display().to_string();
-    let (_, out) = tokio::task::block_in_place(|| drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode", "--out", &plan_arg]));
+    let (_, out) = tokio::task::block_in_place(|| {
+        drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode", "--out", &plan_arg])
+    });
     if out.status.code() != Some(2) {
         return Err(format!(
             "planning DR activation: exit {:?}: {}",
@@ -198,7 +201,10 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
 
     rig.set_delays(Delays {
         latency,
-        operations: WAITED_ON.iter().map(|(op, _, secs)| (op.to_string(), Duration::from_secs(*secs) / SCALE)).collect(),
+        operations: WAITED_ON
+            .iter()
+            .map(|(op, _, secs)| (op.to_string(), Duration::from_secs(*secs) / SCALE))
+            .collect(),
         ..Delays::default()
     });
     rig.stats.reset();
@@ -213,7 +219,8 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
     let route53_span = rig.stats.span_seconds("ChangeResourceRecordSets");
     let read = read_seconds(&stderr);
     rig.set_delays(Delays::default());
-    let (_, check) = tokio::task::block_in_place(|| drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode"]));
+    let (_, check) =
+        tokio::task::block_in_place(|| drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode"]));
     let converged = String::from_utf8_lossy(&check.stdout)
         .lines()
         .find(|l| l.starts_with("Plan:") || l.starts_with("No changes"))

@@ -162,12 +162,7 @@ fn zone_of(r: &Resource) -> String {
 
 pub fn drplan(rig: &Rig, root: &Path, args: &[&str]) -> (Duration, std::process::Output) {
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_drplan"))
-        .envs(rig.cli_env())
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output();
+    let out = Command::new(env!("CARGO_BIN_EXE_drplan")).envs(rig.cli_env()).arg("-C").arg(root).args(args).output();
     let wall = started.elapsed();
     match out {
         Ok(out) => (wall, out),

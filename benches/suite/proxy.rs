@@ -131,7 +131,12 @@ impl Drop for Proxy {
 
 /// Keep-alive on the client side (the SDK and kube reuse connections, as against
 /// AWS); one upstream connection per request.
-async fn serve(mut client: TcpStream, upstream: SocketAddr, delays: &Mutex<Delays>, stats: &Stats) -> std::io::Result<()> {
+async fn serve(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    delays: &Mutex<Delays>,
+    stats: &Stats,
+) -> std::io::Result<()> {
     let _ = client.set_nodelay(true);
     loop {
         let Some((head, body)) = read_message(&mut client, true, false).await? else { return Ok(()) };
@@ -152,7 +157,11 @@ async fn serve(mut client: TcpStream, upstream: SocketAddr, delays: &Mutex<Delay
             .and_then(|a| a.split("Credential=").nth(1))
             .map(|c| c.split('/').skip(2).take(2).collect::<Vec<_>>().join("/"))
             .unwrap_or_default();
-        let key = format!("{upstream} {scope} {}\n{}", head.split("\r\n").next().unwrap_or(""), String::from_utf8_lossy(&body));
+        let key = format!(
+            "{upstream} {scope} {}\n{}",
+            head.split("\r\n").next().unwrap_or(""),
+            String::from_utf8_lossy(&body)
+        );
         let recorded = match mode {
             Mode::Replay => stats.answers.lock().ok().and_then(|a| a.get(&key).cloned()),
             _ => None,
@@ -214,10 +223,7 @@ pub fn classify(head: &str, body: &[u8]) -> (String, String) {
     let op = match service.as_str() {
         "ec2" | "sts" => {
             let text = String::from_utf8_lossy(body);
-            text.split('&')
-                .find_map(|kv| kv.strip_prefix("Action="))
-                .map(str::to_string)
-                .unwrap_or_else(|| "?".into())
+            text.split('&').find_map(|kv| kv.strip_prefix("Action=")).map(str::to_string).unwrap_or_else(|| "?".into())
         }
         "eks" => match (method, segments.as_slice()) {
             ("POST", ["clusters"]) => "CreateCluster".into(),
@@ -259,7 +265,10 @@ fn with_connection(head: &str, value: &str) -> Vec<u8> {
     let mut out = String::new();
     for l in head.split("\r\n").filter(|l| !l.is_empty()) {
         let lower = l.to_ascii_lowercase();
-        if lower.starts_with("connection:") || lower.starts_with("proxy-connection:") || lower.starts_with("keep-alive:") {
+        if lower.starts_with("connection:")
+            || lower.starts_with("proxy-connection:")
+            || lower.starts_with("keep-alive:")
+        {
             continue;
         }
         out.push_str(l);
@@ -317,7 +326,9 @@ async fn read_message<S: AsyncRead + Unpin>(
     let mut body = buf[head_end + 4..].to_vec();
     let no_body = answers_head
         || !is_request
-            && (head.starts_with("HTTP/1.1 204") || head.starts_with("HTTP/1.1 304") || head.starts_with("HTTP/1.0 204"));
+            && (head.starts_with("HTTP/1.1 204")
+                || head.starts_with("HTTP/1.1 304")
+                || head.starts_with("HTTP/1.0 204"));
     if no_body {
         return Ok(Some((head, body)));
     }

@@ -38,9 +38,8 @@ impl Rig {
         let (mut clusters, mut users, mut contexts) = (String::new(), String::new(), String::new());
         for label in &topology.clusters {
             let server = TestServer::try_start_with(Default::default()).await.map_err(|e| e.to_string())?;
-            let proxy = Proxy::start(server_addr(&server)?, delays.clone(), stats.clone())
-                .await
-                .map_err(|e| e.to_string())?;
+            let proxy =
+                Proxy::start(server_addr(&server)?, delays.clone(), stats.clone()).await.map_err(|e| e.to_string())?;
             let _ = write!(clusters, "- name: {label}\n  cluster:\n    server: {}\n", proxy.url());
             let _ = write!(users, "- name: {label}\n  user:\n    token: {}\n", server.token());
             let _ = write!(contexts, "- name: {label}\n  context:\n    cluster: {label}\n    user: {label}\n");

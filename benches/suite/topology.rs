@@ -18,12 +18,8 @@ pub const ENV: &str = "bench";
 /// DR activation: the second site serves.
 pub const ENV_DR: &str = "bench-dr";
 
-pub const REGIONS: [(&str, &str); 4] = [
-    ("primary", "us-west-2"),
-    ("dr", "us-east-1"),
-    ("eu", "eu-west-1"),
-    ("ap", "ap-southeast-2"),
-];
+pub const REGIONS: [(&str, &str); 4] =
+    [("primary", "us-west-2"), ("dr", "us-east-1"), ("eu", "eu-west-1"), ("ap", "ap-southeast-2")];
 const NETWORKS_PER_CELL: usize = 5;
 const BUCKET_PAIRS_PER_CELL: usize = 15;
 const DNS_NAMES_PER_CELL: usize = 12;

@@ -291,7 +291,8 @@ fn decode_name(name: &str) -> String {
 async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     let mut read = FamilyRead::default();
     let client = ctx.route53();
-    let pages = match collect_pages(ctx, Service::Route53, client.list_health_checks().max_items(HEALTH_CHECK_PAGE).into_paginator().send()).await {
+    let listing = client.list_health_checks().max_items(HEALTH_CHECK_PAGE).into_paginator().send();
+    let pages = match collect_pages(ctx, Service::Route53, listing).await {
         Ok(pages) => pages,
         Err(e) => {
             read.errors.push(format!("aws_route53_health_check: {}", error_message(&e)));

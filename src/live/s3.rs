@@ -70,7 +70,8 @@ async fn read_bucket(ctx: &AwsContext, scope: &ReadScope, name: &str, listed_reg
         return read;
     }
     let client = ctx.s3(&region);
-    let tagging = async { not_configured_as_none(send(ctx, Service::S3, client.get_bucket_tagging().bucket(name).send()).await) };
+    let tagging =
+        async { not_configured_as_none(send(ctx, Service::S3, client.get_bucket_tagging().bucket(name).send()).await) };
     // A bucket the spec names is read whatever its tags say, so its configuration is
     // read beside the tags rather than after them: one round trip less per bucket on
     // the plan's longest chain. Other buckets are read only once marked as ours.
