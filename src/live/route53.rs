@@ -23,6 +23,10 @@ use std::collections::{BTreeMap, HashSet};
 /// ListTagsForResources takes at most 10 ids per request.
 const TAG_BATCH: usize = 10;
 
+/// ListHealthChecks pages hold up to 1,000 (the default is 100): every page is a
+/// request on the 5 per second budget and on the chain before the tag reads.
+const HEALTH_CHECK_PAGE: i32 = 1000;
+
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     let (mut zones, health_checks) = tokio::join!(read_zones(ctx, scope), read_health_checks(ctx, scope));
     zones.merge(health_checks);
@@ -287,7 +291,8 @@ fn decode_name(name: &str) -> String {
 async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     let mut read = FamilyRead::default();
     let client = ctx.route53();
-    let pages = match collect_pages(ctx, Service::Route53, client.list_health_checks().into_paginator().send()).await {
+    let listing = client.list_health_checks().max_items(HEALTH_CHECK_PAGE).into_paginator().send();
+    let pages = match collect_pages(ctx, Service::Route53, listing).await {
         Ok(pages) => pages,
         Err(e) => {
             read.errors.push(format!("aws_route53_health_check: {}", error_message(&e)));

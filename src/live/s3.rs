@@ -70,7 +70,18 @@ async fn read_bucket(ctx: &AwsContext, scope: &ReadScope, name: &str, listed_reg
         return read;
     }
     let client = ctx.s3(&region);
-    let tags = match not_configured_as_none(send(ctx, Service::S3, client.get_bucket_tagging().bucket(name).send()).await) {
+    let tagging =
+        async { not_configured_as_none(send(ctx, Service::S3, client.get_bucket_tagging().bucket(name).send()).await) };
+    // A bucket the spec names is read whatever its tags say, so its configuration is
+    // read beside the tags rather than after them: one round trip less per bucket on
+    // the plan's longest chain. Other buckets are read only once marked as ours.
+    let (tags, config) = if named {
+        let (tags, config) = tokio::join!(tagging, bucket_config(ctx, &client, name));
+        (tags, Some(config))
+    } else {
+        (tagging.await, None)
+    };
+    let tags = match tags {
         Ok(out) => out.map(|o| o.tag_set).unwrap_or_default(),
         Err(msg) => {
             if named {
@@ -83,7 +94,11 @@ async fn read_bucket(ctx: &AwsContext, scope: &ReadScope, name: &str, listed_reg
     if !named && !marked.is_for(&scope.stack) {
         return read;
     }
-    match bucket_config(ctx, &client, name).await {
+    let config = match config {
+        Some(config) => config,
+        None => bucket_config(ctx, &client, name).await,
+    };
+    match config {
         Ok(mut attrs) => {
             attrs.insert("tags".into(), marked.tags);
             read.objects.push(LiveObject {

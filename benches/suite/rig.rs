@@ -1,0 +1,88 @@
+//! The emulated cloud a benchmark runs against: a fresh moto server and one
+//! Kubernetes test server per cluster of the topology, each behind a latency proxy
+//! sharing one request count. `drplan` reaches them only through the proxies.
+
+use super::proxy::{Delays, Proxy, Stats};
+use super::topology::Topology;
+use crate::support::moto::MotoServer;
+use kube_testserver::TestServer;
+use std::fmt::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub struct Rig {
+    pub moto: MotoServer,
+    pub stats: Arc<Stats>,
+    pub delays: Arc<Mutex<Delays>>,
+    moto_proxy: Proxy,
+    _k8s: Vec<(TestServer, Proxy)>,
+    pub kubeconfig: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    pub async fn start(topology: &Topology) -> Result<Rig, String> {
+        // Started on the calling thread (the suite's main thread, inside block_on):
+        // moto dies with the thread that spawned it (PR_SET_PDEATHSIG), and tokio's
+        // blocking-pool threads exit when idle.
+        let moto = MotoServer::start();
+        let stats = Arc::new(Stats::default());
+        let delays = Arc::new(Mutex::new(Delays::default()));
+        let moto_addr = format!("127.0.0.1:{}", moto.endpoint().rsplit(':').next().unwrap_or_default())
+            .parse()
+            .map_err(|e| format!("moto address: {e}"))?;
+        let moto_proxy = Proxy::start(moto_addr, delays.clone(), stats.clone()).await.map_err(|e| e.to_string())?;
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let mut k8s = Vec::new();
+        let mut config = String::from("apiVersion: v1\nkind: Config\n");
+        let (mut clusters, mut users, mut contexts) = (String::new(), String::new(), String::new());
+        for label in &topology.clusters {
+            let server = TestServer::try_start_with(Default::default()).await.map_err(|e| e.to_string())?;
+            let proxy =
+                Proxy::start(server_addr(&server)?, delays.clone(), stats.clone()).await.map_err(|e| e.to_string())?;
+            let _ = write!(clusters, "- name: {label}\n  cluster:\n    server: {}\n", proxy.url());
+            let _ = write!(users, "- name: {label}\n  user:\n    token: {}\n", server.token());
+            let _ = write!(contexts, "- name: {label}\n  context:\n    cluster: {label}\n    user: {label}\n");
+            k8s.push((server, proxy));
+        }
+        let _ = write!(config, "clusters:\n{clusters}users:\n{users}contexts:\n{contexts}");
+        if let Some(first) = topology.clusters.first() {
+            let _ = writeln!(config, "current-context: {first}");
+        }
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, config).map_err(|e| e.to_string())?;
+        Ok(Rig { moto, stats, delays, moto_proxy, _k8s: k8s, kubeconfig, _dir: dir })
+    }
+
+    pub fn set_delays(&self, delays: Delays) {
+        if let Ok(mut d) = self.delays.lock() {
+            *d = delays;
+        }
+    }
+
+    /// Environment for a `drplan` child: AWS through the proxy, clusters through theirs.
+    pub fn cli_env(&self) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> =
+            self.moto.env_for_cli().into_iter().filter(|(k, _)| k != "AWS_ENDPOINT_URL" && k != "KUBECONFIG").collect();
+        env.push(("AWS_ENDPOINT_URL".into(), self.moto_proxy.url()));
+        env.push(("KUBECONFIG".into(), self.kubeconfig.display().to_string()));
+        env.push(("NO_COLOR".into(), "1".into()));
+        env
+    }
+
+    /// CPU seconds moto has used so far (user + system, from /proc).
+    pub fn moto_cpu_seconds(&self) -> f64 {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{}/stat", self.moto.pid())) else { return f64::NAN };
+        // Fields after the parenthesised command name; utime and stime are 14 and 15.
+        let Some(rest) = stat.rsplit(')').next() else { return f64::NAN };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        (ticks(11) + ticks(12)) / hz
+    }
+}
+
+fn server_addr(server: &TestServer) -> Result<std::net::SocketAddr, String> {
+    format!("127.0.0.1:{}", server.port()).parse().map_err(|e| format!("test server address: {e}"))
+}
