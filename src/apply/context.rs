@@ -8,6 +8,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long to wait for an object to become ready (or gone) before failing its node.
@@ -37,8 +38,9 @@ pub struct ApplyContext<'a> {
     pub outputs: Outputs,
     pub timeouts: Timeouts,
     /// Ownership TXT records are shared by every record set of one name (failover
-    /// primary + secondary), so their read-merge-write must not interleave.
-    pub dns_owner_records: tokio::sync::Mutex<()>,
+    /// primary + secondary), so their read-merge-write must not interleave: one lock
+    /// per zone and name (one lock for all names made a DR flip of many names serial).
+    dns_owner_records: std::sync::Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
     /// Hosted zone ids by zone name, looked up once.
     pub zone_ids: tokio::sync::Mutex<HashMap<String, String>>,
     /// Kubernetes object changes go here.
@@ -46,13 +48,22 @@ pub struct ApplyContext<'a> {
 }
 
 impl<'a> ApplyContext<'a> {
+    /// Holds the ownership records of one DNS name while its guard lives.
+    pub async fn lock_dns_owner_records(&self, zone: &str, name: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.dns_owner_records.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            locks.entry((zone.to_string(), name.trim_end_matches('.').to_string())).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+
     pub fn new(stack: &'a str, clients: &'a dyn Clients, outputs: Outputs, timeouts: Timeouts) -> Self {
         ApplyContext {
             stack,
             clients,
             outputs,
             timeouts,
-            dns_owner_records: tokio::sync::Mutex::new(()),
+            dns_owner_records: std::sync::Mutex::new(HashMap::new()),
             zone_ids: tokio::sync::Mutex::new(HashMap::new()),
             k8s: None,
         }

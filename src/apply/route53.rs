@@ -360,7 +360,7 @@ pub async fn upsert_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     let zone = zone_id(ctx, attrs.str("zone")?).await?;
     let name = attrs.str("name")?;
     let record = record_set(ctx, &attrs).await?;
-    let _owner_guard = ctx.dns_owner_records.lock().await;
+    let _owner_guard = ctx.lock_dns_owner_records(&zone, name).await;
     let mut values: Vec<String> =
         owner_values(&r53, &zone, name).await?.into_iter().filter(|v| !is_same_owner_entry(v, &change.address)).collect();
     values.push(own_owner_value(ctx, &change.address, &attrs)?);
@@ -390,7 +390,7 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     let name = with_dot(attrs.str("name")?);
     let rtype = RrType::from(attrs.str("type")?);
     let set_id = attrs.opt_str("set_identifier");
-    let _owner_guard = ctx.dns_owner_records.lock().await;
+    let _owner_guard = ctx.lock_dns_owner_records(&zone, &name).await;
     // DELETE must repeat the record exactly as it is now, so read it back.
     let mut list = r53.list_resource_record_sets().hosted_zone_id(&zone).start_record_name(&name).start_record_type(rtype.clone());
     if let Some(id) = set_id {
