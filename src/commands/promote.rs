@@ -5,11 +5,13 @@
 //! must match its spec (a plan of A with no changes), else the command refuses unless
 //! `--force`.
 //!
+//! With `--write`, the target's plan follows the file diff on stdout.
+//!
 //! Exit codes: 0 nothing to promote or written; 2 changes shown, not written;
 //! 3 refused because A breaches an objective; 1 refused because A has drift, or A's
 //! live cloud could not be read, or any other error.
 
-use super::output::runtime;
+use super::output::{runtime, stdout_text_options};
 use super::{exit, validate};
 use crate::aws::AwsContext;
 use crate::cli::PromoteArgs;
@@ -19,6 +21,7 @@ use drplan_core::model::Project;
 use drplan_core::objectives;
 use drplan_core::plan::Action;
 use drplan_core::promote;
+use drplan_core::render;
 use std::io::Write;
 use std::path::Path;
 
@@ -94,8 +97,33 @@ pub fn run(root: &Path, args: PromoteArgs) -> anyhow::Result<i32> {
         validate::print_diagnostics(&diags);
         bail!("{file} did not validate after the rewrite (above), so it was restored");
     }
-    eprintln!("Wrote {file}: {}. Run `drplan plan -e {}` to see what it changes.", names.join(", "), args.to);
+    eprintln!("Wrote {file}: {}.", names.join(", "));
+    print_target_plan(root, &args.to);
     Ok(exit::OK)
+}
+
+/// After a write, what the promoted values change in the target's cloud: its plan, on
+/// stdout after the file diff. The promotion itself is done by then, so a cloud that
+/// cannot be read is a note, not a failure.
+fn print_target_plan(root: &Path, to: &str) {
+    let planned = drplan_core::spec::load_project(root, to)
+        .map_err(|_| anyhow!("{to} did not load"))
+        .and_then(|project| {
+            runtime()?.block_on(async {
+                let aws = AwsContext::from_env().await;
+                make_plan(project, &aws, &PlanRequest { allow_destroy: &[], verbose: false }).await
+            })
+        });
+    match planned {
+        Ok(planned) => {
+            eprintln!("The plan of {to} with the promoted values:");
+            let mut out = String::from("\n");
+            out.push_str(&render::text::plan(&planned.plan, &stdout_text_options()));
+            out.push_str(&objectives::text::render(&planned.objectives, false));
+            print!("{out}");
+        }
+        Err(e) => eprintln!("note: could not plan {to} ({e:#}); run `drplan plan -e {to}` to see what the promotion changes."),
+    }
 }
 
 /// Plans the source environment against its live cloud (the path `drplan drift`

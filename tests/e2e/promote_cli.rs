@@ -69,7 +69,14 @@ async fn shows_the_diff_then_writes_it() {
     let after = prod_file(dir.path());
     assert!(after.contains("# Pinned until the 1.30 soak in staging is over."));
     assert!(after.contains("cluster_version = \"1.30\" # keep in step with the DR runbook"));
-    assert!(stderr(&written).contains("Run `drplan plan -e prod`"));
+    // Then the target's plan: prod is not deployed in this emulator, so all of it is
+    // to create, with the promoted image tag in it.
+    let shown = stdout(&written);
+    assert!(shown.starts_with("--- a/environments/prod.hcl\n"), "{shown}");
+    let plan = &shown[shown.find("\n\n").map_or(0, |i| i + 2)..];
+    assert!(plan.contains("Plan: "), "no plan after the diff: {}", explain(&written));
+    assert!(plan.contains("to add, 0 to change, 0 to destroy."), "{plan}");
+    assert!(stderr(&written).contains("The plan of prod with the promoted values:"), "{}", explain(&written));
 
     let again = promote(&moto, dir.path(), &[]);
     assert_eq!(again.status.code(), Some(0), "{}", explain(&again));
