@@ -11,7 +11,8 @@
 //! 3 refused because A breaches an objective; 1 refused because A has drift, or A's
 //! live cloud could not be read, or any other error.
 
-use super::output::{runtime, stdout_text_options};
+use super::output::runtime;
+use super::plan::print_plan;
 use super::{exit, validate};
 use crate::aws::AwsContext;
 use crate::cli::PromoteArgs;
@@ -21,7 +22,6 @@ use drplan_core::model::Project;
 use drplan_core::objectives;
 use drplan_core::plan::Action;
 use drplan_core::promote;
-use drplan_core::render;
 use std::io::Write;
 use std::path::Path;
 
@@ -117,10 +117,10 @@ fn print_target_plan(root: &Path, to: &str) {
     match planned {
         Ok(planned) => {
             eprintln!("The plan of {to} with the promoted values:");
-            let mut out = String::from("\n");
-            out.push_str(&render::text::plan(&planned.plan, &stdout_text_options()));
-            out.push_str(&objectives::text::render(&planned.objectives, false));
-            print!("{out}");
+            println!();
+            if let Err(e) = print_plan(&planned.plan, &planned.objectives, false, false) {
+                eprintln!("note: could not print the plan of {to}: {e:#}");
+            }
         }
         Err(e) => eprintln!("note: could not plan {to} ({e:#}); run `drplan plan -e {to}` to see what the promotion changes."),
     }
