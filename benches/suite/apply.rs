@@ -168,7 +168,7 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
     // Normal operation, built out of band: the primary serves, DR is warm (networks,
     // clusters with system nodes, buckets replicating, DNS pointing at the primary).
     let aws: Vec<_> = project.resources.iter().filter(|r| r.kind != Kind::K8sObject).cloned().collect();
-    outofband::create_all(&rig.moto, super::topology::STACK, &aws).await.map_err(|e| e.to_string())?;
+    rig.create_out_of_band(super::topology::STACK, &aws).await?;
     outofband::create_k8s(&rig.kubeconfig, &project.environment, &project.resources)
         .await
         .map_err(|e| format!("creating Kubernetes objects: {e}"))?;

@@ -113,7 +113,7 @@ async fn create_live(rig: &Rig, resources: &[Resource]) -> Result<(), String> {
     }
     let results: Vec<Result<(), String>> = stream::iter(groups.into_values())
         .map(|group| async move {
-            outofband::create_all(&rig.moto, STACK, &group).await.map(|_| ()).map_err(|e| format!("{e:?}"))
+            rig.create_out_of_band(STACK, &group).await
         })
         .buffer_unordered(8)
         .collect()
@@ -128,7 +128,7 @@ async fn moto_capacity(rig: &Rig, buckets: &[String]) -> f64 {
     if buckets.is_empty() {
         return f64::NAN;
     }
-    let s3 = rig.moto.s3("us-east-1");
+    let s3 = rig.moto_s3.s3("us-east-1");
     let started = Instant::now();
     let answered = stream::iter(0..REQUESTS)
         .map(|i| s3.get_bucket_versioning().bucket(&buckets[i % buckets.len()]).send())
@@ -198,7 +198,7 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
             .filter_map(|r| r.attrs.get("name").and_then(|v| v.as_str()).map(str::to_string))
             .collect();
         let capacity = moto_capacity(&rig, &buckets).await;
-        eprintln!("N={n}: moto answers {capacity:.0} requests/s (32 in flight)");
+        eprintln!("N={n}: moto's S3 answers {capacity:.0} requests/s (32 in flight)");
         let regions = REGIONS.len() as u64;
         let clusters = topology.clusters.len() as u64;
         let zones = project.resources.iter().filter(|r| r.kind == Kind::DnsZone).count() as u64;
@@ -256,8 +256,8 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 // taking its own round trip.
                 rate_limit: 2.0 * latency + r53.saturating_sub(1) as f64 / 5.0,
                 concurrency: concurrency_bound(&rig.stats, latency),
-                server_bound: (rig.stats.total() - rig.stats.by_service().get("k8s").copied().unwrap_or(0)) as f64
-                    / capacity,
+                // S3 has its own moto and nearly all the calls: its capacity is the bound.
+                server_bound: rig.stats.by_service().get("s3").copied().unwrap_or(0) as f64 / capacity,
             };
             eprintln!(
                 "N={n} at {latency_ms} ms ({mode:?}): {:.2} s, {} calls {:?}, moto CPU {:.1} s, {}",
@@ -276,7 +276,7 @@ pub fn print(rows: &[Row]) {
     println!("\n## 2. `drplan plan` over 4 regions, everything live (No changes expected)\n");
     println!("Bounds: *chain* = requests that must run one after another (x latency); *Route53* = its calls at 5/s;");
     println!("*physical limit* = the larger of the two. *drplan in-flight* = calls / in-flight bound x latency per");
-    println!("service (instant server). *moto-bound* = AWS calls / moto's measured capacity (the emulator alone).");
+    println!("service (instant server). *moto-bound* = S3 calls / the S3 moto's measured capacity (the emulator alone).");
     println!("*replayed*: the same reads answered by the proxy from the recorded moto answers after the latency,");
     println!("i.e. a server of unlimited capacity: drplan's own time.\n");
     println!("| N | resources | latency | wall | API calls | chain | chain x latency | Route53 5/s | physical limit | wall / limit | drplan in-flight | moto-bound | moto CPU | plan |");

@@ -103,15 +103,35 @@ pub struct Proxy {
     task: tokio::task::JoinHandle<()>,
 }
 
+/// Where requests go: one upstream, or one per AWS service (the rig runs S3 on its
+/// own emulator: on AWS, services are separate fleets, and one moto process serving
+/// them all was the bound of the plan benchmark).
+#[derive(Clone, Debug)]
+pub struct Upstreams {
+    pub default: SocketAddr,
+    pub by_service: HashMap<String, SocketAddr>,
+}
+
+impl Upstreams {
+    pub fn one(addr: SocketAddr) -> Self {
+        Upstreams { default: addr, by_service: HashMap::new() }
+    }
+
+    fn of(&self, service: &str) -> SocketAddr {
+        self.by_service.get(service).copied().unwrap_or(self.default)
+    }
+}
+
 impl Proxy {
-    pub async fn start(upstream: SocketAddr, delays: Arc<Mutex<Delays>>, stats: Arc<Stats>) -> std::io::Result<Proxy> {
+    pub async fn start(upstreams: Upstreams, delays: Arc<Mutex<Delays>>, stats: Arc<Stats>) -> std::io::Result<Proxy> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
+        let upstreams = Arc::new(upstreams);
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let (delays, stats) = (delays.clone(), stats.clone());
+                let (delays, stats, upstreams) = (delays.clone(), stats.clone(), upstreams.clone());
                 tokio::spawn(async move {
-                    let _ = serve(client, upstream, &delays, &stats).await;
+                    let _ = serve(client, &upstreams, &delays, &stats).await;
                 });
             }
         });
@@ -133,7 +153,7 @@ impl Drop for Proxy {
 /// AWS); one upstream connection per request.
 async fn serve(
     mut client: TcpStream,
-    upstream: SocketAddr,
+    upstreams: &Upstreams,
     delays: &Mutex<Delays>,
     stats: &Stats,
 ) -> std::io::Result<()> {
@@ -144,6 +164,7 @@ async fn serve(
         let started = Instant::now();
         let (service, operation) = classify(&head, &body);
         stats.add(&service, &operation);
+        let upstream = upstreams.of(&service);
         let (delay, mode) = delays
             .lock()
             .map(|d| (d.latency + d.operations.get(&operation).copied().unwrap_or_default(), d.mode))
