@@ -4,7 +4,8 @@
 //! identity key (`resource::identity`). A desired resource with no identity match may
 //! still match an object of this stack marked with its address: that is the same
 //! object with an identifying attribute changed (a renamed bucket), so it is replaced,
-//! not created beside the old one.
+//! not created beside the old one. The reverse, a renamed block whose object is still
+//! found by name, keeps the object and records `moved_from` so apply moves the mark.
 //!
 //! **Architecture invariant:** only objects marked with `ctx.stack` are ever updated,
 //! replaced or deleted. Anything else that collides with the spec is a [`PlanError`].
@@ -204,6 +205,7 @@ impl Planner<'_> {
             live_id: None,
             depends_on: resource.depends_on.clone(),
             protect: resource.protect,
+            moved_from: None,
         });
     }
 
@@ -238,7 +240,11 @@ impl Planner<'_> {
             .filter(|a| a.as_str() == "region" || resource.kind.force_new_attrs().contains(&a.as_str()))
             .cloned()
             .collect();
-        let action = if changed.is_empty() {
+        // Matched by name under another address: the block was renamed. Its mark must
+        // follow, or the address fallback above could not find it the day its name
+        // changes, and it would be deleted as an orphan beside a new copy.
+        let moved_from = object.address.clone().filter(|a| *a != resource.address);
+        let action = if changed.is_empty() && moved_from.is_none() {
             Action::NoOp
         } else if replace_because.is_empty() {
             Action::Update
@@ -285,6 +291,7 @@ impl Planner<'_> {
             live_id: Some(object.id.clone()),
             depends_on: resource.depends_on.clone(),
             protect: resource.protect,
+            moved_from,
         });
     }
 
@@ -334,6 +341,7 @@ impl Planner<'_> {
             live_id: Some(object.id.clone()),
             depends_on: Vec::new(),
             protect,
+            moved_from: None,
         });
     }
 }

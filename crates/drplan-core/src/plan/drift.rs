@@ -179,8 +179,21 @@ pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
             forces_replacement: true,
         });
     }
+    if let Some(from) = &change.moved_from {
+        out.push(AttributeDrift {
+            path: MARK_PATH.into(),
+            live: Some(Value::String(from.to_string())),
+            desired: Some(Value::String(change.address.to_string())),
+            sensitive: false,
+            forces_replacement: false,
+        });
+    }
     out
 }
+
+/// The path under which a renamed block's mark change is listed: the ownership mark
+/// is not an attribute, but it is what apply changes.
+pub const MARK_PATH: &str = "drplan:address";
 
 impl AttributeDrift {
     /// One line for a report: `path: live → spec`, with secrets and long text
@@ -241,6 +254,7 @@ mod tests {
             live_id: Some("shop-prod-backups".into()),
             depends_on: Vec::new(),
             protect: false,
+            moved_from: None,
         }
     }
 

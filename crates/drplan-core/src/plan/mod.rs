@@ -57,6 +57,22 @@ pub struct ResourceChange {
     pub live_id: Option<String>,
     pub depends_on: Vec<Address>,
     pub protect: bool,
+    /// The address the live object is marked with, when the spec now gives it another
+    /// one (a renamed block). Apply rewrites the mark, so the object keeps being found
+    /// at its new address once an identifying attribute changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<Address>,
+}
+
+impl ResourceChange {
+    /// An update whose only effect is rewriting drplan's address mark: the attributes
+    /// already match the spec.
+    pub fn only_mark_changes(&self) -> bool {
+        self.moved_from.is_some()
+            && self.action == Action::Update
+            && compare::changed_attrs(self.before.as_ref().unwrap_or(&Map::new()), self.after.as_ref().unwrap_or(&Map::new())).is_empty()
+            && self.sensitive_changed.is_empty()
+    }
 }
 
 /// A problem found while planning that makes the plan unsafe to apply.
