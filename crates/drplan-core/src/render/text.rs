@@ -170,7 +170,9 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
                 });
                 lines.unknown("~", ATTR_INDENT, key, width, old.as_ref());
             }
-            if let (Some(from), Action::Update) = (&change.moved_from, change.action) {
+            // A Kubernetes object's mark is in its manifest, whose diff already shows it.
+            let mark_in_manifest = change.kind == Kind::K8sObject && keys.contains("manifest");
+            if let (Some(from), Action::Update, false) = (&change.moved_from, change.action, mark_in_manifest) {
                 lines.push(format!(
                     "{}{} {} = {} -> {}",
                     " ".repeat(ATTR_INDENT),

@@ -205,3 +205,24 @@ fn moved_from_survives_a_saved_plan_and_old_files_still_load() {
     let loaded: Plan = serde_json::from_value(old).expect("a plan without moved_from loads");
     assert!(loaded.changes.iter().all(|c| c.moved_from.is_none()));
 }
+
+/// Real Kubernetes manifests carry the address annotation, so the live manifest's
+/// annotation differs: still only the mark changes, and it is shown once, in the
+/// manifest's diff.
+#[test]
+fn a_kubernetes_object_whose_manifest_carries_the_mark_is_a_mark_only_update() {
+    let annotated = |address: &str| {
+        let mut r = sample(Kind::K8sObject);
+        r.address = Address::new(address);
+        let manifest = r.attrs.get_mut("manifest").expect("manifest");
+        manifest["metadata"]["annotations"] = serde_json::json!({ drplan_core::marks::K8S_ADDRESS_ANNOTATION: address });
+        r
+    };
+    let old = annotated("kubernetes.app.config_map.settings");
+    let new = annotated("kubernetes.platform.config_map.settings");
+    let plan = diff(&[new], &live(vec![owned(&old)]), &ctx());
+    let c = &plan.changes[0];
+    assert_eq!(c.action, Action::Update);
+    assert!(c.only_mark_changes());
+    insta::assert_snapshot!(text::plan(&plan, &PLAIN));
+}
