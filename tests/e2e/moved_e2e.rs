@@ -231,3 +231,67 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
     assert!(stale.is_empty(), "old addresses must not appear: {stale:?}");
     assert!(!planned.values().any(|(a, _)| a == "delete"), "no orphan deletes: {planned:#?}");
 }
+
+/// The VPC and subnets carry only the mark, so a renamed `network` block needs a
+/// `moved` block: with it, the objects keep their ids and their tags move; the cluster
+/// that references the subnets is unchanged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_block_carries_a_renamed_network_over_to_its_new_address() {
+    let (dir, moto, _clusters) = applied_project().await;
+    let root = dir.path();
+    let ids_before = network_ids(&moto).await;
+    assert_eq!(
+        ids_before.keys().map(String::as_str).collect::<Vec<_>>(),
+        ["network.primary", "network.primary.subnet.private-a", "network.primary.subnet.private-b"]
+    );
+
+    edit(root, "specs/network.hcl", "network \"primary\" {", "network \"core\" {");
+    edit(root, "specs/clusters.hcl", "network  = network.primary", "network  = network.core");
+    // Without the moved block the network would be created anew beside its orphan, and
+    // the cluster on its subnets replaced (refused: clusters are protected).
+    let (out, doc) = plan_json(&moto, root, &[]);
+    assert_exit(&out, 1, "plan of a renamed network without a moved block");
+    assert!(changes(&doc).get("network.primary").is_some_and(|(a, _)| a == "delete"), "{:#?}", changes(&doc));
+
+    let spec = root.join("specs/network.hcl");
+    let mut text = std::fs::read_to_string(&spec).expect("read network.hcl");
+    text.push_str("\nmoved {\n  from = network.primary\n  to   = network.core\n}\n");
+    std::fs::write(&spec, text).expect("write network.hcl");
+    let (out, doc) = plan_json(&moto, root, &[]);
+    assert_exit(&out, 2, "plan with the moved block");
+    let planned = changes(&doc);
+    let expected: BTreeMap<String, (String, Option<String>)> = ids_before
+        .keys()
+        .map(|old| (old.replacen("network.primary", "network.core", 1), ("update".to_string(), Some(old.clone()))))
+        .collect();
+    assert_eq!(planned, expected, "only the three marks move");
+
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_exit(&out, 0, "apply of the moved network");
+    let ids_after = network_ids(&moto).await;
+    let renamed: BTreeMap<String, String> =
+        ids_before.into_iter().map(|(a, id)| (a.replacen("network.primary", "network.core", 1), id)).collect();
+    assert_eq!(ids_after, renamed, "same VPC and subnet ids, new marks");
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_exit(&out, 0, "plan after applying the move (the moved block may stay)");
+}
+
+/// `drplan:address -> id` of the marked VPC and subnets in the primary region.
+async fn network_ids(moto: &MotoServer) -> BTreeMap<String, String> {
+    let ec2 = moto.ec2(PRIMARY);
+    let address = |tags: &[aws_sdk_ec2::types::Tag]| {
+        tags.iter().find(|t| t.key() == Some(marks::ADDRESS_KEY)).and_then(|t| t.value()).map(str::to_string)
+    };
+    let mut ids = BTreeMap::new();
+    for vpc in ec2.describe_vpcs().send().await.expect("DescribeVpcs").vpcs() {
+        if let (Some(a), Some(id)) = (address(vpc.tags()), vpc.vpc_id()) {
+            ids.insert(a, id.to_string());
+        }
+    }
+    for subnet in ec2.describe_subnets().send().await.expect("DescribeSubnets").subnets() {
+        if let (Some(a), Some(id)) = (address(subnet.tags()), subnet.subnet_id()) {
+            ids.insert(a, id.to_string());
+        }
+    }
+    ids
+}
