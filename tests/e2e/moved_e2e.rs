@@ -87,12 +87,14 @@ async fn applied_project() -> (tempfile::TempDir, MotoServer, Clusters) {
 }
 
 /// `bucket "backups"` -> `"orders_backups"`, `cluster "tools"` -> `"ops"`,
-/// `kubernetes "primary"` -> `"platform"`. Names unchanged.
+/// `kubernetes "primary"` -> `"platform"`, `zone "public"` -> `"shop"`. Names unchanged.
 fn rename_blocks(root: &Path) {
     edit(root, "specs/storage.hcl", "bucket \"backups\" {", "bucket \"orders_backups\" {");
     edit(root, "specs/storage.hcl", "bucket  = bucket.backups\n", "bucket  = bucket.orders_backups\n");
     edit(root, "specs/clusters.hcl", "cluster \"tools\" {", "cluster \"ops\" {");
     edit(root, "specs/clusters.hcl", "kubernetes \"primary\" {", "kubernetes \"platform\" {");
+    edit(root, "specs/dns.hcl", "zone \"public\" {", "zone \"shop\" {");
+    edit(root, "specs/dns.hcl", "zone = zone.public", "zone = zone.shop");
     for env in ["environments/prod.hcl", "environments/prod-dr.hcl"] {
         edit(root, env, "cluster_access \"tools\"", "cluster_access \"ops\"");
     }
@@ -133,6 +135,23 @@ async fn cluster_tags(moto: &MotoServer) -> BTreeMap<String, String> {
     out.cluster().and_then(|c| c.tags()).cloned().unwrap_or_default().into_iter().collect()
 }
 
+async fn zone_tags(moto: &MotoServer) -> BTreeMap<String, String> {
+    let r53 = moto.route53();
+    let zones = r53.list_hosted_zones().send().await.expect("ListHostedZones");
+    let zone = zones.hosted_zones().iter().find(|z| z.name() == "shop.example.com.").expect("the shop zone");
+    let id = zone.id().rsplit('/').next().unwrap_or(zone.id());
+    let out = r53
+        .list_tags_for_resource()
+        .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
+        .resource_id(id)
+        .send()
+        .await
+        .expect("ListTagsForResource");
+    out.resource_tag_set()
+        .map(|set| set.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect())
+        .unwrap_or_default()
+}
+
 /// The address annotation of every object drplan marked in the primary cluster.
 fn primary_k8s_addresses(clusters: &Clusters) -> Vec<String> {
     let mut addresses: Vec<String> = clusters.servers[0]
@@ -163,6 +182,7 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
     for (to, from) in [
         ("bucket.orders_backups", "bucket.backups"),
         ("cluster.ops", "cluster.tools"),
+        ("zone.shop", "zone.public"),
     ] {
         assert!(text.contains(&format!("  # {to} has moved from {from}\n")), "{to} not shown as moved:\n{text}");
     }
@@ -178,6 +198,7 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
         let expected = address
             .replacen("bucket.orders_backups", "bucket.backups", 1)
             .replacen("cluster.ops", "cluster.tools", 1)
+            .replacen("zone.shop", "zone.public", 1)
             .replacen("kubernetes.platform.", "kubernetes.primary.", 1);
         assert_eq!(previous, expected, "{address}");
     }
@@ -192,6 +213,7 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
     assert_eq!(address_of(&tags), Some("bucket.orders_backups"), "{tags:?}");
     assert_eq!(tags.get(marks::STACK_KEY).map(String::as_str), Some("shop"), "the other marks are kept: {tags:?}");
     assert_eq!(address_of(&cluster_tags(&moto).await), Some("cluster.ops"));
+    assert_eq!(address_of(&zone_tags(&moto).await), Some("zone.shop"));
     let after_k8s = primary_k8s_addresses(&clusters);
     assert!(!after_k8s.iter().any(|a| a.starts_with("kubernetes.primary.")), "{after_k8s:?}");
     assert_eq!(
