@@ -19,6 +19,7 @@ pub mod kubernetes;
 pub mod network;
 pub mod outputs;
 pub mod progress;
+pub mod remark;
 pub mod report;
 pub mod route53;
 pub mod s3;
@@ -201,6 +202,9 @@ fn live_id(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
 }
 
 async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    // The mark first: if the attribute changes below fail, the next plan still finds
+    // the object at its new address.
+    remark::remark(ctx, change).await?;
     let changed: Vec<String> = attrs::changed_keys(change).into_iter().collect();
     match change.kind {
         Kind::Vpc | Kind::Subnet => network::update(ctx, change, &live_id(ctx, change)?, &changed).await,

@@ -189,6 +189,7 @@ mod tests {
             live_id: None,
             depends_on: vec![],
             protect: false,
+            moved_from: None,
         }
     }
 

@@ -78,6 +78,7 @@ fn change(address: &str, kind: Kind, region: Option<&str>, after: Value) -> Reso
         live_id: None,
         depends_on: vec![],
         protect: kind.is_stateful(),
+        moved_from: None,
     }
 }
 

@@ -12,5 +12,6 @@ mod cli_validate;
 mod drift_e2e;
 mod k8s_roundtrip;
 mod live_aws;
+mod moved_e2e;
 mod plan_e2e;
 mod promote_cli;

@@ -9,6 +9,7 @@ pub mod topology;
 pub use environment::{ClusterAccess, Environment, LockSettings};
 pub use topology::*;
 
+use crate::address::Address;
 use crate::resource::Resource;
 use std::path::PathBuf;
 
@@ -26,4 +27,15 @@ pub struct Project {
     /// SHA-256 over every spec, environment and manifest file read (sorted by path).
     /// A saved plan records it to detect a changed spec.
     pub digest: String,
+    /// The spec's `moved` blocks: renamed addresses whose objects the diff should
+    /// find under their old mark.
+    pub moved: Vec<Moved>,
+}
+
+/// `moved { from = ..  to = .. }`: the address (and everything under it) that a block
+/// had before a rename, and the one it has now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Moved {
+    pub from: Address,
+    pub to: Address,
 }

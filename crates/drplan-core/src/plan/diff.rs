@@ -4,7 +4,8 @@
 //! identity key (`resource::identity`). A desired resource with no identity match may
 //! still match an object of this stack marked with its address: that is the same
 //! object with an identifying attribute changed (a renamed bucket), so it is replaced,
-//! not created beside the old one.
+//! not created beside the old one. The reverse, a renamed block whose object is still
+//! found by name, keeps the object and records `moved_from` so apply moves the mark.
 //!
 //! **Architecture invariant:** only objects marked with `ctx.stack` are ever updated,
 //! replaced or deleted. Anything else that collides with the spec is a [`PlanError`].
@@ -14,6 +15,7 @@ use super::redact::{changed_paths, redact, sensitive_paths};
 use super::{Action, Plan, PlanError, ResourceChange, FORMAT_VERSION};
 use crate::address::Address;
 use crate::live::{LiveObject, LiveState};
+use crate::model::Moved;
 use crate::resource::{Kind, Resource};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -44,9 +46,24 @@ pub fn unknown_after_apply(kind: Kind) -> &'static [&'static str] {
 }
 
 pub fn diff(desired: &[Resource], live: &LiveState, ctx: &DiffContext) -> Plan {
+    diff_with_moves(desired, live, ctx, &[])
+}
+
+/// [`diff`], following the spec's `moved` blocks: a resource at (or under) a `to`
+/// address that matches nothing else matches the object of this stack marked with the
+/// corresponding `from` address, and references to moved objects in live attributes
+/// are read as their new addresses (a subnet still in the renamed VPC is unchanged).
+pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext, moves: &[Moved]) -> Plan {
+    let followed: Vec<LiveObject>;
+    let objects: &[LiveObject] = if moves.is_empty() {
+        &live.objects
+    } else {
+        followed = live.objects.iter().map(|o| follow_references(o, moves)).collect();
+        &followed
+    };
     let mut planner = Planner {
         ctx,
-        live: &live.objects,
+        live: objects,
         claimed: vec![false; live.objects.len()],
         changes: Vec::new(),
         errors: Vec::new(),
@@ -98,9 +115,13 @@ pub fn diff(desired: &[Resource], live: &LiveState, ctx: &DiffContext) -> Plan {
         }
     }
     for resource in unmatched {
-        let by_address = owned_by_address
-            .get(&(resource.kind, &resource.address))
-            .and_then(|c| c.iter().copied().find(|&i| !planner.claimed[i]));
+        let free = |address: &Address| {
+            owned_by_address
+                .get(&(resource.kind, address))
+                .and_then(|c| c.iter().copied().find(|&i| !planner.claimed[i]))
+        };
+        let by_address = free(&resource.address)
+            .or_else(|| renamed(&resource.address, moves, Direction::Back).and_then(|old| free(&old)));
         match by_address {
             Some(i) => {
                 planner.claimed[i] = true;
@@ -147,6 +168,52 @@ pub fn diff(desired: &[Resource], live: &LiveState, ctx: &DiffContext) -> Plan {
         errors,
         objectives: None,
     }
+}
+
+#[derive(Clone, Copy)]
+enum Direction {
+    /// Old address to new (`from` -> `to`).
+    Forward,
+    /// New address to old (`to` -> `from`).
+    Back,
+}
+
+/// The address `address` has on the other side of a move, if a move covers it: the
+/// moved address itself or anything under it (`network.a.subnet.x` under `network.a`).
+fn renamed(address: &Address, moves: &[Moved], direction: Direction) -> Option<Address> {
+    moves.iter().find_map(|m| {
+        let (from, to) = match direction {
+            Direction::Forward => (&m.from, &m.to),
+            Direction::Back => (&m.to, &m.from),
+        };
+        let rest = address.as_str().strip_prefix(from.as_str())?;
+        (rest.is_empty() || rest.starts_with('.')).then(|| Address::new(format!("{to}{rest}")))
+    })
+}
+
+/// The live object with its references to moved objects (`vpc`, `subnets`,
+/// `health_check`, as `LiveState::resolve_ids` wrote them) under their new addresses.
+fn follow_references(object: &LiveObject, moves: &[Moved]) -> LiveObject {
+    let mut object = object.clone();
+    let follow = |v: &mut Value| {
+        if let Value::String(s) = v {
+            if let Some(new) = renamed(&Address::new(s.as_str()), moves, Direction::Forward) {
+                *s = new.0;
+            }
+        }
+    };
+    for key in ["vpc", "health_check"] {
+        if let Some(v) = object.attrs.get_mut(key) {
+            follow(v);
+        }
+    }
+    if object.kind != Kind::K8sObject {
+        if let Some(Value::Array(items)) = object.attrs.get_mut("subnets") {
+            items.iter_mut().for_each(follow);
+            items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        }
+    }
+    object
 }
 
 /// Sites first in name order, then global objects, then objects in a region no site
@@ -204,6 +271,7 @@ impl Planner<'_> {
             live_id: None,
             depends_on: resource.depends_on.clone(),
             protect: resource.protect,
+            moved_from: None,
         });
     }
 
@@ -238,7 +306,11 @@ impl Planner<'_> {
             .filter(|a| a.as_str() == "region" || resource.kind.force_new_attrs().contains(&a.as_str()))
             .cloned()
             .collect();
-        let action = if changed.is_empty() {
+        // Matched by name under another address: the block was renamed. Its mark must
+        // follow, or the address fallback above could not find it the day its name
+        // changes, and it would be deleted as an orphan beside a new copy.
+        let moved_from = object.address.clone().filter(|a| *a != resource.address);
+        let action = if changed.is_empty() && moved_from.is_none() {
             Action::NoOp
         } else if replace_because.is_empty() {
             Action::Update
@@ -285,6 +357,7 @@ impl Planner<'_> {
             live_id: Some(object.id.clone()),
             depends_on: resource.depends_on.clone(),
             protect: resource.protect,
+            moved_from,
         });
     }
 
@@ -334,6 +407,7 @@ impl Planner<'_> {
             live_id: Some(object.id.clone()),
             depends_on: Vec::new(),
             protect,
+            moved_from: None,
         });
     }
 }

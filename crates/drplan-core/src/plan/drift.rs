@@ -179,8 +179,23 @@ pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
             forces_replacement: true,
         });
     }
+    // A Kubernetes object's mark is in its manifest: the leaf above already says it.
+    let mark_listed = out.iter().any(|d| d.path.contains(crate::marks::K8S_ADDRESS_ANNOTATION));
+    if let (Some(from), false) = (&change.moved_from, mark_listed) {
+        out.push(AttributeDrift {
+            path: MARK_PATH.into(),
+            live: Some(Value::String(from.to_string())),
+            desired: Some(Value::String(change.address.to_string())),
+            sensitive: false,
+            forces_replacement: false,
+        });
+    }
     out
 }
+
+/// The path under which a renamed block's mark change is listed: the ownership mark
+/// is not an attribute, but it is what apply changes.
+pub const MARK_PATH: &str = "drplan:address";
 
 impl AttributeDrift {
     /// One line for a report: `path: live → spec`, with secrets and long text
@@ -241,6 +256,7 @@ mod tests {
             live_id: Some("shop-prod-backups".into()),
             depends_on: Vec::new(),
             protect: false,
+            moved_from: None,
         }
     }
 

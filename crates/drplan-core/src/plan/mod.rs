@@ -10,6 +10,7 @@ pub mod file;
 pub mod redact;
 
 use crate::address::Address;
+use crate::marks::K8S_ADDRESS_ANNOTATION;
 use crate::resource::Kind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -57,6 +58,34 @@ pub struct ResourceChange {
     pub live_id: Option<String>,
     pub depends_on: Vec<Address>,
     pub protect: bool,
+    /// The address the live object is marked with, when the spec now gives it another
+    /// one (a renamed block). Apply rewrites the mark, so the object keeps being found
+    /// at its new address once an identifying attribute changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_from: Option<Address>,
+}
+
+impl ResourceChange {
+    /// An update whose only effect is rewriting drplan's address mark: the attributes
+    /// already match the spec.
+    pub fn only_mark_changes(&self) -> bool {
+        let (Some(from), Action::Update) = (&self.moved_from, self.action) else { return false };
+        let mut before = self.before.clone().unwrap_or_default();
+        // A Kubernetes object's mark is an annotation inside its manifest.
+        if self.kind == Kind::K8sObject {
+            let annotations = before
+                .get_mut("manifest")
+                .and_then(|m| m.pointer_mut("/metadata/annotations"))
+                .and_then(Value::as_object_mut);
+            if let Some(a) = annotations {
+                if a.get(K8S_ADDRESS_ANNOTATION).and_then(Value::as_str) == Some(from.as_str()) {
+                    a.insert(K8S_ADDRESS_ANNOTATION.into(), Value::from(self.address.as_str()));
+                }
+            }
+        }
+        let after = self.after.clone().unwrap_or_default();
+        compare::changed_attrs(&before, &after).is_empty() && self.sensitive_changed.is_empty()
+    }
 }
 
 /// A problem found while planning that makes the plan unsafe to apply.

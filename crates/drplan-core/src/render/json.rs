@@ -43,6 +43,9 @@ pub struct PlanDocument<'a> {
 #[derive(Serialize)]
 pub struct ResourceChangeDocument<'a> {
     pub address: &'a str,
+    /// Terraform's name for the address a moved object had (absent when not moved).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_address: Option<&'a str>,
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub site: Option<&'a str>,
@@ -118,6 +121,7 @@ fn resource_change(c: &ResourceChange) -> ResourceChangeDocument<'_> {
     };
     ResourceChangeDocument {
         address: c.address.as_str(),
+        previous_address: c.moved_from.as_ref().map(|a| a.as_str()),
         kind: c.kind.type_name(),
         site: c.site.as_deref(),
         region: c.region.as_deref(),

@@ -5,6 +5,7 @@
 //! the two cannot disagree. ANSI colour only when asked for: the caller decides from
 //! `NO_COLOR` and whether stdout is a terminal.
 
+use crate::marks;
 use crate::plan::compare::attr_eq;
 use crate::plan::drift::{Cause, DriftItem, DriftReport};
 use crate::plan::redact::is_sensitive_path;
@@ -93,9 +94,13 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
         Action::Delete => ("-", "will be destroyed"),
         Action::NoOp => return,
     };
+    if let Some(from) = &change.moved_from {
+        let _ = writeln!(out, "  {}", p.dim(&format!("# {} has moved from {from}", change.address)));
+    }
+    let only_mark = if change.only_mark_changes() { ": only drplan's mark changes" } else { "" };
     let _ = writeln!(
         out,
-        "{}{} {} ({}) {verb}",
+        "{}{} {} ({}) {verb}{only_mark}",
         " ".repeat(3 - symbol.len()),
         p.symbol(symbol),
         p.bold(change.address.as_str()),
@@ -165,6 +170,18 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
                 });
                 lines.unknown("~", ATTR_INDENT, key, width, old.as_ref());
             }
+            // A Kubernetes object's mark is in its manifest, whose diff already shows it.
+            let mark_in_manifest = change.kind == Kind::K8sObject && keys.contains("manifest");
+            if let (Some(from), Action::Update, false) = (&change.moved_from, change.action, mark_in_manifest) {
+                lines.push(format!(
+                    "{}{} {} = {} -> {}",
+                    " ".repeat(ATTR_INDENT),
+                    p.symbol("~"),
+                    mark_name(change.kind),
+                    quoted(from.as_str()),
+                    quoted(change.address.as_str())
+                ));
+            }
             let hidden = after.keys().filter(|k| !keys.contains(k.as_str())).count();
             lines.hidden(ATTR_INDENT, hidden, "attribute");
         }
@@ -173,6 +190,15 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
     for line in lines.done() {
         out.push_str(&line);
         out.push('\n');
+    }
+}
+
+/// Where each kind keeps its address mark, as a user would look for it.
+fn mark_name(kind: Kind) -> String {
+    match kind {
+        Kind::K8sObject => format!("(annotation {})", marks::K8S_ADDRESS_ANNOTATION),
+        Kind::DnsRecord => format!("(address in TXT {}<name>)", marks::DNS_OWNER_PREFIX),
+        _ => format!("(tag {})", marks::ADDRESS_KEY),
     }
 }
 

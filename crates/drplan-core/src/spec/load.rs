@@ -9,6 +9,7 @@ use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use super::environment::{self, EnvSettings};
 use super::files::{self, DigestInputs, ParsedFile};
 use super::lower;
+use super::moved;
 use super::order::{self, Node};
 use super::refs::{self, Reference};
 use super::scope::Scope;
@@ -126,6 +127,7 @@ fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Di
         spans: SpanTable::default(),
         topology: Topology::default(),
         env_name: env.to_string(),
+        moved: Vec::new(),
     };
     let items = loader.collect_items(&specs);
     loader.variables(&items, &env_settings, env_file.as_ref());
@@ -190,7 +192,13 @@ fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Di
             return Err(diags);
         }
     }
+    let moved = moved::resolve(std::mem::take(&mut loader.moved), &specs, &resources, &mut diags);
+    if !diags.is_empty() {
+        diags.sort();
+        return Err(diags);
+    }
     Ok(Project {
+        moved,
         root: root.to_path_buf(),
         env_name: env.to_string(),
         environment,
@@ -249,13 +257,15 @@ struct Loader {
     spans: SpanTable,
     topology: Topology,
     env_name: String,
+    /// `moved` blocks, checked against the resources once they are lowered.
+    moved: Vec<moved::MovedBlock>,
 }
 
 impl Loader {
     fn collect_items<'a>(&mut self, specs: &'a [ParsedFile]) -> Vec<Item<'a>> {
         let mut items: Vec<Item<'a>> = Vec::new();
         let mut first: BTreeMap<(String, String), (String, usize)> = BTreeMap::new();
-        for file in specs {
+        for (file_index, file) in specs.iter().enumerate() {
             let src = &file.source;
             for structure in file.body.iter() {
                 let block = match structure {
@@ -270,6 +280,12 @@ impl Loader {
                     Structure::Block(b) => b,
                 };
                 let ident = block.ident.as_str();
+                if ident == "moved" {
+                    if let Some(m) = moved::read(specs, file_index, block, &mut self.diags) {
+                        self.moved.push(m);
+                    }
+                    continue;
+                }
                 let Some(&(kind, nlabels)) = TOP_BLOCKS.iter().find(|(k, _)| *k == ident) else {
                     let help = did_you_mean(ident, TOP_BLOCKS.iter().map(|(k, _)| *k))
                         .unwrap_or_else(|| {

@@ -20,6 +20,7 @@ mod environment;
 pub mod files;
 mod functions;
 mod load;
+mod moved;
 pub mod lower;
 mod order;
 pub mod refs;

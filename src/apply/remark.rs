@@ -1,0 +1,208 @@
+//! Moving drplan's address mark to a renamed block's new address (`moved_from` on an
+//! update). Only the `drplan:address` mark is written: the other tags are the update's
+//! business, and an object already marked with the new address is left as it is, so a
+//! rerun after a crash converges.
+//!
+//! Kubernetes objects need nothing here: their desired manifest carries the new
+//! address annotation, and the update's server-side apply writes it.
+
+use super::context::{aws_error, change_region as region, error_code, ApplyContext};
+use anyhow::{anyhow, Result};
+use drplan_core::address::Address;
+use drplan_core::marks;
+use drplan_core::plan::ResourceChange;
+use drplan_core::resource::Kind;
+use std::collections::BTreeMap;
+
+/// Rewrites the address mark of the live object `change` acts on. A no-op when the
+/// change did not move.
+pub async fn remark(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let Some(from) = &change.moved_from else { return Ok(()) };
+    match change.kind {
+        Kind::Vpc | Kind::Subnet => remark_ec2(ctx, change).await,
+        Kind::EksCluster => remark_cluster(ctx, change).await,
+        Kind::NodeGroup => remark_node_group(ctx, change).await,
+        Kind::Bucket => remark_bucket(ctx, change).await,
+        Kind::DnsZone => remark_route53(ctx, change, aws_sdk_route53::types::TagResourceType::Hostedzone).await,
+        Kind::HealthCheck => remark_route53(ctx, change, aws_sdk_route53::types::TagResourceType::Healthcheck).await,
+        Kind::K8sObject => Ok(()),
+        // The ownership TXT entry of `from` must go in the same batch that writes the
+        // new one (see `owner_values_after_move`); that batch belongs to the record
+        // upsert, which does not drop it yet. Refusing beats leaving two owners.
+        Kind::DnsRecord => Err(anyhow!(
+            "{}: moving a Route53 record's ownership entry (from {from}) is not supported yet; \
+             rename the dns block back to `{from}` and apply, or edit the TXT record {}<name> by hand",
+            change.address,
+            marks::DNS_OWNER_PREFIX
+        )),
+    }
+}
+
+fn live_id(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+    ctx.outputs
+        .get(&change.address)
+        .or_else(|| change.live_id.clone())
+        .ok_or_else(|| anyhow!("{}: the plan does not say which live object to re-mark (no live id)", change.address))
+}
+
+async fn remark_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    use aws_sdk_ec2::types::Tag;
+    let id = live_id(ctx, change)?;
+    // CreateTags overwrites the value of a key that exists.
+    ctx.clients
+        .ec2(region(change)?)
+        .create_tags()
+        .resources(id)
+        .tags(Tag::builder().key(marks::ADDRESS_KEY).value(change.address.as_str()).build())
+        .send()
+        .await
+        .map_err(aws_error("CreateTags"))?;
+    Ok(())
+}
+
+fn address_tag(address: &Address) -> std::collections::HashMap<String, String> {
+    [(marks::ADDRESS_KEY.to_string(), address.to_string())].into_iter().collect()
+}
+
+async fn remark_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let eks = ctx.clients.eks(region(change)?);
+    let name = live_id(ctx, change)?;
+    let out = eks.describe_cluster().name(&name).send().await.map_err(aws_error("DescribeCluster"))?;
+    let arn = out.cluster().and_then(|c| c.arn()).ok_or_else(|| anyhow!("EKS cluster {name} has no ARN"))?;
+    eks.tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(address_tag(&change.address)))
+        .send()
+        .await
+        .map_err(aws_error("TagResource"))?;
+    Ok(())
+}
+
+async fn remark_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let eks = ctx.clients.eks(region(change)?);
+    let id = live_id(ctx, change)?;
+    let (cluster, name) = id
+        .split_once('/')
+        .ok_or_else(|| anyhow!("{}: node group id `{id}` is not cluster/name", change.address))?;
+    let out = eks
+        .describe_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .send()
+        .await
+        .map_err(aws_error("DescribeNodegroup"))?;
+    let arn = out
+        .nodegroup()
+        .and_then(|n| n.nodegroup_arn())
+        .ok_or_else(|| anyhow!("node group {id} has no ARN"))?;
+    eks.tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(address_tag(&change.address)))
+        .send()
+        .await
+        .map_err(aws_error("TagResource"))?;
+    Ok(())
+}
+
+/// PutBucketTagging replaces the whole set, so the set is read, the mark swapped and
+/// everything else written back as found.
+async fn remark_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    use aws_sdk_s3::types::{Tag, Tagging};
+    let s3 = ctx.clients.s3(region(change)?);
+    let name = live_id(ctx, change)?;
+    let current: BTreeMap<String, String> = match s3.get_bucket_tagging().bucket(&name).send().await {
+        Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+        Err(e) if error_code(&e) == Some("NoSuchTagSet") => BTreeMap::new(),
+        Err(e) => return Err(aws_error("GetBucketTagging")(e)),
+    };
+    let tags = with_address(current, &change.address);
+    let mut set = Vec::new();
+    for (k, v) in tags {
+        set.push(Tag::builder().key(k).value(v).build().map_err(|e| anyhow!("invalid tag: {e}"))?);
+    }
+    s3.put_bucket_tagging()
+        .bucket(&name)
+        .tagging(Tagging::builder().set_tag_set(Some(set)).build().map_err(|e| anyhow!("invalid tagging: {e}"))?)
+        .send()
+        .await
+        .map_err(aws_error("PutBucketTagging"))?;
+    Ok(())
+}
+
+async fn remark_route53(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    kind: aws_sdk_route53::types::TagResourceType,
+) -> Result<()> {
+    use aws_sdk_route53::types::Tag;
+    let id = live_id(ctx, change)?;
+    ctx.clients
+        .route53()
+        .change_tags_for_resource()
+        .resource_type(kind)
+        .resource_id(id.rsplit('/').next().unwrap_or(&id))
+        .add_tags(Tag::builder().key(marks::ADDRESS_KEY).value(change.address.as_str()).build())
+        .send()
+        .await
+        .map_err(aws_error("ChangeTagsForResource"))?;
+    Ok(())
+}
+
+/// A tag set with the address mark set to `address`; every other tag kept.
+fn with_address(mut tags: BTreeMap<String, String>, address: &Address) -> BTreeMap<String, String> {
+    tags.insert(marks::ADDRESS_KEY.to_string(), address.to_string());
+    tags
+}
+
+/// The values of a name's ownership TXT record once the record set `own_value`
+/// describes has moved from `moved_from` to `address`: the entries of both addresses
+/// are dropped and `own_value` added, so the record never has two owners. Meant for
+/// the record upsert's batch, where the record and its TXT change together.
+pub fn owner_values_after_move(current: &[String], own_value: &str, address: &Address, moved_from: &Address) -> Vec<String> {
+    let mut values: Vec<String> = current
+        .iter()
+        .filter(|v| {
+            marks::parse_dns_owner_value(v)
+                .is_none_or(|(_, a, _, _)| a != address.as_str() && a != moved_from.as_str())
+        })
+        .cloned()
+        .collect();
+    values.push(own_value.to_string());
+    values.sort();
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_address_mark_is_swapped_and_other_tags_kept() {
+        let tags: BTreeMap<String, String> = [("team", "data"), (marks::STACK_KEY, "lanka"), (marks::ADDRESS_KEY, "bucket.backups")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let out = with_address(tags, &Address::new("bucket.neo4j_backups"));
+        assert_eq!(out.get(marks::ADDRESS_KEY).map(String::as_str), Some("bucket.neo4j_backups"));
+        assert_eq!(out.get("team").map(String::as_str), Some("data"));
+        assert_eq!(out.get(marks::STACK_KEY).map(String::as_str), Some("lanka"));
+        assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn a_moved_record_leaves_one_owner_entry_and_keeps_its_neighbours() {
+        let old = marks::dns_owner_value("lanka", "dns.api.target.primary", "CNAME", Some("primary"));
+        let neighbour = marks::dns_owner_value("lanka", "dns.api.target.dr", "CNAME", Some("dr"));
+        let new = marks::dns_owner_value("lanka", "dns.public_api.target.primary", "CNAME", Some("primary"));
+        let foreign = "\"v=spf1 -all\"".to_string();
+        let out = owner_values_after_move(
+            &[old, neighbour.clone(), foreign.clone()],
+            &new,
+            &Address::new("dns.public_api.target.primary"),
+            &Address::new("dns.api.target.primary"),
+        );
+        let mut expected = vec![neighbour, new, foreign];
+        expected.sort();
+        assert_eq!(out, expected);
+    }
+}
