@@ -9,8 +9,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! **Architecture invariant:** only `routing`, `watch` and this file know about
-//! HTTP; `verbs`, `ssa`, `fieldpath`, `selectors` and `store` work on plain JSON
+//! **Architecture invariant:** only `routing`, `watch`, `tls`, `eks_auth` and this
+//! file know about HTTP; `verbs`, `ssa`, `fieldpath`, `selectors` and `store` work on plain JSON
 //! values. See README.md for the code map and the deviations from a real server.
 
 mod catalog;
