@@ -9,7 +9,7 @@
 //! cluster, never a panic, never the token.
 
 use crate::support::cli::{drplan, explain};
-use crate::support::eks::{api_server, api_server_with_secret, route_cluster_to};
+use crate::support::eks::{api_server, api_server_expiring_every_token, api_server_with_secret, route_cluster_to};
 use crate::support::faultproxy::{FaultConfig, FaultProxy};
 use crate::support::moto::MotoServer;
 use kube_testserver::TestServer;
@@ -196,7 +196,16 @@ async fn a_token_the_cluster_refuses_is_a_clear_error_for_that_cluster() {
     let out = run(&moto, root, &["plan", "-e", "prod"]);
     assert_refused(&out, "signature does not match");
 
+    // An expired token.
+    let expiring = api_server_expiring_every_token(&moto, &proxy, CLUSTER).await;
+    proxy.clear_rewrites();
+    route_cluster_to(&proxy, DR_REGION, CLUSTER, &expiring);
+    let out = run(&moto, root, &["plan", "-e", "prod"]);
+    assert_refused(&out, "the EKS token has expired");
+
     // Apply stops on the refused cluster with the same clear error.
+    proxy.clear_rewrites();
+    route_cluster_to(&proxy, DR_REGION, CLUSTER, &strict);
     std::fs::write(root.join("k8s/app.yaml"), MANIFEST.replace("us-west-2", "us-west-2-changed")).expect("edit manifest");
     let out = run(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
     assert_refused(&out, "signature does not match");

@@ -188,7 +188,7 @@ fn parse(token: &str, max_age: Duration, now: SystemTime) -> Result<Presigned, R
     let signed_at = SystemTime::UNIX_EPOCH
         + Duration::from_secs(u64::try_from(signed_at.timestamp()).unwrap_or_default());
     let age = now.duration_since(signed_at).unwrap_or_default();
-    if age > max_age {
+    if age >= max_age {
         return Err(Refusal::Expired {
             age_secs: age.as_secs(),
             max_secs: max_age.as_secs(),

@@ -20,6 +20,19 @@ pub async fn api_server(moto: &MotoServer, proxy: &FaultProxy, cluster_name: &st
 /// As [`api_server`], but expecting tokens signed with `secret` (to refuse the CLI's).
 pub async fn api_server_with_secret(moto: &MotoServer, proxy: &FaultProxy, cluster_name: &str, secret: &str) -> TestServer {
     let auth = EksAuth::new(cluster_name, proxy.url()).with_signing_key(&cli_credential(moto, "AWS_ACCESS_KEY_ID"), secret);
+    api_server_with_auth(auth).await
+}
+
+/// As [`api_server`], but every token is already too old (a clock far ahead of the
+/// CLI's): the expiry path, without waiting 15 minutes.
+pub async fn api_server_expiring_every_token(moto: &MotoServer, proxy: &FaultProxy, cluster_name: &str) -> TestServer {
+    let mut auth = EksAuth::new(cluster_name, proxy.url())
+        .with_signing_key(&cli_credential(moto, "AWS_ACCESS_KEY_ID"), &cli_credential(moto, "AWS_SECRET_ACCESS_KEY"));
+    auth.max_token_age = std::time::Duration::ZERO;
+    api_server_with_auth(auth).await
+}
+
+async fn api_server_with_auth(auth: EksAuth) -> TestServer {
     TestServer::start_with(Options { tls: true, eks_auth: Some(auth), simulate_rollouts: true, ..Options::default() }).await
 }
 
