@@ -95,9 +95,25 @@ pub async fn from_eks(eks: &aws_sdk_eks::Client, sdk: &aws_types::SdkConfig, clu
     let provider = sdk.credentials_provider().ok_or_else(|| fail("no AWS credentials are configured".into()))?;
     let credentials = aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider).await.map_err(|e| fail(format!("cannot load AWS credentials: {e}")))?;
     let bearer = token::eks_token(&credentials, &region, cluster_name, SystemTime::now()).map_err(|e| fail(e.to_string()))?;
-    eks_config(endpoint, ca, bearer).map_err(fail).and_then(|config| {
+    let client = eks_config(endpoint, ca, bearer).map_err(fail).and_then(|config| {
         Client::try_from(config).map_err(|e| ClientError::Build { target: format!("EKS cluster `{cluster_name}`"), reason: e.to_string() })
-    })
+    })?;
+    check_access(&client, endpoint).await.map_err(fail)?;
+    Ok(client)
+}
+
+/// One request with the new token before any real work: a refused token (another
+/// cluster's, expired, credentials STS does not accept) or an unreachable endpoint is
+/// then one clear error for the cluster, not one per kind read or object applied.
+async fn check_access(client: &Client, endpoint: &str) -> Result<(), String> {
+    match client.apiserver_version().await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(status)) if status.code == 401 || status.code == 403 => Err(format!(
+            "the API server at {endpoint} refused drplan's STS token ({} {}): {}",
+            status.code, status.reason, status.message
+        )),
+        Err(e) => Err(format!("cannot reach the API server at {endpoint}: {e}")),
+    }
 }
 
 /// The client settings for an EKS endpoint: `ca_data` is the base64 PEM bundle

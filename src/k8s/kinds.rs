@@ -22,6 +22,9 @@ pub enum KindError {
     BadApiVersion { api_version: String },
     #[error("the cluster does not serve {kind} in {api_version} (is its CRD installed?): {reason}")]
     NotServed { api_version: String, kind: String, reason: String },
+    /// Discovery itself was refused: an access problem, not a missing kind.
+    #[error("the API server refused drplan's credentials ({code} {reason}): {message}")]
+    Refused { code: u16, reason: String, message: String },
 }
 
 /// Discovery results for one cluster.
@@ -59,10 +62,11 @@ impl Kinds {
         }
         let gvk = GroupVersionKind::gvk(group, version, kind);
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let (resource, caps) = discovery::pinned_kind(&self.client, &gvk).await.map_err(|e| KindError::NotServed {
-            api_version: api_version.to_string(),
-            kind: kind.to_string(),
-            reason: e.to_string(),
+        let (resource, caps) = discovery::pinned_kind(&self.client, &gvk).await.map_err(|e| match e {
+            kube::Error::Api(status) if status.code == 401 || status.code == 403 => {
+                KindError::Refused { code: status.code, reason: status.reason.clone(), message: status.message.clone() }
+            }
+            e => KindError::NotServed { api_version: api_version.to_string(), kind: kind.to_string(), reason: e.to_string() },
         })?;
         let served = ServedKind { resource, namespaced: caps.scope == Scope::Namespaced };
         self.cache.lock().await.insert(key, served.clone());

@@ -26,7 +26,9 @@ pub enum TokenError {
 }
 
 /// Builds the bearer token for `cluster_name`, signing with `credentials` in `region`
-/// at `now`. The STS endpoint is the regional one (`sts.<region>.amazonaws.com`).
+/// at `now`. The STS endpoint is the regional one (`sts.<region>.amazonaws.com`), also
+/// when `AWS_ENDPOINT_URL` points drplan's own calls elsewhere: the API server, not
+/// drplan, sends this request, and aws-iam-authenticator accepts only STS hosts.
 pub fn eks_token(
     credentials: &Credentials,
     region: &str,

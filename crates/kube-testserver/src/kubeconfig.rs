@@ -7,9 +7,9 @@ use std::path::Path;
 use serde_yaml::{Mapping, Value};
 
 /// A kubeconfig with one cluster, user and context, all named `context`.
-pub fn single(server_url: &str, token: &str, context: &str) -> Value {
+pub fn single(server_url: &str, ca_data: Option<&str>, token: &str, context: &str) -> Value {
     let mut config = empty();
-    upsert(&mut config, server_url, token, context);
+    upsert(&mut config, server_url, ca_data, token, context);
     config
 }
 
@@ -26,14 +26,24 @@ fn empty() -> Value {
 
 /// Adds or replaces the named cluster/user/context; sets current-context only
 /// when the file has none, so the first server written stays the default.
-pub fn upsert(config: &mut Value, server_url: &str, token: &str, context: &str) {
+pub fn upsert(
+    config: &mut Value,
+    server_url: &str,
+    ca_data: Option<&str>,
+    token: &str,
+    context: &str,
+) {
     let entry = |key: &str, body: Value| {
         let mut map = Mapping::new();
         map.insert("name".into(), context.into());
         map.insert(key.into(), body);
         Value::Mapping(map)
     };
-    let cluster = entry("cluster", mapping(&[("server", server_url)]));
+    let cluster = match ca_data {
+        Some(ca) => mapping(&[("server", server_url), ("certificate-authority-data", ca)]),
+        None => mapping(&[("server", server_url)]),
+    };
+    let cluster = entry("cluster", cluster);
     let user = entry("user", mapping(&[("token", token)]));
     let ctx = entry(
         "context",
@@ -81,7 +91,13 @@ fn replace_named(config: &mut Value, list: &str, name: &str, value: Value) {
 }
 
 /// Writes (or merges into) the kubeconfig at `path`.
-pub fn write(path: &Path, server_url: &str, token: &str, context: &str) -> io::Result<()> {
+pub fn write(
+    path: &Path,
+    server_url: &str,
+    ca_data: Option<&str>,
+    token: &str,
+    context: &str,
+) -> io::Result<()> {
     let mut config = match std::fs::read_to_string(path) {
         Ok(text) if !text.trim().is_empty() => serde_yaml::from_str(&text).map_err(|e| {
             io::Error::new(
@@ -93,7 +109,7 @@ pub fn write(path: &Path, server_url: &str, token: &str, context: &str) -> io::R
         Err(e) if e.kind() == io::ErrorKind::NotFound => empty(),
         Err(e) => return Err(e),
     };
-    upsert(&mut config, server_url, token, context);
+    upsert(&mut config, server_url, ca_data, token, context);
     let text = serde_yaml::to_string(&config).map_err(|e| io::Error::other(e.to_string()))?;
     std::fs::write(path, text)
 }

@@ -9,12 +9,13 @@
 //! # Ok(()) }
 //! ```
 //!
-//! **Architecture invariant:** only `routing`, `watch` and this file know about
-//! HTTP; `verbs`, `ssa`, `fieldpath`, `selectors` and `store` work on plain JSON
+//! **Architecture invariant:** only `routing`, `watch`, `tls`, `eks_auth` and this
+//! file know about HTTP; `verbs`, `ssa`, `fieldpath`, `selectors` and `store` work on plain JSON
 //! values. See README.md for the code map and the deviations from a real server.
 
 mod catalog;
 mod discovery;
+mod eks_auth;
 mod fieldpath;
 mod kubeconfig;
 mod metadata_only;
@@ -29,6 +30,7 @@ mod ssa;
 mod status;
 mod store;
 mod table;
+mod tls;
 mod validation;
 mod verbs;
 mod watch;
@@ -44,6 +46,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use catalog::ResourceType;
+pub use eks_auth::{EksAuth, DEFAULT_MAX_TOKEN_AGE};
 pub use routing::RequestRecord;
 
 use catalog::Catalog;
@@ -69,6 +72,13 @@ pub struct Options {
     /// statefulset, daemonset and job immediately gets a finished, ready status.
     /// Off by default: then status is only what clients write.
     pub simulate_rollouts: bool,
+    /// Serve HTTPS with a certificate from a CA generated for this server (see
+    /// [`TestServer::ca_data`]), as an EKS endpoint does.
+    pub tls: bool,
+    /// Authenticate as EKS does: bearer tokens that are presigned STS
+    /// GetCallerIdentity URLs for this cluster, confirmed by replaying them to STS.
+    /// Replaces `require_token`.
+    pub eks_auth: Option<EksAuth>,
 }
 
 /// A running server. Dropping it stops accepting connections.
@@ -76,6 +86,8 @@ pub struct TestServer {
     address: SocketAddr,
     state: Arc<AppState>,
     token: String,
+    /// `certificateAuthority.data` when serving HTTPS.
+    ca_data: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -106,6 +118,7 @@ impl TestServer {
             store: Mutex::new(store),
             log: Mutex::new(Vec::new()),
             require_token: options.require_token.clone(),
+            eks_auth: options.eks_auth.clone().map(eks_auth::Authenticator::new),
             address: address.to_string(),
             uid_salt: u64::from(address.port()),
             simulate_rollouts: options.simulate_rollouts,
@@ -117,28 +130,61 @@ impl TestServer {
             .layer(axum::extract::DefaultBodyLimit::max(3 * 1024 * 1024))
             .with_state(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = stopped.await;
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        let (task, ca_data) = if options.tls {
+            let identity = tls::Identity::generate()?;
+            let ca_data = identity.ca_data();
+            let listener = tls::TlsListener::new(listener, identity.acceptor)?;
+            let task = tokio::spawn(async move {
+                let serve = axum::serve(listener, app).with_graceful_shutdown(stopped);
+                if let Err(e) = serve.await {
+                    eprintln!("kube-testserver on {address} stopped: {e}");
+                }
             });
-            if let Err(e) = serve.await {
-                eprintln!("kube-testserver on {address} stopped: {e}");
-            }
-        });
+            (task, Some(ca_data))
+        } else {
+            let task = tokio::spawn(async move {
+                let serve = axum::serve(listener, app).with_graceful_shutdown(stopped);
+                if let Err(e) = serve.await {
+                    eprintln!("kube-testserver on {address} stopped: {e}");
+                }
+            });
+            (task, None)
+        };
         Ok(TestServer {
             address,
             state,
             token: options
                 .require_token
                 .unwrap_or_else(|| DEFAULT_TOKEN.to_string()),
+            ca_data,
             stop: Some(stop),
             task: Some(task),
         })
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://` with [`Options::tls`].
     pub fn url(&self) -> String {
-        format!("http://{}", self.address)
+        let scheme = if self.ca_data.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.address)
+    }
+
+    /// The CA that signed the server's certificate, as EKS DescribeCluster returns
+    /// it (`certificateAuthority.data`: the PEM, base64-encoded). None over HTTP.
+    pub fn ca_data(&self) -> Option<&str> {
+        self.ca_data.as_deref()
+    }
+
+    /// With [`Options::eks_auth`]: the caller ARNs STS confirmed, one per distinct
+    /// token, oldest first.
+    pub fn eks_identities(&self) -> Vec<String> {
+        self.state
+            .eks_auth
+            .as_ref()
+            .map(|a| a.identities())
+            .unwrap_or_default()
     }
 
     pub fn port(&self) -> u16 {
@@ -151,14 +197,14 @@ impl TestServer {
 
     /// A kubeconfig (YAML) with one cluster, user and context named `context`.
     pub fn kubeconfig_yaml(&self, context: &str) -> String {
-        let config = kubeconfig::single(&self.url(), &self.token, context);
+        let config = kubeconfig::single(&self.url(), self.ca_data(), &self.token, context);
         serde_yaml::to_string(&config).unwrap_or_default()
     }
 
     /// Writes a kubeconfig for this server under `context`, merging into the file
     /// if it exists so several servers can share one kubeconfig.
     pub fn write_kubeconfig(&self, path: &Path, context: &str) -> io::Result<()> {
-        kubeconfig::write(path, &self.url(), &self.token, context)
+        kubeconfig::write(path, &self.url(), self.ca_data(), &self.token, context)
     }
 
     /// Every request answered so far, oldest first.

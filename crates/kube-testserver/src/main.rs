@@ -28,6 +28,9 @@ struct Args {
     /// and ready at once, so rollout waits complete (no pods are run).
     #[arg(long)]
     simulate_rollouts: bool,
+    /// Serve HTTPS with a freshly generated CA; the kubeconfig carries the CA.
+    #[arg(long)]
+    tls: bool,
 }
 
 #[tokio::main]
@@ -37,6 +40,7 @@ async fn main() -> std::process::ExitCode {
         require_token: args.token,
         port: args.port,
         simulate_rollouts: args.simulate_rollouts,
+        tls: args.tls,
         ..Options::default()
     };
     let server = match TestServer::try_start_with(options).await {

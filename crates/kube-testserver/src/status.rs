@@ -159,6 +159,10 @@ impl ApiError {
         Self::new(401, "Unauthorized", "Unauthorized")
     }
 
+    pub fn unauthorized_because(reason: &str) -> Self {
+        Self::new(401, "Unauthorized", format!("Unauthorized: {reason}"))
+    }
+
     pub fn to_json(&self) -> Value {
         let mut status = json!({
             "kind": "Status",

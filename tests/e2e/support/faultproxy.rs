@@ -10,6 +10,15 @@
 //!
 //! Point the SDK at [`FaultProxy::url`] as its endpoint. Requests in absolute form
 //! (`GET http://host/path`, i.e. used as a forward proxy) are accepted as well.
+//!
+//! Two more things a test may need from the AWS it talks to, which moto alone cannot
+//! give:
+//! - [`FaultProxy::rewrite_responses`]: edit the body of chosen answers (say, point
+//!   EKS DescribeCluster at a test API server: see `support::eks`).
+//! - Presigned requests (credentials in the query, no `Authorization` header, as an
+//!   EKS token's STS GetCallerIdentity URL) are routed to the right moto service:
+//!   moto's server picks the service from the `Authorization` header only and would
+//!   answer them as S3. moto checks no signatures, so the header is only a label.
 
 #![allow(dead_code)]
 
@@ -71,9 +80,34 @@ impl Counters {
     }
 }
 
+/// The request an answer belongs to, for [`FaultProxy::rewrite_responses`].
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    pub method: String,
+    /// Origin form: path and query (`/clusters/shop-dr`).
+    pub target: String,
+    /// From the SigV4 credential scope: `eks`, `s3`, `sts`...; empty when unsigned.
+    pub service: String,
+    pub region: String,
+    /// The answer's status code.
+    pub status: u16,
+}
+
+impl Exchange {
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or("")
+    }
+}
+
+/// Edits an answer's body in place; Content-Length follows.
+pub type Rewrite = Arc<dyn Fn(&Exchange, &mut Vec<u8>) + Send + Sync>;
+
+type Rewrites = Arc<std::sync::RwLock<Vec<Rewrite>>>;
+
 pub struct FaultProxy {
     pub addr: SocketAddr,
     pub counters: Arc<Counters>,
+    rewrites: Rewrites,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -84,22 +118,40 @@ impl FaultProxy {
         let counters = Arc::new(Counters::default());
         let rng = Arc::new(Mutex::new(SplitMix64(config.seed)));
         let config = Arc::new(config);
+        let rewrites = Rewrites::default();
         let task = {
-            let counters = counters.clone();
+            let (counters, rewrites) = (counters.clone(), rewrites.clone());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let (counters, rng, config) = (counters.clone(), rng.clone(), config.clone());
+                    let rewrites = rewrites.clone();
                     tokio::spawn(async move {
-                        let _ = serve(client, upstream, &config, &rng, &counters).await;
+                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites).await;
                     });
                 }
             })
         };
-        Ok(FaultProxy { addr, counters, task })
+        Ok(FaultProxy { addr, counters, rewrites, task })
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Runs `rewrite` on the body of every forwarded answer from now on (faults are
+    /// not rewritten; chunked answers, which moto does not send, are left alone).
+    /// The function decides from the [`Exchange`] which answers it edits.
+    pub fn rewrite_responses(&self, rewrite: impl Fn(&Exchange, &mut Vec<u8>) + Send + Sync + 'static) {
+        if let Ok(mut rewrites) = self.rewrites.write() {
+            rewrites.push(Arc::new(rewrite));
+        }
+    }
+
+    /// Forgets every rewrite: answers pass through as moto gives them.
+    pub fn clear_rewrites(&self) {
+        if let Ok(mut rewrites) = self.rewrites.write() {
+            rewrites.clear();
+        }
     }
 }
 
@@ -152,10 +204,11 @@ async fn serve(
     config: &FaultConfig,
     rng: &Mutex<SplitMix64>,
     counters: &Counters,
+    rewrites: &Rewrites,
 ) -> std::io::Result<()> {
     let Some((head, body)) = read_message(&mut client, true).await? else { return Ok(()) };
     counters.requests.fetch_add(1, Ordering::SeqCst);
-    let service = service_of(&head);
+    let (service, region) = scope_of(&head);
     match pick_fault(config, rng) {
         Some(Fault::Drop) => {
             counters.dropped.fetch_add(1, Ordering::SeqCst);
@@ -179,20 +232,74 @@ async fn serve(
     let mut up = TcpStream::connect(upstream).await?;
     up.write_all(&rewrite_head(&head, upstream)).await?;
     up.write_all(&body).await?;
-    let Some((rhead, rbody)) = read_message(&mut up, false).await? else { return Ok(()) };
+    let Some((rhead, mut rbody)) = read_message(&mut up, false).await? else { return Ok(()) };
+    let rhead = apply_rewrites(&head, &service, &region, rhead, &mut rbody, rewrites);
     client.write_all(&close_head(&rhead)).await?;
     client.write_all(&rbody).await?;
     client.shutdown().await
 }
 
-/// The SigV4 credential scope names the service: `Credential=AK/date/region/eks/aws4_request`.
-fn service_of(head: &str) -> String {
-    head.lines()
+/// Runs the rewrites over a (non-chunked) answer and fixes its Content-Length.
+fn apply_rewrites(request_head: &str, service: &str, region: &str, head: String, body: &mut Vec<u8>, rewrites: &Rewrites) -> String {
+    let rewrites: Vec<Rewrite> = rewrites.read().map(|r| r.clone()).unwrap_or_default();
+    let chunked = head.lines().any(|l| {
+        let l = l.to_ascii_lowercase();
+        l.starts_with("transfer-encoding:") && l.contains("chunked")
+    });
+    if rewrites.is_empty() || chunked {
+        return head;
+    }
+    let mut request_line = request_head.split("\r\n").next().unwrap_or("").split(' ');
+    let method = request_line.next().unwrap_or("").to_string();
+    let target = request_line.next().unwrap_or("/");
+    let target = match target.strip_prefix("http://") {
+        Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
+        None => target,
+    };
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let exchange = Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status };
+    let before = body.len();
+    for rewrite in &rewrites {
+        rewrite(&exchange, body);
+    }
+    if body.len() == before {
+        return head;
+    }
+    head.split("\r\n")
+        .map(|l| match l.split_once(':') {
+            Some((k, _)) if k.trim().eq_ignore_ascii_case("content-length") => format!("Content-Length: {}", body.len()),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
+}
+
+/// The SigV4 credential scope names service and region:
+/// `Credential=AK/date/region/eks/aws4_request`, in the `Authorization` header or, for a
+/// presigned URL, in the `X-Amz-Credential` query parameter.
+fn scope_of(head: &str) -> (String, String) {
+    let credential = head
+        .lines()
         .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))
         .and_then(|l| l.split("Credential=").nth(1))
-        .and_then(|c| c.split('/').nth(3))
-        .unwrap_or("")
-        .to_string()
+        .map(|c| c.split([',', ' ']).next().unwrap_or("").to_string())
+        .or_else(|| presigned_credential(head));
+    let credential = credential.unwrap_or_default();
+    let mut parts = credential.split('/');
+    let region = parts.nth(2).unwrap_or("").to_string();
+    let service = parts.next().unwrap_or("").to_string();
+    (service, region)
+}
+
+/// The decoded `X-Amz-Credential` of a presigned request's query, if any.
+fn presigned_credential(head: &str) -> Option<String> {
+    let target = head.split(' ').nth(1)?;
+    let query = target.split_once('?')?.1;
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| k.eq_ignore_ascii_case("X-Amz-Credential"))
+        .map(|(_, v)| v.replace("%2F", "/").replace("%2f", "/"))
 }
 
 fn fault_response(fault: Fault, service: &str) -> Vec<u8> {
@@ -243,7 +350,12 @@ fn rewrite_head(head: &str, upstream: SocketAddr) -> Vec<u8> {
         None => target,
     };
     let mut out = format!("{method} {target} {version}\r\n");
-    for l in lines.filter(|l| !l.is_empty()) {
+    let lines: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    let signed = lines.iter().any(|l| l.to_ascii_lowercase().starts_with("authorization:"));
+    if let (false, Some(credential)) = (signed, presigned_credential(head)) {
+        out.push_str(&format!("Authorization: AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=presigned\r\n"));
+    }
+    for l in lines {
         let lower = l.to_ascii_lowercase();
         if lower.starts_with("connection:") || lower.starts_with("proxy-connection:") {
             continue;

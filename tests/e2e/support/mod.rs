@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod clusters;
+pub mod eks;
 pub mod moto;
 pub mod faultproxy;
 pub mod outofband;
