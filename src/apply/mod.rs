@@ -69,7 +69,7 @@ pub fn limits(parallelism: usize) -> Limits {
 /// Refuses a plan that is unsafe to start; these are checked before any cloud call.
 pub fn check_applicable(plan: &Plan, options: &ApplyOptions) -> Result<()> {
     if let Some(e) = plan.errors.first() {
-        bail!("the plan has {} error(s) and cannot be applied; first: {}: {}", plan.errors.len(), e.address, e.message);
+        bail!("the plan has {} error(s) and cannot be applied; first: {e}", plan.errors.len());
     }
     let refused: Vec<String> = plan
         .changes

@@ -103,7 +103,7 @@ async fn plan_and_apply(
     }
     if !plan.errors.is_empty() {
         for e in &plan.errors {
-            eprintln!("Error: {}: {}", e.address, e.message);
+            eprintln!("Error: {e}");
             if let Some(help) = &e.help {
                 eprintln!("  help: {help}");
             }

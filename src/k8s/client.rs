@@ -2,17 +2,21 @@
 //! kubeconfig context, or (the default for EKS) the endpoint and CA that
 //! DescribeCluster reports plus an STS-presigned bearer token.
 //!
-//! EKS tokens are valid for 15 minutes; a client is built per command run, which is
-//! shorter than that for plans. An apply that outlives the token gets 401s and stops
-//! with that error (rerunning converges).
+//! EKS tokens are valid for 15 minutes and an apply can outlast that many times (a
+//! restore Job): an EKS client signs a fresh token for its requests as the old one
+//! ages (`token_source`).
 
-use super::token;
+use super::token_source::TokenSource;
 use base64::Engine;
 use drplan_core::model::ClusterAccess;
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::client::ClientBuilder;
 use kube::{Client, Config};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::buffer::BufferLayer;
+use tower::filter::AsyncFilterLayer;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Lists and applies answer in well under this; a hung server must not hang a plan.
@@ -93,14 +97,29 @@ pub async fn from_eks(eks: &aws_sdk_eks::Client, sdk: &aws_types::SdkConfig, clu
     let ca = cluster.certificate_authority().and_then(|c| c.data()).ok_or_else(|| fail("the cluster reports no certificate authority".into()))?;
     let region = eks.config().region().or(sdk.region()).map(|r| r.to_string()).ok_or_else(|| fail("the EKS client has no region".into()))?;
     let provider = sdk.credentials_provider().ok_or_else(|| fail("no AWS credentials are configured".into()))?;
-    let credentials = aws_credential_types::provider::ProvideCredentials::provide_credentials(&provider).await.map_err(|e| fail(format!("cannot load AWS credentials: {e}")))?;
-    let bearer = token::eks_token(&credentials, &region, cluster_name, SystemTime::now()).map_err(|e| fail(e.to_string()))?;
-    let client = eks_config(endpoint, ca, bearer).map_err(fail).and_then(|config| {
-        Client::try_from(config).map_err(|e| ClientError::Build { target: format!("EKS cluster `{cluster_name}`"), reason: e.to_string() })
-    })?;
+    let source = Arc::new(TokenSource::new(provider, &region, cluster_name));
+    // The first token now, so that credentials that cannot be loaded or signed with
+    // are this cluster's error, not a transport error of every request.
+    source.bearer().await.map_err(fail)?;
+    let config = eks_config(endpoint, ca).map_err(fail)?;
+    let builder = ClientBuilder::try_from(config)
+        .map_err(|e| ClientError::Build { target: format!("EKS cluster `{cluster_name}`"), reason: e.to_string() })?;
+    // The filter awaits the token before the request goes on, and tower's filter needs
+    // a service it can clone: kube's stack is a boxed one, so it goes behind a buffer.
+    let client = builder
+        .with_layer(&BufferLayer::new(BUFFERED_REQUESTS))
+        .with_layer(&AsyncFilterLayer::new(move |request: http::Request<kube::client::Body>| {
+            let source = source.clone();
+            async move { source.authorize(request).await }
+        }))
+        .build();
     check_access(&client, endpoint).await.map_err(fail)?;
     Ok(client)
 }
+
+/// Requests queued in front of an EKS client while its token is signed; more wait
+/// for room. A plan or apply has at most a few dozen in flight per cluster.
+const BUFFERED_REQUESTS: usize = 256;
 
 /// One request with the new token before any real work: a refused token (another
 /// cluster's, expired, credentials STS does not accept) or an unreachable endpoint is
@@ -117,8 +136,8 @@ async fn check_access(client: &Client, endpoint: &str) -> Result<(), String> {
 }
 
 /// The client settings for an EKS endpoint: `ca_data` is the base64 PEM bundle
-/// DescribeCluster returns.
-pub fn eks_config(endpoint: &str, ca_data: &str, bearer: String) -> Result<Config, String> {
+/// DescribeCluster returns. No credentials: the client adds a token per request.
+pub fn eks_config(endpoint: &str, ca_data: &str) -> Result<Config, String> {
     let url = endpoint.parse().map_err(|e| format!("endpoint `{endpoint}` is not a URL: {e}"))?;
     let pem_text = base64::engine::general_purpose::STANDARD
         .decode(ca_data.trim())
@@ -130,7 +149,6 @@ pub fn eks_config(endpoint: &str, ca_data: &str, bearer: String) -> Result<Confi
     }
     let mut config = Config::new(url);
     config.root_cert = Some(der);
-    config.auth_info.token = Some(secrecy::SecretString::from(bearer));
     with_timeouts(&mut config);
     Ok(config)
 }
@@ -167,19 +185,19 @@ mod tests {
     const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBdjCCAR2gAwIBAgIUQ0Vx7t5dVx2sZc2gXn1yqgm3Jw8wCgYIKoZIzj0EAwIw\nETEPMA0GA1UEAwwGZWtzLWNhMB4XDTI2MDEwMTAwMDAwMFoXDTM2MDEwMTAwMDAw\nMFowETEPMA0GA1UEAwwGZWtzLWNhMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END CERTIFICATE-----\n";
 
     #[test]
-    fn eks_config_carries_endpoint_ca_and_token() {
+    fn eks_config_carries_endpoint_and_ca() {
         let ca = base64::engine::general_purpose::STANDARD.encode(CERT);
-        let config = eks_config("https://abc.gr7.us-west-2.eks.amazonaws.com", &ca, "k8s-aws-v1.abc".into()).expect("config");
+        let config = eks_config("https://abc.gr7.us-west-2.eks.amazonaws.com", &ca).expect("config");
         assert_eq!(config.cluster_url.host(), Some("abc.gr7.us-west-2.eks.amazonaws.com"));
         assert_eq!(config.root_cert.as_ref().map(Vec::len), Some(1));
-        assert!(config.auth_info.token.is_some());
+        assert!(config.auth_info.token.is_none(), "the token is added per request, not fixed in the config");
         assert!(!format!("{:?}", config.auth_info).contains("k8s-aws-v1.abc"), "the token must not show in Debug");
     }
 
     #[test]
     fn eks_config_rejects_a_bad_ca() {
-        assert!(eks_config("https://x", "not base64!", "t".into()).unwrap_err().contains("not base64"));
+        assert!(eks_config("https://x", "not base64!").unwrap_err().contains("not base64"));
         let no_cert = base64::engine::general_purpose::STANDARD.encode("hello");
-        assert!(eks_config("https://x", &no_cert, "t".into()).unwrap_err().contains("no certificate"));
+        assert!(eks_config("https://x", &no_cert).unwrap_err().contains("no certificate"));
     }
 }

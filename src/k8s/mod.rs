@@ -9,3 +9,4 @@ pub mod clusters;
 pub mod kinds;
 pub mod live;
 pub mod token;
+pub mod token_source;

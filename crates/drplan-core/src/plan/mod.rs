@@ -96,6 +96,18 @@ pub struct PlanError {
     pub help: Option<String>,
 }
 
+/// `address: message`, or the message alone for an error that belongs to no address
+/// (a cloud that could not be read).
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.address.as_str().is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.address, self.message)
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub format_version: String,
