@@ -19,6 +19,7 @@ pub mod kubernetes;
 pub mod network;
 pub mod outputs;
 pub mod progress;
+pub mod record_batch;
 pub mod report;
 pub mod route53;
 pub mod s3;
@@ -48,6 +49,9 @@ pub struct ApplyOptions {
     pub timeouts: Timeouts,
     /// Print each change as it starts and ends on stderr.
     pub progress: bool,
+    /// Route53 requests per second for the whole apply (AWS allows 5 per account;
+    /// tests against an emulator may raise it).
+    pub route53_requests_per_second: u32,
 }
 
 /// Where Kubernetes object changes go; without it they fail their step.
@@ -55,15 +59,33 @@ pub type K8sTarget<'a> = Option<&'a kubernetes::Clusters<'a>>;
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { parallelism: 10, allow_destroy: Vec::new(), timeouts: Timeouts::default(), progress: true }
+        ApplyOptions {
+            parallelism: 10,
+            allow_destroy: Vec::new(),
+            timeouts: Timeouts::default(),
+            progress: true,
+            route53_requests_per_second: crate::aws::ROUTE53_REQUESTS_PER_SECOND,
+        }
     }
 }
 
-/// Per-service bounds: Route53 allows 5 requests/s per account and every record
-/// change is a read plus a write; EKS control-plane calls are slow and rate-limited.
+/// Per-service bounds: EKS control-plane calls are slow and rate-limited; Route53's
+/// real bound is its request rate (`ApplyContext::route53_rate`). Record upserts
+/// mostly wait for their zone's next batch (`record_batch`), so they get a bound of
+/// their own, outside `--parallelism`: the more of them wait together, the fewer
+/// requests a DNS flip takes.
 pub fn limits(parallelism: usize) -> Limits {
-    Limits::new(parallelism).with_service("route53", 2).with_service("eks", 4).with_service("ec2", 8).with_service("s3", 8)
+    Limits::new(parallelism)
+        .with_service("route53", 2)
+        .with_service_outside_global(steps::RECORD_UPSERTS, RECORD_UPSERTS_IN_FLIGHT)
+        .with_service("eks", 4)
+        .with_service("ec2", 8)
+        .with_service("s3", 8)
 }
+
+/// Record upserts waiting for a batch at once: one ChangeResourceRecordSets holds at
+/// most 1,000 records, so more would not make fewer requests.
+const RECORD_UPSERTS_IN_FLIGHT: usize = 1_000;
 
 /// Refuses a plan that is unsafe to start; these are checked before any cloud call.
 pub fn check_applicable(plan: &Plan, options: &ApplyOptions) -> Result<()> {
@@ -104,6 +126,7 @@ pub async fn apply_with_clusters(
     let nodes = steps::build(plan);
     let mut ctx = ApplyContext::new(&plan.stack, clients, Outputs::seeded_from(plan), options.timeouts.clone());
     ctx.k8s = k8s;
+    ctx.route53_rate = crate::aws::RateLimiter::per_second(options.route53_requests_per_second);
     let started = Instant::now();
     let display = progress::Progress::for_stderr(options.progress);
     let results = walk::walk(nodes, &limits(options.parallelism), |step: Step| {
