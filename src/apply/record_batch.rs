@@ -411,7 +411,7 @@ mod tests {
         assert_eq!(acts[1], format!("DELETE _drplan.api.example.com. TXT {foreign}"));
         assert_eq!(
             acts[2],
-            format!("CREATE _drplan.api.example.com. TXT \"drplan stack=s address=dns.api.primary type=CNAME set=primary\" | {foreign}")
+            format!("CREATE _drplan.api.example.com. TXT {foreign} | \"drplan stack=s address=dns.api.primary type=CNAME set=primary\"")
         );
     }
 

@@ -14,3 +14,4 @@ mod k8s_roundtrip;
 mod live_aws;
 mod plan_e2e;
 mod promote_cli;
+mod record_batch_e2e;
