@@ -253,3 +253,37 @@ async fn delete(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use tokio::sync::Barrier;
+    use walk::Node;
+
+    // Record upserts wait for each other (group commit): with --parallelism 1 they
+    // must still all be in flight together, or each batch would hold one record.
+    #[tokio::test]
+    async fn record_upserts_run_together_outside_the_parallelism_bound() {
+        let nodes: Vec<Node<String>> = (0..20)
+            .map(|i| Node { key: format!("dns.r{i}"), service: steps::RECORD_UPSERTS.into(), deps: vec![] })
+            .chain([Node { key: "cluster.app".into(), service: "eks".into(), deps: vec![] }])
+            .collect();
+        let together = Arc::new(Barrier::new(20));
+        let limits = limits(1);
+        let run = walk::walk(nodes, &limits, |key: String| {
+            let together = together.clone();
+            async move {
+                if key.starts_with("dns.") {
+                    together.wait().await;
+                }
+                Ok::<(), String>(())
+            }
+        });
+        let results = tokio::time::timeout(std::time::Duration::from_secs(5), run)
+            .await
+            .expect("the 20 record steps ran at once")
+            .expect("walkable");
+        assert!(results.values().all(|r| r.outcome == walk::Outcome::Done));
+    }
+}
