@@ -69,8 +69,11 @@ impl Default for ApplyOptions {
     }
 }
 
-/// Per-service bounds: EKS control-plane calls are slow and rate-limited; Route53's
-/// real bound is its request rate (`ApplyContext::route53_rate`). Record upserts
+/// Per-service bounds. An EKS step holds its slot for a whole cluster or node group
+/// change (minutes), polling every 2-30 s, so the bound is on waiters, not on
+/// requests: at 4, the fifth node group of a DR activation waited out a whole update
+/// before it began (bench 3 at N = 500: walk 2.08x the critical path). Route53's real
+/// bound is its request rate (`ApplyContext::route53_rate`). Record upserts
 /// mostly wait for their zone's next batch (`record_batch`), so they get a bound of
 /// their own, outside `--parallelism`: the more of them wait together, the fewer
 /// requests a DNS flip takes.
@@ -78,10 +81,13 @@ pub fn limits(parallelism: usize) -> Limits {
     Limits::new(parallelism)
         .with_service("route53", 2)
         .with_service_outside_global(steps::RECORD_UPSERTS, RECORD_UPSERTS_IN_FLIGHT)
-        .with_service("eks", 4)
+        .with_service("eks", EKS_STEPS_IN_FLIGHT)
         .with_service("ec2", 8)
         .with_service("s3", 8)
 }
+
+/// EKS changes waited on at once; --parallelism still bounds them overall.
+const EKS_STEPS_IN_FLIGHT: usize = 16;
 
 /// Record upserts waiting for a batch at once: one ChangeResourceRecordSets holds at
 /// most 1,000 records, so more would not make fewer requests.
