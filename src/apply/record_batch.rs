@@ -59,7 +59,7 @@ pub enum Committed {
 enum Reply {
     Done(Committed),
     /// The previous leader is done: lead the next request, starting with this change.
-    Lead(RecordUpsert),
+    Lead(Box<RecordUpsert>),
 }
 
 struct Pending {
@@ -120,7 +120,7 @@ impl RecordBatches {
             Some(upsert) => upsert,
             None => match answer.await {
                 Ok(Reply::Done(committed)) => return committed,
-                Ok(Reply::Lead(upsert)) => upsert,
+                Ok(Reply::Lead(upsert)) => *upsert,
                 Err(_) => return Committed::FallBack(anyhow!("the batch carrying this record was abandoned")),
             },
         };
@@ -174,7 +174,7 @@ impl ZoneBatcher {
         let mut queue = lock(&self.queue);
         while !queue.pending.is_empty() {
             let next = queue.pending.remove(0);
-            if next.reply.send(Reply::Lead(next.upsert)).is_ok() {
+            if next.reply.send(Reply::Lead(Box::new(next.upsert))).is_ok() {
                 return;
             }
         }
@@ -404,7 +404,7 @@ mod tests {
     #[test]
     fn a_txt_is_swapped_from_its_exact_snapshot_value_keeping_foreign_values() {
         let foreign = "\"drplan stack=other address=dns.x type=CNAME set=x\"".to_string();
-        let current = owner_record_set("api.example.com.", &[foreign.clone()]).expect("txt");
+        let current = owner_record_set("api.example.com.", std::slice::from_ref(&foreign)).expect("txt");
         let a = upsert("dns.api.primary", "api.example.com.", "primary");
         let g = name_group("api.example.com.", &[&a], Some(&current)).expect("group");
         let acts = actions(&g);
@@ -418,7 +418,7 @@ mod tests {
     #[test]
     fn a_txt_that_already_holds_our_values_is_not_rewritten() {
         let a = upsert("dns.api.primary", "api.example.com.", "primary");
-        let current = owner_record_set("api.example.com.", &[a.owner_value.clone()]).expect("txt");
+        let current = owner_record_set("api.example.com.", std::slice::from_ref(&a.owner_value)).expect("txt");
         let g = name_group("api.example.com.", &[&a], Some(&current)).expect("group");
         assert_eq!(actions(&g).len(), 1, "only the record's UPSERT");
         assert!(g.owner_after.is_none());
@@ -428,10 +428,10 @@ mod tests {
     fn requests_are_split_at_routes53_bounds() {
         // 3 changes of 2 UPSERT records (4 elements) + a TXT create of 2 values.
         let per_name = (3 * 2 * 2 + 2, 300);
-        assert_eq!(pack(&vec![per_name; 10]).len(), 1);
-        let sizes: Vec<usize> = pack(&vec![per_name; 100]).iter().map(Vec::len).collect();
+        assert_eq!(pack(&[per_name; 10]).len(), 1);
+        let sizes: Vec<usize> = pack(&[per_name; 100]).iter().map(Vec::len).collect();
         assert_eq!(sizes, [71, 29], "1,000 elements hold 71 names of 14");
-        let by_chars: Vec<usize> = pack(&vec![(4, 10_000); 7]).iter().map(Vec::len).collect();
+        let by_chars: Vec<usize> = pack(&[(4, 10_000); 7]).iter().map(Vec::len).collect();
         assert_eq!(by_chars, [3, 3, 1]);
         assert_eq!(pack(&[(2_000, 10), (1, 1)]), [vec![0], vec![1]], "an oversized group goes alone");
     }
