@@ -48,6 +48,12 @@ pub struct Report {
     pub by_service: BTreeMap<String, u64>,
     /// First record change to the last answered: how long the DNS flip took.
     pub route53_span: f64,
+    pub record_change_calls: u64,
+    /// Route53 requests of the walk: the apply process's, less those of its live
+    /// re-read (measured as the re-plan's, which reads the same zones).
+    pub walk_route53_calls: u64,
+    /// What the walk's Route53 requests take at AWS's 5 requests/s, whatever the graph.
+    pub route53_bound: f64,
     pub summary: String,
     pub converged: String,
 }
@@ -217,10 +223,15 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
     let calls = rig.stats.total();
     let by_service = rig.stats.by_service();
     let route53_span = rig.stats.span_seconds("ChangeResourceRecordSets");
+    let record_change_calls = rig.stats.operation("route53", "ChangeResourceRecordSets");
+    let apply_route53 = by_service.get("route53").copied().unwrap_or(0);
     let read = read_seconds(&stderr);
     rig.set_delays(Delays::default());
+    rig.stats.reset();
     let (_, check) =
         tokio::task::block_in_place(|| drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode"]));
+    let walk_route53_calls = apply_route53.saturating_sub(rig.stats.by_service().get("route53").copied().unwrap_or(0));
+    let route53_bound = walk_route53_calls as f64 / f64::from(drplan::aws::ROUTE53_REQUESTS_PER_SECOND);
     let converged = String::from_utf8_lossy(&check.stdout)
         .lines()
         .find(|l| l.starts_with("Plan:") || l.starts_with("No changes"))
@@ -239,6 +250,9 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
         calls,
         by_service,
         route53_span,
+        record_change_calls,
+        walk_route53_calls,
+        route53_bound,
         summary: stdout.lines().last().unwrap_or("").to_string(),
         converged,
     })
@@ -253,17 +267,24 @@ pub fn print(r: &Report) {
     println!("changes: {}", changes.join(", "));
     println!("critical path: {}", r.path.join(" -> "));
     println!();
-    println!("| critical path | apply wall (process) | live re-read | walk (wall - read) | walk / critical path | record changes span | API calls | result | re-plan |");
-    println!("| ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
+    println!(
+        "| critical path | Route53 rate bound | apply wall (process) | live re-read | walk (wall - read) | walk / critical path | walk / max(both) | record changes span | ChangeResourceRecordSets | API calls | result | re-plan |"
+    );
+    println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
     let services: Vec<String> = r.by_service.iter().map(|(s, n)| format!("{s} {n}")).collect();
     println!(
-        "| {:.2} s | {:.2} s | {:.2} s | {:.2} s | {:.2} | {:.2} s | {} ({}) | {} | {} |",
+        "| {:.2} s | {:.2} s ({} / {}) | {:.2} s | {:.2} s | {:.2} s | {:.2} | {:.2} | {:.2} s | {} | {} ({}) | {} | {} |",
         r.critical_path,
+        r.route53_bound,
+        r.walk_route53_calls,
+        drplan::aws::ROUTE53_REQUESTS_PER_SECOND,
         r.wall,
         r.read,
         r.walk,
         r.walk / r.critical_path.max(1e-9),
+        r.walk / r.critical_path.max(r.route53_bound).max(1e-9),
         r.route53_span,
+        r.record_change_calls,
         r.calls,
         services.join(", "),
         r.summary,

@@ -3,6 +3,8 @@
 
 use super::clients::Clients;
 use super::outputs::Outputs;
+use super::record_batch::RecordBatches;
+use crate::aws::{RateLimiter, ROUTE53_REQUESTS_PER_SECOND};
 use anyhow::{anyhow, Result};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -45,6 +47,11 @@ pub struct ApplyContext<'a> {
     pub zone_ids: tokio::sync::Mutex<HashMap<String, String>>,
     /// Kubernetes object changes go here.
     pub k8s: Option<&'a super::kubernetes::Clusters<'a>>,
+    /// Record upserts wait here for their zone's next ChangeResourceRecordSets.
+    pub records: RecordBatches,
+    /// Every Route53 request of the apply takes a turn here: the account's 5 requests
+    /// per second are shared by everyone, and exceeding them throttles all callers.
+    pub route53_rate: RateLimiter,
 }
 
 impl<'a> ApplyContext<'a> {
@@ -66,7 +73,14 @@ impl<'a> ApplyContext<'a> {
             dns_owner_records: std::sync::Mutex::new(HashMap::new()),
             zone_ids: tokio::sync::Mutex::new(HashMap::new()),
             k8s: None,
+            records: RecordBatches::default(),
+            route53_rate: RateLimiter::per_second(ROUTE53_REQUESTS_PER_SECOND),
         }
+    }
+
+    /// Waits until one more Route53 request fits in the rate.
+    pub async fn route53_turn(&self) {
+        self.route53_rate.wait().await;
     }
 }
 

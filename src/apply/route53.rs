@@ -5,16 +5,16 @@
 use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
 use super::context::{aws_error, error_code, ApplyContext};
 use super::idempotency::request_token;
+use super::record_batch::{Committed, RecordUpsert};
 use anyhow::{anyhow, Result};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType, HostedZoneConfig, ResourceRecord,
     ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag, TagResourceType,
 };
-use aws_sdk_route53::Client;
 use drplan_core::address::Address;
 use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 const OWNER_TTL: i64 = 300;
 
@@ -30,10 +30,12 @@ fn with_dot(name: &str) -> String {
     if name.ends_with('.') { name.to_string() } else { format!("{name}.") }
 }
 
-async fn tags_of(r53: &Client, kind: TagResourceType, ids: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+async fn tags_of(ctx: &ApplyContext<'_>, kind: TagResourceType, ids: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    let r53 = ctx.clients.route53();
     let mut found = BTreeMap::new();
     // ListTagsForResources takes at most 10 ids per call.
     for chunk in ids.chunks(10) {
+        ctx.route53_turn().await;
         let out = r53
             .list_tags_for_resources()
             .resource_type(kind.clone())
@@ -67,6 +69,7 @@ async fn put_tags(ctx: &ApplyContext<'_>, kind: TagResourceType, id: &str, chang
     let desired = tags_with_marks(ctx.stack, &change.address, &Attrs::after(change)?.str_map("tags"));
     let before = change.before.as_ref().map(|_| Attrs::before(change).map(|a| a.str_map("tags"))).transpose()?;
     let remove = before.map(|b| removed_tag_keys(&b, &desired)).unwrap_or_default();
+    ctx.route53_turn().await;
     r53.change_tags_for_resource()
         .resource_type(kind)
         .resource_id(id)
@@ -81,16 +84,19 @@ async fn put_tags(ctx: &ApplyContext<'_>, kind: TagResourceType, id: &str, chang
 // ----- hosted zones -----
 
 /// Zones of this exact name: (bare id, tags).
-async fn zones_named(r53: &Client, name: &str) -> Result<Vec<(String, BTreeMap<String, String>)>> {
+async fn zones_named(ctx: &ApplyContext<'_>, name: &str) -> Result<Vec<(String, BTreeMap<String, String>)>> {
     let name = with_dot(name);
-    let out = r53
+    ctx.route53_turn().await;
+    let out = ctx
+        .clients
+        .route53()
         .list_hosted_zones_by_name()
         .dns_name(&name)
         .send()
         .await
         .map_err(aws_error("ListHostedZonesByName"))?;
     let ids: Vec<String> = out.hosted_zones().iter().filter(|z| z.name() == name).map(|z| bare_id(z.id())).collect();
-    let mut tags = tags_of(r53, TagResourceType::Hostedzone, &ids).await?;
+    let mut tags = tags_of(ctx, TagResourceType::Hostedzone, &ids).await?;
     Ok(ids.into_iter().map(|id| {
         let t = tags.remove(&id).unwrap_or_default();
         (id, t)
@@ -101,7 +107,7 @@ pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Res
     let attrs = Attrs::after(change)?;
     let r53 = ctx.clients.route53();
     let name = attrs.str("name")?;
-    let existing = zones_named(&r53, name).await?;
+    let existing = zones_named(ctx, name).await?;
     // Route53 happily creates a second zone of the same name; only a marked zone (or
     // one left unmarked by a crash between CreateHostedZone and tagging) is adopted.
     let adopt = existing
@@ -111,6 +117,7 @@ pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Res
     let id = match adopt {
         Some((id, _)) => id.clone(),
         None => {
+            ctx.route53_turn().await;
             let out = r53
                 .create_hosted_zone()
                 .name(name)
@@ -133,6 +140,7 @@ pub async fn update_zone(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &s
     for key in changed {
         match key.as_str() {
             "comment" => {
+                ctx.route53_turn().await;
                 r53.update_hosted_zone_comment()
                     .id(id)
                     .set_comment(attrs.opt_str("comment").map(str::to_string))
@@ -148,6 +156,7 @@ pub async fn update_zone(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &s
 }
 
 pub async fn delete_zone(ctx: &ApplyContext<'_>, id: &str) -> Result<()> {
+    ctx.route53_turn().await;
     match ctx.clients.route53().delete_hosted_zone().id(id).send().await {
         Ok(_) => Ok(()),
         Err(e) if error_code(&e) == Some("NoSuchHostedZone") => Ok(()),
@@ -159,17 +168,20 @@ pub async fn delete_zone(ctx: &ApplyContext<'_>, id: &str) -> Result<()> {
 /// several zones share the name.
 async fn zone_id(ctx: &ApplyContext<'_>, zone_name: &str) -> Result<String> {
     let key = with_dot(zone_name);
-    if let Some(id) = ctx.zone_ids.lock().await.get(&key) {
+    // Held across the lookup: a DR flip starts every record step at once, and each
+    // would otherwise look the zone up itself.
+    let mut known = ctx.zone_ids.lock().await;
+    if let Some(id) = known.get(&key) {
         return Ok(id.clone());
     }
-    let zones = zones_named(&ctx.clients.route53(), &key).await?;
+    let zones = zones_named(ctx, &key).await?;
     let id = zones
         .iter()
         .find(|(_, t)| t.get(marks::STACK_KEY).map(String::as_str) == Some(ctx.stack))
         .or(zones.first())
         .map(|(id, _)| id.clone())
         .ok_or_else(|| anyhow!("hosted zone {key} does not exist"))?;
-    ctx.zone_ids.lock().await.insert(key, id.clone());
+    known.insert(key, id.clone());
     Ok(id)
 }
 
@@ -183,6 +195,7 @@ pub async fn find_health_check(ctx: &ApplyContext<'_>, address: &Address, token:
     let mut ids = Vec::new();
     let mut marker = None;
     loop {
+        ctx.route53_turn().await;
         let out = r53
             .list_health_checks()
             .set_marker(marker.clone())
@@ -198,7 +211,7 @@ pub async fn find_health_check(ctx: &ApplyContext<'_>, address: &Address, token:
             _ => break,
         }
     }
-    let tags = tags_of(&r53, TagResourceType::Healthcheck, &ids).await?;
+    let tags = tags_of(ctx, TagResourceType::Healthcheck, &ids).await?;
     Ok(ids.into_iter().find(|id| is_marked(tags.get(id), ctx.stack, address)))
 }
 
@@ -221,6 +234,7 @@ pub async fn create_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange
                 .set_failure_threshold(int32(&attrs, "failure_threshold"))
                 .build()
                 .map_err(build_err("health check"))?;
+            ctx.route53_turn().await;
             let out = ctx
                 .clients
                 .route53()
@@ -256,12 +270,14 @@ pub async fn update_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange
         config_changed = true;
     }
     if config_changed {
+        ctx.route53_turn().await;
         update.send().await.map_err(aws_error("UpdateHealthCheck"))?;
     }
     Ok(())
 }
 
 pub async fn delete_health_check(ctx: &ApplyContext<'_>, id: &str) -> Result<()> {
+    ctx.route53_turn().await;
     match ctx.clients.route53().delete_health_check().health_check_id(id).send().await {
         Ok(_) => Ok(()),
         Err(e) if error_code(&e) == Some("NoSuchHealthCheck") => Ok(()),
@@ -298,39 +314,112 @@ async fn record_set(ctx: &ApplyContext<'_>, attrs: &Attrs<'_>) -> Result<Resourc
     set.build().map_err(build_err("record set"))
 }
 
-/// The ownership TXT record's current values for `name`.
-async fn owner_values(r53: &Client, zone_id: &str, name: &str) -> Result<Vec<String>> {
-    let owner = format!("{}{}", marks::DNS_OWNER_PREFIX, with_dot(name));
-    let out = r53
+/// Route53 lists names with octal escapes (`\052` for `*`).
+fn decode_name(name: &str) -> String {
+    let bytes = name.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes.get(i + 1..i + 4).filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        match (bytes[i], octal) {
+            (b'\\', Some(d)) => {
+                let value = u32::from(d[0] - b'0') * 64 + u32::from(d[1] - b'0') * 8 + u32::from(d[2] - b'0');
+                out.push(u8::try_from(value).unwrap_or(b'?'));
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn owner_name(name: &str) -> String {
+    format!("{}{}", marks::DNS_OWNER_PREFIX, with_dot(name))
+}
+
+/// How the ownership TXT record of record name `name` is known in a zone snapshot
+/// (DNS names are case-insensitive).
+pub(super) fn owner_key(name: &str) -> String {
+    owner_name(name).to_ascii_lowercase()
+}
+
+fn is_owner_set_of(set: &ResourceRecordSet, key: &str) -> bool {
+    set.r#type() == &RrType::Txt && decode_name(set.name()).to_ascii_lowercase() == key
+}
+
+/// The ownership TXT record of `name`, exactly as Route53 holds it.
+pub(super) async fn owner_set_of(ctx: &ApplyContext<'_>, zone_id: &str, name: &str) -> Result<Option<ResourceRecordSet>> {
+    let key = owner_key(name);
+    ctx.route53_turn().await;
+    let out = ctx
+        .clients
+        .route53()
         .list_resource_record_sets()
         .hosted_zone_id(zone_id)
-        .start_record_name(&owner)
+        .start_record_name(owner_name(name))
         .start_record_type(RrType::Txt)
         .max_items(1)
         .send()
         .await
         .map_err(aws_error("ListResourceRecordSets"))?;
-    Ok(out
-        .resource_record_sets()
-        .iter()
-        .filter(|s| s.name() == owner && s.r#type() == &RrType::Txt)
-        .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_string()))
-        .collect())
+    Ok(out.resource_record_sets().iter().find(|s| is_owner_set_of(s, &key)).cloned())
 }
 
-fn owner_change(action: ChangeAction, name: &str, values: &[String]) -> Result<Change> {
-    let mut set = ResourceRecordSet::builder()
-        .name(format!("{}{}", marks::DNS_OWNER_PREFIX, with_dot(name)))
-        .r#type(RrType::Txt)
-        .ttl(OWNER_TTL);
+/// ListResourceRecordSets pages hold at most 300 record sets.
+const RECORD_PAGE: i32 = 300;
+
+/// Every ownership TXT record of a zone, by [`owner_key`]: one paginated listing
+/// (ownership names are spread over the zone's DNS order, not contiguous).
+pub(super) async fn list_owner_sets(ctx: &ApplyContext<'_>, zone_id: &str) -> Result<HashMap<String, ResourceRecordSet>> {
+    let r53 = ctx.clients.route53();
+    let mut found = HashMap::new();
+    let mut next: Option<(String, Option<RrType>, Option<String>)> = None;
+    loop {
+        let mut request = r53.list_resource_record_sets().hosted_zone_id(zone_id).max_items(RECORD_PAGE);
+        if let Some((name, rtype, set_id)) = next.clone() {
+            request = request.start_record_name(name).set_start_record_type(rtype).set_start_record_identifier(set_id);
+        }
+        ctx.route53_turn().await;
+        let page = request.send().await.map_err(aws_error("ListResourceRecordSets"))?;
+        for set in page.resource_record_sets() {
+            let key = decode_name(set.name()).to_ascii_lowercase();
+            if set.r#type() == &RrType::Txt && key.starts_with(marks::DNS_OWNER_PREFIX) {
+                found.insert(key, set.clone());
+            }
+        }
+        match (page.is_truncated(), page.next_record_name()) {
+            (true, Some(name)) => {
+                let following = Some((
+                    name.to_string(),
+                    page.next_record_type().cloned(),
+                    page.next_record_identifier().map(str::to_string),
+                ));
+                // A server that ignores the start name would hand back the same page
+                // forever.
+                if following == next {
+                    return Err(anyhow!("listing the record sets of zone {zone_id} did not advance past {name}"));
+                }
+                next = following;
+            }
+            _ => return Ok(found),
+        }
+    }
+}
+
+/// The ownership TXT record set of `name` holding `values`.
+pub(super) fn owner_record_set(name: &str, values: &[String]) -> Result<ResourceRecordSet> {
+    let mut set = ResourceRecordSet::builder().name(owner_name(name)).r#type(RrType::Txt).ttl(OWNER_TTL);
     for v in values {
         set = set.resource_records(ResourceRecord::builder().value(v).build().map_err(build_err("TXT value"))?);
     }
-    Change::builder()
-        .action(action)
-        .resource_record_set(set.build().map_err(build_err("TXT record"))?)
-        .build()
-        .map_err(build_err("change"))
+    set.build().map_err(build_err("TXT record"))
+}
+
+pub(super) fn change_of(action: ChangeAction, set: ResourceRecordSet) -> Result<Change> {
+    Change::builder().action(action).resource_record_set(set).build().map_err(build_err("change"))
 }
 
 /// This record's own value in the ownership TXT record.
@@ -342,10 +431,19 @@ fn is_same_owner_entry(value: &str, address: &Address) -> bool {
     marks::parse_dns_owner_value(value).is_some_and(|(_, a, _, _)| a == address.as_str())
 }
 
-async fn send_batch(r53: &Client, zone_id: &str, changes: Vec<Change>) -> Result<()> {
-    r53.change_resource_record_sets()
+fn values_of(set: Option<&ResourceRecordSet>) -> Vec<String> {
+    set.map(|s| s.resource_records().iter().map(|r| r.value().to_string()).collect()).unwrap_or_default()
+}
+
+/// One atomic ChangeResourceRecordSets, on apply's Route53 request budget.
+pub(super) async fn send_changes(ctx: &ApplyContext<'_>, zone_id: &str, changes: Vec<Change>) -> Result<()> {
+    let batch = ChangeBatch::builder().set_changes(Some(changes)).build().map_err(build_err("change batch"))?;
+    ctx.route53_turn().await;
+    ctx.clients
+        .route53()
+        .change_resource_record_sets()
         .hosted_zone_id(zone_id)
-        .change_batch(ChangeBatch::builder().set_changes(Some(changes)).build().map_err(build_err("change batch"))?)
+        .change_batch(batch)
         .send()
         .await
         .map_err(aws_error("ChangeResourceRecordSets"))?;
@@ -353,34 +451,42 @@ async fn send_batch(r53: &Client, zone_id: &str, changes: Vec<Change>) -> Result
 }
 
 /// Create and update are the same UPSERT of the record and its ownership value, in one
-/// atomic batch, so a record never exists without its mark.
+/// atomic batch, so a record never exists without its mark. The batch is normally the
+/// zone's next group commit (`record_batch`); a record whose batch failed is written
+/// alone, so that its error, if any, is its own.
 pub async fn upsert_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
     let attrs = Attrs::after(change)?;
-    let r53 = ctx.clients.route53();
     let zone = zone_id(ctx, attrs.str("zone")?).await?;
-    let name = attrs.str("name")?;
+    let name = with_dot(attrs.str("name")?);
     let record = record_set(ctx, &attrs).await?;
-    let _owner_guard = ctx.lock_dns_owner_records(&zone, name).await;
-    let mut values: Vec<String> =
-        owner_values(&r53, &zone, name).await?.into_iter().filter(|v| !is_same_owner_entry(v, &change.address)).collect();
-    values.push(own_owner_value(ctx, &change.address, &attrs)?);
-    values.sort();
-    let changes = vec![
-        Change::builder()
-            .action(ChangeAction::Upsert)
-            .resource_record_set(record)
-            .build()
-            .map_err(build_err("change"))?,
-        owner_change(ChangeAction::Upsert, name, &values)?,
-    ];
-    send_batch(&r53, &zone, changes).await?;
+    let owner_value = own_owner_value(ctx, &change.address, &attrs)?;
+    let upsert = RecordUpsert { address: change.address.clone(), name: name.clone(), record: record.clone(), owner_value };
+    match ctx.records.submit(ctx, &zone, upsert.clone()).await {
+        Committed::Written => {}
+        Committed::FallBack(_) => upsert_record_alone(ctx, &zone, &upsert).await?,
+    }
     Ok(format!(
         "{}/{}/{}/{}",
         with_dot(attrs.str("zone")?),
-        with_dot(name),
+        name,
         attrs.str("type")?,
         attrs.opt_str("set_identifier").unwrap_or("")
     ))
+}
+
+/// The per-record path: read the name's TXT under its lock, merge, UPSERT both.
+async fn upsert_record_alone(ctx: &ApplyContext<'_>, zone: &str, upsert: &RecordUpsert) -> Result<()> {
+    let _owner_guard = ctx.lock_dns_owner_records(zone, &upsert.name).await;
+    let current = owner_set_of(ctx, zone, &upsert.name).await?;
+    let mut values: Vec<String> =
+        values_of(current.as_ref()).into_iter().filter(|v| !is_same_owner_entry(v, &upsert.address)).collect();
+    values.push(upsert.owner_value.clone());
+    values.sort();
+    let owner = owner_record_set(&upsert.name, &values)?;
+    let changes = vec![change_of(ChangeAction::Upsert, upsert.record.clone())?, change_of(ChangeAction::Upsert, owner.clone())?];
+    let sent = send_changes(ctx, zone, changes).await;
+    ctx.records.note_owner_set(zone, &upsert.name, Some(owner), sent.is_ok()).await;
+    sent
 }
 
 pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
@@ -396,6 +502,7 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     if let Some(id) = set_id {
         list = list.start_record_identifier(id);
     }
+    ctx.route53_turn().await;
     let out = list.max_items(5).send().await.map_err(aws_error("ListResourceRecordSets"))?;
     let current = out
         .resource_record_sets()
@@ -404,19 +511,28 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
         .cloned();
     let mut changes = Vec::new();
     if let Some(record) = current {
-        changes.push(Change::builder().action(ChangeAction::Delete).resource_record_set(record).build().map_err(build_err("change"))?);
+        changes.push(change_of(ChangeAction::Delete, record)?);
     }
-    let before = owner_values(&r53, &zone, &name).await?;
-    let remaining: Vec<String> = before.iter().filter(|v| !is_same_owner_entry(v, &change.address)).cloned().collect();
-    if remaining.len() != before.len() {
-        changes.push(if remaining.is_empty() {
-            owner_change(ChangeAction::Delete, &name, &before)?
+    let before = owner_set_of(ctx, &zone, &name).await?;
+    let before_values = values_of(before.as_ref());
+    let remaining: Vec<String> = before_values.iter().filter(|v| !is_same_owner_entry(v, &change.address)).cloned().collect();
+    let mut owner_after = None;
+    let rewrites_owner = remaining.len() != before_values.len();
+    if rewrites_owner {
+        if let (true, Some(exact)) = (remaining.is_empty(), before.clone()) {
+            changes.push(change_of(ChangeAction::Delete, exact)?);
         } else {
-            owner_change(ChangeAction::Upsert, &name, &remaining)?
-        });
+            let set = owner_record_set(&name, &remaining)?;
+            changes.push(change_of(ChangeAction::Upsert, set.clone())?);
+            owner_after = Some(set);
+        }
     }
     if changes.is_empty() {
         return Ok(());
     }
-    send_batch(&r53, &zone, changes).await
+    let sent = send_changes(ctx, &zone, changes).await;
+    if rewrites_owner || sent.is_err() {
+        ctx.records.note_owner_set(&zone, &name, owner_after, sent.is_ok()).await;
+    }
+    sent
 }

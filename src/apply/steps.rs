@@ -49,7 +49,14 @@ impl fmt::Display for Step {
     }
 }
 
-fn service(kind: Kind) -> &'static str {
+/// The walk's service of record creates and updates, which wait on their zone's batch
+/// rather than sending their own requests.
+pub const RECORD_UPSERTS: &str = "route53-records";
+
+fn service(kind: Kind, phase: Phase) -> &'static str {
+    if kind == Kind::DnsRecord && phase == Phase::Converge {
+        return RECORD_UPSERTS;
+    }
     match kind {
         Kind::Vpc | Kind::Subnet => "ec2",
         Kind::EksCluster | Kind::NodeGroup => "eks",
@@ -149,7 +156,7 @@ pub fn build(plan: &Plan) -> Vec<Node<Step>> {
         if c.action == Action::Replace {
             deps.push(Step { address: c.address.clone(), phase: Phase::Destroy });
         }
-        nodes.push(Node { key: Step { address: c.address.clone(), phase: Phase::Converge }, service: service(c.kind).into(), deps });
+        nodes.push(Node { key: Step { address: c.address.clone(), phase: Phase::Converge }, service: service(c.kind, Phase::Converge).into(), deps });
     }
     // Reverse edges: whoever referenced X in its old form must be gone before X goes.
     let mut destroy_deps: HashMap<Address, Vec<Step>> = HashMap::new();
@@ -162,7 +169,7 @@ pub fn build(plan: &Plan) -> Vec<Node<Step>> {
     }
     for c in &destroying_changes {
         let deps = destroy_deps.remove(&c.address).unwrap_or_default();
-        nodes.push(Node { key: Step { address: c.address.clone(), phase: Phase::Destroy }, service: service(c.kind).into(), deps });
+        nodes.push(Node { key: Step { address: c.address.clone(), phase: Phase::Destroy }, service: service(c.kind, Phase::Destroy).into(), deps });
     }
     nodes
 }

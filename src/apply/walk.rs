@@ -33,11 +33,18 @@ pub struct Limits {
     /// At most this many in flight per service; services not listed share only the
     /// global bound.
     pub per_service: HashMap<String, usize>,
+    /// Services whose nodes take no global slot (they mostly wait on each other).
+    pub outside_global: std::collections::HashSet<String>,
 }
 
 impl Limits {
     pub fn new(parallelism: usize) -> Self {
-        Limits { parallelism: parallelism.max(1), per_service: HashMap::new() }
+        Limits { parallelism: parallelism.max(1), per_service: HashMap::new(), outside_global: Default::default() }
+    }
+
+    pub fn with_service_outside_global(mut self, service: &str, bound: usize) -> Self {
+        self.outside_global.insert(service.to_string());
+        self.with_service(service, bound)
     }
 
     pub fn with_service(mut self, service: &str, bound: usize) -> Self {
@@ -131,7 +138,7 @@ where
     let mut in_flight = FuturesUnordered::new();
     let launch = |i: usize| {
         let node = &nodes[i];
-        let global = global.clone();
+        let global = (!limits.outside_global.contains(&node.service)).then(|| global.clone());
         let service = services.get(node.service.as_str()).cloned();
         let stopped = stopped.clone();
         let fut = op(node.key.clone());
@@ -142,7 +149,10 @@ where
                 Some(s) => s.acquire().await.ok(),
                 None => None,
             };
-            let _global_permit = global.acquire().await.ok();
+            let _global_permit = match &global {
+                Some(g) => g.acquire().await.ok(),
+                None => None,
+            };
             if stopped.load(Ordering::SeqCst) {
                 return (i, None);
             }

@@ -12,7 +12,7 @@ mod limits;
 
 pub use account::AccountGuardError;
 pub use call_counter::ApiCallCounter;
-pub use limits::{max_in_flight, ServiceLimits, ServicePermit, ROUTE53_REQUESTS_PER_SECOND};
+pub use limits::{max_in_flight, RateLimiter, ServiceLimits, ServicePermit, ROUTE53_REQUESTS_PER_SECOND};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_types::retry::RetryConfig;

@@ -16,3 +16,4 @@ mod live_aws;
 mod moved_e2e;
 mod plan_e2e;
 mod promote_cli;
+mod record_batch_e2e;
