@@ -46,6 +46,18 @@ pub struct RecordUpsert {
     pub record: ResourceRecordSet,
     /// This record's value in its name's ownership TXT record.
     pub owner_value: String,
+    /// The address this record had before its block was renamed: its ownership entry
+    /// goes in the same write that adds the new one, so the record never has two owners.
+    pub moved_from: Option<Address>,
+}
+
+impl RecordUpsert {
+    /// Whether `value` (one value of the name's TXT record) is this record's entry, under
+    /// its address or the one it moved from.
+    pub fn owns(&self, value: &str) -> bool {
+        marks::parse_dns_owner_value(value)
+            .is_some_and(|(_, a, _, _)| a == self.address.as_str() || self.moved_from.as_ref().is_some_and(|m| a == m.as_str()))
+    }
 }
 
 #[derive(Debug)]
@@ -288,10 +300,9 @@ struct NameGroup {
 fn name_group(name: &str, members: &[&RecordUpsert], current: Option<&ResourceRecordSet>) -> Result<NameGroup> {
     let current_values: Vec<String> =
         current.map(|s| s.resource_records().iter().map(|r| r.value().to_string()).collect()).unwrap_or_default();
-    let ours: HashSet<&str> = members.iter().map(|m| m.address.as_str()).collect();
     let mut values: Vec<String> = current_values
         .iter()
-        .filter(|v| !marks::parse_dns_owner_value(v).is_some_and(|(_, a, _, _)| ours.contains(a.as_str())))
+        .filter(|v| !members.iter().any(|m| m.owns(v)))
         .cloned()
         .chain(members.iter().map(|m| m.owner_value.clone()))
         .collect();
@@ -372,6 +383,7 @@ mod tests {
             name: name.into(),
             record: record(name, set, "target.example.com"),
             owner_value: marks::dns_owner_value("s", address, "CNAME", Some(set)),
+            moved_from: None,
         }
     }
 
@@ -413,6 +425,20 @@ mod tests {
             acts[2],
             format!("CREATE _drplan.api.example.com. TXT {foreign} | \"drplan stack=s address=dns.api.primary type=CNAME set=primary\"")
         );
+    }
+
+    #[test]
+    fn a_renamed_record_swaps_its_old_entry_for_its_new_one_keeping_its_neighbour() {
+        let old = marks::dns_owner_value("s", "dns.api.primary", "CNAME", Some("primary"));
+        let neighbour = marks::dns_owner_value("s", "dns.api.dr", "CNAME", Some("dr"));
+        let current = owner_record_set("api.example.com.", &[neighbour.clone(), old.clone()]).expect("txt");
+        let mut moved = upsert("dns.public.primary", "api.example.com.", "primary");
+        moved.moved_from = Some(Address::new("dns.api.primary"));
+        let g = name_group("api.example.com.", &[&moved], Some(&current)).expect("group");
+        let acts = actions(&g);
+        assert_eq!(acts[1], format!("DELETE _drplan.api.example.com. TXT {neighbour} | {old}"));
+        assert_eq!(acts[2], format!("CREATE _drplan.api.example.com. TXT {neighbour} | {}", moved.owner_value));
+        assert!(moved.owns(&old) && moved.owns(&moved.owner_value) && !moved.owns(&neighbour));
     }
 
     #[test]

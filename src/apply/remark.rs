@@ -17,7 +17,9 @@ use std::collections::BTreeMap;
 /// Rewrites the address mark of the live object `change` acts on. A no-op when the
 /// change did not move.
 pub async fn remark(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-    let Some(from) = &change.moved_from else { return Ok(()) };
+    if change.moved_from.is_none() {
+        return Ok(());
+    }
     match change.kind {
         Kind::Vpc | Kind::Subnet => remark_ec2(ctx, change).await,
         Kind::EksCluster => remark_cluster(ctx, change).await,
@@ -26,15 +28,9 @@ pub async fn remark(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<(
         Kind::DnsZone => remark_route53(ctx, change, aws_sdk_route53::types::TagResourceType::Hostedzone).await,
         Kind::HealthCheck => remark_route53(ctx, change, aws_sdk_route53::types::TagResourceType::Healthcheck).await,
         Kind::K8sObject => Ok(()),
-        // The ownership TXT entry of `from` must go in the same batch that writes the
-        // new one (see `owner_values_after_move`); that batch belongs to the record
-        // upsert, which does not drop it yet. Refusing beats leaving two owners.
-        Kind::DnsRecord => Err(anyhow!(
-            "{}: moving a Route53 record's ownership entry (from {from}) is not supported yet; \
-             rename the dns block back to `{from}` and apply, or edit the TXT record {}<name> by hand",
-            change.address,
-            marks::DNS_OWNER_PREFIX
-        )),
+        // A record's mark is its entry in the name's ownership TXT record: the upsert
+        // that follows swaps it (`RecordUpsert::moved_from`) in the same atomic write.
+        Kind::DnsRecord => Ok(()),
     }
 }
 
@@ -154,24 +150,6 @@ fn with_address(mut tags: BTreeMap<String, String>, address: &Address) -> BTreeM
     tags
 }
 
-/// The values of a name's ownership TXT record once the record set `own_value`
-/// describes has moved from `moved_from` to `address`: the entries of both addresses
-/// are dropped and `own_value` added, so the record never has two owners. Meant for
-/// the record upsert's batch, where the record and its TXT change together.
-pub fn owner_values_after_move(current: &[String], own_value: &str, address: &Address, moved_from: &Address) -> Vec<String> {
-    let mut values: Vec<String> = current
-        .iter()
-        .filter(|v| {
-            marks::parse_dns_owner_value(v)
-                .is_none_or(|(_, a, _, _)| a != address.as_str() && a != moved_from.as_str())
-        })
-        .cloned()
-        .collect();
-    values.push(own_value.to_string());
-    values.sort();
-    values
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,22 +165,5 @@ mod tests {
         assert_eq!(out.get("team").map(String::as_str), Some("data"));
         assert_eq!(out.get(marks::STACK_KEY).map(String::as_str), Some("lanka"));
         assert_eq!(out.len(), 3);
-    }
-
-    #[test]
-    fn a_moved_record_leaves_one_owner_entry_and_keeps_its_neighbours() {
-        let old = marks::dns_owner_value("lanka", "dns.api.target.primary", "CNAME", Some("primary"));
-        let neighbour = marks::dns_owner_value("lanka", "dns.api.target.dr", "CNAME", Some("dr"));
-        let new = marks::dns_owner_value("lanka", "dns.public_api.target.primary", "CNAME", Some("primary"));
-        let foreign = "\"v=spf1 -all\"".to_string();
-        let out = owner_values_after_move(
-            &[old, neighbour.clone(), foreign.clone()],
-            &new,
-            &Address::new("dns.public_api.target.primary"),
-            &Address::new("dns.api.target.primary"),
-        );
-        let mut expected = vec![neighbour, new, foreign];
-        expected.sort();
-        assert_eq!(out, expected);
     }
 }

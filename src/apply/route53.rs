@@ -460,7 +460,13 @@ pub async fn upsert_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     let name = with_dot(attrs.str("name")?);
     let record = record_set(ctx, &attrs).await?;
     let owner_value = own_owner_value(ctx, &change.address, &attrs)?;
-    let upsert = RecordUpsert { address: change.address.clone(), name: name.clone(), record: record.clone(), owner_value };
+    let upsert = RecordUpsert {
+        address: change.address.clone(),
+        name: name.clone(),
+        record: record.clone(),
+        owner_value,
+        moved_from: change.moved_from.clone(),
+    };
     match ctx.records.submit(ctx, &zone, upsert.clone()).await {
         Committed::Written => {}
         Committed::FallBack(_) => upsert_record_alone(ctx, &zone, &upsert).await?,
@@ -479,7 +485,7 @@ async fn upsert_record_alone(ctx: &ApplyContext<'_>, zone: &str, upsert: &Record
     let _owner_guard = ctx.lock_dns_owner_records(zone, &upsert.name).await;
     let current = owner_set_of(ctx, zone, &upsert.name).await?;
     let mut values: Vec<String> =
-        values_of(current.as_ref()).into_iter().filter(|v| !is_same_owner_entry(v, &upsert.address)).collect();
+        values_of(current.as_ref()).into_iter().filter(|v| !upsert.owns(v)).collect();
     values.push(upsert.owner_value.clone());
     values.sort();
     let owner = owner_record_set(&upsert.name, &values)?;

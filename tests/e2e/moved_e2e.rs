@@ -87,7 +87,9 @@ async fn applied_project() -> (tempfile::TempDir, MotoServer, Clusters) {
 }
 
 /// `bucket "backups"` -> `"orders_backups"`, `cluster "tools"` -> `"ops"`,
-/// `kubernetes "primary"` -> `"platform"`, `zone "public"` -> `"shop"`. Names unchanged.
+/// `kubernetes "primary"` -> `"platform"`, `zone "public"` -> `"shop"`, `dns "api"` ->
+/// `"public_api"` (with a `moved` block: its health check is known by its mark only).
+/// Names unchanged.
 fn rename_blocks(root: &Path) {
     edit(root, "specs/storage.hcl", "bucket \"backups\" {", "bucket \"orders_backups\" {");
     edit(root, "specs/storage.hcl", "bucket  = bucket.backups\n", "bucket  = bucket.orders_backups\n");
@@ -95,6 +97,11 @@ fn rename_blocks(root: &Path) {
     edit(root, "specs/clusters.hcl", "kubernetes \"primary\" {", "kubernetes \"platform\" {");
     edit(root, "specs/dns.hcl", "zone \"public\" {", "zone \"shop\" {");
     edit(root, "specs/dns.hcl", "zone = zone.public", "zone = zone.shop");
+    edit(root, "specs/dns.hcl", "dns \"api\" {", "dns \"public_api\" {");
+    let dns = root.join("specs/dns.hcl");
+    let mut text = std::fs::read_to_string(&dns).expect("read dns.hcl");
+    text.push_str("\nmoved {\n  from = dns.api\n  to   = dns.public_api\n}\n");
+    std::fs::write(&dns, text).expect("write dns.hcl");
     for env in ["environments/prod.hcl", "environments/prod-dr.hcl"] {
         edit(root, env, "cluster_access \"tools\"", "cluster_access \"ops\"");
     }
@@ -152,6 +159,20 @@ async fn zone_tags(moto: &MotoServer) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// The values of `api.shop.example.com`'s ownership TXT record.
+async fn owner_txt_values(moto: &MotoServer) -> Vec<String> {
+    let r53 = moto.route53();
+    let zones = r53.list_hosted_zones().send().await.expect("ListHostedZones");
+    let zone = zones.hosted_zones().iter().find(|z| z.name() == "shop.example.com.").expect("the shop zone");
+    let owner = format!("{}api.shop.example.com.", marks::DNS_OWNER_PREFIX);
+    let out = r53.list_resource_record_sets().hosted_zone_id(zone.id()).send().await.expect("ListResourceRecordSets");
+    out.resource_record_sets()
+        .iter()
+        .filter(|s| s.name() == owner)
+        .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_string()))
+        .collect()
+}
+
 /// The address annotation of every object drplan marked in the primary cluster.
 fn primary_k8s_addresses(clusters: &Clusters) -> Vec<String> {
     let mut addresses: Vec<String> = clusters.servers[0]
@@ -199,6 +220,7 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
             .replacen("bucket.orders_backups", "bucket.backups", 1)
             .replacen("cluster.ops", "cluster.tools", 1)
             .replacen("zone.shop", "zone.public", 1)
+            .replacen("dns.public_api.", "dns.api.", 1)
             .replacen("kubernetes.platform.", "kubernetes.primary.", 1);
         assert_eq!(previous, expected, "{address}");
     }
@@ -214,6 +236,9 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
     assert_eq!(tags.get(marks::STACK_KEY).map(String::as_str), Some("shop"), "the other marks are kept: {tags:?}");
     assert_eq!(address_of(&cluster_tags(&moto).await), Some("cluster.ops"));
     assert_eq!(address_of(&zone_tags(&moto).await), Some("zone.shop"));
+    let owners = owner_txt_values(&moto).await;
+    assert_eq!(owners.len(), 2, "one entry per record, old ones gone: {owners:?}");
+    assert!(owners.iter().all(|v| v.contains("address=dns.public_api.target.")), "{owners:?}");
     let after_k8s = primary_k8s_addresses(&clusters);
     assert!(!after_k8s.iter().any(|a| a.starts_with("kubernetes.primary.")), "{after_k8s:?}");
     assert_eq!(

@@ -419,6 +419,7 @@ async fn a_bad_record_in_a_batch_fails_only_its_own_address() {
             live_id: None,
             depends_on: r.depends_on.clone(),
             protect: false,
+            moved_from: None,
         });
     }
     plan.changes = changes;
