@@ -5,7 +5,7 @@
 //!
 //! `cargo bench --bench suite -- [load] [plan] [apply]` (all three by default).
 //! Sizes: BENCH_LOAD_N (default 1000,10000,50000), BENCH_PLAN_N (500,2000,5000),
-//! BENCH_PLAN_LATENCY_MS (0,50), BENCH_APPLY_N (200), BENCH_APPLY_LATENCY_MS (50).
+//! BENCH_PLAN_LATENCY_MS (0,50), BENCH_APPLY_N (200,500), BENCH_APPLY_LATENCY_MS (50).
 
 #[path = "../tests/e2e/support/mod.rs"]
 mod support;
@@ -76,11 +76,12 @@ fn main() {
         }
     }
     if runs("apply") {
-        let n = list("BENCH_APPLY_N", &[200]).first().copied().unwrap_or(200) as usize;
         let latency = list("BENCH_APPLY_LATENCY_MS", &[50]).first().copied().unwrap_or(50);
-        match runtime.block_on(apply::run(n, latency)) {
-            Ok(report) => apply::print(&report),
-            Err(e) => fail(e),
+        for n in list("BENCH_APPLY_N", &[200, 500]) {
+            match runtime.block_on(apply::run(n as usize, latency)) {
+                Ok(report) => apply::print(&report),
+                Err(e) => fail(e),
+            }
         }
     }
     println!("\nsuite finished in {:.0} s; machine at the end: {}", started.elapsed().as_secs_f64(), machine());
