@@ -154,6 +154,32 @@ pub async fn create_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) 
     Ok(format!("{cluster}/{name}"))
 }
 
+/// EKS tags by ARN, which only a describe tells.
+pub(super) async fn cluster_arn(eks: &Client, name: &str) -> Result<String> {
+    let out = eks.describe_cluster().name(name).send().await.map_err(aws_error("DescribeCluster"))?;
+    out.cluster().and_then(|c| c.arn()).map(str::to_string).ok_or_else(|| anyhow!("EKS cluster {name} has no ARN"))
+}
+
+pub(super) async fn node_group_arn(eks: &Client, cluster: &str, name: &str) -> Result<String> {
+    let out = eks
+        .describe_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .send()
+        .await
+        .map_err(aws_error("DescribeNodegroup"))?;
+    out.nodegroup()
+        .and_then(|n| n.nodegroup_arn())
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("node group {cluster}/{name} has no ARN"))
+}
+
+/// Sets `tags` on the EKS resource `arn`, leaving its other tags alone.
+pub(super) async fn tag(eks: &Client, arn: &str, tags: HashMap<String, String>) -> Result<()> {
+    eks.tag_resource().resource_arn(arn).set_tags(Some(tags)).send().await.map_err(aws_error("TagResource"))?;
+    Ok(())
+}
+
 async fn update_tags(eks: &Client, arn: &str, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     let before = Attrs::before(change)?.str_map("tags");
     let desired = tags_with_marks(ctx.stack, &change.address, &Attrs::after(change)?.str_map("tags"));
@@ -166,13 +192,7 @@ async fn update_tags(eks: &Client, arn: &str, ctx: &ApplyContext<'_>, change: &R
             .await
             .map_err(aws_error("UntagResource"))?;
     }
-    eks.tag_resource()
-        .resource_arn(arn)
-        .set_tags(Some(hash_map(desired)))
-        .send()
-        .await
-        .map_err(aws_error("TagResource"))?;
-    Ok(())
+    tag(eks, arn, hash_map(desired)).await
 }
 
 pub async fn update_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange, changed: &[String]) -> Result<()> {
@@ -193,11 +213,7 @@ pub async fn update_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange, cha
                 tokio::time::sleep(ctx.timeouts.first_poll_interval).await;
                 wait_cluster_active(ctx, &eks, name).await?;
             }
-            "tags" => {
-                let out = eks.describe_cluster().name(name).send().await.map_err(aws_error("DescribeCluster"))?;
-                let arn = out.cluster().and_then(|c| c.arn()).ok_or_else(|| anyhow!("cluster {name} has no ARN"))?;
-                update_tags(&eks, arn, ctx, change).await?;
-            }
+            "tags" => update_tags(&eks, &cluster_arn(&eks, name).await?, ctx, change).await?,
             other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
         }
     }
@@ -228,20 +244,7 @@ pub async fn update_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange, 
                 config = config.labels(payload.build());
                 config_changed = true;
             }
-            "tags" => {
-                let out = eks
-                    .describe_nodegroup()
-                    .cluster_name(cluster)
-                    .nodegroup_name(name)
-                    .send()
-                    .await
-                    .map_err(aws_error("DescribeNodegroup"))?;
-                let arn = out
-                    .nodegroup()
-                    .and_then(|n| n.nodegroup_arn())
-                    .ok_or_else(|| anyhow!("node group {cluster}/{name} has no ARN"))?;
-                update_tags(&eks, arn, ctx, change).await?;
-            }
+            "tags" => update_tags(&eks, &node_group_arn(&eks, cluster, name).await?, ctx, change).await?,
             other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
         }
     }

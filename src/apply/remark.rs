@@ -6,6 +6,7 @@
 //! Kubernetes objects need nothing here: their desired manifest carries the new
 //! address annotation, and the update's server-side apply writes it.
 
+use super::eks;
 use super::context::{aws_error, change_region as region, error_code, ApplyContext};
 use anyhow::{anyhow, Result};
 use drplan_core::address::Address;
@@ -62,16 +63,8 @@ fn address_tag(address: &Address) -> std::collections::HashMap<String, String> {
 
 async fn remark_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     let eks = ctx.clients.eks(region(change)?);
-    let name = live_id(ctx, change)?;
-    let out = eks.describe_cluster().name(&name).send().await.map_err(aws_error("DescribeCluster"))?;
-    let arn = out.cluster().and_then(|c| c.arn()).ok_or_else(|| anyhow!("EKS cluster {name} has no ARN"))?;
-    eks.tag_resource()
-        .resource_arn(arn)
-        .set_tags(Some(address_tag(&change.address)))
-        .send()
-        .await
-        .map_err(aws_error("TagResource"))?;
-    Ok(())
+    let arn = eks::cluster_arn(&eks, &live_id(ctx, change)?).await?;
+    eks::tag(&eks, &arn, address_tag(&change.address)).await
 }
 
 async fn remark_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
@@ -80,24 +73,8 @@ async fn remark_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     let (cluster, name) = id
         .split_once('/')
         .ok_or_else(|| anyhow!("{}: node group id `{id}` is not cluster/name", change.address))?;
-    let out = eks
-        .describe_nodegroup()
-        .cluster_name(cluster)
-        .nodegroup_name(name)
-        .send()
-        .await
-        .map_err(aws_error("DescribeNodegroup"))?;
-    let arn = out
-        .nodegroup()
-        .and_then(|n| n.nodegroup_arn())
-        .ok_or_else(|| anyhow!("node group {id} has no ARN"))?;
-    eks.tag_resource()
-        .resource_arn(arn)
-        .set_tags(Some(address_tag(&change.address)))
-        .send()
-        .await
-        .map_err(aws_error("TagResource"))?;
-    Ok(())
+    let arn = eks::node_group_arn(&eks, cluster, name).await?;
+    eks::tag(&eks, &arn, address_tag(&change.address)).await
 }
 
 /// PutBucketTagging replaces the whole set, so the set is read, the mark swapped and

@@ -6,6 +6,7 @@ use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
 use super::context::{aws_error, error_code, ApplyContext};
 use super::idempotency::request_token;
 use super::record_batch::{Committed, RecordUpsert};
+use crate::live::route53::decode_name;
 use anyhow::{anyhow, Result};
 use aws_sdk_route53::types::{
     Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType, HostedZoneConfig, ResourceRecord,
@@ -312,28 +313,6 @@ async fn record_set(ctx: &ApplyContext<'_>, attrs: &Attrs<'_>) -> Result<Resourc
         set = set.health_check_id(health_check_id(ctx, &Address::new(hc)).await?);
     }
     set.build().map_err(build_err("record set"))
-}
-
-/// Route53 lists names with octal escapes (`\052` for `*`).
-fn decode_name(name: &str) -> String {
-    let bytes = name.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
-        match (bytes[i], octal) {
-            (b'\\', Some(d)) => {
-                let value = u32::from(d[0] - b'0') * 64 + u32::from(d[1] - b'0') * 8 + u32::from(d[2] - b'0');
-                out.push(u8::try_from(value).unwrap_or(b'?'));
-                i += 4;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn owner_name(name: &str) -> String {

@@ -15,7 +15,7 @@ mod ec2;
 mod eks;
 mod marks;
 mod requests;
-mod route53;
+pub(crate) mod route53;
 mod s3;
 
 use crate::aws::AwsContext;

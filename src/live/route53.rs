@@ -266,8 +266,9 @@ fn record_object(
 }
 
 /// Route53 returns names with characters outside `[a-z0-9-_.]` as octal escapes
-/// (`\052` for the `*` of a wildcard); decode them so names compare with the spec.
-fn decode_name(name: &str) -> String {
+/// (`\052` for the `*` of a wildcard); decode them so names compare with the spec
+/// (lower case, with the final dot). apply's zone snapshot reads names the same way.
+pub(crate) fn decode_name(name: &str) -> String {
     let bytes = name.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
