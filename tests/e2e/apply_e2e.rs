@@ -6,6 +6,7 @@
 //! question it cannot get answered.
 
 
+use crate::support::files::copy_dir;
 use assert_cmd::Command;
 use drplan_core::model::Project;
 use drplan_core::resource::{Kind, Resource};
@@ -308,18 +309,6 @@ async fn lanka_platform_fails_over_and_back_and_each_step_converges() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn link_app_fails_over_and_back_and_each_step_converges() {
     prod_to_dr_and_back("examples/link-app").await;
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

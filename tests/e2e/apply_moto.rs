@@ -5,6 +5,7 @@
 //! Needs the emulator installed by `scripts/setup-test-env.sh` (see tests/e2e/support/moto.rs).
 
 
+use crate::support::planning::{pending, plan_against};
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
@@ -584,24 +585,6 @@ fn desired_resources() -> Vec<drplan_core::resource::Resource> {
     resources
 }
 
-async fn plan_against(moto: &MotoServer, desired: &[drplan_core::resource::Resource]) -> Plan {
-    let scope = drplan::live::ReadScope::from_resources(STACK, desired);
-    let mut live = drplan::live::read_live(&moto.context(), &scope).await;
-    assert!(live.read_errors.is_empty(), "{:?}", live.read_errors);
-    live.resolve_ids();
-    let ctx = drplan_core::plan::diff::DiffContext {
-        stack: STACK.into(),
-        environment: "prod".into(),
-        spec_digest: "test".into(),
-        allow_destroy: vec![],
-    };
-    drplan_core::plan::diff::diff(desired, &live, &ctx)
-}
-
-fn pending(plan: &Plan) -> Vec<String> {
-    plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| format!("{:?} {}", c.action, c.address)).collect()
-}
-
 /// The whole loop with the real diff and readers: plan from an empty account, apply,
 /// plan again (nothing to do); change the spec, plan, apply, plan again (nothing).
 #[tokio::test]
@@ -610,12 +593,12 @@ async fn diff_apply_diff_reaches_a_fixed_point() {
     let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto_addr)).await);
     let mut desired = desired_resources();
 
-    let first = plan_against(&moto, &desired).await;
+    let first = plan_against(&moto, STACK, &desired).await;
     assert!(first.errors.is_empty(), "{:?}", first.errors);
     assert_eq!(first.summary().add, 11, "{:?}", pending(&first));
     let report = apply(&first, &clients, &options()).await.expect("plan accepted");
     assert!(report.succeeded(), "{}", report.render_text());
-    let second = plan_against(&moto, &desired).await;
+    let second = plan_against(&moto, STACK, &desired).await;
     assert!(pending(&second).is_empty(), "nothing to do after apply, got {:?}", pending(&second));
 
     for r in &mut desired {
@@ -635,11 +618,11 @@ async fn diff_apply_diff_reaches_a_fixed_point() {
             _ => {}
         }
     }
-    let third = plan_against(&moto, &desired).await;
+    let third = plan_against(&moto, STACK, &desired).await;
     assert_eq!(third.summary().change, 4, "{:?}", pending(&third));
     let report = apply(&third, &clients, &options()).await.expect("plan accepted");
     assert!(report.succeeded(), "{}", report.render_text());
     assert_eq!(report.summary(), "Apply complete! Resources: 0 added, 4 changed, 0 destroyed.");
-    let fourth = plan_against(&moto, &desired).await;
+    let fourth = plan_against(&moto, STACK, &desired).await;
     assert!(pending(&fourth).is_empty(), "nothing to do after the update, got {:?}", pending(&fourth));
 }

@@ -1,6 +1,7 @@
 //! Kubernetes objects end to end against kube-testserver: a project loaded from HCL,
 //! its objects lowered, applied by server-side apply, read back, and diffed.
 
+use crate::support::files::copy_dir;
 use drplan::k8s::apply::{self, ApplyError};
 use drplan::k8s::client;
 use drplan::k8s::kinds::Kinds;
@@ -40,19 +41,6 @@ type: Opaque
 stringData:
   password: correct-horse-battery
 "#;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read fixture") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
 
 /// The valid fixture project under DR activation (`prod-dr`): its `kubernetes` block
 /// targets the DR cluster, and the neo4j backup policy runs there with a restore Job.

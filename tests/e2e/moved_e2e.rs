@@ -5,6 +5,7 @@
 //! through the SDK, annotations in the API server), and a later change of a name must
 //! replace the object at its new address instead of orphaning the original.
 
+use crate::support::files::copy_dir;
 use crate::support::cli::{drplan, explain, stdout};
 use crate::support::clusters::Clusters;
 use crate::support::moto::MotoServer;
@@ -32,18 +33,6 @@ const PRIMARY: &str = "us-west-2";
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create dir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
 }
 
 fn assert_exit(out: &Output, code: i32, what: &str) {

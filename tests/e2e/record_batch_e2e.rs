@@ -8,6 +8,7 @@
 //! accepts any value the name ever had), so the compare-and-swap test has the same
 //! interceptor refuse a stale DELETE as Route53 does (InvalidChangeBatch).
 
+use crate::support::planning::{pending, plan_against};
 use crate::support::moto::MotoServer;
 use aws_config::SdkConfig;
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsInput;
@@ -229,24 +230,6 @@ fn set_target(r: &mut Resource, target: &str) {
     r.attrs.insert("records".into(), json!([target]));
 }
 
-async fn plan_against(moto: &MotoServer, desired: &[Resource]) -> Plan {
-    let scope = drplan::live::ReadScope::from_resources(STACK, desired);
-    let mut live = drplan::live::read_live(&moto.context(), &scope).await;
-    assert!(live.read_errors.is_empty(), "{:?}", live.read_errors);
-    live.resolve_ids();
-    let ctx = drplan_core::plan::diff::DiffContext {
-        stack: STACK.into(),
-        environment: "prod".into(),
-        spec_digest: "test".into(),
-        allow_destroy: vec![],
-    };
-    drplan_core::plan::diff::diff(desired, &live, &ctx)
-}
-
-fn pending(plan: &Plan) -> Vec<String> {
-    plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| format!("{:?} {}", c.action, c.address)).collect()
-}
-
 async fn zone_id(r53: &aws_sdk_route53::Client) -> String {
     let zones = r53.list_hosted_zones_by_name().dns_name(ZONE).send().await.expect("zones");
     let zone = zones.hosted_zones().iter().find(|z| z.name() == ZONE).expect("the zone exists");
@@ -292,7 +275,7 @@ async fn a_dns_flip_of_many_records_takes_a_few_requests_and_converges() {
         desired.push(record(&name, "primary", &format!("{name}.primary.example.net")));
         desired.push(record(&name, "dr", &format!("{name}.dr.example.net")));
     }
-    let created = plan_against(&moto, &desired).await;
+    let created = plan_against(&moto, STACK, &desired).await;
     assert_eq!(created.summary().add, 1 + 2 * NAMES, "{:?}", pending(&created));
     apply_ok(&created, &clients).await;
     let creates = clients.watch.calls("ChangeResourceRecordSets");
@@ -319,7 +302,7 @@ async fn a_dns_flip_of_many_records_takes_a_few_requests_and_converges() {
         expected.sort();
         assert_eq!(owner_values(&r53, &zone_id, &fqdn).await, expected, "one TXT value per record of {fqdn}");
     }
-    let replan = plan_against(&moto, &desired).await;
+    let replan = plan_against(&moto, STACK, &desired).await;
     assert!(pending(&replan).is_empty(), "nothing to do after apply, got {:?}", pending(&replan));
 
     // The DR flip: every record changes its target.
@@ -328,7 +311,7 @@ async fn a_dns_flip_of_many_records_takes_a_few_requests_and_converges() {
         let name = r.address.as_str().split('.').nth(1).unwrap_or_default().to_string();
         set_target(r, &format!("{name}.{site}.example.net"));
     }
-    let flip = plan_against(&moto, &desired).await;
+    let flip = plan_against(&moto, STACK, &desired).await;
     assert_eq!(flip.summary().change, 2 * NAMES, "{:?}", pending(&flip));
     clients.watch.reset();
     apply_ok(&flip, &clients).await;
@@ -339,7 +322,7 @@ async fn a_dns_flip_of_many_records_takes_a_few_requests_and_converges() {
     let sets = record_sets(&r53, &zone_id).await;
     let primary = sets.iter().find(|s| s.name() == format!("app0.{ZONE}") && s.set_identifier() == Some("primary"));
     assert_eq!(primary.map(values), Some(vec!["app0.dr.example.net".to_string()]));
-    let replan = plan_against(&moto, &desired).await;
+    let replan = plan_against(&moto, STACK, &desired).await;
     assert!(pending(&replan).is_empty(), "nothing to do after the flip, got {:?}", pending(&replan));
 }
 
@@ -351,7 +334,7 @@ async fn an_ownership_value_written_by_someone_else_mid_apply_is_kept() {
     for name in names().iter().take(4) {
         desired.push(record(name, "primary", &format!("{name}.primary.example.net")));
     }
-    apply_ok(&plan_against(&moto, &desired).await, &setup).await;
+    apply_ok(&plan_against(&moto, STACK, &desired).await, &setup).await;
 
     // Adding the secondaries rewrites every name's TXT (DELETE old + CREATE new); the
     // foreign stack adds its value to app0's after apply read the zone's TXT records.
@@ -365,7 +348,7 @@ async fn an_ownership_value_written_by_someone_else_mid_apply_is_kept() {
     for name in names().iter().take(4) {
         desired.push(record(name, "dr", &format!("{name}.dr.example.net")));
     }
-    let plan = plan_against(&moto, &desired).await;
+    let plan = plan_against(&moto, STACK, &desired).await;
     assert_eq!(plan.summary().add, 4, "{:?}", pending(&plan));
     apply_ok(&plan, &clients).await;
     let refused = clients.watch.seen.lock().expect("seen").refused;
@@ -380,7 +363,7 @@ async fn an_ownership_value_written_by_someone_else_mid_apply_is_kept() {
         expected.sort();
         assert_eq!(owner_values(&r53, &zone_id, &fqdn).await, expected, "TXT of {fqdn}");
     }
-    let replan = plan_against(&moto, &desired).await;
+    let replan = plan_against(&moto, STACK, &desired).await;
     assert!(pending(&replan).is_empty(), "nothing to do after apply, got {:?}", pending(&replan));
 }
 
@@ -393,10 +376,10 @@ async fn a_bad_record_in_a_batch_fails_only_its_own_address() {
         desired.push(record(name, "primary", &format!("{name}.primary.example.net")));
         desired.push(record(name, "dr", &format!("{name}.dr.example.net")));
     }
-    apply_ok(&plan_against(&moto, &desired).await, &clients).await;
+    apply_ok(&plan_against(&moto, STACK, &desired).await, &clients).await;
 
     // A flip in which one record names a host outside the zone.
-    let mut plan = plan_against(&moto, &desired).await;
+    let mut plan = plan_against(&moto, STACK, &desired).await;
     let mut changes: Vec<ResourceChange> = Vec::new();
     for r in desired.iter().filter(|r| r.kind == Kind::DnsRecord) {
         let mut after: Map<String, Value> = r.attrs.clone();

@@ -9,4 +9,6 @@ pub mod clusters;
 pub mod eks;
 pub mod moto;
 pub mod faultproxy;
+pub mod files;
 pub mod outofband;
+pub mod planning;
