@@ -8,7 +8,7 @@ use super::idempotency::request_token;
 use super::network::subnet_id;
 use anyhow::{anyhow, Result};
 use aws_sdk_eks::types::{
-    CapacityTypes, ClusterStatus, NodegroupScalingConfig, NodegroupStatus, UpdateLabelsPayload, VpcConfigRequest,
+    CapacityTypes, ClusterStatus, Nodegroup, NodegroupScalingConfig, NodegroupStatus, UpdateLabelsPayload, VpcConfigRequest,
 };
 use aws_sdk_eks::Client;
 use drplan_core::address::Address;
@@ -84,17 +84,22 @@ pub async fn create_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> 
     Ok(name.to_string())
 }
 
+/// The node group as DescribeNodegroup reports it (None if the answer holds none).
+async fn describe_node_group(eks: &Client, cluster: &str, name: &str) -> Result<Option<Nodegroup>> {
+    let out = eks
+        .describe_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .send()
+        .await
+        .map_err(aws_error("DescribeNodegroup"))?;
+    Ok(out.nodegroup().cloned())
+}
+
 async fn wait_node_group_active(ctx: &ApplyContext<'_>, eks: &Client, cluster: &str, name: &str) -> Result<()> {
     let what = format!("node group {cluster}/{name} to be ACTIVE");
     wait_for(&ctx.timeouts, ctx.timeouts.node_group, &what, || async {
-        let out = eks
-            .describe_nodegroup()
-            .cluster_name(cluster)
-            .nodegroup_name(name)
-            .send()
-            .await
-            .map_err(aws_error("DescribeNodegroup"))?;
-        match out.nodegroup().and_then(|n| n.status()) {
+        match describe_node_group(eks, cluster, name).await?.as_ref().and_then(|n| n.status()) {
             Some(NodegroupStatus::Active) => Ok(Some(())),
             Some(s @ (NodegroupStatus::CreateFailed | NodegroupStatus::Degraded)) => {
                 Err(anyhow!("node group {cluster}/{name} is {}", s.as_str()))
@@ -161,16 +166,9 @@ pub(super) async fn cluster_arn(eks: &Client, name: &str) -> Result<String> {
 }
 
 pub(super) async fn node_group_arn(eks: &Client, cluster: &str, name: &str) -> Result<String> {
-    let out = eks
-        .describe_nodegroup()
-        .cluster_name(cluster)
-        .nodegroup_name(name)
-        .send()
-        .await
-        .map_err(aws_error("DescribeNodegroup"))?;
-    out.nodegroup()
-        .and_then(|n| n.nodegroup_arn())
-        .map(str::to_string)
+    describe_node_group(eks, cluster, name)
+        .await?
+        .and_then(|n| n.nodegroup_arn().map(str::to_string))
         .ok_or_else(|| anyhow!("node group {cluster}/{name} has no ARN"))
 }
 
