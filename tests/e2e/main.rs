@@ -10,6 +10,7 @@ mod apply_e2e;
 mod apply_moto;
 mod cli_validate;
 mod drift_e2e;
+mod failback_e2e;
 mod eks_access;
 mod k8s_roundtrip;
 mod live_aws;
