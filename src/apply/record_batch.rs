@@ -384,7 +384,6 @@ mod tests {
             record: record(name, set, "target.example.com"),
             owner_value: marks::dns_owner_value("s", address, "CNAME", Some(set)),
             moved_from: None,
-            wait_for: Vec::new(),
         }
     }
 
