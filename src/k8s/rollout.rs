@@ -29,29 +29,42 @@ pub fn rolled_out(object: &Value) -> bool {
     match object.get("kind").and_then(Value::as_str) {
         Some("DaemonSet") => {
             let want = n("/status/desiredNumberScheduled").unwrap_or(0);
-            n("/status/updatedNumberScheduled").unwrap_or(0) >= want && n("/status/numberAvailable").unwrap_or(0) >= want
+            n("/status/updatedNumberScheduled").unwrap_or(0) >= want
+                && n("/status/numberAvailable").unwrap_or(0) >= want
         }
         Some("StatefulSet") => {
             let want = n("/spec/replicas").unwrap_or(1);
-            n("/status/updatedReplicas").unwrap_or(0) >= want && n("/status/readyReplicas").unwrap_or(0) >= want
+            n("/status/updatedReplicas").unwrap_or(0) >= want
+                && n("/status/readyReplicas").unwrap_or(0) >= want
         }
         _ => {
             let want = n("/spec/replicas").unwrap_or(1);
-            n("/status/updatedReplicas").unwrap_or(0) >= want && n("/status/availableReplicas").unwrap_or(0) >= want
+            n("/status/updatedReplicas").unwrap_or(0) >= want
+                && n("/status/availableReplicas").unwrap_or(0) >= want
         }
     }
 }
 
 /// Polls the workload `attrs` names (a `Kind::K8sObject`'s attributes) until it has
 /// rolled out, backing off from 250 ms to 10 s between reads.
-pub async fn wait_rolled_out(kinds: &Kinds, attrs: &serde_json::Map<String, Value>) -> Result<(), String> {
+pub async fn wait_rolled_out(
+    kinds: &Kinds,
+    attrs: &serde_json::Map<String, Value>,
+) -> Result<(), String> {
     let s = |k: &str| attrs.get(k).and_then(Value::as_str).unwrap_or_default();
     let (api_version, kind, name) = (s("api_version"), s("kind"), s("name"));
     if !has_rollout(api_version, kind) {
         return Ok(());
     }
-    let served = kinds.resolve(api_version, kind).await.map_err(|e| e.to_string())?;
-    let api = api_for(kinds, &served, attrs.get("namespace").and_then(Value::as_str));
+    let served = kinds
+        .resolve(api_version, kind)
+        .await
+        .map_err(|e| e.to_string())?;
+    let api = api_for(
+        kinds,
+        &served,
+        attrs.get("namespace").and_then(Value::as_str),
+    );
     let started = tokio::time::Instant::now();
     let mut pause = FIRST_POLL;
     loop {
@@ -84,9 +97,14 @@ mod tests {
                    "status": {"observedGeneration": observed, "updatedReplicas": updated, "availableReplicas": available}})
         };
         assert!(rolled_out(&d(2, 2, 3, 3)));
-        assert!(!rolled_out(&d(2, 1, 3, 3)), "the controller has not seen the new spec");
+        assert!(
+            !rolled_out(&d(2, 1, 3, 3)),
+            "the controller has not seen the new spec"
+        );
         assert!(!rolled_out(&d(2, 2, 3, 2)), "one replica is not available");
-        assert!(!rolled_out(&json!({"kind": "Deployment", "metadata": {"generation": 1}, "spec": {"replicas": 1}})));
+        assert!(!rolled_out(
+            &json!({"kind": "Deployment", "metadata": {"generation": 1}, "spec": {"replicas": 1}})
+        ));
         let sts = json!({"kind": "StatefulSet", "metadata": {"generation": 1}, "spec": {"replicas": 2},
                          "status": {"observedGeneration": 1, "updatedReplicas": 2, "readyReplicas": 1}});
         assert!(!rolled_out(&sts));

@@ -23,10 +23,20 @@ fn assert_exit(out: &Output, code: i32, what: &str) {
 
 /// Moto with the lock bucket, and the two clusters' API servers.
 async fn world(root: &Path) -> (MotoServer, Clusters) {
-    let project = drplan_core::spec::load_project(root, "prod").unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
-    let lock = project.environment.lock.clone().expect("the environment names a lock bucket");
+    let project = drplan_core::spec::load_project(root, "prod")
+        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    let lock = project
+        .environment
+        .lock
+        .clone()
+        .expect("the environment names a lock bucket");
     let moto = MotoServer::start();
-    moto.s3(&lock.region).create_bucket().bucket(&lock.bucket).send().await.expect("create the lock bucket");
+    moto.s3(&lock.region)
+        .create_bucket()
+        .bucket(&lock.bucket)
+        .send()
+        .await
+        .expect("create the lock bucket");
     let stack = project.environment.stack.clone();
     let clusters = Clusters::start(&[&format!("{stack}-primary"), &format!("{stack}-dr")]).await;
     moto.add_cli_env(clusters.env());
@@ -45,54 +55,111 @@ fn line(stderr: &str, address: &str, what: &str) -> usize {
 async fn failback_restores_dr_data_then_flips_dns_then_scales_dr_down() {
     let root = repo_root();
     let (moto, clusters) = world(&root).await;
-    assert_exit(&drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]), 0, "apply -e prod");
+    assert_exit(
+        &drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]),
+        0,
+        "apply -e prod",
+    );
 
     // DR activation: the plan says the DR backups wait for the restore, and apply
     // starts them only once the restore Job has completed.
     let out = drplan(&moto, &root, &["plan", "-e", "prod-dr", "--json"]);
-    let plan: Value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}\n{}", explain(&out)));
+    let plan: Value =
+        serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("{e}\n{}", explain(&out)));
     let restore = "backup.orders_db.placement.dr.job.restore";
-    for cronjob in ["backup.orders_db.placement.dr.cronjob.full", "backup.orders_db.placement.dr.cronjob.incremental"] {
-        let change = plan["resource_changes"].as_array().into_iter().flatten().find(|c| c["address"] == cronjob).expect(cronjob);
+    for cronjob in [
+        "backup.orders_db.placement.dr.cronjob.full",
+        "backup.orders_db.placement.dr.cronjob.incremental",
+    ] {
+        let change = plan["resource_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["address"] == cronjob)
+            .expect(cronjob);
         let deps = change["depends_on"].as_array().cloned().unwrap_or_default();
-        assert!(deps.iter().any(|d| d == restore), "{cronjob} depends on {deps:?}");
+        assert!(
+            deps.iter().any(|d| d == restore),
+            "{cronjob} depends on {deps:?}"
+        );
     }
     let out = drplan(&moto, &root, &["apply", "-e", "prod-dr", "--auto-approve"]);
     assert_exit(&out, 0, "apply -e prod-dr");
     let activation = String::from_utf8_lossy(&out.stderr).into_owned();
     let restored = line(&activation, restore, "Creation complete");
-    assert!(restored < line(&activation, "backup.orders_db.placement.dr.cronjob.full", "Creating"), "{activation}");
-    assert!(restored < line(&activation, "backup.orders_db.placement.dr.cronjob.incremental", "Creating"), "{activation}");
+    assert!(
+        restored
+            < line(
+                &activation,
+                "backup.orders_db.placement.dr.cronjob.full",
+                "Creating"
+            ),
+        "{activation}"
+    );
+    assert!(
+        restored
+            < line(
+                &activation,
+                "backup.orders_db.placement.dr.cronjob.incremental",
+                "Creating"
+            ),
+        "{activation}"
+    );
 
     // The failback plan shows its order.
     let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 2, "plan -e prod (failback)");
     let text = stdout(&out);
-    assert!(text.contains("backup.orders_db.placement.primary.job.failback"), "{text}");
-    assert!(text.contains("# starts after: dns.api.target.dr, dns.api.target.primary"), "{text}");
+    assert!(
+        text.contains("backup.orders_db.placement.primary.job.failback"),
+        "{text}"
+    );
+    assert!(
+        text.contains("# starts after: dns.api.target.dr, dns.api.target.primary"),
+        "{text}"
+    );
 
     let out = drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]);
     assert_exit(&out, 0, "apply -e prod (failback)");
     let failback = String::from_utf8_lossy(&out.stderr).into_owned();
-    let data_back = line(&failback, "backup.orders_db.placement.primary.job.failback", "Creation complete");
-    let flips: Vec<usize> = ["dns.api.target.primary", "dns.api.target.dr"].iter().map(|a| line(&failback, a, "Modifying")).collect();
+    let data_back = line(
+        &failback,
+        "backup.orders_db.placement.primary.job.failback",
+        "Creation complete",
+    );
+    let flips: Vec<usize> = ["dns.api.target.primary", "dns.api.target.dr"]
+        .iter()
+        .map(|a| line(&failback, a, "Modifying"))
+        .collect();
     let flipped = ["dns.api.target.primary", "dns.api.target.dr"]
         .iter()
         .map(|a| line(&failback, a, "Modifications complete"))
         .max()
         .unwrap_or_default();
     for flip in &flips {
-        assert!(data_back < *flip, "DNS flipped back before the primary's restore completed:\n{failback}");
+        assert!(
+            data_back < *flip,
+            "DNS flipped back before the primary's restore completed:\n{failback}"
+        );
     }
-    for cronjob in ["backup.orders_db.placement.primary.cronjob.full", "backup.orders_db.placement.primary.cronjob.incremental"] {
-        assert!(data_back < line(&failback, cronjob, "Creating"), "{cronjob} started before the restore:\n{failback}");
+    for cronjob in [
+        "backup.orders_db.placement.primary.cronjob.full",
+        "backup.orders_db.placement.primary.cronjob.incremental",
+    ] {
+        assert!(
+            data_back < line(&failback, cronjob, "Creating"),
+            "{cronjob} started before the restore:\n{failback}"
+        );
     }
     for (address, what) in [
         ("cluster.dr.node_group.general", "Modifying"),
         (restore, "Destroying"),
         ("backup.orders_db.placement.dr.cronjob.full", "Destroying"),
     ] {
-        assert!(flipped < line(&failback, address, what), "{address} scaled down before the DNS flip:\n{failback}");
+        assert!(
+            flipped < line(&failback, address, what),
+            "{address} scaled down before the DNS flip:\n{failback}"
+        );
     }
 
     // The primary's restore read the bucket DR's backups went to.
@@ -101,9 +168,21 @@ async fn failback_restores_dr_data_then_flips_dns_then_scales_dr_down() {
         .into_iter()
         .find(|o| o["kind"] == "Job" && o["metadata"]["name"] == "orders-db-failback-restore")
         .expect("the failback restore Job is in the primary cluster");
-    let fetch = job.pointer("/spec/template/spec/initContainers/0/env").map(Value::to_string).unwrap_or_default();
-    assert!(fetch.contains("s3://shop-prod-backups-us-east-1/orders-db/full/"), "{fetch}");
-    assert!(!clusters.servers[1].objects().iter().any(|o| o["metadata"]["name"] == "orders-db-restore"), "DR's restore Job is gone");
+    let fetch = job
+        .pointer("/spec/template/spec/initContainers/0/env")
+        .map(Value::to_string)
+        .unwrap_or_default();
+    assert!(
+        fetch.contains("s3://shop-prod-backups-us-east-1/orders-db/full/"),
+        "{fetch}"
+    );
+    assert!(
+        !clusters.servers[1]
+            .objects()
+            .iter()
+            .any(|o| o["metadata"]["name"] == "orders-db-restore"),
+        "DR's restore Job is gone"
+    );
 
     let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 0, "plan -e prod after the failback");

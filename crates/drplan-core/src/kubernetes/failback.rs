@@ -21,12 +21,16 @@ pub const FAILBACK_JOB: &str = "failback";
 /// `backup.<label>.placement.<site>.job.restore`: the restore Job DR activation of
 /// `site` creates.
 pub fn dr_restore_address(label: &str, site: &str) -> Address {
-    Address::block("backup", label).child("placement", site).child("job", "restore")
+    Address::block("backup", label)
+        .child("placement", site)
+        .child("job", "restore")
 }
 
 /// `backup.<label>.placement.<site>.job.failback`.
 pub fn failback_address(label: &str, site: &str) -> Address {
-    Address::block("backup", label).child("placement", site).child("job", FAILBACK_JOB)
+    Address::block("backup", label)
+        .child("placement", site)
+        .child("job", FAILBACK_JOB)
 }
 
 /// Whether `address` is a failback restore Job (`backup.*.placement.*.job.failback`).
@@ -48,31 +52,65 @@ pub struct FailbackRestore {
 /// The failback restore Jobs for the policies whose DR restore Job is at one of
 /// `live_addresses` (owned live objects), when `env` activates a primary-role site.
 /// Empty in any other case: normal operation, or DR activation itself.
-pub fn failback_restores(topology: &Topology, env: &Environment, live_addresses: &[&Address]) -> Vec<FailbackRestore> {
-    let Some(active) = super::active_site(topology, env) else { return Vec::new() };
+pub fn failback_restores(
+    topology: &Topology,
+    env: &Environment,
+    live_addresses: &[&Address],
+) -> Vec<FailbackRestore> {
+    let Some(active) = super::active_site(topology, env) else {
+        return Vec::new();
+    };
     if topology.sites.get(&active).map(|s| s.role) != Some(SiteRole::Primary) {
         return Vec::new();
     }
     let mut out = Vec::new();
     for b in topology.backups.values() {
-        let Some(home) = b.placements.get(&active) else { continue };
-        let from = b.placements.iter().find(|(site, _)| {
-            *site != &active
-                && topology.sites.get(*site).is_some_and(|s| s.role == SiteRole::Dr)
-                && live_addresses.iter().any(|a| **a == dr_restore_address(&b.label, site))
-        });
-        let Some((from_site, dr_placement)) = from else { continue };
-        let (Some(target), Some(bucket)) = (target(topology, &home.cluster), topology.buckets.get(&dr_placement.bucket)) else {
+        let Some(home) = b.placements.get(&active) else {
             continue;
         };
-        let region = topology.sites.get(&bucket.site).map(|s| s.region.clone()).unwrap_or_default();
+        let from = b.placements.iter().find(|(site, _)| {
+            *site != &active
+                && topology
+                    .sites
+                    .get(*site)
+                    .is_some_and(|s| s.role == SiteRole::Dr)
+                && live_addresses
+                    .iter()
+                    .any(|a| **a == dr_restore_address(&b.label, site))
+        });
+        let Some((from_site, dr_placement)) = from else {
+            continue;
+        };
+        let (Some(target), Some(bucket)) = (
+            target(topology, &home.cluster),
+            topology.buckets.get(&dr_placement.bucket),
+        ) else {
+            continue;
+        };
+        let region = topology
+            .sites
+            .get(&bucket.site)
+            .map(|s| s.region.clone())
+            .unwrap_or_default();
         // The DR restore Job exists, so the policy has a restore command.
-        let Ok(mut manifest) = backup_jobs::restore_job(b, &bucket.name, &region) else { continue };
+        let Ok(mut manifest) = backup_jobs::restore_job(b, &bucket.name, &region) else {
+            continue;
+        };
         let name = format!("{}-failback-restore", backup_jobs::object_name(&b.label));
         manifest["metadata"]["name"] = Value::from(name);
         let address = failback_address(&b.label, &active);
-        let job = object::resource(manifest, |_, _, _| address, &target, &env.stack, Some(b.source.clone()));
-        out.push(FailbackRestore { policy: b.label.clone(), from_site: from_site.clone(), job });
+        let job = object::resource(
+            manifest,
+            |_, _, _| address,
+            &target,
+            &env.stack,
+            Some(b.source.clone()),
+        );
+        out.push(FailbackRestore {
+            policy: b.label.clone(),
+            from_site: from_site.clone(),
+            job,
+        });
     }
     out
 }
@@ -81,25 +119,41 @@ pub fn failback_restores(topology: &Topology, env: &Environment, live_addresses:
 /// and waited for as DR activation waits for its restore: by the policy's CronJobs in
 /// the same site (a backup of the not yet restored store must not become the newest)
 /// and by every block of that site that names the policy in its `depends_on`.
-pub fn add_failback_restores(topology: &Topology, resources: &mut Vec<Resource>, restores: &[FailbackRestore]) {
+pub fn add_failback_restores(
+    topology: &Topology,
+    resources: &mut Vec<Resource>,
+    restores: &[FailbackRestore],
+) {
     for r in restores {
         let policy = Address::block("backup", &r.policy);
-        let placement = r.job.address.as_str().rsplit_once(".job.").map(|(p, _)| p.to_string()).unwrap_or_default();
+        let placement = r
+            .job
+            .address
+            .as_str()
+            .rsplit_once(".job.")
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default();
         for res in resources.iter_mut() {
-            let cronjob = res.address.as_str().starts_with(&format!("{placement}.cronjob."));
+            let cronjob = res
+                .address
+                .as_str()
+                .starts_with(&format!("{placement}.cronjob."));
             let declared = res.site == r.job.site
                 && res.address != r.job.address
                 && topology
-                .depends_on
-                .get(res.address.root_block().as_str())
-                .is_some_and(|deps| deps.iter().any(|d| *d == policy.as_str()));
+                    .depends_on
+                    .get(res.address.root_block().as_str())
+                    .is_some_and(|deps| deps.iter().any(|d| *d == policy.as_str()));
             if (cronjob || declared) && !res.depends_on.contains(&r.job.address) {
                 res.depends_on.push(r.job.address.clone());
             }
         }
         // As every generated object: it waits for its Namespace when drplan makes it.
         let mut job = r.job.clone();
-        let (cluster, namespace) = (job.attrs.get("cluster").cloned(), job.attrs.get("namespace").cloned());
+        let (cluster, namespace) = (
+            job.attrs.get("cluster").cloned(),
+            job.attrs.get("namespace").cloned(),
+        );
         let ns = resources.iter().find(|res| {
             res.kind == Kind::K8sObject
                 && res.attrs.get("kind").and_then(Value::as_str) == Some("Namespace")

@@ -50,8 +50,14 @@ pub fn diff_project(project: &Project, live: &LiveState, ctx: &DiffContext) -> P
         diff_with_moves(&desired, live, ctx, &project.moved)
     };
     keep_failback_records(&mut plan);
-    let Some(active) = kubernetes::active_site(&project.topology, &project.environment) else { return plan };
-    let primary = project.topology.sites.get(&active).is_some_and(|s| s.role == SiteRole::Primary);
+    let Some(active) = kubernetes::active_site(&project.topology, &project.environment) else {
+        return plan;
+    };
+    let primary = project
+        .topology
+        .sites
+        .get(&active)
+        .is_some_and(|s| s.role == SiteRole::Primary);
     if primary && (!restores.is_empty() || flips_back(&plan)) {
         rerun_failback_restores(&mut plan);
         let dr_sites: BTreeSet<&str> = project
@@ -68,14 +74,20 @@ pub fn diff_project(project: &Project, live: &LiveState, ctx: &DiffContext) -> P
 
 /// A failback restore Job left by an earlier failback is no orphan: it is kept.
 fn keep_failback_records(plan: &mut Plan) {
-    plan.changes.retain(|c| !(c.action == Action::Delete && failback::is_failback_job(&c.address)));
+    plan.changes
+        .retain(|c| !(c.action == Action::Delete && failback::is_failback_job(&c.address)));
 }
 
 /// Whether a failover record that is PRIMARY live is planned SECONDARY: traffic is
 /// served elsewhere than this environment says.
 fn flips_back(plan: &Plan) -> bool {
     plan.changes.iter().any(|c| {
-        let failover = |side: &Option<serde_json::Map<String, Value>>| side.as_ref().and_then(|a| a.get("failover")).and_then(Value::as_str).map(str::to_string);
+        let failover = |side: &Option<serde_json::Map<String, Value>>| {
+            side.as_ref()
+                .and_then(|a| a.get("failover"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
         c.kind == Kind::DnsRecord
             && matches!(c.action, Action::Update | Action::Replace)
             && failover(&c.before).as_deref() == Some("PRIMARY")
@@ -87,7 +99,9 @@ fn flips_back(plan: &Plan) -> bool {
 /// it is created again.
 fn rerun_failback_restores(plan: &mut Plan) {
     for c in &mut plan.changes {
-        if failback::is_failback_job(&c.address) && matches!(c.action, Action::NoOp | Action::Update) {
+        if failback::is_failback_job(&c.address)
+            && matches!(c.action, Action::NoOp | Action::Update)
+        {
             c.action = Action::Replace;
         }
     }
@@ -113,7 +127,11 @@ fn order(plan: &mut Plan, active: &str, dr_sites: &BTreeSet<&str>) {
         .collect();
     // Whatever the primary or the flip needs first cannot wait for the flip.
     let needed = needed_by(plan, ready.iter().chain(&flip));
-    let gate = if flip.is_empty() { ready.clone() } else { flip.clone() };
+    let gate = if flip.is_empty() {
+        ready.clone()
+    } else {
+        flip.clone()
+    };
     for c in &mut plan.changes {
         if flip.contains(&c.address) {
             extend(&mut c.wait_for, &ready);
@@ -137,7 +155,11 @@ fn extend(list: &mut Vec<Address>, more: &[Address]) {
 
 /// `from` and everything they depend on, transitively, through the plan's changes.
 fn needed_by<'a>(plan: &Plan, from: impl Iterator<Item = &'a Address>) -> BTreeSet<Address> {
-    let deps: BTreeMap<&Address, &Vec<Address>> = plan.changes.iter().map(|c| (&c.address, &c.depends_on)).collect();
+    let deps: BTreeMap<&Address, &Vec<Address>> = plan
+        .changes
+        .iter()
+        .map(|c| (&c.address, &c.depends_on))
+        .collect();
     let mut seen = BTreeSet::new();
     let mut stack: Vec<Address> = from.cloned().collect();
     while let Some(a) = stack.pop() {
