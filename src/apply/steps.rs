@@ -193,7 +193,7 @@ fn add_waits(nodes: &mut [Node<Step>], active: &[&ResourceChange], converges: &B
     };
     for c in active.iter().filter(|c| !c.wait_for.is_empty()) {
         let first = if destroys.contains(&c.address) { Phase::Destroy } else { Phase::Converge };
-        let waits: Vec<Step> = c.wait_for.iter().filter(|a| **a != c.address).filter_map(|a| last_step(a)).collect();
+        let waits: Vec<Step> = c.wait_for.iter().filter(|a| **a != c.address).filter_map(&last_step).collect();
         if let Some(node) = nodes.iter_mut().find(|n| n.key.address == c.address && n.key.phase == first) {
             for w in waits {
                 if !node.deps.contains(&w) {
