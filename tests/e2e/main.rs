@@ -11,6 +11,7 @@ mod apply_moto;
 mod bootstrap_e2e;
 mod cli_validate;
 mod drift_e2e;
+mod failback_e2e;
 mod eks_access;
 mod k8s_roundtrip;
 mod live_aws;

@@ -272,6 +272,7 @@ impl Planner<'_> {
             depends_on: resource.depends_on.clone(),
             protect: resource.protect,
             moved_from: None,
+            wait_for: Vec::new(),
         });
     }
 
@@ -358,6 +359,7 @@ impl Planner<'_> {
             depends_on: resource.depends_on.clone(),
             protect: resource.protect,
             moved_from,
+            wait_for: Vec::new(),
         });
     }
 
@@ -408,6 +410,7 @@ impl Planner<'_> {
             depends_on: Vec::new(),
             protect,
             moved_from: None,
+            wait_for: Vec::new(),
         });
     }
 }

@@ -4,6 +4,7 @@
 mod plan_fixture;
 mod spec_support;
 
+mod dr_order;
 mod objectives_checks;
 mod objectives_examples;
 mod plan_diff;
