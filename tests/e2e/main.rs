@@ -8,6 +8,7 @@ mod support;
 
 mod apply_e2e;
 mod apply_moto;
+mod broken_pipe;
 mod cli_validate;
 mod drift_e2e;
 mod eks_access;
@@ -17,3 +18,4 @@ mod moved_e2e;
 mod plan_e2e;
 mod promote_cli;
 mod record_batch_e2e;
+mod saved_plan_tamper;
