@@ -29,7 +29,11 @@ fn run_with_closed(closed: Closed, moto: Option<&MotoServer>, root: &Path, args:
     if let Some(moto) = moto {
         cmd.envs(moto.env_for_cli());
     }
-    cmd.env("NO_COLOR", "1").arg("-C").arg(root).args(args).stdin(Stdio::null());
+    cmd.env("NO_COLOR", "1")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .stdin(Stdio::null());
     match closed {
         Closed::Stdout => cmd.stdout(Stdio::from(writer)).stderr(Stdio::piped()),
         Closed::Stderr => cmd.stderr(Stdio::from(writer)).stdout(Stdio::piped()),
@@ -40,7 +44,10 @@ fn run_with_closed(closed: Closed, moto: Option<&MotoServer>, root: &Path, args:
         Closed::Stdout => child.stderr.as_mut().map(|s| s as &mut dyn Read),
         Closed::Stderr => child.stdout.as_mut().map(|s| s as &mut dyn Read),
     };
-    stream.expect("the open stream").read_to_string(&mut other).expect("read");
+    stream
+        .expect("the open stream")
+        .read_to_string(&mut other)
+        .expect("read");
     let code = child.wait().expect("wait").code();
     Run { code, other }
 }
@@ -50,8 +57,16 @@ fn repo_root() -> PathBuf {
 }
 
 fn assert_quiet_exit(run: &Run, code: i32, what: &str) {
-    assert!(!run.other.contains("panicked"), "{what} panicked:\n{}", run.other);
-    assert!(!run.other.contains("Broken pipe"), "{what} reported the closed pipe:\n{}", run.other);
+    assert!(
+        !run.other.contains("panicked"),
+        "{what} panicked:\n{}",
+        run.other
+    );
+    assert!(
+        !run.other.contains("Broken pipe"),
+        "{what} reported the closed pipe:\n{}",
+        run.other
+    );
     assert_eq!(run.code, Some(code), "{what}:\n{}", run.other);
 }
 
@@ -64,17 +79,42 @@ fn plan_piped_into_head_ends_quietly_with_the_plan_exit_code() {
     let saved = dir.path().join("prod.plan");
     let saved_arg = saved.display().to_string();
 
-    let run = run_with_closed(Closed::Stdout, Some(&moto), &root, &["plan", "-e", "prod", "--detailed-exitcode", "--out", &saved_arg]);
+    let run = run_with_closed(
+        Closed::Stdout,
+        Some(&moto),
+        &root,
+        &[
+            "plan",
+            "-e",
+            "prod",
+            "--detailed-exitcode",
+            "--out",
+            &saved_arg,
+        ],
+    );
     assert_quiet_exit(&run, 2, "plan --detailed-exitcode | head");
-    assert!(saved.exists(), "the plan was not saved after stdout closed:\n{}", run.other);
-    let run = run_with_closed(Closed::Stdout, Some(&moto), &root, &["plan", "-e", "prod", "--json"]);
+    assert!(
+        saved.exists(),
+        "the plan was not saved after stdout closed:\n{}",
+        run.other
+    );
+    let run = run_with_closed(
+        Closed::Stdout,
+        Some(&moto),
+        &root,
+        &["plan", "-e", "prod", "--json"],
+    );
     assert_quiet_exit(&run, 0, "plan --json | head");
 
     for args in [vec!["show", &saved_arg], vec!["show", "--json", &saved_arg]] {
         let run = run_with_closed(Closed::Stdout, None, &root, &args);
         assert_quiet_exit(&run, 0, &args.join(" "));
     }
-    for args in [vec!["validate"], vec!["graph", "-e", "prod"], vec!["completions", "bash"]] {
+    for args in [
+        vec!["validate"],
+        vec!["graph", "-e", "prod"],
+        vec!["completions", "bash"],
+    ] {
         let run = run_with_closed(Closed::Stdout, None, &root, &args);
         assert_quiet_exit(&run, 0, &args.join(" "));
     }
@@ -83,6 +123,11 @@ fn plan_piped_into_head_ends_quietly_with_the_plan_exit_code() {
 #[test]
 fn a_closed_stderr_does_not_panic() {
     // Diagnostics go to stderr; the command still fails with its own code, 1.
-    let run = run_with_closed(Closed::Stderr, None, &repo_root(), &["validate", "-e", "no-such-env"]);
+    let run = run_with_closed(
+        Closed::Stderr,
+        None,
+        &repo_root(),
+        &["validate", "-e", "no-such-env"],
+    );
     assert_eq!(run.code, Some(1), "{}", run.other);
 }

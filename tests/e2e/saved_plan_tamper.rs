@@ -41,7 +41,9 @@ fn k8s_change<'a>(plan: &'a mut Value, kind: &str, name: &str) -> &'a mut Value 
         .expect("changes")
         .iter_mut()
         .find(|c| {
-            c["after"]["kind"] == kind && c["after"]["name"] == name && c["after"]["cluster"] == "cluster.primary"
+            c["after"]["kind"] == kind
+                && c["after"]["name"] == name
+                && c["after"]["cluster"] == "cluster.primary"
         })
         .unwrap_or_else(|| panic!("no change for {kind} {name} in the primary cluster"))
 }
@@ -58,7 +60,8 @@ fn change_at<'a>(plan: &'a mut Value, address: &str) -> &'a mut Value {
 /// Writes `plan` beside the project and applies it; returns the run.
 fn apply_edited(moto: &MotoServer, root: &Path, name: &str, plan: &Value) -> Output {
     let path = root.join(name);
-    std::fs::write(&path, serde_json::to_vec_pretty(plan).expect("JSON")).expect("write the edited plan");
+    std::fs::write(&path, serde_json::to_vec_pretty(plan).expect("JSON"))
+        .expect("write the edited plan");
     drplan(moto, root, &["apply", &path.display().to_string()])
 }
 
@@ -67,13 +70,25 @@ fn assert_refused_naming(out: &Output, what: &str, names: &[&str]) {
     let err = stderr(out);
     assert!(err.contains("the saved plan differs"), "{what}: {err}");
     for name in names {
-        assert!(err.contains(name), "{what}: stderr does not name `{name}`:\n{err}");
+        assert!(
+            err.contains(name),
+            "{what}: stderr does not name `{name}`:\n{err}"
+        );
     }
 }
 
 async fn zone_names(moto: &MotoServer) -> Vec<String> {
-    let zones = moto.route53().list_hosted_zones().send().await.expect("ListHostedZones");
-    zones.hosted_zones().iter().map(|z| z.name().to_string()).collect()
+    let zones = moto
+        .route53()
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones");
+    zones
+        .hosted_zones()
+        .iter()
+        .map(|z| z.name().to_string())
+        .collect()
 }
 
 /// The Deployment and StatefulSet as the primary API server stores them.
@@ -82,16 +97,27 @@ fn workloads(clusters: &Clusters) -> (Value, Option<Value>) {
     let deployment = server
         .object("apps/v1", "deployments", Some("shop"), "shop-api")
         .expect("the Deployment exists");
-    (deployment, server.object("apps/v1", "statefulsets", Some("shop"), "orders-db"))
+    (
+        deployment,
+        server.object("apps/v1", "statefulsets", Some("shop"), "orders-db"),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hand_edited_saved_plan_is_refused_naming_the_difference_and_changes_nothing() {
     let (_dir, root) = project_copy();
     let (moto, clusters) = empty_world(&root).await;
-    assert_exit(&drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]), 0, "apply -e prod");
+    assert_exit(
+        &drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]),
+        0,
+        "apply -e prod",
+    );
     let saved = root.join("prod.plan");
-    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--out", &saved.display().to_string()]);
+    let out = drplan(
+        &moto,
+        &root,
+        &["plan", "-e", "prod", "--out", &saved.display().to_string()],
+    );
     assert_exit(&out, 0, "plan -e prod --out");
     let original = read_plan(&saved);
 
@@ -102,7 +128,8 @@ async fn a_hand_edited_saved_plan_is_refused_naming_the_difference_and_changes_n
     deployment["action"] = json!("update");
     let manifest = &mut deployment["after"]["manifest"];
     manifest["spec"]["replicas"] = json!(42);
-    manifest["spec"]["template"]["spec"]["containers"][0]["image"] = json!("registry.evil.example/shop-api:1.0.0");
+    manifest["spec"]["template"]["spec"]["containers"][0]["image"] =
+        json!("registry.evil.example/shop-api:1.0.0");
     let out = apply_edited(&moto, &root, "scaled.plan", &plan);
     assert_refused_naming(
         &out,
@@ -119,14 +146,19 @@ async fn a_hand_edited_saved_plan_is_refused_naming_the_difference_and_changes_n
     // The database StatefulSet turned into a delete.
     let mut plan = original.clone();
     let statefulset = k8s_change(&mut plan, "StatefulSet", "orders-db");
-    let db_address = statefulset["address"].as_str().expect("address").to_string();
+    let db_address = statefulset["address"]
+        .as_str()
+        .expect("address")
+        .to_string();
     statefulset["action"] = json!("delete");
     statefulset["after"] = Value::Null;
     let out = apply_edited(&moto, &root, "drop-db.plan", &plan);
     assert_refused_naming(
         &out,
         "apply of a plan with a StatefulSet delete added",
-        &[&format!("{db_address}: action is \"delete\" in the file, \"no-op\" now")],
+        &[&format!(
+            "{db_address}: action is \"delete\" in the file, \"no-op\" now"
+        )],
     );
 
     // The protected zone turned into a delete, with its protection off.
@@ -163,34 +195,77 @@ async fn a_hand_edited_saved_plan_is_refused_naming_the_difference_and_changes_n
     // Nothing was changed: read back.
     let (deployment, statefulset) = workloads(&clusters);
     assert_eq!(deployment["spec"]["replicas"], json!(2), "{deployment}");
-    assert_eq!(deployment["spec"]["template"]["spec"]["containers"][0]["image"], json!(API_IMAGE));
-    assert!(statefulset.is_some(), "the StatefulSet orders-db was deleted");
-    assert!(zone_names(&moto).await.iter().any(|z| z == "shop.example.com."), "the zone was deleted");
+    assert_eq!(
+        deployment["spec"]["template"]["spec"]["containers"][0]["image"],
+        json!(API_IMAGE)
+    );
+    assert!(
+        statefulset.is_some(),
+        "the StatefulSet orders-db was deleted"
+    );
+    assert!(
+        zone_names(&moto)
+            .await
+            .iter()
+            .any(|z| z == "shop.example.com."),
+        "the zone was deleted"
+    );
 
     // The untouched file applies: the refusals were about the edits.
     let out = drplan(&moto, &root, &["apply", &saved.display().to_string()]);
     assert_exit(&out, 0, "apply of the untouched saved plan");
-    assert_exit(&drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]), 0, "plan after");
+    assert_exit(
+        &drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]),
+        0,
+        "plan after",
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protection_turned_off_in_a_saved_plan_is_refused_and_taken_from_the_spec() {
     let (_dir, root) = project_copy();
     let spare = root.join("specs/spare.hcl");
-    std::fs::write(&spare, "zone \"spare\" {\n  name = \"spare.example.com\"\n}\n").expect("write spare.hcl");
+    std::fs::write(
+        &spare,
+        "zone \"spare\" {\n  name = \"spare.example.com\"\n}\n",
+    )
+    .expect("write spare.hcl");
     let (moto, _clusters) = empty_world(&root).await;
-    assert_exit(&drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]), 0, "apply -e prod");
-    assert!(zone_names(&moto).await.iter().any(|z| z == "spare.example.com."));
+    assert_exit(
+        &drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]),
+        0,
+        "apply -e prod",
+    );
+    assert!(zone_names(&moto)
+        .await
+        .iter()
+        .any(|z| z == "spare.example.com."));
 
     // The zone leaves the spec; its delete is planned with --allow-destroy, protected.
     std::fs::remove_file(&spare).expect("remove spare.hcl");
     let saved = root.join("prune.plan");
     let saved_arg = saved.display().to_string();
-    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--allow-destroy", "zone.spare", "--out", &saved_arg]);
+    let out = drplan(
+        &moto,
+        &root,
+        &[
+            "plan",
+            "-e",
+            "prod",
+            "--allow-destroy",
+            "zone.spare",
+            "--out",
+            &saved_arg,
+        ],
+    );
     assert_exit(&out, 0, "plan -e prod --allow-destroy zone.spare --out");
     let mut plan = read_plan(&saved);
     let delete = change_at(&mut plan, "zone.spare");
-    assert_eq!((&delete["action"], &delete["protect"]), (&json!("delete"), &json!(true)), "{delete}");
+    assert_eq!(
+        (&delete["action"], &delete["protect"]),
+        (&json!("delete"), &json!(true)),
+        "{delete}"
+    );
 
     // Protection flipped true -> false in the file, applied without --allow-destroy.
     delete["protect"] = json!(false);
@@ -201,17 +276,49 @@ async fn protection_turned_off_in_a_saved_plan_is_refused_and_taken_from_the_spe
         &["zone.spare: protect is false in the file, true now"],
     );
     assert!(
-        zone_names(&moto).await.iter().any(|z| z == "spare.example.com."),
+        zone_names(&moto)
+            .await
+            .iter()
+            .any(|z| z == "spare.example.com."),
         "the protected zone was deleted"
     );
 
     // Protection comes from the spec: the untouched file still needs --allow-destroy.
     let out = drplan(&moto, &root, &["apply", &saved_arg]);
-    assert_exit(&out, 1, "apply of the protected delete without --allow-destroy");
-    assert!(stderr(&out).contains("--allow-destroy zone.spare"), "{}", explain(&out));
-    assert!(zone_names(&moto).await.iter().any(|z| z == "spare.example.com."));
-    let out = drplan(&moto, &root, &["apply", &saved_arg, "--allow-destroy", "zone.spare"]);
-    assert_exit(&out, 0, "apply of the protected delete with --allow-destroy");
-    assert!(!zone_names(&moto).await.iter().any(|z| z == "spare.example.com."), "the zone is still there");
-    assert_exit(&drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]), 0, "plan after");
+    assert_exit(
+        &out,
+        1,
+        "apply of the protected delete without --allow-destroy",
+    );
+    assert!(
+        stderr(&out).contains("--allow-destroy zone.spare"),
+        "{}",
+        explain(&out)
+    );
+    assert!(zone_names(&moto)
+        .await
+        .iter()
+        .any(|z| z == "spare.example.com."));
+    let out = drplan(
+        &moto,
+        &root,
+        &["apply", &saved_arg, "--allow-destroy", "zone.spare"],
+    );
+    assert_exit(
+        &out,
+        0,
+        "apply of the protected delete with --allow-destroy",
+    );
+    assert!(
+        !zone_names(&moto)
+            .await
+            .iter()
+            .any(|z| z == "spare.example.com."),
+        "the zone is still there"
+    );
+    assert_exit(
+        &drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]),
+        0,
+        "plan after",
+    );
 }

@@ -14,7 +14,11 @@ const SHOWN_DIFFERENCES: usize = 20;
 pub fn approved(saved: Plan, fresh: Plan) -> anyhow::Result<Plan> {
     let found = differences(&saved, &fresh);
     if !found.is_empty() {
-        let mut lines: Vec<String> = found.iter().take(SHOWN_DIFFERENCES).map(|d| format!("  {d}")).collect();
+        let mut lines: Vec<String> = found
+            .iter()
+            .take(SHOWN_DIFFERENCES)
+            .map(|d| format!("  {d}"))
+            .collect();
         if found.len() > SHOWN_DIFFERENCES {
             lines.push(format!("  … and {} more", found.len() - SHOWN_DIFFERENCES));
         }

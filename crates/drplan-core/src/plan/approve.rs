@@ -54,7 +54,11 @@ pub enum What {
 
 impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let address = if self.address.is_empty() { "the plan" } else { &self.address };
+        let address = if self.address.is_empty() {
+            "the plan"
+        } else {
+            &self.address
+        };
         match &self.what {
             What::OnlyInFile { action } => write!(
                 f,
@@ -92,8 +96,16 @@ pub fn differences(saved: &Plan, fresh: &Plan) -> Vec<Difference> {
     let mut out = Vec::new();
     let (saved_top, fresh_top) = (top_level(saved), top_level(fresh));
     let mut fields = Vec::new();
-    compare(&mut String::new(), Some(&saved_top), Some(&fresh_top), &mut fields);
-    out.extend(fields.into_iter().map(|what| Difference { address: String::new(), what }));
+    compare(
+        &mut String::new(),
+        Some(&saved_top),
+        Some(&fresh_top),
+        &mut fields,
+    );
+    out.extend(fields.into_iter().map(|what| Difference {
+        address: String::new(),
+        what,
+    }));
 
     let (saved_by, fresh_by) = (by_address(&saved.changes), by_address(&fresh.changes));
     let mut addresses: Vec<&str> = saved_by.keys().chain(fresh_by.keys()).copied().collect();
@@ -106,14 +118,22 @@ pub fn differences(saved: &Plan, fresh: &Plan) -> Vec<Difference> {
             let what = match (in_file.get(i), now.get(i)) {
                 (Some(a), Some(b)) => {
                     let mut fields = Vec::new();
-                    compare(&mut String::new(), Some(&as_value(a)), Some(&as_value(b)), &mut fields);
+                    compare(
+                        &mut String::new(),
+                        Some(&as_value(a)),
+                        Some(&as_value(b)),
+                        &mut fields,
+                    );
                     fields
                 }
                 (Some(a), None) => vec![What::OnlyInFile { action: a.action }],
                 (None, Some(b)) => vec![What::OnlyNow { action: b.action }],
                 (None, None) => Vec::new(),
             };
-            out.extend(what.into_iter().map(|what| Difference { address: address.to_string(), what }));
+            out.extend(what.into_iter().map(|what| Difference {
+                address: address.to_string(),
+                what,
+            }));
         }
     }
     out
@@ -167,7 +187,11 @@ fn compare(path: &mut String, a: Option<&Value>, b: Option<&Value>, out: &mut Ve
             }
         }
         (a, b) if a != b => out.push(What::Field {
-            path: if path.is_empty() { "(the whole value)".into() } else { path.clone() },
+            path: if path.is_empty() {
+                "(the whole value)".into()
+            } else {
+                path.clone()
+            },
             in_file: a.map(shown),
             now: b.map(shown),
         }),
@@ -177,7 +201,10 @@ fn compare(path: &mut String, a: Option<&Value>, b: Option<&Value>, out: &mut Ve
 
 /// `a.b` for plain keys, `a["drplan.io/address"]` for keys a dot would make ambiguous.
 fn push_key(path: &mut String, key: &str) {
-    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if plain {
         if !path.is_empty() {
             path.push('.');

@@ -29,7 +29,10 @@ fn lines(found: &[Difference]) -> Vec<String> {
 #[test]
 fn an_untouched_saved_plan_approves_the_same_plan_made_again() {
     let fresh = rich_plan();
-    assert!(fresh.has_changes() && !fresh.errors.is_empty(), "the fixture must have changes and errors");
+    assert!(
+        fresh.has_changes() && !fresh.errors.is_empty(),
+        "the fixture must have changes and errors"
+    );
     assert_eq!(differences(&saved_and_loaded(&fresh), &fresh), Vec::new());
 }
 
@@ -38,7 +41,10 @@ fn an_edited_attribute_is_named_with_both_values() {
     let fresh = rich_plan();
     let mut saved = fresh.clone();
     let ng = change_mut(&mut saved, "cluster.primary.node_group.general");
-    ng.after.as_mut().expect("after").insert("desired_size".into(), json!(42));
+    ng.after
+        .as_mut()
+        .expect("after")
+        .insert("desired_size".into(), json!(42));
     let found = differences(&saved_and_loaded(&saved), &fresh);
     assert_eq!(
         lines(&found),
@@ -68,7 +74,12 @@ fn an_edited_image_deep_in_a_manifest_is_named_by_its_path() {
 fn an_added_delete_is_refused() {
     let fresh = rich_plan();
     let mut saved = fresh.clone();
-    let mut delete = saved.changes.iter().find(|c| c.address.as_str() == "zone.main").expect("zone").clone();
+    let mut delete = saved
+        .changes
+        .iter()
+        .find(|c| c.address.as_str() == "zone.main")
+        .expect("zone")
+        .clone();
     delete.address = Address::new("zone.other");
     delete.action = Action::Delete;
     delete.after = None;
@@ -77,7 +88,12 @@ fn an_added_delete_is_refused() {
     let found = differences(&saved, &fresh);
     assert_eq!(
         found,
-        [Difference { address: "zone.other".into(), what: What::OnlyInFile { action: Action::Delete } }]
+        [Difference {
+            address: "zone.other".into(),
+            what: What::OnlyInFile {
+                action: Action::Delete
+            }
+        }]
     );
     assert_eq!(
         found[0].to_string(),
@@ -94,15 +110,34 @@ fn a_no_op_turned_into_a_delete_of_a_protected_zone_names_action_and_protect() {
     zone.after = None;
     zone.protect = false;
     let found = lines(&differences(&saved, &fresh));
-    assert!(found.iter().any(|l| l == "zone.main: action is \"delete\" in the file, \"no-op\" now"), "{found:?}");
-    assert!(found.iter().any(|l| l == "zone.main: protect is false in the file, true now"), "{found:?}");
-    assert!(found.iter().any(|l| l.starts_with("zone.main: after is null in the file, {")), "{found:?}");
+    assert!(
+        found
+            .iter()
+            .any(|l| l == "zone.main: action is \"delete\" in the file, \"no-op\" now"),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|l| l == "zone.main: protect is false in the file, true now"),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|l| l.starts_with("zone.main: after is null in the file, {")),
+        "{found:?}"
+    );
 }
 
 #[test]
 fn protection_turned_off_on_a_planned_delete_is_refused() {
     let fresh = rich_plan();
-    let legacy = fresh.changes.iter().find(|c| c.address.as_str() == "cluster.legacy").expect("orphan");
+    let legacy = fresh
+        .changes
+        .iter()
+        .find(|c| c.address.as_str() == "cluster.legacy")
+        .expect("orphan");
     assert!(legacy.protect && legacy.action == Action::Delete);
     let mut saved = fresh.clone();
     change_mut(&mut saved, "cluster.legacy").protect = false;
@@ -116,7 +151,9 @@ fn protection_turned_off_on_a_planned_delete_is_refused() {
 fn a_change_removed_from_the_file_is_named() {
     let fresh = rich_plan();
     let mut saved = fresh.clone();
-    saved.changes.retain(|c| c.address.as_str() != "bucket.backups");
+    saved
+        .changes
+        .retain(|c| c.address.as_str() != "bucket.backups");
     assert_eq!(
         lines(&differences(&saved, &fresh)),
         ["bucket.backups: the spec and live state now produce a create that the file does not have"]
@@ -147,7 +184,10 @@ fn long_values_are_cut() {
     let fresh = rich_plan();
     let mut saved = fresh.clone();
     let ng = change_mut(&mut saved, "cluster.primary.node_group.general");
-    ng.after.as_mut().expect("after").insert("name".into(), json!("x".repeat(500)));
+    ng.after
+        .as_mut()
+        .expect("after")
+        .insert("name".into(), json!("x".repeat(500)));
     let found = lines(&differences(&saved, &fresh));
     assert_eq!(found.len(), 1);
     assert!(found[0].len() < 250 && found[0].contains("…"), "{found:?}");

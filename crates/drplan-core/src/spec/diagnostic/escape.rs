@@ -25,16 +25,25 @@ pub struct EscapedSource {
 impl EscapedSource {
     /// `None` when `text` has nothing to escape.
     pub fn new(text: &str) -> Option<EscapedSource> {
-        let Cow::Owned(escaped) = escape(text, true) else { return None };
+        let Cow::Owned(escaped) = escape(text, true) else {
+            return None;
+        };
         let mut added = Vec::new();
         let mut total = 0;
         for (i, c) in text.char_indices() {
-            if needs_escape(c, text.get(i + c.len_utf8()..).and_then(|rest| rest.chars().next())) {
+            if needs_escape(
+                c,
+                text.get(i + c.len_utf8()..)
+                    .and_then(|rest| rest.chars().next()),
+            ) {
                 total += ESCAPE_LEN - c.len_utf8();
                 added.push((i, total));
             }
         }
-        Some(EscapedSource { text: escaped, added })
+        Some(EscapedSource {
+            text: escaped,
+            added,
+        })
     }
 
     /// Where the original byte `offset` is in the escaped text.
@@ -53,7 +62,11 @@ fn escape(text: &str, keep_crlf: bool) -> Cow<'_, str> {
     let mut out: Option<String> = None;
     let mut at = 0;
     while let Some(c) = chars.next() {
-        let next = if keep_crlf { chars.peek().copied() } else { None };
+        let next = if keep_crlf {
+            chars.peek().copied()
+        } else {
+            None
+        };
         if needs_escape(c, next) {
             let s = out.get_or_insert_with(|| text[..at].to_string());
             s.push_str(&format!("\\u{:04x}", c as u32));
