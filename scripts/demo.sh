@@ -13,7 +13,10 @@ say "Installing the emulator (moto in .venv) and building drplan"
 bash scripts/setup-test-env.sh >/dev/null
 cargo build -q --bin drplan
 cargo build -q -p kube-testserver --bin kube-testserver
-export PATH="$PWD/target/debug:$PATH"
+# Wherever cargo builds (CARGO_TARGET_DIR, a config file), ask it.
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+export PATH="$target_dir/debug:$PATH"
 
 work=$(mktemp -d)
 pids=()

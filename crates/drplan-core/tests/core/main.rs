@@ -16,4 +16,5 @@ mod render_plan;
 mod spec_control_chars;
 mod spec_diagnostics;
 mod spec_lowering;
+mod spec_newuser;
 mod spec_rules;
