@@ -102,18 +102,17 @@ impl SpecDiagnostic {
     /// This diagnostic as shown: control characters from the input escaped in the
     /// message, help, label, path and source snippet (the span follows the escapes).
     pub fn shown(&self) -> SpecDiagnostic {
-        let location = self.location.as_ref().map(|(f, span)| match escape::EscapedSource::new(&f.text) {
-            Some(escaped) => {
-                let span = escaped.span(span);
-                (SourceFile::new(escape_controls(&f.path), escaped.text), span)
-            }
-            None => (
-                SourceFile {
+        let escaped = self.location.as_ref().and_then(|(f, _)| escape::EscapedSource::new(&f.text));
+        let span_of = |span: &Range<usize>| escaped.as_ref().map_or_else(|| span.clone(), |e| e.span(span));
+        let location = self.location.as_ref().map(|(f, span)| {
+            let file = match &escaped {
+                Some(e) => SourceFile::new(escape_controls(&f.path), e.text.clone()),
+                None => SourceFile {
                     path: escape_controls(&f.path).into_owned(),
                     ..f.clone()
                 },
-                span.clone(),
-            ),
+            };
+            (file, span_of(span))
         });
         SpecDiagnostic {
             code: self.code,
@@ -121,6 +120,11 @@ impl SpecDiagnostic {
             help: self.help.as_deref().map(|h| escape_controls(h).into_owned()),
             location,
             label: escape_controls(&self.label).into_owned(),
+            related: self
+                .related
+                .iter()
+                .map(|(span, label)| (span_of(span), escape_controls(label).into_owned()))
+                .collect(),
         }
     }
 
