@@ -44,8 +44,8 @@ for _ in $(seq 1 50); do
   curl -fsS "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1 && break
   sleep 0.2
 done
-# The apply lock bucket is the one thing drplan expects to exist already.
-.venv/bin/python - <<PY
+# What drplan itself needs in the account (the lock bucket), created once.
+run drplan bootstrap -e prod
 import boto3
 boto3.client("s3", endpoint_url="$AWS_ENDPOINT_URL", region_name="us-east-1").create_bucket(Bucket="shop-drplan-locks")
 PY
