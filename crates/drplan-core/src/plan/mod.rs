@@ -3,6 +3,7 @@
 //!
 //! **Architecture invariant:** display-only fields never influence apply.
 
+pub mod approve;
 pub mod compare;
 pub mod diff;
 pub mod drift;
