@@ -197,6 +197,7 @@ mod tests {
             depends_on: vec![],
             protect: false,
             moved_from: None,
+            adopt: false,
         }
     }
 

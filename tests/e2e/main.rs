@@ -9,6 +9,7 @@ mod support;
 mod apply_e2e;
 mod apply_moto;
 mod cli_validate;
+mod converge_e2e;
 mod drift_e2e;
 mod eks_access;
 mod k8s_roundtrip;

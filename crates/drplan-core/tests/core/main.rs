@@ -6,6 +6,7 @@ mod spec_support;
 
 mod objectives_checks;
 mod objectives_examples;
+mod plan_converge;
 mod plan_diff;
 mod plan_file;
 mod plan_moved;
