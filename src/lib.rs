@@ -10,3 +10,4 @@ pub mod k8s;
 pub mod live;
 pub mod lock;
 pub mod planning;
+pub mod usage;
