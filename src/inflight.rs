@@ -41,7 +41,11 @@ struct Stored {
 
 /// Records that `create` is about to be made. Written before the create call.
 pub async fn write(s3: &Client, bucket: &str, stack: &str, create: &InflightCreate) -> Result<()> {
-    let stored = Stored { create: create.clone(), started_at: Utc::now(), pid: std::process::id() };
+    let stored = Stored {
+        create: create.clone(),
+        started_at: Utc::now(),
+        pid: std::process::id(),
+    };
     let body = serde_json::to_vec_pretty(&stored)?;
     s3.put_object()
         .bucket(bucket)
@@ -78,7 +82,11 @@ pub async fn read(s3: &Client, bucket: &str, stack: &str) -> Result<Vec<Inflight
             .send()
             .await
             .map_err(aws_error("ListObjectsV2 (creates in flight)"))?;
-        keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+        keys.extend(
+            out.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
         match out.next_continuation_token() {
             Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
             _ => break,
@@ -92,9 +100,14 @@ pub async fn read(s3: &Client, bucket: &str, stack: &str) -> Result<Vec<Inflight
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => continue,
             Err(e) => return Err(aws_error("GetObject (create in flight)")(e)),
         };
-        let bytes = out.body.collect().await.with_context(|| format!("reading s3://{bucket}/{key}"))?.into_bytes();
-        let stored: Stored =
-            serde_json::from_slice(&bytes).with_context(|| format!("s3://{bucket}/{key} is not a drplan record"))?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .with_context(|| format!("reading s3://{bucket}/{key}"))?
+            .into_bytes();
+        let stored: Stored = serde_json::from_slice(&bytes)
+            .with_context(|| format!("s3://{bucket}/{key} is not a drplan record"))?;
         records.push(stored.create);
     }
     Ok(records)
@@ -107,9 +120,16 @@ mod tests {
 
     #[test]
     fn a_record_is_keyed_by_stack_and_address_and_round_trips() {
-        assert_eq!(key("lanka", &Address::new("bucket.backups")), "drplan/inflight/lanka/bucket.backups.json");
+        assert_eq!(
+            key("lanka", &Address::new("bucket.backups")),
+            "drplan/inflight/lanka/bucket.backups.json"
+        );
         let stored = Stored {
-            create: InflightCreate { address: Address::new("zone.main"), kind: Kind::DnsZone, identity: "example.com.".into() },
+            create: InflightCreate {
+                address: Address::new("zone.main"),
+                kind: Kind::DnsZone,
+                identity: "example.com.".into(),
+            },
             started_at: Utc::now(),
             pid: 7,
         };
