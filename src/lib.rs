@@ -27,6 +27,7 @@ pub mod apply;
 pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod inflight;
 pub mod k8s;
 pub mod live;
 pub mod lock;

@@ -41,7 +41,8 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
     );
     // Clusters are read after AWS: a cluster that does not exist yet has no API to
     // read, and its objects plan as creates.
-    let mut live = read_live(aws, &scope).await;
+    let (mut live, inflight) = tokio::join!(read_live(aws, &scope), read_inflight(&project, aws));
+    live.inflight = inflight;
     let k8s_live = read_clusters(&project, aws, &live).await;
     live.objects.extend(k8s_live.objects);
     live.api_calls += k8s_live.api_calls;
@@ -73,6 +74,20 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
     let plan = failback::diff_project(&project, &live, &ctx);
     let objectives = objectives::for_project(&project);
     Ok(Planned { project, plan, objectives, live })
+}
+
+/// The write-ahead records of creates an interrupted apply left (`crate::inflight`).
+/// Unreadable records only cost adoption: an unmarked object is then refused, as it
+/// would be without them, so this warns and plans on.
+async fn read_inflight(project: &Project, aws: &AwsContext) -> Vec<drplan_core::live::InflightCreate> {
+    let Some(lock) = &project.environment.lock else { return Vec::new() };
+    match crate::inflight::read(&aws.s3(&lock.region), &lock.bucket, &project.environment.stack).await {
+        Ok(records) => records,
+        Err(e) => {
+            eprintln!("Warning: could not read the records of creates in flight in s3://{}: {e:#}", lock.bucket);
+            Vec::new()
+        }
+    }
 }
 
 /// Reads the Kubernetes objects of every cluster the spec puts objects in. A cluster

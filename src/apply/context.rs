@@ -54,6 +54,8 @@ pub struct ApplyContext<'a> {
     pub route53_rate: RateLimiter,
     /// Changes another change waits for (`wait_for`): they count as applied once ready.
     pub awaited: std::collections::BTreeSet<drplan_core::address::Address>,
+    /// Where write-ahead records of creates in flight go (the lock bucket), if anywhere.
+    pub inflight: Option<drplan_core::model::environment::LockSettings>,
 }
 
 impl<'a> ApplyContext<'a> {
@@ -78,6 +80,7 @@ impl<'a> ApplyContext<'a> {
             records: RecordBatches::default(),
             route53_rate: RateLimiter::per_second(ROUTE53_REQUESTS_PER_SECOND),
             awaited: Default::default(),
+            inflight: None,
         }
     }
 

@@ -228,6 +228,7 @@ mod tests {
             protect: false,
             moved_from: None,
             wait_for: Vec::new(),
+            adopt: false,
         }
     }
 

@@ -125,6 +125,7 @@ async fn plan_and_apply(
     let options = ApplyOptions {
         parallelism: args.parallelism.max(1),
         allow_destroy: allow_destroy.iter().map(|a| Address::new(a.as_str())).collect(),
+        inflight: project.environment.lock.clone(),
         ..ApplyOptions::default()
     };
     let report = apply_with_clusters(&plan, aws, Some(&clusters), &options).await?;

@@ -11,6 +11,7 @@ mod apply_moto;
 mod bootstrap_e2e;
 mod broken_pipe;
 mod cli_validate;
+mod converge_e2e;
 mod drift_e2e;
 mod failback_e2e;
 mod eks_access;

@@ -258,6 +258,7 @@ mod tests {
             protect: false,
             moved_from: None,
             wait_for: Vec::new(),
+            adopt: false,
         }
     }
 

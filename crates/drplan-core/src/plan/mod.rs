@@ -72,12 +72,21 @@ pub struct ResourceChange {
     /// at its new address once an identifying attribute changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_from: Option<Address>,
+    /// The live object carries no marks yet: an earlier apply of this stack created it
+    /// and stopped before marking it (its write-ahead record says so). Apply writes
+    /// the marks first, then makes the other changes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 }
 
 impl ResourceChange {
     /// An update whose only effect is rewriting drplan's address mark: the attributes
     /// already match the spec.
     pub fn only_mark_changes(&self) -> bool {
+        if self.adopt && self.action == Action::Update && self.moved_from.is_none() {
+            let (before, after) = (self.before.clone().unwrap_or_default(), self.after.clone().unwrap_or_default());
+            return compare::changed_attrs(&before, &after).is_empty() && self.sensitive_changed.is_empty();
+        }
         let (Some(from), Action::Update) = (&self.moved_from, self.action) else { return false };
         let mut before = self.before.clone().unwrap_or_default();
         // A Kubernetes object's mark is an annotation inside its manifest.

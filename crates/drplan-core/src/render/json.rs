@@ -46,6 +46,10 @@ pub struct ResourceChangeDocument<'a> {
     /// Terraform's name for the address a moved object had (absent when not moved).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_address: Option<&'a str>,
+    /// The live object was created by an interrupted apply of this stack and is
+    /// adopted: apply writes its marks (absent when false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub site: Option<&'a str>,
@@ -125,6 +129,7 @@ fn resource_change(c: &ResourceChange) -> ResourceChangeDocument<'_> {
     ResourceChangeDocument {
         address: c.address.as_str(),
         previous_address: c.moved_from.as_ref().map(|a| a.as_str()),
+        adopt: c.adopt,
         kind: c.kind.type_name(),
         site: c.site.as_deref(),
         region: c.region.as_deref(),

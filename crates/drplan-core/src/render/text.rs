@@ -98,6 +98,16 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
     if let Some(from) = &change.moved_from {
         let _ = writeln!(out, "  {}", p.dim(&format!("# {} has moved from {from}", change.address)));
     }
+    if change.adopt {
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.dim(&format!(
+                "# {} was created by an interrupted apply of this stack and is not marked yet: drplan adopts it",
+                change.address
+            ))
+        );
+    }
     let only_mark = if change.only_mark_changes() { ": only drplan's mark changes" } else { "" };
     let _ = writeln!(
         out,

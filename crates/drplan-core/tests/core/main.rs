@@ -8,6 +8,7 @@ mod dr_order;
 mod objectives_checks;
 mod objectives_examples;
 mod plan_approve;
+mod plan_converge;
 mod plan_diff;
 mod plan_file;
 mod plan_moved;
