@@ -12,6 +12,7 @@ mod plan_moved;
 mod plan_props;
 mod promote_rewrite;
 mod render_plan;
+mod secrets_follow_values;
 mod spec_diagnostics;
 mod spec_lowering;
 mod spec_rules;
