@@ -13,6 +13,7 @@ use super::moved;
 use super::order::{self, Node};
 use super::refs::{self, Reference};
 use super::scope::Scope;
+use super::secret_snippets::SecretSpans;
 use super::sensitivity;
 use super::taint::{self, Taint};
 use crate::model::{Environment, Project, SiteRole, Topology, Variable};
@@ -90,7 +91,14 @@ pub fn load_project_with_active_site(root: &Path, env: &str, site: &str) -> Resu
     load(root, env, Some(site))
 }
 
+/// Loads the project; the diagnostics never quote a value that may be secret
+/// (`secret_snippets`).
 fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Diagnostics> {
+    let mut secrets = SecretSpans::default();
+    load_unredacted(root, env, active_site, &mut secrets).map_err(|d| secrets.redact(d))
+}
+
+fn load_unredacted(root: &Path, env: &str, active_site: Option<&str>, secrets: &mut SecretSpans) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut digest = DigestInputs::default();
 
@@ -114,6 +122,7 @@ fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Di
     }
 
     let env_file = read_environment(root, env, &mut diags, &mut digest);
+    *secrets = SecretSpans::collect(&specs, env_file.as_ref());
     let mut env_settings = match &env_file {
         Some(f) => environment::decode(f, &Scope::new(), &mut diags),
         None => EnvSettings::default(),
@@ -579,9 +588,13 @@ impl Loader {
                 &ctx,
                 &mut self.diags,
             );
-            let message = v
-                .string(&mut self.diags, "error_message")
-                .unwrap_or_else(|| format!("variable \"{name}\" is invalid"));
+            let message = match v.marks.contains_key("error_message") {
+                // Terraform's rule too: a message made from a secret would show it.
+                true => format!("variable \"{name}\" is invalid (its error_message uses a sensitive value, so it is not shown)"),
+                false => v
+                    .string(&mut self.diags, "error_message")
+                    .unwrap_or_else(|| format!("variable \"{name}\" is invalid")),
+            };
             if !v.has("condition") {
                 v.missing(
                     &mut self.diags,

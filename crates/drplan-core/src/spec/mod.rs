@@ -25,6 +25,7 @@ pub mod lower;
 mod order;
 pub mod refs;
 mod scope;
+mod secret_snippets;
 mod sensitivity;
 mod taint;
 

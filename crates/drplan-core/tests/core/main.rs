@@ -13,6 +13,7 @@ mod plan_props;
 mod promote_rewrite;
 mod render_plan;
 mod secrets_follow_values;
+mod secrets_in_diagnostics;
 mod spec_diagnostics;
 mod spec_lowering;
 mod spec_rules;
