@@ -14,6 +14,7 @@ mod promote_rewrite;
 mod render_plan;
 mod secrets_follow_values;
 mod secrets_in_diagnostics;
+mod secrets_in_fingerprints;
 mod spec_diagnostics;
 mod spec_lowering;
 mod spec_rules;
