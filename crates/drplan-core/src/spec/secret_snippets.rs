@@ -1,12 +1,13 @@
 //! Diagnostics quote the line they point at, and in an environment file that line can
 //! hold a password (`db_pasword = "..."` misspelled, a value of the wrong type). Before
 //! diagnostics leave the loader, [`SecretSpans::redact`] replaces in their source
-//! snippets every value that may be secret with `(sensitive value)`:
+//! snippets every value that may be secret:
 //!
 //! - values of variables the spec declares `sensitive = true`, in the environment file
 //!   and as the declaration's `default`;
 //! - values the environment file sets for variables the spec does not declare (a
-//!   misspelled name may be a secret's; the diagnostic is about the name).
+//!   misspelled name may be a secret's; the diagnostic is about the name), shown as
+//!   `(value not shown)`.
 
 use super::diagnostic::{Diagnostics, SourceFile};
 use super::files::ParsedFile;
@@ -16,11 +17,13 @@ use hcl_edit::Span;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-const REDACTED: &str = "(sensitive value)";
+const SENSITIVE: &str = "(sensitive value)";
+/// For a variable the spec does not declare: perhaps a misspelled secret.
+const UNDECLARED: &str = "(value not shown)";
 
-/// Byte ranges of possibly secret values, per file path.
+/// Byte ranges of possibly secret values with what replaces them, per file path.
 #[derive(Default)]
-pub struct SecretSpans(BTreeMap<String, Vec<Range<usize>>>);
+pub struct SecretSpans(BTreeMap<String, Vec<(Range<usize>, &'static str)>>);
 
 impl SecretSpans {
     pub fn collect(specs: &[ParsedFile], env_file: Option<&ParsedFile>) -> Self {
@@ -33,7 +36,7 @@ impl SecretSpans {
                 declared.insert(label.clone());
                 if is_true(&block.body, "sensitive") {
                     if let Some(span) = block.body.get_attribute("default").and_then(|a| a.value.span()) {
-                        out.add(&file.source.path, span);
+                        out.add(&file.source.path, span, SENSITIVE);
                     }
                     sensitive.insert(label);
                 }
@@ -43,10 +46,13 @@ impl SecretSpans {
             for block in env.body.blocks().filter(|b| b.has_ident("variables")) {
                 for attr in block.body.attributes() {
                     let name = attr.key.as_str();
-                    if sensitive.contains(name) || !declared.contains(name) {
-                        if let Some(span) = attr.value.span() {
-                            out.add(&env.source.path, span);
-                        }
+                    let replacement = match (sensitive.contains(name), declared.contains(name)) {
+                        (true, _) => SENSITIVE,
+                        (false, false) => UNDECLARED,
+                        (false, true) => continue,
+                    };
+                    if let Some(span) = attr.value.span() {
+                        out.add(&env.source.path, span, replacement);
                     }
                 }
             }
@@ -54,8 +60,8 @@ impl SecretSpans {
         out
     }
 
-    fn add(&mut self, path: &str, span: Range<usize>) {
-        self.0.entry(path.to_string()).or_default().push(span);
+    fn add(&mut self, path: &str, span: Range<usize>, replacement: &'static str) {
+        self.0.entry(path.to_string()).or_default().push((span, replacement));
     }
 
     /// `diags` with every secret value in their source snippets replaced, and their
@@ -92,24 +98,24 @@ struct Redacted {
 }
 
 impl Redacted {
-    fn new(file: &SourceFile, spans: &[Range<usize>]) -> Self {
+    fn new(file: &SourceFile, spans: &[(Range<usize>, &'static str)]) -> Self {
         let text = file.text.as_str();
-        let mut spans: Vec<Range<usize>> = spans
+        let mut spans: Vec<(Range<usize>, &str)> = spans
             .iter()
-            .filter(|s| s.start <= s.end && s.end <= text.len() && text.is_char_boundary(s.start) && text.is_char_boundary(s.end))
+            .filter(|(s, _)| s.start <= s.end && s.end <= text.len() && text.is_char_boundary(s.start) && text.is_char_boundary(s.end))
             .cloned()
             .collect();
-        spans.sort_by_key(|s| s.start);
+        spans.sort_by_key(|(s, _)| s.start);
         let mut out = String::with_capacity(text.len());
         let mut moves = Vec::new();
         let mut at = 0;
-        for s in spans {
+        for (s, replacement) in spans {
             if s.start < at {
                 continue;
             }
             out.push_str(&text[at..s.start]);
             let start = out.len();
-            out.push_str(REDACTED);
+            out.push_str(replacement);
             moves.push((s.clone(), start..out.len()));
             at = s.end;
         }
@@ -143,7 +149,7 @@ mod tests {
     #[test]
     fn offsets_move_with_the_replacement() {
         let file = SourceFile::new("environments/x.hcl", "a = \"hunter2\"\nb = 1\n".to_string());
-        let r = Redacted::new(&file, &[4..13]);
+        let r = Redacted::new(&file, &[(4..13, SENSITIVE)]);
         assert_eq!(r.file.text.as_str(), "a = (sensitive value)\nb = 1\n");
         assert_eq!(r.map(0, false), 0);
         assert_eq!(r.map(4, true), 4);
