@@ -8,7 +8,8 @@ use drplan_core::address::Address;
 use drplan_core::live::LiveState;
 use drplan_core::model::Project;
 use drplan_core::objectives::{self, ObjectivesReport};
-use drplan_core::plan::diff::{diff_with_moves, DiffContext};
+use drplan_core::plan::diff::DiffContext;
+use drplan_core::plan::failback;
 use drplan_core::plan::Plan;
 use drplan_core::resource::Kind;
 use std::collections::BTreeSet;
@@ -68,7 +69,8 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
         spec_digest: project.digest.clone(),
         allow_destroy: req.allow_destroy.iter().map(|a| Address::new(a.as_str())).collect(),
     };
-    let plan = diff_with_moves(&project.resources, &live, &ctx, &project.moved);
+    // A failback (DR still active in live) is ordered: `plan::failback`.
+    let plan = failback::diff_project(&project, &live, &ctx);
     let objectives = objectives::for_project(&project);
     Ok(Planned { project, plan, objectives, live })
 }

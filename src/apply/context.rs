@@ -52,6 +52,8 @@ pub struct ApplyContext<'a> {
     /// Every Route53 request of the apply takes a turn here: the account's 5 requests
     /// per second are shared by everyone, and exceeding them throttles all callers.
     pub route53_rate: RateLimiter,
+    /// Changes another change waits for (`wait_for`): they count as applied once ready.
+    pub awaited: std::collections::BTreeSet<drplan_core::address::Address>,
 }
 
 impl<'a> ApplyContext<'a> {
@@ -75,6 +77,7 @@ impl<'a> ApplyContext<'a> {
             k8s: None,
             records: RecordBatches::default(),
             route53_rate: RateLimiter::per_second(ROUTE53_REQUESTS_PER_SECOND),
+            awaited: Default::default(),
         }
     }
 

@@ -134,6 +134,7 @@ pub async fn apply_with_clusters(
     let mut ctx = ApplyContext::new(&plan.stack, clients, Outputs::seeded_from(plan), options.timeouts.clone());
     ctx.k8s = k8s;
     ctx.route53_rate = crate::aws::RateLimiter::per_second(options.route53_requests_per_second);
+    ctx.awaited = plan.changes.iter().flat_map(|c| c.wait_for.iter().cloned()).collect();
     let started = Instant::now();
     let display = progress::Progress::for_stderr(options.progress);
     let results = walk::walk(nodes, &limits(options.parallelism), |step: Step| {
@@ -205,7 +206,7 @@ async fn run_step(
 
 async fn k8s_apply(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     match ctx.k8s {
-        Some(clusters) => clusters.apply(change).await,
+        Some(clusters) => clusters.apply(change, ctx.awaited.contains(&change.address)).await,
         None => Err(anyhow!("{}: no cluster connections were set up for this apply", change.address)),
     }
 }

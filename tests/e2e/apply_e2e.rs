@@ -35,7 +35,7 @@ fn assert_exit(out: &Output, code: i32, what: &str) {
 
 /// An empty moto with the stack's lock bucket (the one thing apply expects to exist)
 /// and the two clusters' API servers.
-async fn empty_world(root: &Path) -> (MotoServer, Clusters) {
+pub(crate) async fn empty_world(root: &Path) -> (MotoServer, Clusters) {
     let project = load(root, "prod");
     let stack = project.environment.stack.clone();
     let moto = MotoServer::start();

@@ -80,6 +80,7 @@ fn change(address: &str, kind: Kind, region: Option<&str>, after: Value) -> Reso
         depends_on: vec![],
         protect: kind.is_stateful(),
         moved_from: None,
+        wait_for: Vec::new(),
     }
 }
 

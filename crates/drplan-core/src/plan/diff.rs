@@ -282,6 +282,7 @@ impl Planner<'_> {
             depends_on: resource.depends_on.clone(),
             protect: resource.protect,
             moved_from: None,
+            wait_for: Vec::new(),
         });
     }
 
@@ -370,6 +371,7 @@ impl Planner<'_> {
             depends_on: resource.depends_on.clone(),
             protect: resource.protect,
             moved_from,
+            wait_for: Vec::new(),
         });
     }
 
@@ -420,6 +422,7 @@ impl Planner<'_> {
             depends_on: Vec::new(),
             protect,
             moved_from: None,
+            wait_for: Vec::new(),
         });
     }
 }

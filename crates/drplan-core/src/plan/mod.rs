@@ -3,9 +3,11 @@
 //!
 //! **Architecture invariant:** display-only fields never influence apply.
 
+pub mod approve;
 pub mod compare;
 pub mod diff;
 pub mod drift;
+pub mod failback;
 pub mod file;
 pub mod redact;
 
@@ -57,6 +59,13 @@ pub struct ResourceChange {
     /// Cloud id of the live object acted on (update/replace/delete).
     pub live_id: Option<String>,
     pub depends_on: Vec<Address>,
+    /// Changes this one starts after, besides what it depends on: ordering the plan
+    /// adds across the whole change set (a failback's DNS flip waits for the primary's
+    /// workloads; DR's scale-down waits for the flip; `plan::failback`). Unlike
+    /// `depends_on`, it holds for every action: a delete listing a change here starts
+    /// once that change has been applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wait_for: Vec<Address>,
     pub protect: bool,
     /// The address the live object is marked with, when the spec now gives it another
     /// one (a renamed block). Apply rewrites the mark, so the object keeps being found

@@ -53,6 +53,9 @@ pub struct ResourceChangeDocument<'a> {
     pub live_id: Option<&'a str>,
     pub protect: bool,
     pub depends_on: Vec<&'a str>,
+    /// Changes this one starts after besides `depends_on` (a failback's ordering).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wait_for: Vec<&'a str>,
     pub change: ChangeDocument<'a>,
 }
 
@@ -128,6 +131,7 @@ fn resource_change(c: &ResourceChange) -> ResourceChangeDocument<'_> {
         live_id: c.live_id.as_deref(),
         protect: c.protect,
         depends_on: c.depends_on.iter().map(|a| a.as_str()).collect(),
+        wait_for: c.wait_for.iter().map(|a| a.as_str()).collect(),
         change: ChangeDocument {
             actions: actions(c.action),
             before: c.before.as_ref(),

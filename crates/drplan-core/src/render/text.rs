@@ -5,6 +5,7 @@
 //! the two cannot disagree. ANSI colour only when asked for: the caller decides from
 //! `NO_COLOR` and whether stdout is a terminal.
 
+use crate::address::Address;
 use crate::marks;
 use crate::plan::compare::attr_eq;
 use crate::plan::drift::{Cause, DriftItem, DriftReport};
@@ -106,6 +107,10 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
         p.bold(change.address.as_str()),
         change.kind
     );
+    if !change.wait_for.is_empty() {
+        let list: Vec<&str> = change.wait_for.iter().map(Address::as_str).collect();
+        let _ = writeln!(out, "{}{}", " ".repeat(ATTR_INDENT), p.dim(&format!("# starts after: {}", list.join(", "))));
+    }
     let empty = Map::new();
     let after = change.after.as_ref().unwrap_or(&empty);
     let before = change.before.as_ref().unwrap_or(&empty);

@@ -101,6 +101,16 @@ fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Di
 fn load_unredacted(root: &Path, env: &str, active_site: Option<&str>, secrets: &mut SecretSpans) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut digest = DigestInputs::default();
+    if !root.is_dir() {
+        diags.push(
+            SpecDiagnostic::new(
+                "drplan::no_project",
+                format!("the project directory {} does not exist", root.display()),
+            )
+            .help("-C names the project root: the folder holding specs/ and environments/"),
+        );
+        return Err(diags);
+    }
 
     let spec_paths = files::hcl_files_in(root, "specs");
     if spec_paths.is_empty() {
@@ -122,7 +132,16 @@ fn load_unredacted(root: &Path, env: &str, active_site: Option<&str>, secrets: &
     }
 
     let env_file = read_environment(root, env, &mut diags, &mut digest);
+<<<<<<< HEAD
     *secrets = SecretSpans::collect(&specs, env_file.as_ref());
+=======
+    // Without its environment file nothing else can be judged: every variable would
+    // be reported as having no value, burying the one error that matters.
+    if env_file.is_none() {
+        diags.sort();
+        return Err(diags);
+    }
+>>>>>>> main
     let mut env_settings = match &env_file {
         Some(f) => environment::decode(f, &Scope::new(), &mut diags),
         None => EnvSettings::default(),

@@ -4,8 +4,10 @@
 mod plan_fixture;
 mod spec_support;
 
+mod dr_order;
 mod objectives_checks;
 mod objectives_examples;
+mod plan_approve;
 mod plan_diff;
 mod plan_file;
 mod plan_moved;
@@ -15,6 +17,8 @@ mod render_plan;
 mod secrets_follow_values;
 mod secrets_in_diagnostics;
 mod secrets_in_fingerprints;
+mod spec_control_chars;
 mod spec_diagnostics;
 mod spec_lowering;
+mod spec_newuser;
 mod spec_rules;
