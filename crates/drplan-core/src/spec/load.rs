@@ -132,16 +132,13 @@ fn load_unredacted(root: &Path, env: &str, active_site: Option<&str>, secrets: &
     }
 
     let env_file = read_environment(root, env, &mut diags, &mut digest);
-<<<<<<< HEAD
     *secrets = SecretSpans::collect(&specs, env_file.as_ref());
-=======
     // Without its environment file nothing else can be judged: every variable would
     // be reported as having no value, burying the one error that matters.
     if env_file.is_none() {
         diags.sort();
         return Err(diags);
     }
->>>>>>> main
     let mut env_settings = match &env_file {
         Some(f) => environment::decode(f, &Scope::new(), &mut diags),
         None => EnvSettings::default(),
