@@ -32,10 +32,16 @@ impl SecretSpans {
         let mut sensitive = BTreeSet::new();
         for file in specs {
             for block in file.body.blocks().filter(|b| b.has_ident("variable")) {
-                let Some(label) = block.labels.first().map(|l| l.as_str().to_string()) else { continue };
+                let Some(label) = block.labels.first().map(|l| l.as_str().to_string()) else {
+                    continue;
+                };
                 declared.insert(label.clone());
                 if is_true(&block.body, "sensitive") {
-                    if let Some(span) = block.body.get_attribute("default").and_then(|a| a.value.span()) {
+                    if let Some(span) = block
+                        .body
+                        .get_attribute("default")
+                        .and_then(|a| a.value.span())
+                    {
                         out.add(&file.source.path, span, SENSITIVE);
                     }
                     sensitive.insert(label);
@@ -61,7 +67,10 @@ impl SecretSpans {
     }
 
     fn add(&mut self, path: &str, span: Range<usize>, replacement: &'static str) {
-        self.0.entry(path.to_string()).or_default().push((span, replacement));
+        self.0
+            .entry(path.to_string())
+            .or_default()
+            .push((span, replacement));
     }
 
     /// `diags` with every secret value in their source snippets replaced, and their
@@ -72,9 +81,15 @@ impl SecretSpans {
         }
         let mut redacted: BTreeMap<String, Redacted> = BTreeMap::new();
         for d in &mut diags.0 {
-            let Some((file, span)) = &mut d.location else { continue };
-            let Some(spans) = self.0.get(&file.path) else { continue };
-            let r = redacted.entry(file.path.clone()).or_insert_with(|| Redacted::new(file, spans));
+            let Some((file, span)) = &mut d.location else {
+                continue;
+            };
+            let Some(spans) = self.0.get(&file.path) else {
+                continue;
+            };
+            let r = redacted
+                .entry(file.path.clone())
+                .or_insert_with(|| Redacted::new(file, spans));
             *span = r.map(span.start, false)..r.map(span.end, true);
             *file = r.file.clone();
         }
@@ -102,7 +117,12 @@ impl Redacted {
         let text = file.text.as_str();
         let mut spans: Vec<(Range<usize>, &str)> = spans
             .iter()
-            .filter(|(s, _)| s.start <= s.end && s.end <= text.len() && text.is_char_boundary(s.start) && text.is_char_boundary(s.end))
+            .filter(|(s, _)| {
+                s.start <= s.end
+                    && s.end <= text.len()
+                    && text.is_char_boundary(s.start)
+                    && text.is_char_boundary(s.end)
+            })
             .cloned()
             .collect();
         spans.sort_by_key(|(s, _)| s.start);
@@ -120,7 +140,10 @@ impl Redacted {
             at = s.end;
         }
         out.push_str(&text[at..]);
-        Redacted { file: SourceFile::new(file.path.clone(), out), moves }
+        Redacted {
+            file: SourceFile::new(file.path.clone(), out),
+            moves,
+        }
     }
 
     /// Where `offset` lands in the redacted text; an offset inside a secret lands on
@@ -128,11 +151,19 @@ impl Redacted {
     fn map(&self, offset: usize, is_end: bool) -> usize {
         let mut shift: isize = 0;
         for (from, to) in &self.moves {
-            let before = if is_end { offset <= from.start } else { offset < from.start };
+            let before = if is_end {
+                offset <= from.start
+            } else {
+                offset < from.start
+            };
             if before {
                 break;
             }
-            let inside = if is_end { offset <= from.end } else { offset < from.end };
+            let inside = if is_end {
+                offset <= from.end
+            } else {
+                offset < from.end
+            };
             if inside {
                 return if is_end { to.end } else { to.start };
             }

@@ -21,7 +21,8 @@ use std::collections::HashMap;
 /// whose address itself changed (a manifest's name made from a secret) is an error,
 /// since addresses are printed everywhere.
 pub fn mark(resources: &mut [Resource], stand_ins: &[Resource], diags: &mut Diagnostics) {
-    let by_address: HashMap<&str, &Resource> = stand_ins.iter().map(|r| (r.address.as_str(), r)).collect();
+    let by_address: HashMap<&str, &Resource> =
+        stand_ins.iter().map(|r| (r.address.as_str(), r)).collect();
     for r in resources.iter_mut() {
         let mut paths = Vec::new();
         match by_address.get(r.address.as_str()) {
@@ -35,7 +36,11 @@ pub fn mark(resources: &mut [Resource], stand_ins: &[Resource], diags: &mut Diag
             }
             _ => {
                 if address_derives_from_secret(r, stand_ins) {
-                    let at = r.source.as_ref().map(|s| format!("{}:{}: ", s.file, s.line)).unwrap_or_default();
+                    let at = r
+                        .source
+                        .as_ref()
+                        .map(|s| format!("{}:{}: ", s.file, s.line))
+                        .unwrap_or_default();
                     diags.push(
                         SpecDiagnostic::new(
                             "drplan::sensitive_name",
@@ -58,8 +63,12 @@ pub fn mark(resources: &mut [Resource], stand_ins: &[Resource], diags: &mut Diag
 /// The stand-in evaluation made an object from the same place in the spec under
 /// another address.
 fn address_derives_from_secret(r: &Resource, stand_ins: &[Resource]) -> bool {
-    let Some(source) = &r.source else { return false };
-    stand_ins.iter().any(|o| o.kind == r.kind && o.source.as_ref() == Some(source) && o.address != r.address)
+    let Some(source) = &r.source else {
+        return false;
+    };
+    stand_ins
+        .iter()
+        .any(|o| o.kind == r.kind && o.source.as_ref() == Some(source) && o.address != r.address)
 }
 
 /// Dotted paths (list indices left out, as `Resource::sensitive` writes them) where
@@ -69,14 +78,21 @@ fn differing(real: &Value, stand_in: &Value, path: &str, out: &mut Vec<String>) 
     match (real, stand_in) {
         (Value::Object(a), Value::Object(b)) => differing_fields(a, b, path, out),
         (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
-            a.iter().zip(b).for_each(|(x, y)| differing(x, y, path, out));
+            a.iter()
+                .zip(b)
+                .for_each(|(x, y)| differing(x, y, path, out));
         }
         _ if real != stand_in => push(out, path),
         _ => {}
     }
 }
 
-fn differing_fields(a: &Map<String, Value>, b: &Map<String, Value>, path: &str, out: &mut Vec<String>) {
+fn differing_fields(
+    a: &Map<String, Value>,
+    b: &Map<String, Value>,
+    path: &str,
+    out: &mut Vec<String>,
+) {
     for (key, value) in a {
         let other = b.get(key);
         if key.contains('.') {
@@ -110,6 +126,9 @@ mod tests {
         let stand = json!({"data": {"url": "pg://u:ivoufs3x@db", "host": "db"}, "env": [{"name": "A", "value": "x"}, {"name": "B", "value": "IVOUFS3X"}], "labels": {"a.b/c": "ivoufs3x"}});
         let mut out = Vec::new();
         differing(&real, &stand, "manifest", &mut out);
-        assert_eq!(out, ["manifest.data.url", "manifest.env.value", "manifest.labels"]);
+        assert_eq!(
+            out,
+            ["manifest.data.url", "manifest.env.value", "manifest.labels"]
+        );
     }
 }

@@ -53,7 +53,8 @@ impl Taint {
 
     /// An object's mark from its fields' marks (clean when none is marked).
     pub fn from_fields(fields: BTreeMap<String, Taint>) -> Taint {
-        let fields: BTreeMap<String, Taint> = fields.into_iter().filter(|(_, t)| !t.is_clean()).collect();
+        let fields: BTreeMap<String, Taint> =
+            fields.into_iter().filter(|(_, t)| !t.is_clean()).collect();
         if fields.is_empty() {
             Taint::Clean
         } else {
@@ -101,14 +102,19 @@ fn shape(expr: &Expression, scope: &Scope) -> Taint {
             for op in &t.operators {
                 match op.value() {
                     TraversalOperator::GetAttr(id) => names.push(id.as_str().to_string()),
-                    TraversalOperator::Index(Expression::String(s)) => names.push(s.as_str().to_string()),
+                    TraversalOperator::Index(Expression::String(s)) => {
+                        names.push(s.as_str().to_string())
+                    }
                     _ => return by_references(expr, scope),
                 }
             }
             let Some((label, rest)) = names.split_first() else {
                 return scope.root_taint(root.as_str());
             };
-            rest.iter().fold(scope.taint_of(root.as_str(), label), |t, name| t.field(name))
+            rest.iter()
+                .fold(scope.taint_of(root.as_str(), label), |t, name| {
+                    t.field(name)
+                })
         }
         _ => by_references(expr, scope),
     }
@@ -141,7 +147,12 @@ pub fn perturb(value: &Value, taint: &Taint) -> Value {
         (Taint::Whole, _) => perturb_all(value),
         (Taint::Fields(fields), Value::Object(map)) => Value::Object(
             map.iter()
-                .map(|(k, v)| (k.clone(), perturb(v, fields.get(k).unwrap_or(&Taint::Clean))))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        perturb(v, fields.get(k).unwrap_or(&Taint::Clean)),
+                    )
+                })
                 .collect::<Map<String, Value>>(),
         ),
         (Taint::Fields(_), _) => perturb_all(value),
@@ -155,7 +166,11 @@ fn perturb_all(value: &Value) -> Value {
         Value::Number(n) => Value::Number(perturb_number(n)),
         Value::String(s) => Value::String(perturb_str(s)),
         Value::Array(items) => Value::Array(items.iter().map(perturb_all).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), perturb_all(v))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), perturb_all(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -163,7 +178,9 @@ fn perturb_number(n: &Number) -> Number {
     if let Some(i) = n.as_i64() {
         return Number::from(i.checked_add(1).unwrap_or(i - 1));
     }
-    n.as_f64().and_then(|f| Number::from_f64(f + 1.0)).unwrap_or_else(|| Number::from(0))
+    n.as_f64()
+        .and_then(|f| Number::from_f64(f + 1.0))
+        .unwrap_or_else(|| Number::from(0))
 }
 
 fn perturb_str(s: &str) -> String {
@@ -209,7 +226,13 @@ mod tests {
         map.insert("pw".to_string(), Value::from("s3"));
         let taint = Taint::Fields(BTreeMap::from([("pw".to_string(), Taint::Whole)]));
         let out = perturb(&Value::Object(map), &taint);
-        assert_eq!(out.as_object().and_then(|m| m.get("team")), Some(&Value::from("ops")));
-        assert_eq!(out.as_object().and_then(|m| m.get("pw")), Some(&Value::from("t47")));
+        assert_eq!(
+            out.as_object().and_then(|m| m.get("team")),
+            Some(&Value::from("ops"))
+        );
+        assert_eq!(
+            out.as_object().and_then(|m| m.get("pw")),
+            Some(&Value::from("t47"))
+        );
     }
 }

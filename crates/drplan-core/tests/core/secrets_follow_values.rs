@@ -88,7 +88,11 @@ fn env(password: &str) -> String {
 
 fn project() -> (tempfile::TempDir, Project) {
     let env = env(PASSWORD);
-    let dir = write(&[("specs/main.hcl", SPEC), ("environments/test.hcl", &env), ("k8s/config.yaml", CONFIG)]);
+    let dir = write(&[
+        ("specs/main.hcl", SPEC),
+        ("environments/test.hcl", &env),
+        ("k8s/config.yaml", CONFIG),
+    ]);
     let project = match spec::load_project(dir.path(), "test") {
         Ok(p) => p,
         Err(d) => panic!("{}", d.render(false, 100)),
@@ -97,11 +101,19 @@ fn project() -> (tempfile::TempDir, Project) {
 }
 
 fn resource<'a>(p: &'a Project, address: &str) -> &'a Resource {
-    p.resources.iter().find(|r| r.address.as_str() == address).unwrap_or_else(|| panic!("no {address}"))
+    p.resources
+        .iter()
+        .find(|r| r.address.as_str() == address)
+        .unwrap_or_else(|| panic!("no {address}"))
 }
 
 fn ctx() -> DiffContext {
-    DiffContext { stack: "lanka-test".into(), environment: "test".into(), spec_digest: "d".into(), allow_destroy: Vec::new() }
+    DiffContext {
+        stack: "lanka-test".into(),
+        environment: "test".into(),
+        spec_digest: "d".into(),
+        allow_destroy: Vec::new(),
+    }
 }
 
 /// The live side as apply left it with the old password: every value made from the
@@ -126,13 +138,20 @@ fn live_with_old_password(p: &Project) -> LiveState {
             }
         })
         .collect();
-    LiveState { objects, ..LiveState::default() }
+    LiveState {
+        objects,
+        ..LiveState::default()
+    }
 }
 
 /// Every form a leaked password could take in the outputs.
 fn assert_no_secret(what: &str, output: &str) {
     for secret in [PASSWORD, OLD_PASSWORD] {
-        for form in [secret.to_string(), secret.to_uppercase(), secret.to_lowercase()] {
+        for form in [
+            secret.to_string(),
+            secret.to_uppercase(),
+            secret.to_lowercase(),
+        ] {
             assert!(!output.contains(&form), "{what} shows `{form}`:\n{output}");
         }
     }
@@ -165,7 +184,10 @@ fn a_sensitive_value_in_a_bucket_tag_a_configmap_and_a_cronjob_env_is_never_prin
     let created = diff(&p.resources, &LiveState::default(), &ctx());
     // Updates: the live side holds the old password's derivations.
     let updated = diff(&p.resources, &live_with_old_password(&p), &ctx());
-    assert!(updated.has_changes(), "the password change must show as a change");
+    assert!(
+        updated.has_changes(),
+        "the password change must show as a change"
+    );
     for plan in [&created, &updated] {
         for (what, output) in all_outputs(plan) {
             assert_no_secret(what, &output);
@@ -181,15 +203,24 @@ fn only_the_fields_made_from_the_secret_are_marked() {
     let logs = resource(&p, "bucket.logs");
     assert_eq!(logs.sensitive, ["tags.hint"]);
     let config = resource(&p, "kubernetes.app.ConfigMap.default.app-config");
-    assert_eq!(config.sensitive, ["manifest.data.password", "manifest.data.url"]);
+    assert_eq!(
+        config.sensitive,
+        ["manifest.data.password", "manifest.data.url"]
+    );
     let cron = resource(&p, "backup.pg.placement.primary.cronjob.full");
     assert!(
-        cron.sensitive.iter().any(|s| s.ends_with("Containers.env.value") || s.ends_with(".containers.env.value")),
+        cron.sensitive
+            .iter()
+            .any(|s| s.ends_with("Containers.env.value") || s.ends_with(".containers.env.value")),
         "the HOST env of the backup container comes from the password: {:?}",
         cron.sensitive
     );
     // Nothing else: the cluster, the network and the ConfigMap's other fields show.
-    for clean in ["cluster.primary", "network.primary", "network.primary.subnet.a"] {
+    for clean in [
+        "cluster.primary",
+        "network.primary",
+        "network.primary.subnet.a",
+    ] {
         assert!(resource(&p, clean).sensitive.is_empty(), "{clean}");
     }
 }
@@ -198,19 +229,37 @@ fn only_the_fields_made_from_the_secret_are_marked() {
 fn apply_still_gets_the_real_values() {
     let (_dir, p) = project();
     let bucket = resource(&p, "bucket.backups");
-    assert_eq!(bucket.attrs["tags"]["secret_hint"], Value::from(format!("pw:{PASSWORD}")));
+    assert_eq!(
+        bucket.attrs["tags"]["secret_hint"],
+        Value::from(format!("pw:{PASSWORD}"))
+    );
     let config = resource(&p, "kubernetes.app.ConfigMap.default.app-config");
-    assert_eq!(config.attrs["manifest"]["data"]["password"], Value::from(PASSWORD.to_uppercase()));
-    assert_eq!(config.attrs["manifest"]["data"]["plain"], Value::from("hello"));
+    assert_eq!(
+        config.attrs["manifest"]["data"]["password"],
+        Value::from(PASSWORD.to_uppercase())
+    );
+    assert_eq!(
+        config.attrs["manifest"]["data"]["plain"],
+        Value::from("hello")
+    );
 }
 
 #[test]
 fn an_object_named_after_a_secret_is_refused() {
     let named = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: \"cm-${local.shouted}\"\n  namespace: default\ndata:\n  a: b\n";
     let env = env("abc");
-    let dir = write(&[("specs/main.hcl", SPEC), ("environments/test.hcl", &env), ("k8s/config.yaml", named)]);
-    let diags = spec::load_project(dir.path(), "test").err().expect("refused");
+    let dir = write(&[
+        ("specs/main.hcl", SPEC),
+        ("environments/test.hcl", &env),
+        ("k8s/config.yaml", named),
+    ]);
+    let Err(diags) = spec::load_project(dir.path(), "test") else {
+        panic!("an object named after a secret must be refused")
+    };
     let rendered = diags.render(false, 100);
-    assert!(rendered.contains("derives from a sensitive value"), "{rendered}");
+    assert!(
+        rendered.contains("derives from a sensitive value"),
+        "{rendered}"
+    );
     assert!(!rendered.contains("ABC"), "{rendered}");
 }

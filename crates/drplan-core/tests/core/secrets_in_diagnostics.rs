@@ -48,7 +48,9 @@ fn a_sensitive_value_of_the_wrong_type_is_not_quoted() {
 
 #[test]
 fn a_failed_validation_of_a_sensitive_variable_shows_neither_line_nor_message() {
-    let out = rendered(&format!("stack = \"t\"\nvariables {{\n  db_password = \"{SECRET}\"\n  db_port     = 5432\n}}\n"));
+    let out = rendered(&format!(
+        "stack = \"t\"\nvariables {{\n  db_password = \"{SECRET}\"\n  db_port     = 5432\n}}\n"
+    ));
     assert!(out.contains("drplan::variable_validation"), "{out}");
     assert!(!out.contains(SECRET), "{out}");
 }

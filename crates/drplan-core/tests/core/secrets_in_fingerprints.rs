@@ -13,8 +13,10 @@ fn secret(data: &str) -> Resource {
         kind: Kind::K8sObject,
         site: Some("primary".into()),
         region: Some("us-west-2".into()),
-        attrs: attrs(json!({"cluster": "cluster.primary", "api_version": "v1", "kind": "Secret", "namespace": "lanka", "name": "db",
-            "manifest": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "lanka"}, "data": {"PASSWORD": data}}})),
+        attrs: attrs(
+            json!({"cluster": "cluster.primary", "api_version": "v1", "kind": "Secret", "namespace": "lanka", "name": "db",
+            "manifest": {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "lanka"}, "data": {"PASSWORD": data}}}),
+        ),
         sensitive: vec!["manifest.data".into(), "manifest.stringData".into()],
         depends_on: Vec::new(),
         protect: false,
@@ -28,7 +30,9 @@ fn bucket(tag: &str) -> Resource {
         kind: Kind::Bucket,
         site: Some("primary".into()),
         region: Some("us-west-2".into()),
-        attrs: attrs(json!({"name": "lanka-backups", "versioning": true, "tags": {"team": "ops", "hint": tag}})),
+        attrs: attrs(
+            json!({"name": "lanka-backups", "versioning": true, "tags": {"team": "ops", "hint": tag}}),
+        ),
         sensitive: vec!["tags.hint".into()],
         depends_on: Vec::new(),
         protect: false,
@@ -38,8 +42,16 @@ fn bucket(tag: &str) -> Resource {
 
 /// The fingerprint a plan records for `live`, planned against `desired`.
 fn fingerprint(desired: &Resource, live_version: &Resource) -> String {
-    let plan = diff(std::slice::from_ref(desired), &live(vec![owned(live_version)]), &ctx());
-    plan.live_fingerprints.values().next().cloned().expect("one fingerprint")
+    let plan = diff(
+        std::slice::from_ref(desired),
+        &live(vec![owned(live_version)]),
+        &ctx(),
+    );
+    plan.live_fingerprints
+        .values()
+        .next()
+        .cloned()
+        .expect("one fingerprint")
 }
 
 #[test]
@@ -48,12 +60,22 @@ fn a_saved_plan_is_no_oracle_for_secret_data() {
     // An attacker holding the plan tries guesses: every guess gives the same digest,
     // so the file tells none of them apart.
     let guesses = ["aHVudGVyMg==", "cGFzc3dvcmQ=", "bGV0bWVpbg=="];
-    let prints: Vec<String> = guesses.iter().map(|g| fingerprint(&desired, &secret(g))).collect();
+    let prints: Vec<String> = guesses
+        .iter()
+        .map(|g| fingerprint(&desired, &secret(g)))
+        .collect();
     assert!(prints.windows(2).all(|w| w[0] == w[1]), "{prints:?}");
     // Orphaned Secrets (no spec to declare them) too.
     let orphans: Vec<String> = guesses
         .iter()
-        .map(|g| diff(&[], &live(vec![owned(&secret(g))]), &ctx()).live_fingerprints.values().next().cloned().unwrap_or_default())
+        .map(|g| {
+            diff(&[], &live(vec![owned(&secret(g))]), &ctx())
+                .live_fingerprints
+                .values()
+                .next()
+                .cloned()
+                .unwrap_or_default()
+        })
         .collect();
     assert!(orphans.windows(2).all(|w| w[0] == w[1]), "{orphans:?}");
 }
@@ -61,11 +83,17 @@ fn a_saved_plan_is_no_oracle_for_secret_data() {
 #[test]
 fn a_saved_plan_is_no_oracle_for_attributes_made_from_a_secret() {
     let desired = bucket("pw:desired");
-    assert_eq!(fingerprint(&desired, &bucket("pw:guess-1")), fingerprint(&desired, &bucket("pw:guess-2")));
+    assert_eq!(
+        fingerprint(&desired, &bucket("pw:guess-1")),
+        fingerprint(&desired, &bucket("pw:guess-2"))
+    );
     // What is not secret is still covered.
     let mut other = bucket("pw:guess-1");
     other.attrs.insert("versioning".into(), json!(false));
-    assert_ne!(fingerprint(&desired, &bucket("pw:guess-1")), fingerprint(&desired, &other));
+    assert_ne!(
+        fingerprint(&desired, &bucket("pw:guess-1")),
+        fingerprint(&desired, &other)
+    );
 }
 
 #[test]
