@@ -21,4 +21,5 @@ mod moved_e2e;
 mod plan_e2e;
 mod promote_cli;
 mod record_batch_e2e;
+mod secrets_e2e;
 mod saved_plan_tamper;

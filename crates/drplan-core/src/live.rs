@@ -40,11 +40,31 @@ impl LiveObject {
         self.stack.as_deref() == Some(stack)
     }
 
-    /// A digest of everything drplan read about this object. A saved plan records it;
-    /// applying the plan refuses if the object's fingerprint has changed since.
+    /// [`LiveObject::fingerprint_with`] for an object no spec declares sensitive paths
+    /// for (Secret data is still left out).
     pub fn fingerprint(&self) -> String {
-        let canonical = serde_json::to_vec(&(self.kind, &self.id, &self.address, &self.stack, &self.attrs))
-            .unwrap_or_default();
+        self.fingerprint_with(&[], &[])
+    }
+
+    /// A digest of what drplan read about this object, recorded in a saved plan;
+    /// applying the plan refuses if it has changed since.
+    ///
+    /// A plain digest of a secret would let anyone holding the plan file test guesses
+    /// offline, so values at `sensitive` paths (and Secret data, sensitive by nature)
+    /// are digested as the plan shows them, `(sensitive)`, and stand in the digest
+    /// only as the paths in `sensitive_changed`: whether each differs from the spec,
+    /// which the plan itself already says. A secret changed out of band between plan
+    /// and apply is therefore stale when that flips whether it matches the spec, and
+    /// not when it goes from one value that differs to another; apply then writes the
+    /// spec's value, as the plan said it would.
+    pub fn fingerprint_with(&self, sensitive: &[String], sensitive_changed: &[String]) -> String {
+        let paths = crate::plan::redact::sensitive_paths(self.kind, &self.attrs, sensitive);
+        let mut attrs = self.attrs.clone();
+        crate::plan::redact::redact(&mut attrs, &paths);
+        let mut changed: Vec<&String> = sensitive_changed.iter().collect();
+        changed.sort();
+        changed.dedup();
+        let canonical = serde_json::to_vec(&(self.kind, &self.id, &self.address, &self.stack, &attrs, changed)).unwrap_or_default();
         hex::encode(Sha256::digest(canonical))
     }
 }

@@ -34,7 +34,8 @@ pub struct Promotion {
     pub skipped_sensitive: Vec<String>,
     /// The target file after the rewrite (equal to the input when nothing changes).
     pub rewritten: String,
-    /// Unified diff of the target file; empty when nothing changes.
+    /// Unified diff of the target file, with the values of sensitive variables
+    /// replaced by `(sensitive value)` (context lines too); empty when nothing changes.
     pub diff: String,
 }
 
@@ -84,7 +85,13 @@ pub fn prepare(from: &Project, to: &Project, target_text: &str) -> Result<Promot
     let (changes, skipped_sensitive) = changes(from, to);
     let file = target_file(&to.env_name);
     let rewritten = if changes.is_empty() { target_text.to_string() } else { rewrite(&file, target_text, &changes)? };
-    let diff = unified_diff(&file, target_text, &rewritten);
+    let sensitive: Vec<&str> =
+        from.topology.variables.values().chain(to.topology.variables.values()).filter(|v| v.sensitive).map(|v| v.name.as_str()).collect();
+    let diff = if rewritten == target_text {
+        String::new()
+    } else {
+        unified_diff(&file, &redact_values(target_text, &sensitive), &redact_values(&rewritten, &sensitive))
+    };
     Ok(Promotion {
         from: from.env_name.clone(),
         to: to.env_name.clone(),
@@ -177,6 +184,33 @@ fn one_line(value: &Value) -> Result<String, String> {
 fn quoted(s: &str) -> Result<String, String> {
     // hcl-rs escapes quotes, backslashes and `${`/`%{` so the value stays literal.
     hcl::format::to_string(&hcl::Expression::String(s.to_string())).map_err(|e| e.to_string())
+}
+
+/// What a sensitive variable's value is shown as in the promote diff.
+pub const REDACTED_VALUE: &str = "(sensitive value)";
+
+/// `text` (an environment file) with the value of every variable named in
+/// `sensitive` replaced by [`REDACTED_VALUE`], for display. A file that does not
+/// parse shows nothing of its variables.
+pub fn redact_values(text: &str, sensitive: &[&str]) -> String {
+    let Ok(body) = hcl_edit::parser::parse_body(text) else {
+        return "(the file does not parse, so its values are not shown)\n".to_string();
+    };
+    let mut spans: Vec<std::ops::Range<usize>> = body
+        .blocks()
+        .filter(|b| b.has_ident("variables") && b.labels.is_empty())
+        .flat_map(|b| b.body.attributes())
+        .filter(|a| sensitive.contains(&a.key.as_str()))
+        .filter_map(|a| hcl_edit::Span::span(&a.value))
+        .collect();
+    spans.sort_by_key(|s| std::cmp::Reverse(s.start));
+    let mut out = text.to_string();
+    for span in spans {
+        if out.is_char_boundary(span.start) && span.end <= out.len() && out.is_char_boundary(span.end) {
+            out.replace_range(span, REDACTED_VALUE);
+        }
+    }
+    out
 }
 
 /// `--- a/<file>` / `+++ b/<file>` unified diff with three lines of context.

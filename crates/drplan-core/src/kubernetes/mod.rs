@@ -143,7 +143,6 @@ pub fn lower(topology: &Topology, env: &Environment, root: &Path, vars: &Map<Str
         return Err(errors);
     }
     let names = names(topology, env, vars);
-    let secrets = sensitive_values(topology, &names);
 
     let enabled: Vec<_> = topology.kubernetes.values().filter(|k| k.enabled).collect();
     for k in &enabled {
@@ -153,7 +152,7 @@ pub fn lower(topology: &Topology, env: &Environment, root: &Path, vars: &Map<Str
             continue;
         };
         for file in &k.manifests {
-            manifest_file(root, file, &block, &k.label, &target, &env.stack, &names, &secrets, &mut out, &mut errors);
+            manifest_file(root, file, &block, &k.label, &target, &env.stack, &names, &mut out, &mut errors);
         }
     }
     // Generated namespaces come after every manifest, so a Namespace a manifest spells
@@ -209,7 +208,6 @@ fn manifest_file(
     target: &Target,
     stack: &str,
     names: &Names,
-    secrets: &[String],
     out: &mut Vec<Resource>,
     errors: &mut Vec<KubernetesError>,
 ) {
@@ -234,16 +232,9 @@ fn manifest_file(
         errors.push(KubernetesError::new(block, e.message).at(file, e.line, None));
     }
     for doc in docs {
+        // Fields made from sensitive values are found by the loader (`spec::sensitivity`).
         let source = SourceRef { file: file.to_string(), line: doc.line, column: 1 };
-        let mut paths = Vec::new();
-        secret_paths(&doc.object, secrets, "manifest", &mut paths);
-        let mut r = object::resource(doc.object, |kind, ns, name| object::manifest_address(label, kind, ns, name), target, stack, Some(source));
-        for p in paths {
-            if !r.sensitive.contains(&p) {
-                r.sensitive.push(p);
-            }
-        }
-        out.push(r);
+        out.push(object::resource(doc.object, |kind, ns, name| object::manifest_address(label, kind, ns, name), target, stack, Some(source)));
     }
 }
 
@@ -294,36 +285,6 @@ fn backups(topology: &Topology, env: &Environment, out: &mut Vec<Resource>, erro
             cronjob.depends_on.extend(restore.clone());
             out.push(cronjob);
         }
-    }
-}
-
-/// The values of sensitive variables, as they would appear once interpolated.
-fn sensitive_values(topology: &Topology, names: &Names) -> Vec<String> {
-    topology
-        .variables
-        .values()
-        .filter(|v| v.sensitive)
-        .filter_map(|v| names.roots.get("var").and_then(|m| m.get(&v.name)).or(Some(&v.value)))
-        .map(|v| match v {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        })
-        .filter(|s| !s.is_empty())
-        .collect()
-}
-
-/// Dotted paths (list indices left out: a path crossing a list covers every
-/// element) of the strings in `value` that hold a sensitive variable's value, so a
-/// secret interpolated into a ConfigMap or a container's env is redacted like Secret
-/// data.
-fn secret_paths(value: &Value, secrets: &[String], path: &str, out: &mut Vec<String>) {
-    match value {
-        Value::String(s) if secrets.iter().any(|secret| s.contains(secret.as_str())) && !out.iter().any(|p| p == path) => {
-            out.push(path.to_string());
-        }
-        Value::Object(map) => map.iter().for_each(|(k, v)| secret_paths(v, secrets, &format!("{path}.{k}"), out)),
-        Value::Array(items) => items.iter().for_each(|v| secret_paths(v, secrets, path, out)),
-        _ => {}
     }
 }
 

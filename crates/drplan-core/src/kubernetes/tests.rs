@@ -342,20 +342,3 @@ fn stack_names_must_fit_a_label() {
     let errors = lower(&topology(), &e, dir.path(), &vars()).unwrap_err();
     assert!(errors[0].to_string().contains("cannot be a Kubernetes label value"));
 }
-
-#[test]
-fn sensitive_variables_interpolated_into_manifests_are_sensitive_paths() {
-    let mut t = topology();
-    t.variables.insert(
-        "api_token".into(),
-        Variable { name: "api_token".into(), value: json!("tok-123"), sensitive: true, promote: false, description: None, source: src("specs/main.hcl", 9) },
-    );
-    let app = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          env:\n            - name: TOKEN\n              value: \"Bearer ${var.api_token}\"\n";
-    let dir = project(&[("k8s/namespace.yaml", NAMESPACE_YAML), ("k8s/app.yaml", app)]);
-    let rs = match lower(&t, &env("primary"), dir.path(), &vars()) {
-        Ok(rs) => rs,
-        Err(e) => panic!("{e:?}"),
-    };
-    let api = find(&rs, "kubernetes.app.Deployment.default.api");
-    assert_eq!(api.sensitive, vec!["manifest.spec.template.spec.containers.env.value"]);
-}

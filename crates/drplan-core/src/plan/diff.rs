@@ -68,6 +68,7 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
         live: objects,
         inflight: &live.inflight,
         claimed: vec![false; live.objects.len()],
+        sensitivity: HashMap::new(),
         changes: Vec::new(),
         errors: Vec::new(),
     };
@@ -162,7 +163,13 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
         .iter()
         .enumerate()
         .filter(|(i, o)| planner.claimed[*i] || o.is_owned_by(&ctx.stack))
-        .map(|(i, o)| (identities[i].clone(), o.fingerprint()))
+        .map(|(i, o)| {
+            let print = match planner.sensitivity.get(&i) {
+                Some((sensitive, changed)) => o.fingerprint_with(sensitive, changed),
+                None => o.fingerprint(),
+            };
+            (identities[i].clone(), print)
+        })
         .collect();
 
     let Planner { mut changes, mut errors, .. } = planner;
@@ -255,6 +262,9 @@ struct Planner<'a> {
     inflight: &'a [InflightCreate],
     /// Live objects already matched to a desired resource.
     claimed: Vec<bool>,
+    /// What a matched object's fingerprint leaves out: the sensitive paths of its
+    /// resource, and which of them differ (`LiveObject::fingerprint_with`).
+    sensitivity: HashMap<usize, (Vec<String>, Vec<String>)>,
     changes: Vec<ResourceChange>,
     errors: Vec<PlanError>,
 }
@@ -291,6 +301,7 @@ impl Planner<'_> {
 
     fn matched(&mut self, resource: &Resource, index: usize) {
         let object = &self.live[index];
+        self.sensitivity.insert(index, (resource.sensitive.clone(), Vec::new()));
         let adopt = !object.is_owned_by(&self.ctx.stack) && adoptable(object, resource, self.inflight);
         if !object.is_owned_by(&self.ctx.stack) && !adopt {
             let owner = match &object.stack {
@@ -349,6 +360,7 @@ impl Planner<'_> {
         declared.extend(sensitive_paths(object.kind, &object.attrs, &[]));
         let sensitive = sensitive_paths(resource.kind, &resource.attrs, &declared);
         let sensitive_changed = changed_paths(&object.attrs, &resource.attrs, &sensitive);
+        self.sensitivity.insert(index, (sensitive.clone(), sensitive_changed.clone()));
         let mut before = object.attrs.clone();
         let mut after = resource.attrs.clone();
         redact(&mut before, &sensitive);

@@ -4,6 +4,7 @@
 
 use super::diagnostic::{did_you_mean, Diagnostics, SourceFile, SpecDiagnostic};
 use super::scope::Scope;
+use super::taint::{self, Taint};
 use hcl::eval::{Context, Evaluate};
 use hcl::Value;
 use hcl_edit::expr::Expression;
@@ -54,6 +55,8 @@ pub struct BlockBody<'a> {
     /// Unevaluated attributes (see `Schema::raw`) as written.
     pub raw: BTreeMap<String, (String, Range<usize>)>,
     pub blocks: Vec<&'a Block>,
+    /// Sensitivity marks of the attributes derived from sensitive values.
+    pub marks: BTreeMap<String, Taint>,
 }
 
 pub fn block_header(block: &Block) -> Range<usize> {
@@ -115,6 +118,7 @@ pub fn read_body<'a>(
         failed: BTreeSet::new(),
         raw: BTreeMap::new(),
         blocks: Vec::new(),
+        marks: BTreeMap::new(),
     };
     let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
     let mut seen_blocks: BTreeMap<String, Range<usize>> = BTreeMap::new();
@@ -166,6 +170,11 @@ pub fn read_body<'a>(
                 }
                 match evaluate(&attr.value, ctx) {
                     Ok(v) => {
+                        let mark = taint::shape_of(&attr.value, scope);
+                        let v = if scope.stand_ins() { taint::perturb(&v, &mark) } else { v };
+                        if !mark.is_clean() {
+                            out.marks.insert(key.clone(), mark);
+                        }
                         out.attrs.insert(key, (v, span));
                     }
                     Err(msg) => {

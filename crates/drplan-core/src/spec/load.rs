@@ -13,6 +13,9 @@ use super::moved;
 use super::order::{self, Node};
 use super::refs::{self, Reference};
 use super::scope::Scope;
+use super::secret_snippets::SecretSpans;
+use super::sensitivity;
+use super::taint::{self, Taint};
 use crate::model::{Environment, Project, SiteRole, Topology, Variable};
 use hcl::{Map, Value};
 use hcl_edit::structure::{Block, Body, Structure};
@@ -88,7 +91,14 @@ pub fn load_project_with_active_site(root: &Path, env: &str, site: &str) -> Resu
     load(root, env, Some(site))
 }
 
+/// Loads the project; the diagnostics never quote a value that may be secret
+/// (`secret_snippets`).
 fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Diagnostics> {
+    let mut secrets = SecretSpans::default();
+    load_unredacted(root, env, active_site, &mut secrets).map_err(|d| secrets.redact(d))
+}
+
+fn load_unredacted(root: &Path, env: &str, active_site: Option<&str>, secrets: &mut SecretSpans) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut digest = DigestInputs::default();
     if !root.is_dir() {
@@ -122,6 +132,7 @@ fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Di
     }
 
     let env_file = read_environment(root, env, &mut diags, &mut digest);
+    *secrets = SecretSpans::collect(&specs, env_file.as_ref());
     // Without its environment file nothing else can be judged: every variable would
     // be reported as having no value, burying the one error that matters.
     if env_file.is_none() {
@@ -208,6 +219,10 @@ fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Di
             return Err(diags);
         }
     }
+    if loader.scope.has_taint() {
+        let stand_ins = stand_in_resources(root, env, &specs, &env_settings, env_file.as_ref(), &environment);
+        sensitivity::mark(&mut resources, &stand_ins, &mut diags);
+    }
     let moved = moved::resolve(std::mem::take(&mut loader.moved), &specs, &resources, &mut diags);
     if !diags.is_empty() {
         diags.sort();
@@ -222,6 +237,39 @@ fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Di
         resources,
         digest: digest.finish(),
     })
+}
+
+/// The resources the project lowers to with every value derived from a sensitive one
+/// replaced by a stand-in (`spec::taint`), for `spec::sensitivity` to compare with the
+/// real ones. Problems the stand-ins cause are not the user's: they are ignored, and
+/// whatever they leave out is treated as sensitive as a whole.
+fn stand_in_resources(
+    root: &Path,
+    env: &str,
+    specs: &[ParsedFile],
+    env_settings: &EnvSettings,
+    env_file: Option<&ParsedFile>,
+    environment: &Environment,
+) -> Vec<crate::resource::Resource> {
+    let mut loader = Loader {
+        scope: Scope::with_stand_ins(),
+        diags: Diagnostics::default(),
+        spans: SpanTable::default(),
+        topology: Topology::default(),
+        env_name: env.to_string(),
+        moved: Vec::new(),
+    };
+    let items = loader.collect_items(specs);
+    loader.variables(&items, env_settings, env_file);
+    loader.evaluate(&items, env_settings, env_file);
+    let mut topology = loader.topology;
+    backup_policy::compile(&mut topology);
+    let mut resources = lower::lower(&topology, environment);
+    let roots = loader.scope.published_json(&["var", "local", "env"]);
+    if let Ok(objects) = crate::kubernetes::lower(&topology, environment, root, &roots) {
+        resources.extend(objects);
+    }
+    resources
 }
 
 fn read_environment(
@@ -481,6 +529,16 @@ impl Loader {
                     continue;
                 }
             };
+            let value = if sensitive {
+                self.scope.mark("var", &name, Taint::Whole);
+                if self.scope.stand_ins() {
+                    taint::perturb(&value, &Taint::Whole)
+                } else {
+                    value
+                }
+            } else {
+                value
+            };
             self.scope.publish("var", &name, value.clone());
             self.topology.variables.insert(
                 name.clone(),
@@ -546,9 +604,13 @@ impl Loader {
                 &ctx,
                 &mut self.diags,
             );
-            let message = v
-                .string(&mut self.diags, "error_message")
-                .unwrap_or_else(|| format!("variable \"{name}\" is invalid"));
+            let message = match v.marks.contains_key("error_message") {
+                // Terraform's rule too: a message made from a secret would show it.
+                true => format!("variable \"{name}\" is invalid (its error_message uses a sensitive value, so it is not shown)"),
+                false => v
+                    .string(&mut self.diags, "error_message")
+                    .unwrap_or_else(|| format!("variable \"{name}\" is invalid")),
+            };
             if !v.has("condition") {
                 v.missing(
                     &mut self.diags,
@@ -662,7 +724,12 @@ impl Loader {
                         continue;
                     }
                     match body::evaluate(&attr.value, &ctx) {
-                        Ok(v) => self.scope.publish("local", name, v),
+                        Ok(v) => {
+                            let mark = taint::shape_of(&attr.value, &self.scope);
+                            let v = if self.scope.stand_ins() { taint::perturb(&v, &mark) } else { v };
+                            self.scope.mark("local", name, mark);
+                            self.scope.publish("local", name, v);
+                        }
                         Err(msg) => self.diags.push(
                             SpecDiagnostic::new(
                                 "drplan::eval",
@@ -822,6 +889,7 @@ impl Loader {
             spans: &mut self.spans,
         };
         let out = f(&item.label, &mut b, &mut cx);
+        self.scope.mark(item.kind, &item.label, block_mark(&b.marks));
         if let Some(deps) = b.value("depends_on").cloned() {
             let ok = deps.as_array().is_some_and(|a| {
                 a.iter().all(|v| {
@@ -965,6 +1033,19 @@ fn schema_of(kind: &str) -> Option<&'static Schema> {
         "objectives" => &decode::objectives::SCHEMA,
         _ => return None,
     })
+}
+
+/// The mark of a block's object in the evaluation context, from its attributes' marks:
+/// its fields are named after the attributes they come from (`arn` and `fqdn` are
+/// made from `name`).
+fn block_mark(marks: &BTreeMap<String, Taint>) -> Taint {
+    let mut fields = marks.clone();
+    if let Some(name) = marks.get("name") {
+        for derived in ["arn", "fqdn"] {
+            fields.entry(derived.to_string()).or_insert_with(|| name.flattened());
+        }
+    }
+    Taint::from_fields(fields)
 }
 
 /// Every reference in a body, nested blocks included (hcl-edit bounds their depth).

@@ -25,6 +25,9 @@ pub mod lower;
 mod order;
 pub mod refs;
 mod scope;
+mod secret_snippets;
+mod sensitivity;
+mod taint;
 
 pub use diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 pub use load::{environment_names, load_all, load_project, load_project_with_active_site};

@@ -6,6 +6,7 @@
 use super::diagnostic::{did_you_mean, Diagnostics, SourceFile, SpecDiagnostic};
 use super::functions;
 use super::refs::{self, Reference};
+use super::taint::Taint;
 use hcl::eval::Context;
 use hcl::{Map, Value};
 use hcl_edit::expr::Expression;
@@ -29,6 +30,11 @@ pub struct Scope {
     base: Context<'static>,
     declared: BTreeMap<String, BTreeSet<String>>,
     published: BTreeMap<String, Map<String, Value>>,
+    /// Sensitivity marks of published values (`spec::taint`), by root and label.
+    taints: BTreeMap<String, BTreeMap<String, Taint>>,
+    /// The second evaluation `spec::sensitivity` makes: marked values are replaced by
+    /// stand-ins as they are evaluated.
+    stand_ins: bool,
 }
 
 impl Default for Scope {
@@ -45,7 +51,43 @@ impl Scope {
             base,
             declared: BTreeMap::new(),
             published: BTreeMap::new(),
+            taints: BTreeMap::new(),
+            stand_ins: false,
         }
+    }
+
+    /// A scope for the evaluation that replaces marked values by stand-ins.
+    pub fn with_stand_ins() -> Self {
+        Scope { stand_ins: true, ..Scope::new() }
+    }
+
+    pub fn stand_ins(&self) -> bool {
+        self.stand_ins
+    }
+
+    /// Records the sensitivity mark of a published value (nothing when clean).
+    pub fn mark(&mut self, root: &str, label: &str, taint: Taint) {
+        if !taint.is_clean() {
+            self.taints.entry(root.to_string()).or_default().insert(label.to_string(), taint);
+        }
+    }
+
+    pub fn taint_of(&self, root: &str, label: &str) -> Taint {
+        self.taints.get(root).and_then(|m| m.get(label)).cloned().unwrap_or_default()
+    }
+
+    /// The mark of a whole root (`var` used as a map): marked if any entry is.
+    pub fn root_taint(&self, root: &str) -> Taint {
+        if self.taints.get(root).is_some_and(|m| !m.is_empty()) {
+            Taint::Whole
+        } else {
+            Taint::Clean
+        }
+    }
+
+    /// Whether any value is marked sensitive.
+    pub fn has_taint(&self) -> bool {
+        !self.taints.is_empty()
     }
 
     pub fn declare(&mut self, root: &str, label: &str) {

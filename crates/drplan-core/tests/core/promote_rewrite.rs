@@ -156,3 +156,21 @@ fn values_are_written_as_literals_that_read_back_the_same() {
         assert_eq!(read["variables"][n], v, "{n} in\n{out}");
     }
 }
+
+/// Issue 21: `promote --force` printed the target's `db_password = "..."` as a context
+/// line of the diff.
+#[test]
+fn promote_diff_never_shows_a_sensitive_value_as_context() {
+    let dir = scratch();
+    let target = dir.path().join("environments/prod.hcl");
+    let secret = "Pr0d-db-Secret";
+    let text = std::fs::read_to_string(&target)
+        .expect("read prod")
+        .replace("  api_image_tag = \"v2.3.1\"\n", &format!("  api_image_tag = \"v2.3.1\"\n  db_password = \"{secret}\"\n"));
+    std::fs::write(&target, &text).expect("write prod");
+    let p = promote::prepare(&load(dir.path(), "staging"), &load(dir.path(), "prod"), &text).expect("prepare");
+    assert!(!p.diff.contains(secret), "{}", p.diff);
+    assert!(p.diff.contains(" db_password = (sensitive value)"), "the line is still there as context:\n{}", p.diff);
+    // The file written keeps the real value.
+    assert!(p.rewritten.contains(&format!("db_password = \"{secret}\"")));
+}
