@@ -53,6 +53,8 @@ pub struct ApplyOptions {
     /// Route53 requests per second for the whole apply (AWS allows 5 per account;
     /// tests against an emulator may raise it).
     pub route53_requests_per_second: u32,
+    /// Stops the walk part-way (signals, a lost lock): see [`crate::stop`].
+    pub stop: crate::stop::Stop,
 }
 
 /// Where Kubernetes object changes go; without it they fail their step.
@@ -66,6 +68,7 @@ impl Default for ApplyOptions {
             timeouts: Timeouts::default(),
             progress: true,
             route53_requests_per_second: crate::aws::ROUTE53_REQUESTS_PER_SECOND,
+            stop: crate::stop::Stop::new(),
         }
     }
 }
@@ -136,7 +139,8 @@ pub async fn apply_with_clusters(
     ctx.route53_rate = crate::aws::RateLimiter::per_second(options.route53_requests_per_second);
     let started = Instant::now();
     let display = progress::Progress::for_stderr(options.progress);
-    let results = walk::walk(nodes, &limits(options.parallelism), |step: Step| {
+    options.stop.commit();
+    let results = walk::walk_until(nodes, &limits(options.parallelism), &options.stop, |step: Step| {
         let change = by_address.get(&step.address).copied();
         let ctx = &ctx;
         let display = &display;
@@ -157,6 +161,7 @@ pub async fn apply_with_clusters(
                 Outcome::Failed(e) => Status::Failed(e),
                 Outcome::NotStarted => Status::NotStarted,
                 Outcome::Skipped { because } => Status::Skipped { because: because.to_string() },
+                Outcome::Interrupted => Status::Interrupted,
             };
             Some(ReportEntry {
                 address: step.address.clone(),
@@ -167,7 +172,8 @@ pub async fn apply_with_clusters(
             })
         })
         .collect();
-    Ok(ApplyReport { entries, wall_time: started.elapsed() })
+    let stopped = options.stop.is_stopping().then(|| options.stop.cause()).flatten();
+    Ok(ApplyReport { entries, wall_time: started.elapsed(), stopped })
 }
 
 async fn run_step(

@@ -7,10 +7,13 @@ pub mod apply;
 pub mod drift;
 pub mod fmt;
 pub mod graph;
+pub mod interrupt;
+pub mod locked;
 mod output;
 pub mod plan;
 pub mod promote;
 pub mod show;
+pub mod unlock;
 pub mod validate;
 
 /// Exit codes (the CLI contract, see README).
@@ -37,7 +40,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Drift(args) => drift::run(&cli.dir, &args, cli.verbose),
         Command::Show(args) => show::run(&args),
         Command::Apply(args) => apply::run(&cli.dir, &args, cli.verbose),
-        Command::Unlock(args) => apply::unlock(&cli.dir, &args),
+        Command::Unlock(args) => unlock::run(&cli.dir, &args),
     };
     match result {
         Ok(code) => code,
