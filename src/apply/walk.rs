@@ -474,7 +474,8 @@ mod tests {
             }
         };
         let started = Instant::now();
-        let run = walk_until(nodes, &Limits::new(4), &stop, |k: String| async move {
+        let limits = Limits::new(4);
+        let run = walk_until(nodes, &limits, &stop, |k: String| async move {
             if k == "hangs" {
                 std::future::pending::<()>().await;
             }

@@ -108,6 +108,7 @@ pub struct FaultProxy {
     pub addr: SocketAddr,
     pub counters: Arc<Counters>,
     rewrites: Rewrites,
+    silences: Silences,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -119,19 +120,20 @@ impl FaultProxy {
         let rng = Arc::new(Mutex::new(SplitMix64(config.seed)));
         let config = Arc::new(config);
         let rewrites = Rewrites::default();
+        let silences = Silences::default();
         let task = {
-            let (counters, rewrites) = (counters.clone(), rewrites.clone());
+            let (counters, rewrites, silences) = (counters.clone(), rewrites.clone(), silences.clone());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let (counters, rng, config) = (counters.clone(), rng.clone(), config.clone());
-                    let rewrites = rewrites.clone();
+                    let (rewrites, silences) = (rewrites.clone(), silences.clone());
                     tokio::spawn(async move {
-                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites).await;
+                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &silences).await;
                     });
                 }
             })
         };
-        Ok(FaultProxy { addr, counters, rewrites, task })
+        Ok(FaultProxy { addr, counters, rewrites, silences, task })
     }
 
     pub fn url(&self) -> String {
@@ -159,6 +161,67 @@ impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// What a silenced request gets (see [`FaultProxy::blackhole`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Silence {
+    /// Accept and read the request, never answer, never forward (a hung endpoint).
+    Blackhole,
+    /// Forward the request (it takes effect), then drop the answer: the client sees
+    /// the connection close. Once per rule.
+    LoseAnswerOnce,
+}
+
+type Matcher = Arc<dyn Fn(&Exchange) -> bool + Send + Sync>;
+type Silences = Arc<std::sync::RwLock<Vec<(Matcher, Silence, Arc<std::sync::atomic::AtomicBool>)>>>;
+
+impl FaultProxy {
+    /// From now on, requests `matches` selects (status is 0: no answer yet) are
+    /// accepted and never answered.
+    pub fn blackhole(&self, matches: impl Fn(&Exchange) -> bool + Send + Sync + 'static) {
+        self.silence(Silence::Blackhole, matches);
+    }
+
+    /// The next request `matches` selects reaches moto, but its answer is lost.
+    pub fn lose_answer_once(&self, matches: impl Fn(&Exchange) -> bool + Send + Sync + 'static) {
+        self.silence(Silence::LoseAnswerOnce, matches);
+    }
+
+    fn silence(&self, how: Silence, matches: impl Fn(&Exchange) -> bool + Send + Sync + 'static) {
+        if let Ok(mut s) = self.silences.write() {
+            s.push((Arc::new(matches), how, Arc::default()));
+        }
+    }
+}
+
+/// The silence that applies to this request, if any (a once-rule is used up).
+fn silence_for(head: &str, service: &str, region: &str, silences: &Silences) -> Option<Silence> {
+    let rules = silences.read().ok()?.clone();
+    let mut request_line = head.split("\r\n").next().unwrap_or("").split(' ');
+    let method = request_line.next().unwrap_or("").to_string();
+    let target = request_line.next().unwrap_or("/");
+    let target = match target.strip_prefix("http://") {
+        Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
+        None => target,
+    };
+    let exchange = Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status: 0 };
+    rules.into_iter().find_map(|(matches, how, used)| {
+        if !matches(&exchange) {
+            return None;
+        }
+        match how {
+            Silence::Blackhole => Some(how),
+            Silence::LoseAnswerOnce => (!used.swap(true, Ordering::SeqCst)).then_some(how),
+        }
+    })
+}
+
+/// Holds a blackholed connection open until the client gives up.
+async fn hold(mut client: TcpStream) -> std::io::Result<()> {
+    let mut sink = [0u8; 1024];
+    while client.read(&mut sink).await? > 0 {}
+    Ok(())
 }
 
 /// splitmix64: tiny, seedable, good enough to pick faults reproducibly.
@@ -205,10 +268,15 @@ async fn serve(
     rng: &Mutex<SplitMix64>,
     counters: &Counters,
     rewrites: &Rewrites,
+    silences: &Silences,
 ) -> std::io::Result<()> {
     let Some((head, body)) = read_message(&mut client, true).await? else { return Ok(()) };
     counters.requests.fetch_add(1, Ordering::SeqCst);
     let (service, region) = scope_of(&head);
+    let silence = silence_for(&head, &service, &region, silences);
+    if silence == Some(Silence::Blackhole) {
+        return hold(client).await;
+    }
     match pick_fault(config, rng) {
         Some(Fault::Drop) => {
             counters.dropped.fetch_add(1, Ordering::SeqCst);
@@ -233,6 +301,10 @@ async fn serve(
     up.write_all(&rewrite_head(&head, upstream)).await?;
     up.write_all(&body).await?;
     let Some((rhead, mut rbody)) = read_message(&mut up, false).await? else { return Ok(()) };
+    if silence == Some(Silence::LoseAnswerOnce) {
+        counters.dropped.fetch_add(1, Ordering::SeqCst);
+        return Ok(());
+    }
     let rhead = apply_rewrites(&head, &service, &region, rhead, &mut rbody, rewrites);
     client.write_all(&close_head(&rhead)).await?;
     client.write_all(&rbody).await?;
