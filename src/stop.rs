@@ -114,7 +114,8 @@ impl Stop {
 
     /// Changes have begun (the walk started).
     pub fn commit(&self) {
-        self.committed.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.committed
+            .store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub fn is_committed(&self) -> bool {
@@ -132,7 +133,9 @@ mod tests {
         assert!(!stop.is_stopping());
         assert!(stop.request("SIGINT", Duration::from_millis(50)));
         assert!(stop.is_stopping() && !stop.is_abandoned());
-        tokio::time::timeout(Duration::from_secs(2), stop.abandoned()).await.expect("abandoned after the grace");
+        tokio::time::timeout(Duration::from_secs(2), stop.abandoned())
+            .await
+            .expect("abandoned after the grace");
         assert_eq!(stop.cause().as_deref(), Some("SIGINT"));
 
         let stop = Stop::new();

@@ -4,7 +4,9 @@
 //! (Every request is bounded: [`super::default_timeout_config`].)
 
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::{BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef};
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::retries::RequestAttempts;
@@ -32,15 +34,24 @@ impl Storable for PendingNotice {
 }
 
 fn describe(cfg: &ConfigBag) -> String {
-    let (service, operation) = cfg.load::<Metadata>().map(|m| (m.service().to_string(), m.name().to_string())).unwrap_or_default();
-    let region = cfg.load::<aws_types::region::Region>().map(|r| r.to_string()).unwrap_or_else(|| "?".into());
+    let (service, operation) = cfg
+        .load::<Metadata>()
+        .map(|m| (m.service().to_string(), m.name().to_string()))
+        .unwrap_or_default();
+    let region = cfg
+        .load::<aws_types::region::Region>()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "?".into());
     format!("{service} {operation} in {region}")
 }
 
 /// Whether `what` was not named in the last [`REPEAT_AFTER`] (and records it).
 fn worth_saying(what: &str) -> bool {
     static SAID: OnceLock<Mutex<HashMap<String, Instant>>> = OnceLock::new();
-    let mut said = SAID.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+    let mut said = SAID
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     match said.get(what) {
         Some(at) if at.elapsed() < REPEAT_AFTER => false,
         _ => {
@@ -61,16 +72,26 @@ impl Intercept for SlowCallNotice {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let Ok(handle) = tokio::runtime::Handle::try_current() else { return Ok(()) };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return Ok(());
+        };
         let what = describe(cfg);
-        let attempt = cfg.load::<RequestAttempts>().map(|a| a.attempts()).unwrap_or(1).max(1);
+        let attempt = cfg
+            .load::<RequestAttempts>()
+            .map(|a| a.attempts())
+            .unwrap_or(1)
+            .max(1);
         let task = handle.spawn(async move {
             tokio::time::sleep(NOTICE_AFTER).await;
             if worth_saying(&what) {
-                eprintln!("Waiting for {what}: no answer after {}s (attempt {attempt})...", NOTICE_AFTER.as_secs());
+                eprintln!(
+                    "Waiting for {what}: no answer after {}s (attempt {attempt})...",
+                    NOTICE_AFTER.as_secs()
+                );
             }
         });
-        cfg.interceptor_state().store_put(PendingNotice(Arc::new(Mutex::new(Some(task)))));
+        cfg.interceptor_state()
+            .store_put(PendingNotice(Arc::new(Mutex::new(Some(task)))));
         Ok(())
     }
 
@@ -96,8 +117,14 @@ impl Intercept for SlowCallNotice {
             };
             if let Some(reason) = reason {
                 let what = describe(cfg);
-                let attempt = cfg.load::<RequestAttempts>().map(|a| a.attempts()).unwrap_or(1).max(1);
-                eprintln!("{what}: attempt {attempt} {reason}; retrying while attempts and time remain.");
+                let attempt = cfg
+                    .load::<RequestAttempts>()
+                    .map(|a| a.attempts())
+                    .unwrap_or(1)
+                    .max(1);
+                eprintln!(
+                    "{what}: attempt {attempt} {reason}; retrying while attempts and time remain."
+                );
             }
         }
         Ok(())

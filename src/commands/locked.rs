@@ -49,9 +49,18 @@ impl Guard {
 /// Runs `work` (plan, confirm, apply) holding the lock. A stop requested before the
 /// work commits to changes (`Stop::commit`) ends it at once; after that, the work
 /// itself winds down (the walk) and reports.
-pub async fn run(aws: &AwsContext, guard: &Guard, lock_timeout: Duration, stop: &Stop, work: impl Future<Output = anyhow::Result<i32>>) -> anyhow::Result<i32> {
+pub async fn run(
+    aws: &AwsContext,
+    guard: &Guard,
+    lock_timeout: Duration,
+    stop: &Stop,
+    work: impl Future<Output = anyhow::Result<i32>>,
+) -> anyhow::Result<i32> {
     let stopped = |when: &str| {
-        eprintln!("Stopped ({}) {when}; no change was made.", stop.cause().unwrap_or_default());
+        eprintln!(
+            "Stopped ({}) {when}; no change was made.",
+            stop.cause().unwrap_or_default()
+        );
         Ok(exit::ERROR)
     };
     // Before any write: with another account's credentials, not even the lock object.
@@ -62,7 +71,10 @@ pub async fn run(aws: &AwsContext, guard: &Guard, lock_timeout: Duration, stop: 
     let mut lock = match &guard.lock {
         Some(settings) => {
             let s3 = aws.s3(&settings.region);
-            let options = AcquireOptions { timeout: lock_timeout, other_regions: guard.other_regions.clone() };
+            let options = AcquireOptions {
+                timeout: lock_timeout,
+                other_regions: guard.other_regions.clone(),
+            };
             let lock = tokio::select! {
                 r = ApplyLock::acquire(&s3, settings, &guard.stack, &guard.env, &options) => r?,
                 _ = stop.stopping() => return stopped("while waiting for the apply lock"),

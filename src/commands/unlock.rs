@@ -19,7 +19,11 @@ pub fn run(root: &Path, args: &UnlockArgs) -> anyhow::Result<i32> {
     let Some(project) = load_or_report(root, env) else {
         return Ok(exit::ERROR);
     };
-    let settings = project.environment.lock.clone().ok_or_else(|| anyhow!("environment `{env}` names no lock bucket"))?;
+    let settings = project
+        .environment
+        .lock
+        .clone()
+        .ok_or_else(|| anyhow!("environment `{env}` names no lock bucket"))?;
     let stack = project.environment.stack.clone();
     let where_ = format!("s3://{}/{}", settings.bucket, lock_key(&settings, &stack));
     runtime()?.block_on(async {

@@ -36,8 +36,17 @@ pub fn describe(var: impl Fn(&str) -> Option<String>, host: &str) -> String {
         return format!("{s} on {host}");
     }
     if get("CI").is_some() {
-        let url = ["BUILD_URL", "BUILDKITE_BUILD_URL", "CIRCLE_BUILD_URL", "CI_JOB_URL"].iter().find_map(|k| get(k));
-        let job = ["CI_JOB_NAME", "JOB_NAME", "BUILDKITE_LABEL", "CIRCLE_JOB"].iter().find_map(|k| get(k));
+        let url = [
+            "BUILD_URL",
+            "BUILDKITE_BUILD_URL",
+            "CIRCLE_BUILD_URL",
+            "CI_JOB_URL",
+        ]
+        .iter()
+        .find_map(|k| get(k));
+        let job = ["CI_JOB_NAME", "JOB_NAME", "BUILDKITE_LABEL", "CIRCLE_JOB"]
+            .iter()
+            .find_map(|k| get(k));
         let mut s = "a CI job".to_string();
         if let Some(job) = job {
             s.push_str(&format!(" {job}"));
@@ -47,7 +56,10 @@ pub fn describe(var: impl Fn(&str) -> Option<String>, host: &str) -> String {
         }
         return format!("{s} on {host}");
     }
-    match get("USER").or_else(|| get("USERNAME")).or_else(|| get("LOGNAME")) {
+    match get("USER")
+        .or_else(|| get("USERNAME"))
+        .or_else(|| get("LOGNAME"))
+    {
         Some(user) => format!("{user}@{host}"),
         None => format!("a process on {host} ($USER unset)"),
     }
@@ -55,7 +67,9 @@ pub fn describe(var: impl Fn(&str) -> Option<String>, host: &str) -> String {
 
 /// This process, from the real environment.
 pub fn this_process() -> String {
-    let host = hostname::get().map(|h| h.to_string_lossy().into_owned()).unwrap_or_else(|_| "an unnamed host".into());
+    let host = hostname::get()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_else(|_| "an unnamed host".into());
     describe(|k| std::env::var(k).ok(), &host)
 }
 
@@ -65,7 +79,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn with(vars: &[(&str, &str)]) -> String {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         describe(|k| map.get(k).cloned(), "vm")
     }
 
@@ -86,9 +103,17 @@ mod tests {
             "GitHub Actions lanka/infra workflow \"failover\" job apply (https://github.com/lanka/infra/actions/runs/42) started by ana on vm"
         );
         assert_eq!(
-            with(&[("GITLAB_CI", "true"), ("CI_PROJECT_PATH", "ops/dr"), ("CI_JOB_NAME", "apply"), ("CI_JOB_URL", "https://gitlab.example/ops/dr/-/jobs/7")]),
+            with(&[
+                ("GITLAB_CI", "true"),
+                ("CI_PROJECT_PATH", "ops/dr"),
+                ("CI_JOB_NAME", "apply"),
+                ("CI_JOB_URL", "https://gitlab.example/ops/dr/-/jobs/7")
+            ]),
             "GitLab CI ops/dr job apply (https://gitlab.example/ops/dr/-/jobs/7) on vm"
         );
-        assert_eq!(with(&[("CI", "true"), ("BUILD_URL", "https://jenkins/job/dr/3/")]), "a CI job (https://jenkins/job/dr/3/) on vm");
+        assert_eq!(
+            with(&[("CI", "true"), ("BUILD_URL", "https://jenkins/job/dr/3/")]),
+            "a CI job (https://jenkins/job/dr/3/) on vm"
+        );
     }
 }

@@ -36,17 +36,27 @@ pub enum Verdict {
 /// `fallback_lease` applies to locks written before leases existed (no
 /// `lease_seconds` in the body).
 pub fn judge(seen: &Observed, run_id: &str, fallback_lease: Duration) -> Verdict {
-    let Some(info) = &seen.info else { return Verdict::Held { lapses_in: None } };
+    let Some(info) = &seen.info else {
+        return Verdict::Held { lapses_in: None };
+    };
     if !info.run_id.is_empty() && info.run_id == run_id {
         return Verdict::Ours;
     }
-    let Some(modified) = seen.last_modified else { return Verdict::Held { lapses_in: None } };
-    let lease = if info.lease_seconds > 0 { Duration::from_secs(info.lease_seconds) } else { fallback_lease };
+    let Some(modified) = seen.last_modified else {
+        return Verdict::Held { lapses_in: None };
+    };
+    let lease = if info.lease_seconds > 0 {
+        Duration::from_secs(info.lease_seconds)
+    } else {
+        fallback_lease
+    };
     let idle = (seen.now - modified).to_std().unwrap_or(Duration::ZERO);
     if idle > lease {
         Verdict::Lapsed { idle, lease }
     } else {
-        Verdict::Held { lapses_in: Some(lease - idle) }
+        Verdict::Held {
+            lapses_in: Some(lease - idle),
+        }
     }
 }
 
@@ -55,7 +65,9 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).unwrap_or_default()
+        DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_default()
     }
 
     fn info(run_id: &str, lease_seconds: u64) -> LockInfo {
@@ -73,39 +85,89 @@ mod tests {
     }
 
     fn seen(info: Option<LockInfo>, modified: &str, now: &str) -> Observed {
-        Observed { info, etag: "\"e1\"".into(), last_modified: Some(at(modified)), now: at(now), unreadable: None }
+        Observed {
+            info,
+            etag: "\"e1\"".into(),
+            last_modified: Some(at(modified)),
+            now: at(now),
+            unreadable: None,
+        }
     }
 
     #[test]
     fn a_lost_put_answer_leaves_a_lock_this_run_recognises_as_its_own() {
-        let s = seen(Some(info("run-a", 120)), "2026-12-03T08:00:00Z", "2026-12-03T08:00:01Z");
+        let s = seen(
+            Some(info("run-a", 120)),
+            "2026-12-03T08:00:00Z",
+            "2026-12-03T08:00:01Z",
+        );
         assert_eq!(judge(&s, "run-a", Duration::from_secs(120)), Verdict::Ours);
-        assert_eq!(judge(&s, "run-b", Duration::from_secs(120)), Verdict::Held { lapses_in: Some(Duration::from_secs(119)) });
+        assert_eq!(
+            judge(&s, "run-b", Duration::from_secs(120)),
+            Verdict::Held {
+                lapses_in: Some(Duration::from_secs(119))
+            }
+        );
     }
 
     #[test]
     fn a_lock_not_renewed_for_its_lease_has_lapsed() {
-        let s = seen(Some(info("run-a", 60)), "2026-12-03T08:00:00Z", "2026-12-03T08:01:01Z");
+        let s = seen(
+            Some(info("run-a", 60)),
+            "2026-12-03T08:00:00Z",
+            "2026-12-03T08:01:01Z",
+        );
         assert_eq!(
             judge(&s, "run-b", Duration::from_secs(120)),
-            Verdict::Lapsed { idle: Duration::from_secs(61), lease: Duration::from_secs(60) }
+            Verdict::Lapsed {
+                idle: Duration::from_secs(61),
+                lease: Duration::from_secs(60)
+            }
         );
         // Exactly at the lease it is still held: renewals happen well before.
-        let s = seen(Some(info("run-a", 60)), "2026-12-03T08:00:00Z", "2026-12-03T08:01:00Z");
-        assert_eq!(judge(&s, "run-b", Duration::from_secs(120)), Verdict::Held { lapses_in: Some(Duration::ZERO) });
+        let s = seen(
+            Some(info("run-a", 60)),
+            "2026-12-03T08:00:00Z",
+            "2026-12-03T08:01:00Z",
+        );
+        assert_eq!(
+            judge(&s, "run-b", Duration::from_secs(120)),
+            Verdict::Held {
+                lapses_in: Some(Duration::ZERO)
+            }
+        );
     }
 
     #[test]
     fn old_locks_use_the_configured_lease_and_unreadable_ones_never_lapse() {
-        let s = seen(Some(info("", 0)), "2026-12-03T08:00:00Z", "2026-12-03T08:03:00Z");
-        assert!(matches!(judge(&s, "", Duration::from_secs(120)), Verdict::Lapsed { .. }));
+        let s = seen(
+            Some(info("", 0)),
+            "2026-12-03T08:00:00Z",
+            "2026-12-03T08:03:00Z",
+        );
+        assert!(matches!(
+            judge(&s, "", Duration::from_secs(120)),
+            Verdict::Lapsed { .. }
+        ));
         let s = seen(None, "2026-12-03T08:00:00Z", "2027-12-03T08:00:00Z");
-        assert_eq!(judge(&s, "run-b", Duration::from_secs(120)), Verdict::Held { lapses_in: None });
+        assert_eq!(
+            judge(&s, "run-b", Duration::from_secs(120)),
+            Verdict::Held { lapses_in: None }
+        );
     }
 
     #[test]
     fn a_server_clock_behind_the_object_does_not_make_it_lapse() {
-        let s = seen(Some(info("run-a", 60)), "2026-12-03T08:00:10Z", "2026-12-03T08:00:00Z");
-        assert_eq!(judge(&s, "run-b", Duration::from_secs(120)), Verdict::Held { lapses_in: Some(Duration::from_secs(60)) });
+        let s = seen(
+            Some(info("run-a", 60)),
+            "2026-12-03T08:00:10Z",
+            "2026-12-03T08:00:00Z",
+        );
+        assert_eq!(
+            judge(&s, "run-b", Duration::from_secs(120)),
+            Verdict::Held {
+                lapses_in: Some(Duration::from_secs(60))
+            }
+        );
     }
 }

@@ -79,7 +79,11 @@ impl LockInfo {
 /// 128 random bits from the standard library's per-process random hash keys.
 fn new_run_id() -> String {
     use std::hash::{BuildHasher, Hash, Hasher};
-    let seed = (std::process::id(), std::time::SystemTime::now(), Instant::now());
+    let seed = (
+        std::process::id(),
+        std::time::SystemTime::now(),
+        Instant::now(),
+    );
     let part = || {
         let mut h = std::collections::hash_map::RandomState::new().build_hasher();
         format!("{seed:?}").hash(&mut h);
@@ -91,9 +95,20 @@ fn new_run_id() -> String {
 #[derive(Debug)]
 pub enum LockError {
     /// Someone else holds the lock (after waiting `waited`, if --lock-timeout).
-    Held { info: Option<LockInfo>, bucket: String, key: String, lapses_in: Option<Duration>, waited: Option<Duration> },
+    Held {
+        info: Option<LockInfo>,
+        bucket: String,
+        key: String,
+        lapses_in: Option<Duration>,
+        waited: Option<Duration>,
+    },
     /// The lock bucket's region did not answer.
-    Unreachable { bucket: String, region: String, cause: String, other_regions: Vec<String> },
+    Unreachable {
+        bucket: String,
+        region: String,
+        cause: String,
+        other_regions: Vec<String>,
+    },
     Other(anyhow::Error),
 }
 
@@ -146,7 +161,10 @@ impl fmt::Display for LockError {
 impl std::error::Error for LockError {}
 
 pub fn lock_key(settings: &LockSettings, stack: &str) -> String {
-    settings.key.clone().unwrap_or_else(|| format!("drplan/locks/{stack}.json"))
+    settings
+        .key
+        .clone()
+        .unwrap_or_else(|| format!("drplan/locks/{stack}.json"))
 }
 
 /// How to take the lock.
@@ -210,9 +228,21 @@ impl ApplyLock {
                     eprintln!("The answer to this run's lock request was lost, but the lock s3://{bucket}/{key} is this run's: proceeding.");
                     return Ok(ApplyLock::held(s3, &bucket, &key, info, seen.etag));
                 }
-                Verdict::Lapsed { idle, lease } => match put(s3, &bucket, &key, body.clone(), PutCondition::Matches(seen.etag.clone())).await {
+                Verdict::Lapsed { idle, lease } => match put(
+                    s3,
+                    &bucket,
+                    &key,
+                    body.clone(),
+                    PutCondition::Matches(seen.etag.clone()),
+                )
+                .await
+                {
                     Ok(etag) => {
-                        let who = seen.info.as_ref().map(|i| format!("{} (pid {})", i.holder, i.pid)).unwrap_or_default();
+                        let who = seen
+                            .info
+                            .as_ref()
+                            .map(|i| format!("{} (pid {})", i.holder, i.pid))
+                            .unwrap_or_default();
                         eprintln!(
                             "Took over the apply lock s3://{bucket}/{key} from {who}: not renewed for {} (its lease is {}), so that apply is no longer running.",
                             human(idle),
@@ -229,14 +259,32 @@ impl ApplyLock {
                     let waited = started.elapsed();
                     if waited >= options.timeout {
                         let waited = (!options.timeout.is_zero()).then_some(waited);
-                        return Err(LockError::Held { info: seen.info, bucket, key, lapses_in, waited });
+                        return Err(LockError::Held {
+                            info: seen.info,
+                            bucket,
+                            key,
+                            lapses_in,
+                            waited,
+                        });
                     }
-                    let holder_id = seen.info.as_ref().map(|i| i.run_id.clone()).unwrap_or_default();
+                    let holder_id = seen
+                        .info
+                        .as_ref()
+                        .map(|i| i.run_id.clone())
+                        .unwrap_or_default();
                     if announced.as_ref() != Some(&holder_id) {
                         let who = seen
                             .info
                             .as_ref()
-                            .map(|i| format!("{} (pid {}, environment {}) since {}", i.holder, i.pid, i.env, i.started_at.format("%H:%M:%S UTC")))
+                            .map(|i| {
+                                format!(
+                                    "{} (pid {}, environment {}) since {}",
+                                    i.holder,
+                                    i.pid,
+                                    i.env,
+                                    i.started_at.format("%H:%M:%S UTC")
+                                )
+                            })
                             .unwrap_or_else(|| "an unreadable lock object".into());
                         eprintln!(
                             "Waiting for the apply lock s3://{bucket}/{key}, held by {who}; waiting up to {} (--lock-timeout)...",
@@ -269,7 +317,8 @@ impl ApplyLock {
     /// apply took it over or broke it, or renewals failed for a whole lease), asks
     /// `stop` to stop the apply, with `grace` for the changes in flight.
     pub fn keep_renewed(&mut self, stop: Stop, grace: Duration) {
-        self.lease.start_renewing(&self.s3, &self.bucket, &self.key, stop, grace);
+        self.lease
+            .start_renewing(&self.s3, &self.bucket, &self.key, stop, grace);
     }
 
     /// Deletes the lock object if it is still ours (`unlock --force` may have broken
@@ -287,7 +336,12 @@ impl Drop for ApplyLock {
             return;
         }
         self.lease.stop_renewing();
-        let (s3, bucket, key, run_id) = (self.s3.clone(), self.bucket.clone(), self.key.clone(), self.lease.info().run_id);
+        let (s3, bucket, key, run_id) = (
+            self.s3.clone(),
+            self.bucket.clone(),
+            self.key.clone(),
+            self.lease.info().run_id,
+        );
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {
@@ -304,7 +358,9 @@ impl Drop for ApplyLock {
 }
 
 async fn release_if_ours(s3: &Client, bucket: &str, key: &str, run_id: &str) -> Result<()> {
-    let seen = read(s3, bucket, key).await.map_err(|e| e.into_anyhow("GetObject (apply lock)"))?;
+    let seen = read(s3, bucket, key)
+        .await
+        .map_err(|e| e.into_anyhow("GetObject (apply lock)"))?;
     match seen {
         Some(seen) if seen.info.as_ref().is_some_and(|i| i.run_id == run_id) => {
             s3.delete_object()
@@ -314,12 +370,19 @@ async fn release_if_ours(s3: &Client, bucket: &str, key: &str, run_id: &str) -> 
                 .config_override(s3io::fast())
                 .send()
                 .await
-                .map_err(crate::apply::context::aws_error("DeleteObject (apply lock)"))?;
+                .map_err(crate::apply::context::aws_error(
+                    "DeleteObject (apply lock)",
+                ))?;
             Ok(())
         }
         Some(seen) => {
-            let who = seen.info.map(|i| format!("{} (pid {})", i.holder, i.pid)).unwrap_or_else(|| "an unreadable object".into());
-            Err(anyhow::anyhow!("the apply lock was taken over by {who}; leaving it"))
+            let who = seen
+                .info
+                .map(|i| format!("{} (pid {})", i.holder, i.pid))
+                .unwrap_or_else(|| "an unreadable object".into());
+            Err(anyhow::anyhow!(
+                "the apply lock was taken over by {who}; leaving it"
+            ))
         }
         None => Ok(()),
     }
@@ -327,7 +390,10 @@ async fn release_if_ours(s3: &Client, bucket: &str, key: &str, run_id: &str) -> 
 
 /// The current lock, if any (`None` also when the object is not a readable lock).
 pub async fn read_lock(s3: &Client, bucket: &str, key: &str) -> Result<Option<LockInfo>> {
-    Ok(read(s3, bucket, key).await.map_err(|e| e.into_anyhow("GetObject (apply lock)"))?.and_then(|s| s.info))
+    Ok(read(s3, bucket, key)
+        .await
+        .map_err(|e| e.into_anyhow("GetObject (apply lock)"))?
+        .and_then(|s| s.info))
 }
 
 /// What `drplan unlock --force` found and did.
@@ -344,8 +410,12 @@ pub enum Unlocked {
 /// `drplan unlock --force`: deletes the lock whoever holds it, and says what it was.
 pub async fn force_unlock(s3: &Client, settings: &LockSettings, stack: &str) -> Result<Unlocked> {
     let key = lock_key(settings, stack);
-    let seen = read(s3, &settings.bucket, &key).await.map_err(|e| e.into_anyhow("GetObject (apply lock)"))?;
-    let Some(seen) = seen else { return Ok(Unlocked::NotLocked) };
+    let seen = read(s3, &settings.bucket, &key)
+        .await
+        .map_err(|e| e.into_anyhow("GetObject (apply lock)"))?;
+    let Some(seen) = seen else {
+        return Ok(Unlocked::NotLocked);
+    };
     s3.delete_object()
         .bucket(&settings.bucket)
         .key(&key)
@@ -353,11 +423,17 @@ pub async fn force_unlock(s3: &Client, settings: &LockSettings, stack: &str) -> 
         .config_override(s3io::fast())
         .send()
         .await
-        .map_err(crate::apply::context::aws_error("DeleteObject (apply lock)"))
+        .map_err(crate::apply::context::aws_error(
+            "DeleteObject (apply lock)",
+        ))
         .context("breaking the lock")?;
     Ok(match seen.info {
         Some(info) => Unlocked::Broke(info),
-        None => Unlocked::BrokeUnreadable { reason: seen.unreadable.unwrap_or_else(|| "not a drplan lock".into()) },
+        None => Unlocked::BrokeUnreadable {
+            reason: seen
+                .unreadable
+                .unwrap_or_else(|| "not a drplan lock".into()),
+        },
     })
 }
 
@@ -382,7 +458,9 @@ mod tests {
         let info = LockInfo {
             holder: "ana@ci-runner-3".into(),
             pid: 4242,
-            started_at: DateTime::parse_from_rfc3339("2026-11-21T22:10:05Z").map(|d| d.with_timezone(&Utc)).unwrap_or_default(),
+            started_at: DateTime::parse_from_rfc3339("2026-11-21T22:10:05Z")
+                .map(|d| d.with_timezone(&Utc))
+                .unwrap_or_default(),
             stack: "lanka".into(),
             env: "prod".into(),
             run_id: "r1".into(),

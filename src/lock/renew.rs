@@ -25,19 +25,40 @@ pub struct Lease {
 
 impl Lease {
     pub fn new(info: LockInfo, etag: String) -> Self {
-        Lease { state: Arc::new(Mutex::new(State { info, etag })), task: None }
+        Lease {
+            state: Arc::new(Mutex::new(State { info, etag })),
+            task: None,
+        }
     }
 
     pub fn info(&self) -> LockInfo {
-        self.state.lock().unwrap_or_else(|p| p.into_inner()).info.clone()
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .info
+            .clone()
     }
 
-    pub fn start_renewing(&mut self, s3: &Client, bucket: &str, key: &str, stop: Stop, grace: Duration) {
+    pub fn start_renewing(
+        &mut self,
+        s3: &Client,
+        bucket: &str,
+        key: &str,
+        stop: Stop,
+        grace: Duration,
+    ) {
         if self.task.is_some() {
             return;
         }
-        let (s3, bucket, key, state) = (s3.clone(), bucket.to_string(), key.to_string(), self.state.clone());
-        self.task = Some(tokio::spawn(async move { renew_until_lost(&s3, &bucket, &key, &state, &stop, grace).await }));
+        let (s3, bucket, key, state) = (
+            s3.clone(),
+            bucket.to_string(),
+            key.to_string(),
+            self.state.clone(),
+        );
+        self.task = Some(tokio::spawn(async move {
+            renew_until_lost(&s3, &bucket, &key, &state, &stop, grace).await
+        }));
     }
 
     pub fn stop_renewing(&mut self) {
@@ -53,8 +74,22 @@ impl Drop for Lease {
     }
 }
 
-async fn renew_until_lost(s3: &Client, bucket: &str, key: &str, state: &Mutex<State>, stop: &Stop, grace: Duration) {
-    let lease = Duration::from_secs(state.lock().unwrap_or_else(|p| p.into_inner()).info.lease_seconds.max(1));
+async fn renew_until_lost(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    state: &Mutex<State>,
+    stop: &Stop,
+    grace: Duration,
+) {
+    let lease = Duration::from_secs(
+        state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .info
+            .lease_seconds
+            .max(1),
+    );
     let every = (lease / 3).max(Duration::from_millis(500));
     let mut last_renewed = Instant::now();
     loop {
@@ -63,8 +98,18 @@ async fn renew_until_lost(s3: &Client, bucket: &str, key: &str, state: &Mutex<St
         let mut next = current.info.clone();
         next.renewals += 1;
         next.renewed_at = Some(Utc::now());
-        let Ok(body) = serde_json::to_vec_pretty(&next) else { continue };
-        let lost = match put(s3, bucket, key, body, PutCondition::Matches(current.etag.clone())).await {
+        let Ok(body) = serde_json::to_vec_pretty(&next) else {
+            continue;
+        };
+        let lost = match put(
+            s3,
+            bucket,
+            key,
+            body,
+            PutCondition::Matches(current.etag.clone()),
+        )
+        .await
+        {
             Ok(etag) => {
                 *state.lock().unwrap_or_else(|p| p.into_inner()) = State { info: next, etag };
                 last_renewed = Instant::now();
@@ -73,17 +118,29 @@ async fn renew_until_lost(s3: &Client, bucket: &str, key: &str, state: &Mutex<St
             // Our own earlier renewal may have landed with its answer lost: the
             // object is then still ours, under an ETag we did not see.
             Err(PutError::Conflict) => match read(s3, bucket, key).await {
-                Ok(Some(seen)) if seen.info.as_ref().is_some_and(|i| i.run_id == current.info.run_id) => {
+                Ok(Some(seen))
+                    if seen
+                        .info
+                        .as_ref()
+                        .is_some_and(|i| i.run_id == current.info.run_id) =>
+                {
                     if let Some(info) = seen.info {
-                        *state.lock().unwrap_or_else(|p| p.into_inner()) = State { info, etag: seen.etag };
+                        *state.lock().unwrap_or_else(|p| p.into_inner()) = State {
+                            info,
+                            etag: seen.etag,
+                        };
                     }
                     None
                 }
                 Ok(Some(seen)) => Some(format!(
                     "the apply lock s3://{bucket}/{key} was taken over by {}",
-                    seen.info.map(|i| format!("{} (pid {})", i.holder, i.pid)).unwrap_or_else(|| "an unreadable object".into())
+                    seen.info
+                        .map(|i| format!("{} (pid {})", i.holder, i.pid))
+                        .unwrap_or_else(|| "an unreadable object".into())
                 )),
-                Ok(None) => Some(format!("the apply lock s3://{bucket}/{key} was broken (`drplan unlock --force`?)")),
+                Ok(None) => Some(format!(
+                    "the apply lock s3://{bucket}/{key} was broken (`drplan unlock --force`?)"
+                )),
                 Err(_) => None,
             },
             Err(e) => {
@@ -91,7 +148,10 @@ async fn renew_until_lost(s3: &Client, bucket: &str, key: &str, state: &Mutex<St
                 if last_renewed.elapsed() >= lease {
                     Some(format!("the apply lock could not be renewed for a whole lease ({cause:#}); another apply may take it"))
                 } else {
-                    eprintln!("Warning: could not renew the apply lock ({cause:#}); trying again in {}s.", every.as_secs());
+                    eprintln!(
+                        "Warning: could not renew the apply lock ({cause:#}); trying again in {}s.",
+                        every.as_secs()
+                    );
                     None
                 }
             }

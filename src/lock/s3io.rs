@@ -33,7 +33,11 @@ pub fn fast() -> aws_sdk_s3::config::Builder {
                 .operation_timeout(LOCK_REQUEST_BOUND)
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(200)))
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(200)),
+        )
 }
 
 #[derive(Debug)]
@@ -48,7 +52,9 @@ pub enum PutError {
 impl PutError {
     pub fn into_anyhow(self, operation: &str) -> anyhow::Error {
         match self {
-            PutError::Conflict => anyhow::anyhow!("{operation}: the lock changed while it was read"),
+            PutError::Conflict => {
+                anyhow::anyhow!("{operation}: the lock changed while it was read")
+            }
             PutError::Unreachable(cause) => anyhow::anyhow!("{operation}: {cause}"),
             PutError::Other(e) => e,
         }
@@ -57,16 +63,23 @@ impl PutError {
 
 fn classify<E>(operation: &'static str, e: SdkError<E, HttpResponse>) -> PutError
 where
-    E: std::error::Error + aws_smithy_types::error::metadata::ProvideErrorMetadata + Send + Sync + 'static,
+    E: std::error::Error
+        + aws_smithy_types::error::metadata::ProvideErrorMetadata
+        + Send
+        + Sync
+        + 'static,
 {
     match &e {
-        SdkError::TimeoutError(_) => {
-            PutError::Unreachable(format!("{operation}: no answer within {}s", LOCK_REQUEST_BOUND.as_secs()))
-        }
-        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => PutError::Unreachable(format!(
-            "{operation}: {}",
-            aws_smithy_types::error::display::DisplayErrorContext(&e)
+        SdkError::TimeoutError(_) => PutError::Unreachable(format!(
+            "{operation}: no answer within {}s",
+            LOCK_REQUEST_BOUND.as_secs()
         )),
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            PutError::Unreachable(format!(
+                "{operation}: {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            ))
+        }
         _ => PutError::Other(crate::apply::context::aws_error(operation)(e)),
     }
 }
@@ -79,8 +92,19 @@ pub enum PutCondition {
 }
 
 /// Writes the lock object under `condition`; returns its new ETag.
-pub async fn put(s3: &Client, bucket: &str, key: &str, body: Vec<u8>, condition: PutCondition) -> Result<String, PutError> {
-    let mut request = s3.put_object().bucket(bucket).key(key).content_type("application/json").body(ByteStream::from(body));
+pub async fn put(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    condition: PutCondition,
+) -> Result<String, PutError> {
+    let mut request = s3
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/json")
+        .body(ByteStream::from(body));
     request = match condition {
         PutCondition::Absent => request.if_none_match("*"),
         PutCondition::Matches(etag) => request.if_match(etag),
@@ -114,7 +138,9 @@ pub async fn read(s3: &Client, bucket: &str, key: &str) -> Result<Option<Observe
         Err(e) => return Err(classify("GetObject (apply lock)", e)),
     };
     let etag = out.e_tag().unwrap_or_default().to_string();
-    let last_modified = out.last_modified().and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
+    let last_modified = out
+        .last_modified()
+        .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()));
     let bytes = out
         .body
         .collect()
@@ -123,10 +149,19 @@ pub async fn read(s3: &Client, bucket: &str, key: &str) -> Result<Option<Observe
         .into_bytes();
     let (info, unreadable) = match serde_json::from_slice::<LockInfo>(&bytes) {
         Ok(info) => (Some(info), None),
-        Err(e) => (None, Some(format!("s3://{bucket}/{key} is not a drplan lock: {e}"))),
+        Err(e) => (
+            None,
+            Some(format!("s3://{bucket}/{key} is not a drplan lock: {e}")),
+        ),
     };
     let now = date.get().unwrap_or_else(Utc::now);
-    Ok(Some(Observed { info, etag, last_modified, now, unreadable }))
+    Ok(Some(Observed {
+        info,
+        etag,
+        last_modified,
+        now,
+        unreadable,
+    }))
 }
 
 /// Captures the HTTP `Date` of an answer: S3's clock, against which the object's
