@@ -56,7 +56,7 @@ pub fn synthesize_live(resources: &[Resource]) -> LiveState {
             }
         })
         .collect();
-    LiveState { objects, api_calls: 0, read_errors: Vec::new() }
+    LiveState { objects, ..LiveState::default() }
 }
 
 /// Runs in the child: prints one `LOAD key=value ...` line.

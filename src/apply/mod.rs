@@ -10,6 +10,7 @@
 //! half-created object carrying this address's mark (adoption), resolving ids of
 //! referenced objects, and waiting for readiness.
 
+pub mod adopt;
 pub mod attrs;
 pub mod clients;
 pub mod context;
@@ -55,6 +56,9 @@ pub struct ApplyOptions {
     pub route53_requests_per_second: u32,
     /// Stops the walk part-way (signals, a lost lock): see [`crate::stop`].
     pub stop: crate::stop::Stop,
+    /// The lock bucket, where creates in flight are recorded so that an interrupted
+    /// one can be adopted by the next run (`adopt`). None: no records.
+    pub inflight: Option<drplan_core::model::environment::LockSettings>,
 }
 
 /// Where Kubernetes object changes go; without it they fail their step.
@@ -69,6 +73,7 @@ impl Default for ApplyOptions {
             progress: true,
             route53_requests_per_second: crate::aws::ROUTE53_REQUESTS_PER_SECOND,
             stop: crate::stop::Stop::new(),
+            inflight: None,
         }
     }
 }
@@ -137,6 +142,8 @@ pub async fn apply_with_clusters(
     let mut ctx = ApplyContext::new(&plan.stack, clients, Outputs::seeded_from(plan), options.timeouts.clone());
     ctx.k8s = k8s;
     ctx.route53_rate = crate::aws::RateLimiter::per_second(options.route53_requests_per_second);
+    ctx.awaited = plan.changes.iter().flat_map(|c| c.wait_for.iter().cloned()).collect();
+    ctx.inflight = options.inflight.clone();
     let started = Instant::now();
     let display = progress::Progress::for_stderr(options.progress);
     options.stop.commit();
@@ -211,7 +218,7 @@ async fn run_step(
 
 async fn k8s_apply(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     match ctx.k8s {
-        Some(clusters) => clusters.apply(change).await,
+        Some(clusters) => clusters.apply(change, ctx.awaited.contains(&change.address)).await,
         None => Err(anyhow!("{}: no cluster connections were set up for this apply", change.address)),
     }
 }
@@ -237,8 +244,11 @@ fn live_id(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
 }
 
 async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-    // The mark first: if the attribute changes below fail, the next plan still finds
-    // the object at its new address.
+    // The marks first: if the attribute changes below fail, the next plan still finds
+    // the object at its new address, or as this stack's.
+    if change.adopt {
+        adopt::mark(ctx, change).await?;
+    }
     remark::remark(ctx, change).await?;
     let changed: Vec<String> = attrs::changed_keys(change).into_iter().collect();
     match change.kind {

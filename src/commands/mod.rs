@@ -4,6 +4,7 @@
 use crate::cli::{Cli, Command};
 
 pub mod apply;
+pub mod bootstrap;
 pub mod drift;
 pub mod fmt;
 pub mod graph;
@@ -29,8 +30,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Completions(args) => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
-            clap_complete::generate(args.shell, &mut cmd, "drplan", &mut std::io::stdout());
-            Ok(exit::OK)
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "drplan", &mut script);
+            output::print_stdout(&String::from_utf8_lossy(&script)).map(|()| exit::OK)
         }
         Command::Validate(args) => validate::run(&cli.dir, &args),
         Command::Graph(args) => graph::run(&cli.dir, &args),
@@ -41,6 +43,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Show(args) => show::run(&args),
         Command::Apply(args) => apply::run(&cli.dir, &args, cli.verbose),
         Command::Unlock(args) => unlock::run(&cli.dir, &args),
+        Command::Bootstrap(args) => bootstrap::run(&cli.dir, &args),
     };
     match result {
         Ok(code) => code,

@@ -121,6 +121,7 @@ pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
         objects,
         api_calls: ctx.api_calls().saturating_sub(calls_before),
         read_errors: errors,
+        ..LiveState::default()
     };
     state.resolve_ids();
     state

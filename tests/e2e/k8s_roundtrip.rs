@@ -118,7 +118,7 @@ async fn read(kinds: &Kinds, desired: &[Resource]) -> ClusterRead {
 }
 
 fn plan(desired: &[Resource], read: ClusterRead) -> Plan {
-    let live = LiveState { objects: read.objects, api_calls: read.api_calls, read_errors: read.errors };
+    let live = LiveState { objects: read.objects, api_calls: read.api_calls, read_errors: read.errors, ..LiveState::default() };
     let ctx = DiffContext { stack: STACK.into(), environment: "prod-dr".into(), spec_digest: String::new(), allow_destroy: vec![] };
     diff(desired, &live, &ctx)
 }
@@ -140,9 +140,10 @@ async fn applied_objects_read_back_as_a_no_op_plan() {
             "kubernetes.base.Namespace.lanka-platform",
             "kubernetes.base.ConfigMap.lanka-platform.api-config",
             "kubernetes.base.Secret.lanka-platform.api-credentials",
+            // The restore Job first: DR's backup CronJobs start only once it completed.
+            "backup.neo4j.placement.dr.job.restore",
             "backup.neo4j.placement.dr.cronjob.full",
             "backup.neo4j.placement.dr.cronjob.incremental",
-            "backup.neo4j.placement.dr.job.restore",
         ]
     );
     let c = cluster().await;

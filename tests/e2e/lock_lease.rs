@@ -159,7 +159,7 @@ async fn a_lost_answer_to_the_lock_put_is_recognised_as_this_runs_own_lock() {
     assert_eq!(
         proxy
             .counters
-            .dropped
+            .answers_dropped
             .load(std::sync::atomic::Ordering::SeqCst),
         1,
         "the answer was lost once"

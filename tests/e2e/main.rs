@@ -8,8 +8,12 @@ mod support;
 
 mod apply_e2e;
 mod apply_moto;
+mod bootstrap_e2e;
+mod broken_pipe;
 mod cli_validate;
+mod converge_e2e;
 mod drift_e2e;
+mod failback_e2e;
 mod eks_access;
 mod k8s_roundtrip;
 mod live_aws;
@@ -18,3 +22,4 @@ mod moved_e2e;
 mod plan_e2e;
 mod promote_cli;
 mod record_batch_e2e;
+mod saved_plan_tamper;

@@ -5,8 +5,10 @@
 //! sees the same sequence of faults on every run; counters let tests assert on what
 //! happened.
 //!
-//! Faults are injected before the request reaches moto, so a faulted request never
-//! has an effect (the "response lost after the write" case is not simulated).
+//! Random faults are injected before the request reaches moto, so a faulted request
+//! never has an effect. The "answer lost after the write" case is what
+//! [`FaultProxy::intercept`] is for: chosen requests are forwarded and their answer
+//! dropped, or refused without being forwarded.
 //!
 //! Point the SDK at [`FaultProxy::url`] as its endpoint. Requests in absolute form
 //! (`GET http://host/path`, i.e. used as a forward proxy) are accepted as well.
@@ -69,6 +71,10 @@ pub struct Counters {
     pub unavailable: AtomicU64,
     pub internal_errors: AtomicU64,
     pub dropped: AtomicU64,
+    /// Requests forwarded whose answer [`FaultProxy::intercept`] dropped.
+    pub answers_dropped: AtomicU64,
+    /// Requests [`FaultProxy::intercept`] refused.
+    pub refused: AtomicU64,
 }
 
 impl Counters {
@@ -102,6 +108,20 @@ impl Exchange {
 /// Edits an answer's body in place; Content-Length follows.
 pub type Rewrite = Arc<dyn Fn(&Exchange, &mut Vec<u8>) + Send + Sync>;
 
+/// What [`FaultProxy::intercept`] does with a chosen request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Intercept {
+    /// Forward it (it takes effect), then close the connection without answering.
+    DropAnswer,
+    /// Answer with this status and body (an AWS error document) without forwarding.
+    Refuse { status: u16, content_type: &'static str, body: String },
+}
+
+/// Chooses, from the request (status 0) and its body, what to intercept.
+pub type Interceptor = Arc<dyn Fn(&Exchange, &[u8]) -> Option<Intercept> + Send + Sync>;
+
+type Interceptors = Arc<std::sync::RwLock<Vec<Interceptor>>>;
+
 type Rewrites = Arc<std::sync::RwLock<Vec<Rewrite>>>;
 
 pub struct FaultProxy {
@@ -109,6 +129,7 @@ pub struct FaultProxy {
     pub counters: Arc<Counters>,
     rewrites: Rewrites,
     silences: Silences,
+    interceptors: Interceptors,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -121,19 +142,29 @@ impl FaultProxy {
         let config = Arc::new(config);
         let rewrites = Rewrites::default();
         let silences = Silences::default();
+        let interceptors = Interceptors::default();
         let task = {
-            let (counters, rewrites, silences) = (counters.clone(), rewrites.clone(), silences.clone());
+            let (counters, rewrites, interceptors, silences) = (counters.clone(), rewrites.clone(), interceptors.clone(), silences.clone());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let (counters, rng, config) = (counters.clone(), rng.clone(), config.clone());
-                    let (rewrites, silences) = (rewrites.clone(), silences.clone());
+                    let (rewrites, interceptors, silences) = (rewrites.clone(), interceptors.clone(), silences.clone());
                     tokio::spawn(async move {
-                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &silences).await;
+                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &interceptors, &silences).await;
                     });
                 }
             })
         };
-        Ok(FaultProxy { addr, counters, rewrites, silences, task })
+        Ok(FaultProxy { addr, counters, rewrites, interceptors, silences, task })
+    }
+
+    /// From now on, `choose` sees every request before any other fault and may drop
+    /// its answer after forwarding it, or refuse it ([`Intercept`]). Counted in
+    /// `answers_dropped` / `refused`.
+    pub fn intercept(&self, choose: impl Fn(&Exchange, &[u8]) -> Option<Intercept> + Send + Sync + 'static) {
+        if let Ok(mut interceptors) = self.interceptors.write() {
+            interceptors.push(Arc::new(choose));
+        }
     }
 
     pub fn url(&self) -> String {
@@ -163,41 +194,31 @@ impl Drop for FaultProxy {
     }
 }
 
-/// What a silenced request gets (see [`FaultProxy::blackhole`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Silence {
-    /// Accept and read the request, never answer, never forward (a hung endpoint).
-    Blackhole,
-    /// Forward the request (it takes effect), then drop the answer: the client sees
-    /// the connection close. Once per rule.
-    LoseAnswerOnce,
-}
-
 type Matcher = Arc<dyn Fn(&Exchange) -> bool + Send + Sync>;
-type Silences = Arc<std::sync::RwLock<Vec<(Matcher, Silence, Arc<std::sync::atomic::AtomicBool>)>>>;
+type Silences = Arc<std::sync::RwLock<Vec<Matcher>>>;
 
 impl FaultProxy {
     /// From now on, requests `matches` selects (status is 0: no answer yet) are
-    /// accepted and never answered.
+    /// accepted and never answered, nor forwarded: an endpoint that hangs.
     pub fn blackhole(&self, matches: impl Fn(&Exchange) -> bool + Send + Sync + 'static) {
-        self.silence(Silence::Blackhole, matches);
+        if let Ok(mut s) = self.silences.write() {
+            s.push(Arc::new(matches));
+        }
     }
 
     /// The next request `matches` selects reaches moto, but its answer is lost.
     pub fn lose_answer_once(&self, matches: impl Fn(&Exchange) -> bool + Send + Sync + 'static) {
-        self.silence(Silence::LoseAnswerOnce, matches);
-    }
-
-    fn silence(&self, how: Silence, matches: impl Fn(&Exchange) -> bool + Send + Sync + 'static) {
-        if let Ok(mut s) = self.silences.write() {
-            s.push((Arc::new(matches), how, Arc::default()));
-        }
+        let used = std::sync::atomic::AtomicBool::new(false);
+        self.intercept(move |x, _| (matches(x) && !used.swap(true, Ordering::SeqCst)).then_some(Intercept::DropAnswer));
     }
 }
 
-/// The silence that applies to this request, if any (a once-rule is used up).
-fn silence_for(head: &str, service: &str, region: &str, silences: &Silences) -> Option<Silence> {
-    let rules = silences.read().ok()?.clone();
+/// Whether a blackhole rule selects this request.
+fn blackholed(head: &str, service: &str, region: &str, silences: &Silences) -> bool {
+    let Ok(rules) = silences.read().map(|r| r.clone()) else { return false };
+    if rules.is_empty() {
+        return false;
+    }
     let mut request_line = head.split("\r\n").next().unwrap_or("").split(' ');
     let method = request_line.next().unwrap_or("").to_string();
     let target = request_line.next().unwrap_or("/");
@@ -206,15 +227,7 @@ fn silence_for(head: &str, service: &str, region: &str, silences: &Silences) -> 
         None => target,
     };
     let exchange = Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status: 0 };
-    rules.into_iter().find_map(|(matches, how, used)| {
-        if !matches(&exchange) {
-            return None;
-        }
-        match how {
-            Silence::Blackhole => Some(how),
-            Silence::LoseAnswerOnce => (!used.swap(true, Ordering::SeqCst)).then_some(how),
-        }
-    })
+    rules.iter().any(|matches| matches(&exchange))
 }
 
 /// Holds a blackholed connection open until the client gives up.
@@ -268,16 +281,27 @@ async fn serve(
     rng: &Mutex<SplitMix64>,
     counters: &Counters,
     rewrites: &Rewrites,
+    interceptors: &Interceptors,
     silences: &Silences,
 ) -> std::io::Result<()> {
     let Some((head, body)) = read_message(&mut client, true).await? else { return Ok(()) };
     counters.requests.fetch_add(1, Ordering::SeqCst);
     let (service, region) = scope_of(&head);
-    let silence = silence_for(&head, &service, &region, silences);
-    if silence == Some(Silence::Blackhole) {
+    if blackholed(&head, &service, &region, silences) {
         return hold(client).await;
     }
-    match pick_fault(config, rng) {
+    let intercept = intercepted(&head, &service, &region, &body, interceptors);
+    if let Some(Intercept::Refuse { status, content_type, body }) = &intercept {
+        counters.refused.fetch_add(1, Ordering::SeqCst);
+        let answer = format!(
+            "HTTP/1.1 {status} Refused\r\nContent-Type: {content_type}\r\nx-amzn-RequestId: REFUSED\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        client.write_all(answer.as_bytes()).await?;
+        return client.shutdown().await;
+    }
+    let drop_answer = intercept == Some(Intercept::DropAnswer);
+    match pick_fault(config, rng).filter(|_| !drop_answer) {
         Some(Fault::Drop) => {
             counters.dropped.fetch_add(1, Ordering::SeqCst);
             return Ok(());
@@ -301,14 +325,31 @@ async fn serve(
     up.write_all(&rewrite_head(&head, upstream)).await?;
     up.write_all(&body).await?;
     let Some((rhead, mut rbody)) = read_message(&mut up, false).await? else { return Ok(()) };
-    if silence == Some(Silence::LoseAnswerOnce) {
-        counters.dropped.fetch_add(1, Ordering::SeqCst);
+    if drop_answer {
+        counters.answers_dropped.fetch_add(1, Ordering::SeqCst);
         return Ok(());
     }
     let rhead = apply_rewrites(&head, &service, &region, rhead, &mut rbody, rewrites);
     client.write_all(&close_head(&rhead)).await?;
     client.write_all(&rbody).await?;
     client.shutdown().await
+}
+
+/// What the interceptors want done with this request, if anything (the first that answers).
+fn intercepted(head: &str, service: &str, region: &str, body: &[u8], interceptors: &Interceptors) -> Option<Intercept> {
+    let interceptors: Vec<Interceptor> = interceptors.read().map(|i| i.clone()).unwrap_or_default();
+    if interceptors.is_empty() {
+        return None;
+    }
+    let mut request_line = head.split("\r\n").next().unwrap_or("").split(' ');
+    let method = request_line.next().unwrap_or("").to_string();
+    let target = request_line.next().unwrap_or("/");
+    let target = match target.strip_prefix("http://") {
+        Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
+        None => target,
+    };
+    let exchange = Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status: 0 };
+    interceptors.iter().find_map(|choose| choose(&exchange, body))
 }
 
 /// Runs the rewrites over a (non-chunked) answer and fixes its Content-Length.

@@ -4,14 +4,19 @@
 mod plan_fixture;
 mod spec_support;
 
+mod dr_order;
 mod objectives_checks;
 mod objectives_examples;
+mod plan_approve;
+mod plan_converge;
 mod plan_diff;
 mod plan_file;
 mod plan_moved;
 mod plan_props;
 mod promote_rewrite;
 mod render_plan;
+mod spec_control_chars;
 mod spec_diagnostics;
 mod spec_lowering;
+mod spec_newuser;
 mod spec_rules;
