@@ -78,17 +78,9 @@ impl LockInfo {
 
 /// 128 random bits from the standard library's per-process random hash keys.
 fn new_run_id() -> String {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let seed = (
-        std::process::id(),
-        std::time::SystemTime::now(),
-        Instant::now(),
-    );
-    let part = || {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        format!("{seed:?}").hash(&mut h);
-        h.finish()
-    };
+    use std::hash::BuildHasher;
+    let seed = format!("{:?}", (std::process::id(), std::time::SystemTime::now(), Instant::now()));
+    let part = || std::collections::hash_map::RandomState::new().hash_one(&seed);
     format!("{:016x}{:016x}", part(), part())
 }
 

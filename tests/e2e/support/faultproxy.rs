@@ -274,6 +274,7 @@ fn pick_fault(config: &FaultConfig, rng: &Mutex<SplitMix64>) -> Option<Fault> {
 }
 
 /// One request per client connection: read it, fault or forward it, answer, close.
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     mut client: TcpStream,
     upstream: SocketAddr,
