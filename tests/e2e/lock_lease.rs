@@ -407,3 +407,98 @@ async fn a_blackholed_endpoint_fails_plan_in_bounded_time_naming_what_it_waited_
     );
     assert!(err.contains("timed out"), "{err}");
 }
+
+const EC2_DENIED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation.</Message></Error></Errors><RequestID>REFUSED</RequestID></Response>";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failed_change_skips_only_its_dependents_and_the_dns_change_is_still_applied() {
+    use crate::support::faultproxy::Intercept;
+    use drplan::apply::clients::ClientsFromConfig;
+    use drplan::apply::report::Status;
+    let moto = MotoServer::start();
+    let proxy = FaultProxy::start(moto_addr(&moto), FaultConfig::default())
+        .await
+        .expect("proxy");
+    proxy.intercept(|x, body| {
+        let create_vpc =
+            x.service == "ec2" && String::from_utf8_lossy(body).contains("Action=CreateVpc");
+        create_vpc.then(|| Intercept::Refuse {
+            status: 403,
+            content_type: "text/xml",
+            body: EC2_DENIED.into(),
+        })
+    });
+    let clients = ClientsFromConfig::new(crate::apply_moto::sdk_config(&proxy.url()).await);
+    let report = drplan::apply::apply(
+        &crate::apply_moto::full_plan(),
+        &clients,
+        &crate::apply_moto::options(),
+    )
+    .await
+    .expect("accepted");
+    let status = |a: &str| {
+        report
+            .entries
+            .iter()
+            .find(|e| e.address.as_str() == a)
+            .map(|e| e.status.clone())
+    };
+    assert!(
+        matches!(status("network.main"), Some(Status::Failed(_))),
+        "{}",
+        report.render_text()
+    );
+    assert_eq!(
+        status("cluster.app.node_group.general"),
+        Some(Status::Skipped {
+            because: "network.main".into()
+        }),
+        "{}",
+        report.render_text()
+    );
+    for independent in [
+        "zone.main",
+        "dns.api.target.primary",
+        "dns.api.target.dr",
+        "bucket.backups",
+        "bucket.backups_dr",
+    ] {
+        assert_eq!(
+            status(independent),
+            Some(Status::Done),
+            "{independent}: {}",
+            report.render_text()
+        );
+    }
+    assert!(
+        report
+            .render_text()
+            .contains("skipped because network.main failed"),
+        "{}",
+        report.render_text()
+    );
+    // Read back: the failover records exist in Route53.
+    let r53 = moto.route53();
+    let zones = r53.list_hosted_zones().send().await.expect("zones");
+    let zone = zones
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name() == "lanka.example.com.")
+        .expect("zone");
+    let records = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone.id())
+        .send()
+        .await
+        .expect("records");
+    let ids: Vec<_> = records
+        .resource_record_sets()
+        .iter()
+        .filter(|r| r.name() == "api.lanka.example.com.")
+        .filter_map(|r| r.set_identifier().map(str::to_string))
+        .collect();
+    assert!(
+        ids.contains(&"primary".to_string()) && ids.contains(&"dr".to_string()),
+        "{ids:?}"
+    );
+}
