@@ -109,6 +109,14 @@ pub struct ApplyArgs {
     /// Report failing objectives as warnings instead of failing.
     #[arg(long)]
     pub allow_objective_breach: bool,
+    /// Wait up to DURATION (e.g. 30s, 10m) for a lock another apply holds, instead
+    /// of failing at once.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    drplan_core::spec::duration::parse_duration(s).map_err(|e| format!("{e}: write a number and a unit: s, m or h (e.g. 90s, 5m)"))
 }
 
 #[derive(Args, Debug)]

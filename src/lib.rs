@@ -32,4 +32,5 @@ pub mod k8s;
 pub mod live;
 pub mod lock;
 pub mod planning;
+pub mod stop;
 pub mod usage;

@@ -54,6 +54,8 @@ pub struct ApplyOptions {
     /// Route53 requests per second for the whole apply (AWS allows 5 per account;
     /// tests against an emulator may raise it).
     pub route53_requests_per_second: u32,
+    /// Stops the walk part-way (signals, a lost lock): see [`crate::stop`].
+    pub stop: crate::stop::Stop,
     /// The lock bucket, where creates in flight are recorded so that an interrupted
     /// one can be adopted by the next run (`adopt`). None: no records.
     pub inflight: Option<drplan_core::model::environment::LockSettings>,
@@ -70,6 +72,7 @@ impl Default for ApplyOptions {
             timeouts: Timeouts::default(),
             progress: true,
             route53_requests_per_second: crate::aws::ROUTE53_REQUESTS_PER_SECOND,
+            stop: crate::stop::Stop::new(),
             inflight: None,
         }
     }
@@ -143,7 +146,8 @@ pub async fn apply_with_clusters(
     ctx.inflight = options.inflight.clone();
     let started = Instant::now();
     let display = progress::Progress::for_stderr(options.progress);
-    let results = walk::walk(nodes, &limits(options.parallelism), |step: Step| {
+    options.stop.commit();
+    let results = walk::walk_until(nodes, &limits(options.parallelism), &options.stop, |step: Step| {
         let change = by_address.get(&step.address).copied();
         let ctx = &ctx;
         let display = &display;
@@ -164,6 +168,7 @@ pub async fn apply_with_clusters(
                 Outcome::Failed(e) => Status::Failed(e),
                 Outcome::NotStarted => Status::NotStarted,
                 Outcome::Skipped { because } => Status::Skipped { because: because.to_string() },
+                Outcome::Interrupted => Status::Interrupted,
             };
             Some(ReportEntry {
                 address: step.address.clone(),
@@ -174,7 +179,8 @@ pub async fn apply_with_clusters(
             })
         })
         .collect();
-    Ok(ApplyReport { entries, wall_time: started.elapsed() })
+    let stopped = options.stop.is_stopping().then(|| options.stop.cause()).flatten();
+    Ok(ApplyReport { entries, wall_time: started.elapsed(), stopped })
 }
 
 async fn run_step(

@@ -12,7 +12,11 @@ pub enum Status {
     /// With the error as the user should read it (AWS operation, code and message).
     Failed(String),
     NotStarted,
+    /// A change it depends on (`because`) failed.
     Skipped { because: String },
+    /// In flight when a stopped apply gave up waiting: it may or may not have taken
+    /// effect; the next plan shows which.
+    Interrupted,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -29,6 +33,8 @@ pub struct ReportEntry {
 pub struct ApplyReport {
     pub entries: Vec<ReportEntry>,
     pub wall_time: Duration,
+    /// Why the apply stopped starting changes (a signal, a lost lock), if it did.
+    pub stopped: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -37,7 +43,9 @@ pub struct Counts {
     pub changed: usize,
     pub destroyed: usize,
     pub failed: usize,
+    pub skipped: usize,
     pub not_started: usize,
+    pub interrupted: usize,
 }
 
 impl ApplyReport {
@@ -50,7 +58,9 @@ impl ApplyReport {
                 (Status::Done, Action::Delete) => c.destroyed += 1,
                 (Status::Done, _) => {}
                 (Status::Failed(_), _) => c.failed += 1,
-                (Status::NotStarted | Status::Skipped { .. }, _) => c.not_started += 1,
+                (Status::Skipped { .. }, _) => c.skipped += 1,
+                (Status::NotStarted, _) => c.not_started += 1,
+                (Status::Interrupted, _) => c.interrupted += 1,
             }
         }
         c
@@ -65,13 +75,21 @@ impl ApplyReport {
         let c = self.counts();
         let resources = format!("{} added, {} changed, {} destroyed", c.added, c.changed, c.destroyed);
         if self.succeeded() {
-            format!("Apply complete! Resources: {resources}.")
-        } else {
-            format!(
-                "Apply failed: {} change(s) failed, {} not started. Done before stopping: {resources}.",
-                c.failed, c.not_started
-            )
+            return format!("Apply complete! Resources: {resources}.");
         }
+        let mut parts = vec![format!("{} change(s) failed", c.failed)];
+        if c.skipped > 0 {
+            parts.push(format!("{} skipped because a change they depend on failed", c.skipped));
+        }
+        parts.push(format!("{} not started", c.not_started));
+        if c.interrupted > 0 {
+            parts.push(format!("{} interrupted in flight", c.interrupted));
+        }
+        let head = match &self.stopped {
+            Some(cause) => format!("Apply stopped ({cause})"),
+            None => "Apply failed".to_string(),
+        };
+        format!("{head}: {}. Done: {resources}.", parts.join(", "))
     }
 
     /// The whole report: what was done, what failed and why, what did not run, then the
@@ -117,15 +135,20 @@ impl ApplyReport {
             })
             .collect();
         section(&mut out, "Failed", failed);
-        let not_started = self
-            .entries
-            .iter()
-            .filter_map(|e| match &e.status {
-                Status::NotStarted => Some(format!("{} ({})", e.address, verb(e.action))),
-                Status::Skipped { because } => Some(format!("{} ({}): waits for {because}", e.address, verb(e.action))),
-                _ => None,
-            })
-            .collect();
+        let lines = |pick: &dyn Fn(&Status) -> Option<String>| -> Vec<String> {
+            self.entries
+                .iter()
+                .filter_map(|e| pick(&e.status).map(|why| format!("{} ({}){why}", e.address, verb(e.action))))
+                .collect()
+        };
+        let skipped = lines(&|s| match s {
+            Status::Skipped { because } => Some(format!(": skipped because {because} failed")),
+            _ => None,
+        });
+        section(&mut out, "Skipped", skipped);
+        let interrupted = lines(&|s| (*s == Status::Interrupted).then(|| ": in flight when the apply stopped waiting; the next plan shows its state".to_string()));
+        section(&mut out, "Interrupted", interrupted);
+        let not_started = lines(&|s| (*s == Status::NotStarted).then(String::new));
         section(&mut out, "Not started", not_started);
         out
     }
@@ -189,6 +212,7 @@ mod tests {
                 entry("network.old", Action::Delete, Status::Done, Some(120)),
             ],
             wall_time: Duration::from_secs(2),
+            stopped: None,
         };
         assert!(r.succeeded());
         insta::assert_snapshot!(r.render_text(), @r"
@@ -218,6 +242,7 @@ mod tests {
                 entry("bucket.logs", Action::Create, Status::NotStarted, None),
             ],
             wall_time: Duration::from_secs(2),
+            stopped: None,
         };
         assert!(!r.succeeded());
         insta::assert_snapshot!(r.render_text(), @r"
@@ -225,11 +250,35 @@ mod tests {
           network.main (1.0s)
         Failed:
           cluster.app (create): CreateCluster: InvalidParameterException: role not found
+        Skipped:
+          cluster.app.node_group.general (create): skipped because cluster.app failed
         Not started:
-          cluster.app.node_group.general (create): waits for cluster.app
           bucket.logs (create)
 
-        Apply failed: 1 change(s) failed, 2 not started. Done before stopping: 1 added, 0 changed, 0 destroyed.
+        Apply failed: 1 change(s) failed, 1 skipped because a change they depend on failed, 1 not started. Done: 1 added, 0 changed, 0 destroyed.
+        ");
+    }
+
+    #[test]
+    fn a_stopped_apply_says_why_and_what_was_in_flight() {
+        let r = ApplyReport {
+            entries: vec![
+                entry("network.main", Action::Create, Status::Done, Some(1000)),
+                entry("cluster.app", Action::Create, Status::Interrupted, None),
+                entry("bucket.logs", Action::Create, Status::NotStarted, None),
+            ],
+            wall_time: Duration::from_secs(2),
+            stopped: Some("SIGTERM".into()),
+        };
+        insta::assert_snapshot!(r.render_text(), @r"
+        Created:
+          network.main (1.0s)
+        Interrupted:
+          cluster.app (create): in flight when the apply stopped waiting; the next plan shows its state
+        Not started:
+          bucket.logs (create)
+
+        Apply stopped (SIGTERM): 0 change(s) failed, 1 not started, 1 interrupted in flight. Done: 1 added, 0 changed, 0 destroyed.
         ");
     }
 }

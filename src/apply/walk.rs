@@ -1,6 +1,7 @@
 //! A generic concurrent walk over a dependency graph: each node's operation starts the
 //! moment every node it depends on has succeeded, under a global bound and a bound per
-//! service.
+//! service. A failure skips only what depends on it: independent branches run on.
+//! A [`Stop`] stops new starts, and later abandons what is in flight.
 //!
 //! **Architecture invariant:** this module knows nothing about AWS, plans or
 //! resources. Keys, services and operations are supplied by the caller; deletes are
@@ -14,6 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::stop::Stop;
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Semaphore;
 
@@ -57,10 +59,13 @@ impl Limits {
 pub enum Outcome<K, E> {
     Done,
     Failed(E),
-    /// Ready or waiting, but the walk stopped after a failure before it began.
+    /// Ready or waiting, but the walk was stopped before it began.
     NotStarted,
-    /// Never ready because this dependency failed or was itself skipped.
+    /// Never ready because `because` failed: the failed node at the root of the
+    /// chain of dependencies that kept it from running.
     Skipped { because: K },
+    /// In flight when the walk was abandoned: it may or may not have taken effect.
+    Interrupted,
 }
 
 #[derive(Clone, Debug)]
@@ -92,11 +97,28 @@ impl fmt::Display for GraphError {
 
 impl std::error::Error for GraphError {}
 
-/// Runs `op` for every node, dependencies first. After the first failure no new
-/// operation starts; those in flight run to completion. Every node gets a result.
+/// Runs `op` for every node, dependencies first. A failed node's dependents are
+/// skipped; everything that does not depend on it still runs. Every node gets a result.
 pub async fn walk<K, E, F, Fut>(
     nodes: Vec<Node<K>>,
     limits: &Limits,
+    op: F,
+) -> Result<BTreeMap<K, NodeResult<K, E>>, GraphError>
+where
+    K: Clone + Ord + Hash + fmt::Display,
+    F: Fn(K) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
+    walk_until(nodes, limits, &Stop::new(), op).await
+}
+
+/// [`walk`], obeying `stop`: once it is stopping no new operation starts (those in
+/// flight run on); once it is abandoned the walk returns at once, and what was in
+/// flight is [`Outcome::Interrupted`].
+pub async fn walk_until<K, E, F, Fut>(
+    nodes: Vec<Node<K>>,
+    limits: &Limits,
+    stop: &Stop,
     op: F,
 ) -> Result<BTreeMap<K, NodeResult<K, E>>, GraphError>
 where
@@ -132,7 +154,7 @@ where
         .iter()
         .map(|(s, n)| (s.as_str(), Arc::new(Semaphore::new((*n).max(1)))))
         .collect();
-    let stopped = Arc::new(AtomicBool::new(false));
+    let started: Arc<Vec<AtomicBool>> = Arc::new((0..nodes.len()).map(|_| AtomicBool::new(false)).collect());
 
     let mut results: Vec<Option<NodeResult<K, E>>> = (0..nodes.len()).map(|_| None).collect();
     let mut in_flight = FuturesUnordered::new();
@@ -140,7 +162,8 @@ where
         let node = &nodes[i];
         let global = (!limits.outside_global.contains(&node.service)).then(|| global.clone());
         let service = services.get(node.service.as_str()).cloned();
-        let stopped = stopped.clone();
+        let stop = stop.clone();
+        let started = started.clone();
         let fut = op(node.key.clone());
         async move {
             // Service first: a node waiting for its service must not hold a global
@@ -153,9 +176,10 @@ where
                 Some(g) => g.acquire().await.ok(),
                 None => None,
             };
-            if stopped.load(Ordering::SeqCst) {
+            if stop.is_stopping() {
                 return (i, None);
             }
+            started[i].store(true, Ordering::SeqCst);
             let start = Instant::now();
             let result = fut.await;
             (i, Some((result, start.elapsed())))
@@ -164,12 +188,18 @@ where
     for (i, _) in waiting.iter().enumerate().filter(|(_, w)| **w == 0) {
         in_flight.push(launch(i));
     }
-    while let Some((i, ran)) = in_flight.next().await {
+    loop {
+        let next = tokio::select! {
+            biased;
+            next = in_flight.next() => next,
+            _ = stop.abandoned() => break,
+        };
+        let Some((i, ran)) = next else { break };
         match ran {
             None => results[i] = Some(NodeResult { outcome: Outcome::NotStarted, elapsed: None }),
             Some((Ok(()), elapsed)) => {
                 results[i] = Some(NodeResult { outcome: Outcome::Done, elapsed: Some(elapsed) });
-                if !stopped.load(Ordering::SeqCst) {
+                if !stop.is_stopping() {
                     for &d in &dependents[i] {
                         waiting[d] -= 1;
                         if waiting[d] == 0 {
@@ -178,31 +208,36 @@ where
                     }
                 }
             }
+            // Its dependents are never launched; the pass below skips them.
             Some((Err(e), elapsed)) => {
-                stopped.store(true, Ordering::SeqCst);
                 results[i] = Some(NodeResult { outcome: Outcome::Failed(e), elapsed: Some(elapsed) });
             }
         }
     }
     drop(in_flight);
 
-    // Whatever never ran is skipped if a dependency did not succeed, otherwise it was
-    // stopped by someone else's failure. Nodes are visited in dependency order so a
-    // skip propagates down a chain.
+    // Abandoned: what had begun may have taken effect.
+    for (i, r) in results.iter_mut().enumerate() {
+        if r.is_none() && started[i].load(Ordering::SeqCst) {
+            *r = Some(NodeResult { outcome: Outcome::Interrupted, elapsed: None });
+        }
+    }
+    // Whatever never ran is skipped when a dependency failed (or was skipped for a
+    // failure: the root failure is named), otherwise it was stopped before it began.
+    // Nodes are visited in dependency order so a skip propagates down a chain.
     let order = topological_order(&dependents, &nodes);
     for i in order {
         if results[i].is_some() {
             continue;
         }
-        let blocker = nodes[i].deps.iter().find(|d| {
-            let j = index[*d];
-            !matches!(results[j].as_ref().map(|r| &r.outcome), Some(Outcome::Done))
+        let failed_root = nodes[i].deps.iter().find_map(|d| match results[index[d]].as_ref().map(|r| &r.outcome) {
+            Some(Outcome::Failed(_)) => Some(d.clone()),
+            Some(Outcome::Skipped { because }) => Some(because.clone()),
+            _ => None,
         });
-        let outcome = match blocker {
-            Some(d) if !matches!(results[index[d]].as_ref().map(|r| &r.outcome), Some(Outcome::NotStarted)) => {
-                Outcome::Skipped { because: d.clone() }
-            }
-            _ => Outcome::NotStarted,
+        let outcome = match failed_root {
+            Some(root) => Outcome::Skipped { because: root },
+            None => Outcome::NotStarted,
         };
         results[i] = Some(NodeResult { outcome, elapsed: None });
     }
@@ -348,13 +383,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failure_stops_new_work_and_lets_in_flight_work_finish() {
-        // `bad` fails at 10ms; `slow` is in flight until 50ms and completes; `after_bad`
-        // is skipped; `after_slow` was not yet ready and does not start.
+    async fn a_failure_skips_only_its_dependents_and_independent_branches_finish() {
+        // `bad` fails at 10ms. Only what depends on it is skipped: `slow`'s dependent
+        // becomes ready after the failure and still runs, as do both queued `q` nodes
+        // (the DNS flip of a DR activation is such an independent branch).
         let nodes = vec![
             node("bad", "s", &[]),
             node("slow", "s", &[]),
             node("after_bad", "s", &["bad"]),
+            node("after_both", "s", &["bad", "slow"]),
             node("after_slow", "s", &["slow"]),
             node("queued", "q", &[]),
             node("runs_first", "q", &[]),
@@ -380,23 +417,76 @@ mod tests {
         assert_eq!(get("bad"), Some(Outcome::Failed("bad: AccessDenied".into())));
         assert_eq!(get("slow"), Some(Outcome::Done));
         assert_eq!(get("after_bad"), Some(Outcome::Skipped { because: "bad".into() }));
-        assert_eq!(get("after_slow"), Some(Outcome::NotStarted));
-        // One of the two `q` nodes held the service slot; the other never began.
-        let q: Vec<_> = [get("queued"), get("runs_first")].into_iter().flatten().collect();
-        assert!(q.contains(&Outcome::Done) && q.contains(&Outcome::NotStarted), "{q:?}");
+        assert_eq!(get("after_both"), Some(Outcome::Skipped { because: "bad".into() }));
+        assert_eq!(get("after_slow"), Some(Outcome::Done));
+        assert_eq!(get("queued"), Some(Outcome::Done));
+        assert_eq!(get("runs_first"), Some(Outcome::Done));
         assert!(r["bad"].elapsed.is_some() && r["after_bad"].elapsed.is_none());
     }
 
     #[tokio::test]
-    async fn skips_propagate_down_a_chain() {
-        let nodes = vec![node("a", "s", &[]), node("b", "s", &["a"]), node("c", "s", &["b"])];
+    async fn skips_name_the_failure_at_the_root_of_a_chain() {
+        let nodes = vec![node("a", "s", &[]), node("b", "s", &["a"]), node("c", "s", &["b"]), node("other", "s", &[])];
         let r = walk(nodes, &Limits::new(2), |k: String| async move {
             if k == "a" { Err("boom".to_string()) } else { Ok(()) }
         })
         .await
         .expect("walkable");
         assert_eq!(r["b"].outcome, Outcome::Skipped { because: "a".into() });
-        assert_eq!(r["c"].outcome, Outcome::Skipped { because: "b".into() });
+        assert_eq!(r["c"].outcome, Outcome::Skipped { because: "a".into() });
+        assert_eq!(r["other"].outcome, Outcome::Done);
+    }
+
+    #[tokio::test]
+    async fn a_stop_starts_nothing_new_and_lets_in_flight_work_finish() {
+        // `slow` is in flight when the stop comes at 10ms: it finishes; its dependent
+        // and the queued node never start.
+        let stop = Stop::new();
+        let nodes = vec![node("slow", "q", &[]), node("queued", "q", &[]), node("after_slow", "s", &["slow"])];
+        let limits = Limits::new(10).with_service("q", 1);
+        let stopper = {
+            let stop = stop.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                stop.request("SIGTERM", Duration::from_secs(60));
+            }
+        };
+        let run = walk_until(nodes, &limits, &stop, |k: String| async move {
+            tokio::time::sleep(Duration::from_millis(if k == "slow" || k == "queued" { 50 } else { 1 })).await;
+            Ok::<(), String>(())
+        });
+        let (r, ()) = tokio::join!(run, stopper);
+        let r = r.expect("walkable");
+        let ran: Vec<_> = ["slow", "queued"].iter().map(|k| r[*k].outcome.clone()).collect();
+        assert!(ran.contains(&Outcome::Done) && ran.contains(&Outcome::NotStarted), "{ran:?}");
+        assert_eq!(r["after_slow"].outcome, Outcome::NotStarted);
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_walk_returns_at_once_and_marks_in_flight_work_interrupted() {
+        let stop = Stop::new();
+        let nodes = vec![node("hangs", "s", &[]), node("after", "s", &["hangs"]), node("quick", "s", &[])];
+        let stopper = {
+            let stop = stop.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                stop.request("SIGINT", Duration::from_millis(30));
+            }
+        };
+        let started = Instant::now();
+        let limits = Limits::new(4);
+        let run = walk_until(nodes, &limits, &stop, |k: String| async move {
+            if k == "hangs" {
+                std::future::pending::<()>().await;
+            }
+            Ok::<(), String>(())
+        });
+        let (r, ()) = tokio::join!(run, stopper);
+        let r = r.expect("walkable");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert_eq!(r["hangs"].outcome, Outcome::Interrupted);
+        assert_eq!(r["after"].outcome, Outcome::NotStarted);
+        assert_eq!(r["quick"].outcome, Outcome::Done);
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ mod call_counter;
 pub mod credentials;
 pub mod error;
 mod limits;
+mod slow_calls;
 
 pub use account::AccountGuardError;
 pub use call_counter::ApiCallCounter;
@@ -60,16 +61,25 @@ pub fn default_retry_config() -> RetryConfig {
         .with_max_backoff(Duration::from_secs(10))
 }
 
-/// Explicit timeouts: the SDK has none for operations by default, and a hung
-/// connection would otherwise hang the plan.
+/// Explicit timeouts: the SDK has none for operations by default, and an endpoint
+/// that accepts connections and never answers would otherwise hang the command.
+/// AWS control-plane calls answer in well under a second; an attempt silent for
+/// [`ATTEMPT_TIMEOUT`] is given up (and retried), and no call takes longer than
+/// [`OPERATION_TIMEOUT`] with its retries (it was 120 s of silence before). While a
+/// call waits, `slow_calls` names it on stderr.
 pub fn default_timeout_config() -> TimeoutConfig {
     TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .read_timeout(Duration::from_secs(30))
-        .operation_attempt_timeout(Duration::from_secs(30))
-        .operation_timeout(Duration::from_secs(120))
+        .connect_timeout(Duration::from_secs(3))
+        .read_timeout(ATTEMPT_TIMEOUT)
+        .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+        .operation_timeout(OPERATION_TIMEOUT)
         .build()
 }
+
+/// One attempt of one AWS call.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// One AWS call, retries included.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// The clients of one region.
 #[derive(Clone, Debug)]
@@ -115,12 +125,14 @@ impl AwsContext {
             aws_sdk_route53::config::Builder::from(&config)
                 .region(global.clone())
                 .interceptor(counter.interceptor(Service::Route53))
+                .interceptor(slow_calls::SlowCallNotice)
                 .build(),
         );
         let sts = aws_sdk_sts::Client::from_conf(
             aws_sdk_sts::config::Builder::from(&config)
                 .region(config.region().cloned().unwrap_or_else(|| global.clone()))
                 .interceptor(counter.interceptor(Service::Sts))
+                .interceptor(slow_calls::SlowCallNotice)
                 .build(),
         );
         let global_s3 = s3_client(&config, &counter, GLOBAL_REGION);
@@ -165,12 +177,14 @@ impl AwsContext {
                         aws_sdk_ec2::config::Builder::from(&self.config)
                             .region(r.clone())
                             .interceptor(self.counter.interceptor(Service::Ec2))
+                            .interceptor(slow_calls::SlowCallNotice)
                             .build(),
                     ),
                     eks: aws_sdk_eks::Client::from_conf(
                         aws_sdk_eks::config::Builder::from(&self.config)
                             .region(r)
                             .interceptor(self.counter.interceptor(Service::Eks))
+                            .interceptor(slow_calls::SlowCallNotice)
                             .build(),
                     ),
                     s3: s3_client(&self.config, &self.counter, region),
@@ -227,7 +241,8 @@ impl AwsContext {
 fn s3_client(config: &SdkConfig, counter: &ApiCallCounter, region: &str) -> aws_sdk_s3::Client {
     let mut builder = aws_sdk_s3::config::Builder::from(config)
         .region(Region::new(region.to_string()))
-        .interceptor(counter.interceptor(Service::S3));
+        .interceptor(counter.interceptor(Service::S3))
+        .interceptor(slow_calls::SlowCallNotice);
     // Emulators and proxies answer on one host: virtual-hosted addressing would put
     // the bucket name into the host name (`bucket.127.0.0.1`), which cannot resolve.
     if config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some() {

@@ -5,13 +5,14 @@ use super::exit;
 use super::output::{print_stdout, runtime};
 use super::plan::print_plan;
 use super::validate::load_or_report;
+use super::{interrupt, locked};
 use crate::apply::kubernetes::Clusters;
 use crate::apply::{apply_with_clusters, ApplyOptions};
 use crate::aws::AwsContext;
-use crate::cli::{ApplyArgs, UnlockArgs};
-use crate::lock::{force_unlock, lock_key, ApplyLock};
+use crate::cli::ApplyArgs;
 use crate::planning::{make_plan, PlanRequest, Planned};
-use anyhow::{anyhow, bail};
+use crate::stop::Stop;
+use anyhow::bail;
 use drplan_core::address::Address;
 use drplan_core::model::Project;
 use drplan_core::objectives::Gate;
@@ -48,27 +49,13 @@ pub fn run(root: &Path, args: &ApplyArgs, verbose: bool) -> anyhow::Result<i32> 
             );
         }
     }
+    let guard = locked::Guard::for_project(&project, &env);
     runtime()?.block_on(async {
         let aws = AwsContext::from_env().await;
-        let lock = match &project.environment.lock {
-            Some(settings) => {
-                let s3 = aws.s3(&settings.region);
-                let lock = ApplyLock::acquire(&s3, settings, &project.environment.stack, &env).await?;
-                eprintln!("Acquired the apply lock s3://{}/{}.", settings.bucket, lock_key(settings, &project.environment.stack));
-                Some(lock)
-            }
-            None => {
-                eprintln!("Warning: environment `{env}` names no lock bucket; concurrent applies are not prevented.");
-                None
-            }
-        };
-        let result = plan_and_apply(project, &aws, args, saved, verbose).await;
-        if let Some(lock) = lock {
-            if let Err(e) = lock.release().await {
-                eprintln!("Warning: could not release the apply lock: {e:#}; break it with `drplan unlock -e {env} --force`");
-            }
-        }
-        result
+        let stop = Stop::new();
+        let _signals = interrupt::watch(&stop)?;
+        let work = plan_and_apply(project, &aws, args, saved, verbose, &stop);
+        locked::run(&aws, &guard, args.lock_timeout, &stop, work).await
     })
 }
 
@@ -78,6 +65,7 @@ async fn plan_and_apply(
     args: &ApplyArgs,
     saved: Option<Plan>,
     verbose: bool,
+    stop: &Stop,
 ) -> anyhow::Result<i32> {
     let allow_destroy = &args.allow_destroy;
     let req = PlanRequest { allow_destroy, verbose };
@@ -116,7 +104,7 @@ async fn plan_and_apply(
         eprintln!("No changes. Your infrastructure matches the spec.");
         return Ok(exit::OK);
     }
-    if args.plan_file.is_none() && !args.auto_approve && !confirm()? {
+    if args.plan_file.is_none() && !args.auto_approve && !confirm().await? {
         eprintln!("Apply cancelled.");
         return Ok(exit::ERROR);
     }
@@ -125,6 +113,7 @@ async fn plan_and_apply(
     let options = ApplyOptions {
         parallelism: args.parallelism.max(1),
         allow_destroy: allow_destroy.iter().map(|a| Address::new(a.as_str())).collect(),
+        stop: stop.clone(),
         inflight: project.environment.lock.clone(),
         ..ApplyOptions::default()
     };
@@ -160,37 +149,21 @@ fn stale_objects(saved: &Plan, fresh: &Plan) -> Vec<String> {
         .collect()
 }
 
-fn confirm() -> anyhow::Result<bool> {
+/// Reads the answer on a thread of its own, so a signal at the prompt is handled
+/// (the run ends, the lock is released) while the read still waits.
+async fn confirm() -> anyhow::Result<bool> {
     eprint!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let read = std::io::stdin().lock().read_line(&mut line).map(|_| line);
+        let _ = tx.send(read);
+    });
+    let line = rx.await.map_err(|_| anyhow::anyhow!("the prompt's reader stopped"))??;
     Ok(line.trim() == "yes")
 }
 
 fn short(digest: &str) -> &str {
     digest.get(..12).unwrap_or(digest)
-}
-
-pub fn unlock(root: &Path, args: &UnlockArgs) -> anyhow::Result<i32> {
-    if !args.force {
-        bail!("breaking a lock needs --force: make sure no apply is still running for this stack");
-    }
-    let Some(project) = load_or_report(root, &args.env.env) else {
-        return Ok(exit::ERROR);
-    };
-    let settings = project
-        .environment
-        .lock
-        .clone()
-        .ok_or_else(|| anyhow!("environment `{}` names no lock bucket", args.env.env))?;
-    runtime()?.block_on(async {
-        let aws = AwsContext::from_env().await;
-        let s3 = aws.s3(&settings.region);
-        match force_unlock(&s3, &settings, &project.environment.stack).await? {
-            Some(info) => eprintln!("Broke the lock held by {} (pid {}) since {}.", info.holder, info.pid, info.started_at),
-            None => eprintln!("The stack was not locked."),
-        }
-        Ok(exit::OK)
-    })
 }

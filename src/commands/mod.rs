@@ -8,10 +8,13 @@ pub mod bootstrap;
 pub mod drift;
 pub mod fmt;
 pub mod graph;
+pub mod interrupt;
+pub mod locked;
 mod output;
 pub mod plan;
 pub mod promote;
 pub mod show;
+pub mod unlock;
 pub mod validate;
 
 /// Exit codes (the CLI contract, see README).
@@ -39,7 +42,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Drift(args) => drift::run(&cli.dir, &args, cli.verbose),
         Command::Show(args) => show::run(&args),
         Command::Apply(args) => apply::run(&cli.dir, &args, cli.verbose),
-        Command::Unlock(args) => apply::unlock(&cli.dir, &args),
+        Command::Unlock(args) => unlock::run(&cli.dir, &args),
         Command::Bootstrap(args) => bootstrap::run(&cli.dir, &args),
     };
     match result {

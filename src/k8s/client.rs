@@ -18,9 +18,11 @@ use std::time::Duration;
 use tower::buffer::BufferLayer;
 use tower::filter::AsyncFilterLayer;
 
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Lists and applies answer in well under this; a hung server must not hang a plan.
-const READ_TIMEOUT: Duration = Duration::from_secs(60);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Lists and applies answer in well under this; a server that accepts connections
+/// and never answers fails the request after it (it was 60 s). Requests poll, none
+/// watches, so no legitimate answer is silent this long.
+const READ_TIMEOUT: Duration = Duration::from_secs(20);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {

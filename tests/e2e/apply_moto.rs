@@ -12,7 +12,7 @@ use aws_credential_types::Credentials;
 use drplan::apply::clients::{Clients, ClientsFromConfig};
 use drplan::apply::context::Timeouts;
 use drplan::apply::{apply, ApplyOptions};
-use drplan::lock::{force_unlock, ApplyLock, LockError};
+use drplan::lock::{force_unlock, AcquireOptions, ApplyLock, LockError, Unlocked};
 use drplan_core::address::Address;
 use drplan_core::marks;
 use drplan_core::model::environment::LockSettings;
@@ -337,10 +337,11 @@ async fn the_apply_lock_admits_one_holder_and_names_it_to_the_next() {
     let clients = ClientsFromConfig::new(sdk_config(&format!("http://{}", moto_addr)).await);
     let s3 = clients.s3("us-east-1");
     s3.create_bucket().bucket("drplan-locks").send().await.expect("lock bucket");
-    let settings = LockSettings { bucket: "drplan-locks".into(), region: "us-east-1".into(), key: None };
+    let settings = LockSettings { bucket: "drplan-locks".into(), region: "us-east-1".into(), key: None, lease: Duration::from_secs(120) };
+    let now = AcquireOptions::default();
 
-    let held = ApplyLock::acquire(&s3, &settings, STACK, "prod").await.expect("first apply takes the lock");
-    let second = ApplyLock::acquire(&s3, &settings, STACK, "prod-dr").await;
+    let held = ApplyLock::acquire(&s3, &settings, STACK, "prod", &now).await.expect("first apply takes the lock");
+    let second = ApplyLock::acquire(&s3, &settings, STACK, "prod-dr", &now).await;
     match second {
         Err(e @ LockError::Held { .. }) => {
             let msg = e.to_string();
@@ -351,16 +352,16 @@ async fn the_apply_lock_admits_one_holder_and_names_it_to_the_next() {
         other => panic!("second acquire must fail naming the holder, got {:?}", other.map(|l| l.info().clone())),
     }
     // Another stack is not blocked.
-    let other = ApplyLock::acquire(&s3, &settings, "staging", "staging").await.expect("other stack");
+    let other = ApplyLock::acquire(&s3, &settings, "staging", "staging", &now).await.expect("other stack");
     other.release().await.expect("release");
 
     held.release().await.expect("release");
-    let again = ApplyLock::acquire(&s3, &settings, STACK, "prod").await.expect("free again after release");
+    let again = ApplyLock::acquire(&s3, &settings, STACK, "prod", &now).await.expect("free again after release");
     // A dead holder's lock is broken with unlock --force.
     std::mem::forget(again);
     let removed = force_unlock(&s3, &settings, STACK).await.expect("unlock");
-    assert_eq!(removed.map(|i| i.env), Some("prod".to_string()));
-    ApplyLock::acquire(&s3, &settings, STACK, "prod").await.expect("free after unlock").release().await.expect("release");
+    assert!(matches!(removed, Unlocked::Broke(ref i) if i.env == "prod"), "{removed:?}");
+    ApplyLock::acquire(&s3, &settings, STACK, "prod", &now).await.expect("free after unlock").release().await.expect("release");
 }
 
 fn as_update(c: &ResourceChange, live_id: Option<String>, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) -> ResourceChange {

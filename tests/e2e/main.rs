@@ -17,6 +17,7 @@ mod failback_e2e;
 mod eks_access;
 mod k8s_roundtrip;
 mod live_aws;
+mod lock_lease;
 mod moved_e2e;
 mod plan_e2e;
 mod promote_cli;

@@ -128,6 +128,7 @@ pub struct FaultProxy {
     pub addr: SocketAddr,
     pub counters: Arc<Counters>,
     rewrites: Rewrites,
+    silences: Silences,
     interceptors: Interceptors,
     task: tokio::task::JoinHandle<()>,
 }
@@ -140,20 +141,21 @@ impl FaultProxy {
         let rng = Arc::new(Mutex::new(SplitMix64(config.seed)));
         let config = Arc::new(config);
         let rewrites = Rewrites::default();
+        let silences = Silences::default();
         let interceptors = Interceptors::default();
         let task = {
-            let (counters, rewrites, interceptors) = (counters.clone(), rewrites.clone(), interceptors.clone());
+            let (counters, rewrites, interceptors, silences) = (counters.clone(), rewrites.clone(), interceptors.clone(), silences.clone());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let (counters, rng, config) = (counters.clone(), rng.clone(), config.clone());
-                    let (rewrites, interceptors) = (rewrites.clone(), interceptors.clone());
+                    let (rewrites, interceptors, silences) = (rewrites.clone(), interceptors.clone(), silences.clone());
                     tokio::spawn(async move {
-                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &interceptors).await;
+                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &interceptors, &silences).await;
                     });
                 }
             })
         };
-        Ok(FaultProxy { addr, counters, rewrites, interceptors, task })
+        Ok(FaultProxy { addr, counters, rewrites, interceptors, silences, task })
     }
 
     /// From now on, `choose` sees every request before any other fault and may drop
@@ -190,6 +192,49 @@ impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+type Matcher = Arc<dyn Fn(&Exchange) -> bool + Send + Sync>;
+type Silences = Arc<std::sync::RwLock<Vec<Matcher>>>;
+
+impl FaultProxy {
+    /// From now on, requests `matches` selects (status is 0: no answer yet) are
+    /// accepted and never answered, nor forwarded: an endpoint that hangs.
+    pub fn blackhole(&self, matches: impl Fn(&Exchange) -> bool + Send + Sync + 'static) {
+        if let Ok(mut s) = self.silences.write() {
+            s.push(Arc::new(matches));
+        }
+    }
+
+    /// The next request `matches` selects reaches moto, but its answer is lost.
+    pub fn lose_answer_once(&self, matches: impl Fn(&Exchange) -> bool + Send + Sync + 'static) {
+        let used = std::sync::atomic::AtomicBool::new(false);
+        self.intercept(move |x, _| (matches(x) && !used.swap(true, Ordering::SeqCst)).then_some(Intercept::DropAnswer));
+    }
+}
+
+/// Whether a blackhole rule selects this request.
+fn blackholed(head: &str, service: &str, region: &str, silences: &Silences) -> bool {
+    let Ok(rules) = silences.read().map(|r| r.clone()) else { return false };
+    if rules.is_empty() {
+        return false;
+    }
+    let mut request_line = head.split("\r\n").next().unwrap_or("").split(' ');
+    let method = request_line.next().unwrap_or("").to_string();
+    let target = request_line.next().unwrap_or("/");
+    let target = match target.strip_prefix("http://") {
+        Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
+        None => target,
+    };
+    let exchange = Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status: 0 };
+    rules.iter().any(|matches| matches(&exchange))
+}
+
+/// Holds a blackholed connection open until the client gives up.
+async fn hold(mut client: TcpStream) -> std::io::Result<()> {
+    let mut sink = [0u8; 1024];
+    while client.read(&mut sink).await? > 0 {}
+    Ok(())
 }
 
 /// splitmix64: tiny, seedable, good enough to pick faults reproducibly.
@@ -229,6 +274,7 @@ fn pick_fault(config: &FaultConfig, rng: &Mutex<SplitMix64>) -> Option<Fault> {
 }
 
 /// One request per client connection: read it, fault or forward it, answer, close.
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     mut client: TcpStream,
     upstream: SocketAddr,
@@ -237,10 +283,14 @@ async fn serve(
     counters: &Counters,
     rewrites: &Rewrites,
     interceptors: &Interceptors,
+    silences: &Silences,
 ) -> std::io::Result<()> {
     let Some((head, body)) = read_message(&mut client, true).await? else { return Ok(()) };
     counters.requests.fetch_add(1, Ordering::SeqCst);
     let (service, region) = scope_of(&head);
+    if blackholed(&head, &service, &region, silences) {
+        return hold(client).await;
+    }
     let intercept = intercepted(&head, &service, &region, &body, interceptors);
     if let Some(Intercept::Refuse { status, content_type, body }) = &intercept {
         counters.refused.fetch_add(1, Ordering::SeqCst);

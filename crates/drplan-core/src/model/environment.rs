@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
@@ -25,6 +26,17 @@ pub struct LockSettings {
     pub region: String,
     /// Object key; defaults to `drplan/locks/<stack>.json`.
     pub key: Option<String>,
+    /// How long the lock stays held without being renewed (`lease = "2m"`): the
+    /// holder renews it while it runs, so a killed apply's lock lapses after this.
+    #[serde(default = "default_lease")]
+    pub lease: Duration,
+}
+
+/// `lock { lease }` when the environment does not set it.
+pub const DEFAULT_LOCK_LEASE: Duration = Duration::from_secs(120);
+
+fn default_lease() -> Duration {
+    DEFAULT_LOCK_LEASE
 }
 
 /// How drplan talks to one cluster's API server.

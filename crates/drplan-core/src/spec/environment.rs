@@ -5,6 +5,8 @@ use super::body::{self, Schema};
 use super::diagnostic::{Diagnostics, SpecDiagnostic};
 use super::files::ParsedFile;
 use super::scope::Scope;
+use super::duration::{parse_duration, DURATION_HELP};
+use crate::model::environment::DEFAULT_LOCK_LEASE;
 use crate::model::{ClusterAccess, LockSettings};
 use hcl::Value;
 use std::collections::BTreeMap;
@@ -14,7 +16,7 @@ const TOP: Schema = Schema::new(
     &["stack", "account_id", "active_site"],
     &["variables", "lock", "cluster_access"],
 );
-const LOCK: Schema = Schema::new(&["bucket", "region", "key"], &[]);
+const LOCK: Schema = Schema::new(&["bucket", "region", "key", "lease"], &[]);
 const ACCESS: Schema = Schema::new(&["kubeconfig", "context"], &[]);
 
 /// The environment file as written, before it is checked against the spec.
@@ -120,11 +122,26 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
                     b.required_string(diags, "bucket", "the S3 bucket holding the lock object");
                 let region = b.required_string(diags, "region", "the bucket's region");
                 let key = b.string(diags, "key");
-                if let (Some(bucket), Some(region)) = (bucket, region) {
+                let lease = match b.string(diags, "lease") {
+                    None => Some(DEFAULT_LOCK_LEASE),
+                    Some(text) => match parse_duration(&text) {
+                        Ok(d) if d.as_secs() >= 1 => Some(d),
+                        Ok(_) => {
+                            b.invalid(diags, "drplan::invalid_value", "lease", "a lock lease of 0s would lapse at once".into(), DURATION_HELP);
+                            None
+                        }
+                        Err(e) => {
+                            b.invalid(diags, "drplan::invalid_value", "lease", e, DURATION_HELP);
+                            None
+                        }
+                    },
+                };
+                if let (Some(bucket), Some(region), Some(lease)) = (bucket, region, lease) {
                     out.lock = Some(LockSettings {
                         bucket,
                         region,
                         key,
+                        lease,
                     });
                 }
             }
