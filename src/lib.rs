@@ -9,3 +9,4 @@ pub mod k8s;
 pub mod live;
 pub mod lock;
 pub mod planning;
+pub mod reach;

@@ -56,7 +56,7 @@ pub fn synthesize_live(resources: &[Resource]) -> LiveState {
             }
         })
         .collect();
-    LiveState { objects, api_calls: 0, read_errors: Vec::new() }
+    LiveState { objects, ..LiveState::default() }
 }
 
 /// Runs in the child: prints one `LOAD key=value ...` line.
@@ -74,6 +74,7 @@ pub fn child(dir: &Path) -> Result<(), String> {
         environment: ENV.into(),
         spec_digest: project.digest.clone(),
         allow_destroy: Vec::new(),
+        activated_site: None,
     };
     let plan = diff(&project.resources, &live, &ctx);
     let (cpu3, rss) = rusage();

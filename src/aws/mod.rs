@@ -9,6 +9,7 @@ pub mod account;
 mod call_counter;
 pub mod error;
 mod limits;
+mod probe;
 
 pub use account::AccountGuardError;
 pub use call_counter::ApiCallCounter;
@@ -157,24 +158,7 @@ impl AwsContext {
         };
         cache
             .entry(region.to_string())
-            .or_insert_with(|| {
-                let r = Region::new(region.to_string());
-                RegionalClients {
-                    ec2: aws_sdk_ec2::Client::from_conf(
-                        aws_sdk_ec2::config::Builder::from(&self.config)
-                            .region(r.clone())
-                            .interceptor(self.counter.interceptor(Service::Ec2))
-                            .build(),
-                    ),
-                    eks: aws_sdk_eks::Client::from_conf(
-                        aws_sdk_eks::config::Builder::from(&self.config)
-                            .region(r)
-                            .interceptor(self.counter.interceptor(Service::Eks))
-                            .build(),
-                    ),
-                    s3: s3_client(&self.config, &self.counter, region),
-                }
-            })
+            .or_insert_with(|| regional_clients(&self.config, &self.counter, region))
             .clone()
     }
 
@@ -220,6 +204,25 @@ impl AwsContext {
 
     pub fn api_call_counter(&self) -> &ApiCallCounter {
         &self.counter
+    }
+}
+
+fn regional_clients(config: &SdkConfig, counter: &ApiCallCounter, region: &str) -> RegionalClients {
+    let r = Region::new(region.to_string());
+    RegionalClients {
+        ec2: aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(config)
+                .region(r.clone())
+                .interceptor(counter.interceptor(Service::Ec2))
+                .build(),
+        ),
+        eks: aws_sdk_eks::Client::from_conf(
+            aws_sdk_eks::config::Builder::from(config)
+                .region(r)
+                .interceptor(counter.interceptor(Service::Eks))
+                .build(),
+        ),
+        s3: s3_client(config, counter, region),
     }
 }
 

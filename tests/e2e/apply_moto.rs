@@ -139,6 +139,8 @@ fn full_plan() -> Plan {
         live_fingerprints: Default::default(),
         errors: vec![],
         objectives: None,
+        unreachable: vec![],
+        deferred: vec![],
     }
 }
 

@@ -14,6 +14,7 @@ mod eks_access;
 mod k8s_roundtrip;
 mod live_aws;
 mod moved_e2e;
+mod outage_e2e;
 mod plan_e2e;
 mod promote_cli;
 mod record_batch_e2e;

@@ -11,6 +11,9 @@
 //! Point the SDK at [`FaultProxy::url`] as its endpoint. Requests in absolute form
 //! (`GET http://host/path`, i.e. used as a forward proxy) are accepted as well.
 //!
+//! A region outage: [`FaultProxy::lose_region`] refuses or blackholes every request
+//! signed for one region, until [`FaultProxy::restore_region`].
+//!
 //! Two more things a test may need from the AWS it talks to, which moto alone cannot
 //! give:
 //! - [`FaultProxy::rewrite_responses`]: edit the body of chosen answers (say, point
@@ -61,6 +64,17 @@ impl Fault {
     pub const ALL: [Fault; 4] = [Fault::Throttle, Fault::ServiceUnavailable, Fault::InternalError, Fault::Drop];
 }
 
+/// How a lost region treats the requests signed for it ([`FaultProxy::lose_region`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outage {
+    /// Reset the connection once the request is read (TCP RST, no answer).
+    Refuse,
+    /// Keep the connection open and never answer, as a blackholed endpoint does.
+    Blackhole,
+}
+
+type Outages = Arc<std::sync::RwLock<std::collections::HashMap<String, Outage>>>;
+
 #[derive(Debug, Default)]
 pub struct Counters {
     pub requests: AtomicU64,
@@ -69,6 +83,8 @@ pub struct Counters {
     pub unavailable: AtomicU64,
     pub internal_errors: AtomicU64,
     pub dropped: AtomicU64,
+    /// Requests to a lost region, refused or left unanswered.
+    pub lost: AtomicU64,
 }
 
 impl Counters {
@@ -108,6 +124,7 @@ pub struct FaultProxy {
     pub addr: SocketAddr,
     pub counters: Arc<Counters>,
     rewrites: Rewrites,
+    outages: Outages,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -119,19 +136,37 @@ impl FaultProxy {
         let rng = Arc::new(Mutex::new(SplitMix64(config.seed)));
         let config = Arc::new(config);
         let rewrites = Rewrites::default();
+        let outages = Outages::default();
         let task = {
-            let (counters, rewrites) = (counters.clone(), rewrites.clone());
+            let (counters, rewrites, outages) = (counters.clone(), rewrites.clone(), outages.clone());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let (counters, rng, config) = (counters.clone(), rng.clone(), config.clone());
-                    let rewrites = rewrites.clone();
+                    let (rewrites, outages) = (rewrites.clone(), outages.clone());
                     tokio::spawn(async move {
-                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites).await;
+                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &outages).await;
                     });
                 }
             })
         };
-        Ok(FaultProxy { addr, counters, rewrites, task })
+        Ok(FaultProxy { addr, counters, rewrites, outages, task })
+    }
+
+    /// The region goes down: from now on every request whose SigV4 credential scope
+    /// (the `Authorization` header, or a presigned URL's `X-Amz-Credential`) names
+    /// `region` is refused or blackholed. Other regions and global services signed
+    /// for another region go on answering.
+    pub fn lose_region(&self, region: &str, outage: Outage) {
+        if let Ok(mut outages) = self.outages.write() {
+            outages.insert(region.to_string(), outage);
+        }
+    }
+
+    /// The region answers again.
+    pub fn restore_region(&self, region: &str) {
+        if let Ok(mut outages) = self.outages.write() {
+            outages.remove(region);
+        }
     }
 
     pub fn url(&self) -> String {
@@ -205,10 +240,28 @@ async fn serve(
     rng: &Mutex<SplitMix64>,
     counters: &Counters,
     rewrites: &Rewrites,
+    outages: &Outages,
 ) -> std::io::Result<()> {
     let Some((head, body)) = read_message(&mut client, true).await? else { return Ok(()) };
     counters.requests.fetch_add(1, Ordering::SeqCst);
     let (service, region) = scope_of(&head);
+    let outage = outages.read().ok().and_then(|o| o.get(&region).copied());
+    if let Some(outage) = outage {
+        counters.lost.fetch_add(1, Ordering::SeqCst);
+        match outage {
+            Outage::Refuse => {
+                // SO_LINGER 0: closing sends RST, not FIN.
+                client.set_linger(Some(Duration::ZERO))?;
+                drop(client);
+            }
+            Outage::Blackhole => {
+                // Hold the connection until the client gives up on it.
+                let mut sink = [0u8; 1024];
+                while client.read(&mut sink).await? > 0 {}
+            }
+        }
+        return Ok(());
+    }
     match pick_fault(config, rng) {
         Some(Fault::Drop) => {
             counters.dropped.fetch_add(1, Ordering::SeqCst);
