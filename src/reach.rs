@@ -14,9 +14,21 @@ use std::future::Future;
 use std::io::ErrorKind;
 use std::time::Duration;
 
-/// How long a probe waits for any answer. A healthy endpoint answers a list call in
-/// well under a second; a blackholed one never does.
-pub const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
+/// How long a probe waits for any answer, unless `DRPLAN_PROBE_TIMEOUT` (seconds)
+/// says otherwise. A healthy endpoint answers a list call in well under a second; a
+/// blackholed one never does.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// [`PROBE_TIMEOUT`], or `DRPLAN_PROBE_TIMEOUT` seconds (a slow link, a loaded test
+/// machine).
+pub fn probe_timeout() -> Duration {
+    std::env::var("DRPLAN_PROBE_TIMEOUT")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(Duration::from_secs_f64)
+        .unwrap_or(PROBE_TIMEOUT)
+}
 /// How long a probe waits for the TCP connection.
 pub const PROBE_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 

@@ -2,7 +2,7 @@
 //! region answer at all? (`crate::reach` races it against the bulk read.)
 
 use super::{regional_clients, AwsContext, Service};
-use crate::reach::{self, Failure, PROBE_CONNECT_TIMEOUT, PROBE_TIMEOUT};
+use crate::reach::{self, Failure, PROBE_CONNECT_TIMEOUT};
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 
@@ -10,6 +10,7 @@ impl AwsContext {
     /// Probes `service` in `region`: `None` if it answered anything (an error answer
     /// too), else how it failed. One or two requests, counted like any other.
     pub async fn probe(&self, region: &str, service: Service) -> Option<Failure> {
+        let timeout = reach::probe_timeout();
         let config = self
             .config
             .to_builder()
@@ -17,9 +18,9 @@ impl AwsContext {
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(PROBE_CONNECT_TIMEOUT)
-                    .read_timeout(PROBE_TIMEOUT)
-                    .operation_attempt_timeout(PROBE_TIMEOUT)
-                    .operation_timeout(PROBE_TIMEOUT)
+                    .read_timeout(timeout)
+                    .operation_attempt_timeout(timeout)
+                    .operation_timeout(timeout)
                     .build(),
             )
             .build();

@@ -139,11 +139,11 @@ async fn check_access(client: &Client, endpoint: &str, cluster_name: &str) -> Re
         cause,
         detail: format!("the API server at {endpoint}: {detail}"),
     };
-    let answer = tokio::time::timeout(crate::reach::PROBE_TIMEOUT, client.apiserver_version()).await;
+    let answer = tokio::time::timeout(crate::reach::probe_timeout(), client.apiserver_version()).await;
     match answer {
         Err(_) => Err(unreachable((
             drplan_core::live::ReachFailure::Timeout,
-            format!("no answer within {}s", crate::reach::PROBE_TIMEOUT.as_secs()),
+            format!("no answer within {:.1}s", crate::reach::probe_timeout().as_secs_f64()),
         ))),
         Ok(Ok(_)) => Ok(()),
         Ok(Err(kube::Error::Api(status))) if status.code == 401 || status.code == 403 => Err(fail(format!(

@@ -82,8 +82,8 @@ pub async fn read_all(clusters: &[Connected], stack: &str, desired: &[Resource])
 
 /// `GET /version`, bounded: `None` if the server answered anything.
 async fn probe_cluster(client: &kube::Client) -> Option<reach::Failure> {
-    match tokio::time::timeout(reach::PROBE_TIMEOUT, client.apiserver_version()).await {
-        Err(_) => Some((ReachFailure::Timeout, format!("no answer within {}s", reach::PROBE_TIMEOUT.as_secs()))),
+    match tokio::time::timeout(reach::probe_timeout(), client.apiserver_version()).await {
+        Err(_) => Some((ReachFailure::Timeout, format!("no answer within {:.1}s", reach::probe_timeout().as_secs_f64()))),
         Ok(Ok(_)) => None,
         Ok(Err(e)) => reach::kube_failure(&e),
     }

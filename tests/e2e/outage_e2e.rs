@@ -260,6 +260,9 @@ async fn a_blackholed_primary_costs_the_failover_plan_seconds_not_minutes() {
     let healthy = started.elapsed();
     assert_exit(&out, 2, "plan -e prod-dr, healthy");
 
+    // The default probe bound, not the test harness's generous one.
+    let bound = drplan::reach::PROBE_TIMEOUT.as_secs_f64().to_string();
+    world.moto.add_cli_env(("DRPLAN_PROBE_TIMEOUT".into(), bound));
     world.lose_primary(Outage::Blackhole).await;
     let started = Instant::now();
     let out = run(&world.moto, &root, &["plan", "-e", "prod-dr", "--detailed-exitcode"]);
