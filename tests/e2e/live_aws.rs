@@ -149,8 +149,9 @@ async fn networks_are_read_by_stack_tag_with_one_list_call_per_kind_and_region()
     assert_eq!(by_address(&state, "network.primary.subnet.s1").attrs["public"], json!(false));
     assert_eq!(by_address(&state, "network.dr.subnet.a").attrs["vpc"], json!("network.dr"));
 
-    // Bulk: DescribeVpcs + DescribeSubnets, once per region, whatever the count.
-    assert_eq!(ctx.api_calls_by_service().get("ec2"), Some(&4));
+    // Bulk: DescribeVpcs + DescribeSubnets, once per region, whatever the count, and
+    // one reachability probe (DescribeAvailabilityZones) per region.
+    assert_eq!(ctx.api_calls_by_service().get("ec2"), Some(&(4 + 2)));
     assert_eq!(state.api_calls, ctx.api_calls());
     Ok(())
 }
@@ -265,9 +266,10 @@ async fn clusters_and_node_groups_are_read_for_names_in_the_spec_and_marked_ones
     assert_eq!(unmarked_group.attrs["instance_types"], json!(["t3.medium"]));
     assert_eq!(unmarked_group.attrs["capacity_type"], json!("ON_DEMAND"));
 
-    // ListClusters 1 + DescribeCluster 4 + (ListNodegroups + DescribeNodegroup) per kept cluster.
+    // ListClusters 1 + DescribeCluster 4 + (ListNodegroups + DescribeNodegroup) per kept
+    // cluster, and one reachability probe (ListClusters) for the region.
     let node_groups_read = 3 + 2; // 3 kept clusters listed, 2 node groups described
-    assert_eq!(ctx.api_calls_by_service().get("eks"), Some(&(1 + 4 + node_groups_read)));
+    assert_eq!(ctx.api_calls_by_service().get("eks"), Some(&(1 + 4 + node_groups_read + 1)));
     Ok(())
 }
 
@@ -449,8 +451,9 @@ async fn buckets_report_versioning_encryption_lifecycle_and_replication() -> Tes
     assert_eq!(by_address(&state, "bucket.backups_dr").attrs["versioning"], json!(true));
 
     // ListBuckets 1 + GetBucketLocation 6 + GetBucketTagging for the 5 in scope
-    // regions + 4 configuration reads for each of the 4 kept buckets.
-    assert_eq!(ctx.api_calls_by_service().get("s3"), Some(&(1 + 6 + 5 + 4 * 4)));
+    // regions + 4 configuration reads for each of the 4 kept buckets, and one
+    // reachability probe (ListBuckets) per region whose buckets are read.
+    assert_eq!(ctx.api_calls_by_service().get("s3"), Some(&(1 + 6 + 5 + 4 * 4 + 3)));
     Ok(())
 }
 
