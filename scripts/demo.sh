@@ -13,7 +13,10 @@ say "Installing the emulator (moto in .venv) and building drplan"
 bash scripts/setup-test-env.sh >/dev/null
 cargo build -q --bin drplan
 cargo build -q -p kube-testserver --bin kube-testserver
-export PATH="$PWD/target/debug:$PATH"
+# Wherever cargo builds (CARGO_TARGET_DIR, a config file), ask it.
+target_dir=$(cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+export PATH="$target_dir/debug:$PATH"
 
 work=$(mktemp -d)
 pids=()
@@ -41,8 +44,8 @@ for _ in $(seq 1 50); do
   curl -fsS "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1 && break
   sleep 0.2
 done
-# The apply lock bucket is the one thing drplan expects to exist already.
-.venv/bin/python - <<PY
+# What drplan itself needs in the account (the lock bucket), created once.
+run drplan bootstrap -e prod
 import boto3
 boto3.client("s3", endpoint_url="$AWS_ENDPOINT_URL", region_name="us-east-1").create_bucket(Bucket="shop-drplan-locks")
 PY

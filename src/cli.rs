@@ -48,6 +48,8 @@ pub enum Command {
     Fmt(FmtArgs),
     /// Break an apply lock left by a dead run.
     Unlock(UnlockArgs),
+    /// Create what drplan itself needs in the account (the lock bucket), idempotently.
+    Bootstrap(BootstrapArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -178,6 +180,12 @@ pub struct UnlockArgs {
     /// Required: confirms the lock holder is really gone.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BootstrapArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
 }
 
 #[derive(Args, Debug)]

@@ -10,3 +10,4 @@ pub mod live;
 pub mod lock;
 pub mod planning;
 pub mod reach;
+pub mod usage;

@@ -4,6 +4,7 @@
 use crate::cli::{Cli, Command};
 
 pub mod apply;
+pub mod bootstrap;
 pub mod drift;
 pub mod fmt;
 pub mod graph;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Show(args) => show::run(&args),
         Command::Apply(args) => apply::run(&cli.dir, &args, cli.verbose),
         Command::Unlock(args) => apply::unlock(&cli.dir, &args),
+        Command::Bootstrap(args) => bootstrap::run(&cli.dir, &args),
     };
     match result {
         Ok(code) => code,

@@ -8,6 +8,7 @@ mod support;
 
 mod apply_e2e;
 mod apply_moto;
+mod bootstrap_e2e;
 mod cli_validate;
 mod drift_e2e;
 mod eks_access;

@@ -213,7 +213,7 @@ fn manifest_file(
     errors: &mut Vec<KubernetesError>,
 ) {
     let text = match std::fs::read_to_string(root.join(file)) {
-        Ok(t) => t,
+        Ok(t) => crate::spec::files::strip_bom(t),
         Err(e) => {
             errors.push(KubernetesError::new(block, format!("cannot read manifest `{file}`: {e}")).help("manifest paths are relative to the project root"));
             return;

@@ -20,15 +20,24 @@ pub struct Schema {
     /// Attributes kept as source text, not evaluated (a variable's `type`, which is a
     /// type expression, not a value).
     pub raw: &'static [&'static str],
+    /// Unlabelled nested blocks that may appear more than once (a lifecycle rule's
+    /// `transition`s). Any other unlabelled nested block may appear once: a repeat is
+    /// an error, never a silent "last one wins". Labelled blocks are told apart by
+    /// their labels, which their decoders check.
+    pub repeatable: &'static [&'static str],
 }
 
 impl Schema {
     pub const fn new(attrs: &'static [&'static str], blocks: &'static [&'static str]) -> Self {
-        Schema { attrs, blocks, raw: &[] }
+        Schema { attrs, blocks, raw: &[], repeatable: &[] }
     }
 
     pub const fn with_raw(self, raw: &'static [&'static str]) -> Self {
         Schema { raw, ..self }
+    }
+
+    pub const fn with_repeatable(self, repeatable: &'static [&'static str]) -> Self {
+        Schema { repeatable, ..self }
     }
 }
 
@@ -108,6 +117,7 @@ pub fn read_body<'a>(
         blocks: Vec::new(),
     };
     let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
+    let mut seen_blocks: BTreeMap<String, Range<usize>> = BTreeMap::new();
     for structure in body.iter() {
         match structure {
             Structure::Attribute(attr) => {
@@ -191,6 +201,26 @@ pub fn read_body<'a>(
                         .help(help),
                     );
                     continue;
+                }
+                if block.labels.is_empty() && !schema.repeatable.contains(&ident) {
+                    let header = block_header(block);
+                    if let Some(first) = seen_blocks.get(ident) {
+                        let (line, _) = file.line_col(first.start);
+                        diags.push(
+                            SpecDiagnostic::new(
+                                "drplan::duplicate_block",
+                                format!("{} has two `{ident}` blocks", out.what),
+                            )
+                            .at(file, header, "again here")
+                            .also(first.clone(), "first here")
+                            .help(format!(
+                                "a {} takes one `{ident}` block (the first is on line {line}); merge them into one",
+                                out.what.split(' ').next().unwrap_or("block")
+                            )),
+                        );
+                        continue;
+                    }
+                    seen_blocks.insert(ident.to_string(), header);
                 }
                 out.blocks.push(block);
             }

@@ -263,6 +263,15 @@ fn manifests(
                 diags.push(at(spans, &addr, "manifests", d, "outside the project"));
                 continue;
             }
+            if root.join(m).is_dir() {
+                let d = SpecDiagnostic::new(
+                    "drplan::manifest",
+                    format!("manifest `{m}` is a folder, not a manifest file"),
+                )
+                .help(folder_help(root, m));
+                diags.push(at(spans, &addr, "manifests", d, "a folder"));
+                continue;
+            }
             if !root.join(m).is_file() {
                 let d = SpecDiagnostic::new(
                     "drplan::manifest",
@@ -279,5 +288,25 @@ fn manifests(
                 }
             }
         }
+    }
+}
+
+/// What to write instead of a folder in `manifests`: its YAML files, listed.
+fn folder_help(root: &Path, dir: &str) -> String {
+    let mut files: Vec<String> = std::fs::read_dir(root.join(dir))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| n.ends_with(".yaml") || n.ends_with(".yml"))
+                .map(|n| format!("\"{}/{n}\"", dir.trim_end_matches('/')))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    if files.is_empty() {
+        "list manifest files (YAML), e.g. manifests = [\"k8s/app.yaml\"]; this folder holds none".to_string()
+    } else {
+        format!("list the manifest files themselves: manifests = [{}]", files.join(", "))
     }
 }

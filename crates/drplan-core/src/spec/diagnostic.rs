@@ -63,6 +63,8 @@ pub struct SpecDiagnostic {
     /// (a missing environment file).
     pub location: Option<(SourceFile, Range<usize>)>,
     pub label: String,
+    /// More labelled spans in the same file (the first of two repeated blocks).
+    pub related: Vec<(Range<usize>, String)>,
 }
 
 impl SpecDiagnostic {
@@ -73,7 +75,14 @@ impl SpecDiagnostic {
             help: None,
             location: None,
             label: String::new(),
+            related: Vec::new(),
         }
+    }
+
+    /// Labels another span of the same file (set `at` first).
+    pub fn also(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
+        self.related.push((span, label.into()));
+        self
     }
 
     pub fn at(mut self, file: &SourceFile, span: Range<usize>, label: impl Into<String>) -> Self {
@@ -125,9 +134,13 @@ impl Diagnostic for SpecDiagnostic {
         let (_, span) = self.location.as_ref()?;
         let len = span.end.saturating_sub(span.start);
         let label = (!self.label.is_empty()).then(|| self.label.clone());
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(label, SourceSpan::new(span.start.into(), len)),
-        )))
+        let related = self.related.iter().map(|(s, l)| {
+            LabeledSpan::new_with_span(Some(l.clone()), SourceSpan::new(s.start.into(), s.end.saturating_sub(s.start)))
+        });
+        Some(Box::new(
+            std::iter::once(LabeledSpan::new_primary_with_span(label, SourceSpan::new(span.start.into(), len)))
+                .chain(related),
+        ))
     }
 }
 

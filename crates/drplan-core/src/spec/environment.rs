@@ -74,19 +74,11 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
     if let Some(s) = top.string(diags, "active_site") {
         out.active_site = Some((s, top.span("active_site")));
     }
-    let mut seen_vars = false;
+    // A repeated `variables` or `lock` block is reported (and skipped) by `read_body`.
     for block in top.blocks.clone() {
         let header = body::block_header(block);
         match block.ident.as_str() {
             "variables" => {
-                if seen_vars {
-                    diags.push(
-                        SpecDiagnostic::new("drplan::duplicate_block", "`variables` appears twice")
-                            .at(src, header.clone(), "second block")
-                            .help("put every value in one variables block"),
-                    );
-                }
-                seen_vars = true;
                 for attr in block.body.attributes() {
                     let name = attr.key.as_str().to_string();
                     let span = hcl_edit::Span::span(&attr.key).unwrap_or(0..0);

@@ -52,6 +52,14 @@ pub fn hcl_files_in(root: &Path, dir: &str) -> Vec<String> {
     names.into_iter().map(|n| format!("{dir}/{n}")).collect()
 }
 
+/// Editors on Windows start UTF-8 files with a byte-order mark; it is not HCL.
+pub fn strip_bom(text: String) -> String {
+    match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    }
+}
+
 /// Reads one file (path relative to `root`) as UTF-8 text.
 pub fn read_text(
     root: &Path,
@@ -85,7 +93,7 @@ pub fn read_text(
     };
     digest.add(rel, &bytes);
     match String::from_utf8(bytes) {
-        Ok(text) => Some(SourceFile::new(rel, text)),
+        Ok(text) => Some(SourceFile::new(rel, strip_bom(text))),
         Err(e) => {
             let offset = e.utf8_error().valid_up_to();
             let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();

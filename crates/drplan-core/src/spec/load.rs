@@ -91,6 +91,16 @@ pub fn load_project_with_active_site(root: &Path, env: &str, site: &str) -> Resu
 fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut digest = DigestInputs::default();
+    if !root.is_dir() {
+        diags.push(
+            SpecDiagnostic::new(
+                "drplan::no_project",
+                format!("the project directory {} does not exist", root.display()),
+            )
+            .help("-C names the project root: the folder holding specs/ and environments/"),
+        );
+        return Err(diags);
+    }
 
     let spec_paths = files::hcl_files_in(root, "specs");
     if spec_paths.is_empty() {
@@ -112,6 +122,12 @@ fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Di
     }
 
     let env_file = read_environment(root, env, &mut diags, &mut digest);
+    // Without its environment file nothing else can be judged: every variable would
+    // be reported as having no value, burying the one error that matters.
+    if env_file.is_none() {
+        diags.sort();
+        return Err(diags);
+    }
     let mut env_settings = match &env_file {
         Some(f) => environment::decode(f, &Scope::new(), &mut diags),
         None => EnvSettings::default(),

@@ -14,4 +14,5 @@ mod promote_rewrite;
 mod render_plan;
 mod spec_diagnostics;
 mod spec_lowering;
+mod spec_newuser;
 mod spec_rules;

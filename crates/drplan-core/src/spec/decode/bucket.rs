@@ -16,12 +16,14 @@ pub const SCHEMA: Schema = Schema::new(
         "depends_on",
     ],
     &["encryption", "lifecycle_rule", "replication"],
-);
+)
+.with_repeatable(&["replication"]);
 const ENCRYPTION: Schema = Schema::new(&["algorithm", "kms_key_id"], &[]);
 const LIFECYCLE: Schema = Schema::new(
     &["prefix", "expire_after", "noncurrent_expire_after"],
     &["transition"],
-);
+)
+.with_repeatable(&["transition"]);
 const TRANSITION: Schema = Schema::new(&["after", "storage_class"], &[]);
 const REPLICATION: Schema =
     Schema::new(&["role_arn", "destination", "prefix", "storage_class"], &[]);
@@ -154,38 +156,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         });
     }
 
-    let mut replication = None;
-    for block in b.nested("replication").collect::<Vec<_>>() {
-        let mut r = body::read(b.file, block, &REPLICATION, cx.scope, cx.ctx, cx.diags);
-        let role_arn = r.required_string(cx.diags, "role_arn", "the IAM role S3 replicates as");
-        check_arn(&r, cx, "role_arn", role_arn.as_deref());
-        if !r.has("destination") {
-            r.missing(
-                cx.diags,
-                "destination",
-                "the bucket to copy to: destination = bucket.backups_dr",
-            );
-        }
-        let destination = r.block_ref(cx.diags, cx.scope, "destination", "bucket");
-        cx.spans
-            .record_as(&address, "replication.destination", &r, "destination");
-        let prefix = r.string(cx.diags, "prefix").unwrap_or_default();
-        let storage_class = r.string(cx.diags, "storage_class");
-        if let Some(c) = &storage_class {
-            check_storage_class(&r, cx, "storage_class", c);
-        }
-        if let (Some(role_arn), Some(destination)) = (role_arn, destination) {
-            replication = Some(Replication {
-                role_arn,
-                rules: vec![ReplicationRule {
-                    id: OWN_REPLICATION_RULE.into(),
-                    prefix,
-                    destination,
-                    storage_class,
-                }],
-            });
-        }
-    }
+    let replication = replication(&address, b, cx);
     Some(Bucket {
         label: label.to_string(),
         name: name?,
@@ -198,6 +169,67 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         tags,
         source: source_ref(b),
     })
+}
+
+/// Every `replication` block is one rule of the bucket's replication configuration
+/// (to the DR site, to a vault account ...). S3 takes one role for all rules.
+fn replication(address: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Replication> {
+    let blocks = b.nested("replication").collect::<Vec<_>>();
+    let several = blocks.len() > 1;
+    let mut out: Option<Replication> = None;
+    for block in blocks {
+        let mut r = body::read(b.file, block, &REPLICATION, cx.scope, cx.ctx, cx.diags);
+        let role_arn = r.required_string(cx.diags, "role_arn", "the IAM role S3 replicates as");
+        check_arn(&r, cx, "role_arn", role_arn.as_deref());
+        if !r.has("destination") {
+            r.missing(
+                cx.diags,
+                "destination",
+                "the bucket to copy to: destination = bucket.backups_dr",
+            );
+        }
+        let destination = r.block_ref(cx.diags, cx.scope, "destination", "bucket");
+        cx.spans
+            .record_as(address, "replication.destination", &r, "destination");
+        let prefix = r.string(cx.diags, "prefix").unwrap_or_default();
+        let storage_class = r.string(cx.diags, "storage_class");
+        if let Some(c) = &storage_class {
+            check_storage_class(&r, cx, "storage_class", c);
+        }
+        let (Some(role_arn), Some(destination)) = (role_arn, destination) else { continue };
+        // One block keeps the rule id it always had; several are told apart by destination.
+        let id = if several {
+            format!("{OWN_REPLICATION_RULE}-{destination}")
+        } else {
+            OWN_REPLICATION_RULE.to_string()
+        };
+        let rule = ReplicationRule { id, prefix, destination, storage_class };
+        match &mut out {
+            None => out = Some(Replication { role_arn, rules: vec![rule] }),
+            Some(rep) => {
+                if rep.role_arn != role_arn {
+                    r.invalid(
+                        cx.diags,
+                        "drplan::replication",
+                        "role_arn",
+                        format!("this replication block's role differs from the first one's (`{}`)", rep.role_arn),
+                        "S3 replicates every rule of a bucket as one role: use the same role_arn in each replication block",
+                    );
+                } else if rep.rules.iter().any(|o| o.destination == rule.destination) {
+                    r.invalid(
+                        cx.diags,
+                        "drplan::replication",
+                        "destination",
+                        format!("bucket.{} is already a replication destination of this bucket", rule.destination),
+                        "one replication block per destination bucket",
+                    );
+                } else {
+                    rep.rules.push(rule);
+                }
+            }
+        }
+    }
+    out
 }
 
 fn days(b: &mut BlockBody, cx: &mut Cx, attr: &str) -> Option<i64> {

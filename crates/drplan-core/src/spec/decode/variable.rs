@@ -8,6 +8,7 @@ pub const SCHEMA: Schema = Schema::new(
     &["type", "default", "description", "sensitive", "promote"],
     &["validation"],
 )
+.with_repeatable(&["validation"])
 .with_raw(&["type"]);
 pub const VALIDATION: Schema = Schema::new(&["condition", "error_message"], &[]);
 

@@ -1,0 +1,160 @@
+//! What a new user hits first in the spec loader (issue 16): each test is headed by
+//! the symptom it guards against.
+
+use crate::spec_support::*;
+use drplan_core::resource::Kind;
+
+const TWO_BUCKETS: &str = r#"
+bucket "backups" {
+  site = site.primary
+  name = "acme-backups"
+  replication {
+    role_arn    = "arn:aws:iam::123456789012:role/s3-replication"
+    destination = bucket.backups_dr
+  }
+  REPEAT
+}
+
+bucket "backups_dr" {
+  site = site.dr
+  name = "acme-backups-dr"
+}
+
+bucket "vault" {
+  site = site.dr
+  name = "acme-backups-vault"
+}
+"#;
+
+fn load_spec(spec: &str) -> Result<drplan_core::model::Project, String> {
+    let text = format!("{BASE}{spec}");
+    load(&[("specs/main.hcl", &text), ("environments/test.hcl", ENV)]).map_err(|d| d.render(false, 120))
+}
+
+fn replication_rules(p: &drplan_core::model::Project) -> Vec<(String, String)> {
+    let bucket = p
+        .resources
+        .iter()
+        .find(|r| r.kind == Kind::Bucket && r.address.to_string() == "bucket.backups")
+        .expect("bucket.backups");
+    bucket.attrs["replication"]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap_or("").to_string(), r["destination_bucket"].as_str().unwrap_or("").to_string()))
+        .collect()
+}
+
+#[test]
+fn second_replication_block_no_longer_silently_drops_the_dr_copy() {
+    let spec = TWO_BUCKETS.replace(
+        "REPEAT",
+        r#"replication {
+    role_arn    = "arn:aws:iam::123456789012:role/s3-replication"
+    destination = bucket.vault
+  }"#,
+    );
+    let p = load_spec(&spec).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        replication_rules(&p),
+        vec![
+            ("drplan-replication-backups_dr".to_string(), "acme-backups-dr".to_string()),
+            ("drplan-replication-vault".to_string(), "acme-backups-vault".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn one_replication_block_keeps_its_rule_id() {
+    let p = load_spec(&TWO_BUCKETS.replace("REPEAT", "")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(replication_rules(&p), vec![("drplan-replication".to_string(), "acme-backups-dr".to_string())]);
+}
+
+#[test]
+fn replication_blocks_with_two_roles_are_an_error() {
+    let spec = TWO_BUCKETS.replace(
+        "REPEAT",
+        r#"replication {
+    role_arn    = "arn:aws:iam::123456789012:role/other"
+    destination = bucket.vault
+  }"#,
+    );
+    let out = load_spec(&spec).err().expect("an error");
+    assert!(out.contains("drplan::replication") && out.contains("role differs"), "{out}");
+}
+
+#[test]
+fn second_encryption_block_is_an_error_with_both_places_not_last_one_wins() {
+    let spec = TWO_BUCKETS.replace(
+        "REPEAT",
+        r#"encryption {
+    algorithm = "aws:kms"
+    kms_key_id = "arn:aws:kms:us-west-2:123456789012:key/1"
+  }
+  encryption {
+    algorithm = "AES256"
+  }"#,
+    );
+    let out = load_spec(&spec).err().expect("an error");
+    assert!(out.contains("drplan::duplicate_block"), "{out}");
+    assert!(out.contains("has two `encryption` blocks"), "{out}");
+    assert!(out.contains("again here") && out.contains("first here"), "{out}");
+}
+
+#[test]
+fn repeated_single_blocks_in_a_backup_and_an_environment_are_errors() {
+    let env = "stack = \"test\"\nlock {\n  bucket = \"a\"\n  region = \"us-east-1\"\n}\nlock {\n  bucket = \"b\"\n  region = \"us-east-1\"\n}\n";
+    let out = match load(&[("specs/main.hcl", BASE), ("environments/test.hcl", env)]) {
+        Ok(_) => panic!("two lock blocks loaded"),
+        Err(d) => d.render(false, 120),
+    };
+    assert!(out.contains("has two `lock` blocks"), "{out}");
+}
+
+#[test]
+fn utf8_byte_order_mark_is_not_invalid_hcl() {
+    let spec = format!("\u{feff}{BASE}");
+    let env = format!("\u{feff}{ENV}");
+    let p = load(&[("specs/main.hcl", &spec), ("environments/test.hcl", &env)]);
+    assert!(p.is_ok(), "{}", p.err().map(|d| d.render(false, 120)).unwrap_or_default());
+}
+
+#[test]
+fn unknown_environment_is_one_error_without_knock_on_variable_errors() {
+    let spec = format!("{BASE}\nvariable \"region\" {{\n  type = string\n}}\n");
+    let dir = write(&[("specs/main.hcl", &spec), ("environments/prod.hcl", ENV)]);
+    let d = drplan_core::spec::load_project(dir.path(), "prd").err().expect("an error");
+    let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["drplan::missing_environment"], "{}", d.render(false, 120));
+}
+
+#[test]
+fn missing_project_directory_says_it_does_not_exist() {
+    let d = drplan_core::spec::load_project(std::path::Path::new("/nonexistent/drplan-project"), "prod")
+        .err()
+        .expect("an error");
+    let out = d.render(false, 120);
+    assert!(out.contains("the project directory /nonexistent/drplan-project does not exist"), "{out}");
+    assert_eq!(d.len(), 1, "{out}");
+}
+
+#[test]
+fn manifests_naming_a_folder_say_it_is_a_folder_not_that_it_does_not_exist() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixture("valid");
+    for sub in ["specs", "environments"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        for e in std::fs::read_dir(src.join(sub)).expect("fixture") {
+            let e = e.expect("entry");
+            let text = std::fs::read_to_string(e.path()).expect("read");
+            let text = text.replace("[\"k8s/namespace.yaml\"]", "[\"k8s/overlay\"]");
+            std::fs::write(dir.path().join(sub).join(e.file_name()), text).expect("write");
+        }
+    }
+    std::fs::create_dir_all(dir.path().join("k8s/overlay")).expect("mkdir");
+    std::fs::copy(src.join("k8s/namespace.yaml"), dir.path().join("k8s/overlay/namespace.yaml")).expect("copy");
+    let out = rendered(dir.path(), "prod");
+    assert!(out.contains("manifest `k8s/overlay` is a folder"), "{out}");
+    assert!(out.contains("\"k8s/overlay/namespace.yaml\""), "{out}");
+    assert!(!out.contains("does not exist"), "{out}");
+}
