@@ -61,11 +61,20 @@ pub fn classify(err: &(dyn Error + 'static)) -> Option<ReachFailure> {
     }
     // Clients that wrap the io::Error in their own text, without a source.
     let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
-    if has(&["dns error", "failed to lookup address", "name or service not known", "no such host"]) {
+    if has(&[
+        "dns error",
+        "failed to lookup address",
+        "name or service not known",
+        "no such host",
+    ]) {
         Some(ReachFailure::Dns)
     } else if has(&["connection refused"]) {
         Some(ReachFailure::ConnectionRefused)
-    } else if has(&["connection reset", "connection closed before message completed", "broken pipe"]) {
+    } else if has(&[
+        "connection reset",
+        "connection closed before message completed",
+        "broken pipe",
+    ]) {
         Some(ReachFailure::ConnectionReset)
     } else if has(&["timed out", "deadline has elapsed"]) {
         Some(ReachFailure::Timeout)
@@ -83,7 +92,9 @@ where
     let cause = match err {
         SdkError::TimeoutError(_) => Some(ReachFailure::Timeout),
         SdkError::DispatchFailure(d) if d.is_timeout() => Some(ReachFailure::Timeout),
-        SdkError::DispatchFailure(d) if d.is_io() => Some(classify(err).unwrap_or(ReachFailure::ConnectionReset)),
+        SdkError::DispatchFailure(d) if d.is_io() => {
+            Some(classify(err).unwrap_or(ReachFailure::ConnectionReset))
+        }
         SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => classify(err),
         _ => None,
     }?;

@@ -28,9 +28,29 @@ impl AwsContext {
         let clients = &clients;
         reach::probe(|| async move {
             match service {
-                Service::Ec2 => clients.ec2.describe_availability_zones().send().await.err().and_then(|e| reach::sdk_failure(&e)),
-                Service::Eks => clients.eks.list_clusters().max_results(1).send().await.err().and_then(|e| reach::sdk_failure(&e)),
-                Service::S3 => clients.s3.list_buckets().max_buckets(1).send().await.err().and_then(|e| reach::sdk_failure(&e)),
+                Service::Ec2 => clients
+                    .ec2
+                    .describe_availability_zones()
+                    .send()
+                    .await
+                    .err()
+                    .and_then(|e| reach::sdk_failure(&e)),
+                Service::Eks => clients
+                    .eks
+                    .list_clusters()
+                    .max_results(1)
+                    .send()
+                    .await
+                    .err()
+                    .and_then(|e| reach::sdk_failure(&e)),
+                Service::S3 => clients
+                    .s3
+                    .list_buckets()
+                    .max_buckets(1)
+                    .send()
+                    .await
+                    .err()
+                    .and_then(|e| reach::sdk_failure(&e)),
                 // Global services are not probed per region.
                 Service::Route53 | Service::Sts => None,
             }

@@ -20,7 +20,10 @@ pub(crate) struct Gate<'a> {
 
 impl<'a> Gate<'a> {
     pub(crate) fn new(ctx: &'a AwsContext) -> Self {
-        Gate { ctx, probes: Mutex::new(HashMap::new()) }
+        Gate {
+            ctx,
+            probes: Mutex::new(HashMap::new()),
+        }
     }
 
     fn cell(&self, region: &str, service: Service) -> Cell {
@@ -28,16 +31,28 @@ impl<'a> Gate<'a> {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
-        probes.entry((region.to_string(), service)).or_default().clone()
+        probes
+            .entry((region.to_string(), service))
+            .or_default()
+            .clone()
     }
 
     /// `read`, the part of a family's read that talks to `service` in `region`; or,
     /// if that endpoint does not answer, nothing but the place in `unreachable`.
-    pub(crate) async fn read(&self, region: &str, service: Service, read: impl Future<Output = FamilyRead>) -> FamilyRead {
+    pub(crate) async fn read(
+        &self,
+        region: &str,
+        service: Service,
+        read: impl Future<Output = FamilyRead>,
+    ) -> FamilyRead {
         let cell = self.cell(region, service);
         // Every read in the same place shares one probe; a caller dropped mid-probe
         // hands it to the next.
-        let probe = async { cell.get_or_init(|| self.ctx.probe(region, service)).await.clone() };
+        let probe = async {
+            cell.get_or_init(|| self.ctx.probe(region, service))
+                .await
+                .clone()
+        };
         match race(probe, read, |r: &FamilyRead| !r.errors.is_empty()).await {
             Ok(read) => read,
             Err((cause, detail)) => FamilyRead {

@@ -150,8 +150,10 @@ async fn networks_are_read_by_stack_tag_with_one_list_call_per_kind_and_region()
     assert_eq!(by_address(&state, "network.dr.subnet.a").attrs["vpc"], json!("network.dr"));
 
     // Bulk: DescribeVpcs + DescribeSubnets, once per region, whatever the count, and
-    // one reachability probe (DescribeAvailabilityZones) per region.
-    assert_eq!(ctx.api_calls_by_service().get("ec2"), Some(&(4 + 2)));
+    // one reachability probe (DescribeAvailabilityZones) per region, unless the
+    // reads finished before it was sent.
+    let ec2 = ctx.api_calls_by_service().get("ec2").copied().unwrap_or(0);
+    assert!((4..=4 + 2).contains(&ec2), "{ec2} EC2 calls");
     assert_eq!(state.api_calls, ctx.api_calls());
     Ok(())
 }
@@ -267,9 +269,10 @@ async fn clusters_and_node_groups_are_read_for_names_in_the_spec_and_marked_ones
     assert_eq!(unmarked_group.attrs["capacity_type"], json!("ON_DEMAND"));
 
     // ListClusters 1 + DescribeCluster 4 + (ListNodegroups + DescribeNodegroup) per kept
-    // cluster, and one reachability probe (ListClusters) for the region.
+    // cluster, and at most one reachability probe (ListClusters) for the region.
     let node_groups_read = 3 + 2; // 3 kept clusters listed, 2 node groups described
-    assert_eq!(ctx.api_calls_by_service().get("eks"), Some(&(1 + 4 + node_groups_read + 1)));
+    let eks = ctx.api_calls_by_service().get("eks").copied().unwrap_or(0);
+    assert!((1 + 4 + node_groups_read..=1 + 4 + node_groups_read + 1).contains(&eks), "{eks} EKS calls");
     Ok(())
 }
 
@@ -452,8 +455,9 @@ async fn buckets_report_versioning_encryption_lifecycle_and_replication() -> Tes
 
     // ListBuckets 1 + GetBucketLocation 6 + GetBucketTagging for the 5 in scope
     // regions + 4 configuration reads for each of the 4 kept buckets, and one
-    // reachability probe (ListBuckets) per region whose buckets are read.
-    assert_eq!(ctx.api_calls_by_service().get("s3"), Some(&(1 + 6 + 5 + 4 * 4 + 3)));
+    // reachability probe (ListBuckets) at most per region whose buckets are read.
+    let s3 = ctx.api_calls_by_service().get("s3").copied().unwrap_or(0);
+    assert!((1 + 6 + 5 + 4 * 4..=1 + 6 + 5 + 4 * 4 + 3).contains(&s3), "{s3} S3 calls");
     Ok(())
 }
 

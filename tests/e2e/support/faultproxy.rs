@@ -250,7 +250,8 @@ async fn serve(
         counters.lost.fetch_add(1, Ordering::SeqCst);
         match outage {
             Outage::Refuse => {
-                // SO_LINGER 0: closing sends RST, not FIN.
+                // SO_LINGER 0: closing sends RST, not FIN (and so never blocks).
+                #[allow(deprecated)]
                 client.set_linger(Some(Duration::ZERO))?;
                 drop(client);
             }

@@ -55,9 +55,17 @@ pub fn deferred(plan: &Plan, heading: impl Fn(&str) -> String) -> String {
     }
     let mut out = String::new();
     for ((site, reason), items) in groups {
-        let _ = write!(out, "\n{}\n", heading(&format!("# {site}: deferred, not read ({reason})")));
+        let _ = write!(
+            out,
+            "\n{}\n",
+            heading(&format!("# {site}: deferred, not read ({reason})"))
+        );
         for d in items {
-            let _ = writeln!(out, "  ? {} ({}) not read; left alone until it answers", d.address, d.kind);
+            let _ = writeln!(
+                out,
+                "  ? {} ({}) not read; left alone until it answers",
+                d.address, d.kind
+            );
         }
     }
     let _ = write!(

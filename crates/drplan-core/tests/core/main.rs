@@ -9,6 +9,7 @@ mod objectives_examples;
 mod plan_diff;
 mod plan_file;
 mod plan_moved;
+mod plan_outage;
 mod plan_props;
 mod promote_rewrite;
 mod render_plan;
