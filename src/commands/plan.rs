@@ -38,6 +38,7 @@ pub fn print_plan(plan: &Plan, report: &ObjectivesReport, json: bool, allow_brea
         print!("{}", render::text::plan(plan, &stdout_text_options()));
         println!();
         print!("{}", objectives::text::render(report, allow_breach));
+        print!("{}", render::outage::objectives_note(plan));
     }
     Ok(())
 }

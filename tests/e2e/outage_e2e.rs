@@ -298,6 +298,10 @@ async fn fail_over_with_the_primary_lost_and_back(example: &str) {
         "{text}"
     );
     assert!(
+        text.contains("Objectives not checked against live evidence from primary"),
+        "{text}"
+    );
+    assert!(
         !text.contains("- backup."),
         "nothing in the lost cluster is destroyed:\n{text}"
     );

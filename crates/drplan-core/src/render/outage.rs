@@ -96,3 +96,15 @@ pub fn not_read(report: &DriftReport, warn: impl Fn(&str) -> String) -> String {
     out.push('\n');
     out
 }
+
+/// The line under the objectives when a site did not answer: they are computed from
+/// the spec, and nothing live was read from that site. Empty otherwise.
+pub fn objectives_note(plan: &Plan) -> String {
+    if plan.unreachable.is_empty() {
+        return String::new();
+    }
+    format!(
+        "Objectives not checked against live evidence from {} (did not answer); the checks above read the spec only.\n",
+        plan.unreachable_sites().join(", ")
+    )
+}
