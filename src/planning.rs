@@ -9,7 +9,8 @@ use drplan_core::address::Address;
 use drplan_core::live::{LiveState, Unreachable};
 use drplan_core::model::{Project, SiteRole, Topology};
 use drplan_core::objectives::{self, ObjectivesReport};
-use drplan_core::plan::diff::{diff_with_moves, DiffContext};
+use drplan_core::plan::diff::DiffContext;
+use drplan_core::plan::failback;
 use drplan_core::plan::Plan;
 use drplan_core::resource::Kind;
 use std::collections::BTreeSet;
@@ -41,7 +42,8 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
     );
     // Clusters are read after AWS: a cluster that does not exist yet has no API to
     // read, and its objects plan as creates.
-    let mut live = read_live(aws, &scope).await;
+    let (mut live, inflight) = tokio::join!(read_live(aws, &scope), read_inflight(&project, aws));
+    live.inflight = inflight;
     let k8s_live = read_clusters(&project, aws, &live).await;
     live.objects.extend(k8s_live.objects);
     live.api_calls += k8s_live.api_calls;
@@ -80,9 +82,24 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
             .filter(|s| s.role == SiteRole::Dr)
             .map(|s| s.name.clone()),
     };
-    let plan = diff_with_moves(&project.resources, &live, &ctx, &project.moved);
+    // A failback (DR still active in live) is ordered: `plan::failback`.
+    let plan = failback::diff_project(&project, &live, &ctx);
     let objectives = objectives::for_project(&project);
     Ok(Planned { project, plan, objectives, live })
+}
+
+/// The write-ahead records of creates an interrupted apply left (`crate::inflight`).
+/// Unreadable records only cost adoption: an unmarked object is then refused, as it
+/// would be without them, so this warns and plans on.
+async fn read_inflight(project: &Project, aws: &AwsContext) -> Vec<drplan_core::live::InflightCreate> {
+    let Some(lock) = &project.environment.lock else { return Vec::new() };
+    match crate::inflight::read(&aws.s3(&lock.region), &lock.bucket, &project.environment.stack).await {
+        Ok(records) => records,
+        Err(e) => {
+            eprintln!("Warning: could not read the records of creates in flight in s3://{}: {e:#}", lock.bucket);
+            Vec::new()
+        }
+    }
 }
 
 /// Reads the Kubernetes objects of every cluster the spec puts objects in. A cluster

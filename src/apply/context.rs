@@ -52,6 +52,10 @@ pub struct ApplyContext<'a> {
     /// Every Route53 request of the apply takes a turn here: the account's 5 requests
     /// per second are shared by everyone, and exceeding them throttles all callers.
     pub route53_rate: RateLimiter,
+    /// Changes another change waits for (`wait_for`): they count as applied once ready.
+    pub awaited: std::collections::BTreeSet<drplan_core::address::Address>,
+    /// Where write-ahead records of creates in flight go (the lock bucket), if anywhere.
+    pub inflight: Option<drplan_core::model::environment::LockSettings>,
 }
 
 impl<'a> ApplyContext<'a> {
@@ -75,6 +79,8 @@ impl<'a> ApplyContext<'a> {
             k8s: None,
             records: RecordBatches::default(),
             route53_rate: RateLimiter::per_second(ROUTE53_REQUESTS_PER_SECOND),
+            awaited: Default::default(),
+            inflight: None,
         }
     }
 

@@ -4,7 +4,7 @@
 
 use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
 use super::context::{aws_error, change_region as region, error_code, wait_for, ApplyContext};
-use super::idempotency::request_token;
+use super::idempotency::{failpoint, request_token, FailpointPhase};
 use super::network::subnet_id;
 use anyhow::{anyhow, Result};
 use aws_sdk_eks::types::{
@@ -17,6 +17,10 @@ use drplan_core::plan::ResourceChange;
 use std::collections::{BTreeMap, HashMap};
 
 const NOT_FOUND: &str = "ResourceNotFoundException";
+/// What a create sent again by the SDK after its answer was lost gets from a service
+/// that does not honour the request token (moto): the object exists, made by the
+/// first send. Its marks, written by that create, say whether it is ours.
+const IN_USE: &str = "ResourceInUseException";
 
 /// An existing object of this name may be adopted only if it carries this address's
 /// marks; otherwise it belongs to someone else and drplan must not touch it.
@@ -67,7 +71,8 @@ pub async fn create_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> 
         Err(e) if error_code(&e) == Some(NOT_FOUND) => {
             let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
             let subnets = resolve_subnets(ctx, region, &attrs).await?;
-            eks.create_cluster()
+            let created = eks
+                .create_cluster()
                 .name(name)
                 .set_version(attrs.opt_str("version").map(str::to_string))
                 .role_arn(attrs.str("role_arn")?)
@@ -75,8 +80,17 @@ pub async fn create_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> 
                 .set_tags(Some(hash_map(tags)))
                 .client_request_token(request_token(ctx.stack, &change.address, attrs.map))
                 .send()
-                .await
-                .map_err(aws_error("CreateCluster"))?;
+                .await;
+            match created {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some(IN_USE) => {
+                    let out = eks.describe_cluster().name(name).send().await.map_err(aws_error("DescribeCluster"))?;
+                    let tags = out.cluster().and_then(|c| c.tags());
+                    check_marks(&format!("EKS cluster {name}"), tags, ctx.stack, &change.address)?;
+                }
+                Err(e) => return Err(aws_error("CreateCluster")(e)),
+            }
+            failpoint(&change.address, FailpointPhase::Created);
         }
         Err(e) => return Err(aws_error("DescribeCluster")(e)),
     }
@@ -137,7 +151,8 @@ pub async fn create_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) 
             let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
             let subnets = resolve_subnets(ctx, region, &attrs).await?;
             let disk_size = attrs.opt_int("disk_size").and_then(|d| i32::try_from(d).ok());
-            eks.create_nodegroup()
+            let created = eks
+                .create_nodegroup()
                 .cluster_name(cluster)
                 .nodegroup_name(name)
                 .node_role(attrs.str("node_role_arn")?)
@@ -150,8 +165,17 @@ pub async fn create_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) 
                 .set_tags(Some(hash_map(tags)))
                 .client_request_token(request_token(ctx.stack, &change.address, attrs.map))
                 .send()
-                .await
-                .map_err(aws_error("CreateNodegroup"))?;
+                .await;
+            match created {
+                Ok(_) => {}
+                Err(e) if error_code(&e) == Some(IN_USE) => {
+                    let found = describe_node_group(&eks, cluster, name).await?;
+                    let what = format!("node group {cluster}/{name}");
+                    check_marks(&what, found.as_ref().and_then(|n| n.tags()), ctx.stack, &change.address)?;
+                }
+                Err(e) => return Err(aws_error("CreateNodegroup")(e)),
+            }
+            failpoint(&change.address, FailpointPhase::Created);
         }
         Err(e) => return Err(aws_error("DescribeNodegroup")(e)),
     }

@@ -56,7 +56,9 @@ impl<'a> Clusters<'a> {
         Ok(kinds)
     }
 
-    pub async fn apply(&self, change: &ResourceChange) -> Result<()> {
+    /// Applies `change`; with `ready`, returns only once a workload has rolled out
+    /// (another change of the plan waits for it: `ResourceChange::wait_for`).
+    pub async fn apply(&self, change: &ResourceChange, ready: bool) -> Result<()> {
         let attrs = change
             .after
             .clone()
@@ -74,6 +76,11 @@ impl<'a> Clusters<'a> {
             source: None,
         };
         k8s_apply::apply(&kinds, &resource).await?;
+        if ready {
+            crate::k8s::rollout::wait_rolled_out(&kinds, &resource.attrs)
+                .await
+                .map_err(|e| anyhow!("{}: waiting for the rollout failed: {e}", change.address))?;
+        }
         Ok(())
     }
 

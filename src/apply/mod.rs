@@ -10,6 +10,7 @@
 //! half-created object carrying this address's mark (adoption), resolving ids of
 //! referenced objects, and waiting for readiness.
 
+pub mod adopt;
 pub mod attrs;
 pub mod clients;
 pub mod context;
@@ -53,6 +54,9 @@ pub struct ApplyOptions {
     /// Route53 requests per second for the whole apply (AWS allows 5 per account;
     /// tests against an emulator may raise it).
     pub route53_requests_per_second: u32,
+    /// The lock bucket, where creates in flight are recorded so that an interrupted
+    /// one can be adopted by the next run (`adopt`). None: no records.
+    pub inflight: Option<drplan_core::model::environment::LockSettings>,
 }
 
 /// Where Kubernetes object changes go; without it they fail their step.
@@ -66,6 +70,7 @@ impl Default for ApplyOptions {
             timeouts: Timeouts::default(),
             progress: true,
             route53_requests_per_second: crate::aws::ROUTE53_REQUESTS_PER_SECOND,
+            inflight: None,
         }
     }
 }
@@ -134,6 +139,8 @@ pub async fn apply_with_clusters(
     let mut ctx = ApplyContext::new(&plan.stack, clients, Outputs::seeded_from(plan), options.timeouts.clone());
     ctx.k8s = k8s;
     ctx.route53_rate = crate::aws::RateLimiter::per_second(options.route53_requests_per_second);
+    ctx.awaited = plan.changes.iter().flat_map(|c| c.wait_for.iter().cloned()).collect();
+    ctx.inflight = options.inflight.clone();
     let started = Instant::now();
     let display = progress::Progress::for_stderr(options.progress);
     let results = walk::walk(nodes, &limits(options.parallelism), |step: Step| {
@@ -205,7 +212,7 @@ async fn run_step(
 
 async fn k8s_apply(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     match ctx.k8s {
-        Some(clusters) => clusters.apply(change).await,
+        Some(clusters) => clusters.apply(change, ctx.awaited.contains(&change.address)).await,
         None => Err(anyhow!("{}: no cluster connections were set up for this apply", change.address)),
     }
 }
@@ -231,8 +238,11 @@ fn live_id(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
 }
 
 async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-    // The mark first: if the attribute changes below fail, the next plan still finds
-    // the object at its new address.
+    // The marks first: if the attribute changes below fail, the next plan still finds
+    // the object at its new address, or as this stack's.
+    if change.adopt {
+        adopt::mark(ctx, change).await?;
+    }
     remark::remark(ctx, change).await?;
     let changed: Vec<String> = attrs::changed_keys(change).into_iter().collect();
     match change.kind {

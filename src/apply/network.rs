@@ -1,8 +1,12 @@
 //! VPCs and subnets (EC2). Both are identified by their `drplan:address` tag, which
-//! is applied atomically at creation through TagSpecifications.
+//! is applied atomically at creation through TagSpecifications. EC2 takes no
+//! idempotency token for either create, so each attempt also carries a `drplan:attempt`
+//! tag, and a create whose answer was lost is looked up by it before it is sent again
+//! (`idempotency::create_once`).
 
 use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
 use super::context::{aws_error, change_region as region, error_code, ApplyContext};
+use super::idempotency::{attempt_id, create_once, failpoint, no_retries, FailpointPhase, ATTEMPT_KEY};
 use anyhow::{anyhow, Result};
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
@@ -34,6 +38,21 @@ pub async fn find_vpc(ec2: &Client, stack: &str, address: &Address) -> Result<Op
         .await
         .map_err(aws_error("DescribeVpcs"))?;
     Ok(out.vpcs().iter().find_map(|v| v.vpc_id().map(str::to_string)))
+}
+
+fn attempt_filter(attempt: &str) -> Vec<Filter> {
+    vec![Filter::builder().name(format!("tag:{ATTEMPT_KEY}")).values(attempt).build()]
+}
+
+/// The marks, the user's tags and this attempt's marker.
+fn create_tags(ctx: &ApplyContext<'_>, change: &ResourceChange, user: &BTreeMap<String, String>, attempt: &str) -> BTreeMap<String, String> {
+    let mut tags = tags_with_marks(ctx.stack, &change.address, user);
+    tags.insert(ATTEMPT_KEY.to_string(), attempt.to_string());
+    tags
+}
+
+fn no_retries_config() -> aws_sdk_ec2::config::Builder {
+    aws_sdk_ec2::config::Builder::default().retry_config(no_retries())
 }
 
 pub async fn find_subnet(ec2: &Client, stack: &str, address: &Address) -> Result<Option<String>> {
@@ -78,18 +97,31 @@ pub async fn create_vpc(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Resu
     if let Some(id) = find_vpc(&ec2, ctx.stack, &change.address).await? {
         return Ok(id);
     }
-    let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
-    let out = ec2
-        .create_vpc()
-        .cidr_block(attrs.str("cidr_block")?)
-        .tag_specifications(tag_spec(ResourceType::Vpc, &tags))
-        .send()
-        .await
-        .map_err(aws_error("CreateVpc"))?;
-    out.vpc()
-        .and_then(|v| v.vpc_id())
-        .map(str::to_string)
-        .ok_or_else(|| anyhow!("CreateVpc returned no VPC id"))
+    let attempt = attempt_id();
+    let tags = create_tags(ctx, change, &attrs.str_map("tags"), &attempt);
+    let (cidr, ec2, tags, attempt) = (attrs.str("cidr_block")?, &ec2, &tags, attempt.as_str());
+    let create = move || async move {
+        ec2.create_vpc()
+            .cidr_block(cidr)
+            .tag_specifications(tag_spec(ResourceType::Vpc, tags))
+            .customize()
+            .config_override(no_retries_config())
+            .send()
+            .await
+            .map(|out| out.vpc().and_then(|v| v.vpc_id()).map(str::to_string))
+    };
+    let look = move || async move {
+        let out = ec2
+            .describe_vpcs()
+            .set_filters(Some(attempt_filter(attempt)))
+            .send()
+            .await
+            .map_err(aws_error("DescribeVpcs"))?;
+        Ok::<_, anyhow::Error>(out.vpcs().iter().find_map(|v| v.vpc_id().map(|id| Some(id.to_string()))))
+    };
+    let id = create_once("CreateVpc", create, look).await?.ok_or_else(|| anyhow!("CreateVpc returned no VPC id"))?;
+    failpoint(&change.address, FailpointPhase::Created);
+    Ok(id)
 }
 
 pub async fn create_subnet(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
@@ -100,20 +132,36 @@ pub async fn create_subnet(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
         Some(id) => id,
         None => {
             let vpc = vpc_id(ctx, region, &Address::new(attrs.str("vpc")?)).await?;
-            let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
-            let out = ec2
-                .create_subnet()
-                .vpc_id(vpc)
-                .cidr_block(attrs.str("cidr_block")?)
-                .availability_zone(attrs.str("availability_zone")?)
-                .tag_specifications(tag_spec(ResourceType::Subnet, &tags))
-                .send()
-                .await
-                .map_err(aws_error("CreateSubnet"))?;
-            out.subnet()
-                .and_then(|s| s.subnet_id())
-                .map(str::to_string)
-                .ok_or_else(|| anyhow!("CreateSubnet returned no subnet id"))?
+            let attempt = attempt_id();
+            let tags = create_tags(ctx, change, &attrs.str_map("tags"), &attempt);
+            let (cidr, zone) = (attrs.str("cidr_block")?, attrs.str("availability_zone")?);
+            let (ec2, vpc, tags, attempt) = (&ec2, vpc.as_str(), &tags, attempt.as_str());
+            let create = move || async move {
+                ec2.create_subnet()
+                    .vpc_id(vpc)
+                    .cidr_block(cidr)
+                    .availability_zone(zone)
+                    .tag_specifications(tag_spec(ResourceType::Subnet, tags))
+                    .customize()
+                    .config_override(no_retries_config())
+                    .send()
+                    .await
+                    .map(|out| out.subnet().and_then(|s| s.subnet_id()).map(str::to_string))
+            };
+            let look = move || async move {
+                let out = ec2
+                    .describe_subnets()
+                    .set_filters(Some(attempt_filter(attempt)))
+                    .send()
+                    .await
+                    .map_err(aws_error("DescribeSubnets"))?;
+                Ok::<_, anyhow::Error>(out.subnets().iter().find_map(|s| s.subnet_id().map(|id| Some(id.to_string()))))
+            };
+            let id = create_once("CreateSubnet", create, look)
+                .await?
+                .ok_or_else(|| anyhow!("CreateSubnet returned no subnet id"))?;
+            failpoint(&change.address, FailpointPhase::Created);
+            id
         }
     };
     // Also on adoption: a crash may have come between CreateSubnet and this call.

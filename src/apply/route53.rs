@@ -4,7 +4,8 @@
 
 use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
 use super::context::{aws_error, error_code, ApplyContext};
-use super::idempotency::request_token;
+use super::adopt;
+use super::idempotency::{create_once, failpoint, no_retries, request_token, FailpointPhase};
 use super::record_batch::{Committed, RecordUpsert};
 use crate::live::route53::decode_name;
 use anyhow::{anyhow, Result};
@@ -65,7 +66,7 @@ fn is_marked(tags: Option<&BTreeMap<String, String>>, stack: &str, address: &Add
     })
 }
 
-async fn put_tags(ctx: &ApplyContext<'_>, kind: TagResourceType, id: &str, change: &ResourceChange) -> Result<()> {
+pub(super) async fn put_tags(ctx: &ApplyContext<'_>, kind: TagResourceType, id: &str, change: &ResourceChange) -> Result<()> {
     let r53 = ctx.clients.route53();
     let desired = tags_with_marks(ctx.stack, &change.address, &Attrs::after(change)?.str_map("tags"));
     let before = change.before.as_ref().map(|_| Attrs::before(change).map(|a| a.str_map("tags"))).transpose()?;
@@ -118,21 +119,52 @@ pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Res
     let id = match adopt {
         Some((id, _)) => id.clone(),
         None => {
-            ctx.route53_turn().await;
-            let out = r53
-                .create_hosted_zone()
-                .name(name)
-                .caller_reference(request_token(ctx.stack, &change.address, attrs.map))
-                .hosted_zone_config(HostedZoneConfig::builder().set_comment(attrs.opt_str("comment").map(str::to_string)).build())
-                .send()
-                .await
-                .map_err(aws_error("CreateHostedZone"))?;
-            out.hosted_zone().map(|z| bare_id(z.id())).ok_or_else(|| anyhow!("CreateHostedZone returned no zone"))?
+            adopt::announce(ctx, change).await?;
+            let token = request_token(ctx.stack, &change.address, attrs.map);
+            let config = HostedZoneConfig::builder().set_comment(attrs.opt_str("comment").map(str::to_string)).build();
+            let (r53, token, config) = (&r53, token.as_str(), &config);
+            let create = move || async move {
+                ctx.route53_turn().await;
+                r53.create_hosted_zone()
+                    .name(name)
+                    .caller_reference(token)
+                    .hosted_zone_config(config.clone())
+                    .customize()
+                    .config_override(aws_sdk_route53::config::Builder::default().retry_config(no_retries()))
+                    .send()
+                    .await
+                    .map(|out| out.hosted_zone().map(|z| bare_id(z.id())))
+            };
+            let id = create_once("CreateHostedZone", create, move || zone_by_caller_reference(ctx, name, token))
+                .await?
+                .ok_or_else(|| anyhow!("CreateHostedZone returned no zone"))?;
+            failpoint(&change.address, FailpointPhase::Created);
+            id
         }
     };
     put_tags(ctx, TagResourceType::Hostedzone, &id, change).await?;
+    adopt::confirm(ctx, &change.address).await;
     ctx.zone_ids.lock().await.insert(with_dot(name), id.clone());
     Ok(id)
+}
+
+/// The zone of this name created with `token`: a create whose answer was lost.
+async fn zone_by_caller_reference(ctx: &ApplyContext<'_>, name: &str, token: &str) -> Result<Option<Option<String>>> {
+    let name = with_dot(name);
+    ctx.route53_turn().await;
+    let out = ctx
+        .clients
+        .route53()
+        .list_hosted_zones_by_name()
+        .dns_name(&name)
+        .send()
+        .await
+        .map_err(aws_error("ListHostedZonesByName"))?;
+    Ok(out
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name() == name && z.caller_reference() == token)
+        .map(|z| Some(bare_id(z.id()))))
 }
 
 pub async fn update_zone(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str, changed: &[String]) -> Result<()> {
@@ -235,17 +267,27 @@ pub async fn create_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange
                 .set_failure_threshold(int32(&attrs, "failure_threshold"))
                 .build()
                 .map_err(build_err("health check"))?;
-            ctx.route53_turn().await;
-            let out = ctx
-                .clients
-                .route53()
-                .create_health_check()
-                .caller_reference(&token)
-                .health_check_config(config)
-                .send()
-                .await
-                .map_err(aws_error("CreateHealthCheck"))?;
-            out.health_check().map(|h| h.id().to_string()).ok_or_else(|| anyhow!("CreateHealthCheck returned no id"))?
+            let (token, config) = (token.as_str(), &config);
+            let create = move || async move {
+                ctx.route53_turn().await;
+                ctx.clients
+                    .route53()
+                    .create_health_check()
+                    .caller_reference(token)
+                    .health_check_config(config.clone())
+                    .customize()
+                    .config_override(aws_sdk_route53::config::Builder::default().retry_config(no_retries()))
+                    .send()
+                    .await
+                    .map(|out| out.health_check().map(|h| h.id().to_string()))
+            };
+            let address = &change.address;
+            let look = move || async move { Ok(find_health_check(ctx, address, Some(token)).await?.map(Some)) };
+            let id = create_once("CreateHealthCheck", create, look)
+                .await?
+                .ok_or_else(|| anyhow!("CreateHealthCheck returned no id"))?;
+            failpoint(&change.address, FailpointPhase::Created);
+            id
         }
     };
     put_tags(ctx, TagResourceType::Healthcheck, &id, change).await?;

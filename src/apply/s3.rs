@@ -3,7 +3,9 @@
 //! adopts a half-configured bucket from an interrupted run simply finishes the job.
 
 use super::attrs::{tags_with_marks, Attrs};
+use super::adopt;
 use super::context::{aws_error, change_region as region, error_code, ApplyContext};
+use super::idempotency::{failpoint, FailpointPhase};
 use anyhow::{anyhow, Result};
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
@@ -52,6 +54,7 @@ pub async fn create_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     let s3 = ctx.clients.s3(region);
     let name = attrs.str("name")?;
     if !existing_bucket(&s3, name, ctx.stack, &change.address).await? {
+        adopt::announce(ctx, change).await?;
         let mut create = s3.create_bucket().bucket(name);
         if region != "us-east-1" {
             create = create.create_bucket_configuration(
@@ -65,8 +68,10 @@ pub async fn create_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
             Err(e) if error_code(&e) == Some("BucketAlreadyOwnedByYou") => {}
             Err(e) => return Err(aws_error("CreateBucket")(e)),
         }
+        failpoint(&change.address, FailpointPhase::Created);
     }
     put_tags(ctx, &s3, change, &attrs).await?;
+    adopt::confirm(ctx, &change.address).await;
     put_versioning(&s3, name, attrs.bool("versioning")).await?;
     put_encryption(&s3, name, &attrs).await?;
     put_lifecycle(&s3, name, &attrs).await?;
@@ -78,8 +83,8 @@ pub async fn update_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange, chan
     let attrs = Attrs::after(change)?;
     let s3 = ctx.clients.s3(region(change)?);
     let name = attrs.str("name")?;
-    for key in changed {
-        match key.as_str() {
+    for key in in_create_order(changed) {
+        match key {
             "tags" => put_tags(ctx, &s3, change, &attrs).await?,
             "versioning" => put_versioning(&s3, name, attrs.bool("versioning")).await?,
             "encryption" => put_encryption(&s3, name, &attrs).await?,
@@ -89,6 +94,18 @@ pub async fn update_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange, chan
         }
     }
     Ok(())
+}
+
+/// The order a create puts settings in, which S3 depends on: replication is refused
+/// while the bucket's versioning is off, so a bucket left unversioned by an
+/// interrupted create must get versioning before replication on update too.
+const SETTINGS_ORDER: [&str; 5] = ["tags", "versioning", "encryption", "lifecycle_rules", "replication"];
+
+fn in_create_order(changed: &[String]) -> Vec<&str> {
+    let rank = |k: &str| SETTINGS_ORDER.iter().position(|s| *s == k).unwrap_or(SETTINGS_ORDER.len());
+    let mut keys: Vec<&str> = changed.iter().map(String::as_str).collect();
+    keys.sort_by_key(|k| rank(k));
+    keys
 }
 
 pub async fn delete_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
@@ -107,7 +124,7 @@ pub async fn delete_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     }
 }
 
-async fn put_tags(ctx: &ApplyContext<'_>, s3: &Client, change: &ResourceChange, attrs: &Attrs<'_>) -> Result<()> {
+pub(super) async fn put_tags(ctx: &ApplyContext<'_>, s3: &Client, change: &ResourceChange, attrs: &Attrs<'_>) -> Result<()> {
     let name = attrs.str("name")?;
     let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
     let mut set = Vec::new();

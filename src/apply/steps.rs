@@ -5,7 +5,9 @@
 //! followed by a create step. References come from `depends_on` and from the
 //! reference attributes themselves (`vpc`, `subnets`, `health_check`, a node group's
 //! `cluster_name`, a record's `zone`, a replication rule's `destination_bucket`), so
-//! orphans, which have no spec and hence no `depends_on`, are still ordered.
+//! orphans, which have no spec and hence no `depends_on`, are still ordered. A
+//! change's `wait_for` orders it after other changes whatever its action (a failback's
+//! deletes in DR wait for the DNS flip).
 
 use super::walk::Node;
 use drplan_core::address::Address;
@@ -171,7 +173,35 @@ pub fn build(plan: &Plan) -> Vec<Node<Step>> {
         let deps = destroy_deps.remove(&c.address).unwrap_or_default();
         nodes.push(Node { key: Step { address: c.address.clone(), phase: Phase::Destroy }, service: service(c.kind, Phase::Destroy).into(), deps });
     }
+    add_waits(&mut nodes, &active, &converges, &destroys);
     nodes
+}
+
+/// A change's `wait_for`: its first step (the destroy of a delete or replace, else its
+/// converge) waits for the last step of each change listed (its converge, or the
+/// destroy of a delete).
+fn add_waits(nodes: &mut [Node<Step>], active: &[&ResourceChange], converges: &BTreeSet<&Address>, destroys: &BTreeSet<&Address>) {
+    let last_step = |address: &Address| {
+        let phase = if converges.contains(address) {
+            Phase::Converge
+        } else if destroys.contains(address) {
+            Phase::Destroy
+        } else {
+            return None;
+        };
+        Some(Step { address: address.clone(), phase })
+    };
+    for c in active.iter().filter(|c| !c.wait_for.is_empty()) {
+        let first = if destroys.contains(&c.address) { Phase::Destroy } else { Phase::Converge };
+        let waits: Vec<Step> = c.wait_for.iter().filter(|a| **a != c.address).filter_map(&last_step).collect();
+        if let Some(node) = nodes.iter_mut().find(|n| n.key.address == c.address && n.key.phase == first) {
+            for w in waits {
+                if !node.deps.contains(&w) {
+                    node.deps.push(w);
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -197,6 +227,8 @@ mod tests {
             depends_on: vec![],
             protect: false,
             moved_from: None,
+            wait_for: Vec::new(),
+            adopt: false,
         }
     }
 
@@ -258,5 +290,27 @@ mod tests {
         let nodes = build(&p);
         assert_eq!(deps_of(&nodes, "network.main"), ["network.main (destroy)"]);
         assert_eq!(deps_of(&nodes, "bucket.backups"), ["bucket.backups_dr"]);
+    }
+
+    #[test]
+    fn wait_for_orders_deletes_and_replaces_after_other_changes() {
+        let waits = |mut c: ResourceChange, on: &[&str]| {
+            c.wait_for = on.iter().map(|a| Address::new(*a)).collect();
+            c
+        };
+        let p = plan(vec![
+            waits(change("dns.api.target.primary", Kind::DnsRecord, Action::Update, json!({"failover": "PRIMARY"})), &["kubernetes.app.Deployment.x.api"]),
+            change("kubernetes.app.Deployment.x.api", Kind::K8sObject, Action::Create, json!({})),
+            waits(change("kubernetes.dr.Deployment.x.api", Kind::K8sObject, Action::Delete, json!({})), &["dns.api.target.primary"]),
+            waits(change("cluster.dr.node_group.general", Kind::NodeGroup, Action::Update, json!({})), &["dns.api.target.primary"]),
+            waits(change("backup.db.placement.primary.job.failback", Kind::K8sObject, Action::Replace, json!({})), &["kubernetes.dr.Deployment.x.api", "not.in.the.plan"]),
+        ]);
+        let nodes = build(&p);
+        assert_eq!(deps_of(&nodes, "dns.api.target.primary"), ["kubernetes.app.Deployment.x.api"]);
+        assert_eq!(deps_of(&nodes, "kubernetes.dr.Deployment.x.api (destroy)"), ["dns.api.target.primary"]);
+        assert_eq!(deps_of(&nodes, "cluster.dr.node_group.general"), ["dns.api.target.primary"]);
+        // A replace waits with its first step; a change not in the plan is no step.
+        assert_eq!(deps_of(&nodes, "backup.db.placement.primary.job.failback (destroy)"), ["kubernetes.dr.Deployment.x.api (destroy)"]);
+        assert_eq!(deps_of(&nodes, "backup.db.placement.primary.job.failback"), ["backup.db.placement.primary.job.failback (destroy)"]);
     }
 }

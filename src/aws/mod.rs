@@ -7,6 +7,7 @@
 
 pub mod account;
 mod call_counter;
+pub mod credentials;
 pub mod error;
 mod limits;
 mod probe;

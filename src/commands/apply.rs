@@ -1,8 +1,8 @@
-//! `drplan apply -e ENV` (plan, confirm, apply) and `drplan apply FILE` (apply exactly
-//! a saved plan, refusing a stale one).
+//! `drplan apply -e ENV` (plan, confirm, apply) and `drplan apply FILE` (plan again and
+//! apply that plan when the file approves exactly it, refusing a stale or edited one).
 
 use super::exit;
-use super::output::runtime;
+use super::output::{print_stdout, runtime};
 use super::plan::print_plan;
 use super::validate::load_or_report;
 use crate::apply::kubernetes::Clusters;
@@ -19,6 +19,8 @@ use drplan_core::plan::{file, Plan};
 use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
+
+mod saved_plan;
 
 pub fn run(root: &Path, args: &ApplyArgs, verbose: bool) -> anyhow::Result<i32> {
     let saved = match &args.plan_file {
@@ -91,7 +93,7 @@ async fn plan_and_apply(
                     saved.environment
                 );
             }
-            saved
+            saved_plan::approved(saved, fresh)?
         }
         None => {
             print_plan(&fresh, &objectives, false, args.allow_objective_breach)?;
@@ -124,16 +126,17 @@ async fn plan_and_apply(
     let options = ApplyOptions {
         parallelism: args.parallelism.max(1),
         allow_destroy: allow_destroy.iter().map(|a| Address::new(a.as_str())).collect(),
+        inflight: project.environment.lock.clone(),
         ..ApplyOptions::default()
     };
     let report = apply_with_clusters(&plan, aws, Some(&clusters), &options).await?;
     eprint!("{}", report.render_details());
-    println!("{}", report.summary());
+    print_stdout(&format!("{}\n", report.summary()))?;
     Ok(if report.succeeded() { exit::OK } else { exit::ERROR })
 }
 
 /// Plans (and plan files) carry secrets redacted; the values to apply come from the
-/// spec, which the digest check guarantees is the one the plan was made from.
+/// spec the plan was just made from.
 fn restore_secrets(plan: &mut Plan, project: &Project) {
     for change in &mut plan.changes {
         if change.sensitive.is_empty() || change.after.is_none() {

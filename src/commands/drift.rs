@@ -1,7 +1,7 @@
 //! `drplan drift -e ENV`: read-only drift report for CI. Never takes the apply lock.
 
 use super::exit;
-use super::output::{runtime, stdout_text_options};
+use super::output::{print_stdout, runtime, stdout_text_options};
 use super::validate::load_or_report;
 use crate::aws::AwsContext;
 use crate::cli::{DriftArgs, ReportFormat};
@@ -21,18 +21,18 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
         let req = PlanRequest { allow_destroy: &[], verbose };
         let planned = make_plan(project, &aws, &req).await?;
         let report = DriftReport::from_plan(&planned.plan);
-        match args.format {
-            ReportFormat::Text => {
-                print!("{}", render::text::drift(&report, &stdout_text_options()));
-                println!();
-                print!("{}", objectives::text::render(&planned.objectives, false));
-            }
+        let out = match args.format {
+            ReportFormat::Text => format!(
+                "{}\n{}",
+                render::text::drift(&report, &stdout_text_options()),
+                objectives::text::render(&planned.objectives, false)
+            ),
             ReportFormat::Json => {
-                let doc = objectives::attach_to_json(&render::json::drift(&report), &planned.objectives, false)?;
-                print!("{doc}");
+                objectives::attach_to_json(&render::json::drift(&report), &planned.objectives, false)?.to_string()
             }
-            ReportFormat::Markdown => print!("{}", render::markdown::drift(&report)),
-        }
+            ReportFormat::Markdown => render::markdown::drift(&report),
+        };
+        print_stdout(&out)?;
         Ok(if !planned.live.read_errors.is_empty() || !planned.live.unreachable.is_empty() {
             exit::ERROR
         } else if !report.in_sync() {

@@ -1,6 +1,7 @@
 //! `drplan fmt [--check]`: canonical layout of specs/*.hcl and environments/*.hcl.
 
 use super::exit;
+use super::output::print_stdout;
 use crate::cli::FmtArgs;
 use drplan_core::spec::format;
 use std::path::Path;
@@ -31,7 +32,7 @@ pub fn run(root: &Path, args: &FmtArgs) -> anyhow::Result<i32> {
         }
     }
     for rel in &unformatted {
-        println!("{rel}");
+        print_stdout(&format!("{rel}\n"))?;
     }
     if failed || (args.check && !unformatted.is_empty()) {
         return Ok(exit::ERROR);

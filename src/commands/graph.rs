@@ -1,6 +1,7 @@
 //! `drplan graph -e ENV [--format dot|mermaid]`: the dependency graph apply walks.
 
 use super::exit;
+use super::output::print_stdout;
 use super::validate::load_or_report;
 use crate::cli::{GraphArgs, GraphFormat};
 use drplan_core::graph::ResourceGraph;
@@ -16,6 +17,6 @@ pub fn run(root: &Path, args: &GraphArgs) -> anyhow::Result<i32> {
         GraphFormat::Dot => render::dot(&graph),
         GraphFormat::Mermaid => render::mermaid(&graph),
     };
-    print!("{out}");
+    print_stdout(&out)?;
     Ok(exit::OK)
 }

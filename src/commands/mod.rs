@@ -27,8 +27,9 @@ pub fn run(cli: Cli) -> i32 {
         Command::Completions(args) => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();
-            clap_complete::generate(args.shell, &mut cmd, "drplan", &mut std::io::stdout());
-            Ok(exit::OK)
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut cmd, "drplan", &mut script);
+            output::print_stdout(&String::from_utf8_lossy(&script)).map(|()| exit::OK)
         }
         Command::Validate(args) => validate::run(&cli.dir, &args),
         Command::Graph(args) => graph::run(&cli.dir, &args),

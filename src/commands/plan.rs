@@ -1,7 +1,7 @@
 //! `drplan plan -e ENV`: what apply would do, with the objectives checked.
 
 use super::exit;
-use super::output::{runtime, stdout_text_options};
+use super::output::{print_stdout, runtime, stdout_text_options};
 use super::validate::load_or_report;
 use crate::aws::AwsContext;
 use crate::cli::PlanArgs;
@@ -33,14 +33,15 @@ pub fn run(root: &Path, args: &PlanArgs, verbose: bool) -> anyhow::Result<i32> {
 pub fn print_plan(plan: &Plan, report: &ObjectivesReport, json: bool, allow_breach: bool) -> anyhow::Result<()> {
     if json {
         let doc = objectives::attach_to_json(&render::json::plan(plan), report, allow_breach)?;
-        print!("{doc}");
+        print_stdout(&doc.to_string())
     } else {
-        print!("{}", render::text::plan(plan, &stdout_text_options()));
-        println!();
-        print!("{}", objectives::text::render(report, allow_breach));
-        print!("{}", render::outage::objectives_note(plan));
+        let text = render::text::plan(plan, &stdout_text_options());
+        print_stdout(&format!(
+            "{text}\n{}{}",
+            objectives::text::render(report, allow_breach),
+            render::outage::objectives_note(plan)
+        ))
     }
-    Ok(())
 }
 
 /// 1 when the plan cannot be applied, 3 on an objective breach, 2 for changes with

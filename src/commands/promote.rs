@@ -11,7 +11,7 @@
 //! 3 refused because A breaches an objective; 1 refused because A has drift, or A's
 //! live cloud could not be read, or any other error.
 
-use super::output::runtime;
+use super::output::{print_stdout, runtime};
 use super::plan::print_plan;
 use super::{exit, validate};
 use crate::aws::AwsContext;
@@ -81,9 +81,7 @@ pub fn run(root: &Path, args: PromoteArgs) -> anyhow::Result<i32> {
         return Ok(exit::OK);
     }
 
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(p.diff.as_bytes())?;
-    stdout.flush()?;
+    print_stdout(&p.diff)?;
     let names: Vec<&str> = p.changes.iter().map(|c| c.name.as_str()).collect();
     if !args.write {
         eprintln!("{} value(s) to promote ({}). Run again with --write to change {file}.", names.len(), names.join(", "));
@@ -117,8 +115,8 @@ fn print_target_plan(root: &Path, to: &str) {
     match planned {
         Ok(planned) => {
             eprintln!("The plan of {to} with the promoted values:");
-            println!();
-            if let Err(e) = print_plan(&planned.plan, &planned.objectives, false, false) {
+            let printed = print_stdout("\n").and_then(|()| print_plan(&planned.plan, &planned.objectives, false, false));
+            if let Err(e) = printed {
                 eprintln!("note: could not print the plan of {to}: {e:#}");
             }
         }

@@ -2,6 +2,7 @@
 //! report every problem, without touching the cloud.
 
 use super::exit;
+use super::output::print_stdout;
 use crate::cli::ValidateArgs;
 use drplan_core::model::Project;
 use drplan_core::spec::{self, Diagnostics};
@@ -22,11 +23,11 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
     let mut all = Diagnostics::default();
     for (env, result) in &results {
         match result {
-            Ok(p) => println!(
-                "Success! {env}: {} resources in {} sites.",
+            Ok(p) => print_stdout(&format!(
+                "Success! {env}: {} resources in {} sites.\n",
                 p.resources.len(),
                 p.topology.sites.len()
-            ),
+            ))?,
             Err(d) => all.extend(d.clone()),
         }
     }

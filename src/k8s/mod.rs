@@ -8,5 +8,6 @@ pub mod client;
 pub mod clusters;
 pub mod kinds;
 pub mod live;
+pub mod rollout;
 pub mod token;
 pub mod token_source;

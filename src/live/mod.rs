@@ -131,6 +131,7 @@ pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
         api_calls: ctx.api_calls().saturating_sub(calls_before),
         read_errors: errors,
         unreachable,
+        ..LiveState::default()
     };
     state.resolve_ids();
     state

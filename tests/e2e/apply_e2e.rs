@@ -18,11 +18,11 @@ use crate::support::clusters::Clusters;
 use crate::support::cli::{drplan, explain, stderr};
 use crate::support::moto::MotoServer;
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn load(root: &Path, env: &str) -> Project {
+pub(crate) fn load(root: &Path, env: &str) -> Project {
     drplan_core::spec::load_project(root, env).unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
 }
 
@@ -35,7 +35,7 @@ fn assert_exit(out: &Output, code: i32, what: &str) {
 
 /// An empty moto with the stack's lock bucket (the one thing apply expects to exist)
 /// and the two clusters' API servers.
-async fn empty_world(root: &Path) -> (MotoServer, Clusters) {
+pub(crate) async fn empty_world(root: &Path) -> (MotoServer, Clusters) {
     let project = load(root, "prod");
     let stack = project.environment.stack.clone();
     let moto = MotoServer::start();
@@ -73,7 +73,7 @@ fn regions(project: &Project) -> BTreeSet<String> {
 
 /// How many objects of each AWS kind exist in moto, counted through the SDK. moto
 /// starts empty, so everything but the lock bucket is the stack's.
-async fn live_counts(moto: &MotoServer, project: &Project) -> BTreeMap<Kind, usize> {
+pub(crate) async fn live_counts(moto: &MotoServer, project: &Project) -> BTreeMap<Kind, usize> {
     let mut counts = BTreeMap::new();
     for region in regions(project) {
         let ec2 = moto.ec2(&region);
@@ -114,7 +114,7 @@ async fn live_counts(moto: &MotoServer, project: &Project) -> BTreeMap<Kind, usi
     counts
 }
 
-fn desired_counts(project: &Project) -> BTreeMap<Kind, usize> {
+pub(crate) fn desired_counts(project: &Project) -> BTreeMap<Kind, usize> {
     [
         Kind::Vpc,
         Kind::Subnet,

@@ -25,11 +25,11 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-const STACK: &str = "lanka";
-const PRIMARY: &str = "eu-west-1";
-const DR: &str = "eu-central-1";
+pub(crate) const STACK: &str = "lanka";
+pub(crate) const PRIMARY: &str = "eu-west-1";
+pub(crate) const DR: &str = "eu-central-1";
 
-fn start_moto() -> (MotoServer, SocketAddr) {
+pub(crate) fn start_moto() -> (MotoServer, SocketAddr) {
     let moto = MotoServer::start();
     let addr = moto
         .endpoint()
@@ -39,7 +39,7 @@ fn start_moto() -> (MotoServer, SocketAddr) {
     (moto, addr)
 }
 
-async fn sdk_config(endpoint: &str) -> SdkConfig {
+pub(crate) async fn sdk_config(endpoint: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(PRIMARY))
@@ -51,7 +51,7 @@ async fn sdk_config(endpoint: &str) -> SdkConfig {
         .await
 }
 
-fn options() -> ApplyOptions {
+pub(crate) fn options() -> ApplyOptions {
     ApplyOptions {
         timeouts: Timeouts {
             first_poll_interval: Duration::from_millis(20),
@@ -80,11 +80,13 @@ fn change(address: &str, kind: Kind, region: Option<&str>, after: Value) -> Reso
         depends_on: vec![],
         protect: kind.is_stateful(),
         moved_from: None,
+        wait_for: Vec::new(),
+        adopt: false,
     }
 }
 
 /// One object of every AWS kind, as `diff` would plan them from an empty account.
-fn full_plan() -> Plan {
+pub(crate) fn full_plan() -> Plan {
     let changes = vec![
         change("network.main", Kind::Vpc, Some(PRIMARY), json!({"cidr_block": "10.20.0.0/16", "tags": {"team": "platform"}})),
         change("network.main.subnet.a", Kind::Subnet, Some(PRIMARY), json!({
@@ -149,7 +151,7 @@ fn tag<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>, key: &str) -> Opt
 }
 
 /// Everything `full_plan` creates, counted and checked through the SDK.
-async fn assert_full_plan_converged(clients: &dyn Clients) {
+pub(crate) async fn assert_full_plan_converged(clients: &dyn Clients) {
     let ec2 = clients.ec2(PRIMARY);
     let vpcs = ec2
         .describe_vpcs()
@@ -560,7 +562,7 @@ async fn after_apply_the_live_readers_see_exactly_the_desired_attributes() {
     assert!(differences.is_empty(), "apply and the readers disagree:\n{}", differences.join("\n"));
 }
 
-fn desired_resources() -> Vec<drplan_core::resource::Resource> {
+pub(crate) fn desired_resources() -> Vec<drplan_core::resource::Resource> {
     let mut resources: Vec<drplan_core::resource::Resource> = full_plan()
         .changes
         .iter()

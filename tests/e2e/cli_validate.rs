@@ -144,3 +144,40 @@ fn missing_project_directory_says_so() {
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("the project directory /nonexistent/drplan-project does not exist"), "{stderr}");
 }
+
+/// Without credentials, `plan` printed a Rust debug dump of an IMDS answer and
+/// "could not reach AWS".
+#[test]
+fn no_credentials_is_said_as_such_not_as_a_debug_dump() {
+    for profile in [None, Some("no-such-profile")] {
+        let mut cmd = Command::cargo_bin("drplan").expect("binary");
+        cmd.arg("-C")
+            .arg(env!("CARGO_MANIFEST_DIR"))
+            .args(["plan", "-e", "prod"])
+            .env("NO_COLOR", "1")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+            .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+            .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials")
+            .env("AWS_CONFIG_FILE", "/nonexistent/config")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+        match profile {
+            Some(p) => cmd.env("AWS_PROFILE", p),
+            None => cmd.env_remove("AWS_PROFILE"),
+        };
+        let out = cmd.output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("no AWS credentials found"), "{stderr}");
+        assert!(stderr.contains("AWS_ACCESS_KEY_ID"), "{stderr}");
+        assert!(!stderr.contains("DispatchFailure("), "{stderr}");
+        if let Some(p) = profile {
+            assert!(stderr.contains(&format!("profile `{p}`")), "{stderr}");
+        }
+    }
+}

@@ -140,9 +140,10 @@ async fn applied_objects_read_back_as_a_no_op_plan() {
             "kubernetes.base.Namespace.lanka-platform",
             "kubernetes.base.ConfigMap.lanka-platform.api-config",
             "kubernetes.base.Secret.lanka-platform.api-credentials",
+            // The restore Job first: DR's backup CronJobs start only once it completed.
+            "backup.neo4j.placement.dr.job.restore",
             "backup.neo4j.placement.dr.cronjob.full",
             "backup.neo4j.placement.dr.cronjob.incremental",
-            "backup.neo4j.placement.dr.job.restore",
         ]
     );
     let c = cluster().await;

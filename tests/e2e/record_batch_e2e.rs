@@ -403,6 +403,8 @@ async fn a_bad_record_in_a_batch_fails_only_its_own_address() {
             depends_on: r.depends_on.clone(),
             protect: false,
             moved_from: None,
+            wait_for: Vec::new(),
+            adopt: false,
         });
     }
     plan.changes = changes;

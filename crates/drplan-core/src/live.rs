@@ -10,7 +10,7 @@ use crate::resource::{identity, Kind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One object that exists in the cloud or a cluster.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -58,12 +58,32 @@ pub struct LiveState {
     /// Kinds (per region) that could not be read, with the reason; the plan for them
     /// is unknown and the plan command reports an error.
     pub read_errors: Vec<String>,
+    /// Creates an apply announced and never confirmed: the write-ahead records it
+    /// left next to its lock (`src/inflight.rs`). An unmarked object they name is the
+    /// remains of that apply, which the diff adopts instead of refusing.
+    #[serde(default)]
+    pub inflight: Vec<InflightCreate>,
+    /// Cloud ids that other objects refer to (`vpc`, `subnets`, `health_check`), as
+    /// found by [`LiveState::resolve_ids`]: of two objects claiming one address, the
+    /// one others use is the one to keep.
+    #[serde(default)]
+    pub referenced_ids: BTreeSet<String>,
     /// Places that did not answer at all (a lost region or cluster): nothing was read
     /// there, so nothing there is known to exist or to be missing. The diff defers
     /// the changes there when the environment activates another site, and refuses
     /// otherwise (`plan::diff`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreachable: Vec<Unreachable>,
+}
+
+/// One write-ahead record: an apply was about to create the object `address` of
+/// `kind`, identified by `identity` (`resource::identity` of the desired attributes),
+/// and had not yet written its marks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InflightCreate {
+    pub address: Address,
+    pub kind: Kind,
+    pub identity: String,
 }
 
 /// Why a place did not answer.
@@ -160,9 +180,11 @@ impl LiveState {
             .iter()
             .filter_map(|o| o.address.clone().map(|a| (o.id.clone(), a)))
             .collect();
-        let map = |v: &mut Value| {
+        let mut referenced = BTreeSet::new();
+        let mut map = |v: &mut Value| {
             if let Value::String(s) = v {
                 if let Some(a) = by_id.get(s.as_str()) {
+                    referenced.insert(s.clone());
                     *s = a.0.clone();
                 }
             }
@@ -174,9 +196,10 @@ impl LiveState {
                 }
             }
             if let Some(Value::Array(items)) = o.attrs.get_mut("subnets") {
-                items.iter_mut().for_each(map);
+                items.iter_mut().for_each(&mut map);
                 items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
             }
         }
+        self.referenced_ids.extend(referenced);
     }
 }

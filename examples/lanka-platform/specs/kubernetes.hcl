@@ -28,11 +28,14 @@ kubernetes "dr_data" {
 
 # The stateless API follows the active site. Under DR activation it is removed from
 # the primary: if us-west-2 comes back mid-incident it must not serve reads from a
-# graph that is no longer the source of truth. Failback is `drplan apply -e prod`.
+# graph that is no longer the source of truth. Failback is `drplan apply -e prod`:
+# there the API waits for the failback restore Jobs that bring DR's data back (they
+# belong to the backup policies, as DR's restore Jobs do; docs/failback.md).
 kubernetes "primary_apps" {
-  cluster   = cluster.primary
-  manifests = ["k8s/apps/api.yaml"]
-  enabled   = site.primary.active
+  cluster    = cluster.primary
+  manifests  = ["k8s/apps/api.yaml"]
+  enabled    = site.primary.active
+  depends_on = [backup.neo4j, backup.app_config]
 }
 
 # The API rolls out once the graph is restored and the exported app config is

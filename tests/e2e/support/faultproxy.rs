@@ -5,8 +5,10 @@
 //! sees the same sequence of faults on every run; counters let tests assert on what
 //! happened.
 //!
-//! Faults are injected before the request reaches moto, so a faulted request never
-//! has an effect (the "response lost after the write" case is not simulated).
+//! Random faults are injected before the request reaches moto, so a faulted request
+//! never has an effect. The "answer lost after the write" case is what
+//! [`FaultProxy::intercept`] is for: chosen requests are forwarded and their answer
+//! dropped, or refused without being forwarded.
 //!
 //! Point the SDK at [`FaultProxy::url`] as its endpoint. Requests in absolute form
 //! (`GET http://host/path`, i.e. used as a forward proxy) are accepted as well.
@@ -85,6 +87,10 @@ pub struct Counters {
     pub dropped: AtomicU64,
     /// Requests to a lost region, refused or left unanswered.
     pub lost: AtomicU64,
+    /// Requests forwarded whose answer [`FaultProxy::intercept`] dropped.
+    pub answers_dropped: AtomicU64,
+    /// Requests [`FaultProxy::intercept`] refused.
+    pub refused: AtomicU64,
 }
 
 impl Counters {
@@ -118,6 +124,20 @@ impl Exchange {
 /// Edits an answer's body in place; Content-Length follows.
 pub type Rewrite = Arc<dyn Fn(&Exchange, &mut Vec<u8>) + Send + Sync>;
 
+/// What [`FaultProxy::intercept`] does with a chosen request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Intercept {
+    /// Forward it (it takes effect), then close the connection without answering.
+    DropAnswer,
+    /// Answer with this status and body (an AWS error document) without forwarding.
+    Refuse { status: u16, content_type: &'static str, body: String },
+}
+
+/// Chooses, from the request (status 0) and its body, what to intercept.
+pub type Interceptor = Arc<dyn Fn(&Exchange, &[u8]) -> Option<Intercept> + Send + Sync>;
+
+type Interceptors = Arc<std::sync::RwLock<Vec<Interceptor>>>;
+
 type Rewrites = Arc<std::sync::RwLock<Vec<Rewrite>>>;
 
 pub struct FaultProxy {
@@ -125,6 +145,7 @@ pub struct FaultProxy {
     pub counters: Arc<Counters>,
     rewrites: Rewrites,
     outages: Outages,
+    interceptors: Interceptors,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -137,19 +158,21 @@ impl FaultProxy {
         let config = Arc::new(config);
         let rewrites = Rewrites::default();
         let outages = Outages::default();
+        let interceptors = Interceptors::default();
         let task = {
-            let (counters, rewrites, outages) = (counters.clone(), rewrites.clone(), outages.clone());
+            let (counters, rewrites, outages, interceptors) =
+                (counters.clone(), rewrites.clone(), outages.clone(), interceptors.clone());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let (counters, rng, config) = (counters.clone(), rng.clone(), config.clone());
-                    let (rewrites, outages) = (rewrites.clone(), outages.clone());
+                    let (rewrites, outages, interceptors) = (rewrites.clone(), outages.clone(), interceptors.clone());
                     tokio::spawn(async move {
-                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &outages).await;
+                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &outages, &interceptors).await;
                     });
                 }
             })
         };
-        Ok(FaultProxy { addr, counters, rewrites, outages, task })
+        Ok(FaultProxy { addr, counters, rewrites, outages, interceptors, task })
     }
 
     /// The region goes down: from now on every request whose SigV4 credential scope
@@ -166,6 +189,15 @@ impl FaultProxy {
     pub fn restore_region(&self, region: &str) {
         if let Ok(mut outages) = self.outages.write() {
             outages.remove(region);
+        }
+    }
+
+    /// From now on, `choose` sees every request before any other fault and may drop
+    /// its answer after forwarding it, or refuse it ([`Intercept`]). Counted in
+    /// `answers_dropped` / `refused`.
+    pub fn intercept(&self, choose: impl Fn(&Exchange, &[u8]) -> Option<Intercept> + Send + Sync + 'static) {
+        if let Ok(mut interceptors) = self.interceptors.write() {
+            interceptors.push(Arc::new(choose));
         }
     }
 
@@ -233,6 +265,7 @@ fn pick_fault(config: &FaultConfig, rng: &Mutex<SplitMix64>) -> Option<Fault> {
 }
 
 /// One request per client connection: read it, fault or forward it, answer, close.
+#[allow(clippy::too_many_arguments)]
 async fn serve(
     mut client: TcpStream,
     upstream: SocketAddr,
@@ -241,6 +274,7 @@ async fn serve(
     counters: &Counters,
     rewrites: &Rewrites,
     outages: &Outages,
+    interceptors: &Interceptors,
 ) -> std::io::Result<()> {
     let Some((head, body)) = read_message(&mut client, true).await? else { return Ok(()) };
     counters.requests.fetch_add(1, Ordering::SeqCst);
@@ -263,7 +297,18 @@ async fn serve(
         }
         return Ok(());
     }
-    match pick_fault(config, rng) {
+    let intercept = intercepted(&head, &service, &region, &body, interceptors);
+    if let Some(Intercept::Refuse { status, content_type, body }) = &intercept {
+        counters.refused.fetch_add(1, Ordering::SeqCst);
+        let answer = format!(
+            "HTTP/1.1 {status} Refused\r\nContent-Type: {content_type}\r\nx-amzn-RequestId: REFUSED\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        client.write_all(answer.as_bytes()).await?;
+        return client.shutdown().await;
+    }
+    let drop_answer = intercept == Some(Intercept::DropAnswer);
+    match pick_fault(config, rng).filter(|_| !drop_answer) {
         Some(Fault::Drop) => {
             counters.dropped.fetch_add(1, Ordering::SeqCst);
             return Ok(());
@@ -287,10 +332,31 @@ async fn serve(
     up.write_all(&rewrite_head(&head, upstream)).await?;
     up.write_all(&body).await?;
     let Some((rhead, mut rbody)) = read_message(&mut up, false).await? else { return Ok(()) };
+    if drop_answer {
+        counters.answers_dropped.fetch_add(1, Ordering::SeqCst);
+        return Ok(());
+    }
     let rhead = apply_rewrites(&head, &service, &region, rhead, &mut rbody, rewrites);
     client.write_all(&close_head(&rhead)).await?;
     client.write_all(&rbody).await?;
     client.shutdown().await
+}
+
+/// What the interceptors want done with this request, if anything (the first that answers).
+fn intercepted(head: &str, service: &str, region: &str, body: &[u8], interceptors: &Interceptors) -> Option<Intercept> {
+    let interceptors: Vec<Interceptor> = interceptors.read().map(|i| i.clone()).unwrap_or_default();
+    if interceptors.is_empty() {
+        return None;
+    }
+    let mut request_line = head.split("\r\n").next().unwrap_or("").split(' ');
+    let method = request_line.next().unwrap_or("").to_string();
+    let target = request_line.next().unwrap_or("/");
+    let target = match target.strip_prefix("http://") {
+        Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
+        None => target,
+    };
+    let exchange = Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status: 0 };
+    interceptors.iter().find_map(|choose| choose(&exchange, body))
 }
 
 /// Runs the rewrites over a (non-chunked) answer and fixes its Content-Length.

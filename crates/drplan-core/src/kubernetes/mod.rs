@@ -10,6 +10,7 @@
 
 mod backup_jobs;
 mod engines;
+pub mod failback;
 mod interpolate;
 pub mod live_form;
 mod manifest;
@@ -267,16 +268,12 @@ fn backups(topology: &Topology, env: &Environment, out: &mut Vec<Resource>, erro
         // when another site is active, and both objects may exist at once while one
         // is pruned and the other created.
         let address = Address::block("backup", &b.label).child("placement", &active);
-        for (kind, schedule) in [(BackupType::Full, &b.full_schedule), (BackupType::Incremental, &b.incremental_schedule)] {
-            let Some(schedule) = schedule else { continue };
-            let manifest = backup_jobs::cronjob(b, kind, schedule, &bucket.name, &region);
-            let addr = address.child("cronjob", kind.as_str());
-            out.push(object::resource(manifest, |_, _, _| addr, &target, &env.stack, Some(schedule.source.clone())));
-        }
+        let mut restore = None;
         if dr_active {
             match backup_jobs::restore_job(b, &bucket.name, &region) {
                 Ok(manifest) => {
                     let addr = address.child("job", "restore");
+                    restore = Some(addr.clone());
                     out.push(object::resource(manifest, |_, _, _| addr, &target, &env.stack, Some(b.source.clone())));
                 }
                 Err(why) => errors.push(
@@ -285,6 +282,17 @@ fn backups(topology: &Topology, env: &Environment, out: &mut Vec<Resource>, erro
                         .help("set restore_command = [...] to the command that loads the files found in $BACKUP_DIR"),
                 ),
             }
+        }
+        for (kind, schedule) in [(BackupType::Full, &b.full_schedule), (BackupType::Incremental, &b.incremental_schedule)] {
+            let Some(schedule) = schedule else { continue };
+            let manifest = backup_jobs::cronjob(b, kind, schedule, &bucket.name, &region);
+            let addr = address.child("cronjob", kind.as_str());
+            let mut cronjob = object::resource(manifest, |_, _, _| addr, &target, &env.stack, Some(schedule.source.clone()));
+            // Under activation the backups start once the restore has completed (apply
+            // reports a Job applied only then): a backup of the still-empty store must
+            // never become the newest recovery point.
+            cronjob.depends_on.extend(restore.clone());
+            out.push(cronjob);
         }
     }
 }

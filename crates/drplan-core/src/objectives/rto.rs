@@ -155,6 +155,11 @@ impl BringUp {
         let changing: BTreeSet<Address> = b.steps.iter().map(|s| s.address.clone()).collect();
         for s in &mut b.steps {
             s.depends_on.retain(|d| changing.contains(d));
+            // A policy's DR backups start once its restore has completed, but serving
+            // does not wait for them: that edge is not part of the bring-up.
+            if s.address.as_str().starts_with("backup.") && s.address.as_str().contains(".cronjob.") {
+                s.depends_on.retain(|d| !restores.contains_key(d));
+            }
         }
         b
     }

@@ -8,13 +8,15 @@
 //! found by name, keeps the object and records `moved_from` so apply moves the mark.
 //!
 //! **Architecture invariant:** only objects marked with `ctx.stack` are ever updated,
-//! replaced or deleted. Anything else that collides with the spec is a [`PlanError`].
+//! replaced or deleted. Anything else that collides with the spec is a [`PlanError`],
+//! with one exception that is this stack's by its own record: an unmarked object that a
+//! write-ahead record of this stack names (`LiveState::inflight`) is adopted.
 
 use super::compare::changed_attrs;
 use super::redact::{changed_paths, redact, sensitive_paths};
 use super::{Action, Deferred, Plan, PlanError, ResourceChange, FORMAT_VERSION};
 use crate::address::Address;
-use crate::live::{LiveObject, LiveState, Unreachable};
+use crate::live::{InflightCreate, LiveObject, LiveState, Unreachable};
 use crate::model::Moved;
 use crate::resource::{Kind, Resource};
 use serde_json::{Map, Value};
@@ -68,6 +70,7 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
     let mut planner = Planner {
         ctx,
         live: objects,
+        inflight: &live.inflight,
         claimed: vec![false; live.objects.len()],
         changes: Vec::new(),
         errors: Vec::new(),
@@ -110,9 +113,13 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
         let candidates = by_identity.get(&(resource.kind, identity.as_str()));
         let pick = candidates.and_then(|c| {
             let free: Vec<usize> = c.iter().copied().filter(|&i| !planner.claimed[i]).collect();
-            free.iter()
+            let owned: Vec<usize> = free.iter().copied().filter(|&i| live.objects[i].is_owned_by(&ctx.stack)).collect();
+            // Of two objects claiming one address, the one others use is the one to keep.
+            owned
+                .iter()
                 .copied()
-                .find(|&i| live.objects[i].is_owned_by(&ctx.stack))
+                .find(|&i| live.referenced_ids.contains(&live.objects[i].id))
+                .or_else(|| owned.first().copied())
                 .or_else(|| free.first().copied())
         });
         match pick {
@@ -147,10 +154,14 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
     }
 
     let sites = sites_by_region(desired);
+    let extras = extra_claimants(live, &planner.claimed, &ctx.stack);
     for (i, object) in live.objects.iter().enumerate() {
         let lost = not_read(&live.unreachable, object.kind, object.region.as_deref(), Some(&object.attrs)).is_some();
         if !planner.claimed[i] && object.is_owned_by(&ctx.stack) && !lost {
-            planner.orphan(object, &sites);
+            match extras.contains(&i) {
+                true => planner.extra_claimant(object, &sites),
+                false => planner.orphan(object, &sites),
+            }
         }
     }
 
@@ -315,6 +326,7 @@ fn sites_by_region(desired: &[Resource]) -> HashMap<&str, &str> {
 struct Planner<'a> {
     ctx: &'a DiffContext,
     live: &'a [LiveObject],
+    inflight: &'a [InflightCreate],
     /// Live objects already matched to a desired resource.
     claimed: Vec<bool>,
     changes: Vec<ResourceChange>,
@@ -346,12 +358,15 @@ impl Planner<'_> {
             depends_on: resource.depends_on.clone(),
             protect: resource.protect,
             moved_from: None,
+            wait_for: Vec::new(),
+            adopt: false,
         });
     }
 
     fn matched(&mut self, resource: &Resource, index: usize) {
         let object = &self.live[index];
-        if !object.is_owned_by(&self.ctx.stack) {
+        let adopt = !object.is_owned_by(&self.ctx.stack) && adoptable(object, resource, self.inflight);
+        if !object.is_owned_by(&self.ctx.stack) && !adopt {
             let owner = match &object.stack {
                 Some(other) => format!("it is marked as managed by stack `{other}`"),
                 None => "it carries no drplan mark".to_string(),
@@ -384,7 +399,7 @@ impl Planner<'_> {
         // follow, or the address fallback above could not find it the day its name
         // changes, and it would be deleted as an orphan beside a new copy.
         let moved_from = object.address.clone().filter(|a| *a != resource.address);
-        let action = if changed.is_empty() && moved_from.is_none() {
+        let action = if changed.is_empty() && moved_from.is_none() && !adopt {
             Action::NoOp
         } else if replace_because.is_empty() {
             Action::Update
@@ -432,7 +447,19 @@ impl Planner<'_> {
             depends_on: resource.depends_on.clone(),
             protect: resource.protect,
             moved_from,
+            wait_for: Vec::new(),
+            adopt,
         });
+    }
+
+    /// A second object of this stack marked with an address whose first object is
+    /// matched, that nothing uses: the leftover of a create whose answer was lost and
+    /// that was sent again. It is deleted under an address of its own (`address#id`),
+    /// since apply runs one step per address.
+    fn extra_claimant(&mut self, object: &LiveObject, sites: &HashMap<&str, &str>) {
+        let mut extra = object.clone();
+        extra.address = object.address.as_ref().map(|a| Address::new(format!("{a}#{}", object.id)));
+        self.orphan(&extra, sites);
     }
 
     fn orphan(&mut self, object: &LiveObject, sites: &HashMap<&str, &str>) {
@@ -482,8 +509,43 @@ impl Planner<'_> {
             depends_on: Vec::new(),
             protect,
             moved_from: None,
+            wait_for: Vec::new(),
+            adopt: false,
         });
     }
+}
+
+/// An object that carries no mark at all and that a write-ahead record of this stack
+/// names: an apply created it for `resource` and stopped before marking it.
+fn adoptable(object: &LiveObject, resource: &Resource, inflight: &[InflightCreate]) -> bool {
+    object.stack.is_none()
+        && object.address.is_none()
+        && inflight
+            .iter()
+            .any(|r| r.kind == resource.kind && r.address == resource.address && r.identity == object.identity())
+}
+
+/// Unclaimed objects of this stack that repeat the address mark of a claimed object
+/// of their kind, where the kind is identified by that mark (VPCs, subnets, health
+/// checks) and no other object refers to them: safe to delete. Any other second
+/// claimant is left to `shared_addresses`, for a person to sort out.
+fn extra_claimants(live: &LiveState, claimed: &[bool], stack: &str) -> Vec<usize> {
+    let by_mark = |kind: Kind| matches!(kind, Kind::Vpc | Kind::Subnet | Kind::HealthCheck);
+    let kept: std::collections::HashSet<(Kind, &Address)> = live
+        .objects
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| claimed[*i] && o.is_owned_by(stack) && by_mark(o.kind))
+        .filter_map(|(_, o)| o.address.as_ref().map(|a| (o.kind, a)))
+        .collect();
+    live.objects
+        .iter()
+        .enumerate()
+        .filter(|(i, o)| !claimed[*i] && o.is_owned_by(stack) && by_mark(o.kind))
+        .filter(|(_, o)| o.address.as_ref().is_some_and(|a| kept.contains(&(o.kind, a))))
+        .filter(|(_, o)| !live.referenced_ids.contains(&o.id))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Apply runs one step per address, so two changes at one address cannot both be

@@ -265,6 +265,8 @@ mod tests {
             depends_on: Vec::new(),
             protect: false,
             moved_from: None,
+            wait_for: Vec::new(),
+            adopt: false,
         }
     }
 

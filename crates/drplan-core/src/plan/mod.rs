@@ -3,9 +3,11 @@
 //!
 //! **Architecture invariant:** display-only fields never influence apply.
 
+pub mod approve;
 pub mod compare;
 pub mod diff;
 pub mod drift;
+pub mod failback;
 pub mod file;
 pub mod redact;
 
@@ -58,18 +60,34 @@ pub struct ResourceChange {
     /// Cloud id of the live object acted on (update/replace/delete).
     pub live_id: Option<String>,
     pub depends_on: Vec<Address>,
+    /// Changes this one starts after, besides what it depends on: ordering the plan
+    /// adds across the whole change set (a failback's DNS flip waits for the primary's
+    /// workloads; DR's scale-down waits for the flip; `plan::failback`). Unlike
+    /// `depends_on`, it holds for every action: a delete listing a change here starts
+    /// once that change has been applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wait_for: Vec<Address>,
     pub protect: bool,
     /// The address the live object is marked with, when the spec now gives it another
     /// one (a renamed block). Apply rewrites the mark, so the object keeps being found
     /// at its new address once an identifying attribute changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moved_from: Option<Address>,
+    /// The live object carries no marks yet: an earlier apply of this stack created it
+    /// and stopped before marking it (its write-ahead record says so). Apply writes
+    /// the marks first, then makes the other changes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
 }
 
 impl ResourceChange {
     /// An update whose only effect is rewriting drplan's address mark: the attributes
     /// already match the spec.
     pub fn only_mark_changes(&self) -> bool {
+        if self.adopt && self.action == Action::Update && self.moved_from.is_none() {
+            let (before, after) = (self.before.clone().unwrap_or_default(), self.after.clone().unwrap_or_default());
+            return compare::changed_attrs(&before, &after).is_empty() && self.sensitive_changed.is_empty();
+        }
         let (Some(from), Action::Update) = (&self.moved_from, self.action) else { return false };
         let mut before = self.before.clone().unwrap_or_default();
         // A Kubernetes object's mark is an annotation inside its manifest.

@@ -74,6 +74,10 @@ pub struct ResourceChangeDocument<'a> {
     /// Terraform's name for the address a moved object had (absent when not moved).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_address: Option<&'a str>,
+    /// The live object was created by an interrupted apply of this stack and is
+    /// adopted: apply writes its marks (absent when false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub adopt: bool,
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub site: Option<&'a str>,
@@ -81,6 +85,9 @@ pub struct ResourceChangeDocument<'a> {
     pub live_id: Option<&'a str>,
     pub protect: bool,
     pub depends_on: Vec<&'a str>,
+    /// Changes this one starts after besides `depends_on` (a failback's ordering).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wait_for: Vec<&'a str>,
     pub change: ChangeDocument<'a>,
 }
 
@@ -173,12 +180,14 @@ fn resource_change(c: &ResourceChange) -> ResourceChangeDocument<'_> {
     ResourceChangeDocument {
         address: c.address.as_str(),
         previous_address: c.moved_from.as_ref().map(|a| a.as_str()),
+        adopt: c.adopt,
         kind: c.kind.type_name(),
         site: c.site.as_deref(),
         region: c.region.as_deref(),
         live_id: c.live_id.as_deref(),
         protect: c.protect,
         depends_on: c.depends_on.iter().map(|a| a.as_str()).collect(),
+        wait_for: c.wait_for.iter().map(|a| a.as_str()).collect(),
         change: ChangeDocument {
             actions: actions(c.action),
             before: c.before.as_ref(),

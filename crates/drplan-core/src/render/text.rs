@@ -6,6 +6,7 @@
 //! `NO_COLOR` and whether stdout is a terminal.
 
 use super::outage;
+use crate::address::Address;
 use crate::marks;
 use crate::plan::compare::attr_eq;
 use crate::plan::drift::{Cause, DriftItem, DriftReport};
@@ -101,6 +102,16 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
     if let Some(from) = &change.moved_from {
         let _ = writeln!(out, "  {}", p.dim(&format!("# {} has moved from {from}", change.address)));
     }
+    if change.adopt {
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.dim(&format!(
+                "# {} was created by an interrupted apply of this stack and is not marked yet: drplan adopts it",
+                change.address
+            ))
+        );
+    }
     let only_mark = if change.only_mark_changes() { ": only drplan's mark changes" } else { "" };
     let _ = writeln!(
         out,
@@ -110,6 +121,10 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
         p.bold(change.address.as_str()),
         change.kind
     );
+    if !change.wait_for.is_empty() {
+        let list: Vec<&str> = change.wait_for.iter().map(Address::as_str).collect();
+        let _ = writeln!(out, "{}{}", " ".repeat(ATTR_INDENT), p.dim(&format!("# starts after: {}", list.join(", "))));
+    }
     let empty = Map::new();
     let after = change.after.as_ref().unwrap_or(&empty);
     let before = change.before.as_ref().unwrap_or(&empty);

@@ -8,6 +8,9 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
 
+mod escape;
+pub use escape::escape_controls;
+
 /// One file as read, shared by every diagnostic that points into it.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
@@ -96,6 +99,35 @@ impl SpecDiagnostic {
         self
     }
 
+    /// This diagnostic as shown: control characters from the input escaped in the
+    /// message, help, label, path and source snippet (the span follows the escapes).
+    pub fn shown(&self) -> SpecDiagnostic {
+        let escaped = self.location.as_ref().and_then(|(f, _)| escape::EscapedSource::new(&f.text));
+        let span_of = |span: &Range<usize>| escaped.as_ref().map_or_else(|| span.clone(), |e| e.span(span));
+        let location = self.location.as_ref().map(|(f, span)| {
+            let file = match &escaped {
+                Some(e) => SourceFile::new(escape_controls(&f.path), e.text.clone()),
+                None => SourceFile {
+                    path: escape_controls(&f.path).into_owned(),
+                    ..f.clone()
+                },
+            };
+            (file, span_of(span))
+        });
+        SpecDiagnostic {
+            code: self.code,
+            message: escape_controls(&self.message).into_owned(),
+            help: self.help.as_deref().map(|h| escape_controls(h).into_owned()),
+            location,
+            label: escape_controls(&self.label).into_owned(),
+            related: self
+                .related
+                .iter()
+                .map(|(span, label)| (span_of(span), escape_controls(label).into_owned()))
+                .collect(),
+        }
+    }
+
     /// `file:line:col` of the label, for sorting and plain listings.
     pub fn position(&self) -> Option<(String, usize, usize)> {
         self.location.as_ref().map(|(f, span)| {
@@ -107,7 +139,7 @@ impl SpecDiagnostic {
 
 impl fmt::Display for SpecDiagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&escape_controls(&self.message))
     }
 }
 
@@ -196,6 +228,7 @@ impl Diagnostics {
             .with_links(false);
         let mut out = String::new();
         for d in &self.0 {
+            let d = &d.shown();
             let named;
             let plain;
             let report: &dyn Diagnostic = match &d.location {
@@ -231,9 +264,12 @@ impl Diagnostics {
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for d in &self.0 {
+            let message = escape_controls(&d.message);
             match d.position() {
-                Some((file, l, c)) => writeln!(f, "{file}:{l}:{c}: {} [{}]", d.message, d.code)?,
-                None => writeln!(f, "{} [{}]", d.message, d.code)?,
+                Some((file, l, c)) => {
+                    writeln!(f, "{}:{l}:{c}: {message} [{}]", escape_controls(&file), d.code)?
+                }
+                None => writeln!(f, "{message} [{}]", d.code)?,
             }
         }
         Ok(())

@@ -4,8 +4,11 @@
 mod plan_fixture;
 mod spec_support;
 
+mod dr_order;
 mod objectives_checks;
 mod objectives_examples;
+mod plan_approve;
+mod plan_converge;
 mod plan_diff;
 mod plan_file;
 mod plan_moved;
@@ -13,6 +16,7 @@ mod plan_outage;
 mod plan_props;
 mod promote_rewrite;
 mod render_plan;
+mod spec_control_chars;
 mod spec_diagnostics;
 mod spec_lowering;
 mod spec_newuser;
