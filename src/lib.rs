@@ -32,5 +32,6 @@ pub mod k8s;
 pub mod live;
 pub mod lock;
 pub mod planning;
+pub mod reach;
 pub mod stop;
 pub mod usage;

@@ -1,12 +1,13 @@
 //! Making a plan: load the project, read the live cloud and clusters, diff, evaluate
 //! the objectives. Shared by `plan`, `drift`, `apply` and `promote`.
 
-use crate::aws::AwsContext;
+use crate::aws::{AwsContext, Service};
+use crate::k8s::client::ClientError;
 use crate::k8s::clusters::{self, Connection};
 use crate::live::{read_live, ReadScope};
 use drplan_core::address::Address;
-use drplan_core::live::LiveState;
-use drplan_core::model::Project;
+use drplan_core::live::{LiveState, Unreachable};
+use drplan_core::model::{Project, SiteRole, Topology};
 use drplan_core::objectives::{self, ObjectivesReport};
 use drplan_core::plan::diff::DiffContext;
 use drplan_core::plan::failback;
@@ -47,6 +48,11 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
     live.objects.extend(k8s_live.objects);
     live.api_calls += k8s_live.api_calls;
     live.read_errors.extend(k8s_live.read_errors);
+    live.unreachable.extend(k8s_live.unreachable);
+    name_sites(&project.topology, &mut live.unreachable);
+    for u in &live.unreachable {
+        eprintln!("Unreachable: {}", u.reason());
+    }
 
     if req.verbose {
         let by_service = aws
@@ -69,6 +75,12 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
         environment: project.env_name.clone(),
         spec_digest: project.digest.clone(),
         allow_destroy: req.allow_destroy.iter().map(|a| Address::new(a.as_str())).collect(),
+        activated_site: project
+            .topology
+            .sites
+            .get(&env.active_site)
+            .filter(|s| s.role == SiteRole::Dr)
+            .map(|s| s.name.clone()),
     };
     // A failback (DR still active in live) is ordered: `plan::failback`.
     let plan = failback::diff_project(&project, &live, &ctx);
@@ -105,16 +117,33 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
     let mut connected = Vec::new();
     let mut state = LiveState::default();
     for label in labels {
-        let exists = project.topology.clusters.get(&label).is_some_and(|c| existing.contains(&c.name));
-        if !exists {
-            continue;
-        }
         let region = project
             .topology
             .clusters
             .get(&label)
             .and_then(|c| project.topology.sites.get(&c.site))
             .map(|s| s.region.clone());
+        // Its region's EKS did not answer: whether the cluster exists is unknown, and
+        // so is everything in it.
+        let eks_lost = aws_live
+            .unreachable
+            .iter()
+            .find(|u| u.cluster.is_none() && u.service == Service::Eks.name() && u.region == region);
+        if let Some(lost) = eks_lost {
+            state.unreachable.push(Unreachable {
+                site: None,
+                region: region.clone(),
+                service: "kubernetes".into(),
+                cluster: Some(Address::block("cluster", &label)),
+                cause: lost.cause,
+                detail: format!("not tried: {} did not answer", lost.place()),
+            });
+            continue;
+        }
+        let exists = project.topology.clusters.get(&label).is_some_and(|c| existing.contains(&c.name));
+        if !exists {
+            continue;
+        }
         let eks = region.as_deref().map(|r| aws.eks(r));
         let conn = clusters::connect(
             &project.topology,
@@ -126,6 +155,14 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
         match conn {
             Ok(Connection::Ready(c)) => connected.push(c),
             Ok(Connection::Absent) => {}
+            Err(ClientError::Unreachable { cause, detail, .. }) => state.unreachable.push(Unreachable {
+                site: None,
+                region: region.clone(),
+                service: "kubernetes".into(),
+                cluster: Some(Address::block("cluster", &label)),
+                cause,
+                detail,
+            }),
             Err(e) => state.read_errors.push(format!("cluster.{label}: {e}")),
         }
     }
@@ -133,5 +170,27 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
     state.objects.extend(read.objects);
     state.api_calls += read.api_calls;
     state.read_errors.extend(read.read_errors);
+    state.unreachable.extend(read.unreachable);
     state
+}
+
+/// Names the spec site of each place that did not answer: a cluster's site, else the
+/// site in that region.
+fn name_sites(topology: &Topology, unreachable: &mut Vec<Unreachable>) {
+    for u in unreachable.iter_mut() {
+        let by_cluster = u.cluster.as_ref().and_then(|c| {
+            let label = c.as_str().strip_prefix("cluster.")?;
+            topology.clusters.get(label).map(|c| c.site.clone())
+        });
+        let by_region = || {
+            topology
+                .sites
+                .values()
+                .find(|s| Some(s.region.as_str()) == u.region.as_deref())
+                .map(|s| s.name.clone())
+        };
+        u.site = by_cluster.or_else(by_region);
+    }
+    unreachable.sort();
+    unreachable.dedup();
 }

@@ -74,6 +74,7 @@ pub fn child(dir: &Path) -> Result<(), String> {
         environment: ENV.into(),
         spec_digest: project.digest.clone(),
         allow_destroy: Vec::new(),
+        activated_site: None,
     };
     let plan = diff(&project.resources, &live, &ctx);
     let (cpu3, rss) = rusage();

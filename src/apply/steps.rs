@@ -242,6 +242,8 @@ mod tests {
             live_fingerprints: Default::default(),
             errors: vec![],
             objectives: None,
+            unreachable: vec![],
+            deferred: vec![],
         }
     }
 

@@ -10,6 +10,7 @@ mod call_counter;
 pub mod credentials;
 pub mod error;
 mod limits;
+mod probe;
 mod slow_calls;
 
 pub use account::AccountGuardError;
@@ -170,26 +171,7 @@ impl AwsContext {
         };
         cache
             .entry(region.to_string())
-            .or_insert_with(|| {
-                let r = Region::new(region.to_string());
-                RegionalClients {
-                    ec2: aws_sdk_ec2::Client::from_conf(
-                        aws_sdk_ec2::config::Builder::from(&self.config)
-                            .region(r.clone())
-                            .interceptor(self.counter.interceptor(Service::Ec2))
-                            .interceptor(slow_calls::SlowCallNotice)
-                            .build(),
-                    ),
-                    eks: aws_sdk_eks::Client::from_conf(
-                        aws_sdk_eks::config::Builder::from(&self.config)
-                            .region(r)
-                            .interceptor(self.counter.interceptor(Service::Eks))
-                            .interceptor(slow_calls::SlowCallNotice)
-                            .build(),
-                    ),
-                    s3: s3_client(&self.config, &self.counter, region),
-                }
-            })
+            .or_insert_with(|| regional_clients(&self.config, &self.counter, region))
             .clone()
     }
 
@@ -235,6 +217,27 @@ impl AwsContext {
 
     pub fn api_call_counter(&self) -> &ApiCallCounter {
         &self.counter
+    }
+}
+
+fn regional_clients(config: &SdkConfig, counter: &ApiCallCounter, region: &str) -> RegionalClients {
+    let r = Region::new(region.to_string());
+    RegionalClients {
+        ec2: aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(config)
+                .region(r.clone())
+                .interceptor(counter.interceptor(Service::Ec2))
+                .interceptor(slow_calls::SlowCallNotice)
+                .build(),
+        ),
+        eks: aws_sdk_eks::Client::from_conf(
+            aws_sdk_eks::config::Builder::from(config)
+                .region(r)
+                .interceptor(counter.interceptor(Service::Eks))
+                .interceptor(slow_calls::SlowCallNotice)
+                .build(),
+        ),
+        s3: s3_client(config, counter, region),
     }
 }
 

@@ -72,6 +72,7 @@ async fn plan_and_apply(
     let Planned { project, plan: fresh, objectives, .. } = make_plan(project, aws, &req).await?;
     let mut plan = match saved {
         Some(saved) => {
+            check_same_reach(&saved, &fresh)?;
             let stale = stale_objects(&saved, &fresh);
             if !stale.is_empty() {
                 bail!(
@@ -134,6 +135,25 @@ fn restore_secrets(plan: &mut Plan, project: &Project) {
             change.after = Some(desired.attrs.clone());
         }
     }
+}
+
+/// A saved plan is only good while the same places answer as when it was made: a
+/// site that came back holds work the plan deferred, one that went away holds work
+/// the plan means to do (docs/outage.md).
+fn check_same_reach(saved: &Plan, fresh: &Plan) -> anyhow::Result<()> {
+    let places = |p: &Plan| p.unreachable.iter().map(|u| u.place()).collect::<BTreeSet<String>>();
+    let (then, now) = (places(saved), places(fresh));
+    if then == now {
+        return Ok(());
+    }
+    let list = |s: &BTreeSet<String>| if s.is_empty() { "none".to_string() } else { s.iter().cloned().collect::<Vec<_>>().join(", ") };
+    bail!(
+        "the saved plan is stale: it was made while these did not answer: {}; now these do not: {}; \
+         run `drplan plan -e {} --out FILE` again",
+        list(&then),
+        list(&now),
+        saved.environment
+    )
 }
 
 /// Identity keys whose live object is new, gone or different since the plan was made.

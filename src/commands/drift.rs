@@ -33,7 +33,7 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
             ReportFormat::Markdown => render::markdown::drift(&report),
         };
         print_stdout(&out)?;
-        Ok(if !planned.live.read_errors.is_empty() {
+        Ok(if !planned.live.read_errors.is_empty() || !planned.live.unreachable.is_empty() {
             exit::ERROR
         } else if !report.in_sync() {
             exit::CHANGES

@@ -36,7 +36,11 @@ pub fn print_plan(plan: &Plan, report: &ObjectivesReport, json: bool, allow_brea
         print_stdout(&doc.to_string())
     } else {
         let text = render::text::plan(plan, &stdout_text_options());
-        print_stdout(&format!("{text}\n{}", objectives::text::render(report, allow_breach)))
+        print_stdout(&format!(
+            "{text}\n{}{}",
+            objectives::text::render(report, allow_breach),
+            render::outage::objectives_note(plan)
+        ))
     }
 }
 

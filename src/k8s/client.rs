@@ -38,6 +38,9 @@ pub enum ClientError {
     ClusterAbsent { cluster: String },
     #[error("cannot build a Kubernetes client for {target}: {reason}")]
     Build { target: String, reason: String },
+    /// The cluster's API (or its region's EKS API) did not answer at all.
+    #[error("EKS cluster `{cluster}` did not answer: {} ({detail})", cause.describe())]
+    Unreachable { cluster: String, cause: drplan_core::live::ReachFailure, detail: String },
 }
 
 /// The client for the cluster named `cluster_name` (the EKS name), reached as
@@ -92,7 +95,12 @@ pub async fn from_eks(eks: &aws_sdk_eks::Client, sdk: &aws_types::SdkConfig, clu
         Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
             return Err(ClientError::ClusterAbsent { cluster: cluster_name.to_string() });
         }
-        Err(e) => return Err(fail(format!("DescribeCluster failed: {}", aws_sdk_eks::error::DisplayErrorContext(&e)))),
+        Err(e) => {
+            if let Some((cause, detail)) = crate::reach::sdk_failure(&e) {
+                return Err(ClientError::Unreachable { cluster: cluster_name.to_string(), cause, detail: format!("DescribeCluster: {detail}") });
+            }
+            return Err(fail(format!("DescribeCluster failed: {}", aws_sdk_eks::error::DisplayErrorContext(&e))));
+        }
     };
     let cluster = described.cluster().ok_or_else(|| fail("DescribeCluster returned no cluster".into()))?;
     let endpoint = cluster.endpoint().ok_or_else(|| fail("the cluster has no API endpoint yet (is it still CREATING?)".into()))?;
@@ -115,7 +123,7 @@ pub async fn from_eks(eks: &aws_sdk_eks::Client, sdk: &aws_types::SdkConfig, clu
             async move { source.authorize(request).await }
         }))
         .build();
-    check_access(&client, endpoint).await.map_err(fail)?;
+    check_access(&client, endpoint, cluster_name).await?;
     Ok(client)
 }
 
@@ -126,14 +134,28 @@ const BUFFERED_REQUESTS: usize = 256;
 /// One request with the new token before any real work: a refused token (another
 /// cluster's, expired, credentials STS does not accept) or an unreachable endpoint is
 /// then one clear error for the cluster, not one per kind read or object applied.
-async fn check_access(client: &Client, endpoint: &str) -> Result<(), String> {
-    match client.apiserver_version().await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(status)) if status.code == 401 || status.code == 403 => Err(format!(
+async fn check_access(client: &Client, endpoint: &str, cluster_name: &str) -> Result<(), ClientError> {
+    let fail = |reason: String| ClientError::Eks { cluster: cluster_name.to_string(), reason };
+    let unreachable = |(cause, detail): crate::reach::Failure| ClientError::Unreachable {
+        cluster: cluster_name.to_string(),
+        cause,
+        detail: format!("the API server at {endpoint}: {detail}"),
+    };
+    let answer = tokio::time::timeout(crate::reach::probe_timeout(), client.apiserver_version()).await;
+    match answer {
+        Err(_) => Err(unreachable((
+            drplan_core::live::ReachFailure::Timeout,
+            format!("no answer within {:.1}s", crate::reach::probe_timeout().as_secs_f64()),
+        ))),
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(kube::Error::Api(status))) if status.code == 401 || status.code == 403 => Err(fail(format!(
             "the API server at {endpoint} refused drplan's STS token ({} {}): {}",
             status.code, status.reason, status.message
-        )),
-        Err(e) => Err(format!("cannot reach the API server at {endpoint}: {e}")),
+        ))),
+        Ok(Err(e)) => match crate::reach::kube_failure(&e) {
+            Some(failure) => Err(unreachable(failure)),
+            None => Err(fail(format!("cannot reach the API server at {endpoint}: {e}"))),
+        },
     }
 }
 

@@ -5,7 +5,8 @@ use super::client::{self, ClientError};
 use super::kinds::Kinds;
 use super::live::{read_cluster, ClusterRef};
 use drplan_core::address::Address;
-use drplan_core::live::LiveState;
+use crate::reach;
+use drplan_core::live::{LiveState, ReachFailure, Unreachable};
 use drplan_core::model::{ClusterAccess, Environment, Topology};
 use drplan_core::resource::Resource;
 
@@ -48,14 +49,42 @@ pub async fn connect(
     }
 }
 
-/// Reads every connected cluster concurrently.
+/// Reads every connected cluster concurrently, each raced against a probe of its
+/// API server: a cluster that does not answer is reported in `unreachable` within
+/// [`reach::PROBE_TIMEOUT`], not as one error per kind.
 pub async fn read_all(clusters: &[Connected], stack: &str, desired: &[Resource]) -> LiveState {
-    let reads = futures::future::join_all(clusters.iter().map(|c| read_cluster(&c.kinds, &c.cluster, stack, desired))).await;
+    let reads = futures::future::join_all(clusters.iter().map(|c| async move {
+        let probe = reach::probe(|| probe_cluster(c.kinds.client()));
+        let read = reach::race(probe, read_cluster(&c.kinds, &c.cluster, stack, desired), |r| !r.errors.is_empty()).await;
+        (c, read)
+    }))
+    .await;
     let mut live = LiveState::default();
-    for read in reads {
-        live.objects.extend(read.objects);
-        live.api_calls += read.api_calls;
-        live.read_errors.extend(read.errors);
+    for (c, read) in reads {
+        match read {
+            Ok(read) => {
+                live.objects.extend(read.objects);
+                live.api_calls += read.api_calls;
+                live.read_errors.extend(read.errors);
+            }
+            Err((cause, detail)) => live.unreachable.push(Unreachable {
+                site: None,
+                region: c.cluster.region.clone(),
+                service: "kubernetes".into(),
+                cluster: Some(c.cluster.address.clone()),
+                cause,
+                detail,
+            }),
+        }
     }
     live
+}
+
+/// `GET /version`, bounded: `None` if the server answered anything.
+async fn probe_cluster(client: &kube::Client) -> Option<reach::Failure> {
+    match tokio::time::timeout(reach::probe_timeout(), client.apiserver_version()).await {
+        Err(_) => Some((ReachFailure::Timeout, format!("no answer within {:.1}s", reach::probe_timeout().as_secs_f64()))),
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => reach::kube_failure(&e),
+    }
 }

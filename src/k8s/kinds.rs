@@ -25,6 +25,10 @@ pub enum KindError {
     /// Discovery itself was refused: an access problem, not a missing kind.
     #[error("the API server refused drplan's credentials ({code} {reason}): {message}")]
     Refused { code: u16, reason: String, message: String },
+    /// Discovery got no answer, or one that says nothing about the kind: only a 404
+    /// (or an answer without the kind) means the kind is missing.
+    #[error("could not look up {kind} in {api_version}: {reason}")]
+    Unanswered { api_version: String, kind: String, reason: String },
 }
 
 /// Discovery results for one cluster.
@@ -66,10 +70,31 @@ impl Kinds {
             kube::Error::Api(status) if status.code == 401 || status.code == 403 => {
                 KindError::Refused { code: status.code, reason: status.reason.clone(), message: status.message.clone() }
             }
-            e => KindError::NotServed { api_version: api_version.to_string(), kind: kind.to_string(), reason: e.to_string() },
+            e @ (kube::Error::Api(_) | kube::Error::Discovery(_)) if is_missing(&e) => {
+                KindError::NotServed { api_version: api_version.to_string(), kind: kind.to_string(), reason: e.to_string() }
+            }
+            e => KindError::Unanswered { api_version: api_version.to_string(), kind: kind.to_string(), reason: unanswered(&e) },
         })?;
         let served = ServedKind { resource, namespaced: caps.scope == Scope::Namespaced };
         self.cache.lock().await.insert(key, served.clone());
         Ok(served)
+    }
+}
+
+/// A discovery answer that says the kind is not served: 404 for its group/version,
+/// or a group/version that lists no such kind.
+fn is_missing(e: &kube::Error) -> bool {
+    match e {
+        kube::Error::Api(status) => status.code == 404,
+        kube::Error::Discovery(_) => true,
+        _ => false,
+    }
+}
+
+/// Why discovery got no usable answer, the transport failure named first.
+fn unanswered(e: &kube::Error) -> String {
+    match crate::reach::kube_failure(e) {
+        Some((cause, detail)) => format!("{} ({detail})", cause.describe()),
+        None => e.to_string(),
     }
 }

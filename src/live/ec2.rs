@@ -4,6 +4,7 @@
 
 use super::marks::{opt_str, Marked};
 use super::requests::collect_pages;
+use super::reach::Gate;
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
@@ -14,8 +15,13 @@ use drplan_core::resource::Kind;
 use futures::future::join_all;
 use serde_json::{Map, Value};
 
-pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
-    join_all(scope.regions.iter().map(|region| read_region(ctx, &scope.stack, region)))
+pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
+    join_all(
+        scope
+            .regions
+            .iter()
+            .map(|region| gate.read(region, Service::Ec2, read_region(ctx, &scope.stack, region))),
+    )
         .await
         .into_iter()
         .collect()

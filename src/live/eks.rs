@@ -6,6 +6,7 @@
 
 use super::marks::{opt_int, opt_str, sorted_strings, Marked};
 use super::requests::collect_pages;
+use super::reach::Gate;
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
@@ -15,8 +16,8 @@ use drplan_core::resource::Kind;
 use futures::future::join_all;
 use serde_json::{Map, Value};
 
-pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
-    join_all(scope.regions.iter().map(|region| read_region(ctx, scope, region)))
+pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
+    join_all(scope.regions.iter().map(|region| gate.read(region, Service::Eks, read_region(ctx, scope, region))))
         .await
         .into_iter()
         .collect()

@@ -14,12 +14,14 @@
 mod ec2;
 mod eks;
 mod marks;
+mod reach;
 mod requests;
 pub(crate) mod route53;
 mod s3;
 
 use crate::aws::AwsContext;
-use drplan_core::live::{LiveObject, LiveState};
+use drplan_core::live::{LiveObject, LiveState, Unreachable};
+use reach::Gate;
 use drplan_core::resource::{Kind, Resource};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -82,12 +84,15 @@ pub(crate) fn fqdn(name: &str) -> String {
 pub(crate) struct FamilyRead {
     pub objects: Vec<LiveObject>,
     pub errors: Vec<String>,
+    /// Where the probe found no answer: nothing of that place is in `objects`.
+    pub unreachable: Vec<Unreachable>,
 }
 
 impl FamilyRead {
     fn merge(&mut self, other: FamilyRead) {
         self.objects.extend(other.objects);
         self.errors.extend(other.errors);
+        self.unreachable.extend(other.unreachable);
     }
 }
 
@@ -105,10 +110,11 @@ impl FromIterator<FamilyRead> for FamilyRead {
 /// `api_calls` counts the requests this read made (retries included).
 pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
     let calls_before = ctx.api_calls();
+    let gate = Gate::new(ctx);
     let (networks, clusters, buckets, dns) = tokio::join!(
-        ec2::read(ctx, scope),
-        eks::read(ctx, scope),
-        s3::read(ctx, scope),
+        ec2::read(ctx, scope, &gate),
+        eks::read(ctx, scope, &gate),
+        s3::read(ctx, scope, &gate),
         route53::read(ctx, scope),
     );
     let all: FamilyRead = [networks, clusters, buckets, dns].into_iter().collect();
@@ -117,10 +123,14 @@ pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
     objects.sort_by(|a, b| (a.kind, a.identity(), &a.id).cmp(&(b.kind, b.identity(), &b.id)));
     let mut errors = all.errors;
     errors.sort();
+    let mut unreachable = all.unreachable;
+    unreachable.sort();
+    unreachable.dedup();
     let mut state = LiveState {
         objects,
         api_calls: ctx.api_calls().saturating_sub(calls_before),
         read_errors: errors,
+        unreachable,
         ..LiveState::default()
     };
     state.resolve_ids();

@@ -9,6 +9,7 @@
 
 use super::marks::{opt_int, opt_str, Marked};
 use super::requests::{collect_pages, send};
+use super::reach::Gate;
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::{error_code, error_message};
 use crate::aws::{AwsContext, Service};
@@ -26,7 +27,7 @@ const NOT_CONFIGURED: [&str; 4] = [
     "ServerSideEncryptionConfigurationNotFoundError",
 ];
 
-pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
+pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     let mut read = FamilyRead::default();
     let listing = collect_pages(ctx, Service::S3, ctx.s3_global().list_buckets().into_paginator().send()).await;
     let buckets: Vec<(String, Option<String>)> = match listing {
@@ -44,13 +45,13 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
         .into_iter()
         .filter(|(name, _)| scope.bucket_names.contains(name) || !scope.regions.is_empty())
         .collect();
-    for part in join_all(named_or_searched.iter().map(|(name, region)| read_bucket(ctx, scope, name, region.clone()))).await {
+    for part in join_all(named_or_searched.iter().map(|(name, region)| read_bucket(ctx, scope, gate, name, region.clone()))).await {
         read.merge(part);
     }
     read
 }
 
-async fn read_bucket(ctx: &AwsContext, scope: &ReadScope, name: &str, listed_region: Option<String>) -> FamilyRead {
+async fn read_bucket(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>, name: &str, listed_region: Option<String>) -> FamilyRead {
     let mut read = FamilyRead::default();
     let named = scope.bucket_names.contains(name);
     // ListBuckets names the region on real AWS (BucketRegion); moto leaves it out.
@@ -69,6 +70,12 @@ async fn read_bucket(ctx: &AwsContext, scope: &ReadScope, name: &str, listed_reg
     if !named && !scope.regions.contains(&region) {
         return read;
     }
+    gate.read(&region.clone(), Service::S3, read_in_region(ctx, scope, name, named, region)).await
+}
+
+/// The bucket's tags and configuration, from its region's endpoint.
+async fn read_in_region(ctx: &AwsContext, scope: &ReadScope, name: &str, named: bool, region: String) -> FamilyRead {
+    let mut read = FamilyRead::default();
     let client = ctx.s3(&region);
     let tagging =
         async { not_configured_as_none(send(ctx, Service::S3, client.get_bucket_tagging().bucket(name).send()).await) };

@@ -141,6 +141,8 @@ pub(crate) fn full_plan() -> Plan {
         live_fingerprints: Default::default(),
         errors: vec![],
         objectives: None,
+        unreachable: vec![],
+        deferred: vec![],
     }
 }
 

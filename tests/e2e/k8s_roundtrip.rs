@@ -119,7 +119,7 @@ async fn read(kinds: &Kinds, desired: &[Resource]) -> ClusterRead {
 
 fn plan(desired: &[Resource], read: ClusterRead) -> Plan {
     let live = LiveState { objects: read.objects, api_calls: read.api_calls, read_errors: read.errors, ..LiveState::default() };
-    let ctx = DiffContext { stack: STACK.into(), environment: "prod-dr".into(), spec_digest: String::new(), allow_destroy: vec![] };
+    let ctx = DiffContext { stack: STACK.into(), environment: "prod-dr".into(), spec_digest: String::new(), allow_destroy: vec![], activated_site: None };
     diff(desired, &live, &ctx)
 }
 

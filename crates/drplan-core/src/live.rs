@@ -88,6 +88,12 @@ pub struct LiveState {
     /// one others use is the one to keep.
     #[serde(default)]
     pub referenced_ids: BTreeSet<String>,
+    /// Places that did not answer at all (a lost region or cluster): nothing was read
+    /// there, so nothing there is known to exist or to be missing. The diff defers
+    /// the changes there when the environment activates another site, and refuses
+    /// otherwise (`plan::diff`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<Unreachable>,
 }
 
 /// One write-ahead record: an apply was about to create the object `address` of
@@ -98,6 +104,89 @@ pub struct InflightCreate {
     pub address: Address,
     pub kind: Kind,
     pub identity: String,
+}
+
+/// Why a place did not answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReachFailure {
+    /// Nothing listens (TCP RST to the connection attempt).
+    ConnectionRefused,
+    /// Connected, then closed or reset before an answer came.
+    ConnectionReset,
+    /// No answer within the probe's time bound (a blackholed endpoint).
+    Timeout,
+    /// The endpoint's name does not resolve.
+    Dns,
+}
+
+impl ReachFailure {
+    pub fn describe(self) -> &'static str {
+        match self {
+            ReachFailure::ConnectionRefused => "connection refused",
+            ReachFailure::ConnectionReset => "connection reset before an answer",
+            ReachFailure::Timeout => "timed out",
+            ReachFailure::Dns => "name does not resolve (DNS)",
+        }
+    }
+}
+
+/// One place the readers could not reach: an AWS service in a region, or a
+/// cluster's API server.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Unreachable {
+    /// The spec site in that region (filled in by the caller that knows the topology).
+    pub site: Option<String>,
+    pub region: Option<String>,
+    /// `ec2`, `eks`, `s3`, or `kubernetes`.
+    pub service: String,
+    /// `cluster.<label>` when the place is a cluster's API server.
+    pub cluster: Option<Address>,
+    pub cause: ReachFailure,
+    /// The underlying error, one line, never a credential.
+    pub detail: String,
+}
+
+impl Unreachable {
+    /// The AWS service whose regional API holds objects of `kind`, for regional kinds.
+    pub fn service_of(kind: Kind) -> Option<&'static str> {
+        match kind {
+            Kind::Vpc | Kind::Subnet => Some("ec2"),
+            Kind::EksCluster | Kind::NodeGroup => Some("eks"),
+            Kind::Bucket => Some("s3"),
+            Kind::DnsZone | Kind::DnsRecord | Kind::HealthCheck | Kind::K8sObject => None,
+        }
+    }
+
+    /// Whether an object of `kind` in `region` (for Kubernetes objects: in the
+    /// cluster `cluster`) lives here, so that nothing about it could be read.
+    pub fn covers(&self, kind: Kind, region: Option<&str>, cluster: Option<&str>) -> bool {
+        match (&self.cluster, kind) {
+            (Some(own), Kind::K8sObject) => cluster == Some(own.as_str()),
+            (Some(_), _) => false,
+            (None, _) => {
+                Unreachable::service_of(kind) == Some(self.service.as_str())
+                    && region.is_some()
+                    && region == self.region.as_deref()
+            }
+        }
+    }
+
+    /// `ec2 in us-west-2` / `cluster.primary (us-west-2)`.
+    pub fn place(&self) -> String {
+        match (&self.cluster, &self.region) {
+            (Some(c), Some(r)) => format!("{c} ({r})"),
+            (Some(c), None) => c.to_string(),
+            (None, Some(r)) => format!("{} in {r}", self.service),
+            (None, None) => self.service.clone(),
+        }
+    }
+
+    /// `place: cause (detail)`.
+    pub fn reason(&self) -> String {
+        let detail = if self.detail.is_empty() { String::new() } else { format!(" ({})", self.detail) };
+        format!("{}: {}{detail}", self.place(), self.cause.describe())
+    }
 }
 
 impl LiveState {

@@ -90,6 +90,40 @@ pub struct TestServer {
     ca_data: Option<String>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Kept to serve again after [`TestServer::stop`].
+    app: axum::Router,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// Serves `app` on `listener` (over TLS with `acceptor`) until the sender fires.
+fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+) -> io::Result<(oneshot::Sender<()>, JoinHandle<()>)> {
+    let address = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let stopped = async {
+        let _ = stopped.await;
+    };
+    let task = match acceptor {
+        Some(acceptor) => {
+            let listener = tls::TlsListener::new(listener, acceptor)?;
+            tokio::spawn(async move {
+                let serve = axum::serve(listener, app).with_graceful_shutdown(stopped);
+                if let Err(e) = serve.await {
+                    eprintln!("kube-testserver on {address} stopped: {e}");
+                }
+            })
+        }
+        None => tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(stopped);
+            if let Err(e) = serve.await {
+                eprintln!("kube-testserver on {address} stopped: {e}");
+            }
+        }),
+    };
+    Ok((stop, task))
 }
 
 impl TestServer {
@@ -129,30 +163,13 @@ impl TestServer {
             .fallback(routing::handle)
             .layer(axum::extract::DefaultBodyLimit::max(3 * 1024 * 1024))
             .with_state(state.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let stopped = async {
-            let _ = stopped.await;
-        };
-        let (task, ca_data) = if options.tls {
+        let (acceptor, ca_data) = if options.tls {
             let identity = tls::Identity::generate()?;
-            let ca_data = identity.ca_data();
-            let listener = tls::TlsListener::new(listener, identity.acceptor)?;
-            let task = tokio::spawn(async move {
-                let serve = axum::serve(listener, app).with_graceful_shutdown(stopped);
-                if let Err(e) = serve.await {
-                    eprintln!("kube-testserver on {address} stopped: {e}");
-                }
-            });
-            (task, Some(ca_data))
+            (Some(identity.acceptor.clone()), Some(identity.ca_data()))
         } else {
-            let task = tokio::spawn(async move {
-                let serve = axum::serve(listener, app).with_graceful_shutdown(stopped);
-                if let Err(e) = serve.await {
-                    eprintln!("kube-testserver on {address} stopped: {e}");
-                }
-            });
-            (task, None)
+            (None, None)
         };
+        let (stop, task) = serve(listener, app.clone(), acceptor.clone())?;
         Ok(TestServer {
             address,
             state,
@@ -162,6 +179,8 @@ impl TestServer {
             ca_data,
             stop: Some(stop),
             task: Some(task),
+            app,
+            acceptor,
         })
     }
 
@@ -251,6 +270,13 @@ impl TestServer {
 
     /// Stops accepting connections and waits (briefly) for open ones to finish.
     pub async fn shutdown(mut self) {
+        self.stop().await;
+    }
+
+    /// The cluster goes down: the port closes (clients get "connection refused")
+    /// and open connections end, but every stored object is kept for
+    /// [`TestServer::restart`]. Stopping a stopped server does nothing.
+    pub async fn stop(&mut self) {
         self.state.closing.send_replace(true);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
@@ -264,6 +290,25 @@ impl TestServer {
                 abort.abort();
             }
         }
+    }
+
+    /// The cluster comes back after [`TestServer::stop`]: the same address, CA,
+    /// token and objects. Fails if another process took the port meanwhile.
+    pub async fn restart(&mut self) -> io::Result<()> {
+        if self.task.is_some() {
+            return Ok(());
+        }
+        let listener = tokio::net::TcpListener::bind(self.address).await?;
+        self.state.closing.send_replace(false);
+        let (stop, task) = serve(listener, self.app.clone(), self.acceptor.clone())?;
+        self.stop = Some(stop);
+        self.task = Some(task);
+        Ok(())
+    }
+
+    /// Whether the server is accepting connections (not stopped).
+    pub fn is_running(&self) -> bool {
+        self.task.is_some()
     }
 }
 

@@ -13,6 +13,9 @@
 //! Point the SDK at [`FaultProxy::url`] as its endpoint. Requests in absolute form
 //! (`GET http://host/path`, i.e. used as a forward proxy) are accepted as well.
 //!
+//! A region outage: [`FaultProxy::lose_region`] refuses or blackholes every request
+//! signed for one region, until [`FaultProxy::restore_region`].
+//!
 //! Two more things a test may need from the AWS it talks to, which moto alone cannot
 //! give:
 //! - [`FaultProxy::rewrite_responses`]: edit the body of chosen answers (say, point
@@ -63,6 +66,17 @@ impl Fault {
     pub const ALL: [Fault; 4] = [Fault::Throttle, Fault::ServiceUnavailable, Fault::InternalError, Fault::Drop];
 }
 
+/// How a lost region treats the requests signed for it ([`FaultProxy::lose_region`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outage {
+    /// Reset the connection once the request is read (TCP RST, no answer).
+    Refuse,
+    /// Keep the connection open and never answer, as a blackholed endpoint does.
+    Blackhole,
+}
+
+type Outages = Arc<std::sync::RwLock<std::collections::HashMap<String, Outage>>>;
+
 #[derive(Debug, Default)]
 pub struct Counters {
     pub requests: AtomicU64,
@@ -71,6 +85,8 @@ pub struct Counters {
     pub unavailable: AtomicU64,
     pub internal_errors: AtomicU64,
     pub dropped: AtomicU64,
+    /// Requests to a lost region, refused or left unanswered.
+    pub lost: AtomicU64,
     /// Requests forwarded whose answer [`FaultProxy::intercept`] dropped.
     pub answers_dropped: AtomicU64,
     /// Requests [`FaultProxy::intercept`] refused.
@@ -129,6 +145,7 @@ pub struct FaultProxy {
     pub counters: Arc<Counters>,
     rewrites: Rewrites,
     silences: Silences,
+    outages: Outages,
     interceptors: Interceptors,
     task: tokio::task::JoinHandle<()>,
 }
@@ -142,20 +159,40 @@ impl FaultProxy {
         let config = Arc::new(config);
         let rewrites = Rewrites::default();
         let silences = Silences::default();
+        let outages = Outages::default();
         let interceptors = Interceptors::default();
         let task = {
-            let (counters, rewrites, interceptors, silences) = (counters.clone(), rewrites.clone(), interceptors.clone(), silences.clone());
+            let (counters, rewrites, outages, interceptors, silences) =
+                (counters.clone(), rewrites.clone(), outages.clone(), interceptors.clone(), silences.clone());
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let (counters, rng, config) = (counters.clone(), rng.clone(), config.clone());
-                    let (rewrites, interceptors, silences) = (rewrites.clone(), interceptors.clone(), silences.clone());
+                    let (rewrites, outages, interceptors, silences) =
+                        (rewrites.clone(), outages.clone(), interceptors.clone(), silences.clone());
                     tokio::spawn(async move {
-                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &interceptors, &silences).await;
+                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &outages, &interceptors, &silences).await;
                     });
                 }
             })
         };
-        Ok(FaultProxy { addr, counters, rewrites, interceptors, silences, task })
+        Ok(FaultProxy { addr, counters, rewrites, outages, interceptors, silences, task })
+    }
+
+    /// The region goes down: from now on every request whose SigV4 credential scope
+    /// (the `Authorization` header, or a presigned URL's `X-Amz-Credential`) names
+    /// `region` is refused or blackholed. Other regions and global services signed
+    /// for another region go on answering.
+    pub fn lose_region(&self, region: &str, outage: Outage) {
+        if let Ok(mut outages) = self.outages.write() {
+            outages.insert(region.to_string(), outage);
+        }
+    }
+
+    /// The region answers again.
+    pub fn restore_region(&self, region: &str) {
+        if let Ok(mut outages) = self.outages.write() {
+            outages.remove(region);
+        }
     }
 
     /// From now on, `choose` sees every request before any other fault and may drop
@@ -282,6 +319,7 @@ async fn serve(
     rng: &Mutex<SplitMix64>,
     counters: &Counters,
     rewrites: &Rewrites,
+    outages: &Outages,
     interceptors: &Interceptors,
     silences: &Silences,
 ) -> std::io::Result<()> {
@@ -290,6 +328,24 @@ async fn serve(
     let (service, region) = scope_of(&head);
     if blackholed(&head, &service, &region, silences) {
         return hold(client).await;
+    }
+    let outage = outages.read().ok().and_then(|o| o.get(&region).copied());
+    if let Some(outage) = outage {
+        counters.lost.fetch_add(1, Ordering::SeqCst);
+        match outage {
+            Outage::Refuse => {
+                // SO_LINGER 0: closing sends RST, not FIN (and so never blocks).
+                #[allow(deprecated)]
+                client.set_linger(Some(Duration::ZERO))?;
+                drop(client);
+            }
+            Outage::Blackhole => {
+                // Hold the connection until the client gives up on it.
+                let mut sink = [0u8; 1024];
+                while client.read(&mut sink).await? > 0 {}
+            }
+        }
+        return Ok(());
     }
     let intercept = intercepted(&head, &service, &region, &body, interceptors);
     if let Some(Intercept::Refuse { status, content_type, body }) = &intercept {

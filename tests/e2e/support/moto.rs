@@ -183,6 +183,9 @@ impl MotoServer {
             ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
             ("AWS_CONFIG_FILE", "/dev/null".to_string()),
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_string()),
+            // A loaded test machine can keep moto from answering a reachability
+            // probe within its default 5 s; tests that measure the probe set it back.
+            ("DRPLAN_PROBE_TIMEOUT", "30".to_string()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

@@ -16,6 +16,7 @@ pub async fn plan_against(moto: &MotoServer, stack: &str, desired: &[Resource]) 
         environment: "prod".into(),
         spec_digest: "test".into(),
         allow_destroy: vec![],
+        activated_site: None,
     };
     drplan_core::plan::diff::diff(desired, &live, &ctx)
 }

@@ -14,9 +14,9 @@
 
 use super::compare::changed_attrs;
 use super::redact::{changed_paths, redact, sensitive_paths};
-use super::{Action, Plan, PlanError, ResourceChange, FORMAT_VERSION};
+use super::{Action, Deferred, Plan, PlanError, ResourceChange, FORMAT_VERSION};
 use crate::address::Address;
-use crate::live::{InflightCreate, LiveObject, LiveState};
+use crate::live::{InflightCreate, LiveObject, LiveState, Unreachable};
 use crate::model::Moved;
 use crate::resource::{Kind, Resource};
 use serde_json::{Map, Value};
@@ -32,6 +32,10 @@ pub struct DiffContext {
     pub spec_digest: String,
     /// Protected objects the user allowed to be deleted or replaced.
     pub allow_destroy: Vec<Address>,
+    /// The DR site this environment activates (its `active_site`, when that site's
+    /// role is `dr`). Only then may a site that did not answer be left behind: its
+    /// changes are deferred instead of refusing the plan.
+    pub activated_site: Option<String>,
 }
 
 /// Attributes that exist only once the object does. Shown as `(known after apply)`.
@@ -81,6 +85,7 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
     // Identity matches first, so the address fallback below only sees objects that no
     // desired resource claims by name.
     let mut unmatched = Vec::new();
+    let mut deferred = Vec::new();
     let mut seen: HashMap<(Kind, String), &Address> = HashMap::new();
     for resource in desired {
         let identity = resource.identity();
@@ -96,6 +101,16 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
             continue;
         }
         seen.insert((resource.kind, identity.clone()), &resource.address);
+        if let Some(lost) = not_read(&live.unreachable, resource.kind, resource.region.as_deref(), Some(&resource.attrs)) {
+            deferred.push(Deferred {
+                address: resource.address.clone(),
+                kind: resource.kind,
+                site: resource.site.clone(),
+                region: resource.region.clone(),
+                reason: lost.reason(),
+            });
+            continue;
+        }
         let candidates = by_identity.get(&(resource.kind, identity.as_str()));
         let pick = candidates.and_then(|c| {
             let free: Vec<usize> = c.iter().copied().filter(|&i| !planner.claimed[i]).collect();
@@ -142,7 +157,8 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
     let sites = sites_by_region(desired);
     let extras = extra_claimants(live, &planner.claimed, &ctx.stack);
     for (i, object) in live.objects.iter().enumerate() {
-        if !planner.claimed[i] && object.is_owned_by(&ctx.stack) {
+        let lost = not_read(&live.unreachable, object.kind, object.region.as_deref(), Some(&object.attrs)).is_some();
+        if !planner.claimed[i] && object.is_owned_by(&ctx.stack) && !lost {
             match extras.contains(&i) {
                 true => planner.extra_claimant(object, &sites),
                 false => planner.orphan(object, &sites),
@@ -150,6 +166,7 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
         }
     }
 
+    planner.errors.extend(reachability_errors(&live.unreachable, &deferred, ctx));
     for reason in &live.read_errors {
         planner.errors.push(PlanError {
             address: Address::new(""),
@@ -176,6 +193,10 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
     errors.extend(shared_addresses(&changes));
     changes.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     errors.sort_by(|a, b| a.address.cmp(&b.address));
+    deferred.sort_by(|a, b| (&a.site, &a.address).cmp(&(&b.site, &b.address)));
+    let mut unreachable = live.unreachable.clone();
+    unreachable.sort();
+    unreachable.dedup();
     Plan {
         format_version: FORMAT_VERSION.to_string(),
         stack: ctx.stack.clone(),
@@ -185,7 +206,60 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
         live_fingerprints,
         errors,
         objectives: None,
+        unreachable,
+        deferred,
     }
+}
+
+/// The place among `unreachable` that holds an object of `kind` in `region` (for a
+/// Kubernetes object, in the cluster its attributes name), if any.
+fn not_read<'a>(
+    unreachable: &'a [Unreachable],
+    kind: Kind,
+    region: Option<&str>,
+    attrs: Option<&Map<String, Value>>,
+) -> Option<&'a Unreachable> {
+    let cluster = attrs.and_then(|a| a.get("cluster")).and_then(Value::as_str);
+    unreachable.iter().find(|u| u.covers(kind, region, cluster))
+}
+
+/// A site that did not answer makes the plan unsafe, except where the environment
+/// activates another site (a failover away from the lost one): then what lives there
+/// is deferred and the rest is planned. The activated site itself must answer.
+fn reachability_errors(unreachable: &[Unreachable], deferred: &[Deferred], ctx: &DiffContext) -> Vec<PlanError> {
+    let mut by_site: BTreeMap<String, Vec<&Unreachable>> = BTreeMap::new();
+    for u in unreachable {
+        let site = u.site.clone().or_else(|| u.region.clone()).unwrap_or_else(|| u.place());
+        by_site.entry(site).or_default().push(u);
+    }
+    let activated = ctx.activated_site.as_deref();
+    let mut errors = Vec::new();
+    for (site, places) in by_site {
+        let reasons: Vec<String> = places.iter().map(|u| u.reason()).collect();
+        // The activated site's own objects among what could not be read (two sites
+        // can share a region).
+        let holds_activated = activated == Some(site.as_str())
+            || deferred
+                .iter()
+                .any(|d| d.site.is_some() && d.site.as_deref() == activated && reasons.contains(&d.reason));
+        let (message, help) = match activated {
+            Some(active) if holds_activated => (
+                format!("site {site}, the site this environment activates ({active}), did not answer: {}", reasons.join("; ")),
+                "a failover needs the site it fails over to; restore access to it and plan again".to_string(),
+            ),
+            Some(_) => continue,
+            None => (
+                format!("site {site} did not answer: {}", reasons.join("; ")),
+                format!(
+                    "nothing in site {site} could be read, so no plan can be trusted; restore access and plan again, \
+                     or, if the site is lost, plan with an environment that activates another site (`active_site`), \
+                     which defers the changes in {site}"
+                ),
+            ),
+        };
+        errors.push(PlanError { address: Address::new(""), message, help: Some(help) });
+    }
+    errors
 }
 
 #[derive(Clone, Copy)]

@@ -10,6 +10,7 @@ use super::compare::leaf_differences;
 use super::redact::{is_sensitive_path, without_indices, SENSITIVE_MARKER};
 use super::{Action, Plan, PlanError, ResourceChange};
 use crate::address::Address;
+use crate::live::Unreachable;
 use crate::resource::Kind;
 use serde_json::Value;
 
@@ -78,6 +79,10 @@ pub struct DriftReport {
     pub missing: Vec<DriftItem>,
     pub orphaned: Vec<DriftItem>,
     pub conflicts: Vec<PlanError>,
+    /// Places that did not answer: nothing there was compared (docs/outage.md).
+    pub unreachable: Vec<Unreachable>,
+    /// How many objects of the spec live there.
+    pub not_read: usize,
 }
 
 impl DriftReport {
@@ -89,6 +94,8 @@ impl DriftReport {
             missing: Vec::new(),
             orphaned: Vec::new(),
             conflicts: plan.errors.clone(),
+            unreachable: plan.unreachable.clone(),
+            not_read: plan.deferred.len(),
         };
         for change in &plan.changes {
             match change.action {
@@ -101,8 +108,9 @@ impl DriftReport {
         report
     }
 
+    /// Nothing differs, and everything could be read.
     pub fn in_sync(&self) -> bool {
-        Cause::ALL.iter().all(|&c| self.count(c) == 0)
+        self.unreachable.is_empty() && Cause::ALL.iter().all(|&c| self.count(c) == 0)
     }
 
     pub fn count(&self, cause: Cause) -> usize {

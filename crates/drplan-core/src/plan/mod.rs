@@ -12,6 +12,7 @@ pub mod file;
 pub mod redact;
 
 use crate::address::Address;
+use crate::live::Unreachable;
 use crate::marks::K8S_ADDRESS_ANNOTATION;
 use crate::resource::Kind;
 use serde::{Deserialize, Serialize};
@@ -142,9 +143,42 @@ pub struct Plan {
     /// The objectives evaluated with this plan (display only: apply never reads it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objectives: Option<crate::objectives::ObjectivesReport>,
+    /// Places that did not answer when the plan was made (docs/outage.md). `apply
+    /// FILE` refuses the plan if the set differs when it re-reads the cloud.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<Unreachable>,
+    /// Objects of the spec in those places: not read, so not planned; apply leaves
+    /// them alone until a plan can read them again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<Deferred>,
+}
+
+/// An object of the spec that lives where the readers could not reach: whether it
+/// exists, and what it would take to match the spec, is unknown.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deferred {
+    pub address: Address,
+    pub kind: Kind,
+    pub site: Option<String>,
+    pub region: Option<String>,
+    /// Which place did not answer, and how (`Unreachable::reason`).
+    pub reason: String,
 }
 
 impl Plan {
+    /// The sites that did not answer, by name (a region no site covers by region,
+    /// a cluster by its address), in order.
+    pub fn unreachable_sites(&self) -> Vec<String> {
+        let mut sites: Vec<String> = self
+            .unreachable
+            .iter()
+            .map(|u| u.site.clone().or_else(|| u.region.clone()).unwrap_or_else(|| u.place()))
+            .collect();
+        sites.sort();
+        sites.dedup();
+        sites
+    }
+
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
     }

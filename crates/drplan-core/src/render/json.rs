@@ -6,6 +6,7 @@
 //! These are wire types: the core's [`Plan`] is mapped onto them here, so the core
 //! types can change without changing what scripts read.
 
+use crate::live::{ReachFailure, Unreachable};
 use crate::plan::drift::{AttributeDrift, DriftItem, DriftReport};
 use crate::plan::redact::sensitivity_mask;
 use crate::plan::{Action, Plan, PlanError, ResourceChange, FORMAT_VERSION};
@@ -38,6 +39,33 @@ pub struct PlanDocument<'a> {
     pub resource_changes: Vec<ResourceChangeDocument<'a>>,
     pub errors: Vec<ErrorDocument<'a>>,
     pub summary: SummaryDocument,
+    /// Places that did not answer (absent when everything did): docs/outage.md.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<UnreachableDocument<'a>>,
+    /// Objects of the spec there: not read, not planned.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<DeferredDocument<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct UnreachableDocument<'a> {
+    pub site: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub service: &'a str,
+    pub cluster: Option<&'a str>,
+    /// `connection-refused`, `connection-reset`, `timeout`, `dns`.
+    pub cause: ReachFailure,
+    pub detail: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct DeferredDocument<'a> {
+    pub address: &'a str,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub site: Option<&'a str>,
+    pub region: Option<&'a str>,
+    pub reason: &'a str,
 }
 
 #[derive(Serialize)]
@@ -103,6 +131,29 @@ pub fn plan_document(plan: &Plan) -> PlanDocument<'_> {
             change: s.change,
             destroy: s.destroy,
         },
+        unreachable: plan.unreachable.iter().map(unreachable).collect(),
+        deferred: plan
+            .deferred
+            .iter()
+            .map(|d| DeferredDocument {
+                address: d.address.as_str(),
+                kind: d.kind.type_name(),
+                site: d.site.as_deref(),
+                region: d.region.as_deref(),
+                reason: &d.reason,
+            })
+            .collect(),
+    }
+}
+
+fn unreachable(u: &Unreachable) -> UnreachableDocument<'_> {
+    UnreachableDocument {
+        site: u.site.as_deref(),
+        region: u.region.as_deref(),
+        service: &u.service,
+        cluster: u.cluster.as_ref().map(|c| c.as_str()),
+        cause: u.cause,
+        detail: &u.detail,
     }
 }
 
@@ -169,6 +220,9 @@ pub struct DriftDocument<'a> {
     pub missing: Vec<DriftItemDocument<'a>>,
     pub orphaned: Vec<DriftItemDocument<'a>>,
     pub conflicts: Vec<ErrorDocument<'a>>,
+    /// Places that did not answer; nothing there was compared (absent when none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unreachable: Vec<UnreachableDocument<'a>>,
 }
 
 #[derive(Serialize)]
@@ -216,6 +270,7 @@ pub fn drift_document(report: &DriftReport) -> DriftDocument<'_> {
         missing: report.missing.iter().map(drift_item).collect(),
         orphaned: report.orphaned.iter().map(drift_item).collect(),
         conflicts: report.conflicts.iter().map(error).collect(),
+        unreachable: report.unreachable.iter().map(unreachable).collect(),
     }
 }
 

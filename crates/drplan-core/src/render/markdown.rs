@@ -16,6 +16,9 @@ pub fn drift(report: &DriftReport) -> String {
         out.push_str("**In sync.** The cloud matches the spec.\n");
         return out;
     }
+    for u in &report.unreachable {
+        let _ = writeln!(out, "**Not read:** {}\n", u.reason());
+    }
     let objects = report.drifted.len() + report.missing.len() + report.orphaned.len();
     let _ = writeln!(
         out,

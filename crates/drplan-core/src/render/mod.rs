@@ -2,5 +2,6 @@
 
 pub mod json;
 pub mod markdown;
+pub mod outage;
 pub mod text;
 pub mod graph;

@@ -5,6 +5,7 @@
 //! the two cannot disagree. ANSI colour only when asked for: the caller decides from
 //! `NO_COLOR` and whether stdout is a terminal.
 
+use super::outage;
 use crate::address::Address;
 use crate::marks;
 use crate::plan::compare::attr_eq;
@@ -39,11 +40,13 @@ const ATTR_INDENT: usize = 6;
 
 pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
     let p = Painter(opts.color);
-    let mut out = String::new();
+    let mut out = outage::banner(plan, |t| p.error(t));
     if !plan.has_changes() {
         // With errors, "matches the spec" would be untrue: the errors say what doesn't.
-        if plan.errors.is_empty() {
+        if plan.errors.is_empty() && plan.deferred.is_empty() {
             out.push_str("No changes. Your infrastructure matches the spec.\n");
+        } else if plan.errors.is_empty() {
+            out.push_str("No changes in what answered.\n");
         }
     } else {
         let _ = writeln!(
@@ -70,6 +73,7 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
             s.destroy
         );
     }
+    out.push_str(&outage::deferred(plan, |t| p.bold(t)));
     render_errors(&mut out, &plan.errors, &p);
     out
 }
@@ -531,6 +535,7 @@ pub fn drift(report: &DriftReport, opts: &TextOptions) -> String {
         .iter()
         .map(|&c| format!("{} {}", report.count(c), c.name()))
         .collect();
+    out.push_str(&outage::not_read(report, |t| p.error(t)));
     let _ = writeln!(
         out,
         "Drift in stack {}, environment {}: {}.",

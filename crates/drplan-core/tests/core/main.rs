@@ -12,6 +12,7 @@ mod plan_converge;
 mod plan_diff;
 mod plan_file;
 mod plan_moved;
+mod plan_outage;
 mod plan_props;
 mod promote_rewrite;
 mod render_plan;

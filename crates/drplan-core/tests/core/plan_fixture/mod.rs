@@ -16,6 +16,7 @@ pub fn ctx() -> DiffContext {
         environment: "prod".into(),
         spec_digest: "sha256:0f3c".into(),
         allow_destroy: Vec::new(),
+        activated_site: None,
     }
 }
 
