@@ -113,6 +113,7 @@ fn ctx() -> DiffContext {
         environment: "test".into(),
         spec_digest: "d".into(),
         allow_destroy: Vec::new(),
+        activated_site: None,
     }
 }
 
