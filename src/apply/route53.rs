@@ -85,8 +85,8 @@ pub(super) async fn put_tags(ctx: &ApplyContext<'_>, kind: TagResourceType, id: 
 
 // ----- hosted zones -----
 
-/// Zones of this exact name: (bare id, tags).
-async fn zones_named(ctx: &ApplyContext<'_>, name: &str) -> Result<Vec<(String, BTreeMap<String, String>)>> {
+/// The hosted zones of exactly this name (one ListHostedZonesByName).
+async fn hosted_zones_named(ctx: &ApplyContext<'_>, name: &str) -> Result<Vec<aws_sdk_route53::types::HostedZone>> {
     let name = with_dot(name);
     ctx.route53_turn().await;
     let out = ctx
@@ -97,7 +97,12 @@ async fn zones_named(ctx: &ApplyContext<'_>, name: &str) -> Result<Vec<(String, 
         .send()
         .await
         .map_err(aws_error("ListHostedZonesByName"))?;
-    let ids: Vec<String> = out.hosted_zones().iter().filter(|z| z.name() == name).map(|z| bare_id(z.id())).collect();
+    Ok(out.hosted_zones().iter().filter(|z| z.name() == name).cloned().collect())
+}
+
+/// Zones of this exact name: (bare id, tags).
+async fn zones_named(ctx: &ApplyContext<'_>, name: &str) -> Result<Vec<(String, BTreeMap<String, String>)>> {
+    let ids: Vec<String> = hosted_zones_named(ctx, name).await?.iter().map(|z| bare_id(z.id())).collect();
     let mut tags = tags_of(ctx, TagResourceType::Hostedzone, &ids).await?;
     Ok(ids.into_iter().map(|id| {
         let t = tags.remove(&id).unwrap_or_default();
@@ -150,20 +155,10 @@ pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Res
 
 /// The zone of this name created with `token`: a create whose answer was lost.
 async fn zone_by_caller_reference(ctx: &ApplyContext<'_>, name: &str, token: &str) -> Result<Option<Option<String>>> {
-    let name = with_dot(name);
-    ctx.route53_turn().await;
-    let out = ctx
-        .clients
-        .route53()
-        .list_hosted_zones_by_name()
-        .dns_name(&name)
-        .send()
-        .await
-        .map_err(aws_error("ListHostedZonesByName"))?;
-    Ok(out
-        .hosted_zones()
+    Ok(hosted_zones_named(ctx, name)
+        .await?
         .iter()
-        .find(|z| z.name() == name && z.caller_reference() == token)
+        .find(|z| z.caller_reference() == token)
         .map(|z| Some(bare_id(z.id()))))
 }
 

@@ -131,7 +131,7 @@ pub(crate) fn desired_counts(project: &Project) -> BTreeMap<Kind, usize> {
 
 /// Every record set of every hosted zone, keyed `name/type/set_identifier`, with its
 /// failover role.
-async fn live_records(moto: &MotoServer) -> BTreeMap<String, Option<String>> {
+pub(crate) async fn live_records(moto: &MotoServer) -> BTreeMap<String, Option<String>> {
     let route53 = moto.route53();
     let zones = route53.list_hosted_zones().send().await.expect("ListHostedZones");
     let mut records = BTreeMap::new();

@@ -148,31 +148,7 @@ async fn dr_node_groups_at_serving_size(moto: &MotoServer, dr: &Project) {
 
 /// The failover role of every record of the spec, as Route53 (moto) has it.
 async fn records_match(moto: &MotoServer, project: &Project) {
-    let route53 = moto.route53();
-    let zones = route53
-        .list_hosted_zones()
-        .send()
-        .await
-        .expect("ListHostedZones");
-    let mut live = std::collections::BTreeMap::new();
-    for zone in zones.hosted_zones() {
-        let sets = route53
-            .list_resource_record_sets()
-            .hosted_zone_id(zone.id())
-            .max_items(300)
-            .send()
-            .await
-            .expect("ListResourceRecordSets");
-        for set in sets.resource_record_sets() {
-            let key = format!(
-                "{}/{}/{}",
-                set.name(),
-                set.r#type().as_str(),
-                set.set_identifier().unwrap_or("")
-            );
-            live.insert(key, set.failover().map(|f| f.as_str().to_string()));
-        }
-    }
+    let live = crate::apply_e2e::live_records(moto).await;
     let mut flipped = 0;
     for record in project
         .resources

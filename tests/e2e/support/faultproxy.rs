@@ -256,6 +256,12 @@ fn blackholed(head: &str, service: &str, region: &str, silences: &Silences) -> b
     if rules.is_empty() {
         return false;
     }
+    let exchange = request_exchange(head, service, region);
+    rules.iter().any(|matches| matches(&exchange))
+}
+
+/// The request as the rules see it (no answer yet: status 0).
+fn request_exchange(head: &str, service: &str, region: &str) -> Exchange {
     let mut request_line = head.split("\r\n").next().unwrap_or("").split(' ');
     let method = request_line.next().unwrap_or("").to_string();
     let target = request_line.next().unwrap_or("/");
@@ -263,8 +269,7 @@ fn blackholed(head: &str, service: &str, region: &str, silences: &Silences) -> b
         Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
         None => target,
     };
-    let exchange = Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status: 0 };
-    rules.iter().any(|matches| matches(&exchange))
+    Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status: 0 }
 }
 
 /// Holds a blackholed connection open until the client gives up.
@@ -339,11 +344,7 @@ async fn serve(
                 client.set_linger(Some(Duration::ZERO))?;
                 drop(client);
             }
-            Outage::Blackhole => {
-                // Hold the connection until the client gives up on it.
-                let mut sink = [0u8; 1024];
-                while client.read(&mut sink).await? > 0 {}
-            }
+            Outage::Blackhole => return hold(client).await,
         }
         return Ok(());
     }
@@ -398,14 +399,7 @@ fn intercepted(head: &str, service: &str, region: &str, body: &[u8], interceptor
     if interceptors.is_empty() {
         return None;
     }
-    let mut request_line = head.split("\r\n").next().unwrap_or("").split(' ');
-    let method = request_line.next().unwrap_or("").to_string();
-    let target = request_line.next().unwrap_or("/");
-    let target = match target.strip_prefix("http://") {
-        Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
-        None => target,
-    };
-    let exchange = Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status: 0 };
+    let exchange = request_exchange(head, service, region);
     interceptors.iter().find_map(|choose| choose(&exchange, body))
 }
 

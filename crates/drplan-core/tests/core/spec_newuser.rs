@@ -79,7 +79,7 @@ fn replication_blocks_with_two_roles_are_an_error() {
     destination = bucket.vault
   }"#,
     );
-    let out = load_spec(&spec).err().expect("an error");
+    let out = load_spec(&spec).expect_err("an error");
     assert!(out.contains("drplan::replication") && out.contains("role differs"), "{out}");
 }
 
@@ -95,7 +95,7 @@ fn second_encryption_block_is_an_error_with_both_places_not_last_one_wins() {
     algorithm = "AES256"
   }"#,
     );
-    let out = load_spec(&spec).err().expect("an error");
+    let out = load_spec(&spec).expect_err("an error");
     assert!(out.contains("drplan::duplicate_block"), "{out}");
     assert!(out.contains("has two `encryption` blocks"), "{out}");
     assert!(out.contains("again here") && out.contains("first here"), "{out}");
@@ -123,7 +123,7 @@ fn utf8_byte_order_mark_is_not_invalid_hcl() {
 fn unknown_environment_is_one_error_without_knock_on_variable_errors() {
     let spec = format!("{BASE}\nvariable \"region\" {{\n  type = string\n}}\n");
     let dir = write(&[("specs/main.hcl", &spec), ("environments/prod.hcl", ENV)]);
-    let d = drplan_core::spec::load_project(dir.path(), "prd").err().expect("an error");
+    let d = drplan_core::spec::load_project(dir.path(), "prd").expect_err("an error");
     let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
     assert_eq!(codes, ["drplan::missing_environment"], "{}", d.render(false, 120));
 }
@@ -131,8 +131,7 @@ fn unknown_environment_is_one_error_without_knock_on_variable_errors() {
 #[test]
 fn missing_project_directory_says_it_does_not_exist() {
     let d = drplan_core::spec::load_project(std::path::Path::new("/nonexistent/drplan-project"), "prod")
-        .err()
-        .expect("an error");
+        .expect_err("an error");
     let out = d.render(false, 120);
     assert!(out.contains("the project directory /nonexistent/drplan-project does not exist"), "{out}");
     assert_eq!(d.len(), 1, "{out}");
