@@ -16,7 +16,13 @@ use std::path::PathBuf;
 )]
 pub struct Cli {
     /// Project root (the folder holding specs/ and environments/).
-    #[arg(short = 'C', long = "directory", global = true, default_value = ".", value_name = "DIR")]
+    #[arg(
+        short = 'C',
+        long = "directory",
+        global = true,
+        default_value = ".",
+        value_name = "DIR"
+    )]
     pub dir: PathBuf,
 
     /// Print more about what drplan does (API call counts, timings) on stderr.
@@ -92,7 +98,12 @@ pub struct PlanArgs {
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
     /// Environment to plan and apply (omit when applying a saved plan FILE).
-    #[arg(short = 'e', long = "env", value_name = "ENV", conflicts_with = "plan_file")]
+    #[arg(
+        short = 'e',
+        long = "env",
+        value_name = "ENV",
+        conflicts_with = "plan_file"
+    )]
     pub env: Option<String>,
     /// A plan saved with `drplan plan --out FILE`.
     #[arg(value_name = "FILE")]
@@ -116,7 +127,8 @@ pub struct ApplyArgs {
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    drplan_core::spec::duration::parse_duration(s).map_err(|e| format!("{e}: write a number and a unit: s, m or h (e.g. 90s, 5m)"))
+    drplan_core::spec::duration::parse_duration(s)
+        .map_err(|e| format!("{e}: write a number and a unit: s, m or h (e.g. 90s, 5m)"))
 }
 
 #[derive(Args, Debug)]

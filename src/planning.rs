@@ -29,7 +29,11 @@ pub struct PlanRequest<'a> {
 }
 
 /// Reads everything the project manages and diffs it. Progress goes to stderr.
-pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>) -> anyhow::Result<Planned> {
+pub async fn make_plan(
+    project: Project,
+    aws: &AwsContext,
+    req: &PlanRequest<'_>,
+) -> anyhow::Result<Planned> {
     let started = Instant::now();
     let env = &project.environment;
     aws.check_account(env.account_id.as_deref()).await?;
@@ -74,7 +78,11 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
         stack: env.stack.clone(),
         environment: project.env_name.clone(),
         spec_digest: project.digest.clone(),
-        allow_destroy: req.allow_destroy.iter().map(|a| Address::new(a.as_str())).collect(),
+        allow_destroy: req
+            .allow_destroy
+            .iter()
+            .map(|a| Address::new(a.as_str()))
+            .collect(),
         activated_site: project
             .topology
             .sites
@@ -85,18 +93,37 @@ pub async fn make_plan(project: Project, aws: &AwsContext, req: &PlanRequest<'_>
     // A failback (DR still active in live) is ordered: `plan::failback`.
     let plan = failback::diff_project(&project, &live, &ctx);
     let objectives = objectives::for_project(&project);
-    Ok(Planned { project, plan, objectives, live })
+    Ok(Planned {
+        project,
+        plan,
+        objectives,
+        live,
+    })
 }
 
 /// The write-ahead records of creates an interrupted apply left (`crate::inflight`).
 /// Unreadable records only cost adoption: an unmarked object is then refused, as it
 /// would be without them, so this warns and plans on.
-async fn read_inflight(project: &Project, aws: &AwsContext) -> Vec<drplan_core::live::InflightCreate> {
-    let Some(lock) = &project.environment.lock else { return Vec::new() };
-    match crate::inflight::read(&aws.s3(&lock.region), &lock.bucket, &project.environment.stack).await {
+async fn read_inflight(
+    project: &Project,
+    aws: &AwsContext,
+) -> Vec<drplan_core::live::InflightCreate> {
+    let Some(lock) = &project.environment.lock else {
+        return Vec::new();
+    };
+    match crate::inflight::read(
+        &aws.s3(&lock.region),
+        &lock.bucket,
+        &project.environment.stack,
+    )
+    .await
+    {
         Ok(records) => records,
         Err(e) => {
-            eprintln!("Warning: could not read the records of creates in flight in s3://{}: {e:#}", lock.bucket);
+            eprintln!(
+                "Warning: could not read the records of creates in flight in s3://{}: {e:#}",
+                lock.bucket
+            );
             Vec::new()
         }
     }
@@ -109,7 +136,12 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
         .objects
         .iter()
         .filter(|o| o.kind == Kind::EksCluster)
-        .filter_map(|o| o.attrs.get("name").and_then(|v| v.as_str()).map(str::to_string))
+        .filter_map(|o| {
+            o.attrs
+                .get("name")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
         .collect();
     // Every cluster of the topology, not only those with desired objects: a cluster
     // whose objects all left the spec (DR deactivated) still holds orphans to prune.
@@ -125,10 +157,9 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
             .map(|s| s.region.clone());
         // Its region's EKS did not answer: whether the cluster exists is unknown, and
         // so is everything in it.
-        let eks_lost = aws_live
-            .unreachable
-            .iter()
-            .find(|u| u.cluster.is_none() && u.service == Service::Eks.name() && u.region == region);
+        let eks_lost = aws_live.unreachable.iter().find(|u| {
+            u.cluster.is_none() && u.service == Service::Eks.name() && u.region == region
+        });
         if let Some(lost) = eks_lost {
             state.unreachable.push(Unreachable {
                 site: None,
@@ -140,7 +171,11 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
             });
             continue;
         }
-        let exists = project.topology.clusters.get(&label).is_some_and(|c| existing.contains(&c.name));
+        let exists = project
+            .topology
+            .clusters
+            .get(&label)
+            .is_some_and(|c| existing.contains(&c.name));
         if !exists {
             continue;
         }
@@ -155,14 +190,16 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
         match conn {
             Ok(Connection::Ready(c)) => connected.push(c),
             Ok(Connection::Absent) => {}
-            Err(ClientError::Unreachable { cause, detail, .. }) => state.unreachable.push(Unreachable {
-                site: None,
-                region: region.clone(),
-                service: "kubernetes".into(),
-                cluster: Some(Address::block("cluster", &label)),
-                cause,
-                detail,
-            }),
+            Err(ClientError::Unreachable { cause, detail, .. }) => {
+                state.unreachable.push(Unreachable {
+                    site: None,
+                    region: region.clone(),
+                    service: "kubernetes".into(),
+                    cluster: Some(Address::block("cluster", &label)),
+                    cause,
+                    detail,
+                })
+            }
             Err(e) => state.read_errors.push(format!("cluster.{label}: {e}")),
         }
     }

@@ -11,12 +11,16 @@ pub const USAGE_ERROR: u8 = 1;
 /// The parsed command line, or the process exits: 0 after `--help` / `--version`, 1 on
 /// a usage error (with a hint when a Terraform-style single-dash flag was typed).
 pub fn parse_or_exit() -> Cli {
-    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
+                ErrorKind::DisplayHelp
+                | ErrorKind::DisplayVersion
+                | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
                 _ => USAGE_ERROR,
             };
             // clap prints to stdout for help and stderr for errors.
@@ -51,7 +55,10 @@ pub fn single_dash_hint(args: &[String]) -> Option<String> {
 
 fn long_flags() -> Vec<String> {
     fn collect(cmd: &clap::Command, out: &mut Vec<String>) {
-        out.extend(cmd.get_arguments().filter_map(|a| a.get_long().map(str::to_string)));
+        out.extend(
+            cmd.get_arguments()
+                .filter_map(|a| a.get_long().map(str::to_string)),
+        );
         for sub in cmd.get_subcommands() {
             collect(sub, out);
         }
@@ -71,9 +78,16 @@ mod tests {
 
     #[test]
     fn terraform_style_single_dash_flags_name_the_double_dash_form() {
-        let hint = single_dash_hint(&args(&["drplan", "apply", "-e", "prod", "-auto-approve"])).unwrap_or_default();
+        let hint = single_dash_hint(&args(&["drplan", "apply", "-e", "prod", "-auto-approve"]))
+            .unwrap_or_default();
         assert!(hint.contains("`--auto-approve`"), "{hint}");
-        assert_eq!(single_dash_hint(&args(&["drplan", "plan", "-e", "prod"])), None);
-        assert_eq!(single_dash_hint(&args(&["drplan", "plan", "-nonsense"])), None);
+        assert_eq!(
+            single_dash_hint(&args(&["drplan", "plan", "-e", "prod"])),
+            None
+        );
+        assert_eq!(
+            single_dash_hint(&args(&["drplan", "plan", "-nonsense"])),
+            None
+        );
     }
 }

@@ -72,8 +72,12 @@ fn changes_of(plan_json: &Value) -> Vec<Change> {
         .unwrap_or_default()
         .iter()
         .filter_map(|c| {
-            let action =
-                c["change"]["actions"].as_array()?.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("+");
+            let action = c["change"]["actions"]
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("+");
             if action == "no-op" {
                 return None;
             }
@@ -83,7 +87,12 @@ fn changes_of(plan_json: &Value) -> Vec<Change> {
                 action,
                 depends_on: c["depends_on"]
                     .as_array()
-                    .map(|d| d.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .map(|d| {
+                        d.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
                     .unwrap_or_default(),
             })
         })
@@ -110,7 +119,11 @@ fn duration(c: &Change, latency: Duration) -> Duration {
 /// Longest path through the changes, dependencies that are not changing being
 /// already in place.
 fn critical_path(changes: &[Change], latency: Duration) -> (Duration, Vec<String>) {
-    let index: HashMap<&str, usize> = changes.iter().enumerate().map(|(i, c)| (c.address.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.address.as_str(), i))
+        .collect();
     let mut finish: Vec<Option<(Duration, Option<usize>)>> = vec![None; changes.len()];
     fn visit(
         i: usize,
@@ -173,20 +186,41 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
     let rig = Rig::start(&topology).await?;
     // Normal operation, built out of band: the primary serves, DR is warm (networks,
     // clusters with system nodes, buckets replicating, DNS pointing at the primary).
-    let aws: Vec<_> = project.resources.iter().filter(|r| r.kind != Kind::K8sObject).cloned().collect();
+    let aws: Vec<_> = project
+        .resources
+        .iter()
+        .filter(|r| r.kind != Kind::K8sObject)
+        .cloned()
+        .collect();
     rig.create_out_of_band(super::topology::STACK, &aws).await?;
     outofband::create_k8s(&rig.kubeconfig, &project.environment, &project.resources)
         .await
         .map_err(|e| format!("creating Kubernetes objects: {e}"))?;
-    let (_, out) = tokio::task::block_in_place(|| drplan(&rig, &root, &["plan", "-e", ENV, "--detailed-exitcode"]));
+    let (_, out) = tokio::task::block_in_place(|| {
+        drplan(&rig, &root, &["plan", "-e", ENV, "--detailed-exitcode"])
+    });
     if out.status.code() != Some(0) {
-        eprintln!("!! the out-of-band prod state does not plan clean: exit {:?}", out.status.code());
+        eprintln!(
+            "!! the out-of-band prod state does not plan clean: exit {:?}",
+            out.status.code()
+        );
     }
 
     let plan_file = root.join("dr.plan");
     let plan_arg = plan_file.display().to_string();
     let (_, out) = tokio::task::block_in_place(|| {
-        drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode", "--out", &plan_arg])
+        drplan(
+            &rig,
+            &root,
+            &[
+                "plan",
+                "-e",
+                ENV_DR,
+                "--detailed-exitcode",
+                "--out",
+                &plan_arg,
+            ],
+        )
     });
     if out.status.code() != Some(2) {
         return Err(format!(
@@ -195,12 +229,15 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    let (_, out) = tokio::task::block_in_place(|| drplan(&rig, &root, &["show", &plan_arg, "--json"]));
+    let (_, out) =
+        tokio::task::block_in_place(|| drplan(&rig, &root, &["show", &plan_arg, "--json"]));
     let json: Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("plan JSON: {e}"))?;
     let changes = changes_of(&json);
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for c in &changes {
-        *counts.entry(format!("{} {}", c.kind, c.action)).or_default() += 1;
+        *counts
+            .entry(format!("{} {}", c.kind, c.action))
+            .or_default() += 1;
     }
     let latency = Duration::from_millis(latency_ms);
     let (critical, path) = critical_path(&changes, latency);
@@ -214,7 +251,8 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
         ..Delays::default()
     });
     rig.stats.reset();
-    let (wall, out) = tokio::task::block_in_place(|| drplan(&rig, &root, &["apply", &plan_arg, "-v"]));
+    let (wall, out) =
+        tokio::task::block_in_place(|| drplan(&rig, &root, &["apply", &plan_arg, "-v"]));
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
     if out.status.code() != Some(0) {
@@ -228,10 +266,13 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
     let read = read_seconds(&stderr);
     rig.set_delays(Delays::default());
     rig.stats.reset();
-    let (_, check) =
-        tokio::task::block_in_place(|| drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode"]));
-    let walk_route53_calls = apply_route53.saturating_sub(rig.stats.by_service().get("route53").copied().unwrap_or(0));
-    let route53_bound = walk_route53_calls as f64 / f64::from(drplan::aws::ROUTE53_REQUESTS_PER_SECOND);
+    let (_, check) = tokio::task::block_in_place(|| {
+        drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode"])
+    });
+    let walk_route53_calls =
+        apply_route53.saturating_sub(rig.stats.by_service().get("route53").copied().unwrap_or(0));
+    let route53_bound =
+        walk_route53_calls as f64 / f64::from(drplan::aws::ROUTE53_REQUESTS_PER_SECOND);
     let converged = String::from_utf8_lossy(&check.stdout)
         .lines()
         .find(|l| l.starts_with("Plan:") || l.starts_with("No changes"))
@@ -271,7 +312,11 @@ pub fn print(r: &Report) {
         "| critical path | Route53 rate bound | apply wall (process) | live re-read | walk (wall - read) | walk / critical path | walk / max(both) | record changes span | ChangeResourceRecordSets | API calls | result | re-plan |"
     );
     println!("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |");
-    let services: Vec<String> = r.by_service.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    let services: Vec<String> = r
+        .by_service
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
     println!(
         "| {:.2} s | {:.2} s ({} / {}) | {:.2} s | {:.2} s | {:.2} s | {:.2} | {:.2} | {:.2} s | {} | {} ({}) | {} | {} |",
         r.critical_path,

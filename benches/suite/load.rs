@@ -30,7 +30,10 @@ fn rusage() -> (f64, f64) {
         return (f64::NAN, f64::NAN);
     }
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (secs(usage.ru_utime) + secs(usage.ru_stime), usage.ru_maxrss as f64 / 1024.0)
+    (
+        secs(usage.ru_utime) + secs(usage.ru_stime),
+        usage.ru_maxrss as f64 / 1024.0,
+    )
 }
 
 /// The live state a fully converged cloud would report, with every 100th object
@@ -56,7 +59,10 @@ pub fn synthesize_live(resources: &[Resource]) -> LiveState {
             }
         })
         .collect();
-    LiveState { objects, ..LiveState::default() }
+    LiveState {
+        objects,
+        ..LiveState::default()
+    }
 }
 
 /// Runs in the child: prints one `LOAD key=value ...` line.
@@ -96,16 +102,25 @@ pub fn run(sizes: &[usize]) -> Result<Vec<Row>, String> {
     for &n in sizes {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         // Two sites, as most DR stacks; the plan bench uses four.
-        Topology::new(n, 2).write(dir.path()).map_err(|e| e.to_string())?;
+        Topology::new(n, 2)
+            .write(dir.path())
+            .map_err(|e| e.to_string())?;
         let hcl_bytes: u64 = ["specs/sites.hcl", "specs/topology.hcl"]
             .iter()
             .filter_map(|f| std::fs::metadata(dir.path().join(f)).ok())
             .map(|m| m.len())
             .sum();
-        let out = Command::new(&exe).arg("--load-child").arg(dir.path()).output().map_err(|e| e.to_string())?;
+        let out = Command::new(&exe)
+            .arg("--load-child")
+            .arg(dir.path())
+            .output()
+            .map_err(|e| e.to_string())?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let Some(line) = stdout.lines().find(|l| l.starts_with("LOAD ")) else {
-            return Err(format!("load child for N={n} failed: {}", String::from_utf8_lossy(&out.stderr)));
+            return Err(format!(
+                "load child for N={n} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
         };
         let field = |key: &str| -> f64 {
             line.split_whitespace()

@@ -67,7 +67,8 @@ impl Row {
 fn chain(stats: &Stats, regions: u64, clusters: u64, zones: u64) -> u64 {
     let op = |s: &str, o: &str| stats.operation(s, o);
     let per = |n: u64, d: u64| n.div_ceil(d.max(1));
-    let ec2 = per(op("ec2", "DescribeVpcs"), regions).max(per(op("ec2", "DescribeSubnets"), regions));
+    let ec2 =
+        per(op("ec2", "DescribeVpcs"), regions).max(per(op("ec2", "DescribeSubnets"), regions));
     let eks = per(op("eks", "ListClusters"), regions)
         + u64::from(op("eks", "DescribeCluster") > 0)
         + per(op("eks", "ListNodegroups"), clusters)
@@ -77,12 +78,18 @@ fn chain(stats: &Stats, regions: u64, clusters: u64, zones: u64) -> u64 {
         + u64::from(op("s3", "GetBucketLocation") > 0)
         + u64::from(op("s3", "GET ?tagging") > 0 || op("s3", "GET ?versioning") > 0);
     let tags = u64::from(op("route53", "ListTagsForResources") > 0);
-    let zones_branch = op("route53", "ListHostedZones") + tags + per(op("route53", "ListResourceRecordSets"), zones);
+    let zones_branch = op("route53", "ListHostedZones")
+        + tags
+        + per(op("route53", "ListResourceRecordSets"), zones);
     let checks_branch = op("route53", "ListHealthChecks") + tags;
     let k8s = u64::from(op("k8s", "k8s:discovery") > 0) + u64::from(op("k8s", "k8s:read") > 0);
     // A cluster's objects can only be read once EKS says the cluster exists; nothing
     // else has to wait for another family.
-    op("sts", "GetCallerIdentity") + ec2.max(eks + k8s).max(s3).max(zones_branch.max(checks_branch))
+    op("sts", "GetCallerIdentity")
+        + ec2
+            .max(eks + k8s)
+            .max(s3)
+            .max(zones_branch.max(checks_branch))
 }
 
 /// The longest any service's requests take when each waits for an in-flight slot
@@ -112,9 +119,7 @@ async fn create_live(rig: &Rig, resources: &[Resource]) -> Result<(), String> {
         groups.entry(key).or_default().push(r.clone());
     }
     let results: Vec<Result<(), String>> = stream::iter(groups.into_values())
-        .map(|group| async move {
-            rig.create_out_of_band(STACK, &group).await
-        })
+        .map(|group| async move { rig.create_out_of_band(STACK, &group).await })
         .buffer_unordered(8)
         .collect()
         .await;
@@ -131,7 +136,11 @@ async fn moto_capacity(rig: &Rig, buckets: &[String]) -> f64 {
     let s3 = rig.moto_s3.s3("us-east-1");
     let started = Instant::now();
     let answered = stream::iter(0..REQUESTS)
-        .map(|i| s3.get_bucket_versioning().bucket(&buckets[i % buckets.len()]).send())
+        .map(|i| {
+            s3.get_bucket_versioning()
+                .bucket(&buckets[i % buckets.len()])
+                .send()
+        })
         .buffer_unordered(32)
         .filter(|r| std::future::ready(r.is_ok()))
         .count()
@@ -142,7 +151,11 @@ async fn moto_capacity(rig: &Rig, buckets: &[String]) -> f64 {
 /// The cell number in a root block label: `b12_3` -> 12, `c7` -> 7.
 fn cell_of(r: &Resource) -> String {
     let label = r.address.as_str().split('.').nth(1).unwrap_or("");
-    label.chars().skip(1).take_while(char::is_ascii_digit).collect()
+    label
+        .chars()
+        .skip(1)
+        .take_while(char::is_ascii_digit)
+        .collect()
 }
 
 /// `dns z<k>`: a zone, its records and their health checks (which carry no zone: the
@@ -162,7 +175,12 @@ fn zone_of(r: &Resource) -> String {
 
 pub fn drplan(rig: &Rig, root: &Path, args: &[&str]) -> (Duration, std::process::Output) {
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_drplan")).envs(rig.cli_env()).arg("-C").arg(root).args(args).output();
+    let out = Command::new(env!("CARGO_BIN_EXE_drplan"))
+        .envs(rig.cli_env())
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output();
     let wall = started.elapsed();
     match out {
         Ok(out) => (wall, out),
@@ -179,7 +197,8 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
         let topology = Topology::new(n, REGIONS.len());
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         topology.write(dir.path()).map_err(|e| e.to_string())?;
-        let project = drplan_core::spec::load_project(dir.path(), ENV).map_err(|d| d.render(false, 100))?;
+        let project =
+            drplan_core::spec::load_project(dir.path(), ENV).map_err(|d| d.render(false, 100))?;
         let rig = Rig::start(&topology).await?;
         let started = Instant::now();
         create_live(&rig, &project.resources).await?;
@@ -195,13 +214,22 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
             .resources
             .iter()
             .filter(|r| r.kind == Kind::Bucket)
-            .filter_map(|r| r.attrs.get("name").and_then(|v| v.as_str()).map(str::to_string))
+            .filter_map(|r| {
+                r.attrs
+                    .get("name")
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            })
             .collect();
         let capacity = moto_capacity(&rig, &buckets).await;
         eprintln!("N={n}: moto's S3 answers {capacity:.0} requests/s (32 in flight)");
         let regions = REGIONS.len() as u64;
         let clusters = topology.clusters.len() as u64;
-        let zones = project.resources.iter().filter(|r| r.kind == Kind::DnsZone).count() as u64;
+        let zones = project
+            .resources
+            .iter()
+            .filter(|r| r.kind == Kind::DnsZone)
+            .count() as u64;
         // Every run against moto records its answers; the last run replays them at the
         // highest latency, so the same reads meet a server that is never the bottleneck.
         let mut runs: Vec<(u64, Mode)> = latencies.iter().map(|&l| (l, Mode::Record)).collect();
@@ -209,13 +237,23 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
             runs.push((highest, Mode::Replay));
         }
         for (latency_ms, mode) in runs {
-            rig.set_delays(Delays { latency: Duration::from_millis(latency_ms), mode, ..Delays::default() });
+            rig.set_delays(Delays {
+                latency: Duration::from_millis(latency_ms),
+                mode,
+                ..Delays::default()
+            });
             rig.stats.reset();
             let cpu_before = rig.moto_cpu_seconds();
             let root = dir.path().to_path_buf();
             let (wall, out) = {
                 let rig = &rig;
-                tokio::task::block_in_place(|| drplan(rig, &root, &["plan", "-e", ENV, "--detailed-exitcode", "-v"]))
+                tokio::task::block_in_place(|| {
+                    drplan(
+                        rig,
+                        &root,
+                        &["plan", "-e", ENV, "--detailed-exitcode", "-v"],
+                    )
+                })
             };
             let moto_cpu = rig.moto_cpu_seconds() - cpu_before;
             let stdout = String::from_utf8_lossy(&out.stdout);
@@ -226,15 +264,28 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 .unwrap_or("")
                 .to_string();
             if out.status.code() != Some(0) {
-                let surprises: Vec<&str> = stdout.lines().filter(|l| l.starts_with("  ")).take(8).collect();
+                let surprises: Vec<&str> = stdout
+                    .lines()
+                    .filter(|l| l.starts_with("  "))
+                    .take(8)
+                    .collect();
                 eprintln!(
                     "!! N={n} at {latency_ms} ms: expected no changes, exit {:?}\n{}\n{}",
                     out.status.code(),
                     surprises.join("\n"),
-                    stderr.lines().filter(|l| l.contains("rror")).take(8).collect::<Vec<_>>().join("\n")
+                    stderr
+                        .lines()
+                        .filter(|l| l.contains("rror"))
+                        .take(8)
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 );
             }
-            let read = stderr.lines().find(|l| l.starts_with("Read ")).unwrap_or("").to_string();
+            let read = stderr
+                .lines()
+                .find(|l| l.starts_with("Read "))
+                .unwrap_or("")
+                .to_string();
             let chain = chain(&rig.stats, regions, clusters, zones);
             let r53 = rig.stats.by_service().get("route53").copied().unwrap_or(0);
             let latency = latency_ms as f64 / 1000.0;
@@ -257,7 +308,8 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 rate_limit: 2.0 * latency + r53.saturating_sub(1) as f64 / 5.0,
                 concurrency: concurrency_bound(&rig.stats, latency),
                 // S3 has its own moto and nearly all the calls: its capacity is the bound.
-                server_bound: rig.stats.by_service().get("s3").copied().unwrap_or(0) as f64 / capacity,
+                server_bound: rig.stats.by_service().get("s3").copied().unwrap_or(0) as f64
+                    / capacity,
             };
             eprintln!(
                 "N={n} at {latency_ms} ms ({mode:?}): {:.2} s, {} calls {:?}, moto CPU {:.1} s, {}",
@@ -282,7 +334,11 @@ pub fn print(rows: &[Row]) {
     println!("| N | resources | latency | wall | API calls | chain | chain x latency | Route53 5/s | physical limit | wall / limit | drplan in-flight | moto-bound | moto CPU | plan |");
     println!("| ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
     for r in rows {
-        let services: Vec<String> = r.by_service.iter().map(|(s, n)| format!("{s} {n}")).collect();
+        let services: Vec<String> = r
+            .by_service
+            .iter()
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect();
         println!(
             "| {} | {} | {} ms{} | {:.2} s | {} ({}) | {} | {:.2} s | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} s | {:.2} s | {:.1} s | {} |",
             r.n,

@@ -29,7 +29,8 @@ pub struct Stats {
 impl Stats {
     fn add(&self, service: &str, operation: &str) {
         if let Ok(mut c) = self.counts.lock() {
-            *c.entry((service.to_string(), operation.to_string())).or_default() += 1;
+            *c.entry((service.to_string(), operation.to_string()))
+                .or_default() += 1;
         }
     }
 
@@ -44,7 +45,11 @@ impl Stats {
 
     /// Seconds from the first request of a service or operation to its last answer.
     pub fn span_seconds(&self, service: &str) -> f64 {
-        self.spans.lock().ok().and_then(|s| s.get(service).map(|(a, b)| (*b - *a).as_secs_f64())).unwrap_or(0.0)
+        self.spans
+            .lock()
+            .ok()
+            .and_then(|s| s.get(service).map(|(a, b)| (*b - *a).as_secs_f64()))
+            .unwrap_or(0.0)
     }
 
     pub fn reset(&self) {
@@ -73,7 +78,10 @@ impl Stats {
     }
 
     pub fn operation(&self, service: &str, operation: &str) -> u64 {
-        self.by_operation().get(&(service.to_string(), operation.to_string())).copied().unwrap_or(0)
+        self.by_operation()
+            .get(&(service.to_string(), operation.to_string()))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -114,16 +122,26 @@ pub struct Upstreams {
 
 impl Upstreams {
     pub fn one(addr: SocketAddr) -> Self {
-        Upstreams { default: addr, by_service: HashMap::new() }
+        Upstreams {
+            default: addr,
+            by_service: HashMap::new(),
+        }
     }
 
     fn of(&self, service: &str) -> SocketAddr {
-        self.by_service.get(service).copied().unwrap_or(self.default)
+        self.by_service
+            .get(service)
+            .copied()
+            .unwrap_or(self.default)
     }
 }
 
 impl Proxy {
-    pub async fn start(upstreams: Upstreams, delays: Arc<Mutex<Delays>>, stats: Arc<Stats>) -> std::io::Result<Proxy> {
+    pub async fn start(
+        upstreams: Upstreams,
+        delays: Arc<Mutex<Delays>>,
+        stats: Arc<Stats>,
+    ) -> std::io::Result<Proxy> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let upstreams = Arc::new(upstreams);
@@ -159,7 +177,9 @@ async fn serve(
 ) -> std::io::Result<()> {
     let _ = client.set_nodelay(true);
     loop {
-        let Some((head, body)) = read_message(&mut client, true, false).await? else { return Ok(()) };
+        let Some((head, body)) = read_message(&mut client, true, false).await? else {
+            return Ok(());
+        };
         let is_head = head.starts_with("HEAD ");
         let started = Instant::now();
         let (service, operation) = classify(&head, &body);
@@ -167,7 +187,12 @@ async fn serve(
         let upstream = upstreams.of(&service);
         let (delay, mode) = delays
             .lock()
-            .map(|d| (d.latency + d.operations.get(&operation).copied().unwrap_or_default(), d.mode))
+            .map(|d| {
+                (
+                    d.latency + d.operations.get(&operation).copied().unwrap_or_default(),
+                    d.mode,
+                )
+            })
             .unwrap_or_default();
         if !delay.is_zero() {
             tokio::time::sleep(delay).await;
@@ -188,7 +213,9 @@ async fn serve(
             _ => None,
         };
         if let Some((rhead, rbody)) = recorded {
-            client.write_all(&with_length(&rhead, (!is_head).then_some(rbody.len()))).await?;
+            client
+                .write_all(&with_length(&rhead, (!is_head).then_some(rbody.len())))
+                .await?;
             client.write_all(&rbody).await?;
             stats.span(&service, started);
             stats.span(&operation, started);
@@ -198,8 +225,12 @@ async fn serve(
         let _ = up.set_nodelay(true);
         up.write_all(&with_connection(&head, "close")).await?;
         up.write_all(&body).await?;
-        let Some((rhead, rbody)) = read_message(&mut up, false, is_head).await? else { return Ok(()) };
-        client.write_all(&with_length(&rhead, (!is_head).then_some(rbody.len()))).await?;
+        let Some((rhead, rbody)) = read_message(&mut up, false, is_head).await? else {
+            return Ok(());
+        };
+        client
+            .write_all(&with_length(&rhead, (!is_head).then_some(rbody.len())))
+            .await?;
         client.write_all(&rbody).await?;
         stats.span(&service, started);
         stats.span(&operation, started);
@@ -235,7 +266,11 @@ pub fn classify(head: &str, body: &[u8]) -> (String, String) {
         let op = match method {
             "PATCH" | "POST" | "PUT" => "k8s:apply",
             "DELETE" => "k8s:delete",
-            _ if path.starts_with("/api") && (path.matches('/').count() <= 3 || path == "/apis") => "k8s:discovery",
+            _ if path.starts_with("/api")
+                && (path.matches('/').count() <= 3 || path == "/apis") =>
+            {
+                "k8s:discovery"
+            }
             _ => "k8s:read",
         };
         return ("k8s".into(), op.into());
@@ -244,7 +279,10 @@ pub fn classify(head: &str, body: &[u8]) -> (String, String) {
     let op = match service.as_str() {
         "ec2" | "sts" => {
             let text = String::from_utf8_lossy(body);
-            text.split('&').find_map(|kv| kv.strip_prefix("Action=")).map(str::to_string).unwrap_or_else(|| "?".into())
+            text.split('&')
+                .find_map(|kv| kv.strip_prefix("Action="))
+                .map(str::to_string)
+                .unwrap_or_else(|| "?".into())
         }
         "eks" => match (method, segments.as_slice()) {
             ("POST", ["clusters"]) => "CreateCluster".into(),
@@ -253,7 +291,9 @@ pub fn classify(head: &str, body: &[u8]) -> (String, String) {
             ("POST", ["clusters", _, "node-groups"]) => "CreateNodegroup".into(),
             ("GET", ["clusters", _, "node-groups"]) => "ListNodegroups".into(),
             ("GET", ["clusters", _, "node-groups", _]) => "DescribeNodegroup".into(),
-            ("POST", ["clusters", _, "node-groups", _, "update-config"]) => "UpdateNodegroupConfig".into(),
+            ("POST", ["clusters", _, "node-groups", _, "update-config"]) => {
+                "UpdateNodegroupConfig".into()
+            }
             _ => format!("{method} eks"),
         },
         "route53" => match (method, segments.as_slice()) {
@@ -268,7 +308,13 @@ pub fn classify(head: &str, body: &[u8]) -> (String, String) {
             _ => format!("{method} route53"),
         },
         "s3" => {
-            let sub = query.split('&').next().unwrap_or("").split('=').next().unwrap_or("");
+            let sub = query
+                .split('&')
+                .next()
+                .unwrap_or("")
+                .split('=')
+                .next()
+                .unwrap_or("");
             match (method, segments.len(), sub) {
                 ("GET", 0, _) => "ListBuckets".into(),
                 ("PUT", 1, "") => "CreateBucket".into(),
@@ -362,7 +408,8 @@ async fn read_message<S: AsyncRead + Unpin>(
             body.extend_from_slice(&chunk[..n]);
         }
         body.truncate(len);
-    } else if header(&head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    } else if header(&head, "transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
         while !(body.starts_with(b"0\r\n\r\n") || find(&body, b"\r\n0\r\n\r\n").is_some()) {
             let n = s.read(&mut chunk).await?;
             if n == 0 {
@@ -381,7 +428,8 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(line_end) = find(raw, b"\r\n") {
         let size_text = String::from_utf8_lossy(&raw[..line_end]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+            .unwrap_or(0);
         if size == 0 {
             break;
         }

@@ -42,38 +42,81 @@ impl Rig {
         let delays = Arc::new(Mutex::new(Delays::default()));
         let upstreams = Upstreams {
             default: moto_addr(&moto)?,
-            by_service: [("s3".to_string(), moto_addr(&moto_s3)?)].into_iter().collect(),
+            by_service: [("s3".to_string(), moto_addr(&moto_s3)?)]
+                .into_iter()
+                .collect(),
         };
-        let moto_proxy = Proxy::start(upstreams, delays.clone(), stats.clone()).await.map_err(|e| e.to_string())?;
+        let moto_proxy = Proxy::start(upstreams, delays.clone(), stats.clone())
+            .await
+            .map_err(|e| e.to_string())?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let mut k8s = Vec::new();
         let mut config = String::from("apiVersion: v1\nkind: Config\n");
         let (mut clusters, mut users, mut contexts) = (String::new(), String::new(), String::new());
         for label in &topology.clusters {
-            let server = TestServer::try_start_with(Default::default()).await.map_err(|e| e.to_string())?;
-            let proxy = Proxy::start(Upstreams::one(server_addr(&server)?), delays.clone(), stats.clone())
+            let server = TestServer::try_start_with(Default::default())
                 .await
                 .map_err(|e| e.to_string())?;
-            let _ = write!(clusters, "- name: {label}\n  cluster:\n    server: {}\n", proxy.url());
-            let _ = write!(users, "- name: {label}\n  user:\n    token: {}\n", server.token());
-            let _ = write!(contexts, "- name: {label}\n  context:\n    cluster: {label}\n    user: {label}\n");
+            let proxy = Proxy::start(
+                Upstreams::one(server_addr(&server)?),
+                delays.clone(),
+                stats.clone(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+            let _ = write!(
+                clusters,
+                "- name: {label}\n  cluster:\n    server: {}\n",
+                proxy.url()
+            );
+            let _ = write!(
+                users,
+                "- name: {label}\n  user:\n    token: {}\n",
+                server.token()
+            );
+            let _ = write!(
+                contexts,
+                "- name: {label}\n  context:\n    cluster: {label}\n    user: {label}\n"
+            );
             k8s.push((server, proxy));
         }
-        let _ = write!(config, "clusters:\n{clusters}users:\n{users}contexts:\n{contexts}");
+        let _ = write!(
+            config,
+            "clusters:\n{clusters}users:\n{users}contexts:\n{contexts}"
+        );
         if let Some(first) = topology.clusters.first() {
             let _ = writeln!(config, "current-context: {first}");
         }
         let kubeconfig = dir.path().join("kubeconfig");
         std::fs::write(&kubeconfig, config).map_err(|e| e.to_string())?;
-        Ok(Rig { moto, moto_s3, stats, delays, moto_proxy, _k8s: k8s, kubeconfig, _dir: dir })
+        Ok(Rig {
+            moto,
+            moto_s3,
+            stats,
+            delays,
+            moto_proxy,
+            _k8s: k8s,
+            kubeconfig,
+            _dir: dir,
+        })
     }
 
     /// Creates `resources` out of band, as a console user would (marked as drplan
     /// marks them), each on the emulator that serves its service.
-    pub async fn create_out_of_band(&self, stack: &str, resources: &[Resource]) -> Result<(), String> {
-        let (buckets, others): (Vec<Resource>, Vec<Resource>) =
-            resources.iter().filter(|r| r.kind != Kind::K8sObject).cloned().partition(|r| r.kind == Kind::Bucket);
-        let (a, b) = tokio::join!(outofband::create_all(&self.moto, stack, &others), outofband::create_all(&self.moto_s3, stack, &buckets));
+    pub async fn create_out_of_band(
+        &self,
+        stack: &str,
+        resources: &[Resource],
+    ) -> Result<(), String> {
+        let (buckets, others): (Vec<Resource>, Vec<Resource>) = resources
+            .iter()
+            .filter(|r| r.kind != Kind::K8sObject)
+            .cloned()
+            .partition(|r| r.kind == Kind::Bucket);
+        let (a, b) = tokio::join!(
+            outofband::create_all(&self.moto, stack, &others),
+            outofband::create_all(&self.moto_s3, stack, &buckets)
+        );
         a.map_err(|e| format!("{e:?}"))?;
         b.map_err(|e| format!("{e:?}"))?;
         Ok(())
@@ -87,8 +130,12 @@ impl Rig {
 
     /// Environment for a `drplan` child: AWS through the proxy, clusters through theirs.
     pub fn cli_env(&self) -> Vec<(String, String)> {
-        let mut env: Vec<(String, String)> =
-            self.moto.env_for_cli().into_iter().filter(|(k, _)| k != "AWS_ENDPOINT_URL" && k != "KUBECONFIG").collect();
+        let mut env: Vec<(String, String)> = self
+            .moto
+            .env_for_cli()
+            .into_iter()
+            .filter(|(k, _)| k != "AWS_ENDPOINT_URL" && k != "KUBECONFIG")
+            .collect();
         env.push(("AWS_ENDPOINT_URL".into(), self.moto_proxy.url()));
         env.push(("KUBECONFIG".into(), self.kubeconfig.display().to_string()));
         env.push(("NO_COLOR".into(), "1".into()));
@@ -102,22 +149,36 @@ impl Rig {
 }
 
 fn cpu_seconds(pid: u32) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return f64::NAN };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return f64::NAN;
+    };
     // Fields after the parenthesised command name; utime and stime are 14 and 15.
-    let Some(rest) = stat.rsplit(')').next() else { return f64::NAN };
+    let Some(rest) = stat.rsplit(')').next() else {
+        return f64::NAN;
+    };
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     (ticks(11) + ticks(12)) / hz
 }
 
 fn moto_addr(moto: &MotoServer) -> Result<std::net::SocketAddr, String> {
-    format!("127.0.0.1:{}", moto.endpoint().rsplit(':').next().unwrap_or_default())
-        .parse()
-        .map_err(|e| format!("moto address: {e}"))
+    format!(
+        "127.0.0.1:{}",
+        moto.endpoint().rsplit(':').next().unwrap_or_default()
+    )
+    .parse()
+    .map_err(|e| format!("moto address: {e}"))
 }
 
 fn server_addr(server: &TestServer) -> Result<std::net::SocketAddr, String> {
-    format!("127.0.0.1:{}", server.port()).parse().map_err(|e| format!("test server address: {e}"))
+    format!("127.0.0.1:{}", server.port())
+        .parse()
+        .map_err(|e| format!("test server address: {e}"))
 }

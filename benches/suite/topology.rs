@@ -18,8 +18,12 @@ pub const ENV: &str = "bench";
 /// DR activation: the second site serves.
 pub const ENV_DR: &str = "bench-dr";
 
-pub const REGIONS: [(&str, &str); 4] =
-    [("primary", "us-west-2"), ("dr", "us-east-1"), ("eu", "eu-west-1"), ("ap", "ap-southeast-2")];
+pub const REGIONS: [(&str, &str); 4] = [
+    ("primary", "us-west-2"),
+    ("dr", "us-east-1"),
+    ("eu", "eu-west-1"),
+    ("ap", "ap-southeast-2"),
+];
 const NETWORKS_PER_CELL: usize = 5;
 const BUCKET_PAIRS_PER_CELL: usize = 15;
 const DNS_NAMES_PER_CELL: usize = 12;
@@ -44,9 +48,14 @@ impl Topology {
     /// operation: dr-role cells' Kubernetes objects only exist under DR activation.
     pub fn new(n: usize, sites: usize) -> Self {
         let sites = sites.clamp(2, REGIONS.len());
-        let per_cell = RESOURCES_PER_CELL_OUTSIDE_K8S as f64 + K8S_OBJECTS_PER_CELL as f64 / sites as f64;
+        let per_cell =
+            RESOURCES_PER_CELL_OUTSIDE_K8S as f64 + K8S_OBJECTS_PER_CELL as f64 / sites as f64;
         let cells = ((n as f64 / per_cell).round() as usize).max(1);
-        Topology { cells, sites, clusters: (0..cells).map(|c| format!("c{c}")).collect() }
+        Topology {
+            cells,
+            sites,
+            clusters: (0..cells).map(|c| format!("c{c}")).collect(),
+        }
     }
 
     fn site_of(&self, cell: usize) -> usize {
@@ -64,8 +73,14 @@ impl Topology {
         std::fs::write(dir.join("specs/sites.hcl"), self.sites_hcl())?;
         std::fs::write(dir.join("specs/topology.hcl"), self.topology_hcl())?;
         std::fs::write(dir.join("k8s/app.yaml"), APP_MANIFEST)?;
-        std::fs::write(dir.join(format!("environments/{ENV}.hcl")), self.environment(None))?;
-        std::fs::write(dir.join(format!("environments/{ENV_DR}.hcl")), self.environment(Some("dr")))?;
+        std::fs::write(
+            dir.join(format!("environments/{ENV}.hcl")),
+            self.environment(None),
+        )?;
+        std::fs::write(
+            dir.join(format!("environments/{ENV_DR}.hcl")),
+            self.environment(Some("dr")),
+        )?;
         Ok(())
     }
 
@@ -73,10 +88,16 @@ impl Topology {
         let mut out = String::from("locals {\n  account = \"123456789012\"\n}\n\n");
         for (i, (site, region)) in REGIONS.iter().take(self.sites).enumerate() {
             let role = if i == 0 { "primary" } else { "dr" };
-            let _ = writeln!(out, "site \"{site}\" {{\n  region = \"{region}\"\n  role   = \"{role}\"\n}}\n");
+            let _ = writeln!(
+                out,
+                "site \"{site}\" {{\n  region = \"{region}\"\n  role   = \"{role}\"\n}}\n"
+            );
         }
         for z in 0..self.cells.div_ceil(CELLS_PER_ZONE) {
-            let _ = writeln!(out, "zone \"z{z}\" {{\n  name = \"z{z}.bench.example.com\"\n}}\n");
+            let _ = writeln!(
+                out,
+                "zone \"z{z}\" {{\n  name = \"z{z}.bench.example.com\"\n}}\n"
+            );
         }
         out
     }
@@ -96,7 +117,10 @@ impl Topology {
         for n in 0..NETWORKS_PER_CELL {
             let v = cell * NETWORKS_PER_CELL + n;
             let cidr = format!("10.{}.{}.0/24", v / 256, v % 256);
-            let _ = writeln!(out, "network \"n{cell}_{n}\" {{\n  site = site.{site}\n  cidr = \"{cidr}\"");
+            let _ = writeln!(
+                out,
+                "network \"n{cell}_{n}\" {{\n  site = site.{site}\n  cidr = \"{cidr}\""
+            );
             for (k, az) in ["a", "b", "c"].iter().enumerate() {
                 let _ = writeln!(
                     out,
@@ -109,7 +133,11 @@ impl Topology {
             out,
             "cluster \"c{cell}\" {{\n  site     = site.{site}\n  name     = \"bench-c{cell}\"\n  version  = \"1.29\"\n  network  = network.n{cell}_0\n  role_arn = \"arn:aws:iam::${{local.account}}:role/eks\"\n  tags     = {{ team = \"bench\" }}\n  node_group \"system\" {{\n    instance_types = [\"m5.large\"]\n    min_size       = 1\n    desired_size   = 2\n    max_size       = 4\n    node_role_arn  = \"arn:aws:iam::${{local.account}}:role/node\"\n  }}\n  node_group \"app\" {{\n    instance_types = [\"m5.xlarge\"]\n    min_size       = 0\n    desired_size   = site.{site}.active ? 3 : 0\n    max_size       = 6\n    node_role_arn  = \"arn:aws:iam::${{local.account}}:role/node\"\n  }}\n}}"
         );
-        let enabled = if s == 0 { String::new() } else { format!("\n  enabled    = site.{site}.active") };
+        let enabled = if s == 0 {
+            String::new()
+        } else {
+            format!("\n  enabled    = site.{site}.active")
+        };
         let _ = writeln!(
             out,
             "kubernetes \"k{cell}\" {{\n  cluster    = cluster.c{cell}\n  manifests  = [\"k8s/app.yaml\"]\n  namespaces = [\"shop\"]{enabled}\n}}"

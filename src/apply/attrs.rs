@@ -16,14 +16,26 @@ pub struct Attrs<'a> {
 impl<'a> Attrs<'a> {
     /// The desired attributes of a create/update.
     pub fn after(change: &'a ResourceChange) -> Result<Self> {
-        let map = change.after.as_ref().ok_or_else(|| anyhow!("{}: the plan has no desired attributes", change.address))?;
-        Ok(Attrs { address: &change.address, map })
+        let map = change
+            .after
+            .as_ref()
+            .ok_or_else(|| anyhow!("{}: the plan has no desired attributes", change.address))?;
+        Ok(Attrs {
+            address: &change.address,
+            map,
+        })
     }
 
     /// The live attributes of an update/delete.
     pub fn before(change: &'a ResourceChange) -> Result<Self> {
-        let map = change.before.as_ref().ok_or_else(|| anyhow!("{}: the plan has no live attributes", change.address))?;
-        Ok(Attrs { address: &change.address, map })
+        let map = change
+            .before
+            .as_ref()
+            .ok_or_else(|| anyhow!("{}: the plan has no live attributes", change.address))?;
+        Ok(Attrs {
+            address: &change.address,
+            map,
+        })
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Value> {
@@ -31,7 +43,9 @@ impl<'a> Attrs<'a> {
     }
 
     pub fn str(&self, key: &str) -> Result<&'a str> {
-        self.get(key).and_then(Value::as_str).ok_or_else(|| self.missing(key, "a string"))
+        self.get(key)
+            .and_then(Value::as_str)
+            .ok_or_else(|| self.missing(key, "a string"))
     }
 
     pub fn opt_str(&self, key: &str) -> Option<&'a str> {
@@ -43,7 +57,9 @@ impl<'a> Attrs<'a> {
     }
 
     pub fn int(&self, key: &str) -> Result<i64> {
-        self.get(key).and_then(Value::as_i64).ok_or_else(|| self.missing(key, "an integer"))
+        self.get(key)
+            .and_then(Value::as_i64)
+            .ok_or_else(|| self.missing(key, "an integer"))
     }
 
     pub fn opt_int(&self, key: &str) -> Option<i64> {
@@ -52,7 +68,10 @@ impl<'a> Attrs<'a> {
 
     pub fn str_list(&self, key: &str) -> Vec<String> {
         match self.get(key) {
-            Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -70,7 +89,14 @@ pub fn str_map(v: Option<&Value>) -> BTreeMap<String, String> {
     match v {
         Some(Value::Object(m)) => m
             .iter()
-            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string()),
+                )
+            })
             .collect(),
         _ => BTreeMap::new(),
     }
@@ -91,7 +117,11 @@ pub fn changed_keys(change: &ResourceChange) -> BTreeSet<String> {
 }
 
 /// The user's tags plus the ownership marks, which always win.
-pub fn tags_with_marks(stack: &str, address: &Address, user: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+pub fn tags_with_marks(
+    stack: &str,
+    address: &Address,
+    user: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut tags = user.clone();
     tags.insert(marks::STACK_KEY.to_string(), stack.to_string());
     tags.insert(marks::ADDRESS_KEY.to_string(), address.to_string());
@@ -99,10 +129,17 @@ pub fn tags_with_marks(stack: &str, address: &Address, user: &BTreeMap<String, S
 }
 
 /// Tag keys to remove on update: dropped from the spec, never the marks.
-pub fn removed_tag_keys(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Vec<String> {
+pub fn removed_tag_keys(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> Vec<String> {
     before
         .keys()
-        .filter(|k| !after.contains_key(*k) && k.as_str() != marks::STACK_KEY && k.as_str() != marks::ADDRESS_KEY)
+        .filter(|k| {
+            !after.contains_key(*k)
+                && k.as_str() != marks::STACK_KEY
+                && k.as_str() != marks::ADDRESS_KEY
+        })
         .cloned()
         .collect()
 }
@@ -115,18 +152,33 @@ mod tests {
     #[test]
     fn tag_removal_never_drops_marks() {
         let before: BTreeMap<String, String> =
-            [("team", "a"), ("old", "x"), (marks::STACK_KEY, "s")].into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        let after: BTreeMap<String, String> = [("team", "b")].into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+            [("team", "a"), ("old", "x"), (marks::STACK_KEY, "s")]
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+        let after: BTreeMap<String, String> = [("team", "b")]
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         assert_eq!(removed_tag_keys(&before, &after), ["old"]);
         let marked = tags_with_marks("lanka", &Address::new("network.main"), &after);
-        assert_eq!(marked.get(marks::ADDRESS_KEY).map(String::as_str), Some("network.main"));
+        assert_eq!(
+            marked.get(marks::ADDRESS_KEY).map(String::as_str),
+            Some("network.main")
+        );
     }
 
     #[test]
     fn missing_attributes_are_errors_naming_the_resource() {
-        let map = json!({"cidr_block": 10}).as_object().cloned().unwrap_or_default();
+        let map = json!({"cidr_block": 10})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         let address = Address::new("network.main");
-        let a = Attrs { address: &address, map: &map };
+        let a = Attrs {
+            address: &address,
+            map: &map,
+        };
         assert_eq!(
             a.str("cidr_block").map_err(|e| e.to_string()).err(),
             Some("network.main: attribute `cidr_block` must be a string".to_string())

@@ -32,12 +32,16 @@ impl ClientsFromConfig {
 
 impl Clients for ClientsFromConfig {
     fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let conf = aws_sdk_ec2::config::Builder::from(&self.config).region(Region::new(region.to_string())).build();
+        let conf = aws_sdk_ec2::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
         aws_sdk_ec2::Client::from_conf(conf)
     }
 
     fn eks(&self, region: &str) -> aws_sdk_eks::Client {
-        let conf = aws_sdk_eks::config::Builder::from(&self.config).region(Region::new(region.to_string())).build();
+        let conf = aws_sdk_eks::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
         aws_sdk_eks::Client::from_conf(conf)
     }
 
@@ -52,7 +56,9 @@ impl Clients for ClientsFromConfig {
     }
 
     fn route53(&self) -> aws_sdk_route53::Client {
-        let conf = aws_sdk_route53::config::Builder::from(&self.config).region(Region::new("us-east-1")).build();
+        let conf = aws_sdk_route53::config::Builder::from(&self.config)
+            .region(Region::new("us-east-1"))
+            .build();
         aws_sdk_route53::Client::from_conf(conf)
     }
 }

@@ -60,15 +60,30 @@ pub struct ApplyContext<'a> {
 
 impl<'a> ApplyContext<'a> {
     /// Holds the ownership records of one DNS name while its guard lives.
-    pub async fn lock_dns_owner_records(&self, zone: &str, name: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    pub async fn lock_dns_owner_records(
+        &self,
+        zone: &str,
+        name: &str,
+    ) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
-            let mut locks = self.dns_owner_records.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            locks.entry((zone.to_string(), name.trim_end_matches('.').to_string())).or_default().clone()
+            let mut locks = self
+                .dns_owner_records
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            locks
+                .entry((zone.to_string(), name.trim_end_matches('.').to_string()))
+                .or_default()
+                .clone()
         };
         lock.lock_owned().await
     }
 
-    pub fn new(stack: &'a str, clients: &'a dyn Clients, outputs: Outputs, timeouts: Timeouts) -> Self {
+    pub fn new(
+        stack: &'a str,
+        clients: &'a dyn Clients,
+        outputs: Outputs,
+        timeouts: Timeouts,
+    ) -> Self {
         ApplyContext {
             stack,
             clients,
@@ -110,7 +125,12 @@ pub fn error_code<E: ProvideErrorMetadata>(e: &E) -> Option<&str> {
 
 /// Polls `check` with exponential backoff until it reports `Some`, or fails after
 /// `timeout` naming what it was waiting for.
-pub async fn wait_for<T, F, Fut>(timeouts: &Timeouts, timeout: Duration, what: &str, mut check: F) -> Result<T>
+pub async fn wait_for<T, F, Fut>(
+    timeouts: &Timeouts,
+    timeout: Duration,
+    what: &str,
+    mut check: F,
+) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>>>,
@@ -122,7 +142,10 @@ where
             return Ok(v);
         }
         if start.elapsed() + delay > timeout {
-            return Err(anyhow!("timed out after {}s waiting for {what}", timeout.as_secs()));
+            return Err(anyhow!(
+                "timed out after {}s waiting for {what}",
+                timeout.as_secs()
+            ));
         }
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(timeouts.max_poll_interval);
@@ -130,5 +153,8 @@ where
 }
 
 pub fn change_region(change: &drplan_core::plan::ResourceChange) -> Result<&str> {
-    change.region.as_deref().ok_or_else(|| anyhow!("{}: regional resource without a region", change.address))
+    change
+        .region
+        .as_deref()
+        .ok_or_else(|| anyhow!("{}: regional resource without a region", change.address))
 }

@@ -8,7 +8,8 @@ use super::idempotency::{failpoint, request_token, FailpointPhase};
 use super::network::subnet_id;
 use anyhow::{anyhow, Result};
 use aws_sdk_eks::types::{
-    CapacityTypes, ClusterStatus, Nodegroup, NodegroupScalingConfig, NodegroupStatus, UpdateLabelsPayload, VpcConfigRequest,
+    CapacityTypes, ClusterStatus, Nodegroup, NodegroupScalingConfig, NodegroupStatus,
+    UpdateLabelsPayload, VpcConfigRequest,
 };
 use aws_sdk_eks::Client;
 use drplan_core::address::Address;
@@ -24,7 +25,12 @@ const IN_USE: &str = "ResourceInUseException";
 
 /// An existing object of this name may be adopted only if it carries this address's
 /// marks; otherwise it belongs to someone else and drplan must not touch it.
-fn check_marks(what: &str, tags: Option<&HashMap<String, String>>, stack: &str, address: &Address) -> Result<()> {
+fn check_marks(
+    what: &str,
+    tags: Option<&HashMap<String, String>>,
+    stack: &str,
+    address: &Address,
+) -> Result<()> {
     let tag = |k: &str| tags.and_then(|t| t.get(k)).map(String::as_str);
     if tag(marks::STACK_KEY) == Some(stack) && tag(marks::ADDRESS_KEY) == Some(address.as_str()) {
         Ok(())
@@ -35,7 +41,11 @@ fn check_marks(what: &str, tags: Option<&HashMap<String, String>>, stack: &str, 
     }
 }
 
-async fn resolve_subnets(ctx: &ApplyContext<'_>, region: &str, attrs: &Attrs<'_>) -> Result<Vec<String>> {
+async fn resolve_subnets(
+    ctx: &ApplyContext<'_>,
+    region: &str,
+    attrs: &Attrs<'_>,
+) -> Result<Vec<String>> {
     let mut ids = Vec::new();
     for address in attrs.str_list("subnets") {
         ids.push(subnet_id(ctx, region, &Address::new(address)).await?);
@@ -48,14 +58,24 @@ fn hash_map(m: BTreeMap<String, String>) -> HashMap<String, String> {
 }
 
 pub async fn wait_cluster_active(ctx: &ApplyContext<'_>, eks: &Client, name: &str) -> Result<()> {
-    wait_for(&ctx.timeouts, ctx.timeouts.cluster, &format!("EKS cluster {name} to be ACTIVE"), || async {
-        let out = eks.describe_cluster().name(name).send().await.map_err(aws_error("DescribeCluster"))?;
-        match out.cluster().and_then(|c| c.status()) {
-            Some(ClusterStatus::Active) => Ok(Some(())),
-            Some(ClusterStatus::Failed) => Err(anyhow!("EKS cluster {name} is FAILED")),
-            _ => Ok(None),
-        }
-    })
+    wait_for(
+        &ctx.timeouts,
+        ctx.timeouts.cluster,
+        &format!("EKS cluster {name} to be ACTIVE"),
+        || async {
+            let out = eks
+                .describe_cluster()
+                .name(name)
+                .send()
+                .await
+                .map_err(aws_error("DescribeCluster"))?;
+            match out.cluster().and_then(|c| c.status()) {
+                Some(ClusterStatus::Active) => Ok(Some(())),
+                Some(ClusterStatus::Failed) => Err(anyhow!("EKS cluster {name} is FAILED")),
+                _ => Ok(None),
+            }
+        },
+    )
     .await
 }
 
@@ -66,7 +86,12 @@ pub async fn create_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> 
     let name = attrs.str("name")?;
     match eks.describe_cluster().name(name).send().await {
         Ok(out) => {
-            check_marks(&format!("EKS cluster {name}"), out.cluster().and_then(|c| c.tags()), ctx.stack, &change.address)?;
+            check_marks(
+                &format!("EKS cluster {name}"),
+                out.cluster().and_then(|c| c.tags()),
+                ctx.stack,
+                &change.address,
+            )?;
         }
         Err(e) if error_code(&e) == Some(NOT_FOUND) => {
             let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
@@ -76,7 +101,11 @@ pub async fn create_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> 
                 .name(name)
                 .set_version(attrs.opt_str("version").map(str::to_string))
                 .role_arn(attrs.str("role_arn")?)
-                .resources_vpc_config(VpcConfigRequest::builder().set_subnet_ids(Some(subnets)).build())
+                .resources_vpc_config(
+                    VpcConfigRequest::builder()
+                        .set_subnet_ids(Some(subnets))
+                        .build(),
+                )
                 .set_tags(Some(hash_map(tags)))
                 .client_request_token(request_token(ctx.stack, &change.address, attrs.map))
                 .send()
@@ -84,9 +113,19 @@ pub async fn create_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> 
             match created {
                 Ok(_) => {}
                 Err(e) if error_code(&e) == Some(IN_USE) => {
-                    let out = eks.describe_cluster().name(name).send().await.map_err(aws_error("DescribeCluster"))?;
+                    let out = eks
+                        .describe_cluster()
+                        .name(name)
+                        .send()
+                        .await
+                        .map_err(aws_error("DescribeCluster"))?;
                     let tags = out.cluster().and_then(|c| c.tags());
-                    check_marks(&format!("EKS cluster {name}"), tags, ctx.stack, &change.address)?;
+                    check_marks(
+                        &format!("EKS cluster {name}"),
+                        tags,
+                        ctx.stack,
+                        &change.address,
+                    )?;
                 }
                 Err(e) => return Err(aws_error("CreateCluster")(e)),
             }
@@ -110,10 +149,19 @@ async fn describe_node_group(eks: &Client, cluster: &str, name: &str) -> Result<
     Ok(out.nodegroup().cloned())
 }
 
-async fn wait_node_group_active(ctx: &ApplyContext<'_>, eks: &Client, cluster: &str, name: &str) -> Result<()> {
+async fn wait_node_group_active(
+    ctx: &ApplyContext<'_>,
+    eks: &Client,
+    cluster: &str,
+    name: &str,
+) -> Result<()> {
     let what = format!("node group {cluster}/{name} to be ACTIVE");
     wait_for(&ctx.timeouts, ctx.timeouts.node_group, &what, || async {
-        match describe_node_group(eks, cluster, name).await?.as_ref().and_then(|n| n.status()) {
+        match describe_node_group(eks, cluster, name)
+            .await?
+            .as_ref()
+            .and_then(|n| n.status())
+        {
             Some(NodegroupStatus::Active) => Ok(Some(())),
             Some(s @ (NodegroupStatus::CreateFailed | NodegroupStatus::Degraded)) => {
                 Err(anyhow!("node group {cluster}/{name} is {}", s.as_str()))
@@ -125,7 +173,11 @@ async fn wait_node_group_active(ctx: &ApplyContext<'_>, eks: &Client, cluster: &
 }
 
 fn scaling(attrs: &Attrs<'_>) -> Result<NodegroupScalingConfig> {
-    let size = |k: &str| attrs.int(k).and_then(|v| i32::try_from(v).map_err(|_| anyhow!("{}: `{k}` is out of range", attrs.address)));
+    let size = |k: &str| {
+        attrs.int(k).and_then(|v| {
+            i32::try_from(v).map_err(|_| anyhow!("{}: `{k}` is out of range", attrs.address))
+        })
+    };
     Ok(NodegroupScalingConfig::builder()
         .min_size(size("min_size")?)
         .max_size(size("max_size")?)
@@ -142,15 +194,28 @@ pub async fn create_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) 
     // The cluster may have been created by an earlier, interrupted run and still be
     // coming up; node groups can only be added to an ACTIVE cluster.
     wait_cluster_active(ctx, &eks, cluster).await?;
-    match eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
+    match eks
+        .describe_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .send()
+        .await
+    {
         Ok(out) => {
             let what = format!("node group {cluster}/{name}");
-            check_marks(&what, out.nodegroup().and_then(|n| n.tags()), ctx.stack, &change.address)?;
+            check_marks(
+                &what,
+                out.nodegroup().and_then(|n| n.tags()),
+                ctx.stack,
+                &change.address,
+            )?;
         }
         Err(e) if error_code(&e) == Some(NOT_FOUND) => {
             let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
             let subnets = resolve_subnets(ctx, region, &attrs).await?;
-            let disk_size = attrs.opt_int("disk_size").and_then(|d| i32::try_from(d).ok());
+            let disk_size = attrs
+                .opt_int("disk_size")
+                .and_then(|d| i32::try_from(d).ok());
             let created = eks
                 .create_nodegroup()
                 .cluster_name(cluster)
@@ -171,7 +236,12 @@ pub async fn create_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) 
                 Err(e) if error_code(&e) == Some(IN_USE) => {
                     let found = describe_node_group(&eks, cluster, name).await?;
                     let what = format!("node group {cluster}/{name}");
-                    check_marks(&what, found.as_ref().and_then(|n| n.tags()), ctx.stack, &change.address)?;
+                    check_marks(
+                        &what,
+                        found.as_ref().and_then(|n| n.tags()),
+                        ctx.stack,
+                        &change.address,
+                    )?;
                 }
                 Err(e) => return Err(aws_error("CreateNodegroup")(e)),
             }
@@ -185,8 +255,16 @@ pub async fn create_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) 
 
 /// EKS tags by ARN, which only a describe tells.
 pub(super) async fn cluster_arn(eks: &Client, name: &str) -> Result<String> {
-    let out = eks.describe_cluster().name(name).send().await.map_err(aws_error("DescribeCluster"))?;
-    out.cluster().and_then(|c| c.arn()).map(str::to_string).ok_or_else(|| anyhow!("EKS cluster {name} has no ARN"))
+    let out = eks
+        .describe_cluster()
+        .name(name)
+        .send()
+        .await
+        .map_err(aws_error("DescribeCluster"))?;
+    out.cluster()
+        .and_then(|c| c.arn())
+        .map(str::to_string)
+        .ok_or_else(|| anyhow!("EKS cluster {name} has no ARN"))
 }
 
 pub(super) async fn node_group_arn(eks: &Client, cluster: &str, name: &str) -> Result<String> {
@@ -198,13 +276,27 @@ pub(super) async fn node_group_arn(eks: &Client, cluster: &str, name: &str) -> R
 
 /// Sets `tags` on the EKS resource `arn`, leaving its other tags alone.
 pub(super) async fn tag(eks: &Client, arn: &str, tags: HashMap<String, String>) -> Result<()> {
-    eks.tag_resource().resource_arn(arn).set_tags(Some(tags)).send().await.map_err(aws_error("TagResource"))?;
+    eks.tag_resource()
+        .resource_arn(arn)
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(aws_error("TagResource"))?;
     Ok(())
 }
 
-async fn update_tags(eks: &Client, arn: &str, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+async fn update_tags(
+    eks: &Client,
+    arn: &str,
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+) -> Result<()> {
     let before = Attrs::before(change)?.str_map("tags");
-    let desired = tags_with_marks(ctx.stack, &change.address, &Attrs::after(change)?.str_map("tags"));
+    let desired = tags_with_marks(
+        ctx.stack,
+        &change.address,
+        &Attrs::after(change)?.str_map("tags"),
+    );
     let remove = removed_tag_keys(&before, &desired);
     if !remove.is_empty() {
         eks.untag_resource()
@@ -217,7 +309,11 @@ async fn update_tags(eks: &Client, arn: &str, ctx: &ApplyContext<'_>, change: &R
     tag(eks, arn, hash_map(desired)).await
 }
 
-pub async fn update_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange, changed: &[String]) -> Result<()> {
+pub async fn update_cluster(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    changed: &[String],
+) -> Result<()> {
     let attrs = Attrs::after(change)?;
     let eks = ctx.clients.eks(region(change)?);
     let name = attrs.str("name")?;
@@ -236,18 +332,30 @@ pub async fn update_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange, cha
                 wait_cluster_active(ctx, &eks, name).await?;
             }
             "tags" => update_tags(&eks, &cluster_arn(&eks, name).await?, ctx, change).await?,
-            other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
+            other => {
+                return Err(anyhow!(
+                    "{}: `{other}` cannot be changed in place",
+                    change.address
+                ))
+            }
         }
     }
     Ok(())
 }
 
-pub async fn update_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange, changed: &[String]) -> Result<()> {
+pub async fn update_node_group(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    changed: &[String],
+) -> Result<()> {
     let attrs = Attrs::after(change)?;
     let eks = ctx.clients.eks(region(change)?);
     let cluster = attrs.str("cluster_name")?;
     let name = attrs.str("name")?;
-    let mut config = eks.update_nodegroup_config().cluster_name(cluster).nodegroup_name(name);
+    let mut config = eks
+        .update_nodegroup_config()
+        .cluster_name(cluster)
+        .nodegroup_name(name);
     let mut config_changed = false;
     for key in changed {
         match key.as_str() {
@@ -258,20 +366,41 @@ pub async fn update_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange, 
             "labels" => {
                 let before = Attrs::before(change)?.str_map("labels");
                 let after = attrs.str_map("labels");
-                let remove: Vec<String> = before.keys().filter(|k| !after.contains_key(*k)).cloned().collect();
-                let mut payload = UpdateLabelsPayload::builder().set_add_or_update_labels(Some(hash_map(after)));
+                let remove: Vec<String> = before
+                    .keys()
+                    .filter(|k| !after.contains_key(*k))
+                    .cloned()
+                    .collect();
+                let mut payload =
+                    UpdateLabelsPayload::builder().set_add_or_update_labels(Some(hash_map(after)));
                 if !remove.is_empty() {
                     payload = payload.set_remove_labels(Some(remove));
                 }
                 config = config.labels(payload.build());
                 config_changed = true;
             }
-            "tags" => update_tags(&eks, &node_group_arn(&eks, cluster, name).await?, ctx, change).await?,
-            other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
+            "tags" => {
+                update_tags(
+                    &eks,
+                    &node_group_arn(&eks, cluster, name).await?,
+                    ctx,
+                    change,
+                )
+                .await?
+            }
+            other => {
+                return Err(anyhow!(
+                    "{}: `{other}` cannot be changed in place",
+                    change.address
+                ))
+            }
         }
     }
     if config_changed {
-        config.send().await.map_err(aws_error("UpdateNodegroupConfig"))?;
+        config
+            .send()
+            .await
+            .map_err(aws_error("UpdateNodegroupConfig"))?;
         wait_node_group_active(ctx, &eks, cluster, name).await?;
     }
     Ok(())
@@ -282,7 +411,13 @@ pub async fn delete_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) 
     let eks = ctx.clients.eks(region(change)?);
     let cluster = attrs.str("cluster_name")?;
     let name = attrs.str("name")?;
-    match eks.delete_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
+    match eks
+        .delete_nodegroup()
+        .cluster_name(cluster)
+        .nodegroup_name(name)
+        .send()
+        .await
+    {
         Ok(_) => {}
         Err(e) if error_code(&e) == Some(NOT_FOUND) => return Ok(()),
         Err(e) => return Err(aws_error("DeleteNodegroup")(e)),
@@ -290,7 +425,13 @@ pub async fn delete_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) 
     // The cluster (deleted next, in reverse order) refuses while node groups remain.
     let what = format!("node group {cluster}/{name} to be deleted");
     wait_for(&ctx.timeouts, ctx.timeouts.node_group, &what, || async {
-        match eks.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await {
+        match eks
+            .describe_nodegroup()
+            .cluster_name(cluster)
+            .nodegroup_name(name)
+            .send()
+            .await
+        {
             Ok(_) => Ok(None),
             Err(e) if error_code(&e) == Some(NOT_FOUND) => Ok(Some(())),
             Err(e) => Err(aws_error("DescribeNodegroup")(e)),

@@ -28,9 +28,15 @@ pub fn request_token(stack: &str, address: &Address, attrs: &Map<String, Value>)
 /// can be looked up before the create is sent again.
 pub fn attempt_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let digest = hex::encode(Sha256::digest(format!("{}-{nanos}-{n}", std::process::id())));
+    let digest = hex::encode(Sha256::digest(format!(
+        "{}-{nanos}-{n}",
+        std::process::id()
+    )));
     digest[..24].to_string()
 }
 
@@ -53,7 +59,9 @@ fn classify<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> (bool, bo
     ];
     match e {
         SdkError::ConstructionFailure(_) => (false, false),
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => (true, true),
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            (true, true)
+        }
         SdkError::ServiceError(s) => {
             let server = s.raw().status().as_u16() >= 500;
             let throttled = e.code().is_some_and(|c| THROTTLED.contains(&c));
@@ -69,7 +77,11 @@ fn classify<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> (bool, bo
 /// per-attempt marker on the object; after a failure that may have taken effect,
 /// `look` searches for that marker before the next try, so a lost answer never
 /// becomes a second object.
-pub async fn create_once<T, E, C, CF, L, LF>(operation: &'static str, mut create: C, mut look: L) -> Result<T>
+pub async fn create_once<T, E, C, CF, L, LF>(
+    operation: &'static str,
+    mut create: C,
+    mut look: L,
+) -> Result<T>
 where
     E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
     C: FnMut() -> CF,
@@ -120,7 +132,9 @@ pub const FAILPOINT_ENV: &str = "DRPLAN_FAILPOINT";
 /// just after the cloud call(s) for that address, as a crash would: no unwinding, no
 /// lock release, no report. Crash tests use it; nothing else should.
 pub fn failpoint(address: &Address, phase: FailpointPhase) {
-    let Ok(spec) = std::env::var(FAILPOINT_ENV) else { return };
+    let Ok(spec) = std::env::var(FAILPOINT_ENV) else {
+        return;
+    };
     if failpoint_matches(&spec, address, phase) {
         eprintln!("drplan: failpoint {spec} reached, aborting");
         std::process::abort();
@@ -128,7 +142,9 @@ pub fn failpoint(address: &Address, phase: FailpointPhase) {
 }
 
 fn failpoint_matches(spec: &str, address: &Address, phase: FailpointPhase) -> bool {
-    let Some((addr, when)) = spec.rsplit_once(':') else { return false };
+    let Some((addr, when)) = spec.rsplit_once(':') else {
+        return false;
+    };
     let wanted = match when {
         "before" => FailpointPhase::Before,
         "created" => FailpointPhase::Created,
@@ -145,8 +161,14 @@ mod tests {
 
     #[test]
     fn tokens_are_stable_and_depend_on_everything_they_hash() {
-        let a = json!({"name": "app", "version": "1.31"}).as_object().cloned().unwrap_or_default();
-        let b = json!({"name": "app", "version": "1.32"}).as_object().cloned().unwrap_or_default();
+        let a = json!({"name": "app", "version": "1.31"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let b = json!({"name": "app", "version": "1.32"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         let addr = Address::new("cluster.app");
         let t = request_token("lanka", &addr, &a);
         assert_eq!(t, request_token("lanka", &addr, &a));
@@ -158,10 +180,26 @@ mod tests {
     #[test]
     fn failpoint_spec_names_an_address_and_a_phase() {
         let addr = Address::new("network.main.subnet.a");
-        assert!(failpoint_matches("network.main.subnet.a:after", &addr, FailpointPhase::After));
-        assert!(!failpoint_matches("network.main.subnet.a:after", &addr, FailpointPhase::Before));
-        assert!(!failpoint_matches("network.main:before", &addr, FailpointPhase::Before));
+        assert!(failpoint_matches(
+            "network.main.subnet.a:after",
+            &addr,
+            FailpointPhase::After
+        ));
+        assert!(!failpoint_matches(
+            "network.main.subnet.a:after",
+            &addr,
+            FailpointPhase::Before
+        ));
+        assert!(!failpoint_matches(
+            "network.main:before",
+            &addr,
+            FailpointPhase::Before
+        ));
         assert!(!failpoint_matches("garbage", &addr, FailpointPhase::Before));
-        assert!(failpoint_matches("network.main.subnet.a:created", &addr, FailpointPhase::Created));
+        assert!(failpoint_matches(
+            "network.main.subnet.a:created",
+            &addr,
+            FailpointPhase::Created
+        ));
     }
 }

@@ -26,7 +26,12 @@ pub struct Clusters<'a> {
 
 impl<'a> Clusters<'a> {
     pub fn new(topology: &'a Topology, environment: &'a Environment, aws: &'a AwsContext) -> Self {
-        Clusters { topology, environment, aws, connected: Mutex::new(HashMap::new()) }
+        Clusters {
+            topology,
+            environment,
+            aws,
+            connected: Mutex::new(HashMap::new()),
+        }
     }
 
     async fn kinds(&self, cluster_address: &str) -> Result<Arc<Kinds>> {
@@ -45,11 +50,18 @@ impl<'a> Clusters<'a> {
             .map(|s| s.region.clone())
             .ok_or_else(|| anyhow!("no cluster block `{label}` with a site region in the spec"))?;
         let eks = self.aws.eks(&region);
-        let connection = clusters::connect(self.topology, self.environment, label, Some((&eks, self.aws.sdk_config())))
-            .await
-            .map_err(|e| anyhow!("cannot reach cluster `{label}`: {e}"))?;
+        let connection = clusters::connect(
+            self.topology,
+            self.environment,
+            label,
+            Some((&eks, self.aws.sdk_config())),
+        )
+        .await
+        .map_err(|e| anyhow!("cannot reach cluster `{label}`: {e}"))?;
         let Connection::Ready(connected) = connection else {
-            return Err(anyhow!("cluster `{label}` does not exist (yet): its EKS cluster was not found"));
+            return Err(anyhow!(
+                "cluster `{label}` does not exist (yet): its EKS cluster was not found"
+            ));
         };
         let kinds = Arc::new(connected.kinds);
         cache.insert(label.to_string(), kinds.clone());

@@ -105,7 +105,10 @@ const RECORD_UPSERTS_IN_FLIGHT: usize = 1_000;
 /// Refuses a plan that is unsafe to start; these are checked before any cloud call.
 pub fn check_applicable(plan: &Plan, options: &ApplyOptions) -> Result<()> {
     if let Some(e) = plan.errors.first() {
-        bail!("the plan has {} error(s) and cannot be applied; first: {e}", plan.errors.len());
+        bail!(
+            "the plan has {} error(s) and cannot be applied; first: {e}",
+            plan.errors.len()
+        );
     }
     let refused: Vec<String> = plan
         .changes
@@ -125,7 +128,11 @@ pub fn check_applicable(plan: &Plan, options: &ApplyOptions) -> Result<()> {
 
 /// Executes every change of `plan`. An `Err` means nothing was attempted (the plan was
 /// refused); otherwise the report says what was done, including failures.
-pub async fn apply(plan: &Plan, clients: &dyn Clients, options: &ApplyOptions) -> Result<ApplyReport> {
+pub async fn apply(
+    plan: &Plan,
+    clients: &dyn Clients,
+    options: &ApplyOptions,
+) -> Result<ApplyReport> {
     apply_with_clusters(plan, clients, None, options).await
 }
 
@@ -137,25 +144,42 @@ pub async fn apply_with_clusters(
     options: &ApplyOptions,
 ) -> Result<ApplyReport> {
     check_applicable(plan, options)?;
-    let by_address: HashMap<&Address, &ResourceChange> = plan.changes.iter().map(|c| (&c.address, c)).collect();
+    let by_address: HashMap<&Address, &ResourceChange> =
+        plan.changes.iter().map(|c| (&c.address, c)).collect();
     let nodes = steps::build(plan);
-    let mut ctx = ApplyContext::new(&plan.stack, clients, Outputs::seeded_from(plan), options.timeouts.clone());
+    let mut ctx = ApplyContext::new(
+        &plan.stack,
+        clients,
+        Outputs::seeded_from(plan),
+        options.timeouts.clone(),
+    );
     ctx.k8s = k8s;
     ctx.route53_rate = crate::aws::RateLimiter::per_second(options.route53_requests_per_second);
-    ctx.awaited = plan.changes.iter().flat_map(|c| c.wait_for.iter().cloned()).collect();
+    ctx.awaited = plan
+        .changes
+        .iter()
+        .flat_map(|c| c.wait_for.iter().cloned())
+        .collect();
     ctx.inflight = options.inflight.clone();
     let started = Instant::now();
     let display = progress::Progress::for_stderr(options.progress);
     options.stop.commit();
-    let results = walk::walk_until(nodes, &limits(options.parallelism), &options.stop, |step: Step| {
-        let change = by_address.get(&step.address).copied();
-        let ctx = &ctx;
-        let display = &display;
-        async move {
-            let change = change.ok_or_else(|| format!("{}: not in the plan", step.address))?;
-            run_step(ctx, change, step.phase, display).await.map_err(|e| format!("{e:#}"))
-        }
-    })
+    let results = walk::walk_until(
+        nodes,
+        &limits(options.parallelism),
+        &options.stop,
+        |step: Step| {
+            let change = by_address.get(&step.address).copied();
+            let ctx = &ctx;
+            let display = &display;
+            async move {
+                let change = change.ok_or_else(|| format!("{}: not in the plan", step.address))?;
+                run_step(ctx, change, step.phase, display)
+                    .await
+                    .map_err(|e| format!("{e:#}"))
+            }
+        },
+    )
     .await
     .map_err(|e| anyhow!("the plan's dependency graph cannot be walked: {e}"))?;
 
@@ -167,7 +191,9 @@ pub async fn apply_with_clusters(
                 Outcome::Done => Status::Done,
                 Outcome::Failed(e) => Status::Failed(e),
                 Outcome::NotStarted => Status::NotStarted,
-                Outcome::Skipped { because } => Status::Skipped { because: because.to_string() },
+                Outcome::Skipped { because } => Status::Skipped {
+                    because: because.to_string(),
+                },
                 Outcome::Interrupted => Status::Interrupted,
             };
             Some(ReportEntry {
@@ -179,8 +205,16 @@ pub async fn apply_with_clusters(
             })
         })
         .collect();
-    let stopped = options.stop.is_stopping().then(|| options.stop.cause()).flatten();
-    Ok(ApplyReport { entries, wall_time: started.elapsed(), stopped })
+    let stopped = options
+        .stop
+        .is_stopping()
+        .then(|| options.stop.cause())
+        .flatten();
+    Ok(ApplyReport {
+        entries,
+        wall_time: started.elapsed(),
+        stopped,
+    })
 }
 
 async fn run_step(
@@ -212,14 +246,25 @@ async fn run_step(
     failpoint(&change.address, FailpointPhase::After);
     let id = id.map(|i| format!(" [id={i}]")).unwrap_or_default();
     let elapsed = running.elapsed().as_secs();
-    running.finish(format!("{}: {} after {elapsed}s{id}", change.address, report::verb_done(action)));
+    running.finish(format!(
+        "{}: {} after {elapsed}s{id}",
+        change.address,
+        report::verb_done(action)
+    ));
     Ok(())
 }
 
 async fn k8s_apply(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     match ctx.k8s {
-        Some(clusters) => clusters.apply(change, ctx.awaited.contains(&change.address)).await,
-        None => Err(anyhow!("{}: no cluster connections were set up for this apply", change.address)),
+        Some(clusters) => {
+            clusters
+                .apply(change, ctx.awaited.contains(&change.address))
+                .await
+        }
+        None => Err(anyhow!(
+            "{}: no cluster connections were set up for this apply",
+            change.address
+        )),
     }
 }
 
@@ -233,14 +278,19 @@ async fn create(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<Strin
         Kind::DnsZone => route53::create_zone(ctx, change).await,
         Kind::DnsRecord => route53::upsert_record(ctx, change).await,
         Kind::HealthCheck => route53::create_health_check(ctx, change).await,
-        Kind::K8sObject => k8s_apply(ctx, change).await.map(|_| change.address.to_string()),
+        Kind::K8sObject => k8s_apply(ctx, change)
+            .await
+            .map(|_| change.address.to_string()),
     }
 }
 
 fn live_id(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
-    ctx.outputs
-        .get(&change.address)
-        .ok_or_else(|| anyhow!("{}: the plan does not say which live object to change (no live id)", change.address))
+    ctx.outputs.get(&change.address).ok_or_else(|| {
+        anyhow!(
+            "{}: the plan does not say which live object to change (no live id)",
+            change.address
+        )
+    })
 }
 
 async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
@@ -252,13 +302,17 @@ async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     remark::remark(ctx, change).await?;
     let changed: Vec<String> = attrs::changed_keys(change).into_iter().collect();
     match change.kind {
-        Kind::Vpc | Kind::Subnet => network::update(ctx, change, &live_id(ctx, change)?, &changed).await,
+        Kind::Vpc | Kind::Subnet => {
+            network::update(ctx, change, &live_id(ctx, change)?, &changed).await
+        }
         Kind::EksCluster => eks::update_cluster(ctx, change, &changed).await,
         Kind::NodeGroup => eks::update_node_group(ctx, change, &changed).await,
         Kind::Bucket => s3::update_bucket(ctx, change, &changed).await,
         Kind::DnsZone => route53::update_zone(ctx, change, &live_id(ctx, change)?, &changed).await,
         Kind::DnsRecord => route53::upsert_record(ctx, change).await.map(|_| ()),
-        Kind::HealthCheck => route53::update_health_check(ctx, change, &live_id(ctx, change)?, &changed).await,
+        Kind::HealthCheck => {
+            route53::update_health_check(ctx, change, &live_id(ctx, change)?, &changed).await
+        }
         Kind::K8sObject => k8s_apply(ctx, change).await,
     }
 }
@@ -275,7 +329,10 @@ async fn delete(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
         Kind::HealthCheck => route53::delete_health_check(ctx, &live_id(ctx, change)?).await,
         Kind::K8sObject => match ctx.k8s {
             Some(clusters) => clusters.delete(change).await,
-            None => Err(anyhow!("{}: no cluster connections were set up for this apply", change.address)),
+            None => Err(anyhow!(
+                "{}: no cluster connections were set up for this apply",
+                change.address
+            )),
         },
     }
 }
@@ -292,8 +349,16 @@ mod tests {
     #[tokio::test]
     async fn record_upserts_run_together_outside_the_parallelism_bound() {
         let nodes: Vec<Node<String>> = (0..20)
-            .map(|i| Node { key: format!("dns.r{i}"), service: steps::RECORD_UPSERTS.into(), deps: vec![] })
-            .chain([Node { key: "cluster.app".into(), service: "eks".into(), deps: vec![] }])
+            .map(|i| Node {
+                key: format!("dns.r{i}"),
+                service: steps::RECORD_UPSERTS.into(),
+                deps: vec![],
+            })
+            .chain([Node {
+                key: "cluster.app".into(),
+                service: "eks".into(),
+                deps: vec![],
+            }])
             .collect();
         let together = Arc::new(Barrier::new(20));
         let limits = limits(1);

@@ -6,7 +6,9 @@
 
 use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
 use super::context::{aws_error, change_region as region, error_code, ApplyContext};
-use super::idempotency::{attempt_id, create_once, failpoint, no_retries, FailpointPhase, ATTEMPT_KEY};
+use super::idempotency::{
+    attempt_id, create_once, failpoint, no_retries, FailpointPhase, ATTEMPT_KEY,
+};
 use anyhow::{anyhow, Result};
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
@@ -18,14 +20,24 @@ use std::collections::BTreeMap;
 fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
     TagSpecification::builder()
         .resource_type(kind)
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
         .build()
 }
 
 fn mark_filters(stack: &str, address: &Address) -> Vec<Filter> {
     vec![
-        Filter::builder().name(format!("tag:{}", marks::STACK_KEY)).values(stack).build(),
-        Filter::builder().name(format!("tag:{}", marks::ADDRESS_KEY)).values(address.as_str()).build(),
+        Filter::builder()
+            .name(format!("tag:{}", marks::STACK_KEY))
+            .values(stack)
+            .build(),
+        Filter::builder()
+            .name(format!("tag:{}", marks::ADDRESS_KEY))
+            .values(address.as_str())
+            .build(),
     ]
 }
 
@@ -37,15 +49,26 @@ pub async fn find_vpc(ec2: &Client, stack: &str, address: &Address) -> Result<Op
         .send()
         .await
         .map_err(aws_error("DescribeVpcs"))?;
-    Ok(out.vpcs().iter().find_map(|v| v.vpc_id().map(str::to_string)))
+    Ok(out
+        .vpcs()
+        .iter()
+        .find_map(|v| v.vpc_id().map(str::to_string)))
 }
 
 fn attempt_filter(attempt: &str) -> Vec<Filter> {
-    vec![Filter::builder().name(format!("tag:{ATTEMPT_KEY}")).values(attempt).build()]
+    vec![Filter::builder()
+        .name(format!("tag:{ATTEMPT_KEY}"))
+        .values(attempt)
+        .build()]
 }
 
 /// The marks, the user's tags and this attempt's marker.
-fn create_tags(ctx: &ApplyContext<'_>, change: &ResourceChange, user: &BTreeMap<String, String>, attempt: &str) -> BTreeMap<String, String> {
+fn create_tags(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    user: &BTreeMap<String, String>,
+    attempt: &str,
+) -> BTreeMap<String, String> {
     let mut tags = tags_with_marks(ctx.stack, &change.address, user);
     tags.insert(ATTEMPT_KEY.to_string(), attempt.to_string());
     tags
@@ -62,7 +85,10 @@ pub async fn find_subnet(ec2: &Client, stack: &str, address: &Address) -> Result
         .send()
         .await
         .map_err(aws_error("DescribeSubnets"))?;
-    Ok(out.subnets().iter().find_map(|s| s.subnet_id().map(str::to_string)))
+    Ok(out
+        .subnets()
+        .iter()
+        .find_map(|s| s.subnet_id().map(str::to_string)))
 }
 
 /// The cloud id of a referenced subnet: created earlier in this apply, known from the
@@ -117,9 +143,15 @@ pub async fn create_vpc(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Resu
             .send()
             .await
             .map_err(aws_error("DescribeVpcs"))?;
-        Ok::<_, anyhow::Error>(out.vpcs().iter().find_map(|v| v.vpc_id().map(|id| Some(id.to_string()))))
+        Ok::<_, anyhow::Error>(
+            out.vpcs()
+                .iter()
+                .find_map(|v| v.vpc_id().map(|id| Some(id.to_string()))),
+        )
     };
-    let id = create_once("CreateVpc", create, look).await?.ok_or_else(|| anyhow!("CreateVpc returned no VPC id"))?;
+    let id = create_once("CreateVpc", create, look)
+        .await?
+        .ok_or_else(|| anyhow!("CreateVpc returned no VPC id"))?;
     failpoint(&change.address, FailpointPhase::Created);
     Ok(id)
 }
@@ -155,7 +187,11 @@ pub async fn create_subnet(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
                     .send()
                     .await
                     .map_err(aws_error("DescribeSubnets"))?;
-                Ok::<_, anyhow::Error>(out.subnets().iter().find_map(|s| s.subnet_id().map(|id| Some(id.to_string()))))
+                Ok::<_, anyhow::Error>(
+                    out.subnets()
+                        .iter()
+                        .find_map(|s| s.subnet_id().map(|id| Some(id.to_string()))),
+                )
             };
             let id = create_once("CreateSubnet", create, look)
                 .await?
@@ -182,7 +218,12 @@ async fn set_public(ec2: &Client, subnet_id: &str, public: bool) -> Result<()> {
 }
 
 /// Updates in place what can change in place: tags (both kinds) and `public` (subnet).
-pub async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str, changed: &[String]) -> Result<()> {
+pub async fn update(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    id: &str,
+    changed: &[String],
+) -> Result<()> {
     let ec2 = ctx.clients.ec2(region(change)?);
     let after = Attrs::after(change)?;
     for key in changed {
@@ -194,20 +235,35 @@ pub async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str, c
                 if !remove.is_empty() {
                     ec2.delete_tags()
                         .resources(id)
-                        .set_tags(Some(remove.iter().map(|k| Tag::builder().key(k).build()).collect()))
+                        .set_tags(Some(
+                            remove
+                                .iter()
+                                .map(|k| Tag::builder().key(k).build())
+                                .collect(),
+                        ))
                         .send()
                         .await
                         .map_err(aws_error("DeleteTags"))?;
                 }
                 ec2.create_tags()
                     .resources(id)
-                    .set_tags(Some(desired.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+                    .set_tags(Some(
+                        desired
+                            .iter()
+                            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                            .collect(),
+                    ))
                     .send()
                     .await
                     .map_err(aws_error("CreateTags"))?;
             }
             "public" => set_public(&ec2, id, after.bool("public")).await?,
-            other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
+            other => {
+                return Err(anyhow!(
+                    "{}: `{other}` cannot be changed in place",
+                    change.address
+                ))
+            }
         }
     }
     Ok(())
@@ -222,7 +278,11 @@ pub async fn delete_vpc(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &st
     }
 }
 
-pub async fn delete_subnet(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str) -> Result<()> {
+pub async fn delete_subnet(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    id: &str,
+) -> Result<()> {
     let ec2 = ctx.clients.ec2(region(change)?);
     match ec2.delete_subnet().subnet_id(id).send().await {
         Ok(_) => Ok(()),

@@ -18,7 +18,9 @@ impl Outputs {
             .iter()
             .filter_map(|c| c.live_id.clone().map(|id| (c.address.clone(), id)))
             .collect();
-        Outputs { ids: Mutex::new(ids) }
+        Outputs {
+            ids: Mutex::new(ids),
+        }
     }
 
     pub fn get(&self, address: &Address) -> Option<String> {

@@ -19,7 +19,9 @@ impl Progress {
         match (enabled, std::io::stderr().is_terminal() && !dumb) {
             (false, _) => Progress::Off,
             (true, false) => Progress::Lines,
-            (true, true) => Progress::Live(MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            (true, true) => {
+                Progress::Live(MultiProgress::with_draw_target(ProgressDrawTarget::stderr()))
+            }
         }
     }
 
@@ -41,7 +43,11 @@ impl Progress {
                 Some((multi.clone(), bar))
             }
         };
-        Running { bar, enabled: !matches!(self, Progress::Off), started: Instant::now() }
+        Running {
+            bar,
+            enabled: !matches!(self, Progress::Off),
+            started: Instant::now(),
+        }
     }
 }
 

@@ -23,7 +23,9 @@
 //! waits for a name lock while it holds the snapshot.
 
 use super::context::ApplyContext;
-use super::route53::{change_of, list_owner_sets, owner_key, owner_record_set, owner_set_of, send_changes};
+use super::route53::{
+    change_of, list_owner_sets, owner_key, owner_record_set, owner_set_of, send_changes,
+};
 use anyhow::{anyhow, Result};
 use aws_sdk_route53::types::{Change, ChangeAction, ResourceRecordSet};
 use drplan_core::address::Address;
@@ -55,8 +57,9 @@ impl RecordUpsert {
     /// Whether `value` (one value of the name's TXT record) is this record's entry, under
     /// its address or the one it moved from.
     pub fn owns(&self, value: &str) -> bool {
-        marks::parse_dns_owner_value(value)
-            .is_some_and(|(_, a, _, _)| a == self.address.as_str() || self.moved_from.as_ref().is_some_and(|m| a == m.as_str()))
+        marks::parse_dns_owner_value(value).is_some_and(|(_, a, _, _)| {
+            a == self.address.as_str() || self.moved_from.as_ref().is_some_and(|m| a == m.as_str())
+        })
     }
 }
 
@@ -111,11 +114,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl RecordBatches {
     fn zone(&self, zone_id: &str) -> Arc<ZoneBatcher> {
-        lock(&self.zones).entry(zone_id.to_string()).or_default().clone()
+        lock(&self.zones)
+            .entry(zone_id.to_string())
+            .or_default()
+            .clone()
     }
 
     /// Writes `upsert` in its zone's next ChangeResourceRecordSets.
-    pub async fn submit(&self, ctx: &ApplyContext<'_>, zone_id: &str, upsert: RecordUpsert) -> Committed {
+    pub async fn submit(
+        &self,
+        ctx: &ApplyContext<'_>,
+        zone_id: &str,
+        upsert: RecordUpsert,
+    ) -> Committed {
         let zone = self.zone(zone_id);
         let (reply, answer) = oneshot::channel();
         let lead_now = {
@@ -133,7 +144,11 @@ impl RecordBatches {
             None => match answer.await {
                 Ok(Reply::Done(committed)) => return committed,
                 Ok(Reply::Lead(upsert)) => *upsert,
-                Err(_) => return Committed::FallBack(anyhow!("the batch carrying this record was abandoned")),
+                Err(_) => {
+                    return Committed::FallBack(anyhow!(
+                        "the batch carrying this record was abandoned"
+                    ))
+                }
             },
         };
         zone.lead(ctx, zone_id, mine).await
@@ -142,10 +157,18 @@ impl RecordBatches {
     /// After the per-record path (or a delete) wrote `name`'s TXT, under its lock:
     /// `Some(set)` is what Route53 now holds, `None` that it holds none; with `written
     /// == false` the write failed and what Route53 holds is unknown.
-    pub async fn note_owner_set(&self, zone_id: &str, name: &str, now: Option<ResourceRecordSet>, written: bool) {
+    pub async fn note_owner_set(
+        &self,
+        zone_id: &str,
+        name: &str,
+        now: Option<ResourceRecordSet>,
+        written: bool,
+    ) {
         let zone = self.zone(zone_id);
         let mut owners = zone.owners.lock().await;
-        let Some(snapshot) = owners.as_mut() else { return };
+        let Some(snapshot) = owners.as_mut() else {
+            return;
+        };
         let key = owner_key(name);
         snapshot.stale.remove(&key);
         match (written, now) {
@@ -173,7 +196,9 @@ impl ZoneBatcher {
             replies.push(p.reply);
         }
         let mut results = self.commit(ctx, zone_id, &items).await.into_iter();
-        let own = results.next().unwrap_or_else(|| Committed::FallBack(anyhow!("the batch lost this record")));
+        let own = results
+            .next()
+            .unwrap_or_else(|| Committed::FallBack(anyhow!("the batch lost this record")));
         for (reply, result) in replies.into_iter().zip(results) {
             // A submitter that went away needs no answer.
             let _ = reply.send(Reply::Done(result));
@@ -194,15 +219,31 @@ impl ZoneBatcher {
     }
 
     /// One outcome per item, in order.
-    async fn commit(&self, ctx: &ApplyContext<'_>, zone_id: &str, items: &[RecordUpsert]) -> Vec<Committed> {
-        let all_fall_back =
-            |e: &anyhow::Error| items.iter().map(|_| Committed::FallBack(anyhow!("{e:#}"))).collect::<Vec<_>>();
+    async fn commit(
+        &self,
+        ctx: &ApplyContext<'_>,
+        zone_id: &str,
+        items: &[RecordUpsert],
+    ) -> Vec<Committed> {
+        let all_fall_back = |e: &anyhow::Error| {
+            items
+                .iter()
+                .map(|_| Committed::FallBack(anyhow!("{e:#}")))
+                .collect::<Vec<_>>()
+        };
         {
             let mut owners = self.owners.lock().await;
             if owners.is_none() {
                 match list_owner_sets(ctx, zone_id).await {
-                    Ok(sets) => *owners = Some(OwnerSnapshot { sets, stale: HashSet::new() }),
-                    Err(e) => return all_fall_back(&e.context("reading the zone's ownership records")),
+                    Ok(sets) => {
+                        *owners = Some(OwnerSnapshot {
+                            sets,
+                            stale: HashSet::new(),
+                        })
+                    }
+                    Err(e) => {
+                        return all_fall_back(&e.context("reading the zone's ownership records"))
+                    }
                 }
             }
         }
@@ -254,9 +295,13 @@ impl ZoneBatcher {
             }
         }
 
-        let weights: Vec<(usize, usize)> = groups.iter().map(|(_, _, g)| weight(&g.changes)).collect();
+        let weights: Vec<(usize, usize)> =
+            groups.iter().map(|(_, _, g)| weight(&g.changes)).collect();
         for request in pack(&weights) {
-            let changes: Vec<Change> = request.iter().flat_map(|&g| groups[g].2.changes.iter().cloned()).collect();
+            let changes: Vec<Change> = request
+                .iter()
+                .flat_map(|&g| groups[g].2.changes.iter().cloned())
+                .collect();
             let sent = send_changes(ctx, zone_id, changes).await;
             let mut owners = self.owners.lock().await;
             for &g in &request {
@@ -297,9 +342,19 @@ struct NameGroup {
     owner_after: Option<ResourceRecordSet>,
 }
 
-fn name_group(name: &str, members: &[&RecordUpsert], current: Option<&ResourceRecordSet>) -> Result<NameGroup> {
-    let current_values: Vec<String> =
-        current.map(|s| s.resource_records().iter().map(|r| r.value().to_string()).collect()).unwrap_or_default();
+fn name_group(
+    name: &str,
+    members: &[&RecordUpsert],
+    current: Option<&ResourceRecordSet>,
+) -> Result<NameGroup> {
+    let current_values: Vec<String> = current
+        .map(|s| {
+            s.resource_records()
+                .iter()
+                .map(|r| r.value().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
     let mut values: Vec<String> = current_values
         .iter()
         .filter(|v| !members.iter().any(|m| m.owns(v)))
@@ -325,15 +380,25 @@ fn name_group(name: &str, members: &[&RecordUpsert], current: Option<&ResourceRe
         changes.push(change_of(ChangeAction::Create, new.clone())?);
         Some(new)
     };
-    Ok(NameGroup { changes, owner_after })
+    Ok(NameGroup {
+        changes,
+        owner_after,
+    })
 }
 
 /// What a list of changes costs against Route53's per-request bounds: (ResourceRecord
 /// elements, characters of values), UPSERTs counted twice.
 fn weight(changes: &[Change]) -> (usize, usize) {
     changes.iter().fold((0, 0), |(records, chars), c| {
-        let factor = if c.action() == &ChangeAction::Upsert { 2 } else { 1 };
-        let values = c.resource_record_set().map(|s| s.resource_records()).unwrap_or_default();
+        let factor = if c.action() == &ChangeAction::Upsert {
+            2
+        } else {
+            1
+        };
+        let values = c
+            .resource_record_set()
+            .map(|s| s.resource_records())
+            .unwrap_or_default();
         let len: usize = values.iter().map(|r| r.value().len()).sum();
         (records + factor * values.len().max(1), chars + factor * len)
     })
@@ -371,8 +436,17 @@ mod tests {
             .r#type(RrType::Cname)
             .ttl(60)
             .set_identifier(set)
-            .failover(if set == "primary" { ResourceRecordSetFailover::Primary } else { ResourceRecordSetFailover::Secondary })
-            .resource_records(ResourceRecord::builder().value(value).build().expect("value"))
+            .failover(if set == "primary" {
+                ResourceRecordSetFailover::Primary
+            } else {
+                ResourceRecordSetFailover::Secondary
+            })
+            .resource_records(
+                ResourceRecord::builder()
+                    .value(value)
+                    .build()
+                    .expect("value"),
+            )
             .build()
             .expect("record")
     }
@@ -393,7 +467,13 @@ mod tests {
             .map(|c| {
                 let set = c.resource_record_set().expect("set");
                 let values: Vec<&str> = set.resource_records().iter().map(|r| r.value()).collect();
-                format!("{} {} {} {}", c.action().as_str(), set.name(), set.r#type().as_str(), values.join(" | "))
+                format!(
+                    "{} {} {} {}",
+                    c.action().as_str(),
+                    set.name(),
+                    set.r#type().as_str(),
+                    values.join(" | ")
+                )
             })
             .collect()
     }
@@ -416,11 +496,15 @@ mod tests {
     #[test]
     fn a_txt_is_swapped_from_its_exact_snapshot_value_keeping_foreign_values() {
         let foreign = "\"drplan stack=other address=dns.x type=CNAME set=x\"".to_string();
-        let current = owner_record_set("api.example.com.", std::slice::from_ref(&foreign)).expect("txt");
+        let current =
+            owner_record_set("api.example.com.", std::slice::from_ref(&foreign)).expect("txt");
         let a = upsert("dns.api.primary", "api.example.com.", "primary");
         let g = name_group("api.example.com.", &[&a], Some(&current)).expect("group");
         let acts = actions(&g);
-        assert_eq!(acts[1], format!("DELETE _drplan.api.example.com. TXT {foreign}"));
+        assert_eq!(
+            acts[1],
+            format!("DELETE _drplan.api.example.com. TXT {foreign}")
+        );
         assert_eq!(
             acts[2],
             format!("CREATE _drplan.api.example.com. TXT {foreign} | \"drplan stack=s address=dns.api.primary type=CNAME set=primary\"")
@@ -431,20 +515,31 @@ mod tests {
     fn a_renamed_record_swaps_its_old_entry_for_its_new_one_keeping_its_neighbour() {
         let old = marks::dns_owner_value("s", "dns.api.primary", "CNAME", Some("primary"));
         let neighbour = marks::dns_owner_value("s", "dns.api.dr", "CNAME", Some("dr"));
-        let current = owner_record_set("api.example.com.", &[neighbour.clone(), old.clone()]).expect("txt");
+        let current =
+            owner_record_set("api.example.com.", &[neighbour.clone(), old.clone()]).expect("txt");
         let mut moved = upsert("dns.public.primary", "api.example.com.", "primary");
         moved.moved_from = Some(Address::new("dns.api.primary"));
         let g = name_group("api.example.com.", &[&moved], Some(&current)).expect("group");
         let acts = actions(&g);
-        assert_eq!(acts[1], format!("DELETE _drplan.api.example.com. TXT {neighbour} | {old}"));
-        assert_eq!(acts[2], format!("CREATE _drplan.api.example.com. TXT {neighbour} | {}", moved.owner_value));
+        assert_eq!(
+            acts[1],
+            format!("DELETE _drplan.api.example.com. TXT {neighbour} | {old}")
+        );
+        assert_eq!(
+            acts[2],
+            format!(
+                "CREATE _drplan.api.example.com. TXT {neighbour} | {}",
+                moved.owner_value
+            )
+        );
         assert!(moved.owns(&old) && moved.owns(&moved.owner_value) && !moved.owns(&neighbour));
     }
 
     #[test]
     fn a_txt_that_already_holds_our_values_is_not_rewritten() {
         let a = upsert("dns.api.primary", "api.example.com.", "primary");
-        let current = owner_record_set("api.example.com.", std::slice::from_ref(&a.owner_value)).expect("txt");
+        let current = owner_record_set("api.example.com.", std::slice::from_ref(&a.owner_value))
+            .expect("txt");
         let g = name_group("api.example.com.", &[&a], Some(&current)).expect("group");
         assert_eq!(actions(&g).len(), 1, "only the record's UPSERT");
         assert!(g.owner_after.is_none());
@@ -459,6 +554,10 @@ mod tests {
         assert_eq!(sizes, [71, 29], "1,000 elements hold 71 names of 14");
         let by_chars: Vec<usize> = pack(&[(4, 10_000); 7]).iter().map(Vec::len).collect();
         assert_eq!(by_chars, [3, 3, 1]);
-        assert_eq!(pack(&[(2_000, 10), (1, 1)]), [vec![0], vec![1]], "an oversized group goes alone");
+        assert_eq!(
+            pack(&[(2_000, 10), (1, 1)]),
+            [vec![0], vec![1]],
+            "an oversized group goes alone"
+        );
     }
 }

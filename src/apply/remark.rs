@@ -6,8 +6,8 @@
 //! Kubernetes objects need nothing here: their desired manifest carries the new
 //! address annotation, and the update's server-side apply writes it.
 
-use super::eks;
 use super::context::{aws_error, change_region as region, error_code, ApplyContext};
+use super::eks;
 use anyhow::{anyhow, Result};
 use drplan_core::address::Address;
 use drplan_core::marks;
@@ -26,8 +26,22 @@ pub async fn remark(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<(
         Kind::EksCluster => remark_cluster(ctx, change).await,
         Kind::NodeGroup => remark_node_group(ctx, change).await,
         Kind::Bucket => remark_bucket(ctx, change).await,
-        Kind::DnsZone => remark_route53(ctx, change, aws_sdk_route53::types::TagResourceType::Hostedzone).await,
-        Kind::HealthCheck => remark_route53(ctx, change, aws_sdk_route53::types::TagResourceType::Healthcheck).await,
+        Kind::DnsZone => {
+            remark_route53(
+                ctx,
+                change,
+                aws_sdk_route53::types::TagResourceType::Hostedzone,
+            )
+            .await
+        }
+        Kind::HealthCheck => {
+            remark_route53(
+                ctx,
+                change,
+                aws_sdk_route53::types::TagResourceType::Healthcheck,
+            )
+            .await
+        }
         Kind::K8sObject => Ok(()),
         // A record's mark is its entry in the name's ownership TXT record: the upsert
         // that follows swaps it (`RecordUpsert::moved_from`) in the same atomic write.
@@ -39,7 +53,12 @@ fn live_id(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
     ctx.outputs
         .get(&change.address)
         .or_else(|| change.live_id.clone())
-        .ok_or_else(|| anyhow!("{}: the plan does not say which live object to re-mark (no live id)", change.address))
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: the plan does not say which live object to re-mark (no live id)",
+                change.address
+            )
+        })
 }
 
 async fn remark_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
@@ -50,7 +69,12 @@ async fn remark_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<(
         .ec2(region(change)?)
         .create_tags()
         .resources(id)
-        .tags(Tag::builder().key(marks::ADDRESS_KEY).value(change.address.as_str()).build())
+        .tags(
+            Tag::builder()
+                .key(marks::ADDRESS_KEY)
+                .value(change.address.as_str())
+                .build(),
+        )
         .send()
         .await
         .map_err(aws_error("CreateTags"))?;
@@ -58,7 +82,9 @@ async fn remark_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<(
 }
 
 fn address_tag(address: &Address) -> std::collections::HashMap<String, String> {
-    [(marks::ADDRESS_KEY.to_string(), address.to_string())].into_iter().collect()
+    [(marks::ADDRESS_KEY.to_string(), address.to_string())]
+        .into_iter()
+        .collect()
 }
 
 async fn remark_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
@@ -70,9 +96,12 @@ async fn remark_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Resu
 async fn remark_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     let eks = ctx.clients.eks(region(change)?);
     let id = live_id(ctx, change)?;
-    let (cluster, name) = id
-        .split_once('/')
-        .ok_or_else(|| anyhow!("{}: node group id `{id}` is not cluster/name", change.address))?;
+    let (cluster, name) = id.split_once('/').ok_or_else(|| {
+        anyhow!(
+            "{}: node group id `{id}` is not cluster/name",
+            change.address
+        )
+    })?;
     let arn = eks::node_group_arn(&eks, cluster, name).await?;
     eks::tag(&eks, &arn, address_tag(&change.address)).await
 }
@@ -83,19 +112,35 @@ async fn remark_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Resul
     use aws_sdk_s3::types::{Tag, Tagging};
     let s3 = ctx.clients.s3(region(change)?);
     let name = live_id(ctx, change)?;
-    let current: BTreeMap<String, String> = match s3.get_bucket_tagging().bucket(&name).send().await {
-        Ok(out) => out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+    let current: BTreeMap<String, String> = match s3.get_bucket_tagging().bucket(&name).send().await
+    {
+        Ok(out) => out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect(),
         Err(e) if error_code(&e) == Some("NoSuchTagSet") => BTreeMap::new(),
         Err(e) => return Err(aws_error("GetBucketTagging")(e)),
     };
     let tags = with_address(current, &change.address);
     let mut set = Vec::new();
     for (k, v) in tags {
-        set.push(Tag::builder().key(k).value(v).build().map_err(|e| anyhow!("invalid tag: {e}"))?);
+        set.push(
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| anyhow!("invalid tag: {e}"))?,
+        );
     }
     s3.put_bucket_tagging()
         .bucket(&name)
-        .tagging(Tagging::builder().set_tag_set(Some(set)).build().map_err(|e| anyhow!("invalid tagging: {e}"))?)
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(set))
+                .build()
+                .map_err(|e| anyhow!("invalid tagging: {e}"))?,
+        )
         .send()
         .await
         .map_err(aws_error("PutBucketTagging"))?;
@@ -114,7 +159,12 @@ async fn remark_route53(
         .change_tags_for_resource()
         .resource_type(kind)
         .resource_id(id.rsplit('/').next().unwrap_or(&id))
-        .add_tags(Tag::builder().key(marks::ADDRESS_KEY).value(change.address.as_str()).build())
+        .add_tags(
+            Tag::builder()
+                .key(marks::ADDRESS_KEY)
+                .value(change.address.as_str())
+                .build(),
+        )
         .send()
         .await
         .map_err(aws_error("ChangeTagsForResource"))?;
@@ -133,12 +183,19 @@ mod tests {
 
     #[test]
     fn the_address_mark_is_swapped_and_other_tags_kept() {
-        let tags: BTreeMap<String, String> = [("team", "data"), (marks::STACK_KEY, "lanka"), (marks::ADDRESS_KEY, "bucket.backups")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let tags: BTreeMap<String, String> = [
+            ("team", "data"),
+            (marks::STACK_KEY, "lanka"),
+            (marks::ADDRESS_KEY, "bucket.backups"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
         let out = with_address(tags, &Address::new("bucket.neo4j_backups"));
-        assert_eq!(out.get(marks::ADDRESS_KEY).map(String::as_str), Some("bucket.neo4j_backups"));
+        assert_eq!(
+            out.get(marks::ADDRESS_KEY).map(String::as_str),
+            Some("bucket.neo4j_backups")
+        );
         assert_eq!(out.get("team").map(String::as_str), Some("data"));
         assert_eq!(out.get(marks::STACK_KEY).map(String::as_str), Some("lanka"));
         assert_eq!(out.len(), 3);

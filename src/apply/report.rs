@@ -13,7 +13,9 @@ pub enum Status {
     Failed(String),
     NotStarted,
     /// A change it depends on (`because`) failed.
-    Skipped { because: String },
+    Skipped {
+        because: String,
+    },
     /// In flight when a stopped apply gave up waiting: it may or may not have taken
     /// effect; the next plan shows which.
     Interrupted,
@@ -73,13 +75,19 @@ impl ApplyReport {
     /// The final summary line.
     pub fn summary(&self) -> String {
         let c = self.counts();
-        let resources = format!("{} added, {} changed, {} destroyed", c.added, c.changed, c.destroyed);
+        let resources = format!(
+            "{} added, {} changed, {} destroyed",
+            c.added, c.changed, c.destroyed
+        );
         if self.succeeded() {
             return format!("Apply complete! Resources: {resources}.");
         }
         let mut parts = vec![format!("{} change(s) failed", c.failed)];
         if c.skipped > 0 {
-            parts.push(format!("{} skipped because a change they depend on failed", c.skipped));
+            parts.push(format!(
+                "{} skipped because a change they depend on failed",
+                c.skipped
+            ));
         }
         parts.push(format!("{} not started", c.not_started));
         if c.interrupted > 0 {
@@ -138,7 +146,9 @@ impl ApplyReport {
         let lines = |pick: &dyn Fn(&Status) -> Option<String>| -> Vec<String> {
             self.entries
                 .iter()
-                .filter_map(|e| pick(&e.status).map(|why| format!("{} ({}){why}", e.address, verb(e.action))))
+                .filter_map(|e| {
+                    pick(&e.status).map(|why| format!("{} ({}){why}", e.address, verb(e.action)))
+                })
                 .collect()
         };
         let skipped = lines(&|s| match s {
@@ -146,7 +156,12 @@ impl ApplyReport {
             _ => None,
         });
         section(&mut out, "Skipped", skipped);
-        let interrupted = lines(&|s| (*s == Status::Interrupted).then(|| ": in flight when the apply stopped waiting; the next plan shows its state".to_string()));
+        let interrupted = lines(&|s| {
+            (*s == Status::Interrupted).then(|| {
+                ": in flight when the apply stopped waiting; the next plan shows its state"
+                    .to_string()
+            })
+        });
         section(&mut out, "Interrupted", interrupted);
         let not_started = lines(&|s| (*s == Status::NotStarted).then(String::new));
         section(&mut out, "Not started", not_started);
@@ -155,7 +170,8 @@ impl ApplyReport {
 }
 
 fn elapsed(d: Option<Duration>) -> String {
-    d.map(|d| format!(" ({:.1}s)", d.as_secs_f64())).unwrap_or_default()
+    d.map(|d| format!(" ({:.1}s)", d.as_secs_f64()))
+        .unwrap_or_default()
 }
 
 fn verb(a: Action) -> &'static str {
@@ -235,10 +251,19 @@ mod tests {
                 entry(
                     "cluster.app",
                     Action::Create,
-                    Status::Failed("CreateCluster: InvalidParameterException: role not found".into()),
+                    Status::Failed(
+                        "CreateCluster: InvalidParameterException: role not found".into(),
+                    ),
                     Some(400),
                 ),
-                entry("cluster.app.node_group.general", Action::Create, Status::Skipped { because: "cluster.app".into() }, None),
+                entry(
+                    "cluster.app.node_group.general",
+                    Action::Create,
+                    Status::Skipped {
+                        because: "cluster.app".into(),
+                    },
+                    None,
+                ),
                 entry("bucket.logs", Action::Create, Status::NotStarted, None),
             ],
             wall_time: Duration::from_secs(2),

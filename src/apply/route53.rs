@@ -2,16 +2,16 @@
 //! tags; record sets cannot, so each owned record set gets a value in the ownership
 //! TXT record `_drplan.<name>`, changed in the same atomic batch as the record.
 
+use super::adopt;
 use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
 use super::context::{aws_error, error_code, ApplyContext};
-use super::adopt;
 use super::idempotency::{create_once, failpoint, no_retries, request_token, FailpointPhase};
 use super::record_batch::{Committed, RecordUpsert};
 use crate::live::route53::decode_name;
 use anyhow::{anyhow, Result};
 use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType, HostedZoneConfig, ResourceRecord,
-    ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag, TagResourceType,
+    Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType, HostedZoneConfig,
+    ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag, TagResourceType,
 };
 use drplan_core::address::Address;
 use drplan_core::marks;
@@ -20,7 +20,9 @@ use std::collections::{BTreeMap, HashMap};
 
 const OWNER_TTL: i64 = 300;
 
-fn build_err(what: &'static str) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> anyhow::Error {
+fn build_err(
+    what: &'static str,
+) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> anyhow::Error {
     move |e| anyhow!("invalid {what}: {e}")
 }
 
@@ -29,10 +31,18 @@ fn bare_id(id: &str) -> String {
 }
 
 fn with_dot(name: &str) -> String {
-    if name.ends_with('.') { name.to_string() } else { format!("{name}.") }
+    if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    }
 }
 
-async fn tags_of(ctx: &ApplyContext<'_>, kind: TagResourceType, ids: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+async fn tags_of(
+    ctx: &ApplyContext<'_>,
+    kind: TagResourceType,
+    ids: &[String],
+) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
     let r53 = ctx.clients.route53();
     let mut found = BTreeMap::new();
     // ListTagsForResources takes at most 10 ids per call.
@@ -66,17 +76,41 @@ fn is_marked(tags: Option<&BTreeMap<String, String>>, stack: &str, address: &Add
     })
 }
 
-pub(super) async fn put_tags(ctx: &ApplyContext<'_>, kind: TagResourceType, id: &str, change: &ResourceChange) -> Result<()> {
+pub(super) async fn put_tags(
+    ctx: &ApplyContext<'_>,
+    kind: TagResourceType,
+    id: &str,
+    change: &ResourceChange,
+) -> Result<()> {
     let r53 = ctx.clients.route53();
-    let desired = tags_with_marks(ctx.stack, &change.address, &Attrs::after(change)?.str_map("tags"));
-    let before = change.before.as_ref().map(|_| Attrs::before(change).map(|a| a.str_map("tags"))).transpose()?;
-    let remove = before.map(|b| removed_tag_keys(&b, &desired)).unwrap_or_default();
+    let desired = tags_with_marks(
+        ctx.stack,
+        &change.address,
+        &Attrs::after(change)?.str_map("tags"),
+    );
+    let before = change
+        .before
+        .as_ref()
+        .map(|_| Attrs::before(change).map(|a| a.str_map("tags")))
+        .transpose()?;
+    let remove = before
+        .map(|b| removed_tag_keys(&b, &desired))
+        .unwrap_or_default();
     ctx.route53_turn().await;
     r53.change_tags_for_resource()
         .resource_type(kind)
         .resource_id(id)
-        .set_add_tags(Some(desired.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
-        .set_remove_tag_keys(if remove.is_empty() { None } else { Some(remove) })
+        .set_add_tags(Some(
+            desired
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .set_remove_tag_keys(if remove.is_empty() {
+            None
+        } else {
+            Some(remove)
+        })
         .send()
         .await
         .map_err(aws_error("ChangeTagsForResource"))?;
@@ -86,7 +120,10 @@ pub(super) async fn put_tags(ctx: &ApplyContext<'_>, kind: TagResourceType, id: 
 // ----- hosted zones -----
 
 /// The hosted zones of exactly this name (one ListHostedZonesByName).
-async fn hosted_zones_named(ctx: &ApplyContext<'_>, name: &str) -> Result<Vec<aws_sdk_route53::types::HostedZone>> {
+async fn hosted_zones_named(
+    ctx: &ApplyContext<'_>,
+    name: &str,
+) -> Result<Vec<aws_sdk_route53::types::HostedZone>> {
     let name = with_dot(name);
     ctx.route53_turn().await;
     let out = ctx
@@ -97,17 +134,32 @@ async fn hosted_zones_named(ctx: &ApplyContext<'_>, name: &str) -> Result<Vec<aw
         .send()
         .await
         .map_err(aws_error("ListHostedZonesByName"))?;
-    Ok(out.hosted_zones().iter().filter(|z| z.name() == name).cloned().collect())
+    Ok(out
+        .hosted_zones()
+        .iter()
+        .filter(|z| z.name() == name)
+        .cloned()
+        .collect())
 }
 
 /// Zones of this exact name: (bare id, tags).
-async fn zones_named(ctx: &ApplyContext<'_>, name: &str) -> Result<Vec<(String, BTreeMap<String, String>)>> {
-    let ids: Vec<String> = hosted_zones_named(ctx, name).await?.iter().map(|z| bare_id(z.id())).collect();
+async fn zones_named(
+    ctx: &ApplyContext<'_>,
+    name: &str,
+) -> Result<Vec<(String, BTreeMap<String, String>)>> {
+    let ids: Vec<String> = hosted_zones_named(ctx, name)
+        .await?
+        .iter()
+        .map(|z| bare_id(z.id()))
+        .collect();
     let mut tags = tags_of(ctx, TagResourceType::Hostedzone, &ids).await?;
-    Ok(ids.into_iter().map(|id| {
-        let t = tags.remove(&id).unwrap_or_default();
-        (id, t)
-    }).collect())
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let t = tags.remove(&id).unwrap_or_default();
+            (id, t)
+        })
+        .collect())
 }
 
 pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
@@ -120,13 +172,19 @@ pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Res
     let adopt = existing
         .iter()
         .find(|(_, t)| is_marked(Some(t), ctx.stack, &change.address))
-        .or_else(|| existing.iter().find(|(_, t)| !t.contains_key(marks::ADDRESS_KEY)));
+        .or_else(|| {
+            existing
+                .iter()
+                .find(|(_, t)| !t.contains_key(marks::ADDRESS_KEY))
+        });
     let id = match adopt {
         Some((id, _)) => id.clone(),
         None => {
             adopt::announce(ctx, change).await?;
             let token = request_token(ctx.stack, &change.address, attrs.map);
-            let config = HostedZoneConfig::builder().set_comment(attrs.opt_str("comment").map(str::to_string)).build();
+            let config = HostedZoneConfig::builder()
+                .set_comment(attrs.opt_str("comment").map(str::to_string))
+                .build();
             let (r53, token, config) = (&r53, token.as_str(), &config);
             let create = move || async move {
                 ctx.route53_turn().await;
@@ -135,14 +193,18 @@ pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Res
                     .caller_reference(token)
                     .hosted_zone_config(config.clone())
                     .customize()
-                    .config_override(aws_sdk_route53::config::Builder::default().retry_config(no_retries()))
+                    .config_override(
+                        aws_sdk_route53::config::Builder::default().retry_config(no_retries()),
+                    )
                     .send()
                     .await
                     .map(|out| out.hosted_zone().map(|z| bare_id(z.id())))
             };
-            let id = create_once("CreateHostedZone", create, move || zone_by_caller_reference(ctx, name, token))
-                .await?
-                .ok_or_else(|| anyhow!("CreateHostedZone returned no zone"))?;
+            let id = create_once("CreateHostedZone", create, move || {
+                zone_by_caller_reference(ctx, name, token)
+            })
+            .await?
+            .ok_or_else(|| anyhow!("CreateHostedZone returned no zone"))?;
             failpoint(&change.address, FailpointPhase::Created);
             id
         }
@@ -154,7 +216,11 @@ pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Res
 }
 
 /// The zone of this name created with `token`: a create whose answer was lost.
-async fn zone_by_caller_reference(ctx: &ApplyContext<'_>, name: &str, token: &str) -> Result<Option<Option<String>>> {
+async fn zone_by_caller_reference(
+    ctx: &ApplyContext<'_>,
+    name: &str,
+    token: &str,
+) -> Result<Option<Option<String>>> {
     Ok(hosted_zones_named(ctx, name)
         .await?
         .iter()
@@ -162,7 +228,12 @@ async fn zone_by_caller_reference(ctx: &ApplyContext<'_>, name: &str, token: &st
         .map(|z| Some(bare_id(z.id()))))
 }
 
-pub async fn update_zone(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str, changed: &[String]) -> Result<()> {
+pub async fn update_zone(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    id: &str,
+    changed: &[String],
+) -> Result<()> {
     let attrs = Attrs::after(change)?;
     let r53 = ctx.clients.route53();
     for key in changed {
@@ -177,7 +248,12 @@ pub async fn update_zone(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &s
                     .map_err(aws_error("UpdateHostedZoneComment"))?;
             }
             "tags" => put_tags(ctx, TagResourceType::Hostedzone, id, change).await?,
-            other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
+            other => {
+                return Err(anyhow!(
+                    "{}: `{other}` cannot be changed in place",
+                    change.address
+                ))
+            }
         }
     }
     Ok(())
@@ -185,7 +261,14 @@ pub async fn update_zone(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &s
 
 pub async fn delete_zone(ctx: &ApplyContext<'_>, id: &str) -> Result<()> {
     ctx.route53_turn().await;
-    match ctx.clients.route53().delete_hosted_zone().id(id).send().await {
+    match ctx
+        .clients
+        .route53()
+        .delete_hosted_zone()
+        .id(id)
+        .send()
+        .await
+    {
         Ok(_) => Ok(()),
         Err(e) if error_code(&e) == Some("NoSuchHostedZone") => Ok(()),
         Err(e) => Err(aws_error("DeleteHostedZone")(e)),
@@ -218,7 +301,11 @@ async fn zone_id(ctx: &ApplyContext<'_>, zone_name: &str) -> Result<String> {
 /// The health check marked with this address, if any (an earlier interrupted run).
 /// With `token`, a health check created with that CallerReference also counts: a run
 /// that stopped between CreateHealthCheck and tagging left it unmarked.
-pub async fn find_health_check(ctx: &ApplyContext<'_>, address: &Address, token: Option<&str>) -> Result<Option<String>> {
+pub async fn find_health_check(
+    ctx: &ApplyContext<'_>,
+    address: &Address,
+    token: Option<&str>,
+) -> Result<Option<String>> {
     let r53 = ctx.clients.route53();
     let mut ids = Vec::new();
     let mut marker = None;
@@ -230,7 +317,11 @@ pub async fn find_health_check(ctx: &ApplyContext<'_>, address: &Address, token:
             .send()
             .await
             .map_err(aws_error("ListHealthChecks"))?;
-        if let Some(h) = out.health_checks().iter().find(|h| token.is_some_and(|t| h.caller_reference() == t)) {
+        if let Some(h) = out
+            .health_checks()
+            .iter()
+            .find(|h| token.is_some_and(|t| h.caller_reference() == t))
+        {
             return Ok(Some(h.id().to_string()));
         }
         ids.extend(out.health_checks().iter().map(|h| h.id().to_string()));
@@ -240,14 +331,19 @@ pub async fn find_health_check(ctx: &ApplyContext<'_>, address: &Address, token:
         }
     }
     let tags = tags_of(ctx, TagResourceType::Healthcheck, &ids).await?;
-    Ok(ids.into_iter().find(|id| is_marked(tags.get(id), ctx.stack, address)))
+    Ok(ids
+        .into_iter()
+        .find(|id| is_marked(tags.get(id), ctx.stack, address)))
 }
 
 fn int32(attrs: &Attrs<'_>, key: &str) -> Option<i32> {
     attrs.opt_int(key).and_then(|v| i32::try_from(v).ok())
 }
 
-pub async fn create_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+pub async fn create_health_check(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+) -> Result<String> {
     let attrs = Attrs::after(change)?;
     let token = request_token(ctx.stack, &change.address, attrs.map);
     let id = match find_health_check(ctx, &change.address, Some(&token)).await? {
@@ -271,13 +367,19 @@ pub async fn create_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange
                     .caller_reference(token)
                     .health_check_config(config.clone())
                     .customize()
-                    .config_override(aws_sdk_route53::config::Builder::default().retry_config(no_retries()))
+                    .config_override(
+                        aws_sdk_route53::config::Builder::default().retry_config(no_retries()),
+                    )
                     .send()
                     .await
                     .map(|out| out.health_check().map(|h| h.id().to_string()))
             };
             let address = &change.address;
-            let look = move || async move { Ok(find_health_check(ctx, address, Some(token)).await?.map(Some)) };
+            let look = move || async move {
+                Ok(find_health_check(ctx, address, Some(token))
+                    .await?
+                    .map(Some))
+            };
             let id = create_once("CreateHealthCheck", create, look)
                 .await?
                 .ok_or_else(|| anyhow!("CreateHealthCheck returned no id"))?;
@@ -289,34 +391,66 @@ pub async fn create_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange
     Ok(id)
 }
 
-pub async fn update_health_check(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str, changed: &[String]) -> Result<()> {
+pub async fn update_health_check(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    id: &str,
+    changed: &[String],
+) -> Result<()> {
     let attrs = Attrs::after(change)?;
-    let mut update = ctx.clients.route53().update_health_check().health_check_id(id);
+    let mut update = ctx
+        .clients
+        .route53()
+        .update_health_check()
+        .health_check_id(id);
     let mut config_changed = false;
     for key in changed {
         match key.as_str() {
-            "fqdn" => update = update.set_fully_qualified_domain_name(attrs.opt_str("fqdn").map(str::to_string)),
+            "fqdn" => {
+                update = update
+                    .set_fully_qualified_domain_name(attrs.opt_str("fqdn").map(str::to_string))
+            }
             "port" => update = update.set_port(int32(&attrs, "port")),
-            "resource_path" => update = update.set_resource_path(attrs.opt_str("resource_path").map(str::to_string)),
-            "failure_threshold" => update = update.set_failure_threshold(int32(&attrs, "failure_threshold")),
+            "resource_path" => {
+                update =
+                    update.set_resource_path(attrs.opt_str("resource_path").map(str::to_string))
+            }
+            "failure_threshold" => {
+                update = update.set_failure_threshold(int32(&attrs, "failure_threshold"))
+            }
             "tags" => {
                 put_tags(ctx, TagResourceType::Healthcheck, id, change).await?;
                 continue;
             }
-            other => return Err(anyhow!("{}: Route53 cannot change `{other}` of a health check in place", change.address)),
+            other => {
+                return Err(anyhow!(
+                    "{}: Route53 cannot change `{other}` of a health check in place",
+                    change.address
+                ))
+            }
         }
         config_changed = true;
     }
     if config_changed {
         ctx.route53_turn().await;
-        update.send().await.map_err(aws_error("UpdateHealthCheck"))?;
+        update
+            .send()
+            .await
+            .map_err(aws_error("UpdateHealthCheck"))?;
     }
     Ok(())
 }
 
 pub async fn delete_health_check(ctx: &ApplyContext<'_>, id: &str) -> Result<()> {
     ctx.route53_turn().await;
-    match ctx.clients.route53().delete_health_check().health_check_id(id).send().await {
+    match ctx
+        .clients
+        .route53()
+        .delete_health_check()
+        .health_check_id(id)
+        .send()
+        .await
+    {
         Ok(_) => Ok(()),
         Err(e) if error_code(&e) == Some("NoSuchHealthCheck") => Ok(()),
         Err(e) => Err(aws_error("DeleteHealthCheck")(e)),
@@ -342,9 +476,18 @@ async fn record_set(ctx: &ApplyContext<'_>, attrs: &Attrs<'_>) -> Result<Resourc
         .r#type(RrType::from(attrs.str("type")?))
         .set_ttl(attrs.opt_int("ttl"))
         .set_set_identifier(attrs.opt_str("set_identifier").map(str::to_string))
-        .set_failover(attrs.opt_str("failover").map(ResourceRecordSetFailover::from));
+        .set_failover(
+            attrs
+                .opt_str("failover")
+                .map(ResourceRecordSetFailover::from),
+        );
     for value in attrs.str_list("records") {
-        set = set.resource_records(ResourceRecord::builder().value(value).build().map_err(build_err("record value"))?);
+        set = set.resource_records(
+            ResourceRecord::builder()
+                .value(value)
+                .build()
+                .map_err(build_err("record value"))?,
+        );
     }
     if let Some(hc) = attrs.opt_str("health_check") {
         set = set.health_check_id(health_check_id(ctx, &Address::new(hc)).await?);
@@ -367,7 +510,11 @@ fn is_owner_set_of(set: &ResourceRecordSet, key: &str) -> bool {
 }
 
 /// The ownership TXT record of `name`, exactly as Route53 holds it.
-pub(super) async fn owner_set_of(ctx: &ApplyContext<'_>, zone_id: &str, name: &str) -> Result<Option<ResourceRecordSet>> {
+pub(super) async fn owner_set_of(
+    ctx: &ApplyContext<'_>,
+    zone_id: &str,
+    name: &str,
+) -> Result<Option<ResourceRecordSet>> {
     let key = owner_key(name);
     ctx.route53_turn().await;
     let out = ctx
@@ -381,7 +528,11 @@ pub(super) async fn owner_set_of(ctx: &ApplyContext<'_>, zone_id: &str, name: &s
         .send()
         .await
         .map_err(aws_error("ListResourceRecordSets"))?;
-    Ok(out.resource_record_sets().iter().find(|s| is_owner_set_of(s, &key)).cloned())
+    Ok(out
+        .resource_record_sets()
+        .iter()
+        .find(|s| is_owner_set_of(s, &key))
+        .cloned())
 }
 
 /// ListResourceRecordSets pages hold at most 300 record sets.
@@ -389,17 +540,29 @@ const RECORD_PAGE: i32 = 300;
 
 /// Every ownership TXT record of a zone, by [`owner_key`]: one paginated listing
 /// (ownership names are spread over the zone's DNS order, not contiguous).
-pub(super) async fn list_owner_sets(ctx: &ApplyContext<'_>, zone_id: &str) -> Result<HashMap<String, ResourceRecordSet>> {
+pub(super) async fn list_owner_sets(
+    ctx: &ApplyContext<'_>,
+    zone_id: &str,
+) -> Result<HashMap<String, ResourceRecordSet>> {
     let r53 = ctx.clients.route53();
     let mut found = HashMap::new();
     let mut next: Option<(String, Option<RrType>, Option<String>)> = None;
     loop {
-        let mut request = r53.list_resource_record_sets().hosted_zone_id(zone_id).max_items(RECORD_PAGE);
+        let mut request = r53
+            .list_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .max_items(RECORD_PAGE);
         if let Some((name, rtype, set_id)) = next.clone() {
-            request = request.start_record_name(name).set_start_record_type(rtype).set_start_record_identifier(set_id);
+            request = request
+                .start_record_name(name)
+                .set_start_record_type(rtype)
+                .set_start_record_identifier(set_id);
         }
         ctx.route53_turn().await;
-        let page = request.send().await.map_err(aws_error("ListResourceRecordSets"))?;
+        let page = request
+            .send()
+            .await
+            .map_err(aws_error("ListResourceRecordSets"))?;
         for set in page.resource_record_sets() {
             let key = decode_name(set.name()).to_ascii_lowercase();
             if set.r#type() == &RrType::Txt && key.starts_with(marks::DNS_OWNER_PREFIX) {
@@ -416,7 +579,9 @@ pub(super) async fn list_owner_sets(ctx: &ApplyContext<'_>, zone_id: &str) -> Re
                 // A server that ignores the start name would hand back the same page
                 // forever.
                 if following == next {
-                    return Err(anyhow!("listing the record sets of zone {zone_id} did not advance past {name}"));
+                    return Err(anyhow!(
+                        "listing the record sets of zone {zone_id} did not advance past {name}"
+                    ));
                 }
                 next = following;
             }
@@ -427,20 +592,37 @@ pub(super) async fn list_owner_sets(ctx: &ApplyContext<'_>, zone_id: &str) -> Re
 
 /// The ownership TXT record set of `name` holding `values`.
 pub(super) fn owner_record_set(name: &str, values: &[String]) -> Result<ResourceRecordSet> {
-    let mut set = ResourceRecordSet::builder().name(owner_name(name)).r#type(RrType::Txt).ttl(OWNER_TTL);
+    let mut set = ResourceRecordSet::builder()
+        .name(owner_name(name))
+        .r#type(RrType::Txt)
+        .ttl(OWNER_TTL);
     for v in values {
-        set = set.resource_records(ResourceRecord::builder().value(v).build().map_err(build_err("TXT value"))?);
+        set = set.resource_records(
+            ResourceRecord::builder()
+                .value(v)
+                .build()
+                .map_err(build_err("TXT value"))?,
+        );
     }
     set.build().map_err(build_err("TXT record"))
 }
 
 pub(super) fn change_of(action: ChangeAction, set: ResourceRecordSet) -> Result<Change> {
-    Change::builder().action(action).resource_record_set(set).build().map_err(build_err("change"))
+    Change::builder()
+        .action(action)
+        .resource_record_set(set)
+        .build()
+        .map_err(build_err("change"))
 }
 
 /// This record's own value in the ownership TXT record.
 fn own_owner_value(ctx: &ApplyContext<'_>, address: &Address, attrs: &Attrs<'_>) -> Result<String> {
-    Ok(marks::dns_owner_value(ctx.stack, address.as_str(), attrs.str("type")?, attrs.opt_str("set_identifier")))
+    Ok(marks::dns_owner_value(
+        ctx.stack,
+        address.as_str(),
+        attrs.str("type")?,
+        attrs.opt_str("set_identifier"),
+    ))
 }
 
 fn is_same_owner_entry(value: &str, address: &Address) -> bool {
@@ -448,12 +630,25 @@ fn is_same_owner_entry(value: &str, address: &Address) -> bool {
 }
 
 fn values_of(set: Option<&ResourceRecordSet>) -> Vec<String> {
-    set.map(|s| s.resource_records().iter().map(|r| r.value().to_string()).collect()).unwrap_or_default()
+    set.map(|s| {
+        s.resource_records()
+            .iter()
+            .map(|r| r.value().to_string())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// One atomic ChangeResourceRecordSets, on apply's Route53 request budget.
-pub(super) async fn send_changes(ctx: &ApplyContext<'_>, zone_id: &str, changes: Vec<Change>) -> Result<()> {
-    let batch = ChangeBatch::builder().set_changes(Some(changes)).build().map_err(build_err("change batch"))?;
+pub(super) async fn send_changes(
+    ctx: &ApplyContext<'_>,
+    zone_id: &str,
+    changes: Vec<Change>,
+) -> Result<()> {
+    let batch = ChangeBatch::builder()
+        .set_changes(Some(changes))
+        .build()
+        .map_err(build_err("change batch"))?;
     ctx.route53_turn().await;
     ctx.clients
         .route53()
@@ -497,17 +692,28 @@ pub async fn upsert_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
 }
 
 /// The per-record path: read the name's TXT under its lock, merge, UPSERT both.
-async fn upsert_record_alone(ctx: &ApplyContext<'_>, zone: &str, upsert: &RecordUpsert) -> Result<()> {
+async fn upsert_record_alone(
+    ctx: &ApplyContext<'_>,
+    zone: &str,
+    upsert: &RecordUpsert,
+) -> Result<()> {
     let _owner_guard = ctx.lock_dns_owner_records(zone, &upsert.name).await;
     let current = owner_set_of(ctx, zone, &upsert.name).await?;
-    let mut values: Vec<String> =
-        values_of(current.as_ref()).into_iter().filter(|v| !upsert.owns(v)).collect();
+    let mut values: Vec<String> = values_of(current.as_ref())
+        .into_iter()
+        .filter(|v| !upsert.owns(v))
+        .collect();
     values.push(upsert.owner_value.clone());
     values.sort();
     let owner = owner_record_set(&upsert.name, &values)?;
-    let changes = vec![change_of(ChangeAction::Upsert, upsert.record.clone())?, change_of(ChangeAction::Upsert, owner.clone())?];
+    let changes = vec![
+        change_of(ChangeAction::Upsert, upsert.record.clone())?,
+        change_of(ChangeAction::Upsert, owner.clone())?,
+    ];
     let sent = send_changes(ctx, zone, changes).await;
-    ctx.records.note_owner_set(zone, &upsert.name, Some(owner), sent.is_ok()).await;
+    ctx.records
+        .note_owner_set(zone, &upsert.name, Some(owner), sent.is_ok())
+        .await;
     sent
 }
 
@@ -520,12 +726,20 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     let set_id = attrs.opt_str("set_identifier");
     let _owner_guard = ctx.lock_dns_owner_records(&zone, &name).await;
     // DELETE must repeat the record exactly as it is now, so read it back.
-    let mut list = r53.list_resource_record_sets().hosted_zone_id(&zone).start_record_name(&name).start_record_type(rtype.clone());
+    let mut list = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .start_record_name(&name)
+        .start_record_type(rtype.clone());
     if let Some(id) = set_id {
         list = list.start_record_identifier(id);
     }
     ctx.route53_turn().await;
-    let out = list.max_items(5).send().await.map_err(aws_error("ListResourceRecordSets"))?;
+    let out = list
+        .max_items(5)
+        .send()
+        .await
+        .map_err(aws_error("ListResourceRecordSets"))?;
     let current = out
         .resource_record_sets()
         .iter()
@@ -537,7 +751,11 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     }
     let before = owner_set_of(ctx, &zone, &name).await?;
     let before_values = values_of(before.as_ref());
-    let remaining: Vec<String> = before_values.iter().filter(|v| !is_same_owner_entry(v, &change.address)).cloned().collect();
+    let remaining: Vec<String> = before_values
+        .iter()
+        .filter(|v| !is_same_owner_entry(v, &change.address))
+        .cloned()
+        .collect();
     let mut owner_after = None;
     let rewrites_owner = remaining.len() != before_values.len();
     if rewrites_owner {
@@ -554,7 +772,9 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     }
     let sent = send_changes(ctx, &zone, changes).await;
     if rewrites_owner || sent.is_err() {
-        ctx.records.note_owner_set(&zone, &name, owner_after, sent.is_ok()).await;
+        ctx.records
+            .note_owner_set(&zone, &name, owner_after, sent.is_ok())
+            .await;
     }
     sent
 }

@@ -2,18 +2,19 @@
 //! after CreateBucket; every other setting is an idempotent put, so a create that
 //! adopts a half-configured bucket from an interrupted run simply finishes the job.
 
-use super::attrs::{tags_with_marks, Attrs};
 use super::adopt;
+use super::attrs::{tags_with_marks, Attrs};
 use super::context::{aws_error, change_region as region, error_code, ApplyContext};
 use super::idempotency::{failpoint, FailpointPhase};
 use anyhow::{anyhow, Result};
 use aws_sdk_s3::types::{
-    BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
-    DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination, ExpirationStatus, LifecycleExpiration,
-    LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration, ReplicationConfiguration, ReplicationRule,
-    ReplicationRuleFilter, ReplicationRuleStatus, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, StorageClass, Tag, Tagging, Transition,
-    TransitionStorageClass, VersioningConfiguration,
+    BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
+    CreateBucketConfiguration, DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination,
+    ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
+    NoncurrentVersionExpiration, ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter,
+    ReplicationRuleStatus, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, StorageClass, Tag, Tagging,
+    Transition, TransitionStorageClass, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use drplan_core::address::Address;
@@ -21,7 +22,9 @@ use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
 use serde_json::Value;
 
-fn build_err(what: &'static str) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> anyhow::Error {
+fn build_err(
+    what: &'static str,
+) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> anyhow::Error {
     move |e| anyhow!("invalid {what}: {e}")
 }
 
@@ -79,7 +82,11 @@ pub async fn create_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     Ok(name.to_string())
 }
 
-pub async fn update_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange, changed: &[String]) -> Result<()> {
+pub async fn update_bucket(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    changed: &[String],
+) -> Result<()> {
     let attrs = Attrs::after(change)?;
     let s3 = ctx.clients.s3(region(change)?);
     let name = attrs.str("name")?;
@@ -90,7 +97,12 @@ pub async fn update_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange, chan
             "encryption" => put_encryption(&s3, name, &attrs).await?,
             "lifecycle_rules" => put_lifecycle(&s3, name, &attrs).await?,
             "replication" => put_replication(ctx, &s3, name, &attrs).await?,
-            other => return Err(anyhow!("{}: `{other}` cannot be changed in place", change.address)),
+            other => {
+                return Err(anyhow!(
+                    "{}: `{other}` cannot be changed in place",
+                    change.address
+                ))
+            }
         }
     }
     Ok(())
@@ -99,10 +111,21 @@ pub async fn update_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange, chan
 /// The order a create puts settings in, which S3 depends on: replication is refused
 /// while the bucket's versioning is off, so a bucket left unversioned by an
 /// interrupted create must get versioning before replication on update too.
-const SETTINGS_ORDER: [&str; 5] = ["tags", "versioning", "encryption", "lifecycle_rules", "replication"];
+const SETTINGS_ORDER: [&str; 5] = [
+    "tags",
+    "versioning",
+    "encryption",
+    "lifecycle_rules",
+    "replication",
+];
 
 fn in_create_order(changed: &[String]) -> Vec<&str> {
-    let rank = |k: &str| SETTINGS_ORDER.iter().position(|s| *s == k).unwrap_or(SETTINGS_ORDER.len());
+    let rank = |k: &str| {
+        SETTINGS_ORDER
+            .iter()
+            .position(|s| *s == k)
+            .unwrap_or(SETTINGS_ORDER.len())
+    };
     let mut keys: Vec<&str> = changed.iter().map(String::as_str).collect();
     keys.sort_by_key(|k| rank(k));
     keys
@@ -124,16 +147,32 @@ pub async fn delete_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     }
 }
 
-pub(super) async fn put_tags(ctx: &ApplyContext<'_>, s3: &Client, change: &ResourceChange, attrs: &Attrs<'_>) -> Result<()> {
+pub(super) async fn put_tags(
+    ctx: &ApplyContext<'_>,
+    s3: &Client,
+    change: &ResourceChange,
+    attrs: &Attrs<'_>,
+) -> Result<()> {
     let name = attrs.str("name")?;
     let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
     let mut set = Vec::new();
     for (k, v) in tags {
-        set.push(Tag::builder().key(k).value(v).build().map_err(build_err("tag"))?);
+        set.push(
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(build_err("tag"))?,
+        );
     }
     s3.put_bucket_tagging()
         .bucket(name)
-        .tagging(Tagging::builder().set_tag_set(Some(set)).build().map_err(build_err("tagging"))?)
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(set))
+                .build()
+                .map_err(build_err("tagging"))?,
+        )
         .send()
         .await
         .map_err(aws_error("PutBucketTagging"))?;
@@ -152,10 +191,15 @@ enum Versioning {
 
 async fn read_versioning(s3: &Client, name: &str) -> Result<Versioning> {
     match s3.get_bucket_versioning().bucket(name).send().await {
-        Ok(out) if out.status() == Some(&BucketVersioningStatus::Enabled) => Ok(Versioning::Enabled),
+        Ok(out) if out.status() == Some(&BucketVersioningStatus::Enabled) => {
+            Ok(Versioning::Enabled)
+        }
         Ok(out) if out.status().is_none() => Ok(Versioning::SuspendedOrNever),
         Ok(_) => Ok(Versioning::SuspendedOrNever),
-        Err(e) if error_code(&e).is_none() && e.raw_response().is_some_and(|r| r.status().is_success()) => {
+        Err(e)
+            if error_code(&e).is_none()
+                && e.raw_response().is_some_and(|r| r.status().is_success()) =>
+        {
             Ok(Versioning::Unknown)
         }
         Err(e) => Err(aws_error("GetBucketVersioning")(e)),
@@ -163,7 +207,11 @@ async fn read_versioning(s3: &Client, name: &str) -> Result<Versioning> {
 }
 
 async fn put_versioning(s3: &Client, name: &str, enabled: bool) -> Result<()> {
-    let status = if enabled { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
+    let status = if enabled {
+        BucketVersioningStatus::Enabled
+    } else {
+        BucketVersioningStatus::Suspended
+    };
     if !enabled {
         // A never-versioned bucket must stay unversioned: "Suspended" is not a no-op.
         // When the state cannot be read, leave it alone rather than guess.
@@ -187,18 +235,31 @@ async fn put_encryption(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()
     let Some(enc) = attrs.get("encryption").and_then(Value::as_object) else {
         match s3.delete_bucket_encryption().bucket(name).send().await {
             Ok(_) => return Ok(()),
-            Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => return Ok(()),
+            Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => {
+                return Ok(())
+            }
             Err(e) => return Err(aws_error("DeleteBucketEncryption")(e)),
         }
     };
-    let algorithm = enc.get("algorithm").and_then(Value::as_str).unwrap_or("aws:kms");
+    let algorithm = enc
+        .get("algorithm")
+        .and_then(Value::as_str)
+        .unwrap_or("aws:kms");
     let default = ServerSideEncryptionByDefault::builder()
         .sse_algorithm(ServerSideEncryption::from(algorithm))
-        .set_kms_master_key_id(enc.get("kms_key_id").and_then(Value::as_str).map(str::to_string))
+        .set_kms_master_key_id(
+            enc.get("kms_key_id")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        )
         .build()
         .map_err(build_err("encryption"))?;
     let config = ServerSideEncryptionConfiguration::builder()
-        .rules(ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build())
+        .rules(
+            ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(default)
+                .build(),
+        )
         .build()
         .map_err(build_err("encryption"))?;
     s3.put_bucket_encryption()
@@ -211,7 +272,9 @@ async fn put_encryption(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()
 }
 
 fn int(v: &serde_json::Map<String, Value>, k: &str) -> Option<i32> {
-    v.get(k).and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok())
+    v.get(k)
+        .and_then(Value::as_i64)
+        .and_then(|n| i32::try_from(n).ok())
 }
 
 fn text<'v>(v: &'v serde_json::Map<String, Value>, k: &str) -> Option<&'v str> {
@@ -234,20 +297,30 @@ async fn put_lifecycle(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()>
     for r in rules {
         let mut rule = LifecycleRule::builder()
             .set_id(text(r, "id").map(str::to_string))
-            .filter(LifecycleRuleFilter::builder().prefix(text(r, "prefix").unwrap_or("")).build())
+            .filter(
+                LifecycleRuleFilter::builder()
+                    .prefix(text(r, "prefix").unwrap_or(""))
+                    .build(),
+            )
             .status(ExpirationStatus::Enabled);
         if let Some(days) = int(r, "expiration_days") {
             rule = rule.expiration(LifecycleExpiration::builder().days(days).build());
         }
         if let Some(days) = int(r, "noncurrent_expiration_days") {
-            rule = rule.noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(days).build());
+            rule = rule.noncurrent_version_expiration(
+                NoncurrentVersionExpiration::builder()
+                    .noncurrent_days(days)
+                    .build(),
+            );
         }
         if let Some(Value::Array(ts)) = r.get("transitions") {
             for t in ts.iter().filter_map(Value::as_object) {
                 rule = rule.transitions(
                     Transition::builder()
                         .set_days(int(t, "days"))
-                        .set_storage_class(text(t, "storage_class").map(TransitionStorageClass::from))
+                        .set_storage_class(
+                            text(t, "storage_class").map(TransitionStorageClass::from),
+                        )
                         .build(),
                 );
             }
@@ -257,7 +330,10 @@ async fn put_lifecycle(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()>
     s3.put_bucket_lifecycle_configuration()
         .bucket(name)
         .lifecycle_configuration(
-            BucketLifecycleConfiguration::builder().set_rules(Some(built)).build().map_err(build_err("lifecycle"))?,
+            BucketLifecycleConfiguration::builder()
+                .set_rules(Some(built))
+                .build()
+                .map_err(build_err("lifecycle"))?,
         )
         .send()
         .await
@@ -265,23 +341,35 @@ async fn put_lifecycle(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()>
     Ok(())
 }
 
-async fn put_replication(ctx: &ApplyContext<'_>, s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
+async fn put_replication(
+    ctx: &ApplyContext<'_>,
+    s3: &Client,
+    name: &str,
+    attrs: &Attrs<'_>,
+) -> Result<()> {
     let Some(repl) = attrs.get("replication").and_then(Value::as_object) else {
         match s3.delete_bucket_replication().bucket(name).send().await {
             Ok(_) => return Ok(()),
-            Err(e) if error_code(&e) == Some("ReplicationConfigurationNotFoundError") => return Ok(()),
+            Err(e) if error_code(&e) == Some("ReplicationConfigurationNotFoundError") => {
+                return Ok(())
+            }
             Err(e) => return Err(aws_error("DeleteBucketReplication")(e)),
         }
     };
-    let role = text(repl, "role_arn").ok_or_else(|| anyhow!("{}: replication needs `role_arn`", attrs.address))?;
+    let role = text(repl, "role_arn")
+        .ok_or_else(|| anyhow!("{}: replication needs `role_arn`", attrs.address))?;
     let rules: Vec<&serde_json::Map<String, Value>> = match repl.get("rules") {
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
         _ => Vec::new(),
     };
     let mut built = Vec::new();
     for (priority, r) in rules.into_iter().enumerate() {
-        let dest = text(r, "destination_bucket")
-            .ok_or_else(|| anyhow!("{}: replication rule needs `destination_bucket`", attrs.address))?;
+        let dest = text(r, "destination_bucket").ok_or_else(|| {
+            anyhow!(
+                "{}: replication rule needs `destination_bucket`",
+                attrs.address
+            )
+        })?;
         require_versioned_destination(ctx, dest).await?;
         let destination = Destination::builder()
             .bucket(format!("arn:aws:s3:::{dest}"))
@@ -292,10 +380,16 @@ async fn put_replication(ctx: &ApplyContext<'_>, s3: &Client, name: &str, attrs:
             ReplicationRule::builder()
                 .set_id(text(r, "id").map(str::to_string))
                 .priority(i32::try_from(priority).unwrap_or(i32::MAX))
-                .filter(ReplicationRuleFilter::builder().prefix(text(r, "prefix").unwrap_or("")).build())
+                .filter(
+                    ReplicationRuleFilter::builder()
+                        .prefix(text(r, "prefix").unwrap_or(""))
+                        .build(),
+                )
                 .status(ReplicationRuleStatus::Enabled)
                 .delete_marker_replication(
-                    DeleteMarkerReplication::builder().status(DeleteMarkerReplicationStatus::Disabled).build(),
+                    DeleteMarkerReplication::builder()
+                        .status(DeleteMarkerReplicationStatus::Disabled)
+                        .build(),
                 )
                 .destination(destination)
                 .build()
@@ -323,7 +417,13 @@ async fn put_replication(ctx: &ApplyContext<'_>, s3: &Client, name: &str, attrs:
 async fn require_versioned_destination(ctx: &ApplyContext<'_>, dest: &str) -> Result<()> {
     // The destination lives in another region; ask where, since the SDK does not
     // follow S3's cross-region redirects. GetBucketLocation is answered from anywhere.
-    let location = ctx.clients.s3("us-east-1").get_bucket_location().bucket(dest).send().await;
+    let location = ctx
+        .clients
+        .s3("us-east-1")
+        .get_bucket_location()
+        .bucket(dest)
+        .send()
+        .await;
     let dest_region = match location {
         Ok(out) => match out.location_constraint().map(|l| l.as_str()) {
             None | Some("") => "us-east-1".to_string(),
@@ -331,15 +431,17 @@ async fn require_versioned_destination(ctx: &ApplyContext<'_>, dest: &str) -> Re
             Some(r) => r.to_string(),
         },
         Err(e) if error_code(&e) == Some("NoSuchBucket") => {
-            return Err(anyhow!("replication destination bucket {dest} does not exist"))
+            return Err(anyhow!(
+                "replication destination bucket {dest} does not exist"
+            ))
         }
         Err(e) => return Err(aws_error("GetBucketLocation")(e)),
     };
     let s3 = ctx.clients.s3(&dest_region);
     match read_versioning(&s3, dest).await? {
         Versioning::Enabled | Versioning::Unknown => Ok(()),
-        Versioning::SuspendedOrNever => {
-            Err(anyhow!("replication destination bucket {dest} does not have versioning enabled"))
-        }
+        Versioning::SuspendedOrNever => Err(anyhow!(
+            "replication destination bucket {dest} does not have versioning enabled"
+        )),
     }
 }

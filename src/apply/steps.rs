@@ -72,7 +72,10 @@ fn service(kind: Kind, phase: Phase) -> &'static str {
 fn name_key(change: &ResourceChange, attrs: &Map<String, Value>) -> Option<(Kind, String)> {
     let name = attrs.get("name").and_then(Value::as_str)?;
     match change.kind {
-        Kind::EksCluster => Some((Kind::EksCluster, format!("{}/{name}", change.region.as_deref().unwrap_or("")))),
+        Kind::EksCluster => Some((
+            Kind::EksCluster,
+            format!("{}/{name}", change.region.as_deref().unwrap_or("")),
+        )),
         Kind::DnsZone => Some((Kind::DnsZone, name.trim_end_matches('.').to_string())),
         Kind::Bucket => Some((Kind::Bucket, name.to_string())),
         _ => None,
@@ -106,7 +109,10 @@ fn references(
     match change.kind {
         Kind::NodeGroup => {
             if let Some(c) = s("cluster_name") {
-                by(Kind::EksCluster, format!("{}/{c}", change.region.as_deref().unwrap_or("")));
+                by(
+                    Kind::EksCluster,
+                    format!("{}/{c}", change.region.as_deref().unwrap_or("")),
+                );
             }
         }
         Kind::DnsRecord => {
@@ -115,7 +121,10 @@ fn references(
             }
         }
         Kind::Bucket => {
-            let rules = attrs.get("replication").and_then(|r| r.get("rules")).and_then(Value::as_array);
+            let rules = attrs
+                .get("replication")
+                .and_then(|r| r.get("rules"))
+                .and_then(Value::as_array);
             for rule in rules.into_iter().flatten() {
                 if let Some(dest) = rule.get("destination_bucket").and_then(Value::as_str) {
                     by(Kind::Bucket, dest.to_string());
@@ -129,11 +138,18 @@ fn references(
 }
 
 pub fn build(plan: &Plan) -> Vec<Node<Step>> {
-    let active: Vec<&ResourceChange> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
-    let converging = |c: &&ResourceChange| matches!(c.action, Action::Create | Action::Update | Action::Replace);
+    let active: Vec<&ResourceChange> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    let converging =
+        |c: &&ResourceChange| matches!(c.action, Action::Create | Action::Update | Action::Replace);
     let destroying = |c: &&ResourceChange| matches!(c.action, Action::Delete | Action::Replace);
-    let converging_changes: Vec<&ResourceChange> = active.iter().copied().filter(converging).collect();
-    let destroying_changes: Vec<&ResourceChange> = active.iter().copied().filter(destroying).collect();
+    let converging_changes: Vec<&ResourceChange> =
+        active.iter().copied().filter(converging).collect();
+    let destroying_changes: Vec<&ResourceChange> =
+        active.iter().copied().filter(destroying).collect();
 
     let mut new_names = HashMap::new();
     let mut old_names = HashMap::new();
@@ -153,25 +169,48 @@ pub fn build(plan: &Plan) -> Vec<Node<Step>> {
         let mut deps: Vec<Step> = references(c, c.after.as_ref(), &new_names)
             .into_iter()
             .filter(|a| converges.contains(a))
-            .map(|address| Step { address, phase: Phase::Converge })
+            .map(|address| Step {
+                address,
+                phase: Phase::Converge,
+            })
             .collect();
         if c.action == Action::Replace {
-            deps.push(Step { address: c.address.clone(), phase: Phase::Destroy });
+            deps.push(Step {
+                address: c.address.clone(),
+                phase: Phase::Destroy,
+            });
         }
-        nodes.push(Node { key: Step { address: c.address.clone(), phase: Phase::Converge }, service: service(c.kind, Phase::Converge).into(), deps });
+        nodes.push(Node {
+            key: Step {
+                address: c.address.clone(),
+                phase: Phase::Converge,
+            },
+            service: service(c.kind, Phase::Converge).into(),
+            deps,
+        });
     }
     // Reverse edges: whoever referenced X in its old form must be gone before X goes.
     let mut destroy_deps: HashMap<Address, Vec<Step>> = HashMap::new();
     for c in &destroying_changes {
         for target in references(c, c.before.as_ref(), &old_names) {
             if destroys.contains(&target) {
-                destroy_deps.entry(target).or_default().push(Step { address: c.address.clone(), phase: Phase::Destroy });
+                destroy_deps.entry(target).or_default().push(Step {
+                    address: c.address.clone(),
+                    phase: Phase::Destroy,
+                });
             }
         }
     }
     for c in &destroying_changes {
         let deps = destroy_deps.remove(&c.address).unwrap_or_default();
-        nodes.push(Node { key: Step { address: c.address.clone(), phase: Phase::Destroy }, service: service(c.kind, Phase::Destroy).into(), deps });
+        nodes.push(Node {
+            key: Step {
+                address: c.address.clone(),
+                phase: Phase::Destroy,
+            },
+            service: service(c.kind, Phase::Destroy).into(),
+            deps,
+        });
     }
     add_waits(&mut nodes, &active, &converges, &destroys);
     nodes
@@ -180,7 +219,12 @@ pub fn build(plan: &Plan) -> Vec<Node<Step>> {
 /// A change's `wait_for`: its first step (the destroy of a delete or replace, else its
 /// converge) waits for the last step of each change listed (its converge, or the
 /// destroy of a delete).
-fn add_waits(nodes: &mut [Node<Step>], active: &[&ResourceChange], converges: &BTreeSet<&Address>, destroys: &BTreeSet<&Address>) {
+fn add_waits(
+    nodes: &mut [Node<Step>],
+    active: &[&ResourceChange],
+    converges: &BTreeSet<&Address>,
+    destroys: &BTreeSet<&Address>,
+) {
     let last_step = |address: &Address| {
         let phase = if converges.contains(address) {
             Phase::Converge
@@ -189,12 +233,27 @@ fn add_waits(nodes: &mut [Node<Step>], active: &[&ResourceChange], converges: &B
         } else {
             return None;
         };
-        Some(Step { address: address.clone(), phase })
+        Some(Step {
+            address: address.clone(),
+            phase,
+        })
     };
     for c in active.iter().filter(|c| !c.wait_for.is_empty()) {
-        let first = if destroys.contains(&c.address) { Phase::Destroy } else { Phase::Converge };
-        let waits: Vec<Step> = c.wait_for.iter().filter(|a| **a != c.address).filter_map(&last_step).collect();
-        if let Some(node) = nodes.iter_mut().find(|n| n.key.address == c.address && n.key.phase == first) {
+        let first = if destroys.contains(&c.address) {
+            Phase::Destroy
+        } else {
+            Phase::Converge
+        };
+        let waits: Vec<Step> = c
+            .wait_for
+            .iter()
+            .filter(|a| **a != c.address)
+            .filter_map(&last_step)
+            .collect();
+        if let Some(node) = nodes
+            .iter_mut()
+            .find(|n| n.key.address == c.address && n.key.phase == first)
+        {
             for w in waits {
                 if !node.deps.contains(&w) {
                     node.deps.push(w);
@@ -217,8 +276,16 @@ mod tests {
             site: Some("primary".into()),
             region: Some("eu-west-1".into()),
             action,
-            before: if action == Action::Create { None } else { attrs.clone() },
-            after: if action == Action::Delete { None } else { attrs },
+            before: if action == Action::Create {
+                None
+            } else {
+                attrs.clone()
+            },
+            after: if action == Action::Delete {
+                None
+            } else {
+                attrs
+            },
             replace_because: vec![],
             unknown_after: vec![],
             sensitive: vec![],
@@ -260,32 +327,83 @@ mod tests {
     #[test]
     fn creates_follow_references_and_deletes_run_in_reverse() {
         let p = plan(vec![
-            change("network.main", Kind::Vpc, Action::Create, json!({"cidr_block": "10.0.0.0/16"})),
-            change("network.main.subnet.a", Kind::Subnet, Action::Create, json!({"vpc": "network.main"})),
-            change("cluster.app", Kind::EksCluster, Action::Create, json!({"name": "app", "subnets": ["network.main.subnet.a"]})),
-            change("cluster.app.node_group.general", Kind::NodeGroup, Action::Create, json!({"cluster_name": "app", "name": "general"})),
-            change("network.old", Kind::Vpc, Action::Delete, json!({"cidr_block": "10.1.0.0/16"})),
-            change("network.old.subnet.a", Kind::Subnet, Action::Delete, json!({"vpc": "network.old"})),
+            change(
+                "network.main",
+                Kind::Vpc,
+                Action::Create,
+                json!({"cidr_block": "10.0.0.0/16"}),
+            ),
+            change(
+                "network.main.subnet.a",
+                Kind::Subnet,
+                Action::Create,
+                json!({"vpc": "network.main"}),
+            ),
+            change(
+                "cluster.app",
+                Kind::EksCluster,
+                Action::Create,
+                json!({"name": "app", "subnets": ["network.main.subnet.a"]}),
+            ),
+            change(
+                "cluster.app.node_group.general",
+                Kind::NodeGroup,
+                Action::Create,
+                json!({"cluster_name": "app", "name": "general"}),
+            ),
+            change(
+                "network.old",
+                Kind::Vpc,
+                Action::Delete,
+                json!({"cidr_block": "10.1.0.0/16"}),
+            ),
+            change(
+                "network.old.subnet.a",
+                Kind::Subnet,
+                Action::Delete,
+                json!({"vpc": "network.old"}),
+            ),
             change("unchanged", Kind::Vpc, Action::NoOp, json!({})),
         ]);
         let nodes = build(&p);
         assert_eq!(nodes.len(), 6, "no-ops are not steps");
         assert_eq!(deps_of(&nodes, "network.main.subnet.a"), ["network.main"]);
         assert_eq!(deps_of(&nodes, "cluster.app"), ["network.main.subnet.a"]);
-        assert_eq!(deps_of(&nodes, "cluster.app.node_group.general"), ["cluster.app"]);
-        assert_eq!(deps_of(&nodes, "network.old (destroy)"), ["network.old.subnet.a (destroy)"]);
+        assert_eq!(
+            deps_of(&nodes, "cluster.app.node_group.general"),
+            ["cluster.app"]
+        );
+        assert_eq!(
+            deps_of(&nodes, "network.old (destroy)"),
+            ["network.old.subnet.a (destroy)"]
+        );
         assert!(deps_of(&nodes, "network.old.subnet.a (destroy)").is_empty());
     }
 
     #[test]
     fn a_replace_destroys_first_and_replication_waits_for_its_destination() {
         let p = plan(vec![
-            change("network.main", Kind::Vpc, Action::Replace, json!({"cidr_block": "10.0.0.0/16"})),
-            change("bucket.backups", Kind::Bucket, Action::Create, json!({
-                "name": "b-primary",
-                "replication": {"role_arn": "r", "rules": [{"id": "dr", "destination_bucket": "b-dr"}]}
-            })),
-            change("bucket.backups_dr", Kind::Bucket, Action::Create, json!({"name": "b-dr"})),
+            change(
+                "network.main",
+                Kind::Vpc,
+                Action::Replace,
+                json!({"cidr_block": "10.0.0.0/16"}),
+            ),
+            change(
+                "bucket.backups",
+                Kind::Bucket,
+                Action::Create,
+                json!({
+                    "name": "b-primary",
+                    "replication": {"role_arn": "r", "rules": [{"id": "dr", "destination_bucket": "b-dr"}]}
+                }),
+            ),
+            change(
+                "bucket.backups_dr",
+                Kind::Bucket,
+                Action::Create,
+                json!({"name": "b-dr"}),
+            ),
         ]);
         let nodes = build(&p);
         assert_eq!(deps_of(&nodes, "network.main"), ["network.main (destroy)"]);
@@ -299,18 +417,70 @@ mod tests {
             c
         };
         let p = plan(vec![
-            waits(change("dns.api.target.primary", Kind::DnsRecord, Action::Update, json!({"failover": "PRIMARY"})), &["kubernetes.app.Deployment.x.api"]),
-            change("kubernetes.app.Deployment.x.api", Kind::K8sObject, Action::Create, json!({})),
-            waits(change("kubernetes.dr.Deployment.x.api", Kind::K8sObject, Action::Delete, json!({})), &["dns.api.target.primary"]),
-            waits(change("cluster.dr.node_group.general", Kind::NodeGroup, Action::Update, json!({})), &["dns.api.target.primary"]),
-            waits(change("backup.db.placement.primary.job.failback", Kind::K8sObject, Action::Replace, json!({})), &["kubernetes.dr.Deployment.x.api", "not.in.the.plan"]),
+            waits(
+                change(
+                    "dns.api.target.primary",
+                    Kind::DnsRecord,
+                    Action::Update,
+                    json!({"failover": "PRIMARY"}),
+                ),
+                &["kubernetes.app.Deployment.x.api"],
+            ),
+            change(
+                "kubernetes.app.Deployment.x.api",
+                Kind::K8sObject,
+                Action::Create,
+                json!({}),
+            ),
+            waits(
+                change(
+                    "kubernetes.dr.Deployment.x.api",
+                    Kind::K8sObject,
+                    Action::Delete,
+                    json!({}),
+                ),
+                &["dns.api.target.primary"],
+            ),
+            waits(
+                change(
+                    "cluster.dr.node_group.general",
+                    Kind::NodeGroup,
+                    Action::Update,
+                    json!({}),
+                ),
+                &["dns.api.target.primary"],
+            ),
+            waits(
+                change(
+                    "backup.db.placement.primary.job.failback",
+                    Kind::K8sObject,
+                    Action::Replace,
+                    json!({}),
+                ),
+                &["kubernetes.dr.Deployment.x.api", "not.in.the.plan"],
+            ),
         ]);
         let nodes = build(&p);
-        assert_eq!(deps_of(&nodes, "dns.api.target.primary"), ["kubernetes.app.Deployment.x.api"]);
-        assert_eq!(deps_of(&nodes, "kubernetes.dr.Deployment.x.api (destroy)"), ["dns.api.target.primary"]);
-        assert_eq!(deps_of(&nodes, "cluster.dr.node_group.general"), ["dns.api.target.primary"]);
+        assert_eq!(
+            deps_of(&nodes, "dns.api.target.primary"),
+            ["kubernetes.app.Deployment.x.api"]
+        );
+        assert_eq!(
+            deps_of(&nodes, "kubernetes.dr.Deployment.x.api (destroy)"),
+            ["dns.api.target.primary"]
+        );
+        assert_eq!(
+            deps_of(&nodes, "cluster.dr.node_group.general"),
+            ["dns.api.target.primary"]
+        );
         // A replace waits with its first step; a change not in the plan is no step.
-        assert_eq!(deps_of(&nodes, "backup.db.placement.primary.job.failback (destroy)"), ["kubernetes.dr.Deployment.x.api (destroy)"]);
-        assert_eq!(deps_of(&nodes, "backup.db.placement.primary.job.failback"), ["backup.db.placement.primary.job.failback (destroy)"]);
+        assert_eq!(
+            deps_of(&nodes, "backup.db.placement.primary.job.failback (destroy)"),
+            ["kubernetes.dr.Deployment.x.api (destroy)"]
+        );
+        assert_eq!(
+            deps_of(&nodes, "backup.db.placement.primary.job.failback"),
+            ["backup.db.placement.primary.job.failback (destroy)"]
+        );
     }
 }

@@ -41,7 +41,11 @@ pub struct Limits {
 
 impl Limits {
     pub fn new(parallelism: usize) -> Self {
-        Limits { parallelism: parallelism.max(1), per_service: HashMap::new(), outside_global: Default::default() }
+        Limits {
+            parallelism: parallelism.max(1),
+            per_service: HashMap::new(),
+            outside_global: Default::default(),
+        }
     }
 
     pub fn with_service_outside_global(mut self, service: &str, bound: usize) -> Self {
@@ -63,7 +67,9 @@ pub enum Outcome<K, E> {
     NotStarted,
     /// Never ready because `because` failed: the failed node at the root of the
     /// chain of dependencies that kept it from running.
-    Skipped { because: K },
+    Skipped {
+        because: K,
+    },
     /// In flight when the walk was abandoned: it may or may not have taken effect.
     Interrupted,
 }
@@ -87,9 +93,14 @@ impl fmt::Display for GraphError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             GraphError::UnknownDependency { node, dependency } => {
-                write!(f, "{node} depends on {dependency}, which is not in the graph")
+                write!(
+                    f,
+                    "{node} depends on {dependency}, which is not in the graph"
+                )
             }
-            GraphError::Cycle { nodes } => write!(f, "dependency cycle among: {}", nodes.join(", ")),
+            GraphError::Cycle { nodes } => {
+                write!(f, "dependency cycle among: {}", nodes.join(", "))
+            }
             GraphError::DuplicateKey(k) => write!(f, "{k} appears twice in the graph"),
         }
     }
@@ -126,7 +137,11 @@ where
     F: Fn(K) -> Fut,
     Fut: Future<Output = Result<(), E>>,
 {
-    let index: HashMap<K, usize> = nodes.iter().enumerate().map(|(i, n)| (n.key.clone(), i)).collect();
+    let index: HashMap<K, usize> = nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.key.clone(), i))
+        .collect();
     if index.len() != nodes.len() {
         let mut seen = HashMap::new();
         for n in &nodes {
@@ -140,7 +155,10 @@ where
     for (i, n) in nodes.iter().enumerate() {
         for d in &n.deps {
             let Some(&j) = index.get(d) else {
-                return Err(GraphError::UnknownDependency { node: n.key.to_string(), dependency: d.to_string() });
+                return Err(GraphError::UnknownDependency {
+                    node: n.key.to_string(),
+                    dependency: d.to_string(),
+                });
             };
             dependents[j].push(i);
             waiting[i] += 1;
@@ -154,7 +172,8 @@ where
         .iter()
         .map(|(s, n)| (s.as_str(), Arc::new(Semaphore::new((*n).max(1)))))
         .collect();
-    let started: Arc<Vec<AtomicBool>> = Arc::new((0..nodes.len()).map(|_| AtomicBool::new(false)).collect());
+    let started: Arc<Vec<AtomicBool>> =
+        Arc::new((0..nodes.len()).map(|_| AtomicBool::new(false)).collect());
 
     let mut results: Vec<Option<NodeResult<K, E>>> = (0..nodes.len()).map(|_| None).collect();
     let mut in_flight = FuturesUnordered::new();
@@ -196,9 +215,17 @@ where
         };
         let Some((i, ran)) = next else { break };
         match ran {
-            None => results[i] = Some(NodeResult { outcome: Outcome::NotStarted, elapsed: None }),
+            None => {
+                results[i] = Some(NodeResult {
+                    outcome: Outcome::NotStarted,
+                    elapsed: None,
+                })
+            }
             Some((Ok(()), elapsed)) => {
-                results[i] = Some(NodeResult { outcome: Outcome::Done, elapsed: Some(elapsed) });
+                results[i] = Some(NodeResult {
+                    outcome: Outcome::Done,
+                    elapsed: Some(elapsed),
+                });
                 if !stop.is_stopping() {
                     for &d in &dependents[i] {
                         waiting[d] -= 1;
@@ -210,7 +237,10 @@ where
             }
             // Its dependents are never launched; the pass below skips them.
             Some((Err(e), elapsed)) => {
-                results[i] = Some(NodeResult { outcome: Outcome::Failed(e), elapsed: Some(elapsed) });
+                results[i] = Some(NodeResult {
+                    outcome: Outcome::Failed(e),
+                    elapsed: Some(elapsed),
+                });
             }
         }
     }
@@ -219,7 +249,10 @@ where
     // Abandoned: what had begun may have taken effect.
     for (i, r) in results.iter_mut().enumerate() {
         if r.is_none() && started[i].load(Ordering::SeqCst) {
-            *r = Some(NodeResult { outcome: Outcome::Interrupted, elapsed: None });
+            *r = Some(NodeResult {
+                outcome: Outcome::Interrupted,
+                elapsed: None,
+            });
         }
     }
     // Whatever never ran is skipped when a dependency failed (or was skipped for a
@@ -230,26 +263,43 @@ where
         if results[i].is_some() {
             continue;
         }
-        let failed_root = nodes[i].deps.iter().find_map(|d| match results[index[d]].as_ref().map(|r| &r.outcome) {
-            Some(Outcome::Failed(_)) => Some(d.clone()),
-            Some(Outcome::Skipped { because }) => Some(because.clone()),
-            _ => None,
+        let failed_root = nodes[i].deps.iter().find_map(|d| {
+            match results[index[d]].as_ref().map(|r| &r.outcome) {
+                Some(Outcome::Failed(_)) => Some(d.clone()),
+                Some(Outcome::Skipped { because }) => Some(because.clone()),
+                _ => None,
+            }
         });
         let outcome = match failed_root {
             Some(root) => Outcome::Skipped { because: root },
             None => Outcome::NotStarted,
         };
-        results[i] = Some(NodeResult { outcome, elapsed: None });
+        results[i] = Some(NodeResult {
+            outcome,
+            elapsed: None,
+        });
     }
 
     Ok(nodes
         .into_iter()
         .zip(results)
-        .map(|(n, r)| (n.key, r.unwrap_or(NodeResult { outcome: Outcome::NotStarted, elapsed: None })))
+        .map(|(n, r)| {
+            (
+                n.key,
+                r.unwrap_or(NodeResult {
+                    outcome: Outcome::NotStarted,
+                    elapsed: None,
+                }),
+            )
+        })
         .collect())
 }
 
-fn check_acyclic<K: fmt::Display>(nodes: &[Node<K>], dependents: &[Vec<usize>], waiting: &[usize]) -> Result<(), GraphError> {
+fn check_acyclic<K: fmt::Display>(
+    nodes: &[Node<K>],
+    dependents: &[Vec<usize>],
+    waiting: &[usize],
+) -> Result<(), GraphError> {
     let mut waiting = waiting.to_vec();
     let mut ready: Vec<usize> = (0..nodes.len()).filter(|&i| waiting[i] == 0).collect();
     let mut visited = 0;
@@ -265,7 +315,10 @@ fn check_acyclic<K: fmt::Display>(nodes: &[Node<K>], dependents: &[Vec<usize>], 
     if visited == nodes.len() {
         return Ok(());
     }
-    let mut stuck: Vec<String> = (0..nodes.len()).filter(|&i| waiting[i] > 0).map(|i| nodes[i].key.to_string()).collect();
+    let mut stuck: Vec<String> = (0..nodes.len())
+        .filter(|&i| waiting[i] > 0)
+        .map(|i| nodes[i].key.to_string())
+        .collect();
     stuck.sort();
     Err(GraphError::Cycle { nodes: stuck })
 }
@@ -298,23 +351,39 @@ mod tests {
     use std::sync::Mutex;
 
     fn node(key: &str, service: &str, deps: &[&str]) -> Node<String> {
-        Node { key: key.to_string(), service: service.to_string(), deps: deps.iter().map(|d| d.to_string()).collect() }
+        Node {
+            key: key.to_string(),
+            service: service.to_string(),
+            deps: deps.iter().map(|d| d.to_string()).collect(),
+        }
     }
 
-    fn outcomes(r: &BTreeMap<String, NodeResult<String, String>>) -> Vec<(String, Outcome<String, String>)> {
-        r.iter().map(|(k, v)| (k.clone(), v.outcome.clone())).collect()
+    fn outcomes(
+        r: &BTreeMap<String, NodeResult<String, String>>,
+    ) -> Vec<(String, Outcome<String, String>)> {
+        r.iter()
+            .map(|(k, v)| (k.clone(), v.outcome.clone()))
+            .collect()
     }
 
     #[tokio::test]
     async fn dependencies_finish_before_dependents_start() {
         let log = Arc::new(Mutex::new(Vec::new()));
-        let nodes = vec![node("subnet", "ec2", &["vpc"]), node("cluster", "eks", &["subnet"]), node("vpc", "ec2", &[])];
+        let nodes = vec![
+            node("subnet", "ec2", &["vpc"]),
+            node("cluster", "eks", &["subnet"]),
+            node("vpc", "ec2", &[]),
+        ];
         let r = walk(nodes, &Limits::new(10), |k: String| {
             let log = log.clone();
             async move {
-                log.lock().map_err(|e| e.to_string())?.push(format!("start {k}"));
+                log.lock()
+                    .map_err(|e| e.to_string())?
+                    .push(format!("start {k}"));
                 tokio::time::sleep(Duration::from_millis(5)).await;
-                log.lock().map_err(|e| e.to_string())?.push(format!("end {k}"));
+                log.lock()
+                    .map_err(|e| e.to_string())?
+                    .push(format!("end {k}"));
                 Ok::<(), String>(())
             }
         })
@@ -322,13 +391,27 @@ mod tests {
         .expect("walkable");
         assert!(r.values().all(|v| v.outcome == Outcome::Done));
         let log = log.lock().expect("log").clone();
-        assert_eq!(log, ["start vpc", "end vpc", "start subnet", "end subnet", "start cluster", "end cluster"]);
+        assert_eq!(
+            log,
+            [
+                "start vpc",
+                "end vpc",
+                "start subnet",
+                "end subnet",
+                "start cluster",
+                "end cluster"
+            ]
+        );
     }
 
     #[tokio::test]
     async fn wall_time_is_the_critical_path_not_the_sum() {
         // Two chains: a(100) -> b(100) -> c(100) = 300ms, and d..h of 50ms each in parallel.
-        let mut nodes = vec![node("a", "s", &[]), node("b", "s", &["a"]), node("c", "s", &["b"])];
+        let mut nodes = vec![
+            node("a", "s", &[]),
+            node("b", "s", &["a"]),
+            node("c", "s", &["b"]),
+        ];
         for k in ["d", "e", "f", "g", "h"] {
             nodes.push(node(k, "s", &[]));
         }
@@ -343,13 +426,22 @@ mod tests {
         let wall = start.elapsed();
         assert!(r.values().all(|v| v.outcome == Outcome::Done));
         // The sum is 550ms; allow scheduling noise on a busy machine but not serialisation.
-        assert!(wall >= Duration::from_millis(300) && wall < Duration::from_millis(450), "wall {wall:?}");
+        assert!(
+            wall >= Duration::from_millis(300) && wall < Duration::from_millis(450),
+            "wall {wall:?}"
+        );
     }
 
     #[tokio::test]
     async fn global_and_per_service_bounds_are_honoured() {
         let nodes: Vec<_> = (0..12)
-            .map(|i| node(&format!("n{i:02}"), if i % 2 == 0 { "route53" } else { "ec2" }, &[]))
+            .map(|i| {
+                node(
+                    &format!("n{i:02}"),
+                    if i % 2 == 0 { "route53" } else { "ec2" },
+                    &[],
+                )
+            })
             .collect();
         let global_now = Arc::new(AtomicUsize::new(0));
         let global_max = Arc::new(AtomicUsize::new(0));
@@ -358,7 +450,12 @@ mod tests {
         let limits = Limits::new(4).with_service("route53", 1);
         let start = Instant::now();
         walk(nodes, &limits, |k: String| {
-            let (gn, gm, rn, rm) = (global_now.clone(), global_max.clone(), r53_now.clone(), r53_max.clone());
+            let (gn, gm, rn, rm) = (
+                global_now.clone(),
+                global_max.clone(),
+                r53_now.clone(),
+                r53_max.clone(),
+            );
             async move {
                 let is_r53 = k[1..].parse::<usize>().map(|i| i % 2 == 0).unwrap_or(false);
                 gm.fetch_max(gn.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
@@ -377,7 +474,10 @@ mod tests {
         .expect("walkable");
         assert_eq!(r53_max.load(Ordering::SeqCst), 1);
         assert!(global_max.load(Ordering::SeqCst) <= 4);
-        assert!(global_max.load(Ordering::SeqCst) >= 2, "ec2 nodes run alongside route53");
+        assert!(
+            global_max.load(Ordering::SeqCst) >= 2,
+            "ec2 nodes run alongside route53"
+        );
         // Six route53 nodes one at a time bound the walk: 60ms, not 12*10/4 = 30ms.
         assert!(start.elapsed() >= Duration::from_millis(60));
     }
@@ -414,10 +514,23 @@ mod tests {
         .expect("walkable");
         let o = outcomes(&r);
         let get = |k: &str| o.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-        assert_eq!(get("bad"), Some(Outcome::Failed("bad: AccessDenied".into())));
+        assert_eq!(
+            get("bad"),
+            Some(Outcome::Failed("bad: AccessDenied".into()))
+        );
         assert_eq!(get("slow"), Some(Outcome::Done));
-        assert_eq!(get("after_bad"), Some(Outcome::Skipped { because: "bad".into() }));
-        assert_eq!(get("after_both"), Some(Outcome::Skipped { because: "bad".into() }));
+        assert_eq!(
+            get("after_bad"),
+            Some(Outcome::Skipped {
+                because: "bad".into()
+            })
+        );
+        assert_eq!(
+            get("after_both"),
+            Some(Outcome::Skipped {
+                because: "bad".into()
+            })
+        );
         assert_eq!(get("after_slow"), Some(Outcome::Done));
         assert_eq!(get("queued"), Some(Outcome::Done));
         assert_eq!(get("runs_first"), Some(Outcome::Done));
@@ -426,14 +539,33 @@ mod tests {
 
     #[tokio::test]
     async fn skips_name_the_failure_at_the_root_of_a_chain() {
-        let nodes = vec![node("a", "s", &[]), node("b", "s", &["a"]), node("c", "s", &["b"]), node("other", "s", &[])];
+        let nodes = vec![
+            node("a", "s", &[]),
+            node("b", "s", &["a"]),
+            node("c", "s", &["b"]),
+            node("other", "s", &[]),
+        ];
         let r = walk(nodes, &Limits::new(2), |k: String| async move {
-            if k == "a" { Err("boom".to_string()) } else { Ok(()) }
+            if k == "a" {
+                Err("boom".to_string())
+            } else {
+                Ok(())
+            }
         })
         .await
         .expect("walkable");
-        assert_eq!(r["b"].outcome, Outcome::Skipped { because: "a".into() });
-        assert_eq!(r["c"].outcome, Outcome::Skipped { because: "a".into() });
+        assert_eq!(
+            r["b"].outcome,
+            Outcome::Skipped {
+                because: "a".into()
+            }
+        );
+        assert_eq!(
+            r["c"].outcome,
+            Outcome::Skipped {
+                because: "a".into()
+            }
+        );
         assert_eq!(r["other"].outcome, Outcome::Done);
     }
 
@@ -442,7 +574,11 @@ mod tests {
         // `slow` is in flight when the stop comes at 10ms: it finishes; its dependent
         // and the queued node never start.
         let stop = Stop::new();
-        let nodes = vec![node("slow", "q", &[]), node("queued", "q", &[]), node("after_slow", "s", &["slow"])];
+        let nodes = vec![
+            node("slow", "q", &[]),
+            node("queued", "q", &[]),
+            node("after_slow", "s", &["slow"]),
+        ];
         let limits = Limits::new(10).with_service("q", 1);
         let stopper = {
             let stop = stop.clone();
@@ -452,20 +588,35 @@ mod tests {
             }
         };
         let run = walk_until(nodes, &limits, &stop, |k: String| async move {
-            tokio::time::sleep(Duration::from_millis(if k == "slow" || k == "queued" { 50 } else { 1 })).await;
+            tokio::time::sleep(Duration::from_millis(if k == "slow" || k == "queued" {
+                50
+            } else {
+                1
+            }))
+            .await;
             Ok::<(), String>(())
         });
         let (r, ()) = tokio::join!(run, stopper);
         let r = r.expect("walkable");
-        let ran: Vec<_> = ["slow", "queued"].iter().map(|k| r[*k].outcome.clone()).collect();
-        assert!(ran.contains(&Outcome::Done) && ran.contains(&Outcome::NotStarted), "{ran:?}");
+        let ran: Vec<_> = ["slow", "queued"]
+            .iter()
+            .map(|k| r[*k].outcome.clone())
+            .collect();
+        assert!(
+            ran.contains(&Outcome::Done) && ran.contains(&Outcome::NotStarted),
+            "{ran:?}"
+        );
         assert_eq!(r["after_slow"].outcome, Outcome::NotStarted);
     }
 
     #[tokio::test]
     async fn an_abandoned_walk_returns_at_once_and_marks_in_flight_work_interrupted() {
         let stop = Stop::new();
-        let nodes = vec![node("hangs", "s", &[]), node("after", "s", &["hangs"]), node("quick", "s", &[])];
+        let nodes = vec![
+            node("hangs", "s", &[]),
+            node("after", "s", &["hangs"]),
+            node("quick", "s", &[]),
+        ];
         let stopper = {
             let stop = stop.clone();
             async move {
@@ -483,7 +634,11 @@ mod tests {
         });
         let (r, ()) = tokio::join!(run, stopper);
         let r = r.expect("walkable");
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
         assert_eq!(r["hangs"].outcome, Outcome::Interrupted);
         assert_eq!(r["after"].outcome, Outcome::NotStarted);
         assert_eq!(r["quick"].outcome, Outcome::Done);
@@ -493,7 +648,11 @@ mod tests {
     async fn reversed_edges_walk_deletes_dependents_first() {
         // Deleting vpc <- subnet <- cluster: the caller reverses the edges.
         let log = Arc::new(Mutex::new(Vec::new()));
-        let nodes = vec![node("vpc", "ec2", &["subnet"]), node("subnet", "ec2", &["cluster"]), node("cluster", "eks", &[])];
+        let nodes = vec![
+            node("vpc", "ec2", &["subnet"]),
+            node("subnet", "ec2", &["cluster"]),
+            node("cluster", "eks", &[]),
+        ];
         walk(nodes, &Limits::new(4), |k: String| {
             let log = log.clone();
             async move {
@@ -516,12 +675,24 @@ mod tests {
                 Ok::<(), String>(())
             }
         };
-        let cyclic = vec![node("a", "s", &["b"]), node("b", "s", &["a"]), node("c", "s", &[])];
+        let cyclic = vec![
+            node("a", "s", &["b"]),
+            node("b", "s", &["a"]),
+            node("c", "s", &[]),
+        ];
         let err = walk(cyclic, &Limits::new(2), op).await.err();
-        assert_eq!(err, Some(GraphError::Cycle { nodes: vec!["a".into(), "b".into()] }));
+        assert_eq!(
+            err,
+            Some(GraphError::Cycle {
+                nodes: vec!["a".into(), "b".into()]
+            })
+        );
         let dangling = vec![node("a", "s", &["ghost"])];
         let err = walk(dangling, &Limits::new(2), op).await.err();
-        assert_eq!(err.map(|e| e.to_string()), Some("a depends on ghost, which is not in the graph".into()));
+        assert_eq!(
+            err.map(|e| e.to_string()),
+            Some("a depends on ghost, which is not in the graph".into())
+        );
         assert_eq!(ran.load(Ordering::SeqCst), 0);
     }
 }

@@ -34,12 +34,17 @@ impl AwsContext {
     /// Checks the credentials' account against the environment's `account_id`.
     /// Without an `account_id` there is nothing to check and no request is made.
     pub async fn check_account(&self, expected: Option<&str>) -> Result<(), AccountGuardError> {
-        let Some(expected) = expected else { return Ok(()) };
+        let Some(expected) = expected else {
+            return Ok(());
+        };
         let actual = self.caller_account().await?;
         if actual == expected {
             Ok(())
         } else {
-            Err(AccountGuardError::Mismatch { expected: expected.to_string(), actual })
+            Err(AccountGuardError::Mismatch {
+                expected: expected.to_string(),
+                actual,
+            })
         }
     }
 }

@@ -39,7 +39,10 @@ impl ApiCallCounter {
     }
 
     pub(crate) fn interceptor(&self, service: Service) -> CountingInterceptor {
-        CountingInterceptor { service, counter: self.clone() }
+        CountingInterceptor {
+            service,
+            counter: self.clone(),
+        }
     }
 }
 

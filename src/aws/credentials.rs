@@ -9,7 +9,9 @@ pub fn missing_credentials_message(err: &(dyn Error + 'static)) -> Option<String
     let mut cur: Option<&(dyn Error + 'static)> = Some(err);
     while let Some(e) = cur {
         if e.downcast_ref::<CredentialsError>().is_some() {
-            return Some(message(std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty())));
+            return Some(message(
+                std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()),
+            ));
         }
         cur = e.source();
     }

@@ -21,7 +21,10 @@ where
             }
         }
         SdkError::TimeoutError(_) => "request timed out".to_string(),
-        SdkError::DispatchFailure(_) => match err.source().and_then(super::credentials::missing_credentials_message) {
+        SdkError::DispatchFailure(_) => match err
+            .source()
+            .and_then(super::credentials::missing_credentials_message)
+        {
             Some(m) => m,
             None => format!("could not reach AWS: {}", DisplayErrorContext(err)),
         },

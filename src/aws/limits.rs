@@ -124,11 +124,18 @@ mod tests {
             let _permit = limits.acquire(Service::Route53).await;
         }
         // The sixth request waits for the next second.
-        assert!(start.elapsed() >= Duration::from_millis(1000), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(1000),
+            "{:?}",
+            start.elapsed()
+        );
         let start = Instant::now();
         for _ in 0..6 {
             let _permit = limits.acquire(Service::Ec2).await;
         }
-        assert!(start.elapsed() < Duration::from_millis(100), "EC2 has no rate limit");
+        assert!(
+            start.elapsed() < Duration::from_millis(100),
+            "EC2 has no rate limit"
+        );
     }
 }

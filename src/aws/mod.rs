@@ -15,7 +15,9 @@ mod slow_calls;
 
 pub use account::AccountGuardError;
 pub use call_counter::ApiCallCounter;
-pub use limits::{max_in_flight, RateLimiter, ServiceLimits, ServicePermit, ROUTE53_REQUESTS_PER_SECOND};
+pub use limits::{
+    max_in_flight, RateLimiter, ServiceLimits, ServicePermit, ROUTE53_REQUESTS_PER_SECOND,
+};
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_types::retry::RetryConfig;
@@ -39,8 +41,13 @@ pub enum Service {
 
 impl Service {
     pub const COUNT: usize = 5;
-    pub const ALL: [Service; Service::COUNT] =
-        [Service::Ec2, Service::Eks, Service::S3, Service::Route53, Service::Sts];
+    pub const ALL: [Service; Service::COUNT] = [
+        Service::Ec2,
+        Service::Eks,
+        Service::S3,
+        Service::Route53,
+        Service::Sts,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -107,7 +114,8 @@ impl AwsContext {
     /// (the test emulator). `AWS_MAX_ATTEMPTS` / `AWS_RETRY_MODE`, when set, win over
     /// drplan's retry defaults.
     pub async fn from_env() -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(default_timeout_config());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .timeout_config(default_timeout_config());
         let retry_from_env = ["AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"]
             .iter()
             .any(|k| std::env::var_os(k).is_some());

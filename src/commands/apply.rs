@@ -31,7 +31,9 @@ pub fn run(root: &Path, args: &ApplyArgs, verbose: bool) -> anyhow::Result<i32> 
     let env = match (&saved, &args.env) {
         (Some(plan), _) => plan.environment.clone(),
         (None, Some(env)) => env.clone(),
-        (None, None) => bail!("say what to apply: `drplan apply -e ENV` or `drplan apply PLANFILE`"),
+        (None, None) => {
+            bail!("say what to apply: `drplan apply -e ENV` or `drplan apply PLANFILE`")
+        }
     };
     if saved.is_none() && !args.auto_approve && !std::io::stdin().is_terminal() {
         bail!("refusing to ask for confirmation without a terminal; review the plan and pass --auto-approve, or apply a saved plan file");
@@ -68,8 +70,16 @@ async fn plan_and_apply(
     stop: &Stop,
 ) -> anyhow::Result<i32> {
     let allow_destroy = &args.allow_destroy;
-    let req = PlanRequest { allow_destroy, verbose };
-    let Planned { project, plan: fresh, objectives, .. } = make_plan(project, aws, &req).await?;
+    let req = PlanRequest {
+        allow_destroy,
+        verbose,
+    };
+    let Planned {
+        project,
+        plan: fresh,
+        objectives,
+        ..
+    } = make_plan(project, aws, &req).await?;
     let mut plan = match saved {
         Some(saved) => {
             check_same_reach(&saved, &fresh)?;
@@ -113,7 +123,10 @@ async fn plan_and_apply(
     let clusters = Clusters::new(&project.topology, &project.environment, aws);
     let options = ApplyOptions {
         parallelism: args.parallelism.max(1),
-        allow_destroy: allow_destroy.iter().map(|a| Address::new(a.as_str())).collect(),
+        allow_destroy: allow_destroy
+            .iter()
+            .map(|a| Address::new(a.as_str()))
+            .collect(),
         stop: stop.clone(),
         inflight: project.environment.lock.clone(),
         ..ApplyOptions::default()
@@ -121,7 +134,11 @@ async fn plan_and_apply(
     let report = apply_with_clusters(&plan, aws, Some(&clusters), &options).await?;
     eprint!("{}", report.render_details());
     print_stdout(&format!("{}\n", report.summary()))?;
-    Ok(if report.succeeded() { exit::OK } else { exit::ERROR })
+    Ok(if report.succeeded() {
+        exit::OK
+    } else {
+        exit::ERROR
+    })
 }
 
 /// Plans (and plan files) carry secrets redacted; the values to apply come from the
@@ -131,7 +148,11 @@ fn restore_secrets(plan: &mut Plan, project: &Project) {
         if change.sensitive.is_empty() || change.after.is_none() {
             continue;
         }
-        if let Some(desired) = project.resources.iter().find(|r| r.address == change.address) {
+        if let Some(desired) = project
+            .resources
+            .iter()
+            .find(|r| r.address == change.address)
+        {
             change.after = Some(desired.attrs.clone());
         }
     }
@@ -141,12 +162,23 @@ fn restore_secrets(plan: &mut Plan, project: &Project) {
 /// site that came back holds work the plan deferred, one that went away holds work
 /// the plan means to do (docs/outage.md).
 fn check_same_reach(saved: &Plan, fresh: &Plan) -> anyhow::Result<()> {
-    let places = |p: &Plan| p.unreachable.iter().map(|u| u.place()).collect::<BTreeSet<String>>();
+    let places = |p: &Plan| {
+        p.unreachable
+            .iter()
+            .map(|u| u.place())
+            .collect::<BTreeSet<String>>()
+    };
     let (then, now) = (places(saved), places(fresh));
     if then == now {
         return Ok(());
     }
-    let list = |s: &BTreeSet<String>| if s.is_empty() { "none".to_string() } else { s.iter().cloned().collect::<Vec<_>>().join(", ") };
+    let list = |s: &BTreeSet<String>| {
+        if s.is_empty() {
+            "none".to_string()
+        } else {
+            s.iter().cloned().collect::<Vec<_>>().join(", ")
+        }
+    };
     bail!(
         "the saved plan is stale: it was made while these did not answer: {}; now these do not: {}; \
          run `drplan plan -e {} --out FILE` again",
@@ -158,13 +190,22 @@ fn check_same_reach(saved: &Plan, fresh: &Plan) -> anyhow::Result<()> {
 
 /// Identity keys whose live object is new, gone or different since the plan was made.
 fn stale_objects(saved: &Plan, fresh: &Plan) -> Vec<String> {
-    let keys: BTreeSet<&String> = saved.live_fingerprints.keys().chain(fresh.live_fingerprints.keys()).collect();
+    let keys: BTreeSet<&String> = saved
+        .live_fingerprints
+        .keys()
+        .chain(fresh.live_fingerprints.keys())
+        .collect();
     keys.into_iter()
-        .filter_map(|k| match (saved.live_fingerprints.get(k), fresh.live_fingerprints.get(k)) {
-            (Some(a), Some(b)) if a == b => None,
-            (Some(_), Some(_)) => Some(format!("{k} (changed)")),
-            (Some(_), None) => Some(format!("{k} (gone)")),
-            (None, _) => Some(format!("{k} (appeared)")),
+        .filter_map(|k| {
+            match (
+                saved.live_fingerprints.get(k),
+                fresh.live_fingerprints.get(k),
+            ) {
+                (Some(a), Some(b)) if a == b => None,
+                (Some(_), Some(_)) => Some(format!("{k} (changed)")),
+                (Some(_), None) => Some(format!("{k} (gone)")),
+                (None, _) => Some(format!("{k} (appeared)")),
+            }
         })
         .collect()
 }
@@ -180,7 +221,9 @@ async fn confirm() -> anyhow::Result<bool> {
         let read = std::io::stdin().lock().read_line(&mut line).map(|_| line);
         let _ = tx.send(read);
     });
-    let line = rx.await.map_err(|_| anyhow::anyhow!("the prompt's reader stopped"))??;
+    let line = rx
+        .await
+        .map_err(|_| anyhow::anyhow!("the prompt's reader stopped"))??;
     Ok(line.trim() == "yes")
 }
 

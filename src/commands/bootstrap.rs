@@ -11,9 +11,9 @@ use crate::aws::AwsContext;
 use crate::cli::BootstrapArgs;
 use anyhow::{anyhow, bail, Result};
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, PublicAccessBlockConfiguration,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use std::path::Path;
@@ -70,7 +70,12 @@ async fn ensure_bucket(s3: &Client, bucket: &str, region: &str) -> Result<bool> 
     match create.send().await {
         Ok(_) => Ok(true),
         // A concurrent bootstrap, or a retry after a lost answer, made it: ours.
-        Err(e) if e.as_service_error().is_some_and(|s| s.is_bucket_already_owned_by_you()) => Ok(false),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_bucket_already_owned_by_you()) =>
+        {
+            Ok(false)
+        }
         Err(e) => Err(aws_error("CreateBucket (lock bucket)")(e)),
     }
 }
@@ -78,7 +83,11 @@ async fn ensure_bucket(s3: &Client, bucket: &str, region: &str) -> Result<bool> 
 async fn harden(s3: &Client, bucket: &str) -> Result<()> {
     s3.put_bucket_versioning()
         .bucket(bucket)
-        .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+        .versioning_configuration(
+            VersioningConfiguration::builder()
+                .status(BucketVersioningStatus::Enabled)
+                .build(),
+        )
         .send()
         .await
         .map_err(aws_error("PutBucketVersioning (lock bucket)"))?;

@@ -18,7 +18,10 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
     runtime()?.block_on(async {
         let aws = AwsContext::from_env().await;
         // Drift reports what differs; it never refuses, so every destroy is "allowed".
-        let req = PlanRequest { allow_destroy: &[], verbose };
+        let req = PlanRequest {
+            allow_destroy: &[],
+            verbose,
+        };
         let planned = make_plan(project, &aws, &req).await?;
         let report = DriftReport::from_plan(&planned.plan);
         let out = match args.format {
@@ -27,20 +30,25 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
                 render::text::drift(&report, &stdout_text_options()),
                 objectives::text::render(&planned.objectives, false)
             ),
-            ReportFormat::Json => {
-                objectives::attach_to_json(&render::json::drift(&report), &planned.objectives, false)?.to_string()
-            }
+            ReportFormat::Json => objectives::attach_to_json(
+                &render::json::drift(&report),
+                &planned.objectives,
+                false,
+            )?
+            .to_string(),
             ReportFormat::Markdown => render::markdown::drift(&report),
         };
         print_stdout(&out)?;
-        Ok(if !planned.live.read_errors.is_empty() || !planned.live.unreachable.is_empty() {
-            exit::ERROR
-        } else if !report.in_sync() {
-            exit::CHANGES
-        } else if planned.objectives.gate(false) == Gate::Breached {
-            exit::OBJECTIVE_BREACH
-        } else {
-            exit::OK
-        })
+        Ok(
+            if !planned.live.read_errors.is_empty() || !planned.live.unreachable.is_empty() {
+                exit::ERROR
+            } else if !report.in_sync() {
+                exit::CHANGES
+            } else if planned.objectives.gate(false) == Gate::Breached {
+                exit::OBJECTIVE_BREACH
+            } else {
+                exit::OK
+            },
+        )
     })
 }

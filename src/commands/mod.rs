@@ -53,4 +53,3 @@ pub fn run(cli: Cli) -> i32 {
         }
     }
 }
-

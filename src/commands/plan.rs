@@ -17,20 +17,42 @@ pub fn run(root: &Path, args: &PlanArgs, verbose: bool) -> anyhow::Result<i32> {
     };
     runtime()?.block_on(async {
         let aws = AwsContext::from_env().await;
-        let req = PlanRequest { allow_destroy: &args.allow_destroy, verbose };
+        let req = PlanRequest {
+            allow_destroy: &args.allow_destroy,
+            verbose,
+        };
         let planned = make_plan(project, &aws, &req).await?;
         let mut plan = planned.plan;
         plan.objectives = Some(planned.objectives.clone());
-        print_plan(&plan, &planned.objectives, args.json, args.allow_objective_breach)?;
+        print_plan(
+            &plan,
+            &planned.objectives,
+            args.json,
+            args.allow_objective_breach,
+        )?;
         if let Some(out) = &args.out {
             file::save(&plan, out)?;
-            eprintln!("Saved the plan to {}. To apply exactly this plan: drplan apply {}", out.display(), out.display());
+            eprintln!(
+                "Saved the plan to {}. To apply exactly this plan: drplan apply {}",
+                out.display(),
+                out.display()
+            );
         }
-        Ok(plan_exit_code(&plan, &planned.objectives, args.allow_objective_breach, args.detailed_exitcode))
+        Ok(plan_exit_code(
+            &plan,
+            &planned.objectives,
+            args.allow_objective_breach,
+            args.detailed_exitcode,
+        ))
     })
 }
 
-pub fn print_plan(plan: &Plan, report: &ObjectivesReport, json: bool, allow_breach: bool) -> anyhow::Result<()> {
+pub fn print_plan(
+    plan: &Plan,
+    report: &ObjectivesReport,
+    json: bool,
+    allow_breach: bool,
+) -> anyhow::Result<()> {
     if json {
         let doc = objectives::attach_to_json(&render::json::plan(plan), report, allow_breach)?;
         print_stdout(&doc.to_string())
@@ -46,7 +68,12 @@ pub fn print_plan(plan: &Plan, report: &ObjectivesReport, json: bool, allow_brea
 
 /// 1 when the plan cannot be applied, 3 on an objective breach, 2 for changes with
 /// `--detailed-exitcode`, else 0.
-pub fn plan_exit_code(plan: &Plan, report: &ObjectivesReport, allow_breach: bool, detailed: bool) -> i32 {
+pub fn plan_exit_code(
+    plan: &Plan,
+    report: &ObjectivesReport,
+    allow_breach: bool,
+    detailed: bool,
+) -> i32 {
     if !plan.errors.is_empty() {
         exit::ERROR
     } else if report.gate(allow_breach) == Gate::Breached {

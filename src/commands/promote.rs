@@ -27,10 +27,17 @@ use std::path::Path;
 
 pub fn run(root: &Path, args: PromoteArgs) -> anyhow::Result<i32> {
     if args.from == args.to {
-        bail!("--from and --to are both `{}`: promote carries values between two environments", args.from);
+        bail!(
+            "--from and --to are both `{}`: promote carries values between two environments",
+            args.from
+        );
     }
-    let Some(from) = validate::load_or_report(root, &args.from) else { return Ok(exit::ERROR) };
-    let Some(to) = validate::load_or_report(root, &args.to) else { return Ok(exit::ERROR) };
+    let Some(from) = validate::load_or_report(root, &args.from) else {
+        return Ok(exit::ERROR);
+    };
+    let Some(to) = validate::load_or_report(root, &args.to) else {
+        return Ok(exit::ERROR);
+    };
 
     let report = objectives::for_project(&from);
     if report.has_failures() {
@@ -55,7 +62,10 @@ pub fn run(root: &Path, args: PromoteArgs) -> anyhow::Result<i32> {
             )
         })?;
         if !drifted.is_empty() {
-            eprintln!("{} has drift: its live cloud differs from its spec at", args.from);
+            eprintln!(
+                "{} has drift: its live cloud differs from its spec at",
+                args.from
+            );
             for line in &drifted {
                 eprintln!("  {line}");
             }
@@ -71,20 +81,30 @@ pub fn run(root: &Path, args: PromoteArgs) -> anyhow::Result<i32> {
 
     let file = promote::target_file(&args.to);
     let path = root.join(&file);
-    let before = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let before =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let p = promote::prepare(&from, &to, &before)?;
     for name in &p.skipped_sensitive {
-        eprintln!("note: variable {name} is sensitive and is never promoted; set it in {file} by hand");
+        eprintln!(
+            "note: variable {name} is sensitive and is never promoted; set it in {file} by hand"
+        );
     }
     if p.changes.is_empty() {
-        eprintln!("Nothing to promote: every promotable value of {} already matches {}.", args.to, args.from);
+        eprintln!(
+            "Nothing to promote: every promotable value of {} already matches {}.",
+            args.to, args.from
+        );
         return Ok(exit::OK);
     }
 
     print_stdout(&p.diff)?;
     let names: Vec<&str> = p.changes.iter().map(|c| c.name.as_str()).collect();
     if !args.write {
-        eprintln!("{} value(s) to promote ({}). Run again with --write to change {file}.", names.len(), names.join(", "));
+        eprintln!(
+            "{} value(s) to promote ({}). Run again with --write to change {file}.",
+            names.len(),
+            names.join(", ")
+        );
         return Ok(exit::CHANGES);
     }
 
@@ -109,7 +129,15 @@ fn print_target_plan(root: &Path, to: &str) {
         .and_then(|project| {
             runtime()?.block_on(async {
                 let aws = AwsContext::from_env().await;
-                make_plan(project, &aws, &PlanRequest { allow_destroy: &[], verbose: false }).await
+                make_plan(
+                    project,
+                    &aws,
+                    &PlanRequest {
+                        allow_destroy: &[],
+                        verbose: false,
+                    },
+                )
+                .await
             })
         });
     match planned {
@@ -130,10 +158,16 @@ fn print_target_plan(root: &Path, to: &str) {
 fn drifted_addresses(project: &Project) -> anyhow::Result<Vec<String>> {
     runtime()?.block_on(async {
         let aws = AwsContext::from_env().await;
-        let req = PlanRequest { allow_destroy: &[], verbose: false };
+        let req = PlanRequest {
+            allow_destroy: &[],
+            verbose: false,
+        };
         let planned = make_plan(project.clone(), &aws, &req).await?;
         if !planned.live.read_errors.is_empty() {
-            bail!("reading the live state failed: {}", planned.live.read_errors.join("; "));
+            bail!(
+                "reading the live state failed: {}",
+                planned.live.read_errors.join("; ")
+            );
         }
         Ok(planned
             .plan
@@ -157,8 +191,10 @@ fn drifted_addresses(project: &Project) -> anyhow::Result<Vec<String>> {
 /// half a file.
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing in {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("writing in {}", dir.display()))?;
     tmp.write_all(text.as_bytes())?;
-    tmp.persist(path).map_err(|e| anyhow!("replacing {}: {}", path.display(), e.error))?;
+    tmp.persist(path)
+        .map_err(|e| anyhow!("replacing {}: {}", path.display(), e.error))?;
     Ok(())
 }

@@ -46,7 +46,12 @@ struct Target<'a> {
 impl<'a> Target<'a> {
     fn from_attrs(attrs: &'a serde_json::Map<String, Value>) -> Target<'a> {
         let s = |k: &str| attrs.get(k).and_then(Value::as_str).unwrap_or_default();
-        Target { api_version: s("api_version"), kind: s("kind"), namespace: attrs.get("namespace").and_then(Value::as_str), name: s("name") }
+        Target {
+            api_version: s("api_version"),
+            kind: s("kind"),
+            namespace: attrs.get("namespace").and_then(Value::as_str),
+            name: s("name"),
+        }
     }
 
     fn describe(&self) -> String {
@@ -61,22 +66,34 @@ impl<'a> Target<'a> {
 /// returns the object as the server stored it.
 pub async fn apply(kinds: &Kinds, resource: &Resource) -> Result<Value, ApplyError> {
     let target = Target::from_attrs(&resource.attrs);
-    let manifest = resource.attrs.get("manifest").cloned().unwrap_or(Value::Null);
+    let manifest = resource
+        .attrs
+        .get("manifest")
+        .cloned()
+        .unwrap_or(Value::Null);
     let fail = |reason: String| ApplyError {
         address: resource.address.to_string(),
         action: "apply",
         object: target.describe(),
         reason: scrub(&reason, &manifest),
     };
-    let served = kinds.resolve(target.api_version, target.kind).await.map_err(|e| fail(e.to_string()))?;
+    let served = kinds
+        .resolve(target.api_version, target.kind)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
     let api = api_for(kinds, &served, target.namespace);
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    let applied = api.patch(target.name, &params, &Patch::Apply(&manifest)).await.map_err(|e| fail(explain(&e, target.kind)))?;
+    let applied = api
+        .patch(target.name, &params, &Patch::Apply(&manifest))
+        .await
+        .map_err(|e| fail(explain(&e, target.kind)))?;
     if target.kind == "Namespace" && target.api_version == "v1" {
         wait_active(&api, target.name).await.map_err(fail)?;
     }
     if target.kind == "Job" && target.api_version == "batch/v1" {
-        wait_complete(&api, target.name, JOB_TIMEOUT).await.map_err(fail)?;
+        wait_complete(&api, target.name, JOB_TIMEOUT)
+            .await
+            .map_err(fail)?;
     }
     Ok(serde_json::to_value(applied).unwrap_or(Value::Null))
 }
@@ -84,10 +101,22 @@ pub async fn apply(kinds: &Kinds, resource: &Resource) -> Result<Value, ApplyErr
 /// Deletes the object `attrs` name (the attributes of a live `Kind::K8sObject`),
 /// letting the garbage collector remove what it owns. Already gone is success:
 /// rerunning an interrupted apply must converge.
-pub async fn delete(kinds: &Kinds, address: &str, attrs: &serde_json::Map<String, Value>) -> Result<(), ApplyError> {
+pub async fn delete(
+    kinds: &Kinds,
+    address: &str,
+    attrs: &serde_json::Map<String, Value>,
+) -> Result<(), ApplyError> {
     let target = Target::from_attrs(attrs);
-    let fail = |reason: String| ApplyError { address: address.to_string(), action: "delete", object: target.describe(), reason };
-    let served = kinds.resolve(target.api_version, target.kind).await.map_err(|e| fail(e.to_string()))?;
+    let fail = |reason: String| ApplyError {
+        address: address.to_string(),
+        action: "delete",
+        object: target.describe(),
+        reason,
+    };
+    let served = kinds
+        .resolve(target.api_version, target.kind)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
     let api = api_for(kinds, &served, target.namespace);
     match api.delete(target.name, &DeleteParams::background()).await {
         Ok(_) => Ok(()),
@@ -102,11 +131,16 @@ async fn wait_active(api: &kube::Api<kube::api::DynamicObject>, name: &str) -> R
         let ns = api.get(name).await.map_err(|e| e.to_string())?;
         match ns.data.pointer("/status/phase").and_then(Value::as_str) {
             Some("Active") => return Ok(()),
-            Some("Terminating") => return Err("the namespace is being deleted; apply again once it is gone".into()),
+            Some("Terminating") => {
+                return Err("the namespace is being deleted; apply again once it is gone".into())
+            }
             _ => {}
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(format!("the namespace was not Active after {}s", NAMESPACE_READY_TIMEOUT.as_secs()));
+            return Err(format!(
+                "the namespace was not Active after {}s",
+                NAMESPACE_READY_TIMEOUT.as_secs()
+            ));
         }
         tokio::time::sleep(NAMESPACE_POLL).await;
     }
@@ -114,7 +148,11 @@ async fn wait_active(api: &kube::Api<kube::api::DynamicObject>, name: &str) -> R
 
 /// Polls a Job until its `Complete` or `Failed` condition is set, backing off from
 /// 250 ms to 10 s between reads.
-pub async fn wait_complete(api: &kube::Api<kube::api::DynamicObject>, name: &str, timeout: Duration) -> Result<(), String> {
+pub async fn wait_complete(
+    api: &kube::Api<kube::api::DynamicObject>,
+    name: &str,
+    timeout: Duration,
+) -> Result<(), String> {
     let started = tokio::time::Instant::now();
     let mut pause = JOB_FIRST_POLL;
     loop {
@@ -136,10 +174,13 @@ pub async fn wait_complete(api: &kube::Api<kube::api::DynamicObject>, name: &str
 /// `Some(Ok)` once a Job has completed, `Some(Err)` once it has failed, `None` while
 /// it runs (from the conditions the Job controller sets).
 fn job_outcome(job: &Value) -> Option<Result<(), String>> {
-    let conditions = job.pointer("/status/conditions").and_then(Value::as_array)?;
+    let conditions = job
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)?;
     let set = |kind: &str| {
         conditions.iter().find(|c| {
-            c.get("type").and_then(Value::as_str) == Some(kind) && c.get("status").and_then(Value::as_str) == Some("True")
+            c.get("type").and_then(Value::as_str) == Some(kind)
+                && c.get("status").and_then(Value::as_str) == Some("True")
         })
     };
     if set("Complete").is_some() {
@@ -147,20 +188,28 @@ fn job_outcome(job: &Value) -> Option<Result<(), String>> {
     }
     let failed = set("Failed")?;
     let field = |k: &str| failed.get(k).and_then(Value::as_str).unwrap_or_default();
-    Some(Err(format!("the Job failed ({}): {}", field("reason"), field("message"))))
+    Some(Err(format!(
+        "the Job failed ({}): {}",
+        field("reason"),
+        field("message")
+    )))
 }
 
 fn explain(e: &kube::Error, kind: &str) -> String {
     let text = e.to_string();
     if kind == "Job" && text.contains("immutable") {
-        return format!("{text} (a Job's pod template cannot change in place: delete the Job and apply again)");
+        return format!(
+            "{text} (a Job's pod template cannot change in place: delete the Job and apply again)"
+        );
     }
     text
 }
 
 /// Removes every value of a Secret's `data` (encoded and decoded) from `text`.
 fn scrub(text: &str, manifest: &Value) -> String {
-    let Some(data) = manifest.get("data").and_then(Value::as_object) else { return text.to_string() };
+    let Some(data) = manifest.get("data").and_then(Value::as_object) else {
+        return text.to_string();
+    };
     let mut out = text.to_string();
     let mut secrets: Vec<String> = Vec::new();
     for v in data.values().filter_map(Value::as_str) {
@@ -188,8 +237,14 @@ mod tests {
     fn a_job_is_done_when_complete_or_failed_and_running_otherwise() {
         let with = |conditions: Value| json!({"kind": "Job", "status": {"conditions": conditions}});
         assert_eq!(job_outcome(&json!({"kind": "Job"})), None);
-        assert_eq!(job_outcome(&with(json!([{"type": "Complete", "status": "False"}]))), None);
-        assert_eq!(job_outcome(&with(json!([{"type": "Complete", "status": "True"}]))), Some(Ok(())));
+        assert_eq!(
+            job_outcome(&with(json!([{"type": "Complete", "status": "False"}]))),
+            None
+        );
+        assert_eq!(
+            job_outcome(&with(json!([{"type": "Complete", "status": "True"}]))),
+            Some(Ok(()))
+        );
         assert_eq!(
             job_outcome(&with(json!([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]))),
             Some(Err("the Job failed (BackoffLimitExceeded): Job has reached the specified backoff limit".into()))
@@ -199,7 +254,8 @@ mod tests {
     #[test]
     fn scrub_removes_secret_values_in_both_forms() {
         let manifest = json!({"kind": "Secret", "data": {"password": "aHVudGVyMg=="}});
-        let text = "Secret \"db\" is invalid: data[password]: Invalid value: \"hunter2\" (aHVudGVyMg==)";
+        let text =
+            "Secret \"db\" is invalid: data[password]: Invalid value: \"hunter2\" (aHVudGVyMg==)";
         assert_eq!(scrub(text, &manifest), "Secret \"db\" is invalid: data[password]: Invalid value: \"(sensitive)\" ((sensitive))");
     }
 }

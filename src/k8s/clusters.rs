@@ -4,8 +4,8 @@
 use super::client::{self, ClientError};
 use super::kinds::Kinds;
 use super::live::{read_cluster, ClusterRef};
-use drplan_core::address::Address;
 use crate::reach;
+use drplan_core::address::Address;
 use drplan_core::live::{LiveState, ReachFailure, Unreachable};
 use drplan_core::model::{ClusterAccess, Environment, Topology};
 use drplan_core::resource::Resource;
@@ -32,9 +32,16 @@ pub async fn connect(
     eks: Option<(&aws_sdk_eks::Client, &aws_types::SdkConfig)>,
 ) -> Result<Connection, ClientError> {
     let Some(cluster) = topology.clusters.get(label) else {
-        return Err(ClientError::Build { target: format!("cluster `{label}`"), reason: "no such cluster block".into() });
+        return Err(ClientError::Build {
+            target: format!("cluster `{label}`"),
+            reason: "no such cluster block".into(),
+        });
     };
-    let access = env.cluster_access.get(label).cloned().unwrap_or(ClusterAccess::Eks);
+    let access = env
+        .cluster_access
+        .get(label)
+        .cloned()
+        .unwrap_or(ClusterAccess::Eks);
     match client::for_cluster(&access, &cluster.name, eks).await {
         Ok(client) => Ok(Connection::Ready(Connected {
             label: label.to_string(),
@@ -55,7 +62,12 @@ pub async fn connect(
 pub async fn read_all(clusters: &[Connected], stack: &str, desired: &[Resource]) -> LiveState {
     let reads = futures::future::join_all(clusters.iter().map(|c| async move {
         let probe = reach::probe(|| probe_cluster(c.kinds.client()));
-        let read = reach::race(probe, read_cluster(&c.kinds, &c.cluster, stack, desired), |r| !r.errors.is_empty()).await;
+        let read = reach::race(
+            probe,
+            read_cluster(&c.kinds, &c.cluster, stack, desired),
+            |r| !r.errors.is_empty(),
+        )
+        .await;
         (c, read)
     }))
     .await;
@@ -83,7 +95,13 @@ pub async fn read_all(clusters: &[Connected], stack: &str, desired: &[Resource])
 /// `GET /version`, bounded: `None` if the server answered anything.
 async fn probe_cluster(client: &kube::Client) -> Option<reach::Failure> {
     match tokio::time::timeout(reach::probe_timeout(), client.apiserver_version()).await {
-        Err(_) => Some((ReachFailure::Timeout, format!("no answer within {:.1}s", reach::probe_timeout().as_secs_f64()))),
+        Err(_) => Some((
+            ReachFailure::Timeout,
+            format!(
+                "no answer within {:.1}s",
+                reach::probe_timeout().as_secs_f64()
+            ),
+        )),
         Ok(Ok(_)) => None,
         Ok(Err(e)) => reach::kube_failure(&e),
     }

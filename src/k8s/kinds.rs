@@ -20,15 +20,29 @@ pub struct ServedKind {
 pub enum KindError {
     #[error("`{api_version}` is not a valid apiVersion")]
     BadApiVersion { api_version: String },
-    #[error("the cluster does not serve {kind} in {api_version} (is its CRD installed?): {reason}")]
-    NotServed { api_version: String, kind: String, reason: String },
+    #[error(
+        "the cluster does not serve {kind} in {api_version} (is its CRD installed?): {reason}"
+    )]
+    NotServed {
+        api_version: String,
+        kind: String,
+        reason: String,
+    },
     /// Discovery itself was refused: an access problem, not a missing kind.
     #[error("the API server refused drplan's credentials ({code} {reason}): {message}")]
-    Refused { code: u16, reason: String, message: String },
+    Refused {
+        code: u16,
+        reason: String,
+        message: String,
+    },
     /// Discovery got no answer, or one that says nothing about the kind: only a 404
     /// (or an answer without the kind) means the kind is missing.
     #[error("could not look up {kind} in {api_version}: {reason}")]
-    Unanswered { api_version: String, kind: String, reason: String },
+    Unanswered {
+        api_version: String,
+        kind: String,
+        reason: String,
+    },
 }
 
 /// Discovery results for one cluster.
@@ -40,7 +54,11 @@ pub struct Kinds {
 
 impl Kinds {
     pub fn new(client: Client) -> Self {
-        Kinds { client, cache: Mutex::new(HashMap::new()), requests: AtomicU64::new(0) }
+        Kinds {
+            client,
+            cache: Mutex::new(HashMap::new()),
+            requests: AtomicU64::new(0),
+        }
     }
 
     pub fn client(&self) -> &Client {
@@ -62,20 +80,40 @@ impl Kinds {
             None => ("", api_version),
         };
         if version.is_empty() || version.contains('/') {
-            return Err(KindError::BadApiVersion { api_version: api_version.to_string() });
+            return Err(KindError::BadApiVersion {
+                api_version: api_version.to_string(),
+            });
         }
         let gvk = GroupVersionKind::gvk(group, version, kind);
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let (resource, caps) = discovery::pinned_kind(&self.client, &gvk).await.map_err(|e| match e {
-            kube::Error::Api(status) if status.code == 401 || status.code == 403 => {
-                KindError::Refused { code: status.code, reason: status.reason.clone(), message: status.message.clone() }
-            }
-            e @ (kube::Error::Api(_) | kube::Error::Discovery(_)) if is_missing(&e) => {
-                KindError::NotServed { api_version: api_version.to_string(), kind: kind.to_string(), reason: e.to_string() }
-            }
-            e => KindError::Unanswered { api_version: api_version.to_string(), kind: kind.to_string(), reason: unanswered(&e) },
-        })?;
-        let served = ServedKind { resource, namespaced: caps.scope == Scope::Namespaced };
+        let (resource, caps) =
+            discovery::pinned_kind(&self.client, &gvk)
+                .await
+                .map_err(|e| match e {
+                    kube::Error::Api(status) if status.code == 401 || status.code == 403 => {
+                        KindError::Refused {
+                            code: status.code,
+                            reason: status.reason.clone(),
+                            message: status.message.clone(),
+                        }
+                    }
+                    e @ (kube::Error::Api(_) | kube::Error::Discovery(_)) if is_missing(&e) => {
+                        KindError::NotServed {
+                            api_version: api_version.to_string(),
+                            kind: kind.to_string(),
+                            reason: e.to_string(),
+                        }
+                    }
+                    e => KindError::Unanswered {
+                        api_version: api_version.to_string(),
+                        kind: kind.to_string(),
+                        reason: unanswered(&e),
+                    },
+                })?;
+        let served = ServedKind {
+            resource,
+            namespaced: caps.scope == Scope::Namespaced,
+        };
         self.cache.lock().await.insert(key, served.clone());
         Ok(served)
     }

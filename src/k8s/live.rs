@@ -45,19 +45,45 @@ pub struct ClusterRef {
 type ObjectKey = (String, String, Option<String>, String);
 
 fn desired_key(r: &Resource) -> ObjectKey {
-    let s = |k: &str| r.attrs.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    (s("api_version"), s("kind"), r.attrs.get("namespace").and_then(Value::as_str).map(str::to_string), s("name"))
+    let s = |k: &str| {
+        r.attrs
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    (
+        s("api_version"),
+        s("kind"),
+        r.attrs
+            .get("namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        s("name"),
+    )
 }
 
 /// Reads every object of `stack` in the cluster, and the objects `desired` names.
 /// `desired` may hold resources of other clusters and kinds; they are ignored.
-pub async fn read_cluster(kinds: &Kinds, cluster: &ClusterRef, stack: &str, desired: &[Resource]) -> ClusterRead {
+pub async fn read_cluster(
+    kinds: &Kinds,
+    cluster: &ClusterRef,
+    stack: &str,
+    desired: &[Resource],
+) -> ClusterRead {
     let ours: Vec<&Resource> = desired
         .iter()
-        .filter(|r| r.kind == Kind::K8sObject && r.attrs.get("cluster").and_then(Value::as_str) == Some(cluster.address.as_str()))
+        .filter(|r| {
+            r.kind == Kind::K8sObject
+                && r.attrs.get("cluster").and_then(Value::as_str) == Some(cluster.address.as_str())
+        })
         .collect();
-    let by_key: BTreeMap<ObjectKey, &Resource> = ours.iter().map(|r| (desired_key(r), *r)).collect();
-    let mut wanted: BTreeSet<(String, String)> = GENERATED_KINDS.iter().map(|(a, k)| (a.to_string(), k.to_string())).collect();
+    let by_key: BTreeMap<ObjectKey, &Resource> =
+        ours.iter().map(|r| (desired_key(r), *r)).collect();
+    let mut wanted: BTreeSet<(String, String)> = GENERATED_KINDS
+        .iter()
+        .map(|(a, k)| (a.to_string(), k.to_string()))
+        .collect();
     wanted.extend(by_key.keys().map(|(a, k, _, _)| (a.clone(), k.clone())));
 
     let mut read = ClusterRead::default();
@@ -68,7 +94,9 @@ pub async fn read_cluster(kinds: &Kinds, cluster: &ClusterRef, stack: &str, desi
             let selector = selector.clone();
             async move {
                 let result = match kinds.resolve(&api_version, &kind).await {
-                    Ok(served) => list_all(kinds, &served, &selector).await.map(|(items, calls)| (served, items, calls)),
+                    Ok(served) => list_all(kinds, &served, &selector)
+                        .await
+                        .map(|(items, calls)| (served, items, calls)),
                     Err(e) => Err(e.to_string()),
                 };
                 (api_version, kind, result)
@@ -91,7 +119,10 @@ pub async fn read_cluster(kinds: &Kinds, cluster: &ClusterRef, stack: &str, desi
                 }
                 served_kinds.insert((api_version, kind), served);
             }
-            Err(reason) => read.errors.push(format!("{}: cannot list {kind} ({api_version}): {reason}", cluster.address)),
+            Err(reason) => read.errors.push(format!(
+                "{}: cannot list {kind} ({api_version}): {reason}",
+                cluster.address
+            )),
         }
     }
 
@@ -101,10 +132,16 @@ pub async fn read_cluster(kinds: &Kinds, cluster: &ClusterRef, stack: &str, desi
             continue;
         }
         let (api_version, kind, namespace, _) = key;
-        let Some(served) = served_kinds.get(&(api_version.clone(), kind.clone())) else { continue };
+        let Some(served) = served_kinds.get(&(api_version.clone(), kind.clone())) else {
+            continue;
+        };
         // The core decides scope from a list of well-known kinds; the cluster knows.
         if served.namespaced != namespace.is_some() {
-            let (is, treated) = if served.namespaced { ("namespaced", "cluster-scoped") } else { ("cluster-scoped", "namespaced") };
+            let (is, treated) = if served.namespaced {
+                ("namespaced", "cluster-scoped")
+            } else {
+                ("cluster-scoped", "namespaced")
+            };
             read.errors.push(format!(
                 "{}: {kind} ({api_version}) is {is} in this cluster, but drplan treated `{}` as {treated}; its plan is unknown",
                 cluster.address, resource.address
@@ -117,7 +154,9 @@ pub async fn read_cluster(kinds: &Kinds, cluster: &ClusterRef, stack: &str, desi
     let gets: Vec<_> = stream::iter(lookups)
         .map(|(key, resource, served)| async move {
             let (_, kind, namespace, name) = key;
-            let result = api_for(kinds, served, namespace.as_deref()).get_opt(name).await;
+            let result = api_for(kinds, served, namespace.as_deref())
+                .get_opt(name)
+                .await;
             (key, resource, served, kind, result)
         })
         .buffer_unordered(CONCURRENT_GETS)
@@ -127,10 +166,15 @@ pub async fn read_cluster(kinds: &Kinds, cluster: &ClusterRef, stack: &str, desi
         match result {
             Ok(Some(obj)) => {
                 let raw = to_value(obj, served);
-                read.objects.push(live_object(cluster, served, raw, |_| Some(resource)));
+                read.objects
+                    .push(live_object(cluster, served, raw, |_| Some(resource)));
             }
             Ok(None) => {}
-            Err(e) => read.errors.push(format!("{}: cannot read {kind} {}: {e}", cluster.address, display_name(namespace.as_deref(), name))),
+            Err(e) => read.errors.push(format!(
+                "{}: cannot read {kind} {}: {e}",
+                cluster.address,
+                display_name(namespace.as_deref(), name)
+            )),
         }
     }
     read.api_calls += kinds.requests() - discovery_before;
@@ -145,14 +189,22 @@ fn display_name(namespace: Option<&str>, name: &str) -> String {
     }
 }
 
-pub(crate) fn api_for(kinds: &Kinds, served: &ServedKind, namespace: Option<&str>) -> Api<DynamicObject> {
+pub(crate) fn api_for(
+    kinds: &Kinds,
+    served: &ServedKind,
+    namespace: Option<&str>,
+) -> Api<DynamicObject> {
     match (served.namespaced, namespace) {
         (true, Some(ns)) => Api::namespaced_with(kinds.client().clone(), ns, &served.resource),
         _ => Api::all_with(kinds.client().clone(), &served.resource),
     }
 }
 
-async fn list_all(kinds: &Kinds, served: &ServedKind, selector: &str) -> Result<(Vec<Value>, u64), String> {
+async fn list_all(
+    kinds: &Kinds,
+    served: &ServedKind,
+    selector: &str,
+) -> Result<(Vec<Value>, u64), String> {
     let api: Api<DynamicObject> = Api::all_with(kinds.client().clone(), &served.resource);
     let mut items = Vec::new();
     let mut calls = 0;
@@ -176,25 +228,63 @@ async fn list_all(kinds: &Kinds, served: &ServedKind, selector: &str) -> Result<
 fn to_value(object: DynamicObject, served: &ServedKind) -> Value {
     let mut value = serde_json::to_value(object).unwrap_or(Value::Null);
     if let Some(map) = value.as_object_mut() {
-        map.insert("apiVersion".into(), Value::from(served.resource.api_version.clone()));
+        map.insert(
+            "apiVersion".into(),
+            Value::from(served.resource.api_version.clone()),
+        );
         map.insert("kind".into(), Value::from(served.resource.kind.clone()));
     }
     value
 }
 
 fn key_of(o: &LiveObject) -> ObjectKey {
-    let s = |k: &str| o.attrs.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-    (s("api_version"), s("kind"), o.attrs.get("namespace").and_then(Value::as_str).map(str::to_string), s("name"))
+    let s = |k: &str| {
+        o.attrs
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    (
+        s("api_version"),
+        s("kind"),
+        o.attrs
+            .get("namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        s("name"),
+    )
 }
 
-fn live_object<'a>(cluster: &ClusterRef, served: &ServedKind, raw: Value, desired: impl Fn(&ObjectKey) -> Option<&'a Resource>) -> LiveObject {
+fn live_object<'a>(
+    cluster: &ClusterRef,
+    served: &ServedKind,
+    raw: Value,
+    desired: impl Fn(&ObjectKey) -> Option<&'a Resource>,
+) -> LiveObject {
     let api_version = served.resource.api_version.clone();
     let kind = served.resource.kind.clone();
-    let name = raw.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
-    let namespace = if served.namespaced { raw.pointer("/metadata/namespace").and_then(Value::as_str).map(str::to_string) } else { None };
-    let key = (api_version.clone(), kind.clone(), namespace.clone(), name.clone());
+    let name = raw
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let namespace = if served.namespaced {
+        raw.pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    } else {
+        None
+    };
+    let key = (
+        api_version.clone(),
+        kind.clone(),
+        namespace.clone(),
+        name.clone(),
+    );
     let (stack, address) = live_form::marks(&raw);
-    let manifest = live_form::live_manifest(&raw, desired(&key).and_then(|r| r.attrs.get("manifest")));
+    let manifest =
+        live_form::live_manifest(&raw, desired(&key).and_then(|r| r.attrs.get("manifest")));
     let id = match &namespace {
         Some(ns) => format!("{api_version}/{kind}/{ns}/{name}"),
         None => format!("{api_version}/{kind}/{name}"),
@@ -203,8 +293,18 @@ fn live_object<'a>(cluster: &ClusterRef, served: &ServedKind, raw: Value, desire
     attrs.insert("cluster".into(), Value::from(cluster.address.as_str()));
     attrs.insert("api_version".into(), Value::from(api_version));
     attrs.insert("kind".into(), Value::from(kind));
-    attrs.insert("namespace".into(), namespace.map(Value::from).unwrap_or(Value::Null));
+    attrs.insert(
+        "namespace".into(),
+        namespace.map(Value::from).unwrap_or(Value::Null),
+    );
     attrs.insert("name".into(), Value::from(name));
     attrs.insert("manifest".into(), manifest);
-    LiveObject { kind: Kind::K8sObject, id, region: cluster.region.clone(), address: address.map(Address::new), stack, attrs }
+    LiveObject {
+        kind: Kind::K8sObject,
+        id,
+        region: cluster.region.clone(),
+        address: address.map(Address::new),
+        stack,
+        attrs,
+    }
 }

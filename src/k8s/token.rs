@@ -35,9 +35,8 @@ pub fn eks_token(
     cluster_name: &str,
     now: SystemTime,
 ) -> Result<String, TokenError> {
-    let url = format!(
-        "https://sts.{region}.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15"
-    );
+    let url =
+        format!("https://sts.{region}.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15");
     let identity = credentials.clone().into();
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
@@ -112,7 +111,10 @@ mod tests {
                 .unwrap(),
         )
         .unwrap();
-        assert!(url.starts_with("https://sts.us-east-1.amazonaws.com/?"), "{url}");
+        assert!(
+            url.starts_with("https://sts.us-east-1.amazonaws.com/?"),
+            "{url}"
+        );
         // Parameter order is not significant to STS; every parameter, the signature
         // above all, must be identical.
         assert_eq!(query(&url), query(BOTOCORE_URL));

@@ -39,7 +39,13 @@ impl TokenSource {
         cluster: &str,
         clock: Arc<dyn Fn() -> SystemTime + Send + Sync>,
     ) -> Self {
-        TokenSource { provider, region: region.to_string(), cluster: cluster.to_string(), clock, cached: Mutex::new(None) }
+        TokenSource {
+            provider,
+            region: region.to_string(),
+            cluster: cluster.to_string(),
+            clock,
+            cached: Mutex::new(None),
+        }
     }
 
     /// The bearer token to send now.
@@ -51,17 +57,27 @@ impl TokenSource {
                 return Ok(token.clone());
             }
         }
-        let credentials =
-            self.provider.provide_credentials().await.map_err(|e| format!("cannot load AWS credentials: {e}"))?;
-        let token = token::eks_token(&credentials, &self.region, &self.cluster, now).map_err(|e| e.to_string())?;
+        let credentials = self
+            .provider
+            .provide_credentials()
+            .await
+            .map_err(|e| format!("cannot load AWS credentials: {e}"))?;
+        let token = token::eks_token(&credentials, &self.region, &self.cluster, now)
+            .map_err(|e| e.to_string())?;
         *cached = Some((token.clone(), now));
         Ok(token)
     }
 
     /// Sets `Authorization: Bearer <token>` on `request` (marked sensitive, so it is
     /// never logged).
-    pub async fn authorize<B>(&self, mut request: http::Request<B>) -> Result<http::Request<B>, BoxError> {
-        let bearer = self.bearer().await.map_err(|e| format!("EKS cluster `{}`: {e}", self.cluster))?;
+    pub async fn authorize<B>(
+        &self,
+        mut request: http::Request<B>,
+    ) -> Result<http::Request<B>, BoxError> {
+        let bearer = self
+            .bearer()
+            .await
+            .map_err(|e| format!("EKS cluster `{}`: {e}", self.cluster))?;
         let mut value = HeaderValue::from_str(&format!("Bearer {bearer}"))?;
         value.set_sensitive(true);
         request.headers_mut().insert(AUTHORIZATION, value);
@@ -76,8 +92,16 @@ mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};
 
     fn source(clock_secs: Arc<AtomicU64>) -> TokenSource {
-        let provider = SharedCredentialsProvider::new(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"));
-        let clock = Arc::new(move || SystemTime::UNIX_EPOCH + Duration::from_secs(clock_secs.load(Ordering::SeqCst)));
+        let provider = SharedCredentialsProvider::new(Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            None,
+            None,
+            "test",
+        ));
+        let clock = Arc::new(move || {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(clock_secs.load(Ordering::SeqCst))
+        });
         TokenSource::with_clock(provider, "eu-west-1", "shop-dr", clock)
     }
 
@@ -88,7 +112,11 @@ mod tests {
         let first = source.bearer().await.expect("token");
         assert!(first.starts_with("k8s-aws-v1."));
         secs.fetch_add(MAX_AGE.as_secs() - 1, Ordering::SeqCst);
-        assert_eq!(source.bearer().await.expect("token"), first, "reused while younger than MAX_AGE");
+        assert_eq!(
+            source.bearer().await.expect("token"),
+            first,
+            "reused while younger than MAX_AGE"
+        );
         secs.fetch_add(1, Ordering::SeqCst);
         let second = source.bearer().await.expect("token");
         assert_ne!(second, first, "signed anew at MAX_AGE");
@@ -101,9 +129,15 @@ mod tests {
     #[tokio::test]
     async fn authorize_sets_a_sensitive_bearer_header() {
         let source = source(Arc::new(AtomicU64::new(1_790_000_000)));
-        let request = source.authorize(http::Request::new(())).await.expect("authorized");
+        let request = source
+            .authorize(http::Request::new(()))
+            .await
+            .expect("authorized");
         let value = request.headers().get(AUTHORIZATION).expect("header");
         assert!(value.is_sensitive());
-        assert!(value.to_str().expect("ascii").starts_with("Bearer k8s-aws-v1."));
+        assert!(value
+            .to_str()
+            .expect("ascii")
+            .starts_with("Bearer k8s-aws-v1."));
     }
 }

@@ -3,8 +3,8 @@
 //! their mark), so they are never read.
 
 use super::marks::{opt_str, Marked};
-use super::requests::collect_pages;
 use super::reach::Gate;
+use super::requests::collect_pages;
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
@@ -22,26 +22,39 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
             .iter()
             .map(|region| gate.read(region, Service::Ec2, read_region(ctx, &scope.stack, region))),
     )
-        .await
-        .into_iter()
-        .collect()
+    .await
+    .into_iter()
+    .collect()
 }
 
 fn stack_filter(stack: &str) -> Filter {
-    Filter::builder().name(format!("tag:{STACK_KEY}")).values(stack).build()
+    Filter::builder()
+        .name(format!("tag:{STACK_KEY}"))
+        .values(stack)
+        .build()
 }
 
 fn marks(tags: &[Tag]) -> Marked {
-    Marked::from_tags(
-        tags.iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))),
-    )
+    Marked::from_tags(tags.iter().filter_map(|t| {
+        Some((
+            t.key()?.to_string(),
+            t.value().unwrap_or_default().to_string(),
+        ))
+    }))
 }
 
 async fn read_region(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead {
     let client = ctx.ec2(region);
-    let vpc_pages = client.describe_vpcs().filters(stack_filter(stack)).into_paginator().send();
-    let subnet_pages = client.describe_subnets().filters(stack_filter(stack)).into_paginator().send();
+    let vpc_pages = client
+        .describe_vpcs()
+        .filters(stack_filter(stack))
+        .into_paginator()
+        .send();
+    let subnet_pages = client
+        .describe_subnets()
+        .filters(stack_filter(stack))
+        .into_paginator()
+        .send();
     let (vpcs, subnets) = tokio::join!(
         collect_pages(ctx, Service::Ec2, vpc_pages),
         collect_pages(ctx, Service::Ec2, subnet_pages),
@@ -65,18 +78,28 @@ async fn read_region(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead 
                 });
             }
         }
-        Err(e) => read.errors.push(format!("aws_vpc in {region}: {}", error_message(&e))),
+        Err(e) => read
+            .errors
+            .push(format!("aws_vpc in {region}: {}", error_message(&e))),
     }
     match subnets {
         Ok(pages) => {
             for subnet in pages.iter().flat_map(|p| p.subnets()) {
-                let Some(id) = subnet.subnet_id() else { continue };
+                let Some(id) = subnet.subnet_id() else {
+                    continue;
+                };
                 let marked = marks(subnet.tags());
                 let mut attrs = Map::new();
                 attrs.insert("vpc".into(), opt_str(subnet.vpc_id()));
                 attrs.insert("cidr_block".into(), opt_str(subnet.cidr_block()));
-                attrs.insert("availability_zone".into(), opt_str(subnet.availability_zone()));
-                attrs.insert("public".into(), Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)));
+                attrs.insert(
+                    "availability_zone".into(),
+                    opt_str(subnet.availability_zone()),
+                );
+                attrs.insert(
+                    "public".into(),
+                    Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
+                );
                 attrs.insert("tags".into(), marked.tags);
                 read.objects.push(LiveObject {
                     kind: Kind::Subnet,
@@ -88,7 +111,9 @@ async fn read_region(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead 
                 });
             }
         }
-        Err(e) => read.errors.push(format!("aws_subnet in {region}: {}", error_message(&e))),
+        Err(e) => read
+            .errors
+            .push(format!("aws_subnet in {region}: {}", error_message(&e))),
     }
     read
 }

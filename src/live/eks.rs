@@ -5,8 +5,8 @@
 //! spec names (marked or not: the name would collide) and those marked for the stack.
 
 use super::marks::{opt_int, opt_str, sorted_strings, Marked};
-use super::requests::collect_pages;
 use super::reach::Gate;
+use super::requests::collect_pages;
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
@@ -17,23 +17,39 @@ use futures::future::join_all;
 use serde_json::{Map, Value};
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
-    join_all(scope.regions.iter().map(|region| gate.read(region, Service::Eks, read_region(ctx, scope, region))))
-        .await
-        .into_iter()
-        .collect()
+    join_all(
+        scope
+            .regions
+            .iter()
+            .map(|region| gate.read(region, Service::Eks, read_region(ctx, scope, region))),
+    )
+    .await
+    .into_iter()
+    .collect()
 }
 
 async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
     let client = ctx.eks(region);
     let mut read = FamilyRead::default();
-    let names: Vec<String> =
-        match collect_pages(ctx, Service::Eks, client.list_clusters().into_paginator().send()).await {
-            Ok(pages) => pages.into_iter().flat_map(|p| p.clusters.unwrap_or_default()).collect(),
-            Err(e) => {
-                read.errors.push(format!("aws_eks_cluster in {region}: {}", error_message(&e)));
-                return read;
-            }
-        };
+    let names: Vec<String> = match collect_pages(
+        ctx,
+        Service::Eks,
+        client.list_clusters().into_paginator().send(),
+    )
+    .await
+    {
+        Ok(pages) => pages
+            .into_iter()
+            .flat_map(|p| p.clusters.unwrap_or_default())
+            .collect(),
+        Err(e) => {
+            read.errors.push(format!(
+                "aws_eks_cluster in {region}: {}",
+                error_message(&e)
+            ));
+            return read;
+        }
+    };
     let client = &client;
     let described = join_all(names.iter().map(|name| async move {
         let _permit = ctx.permit(Service::Eks).await;
@@ -53,22 +69,39 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
                 }
             }
             // Deleted between list and describe: it no longer exists.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
-            Err(e) => read
-                .errors
-                .push(format!("aws_eks_cluster {name} in {region}: {}", error_message(&e))),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) => {}
+            Err(e) => read.errors.push(format!(
+                "aws_eks_cluster {name} in {region}: {}",
+                error_message(&e)
+            )),
         }
     }
 
-    for part in join_all(kept.iter().map(|cluster| read_node_groups(ctx, client, cluster, region))).await {
+    for part in join_all(
+        kept.iter()
+            .map(|cluster| read_node_groups(ctx, client, cluster, region)),
+    )
+    .await
+    {
         read.merge(part);
     }
     read
 }
 
 fn cluster_object(cluster: &Cluster, region: &str) -> LiveObject {
-    let marked = Marked::from_tags(cluster.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())));
-    let subnets = cluster.resources_vpc_config().map(|c| c.subnet_ids()).unwrap_or_default();
+    let marked = Marked::from_tags(
+        cluster
+            .tags()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    let subnets = cluster
+        .resources_vpc_config()
+        .map(|c| c.subnet_ids())
+        .unwrap_or_default();
     let mut attrs = Map::new();
     attrs.insert("name".into(), opt_str(cluster.name()));
     attrs.insert("version".into(), opt_str(cluster.version()));
@@ -85,11 +118,23 @@ fn cluster_object(cluster: &Cluster, region: &str) -> LiveObject {
     }
 }
 
-async fn read_node_groups(ctx: &AwsContext, client: &aws_sdk_eks::Client, cluster: &str, region: &str) -> FamilyRead {
+async fn read_node_groups(
+    ctx: &AwsContext,
+    client: &aws_sdk_eks::Client,
+    cluster: &str,
+    region: &str,
+) -> FamilyRead {
     let mut read = FamilyRead::default();
-    let pages = client.list_nodegroups().cluster_name(cluster).into_paginator().send();
+    let pages = client
+        .list_nodegroups()
+        .cluster_name(cluster)
+        .into_paginator()
+        .send();
     let names: Vec<String> = match collect_pages(ctx, Service::Eks, pages).await {
-        Ok(pages) => pages.into_iter().flat_map(|p| p.nodegroups.unwrap_or_default()).collect(),
+        Ok(pages) => pages
+            .into_iter()
+            .flat_map(|p| p.nodegroups.unwrap_or_default())
+            .collect(),
         Err(e) => {
             read.errors.push(format!(
                 "aws_eks_node_group of cluster {cluster} in {region}: {}",
@@ -100,13 +145,26 @@ async fn read_node_groups(ctx: &AwsContext, client: &aws_sdk_eks::Client, cluste
     };
     let described = join_all(names.iter().map(|name| async move {
         let _permit = ctx.permit(Service::Eks).await;
-        (name, client.describe_nodegroup().cluster_name(cluster).nodegroup_name(name).send().await)
+        (
+            name,
+            client
+                .describe_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(name)
+                .send()
+                .await,
+        )
     }))
     .await;
     for (name, result) in described {
         match result {
-            Ok(out) => read.objects.extend(out.nodegroup.map(|ng| node_group_object(&ng, cluster, region))),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {}
+            Ok(out) => read.objects.extend(
+                out.nodegroup
+                    .map(|ng| node_group_object(&ng, cluster, region)),
+            ),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) => {}
             Err(e) => read.errors.push(format!(
                 "aws_eks_node_group {cluster}/{name} in {region}: {}",
                 error_message(&e)
@@ -117,7 +175,12 @@ async fn read_node_groups(ctx: &AwsContext, client: &aws_sdk_eks::Client, cluste
 }
 
 fn node_group_object(ng: &Nodegroup, cluster: &str, region: &str) -> LiveObject {
-    let marked = Marked::from_tags(ng.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())));
+    let marked = Marked::from_tags(
+        ng.tags()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
     let scaling = ng.scaling_config();
     let labels: Map<String, Value> = ng
         .labels()
@@ -134,14 +197,31 @@ fn node_group_object(ng: &Nodegroup, cluster: &str, region: &str) -> LiveObject 
     attrs.insert("node_role_arn".into(), opt_str(ng.node_role()));
     attrs.insert(
         "instance_types".into(),
-        Value::Array(ng.instance_types().iter().map(|t| Value::String(t.clone())).collect()),
+        Value::Array(
+            ng.instance_types()
+                .iter()
+                .map(|t| Value::String(t.clone()))
+                .collect(),
+        ),
     );
-    attrs.insert("min_size".into(), opt_int(scaling.and_then(|s| s.min_size()).map(i64::from)));
-    attrs.insert("max_size".into(), opt_int(scaling.and_then(|s| s.max_size()).map(i64::from)));
-    attrs.insert("desired_size".into(), opt_int(scaling.and_then(|s| s.desired_size()).map(i64::from)));
+    attrs.insert(
+        "min_size".into(),
+        opt_int(scaling.and_then(|s| s.min_size()).map(i64::from)),
+    );
+    attrs.insert(
+        "max_size".into(),
+        opt_int(scaling.and_then(|s| s.max_size()).map(i64::from)),
+    );
+    attrs.insert(
+        "desired_size".into(),
+        opt_int(scaling.and_then(|s| s.desired_size()).map(i64::from)),
+    );
     // Null for node groups built from a launch template, where the template sets it.
     attrs.insert("disk_size".into(), opt_int(ng.disk_size().map(i64::from)));
-    attrs.insert("capacity_type".into(), opt_str(ng.capacity_type().map(|c| c.as_str())));
+    attrs.insert(
+        "capacity_type".into(),
+        opt_str(ng.capacity_type().map(|c| c.as_str())),
+    );
     attrs.insert("labels".into(), Value::Object(labels));
     attrs.insert("subnets".into(), sorted_strings(ng.subnets()));
     attrs.insert("tags".into(), marked.tags);

@@ -33,8 +33,15 @@ impl Marked {
                 }
             }
         }
-        let tags: Map<String, Value> = user.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-        Marked { tags: Value::Object(tags), address, stack }
+        let tags: Map<String, Value> = user
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
+        Marked {
+            tags: Value::Object(tags),
+            address,
+            stack,
+        }
     }
 
     pub fn is_for(&self, stack: &str) -> bool {
@@ -46,7 +53,11 @@ impl Marked {
 pub(crate) fn sorted_strings<S: AsRef<str>>(items: &[S]) -> Value {
     let mut v: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
     v.sort_unstable();
-    Value::Array(v.into_iter().map(|s| Value::String(s.to_string())).collect())
+    Value::Array(
+        v.into_iter()
+            .map(|s| Value::String(s.to_string()))
+            .collect(),
+    )
 }
 
 pub(crate) fn opt_str(s: Option<&str>) -> Value {

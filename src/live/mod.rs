@@ -21,8 +21,8 @@ mod s3;
 
 use crate::aws::AwsContext;
 use drplan_core::live::{LiveObject, LiveState, Unreachable};
-use reach::Gate;
 use drplan_core::resource::{Kind, Resource};
+use reach::Gate;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,8 +46,12 @@ pub struct ReadScope {
 
 impl ReadScope {
     pub fn from_resources(stack: &str, resources: &[Resource]) -> Self {
-        let mut scope = ReadScope { stack: stack.to_string(), ..ReadScope::default() };
-        let attr = |r: &Resource, key: &str| r.attrs.get(key).and_then(Value::as_str).map(str::to_string);
+        let mut scope = ReadScope {
+            stack: stack.to_string(),
+            ..ReadScope::default()
+        };
+        let attr =
+            |r: &Resource, key: &str| r.attrs.get(key).and_then(Value::as_str).map(str::to_string);
         for r in resources {
             if r.kind.is_regional() {
                 if let Some(region) = &r.region {
@@ -57,7 +61,11 @@ impl ReadScope {
             match r.kind {
                 Kind::EksCluster => {
                     if let (Some(region), Some(name)) = (&r.region, attr(r, "name")) {
-                        scope.cluster_names.entry(region.clone()).or_default().insert(name);
+                        scope
+                            .cluster_names
+                            .entry(region.clone())
+                            .or_default()
+                            .insert(name);
                     }
                 }
                 Kind::Bucket => scope.bucket_names.extend(attr(r, "name")),
@@ -70,7 +78,9 @@ impl ReadScope {
     }
 
     fn wants_cluster(&self, region: &str, name: &str) -> bool {
-        self.cluster_names.get(region).is_some_and(|names| names.contains(name))
+        self.cluster_names
+            .get(region)
+            .is_some_and(|names| names.contains(name))
     }
 }
 

@@ -7,7 +7,11 @@ use std::future::Future;
 
 /// One request. SDK `send()` futures do nothing until polled, so the request starts
 /// only once the permit is held.
-pub(crate) async fn send<T>(ctx: &AwsContext, service: Service, request: impl Future<Output = T>) -> T {
+pub(crate) async fn send<T>(
+    ctx: &AwsContext,
+    service: Service,
+    request: impl Future<Output = T>,
+) -> T {
     let _permit = ctx.permit(service).await;
     request.await
 }

@@ -28,7 +28,8 @@ const TAG_BATCH: usize = 10;
 const HEALTH_CHECK_PAGE: i32 = 1000;
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
-    let (mut zones, health_checks) = tokio::join!(read_zones(ctx, scope), read_health_checks(ctx, scope));
+    let (mut zones, health_checks) =
+        tokio::join!(read_zones(ctx, scope), read_health_checks(ctx, scope));
     zones.merge(health_checks);
     zones
 }
@@ -41,15 +42,25 @@ struct Zone {
 async fn read_zones(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     let mut read = FamilyRead::default();
     let client = ctx.route53();
-    let pages = match collect_pages(ctx, Service::Route53, client.list_hosted_zones().into_paginator().send()).await {
+    let pages = match collect_pages(
+        ctx,
+        Service::Route53,
+        client.list_hosted_zones().into_paginator().send(),
+    )
+    .await
+    {
         Ok(pages) => pages,
         Err(e) => {
-            read.errors.push(format!("aws_route53_zone: {}", error_message(&e)));
+            read.errors
+                .push(format!("aws_route53_zone: {}", error_message(&e)));
             return read;
         }
     };
     let listed: Vec<_> = pages.iter().flat_map(|p| p.hosted_zones()).collect();
-    let ids: Vec<String> = listed.iter().map(|z| bare_zone_id(z.id()).to_string()).collect();
+    let ids: Vec<String> = listed
+        .iter()
+        .map(|z| bare_zone_id(z.id()).to_string())
+        .collect();
     let tags = match tags_by_id(ctx, TagResourceType::Hostedzone, &ids).await {
         Ok(tags) => tags,
         Err(msg) => {
@@ -62,13 +73,21 @@ async fn read_zones(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     for zone in listed {
         let id = bare_zone_id(zone.id()).to_string();
         let name = fqdn(zone.name());
-        let marked = Marked::from_tags(tags.get(&id).into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())));
+        let marked = Marked::from_tags(
+            tags.get(&id)
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         if !scope.zone_names.contains(&name) && !marked.is_for(&scope.stack) {
             continue;
         }
         let mut attrs = Map::new();
         attrs.insert("name".into(), Value::String(name.clone()));
-        attrs.insert("comment".into(), opt_str(zone.config().and_then(|c| c.comment())));
+        attrs.insert(
+            "comment".into(),
+            opt_str(zone.config().and_then(|c| c.comment())),
+        );
         attrs.insert("tags".into(), marked.tags);
         read.objects.push(LiveObject {
             kind: Kind::DnsZone,
@@ -113,11 +132,18 @@ async fn tags_by_id(
     for batch in batches {
         let batch = batch.map_err(|e| error_message(&e))?;
         for set in batch.resource_tag_sets() {
-            let Some(id) = set.resource_id() else { continue };
+            let Some(id) = set.resource_id() else {
+                continue;
+            };
             let tags = set
                 .tags()
                 .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string())))
+                .filter_map(|t| {
+                    Some((
+                        t.key()?.to_string(),
+                        t.value().unwrap_or_default().to_string(),
+                    ))
+                })
                 .collect();
             out.insert(id.to_string(), tags);
         }
@@ -130,7 +156,8 @@ async fn read_records(ctx: &AwsContext, zone: &Zone) -> FamilyRead {
     let sets = match list_record_sets(ctx, &zone.id).await {
         Ok(sets) => sets,
         Err(msg) => {
-            read.errors.push(format!("aws_route53_record in zone {}: {msg}", zone.name));
+            read.errors
+                .push(format!("aws_route53_record in zone {}: {msg}", zone.name));
             return read;
         }
     };
@@ -139,13 +166,18 @@ async fn read_records(ctx: &AwsContext, zone: &Zone) -> FamilyRead {
     let mut owners: BTreeMap<(String, String, Option<String>), (String, Address)> = BTreeMap::new();
     for set in &sets {
         let name = decode_name(set.name());
-        let Some(owned) = name.strip_prefix(DNS_OWNER_PREFIX) else { continue };
+        let Some(owned) = name.strip_prefix(DNS_OWNER_PREFIX) else {
+            continue;
+        };
         if set.r#type() != &RrType::Txt {
             continue;
         }
         for value in set.resource_records().iter().map(|r| r.value()) {
             if let Some((stack, address, rtype, set_id)) = parse_dns_owner_value(value) {
-                owners.insert((owned.to_string(), rtype, set_id), (stack, Address::new(address)));
+                owners.insert(
+                    (owned.to_string(), rtype, set_id),
+                    (stack, Address::new(address)),
+                );
             }
         }
     }
@@ -160,15 +192,21 @@ async fn read_records(ctx: &AwsContext, zone: &Zone) -> FamilyRead {
             continue;
         }
         let set_id = set.set_identifier().map(str::to_string);
-        let owner = owners.get(&(name.clone(), rtype.clone(), set_id.clone())).cloned();
-        read.objects.push(record_object(zone, &name, &rtype, set, owner));
+        let owner = owners
+            .get(&(name.clone(), rtype.clone(), set_id.clone()))
+            .cloned();
+        read.objects
+            .push(record_object(zone, &name, &rtype, set, owner));
     }
     read
 }
 
 /// ListResourceRecordSets has no paginator in the SDK: it pages by the next record's
 /// (name, type, set identifier).
-async fn list_record_sets(ctx: &AwsContext, zone_id: &str) -> Result<Vec<ResourceRecordSet>, String> {
+async fn list_record_sets(
+    ctx: &AwsContext,
+    zone_id: &str,
+) -> Result<Vec<ResourceRecordSet>, String> {
     let client = ctx.route53();
     let mut sets = Vec::new();
     let mut seen = HashSet::new();
@@ -249,10 +287,18 @@ fn record_object(
     // Alias records have no values (and no TTL); drplan does not manage aliases.
     attrs.insert(
         "records".into(),
-        Value::Array(set.resource_records().iter().map(|r| Value::String(r.value().to_string())).collect()),
+        Value::Array(
+            set.resource_records()
+                .iter()
+                .map(|r| Value::String(r.value().to_string()))
+                .collect(),
+        ),
     );
     attrs.insert("set_identifier".into(), opt_str(set_id));
-    attrs.insert("failover".into(), opt_str(set.failover().map(|f| f.as_str())));
+    attrs.insert(
+        "failover".into(),
+        opt_str(set.failover().map(|f| f.as_str())),
+    );
     attrs.insert("health_check".into(), opt_str(set.health_check_id()));
     let (stack, address) = owner.map_or((None, None), |(s, a)| (Some(s), Some(a)));
     LiveObject {
@@ -273,10 +319,13 @@ pub(crate) fn decode_name(name: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
         match (bytes[i], octal) {
             (b'\\', Some(d)) => {
-                let value = (d[0] - b'0') as u32 * 64 + (d[1] - b'0') as u32 * 8 + (d[2] - b'0') as u32;
+                let value =
+                    (d[0] - b'0') as u32 * 64 + (d[1] - b'0') as u32 * 8 + (d[2] - b'0') as u32;
                 out.push(u8::try_from(value).unwrap_or(b'?'));
                 i += 4;
             }
@@ -292,11 +341,16 @@ pub(crate) fn decode_name(name: &str) -> String {
 async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     let mut read = FamilyRead::default();
     let client = ctx.route53();
-    let listing = client.list_health_checks().max_items(HEALTH_CHECK_PAGE).into_paginator().send();
+    let listing = client
+        .list_health_checks()
+        .max_items(HEALTH_CHECK_PAGE)
+        .into_paginator()
+        .send();
     let pages = match collect_pages(ctx, Service::Route53, listing).await {
         Ok(pages) => pages,
         Err(e) => {
-            read.errors.push(format!("aws_route53_health_check: {}", error_message(&e)));
+            read.errors
+                .push(format!("aws_route53_health_check: {}", error_message(&e)));
             return read;
         }
     };
@@ -305,12 +359,18 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     let tags = match tags_by_id(ctx, TagResourceType::Healthcheck, &ids).await {
         Ok(tags) => tags,
         Err(msg) => {
-            read.errors.push(format!("aws_route53_health_check tags: {msg}"));
+            read.errors
+                .push(format!("aws_route53_health_check tags: {msg}"));
             return read;
         }
     };
     for check in checks {
-        let marked = Marked::from_tags(tags.get(check.id()).into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())));
+        let marked = Marked::from_tags(
+            tags.get(check.id())
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
         // Health checks are identified by their mark only: unmarked ones or another
         // stack's can never match the spec.
         if !marked.is_for(&scope.stack) {
@@ -319,11 +379,26 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
         let config = check.health_check_config();
         let mut attrs = Map::new();
         attrs.insert("type".into(), opt_str(config.map(|c| c.r#type().as_str())));
-        attrs.insert("fqdn".into(), opt_str(config.and_then(|c| c.fully_qualified_domain_name())));
-        attrs.insert("port".into(), opt_int(config.and_then(|c| c.port()).map(i64::from)));
-        attrs.insert("resource_path".into(), opt_str(config.and_then(|c| c.resource_path())));
-        attrs.insert("request_interval".into(), opt_int(config.and_then(|c| c.request_interval()).map(i64::from)));
-        attrs.insert("failure_threshold".into(), opt_int(config.and_then(|c| c.failure_threshold()).map(i64::from)));
+        attrs.insert(
+            "fqdn".into(),
+            opt_str(config.and_then(|c| c.fully_qualified_domain_name())),
+        );
+        attrs.insert(
+            "port".into(),
+            opt_int(config.and_then(|c| c.port()).map(i64::from)),
+        );
+        attrs.insert(
+            "resource_path".into(),
+            opt_str(config.and_then(|c| c.resource_path())),
+        );
+        attrs.insert(
+            "request_interval".into(),
+            opt_int(config.and_then(|c| c.request_interval()).map(i64::from)),
+        );
+        attrs.insert(
+            "failure_threshold".into(),
+            opt_int(config.and_then(|c| c.failure_threshold()).map(i64::from)),
+        );
         attrs.insert("tags".into(), marked.tags);
         read.objects.push(LiveObject {
             kind: Kind::HealthCheck,
@@ -370,7 +445,10 @@ mod tests {
         ];
         assert_eq!(add_unseen(&mut sets, &mut seen, &first), 1);
         assert_eq!(add_unseen(&mut sets, &mut seen, &second), 2);
-        let listed: Vec<(&str, Option<&str>)> = sets.iter().map(|s| (s.name(), s.set_identifier())).collect();
+        let listed: Vec<(&str, Option<&str>)> = sets
+            .iter()
+            .map(|s| (s.name(), s.set_identifier()))
+            .collect();
         assert_eq!(
             listed,
             [

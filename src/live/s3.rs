@@ -8,8 +8,8 @@
 //! elsewhere cost one GetBucketLocation each and nothing more.
 
 use super::marks::{opt_int, opt_str, Marked};
-use super::requests::{collect_pages, send};
 use super::reach::Gate;
+use super::requests::{collect_pages, send};
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::{error_code, error_message};
 use crate::aws::{AwsContext, Service};
@@ -29,7 +29,12 @@ const NOT_CONFIGURED: [&str; 4] = [
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     let mut read = FamilyRead::default();
-    let listing = collect_pages(ctx, Service::S3, ctx.s3_global().list_buckets().into_paginator().send()).await;
+    let listing = collect_pages(
+        ctx,
+        Service::S3,
+        ctx.s3_global().list_buckets().into_paginator().send(),
+    )
+    .await;
     let buckets: Vec<(String, Option<String>)> = match listing {
         Ok(pages) => pages
             .iter()
@@ -37,7 +42,8 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
             .filter_map(|b| Some((b.name()?.to_string(), b.bucket_region().map(str::to_string))))
             .collect(),
         Err(e) => {
-            read.errors.push(format!("aws_s3_bucket: {}", error_message(&e)));
+            read.errors
+                .push(format!("aws_s3_bucket: {}", error_message(&e)));
             return read;
         }
     };
@@ -45,13 +51,25 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
         .into_iter()
         .filter(|(name, _)| scope.bucket_names.contains(name) || !scope.regions.is_empty())
         .collect();
-    for part in join_all(named_or_searched.iter().map(|(name, region)| read_bucket(ctx, scope, gate, name, region.clone()))).await {
+    for part in join_all(
+        named_or_searched
+            .iter()
+            .map(|(name, region)| read_bucket(ctx, scope, gate, name, region.clone())),
+    )
+    .await
+    {
         read.merge(part);
     }
     read
 }
 
-async fn read_bucket(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>, name: &str, listed_region: Option<String>) -> FamilyRead {
+async fn read_bucket(
+    ctx: &AwsContext,
+    scope: &ReadScope,
+    gate: &Gate<'_>,
+    name: &str,
+    listed_region: Option<String>,
+) -> FamilyRead {
     let mut read = FamilyRead::default();
     let named = scope.bucket_names.contains(name);
     // ListBuckets names the region on real AWS (BucketRegion); moto leaves it out.
@@ -70,15 +88,34 @@ async fn read_bucket(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>, name:
     if !named && !scope.regions.contains(&region) {
         return read;
     }
-    gate.read(&region.clone(), Service::S3, read_in_region(ctx, scope, name, named, region)).await
+    gate.read(
+        &region.clone(),
+        Service::S3,
+        read_in_region(ctx, scope, name, named, region),
+    )
+    .await
 }
 
 /// The bucket's tags and configuration, from its region's endpoint.
-async fn read_in_region(ctx: &AwsContext, scope: &ReadScope, name: &str, named: bool, region: String) -> FamilyRead {
+async fn read_in_region(
+    ctx: &AwsContext,
+    scope: &ReadScope,
+    name: &str,
+    named: bool,
+    region: String,
+) -> FamilyRead {
     let mut read = FamilyRead::default();
     let client = ctx.s3(&region);
-    let tagging =
-        async { not_configured_as_none(send(ctx, Service::S3, client.get_bucket_tagging().bucket(name).send()).await) };
+    let tagging = async {
+        not_configured_as_none(
+            send(
+                ctx,
+                Service::S3,
+                client.get_bucket_tagging().bucket(name).send(),
+            )
+            .await,
+        )
+    };
     // A bucket the spec names is read whatever its tags say, so its configuration is
     // read beside the tags rather than after them: one round trip less per bucket on
     // the plan's longest chain. Other buckets are read only once marked as ours.
@@ -123,9 +160,13 @@ async fn read_in_region(ctx: &AwsContext, scope: &ReadScope, name: &str, named: 
 }
 
 async fn bucket_region(ctx: &AwsContext, name: &str) -> Result<String, String> {
-    let out = send(ctx, Service::S3, ctx.s3_global().get_bucket_location().bucket(name).send())
-        .await
-        .map_err(|e| error_message(&e))?;
+    let out = send(
+        ctx,
+        Service::S3,
+        ctx.s3_global().get_bucket_location().bucket(name).send(),
+    )
+    .await
+    .map_err(|e| error_message(&e))?;
     // us-east-1 is reported as no constraint; "EU" is the legacy name of eu-west-1.
     Ok(match out.location_constraint().map(|c| c.as_str()) {
         None | Some("") => "us-east-1".to_string(),
@@ -153,12 +194,35 @@ where
 }
 
 /// Every attribute but `tags`, in the documented order.
-async fn bucket_config(ctx: &AwsContext, client: &aws_sdk_s3::Client, name: &str) -> Result<Map<String, Value>, String> {
+async fn bucket_config(
+    ctx: &AwsContext,
+    client: &aws_sdk_s3::Client,
+    name: &str,
+) -> Result<Map<String, Value>, String> {
     let (versioning, encryption, lifecycle, replication) = tokio::join!(
-        send(ctx, Service::S3, client.get_bucket_versioning().bucket(name).send()),
-        send(ctx, Service::S3, client.get_bucket_encryption().bucket(name).send()),
-        send(ctx, Service::S3, client.get_bucket_lifecycle_configuration().bucket(name).send()),
-        send(ctx, Service::S3, client.get_bucket_replication().bucket(name).send()),
+        send(
+            ctx,
+            Service::S3,
+            client.get_bucket_versioning().bucket(name).send()
+        ),
+        send(
+            ctx,
+            Service::S3,
+            client.get_bucket_encryption().bucket(name).send()
+        ),
+        send(
+            ctx,
+            Service::S3,
+            client
+                .get_bucket_lifecycle_configuration()
+                .bucket(name)
+                .send()
+        ),
+        send(
+            ctx,
+            Service::S3,
+            client.get_bucket_replication().bucket(name).send()
+        ),
     );
     let versioning = versioning.map_err(|e| error_message(&e))?;
     let encryption = not_configured_as_none(encryption)?;
@@ -186,7 +250,13 @@ async fn bucket_config(ctx: &AwsContext, client: &aws_sdk_s3::Client, name: &str
             })
         }),
     );
-    let mut rules: Vec<Value> = lifecycle.as_ref().map(|l| l.rules()).unwrap_or_default().iter().map(lifecycle_rule).collect();
+    let mut rules: Vec<Value> = lifecycle
+        .as_ref()
+        .map(|l| l.rules())
+        .unwrap_or_default()
+        .iter()
+        .map(lifecycle_rule)
+        .collect();
     rules.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
     attrs.insert("lifecycle_rules".into(), Value::Array(rules));
     attrs.insert(

@@ -79,7 +79,14 @@ impl LockInfo {
 /// 128 random bits from the standard library's per-process random hash keys.
 fn new_run_id() -> String {
     use std::hash::BuildHasher;
-    let seed = format!("{:?}", (std::process::id(), std::time::SystemTime::now(), Instant::now()));
+    let seed = format!(
+        "{:?}",
+        (
+            std::process::id(),
+            std::time::SystemTime::now(),
+            Instant::now()
+        )
+    );
     let part = || std::collections::hash_map::RandomState::new().hash_one(&seed);
     format!("{:016x}{:016x}", part(), part())
 }

@@ -5,8 +5,10 @@
 //! went stale (live object or spec edited) is refused, and apply never asks a
 //! question it cannot get answered.
 
-
+use crate::support::cli::{drplan, explain, stderr};
+use crate::support::clusters::Clusters;
 use crate::support::files::copy_dir;
+use crate::support::moto::MotoServer;
 use assert_cmd::Command;
 use drplan_core::model::Project;
 use drplan_core::resource::{Kind, Resource};
@@ -14,20 +16,15 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use crate::support::clusters::Clusters;
-use crate::support::cli::{drplan, explain, stderr};
-use crate::support::moto::MotoServer;
 
 pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 pub(crate) fn load(root: &Path, env: &str) -> Project {
-    drplan_core::spec::load_project(root, env).unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
+    drplan_core::spec::load_project(root, env)
+        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
 }
-
-
-
 
 fn assert_exit(out: &Output, code: i32, what: &str) {
     assert_eq!(out.status.code(), Some(code), "{what}\n{}", explain(out));
@@ -49,7 +46,9 @@ pub(crate) async fn empty_world(root: &Path) -> (MotoServer, Clusters) {
     if lock.region != "us-east-1" {
         create = create.create_bucket_configuration(
             aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(lock.region.as_str()))
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                    lock.region.as_str(),
+                ))
                 .build(),
         );
     }
@@ -60,7 +59,11 @@ pub(crate) async fn empty_world(root: &Path) -> (MotoServer, Clusters) {
 }
 
 fn of_kind(project: &Project, kind: Kind) -> Vec<&Resource> {
-    project.resources.iter().filter(|r| r.kind == kind).collect()
+    project
+        .resources
+        .iter()
+        .filter(|r| r.kind == kind)
+        .collect()
 }
 
 fn attr<'a>(r: &'a Resource, key: &str) -> &'a str {
@@ -68,7 +71,11 @@ fn attr<'a>(r: &'a Resource, key: &str) -> &'a str {
 }
 
 fn regions(project: &Project) -> BTreeSet<String> {
-    project.resources.iter().filter_map(|r| r.region.clone()).collect()
+    project
+        .resources
+        .iter()
+        .filter_map(|r| r.region.clone())
+        .collect()
 }
 
 /// How many objects of each AWS kind exist in moto, counted through the SDK. moto
@@ -79,10 +86,17 @@ pub(crate) async fn live_counts(moto: &MotoServer, project: &Project) -> BTreeMa
         let ec2 = moto.ec2(&region);
         let vpcs = ec2.describe_vpcs().send().await.expect("DescribeVpcs");
         // moto seeds a default VPC (and its subnets) in every region.
-        let ours = |tags: &[aws_sdk_ec2::types::Tag]| tags.iter().any(|t| t.key() == Some("drplan:stack"));
-        *counts.entry(Kind::Vpc).or_default() += vpcs.vpcs().iter().filter(|v| ours(v.tags())).count();
-        let subnets = ec2.describe_subnets().send().await.expect("DescribeSubnets");
-        *counts.entry(Kind::Subnet).or_default() += subnets.subnets().iter().filter(|s| ours(s.tags())).count();
+        let ours =
+            |tags: &[aws_sdk_ec2::types::Tag]| tags.iter().any(|t| t.key() == Some("drplan:stack"));
+        *counts.entry(Kind::Vpc).or_default() +=
+            vpcs.vpcs().iter().filter(|v| ours(v.tags())).count();
+        let subnets = ec2
+            .describe_subnets()
+            .send()
+            .await
+            .expect("DescribeSubnets");
+        *counts.entry(Kind::Subnet).or_default() +=
+            subnets.subnets().iter().filter(|s| ours(s.tags())).count();
         let eks = moto.eks(&region);
         let clusters = eks.list_clusters().send().await.expect("ListClusters");
         *counts.entry(Kind::EksCluster).or_default() += clusters.clusters().len();
@@ -96,8 +110,18 @@ pub(crate) async fn live_counts(moto: &MotoServer, project: &Project) -> BTreeMa
             *counts.entry(Kind::NodeGroup).or_default() += groups.nodegroups().len();
         }
     }
-    let lock = project.environment.lock.clone().map(|l| l.bucket).unwrap_or_default();
-    let buckets = moto.s3("us-east-1").list_buckets().send().await.expect("ListBuckets");
+    let lock = project
+        .environment
+        .lock
+        .clone()
+        .map(|l| l.bucket)
+        .unwrap_or_default();
+    let buckets = moto
+        .s3("us-east-1")
+        .list_buckets()
+        .send()
+        .await
+        .expect("ListBuckets");
     counts.insert(
         Kind::Bucket,
         buckets
@@ -107,9 +131,17 @@ pub(crate) async fn live_counts(moto: &MotoServer, project: &Project) -> BTreeMa
             .count(),
     );
     let route53 = moto.route53();
-    let zones = route53.list_hosted_zones().send().await.expect("ListHostedZones");
+    let zones = route53
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones");
     counts.insert(Kind::DnsZone, zones.hosted_zones().len());
-    let checks = route53.list_health_checks().send().await.expect("ListHealthChecks");
+    let checks = route53
+        .list_health_checks()
+        .send()
+        .await
+        .expect("ListHealthChecks");
     counts.insert(Kind::HealthCheck, checks.health_checks().len());
     counts
 }
@@ -133,7 +165,11 @@ pub(crate) fn desired_counts(project: &Project) -> BTreeMap<Kind, usize> {
 /// failover role.
 pub(crate) async fn live_records(moto: &MotoServer) -> BTreeMap<String, Option<String>> {
     let route53 = moto.route53();
-    let zones = route53.list_hosted_zones().send().await.expect("ListHostedZones");
+    let zones = route53
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones");
     let mut records = BTreeMap::new();
     for zone in zones.hosted_zones() {
         let sets = route53
@@ -157,7 +193,12 @@ pub(crate) async fn live_records(moto: &MotoServer) -> BTreeMap<String, Option<S
 }
 
 fn record_key(r: &Resource) -> String {
-    format!("{}/{}/{}", attr(r, "name"), attr(r, "type"), attr(r, "set_identifier"))
+    format!(
+        "{}/{}/{}",
+        attr(r, "name"),
+        attr(r, "type"),
+        attr(r, "set_identifier")
+    )
 }
 
 /// Every record of the spec exists with the failover role the spec gives it.
@@ -165,10 +206,22 @@ async fn assert_records(moto: &MotoServer, project: &Project) {
     let live = live_records(moto).await;
     for record in of_kind(project, Kind::DnsRecord) {
         let key = record_key(record);
-        let failover = record.attrs.get("failover").and_then(Value::as_str).map(str::to_string);
+        let failover = record
+            .attrs
+            .get("failover")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         match live.get(&key) {
-            Some(found) => assert_eq!(found, &failover, "failover role of {} ({key})", record.address),
-            None => panic!("{} ({key}) is not in Route53; found {:?}", record.address, live.keys()),
+            Some(found) => assert_eq!(
+                found, &failover,
+                "failover role of {} ({key})",
+                record.address
+            ),
+            None => panic!(
+                "{} ({key}) is not in Route53; found {:?}",
+                record.address,
+                live.keys()
+            ),
         }
     }
 }
@@ -184,7 +237,11 @@ fn assert_k8s_objects(clusters: &Clusters, project: &Project) -> BTreeSet<(Strin
             "cluster.dr" => &clusters.servers[1],
             other => panic!("{}: unexpected cluster {other}", object.address),
         };
-        let (kind, namespace, name) = (attr(object, "kind"), attr(object, "namespace"), attr(object, "name"));
+        let (kind, namespace, name) = (
+            attr(object, "kind"),
+            attr(object, "namespace"),
+            attr(object, "name"),
+        );
         let found = server.objects().into_iter().any(|o| {
             o["kind"] == kind
                 && o["metadata"]["name"] == name
@@ -223,7 +280,6 @@ async fn assert_node_group_sizes(moto: &MotoServer, project: &Project) {
         );
     }
 }
-
 
 async fn prod_to_dr_and_back(example: &str) {
     let root = repo_root().join(example);
@@ -272,7 +328,13 @@ async fn prod_to_dr_and_back(example: &str) {
     let activated = of_kind(&dr, Kind::NodeGroup)
         .into_iter()
         .filter(|g| g.address.as_str().starts_with("cluster.dr."))
-        .all(|g| g.attrs.get("desired_size").and_then(Value::as_i64).unwrap_or(0) > 0);
+        .all(|g| {
+            g.attrs
+                .get("desired_size")
+                .and_then(Value::as_i64)
+                .unwrap_or(0)
+                > 0
+        });
     assert!(activated, "prod-dr leaves a DR node group at zero");
     assert_records(&moto, &dr).await;
     let dr_primary = of_kind(&dr, Kind::DnsRecord)
@@ -326,14 +388,22 @@ async fn a_saved_plan_is_refused_once_the_cloud_or_the_spec_changed() {
     // Live change between plan and apply: the DR node group scaled by hand.
     let saved = root.join("failover.plan");
     let saved_arg = saved.display().to_string();
-    let out = drplan(&moto, &root, &["plan", "-e", "prod-dr", "--out", &saved_arg]);
+    let out = drplan(
+        &moto,
+        &root,
+        &["plan", "-e", "prod-dr", "--out", &saved_arg],
+    );
     assert_exit(&out, 0, "plan -e prod-dr --out");
     let prod = load(&root, "prod");
     let group = of_kind(&prod, Kind::NodeGroup)
         .into_iter()
         .find(|g| g.address.as_str().starts_with("cluster.dr."))
         .expect("a DR node group");
-    let size = group.attrs.get("desired_size").and_then(Value::as_i64).unwrap_or(0) as i32;
+    let size = group
+        .attrs
+        .get("desired_size")
+        .and_then(Value::as_i64)
+        .unwrap_or(0) as i32;
     moto.eks(group.region.as_deref().unwrap_or("us-east-1"))
         .update_nodegroup_config()
         .cluster_name(attr(group, "cluster_name"))
@@ -348,7 +418,11 @@ async fn a_saved_plan_is_refused_once_the_cloud_or_the_spec_changed() {
         .await
         .expect("UpdateNodegroupConfig");
     let out = drplan(&moto, &root, &["apply", &saved_arg]);
-    assert_exit(&out, 1, "apply of a plan made before the node group changed");
+    assert_exit(
+        &out,
+        1,
+        "apply of a plan made before the node group changed",
+    );
     let err = stderr(&out);
     assert!(err.contains("stale"), "{err}");
     assert!(
@@ -358,7 +432,11 @@ async fn a_saved_plan_is_refused_once_the_cloud_or_the_spec_changed() {
     );
 
     // The same plan made again applies: the refusal was about the change, not the file.
-    let out = drplan(&moto, &root, &["plan", "-e", "prod-dr", "--out", &saved_arg]);
+    let out = drplan(
+        &moto,
+        &root,
+        &["plan", "-e", "prod-dr", "--out", &saved_arg],
+    );
     assert_exit(&out, 0, "plan -e prod-dr --out (again)");
     let out = drplan(&moto, &root, &["apply", &saved_arg]);
     assert_exit(&out, 0, "apply of a fresh saved failover plan");
@@ -393,6 +471,10 @@ fn apply_without_a_terminal_needs_auto_approve() {
         .args(["apply", "-e", "prod"])
         .output()
         .expect("run drplan");
-    assert_exit(&out, 1, "apply -e prod without --auto-approve or a terminal");
+    assert_exit(
+        &out,
+        1,
+        "apply -e prod without --auto-approve or a terminal",
+    );
     assert!(stderr(&out).contains("--auto-approve"), "{}", explain(&out));
 }

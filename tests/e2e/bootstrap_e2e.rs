@@ -27,22 +27,49 @@ async fn first_apply_no_longer_fails_with_no_such_bucket_after_bootstrap() {
 
     for round in ["creates", "is idempotent"] {
         let out = drplan(&moto, root, &["bootstrap", "-e", "prod"]);
-        assert_eq!(out.status.code(), Some(0), "bootstrap {round}\n{}", explain(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "bootstrap {round}\n{}",
+            explain(&out)
+        );
     }
     let s3 = moto.s3("us-east-1");
-    let versioning = s3.get_bucket_versioning().bucket("shop-drplan-locks").send().await.expect("versioning");
+    let versioning = s3
+        .get_bucket_versioning()
+        .bucket("shop-drplan-locks")
+        .send()
+        .await
+        .expect("versioning");
     assert_eq!(versioning.status(), Some(&BucketVersioningStatus::Enabled));
-    let enc = s3.get_bucket_encryption().bucket("shop-drplan-locks").send().await.expect("encryption");
+    let enc = s3
+        .get_bucket_encryption()
+        .bucket("shop-drplan-locks")
+        .send()
+        .await
+        .expect("encryption");
     let algo = enc
         .server_side_encryption_configuration()
         .and_then(|c| c.rules().first())
         .and_then(|r| r.apply_server_side_encryption_by_default())
         .map(|d| d.sse_algorithm().clone());
     assert_eq!(algo, Some(ServerSideEncryption::Aes256));
-    let pab = s3.get_public_access_block().bucket("shop-drplan-locks").send().await.expect("public access block");
-    let c = pab.public_access_block_configuration().expect("configuration");
+    let pab = s3
+        .get_public_access_block()
+        .bucket("shop-drplan-locks")
+        .send()
+        .await
+        .expect("public access block");
+    let c = pab
+        .public_access_block_configuration()
+        .expect("configuration");
     assert_eq!(
-        (c.block_public_acls(), c.ignore_public_acls(), c.block_public_policy(), c.restrict_public_buckets()),
+        (
+            c.block_public_acls(),
+            c.ignore_public_acls(),
+            c.block_public_policy(),
+            c.restrict_public_buckets()
+        ),
         (Some(true), Some(true), Some(true), Some(true))
     );
 
@@ -50,7 +77,12 @@ async fn first_apply_no_longer_fails_with_no_such_bucket_after_bootstrap() {
     assert_eq!(out.status.code(), Some(0), "first apply\n{}", explain(&out));
     // The lock bucket is drplan's own, not a managed object: the next plan is clean.
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
-    assert_eq!(out.status.code(), Some(0), "plan after apply\n{}", explain(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "plan after apply\n{}",
+        explain(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,11 +90,18 @@ async fn bootstrap_in_the_wrong_account_creates_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_project(dir.path());
     let env = dir.path().join("environments/prod.hcl");
-    let text = std::fs::read_to_string(&env).expect("env").replace("123456789012", "210987654321");
+    let text = std::fs::read_to_string(&env)
+        .expect("env")
+        .replace("123456789012", "210987654321");
     std::fs::write(&env, text).expect("write env");
     let moto = MotoServer::start();
     let out = drplan(&moto, dir.path(), &["bootstrap", "-e", "prod"]);
     assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
-    let buckets = moto.s3("us-east-1").list_buckets().send().await.expect("ListBuckets");
+    let buckets = moto
+        .s3("us-east-1")
+        .list_buckets()
+        .send()
+        .await
+        .expect("ListBuckets");
     assert!(buckets.buckets().is_empty(), "{:?}", buckets.buckets());
 }

@@ -115,7 +115,10 @@ fn fmt_check_then_rewrite_keeps_comments() {
 
 #[test]
 fn mistyped_flag_in_a_workflow_exits_1_not_2_which_means_changes() {
-    let (code, stdout, stderr) = drplan(&fixture("valid"), &["plan", "-e", "prod", "--detailed-exitcod"]);
+    let (code, stdout, stderr) = drplan(
+        &fixture("valid"),
+        &["plan", "-e", "prod", "--detailed-exitcod"],
+    );
     assert_eq!(code, 1, "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
     assert!(stderr.contains("--detailed-exitcod"), "{stderr}");
@@ -125,10 +128,16 @@ fn mistyped_flag_in_a_workflow_exits_1_not_2_which_means_changes() {
 fn terraform_style_single_dash_flag_points_to_the_double_dash_form() {
     let (code, _, stderr) = drplan(&fixture("valid"), &["apply", "-e", "prod", "-auto-approve"]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("write `--auto-approve` instead of `-auto-approve`"), "{stderr}");
+    assert!(
+        stderr.contains("write `--auto-approve` instead of `-auto-approve`"),
+        "{stderr}"
+    );
     let (code, _, stderr) = drplan(&fixture("valid"), &["plan", "-var", "x=1"]);
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("variable values live in environments/<env>.hcl"), "{stderr}");
+    assert!(
+        stderr.contains("variable values live in environments/<env>.hcl"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -140,9 +149,15 @@ fn help_still_exits_0() {
 
 #[test]
 fn missing_project_directory_says_so() {
-    let (code, _, stderr) = drplan(Path::new("/nonexistent/drplan-project"), &["validate", "-e", "prod"]);
+    let (code, _, stderr) = drplan(
+        Path::new("/nonexistent/drplan-project"),
+        &["validate", "-e", "prod"],
+    );
     assert_eq!(code, 1, "{stderr}");
-    assert!(stderr.contains("the project directory /nonexistent/drplan-project does not exist"), "{stderr}");
+    assert!(
+        stderr.contains("the project directory /nonexistent/drplan-project does not exist"),
+        "{stderr}"
+    );
 }
 
 /// Without credentials, `plan` printed a Rust debug dump of an IMDS answer and

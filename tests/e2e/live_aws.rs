@@ -2,7 +2,7 @@
 //! SDK, marked and unmarked, then `read_live` must report exactly what a plan needs, in
 //! the normalized attribute form, with few requests.
 
-
+use crate::support::moto::{MotoServer, MOTO_ACCOUNT_ID};
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, Tag as Ec2Tag, TagSpecification};
 use drplan::aws::{AccountGuardError, AwsContext};
 use drplan::live::{read_live, ReadScope};
@@ -11,7 +11,6 @@ use drplan_core::live::{LiveObject, LiveState};
 use drplan_core::marks::{dns_owner_value, ADDRESS_KEY, STACK_KEY};
 use drplan_core::resource::{Kind, Resource};
 use serde_json::{json, Map, Value};
-use crate::support::moto::{MotoServer, MOTO_ACCOUNT_ID};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -34,7 +33,12 @@ fn by_address<'a>(state: &'a LiveState, address: &str) -> &'a LiveObject {
         .objects
         .iter()
         .find(|o| o.address.as_ref().map(Address::as_str) == Some(address))
-        .unwrap_or_else(|| panic!("no live object marked {address}; found {:#?}", state.objects))
+        .unwrap_or_else(|| {
+            panic!(
+                "no live object marked {address}; found {:#?}",
+                state.objects
+            )
+        })
 }
 
 fn attrs(value: Value) -> Map<String, Value> {
@@ -44,18 +48,41 @@ fn attrs(value: Value) -> Map<String, Value> {
     }
 }
 
-fn ec2_tags(resource: ResourceType, address: Option<&str>, stack: Option<&str>, extra: &[(&str, &str)]) -> TagSpecification {
+fn ec2_tags(
+    resource: ResourceType,
+    address: Option<&str>,
+    stack: Option<&str>,
+    extra: &[(&str, &str)],
+) -> TagSpecification {
     let mut spec = TagSpecification::builder().resource_type(resource);
-    let marks = stack.map(|s| (STACK_KEY, s)).into_iter().chain(address.map(|a| (ADDRESS_KEY, a)));
+    let marks = stack
+        .map(|s| (STACK_KEY, s))
+        .into_iter()
+        .chain(address.map(|a| (ADDRESS_KEY, a)));
     for (k, v) in marks.chain(extra.iter().copied()) {
         spec = spec.tags(Ec2Tag::builder().key(k).value(v).build());
     }
     spec.build()
 }
 
-async fn create_vpc(moto: &MotoServer, region: &str, cidr: &str, spec: TagSpecification) -> Result<String, Box<dyn std::error::Error>> {
-    let out = moto.ec2(region).create_vpc().cidr_block(cidr).tag_specifications(spec).send().await?;
-    Ok(out.vpc().and_then(|v| v.vpc_id()).ok_or("no vpc id")?.to_string())
+async fn create_vpc(
+    moto: &MotoServer,
+    region: &str,
+    cidr: &str,
+    spec: TagSpecification,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let out = moto
+        .ec2(region)
+        .create_vpc()
+        .cidr_block(cidr)
+        .tag_specifications(spec)
+        .send()
+        .await?;
+    Ok(out
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .ok_or("no vpc id")?
+        .to_string())
 }
 
 async fn create_subnet(
@@ -75,7 +102,11 @@ async fn create_subnet(
         .tag_specifications(spec)
         .send()
         .await?;
-    Ok(out.subnet().and_then(|s| s.subnet_id()).ok_or("no subnet id")?.to_string())
+    Ok(out
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .ok_or("no subnet id")?
+        .to_string())
 }
 
 #[tokio::test]
@@ -87,10 +118,18 @@ async fn networks_are_read_by_stack_tag_with_one_list_call_per_kind_and_region()
         &moto,
         west,
         "10.0.0.0/16",
-        ec2_tags(ResourceType::Vpc, Some("network.primary"), Some(STACK), &[("team", "platform")]),
+        ec2_tags(
+            ResourceType::Vpc,
+            Some("network.primary"),
+            Some(STACK),
+            &[("team", "platform")],
+        ),
     )
     .await?;
-    for (i, az) in ["us-west-2a", "us-west-2b", "us-west-2c"].iter().enumerate() {
+    for (i, az) in ["us-west-2a", "us-west-2b", "us-west-2c"]
+        .iter()
+        .enumerate()
+    {
         let name = format!("network.primary.subnet.s{i}");
         create_subnet(
             &moto,
@@ -108,7 +147,12 @@ async fn networks_are_read_by_stack_tag_with_one_list_call_per_kind_and_region()
         &vpc,
         "10.0.10.0/24",
         "us-west-2a",
-        ec2_tags(ResourceType::Subnet, Some("network.primary.subnet.public"), Some(STACK), &[("tier", "edge")]),
+        ec2_tags(
+            ResourceType::Subnet,
+            Some("network.primary.subnet.public"),
+            Some(STACK),
+            &[("tier", "edge")],
+        ),
     )
     .await?;
     moto.ec2(west)
@@ -118,23 +162,75 @@ async fn networks_are_read_by_stack_tag_with_one_list_call_per_kind_and_region()
         .send()
         .await?;
     // Not ours: unmarked, and marked for another stack.
-    let foreign = create_vpc(&moto, west, "10.9.0.0/16", ec2_tags(ResourceType::Vpc, None, None, &[("team", "x")])).await?;
-    create_subnet(&moto, west, &foreign, "10.9.0.0/24", "us-west-2a", ec2_tags(ResourceType::Subnet, None, None, &[("a", "b")])).await?;
-    create_vpc(&moto, west, "10.8.0.0/16", ec2_tags(ResourceType::Vpc, Some("network.primary"), Some("other"), &[])).await?;
-    let dr_vpc = create_vpc(&moto, east, "10.1.0.0/16", ec2_tags(ResourceType::Vpc, Some("network.dr"), Some(STACK), &[])).await?;
-    create_subnet(&moto, east, &dr_vpc, "10.1.0.0/24", "us-east-1a", ec2_tags(ResourceType::Subnet, Some("network.dr.subnet.a"), Some(STACK), &[])).await?;
+    let foreign = create_vpc(
+        &moto,
+        west,
+        "10.9.0.0/16",
+        ec2_tags(ResourceType::Vpc, None, None, &[("team", "x")]),
+    )
+    .await?;
+    create_subnet(
+        &moto,
+        west,
+        &foreign,
+        "10.9.0.0/24",
+        "us-west-2a",
+        ec2_tags(ResourceType::Subnet, None, None, &[("a", "b")]),
+    )
+    .await?;
+    create_vpc(
+        &moto,
+        west,
+        "10.8.0.0/16",
+        ec2_tags(
+            ResourceType::Vpc,
+            Some("network.primary"),
+            Some("other"),
+            &[],
+        ),
+    )
+    .await?;
+    let dr_vpc = create_vpc(
+        &moto,
+        east,
+        "10.1.0.0/16",
+        ec2_tags(ResourceType::Vpc, Some("network.dr"), Some(STACK), &[]),
+    )
+    .await?;
+    create_subnet(
+        &moto,
+        east,
+        &dr_vpc,
+        "10.1.0.0/24",
+        "us-east-1a",
+        ec2_tags(
+            ResourceType::Subnet,
+            Some("network.dr.subnet.a"),
+            Some(STACK),
+            &[],
+        ),
+    )
+    .await?;
 
     let ctx = moto.context();
     let state = read_live(&ctx, &scope(&[west, east])).await;
 
     assert_eq!(state.read_errors, Vec::<String>::new());
-    assert_eq!(of_kind(&state, Kind::Vpc).len(), 2, "only this stack's VPCs: {:#?}", state.objects);
+    assert_eq!(
+        of_kind(&state, Kind::Vpc).len(),
+        2,
+        "only this stack's VPCs: {:#?}",
+        state.objects
+    );
     assert_eq!(of_kind(&state, Kind::Subnet).len(), 5);
     let primary = by_address(&state, "network.primary");
     assert_eq!(primary.id, vpc);
     assert_eq!(primary.region.as_deref(), Some(west));
     assert_eq!(primary.stack.as_deref(), Some(STACK));
-    assert_eq!(primary.attrs, attrs(json!({"cidr_block": "10.0.0.0/16", "tags": {"team": "platform"}})));
+    assert_eq!(
+        primary.attrs,
+        attrs(json!({"cidr_block": "10.0.0.0/16", "tags": {"team": "platform"}}))
+    );
     // The subnet's VPC id is rewritten into the VPC's address, as the spec writes it.
     assert_eq!(
         by_address(&state, "network.primary.subnet.public").attrs,
@@ -146,8 +242,14 @@ async fn networks_are_read_by_stack_tag_with_one_list_call_per_kind_and_region()
             "tags": {"tier": "edge"},
         }))
     );
-    assert_eq!(by_address(&state, "network.primary.subnet.s1").attrs["public"], json!(false));
-    assert_eq!(by_address(&state, "network.dr.subnet.a").attrs["vpc"], json!("network.dr"));
+    assert_eq!(
+        by_address(&state, "network.primary.subnet.s1").attrs["public"],
+        json!(false)
+    );
+    assert_eq!(
+        by_address(&state, "network.dr.subnet.a").attrs["vpc"],
+        json!("network.dr")
+    );
 
     // Bulk: DescribeVpcs + DescribeSubnets, once per region, whatever the count, and
     // one reachability probe (DescribeAvailabilityZones) per region, unless the
@@ -163,13 +265,26 @@ async fn clusters_and_node_groups_are_read_for_names_in_the_spec_and_marked_ones
     use aws_sdk_eks::types::{CapacityTypes, NodegroupScalingConfig, VpcConfigRequest};
     let moto = MotoServer::start();
     let region = "us-west-2";
-    let vpc = create_vpc(&moto, region, "10.0.0.0/16", ec2_tags(ResourceType::Vpc, Some("network.primary"), Some(STACK), &[])).await?;
+    let vpc = create_vpc(
+        &moto,
+        region,
+        "10.0.0.0/16",
+        ec2_tags(ResourceType::Vpc, Some("network.primary"), Some(STACK), &[]),
+    )
+    .await?;
     let mut subnets = Vec::new();
     for (i, az) in ["us-west-2a", "us-west-2b"].iter().enumerate() {
         let address = format!("network.primary.subnet.private-{i}");
         subnets.push(
-            create_subnet(&moto, region, &vpc, &format!("10.0.{i}.0/24"), az, ec2_tags(ResourceType::Subnet, Some(&address), Some(STACK), &[]))
-                .await?,
+            create_subnet(
+                &moto,
+                region,
+                &vpc,
+                &format!("10.0.{i}.0/24"),
+                az,
+                ec2_tags(ResourceType::Subnet, Some(&address), Some(STACK), &[]),
+            )
+            .await?,
         );
     }
     let eks = moto.eks(region);
@@ -181,23 +296,49 @@ async fn clusters_and_node_groups_are_read_for_names_in_the_spec_and_marked_ones
             .name(name)
             .version("1.29")
             .role_arn(role)
-            .resources_vpc_config(VpcConfigRequest::builder().set_subnet_ids(Some(subnets.clone())).build());
+            .resources_vpc_config(
+                VpcConfigRequest::builder()
+                    .set_subnet_ids(Some(subnets.clone()))
+                    .build(),
+            );
         for (k, v) in tags {
             request = request.tags(*k, *v);
         }
         request.send()
     };
-    create_cluster("lanka-prod", &[(STACK_KEY, STACK), (ADDRESS_KEY, "cluster.primary"), ("env", "prod")]).await?;
-    create_cluster("lanka-old", &[(STACK_KEY, STACK), (ADDRESS_KEY, "cluster.old")]).await?;
+    create_cluster(
+        "lanka-prod",
+        &[
+            (STACK_KEY, STACK),
+            (ADDRESS_KEY, "cluster.primary"),
+            ("env", "prod"),
+        ],
+    )
+    .await?;
+    create_cluster(
+        "lanka-old",
+        &[(STACK_KEY, STACK), (ADDRESS_KEY, "cluster.old")],
+    )
+    .await?;
     create_cluster("hand-made", &[]).await?;
-    create_cluster("someone-else", &[(STACK_KEY, "other"), (ADDRESS_KEY, "cluster.primary")]).await?;
+    create_cluster(
+        "someone-else",
+        &[(STACK_KEY, "other"), (ADDRESS_KEY, "cluster.primary")],
+    )
+    .await?;
     eks.create_nodegroup()
         .cluster_name("lanka-prod")
         .nodegroup_name("general")
         .node_role(node_role)
         .subnets(&subnets[1])
         .subnets(&subnets[0])
-        .scaling_config(NodegroupScalingConfig::builder().min_size(2).desired_size(3).max_size(10).build())
+        .scaling_config(
+            NodegroupScalingConfig::builder()
+                .min_size(2)
+                .desired_size(3)
+                .max_size(10)
+                .build(),
+        )
         .instance_types("m5.large")
         .instance_types("m5a.large")
         .labels("role", "general")
@@ -217,14 +358,25 @@ async fn clusters_and_node_groups_are_read_for_names_in_the_spec_and_marked_ones
         .await?;
 
     let mut scope = scope(&[region]);
-    scope.cluster_names.entry(region.to_string()).or_default().insert("lanka-prod".to_string());
+    scope
+        .cluster_names
+        .entry(region.to_string())
+        .or_default()
+        .insert("lanka-prod".to_string());
     // Named in the spec but not marked: a name collision the plan must see.
-    scope.cluster_names.entry(region.to_string()).or_default().insert("hand-made".to_string());
+    scope
+        .cluster_names
+        .entry(region.to_string())
+        .or_default()
+        .insert("hand-made".to_string());
     let ctx = moto.context();
     let state = read_live(&ctx, &scope).await;
 
     assert_eq!(state.read_errors, Vec::<String>::new());
-    let clusters: Vec<&str> = of_kind(&state, Kind::EksCluster).iter().map(|o| o.id.as_str()).collect();
+    let clusters: Vec<&str> = of_kind(&state, Kind::EksCluster)
+        .iter()
+        .map(|o| o.id.as_str())
+        .collect();
     // `lanka-old` is an orphan (marked, no longer named); `someone-else` is not ours.
     assert_eq!(clusters, ["hand-made", "lanka-old", "lanka-prod"]);
     let prod = by_address(&state, "cluster.primary");
@@ -272,11 +424,19 @@ async fn clusters_and_node_groups_are_read_for_names_in_the_spec_and_marked_ones
     // cluster, and at most one reachability probe (ListClusters) for the region.
     let node_groups_read = 3 + 2; // 3 kept clusters listed, 2 node groups described
     let eks = ctx.api_calls_by_service().get("eks").copied().unwrap_or(0);
-    assert!((1 + 4 + node_groups_read..=1 + 4 + node_groups_read + 1).contains(&eks), "{eks} EKS calls");
+    assert!(
+        (1 + 4 + node_groups_read..=1 + 4 + node_groups_read + 1).contains(&eks),
+        "{eks} EKS calls"
+    );
     Ok(())
 }
 
-async fn create_bucket(moto: &MotoServer, name: &str, region: &str, tags: &[(&str, &str)]) -> TestResult {
+async fn create_bucket(
+    moto: &MotoServer,
+    name: &str,
+    region: &str,
+    tags: &[(&str, &str)],
+) -> TestResult {
     use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration, Tag, Tagging};
     let s3 = moto.s3(region);
     let mut request = s3.create_bucket().bucket(name);
@@ -293,7 +453,11 @@ async fn create_bucket(moto: &MotoServer, name: &str, region: &str, tags: &[(&st
         for (k, v) in tags {
             tagging = tagging.tag_set(Tag::builder().key(*k).value(*v).build()?);
         }
-        s3.put_bucket_tagging().bucket(name).tagging(tagging.build()?).send().await?;
+        s3.put_bucket_tagging()
+            .bucket(name)
+            .tagging(tagging.build()?)
+            .send()
+            .await?;
     }
     Ok(())
 }
@@ -303,19 +467,51 @@ async fn buckets_report_versioning_encryption_lifecycle_and_replication() -> Tes
     use aws_sdk_s3::types::*;
     let moto = MotoServer::start();
     let (west, east) = ("us-west-2", "us-east-1");
-    create_bucket(&moto, "lanka-backups", west, &[(STACK_KEY, STACK), (ADDRESS_KEY, "bucket.backups"), ("team", "sre")]).await?;
-    create_bucket(&moto, "lanka-backups-dr", east, &[(STACK_KEY, STACK), (ADDRESS_KEY, "bucket.backups_dr")]).await?;
+    create_bucket(
+        &moto,
+        "lanka-backups",
+        west,
+        &[
+            (STACK_KEY, STACK),
+            (ADDRESS_KEY, "bucket.backups"),
+            ("team", "sre"),
+        ],
+    )
+    .await?;
+    create_bucket(
+        &moto,
+        "lanka-backups-dr",
+        east,
+        &[(STACK_KEY, STACK), (ADDRESS_KEY, "bucket.backups_dr")],
+    )
+    .await?;
     create_bucket(&moto, "lanka-plain", east, &[]).await?;
-    create_bucket(&moto, "lanka-orphan", west, &[(STACK_KEY, STACK), (ADDRESS_KEY, "bucket.gone")]).await?;
+    create_bucket(
+        &moto,
+        "lanka-orphan",
+        west,
+        &[(STACK_KEY, STACK), (ADDRESS_KEY, "bucket.gone")],
+    )
+    .await?;
     create_bucket(&moto, "unrelated", west, &[("team", "data")]).await?;
-    create_bucket(&moto, "lanka-far-away", "eu-west-1", &[(STACK_KEY, STACK), (ADDRESS_KEY, "bucket.far")]).await?;
+    create_bucket(
+        &moto,
+        "lanka-far-away",
+        "eu-west-1",
+        &[(STACK_KEY, STACK), (ADDRESS_KEY, "bucket.far")],
+    )
+    .await?;
 
     let s3 = moto.s3(west);
     for bucket in ["lanka-backups", "lanka-backups-dr"] {
         moto.s3(if bucket.ends_with("-dr") { east } else { west })
             .put_bucket_versioning()
             .bucket(bucket)
-            .versioning_configuration(VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build())
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
             .send()
             .await?;
     }
@@ -343,19 +539,42 @@ async fn buckets_report_versioning_encryption_lifecycle_and_replication() -> Tes
         .status(ExpirationStatus::Enabled)
         .filter(LifecycleRuleFilter::builder().prefix("tmp/").build())
         .expiration(LifecycleExpiration::builder().days(7).build())
-        .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(1).build())
+        .noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder()
+                .noncurrent_days(1)
+                .build(),
+        )
         .build()?;
     let archive_rule = LifecycleRule::builder()
         .id("archive")
         .status(ExpirationStatus::Enabled)
         .filter(LifecycleRuleFilter::builder().prefix("neo4j/").build())
-        .transitions(Transition::builder().days(90).storage_class(TransitionStorageClass::Glacier).build())
-        .transitions(Transition::builder().days(30).storage_class(TransitionStorageClass::StandardIa).build())
-        .noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(14).build())
+        .transitions(
+            Transition::builder()
+                .days(90)
+                .storage_class(TransitionStorageClass::Glacier)
+                .build(),
+        )
+        .transitions(
+            Transition::builder()
+                .days(30)
+                .storage_class(TransitionStorageClass::StandardIa)
+                .build(),
+        )
+        .noncurrent_version_expiration(
+            NoncurrentVersionExpiration::builder()
+                .noncurrent_days(14)
+                .build(),
+        )
         .build()?;
     s3.put_bucket_lifecycle_configuration()
         .bucket("lanka-backups")
-        .lifecycle_configuration(BucketLifecycleConfiguration::builder().rules(tmp_rule).rules(archive_rule).build()?)
+        .lifecycle_configuration(
+            BucketLifecycleConfiguration::builder()
+                .rules(tmp_rule)
+                .rules(archive_rule)
+                .build()?,
+        )
         .send()
         .await?;
     s3.put_bucket_replication()
@@ -370,7 +589,9 @@ async fn buckets_report_versioning_encryption_lifecycle_and_replication() -> Tes
                         .status(ReplicationRuleStatus::Enabled)
                         .filter(ReplicationRuleFilter::builder().prefix("").build())
                         .delete_marker_replication(
-                            DeleteMarkerReplication::builder().status(DeleteMarkerReplicationStatus::Disabled).build(),
+                            DeleteMarkerReplication::builder()
+                                .status(DeleteMarkerReplicationStatus::Disabled)
+                                .build(),
                         )
                         .destination(
                             Destination::builder()
@@ -386,15 +607,34 @@ async fn buckets_report_versioning_encryption_lifecycle_and_replication() -> Tes
         .await?;
 
     let mut scope = scope(&[west, east]);
-    scope.bucket_names.extend(["lanka-backups", "lanka-backups-dr", "lanka-plain", "not-created-yet"].map(String::from));
+    scope.bucket_names.extend(
+        [
+            "lanka-backups",
+            "lanka-backups-dr",
+            "lanka-plain",
+            "not-created-yet",
+        ]
+        .map(String::from),
+    );
     let ctx = moto.context();
     let state = read_live(&ctx, &scope).await;
 
     assert_eq!(state.read_errors, Vec::<String>::new());
-    let names: Vec<&str> = of_kind(&state, Kind::Bucket).iter().map(|o| o.id.as_str()).collect();
+    let names: Vec<&str> = of_kind(&state, Kind::Bucket)
+        .iter()
+        .map(|o| o.id.as_str())
+        .collect();
     // The orphan is found by its tags; `unrelated` is not ours; the eu-west-1 bucket
     // is outside the topology's regions.
-    assert_eq!(names, ["lanka-backups", "lanka-backups-dr", "lanka-orphan", "lanka-plain"]);
+    assert_eq!(
+        names,
+        [
+            "lanka-backups",
+            "lanka-backups-dr",
+            "lanka-orphan",
+            "lanka-plain"
+        ]
+    );
     let backups = by_address(&state, "bucket.backups");
     assert_eq!(backups.region.as_deref(), Some(west));
     assert_eq!(
@@ -436,7 +676,10 @@ async fn buckets_report_versioning_encryption_lifecycle_and_replication() -> Tes
     );
     // Nothing configured reads as absent, not as an error. moto (unlike AWS since
     // 2023) applies no default SSE-S3 encryption, so `encryption` is null here.
-    let plain = of_kind(&state, Kind::Bucket).into_iter().find(|o| o.id == "lanka-plain").ok_or("plain bucket")?;
+    let plain = of_kind(&state, Kind::Bucket)
+        .into_iter()
+        .find(|o| o.id == "lanka-plain")
+        .ok_or("plain bucket")?;
     // GetBucketLocation answers no constraint for us-east-1.
     assert_eq!(plain.region.as_deref(), Some(east));
     assert_eq!((&plain.address, &plain.stack), (&None, &None));
@@ -451,17 +694,28 @@ async fn buckets_report_versioning_encryption_lifecycle_and_replication() -> Tes
             "tags": {},
         }))
     );
-    assert_eq!(by_address(&state, "bucket.backups_dr").attrs["versioning"], json!(true));
+    assert_eq!(
+        by_address(&state, "bucket.backups_dr").attrs["versioning"],
+        json!(true)
+    );
 
     // ListBuckets 1 + GetBucketLocation 6 + GetBucketTagging for the 5 in scope
     // regions + 4 configuration reads for each of the 4 kept buckets, and one
     // reachability probe (ListBuckets) at most per region whose buckets are read.
     let s3 = ctx.api_calls_by_service().get("s3").copied().unwrap_or(0);
-    assert!((1 + 6 + 5 + 4 * 4..=1 + 6 + 5 + 4 * 4 + 3).contains(&s3), "{s3} S3 calls");
+    assert!(
+        (1 + 6 + 5 + 4 * 4..=1 + 6 + 5 + 4 * 4 + 3).contains(&s3),
+        "{s3} S3 calls"
+    );
     Ok(())
 }
 
-async fn create_zone(moto: &MotoServer, name: &str, comment: &str, tags: &[(&str, &str)]) -> Result<String, Box<dyn std::error::Error>> {
+async fn create_zone(
+    moto: &MotoServer,
+    name: &str,
+    comment: &str,
+    tags: &[(&str, &str)],
+) -> Result<String, Box<dyn std::error::Error>> {
     use aws_sdk_route53::types::{HostedZoneConfig, Tag, TagResourceType};
     let r53 = moto.route53();
     let out = r53
@@ -471,9 +725,19 @@ async fn create_zone(moto: &MotoServer, name: &str, comment: &str, tags: &[(&str
         .hosted_zone_config(HostedZoneConfig::builder().comment(comment).build())
         .send()
         .await?;
-    let id = out.hosted_zone().ok_or("no zone")?.id().rsplit('/').next().unwrap_or_default().to_string();
+    let id = out
+        .hosted_zone()
+        .ok_or("no zone")?
+        .id()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     if !tags.is_empty() {
-        let mut request = r53.change_tags_for_resource().resource_type(TagResourceType::Hostedzone).resource_id(&id);
+        let mut request = r53
+            .change_tags_for_resource()
+            .resource_type(TagResourceType::Hostedzone)
+            .resource_id(&id);
         for (k, v) in tags {
             request = request.add_tags(Tag::builder().key(*k).value(*v).build());
         }
@@ -482,7 +746,11 @@ async fn create_zone(moto: &MotoServer, name: &str, comment: &str, tags: &[(&str
     Ok(id)
 }
 
-async fn create_health_check(moto: &MotoServer, fqdn: &str, tags: &[(&str, &str)]) -> Result<String, Box<dyn std::error::Error>> {
+async fn create_health_check(
+    moto: &MotoServer,
+    fqdn: &str,
+    tags: &[(&str, &str)],
+) -> Result<String, Box<dyn std::error::Error>> {
     use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, Tag, TagResourceType};
     let r53 = moto.route53();
     let out = r53
@@ -500,9 +768,16 @@ async fn create_health_check(moto: &MotoServer, fqdn: &str, tags: &[(&str, &str)
         )
         .send()
         .await?;
-    let id = out.health_check().ok_or("no health check")?.id().to_string();
+    let id = out
+        .health_check()
+        .ok_or("no health check")?
+        .id()
+        .to_string();
     if !tags.is_empty() {
-        let mut request = r53.change_tags_for_resource().resource_type(TagResourceType::Healthcheck).resource_id(&id);
+        let mut request = r53
+            .change_tags_for_resource()
+            .resource_type(TagResourceType::Healthcheck)
+            .resource_id(&id);
         for (k, v) in tags {
             request = request.add_tags(Tag::builder().key(*k).value(*v).build());
         }
@@ -515,37 +790,68 @@ async fn create_health_check(moto: &MotoServer, fqdn: &str, tags: &[(&str, &str)
 async fn failover_records_carry_the_marks_of_their_owner_txt_record() -> TestResult {
     use aws_sdk_route53::types::*;
     let moto = MotoServer::start();
-    let zone = create_zone(&moto, "lanka-platform.com", "public zone", &[(STACK_KEY, STACK), (ADDRESS_KEY, "zone.public")]).await?;
+    let zone = create_zone(
+        &moto,
+        "lanka-platform.com",
+        "public zone",
+        &[(STACK_KEY, STACK), (ADDRESS_KEY, "zone.public")],
+    )
+    .await?;
     create_zone(&moto, "elsewhere.org", "not ours", &[]).await?;
     let check = create_health_check(
         &moto,
         "primary-lb.us-west-2.elb.amazonaws.com",
-        &[(STACK_KEY, STACK), (ADDRESS_KEY, "dns.api.target.primary.health_check"), ("team", "sre")],
+        &[
+            (STACK_KEY, STACK),
+            (ADDRESS_KEY, "dns.api.target.primary.health_check"),
+            ("team", "sre"),
+        ],
     )
     .await?;
     // Twelve checks in all, so their tags take two ListTagsForResources batches.
     for i in 0..10 {
         create_health_check(&moto, &format!("other-{i}.example.net"), &[]).await?;
     }
-    create_health_check(&moto, "theirs.example.net", &[(STACK_KEY, "other"), (ADDRESS_KEY, "dns.x")]).await?;
+    create_health_check(
+        &moto,
+        "theirs.example.net",
+        &[(STACK_KEY, "other"), (ADDRESS_KEY, "dns.x")],
+    )
+    .await?;
 
     let record = |name: &str, rtype: RrType, values: &[&str]| {
-        let mut set = ResourceRecordSet::builder().name(name).r#type(rtype).ttl(60);
+        let mut set = ResourceRecordSet::builder()
+            .name(name)
+            .r#type(rtype)
+            .ttl(60);
         for v in values {
-            set = set.resource_records(ResourceRecord::builder().value(*v).build().unwrap_or_else(|e| panic!("{e}")));
+            set = set.resource_records(
+                ResourceRecord::builder()
+                    .value(*v)
+                    .build()
+                    .unwrap_or_else(|e| panic!("{e}")),
+            );
         }
         set
     };
     let changes = vec![
-        record("api.lanka-platform.com", RrType::Cname, &["primary-lb.us-west-2.elb.amazonaws.com"])
-            .set_identifier("primary")
-            .failover(ResourceRecordSetFailover::Primary)
-            .health_check_id(&check)
-            .build()?,
-        record("api.lanka-platform.com", RrType::Cname, &["dr-lb.us-east-1.elb.amazonaws.com"])
-            .set_identifier("dr")
-            .failover(ResourceRecordSetFailover::Secondary)
-            .build()?,
+        record(
+            "api.lanka-platform.com",
+            RrType::Cname,
+            &["primary-lb.us-west-2.elb.amazonaws.com"],
+        )
+        .set_identifier("primary")
+        .failover(ResourceRecordSetFailover::Primary)
+        .health_check_id(&check)
+        .build()?,
+        record(
+            "api.lanka-platform.com",
+            RrType::Cname,
+            &["dr-lb.us-east-1.elb.amazonaws.com"],
+        )
+        .set_identifier("dr")
+        .failover(ResourceRecordSetFailover::Secondary)
+        .build()?,
         record(
             "_drplan.api.lanka-platform.com",
             RrType::Txt,
@@ -560,9 +866,19 @@ async fn failover_records_carry_the_marks_of_their_owner_txt_record() -> TestRes
     ];
     let mut batch = ChangeBatch::builder();
     for set in changes {
-        batch = batch.changes(Change::builder().action(ChangeAction::Create).resource_record_set(set).build()?);
+        batch = batch.changes(
+            Change::builder()
+                .action(ChangeAction::Create)
+                .resource_record_set(set)
+                .build()?,
+        );
     }
-    moto.route53().change_resource_record_sets().hosted_zone_id(&zone).change_batch(batch.build()?).send().await?;
+    moto.route53()
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(batch.build()?)
+        .send()
+        .await?;
 
     let mut scope = scope(&[]);
     scope.zone_names.insert("lanka-platform.com.".to_string());
@@ -571,14 +887,24 @@ async fn failover_records_carry_the_marks_of_their_owner_txt_record() -> TestRes
 
     assert_eq!(state.read_errors, Vec::<String>::new());
     let zones = of_kind(&state, Kind::DnsZone);
-    assert_eq!(zones.len(), 1, "zones outside the spec and unmarked are skipped");
+    assert_eq!(
+        zones.len(),
+        1,
+        "zones outside the spec and unmarked are skipped"
+    );
     assert_eq!(zones[0].id, zone);
     assert_eq!(zones[0].address, Some(Address::new("zone.public")));
-    assert_eq!(zones[0].attrs, attrs(json!({"name": "lanka-platform.com.", "comment": "public zone", "tags": {}})));
+    assert_eq!(
+        zones[0].attrs,
+        attrs(json!({"name": "lanka-platform.com.", "comment": "public zone", "tags": {}}))
+    );
 
     let primary = by_address(&state, "dns.api.target.primary");
     assert_eq!(primary.stack.as_deref(), Some(STACK));
-    assert_eq!(primary.id, "lanka-platform.com./api.lanka-platform.com./CNAME/primary");
+    assert_eq!(
+        primary.id,
+        "lanka-platform.com./api.lanka-platform.com./CNAME/primary"
+    );
     assert_eq!(
         primary.attrs,
         attrs(json!({
@@ -638,13 +964,26 @@ async fn account_guard_accepts_the_right_account_and_refuses_another() -> TestRe
     let ctx = moto.context();
     assert_eq!(ctx.caller_account().await?, MOTO_ACCOUNT_ID);
     ctx.check_account(Some(MOTO_ACCOUNT_ID)).await?;
-    let err = ctx.check_account(Some("210987654321")).await.err().ok_or("a different account must be refused")?;
+    let err = ctx
+        .check_account(Some("210987654321"))
+        .await
+        .err()
+        .ok_or("a different account must be refused")?;
     assert_eq!(
         err,
-        AccountGuardError::Mismatch { expected: "210987654321".into(), actual: MOTO_ACCOUNT_ID.into() }
+        AccountGuardError::Mismatch {
+            expected: "210987654321".into(),
+            actual: MOTO_ACCOUNT_ID.into()
+        }
     );
-    assert!(err.to_string().contains("belong to account 123456789012"), "{err}");
-    assert!(err.to_string().contains("guarded to account 210987654321"), "{err}");
+    assert!(
+        err.to_string().contains("belong to account 123456789012"),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("guarded to account 210987654321"),
+        "{err}"
+    );
 
     let calls = ctx.api_calls();
     ctx.check_account(None).await?;
@@ -663,9 +1002,11 @@ async fn an_unreachable_endpoint_becomes_read_errors_not_a_panic() {
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-west-2"))
         .endpoint_url(format!("http://127.0.0.1:{port}"))
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            aws_credential_types::Credentials::new("testing", "testing", None, None, "test"),
-        ))
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new("testing", "testing", None, None, "test"),
+            ),
+        )
         .retry_config(aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(2))
         .timeout_config(drplan::aws::default_timeout_config())
         .build();
@@ -678,17 +1019,50 @@ async fn an_unreachable_endpoint_becomes_read_errors_not_a_panic() {
     // The regional services are probed: refused, so the region is unreachable (one
     // entry per service), not a read error per kind.
     use drplan_core::live::ReachFailure::ConnectionRefused;
-    let lost: Vec<(&str, drplan_core::live::ReachFailure)> =
-        state.unreachable.iter().map(|u| (u.service.as_str(), u.cause)).collect();
-    assert_eq!(lost, [("ec2", ConnectionRefused), ("eks", ConnectionRefused)], "{:#?}", state.unreachable);
-    assert!(state.unreachable.iter().all(|u| u.region.as_deref() == Some("us-west-2")));
+    let lost: Vec<(&str, drplan_core::live::ReachFailure)> = state
+        .unreachable
+        .iter()
+        .map(|u| (u.service.as_str(), u.cause))
+        .collect();
+    assert_eq!(
+        lost,
+        [("ec2", ConnectionRefused), ("eks", ConnectionRefused)],
+        "{:#?}",
+        state.unreachable
+    );
+    assert!(state
+        .unreachable
+        .iter()
+        .all(|u| u.region.as_deref() == Some("us-west-2")));
     // Global services are not probed: their failures stay read errors.
-    let kinds: Vec<&str> = state.read_errors.iter().filter_map(|e| e.split(' ').next()).collect();
-    for kind in ["aws_s3_bucket:", "aws_route53_zone:", "aws_route53_health_check:"] {
-        assert!(kinds.contains(&kind), "{kind} missing from {:#?}", state.read_errors);
+    let kinds: Vec<&str> = state
+        .read_errors
+        .iter()
+        .filter_map(|e| e.split(' ').next())
+        .collect();
+    for kind in [
+        "aws_s3_bucket:",
+        "aws_route53_zone:",
+        "aws_route53_health_check:",
+    ] {
+        assert!(
+            kinds.contains(&kind),
+            "{kind} missing from {:#?}",
+            state.read_errors
+        );
     }
-    assert!(kinds.iter().all(|k| !k.starts_with("aws_vpc") && !k.starts_with("aws_eks")), "{:#?}", state.read_errors);
-    assert!(state.read_errors[0].contains("could not reach AWS"), "{:#?}", state.read_errors);
+    assert!(
+        kinds
+            .iter()
+            .all(|k| !k.starts_with("aws_vpc") && !k.starts_with("aws_eks")),
+        "{:#?}",
+        state.read_errors
+    );
+    assert!(
+        state.read_errors[0].contains("could not reach AWS"),
+        "{:#?}",
+        state.read_errors
+    );
 }
 
 #[test]
@@ -709,17 +1083,46 @@ fn read_scope_is_derived_from_the_desired_resources() {
     };
     let resources = [
         resource(Kind::Vpc, "network.primary", Some("us-west-2"), json!({})),
-        resource(Kind::EksCluster, "cluster.primary", Some("us-west-2"), json!({"name": "lanka-prod"})),
-        resource(Kind::Bucket, "bucket.dr", Some("us-east-1"), json!({"name": "lanka-dr"})),
-        resource(Kind::DnsZone, "zone.public", None, json!({"name": "Lanka-Platform.com"})),
-        resource(Kind::DnsRecord, "dns.api.target.primary", None, json!({"zone": "internal.example.", "name": "api"})),
+        resource(
+            Kind::EksCluster,
+            "cluster.primary",
+            Some("us-west-2"),
+            json!({"name": "lanka-prod"}),
+        ),
+        resource(
+            Kind::Bucket,
+            "bucket.dr",
+            Some("us-east-1"),
+            json!({"name": "lanka-dr"}),
+        ),
+        resource(
+            Kind::DnsZone,
+            "zone.public",
+            None,
+            json!({"name": "Lanka-Platform.com"}),
+        ),
+        resource(
+            Kind::DnsRecord,
+            "dns.api.target.primary",
+            None,
+            json!({"zone": "internal.example.", "name": "api"}),
+        ),
     ];
     let scope = ReadScope::from_resources(STACK, &resources);
     assert_eq!(scope.stack, STACK);
-    assert_eq!(scope.regions.iter().map(String::as_str).collect::<Vec<_>>(), ["us-east-1", "us-west-2"]);
-    assert_eq!(scope.cluster_names["us-west-2"].iter().collect::<Vec<_>>(), ["lanka-prod"]);
+    assert_eq!(
+        scope.regions.iter().map(String::as_str).collect::<Vec<_>>(),
+        ["us-east-1", "us-west-2"]
+    );
+    assert_eq!(
+        scope.cluster_names["us-west-2"].iter().collect::<Vec<_>>(),
+        ["lanka-prod"]
+    );
     assert_eq!(scope.bucket_names.iter().collect::<Vec<_>>(), ["lanka-dr"]);
-    assert_eq!(scope.zone_names.iter().collect::<Vec<_>>(), ["internal.example.", "lanka-platform.com."]);
+    assert_eq!(
+        scope.zone_names.iter().collect::<Vec<_>>(),
+        ["internal.example.", "lanka-platform.com."]
+    );
 }
 
 #[test]
@@ -733,5 +1136,9 @@ fn a_test_server_does_not_outlive_its_test_even_when_the_test_panics() {
         panic!("a failing test");
     }));
     assert!(outcome.is_err());
-    assert!(pid.get() != 0 && !alive(pid.get()), "moto server {} survived the panic", pid.get());
+    assert!(
+        pid.get() != 0 && !alive(pid.get()),
+        "moto server {} survived the panic",
+        pid.get()
+    );
 }

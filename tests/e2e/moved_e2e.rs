@@ -5,9 +5,9 @@
 //! through the SDK, annotations in the API server), and a later change of a name must
 //! replace the object at its new address instead of orphaning the original.
 
-use crate::support::files::copy_dir;
 use crate::support::cli::{drplan, explain, stdout};
 use crate::support::clusters::Clusters;
+use crate::support::files::copy_dir;
 use crate::support::moto::MotoServer;
 use drplan_core::marks;
 use serde_json::Value;
@@ -67,10 +67,19 @@ async fn applied_project() -> (tempfile::TempDir, MotoServer, Clusters) {
     }
     let moto = MotoServer::start();
     // The stack's lock bucket is the one thing apply expects to exist.
-    moto.s3("us-east-1").create_bucket().bucket("shop-drplan-locks").send().await.expect("create the lock bucket");
+    moto.s3("us-east-1")
+        .create_bucket()
+        .bucket("shop-drplan-locks")
+        .send()
+        .await
+        .expect("create the lock bucket");
     let clusters = Clusters::start(&["shop-primary", "shop-dr", "shop-tools"]).await;
     moto.add_cli_env(clusters.env());
-    let out = drplan(&moto, dir.path(), &["apply", "-e", "prod", "--auto-approve"]);
+    let out = drplan(
+        &moto,
+        dir.path(),
+        &["apply", "-e", "prod", "--auto-approve"],
+    );
     assert_exit(&out, 0, "apply -e prod");
     (dir, moto, clusters)
 }
@@ -80,19 +89,59 @@ async fn applied_project() -> (tempfile::TempDir, MotoServer, Clusters) {
 /// `"public_api"` (with a `moved` block: its health check is known by its mark only).
 /// Names unchanged.
 fn rename_blocks(root: &Path) {
-    edit(root, "specs/storage.hcl", "bucket \"backups\" {", "bucket \"orders_backups\" {");
-    edit(root, "specs/storage.hcl", "bucket  = bucket.backups\n", "bucket  = bucket.orders_backups\n");
-    edit(root, "specs/clusters.hcl", "cluster \"tools\" {", "cluster \"ops\" {");
-    edit(root, "specs/clusters.hcl", "kubernetes \"primary\" {", "kubernetes \"platform\" {");
-    edit(root, "specs/dns.hcl", "zone \"public\" {", "zone \"shop\" {");
-    edit(root, "specs/dns.hcl", "zone = zone.public", "zone = zone.shop");
-    edit(root, "specs/dns.hcl", "dns \"api\" {", "dns \"public_api\" {");
+    edit(
+        root,
+        "specs/storage.hcl",
+        "bucket \"backups\" {",
+        "bucket \"orders_backups\" {",
+    );
+    edit(
+        root,
+        "specs/storage.hcl",
+        "bucket  = bucket.backups\n",
+        "bucket  = bucket.orders_backups\n",
+    );
+    edit(
+        root,
+        "specs/clusters.hcl",
+        "cluster \"tools\" {",
+        "cluster \"ops\" {",
+    );
+    edit(
+        root,
+        "specs/clusters.hcl",
+        "kubernetes \"primary\" {",
+        "kubernetes \"platform\" {",
+    );
+    edit(
+        root,
+        "specs/dns.hcl",
+        "zone \"public\" {",
+        "zone \"shop\" {",
+    );
+    edit(
+        root,
+        "specs/dns.hcl",
+        "zone = zone.public",
+        "zone = zone.shop",
+    );
+    edit(
+        root,
+        "specs/dns.hcl",
+        "dns \"api\" {",
+        "dns \"public_api\" {",
+    );
     let dns = root.join("specs/dns.hcl");
     let mut text = std::fs::read_to_string(&dns).expect("read dns.hcl");
     text.push_str("\nmoved {\n  from = dns.api\n  to   = dns.public_api\n}\n");
     std::fs::write(&dns, text).expect("write dns.hcl");
     for env in ["environments/prod.hcl", "environments/prod-dr.hcl"] {
-        edit(root, env, "cluster_access \"tools\"", "cluster_access \"ops\"");
+        edit(
+            root,
+            env,
+            "cluster_access \"tools\"",
+            "cluster_access \"ops\"",
+        );
     }
 }
 
@@ -100,7 +149,8 @@ fn plan_json(moto: &MotoServer, root: &Path, extra: &[&str]) -> (Output, Value) 
     let mut args = vec!["plan", "-e", "prod", "--json", "--detailed-exitcode"];
     args.extend_from_slice(extra);
     let out = drplan(moto, root, &args);
-    let doc = serde_json::from_str(&stdout(&out)).unwrap_or_else(|e| panic!("plan JSON: {e}\n{}", explain(&out)));
+    let doc = serde_json::from_str(&stdout(&out))
+        .unwrap_or_else(|e| panic!("plan JSON: {e}\n{}", explain(&out)));
     (out, doc)
 }
 
@@ -112,29 +162,65 @@ fn changes(doc: &Value) -> BTreeMap<String, (String, Option<String>)> {
         .iter()
         .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
         .map(|c| {
-            let actions: Vec<&str> = c["change"]["actions"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let actions: Vec<&str> = c["change"]["actions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             (
                 c["address"].as_str().unwrap_or_default().to_string(),
-                (actions.join(","), c["previous_address"].as_str().map(str::to_string)),
+                (
+                    actions.join(","),
+                    c["previous_address"].as_str().map(str::to_string),
+                ),
             )
         })
         .collect()
 }
 
 async fn bucket_tags(moto: &MotoServer) -> BTreeMap<String, String> {
-    let out = moto.s3(PRIMARY).get_bucket_tagging().bucket(BUCKET).send().await.expect("GetBucketTagging");
-    out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
+    let out = moto
+        .s3(PRIMARY)
+        .get_bucket_tagging()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .expect("GetBucketTagging");
+    out.tag_set()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
 }
 
 async fn cluster_tags(moto: &MotoServer) -> BTreeMap<String, String> {
-    let out = moto.eks(PRIMARY).describe_cluster().name(CLUSTER).send().await.expect("DescribeCluster");
-    out.cluster().and_then(|c| c.tags()).cloned().unwrap_or_default().into_iter().collect()
+    let out = moto
+        .eks(PRIMARY)
+        .describe_cluster()
+        .name(CLUSTER)
+        .send()
+        .await
+        .expect("DescribeCluster");
+    out.cluster()
+        .and_then(|c| c.tags())
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
 }
 
 async fn zone_tags(moto: &MotoServer) -> BTreeMap<String, String> {
     let r53 = moto.route53();
-    let zones = r53.list_hosted_zones().send().await.expect("ListHostedZones");
-    let zone = zones.hosted_zones().iter().find(|z| z.name() == "shop.example.com.").expect("the shop zone");
+    let zones = r53
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones");
+    let zone = zones
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name() == "shop.example.com.")
+        .expect("the shop zone");
     let id = zone.id().rsplit('/').next().unwrap_or(zone.id());
     let out = r53
         .list_tags_for_resource()
@@ -144,17 +230,35 @@ async fn zone_tags(moto: &MotoServer) -> BTreeMap<String, String> {
         .await
         .expect("ListTagsForResource");
     out.resource_tag_set()
-        .map(|set| set.tags().iter().filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string()))).collect())
+        .map(|set| {
+            set.tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// The values of `api.shop.example.com`'s ownership TXT record.
 async fn owner_txt_values(moto: &MotoServer) -> Vec<String> {
     let r53 = moto.route53();
-    let zones = r53.list_hosted_zones().send().await.expect("ListHostedZones");
-    let zone = zones.hosted_zones().iter().find(|z| z.name() == "shop.example.com.").expect("the shop zone");
+    let zones = r53
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("ListHostedZones");
+    let zone = zones
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name() == "shop.example.com.")
+        .expect("the shop zone");
     let owner = format!("{}api.shop.example.com.", marks::DNS_OWNER_PREFIX);
-    let out = r53.list_resource_record_sets().hosted_zone_id(zone.id()).send().await.expect("ListResourceRecordSets");
+    let out = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone.id())
+        .send()
+        .await
+        .expect("ListResourceRecordSets");
     out.resource_record_sets()
         .iter()
         .filter(|s| s.name() == owner)
@@ -167,7 +271,11 @@ fn primary_k8s_addresses(clusters: &Clusters) -> Vec<String> {
     let mut addresses: Vec<String> = clusters.servers[0]
         .objects()
         .iter()
-        .filter_map(|o| o["metadata"]["annotations"][marks::K8S_ADDRESS_ANNOTATION].as_str().map(str::to_string))
+        .filter_map(|o| {
+            o["metadata"]["annotations"][marks::K8S_ADDRESS_ANNOTATION]
+                .as_str()
+                .map(str::to_string)
+        })
         .collect();
     addresses.sort();
     addresses
@@ -181,9 +289,17 @@ fn address_of(tags: &BTreeMap<String, String>) -> Option<&str> {
 async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
     let (dir, moto, clusters) = applied_project().await;
     let root = dir.path();
-    assert_eq!(address_of(&bucket_tags(&moto).await), Some("bucket.backups"));
+    assert_eq!(
+        address_of(&bucket_tags(&moto).await),
+        Some("bucket.backups")
+    );
     let before_k8s = primary_k8s_addresses(&clusters);
-    assert!(before_k8s.iter().any(|a| a.starts_with("kubernetes.primary.")), "{before_k8s:?}");
+    assert!(
+        before_k8s
+            .iter()
+            .any(|a| a.starts_with("kubernetes.primary.")),
+        "{before_k8s:?}"
+    );
 
     rename_blocks(root);
     let text = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
@@ -194,17 +310,31 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
         ("cluster.ops", "cluster.tools"),
         ("zone.shop", "zone.public"),
     ] {
-        assert!(text.contains(&format!("  # {to} has moved from {from}\n")), "{to} not shown as moved:\n{text}");
+        assert!(
+            text.contains(&format!("  # {to} has moved from {from}\n")),
+            "{to} not shown as moved:\n{text}"
+        );
     }
-    assert!(text.contains("will be updated in place: only drplan's mark changes"), "{text}");
+    assert!(
+        text.contains("will be updated in place: only drplan's mark changes"),
+        "{text}"
+    );
 
     let (out, doc) = plan_json(&moto, root, &[]);
     assert_exit(&out, 2, "plan --json after renaming blocks");
     let planned = changes(&doc);
-    assert!(planned.len() >= 4, "bucket, cluster and the kubernetes objects: {planned:#?}");
+    assert!(
+        planned.len() >= 4,
+        "bucket, cluster and the kubernetes objects: {planned:#?}"
+    );
     for (address, (actions, previous)) in &planned {
-        assert_eq!(actions, "update", "{address}: a rename is an update, nothing is created or destroyed: {planned:#?}");
-        let previous = previous.as_deref().unwrap_or_else(|| panic!("{address} has no previous_address: {planned:#?}"));
+        assert_eq!(
+            actions, "update",
+            "{address}: a rename is an update, nothing is created or destroyed: {planned:#?}"
+        );
+        let previous = previous
+            .as_deref()
+            .unwrap_or_else(|| panic!("{address} has no previous_address: {planned:#?}"));
         let expected = address
             .replacen("bucket.orders_backups", "bucket.backups", 1)
             .replacen("cluster.ops", "cluster.tools", 1)
@@ -213,8 +343,17 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
             .replacen("kubernetes.platform.", "kubernetes.primary.", 1);
         assert_eq!(previous, expected, "{address}");
     }
-    let k8s_moves = planned.keys().filter(|a| a.starts_with("kubernetes.platform.")).count();
-    assert_eq!(k8s_moves, before_k8s.iter().filter(|a| a.starts_with("kubernetes.primary.")).count());
+    let k8s_moves = planned
+        .keys()
+        .filter(|a| a.starts_with("kubernetes.platform."))
+        .count();
+    assert_eq!(
+        k8s_moves,
+        before_k8s
+            .iter()
+            .filter(|a| a.starts_with("kubernetes.primary."))
+            .count()
+    );
 
     let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
     assert_exit(&out, 0, "apply of the moves");
@@ -222,19 +361,39 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
     // Read back where a user would look, not through drplan's readers.
     let tags = bucket_tags(&moto).await;
     assert_eq!(address_of(&tags), Some("bucket.orders_backups"), "{tags:?}");
-    assert_eq!(tags.get(marks::STACK_KEY).map(String::as_str), Some("shop"), "the other marks are kept: {tags:?}");
+    assert_eq!(
+        tags.get(marks::STACK_KEY).map(String::as_str),
+        Some("shop"),
+        "the other marks are kept: {tags:?}"
+    );
     assert_eq!(address_of(&cluster_tags(&moto).await), Some("cluster.ops"));
     assert_eq!(address_of(&zone_tags(&moto).await), Some("zone.shop"));
     let owners = owner_txt_values(&moto).await;
-    assert_eq!(owners.len(), 2, "one entry per record, old ones gone: {owners:?}");
-    assert!(owners.iter().all(|v| v.contains("address=dns.public_api.target.")), "{owners:?}");
+    assert_eq!(
+        owners.len(),
+        2,
+        "one entry per record, old ones gone: {owners:?}"
+    );
+    assert!(
+        owners
+            .iter()
+            .all(|v| v.contains("address=dns.public_api.target.")),
+        "{owners:?}"
+    );
     let after_k8s = primary_k8s_addresses(&clusters);
-    assert!(!after_k8s.iter().any(|a| a.starts_with("kubernetes.primary.")), "{after_k8s:?}");
+    assert!(
+        !after_k8s
+            .iter()
+            .any(|a| a.starts_with("kubernetes.primary.")),
+        "{after_k8s:?}"
+    );
     assert_eq!(
         after_k8s,
         {
-            let mut moved: Vec<String> =
-                before_k8s.iter().map(|a| a.replacen("kubernetes.primary.", "kubernetes.platform.", 1)).collect();
+            let mut moved: Vec<String> = before_k8s
+                .iter()
+                .map(|a| a.replacen("kubernetes.primary.", "kubernetes.platform.", 1))
+                .collect();
             moved.sort();
             moved
         },
@@ -246,26 +405,72 @@ async fn renamed_blocks_keep_their_objects_and_move_their_marks() {
 
     // Now a name changes. The object is found by its (moved) mark: a replacement at
     // the new address, refused while protected, and never an orphan of the old one.
-    edit(root, "specs/storage.hcl", "name = \"${local.name}-backups-us-west-2\"", "name = \"${local.name}-orders-us-west-2\"");
-    edit(root, "specs/clusters.hcl", "name     = \"shop-tools\"\n", "name     = \"shop-ops\"\n");
+    edit(
+        root,
+        "specs/storage.hcl",
+        "name = \"${local.name}-backups-us-west-2\"",
+        "name = \"${local.name}-orders-us-west-2\"",
+    );
+    edit(
+        root,
+        "specs/clusters.hcl",
+        "name     = \"shop-tools\"\n",
+        "name     = \"shop-ops\"\n",
+    );
     let (out, doc) = plan_json(&moto, root, &[]);
-    assert_exit(&out, 1, "plan replacing protected objects without --allow-destroy");
-    let errors: Vec<&str> = doc["errors"].as_array().into_iter().flatten().filter_map(|e| e["address"].as_str()).collect();
-    assert!(errors.contains(&"bucket.orders_backups") && errors.contains(&"cluster.ops"), "{errors:?}\n{}", explain(&out));
-    assert!(!errors.iter().any(|a| *a == "bucket.backups" || *a == "cluster.tools"), "{errors:?}");
+    assert_exit(
+        &out,
+        1,
+        "plan replacing protected objects without --allow-destroy",
+    );
+    let errors: Vec<&str> = doc["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["address"].as_str())
+        .collect();
+    assert!(
+        errors.contains(&"bucket.orders_backups") && errors.contains(&"cluster.ops"),
+        "{errors:?}\n{}",
+        explain(&out)
+    );
+    assert!(
+        !errors
+            .iter()
+            .any(|a| *a == "bucket.backups" || *a == "cluster.tools"),
+        "{errors:?}"
+    );
 
-    let (out, doc) = plan_json(&moto, root, &["--allow-destroy", "bucket.orders_backups", "--allow-destroy", "cluster.ops"]);
+    let (out, doc) = plan_json(
+        &moto,
+        root,
+        &[
+            "--allow-destroy",
+            "bucket.orders_backups",
+            "--allow-destroy",
+            "cluster.ops",
+        ],
+    );
     assert_exit(&out, 2, "plan replacing with --allow-destroy");
     let planned = changes(&doc);
     for address in ["bucket.orders_backups", "cluster.ops"] {
-        assert_eq!(planned.get(address).map(|(a, _)| a.as_str()), Some("delete,create"), "{address}: {planned:#?}");
+        assert_eq!(
+            planned.get(address).map(|(a, _)| a.as_str()),
+            Some("delete,create"),
+            "{address}: {planned:#?}"
+        );
     }
     let stale: Vec<&String> = planned
         .keys()
-        .filter(|a| *a == "bucket.backups" || *a == "cluster.tools" || a.starts_with("kubernetes.primary."))
+        .filter(|a| {
+            *a == "bucket.backups" || *a == "cluster.tools" || a.starts_with("kubernetes.primary.")
+        })
         .collect();
     assert!(stale.is_empty(), "old addresses must not appear: {stale:?}");
-    assert!(!planned.values().any(|(a, _)| a == "delete"), "no orphan deletes: {planned:#?}");
+    assert!(
+        !planned.values().any(|(a, _)| a == "delete"),
+        "no orphan deletes: {planned:#?}"
+    );
 }
 
 /// The VPC and subnets carry only the mark, so a renamed `network` block needs a
@@ -278,16 +483,36 @@ async fn a_moved_block_carries_a_renamed_network_over_to_its_new_address() {
     let ids_before = network_ids(&moto).await;
     assert_eq!(
         ids_before.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["network.primary", "network.primary.subnet.private-a", "network.primary.subnet.private-b"]
+        [
+            "network.primary",
+            "network.primary.subnet.private-a",
+            "network.primary.subnet.private-b"
+        ]
     );
 
-    edit(root, "specs/network.hcl", "network \"primary\" {", "network \"core\" {");
-    edit(root, "specs/clusters.hcl", "network  = network.primary", "network  = network.core");
+    edit(
+        root,
+        "specs/network.hcl",
+        "network \"primary\" {",
+        "network \"core\" {",
+    );
+    edit(
+        root,
+        "specs/clusters.hcl",
+        "network  = network.primary",
+        "network  = network.core",
+    );
     // Without the moved block the network would be created anew beside its orphan, and
     // the cluster on its subnets replaced (refused: clusters are protected).
     let (out, doc) = plan_json(&moto, root, &[]);
     assert_exit(&out, 1, "plan of a renamed network without a moved block");
-    assert!(changes(&doc).get("network.primary").is_some_and(|(a, _)| a == "delete"), "{:#?}", changes(&doc));
+    assert!(
+        changes(&doc)
+            .get("network.primary")
+            .is_some_and(|(a, _)| a == "delete"),
+        "{:#?}",
+        changes(&doc)
+    );
 
     let spec = root.join("specs/network.hcl");
     let mut text = std::fs::read_to_string(&spec).expect("read network.hcl");
@@ -298,33 +523,59 @@ async fn a_moved_block_carries_a_renamed_network_over_to_its_new_address() {
     let planned = changes(&doc);
     let expected: BTreeMap<String, (String, Option<String>)> = ids_before
         .keys()
-        .map(|old| (old.replacen("network.primary", "network.core", 1), ("update".to_string(), Some(old.clone()))))
+        .map(|old| {
+            (
+                old.replacen("network.primary", "network.core", 1),
+                ("update".to_string(), Some(old.clone())),
+            )
+        })
         .collect();
     assert_eq!(planned, expected, "only the three marks move");
 
     let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
     assert_exit(&out, 0, "apply of the moved network");
     let ids_after = network_ids(&moto).await;
-    let renamed: BTreeMap<String, String> =
-        ids_before.into_iter().map(|(a, id)| (a.replacen("network.primary", "network.core", 1), id)).collect();
+    let renamed: BTreeMap<String, String> = ids_before
+        .into_iter()
+        .map(|(a, id)| (a.replacen("network.primary", "network.core", 1), id))
+        .collect();
     assert_eq!(ids_after, renamed, "same VPC and subnet ids, new marks");
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
-    assert_exit(&out, 0, "plan after applying the move (the moved block may stay)");
+    assert_exit(
+        &out,
+        0,
+        "plan after applying the move (the moved block may stay)",
+    );
 }
 
 /// `drplan:address -> id` of the marked VPC and subnets in the primary region.
 async fn network_ids(moto: &MotoServer) -> BTreeMap<String, String> {
     let ec2 = moto.ec2(PRIMARY);
     let address = |tags: &[aws_sdk_ec2::types::Tag]| {
-        tags.iter().find(|t| t.key() == Some(marks::ADDRESS_KEY)).and_then(|t| t.value()).map(str::to_string)
+        tags.iter()
+            .find(|t| t.key() == Some(marks::ADDRESS_KEY))
+            .and_then(|t| t.value())
+            .map(str::to_string)
     };
     let mut ids = BTreeMap::new();
-    for vpc in ec2.describe_vpcs().send().await.expect("DescribeVpcs").vpcs() {
+    for vpc in ec2
+        .describe_vpcs()
+        .send()
+        .await
+        .expect("DescribeVpcs")
+        .vpcs()
+    {
         if let (Some(a), Some(id)) = (address(vpc.tags()), vpc.vpc_id()) {
             ids.insert(a, id.to_string());
         }
     }
-    for subnet in ec2.describe_subnets().send().await.expect("DescribeSubnets").subnets() {
+    for subnet in ec2
+        .describe_subnets()
+        .send()
+        .await
+        .expect("DescribeSubnets")
+        .subnets()
+    {
         if let (Some(a), Some(id)) = (address(subnet.tags()), subnet.subnet_id()) {
             ids.insert(a, id.to_string());
         }

@@ -1,26 +1,23 @@
 //! `drplan plan` and `drplan show` end to end: the real binary against a moto server,
 //! with live objects created out of band through the SDK (tests/e2e/support/outofband.rs).
 
-
+use crate::support::cli::{drplan, explain, stdout};
+use crate::support::clusters::Clusters;
+use crate::support::moto::MotoServer;
+use crate::support::outofband;
 use drplan_core::model::Project;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use crate::support::cli::{drplan, explain, stdout};
-use crate::support::moto::MotoServer;
-use crate::support::clusters::Clusters;
-use crate::support::outofband;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn load(root: &Path, env: &str) -> Project {
-    drplan_core::spec::load_project(root, env).unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
+    drplan_core::spec::load_project(root, env)
+        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
 }
-
-
-
 
 /// `(symbol, address)` of every resource header line of the text plan, e.g.
 /// `  + network.dr (aws_vpc) will be created`.
@@ -29,7 +26,9 @@ fn text_changes(text: &str) -> BTreeSet<(String, String)> {
         .filter_map(|line| {
             let rest = line.strip_prefix("  ")?;
             let (symbol, rest) = rest.split_once(' ')?;
-            if !["+", "~", "-", "-/+"].contains(&symbol) || !line.contains(") will be") && !line.contains(") must be") {
+            if !["+", "~", "-", "-/+"].contains(&symbol)
+                || !line.contains(") will be") && !line.contains(") must be")
+            {
                 return None;
             }
             let (address, _) = rest.split_once(" (")?;
@@ -63,7 +62,10 @@ fn json_changes(doc: &Value) -> BTreeSet<(String, String)> {
             if actions == ["no-op"] {
                 return None;
             }
-            Some((symbol_of(&actions).to_string(), c["address"].as_str()?.to_string()))
+            Some((
+                symbol_of(&actions).to_string(),
+                c["address"].as_str()?.to_string(),
+            ))
         })
         .collect()
 }
@@ -84,7 +86,11 @@ fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
         .iter()
         .map(|r| ("+".to_string(), r.address.as_str().to_string()))
         .collect();
-    let regions: BTreeSet<&str> = project.resources.iter().filter_map(|r| r.region.as_deref()).collect();
+    let regions: BTreeSet<&str> = project
+        .resources
+        .iter()
+        .filter_map(|r| r.region.as_deref())
+        .collect();
     assert_eq!(regions, BTreeSet::from(["us-east-1", "us-west-2"]));
 
     // The example meets its objectives, so exit 2 means changes and nothing else.
@@ -92,7 +98,10 @@ fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
     assert_eq!(text.status.code(), Some(2), "{}", explain(&text));
     let text_out = stdout(&text);
     assert_eq!(text_changes(&text_out), expected, "{text_out}");
-    assert!(text_out.contains("# site primary (us-west-2)\n"), "{text_out}");
+    assert!(
+        text_out.contains("# site primary (us-west-2)\n"),
+        "{text_out}"
+    );
     assert!(text_out.contains("# site dr (us-east-1)\n"), "{text_out}");
     let n = expected.len();
     assert_eq!(
@@ -110,19 +119,16 @@ fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
     let json = drplan(
         &moto,
         &root,
-        &[
-            "plan",
-            "-e",
-            "prod",
-            "--json",
-            "--detailed-exitcode",
-        ],
+        &["plan", "-e", "prod", "--json", "--detailed-exitcode"],
     );
     assert_eq!(json.status.code(), Some(2), "{}", explain(&json));
     let doc: Value = serde_json::from_slice(&json.stdout)
         .unwrap_or_else(|e| panic!("--json does not parse: {e}\n{}", explain(&json)));
     assert_eq!(json_changes(&doc), expected);
-    assert_eq!(doc["summary"], serde_json::json!({"add": n, "change": 0, "destroy": 0}));
+    assert_eq!(
+        doc["summary"],
+        serde_json::json!({"add": n, "change": 0, "destroy": 0})
+    );
     assert_eq!(doc["stack"], "lanka-platform");
     assert_eq!(doc["errors"], serde_json::json!([]));
     for change in doc["resource_changes"].as_array().into_iter().flatten() {
@@ -137,7 +143,11 @@ fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
 fn the_example_plans_with_exit_code_2_without_objective_flags() {
     let moto = MotoServer::start();
     for example in ["examples/lanka-platform", "examples/link-app"] {
-        let out = drplan(&moto, &repo_root().join(example), &["plan", "-e", "prod", "--detailed-exitcode"]);
+        let out = drplan(
+            &moto,
+            &repo_root().join(example),
+            &["plan", "-e", "prod", "--detailed-exitcode"],
+        );
         assert_eq!(out.status.code(), Some(2), "{example}: {}", explain(&out));
         let text = stdout(&out);
         assert!(text.contains("Objectives: 0 breached"), "{example}: {text}");
@@ -150,7 +160,8 @@ fn the_example_plans_with_exit_code_2_without_objective_flags() {
 fn kubernetes_objects_of_the_spec_are_planned() {
     let moto = MotoServer::start();
     let out = drplan(&moto, &repo_root(), &["plan", "-e", "prod", "--json"]);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", explain(&out)));
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", explain(&out)));
     let kinds: BTreeSet<&str> = doc["resource_changes"]
         .as_array()
         .into_iter()
@@ -171,15 +182,26 @@ fn a_saved_plan_shows_the_same_as_the_plan_that_saved_it() {
     let planned = drplan(&moto, &root, &["plan", "-e", "prod", "--out", file_arg]);
     assert_eq!(planned.status.code(), Some(0), "{}", explain(&planned));
     let planned_json = drplan(&moto, &root, &["plan", "-e", "prod", "--json"]);
-    assert_eq!(planned_json.status.code(), Some(0), "{}", explain(&planned_json));
+    assert_eq!(
+        planned_json.status.code(),
+        Some(0),
+        "{}",
+        explain(&planned_json)
+    );
 
     let shown = drplan(&moto, &root, &["show", file_arg]);
     assert_eq!(shown.status.code(), Some(0), "{}", explain(&shown));
     assert_eq!(stdout(&shown), stdout(&planned));
     let shown_json = drplan(&moto, &root, &["show", file_arg, "--json"]);
-    assert_eq!(shown_json.status.code(), Some(0), "{}", explain(&shown_json));
+    assert_eq!(
+        shown_json.status.code(),
+        Some(0),
+        "{}",
+        explain(&shown_json)
+    );
     let shown_doc: Value = serde_json::from_slice(&shown_json.stdout).expect("show --json parses");
-    let planned_doc: Value = serde_json::from_slice(&planned_json.stdout).expect("plan --json parses");
+    let planned_doc: Value =
+        serde_json::from_slice(&planned_json.stdout).expect("plan --json parses");
     assert_eq!(shown_doc, planned_doc);
     assert_eq!(json_changes(&shown_doc), text_changes(&stdout(&shown)));
     // The secret environment value never reaches the plan file.
@@ -197,11 +219,19 @@ async fn a_cloud_built_by_hand_to_match_the_spec_plans_no_changes() {
         .unwrap_or_else(|e| panic!("creating the live objects: {e}"));
     let clusters = Clusters::start(&["shop-primary", "shop-dr"]).await;
     moto.add_cli_env(clusters.env());
-    outofband::create_k8s(&clusters.kubeconfig, &project.environment, &project.resources)
-        .await
-        .unwrap_or_else(|e| panic!("creating the Kubernetes objects: {e}"));
+    outofband::create_k8s(
+        &clusters.kubeconfig,
+        &project.environment,
+        &project.resources,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("creating the Kubernetes objects: {e}"));
 
-    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode", "-v"]);
+    let out = drplan(
+        &moto,
+        &root,
+        &["plan", "-e", "prod", "--detailed-exitcode", "-v"],
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     assert!(
@@ -216,7 +246,11 @@ async fn a_cloud_built_by_hand_to_match_the_spec_plans_no_changes() {
 
     // The same cloud seen from the DR activation environment (same stack): what a
     // regional failover would change, and nothing else.
-    let failover = drplan(&moto, &root, &["plan", "-e", "prod-dr", "--detailed-exitcode"]);
+    let failover = drplan(
+        &moto,
+        &root,
+        &["plan", "-e", "prod-dr", "--detailed-exitcode"],
+    );
     assert_eq!(failover.status.code(), Some(2), "{}", explain(&failover));
     insta::assert_snapshot!("failover_plan_over_the_prod_cloud", stdout(&failover));
 }
@@ -235,12 +269,21 @@ async fn the_example_built_by_hand_plans_no_changes() {
         .unwrap_or_else(|e| panic!("creating the live objects: {e}"));
     let clusters = Clusters::start(&["lanka-platform-primary", "lanka-platform-dr"]).await;
     moto.add_cli_env(clusters.env());
-    outofband::create_k8s(&clusters.kubeconfig, &project.environment, &project.resources)
-        .await
-        .unwrap_or_else(|e| panic!("creating the Kubernetes objects: {e}"));
+    outofband::create_k8s(
+        &clusters.kubeconfig,
+        &project.environment,
+        &project.resources,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("creating the Kubernetes objects: {e}"));
 
-    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--json", "--detailed-exitcode"]);
-    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", explain(&out)));
+    let out = drplan(
+        &moto,
+        &root,
+        &["plan", "-e", "prod", "--json", "--detailed-exitcode"],
+    );
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", explain(&out)));
     let changes: Vec<&Value> = doc["resource_changes"]
         .as_array()
         .into_iter()

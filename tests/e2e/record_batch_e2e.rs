@@ -8,11 +8,13 @@
 //! accepts any value the name ever had), so the compare-and-swap test has the same
 //! interceptor refuse a stale DELETE as Route53 does (InvalidChangeBatch).
 
-use crate::support::planning::{pending, plan_against};
 use crate::support::moto::MotoServer;
+use crate::support::planning::{pending, plan_against};
 use aws_config::SdkConfig;
 use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsInput;
-use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{
+    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -61,7 +63,13 @@ struct Route53Watch {
 
 impl Route53Watch {
     fn calls(&self, op: &str) -> u64 {
-        self.seen.lock().expect("seen").calls.get(op).copied().unwrap_or(0)
+        self.seen
+            .lock()
+            .expect("seen")
+            .calls
+            .get(op)
+            .copied()
+            .unwrap_or(0)
     }
 
     fn total(&self) -> u64 {
@@ -83,7 +91,9 @@ impl Intercept for Route53Watch {
         context: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let input = context.input().downcast_ref::<ChangeResourceRecordSetsInput>();
+        let input = context
+            .input()
+            .downcast_ref::<ChangeResourceRecordSetsInput>();
         let op = match (input, cfg.load::<Metadata>()) {
             (Some(_), _) => "ChangeResourceRecordSets".to_string(),
             (None, Some(m)) => m.name().to_string(),
@@ -91,11 +101,13 @@ impl Intercept for Route53Watch {
         };
         let mut seen = self.seen.lock().expect("seen");
         *seen.calls.entry(op.clone()).or_default() += 1;
-        let (Some((foreign, zone_id)), "ChangeResourceRecordSets") = (&self.foreign, op.as_str()) else {
+        let (Some((foreign, zone_id)), "ChangeResourceRecordSets") = (&self.foreign, op.as_str())
+        else {
             return Ok(());
         };
         if seen.foreign_live.is_none() {
-            let (config, foreign, zone_id) = (self.config.clone(), foreign.clone(), zone_id.clone());
+            let (config, foreign, zone_id) =
+                (self.config.clone(), foreign.clone(), zone_id.clone());
             // Interceptors are synchronous: write through a runtime of its own.
             let live = std::thread::spawn(move || {
                 let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -123,17 +135,26 @@ impl Intercept for Route53Watch {
 }
 
 fn values(set: &ResourceRecordSet) -> Vec<String> {
-    set.resource_records().iter().map(|r| r.value().to_string()).collect()
+    set.resource_records()
+        .iter()
+        .map(|r| r.value().to_string())
+        .collect()
 }
 
 fn route53(config: &SdkConfig) -> aws_sdk_route53::Client {
     aws_sdk_route53::Client::from_conf(
-        aws_sdk_route53::config::Builder::from(config).region(aws_types::region::Region::new("us-east-1")).build(),
+        aws_sdk_route53::config::Builder::from(config)
+            .region(aws_types::region::Region::new("us-east-1"))
+            .build(),
     )
 }
 
 /// The foreign stack's value joins the TXT record; returns the values Route53 now holds.
-async fn add_foreign_value(config: &SdkConfig, zone_id: &str, foreign: &ForeignWrite) -> Vec<String> {
+async fn add_foreign_value(
+    config: &SdkConfig,
+    zone_id: &str,
+    foreign: &ForeignWrite,
+) -> Vec<String> {
     let r53 = route53(config);
     let mut now = owner_values(&r53, zone_id, &foreign.name).await;
     now.push(foreign.value.clone());
@@ -144,10 +165,19 @@ async fn add_foreign_value(config: &SdkConfig, zone_id: &str, foreign: &ForeignW
     for v in &now {
         set = set.resource_records(ResourceRecord::builder().value(v).build().expect("value"));
     }
-    let change = Change::builder().action(ChangeAction::Upsert).resource_record_set(set.build().expect("set")).build().expect("change");
+    let change = Change::builder()
+        .action(ChangeAction::Upsert)
+        .resource_record_set(set.build().expect("set"))
+        .build()
+        .expect("change");
     r53.change_resource_record_sets()
         .hosted_zone_id(zone_id)
-        .change_batch(ChangeBatch::builder().changes(change).build().expect("batch"))
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(change)
+                .build()
+                .expect("batch"),
+        )
         .send()
         .await
         .expect("foreign UPSERT");
@@ -182,20 +212,32 @@ impl Clients for WatchedClients {
 fn watched(moto: &MotoServer, foreign: Option<(ForeignWrite, String)>) -> WatchedClients {
     WatchedClients {
         inner: ClientsFromConfig::new(moto.sdk_config("us-east-1")),
-        watch: Route53Watch { seen: Arc::default(), foreign, config: moto.sdk_config("us-east-1") },
+        watch: Route53Watch {
+            seen: Arc::default(),
+            foreign,
+            config: moto.sdk_config("us-east-1"),
+        },
     }
 }
 
 fn options() -> ApplyOptions {
     ApplyOptions {
-        timeouts: Timeouts { first_poll_interval: Duration::from_millis(20), ..Timeouts::default() },
+        timeouts: Timeouts {
+            first_poll_interval: Duration::from_millis(20),
+            ..Timeouts::default()
+        },
         progress: false,
         ..ApplyOptions::default()
     }
 }
 
 fn zone() -> Resource {
-    resource("zone.flip", Kind::DnsZone, json!({"name": ZONE, "comment": "issue 7", "tags": {}}), vec![])
+    resource(
+        "zone.flip",
+        Kind::DnsZone,
+        json!({"name": ZONE, "comment": "issue 7", "tags": {}}),
+        vec![],
+    )
 }
 
 fn resource(address: &str, kind: Kind, attrs: Value, depends_on: Vec<Address>) -> Resource {
@@ -231,13 +273,28 @@ fn set_target(r: &mut Resource, target: &str) {
 }
 
 async fn zone_id(r53: &aws_sdk_route53::Client) -> String {
-    let zones = r53.list_hosted_zones_by_name().dns_name(ZONE).send().await.expect("zones");
-    let zone = zones.hosted_zones().iter().find(|z| z.name() == ZONE).expect("the zone exists");
+    let zones = r53
+        .list_hosted_zones_by_name()
+        .dns_name(ZONE)
+        .send()
+        .await
+        .expect("zones");
+    let zone = zones
+        .hosted_zones()
+        .iter()
+        .find(|z| z.name() == ZONE)
+        .expect("the zone exists");
     zone.id().rsplit('/').next().unwrap_or_default().to_string()
 }
 
 async fn record_sets(r53: &aws_sdk_route53::Client, zone_id: &str) -> Vec<ResourceRecordSet> {
-    let out = r53.list_resource_record_sets().hosted_zone_id(zone_id).max_items(300).send().await.expect("list");
+    let out = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .max_items(300)
+        .send()
+        .await
+        .expect("list");
     assert!(!out.is_truncated(), "the test zone fits one page");
     out.resource_record_sets().to_vec()
 }
@@ -245,18 +302,28 @@ async fn record_sets(r53: &aws_sdk_route53::Client, zone_id: &str) -> Vec<Resour
 async fn owner_values(r53: &aws_sdk_route53::Client, zone_id: &str, name: &str) -> Vec<String> {
     let owner = format!("{}{}", marks::DNS_OWNER_PREFIX, name);
     let sets = record_sets(r53, zone_id).await;
-    let mut found: Vec<String> =
-        sets.iter().filter(|s| s.name() == owner && s.r#type() == &RrType::Txt).flat_map(values).collect();
+    let mut found: Vec<String> = sets
+        .iter()
+        .filter(|s| s.name() == owner && s.r#type() == &RrType::Txt)
+        .flat_map(values)
+        .collect();
     found.sort();
     found
 }
 
 fn own_value(name: &str, site: &str) -> String {
-    marks::dns_owner_value(STACK, &format!("dns.{name}.target.{site}"), "CNAME", Some(site))
+    marks::dns_owner_value(
+        STACK,
+        &format!("dns.{name}.target.{site}"),
+        "CNAME",
+        Some(site),
+    )
 }
 
 async fn apply_ok(plan: &Plan, clients: &WatchedClients) {
-    let report = apply(plan, clients, &options()).await.expect("plan accepted");
+    let report = apply(plan, clients, &options())
+        .await
+        .expect("plan accepted");
     assert!(report.succeeded(), "{}", report.render_text());
 }
 
@@ -272,18 +339,37 @@ async fn a_dns_flip_of_many_records_takes_a_few_requests_and_converges() {
     let clients = watched(&moto, None);
     let mut desired = vec![zone()];
     for name in names() {
-        desired.push(record(&name, "primary", &format!("{name}.primary.example.net")));
+        desired.push(record(
+            &name,
+            "primary",
+            &format!("{name}.primary.example.net"),
+        ));
         desired.push(record(&name, "dr", &format!("{name}.dr.example.net")));
     }
     let created = plan_against(&moto, STACK, &desired).await;
-    assert_eq!(created.summary().add, 1 + 2 * NAMES, "{:?}", pending(&created));
+    assert_eq!(
+        created.summary().add,
+        1 + 2 * NAMES,
+        "{:?}",
+        pending(&created)
+    );
     apply_ok(&created, &clients).await;
     let creates = clients.watch.calls("ChangeResourceRecordSets");
     let route53_calls = clients.watch.total();
-    eprintln!("create: {:?}", clients.watch.seen.lock().expect("seen").calls);
+    eprintln!(
+        "create: {:?}",
+        clients.watch.seen.lock().expect("seen").calls
+    );
     // Two requests per record before batching (List + Change): 40.
-    assert!(creates <= 4, "{creates} ChangeResourceRecordSets for {} records", 2 * NAMES);
-    assert!(route53_calls < 2 * NAMES as u64 / 2, "{route53_calls} Route53 requests in all");
+    assert!(
+        creates <= 4,
+        "{creates} ChangeResourceRecordSets for {} records",
+        2 * NAMES
+    );
+    assert!(
+        route53_calls < 2 * NAMES as u64 / 2,
+        "{route53_calls} Route53 requests in all"
+    );
 
     let r53 = route53(&moto.sdk_config("us-east-1"));
     let zone_id = zone_id(&r53).await;
@@ -300,15 +386,33 @@ async fn a_dns_flip_of_many_records_takes_a_few_requests_and_converges() {
         }
         let mut expected = vec![own_value(&name, "dr"), own_value(&name, "primary")];
         expected.sort();
-        assert_eq!(owner_values(&r53, &zone_id, &fqdn).await, expected, "one TXT value per record of {fqdn}");
+        assert_eq!(
+            owner_values(&r53, &zone_id, &fqdn).await,
+            expected,
+            "one TXT value per record of {fqdn}"
+        );
     }
     let replan = plan_against(&moto, STACK, &desired).await;
-    assert!(pending(&replan).is_empty(), "nothing to do after apply, got {:?}", pending(&replan));
+    assert!(
+        pending(&replan).is_empty(),
+        "nothing to do after apply, got {:?}",
+        pending(&replan)
+    );
 
     // The DR flip: every record changes its target.
     for r in desired.iter_mut().filter(|r| r.kind == Kind::DnsRecord) {
-        let site = if r.address.as_str().ends_with(".primary") { "dr" } else { "primary" };
-        let name = r.address.as_str().split('.').nth(1).unwrap_or_default().to_string();
+        let site = if r.address.as_str().ends_with(".primary") {
+            "dr"
+        } else {
+            "primary"
+        };
+        let name = r
+            .address
+            .as_str()
+            .split('.')
+            .nth(1)
+            .unwrap_or_default()
+            .to_string();
         set_target(r, &format!("{name}.{site}.example.net"));
     }
     let flip = plan_against(&moto, STACK, &desired).await;
@@ -317,13 +421,30 @@ async fn a_dns_flip_of_many_records_takes_a_few_requests_and_converges() {
     apply_ok(&flip, &clients).await;
     let flips = clients.watch.calls("ChangeResourceRecordSets");
     eprintln!("flip: {:?}", clients.watch.seen.lock().expect("seen").calls);
-    assert!(flips <= 3, "{flips} ChangeResourceRecordSets for {} updates", 2 * NAMES);
-    assert!(clients.watch.total() <= 8, "{} Route53 requests for the flip", clients.watch.total());
+    assert!(
+        flips <= 3,
+        "{flips} ChangeResourceRecordSets for {} updates",
+        2 * NAMES
+    );
+    assert!(
+        clients.watch.total() <= 8,
+        "{} Route53 requests for the flip",
+        clients.watch.total()
+    );
     let sets = record_sets(&r53, &zone_id).await;
-    let primary = sets.iter().find(|s| s.name() == format!("app0.{ZONE}") && s.set_identifier() == Some("primary"));
-    assert_eq!(primary.map(values), Some(vec!["app0.dr.example.net".to_string()]));
+    let primary = sets
+        .iter()
+        .find(|s| s.name() == format!("app0.{ZONE}") && s.set_identifier() == Some("primary"));
+    assert_eq!(
+        primary.map(values),
+        Some(vec!["app0.dr.example.net".to_string()])
+    );
     let replan = plan_against(&moto, STACK, &desired).await;
-    assert!(pending(&replan).is_empty(), "nothing to do after the flip, got {:?}", pending(&replan));
+    assert!(
+        pending(&replan).is_empty(),
+        "nothing to do after the flip, got {:?}",
+        pending(&replan)
+    );
 }
 
 #[tokio::test]
@@ -332,7 +453,11 @@ async fn an_ownership_value_written_by_someone_else_mid_apply_is_kept() {
     let setup = watched(&moto, None);
     let mut desired = vec![zone()];
     for name in names().iter().take(4) {
-        desired.push(record(name, "primary", &format!("{name}.primary.example.net")));
+        desired.push(record(
+            name,
+            "primary",
+            &format!("{name}.primary.example.net"),
+        ));
     }
     apply_ok(&plan_against(&moto, STACK, &desired).await, &setup).await;
 
@@ -361,10 +486,18 @@ async fn an_ownership_value_written_by_someone_else_mid_apply_is_kept() {
             expected.push(foreign.value.clone());
         }
         expected.sort();
-        assert_eq!(owner_values(&r53, &zone_id, &fqdn).await, expected, "TXT of {fqdn}");
+        assert_eq!(
+            owner_values(&r53, &zone_id, &fqdn).await,
+            expected,
+            "TXT of {fqdn}"
+        );
     }
     let replan = plan_against(&moto, STACK, &desired).await;
-    assert!(pending(&replan).is_empty(), "nothing to do after apply, got {:?}", pending(&replan));
+    assert!(
+        pending(&replan).is_empty(),
+        "nothing to do after apply, got {:?}",
+        pending(&replan)
+    );
 }
 
 #[tokio::test]
@@ -373,7 +506,11 @@ async fn a_bad_record_in_a_batch_fails_only_its_own_address() {
     let clients = watched(&moto, None);
     let mut desired = vec![zone()];
     for name in names().iter().take(3) {
-        desired.push(record(name, "primary", &format!("{name}.primary.example.net")));
+        desired.push(record(
+            name,
+            "primary",
+            &format!("{name}.primary.example.net"),
+        ));
         desired.push(record(name, "dr", &format!("{name}.dr.example.net")));
     }
     apply_ok(&plan_against(&moto, STACK, &desired).await, &clients).await;
@@ -409,14 +546,21 @@ async fn a_bad_record_in_a_batch_fails_only_its_own_address() {
     }
     plan.changes = changes;
     clients.watch.reset();
-    let report = apply(&plan, &clients, &options()).await.expect("plan accepted");
-    assert!(clients.watch.calls("ChangeResourceRecordSets") >= 2, "a batch, then the fallback");
+    let report = apply(&plan, &clients, &options())
+        .await
+        .expect("plan accepted");
+    assert!(
+        clients.watch.calls("ChangeResourceRecordSets") >= 2,
+        "a batch, then the fallback"
+    );
     for entry in &report.entries {
         match (entry.address.as_str(), &entry.status) {
             ("dns.app1.target.dr", Status::Failed(e)) => {
                 assert!(e.contains("ChangeResourceRecordSets"), "its own error: {e}");
             }
-            (address, status) => assert_eq!(status, &Status::Done, "{address}: {}", report.render_text()),
+            (address, status) => {
+                assert_eq!(status, &Status::Done, "{address}: {}", report.render_text())
+            }
         }
     }
     let r53 = route53(&moto.sdk_config("us-east-1"));

@@ -64,7 +64,15 @@ impl LiveObject {
         let mut changed: Vec<&String> = sensitive_changed.iter().collect();
         changed.sort();
         changed.dedup();
-        let canonical = serde_json::to_vec(&(self.kind, &self.id, &self.address, &self.stack, &attrs, changed)).unwrap_or_default();
+        let canonical = serde_json::to_vec(&(
+            self.kind,
+            &self.id,
+            &self.address,
+            &self.stack,
+            &attrs,
+            changed,
+        ))
+        .unwrap_or_default();
         hex::encode(Sha256::digest(canonical))
     }
 }
@@ -184,7 +192,11 @@ impl Unreachable {
 
     /// `place: cause (detail)`.
     pub fn reason(&self) -> String {
-        let detail = if self.detail.is_empty() { String::new() } else { format!(" ({})", self.detail) };
+        let detail = if self.detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.detail)
+        };
         format!("{}: {}{detail}", self.place(), self.cause.describe())
     }
 }

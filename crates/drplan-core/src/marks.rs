@@ -20,7 +20,12 @@ pub const DNS_OWNER_PREFIX: &str = "_drplan.";
 
 /// One value of an ownership TXT record (one per owned record set), e.g.
 /// `"drplan stack=lanka address=dns.api.target.primary type=CNAME set=primary"`.
-pub fn dns_owner_value(stack: &str, address: &str, record_type: &str, set_identifier: Option<&str>) -> String {
+pub fn dns_owner_value(
+    stack: &str,
+    address: &str,
+    record_type: &str,
+    set_identifier: Option<&str>,
+) -> String {
     format!(
         "\"drplan stack={stack} address={address} type={record_type} set={}\"",
         set_identifier.unwrap_or("")
@@ -57,7 +62,12 @@ mod tests {
         let v = dns_owner_value("lanka", "dns.api.target.dr", "CNAME", Some("dr"));
         assert_eq!(
             parse_dns_owner_value(&v),
-            Some(("lanka".into(), "dns.api.target.dr".into(), "CNAME".into(), Some("dr".into())))
+            Some((
+                "lanka".into(),
+                "dns.api.target.dr".into(),
+                "CNAME".into(),
+                Some("dr".into())
+            ))
         );
         let simple = dns_owner_value("s", "dns.www.target.main", "A", None);
         assert_eq!(parse_dns_owner_value(&simple).and_then(|p| p.3), None);

@@ -51,7 +51,9 @@ impl fmt::Display for PromoteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PromoteError::Parse { file, message } => write!(f, "{file} does not parse: {message}"),
-            PromoteError::Value { name, message } => write!(f, "cannot write variable {name}: {message}"),
+            PromoteError::Value { name, message } => {
+                write!(f, "cannot write variable {name}: {message}")
+            }
         }
     }
 }
@@ -71,9 +73,18 @@ pub fn changes(from: &Project, to: &Project) -> (Vec<ValueChange>, Vec<String>) 
             skipped.push(name.clone());
             continue;
         }
-        let before = to.topology.variables.get(name).map(|t| t.value.clone()).unwrap_or(Value::Null);
+        let before = to
+            .topology
+            .variables
+            .get(name)
+            .map(|t| t.value.clone())
+            .unwrap_or(Value::Null);
         if before != v.value {
-            changes.push(ValueChange { name: name.clone(), before, after: v.value.clone() });
+            changes.push(ValueChange {
+                name: name.clone(),
+                before,
+                after: v.value.clone(),
+            });
         }
     }
     (changes, skipped)
@@ -84,13 +95,27 @@ pub fn changes(from: &Project, to: &Project) -> (Vec<ValueChange>, Vec<String>) 
 pub fn prepare(from: &Project, to: &Project, target_text: &str) -> Result<Promotion, PromoteError> {
     let (changes, skipped_sensitive) = changes(from, to);
     let file = target_file(&to.env_name);
-    let rewritten = if changes.is_empty() { target_text.to_string() } else { rewrite(&file, target_text, &changes)? };
-    let sensitive: Vec<&str> =
-        from.topology.variables.values().chain(to.topology.variables.values()).filter(|v| v.sensitive).map(|v| v.name.as_str()).collect();
+    let rewritten = if changes.is_empty() {
+        target_text.to_string()
+    } else {
+        rewrite(&file, target_text, &changes)?
+    };
+    let sensitive: Vec<&str> = from
+        .topology
+        .variables
+        .values()
+        .chain(to.topology.variables.values())
+        .filter(|v| v.sensitive)
+        .map(|v| v.name.as_str())
+        .collect();
     let diff = if rewritten == target_text {
         String::new()
     } else {
-        unified_diff(&file, &redact_values(target_text, &sensitive), &redact_values(&rewritten, &sensitive))
+        unified_diff(
+            &file,
+            &redact_values(target_text, &sensitive),
+            &redact_values(&rewritten, &sensitive),
+        )
     };
     Ok(Promotion {
         from: from.env_name.clone(),
@@ -107,17 +132,33 @@ pub fn prepare(from: &Project, to: &Project, target_text: &str) -> Result<Promot
 /// attribute keeps its key, spacing and trailing comment; a missing one is appended
 /// with its siblings' indentation; a missing block is appended to the file.
 pub fn rewrite(file: &str, text: &str, changes: &[ValueChange]) -> Result<String, PromoteError> {
-    let mut body: Body = hcl_edit::parser::parse_body(text)
-        .map_err(|e| PromoteError::Parse { file: file.to_string(), message: e.to_string() })?;
+    let mut body: Body = hcl_edit::parser::parse_body(text).map_err(|e| PromoteError::Parse {
+        file: file.to_string(),
+        message: e.to_string(),
+    })?;
 
-    let has_block = body.blocks().any(|b| b.has_ident("variables") && b.labels.is_empty());
+    let has_block = body
+        .blocks()
+        .any(|b| b.has_ident("variables") && b.labels.is_empty());
     if !has_block {
         let mut block = Block::new(Decorated::new(Ident::new("variables")));
-        block.decor_mut().set_prefix(if text.is_empty() || text.ends_with("\n\n") { "" } else { "\n" });
+        block
+            .decor_mut()
+            .set_prefix(if text.is_empty() || text.ends_with("\n\n") {
+                ""
+            } else {
+                "\n"
+            });
         body.push(block);
     }
-    let Some(block) = body.blocks_mut().find(|b| b.has_ident("variables") && b.labels.is_empty()) else {
-        return Err(PromoteError::Parse { file: file.to_string(), message: "no variables block".to_string() });
+    let Some(block) = body
+        .blocks_mut()
+        .find(|b| b.has_ident("variables") && b.labels.is_empty())
+    else {
+        return Err(PromoteError::Parse {
+            file: file.to_string(),
+            message: "no variables block".to_string(),
+        });
     };
 
     let indent = block
@@ -150,7 +191,10 @@ pub fn rewrite(file: &str, text: &str, changes: &[ValueChange]) -> Result<String
 }
 
 fn expression(name: &str, value: &Value) -> Result<Expression, PromoteError> {
-    let err = |message: String| PromoteError::Value { name: name.to_string(), message };
+    let err = |message: String| PromoteError::Value {
+        name: name.to_string(),
+        message,
+    };
     let text = one_line(value).map_err(err)?;
     hcl_edit::parser::parse_expr(&text).map_err(|e| err(e.to_string()))
 }
@@ -173,7 +217,11 @@ fn one_line(value: &Value) -> Result<String, String> {
             }
             let mut parts = Vec::new();
             for (k, v) in fields {
-                let key = if hcl_edit::Ident::try_new(k.clone()).is_ok() { k.clone() } else { quoted(k)? };
+                let key = if hcl_edit::Ident::try_new(k.clone()).is_ok() {
+                    k.clone()
+                } else {
+                    quoted(k)?
+                };
                 parts.push(format!("{key} = {}", one_line(v)?));
             }
             format!("{{ {} }}", parts.join(", "))
@@ -206,7 +254,10 @@ pub fn redact_values(text: &str, sensitive: &[&str]) -> String {
     spans.sort_by_key(|s| std::cmp::Reverse(s.start));
     let mut out = text.to_string();
     for span in spans {
-        if out.is_char_boundary(span.start) && span.end <= out.len() && out.is_char_boundary(span.end) {
+        if out.is_char_boundary(span.start)
+            && span.end <= out.len()
+            && out.is_char_boundary(span.end)
+        {
             out.replace_range(span, REDACTED_VALUE);
         }
     }

@@ -169,14 +169,30 @@ impl Resource {
     /// The key under which this object is found among live objects of its kind.
     /// Name-identified kinds use their cloud name; the others use the ownership mark.
     pub fn identity(&self) -> String {
-        identity(self.kind, self.region.as_deref(), &self.address, &self.attrs)
+        identity(
+            self.kind,
+            self.region.as_deref(),
+            &self.address,
+            &self.attrs,
+        )
     }
 }
 
 /// Shared by desired resources and live objects so both sides compute the same key.
 /// `address` is only used for kinds identified by their ownership mark.
-pub fn identity(kind: Kind, region: Option<&str>, address: &Address, attrs: &Map<String, Value>) -> String {
-    let s = |k: &str| attrs.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+pub fn identity(
+    kind: Kind,
+    region: Option<&str>,
+    address: &Address,
+    attrs: &Map<String, Value>,
+) -> String {
+    let s = |k: &str| {
+        attrs
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let region = region.unwrap_or("");
     match kind {
         Kind::Vpc | Kind::Subnet | Kind::HealthCheck => format!("{region}/{address}"),

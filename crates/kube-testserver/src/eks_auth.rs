@@ -134,21 +134,27 @@ impl Presigned {
 
 /// Shape and age checks that need no network, in aws-iam-authenticator's order.
 fn parse(token: &str, max_age: Duration, now: SystemTime) -> Result<Presigned, Refusal> {
-    let encoded = token.strip_prefix(TOKEN_PREFIX).ok_or(Refusal::NotEksToken)?;
+    let encoded = token
+        .strip_prefix(TOKEN_PREFIX)
+        .ok_or(Refusal::NotEksToken)?;
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let bytes = engine
         .decode(encoded.trim_end_matches('='))
         .map_err(|e| Refusal::Malformed(format!("not base64url: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| Refusal::Malformed("the decoded URL is not UTF-8".into()))?;
-    let url = url::Url::parse(&text)
-        .map_err(|e| Refusal::Malformed(format!("not a URL: {e}")))?;
+    let url = url::Url::parse(&text).map_err(|e| Refusal::Malformed(format!("not a URL: {e}")))?;
     if url.scheme() != "https" {
-        return Err(Refusal::Malformed(format!("scheme `{}`, not https", url.scheme())));
+        return Err(Refusal::Malformed(format!(
+            "scheme `{}`, not https",
+            url.scheme()
+        )));
     }
     let host = url.host_str().unwrap_or_default();
     if !is_sts_host(host) {
-        return Err(Refusal::Malformed(format!("host `{host}` is not an STS endpoint")));
+        return Err(Refusal::Malformed(format!(
+            "host `{host}` is not an STS endpoint"
+        )));
     }
     if url.path() != "/" {
         return Err(Refusal::Malformed(format!("path `{}`, not /", url.path())));
@@ -168,7 +174,9 @@ fn parse(token: &str, max_age: Duration, now: SystemTime) -> Result<Presigned, R
         signed_at: SystemTime::UNIX_EPOCH,
     };
     if presigned.param("Action") != Some("GetCallerIdentity") {
-        return Err(Refusal::Malformed("the action is not GetCallerIdentity".into()));
+        return Err(Refusal::Malformed(
+            "the action is not GetCallerIdentity".into(),
+        ));
     }
     let signed_headers = presigned.param("X-Amz-SignedHeaders").unwrap_or_default();
     if !signed_headers
@@ -211,7 +219,9 @@ fn is_sts_host(host: &str) -> bool {
     match rest.and_then(|r| r.strip_prefix("sts")) {
         Some("") => true,
         Some(region) => region.strip_prefix('.').is_some_and(|r| {
-            !r.is_empty() && r.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            !r.is_empty()
+                && r.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         }),
         None => false,
     }
@@ -227,7 +237,9 @@ fn check_signature(
     let credential = presigned.param("X-Amz-Credential").unwrap_or_default();
     let scope: Vec<&str> = credential.split('/').collect();
     let [key_id, _date, region, service, "aws4_request"] = scope.as_slice() else {
-        return Err(Refusal::Malformed("X-Amz-Credential is not a SigV4 scope".into()));
+        return Err(Refusal::Malformed(
+            "X-Amz-Credential is not a SigV4 scope".into(),
+        ));
     };
     if *key_id != access_key_id {
         return Err(Refusal::UnknownAccessKey((*key_id).to_string()));
@@ -237,8 +249,14 @@ fn check_signature(
         .and_then(|e| e.parse::<u64>().ok())
         .ok_or_else(|| Refusal::Malformed("X-Amz-Expires is not a number".into()))?;
     let session_token = presigned.param("X-Amz-Security-Token").map(str::to_string);
-    let identity =
-        Credentials::new(access_key_id, secret, session_token, None, "kube-testserver").into();
+    let identity = Credentials::new(
+        access_key_id,
+        secret,
+        session_token,
+        None,
+        "kube-testserver",
+    )
+    .into();
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
     settings.expires_in = Some(Duration::from_secs(expires));
@@ -353,9 +371,18 @@ impl Authenticator {
             .header(CLUSTER_ID_HEADER, &self.config.cluster_name)
             .header(http::header::ACCEPT, "application/json")
             .body(Empty::<Bytes>::new())
-            .map_err(|e| sts(format!("cannot build the request to {}: {e}", self.config.sts_endpoint)))?;
+            .map_err(|e| {
+                sts(format!(
+                    "cannot build the request to {}: {e}",
+                    self.config.sts_endpoint
+                ))
+            })?;
         let exchange = async {
-            let response = self.http.request(request).await.map_err(|e| e.to_string())?;
+            let response = self
+                .http
+                .request(request)
+                .await
+                .map_err(|e| e.to_string())?;
             let status = response.status();
             let body = response
                 .into_body()
@@ -367,7 +394,12 @@ impl Authenticator {
         };
         let (status, body) = tokio::time::timeout(STS_TIMEOUT, exchange)
             .await
-            .map_err(|_| sts(format!("no answer from {} within {STS_TIMEOUT:?}", self.config.sts_endpoint)))?
+            .map_err(|_| {
+                sts(format!(
+                    "no answer from {} within {STS_TIMEOUT:?}",
+                    self.config.sts_endpoint
+                ))
+            })?
             .map_err(|e| sts(format!("cannot reach {}: {e}", self.config.sts_endpoint)))?;
         let text = String::from_utf8_lossy(&body);
         if !status.is_success() {
@@ -417,14 +449,25 @@ mod tests {
         let now = signed_at() + Duration::from_secs(30);
         let presigned = parse(&token(BOTOCORE_URL), DEFAULT_MAX_TOKEN_AGE, now).expect("parses");
         let key = ("AKIDEXAMPLE", SECRET);
-        assert_eq!(check_signature(&presigned, "lanka-platform-prod-dr", key), Ok(()));
         assert_eq!(
-            check_signature(&presigned, "lanka-platform-prod", key),
-            Err(Refusal::BadSignature { cluster: "lanka-platform-prod".into() })
+            check_signature(&presigned, "lanka-platform-prod-dr", key),
+            Ok(())
         );
         assert_eq!(
-            check_signature(&presigned, "lanka-platform-prod-dr", ("AKIDEXAMPLE", "other")),
-            Err(Refusal::BadSignature { cluster: "lanka-platform-prod-dr".into() })
+            check_signature(&presigned, "lanka-platform-prod", key),
+            Err(Refusal::BadSignature {
+                cluster: "lanka-platform-prod".into()
+            })
+        );
+        assert_eq!(
+            check_signature(
+                &presigned,
+                "lanka-platform-prod-dr",
+                ("AKIDEXAMPLE", "other")
+            ),
+            Err(Refusal::BadSignature {
+                cluster: "lanka-platform-prod-dr".into()
+            })
         );
         assert_eq!(
             check_signature(&presigned, "lanka-platform-prod-dr", ("AKIDOTHER", SECRET)),
@@ -436,14 +479,24 @@ mod tests {
     fn old_tokens_are_expired() {
         let now = signed_at() + Duration::from_secs(16 * 60);
         let refused = parse(&token(BOTOCORE_URL), DEFAULT_MAX_TOKEN_AGE, now).unwrap_err();
-        assert_eq!(refused, Refusal::Expired { age_secs: 960, max_secs: 900 });
+        assert_eq!(
+            refused,
+            Refusal::Expired {
+                age_secs: 960,
+                max_secs: 900
+            }
+        );
         assert!(refused.to_string().contains("expired"), "{refused}");
     }
 
     #[test]
     fn tokens_of_the_wrong_shape_are_refused_with_the_reason() {
         let now = signed_at();
-        let refuse = |t: &str| parse(t, DEFAULT_MAX_TOKEN_AGE, now).unwrap_err().to_string();
+        let refuse = |t: &str| {
+            parse(t, DEFAULT_MAX_TOKEN_AGE, now)
+                .unwrap_err()
+                .to_string()
+        };
         assert!(refuse("kube-testserver-token").contains("not an EKS token"));
         assert!(refuse("k8s-aws-v1.!!!").contains("not base64url"));
         let other_host = BOTOCORE_URL.replace("sts.us-east-1.amazonaws.com", "evil.example.com");
@@ -460,17 +513,28 @@ mod tests {
     fn refusals_never_show_the_token() {
         let t = token(BOTOCORE_URL);
         let far = signed_at() + Duration::from_secs(3600);
-        let message = parse(&t, DEFAULT_MAX_TOKEN_AGE, far).unwrap_err().to_string();
+        let message = parse(&t, DEFAULT_MAX_TOKEN_AGE, far)
+            .unwrap_err()
+            .to_string();
         assert!(!message.contains(&t[TOKEN_PREFIX.len()..TOKEN_PREFIX.len() + 20]));
         assert!(!message.contains("07ac230a"), "{message}");
     }
 
     #[test]
     fn sts_hosts() {
-        for good in ["sts.amazonaws.com", "sts.us-west-2.amazonaws.com", "sts.cn-north-1.amazonaws.com.cn"] {
+        for good in [
+            "sts.amazonaws.com",
+            "sts.us-west-2.amazonaws.com",
+            "sts.cn-north-1.amazonaws.com.cn",
+        ] {
             assert!(is_sts_host(good), "{good}");
         }
-        for bad in ["sts.amazonaws.com.evil.com", "xsts.amazonaws.com", "sts..amazonaws.com", "127.0.0.1"] {
+        for bad in [
+            "sts.amazonaws.com.evil.com",
+            "xsts.amazonaws.com",
+            "sts..amazonaws.com",
+            "127.0.0.1",
+        ] {
             assert!(!is_sts_host(bad), "{bad}");
         }
     }

@@ -186,7 +186,11 @@ impl TestServer {
 
     /// `http://127.0.0.1:PORT`, or `https://` with [`Options::tls`].
     pub fn url(&self) -> String {
-        let scheme = if self.ca_data.is_some() { "https" } else { "http" };
+        let scheme = if self.ca_data.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         format!("{scheme}://{}", self.address)
     }
 

@@ -19,14 +19,27 @@ impl Clusters {
         let kubeconfig = dir.path().join("kubeconfig");
         let mut servers = Vec::new();
         for context in contexts {
-            let server = TestServer::start_with(Options { simulate_rollouts: true, ..Options::default() }).await;
-            server.write_kubeconfig(&kubeconfig, context).expect("write kubeconfig");
+            let server = TestServer::start_with(Options {
+                simulate_rollouts: true,
+                ..Options::default()
+            })
+            .await;
+            server
+                .write_kubeconfig(&kubeconfig, context)
+                .expect("write kubeconfig");
             servers.push(server);
         }
-        Clusters { servers, kubeconfig, _dir: dir }
+        Clusters {
+            servers,
+            kubeconfig,
+            _dir: dir,
+        }
     }
 
     pub fn env(&self) -> (String, String) {
-        ("KUBECONFIG".to_string(), self.kubeconfig.display().to_string())
+        (
+            "KUBECONFIG".to_string(),
+            self.kubeconfig.display().to_string(),
+        )
     }
 }

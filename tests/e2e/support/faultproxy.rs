@@ -47,7 +47,12 @@ pub struct FaultConfig {
 
 impl Default for FaultConfig {
     fn default() -> Self {
-        FaultConfig { seed: 7, fault_rate: 0.0, weights: [4, 2, 2, 1], latency: Duration::ZERO }
+        FaultConfig {
+            seed: 7,
+            fault_rate: 0.0,
+            weights: [4, 2, 2, 1],
+            latency: Duration::ZERO,
+        }
     }
 }
 
@@ -63,7 +68,12 @@ pub enum Fault {
 }
 
 impl Fault {
-    pub const ALL: [Fault; 4] = [Fault::Throttle, Fault::ServiceUnavailable, Fault::InternalError, Fault::Drop];
+    pub const ALL: [Fault; 4] = [
+        Fault::Throttle,
+        Fault::ServiceUnavailable,
+        Fault::InternalError,
+        Fault::Drop,
+    ];
 }
 
 /// How a lost region treats the requests signed for it ([`FaultProxy::lose_region`]).
@@ -130,7 +140,11 @@ pub enum Intercept {
     /// Forward it (it takes effect), then close the connection without answering.
     DropAnswer,
     /// Answer with this status and body (an AWS error document) without forwarding.
-    Refuse { status: u16, content_type: &'static str, body: String },
+    Refuse {
+        status: u16,
+        content_type: &'static str,
+        body: String,
+    },
 }
 
 /// Chooses, from the request (status 0) and its body, what to intercept.
@@ -162,20 +176,48 @@ impl FaultProxy {
         let outages = Outages::default();
         let interceptors = Interceptors::default();
         let task = {
-            let (counters, rewrites, outages, interceptors, silences) =
-                (counters.clone(), rewrites.clone(), outages.clone(), interceptors.clone(), silences.clone());
+            let (counters, rewrites, outages, interceptors, silences) = (
+                counters.clone(),
+                rewrites.clone(),
+                outages.clone(),
+                interceptors.clone(),
+                silences.clone(),
+            );
             tokio::spawn(async move {
                 while let Ok((client, _)) = listener.accept().await {
                     let (counters, rng, config) = (counters.clone(), rng.clone(), config.clone());
-                    let (rewrites, outages, interceptors, silences) =
-                        (rewrites.clone(), outages.clone(), interceptors.clone(), silences.clone());
+                    let (rewrites, outages, interceptors, silences) = (
+                        rewrites.clone(),
+                        outages.clone(),
+                        interceptors.clone(),
+                        silences.clone(),
+                    );
                     tokio::spawn(async move {
-                        let _ = serve(client, upstream, &config, &rng, &counters, &rewrites, &outages, &interceptors, &silences).await;
+                        let _ = serve(
+                            client,
+                            upstream,
+                            &config,
+                            &rng,
+                            &counters,
+                            &rewrites,
+                            &outages,
+                            &interceptors,
+                            &silences,
+                        )
+                        .await;
                     });
                 }
             })
         };
-        Ok(FaultProxy { addr, counters, rewrites, outages, interceptors, silences, task })
+        Ok(FaultProxy {
+            addr,
+            counters,
+            rewrites,
+            outages,
+            interceptors,
+            silences,
+            task,
+        })
     }
 
     /// The region goes down: from now on every request whose SigV4 credential scope
@@ -198,7 +240,10 @@ impl FaultProxy {
     /// From now on, `choose` sees every request before any other fault and may drop
     /// its answer after forwarding it, or refuse it ([`Intercept`]). Counted in
     /// `answers_dropped` / `refused`.
-    pub fn intercept(&self, choose: impl Fn(&Exchange, &[u8]) -> Option<Intercept> + Send + Sync + 'static) {
+    pub fn intercept(
+        &self,
+        choose: impl Fn(&Exchange, &[u8]) -> Option<Intercept> + Send + Sync + 'static,
+    ) {
         if let Ok(mut interceptors) = self.interceptors.write() {
             interceptors.push(Arc::new(choose));
         }
@@ -211,7 +256,10 @@ impl FaultProxy {
     /// Runs `rewrite` on the body of every forwarded answer from now on (faults are
     /// not rewritten; chunked answers, which moto does not send, are left alone).
     /// The function decides from the [`Exchange`] which answers it edits.
-    pub fn rewrite_responses(&self, rewrite: impl Fn(&Exchange, &mut Vec<u8>) + Send + Sync + 'static) {
+    pub fn rewrite_responses(
+        &self,
+        rewrite: impl Fn(&Exchange, &mut Vec<u8>) + Send + Sync + 'static,
+    ) {
         if let Ok(mut rewrites) = self.rewrites.write() {
             rewrites.push(Arc::new(rewrite));
         }
@@ -246,13 +294,17 @@ impl FaultProxy {
     /// The next request `matches` selects reaches moto, but its answer is lost.
     pub fn lose_answer_once(&self, matches: impl Fn(&Exchange) -> bool + Send + Sync + 'static) {
         let used = std::sync::atomic::AtomicBool::new(false);
-        self.intercept(move |x, _| (matches(x) && !used.swap(true, Ordering::SeqCst)).then_some(Intercept::DropAnswer));
+        self.intercept(move |x, _| {
+            (matches(x) && !used.swap(true, Ordering::SeqCst)).then_some(Intercept::DropAnswer)
+        });
     }
 }
 
 /// Whether a blackhole rule selects this request.
 fn blackholed(head: &str, service: &str, region: &str, silences: &Silences) -> bool {
-    let Ok(rules) = silences.read().map(|r| r.clone()) else { return false };
+    let Ok(rules) = silences.read().map(|r| r.clone()) else {
+        return false;
+    };
     if rules.is_empty() {
         return false;
     }
@@ -269,7 +321,13 @@ fn request_exchange(head: &str, service: &str, region: &str) -> Exchange {
         Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
         None => target,
     };
-    Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status: 0 }
+    Exchange {
+        method,
+        target: target.to_string(),
+        service: service.to_string(),
+        region: region.to_string(),
+        status: 0,
+    }
 }
 
 /// Holds a blackholed connection open until the client gives up.
@@ -328,7 +386,9 @@ async fn serve(
     interceptors: &Interceptors,
     silences: &Silences,
 ) -> std::io::Result<()> {
-    let Some((head, body)) = read_message(&mut client, true).await? else { return Ok(()) };
+    let Some((head, body)) = read_message(&mut client, true).await? else {
+        return Ok(());
+    };
     counters.requests.fetch_add(1, Ordering::SeqCst);
     let (service, region) = scope_of(&head);
     if blackholed(&head, &service, &region, silences) {
@@ -349,7 +409,12 @@ async fn serve(
         return Ok(());
     }
     let intercept = intercepted(&head, &service, &region, &body, interceptors);
-    if let Some(Intercept::Refuse { status, content_type, body }) = &intercept {
+    if let Some(Intercept::Refuse {
+        status,
+        content_type,
+        body,
+    }) = &intercept
+    {
         counters.refused.fetch_add(1, Ordering::SeqCst);
         let answer = format!(
             "HTTP/1.1 {status} Refused\r\nContent-Type: {content_type}\r\nx-amzn-RequestId: REFUSED\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -382,7 +447,9 @@ async fn serve(
     let mut up = TcpStream::connect(upstream).await?;
     up.write_all(&rewrite_head(&head, upstream)).await?;
     up.write_all(&body).await?;
-    let Some((rhead, mut rbody)) = read_message(&mut up, false).await? else { return Ok(()) };
+    let Some((rhead, mut rbody)) = read_message(&mut up, false).await? else {
+        return Ok(());
+    };
     if drop_answer {
         counters.answers_dropped.fetch_add(1, Ordering::SeqCst);
         return Ok(());
@@ -394,17 +461,32 @@ async fn serve(
 }
 
 /// What the interceptors want done with this request, if anything (the first that answers).
-fn intercepted(head: &str, service: &str, region: &str, body: &[u8], interceptors: &Interceptors) -> Option<Intercept> {
+fn intercepted(
+    head: &str,
+    service: &str,
+    region: &str,
+    body: &[u8],
+    interceptors: &Interceptors,
+) -> Option<Intercept> {
     let interceptors: Vec<Interceptor> = interceptors.read().map(|i| i.clone()).unwrap_or_default();
     if interceptors.is_empty() {
         return None;
     }
     let exchange = request_exchange(head, service, region);
-    interceptors.iter().find_map(|choose| choose(&exchange, body))
+    interceptors
+        .iter()
+        .find_map(|choose| choose(&exchange, body))
 }
 
 /// Runs the rewrites over a (non-chunked) answer and fixes its Content-Length.
-fn apply_rewrites(request_head: &str, service: &str, region: &str, head: String, body: &mut Vec<u8>, rewrites: &Rewrites) -> String {
+fn apply_rewrites(
+    request_head: &str,
+    service: &str,
+    region: &str,
+    head: String,
+    body: &mut Vec<u8>,
+    rewrites: &Rewrites,
+) -> String {
     let rewrites: Vec<Rewrite> = rewrites.read().map(|r| r.clone()).unwrap_or_default();
     let chunked = head.lines().any(|l| {
         let l = l.to_ascii_lowercase();
@@ -420,8 +502,18 @@ fn apply_rewrites(request_head: &str, service: &str, region: &str, head: String,
         Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
         None => target,
     };
-    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let exchange = Exchange { method, target: target.to_string(), service: service.to_string(), region: region.to_string(), status };
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let exchange = Exchange {
+        method,
+        target: target.to_string(),
+        service: service.to_string(),
+        region: region.to_string(),
+        status,
+    };
     let before = body.len();
     for rewrite in &rewrites {
         rewrite(&exchange, body);
@@ -431,7 +523,9 @@ fn apply_rewrites(request_head: &str, service: &str, region: &str, head: String,
     }
     head.split("\r\n")
         .map(|l| match l.split_once(':') {
-            Some((k, _)) if k.trim().eq_ignore_ascii_case("content-length") => format!("Content-Length: {}", body.len()),
+            Some((k, _)) if k.trim().eq_ignore_ascii_case("content-length") => {
+                format!("Content-Length: {}", body.len())
+            }
             _ => l.to_string(),
         })
         .collect::<Vec<_>>()
@@ -508,14 +602,20 @@ fn rewrite_head(head: &str, upstream: SocketAddr) -> Vec<u8> {
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or("");
     let mut parts = request_line.splitn(3, ' ');
-    let (method, target, version) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"), parts.next().unwrap_or("HTTP/1.1"));
+    let (method, target, version) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or("/"),
+        parts.next().unwrap_or("HTTP/1.1"),
+    );
     let target = match target.strip_prefix("http://") {
         Some(rest) => rest.find('/').map(|i| &rest[i..]).unwrap_or("/"),
         None => target,
     };
     let mut out = format!("{method} {target} {version}\r\n");
     let lines: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
-    let signed = lines.iter().any(|l| l.to_ascii_lowercase().starts_with("authorization:"));
+    let signed = lines
+        .iter()
+        .any(|l| l.to_ascii_lowercase().starts_with("authorization:"));
     if let (false, Some(credential)) = (signed, presigned_credential(head)) {
         out.push_str(&format!("Authorization: AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host, Signature=presigned\r\n"));
     }
@@ -550,7 +650,10 @@ fn close_head(head: &str) -> Vec<u8> {
 /// Reads one HTTP/1.1 message: head (as text, without the blank line) and body, the
 /// body delimited by Content-Length, chunked encoding (kept as-is), or EOF for
 /// responses. `None` if the peer closed before sending anything.
-async fn read_message<S: AsyncRead + Unpin>(s: &mut S, is_request: bool) -> std::io::Result<Option<(String, Vec<u8>)>> {
+async fn read_message<S: AsyncRead + Unpin>(
+    s: &mut S,
+    is_request: bool,
+) -> std::io::Result<Option<(String, Vec<u8>)>> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -571,7 +674,8 @@ async fn read_message<S: AsyncRead + Unpin>(s: &mut S, is_request: bool) -> std:
             .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
             .map(|(_, v)| v.trim().to_string())
     };
-    let no_body = !is_request && (head.starts_with("HTTP/1.1 204") || head.starts_with("HTTP/1.1 304"));
+    let no_body =
+        !is_request && (head.starts_with("HTTP/1.1 204") || head.starts_with("HTTP/1.1 304"));
     if let Some(len) = header("content-length").and_then(|v| v.parse::<usize>().ok()) {
         while body.len() < len {
             let n = s.read(&mut chunk).await?;

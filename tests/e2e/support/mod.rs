@@ -7,8 +7,8 @@
 pub mod cli;
 pub mod clusters;
 pub mod eks;
-pub mod moto;
 pub mod faultproxy;
 pub mod files;
+pub mod moto;
 pub mod outofband;
 pub mod planning;

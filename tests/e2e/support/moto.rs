@@ -91,8 +91,15 @@ impl MotoServer {
             .stdout(Stdio::null())
             .stderr(stderr);
         kill_with_parent(&mut command);
-        let child = command.spawn().map_err(|e| format!("cannot run {}: {e}", path.display()))?;
-        let mut server = MotoServer { child, port, log, extra_env: Default::default() };
+        let child = command
+            .spawn()
+            .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
+        let mut server = MotoServer {
+            child,
+            port,
+            log,
+            extra_env: Default::default(),
+        };
         let started = Instant::now();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         loop {
@@ -103,7 +110,10 @@ impl MotoServer {
                 return Err(format!("exited with {status}: {}", server.log_text()));
             }
             if started.elapsed() > STARTUP_TIMEOUT {
-                return Err(format!("no answer on port {port} after {STARTUP_TIMEOUT:?}: {}", server.log_text()));
+                return Err(format!(
+                    "no answer on port {port} after {STARTUP_TIMEOUT:?}: {}",
+                    server.log_text()
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -128,13 +138,22 @@ impl MotoServer {
         self.sdk_config_with_credentials(region, ACCESS_KEY, SECRET_KEY)
     }
 
-    pub fn sdk_config_with_credentials(&self, region: &str, access_key: &str, secret_key: &str) -> SdkConfig {
+    pub fn sdk_config_with_credentials(
+        &self,
+        region: &str,
+        access_key: &str,
+        secret_key: &str,
+    ) -> SdkConfig {
         SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .endpoint_url(self.endpoint())
             .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-                access_key, secret_key, None, None, "moto-test",
+                access_key,
+                secret_key,
+                None,
+                None,
+                "moto-test",
             )))
             .retry_config(default_retry_config())
             .timeout_config(default_timeout_config())

@@ -25,7 +25,11 @@ pub struct Created {
 
 /// Creates every AWS resource of `resources` (Kubernetes objects are skipped) in
 /// dependency order, each carrying `stack`'s ownership marks.
-pub async fn create_all(moto: &MotoServer, stack: &str, resources: &[Resource]) -> Result<Created, BoxError> {
+pub async fn create_all(
+    moto: &MotoServer,
+    stack: &str,
+    resources: &[Resource],
+) -> Result<Created, BoxError> {
     let mut created = Created::default();
     let of = |kind: Kind| resources.iter().filter(move |r| r.kind == kind);
     for r in of(Kind::Vpc) {
@@ -54,7 +58,13 @@ pub async fn create_all(moto: &MotoServer, stack: &str, resources: &[Resource]) 
     for r in of(Kind::HealthCheck) {
         create_health_check(moto, stack, r, &mut created).await?;
     }
-    create_records(moto, stack, &of(Kind::DnsRecord).collect::<Vec<_>>(), &created).await?;
+    create_records(
+        moto,
+        stack,
+        &of(Kind::DnsRecord).collect::<Vec<_>>(),
+        &created,
+    )
+    .await?;
     Ok(created)
 }
 
@@ -88,7 +98,13 @@ fn strings(r: &Resource, key: &str) -> Vec<String> {
     r.attrs
         .get(key)
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -131,7 +147,12 @@ fn id_of<'a>(created: &'a Created, address: &str) -> Result<&'a str, BoxError> {
         .ok_or_else(|| format!("{address} was not created first").into())
 }
 
-async fn create_vpc(moto: &MotoServer, stack: &str, r: &Resource, created: &mut Created) -> Result<(), BoxError> {
+async fn create_vpc(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &mut Created,
+) -> Result<(), BoxError> {
     let out = moto
         .ec2(region(r)?)
         .create_vpc()
@@ -141,11 +162,18 @@ async fn create_vpc(moto: &MotoServer, stack: &str, r: &Resource, created: &mut 
         .await?;
     let id = out.vpc().and_then(|v| v.vpc_id()).ok_or("no vpc id")?;
     created.ids.insert(r.address.as_str().into(), id.into());
-    created.regions.insert(r.address.as_str().into(), region(r)?.into());
+    created
+        .regions
+        .insert(r.address.as_str().into(), region(r)?.into());
     Ok(())
 }
 
-async fn create_subnet(moto: &MotoServer, stack: &str, r: &Resource, created: &mut Created) -> Result<(), BoxError> {
+async fn create_subnet(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &mut Created,
+) -> Result<(), BoxError> {
     let ec2 = moto.ec2(region(r)?);
     let out = ec2
         .create_subnet()
@@ -178,7 +206,12 @@ fn subnet_ids(r: &Resource, created: &Created) -> Result<Vec<String>, BoxError> 
         .collect()
 }
 
-async fn create_cluster(moto: &MotoServer, stack: &str, r: &Resource, created: &Created) -> Result<(), BoxError> {
+async fn create_cluster(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &Created,
+) -> Result<(), BoxError> {
     use aws_sdk_eks::types::VpcConfigRequest;
     let mut request = moto
         .eks(region(r)?)
@@ -198,7 +231,12 @@ async fn create_cluster(moto: &MotoServer, stack: &str, r: &Resource, created: &
     Ok(())
 }
 
-async fn create_node_group(moto: &MotoServer, stack: &str, r: &Resource, created: &Created) -> Result<(), BoxError> {
+async fn create_node_group(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &Created,
+) -> Result<(), BoxError> {
     use aws_sdk_eks::types::{CapacityTypes, NodegroupScalingConfig};
     let mut request = moto
         .eks(region(r)?)
@@ -217,7 +255,13 @@ async fn create_node_group(moto: &MotoServer, stack: &str, r: &Resource, created
         )
         .disk_size(int(r, "disk_size")?)
         .capacity_type(CapacityTypes::from(s(r, "capacity_type")?));
-    for (k, v) in r.attrs.get("labels").and_then(Value::as_object).into_iter().flatten() {
+    for (k, v) in r
+        .attrs
+        .get("labels")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         request = request.labels(k, v.as_str().unwrap_or_default());
     }
     for (k, v) in tags_with_marks(r, stack) {
@@ -278,9 +322,13 @@ async fn configure_bucket(moto: &MotoServer, r: &Resource) -> Result<(), BoxErro
             .await?;
     }
     if let Some(encryption) = r.attrs.get("encryption").and_then(Value::as_object) {
-        let mut default = ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::from(
-            encryption.get("algorithm").and_then(Value::as_str).unwrap_or("AES256"),
-        ));
+        let mut default =
+            ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::from(
+                encryption
+                    .get("algorithm")
+                    .and_then(Value::as_str)
+                    .unwrap_or("AES256"),
+            ));
         if let Some(key) = encryption.get("kms_key_id").and_then(Value::as_str) {
             default = default.kms_master_key_id(key);
         }
@@ -315,9 +363,17 @@ async fn configure_bucket(moto: &MotoServer, r: &Resource) -> Result<(), BoxErro
 
 /// Writes `rules` (the normalized `lifecycle_rules` form) as the bucket's whole
 /// lifecycle configuration.
-pub async fn put_lifecycle(s3: &aws_sdk_s3::Client, bucket: &str, rules: &[Value]) -> Result<(), BoxError> {
+pub async fn put_lifecycle(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    rules: &[Value],
+) -> Result<(), BoxError> {
     use aws_sdk_s3::types::*;
-    let days = |v: &Value, key: &str| v.get(key).and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok());
+    let days = |v: &Value, key: &str| {
+        v.get(key)
+            .and_then(Value::as_i64)
+            .and_then(|n| i32::try_from(n).ok())
+    };
     let mut config = BucketLifecycleConfiguration::builder();
     for rule in rules {
         let mut built = LifecycleRule::builder()
@@ -332,10 +388,18 @@ pub async fn put_lifecycle(s3: &aws_sdk_s3::Client, bucket: &str, rules: &[Value
             built = built.expiration(LifecycleExpiration::builder().days(d).build());
         }
         if let Some(d) = days(rule, "noncurrent_expiration_days") {
-            built =
-                built.noncurrent_version_expiration(NoncurrentVersionExpiration::builder().noncurrent_days(d).build());
+            built = built.noncurrent_version_expiration(
+                NoncurrentVersionExpiration::builder()
+                    .noncurrent_days(d)
+                    .build(),
+            );
         }
-        for t in rule.get("transitions").and_then(Value::as_array).into_iter().flatten() {
+        for t in rule
+            .get("transitions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let mut transition = Transition::builder();
             if let Some(d) = days(t, "days") {
                 transition = transition.days(d);
@@ -361,8 +425,12 @@ async fn put_replication(
     replication: &Map<String, Value>,
 ) -> Result<(), BoxError> {
     use aws_sdk_s3::types::*;
-    let mut config = ReplicationConfiguration::builder()
-        .role(replication.get("role_arn").and_then(Value::as_str).unwrap_or_default());
+    let mut config = ReplicationConfiguration::builder().role(
+        replication
+            .get("role_arn")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+    );
     for (priority, rule) in replication
         .get("rules")
         .and_then(Value::as_array)
@@ -405,7 +473,12 @@ async fn put_replication(
     Ok(())
 }
 
-async fn create_zone(moto: &MotoServer, stack: &str, r: &Resource, created: &mut Created) -> Result<(), BoxError> {
+async fn create_zone(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &mut Created,
+) -> Result<(), BoxError> {
     use aws_sdk_route53::types::{HostedZoneConfig, Tag, TagResourceType};
     let r53 = moto.route53();
     let name = s(r, "name")?;
@@ -460,7 +533,11 @@ async fn create_health_check(
         )
         .send()
         .await?;
-    let id = out.health_check().ok_or("no health check")?.id().to_string();
+    let id = out
+        .health_check()
+        .ok_or("no health check")?
+        .id()
+        .to_string();
     let mut tagging = r53
         .change_tags_for_resource()
         .resource_type(TagResourceType::Healthcheck)
@@ -481,7 +558,9 @@ async fn create_records(
     records: &[&Resource],
     created: &Created,
 ) -> Result<(), BoxError> {
-    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
+    };
     let zone_ids: HashMap<String, String> = zone_ids(moto).await?;
     let mut by_zone: BTreeMap<&str, Vec<Change>> = BTreeMap::new();
     let mut owners: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
@@ -495,12 +574,10 @@ async fn create_records(
                 .resource_record_set(record_set(r, created)?)
                 .build()?,
         );
-        owners.entry((zone, s(r, "name")?)).or_default().push(dns_owner_value(
-            stack,
-            r.address.as_str(),
-            rtype,
-            set_id,
-        ));
+        owners
+            .entry((zone, s(r, "name")?))
+            .or_default()
+            .push(dns_owner_value(stack, r.address.as_str(), rtype, set_id));
     }
     for ((zone, name), values) in owners {
         let mut txt = ResourceRecordSet::builder()
@@ -532,8 +609,13 @@ async fn create_records(
 }
 
 /// The record set a normalized `aws_route53_record` describes.
-pub fn record_set(r: &Resource, created: &Created) -> Result<aws_sdk_route53::types::ResourceRecordSet, BoxError> {
-    use aws_sdk_route53::types::{ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType};
+pub fn record_set(
+    r: &Resource,
+    created: &Created,
+) -> Result<aws_sdk_route53::types::ResourceRecordSet, BoxError> {
+    use aws_sdk_route53::types::{
+        ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType,
+    };
     let mut set = ResourceRecordSet::builder()
         .name(s(r, "name")?)
         .r#type(RrType::from(s(r, "type")?))
@@ -570,7 +652,11 @@ pub async fn zone_ids(moto: &MotoServer) -> Result<HashMap<String, String>, BoxE
 
 // Single-attribute edits, as an operator would make them in the console.
 
-pub async fn set_node_group_desired_size(moto: &MotoServer, r: &Resource, desired: i32) -> Result<(), BoxError> {
+pub async fn set_node_group_desired_size(
+    moto: &MotoServer,
+    r: &Resource,
+    desired: i32,
+) -> Result<(), BoxError> {
     use aws_sdk_eks::types::NodegroupScalingConfig;
     moto.eks(region(r)?)
         .update_nodegroup_config()
@@ -654,15 +740,26 @@ pub async fn create_k8s(
 ) -> Result<usize, BoxError> {
     use drplan::k8s::{apply, client, kinds::Kinds};
     use drplan_core::model::ClusterAccess;
-    let mut objects: Vec<&Resource> = resources.iter().filter(|r| r.kind == Kind::K8sObject).collect();
+    let mut objects: Vec<&Resource> = resources
+        .iter()
+        .filter(|r| r.kind == Kind::K8sObject)
+        .collect();
     objects.sort_by_key(|r| r.attrs.get("kind").and_then(Value::as_str) != Some("Namespace"));
     let mut clusters: HashMap<String, Kinds> = HashMap::new();
     for r in &objects {
-        let cluster = r.attrs.get("cluster").and_then(Value::as_str).unwrap_or_default();
+        let cluster = r
+            .attrs
+            .get("cluster")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let label = cluster.trim_start_matches("cluster.");
         if !clusters.contains_key(label) {
-            let Some(ClusterAccess::Kubeconfig { context, .. }) = env.cluster_access.get(label) else {
-                return Err(format!("environment names no kubeconfig context for cluster `{label}`").into());
+            let Some(ClusterAccess::Kubeconfig { context, .. }) = env.cluster_access.get(label)
+            else {
+                return Err(format!(
+                    "environment names no kubeconfig context for cluster `{label}`"
+                )
+                .into());
             };
             let path = kubeconfig.display().to_string();
             let c = client::from_kubeconfig(Some(&path), context).await?;

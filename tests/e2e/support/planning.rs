@@ -23,5 +23,9 @@ pub async fn plan_against(moto: &MotoServer, stack: &str, desired: &[Resource]) 
 
 /// `Action address` of every change that is not a no-op.
 pub fn pending(plan: &Plan) -> Vec<String> {
-    plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| format!("{:?} {}", c.action, c.address)).collect()
+    plan.changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| format!("{:?} {}", c.action, c.address))
+        .collect()
 }

@@ -28,7 +28,12 @@ fn labels(b: &Backup, component: &str) -> Value {
 }
 
 fn env(pairs: &[(&str, String)]) -> Value {
-    Value::Array(pairs.iter().map(|(k, v)| json!({"name": k, "value": v})).collect())
+    Value::Array(
+        pairs
+            .iter()
+            .map(|(k, v)| json!({"name": k, "value": v}))
+            .collect(),
+    )
 }
 
 fn volume_mount() -> Value {
@@ -50,7 +55,10 @@ fn aws_container(name: &str, script: String, pairs: &[(&str, String)]) -> Value 
 }
 
 fn tool_container(b: &Backup, name: &str, command: Vec<String>, extra: &[(&str, String)]) -> Value {
-    let mut pairs = vec![("HOST", engines::host(b)), ("BACKUP_DIR", BACKUP_DIR.to_string())];
+    let mut pairs = vec![
+        ("HOST", engines::host(b)),
+        ("BACKUP_DIR", BACKUP_DIR.to_string()),
+    ];
     pairs.extend(extra.iter().cloned());
     json!({
         "name": name,
@@ -73,17 +81,37 @@ fn pod_spec(init: Vec<Value>, main: Value) -> Value {
 
 /// The CronJob for one schedule of `b`, writing into `bucket` (a bucket name) in
 /// `region`.
-pub fn cronjob(b: &Backup, kind: BackupType, schedule: &Schedule, bucket: &str, region: &str) -> Value {
+pub fn cronjob(
+    b: &Backup,
+    kind: BackupType,
+    schedule: &Schedule,
+    bucket: &str,
+    region: &str,
+) -> Value {
     let base = s3_base(bucket, &b.prefix);
     let destination = format!("{base}{}/", kind.as_str());
     let steps = engines::backup_steps(b, kind);
-    let aws_env = |key: &'static str, value: String| vec![("AWS_REGION", region.to_string()), (key, value)];
+    let aws_env =
+        |key: &'static str, value: String| vec![("AWS_REGION", region.to_string()), (key, value)];
     let mut init = Vec::new();
     if steps.fetch_base {
-        init.push(aws_container("fetch-base", engines::fetch_latest_script(&b.engine), &aws_env("SOURCE", format!("{base}full/"))));
+        init.push(aws_container(
+            "fetch-base",
+            engines::fetch_latest_script(&b.engine),
+            &aws_env("SOURCE", format!("{base}full/")),
+        ));
     }
-    init.push(tool_container(b, "backup", steps.command, &[("BACKUP_TYPE", kind.as_str().to_string())]));
-    let upload = aws_container("upload", engines::upload_script(steps.fetch_base), &aws_env("DESTINATION", destination));
+    init.push(tool_container(
+        b,
+        "backup",
+        steps.command,
+        &[("BACKUP_TYPE", kind.as_str().to_string())],
+    ));
+    let upload = aws_container(
+        "upload",
+        engines::upload_script(steps.fetch_base),
+        &aws_env("DESTINATION", destination),
+    );
     let name = format!("{}-backup-{}", object_name(&b.label), kind.as_str());
     json!({
         "apiVersion": "batch/v1",
@@ -114,7 +142,11 @@ pub fn cronjob(b: &Backup, kind: BackupType, schedule: &Schedule, bucket: &str, 
 pub fn restore_job(b: &Backup, bucket: &str, region: &str) -> Result<Value, String> {
     let command = engines::restore_command(b)?;
     let source = format!("{}full/", s3_base(bucket, &b.prefix));
-    let fetch = aws_container("fetch", engines::fetch_latest_script(&b.engine), &[("AWS_REGION", region.to_string()), ("SOURCE", source)]);
+    let fetch = aws_container(
+        "fetch",
+        engines::fetch_latest_script(&b.engine),
+        &[("AWS_REGION", region.to_string()), ("SOURCE", source)],
+    );
     let restore = tool_container(b, "restore", command, &[]);
     Ok(json!({
         "apiVersion": "batch/v1",

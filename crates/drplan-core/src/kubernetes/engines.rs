@@ -41,7 +41,9 @@ pub fn default_image(engine: &str) -> &'static str {
 
 /// The data store's service host: the spec's `host`, else `<label>.<namespace>.svc`.
 pub fn host(b: &Backup) -> String {
-    b.host.clone().unwrap_or_else(|| format!("{}.{}.svc", b.label, b.namespace))
+    b.host
+        .clone()
+        .unwrap_or_else(|| format!("{}.{}.svc", b.label, b.namespace))
 }
 
 /// How one backup run works for an engine.
@@ -115,7 +117,13 @@ pub fn restore_command(b: &Backup) -> Result<Vec<String>, String> {
     if !b.restore_command.is_empty() {
         return Ok(b.restore_command.clone());
     }
-    let sh = |script: &str| Ok(vec!["/bin/sh".to_string(), "-c".to_string(), script.to_string()]);
+    let sh = |script: &str| {
+        Ok(vec![
+            "/bin/sh".to_string(),
+            "-c".to_string(),
+            script.to_string(),
+        ])
+    };
     match b.engine.as_str() {
         "neo4j" => sh(NEO4J_RESTORE),
         "postgres" => sh("set -eu\npg_restore --host=\"$HOST\" --clean --if-exists --no-owner --dbname=\"${PGDATABASE:-postgres}\" /backup/*.pgdump"),

@@ -67,7 +67,12 @@ pub fn interpolate(text: &str, names: &Names) -> Result<String, Vec<UnknownName>
             match substitute(inner, names) {
                 Some(Ok(value)) => out.push_str(&value),
                 Some(Err(help)) => {
-                    errors.push(UnknownName { line: index + 1, column, reference: format!("${{{inner}}}"), help });
+                    errors.push(UnknownName {
+                        line: index + 1,
+                        column,
+                        reference: format!("${{{inner}}}"),
+                        help,
+                    });
                 }
                 None => out.push_str(&rest[start..start + 2 + end + 1]),
             }
@@ -86,7 +91,12 @@ pub fn interpolate(text: &str, names: &Names) -> Result<String, Vec<UnknownName>
 /// names nothing.
 fn substitute(inner: &str, names: &Names) -> Option<Result<String, String>> {
     let (root, name) = inner.split_once('.')?;
-    if !ROOTS.contains(&root) || name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !ROOTS.contains(&root)
+        || name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         return None;
     }
     Some(match names.lookup(root, name) {
@@ -133,7 +143,14 @@ mod tests {
     fn unknown_names_are_reported_with_line_and_column() {
         let errors = interpolate("a: 1\nb: ${var.nope} ${local.missing}\n", &names()).unwrap_err();
         assert_eq!(errors.len(), 2);
-        assert_eq!((errors[0].line, errors[0].column, errors[0].reference.as_str()), (2, 4, "${var.nope}"));
+        assert_eq!(
+            (
+                errors[0].line,
+                errors[0].column,
+                errors[0].reference.as_str()
+            ),
+            (2, 4, "${var.nope}")
+        );
         assert_eq!(errors[0].help, "known var names: image, replicas");
         assert_eq!((errors[1].line, errors[1].column), (2, 16));
     }

@@ -67,8 +67,13 @@ fn restrict(live: &Value, desired: &Value) -> Value {
 }
 
 fn strip_marks(object: &mut Value) {
-    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else { return };
-    for (field, keys) in [("labels", &[K8S_MANAGED_BY.0, K8S_STACK_LABEL][..]), ("annotations", &[K8S_ADDRESS_ANNOTATION][..])] {
+    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (field, keys) in [
+        ("labels", &[K8S_MANAGED_BY.0, K8S_STACK_LABEL][..]),
+        ("annotations", &[K8S_ADDRESS_ANNOTATION][..]),
+    ] {
         if let Some(map) = meta.get_mut(field).and_then(Value::as_object_mut) {
             for key in keys {
                 map.remove(*key);
@@ -82,8 +87,16 @@ fn strip_marks(object: &mut Value) {
 
 /// The ownership marks of a live object: (stack, address).
 pub fn marks(live: &Value) -> (Option<String>, Option<String>) {
-    let stack = live.pointer("/metadata/labels").and_then(|l| l.get(K8S_STACK_LABEL)).and_then(Value::as_str).map(str::to_string);
-    let address = live.pointer("/metadata/annotations").and_then(|a| a.get(K8S_ADDRESS_ANNOTATION)).and_then(Value::as_str).map(str::to_string);
+    let stack = live
+        .pointer("/metadata/labels")
+        .and_then(|l| l.get(K8S_STACK_LABEL))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let address = live
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(K8S_ADDRESS_ANNOTATION))
+        .and_then(Value::as_str)
+        .map(str::to_string);
     (stack, address)
 }
 
@@ -120,7 +133,10 @@ mod tests {
     fn numbers_the_server_returns_as_strings_compare_equal() {
         let live = json!({"spec": {"cpu": "1", "memory": "512Mi", "port": "http"}});
         let desired = json!({"spec": {"cpu": 1, "memory": 512, "port": 80}});
-        assert_eq!(live_manifest(&live, Some(&desired)), json!({"spec": {"cpu": 1, "memory": "512Mi", "port": "http"}}));
+        assert_eq!(
+            live_manifest(&live, Some(&desired)),
+            json!({"spec": {"cpu": 1, "memory": "512Mi", "port": "http"}})
+        );
     }
 
     #[test]
@@ -132,6 +148,12 @@ mod tests {
             live_manifest(&live, None),
             json!({"kind": "ConfigMap", "metadata": {"name": "x", "annotations": {"note": "n"}}, "data": {"k": "v"}})
         );
-        assert_eq!(marks(&live), (Some("s".into()), Some("kubernetes.b.ConfigMap.default.x".into())));
+        assert_eq!(
+            marks(&live),
+            (
+                Some("s".into()),
+                Some("kubernetes.b.ConfigMap.default.x".into())
+            )
+        );
     }
 }

@@ -34,11 +34,21 @@ pub fn parse(text: &str) -> (Vec<Document>, Vec<DocumentError>) {
                 // An unterminated construct is reported past the document's end; point
                 // at its last line instead.
                 let last = chunk.lines().count().max(1);
-                let at = e.location().map(|l| line + l.line().clamp(1, last) - 1).unwrap_or(line);
+                let at = e
+                    .location()
+                    .map(|l| line + l.line().clamp(1, last) - 1)
+                    .unwrap_or(line);
                 // serde_yaml's message repeats the location; keep only the reason.
                 let reason = e.to_string();
-                let reason = reason.split(" at line ").next().unwrap_or(&reason).to_string();
-                errors.push(DocumentError { line: at, message: format!("invalid YAML: {reason}") });
+                let reason = reason
+                    .split(" at line ")
+                    .next()
+                    .unwrap_or(&reason)
+                    .to_string();
+                errors.push(DocumentError {
+                    line: at,
+                    message: format!("invalid YAML: {reason}"),
+                });
             }
         }
     }
@@ -50,7 +60,8 @@ fn split_documents(text: &str) -> Vec<(usize, String)> {
     let mut current = String::new();
     let mut start = 1;
     for (index, line) in text.lines().enumerate() {
-        let is_separator = line == "---" || line.starts_with("--- ") || line.starts_with("---\t") || line == "...";
+        let is_separator =
+            line == "---" || line.starts_with("--- ") || line.starts_with("---\t") || line == "...";
         if is_separator {
             out.push((start, std::mem::take(&mut current)));
             start = index + 2;
@@ -74,11 +85,19 @@ fn check_object(object: &Value) -> Result<(), String> {
         return Err("a manifest document must be a Kubernetes object (a mapping with apiVersion, kind and metadata)".into());
     };
     for key in ["apiVersion", "kind"] {
-        if map.get(key).and_then(Value::as_str).is_none_or(str::is_empty) {
+        if map
+            .get(key)
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
             return Err(format!("the object has no `{key}`"));
         }
     }
-    if object.pointer("/metadata/name").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if object
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         let hint = if object.pointer("/metadata/generateName").is_some() {
             ": generateName is not supported, drplan needs a stable name to find the object again"
         } else {
@@ -107,9 +126,19 @@ mod tests {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n---\n- a list\n---\napiVersion: v1\nkind: [oops\n";
         let (docs, errors) = parse(text);
         assert!(docs.is_empty());
-        assert_eq!(errors[0], DocumentError { line: 1, message: "the object has no `metadata.name`".into() });
+        assert_eq!(
+            errors[0],
+            DocumentError {
+                line: 1,
+                message: "the object has no `metadata.name`".into()
+            }
+        );
         assert_eq!(errors[1].line, 5);
         assert_eq!(errors[2].line, 8);
-        assert!(errors[2].message.starts_with("invalid YAML"), "{}", errors[2].message);
+        assert!(
+            errors[2].message.starts_with("invalid YAML"),
+            "{}",
+            errors[2].message
+        );
     }
 }

@@ -32,7 +32,11 @@ use std::path::Path;
 
 /// Kinds drplan itself generates: the live readers list them in every cluster, so
 /// an orphaned CronJob is found even when the spec generates none any more.
-pub const GENERATED_KINDS: &[(&str, &str)] = &[("v1", "Namespace"), ("batch/v1", "CronJob"), ("batch/v1", "Job")];
+pub const GENERATED_KINDS: &[(&str, &str)] = &[
+    ("v1", "Namespace"),
+    ("batch/v1", "CronJob"),
+    ("batch/v1", "Job"),
+];
 
 /// A problem with a `kubernetes` block, a manifest or a backup policy's objects.
 /// Never carries a manifest's values, so a Secret cannot leak through it.
@@ -50,7 +54,14 @@ pub struct KubernetesError {
 
 impl KubernetesError {
     fn new(block: &str, message: impl Into<String>) -> Self {
-        KubernetesError { block: block.to_string(), file: None, line: None, column: None, message: message.into(), help: None }
+        KubernetesError {
+            block: block.to_string(),
+            file: None,
+            line: None,
+            column: None,
+            message: message.into(),
+            help: None,
+        }
     }
 
     fn at(mut self, file: &str, line: usize, column: Option<usize>) -> Self {
@@ -108,8 +119,12 @@ pub fn names(topology: &Topology, env: &Environment, vars: &Map<String, Value>) 
     }
     let local = root(&mut roots, "local");
     let mut env_root = root(&mut roots, "env");
-    env_root.entry("stack").or_insert_with(|| Value::from(env.stack.clone()));
-    env_root.entry("active_site").or_insert_with(|| Value::from(active_site(topology, env).unwrap_or_default()));
+    env_root
+        .entry("stack")
+        .or_insert_with(|| Value::from(env.stack.clone()));
+    env_root
+        .entry("active_site")
+        .or_insert_with(|| Value::from(active_site(topology, env).unwrap_or_default()));
     roots.insert("var".into(), Value::Object(var));
     roots.insert("local".into(), Value::Object(local));
     roots.insert("env".into(), Value::Object(env_root));
@@ -126,13 +141,23 @@ pub fn active_site(topology: &Topology, env: &Environment) -> Option<String> {
         .sites
         .values()
         .find(|s| s.active)
-        .or_else(|| topology.sites.values().find(|s| s.role == SiteRole::Primary))
+        .or_else(|| {
+            topology
+                .sites
+                .values()
+                .find(|s| s.role == SiteRole::Primary)
+        })
         .map(|s| s.name.clone())
 }
 
 /// Every Kubernetes object the topology describes, or every problem found (all of
 /// them, not just the first).
-pub fn lower(topology: &Topology, env: &Environment, root: &Path, vars: &Map<String, Value>) -> Result<Vec<Resource>, Vec<KubernetesError>> {
+pub fn lower(
+    topology: &Topology,
+    env: &Environment,
+    root: &Path,
+    vars: &Map<String, Value>,
+) -> Result<Vec<Resource>, Vec<KubernetesError>> {
     let mut out: Vec<Resource> = Vec::new();
     let mut errors = Vec::new();
     if !object::is_label_value(&env.stack) {
@@ -148,27 +173,50 @@ pub fn lower(topology: &Topology, env: &Environment, root: &Path, vars: &Map<Str
     for k in &enabled {
         let block = format!("kubernetes.{}", k.label);
         let Some(target) = target(topology, &k.cluster) else {
-            errors.push(KubernetesError::new(&block, format!("cluster `{}` is not defined", k.cluster)));
+            errors.push(KubernetesError::new(
+                &block,
+                format!("cluster `{}` is not defined", k.cluster),
+            ));
             continue;
         };
         for file in &k.manifests {
-            manifest_file(root, file, &block, &k.label, &target, &env.stack, &names, &mut out, &mut errors);
+            manifest_file(
+                root,
+                file,
+                &block,
+                &k.label,
+                &target,
+                &env.stack,
+                &names,
+                &mut out,
+                &mut errors,
+            );
         }
     }
     // Generated namespaces come after every manifest, so a Namespace a manifest spells
     // out (with labels, say) wins over the bare generated one.
     for k in &enabled {
-        let Some(target) = target(topology, &k.cluster) else { continue };
+        let Some(target) = target(topology, &k.cluster) else {
+            continue;
+        };
         for ns in &k.namespaces {
             let taken = out.iter().any(|r| {
-                r.attrs["cluster"] == target.cluster.as_str() && r.attrs["kind"] == "Namespace" && r.attrs["name"] == ns.as_str()
+                r.attrs["cluster"] == target.cluster.as_str()
+                    && r.attrs["kind"] == "Namespace"
+                    && r.attrs["name"] == ns.as_str()
             });
             if taken {
                 continue;
             }
             let manifest = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}});
             let label = k.label.as_str();
-            out.push(object::resource(manifest, |kind, nsp, name| object::manifest_address(label, kind, nsp, name), &target, &env.stack, Some(k.source.clone())));
+            out.push(object::resource(
+                manifest,
+                |kind, nsp, name| object::manifest_address(label, kind, nsp, name),
+                &target,
+                &env.stack,
+                Some(k.source.clone()),
+            ));
         }
     }
 
@@ -189,7 +237,11 @@ fn target(topology: &Topology, cluster_label: &str) -> Option<Target> {
     let needs = if cluster.node_groups.is_empty() {
         vec![address.clone()]
     } else {
-        cluster.node_groups.keys().map(|g| address.child("node_group", g)).collect()
+        cluster
+            .node_groups
+            .keys()
+            .map(|g| address.child("node_group", g))
+            .collect()
     };
     Some(Target {
         cluster: address,
@@ -214,7 +266,10 @@ fn manifest_file(
     let text = match std::fs::read_to_string(root.join(file)) {
         Ok(t) => crate::spec::files::strip_bom(t),
         Err(e) => {
-            errors.push(KubernetesError::new(block, format!("cannot read manifest `{file}`: {e}")).help("manifest paths are relative to the project root"));
+            errors.push(
+                KubernetesError::new(block, format!("cannot read manifest `{file}`: {e}"))
+                    .help("manifest paths are relative to the project root"),
+            );
             return;
         }
     };
@@ -222,7 +277,11 @@ fn manifest_file(
         Ok(t) => t,
         Err(unknown) => {
             for u in unknown {
-                errors.push(KubernetesError::new(block, format!("{} names nothing", u.reference)).at(file, u.line, Some(u.column)).help(u.help));
+                errors.push(
+                    KubernetesError::new(block, format!("{} names nothing", u.reference))
+                        .at(file, u.line, Some(u.column))
+                        .help(u.help),
+                );
             }
             return;
         }
@@ -233,28 +292,66 @@ fn manifest_file(
     }
     for doc in docs {
         // Fields made from sensitive values are found by the loader (`spec::sensitivity`).
-        let source = SourceRef { file: file.to_string(), line: doc.line, column: 1 };
-        out.push(object::resource(doc.object, |kind, ns, name| object::manifest_address(label, kind, ns, name), target, stack, Some(source)));
+        let source = SourceRef {
+            file: file.to_string(),
+            line: doc.line,
+            column: 1,
+        };
+        out.push(object::resource(
+            doc.object,
+            |kind, ns, name| object::manifest_address(label, kind, ns, name),
+            target,
+            stack,
+            Some(source),
+        ));
     }
 }
 
-fn backups(topology: &Topology, env: &Environment, out: &mut Vec<Resource>, errors: &mut Vec<KubernetesError>) {
-    let Some(active) = active_site(topology, env) else { return };
-    let dr_active = topology.sites.get(&active).is_some_and(|s| s.role == SiteRole::Dr);
+fn backups(
+    topology: &Topology,
+    env: &Environment,
+    out: &mut Vec<Resource>,
+    errors: &mut Vec<KubernetesError>,
+) {
+    let Some(active) = active_site(topology, env) else {
+        return;
+    };
+    let dr_active = topology
+        .sites
+        .get(&active)
+        .is_some_and(|s| s.role == SiteRole::Dr);
     for b in topology.backups.values() {
         let block = format!("backup.{}", b.label);
         // A policy with no placement in the active site runs nowhere while that site
         // serves; the objectives check reports the missing copy.
-        let Some(placement) = b.placements.get(&active) else { continue };
+        let Some(placement) = b.placements.get(&active) else {
+            continue;
+        };
         let Some(target) = target(topology, &placement.cluster) else {
-            errors.push(KubernetesError::new(&block, format!("placement `{active}` names cluster `{}`, which is not defined", placement.cluster)));
+            errors.push(KubernetesError::new(
+                &block,
+                format!(
+                    "placement `{active}` names cluster `{}`, which is not defined",
+                    placement.cluster
+                ),
+            ));
             continue;
         };
         let Some(bucket) = topology.buckets.get(&placement.bucket) else {
-            errors.push(KubernetesError::new(&block, format!("placement `{active}` names bucket `{}`, which is not defined", placement.bucket)));
+            errors.push(KubernetesError::new(
+                &block,
+                format!(
+                    "placement `{active}` names bucket `{}`, which is not defined",
+                    placement.bucket
+                ),
+            ));
             continue;
         };
-        let region = topology.sites.get(&bucket.site).map(|s| s.region.clone()).unwrap_or_default();
+        let region = topology
+            .sites
+            .get(&bucket.site)
+            .map(|s| s.region.clone())
+            .unwrap_or_default();
         // The site is part of the address: the same policy runs in another cluster
         // when another site is active, and both objects may exist at once while one
         // is pruned and the other created.
@@ -274,11 +371,20 @@ fn backups(topology: &Topology, env: &Environment, out: &mut Vec<Resource>, erro
                 ),
             }
         }
-        for (kind, schedule) in [(BackupType::Full, &b.full_schedule), (BackupType::Incremental, &b.incremental_schedule)] {
+        for (kind, schedule) in [
+            (BackupType::Full, &b.full_schedule),
+            (BackupType::Incremental, &b.incremental_schedule),
+        ] {
             let Some(schedule) = schedule else { continue };
             let manifest = backup_jobs::cronjob(b, kind, schedule, &bucket.name, &region);
             let addr = address.child("cronjob", kind.as_str());
-            let mut cronjob = object::resource(manifest, |_, _, _| addr, &target, &env.stack, Some(schedule.source.clone()));
+            let mut cronjob = object::resource(
+                manifest,
+                |_, _, _| addr,
+                &target,
+                &env.stack,
+                Some(schedule.source.clone()),
+            );
             // Under activation the backups start once the restore has completed (apply
             // reports a Job applied only then): a backup of the still-empty store must
             // never become the newest recovery point.
@@ -294,10 +400,17 @@ fn wire_namespaces(out: &mut [Resource]) {
     let namespaces: BTreeMap<(String, String), Address> = out
         .iter()
         .filter(|r| r.attrs["kind"] == "Namespace")
-        .map(|r| ((text(&r.attrs["cluster"]), text(&r.attrs["name"])), r.address.clone()))
+        .map(|r| {
+            (
+                (text(&r.attrs["cluster"]), text(&r.attrs["name"])),
+                r.address.clone(),
+            )
+        })
         .collect();
     for r in out.iter_mut() {
-        let Some(ns) = r.attrs["namespace"].as_str() else { continue };
+        let Some(ns) = r.attrs["namespace"].as_str() else {
+            continue;
+        };
         if let Some(addr) = namespaces.get(&(text(&r.attrs["cluster"]), ns.to_string())) {
             if !r.depends_on.contains(addr) {
                 r.depends_on.push(addr.clone());

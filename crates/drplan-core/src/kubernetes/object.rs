@@ -57,7 +57,8 @@ pub fn manifest_address(label: &str, kind: &str, namespace: Option<&str>, name: 
 /// ending alphanumeric: the stack name goes into one.
 pub fn is_label_value(s: &str) -> bool {
     s.len() <= 63
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && s.chars().next().is_none_or(|c| c.is_ascii_alphanumeric())
         && s.chars().last().is_none_or(|c| c.is_ascii_alphanumeric())
 }
@@ -65,17 +66,34 @@ pub fn is_label_value(s: &str) -> bool {
 /// Builds the resource for `manifest`. Namespaced objects without a namespace go to
 /// `default`, written into the manifest so apply never depends on a kubeconfig's
 /// default namespace.
-pub fn resource(mut manifest: Value, address_of: impl FnOnce(&str, Option<&str>, &str) -> Address, target: &Target, stack: &str, source: Option<SourceRef>) -> Resource {
-    let api_version = manifest["apiVersion"].as_str().unwrap_or_default().to_string();
+pub fn resource(
+    mut manifest: Value,
+    address_of: impl FnOnce(&str, Option<&str>, &str) -> Address,
+    target: &Target,
+    stack: &str,
+    source: Option<SourceRef>,
+) -> Resource {
+    let api_version = manifest["apiVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let kind = manifest["kind"].as_str().unwrap_or_default().to_string();
-    let name = manifest.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default().to_string();
+    let name = manifest
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let namespace = if is_cluster_scoped(&kind) {
         if let Some(meta) = manifest.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("namespace");
         }
         None
     } else {
-        let ns = manifest.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string();
+        let ns = manifest
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str)
+            .unwrap_or("default")
+            .to_string();
         manifest["metadata"]["namespace"] = Value::from(ns.clone());
         Some(ns)
     };
@@ -83,7 +101,10 @@ pub fn resource(mut manifest: Value, address_of: impl FnOnce(&str, Option<&str>,
     mark(&mut manifest, stack, &address);
     let sensitive = if kind == "Secret" && api_version == "v1" {
         fold_string_data(&mut manifest);
-        vec!["manifest.data".to_string(), "manifest.stringData".to_string()]
+        vec![
+            "manifest.data".to_string(),
+            "manifest.stringData".to_string(),
+        ]
     } else {
         Vec::new()
     };
@@ -91,7 +112,10 @@ pub fn resource(mut manifest: Value, address_of: impl FnOnce(&str, Option<&str>,
     attrs.insert("cluster".into(), Value::from(target.cluster.as_str()));
     attrs.insert("api_version".into(), Value::from(api_version));
     attrs.insert("kind".into(), Value::from(kind));
-    attrs.insert("namespace".into(), namespace.map(Value::from).unwrap_or(Value::Null));
+    attrs.insert(
+        "namespace".into(),
+        namespace.map(Value::from).unwrap_or(Value::Null),
+    );
     attrs.insert("name".into(), Value::from(name));
     attrs.insert("manifest".into(), manifest);
     Resource {
@@ -123,7 +147,10 @@ fn mark(manifest: &mut Value, stack: &str, address: &Address) {
 /// The API server stores `stringData` as base64 `data` and never returns it, so the
 /// desired side says it the way the live side will read it.
 fn fold_string_data(manifest: &mut Value) {
-    let Some(Value::Object(plain)) = manifest.as_object_mut().and_then(|m| m.remove("stringData")) else {
+    let Some(Value::Object(plain)) = manifest
+        .as_object_mut()
+        .and_then(|m| m.remove("stringData"))
+    else {
         return;
     };
     if !manifest["data"].is_object() {
@@ -134,7 +161,8 @@ fn fold_string_data(manifest: &mut Value) {
             Value::String(s) => s,
             other => other.to_string(),
         };
-        manifest["data"][key.as_str()] = Value::from(base64::engine::general_purpose::STANDARD.encode(text));
+        manifest["data"][key.as_str()] =
+            Value::from(base64::engine::general_purpose::STANDARD.encode(text));
     }
 }
 
@@ -143,13 +171,24 @@ mod tests {
     use super::*;
 
     fn target() -> Target {
-        Target { cluster: Address::new("cluster.dr"), site: "dr".into(), region: Some("us-east-1".into()), needs: vec![Address::new("cluster.dr.node_group.general")] }
+        Target {
+            cluster: Address::new("cluster.dr"),
+            site: "dr".into(),
+            region: Some("us-east-1".into()),
+            needs: vec![Address::new("cluster.dr.node_group.general")],
+        }
     }
 
     #[test]
     fn secret_string_data_becomes_data_and_is_sensitive() {
         let manifest = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "app"}, "stringData": {"password": "hunter2"}});
-        let r = resource(manifest, |k, ns, n| manifest_address("base", k, ns, n), &target(), "lanka", None);
+        let r = resource(
+            manifest,
+            |k, ns, n| manifest_address("base", k, ns, n),
+            &target(),
+            "lanka",
+            None,
+        );
         assert_eq!(r.address.as_str(), "kubernetes.base.Secret.app.db");
         assert_eq!(r.attrs["manifest"]["data"]["password"], "aHVudGVyMg==");
         assert!(r.attrs["manifest"].get("stringData").is_none());
@@ -158,14 +197,32 @@ mod tests {
 
     #[test]
     fn cluster_scoped_objects_have_no_namespace_and_namespaced_default_to_default() {
-        let ns = resource(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a", "namespace": "x"}}), |k, ns, n| manifest_address("b", k, ns, n), &target(), "s", None);
+        let ns = resource(
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a", "namespace": "x"}}),
+            |k, ns, n| manifest_address("b", k, ns, n),
+            &target(),
+            "s",
+            None,
+        );
         assert_eq!(ns.address.as_str(), "kubernetes.b.Namespace.a");
         assert_eq!(ns.attrs["namespace"], Value::Null);
         assert!(ns.attrs["manifest"]["metadata"].get("namespace").is_none());
-        let cm = resource(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}), |k, ns, n| manifest_address("b", k, ns, n), &target(), "s", None);
+        let cm = resource(
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
+            |k, ns, n| manifest_address("b", k, ns, n),
+            &target(),
+            "s",
+            None,
+        );
         assert_eq!(cm.attrs["namespace"], "default");
-        assert_eq!(cm.attrs["manifest"]["metadata"]["labels"]["drplan.io/stack"], "s");
-        assert_eq!(cm.attrs["manifest"]["metadata"]["annotations"]["drplan.io/address"], "kubernetes.b.ConfigMap.default.c");
+        assert_eq!(
+            cm.attrs["manifest"]["metadata"]["labels"]["drplan.io/stack"],
+            "s"
+        );
+        assert_eq!(
+            cm.attrs["manifest"]["metadata"]["annotations"]["drplan.io/address"],
+            "kubernetes.b.ConfigMap.default.c"
+        );
     }
 
     #[test]

@@ -1,15 +1,27 @@
 use super::*;
-use crate::model::{Backup, BackupPlacement, Bucket, Cluster, Kubernetes, NodeGroup, Schedule, Site, Variable};
+use crate::model::{
+    Backup, BackupPlacement, Bucket, Cluster, Kubernetes, NodeGroup, Schedule, Site, Variable,
+};
 use crate::resource::Kind;
 use serde_json::json;
 use std::time::Duration;
 
 fn src(file: &str, line: usize) -> SourceRef {
-    SourceRef { file: file.into(), line, column: 1 }
+    SourceRef {
+        file: file.into(),
+        line,
+        column: 1,
+    }
 }
 
 fn site(name: &str, region: &str, role: SiteRole) -> Site {
-    Site { name: name.into(), region: region.into(), role, active: false, source: src("specs/main.hcl", 1) }
+    Site {
+        name: name.into(),
+        region: region.into(),
+        role,
+        active: false,
+        source: src("specs/main.hcl", 1),
+    }
 }
 
 fn cluster(label: &str, site: &str) -> Cluster {
@@ -58,7 +70,11 @@ fn bucket(label: &str, name: &str, site: &str) -> Bucket {
 }
 
 fn backup(label: &str, engine: &str) -> Backup {
-    let placement = |site: &str, cluster: &str, bucket: &str| BackupPlacement { site: site.into(), cluster: cluster.into(), bucket: bucket.into() };
+    let placement = |site: &str, cluster: &str, bucket: &str| BackupPlacement {
+        site: site.into(),
+        cluster: cluster.into(),
+        bucket: bucket.into(),
+    };
     Backup {
         label: label.into(),
         engine: engine.into(),
@@ -69,13 +85,22 @@ fn backup(label: &str, engine: &str) -> Backup {
         command: vec![],
         restore_command: vec![],
         restore_estimate: None,
-        full_schedule: Some(Schedule { cron: "0 2 * * *".into(), source: src("specs/storage.hcl", 24) }),
-        incremental_schedule: Some(Schedule { cron: "0 * * * *".into(), source: src("specs/storage.hcl", 25) }),
+        full_schedule: Some(Schedule {
+            cron: "0 2 * * *".into(),
+            source: src("specs/storage.hcl", 24),
+        }),
+        incremental_schedule: Some(Schedule {
+            cron: "0 * * * *".into(),
+            source: src("specs/storage.hcl", 25),
+        }),
         prefix: format!("{label}/"),
         local_retention: Some(Duration::from_secs(30 * 86_400)),
         cross_region_retention: Some(Duration::from_secs(90 * 86_400)),
         placements: [
-            ("primary".to_string(), placement("primary", "primary", "backups")),
+            (
+                "primary".to_string(),
+                placement("primary", "primary", "backups"),
+            ),
             ("dr".to_string(), placement("dr", "dr", "backups_dr")),
         ]
         .into(),
@@ -88,16 +113,34 @@ fn backup(label: &str, engine: &str) -> Backup {
 /// backup policy, and a `kubernetes` block with two manifest files.
 fn topology() -> Topology {
     let mut t = Topology::default();
-    t.sites.insert("primary".into(), site("primary", "us-west-2", SiteRole::Primary));
-    t.sites.insert("dr".into(), site("dr", "us-east-1", SiteRole::Dr));
-    t.clusters.insert("primary".into(), cluster("primary", "primary"));
+    t.sites.insert(
+        "primary".into(),
+        site("primary", "us-west-2", SiteRole::Primary),
+    );
+    t.sites
+        .insert("dr".into(), site("dr", "us-east-1", SiteRole::Dr));
+    t.clusters
+        .insert("primary".into(), cluster("primary", "primary"));
     t.clusters.insert("dr".into(), cluster("dr", "dr"));
-    t.buckets.insert("backups".into(), bucket("backups", "lanka-backups", "primary"));
-    t.buckets.insert("backups_dr".into(), bucket("backups_dr", "lanka-backups-dr", "dr"));
+    t.buckets.insert(
+        "backups".into(),
+        bucket("backups", "lanka-backups", "primary"),
+    );
+    t.buckets.insert(
+        "backups_dr".into(),
+        bucket("backups_dr", "lanka-backups-dr", "dr"),
+    );
     t.backups.insert("neo4j".into(), backup("neo4j", "neo4j"));
     t.variables.insert(
         "api_replicas".into(),
-        Variable { name: "api_replicas".into(), value: json!(3), sensitive: false, promote: false, description: None, source: src("specs/main.hcl", 5) },
+        Variable {
+            name: "api_replicas".into(),
+            value: json!(3),
+            sensitive: false,
+            promote: false,
+            description: None,
+            source: src("specs/main.hcl", 5),
+        },
     );
     t.kubernetes.insert(
         "app".into(),
@@ -134,11 +177,18 @@ fn vars() -> Map<String, Value> {
 }
 
 fn env(active: &str) -> Environment {
-    Environment { stack: "lanka".into(), active_site: active.into(), ..Default::default() }
+    Environment {
+        stack: "lanka".into(),
+        active_site: active.into(),
+        ..Default::default()
+    }
 }
 
 fn lower_ok(t: &Topology, active: &str) -> Vec<Resource> {
-    let dir = project(&[("k8s/namespace.yaml", NAMESPACE_YAML), ("k8s/app.yaml", APP_YAML)]);
+    let dir = project(&[
+        ("k8s/namespace.yaml", NAMESPACE_YAML),
+        ("k8s/app.yaml", APP_YAML),
+    ]);
     match lower(t, &env(active), dir.path(), &vars()) {
         Ok(r) => r,
         Err(e) => panic!("{e:?}"),
@@ -146,7 +196,14 @@ fn lower_ok(t: &Topology, active: &str) -> Vec<Resource> {
 }
 
 fn find<'a>(rs: &'a [Resource], address: &str) -> &'a Resource {
-    rs.iter().find(|r| r.address.as_str() == address).unwrap_or_else(|| panic!("no {address} among {:?}", rs.iter().map(|r| r.address.as_str()).collect::<Vec<_>>()))
+    rs.iter()
+        .find(|r| r.address.as_str() == address)
+        .unwrap_or_else(|| {
+            panic!(
+                "no {address} among {:?}",
+                rs.iter().map(|r| r.address.as_str()).collect::<Vec<_>>()
+            )
+        })
 }
 
 #[test]
@@ -168,8 +225,14 @@ fn primary_active_objects_and_their_addresses() {
 
     // The manifest's Namespace (with its labels) wins over the generated one.
     let ns = find(&rs, "kubernetes.app.Namespace.lanka-platform");
-    assert_eq!(ns.attrs["manifest"]["metadata"]["labels"]["team"], "platform");
-    assert_eq!(ns.depends_on, vec![Address::new("cluster.primary.node_group.general")]);
+    assert_eq!(
+        ns.attrs["manifest"]["metadata"]["labels"]["team"],
+        "platform"
+    );
+    assert_eq!(
+        ns.depends_on,
+        vec![Address::new("cluster.primary.node_group.general")]
+    );
     assert_eq!(ns.source, Some(src("k8s/namespace.yaml", 1)));
 
     let api = find(&rs, "kubernetes.app.Deployment.lanka-platform.api");
@@ -179,19 +242,31 @@ fn primary_active_objects_and_their_addresses() {
     assert_eq!(api.attrs["api_version"], "apps/v1");
     assert_eq!(api.attrs["namespace"], "lanka-platform");
     assert_eq!(api.attrs["manifest"]["spec"]["replicas"], 3);
-    assert_eq!(api.attrs["manifest"]["spec"]["template"]["spec"]["containers"][0]["image"], "lanka/api:1.4.2");
+    assert_eq!(
+        api.attrs["manifest"]["spec"]["template"]["spec"]["containers"][0]["image"],
+        "lanka/api:1.4.2"
+    );
     assert_eq!(api.source, Some(src("k8s/app.yaml", 3)));
     assert_eq!(
         api.depends_on,
-        vec![Address::new("cluster.primary.node_group.general"), Address::new("kubernetes.app.Namespace.lanka-platform")]
+        vec![
+            Address::new("cluster.primary.node_group.general"),
+            Address::new("kubernetes.app.Namespace.lanka-platform")
+        ]
     );
     let labels = &api.attrs["manifest"]["metadata"]["labels"];
     assert_eq!(labels["app.kubernetes.io/managed-by"], "drplan");
     assert_eq!(labels["drplan.io/stack"], "lanka");
-    assert_eq!(api.attrs["manifest"]["metadata"]["annotations"]["drplan.io/address"], "kubernetes.app.Deployment.lanka-platform.api");
+    assert_eq!(
+        api.attrs["manifest"]["metadata"]["annotations"]["drplan.io/address"],
+        "kubernetes.app.Deployment.lanka-platform.api"
+    );
 
     let secret = find(&rs, "kubernetes.app.Secret.lanka-platform.db");
-    assert_eq!(secret.sensitive, vec!["manifest.data", "manifest.stringData"]);
+    assert_eq!(
+        secret.sensitive,
+        vec!["manifest.data", "manifest.stringData"]
+    );
 }
 
 #[test]
@@ -202,30 +277,49 @@ fn backup_cronjobs_run_the_engine_tool_into_the_active_bucket() {
     assert_eq!(full.attrs["name"], "neo4j-backup-full");
     assert_eq!(full.attrs["namespace"], "lanka-platform");
     // The namespace is generated in that cluster, so the CronJob waits for it.
-    assert!(full.depends_on.contains(&Address::new("kubernetes.app.Namespace.lanka-platform")));
+    assert!(full
+        .depends_on
+        .contains(&Address::new("kubernetes.app.Namespace.lanka-platform")));
     let m = &full.attrs["manifest"];
     assert_eq!(m["spec"]["schedule"], "0 2 * * *");
     assert_eq!(m["spec"]["concurrencyPolicy"], "Forbid");
     let pod = &m["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-    let tool = pod["initContainers"][0]["command"][2].as_str().unwrap_or_default();
-    assert!(tool.contains("neo4j-admin database backup") && tool.contains("--type=FULL"), "{tool}");
+    let tool = pod["initContainers"][0]["command"][2]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        tool.contains("neo4j-admin database backup") && tool.contains("--type=FULL"),
+        "{tool}"
+    );
     let upload = &pod["containers"][0];
     assert_eq!(upload["image"], AWS_CLI_IMAGE);
-    assert_eq!(upload["env"][1], json!({"name": "DESTINATION", "value": "s3://lanka-backups/neo4j/full/"}));
-    assert_eq!(upload["env"][0], json!({"name": "AWS_REGION", "value": "us-west-2"}));
+    assert_eq!(
+        upload["env"][1],
+        json!({"name": "DESTINATION", "value": "s3://lanka-backups/neo4j/full/"})
+    );
+    assert_eq!(
+        upload["env"][0],
+        json!({"name": "AWS_REGION", "value": "us-west-2"})
+    );
 
     let incr = find(&rs, "backup.neo4j.placement.primary.cronjob.incremental");
     let pod = &incr.attrs["manifest"]["spec"]["jobTemplate"]["spec"]["template"]["spec"];
     assert_eq!(pod["initContainers"][0]["name"], "fetch-base");
-    assert!(pod["initContainers"][1]["command"][2].as_str().unwrap_or_default().contains("--type=DIFF"));
-    assert!(!rs.iter().any(|r| r.address.as_str() == "backup.neo4j.placement.primary.job.restore"));
+    assert!(pod["initContainers"][1]["command"][2]
+        .as_str()
+        .unwrap_or_default()
+        .contains("--type=DIFF"));
+    assert!(!rs
+        .iter()
+        .any(|r| r.address.as_str() == "backup.neo4j.placement.primary.job.restore"));
 }
 
 #[test]
 fn dr_activation_moves_backups_and_adds_a_restore_job_reading_the_replica() {
     let mut t = topology();
     t.backups.insert("pg".into(), backup("pg", "postgres"));
-    t.backups.insert("qdrant".into(), backup("qdrant", "qdrant"));
+    t.backups
+        .insert("qdrant".into(), backup("qdrant", "qdrant"));
     let rs = lower_ok(&t, "dr");
     let restore = find(&rs, "backup.neo4j.placement.dr.job.restore");
     assert_eq!(restore.attrs["cluster"], "cluster.dr");
@@ -233,23 +327,46 @@ fn dr_activation_moves_backups_and_adds_a_restore_job_reading_the_replica() {
     assert_eq!(restore.attrs["kind"], "Job");
     assert_eq!(restore.attrs["name"], "neo4j-restore");
     let pod = &restore.attrs["manifest"]["spec"]["template"]["spec"];
-    assert_eq!(pod["initContainers"][0]["env"][1], json!({"name": "SOURCE", "value": "s3://lanka-backups-dr/neo4j/full/"}));
-    assert!(pod["containers"][0]["command"][2].as_str().unwrap_or_default().contains("seedURI"));
-    assert_eq!(find(&rs, "backup.neo4j.placement.dr.cronjob.full").attrs["cluster"], "cluster.dr");
+    assert_eq!(
+        pod["initContainers"][0]["env"][1],
+        json!({"name": "SOURCE", "value": "s3://lanka-backups-dr/neo4j/full/"})
+    );
+    assert!(pod["containers"][0]["command"][2]
+        .as_str()
+        .unwrap_or_default()
+        .contains("seedURI"));
+    assert_eq!(
+        find(&rs, "backup.neo4j.placement.dr.cronjob.full").attrs["cluster"],
+        "cluster.dr"
+    );
 
-    let pg = &find(&rs, "backup.pg.placement.dr.job.restore").attrs["manifest"]["spec"]["template"]["spec"]["containers"][0];
-    assert!(pg["command"][2].as_str().unwrap_or_default().contains("pg_restore"));
+    let pg = &find(&rs, "backup.pg.placement.dr.job.restore").attrs["manifest"]["spec"]["template"]
+        ["spec"]["containers"][0];
+    assert!(pg["command"][2]
+        .as_str()
+        .unwrap_or_default()
+        .contains("pg_restore"));
     assert_eq!(pg["image"], "postgres:16");
-    let pg_full = &find(&rs, "backup.pg.placement.dr.cronjob.full").attrs["manifest"]["spec"]["jobTemplate"]["spec"]["template"]["spec"];
-    assert!(pg_full["initContainers"][0]["command"][2].as_str().unwrap_or_default().contains("pg_dump"));
-    let q = &find(&rs, "backup.qdrant.placement.dr.job.restore").attrs["manifest"]["spec"]["template"]["spec"]["containers"][0];
-    assert!(q["command"][2].as_str().unwrap_or_default().contains("/snapshots/upload"));
+    let pg_full = &find(&rs, "backup.pg.placement.dr.cronjob.full").attrs["manifest"]["spec"]
+        ["jobTemplate"]["spec"]["template"]["spec"];
+    assert!(pg_full["initContainers"][0]["command"][2]
+        .as_str()
+        .unwrap_or_default()
+        .contains("pg_dump"));
+    let q = &find(&rs, "backup.qdrant.placement.dr.job.restore").attrs["manifest"]["spec"]
+        ["template"]["spec"]["containers"][0];
+    assert!(q["command"][2]
+        .as_str()
+        .unwrap_or_default()
+        .contains("/snapshots/upload"));
 }
 
 #[test]
 fn generated_cronjob_manifest() {
     let rs = lower_ok(&topology(), "primary");
-    insta::assert_json_snapshot!(find(&rs, "backup.neo4j.placement.primary.cronjob.full").attrs["manifest"]);
+    insta::assert_json_snapshot!(
+        find(&rs, "backup.neo4j.placement.primary.cronjob.full").attrs["manifest"]
+    );
 }
 
 #[test]
@@ -259,7 +376,10 @@ fn disabled_blocks_produce_nothing() {
         k.enabled = false;
     }
     let rs = lower_ok(&t, "primary");
-    assert!(rs.iter().all(|r| r.address.as_str().starts_with("backup.")), "{rs:?}");
+    assert!(
+        rs.iter().all(|r| r.address.as_str().starts_with("backup.")),
+        "{rs:?}"
+    );
 }
 
 #[test]
@@ -283,28 +403,51 @@ fn missing_manifest_file_is_an_error() {
     let dir = project(&[]);
     let errors = lower(&topology(), &env("primary"), dir.path(), &vars()).unwrap_err();
     assert_eq!(errors.len(), 2);
-    assert!(errors[0].to_string().starts_with("kubernetes.app: cannot read manifest `k8s/namespace.yaml`"), "{}", errors[0]);
+    assert!(
+        errors[0]
+            .to_string()
+            .starts_with("kubernetes.app: cannot read manifest `k8s/namespace.yaml`"),
+        "{}",
+        errors[0]
+    );
 }
 
 #[test]
 fn redis_restore_without_a_command_is_reported_not_faked() {
     let mut t = topology();
     t.backups.insert("redis".into(), backup("redis", "redis"));
-    let dir = project(&[("k8s/namespace.yaml", NAMESPACE_YAML), ("k8s/app.yaml", APP_YAML)]);
+    let dir = project(&[
+        ("k8s/namespace.yaml", NAMESPACE_YAML),
+        ("k8s/app.yaml", APP_YAML),
+    ]);
     assert!(lower(&t, &env("primary"), dir.path(), &vars()).is_ok());
     let errors = lower(&t, &env("dr"), dir.path(), &vars()).unwrap_err();
     assert_eq!(errors.len(), 1);
-    assert!(errors[0].message.contains("Redis cannot load an RDB file over the network"), "{}", errors[0]);
+    assert!(
+        errors[0]
+            .message
+            .contains("Redis cannot load an RDB file over the network"),
+        "{}",
+        errors[0]
+    );
     assert_eq!(errors[0].block, "backup.redis");
 
     if let Some(b) = t.backups.get_mut("redis") {
-        b.restore_command = vec!["sh".into(), "-c".into(), "cp /backup/dump.rdb /data/".into()];
+        b.restore_command = vec![
+            "sh".into(),
+            "-c".into(),
+            "cp /backup/dump.rdb /data/".into(),
+        ];
     }
     let rs = match lower(&t, &env("dr"), dir.path(), &vars()) {
         Ok(rs) => rs,
         Err(e) => panic!("{e:?}"),
     };
-    assert_eq!(find(&rs, "backup.redis.placement.dr.job.restore").attrs["manifest"]["spec"]["template"]["spec"]["containers"][0]["command"][2], "cp /backup/dump.rdb /data/");
+    assert_eq!(
+        find(&rs, "backup.redis.placement.dr.job.restore").attrs["manifest"]["spec"]["template"]
+            ["spec"]["containers"][0]["command"][2],
+        "cp /backup/dump.rdb /data/"
+    );
 }
 
 #[test]
@@ -315,7 +458,10 @@ fn the_same_object_twice_in_a_cluster_is_an_error() {
     other.manifests = vec!["k8s/app.yaml".into()];
     other.namespaces = vec![];
     t.kubernetes.insert("copy".into(), other);
-    let dir = project(&[("k8s/namespace.yaml", NAMESPACE_YAML), ("k8s/app.yaml", APP_YAML)]);
+    let dir = project(&[
+        ("k8s/namespace.yaml", NAMESPACE_YAML),
+        ("k8s/app.yaml", APP_YAML),
+    ]);
     let errors = lower(&t, &env("primary"), dir.path(), &vars()).unwrap_err();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(
@@ -327,10 +473,16 @@ fn the_same_object_twice_in_a_cluster_is_an_error() {
 #[test]
 fn secret_values_never_reach_errors() {
     let app = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n  other: ${var.missing}\n";
-    let dir = project(&[("k8s/namespace.yaml", NAMESPACE_YAML), ("k8s/app.yaml", app)]);
+    let dir = project(&[
+        ("k8s/namespace.yaml", NAMESPACE_YAML),
+        ("k8s/app.yaml", app),
+    ]);
     let errors = lower(&topology(), &env("primary"), dir.path(), &vars()).unwrap_err();
     for e in &errors {
-        assert!(!e.to_string().contains("hunter2") && !format!("{e:?}").contains("hunter2"), "{e}");
+        assert!(
+            !e.to_string().contains("hunter2") && !format!("{e:?}").contains("hunter2"),
+            "{e}"
+        );
     }
 }
 
@@ -340,5 +492,7 @@ fn stack_names_must_fit_a_label() {
     let mut e = env("primary");
     e.stack = "lanka platform".into();
     let errors = lower(&topology(), &e, dir.path(), &vars()).unwrap_err();
-    assert!(errors[0].to_string().contains("cannot be a Kubernetes label value"));
+    assert!(errors[0]
+        .to_string()
+        .contains("cannot be a Kubernetes label value"));
 }

@@ -46,5 +46,8 @@ pub enum ClusterAccess {
     Eks,
     /// A context in a kubeconfig file (`$KUBECONFIG` / `~/.kube/config` when `path`
     /// is None).
-    Kubeconfig { path: Option<String>, context: String },
+    Kubeconfig {
+        path: Option<String>,
+        context: String,
+    },
 }

@@ -9,7 +9,11 @@ use super::{human_days, Check, CheckName, Verdict};
 use crate::model::{Backup, Bucket, SiteRole, Topology};
 
 pub fn check(t: &Topology) -> Vec<Check> {
-    t.backups.values().filter(|b| must_leave_region(t, b)).map(|b| policy_check(t, b)).collect()
+    t.backups
+        .values()
+        .filter(|b| must_leave_region(t, b))
+        .map(|b| policy_check(t, b))
+        .collect()
 }
 
 /// A policy must copy cross-region when it declares a cross-region retention, or when
@@ -34,7 +38,9 @@ struct CopyPath {
 }
 
 fn policy_check(t: &Topology, b: &Backup) -> Check {
-    let wanted_days = b.cross_region_retention.map(|d| d.as_secs().div_ceil(86_400));
+    let wanted_days = b
+        .cross_region_retention
+        .map(|d| d.as_secs().div_ceil(86_400));
     let base = Check {
         name: CheckName::CrossRegionCopy,
         component: Some(b.component.clone()),
@@ -47,31 +53,47 @@ fn policy_check(t: &Topology, b: &Backup) -> Check {
         source: Some(b.source.clone()),
     };
 
-    let primary = b
-        .placements
-        .values()
-        .find(|p| t.sites.get(&p.site).is_some_and(|s| s.role == SiteRole::Primary));
+    let primary = b.placements.values().find(|p| {
+        t.sites
+            .get(&p.site)
+            .is_some_and(|s| s.role == SiteRole::Primary)
+    });
     let Some(primary) = primary else {
-        return Check { numbers: format!("backup.{} has no placement in the primary site", b.label), ..base };
+        return Check {
+            numbers: format!("backup.{} has no placement in the primary site", b.label),
+            ..base
+        };
     };
     let Some(source) = t.buckets.get(&primary.bucket) else {
-        return Check { numbers: format!("bucket.{} is not declared", primary.bucket), ..base };
+        return Check {
+            numbers: format!("bucket.{} is not declared", primary.bucket),
+            ..base
+        };
     };
 
     let mut paths = Vec::new();
     if source.site != primary.site {
         paths.push(CopyPath {
-            description: format!("written directly to bucket.{} in site {}", source.label, source.site),
+            description: format!(
+                "written directly to bucket.{} in site {}",
+                source.label, source.site
+            ),
             kept_days: kept_days(source, &b.prefix),
         });
     }
     if let Some(rep) = &source.replication {
         for rule in rep.rules.iter().filter(|r| b.prefix.starts_with(&r.prefix)) {
-            let Some(dest) = t.buckets.get(&rule.destination) else { continue };
+            let Some(dest) = t.buckets.get(&rule.destination) else {
+                continue;
+            };
             if dest.site == primary.site {
                 continue;
             }
-            let prefix = if rule.prefix.is_empty() { "everything".to_string() } else { format!("prefix {}", rule.prefix) };
+            let prefix = if rule.prefix.is_empty() {
+                "everything".to_string()
+            } else {
+                format!("prefix {}", rule.prefix)
+            };
             paths.push(CopyPath {
                 description: format!(
                     "bucket.{} -> bucket.{} in site {} (replication rule {}, {prefix})",
@@ -100,13 +122,22 @@ fn policy_check(t: &Topology, b: &Backup) -> Check {
         (Some(kept), Some(wanted)) => kept >= wanted,
     };
     // Best path first: one that keeps the data long enough, then the longest-keeping.
-    paths.sort_by_key(|p| (!long_enough(p), std::cmp::Reverse(p.kept_days.unwrap_or(u64::MAX))));
+    paths.sort_by_key(|p| {
+        (
+            !long_enough(p),
+            std::cmp::Reverse(p.kept_days.unwrap_or(u64::MAX)),
+        )
+    });
     let best = &paths[0];
     let kept = best.kept_days.map_or("forever".to_string(), human_days);
     let ok = long_enough(best);
     let numbers = match wanted_days {
         None => format!("copied, kept {kept} (no cross_region retention set)"),
-        Some(w) => format!("kept {kept} {} cross_region retention {}", if ok { ">=" } else { "<" }, human_days(w)),
+        Some(w) => format!(
+            "kept {kept} {} cross_region retention {}",
+            if ok { ">=" } else { "<" },
+            human_days(w)
+        ),
     };
     Check {
         verdict: if ok { Verdict::Pass } else { Verdict::Fail },

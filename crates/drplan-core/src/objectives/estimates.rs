@@ -92,7 +92,10 @@ impl Default for Estimates {
 impl Estimates {
     pub fn defaults() -> Self {
         Estimates {
-            by_key: DEFAULTS.iter().map(|(k, s)| ((*k).to_string(), Duration::from_secs(*s))).collect(),
+            by_key: DEFAULTS
+                .iter()
+                .map(|(k, s)| ((*k).to_string(), Duration::from_secs(*s)))
+                .collect(),
             restores: BTreeMap::new(),
         }
     }
@@ -103,7 +106,11 @@ impl Estimates {
         if let Some(o) = &t.objectives {
             e.override_with(&o.estimates);
         }
-        e.restores = t.backups.values().filter_map(|b| b.restore_estimate.map(|d| (b.label.clone(), d))).collect();
+        e.restores = t
+            .backups
+            .values()
+            .filter_map(|b| b.restore_estimate.map(|d| (b.label.clone(), d)))
+            .collect();
         e
     }
 

@@ -136,14 +136,21 @@ impl ObjectivesReport {
 /// differently is the bring-up.
 #[derive(Clone, Copy, Debug)]
 pub enum Activation<'a> {
-    Compared { normal: &'a [Resource], activated: &'a [Resource] },
+    Compared {
+        normal: &'a [Resource],
+        activated: &'a [Resource],
+    },
     /// The other evaluation could not be made: why (the RTO check fails with it).
     Unavailable(&'a str),
 }
 
 /// Evaluates every objective check. `estimates` are the per-operation durations
 /// (usually [`Estimates::for_topology`]).
-pub fn evaluate(topology: &Topology, activation: Activation<'_>, estimates: &Estimates) -> ObjectivesReport {
+pub fn evaluate(
+    topology: &Topology,
+    activation: Activation<'_>,
+    estimates: &Estimates,
+) -> ObjectivesReport {
     let objectives = topology.objectives.as_ref();
     let mut checks = Vec::new();
     checks.extend(rpo::check(topology));
@@ -200,7 +207,11 @@ pub fn json_value(report: &ObjectivesReport, allow_breach: bool) -> serde_json::
 
 /// Adds the `objectives` key to an already rendered plan (or drift) JSON document, so
 /// the plan renderer needs no knowledge of objectives.
-pub fn attach_to_json(document: &str, report: &ObjectivesReport, allow_breach: bool) -> Result<String, serde_json::Error> {
+pub fn attach_to_json(
+    document: &str,
+    report: &ObjectivesReport,
+    allow_breach: bool,
+) -> Result<String, serde_json::Error> {
     let mut doc: serde_json::Value = serde_json::from_str(document)?;
     if let serde_json::Value::Object(fields) = &mut doc {
         fields.insert("objectives".to_string(), json_value(report, allow_breach));
@@ -220,21 +231,41 @@ pub fn attach_to_json(document: &str, report: &ObjectivesReport, allow_breach: b
 pub fn for_project(project: &Project) -> ObjectivesReport {
     let estimates = Estimates::for_topology(&project.topology);
     if !rto::wanted(&project.topology) {
-        return evaluate(&project.topology, Activation::Compared { normal: &[], activated: &[] }, &estimates);
+        return evaluate(
+            &project.topology,
+            Activation::Compared {
+                normal: &[],
+                activated: &[],
+            },
+            &estimates,
+        );
     }
     match counterpart(project) {
         Ok(Counterpart::Same) => {
             let r = &project.resources;
-            evaluate(&project.topology, Activation::Compared { normal: r, activated: r }, &estimates)
+            evaluate(
+                &project.topology,
+                Activation::Compared {
+                    normal: r,
+                    activated: r,
+                },
+                &estimates,
+            )
         }
         Ok(Counterpart::Normal(normal)) => evaluate(
             &project.topology,
-            Activation::Compared { normal: &normal.resources, activated: &project.resources },
+            Activation::Compared {
+                normal: &normal.resources,
+                activated: &project.resources,
+            },
             &estimates,
         ),
         Ok(Counterpart::Activated(activated)) => evaluate(
             &project.topology,
-            Activation::Compared { normal: &project.resources, activated: &activated.resources },
+            Activation::Compared {
+                normal: &project.resources,
+                activated: &activated.resources,
+            },
             &estimates,
         ),
         Err(why) => evaluate(&project.topology, Activation::Unavailable(&why), &estimates),
@@ -260,14 +291,24 @@ fn counterpart(project: &Project) -> Result<Counterpart, String> {
         Some(s) => Some(s),
         None => sites.values().find(|s| s.role == SiteRole::Dr),
     };
-    let (Some(primary), Some(dr)) = (primary, dr) else { return Ok(Counterpart::Same) };
+    let (Some(primary), Some(dr)) = (primary, dr) else {
+        return Ok(Counterpart::Same);
+    };
     let is_activation = active.is_some_and(|s| s.name == dr.name);
-    let other = if is_activation { &primary.name } else { &dr.name };
+    let other = if is_activation {
+        &primary.name
+    } else {
+        &dr.name
+    };
     match crate::spec::load_project_with_active_site(&project.root, &project.env_name, other) {
         Ok(p) if is_activation => Ok(Counterpart::Normal(p)),
         Ok(p) => Ok(Counterpart::Activated(p)),
         Err(diags) => {
-            let first = diags.iter().next().map(|d| d.message.clone()).unwrap_or_default();
+            let first = diags
+                .iter()
+                .next()
+                .map(|d| d.message.clone())
+                .unwrap_or_default();
             Err(format!(
                 "{} does not load with active_site = \"{other}\" ({} problem(s); first: {first})",
                 project.env_name,

@@ -12,7 +12,9 @@ use std::time::Duration;
 /// Occurrences are enumerated from a fixed Monday so the result never depends on when
 /// drplan runs.
 fn epoch() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 /// At least eight days (every weekday plus one wrap), and for sparse schedules long
@@ -47,7 +49,10 @@ pub fn check(t: &Topology) -> Vec<Check> {
         for c in o.components.values() {
             let Some(rpo) = c.rpo else { continue };
             let protected = t.backups.values().any(|b| b.component == c.name)
-                || c.resources.iter().any(|r| r.strip_prefix("backup.").is_some_and(|l| t.backups.contains_key(l)));
+                || c.resources.iter().any(|r| {
+                    r.strip_prefix("backup.")
+                        .is_some_and(|l| t.backups.contains_key(l))
+                });
             if !protected {
                 out.push(Check {
                     name: CheckName::Rpo,
@@ -70,12 +75,22 @@ pub fn check(t: &Topology) -> Vec<Check> {
 }
 
 fn policy_check(b: &Backup, rpo: Duration, whose: &str) -> Check {
-    let schedules: Vec<(&str, &str)> = [("full", &b.full_schedule), ("incremental", &b.incremental_schedule)]
-        .into_iter()
-        .filter_map(|(kind, s)| s.as_ref().map(|s| (kind, s.cron.as_str())))
+    let schedules: Vec<(&str, &str)> = [
+        ("full", &b.full_schedule),
+        ("incremental", &b.incremental_schedule),
+    ]
+    .into_iter()
+    .filter_map(|(kind, s)| s.as_ref().map(|s| (kind, s.cron.as_str())))
+    .collect();
+    let details: Vec<String> = schedules
+        .iter()
+        .map(|(kind, cron)| format!("{kind} \"{cron}\""))
         .collect();
-    let details: Vec<String> = schedules.iter().map(|(kind, cron)| format!("{kind} \"{cron}\"")).collect();
-    let source = b.full_schedule.as_ref().map(|s| s.source.clone()).or_else(|| Some(b.source.clone()));
+    let source = b
+        .full_schedule
+        .as_ref()
+        .map(|s| s.source.clone())
+        .or_else(|| Some(b.source.clone()));
     let base = Check {
         name: CheckName::Rpo,
         component: Some(b.component.clone()),
@@ -88,7 +103,14 @@ fn policy_check(b: &Backup, rpo: Duration, whose: &str) -> Check {
         source,
     };
     if schedules.is_empty() {
-        return Check { numbers: format!("backup.{} has no schedule, {whose} {}", b.label, human_duration(rpo)), ..base };
+        return Check {
+            numbers: format!(
+                "backup.{} has no schedule, {whose} {}",
+                b.label,
+                human_duration(rpo)
+            ),
+            ..base
+        };
     }
     match longest_gap(schedules.iter().map(|(_, c)| *c)) {
         Err(e) => Check { numbers: e, ..base },
@@ -97,7 +119,11 @@ fn policy_check(b: &Backup, rpo: Duration, whose: &str) -> Check {
             let op = if ok { "<=" } else { ">" };
             Check {
                 verdict: if ok { Verdict::Pass } else { Verdict::Fail },
-                numbers: format!("longest gap {} {op} {whose} {}", human_duration(gap), human_duration(rpo)),
+                numbers: format!(
+                    "longest gap {} {op} {whose} {}",
+                    human_duration(gap),
+                    human_duration(rpo)
+                ),
                 measured_seconds: Some(gap.as_secs()),
                 ..base
             }
@@ -111,21 +137,30 @@ pub fn longest_gap<'a>(crons: impl IntoIterator<Item = &'a str>) -> Result<Durat
     let mut runs: Vec<DateTime<Utc>> = Vec::new();
     let mut horizon: Option<DateTime<Utc>> = None;
     for expr in crons {
-        let cron = Cron::from_str(expr).map_err(|e| format!("`{expr}` is not a cron schedule: {e}"))?;
+        let cron =
+            Cron::from_str(expr).map_err(|e| format!("`{expr}` is not a cron schedule: {e}"))?;
         let mine = occurrences(&cron, start);
         if mine.len() < 2 {
-            return Err(format!("`{expr}` runs less than twice a year: no gap to measure"));
+            return Err(format!(
+                "`{expr}` runs less than twice a year: no gap to measure"
+            ));
         }
         let last = mine[mine.len() - 1];
         horizon = Some(horizon.map_or(last, |h| h.min(last)));
         runs.extend(mine);
     }
-    let Some(horizon) = horizon else { return Err("no schedule".to_string()) };
+    let Some(horizon) = horizon else {
+        return Err("no schedule".to_string());
+    };
     // Past the first schedule's horizon the others were enumerated alone: cut there.
     runs.retain(|r| *r <= horizon);
     runs.sort();
     runs.dedup();
-    let longest = runs.windows(2).map(|w| w[1] - w[0]).max().unwrap_or_default();
+    let longest = runs
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .max()
+        .unwrap_or_default();
     Ok(longest.to_std().unwrap_or_default())
 }
 

@@ -44,7 +44,9 @@ pub fn wanted(t: &Topology) -> bool {
 }
 
 pub fn check(t: &Topology, activation: &Activation<'_>, estimates: &Estimates) -> Vec<Check> {
-    let Some(objectives) = &t.objectives else { return Vec::new() };
+    let Some(objectives) = &t.objectives else {
+        return Vec::new();
+    };
     if !wanted(t) {
         return Vec::new();
     }
@@ -66,22 +68,43 @@ pub fn check(t: &Topology, activation: &Activation<'_>, estimates: &Estimates) -
     };
     let graph = match ResourceGraph::new(&bring_up.steps) {
         Ok(g) => g,
-        Err(GraphError::Cycle(at)) => return vec![cannot(format!("dependency cycle through {at}"))],
+        Err(GraphError::Cycle(at)) => {
+            return vec![cannot(format!("dependency cycle through {at}"))]
+        }
         Err(other) => return vec![cannot(other.to_string())],
     };
 
     let mut out = Vec::new();
     for c in objectives.components.values() {
         let Some(rto) = c.rto else { continue };
-        let mut blocks: BTreeSet<Address> = c.resources.iter().map(|b| Address::new(b.clone())).collect();
-        blocks.extend(t.backups.values().filter(|b| b.component == c.name).map(|b| Address::block("backup", &b.label)));
+        let mut blocks: BTreeSet<Address> = c
+            .resources
+            .iter()
+            .map(|b| Address::new(b.clone()))
+            .collect();
+        blocks.extend(
+            t.backups
+                .values()
+                .filter(|b| b.component == c.name)
+                .map(|b| Address::block("backup", &b.label)),
+        );
         let source = Some(c.source.clone());
         if blocks.is_empty() || !has_dr_site {
-            out.push(nothing_to_estimate(Some(c.name.clone()), blocks.is_empty(), rto, "RTO", source));
+            out.push(nothing_to_estimate(
+                Some(c.name.clone()),
+                blocks.is_empty(),
+                rto,
+                "RTO",
+                source,
+            ));
             continue;
         }
-        let ends: BTreeSet<Address> =
-            bring_up.steps.iter().filter(|r| blocks.contains(&r.address.root_block())).map(|r| r.address.clone()).collect();
+        let ends: BTreeSet<Address> = bring_up
+            .steps
+            .iter()
+            .filter(|r| blocks.contains(&r.address.root_block()))
+            .map(|r| r.address.clone())
+            .collect();
         let needed = bring_up.needed_for(&graph, &ends);
         // Every step here leads to one of `ends`, so the longest path ends at one of them.
         let estimate = match ResourceGraph::new(&needed) {
@@ -90,7 +113,10 @@ pub fn check(t: &Topology, activation: &Activation<'_>, estimates: &Estimates) -
         };
         let mut check = verdict(Some(c.name.clone()), estimate, rto, "RTO", source);
         if ends.is_empty() {
-            check.details.push("nothing of it changes under DR activation: it already runs in the DR site".to_string());
+            check.details.push(
+                "nothing of it changes under DR activation: it already runs in the DR site"
+                    .to_string(),
+            );
         }
         out.push(check);
     }
@@ -112,22 +138,34 @@ pub fn check(t: &Topology, activation: &Activation<'_>, estimates: &Estimates) -
 
 impl BringUp {
     fn new(t: &Topology, normal: &[Resource], activated: &[Resource]) -> Self {
-        let dr_sites: BTreeSet<&str> =
-            t.sites.values().filter(|s| s.role == SiteRole::Dr).map(|s| s.name.as_str()).collect();
+        let dr_sites: BTreeSet<&str> = t
+            .sites
+            .values()
+            .filter(|s| s.role == SiteRole::Dr)
+            .map(|s| s.name.as_str())
+            .collect();
         let counts = |r: &Resource| r.site.as_deref().is_none_or(|s| dr_sites.contains(s));
         let restores: BTreeMap<Address, &str> = t
             .backups
             .values()
             .flat_map(|b| {
                 b.placements.keys().map(move |site| {
-                    let job = Address::block("backup", &b.label).child("placement", site).child("job", "restore");
+                    let job = Address::block("backup", &b.label)
+                        .child("placement", site)
+                        .child("job", "restore");
                     (job, b.label.as_str())
                 })
             })
             .collect();
-        let before: BTreeMap<&Address, &Resource> = normal.iter().map(|r| (&r.address, r)).collect();
+        let before: BTreeMap<&Address, &Resource> =
+            normal.iter().map(|r| (&r.address, r)).collect();
 
-        let mut b = BringUp { steps: Vec::new(), operation: BTreeMap::new(), creates: 0, updates: 0 };
+        let mut b = BringUp {
+            steps: Vec::new(),
+            operation: BTreeMap::new(),
+            creates: 0,
+            updates: 0,
+        };
         for r in activated.iter().filter(|r| counts(r)) {
             let op = match (restores.get(&r.address), before.get(&r.address)) {
                 (Some(label), None) => Operation::Restore((*label).to_string()),
@@ -138,7 +176,8 @@ impl BringUp {
                         continue;
                     }
                     let force_new = r.kind.force_new_attrs();
-                    if old.kind != r.kind || changed.iter().any(|a| force_new.contains(&a.as_str())) {
+                    if old.kind != r.kind || changed.iter().any(|a| force_new.contains(&a.as_str()))
+                    {
                         Operation::Create(r.kind)
                     } else {
                         Operation::Update(r.kind)
@@ -157,7 +196,8 @@ impl BringUp {
             s.depends_on.retain(|d| changing.contains(d));
             // A policy's DR backups start once its restore has completed, but serving
             // does not wait for them: that edge is not part of the bring-up.
-            if s.address.as_str().starts_with("backup.") && s.address.as_str().contains(".cronjob.") {
+            if s.address.as_str().starts_with("backup.") && s.address.as_str().contains(".cronjob.")
+            {
                 s.depends_on.retain(|d| !restores.contains_key(d));
             }
         }
@@ -170,24 +210,45 @@ impl BringUp {
         let mut todo: Vec<Address> = ends.iter().cloned().collect();
         while let Some(a) = todo.pop() {
             if needed.insert(a.clone()) {
-                todo.extend(graph.dependencies(&a).into_iter().map(|r| r.address.clone()));
+                todo.extend(
+                    graph
+                        .dependencies(&a)
+                        .into_iter()
+                        .map(|r| r.address.clone()),
+                );
             }
         }
-        self.steps.iter().filter(|s| needed.contains(&s.address)).cloned().collect()
+        self.steps
+            .iter()
+            .filter(|s| needed.contains(&s.address))
+            .cloned()
+            .collect()
     }
 
     fn estimate(&self, r: &Resource, estimates: &Estimates) -> (String, Duration) {
-        let op = self.operation.get(&r.address).cloned().unwrap_or(Operation::Create(r.kind));
+        let op = self
+            .operation
+            .get(&r.address)
+            .cloned()
+            .unwrap_or(Operation::Create(r.kind));
         estimates.operation(&op)
     }
 
-    fn critical_path(&self, graph: &ResourceGraph<'_>, estimates: &Estimates) -> (Duration, Vec<PathStep>) {
+    fn critical_path(
+        &self,
+        graph: &ResourceGraph<'_>,
+        estimates: &Estimates,
+    ) -> (Duration, Vec<PathStep>) {
         let (total, path) = graph.critical_path(|r| self.estimate(r, estimates).1);
         let steps = path
             .into_iter()
             .map(|r| {
                 let (estimate, d) = self.estimate(r, estimates);
-                PathStep { address: r.address.to_string(), estimate, seconds: d.as_secs() }
+                PathStep {
+                    address: r.address.to_string(),
+                    estimate,
+                    seconds: d.as_secs(),
+                }
             })
             .collect();
         (total, steps)
@@ -227,7 +288,11 @@ fn nothing_to_estimate(
     whose: &str,
     source: Option<SourceRef>,
 ) -> Check {
-    let why = if none_listed { "no resources listed: nothing to estimate" } else { "no dr-role site: nothing to estimate" };
+    let why = if none_listed {
+        "no resources listed: nothing to estimate"
+    } else {
+        "no dr-role site: nothing to estimate"
+    };
     let help = if none_listed {
         "list the blocks the component is made of: resources = [kubernetes.dr_apps, backup.x]"
     } else {
@@ -249,7 +314,19 @@ fn nothing_to_estimate(
 /// `network.dr (30s) -> cluster.dr (15m) -> ... = 21m`
 pub fn render_path(path: &[PathStep]) -> String {
     let total: u64 = path.iter().map(|s| s.seconds).sum();
-    let steps: Vec<String> =
-        path.iter().map(|s| format!("{} ({})", s.address, human_duration(Duration::from_secs(s.seconds)))).collect();
-    format!("{} = {}", steps.join(" -> "), human_duration(Duration::from_secs(total)))
+    let steps: Vec<String> = path
+        .iter()
+        .map(|s| {
+            format!(
+                "{} ({})",
+                s.address,
+                human_duration(Duration::from_secs(s.seconds))
+            )
+        })
+        .collect();
+    format!(
+        "{} = {}",
+        steps.join(" -> "),
+        human_duration(Duration::from_secs(total))
+    )
 }

@@ -20,13 +20,26 @@ pub fn render(report: &ObjectivesReport, allow_breach: bool) -> String {
     }
     let _ = writeln!(out, "{heading}:");
     if report.checks.is_empty() {
-        let _ = writeln!(out, "  nothing to check: no objectives block and no backup policies");
+        let _ = writeln!(
+            out,
+            "  nothing to check: no objectives block and no backup policies"
+        );
         return out;
     }
     let _ = writeln!(out);
 
-    let name_w = report.checks.iter().map(|c| c.name.as_str().len()).max().unwrap_or(0);
-    let comp_w = report.checks.iter().map(|c| component(c).len()).max().unwrap_or(0);
+    let name_w = report
+        .checks
+        .iter()
+        .map(|c| c.name.as_str().len())
+        .max()
+        .unwrap_or(0);
+    let comp_w = report
+        .checks
+        .iter()
+        .map(|c| component(c).len())
+        .max()
+        .unwrap_or(0);
     let indent = " ".repeat(2 + 4 + 2 + name_w + 2 + comp_w + 2);
     for c in &report.checks {
         let _ = writeln!(
@@ -51,7 +64,11 @@ pub fn render(report: &ObjectivesReport, allow_breach: bool) -> String {
     }
 
     let count = |v: Verdict| report.checks.iter().filter(|c| c.verdict == v).count();
-    let (fail, warn, pass) = (count(Verdict::Fail), count(Verdict::Warn), count(Verdict::Pass));
+    let (fail, warn, pass) = (
+        count(Verdict::Fail),
+        count(Verdict::Warn),
+        count(Verdict::Pass),
+    );
     let _ = writeln!(out);
     let mut summary = format!(
         "Objectives: {fail} breached, {warn} {}, {pass} met.",

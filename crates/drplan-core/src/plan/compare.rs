@@ -38,7 +38,10 @@ pub fn semantic_eq(a: &Value, b: &Value) -> bool {
 
 /// An absent attribute and a `null` one mean the same: "not set".
 pub fn attr_eq(before: Option<&Value>, after: Option<&Value>) -> bool {
-    semantic_eq(before.unwrap_or(&Value::Null), after.unwrap_or(&Value::Null))
+    semantic_eq(
+        before.unwrap_or(&Value::Null),
+        after.unwrap_or(&Value::Null),
+    )
 }
 
 /// The top-level attributes of `after` whose value differs in `before`, in `after`'s
@@ -65,7 +68,10 @@ pub struct Difference {
 /// Differences between the attributes `after` sets and their live values, descending
 /// into maps and lists so a one-key change in a large value reads as that key: a
 /// value cut short for display would otherwise hide the change.
-pub fn leaf_differences(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<Difference> {
+pub fn leaf_differences(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+) -> Vec<Difference> {
     let mut out = Vec::new();
     for (key, value) in after {
         collect(key.clone(), before.get(key), Some(value), &mut out);
@@ -92,7 +98,12 @@ fn collect(path: String, before: Option<&Value>, after: Option<&Value>, out: &mu
         for (old, new) in unmatched_elements(b, a) {
             // A removed element is named by its live index, any other by the spec's.
             let index = new.or(old).unwrap_or_default();
-            collect(format!("{path}[{index}]"), old.map(|i| &b[i]), new.map(|j| &a[j]), out);
+            collect(
+                format!("{path}[{index}]"),
+                old.map(|i| &b[i]),
+                new.map(|j| &a[j]),
+                out,
+            );
         }
         return;
     }
@@ -153,9 +164,18 @@ fn unmatched_elements(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, 
     out
 }
 
-fn pair_gap(removed: &mut Vec<usize>, added: &mut Vec<usize>, out: &mut Vec<(Option<usize>, Option<usize>)>) {
+fn pair_gap(
+    removed: &mut Vec<usize>,
+    added: &mut Vec<usize>,
+    out: &mut Vec<(Option<usize>, Option<usize>)>,
+) {
     let paired = removed.len().min(added.len());
-    out.extend(removed.iter().zip(added.iter()).map(|(&i, &j)| (Some(i), Some(j))));
+    out.extend(
+        removed
+            .iter()
+            .zip(added.iter())
+            .map(|(&i, &j)| (Some(i), Some(j))),
+    );
     out.extend(removed[paired..].iter().map(|&i| (Some(i), None)));
     out.extend(added[paired..].iter().map(|&j| (None, Some(j))));
     removed.clear();
@@ -176,7 +196,10 @@ mod tests {
 
     #[test]
     fn maps_ignore_order_and_null_entries() {
-        assert!(semantic_eq(&json!({"a": 1, "b": 2}), &json!({"b": 2, "a": 1})));
+        assert!(semantic_eq(
+            &json!({"a": 1, "b": 2}),
+            &json!({"b": 2, "a": 1})
+        ));
         assert!(semantic_eq(&json!({"a": 1, "c": null}), &json!({"a": 1})));
         assert!(!semantic_eq(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
     }
@@ -203,8 +226,10 @@ mod tests {
 
     #[test]
     fn leaf_differences_descend_into_list_elements() {
-        let before = json!({"rules": [{"id": "a", "days": 45}, {"id": "b", "days": 7}], "ids": ["x"]});
-        let after = json!({"rules": [{"id": "a", "days": 30}, {"id": "b", "days": 7}], "ids": ["x", "y"]});
+        let before =
+            json!({"rules": [{"id": "a", "days": 45}, {"id": "b", "days": 7}], "ids": ["x"]});
+        let after =
+            json!({"rules": [{"id": "a", "days": 30}, {"id": "b", "days": 7}], "ids": ["x", "y"]});
         let diffs = leaf_differences(before.as_object().unwrap(), after.as_object().unwrap());
         assert_eq!(
             diffs,

@@ -59,12 +59,21 @@ pub fn diff(desired: &[Resource], live: &LiveState, ctx: &DiffContext) -> Plan {
 /// address that matches nothing else matches the object of this stack marked with the
 /// corresponding `from` address, and references to moved objects in live attributes
 /// are read as their new addresses (a subnet still in the renamed VPC is unchanged).
-pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext, moves: &[Moved]) -> Plan {
+pub fn diff_with_moves(
+    desired: &[Resource],
+    live: &LiveState,
+    ctx: &DiffContext,
+    moves: &[Moved],
+) -> Plan {
     let followed: Vec<LiveObject>;
     let objects: &[LiveObject] = if moves.is_empty() {
         &live.objects
     } else {
-        followed = live.objects.iter().map(|o| follow_references(o, moves)).collect();
+        followed = live
+            .objects
+            .iter()
+            .map(|o| follow_references(o, moves))
+            .collect();
         &followed
     };
     let mut planner = Planner {
@@ -79,7 +88,10 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
     let identities: Vec<String> = live.objects.iter().map(LiveObject::identity).collect();
     let mut by_identity: HashMap<(Kind, &str), Vec<usize>> = HashMap::new();
     for (i, o) in live.objects.iter().enumerate() {
-        by_identity.entry((o.kind, identities[i].as_str())).or_default().push(i);
+        by_identity
+            .entry((o.kind, identities[i].as_str()))
+            .or_default()
+            .push(i);
     }
 
     // Identity matches first, so the address fallback below only sees objects that no
@@ -101,7 +113,12 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
             continue;
         }
         seen.insert((resource.kind, identity.clone()), &resource.address);
-        if let Some(lost) = not_read(&live.unreachable, resource.kind, resource.region.as_deref(), Some(&resource.attrs)) {
+        if let Some(lost) = not_read(
+            &live.unreachable,
+            resource.kind,
+            resource.region.as_deref(),
+            Some(&resource.attrs),
+        ) {
             deferred.push(Deferred {
                 address: resource.address.clone(),
                 kind: resource.kind,
@@ -114,7 +131,11 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
         let candidates = by_identity.get(&(resource.kind, identity.as_str()));
         let pick = candidates.and_then(|c| {
             let free: Vec<usize> = c.iter().copied().filter(|&i| !planner.claimed[i]).collect();
-            let owned: Vec<usize> = free.iter().copied().filter(|&i| live.objects[i].is_owned_by(&ctx.stack)).collect();
+            let owned: Vec<usize> = free
+                .iter()
+                .copied()
+                .filter(|&i| live.objects[i].is_owned_by(&ctx.stack))
+                .collect();
             // Of two objects claiming one address, the one others use is the one to keep.
             owned
                 .iter()
@@ -134,7 +155,10 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
     let mut owned_by_address: HashMap<(Kind, &Address), Vec<usize>> = HashMap::new();
     for (i, o) in live.objects.iter().enumerate() {
         if let (Some(address), true) = (&o.address, o.is_owned_by(&ctx.stack)) {
-            owned_by_address.entry((o.kind, address)).or_default().push(i);
+            owned_by_address
+                .entry((o.kind, address))
+                .or_default()
+                .push(i);
         }
     }
     for resource in unmatched {
@@ -143,8 +167,9 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
                 .get(&(resource.kind, address))
                 .and_then(|c| c.iter().copied().find(|&i| !planner.claimed[i]))
         };
-        let by_address = free(&resource.address)
-            .or_else(|| renamed(&resource.address, moves, Direction::Back).and_then(|old| free(&old)));
+        let by_address = free(&resource.address).or_else(|| {
+            renamed(&resource.address, moves, Direction::Back).and_then(|old| free(&old))
+        });
         match by_address {
             Some(i) => {
                 planner.claimed[i] = true;
@@ -157,7 +182,13 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
     let sites = sites_by_region(desired);
     let extras = extra_claimants(live, &planner.claimed, &ctx.stack);
     for (i, object) in live.objects.iter().enumerate() {
-        let lost = not_read(&live.unreachable, object.kind, object.region.as_deref(), Some(&object.attrs)).is_some();
+        let lost = not_read(
+            &live.unreachable,
+            object.kind,
+            object.region.as_deref(),
+            Some(&object.attrs),
+        )
+        .is_some();
         if !planner.claimed[i] && object.is_owned_by(&ctx.stack) && !lost {
             match extras.contains(&i) {
                 true => planner.extra_claimant(object, &sites),
@@ -166,7 +197,9 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
         }
     }
 
-    planner.errors.extend(reachability_errors(&live.unreachable, &deferred, ctx));
+    planner
+        .errors
+        .extend(reachability_errors(&live.unreachable, &deferred, ctx));
     for reason in &live.read_errors {
         planner.errors.push(PlanError {
             address: Address::new(""),
@@ -189,7 +222,11 @@ pub fn diff_with_moves(desired: &[Resource], live: &LiveState, ctx: &DiffContext
         })
         .collect();
 
-    let Planner { mut changes, mut errors, .. } = planner;
+    let Planner {
+        mut changes,
+        mut errors,
+        ..
+    } = planner;
     errors.extend(shared_addresses(&changes));
     changes.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     errors.sort_by(|a, b| a.address.cmp(&b.address));
@@ -226,10 +263,18 @@ fn not_read<'a>(
 /// A site that did not answer makes the plan unsafe, except where the environment
 /// activates another site (a failover away from the lost one): then what lives there
 /// is deferred and the rest is planned. The activated site itself must answer.
-fn reachability_errors(unreachable: &[Unreachable], deferred: &[Deferred], ctx: &DiffContext) -> Vec<PlanError> {
+fn reachability_errors(
+    unreachable: &[Unreachable],
+    deferred: &[Deferred],
+    ctx: &DiffContext,
+) -> Vec<PlanError> {
     let mut by_site: BTreeMap<String, Vec<&Unreachable>> = BTreeMap::new();
     for u in unreachable {
-        let site = u.site.clone().or_else(|| u.region.clone()).unwrap_or_else(|| u.place());
+        let site = u
+            .site
+            .clone()
+            .or_else(|| u.region.clone())
+            .unwrap_or_else(|| u.place());
         by_site.entry(site).or_default().push(u);
     }
     let activated = ctx.activated_site.as_deref();
@@ -239,9 +284,9 @@ fn reachability_errors(unreachable: &[Unreachable], deferred: &[Deferred], ctx: 
         // The activated site's own objects among what could not be read (two sites
         // can share a region).
         let holds_activated = activated == Some(site.as_str())
-            || deferred
-                .iter()
-                .any(|d| d.site.is_some() && d.site.as_deref() == activated && reasons.contains(&d.reason));
+            || deferred.iter().any(|d| {
+                d.site.is_some() && d.site.as_deref() == activated && reasons.contains(&d.reason)
+            });
         let (message, help) = match activated {
             Some(active) if holds_activated => (
                 format!("site {site}, the site this environment activates ({active}), did not answer: {}", reasons.join("; ")),
@@ -257,7 +302,11 @@ fn reachability_errors(unreachable: &[Unreachable], deferred: &[Deferred], ctx: 
                 ),
             ),
         };
-        errors.push(PlanError { address: Address::new(""), message, help: Some(help) });
+        errors.push(PlanError {
+            address: Address::new(""),
+            message,
+            help: Some(help),
+        });
     }
     errors
 }
@@ -314,7 +363,11 @@ fn sort_key(c: &ResourceChange) -> (bool, &str, &str, &str) {
     (
         c.site.is_none(),
         c.site.as_deref().unwrap_or(""),
-        if c.site.is_none() { c.region.as_deref().unwrap_or("") } else { "" },
+        if c.site.is_none() {
+            c.region.as_deref().unwrap_or("")
+        } else {
+            ""
+        },
         c.address.as_str(),
     )
 }
@@ -361,7 +414,10 @@ impl Planner<'_> {
             before: None,
             after: Some(after),
             replace_because: Vec::new(),
-            unknown_after: unknown_after_apply(resource.kind).iter().map(|s| s.to_string()).collect(),
+            unknown_after: unknown_after_apply(resource.kind)
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             sensitive,
             sensitive_changed: Vec::new(),
             live_id: None,
@@ -375,8 +431,10 @@ impl Planner<'_> {
 
     fn matched(&mut self, resource: &Resource, index: usize) {
         let object = &self.live[index];
-        self.sensitivity.insert(index, (resource.sensitive.clone(), Vec::new()));
-        let adopt = !object.is_owned_by(&self.ctx.stack) && adoptable(object, resource, self.inflight);
+        self.sensitivity
+            .insert(index, (resource.sensitive.clone(), Vec::new()));
+        let adopt =
+            !object.is_owned_by(&self.ctx.stack) && adoptable(object, resource, self.inflight);
         if !object.is_owned_by(&self.ctx.stack) && !adopt {
             let owner = match &object.stack {
                 Some(other) => format!("it is marked as managed by stack `{other}`"),
@@ -403,7 +461,9 @@ impl Planner<'_> {
         }
         let replace_because: Vec<String> = changed
             .iter()
-            .filter(|a| a.as_str() == "region" || resource.kind.force_new_attrs().contains(&a.as_str()))
+            .filter(|a| {
+                a.as_str() == "region" || resource.kind.force_new_attrs().contains(&a.as_str())
+            })
             .cloned()
             .collect();
         // Matched by name under another address: the block was renamed. Its mark must
@@ -417,7 +477,10 @@ impl Planner<'_> {
         } else {
             Action::Replace
         };
-        if action == Action::Replace && resource.protect && !self.allowed_to_destroy(&resource.address) {
+        if action == Action::Replace
+            && resource.protect
+            && !self.allowed_to_destroy(&resource.address)
+        {
             self.errors.push(PlanError {
                 address: resource.address.clone(),
                 message: format!(
@@ -434,7 +497,8 @@ impl Planner<'_> {
         declared.extend(sensitive_paths(object.kind, &object.attrs, &[]));
         let sensitive = sensitive_paths(resource.kind, &resource.attrs, &declared);
         let sensitive_changed = changed_paths(&object.attrs, &resource.attrs, &sensitive);
-        self.sensitivity.insert(index, (sensitive.clone(), sensitive_changed.clone()));
+        self.sensitivity
+            .insert(index, (sensitive.clone(), sensitive_changed.clone()));
         let mut before = object.attrs.clone();
         let mut after = resource.attrs.clone();
         redact(&mut before, &sensitive);
@@ -449,7 +513,10 @@ impl Planner<'_> {
             after: Some(after),
             replace_because,
             unknown_after: if action == Action::Replace {
-                unknown_after_apply(resource.kind).iter().map(|s| s.to_string()).collect()
+                unknown_after_apply(resource.kind)
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -470,7 +537,10 @@ impl Planner<'_> {
     /// since apply runs one step per address.
     fn extra_claimant(&mut self, object: &LiveObject, sites: &HashMap<&str, &str>) {
         let mut extra = object.clone();
-        extra.address = object.address.as_ref().map(|a| Address::new(format!("{a}#{}", object.id)));
+        extra.address = object
+            .address
+            .as_ref()
+            .map(|a| Address::new(format!("{a}#{}", object.id)));
         self.orphan(&extra, sites);
     }
 
@@ -501,7 +571,11 @@ impl Planner<'_> {
         let mut before: Map<String, Value> = object.attrs.clone();
         redact(&mut before, &sensitive);
         let site = if object.kind.is_regional() || object.kind == Kind::K8sObject {
-            object.region.as_deref().and_then(|r| sites.get(r)).map(|s| s.to_string())
+            object
+                .region
+                .as_deref()
+                .and_then(|r| sites.get(r))
+                .map(|s| s.to_string())
         } else {
             None
         };
@@ -532,9 +606,11 @@ impl Planner<'_> {
 fn adoptable(object: &LiveObject, resource: &Resource, inflight: &[InflightCreate]) -> bool {
     object.stack.is_none()
         && object.address.is_none()
-        && inflight
-            .iter()
-            .any(|r| r.kind == resource.kind && r.address == resource.address && r.identity == object.identity())
+        && inflight.iter().any(|r| {
+            r.kind == resource.kind
+                && r.address == resource.address
+                && r.identity == object.identity()
+        })
 }
 
 /// Unclaimed objects of this stack that repeat the address mark of a claimed object
@@ -554,7 +630,11 @@ fn extra_claimants(live: &LiveState, claimed: &[bool], stack: &str) -> Vec<usize
         .iter()
         .enumerate()
         .filter(|(i, o)| !claimed[*i] && o.is_owned_by(stack) && by_mark(o.kind))
-        .filter(|(_, o)| o.address.as_ref().is_some_and(|a| kept.contains(&(o.kind, a))))
+        .filter(|(_, o)| {
+            o.address
+                .as_ref()
+                .is_some_and(|a| kept.contains(&(o.kind, a)))
+        })
         .filter(|(_, o)| !live.referenced_ids.contains(&o.id))
         .map(|(i, _)| i)
         .collect()

@@ -23,7 +23,12 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 4] = [Cause::Drifted, Cause::Missing, Cause::Orphaned, Cause::Conflict];
+    pub const ALL: [Cause; 4] = [
+        Cause::Drifted,
+        Cause::Missing,
+        Cause::Orphaned,
+        Cause::Conflict,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -102,7 +107,9 @@ impl DriftReport {
                 Action::NoOp => {}
                 Action::Create => report.missing.push(item(change, Vec::new())),
                 Action::Delete => report.orphaned.push(item(change, Vec::new())),
-                Action::Update | Action::Replace => report.drifted.push(item(change, differences(change))),
+                Action::Update | Action::Replace => {
+                    report.drifted.push(item(change, differences(change)))
+                }
             }
         }
         report
@@ -188,7 +195,9 @@ pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
         });
     }
     // A Kubernetes object's mark is in its manifest: the leaf above already says it.
-    let mark_listed = out.iter().any(|d| d.path.contains(crate::marks::K8S_ADDRESS_ANNOTATION));
+    let mark_listed = out
+        .iter()
+        .any(|d| d.path.contains(crate::marks::K8S_ADDRESS_ANNOTATION));
     if let (Some(from), false) = (&change.moved_from, mark_listed) {
         out.push(AttributeDrift {
             path: MARK_PATH.into(),
@@ -210,11 +219,17 @@ impl AttributeDrift {
     /// summarised rather than printed.
     pub fn summary(&self) -> String {
         let path = &self.path;
-        let note = if self.forces_replacement { " (forces replacement)" } else { "" };
+        let note = if self.forces_replacement {
+            " (forces replacement)"
+        } else {
+            ""
+        };
         if self.sensitive {
             return format!("{path}: (sensitive value) changed{note}");
         }
-        if let (Some(Value::String(live)), Some(Value::String(desired))) = (&self.live, &self.desired) {
+        if let (Some(Value::String(live)), Some(Value::String(desired))) =
+            (&self.live, &self.desired)
+        {
             if live.contains('\n') || desired.contains('\n') {
                 let diff = similar::TextDiff::from_lines(live.as_str(), desired.as_str());
                 let (mut added, mut removed) = (0, 0);
@@ -228,12 +243,18 @@ impl AttributeDrift {
                 return format!("{path}: text changed (+{added} -{removed} lines){note}");
             }
         }
-        format!("{path}: {} → {}{note}", compact(self.live.as_ref()), compact(self.desired.as_ref()))
+        format!(
+            "{path}: {} → {}{note}",
+            compact(self.live.as_ref()),
+            compact(self.desired.as_ref())
+        )
     }
 }
 
 fn compact(value: Option<&Value>) -> String {
-    let Some(value) = value else { return "(not set)".to_string() };
+    let Some(value) = value else {
+        return "(not set)".to_string();
+    };
     let text = value.to_string();
     if text.chars().count() > 60 {
         let cut: String = text.chars().take(57).collect();
@@ -283,7 +304,10 @@ mod tests {
             json!({"lifecycle_rules": [rule(30), rule(90)]}),
             &[],
         );
-        let summaries: Vec<String> = differences(&change).iter().map(AttributeDrift::summary).collect();
+        let summaries: Vec<String> = differences(&change)
+            .iter()
+            .map(AttributeDrift::summary)
+            .collect();
         assert_eq!(summaries, ["lifecycle_rules[0].expiration_days: 45 → 30"]);
     }
 
@@ -294,7 +318,13 @@ mod tests {
             json!({"manifest": {"env": [{"name": "TOKEN", "value": "new"}]}}),
             &["manifest.env.value"],
         );
-        let summaries: Vec<String> = differences(&change).iter().map(AttributeDrift::summary).collect();
-        assert_eq!(summaries, ["manifest.env[0].value: (sensitive value) changed"]);
+        let summaries: Vec<String> = differences(&change)
+            .iter()
+            .map(AttributeDrift::summary)
+            .collect();
+        assert_eq!(
+            summaries,
+            ["manifest.env[0].value: (sensitive value) changed"]
+        );
     }
 }

@@ -65,7 +65,8 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
         path: path.to_path_buf(),
         reason,
     };
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| not_a_plan(format!("invalid JSON ({e})")))?;
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| not_a_plan(format!("invalid JSON ({e})")))?;
     let found = value
         .get("format_version")
         .and_then(Value::as_str)

@@ -85,10 +85,16 @@ impl ResourceChange {
     /// already match the spec.
     pub fn only_mark_changes(&self) -> bool {
         if self.adopt && self.action == Action::Update && self.moved_from.is_none() {
-            let (before, after) = (self.before.clone().unwrap_or_default(), self.after.clone().unwrap_or_default());
-            return compare::changed_attrs(&before, &after).is_empty() && self.sensitive_changed.is_empty();
+            let (before, after) = (
+                self.before.clone().unwrap_or_default(),
+                self.after.clone().unwrap_or_default(),
+            );
+            return compare::changed_attrs(&before, &after).is_empty()
+                && self.sensitive_changed.is_empty();
         }
-        let (Some(from), Action::Update) = (&self.moved_from, self.action) else { return false };
+        let (Some(from), Action::Update) = (&self.moved_from, self.action) else {
+            return false;
+        };
         let mut before = self.before.clone().unwrap_or_default();
         // A Kubernetes object's mark is an annotation inside its manifest.
         if self.kind == Kind::K8sObject {
@@ -98,7 +104,10 @@ impl ResourceChange {
                 .and_then(Value::as_object_mut);
             if let Some(a) = annotations {
                 if a.get(K8S_ADDRESS_ANNOTATION).and_then(Value::as_str) == Some(from.as_str()) {
-                    a.insert(K8S_ADDRESS_ANNOTATION.into(), Value::from(self.address.as_str()));
+                    a.insert(
+                        K8S_ADDRESS_ANNOTATION.into(),
+                        Value::from(self.address.as_str()),
+                    );
                 }
             }
         }
@@ -172,7 +181,12 @@ impl Plan {
         let mut sites: Vec<String> = self
             .unreachable
             .iter()
-            .map(|u| u.site.clone().or_else(|| u.region.clone()).unwrap_or_else(|| u.place()))
+            .map(|u| {
+                u.site
+                    .clone()
+                    .or_else(|| u.region.clone())
+                    .unwrap_or_else(|| u.place())
+            })
             .collect();
         sites.sort();
         sites.dedup();

@@ -18,9 +18,18 @@ pub const SENSITIVE_MARKER: &str = "(sensitive)";
 /// redacted too.
 pub fn sensitive_paths(kind: Kind, attrs: &Map<String, Value>, declared: &[String]) -> Vec<String> {
     let mut paths: Vec<String> = Vec::new();
-    let is_secret = kind == Kind::K8sObject && attrs.get("kind").and_then(Value::as_str) == Some("Secret");
-    let natural: &[&str] = if is_secret { &["manifest.data", "manifest.stringData"] } else { &[] };
-    for path in declared.iter().map(String::as_str).chain(natural.iter().copied()) {
+    let is_secret =
+        kind == Kind::K8sObject && attrs.get("kind").and_then(Value::as_str) == Some("Secret");
+    let natural: &[&str] = if is_secret {
+        &["manifest.data", "manifest.stringData"]
+    } else {
+        &[]
+    };
+    for path in declared
+        .iter()
+        .map(String::as_str)
+        .chain(natural.iter().copied())
+    {
         if !paths.iter().any(|p| p == path) {
             paths.push(path.to_string());
         }
@@ -38,8 +47,12 @@ pub fn redact(attrs: &mut Map<String, Value>, paths: &[String]) {
 }
 
 fn redact_in_map(map: &mut Map<String, Value>, segments: &[&str]) {
-    let Some((first, rest)) = segments.split_first() else { return };
-    let Some(value) = map.get_mut(*first) else { return };
+    let Some((first, rest)) = segments.split_first() else {
+        return;
+    };
+    let Some(value) = map.get_mut(*first) else {
+        return;
+    };
     if rest.is_empty() {
         if !value.is_null() {
             *value = Value::String(SENSITIVE_MARKER.to_string());
@@ -61,7 +74,9 @@ fn redact_in_value(value: &mut Value, segments: &[&str]) {
 pub fn values_at<'a>(attrs: &'a Map<String, Value>, path: &str) -> Vec<&'a Value> {
     let mut current: Vec<&Value> = Vec::new();
     let mut segments = path.split('.');
-    let Some(first) = segments.next() else { return current };
+    let Some(first) = segments.next() else {
+        return current;
+    };
     current.extend(attrs.get(first));
     for segment in segments {
         current = current.into_iter().flat_map(|v| step(v, segment)).collect();
@@ -80,7 +95,11 @@ fn step<'a>(value: &'a Value, segment: &str) -> Vec<&'a Value> {
 /// The sensitive paths whose value differs between `before` and `after`, compared
 /// before redaction. Only paths under attributes the desired side sets count, like
 /// every other comparison in the diff.
-pub fn changed_paths(before: &Map<String, Value>, after: &Map<String, Value>, paths: &[String]) -> Vec<String> {
+pub fn changed_paths(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+    paths: &[String],
+) -> Vec<String> {
     paths
         .iter()
         .filter(|path| {
@@ -90,7 +109,10 @@ pub fn changed_paths(before: &Map<String, Value>, after: &Map<String, Value>, pa
             }
             let b = values_at(before, path);
             let a = values_at(after, path);
-            b.len() != a.len() || b.iter().zip(&a).any(|(x, y)| !super::compare::semantic_eq(x, y))
+            b.len() != a.len()
+                || b.iter()
+                    .zip(&a)
+                    .any(|(x, y)| !super::compare::semantic_eq(x, y))
         })
         .cloned()
         .collect()
@@ -101,7 +123,10 @@ pub fn changed_paths(before: &Map<String, Value>, after: &Map<String, Value>, pa
 pub fn is_sensitive_path(path: &str, sensitive: &[String]) -> bool {
     let path = without_indices(path);
     sensitive.iter().any(|p| {
-        path == p.as_str() || path.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('.'))
+        path == p.as_str()
+            || path
+                .strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.starts_with('.'))
     })
 }
 
@@ -136,7 +161,9 @@ pub fn sensitivity_mask(attrs: &Map<String, Value>, paths: &[String]) -> Value {
 }
 
 fn mask_map(map: &Map<String, Value>, segments: &[&str], mask: &mut Map<String, Value>) {
-    let Some((first, rest)) = segments.split_first() else { return };
+    let Some((first, rest)) = segments.split_first() else {
+        return;
+    };
     let Some(value) = map.get(*first) else { return };
     if value.is_null() {
         return;
@@ -145,7 +172,9 @@ fn mask_map(map: &Map<String, Value>, segments: &[&str], mask: &mut Map<String, 
         mask.insert(first.to_string(), Value::Bool(true));
         return;
     }
-    let entry = mask.entry(first.to_string()).or_insert_with(|| empty_mask(value));
+    let entry = mask
+        .entry(first.to_string())
+        .or_insert_with(|| empty_mask(value));
     mask_value(value, rest, entry);
 }
 
@@ -189,7 +218,12 @@ mod tests {
             "containers": [{"env": "A=1"}, {"env": "B=2"}],
             "unset": null
         }));
-        let paths = vec!["password".into(), "manifest.data".into(), "containers.env".into(), "unset".into()];
+        let paths = vec![
+            "password".into(),
+            "manifest.data".into(),
+            "containers.env".into(),
+            "unset".into(),
+        ];
         redact(&mut attrs, &paths);
         assert_eq!(
             Value::Object(attrs),
@@ -206,7 +240,10 @@ mod tests {
     fn mask_mirrors_the_value() {
         let attrs = map(json!({"manifest": {"data": {"k": "v"}}, "list": [{"s": 1}, {"t": 2}]}));
         let mask = sensitivity_mask(&attrs, &["manifest.data".into(), "list.s".into()]);
-        assert_eq!(mask, json!({"manifest": {"data": true}, "list": [{"s": true}, {}]}));
+        assert_eq!(
+            mask,
+            json!({"manifest": {"data": true}, "list": [{"s": true}, {}]})
+        );
     }
 
     #[test]
@@ -214,7 +251,10 @@ mod tests {
         let attrs = map(json!({"kind": "Secret"}));
         assert_eq!(
             sensitive_paths(Kind::K8sObject, &attrs, &["manifest.data".into()]),
-            vec!["manifest.data".to_string(), "manifest.stringData".to_string()]
+            vec![
+                "manifest.data".to_string(),
+                "manifest.stringData".to_string()
+            ]
         );
     }
 }

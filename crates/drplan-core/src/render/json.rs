@@ -175,7 +175,12 @@ fn resource_change(c: &ResourceChange) -> ResourceChangeDocument<'_> {
     };
     let after_unknown = match c.action {
         Action::Delete => Value::Bool(false),
-        _ => Value::Object(c.unknown_after.iter().map(|k| (k.clone(), Value::Bool(true))).collect()),
+        _ => Value::Object(
+            c.unknown_after
+                .iter()
+                .map(|k| (k.clone(), Value::Bool(true)))
+                .collect(),
+        ),
     };
     ResourceChangeDocument {
         address: c.address.as_str(),

@@ -29,7 +29,13 @@ pub fn drift(report: &DriftReport) -> String {
     );
     out.push_str("| cause | count | meaning |\n| --- | ---: | --- |\n");
     for cause in Cause::ALL {
-        let _ = writeln!(out, "| {} | {} | {} |", cause.name(), report.count(cause), cause.description());
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            cause.name(),
+            report.count(cause),
+            cause.description()
+        );
     }
     for cause in [Cause::Drifted, Cause::Missing, Cause::Orphaned] {
         let items = report.items(cause);
@@ -41,7 +47,10 @@ pub fn drift(report: &DriftReport) -> String {
             Cause::Drifted => "what differs (live → spec)",
             _ => "what differs",
         };
-        let _ = writeln!(out, "| address | type | site | {what} |\n| --- | --- | --- | --- |");
+        let _ = writeln!(
+            out,
+            "| address | type | site | {what} |\n| --- | --- | --- | --- |"
+        );
         for item in items {
             let _ = writeln!(
                 out,

@@ -100,7 +100,11 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
         Action::NoOp => return,
     };
     if let Some(from) = &change.moved_from {
-        let _ = writeln!(out, "  {}", p.dim(&format!("# {} has moved from {from}", change.address)));
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.dim(&format!("# {} has moved from {from}", change.address))
+        );
     }
     if change.adopt {
         let _ = writeln!(
@@ -112,7 +116,11 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
             ))
         );
     }
-    let only_mark = if change.only_mark_changes() { ": only drplan's mark changes" } else { "" };
+    let only_mark = if change.only_mark_changes() {
+        ": only drplan's mark changes"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
         "{}{} {} ({}) {verb}{only_mark}",
@@ -123,7 +131,12 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
     );
     if !change.wait_for.is_empty() {
         let list: Vec<&str> = change.wait_for.iter().map(Address::as_str).collect();
-        let _ = writeln!(out, "{}{}", " ".repeat(ATTR_INDENT), p.dim(&format!("# starts after: {}", list.join(", "))));
+        let _ = writeln!(
+            out,
+            "{}{}",
+            " ".repeat(ATTR_INDENT),
+            p.dim(&format!("# starts after: {}", list.join(", ")))
+        );
     }
     let empty = Map::new();
     let after = change.after.as_ref().unwrap_or(&empty);
@@ -141,7 +154,9 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
             let width = keys.iter().map(|k| key_text(k).len()).max().unwrap_or(0);
             for key in keys {
                 match after.get(key) {
-                    Some(value) => lines.value("+", ATTR_INDENT, Slot::Key(key, width), value, key, ""),
+                    Some(value) => {
+                        lines.value("+", ATTR_INDENT, Slot::Key(key, width), value, key, "")
+                    }
                     None => lines.unknown("+", ATTR_INDENT, key, width, None),
                 }
             }
@@ -150,9 +165,16 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
             let mut keys: BTreeSet<&str> = after
                 .keys()
                 .map(String::as_str)
-                .filter(|k| !attr_eq(before.get(*k), after.get(*k)) || change.sensitive_changed.iter().any(|s| s.split('.').next() == Some(*k)))
+                .filter(|k| {
+                    !attr_eq(before.get(*k), after.get(*k))
+                        || change
+                            .sensitive_changed
+                            .iter()
+                            .any(|s| s.split('.').next() == Some(*k))
+                })
                 .collect();
-            let moved = change.replace_because.iter().any(|a| a == "region") && !after.contains_key("region");
+            let moved = change.replace_because.iter().any(|a| a == "region")
+                && !after.contains_key("region");
             if moved {
                 keys.insert("region");
             }
@@ -181,17 +203,28 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
                     ));
                     continue;
                 }
-                lines.diff(ATTR_INDENT, Slot::Key(key, width), before.get(*key), after.get(*key), key, true);
+                lines.diff(
+                    ATTR_INDENT,
+                    Slot::Key(key, width),
+                    before.get(*key),
+                    after.get(*key),
+                    key,
+                    true,
+                );
             }
             for key in unknown {
                 let old = before.get(key).cloned().or_else(|| {
-                    (key == "id").then(|| change.live_id.clone().map(Value::String)).flatten()
+                    (key == "id")
+                        .then(|| change.live_id.clone().map(Value::String))
+                        .flatten()
                 });
                 lines.unknown("~", ATTR_INDENT, key, width, old.as_ref());
             }
             // A Kubernetes object's mark is in its manifest, whose diff already shows it.
             let mark_in_manifest = change.kind == Kind::K8sObject && keys.contains("manifest");
-            if let (Some(from), Action::Update, false) = (&change.moved_from, change.action, mark_in_manifest) {
+            if let (Some(from), Action::Update, false) =
+                (&change.moved_from, change.action, mark_in_manifest)
+            {
                 lines.push(format!(
                     "{}{} {} = {} -> {}",
                     " ".repeat(ATTR_INDENT),
@@ -237,7 +270,11 @@ struct Lines<'a> {
 
 impl<'a> Lines<'a> {
     fn new(p: &'a Painter, change: &'a ResourceChange) -> Self {
-        Lines { p, change, out: Vec::new() }
+        Lines {
+            p,
+            change,
+            out: Vec::new(),
+        }
     }
 
     fn done(self) -> Vec<String> {
@@ -259,12 +296,21 @@ impl<'a> Lines<'a> {
     fn lead(&self, symbol: &str, indent: usize, slot: Slot) -> String {
         let sym = self.p.symbol(symbol);
         match slot {
-            Slot::Key(key, width) => format!("{}{sym} {:<width$} = ", " ".repeat(indent), key_text(key)),
+            Slot::Key(key, width) => {
+                format!("{}{sym} {:<width$} = ", " ".repeat(indent), key_text(key))
+            }
             Slot::Element => format!("{}{sym} ", " ".repeat(indent)),
         }
     }
 
-    fn unknown(&mut self, symbol: &str, indent: usize, key: &str, width: usize, old: Option<&Value>) {
+    fn unknown(
+        &mut self,
+        symbol: &str,
+        indent: usize,
+        key: &str,
+        width: usize,
+        old: Option<&Value>,
+    ) {
         let lead = self.lead(symbol, indent, Slot::Key(key, width));
         let known_after = self.p.dim("(known after apply)");
         match old {
@@ -282,21 +328,50 @@ impl<'a> Lines<'a> {
     }
 
     /// A whole value, every line under the same symbol (created, destroyed or added).
-    fn value(&mut self, symbol: &str, indent: usize, slot: Slot, value: &Value, path: &str, note: &str) {
-        let comma = if matches!(slot, Slot::Element) { "," } else { "" };
+    fn value(
+        &mut self,
+        symbol: &str,
+        indent: usize,
+        slot: Slot,
+        value: &Value,
+        path: &str,
+        note: &str,
+    ) {
+        let comma = if matches!(slot, Slot::Element) {
+            ","
+        } else {
+            ""
+        };
         let lead = self.lead(symbol, indent, slot);
         if self.sensitive(path) && value.is_string() {
-            self.push(format!("{lead}{}{comma}{note}", self.p.dim("(sensitive value)")));
+            self.push(format!(
+                "{lead}{}{comma}{note}",
+                self.p.dim("(sensitive value)")
+            ));
             return;
         }
         match value {
             Value::Object(map) if !map.is_empty() => {
                 self.push(format!("{lead}{{{note}"));
-                let entries: Vec<(&str, &Value)> = sorted(map).into_iter().filter(|(_, v)| !v.is_null()).collect();
-                let width = entries.iter().map(|(k, _)| key_text(k).len()).max().unwrap_or(0);
+                let entries: Vec<(&str, &Value)> = sorted(map)
+                    .into_iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .collect();
+                let width = entries
+                    .iter()
+                    .map(|(k, _)| key_text(k).len())
+                    .max()
+                    .unwrap_or(0);
                 for (key, child) in entries {
                     let child_path = format!("{path}.{key}");
-                    self.value(symbol, indent + INDENT, Slot::Key(key, width), child, &child_path, "");
+                    self.value(
+                        symbol,
+                        indent + INDENT,
+                        Slot::Key(key, width),
+                        child,
+                        &child_path,
+                        "",
+                    );
                 }
                 self.push(format!("{}}}{comma}", " ".repeat(indent + 2)));
             }
@@ -310,7 +385,11 @@ impl<'a> Lines<'a> {
             Value::String(s) if s.contains('\n') => {
                 self.push(format!("{lead}<<-EOT{note}"));
                 for line in s.lines() {
-                    self.push(format!("{}{line}", " ".repeat(indent + INDENT)).trim_end().to_string());
+                    self.push(
+                        format!("{}{line}", " ".repeat(indent + INDENT))
+                            .trim_end()
+                            .to_string(),
+                    );
                 }
                 self.push(format!("{}EOT{comma}", " ".repeat(indent + 2)));
             }
@@ -320,7 +399,15 @@ impl<'a> Lines<'a> {
 
     /// The change of one value, descending into maps, lists and multi-line strings so
     /// only what differs is shown.
-    fn diff(&mut self, indent: usize, slot: Slot, before: Option<&Value>, after: Option<&Value>, path: &str, top: bool) {
+    fn diff(
+        &mut self,
+        indent: usize,
+        slot: Slot,
+        before: Option<&Value>,
+        after: Option<&Value>,
+        path: &str,
+        top: bool,
+    ) {
         let note = if self.forces(path, top) {
             format!(" {}", self.p.dim("# forces replacement"))
         } else {
@@ -328,14 +415,20 @@ impl<'a> Lines<'a> {
         };
         let before = before.filter(|v| !v.is_null());
         let after = after.filter(|v| !v.is_null());
-        if self.sensitive(path) && (before.is_some_and(Value::is_string) || after.is_some_and(Value::is_string)) {
+        if self.sensitive(path)
+            && (before.is_some_and(Value::is_string) || after.is_some_and(Value::is_string))
+        {
             let symbol = match (before, after) {
                 (None, Some(_)) => "+",
                 (Some(_), None) if !top => "-",
                 _ => "~",
             };
             let lead = self.lead(symbol, indent, slot);
-            let comma = if matches!(slot, Slot::Element) { "," } else { "" };
+            let comma = if matches!(slot, Slot::Element) {
+                ","
+            } else {
+                ""
+            };
             let shown = match after {
                 Some(_) => self.p.dim("(sensitive value)"),
                 None => "null".to_string(),
@@ -358,16 +451,33 @@ impl<'a> Lines<'a> {
                 let changed: Vec<&str> = keys
                     .iter()
                     .copied()
-                    .filter(|k| !attr_eq(b.get(*k), a.get(*k)) || self.sensitive_changed_under(&format!("{path}.{k}")))
+                    .filter(|k| {
+                        !attr_eq(b.get(*k), a.get(*k))
+                            || self.sensitive_changed_under(&format!("{path}.{k}"))
+                    })
                     .collect();
                 let width = changed.iter().map(|k| key_text(k).len()).max().unwrap_or(0);
                 for key in &changed {
                     let child = format!("{path}.{key}");
-                    self.diff(indent + INDENT, Slot::Key(key, width), b.get(*key), a.get(*key), &child, false);
+                    self.diff(
+                        indent + INDENT,
+                        Slot::Key(key, width),
+                        b.get(*key),
+                        a.get(*key),
+                        &child,
+                        false,
+                    );
                 }
-                let unchanged = keys.iter().filter(|k| a.contains_key(**k) && !changed.contains(k)).count();
+                let unchanged = keys
+                    .iter()
+                    .filter(|k| a.contains_key(**k) && !changed.contains(k))
+                    .count();
                 self.hidden(indent + INDENT, unchanged, "element");
-                self.push(format!("{}}}{}", " ".repeat(indent + 2), element_comma(slot)));
+                self.push(format!(
+                    "{}}}{}",
+                    " ".repeat(indent + 2),
+                    element_comma(slot)
+                ));
             }
             (Some(Value::Array(b)), Some(Value::Array(a))) => {
                 let lead = self.lead("~", indent, slot);
@@ -387,7 +497,14 @@ impl<'a> Lines<'a> {
                             for k in 0..paired {
                                 let (x, y) = (&b[old_range.start + k], &a[new_range.start + k]);
                                 if x.is_object() && y.is_object() {
-                                    self.diff(indent + INDENT, Slot::Element, Some(x), Some(y), path, false);
+                                    self.diff(
+                                        indent + INDENT,
+                                        Slot::Element,
+                                        Some(x),
+                                        Some(y),
+                                        path,
+                                        false,
+                                    );
                                 } else {
                                     self.value("-", indent + INDENT, Slot::Element, x, path, "");
                                     self.value("+", indent + INDENT, Slot::Element, y, path, "");
@@ -402,15 +519,27 @@ impl<'a> Lines<'a> {
                         }
                     }
                 }
-                if unchanged == b.len() && b.len() == a.len() && self.sensitive_changed_under(path) {
+                if unchanged == b.len() && b.len() == a.len() && self.sensitive_changed_under(path)
+                {
                     // Redacted elements look alike; the diff saw a secret inside change.
-                    let line = format!("{}{} {}", " ".repeat(indent + INDENT), self.p.symbol("~"), self.p.dim("(sensitive value)"));
+                    let line = format!(
+                        "{}{} {}",
+                        " ".repeat(indent + INDENT),
+                        self.p.symbol("~"),
+                        self.p.dim("(sensitive value)")
+                    );
                     self.push(line);
                 }
                 self.hidden(indent + INDENT, unchanged, "element");
-                self.push(format!("{}]{}", " ".repeat(indent + 2), element_comma(slot)));
+                self.push(format!(
+                    "{}]{}",
+                    " ".repeat(indent + 2),
+                    element_comma(slot)
+                ));
             }
-            (Some(Value::String(b)), Some(Value::String(a))) if b.contains('\n') || a.contains('\n') => {
+            (Some(Value::String(b)), Some(Value::String(a)))
+                if b.contains('\n') || a.contains('\n') =>
+            {
                 let lead = self.lead("~", indent, slot);
                 self.push(format!("{lead}<<-EOT{note}"));
                 let text = TextDiff::from_lines(b.as_str(), a.as_str());
@@ -435,16 +564,21 @@ impl<'a> Lines<'a> {
             }
             (Some(b), Some(a)) => {
                 let lead = self.lead("~", indent, slot);
-                self.push(format!("{lead}{} -> {}{note}", scalar_or_shape(b), scalar_or_shape(a)));
+                self.push(format!(
+                    "{lead}{} -> {}{note}",
+                    scalar_or_shape(b),
+                    scalar_or_shape(a)
+                ));
             }
         }
     }
 
     fn sensitive_changed_under(&self, path: &str) -> bool {
-        self.change
-            .sensitive_changed
-            .iter()
-            .any(|s| s == path || s.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
+        self.change.sensitive_changed.iter().any(|s| {
+            s == path
+                || s.strip_prefix(path)
+                    .is_some_and(|rest| rest.starts_with('.'))
+        })
     }
 }
 
@@ -461,7 +595,9 @@ fn key_text(key: &str) -> String {
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if plain {
         key.to_string()
     } else {
@@ -505,7 +641,13 @@ fn render_errors(out: &mut String, errors: &[PlanError], p: &Painter) {
         if error.address.as_str().is_empty() {
             let _ = writeln!(out, "{} {}", p.error("Error:"), error.message);
         } else {
-            let _ = writeln!(out, "{} {}: {}", p.error("Error:"), p.bold(error.address.as_str()), error.message);
+            let _ = writeln!(
+                out,
+                "{} {}: {}",
+                p.error("Error:"),
+                p.bold(error.address.as_str()),
+                error.message
+            );
         }
         if let Some(help) = &error.help {
             let _ = writeln!(out, "  {} {help}", p.help("help:"));
@@ -515,7 +657,11 @@ fn render_errors(out: &mut String, errors: &[PlanError], p: &Painter) {
     let _ = write!(
         out,
         "\ndrplan cannot apply this plan: fix the {} above and plan again.\n",
-        if n == 1 { "error".to_string() } else { format!("{n} errors") }
+        if n == 1 {
+            "error".to_string()
+        } else {
+            format!("{n} errors")
+        }
     );
 }
 
@@ -548,16 +694,36 @@ pub fn drift(report: &DriftReport, opts: &TextOptions) -> String {
         if items.is_empty() {
             continue;
         }
-        let _ = write!(out, "\n{} ({}):\n", p.bold(&capitalized(cause.name())), cause.description());
+        let _ = write!(
+            out,
+            "\n{} ({}):\n",
+            p.bold(&capitalized(cause.name())),
+            cause.description()
+        );
         for item in items {
             render_drift_item(&mut out, item, &p);
         }
     }
     if !report.conflicts.is_empty() {
-        let _ = write!(out, "\n{} ({}):\n", p.bold("Conflicts"), Cause::Conflict.description());
+        let _ = write!(
+            out,
+            "\n{} ({}):\n",
+            p.bold("Conflicts"),
+            Cause::Conflict.description()
+        );
         for error in &report.conflicts {
-            let address = if error.address.as_str().is_empty() { "-" } else { error.address.as_str() };
-            let _ = writeln!(out, "  {} {}: {}", p.error("!"), p.bold(address), error.message);
+            let address = if error.address.as_str().is_empty() {
+                "-"
+            } else {
+                error.address.as_str()
+            };
+            let _ = writeln!(
+                out,
+                "  {} {}: {}",
+                p.error("!"),
+                p.bold(address),
+                error.message
+            );
             if let Some(help) = &error.help {
                 let _ = writeln!(out, "      {} {help}", p.help("help:"));
             }
@@ -577,7 +743,12 @@ fn render_drift_item(out: &mut String, item: &DriftItem, p: &Painter) {
     if let Some(id) = &item.live_id {
         place.push(format!("id {id}"));
     }
-    let _ = writeln!(out, "  {} ({})", p.bold(item.address.as_str()), place.join(", "));
+    let _ = writeln!(
+        out,
+        "  {} ({})",
+        p.bold(item.address.as_str()),
+        place.join(", ")
+    );
     for difference in &item.differences {
         let _ = writeln!(out, "      {}", difference.summary());
     }

@@ -30,7 +30,12 @@ pub struct Schema {
 
 impl Schema {
     pub const fn new(attrs: &'static [&'static str], blocks: &'static [&'static str]) -> Self {
-        Schema { attrs, blocks, raw: &[], repeatable: &[] }
+        Schema {
+            attrs,
+            blocks,
+            raw: &[],
+            repeatable: &[],
+        }
     }
 
     pub const fn with_raw(self, raw: &'static [&'static str]) -> Self {
@@ -171,7 +176,11 @@ pub fn read_body<'a>(
                 match evaluate(&attr.value, ctx) {
                     Ok(v) => {
                         let mark = taint::shape_of(&attr.value, scope);
-                        let v = if scope.stand_ins() { taint::perturb(&v, &mark) } else { v };
+                        let v = if scope.stand_ins() {
+                            taint::perturb(&v, &mark)
+                        } else {
+                            v
+                        };
                         if !mark.is_clean() {
                             out.marks.insert(key.clone(), mark);
                         }

@@ -305,8 +305,12 @@ fn folder_help(root: &Path, dir: &str) -> String {
         .unwrap_or_default();
     files.sort();
     if files.is_empty() {
-        "list manifest files (YAML), e.g. manifests = [\"k8s/app.yaml\"]; this folder holds none".to_string()
+        "list manifest files (YAML), e.g. manifests = [\"k8s/app.yaml\"]; this folder holds none"
+            .to_string()
     } else {
-        format!("list the manifest files themselves: manifests = [{}]", files.join(", "))
+        format!(
+            "list the manifest files themselves: manifests = [{}]",
+            files.join(", ")
+        )
     }
 }

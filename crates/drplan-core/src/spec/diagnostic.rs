@@ -102,8 +102,15 @@ impl SpecDiagnostic {
     /// This diagnostic as shown: control characters from the input escaped in the
     /// message, help, label, path and source snippet (the span follows the escapes).
     pub fn shown(&self) -> SpecDiagnostic {
-        let escaped = self.location.as_ref().and_then(|(f, _)| escape::EscapedSource::new(&f.text));
-        let span_of = |span: &Range<usize>| escaped.as_ref().map_or_else(|| span.clone(), |e| e.span(span));
+        let escaped = self
+            .location
+            .as_ref()
+            .and_then(|(f, _)| escape::EscapedSource::new(&f.text));
+        let span_of = |span: &Range<usize>| {
+            escaped
+                .as_ref()
+                .map_or_else(|| span.clone(), |e| e.span(span))
+        };
         let location = self.location.as_ref().map(|(f, span)| {
             let file = match &escaped {
                 Some(e) => SourceFile::new(escape_controls(&f.path), e.text.clone()),
@@ -117,7 +124,10 @@ impl SpecDiagnostic {
         SpecDiagnostic {
             code: self.code,
             message: escape_controls(&self.message).into_owned(),
-            help: self.help.as_deref().map(|h| escape_controls(h).into_owned()),
+            help: self
+                .help
+                .as_deref()
+                .map(|h| escape_controls(h).into_owned()),
             location,
             label: escape_controls(&self.label).into_owned(),
             related: self
@@ -167,11 +177,17 @@ impl Diagnostic for SpecDiagnostic {
         let len = span.end.saturating_sub(span.start);
         let label = (!self.label.is_empty()).then(|| self.label.clone());
         let related = self.related.iter().map(|(s, l)| {
-            LabeledSpan::new_with_span(Some(l.clone()), SourceSpan::new(s.start.into(), s.end.saturating_sub(s.start)))
+            LabeledSpan::new_with_span(
+                Some(l.clone()),
+                SourceSpan::new(s.start.into(), s.end.saturating_sub(s.start)),
+            )
         });
         Some(Box::new(
-            std::iter::once(LabeledSpan::new_primary_with_span(label, SourceSpan::new(span.start.into(), len)))
-                .chain(related),
+            std::iter::once(LabeledSpan::new_primary_with_span(
+                label,
+                SourceSpan::new(span.start.into(), len),
+            ))
+            .chain(related),
         ))
     }
 }
@@ -234,7 +250,9 @@ impl Diagnostics {
             let report: &dyn Diagnostic = match &d.location {
                 // miette cannot draw labels far right on a line (format widths are
                 // limited to u16): name the position instead of drawing the snippet.
-                Some((f, span)) if f.column_far_right(span.start) || f.column_far_right(span.end) => {
+                Some((f, span))
+                    if f.column_far_right(span.start) || f.column_far_right(span.end) =>
+                {
                     let (line, col) = f.line_col(span.start);
                     plain = SpecDiagnostic {
                         location: None,
@@ -266,9 +284,12 @@ impl fmt::Display for Diagnostics {
         for d in &self.0 {
             let message = escape_controls(&d.message);
             match d.position() {
-                Some((file, l, c)) => {
-                    writeln!(f, "{}:{l}:{c}: {message} [{}]", escape_controls(&file), d.code)?
-                }
+                Some((file, l, c)) => writeln!(
+                    f,
+                    "{}:{l}:{c}: {message} [{}]",
+                    escape_controls(&file),
+                    d.code
+                )?,
                 None => writeln!(f, "{message} [{}]", d.code)?,
             }
         }

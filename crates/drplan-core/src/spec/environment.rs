@@ -3,9 +3,9 @@
 
 use super::body::{self, Schema};
 use super::diagnostic::{Diagnostics, SpecDiagnostic};
+use super::duration::{parse_duration, DURATION_HELP};
 use super::files::ParsedFile;
 use super::scope::Scope;
-use super::duration::{parse_duration, DURATION_HELP};
 use crate::model::environment::DEFAULT_LOCK_LEASE;
 use crate::model::{ClusterAccess, LockSettings};
 use hcl::Value;
@@ -127,7 +127,13 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
                     Some(text) => match parse_duration(&text) {
                         Ok(d) if d.as_secs() >= 1 => Some(d),
                         Ok(_) => {
-                            b.invalid(diags, "drplan::invalid_value", "lease", "a lock lease of 0s would lapse at once".into(), DURATION_HELP);
+                            b.invalid(
+                                diags,
+                                "drplan::invalid_value",
+                                "lease",
+                                "a lock lease of 0s would lapse at once".into(),
+                                DURATION_HELP,
+                            );
                             None
                         }
                         Err(e) => {

@@ -87,7 +87,11 @@ pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
 /// The environment evaluated as if its `active_site` were `site`: the RTO check
 /// compares an environment in normal operation with the same one under DR activation
 /// (`site.dr.active`), and one of the two is not what the file says.
-pub fn load_project_with_active_site(root: &Path, env: &str, site: &str) -> Result<Project, Diagnostics> {
+pub fn load_project_with_active_site(
+    root: &Path,
+    env: &str,
+    site: &str,
+) -> Result<Project, Diagnostics> {
     load(root, env, Some(site))
 }
 
@@ -98,7 +102,12 @@ fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Di
     load_unredacted(root, env, active_site, &mut secrets).map_err(|d| secrets.redact(d))
 }
 
-fn load_unredacted(root: &Path, env: &str, active_site: Option<&str>, secrets: &mut SecretSpans) -> Result<Project, Diagnostics> {
+fn load_unredacted(
+    root: &Path,
+    env: &str,
+    active_site: Option<&str>,
+    secrets: &mut SecretSpans,
+) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::default();
     let mut digest = DigestInputs::default();
     if !root.is_dir() {
@@ -144,7 +153,11 @@ fn load_unredacted(root: &Path, env: &str, active_site: Option<&str>, secrets: &
         None => EnvSettings::default(),
     };
     if let Some(site) = active_site {
-        let span = env_settings.active_site.take().map(|(_, span)| span).unwrap_or(0..0);
+        let span = env_settings
+            .active_site
+            .take()
+            .map(|(_, span)| span)
+            .unwrap_or(0..0);
         env_settings.active_site = Some((site.to_string(), span));
     }
 
@@ -220,10 +233,22 @@ fn load_unredacted(root: &Path, env: &str, active_site: Option<&str>, secrets: &
         }
     }
     if loader.scope.has_taint() {
-        let stand_ins = stand_in_resources(root, env, &specs, &env_settings, env_file.as_ref(), &environment);
+        let stand_ins = stand_in_resources(
+            root,
+            env,
+            &specs,
+            &env_settings,
+            env_file.as_ref(),
+            &environment,
+        );
         sensitivity::mark(&mut resources, &stand_ins, &mut diags);
     }
-    let moved = moved::resolve(std::mem::take(&mut loader.moved), &specs, &resources, &mut diags);
+    let moved = moved::resolve(
+        std::mem::take(&mut loader.moved),
+        &specs,
+        &resources,
+        &mut diags,
+    );
     if !diags.is_empty() {
         diags.sort();
         return Err(diags);
@@ -726,7 +751,11 @@ impl Loader {
                     match body::evaluate(&attr.value, &ctx) {
                         Ok(v) => {
                             let mark = taint::shape_of(&attr.value, &self.scope);
-                            let v = if self.scope.stand_ins() { taint::perturb(&v, &mark) } else { v };
+                            let v = if self.scope.stand_ins() {
+                                taint::perturb(&v, &mark)
+                            } else {
+                                v
+                            };
                             self.scope.mark("local", name, mark);
                             self.scope.publish("local", name, v);
                         }
@@ -889,7 +918,8 @@ impl Loader {
             spans: &mut self.spans,
         };
         let out = f(&item.label, &mut b, &mut cx);
-        self.scope.mark(item.kind, &item.label, block_mark(&b.marks));
+        self.scope
+            .mark(item.kind, &item.label, block_mark(&b.marks));
         if let Some(deps) = b.value("depends_on").cloned() {
             let ok = deps.as_array().is_some_and(|a| {
                 a.iter().all(|v| {
@@ -988,8 +1018,11 @@ impl Loader {
                 t.dns.insert(label, d);
             }
             Some(Decoded::Kubernetes(k)) => {
-                self.scope
-                    .publish("kubernetes", &label, decode::workloads::kubernetes_object(&k));
+                self.scope.publish(
+                    "kubernetes",
+                    &label,
+                    decode::workloads::kubernetes_object(&k),
+                );
                 t.kubernetes.insert(label, k);
             }
             Some(Decoded::Backup(b)) => {
@@ -1042,7 +1075,9 @@ fn block_mark(marks: &BTreeMap<String, Taint>) -> Taint {
     let mut fields = marks.clone();
     if let Some(name) = marks.get("name") {
         for derived in ["arn", "fqdn"] {
-            fields.entry(derived.to_string()).or_insert_with(|| name.flattened());
+            fields
+                .entry(derived.to_string())
+                .or_insert_with(|| name.flattened());
         }
     }
     Taint::from_fields(fields)

@@ -20,7 +20,15 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// Block kinds an address can start with.
-const ADDRESS_ROOTS: &[&str] = &["network", "cluster", "bucket", "zone", "dns", "kubernetes", "backup"];
+const ADDRESS_ROOTS: &[&str] = &[
+    "network",
+    "cluster",
+    "bucket",
+    "zone",
+    "dns",
+    "kubernetes",
+    "backup",
+];
 
 /// One well-formed `moved` block, with where it was written.
 pub(super) struct MovedBlock {
@@ -31,7 +39,12 @@ pub(super) struct MovedBlock {
 
 /// Reads the shape of one `moved` block of `specs[file]`: no label, exactly `from`
 /// and `to`, each an address (`network.primary`, or quoted when a label holds `-`).
-pub(super) fn read(specs: &[ParsedFile], file: usize, block: &Block, diags: &mut Diagnostics) -> Option<MovedBlock> {
+pub(super) fn read(
+    specs: &[ParsedFile],
+    file: usize,
+    block: &Block,
+    diags: &mut Diagnostics,
+) -> Option<MovedBlock> {
     let src = &specs[file].source;
     if !block.labels.is_empty() {
         diags.push(
@@ -48,9 +61,12 @@ pub(super) fn read(specs: &[ParsedFile], file: usize, block: &Block, diags: &mut
             Structure::Attribute(a) => a,
             Structure::Block(b) => {
                 diags.push(
-                    SpecDiagnostic::new("drplan::unknown_block", format!("`moved` holds no `{}` block", b.ident.as_str()))
-                        .at(src, b.ident.span().unwrap_or(0..0), "unexpected block")
-                        .help("a moved block sets `from` and `to` only"),
+                    SpecDiagnostic::new(
+                        "drplan::unknown_block",
+                        format!("`moved` holds no `{}` block", b.ident.as_str()),
+                    )
+                    .at(src, b.ident.span().unwrap_or(0..0), "unexpected block")
+                    .help("a moved block sets `from` and `to` only"),
                 );
                 ok = false;
                 continue;
@@ -63,9 +79,12 @@ pub(super) fn read(specs: &[ParsedFile], file: usize, block: &Block, diags: &mut
             "to" => "to",
             other => {
                 diags.push(
-                    SpecDiagnostic::new("drplan::unknown_attribute", format!("`moved` has no attribute `{other}`"))
-                        .at(src, key_span, "unknown attribute")
-                        .help("a moved block sets `from` and `to` only"),
+                    SpecDiagnostic::new(
+                        "drplan::unknown_attribute",
+                        format!("`moved` has no attribute `{other}`"),
+                    )
+                    .at(src, key_span, "unknown attribute")
+                    .help("a moved block sets `from` and `to` only"),
                 );
                 ok = false;
                 continue;
@@ -73,9 +92,12 @@ pub(super) fn read(specs: &[ParsedFile], file: usize, block: &Block, diags: &mut
         };
         if found.contains_key(name) {
             diags.push(
-                SpecDiagnostic::new("drplan::duplicate_attribute", format!("`{name}` is set twice"))
-                    .at(src, key_span, "set again here")
-                    .help("keep one"),
+                SpecDiagnostic::new(
+                    "drplan::duplicate_attribute",
+                    format!("`{name}` is set twice"),
+                )
+                .at(src, key_span, "set again here")
+                .help("keep one"),
             );
             ok = false;
             continue;
@@ -99,14 +121,19 @@ pub(super) fn read(specs: &[ParsedFile], file: usize, block: &Block, diags: &mut
     for name in ["from", "to"] {
         if !found.contains_key(name) {
             diags.push(
-                SpecDiagnostic::new("drplan::missing_attribute", format!("`moved` needs `{name}`"))
-                    .at(src, block_header(block), "this block")
-                    .help("write moved { from = bucket.old  to = bucket.new }"),
+                SpecDiagnostic::new(
+                    "drplan::missing_attribute",
+                    format!("`moved` needs `{name}`"),
+                )
+                .at(src, block_header(block), "this block")
+                .help("write moved { from = bucket.old  to = bucket.new }"),
             );
             ok = false;
         }
     }
-    let (Some((Some(from), from_span)), Some((Some(to), to_span))) = (found.remove("from"), found.remove("to")) else {
+    let (Some((Some(from), from_span)), Some((Some(to), to_span))) =
+        (found.remove("from"), found.remove("to"))
+    else {
         return None;
     };
     if !ok {
@@ -114,13 +141,20 @@ pub(super) fn read(specs: &[ParsedFile], file: usize, block: &Block, diags: &mut
     }
     if from == to {
         diags.push(
-            SpecDiagnostic::new("drplan::invalid_value", "`from` and `to` are the same address")
-                .at(src, to_span, "same as `from`")
-                .help("a moved block records a rename; remove it if nothing moved"),
+            SpecDiagnostic::new(
+                "drplan::invalid_value",
+                "`from` and `to` are the same address",
+            )
+            .at(src, to_span, "same as `from`")
+            .help("a moved block records a rename; remove it if nothing moved"),
         );
         return None;
     }
-    Some(MovedBlock { file, from: (from, from_span), to: (to, to_span) })
+    Some(MovedBlock {
+        file,
+        from: (from, from_span),
+        to: (to, to_span),
+    })
 }
 
 /// A traversal (`bucket.backups`) or a string (`"network.main.subnet.private-a"`),
@@ -133,19 +167,32 @@ fn address_of(value: &Expression, text: &str) -> Option<Address> {
     let parts: Vec<&str> = raw.split('.').collect();
     let well_formed = parts.len() >= 2
         && ADDRESS_ROOTS.contains(&parts[0])
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
     well_formed.then(|| Address::new(raw))
 }
 
 /// Whether `address` is `root` or lies under it (`network.a.subnet.x` under `network.a`).
 fn is_under(address: &Address, root: &Address) -> bool {
-    address == root || address.as_str().strip_prefix(root.as_str()).is_some_and(|rest| rest.starts_with('.'))
+    address == root
+        || address
+            .as_str()
+            .strip_prefix(root.as_str())
+            .is_some_and(|rest| rest.starts_with('.'))
 }
 
 /// Checks the blocks against the lowered resources and returns the moves: `to` must
 /// name a resource (or a block holding some), `from` must name none, and no address
 /// moves twice.
-pub(super) fn resolve(blocks: Vec<MovedBlock>, specs: &[ParsedFile], resources: &[Resource], diags: &mut Diagnostics) -> Vec<Moved> {
+pub(super) fn resolve(
+    blocks: Vec<MovedBlock>,
+    specs: &[ParsedFile],
+    resources: &[Resource],
+    diags: &mut Diagnostics,
+) -> Vec<Moved> {
     let mut moves = Vec::new();
     let mut seen: BTreeMap<Address, ()> = BTreeMap::new();
     for b in blocks {
@@ -155,25 +202,38 @@ pub(super) fn resolve(blocks: Vec<MovedBlock>, specs: &[ParsedFile], resources: 
         let mut ok = true;
         if !resources.iter().any(|r| is_under(&r.address, &to)) {
             diags.push(
-                SpecDiagnostic::new("drplan::unresolved_reference", format!("`{to}` is not in the spec"))
-                    .at(src, to_span.clone(), "nothing has this address")
-                    .help("`to` names the block's new address, as the spec now writes it"),
+                SpecDiagnostic::new(
+                    "drplan::unresolved_reference",
+                    format!("`{to}` is not in the spec"),
+                )
+                .at(src, to_span.clone(), "nothing has this address")
+                .help("`to` names the block's new address, as the spec now writes it"),
             );
             ok = false;
         }
         if let Some(still) = resources.iter().find(|r| is_under(&r.address, &from)) {
             diags.push(
-                SpecDiagnostic::new("drplan::invalid_value", format!("`{from}` is still in the spec"))
-                    .at(src, from_span.clone(), format!("{} still has this address", still.address))
-                    .help("`from` names the old address, which no block may use any more"),
+                SpecDiagnostic::new(
+                    "drplan::invalid_value",
+                    format!("`{from}` is still in the spec"),
+                )
+                .at(
+                    src,
+                    from_span.clone(),
+                    format!("{} still has this address", still.address),
+                )
+                .help("`from` names the old address, which no block may use any more"),
             );
             ok = false;
         }
         if seen.contains_key(&from) {
             diags.push(
-                SpecDiagnostic::new("drplan::duplicate_block", format!("`{from}` is moved twice"))
-                    .at(src, from_span.clone(), "moved again here")
-                    .help("an address can move to one place only; keep one of the moved blocks"),
+                SpecDiagnostic::new(
+                    "drplan::duplicate_block",
+                    format!("`{from}` is moved twice"),
+                )
+                .at(src, from_span.clone(), "moved again here")
+                .help("an address can move to one place only; keep one of the moved blocks"),
             );
             ok = false;
         }

@@ -27,7 +27,15 @@ pub struct Plan {
 }
 
 const ROOTS: &[&str] = &[
-    "local", "site", "network", "cluster", "bucket", "zone", "dns", "kubernetes", "backup",
+    "local",
+    "site",
+    "network",
+    "cluster",
+    "bucket",
+    "zone",
+    "dns",
+    "kubernetes",
+    "backup",
 ];
 
 pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {

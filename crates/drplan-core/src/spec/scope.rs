@@ -58,7 +58,10 @@ impl Scope {
 
     /// A scope for the evaluation that replaces marked values by stand-ins.
     pub fn with_stand_ins() -> Self {
-        Scope { stand_ins: true, ..Scope::new() }
+        Scope {
+            stand_ins: true,
+            ..Scope::new()
+        }
     }
 
     pub fn stand_ins(&self) -> bool {
@@ -68,12 +71,19 @@ impl Scope {
     /// Records the sensitivity mark of a published value (nothing when clean).
     pub fn mark(&mut self, root: &str, label: &str, taint: Taint) {
         if !taint.is_clean() {
-            self.taints.entry(root.to_string()).or_default().insert(label.to_string(), taint);
+            self.taints
+                .entry(root.to_string())
+                .or_default()
+                .insert(label.to_string(), taint);
         }
     }
 
     pub fn taint_of(&self, root: &str, label: &str) -> Taint {
-        self.taints.get(root).and_then(|m| m.get(label)).cloned().unwrap_or_default()
+        self.taints
+            .get(root)
+            .and_then(|m| m.get(label))
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// The mark of a whole root (`var` used as a map): marked if any entry is.

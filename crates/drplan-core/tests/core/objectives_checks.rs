@@ -2,7 +2,9 @@
 //! passing and failing with the numbers a user reads.
 
 use drplan_core::model::Project;
-use drplan_core::objectives::{self, Activation, CheckName, Estimates, Gate, ObjectivesReport, Verdict};
+use drplan_core::objectives::{
+    self, Activation, CheckName, Estimates, Gate, ObjectivesReport, Verdict,
+};
 use drplan_core::resource::Kind;
 use std::collections::BTreeMap;
 use std::ops::Deref;
@@ -73,7 +75,8 @@ bucket "backups_dr" {
 }
 "#;
 
-const REPLICATION: &str = r#"replication_role_arn = "arn:aws:iam::123456789012:role/s3-replication""#;
+const REPLICATION: &str =
+    r#"replication_role_arn = "arn:aws:iam::123456789012:role/s3-replication""#;
 
 fn neo4j_backup(schedules: &str, replication: &str) -> String {
     format!(
@@ -149,7 +152,11 @@ fn load(specs: &[(&str, String)]) -> Loaded {
     for (name, text) in specs {
         std::fs::write(dir.path().join("specs").join(name), text).expect("write spec");
     }
-    std::fs::write(dir.path().join("environments/prod.hcl"), "stack = \"lanka-test\"\n").expect("write env");
+    std::fs::write(
+        dir.path().join("environments/prod.hcl"),
+        "stack = \"lanka-test\"\n",
+    )
+    .expect("write env");
     match drplan_core::spec::load_project(dir.path(), "prod") {
         Ok(project) => Loaded { _dir: dir, project },
         Err(d) => panic!("fixture does not load:\n{}", d.render(false, 100)),
@@ -169,7 +176,11 @@ fn evaluate(p: &Project) -> ObjectivesReport {
     objectives::for_project(p)
 }
 
-fn find<'a>(r: &'a ObjectivesReport, name: CheckName, component: Option<&str>) -> &'a objectives::Check {
+fn find<'a>(
+    r: &'a ObjectivesReport,
+    name: CheckName,
+    component: Option<&str>,
+) -> &'a objectives::Check {
     r.checks
         .iter()
         .find(|c| c.name == name && c.component.as_deref() == component)
@@ -178,7 +189,10 @@ fn find<'a>(r: &'a ObjectivesReport, name: CheckName, component: Option<&str>) -
 
 #[test]
 fn daily_full_backup_breaks_a_one_hour_rpo() {
-    let p = project(neo4j_backup(DAILY_FULL, REPLICATION), objectives_block("1h"));
+    let p = project(
+        neo4j_backup(DAILY_FULL, REPLICATION),
+        objectives_block("1h"),
+    );
     let r = evaluate(&p);
     let c = find(&r, CheckName::Rpo, Some("neo4j"));
     assert_eq!(c.verdict, Verdict::Fail);
@@ -192,12 +206,18 @@ fn daily_full_backup_breaks_a_one_hour_rpo() {
 
 #[test]
 fn hourly_incremental_meets_a_one_hour_rpo() {
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("1h"));
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        objectives_block("1h"),
+    );
     let r = evaluate(&p);
     let c = find(&r, CheckName::Rpo, Some("neo4j"));
     assert_eq!(c.verdict, Verdict::Pass);
     assert_eq!(c.numbers, "longest gap 1h <= RPO 1h");
-    assert_eq!(c.details, vec![r#"full "0 2 * * *""#, r#"incremental "0 * * * *""#]);
+    assert_eq!(
+        c.details,
+        vec![r#"full "0 2 * * *""#, r#"incremental "0 * * * *""#]
+    );
 }
 
 #[test]
@@ -216,13 +236,22 @@ objectives {
   }
 }
 "#;
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives.to_string());
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        objectives.to_string(),
+    );
     let r = evaluate(&p);
-    assert!(!r.checks.iter().any(|c| c.name == CheckName::Rpo && c.component.as_deref() == Some("redis")));
+    assert!(!r
+        .checks
+        .iter()
+        .any(|c| c.name == CheckName::Rpo && c.component.as_deref() == Some("redis")));
     let c = find(&r, CheckName::Rpo, Some("postgres"));
     assert_eq!(c.verdict, Verdict::Fail);
     assert_eq!(c.numbers, "no backup policy, RPO 15m");
-    assert_eq!(c.source.as_ref().map(|s| s.file.as_str()), Some("specs/objectives.hcl"));
+    assert_eq!(
+        c.source.as_ref().map(|s| s.file.as_str()),
+        Some("specs/objectives.hcl")
+    );
 }
 
 #[test]
@@ -232,7 +261,10 @@ objectives {
   rpo = "30m"
 }
 "#;
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives.to_string());
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        objectives.to_string(),
+    );
     let c = find(&evaluate(&p), CheckName::Rpo, Some("neo4j")).clone();
     assert_eq!(c.verdict, Verdict::Fail);
     assert_eq!(c.numbers, "longest gap 1h > overall RPO 30m");
@@ -256,16 +288,27 @@ fn objectives_gap(crons: &[&str]) -> String {
     let schedules: String = crons
         .iter()
         .enumerate()
-        .map(|(i, c)| format!("{} {{ schedule = \"{c}\" }}\n", if i == 0 { "full" } else { "incremental" }))
+        .map(|(i, c)| {
+            format!(
+                "{} {{ schedule = \"{c}\" }}\n",
+                if i == 0 { "full" } else { "incremental" }
+            )
+        })
         .collect();
-    let p = project(neo4j_backup(&schedules, REPLICATION), "objectives {\n  rpo = \"1h\"\n}\n".to_string());
+    let p = project(
+        neo4j_backup(&schedules, REPLICATION),
+        "objectives {\n  rpo = \"1h\"\n}\n".to_string(),
+    );
     let c = find(&evaluate(&p), CheckName::Rpo, Some("neo4j")).clone();
     objectives::human_duration(Duration::from_secs(c.measured_seconds.expect("a gap")))
 }
 
 #[test]
 fn replicated_backups_pass_the_cross_region_check() {
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("1h"));
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        objectives_block("1h"),
+    );
     let c = find(&evaluate(&p), CheckName::CrossRegionCopy, Some("neo4j")).clone();
     assert_eq!(c.verdict, Verdict::Pass);
     assert_eq!(c.numbers, "kept 90d >= cross_region retention 90d");
@@ -277,11 +320,17 @@ fn replicated_backups_pass_the_cross_region_check() {
 
 #[test]
 fn removing_replication_fails_the_cross_region_check() {
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, ""), objectives_block("1h"));
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, ""),
+        objectives_block("1h"),
+    );
     let r = evaluate(&p);
     let c = find(&r, CheckName::CrossRegionCopy, Some("neo4j"));
     assert_eq!(c.verdict, Verdict::Fail);
-    assert_eq!(c.numbers, "no copy outside site primary: bucket.backups does not replicate neo4j/");
+    assert_eq!(
+        c.numbers,
+        "no copy outside site primary: bucket.backups does not replicate neo4j/"
+    );
     assert!(r.has_failures());
 }
 
@@ -304,12 +353,19 @@ bucket "backups_dr" {
     let p = load(&[
         ("sites.hcl", SITES.to_string()),
         ("buckets.hcl", buckets.to_string()),
-        ("backups.hcl", neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, "")),
+        (
+            "backups.hcl",
+            neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, ""),
+        ),
         ("objectives.hcl", objectives_block("1h")),
     ]);
     let c = find(&evaluate(&p), CheckName::CrossRegionCopy, Some("neo4j")).clone();
     assert_eq!(c.verdict, Verdict::Pass, "{c:#?}");
-    assert!(c.details[0].starts_with("bucket.backups -> bucket.backups_dr in site dr"), "{:?}", c.details);
+    assert!(
+        c.details[0].starts_with("bucket.backups -> bucket.backups_dr in site dr"),
+        "{:?}",
+        c.details
+    );
     assert!(c.details[0].ends_with("everything)"), "{:?}", c.details);
 }
 
@@ -332,7 +388,10 @@ bucket "backups_dr" {
     let p = load(&[
         ("sites.hcl", SITES.to_string()),
         ("buckets.hcl", buckets.to_string()),
-        ("backups.hcl", neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION)),
+        (
+            "backups.hcl",
+            neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        ),
         ("objectives.hcl", objectives_block("1h")),
     ]);
     let c = find(&evaluate(&p), CheckName::CrossRegionCopy, Some("neo4j")).clone();
@@ -342,11 +401,15 @@ bucket "backups_dr" {
 
 /// The fixture's DR site runs pilot-light: the cluster exists, its node group sits at
 /// zero until `site.dr.active`. Activation scales it up and runs the restore Job.
-const NEO4J_PATH: &str = "cluster.dr.node_group.general (4m) -> backup.neo4j.placement.dr.job.restore (20m) = 24m";
+const NEO4J_PATH: &str =
+    "cluster.dr.node_group.general (4m) -> backup.neo4j.placement.dr.job.restore (20m) = 24m";
 
 #[test]
 fn rto_estimates_activation_and_shows_the_critical_path() {
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("1h"));
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        objectives_block("1h"),
+    );
     let r = evaluate(&p);
     let c = find(&r, CheckName::Rto, Some("neo4j"));
     assert_eq!(c.verdict, Verdict::Pass);
@@ -354,25 +417,46 @@ fn rto_estimates_activation_and_shows_the_critical_path() {
     let estimates: Vec<&str> = c.path.iter().map(|s| s.estimate.as_str()).collect();
     assert_eq!(estimates, ["aws_eks_node_group_update", "restore_job"]);
     let text = objectives::text::render(&r, false);
-    assert!(text.contains(&format!("critical path: {NEO4J_PATH}")), "{text}");
+    assert!(
+        text.contains(&format!("critical path: {NEO4J_PATH}")),
+        "{text}"
+    );
     let overall = find(&r, CheckName::Rto, None);
     assert_eq!(overall.verdict, Verdict::Pass);
-    assert_eq!(overall.numbers, "estimated DR bring-up 24m <= overall RTO 2h");
+    assert_eq!(
+        overall.numbers,
+        "estimated DR bring-up 24m <= overall RTO 2h"
+    );
     // The node group scale-up, the restore Job and the DR placement's CronJob.
-    assert_eq!(overall.details, ["DR activation: 3 to create, 1 to update in place; what already runs costs nothing"]);
+    assert_eq!(
+        overall.details,
+        ["DR activation: 3 to create, 1 to update in place; what already runs costs nothing"]
+    );
 }
 
 #[test]
 fn an_rto_too_tight_for_the_critical_path_fails_and_names_the_path() {
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("20m"));
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        objectives_block("20m"),
+    );
     let r = evaluate(&p);
     let c = find(&r, CheckName::Rto, Some("neo4j"));
     assert_eq!(c.verdict, Verdict::Fail);
     assert_eq!(c.numbers, "estimated DR bring-up 24m > RTO 20m");
     let addresses: Vec<&str> = c.path.iter().map(|s| s.address.as_str()).collect();
-    assert_eq!(addresses, ["cluster.dr.node_group.general", "backup.neo4j.placement.dr.job.restore"]);
+    assert_eq!(
+        addresses,
+        [
+            "cluster.dr.node_group.general",
+            "backup.neo4j.placement.dr.job.restore"
+        ]
+    );
     let text = objectives::text::render(&r, false);
-    assert!(text.contains(&format!("critical path: {NEO4J_PATH}")), "{text}");
+    assert!(
+        text.contains(&format!("critical path: {NEO4J_PATH}")),
+        "{text}"
+    );
     // redis is only the cluster, whose control plane already runs: the scale-up.
     let redis = find(&r, CheckName::Rto, Some("redis"));
     assert_eq!(redis.numbers, "estimated DR bring-up 4m <= RTO 15m");
@@ -381,9 +465,17 @@ fn an_rto_too_tight_for_the_critical_path_fails_and_names_the_path() {
 
 #[test]
 fn the_same_estimate_whichever_side_the_environment_is() {
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("1h"));
-    std::fs::write(p.root.join("environments/prod-dr.hcl"), "stack = \"lanka-test\"\nactive_site = \"dr\"\n").expect("write env");
-    let dr = drplan_core::spec::load_project(&p.root, "prod-dr").unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        objectives_block("1h"),
+    );
+    std::fs::write(
+        p.root.join("environments/prod-dr.hcl"),
+        "stack = \"lanka-test\"\nactive_site = \"dr\"\n",
+    )
+    .expect("write env");
+    let dr = drplan_core::spec::load_project(&p.root, "prod-dr")
+        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
     assert_eq!(evaluate(&dr).checks, evaluate(&p).checks);
 }
 
@@ -392,7 +484,10 @@ fn the_same_estimate_whichever_side_the_environment_is() {
 /// is conditional but `kubernetes`, so the two evaluations are given directly.
 #[test]
 fn a_dr_cluster_created_by_activation_is_on_the_critical_path() {
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives_block("30m"));
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        objectives_block("30m"),
+    );
     let dr = drplan_core::spec::load_project_with_active_site(&p.root, "prod", "dr")
         .unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
     let cold: Vec<_> = p
@@ -401,8 +496,15 @@ fn a_dr_cluster_created_by_activation_is_on_the_critical_path() {
         .filter(|r| !(r.site.as_deref() == Some("dr") && r.kind != Kind::Bucket))
         .cloned()
         .collect();
-    let activation = Activation::Compared { normal: &cold, activated: &dr.resources };
-    let r = objectives::evaluate(&p.topology, activation, &Estimates::for_topology(&p.topology));
+    let activation = Activation::Compared {
+        normal: &cold,
+        activated: &dr.resources,
+    };
+    let r = objectives::evaluate(
+        &p.topology,
+        activation,
+        &Estimates::for_topology(&p.topology),
+    );
     let c = find(&r, CheckName::Rto, Some("neo4j"));
     assert_eq!(c.numbers, "estimated DR bring-up 41m > RTO 30m");
     assert_eq!(
@@ -413,7 +515,16 @@ fn a_dr_cluster_created_by_activation_is_on_the_critical_path() {
         )
     );
     let estimates: Vec<&str> = c.path.iter().map(|s| s.estimate.as_str()).collect();
-    assert_eq!(estimates, ["aws_vpc", "aws_subnet", "aws_eks_cluster", "aws_eks_node_group", "restore_job"]);
+    assert_eq!(
+        estimates,
+        [
+            "aws_vpc",
+            "aws_subnet",
+            "aws_eks_cluster",
+            "aws_eks_node_group",
+            "restore_job"
+        ]
+    );
 }
 
 #[test]
@@ -431,12 +542,21 @@ objectives {
   }
 }
 "#;
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives.to_string());
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        objectives.to_string(),
+    );
     let r = evaluate(&p);
-    assert_eq!(find(&r, CheckName::Rto, Some("neo4j")).numbers, "estimated DR bring-up 21m > RTO 20m");
+    assert_eq!(
+        find(&r, CheckName::Rto, Some("neo4j")).numbers,
+        "estimated DR bring-up 21m > RTO 20m"
+    );
 
     let mut estimates = Estimates::for_topology(&p.topology);
-    estimates.override_with(&BTreeMap::from([(objectives::RESTORE_JOB.to_string(), Duration::from_secs(15 * 60))]));
+    estimates.override_with(&BTreeMap::from([(
+        objectives::RESTORE_JOB.to_string(),
+        Duration::from_secs(15 * 60),
+    )]));
     let activation = Activation::Compared {
         normal: &p.resources,
         activated: &drplan_core::spec::load_project_with_active_site(&p.root, "prod", "dr")
@@ -444,16 +564,25 @@ objectives {
             .resources,
     };
     let r = objectives::evaluate(&p.topology, activation, &estimates);
-    assert_eq!(find(&r, CheckName::Rto, Some("neo4j")).numbers, "estimated DR bring-up 18m <= RTO 20m");
+    assert_eq!(
+        find(&r, CheckName::Rto, Some("neo4j")).numbers,
+        "estimated DR bring-up 18m <= RTO 20m"
+    );
 }
 
 #[test]
 fn a_backup_restore_estimate_overrides_restore_job_for_that_policy() {
-    let backup = neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, &format!("{REPLICATION}\n  restore_estimate = \"10m\""));
+    let backup = neo4j_backup(
+        DAILY_FULL_HOURLY_INCREMENTAL,
+        &format!("{REPLICATION}\n  restore_estimate = \"10m\""),
+    );
     let p = project(backup, objectives_block("20m"));
     let c = find(&evaluate(&p), CheckName::Rto, Some("neo4j")).clone();
     assert_eq!(c.numbers, "estimated DR bring-up 14m <= RTO 20m");
-    assert_eq!(c.path.last().map(|s| (s.estimate.as_str(), s.seconds)), Some(("backup.neo4j.restore_estimate", 600)));
+    assert_eq!(
+        c.path.last().map(|s| (s.estimate.as_str(), s.seconds)),
+        Some(("backup.neo4j.restore_estimate", 600))
+    );
 }
 
 #[test]
@@ -463,11 +592,22 @@ fn an_unknown_estimate_key_and_a_bad_restore_estimate_are_spec_errors() {
     std::fs::create_dir_all(dir.path().join("environments")).expect("mkdir");
     let objectives = "objectives {\n  estimates {\n    aws_eks_nodegroup = \"3m\"\n  }\n}\n";
     let backup = neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, "restore_estimate = \"soon\"");
-    for (name, text) in [("sites.hcl", SITES.to_string()), ("buckets.hcl", BUCKETS.to_string()), ("backups.hcl", backup), ("objectives.hcl", objectives.to_string())] {
+    for (name, text) in [
+        ("sites.hcl", SITES.to_string()),
+        ("buckets.hcl", BUCKETS.to_string()),
+        ("backups.hcl", backup),
+        ("objectives.hcl", objectives.to_string()),
+    ] {
         std::fs::write(dir.path().join("specs").join(name), text).expect("write");
     }
-    std::fs::write(dir.path().join("environments/prod.hcl"), "stack = \"lanka-test\"\n").expect("write env");
-    let Err(d) = drplan_core::spec::load_project(dir.path(), "prod") else { panic!("loads") };
+    std::fs::write(
+        dir.path().join("environments/prod.hcl"),
+        "stack = \"lanka-test\"\n",
+    )
+    .expect("write env");
+    let Err(d) = drplan_core::spec::load_project(dir.path(), "prod") else {
+        panic!("loads")
+    };
     let text = d.render(false, 100);
     assert!(text.contains("aws_eks_nodegroup"), "{text}");
     assert!(text.contains("restore_estimate"), "{text}");
@@ -482,11 +622,17 @@ objectives {
   }
 }
 "#;
-    let p = project(neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION), objectives.to_string());
+    let p = project(
+        neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION),
+        objectives.to_string(),
+    );
     let r = evaluate(&p);
     let c = find(&r, CheckName::Rto, Some("api"));
     assert_eq!(c.verdict, Verdict::Warn);
-    assert_eq!(c.numbers, "no resources listed: nothing to estimate, RTO 15m");
+    assert_eq!(
+        c.numbers,
+        "no resources listed: nothing to estimate, RTO 15m"
+    );
     assert_eq!(r.gate(false), Gate::Met);
 }
 
@@ -494,14 +640,26 @@ objectives {
 fn report_text_and_json() {
     let p = project(neo4j_backup(DAILY_FULL, ""), objectives_block("20m"));
     let r = evaluate(&p);
-    insta::assert_snapshot!("objectives_text_breached", objectives::text::render(&r, false));
-    insta::assert_snapshot!("objectives_text_allowed_summary", objectives::text::render(&r, true).lines().last().unwrap_or(""));
+    insta::assert_snapshot!(
+        "objectives_text_breached",
+        objectives::text::render(&r, false)
+    );
+    insta::assert_snapshot!(
+        "objectives_text_allowed_summary",
+        objectives::text::render(&r, true)
+            .lines()
+            .last()
+            .unwrap_or("")
+    );
     insta::assert_json_snapshot!("objectives_json", r);
 }
 
 #[test]
 fn plan_json_carries_the_report_under_objectives() {
-    let p = project(neo4j_backup(DAILY_FULL, REPLICATION), objectives_block("1h"));
+    let p = project(
+        neo4j_backup(DAILY_FULL, REPLICATION),
+        objectives_block("1h"),
+    );
     let r = evaluate(&p);
     let plan = "{\n  \"format_version\": \"1.0\",\n  \"resource_changes\": []\n}\n";
     let out = objectives::attach_to_json(plan, &r, false).expect("valid JSON");
@@ -509,7 +667,10 @@ fn plan_json_carries_the_report_under_objectives() {
     assert_eq!(doc["format_version"], "1.0");
     assert_eq!(doc["objectives"]["status"], "breached");
     assert_eq!(doc["objectives"]["checks"][0]["name"], "rpo");
-    assert_eq!(doc["objectives"]["checks"][0]["numbers"], "longest gap 24h > RPO 1h");
+    assert_eq!(
+        doc["objectives"]["checks"][0]["numbers"],
+        "longest gap 24h > RPO 1h"
+    );
     let allowed = objectives::attach_to_json(plan, &r, true).expect("valid JSON");
     assert!(allowed.contains("\"status\": \"breach_allowed\""));
 }
@@ -530,23 +691,45 @@ backup "redis" {
   }
 }
 "#;
-    let p = project(format!("{}{backup}", neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION)), objectives_block("1h"));
+    let p = project(
+        format!(
+            "{}{backup}",
+            neo4j_backup(DAILY_FULL_HOURLY_INCREMENTAL, REPLICATION)
+        ),
+        objectives_block("1h"),
+    );
     let r = evaluate(&p);
-    assert!(!r.checks.iter().any(|c| c.component.as_deref() == Some("redis") && c.name != CheckName::Rto), "{:#?}", r.checks);
+    assert!(
+        !r.checks
+            .iter()
+            .any(|c| c.component.as_deref() == Some("redis") && c.name != CheckName::Rto),
+        "{:#?}",
+        r.checks
+    );
 }
 
 #[test]
 fn a_schedule_that_never_runs_fails_with_a_reason() {
-    let p = project(neo4j_backup(r#"full { schedule = "0 0 30 2 *" }"#, REPLICATION), objectives_block("1h"));
+    let p = project(
+        neo4j_backup(r#"full { schedule = "0 0 30 2 *" }"#, REPLICATION),
+        objectives_block("1h"),
+    );
     let c = find(&evaluate(&p), CheckName::Rpo, Some("neo4j")).clone();
     assert_eq!(c.verdict, Verdict::Fail);
-    assert_eq!(c.numbers, "`0 0 30 2 *` runs less than twice a year: no gap to measure");
+    assert_eq!(
+        c.numbers,
+        "`0 0 30 2 *` runs less than twice a year: no gap to measure"
+    );
 }
 
 /// docs/objectives.md lists the default estimates; keep the table and the code equal.
 #[test]
 fn documented_estimate_defaults_are_the_real_ones() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/objectives.md")).expect("docs");
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/objectives.md"
+    ))
+    .expect("docs");
     let documented: BTreeMap<String, String> = doc
         .lines()
         .filter_map(|l| {

@@ -5,7 +5,9 @@ use drplan_core::objectives::{self, Check, CheckName, ObjectivesReport, Verdict}
 use std::path::Path;
 
 fn report(example: &str, env: &str) -> ObjectivesReport {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(example);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(example);
     let p = drplan_core::spec::load_project(&root, env)
         .unwrap_or_else(|d| panic!("{example} {env} does not load:\n{}", d.render(false, 100)));
     objectives::for_project(&p)
@@ -15,20 +17,40 @@ fn check<'a>(r: &'a ObjectivesReport, name: CheckName, component: Option<&str>) 
     r.checks
         .iter()
         .find(|c| c.name == name && c.component.as_deref() == component)
-        .unwrap_or_else(|| panic!("no {name:?} check for {component:?}:\n{}", objectives::text::render(r, false)))
+        .unwrap_or_else(|| {
+            panic!(
+                "no {name:?} check for {component:?}:\n{}",
+                objectives::text::render(r, false)
+            )
+        })
 }
 
 #[test]
 fn link_app_meets_its_objectives_in_every_environment() {
     for env in ["staging", "prod", "prod-dr"] {
         let r = report("link-app", env);
-        assert!(!r.has_failures(), "link-app {env}:\n{}", objectives::text::render(&r, false));
-        assert_eq!(check(&r, CheckName::Rpo, Some("postgres")).numbers, "longest gap 15m <= RPO 1h");
+        assert!(
+            !r.has_failures(),
+            "link-app {env}:\n{}",
+            objectives::text::render(&r, false)
+        );
+        assert_eq!(
+            check(&r, CheckName::Rpo, Some("postgres")).numbers,
+            "longest gap 15m <= RPO 1h"
+        );
         // The DR control plane already runs: activation scales the node groups up
         // (4m) and runs the restore Jobs (20m each, in parallel).
-        assert_eq!(check(&r, CheckName::Rto, None).numbers, "estimated DR bring-up 24m <= overall RTO 4h", "{env}");
+        assert_eq!(
+            check(&r, CheckName::Rto, None).numbers,
+            "estimated DR bring-up 24m <= overall RTO 4h",
+            "{env}"
+        );
         // The traffic component is the failover flip of both names.
-        assert_eq!(check(&r, CheckName::Rto, Some("traffic")).numbers, "estimated DR bring-up 1m <= RTO 45m", "{env}");
+        assert_eq!(
+            check(&r, CheckName::Rto, Some("traffic")).numbers,
+            "estimated DR bring-up 1m <= RTO 45m",
+            "{env}"
+        );
     }
 }
 
@@ -42,20 +64,39 @@ fn lanka_meets_the_runbook_objectives_by_activating_the_pilot_light() {
         let text = objectives::text::render(&r, false);
         assert!(!r.has_failures(), "lanka-platform {env}:\n{text}");
         let app = check(&r, CheckName::Rto, Some("app"));
-        assert_eq!(app.numbers, "estimated DR bring-up 24m30s <= RTO 30m", "{env}:\n{text}");
-        let path: Vec<(&str, &str)> = app.path.iter().map(|s| (s.address.as_str(), s.estimate.as_str())).collect();
+        assert_eq!(
+            app.numbers, "estimated DR bring-up 24m30s <= RTO 30m",
+            "{env}:\n{text}"
+        );
+        let path: Vec<(&str, &str)> = app
+            .path
+            .iter()
+            .map(|s| (s.address.as_str(), s.estimate.as_str()))
+            .collect();
         assert_eq!(
             path,
             [
                 ("cluster.dr.node_group.data", "aws_eks_node_group_update"),
                 ("backup.neo4j.placement.dr.job.restore", "restore_job"),
-                ("kubernetes.dr_apps.Deployment.lanka-platform.lanka-platform-api", "kubernetes_object"),
+                (
+                    "kubernetes.dr_apps.Deployment.lanka-platform.lanka-platform-api",
+                    "kubernetes_object"
+                ),
             ],
             "{env}"
         );
-        assert_eq!(check(&r, CheckName::Rto, Some("neo4j")).numbers, "estimated DR bring-up 24m <= RTO 1h");
-        assert_eq!(check(&r, CheckName::Rto, Some("redis")).numbers, "estimated DR bring-up 4m30s <= RTO 15m");
-        assert_eq!(check(&r, CheckName::Rto, None).numbers, "estimated DR bring-up 24m30s <= overall RTO 2h");
+        assert_eq!(
+            check(&r, CheckName::Rto, Some("neo4j")).numbers,
+            "estimated DR bring-up 24m <= RTO 1h"
+        );
+        assert_eq!(
+            check(&r, CheckName::Rto, Some("redis")).numbers,
+            "estimated DR bring-up 4m30s <= RTO 15m"
+        );
+        assert_eq!(
+            check(&r, CheckName::Rto, None).numbers,
+            "estimated DR bring-up 24m30s <= overall RTO 2h"
+        );
     }
 }
 
@@ -63,8 +104,21 @@ fn lanka_meets_the_runbook_objectives_by_activating_the_pilot_light() {
 fn lanka_neo4j_meets_one_hour_rpo_with_a_copy_in_the_dr_region() {
     let r = report("lanka-platform", "prod");
     let text = objectives::text::render(&r, false);
-    assert_eq!(check(&r, CheckName::Rpo, Some("neo4j")).verdict, Verdict::Pass, "{text}");
-    assert_eq!(check(&r, CheckName::CrossRegionCopy, Some("neo4j")).verdict, Verdict::Pass, "{text}");
+    assert_eq!(
+        check(&r, CheckName::Rpo, Some("neo4j")).verdict,
+        Verdict::Pass,
+        "{text}"
+    );
+    assert_eq!(
+        check(&r, CheckName::CrossRegionCopy, Some("neo4j")).verdict,
+        Verdict::Pass,
+        "{text}"
+    );
     // The redis cache is backed up locally only, and that is not a breach.
-    assert!(!r.checks.iter().any(|c| c.name == CheckName::CrossRegionCopy && c.component.as_deref() == Some("redis")), "{text}");
+    assert!(
+        !r.checks.iter().any(
+            |c| c.name == CheckName::CrossRegionCopy && c.component.as_deref() == Some("redis")
+        ),
+        "{text}"
+    );
 }

@@ -1,13 +1,14 @@
 //! What `diff` decides, kind by kind: desired resources and live objects built by hand,
 //! checked against a one-line-per-decision summary.
 
-
+use crate::plan_fixture::{
+    ctx, forcing_change, in_place_change, live, owned, sample, with_attr, STACK,
+};
 use drplan_core::address::Address;
 use drplan_core::live::{LiveObject, LiveState};
 use drplan_core::plan::diff::{diff, unknown_after_apply, DiffContext};
 use drplan_core::plan::{Action, Plan};
 use drplan_core::resource::{Kind, Resource};
-use crate::plan_fixture::{ctx, forcing_change, in_place_change, live, owned, sample, with_attr, STACK};
 use serde_json::json;
 
 /// One line per change (`action address [forced attrs]`, no-ops included), then one per
@@ -44,7 +45,12 @@ fn check(desired: &[Resource], live: &LiveState, ctx: &DiffContext, expect: &str
 fn every_kind_is_created_when_missing() {
     for kind in Kind::ALL {
         let r = sample(kind);
-        let plan = check(std::slice::from_ref(&r), &live(vec![]), &ctx(), &format!("create {}", r.address));
+        let plan = check(
+            std::slice::from_ref(&r),
+            &live(vec![]),
+            &ctx(),
+            &format!("create {}", r.address),
+        );
         let change = &plan.changes[0];
         assert_eq!(change.after.as_ref(), Some(&r.attrs));
         assert_eq!(change.before, None);
@@ -59,10 +65,18 @@ fn every_kind_is_unchanged_when_live_matches() {
     for kind in Kind::ALL {
         let r = sample(kind);
         let o = owned(&r);
-        let plan = check(std::slice::from_ref(&r), &live(vec![o.clone()]), &ctx(), &format!("no-op {}", r.address));
+        let plan = check(
+            std::slice::from_ref(&r),
+            &live(vec![o.clone()]),
+            &ctx(),
+            &format!("no-op {}", r.address),
+        );
         assert!(!plan.has_changes());
         assert_eq!(plan.changes[0].live_id.as_deref(), Some(o.id.as_str()));
-        assert_eq!(plan.live_fingerprints.get(&o.identity()), Some(&o.fingerprint()));
+        assert_eq!(
+            plan.live_fingerprints.get(&o.identity()),
+            Some(&o.fingerprint())
+        );
     }
 }
 
@@ -73,10 +87,21 @@ fn every_kind_updates_in_place() {
         let (attr, value) = in_place_change(kind);
         assert!(!kind.force_new_attrs().contains(&attr));
         let changed = with_attr(r.clone(), attr, value.clone());
-        let plan = check(&[changed], &live(vec![owned(&r)]), &ctx(), &format!("update {}", r.address));
+        let plan = check(
+            &[changed],
+            &live(vec![owned(&r)]),
+            &ctx(),
+            &format!("update {}", r.address),
+        );
         let change = &plan.changes[0];
-        assert_eq!(change.before.as_ref().and_then(|b| b.get(attr)), r.attrs.get(attr));
-        assert_eq!(change.after.as_ref().and_then(|a| a.get(attr)), Some(&value));
+        assert_eq!(
+            change.before.as_ref().and_then(|b| b.get(attr)),
+            r.attrs.get(attr)
+        );
+        assert_eq!(
+            change.after.as_ref().and_then(|a| a.get(attr)),
+            Some(&value)
+        );
         assert!(change.unknown_after.is_empty());
     }
 }
@@ -130,11 +155,19 @@ fn protected_replacement_needs_allow_destroy() {
         "replace cluster.primary [role_arn]\n\
          error cluster.primary: protected, and must be replaced because role_arn cannot change in place: replacing it destroys the live aws_eks_cluster `live-cluster.primary`",
     );
-    assert_eq!(plan.errors[0].help.as_deref(), Some("pass --allow-destroy cluster.primary to allow it"));
+    assert_eq!(
+        plan.errors[0].help.as_deref(),
+        Some("pass --allow-destroy cluster.primary to allow it")
+    );
 
     let mut allowed = ctx();
     allowed.allow_destroy = vec![Address::new("cluster.primary")];
-    check(&[changed], &state, &allowed, "replace cluster.primary [role_arn]");
+    check(
+        &[changed],
+        &state,
+        &allowed,
+        "replace cluster.primary [role_arn]",
+    );
 }
 
 #[test]
@@ -155,7 +188,10 @@ fn orphans_of_this_stack_are_deleted() {
     // Orphans take their site from the region the spec's sites cover.
     assert_eq!(plan.changes[0].site.as_deref(), Some("primary"));
     assert_eq!(plan.changes[3].site, None);
-    assert!(plan.changes.iter().all(|c| c.after.is_none() || c.action != Action::Delete));
+    assert!(plan
+        .changes
+        .iter()
+        .all(|c| c.after.is_none() || c.action != Action::Delete));
     assert_eq!(plan.live_fingerprints.len(), 4);
 }
 
@@ -214,8 +250,16 @@ fn an_owned_object_wins_over_an_unmarked_namesake() {
     let mut stranger = owned(&r);
     stranger.stack = None;
     stranger.id = "stranger".into();
-    let plan = check(std::slice::from_ref(&r), &live(vec![stranger, owned(&r)]), &ctx(), "no-op bucket.backups");
-    assert_eq!(plan.changes[0].live_id.as_deref(), Some("live-bucket.backups"));
+    let plan = check(
+        std::slice::from_ref(&r),
+        &live(vec![stranger, owned(&r)]),
+        &ctx(),
+        "no-op bucket.backups",
+    );
+    assert_eq!(
+        plan.changes[0].live_id.as_deref(),
+        Some("live-bucket.backups")
+    );
 }
 
 #[test]
@@ -225,18 +269,34 @@ fn values_compare_semantically() {
     // Floats for integers, maps in another order, unset keys as nulls, and attributes
     // the spec does not manage.
     o.attrs.insert("desired_size".into(), json!(3.0));
-    o.attrs.insert("labels".into(), json!({"zone": null, "tier": "general"}));
+    o.attrs
+        .insert("labels".into(), json!({"zone": null, "tier": "general"}));
     o.attrs.insert("status".into(), json!("ACTIVE"));
-    check(std::slice::from_ref(&r), &live(vec![o.clone()]), &ctx(), "no-op cluster.primary.node_group.general");
+    check(
+        std::slice::from_ref(&r),
+        &live(vec![o.clone()]),
+        &ctx(),
+        "no-op cluster.primary.node_group.general",
+    );
 
     // A null on the desired side equals an absent live attribute.
     let with_null = with_attr(r.clone(), "release_version", json!(null));
-    check(&[with_null], &live(vec![o.clone()]), &ctx(), "no-op cluster.primary.node_group.general");
+    check(
+        &[with_null],
+        &live(vec![o.clone()]),
+        &ctx(),
+        "no-op cluster.primary.node_group.general",
+    );
 
     // Lists keep their order: the normalized form sorts those where order is moot.
-    let reordered = with_attr(r.clone(), "instance_types", json!(["m5.large", "m5.xlarge"]));
+    let reordered = with_attr(
+        r.clone(),
+        "instance_types",
+        json!(["m5.large", "m5.xlarge"]),
+    );
     let mut o2 = owned(&r);
-    o2.attrs.insert("instance_types".into(), json!(["m5.xlarge", "m5.large"]));
+    o2.attrs
+        .insert("instance_types".into(), json!(["m5.xlarge", "m5.large"]));
     check(
         &[reordered],
         &live(vec![o2]),
@@ -248,20 +308,45 @@ fn values_compare_semantically() {
 #[test]
 fn sensitive_values_are_redacted_but_their_change_is_seen() {
     let mut r = sample(Kind::HealthCheck);
-    r.attrs.insert("auth".into(), json!({"token": "old-token", "user": "probe"}));
+    r.attrs.insert(
+        "auth".into(),
+        json!({"token": "old-token", "user": "probe"}),
+    );
     r.sensitive = vec!["auth.token".into()];
     let o = owned(&r);
-    let changed = with_attr(r.clone(), "auth", json!({"token": "new-token", "user": "probe"}));
-    let plan = check(&[changed], &live(vec![o.clone()]), &ctx(), "update dns.api.target.primary.health_check");
+    let changed = with_attr(
+        r.clone(),
+        "auth",
+        json!({"token": "new-token", "user": "probe"}),
+    );
+    let plan = check(
+        &[changed],
+        &live(vec![o.clone()]),
+        &ctx(),
+        "update dns.api.target.primary.health_check",
+    );
     let c = &plan.changes[0];
     assert_eq!(c.sensitive_changed, vec!["auth.token".to_string()]);
-    assert_eq!(c.before.as_ref().and_then(|b| b.get("auth")), Some(&json!({"token": "(sensitive)", "user": "probe"})));
-    assert_eq!(c.after.as_ref().and_then(|a| a.get("auth")), Some(&json!({"token": "(sensitive)", "user": "probe"})));
+    assert_eq!(
+        c.before.as_ref().and_then(|b| b.get("auth")),
+        Some(&json!({"token": "(sensitive)", "user": "probe"}))
+    );
+    assert_eq!(
+        c.after.as_ref().and_then(|a| a.get("auth")),
+        Some(&json!({"token": "(sensitive)", "user": "probe"}))
+    );
 
     // Unchanged secrets stay a no-op, still redacted.
-    let plan = check(&[r], &live(vec![o]), &ctx(), "no-op dns.api.target.primary.health_check");
+    let plan = check(
+        &[r],
+        &live(vec![o]),
+        &ctx(),
+        "no-op dns.api.target.primary.health_check",
+    );
     assert!(plan.changes[0].sensitive_changed.is_empty());
-    assert!(!serde_json::to_string(&plan).unwrap_or_default().contains("old-token"));
+    assert!(!serde_json::to_string(&plan)
+        .unwrap_or_default()
+        .contains("old-token"));
 }
 
 #[test]
@@ -272,10 +357,19 @@ fn orphaned_secrets_are_redacted_without_a_spec() {
         region: Some("us-west-2".into()),
         address: Some(Address::new("kubernetes.app.secret.db")),
         stack: Some(STACK.into()),
-        attrs: crate::plan_fixture::attrs(json!({"kind": "Secret", "manifest": {"data": {"PASSWORD": "aHVudGVyMg=="}}})),
+        attrs: crate::plan_fixture::attrs(
+            json!({"kind": "Secret", "manifest": {"data": {"PASSWORD": "aHVudGVyMg=="}}}),
+        ),
     };
-    let plan = check(&[], &live(vec![secret]), &ctx(), "delete kubernetes.app.secret.db");
-    assert!(!serde_json::to_string(&plan).unwrap_or_default().contains("aHVudGVyMg=="));
+    let plan = check(
+        &[],
+        &live(vec![secret]),
+        &ctx(),
+        "delete kubernetes.app.secret.db",
+    );
+    assert!(!serde_json::to_string(&plan)
+        .unwrap_or_default()
+        .contains("aHVudGVyMg=="));
 }
 
 #[test]
@@ -283,7 +377,12 @@ fn a_moved_object_is_replaced() {
     let r = sample(Kind::Vpc);
     let mut moved = r.clone();
     moved.region = Some("eu-west-1".into());
-    check(&[moved], &live(vec![owned(&r)]), &ctx(), "replace network.primary [region]");
+    check(
+        &[moved],
+        &live(vec![owned(&r)]),
+        &ctx(),
+        "replace network.primary [region]",
+    );
 }
 
 #[test]
@@ -292,7 +391,12 @@ fn changes_are_sorted_by_site_then_address() {
     dr.address = Address::new("bucket.dr");
     dr.site = Some("dr".into());
     dr.attrs.insert("name".into(), json!("dr-bucket"));
-    let desired = vec![sample(Kind::DnsZone), sample(Kind::Vpc), sample(Kind::Bucket), dr];
+    let desired = vec![
+        sample(Kind::DnsZone),
+        sample(Kind::Vpc),
+        sample(Kind::Bucket),
+        dr,
+    ];
     check(
         &desired,
         &live(vec![]),
@@ -413,10 +517,17 @@ fn diffing_ten_thousand_resources_is_fast() {
     let started = std::time::Instant::now();
     let plan = diff(&desired, &state, &ctx());
     let elapsed = started.elapsed();
-    eprintln!("diff of {} desired / {} live: {elapsed:?}", desired.len(), state.objects.len());
+    eprintln!(
+        "diff of {} desired / {} live: {elapsed:?}",
+        desired.len(),
+        state.objects.len()
+    );
     assert!(plan.has_changes());
     // Generous for a loaded debug build: this catches a quadratic match, not a slow CPU.
-    assert!(elapsed < std::time::Duration::from_secs(15), "took {elapsed:?}");
+    assert!(
+        elapsed < std::time::Duration::from_secs(15),
+        "took {elapsed:?}"
+    );
 }
 
 #[test]
@@ -429,7 +540,11 @@ fn two_live_objects_with_one_address_are_an_error_not_two_steps() {
     copy.attrs.insert("name".into(), json!("copy-of-backups"));
     let mut allowed = ctx();
     allowed.allow_destroy = vec![bucket.address.clone()];
-    let plan = diff(std::slice::from_ref(&bucket), &live(vec![owned(&bucket), copy]), &allowed);
+    let plan = diff(
+        std::slice::from_ref(&bucket),
+        &live(vec![owned(&bucket), copy]),
+        &allowed,
+    );
     let errors: Vec<&str> = plan.errors.iter().map(|e| e.message.as_str()).collect();
     assert_eq!(
         errors,

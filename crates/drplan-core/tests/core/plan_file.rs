@@ -1,8 +1,7 @@
 //! Saved plans: round trip, atomic writes, refusal of unknown formats, no secrets.
 
-
-use drplan_core::plan::file::{load, save, PlanFileError};
 use crate::plan_fixture::{rich_plan, SECRET_DESIRED, SECRET_LIVE};
+use drplan_core::plan::file::{load, save, PlanFileError};
 
 #[test]
 fn a_saved_plan_loads_back_identical() {
@@ -47,7 +46,10 @@ fn a_newer_minor_version_is_read_and_a_newer_major_is_refused() {
     assert!(matches!(err, PlanFileError::UnsupportedVersion { .. }));
     assert_eq!(
         err.to_string(),
-        format!("{} uses plan format 2.0, but this drplan reads format 1.x", path.display())
+        format!(
+            "{} uses plan format 2.0, but this drplan reads format 1.x",
+            path.display()
+        )
     );
 }
 
@@ -57,15 +59,27 @@ fn other_files_are_refused_with_a_clear_message() {
     let path = dir.path().join("notes.txt");
     std::fs::write(&path, "hello").expect("write");
     let err = load(&path).expect_err("not JSON");
-    assert!(err.to_string().starts_with(&format!("{} is not a drplan plan file: invalid JSON", path.display())));
+    assert!(err.to_string().starts_with(&format!(
+        "{} is not a drplan plan file: invalid JSON",
+        path.display()
+    )));
 
     std::fs::write(&path, "{\"stack\": \"x\"}").expect("write");
     let err = load(&path).expect_err("no version");
-    assert_eq!(err.to_string(), format!("{} is not a drplan plan file: it has no format_version", path.display()));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{} is not a drplan plan file: it has no format_version",
+            path.display()
+        )
+    );
 
     let missing = dir.path().join("missing.plan");
     let err = load(&missing).expect_err("missing");
-    assert_eq!(err.to_string(), format!("could not read the plan file {}", missing.display()));
+    assert_eq!(
+        err.to_string(),
+        format!("could not read the plan file {}", missing.display())
+    );
 }
 
 #[test]

@@ -16,7 +16,14 @@ use serde_json::Value;
 const PLAIN: text::TextOptions = text::TextOptions { color: false };
 
 /// Kinds found by their cloud name: a rename keeps the object.
-const NAMED: [Kind; 6] = [Kind::EksCluster, Kind::NodeGroup, Kind::Bucket, Kind::DnsZone, Kind::DnsRecord, Kind::K8sObject];
+const NAMED: [Kind; 6] = [
+    Kind::EksCluster,
+    Kind::NodeGroup,
+    Kind::Bucket,
+    Kind::DnsZone,
+    Kind::DnsRecord,
+    Kind::K8sObject,
+];
 
 fn renamed(mut r: Resource, to: &str) -> Resource {
     r.address = Address::new(to);
@@ -39,14 +46,25 @@ fn every_named_kind_renamed_is_a_mark_only_update_not_a_no_op() {
     for kind in NAMED {
         let old = sample(kind);
         let to = new_address(kind);
-        let plan = diff(&[renamed(old.clone(), &to)], &live(vec![owned(&old)]), &ctx());
+        let plan = diff(
+            &[renamed(old.clone(), &to)],
+            &live(vec![owned(&old)]),
+            &ctx(),
+        );
         assert!(plan.errors.is_empty(), "{kind}: {:?}", plan.errors);
         assert_eq!(plan.changes.len(), 1, "{kind}: no create, no orphan delete");
         let c = &plan.changes[0];
-        assert_eq!((c.action, c.address.as_str()), (Action::Update, to.as_str()), "{kind}");
+        assert_eq!(
+            (c.action, c.address.as_str()),
+            (Action::Update, to.as_str()),
+            "{kind}"
+        );
         assert_eq!(c.moved_from.as_ref(), Some(&old.address), "{kind}");
         assert!(c.only_mark_changes(), "{kind}");
-        assert_eq!(c.live_id.as_deref(), Some(format!("live-{}", old.address).as_str()));
+        assert_eq!(
+            c.live_id.as_deref(),
+            Some(format!("live-{}", old.address).as_str())
+        );
         assert_eq!(plan.summary().change, 1);
     }
 }
@@ -86,12 +104,25 @@ fn after_the_move_a_name_change_replaces_at_the_new_address() {
         // What the live object looks like once apply has moved the mark.
         let remarked = owned(&moved);
         let (attr, value) = forcing_change(kind);
-        let plan = diff(&[with_attr(moved, attr, value)], &live(vec![remarked]), &ctx());
-        let actions: Vec<(Action, &str)> = plan.changes.iter().map(|c| (c.action, c.address.as_str())).collect();
+        let plan = diff(
+            &[with_attr(moved, attr, value)],
+            &live(vec![remarked]),
+            &ctx(),
+        );
+        let actions: Vec<(Action, &str)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.action, c.address.as_str()))
+            .collect();
         assert_eq!(actions, [(Action::Replace, to.as_str())], "{kind}");
         assert_eq!(plan.changes[0].moved_from, None);
         for e in &plan.errors {
-            assert_eq!(e.address.as_str(), to, "{kind}: errors name only the new address: {}", e.message);
+            assert_eq!(
+                e.address.as_str(),
+                to,
+                "{kind}: errors name only the new address: {}",
+                e.message
+            );
         }
     }
 }
@@ -104,8 +135,18 @@ fn without_the_move_a_name_change_would_orphan_the_original() {
     let (attr, value) = forcing_change(Kind::Bucket);
     let desired = with_attr(renamed(old.clone(), "bucket.neo4j_backups"), attr, value);
     let plan = diff(&[desired], &live(vec![owned(&old)]), &ctx());
-    let actions: Vec<(Action, &str)> = plan.changes.iter().map(|c| (c.action, c.address.as_str())).collect();
-    assert_eq!(actions, [(Action::Delete, "bucket.backups"), (Action::Create, "bucket.neo4j_backups")]);
+    let actions: Vec<(Action, &str)> = plan
+        .changes
+        .iter()
+        .map(|c| (c.action, c.address.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (Action::Delete, "bucket.backups"),
+            (Action::Create, "bucket.neo4j_backups")
+        ]
+    );
 }
 
 #[test]
@@ -113,10 +154,18 @@ fn a_moved_object_of_another_stack_is_still_refused_not_moved() {
     let old = sample(Kind::Bucket);
     let mut foreign = owned(&old);
     foreign.stack = Some("someone-else".into());
-    let plan = diff(&[renamed(old, "bucket.neo4j_backups")], &live(vec![foreign]), &ctx());
+    let plan = diff(
+        &[renamed(old, "bucket.neo4j_backups")],
+        &live(vec![foreign]),
+        &ctx(),
+    );
     assert!(!plan.has_changes());
     assert_eq!(plan.errors.len(), 1);
-    assert!(plan.errors[0].message.contains("not managed by this stack"), "{}", plan.errors[0].message);
+    assert!(
+        plan.errors[0].message.contains("not managed by this stack"),
+        "{}",
+        plan.errors[0].message
+    );
 }
 
 /// Two renamed blocks swap names: each object follows its name, and each mark moves.
@@ -124,15 +173,30 @@ fn a_moved_object_of_another_stack_is_still_refused_not_moved() {
 fn swapped_labels_move_both_marks() {
     let a = sample(Kind::Bucket);
     let mut b = renamed(sample(Kind::Bucket), "bucket.archive");
-    b.attrs.insert("name".into(), Value::from("lanka-platform-archive"));
+    b.attrs
+        .insert("name".into(), Value::from("lanka-platform-archive"));
     let live_state = live(vec![owned(&a), owned(&b)]);
     let swapped_a = renamed(a.clone(), "bucket.archive");
     let swapped_b = renamed(b.clone(), "bucket.backups");
     let plan = diff(&[swapped_a, swapped_b], &live_state, &ctx());
     assert!(plan.errors.is_empty(), "{:?}", plan.errors);
-    let moves: Vec<(&str, Option<&str>)> =
-        plan.changes.iter().map(|c| (c.address.as_str(), c.moved_from.as_ref().map(Address::as_str))).collect();
-    assert_eq!(moves, [("bucket.archive", Some("bucket.backups")), ("bucket.backups", Some("bucket.archive"))]);
+    let moves: Vec<(&str, Option<&str>)> = plan
+        .changes
+        .iter()
+        .map(|c| {
+            (
+                c.address.as_str(),
+                c.moved_from.as_ref().map(Address::as_str),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("bucket.archive", Some("bucket.backups")),
+            ("bucket.backups", Some("bucket.archive"))
+        ]
+    );
 }
 
 /// A bucket, a node group and a Kubernetes object renamed; the node group also scales.
@@ -142,7 +206,11 @@ fn moved_plan() -> Plan {
     let object = sample(Kind::K8sObject);
     let desired = vec![
         renamed(bucket.clone(), "bucket.neo4j_backups"),
-        with_attr(renamed(group.clone(), "cluster.main.node_group.general"), "desired_size", Value::from(5)),
+        with_attr(
+            renamed(group.clone(), "cluster.main.node_group.general"),
+            "desired_size",
+            Value::from(5),
+        ),
         renamed(object.clone(), "kubernetes.platform.config_map.settings"),
     ];
     let live_state = live(vec![
@@ -156,7 +224,10 @@ fn moved_plan() -> Plan {
 #[test]
 fn text_plan_moved() {
     let rendered = text::plan(&moved_plan(), &PLAIN);
-    assert!(rendered.contains("  # bucket.neo4j_backups has moved from bucket.backups\n"), "{rendered}");
+    assert!(
+        rendered.contains("  # bucket.neo4j_backups has moved from bucket.backups\n"),
+        "{rendered}"
+    );
     insta::assert_snapshot!(rendered);
 }
 
@@ -164,8 +235,13 @@ fn text_plan_moved() {
 fn json_plan_moved() {
     let rendered = json::plan(&moved_plan());
     let doc: Value = serde_json::from_str(&rendered).expect("plan JSON parses");
-    let changes = doc["resource_changes"].as_array().expect("resource_changes");
-    let bucket = changes.iter().find(|c| c["address"] == "bucket.neo4j_backups").expect("bucket change");
+    let changes = doc["resource_changes"]
+        .as_array()
+        .expect("resource_changes");
+    let bucket = changes
+        .iter()
+        .find(|c| c["address"] == "bucket.neo4j_backups")
+        .expect("bucket change");
     assert_eq!(bucket["previous_address"], "bucket.backups");
     assert_eq!(bucket["change"]["actions"], serde_json::json!(["update"]));
     insta::assert_snapshot!(rendered);
@@ -176,13 +252,19 @@ fn json_plan_omits_previous_address_when_nothing_moved() {
     let r = sample(Kind::Bucket);
     let plan = diff(std::slice::from_ref(&r), &live(vec![owned(&r)]), &ctx());
     let doc: Value = serde_json::from_str(&json::plan(&plan)).expect("plan JSON parses");
-    assert!(doc["resource_changes"][0].get("previous_address").is_none(), "{doc}");
+    assert!(
+        doc["resource_changes"][0].get("previous_address").is_none(),
+        "{doc}"
+    );
 }
 
 #[test]
 fn markdown_drift_moved() {
     let rendered = markdown::drift(&DriftReport::from_plan(&moved_plan()));
-    assert!(rendered.contains("`drplan:address: \"bucket.backups\" → \"bucket.neo4j_backups\"`"), "{rendered}");
+    assert!(
+        rendered.contains("`drplan:address: \"bucket.backups\" → \"bucket.neo4j_backups\"`"),
+        "{rendered}"
+    );
     insta::assert_snapshot!(rendered);
 }
 
@@ -215,7 +297,8 @@ fn a_kubernetes_object_whose_manifest_carries_the_mark_is_a_mark_only_update() {
         let mut r = sample(Kind::K8sObject);
         r.address = Address::new(address);
         let manifest = r.attrs.get_mut("manifest").expect("manifest");
-        manifest["metadata"]["annotations"] = serde_json::json!({ drplan_core::marks::K8S_ADDRESS_ANNOTATION: address });
+        manifest["metadata"]["annotations"] =
+            serde_json::json!({ drplan_core::marks::K8S_ADDRESS_ANNOTATION: address });
         r
     };
     let old = annotated("kubernetes.app.config_map.settings");
@@ -252,22 +335,37 @@ network "LABEL" {
 
     /// The project loaded from `spec` after the two sites, or its diagnostics rendered.
     fn loaded(spec: &str) -> Result<drplan_core::model::Project, String> {
-        let dir = crate::spec_support::write(&[("specs/main.hcl", &format!("{BASE}{spec}")), ("environments/test.hcl", ENV)]);
+        let dir = crate::spec_support::write(&[
+            ("specs/main.hcl", &format!("{BASE}{spec}")),
+            ("environments/test.hcl", ENV),
+        ]);
         drplan_core::spec::load_project(dir.path(), "test").map_err(|d| d.render(false, 100))
     }
 
     #[test]
     fn a_moved_block_is_read_into_the_project() {
-        let spec = format!("{}\nmoved {{\n  from = network.main\n  to   = network.core\n}}\n", network("core"));
+        let spec = format!(
+            "{}\nmoved {{\n  from = network.main\n  to   = network.core\n}}\n",
+            network("core")
+        );
         let project = loaded(&spec).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(project.moved, [Moved { from: Address::new("network.main"), to: Address::new("network.core") }]);
+        assert_eq!(
+            project.moved,
+            [Moved {
+                from: Address::new("network.main"),
+                to: Address::new("network.core")
+            }]
+        );
         // A quoted address may hold labels with `-`.
         let spec = format!(
             "{}\nmoved {{\n  from = \"network.core.subnet.private-b\"\n  to   = \"network.core.subnet.private-a\"\n}}\n",
             network("core")
         );
         let project = loaded(&spec).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(project.moved[0].to, Address::new("network.core.subnet.private-a"));
+        assert_eq!(
+            project.moved[0].to,
+            Address::new("network.core.subnet.private-a")
+        );
         let _ = load; // the shared helper is used by other groups
     }
 
@@ -302,31 +400,54 @@ network "LABEL" {
         let new = loaded(&network("core")).unwrap_or_else(|e| panic!("{e}"));
         let mut live_state = live(old.resources.iter().map(owned).collect());
         live_state.resolve_ids();
-        let moves = [Moved { from: Address::new("network.main"), to: Address::new("network.core") }];
+        let moves = [Moved {
+            from: Address::new("network.main"),
+            to: Address::new("network.core"),
+        }];
 
         let without = diff(&new.resources, &live_state, &ctx());
-        let actions: Vec<(Action, &str)> = without.changes.iter().map(|c| (c.action, c.address.as_str())).collect();
-        assert!(actions.contains(&(Action::Delete, "network.main")), "without a moved block: {actions:?}");
+        let actions: Vec<(Action, &str)> = without
+            .changes
+            .iter()
+            .map(|c| (c.action, c.address.as_str()))
+            .collect();
+        assert!(
+            actions.contains(&(Action::Delete, "network.main")),
+            "without a moved block: {actions:?}"
+        );
 
         let plan = diff_with_moves(&new.resources, &live_state, &ctx(), &moves);
         assert!(plan.errors.is_empty(), "{:?}", plan.errors);
         let moved: Vec<(Action, &str, Option<&str>)> = plan
             .changes
             .iter()
-            .map(|c| (c.action, c.address.as_str(), c.moved_from.as_ref().map(Address::as_str)))
+            .map(|c| {
+                (
+                    c.action,
+                    c.address.as_str(),
+                    c.moved_from.as_ref().map(Address::as_str),
+                )
+            })
             .collect();
         assert_eq!(
             moved,
             [
                 (Action::Update, "network.core", Some("network.main")),
-                (Action::Update, "network.core.subnet.private-a", Some("network.main.subnet.private-a")),
+                (
+                    Action::Update,
+                    "network.core.subnet.private-a",
+                    Some("network.main.subnet.private-a")
+                ),
             ]
         );
         assert!(plan.changes.iter().all(|c| c.only_mark_changes()));
         // The saved plan's fingerprints are of the objects as read, so `apply FILE`
         // compares like with like.
         for o in &live_state.objects {
-            assert_eq!(plan.live_fingerprints.get(&o.identity()), Some(&o.fingerprint()));
+            assert_eq!(
+                plan.live_fingerprints.get(&o.identity()),
+                Some(&o.fingerprint())
+            );
         }
     }
 }

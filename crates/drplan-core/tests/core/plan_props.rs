@@ -3,7 +3,7 @@
 //!   spelling) plans to nothing but no-ops;
 //! - whatever the live state, no rendering and no saved plan contains a secret.
 
-
+use crate::plan_fixture::{ctx, owned, sample, STACK};
 use drplan_core::address::Address;
 use drplan_core::live::{LiveObject, LiveState};
 use drplan_core::plan::diff::diff;
@@ -11,7 +11,6 @@ use drplan_core::plan::drift::DriftReport;
 use drplan_core::plan::Action;
 use drplan_core::render::{json, markdown, text};
 use drplan_core::resource::{Kind, Resource};
-use crate::plan_fixture::{ctx, owned, sample, STACK};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -22,7 +21,8 @@ fn leaf() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         (-1000i64..1000).prop_map(|n| json!(n)),
         "[a-z ]{0,12}".prop_map(Value::String),
-        prop::collection::vec("[a-z ]{0,10}", 1..5).prop_map(|lines| Value::String(lines.join("\n"))),
+        prop::collection::vec("[a-z ]{0,10}", 1..5)
+            .prop_map(|lines| Value::String(lines.join("\n"))),
         Just(Value::Null),
     ]
 }
@@ -57,9 +57,19 @@ fn resource(index: usize) -> impl Strategy<Value = Resource> {
             r.attrs.insert("name".into(), json!(format!("n{index}")));
             r.attrs.extend(extra);
             r.attrs.insert("token".into(), json!(token));
-            r.attrs.insert("creds".into(), json!({"user": "probe", "password": password}));
-            r.attrs.insert("containers".into(), json!([{"image": "neo4j", "env": env}, {"image": "sidecar"}]));
-            r.sensitive = vec!["token".into(), "creds.password".into(), "containers.env".into()];
+            r.attrs.insert(
+                "creds".into(),
+                json!({"user": "probe", "password": password}),
+            );
+            r.attrs.insert(
+                "containers".into(),
+                json!([{"image": "neo4j", "env": env}, {"image": "sidecar"}]),
+            );
+            r.sensitive = vec![
+                "token".into(),
+                "creds.password".into(),
+                "containers.env".into(),
+            ];
             r
         })
 }
@@ -72,7 +82,10 @@ fn resources() -> impl Strategy<Value = Vec<Resource>> {
 /// order, unset map entries as explicit nulls dropped.
 fn respell(value: &Value) -> Value {
     match value {
-        Value::Number(n) => n.as_i64().map(|i| json!(i as f64)).unwrap_or_else(|| value.clone()),
+        Value::Number(n) => n
+            .as_i64()
+            .map(|i| json!(i as f64))
+            .unwrap_or_else(|| value.clone()),
         Value::Array(items) => Value::Array(items.iter().map(respell).collect()),
         Value::Object(map) => {
             let mut out = Map::new();
@@ -113,9 +126,11 @@ fn orphan_secret(index: usize, secret: String) -> LiveObject {
         region: Some("us-west-2".into()),
         address: Some(Address::new(format!("kubernetes.old.secret.s{index}"))),
         stack: Some(STACK.into()),
-        attrs: crate::plan_fixture::attrs(json!({"cluster": "cluster.primary", "api_version": "v1", "kind": "Secret",
+        attrs: crate::plan_fixture::attrs(
+            json!({"cluster": "cluster.primary", "api_version": "v1", "kind": "Secret",
             "namespace": "lanka", "name": format!("orphan{index}"),
-            "manifest": {"kind": "Secret", "data": {"KEY": secret}, "stringData": {"K2": format!("{SECRET_PREFIX}plain")}}})),
+            "manifest": {"kind": "Secret", "data": {"KEY": secret}, "stringData": {"K2": format!("{SECRET_PREFIX}plain")}}}),
+        ),
     }
 }
 

@@ -1,10 +1,9 @@
 //! Snapshots of every rendering of one rich plan (every action, nested and multi-line
 //! diffs, a changed secret, plan errors), and the guarantee that text and JSON agree.
 
-
+use crate::plan_fixture::{rich_plan, SECRET_DESIRED, SECRET_LIVE};
 use drplan_core::plan::drift::DriftReport;
 use drplan_core::render::{json, markdown, text};
-use crate::plan_fixture::{rich_plan, SECRET_DESIRED, SECRET_LIVE};
 use serde_json::Value;
 
 const PLAIN: text::TextOptions = text::TextOptions { color: false };
@@ -44,9 +43,16 @@ fn text_and_json_agree() {
 
     let headers: Vec<&str> = rendered
         .lines()
-        .filter(|l| l.ends_with("will be created") || l.ends_with("in place") || l.ends_with("must be replaced") || l.ends_with("will be destroyed"))
+        .filter(|l| {
+            l.ends_with("will be created")
+                || l.ends_with("in place")
+                || l.ends_with("must be replaced")
+                || l.ends_with("will be destroyed")
+        })
         .collect();
-    let changes = doc["resource_changes"].as_array().expect("resource_changes");
+    let changes = doc["resource_changes"]
+        .as_array()
+        .expect("resource_changes");
     let mut expected = Vec::new();
     for rc in changes {
         let actions: Vec<&str> = rc["change"]["actions"]
@@ -75,7 +81,10 @@ fn text_and_json_agree() {
         "Plan: {} to add, {} to change, {} to destroy.",
         s["add"], s["change"], s["destroy"]
     );
-    assert!(rendered.contains(&summary), "summary line {summary:?} in text");
+    assert!(
+        rendered.contains(&summary),
+        "summary line {summary:?} in text"
+    );
 
     for error in doc["errors"].as_array().expect("errors") {
         let line = format!(
@@ -120,10 +129,16 @@ fn colour_only_when_asked() {
 fn no_changes() {
     use drplan_core::plan::diff::diff;
     use drplan_core::resource::Kind;
-    let desired: Vec<_> = Kind::ALL.iter().map(|&k| crate::plan_fixture::sample(k)).collect();
+    let desired: Vec<_> = Kind::ALL
+        .iter()
+        .map(|&k| crate::plan_fixture::sample(k))
+        .collect();
     let live = crate::plan_fixture::live(desired.iter().map(crate::plan_fixture::owned).collect());
     let plan = diff(&desired, &live, &crate::plan_fixture::ctx());
-    assert_eq!(text::plan(&plan, &PLAIN), "No changes. Your infrastructure matches the spec.\n");
+    assert_eq!(
+        text::plan(&plan, &PLAIN),
+        "No changes. Your infrastructure matches the spec.\n"
+    );
     assert_eq!(
         text::drift(&DriftReport::from_plan(&plan), &PLAIN),
         "No drift: the cloud matches the spec (stack lanka-platform, environment prod).\n"
@@ -171,7 +186,11 @@ fn errors_without_changes() {
     let bucket = crate::plan_fixture::sample(Kind::Bucket);
     let mut theirs = crate::plan_fixture::owned(&bucket);
     theirs.stack = None;
-    let plan = diff(&[bucket], &crate::plan_fixture::live(vec![theirs]), &crate::plan_fixture::ctx());
+    let plan = diff(
+        &[bucket],
+        &crate::plan_fixture::live(vec![theirs]),
+        &crate::plan_fixture::ctx(),
+    );
     insta::assert_snapshot!(text::plan(&plan, &PLAIN), @r"
     Error: bucket.backups: aws_s3_bucket `live-bucket.backups` exists but is not managed by this stack: drplan never changes objects it did not create (it carries no drplan mark)
       help: give this object another name, or remove it from the spec if it is managed elsewhere

@@ -34,7 +34,11 @@ fn valid_fixture_loads_for_every_environment() {
     assert_eq!(names, ["prod", "prod-dr"]);
     for (env, result) in all {
         let p = result.unwrap_or_else(|d| panic!("{env}: {}", d.render(false, 100)));
-        let aws = p.resources.iter().filter(|r| r.kind != drplan_core::resource::Kind::K8sObject).count();
+        let aws = p
+            .resources
+            .iter()
+            .filter(|r| r.kind != drplan_core::resource::Kind::K8sObject)
+            .count();
         assert_eq!(aws, 15, "{env}");
         // The backup policy's CronJobs; under DR activation also its restore Job and
         // the namespace of the `kubernetes` block enabled only then.
@@ -72,9 +76,16 @@ fn syntax_errors_point_at_the_position() {
 /// made miette's renderer panic. Such positions are named instead of drawn.
 #[test]
 fn labels_far_right_on_a_long_line_render() {
-    let spec = format!("locals {{ x = \"{}\" }}\nsit \"x\" {{}}\nlocals {{ y = 1 }} {}bogus {{}}\n", "a".repeat(70_000), " ".repeat(70_000));
+    let spec = format!(
+        "locals {{ x = \"{}\" }}\nsit \"x\" {{}}\nlocals {{ y = 1 }} {}bogus {{}}\n",
+        "a".repeat(70_000),
+        " ".repeat(70_000)
+    );
     let d = load(&[("specs/main.hcl", &spec), ("environments/test.hcl", ENV)]).expect_err("errors");
     let out = d.render(false, 100);
-    assert!(out.contains("drplan::syntax") || out.contains("drplan::unknown_block"), "{out}");
+    assert!(
+        out.contains("drplan::syntax") || out.contains("drplan::unknown_block"),
+        "{out}"
+    );
     assert!(out.contains("specs/main.hcl:"), "{out}");
 }

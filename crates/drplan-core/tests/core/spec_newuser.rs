@@ -28,7 +28,8 @@ bucket "vault" {
 
 fn load_spec(spec: &str) -> Result<drplan_core::model::Project, String> {
     let text = format!("{BASE}{spec}");
-    load(&[("specs/main.hcl", &text), ("environments/test.hcl", ENV)]).map_err(|d| d.render(false, 120))
+    load(&[("specs/main.hcl", &text), ("environments/test.hcl", ENV)])
+        .map_err(|d| d.render(false, 120))
 }
 
 fn replication_rules(p: &drplan_core::model::Project) -> Vec<(String, String)> {
@@ -41,7 +42,12 @@ fn replication_rules(p: &drplan_core::model::Project) -> Vec<(String, String)> {
         .as_array()
         .expect("rules")
         .iter()
-        .map(|r| (r["id"].as_str().unwrap_or("").to_string(), r["destination_bucket"].as_str().unwrap_or("").to_string()))
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap_or("").to_string(),
+                r["destination_bucket"].as_str().unwrap_or("").to_string(),
+            )
+        })
         .collect()
 }
 
@@ -58,8 +64,14 @@ fn second_replication_block_no_longer_silently_drops_the_dr_copy() {
     assert_eq!(
         replication_rules(&p),
         vec![
-            ("drplan-replication-backups_dr".to_string(), "acme-backups-dr".to_string()),
-            ("drplan-replication-vault".to_string(), "acme-backups-vault".to_string()),
+            (
+                "drplan-replication-backups_dr".to_string(),
+                "acme-backups-dr".to_string()
+            ),
+            (
+                "drplan-replication-vault".to_string(),
+                "acme-backups-vault".to_string()
+            ),
         ]
     );
 }
@@ -67,7 +79,13 @@ fn second_replication_block_no_longer_silently_drops_the_dr_copy() {
 #[test]
 fn one_replication_block_keeps_its_rule_id() {
     let p = load_spec(&TWO_BUCKETS.replace("REPEAT", "")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(replication_rules(&p), vec![("drplan-replication".to_string(), "acme-backups-dr".to_string())]);
+    assert_eq!(
+        replication_rules(&p),
+        vec![(
+            "drplan-replication".to_string(),
+            "acme-backups-dr".to_string()
+        )]
+    );
 }
 
 #[test]
@@ -80,7 +98,10 @@ fn replication_blocks_with_two_roles_are_an_error() {
   }"#,
     );
     let out = load_spec(&spec).expect_err("an error");
-    assert!(out.contains("drplan::replication") && out.contains("role differs"), "{out}");
+    assert!(
+        out.contains("drplan::replication") && out.contains("role differs"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -98,7 +119,10 @@ fn second_encryption_block_is_an_error_with_both_places_not_last_one_wins() {
     let out = load_spec(&spec).expect_err("an error");
     assert!(out.contains("drplan::duplicate_block"), "{out}");
     assert!(out.contains("has two `encryption` blocks"), "{out}");
-    assert!(out.contains("again here") && out.contains("first here"), "{out}");
+    assert!(
+        out.contains("again here") && out.contains("first here"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -116,7 +140,11 @@ fn utf8_byte_order_mark_is_not_invalid_hcl() {
     let spec = format!("\u{feff}{BASE}");
     let env = format!("\u{feff}{ENV}");
     let p = load(&[("specs/main.hcl", &spec), ("environments/test.hcl", &env)]);
-    assert!(p.is_ok(), "{}", p.err().map(|d| d.render(false, 120)).unwrap_or_default());
+    assert!(
+        p.is_ok(),
+        "{}",
+        p.err().map(|d| d.render(false, 120)).unwrap_or_default()
+    );
 }
 
 #[test]
@@ -125,15 +153,26 @@ fn unknown_environment_is_one_error_without_knock_on_variable_errors() {
     let dir = write(&[("specs/main.hcl", &spec), ("environments/prod.hcl", ENV)]);
     let d = drplan_core::spec::load_project(dir.path(), "prd").expect_err("an error");
     let codes: Vec<&str> = d.iter().map(|d| d.code).collect();
-    assert_eq!(codes, ["drplan::missing_environment"], "{}", d.render(false, 120));
+    assert_eq!(
+        codes,
+        ["drplan::missing_environment"],
+        "{}",
+        d.render(false, 120)
+    );
 }
 
 #[test]
 fn missing_project_directory_says_it_does_not_exist() {
-    let d = drplan_core::spec::load_project(std::path::Path::new("/nonexistent/drplan-project"), "prod")
-        .expect_err("an error");
+    let d = drplan_core::spec::load_project(
+        std::path::Path::new("/nonexistent/drplan-project"),
+        "prod",
+    )
+    .expect_err("an error");
     let out = d.render(false, 120);
-    assert!(out.contains("the project directory /nonexistent/drplan-project does not exist"), "{out}");
+    assert!(
+        out.contains("the project directory /nonexistent/drplan-project does not exist"),
+        "{out}"
+    );
     assert_eq!(d.len(), 1, "{out}");
 }
 
@@ -151,7 +190,11 @@ fn manifests_naming_a_folder_say_it_is_a_folder_not_that_it_does_not_exist() {
         }
     }
     std::fs::create_dir_all(dir.path().join("k8s/overlay")).expect("mkdir");
-    std::fs::copy(src.join("k8s/namespace.yaml"), dir.path().join("k8s/overlay/namespace.yaml")).expect("copy");
+    std::fs::copy(
+        src.join("k8s/namespace.yaml"),
+        dir.path().join("k8s/overlay/namespace.yaml"),
+    )
+    .expect("copy");
     let out = rendered(dir.path(), "prod");
     assert!(out.contains("manifest `k8s/overlay` is a folder"), "{out}");
     assert!(out.contains("\"k8s/overlay/namespace.yaml\""), "{out}");

@@ -105,8 +105,7 @@ bucket "b" {
 }
 "#;
     let text = format!("{BASE}{spec}");
-    let d = load(&[("specs/main.hcl", &text), ("environments/test.hcl", ENV)])
-        .expect_err("errors");
+    let d = load(&[("specs/main.hcl", &text), ("environments/test.hcl", ENV)]).expect_err("errors");
     let msg: Vec<String> = d
         .iter()
         .filter(|d| d.code == "drplan::cycle")

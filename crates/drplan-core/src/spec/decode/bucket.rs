@@ -196,16 +196,28 @@ fn replication(address: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Replicat
         if let Some(c) = &storage_class {
             check_storage_class(&r, cx, "storage_class", c);
         }
-        let (Some(role_arn), Some(destination)) = (role_arn, destination) else { continue };
+        let (Some(role_arn), Some(destination)) = (role_arn, destination) else {
+            continue;
+        };
         // One block keeps the rule id it always had; several are told apart by destination.
         let id = if several {
             format!("{OWN_REPLICATION_RULE}-{destination}")
         } else {
             OWN_REPLICATION_RULE.to_string()
         };
-        let rule = ReplicationRule { id, prefix, destination, storage_class };
+        let rule = ReplicationRule {
+            id,
+            prefix,
+            destination,
+            storage_class,
+        };
         match &mut out {
-            None => out = Some(Replication { role_arn, rules: vec![rule] }),
+            None => {
+                out = Some(Replication {
+                    role_arn,
+                    rules: vec![rule],
+                })
+            }
             Some(rep) => {
                 if rep.role_arn != role_arn {
                     r.invalid(
@@ -220,7 +232,10 @@ fn replication(address: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Replicat
                         cx.diags,
                         "drplan::replication",
                         "destination",
-                        format!("bucket.{} is already a replication destination of this bucket", rule.destination),
+                        format!(
+                            "bucket.{} is already a replication destination of this bucket",
+                            rule.destination
+                        ),
                         "one replication block per destination bucket",
                     );
                 } else {

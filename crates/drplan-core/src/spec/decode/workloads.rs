@@ -120,13 +120,21 @@ pub fn decode_backup(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Back
     let restore_command = b
         .string_list(cx.diags, "restore_command")
         .unwrap_or_default();
-    let restore_estimate = b.string(cx.diags, "restore_estimate").and_then(|s| match parse_duration(&s) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            b.invalid(cx.diags, "drplan::duration", "restore_estimate", e, DURATION_HELP);
-            None
-        }
-    });
+    let restore_estimate =
+        b.string(cx.diags, "restore_estimate")
+            .and_then(|s| match parse_duration(&s) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    b.invalid(
+                        cx.diags,
+                        "drplan::duration",
+                        "restore_estimate",
+                        e,
+                        DURATION_HELP,
+                    );
+                    None
+                }
+            });
     if engine.as_deref() == Some("custom") && command.is_empty() {
         b.missing(
             cx.diags,

@@ -148,9 +148,12 @@ pub fn in_place_change(kind: Kind) -> (&'static str, Value) {
         Kind::DnsZone => ("comment", json!("public zone")),
         Kind::DnsRecord => ("ttl", json!(300)),
         Kind::HealthCheck => ("port", json!(8443)),
-        Kind::K8sObject => ("manifest", json!({"apiVersion": "v1", "kind": "ConfigMap",
+        Kind::K8sObject => (
+            "manifest",
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
                                                "metadata": {"name": "settings", "namespace": "lanka"},
-                                               "data": {"LOG_LEVEL": "debug"}})),
+                                               "data": {"LOG_LEVEL": "debug"}}),
+        ),
     }
 }
 
@@ -225,9 +228,17 @@ pub fn rich() -> (Vec<Resource>, LiveState, DiffContext) {
     let mut live_cluster = owned(&cluster);
     live_cluster.id = "lanka-primary".into();
     set(&mut live_cluster, "version", json!("1.29"));
-    set(&mut live_cluster, "tags", json!({"team": "platform", "cost-center": "old"}));
+    set(
+        &mut live_cluster,
+        "tags",
+        json!({"team": "platform", "cost-center": "old"}),
+    );
     let cluster = with_attr(cluster, "version", json!("1.30"));
-    let cluster = with_attr(cluster, "tags", json!({"team": "platform", "cost-center": "dr-42"}));
+    let cluster = with_attr(
+        cluster,
+        "tags",
+        json!({"team": "platform", "cost-center": "dr-42"}),
+    );
     objects.push(live_cluster);
     desired.push(cluster);
 
@@ -331,7 +342,11 @@ pub fn rich() -> (Vec<Resource>, LiveState, DiffContext) {
     );
     let mut live_dr = owned(&dr_cluster);
     live_dr.id = "lanka-dr".into();
-    let dr_cluster = with_attr(dr_cluster, "role_arn", json!("arn:aws:iam::123456789012:role/eks-dr"));
+    let dr_cluster = with_attr(
+        dr_cluster,
+        "role_arn",
+        json!("arn:aws:iam::123456789012:role/eks-dr"),
+    );
     objects.push(live_dr);
     desired.push(dr_cluster);
 
@@ -362,7 +377,11 @@ pub fn rich() -> (Vec<Resource>, LiveState, DiffContext) {
     desired.push(zone);
     let record = sample(Kind::DnsRecord);
     let mut live_record = owned(&record);
-    set(&mut live_record, "records", json!(["api-old.lanka.example.com", "api-primary.lanka.example.com"]));
+    set(
+        &mut live_record,
+        "records",
+        json!(["api-old.lanka.example.com", "api-primary.lanka.example.com"]),
+    );
     objects.push(live_record);
     desired.push(record);
     desired.push(sample(Kind::HealthCheck));
