@@ -17,6 +17,11 @@ if command -v kubectl >/dev/null 2>&1; then
 fi
 
 export NO_COLOR=1
+# The in-process plans of the e2e tests probe moto for reachability like the CLI does.
+# On a loaded 2-core runner moto can take more than the real 5 s to answer, which
+# reads as a lost region; the CLI tests already get 30 s (support/moto.rs), and the
+# tests that measure the probe set their own bound.
+export DRPLAN_PROBE_TIMEOUT="${DRPLAN_PROBE_TIMEOUT:-30}"
 # On CI every build is cold: incremental caches only cost disk (gigabytes with the AWS SDK).
 if [ -n "${CI:-}" ]; then
   export CARGO_INCREMENTAL=0
