@@ -2,7 +2,8 @@
 # The drplan demo, end to end on this machine: a local AWS emulator (moto) and two
 # in-memory Kubernetes API servers stand in for us-west-2/us-east-1 and their EKS
 # clusters. It validates the root project, plans and applies `prod`, shows the DR
-# failover plan (`prod-dr`), applies it, and fails back.
+# failover plan (`prod-dr`), applies it, and fails back; then it fails over again with
+# the primary cluster's API server frozen (a lost region), and back when it returns.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,7 @@ port=$(free_port)
 pids+=($!)
 export KUBECONFIG="$work/kubeconfig"
 kube-testserver --kubeconfig "$KUBECONFIG" --context shop-primary --simulate-rollouts >"$work/k1.log" 2>&1 &
+primary_api=$!
 pids+=($!)
 sleep 0.5
 kube-testserver --kubeconfig "$KUBECONFIG" --context shop-dr --simulate-rollouts >"$work/k2.log" 2>&1 &
@@ -46,9 +48,6 @@ for _ in $(seq 1 50); do
 done
 # What drplan itself needs in the account (the lock bucket), created once.
 run drplan bootstrap -e prod
-import boto3
-boto3.client("s3", endpoint_url="$AWS_ENDPOINT_URL", region_name="us-east-1").create_bucket(Bucket="shop-drplan-locks")
-PY
 
 say "1. Validate the spec (no cloud access)"
 run drplan validate
@@ -74,4 +73,16 @@ run drplan drift -e prod --format markdown || [ $? -eq 2 ]
 run drplan apply -e prod --auto-approve
 run drplan plan -e prod --detailed-exitcode
 
-say "Done: prod -> prod-dr -> prod, every step converged."
+say "8. The primary region is lost: its cluster's API server stops answering (SIGSTOP)"
+kill -STOP "$primary_api"
+say "   The failover is planned anyway: us-west-2 is marked unreachable, what it would change is deferred"
+run drplan plan -e prod-dr || [ $? -eq 2 ]
+run drplan apply -e prod-dr --auto-approve
+run drplan plan -e prod-dr --detailed-exitcode || [ $? -eq 2 ]
+
+say "9. The region returns (SIGCONT): fail back and converge"
+kill -CONT "$primary_api"
+run drplan apply -e prod --auto-approve
+run drplan plan -e prod --detailed-exitcode
+
+say "Done: prod -> prod-dr -> prod, then a failover with the primary cluster lost and back; every step converged."

@@ -42,3 +42,10 @@ if [ -z "${CARGO_TARGET_DIR:-}" ] && [ ! -d target/debug ]; then
   fi
 fi
 cargo test --workspace "$@"
+
+# On CI, the README's other command too: the demo is user-facing, and a merge once broke
+# it with no test noticing. It reuses this build (and this CARGO_TARGET_DIR).
+if [ -n "${CI:-}" ] && [ $# -eq 0 ]; then
+  echo "== the demo (scripts/demo.sh)" >&2
+  bash scripts/demo.sh >/dev/null
+fi

@@ -64,7 +64,8 @@ async fn a_kill_after_creating(kind: Kind) {
     );
     assert!(stderr(&out).contains("failpoint"), "{}", explain(&out));
 
-    // lease: drop this unlock once the lock is a lease that lapses.
+    // The killed apply's lease would lapse on its own (lock_lease.rs waits one out);
+    // an operator who knows the apply is dead breaks it at once, as here.
     let out = drplan(&moto, &root, &["unlock", "-e", "prod", "--force"]);
     assert_exit(&out, 0, "unlock --force after the kill");
 
