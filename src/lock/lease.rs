@@ -31,16 +31,28 @@ pub enum Verdict {
     /// Not renewed for longer than its lease: the next apply takes it over (with
     /// `If-Match` on the lapsed object's ETag, so of two takers only one wins).
     Lapsed { idle: Duration, lease: Duration },
+    /// Its holder ran on this machine and is no longer running (killed, crashed):
+    /// taken over at once, as a lapsed lock is (`process.rs` decides).
+    HolderGone,
 }
 
 /// `fallback_lease` applies to locks written before leases existed (no
-/// `lease_seconds` in the body).
-pub fn judge(seen: &Observed, run_id: &str, fallback_lease: Duration) -> Verdict {
+/// `lease_seconds` in the body). `holder_gone`: the holder's process is known to have
+/// ended (it ran on this machine; `process.rs`).
+pub fn judge(
+    seen: &Observed,
+    run_id: &str,
+    fallback_lease: Duration,
+    holder_gone: bool,
+) -> Verdict {
     let Some(info) = &seen.info else {
         return Verdict::Held { lapses_in: None };
     };
     if !info.run_id.is_empty() && info.run_id == run_id {
         return Verdict::Ours;
+    }
+    if holder_gone {
+        return Verdict::HolderGone;
     }
     let Some(modified) = seen.last_modified else {
         return Verdict::Held { lapses_in: None };
@@ -81,6 +93,7 @@ mod tests {
             lease_seconds,
             renewed_at: None,
             renewals: 0,
+            process: None,
         }
     }
 
@@ -101,9 +114,12 @@ mod tests {
             "2026-12-03T08:00:00Z",
             "2026-12-03T08:00:01Z",
         );
-        assert_eq!(judge(&s, "run-a", Duration::from_secs(120)), Verdict::Ours);
         assert_eq!(
-            judge(&s, "run-b", Duration::from_secs(120)),
+            judge(&s, "run-a", Duration::from_secs(120), false),
+            Verdict::Ours
+        );
+        assert_eq!(
+            judge(&s, "run-b", Duration::from_secs(120), false),
             Verdict::Held {
                 lapses_in: Some(Duration::from_secs(119))
             }
@@ -118,7 +134,7 @@ mod tests {
             "2026-12-03T08:01:01Z",
         );
         assert_eq!(
-            judge(&s, "run-b", Duration::from_secs(120)),
+            judge(&s, "run-b", Duration::from_secs(120), false),
             Verdict::Lapsed {
                 idle: Duration::from_secs(61),
                 lease: Duration::from_secs(60)
@@ -131,7 +147,7 @@ mod tests {
             "2026-12-03T08:01:00Z",
         );
         assert_eq!(
-            judge(&s, "run-b", Duration::from_secs(120)),
+            judge(&s, "run-b", Duration::from_secs(120), false),
             Verdict::Held {
                 lapses_in: Some(Duration::ZERO)
             }
@@ -146,12 +162,31 @@ mod tests {
             "2026-12-03T08:03:00Z",
         );
         assert!(matches!(
-            judge(&s, "", Duration::from_secs(120)),
+            judge(&s, "", Duration::from_secs(120), false),
             Verdict::Lapsed { .. }
         ));
         let s = seen(None, "2026-12-03T08:00:00Z", "2027-12-03T08:00:00Z");
         assert_eq!(
-            judge(&s, "run-b", Duration::from_secs(120)),
+            judge(&s, "run-b", Duration::from_secs(120), false),
+            Verdict::Held { lapses_in: None }
+        );
+    }
+
+    #[test]
+    fn a_lock_whose_holder_process_ended_on_this_machine_is_taken_over_at_once() {
+        let s = seen(
+            Some(info("run-a", 120)),
+            "2026-12-03T08:00:00Z",
+            "2026-12-03T08:00:01Z",
+        );
+        assert_eq!(
+            judge(&s, "run-b", Duration::from_secs(120), true),
+            Verdict::HolderGone
+        );
+        // An unreadable lock is never judged by a process.
+        let s = seen(None, "2026-12-03T08:00:00Z", "2026-12-03T08:00:01Z");
+        assert_eq!(
+            judge(&s, "run-b", Duration::from_secs(120), true),
             Verdict::Held { lapses_in: None }
         );
     }
@@ -164,7 +199,7 @@ mod tests {
             "2026-12-03T08:00:00Z",
         );
         assert_eq!(
-            judge(&s, "run-b", Duration::from_secs(120)),
+            judge(&s, "run-b", Duration::from_secs(120), false),
             Verdict::Held {
                 lapses_in: Some(Duration::from_secs(60))
             }

@@ -19,6 +19,7 @@
 
 pub mod holder;
 pub mod lease;
+pub mod process;
 mod renew;
 mod s3io;
 
@@ -54,6 +55,10 @@ pub struct LockInfo {
     pub renewed_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub renewals: u64,
+    /// Where the holder runs, so that a rerun on the same machine can tell a killed
+    /// holder at once instead of waiting out its lease (`process.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<process::ProcessIdentity>,
 }
 
 impl LockInfo {
@@ -68,7 +73,15 @@ impl LockInfo {
             lease_seconds: lease.as_secs().max(1),
             renewed_at: None,
             renewals: 0,
+            process: process::ProcessIdentity::this_process(),
         }
+    }
+
+    /// Whether this lock's holder is known to have ended (it ran on this machine).
+    fn holder_gone(&self, here: Option<&process::ProcessIdentity>) -> bool {
+        self.process
+            .as_ref()
+            .is_some_and(|p| p.liveness(self.pid, here) == process::Liveness::Gone)
     }
 
     fn body(&self) -> Result<Vec<u8>> {
@@ -222,12 +235,16 @@ impl ApplyLock {
                 Err(PutError::Unreachable(cause)) => return Err(unreachable(cause)),
                 Err(e) => return Err(LockError::Other(e.into_anyhow("GetObject (apply lock)"))),
             };
-            match judge(&seen, &info.run_id, settings.lease) {
+            let gone = seen
+                .info
+                .as_ref()
+                .is_some_and(|i| i.holder_gone(info.process.as_ref()));
+            match judge(&seen, &info.run_id, settings.lease, gone) {
                 Verdict::Ours => {
                     eprintln!("The answer to this run's lock request was lost, but the lock s3://{bucket}/{key} is this run's: proceeding.");
                     return Ok(ApplyLock::held(s3, &bucket, &key, info, seen.etag));
                 }
-                Verdict::Lapsed { idle, lease } => match put(
+                verdict @ (Verdict::Lapsed { .. } | Verdict::HolderGone) => match put(
                     s3,
                     &bucket,
                     &key,
@@ -242,11 +259,16 @@ impl ApplyLock {
                             .as_ref()
                             .map(|i| format!("{} (pid {})", i.holder, i.pid))
                             .unwrap_or_default();
-                        eprintln!(
-                            "Took over the apply lock s3://{bucket}/{key} from {who}: not renewed for {} (its lease is {}), so that apply is no longer running.",
-                            human(idle),
-                            human(lease)
-                        );
+                        match verdict {
+                            Verdict::Lapsed { idle, lease } => eprintln!(
+                                "Took over the apply lock s3://{bucket}/{key} from {who}: not renewed for {} (its lease is {}), so that apply is no longer running.",
+                                human(idle),
+                                human(lease)
+                            ),
+                            _ => eprintln!(
+                                "Took over the apply lock s3://{bucket}/{key} from {who}: that process ran on this machine and is no longer running (killed or crashed)."
+                            ),
+                        }
                         return Ok(ApplyLock::held(s3, &bucket, &key, info, etag));
                     }
                     // Renewed, released or taken by another apply in between.
@@ -466,6 +488,7 @@ mod tests {
             lease_seconds: 120,
             renewed_at: None,
             renewals: 3,
+            process: None,
         };
         let e = LockError::Held {
             info: Some(info),

@@ -64,13 +64,15 @@ async fn a_kill_after_creating(kind: Kind) {
     );
     assert!(stderr(&out).contains("failpoint"), "{}", explain(&out));
 
-    // The killed apply's lease would lapse on its own (lock_lease.rs waits one out);
-    // an operator who knows the apply is dead breaks it at once, as here.
-    let out = drplan(&moto, &root, &["unlock", "-e", "prod", "--force"]);
-    assert_exit(&out, 0, "unlock --force after the kill");
-
+    // No `unlock`: the killed apply ran on this machine, so the rerun sees its
+    // process is gone and takes the lock over at once (its lease has not lapsed).
     let out = drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]);
     assert_exit(&out, 0, &format!("the rerun after a kill at {failpoint}"));
+    assert!(
+        stderr(&out).contains("is no longer running (killed or crashed)"),
+        "the rerun says whose lock it took over\n{}",
+        explain(&out)
+    );
     let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(
         &out,
