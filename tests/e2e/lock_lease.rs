@@ -502,3 +502,94 @@ async fn one_failed_change_skips_only_its_dependents_and_the_dns_change_is_still
         "{ids:?}"
     );
 }
+
+/// A pseudo-terminal: the child reads its stdin from `slave`, the test holds `master`
+/// (closing it would hang the terminal up, a different event than Ctrl-C).
+fn pty() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty(3) writes two fds it opened; null name, termios and winsize.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both fds were just opened by openpty and are owned here alone.
+    unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(master),
+            std::os::fd::OwnedFd::from_raw_fd(slave),
+        )
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_at_the_approval_prompt_changes_nothing_and_releases_the_lock() {
+    use std::io::Read;
+    let (_dir, root) = project_copy();
+    let moto = moto_with_bucket().await;
+    let (_master, slave) = pty();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("drplan"))
+        .envs(moto.env_for_cli())
+        .env("NO_COLOR", "1")
+        .arg("-C")
+        .arg(&root)
+        .args(["apply", "-e", "prod"])
+        .stdin(std::process::Stdio::from(slave))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn drplan");
+    let mut err_pipe = child.stderr.take().expect("stderr");
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut told = false;
+        while let Ok(n) = err_pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+            if !told && String::from_utf8_lossy(&all).contains("Do you want to perform") {
+                told = true;
+                let _ = seen_tx.send(());
+            }
+        }
+        String::from_utf8_lossy(&all).into_owned()
+    });
+    let prompted =
+        tokio::task::spawn_blocking(move || seen_rx.recv_timeout(Duration::from_secs(120)))
+            .await
+            .expect("join");
+    let s3 = moto.s3("us-east-1");
+    assert!(
+        read_lock(&s3, BUCKET, KEY).await.expect("read").is_some(),
+        "the apply holds the lock while it asks"
+    );
+    // SAFETY: kill(2) on the child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    let err = reader.join().expect("stderr reader");
+    assert!(prompted.is_ok(), "drplan never asked for approval:\n{err}");
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("SIGINT"), "{err}");
+    assert!(err.contains("Released the apply lock."), "{err}");
+    assert!(
+        read_lock(&s3, BUCKET, KEY).await.expect("read").is_none(),
+        "the lock is gone:\n{err}"
+    );
+    let buckets = s3.list_buckets().send().await.expect("ListBuckets");
+    let names: Vec<_> = buckets.buckets().iter().filter_map(|b| b.name()).collect();
+    assert_eq!(names, vec![BUCKET], "nothing was created:\n{err}");
+}
