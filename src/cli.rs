@@ -29,6 +29,16 @@ pub struct Cli {
     #[arg(short, long, global = true)]
     pub verbose: bool,
 
+    /// Set a variable, overriding the environment file (repeatable; list, map and
+    /// object values as HCL: --var 'zones=["a","b"]'). Also DRPLAN_VAR_<name>.
+    #[arg(long = "var", global = true, value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// Read variable values from FILE (`name = value` lines; repeatable, later files
+    /// win; --var wins over any file).
+    #[arg(long = "var-file", global = true, value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }

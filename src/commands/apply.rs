@@ -44,7 +44,8 @@ pub fn run(root: &Path, args: &ApplyArgs, verbose: bool) -> anyhow::Result<i32> 
     if let Some(plan) = &saved {
         if plan.spec_digest != project.digest {
             bail!(
-                "the saved plan is stale: the spec or environment files changed since it was made \
+                "the saved plan is stale: the spec or environment files (or the --var/--var-file \
+                 inputs) changed since it was made \
                  (digest {} -> {}); run `drplan plan -e {env} --out FILE` again",
                 short(&plan.spec_digest),
                 short(&project.digest)

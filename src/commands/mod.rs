@@ -16,6 +16,7 @@ pub mod promote;
 pub mod show;
 pub mod unlock;
 pub mod validate;
+pub mod vars;
 
 /// Exit codes (the CLI contract, see README).
 pub mod exit {
@@ -26,6 +27,20 @@ pub mod exit {
 }
 
 pub fn run(cli: Cli) -> i32 {
+    let explicit = !cli.vars.is_empty() || !cli.var_files.is_empty();
+    match &cli.command {
+        Command::Promote(_) | Command::Fmt(_) | Command::Show(_) | Command::Completions(_)
+            if explicit =>
+        {
+            eprintln!(
+                "Error: --var and --var-file apply to validate, plan, apply, drift, graph, unlock and bootstrap; \
+                 promote compares the environment files as written"
+            );
+            return exit::ERROR;
+        }
+        Command::Promote(_) => {}
+        _ => vars::set(vars::from_cli(&cli.vars, &cli.var_files)),
+    }
     let result: anyhow::Result<i32> = match cli.command {
         Command::Completions(args) => {
             use clap::CommandFactory;

@@ -11,8 +11,11 @@ use std::path::Path;
 
 pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
     let results: Vec<(String, Result<Project, Diagnostics>)> = match &args.env {
-        Some(env) => vec![(env.clone(), spec::load_project(root, env))],
-        None => match spec::load_all(root) {
+        Some(env) => vec![(
+            env.clone(),
+            spec::load_project_with(root, env, &super::vars::get()),
+        )],
+        None => match spec::load_all_with(root, &super::vars::get()) {
             Ok(all) => all,
             Err(diags) => {
                 print_diagnostics(&diags);
@@ -69,7 +72,7 @@ pub fn print_diagnostics(diags: &Diagnostics) {
 /// Loads one environment for commands that need a valid project, printing the
 /// diagnostics when it is not.
 pub fn load_or_report(root: &Path, env: &str) -> Option<Project> {
-    match spec::load_project(root, env) {
+    match spec::load_project_with(root, env, &super::vars::get()) {
         Ok(p) => Some(p),
         Err(d) => {
             print_diagnostics(&d);

@@ -25,3 +25,4 @@ mod promote_cli;
 mod record_batch_e2e;
 mod saved_plan_tamper;
 mod secrets_e2e;
+mod vars_e2e;

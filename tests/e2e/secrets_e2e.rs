@@ -12,8 +12,8 @@ use crate::support::moto::MotoServer;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-const OLD: &str = "Old-Pass-1234";
-const NEW: &str = "New-Secret-5678";
+pub(crate) const OLD: &str = "Old-Pass-1234";
+pub(crate) const NEW: &str = "New-Secret-5678";
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -36,7 +36,7 @@ fn set_password(root: &Path, env: &str, from: &str, to: &str) {
 }
 
 /// The root project, with the password flowing into three places it did not reach.
-fn project() -> tempfile::TempDir {
+pub(crate) fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     for sub in ["environments", "specs", "k8s"] {
@@ -74,7 +74,7 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-async fn world() -> (MotoServer, Clusters) {
+pub(crate) async fn world() -> (MotoServer, Clusters) {
     let moto = MotoServer::start();
     let s3 = moto.s3("us-east-1");
     s3.create_bucket()
@@ -87,7 +87,7 @@ async fn world() -> (MotoServer, Clusters) {
     (moto, clusters)
 }
 
-fn assert_no_password(what: &str, out: &Output) {
+pub(crate) fn assert_no_password(what: &str, out: &Output) {
     let text = explain(out);
     for secret in [OLD, NEW] {
         for form in [

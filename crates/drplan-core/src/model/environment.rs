@@ -51,3 +51,60 @@ pub enum ClusterAccess {
         context: String,
     },
 }
+
+/// The process environment's prefix for a variable's value (`DRPLAN_VAR_<name>`).
+pub const VAR_PREFIX: &str = "DRPLAN_VAR_";
+
+/// What the command line and the process environment say about variables. Its
+/// `Debug` shows names only: the values are often secrets.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct VarInputs {
+    /// `--var-file` paths, in order.
+    pub files: Vec<VarFile>,
+    /// `--var` arguments as typed (`name=value`), in order.
+    pub flags: Vec<String>,
+    /// `DRPLAN_VAR_<name>` values: (name, value).
+    pub process: Vec<(String, String)>,
+}
+
+/// A `--var-file`: `shown` as the user typed it (diagnostics, digest); `path`
+/// resolved against the working directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VarFile {
+    pub shown: String,
+    pub path: std::path::PathBuf,
+}
+
+impl VarInputs {
+    /// The `DRPLAN_VAR_<name>` entries of `vars` (the process environment).
+    pub fn from_process(vars: impl IntoIterator<Item = (String, String)>) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = vars
+            .into_iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix(VAR_PREFIX)
+                    .filter(|n| !n.is_empty())
+                    .map(|n| (n.to_string(), v))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty() && self.flags.is_empty() && self.process.is_empty()
+    }
+}
+
+impl std::fmt::Debug for VarInputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = |s: &String| s.split_once('=').map_or(s.as_str(), |(n, _)| n).to_string();
+        f.debug_struct("VarInputs")
+            .field("files", &self.files)
+            .field("flags", &self.flags.iter().map(name).collect::<Vec<_>>())
+            .field(
+                "process",
+                &self.process.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}

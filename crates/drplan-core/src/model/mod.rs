@@ -30,6 +30,9 @@ pub struct Project {
     /// The spec's `moved` blocks: renamed addresses whose objects the diff should
     /// find under their old mark.
     pub moved: Vec<Moved>,
+    /// The variable values given outside the environment file (`--var`,
+    /// `--var-file`, `DRPLAN_VAR_`), so a second evaluation (the RTO's) sees them too.
+    pub vars: environment::VarInputs,
 }
 
 /// `moved { from = ..  to = .. }`: the address (and everything under it) that a block

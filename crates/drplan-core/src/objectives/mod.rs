@@ -300,7 +300,7 @@ fn counterpart(project: &Project) -> Result<Counterpart, String> {
     } else {
         &dr.name
     };
-    match crate::spec::load_project_with_active_site(&project.root, &project.env_name, other) {
+    match crate::spec::reload_with_active_site(project, other) {
         Ok(p) if is_activation => Ok(Counterpart::Normal(p)),
         Ok(p) => Ok(Counterpart::Activated(p)),
         Err(diags) => {

@@ -19,14 +19,30 @@ const TOP: Schema = Schema::new(
 const LOCK: Schema = Schema::new(&["bucket", "region", "key", "lease"], &[]);
 const ACCESS: Schema = Schema::new(&["kubeconfig", "context"], &[]);
 
+/// A variable's value as given: by the environment file, a `--var-file`, `--var` or
+/// `DRPLAN_VAR_<name>` (`spec::vars`).
+#[derive(Clone, Debug)]
+pub struct EnvVar {
+    pub value: Value,
+    /// Span of the name in `file`.
+    pub span: Range<usize>,
+    /// Which file of the load's variable sources: 0 is the environment file.
+    pub file: usize,
+    /// Given as text on the command line or in the process environment: taken as a
+    /// string for a `string` variable and parsed as an HCL expression otherwise, as
+    /// Terraform takes `-var` and `TF_VAR_`.
+    pub raw: bool,
+}
+
 /// The environment file as written, before it is checked against the spec.
 #[derive(Default)]
 pub struct EnvSettings {
     pub stack: Option<String>,
     pub account_id: Option<String>,
     pub active_site: Option<(String, Range<usize>)>,
-    /// name -> (value, span of the name)
-    pub variables: BTreeMap<String, (Value, Range<usize>)>,
+    /// name -> value, with the environment file's values overridden by the
+    /// command line's (`spec::vars`).
+    pub variables: BTreeMap<String, EnvVar>,
     pub lock: Option<LockSettings>,
     /// cluster label -> (access, span of the label)
     pub cluster_access: BTreeMap<String, (ClusterAccess, Range<usize>)>,
@@ -81,30 +97,7 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
         let header = body::block_header(block);
         match block.ident.as_str() {
             "variables" => {
-                for attr in block.body.attributes() {
-                    let name = attr.key.as_str().to_string();
-                    let span = hcl_edit::Span::span(&attr.key).unwrap_or(0..0);
-                    if !scope.check_references(src, &attr.value, diags) {
-                        continue;
-                    }
-                    match body::evaluate(&attr.value, &ctx) {
-                        Ok(v) => {
-                            out.variables.insert(name, (v, span));
-                        }
-                        Err(msg) => diags.push(
-                            SpecDiagnostic::new(
-                                "drplan::eval",
-                                format!("cannot evaluate variable `{name}`: {msg}"),
-                            )
-                            .at(
-                                src,
-                                hcl_edit::Span::span(&attr.value).unwrap_or(span),
-                                "in this expression",
-                            )
-                            .help("environment values are literals or function calls"),
-                        ),
-                    }
-                }
+                variable_values(file, &block.body, 0, scope, diags, &mut out.variables);
                 for nested in block.body.blocks() {
                     diags.push(
                         SpecDiagnostic::new(
@@ -182,4 +175,51 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
         }
     }
     out
+}
+
+/// The `name = value` attributes of `body` (a `variables` block, or a whole
+/// `--var-file`) into `out`, overriding what is there: `file` is the body's index among
+/// the load's variable sources.
+pub fn variable_values(
+    file: &ParsedFile,
+    body: &hcl_edit::structure::Body,
+    index: usize,
+    scope: &Scope,
+    diags: &mut Diagnostics,
+    out: &mut BTreeMap<String, EnvVar>,
+) {
+    let src = &file.source;
+    let ctx = scope.functions_only();
+    for attr in body.attributes() {
+        let name = attr.key.as_str().to_string();
+        let span = hcl_edit::Span::span(&attr.key).unwrap_or(0..0);
+        if !scope.check_references(src, &attr.value, diags) {
+            continue;
+        }
+        match body::evaluate(&attr.value, &ctx) {
+            Ok(value) => {
+                out.insert(
+                    name,
+                    EnvVar {
+                        value,
+                        span,
+                        file: index,
+                        raw: false,
+                    },
+                );
+            }
+            Err(msg) => diags.push(
+                SpecDiagnostic::new(
+                    "drplan::eval",
+                    format!("cannot evaluate variable `{name}`: {msg}"),
+                )
+                .at(
+                    src,
+                    hcl_edit::Span::span(&attr.value).unwrap_or(span),
+                    "in this expression",
+                )
+                .help("variable values are literals or function calls"),
+            ),
+        }
+    }
 }

@@ -10,6 +10,7 @@ use std::path::Path;
 /// a runaway generated file should not eat the machine.
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+#[derive(Clone)]
 pub struct ParsedFile {
     pub source: SourceFile,
     pub body: Body,

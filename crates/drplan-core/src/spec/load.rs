@@ -16,6 +16,7 @@ use super::scope::Scope;
 use super::secret_snippets::SecretSpans;
 use super::sensitivity;
 use super::taint::{self, Taint};
+use super::vars::{self, VarInputs};
 use crate::model::{Environment, Project, SiteRole, Topology, Variable};
 use hcl::{Map, Value};
 use hcl_edit::structure::{Block, Body, Structure};
@@ -59,6 +60,11 @@ pub type EnvironmentLoad = (String, Result<Project, Diagnostics>);
 
 /// Loads every environment (for `drplan validate` without `-e`).
 pub fn load_all(root: &Path) -> Result<Vec<EnvironmentLoad>, Diagnostics> {
+    load_all_with(root, &VarInputs::default())
+}
+
+/// [`load_all`] with variable values from the command line and process (`spec::vars`).
+pub fn load_all_with(root: &Path, vars: &VarInputs) -> Result<Vec<EnvironmentLoad>, Diagnostics> {
     let names = environment_names(root);
     if names.is_empty() {
         let mut d = Diagnostics::default();
@@ -74,14 +80,26 @@ pub fn load_all(root: &Path) -> Result<Vec<EnvironmentLoad>, Diagnostics> {
     Ok(names
         .into_iter()
         .map(|n| {
-            let r = load_project(root, &n);
+            let r = load_project_with(root, &n, vars);
             (n, r)
         })
         .collect())
 }
 
 pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
-    load(root, env, None)
+    load(root, env, None, &VarInputs::default())
+}
+
+/// [`load_project`] with variable values from the command line and the process
+/// environment (`spec::vars`).
+pub fn load_project_with(root: &Path, env: &str, vars: &VarInputs) -> Result<Project, Diagnostics> {
+    load(root, env, None, vars)
+}
+
+/// `project` loaded again as if its environment's `active_site` were `site`, with the
+/// same variable inputs.
+pub fn reload_with_active_site(project: &Project, site: &str) -> Result<Project, Diagnostics> {
+    load(&project.root, &project.env_name, Some(site), &project.vars)
 }
 
 /// The environment evaluated as if its `active_site` were `site`: the RTO check
@@ -92,20 +110,26 @@ pub fn load_project_with_active_site(
     env: &str,
     site: &str,
 ) -> Result<Project, Diagnostics> {
-    load(root, env, Some(site))
+    load(root, env, Some(site), &VarInputs::default())
 }
 
 /// Loads the project; the diagnostics never quote a value that may be secret
 /// (`secret_snippets`).
-fn load(root: &Path, env: &str, active_site: Option<&str>) -> Result<Project, Diagnostics> {
+fn load(
+    root: &Path,
+    env: &str,
+    active_site: Option<&str>,
+    vars: &VarInputs,
+) -> Result<Project, Diagnostics> {
     let mut secrets = SecretSpans::default();
-    load_unredacted(root, env, active_site, &mut secrets).map_err(|d| secrets.redact(d))
+    load_unredacted(root, env, active_site, vars, &mut secrets).map_err(|d| secrets.redact(d))
 }
 
 fn load_unredacted(
     root: &Path,
     env: &str,
     active_site: Option<&str>,
+    vars: &VarInputs,
     secrets: &mut SecretSpans,
 ) -> Result<Project, Diagnostics> {
     let mut diags = Diagnostics::default();
@@ -141,17 +165,16 @@ fn load_unredacted(
     }
 
     let env_file = read_environment(root, env, &mut diags, &mut digest);
-    *secrets = SecretSpans::collect(&specs, env_file.as_ref());
     // Without its environment file nothing else can be judged: every variable would
     // be reported as having no value, burying the one error that matters.
-    if env_file.is_none() {
+    let Some(env_parsed) = &env_file else {
+        *secrets = SecretSpans::collect(&specs, &[]);
         diags.sort();
         return Err(diags);
-    }
-    let mut env_settings = match &env_file {
-        Some(f) => environment::decode(f, &Scope::new(), &mut diags),
-        None => EnvSettings::default(),
     };
+    let mut env_settings = environment::decode(env_parsed, &Scope::new(), &mut diags);
+    let var_sources = vars::apply(vars, env_parsed, &mut env_settings, &mut diags, &mut digest);
+    *secrets = SecretSpans::collect(&specs, &var_sources);
     if let Some(site) = active_site {
         let span = env_settings
             .active_site
@@ -170,7 +193,7 @@ fn load_unredacted(
         moved: Vec::new(),
     };
     let items = loader.collect_items(&specs);
-    loader.variables(&items, &env_settings, env_file.as_ref());
+    loader.variables(&items, &env_settings, &var_sources);
     let active_site = loader.evaluate(&items, &env_settings, env_file.as_ref());
 
     let mut diags = loader.diags;
@@ -233,14 +256,8 @@ fn load_unredacted(
         }
     }
     if loader.scope.has_taint() {
-        let stand_ins = stand_in_resources(
-            root,
-            env,
-            &specs,
-            &env_settings,
-            env_file.as_ref(),
-            &environment,
-        );
+        let stand_ins =
+            stand_in_resources(root, env, &specs, &env_settings, &var_sources, &environment);
         sensitivity::mark(&mut resources, &stand_ins, &mut diags);
     }
     let moved = moved::resolve(
@@ -254,6 +271,7 @@ fn load_unredacted(
         return Err(diags);
     }
     Ok(Project {
+        vars: vars.clone(),
         moved,
         root: root.to_path_buf(),
         env_name: env.to_string(),
@@ -273,7 +291,7 @@ fn stand_in_resources(
     env: &str,
     specs: &[ParsedFile],
     env_settings: &EnvSettings,
-    env_file: Option<&ParsedFile>,
+    var_sources: &[ParsedFile],
     environment: &Environment,
 ) -> Vec<crate::resource::Resource> {
     let mut loader = Loader {
@@ -285,8 +303,8 @@ fn stand_in_resources(
         moved: Vec::new(),
     };
     let items = loader.collect_items(specs);
-    loader.variables(&items, env_settings, env_file);
-    loader.evaluate(&items, env_settings, env_file);
+    loader.variables(&items, env_settings, var_sources);
+    loader.evaluate(&items, env_settings, var_sources.first());
     let mut topology = loader.topology;
     backup_policy::compile(&mut topology);
     let mut resources = lower::lower(&topology, environment);
@@ -502,7 +520,8 @@ impl Loader {
         items
     }
 
-    fn variables(&mut self, items: &[Item], env: &EnvSettings, env_file: Option<&ParsedFile>) {
+    /// `sources`: where values come from (`spec::vars`); 0 is the environment file.
+    fn variables(&mut self, items: &[Item], env: &EnvSettings, sources: &[ParsedFile]) {
         let ctx = self.scope.functions_only();
         let mut validations: Vec<(&Item, String)> = Vec::new();
         for item in items.iter().filter(|i| i.kind == "variable") {
@@ -522,7 +541,10 @@ impl Loader {
             let description = b.string(&mut self.diags, "description");
             let default = b.value("default").cloned();
             let (value, from_env) = match (env.variables.get(&name), default) {
-                (Some((v, span)), _) => (Some(v.clone()), Some(span.clone())),
+                (Some(v), _) => match self.given_value(v, &ty, sources) {
+                    Some(value) => (Some(value), Some(v)),
+                    None => continue,
+                },
                 (None, Some(d)) => (Some(d), None),
                 (None, None) => {
                     if !b.has("default") {
@@ -543,9 +565,9 @@ impl Loader {
                         "drplan::wrong_type",
                         format!("variable \"{name}\": {why}"),
                     );
-                    let d = match (&from_env, env_file) {
-                        (Some(span), Some(f)) => d.at(&f.source, span.clone(), "value set here"),
-                        _ => d.at(src, b.span("default"), "default value"),
+                    let d = match from_env.and_then(|v| Some((v, sources.get(v.file)?))) {
+                        Some((v, f)) => d.at(&f.source, v.span.clone(), "value set here"),
+                        None => d.at(src, b.span("default"), "default value"),
                     };
                     self.diags.push(d.help(format!(
                         "the variable is declared as `{}`",
@@ -580,9 +602,16 @@ impl Loader {
                 validations.push((item, name));
             }
         }
-        if let Some(f) = env_file {
-            for (name, (_, span)) in &env.variables {
-                if !self.scope.is_declared("var", name) {
+        {
+            for (name, v) in &env.variables {
+                let Some(f) = sources.get(v.file) else {
+                    continue;
+                };
+                let span = &v.span;
+                // As Terraform does with TF_VAR_: the process environment may carry
+                // values for other projects.
+                let from_process = f.source.path.starts_with(vars::PROCESS_PREFIX);
+                if !from_process && !self.scope.is_declared("var", name) {
                     self.diags.push(
                         SpecDiagnostic::new(
                             "drplan::unknown_variable",
@@ -601,7 +630,49 @@ impl Loader {
             }
         }
         for (item, name) in validations {
-            self.validate_variable(item, &name, env, env_file);
+            self.validate_variable(item, &name, env, sources);
+        }
+    }
+
+    /// A given value as the variable's type wants it: text from `--var` or
+    /// `DRPLAN_VAR_` is parsed as an HCL expression for a list, map or object.
+    fn given_value(
+        &mut self,
+        given: &environment::EnvVar,
+        ty: &variable::VarType,
+        sources: &[ParsedFile],
+    ) -> Option<Value> {
+        use variable::VarType;
+        let complex = matches!(ty, VarType::List(_) | VarType::Map(_) | VarType::Object);
+        let (true, true, Value::String(text)) = (given.raw, complex, &given.value) else {
+            return Some(given.value.clone());
+        };
+        let parsed = hcl_edit::parser::parse_expr(text)
+            .map_err(|e| {
+                e.message()
+                    .lines()
+                    .next()
+                    .unwrap_or("invalid HCL")
+                    .to_string()
+            })
+            .and_then(|expr| body::evaluate(&expr, &self.scope.functions_only()));
+        match parsed {
+            Ok(v) => Some(v),
+            Err(why) => {
+                let mut d = SpecDiagnostic::new(
+                    "drplan::eval",
+                    format!(
+                        "cannot read the value given for a list, map or object variable: {why}"
+                    ),
+                );
+                if let Some(f) = sources.get(given.file) {
+                    d = d.at(&f.source, given.span.clone(), "value given here");
+                }
+                self.diags.push(
+                    d.help("give it as an HCL expression, e.g. --var 'zones=[\"a\", \"b\"]'"),
+                );
+                None
+            }
         }
     }
 
@@ -610,7 +681,7 @@ impl Loader {
         item: &Item,
         name: &str,
         env: &EnvSettings,
-        env_file: Option<&ParsedFile>,
+        sources: &[ParsedFile],
     ) {
         let src = &item.file.source;
         for block in item
@@ -648,11 +719,15 @@ impl Loader {
                 Some(true) | None => {}
                 Some(false) => {
                     let d = SpecDiagnostic::new("drplan::variable_validation", message);
-                    let d = match (env.variables.get(name), env_file) {
-                        (Some((_, span)), Some(f)) => {
-                            d.at(&f.source, span.clone(), "this value fails the validation")
+                    let given = env
+                        .variables
+                        .get(name)
+                        .and_then(|g| Some((g, sources.get(g.file)?)));
+                    let d = match given {
+                        Some((g, f)) => {
+                            d.at(&f.source, g.span.clone(), "this value fails the validation")
                         }
-                        _ => d.at(src, v.span("condition"), "this condition is false"),
+                        None => d.at(src, v.span("condition"), "this condition is false"),
                     };
                     let (line, _) = src.line_col(v.header.start);
                     self.diags.push(d.help(format!(

@@ -28,7 +28,11 @@ mod scope;
 mod secret_snippets;
 mod sensitivity;
 mod taint;
+pub mod vars;
 
 pub use diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
-pub use load::{environment_names, load_all, load_project, load_project_with_active_site};
+pub use load::{
+    environment_names, load_all, load_all_with, load_project, load_project_with,
+    load_project_with_active_site, reload_with_active_site,
+};
 pub mod format;

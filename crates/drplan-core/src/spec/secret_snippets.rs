@@ -26,7 +26,10 @@ const UNDECLARED: &str = "(value not shown)";
 pub struct SecretSpans(BTreeMap<String, Vec<(Range<usize>, &'static str)>>);
 
 impl SecretSpans {
-    pub fn collect(specs: &[ParsedFile], env_file: Option<&ParsedFile>) -> Self {
+    /// `sources`: where variable values come from (`spec::vars`): the environment
+    /// file first (values in its `variables` block), then var files and `--var` /
+    /// `DRPLAN_VAR_` values (top-level attributes).
+    pub fn collect(specs: &[ParsedFile], sources: &[ParsedFile]) -> Self {
         let mut out = SecretSpans::default();
         let mut declared = BTreeSet::new();
         let mut sensitive = BTreeSet::new();
@@ -48,9 +51,18 @@ impl SecretSpans {
                 }
             }
         }
-        if let Some(env) = env_file {
-            for block in env.body.blocks().filter(|b| b.has_ident("variables")) {
-                for attr in block.body.attributes() {
+        for (i, file) in sources.iter().enumerate() {
+            let bodies: Vec<&Body> = if i == 0 {
+                file.body
+                    .blocks()
+                    .filter(|b| b.has_ident("variables"))
+                    .map(|b| &b.body)
+                    .collect()
+            } else {
+                vec![&file.body]
+            };
+            for body in bodies {
+                for attr in body.attributes() {
                     let name = attr.key.as_str();
                     let replacement = match (sensitive.contains(name), declared.contains(name)) {
                         (true, _) => SENSITIVE,
@@ -58,7 +70,7 @@ impl SecretSpans {
                         (false, true) => continue,
                     };
                     if let Some(span) = attr.value.span() {
-                        out.add(&env.source.path, span, replacement);
+                        out.add(&file.source.path, span, replacement);
                     }
                 }
             }

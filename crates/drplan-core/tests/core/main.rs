@@ -24,3 +24,4 @@ mod spec_diagnostics;
 mod spec_lowering;
 mod spec_newuser;
 mod spec_rules;
+mod spec_vars;

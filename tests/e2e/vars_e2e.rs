@@ -1,0 +1,152 @@
+//! Variable values from outside the environment file (issue 18), through the real
+//! binary: the root project with `db_password` removed from its environment file, the
+//! password given as `DRPLAN_VAR_db_password` (and rotated with `--var`), a size from
+//! a `--var-file`. The password reaches the bucket tag it flows into (read back from
+//! moto) and appears in no output.
+
+use crate::secrets_e2e::{assert_no_password, project, world, NEW, OLD};
+use crate::support::cli::{explain, stdout};
+use crate::support::moto::MotoServer;
+use assert_cmd::Command;
+use std::path::Path;
+use std::process::Output;
+
+fn run(moto: &MotoServer, root: &Path, env: &[(&str, &str)], args: &[&str], code: i32) -> Output {
+    let mut cmd = Command::cargo_bin("drplan").expect("drplan binary");
+    cmd.envs(moto.env_for_cli())
+        .env("NO_COLOR", "1")
+        .env_remove("DRPLAN_VAR_db_password");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .current_dir(root)
+        .args(args)
+        .output()
+        .expect("run drplan");
+    let what = args.join(" ");
+    assert_eq!(out.status.code(), Some(code), "{what}: {}", explain(&out));
+    assert_no_password(&what, &out);
+    out
+}
+
+async fn rotation_tag(moto: &MotoServer) -> Option<String> {
+    let tags = moto
+        .s3("us-west-2")
+        .get_bucket_tagging()
+        .bucket("shop-prod-backups-us-west-2")
+        .send()
+        .await
+        .expect("tags");
+    tags.tag_set()
+        .iter()
+        .find(|t| t.key() == "rotation")
+        .map(|t| t.value().to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_from_drplan_var_and_var_flags_is_applied_and_shown_nowhere() {
+    let dir = project();
+    let root = dir.path();
+    let env_file = root.join("environments/prod.hcl");
+    let text = std::fs::read_to_string(&env_file).expect("read prod.hcl");
+    let line = format!("  db_password   = \"{OLD}\"\n");
+    assert!(text.contains(&line), "{text}");
+    std::fs::write(&env_file, text.replace(&line, "")).expect("write prod.hcl");
+    let (moto, _clusters) = world().await;
+
+    let missing = run(&moto, root, &[], &["plan", "-e", "prod"], 1);
+    assert!(
+        explain(&missing).contains("variable \"db_password\" has no default"),
+        "{}",
+        explain(&missing)
+    );
+
+    let from_process = [("DRPLAN_VAR_db_password", OLD)];
+    run(
+        &moto,
+        root,
+        &from_process,
+        &["apply", "-e", "prod", "--auto-approve"],
+        0,
+    );
+    assert_eq!(rotation_tag(&moto).await, Some(format!("pw-{OLD}")));
+    run(
+        &moto,
+        root,
+        &from_process,
+        &["plan", "-e", "prod", "--detailed-exitcode"],
+        0,
+    );
+
+    // --var wins over DRPLAN_VAR_; a --var-file (relative to the working directory)
+    // sets a size.
+    std::fs::write(root.join("bigger.tfvars"), "api_replicas = 5\n").expect("write var file");
+    let var = format!("db_password={NEW}");
+    let args = [
+        "plan",
+        "-e",
+        "prod",
+        "--detailed-exitcode",
+        "--var",
+        &var,
+        "--var-file",
+        "bigger.tfvars",
+    ];
+    let plan = stdout(&run(&moto, root, &from_process, &args, 2));
+    assert!(
+        plan.contains("~ bucket.backups (aws_s3_bucket) will be updated in place"),
+        "{plan}"
+    );
+    assert!(plan.contains("(sensitive value)"), "{plan}");
+    assert!(
+        plan.contains("kubernetes.primary.Deployment.shop.shop-api"),
+        "the var file's replicas reach the Deployment:\n{plan}"
+    );
+    let saved = root.join("rotate.plan").display().to_string();
+    let mut with_out = args.to_vec();
+    with_out.extend(["--out", &saved]);
+    run(&moto, root, &from_process, &with_out, 2);
+    let file = std::fs::read_to_string(&saved).expect("read the saved plan");
+    assert!(
+        !file.contains(NEW) && !file.contains(OLD),
+        "the saved plan holds a password"
+    );
+
+    // Applying the file without the same inputs is refused as stale, naming them.
+    let stale = run(&moto, root, &from_process, &["apply", &saved], 1);
+    assert!(
+        explain(&stale).contains("--var/--var-file"),
+        "{}",
+        explain(&stale)
+    );
+    run(
+        &moto,
+        root,
+        &from_process,
+        &[
+            "apply",
+            &saved,
+            "--var",
+            &var,
+            "--var-file",
+            "bigger.tfvars",
+        ],
+        0,
+    );
+    assert_eq!(rotation_tag(&moto).await, Some(format!("pw-{NEW}")));
+    run(
+        &moto,
+        root,
+        &[("DRPLAN_VAR_db_password", NEW)],
+        &[
+            "plan",
+            "-e",
+            "prod",
+            "--detailed-exitcode",
+            "--var-file",
+            "bigger.tfvars",
+        ],
+        0,
+    );
+}
