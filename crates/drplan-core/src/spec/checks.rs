@@ -29,7 +29,7 @@ pub fn run(
     t: &Topology,
     spans: &SpanTable,
     env: &EnvSettings,
-    env_file: Option<&ParsedFile>,
+    sources: &[ParsedFile],
     diags: &mut Diagnostics,
     digest: &mut DigestInputs,
 ) {
@@ -38,8 +38,12 @@ pub fn run(
     buckets(t, spans, diags);
     backups(t, spans, diags);
     manifests(root, t, spans, diags, digest);
-    if let Some(f) = env_file {
+    {
         for (label, (_, span)) in &env.cluster_access {
+            let file = env.cluster_access_file.get(label).copied().unwrap_or(0);
+            let Some(f) = sources.get(file) else {
+                continue;
+            };
             if !t.clusters.contains_key(label) && !f.source.text.is_empty() {
                 diags.push(
                     SpecDiagnostic::new(

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 const TOP: Schema = Schema::new(
-    &["stack", "account_id", "active_site"],
+    &["stack", "account_id", "active_site", "extends"],
     &["variables", "lock", "cluster_access"],
 );
 const LOCK: Schema = Schema::new(&["bucket", "region", "key", "lease"], &[]);
@@ -40,12 +40,19 @@ pub struct EnvSettings {
     pub stack: Option<String>,
     pub account_id: Option<String>,
     pub active_site: Option<(String, Range<usize>)>,
+    /// Which variable source (`spec::vars`) holds `active_site`: 0, or an environment
+    /// it `extends` (`spec::extends`).
+    pub active_site_file: usize,
+    /// `extends = "<env>"`: the environment this one overrides, and the value's span.
+    pub extends: Option<(String, Range<usize>)>,
     /// name -> value, with the environment file's values overridden by the
     /// command line's (`spec::vars`).
     pub variables: BTreeMap<String, EnvVar>,
     pub lock: Option<LockSettings>,
     /// cluster label -> (access, span of the label)
     pub cluster_access: BTreeMap<String, (ClusterAccess, Range<usize>)>,
+    /// cluster label -> which variable source holds its `cluster_access` block.
+    pub cluster_access_file: BTreeMap<String, usize>,
 }
 
 pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvSettings {
@@ -53,12 +60,21 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
     let ctx = scope.functions_only();
     let what = format!("environment file {}", src.path);
     let mut top = body::read_body(src, &file.body, 0..0, what, &TOP, scope, &ctx, diags);
-    let mut out = EnvSettings {
-        stack: top.required_string(
+    let extends = top
+        .string(diags, "extends")
+        .map(|name| (name, top.span("extends")));
+    // An environment that extends another may take its stack from there.
+    let stack = match extends {
+        Some(_) => top.string(diags, "stack"),
+        None => top.required_string(
             diags,
             "stack",
             "name the stack, e.g. stack = \"my-platform\"",
         ),
+    };
+    let mut out = EnvSettings {
+        stack,
+        extends,
         account_id: top.string(diags, "account_id"),
         ..EnvSettings::default()
     };
@@ -166,6 +182,8 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
                     }
                     None => ClusterAccess::Eks,
                 };
+                out.cluster_access_file
+                    .insert(label.as_str().to_string(), 0);
                 out.cluster_access.insert(
                     label.as_str().to_string(),
                     (access, hcl_edit::Span::span(label).unwrap_or(header)),

@@ -7,6 +7,7 @@ use super::checks;
 use super::decode::{self, variable, Cx, SpanTable};
 use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use super::environment::{self, EnvSettings};
+use super::extends;
 use super::files::{self, DigestInputs, ParsedFile};
 use super::lower;
 use super::moved;
@@ -173,7 +174,23 @@ fn load_unredacted(
         return Err(diags);
     };
     let mut env_settings = environment::decode(env_parsed, &Scope::new(), &mut diags);
-    let var_sources = vars::apply(vars, env_parsed, &mut env_settings, &mut diags, &mut digest);
+    let bases = extends::resolve(
+        root,
+        env,
+        env_parsed,
+        &mut env_settings,
+        1,
+        &mut diags,
+        &mut digest,
+    );
+    let var_sources = vars::apply(
+        vars,
+        env_parsed,
+        bases,
+        &mut env_settings,
+        &mut diags,
+        &mut digest,
+    );
     *secrets = SecretSpans::collect(&specs, &var_sources);
     if let Some(site) = active_site {
         let span = env_settings
@@ -194,7 +211,11 @@ fn load_unredacted(
     };
     let items = loader.collect_items(&specs);
     loader.variables(&items, &env_settings, &var_sources);
-    let active_site = loader.evaluate(&items, &env_settings, env_file.as_ref());
+    let active_site = loader.evaluate(
+        &items,
+        &env_settings,
+        var_sources.get(env_settings.active_site_file),
+    );
 
     let mut diags = loader.diags;
     let mut topology = loader.topology;
@@ -203,7 +224,7 @@ fn load_unredacted(
         &topology,
         &loader.spans,
         &env_settings,
-        env_file.as_ref(),
+        &var_sources,
         &mut diags,
         &mut digest,
     );
@@ -304,7 +325,11 @@ fn stand_in_resources(
     };
     let items = loader.collect_items(specs);
     loader.variables(&items, env_settings, var_sources);
-    loader.evaluate(&items, env_settings, var_sources.first());
+    loader.evaluate(
+        &items,
+        env_settings,
+        var_sources.get(env_settings.active_site_file),
+    );
     let mut topology = loader.topology;
     backup_policy::compile(&mut topology);
     let mut resources = lower::lower(&topology, environment);

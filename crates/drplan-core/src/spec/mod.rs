@@ -17,6 +17,7 @@ pub mod decode;
 pub mod diagnostic;
 pub mod duration;
 mod environment;
+mod extends;
 pub mod files;
 mod functions;
 mod load;

@@ -52,7 +52,8 @@ impl SecretSpans {
             }
         }
         for (i, file) in sources.iter().enumerate() {
-            let bodies: Vec<&Body> = if i == 0 {
+            let environment_file = i == 0 || file.source.path.starts_with("environments/");
+            let bodies: Vec<&Body> = if environment_file {
                 file.body
                     .blocks()
                     .filter(|b| b.has_ident("variables"))

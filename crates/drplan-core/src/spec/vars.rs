@@ -21,17 +21,19 @@ pub use crate::model::environment::{VarFile, VarInputs};
 pub use crate::model::environment::VAR_PREFIX as PROCESS_PREFIX;
 
 /// Adds the inputs' values to `settings.variables` by precedence, and returns the
-/// variable sources: the environment file first (index 0), then one per input, in the
-/// order of `EnvVar::file`.
+/// variable sources: the environment file first (index 0), the environments it
+/// extends (`spec::extends`), then one per input, in the order of `EnvVar::file`.
 pub(crate) fn apply(
     inputs: &VarInputs,
     env_file: &ParsedFile,
+    bases: Vec<ParsedFile>,
     settings: &mut EnvSettings,
     diags: &mut Diagnostics,
     digest: &mut DigestInputs,
 ) -> Vec<ParsedFile> {
     let scope = Scope::new();
     let mut sources = vec![env_file.clone()];
+    sources.extend(bases);
     for (name, value) in &inputs.process {
         if settings.variables.contains_key(name) {
             continue;
