@@ -23,6 +23,15 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
             }
         },
     };
+    if args.env.is_none() {
+        let loaded: Vec<(&str, &Project)> = results
+            .iter()
+            .filter_map(|(env, r)| Some((env.as_str(), r.as_ref().ok()?)))
+            .collect();
+        for warning in drplan_core::promote::unlinked_differences(&loaded) {
+            eprintln!("Warning: {warning}");
+        }
+    }
     let mut all = Diagnostics::default();
     for (env, result) in &results {
         match result {

@@ -196,3 +196,41 @@ fn no_credentials_is_said_as_such_not_as_a_debug_dump() {
         }
     }
 }
+
+/// Issue 18: a release promoted to prod but not to prod-dr makes a failover deploy
+/// the older one. `validate` says so while neither environment extends the other.
+#[test]
+fn validate_warns_when_prod_dr_lags_prod_without_extends() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["specs", "environments", "k8s"] {
+        copy_dir(&root.join(sub), &dir.path().join(sub));
+    }
+    let prod = dir.path().join("environments/prod.hcl");
+    let text = std::fs::read_to_string(&prod).expect("read prod");
+    std::fs::write(
+        &prod,
+        text.replace("api_image_tag = \"1.0.0\"", "api_image_tag = \"1.0.1\""),
+    )
+    .expect("write prod");
+    let (code, _, stderr) = drplan(dir.path(), &["validate"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("Warning: environments prod and prod-dr (stack shop) differ in promotable values (api_image_tag)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("extends = \"prod\""), "{stderr}");
+
+    std::fs::write(
+        dir.path().join("environments/prod-dr.hcl"),
+        "extends     = \"prod\"\nactive_site = \"dr\"\n",
+    )
+    .expect("write prod-dr");
+    let (code, stdout, stderr) = drplan(dir.path(), &["validate"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("Warning"), "{stderr}");
+    assert!(
+        stdout.contains("Success! prod-dr: 29 resources"),
+        "{stdout}"
+    );
+}

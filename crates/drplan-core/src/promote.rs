@@ -90,6 +90,36 @@ pub fn changes(from: &Project, to: &Project) -> (Vec<ValueChange>, Vec<String>) 
     (changes, skipped)
 }
 
+/// Environments of one stack whose promotable values differ while neither extends
+/// the other: one of them lags (a release promoted to prod but not to prod-dr makes a
+/// failover deploy the older one). One message per pair, for `validate`.
+pub fn unlinked_differences(envs: &[(&str, &Project)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (i, (a, pa)) in envs.iter().enumerate() {
+        for (b, pb) in &envs[i + 1..] {
+            if pa.environment.stack != pb.environment.stack
+                || pa.extends.iter().any(|e| e == b)
+                || pb.extends.iter().any(|e| e == a)
+            {
+                continue;
+            }
+            let (changes, _) = changes(pa, pb);
+            if changes.is_empty() {
+                continue;
+            }
+            let names: Vec<&str> = changes.iter().map(|c| c.name.as_str()).collect();
+            out.push(format!(
+                "environments {a} and {b} (stack {}) differ in promotable values ({}) and neither extends the other: \
+                 one of them lags; write `extends = \"{a}\"` in {} and keep only what differs, or `drplan promote --from {a} --to {b}`",
+                pa.environment.stack,
+                names.join(", "),
+                target_file(b),
+            ));
+        }
+    }
+    out
+}
+
 /// Everything `drplan promote` shows and writes, from both loaded environments and
 /// the target file's current text.
 pub fn prepare(from: &Project, to: &Project, target_text: &str) -> Result<Promotion, PromoteError> {

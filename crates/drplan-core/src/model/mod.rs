@@ -33,6 +33,8 @@ pub struct Project {
     /// The variable values given outside the environment file (`--var`,
     /// `--var-file`, `DRPLAN_VAR_`), so a second evaluation (the RTO's) sees them too.
     pub vars: environment::VarInputs,
+    /// The environments this one `extends`, nearest first (`spec::extends`).
+    pub extends: Vec<String>,
 }
 
 /// `moved { from = ..  to = .. }`: the address (and everything under it) that a block

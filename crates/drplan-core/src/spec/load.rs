@@ -183,6 +183,16 @@ fn load_unredacted(
         &mut diags,
         &mut digest,
     );
+    let extends: Vec<String> = bases
+        .iter()
+        .filter_map(|b| {
+            b.source
+                .path
+                .strip_prefix("environments/")
+                .and_then(|n| n.strip_suffix(".hcl"))
+                .map(str::to_string)
+        })
+        .collect();
     let var_sources = vars::apply(
         vars,
         env_parsed,
@@ -293,6 +303,7 @@ fn load_unredacted(
     }
     Ok(Project {
         vars: vars.clone(),
+        extends,
         moved,
         root: root.to_path_buf(),
         env_name: env.to_string(),
