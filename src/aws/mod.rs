@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod error;
 mod limits;
 mod probe;
+pub mod secrets;
 mod slow_calls;
 
 pub use account::AccountGuardError;

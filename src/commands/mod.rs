@@ -39,7 +39,13 @@ pub fn run(cli: Cli) -> i32 {
             return exit::ERROR;
         }
         Command::Promote(_) => {}
-        _ => vars::set(vars::from_cli(&cli.vars, &cli.var_files)),
+        command => {
+            let reads_cloud = matches!(
+                command,
+                Command::Plan(_) | Command::Apply(_) | Command::Drift(_)
+            );
+            vars::set(vars::from_cli(&cli.vars, &cli.var_files), reads_cloud)
+        }
     }
     let result: anyhow::Result<i32> = match cli.command {
         Command::Completions(args) => {

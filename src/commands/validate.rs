@@ -81,7 +81,14 @@ pub fn print_diagnostics(diags: &Diagnostics) {
 /// Loads one environment for commands that need a valid project, printing the
 /// diagnostics when it is not.
 pub fn load_or_report(root: &Path, env: &str) -> Option<Project> {
-    match spec::load_project_with(root, env, &super::vars::get()) {
+    let vars = match super::vars::for_environment(root, env) {
+        Ok(vars) => vars,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            return None;
+        }
+    };
+    match spec::load_project_with(root, env, &vars) {
         Ok(p) => Some(p),
         Err(d) => {
             print_diagnostics(&d);

@@ -8,7 +8,15 @@ use drplan_core::model::environment::{VarFile, VarInputs};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-static INPUTS: OnceLock<VarInputs> = OnceLock::new();
+static INPUTS: OnceLock<Inputs> = OnceLock::new();
+
+#[derive(Clone, Default)]
+struct Inputs {
+    vars: VarInputs,
+    /// Read the environment's `secret` blocks from their stores (plan, apply, drift);
+    /// the other commands load with stand-ins and never touch a secret store.
+    read_secrets: bool,
+}
 
 /// The inputs of this run: `--var-file` paths resolved against the working directory
 /// (not `-C`, as a shell would), and the process's `DRPLAN_VAR_` values.
@@ -23,6 +31,7 @@ pub fn from_cli(flags: &[String], files: &[PathBuf]) -> VarInputs {
             })
             .collect(),
         flags: flags.to_vec(),
+        secrets: Vec::new(),
         process: VarInputs::from_process(
             std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
@@ -30,11 +39,35 @@ pub fn from_cli(flags: &[String], files: &[PathBuf]) -> VarInputs {
     }
 }
 
-pub fn set(inputs: VarInputs) {
-    let _ = INPUTS.set(inputs);
+pub fn set(vars: VarInputs, read_secrets: bool) {
+    let _ = INPUTS.set(Inputs { vars, read_secrets });
 }
 
 /// The inputs of this run; none before [`set`] (and in `promote`).
 pub fn get() -> VarInputs {
-    INPUTS.get().cloned().unwrap_or_default()
+    INPUTS.get().map(|i| i.vars.clone()).unwrap_or_default()
+}
+
+/// The inputs for loading environment `env` of the project at `root`: with the values
+/// of its `secret` blocks read from their stores when this command reads the cloud.
+pub fn for_environment(root: &std::path::Path, env: &str) -> anyhow::Result<VarInputs> {
+    let Some(inputs) = INPUTS.get() else {
+        return Ok(VarInputs::default());
+    };
+    let mut vars = inputs.vars.clone();
+    if !inputs.read_secrets {
+        return Ok(vars);
+    }
+    let refs = drplan_core::spec::secret_references(root, env);
+    if refs.is_empty() {
+        return Ok(vars);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    vars.secrets = runtime.block_on(async {
+        let aws = crate::aws::AwsContext::from_env().await;
+        crate::aws::secrets::read_all(&aws, &refs).await
+    })?;
+    Ok(vars)
 }

@@ -150,3 +150,115 @@ async fn a_password_from_drplan_var_and_var_flags_is_applied_and_shown_nowhere()
         0,
     );
 }
+
+/// Issue 18: a sensitive variable read from SSM Parameter Store and one from Secrets
+/// Manager (a JSON key), by reference in the environment file. The values reach the
+/// cloud (the bucket tag, read back from moto) and appear in no output or plan file;
+/// a missing secret is an error naming the reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_from_ssm_and_secrets_manager_are_applied_and_shown_nowhere() {
+    let dir = project();
+    let root = dir.path();
+    let env_file = root.join("environments/prod.hcl");
+    let text = std::fs::read_to_string(&env_file).expect("read prod.hcl");
+    let line = format!("  db_password   = \"{OLD}\"\n");
+    assert!(text.contains(&line), "{text}");
+    std::fs::write(
+        &env_file,
+        text.replace(&line, "")
+            + "\nsecret \"db_password\" {\n  ssm_parameter = \"/shop/prod/db-password\"\n  region        = \"us-east-1\"\n}\n",
+    )
+    .expect("write prod.hcl");
+    let (moto, _clusters) = world().await;
+
+    // Not there yet: the plan stops, naming the reference.
+    let missing = run(&moto, root, &[], &["plan", "-e", "prod"], 1);
+    let err = explain(&missing);
+    assert!(
+        err.contains("variable `db_password` from SSM parameter /shop/prod/db-password in us-east-1: not found"),
+        "{err}"
+    );
+    // validate reads no cloud: a stand-in stands for the value.
+    run(&moto, root, &[], &["validate", "-e", "prod"], 0);
+
+    let ssm = aws_sdk_ssm::Client::new(&moto.sdk_config("us-east-1"));
+    ssm.put_parameter()
+        .name("/shop/prod/db-password")
+        .value(OLD)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .expect("PutParameter");
+    run(
+        &moto,
+        root,
+        &[],
+        &["apply", "-e", "prod", "--auto-approve"],
+        0,
+    );
+    assert_eq!(rotation_tag(&moto).await, Some(format!("pw-{OLD}")));
+    let saved = root.join("ssm.plan").display().to_string();
+    run(
+        &moto,
+        root,
+        &[],
+        &["plan", "-e", "prod", "--detailed-exitcode", "--out", &saved],
+        0,
+    );
+    let file = std::fs::read_to_string(&saved).expect("read the saved plan");
+    assert!(!file.contains(OLD), "the saved plan holds the password");
+    assert!(file.contains("/shop/prod/db-password") || !file.is_empty());
+
+    // Rotated in Secrets Manager, as JSON: the same variable now read from there.
+    let sm = aws_sdk_secretsmanager::Client::new(&moto.sdk_config("us-east-1"));
+    sm.create_secret()
+        .name("shop/prod/db")
+        .secret_string(format!("{{\"username\":\"shop\",\"password\":\"{NEW}\"}}"))
+        .send()
+        .await
+        .expect("CreateSecret");
+    let text = std::fs::read_to_string(&env_file).expect("read prod.hcl");
+    std::fs::write(
+        &env_file,
+        text.replace(
+            "ssm_parameter = \"/shop/prod/db-password\"",
+            "secrets_manager = \"shop/prod/db\"\n  json_key        = \"password\"",
+        ),
+    )
+    .expect("write prod.hcl");
+    let plan = stdout(&run(
+        &moto,
+        root,
+        &[],
+        &["plan", "-e", "prod", "--detailed-exitcode"],
+        2,
+    ));
+    assert!(
+        plan.contains("~ bucket.backups (aws_s3_bucket) will be updated in place"),
+        "{plan}"
+    );
+    run(
+        &moto,
+        root,
+        &[],
+        &["apply", "-e", "prod", "--auto-approve"],
+        0,
+    );
+    assert_eq!(rotation_tag(&moto).await, Some(format!("pw-{NEW}")));
+    run(
+        &moto,
+        root,
+        &[],
+        &["plan", "-e", "prod", "--detailed-exitcode"],
+        0,
+    );
+    for format in ["text", "json", "markdown"] {
+        run(
+            &moto,
+            root,
+            &[],
+            &["drift", "-e", "prod", "--format", format],
+            0,
+        );
+    }
+}

@@ -65,6 +65,9 @@ pub struct VarInputs {
     pub flags: Vec<String>,
     /// `DRPLAN_VAR_<name>` values: (name, value).
     pub process: Vec<(String, String)>,
+    /// Values read from secret stores for the environment's `secret` blocks: (variable,
+    /// value). Absent for a command that does not read the cloud (validate, graph).
+    pub secrets: Vec<(String, String)>,
 }
 
 /// A `--var-file`: `shown` as the user typed it (diagnostics, digest); `path`
@@ -91,7 +94,10 @@ impl VarInputs {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty() && self.flags.is_empty() && self.process.is_empty()
+        self.files.is_empty()
+            && self.flags.is_empty()
+            && self.process.is_empty()
+            && self.secrets.is_empty()
     }
 }
 
@@ -105,6 +111,46 @@ impl std::fmt::Debug for VarInputs {
                 "process",
                 &self.process.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             )
+            .field(
+                "secrets",
+                &self.secrets.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
             .finish()
+    }
+}
+
+/// Where a secret variable's value lives (`secret "<variable>" { ... }` in an
+/// environment file): read by the binary at plan and apply time, never stored.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRef {
+    /// The variable it sets.
+    pub variable: String,
+    pub store: SecretStore,
+    /// The parameter name (SSM) or secret id/ARN (Secrets Manager).
+    pub id: String,
+    pub region: String,
+    /// For a Secrets Manager secret holding JSON: the key whose value to take.
+    pub json_key: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretStore {
+    SsmParameter,
+    SecretsManager,
+}
+
+impl std::fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.store {
+            SecretStore::SsmParameter => write!(f, "SSM parameter {} in {}", self.id, self.region)?,
+            SecretStore::SecretsManager => {
+                write!(f, "Secrets Manager secret {} in {}", self.id, self.region)?
+            }
+        }
+        if let Some(key) = &self.json_key {
+            write!(f, " (JSON key {key})")?;
+        }
+        Ok(())
     }
 }

@@ -7,6 +7,7 @@ use super::duration::{parse_duration, DURATION_HELP};
 use super::files::ParsedFile;
 use super::scope::Scope;
 use crate::model::environment::DEFAULT_LOCK_LEASE;
+use crate::model::environment::{SecretRef, SecretStore};
 use crate::model::{ClusterAccess, LockSettings};
 use hcl::Value;
 use std::collections::BTreeMap;
@@ -14,7 +15,11 @@ use std::ops::Range;
 
 const TOP: Schema = Schema::new(
     &["stack", "account_id", "active_site", "extends"],
-    &["variables", "lock", "cluster_access"],
+    &["variables", "lock", "cluster_access", "secret"],
+);
+const SECRET: Schema = Schema::new(
+    &["ssm_parameter", "secrets_manager", "region", "json_key"],
+    &[],
 );
 const LOCK: Schema = Schema::new(&["bucket", "region", "key", "lease"], &[]);
 const ACCESS: Schema = Schema::new(&["kubeconfig", "context"], &[]);
@@ -53,6 +58,9 @@ pub struct EnvSettings {
     pub cluster_access: BTreeMap<String, (ClusterAccess, Range<usize>)>,
     /// cluster label -> which variable source holds its `cluster_access` block.
     pub cluster_access_file: BTreeMap<String, usize>,
+    /// variable -> where its value lives (`secret "<variable>" { ... }`), the span of
+    /// the block's label and which variable source holds the block.
+    pub secrets: BTreeMap<String, (SecretRef, Range<usize>, usize)>,
 }
 
 pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvSettings {
@@ -160,6 +168,89 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
                     });
                 }
             }
+            "secret" => {
+                let Some(label) = block.labels.first() else {
+                    diags.push(
+                        SpecDiagnostic::new(
+                            "drplan::missing_label",
+                            "a secret block needs the variable's name",
+                        )
+                        .at(src, header, "no label")
+                        .help("write secret \"db_password\" { ssm_parameter = \"/shop/prod/db\"  region = \"us-east-1\" }"),
+                    );
+                    continue;
+                };
+                let variable = label.as_str().to_string();
+                let span = hcl_edit::Span::span(label).unwrap_or(header.clone());
+                let mut b = body::read(src, block, &SECRET, scope, &ctx, diags);
+                let ssm = b.string(diags, "ssm_parameter");
+                let sm = b.string(diags, "secrets_manager");
+                let region = b.required_string(
+                    diags,
+                    "region",
+                    "the region to read it from: one that survives the outage you plan for",
+                );
+                let json_key = b.string(diags, "json_key");
+                let (store, id) = match (ssm, sm) {
+                    (Some(id), None) => (SecretStore::SsmParameter, id),
+                    (None, Some(id)) => (SecretStore::SecretsManager, id),
+                    (Some(_), Some(_)) => {
+                        b.invalid(
+                            diags,
+                            "drplan::invalid_value",
+                            "secrets_manager",
+                            "a secret comes from one store: ssm_parameter or secrets_manager"
+                                .into(),
+                            "keep one of the two",
+                        );
+                        continue;
+                    }
+                    (None, None) => {
+                        b.missing(
+                            diags,
+                            "ssm_parameter",
+                            "name the SSM parameter (ssm_parameter = \"/path\") or the Secrets Manager secret (secrets_manager = \"name\")",
+                        );
+                        continue;
+                    }
+                };
+                if json_key.is_some() && store == SecretStore::SsmParameter {
+                    b.invalid(
+                        diags,
+                        "drplan::invalid_value",
+                        "json_key",
+                        "json_key applies to Secrets Manager secrets".into(),
+                        "remove json_key, or read the secret from Secrets Manager",
+                    );
+                    continue;
+                }
+                if out.secrets.contains_key(&variable) {
+                    diags.push(
+                        SpecDiagnostic::new(
+                            "drplan::duplicate",
+                            format!("two secret blocks for variable `{variable}`"),
+                        )
+                        .at(src, span, "second one")
+                        .help("a variable takes its value from one `secret` block"),
+                    );
+                    continue;
+                }
+                let Some(region) = region else { continue };
+                out.secrets.insert(
+                    variable.clone(),
+                    (
+                        SecretRef {
+                            variable,
+                            store,
+                            id,
+                            region,
+                            json_key,
+                        },
+                        span,
+                        0,
+                    ),
+                );
+            }
             "cluster_access" => {
                 let Some(label) = block.labels.first() else {
                     diags.push(
@@ -190,6 +281,18 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
                 );
             }
             _ => {}
+        }
+    }
+    for (name, (_, span, _)) in &out.secrets {
+        if out.variables.contains_key(name) {
+            diags.push(
+                SpecDiagnostic::new(
+                    "drplan::duplicate",
+                    format!("variable `{name}` is set in `variables` and by a `secret` block"),
+                )
+                .at(src, span.clone(), "secret block")
+                .help("keep one: the value in git, or the reference to the secret store"),
+            );
         }
     }
     out

@@ -90,6 +90,9 @@ fn reindex(base: &mut EnvSettings, index: usize) {
     for file in base.cluster_access_file.values_mut() {
         *file = index;
     }
+    for (_, _, file) in base.secrets.values_mut() {
+        *file = index;
+    }
     for label in base.cluster_access.keys() {
         base.cluster_access_file.insert(label.clone(), index);
     }
@@ -110,8 +113,16 @@ fn merge_under(settings: &mut EnvSettings, base: EnvSettings) {
     if settings.lock.is_none() {
         settings.lock = base.lock;
     }
+    // A variable the child sets, by value or by secret, hides the base's either way.
     for (name, v) in base.variables {
-        settings.variables.entry(name).or_insert(v);
+        if !settings.secrets.contains_key(&name) {
+            settings.variables.entry(name).or_insert(v);
+        }
+    }
+    for (name, secret) in base.secrets {
+        if !settings.variables.contains_key(&name) {
+            settings.secrets.entry(name).or_insert(secret);
+        }
     }
     for (label, access) in base.cluster_access {
         if !settings.cluster_access.contains_key(&label) {

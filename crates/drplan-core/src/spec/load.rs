@@ -114,6 +114,21 @@ pub fn load_project_with_active_site(
     load(root, env, Some(site), &VarInputs::default())
 }
 
+/// The `secret` blocks of environment `env` (and the environments it extends): what
+/// the binary reads from secret stores before [`load_project_with`]
+/// (`VarInputs::secrets`). Problems are reported by the load itself, so this returns
+/// what it could read.
+pub fn secret_references(root: &Path, env: &str) -> Vec<crate::model::environment::SecretRef> {
+    let mut diags = Diagnostics::default();
+    let mut digest = DigestInputs::default();
+    let Some(file) = read_environment(root, env, &mut diags, &mut digest) else {
+        return Vec::new();
+    };
+    let mut settings = environment::decode(&file, &Scope::new(), &mut diags);
+    extends::resolve(root, env, &file, &mut settings, 1, &mut diags, &mut digest);
+    settings.secrets.into_values().map(|(r, _, _)| r).collect()
+}
+
 /// Loads the project; the diagnostics never quote a value that may be secret
 /// (`secret_snippets`).
 fn load(
@@ -647,6 +662,29 @@ impl Loader {
                 // As Terraform does with TF_VAR_: the process environment may carry
                 // values for other projects.
                 let from_process = f.source.path.starts_with(vars::PROCESS_PREFIX);
+                let from_store = f.source.path.starts_with(vars::SECRET_SOURCE);
+                if from_store && self.scope.is_declared("var", name) {
+                    let sensitive = self
+                        .topology
+                        .variables
+                        .get(name)
+                        .is_some_and(|v| v.sensitive);
+                    if !sensitive {
+                        let (file, span) = env
+                            .secrets
+                            .get(name)
+                            .and_then(|(_, span, i)| Some((sources.get(*i)?, span.clone())))
+                            .unwrap_or((f, span.clone()));
+                        self.diags.push(
+                            SpecDiagnostic::new(
+                                "drplan::secret_not_sensitive",
+                                format!("variable `{name}` is read from a secret store but is not declared sensitive"),
+                            )
+                            .at(&file.source, span, "read from a secret store")
+                            .help(format!("declare it with sensitive = true: variable \"{name}\" {{ type = string  sensitive = true }}")),
+                        );
+                    }
+                }
                 if !from_process && !self.scope.is_declared("var", name) {
                     self.diags.push(
                         SpecDiagnostic::new(

@@ -65,7 +65,11 @@ impl SecretSpans {
             for body in bodies {
                 for attr in body.attributes() {
                     let name = attr.key.as_str();
-                    let replacement = match (sensitive.contains(name), declared.contains(name)) {
+                    let from_store = file.source.path.starts_with(super::vars::SECRET_SOURCE);
+                    let replacement = match (
+                        sensitive.contains(name) || from_store,
+                        declared.contains(name),
+                    ) {
                         (true, _) => SENSITIVE,
                         (false, false) => UNDECLARED,
                         (false, true) => continue,

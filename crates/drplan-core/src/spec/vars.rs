@@ -20,6 +20,9 @@ pub use crate::model::environment::{VarFile, VarInputs};
 
 pub use crate::model::environment::VAR_PREFIX as PROCESS_PREFIX;
 
+/// The name of the one-line source holding a value read from a secret store.
+pub const SECRET_SOURCE: &str = "secret ";
+
 /// Adds the inputs' values to `settings.variables` by precedence, and returns the
 /// variable sources: the environment file first (index 0), the environments it
 /// extends (`spec::extends`), then one per input, in the order of `EnvVar::file`.
@@ -34,6 +37,26 @@ pub(crate) fn apply(
     let scope = Scope::new();
     let mut sources = vec![env_file.clone()];
     sources.extend(bases);
+    // `secret` blocks: at the environment file's rank. Only the reference enters the
+    // digest; a value not read (validate, graph: no cloud) is a stand-in.
+    let refs: Vec<_> = settings
+        .secrets
+        .values()
+        .map(|(r, _, _)| r.clone())
+        .collect();
+    for r in refs {
+        digest.add(&format!("(secret) {} <- {r}", r.variable), b"");
+        let value = inputs
+            .secrets
+            .iter()
+            .find(|(name, _)| *name == r.variable)
+            .map(|(_, v)| v.clone());
+        let shown = format!("{SECRET_SOURCE}{}", r.variable);
+        let text = value.unwrap_or_else(|| format!("(not read: {r})"));
+        if let Some(file) = text_value(&shown, &r.variable, &text, diags) {
+            add_raw(&mut sources, file, &scope, diags, settings);
+        }
+    }
     for (name, value) in &inputs.process {
         if settings.variables.contains_key(name) {
             continue;

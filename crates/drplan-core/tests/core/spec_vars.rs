@@ -85,6 +85,7 @@ fn precedence_is_process_then_environment_file_then_var_files_then_var_flags() {
         ],
         flags: vec!["replicas=5".into()],
         process: vec![("replicas".into(), "9".into())],
+        secrets: Vec::new(),
     };
     let p = load_with(&dir, &vars).expect("loads");
     assert_eq!(var(&p, "replicas"), serde_json::json!(5), "--var wins");
@@ -216,4 +217,84 @@ fn the_second_evaluation_for_the_rto_keeps_the_command_line_values() {
     let p = load_with(&dir, &vars).expect("loads");
     let again = spec::reload_with_active_site(&p, "dr").expect("reloads");
     assert_eq!(var(&again, "replicas"), serde_json::json!(7));
+}
+
+fn load_env_text(env: &str, vars: &VarInputs) -> Result<Project, String> {
+    let text = format!("{BASE}{SPEC}");
+    let dir = write(&[("specs/main.hcl", &text), ("environments/test.hcl", env)]);
+    spec::load_project_with(dir.path(), "test", vars).map_err(|d| d.render(false, 120))
+}
+
+#[test]
+fn a_secret_block_takes_the_value_read_for_it_and_a_stand_in_offline() {
+    let env = format!(
+        "{ENV_FILE}\nsecret \"db_password\" {{\n  ssm_parameter = \"/shop/db\"\n  region        = \"us-east-1\"\n}}\n"
+    );
+    let offline = load_env_text(&env, &VarInputs::default()).expect("loads offline");
+    assert_eq!(
+        var(&offline, "db_password"),
+        serde_json::json!("(not read: SSM parameter /shop/db in us-east-1)")
+    );
+    let read = VarInputs {
+        secrets: vec![("db_password".into(), "hunter2-store".into())],
+        ..VarInputs::default()
+    };
+    let p = load_env_text(&env, &read).expect("loads");
+    assert_eq!(var(&p, "db_password"), serde_json::json!("hunter2-store"));
+    assert!(!format!("{:?}", p.vars).contains("hunter2"));
+    let dir = write(&[
+        ("specs/main.hcl", &format!("{BASE}{SPEC}")),
+        ("environments/test.hcl", &env),
+    ]);
+    let refs = spec::secret_references(dir.path(), "test");
+    assert_eq!(refs.len(), 1);
+    assert_eq!(refs[0].to_string(), "SSM parameter /shop/db in us-east-1");
+}
+
+#[test]
+fn secret_blocks_that_cannot_be_read_are_errors_with_spans() {
+    let env = format!(
+        "{ENV_FILE}
+secret \"db_password\" {{
+  ssm_parameter   = \"/a\"
+  secrets_manager = \"b\"
+  region          = \"us-east-1\"
+}}
+secret \"image\" {{
+  secrets_manager = \"shop/image\"
+  region          = \"us-east-1\"
+}}
+secret \"replicas\" {{
+  ssm_parameter = \"/r\"
+  json_key      = \"x\"
+  region        = \"us-east-1\"
+}}
+"
+    );
+    let err = load_env_text(&env, &VarInputs::default()).expect_err("refused");
+    assert!(err.contains("a secret comes from one store"), "{err}");
+    assert!(
+        err.contains("json_key applies to Secrets Manager secrets"),
+        "{err}"
+    );
+    assert!(
+        err.contains("variable `image` is set in `variables` and by a `secret` block"),
+        "{err}"
+    );
+    assert!(err.contains("environments/test.hcl:"), "{err}");
+}
+
+#[test]
+fn a_variable_read_from_a_secret_store_must_be_declared_sensitive() {
+    let env = "stack = \"test\"\nvariables {\n  replicas = 2\n}\nsecret \"image\" {\n  secrets_manager = \"shop/image\"\n  region          = \"us-east-1\"\n}\n";
+    let read = VarInputs {
+        secrets: vec![("image".into(), "hunter2-image".into())],
+        ..VarInputs::default()
+    };
+    let err = load_env_text(env, &read).expect_err("refused");
+    assert!(
+        err.contains("variable `image` is read from a secret store but is not declared sensitive"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
 }
