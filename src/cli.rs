@@ -82,6 +82,9 @@ pub struct ValidateArgs {
     /// Environment to validate with; without it, every environment is validated.
     #[arg(short = 'e', long = "env", value_name = "ENV")]
     pub env: Option<String>,
+    /// Report failing objectives as warnings instead of failing (exit 3).
+    #[arg(long)]
+    pub allow_objective_breach: bool,
 }
 
 #[derive(Args, Debug)]
@@ -163,6 +166,9 @@ pub struct DriftArgs {
     pub env: EnvArg,
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Report failing objectives as warnings instead of failing (exit 3).
+    #[arg(long)]
+    pub allow_objective_breach: bool,
 }
 
 #[derive(Args, Debug)]

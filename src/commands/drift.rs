@@ -24,31 +24,31 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
         };
         let planned = make_plan(project, &aws, &req).await?;
         let report = DriftReport::from_plan(&planned.plan);
+        let allow = args.allow_objective_breach;
         let out = match args.format {
             ReportFormat::Text => format!(
                 "{}\n{}",
                 render::text::drift(&report, &stdout_text_options()),
-                objectives::text::render(&planned.objectives, false)
+                objectives::text::render(&planned.objectives, allow)
             ),
             ReportFormat::Json => objectives::attach_to_json(
                 &render::json::drift(&report),
                 &planned.objectives,
-                false,
+                allow,
             )?
             .to_string(),
-            ReportFormat::Markdown => render::markdown::drift(&report),
+            ReportFormat::Markdown => format!(
+                "{}\n{}",
+                render::markdown::drift(&report),
+                objectives::text::markdown(&planned.objectives, allow)
+            ),
         };
         print_stdout(&out)?;
-        Ok(
-            if !planned.live.read_errors.is_empty() || !planned.live.unreachable.is_empty() {
-                exit::ERROR
-            } else if !report.in_sync() {
-                exit::CHANGES
-            } else if planned.objectives.gate(false) == Gate::Breached {
-                exit::OBJECTIVE_BREACH
-            } else {
-                exit::OK
-            },
-        )
+        // A breach outranks drift (exit 3, as plan): CI can gate on 3 alone.
+        Ok(exit::outcome(
+            !planned.live.read_errors.is_empty() || !planned.live.unreachable.is_empty(),
+            planned.objectives.gate(allow) == Gate::Breached,
+            !report.in_sync(),
+        ))
     })
 }

@@ -24,6 +24,20 @@ pub mod exit {
     pub const ERROR: i32 = 1;
     pub const CHANGES: i32 = 2;
     pub const OBJECTIVE_BREACH: i32 = 3;
+
+    /// The one precedence every command follows (README, docs/objectives.md): an
+    /// error, then an objective breach, then changes or drift.
+    pub fn outcome(error: bool, breached: bool, changes: bool) -> i32 {
+        if error {
+            ERROR
+        } else if breached {
+            OBJECTIVE_BREACH
+        } else if changes {
+            CHANGES
+        } else {
+            OK
+        }
+    }
 }
 
 pub fn run(cli: Cli) -> i32 {

@@ -74,13 +74,9 @@ pub fn plan_exit_code(
     allow_breach: bool,
     detailed: bool,
 ) -> i32 {
-    if !plan.errors.is_empty() {
-        exit::ERROR
-    } else if report.gate(allow_breach) == Gate::Breached {
-        exit::OBJECTIVE_BREACH
-    } else if detailed && plan.has_changes() {
-        exit::CHANGES
-    } else {
-        exit::OK
-    }
+    exit::outcome(
+        !plan.errors.is_empty(),
+        report.gate(allow_breach) == Gate::Breached,
+        detailed && plan.has_changes(),
+    )
 }

@@ -5,6 +5,7 @@ use super::exit;
 use super::output::print_stdout;
 use crate::cli::ValidateArgs;
 use drplan_core::model::Project;
+use drplan_core::objectives::{self, Gate};
 use drplan_core::spec::{self, Diagnostics};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -33,18 +34,37 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
         }
     }
     let mut all = Diagnostics::default();
+    let mut breached = Vec::new();
     for (env, result) in &results {
         match result {
-            Ok(p) => print_stdout(&format!(
-                "Success! {env}: {} resources in {} sites.\n",
-                p.resources.len(),
-                p.topology.sites.len()
-            ))?,
+            Ok(p) => {
+                // The spec-only objectives (docs/objectives.md): the checks plan and
+                // drift make before any live evidence.
+                let report = objectives::for_project(p);
+                if report.gate(args.allow_objective_breach) == Gate::Breached {
+                    breached.push(env.as_str());
+                }
+                print_stdout(&format!(
+                    "Success! {env}: {} resources in {} sites.\n\n{}\n",
+                    p.resources.len(),
+                    p.topology.sites.len(),
+                    indent_heading(
+                        &objectives::text::render(&report, args.allow_objective_breach),
+                        env
+                    )
+                ))?
+            }
             Err(d) => all.extend(d.clone()),
         }
     }
     if all.is_empty() {
-        return Ok(exit::OK);
+        if !breached.is_empty() {
+            eprintln!(
+                "Error: objectives breached ({}); see the Objectives sections above, or pass --allow-objective-breach.",
+                breached.join(", ")
+            );
+        }
+        return Ok(exit::outcome(false, !breached.is_empty(), false));
     }
     // The same spec mistake shows up once per environment; report it once.
     all.sort();
@@ -98,5 +118,13 @@ pub fn load_or_report(root: &Path, env: &str) -> Option<Project> {
             );
             None
         }
+    }
+}
+
+/// "Objectives (...):" as "Objectives of <env> (...):" when several environments print.
+fn indent_heading(section: &str, env: &str) -> String {
+    match section.strip_prefix("Objectives") {
+        Some(rest) => format!("Objectives of {env}{rest}"),
+        None => section.to_string(),
     }
 }

@@ -30,9 +30,24 @@ fn drplan(dir: &Path, args: &[&str]) -> (i32, String, String) {
 fn validate_every_environment() {
     let (code, stdout, stderr) = drplan(&fixture("valid"), &["validate"]);
     assert_eq!(code, 0, "{stderr}");
+    // Issue 12: each environment's spec-only Objectives section follows its line.
+    assert!(
+        stdout.starts_with(
+            "Success! prod: 17 resources in 2 sites.\n\nObjectives of prod (RTO 2h, RPO 1h):\n"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\nSuccess! prod-dr: 19 resources in 2 sites.\n\nObjectives of prod-dr (RTO 2h, RPO 1h):\n"), "{stdout}");
+    assert!(
+        stdout.contains("ok    rpo                neo4j      longest gap 1h <= RPO 1h"),
+        "{stdout}"
+    );
     assert_eq!(
-        stdout,
-        "Success! prod: 17 resources in 2 sites.\nSuccess! prod-dr: 19 resources in 2 sites.\n"
+        stdout
+            .matches("Objectives: 0 breached, 0 warnings, 4 met.")
+            .count(),
+        2,
+        "{stdout}"
     );
 }
 
@@ -233,4 +248,37 @@ fn validate_warns_when_prod_dr_lags_prod_without_extends() {
         stdout.contains("Success! prod-dr: 29 resources"),
         "{stdout}"
     );
+}
+
+/// Issue 12: `validate` exited 0 when the incremental schedule went from hourly to
+/// every 6 hours under a 1h RPO. It evaluates the spec-only objectives now.
+#[test]
+fn validate_exits_3_when_an_incremental_schedule_of_6h_breaks_a_1h_rpo() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lanka-platform");
+    for sub in ["specs", "environments", "k8s"] {
+        copy_dir(&root.join(sub), &dir.path().join(sub));
+    }
+    let backups = dir.path().join("specs/backups.hcl");
+    let text = std::fs::read_to_string(&backups).expect("read backups.hcl");
+    assert!(text.contains("\"0 * * * *\""), "{text}");
+    std::fs::write(
+        &backups,
+        text.replacen("\"0 * * * *\"", "\"0 */6 * * *\"", 1),
+    )
+    .expect("write");
+    let (code, stdout, stderr) = drplan(dir.path(), &["validate", "-e", "prod"]);
+    assert_eq!(code, 3, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("FAIL  rpo                neo4j           longest gap 6h > RPO 1h"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("at specs/backups.hcl:"), "{stdout}");
+    assert!(stderr.contains("objectives breached (prod)"), "{stderr}");
+    let (code, stdout, _) = drplan(
+        dir.path(),
+        &["validate", "-e", "prod", "--allow-objective-breach"],
+    );
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("Breaches allowed for this run"), "{stdout}");
 }

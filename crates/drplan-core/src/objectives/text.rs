@@ -92,3 +92,59 @@ fn verdict_word(v: Verdict) -> &'static str {
 fn component(c: &Check) -> &str {
     c.component.as_deref().unwrap_or("(overall)")
 }
+
+/// The same report as a markdown section (drift's `--format markdown`): a table, one
+/// row per check, with the critical path and details under it.
+pub fn markdown(report: &ObjectivesReport, allow_breach: bool) -> String {
+    let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::from("### Objectives\n\n");
+    if report.checks.is_empty() {
+        out.push_str("Nothing to check: no objectives block and no backup policies.\n");
+        return out;
+    }
+    out.push_str(
+        "| verdict | check | component | measured | where |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for c in &report.checks {
+        let mut numbers = cell(&c.numbers);
+        if !c.path.is_empty() {
+            numbers.push_str(&format!(
+                "<br>critical path: {}",
+                cell(&render_path(&c.path))
+            ));
+        }
+        for d in &c.details {
+            numbers.push_str(&format!("<br>{}", cell(d)));
+        }
+        let at = match (&c.source, c.verdict) {
+            (Some(s), v) if v != Verdict::Pass => format!("`{}:{}:{}`", s.file, s.line, s.column),
+            _ => String::new(),
+        };
+        let verdict = match c.verdict {
+            Verdict::Pass => "ok",
+            Verdict::Warn => "**WARN**",
+            Verdict::Fail => "**FAIL**",
+        };
+        let _ = writeln!(
+            out,
+            "| {verdict} | {} | {} | {numbers} | {at} |",
+            c.name.as_str(),
+            cell(component(c))
+        );
+    }
+    let fail = report
+        .checks
+        .iter()
+        .filter(|c| c.verdict == Verdict::Fail)
+        .count();
+    let _ = writeln!(
+        out,
+        "\n{fail} breached{}.",
+        if fail > 0 && allow_breach {
+            " (allowed for this run: --allow-objective-breach)"
+        } else {
+            ""
+        }
+    );
+    out
+}
