@@ -19,7 +19,12 @@ use std::time::Instant;
 pub struct Planned {
     pub project: Project,
     pub plan: Plan,
+    /// The objectives with what the plan read live folded in (`objectives::evidence`):
+    /// what plan and drift show and gate on.
     pub objectives: ObjectivesReport,
+    /// The objectives of the spec alone: what apply gates on, since applying makes the
+    /// live backup machinery match the spec (a breach it repairs must not block it).
+    pub spec_objectives: ObjectivesReport,
     pub live: LiveState,
 }
 
@@ -92,11 +97,15 @@ pub async fn make_plan(
     };
     // A failback (DR still active in live) is ordered: `plan::failback`.
     let plan = failback::diff_project(&project, &live, &ctx);
-    let objectives = objectives::for_project(&project);
+    let spec_objectives = objectives::for_project(&project);
+    // What the plan read bears on the verdicts: the backup CronJobs, the copy path.
+    let mut objectives = spec_objectives.clone();
+    objectives::evidence::apply(&mut objectives, &project, &plan);
     Ok(Planned {
         project,
         plan,
         objectives,
+        spec_objectives,
         live,
     })
 }

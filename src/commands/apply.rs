@@ -79,6 +79,7 @@ async fn plan_and_apply(
         project,
         plan: fresh,
         objectives,
+        spec_objectives,
         ..
     } = make_plan(project, aws, &req).await?;
     let mut plan = match saved {
@@ -99,7 +100,8 @@ async fn plan_and_apply(
             fresh
         }
     };
-    if objectives.gate(args.allow_objective_breach) == Gate::Breached {
+    // The spec's verdicts, not the live evidence: this apply makes live match the spec.
+    if spec_objectives.gate(args.allow_objective_breach) == Gate::Breached {
         eprintln!("Error: the spec breaches its recovery objectives; fix them or pass --allow-objective-breach.");
         return Ok(exit::OBJECTIVE_BREACH);
     }

@@ -68,3 +68,131 @@ async fn drift_with_a_breached_rpo_exits_3_not_2() {
         explain(&out)
     );
 }
+
+async fn kube_client(server: &kube_testserver::TestServer, context: &str) -> kube::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let kubeconfig =
+        kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml(context)).expect("kubeconfig");
+    let options = kube::config::KubeConfigOptions {
+        context: Some(context.to_string()),
+        ..Default::default()
+    };
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+        .await
+        .expect("config");
+    kube::Client::try_from(config).expect("client")
+}
+
+fn assert_code(out: &std::process::Output, code: i32, what: &str) {
+    assert_eq!(out.status.code(), Some(code), "{what}\n{}", explain(out));
+}
+
+/// Issue 12: what the verdicts rest on is read from the live cloud. A deleted backup
+/// CronJob, a suspended one, suspended versioning and a removed replication rule each
+/// breach (exit 3) naming the live cause; apply repairs each; the healthy case passes
+/// and says its verdicts rest on the live cloud.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_backup_machinery_breaches_the_objectives_naming_the_live_cause() {
+    use k8s_openapi::api::batch::v1::CronJob;
+    use kube::api::{Api, DeleteParams, Patch, PatchParams};
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    for sub in ["environments", "specs", "k8s"] {
+        copy_dir(&repo_root().join(sub), &root.join(sub));
+    }
+    let (moto, clusters) = world().await;
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_code(&out, 0, "first apply");
+
+    // Healthy: the verdicts rest on the live cloud.
+    let out = drplan(&moto, root, &["drift", "-e", "prod", "--format", "json"]);
+    assert_code(&out, 0, "drift of the healthy stack");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let checks = json["objectives"]["checks"]
+        .as_array()
+        .expect("checks")
+        .clone();
+    let rpo = checks
+        .iter()
+        .find(|c| c["name"] == "rpo")
+        .expect("an rpo check");
+    assert_eq!(rpo["basis"], "live", "{rpo}");
+    assert_eq!(rpo["verdict"], "pass", "{rpo}");
+    assert!(
+        rpo["details"]
+            .to_string()
+            .contains("CronJob orders-db-backup-incremental runs \\\"0 * * * *\\\" as written"),
+        "{rpo}"
+    );
+
+    let cronjobs: Api<CronJob> = Api::namespaced(
+        kube_client(&clusters.servers[0], "shop-primary").await,
+        "shop",
+    );
+    let cases: Vec<(&str, &str)> = vec![
+        (
+            "a deleted CronJob",
+            "CronJob orders-db-backup-incremental is missing",
+        ),
+        (
+            "a suspended CronJob",
+            "CronJob orders-db-backup-full is suspended",
+        ),
+        (
+            "suspended versioning",
+            "versioning is suspended on bucket shop-prod-backups-us-west-2",
+        ),
+        (
+            "a removed replication rule",
+            "replication rule drplan-replication is missing on bucket shop-prod-backups-us-west-2",
+        ),
+    ];
+    let s3 = moto.s3("us-west-2");
+    for (what, cause) in cases {
+        match what {
+            "a deleted CronJob" => {
+                cronjobs
+                    .delete("orders-db-backup-incremental", &DeleteParams::default())
+                    .await
+                    .expect("delete the CronJob");
+            }
+            "a suspended CronJob" => {
+                cronjobs
+                    .patch(
+                        "orders-db-backup-full",
+                        &PatchParams::default(),
+                        &Patch::Merge(serde_json::json!({"spec": {"suspend": true}})),
+                    )
+                    .await
+                    .expect("suspend the CronJob");
+            }
+            "suspended versioning" => {
+                s3.put_bucket_versioning()
+                    .bucket("shop-prod-backups-us-west-2")
+                    .versioning_configuration(
+                        aws_sdk_s3::types::VersioningConfiguration::builder()
+                            .status(aws_sdk_s3::types::BucketVersioningStatus::Suspended)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .expect("suspend versioning");
+            }
+            _ => {
+                s3.delete_bucket_replication()
+                    .bucket("shop-prod-backups-us-west-2")
+                    .send()
+                    .await
+                    .expect("delete replication");
+            }
+        }
+        let out = drplan(&moto, root, &["drift", "-e", "prod"]);
+        assert_code(&out, 3, what);
+        assert!(stdout(&out).contains(cause), "{what}: {}", explain(&out));
+        let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+        assert_code(&out, 0, &format!("apply repairs {what}"));
+        let out = drplan(&moto, root, &["drift", "-e", "prod"]);
+        assert_code(&out, 0, &format!("in sync after repairing {what}"));
+    }
+}

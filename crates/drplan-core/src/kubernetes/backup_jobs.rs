@@ -119,6 +119,9 @@ pub fn cronjob(
         "metadata": {"name": name, "namespace": b.namespace, "labels": labels(b, "backup")},
         "spec": {
             "schedule": schedule.cron,
+            // Written out so that a CronJob suspended by hand is drift apply reverts:
+            // every field deciding whether backups run is managed.
+            "suspend": false,
             "timeZone": "Etc/UTC",
             "concurrencyPolicy": "Forbid",
             "successfulJobsHistoryLimit": 3,

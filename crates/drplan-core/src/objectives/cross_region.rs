@@ -5,7 +5,7 @@
 //! another site, or the primary placement's bucket replicates the policy's prefix to a
 //! bucket in another site (a replication rule whose prefix covers the backup prefix).
 
-use super::{human_days, Check, CheckName, Verdict};
+use super::{human_days, Basis, Check, CheckName, Verdict};
 use crate::model::{Backup, Bucket, SiteRole, Topology};
 
 pub fn check(t: &Topology) -> Vec<Check> {
@@ -51,6 +51,8 @@ fn policy_check(t: &Topology, b: &Backup) -> Check {
         details: Vec::new(),
         path: Vec::new(),
         source: Some(b.source.clone()),
+        basis: Basis::Spec,
+        policy: Some(b.label.clone()),
     };
 
     let primary = b.placements.values().find(|p| {

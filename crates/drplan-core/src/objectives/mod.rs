@@ -11,11 +11,14 @@
 //! renders the report for humans, serde renders it for JSON. [`for_project`] loads the
 //! second evaluation of the environment it needs.
 //!
-//! **Architecture invariant:** nothing here reads live state. Objectives are a property
-//! of the spec; drills (later) feed measured durations in through [`Estimates`].
+//! **Architecture invariant:** nothing here reads the cloud. The checks are a property
+//! of the spec; [`evidence`] folds in what a plan found live (the backup CronJobs, the
+//! buckets on the copy path), and drills (later) feed measured durations in through
+//! [`Estimates`].
 
 mod cross_region;
 pub mod estimates;
+pub mod evidence;
 mod rpo;
 mod rto;
 pub mod text;
@@ -85,6 +88,26 @@ pub struct Check {
     pub path: Vec<PathStep>,
     /// The spec location the check is about.
     pub source: Option<SourceRef>,
+    /// What the verdict rests on: the spec alone, or the spec and the live cloud.
+    #[serde(default)]
+    pub basis: Basis,
+    /// The backup policy (`backup` block label) an `rpo` or `cross_region_copy` check
+    /// is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+}
+
+/// What a verdict rests on (docs/objectives.md, "Evidence").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// The spec alone (validate; or nothing live bears on the check).
+    #[default]
+    Spec,
+    /// The spec, confirmed or contradicted by what the plan read from the cloud.
+    Live,
+    /// The live cloud could not be read where the check looks (a lost region).
+    LiveNotRead,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,7 +2,7 @@
 //! and incremental schedules) must not exceed the component's RPO (else the overall
 //! RPO). A component with an RPO and no backup policy fails.
 
-use super::{human_duration, Check, CheckName, Verdict};
+use super::{human_duration, Basis, Check, CheckName, Verdict};
 use crate::model::{Backup, Topology};
 use chrono::{DateTime, TimeZone, Utc};
 use croner::Cron;
@@ -67,6 +67,8 @@ pub fn check(t: &Topology) -> Vec<Check> {
                     )],
                     path: Vec::new(),
                     source: Some(c.source.clone()),
+                    basis: Basis::Spec,
+                    policy: None,
                 });
             }
         }
@@ -101,6 +103,8 @@ fn policy_check(b: &Backup, rpo: Duration, whose: &str) -> Check {
         details,
         path: Vec::new(),
         source,
+        basis: Basis::Spec,
+        policy: Some(b.label.clone()),
     };
     if schedules.is_empty() {
         return Check {

@@ -17,7 +17,7 @@
 //! [`ResourceGraph::critical_path`].
 
 use super::estimates::Operation;
-use super::{human_duration, Activation, Check, CheckName, Estimates, PathStep, Verdict};
+use super::{human_duration, Activation, Basis, Check, CheckName, Estimates, PathStep, Verdict};
 use crate::address::Address;
 use crate::graph::{GraphError, ResourceGraph};
 use crate::model::{SiteRole, Topology};
@@ -61,6 +61,8 @@ pub fn check(t: &Topology, activation: &Activation<'_>, estimates: &Estimates) -
         details: Vec::new(),
         path: Vec::new(),
         source: objectives.source.clone(),
+        basis: Basis::Spec,
+        policy: None,
     };
     let bring_up = match activation {
         Activation::Compared { normal, activated } => BringUp::new(t, normal, activated),
@@ -278,6 +280,8 @@ fn verdict(
         details: Vec::new(),
         path,
         source,
+        basis: Basis::Spec,
+        policy: None,
     }
 }
 
@@ -308,6 +312,8 @@ fn nothing_to_estimate(
         details: vec![help.to_string()],
         path: Vec::new(),
         source,
+        basis: Basis::Spec,
+        policy: None,
     }
 }
 

@@ -1,0 +1,280 @@
+//! Live evidence for the verdicts (issue 12): the plan already says where the live
+//! cloud differs from the spec, so it says whether the backup machinery runs as the
+//! spec writes it. Pure: reads the plan, never the cloud.
+//!
+//! - `rpo`: the policy's backup CronJobs in the active site. Missing (the plan creates
+//!   it), suspended, or running another schedule fails the check, naming the live
+//!   cause. While a whole deployment is under way (the CronJob's Namespace or a
+//!   restore Job of the placement is created by the same plan: a first apply, a DR
+//!   activation, a failback) a missing CronJob is a warning: nothing has run yet.
+//! - `cross_region_copy`: the buckets on the copy path. Versioning suspended on either
+//!   side, or the replication rule missing on the source, fails it (S3 replicates
+//!   nothing without both).
+//! - Objects that could not be read (a lost region, `plan.deferred`) make the check
+//!   say so: `basis = live_not_read`, and a passing verdict becomes a warning.
+
+use super::{Basis, Check, CheckName, ObjectivesReport, Verdict};
+use crate::address::Address;
+use crate::model::{Backup, Project};
+use crate::plan::{Action, Plan, ResourceChange};
+use serde_json::Value;
+
+/// `report` with the evidence of `plan` (made for `project`) folded into its checks.
+pub fn apply(report: &mut ObjectivesReport, project: &Project, plan: &Plan) {
+    for check in &mut report.checks {
+        let Some(policy) = check
+            .policy
+            .as_ref()
+            .and_then(|p| project.topology.backups.get(p))
+        else {
+            continue;
+        };
+        let findings = match check.name {
+            CheckName::Rpo => backup_jobs(project, plan, policy),
+            CheckName::CrossRegionCopy => copy_path(project, plan, policy),
+            CheckName::Rto => continue,
+        };
+        fold(check, findings);
+    }
+}
+
+/// What the live cloud says about one check.
+#[derive(Default)]
+struct Findings {
+    /// Looked at something live (else the check stays on the spec).
+    looked: bool,
+    broken: Vec<String>,
+    pending: Vec<String>,
+    not_read: Vec<String>,
+    fine: Vec<String>,
+}
+
+fn fold(check: &mut Check, f: Findings) {
+    if !f.looked {
+        return;
+    }
+    check.basis = Basis::Live;
+    if !f.not_read.is_empty() {
+        check.basis = Basis::LiveNotRead;
+        if check.verdict == Verdict::Pass {
+            check.verdict = Verdict::Warn;
+        }
+    }
+    if !f.pending.is_empty() && check.verdict == Verdict::Pass {
+        check.verdict = Verdict::Warn;
+    }
+    if !f.broken.is_empty() {
+        check.verdict = Verdict::Fail;
+        check.numbers = format!("{} — but live: {}", check.numbers, f.broken.join("; "));
+    }
+    let lines = f
+        .broken
+        .iter()
+        .map(|b| format!("live: {b}"))
+        .chain(f.pending.iter().map(|p| format!("live: {p}")))
+        .chain(f.not_read.iter().map(|n| format!("live: not read: {n}")))
+        .chain(f.fine.iter().map(|g| format!("live: {g}")));
+    let mut details: Vec<String> = lines.collect();
+    details.append(&mut check.details);
+    check.details = details;
+}
+
+fn change<'a>(plan: &'a Plan, address: &Address) -> Option<&'a ResourceChange> {
+    plan.changes.iter().find(|c| &c.address == address)
+}
+
+fn deferred(plan: &Plan, address: &Address) -> Option<String> {
+    plan.deferred
+        .iter()
+        .find(|d| &d.address == address)
+        .map(|d| format!("{} ({})", d.address, d.reason))
+}
+
+fn manifest_spec<'a>(attrs: Option<&'a serde_json::Map<String, Value>>) -> Option<&'a Value> {
+    attrs?.get("manifest")?.get("spec")
+}
+
+fn backup_jobs(project: &Project, plan: &Plan, b: &Backup) -> Findings {
+    let mut f = Findings::default();
+    let active = &project.environment.active_site;
+    if !b.placements.contains_key(active) {
+        return f;
+    }
+    let placement = Address::block("backup", &b.label).child("placement", active);
+    // A restore of this placement created by the same plan (DR activation's
+    // `job.restore`, a failback's `job.failback`): its CronJobs start after it.
+    let jobs = format!("{}.job.", placement.as_str());
+    let restoring = plan
+        .changes
+        .iter()
+        .any(|c| c.action == Action::Create && c.address.as_str().starts_with(&jobs));
+    for (kind, schedule) in [
+        ("full", &b.full_schedule),
+        ("incremental", &b.incremental_schedule),
+    ] {
+        let Some(schedule) = schedule else { continue };
+        let address = placement.child("cronjob", kind);
+        f.looked = true;
+        if let Some(why) = deferred(plan, &address) {
+            f.not_read.push(why);
+            continue;
+        }
+        let name = format!("CronJob {}-backup-{kind}", b.label.replace('_', "-"));
+        let Some(c) = change(plan, &address) else {
+            continue;
+        };
+        match c.action {
+            Action::NoOp => f
+                .fine
+                .push(format!("{name} runs \"{}\" as written", schedule.cron)),
+            Action::Create if restoring || namespace_created(plan, c) => f.pending.push(format!(
+                "{name} does not run yet: this plan creates it{}",
+                if restoring { " after the restore" } else { "" }
+            )),
+            Action::Create => f
+                .broken
+                .push(format!("{name} is missing (apply creates it)")),
+            Action::Delete => {}
+            _ => {
+                let before = f.broken.len();
+                let live = manifest_spec(c.before.as_ref());
+                if live.and_then(|s| s.get("suspend")).and_then(Value::as_bool) == Some(true) {
+                    f.broken
+                        .push(format!("{name} is suspended (apply resumes it)"));
+                }
+                let live_schedule = live.and_then(|s| s.get("schedule")).and_then(Value::as_str);
+                if let Some(s) = live_schedule.filter(|s| *s != schedule.cron) {
+                    f.broken.push(format!(
+                        "{name} runs \"{s}\", not \"{}\" (apply corrects it)",
+                        schedule.cron
+                    ));
+                }
+                if f.broken.len() == before {
+                    f.fine.push(format!("{name} runs \"{}\" as written", schedule.cron));
+                }
+            }
+        }
+    }
+    f
+}
+
+/// The object's Namespace is created by the same plan: nothing of it runs yet.
+fn namespace_created(plan: &Plan, c: &ResourceChange) -> bool {
+    let after = c.after.as_ref();
+    let (cluster, namespace) = (
+        after.and_then(|a| a.get("cluster")),
+        after.and_then(|a| a.get("namespace")),
+    );
+    plan.changes.iter().any(|n| {
+        n.action == Action::Create
+            && n.after.as_ref().is_some_and(|a| {
+                a.get("kind").and_then(Value::as_str) == Some("Namespace")
+                    && a.get("cluster") == cluster
+                    && a.get("name") == namespace
+            })
+    })
+}
+
+fn copy_path(project: &Project, plan: &Plan, b: &Backup) -> Findings {
+    let mut f = Findings::default();
+    let t = &project.topology;
+    let Some(primary) = t
+        .sites
+        .values()
+        .find(|s| s.role == crate::model::SiteRole::Primary)
+    else {
+        return f;
+    };
+    let Some(home) = b.placements.get(&primary.name) else {
+        return f;
+    };
+    let source = Address::block("bucket", &home.bucket);
+    let Some(source_bucket) = t.buckets.get(&home.bucket) else {
+        return f;
+    };
+    // The destinations of the source bucket's rules (the path the spec check found).
+    let mut destinations: Vec<&str> = source_bucket
+        .replication
+        .iter()
+        .flat_map(|r| r.rules.iter().map(|rule| rule.destination.as_str()))
+        .collect();
+    destinations.sort();
+    destinations.dedup();
+    let mut on_path = vec![(source.clone(), true)];
+    on_path.extend(
+        destinations
+            .iter()
+            .map(|d| (Address::block("bucket", d), false)),
+    );
+    for (address, is_source) in on_path {
+        f.looked = true;
+        if let Some(why) = deferred(plan, &address) {
+            f.not_read.push(why);
+            continue;
+        }
+        let Some(c) = change(plan, &address) else {
+            continue;
+        };
+        let name = c
+            .after
+            .as_ref()
+            .and_then(|a| a.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or(address.as_str())
+            .to_string();
+        match c.action {
+            Action::Create => f.pending.push(format!(
+                "bucket {name} does not exist yet: this plan creates it"
+            )),
+            Action::NoOp => f.fine.push(format!(
+                "bucket {name}: versioning and replication as written"
+            )),
+            Action::Delete => {}
+            _ => {
+                let broken_before = f.broken.len();
+                let before = c.before.as_ref();
+                let after = c.after.as_ref();
+                let versioned = |a: Option<&serde_json::Map<String, Value>>| {
+                    a.and_then(|a| a.get("versioning")).and_then(Value::as_bool)
+                };
+                if versioned(after) == Some(true) && versioned(before) != Some(true) {
+                    f.broken.push(format!(
+                        "versioning is suspended on bucket {name}; S3 replicates nothing without it (apply enables it)"
+                    ));
+                }
+                if is_source {
+                    let rules = |a: Option<&serde_json::Map<String, Value>>| -> Vec<String> {
+                        a.and_then(|a| a.get("replication"))
+                            .and_then(|r| r.get("rules"))
+                            .and_then(Value::as_array)
+                            .map(|rules| {
+                                rules
+                                    .iter()
+                                    .filter_map(|r| r.get("id").and_then(Value::as_str))
+                                    .map(str::to_string)
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    };
+                    let live = rules(before);
+                    for id in rules(after).into_iter().filter(|id| !live.contains(id)) {
+                        f.broken.push(format!(
+                            "replication rule {id} is missing on bucket {name} (apply restores it)"
+                        ));
+                    }
+                }
+                if f.broken.len() == broken_before {
+                    f.fine.push(format!("bucket {name}: versioning and replication as written"));
+                }
+            }
+        }
+    }
+    // A bucket of the path not created yet: the deployment is under way (a first
+    // apply, or one an interruption left half done), so nothing replicates yet by
+    // design: what is not as written is pending, not a breach.
+    if f.pending.iter().any(|p| p.contains("does not exist yet")) {
+        let broken = std::mem::take(&mut f.broken);
+        f.pending.extend(broken);
+    }
+    f
+}
