@@ -90,7 +90,7 @@ fn deferred(plan: &Plan, address: &Address) -> Option<String> {
         .map(|d| format!("{} ({})", d.address, d.reason))
 }
 
-fn manifest_spec<'a>(attrs: Option<&'a serde_json::Map<String, Value>>) -> Option<&'a Value> {
+fn manifest_spec(attrs: Option<&serde_json::Map<String, Value>>) -> Option<&Value> {
     attrs?.get("manifest")?.get("spec")
 }
 
