@@ -66,6 +66,9 @@ pub enum Command {
     Unlock(UnlockArgs),
     /// Create what drplan itself needs in the account (the lock bucket), idempotently.
     Bootstrap(BootstrapArgs),
+    /// Write the failover runbook (markdown) generated from the spec; --check compares
+    /// it with a committed copy.
+    Runbook(RunbookArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -228,4 +231,17 @@ pub struct BootstrapArgs {
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct RunbookArgs {
+    /// The DR activation environment (e.g. prod-dr).
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// The environment that fails back (default: the one the activation extends).
+    #[arg(long, value_name = "ENV")]
+    pub failback_env: Option<String>,
+    /// Compare with FILE instead of printing: exit 1 with a diff when it is stale.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
 }

@@ -13,6 +13,7 @@ pub mod locked;
 mod output;
 pub mod plan;
 pub mod promote;
+pub mod runbook;
 pub mod show;
 pub mod unlock;
 pub mod validate;
@@ -79,6 +80,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Apply(args) => apply::run(&cli.dir, &args, cli.verbose),
         Command::Unlock(args) => unlock::run(&cli.dir, &args),
         Command::Bootstrap(args) => bootstrap::run(&cli.dir, &args),
+        Command::Runbook(args) => runbook::run(&cli.dir, &args),
     };
     match result {
         Ok(code) => code,

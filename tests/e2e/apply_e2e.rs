@@ -321,6 +321,7 @@ async fn prod_to_dr_and_back(example: &str) {
     );
     let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 0, "plan -e prod after apply");
+    runbook_covers_the_failover_plan(&moto, &root);
 
     let out = drplan(&moto, &root, &["apply", "-e", "prod-dr", "--auto-approve"]);
     assert_exit(&out, 0, "apply -e prod-dr");
@@ -477,4 +478,56 @@ fn apply_without_a_terminal_needs_auto_approve() {
         "apply -e prod without --auto-approve or a terminal",
     );
     assert!(stderr(&out).contains("--auto-approve"), "{}", explain(&out));
+}
+
+/// Issue 14: the committed RUNBOOK.md is what `drplan runbook` writes now, and it
+/// covers every change of `plan -e prod-dr` over the prod cloud, each address once,
+/// every step after the steps it depends on.
+fn runbook_covers_the_failover_plan(moto: &MotoServer, root: &std::path::Path) {
+    let committed = root.join("RUNBOOK.md").display().to_string();
+    let out = drplan(
+        moto,
+        root,
+        &["runbook", "-e", "prod-dr", "--check", &committed],
+    );
+    assert_exit(&out, 0, "the committed RUNBOOK.md is current");
+    let out = drplan(moto, root, &["runbook", "-e", "prod-dr"]);
+    assert_exit(&out, 0, "runbook");
+    let runbook = String::from_utf8_lossy(&out.stdout).into_owned();
+    let listed: Vec<String> = runbook
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("- **`").or_else(|| l.strip_prefix("- `"))?;
+            rest.split_once('`').map(|(a, _)| a.to_string())
+        })
+        .collect();
+    let out = drplan(moto, root, &["plan", "-e", "prod-dr", "--json"]);
+    assert_exit(&out, 0, "plan -e prod-dr --json");
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("plan json");
+    let changes: Vec<&Value> = doc["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
+        .collect();
+    assert!(!changes.is_empty(), "the failover changes something");
+    for c in &changes {
+        let address = c["address"].as_str().unwrap_or_default();
+        let times = listed.iter().filter(|a| *a == address).count();
+        assert_eq!(
+            times, 1,
+            "{address} appears {times} times in the runbook:\n{runbook}"
+        );
+        let at = listed.iter().position(|a| a == address).unwrap_or_default();
+        for dep in c["depends_on"].as_array().into_iter().flatten() {
+            let dep = dep.as_str().unwrap_or_default();
+            if let Some(before) = listed.iter().position(|a| a == dep) {
+                assert!(
+                    before < at,
+                    "{address} is listed before {dep}, which it depends on"
+                );
+            }
+        }
+    }
+    assert!(runbook.contains("Critical path: "), "{runbook}");
 }

@@ -282,3 +282,50 @@ fn validate_exits_3_when_an_incremental_schedule_of_6h_breaks_a_1h_rpo() {
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("Breaches allowed for this run"), "{stdout}");
 }
+
+/// Issue 14: a spec change that alters the failover makes `runbook --check` fail,
+/// with a diff and the changed steps named.
+#[test]
+fn runbook_check_fails_on_a_stale_runbook_naming_the_changed_steps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lanka-platform");
+    for sub in ["specs", "environments", "k8s"] {
+        copy_dir(&root.join(sub), &dir.path().join(sub));
+    }
+    std::fs::copy(root.join("RUNBOOK.md"), dir.path().join("RUNBOOK.md")).expect("copy");
+    let (code, _, stderr) = drplan(
+        dir.path(),
+        &["runbook", "-e", "prod-dr", "--check", "RUNBOOK.md"],
+    );
+    // `--check` reads the file relative to the working directory; this one is not it.
+    assert_ne!(code, 0, "{stderr}");
+    let check = dir.path().join("RUNBOOK.md").display().to_string();
+    let (code, _, stderr) = drplan(dir.path(), &["runbook", "-e", "prod-dr", "--check", &check]);
+    assert_eq!(code, 0, "the committed runbook is current: {stderr}");
+
+    // Restores take 45 minutes now: the restore step and the totals change.
+    let backups = dir.path().join("specs/backups.hcl");
+    let text = std::fs::read_to_string(&backups).expect("read");
+    let edited = text.replacen(
+        "backup \"neo4j\" {",
+        "backup \"neo4j\" {\n  restore_estimate = \"45m\"",
+        1,
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&backups, edited).expect("write");
+    let (code, stdout, stderr) =
+        drplan(dir.path(), &["runbook", "-e", "prod-dr", "--check", &check]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("is stale (changed steps: backup.neo4j.placement.dr.job.restore)"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("+- **`backup.neo4j.placement.dr.job.restore`**"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(~45m, `backup.neo4j.restore_estimate`)"),
+        "{stdout}"
+    );
+}

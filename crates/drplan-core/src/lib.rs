@@ -15,4 +15,5 @@ pub mod plan;
 pub mod promote;
 pub mod render;
 pub mod resource;
+pub mod runbook;
 pub mod spec;

@@ -150,7 +150,8 @@ fn backup_jobs(project: &Project, plan: &Plan, b: &Backup) -> Findings {
                     ));
                 }
                 if f.broken.len() == before {
-                    f.fine.push(format!("{name} runs \"{}\" as written", schedule.cron));
+                    f.fine
+                        .push(format!("{name} runs \"{}\" as written", schedule.cron));
                 }
             }
         }
@@ -264,7 +265,9 @@ fn copy_path(project: &Project, plan: &Plan, b: &Backup) -> Findings {
                     }
                 }
                 if f.broken.len() == broken_before {
-                    f.fine.push(format!("bucket {name}: versioning and replication as written"));
+                    f.fine.push(format!(
+                        "bucket {name}: versioning and replication as written"
+                    ));
                 }
             }
         }

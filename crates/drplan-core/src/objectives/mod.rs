@@ -20,7 +20,7 @@ mod cross_region;
 pub mod estimates;
 pub mod evidence;
 mod rpo;
-mod rto;
+pub mod rto;
 pub mod text;
 
 pub use estimates::{Estimates, Operation, RESTORE_JOB};
@@ -293,6 +293,18 @@ pub fn for_project(project: &Project) -> ObjectivesReport {
         ),
         Err(why) => evaluate(&project.topology, Activation::Unavailable(&why), &estimates),
     }
+}
+
+/// The environment's resources in normal operation and under DR activation (one of
+/// them is `project` itself), for the runbook; `None` without a dr-role site.
+pub fn activation_pair(
+    project: &Project,
+) -> Result<Option<(Vec<Resource>, Vec<Resource>)>, String> {
+    Ok(match counterpart(project)? {
+        Counterpart::Same => None,
+        Counterpart::Normal(normal) => Some((normal.resources, project.resources.clone())),
+        Counterpart::Activated(activated) => Some((project.resources.clone(), activated.resources)),
+    })
 }
 
 enum Counterpart {

@@ -336,3 +336,71 @@ pub fn render_path(path: &[PathStep]) -> String {
         human_duration(Duration::from_secs(total))
     )
 }
+
+/// One step of DR activation, for the generated runbook.
+#[derive(Clone, Debug)]
+pub struct ActivationStep {
+    pub resource: Resource,
+    /// The desired attributes' differences from normal operation (empty for a create).
+    pub changed: Vec<String>,
+    /// The normal-operation resource, for an update.
+    pub before: Option<Resource>,
+    pub operation: Operation,
+    /// Estimate key and duration.
+    pub estimate: (String, Duration),
+    /// The steps it starts after (within the activation).
+    pub after: Vec<Address>,
+}
+
+/// What DR activation changes in the DR sites and globally, in dependency order, and
+/// its critical path: the same bring-up the RTO check measures.
+pub fn activation_steps(
+    t: &Topology,
+    normal: &[Resource],
+    activated: &[Resource],
+    estimates: &Estimates,
+) -> Result<(Vec<ActivationStep>, Duration, Vec<PathStep>), String> {
+    let bring_up = BringUp::new(t, normal, activated);
+    let graph = ResourceGraph::new(&bring_up.steps).map_err(|e| match e {
+        GraphError::Cycle(at) => format!("dependency cycle through {at}"),
+        other => other.to_string(),
+    })?;
+    let before: BTreeMap<&Address, &Resource> = normal.iter().map(|r| (&r.address, r)).collect();
+    // What a step starts after is what apply waits for: every dependency that changes,
+    // including the edges the estimate leaves out (DR backups after the restore).
+    let changing: BTreeSet<&Address> = bring_up.steps.iter().map(|s| &s.address).collect();
+    let declared: BTreeMap<&Address, &Resource> =
+        activated.iter().map(|r| (&r.address, r)).collect();
+    let steps = graph
+        .topological_order()
+        .into_iter()
+        .map(|r| {
+            let old = before.get(&r.address).copied();
+            ActivationStep {
+                changed: old
+                    .map(|o| changed_attrs(&o.attrs, &r.attrs))
+                    .unwrap_or_default(),
+                before: old.cloned(),
+                operation: bring_up
+                    .operation
+                    .get(&r.address)
+                    .cloned()
+                    .unwrap_or(Operation::Create(r.kind)),
+                estimate: bring_up.estimate(r, estimates),
+                after: declared
+                    .get(&r.address)
+                    .map(|d| {
+                        d.depends_on
+                            .iter()
+                            .filter(|a| changing.contains(a))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_else(|| r.depends_on.clone()),
+                resource: r.clone(),
+            }
+        })
+        .collect();
+    let (total, path) = bring_up.critical_path(&graph, estimates);
+    Ok((steps, total, path))
+}
