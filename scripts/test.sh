@@ -41,6 +41,9 @@ if [ -z "${CARGO_TARGET_DIR:-}" ] && [ ! -d target/debug ]; then
     echo "== short of disk: building in $CARGO_TARGET_DIR" >&2
   fi
 fi
+# House rules, cheap first: the tree is rustfmt-clean (rustfmt.toml).
+cargo fmt --all --check
+
 cargo test --workspace "$@"
 
 # On CI, the README's other command too: the demo is user-facing, and a merge once broke
@@ -48,4 +51,11 @@ cargo test --workspace "$@"
 if [ -n "${CI:-}" ] && [ $# -eq 0 ]; then
   echo "== the demo (scripts/demo.sh)" >&2
   bash scripts/demo.sh >/dev/null
+fi
+
+# Clippy with warnings denied, on CI (it builds every crate again in check mode, a few
+# minutes cold); locally with DRPLAN_LINT=1.
+if { [ -n "${CI:-}" ] || [ -n "${DRPLAN_LINT:-}" ]; } && [ $# -eq 0 ]; then
+  echo "== cargo clippy --workspace --all-targets -- -D warnings" >&2
+  cargo clippy --workspace --all-targets -- -D warnings
 fi

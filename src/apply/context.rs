@@ -13,6 +13,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// One async lock per (zone, record name) for the ownership TXT read-merge-write.
+type OwnerRecordLocks = HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>;
+
 /// How long to wait for an object to become ready (or gone) before failing its node.
 #[derive(Clone, Debug)]
 pub struct Timeouts {
@@ -42,7 +45,7 @@ pub struct ApplyContext<'a> {
     /// Ownership TXT records are shared by every record set of one name (failover
     /// primary + secondary), so their read-merge-write must not interleave: one lock
     /// per zone and name (one lock for all names made a DR flip of many names serial).
-    dns_owner_records: std::sync::Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    dns_owner_records: std::sync::Mutex<OwnerRecordLocks>,
     /// Hosted zone ids by zone name, looked up once.
     pub zone_ids: tokio::sync::Mutex<HashMap<String, String>>,
     /// Kubernetes object changes go here.

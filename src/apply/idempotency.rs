@@ -130,8 +130,13 @@ pub const FAILPOINT_ENV: &str = "DRPLAN_FAILPOINT";
 
 /// `DRPLAN_FAILPOINT=<address>:<before|created|after>` aborts the whole process just before or
 /// just after the cloud call(s) for that address, as a crash would: no unwinding, no
-/// lock release, no report. Crash tests use it; nothing else should.
+/// lock release, no report. Crash tests use it; nothing else should. Compiled into
+/// debug builds only (the tests' profile): a release binary ignores the variable, so an
+/// environment cannot make a production apply abort.
 pub fn failpoint(address: &Address, phase: FailpointPhase) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
     let Ok(spec) = std::env::var(FAILPOINT_ENV) else {
         return;
     };

@@ -17,6 +17,8 @@ pub struct Connected {
     pub kinds: Kinds,
 }
 
+// One per cluster per run: the size difference to `Absent` costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum Connection {
     Ready(Connected),
     /// The EKS cluster does not exist yet: its objects are all creates.

@@ -165,6 +165,12 @@ pub fn restore_job(b: &Backup, bucket: &str, region: &str) -> Result<Value, Stri
     }))
 }
 
+/// Kubernetes object names are DNS-1123 subdomains; spec labels may hold `_` and
+/// upper case (`backup "orders_db"`), which become `orders-db`.
+pub fn object_name(label: &str) -> String {
+    label.to_ascii_lowercase().replace('_', "-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,10 +181,4 @@ mod tests {
         assert_eq!(s3_base("b", "neo4j"), "s3://b/neo4j/");
         assert_eq!(s3_base("b", ""), "s3://b/");
     }
-}
-
-/// Kubernetes object names are DNS-1123 subdomains; spec labels may hold `_` and
-/// upper case (`backup "orders_db"`), which become `orders-db`.
-pub fn object_name(label: &str) -> String {
-    label.to_ascii_lowercase().replace('_', "-")
 }

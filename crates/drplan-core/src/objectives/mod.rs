@@ -295,11 +295,12 @@ pub fn for_project(project: &Project) -> ObjectivesReport {
     }
 }
 
+/// Resources in normal operation, then under DR activation.
+pub type ActivationPair = (Vec<Resource>, Vec<Resource>);
+
 /// The environment's resources in normal operation and under DR activation (one of
 /// them is `project` itself), for the runbook; `None` without a dr-role site.
-pub fn activation_pair(
-    project: &Project,
-) -> Result<Option<(Vec<Resource>, Vec<Resource>)>, String> {
+pub fn activation_pair(project: &Project) -> Result<Option<ActivationPair>, String> {
     Ok(match counterpart(project)? {
         Counterpart::Same => None,
         Counterpart::Normal(normal) => Some((normal.resources, project.resources.clone())),

@@ -175,13 +175,14 @@ fn a_secret_given_by_the_process_or_a_flag_is_never_quoted_in_a_diagnostic() {
         !format!("{p:?}").contains("hunter2"),
         "Debug of a project shows no value given outside files"
     );
-    for vars in [VarInputs {
-        flags: vec![
-            "db_pasword=hunter2-flag".into(),
-            "db_password=hunter2-flag-sensitive".into(),
-        ],
-        ..VarInputs::default()
-    }] {
+    {
+        let vars = VarInputs {
+            flags: vec![
+                "db_pasword=hunter2-flag".into(),
+                "db_password=hunter2-flag-sensitive".into(),
+            ],
+            ..VarInputs::default()
+        };
         let err = load_with(&dir, &vars).expect_err("refused");
         assert!(!err.contains("hunter2"), "{err}");
         assert!(!format!("{vars:?}").contains("hunter2"), "{vars:?}");
