@@ -3,7 +3,7 @@
 //! objects from the readers (`live`), and `plan::diff` compares the two maps key by key.
 //!
 //! Both sides MUST produce attributes in the same normalized form, documented per kind
-//! on [`Kind`] and in `docs/resource-model.md`. References to other managed objects are
+//! on [`Kind`] (one doc comment per kind) and in `docs/spec-reference.md`. References to other managed objects are
 //! written as their [`Address`] string on the desired side; readers write raw cloud ids
 //! and `LiveState::resolve_ids` rewrites the ids it knows into addresses.
 
