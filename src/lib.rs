@@ -25,6 +25,7 @@ macro_rules! eprintln {
 
 pub mod apply;
 pub mod aws;
+pub mod caller_reference;
 pub mod cli;
 pub mod commands;
 pub mod inflight;

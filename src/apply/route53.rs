@@ -324,7 +324,15 @@ pub async fn find_health_check(
         {
             return Ok(Some(h.id().to_string()));
         }
-        ids.extend(out.health_checks().iter().map(|h| h.id().to_string()));
+        ids.extend(
+            out.health_checks()
+                .iter()
+                .filter(|h| {
+                    crate::caller_reference::owner(h.caller_reference(), ctx.stack)
+                        != crate::caller_reference::Owner::Other
+                })
+                .map(|h| h.id().to_string()),
+        );
         match (out.is_truncated(), out.next_marker()) {
             (true, Some(next)) => marker = Some(next.to_string()),
             _ => break,
@@ -345,7 +353,7 @@ pub async fn create_health_check(
     change: &ResourceChange,
 ) -> Result<String> {
     let attrs = Attrs::after(change)?;
-    let token = request_token(ctx.stack, &change.address, attrs.map);
+    let token = crate::caller_reference::health_check(ctx.stack, &change.address, attrs.map);
     let id = match find_health_check(ctx, &change.address, Some(&token)).await? {
         Some(id) => id,
         None => {

@@ -42,6 +42,10 @@ pub struct ReadScope {
     /// Route53 zone names in the spec, with trailing dot: `zone` blocks and the zones
     /// `dns` records live in.
     pub zone_names: BTreeSet<String>,
+    /// Addresses of the spec's health checks: when one is not found among the checks
+    /// drplan's CallerReference marks as this stack's, the others' tags are read too
+    /// (`caller_reference`).
+    pub health_checks: BTreeSet<String>,
 }
 
 impl ReadScope {
@@ -71,6 +75,9 @@ impl ReadScope {
                 Kind::Bucket => scope.bucket_names.extend(attr(r, "name")),
                 Kind::DnsZone => scope.zone_names.extend(attr(r, "name").map(|n| fqdn(&n))),
                 Kind::DnsRecord => scope.zone_names.extend(attr(r, "zone").map(|n| fqdn(&n))),
+                Kind::HealthCheck => {
+                    scope.health_checks.insert(r.address.as_str().to_string());
+                }
                 _ => {}
             }
         }

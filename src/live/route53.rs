@@ -11,6 +11,7 @@ use super::requests::{collect_pages, send};
 use super::{fqdn, FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
+use crate::caller_reference;
 use aws_sdk_route53::types::{ResourceRecordSet, RrType, TagResourceType};
 use drplan_core::address::Address;
 use drplan_core::live::LiveObject;
@@ -354,9 +355,19 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             return read;
         }
     };
-    let checks: Vec<_> = pages.iter().flat_map(|p| p.health_checks()).collect();
+    // Only checks whose CallerReference may be this stack's get their tags read
+    // (`caller_reference`): other stacks' and nobody's cost no request...
+    let all: Vec<_> = pages.iter().flat_map(|p| p.health_checks()).collect();
+    let owner = |c: &&aws_sdk_route53::types::HealthCheck| {
+        caller_reference::owner(c.caller_reference(), &scope.stack)
+    };
+    let mut checks: Vec<_> = all
+        .iter()
+        .filter(|c| owner(c) != caller_reference::Owner::Other)
+        .copied()
+        .collect();
     let ids: Vec<String> = checks.iter().map(|c| c.id().to_string()).collect();
-    let tags = match tags_by_id(ctx, TagResourceType::Healthcheck, &ids).await {
+    let mut tags = match tags_by_id(ctx, TagResourceType::Healthcheck, &ids).await {
         Ok(tags) => tags,
         Err(msg) => {
             read.errors
@@ -364,6 +375,34 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             return read;
         }
     };
+    // ...unless one of the spec's is not among them: then a check made by another
+    // tool (and marked by hand, or to be imported) may be it, and the tags of the
+    // checks not made by drplan are read too. Another drplan stack's never are.
+    let found: HashSet<String> = tags
+        .values()
+        .filter_map(|t| {
+            let m = Marked::from_tags(t.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            m.is_for(&scope.stack).then_some(m.address).flatten()
+        })
+        .map(|a| a.as_str().to_string())
+        .collect();
+    if scope.health_checks.iter().any(|a| !found.contains(a)) {
+        let others: Vec<_> = all
+            .iter()
+            .filter(|c| !c.caller_reference().starts_with("drplan-"))
+            .copied()
+            .collect();
+        let ids: Vec<String> = others.iter().map(|c| c.id().to_string()).collect();
+        match tags_by_id(ctx, TagResourceType::Healthcheck, &ids).await {
+            Ok(more) => tags.extend(more),
+            Err(msg) => {
+                read.errors
+                    .push(format!("aws_route53_health_check tags: {msg}"));
+                return read;
+            }
+        }
+        checks.extend(others);
+    }
     for check in checks {
         let marked = Marked::from_tags(
             tags.get(check.id())

@@ -24,6 +24,7 @@ mod outage_e2e;
 mod plan_e2e;
 mod promote_cli;
 mod record_batch_e2e;
+mod route53_calls;
 mod saved_plan_tamper;
 mod secrets_e2e;
 mod vars_e2e;
