@@ -80,7 +80,20 @@ where
                 aws_smithy_types::error::display::DisplayErrorContext(&e)
             ))
         }
-        _ => PutError::Other(crate::apply::context::aws_error(operation)(e)),
+        _ => {
+            let missing_bucket = aws_smithy_types::error::metadata::ProvideErrorMetadata::code(&e)
+                == Some("NoSuchBucket");
+            let err = crate::apply::context::aws_error(operation)(e);
+            if missing_bucket {
+                // The first apply of a new stack: say what creates it.
+                PutError::Other(err.context(
+                    "the lock bucket does not exist: create it with `drplan bootstrap -e ENV` \
+                     (versioned, encrypted, public access blocked), then apply again",
+                ))
+            } else {
+                PutError::Other(err)
+            }
+        }
     }
 }
 

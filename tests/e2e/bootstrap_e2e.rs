@@ -105,3 +105,19 @@ async fn bootstrap_in_the_wrong_account_creates_nothing() {
         .expect("ListBuckets");
     assert!(buckets.buckets().is_empty(), "{:?}", buckets.buckets());
 }
+
+/// Issue 16: a first apply before `drplan bootstrap` failed on the lock with S3's
+/// NoSuchBucket alone; it names the command that creates the bucket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_before_bootstrap_names_drplan_bootstrap() {
+    let moto = MotoServer::start();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let out = drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]);
+    let text = explain(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("drplan bootstrap -e ENV"), "{text}");
+    assert!(
+        text.contains("NoSuchBucket") || text.contains("does not exist"),
+        "{text}"
+    );
+}
