@@ -9,18 +9,32 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A copy of the root project applied to an empty moto and its two clusters.
+pub(crate) async fn applied_root_project() -> (
+    tempfile::TempDir,
+    crate::support::moto::MotoServer,
+    crate::support::clusters::Clusters,
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for sub in ["environments", "specs", "k8s"] {
+        copy_dir(&repo_root().join(sub), &dir.path().join(sub));
+    }
+    let (moto, clusters) = world().await;
+    let out = drplan(
+        &moto,
+        dir.path(),
+        &["apply", "-e", "prod", "--auto-approve"],
+    );
+    assert_eq!(out.status.code(), Some(0), "first apply\n{}", explain(&out));
+    (dir, moto, clusters)
+}
+
 /// Drift exited 2 on a breach when there was drift too, contrary to the docs and the
 /// CI example: a breach outranks drift (3), and `--allow-objective-breach` downgrades.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_with_a_breached_rpo_exits_3_not_2() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir, moto, _clusters) = applied_root_project().await;
     let root = dir.path();
-    for sub in ["environments", "specs", "k8s"] {
-        copy_dir(&repo_root().join(sub), &root.join(sub));
-    }
-    let (moto, _clusters) = world().await;
-    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
-    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
 
     // Backups every 6 hours under a 1h RPO: the CronJob drifts and the RPO breaks.
     let storage = root.join("specs/storage.hcl");
@@ -96,14 +110,8 @@ async fn broken_backup_machinery_breaches_the_objectives_naming_the_live_cause()
     use k8s_openapi::api::batch::v1::CronJob;
     use kube::api::{Api, DeleteParams, Patch, PatchParams};
 
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir, moto, clusters) = applied_root_project().await;
     let root = dir.path();
-    for sub in ["environments", "specs", "k8s"] {
-        copy_dir(&repo_root().join(sub), &root.join(sub));
-    }
-    let (moto, clusters) = world().await;
-    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
-    assert_code(&out, 0, "first apply");
 
     // Healthy: the verdicts rest on the live cloud.
     let out = drplan(&moto, root, &["drift", "-e", "prod", "--format", "json"]);

@@ -2,15 +2,10 @@
 //! stacks in the account. drplan's own are recognised by the CallerReference they
 //! were created with; only theirs get their tags read.
 
-use crate::secrets_e2e::world;
+use crate::objectives_e2e::applied_root_project;
 use crate::support::cli::{drplan, explain};
-use crate::support::files::copy_dir;
 use crate::support::moto::MotoServer;
-use std::path::{Path, PathBuf};
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use std::path::Path;
 
 /// `drplan -v plan -e prod`'s Route53 request count, and the plan's exit code.
 fn route53_calls(moto: &MotoServer, root: &Path) -> (u64, Option<i32>) {
@@ -71,14 +66,8 @@ async fn foreign_health_checks(moto: &MotoServer, n: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_stacks_health_checks_cost_the_plan_no_route53_requests() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let (dir, moto, _clusters) = applied_root_project().await;
     let root = dir.path();
-    for sub in ["environments", "specs", "k8s"] {
-        copy_dir(&repo_root().join(sub), &root.join(sub));
-    }
-    let (moto, _clusters) = world().await;
-    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
-    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
 
     let (alone, code) = route53_calls(&moto, root);
     assert_eq!(code, Some(0), "in sync");

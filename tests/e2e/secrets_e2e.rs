@@ -264,19 +264,7 @@ async fn a_password_and_its_derivations_appear_in_no_output_and_apply_still_writ
 
     // Apply takes the real values from the spec.
     run(&moto, root, "apply FILE", &["apply", &saved_arg], 0);
-    let tags = moto
-        .s3("us-west-2")
-        .get_bucket_tagging()
-        .bucket("shop-prod-backups-us-west-2")
-        .send()
-        .await
-        .expect("tags");
-    let rotation = tags
-        .tag_set()
-        .iter()
-        .find(|t| t.key() == "rotation")
-        .map(|t| t.value().to_string());
-    assert_eq!(rotation.as_deref(), Some(format!("pw-{NEW}").as_str()));
+    assert_eq!(rotation_tag(&moto).await, Some(format!("pw-{NEW}")));
     run(
         &moto,
         root,
@@ -284,4 +272,31 @@ async fn a_password_and_its_derivations_appear_in_no_output_and_apply_still_writ
         &["plan", "-e", "prod", "--detailed-exitcode"],
         0,
     );
+}
+
+/// The `rotation` tag the password flows into, read back from moto.
+pub(crate) async fn rotation_tag(moto: &MotoServer) -> Option<String> {
+    let tags = moto
+        .s3("us-west-2")
+        .get_bucket_tagging()
+        .bucket("shop-prod-backups-us-west-2")
+        .send()
+        .await
+        .expect("tags");
+    tags.tag_set()
+        .iter()
+        .find(|t| t.key() == "rotation")
+        .map(|t| t.value().to_string())
+}
+
+/// The project of [`project`] with `db_password` taken out of prod.hcl, and `extra`
+/// appended to it.
+pub(crate) fn project_without_password(extra: &str) -> tempfile::TempDir {
+    let dir = project();
+    let env_file = dir.path().join("environments/prod.hcl");
+    let text = std::fs::read_to_string(&env_file).expect("read prod.hcl");
+    let line = format!("  db_password   = \"{OLD}\"\n");
+    assert!(text.contains(&line), "{text}");
+    std::fs::write(&env_file, text.replace(&line, "") + extra).expect("write prod.hcl");
+    dir
 }

@@ -4,7 +4,9 @@
 //! a `--var-file`. The password reaches the bucket tag it flows into (read back from
 //! moto) and appears in no output.
 
-use crate::secrets_e2e::{assert_no_password, project, world, NEW, OLD};
+use crate::secrets_e2e::{
+    assert_no_password, project_without_password, rotation_tag, world, NEW, OLD,
+};
 use crate::support::cli::{explain, stdout};
 use crate::support::moto::MotoServer;
 use assert_cmd::Command;
@@ -30,29 +32,10 @@ fn run(moto: &MotoServer, root: &Path, env: &[(&str, &str)], args: &[&str], code
     out
 }
 
-async fn rotation_tag(moto: &MotoServer) -> Option<String> {
-    let tags = moto
-        .s3("us-west-2")
-        .get_bucket_tagging()
-        .bucket("shop-prod-backups-us-west-2")
-        .send()
-        .await
-        .expect("tags");
-    tags.tag_set()
-        .iter()
-        .find(|t| t.key() == "rotation")
-        .map(|t| t.value().to_string())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_from_drplan_var_and_var_flags_is_applied_and_shown_nowhere() {
-    let dir = project();
+    let dir = project_without_password("");
     let root = dir.path();
-    let env_file = root.join("environments/prod.hcl");
-    let text = std::fs::read_to_string(&env_file).expect("read prod.hcl");
-    let line = format!("  db_password   = \"{OLD}\"\n");
-    assert!(text.contains(&line), "{text}");
-    std::fs::write(&env_file, text.replace(&line, "")).expect("write prod.hcl");
     let (moto, _clusters) = world().await;
 
     let missing = run(&moto, root, &[], &["plan", "-e", "prod"], 1);
@@ -157,18 +140,11 @@ async fn a_password_from_drplan_var_and_var_flags_is_applied_and_shown_nowhere()
 /// a missing secret is an error naming the reference.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_from_ssm_and_secrets_manager_are_applied_and_shown_nowhere() {
-    let dir = project();
+    let dir = project_without_password(
+        "\nsecret \"db_password\" {\n  ssm_parameter = \"/shop/prod/db-password\"\n  region        = \"us-east-1\"\n}\n",
+    );
     let root = dir.path();
     let env_file = root.join("environments/prod.hcl");
-    let text = std::fs::read_to_string(&env_file).expect("read prod.hcl");
-    let line = format!("  db_password   = \"{OLD}\"\n");
-    assert!(text.contains(&line), "{text}");
-    std::fs::write(
-        &env_file,
-        text.replace(&line, "")
-            + "\nsecret \"db_password\" {\n  ssm_parameter = \"/shop/prod/db-password\"\n  region        = \"us-east-1\"\n}\n",
-    )
-    .expect("write prod.hcl");
     let (moto, _clusters) = world().await;
 
     // Not there yet: the plan stops, naming the reference.
