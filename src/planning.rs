@@ -94,6 +94,7 @@ pub async fn make_plan(
             .get(&env.active_site)
             .filter(|s| s.role == SiteRole::Dr)
             .map(|s| s.name.clone()),
+        imports: project.imports.clone(),
     };
     // A failback (DR still active in live) is ordered: `plan::failback`.
     let plan = failback::diff_project(&project, &live, &ctx);

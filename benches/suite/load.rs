@@ -81,6 +81,7 @@ pub fn child(dir: &Path) -> Result<(), String> {
         spec_digest: project.digest.clone(),
         allow_destroy: Vec::new(),
         activated_site: None,
+        imports: Vec::new(),
     };
     let plan = diff(&project.resources, &live, &ctx);
     let (cpu3, rss) = rusage();

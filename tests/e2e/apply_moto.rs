@@ -90,6 +90,7 @@ fn change(address: &str, kind: Kind, region: Option<&str>, after: Value) -> Reso
         moved_from: None,
         wait_for: Vec::new(),
         adopt: false,
+        import_id: None,
     }
 }
 

@@ -166,6 +166,7 @@ fn plan(desired: &[Resource], read: ClusterRead) -> Plan {
         spec_digest: String::new(),
         allow_destroy: vec![],
         activated_site: None,
+        imports: vec![],
     };
     diff(desired, &live, &ctx)
 }

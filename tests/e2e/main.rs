@@ -15,6 +15,7 @@ mod converge_e2e;
 mod drift_e2e;
 mod eks_access;
 mod failback_e2e;
+mod import_e2e;
 mod k8s_roundtrip;
 mod live_aws;
 mod lock_lease;

@@ -542,6 +542,7 @@ async fn a_bad_record_in_a_batch_fails_only_its_own_address() {
             moved_from: None,
             wait_for: Vec::new(),
             adopt: false,
+            import_id: None,
         });
     }
     plan.changes = changes;

@@ -17,6 +17,7 @@ pub async fn plan_against(moto: &MotoServer, stack: &str, desired: &[Resource]) 
         spec_digest: "test".into(),
         allow_destroy: vec![],
         activated_site: None,
+        imports: vec![],
     };
     drplan_core::plan::diff::diff(desired, &live, &ctx)
 }

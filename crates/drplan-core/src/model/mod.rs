@@ -35,6 +35,16 @@ pub struct Project {
     pub vars: environment::VarInputs,
     /// The environments this one `extends`, nearest first (`spec::extends`).
     pub extends: Vec<String>,
+    /// The spec's `import` blocks: existing unmarked objects to take over.
+    pub imports: Vec<Import>,
+}
+
+/// `import { to = ..  id = .. }`: the existing object with cloud id `id` becomes the
+/// resource at `to` (`spec::import`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Import {
+    pub to: Address,
+    pub id: String,
 }
 
 /// `moved { from = ..  to = .. }`: the address (and everything under it) that a block

@@ -36,6 +36,9 @@ pub struct DiffContext {
     /// role is `dr`). Only then may a site that did not answer be left behind: its
     /// changes are deferred instead of refusing the plan.
     pub activated_site: Option<String>,
+    /// The spec's `import` blocks (`spec::import`): an unmarked object with that id is
+    /// taken over at that address.
+    pub imports: Vec<crate::model::Import>,
 }
 
 /// Attributes that exist only once the object does. Shown as `(known after apply)`.
@@ -426,6 +429,7 @@ impl Planner<'_> {
             moved_from: None,
             wait_for: Vec::new(),
             adopt: false,
+            import_id: None,
         });
     }
 
@@ -433,8 +437,9 @@ impl Planner<'_> {
         let object = &self.live[index];
         self.sensitivity
             .insert(index, (resource.sensitive.clone(), Vec::new()));
-        let adopt =
-            !object.is_owned_by(&self.ctx.stack) && adoptable(object, resource, self.inflight);
+        let import_id = imported(object, resource, &self.ctx.imports);
+        let adopt = !object.is_owned_by(&self.ctx.stack)
+            && (import_id.is_some() || adoptable(object, resource, self.inflight));
         if !object.is_owned_by(&self.ctx.stack) && !adopt {
             let owner = match &object.stack {
                 Some(other) => format!("it is marked as managed by stack `{other}`"),
@@ -528,6 +533,7 @@ impl Planner<'_> {
             moved_from,
             wait_for: Vec::new(),
             adopt,
+            import_id,
         });
     }
 
@@ -597,8 +603,35 @@ impl Planner<'_> {
             moved_from: None,
             wait_for: Vec::new(),
             adopt: false,
+            import_id: None,
         });
     }
+}
+
+/// The id of the `import` block naming `resource`, when `object` is the unmarked
+/// object it names (by cloud id, or by name for the kinds named by it).
+fn imported(
+    object: &LiveObject,
+    resource: &Resource,
+    imports: &[crate::model::Import],
+) -> Option<String> {
+    if object.stack.is_some() || object.address.is_some() {
+        return None;
+    }
+    let name = object
+        .attrs
+        .get("name")
+        .and_then(Value::as_str)
+        .map(|n| n.trim_end_matches('.').to_string());
+    imports
+        .iter()
+        .find(|i| {
+            i.to == resource.address
+                && (i.id == object.id
+                    || Some(i.id.trim_end_matches('.')) == name.as_deref()
+                    || object.id.rsplit('/').next() == Some(i.id.as_str()))
+        })
+        .map(|i| i.id.clone())
 }
 
 /// An object that carries no mark at all and that a write-ahead record of this stack

@@ -288,6 +288,7 @@ mod tests {
             moved_from: None,
             wait_for: Vec::new(),
             adopt: false,
+            import_id: None,
         }
     }
 

@@ -78,6 +78,10 @@ pub struct ResourceChange {
     /// the marks first, then makes the other changes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopt: bool,
+    /// Adopted because an `import` block names it with this cloud id (`adopt` is set
+    /// too): apply writes the marks first, then makes the other changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_id: Option<String>,
 }
 
 impl ResourceChange {

@@ -78,6 +78,10 @@ pub struct ResourceChangeDocument<'a> {
     /// adopted: apply writes its marks (absent when false).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub adopt: bool,
+    /// Terraform's `importing`: `{"id": ...}` when an `import` block takes the object
+    /// over (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub importing: Option<serde_json::Value>,
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub site: Option<&'a str>,
@@ -186,6 +190,10 @@ fn resource_change(c: &ResourceChange) -> ResourceChangeDocument<'_> {
         address: c.address.as_str(),
         previous_address: c.moved_from.as_ref().map(|a| a.as_str()),
         adopt: c.adopt,
+        importing: c
+            .import_id
+            .as_ref()
+            .map(|id| serde_json::json!({ "id": id })),
         kind: c.kind.type_name(),
         site: c.site.as_deref(),
         region: c.region.as_deref(),

@@ -106,7 +106,16 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
             p.dim(&format!("# {} has moved from {from}", change.address))
         );
     }
-    if change.adopt {
+    if let Some(id) = &change.import_id {
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.dim(&format!(
+                "# {} will be imported (id {id}): apply writes drplan's marks, then the changes shown",
+                change.address
+            ))
+        );
+    } else if change.adopt {
         let _ = writeln!(
             out,
             "  {}",

@@ -9,6 +9,7 @@ use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use super::environment::{self, EnvSettings};
 use super::extends;
 use super::files::{self, DigestInputs, ParsedFile};
+use super::import;
 use super::lower;
 use super::moved;
 use super::order::{self, Node};
@@ -233,6 +234,7 @@ fn load_unredacted(
         topology: Topology::default(),
         env_name: env.to_string(),
         moved: Vec::new(),
+        imports: Vec::new(),
     };
     let items = loader.collect_items(&specs);
     loader.variables(&items, &env_settings, &var_sources);
@@ -312,6 +314,12 @@ fn load_unredacted(
         &resources,
         &mut diags,
     );
+    let imports = import::resolve(
+        std::mem::take(&mut loader.imports),
+        &specs,
+        &resources,
+        &mut diags,
+    );
     if !diags.is_empty() {
         diags.sort();
         return Err(diags);
@@ -319,6 +327,7 @@ fn load_unredacted(
     Ok(Project {
         vars: vars.clone(),
         extends,
+        imports,
         moved,
         root: root.to_path_buf(),
         env_name: env.to_string(),
@@ -348,6 +357,7 @@ fn stand_in_resources(
         topology: Topology::default(),
         env_name: env.to_string(),
         moved: Vec::new(),
+        imports: Vec::new(),
     };
     let items = loader.collect_items(specs);
     loader.variables(&items, env_settings, var_sources);
@@ -417,6 +427,8 @@ struct Loader {
     env_name: String,
     /// `moved` blocks, checked against the resources once they are lowered.
     moved: Vec<moved::MovedBlock>,
+    /// `import` blocks, likewise.
+    imports: Vec<import::ImportBlock>,
 }
 
 impl Loader {
@@ -441,6 +453,12 @@ impl Loader {
                 if ident == "moved" {
                     if let Some(m) = moved::read(specs, file_index, block, &mut self.diags) {
                         self.moved.push(m);
+                    }
+                    continue;
+                }
+                if ident == "import" {
+                    if let Some(i) = import::read(specs, file_index, block, &mut self.diags) {
+                        self.imports.push(i);
                     }
                     continue;
                 }

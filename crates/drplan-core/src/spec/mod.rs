@@ -20,6 +20,7 @@ mod environment;
 mod extends;
 pub mod files;
 mod functions;
+mod import;
 mod load;
 pub mod lower;
 mod moved;

@@ -114,6 +114,7 @@ fn ctx() -> DiffContext {
         spec_digest: "d".into(),
         allow_destroy: Vec::new(),
         activated_site: None,
+        imports: Vec::new(),
     }
 }
 

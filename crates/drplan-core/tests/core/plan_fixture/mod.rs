@@ -17,6 +17,7 @@ pub fn ctx() -> DiffContext {
         spec_digest: "sha256:0f3c".into(),
         allow_destroy: Vec::new(),
         activated_site: None,
+        imports: Vec::new(),
     }
 }
 
