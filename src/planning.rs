@@ -53,7 +53,12 @@ pub async fn make_plan(
     // read, and its objects plan as creates.
     let (mut live, inflight) = tokio::join!(read_live(aws, &scope), read_inflight(&project, aws));
     live.inflight = inflight;
-    let k8s_live = read_clusters(&project, aws, &live).await;
+    // The recovery points the backup Jobs recorded: one request per policy, bucket and
+    // kind, beside the clusters.
+    let (k8s_live, recovery_points) = tokio::join!(
+        read_clusters(&project, aws, &live),
+        crate::live::recovery_points::read(&project, aws, &live.unreachable)
+    );
     live.objects.extend(k8s_live.objects);
     live.api_calls += k8s_live.api_calls;
     live.read_errors.extend(k8s_live.read_errors);
@@ -102,6 +107,12 @@ pub async fn make_plan(
     // What the plan read bears on the verdicts: the backup CronJobs, the copy path.
     let mut objectives = spec_objectives.clone();
     objectives::evidence::apply(&mut objectives, &project, &plan);
+    objectives::recovery_points::apply(
+        &mut objectives,
+        &project,
+        &recovery_points,
+        chrono::Utc::now(),
+    );
     Ok(Planned {
         project,
         plan,

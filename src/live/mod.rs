@@ -15,6 +15,7 @@ mod ec2;
 mod eks;
 mod marks;
 mod reach;
+pub mod recovery_points;
 mod requests;
 pub(crate) mod route53;
 mod s3;

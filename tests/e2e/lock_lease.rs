@@ -302,6 +302,35 @@ async fn unlock_force_on_an_unreadable_lock_says_it_deleted_it() {
     );
 }
 
+/// `stderr` read line by line on a thread: the lines so far (then `<eof>`), and a
+/// channel that gets one message when the first change of the walk starts.
+fn stderr_lines(
+    stderr: std::process::ChildStderr,
+) -> (
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    std::sync::mpsc::Receiver<()>,
+) {
+    use std::io::BufRead;
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let seen = lines.clone();
+    std::thread::spawn(move || {
+        let mut told = false;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if !told && line.ends_with("Creating...") {
+                told = true;
+                let _ = tx.send(());
+            }
+            seen.lock().unwrap().push(line);
+        }
+        seen.lock().unwrap().push("<eof>".into());
+    });
+    (lines, rx)
+}
+
 /// `drplan` spawned with `endpoint` as its AWS endpoint.
 fn spawn_drplan(
     moto: &MotoServer,
@@ -334,20 +363,27 @@ async fn sigterm_during_apply_stops_new_changes_releases_the_lock_and_reports() 
     let proxy = FaultProxy::start(moto_addr(&moto), config)
         .await
         .expect("proxy");
-    let child = spawn_drplan(
+    let mut child = spawn_drplan(
         &moto,
         &proxy.url(),
         &root,
         &["apply", "-e", "prod", "--auto-approve"],
     );
+    // The signal goes in once the walk has visibly started a change (its "...:
+    // Creating..." line), not after a fixed sleep: on a fast runner the whole apply
+    // once finished inside the sleep, and on a slow one planning outlasted it.
+    let (lines, walking) = stderr_lines(child.stderr.take().expect("stderr"));
+    let started = walking.recv_timeout(Duration::from_secs(120));
+    assert!(
+        started.is_ok(),
+        "the walk never started:\n{}",
+        lines.lock().unwrap().join("\n")
+    );
     let s3 = moto.s3("us-east-1");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while read_lock(&s3, BUCKET, KEY).await.ok().flatten().is_none() {
-        assert!(Instant::now() < deadline, "apply never took the lock");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    // Into the walk: past planning (which reads through the same slow proxy).
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert!(
+        read_lock(&s3, BUCKET, KEY).await.expect("read").is_some(),
+        "the walk runs under the lock"
+    );
     let signalled = Instant::now();
     // SAFETY: kill(2) on the child's pid.
     unsafe {
@@ -358,20 +394,27 @@ async fn sigterm_during_apply_stops_new_changes_releases_the_lock_and_reports() 
         .expect("join")
         .expect("wait");
     let took = signalled.elapsed();
-    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    // The reader thread sees EOF when the process exits.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !lines.lock().unwrap().iter().any(|l| l == "<eof>") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let err = lines.lock().unwrap().join("\n");
+    let out_text = crate::support::cli::stdout(&out);
+    let shown = format!(
+        "exit {:?}\nstdout:\n{out_text}\nstderr:\n{err}",
+        out.status.code()
+    );
+    assert_eq!(out.status.code(), Some(1), "{shown}");
     assert!(
         took < Duration::from_secs(40),
         "exited {took:?} after SIGTERM"
     );
-    let err = stderr(&out);
-    assert!(err.contains("SIGTERM"), "{err}");
-    assert!(err.contains("Released the apply lock."), "{err}");
+    assert!(err.contains("SIGTERM"), "{shown}");
+    assert!(err.contains("Released the apply lock."), "{shown}");
     assert!(
-        err.contains("Apply stopped (SIGTERM)")
-            || err.contains("Stopped (SIGTERM)")
-            || crate::support::cli::stdout(&out).contains("Apply stopped (SIGTERM)"),
-        "{}",
-        explain(&out)
+        err.contains("Apply stopped (SIGTERM)") || out_text.contains("Apply stopped (SIGTERM)"),
+        "{shown}"
     );
     assert!(
         read_lock(&s3, BUCKET, KEY).await.expect("read").is_none(),

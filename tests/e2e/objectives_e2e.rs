@@ -113,7 +113,31 @@ async fn broken_backup_machinery_breaches_the_objectives_naming_the_live_cause()
     let (dir, moto, clusters) = applied_root_project().await;
     let root = dir.path();
 
-    // Healthy: the verdicts rest on the live cloud.
+    // Before any backup ran: no recovery point anywhere is a warning, not a breach.
+    let out = drplan(&moto, root, &["drift", "-e", "prod"]);
+    assert_code(&out, 0, "drift before the first backup");
+    assert!(
+        stdout(&out)
+            .contains("no full backup recorded in source bucket shop-prod-backups-us-west-2"),
+        "{}",
+        explain(&out)
+    );
+
+    // Healthy: the backups ran (written here through S3 as a finished backup Job and
+    // S3 replication would), and the verdicts rest on the live cloud.
+    let now = chrono::Utc::now();
+    for (region, bucket) in PRIMARY_AND_DR {
+        for kind in ["full", "incremental"] {
+            put_recovery_point(
+                &moto,
+                region,
+                bucket,
+                kind,
+                now - chrono::TimeDelta::minutes(5),
+            )
+            .await;
+        }
+    }
     let out = drplan(&moto, root, &["drift", "-e", "prod", "--format", "json"]);
     assert_code(&out, 0, "drift of the healthy stack");
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
@@ -133,6 +157,26 @@ async fn broken_backup_machinery_breaches_the_objectives_naming_the_live_cause()
             .contains("CronJob orders-db-backup-incremental runs \\\"0 * * * *\\\" as written"),
         "{rpo}"
     );
+    let details = rpo["details"].to_string();
+    assert!(
+        details.contains("newest full backup in source bucket shop-prod-backups-us-west-2 (primary, us-west-2) is 5m"),
+        "{rpo}"
+    );
+    assert!(
+        details.contains("newest full backup in DR copy bucket shop-prod-backups-us-east-1 (dr, us-east-1) is 5m"),
+        "{rpo}"
+    );
+    assert!(details.contains("replays no incrementals"), "{rpo}");
+    let points = json["objectives"]["recovery_points"]
+        .as_array()
+        .expect("recovery_points")
+        .clone();
+    assert_eq!(points.len(), 4, "{points:?}");
+    for p in &points {
+        assert_eq!(p["state"], "found", "{p}");
+        let age = p["age_seconds"].as_u64().expect("age");
+        assert!((300..400).contains(&age), "{p}");
+    }
 
     let cronjobs: Api<CronJob> = Api::namespaced(
         kube_client(&clusters.servers[0], "shop-primary").await,
@@ -203,4 +247,72 @@ async fn broken_backup_machinery_breaches_the_objectives_naming_the_live_cause()
         let out = drplan(&moto, root, &["drift", "-e", "prod"]);
         assert_code(&out, 0, &format!("in sync after repairing {what}"));
     }
+
+    // Replication stalled: the primary copy is fresh, the DR copy 3h old. A regional
+    // failover would restore 3h-old data: a breach naming the copy and the lag.
+    let (dr_region, dr_bucket) = PRIMARY_AND_DR[1];
+    put_recovery_point(
+        &moto,
+        dr_region,
+        dr_bucket,
+        "full",
+        now - chrono::TimeDelta::hours(3),
+    )
+    .await;
+    let out = drplan(&moto, root, &["drift", "-e", "prod"]);
+    assert_code(&out, 3, "a DR copy older than the RPO");
+    let text = stdout(&out);
+    assert!(
+        text.contains("newest full backup in DR copy bucket shop-prod-backups-us-east-1 (dr, us-east-1) is 3h")
+            && text.contains("behind the source")
+            && text.contains("> RPO 1h"),
+        "{}",
+        explain(&out)
+    );
+    let out = drplan(&moto, root, &["drift", "-e", "prod", "--format", "json"]);
+    assert_code(&out, 3, "the same, as JSON");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let copy = json["objectives"]["recovery_points"]
+        .as_array()
+        .expect("recovery_points")
+        .iter()
+        .find(|p| p["role"] == "copy" && p["kind"] == "full")
+        .expect("the DR copy's full backup")
+        .clone();
+    let lag = copy["lag_seconds"].as_u64().expect("lag");
+    assert!((3 * 3600 - 400..=3 * 3600).contains(&lag), "{copy}");
+}
+
+const PRIMARY_AND_DR: [(&str, &str); 2] = [
+    ("us-west-2", "shop-prod-backups-us-west-2"),
+    ("us-east-1", "shop-prod-backups-us-east-1"),
+];
+
+/// The recovery point a finished backup Job of `orders_db` writes (format 1).
+async fn put_recovery_point(
+    moto: &crate::support::moto::MotoServer,
+    region: &str,
+    bucket: &str,
+    kind: &str,
+    time: chrono::DateTime<chrono::Utc>,
+) {
+    let stamp = time.format("%Y%m%dT%H%M%SZ");
+    let body = serde_json::json!({
+        "format": 1,
+        "time": time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "engine": "postgres",
+        "kind": kind,
+        "size_bytes": 1024,
+        "sha256": "0".repeat(64),
+        "source_site": "primary",
+        "run": format!("s3://shop-prod-backups-us-west-2/orders-db/{kind}/{stamp}/"),
+    });
+    moto.s3(region)
+        .put_object()
+        .bucket(bucket)
+        .key(format!("orders-db/recovery-points/{kind}.json"))
+        .body(body.to_string().into_bytes().into())
+        .send()
+        .await
+        .expect("put the recovery point");
 }

@@ -79,14 +79,23 @@ fn pod_spec(init: Vec<Value>, main: Value) -> Value {
     })
 }
 
-/// The CronJob for one schedule of `b`, writing into `bucket` (a bucket name) in
-/// `region`.
+/// Where a backup run of `kind` records its recovery point, under the policy's prefix
+/// (so the copy path replicates it with the backups): `<prefix>recovery-points/<kind>.json`.
+pub fn recovery_point_key(prefix: &str, kind: BackupType) -> String {
+    let base = s3_base("", prefix);
+    let prefix = base.trim_start_matches("s3:///");
+    format!("{prefix}recovery-points/{}.json", kind.as_str())
+}
+
+/// The CronJob for one schedule of `b` running in `site`, writing into `bucket` (a
+/// bucket name) in `region`.
 pub fn cronjob(
     b: &Backup,
     kind: BackupType,
     schedule: &Schedule,
     bucket: &str,
     region: &str,
+    site: &str,
 ) -> Value {
     let base = s3_base(bucket, &b.prefix);
     let destination = format!("{base}{}/", kind.as_str());
@@ -107,10 +116,20 @@ pub fn cronjob(
         steps.command,
         &[("BACKUP_TYPE", kind.as_str().to_string())],
     ));
+    let mut upload_env = aws_env("DESTINATION", destination);
+    upload_env.extend([
+        (
+            "RECOVERY_POINT",
+            format!("s3://{bucket}/{}", recovery_point_key(&b.prefix, kind)),
+        ),
+        ("ENGINE", b.engine.clone()),
+        ("BACKUP_TYPE", kind.as_str().to_string()),
+        ("SOURCE_SITE", site.to_string()),
+    ]);
     let upload = aws_container(
         "upload",
         engines::upload_script(steps.fetch_base),
-        &aws_env("DESTINATION", destination),
+        &upload_env,
     );
     let name = format!("{}-backup-{}", object_name(&b.label), kind.as_str());
     json!({
@@ -180,5 +199,21 @@ mod tests {
         assert_eq!(s3_base("b", "neo4j/"), "s3://b/neo4j/");
         assert_eq!(s3_base("b", "neo4j"), "s3://b/neo4j/");
         assert_eq!(s3_base("b", ""), "s3://b/");
+    }
+
+    #[test]
+    fn recovery_points_live_under_the_policy_prefix() {
+        assert_eq!(
+            recovery_point_key("orders-db/", BackupType::Full),
+            "orders-db/recovery-points/full.json"
+        );
+        assert_eq!(
+            recovery_point_key("/neo4j", BackupType::Incremental),
+            "neo4j/recovery-points/incremental.json"
+        );
+        assert_eq!(
+            recovery_point_key("", BackupType::Full),
+            "recovery-points/full.json"
+        );
     }
 }

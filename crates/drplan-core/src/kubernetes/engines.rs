@@ -135,6 +135,11 @@ pub fn restore_command(b: &Backup) -> Result<Vec<String>, String> {
 
 /// Uploads `/backup` to `$DESTINATION<UTC timestamp>/`. With `only_new`, files
 /// fetched as a base (older than the `.drplan-fetched` marker) stay behind.
+///
+/// After a complete upload it writes the recovery point (`$RECOVERY_POINT`, a small
+/// JSON object: time, engine, kind, size, checksum, source site, run): what plan and
+/// drift read to judge the RPO on what really exists (`objectives::recovery_points`).
+/// Written last, so a failed upload never records a recovery point.
 pub fn upload_script(only_new: bool) -> String {
     let select = if only_new {
         "find /backup -type f ! -name .drplan-fetched -newer /backup/.drplan-fetched"
@@ -142,7 +147,13 @@ pub fn upload_script(only_new: bool) -> String {
         "find /backup -type f"
     };
     format!(
-        "set -eu\nstamp=$(date -u +%Y%m%dT%H%M%SZ)\n{select} | while read -r f; do\n  aws s3 cp --only-show-errors \"$f\" \"$DESTINATION$stamp/${{f#/backup/}}\"\ndone\necho \"uploaded to $DESTINATION$stamp/\""
+        "set -eu\nstamp=$(date -u +%Y%m%dT%H%M%SZ)\n{select} | sort > /tmp/drplan-files\n\
+         while read -r f; do\n  aws s3 cp --only-show-errors \"$f\" \"$DESTINATION$stamp/${{f#/backup/}}\"\ndone < /tmp/drplan-files\n\
+         size=$(cat /tmp/drplan-files | while read -r f; do cat \"$f\"; done | wc -c | tr -d ' ')\n\
+         sum=$(cat /tmp/drplan-files | while read -r f; do cat \"$f\"; done | sha256sum | cut -d' ' -f1)\n\
+         printf '{{\"format\":1,\"time\":\"%s\",\"engine\":\"%s\",\"kind\":\"%s\",\"size_bytes\":%s,\"sha256\":\"%s\",\"source_site\":\"%s\",\"run\":\"%s\"}}\\n' \\\n  \"$(date -u +%Y-%m-%dT%H:%M:%SZ)\" \"$ENGINE\" \"$BACKUP_TYPE\" \"$size\" \"$sum\" \"$SOURCE_SITE\" \"$DESTINATION$stamp/\" > /tmp/drplan-recovery-point.json\n\
+         aws s3 cp --only-show-errors --content-type application/json /tmp/drplan-recovery-point.json \"$RECOVERY_POINT\"\n\
+         echo \"uploaded to $DESTINATION$stamp/\""
     )
 }
 
@@ -157,4 +168,76 @@ pub fn fetch_latest_script(engine: &str) -> String {
     format!(
         "set -eu\nlatest=$(aws s3 ls \"$SOURCE\" | sed -n 's/^ *PRE \\(.*\\)$/\\1/p' | sort | tail -n 1)\n[ -n \"$latest\" ] || {{ echo \"no backup found under $SOURCE\" >&2; exit 1; }}\naws s3 cp --recursive --only-show-errors \"$SOURCE$latest\" /backup/\ntouch /backup/.drplan-fetched{seed}"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::objectives::recovery_points::RecoveryPoint;
+    use std::process::Command;
+
+    /// The generated upload script, run by `/bin/sh` with an `aws` on PATH that
+    /// copies to a local directory: it uploads every file and then writes a recovery
+    /// point drplan can read, with the size and checksum of what it uploaded.
+    #[test]
+    fn the_upload_script_records_a_recovery_point_drplan_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let backup = root.join("backup");
+        std::fs::create_dir_all(&backup).unwrap();
+        std::fs::write(backup.join("neo4j.backup"), b"0123456789").unwrap();
+        let bin = root.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        // `aws s3 cp [flags] FROM s3://TO`: the destination becomes a path under store/.
+        let fake_aws = format!(
+            "#!/bin/sh\nfor a in \"$@\"; do last_but=$prev; prev=$a; done\nto=\"{}/store/${{prev#s3://}}\"\nmkdir -p \"$(dirname \"$to\")\"\ncp \"$last_but\" \"$to\"\n",
+            root.display()
+        );
+        let aws = bin.join("aws");
+        std::fs::write(&aws, fake_aws).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&aws, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let script = upload_script(false).replace(BACKUP_DIR, &backup.display().to_string());
+        let out = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&script)
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("DESTINATION", "s3://bk/neo4j/full/")
+            .env("RECOVERY_POINT", "s3://bk/neo4j/recovery-points/full.json")
+            .env("ENGINE", "neo4j")
+            .env("BACKUP_TYPE", "full")
+            .env("SOURCE_SITE", "primary")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let point = std::fs::read(root.join("store/bk/neo4j/recovery-points/full.json")).unwrap();
+        let point: RecoveryPoint = serde_json::from_slice(&point).unwrap();
+        assert_eq!(point.engine, "neo4j");
+        assert_eq!(point.kind, "full");
+        assert_eq!(point.size_bytes, Some(10));
+        assert_eq!(
+            point.sha256.as_deref(),
+            Some("84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882")
+        );
+        assert_eq!(point.source_site.as_deref(), Some("primary"));
+        let run = point.run.unwrap();
+        assert!(run.starts_with("s3://bk/neo4j/full/"), "{run}");
+        let uploaded = root
+            .join("store")
+            .join(run.trim_start_matches("s3://"))
+            .join("neo4j.backup");
+        assert!(uploaded.exists(), "{}", uploaded.display());
+        assert!((chrono::Utc::now() - point.time).num_seconds() < 60);
+    }
 }

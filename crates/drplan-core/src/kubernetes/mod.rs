@@ -8,8 +8,8 @@
 //! **Architecture invariant:** this module reads manifest files under the project
 //! root and nothing else; it knows nothing about API servers or clients.
 
-mod backup_jobs;
-mod engines;
+pub mod backup_jobs;
+pub mod engines;
 pub mod failback;
 mod interpolate;
 pub mod live_form;
@@ -376,7 +376,7 @@ fn backups(
             (BackupType::Incremental, &b.incremental_schedule),
         ] {
             let Some(schedule) = schedule else { continue };
-            let manifest = backup_jobs::cronjob(b, kind, schedule, &bucket.name, &region);
+            let manifest = backup_jobs::cronjob(b, kind, schedule, &bucket.name, &region, &active);
             let addr = address.child("cronjob", kind.as_str());
             let mut cronjob = object::resource(
                 manifest,

@@ -40,16 +40,16 @@ pub fn apply(report: &mut ObjectivesReport, project: &Project, plan: &Plan) {
 
 /// What the live cloud says about one check.
 #[derive(Default)]
-struct Findings {
+pub(super) struct Findings {
     /// Looked at something live (else the check stays on the spec).
-    looked: bool,
-    broken: Vec<String>,
-    pending: Vec<String>,
-    not_read: Vec<String>,
-    fine: Vec<String>,
+    pub looked: bool,
+    pub broken: Vec<String>,
+    pub pending: Vec<String>,
+    pub not_read: Vec<String>,
+    pub fine: Vec<String>,
 }
 
-fn fold(check: &mut Check, f: Findings) {
+pub(super) fn fold(check: &mut Check, f: Findings) {
     if !f.looked {
         return;
     }

@@ -19,6 +19,7 @@
 mod cross_region;
 pub mod estimates;
 pub mod evidence;
+pub mod recovery_points;
 mod rpo;
 pub mod rto;
 pub mod text;
@@ -117,6 +118,10 @@ pub struct ObjectivesReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rpo_seconds: Option<u64>,
     pub checks: Vec<Check>,
+    /// The newest backups found in each bucket holding a copy, when a plan read them
+    /// (`recovery_points`); empty for validate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery_points: Vec<recovery_points::Seen>,
 }
 
 /// What a command does with a report: the CLI maps it onto exit code 3.
@@ -183,6 +188,7 @@ pub fn evaluate(
         rto_seconds: objectives.and_then(|o| o.rto).map(|d| d.as_secs()),
         rpo_seconds: objectives.and_then(|o| o.rpo).map(|d| d.as_secs()),
         checks,
+        recovery_points: Vec::new(),
     }
 }
 
