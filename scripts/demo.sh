@@ -61,6 +61,20 @@ run drplan apply -e prod --auto-approve
 say "4. Plan prod again: nothing to do"
 run drplan plan -e prod --detailed-exitcode
 
+say "4b. A backup ran. The demo has no database, so it writes the recovery point a finished"
+say "    backup Job writes (and S3 replication copies) itself, through S3; drift reads its age"
+.venv/bin/python - <<'PY'
+import datetime, json, os, boto3
+now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+for region, bucket in [("us-west-2", "shop-prod-backups-us-west-2"), ("us-east-1", "shop-prod-backups-us-east-1")]:
+    s3 = boto3.client("s3", region_name=region, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    point = {"format": 1, "time": now.isoformat().replace("+00:00", "Z"), "engine": "postgres",
+             "kind": "full", "size_bytes": 1048576, "sha256": "0" * 64, "source_site": "primary",
+             "run": "s3://shop-prod-backups-us-west-2/orders-db/full/" + now.strftime("%Y%m%dT%H%M%SZ") + "/"}
+    s3.put_object(Bucket=bucket, Key="orders-db/recovery-points/full.json", Body=json.dumps(point).encode())
+PY
+run drplan drift -e prod
+
 say "5. The DR failover plan: what activating us-east-1 will do"
 run drplan plan -e prod-dr --out "$work/failover.plan" || [ $? -eq 2 ]
 

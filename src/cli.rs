@@ -69,6 +69,9 @@ pub enum Command {
     /// Write the failover runbook (markdown) generated from the spec; --check compares
     /// it with a committed copy.
     Runbook(RunbookArgs),
+    /// Restore drill in the DR site: restore the newest backups into an isolated
+    /// namespace, verify them, time every step, tear everything down.
+    Drill(DrillArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -244,4 +247,40 @@ pub struct RunbookArgs {
     /// Compare with FILE instead of printing: exit 1 with a diff when it is stale.
     #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct DrillArgs {
+    #[command(subcommand)]
+    pub action: Option<DrillAction>,
+    /// The environment of normal operation (e.g. prod): the drill runs in its DR site.
+    #[arg(short = 'e', long = "env", value_name = "ENV", global = true)]
+    pub env: Option<String>,
+    /// Drill only these components (or backup policy labels); default: every policy
+    /// placed in the DR site.
+    #[arg(long = "component", value_name = "NAME")]
+    pub components: Vec<String>,
+    /// Output format of the drill record on stdout.
+    #[arg(long, value_enum, default_value_t = DrillFormat::Text, global = true)]
+    pub format: DrillFormat,
+    /// Drill even though the DR site looks active (a real failover may be running).
+    #[arg(long)]
+    pub force: bool,
+    /// How long to wait for the stack's lock.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration, global = true)]
+    pub lock_timeout: std::time::Duration,
+}
+
+#[derive(Subcommand, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrillAction {
+    /// Remove what a crashed or killed drill left behind (found by its marks).
+    Cleanup,
+    /// List the recorded drills.
+    History,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrillFormat {
+    Text,
+    Json,
 }

@@ -28,6 +28,7 @@ pub mod aws;
 pub mod caller_reference;
 pub mod cli;
 pub mod commands;
+pub mod drill;
 pub mod inflight;
 pub mod k8s;
 pub mod live;

@@ -34,7 +34,8 @@ impl<'a> Clusters<'a> {
         }
     }
 
-    async fn kinds(&self, cluster_address: &str) -> Result<Arc<Kinds>> {
+    /// The connection to the cluster at `cluster_address` (`cluster.<label>`), made once.
+    pub async fn kinds(&self, cluster_address: &str) -> Result<Arc<Kinds>> {
         let label = cluster_address
             .strip_prefix("cluster.")
             .ok_or_else(|| anyhow!("`{cluster_address}` is not a cluster address"))?;

@@ -6,6 +6,7 @@ use crate::cli::{Cli, Command};
 pub mod apply;
 pub mod bootstrap;
 pub mod drift;
+pub mod drill;
 pub mod fmt;
 pub mod graph;
 pub mod interrupt;
@@ -57,7 +58,7 @@ pub fn run(cli: Cli) -> i32 {
         command => {
             let reads_cloud = matches!(
                 command,
-                Command::Plan(_) | Command::Apply(_) | Command::Drift(_)
+                Command::Plan(_) | Command::Apply(_) | Command::Drift(_) | Command::Drill(_)
             );
             vars::set(vars::from_cli(&cli.vars, &cli.var_files), reads_cloud)
         }
@@ -81,6 +82,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Unlock(args) => unlock::run(&cli.dir, &args),
         Command::Bootstrap(args) => bootstrap::run(&cli.dir, &args),
         Command::Runbook(args) => runbook::run(&cli.dir, &args),
+        Command::Drill(args) => drill::run(&cli.dir, &args),
     };
     match result {
         Ok(code) => code,

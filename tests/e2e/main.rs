@@ -13,6 +13,7 @@ mod broken_pipe;
 mod cli_validate;
 mod converge_e2e;
 mod drift_e2e;
+mod drill_e2e;
 mod eks_access;
 mod failback_e2e;
 mod import_e2e;

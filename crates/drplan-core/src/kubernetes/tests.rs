@@ -84,6 +84,7 @@ fn backup(label: &str, engine: &str) -> Backup {
         image: None,
         command: vec![],
         restore_command: vec![],
+        verify_command: vec![],
         restore_estimate: None,
         full_schedule: Some(Schedule {
             cron: "0 2 * * *".into(),

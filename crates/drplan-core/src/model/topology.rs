@@ -234,6 +234,9 @@ pub struct Backup {
     /// For `engine = "custom"`: the backup command.
     pub command: Vec<String>,
     pub restore_command: Vec<String>,
+    /// What a drill runs to check a restore (exit 0: the data is there); built in for
+    /// the known engines.
+    pub verify_command: Vec<String>,
     /// How long this policy's restore Job takes, for the RTO estimate (overrides the
     /// `restore_job` estimate).
     pub restore_estimate: Option<Duration>,

@@ -31,6 +31,7 @@ pub const BACKUP_SCHEMA: Schema = Schema::new(
         "replication_role_arn",
         "command",
         "restore_command",
+        "verify_command",
         "restore_estimate",
         "depends_on",
     ],
@@ -119,6 +120,9 @@ pub fn decode_backup(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Back
     let command = b.string_list(cx.diags, "command").unwrap_or_default();
     let restore_command = b
         .string_list(cx.diags, "restore_command")
+        .unwrap_or_default();
+    let verify_command = b
+        .string_list(cx.diags, "verify_command")
         .unwrap_or_default();
     let restore_estimate =
         b.string(cx.diags, "restore_estimate")
@@ -268,6 +272,7 @@ pub fn decode_backup(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Back
         image,
         command,
         restore_command,
+        verify_command,
         restore_estimate,
         full_schedule,
         incremental_schedule,

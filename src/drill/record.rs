@@ -1,0 +1,135 @@
+//! Drill records: what a drill did and measured, as JSON next to the lock
+//! (`s3://<lock bucket>/drplan/drills/<stack>/<env>/<id>.json`), so CI runs build a
+//! history (`drplan drill history`).
+
+use crate::apply::context::aws_error;
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub format: u32,
+    pub id: String,
+    pub stack: String,
+    pub environment: String,
+    pub site: String,
+    pub region: String,
+    pub cluster: String,
+    pub started: DateTime<Utc>,
+    #[serde(default)]
+    pub finished: Option<DateTime<Utc>>,
+    /// `user@host` that ran it.
+    pub by: String,
+    /// `passed`, `failed` or `stopped`.
+    pub outcome: String,
+    pub steps: Vec<Step>,
+    /// Policies not drilled, and why.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+    /// Whether teardown removed everything the drill created.
+    #[serde(default)]
+    pub cleaned_up: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub policy: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// `scale_node_group`, `namespace`, `workloads`, `restore`, `verify`, `teardown`.
+    pub step: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+    pub what: String,
+    pub seconds: f64,
+    /// `ok` or `failed`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The estimate the RTO uses for this step, in seconds, where there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate_seconds: Option<u64>,
+}
+
+pub fn prefix(stack: &str, env: &str) -> String {
+    format!("drplan/drills/{stack}/{env}/")
+}
+
+pub async fn write(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    record: &Record,
+) -> anyhow::Result<String> {
+    let key = format!(
+        "{}{}.json",
+        prefix(&record.stack, &record.environment),
+        record.id
+    );
+    let body = serde_json::to_vec_pretty(record)?;
+    s3.put_object()
+        .bucket(bucket)
+        .key(&key)
+        .content_type("application/json")
+        .body(body.into())
+        .send()
+        .await
+        .map_err(aws_error("PutObject (drill record)"))?;
+    Ok(format!("s3://{bucket}/{key}"))
+}
+
+/// Every record of `stack`/`env`, oldest first (ids sort by time).
+pub async fn list(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    stack: &str,
+    env: &str,
+) -> anyhow::Result<Vec<Record>> {
+    let prefix = prefix(stack, env);
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let out = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(&prefix)
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .map_err(aws_error("ListObjectsV2 (drill records)"))?;
+        keys.extend(
+            out.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+        match out.next_continuation_token() {
+            Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    keys.sort();
+    let mut records = Vec::new();
+    for key in keys {
+        let out = s3
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(aws_error("GetObject (drill record)"))?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .with_context(|| format!("reading s3://{bucket}/{key}"))?
+            .into_bytes();
+        match serde_json::from_slice(&bytes) {
+            Ok(r) => records.push(r),
+            Err(e) => eprintln!("Warning: s3://{bucket}/{key} is not a drill record: {e}"),
+        }
+    }
+    Ok(records)
+}

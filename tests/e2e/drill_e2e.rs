@@ -1,0 +1,234 @@
+//! Drills (issue 13) through the real binary, against moto and the test API servers
+//! (which settle rollouts and Jobs at once: `simulate_rollouts`).
+
+use crate::objectives_e2e::applied_root_project;
+use crate::support::cli::{drplan, explain, stdout};
+use crate::support::moto::MotoServer;
+use serde_json::Value;
+use std::path::Path;
+
+const DR_CLUSTER: &str = "shop-prod-dr";
+const DR_NODE_GROUP: &str = "general";
+
+/// Every object of a test API server, as `kind namespace/name`, sorted.
+fn listing(server: &kube_testserver::TestServer) -> Vec<String> {
+    let mut out: Vec<String> = server
+        .objects()
+        .iter()
+        .map(|o| {
+            format!(
+                "{} {}/{}",
+                o["kind"].as_str().unwrap_or_default(),
+                o.pointer("/metadata/namespace")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                o.pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Objects carrying a drill mark, anywhere.
+fn drill_objects(server: &kube_testserver::TestServer) -> Vec<String> {
+    server
+        .objects()
+        .iter()
+        .filter(|o| o.pointer("/metadata/labels/drplan.io~1drill").is_some())
+        .map(|o| o.to_string())
+        .collect()
+}
+
+/// The DR node group's min/desired/max and its tags.
+async fn node_group(moto: &MotoServer) -> ((i32, i32, i32), Vec<String>) {
+    let out = moto
+        .eks("us-east-1")
+        .describe_nodegroup()
+        .cluster_name(DR_CLUSTER)
+        .nodegroup_name(DR_NODE_GROUP)
+        .send()
+        .await
+        .expect("describe the DR node group");
+    let ng = out.nodegroup().expect("node group");
+    let s = ng.scaling_config().expect("scaling");
+    let mut tags: Vec<String> = ng
+        .tags()
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default();
+    tags.sort();
+    (
+        (
+            s.min_size().unwrap_or(-1),
+            s.desired_size().unwrap_or(-1),
+            s.max_size().unwrap_or(-1),
+        ),
+        tags,
+    )
+}
+
+fn drill(moto: &MotoServer, root: &Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["drill"];
+    all.extend_from_slice(args);
+    drplan(moto, root, &all)
+}
+
+/// A drill restores and verifies in an isolated namespace of the DR cluster, times
+/// every step, records itself, and leaves the clusters and the node group exactly as
+/// they were. A drill while the DR site is active is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drill_restores_verifies_measures_and_leaves_nothing_behind() {
+    let (dir, moto, clusters) = applied_root_project().await;
+    let root = dir.path();
+    let before_primary = listing(&clusters.servers[0]);
+    let before_dr = listing(&clusters.servers[1]);
+    let before_ng = node_group(&moto).await;
+    assert_eq!(before_ng.0 .1, 0, "the DR node group is a pilot light at 0");
+
+    let out = drill(&moto, root, &["-e", "prod", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let record: Value = serde_json::from_str(&stdout(&out)).expect("the drill record as JSON");
+    assert_eq!(record["outcome"], "passed", "{record:#}");
+    assert_eq!(record["cleaned_up"], true, "{record:#}");
+    let steps: Vec<&str> = record["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|s| s["step"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "scale_node_group",
+            "namespace",
+            "workloads",
+            "restore",
+            "verify",
+            "teardown"
+        ],
+        "{record:#}"
+    );
+    for s in record["steps"].as_array().expect("steps") {
+        assert_eq!(s["outcome"], "ok", "{s}");
+        assert!(s["seconds"].as_f64().is_some(), "{s}");
+    }
+    let restore = &record["steps"][3];
+    assert_eq!(restore["component"], "orders-db", "{restore}");
+    assert!(
+        restore["what"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("s3://shop-prod-backups-us-east-1/orders-db/full/"),
+        "the restore reads the DR copy: {restore}"
+    );
+    assert_eq!(restore["estimate_seconds"], 1200, "{restore}");
+    assert!(
+        record["steps"][4]["what"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("table count"),
+        "{record:#}"
+    );
+    assert!(
+        record["steps"][0]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("was 0/0/"),
+        "{record:#}"
+    );
+    let workloads = record["steps"][2]["what"].as_str().unwrap_or_default();
+    assert!(workloads.contains("bring up 4 object(s)"), "{record:#}");
+
+    // Nothing left: every namespace, object and the node group as before.
+    assert_eq!(listing(&clusters.servers[1]), before_dr);
+    assert_eq!(
+        listing(&clusters.servers[0]),
+        before_primary,
+        "production untouched"
+    );
+    assert_eq!(node_group(&moto).await, before_ng);
+    // The drill changed nothing drplan manages.
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+
+    // The record is kept beside the lock.
+    let out = drill(&moto, root, &["history", "-e", "prod", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let history: Value = serde_json::from_str(&stdout(&out)).expect("history JSON");
+    assert_eq!(history.as_array().map(Vec::len), Some(1), "{history:#}");
+    assert_eq!(history[0]["id"], record["id"]);
+    let out = drill(&moto, root, &["history", "-e", "prod"]);
+    assert!(stdout(&out).contains("passed"), "{}", explain(&out));
+
+    // During DR activation the drill is refused.
+    let out = drplan(&moto, root, &["apply", "-e", "prod-dr", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let after_activation = listing(&clusters.servers[1]);
+    let out = drill(&moto, root, &["-e", "prod"]);
+    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    assert!(explain(&out).contains("looks active"), "{}", explain(&out));
+    assert_eq!(listing(&clusters.servers[1]), after_activation);
+}
+
+/// A drill killed at any point (a crash at each step's end), then `drill cleanup`:
+/// no drill object remains and the node group has its size back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_drill_then_cleanup_leaves_zero_drill_objects() {
+    let (dir, moto, clusters) = applied_root_project().await;
+    let root = dir.path();
+    let before_dr = listing(&clusters.servers[1]);
+    let before_ng = node_group(&moto).await;
+    for point in [
+        "scale_node_group",
+        "namespace",
+        "workloads",
+        "restore",
+        "verify",
+    ] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("drplan"))
+            .envs(moto.env_for_cli())
+            .env("NO_COLOR", "1")
+            .env("DRPLAN_FAILPOINT", format!("drill.{point}:after"))
+            .arg("-C")
+            .arg(root)
+            .args(["drill", "-e", "prod"])
+            .output()
+            .expect("run drplan");
+        assert_ne!(out.status.code(), Some(0), "{point}: {}", explain(&out));
+        assert!(
+            explain(&out).contains("failpoint"),
+            "{point}: {}",
+            explain(&out)
+        );
+        let left = drill_objects(&clusters.servers[1]);
+        if point != "scale_node_group" {
+            assert!(
+                !left.is_empty(),
+                "{point}: the crash left the drill's objects"
+            );
+        }
+        let out = drill(
+            &moto,
+            root,
+            &["cleanup", "-e", "prod", "--lock-timeout", "2m"],
+        );
+        assert_eq!(out.status.code(), Some(0), "{point}: {}", explain(&out));
+        assert!(
+            drill_objects(&clusters.servers[1]).is_empty(),
+            "{point}: {:?}",
+            drill_objects(&clusters.servers[1])
+        );
+        assert_eq!(listing(&clusters.servers[1]), before_dr, "{point}");
+        assert_eq!(node_group(&moto).await, before_ng, "{point}");
+    }
+    // Nothing to clean: says so, changes nothing.
+    let out = drill(&moto, root, &["cleanup", "-e", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert!(
+        explain(&out).contains("Nothing left by a drill"),
+        "{}",
+        explain(&out)
+    );
+}
