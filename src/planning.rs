@@ -103,7 +103,8 @@ pub async fn make_plan(
     };
     // A failback (DR still active in live) is ordered: `plan::failback`.
     let plan = failback::diff_project(&project, &live, &ctx);
-    let spec_objectives = objectives::for_project(&project);
+    let measured = measured_restores(&project, aws, &live).await;
+    let spec_objectives = objectives::for_project_measured(&project, measured);
     // What the plan read bears on the verdicts: the backup CronJobs, the copy path.
     let mut objectives = spec_objectives.clone();
     objectives::evidence::apply(&mut objectives, &project, &plan);
@@ -120,6 +121,41 @@ pub async fn make_plan(
         spec_objectives,
         live,
     })
+}
+
+/// The restore durations recent drills measured (`drplan drill`), read from the
+/// records beside the lock: they replace the estimates on the RTO path.
+async fn measured_restores(
+    project: &Project,
+    aws: &AwsContext,
+    live: &LiveState,
+) -> std::collections::BTreeMap<String, objectives::Measured> {
+    let Some(lock) = &project.environment.lock else {
+        return Default::default();
+    };
+    if !objectives::rto::wanted(&project.topology)
+        || live
+            .unreachable
+            .iter()
+            .any(|u| u.service == "s3" && u.region.as_deref() == Some(lock.region.as_str()))
+    {
+        return Default::default();
+    }
+    let t = &project.topology;
+    let dr_clusters: Vec<String> = t
+        .clusters
+        .values()
+        .filter(|c| t.sites.get(&c.site).is_some_and(|s| s.role == SiteRole::Dr))
+        .map(|c| c.name.clone())
+        .collect();
+    crate::drill::record::measured(
+        &aws.s3(&lock.region),
+        &lock.bucket,
+        &project.environment.stack,
+        &dr_clusters,
+        chrono::Utc::now(),
+    )
+    .await
 }
 
 /// The write-ahead records of creates an interrupted apply left (`crate::inflight`).

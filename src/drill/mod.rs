@@ -147,6 +147,7 @@ pub async fn run(
                 r,
             );
             s.estimate_seconds = c.restore_estimate_seconds;
+            s.policy = Some(c.policy.clone());
             record.steps.push(s);
             if failed || stop.is_stopping() {
                 break 'drill;
@@ -244,6 +245,7 @@ fn step(
         outcome: outcome.into(),
         detail,
         estimate_seconds: None,
+        policy: None,
     }
 }
 

@@ -44,6 +44,9 @@ pub struct Step {
     pub step: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub component: Option<String>,
+    /// The backup policy (`backup` label) the step is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
     pub what: String,
     pub seconds: f64,
     /// `ok` or `failed`.
@@ -132,4 +135,111 @@ pub async fn list(
         }
     }
     Ok(records)
+}
+
+/// How long a drill's measurement stands in for the estimate.
+pub const MEASUREMENT_WINDOW_DAYS: i64 = 90;
+
+/// The restore durations of the newest passed drill of the stack in one of
+/// `clusters` (the DR clusters: a drill of `prod` measures what `prod-dr` restores),
+/// per backup label, when it is recent (`MEASUREMENT_WINDOW_DAYS`). One list and a
+/// read or two. An older drill is a warning to drill again.
+pub async fn measured(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    stack: &str,
+    clusters: &[String],
+    now: DateTime<Utc>,
+) -> std::collections::BTreeMap<String, drplan_core::objectives::Measured> {
+    let mut out = std::collections::BTreeMap::new();
+    let record = match newest_passed(s3, bucket, stack, clusters).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return out,
+        Err(e) => {
+            eprintln!("Warning: could not read the drill records of {stack}: {e:#}");
+            return out;
+        }
+    };
+    let age = now - record.started;
+    if age.num_days() > MEASUREMENT_WINDOW_DAYS {
+        eprintln!(
+            "Warning: the newest drill of {stack} ({}, environment {}) is {} days old, older than {MEASUREMENT_WINDOW_DAYS}: the RTO uses estimates; drill again (`drplan drill -e {}`).",
+            record.id,
+            record.environment,
+            age.num_days(),
+            record.environment
+        );
+        return out;
+    }
+    for s in record
+        .steps
+        .iter()
+        .filter(|s| s.step == "restore" && s.outcome == "ok")
+    {
+        let Some(policy) = &s.policy else { continue };
+        out.insert(
+            policy.clone(),
+            drplan_core::objectives::Measured {
+                duration: std::time::Duration::from_secs_f64(s.seconds.max(0.0)),
+                drill: record.id.clone(),
+                date: record.started.format("%Y-%m-%d").to_string(),
+            },
+        );
+    }
+    out
+}
+
+async fn newest_passed(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    stack: &str,
+    clusters: &[String],
+) -> anyhow::Result<Option<Record>> {
+    let prefix = format!("drplan/drills/{stack}/");
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let out = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(&prefix)
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .map_err(aws_error("ListObjectsV2 (drill records)"))?;
+        keys.extend(
+            out.contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .filter(|k| !k[prefix.len()..].starts_with("scaled/"))
+                .map(str::to_string),
+        );
+        match out.next_continuation_token() {
+            Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    // Newest first by id (the file name), whatever the environment; a failed drill
+    // measured nothing, so look a few back.
+    keys.sort_by(|a, b| file_name(b).cmp(file_name(a)));
+    for key in keys.iter().take(5) {
+        let out = s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(aws_error("GetObject (drill record)"))?;
+        let bytes = out.body.collect().await?.into_bytes();
+        if let Ok(r) = serde_json::from_slice::<Record>(&bytes) {
+            if r.outcome == "passed" && clusters.contains(&r.cluster) {
+                return Ok(Some(r));
+            }
+        }
+    }
+    Ok(None)
+}
+
+fn file_name(key: &str) -> &str {
+    key.rsplit('/').next().unwrap_or(key)
 }

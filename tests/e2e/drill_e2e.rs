@@ -153,6 +153,21 @@ async fn a_drill_restores_verifies_measures_and_leaves_nothing_behind() {
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
 
+    // Measured beats estimated: the RTO path now uses the drill's restore time.
+    let id = record["id"].as_str().expect("id").to_string();
+    let out = drplan(&moto, root, &["plan", "-e", "prod-dr"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("measured in drill {id} on ")),
+        "{}",
+        explain(&out)
+    );
+    assert!(
+        !text.contains("-> backup.orders_db.placement.dr.job.restore (20m)"),
+        "{}",
+        explain(&out)
+    );
+
     // The record is kept beside the lock.
     let out = drill(&moto, root, &["history", "-e", "prod", "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));

@@ -109,7 +109,7 @@ pub fn plan(
     let mut cluster: Option<String> = None;
     let mut out = Vec::new();
     let mut skipped = Vec::new();
-    for unknown in components.iter().filter(|c| {
+    if let Some(unknown) = components.iter().find(|c| {
         !t.backups
             .values()
             .any(|b| &b.component == *c || &b.label == *c)

@@ -81,6 +81,17 @@ pub struct Estimates {
     by_key: BTreeMap<String, Duration>,
     /// Backup label -> its `restore_estimate`.
     restores: BTreeMap<String, Duration>,
+    /// Backup label -> its restore as a recent drill measured it (beats both).
+    measured: BTreeMap<String, Measured>,
+}
+
+/// A restore duration a drill measured (`drplan drill`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Measured {
+    pub duration: Duration,
+    pub drill: String,
+    /// The drill's date, `YYYY-MM-DD`.
+    pub date: String,
 }
 
 impl Default for Estimates {
@@ -97,6 +108,7 @@ impl Estimates {
                 .map(|(k, s)| ((*k).to_string(), Duration::from_secs(*s)))
                 .collect(),
             restores: BTreeMap::new(),
+            measured: BTreeMap::new(),
         }
     }
 
@@ -112,6 +124,12 @@ impl Estimates {
             .filter_map(|b| b.restore_estimate.map(|d| (b.label.clone(), d)))
             .collect();
         e
+    }
+
+    /// Restores measured by drills replace the estimates of their policies.
+    pub fn with_measured(mut self, measured: BTreeMap<String, Measured>) -> Self {
+        self.measured = measured;
+        self
     }
 
     pub fn override_with(&mut self, overrides: &BTreeMap<String, Duration>) {
@@ -140,10 +158,20 @@ impl Estimates {
                 let d = self.get(&key);
                 (key, d)
             }
-            Operation::Restore(label) => match self.restores.get(label) {
-                Some(d) => (format!("backup.{label}.restore_estimate"), *d),
-                None => (RESTORE_JOB.to_string(), self.get(RESTORE_JOB)),
+            Operation::Restore(label) => match self.measured.get(label) {
+                Some(m) => (
+                    format!("measured in drill {} on {}", m.drill, m.date),
+                    m.duration.max(Duration::from_secs(1)),
+                ),
+                None => self.estimated_restore(label),
             },
+        }
+    }
+
+    fn estimated_restore(&self, label: &str) -> (String, Duration) {
+        match self.restores.get(label) {
+            Some(d) => (format!("backup.{label}.restore_estimate"), *d),
+            None => (RESTORE_JOB.to_string(), self.get(RESTORE_JOB)),
         }
     }
 

@@ -24,7 +24,7 @@ mod rpo;
 pub mod rto;
 pub mod text;
 
-pub use estimates::{Estimates, Operation, RESTORE_JOB};
+pub use estimates::{Estimates, Measured, Operation, RESTORE_JOB};
 
 use crate::model::{Project, SiteRole, Topology};
 use crate::resource::{Resource, SourceRef};
@@ -258,7 +258,16 @@ pub fn attach_to_json(
 /// normal operation, the primary when it is the activation), so `prod` and `prod-dr`
 /// give the same estimate.
 pub fn for_project(project: &Project) -> ObjectivesReport {
-    let estimates = Estimates::for_topology(&project.topology);
+    for_project_measured(project, std::collections::BTreeMap::new())
+}
+
+/// [`for_project`] with the restore durations recent drills measured, per backup
+/// label: the RTO path uses them and says so (`measured in drill <id> on <date>`).
+pub fn for_project_measured(
+    project: &Project,
+    measured: std::collections::BTreeMap<String, estimates::Measured>,
+) -> ObjectivesReport {
+    let estimates = Estimates::for_topology(&project.topology).with_measured(measured.clone());
     if !rto::wanted(&project.topology) {
         return evaluate(
             &project.topology,
@@ -269,7 +278,7 @@ pub fn for_project(project: &Project) -> ObjectivesReport {
             &estimates,
         );
     }
-    match counterpart(project) {
+    let mut report = match counterpart(project) {
         Ok(Counterpart::Same) => {
             let r = &project.resources;
             evaluate(
@@ -298,7 +307,26 @@ pub fn for_project(project: &Project) -> ObjectivesReport {
             &estimates,
         ),
         Err(why) => evaluate(&project.topology, Activation::Unavailable(&why), &estimates),
+    };
+    for check in report
+        .checks
+        .iter_mut()
+        .filter(|c| c.name == CheckName::Rto)
+    {
+        for (label, m) in &measured {
+            let component = project.topology.backups.get(label).map(|b| &b.component);
+            if check.component.is_some() && check.component.as_ref() != component {
+                continue;
+            }
+            check.details.push(format!(
+                "restore of backup.{label} {}, measured in drill {} on {} (instead of the estimate)",
+                human_duration(m.duration.max(Duration::from_secs(1))),
+                m.drill,
+                m.date
+            ));
+        }
     }
+    report
 }
 
 /// Resources in normal operation, then under DR activation.
