@@ -75,6 +75,11 @@ for region, bucket in [("us-west-2", "shop-prod-backups-us-west-2"), ("us-east-1
 PY
 run drplan drift -e prod
 
+say "4c. A restore drill in the DR site: isolated namespace, restore, verify, teardown"
+say "    (the demo's API servers settle Jobs at once: these are not real restore times)"
+run drplan drill -e prod
+run drplan drill history -e prod
+
 say "5. The DR failover plan: what activating us-east-1 will do"
 run drplan plan -e prod-dr --out "$work/failover.plan" || [ $? -eq 2 ]
 
