@@ -58,6 +58,32 @@ pub struct Step {
     pub estimate_seconds: Option<u64>,
 }
 
+/// Every key under `prefix`, all pages.
+async fn keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> anyhow::Result<Vec<String>> {
+    let mut keys = Vec::new();
+    let mut token = None;
+    loop {
+        let out = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .map_err(aws_error("ListObjectsV2 (drill records)"))?;
+        keys.extend(
+            out.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_string)),
+        );
+        match out.next_continuation_token() {
+            Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
+            _ => break,
+        }
+    }
+    Ok(keys)
+}
+
 pub fn prefix(stack: &str, env: &str) -> String {
     format!("drplan/drills/{stack}/{env}/")
 }
@@ -92,27 +118,7 @@ pub async fn list(
     env: &str,
 ) -> anyhow::Result<Vec<Record>> {
     let prefix = prefix(stack, env);
-    let mut keys = Vec::new();
-    let mut token = None;
-    loop {
-        let out = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(&prefix)
-            .set_continuation_token(token.take())
-            .send()
-            .await
-            .map_err(aws_error("ListObjectsV2 (drill records)"))?;
-        keys.extend(
-            out.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_string)),
-        );
-        match out.next_continuation_token() {
-            Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let mut keys = keys(s3, bucket, &prefix).await?;
     keys.sort();
     let mut records = Vec::new();
     for key in keys {
@@ -196,29 +202,8 @@ async fn newest_passed(
     clusters: &[String],
 ) -> anyhow::Result<Option<Record>> {
     let prefix = format!("drplan/drills/{stack}/");
-    let mut keys = Vec::new();
-    let mut token = None;
-    loop {
-        let out = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(&prefix)
-            .set_continuation_token(token.take())
-            .send()
-            .await
-            .map_err(aws_error("ListObjectsV2 (drill records)"))?;
-        keys.extend(
-            out.contents()
-                .iter()
-                .filter_map(|o| o.key())
-                .filter(|k| !k[prefix.len()..].starts_with("scaled/"))
-                .map(str::to_string),
-        );
-        match out.next_continuation_token() {
-            Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let mut keys = keys(s3, bucket, &prefix).await?;
+    keys.retain(|k| !k[prefix.len()..].starts_with("scaled/"));
     // Newest first by id (the file name), whatever the environment; a failed drill
     // measured nothing, so look a few back.
     keys.sort_by(|a, b| file_name(b).cmp(file_name(a)));
