@@ -122,7 +122,7 @@ pub async fn run(
             let what = format!(
                 "bring up {} object(s) of namespace {} and wait until rolled out",
                 c.workloads.len(),
-                c.policy
+                c.source_namespace
             );
             failed |= r.is_err();
             record

@@ -64,6 +64,8 @@ pub struct ComponentDrill {
     pub policy: String,
     pub component: String,
     pub engine: String,
+    /// The namespace the workloads are copied from.
+    pub source_namespace: String,
     /// The workloads copied into the drill namespace, in apply order.
     pub workloads: Vec<Resource>,
     pub restore: Resource,
@@ -433,6 +435,7 @@ fn component(
         policy: b.label.clone(),
         component: b.component.clone(),
         engine: b.engine.clone(),
+        source_namespace: b.namespace.clone(),
         workloads,
         restore,
         verify,
