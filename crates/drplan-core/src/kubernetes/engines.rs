@@ -39,11 +39,17 @@ pub fn default_image(engine: &str) -> &'static str {
     }
 }
 
-/// The data store's service host: the spec's `host`, else `<label>.<namespace>.svc`.
+/// The data store's service host: the spec's `host`, else `<label>.<namespace>.svc`
+/// with the label as a DNS name (`app_config` -> `app-config`, as the generated
+/// objects are named).
 pub fn host(b: &Backup) -> String {
-    b.host
-        .clone()
-        .unwrap_or_else(|| format!("{}.{}.svc", b.label, b.namespace))
+    b.host.clone().unwrap_or_else(|| {
+        format!(
+            "{}.{}.svc",
+            super::backup_jobs::object_name(&b.label),
+            b.namespace
+        )
+    })
 }
 
 /// How one backup run works for an engine.
@@ -174,6 +180,27 @@ pub fn fetch_latest_script(engine: &str) -> String {
 mod tests {
     use super::*;
     use crate::objectives::recovery_points::RecoveryPoint;
+
+    /// `backup "app_config"` without `host` gave `HOST=app_config.<ns>.svc`, which is
+    /// not a DNS name: no backup or restore could reach the store.
+    #[test]
+    fn a_default_host_from_a_label_with_an_underscore_is_a_dns_name() {
+        let b = crate::spec::load_project(
+            std::path::Path::new(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../examples/lanka-platform"
+            )),
+            "prod",
+        )
+        .expect("the lanka example loads")
+        .topology
+        .backups
+        .get("app_config")
+        .cloned()
+        .expect("backup app_config");
+        assert!(b.host.is_none(), "the example leaves host to the default");
+        assert_eq!(host(&b), format!("app-config.{}.svc", b.namespace));
+    }
     use std::process::Command;
 
     /// The generated upload script, run by `/bin/sh` with an `aws` on PATH that
