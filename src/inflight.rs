@@ -71,41 +71,22 @@ pub async fn clear(s3: &Client, bucket: &str, stack: &str, address: &Address) ->
 
 /// Every record of `stack`. Usually none: one list request.
 pub async fn read(s3: &Client, bucket: &str, stack: &str) -> Result<Vec<InflightCreate>> {
-    let mut keys = Vec::new();
-    let mut token = None;
-    loop {
-        let out = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix(stack))
-            .set_continuation_token(token)
-            .send()
-            .await
-            .map_err(aws_error("ListObjectsV2 (creates in flight)"))?;
-        keys.extend(
-            out.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_string)),
-        );
-        match out.next_continuation_token() {
-            Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
-            _ => break,
-        }
-    }
+    let keys = crate::aws::objects::list_keys(
+        s3,
+        bucket,
+        &prefix(stack),
+        "ListObjectsV2 (creates in flight)",
+    )
+    .await?;
     let mut records = Vec::new();
     for key in keys {
-        let out = match s3.get_object().bucket(bucket).key(&key).send().await {
-            Ok(out) => out,
-            // Cleared since the list: its create finished.
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => continue,
-            Err(e) => return Err(aws_error("GetObject (create in flight)")(e)),
+        // None: cleared since the list, its create finished.
+        let Some(bytes) =
+            crate::aws::objects::get_bytes(s3, bucket, &key, "GetObject (create in flight)")
+                .await?
+        else {
+            continue;
         };
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .with_context(|| format!("reading s3://{bucket}/{key}"))?
-            .into_bytes();
         let stored: Stored = serde_json::from_slice(&bytes)
             .with_context(|| format!("s3://{bucket}/{key} is not a drplan record"))?;
         records.push(stored.create);

@@ -138,7 +138,11 @@ pub async fn create_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> 
 }
 
 /// The node group as DescribeNodegroup reports it (None if the answer holds none).
-async fn describe_node_group(eks: &Client, cluster: &str, name: &str) -> Result<Option<Nodegroup>> {
+pub(crate) async fn describe_node_group(
+    eks: &Client,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Nodegroup>> {
     let out = eks
         .describe_nodegroup()
         .cluster_name(cluster)

@@ -10,6 +10,7 @@ mod call_counter;
 pub mod credentials;
 pub mod error;
 mod limits;
+pub mod objects;
 mod probe;
 pub mod secrets;
 mod slow_calls;

@@ -282,14 +282,8 @@ async fn nodegroup_size(
     cluster: &str,
     name: &str,
 ) -> Result<(i32, i32, i32)> {
-    let out = eks
-        .describe_nodegroup()
-        .cluster_name(cluster)
-        .nodegroup_name(name)
-        .send()
-        .await
-        .map_err(aws_error("DescribeNodegroup"))?;
-    let s = out.nodegroup().and_then(|n| n.scaling_config());
+    let ng = crate::apply::eks::describe_node_group(eks, cluster, name).await?;
+    let s = ng.as_ref().and_then(|n| n.scaling_config());
     Ok((
         s.and_then(|s| s.min_size()).unwrap_or(0),
         s.and_then(|s| s.desired_size()).unwrap_or(0),
@@ -349,31 +343,30 @@ impl SizeStore {
     }
 
     async fn list(&self) -> Result<Vec<ScaledNodeGroup>> {
-        let out = self
-            .s3
-            .list_objects_v2()
-            .bucket(&self.bucket)
-            .prefix(self.prefix())
-            .send()
-            .await
-            .map_err(aws_error("ListObjectsV2 (drill node group sizes)"))?;
+        use crate::aws::objects::{get_bytes, list_keys};
+        let what = "drill node group sizes";
+        let keys = list_keys(
+            &self.s3,
+            &self.bucket,
+            &self.prefix(),
+            "ListObjectsV2 (drill node group sizes)",
+        )
+        .await?;
         let mut found = Vec::new();
-        for key in out.contents().iter().filter_map(|o| o.key()) {
-            let body = self
-                .s3
-                .get_object()
-                .bucket(&self.bucket)
-                .key(key)
-                .send()
-                .await
-                .map_err(aws_error("GetObject (drill node group size)"))?
-                .body
-                .collect()
-                .await?
-                .into_bytes();
+        for key in keys {
+            let Some(body) = get_bytes(
+                &self.s3,
+                &self.bucket,
+                &key,
+                "GetObject (drill node group size)",
+            )
+            .await?
+            else {
+                continue;
+            };
             found.push(
                 serde_json::from_slice(&body)
-                    .map_err(|e| anyhow!("s3://{}/{key}: {e}", self.bucket))?,
+                    .map_err(|e| anyhow!("s3://{}/{key} ({what}): {e}", self.bucket))?,
             );
         }
         Ok(found)

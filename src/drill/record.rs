@@ -3,7 +3,6 @@
 //! history (`drplan drill history`).
 
 use crate::apply::context::aws_error;
-use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -58,30 +57,12 @@ pub struct Step {
     pub estimate_seconds: Option<u64>,
 }
 
-/// Every key under `prefix`, all pages.
 async fn keys(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> anyhow::Result<Vec<String>> {
-    let mut keys = Vec::new();
-    let mut token = None;
-    loop {
-        let out = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .set_continuation_token(token.take())
-            .send()
-            .await
-            .map_err(aws_error("ListObjectsV2 (drill records)"))?;
-        keys.extend(
-            out.contents()
-                .iter()
-                .filter_map(|o| o.key().map(str::to_string)),
-        );
-        match out.next_continuation_token() {
-            Some(next) if out.is_truncated() == Some(true) => token = Some(next.to_string()),
-            _ => break,
-        }
-    }
-    Ok(keys)
+    crate::aws::objects::list_keys(s3, bucket, prefix, "ListObjectsV2 (drill records)").await
+}
+
+async fn get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
+    crate::aws::objects::get_bytes(s3, bucket, key, "GetObject (drill record)").await
 }
 
 pub fn prefix(stack: &str, env: &str) -> String {
@@ -122,19 +103,9 @@ pub async fn list(
     keys.sort();
     let mut records = Vec::new();
     for key in keys {
-        let out = s3
-            .get_object()
-            .bucket(bucket)
-            .key(&key)
-            .send()
-            .await
-            .map_err(aws_error("GetObject (drill record)"))?;
-        let bytes = out
-            .body
-            .collect()
-            .await
-            .with_context(|| format!("reading s3://{bucket}/{key}"))?
-            .into_bytes();
+        let Some(bytes) = get(s3, bucket, &key).await? else {
+            continue;
+        };
         match serde_json::from_slice(&bytes) {
             Ok(r) => records.push(r),
             Err(e) => eprintln!("Warning: s3://{bucket}/{key} is not a drill record: {e}"),
@@ -208,14 +179,9 @@ async fn newest_passed(
     // measured nothing, so look a few back.
     keys.sort_by(|a, b| file_name(b).cmp(file_name(a)));
     for key in keys.iter().take(5) {
-        let out = s3
-            .get_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(aws_error("GetObject (drill record)"))?;
-        let bytes = out.body.collect().await?.into_bytes();
+        let Some(bytes) = get(s3, bucket, key).await? else {
+            continue;
+        };
         if let Ok(r) = serde_json::from_slice::<Record>(&bytes) {
             if r.outcome == "passed" && clusters.contains(&r.cluster) {
                 return Ok(Some(r));
