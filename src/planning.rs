@@ -53,11 +53,12 @@ pub async fn make_plan(
     // read, and its objects plan as creates.
     let (mut live, inflight) = tokio::join!(read_live(aws, &scope), read_inflight(&project, aws));
     live.inflight = inflight;
-    // The recovery points the backup Jobs recorded: one request per policy, bucket and
-    // kind, beside the clusters.
-    let (k8s_live, recovery_points) = tokio::join!(
+    // Beside the clusters: the recovery points the backup Jobs recorded (one request
+    // per policy, bucket and kind) and the restores recent drills measured.
+    let (k8s_live, recovery_points, measured) = tokio::join!(
         read_clusters(&project, aws, &live),
-        crate::live::recovery_points::read(&project, aws, &live.unreachable)
+        crate::live::recovery_points::read(&project, aws, &live.unreachable),
+        measured_restores(&project, aws, &live)
     );
     live.objects.extend(k8s_live.objects);
     live.api_calls += k8s_live.api_calls;
@@ -103,7 +104,6 @@ pub async fn make_plan(
     };
     // A failback (DR still active in live) is ordered: `plan::failback`.
     let plan = failback::diff_project(&project, &live, &ctx);
-    let measured = measured_restores(&project, aws, &live).await;
     let spec_objectives = objectives::for_project_measured(&project, measured);
     // What the plan read bears on the verdicts: the backup CronJobs, the copy path.
     let mut objectives = spec_objectives.clone();
