@@ -46,6 +46,22 @@ for _ in $(seq 1 50); do
   curl -fsS "$AWS_ENDPOINT_URL/moto-api/" >/dev/null 2>&1 && break
   sleep 0.2
 done
+say "0. What the platform team creates before drplan runs, and drplan does not manage:"
+say "   the IAM roles the clusters and replication use, the KMS key of the backups in each"
+say "   region (drplan's DR-readiness check reads them: see step 2's Objectives)"
+.venv/bin/python - <<'PY'
+import os, boto3
+url = os.environ["AWS_ENDPOINT_URL"]
+iam = boto3.client("iam", region_name="us-east-1", endpoint_url=url)
+for role in ["shop-eks-cluster", "shop-eks-node", "shop-s3-replication"]:
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument='{"Version":"2012-10-17","Statement":[]}')
+for region in ["us-west-2", "us-east-1"]:
+    kms = boto3.client("kms", region_name=region, endpoint_url=url)
+    key = kms.create_key(Description="shop backups")["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/shop-backups", TargetKeyId=key)
+    print(f"created alias/shop-backups in {region}")
+print("created IAM roles shop-eks-cluster, shop-eks-node, shop-s3-replication")
+PY
 # What drplan itself needs in the account (the lock bucket), created once.
 run drplan bootstrap -e prod
 

@@ -112,6 +112,11 @@ pub struct PlanArgs {
     /// Allow deleting or replacing this protected object (repeatable).
     #[arg(long = "allow-destroy", value_name = "ADDRESS")]
     pub allow_destroy: Vec<String>,
+    /// Judge the objectives on the spec and the plan's own diff only: skip the reads
+    /// of recovery points, drill records and DR readiness (a least-privilege run;
+    /// benchmarks compare the two).
+    #[arg(long)]
+    pub skip_evidence: bool,
 }
 
 #[derive(Args, Debug)]
@@ -175,6 +180,11 @@ pub struct DriftArgs {
     /// Report failing objectives as warnings instead of failing (exit 3).
     #[arg(long)]
     pub allow_objective_breach: bool,
+    /// Judge the objectives on the spec and the plan's own diff only: skip the reads
+    /// of recovery points, drill records and DR readiness (a least-privilege run;
+    /// benchmarks compare the two).
+    #[arg(long)]
+    pub skip_evidence: bool,
 }
 
 #[derive(Args, Debug)]

@@ -31,6 +31,9 @@ pub struct Planned {
 pub struct PlanRequest<'a> {
     pub allow_destroy: &'a [String],
     pub verbose: bool,
+    /// Read the evidence for the objectives (recovery points, drill records, DR
+    /// readiness); without it they rest on the spec and the plan's own diff.
+    pub evidence: bool,
 }
 
 /// Reads everything the project manages and diffs it. Progress goes to stderr.
@@ -43,6 +46,15 @@ pub async fn make_plan(
     let env = &project.environment;
     aws.check_account(env.account_id.as_deref()).await?;
 
+    // The other evaluation (normal operation or DR activation), loaded once: the RTO
+    // and DR-readiness checks compare the two.
+    let loaded = objectives::Loaded::load(&project);
+    let (normal, activated) = loaded.pair(&project);
+    let readiness_items = if req.evidence {
+        objectives::readiness::items(normal, activated)
+    } else {
+        Vec::new()
+    };
     let scope = ReadScope::from_resources(&env.stack, &project.resources);
     eprintln!(
         "Reading live state: {} regions, {} managed objects in the spec...",
@@ -54,16 +66,33 @@ pub async fn make_plan(
     let (mut live, inflight) = tokio::join!(read_live(aws, &scope), read_inflight(&project, aws));
     live.inflight = inflight;
     // Beside the clusters: the recovery points the backup Jobs recorded (one request
-    // per policy, bucket and kind) and the restores recent drills measured.
-    let (k8s_live, recovery_points, measured) = tokio::join!(
+    // per policy, bucket and kind), the restores recent drills measured, and what a
+    // failover needs that drplan does not manage (keys, roles, instance types).
+    let (k8s_live, recovery_points, measured, readiness) = tokio::join!(
         read_clusters(&project, aws, &live),
-        crate::live::recovery_points::read(&project, aws, &live.unreachable),
-        measured_restores(&project, aws, &live)
+        async {
+            if req.evidence {
+                crate::live::recovery_points::read(&project, aws, &live.unreachable).await
+            } else {
+                Vec::new()
+            }
+        },
+        async {
+            if req.evidence {
+                measured_restores(&project, aws, &live).await
+            } else {
+                Default::default()
+            }
+        },
+        crate::live::readiness::read(
+            &readiness_items,
+            aws,
+            env.account_id.as_deref(),
+            &live.unreachable
+        )
     );
-    live.objects.extend(k8s_live.objects);
-    live.api_calls += k8s_live.api_calls;
-    live.read_errors.extend(k8s_live.read_errors);
-    live.unreachable.extend(k8s_live.unreachable);
+    let k8s_calls = k8s_live.api_calls;
+    live.merge(k8s_live);
     name_sites(&project.topology, &mut live.unreachable);
     for u in &live.unreachable {
         eprintln!("Unreachable: {}", u.reason());
@@ -80,7 +109,7 @@ pub async fn make_plan(
             "Read {} live objects with {} API calls ({by_service}, kubernetes={}) in {:.2}s.",
             live.objects.len(),
             live.api_calls,
-            k8s_live.api_calls,
+            k8s_calls,
             started.elapsed().as_secs_f64()
         );
     }
@@ -104,16 +133,26 @@ pub async fn make_plan(
     };
     // A failback (DR still active in live) is ordered: `plan::failback`.
     let plan = failback::diff_project(&project, &live, &ctx);
-    let spec_objectives = objectives::for_project_measured(&project, measured);
+    let spec_objectives = objectives::for_project_loaded(&project, &loaded, measured);
     // What the plan read bears on the verdicts: the backup CronJobs, the copy path.
     let mut objectives = spec_objectives.clone();
-    objectives::evidence::apply(&mut objectives, &project, &plan);
-    objectives::recovery_points::apply(
-        &mut objectives,
-        &project,
-        &recovery_points,
-        chrono::Utc::now(),
-    );
+    objectives::evidence::apply(&mut objectives, &project, &plan, &live);
+    if req.evidence {
+        objectives::recovery_points::apply(
+            &mut objectives,
+            &project,
+            &recovery_points,
+            chrono::Utc::now(),
+        );
+        objectives::readiness::apply(
+            &mut objectives,
+            normal,
+            activated,
+            &readiness_items,
+            &readiness,
+            &live,
+        );
+    }
     Ok(Planned {
         project,
         plan,
@@ -261,10 +300,7 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
         }
     }
     let read = clusters::read_all(&connected, &project.environment.stack, &project.resources).await;
-    state.objects.extend(read.objects);
-    state.api_calls += read.api_calls;
-    state.read_errors.extend(read.read_errors);
-    state.unreachable.extend(read.unreachable);
+    state.merge(read);
     state
 }
 

@@ -33,6 +33,8 @@ pub struct Row {
     pub latency_ms: u64,
     /// Answers replayed by the proxy: a server of unlimited capacity.
     pub replayed: bool,
+    /// `--skip-evidence`: no recovery-point, drill-record or DR-readiness reads.
+    pub skip_evidence: bool,
     pub wall: f64,
     pub read: String,
     pub exit: Option<i32>,
@@ -236,7 +238,20 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
         if let Some(&highest) = latencies.iter().max() {
             runs.push((highest, Mode::Replay));
         }
-        for (latency_ms, mode) in runs {
+        // BENCH_PLAN_EVIDENCE=compare: each run again with `--skip-evidence`, right
+        // after it, to measure what the objectives' evidence costs (issue 12).
+        let compare = std::env::var("BENCH_PLAN_EVIDENCE").is_ok_and(|v| v == "compare");
+        let runs: Vec<(u64, Mode, bool)> = runs
+            .into_iter()
+            .flat_map(|(l, m)| {
+                let mut both = vec![(l, m, false)];
+                if compare {
+                    both.push((l, m, true));
+                }
+                both
+            })
+            .collect();
+        for (latency_ms, mode, skip_evidence) in runs {
             rig.set_delays(Delays {
                 latency: Duration::from_millis(latency_ms),
                 mode,
@@ -248,11 +263,11 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
             let (wall, out) = {
                 let rig = &rig;
                 tokio::task::block_in_place(|| {
-                    drplan(
-                        rig,
-                        &root,
-                        &["plan", "-e", ENV, "--detailed-exitcode", "-v"],
-                    )
+                    let mut args = vec!["plan", "-e", ENV, "--detailed-exitcode", "-v"];
+                    if skip_evidence {
+                        args.push("--skip-evidence");
+                    }
+                    drplan(rig, &root, &args)
                 })
             };
             let moto_cpu = rig.moto_cpu_seconds() - cpu_before;
@@ -294,6 +309,7 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 resources: project.resources.len(),
                 latency_ms,
                 replayed: mode == Mode::Replay,
+                skip_evidence,
                 wall: wall.as_secs_f64(),
                 read,
                 exit: out.status.code(),
@@ -312,7 +328,8 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                     / capacity,
             };
             eprintln!(
-                "N={n} at {latency_ms} ms ({mode:?}): {:.2} s, {} calls {:?}, moto CPU {:.1} s, {}",
+                "N={n} at {latency_ms} ms ({mode:?}{}): {:.2} s, {} calls {:?}, moto CPU {:.1} s, {}",
+                if skip_evidence { ", --skip-evidence" } else { "" },
                 row.wall, row.calls, row.by_service, row.moto_cpu, row.read
             );
             if std::env::var_os("BENCH_OPS").is_some() {
@@ -340,11 +357,12 @@ pub fn print(rows: &[Row]) {
             .map(|(s, n)| format!("{s} {n}"))
             .collect();
         println!(
-            "| {} | {} | {} ms{} | {:.2} s | {} ({}) | {} | {:.2} s | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} s | {:.2} s | {:.1} s | {} |",
+            "| {} | {} | {} ms{}{} | {:.2} s | {} ({}) | {} | {:.2} s | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} s | {:.2} s | {:.1} s | {} |",
             r.n,
             r.resources,
             r.latency_ms,
             if r.replayed { ", replayed" } else { "" },
+            if r.skip_evidence { ", --skip-evidence" } else { "" },
             r.wall,
             r.calls,
             services.join(", "),

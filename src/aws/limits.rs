@@ -21,6 +21,8 @@ const MAX_IN_FLIGHT: [usize; Service::COUNT] = [
     64, // s3
     4,  // route53 (the rate limiter below is the real bound)
     2,  // sts
+    4,  // iam (GetRole per distinct role: a handful per plan)
+    4,  // kms (DescribeKey per bucket key)
 ];
 
 pub const ROUTE53_REQUESTS_PER_SECOND: u32 = 5;

@@ -39,16 +39,20 @@ pub enum Service {
     S3 = 2,
     Route53 = 3,
     Sts = 4,
+    Iam = 5,
+    Kms = 6,
 }
 
 impl Service {
-    pub const COUNT: usize = 5;
+    pub const COUNT: usize = 7;
     pub const ALL: [Service; Service::COUNT] = [
         Service::Ec2,
         Service::Eks,
         Service::S3,
         Service::Route53,
         Service::Sts,
+        Service::Iam,
+        Service::Kms,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +62,8 @@ impl Service {
             Service::S3 => "s3",
             Service::Route53 => "route53",
             Service::Sts => "sts",
+            Service::Iam => "iam",
+            Service::Kms => "kms",
         }
     }
 }
@@ -97,6 +103,7 @@ pub struct RegionalClients {
     pub ec2: aws_sdk_ec2::Client,
     pub eks: aws_sdk_eks::Client,
     pub s3: aws_sdk_s3::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 #[derive(Debug)]
@@ -107,6 +114,7 @@ pub struct AwsContext {
     regional: Mutex<BTreeMap<String, RegionalClients>>,
     route53: aws_sdk_route53::Client,
     sts: aws_sdk_sts::Client,
+    iam: aws_sdk_iam::Client,
     global_s3: aws_sdk_s3::Client,
 }
 
@@ -146,6 +154,14 @@ impl AwsContext {
                 .interceptor(slow_calls::SlowCallNotice)
                 .build(),
         );
+        // IAM is global; its endpoint is in us-east-1.
+        let iam = aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&config)
+                .region(global.clone())
+                .interceptor(counter.interceptor(Service::Iam))
+                .interceptor(slow_calls::SlowCallNotice)
+                .build(),
+        );
         let global_s3 = s3_client(&config, &counter, GLOBAL_REGION);
         AwsContext {
             config,
@@ -154,6 +170,7 @@ impl AwsContext {
             regional: Mutex::new(BTreeMap::new()),
             route53,
             sts,
+            iam,
             global_s3,
         }
     }
@@ -210,6 +227,14 @@ impl AwsContext {
         &self.sts
     }
 
+    pub fn iam(&self) -> &aws_sdk_iam::Client {
+        &self.iam
+    }
+
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        self.regional(region).kms
+    }
+
     /// Wait for a slot to send one request to `service` (in-flight bound, plus the
     /// Route53 rate). Hold the permit until the response is in.
     pub async fn permit(&self, service: Service) -> ServicePermit<'_> {
@@ -248,6 +273,13 @@ fn regional_clients(config: &SdkConfig, counter: &ApiCallCounter, region: &str) 
                 .build(),
         ),
         s3: s3_client(config, counter, region),
+        kms: aws_sdk_kms::Client::from_conf(
+            aws_sdk_kms::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .interceptor(counter.interceptor(Service::Kms))
+                .interceptor(slow_calls::SlowCallNotice)
+                .build(),
+        ),
     }
 }
 

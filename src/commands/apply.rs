@@ -74,6 +74,7 @@ async fn plan_and_apply(
     let req = PlanRequest {
         allow_destroy,
         verbose,
+        evidence: true,
     };
     let Planned {
         project,

@@ -21,6 +21,7 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
         let req = PlanRequest {
             allow_destroy: &[],
             verbose,
+            evidence: !args.skip_evidence,
         };
         let planned = make_plan(project, &aws, &req).await?;
         let report = DriftReport::from_plan(&planned.plan);

@@ -20,6 +20,7 @@ pub fn run(root: &Path, args: &PlanArgs, verbose: bool) -> anyhow::Result<i32> {
         let req = PlanRequest {
             allow_destroy: &args.allow_destroy,
             verbose,
+            evidence: !args.skip_evidence,
         };
         let planned = make_plan(project, &aws, &req).await?;
         let mut plan = planned.plan;

@@ -135,6 +135,7 @@ fn print_target_plan(root: &Path, to: &str) {
                     &PlanRequest {
                         allow_destroy: &[],
                         verbose: false,
+                        evidence: true,
                     },
                 )
                 .await
@@ -161,6 +162,7 @@ fn drifted_addresses(project: &Project) -> anyhow::Result<Vec<String>> {
         let req = PlanRequest {
             allow_destroy: &[],
             verbose: false,
+            evidence: true,
         };
         let planned = make_plan(project.clone(), &aws, &req).await?;
         if !planned.live.read_errors.is_empty() {

@@ -80,6 +80,7 @@ pub async fn read_all(clusters: &[Connected], stack: &str, desired: &[Resource])
                 live.objects.extend(read.objects);
                 live.api_calls += read.api_calls;
                 live.read_errors.extend(read.errors);
+                live.observed.extend(read.observed);
             }
             Err((cause, detail)) => live.unreachable.push(Unreachable {
                 site: None,

@@ -31,6 +31,9 @@ pub struct ClusterRead {
     pub api_calls: u64,
     /// One line per kind or object that could not be read; the plan for it is unknown.
     pub errors: Vec<String>,
+    /// `LiveState::observed` entries: the status of CronJobs (when they last ran, and
+    /// last succeeded), which the RPO evidence reads.
+    pub observed: Vec<(String, Value)>,
 }
 
 /// The cluster block a read is for.
@@ -113,7 +116,10 @@ pub async fn read_cluster(
             Ok((served, items, calls)) => {
                 read.api_calls += calls;
                 for raw in items {
+                    let status = observation(&served, &raw);
                     let object = live_object(cluster, &served, raw, |key| by_key.get(key).copied());
+                    read.observed
+                        .extend(status.map(|s| (object.observation_key(), s)));
                     found.insert(key_of(&object));
                     read.objects.push(object);
                 }
@@ -166,8 +172,11 @@ pub async fn read_cluster(
         match result {
             Ok(Some(obj)) => {
                 let raw = to_value(obj, served);
-                read.objects
-                    .push(live_object(cluster, served, raw, |_| Some(resource)));
+                let status = observation(served, &raw);
+                let object = live_object(cluster, served, raw, |_| Some(resource));
+                read.observed
+                    .extend(status.map(|s| (object.observation_key(), s)));
+                read.objects.push(object);
             }
             Ok(None) => {}
             Err(e) => read.errors.push(format!(
@@ -180,6 +189,13 @@ pub async fn read_cluster(
     read.api_calls += kinds.requests() - discovery_before;
     read.objects.sort_by(|a, b| a.id.cmp(&b.id));
     read
+}
+
+/// What drplan reads but does not manage about an object: a CronJob's `status`.
+fn observation(served: &ServedKind, raw: &Value) -> Option<Value> {
+    (served.resource.kind == "CronJob").then(|| {
+        serde_json::json!({ "status": raw.get("status").cloned().unwrap_or(Value::Null) })
+    })
 }
 
 fn display_name(namespace: Option<&str>, name: &str) -> String {

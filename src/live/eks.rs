@@ -65,6 +65,13 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
                 let object = cluster_object(&cluster, region);
                 if scope.wants_cluster(region, name) || object.is_owned_by(&scope.stack) {
                     kept.push(name.clone());
+                    // Not managed: DR readiness reads it (ACTIVE).
+                    if let Some(status) = cluster.status() {
+                        read.observed.push((
+                            object.observation_key(),
+                            serde_json::json!({ "status": status.as_str() }),
+                        ));
+                    }
                     read.objects.push(object);
                 }
             }

@@ -15,6 +15,7 @@ mod ec2;
 mod eks;
 mod marks;
 mod reach;
+pub mod readiness;
 pub mod recovery_points;
 mod requests;
 pub(crate) mod route53;
@@ -104,6 +105,8 @@ pub(crate) struct FamilyRead {
     pub errors: Vec<String>,
     /// Where the probe found no answer: nothing of that place is in `objects`.
     pub unreachable: Vec<Unreachable>,
+    /// `LiveState::observed` entries.
+    pub observed: Vec<(String, Value)>,
 }
 
 impl FamilyRead {
@@ -111,6 +114,7 @@ impl FamilyRead {
         self.objects.extend(other.objects);
         self.errors.extend(other.errors);
         self.unreachable.extend(other.unreachable);
+        self.observed.extend(other.observed);
     }
 }
 
@@ -149,6 +153,7 @@ pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
         api_calls: ctx.api_calls().saturating_sub(calls_before),
         read_errors: errors,
         unreachable,
+        observed: all.observed.into_iter().collect(),
         ..LiveState::default()
     };
     state.resolve_ids();

@@ -44,7 +44,7 @@ fn validate_every_environment() {
     );
     assert_eq!(
         stdout
-            .matches("Objectives: 0 breached, 0 warnings, 4 met.")
+            .matches("Objectives: 0 breached, 0 warnings, 5 met.")
             .count(),
         2,
         "{stdout}"

@@ -248,6 +248,36 @@ async fn broken_backup_machinery_breaches_the_objectives_naming_the_live_cause()
         assert_code(&out, 0, &format!("in sync after repairing {what}"));
     }
 
+    // The last backup Job failed (the CronJob's status, as the controller writes it:
+    // scheduled 10 minutes ago, last success 70 minutes ago, nothing running). Apply
+    // cannot repair that; the next successful run does.
+    let at = |minutes: i64| (now - chrono::TimeDelta::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let status = |scheduled: i64, succeeded: i64| {
+        Patch::Merge(serde_json::json!({"status": {
+            "lastScheduleTime": at(scheduled),
+            "lastSuccessfulTime": at(succeeded),
+        }}))
+    };
+    cronjobs
+        .patch_status("orders-db-backup-incremental", &PatchParams::default(), &status(10, 70))
+        .await
+        .expect("write the CronJob's status");
+    let out = drplan(&moto, root, &["drift", "-e", "prod"]);
+    assert_code(&out, 3, "a failed last backup Job");
+    let text = stdout(&out);
+    assert!(
+        text.contains("CronJob orders-db-backup-incremental: the last Job, scheduled at ")
+            && text.contains("did not succeed (last success "),
+        "{}",
+        explain(&out)
+    );
+    cronjobs
+        .patch_status("orders-db-backup-incremental", &PatchParams::default(), &status(10, 8))
+        .await
+        .expect("write the CronJob's status");
+    let out = drplan(&moto, root, &["drift", "-e", "prod"]);
+    assert_code(&out, 0, "the next run succeeded");
+
     // Replication stalled: the primary copy is fresh, the DR copy 3h old. A regional
     // failover would restore 3h-old data: a breach naming the copy and the lag.
     let (dr_region, dr_bucket) = PRIMARY_AND_DR[1];
@@ -315,4 +345,89 @@ async fn put_recovery_point(
         .send()
         .await
         .expect("put the recovery point");
+}
+
+/// What a failover needs and drplan does not manage, read from the cloud: a deleted
+/// KMS alias in the DR region and a deleted IAM role each breach (exit 3) naming what
+/// is missing, the fix and the spec location; the healthy case shows what was found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dr_readiness_breaches_on_a_deleted_dr_key_alias_and_a_missing_role() {
+    let (dir, moto, _clusters) = applied_root_project().await;
+    let root = dir.path();
+
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--json"]);
+    assert_code(&out, 0, "plan of the applied root project");
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("plan JSON");
+    let readiness = doc["objectives"]["readiness"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let seen: Vec<(String, String)> = readiness
+        .iter()
+        .map(|f| {
+            (
+                f["subject"].as_str().unwrap_or_default().to_string(),
+                f["verdict"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for subject in [
+        "IAM role shop-eks-node (used by cluster.dr.node_group.general, cluster.primary.node_group.general)",
+        "KMS key alias/shop-backups in us-east-1 (used by bucket.backups_dr)",
+        "instance type m5.large in us-east-1 (used by cluster.dr.node_group.general)",
+        "EKS cluster shop-prod-dr in us-east-1",
+        "node group shop-prod-dr/general in us-east-1",
+    ] {
+        assert!(
+            seen.contains(&(subject.to_string(), "pass".to_string())),
+            "{subject} passes: {seen:#?}"
+        );
+    }
+
+    // The DR region's alias is deleted: the DR copy could not be read after a failover.
+    let kms = aws_sdk_kms::Client::new(&moto.sdk_config("us-east-1"));
+    kms.delete_alias()
+        .alias_name("alias/shop-backups")
+        .send()
+        .await
+        .expect("DeleteAlias");
+    let out = drplan(&moto, root, &["plan", "-e", "prod"]);
+    assert_code(&out, 3, "plan with the DR key alias deleted");
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAIL KMS key alias/shop-backups in us-east-1 (used by bucket.backups_dr): not found")
+            && text.contains("aws kms create-alias --alias-name alias/shop-backups")
+            && text.contains("(at specs/storage.hcl:"),
+        "{text}"
+    );
+    assert!(text.contains("FAIL  dr_readiness"), "{text}");
+
+    // A role the DR node group needs is gone too.
+    let iam = aws_sdk_iam::Client::new(&moto.sdk_config("us-east-1"));
+    iam.delete_role()
+        .role_name("shop-eks-node")
+        .send()
+        .await
+        .expect("DeleteRole");
+    let out = drplan(&moto, root, &["drift", "-e", "prod"]);
+    assert_code(&out, 3, "drift with the node role deleted");
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAIL IAM role shop-eks-node (used by cluster.dr.node_group.general")
+            && text.contains("NoSuchEntity")
+            && text.contains("(at specs/clusters.hcl:26:3)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("failover to site dr: 2 of 9 prerequisites not ready"),
+        "{text}"
+    );
+
+    // --allow-objective-breach still downgrades it.
+    let out = drplan(
+        &moto,
+        root,
+        &["drift", "-e", "prod", "--allow-objective-breach"],
+    );
+    assert_code(&out, 0, "drift with breaches allowed");
 }

@@ -29,6 +29,11 @@ pub struct LiveObject {
 }
 
 impl LiveObject {
+    /// The key of what a reader observed about this object (`LiveState::observed`).
+    pub fn observation_key(&self) -> String {
+        observation_key(self.kind, self.region.as_deref(), &self.id)
+    }
+
     pub fn identity(&self) -> String {
         let placeholder = Address::new("");
         let address = self.address.as_ref().unwrap_or(&placeholder);
@@ -77,6 +82,11 @@ impl LiveObject {
     }
 }
 
+/// The key of `LiveState::observed` for the object `kind`/`id` in `region`.
+pub fn observation_key(kind: Kind, region: Option<&str>, id: &str) -> String {
+    format!("{kind}:{}:{id}", region.unwrap_or_default())
+}
+
 /// Everything read for one plan.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LiveState {
@@ -102,6 +112,31 @@ pub struct LiveState {
     /// otherwise (`plan::diff`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unreachable: Vec<Unreachable>,
+    /// What readers saw but drplan does not manage, by [`LiveObject::observation_key`]:
+    /// an EKS cluster's `status`, a CronJob's `status`. Kept out of `attrs`, so it is
+    /// never a difference, nor in a saved plan's fingerprints (a CronJob that ran
+    /// between plan and apply does not make the plan stale). The objectives read it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub observed: BTreeMap<String, Value>,
+}
+
+impl LiveState {
+    /// Adds what another read found (the clusters' objects to the cloud's): every
+    /// field, so nothing a reader reported is dropped on the way.
+    pub fn merge(&mut self, other: LiveState) {
+        self.objects.extend(other.objects);
+        self.api_calls += other.api_calls;
+        self.read_errors.extend(other.read_errors);
+        self.inflight.extend(other.inflight);
+        self.referenced_ids.extend(other.referenced_ids);
+        self.unreachable.extend(other.unreachable);
+        self.observed.extend(other.observed);
+    }
+
+    /// What was observed about `object`, if anything.
+    pub fn observed_of(&self, object: &LiveObject) -> Option<&Value> {
+        self.observed.get(&object.observation_key())
+    }
 }
 
 /// One write-ahead record: an apply was about to create the object `address` of

@@ -58,6 +58,50 @@ pub fn moto_server_path() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"))
 }
 
+/// IAM roles the test specs and examples reference (account 123456789012).
+pub const PREREQUISITE_ROLES: &[&str] = &[
+    "eks",
+    "eks-cluster",
+    "eks-node",
+    "eks-dr",
+    "eks-v2",
+    "node",
+    "elb",
+    "other",
+    "r",
+    "replication",
+    "s3-replication",
+    "shop-eks-cluster",
+    "shop-eks-node",
+    "shop-s3-replication",
+    "link-eks-cluster",
+    "link-eks-node",
+    "link-s3-replication",
+    "lanka-platform-eks-cluster",
+    "lanka-platform-eks-node",
+    "lanka-platform-s3-replication",
+];
+
+/// KMS key aliases the test specs and examples encrypt buckets with.
+pub const PREREQUISITE_KEY_ALIASES: &[&str] = &[
+    "alias/backups",
+    "alias/shop-backups",
+    "alias/lanka-backups",
+    "alias/lanka-platform-backups",
+    "alias/link-backups",
+    "alias/bench",
+];
+
+/// Where the test specs put buckets.
+pub const PREREQUISITE_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-west-2",
+    "us-east-2",
+    "eu-west-1",
+    "eu-central-1",
+    "ap-southeast-2",
+];
+
 impl MotoServer {
     /// Starts a fresh, empty server on a free port and waits until it accepts
     /// connections. Panics (failing the test) with the reason if it cannot.
@@ -73,7 +117,10 @@ impl MotoServer {
         let mut last_failure = String::new();
         for _ in 0..3 {
             match Self::try_start(&path) {
-                Ok(server) => return server,
+                Ok(server) => {
+                    server.create_prerequisites();
+                    return server;
+                }
                 Err(failure) => last_failure = failure,
             }
         }
@@ -116,6 +163,60 @@ impl MotoServer {
                 ));
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// What a platform team creates before drplan runs, and drplan's DR-readiness
+    /// check looks for: the IAM roles and KMS key aliases the test specs reference
+    /// (`PREREQUISITE_ROLES`, `PREREQUISITE_KEY_ALIASES` in every `PREREQUISITE_REGIONS`).
+    /// Tests of a missing one delete it. Runs on its own thread and runtime, so it works
+    /// from sync and async tests alike.
+    fn create_prerequisites(&self) {
+        let iam = aws_sdk_iam::Client::new(&self.sdk_config("us-east-1"));
+        let kms: Vec<aws_sdk_kms::Client> = PREREQUISITE_REGIONS
+            .iter()
+            .map(|r| aws_sdk_kms::Client::new(&self.sdk_config(r)))
+            .collect();
+        let made = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async move {
+                let trust = r#"{"Version":"2012-10-17","Statement":[]}"#;
+                let roles = PREREQUISITE_ROLES.iter().map(|name| {
+                    iam.create_role()
+                        .role_name(*name)
+                        .assume_role_policy_document(trust)
+                        .send()
+                });
+                for r in futures::future::join_all(roles).await {
+                    r.map_err(|e| format!("CreateRole: {e:?}"))?;
+                }
+                let keys = kms.iter().flat_map(|client| {
+                    PREREQUISITE_KEY_ALIASES.iter().map(move |alias| async move {
+                        let key = client.create_key().send().await.map_err(|e| format!("CreateKey: {e:?}"))?;
+                        let id = key.key_metadata.map(|m| m.key_id).unwrap_or_default();
+                        client
+                            .create_alias()
+                            .alias_name(*alias)
+                            .target_key_id(id)
+                            .send()
+                            .await
+                            .map_err(|e| format!("CreateAlias: {e:?}"))
+                    })
+                });
+                for r in futures::future::join_all(keys).await {
+                    r?;
+                }
+                Ok::<(), String>(())
+            })
+        })
+        .join();
+        match made {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("creating the test account's IAM roles and KMS keys in moto: {e}"),
+            Err(_) => panic!("creating the test account's IAM roles and KMS keys in moto panicked"),
         }
     }
 

@@ -4,7 +4,9 @@
 //!
 //! - `rpo`: the policy's backup CronJobs in the active site. Missing (the plan creates
 //!   it), suspended, or running another schedule fails the check, naming the live
-//!   cause. While a whole deployment is under way (the CronJob's Namespace or a
+//!   cause — and so does a CronJob whose last Job failed (its status, observed by
+//!   the reader: last scheduled after the last success, nothing running). While a
+//!   whole deployment is under way (the CronJob's Namespace or a
 //!   restore Job of the placement is created by the same plan: a first apply, a DR
 //!   activation, a failback) a missing CronJob is a warning: nothing has run yet.
 //! - `cross_region_copy`: the buckets on the copy path. Versioning suspended on either
@@ -17,10 +19,12 @@ use super::{Basis, Check, CheckName, ObjectivesReport, Verdict};
 use crate::address::Address;
 use crate::model::{Backup, Project};
 use crate::plan::{Action, Plan, ResourceChange};
+use crate::live::LiveState;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 /// `report` with the evidence of `plan` (made for `project`) folded into its checks.
-pub fn apply(report: &mut ObjectivesReport, project: &Project, plan: &Plan) {
+pub fn apply(report: &mut ObjectivesReport, project: &Project, plan: &Plan, live: &LiveState) {
     for check in &mut report.checks {
         let Some(policy) = check
             .policy
@@ -30,9 +34,9 @@ pub fn apply(report: &mut ObjectivesReport, project: &Project, plan: &Plan) {
             continue;
         };
         let findings = match check.name {
-            CheckName::Rpo => backup_jobs(project, plan, policy),
+            CheckName::Rpo => backup_jobs(project, plan, live, policy),
             CheckName::CrossRegionCopy => copy_path(project, plan, policy),
-            CheckName::Rto => continue,
+            CheckName::Rto | CheckName::DrReadiness => continue,
         };
         fold(check, findings);
     }
@@ -94,7 +98,7 @@ fn manifest_spec(attrs: Option<&serde_json::Map<String, Value>>) -> Option<&Valu
     attrs?.get("manifest")?.get("spec")
 }
 
-fn backup_jobs(project: &Project, plan: &Plan, b: &Backup) -> Findings {
+fn backup_jobs(project: &Project, plan: &Plan, live: &LiveState, b: &Backup) -> Findings {
     let mut f = Findings::default();
     let active = &project.environment.active_site;
     if !b.placements.contains_key(active) {
@@ -124,9 +128,12 @@ fn backup_jobs(project: &Project, plan: &Plan, b: &Backup) -> Findings {
             continue;
         };
         match c.action {
-            Action::NoOp => f
-                .fine
-                .push(format!("{name} runs \"{}\" as written", schedule.cron)),
+            Action::NoOp => match last_run_failed(live, &address) {
+                Some(why) => f.broken.push(format!("{name}: {why}")),
+                None => f
+                    .fine
+                    .push(format!("{name} runs \"{}\" as written", schedule.cron)),
+            },
             Action::Create if restoring || namespace_created(plan, c) => f.pending.push(format!(
                 "{name} does not run yet: this plan creates it{}",
                 if restoring { " after the restore" } else { "" }
@@ -137,17 +144,20 @@ fn backup_jobs(project: &Project, plan: &Plan, b: &Backup) -> Findings {
             Action::Delete => {}
             _ => {
                 let before = f.broken.len();
-                let live = manifest_spec(c.before.as_ref());
-                if live.and_then(|s| s.get("suspend")).and_then(Value::as_bool) == Some(true) {
+                let spec = manifest_spec(c.before.as_ref());
+                if spec.and_then(|s| s.get("suspend")).and_then(Value::as_bool) == Some(true) {
                     f.broken
                         .push(format!("{name} is suspended (apply resumes it)"));
                 }
-                let live_schedule = live.and_then(|s| s.get("schedule")).and_then(Value::as_str);
+                let live_schedule = spec.and_then(|s| s.get("schedule")).and_then(Value::as_str);
                 if let Some(s) = live_schedule.filter(|s| *s != schedule.cron) {
                     f.broken.push(format!(
                         "{name} runs \"{s}\", not \"{}\" (apply corrects it)",
                         schedule.cron
                     ));
+                }
+                if let Some(why) = last_run_failed(live, &address) {
+                    f.broken.push(format!("{name}: {why}"));
                 }
                 if f.broken.len() == before {
                     f.fine
@@ -157,6 +167,44 @@ fn backup_jobs(project: &Project, plan: &Plan, b: &Backup) -> Findings {
         }
     }
     f
+}
+
+/// The CronJob at `address` last scheduled a Job that did not succeed: its status
+/// (observed by the reader) says when it last scheduled one, nothing is running now,
+/// and the last success (a completion time) is older than that or never was.
+fn last_run_failed(live: &LiveState, address: &Address) -> Option<String> {
+    let object = live
+        .objects
+        .iter()
+        .find(|o| o.address.as_ref() == Some(address))?;
+    let status = live.observed_of(object)?.get("status")?;
+    let time = |key: &str| {
+        status
+            .get(key)
+            .and_then(Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let scheduled = time("lastScheduleTime")?;
+    let running = status
+        .get("active")
+        .and_then(Value::as_array)
+        .is_some_and(|a| !a.is_empty());
+    if running {
+        return None;
+    }
+    match time("lastSuccessfulTime") {
+        Some(success) if success >= scheduled => None,
+        Some(success) => Some(format!(
+            "the last Job, scheduled at {}, did not succeed (last success {}); the backups since then are missing",
+            scheduled.format("%Y-%m-%d %H:%M UTC"),
+            success.format("%Y-%m-%d %H:%M UTC")
+        )),
+        None => Some(format!(
+            "the last Job, scheduled at {}, did not succeed, and none ever has",
+            scheduled.format("%Y-%m-%d %H:%M UTC")
+        )),
+    }
 }
 
 /// The object's Namespace is created by the same plan: nothing of it runs yet.

@@ -19,6 +19,7 @@
 mod cross_region;
 pub mod estimates;
 pub mod evidence;
+pub mod readiness;
 pub mod recovery_points;
 mod rpo;
 pub mod rto;
@@ -45,6 +46,8 @@ pub enum CheckName {
     Rpo,
     CrossRegionCopy,
     Rto,
+    /// What a failover needs and drplan does not manage (`readiness`).
+    DrReadiness,
 }
 
 impl CheckName {
@@ -53,6 +56,7 @@ impl CheckName {
             CheckName::Rpo => "rpo",
             CheckName::CrossRegionCopy => "cross_region_copy",
             CheckName::Rto => "rto",
+            CheckName::DrReadiness => "dr_readiness",
         }
     }
 }
@@ -122,6 +126,10 @@ pub struct ObjectivesReport {
     /// (`recovery_points`); empty for validate.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recovery_points: Vec<recovery_points::Seen>,
+    /// Every prerequisite of a failover and what was found (`readiness`): from the
+    /// spec in validate, from the live cloud in plan and drift.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub readiness: Vec<readiness::Finding>,
 }
 
 /// What a command does with a report: the CLI maps it onto exit code 3.
@@ -189,6 +197,7 @@ pub fn evaluate(
         rpo_seconds: objectives.and_then(|o| o.rpo).map(|d| d.as_secs()),
         checks,
         recovery_points: Vec::new(),
+        readiness: Vec::new(),
     }
 }
 
@@ -267,46 +276,90 @@ pub fn for_project_measured(
     project: &Project,
     measured: std::collections::BTreeMap<String, estimates::Measured>,
 ) -> ObjectivesReport {
+    for_project_loaded(project, &Loaded::load(project), measured)
+}
+
+/// The environment's other evaluation (normal operation or DR activation), loaded
+/// once for the RTO check and the readiness check.
+pub struct Loaded {
+    counterpart: Result<Counterpart, String>,
+}
+
+impl Loaded {
+    /// Loads the other evaluation when a check needs it (an RTO, or a dr-role site).
+    pub fn load(project: &Project) -> Self {
+        let t = &project.topology;
+        let counterpart = if rto::wanted(t) || readiness::wanted(t) {
+            counterpart(project)
+        } else {
+            Ok(Counterpart::Same)
+        };
+        Loaded { counterpart }
+    }
+
+    /// Why the other evaluation does not load, if it does not.
+    pub fn error(&self) -> Option<&str> {
+        self.counterpart.as_ref().err().map(String::as_str)
+    }
+
+    /// (normal operation, DR activation) with `project` as one of them; the
+    /// activation is `None` without one.
+    pub fn pair<'a>(&'a self, project: &'a Project) -> (&'a Project, Option<&'a Project>) {
+        match &self.counterpart {
+            Ok(Counterpart::Normal(normal)) => (normal, Some(project)),
+            Ok(Counterpart::Activated(activated)) => (project, Some(activated)),
+            Ok(Counterpart::Same) | Err(_) => (project, None),
+        }
+    }
+}
+
+/// [`for_project_measured`] with the other evaluation already loaded.
+pub fn for_project_loaded(
+    project: &Project,
+    loaded: &Loaded,
+    measured: std::collections::BTreeMap<String, estimates::Measured>,
+) -> ObjectivesReport {
     let estimates = Estimates::for_topology(&project.topology).with_measured(measured.clone());
-    if !rto::wanted(&project.topology) {
-        return evaluate(
+    let mut report = if !rto::wanted(&project.topology) {
+        evaluate(
             &project.topology,
             Activation::Compared {
                 normal: &[],
                 activated: &[],
             },
             &estimates,
-        );
-    }
-    let mut report = match counterpart(project) {
-        Ok(Counterpart::Same) => {
-            let r = &project.resources;
-            evaluate(
+        )
+    } else {
+        match &loaded.counterpart {
+            Ok(Counterpart::Same) => {
+                let r = &project.resources;
+                evaluate(
+                    &project.topology,
+                    Activation::Compared {
+                        normal: r,
+                        activated: r,
+                    },
+                    &estimates,
+                )
+            }
+            Ok(Counterpart::Normal(normal)) => evaluate(
                 &project.topology,
                 Activation::Compared {
-                    normal: r,
-                    activated: r,
+                    normal: &normal.resources,
+                    activated: &project.resources,
                 },
                 &estimates,
-            )
+            ),
+            Ok(Counterpart::Activated(activated)) => evaluate(
+                &project.topology,
+                Activation::Compared {
+                    normal: &project.resources,
+                    activated: &activated.resources,
+                },
+                &estimates,
+            ),
+            Err(why) => evaluate(&project.topology, Activation::Unavailable(why), &estimates),
         }
-        Ok(Counterpart::Normal(normal)) => evaluate(
-            &project.topology,
-            Activation::Compared {
-                normal: &normal.resources,
-                activated: &project.resources,
-            },
-            &estimates,
-        ),
-        Ok(Counterpart::Activated(activated)) => evaluate(
-            &project.topology,
-            Activation::Compared {
-                normal: &project.resources,
-                activated: &activated.resources,
-            },
-            &estimates,
-        ),
-        Err(why) => evaluate(&project.topology, Activation::Unavailable(&why), &estimates),
     };
     for check in report
         .checks
@@ -325,6 +378,10 @@ pub fn for_project_measured(
                 m.date
             ));
         }
+    }
+    if let Some((check, findings)) = readiness::spec_check(project, loaded.error()) {
+        report.checks.push(check);
+        report.readiness = findings;
     }
     report
 }

@@ -7,6 +7,7 @@ mod spec_support;
 mod dr_order;
 mod objectives_checks;
 mod objectives_examples;
+mod objectives_readiness;
 mod plan_approve;
 mod plan_converge;
 mod plan_diff;
