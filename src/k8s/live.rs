@@ -193,9 +193,8 @@ pub async fn read_cluster(
 
 /// What drplan reads but does not manage about an object: a CronJob's `status`.
 fn observation(served: &ServedKind, raw: &Value) -> Option<Value> {
-    (served.resource.kind == "CronJob").then(|| {
-        serde_json::json!({ "status": raw.get("status").cloned().unwrap_or(Value::Null) })
-    })
+    (served.resource.kind == "CronJob")
+        .then(|| serde_json::json!({ "status": raw.get("status").cloned().unwrap_or(Value::Null) }))
 }
 
 fn display_name(namespace: Option<&str>, name: &str) -> String {

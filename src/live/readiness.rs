@@ -42,13 +42,23 @@ pub async fn read(
             z.extend(zones.iter().cloned());
         }
     }
-    let offered: BTreeMap<&str, Answer> = join_all(wanted.into_iter().map(|(region, (types, zones))| async move {
-        let answer = match lost(Service::Ec2, region) {
-            Some(u) => Answer::NotRead(format!("not tried: {}", u.reason())),
-            None => offerings(aws, region, types.into_iter().collect(), zones.into_iter().collect()).await,
-        };
-        (region, answer)
-    }))
+    let offered: BTreeMap<&str, Answer> = join_all(wanted.into_iter().map(
+        |(region, (types, zones))| async move {
+            let answer = match lost(Service::Ec2, region) {
+                Some(u) => Answer::NotRead(format!("not tried: {}", u.reason())),
+                None => {
+                    offerings(
+                        aws,
+                        region,
+                        types.into_iter().collect(),
+                        zones.into_iter().collect(),
+                    )
+                    .await
+                }
+            };
+            (region, answer)
+        },
+    ))
     .await
     .into_iter()
     .collect();
@@ -137,7 +147,12 @@ async fn iam_role(aws: &AwsContext, arn: &str) -> Answer {
     }
 }
 
-async fn offerings(aws: &AwsContext, region: &str, types: Vec<String>, zones: Vec<String>) -> Answer {
+async fn offerings(
+    aws: &AwsContext,
+    region: &str,
+    types: Vec<String>,
+    zones: Vec<String>,
+) -> Answer {
     let _permit = aws.permit(Service::Ec2).await;
     let pages = aws
         .ec2(region)

@@ -251,7 +251,10 @@ async fn broken_backup_machinery_breaches_the_objectives_naming_the_live_cause()
     // The last backup Job failed (the CronJob's status, as the controller writes it:
     // scheduled 10 minutes ago, last success 70 minutes ago, nothing running). Apply
     // cannot repair that; the next successful run does.
-    let at = |minutes: i64| (now - chrono::TimeDelta::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let at = |minutes: i64| {
+        (now - chrono::TimeDelta::minutes(minutes))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
     let status = |scheduled: i64, succeeded: i64| {
         Patch::Merge(serde_json::json!({"status": {
             "lastScheduleTime": at(scheduled),
@@ -259,7 +262,11 @@ async fn broken_backup_machinery_breaches_the_objectives_naming_the_live_cause()
         }}))
     };
     cronjobs
-        .patch_status("orders-db-backup-incremental", &PatchParams::default(), &status(10, 70))
+        .patch_status(
+            "orders-db-backup-incremental",
+            &PatchParams::default(),
+            &status(10, 70),
+        )
         .await
         .expect("write the CronJob's status");
     let out = drplan(&moto, root, &["drift", "-e", "prod"]);
@@ -272,7 +279,11 @@ async fn broken_backup_machinery_breaches_the_objectives_naming_the_live_cause()
         explain(&out)
     );
     cronjobs
-        .patch_status("orders-db-backup-incremental", &PatchParams::default(), &status(10, 8))
+        .patch_status(
+            "orders-db-backup-incremental",
+            &PatchParams::default(),
+            &status(10, 8),
+        )
         .await
         .expect("write the CronJob's status");
     let out = drplan(&moto, root, &["drift", "-e", "prod"]);
@@ -395,8 +406,9 @@ async fn dr_readiness_breaches_on_a_deleted_dr_key_alias_and_a_missing_role() {
     assert_code(&out, 3, "plan with the DR key alias deleted");
     let text = stdout(&out);
     assert!(
-        text.contains("FAIL KMS key alias/shop-backups in us-east-1 (used by bucket.backups_dr): not found")
-            && text.contains("aws kms create-alias --alias-name alias/shop-backups")
+        text.contains(
+            "FAIL KMS key alias/shop-backups in us-east-1 (used by bucket.backups_dr): not found"
+        ) && text.contains("aws kms create-alias --alias-name alias/shop-backups")
             && text.contains("(at specs/storage.hcl:"),
         "{text}"
     );

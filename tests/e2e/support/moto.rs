@@ -194,17 +194,23 @@ impl MotoServer {
                     r.map_err(|e| format!("CreateRole: {e:?}"))?;
                 }
                 let keys = kms.iter().flat_map(|client| {
-                    PREREQUISITE_KEY_ALIASES.iter().map(move |alias| async move {
-                        let key = client.create_key().send().await.map_err(|e| format!("CreateKey: {e:?}"))?;
-                        let id = key.key_metadata.map(|m| m.key_id).unwrap_or_default();
-                        client
-                            .create_alias()
-                            .alias_name(*alias)
-                            .target_key_id(id)
-                            .send()
-                            .await
-                            .map_err(|e| format!("CreateAlias: {e:?}"))
-                    })
+                    PREREQUISITE_KEY_ALIASES
+                        .iter()
+                        .map(move |alias| async move {
+                            let key = client
+                                .create_key()
+                                .send()
+                                .await
+                                .map_err(|e| format!("CreateKey: {e:?}"))?;
+                            let id = key.key_metadata.map(|m| m.key_id).unwrap_or_default();
+                            client
+                                .create_alias()
+                                .alias_name(*alias)
+                                .target_key_id(id)
+                                .send()
+                                .await
+                                .map_err(|e| format!("CreateAlias: {e:?}"))
+                        })
                 });
                 for r in futures::future::join_all(keys).await {
                     r?;

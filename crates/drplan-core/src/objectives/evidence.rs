@@ -17,9 +17,9 @@
 
 use super::{Basis, Check, CheckName, ObjectivesReport, Verdict};
 use crate::address::Address;
+use crate::live::LiveState;
 use crate::model::{Backup, Project};
 use crate::plan::{Action, Plan, ResourceChange};
-use crate::live::LiveState;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 

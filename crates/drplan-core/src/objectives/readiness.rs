@@ -103,7 +103,12 @@ pub fn items(project: &Project, activated: Option<&Project>) -> Vec<Item> {
     let Some(dr) = dr_site(t) else {
         return Vec::new();
     };
-    let site_of = |label: &str| t.sites.get(label).map(|s| s.name.clone()).unwrap_or_default();
+    let site_of = |label: &str| {
+        t.sites
+            .get(label)
+            .map(|s| s.name.clone())
+            .unwrap_or_default()
+    };
     let region_of = |label: &str| t.sites.get(label).map(|s| s.region.clone());
     let mut out: Vec<Item> = Vec::new();
     let mut role = |arn: &str, site: String, user: String, source: &SourceRef| {
@@ -129,7 +134,12 @@ pub fn items(project: &Project, activated: Option<&Project>) -> Vec<Item> {
         });
     };
     for c in t.clusters.values() {
-        role(&c.role_arn, site_of(&c.site), format!("cluster.{}", c.label), &c.source);
+        role(
+            &c.role_arn,
+            site_of(&c.site),
+            format!("cluster.{}", c.label),
+            &c.source,
+        );
         for (label, g) in &c.node_groups {
             role(
                 &g.node_role_arn,
@@ -141,7 +151,12 @@ pub fn items(project: &Project, activated: Option<&Project>) -> Vec<Item> {
     }
     for b in t.buckets.values() {
         if let Some(r) = &b.replication {
-            role(&r.role_arn, site_of(&b.site), format!("bucket.{}", b.label), &b.source);
+            role(
+                &r.role_arn,
+                site_of(&b.site),
+                format!("bucket.{}", b.label),
+                &b.source,
+            );
         }
     }
     for b in t.buckets.values() {
@@ -290,7 +305,9 @@ pub fn apply(
     findings.extend(cluster_findings(normal, activated, live, dr));
     report.readiness.retain(|f| f.site != dr.name);
     report.checks.retain(|c| c.name != CheckName::DrReadiness);
-    report.checks.push(summarize(dr, &findings, Basis::Live, false));
+    report
+        .checks
+        .push(summarize(dr, &findings, Basis::Live, false));
     report.readiness.extend(findings);
 }
 
@@ -299,8 +316,8 @@ fn judge(item: &Item, answer: &Answer) -> Vec<Finding> {
         [a, b, c, _, rest @ ..] => format!("{a}, {b}, {c} and {} more", rest.len() + 1),
         all => all.join(", "),
     };
-    let finding = |what: &str, subject: String, verdict, detail: String, fix: Option<String>| {
-        Finding {
+    let finding =
+        |what: &str, subject: String, verdict, detail: String, fix: Option<String>| Finding {
             site: item.site.clone(),
             what: what.into(),
             subject,
@@ -313,8 +330,7 @@ fn judge(item: &Item, answer: &Answer) -> Vec<Finding> {
             } else {
                 Basis::Live
             },
-        }
-    };
+        };
     // KMS keys and IAM roles: there or not.
     let present_or_not = |what: &str, subject: String, missing_fix: String, unusable_fix| {
         let (verdict, detail, fix) = match answer {
@@ -435,9 +451,9 @@ fn cluster_findings(
 ) -> Vec<Finding> {
     let act = &activated.unwrap_or(normal).topology;
     let live_object = |kind: Kind, id: &str| {
-        live.objects
-            .iter()
-            .find(|o| o.kind == kind && o.id == id && o.region.as_deref() == Some(dr.region.as_str()))
+        live.objects.iter().find(|o| {
+            o.kind == kind && o.id == id && o.region.as_deref() == Some(dr.region.as_str())
+        })
     };
     let live_attrs = |kind: Kind, id: &str| live_object(kind, id).map(|o| &o.attrs);
     // Normal operation keeps it: it must be there before any failover.
@@ -446,7 +462,8 @@ fn cluster_findings(
             r.kind == kind
                 && match kind {
                     Kind::NodeGroup => {
-                        let attr = |k: &str| r.attrs.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+                        let attr =
+                            |k: &str| r.attrs.get(k).and_then(|v| v.as_str()).unwrap_or_default();
                         format!("{}/{}", attr("cluster_name"), attr("name")) == id
                     }
                     _ => r.attrs.get("name").and_then(|v| v.as_str()) == Some(id),
@@ -459,7 +476,12 @@ fn cluster_findings(
     let apply_creates = Some(format!("`drplan apply -e {}` creates it", normal.env_name));
     let mut out = Vec::new();
     for c in act.clusters.values().filter(|c| c.site == dr.name) {
-        let finding = |what: &str, subject: String, verdict, detail: String, fix: Option<String>, source: &SourceRef| Finding {
+        let finding = |what: &str,
+                       subject: String,
+                       verdict,
+                       detail: String,
+                       fix: Option<String>,
+                       source: &SourceRef| Finding {
             site: dr.name.clone(),
             what: what.into(),
             subject,
@@ -467,20 +489,45 @@ fn cluster_findings(
             detail,
             fix,
             source: Some(source.clone()),
-            basis: if eks_lost { Basis::LiveNotRead } else { Basis::Live },
+            basis: if eks_lost {
+                Basis::LiveNotRead
+            } else {
+                Basis::Live
+            },
         };
         let subject = format!("EKS cluster {} in {}", c.name, dr.region);
         if eks_lost {
-            out.push(finding("cluster", subject, Verdict::Warn, format!("not read: EKS in {} did not answer", dr.region), None, &c.source));
+            out.push(finding(
+                "cluster",
+                subject,
+                Verdict::Warn,
+                format!("not read: EKS in {} did not answer", dr.region),
+                None,
+                &c.source,
+            ));
             continue;
         }
         let Some(object) = live_object(Kind::EksCluster, &c.name) else {
             out.push(if kept(Kind::EksCluster, &c.name) {
                 // The plan creates it (a first apply, or it was deleted): until then a
                 // failover would have to create it first.
-                finding("cluster", subject, Verdict::Warn, "missing: normal operation keeps it running; this plan creates it".into(), apply_creates.clone(), &c.source)
+                finding(
+                    "cluster",
+                    subject,
+                    Verdict::Warn,
+                    "missing: normal operation keeps it running; this plan creates it".into(),
+                    apply_creates.clone(),
+                    &c.source,
+                )
             } else {
-                finding("cluster", subject, Verdict::Pass, "created by the activation (on the RTO's critical path)".into(), None, &c.source)
+                finding(
+                    "cluster",
+                    subject,
+                    Verdict::Pass,
+                    "created by the activation (on the RTO's critical path)".into(),
+                    None,
+                    &c.source,
+                )
             });
             continue;
         };
@@ -511,7 +558,10 @@ fn cluster_findings(
                 Some(ng) => {
                     let raise = match ng.get("max_size").and_then(|v| v.as_i64()) {
                         Some(m) if m < g.desired_size => {
-                            format!("; the activation raises its max size from {m} to {}", g.max_size)
+                            format!(
+                                "; the activation raises its max size from {m} to {}",
+                                g.max_size
+                            )
                         }
                         _ => String::new(),
                     };
@@ -519,7 +569,10 @@ fn cluster_findings(
                         "node_group",
                         subject,
                         Verdict::Pass,
-                        format!("present; the activation runs {} node(s) (max {}){raise}", g.desired_size, g.max_size),
+                        format!(
+                            "present; the activation runs {} node(s) (max {}){raise}",
+                            g.desired_size, g.max_size
+                        ),
                         None,
                         &g.source,
                     )
@@ -557,7 +610,10 @@ fn summarize(
         .map(|f| f.verdict)
         .max()
         .unwrap_or(Verdict::Pass);
-    let not_ready = findings.iter().filter(|f| f.verdict != Verdict::Pass).count();
+    let not_ready = findings
+        .iter()
+        .filter(|f| f.verdict != Verdict::Pass)
+        .count();
     let numbers = if spec_only {
         format!(
             "failover to site {}: {} from the spec; KMS keys, IAM roles, instance types and the DR cluster are read by plan and drift",
@@ -565,7 +621,11 @@ fn summarize(
             if not_ready == 0 { "nothing missing" } else { "not ready" }
         )
     } else if not_ready == 0 {
-        format!("failover to site {}: all {} prerequisites in place", dr.name, findings.len())
+        format!(
+            "failover to site {}: all {} prerequisites in place",
+            dr.name,
+            findings.len()
+        )
     } else {
         format!(
             "failover to site {}: {not_ready} of {} prerequisites not ready",

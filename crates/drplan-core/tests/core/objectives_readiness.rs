@@ -9,7 +9,9 @@ use serde_json::json;
 use std::path::Path;
 
 fn load(root: &str, env: &str) -> drplan_core::model::Project {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(root);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(root);
     drplan_core::spec::load_project(&root, env)
         .unwrap_or_else(|d| panic!("{env} does not load:\n{}", d.render(false, 100)))
 }
@@ -43,7 +45,10 @@ fn cluster(name: &str, region: &str) -> LiveObject {
         region: Some(region.into()),
         address: None,
         stack: None,
-        attrs: json!({"name": name}).as_object().cloned().unwrap_or_default(),
+        attrs: json!({"name": name})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
     }
 }
 
@@ -105,16 +110,21 @@ fn readiness_check(r: &objectives::ObjectivesReport) -> &objectives::Check {
 fn readiness_passes_when_every_prerequisite_is_there() {
     let r = judged(everything_there, "ACTIVE");
     let c = readiness_check(&r);
-    assert_eq!(c.verdict, Verdict::Pass, "{}", objectives::text::render(&r, false));
+    assert_eq!(
+        c.verdict,
+        Verdict::Pass,
+        "{}",
+        objectives::text::render(&r, false)
+    );
     assert_eq!(
         c.numbers,
         "failover to site dr: all 9 prerequisites in place"
     );
     assert!(r.readiness.iter().all(|f| f.verdict == Verdict::Pass));
-    assert!(c
-        .details
-        .iter()
-        .any(|d| d.contains("node group shop-prod-dr/general in us-east-1") && d.contains("the activation runs 2 node(s) (max 4)")));
+    assert!(c.details.iter().any(
+        |d| d.contains("node group shop-prod-dr/general in us-east-1")
+            && d.contains("the activation runs 2 node(s) (max 4)")
+    ));
 }
 
 #[test]
@@ -130,15 +140,24 @@ fn readiness_fails_naming_a_missing_role_the_fix_and_the_spec_location() {
     );
     let c = readiness_check(&r);
     assert_eq!(c.verdict, Verdict::Fail);
-    assert_eq!(c.numbers, "failover to site dr: 1 of 9 prerequisites not ready");
+    assert_eq!(
+        c.numbers,
+        "failover to site dr: 1 of 9 prerequisites not ready"
+    );
     let missing = r
         .readiness
         .iter()
         .find(|f| f.verdict == Verdict::Fail)
         .expect("a failing finding");
     assert_eq!(missing.what, "iam_role");
-    assert!(missing.subject.starts_with("IAM role shop-eks-node (used by cluster.dr.node_group.general"));
-    assert!(missing.fix.as_deref().unwrap_or_default().contains("aws iam create-role --role-name shop-eks-node"));
+    assert!(missing
+        .subject
+        .starts_with("IAM role shop-eks-node (used by cluster.dr.node_group.general"));
+    assert!(missing
+        .fix
+        .as_deref()
+        .unwrap_or_default()
+        .contains("aws iam create-role --role-name shop-eks-node"));
     let at = missing.source.as_ref().expect("a spec location");
     assert_eq!((at.file.as_str(), at.line), ("specs/clusters.hcl", 26));
 }
@@ -150,7 +169,9 @@ fn readiness_fails_on_a_disabled_key_an_unoffered_type_and_a_cluster_not_active(
             Need::KmsKey { region, .. } if region == "us-east-1" => {
                 Answer::Unusable("key 1234 is PendingDeletion".into())
             }
-            Need::InstanceTypes { .. } => Answer::Offered(vec![("m5.large".into(), "us-east-1b".into())]),
+            Need::InstanceTypes { .. } => {
+                Answer::Offered(vec![("m5.large".into(), "us-east-1b".into())])
+            }
             other => everything_there(other),
         },
         "CREATING",
@@ -164,13 +185,26 @@ fn readiness_fails_on_a_disabled_key_an_unoffered_type_and_a_cluster_not_active(
     assert_eq!(
         failing,
         vec![
-            ("KMS key alias/shop-backups in us-east-1 (used by bucket.backups_dr)".to_string(), Verdict::Fail),
-            ("instance type m5.large in us-east-1 (used by cluster.dr.node_group.general)".to_string(), Verdict::Warn),
-            ("EKS cluster shop-prod-dr in us-east-1".to_string(), Verdict::Fail),
+            (
+                "KMS key alias/shop-backups in us-east-1 (used by bucket.backups_dr)".to_string(),
+                Verdict::Fail
+            ),
+            (
+                "instance type m5.large in us-east-1 (used by cluster.dr.node_group.general)"
+                    .to_string(),
+                Verdict::Warn
+            ),
+            (
+                "EKS cluster shop-prod-dr in us-east-1".to_string(),
+                Verdict::Fail
+            ),
         ]
     );
     let text = objectives::text::render(&r, false);
-    assert!(text.contains("offered in us-east-1b but not in us-east-1a"), "{text}");
+    assert!(
+        text.contains("offered in us-east-1b but not in us-east-1a"),
+        "{text}"
+    );
     assert!(text.contains("status CREATING, not ACTIVE"), "{text}");
 }
 
@@ -183,7 +217,20 @@ fn a_lock_in_the_primary_region_is_a_readiness_warning_in_validate() {
     let r = objectives::for_project(&project);
     let c = readiness_check(&r);
     assert_eq!(c.verdict, Verdict::Warn);
-    let lock = r.readiness.iter().find(|f| f.what == "lock").expect("a lock finding");
-    assert!(lock.detail.contains("the lock lives in the primary region (us-west-2)"), "{}", lock.detail);
-    assert!(lock.fix.as_deref().unwrap_or_default().contains("environments/prod.hcl"));
+    let lock = r
+        .readiness
+        .iter()
+        .find(|f| f.what == "lock")
+        .expect("a lock finding");
+    assert!(
+        lock.detail
+            .contains("the lock lives in the primary region (us-west-2)"),
+        "{}",
+        lock.detail
+    );
+    assert!(lock
+        .fix
+        .as_deref()
+        .unwrap_or_default()
+        .contains("environments/prod.hcl"));
 }
