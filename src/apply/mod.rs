@@ -155,11 +155,7 @@ pub async fn apply_with_clusters(
     );
     ctx.k8s = k8s;
     ctx.route53_rate = crate::aws::RateLimiter::per_second(options.route53_requests_per_second);
-    ctx.awaited = plan
-        .changes
-        .iter()
-        .flat_map(|c| c.wait_for.iter().cloned())
-        .collect();
+    ctx.awaited = awaited(plan);
     ctx.inflight = options.inflight.clone();
     let started = Instant::now();
     let display = progress::Progress::for_stderr(options.progress);
@@ -377,4 +373,33 @@ mod tests {
             .expect("walkable");
         assert!(results.values().all(|r| r.outcome == walk::Outcome::Done));
     }
+}
+
+/// The changes that count as applied only once ready: what another change is
+/// ordered after (`wait_for`), and every workload (Deployment, StatefulSet,
+/// DaemonSet) another change depends on — what depends on a database starts once the
+/// database is rolled out, not once its manifest is written.
+fn awaited(plan: &Plan) -> std::collections::BTreeSet<Address> {
+    let workloads: std::collections::BTreeSet<&Address> = plan
+        .changes
+        .iter()
+        .filter(|c| c.kind == Kind::K8sObject && c.after.is_some())
+        .filter(|c| {
+            let a = c.after.as_ref();
+            let s = |k: &str| a.and_then(|a| a.get(k)).and_then(|v| v.as_str()).unwrap_or_default();
+            crate::k8s::rollout::has_rollout(s("api_version"), s("kind"))
+        })
+        .map(|c| &c.address)
+        .collect();
+    plan.changes
+        .iter()
+        .flat_map(|c| {
+            c.wait_for.iter().cloned().chain(
+                c.depends_on
+                    .iter()
+                    .filter(|d| workloads.contains(d))
+                    .cloned(),
+            )
+        })
+        .collect()
 }

@@ -1,16 +1,26 @@
 //! Waiting for a workload to be ready: a Deployment, StatefulSet or DaemonSet whose
 //! controller reports every replica updated and available for the current
-//! generation (what `kubectl rollout status` waits for). Apply waits so only for the
-//! objects another change is ordered after by the plan's `wait_for` (a failback's
-//! DNS flip waits for the primary's workloads): elsewhere an applied object counts
-//! as applied, as before.
+//! generation (what `kubectl rollout status` waits for). Apply waits so for the
+//! workloads another change of the plan depends on (`depends_on`: a block's
+//! `depends_on = [kubernetes.data]`, the runbook's `kubectl wait` before the API) or
+//! is ordered after (`wait_for`: a failback's DNS flip waits for the primary's
+//! workloads); a workload nothing waits for counts as applied once written. Each kind
+//! has its own timeout ([`timeout`]).
 
 use super::kinds::Kinds;
 use super::live::api_for;
 use serde_json::Value;
 use std::time::Duration;
 
-const ROLLOUT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// How long a rollout may take before apply gives up on it: a StatefulSet starts its
+/// pods one by one, each with its volume, so it gets the longest.
+pub fn timeout(kind: &str) -> Duration {
+    match kind {
+        "StatefulSet" => Duration::from_secs(30 * 60),
+        "DaemonSet" => Duration::from_secs(10 * 60),
+        _ => Duration::from_secs(15 * 60),
+    }
+}
 const FIRST_POLL: Duration = Duration::from_millis(250);
 const MAX_POLL: Duration = Duration::from_secs(10);
 
@@ -73,10 +83,10 @@ pub async fn wait_rolled_out(
         if rolled_out(&object) {
             return Ok(());
         }
-        if started.elapsed() >= ROLLOUT_TIMEOUT {
+        if started.elapsed() >= timeout(kind) {
             return Err(format!(
                 "the {kind} had not rolled out after {}s: check it with `kubectl rollout status {} {name}` and apply again once it is ready",
-                ROLLOUT_TIMEOUT.as_secs(),
+                timeout(kind).as_secs(),
                 kind.to_ascii_lowercase()
             ));
         }

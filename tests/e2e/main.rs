@@ -16,6 +16,7 @@ mod drift_e2e;
 mod drill_e2e;
 mod eks_access;
 mod failback_e2e;
+mod gating_e2e;
 mod import_e2e;
 mod k8s_roundtrip;
 mod live_aws;

@@ -15,12 +15,18 @@ impl Clusters {
     /// the workload controllers (Jobs complete, Deployments roll out at once), as apply
     /// waits for restore Jobs to finish.
     pub async fn start(contexts: &[&str]) -> Clusters {
+        Self::start_with(contexts, true).await
+    }
+
+    /// [`Clusters::start`]; without `simulate_rollouts`, a workload's status is only
+    /// what the test writes (a rollout is ready when the test says so).
+    pub async fn start_with(contexts: &[&str], simulate_rollouts: bool) -> Clusters {
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = dir.path().join("kubeconfig");
         let mut servers = Vec::new();
         for context in contexts {
             let server = TestServer::start_with(Options {
-                simulate_rollouts: true,
+                simulate_rollouts,
                 ..Options::default()
             })
             .await;
