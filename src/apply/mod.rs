@@ -386,7 +386,11 @@ fn awaited(plan: &Plan) -> std::collections::BTreeSet<Address> {
         .filter(|c| c.kind == Kind::K8sObject && c.after.is_some())
         .filter(|c| {
             let a = c.after.as_ref();
-            let s = |k: &str| a.and_then(|a| a.get(k)).and_then(|v| v.as_str()).unwrap_or_default();
+            let s = |k: &str| {
+                a.and_then(|a| a.get(k))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+            };
             crate::k8s::rollout::has_rollout(s("api_version"), s("kind"))
         })
         .map(|c| &c.address)

@@ -247,3 +247,104 @@ async fn a_killed_drill_then_cleanup_leaves_zero_drill_objects() {
         explain(&out)
     );
 }
+
+/// Every node group in `region`: `cluster/name min/desired/max`, sorted.
+async fn node_groups(moto: &MotoServer, region: &str) -> Vec<String> {
+    let eks = moto.eks(region);
+    let mut out = Vec::new();
+    let clusters = eks.list_clusters().send().await.expect("list clusters");
+    for cluster in clusters.clusters() {
+        let groups = eks
+            .list_nodegroups()
+            .cluster_name(cluster)
+            .send()
+            .await
+            .expect("list node groups");
+        for name in groups.nodegroups() {
+            let ng = eks
+                .describe_nodegroup()
+                .cluster_name(cluster)
+                .nodegroup_name(name)
+                .send()
+                .await
+                .expect("describe node group");
+            let s = ng.nodegroup().and_then(|n| n.scaling_config());
+            out.push(format!(
+                "{cluster}/{name} {}/{}/{}",
+                s.and_then(|s| s.min_size()).unwrap_or(-1),
+                s.and_then(|s| s.desired_size()).unwrap_or(-1),
+                s.and_then(|s| s.max_size()).unwrap_or(-1)
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The Link seed's drill: postgres, redis and qdrant restored and verified in the DR
+/// cluster, each step timed; afterwards every namespace, object and node-group size is
+/// as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drill_of_link_app_restores_and_verifies_every_store_and_leaves_nothing() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/link-app");
+    let (moto, clusters) = crate::apply_e2e::empty_world(&root).await;
+    let out = drplan(&moto, &root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "apply\n{}", explain(&out));
+    let dr_region = drplan_core::spec::load_project(&root, "prod")
+        .ok()
+        .and_then(|p| {
+            p.topology
+                .sites
+                .values()
+                .find(|s| s.role == drplan_core::model::SiteRole::Dr)
+                .map(|s| s.region.clone())
+        })
+        .expect("a DR site");
+    let before = (
+        listing(&clusters.servers[0]),
+        listing(&clusters.servers[1]),
+        node_groups(&moto, &dr_region).await,
+    );
+
+    let out = drill(&moto, &root, &["-e", "prod", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let record: Value = serde_json::from_str(&stdout(&out)).expect("the drill record as JSON");
+    assert_eq!(record["outcome"], "passed", "{record:#}");
+    assert_eq!(record["cleaned_up"], true, "{record:#}");
+    let steps = record["steps"].as_array().expect("steps");
+    for s in steps {
+        assert_eq!(s["outcome"], "ok", "{s}");
+        assert!(s["seconds"].as_f64().is_some(), "{s}");
+    }
+    let of = |step: &str| -> Vec<String> {
+        let mut v: Vec<String> = steps
+            .iter()
+            .filter(|s| s["step"] == step)
+            .map(|s| s["component"].as_str().unwrap_or_default().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(of("restore"), ["postgres", "qdrant", "redis"], "{record:#}");
+    assert_eq!(of("verify"), ["postgres", "qdrant", "redis"], "{record:#}");
+    let verified: Vec<&str> = steps
+        .iter()
+        .filter(|s| s["step"] == "verify")
+        .map(|s| s["what"].as_str().unwrap_or_default())
+        .collect();
+    for check in ["table count", "DBSIZE", "collection"] {
+        assert!(
+            verified.iter().any(|w| w.contains(check)),
+            "{check}: {verified:?}"
+        );
+    }
+
+    let after = (
+        listing(&clusters.servers[0]),
+        listing(&clusters.servers[1]),
+        node_groups(&moto, &dr_region).await,
+    );
+    assert_eq!(after, before, "the drill left something behind");
+    let out = drplan(&moto, &root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+}

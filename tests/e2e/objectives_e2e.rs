@@ -83,7 +83,10 @@ async fn drift_with_a_breached_rpo_exits_3_not_2() {
     );
 }
 
-pub(crate) async fn kube_client(server: &kube_testserver::TestServer, context: &str) -> kube::Client {
+pub(crate) async fn kube_client(
+    server: &kube_testserver::TestServer,
+    context: &str,
+) -> kube::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let kubeconfig =
         kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml(context)).expect("kubeconfig");
