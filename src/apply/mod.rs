@@ -158,6 +158,8 @@ pub async fn apply_with_clusters(
     ctx.awaited = awaited(plan);
     ctx.inflight = options.inflight.clone();
     let started = Instant::now();
+    // When each step finished, from the start: (address, action) -> offset.
+    let finished = std::sync::Mutex::new(HashMap::<(Address, Action), std::time::Duration>::new());
     let display = progress::Progress::for_stderr(options.progress);
     options.stop.commit();
     let results = walk::walk_until(
@@ -168,17 +170,26 @@ pub async fn apply_with_clusters(
             let change = by_address.get(&step.address).copied();
             let ctx = &ctx;
             let display = &display;
+            let finished = &finished;
             async move {
                 let change = change.ok_or_else(|| format!("{}: not in the plan", step.address))?;
-                run_step(ctx, change, step.phase, display)
+                let result = run_step(ctx, change, step.phase, display)
                     .await
-                    .map_err(|e| format!("{e:#}"))
+                    .map_err(|e| format!("{e:#}"));
+                if let Ok(mut f) = finished.lock() {
+                    f.insert(
+                        (step.address.clone(), step.phase.action(change.action)),
+                        started.elapsed(),
+                    );
+                }
+                result
             }
         },
     )
     .await
     .map_err(|e| anyhow!("the plan's dependency graph cannot be walked: {e}"))?;
 
+    let finished = finished.into_inner().unwrap_or_else(|p| p.into_inner());
     let entries = results
         .into_iter()
         .filter_map(|(step, result)| {
@@ -192,12 +203,14 @@ pub async fn apply_with_clusters(
                 },
                 Outcome::Interrupted => Status::Interrupted,
             };
+            let action = step.phase.action(change.action);
             Some(ReportEntry {
                 address: step.address.clone(),
                 kind: change.kind,
-                action: step.phase.action(change.action),
+                action,
                 status,
                 elapsed: result.elapsed,
+                finished_after: finished.get(&(step.address.clone(), action)).copied(),
             })
         })
         .collect();

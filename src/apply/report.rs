@@ -29,6 +29,9 @@ pub struct ReportEntry {
     pub action: Action,
     pub status: Status,
     pub elapsed: Option<Duration>,
+    /// When it finished, counted from the start of the apply (a DR activation's
+    /// record: start to DNS flip).
+    pub finished_after: Option<Duration>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -216,6 +219,7 @@ mod tests {
             action,
             status,
             elapsed: ms.map(Duration::from_millis),
+            finished_after: None,
         }
     }
 

@@ -135,14 +135,47 @@ async fn plan_and_apply(
         inflight: project.environment.lock.clone(),
         ..ApplyOptions::default()
     };
+    let started = chrono::Utc::now();
     let report = apply_with_clusters(&plan, aws, Some(&clusters), &options).await?;
     eprint!("{}", report.render_details());
     print_stdout(&format!("{}\n", report.summary()))?;
+    record_activation(&project, &report, started, aws).await;
     Ok(if report.succeeded() {
         exit::OK
     } else {
         exit::ERROR
     })
+}
+
+/// A DR activation is the real event a drill rehearses: its record (what it did, how
+/// long, the recovery time to the DNS flip) goes beside the drill records. Failing to
+/// write it is a warning: the apply itself is done.
+async fn record_activation(
+    project: &Project,
+    report: &crate::apply::report::ApplyReport,
+    started: chrono::DateTime<chrono::Utc>,
+    aws: &AwsContext,
+) {
+    let Some(rec) = crate::drill::activation::record(project, report, started, super::drill::who())
+    else {
+        return;
+    };
+    let Some(lock) = &project.environment.lock else {
+        return;
+    };
+    match crate::drill::record::write(&aws.s3(&lock.region), &lock.bucket, &rec).await {
+        Ok(at) => {
+            let flip = rec
+                .recovery_seconds
+                .map(|s| format!(", {s:.1}s from the start to the DNS flip"))
+                .unwrap_or_default();
+            eprintln!(
+                "Recorded the DR activation ({}{flip}) at {at}.",
+                rec.outcome
+            );
+        }
+        Err(e) => eprintln!("Warning: could not record the DR activation: {e:#}"),
+    }
 }
 
 /// Plans (and plan files) carry secrets redacted; the values to apply come from the

@@ -54,7 +54,7 @@ fn new_id() -> String {
     chrono::Utc::now().format("%Y%m%d-%H%M%S").to_string()
 }
 
-fn who() -> String {
+pub(crate) fn who() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
@@ -129,6 +129,7 @@ async fn drill(
     let mut rec = Record {
         format: 1,
         id: plan.id.clone(),
+        kind: "drill".into(),
         stack: plan.stack.clone(),
         environment: project.env_name.clone(),
         site: plan.site.clone(),
@@ -352,10 +353,15 @@ async fn history(project: &Project, format: DrillFormat) -> anyhow::Result<i32> 
                     .finished
                     .map(|f| (f - r.started).num_milliseconds() as f64 / 1000.0)
                     .unwrap_or_default();
+                let flip = r
+                    .recovery_seconds
+                    .map(|s| format!("  DNS flip after {s:.1}s"))
+                    .unwrap_or_default();
                 print_stdout(&format!(
-                    "{}  {}  {:<8} {:>7.1}s  by {}  {}\n",
+                    "{}  {}  {:<10} {:<8} {:>7.1}s  by {}  {}{flip}\n",
                     r.id,
                     r.started.format("%Y-%m-%d %H:%M UTC"),
+                    r.kind,
                     r.outcome,
                     total,
                     r.by,

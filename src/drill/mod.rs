@@ -2,6 +2,7 @@
 //! verify, each step timed; then tear down whatever happened. `cleanup` removes what a
 //! killed drill left, found by its marks, and nothing else.
 
+pub mod activation;
 pub mod record;
 
 use crate::apply::context::aws_error;

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 pub struct Record {
     pub format: u32,
     pub id: String,
+    /// `drill`, or `activation`: an apply of a DR activation, the real event
+    /// (`drill::activation`). Older records have none: drills.
+    #[serde(default = "drill_kind")]
+    pub kind: String,
     pub stack: String,
     pub environment: String,
     pub site: String,
@@ -29,6 +33,14 @@ pub struct Record {
     /// Whether teardown removed everything the drill created.
     #[serde(default)]
     pub cleaned_up: bool,
+    /// An activation's recovery time: from the start of the apply to the last DNS
+    /// change (the flip), in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_seconds: Option<f64>,
+}
+
+fn drill_kind() -> String {
+    "drill".to_string()
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -180,6 +180,40 @@ async fn a_drill_restores_verifies_measures_and_leaves_nothing_behind() {
     // During DR activation the drill is refused.
     let out = drplan(&moto, root, &["apply", "-e", "prod-dr", "--auto-approve"]);
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert!(
+        explain(&out).contains("Recorded the DR activation (passed, "),
+        "{}",
+        explain(&out)
+    );
+    // The activation itself is recorded: each scale-up, restore and the DNS flip, and
+    // the recovery time from the start to the flip.
+    let out = drill(
+        &moto,
+        root,
+        &["history", "-e", "prod-dr", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let history: Value = serde_json::from_str(&stdout(&out)).expect("history JSON");
+    let activation = &history[0];
+    assert_eq!(activation["kind"], "activation", "{history:#}");
+    assert_eq!(activation["outcome"], "passed", "{history:#}");
+    assert!(
+        activation["recovery_seconds"].as_f64().is_some(),
+        "{history:#}"
+    );
+    let kinds: std::collections::BTreeSet<&str> = activation["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["step"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["dns_flip", "restore", "scale_node_group"]
+            .into_iter()
+            .collect(),
+        "{history:#}"
+    );
     let after_activation = listing(&clusters.servers[1]);
     let out = drill(&moto, root, &["-e", "prod"]);
     assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
