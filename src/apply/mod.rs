@@ -346,6 +346,39 @@ async fn delete(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     }
 }
 
+/// The changes that count as applied only once ready: what another change is
+/// ordered after (`wait_for`), and every workload (Deployment, StatefulSet,
+/// DaemonSet) another change depends on — what depends on a database starts once the
+/// database is rolled out, not once its manifest is written.
+fn awaited(plan: &Plan) -> std::collections::BTreeSet<Address> {
+    let workloads: std::collections::BTreeSet<&Address> = plan
+        .changes
+        .iter()
+        .filter(|c| c.kind == Kind::K8sObject && c.after.is_some())
+        .filter(|c| {
+            let a = c.after.as_ref();
+            let s = |k: &str| {
+                a.and_then(|a| a.get(k))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+            };
+            crate::k8s::rollout::has_rollout(s("api_version"), s("kind"))
+        })
+        .map(|c| &c.address)
+        .collect();
+    plan.changes
+        .iter()
+        .flat_map(|c| {
+            c.wait_for.iter().cloned().chain(
+                c.depends_on
+                    .iter()
+                    .filter(|d| workloads.contains(d))
+                    .cloned(),
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,37 +419,4 @@ mod tests {
             .expect("walkable");
         assert!(results.values().all(|r| r.outcome == walk::Outcome::Done));
     }
-}
-
-/// The changes that count as applied only once ready: what another change is
-/// ordered after (`wait_for`), and every workload (Deployment, StatefulSet,
-/// DaemonSet) another change depends on — what depends on a database starts once the
-/// database is rolled out, not once its manifest is written.
-fn awaited(plan: &Plan) -> std::collections::BTreeSet<Address> {
-    let workloads: std::collections::BTreeSet<&Address> = plan
-        .changes
-        .iter()
-        .filter(|c| c.kind == Kind::K8sObject && c.after.is_some())
-        .filter(|c| {
-            let a = c.after.as_ref();
-            let s = |k: &str| {
-                a.and_then(|a| a.get(k))
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-            };
-            crate::k8s::rollout::has_rollout(s("api_version"), s("kind"))
-        })
-        .map(|c| &c.address)
-        .collect();
-    plan.changes
-        .iter()
-        .flat_map(|c| {
-            c.wait_for.iter().cloned().chain(
-                c.depends_on
-                    .iter()
-                    .filter(|d| workloads.contains(d))
-                    .cloned(),
-            )
-        })
-        .collect()
 }
