@@ -34,7 +34,7 @@ pub async fn run(
     record: &mut Record,
 ) {
     let eks = aws.eks(&plan.region);
-    let mut created: Vec<&Resource> = Vec::new();
+    let mut created: Vec<Resource> = Vec::new();
     let mut scaled: Vec<(&NodeGroupScale, (i32, i32, i32))> = Vec::new();
     let mut failed = false;
 
@@ -83,7 +83,7 @@ pub async fn run(
         }
         let t = Instant::now();
         let ns_name = name_of(&plan.namespace);
-        created.push(&plan.namespace);
+        created.push(plan.namespace.clone());
         let r = k8s_apply::apply(kinds, &plan.namespace)
             .await
             .map(|_| None)
@@ -105,8 +105,37 @@ pub async fn run(
             }
             let t = Instant::now();
             let mut r = Ok(None);
-            for w in &c.workloads {
-                created.push(w);
+            let mut notes = Vec::new();
+            for (name, optional) in drplan_core::drill::referenced_secrets(c) {
+                match read_secret(kinds, &c.source_namespace, &name).await {
+                    Ok(Some(secret)) => {
+                        let copy = drplan_core::drill::secret_copy(plan, &secret);
+                        created.push(copy.clone());
+                        if let Err(e) = k8s_apply::apply(kinds, &copy).await {
+                            r = Err(anyhow!("copying Secret {name}: {e}"));
+                            break;
+                        }
+                        notes.push(format!("copied Secret {name}"));
+                    }
+                    Ok(None) if optional => notes.push(format!(
+                        "Secret {name} (optional) is not in namespace {} of the DR cluster: a DR activation would run without it too",
+                        c.source_namespace
+                    )),
+                    Ok(None) => {
+                        r = Err(anyhow!(
+                            "Secret {name} is referenced but not in namespace {} of the DR cluster: create it there (a DR activation needs it too)",
+                            c.source_namespace
+                        ));
+                        break;
+                    }
+                    Err(e) => {
+                        r = Err(anyhow!("reading Secret {name} in namespace {}: {e}", c.source_namespace));
+                        break;
+                    }
+                }
+            }
+            for w in c.workloads.iter().take_while(|_| r.is_ok()) {
+                created.push(w.clone());
                 if let Err(e) = k8s_apply::apply(kinds, w).await {
                     r = Err(anyhow!("{e}"));
                     break;
@@ -126,6 +155,11 @@ pub async fn run(
                 c.source_namespace
             );
             failed |= r.is_err();
+            let r = r.map(|detail: Option<String>| {
+                let mut all: Vec<String> = detail.into_iter().collect();
+                all.append(&mut notes);
+                (!all.is_empty()).then(|| all.join("; "))
+            });
             record
                 .steps
                 .push(step("workloads", Some(&c.component), what, t, r));
@@ -133,7 +167,7 @@ pub async fn run(
                 break 'drill;
             }
             let t = Instant::now();
-            created.push(&c.restore);
+            created.push(c.restore.clone());
             let source = source_of(&c.restore);
             let r = k8s_apply::apply(kinds, &c.restore)
                 .await
@@ -154,7 +188,7 @@ pub async fn run(
                 break 'drill;
             }
             let t = Instant::now();
-            created.push(&c.verify);
+            created.push(c.verify.clone());
             let r = k8s_apply::apply(kinds, &c.verify)
                 .await
                 .map(|_| Some(format!("Job {} completed", name_of(&c.verify))))
@@ -429,6 +463,24 @@ async fn restore_size(
         .await
         .map_err(aws_error("UpdateNodegroupConfig"))?;
     sizes.delete(cluster, name).await
+}
+
+/// The Secret `name` in `namespace` of the cluster, as the server returns it.
+async fn read_secret(
+    kinds: &Kinds,
+    namespace: &str,
+    name: &str,
+) -> std::result::Result<Option<serde_json::Value>, String> {
+    let served = kinds
+        .resolve("v1", "Secret")
+        .await
+        .map_err(|e| e.to_string())?;
+    let api = crate::k8s::live::api_for(kinds, &served, Some(namespace));
+    match api.get_opt(name).await {
+        Ok(Some(obj)) => Ok(Some(serde_json::to_value(&obj).map_err(|e| e.to_string())?)),
+        Ok(None) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 async fn namespaces(kinds: &Kinds) -> Result<kube::Api<kube::api::DynamicObject>> {

@@ -82,6 +82,29 @@ fn drill(moto: &MotoServer, root: &Path, args: &[&str]) -> std::process::Output 
 async fn a_drill_restores_verifies_measures_and_leaves_nothing_behind() {
     let (dir, moto, clusters) = applied_root_project().await;
     let root = dir.path();
+    // The backup credentials drplan does not manage, kept in the DR cluster by the
+    // platform team (External Secrets, say): the drill copies them into its namespace.
+    {
+        use k8s_openapi::api::core::v1::{Namespace, Secret};
+        use kube::api::{Api, PostParams};
+        let client = crate::objectives_e2e::kube_client(&clusters.servers[1], "shop-dr").await;
+        let ns: Namespace =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "shop"}}))
+                .expect("namespace");
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .expect("create namespace shop in the DR cluster");
+        let secret: Secret = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "orders-db-backup", "namespace": "shop"},
+            "stringData": {"PGPASSWORD": "drill-test-only"},
+        }))
+        .expect("secret");
+        Api::<Secret>::namespaced(client, "shop")
+            .create(&PostParams::default(), &secret)
+            .await
+            .expect("create the backup credentials in the DR cluster");
+    }
     let before_primary = listing(&clusters.servers[0]);
     let before_dr = listing(&clusters.servers[1]);
     let before_ng = node_group(&moto).await;
@@ -140,6 +163,17 @@ async fn a_drill_restores_verifies_measures_and_leaves_nothing_behind() {
     );
     let workloads = record["steps"][2]["what"].as_str().unwrap_or_default();
     assert!(workloads.contains("bring up 4 object(s)"), "{record:#}");
+    assert!(
+        record["steps"][2]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("copied Secret orders-db-backup"),
+        "{record:#}"
+    );
+    assert!(
+        !stdout(&out).contains("drill-test-only"),
+        "the copied secret's value is never shown"
+    );
 
     // Nothing left: every namespace, object and the node group as before.
     assert_eq!(listing(&clusters.servers[1]), before_dr);
@@ -176,6 +210,28 @@ async fn a_drill_restores_verifies_measures_and_leaves_nothing_behind() {
     assert_eq!(history[0]["id"], record["id"]);
     let out = drill(&moto, root, &["history", "-e", "prod"]);
     assert!(stdout(&out).contains("passed"), "{}", explain(&out));
+
+    // The hand-made namespace goes before the activation, which creates its own.
+    {
+        use k8s_openapi::api::core::v1::Namespace;
+        use kube::api::{Api, DeleteParams};
+        let client = crate::objectives_e2e::kube_client(&clusters.servers[1], "shop-dr").await;
+        Api::<Namespace>::all(client)
+            .delete("shop", &DeleteParams::default())
+            .await
+            .expect("delete namespace shop");
+        let gone = std::time::Instant::now();
+        while clusters.servers[1]
+            .object("v1", "namespaces", None, "shop")
+            .is_some()
+        {
+            assert!(
+                gone.elapsed() < std::time::Duration::from_secs(30),
+                "namespace shop stays"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
 
     // During DR activation the drill is refused.
     let out = drplan(&moto, root, &["apply", "-e", "prod-dr", "--auto-approve"]);

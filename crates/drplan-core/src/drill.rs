@@ -198,6 +198,103 @@ pub fn plan(
     })
 }
 
+/// Secrets the component's workloads, restore and verify Jobs reference (`envFrom`
+/// `secretRef`, `env` `secretKeyRef`, `secret` volumes, `imagePullSecrets`) that the
+/// drill does not bring itself — those drplan does not manage, such as the backup
+/// credentials `<label>-backup`: (name, optional), sorted. The runner copies each from
+/// the policy's namespace of the DR cluster into the drill namespace.
+pub fn referenced_secrets(c: &ComponentDrill) -> Vec<(String, bool)> {
+    let brought: Vec<&str> = c
+        .workloads
+        .iter()
+        .filter(|w| w.attrs.get("kind").and_then(Value::as_str) == Some("Secret"))
+        .filter_map(|w| w.attrs.get("name").and_then(Value::as_str))
+        .collect();
+    let mut found: std::collections::BTreeMap<String, bool> = Default::default();
+    let manifests = c
+        .workloads
+        .iter()
+        .chain([&c.restore, &c.verify])
+        .filter_map(|r| r.attrs.get("manifest"));
+    for m in manifests {
+        collect_secret_refs(m, &mut found);
+    }
+    found
+        .into_iter()
+        .filter(|(name, _)| !brought.contains(&name.as_str()))
+        .collect()
+}
+
+fn note_secret(r: &Value, key: &str, out: &mut std::collections::BTreeMap<String, bool>) {
+    if let Some(name) = r.get(key).and_then(Value::as_str) {
+        let optional = r.get("optional").and_then(Value::as_bool).unwrap_or(false);
+        // Required anywhere wins.
+        let entry = out.entry(name.to_string()).or_insert(optional);
+        *entry &= optional;
+    }
+}
+
+fn collect_secret_refs(v: &Value, out: &mut std::collections::BTreeMap<String, bool>) {
+    match v {
+        Value::Object(map) => {
+            for (k, inner) in map {
+                match k.as_str() {
+                    "secretRef" | "secretKeyRef" => note_secret(inner, "name", out),
+                    "secret" => note_secret(inner, "secretName", out),
+                    "imagePullSecrets" => {
+                        for s in inner.as_array().into_iter().flatten() {
+                            note_secret(s, "name", out);
+                        }
+                    }
+                    _ => {}
+                }
+                collect_secret_refs(inner, out);
+            }
+        }
+        Value::Array(items) => {
+            for i in items {
+                collect_secret_refs(i, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A copy of `secret` (as the DR cluster returned it) for the drill namespace: its
+/// type and data, the drill's marks, nothing else of its metadata.
+pub fn secret_copy(plan: &DrillPlan, secret: &Value) -> Resource {
+    let name = secret
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let namespace = plan
+        .namespace
+        .attrs
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut manifest = json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": namespace, "labels": drill_labels(&plan.id, &plan.stack)},
+    });
+    for key in ["type", "data", "stringData"] {
+        if let Some(v) = secret.get(key) {
+            manifest[key] = v.clone();
+        }
+    }
+    let mut r = plan.namespace.clone();
+    r.address = Address::new(format!("drill.{}.secret.{name}", plan.id));
+    r.attrs.insert("api_version".into(), Value::from("v1"));
+    r.attrs.insert("kind".into(), Value::from("Secret"));
+    r.attrs.insert("namespace".into(), Value::from(namespace));
+    r.attrs.insert("name".into(), Value::from(name));
+    r.attrs.insert("manifest".into(), manifest);
+    // Its data is secret: never shown.
+    r.sensitive = vec!["manifest.data".into(), "manifest.stringData".into()];
+    r
+}
+
 fn drill_labels(id: &str, stack: &str) -> Value {
     json!({DRILL_LABEL: id, DRILL_STACK_LABEL: stack})
 }
