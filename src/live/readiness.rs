@@ -89,6 +89,16 @@ fn arn_account(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| !a.is_empty())
 }
 
+/// A read that failed: the thing is missing (the service said so), or unknown.
+fn failed(not_found: bool, error: anyhow::Error) -> Answer {
+    let message = format!("{error:#}");
+    if not_found {
+        Answer::Missing(message)
+    } else {
+        Answer::NotRead(message)
+    }
+}
+
 async fn kms_key(aws: &AwsContext, key: &str, region: &str) -> Answer {
     let _permit = aws.permit(Service::Kms).await;
     match aws.kms(region).describe_key().key_id(key).send().await {
@@ -107,17 +117,11 @@ async fn kms_key(aws: &AwsContext, key: &str, region: &str) -> Answer {
                 )),
             }
         }
-        Err(e) => {
-            let not_found = e
-                .as_service_error()
-                .is_some_and(|s| s.is_not_found_exception());
-            let message = format!("{:#}", aws_error("DescribeKey")(e));
-            if not_found {
-                Answer::Missing(message)
-            } else {
-                Answer::NotRead(message)
-            }
-        }
+        Err(e) => failed(
+            e.as_service_error()
+                .is_some_and(|s| s.is_not_found_exception()),
+            aws_error("DescribeKey")(e),
+        ),
     }
 }
 
@@ -133,17 +137,11 @@ async fn iam_role(aws: &AwsContext, arn: &str) -> Answer {
             )),
             None => Answer::NotRead("GetRole answered without the role".into()),
         },
-        Err(e) => {
-            let not_found = e
-                .as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception());
-            let message = format!("{:#}", aws_error("GetRole")(e));
-            if not_found {
-                Answer::Missing(message)
-            } else {
-                Answer::NotRead(message)
-            }
-        }
+        Err(e) => failed(
+            e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()),
+            aws_error("GetRole")(e),
+        ),
     }
 }
 
