@@ -5,7 +5,8 @@
 //!
 //! `cargo bench --bench suite -- [load] [plan] [apply]` (all three by default).
 //! Sizes: BENCH_LOAD_N (default 1000,10000,50000), BENCH_PLAN_N (500,2000,5000),
-//! BENCH_PLAN_LATENCY_MS (0,50), BENCH_APPLY_N (200,500), BENCH_APPLY_LATENCY_MS (50).
+//! BENCH_PLAN_LATENCY_MS (0,50), BENCH_PLAN_EVIDENCE (`compare`: each plan again with
+//! `--skip-evidence`), BENCH_APPLY_N (200,500), BENCH_APPLY_LATENCY_MS (50).
 
 #[path = "../tests/e2e/support/mod.rs"]
 mod support;

@@ -9,7 +9,8 @@
 #   scripts/bench.sh              # all three
 #   scripts/bench.sh plan apply   # a subset
 # Sizes can be overridden: BENCH_LOAD_N, BENCH_PLAN_N, BENCH_PLAN_LATENCY_MS,
-# BENCH_APPLY_N, BENCH_APPLY_LATENCY_MS (comma-separated numbers).
+# BENCH_APPLY_N, BENCH_APPLY_LATENCY_MS (comma-separated numbers);
+# BENCH_PLAN_EVIDENCE=compare runs each plan again with `--skip-evidence`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
