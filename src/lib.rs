@@ -33,6 +33,7 @@ pub mod inflight;
 pub mod k8s;
 pub mod live;
 pub mod lock;
+pub mod log;
 pub mod planning;
 pub mod reach;
 pub mod stop;

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    drplan::log::init();
     let cli = drplan::usage::parse_or_exit();
     let code = drplan::commands::run(cli);
     ExitCode::from(code as u8)

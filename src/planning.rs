@@ -44,7 +44,22 @@ pub async fn make_plan(
 ) -> anyhow::Result<Planned> {
     let started = Instant::now();
     let env = &project.environment;
-    aws.check_account(env.account_id.as_deref()).await?;
+    let caller = aws.check_account(env.account_id.as_deref()).await?;
+    if req.verbose {
+        // Debugging an AWS error starts with: who, where, against what.
+        let caller = match caller {
+            Some(c) => Ok(c),
+            None => aws.caller_identity().await,
+        };
+        eprintln!(
+            "Caller: {}; default region {}; endpoint {}.",
+            caller
+                .map(|c| c.to_string())
+                .unwrap_or_else(|e| format!("unknown ({e})")),
+            aws.default_region().unwrap_or("(none)"),
+            aws.endpoint_override().unwrap_or("AWS")
+        );
+    }
 
     // The other evaluation (normal operation or DR activation), loaded once: the RTO
     // and DR-readiness checks compare the two.

@@ -17,9 +17,22 @@ pub enum AccountGuardError {
     Lookup(String),
 }
 
+/// Who the credentials are (sts:GetCallerIdentity).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallerIdentity {
+    pub arn: String,
+    pub account: String,
+}
+
+impl std::fmt::Display for CallerIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (account {})", self.arn, self.account)
+    }
+}
+
 impl AwsContext {
-    /// The account the credentials belong to.
-    pub async fn caller_account(&self) -> Result<String, AccountGuardError> {
+    /// Who the credentials belong to.
+    pub async fn caller_identity(&self) -> Result<CallerIdentity, AccountGuardError> {
         let _permit = self.permit(Service::Sts).await;
         let out = self
             .sts()
@@ -27,23 +40,37 @@ impl AwsContext {
             .send()
             .await
             .map_err(|e| AccountGuardError::Lookup(error_message(&e)))?;
-        out.account
-            .ok_or_else(|| AccountGuardError::Lookup("the response named no account".to_string()))
+        let account = out.account.ok_or_else(|| {
+            AccountGuardError::Lookup("the response named no account".to_string())
+        })?;
+        Ok(CallerIdentity {
+            arn: out.arn.unwrap_or_default(),
+            account,
+        })
     }
 
-    /// Checks the credentials' account against the environment's `account_id`.
-    /// Without an `account_id` there is nothing to check and no request is made.
-    pub async fn check_account(&self, expected: Option<&str>) -> Result<(), AccountGuardError> {
+    /// The account the credentials belong to.
+    pub async fn caller_account(&self) -> Result<String, AccountGuardError> {
+        Ok(self.caller_identity().await?.account)
+    }
+
+    /// Checks the credentials' account against the environment's `account_id`, and
+    /// returns who they are. Without an `account_id` there is nothing to check and no
+    /// request is made (`None`).
+    pub async fn check_account(
+        &self,
+        expected: Option<&str>,
+    ) -> Result<Option<CallerIdentity>, AccountGuardError> {
         let Some(expected) = expected else {
-            return Ok(());
+            return Ok(None);
         };
-        let actual = self.caller_account().await?;
-        if actual == expected {
-            Ok(())
+        let caller = self.caller_identity().await?;
+        if caller.account == expected {
+            Ok(Some(caller))
         } else {
             Err(AccountGuardError::Mismatch {
                 expected: expected.to_string(),
-                actual,
+                actual: caller.account,
             })
         }
     }

@@ -65,7 +65,7 @@ pub async fn run(
     };
     // Before any write: with another account's credentials, not even the lock object.
     tokio::select! {
-        r = aws.check_account(guard.account_id.as_deref()) => r?,
+        r = aws.check_account(guard.account_id.as_deref()) => { r?; }
         _ = stop.stopping() => return stopped("while checking the AWS account"),
     }
     let mut lock = match &guard.lock {

@@ -300,3 +300,57 @@ pub(crate) fn project_without_password(extra: &str) -> tempfile::TempDir {
     std::fs::write(&env_file, text.replace(&line, "") + extra).expect("write prod.hcl");
     dir
 }
+
+const SECRET_ACCESS_KEY: &str = "drplan-trace-test-secret-key-9f3a";
+
+/// The debug log (`DRPLAN_LOG`, issue 16) shows the requests — and never the secret
+/// a plan and an apply carry, at the most verbose level, nor the AWS secret key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trace_log_shows_requests_and_no_secret() {
+    let dir = project();
+    let root = dir.path();
+    let (moto, _clusters) = world().await;
+    for args in [
+        &["plan", "-e", "prod", "-v"][..],
+        &["apply", "-e", "prod", "--auto-approve"][..],
+    ] {
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("drplan"))
+            .envs(moto.env_for_cli())
+            .env("NO_COLOR", "1")
+            .env("DRPLAN_LOG", "trace")
+            // moto takes any key; a distinctive one to look for.
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .expect("run drplan");
+        assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+        assert_no_password(&format!("{args:?} with DRPLAN_LOG=trace"), &out);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("rpc.method=\"GetCallerIdentity\""),
+            "the log shows the requests: {}",
+            &err[..err.len().min(2000)]
+        );
+        if let Some(at) = err.find(SECRET_ACCESS_KEY) {
+            let from = err[..at]
+                .char_indices()
+                .rev()
+                .nth(300)
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            panic!(
+                "{args:?}: the AWS secret key is in the log: ...{}...",
+                &err[from..(at + 100).min(err.len())]
+            );
+        }
+        if args[0] == "plan" {
+            assert!(
+                err.contains("Caller: arn:aws:sts::123456789012:user/moto (account 123456789012); default region us-east-1; endpoint http://127.0.0.1:"),
+                "-v names the caller: {}",
+                &err[..err.len().min(2000)]
+            );
+        }
+    }
+}
