@@ -91,6 +91,10 @@ pub struct ValidateArgs {
     /// Report failing objectives as warnings instead of failing (exit 3).
     #[arg(long)]
     pub allow_objective_breach: bool,
+    /// Print the result as JSON (diagnostics with file, line and column; each
+    /// environment's objectives) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]

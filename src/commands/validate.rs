@@ -19,7 +19,11 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
         None => match spec::load_all_with(root, &super::vars::get()) {
             Ok(all) => all,
             Err(diags) => {
-                print_diagnostics(&diags);
+                if args.json {
+                    print_stdout(&json_document(&[], &diags))?;
+                } else {
+                    print_diagnostics(&diags);
+                }
                 return Ok(exit::ERROR);
             }
         },
@@ -35,6 +39,7 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
     }
     let mut all = Diagnostics::default();
     let mut breached = Vec::new();
+    let mut loaded = Vec::new();
     for (env, result) in &results {
         match result {
             Ok(p) => {
@@ -43,6 +48,16 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
                 let report = objectives::for_project(p);
                 if report.gate(args.allow_objective_breach) == Gate::Breached {
                     breached.push(env.as_str());
+                }
+                if args.json {
+                    loaded.push(serde_json::json!({
+                        "name": env,
+                        "valid": true,
+                        "resources": p.resources.len(),
+                        "sites": p.topology.sites.len(),
+                        "objectives": objectives::json_value(&report, args.allow_objective_breach),
+                    }));
+                    continue;
                 }
                 print_stdout(&format!(
                     "Success! {env}: {} resources in {} sites.\n\n{}\n",
@@ -54,8 +69,15 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
                     )
                 ))?
             }
-            Err(d) => all.extend(d.clone()),
+            Err(d) => {
+                loaded.push(serde_json::json!({"name": env, "valid": false}));
+                all.extend(d.clone())
+            }
         }
+    }
+    if args.json {
+        all.sort();
+        print_stdout(&json_document(&loaded, &all))?;
     }
     if all.is_empty() {
         if !breached.is_empty() {
@@ -68,7 +90,9 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
     }
     // The same spec mistake shows up once per environment; report it once.
     all.sort();
-    print_diagnostics(&all);
+    if !args.json {
+        print_diagnostics(&all);
+    }
     let failed: Vec<&str> = results
         .iter()
         .filter(|(_, r)| r.is_err())
@@ -80,6 +104,20 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
         failed.join(", ")
     );
     Ok(exit::ERROR)
+}
+
+/// `validate --json` (docs/spec-reference.md, "validate --json"): every environment
+/// loaded, with its objectives, and every diagnostic as data.
+fn json_document(environments: &[serde_json::Value], diags: &Diagnostics) -> String {
+    let doc = serde_json::json!({
+        "format_version": "1",
+        "valid": diags.is_empty(),
+        "environments": environments,
+        "diagnostics": diags.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
+    });
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// Renders diagnostics on stderr: colour only on a terminal without NO_COLOR.

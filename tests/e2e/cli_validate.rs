@@ -59,6 +59,60 @@ fn validate_reports_every_mistake_and_exits_1() {
     insta::assert_snapshot!(stderr);
 }
 
+/// CI annotations need the diagnostics as data (issue 16): `validate --json` gives
+/// every one with its code, file, line and column, and the same exit codes.
+#[test]
+fn validate_json_gives_every_diagnostic_with_its_place() {
+    let (code, stdout, _) = drplan(&fixture("broken"), &["validate", "-e", "prod", "--json"]);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).expect("one JSON document on stdout");
+    assert_eq!(doc["valid"], false);
+    assert_eq!(doc["environments"][0]["name"], "prod");
+    let diags = doc["diagnostics"].as_array().expect("diagnostics");
+    let (_, _, shown) = drplan(&fixture("broken"), &["validate", "-e", "prod"]);
+    assert!(
+        shown.contains(&format!("Error: {} problem(s) found", diags.len())),
+        "as many as the text lists: {shown}"
+    );
+    for d in diags {
+        assert!(
+            d["code"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("drplan::"),
+            "{d}"
+        );
+        assert!(!d["message"].as_str().unwrap_or_default().is_empty(), "{d}");
+    }
+    let first = &diags[0];
+    assert_eq!(first["code"], "drplan::unknown_variable", "{first}");
+    assert_eq!(first["file"], "environments/prod.hcl", "{first}");
+    assert_eq!(
+        (first["line"].as_u64(), first["column"].as_u64()),
+        (Some(4), Some(3))
+    );
+    assert_eq!(first["help"], "did you mean `environment`?");
+
+    let (code, stdout, _) = drplan(&fixture("valid"), &["validate", "--json"]);
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(doc["valid"], true);
+    assert_eq!(doc["diagnostics"], serde_json::json!([]));
+    let envs: Vec<(&str, &str)> = doc["environments"]
+        .as_array()
+        .expect("environments")
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap_or_default(),
+                e["objectives"]["status"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(envs, [("prod", "met"), ("prod-dr", "met")]);
+}
+
 #[test]
 fn validate_unknown_environment() {
     let (code, _, stderr) = drplan(&fixture("valid"), &["validate", "-e", "staging"]);

@@ -138,6 +138,42 @@ impl SpecDiagnostic {
         }
     }
 
+    /// This diagnostic as data (`drplan validate --json`, docs/spec-reference.md):
+    /// code, message, help and, when it has a place, file, line and column of the
+    /// start and end of the span (1-based), with the related spans likewise.
+    pub fn to_json(&self) -> serde_json::Value {
+        let place = |f: &SourceFile, span: &Range<usize>| {
+            let (line, column) = f.line_col(span.start);
+            let (end_line, end_column) = f.line_col(span.end);
+            serde_json::json!({
+                "line": line, "column": column, "end_line": end_line, "end_column": end_column,
+            })
+        };
+        let mut out = serde_json::json!({
+            "code": self.code,
+            "severity": "error",
+            "message": self.message,
+            "help": self.help,
+        });
+        if let Some((f, span)) = &self.location {
+            out["file"] = serde_json::Value::from(f.path.clone());
+            if let (Some(o), serde_json::Value::Object(p)) = (out.as_object_mut(), place(f, span)) {
+                o.extend(p);
+            }
+            out["label"] = serde_json::Value::from(self.label.clone());
+            out["related"] = self
+                .related
+                .iter()
+                .map(|(span, label)| {
+                    let mut r = place(f, span);
+                    r["label"] = serde_json::Value::from(label.clone());
+                    r
+                })
+                .collect();
+        }
+        out
+    }
+
     /// `file:line:col` of the label, for sorting and plain listings.
     pub fn position(&self) -> Option<(String, usize, usize)> {
         self.location.as_ref().map(|(f, span)| {
