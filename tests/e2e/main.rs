@@ -26,6 +26,7 @@ mod objectives_e2e;
 mod outage_e2e;
 mod plan_e2e;
 mod promote_cli;
+mod proxy_e2e;
 mod record_batch_e2e;
 mod route53_calls;
 mod saved_plan_tamper;
