@@ -4,7 +4,7 @@
 use std::io;
 use std::path::Path;
 
-use serde_yaml::{Mapping, Value};
+use serde_yaml_ng::{Mapping, Value};
 
 /// A kubeconfig with one cluster, user and context, all named `context`.
 pub fn single(server_url: &str, ca_data: Option<&str>, token: &str, context: &str) -> Value {
@@ -99,7 +99,7 @@ pub fn write(
     context: &str,
 ) -> io::Result<()> {
     let mut config = match std::fs::read_to_string(path) {
-        Ok(text) if !text.trim().is_empty() => serde_yaml::from_str(&text).map_err(|e| {
+        Ok(text) if !text.trim().is_empty() => serde_yaml_ng::from_str(&text).map_err(|e| {
             io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("{} is not a kubeconfig: {e}", path.display()),
@@ -110,6 +110,6 @@ pub fn write(
         Err(e) => return Err(e),
     };
     upsert(&mut config, server_url, ca_data, token, context);
-    let text = serde_yaml::to_string(&config).map_err(|e| io::Error::other(e.to_string()))?;
+    let text = serde_yaml_ng::to_string(&config).map_err(|e| io::Error::other(e.to_string()))?;
     std::fs::write(path, text)
 }

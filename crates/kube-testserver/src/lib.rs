@@ -221,7 +221,7 @@ impl TestServer {
     /// A kubeconfig (YAML) with one cluster, user and context named `context`.
     pub fn kubeconfig_yaml(&self, context: &str) -> String {
         let config = kubeconfig::single(&self.url(), self.ca_data(), &self.token, context);
-        serde_yaml::to_string(&config).unwrap_or_default()
+        serde_yaml_ng::to_string(&config).unwrap_or_default()
     }
 
     /// Writes a kubeconfig for this server under `context`, merging into the file

@@ -419,7 +419,7 @@ fn write_options(query: &QueryParams, headers: &HeaderMap, state: &AppState) -> 
 
 fn parse_body(body: &[u8]) -> Result<Value, ApiError> {
     serde_json::from_slice(body)
-        .or_else(|_| serde_yaml::from_slice(body))
+        .or_else(|_| serde_yaml_ng::from_slice(body))
         .map_err(|e| {
             ApiError::bad_request(format!("the request body is not valid JSON or YAML: {e}"))
         })

@@ -24,7 +24,7 @@ pub fn parse(text: &str) -> (Vec<Document>, Vec<DocumentError>) {
     let mut docs = Vec::new();
     let mut errors = Vec::new();
     for (line, chunk) in split_documents(text) {
-        match serde_yaml::from_str::<Value>(&chunk) {
+        match serde_yaml_ng::from_str::<Value>(&chunk) {
             Ok(Value::Null) => {}
             Ok(object) => match check_object(&object) {
                 Ok(()) => docs.push(Document { line, object }),
@@ -38,7 +38,7 @@ pub fn parse(text: &str) -> (Vec<Document>, Vec<DocumentError>) {
                     .location()
                     .map(|l| line + l.line().clamp(1, last) - 1)
                     .unwrap_or(line);
-                // serde_yaml's message repeats the location; keep only the reason.
+                // serde_yaml_ng's message repeats the location; keep only the reason.
                 let reason = e.to_string();
                 let reason = reason
                     .split(" at line ")

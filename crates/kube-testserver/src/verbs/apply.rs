@@ -107,6 +107,6 @@ fn parse_json_or_yaml(body: &[u8]) -> Result<Value, ApiError> {
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
         return Ok(value);
     }
-    serde_yaml::from_slice::<Value>(body)
+    serde_yaml_ng::from_slice::<Value>(body)
         .map_err(|e| ApiError::bad_request(format!("error decoding YAML apply patch: {e}")))
 }
