@@ -116,6 +116,15 @@ pub struct PlanArgs {
     /// Allow deleting or replacing this protected object (repeatable).
     #[arg(long = "allow-destroy", value_name = "ADDRESS")]
     pub allow_destroy: Vec<String>,
+    /// Plan only ADDRESS (a block or one object: `dns.api`, `cluster.dr`) and what it
+    /// depends on, leaving every other change for later (repeatable). For incidents;
+    /// the plan says it is partial.
+    #[arg(long = "target", value_name = "ADDRESS")]
+    pub target: Vec<String>,
+    /// Destroy and create ADDRESS again even if it matches the spec (a wedged node
+    /// group, a failed restore Job; repeatable).
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<String>,
     /// Judge the objectives on the spec and the plan's own diff only: skip the reads
     /// of recovery points, drill records and DR readiness (a least-privilege run;
     /// benchmarks compare the two).
@@ -142,6 +151,15 @@ pub struct ApplyArgs {
     /// Allow deleting or replacing this protected object (repeatable).
     #[arg(long = "allow-destroy", value_name = "ADDRESS")]
     pub allow_destroy: Vec<String>,
+    /// Plan only ADDRESS (a block or one object: `dns.api`, `cluster.dr`) and what it
+    /// depends on, leaving every other change for later (repeatable). For incidents;
+    /// the plan says it is partial.
+    #[arg(long = "target", value_name = "ADDRESS", conflicts_with = "plan_file")]
+    pub target: Vec<String>,
+    /// Destroy and create ADDRESS again even if it matches the spec (a wedged node
+    /// group, a failed restore Job; repeatable).
+    #[arg(long = "replace", value_name = "ADDRESS")]
+    pub replace: Vec<String>,
     /// At most N changes in flight at once.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub parallelism: usize,

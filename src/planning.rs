@@ -30,6 +30,10 @@ pub struct Planned {
 
 pub struct PlanRequest<'a> {
     pub allow_destroy: &'a [String],
+    /// `--target`: only these addresses and what they depend on (`plan::target`).
+    pub targets: &'a [String],
+    /// `--replace`: destroy and create these again.
+    pub replace: &'a [String],
     pub verbose: bool,
     /// Read the evidence for the objectives (recovery points, drill records, DR
     /// readiness); without it they rest on the spec and the plan's own diff.
@@ -145,9 +149,27 @@ pub async fn make_plan(
             .filter(|s| s.role == SiteRole::Dr)
             .map(|s| s.name.clone()),
         imports: project.imports.clone(),
+        replace: req
+            .replace
+            .iter()
+            .map(|a| Address::new(a.as_str()))
+            .collect(),
     };
     // A failback (DR still active in live) is ordered: `plan::failback`.
-    let plan = failback::diff_project(&project, &live, &ctx);
+    let mut plan = failback::diff_project(&project, &live, &ctx);
+    for (address, message) in drplan_core::plan::target::replace_problems(&plan, &ctx.replace) {
+        plan.errors.push(drplan_core::plan::PlanError {
+            address,
+            message,
+            help: Some("--replace names an object of the spec that exists: see `drplan plan` for the addresses".into()),
+        });
+    }
+    let targets: Vec<Address> = req
+        .targets
+        .iter()
+        .map(|a| Address::new(a.as_str()))
+        .collect();
+    drplan_core::plan::target::restrict(&mut plan, &targets).map_err(anyhow::Error::msg)?;
     let spec_objectives = objectives::for_project_loaded(&project, &loaded, measured);
     // What the plan read bears on the verdicts: the backup CronJobs, the copy path.
     let mut objectives = spec_objectives.clone();

@@ -82,6 +82,7 @@ pub fn child(dir: &Path) -> Result<(), String> {
         allow_destroy: Vec::new(),
         activated_site: None,
         imports: Vec::new(),
+        replace: Vec::new(),
     };
     let plan = diff(&project.resources, &live, &ctx);
     let (cpu3, rss) = rusage();

@@ -312,6 +312,9 @@ mod tests {
             objectives: None,
             unreachable: vec![],
             deferred: vec![],
+            targets: vec![],
+            left_out: vec![],
+            replace: vec![],
         }
     }
 

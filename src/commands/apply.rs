@@ -71,8 +71,30 @@ async fn plan_and_apply(
     stop: &Stop,
 ) -> anyhow::Result<i32> {
     let allow_destroy = &args.allow_destroy;
+    // A saved plan is made again as it was made: with its targets (they only narrow
+    // it). A replacement destroys, so it is never taken from a file: the command line
+    // must ask for the same ones.
+    let targets: Vec<String> = match &saved {
+        Some(plan) => {
+            let mut asked: Vec<&str> = args.replace.iter().map(String::as_str).collect();
+            let mut saved_replace: Vec<&str> = plan.replace.iter().map(|a| a.as_str()).collect();
+            asked.sort_unstable();
+            saved_replace.sort_unstable();
+            if asked != saved_replace {
+                bail!(
+                    "the saved plan replaces [{}] but this command asks to replace [{}]: pass the same --replace flags to apply it",
+                    saved_replace.join(", "),
+                    asked.join(", ")
+                );
+            }
+            plan.targets.iter().map(|a| a.to_string()).collect()
+        }
+        None => args.target.clone(),
+    };
     let req = PlanRequest {
         allow_destroy,
+        targets: &targets,
+        replace: &args.replace,
         verbose,
         evidence: true,
     };

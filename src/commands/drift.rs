@@ -20,6 +20,8 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
         // Drift reports what differs; it never refuses, so every destroy is "allowed".
         let req = PlanRequest {
             allow_destroy: &[],
+            targets: &[],
+            replace: &[],
             verbose,
             evidence: !args.skip_evidence,
         };

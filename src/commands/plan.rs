@@ -19,6 +19,8 @@ pub fn run(root: &Path, args: &PlanArgs, verbose: bool) -> anyhow::Result<i32> {
         let aws = AwsContext::from_env().await;
         let req = PlanRequest {
             allow_destroy: &args.allow_destroy,
+            targets: &args.target,
+            replace: &args.replace,
             verbose,
             evidence: !args.skip_evidence,
         };

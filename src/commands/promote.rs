@@ -134,6 +134,8 @@ fn print_target_plan(root: &Path, to: &str) {
                     &aws,
                     &PlanRequest {
                         allow_destroy: &[],
+                        targets: &[],
+                        replace: &[],
                         verbose: false,
                         evidence: true,
                     },
@@ -161,6 +163,8 @@ fn drifted_addresses(project: &Project) -> anyhow::Result<Vec<String>> {
         let aws = AwsContext::from_env().await;
         let req = PlanRequest {
             allow_destroy: &[],
+            targets: &[],
+            replace: &[],
             verbose: false,
             evidence: true,
         };

@@ -207,6 +207,9 @@ pub(crate) fn full_plan() -> Plan {
         objectives: None,
         unreachable: vec![],
         deferred: vec![],
+        targets: vec![],
+        left_out: vec![],
+        replace: vec![],
     }
 }
 

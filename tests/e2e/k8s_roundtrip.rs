@@ -167,6 +167,7 @@ fn plan(desired: &[Resource], read: ClusterRead) -> Plan {
         allow_destroy: vec![],
         activated_site: None,
         imports: vec![],
+        replace: Vec::new(),
     };
     diff(desired, &live, &ctx)
 }

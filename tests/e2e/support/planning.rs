@@ -18,6 +18,7 @@ pub async fn plan_against(moto: &MotoServer, stack: &str, desired: &[Resource]) 
         allow_destroy: vec![],
         activated_site: None,
         imports: vec![],
+        replace: Vec::new(),
     };
     drplan_core::plan::diff::diff(desired, &live, &ctx)
 }

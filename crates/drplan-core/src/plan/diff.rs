@@ -39,7 +39,14 @@ pub struct DiffContext {
     /// The spec's `import` blocks (`spec::import`): an unmarked object with that id is
     /// taken over at that address.
     pub imports: Vec<crate::model::Import>,
+    /// `--replace ADDRESS`: objects to destroy and create again even when they match
+    /// the spec (a wedged node group, a failed restore Job).
+    pub replace: Vec<Address>,
 }
+
+/// The reason a change is a replacement when `--replace` asked for it (in
+/// `replace_because`, where the attributes that force one are named otherwise).
+pub const REPLACE_REQUESTED: &str = "(requested with --replace)";
 
 /// Attributes that exist only once the object does. Shown as `(known after apply)`.
 pub fn unknown_after_apply(kind: Kind) -> &'static [&'static str] {
@@ -248,6 +255,9 @@ pub fn diff_with_moves(
         objectives: None,
         unreachable,
         deferred,
+        targets: Vec::new(),
+        left_out: Vec::new(),
+        replace: ctx.replace.clone(),
     }
 }
 
@@ -464,18 +474,22 @@ impl Planner<'_> {
             // Only reachable through the address fallback: the spec moved the object.
             changed.push("region".to_string());
         }
-        let replace_because: Vec<String> = changed
+        let mut replace_because: Vec<String> = changed
             .iter()
             .filter(|a| {
                 a.as_str() == "region" || resource.kind.force_new_attrs().contains(&a.as_str())
             })
             .cloned()
             .collect();
+        let requested = self.ctx.replace.contains(&resource.address);
+        if requested {
+            replace_because.push(REPLACE_REQUESTED.to_string());
+        }
         // Matched by name under another address: the block was renamed. Its mark must
         // follow, or the address fallback above could not find it the day its name
         // changes, and it would be deleted as an orphan beside a new copy.
         let moved_from = object.address.clone().filter(|a| *a != resource.address);
-        let action = if changed.is_empty() && moved_from.is_none() && !adopt {
+        let action = if changed.is_empty() && moved_from.is_none() && !adopt && !requested {
             Action::NoOp
         } else if replace_because.is_empty() {
             Action::Update

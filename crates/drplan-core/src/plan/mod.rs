@@ -10,6 +10,7 @@ pub mod drift;
 pub mod failback;
 pub mod file;
 pub mod redact;
+pub mod target;
 
 use crate::address::Address;
 use crate::live::Unreachable;
@@ -164,6 +165,15 @@ pub struct Plan {
     /// them alone until a plan can read them again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deferred: Vec<Deferred>,
+    /// `--target ADDRESS`: the plan covers only these (and what they depend on);
+    /// `left_out` are the changes it leaves for a later, full plan (`plan::target`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Address>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<Address>,
+    /// `--replace ADDRESS`: what the plan was asked to replace.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<Address>,
 }
 
 /// An object of the spec that lives where the readers could not reach: whether it

@@ -7,6 +7,7 @@
 //! types can change without changing what scripts read.
 
 use crate::live::{ReachFailure, Unreachable};
+use crate::plan::diff::REPLACE_REQUESTED;
 use crate::plan::drift::{AttributeDrift, DriftItem, DriftReport};
 use crate::plan::redact::sensitivity_mask;
 use crate::plan::{Action, Plan, PlanError, ResourceChange, FORMAT_VERSION};
@@ -45,6 +46,14 @@ pub struct PlanDocument<'a> {
     /// Objects of the spec there: not read, not planned.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub deferred: Vec<DeferredDocument<'a>>,
+    /// A partial plan (`--target`): the targets, and the changes it leaves out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<&'a str>,
+    /// `--replace`: what the plan was asked to replace.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -105,6 +114,10 @@ pub struct ChangeDocument<'a> {
     pub after_sensitive: Value,
     pub replace_paths: Vec<Vec<&'a str>>,
     pub sensitive_changed: Vec<&'a str>,
+    /// Why an action was chosen beyond the attributes: `replace_by_request`
+    /// (`--replace`), as Terraform's plan JSON says it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action_reason: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -147,6 +160,9 @@ pub fn plan_document(plan: &Plan) -> PlanDocument<'_> {
                 reason: &d.reason,
             })
             .collect(),
+        targets: plan.targets.iter().map(|a| a.as_str()).collect(),
+        left_out: plan.left_out.iter().map(|a| a.as_str()).collect(),
+        replace: plan.replace.iter().map(|a| a.as_str()).collect(),
     }
 }
 
@@ -208,8 +224,18 @@ fn resource_change(c: &ResourceChange) -> ResourceChangeDocument<'_> {
             after_unknown,
             before_sensitive: mask(c.before.as_ref()),
             after_sensitive: mask(c.after.as_ref()),
-            replace_paths: c.replace_because.iter().map(|a| vec![a.as_str()]).collect(),
+            replace_paths: c
+                .replace_because
+                .iter()
+                .filter(|a| a.as_str() != REPLACE_REQUESTED)
+                .map(|a| vec![a.as_str()])
+                .collect(),
             sensitive_changed: c.sensitive_changed.iter().map(String::as_str).collect(),
+            action_reason: c
+                .replace_because
+                .iter()
+                .any(|a| a == REPLACE_REQUESTED)
+                .then_some("replace_by_request"),
         },
     }
 }

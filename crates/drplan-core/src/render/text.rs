@@ -41,6 +41,9 @@ const ATTR_INDENT: usize = 6;
 pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
     let p = Painter(opts.color);
     let mut out = outage::banner(plan, |t| p.error(t));
+    if let Some(partial) = crate::plan::target::banner(plan) {
+        let _ = writeln!(out, "{}\n", p.error(&partial));
+    }
     if !plan.has_changes() {
         // With errors, "matches the spec" would be untrue: the errors say what doesn't.
         if plan.errors.is_empty() && plan.deferred.is_empty() {
@@ -138,6 +141,18 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
         p.bold(change.address.as_str()),
         change.kind
     );
+    if change
+        .replace_because
+        .iter()
+        .any(|a| a == crate::plan::diff::REPLACE_REQUESTED)
+    {
+        let _ = writeln!(
+            out,
+            "{}{}",
+            " ".repeat(ATTR_INDENT),
+            p.dim("# replaced because --replace asked for it")
+        );
+    }
     if !change.wait_for.is_empty() {
         let list: Vec<&str> = change.wait_for.iter().map(Address::as_str).collect();
         let _ = writeln!(

@@ -115,6 +115,7 @@ fn ctx() -> DiffContext {
         allow_destroy: Vec::new(),
         activated_site: None,
         imports: Vec::new(),
+        replace: Vec::new(),
     }
 }
 

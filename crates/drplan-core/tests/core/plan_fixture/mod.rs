@@ -18,6 +18,7 @@ pub fn ctx() -> DiffContext {
         allow_destroy: Vec::new(),
         activated_site: None,
         imports: Vec::new(),
+        replace: Vec::new(),
     }
 }
 
