@@ -107,6 +107,10 @@ pub struct PlanArgs {
     /// Print the plan as JSON (docs/plan-json.md) instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Print the plan in Terraform's plan JSON shape, for policy tools that read
+    /// Terraform plans (checkov --framework terraform_plan, terraform-compliance).
+    #[arg(long, conflicts_with = "json")]
+    pub terraform_json: bool,
     /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
     pub detailed_exitcode: bool,

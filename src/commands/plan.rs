@@ -27,12 +27,16 @@ pub fn run(root: &Path, args: &PlanArgs, verbose: bool) -> anyhow::Result<i32> {
         let planned = make_plan(project, &aws, &req).await?;
         let mut plan = planned.plan;
         plan.objectives = Some(planned.objectives.clone());
-        print_plan(
-            &plan,
-            &planned.objectives,
-            args.json,
-            args.allow_objective_breach,
-        )?;
+        if args.terraform_json {
+            print_stdout(&render::terraform::render(&plan))?;
+        } else {
+            print_plan(
+                &plan,
+                &planned.objectives,
+                args.json,
+                args.allow_objective_breach,
+            )?;
+        }
         if let Some(out) = &args.out {
             file::save(&plan, out)?;
             eprintln!(

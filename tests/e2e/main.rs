@@ -25,6 +25,7 @@ mod moved_e2e;
 mod objectives_e2e;
 mod outage_e2e;
 mod plan_e2e;
+mod policy_tools_e2e;
 mod promote_cli;
 mod proxy_e2e;
 mod record_batch_e2e;

@@ -4,4 +4,5 @@ pub mod graph;
 pub mod json;
 pub mod markdown;
 pub mod outage;
+pub mod terraform;
 pub mod text;

@@ -1,0 +1,142 @@
+//! Policy tools on drplan's plan (issue 16): checkov read 0 resources from `plan
+//! --json` (it reads Terraform's `planned_values`), so a CI gate built on it passed
+//! vacuously. `plan --terraform-json` gives the Terraform plan shape; checkov's S3
+//! versioning, encryption and replication checks run on it — and fail a bucket
+//! without encryption.
+
+use crate::support::cli::{drplan, explain, stdout};
+use crate::support::files::copy_dir;
+use crate::support::moto::MotoServer;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn checkov() -> PathBuf {
+    let path = std::env::var_os("DRPLAN_CHECKOV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv-checkov/bin/checkov")
+        });
+    assert!(
+        path.exists(),
+        "checkov not found at {}: run scripts/setup-checkov.sh first",
+        path.display()
+    );
+    path
+}
+
+/// (check id, resource, passed) for every S3 check checkov ran on `plan`.
+fn s3_results(plan_json: &str, dir: &Path) -> Vec<(String, String, bool)> {
+    let file = dir.join("tfplan.json");
+    std::fs::write(&file, plan_json).expect("write the plan");
+    let out = std::process::Command::new(checkov())
+        .args([
+            "--framework",
+            "terraform_plan",
+            "--compact",
+            "-o",
+            "json",
+            "-f",
+        ])
+        .arg(&file)
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .env("CHECKOV_RUN_SCA_PACKAGE_SCAN_V2", "false")
+        .output()
+        .expect("run checkov");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let doc: Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!(
+            "checkov's output is not JSON ({e}): {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let reports = match doc {
+        Value::Array(a) => a,
+        one => vec![one],
+    };
+    let mut results = Vec::new();
+    for r in &reports {
+        assert_eq!(r["check_type"], "terraform_plan", "{r}");
+        assert!(
+            r["summary"]["resource_count"].as_u64().unwrap_or(0) > 0,
+            "checkov read no resource: {}",
+            r["summary"]
+        );
+        for (key, passed) in [("passed_checks", true), ("failed_checks", false)] {
+            for c in r["results"][key].as_array().into_iter().flatten() {
+                let resource = c["resource"].as_str().unwrap_or_default();
+                if resource.starts_with("aws_s3_bucket.") {
+                    results.push((
+                        c["check_id"].as_str().unwrap_or_default().to_string(),
+                        resource.to_string(),
+                        passed,
+                    ));
+                }
+            }
+        }
+    }
+    results
+}
+
+fn result(results: &[(String, String, bool)], check: &str, resource: &str) -> Option<bool> {
+    results
+        .iter()
+        .find(|(c, r, _)| c == check && r == resource)
+        .map(|(_, _, p)| *p)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkov_reads_the_terraform_shaped_plan_and_fails_a_bucket_without_encryption() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["environments", "specs", "k8s"] {
+        copy_dir(&repo.join(sub), &root.join(sub));
+    }
+    let moto = MotoServer::start();
+
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--terraform-json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let plan: Value = serde_json::from_str(&stdout(&out)).expect("plan JSON");
+    assert!(plan["terraform_version"].is_string());
+    let planned = plan["planned_values"]["root_module"]["resources"]
+        .as_array()
+        .expect("planned_values")
+        .len();
+    assert!(planned >= 20, "{planned} resources planned");
+
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let results = s3_results(&stdout(&out), scratch.path());
+    let source = "aws_s3_bucket.bucket_backups";
+    for (check, what) in [
+        ("CKV_AWS_21", "versioning"),
+        ("CKV_AWS_145", "KMS encryption"),
+        ("CKV_AWS_19", "encryption at rest"),
+        ("CKV_AWS_144", "cross-region replication"),
+    ] {
+        assert_eq!(
+            result(&results, check, source),
+            Some(true),
+            "{check} ({what}) on {source}: {results:?}"
+        );
+    }
+    // The DR copy replicates nowhere: checkov says so.
+    assert_eq!(
+        result(&results, "CKV_AWS_144", "aws_s3_bucket.bucket_backups_dr"),
+        Some(false)
+    );
+
+    // Encryption removed from the source bucket: the check fails.
+    let storage = root.join("specs/storage.hcl");
+    let text = std::fs::read_to_string(&storage).expect("read storage.hcl");
+    let start = text.find("  encryption {").expect("an encryption block");
+    let end = start + text[start..].find("\n  }\n").expect("its end") + 5;
+    std::fs::write(&storage, format!("{}{}", &text[..start], &text[end..])).expect("write");
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--terraform-json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let results = s3_results(&stdout(&out), scratch.path());
+    assert_eq!(
+        result(&results, "CKV_AWS_145", source),
+        Some(false),
+        "a bucket without encryption fails: {results:?}"
+    );
+}
