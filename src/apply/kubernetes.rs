@@ -78,6 +78,7 @@ impl<'a> Clusters<'a> {
             .ok_or_else(|| anyhow!("{}: no desired state to apply", change.address))?;
         let kinds = self.kinds(cluster_of(&attrs)?).await?;
         let resource = Resource {
+            ignore_changes: Vec::new(),
             address: change.address.clone(),
             kind: change.kind,
             site: change.site.clone(),

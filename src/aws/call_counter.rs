@@ -6,6 +6,7 @@
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::retries::RequestAttempts;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use std::collections::BTreeMap;
@@ -18,6 +19,8 @@ use super::Service;
 #[derive(Clone, Debug, Default)]
 pub struct ApiCallCounter {
     counts: Arc<[AtomicU64; Service::COUNT]>,
+    /// Of those, the attempts after an operation's first (retries).
+    retries: Arc<[AtomicU64; Service::COUNT]>,
 }
 
 impl ApiCallCounter {
@@ -27,6 +30,12 @@ impl ApiCallCounter {
 
     pub fn get(&self, service: Service) -> u64 {
         self.counts[service as usize].load(Ordering::Relaxed)
+    }
+
+    /// The requests to `service` that were retries (a loaded server's slow answer,
+    /// throttling): tests that budget requests per operation leave them out.
+    pub fn retries(&self, service: Service) -> u64 {
+        self.retries[service as usize].load(Ordering::Relaxed)
     }
 
     /// Services with at least one request, by name (`ec2`, `s3`, ...).
@@ -61,9 +70,16 @@ impl Intercept for CountingInterceptor {
         &self,
         _context: &BeforeTransmitInterceptorContextRef<'_>,
         _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         self.counter.counts[self.service as usize].fetch_add(1, Ordering::Relaxed);
+        let attempt = cfg
+            .load::<RequestAttempts>()
+            .map(|a| a.attempts())
+            .unwrap_or(1);
+        if attempt > 1 {
+            self.counter.retries[self.service as usize].fetch_add(1, Ordering::Relaxed);
+        }
         Ok(())
     }
 }

@@ -922,6 +922,7 @@ async fn after_apply_the_live_readers_see_exactly_the_desired_attributes() {
         .changes
         .iter()
         .map(|c| drplan_core::resource::Resource {
+            ignore_changes: Vec::new(),
             address: c.address.clone(),
             kind: c.kind,
             site: c.site.clone(),
@@ -975,6 +976,7 @@ pub(crate) fn desired_resources() -> Vec<drplan_core::resource::Resource> {
         .changes
         .iter()
         .map(|c| drplan_core::resource::Resource {
+            ignore_changes: Vec::new(),
             address: c.address.clone(),
             kind: c.kind,
             site: c.site.clone(),

@@ -560,6 +560,7 @@ fn job(name: &str) -> Resource {
         "cluster": "dr", "api_version": "batch/v1", "kind": "Job", "namespace": "default", "name": name, "manifest": manifest,
     });
     Resource {
+        ignore_changes: Vec::new(),
         address: Address::new(format!("kubernetes.restore.Job.{name}")),
         kind: drplan_core::resource::Kind::K8sObject,
         site: Some("dr".into()),

@@ -702,10 +702,13 @@ async fn buckets_report_versioning_encryption_lifecycle_and_replication() -> Tes
     // ListBuckets 1 + GetBucketLocation 6 + GetBucketTagging for the 5 in scope
     // regions + 4 configuration reads for each of the 4 kept buckets, and one
     // reachability probe (ListBuckets) at most per region whose buckets are read.
-    let s3 = ctx.api_calls_by_service().get("s3").copied().unwrap_or(0);
+    // Retries (a loaded machine's slow answer) are left out: once a 32nd call failed it.
+    let counter = ctx.api_call_counter();
+    let s3 = counter.get(drplan::aws::Service::S3) - counter.retries(drplan::aws::Service::S3);
     assert!(
         (1 + 6 + 5 + 4 * 4..=1 + 6 + 5 + 4 * 4 + 3).contains(&s3),
-        "{s3} S3 calls"
+        "{s3} S3 calls besides {} retries",
+        counter.retries(drplan::aws::Service::S3)
     );
     Ok(())
 }
@@ -1073,6 +1076,7 @@ async fn an_unreachable_endpoint_becomes_read_errors_not_a_panic() {
 #[test]
 fn read_scope_is_derived_from_the_desired_resources() {
     let resource = |kind: Kind, address: &str, region: Option<&str>, attrs: Value| Resource {
+        ignore_changes: Vec::new(),
         address: Address::new(address),
         kind,
         site: region.map(|_| "primary".to_string()),

@@ -17,6 +17,7 @@ mod drill_e2e;
 mod eks_access;
 mod failback_e2e;
 mod gating_e2e;
+mod ignore_changes_e2e;
 mod import_e2e;
 mod k8s_roundtrip;
 mod live_aws;

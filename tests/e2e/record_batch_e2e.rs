@@ -242,6 +242,7 @@ fn zone() -> Resource {
 
 fn resource(address: &str, kind: Kind, attrs: Value, depends_on: Vec<Address>) -> Resource {
     Resource {
+        ignore_changes: Vec::new(),
         address: Address::new(address),
         kind,
         site: None,

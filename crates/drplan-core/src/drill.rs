@@ -319,6 +319,7 @@ fn k8s_resource(
     attrs.insert("name".into(), Value::from(s("/metadata/name")));
     attrs.insert("manifest".into(), manifest);
     Resource {
+        ignore_changes: Vec::new(),
         address,
         kind: Kind::K8sObject,
         site: Some(site.name.clone()),

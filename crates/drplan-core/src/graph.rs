@@ -150,6 +150,7 @@ mod tests {
 
     fn res(addr: &str, kind: Kind, deps: &[&str]) -> Resource {
         Resource {
+            ignore_changes: Vec::new(),
             address: Address::new(addr),
             kind,
             site: Some("primary".into()),

@@ -163,6 +163,11 @@ pub struct Resource {
     /// Deleting or replacing needs `--allow-destroy ADDRESS`.
     pub protect: bool,
     pub source: Option<SourceRef>,
+    /// Dotted attribute paths another controller owns (`lifecycle { ignore_changes }`:
+    /// `desired_size`, `manifest.spec.replicas`): never a difference, and apply leaves
+    /// the live value (`plan::ignore`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignore_changes: Vec<String>,
 }
 
 impl Resource {

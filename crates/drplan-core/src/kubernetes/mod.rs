@@ -179,6 +179,7 @@ pub fn lower(
             ));
             continue;
         };
+        let from = out.len();
         for file in &k.manifests {
             manifest_file(
                 root,
@@ -191,6 +192,14 @@ pub fn lower(
                 &mut out,
                 &mut errors,
             );
+        }
+        // `lifecycle { ignore_changes }`: manifest paths, in every object of the block.
+        for r in &mut out[from..] {
+            r.ignore_changes = k
+                .ignore_changes
+                .iter()
+                .map(|p| format!("manifest.{p}"))
+                .collect();
         }
     }
     // Generated namespaces come after every manifest, so a Namespace a manifest spells

@@ -119,6 +119,7 @@ pub fn resource(
     attrs.insert("name".into(), Value::from(name));
     attrs.insert("manifest".into(), manifest);
     Resource {
+        ignore_changes: Vec::new(),
         address,
         kind: Kind::K8sObject,
         site: Some(target.site.clone()),

@@ -26,6 +26,7 @@ fn site(name: &str, region: &str, role: SiteRole) -> Site {
 
 fn cluster(label: &str, site: &str) -> Cluster {
     let group = NodeGroup {
+        ignore_changes: Vec::new(),
         name: "general".into(),
         node_role_arn: "arn:aws:iam::123456789012:role/node".into(),
         instance_types: vec!["m5.large".into()],
@@ -146,6 +147,7 @@ fn topology() -> Topology {
     t.kubernetes.insert(
         "app".into(),
         Kubernetes {
+            ignore_changes: Vec::new(),
             label: "app".into(),
             cluster: "primary".into(),
             manifests: vec!["k8s/namespace.yaml".into(), "k8s/app.yaml".into()],

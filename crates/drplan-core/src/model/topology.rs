@@ -104,6 +104,8 @@ pub struct NodeGroup {
     pub labels: BTreeMap<String, String>,
     pub subnets: Vec<String>,
     pub tags: Tags,
+    /// `lifecycle { ignore_changes }`: attributes another controller owns.
+    pub ignore_changes: Vec<String>,
     pub source: SourceRef,
 }
 
@@ -217,6 +219,9 @@ pub struct Kubernetes {
     pub namespaces: Vec<String>,
     /// Only applied while this is true (e.g. `site.dr.active`).
     pub enabled: bool,
+    /// `lifecycle { ignore_changes }`: manifest paths another controller owns
+    /// (`spec.replicas`), in every object of the block.
+    pub ignore_changes: Vec<String>,
     pub source: SourceRef,
 }
 

@@ -469,7 +469,10 @@ impl Planner<'_> {
             return;
         }
 
-        let mut changed = changed_attrs(&object.attrs, &resource.attrs);
+        // `lifecycle { ignore_changes }`: what another controller owns is not compared,
+        // and the apply leaves it (`plan::ignore`).
+        let (live_attrs, desired_attrs) = super::ignore::adjust(resource, &object.attrs);
+        let mut changed = changed_attrs(&live_attrs, &desired_attrs);
         if object.region != resource.region {
             // Only reachable through the address fallback: the spec moved the object.
             changed.push("region".to_string());
@@ -514,12 +517,12 @@ impl Planner<'_> {
 
         let mut declared = resource.sensitive.clone();
         declared.extend(sensitive_paths(object.kind, &object.attrs, &[]));
-        let sensitive = sensitive_paths(resource.kind, &resource.attrs, &declared);
-        let sensitive_changed = changed_paths(&object.attrs, &resource.attrs, &sensitive);
+        let sensitive = sensitive_paths(resource.kind, &desired_attrs, &declared);
+        let sensitive_changed = changed_paths(&live_attrs, &desired_attrs, &sensitive);
         self.sensitivity
             .insert(index, (sensitive.clone(), sensitive_changed.clone()));
-        let mut before = object.attrs.clone();
-        let mut after = resource.attrs.clone();
+        let mut before = live_attrs;
+        let mut after = desired_attrs;
         redact(&mut before, &sensitive);
         redact(&mut after, &sensitive);
         self.changes.push(ResourceChange {

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod drift;
 pub mod failback;
 pub mod file;
+pub mod ignore;
 pub mod redact;
 pub mod target;
 

@@ -16,6 +16,7 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
               depends_on: Vec<Address>,
               protect: bool,
               source: &SourceRef| Resource {
+        ignore_changes: Vec::new(),
         address,
         kind,
         site: site.map(str::to_string),
@@ -95,7 +96,7 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
             } else {
                 sorted_addrs(&net, &g.subnets)
             };
-            out.push(mk(
+            let mut group = mk(
                 addr.child("node_group", &g.name),
                 Kind::NodeGroup,
                 Some(&c.site),
@@ -116,7 +117,9 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
                 vec![addr.clone()],
                 false,
                 &g.source,
-            ));
+            );
+            group.ignore_changes = g.ignore_changes.clone();
+            out.push(group);
         }
     }
 

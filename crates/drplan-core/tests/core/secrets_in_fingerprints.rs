@@ -9,6 +9,7 @@ use serde_json::json;
 
 fn secret(data: &str) -> Resource {
     Resource {
+        ignore_changes: Vec::new(),
         address: Address::new("kubernetes.app.Secret.lanka.db"),
         kind: Kind::K8sObject,
         site: Some("primary".into()),
@@ -26,6 +27,7 @@ fn secret(data: &str) -> Resource {
 
 fn bucket(tag: &str) -> Resource {
     Resource {
+        ignore_changes: Vec::new(),
         address: Address::new("bucket.backups"),
         kind: Kind::Bucket,
         site: Some("primary".into()),

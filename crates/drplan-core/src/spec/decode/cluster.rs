@@ -32,8 +32,11 @@ const NODE_GROUP: Schema = Schema::new(
         "subnets",
         "tags",
     ],
-    &[],
+    &["lifecycle"],
 );
+
+/// Node-group attributes another controller may own (`lifecycle { ignore_changes }`).
+const IGNORABLE: &[&str] = &["desired_size", "min_size", "max_size", "labels", "tags"];
 
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Cluster> {
     let address = format!("cluster.{label}");
@@ -194,6 +197,21 @@ fn node_group(label: &str, address: &str, g: &mut BlockBody, cx: &mut Cx) -> Opt
     cx.spans.record(address, "subnets", g);
     let tags = g.string_map(cx.diags, "tags").unwrap_or_default();
     check_tags(g, cx.diags, &tags);
+    let ignore_changes = super::lifecycle::ignore_changes(
+        g,
+        cx,
+        |p| {
+            if IGNORABLE.contains(&p) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "a node group ignores changes to {} only",
+                    IGNORABLE.join(", ")
+                ))
+            }
+        },
+        "e.g. lifecycle { ignore_changes = [\"desired_size\"] } under the cluster autoscaler",
+    );
     Some(NodeGroup {
         name: label.to_string(),
         node_role_arn: node_role_arn?,
@@ -206,6 +224,7 @@ fn node_group(label: &str, address: &str, g: &mut BlockBody, cx: &mut Cx) -> Opt
         labels,
         subnets,
         tags,
+        ignore_changes,
         source: source_ref(g),
     })
 }

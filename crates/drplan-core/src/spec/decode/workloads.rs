@@ -18,7 +18,7 @@ pub const KUBERNETES_SCHEMA: Schema = Schema::new(
         "enabled",
         "depends_on",
     ],
-    &[],
+    &["lifecycle"],
 );
 pub const BACKUP_SCHEMA: Schema = Schema::new(
     &[
@@ -68,12 +68,38 @@ pub fn decode_kubernetes(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<
         }
     }
     let enabled = b.bool(cx.diags, "enabled").unwrap_or(true);
+    let ignore_changes = super::lifecycle::ignore_changes(
+        b,
+        cx,
+        |p| {
+            let identity = [
+                "apiVersion",
+                "kind",
+                "metadata",
+                "metadata.name",
+                "metadata.namespace",
+            ];
+            if p.is_empty() || p.split('.').any(str::is_empty) {
+                Err("write a dotted path into the manifests, e.g. spec.replicas".into())
+            } else if identity.contains(&p) || p.starts_with("metadata.name.") {
+                Err("it identifies the object".into())
+            } else if p == "metadata.labels"
+                || p.starts_with("metadata.labels.app.kubernetes.io/managed-by")
+            {
+                Err("drplan's marks live there".into())
+            } else {
+                Ok(())
+            }
+        },
+        "e.g. lifecycle { ignore_changes = [\"spec.replicas\"] } for Deployments an HPA scales",
+    );
     Some(Kubernetes {
         label: label.to_string(),
         cluster: cluster?,
         manifests,
         namespaces,
         enabled,
+        ignore_changes,
         source: source_ref(b),
     })
 }

@@ -31,6 +31,7 @@ pub fn attrs(v: Value) -> Map<String, Value> {
 
 fn regional(address: &str, kind: Kind, site: &str, region: &str, a: Value) -> Resource {
     Resource {
+        ignore_changes: Vec::new(),
         address: Address::new(address),
         kind,
         site: Some(site.into()),
@@ -45,6 +46,7 @@ fn regional(address: &str, kind: Kind, site: &str, region: &str, a: Value) -> Re
 
 fn global(address: &str, kind: Kind, a: Value) -> Resource {
     Resource {
+        ignore_changes: Vec::new(),
         address: Address::new(address),
         kind,
         site: None,
