@@ -6,6 +6,17 @@
 use crate::objectives_e2e::applied_root_project;
 use crate::support::cli::{drplan, explain, stdout};
 
+/// The addresses a plan JSON document changes (no-ops left out).
+fn changing(doc: &serde_json::Value) -> Vec<&str> {
+    doc["resource_changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
+        .filter_map(|c| c["address"].as_str())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn target_flips_dns_alone_and_says_the_plan_is_partial() {
     let (dir, moto, _clusters) = applied_root_project().await;
@@ -19,13 +30,7 @@ async fn target_flips_dns_alone_and_says_the_plan_is_partial() {
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("plan JSON");
     assert_eq!(doc["targets"], serde_json::json!(["dns.api"]));
-    let changed: Vec<&str> = doc["resource_changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
-        .filter_map(|c| c["address"].as_str())
-        .collect();
+    let changed = changing(&doc);
     assert!(!changed.is_empty(), "{doc:#}");
     assert!(
         changed.iter().all(|a| a.starts_with("dns.api")),
@@ -69,13 +74,7 @@ async fn target_flips_dns_alone_and_says_the_plan_is_partial() {
     // The DNS points at the DR site now; everything else is still to do.
     let out = drplan(&moto, root, &["plan", "-e", "prod-dr", "--json"]);
     let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("plan JSON");
-    let still: Vec<&str> = doc["resource_changes"]
-        .as_array()
-        .expect("changes")
-        .iter()
-        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
-        .filter_map(|c| c["address"].as_str())
-        .collect();
+    let still = changing(&doc);
     assert!(!still.iter().any(|a| a.starts_with("dns.api")), "{still:?}");
     assert!(
         still.contains(&"cluster.dr.node_group.general"),

@@ -33,37 +33,30 @@ pub fn render(plan: &Plan) -> String {
         .filter(|c| c.action != Action::Delete)
         .filter_map(|c| {
             let values = c.after.as_ref().map(|a| values(c.kind, a))?;
-            Some(json!({
-                "address": address(c),
-                "mode": "managed",
-                "type": tf_type(c.kind),
-                "name": name(c),
-                "provider_name": provider(c.kind),
-                "schema_version": 0,
-                "values": values,
-                "sensitive_values": {},
-            }))
+            Some(entry(
+                c,
+                json!({"provider_name": provider(c.kind), "schema_version": 0, "values": values, "sensitive_values": {}}),
+            ))
         })
         .collect();
     let changes: Vec<Value> = plan
         .changes
         .iter()
         .map(|c| {
-            json!({
-                "address": address(c),
-                "mode": "managed",
-                "type": tf_type(c.kind),
-                "name": name(c),
-                "provider_name": provider(c.kind),
-                "change": {
-                    "actions": actions(c.action),
-                    "before": c.before.as_ref().map(|b| values(c.kind, b)),
-                    "after": c.after.as_ref().map(|a| values(c.kind, a)),
-                    "after_unknown": {},
-                    "before_sensitive": {},
-                    "after_sensitive": {},
-                },
-            })
+            entry(
+                c,
+                json!({
+                    "provider_name": provider(c.kind),
+                    "change": {
+                        "actions": actions(c.action),
+                        "before": c.before.as_ref().map(|b| values(c.kind, b)),
+                        "after": c.after.as_ref().map(|a| values(c.kind, a)),
+                        "after_unknown": {},
+                        "before_sensitive": {},
+                        "after_sensitive": {},
+                    },
+                }),
+            )
         })
         .collect();
     let configured: Vec<Value> = plan
@@ -71,15 +64,15 @@ pub fn render(plan: &Plan) -> String {
         .iter()
         .filter(|c| c.action != Action::Delete)
         .map(|c| {
-            json!({
-                "address": address(c),
-                "mode": "managed",
-                "type": tf_type(c.kind),
-                "name": name(c),
-                "provider_config_key": if c.kind == Kind::K8sObject { "kubernetes" } else { "aws" },
-                "expressions": {},
-                "schema_version": 0,
-            })
+            let key = if c.kind == Kind::K8sObject {
+                "kubernetes"
+            } else {
+                "aws"
+            };
+            entry(
+                c,
+                json!({"provider_config_key": key, "expressions": {}, "schema_version": 0}),
+            )
         })
         .collect();
     let doc = json!({
@@ -101,7 +94,17 @@ pub fn render(plan: &Plan) -> String {
     text
 }
 
-/// `bucket.backups` -> `aws_s3_bucket.bucket__backups`: one Terraform-style address
+/// One resource entry of `c`: its address, mode, type and name, then `more`.
+fn entry(c: &ResourceChange, more: Value) -> Value {
+    let mut e =
+        json!({"address": address(c), "mode": "managed", "type": tf_type(c.kind), "name": name(c)});
+    if let (Some(e), Value::Object(more)) = (e.as_object_mut(), more) {
+        e.extend(more);
+    }
+    e
+}
+
+/// `bucket.backups` -> `aws_s3_bucket.bucket_backups`: one Terraform-style address
 /// per drplan address (dots and other characters made `_`, the drplan address kept
 /// readable in the name).
 fn name(c: &ResourceChange) -> String {
