@@ -205,7 +205,7 @@ async fn measured_restores(
     project: &Project,
     aws: &AwsContext,
     live: &LiveState,
-) -> std::collections::BTreeMap<String, objectives::Measured> {
+) -> objectives::MeasuredDurations {
     let Some(lock) = &project.environment.lock else {
         return Default::default();
     };

@@ -57,6 +57,7 @@ pub fn record(
             component,
             policy,
             what: address.to_string(),
+            address: Some(address.to_string()),
             seconds: seconds(e.elapsed),
             outcome: outcome(&e.status).to_string(),
             detail: match &e.status {

@@ -64,13 +64,16 @@ pub async fn run(
             match scale_up(&eks, sizes, ng, &plan.id).await {
                 Ok(before) => {
                     scaled.push((ng, before));
-                    record.steps.push(step(
+                    let mut s = step(
                         "scale_node_group",
                         None,
                         what,
                         t,
                         Ok(Some(format!("was {}/{}/{}", before.0, before.1, before.2))),
-                    ));
+                    );
+                    // The RTO's node-group estimate gives way to this measurement.
+                    s.address = Some(ng.address.to_string());
+                    record.steps.push(s);
                 }
                 Err(e) => {
                     record
@@ -281,6 +284,7 @@ fn step(
         detail,
         estimate_seconds: None,
         policy: None,
+        address: None,
     }
 }
 

@@ -58,6 +58,9 @@ pub struct Step {
     /// The backup policy (`backup` label) the step is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// The spec address the step acted on (a node group scaled up), where there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     pub what: String,
     pub seconds: f64,
     /// `ok` or `failed`.
@@ -129,18 +132,19 @@ pub async fn list(
 /// How long a drill's measurement stands in for the estimate.
 pub const MEASUREMENT_WINDOW_DAYS: i64 = 90;
 
-/// The restore durations of the newest passed drill of the stack in one of
-/// `clusters` (the DR clusters: a drill of `prod` measures what `prod-dr` restores),
-/// per backup label, when it is recent (`MEASUREMENT_WINDOW_DAYS`). One list and a
-/// read or two. An older drill is a warning to drill again.
+/// The restore durations (per backup label) and node-group scale-ups (per address) of
+/// the newest passed drill or DR activation of the stack in one of `clusters` (the DR
+/// clusters: a drill of `prod` measures what `prod-dr` restores), when it is recent
+/// (`MEASUREMENT_WINDOW_DAYS`). One list and a read or two. An older one is a warning
+/// to drill again.
 pub async fn measured(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     stack: &str,
     clusters: &[String],
     now: DateTime<Utc>,
-) -> std::collections::BTreeMap<String, drplan_core::objectives::Measured> {
-    let mut out = std::collections::BTreeMap::new();
+) -> drplan_core::objectives::MeasuredDurations {
+    let mut out = drplan_core::objectives::MeasuredDurations::default();
     let record = match newest_passed(s3, bucket, stack, clusters).await {
         Ok(Some(r)) => r,
         Ok(None) => return out,
@@ -160,20 +164,21 @@ pub async fn measured(
         );
         return out;
     }
-    for s in record
-        .steps
-        .iter()
-        .filter(|s| s.step == "restore" && s.outcome == "ok")
-    {
-        let Some(policy) = &s.policy else { continue };
-        out.insert(
-            policy.clone(),
-            drplan_core::objectives::Measured {
-                duration: std::time::Duration::from_secs_f64(s.seconds.max(0.0)),
-                drill: record.id.clone(),
-                date: record.started.format("%Y-%m-%d").to_string(),
-            },
-        );
+    let measurement = |s: &Step| drplan_core::objectives::Measured {
+        duration: std::time::Duration::from_secs_f64(s.seconds.max(0.0)),
+        drill: record.id.clone(),
+        date: record.started.format("%Y-%m-%d").to_string(),
+    };
+    for s in record.steps.iter().filter(|s| s.outcome == "ok") {
+        match (s.step.as_str(), &s.policy, &s.address) {
+            ("restore", Some(policy), _) => {
+                out.restores.insert(policy.clone(), measurement(s));
+            }
+            ("scale_node_group", _, Some(address)) => {
+                out.scale_ups.insert(address.clone(), measurement(s));
+            }
+            _ => {}
+        }
     }
     out
 }

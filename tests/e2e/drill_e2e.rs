@@ -201,6 +201,15 @@ async fn a_drill_restores_verifies_measures_and_leaves_nothing_behind() {
         "{}",
         explain(&out)
     );
+    // The node group's scale-up the drill measured replaces its 4m estimate too.
+    assert!(
+        text.lines().any(|l| {
+            l.contains("scale-up of cluster.dr.node_group.general ")
+                && l.contains(&format!(", measured in drill {id} on "))
+        }) && !text.contains("cluster.dr.node_group.general (4m)"),
+        "{}",
+        explain(&out)
+    );
 
     // The record is kept beside the lock.
     let out = drill(&moto, root, &["history", "-e", "prod", "--format", "json"]);

@@ -31,7 +31,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_credential_types::Credentials;
 use drplan::aws::{default_retry_config, default_timeout_config, AwsContext};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -112,8 +112,7 @@ impl MotoServer {
             "moto_server not found at {}: run scripts/setup-test-env.sh first",
             path.display()
         );
-        // The free port is found by binding :0 and releasing it; another process can
-        // take it in between, so a server that dies at startup is retried.
+        // A server that dies at startup is retried.
         let mut last_failure = String::new();
         for _ in 0..3 {
             match Self::try_start(&path) {
@@ -128,12 +127,14 @@ impl MotoServer {
     }
 
     fn try_start(path: &PathBuf) -> Result<MotoServer, String> {
-        let port = free_port().map_err(|e| format!("no free port: {e}"))?;
         let log = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
         let stderr = log.reopen().map_err(|e| e.to_string())?;
         let mut command = Command::new(path);
+        // Port 0: the server binds a free port itself and says which. Picking one here
+        // and passing it raced with other tests: a server that lost the port died, and
+        // its test talked to another test's server.
         command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr);
@@ -143,22 +144,27 @@ impl MotoServer {
             .map_err(|e| format!("cannot run {}: {e}", path.display()))?;
         let mut server = MotoServer {
             child,
-            port,
+            port: 0,
             log,
             extra_env: Default::default(),
         };
         let started = Instant::now();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
         loop {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return Ok(server);
+            if server.port == 0 {
+                server.port = listening_port(&server.log_text()).unwrap_or(0);
+            }
+            if server.port != 0 {
+                let addr = SocketAddr::from(([127, 0, 0, 1], server.port));
+                if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+                    return Ok(server);
+                }
             }
             if let Ok(Some(status)) = server.child.try_wait() {
                 return Err(format!("exited with {status}: {}", server.log_text()));
             }
             if started.elapsed() > STARTUP_TIMEOUT {
                 return Err(format!(
-                    "no answer on port {port} after {STARTUP_TIMEOUT:?}: {}",
+                    "not listening after {STARTUP_TIMEOUT:?}: {}",
                     server.log_text()
                 ));
             }
@@ -334,8 +340,12 @@ impl Drop for MotoServer {
     }
 }
 
-fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+/// The port of werkzeug's ` * Running on http://127.0.0.1:PORT` line.
+fn listening_port(log: &str) -> Option<u16> {
+    log.lines()
+        .find_map(|l| l.split("Running on http://127.0.0.1:").nth(1))
+        .and_then(|rest| rest.trim().trim_end_matches('/').parse().ok())
+        .filter(|p| *p != 0)
 }
 
 /// Linux: the server gets SIGKILL when the thread that started it dies, which

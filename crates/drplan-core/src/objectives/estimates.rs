@@ -83,6 +83,18 @@ pub struct Estimates {
     restores: BTreeMap<String, Duration>,
     /// Backup label -> its restore as a recent drill measured it (beats both).
     measured: BTreeMap<String, Measured>,
+    /// Node-group address -> its scale-up as a recent drill or DR activation measured
+    /// it (beats `aws_eks_node_group_update`).
+    measured_scale_ups: BTreeMap<String, Measured>,
+}
+
+/// What recent drills and DR activations measured (`drplan::drill::record`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MeasuredDurations {
+    /// Backup label -> its restore.
+    pub restores: BTreeMap<String, Measured>,
+    /// Node-group address -> its scale-up to the activated size.
+    pub scale_ups: BTreeMap<String, Measured>,
 }
 
 /// A restore duration a drill measured (`drplan drill`).
@@ -109,6 +121,7 @@ impl Estimates {
                 .collect(),
             restores: BTreeMap::new(),
             measured: BTreeMap::new(),
+            measured_scale_ups: BTreeMap::new(),
         }
     }
 
@@ -126,10 +139,23 @@ impl Estimates {
         e
     }
 
-    /// Restores measured by drills replace the estimates of their policies.
-    pub fn with_measured(mut self, measured: BTreeMap<String, Measured>) -> Self {
-        self.measured = measured;
+    /// Restores measured by drills replace the estimates of their policies, and
+    /// measured node-group scale-ups the estimate of theirs.
+    pub fn with_measured(mut self, measured: MeasuredDurations) -> Self {
+        self.measured = measured.restores;
+        self.measured_scale_ups = measured.scale_ups;
         self
+    }
+
+    /// The measured scale-up of the node group at `address`, as the critical path
+    /// shows it, when a recent drill or activation measured one.
+    pub fn measured_scale_up(&self, address: &str) -> Option<(String, Duration)> {
+        self.measured_scale_ups.get(address).map(|m| {
+            (
+                format!("measured in drill {} on {}", m.drill, m.date),
+                m.duration.max(Duration::from_secs(1)),
+            )
+        })
     }
 
     pub fn override_with(&mut self, overrides: &BTreeMap<String, Duration>) {

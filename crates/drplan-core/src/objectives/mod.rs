@@ -25,7 +25,7 @@ mod rpo;
 pub mod rto;
 pub mod text;
 
-pub use estimates::{Estimates, Measured, Operation, RESTORE_JOB};
+pub use estimates::{Estimates, Measured, MeasuredDurations, Operation, RESTORE_JOB};
 
 use crate::model::{Project, SiteRole, Topology};
 use crate::resource::{Resource, SourceRef};
@@ -267,15 +267,12 @@ pub fn attach_to_json(
 /// normal operation, the primary when it is the activation), so `prod` and `prod-dr`
 /// give the same estimate.
 pub fn for_project(project: &Project) -> ObjectivesReport {
-    for_project_measured(project, std::collections::BTreeMap::new())
+    for_project_measured(project, MeasuredDurations::default())
 }
 
 /// [`for_project`] with the restore durations recent drills measured, per backup
 /// label: the RTO path uses them and says so (`measured in drill <id> on <date>`).
-pub fn for_project_measured(
-    project: &Project,
-    measured: std::collections::BTreeMap<String, estimates::Measured>,
-) -> ObjectivesReport {
+pub fn for_project_measured(project: &Project, measured: MeasuredDurations) -> ObjectivesReport {
     for_project_loaded(project, &Loaded::load(project), measured)
 }
 
@@ -317,7 +314,7 @@ impl Loaded {
 pub fn for_project_loaded(
     project: &Project,
     loaded: &Loaded,
-    measured: std::collections::BTreeMap<String, estimates::Measured>,
+    measured: MeasuredDurations,
 ) -> ObjectivesReport {
     let estimates = Estimates::for_topology(&project.topology).with_measured(measured.clone());
     let mut report = if !rto::wanted(&project.topology) {
@@ -366,7 +363,17 @@ pub fn for_project_loaded(
         .iter_mut()
         .filter(|c| c.name == CheckName::Rto)
     {
-        for (label, m) in &measured {
+        for (address, m) in &measured.scale_ups {
+            if check.path.iter().any(|s| &s.address == address) {
+                check.details.push(format!(
+                    "scale-up of {address} {}, measured in drill {} on {} (instead of the estimate)",
+                    human_duration(m.duration.max(Duration::from_secs(1))),
+                    m.drill,
+                    m.date
+                ));
+            }
+        }
+        for (label, m) in &measured.restores {
             let component = project.topology.backups.get(label).map(|b| &b.component);
             if check.component.is_some() && check.component.as_ref() != component {
                 continue;

@@ -233,6 +233,12 @@ impl BringUp {
             .get(&r.address)
             .cloned()
             .unwrap_or(Operation::Create(r.kind));
+        // A node group scaled up as a drill or a DR activation measured it.
+        if op == Operation::Update(crate::resource::Kind::NodeGroup) {
+            if let Some(measured) = estimates.measured_scale_up(r.address.as_str()) {
+                return measured;
+            }
+        }
         estimates.operation(&op)
     }
 
