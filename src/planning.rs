@@ -98,7 +98,7 @@ pub async fn make_plan(
         },
         async {
             if req.evidence {
-                measured_restores(&project, aws, &live).await
+                measured_durations(&project, aws, &live).await
             } else {
                 Default::default()
             }
@@ -199,9 +199,9 @@ pub async fn make_plan(
     })
 }
 
-/// The restore durations recent drills measured (`drplan drill`), read from the
-/// records beside the lock: they replace the estimates on the RTO path.
-async fn measured_restores(
+/// The restores and node-group scale-ups recent drills and DR activations measured,
+/// read from the records beside the lock: they replace the estimates on the RTO path.
+async fn measured_durations(
     project: &Project,
     aws: &AwsContext,
     live: &LiveState,

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 /// Route53, STS and S3's bucket listing are global; their requests are signed for the
 /// aws partition's home region.
-const GLOBAL_REGION: &str = "us-east-1";
+pub(crate) const GLOBAL_REGION: &str = "us-east-1";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Service {

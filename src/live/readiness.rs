@@ -63,6 +63,9 @@ pub async fn read(
     .into_iter()
     .collect();
     let offered = &offered;
+    let iam_lost = unreachable
+        .iter()
+        .find(|u| u.cluster.is_none() && u.region.as_deref() == Some(crate::aws::GLOBAL_REGION));
     join_all(items.iter().map(|item| async move {
         match &item.need {
             Need::KmsKey { key, region } => match lost(Service::S3, region) {
@@ -70,10 +73,13 @@ pub async fn read(
                 Some(u) => Answer::NotRead(format!("not tried: {}", u.reason())),
                 None => kms_key(aws, key, region).await,
             },
-            Need::IamRole { arn } => match (account, arn_account(arn)) {
-                (Some(mine), Some(theirs)) if mine != theirs => Answer::NotRead(format!(
+            Need::IamRole { arn } => match (account, arn_account(arn), iam_lost) {
+                (Some(mine), Some(theirs), _) if mine != theirs => Answer::NotRead(format!(
                     "in account {theirs}, not the environment's {mine}: drplan reads its own account only"
                 )),
+                // IAM answers from us-east-1: with that region lost, a GetRole would only
+                // wait out its timeouts, on the plan of a failover.
+                (_, _, Some(u)) => Answer::NotRead(format!("not tried: {}", u.reason())),
                 _ => iam_role(aws, arn).await,
             },
             Need::InstanceTypes { region, .. } => offered

@@ -234,3 +234,57 @@ fn a_lock_in_the_primary_region_is_a_readiness_warning_in_validate() {
         .unwrap_or_default()
         .contains("environments/prod.hcl"));
 }
+
+/// A region that did not answer (here the DR region, us-east-1, IAM's too): what lies
+/// there is "not read", a warning with basis `live_not_read`, never a breach — the plan
+/// of a failover is not blocked by what could not be read.
+#[test]
+fn readiness_in_a_region_that_did_not_answer_warns_and_never_breaches() {
+    use drplan_core::live::{ReachFailure, Unreachable};
+    use drplan_core::objectives::Basis;
+    let project = load(".", "prod");
+    let loaded = objectives::Loaded::load(&project);
+    let (normal, activated) = loaded.pair(&project);
+    let items = readiness::items(normal, activated);
+    let answers: Vec<Answer> = items
+        .iter()
+        .map(|i| match &i.need {
+            Need::KmsKey { region, .. } if region == "us-west-2" => everything_there(&i.need),
+            _ => Answer::NotRead("not tried: us-east-1 did not answer".into()),
+        })
+        .collect();
+    let live = LiveState {
+        unreachable: vec![Unreachable {
+            site: Some("dr".into()),
+            region: Some("us-east-1".into()),
+            service: "eks".into(),
+            cluster: None,
+            cause: ReachFailure::Timeout,
+            detail: "no answer".into(),
+        }],
+        ..LiveState::default()
+    };
+    let mut report = objectives::for_project_loaded(&project, &loaded, Default::default());
+    readiness::apply(&mut report, normal, activated, &items, &answers, &live);
+    let c = readiness_check(&report);
+    assert_eq!(
+        c.verdict,
+        Verdict::Warn,
+        "{}",
+        objectives::text::render(&report, false)
+    );
+    assert!(report.readiness.iter().all(|f| f.verdict != Verdict::Fail));
+    let cluster = report
+        .readiness
+        .iter()
+        .find(|f| f.what == "cluster")
+        .expect("the DR cluster's finding");
+    assert_eq!(cluster.basis, Basis::LiveNotRead);
+    assert!(
+        cluster
+            .detail
+            .contains("not read: EKS in us-east-1 did not answer"),
+        "{}",
+        cluster.detail
+    );
+}
