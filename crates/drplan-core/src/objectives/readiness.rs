@@ -639,7 +639,12 @@ fn summarize(
     let details: Vec<String> = ordered
         .into_iter()
         .map(|f| {
-            let mut line = format!("{} {}: {}", word(f.verdict), f.subject, f.detail);
+            let mut line = format!(
+                "{} {}: {}",
+                super::text::verdict_word(f.verdict),
+                f.subject,
+                f.detail
+            );
             if f.verdict != Verdict::Pass {
                 if let Some(fix) = &f.fix {
                     line.push_str(&format!(" — fix: {fix}"));
@@ -667,13 +672,5 @@ fn summarize(
             .or_else(|| Some(dr.source.clone())),
         basis,
         policy: None,
-    }
-}
-
-fn word(v: Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "ok",
-        Verdict::Warn => "WARN",
-        Verdict::Fail => "FAIL",
     }
 }

@@ -81,7 +81,7 @@ pub fn render(report: &ObjectivesReport, allow_breach: bool) -> String {
     out
 }
 
-fn verdict_word(v: Verdict) -> &'static str {
+pub(super) fn verdict_word(v: Verdict) -> &'static str {
     match v {
         Verdict::Pass => "ok",
         Verdict::Warn => "WARN",
