@@ -190,6 +190,14 @@ pub async fn apply_with_clusters(
     .map_err(|e| anyhow!("the plan's dependency graph cannot be walked: {e}"))?;
 
     let finished = finished.into_inner().unwrap_or_else(|p| p.into_inner());
+    // A link step is reported as part of its change (below).
+    let (links, results): (Vec<_>, Vec<_>) = results
+        .into_iter()
+        .partition(|(step, _)| step.phase == Phase::Link);
+    let links: HashMap<Address, walk::NodeResult<Step, String>> = links
+        .into_iter()
+        .map(|(step, result)| (step.address, result))
+        .collect();
     let entries = results
         .into_iter()
         .filter_map(|(step, result)| {
@@ -204,12 +212,25 @@ pub async fn apply_with_clusters(
                 Outcome::Interrupted => Status::Interrupted,
             };
             let action = step.phase.action(change.action);
+            let link = (step.phase == Phase::Converge)
+                .then(|| links.get(&step.address))
+                .flatten();
+            let (status, elapsed) = match link {
+                Some(l) => (
+                    with_link(status, &l.outcome),
+                    match (result.elapsed, l.elapsed) {
+                        (Some(a), Some(b)) => Some(a + b),
+                        (a, b) => a.or(b),
+                    },
+                ),
+                None => (status, result.elapsed),
+            };
             Some(ReportEntry {
                 address: step.address.clone(),
                 kind: change.kind,
                 action,
                 status,
-                elapsed: result.elapsed,
+                elapsed,
                 finished_after: finished.get(&(step.address.clone(), action)).copied(),
             })
         })
@@ -226,6 +247,22 @@ pub async fn apply_with_clusters(
     })
 }
 
+/// A change's status with its link step's outcome: done only when both are; a
+/// converge done whose link did not complete says what is missing.
+fn with_link(status: Status, link: &Outcome<Step, String>) -> Status {
+    if status != Status::Done {
+        return status;
+    }
+    let missing = "its replication configuration was not put";
+    match link {
+        Outcome::Done => Status::Done,
+        Outcome::Failed(e) => Status::Failed(format!("{missing}: {e}")),
+        Outcome::Skipped { because } => Status::Failed(format!("{missing}: {because} failed")),
+        Outcome::NotStarted => Status::Failed(format!("{missing}: the apply stopped first")),
+        Outcome::Interrupted => Status::Interrupted,
+    }
+}
+
 async fn run_step(
     ctx: &ApplyContext<'_>,
     change: &ResourceChange,
@@ -233,6 +270,13 @@ async fn run_step(
     display: &progress::Progress,
 ) -> Result<()> {
     let action = phase.action(change.action);
+    if phase == Phase::Link {
+        let running = display.start(format!("{}: linking", change.address));
+        s3::link_bucket(ctx, change).await?;
+        let elapsed = running.elapsed().as_secs();
+        running.finish(format!("{}: linked after {elapsed}s", change.address));
+        return Ok(());
+    }
     let running = display.start(format!("{}: {}", change.address, report::verb_ing(action)));
     failpoint(&change.address, FailpointPhase::Before);
     let id = match action {

@@ -78,8 +78,16 @@ pub async fn create_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     put_versioning(&s3, name, attrs.bool("versioning")).await?;
     put_encryption(&s3, name, &attrs).await?;
     put_lifecycle(&s3, name, &attrs).await?;
-    put_replication(ctx, &s3, name, &attrs).await?;
+    // The replication configuration is the change's link step (`steps::Phase::Link`).
     Ok(name.to_string())
+}
+
+/// A bucket's link step: its replication configuration, once it and its destinations
+/// exist (put, or deleted when the spec has none).
+pub async fn link_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let attrs = Attrs::after(change)?;
+    let s3 = ctx.clients.s3(region(change)?);
+    put_replication(ctx, &s3, attrs.str("name")?, &attrs).await
 }
 
 pub async fn update_bucket(
@@ -96,7 +104,8 @@ pub async fn update_bucket(
             "versioning" => put_versioning(&s3, name, attrs.bool("versioning")).await?,
             "encryption" => put_encryption(&s3, name, &attrs).await?,
             "lifecycle_rules" => put_lifecycle(&s3, name, &attrs).await?,
-            "replication" => put_replication(ctx, &s3, name, &attrs).await?,
+            // The link step's (`link_bucket`).
+            "replication" => {}
             other => {
                 return Err(anyhow!(
                     "{}: `{other}` cannot be changed in place",

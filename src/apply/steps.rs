@@ -4,14 +4,16 @@
 //! for the deletes of what references it (reverse order); a replace is a delete step
 //! followed by a create step. References come from `depends_on` and from the
 //! reference attributes themselves (`vpc`, `subnets`, `health_check`, a node group's
-//! `cluster_name`, a record's `zone`, a replication rule's `destination_bucket`), so
-//! orphans, which have no spec and hence no `depends_on`, are still ordered. A
+//! `cluster_name`, a record's `zone`), so orphans, which have no spec and hence no
+//! `depends_on`, are still ordered. A bucket's replication configuration is its own
+//! step (`Phase::Link`), after the bucket and its destinations: buckets may
+//! replicate to each other. A
 //! change's `wait_for` orders it after other changes whatever its action (a failback's
 //! deletes in DR wait for the DNS flip).
 
 use super::walk::Node;
 use drplan_core::address::Address;
-use drplan_core::plan::{Action, Plan, ResourceChange};
+use drplan_core::plan::{links, Action, Plan, ResourceChange};
 use drplan_core::resource::Kind;
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -23,6 +25,11 @@ pub enum Phase {
     Destroy,
     /// Create, update, or the second half of a replace.
     Converge,
+    /// The settings of a converged object that point at other objects which may point
+    /// back — a bucket's replication configuration: after the object's converge and
+    /// the converges of what it points at, so two buckets replicating to each other
+    /// (S3's active/active) are no cycle. Reported as part of the change.
+    Link,
 }
 
 impl Phase {
@@ -30,8 +37,8 @@ impl Phase {
     pub fn action(self, planned: Action) -> Action {
         match (self, planned) {
             (Phase::Destroy, _) => Action::Delete,
-            (Phase::Converge, Action::Replace) => Action::Create,
-            (Phase::Converge, a) => a,
+            (Phase::Converge | Phase::Link, Action::Replace) => Action::Create,
+            (Phase::Converge | Phase::Link, a) => a,
         }
     }
 }
@@ -47,6 +54,7 @@ impl fmt::Display for Step {
         match self.phase {
             Phase::Converge => write!(f, "{}", self.address),
             Phase::Destroy => write!(f, "{} (destroy)", self.address),
+            Phase::Link => write!(f, "{} (link)", self.address),
         }
     }
 }
@@ -120,21 +128,27 @@ fn references(
                 by(Kind::DnsZone, z.trim_end_matches('.').to_string());
             }
         }
-        Kind::Bucket => {
-            let rules = attrs
-                .get("replication")
-                .and_then(|r| r.get("rules"))
-                .and_then(Value::as_array);
-            for rule in rules.into_iter().flatten() {
-                if let Some(dest) = rule.get("destination_bucket").and_then(Value::as_str) {
-                    by(Kind::Bucket, dest.to_string());
-                }
-            }
-        }
         _ => {}
     }
     refs.remove(&change.address);
     refs
+}
+
+/// Whether a converging change has a `Phase::Link` step: a bucket whose replication
+/// configuration is put (created or replaced with one, or updated in it).
+pub fn has_link(change: &ResourceChange) -> bool {
+    if change.kind != Kind::Bucket {
+        return false;
+    }
+    match change.action {
+        Action::Create | Action::Replace => change
+            .after
+            .as_ref()
+            .and_then(|a| a.get("replication"))
+            .is_some_and(|r| !r.is_null()),
+        Action::Update => super::attrs::changed_keys(change).contains("replication"),
+        Action::Delete | Action::NoOp => false,
+    }
 }
 
 pub fn build(plan: &Plan) -> Vec<Node<Step>> {
@@ -189,6 +203,31 @@ pub fn build(plan: &Plan) -> Vec<Node<Step>> {
             deps,
         });
     }
+    for c in converging_changes.iter().filter(|c| has_link(c)) {
+        let own = Step {
+            address: c.address.clone(),
+            phase: Phase::Converge,
+        };
+        let deps = std::iter::once(own)
+            .chain(
+                links::targets(plan, c)
+                    .into_iter()
+                    .filter(|a| converges.contains(a))
+                    .map(|address| Step {
+                        address: address.clone(),
+                        phase: Phase::Converge,
+                    }),
+            )
+            .collect();
+        nodes.push(Node {
+            key: Step {
+                address: c.address.clone(),
+                phase: Phase::Link,
+            },
+            service: service(c.kind, Phase::Link).into(),
+            deps,
+        });
+    }
     // Reverse edges: whoever referenced X in its old form must be gone before X goes.
     let mut destroy_deps: HashMap<Address, Vec<Step>> = HashMap::new();
     for c in &destroying_changes {
@@ -212,7 +251,12 @@ pub fn build(plan: &Plan) -> Vec<Node<Step>> {
             deps,
         });
     }
-    add_waits(&mut nodes, &active, &converges, &destroys);
+    let links: BTreeSet<&Address> = converging_changes
+        .iter()
+        .filter(|c| has_link(c))
+        .map(|c| &c.address)
+        .collect();
+    add_waits(&mut nodes, &active, &converges, &links, &destroys);
     nodes
 }
 
@@ -223,10 +267,13 @@ fn add_waits(
     nodes: &mut [Node<Step>],
     active: &[&ResourceChange],
     converges: &BTreeSet<&Address>,
+    links: &BTreeSet<&Address>,
     destroys: &BTreeSet<&Address>,
 ) {
     let last_step = |address: &Address| {
-        let phase = if converges.contains(address) {
+        let phase = if links.contains(address) {
+            Phase::Link
+        } else if converges.contains(address) {
             Phase::Converge
         } else if destroys.contains(address) {
             Phase::Destroy
@@ -411,7 +458,41 @@ mod tests {
         ]);
         let nodes = build(&p);
         assert_eq!(deps_of(&nodes, "network.main"), ["network.main (destroy)"]);
-        assert_eq!(deps_of(&nodes, "bucket.backups"), ["bucket.backups_dr"]);
+        assert!(deps_of(&nodes, "bucket.backups").is_empty());
+        assert_eq!(
+            deps_of(&nodes, "bucket.backups (link)"),
+            ["bucket.backups", "bucket.backups_dr"]
+        );
+    }
+
+    #[test]
+    fn two_buckets_replicating_to_each_other_are_no_cycle() {
+        let bucket = |address: &str, name: &str, dest: &str| {
+            change(
+                address,
+                Kind::Bucket,
+                Action::Create,
+                json!({
+                    "name": name,
+                    "replication": {"role_arn": "r", "rules": [{"id": "x", "destination_bucket": dest}]}
+                }),
+            )
+        };
+        let p = plan(vec![
+            bucket("bucket.east", "b-east", "b-west"),
+            bucket("bucket.west", "b-west", "b-east"),
+        ]);
+        let nodes = build(&p);
+        assert!(deps_of(&nodes, "bucket.east").is_empty());
+        assert!(deps_of(&nodes, "bucket.west").is_empty());
+        assert_eq!(
+            deps_of(&nodes, "bucket.east (link)"),
+            ["bucket.east", "bucket.west"]
+        );
+        assert_eq!(
+            deps_of(&nodes, "bucket.west (link)"),
+            ["bucket.east", "bucket.west"]
+        );
     }
 
     #[test]

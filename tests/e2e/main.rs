@@ -23,6 +23,7 @@ mod k8s_roundtrip;
 mod live_aws;
 mod lock_lease;
 mod moved_e2e;
+mod newuser_e2e;
 mod objectives_e2e;
 mod outage_e2e;
 mod plan_e2e;

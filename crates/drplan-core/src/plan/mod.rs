@@ -10,6 +10,7 @@ pub mod drift;
 pub mod failback;
 pub mod file;
 pub mod ignore;
+pub mod links;
 pub mod redact;
 pub mod target;
 

@@ -45,13 +45,18 @@ pub fn restrict(plan: &mut Plan, targets: &[Address]) -> Result<(), String> {
         .filter(|c| c.action != Action::NoOp && targets.iter().any(|t| covers(t, &c.address)))
         .map(|c| c.address.clone())
         .collect();
-    // What the targeted changes need first comes along.
+    // What the targeted changes need first comes along (a replication destination too).
     loop {
         let more: Vec<Address> = plan
             .changes
             .iter()
             .filter(|c| kept.contains(&c.address))
-            .flat_map(|c| c.depends_on.iter().chain(&c.wait_for))
+            .flat_map(|c| {
+                c.depends_on
+                    .iter()
+                    .chain(&c.wait_for)
+                    .chain(super::links::targets(plan, c))
+            })
             .filter(|d| !kept.contains(*d) && changing(d))
             .cloned()
             .collect();

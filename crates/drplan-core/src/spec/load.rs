@@ -876,7 +876,7 @@ impl Loader {
                         id,
                         root: kind,
                         rank,
-                        refs: body_refs(&item.block.body),
+                        refs: order_refs(kind, &item.block.body),
                         file: item.file.source.clone(),
                         span: block_header(item.block),
                     });
@@ -895,7 +895,13 @@ impl Loader {
         if sites_left == 0 {
             active_site = self.finalize_sites(Vec::new(), env, env_file, &mut env_obj);
         }
-        for &n in &plan.order {
+        // What sits in or behind a cycle is evaluated last, for its other mistakes;
+        // only once every site is known (everything regional needs them).
+        let blocked: Vec<usize> = match plan.blocked.iter().any(|&n| nodes[n].root == "site") {
+            true => Vec::new(),
+            false => plan.blocked.clone(),
+        };
+        for &n in plan.order.iter().chain(&blocked) {
             let node = &nodes[n];
             let ctx = self.scope.context_for(&node.refs);
             match &node_src[n] {
@@ -963,7 +969,39 @@ impl Loader {
                 }
             }
         }
+        for item in items.iter().filter(|i| i.kind == "bucket") {
+            self.decode_replication(item);
+        }
         active_site
+    }
+
+    /// A decoded bucket's `replication` blocks, once every block is published (see
+    /// `decode::bucket::replication`).
+    fn decode_replication(&mut self, item: &Item) {
+        let blocks: Vec<&Block> = item
+            .block
+            .body
+            .blocks()
+            .filter(|b| b.ident.as_str() == "replication")
+            .collect();
+        if blocks.is_empty() || !self.topology.buckets.contains_key(&item.label) {
+            return;
+        }
+        let refs: Vec<_> = blocks.iter().flat_map(|b| body_refs(&b.body)).collect();
+        let ctx = self.scope.context_for(&refs);
+        let mut cx = Cx {
+            scope: &self.scope,
+            ctx: &ctx,
+            sites: &self.topology.sites,
+            diags: &mut self.diags,
+            spans: &mut self.spans,
+        };
+        let address = format!("bucket.{}", item.label);
+        let replication =
+            decode::bucket::replication(&address, &item.file.source, &blocks, &mut cx);
+        if let Some(b) = self.topology.buckets.get_mut(&item.label) {
+            b.replication = replication;
+        }
     }
 
     fn publish_env(&mut self, env_obj: &Map<String, Value>) {
@@ -1251,6 +1289,23 @@ fn block_mark(marks: &BTreeMap<String, Taint>) -> Taint {
 }
 
 /// Every reference in a body, nested blocks included (hcl-edit bounds their depth).
+/// The references that order a block's evaluation: all of them, except inside a
+/// bucket's `replication` blocks, which are decoded after every block.
+fn order_refs(kind: &str, body: &Body) -> Vec<Reference> {
+    if kind != "bucket" {
+        return body_refs(body);
+    }
+    let mut out = Vec::new();
+    for s in body.iter() {
+        match s {
+            Structure::Attribute(a) => out.extend(refs::collect(&a.value)),
+            Structure::Block(b) if b.ident.as_str() == "replication" => {}
+            Structure::Block(b) => out.extend(body_refs(&b.body)),
+        }
+    }
+    out
+}
+
 pub(crate) fn body_refs(body: &Body) -> Vec<Reference> {
     let mut out = Vec::new();
     for s in body.iter() {

@@ -138,18 +138,14 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
                 })
             })
             .collect();
-        let mut depends_on = Vec::new();
+        // Not an ordering edge: the replication configuration is apply's link step,
+        // after this bucket and its destinations (buckets may replicate to each other).
+        let depends_on = Vec::new();
         let replication = match &b.replication {
             None => Value::Null,
             Some(rep) => {
                 let mut rules = rep.rules.clone();
                 rules.sort_by(|x, y| x.id.cmp(&y.id));
-                for r in &rules {
-                    let d = Address::block("bucket", &r.destination);
-                    if !depends_on.contains(&d) {
-                        depends_on.push(d);
-                    }
-                }
                 json!({
                     "role_arn": rep.role_arn,
                     "rules": rules.iter().map(|r| json!({

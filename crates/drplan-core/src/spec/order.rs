@@ -24,6 +24,11 @@ pub struct Node {
 pub struct Plan {
     /// Nodes to evaluate, dependencies first. Nodes in or behind a cycle are absent.
     pub order: Vec<usize>,
+    /// Nodes in or behind a cycle (reported), by rank. They are still evaluated, after
+    /// `order`, so that their other mistakes are reported too: a reference into the
+    /// cycle names an object that was never published, which `Scope::check_references`
+    /// passes over silently (the cycle is its one cause).
+    pub blocked: Vec<usize>,
 }
 
 const ROOTS: &[&str] = &[
@@ -111,10 +116,12 @@ pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
             }
         }
     }
-    if order.len() < nodes.len() {
+    let mut blocked: Vec<usize> = (0..nodes.len()).filter(|&i| indegree[i] > 0).collect();
+    if !blocked.is_empty() {
         report_cycles(nodes, &deps, &indegree, diags);
     }
-    Plan { order }
+    blocked.sort_by_key(|&i| (nodes[i].rank, i));
+    Plan { order, blocked }
 }
 
 fn report_cycles(

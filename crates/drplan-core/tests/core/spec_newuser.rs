@@ -200,3 +200,91 @@ fn manifests_naming_a_folder_say_it_is_a_folder_not_that_it_does_not_exist() {
     assert!(out.contains("\"k8s/overlay/namespace.yaml\""), "{out}");
     assert!(!out.contains("does not exist"), "{out}");
 }
+
+#[test]
+fn reference_cycle_no_longer_hides_an_invalid_schedule_behind_it() {
+    let spec = r#"
+bucket "a" {
+  site = site.primary
+  name = "x-${bucket.b.name}"
+}
+bucket "b" {
+  site = site.dr
+  name = "y-${bucket.a.name}"
+}
+backup "pg" {
+  engine    = "postgres"
+  namespace = "data"
+  full { schedule = "every night" }
+  placement "primary" {
+    bucket  = bucket.a
+  }
+}
+"#;
+    let out = load_spec(spec).expect_err("errors");
+    assert!(
+        out.contains("reference cycle: bucket.a -> bucket.b -> bucket.a"),
+        "{out}"
+    );
+    assert!(
+        out.contains("schedule `every night` is not a valid cron expression"),
+        "{out}"
+    );
+    // What refers into the cycle is not reported again: the cycle is the one cause.
+    assert!(!out.contains("unresolved"), "{out}");
+}
+
+#[test]
+fn two_way_replication_is_no_longer_rejected_as_a_reference_cycle() {
+    let spec = r#"
+bucket "east" {
+  site = site.primary
+  name = "acme-east"
+  replication {
+    role_arn    = "arn:aws:iam::123456789012:role/s3-replication"
+    destination = bucket.west
+  }
+}
+bucket "west" {
+  site = site.dr
+  name = "acme-west"
+  replication {
+    role_arn    = "arn:aws:iam::123456789012:role/s3-replication"
+    destination = bucket.east
+  }
+}
+"#;
+    let p = load_spec(spec).unwrap_or_else(|e| panic!("{e}"));
+    let dest = |address: &str| {
+        let b = p
+            .resources
+            .iter()
+            .find(|r| r.address.to_string() == address)
+            .expect(address);
+        b.attrs["replication"]["rules"][0]["destination_bucket"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(dest("bucket.east"), "acme-west");
+    assert_eq!(dest("bucket.west"), "acme-east");
+}
+
+#[test]
+fn a_bucket_replicating_to_itself_is_still_an_error() {
+    let spec = r#"
+bucket "east" {
+  site = site.primary
+  name = "acme-east"
+  replication {
+    role_arn    = "arn:aws:iam::123456789012:role/s3-replication"
+    destination = bucket.east
+  }
+}
+"#;
+    let out = load_spec(spec).expect_err("an error");
+    assert!(
+        out.contains("bucket \"east\" replicates to \"east\" in the same site"),
+        "{out}"
+    );
+}

@@ -2,7 +2,7 @@ use super::cluster::check_arn;
 use super::{check_tags, label_of, object, source_ref, Cx};
 use crate::model::{Bucket, Encryption, LifecycleRule, Replication, ReplicationRule, Transition};
 use crate::spec::body::{self, BlockBody, Schema};
-use crate::spec::diagnostic::SpecDiagnostic;
+use crate::spec::diagnostic::{SourceFile, SpecDiagnostic};
 use crate::spec::duration::{parse_duration, whole_days, DURATION_HELP};
 use hcl::Value;
 
@@ -156,7 +156,8 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         });
     }
 
-    let replication = replication(&address, b, cx);
+    // `replication` blocks are decoded after every block (`replication`): two buckets
+    // may replicate to each other.
     Some(Bucket {
         label: label.to_string(),
         name: name?,
@@ -164,7 +165,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         versioning,
         encryption,
         lifecycle_rules,
-        replication,
+        replication: None,
         protect,
         tags,
         source: source_ref(b),
@@ -173,12 +174,21 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
 
 /// Every `replication` block is one rule of the bucket's replication configuration
 /// (to the DR site, to a vault account ...). S3 takes one role for all rules.
-fn replication(address: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Replication> {
-    let blocks = b.nested("replication").collect::<Vec<_>>();
+///
+/// Decoded once every block is published, and not an evaluation-order edge: a
+/// replication destination's name does not depend on the destination's own
+/// replication, so two buckets replicating to each other (S3's active/active) are
+/// not a reference cycle. Apply puts the configuration once both buckets exist.
+pub fn replication(
+    address: &str,
+    file: &SourceFile,
+    blocks: &[&hcl_edit::structure::Block],
+    cx: &mut Cx,
+) -> Option<Replication> {
     let several = blocks.len() > 1;
     let mut out: Option<Replication> = None;
     for block in blocks {
-        let mut r = body::read(b.file, block, &REPLICATION, cx.scope, cx.ctx, cx.diags);
+        let mut r = body::read(file, block, &REPLICATION, cx.scope, cx.ctx, cx.diags);
         let role_arn = r.required_string(cx.diags, "role_arn", "the IAM role S3 replicates as");
         check_arn(&r, cx, "role_arn", role_arn.as_deref());
         if !r.has("destination") {
