@@ -74,7 +74,12 @@ pub async fn make_plan(
     } else {
         Vec::new()
     };
-    let scope = ReadScope::from_resources(&env.stack, &project.resources);
+    let mut scope = ReadScope::from_resources(&env.stack, &project.resources);
+    // Every site's region, even one whose last block left the spec: what is marked
+    // for the stack there is an orphan to plan (or a removed block's to forget).
+    scope
+        .regions
+        .extend(project.topology.sites.values().map(|s| s.region.clone()));
     eprintln!(
         "Reading live state: {} regions, {} managed objects in the spec...",
         scope.regions.len(),
@@ -149,6 +154,7 @@ pub async fn make_plan(
             .filter(|s| s.role == SiteRole::Dr)
             .map(|s| s.name.clone()),
         imports: project.imports.clone(),
+        removed: project.removed.clone(),
         replace: req
             .replace
             .iter()

@@ -83,6 +83,7 @@ pub fn child(dir: &Path) -> Result<(), String> {
         activated_site: None,
         imports: Vec::new(),
         replace: Vec::new(),
+        removed: Vec::new(),
     };
     let plan = diff(&project.resources, &live, &ctx);
     let (cpu3, rss) = rusage();

@@ -26,6 +26,7 @@ pub mod report;
 pub mod route53;
 pub mod s3;
 pub mod steps;
+pub mod unmark;
 pub mod walk;
 
 use anyhow::{anyhow, bail, Result};
@@ -104,16 +105,22 @@ const RECORD_UPSERTS_IN_FLIGHT: usize = 1_000;
 
 /// Refuses a plan that is unsafe to start; these are checked before any cloud call.
 pub fn check_applicable(plan: &Plan, options: &ApplyOptions) -> Result<()> {
-    if let Some(e) = plan.errors.first() {
+    let Some(held) = drplan_core::plan::held::held(plan) else {
+        let first = plan
+            .errors
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         bail!(
-            "the plan has {} error(s) and cannot be applied; first: {e}",
+            "the plan has {} error(s) and cannot be applied; first: {first}",
             plan.errors.len()
         );
-    }
+    };
     let refused: Vec<String> = plan
         .changes
         .iter()
         .filter(|c| c.protect && matches!(c.action, Action::Delete | Action::Replace))
+        .filter(|c| !held.contains_key(&c.address))
         .filter(|c| !options.allow_destroy.contains(&c.address))
         .map(|c| c.address.to_string())
         .collect();
@@ -144,6 +151,9 @@ pub async fn apply_with_clusters(
     options: &ApplyOptions,
 ) -> Result<ApplyReport> {
     check_applicable(plan, options)?;
+    // Conflicts that hold their change (`plan::held`): it fails its steps unstarted, so
+    // what depends on it is skipped and the rest runs.
+    let held = drplan_core::plan::held::held(plan).unwrap_or_default();
     let by_address: HashMap<&Address, &ResourceChange> =
         plan.changes.iter().map(|c| (&c.address, c)).collect();
     let nodes = steps::build(plan);
@@ -168,11 +178,15 @@ pub async fn apply_with_clusters(
         &options.stop,
         |step: Step| {
             let change = by_address.get(&step.address).copied();
+            let held = held.get(&step.address);
             let ctx = &ctx;
             let display = &display;
             let finished = &finished;
             async move {
                 let change = change.ok_or_else(|| format!("{}: not in the plan", step.address))?;
+                if let Some(why) = held {
+                    return Err(format!("held, not applied: {why}"));
+                }
                 let result = run_step(ctx, change, step.phase, display)
                     .await
                     .map_err(|e| format!("{e:#}"));
@@ -291,6 +305,11 @@ async fn run_step(
         }
         Action::Delete => {
             delete(ctx, change).await?;
+            ctx.outputs.forget(&change.address);
+            None
+        }
+        Action::Forget => {
+            unmark::forget(ctx, change).await?;
             ctx.outputs.forget(&change.address);
             None
         }

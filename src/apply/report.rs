@@ -47,6 +47,7 @@ pub struct Counts {
     pub added: usize,
     pub changed: usize,
     pub destroyed: usize,
+    pub forgotten: usize,
     pub failed: usize,
     pub skipped: usize,
     pub not_started: usize,
@@ -61,6 +62,7 @@ impl ApplyReport {
                 (Status::Done, Action::Create) => c.added += 1,
                 (Status::Done, Action::Update) => c.changed += 1,
                 (Status::Done, Action::Delete) => c.destroyed += 1,
+                (Status::Done, Action::Forget) => c.forgotten += 1,
                 (Status::Done, _) => {}
                 (Status::Failed(_), _) => c.failed += 1,
                 (Status::Skipped { .. }, _) => c.skipped += 1,
@@ -78,8 +80,12 @@ impl ApplyReport {
     /// The final summary line.
     pub fn summary(&self) -> String {
         let c = self.counts();
+        let forgotten = match c.forgotten {
+            0 => String::new(),
+            n => format!(", {n} forgotten"),
+        };
         let resources = format!(
-            "{} added, {} changed, {} destroyed",
+            "{} added, {} changed, {} destroyed{forgotten}",
             c.added, c.changed, c.destroyed
         );
         if self.succeeded() {
@@ -183,6 +189,7 @@ fn verb(a: Action) -> &'static str {
         Action::Update => "update",
         Action::Delete => "delete",
         Action::Replace => "replace",
+        Action::Forget => "forget",
         Action::NoOp => "no-op",
     }
 }
@@ -194,6 +201,7 @@ pub fn verb_ing(a: Action) -> &'static str {
         Action::Update => "Modifying",
         Action::Delete => "Destroying",
         Action::Replace => "Replacing",
+        Action::Forget => "Forgetting",
         Action::NoOp => "Reading",
     }
 }
@@ -204,6 +212,7 @@ pub fn verb_done(a: Action) -> &'static str {
         Action::Update => "Modifications complete",
         Action::Delete => "Destruction complete",
         Action::Replace => "Replacement complete",
+        Action::Forget => "Forgotten (kept, marks dropped)",
         Action::NoOp => "Read complete",
     }
 }

@@ -147,7 +147,7 @@ pub fn has_link(change: &ResourceChange) -> bool {
             .and_then(|a| a.get("replication"))
             .is_some_and(|r| !r.is_null()),
         Action::Update => super::attrs::changed_keys(change).contains("replication"),
-        Action::Delete | Action::NoOp => false,
+        Action::Delete | Action::Forget | Action::NoOp => false,
     }
 }
 
@@ -157,8 +157,12 @@ pub fn build(plan: &Plan) -> Vec<Node<Step>> {
         .iter()
         .filter(|c| c.action != Action::NoOp)
         .collect();
-    let converging =
-        |c: &&ResourceChange| matches!(c.action, Action::Create | Action::Update | Action::Replace);
+    let converging = |c: &&ResourceChange| {
+        matches!(
+            c.action,
+            Action::Create | Action::Update | Action::Replace | Action::Forget
+        )
+    };
     let destroying = |c: &&ResourceChange| matches!(c.action, Action::Delete | Action::Replace);
     let converging_changes: Vec<&ResourceChange> =
         active.iter().copied().filter(converging).collect();

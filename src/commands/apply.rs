@@ -135,7 +135,11 @@ async fn plan_and_apply(
                 eprintln!("  help: {help}");
             }
         }
-        return Ok(exit::ERROR);
+        // A protected object the plan would destroy holds its own change only.
+        if drplan_core::plan::held::held(&plan).is_none() {
+            return Ok(exit::ERROR);
+        }
+        eprintln!("Holding the change(s) above and what depends on them; applying the rest.");
     }
     if !plan.has_changes() {
         eprintln!("No changes. Your infrastructure matches the spec.");

@@ -186,6 +186,7 @@ fn drifted_addresses(project: &Project) -> anyhow::Result<Vec<String>> {
                     Action::Update => "~",
                     Action::Replace => "-/+",
                     Action::Delete => "-",
+                    Action::Forget => ".",
                 };
                 Some(format!("{symbol} {}", c.address))
             })

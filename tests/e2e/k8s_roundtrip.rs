@@ -168,6 +168,7 @@ fn plan(desired: &[Resource], read: ClusterRead) -> Plan {
         activated_site: None,
         imports: vec![],
         replace: Vec::new(),
+        removed: Vec::new(),
     };
     diff(desired, &live, &ctx)
 }

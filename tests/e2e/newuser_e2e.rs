@@ -121,3 +121,131 @@ async fn two_way_replication_is_no_longer_rejected_as_a_reference_cycle() {
     );
     assert!(stdout(&out).contains("No changes"), "{}", explain(&out));
 }
+
+const KEEP_AND_OTHER: &str = r#"
+bucket "keep" {
+  site = site.primary
+  name = "duo-keep"
+  tags = { team = "data" }
+}
+
+bucket "other" {
+  site = site.dr
+  name = "duo-other"
+  TAGS
+}
+"#;
+
+async fn bucket_tags(moto: &MotoServer, region: &str, bucket: &str) -> Vec<(String, String)> {
+    let out = moto
+        .s3(region)
+        .get_bucket_tagging()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("tags of {bucket}: {e:?}"));
+    let mut tags: Vec<(String, String)> = out
+        .tag_set()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    tags.sort();
+    tags
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_protected_orphan_no_longer_blocks_every_other_change_and_a_removed_block_keeps_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    project(dir.path(), &KEEP_AND_OTHER.replace("TAGS", ""));
+    let moto = moto_with_lock().await;
+    let out = drplan(
+        &moto,
+        dir.path(),
+        &["apply", "-e", "prod", "--auto-approve"],
+    );
+    assert_eq!(out.status.code(), Some(0), "first apply\n{}", explain(&out));
+
+    // bucket.keep leaves the spec (a protected orphan) while bucket.other gains a tag.
+    let spec = KEEP_AND_OTHER.replace("TAGS", "tags = { team = \"ops\" }");
+    let other_only = &spec[spec.find("bucket \"other\"").expect("other")..];
+    project(dir.path(), other_only);
+    let out = drplan(&moto, dir.path(), &["plan", "-e", "prod"]);
+    assert_eq!(out.status.code(), Some(1), "plan\n{}", explain(&out));
+    assert!(
+        stdout(&out).contains(
+            "apply holds this change and what depends on it, and makes the other changes"
+        ),
+        "{}",
+        explain(&out)
+    );
+    let out = drplan(
+        &moto,
+        dir.path(),
+        &["apply", "-e", "prod", "--auto-approve"],
+    );
+    assert_eq!(out.status.code(), Some(1), "apply\n{}", explain(&out));
+    assert!(
+        stdout(&out).contains("1 change(s) failed") && stdout(&out).contains("1 changed"),
+        "{}",
+        explain(&out)
+    );
+    assert!(
+        crate::support::cli::stderr(&out).contains("held, not applied"),
+        "{}",
+        explain(&out)
+    );
+    // The other change was made; the orphan is untouched.
+    assert!(bucket_tags(&moto, "us-east-1", "duo-other")
+        .await
+        .contains(&("team".to_string(), "ops".to_string())));
+    assert!(bucket_tags(&moto, "us-west-2", "duo-keep")
+        .await
+        .contains(&("drplan:address".to_string(), "bucket.keep".to_string())));
+
+    // A removed block keeps the object and drops drplan's marks.
+    let removed = format!(
+        "{other_only}\nremoved {{\n  from = bucket.keep\n  lifecycle {{\n    destroy = false\n  }}\n}}\n"
+    );
+    project(dir.path(), &removed);
+    let out = drplan(
+        &moto,
+        dir.path(),
+        &["plan", "-e", "prod", "--detailed-exitcode"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "plan with removed\n{}",
+        explain(&out)
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("bucket.keep (aws_s3_bucket) will no longer be managed by drplan")
+            && text.contains("0 to destroy, 1 to forget."),
+        "{}",
+        explain(&out)
+    );
+    let out = drplan(
+        &moto,
+        dir.path(),
+        &["apply", "-e", "prod", "--auto-approve"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "apply with removed\n{}",
+        explain(&out)
+    );
+    assert!(stdout(&out).contains("1 forgotten"), "{}", explain(&out));
+    assert_eq!(
+        bucket_tags(&moto, "us-west-2", "duo-keep").await,
+        [("team".to_string(), "data".to_string())],
+        "the marks are gone, the user's tag stays"
+    );
+    let out = drplan(
+        &moto,
+        dir.path(),
+        &["plan", "-e", "prod", "--detailed-exitcode"],
+    );
+    assert_eq!(out.status.code(), Some(0), "plan after\n{}", explain(&out));
+}

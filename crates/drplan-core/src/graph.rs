@@ -106,6 +106,31 @@ impl<'a> ResourceGraph<'a> {
         v
     }
 
+    /// Links as (target, linked): a bucket's replication configuration is put once its
+    /// destination exists (`plan::links`); not an ordering edge of the bucket itself,
+    /// so buckets replicating to each other are no cycle.
+    pub fn links(&self) -> Vec<(&'a Resource, &'a Resource)> {
+        let mut v = Vec::new();
+        for ix in self.graph.node_indices() {
+            let r = self.graph[ix];
+            if r.kind != crate::resource::Kind::Bucket {
+                continue;
+            }
+            for name in crate::plan::links::replication_destinations(&r.attrs) {
+                let target = self.graph.node_indices().map(|i| self.graph[i]).find(|t| {
+                    t.kind == crate::resource::Kind::Bucket
+                        && t.address != r.address
+                        && t.attrs.get("name").and_then(serde_json::Value::as_str) == Some(name)
+                });
+                if let Some(t) = target {
+                    v.push((t, r));
+                }
+            }
+        }
+        v.sort_by(|x, y| (&x.0.address, &x.1.address).cmp(&(&y.0.address, &y.1.address)));
+        v
+    }
+
     /// The longest chain of dependent operations when each takes `duration(resource)`
     /// and independent ones run in parallel: its total and its resources in order.
     pub fn critical_path(

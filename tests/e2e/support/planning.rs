@@ -19,6 +19,7 @@ pub async fn plan_against(moto: &MotoServer, stack: &str, desired: &[Resource]) 
         activated_site: None,
         imports: vec![],
         replace: Vec::new(),
+        removed: Vec::new(),
     };
     drplan_core::plan::diff::diff(desired, &live, &ctx)
 }

@@ -37,6 +37,17 @@ pub struct Project {
     pub extends: Vec<String>,
     /// The spec's `import` blocks: existing unmarked objects to take over.
     pub imports: Vec<Import>,
+    /// The spec's `removed` blocks: objects no longer in the spec to keep (forget)
+    /// or to destroy even though protected.
+    pub removed: Vec<Removed>,
+}
+
+/// `removed { from = ..  lifecycle { destroy = .. } }` (`spec::removed`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Removed {
+    pub from: Address,
+    /// false: drop drplan's marks and keep the object; true: delete it, protected or not.
+    pub destroy: bool,
 }
 
 /// `import { to = ..  id = .. }`: the existing object with cloud id `id` becomes the

@@ -87,6 +87,7 @@ fn action_name(action: Action) -> &'static str {
         Action::Update => "update",
         Action::Replace => "replace",
         Action::Delete => "delete",
+        Action::Forget => "forget",
     }
 }
 

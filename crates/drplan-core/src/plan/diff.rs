@@ -42,6 +42,9 @@ pub struct DiffContext {
     /// `--replace ADDRESS`: objects to destroy and create again even when they match
     /// the spec (a wedged node group, a failed restore Job).
     pub replace: Vec<Address>,
+    /// The spec's `removed` blocks (`spec::removed`): an orphan under `from` is
+    /// forgotten (marks dropped, object kept) or deleted even though protected.
+    pub removed: Vec<crate::model::Removed>,
 }
 
 /// The reason a change is a replacement when `--replace` asked for it (in
@@ -579,7 +582,23 @@ impl Planner<'_> {
             });
             return;
         };
-        let protect = object.kind.is_stateful();
+        let removed = crate::spec::removed::covering(&self.ctx.removed, &address);
+        let action = match removed {
+            Some(r) if !r.destroy => Action::Forget,
+            _ => Action::Delete,
+        };
+        if action == Action::Forget && matches!(object.kind, Kind::K8sObject | Kind::DnsRecord) {
+            self.errors.push(PlanError {
+                address: address.clone(),
+                message: format!(
+                    "a removed block says to keep this {}, but drplan cannot drop its marks from one yet",
+                    object.kind
+                ),
+                help: Some("keep it in the spec, or use lifecycle { destroy = true }".into()),
+            });
+        }
+        // A removed block is the reviewed consent to delete (or the decision to keep).
+        let protect = object.kind.is_stateful() && removed.is_none();
         if protect && !self.allowed_to_destroy(&address) {
             self.errors.push(PlanError {
                 address: address.clone(),
@@ -607,7 +626,7 @@ impl Planner<'_> {
             kind: object.kind,
             site,
             region: object.region.clone(),
-            action: Action::Delete,
+            action,
             before: Some(before),
             after: None,
             replace_because: Vec::new(),
@@ -714,6 +733,7 @@ fn shared_addresses(changes: &[ResourceChange]) -> Vec<PlanError> {
                         Action::Update => "to update",
                         Action::Replace => "to replace",
                         Action::Delete => "to delete",
+                        Action::Forget => "to forget",
                     };
                     format!("{what}{place} ({action})")
                 })

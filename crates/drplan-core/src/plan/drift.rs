@@ -104,7 +104,8 @@ impl DriftReport {
         };
         for change in &plan.changes {
             match change.action {
-                Action::NoOp => {}
+                // Kept on purpose by a `removed` block: not drift.
+                Action::NoOp | Action::Forget => {}
                 Action::Create => report.missing.push(item(change, Vec::new())),
                 Action::Delete => report.orphaned.push(item(change, Vec::new())),
                 Action::Update | Action::Replace => {

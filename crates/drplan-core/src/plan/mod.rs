@@ -9,6 +9,7 @@ pub mod diff;
 pub mod drift;
 pub mod failback;
 pub mod file;
+pub mod held;
 pub mod ignore;
 pub mod links;
 pub mod redact;
@@ -34,6 +35,9 @@ pub enum Action {
     /// Delete then create (the replaced object's identity cannot change in place).
     Replace,
     Delete,
+    /// No longer managed: drplan's marks are removed and the object is kept (a
+    /// `removed { lifecycle { destroy = false } }` block).
+    Forget,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -220,6 +224,7 @@ impl Plan {
                 Action::Create => s.add += 1,
                 Action::Update => s.change += 1,
                 Action::Delete => s.destroy += 1,
+                Action::Forget => s.forget += 1,
                 Action::Replace => {
                     s.add += 1;
                     s.destroy += 1
@@ -236,4 +241,11 @@ pub struct Summary {
     pub add: usize,
     pub change: usize,
     pub destroy: usize,
+    /// Objects a `removed` block stops managing (kept in the cloud).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub forget: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }

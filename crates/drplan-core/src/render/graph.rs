@@ -59,6 +59,14 @@ pub fn dot(g: &ResourceGraph) -> String {
     for (from, to) in g.edges() {
         let _ = writeln!(out, "  {} -> {};", node_id(from), node_id(to));
     }
+    for (from, to) in g.links() {
+        let _ = writeln!(
+            out,
+            "  {} -> {} [style = dashed, label = \"replication\"];",
+            node_id(from),
+            node_id(to)
+        );
+    }
     out.push_str("}\n");
     out
 }
@@ -79,6 +87,9 @@ pub fn mermaid(g: &ResourceGraph) -> String {
     }
     for (from, to) in g.edges() {
         let _ = writeln!(out, "  {} --> {}", node_id(from), node_id(to));
+    }
+    for (from, to) in g.links() {
+        let _ = writeln!(out, "  {} -.->|replication| {}", node_id(from), node_id(to));
     }
     out
 }

@@ -185,6 +185,7 @@ pub fn actions(action: Action) -> &'static [&'static str] {
         Action::Update => &["update"],
         Action::Replace => &["delete", "create"],
         Action::Delete => &["delete"],
+        Action::Forget => &["forget"],
     }
 }
 

@@ -30,7 +30,7 @@ pub fn render(plan: &Plan) -> String {
     let planned: Vec<Value> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::Delete)
+        .filter(|c| !matches!(c.action, Action::Delete | Action::Forget))
         .filter_map(|c| {
             let values = c.after.as_ref().map(|a| values(c.kind, a))?;
             Some(entry(
@@ -62,7 +62,7 @@ pub fn render(plan: &Plan) -> String {
     let configured: Vec<Value> = plan
         .changes
         .iter()
-        .filter(|c| c.action != Action::Delete)
+        .filter(|c| !matches!(c.action, Action::Delete | Action::Forget))
         .map(|c| {
             let key = if c.kind == Kind::K8sObject {
                 "kubernetes"

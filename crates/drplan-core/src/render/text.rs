@@ -67,9 +67,13 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
             render_change(&mut out, change, &p);
         }
         let s = plan.summary();
+        let forget = match s.forget {
+            0 => String::new(),
+            n => format!(", {n} to forget"),
+        };
         let _ = write!(
             out,
-            "\n{} {} to add, {} to change, {} to destroy.\n",
+            "\n{} {} to add, {} to change, {} to destroy{forget}.\n",
             p.bold("Plan:"),
             s.add,
             s.change,
@@ -77,7 +81,8 @@ pub fn plan(plan: &Plan, opts: &TextOptions) -> String {
         );
     }
     out.push_str(&outage::deferred(plan, |t| p.bold(t)));
-    render_errors(&mut out, &plan.errors, &p);
+    let held = crate::plan::held::held(plan);
+    render_errors(&mut out, &plan.errors, held.as_ref(), &p);
     out
 }
 
@@ -100,6 +105,7 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
         Action::Update => ("~", "will be updated in place"),
         Action::Replace => ("-/+", "must be replaced"),
         Action::Delete => ("-", "will be destroyed"),
+        Action::Forget => (".", "will no longer be managed by drplan (a removed block: the object is kept, its marks are dropped)"),
         Action::NoOp => return,
     };
     if let Some(from) = &change.moved_from {
@@ -261,7 +267,7 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
             let hidden = after.keys().filter(|k| !keys.contains(k.as_str())).count();
             lines.hidden(ATTR_INDENT, hidden, "attribute");
         }
-        Action::Delete | Action::NoOp => {}
+        Action::Delete | Action::Forget | Action::NoOp => {}
     }
     for line in lines.done() {
         out.push_str(&line);
@@ -654,7 +660,12 @@ fn sorted(map: &Map<String, Value>) -> Vec<(&str, &Value)> {
     entries
 }
 
-fn render_errors(out: &mut String, errors: &[PlanError], p: &Painter) {
+fn render_errors(
+    out: &mut String,
+    errors: &[PlanError],
+    held: Option<&std::collections::BTreeMap<crate::address::Address, String>>,
+    p: &Painter,
+) {
     if errors.is_empty() {
         return;
     }
@@ -678,6 +689,16 @@ fn render_errors(out: &mut String, errors: &[PlanError], p: &Painter) {
         }
     }
     let n = errors.len();
+    if !errors.is_empty() && held.is_some() {
+        let _ = write!(
+            out,
+            "\napply holds {} and what depends on {}, and makes the other changes; fix {} to apply everything.\n",
+            if n == 1 { "this change".to_string() } else { format!("these {n} changes") },
+            if n == 1 { "it" } else { "them" },
+            if n == 1 { "it" } else { "them" },
+        );
+        return;
+    }
     let _ = write!(
         out,
         "\ndrplan cannot apply this plan: fix the {} above and plan again.\n",

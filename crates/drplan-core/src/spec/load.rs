@@ -14,6 +14,7 @@ use super::lower;
 use super::moved;
 use super::order::{self, Node};
 use super::refs::{self, Reference};
+use super::removed;
 use super::scope::Scope;
 use super::secret_snippets::SecretSpans;
 use super::sensitivity;
@@ -234,6 +235,7 @@ fn load_unredacted(
         topology: Topology::default(),
         env_name: env.to_string(),
         moved: Vec::new(),
+        removed: Vec::new(),
         imports: Vec::new(),
     };
     let items = loader.collect_items(&specs);
@@ -320,6 +322,12 @@ fn load_unredacted(
         &resources,
         &mut diags,
     );
+    let removed = removed::resolve(
+        std::mem::take(&mut loader.removed),
+        &specs,
+        &resources,
+        &mut diags,
+    );
     if !diags.is_empty() {
         diags.sort();
         return Err(diags);
@@ -329,6 +337,7 @@ fn load_unredacted(
         extends,
         imports,
         moved,
+        removed,
         root: root.to_path_buf(),
         env_name: env.to_string(),
         environment,
@@ -357,6 +366,7 @@ fn stand_in_resources(
         topology: Topology::default(),
         env_name: env.to_string(),
         moved: Vec::new(),
+        removed: Vec::new(),
         imports: Vec::new(),
     };
     let items = loader.collect_items(specs);
@@ -427,6 +437,8 @@ struct Loader {
     env_name: String,
     /// `moved` blocks, checked against the resources once they are lowered.
     moved: Vec<moved::MovedBlock>,
+    /// `removed` blocks, likewise.
+    removed: Vec<removed::RemovedBlock>,
     /// `import` blocks, likewise.
     imports: Vec<import::ImportBlock>,
 }
@@ -453,6 +465,12 @@ impl Loader {
                 if ident == "moved" {
                     if let Some(m) = moved::read(specs, file_index, block, &mut self.diags) {
                         self.moved.push(m);
+                    }
+                    continue;
+                }
+                if ident == "removed" {
+                    if let Some(r) = removed::read(specs, file_index, block, &mut self.diags) {
+                        self.removed.push(r);
                     }
                     continue;
                 }

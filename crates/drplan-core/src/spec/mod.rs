@@ -26,6 +26,7 @@ pub mod lower;
 mod moved;
 mod order;
 pub mod refs;
+pub mod removed;
 mod scope;
 mod secret_snippets;
 mod sensitivity;

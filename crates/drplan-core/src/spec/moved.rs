@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// Block kinds an address can start with.
-const ADDRESS_ROOTS: &[&str] = &[
+pub(super) const ADDRESS_ROOTS: &[&str] = &[
     "network",
     "cluster",
     "bucket",
@@ -159,7 +159,7 @@ pub(super) fn read(
 
 /// A traversal (`bucket.backups`) or a string (`"network.main.subnet.private-a"`),
 /// as an address: dot-separated labels, starting with a block kind.
-fn address_of(value: &Expression, text: &str) -> Option<Address> {
+pub(super) fn address_of(value: &Expression, text: &str) -> Option<Address> {
     let raw = match value {
         Expression::String(s) => s.value().to_string(),
         _ => text.trim().to_string(),
@@ -176,7 +176,7 @@ fn address_of(value: &Expression, text: &str) -> Option<Address> {
 }
 
 /// Whether `address` is `root` or lies under it (`network.a.subnet.x` under `network.a`).
-fn is_under(address: &Address, root: &Address) -> bool {
+pub(super) fn is_under(address: &Address, root: &Address) -> bool {
     address == root
         || address
             .as_str()

@@ -22,6 +22,7 @@ fn summary(plan: &Plan) -> String {
             Action::Update => "update",
             Action::Replace => "replace",
             Action::Delete => "delete",
+            Action::Forget => "forget",
         };
         let mut line = format!("{action} {}", c.address);
         if !c.replace_because.is_empty() {
@@ -552,4 +553,48 @@ fn two_live_objects_with_one_address_are_an_error_not_two_steps() {
         "{plan:#?}"
     );
     assert_eq!(plan.errors[0].address, bucket.address);
+}
+
+#[test]
+fn a_protected_orphan_under_a_removed_block_is_forgotten_not_a_conflict() {
+    let r = sample(Kind::Bucket);
+    let state = live(vec![owned(&r)]);
+    let mut keep = ctx();
+    keep.removed = vec![drplan_core::model::Removed {
+        from: r.address.clone(),
+        destroy: false,
+    }];
+    let plan = diff(&[], &state, &keep);
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    assert_eq!(plan.changes.len(), 1);
+    assert_eq!(plan.changes[0].action, Action::Forget);
+    assert_eq!(plan.summary().forget, 1);
+    assert_eq!(plan.summary().destroy, 0);
+
+    let mut destroy = ctx();
+    destroy.removed = vec![drplan_core::model::Removed {
+        from: r.address.clone(),
+        destroy: true,
+    }];
+    let plan = diff(&[], &state, &destroy);
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    assert_eq!(plan.changes[0].action, Action::Delete);
+}
+
+#[test]
+fn a_removed_block_cannot_keep_a_kubernetes_object_yet_and_says_so() {
+    let r = sample(Kind::K8sObject);
+    let state = live(vec![owned(&r)]);
+    let mut keep = ctx();
+    keep.removed = vec![drplan_core::model::Removed {
+        from: drplan_core::address::Address::new("kubernetes.app"),
+        destroy: false,
+    }];
+    let plan = diff(&[], &state, &keep);
+    assert_eq!(plan.errors.len(), 1);
+    assert!(
+        plan.errors[0].message.contains("cannot drop its marks"),
+        "{}",
+        plan.errors[0]
+    );
 }

@@ -116,6 +116,7 @@ fn ctx() -> DiffContext {
         activated_site: None,
         imports: Vec::new(),
         replace: Vec::new(),
+        removed: Vec::new(),
     }
 }
 

@@ -288,3 +288,36 @@ bucket "east" {
         "{out}"
     );
 }
+
+#[test]
+fn removed_block_is_read_and_checked_against_the_spec() {
+    let spec = format!(
+        "{}\nremoved {{\n  from = bucket.old\n  lifecycle {{\n    destroy = false\n  }}\n}}\n",
+        TWO_BUCKETS.replace("REPEAT", "")
+    );
+    let p = load_spec(&spec).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        p.removed,
+        vec![drplan_core::model::Removed {
+            from: drplan_core::address::Address::new("bucket.old"),
+            destroy: false
+        }]
+    );
+
+    // Still in the spec, no lifecycle, a lifecycle that is not a bool: each an error.
+    let still = spec.replace("bucket.old", "bucket.vault");
+    let out = load_spec(&still).expect_err("an error");
+    assert!(out.contains("`bucket.vault` is still in the spec"), "{out}");
+    let bare = format!(
+        "{}\nremoved {{\n  from = bucket.old\n}}\n",
+        TWO_BUCKETS.replace("REPEAT", "")
+    );
+    let out = load_spec(&bare).expect_err("an error");
+    assert!(
+        out.contains("`removed` needs lifecycle { destroy = ... }"),
+        "{out}"
+    );
+    let not_bool = spec.replace("destroy = false", "destroy = \"no\"");
+    let out = load_spec(&not_bool).expect_err("an error");
+    assert!(out.contains("`destroy` must be true or false"), "{out}");
+}

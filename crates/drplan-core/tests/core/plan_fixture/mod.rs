@@ -19,6 +19,7 @@ pub fn ctx() -> DiffContext {
         activated_site: None,
         imports: Vec::new(),
         replace: Vec::new(),
+        removed: Vec::new(),
     }
 }
 
