@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine or a warm one: installs what the tests need
-# (moto in .venv, checkov in .venv-checkov, kubectl from Debian), then runs every test in the workspace.
+# (moto in .venv, checkov in .venv-checkov, terraform-compliance in .venv-tfc, kubectl from Debian), then runs every test in the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup-test-env.sh
 # checkov for the policy-tool test of `plan --terraform-json` (its own virtualenv).
 bash scripts/setup-checkov.sh >/dev/null
+# terraform-compliance for the same test (its own virtualenv too).
+bash scripts/setup-terraform-compliance.sh >/dev/null
 
 if ! command -v kubectl >/dev/null 2>&1; then
   echo "== installing kubectl (Debian kubernetes-client) for the API-server fidelity test" >&2

@@ -6,8 +6,8 @@
 //! Kubernetes objects need nothing here: their desired manifest carries the new
 //! address annotation, and the update's server-side apply writes it.
 
-use super::context::{aws_error, change_region as region, error_code, ApplyContext};
-use super::eks;
+use super::context::{aws_error, change_region as region, ApplyContext};
+use super::{eks, s3};
 use anyhow::{anyhow, Result};
 use drplan_core::address::Address;
 use drplan_core::marks;
@@ -109,42 +109,10 @@ async fn remark_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
 /// PutBucketTagging replaces the whole set, so the set is read, the mark swapped and
 /// everything else written back as found.
 async fn remark_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-    use aws_sdk_s3::types::{Tag, Tagging};
     let s3 = ctx.clients.s3(region(change)?);
     let name = live_id(ctx, change)?;
-    let current: BTreeMap<String, String> = match s3.get_bucket_tagging().bucket(&name).send().await
-    {
-        Ok(out) => out
-            .tag_set()
-            .iter()
-            .map(|t| (t.key().to_string(), t.value().to_string()))
-            .collect(),
-        Err(e) if error_code(&e) == Some("NoSuchTagSet") => BTreeMap::new(),
-        Err(e) => return Err(aws_error("GetBucketTagging")(e)),
-    };
-    let tags = with_address(current, &change.address);
-    let mut set = Vec::new();
-    for (k, v) in tags {
-        set.push(
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| anyhow!("invalid tag: {e}"))?,
-        );
-    }
-    s3.put_bucket_tagging()
-        .bucket(&name)
-        .tagging(
-            Tagging::builder()
-                .set_tag_set(Some(set))
-                .build()
-                .map_err(|e| anyhow!("invalid tagging: {e}"))?,
-        )
-        .send()
-        .await
-        .map_err(aws_error("PutBucketTagging"))?;
-    Ok(())
+    let current = s3::bucket_tag_set(&s3, &name).await?;
+    s3::put_bucket_tag_set(&s3, &name, with_address(current, &change.address)).await
 }
 
 async fn remark_route53(

@@ -164,28 +164,7 @@ pub(super) async fn put_tags(
 ) -> Result<()> {
     let name = attrs.str("name")?;
     let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
-    let mut set = Vec::new();
-    for (k, v) in tags {
-        set.push(
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(build_err("tag"))?,
-        );
-    }
-    s3.put_bucket_tagging()
-        .bucket(name)
-        .tagging(
-            Tagging::builder()
-                .set_tag_set(Some(set))
-                .build()
-                .map_err(build_err("tagging"))?,
-        )
-        .send()
-        .await
-        .map_err(aws_error("PutBucketTagging"))?;
-    Ok(())
+    put_bucket_tag_set(s3, name, tags).await
 }
 
 /// Versioning as S3 reports it. `Unknown` when the answer cannot be read: moto 5.2
@@ -453,4 +432,50 @@ async fn require_versioned_destination(ctx: &ApplyContext<'_>, dest: &str) -> Re
             "replication destination bucket {dest} does not have versioning enabled"
         )),
     }
+}
+
+/// A bucket's tags as a map (none: empty).
+pub(super) async fn bucket_tag_set(
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    match s3.get_bucket_tagging().bucket(name).send().await {
+        Ok(out) => Ok(out
+            .tag_set()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect()),
+        Err(e) if error_code(&e) == Some("NoSuchTagSet") => Ok(Default::default()),
+        Err(e) => Err(aws_error("GetBucketTagging")(e)),
+    }
+}
+
+/// Writes `tags` as the bucket's whole tag set (PutBucketTagging replaces it).
+pub(super) async fn put_bucket_tag_set(
+    s3: &aws_sdk_s3::Client,
+    name: &str,
+    tags: std::collections::BTreeMap<String, String>,
+) -> Result<()> {
+    let mut set = Vec::new();
+    for (k, v) in tags {
+        set.push(
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(build_err("tag"))?,
+        );
+    }
+    s3.put_bucket_tagging()
+        .bucket(name)
+        .tagging(
+            Tagging::builder()
+                .set_tag_set(Some(set))
+                .build()
+                .map_err(build_err("tagging"))?,
+        )
+        .send()
+        .await
+        .map_err(aws_error("PutBucketTagging"))?;
+    Ok(())
 }

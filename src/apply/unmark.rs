@@ -7,8 +7,8 @@
 //! Kubernetes objects and DNS records are not forgotten yet: the diff refuses a
 //! `removed` block that would need it (`plan::diff`, "cannot keep").
 
-use super::context::{aws_error, change_region as region, error_code, ApplyContext};
-use super::eks;
+use super::context::{aws_error, change_region as region, ApplyContext};
+use super::{eks, s3};
 use anyhow::{anyhow, bail, Result};
 use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
@@ -104,18 +104,10 @@ async fn untag_route53(
 /// PutBucketTagging replaces the whole set: the set is read and written back without
 /// the marks (deleted when nothing else is left).
 async fn forget_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange, name: &str) -> Result<()> {
-    use aws_sdk_s3::types::{Tag, Tagging};
     let s3 = ctx.clients.s3(region(change)?);
-    let current = match s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => out.tag_set().to_vec(),
-        Err(e) if error_code(&e) == Some("NoSuchTagSet") => Vec::new(),
-        Err(e) => return Err(aws_error("GetBucketTagging")(e)),
-    };
-    let kept: Vec<Tag> = current
-        .into_iter()
-        .filter(|t| !MARKS.contains(&t.key()))
-        .collect();
-    if kept.is_empty() {
+    let mut tags = s3::bucket_tag_set(&s3, name).await?;
+    tags.retain(|k, _| !MARKS.contains(&k.as_str()));
+    if tags.is_empty() {
         s3.delete_bucket_tagging()
             .bucket(name)
             .send()
@@ -123,16 +115,5 @@ async fn forget_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange, name: &s
             .map_err(aws_error("DeleteBucketTagging"))?;
         return Ok(());
     }
-    s3.put_bucket_tagging()
-        .bucket(name)
-        .tagging(
-            Tagging::builder()
-                .set_tag_set(Some(kept))
-                .build()
-                .map_err(|e| anyhow!("invalid tagging: {e}"))?,
-        )
-        .send()
-        .await
-        .map_err(aws_error("PutBucketTagging"))?;
-    Ok(())
+    s3::put_bucket_tag_set(&s3, name, tags).await
 }

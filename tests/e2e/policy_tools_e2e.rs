@@ -2,7 +2,9 @@
 //! --json` (it reads Terraform's `planned_values`), so a CI gate built on it passed
 //! vacuously. `plan --terraform-json` gives the Terraform plan shape; checkov's S3
 //! versioning, encryption and replication checks run on it — and fail a bucket
-//! without encryption.
+//! without encryption. terraform-compliance (which asserts `terraform_version`,
+//! `planned_values` and `configuration`, and reads a plan file's first line only)
+//! accepts the same plan and fails it likewise.
 
 use crate::support::cli::{drplan, explain, stdout};
 use crate::support::files::copy_dir;
@@ -77,6 +79,71 @@ fn s3_results(plan_json: &str, dir: &Path) -> Vec<(String, String, bool)> {
     results
 }
 
+fn terraform_compliance() -> PathBuf {
+    let path = std::env::var_os("DRPLAN_TERRAFORM_COMPLIANCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv-tfc/bin/terraform-compliance")
+        });
+    assert!(
+        path.exists(),
+        "terraform-compliance not found at {}: run scripts/setup-terraform-compliance.sh first",
+        path.display()
+    );
+    path
+}
+
+const S3_FEATURE: &str = r#"Feature: S3 backup buckets are versioned and encrypted
+
+  Scenario: every bucket has versioning
+    Given I have aws_s3_bucket defined
+    Then it must contain versioning
+
+  Scenario: every bucket encrypts at rest
+    Given I have aws_s3_bucket defined
+    Then it must contain server_side_encryption_configuration
+"#;
+
+/// terraform-compliance on `plan` with `S3_FEATURE`: (passed, its output).
+fn compliance(plan_json: &str, dir: &Path) -> (bool, String) {
+    let features = dir.join("features");
+    std::fs::create_dir_all(&features).expect("mkdir");
+    std::fs::write(features.join("s3.feature"), S3_FEATURE).expect("write the feature");
+    let file = dir.join("tfplan.json");
+    std::fs::write(&file, plan_json).expect("write the plan");
+    let out = std::process::Command::new(terraform_compliance())
+        .arg("-p")
+        .arg(&file)
+        .arg("-f")
+        .arg(&features)
+        .output()
+        .expect("run terraform-compliance");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), without_ansi(&text))
+}
+
+/// `text` without its terminal colour sequences (ESC [ ... m).
+fn without_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn result(results: &[(String, String, bool)], check: &str, resource: &str) -> Option<bool> {
     results
         .iter()
@@ -105,6 +172,9 @@ async fn checkov_reads_the_terraform_shaped_plan_and_fails_a_bucket_without_encr
     assert!(planned >= 20, "{planned} resources planned");
 
     let scratch = tempfile::tempdir().expect("tempdir");
+    let (passed, report) = compliance(&stdout(&out), scratch.path());
+    assert!(passed, "terraform-compliance accepts the plan: {report}");
+    assert!(report.contains("2 scenarios (2 passed)"), "{report}");
     let results = s3_results(&stdout(&out), scratch.path());
     let source = "aws_s3_bucket.bucket_backups";
     for (check, what) in [
@@ -139,4 +209,7 @@ async fn checkov_reads_the_terraform_shaped_plan_and_fails_a_bucket_without_encr
         Some(false),
         "a bucket without encryption fails: {results:?}"
     );
+    let (passed, report) = compliance(&stdout(&out), scratch.path());
+    assert!(!passed, "terraform-compliance fails it: {report}");
+    assert!(report.contains("aws_s3_bucket.bucket_backups"), "{report}");
 }

@@ -89,7 +89,9 @@ pub fn render(plan: &Plan) -> String {
             "root_module": {"resources": configured},
         },
     });
-    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    // One line, as `terraform show -json` writes it: terraform-compliance reads a plan
+    // file's first line only (a multi-line one is "not a valid JSON file").
+    let mut text = serde_json::to_string(&doc).unwrap_or_default();
     text.push('\n');
     text
 }

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Installs terraform-compliance, the BDD policy tool the plan-JSON test runs on drplan's
+# Terraform-shaped plan (`drplan plan --terraform-json`), pinned, in its own virtualenv
+# (.venv-tfc/). Idempotent; prints the executable's path.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib-tool-venv.sh
+. "$ROOT/scripts/lib-tool-venv.sh"
+install_tool_venv "$ROOT/.venv-tfc" terraform-compliance 1.16.0 terraform-compliance
