@@ -10,13 +10,12 @@
 //! an object left unmarked by a crash is refused by the next plan.
 
 use super::attrs::{tags_with_marks, Attrs};
-use super::context::{aws_error, change_region as region, ApplyContext};
-use super::{eks, route53, s3};
+use super::context::ApplyContext;
 use anyhow::{anyhow, Result};
 use drplan_core::address::Address;
 use drplan_core::live::InflightCreate;
 use drplan_core::plan::ResourceChange;
-use drplan_core::resource::{identity, Kind};
+use drplan_core::resource::identity;
 
 /// Records that `change`'s object is about to be created. A failure stops the create:
 /// without the record, a crash before the marks would wedge the stack.
@@ -70,60 +69,9 @@ pub async fn mark(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()>
         )
     })?;
     let tags = tags_with_marks(ctx.stack, &change.address, &after.str_map("tags"));
-    match change.kind {
-        Kind::Bucket => s3::put_tags(ctx, &ctx.clients.s3(region(change)?), change, &after).await?,
-        Kind::DnsZone | Kind::HealthCheck => {
-            use aws_sdk_route53::types::TagResourceType;
-            let kind = if change.kind == Kind::DnsZone {
-                TagResourceType::Hostedzone
-            } else {
-                TagResourceType::Healthcheck
-            };
-            route53::put_tags(ctx, kind, id.rsplit('/').next().unwrap_or(&id), change).await?
-        }
-        Kind::Vpc | Kind::Subnet => {
-            use aws_sdk_ec2::types::Tag;
-            ctx.clients
-                .ec2(region(change)?)
-                .create_tags()
-                .resources(&id)
-                .set_tags(Some(
-                    tags.iter()
-                        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                        .collect(),
-                ))
-                .send()
-                .await
-                .map_err(aws_error("CreateTags"))?;
-        }
-        Kind::EksCluster => {
-            let client = ctx.clients.eks(region(change)?);
-            eks::tag(
-                &client,
-                &eks::cluster_arn(&client, &id).await?,
-                tags.into_iter().collect(),
-            )
-            .await?;
-        }
-        Kind::NodeGroup => {
-            let client = ctx.clients.eks(region(change)?);
-            let (cluster, name) = id.split_once('/').ok_or_else(|| {
-                anyhow!(
-                    "{}: node group id `{id}` is not cluster/name",
-                    change.address
-                )
-            })?;
-            let arn = eks::node_group_arn(&client, cluster, name).await?;
-            eks::tag(&client, &arn, tags.into_iter().collect()).await?;
-        }
-        Kind::DnsRecord | Kind::K8sObject => {
-            return Err(anyhow!(
-                "{}: a {} cannot be adopted",
-                change.address,
-                change.kind
-            ));
-        }
-    }
+    super::family::applier(change.kind)
+        .mark(ctx, change, &id, tags)
+        .await?;
     confirm(ctx, &change.address).await;
     Ok(())
 }

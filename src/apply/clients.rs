@@ -46,8 +46,7 @@ impl Clients for ClientsFromConfig {
     }
 
     fn s3(&self, region: &str) -> aws_sdk_s3::Client {
-        // A custom endpoint (moto, MinIO) cannot serve virtual-hosted bucket names.
-        let path_style = self.config.endpoint_url().is_some();
+        let path_style = crate::aws::s3_path_style(&self.config);
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
             .force_path_style(path_style)

@@ -463,3 +463,146 @@ pub async fn delete_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> 
     })
     .await
 }
+
+async fn untag(eks: &Client, arn: &str) -> Result<()> {
+    eks.untag_resource()
+        .resource_arn(arn)
+        .set_tag_keys(Some(
+            super::family::MARKS.iter().map(|k| k.to_string()).collect(),
+        ))
+        .send()
+        .await
+        .map_err(aws_error("UntagResource"))?;
+    Ok(())
+}
+
+fn address_mark(change: &ResourceChange) -> HashMap<String, String> {
+    [(marks::ADDRESS_KEY.to_string(), change.address.to_string())]
+        .into_iter()
+        .collect()
+}
+
+/// A node group's ARN from its id (`cluster/name`).
+async fn node_group_arn_of(eks: &Client, change: &ResourceChange, id: &str) -> Result<String> {
+    let (cluster, name) = id.split_once('/').ok_or_else(|| {
+        anyhow!(
+            "{}: node group id `{id}` is not cluster/name",
+            change.address
+        )
+    })?;
+    node_group_arn(eks, cluster, name).await
+}
+
+pub struct ClusterApplier;
+
+#[async_trait::async_trait]
+impl super::family::Applier for ClusterApplier {
+    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+        create_cluster(ctx, change).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        changed: &[String],
+    ) -> Result<()> {
+        update_cluster(ctx, change, changed).await
+    }
+
+    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+        delete_cluster(ctx, change).await
+    }
+
+    async fn mark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+        tags: BTreeMap<String, String>,
+    ) -> Result<()> {
+        let eks = ctx.clients.eks(region(change)?);
+        tag(
+            &eks,
+            &cluster_arn(&eks, id).await?,
+            tags.into_iter().collect(),
+        )
+        .await
+    }
+
+    async fn remark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        let eks = ctx.clients.eks(region(change)?);
+        tag(&eks, &cluster_arn(&eks, id).await?, address_mark(change)).await
+    }
+
+    async fn forget(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        let eks = ctx.clients.eks(region(change)?);
+        untag(&eks, &cluster_arn(&eks, id).await?).await
+    }
+}
+
+pub struct NodeGroupApplier;
+
+#[async_trait::async_trait]
+impl super::family::Applier for NodeGroupApplier {
+    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+        create_node_group(ctx, change).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        changed: &[String],
+    ) -> Result<()> {
+        update_node_group(ctx, change, changed).await
+    }
+
+    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+        delete_node_group(ctx, change).await
+    }
+
+    async fn mark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+        tags: BTreeMap<String, String>,
+    ) -> Result<()> {
+        let eks = ctx.clients.eks(region(change)?);
+        let arn = node_group_arn_of(&eks, change, id).await?;
+        tag(&eks, &arn, tags.into_iter().collect()).await
+    }
+
+    async fn remark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        let eks = ctx.clients.eks(region(change)?);
+        let arn = node_group_arn_of(&eks, change, id).await?;
+        tag(&eks, &arn, address_mark(change)).await
+    }
+
+    async fn forget(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        let eks = ctx.clients.eks(region(change)?);
+        let arn = node_group_arn_of(&eks, change, id).await?;
+        untag(&eks, &arn).await
+    }
+}

@@ -115,3 +115,51 @@ fn cluster_of(attrs: &serde_json::Map<String, serde_json::Value>) -> Result<&str
         .and_then(|v| v.as_str())
         .ok_or_else(|| anyhow!("the object names no cluster"))
 }
+
+/// The clusters of this apply, or the error of an apply set up without them.
+fn clusters<'c>(
+    ctx: &'c super::context::ApplyContext<'_>,
+    change: &ResourceChange,
+) -> Result<&'c Clusters<'c>> {
+    ctx.k8s.ok_or_else(|| {
+        anyhow!(
+            "{}: no cluster connections were set up for this apply",
+            change.address
+        )
+    })
+}
+
+/// Kubernetes objects: server-side apply (create and update alike), waited for when
+/// another change is ordered after them; their marks are in the manifest itself.
+pub struct ObjectApplier;
+
+#[async_trait::async_trait]
+impl super::family::Applier for ObjectApplier {
+    async fn create(
+        &self,
+        ctx: &super::context::ApplyContext<'_>,
+        change: &ResourceChange,
+    ) -> Result<String> {
+        let awaited = ctx.awaited.contains(&change.address);
+        clusters(ctx, change)?.apply(change, awaited).await?;
+        Ok(change.address.to_string())
+    }
+
+    async fn update(
+        &self,
+        ctx: &super::context::ApplyContext<'_>,
+        change: &ResourceChange,
+        _changed: &[String],
+    ) -> Result<()> {
+        let awaited = ctx.awaited.contains(&change.address);
+        clusters(ctx, change)?.apply(change, awaited).await
+    }
+
+    async fn delete(
+        &self,
+        ctx: &super::context::ApplyContext<'_>,
+        change: &ResourceChange,
+    ) -> Result<()> {
+        clusters(ctx, change)?.delete(change).await
+    }
+}

@@ -15,6 +15,7 @@ pub mod attrs;
 pub mod clients;
 pub mod context;
 pub mod eks;
+pub mod family;
 pub mod idempotency;
 pub mod kubernetes;
 pub mod network;
@@ -26,7 +27,6 @@ pub mod report;
 pub mod route53;
 pub mod s3;
 pub mod steps;
-pub mod unmark;
 pub mod walk;
 
 use anyhow::{anyhow, bail, Result};
@@ -87,13 +87,16 @@ impl Default for ApplyOptions {
 /// mostly wait for their zone's next batch (`record_batch`), so they get a bound of
 /// their own, outside `--parallelism`: the more of them wait together, the fewer
 /// requests a DNS flip takes.
+/// Steps are keyed by the service name their kind's `KindInfo::apply_service` names
+/// (`aws::Service::name`: one set of names for request and step bounds).
 pub fn limits(parallelism: usize) -> Limits {
+    use crate::aws::Service;
     Limits::new(parallelism)
-        .with_service("route53", 2)
+        .with_service(Service::Route53.name(), 2)
         .with_service_outside_global(steps::RECORD_UPSERTS, RECORD_UPSERTS_IN_FLIGHT)
-        .with_service("eks", EKS_STEPS_IN_FLIGHT)
-        .with_service("ec2", 8)
-        .with_service("s3", 8)
+        .with_service(Service::Eks.name(), EKS_STEPS_IN_FLIGHT)
+        .with_service(Service::Ec2.name(), 8)
+        .with_service(Service::S3.name(), 8)
 }
 
 /// EKS changes waited on at once; --parallelism still bounds them overall.
@@ -286,7 +289,7 @@ async fn run_step(
     let action = phase.action(change.action);
     if phase == Phase::Link {
         let running = display.start(format!("{}: linking", change.address));
-        s3::link_bucket(ctx, change).await?;
+        family::applier(change.kind).link(ctx, change).await?;
         let elapsed = running.elapsed().as_secs();
         running.finish(format!("{}: linked after {elapsed}s", change.address));
         return Ok(());
@@ -309,7 +312,7 @@ async fn run_step(
             None
         }
         Action::Forget => {
-            unmark::forget(ctx, change).await?;
+            forget(ctx, change).await?;
             ctx.outputs.forget(&change.address);
             None
         }
@@ -326,43 +329,8 @@ async fn run_step(
     Ok(())
 }
 
-async fn k8s_apply(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-    match ctx.k8s {
-        Some(clusters) => {
-            clusters
-                .apply(change, ctx.awaited.contains(&change.address))
-                .await
-        }
-        None => Err(anyhow!(
-            "{}: no cluster connections were set up for this apply",
-            change.address
-        )),
-    }
-}
-
 async fn create(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
-    match change.kind {
-        Kind::Vpc => network::create_vpc(ctx, change).await,
-        Kind::Subnet => network::create_subnet(ctx, change).await,
-        Kind::EksCluster => eks::create_cluster(ctx, change).await,
-        Kind::NodeGroup => eks::create_node_group(ctx, change).await,
-        Kind::Bucket => s3::create_bucket(ctx, change).await,
-        Kind::DnsZone => route53::create_zone(ctx, change).await,
-        Kind::DnsRecord => route53::upsert_record(ctx, change).await,
-        Kind::HealthCheck => route53::create_health_check(ctx, change).await,
-        Kind::K8sObject => k8s_apply(ctx, change)
-            .await
-            .map(|_| change.address.to_string()),
-    }
-}
-
-fn live_id(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
-    ctx.outputs.get(&change.address).ok_or_else(|| {
-        anyhow!(
-            "{}: the plan does not say which live object to change (no live id)",
-            change.address
-        )
-    })
+    family::applier(change.kind).create(ctx, change).await
 }
 
 async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
@@ -373,40 +341,24 @@ async fn update(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     }
     remark::remark(ctx, change).await?;
     let changed: Vec<String> = attrs::changed_keys(change).into_iter().collect();
-    match change.kind {
-        Kind::Vpc | Kind::Subnet => {
-            network::update(ctx, change, &live_id(ctx, change)?, &changed).await
-        }
-        Kind::EksCluster => eks::update_cluster(ctx, change, &changed).await,
-        Kind::NodeGroup => eks::update_node_group(ctx, change, &changed).await,
-        Kind::Bucket => s3::update_bucket(ctx, change, &changed).await,
-        Kind::DnsZone => route53::update_zone(ctx, change, &live_id(ctx, change)?, &changed).await,
-        Kind::DnsRecord => route53::upsert_record(ctx, change).await.map(|_| ()),
-        Kind::HealthCheck => {
-            route53::update_health_check(ctx, change, &live_id(ctx, change)?, &changed).await
-        }
-        Kind::K8sObject => k8s_apply(ctx, change).await,
-    }
+    family::applier(change.kind)
+        .update(ctx, change, &changed)
+        .await
 }
 
 async fn delete(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-    match change.kind {
-        Kind::Vpc => network::delete_vpc(ctx, change, &live_id(ctx, change)?).await,
-        Kind::Subnet => network::delete_subnet(ctx, change, &live_id(ctx, change)?).await,
-        Kind::EksCluster => eks::delete_cluster(ctx, change).await,
-        Kind::NodeGroup => eks::delete_node_group(ctx, change).await,
-        Kind::Bucket => s3::delete_bucket(ctx, change).await,
-        Kind::DnsZone => route53::delete_zone(ctx, &live_id(ctx, change)?).await,
-        Kind::DnsRecord => route53::delete_record(ctx, change).await,
-        Kind::HealthCheck => route53::delete_health_check(ctx, &live_id(ctx, change)?).await,
-        Kind::K8sObject => match ctx.k8s {
-            Some(clusters) => clusters.delete(change).await,
-            None => Err(anyhow!(
-                "{}: no cluster connections were set up for this apply",
-                change.address
-            )),
-        },
-    }
+    family::applier(change.kind).delete(ctx, change).await
+}
+
+/// Drops drplan's marks and keeps the object (a `removed { destroy = false }` block).
+async fn forget(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+    let id = change.live_id.clone().ok_or_else(|| {
+        anyhow!(
+            "{}: the plan does not say which live object to forget (no live id)",
+            change.address
+        )
+    })?;
+    family::applier(change.kind).forget(ctx, change, &id).await
 }
 
 /// The changes that count as applied only once ready: what another change is

@@ -290,3 +290,141 @@ pub async fn delete_subnet(
         Err(e) => Err(aws_error("DeleteSubnet")(e)),
     }
 }
+
+use super::family::live_id as id_of;
+
+/// Tags on an EC2 object (CreateTags overwrites the value of a key that exists).
+async fn put_ec2_tags(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    id: &str,
+    tags: BTreeMap<String, String>,
+) -> Result<()> {
+    ctx.clients
+        .ec2(region(change)?)
+        .create_tags()
+        .resources(id)
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(aws_error("CreateTags"))?;
+    Ok(())
+}
+
+async fn remark_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str) -> Result<()> {
+    let mark = [(marks::ADDRESS_KEY.to_string(), change.address.to_string())];
+    put_ec2_tags(ctx, change, id, mark.into_iter().collect()).await
+}
+
+async fn forget_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str) -> Result<()> {
+    let mut req = ctx.clients.ec2(region(change)?).delete_tags().resources(id);
+    for key in super::family::MARKS {
+        req = req.tags(Tag::builder().key(key).build());
+    }
+    req.send().await.map_err(aws_error("DeleteTags"))?;
+    Ok(())
+}
+
+pub struct VpcApplier;
+
+#[async_trait::async_trait]
+impl super::family::Applier for VpcApplier {
+    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+        create_vpc(ctx, change).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        changed: &[String],
+    ) -> Result<()> {
+        update(ctx, change, &id_of(ctx, change)?, changed).await
+    }
+
+    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+        delete_vpc(ctx, change, &id_of(ctx, change)?).await
+    }
+
+    async fn mark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+        tags: BTreeMap<String, String>,
+    ) -> Result<()> {
+        put_ec2_tags(ctx, change, id, tags).await
+    }
+
+    async fn remark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        remark_ec2(ctx, change, id).await
+    }
+
+    async fn forget(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        forget_ec2(ctx, change, id).await
+    }
+}
+
+pub struct SubnetApplier;
+
+#[async_trait::async_trait]
+impl super::family::Applier for SubnetApplier {
+    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+        create_subnet(ctx, change).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        changed: &[String],
+    ) -> Result<()> {
+        update(ctx, change, &id_of(ctx, change)?, changed).await
+    }
+
+    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+        delete_subnet(ctx, change, &id_of(ctx, change)?).await
+    }
+
+    async fn mark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+        tags: BTreeMap<String, String>,
+    ) -> Result<()> {
+        put_ec2_tags(ctx, change, id, tags).await
+    }
+
+    async fn remark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        remark_ec2(ctx, change, id).await
+    }
+
+    async fn forget(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        forget_ec2(ctx, change, id).await
+    }
+}

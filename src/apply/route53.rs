@@ -786,3 +786,168 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     }
     sent
 }
+
+async fn remark_route53(
+    ctx: &ApplyContext<'_>,
+    kind: TagResourceType,
+    change: &ResourceChange,
+    id: &str,
+) -> Result<()> {
+    ctx.route53_turn().await;
+    ctx.clients
+        .route53()
+        .change_tags_for_resource()
+        .resource_type(kind)
+        .resource_id(bare_id(id))
+        .add_tags(
+            Tag::builder()
+                .key(marks::ADDRESS_KEY)
+                .value(change.address.as_str())
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(aws_error("ChangeTagsForResource"))?;
+    Ok(())
+}
+
+async fn forget_route53(ctx: &ApplyContext<'_>, kind: TagResourceType, id: &str) -> Result<()> {
+    ctx.route53_turn().await;
+    ctx.clients
+        .route53()
+        .change_tags_for_resource()
+        .resource_type(kind)
+        .resource_id(bare_id(id))
+        .set_remove_tag_keys(Some(
+            super::family::MARKS.iter().map(|k| k.to_string()).collect(),
+        ))
+        .send()
+        .await
+        .map_err(aws_error("ChangeTagsForResource"))?;
+    Ok(())
+}
+
+pub struct ZoneApplier;
+
+#[async_trait::async_trait]
+impl super::family::Applier for ZoneApplier {
+    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+        create_zone(ctx, change).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        changed: &[String],
+    ) -> Result<()> {
+        update_zone(ctx, change, &super::family::live_id(ctx, change)?, changed).await
+    }
+
+    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+        delete_zone(ctx, &super::family::live_id(ctx, change)?).await
+    }
+
+    async fn mark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+        _tags: BTreeMap<String, String>,
+    ) -> Result<()> {
+        put_tags(ctx, TagResourceType::Hostedzone, &bare_id(id), change).await
+    }
+
+    async fn remark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        remark_route53(ctx, TagResourceType::Hostedzone, change, id).await
+    }
+
+    async fn forget(
+        &self,
+        ctx: &ApplyContext<'_>,
+        _change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        forget_route53(ctx, TagResourceType::Hostedzone, id).await
+    }
+}
+
+pub struct HealthCheckApplier;
+
+#[async_trait::async_trait]
+impl super::family::Applier for HealthCheckApplier {
+    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+        create_health_check(ctx, change).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        changed: &[String],
+    ) -> Result<()> {
+        update_health_check(ctx, change, &super::family::live_id(ctx, change)?, changed).await
+    }
+
+    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+        delete_health_check(ctx, &super::family::live_id(ctx, change)?).await
+    }
+
+    async fn mark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+        _tags: BTreeMap<String, String>,
+    ) -> Result<()> {
+        put_tags(ctx, TagResourceType::Healthcheck, &bare_id(id), change).await
+    }
+
+    async fn remark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        remark_route53(ctx, TagResourceType::Healthcheck, change, id).await
+    }
+
+    async fn forget(
+        &self,
+        ctx: &ApplyContext<'_>,
+        _change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        forget_route53(ctx, TagResourceType::Healthcheck, id).await
+    }
+}
+
+/// A record's mark is its entry in the name's ownership TXT record: the upsert swaps
+/// it (`RecordUpsert::moved_from`) in the same atomic write, so a rename needs no
+/// remark of its own.
+pub struct RecordApplier;
+
+#[async_trait::async_trait]
+impl super::family::Applier for RecordApplier {
+    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+        upsert_record(ctx, change).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        _changed: &[String],
+    ) -> Result<()> {
+        upsert_record(ctx, change).await.map(|_| ())
+    }
+
+    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+        delete_record(ctx, change).await
+    }
+}

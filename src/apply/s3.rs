@@ -479,3 +479,109 @@ pub(super) async fn put_bucket_tag_set(
         .map_err(aws_error("PutBucketTagging"))?;
     Ok(())
 }
+
+pub struct BucketApplier;
+
+#[async_trait::async_trait]
+impl super::family::Applier for BucketApplier {
+    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
+        create_bucket(ctx, change).await
+    }
+
+    async fn update(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        changed: &[String],
+    ) -> Result<()> {
+        update_bucket(ctx, change, changed).await
+    }
+
+    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+        delete_bucket(ctx, change).await
+    }
+
+    async fn link(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
+        link_bucket(ctx, change).await
+    }
+
+    async fn mark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        _id: &str,
+        _tags: std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        let after = Attrs::after(change)?;
+        put_tags(ctx, &ctx.clients.s3(region(change)?), change, &after).await
+    }
+
+    /// PutBucketTagging replaces the whole set, so the set is read, the mark swapped
+    /// and everything else written back as found.
+    async fn remark(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        let s3 = ctx.clients.s3(region(change)?);
+        let tags = bucket_tag_set(&s3, id).await?;
+        put_bucket_tag_set(&s3, id, with_address(tags, &change.address)).await
+    }
+
+    /// The set is written back without the marks (deleted when nothing else is left).
+    async fn forget(
+        &self,
+        ctx: &ApplyContext<'_>,
+        change: &ResourceChange,
+        id: &str,
+    ) -> Result<()> {
+        let s3 = ctx.clients.s3(region(change)?);
+        let mut tags = bucket_tag_set(&s3, id).await?;
+        tags.retain(|k, _| !super::family::MARKS.contains(&k.as_str()));
+        if tags.is_empty() {
+            s3.delete_bucket_tagging()
+                .bucket(id)
+                .send()
+                .await
+                .map_err(aws_error("DeleteBucketTagging"))?;
+            return Ok(());
+        }
+        put_bucket_tag_set(&s3, id, tags).await
+    }
+}
+
+/// A tag set with the address mark set to `address`; every other tag kept.
+fn with_address(
+    mut tags: std::collections::BTreeMap<String, String>,
+    address: &Address,
+) -> std::collections::BTreeMap<String, String> {
+    tags.insert(marks::ADDRESS_KEY.to_string(), address.to_string());
+    tags
+}
+
+#[cfg(test)]
+mod remark_tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn the_address_mark_is_swapped_and_other_tags_kept() {
+        let tags: BTreeMap<String, String> = [
+            ("team", "data"),
+            (marks::STACK_KEY, "lanka"),
+            (marks::ADDRESS_KEY, "bucket.backups"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let out = with_address(tags, &Address::new("bucket.neo4j_backups"));
+        assert_eq!(
+            out.get(marks::ADDRESS_KEY).map(String::as_str),
+            Some("bucket.neo4j_backups")
+        );
+        assert_eq!(out.get("team").map(String::as_str), Some("data"));
+        assert_eq!(out.get(marks::STACK_KEY).map(String::as_str), Some("lanka"));
+        assert_eq!(out.len(), 3);
+    }
+}

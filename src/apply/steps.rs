@@ -13,6 +13,7 @@
 
 use super::walk::Node;
 use drplan_core::address::Address;
+use drplan_core::kinds;
 use drplan_core::plan::{links, Action, Plan, ResourceChange};
 use drplan_core::resource::Kind;
 use serde_json::{Map, Value};
@@ -67,68 +68,29 @@ fn service(kind: Kind, phase: Phase) -> &'static str {
     if kind == Kind::DnsRecord && phase == Phase::Converge {
         return RECORD_UPSERTS;
     }
-    match kind {
-        Kind::Vpc | Kind::Subnet => "ec2",
-        Kind::EksCluster | Kind::NodeGroup => "eks",
-        Kind::Bucket => "s3",
-        Kind::DnsZone | Kind::DnsRecord | Kind::HealthCheck => "route53",
-        Kind::K8sObject => "kubernetes",
-    }
+    kind.info().apply_service
 }
 
-/// Names by which other changes refer to this one (name-identified kinds).
+/// Names by which other changes refer to this one (the kinds with a `NameKey`).
 fn name_key(change: &ResourceChange, attrs: &Map<String, Value>) -> Option<(Kind, String)> {
-    let name = attrs.get("name").and_then(Value::as_str)?;
-    match change.kind {
-        Kind::EksCluster => Some((
-            Kind::EksCluster,
-            format!("{}/{name}", change.region.as_deref().unwrap_or("")),
-        )),
-        Kind::DnsZone => Some((Kind::DnsZone, name.trim_end_matches('.').to_string())),
-        Kind::Bucket => Some((Kind::Bucket, name.to_string())),
-        _ => None,
-    }
+    kinds::name_key_of(change.kind, change.region.as_deref(), attrs).map(|k| (change.kind, k))
 }
 
-/// Addresses `attrs` refers to, directly or by name.
+/// Addresses `attrs` refers to: `depends_on`, and the kind's references
+/// (`kinds::referenced`), by address or by name.
 fn references(
     change: &ResourceChange,
     attrs: Option<&Map<String, Value>>,
     by_name: &HashMap<(Kind, String), Address>,
 ) -> BTreeSet<Address> {
     let mut refs: BTreeSet<Address> = change.depends_on.iter().cloned().collect();
-    let Some(attrs) = attrs else { return refs };
-    let s = |k: &str| attrs.get(k).and_then(Value::as_str);
-    for key in ["vpc", "health_check"] {
-        if let Some(a) = s(key) {
-            refs.insert(Address::new(a));
-        }
-    }
-    if change.kind != Kind::K8sObject {
-        if let Some(Value::Array(items)) = attrs.get("subnets") {
-            refs.extend(items.iter().filter_map(Value::as_str).map(Address::new));
-        }
-    }
-    let mut by = |kind: Kind, name: String| {
-        if let Some(a) = by_name.get(&(kind, name)) {
-            refs.insert(a.clone());
-        }
-    };
-    match change.kind {
-        Kind::NodeGroup => {
-            if let Some(c) = s("cluster_name") {
-                by(
-                    Kind::EksCluster,
-                    format!("{}/{c}", change.region.as_deref().unwrap_or("")),
-                );
-            }
-        }
-        Kind::DnsRecord => {
-            if let Some(z) = s("zone") {
-                by(Kind::DnsZone, z.trim_end_matches('.').to_string());
-            }
-        }
-        _ => {}
+    if let Some(attrs) = attrs {
+        refs.extend(kinds::referenced(
+            change.kind,
+            change.region.as_deref(),
+            attrs,
+            |kind, key| by_name.get(&(kind, key.to_string())).cloned(),
+        ));
     }
     refs.remove(&change.address);
     refs

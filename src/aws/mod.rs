@@ -288,10 +288,16 @@ fn s3_client(config: &SdkConfig, counter: &ApiCallCounter, region: &str) -> aws_
         .region(Region::new(region.to_string()))
         .interceptor(counter.interceptor(Service::S3))
         .interceptor(slow_calls::SlowCallNotice);
-    // Emulators and proxies answer on one host: virtual-hosted addressing would put
-    // the bucket name into the host name (`bucket.127.0.0.1`), which cannot resolve.
-    if config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some() {
+    if s3_path_style(config) {
         builder = builder.force_path_style(true);
     }
     aws_sdk_s3::Client::from_conf(builder.build())
+}
+
+/// Whether S3 is addressed by path: emulators and proxies (an endpoint override, for
+/// every service or for S3 alone) answer on one host, where virtual-hosted addressing
+/// would put the bucket name into the host name (`bucket.127.0.0.1`), which cannot
+/// resolve. The one rule for every S3 client drplan builds.
+pub fn s3_path_style(config: &SdkConfig) -> bool {
+    config.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()
 }

@@ -33,8 +33,27 @@ impl<'a> ResourceGraph<'a> {
         for r in resources {
             index.insert(&r.address, graph.add_node(r));
         }
+        // The same edges apply's converge steps order by: `depends_on`, and the
+        // references each kind declares (`kinds::referenced`).
+        let named: BTreeMap<(crate::resource::Kind, String), &Address> = resources
+            .iter()
+            .filter_map(|r| {
+                crate::kinds::name_key_of(r.kind, r.region.as_deref(), &r.attrs)
+                    .map(|k| ((r.kind, k), &r.address))
+            })
+            .collect();
         for r in resources {
             let to = index[&r.address];
+            let referenced =
+                crate::kinds::referenced(r.kind, r.region.as_deref(), &r.attrs, |kind, key| {
+                    named.get(&(kind, key.to_string())).map(|a| (*a).clone())
+                });
+            for dep in referenced
+                .iter()
+                .filter(|d| **d != r.address && index.contains_key(d))
+            {
+                graph.update_edge(index[dep], to, ());
+            }
             for dep in &r.depends_on {
                 let from = *index
                     .get(dep)

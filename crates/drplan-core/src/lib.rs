@@ -7,6 +7,7 @@
 pub mod address;
 pub mod drill;
 pub mod graph;
+pub mod kinds;
 pub mod kubernetes;
 pub mod live;
 pub mod marks;

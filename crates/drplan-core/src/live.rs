@@ -193,12 +193,7 @@ pub struct Unreachable {
 impl Unreachable {
     /// The AWS service whose regional API holds objects of `kind`, for regional kinds.
     pub fn service_of(kind: Kind) -> Option<&'static str> {
-        match kind {
-            Kind::Vpc | Kind::Subnet => Some("ec2"),
-            Kind::EksCluster | Kind::NodeGroup => Some("eks"),
-            Kind::Bucket => Some("s3"),
-            Kind::DnsZone | Kind::DnsRecord | Kind::HealthCheck | Kind::K8sObject => None,
-        }
+        kind.info().regional_service
     }
 
     /// Whether an object of `kind` in `region` (for Kubernetes objects: in the

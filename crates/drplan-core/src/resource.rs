@@ -61,72 +61,6 @@ pub enum Kind {
     K8sObject,
 }
 
-impl Kind {
-    pub const ALL: [Kind; 9] = [
-        Kind::Vpc,
-        Kind::Subnet,
-        Kind::EksCluster,
-        Kind::NodeGroup,
-        Kind::Bucket,
-        Kind::DnsZone,
-        Kind::DnsRecord,
-        Kind::HealthCheck,
-        Kind::K8sObject,
-    ];
-
-    pub fn type_name(self) -> &'static str {
-        match self {
-            Kind::Vpc => "aws_vpc",
-            Kind::Subnet => "aws_subnet",
-            Kind::EksCluster => "aws_eks_cluster",
-            Kind::NodeGroup => "aws_eks_node_group",
-            Kind::Bucket => "aws_s3_bucket",
-            Kind::DnsZone => "aws_route53_zone",
-            Kind::DnsRecord => "aws_route53_record",
-            Kind::HealthCheck => "aws_route53_health_check",
-            Kind::K8sObject => "kubernetes_object",
-        }
-    }
-
-    /// Objects that hold data or take long to rebuild; protected from deletion and
-    /// replacement by default.
-    pub fn is_stateful(self) -> bool {
-        matches!(self, Kind::Bucket | Kind::EksCluster | Kind::DnsZone)
-    }
-
-    /// Regional kinds live in a site's region; the others are global (Route53) or live
-    /// in a cluster.
-    pub fn is_regional(self) -> bool {
-        matches!(
-            self,
-            Kind::Vpc | Kind::Subnet | Kind::EksCluster | Kind::NodeGroup | Kind::Bucket
-        )
-    }
-
-    /// Attributes whose change cannot be made in place: the object is replaced.
-    pub fn force_new_attrs(self) -> &'static [&'static str] {
-        match self {
-            Kind::Vpc => &["cidr_block"],
-            Kind::Subnet => &["vpc", "cidr_block", "availability_zone"],
-            Kind::EksCluster => &["name", "role_arn", "subnets"],
-            Kind::NodeGroup => &[
-                "cluster_name",
-                "name",
-                "node_role_arn",
-                "instance_types",
-                "disk_size",
-                "capacity_type",
-                "subnets",
-            ],
-            Kind::Bucket => &["name"],
-            Kind::DnsZone => &["name"],
-            Kind::DnsRecord => &["zone", "name", "type", "set_identifier"],
-            Kind::HealthCheck => &["type"],
-            Kind::K8sObject => &["cluster", "api_version", "kind", "namespace", "name"],
-        }
-    }
-}
-
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.type_name())
@@ -191,34 +125,5 @@ pub fn identity(
     address: &Address,
     attrs: &Map<String, Value>,
 ) -> String {
-    let s = |k: &str| {
-        attrs
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
-    };
-    let region = region.unwrap_or("");
-    match kind {
-        Kind::Vpc | Kind::Subnet | Kind::HealthCheck => format!("{region}/{address}"),
-        Kind::EksCluster => format!("{region}/{}", s("name")),
-        Kind::NodeGroup => format!("{region}/{}/{}", s("cluster_name"), s("name")),
-        Kind::Bucket => s("name"),
-        Kind::DnsZone => s("name"),
-        Kind::DnsRecord => format!(
-            "{}/{}/{}/{}",
-            s("zone"),
-            s("name"),
-            s("type"),
-            s("set_identifier")
-        ),
-        Kind::K8sObject => format!(
-            "{}/{}/{}/{}/{}",
-            s("cluster"),
-            s("api_version"),
-            s("kind"),
-            s("namespace"),
-            s("name")
-        ),
-    }
+    (kind.info().identity)(region.unwrap_or(""), address, attrs)
 }

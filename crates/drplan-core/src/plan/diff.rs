@@ -53,15 +53,7 @@ pub const REPLACE_REQUESTED: &str = "(requested with --replace)";
 
 /// Attributes that exist only once the object does. Shown as `(known after apply)`.
 pub fn unknown_after_apply(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::Vpc | Kind::Subnet => &["id", "arn"],
-        Kind::EksCluster => &["arn", "endpoint", "certificate_authority"],
-        Kind::NodeGroup => &["arn"],
-        Kind::Bucket | Kind::DnsRecord => &[],
-        Kind::DnsZone => &["id", "name_servers"],
-        Kind::HealthCheck => &["id"],
-        Kind::K8sObject => &["uid"],
-    }
+    kind.info().unknown_after_apply
 }
 
 pub fn diff(desired: &[Resource], live: &LiveState, ctx: &DiffContext) -> Plan {
@@ -587,7 +579,7 @@ impl Planner<'_> {
             Some(r) if !r.destroy => Action::Forget,
             _ => Action::Delete,
         };
-        if action == Action::Forget && matches!(object.kind, Kind::K8sObject | Kind::DnsRecord) {
+        if action == Action::Forget && !object.kind.info().forgettable {
             self.errors.push(PlanError {
                 address: address.clone(),
                 message: format!(
@@ -687,7 +679,7 @@ fn adoptable(object: &LiveObject, resource: &Resource, inflight: &[InflightCreat
 /// checks) and no other object refers to them: safe to delete. Any other second
 /// claimant is left to `shared_addresses`, for a person to sort out.
 fn extra_claimants(live: &LiveState, claimed: &[bool], stack: &str) -> Vec<usize> {
-    let by_mark = |kind: Kind| matches!(kind, Kind::Vpc | Kind::Subnet | Kind::HealthCheck);
+    let by_mark = |kind: Kind| kind.info().identified_by_mark;
     let kept: std::collections::HashSet<(Kind, &Address)> = live
         .objects
         .iter()

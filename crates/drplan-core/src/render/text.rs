@@ -7,6 +7,7 @@
 
 use super::outage;
 use crate::address::Address;
+use crate::kinds::MarkPlace;
 use crate::marks;
 use crate::plan::compare::attr_eq;
 use crate::plan::drift::{Cause, DriftItem, DriftReport};
@@ -277,10 +278,10 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
 
 /// Where each kind keeps its address mark, as a user would look for it.
 fn mark_name(kind: Kind) -> String {
-    match kind {
-        Kind::K8sObject => format!("(annotation {})", marks::K8S_ADDRESS_ANNOTATION),
-        Kind::DnsRecord => format!("(address in TXT {}<name>)", marks::DNS_OWNER_PREFIX),
-        _ => format!("(tag {})", marks::ADDRESS_KEY),
+    match kind.info().mark {
+        MarkPlace::Annotation => format!("(annotation {})", marks::K8S_ADDRESS_ANNOTATION),
+        MarkPlace::OwnerTxt => format!("(address in TXT {}<name>)", marks::DNS_OWNER_PREFIX),
+        MarkPlace::Tags => format!("(tag {})", marks::ADDRESS_KEY),
     }
 }
 

@@ -17,7 +17,7 @@ use super::diagnostic::{Diagnostics, SpecDiagnostic};
 use super::files::ParsedFile;
 use crate::address::Address;
 use crate::model::Import;
-use crate::resource::{Kind, Resource};
+use crate::resource::Resource;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Block, Structure};
 use hcl_edit::Span;
@@ -170,10 +170,7 @@ pub(super) fn resolve(
             );
             continue;
         };
-        if !matches!(
-            resource.kind,
-            Kind::Bucket | Kind::DnsZone | Kind::EksCluster | Kind::NodeGroup
-        ) {
+        if !resource.kind.info().importable {
             diags.push(
                 SpecDiagnostic::new(
                     "drplan::unsupported",

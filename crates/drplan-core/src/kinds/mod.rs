@@ -1,0 +1,199 @@
+//! One declaration per resource kind: what the generic code — diff, apply steps,
+//! renderers, outage handling, import — needs to know about a kind, in one place, so
+//! that nothing matches on every kind elsewhere. Each family declares its kinds in
+//! its own file: `network` (VPC, subnet), `eks` (cluster, node group), `s3` (bucket),
+//! `route53` (zone, record, health check), `kubernetes` (object); `Kind::info` is the
+//! registry. The normalized attributes of each kind are documented on `Kind`.
+//!
+//! Adding a kind: a `Kind` variant (its serialized Terraform type name), a `KindInfo`
+//! in its family's file, its line in `Kind::info` and `Kind::ALL`, its spec block and
+//! lowering (`spec/decode`, `spec/lower.rs`), and on the cloud side its reader
+//! (`src/live/`) and applier (`src/apply/family.rs`). ARCHITECTURE.md walks through it.
+
+mod eks;
+mod kubernetes;
+mod network;
+mod route53;
+mod s3;
+
+use crate::address::Address;
+use crate::resource::Kind;
+use serde_json::{Map, Value};
+
+/// Where a kind keeps drplan's ownership marks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkPlace {
+    /// AWS tags `drplan:stack` / `drplan:address`.
+    Tags,
+    /// An entry in the name's ownership TXT record (`_drplan.<name>`).
+    OwnerTxt,
+    /// A label and annotation on the Kubernetes object.
+    Annotation,
+}
+
+/// An attribute that refers to another managed object: the referring change is
+/// ordered after it (created after, deleted before).
+#[derive(Clone, Copy, Debug)]
+pub enum Reference {
+    /// The attribute holds an address, or a list of addresses.
+    Address(&'static str),
+    /// The attribute holds the name of an object of `kind`, as its `NameKey` forms it.
+    Name(&'static str, Kind),
+}
+
+/// How other objects name an object of this kind (the key `Reference::Name` looks up).
+#[derive(Clone, Copy, Debug)]
+pub struct NameKey {
+    /// The attribute holding the name.
+    pub attr: &'static str,
+    /// Names are unique per region only: the key is `region/name`.
+    pub regional: bool,
+    /// A trailing dot is not part of the key (DNS names).
+    pub trim_dot: bool,
+}
+
+impl NameKey {
+    /// The key of `name` for an object in `region`.
+    pub fn key(&self, region: Option<&str>, name: &str) -> String {
+        let name = if self.trim_dot {
+            name.trim_end_matches('.')
+        } else {
+            name
+        };
+        match self.regional {
+            true => format!("{}/{name}", region.unwrap_or("")),
+            false => name.to_string(),
+        }
+    }
+}
+
+/// Everything generic code knows about one kind.
+pub struct KindInfo {
+    /// Terraform's resource type name (`Kind`'s serialized name).
+    pub type_name: &'static str,
+    /// Holds data or takes long to rebuild: protected from deletion and replacement.
+    pub stateful: bool,
+    /// Lives in a site's region (else global, or in a cluster).
+    pub regional: bool,
+    /// Attributes whose change cannot be made in place: the object is replaced.
+    pub force_new: &'static [&'static str],
+    /// Attributes that exist only once the object does (`(known after apply)`).
+    pub unknown_after_apply: &'static [&'static str],
+    /// The AWS service whose regional API holds these objects (for a lost region).
+    pub regional_service: Option<&'static str>,
+    /// The service a change's steps count against in apply's concurrency bounds.
+    pub apply_service: &'static str,
+    /// The key under which an object is found among live objects of its kind.
+    pub identity: fn(region: &str, address: &Address, attrs: &Map<String, Value>) -> String,
+    /// Found by its address mark (no cloud name to match on).
+    pub identified_by_mark: bool,
+    pub mark: MarkPlace,
+    /// Attributes referring to other objects (ordering edges of apply).
+    pub references: &'static [Reference],
+    /// How others refer to it by name, for the kinds they do.
+    pub name_key: Option<NameKey>,
+    /// An `import` block can adopt an existing object of this kind.
+    pub importable: bool,
+    /// A `removed { destroy = false }` block can drop its marks and keep it.
+    pub forgettable: bool,
+}
+
+impl Kind {
+    /// Every kind, in the order plans list them.
+    pub const ALL: [Kind; 9] = [
+        Kind::Vpc,
+        Kind::Subnet,
+        Kind::EksCluster,
+        Kind::NodeGroup,
+        Kind::Bucket,
+        Kind::DnsZone,
+        Kind::DnsRecord,
+        Kind::HealthCheck,
+        Kind::K8sObject,
+    ];
+
+    /// The registry: this kind's declaration.
+    pub fn info(self) -> &'static KindInfo {
+        match self {
+            Kind::Vpc => &network::VPC,
+            Kind::Subnet => &network::SUBNET,
+            Kind::EksCluster => &eks::CLUSTER,
+            Kind::NodeGroup => &eks::NODE_GROUP,
+            Kind::Bucket => &s3::BUCKET,
+            Kind::DnsZone => &route53::ZONE,
+            Kind::DnsRecord => &route53::RECORD,
+            Kind::HealthCheck => &route53::HEALTH_CHECK,
+            Kind::K8sObject => &kubernetes::OBJECT,
+        }
+    }
+
+    pub fn type_name(self) -> &'static str {
+        self.info().type_name
+    }
+
+    /// Objects that hold data or take long to rebuild; protected from deletion and
+    /// replacement by default.
+    pub fn is_stateful(self) -> bool {
+        self.info().stateful
+    }
+
+    /// Regional kinds live in a site's region; the others are global (Route53) or live
+    /// in a cluster.
+    pub fn is_regional(self) -> bool {
+        self.info().regional
+    }
+
+    /// Attributes whose change cannot be made in place: the object is replaced.
+    pub fn force_new_attrs(self) -> &'static [&'static str] {
+        self.info().force_new
+    }
+}
+
+/// The addresses an object of `kind` (in `region`, with `attrs`) refers to through its
+/// kind's `references`; `named(kind, key)` finds the object of `kind` with that
+/// `NameKey` key. Apply's converge steps and the resource graph (`drplan graph`, the
+/// RTO's critical path) both order by these, so they show the same edges.
+pub fn referenced(
+    kind: Kind,
+    region: Option<&str>,
+    attrs: &Map<String, Value>,
+    named: impl Fn(Kind, &str) -> Option<Address>,
+) -> Vec<Address> {
+    let mut out = Vec::new();
+    for reference in kind.info().references {
+        match *reference {
+            Reference::Address(key) => match attrs.get(key) {
+                Some(Value::String(a)) => out.push(Address::new(a.as_str())),
+                Some(Value::Array(items)) => {
+                    out.extend(items.iter().filter_map(Value::as_str).map(Address::new))
+                }
+                _ => {}
+            },
+            Reference::Name(key, target) => {
+                let name = attrs.get(key).and_then(Value::as_str);
+                let found = name
+                    .zip(target.info().name_key)
+                    .and_then(|(name, k)| named(target, &k.key(region, name)));
+                out.extend(found);
+            }
+        }
+    }
+    out
+}
+
+/// The `NameKey` key of an object of `kind`, when others name objects of its kind.
+pub fn name_key_of(kind: Kind, region: Option<&str>, attrs: &Map<String, Value>) -> Option<String> {
+    let key = kind.info().name_key?;
+    let name = attrs.get(key.attr).and_then(Value::as_str)?;
+    Some(key.key(region, name))
+}
+
+/// A string attribute, or "".
+pub(crate) fn text<'a>(attrs: &'a Map<String, Value>, key: &str) -> &'a str {
+    attrs.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// `region/address`: the identity of the kinds found by their mark.
+pub(crate) fn by_mark(region: &str, address: &Address, _: &Map<String, Value>) -> String {
+    format!("{region}/{address}")
+}
