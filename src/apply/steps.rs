@@ -341,6 +341,57 @@ mod tests {
         d
     }
 
+    /// Issue 15: `drplan graph` and the RTO's critical path showed `depends_on` edges
+    /// only, while apply also waited on the kinds' references (a node group on its
+    /// subnets). Both now order by `kinds::referenced`: every edge a first apply of
+    /// the root project and both examples walks between converges is in the graph.
+    #[test]
+    fn drplan_graph_shows_every_edge_apply_walks() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (dir, env) in [
+            (root.to_path_buf(), "prod"),
+            (root.join("examples/lanka-platform"), "prod-dr"),
+            (root.join("examples/link-app"), "prod-dr"),
+        ] {
+            let project = drplan_core::spec::load_project(&dir, env)
+                .unwrap_or_else(|d| panic!("{}: {}", dir.display(), d.render(false, 100)));
+            let ctx = drplan_core::plan::diff::DiffContext {
+                stack: project.environment.stack.clone(),
+                ..Default::default()
+            };
+            let plan = drplan_core::plan::diff::diff(
+                &project.resources,
+                &drplan_core::live::LiveState::default(),
+                &ctx,
+            );
+            let graph = drplan_core::graph::ResourceGraph::new(&project.resources)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", dir.display()));
+            let edges: BTreeSet<(String, String)> = graph
+                .edges()
+                .into_iter()
+                .map(|(from, to)| (from.address.to_string(), to.address.to_string()))
+                .collect();
+            let mut walked = 0;
+            for node in build(&plan)
+                .iter()
+                .filter(|n| n.key.phase == Phase::Converge)
+            {
+                for dep in node.deps.iter().filter(|d| d.phase == Phase::Converge) {
+                    walked += 1;
+                    let edge = (dep.address.to_string(), node.key.address.to_string());
+                    assert!(
+                        edges.contains(&edge),
+                        "{}: apply waits {} -> {}, the graph does not show it",
+                        dir.display(),
+                        edge.0,
+                        edge.1
+                    );
+                }
+            }
+            assert!(walked > 10, "{}: {walked} edges walked", dir.display());
+        }
+    }
+
     #[test]
     fn creates_follow_references_and_deletes_run_in_reverse() {
         let p = plan(vec![

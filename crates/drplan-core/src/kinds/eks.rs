@@ -22,6 +22,9 @@ pub const CLUSTER: KindInfo = KindInfo {
     }),
     importable: true,
     forgettable: true,
+    estimate_create: 15 * 60,
+    // The only slow in-place change of a cluster is a version upgrade.
+    estimate_update: 30 * 60,
 };
 
 pub const NODE_GROUP: KindInfo = KindInfo {
@@ -49,5 +52,9 @@ pub const NODE_GROUP: KindInfo = KindInfo {
         Reference::Name("cluster_name", Kind::EksCluster),
     ],
     name_key: None,
+    estimate_create: 5 * 60,
+    // Scaling a pilot-light node group up: instances launched, joined and Ready. No
+    // launch template or auto-scaling group to create, so shorter than a creation.
+    estimate_update: 4 * 60,
     ..CLUSTER
 };

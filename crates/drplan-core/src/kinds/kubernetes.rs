@@ -27,4 +27,6 @@ pub const OBJECT: KindInfo = KindInfo {
     name_key: None,
     importable: false,
     forgettable: false,
+    estimate_create: 30,
+    estimate_update: 30,
 };

@@ -96,6 +96,10 @@ pub struct KindInfo {
     pub importable: bool,
     /// A `removed { destroy = false }` block can drop its marks and keep it.
     pub forgettable: bool,
+    /// Default estimates (seconds) for the RTO: a creation, an in-place change
+    /// (`objectives::estimates`; docs/objectives.md lists them).
+    pub estimate_create: u64,
+    pub estimate_update: u64,
 }
 
 impl Kind {

@@ -17,6 +17,8 @@ pub const VPC: KindInfo = KindInfo {
     name_key: None,
     importable: false,
     forgettable: true,
+    estimate_create: 30,
+    estimate_update: 10,
 };
 
 pub const SUBNET: KindInfo = KindInfo {

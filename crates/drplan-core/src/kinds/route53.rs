@@ -23,6 +23,8 @@ pub const ZONE: KindInfo = KindInfo {
     }),
     importable: true,
     forgettable: true,
+    estimate_create: 60,
+    estimate_update: 10,
 };
 
 pub const RECORD: KindInfo = KindInfo {
@@ -47,6 +49,10 @@ pub const RECORD: KindInfo = KindInfo {
     name_key: None,
     importable: false,
     forgettable: false,
+    // Record changes take about a minute to reach every Route53 name server; a
+    // failover flip is a record change: the same propagation as a new record.
+    estimate_create: 60,
+    estimate_update: 60,
     ..ZONE
 };
 
@@ -59,5 +65,7 @@ pub const HEALTH_CHECK: KindInfo = KindInfo {
     identified_by_mark: true,
     name_key: None,
     importable: false,
+    estimate_create: 30,
+    estimate_update: 30,
     ..ZONE
 };

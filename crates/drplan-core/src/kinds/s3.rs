@@ -23,4 +23,6 @@ pub const BUCKET: KindInfo = KindInfo {
     }),
     importable: true,
     forgettable: true,
+    estimate_create: 10,
+    estimate_update: 10,
 };

@@ -36,34 +36,27 @@ pub const KEYS: &[&str] = &[
     RESTORE_JOB,
 ];
 
-/// Defaults, from what EKS, S3 and Route53 typically take. Keep docs/objectives.md in
-/// step (a test compares the table with this list).
-const DEFAULTS: &[(&str, u64)] = &[
-    ("aws_vpc", 30),
-    ("aws_subnet", 30),
-    ("aws_eks_cluster", 15 * 60),
-    ("aws_eks_node_group", 5 * 60),
-    ("aws_s3_bucket", 10),
-    ("aws_route53_zone", 60),
-    // Record changes take about a minute to reach every Route53 name server.
-    ("aws_route53_record", 60),
-    ("aws_route53_health_check", 30),
-    ("kubernetes_object", 30),
-    ("aws_vpc_update", 10),
-    ("aws_subnet_update", 10),
-    // The only slow in-place change of a cluster is a version upgrade.
-    ("aws_eks_cluster_update", 30 * 60),
-    // Scaling a pilot-light node group up: instances launched, joined and Ready. No
-    // launch template or auto-scaling group to create, so shorter than a creation.
-    ("aws_eks_node_group_update", 4 * 60),
-    ("aws_s3_bucket_update", 10),
-    ("aws_route53_zone_update", 10),
-    // A failover flip is a record change: the same propagation as a new record.
-    ("aws_route53_record_update", 60),
-    ("aws_route53_health_check_update", 30),
-    ("kubernetes_object_update", 30),
-    (RESTORE_JOB, 20 * 60),
-];
+/// Restoring data: the restore Job's default.
+const RESTORE_JOB_DEFAULT: u64 = 20 * 60;
+
+/// Defaults, from what EKS, S3 and Route53 typically take: each kind's
+/// `KindInfo::estimate_create` and `estimate_update`, in `KEYS` order. Keep
+/// docs/objectives.md in step (a test compares the table with this list).
+fn defaults() -> Vec<(String, u64)> {
+    let creates = Kind::ALL
+        .iter()
+        .map(|k| (k.type_name().to_string(), k.info().estimate_create));
+    let updates = Kind::ALL.iter().map(|k| {
+        (
+            format!("{}_update", k.type_name()),
+            k.info().estimate_update,
+        )
+    });
+    creates
+        .chain(updates)
+        .chain([(RESTORE_JOB.to_string(), RESTORE_JOB_DEFAULT)])
+        .collect()
+}
 
 /// One operation of a DR activation, and so one estimate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,9 +108,9 @@ impl Default for Estimates {
 impl Estimates {
     pub fn defaults() -> Self {
         Estimates {
-            by_key: DEFAULTS
-                .iter()
-                .map(|(k, s)| ((*k).to_string(), Duration::from_secs(*s)))
+            by_key: defaults()
+                .into_iter()
+                .map(|(k, s)| (k, Duration::from_secs(s)))
                 .collect(),
             restores: BTreeMap::new(),
             measured: BTreeMap::new(),
@@ -212,7 +205,8 @@ mod tests {
 
     #[test]
     fn every_key_has_a_default_and_every_kind_both_keys() {
-        let defaults: Vec<&str> = DEFAULTS.iter().map(|(k, _)| *k).collect();
+        let defaults: Vec<(String, u64)> = defaults();
+        let defaults: Vec<&str> = defaults.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(defaults, KEYS);
         for kind in Kind::ALL {
             assert!(KEYS.contains(&kind.type_name()));

@@ -2,6 +2,7 @@
 //! topology -> resources. Every stage records problems and carries on.
 
 use super::backup_policy;
+use super::blocks;
 use super::body::{self, block_header, Schema};
 use super::checks;
 use super::decode::{self, variable, Cx, SpanTable};
@@ -30,19 +31,6 @@ use std::path::Path;
 /// Top-level spec blocks: name, number of labels, evaluation rank (among blocks
 /// ready at the same time, lower ranks go first so that string references such as
 /// `network = "primary"` find their target already decoded).
-const TOP_BLOCKS: &[(&str, usize)] = &[
-    ("variable", 1),
-    ("locals", 0),
-    ("site", 1),
-    ("network", 1),
-    ("zone", 1),
-    ("cluster", 1),
-    ("bucket", 1),
-    ("dns", 1),
-    ("kubernetes", 1),
-    ("backup", 1),
-    ("objectives", 0),
-];
 
 /// Environment names found in `environments/`, sorted.
 pub fn environment_names(root: &Path) -> Vec<String> {
@@ -480,14 +468,13 @@ impl Loader {
                     }
                     continue;
                 }
-                let Some(&(kind, nlabels)) = TOP_BLOCKS.iter().find(|(k, _)| *k == ident) else {
-                    let help = did_you_mean(ident, TOP_BLOCKS.iter().map(|(k, _)| *k))
+                let Some((kind, nlabels)) = blocks::find(ident).map(|b| (b.name, b.labels)) else {
+                    let help = did_you_mean(ident, blocks::by_rank().map(|b| b.name))
                         .unwrap_or_else(|| {
                             format!(
                                 "spec blocks are: {}",
-                                TOP_BLOCKS
-                                    .iter()
-                                    .map(|(k, _)| *k)
+                                blocks::by_rank()
+                                    .map(|b| b.name)
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             )
@@ -884,7 +871,7 @@ impl Loader {
                     }
                 }
                 kind => {
-                    let rank = TOP_BLOCKS.iter().position(|(k, _)| *k == kind).unwrap_or(0);
+                    let rank = blocks::find(kind).map_or(0, |b| b.rank);
                     let id = if kind == "objectives" {
                         "objectives".to_string()
                     } else {

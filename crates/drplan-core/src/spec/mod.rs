@@ -11,6 +11,7 @@
 //! none panics or stops the load early.
 
 pub mod backup_policy;
+mod blocks;
 mod body;
 mod checks;
 pub mod decode;

@@ -19,17 +19,6 @@ use hcl_edit::Span;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-/// Block kinds an address can start with.
-pub(super) const ADDRESS_ROOTS: &[&str] = &[
-    "network",
-    "cluster",
-    "bucket",
-    "zone",
-    "dns",
-    "kubernetes",
-    "backup",
-];
-
 /// One well-formed `moved` block, with where it was written.
 pub(super) struct MovedBlock {
     file: usize,
@@ -111,7 +100,7 @@ pub(super) fn read(
                     .help(format!(
                         "write a block address such as `bucket.backups` or `network.primary.subnet.a`; \
                          quote it when a label holds `-` (\"network.primary.subnet.private-a\"); it starts with one of: {}",
-                        ADDRESS_ROOTS.join(", ")
+                        super::blocks::address_roots().collect::<Vec<_>>().join(", ")
                     )),
             );
             ok = false;
@@ -166,7 +155,7 @@ pub(super) fn address_of(value: &Expression, text: &str) -> Option<Address> {
     };
     let parts: Vec<&str> = raw.split('.').collect();
     let well_formed = parts.len() >= 2
-        && ADDRESS_ROOTS.contains(&parts[0])
+        && super::blocks::address_roots().any(|r| r == parts[0])
         && parts.iter().all(|p| {
             !p.is_empty()
                 && p.chars()

@@ -31,18 +31,6 @@ pub struct Plan {
     pub blocked: Vec<usize>,
 }
 
-const ROOTS: &[&str] = &[
-    "local",
-    "site",
-    "network",
-    "cluster",
-    "bucket",
-    "zone",
-    "dns",
-    "kubernetes",
-    "backup",
-];
-
 pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
     let by_id: BTreeMap<&str, usize> = nodes
         .iter()
@@ -71,7 +59,7 @@ pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
             }
         }
         for r in &n.refs {
-            if !ROOTS.contains(&r.root.as_str()) {
+            if r.root != "local" && !super::blocks::referable().any(|(k, _)| k == r.root) {
                 continue;
             }
             if r.root == "site" && n.root == "site" {

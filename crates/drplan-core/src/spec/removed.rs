@@ -10,7 +10,7 @@
 use super::body::block_header;
 use super::diagnostic::{Diagnostics, SpecDiagnostic};
 use super::files::ParsedFile;
-use super::moved::{address_of, is_under, ADDRESS_ROOTS};
+use super::moved::{address_of, is_under};
 use crate::address::Address;
 use crate::model::Removed;
 use crate::resource::Resource;
@@ -71,7 +71,7 @@ pub(super) fn read(
                             .at(src, span.clone(), "not an address")
                             .help(format!(
                                 "write a block address such as `bucket.backups`; it starts with one of: {}",
-                                ADDRESS_ROOTS.join(", ")
+                                super::blocks::address_roots().collect::<Vec<_>>().join(", ")
                             )),
                     );
                     ok = false;

@@ -12,18 +12,6 @@ use hcl::{Map, Value};
 use hcl_edit::expr::Expression;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Roots that name blocks, with the attributes each block's object has.
-pub const BLOCK_ROOTS: &[(&str, &[&str])] = &[
-    ("site", &["name", "region", "role", "active", "address"]),
-    ("network", &["name", "site", "region", "cidr", "address"]),
-    ("cluster", &["name", "site", "region", "version", "address"]),
-    ("bucket", &["name", "arn", "site", "region", "address"]),
-    ("zone", &["name", "address"]),
-    ("dns", &["name", "fqdn", "address"]),
-    ("kubernetes", &["name", "cluster", "address"]),
-    ("backup", &["name", "engine", "component", "address"]),
-];
-
 const OTHER_ROOTS: &[&str] = &["var", "local", "env"];
 
 pub struct Scope {
@@ -194,14 +182,12 @@ impl Scope {
     }
 
     fn check_reference(&self, file: &SourceFile, r: &Reference, diags: &mut Diagnostics) -> bool {
-        let block_attrs = BLOCK_ROOTS
-            .iter()
+        let block_attrs = super::blocks::referable()
             .find(|(k, _)| *k == r.root)
-            .map(|(_, a)| *a);
+            .map(|(_, a)| a);
         if block_attrs.is_none() && !OTHER_ROOTS.contains(&r.root.as_str()) {
-            let roots = BLOCK_ROOTS
-                .iter()
-                .map(|(k, _)| *k)
+            let roots = super::blocks::referable()
+                .map(|(k, _)| k)
                 .chain(OTHER_ROOTS.iter().copied());
             diags.push(
                 SpecDiagnostic::new("drplan::unresolved_reference", format!("unknown name `{}`", r.root))

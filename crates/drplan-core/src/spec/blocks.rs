@@ -1,0 +1,104 @@
+//! The top-level blocks of the spec language, in one table: how many labels each
+//! takes, the attributes of the object a reference to it reads (`bucket.x.arn`),
+//! whether it holds managed objects (an address starts with it: `moved`, `removed`,
+//! `--target`), and its rank among blocks ready at the same time. The loader, the
+//! evaluation order, the reference checks and the address parser all read it.
+
+pub struct Block {
+    pub name: &'static str,
+    pub labels: usize,
+    /// The attributes of its published object, when other blocks may refer to it.
+    pub object: Option<&'static [&'static str]>,
+    /// Holds managed objects: an address starts with its name.
+    pub managed: bool,
+    /// Tie-break among blocks ready at the same time in evaluation: lower first.
+    pub rank: usize,
+}
+
+const fn block(
+    name: &'static str,
+    labels: usize,
+    object: Option<&'static [&'static str]>,
+    managed: bool,
+    rank: usize,
+) -> Block {
+    Block {
+        name,
+        labels,
+        object,
+        managed,
+        rank,
+    }
+}
+
+/// Every top-level block but `moved`, `removed` and `import` (read on their own).
+pub const BLOCKS: &[Block] = &[
+    block("variable", 1, None, false, 0),
+    block("locals", 0, None, false, 1),
+    block(
+        "site",
+        1,
+        Some(&["name", "region", "role", "active", "address"]),
+        false,
+        2,
+    ),
+    block(
+        "network",
+        1,
+        Some(&["name", "site", "region", "cidr", "address"]),
+        true,
+        3,
+    ),
+    block(
+        "cluster",
+        1,
+        Some(&["name", "site", "region", "version", "address"]),
+        true,
+        5,
+    ),
+    block(
+        "bucket",
+        1,
+        Some(&["name", "arn", "site", "region", "address"]),
+        true,
+        6,
+    ),
+    block("zone", 1, Some(&["name", "address"]), true, 4),
+    block("dns", 1, Some(&["name", "fqdn", "address"]), true, 7),
+    block(
+        "kubernetes",
+        1,
+        Some(&["name", "cluster", "address"]),
+        true,
+        8,
+    ),
+    block(
+        "backup",
+        1,
+        Some(&["name", "engine", "component", "address"]),
+        true,
+        9,
+    ),
+    block("objectives", 0, None, false, 10),
+];
+
+pub fn find(name: &str) -> Option<&'static Block> {
+    BLOCKS.iter().find(|b| b.name == name)
+}
+
+/// The blocks others may refer to, with their objects' attributes.
+pub fn referable() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
+    BLOCKS.iter().filter_map(|b| b.object.map(|o| (b.name, o)))
+}
+
+/// The blocks an address may start with.
+pub fn address_roots() -> impl Iterator<Item = &'static str> {
+    BLOCKS.iter().filter(|b| b.managed).map(|b| b.name)
+}
+
+/// Every block in rank order (how the language lists them).
+pub fn by_rank() -> impl Iterator<Item = &'static Block> {
+    let mut all: Vec<&'static Block> = BLOCKS.iter().collect();
+    all.sort_by_key(|b| b.rank);
+    all.into_iter()
+}
