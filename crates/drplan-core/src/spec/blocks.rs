@@ -11,7 +11,9 @@ pub struct Block {
     pub object: Option<&'static [&'static str]>,
     /// Holds managed objects: an address starts with its name.
     pub managed: bool,
-    /// Tie-break among blocks ready at the same time in evaluation: lower first.
+    /// Tie-break among blocks ready at the same time in evaluation: lower first, so
+    /// that string references such as `network = "primary"` find their target
+    /// already decoded.
     pub rank: usize,
 }
 

@@ -28,10 +28,6 @@ use hcl_edit::Span;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-/// Top-level spec blocks: name, number of labels, evaluation rank (among blocks
-/// ready at the same time, lower ranks go first so that string references such as
-/// `network = "primary"` find their target already decoded).
-
 /// Environment names found in `environments/`, sorted.
 pub fn environment_names(root: &Path) -> Vec<String> {
     let mut names: Vec<String> = files::hcl_files_in(root, "environments")
