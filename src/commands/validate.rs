@@ -139,14 +139,16 @@ pub fn print_diagnostics(diags: &Diagnostics) {
 /// Loads one environment for commands that need a valid project, printing the
 /// diagnostics when it is not.
 pub fn load_or_report(root: &Path, env: &str) -> Option<Project> {
-    let vars = match super::vars::for_environment(root, env) {
+    // One read of the project's files for the whole run (`spec::files::Sources`).
+    let sources = spec::files::Sources::new(root);
+    let vars = match super::vars::for_environment(&sources, env) {
         Ok(vars) => vars,
         Err(e) => {
             eprintln!("Error: {e:#}");
             return None;
         }
     };
-    match spec::load_project_with(root, env, &vars) {
+    match spec::load_project_from(&sources, env, &vars) {
         Ok(p) => Some(p),
         Err(d) => {
             print_diagnostics(&d);

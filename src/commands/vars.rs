@@ -50,7 +50,10 @@ pub fn get() -> VarInputs {
 
 /// The inputs for loading environment `env` of the project at `root`: with the values
 /// of its `secret` blocks read from their stores when this command reads the cloud.
-pub fn for_environment(root: &std::path::Path, env: &str) -> anyhow::Result<VarInputs> {
+pub fn for_environment(
+    sources: &drplan_core::spec::files::Sources,
+    env: &str,
+) -> anyhow::Result<VarInputs> {
     let Some(inputs) = INPUTS.get() else {
         return Ok(VarInputs::default());
     };
@@ -58,7 +61,7 @@ pub fn for_environment(root: &std::path::Path, env: &str) -> anyhow::Result<VarI
     if !inputs.read_secrets {
         return Ok(vars);
     }
-    let refs = drplan_core::spec::secret_references(root, env);
+    let refs = drplan_core::spec::secret_references_in(sources, env);
     if refs.is_empty() {
         return Ok(vars);
     }

@@ -75,7 +75,7 @@ fn loaded_project() -> (
     let desired = match kubernetes::lower(
         &loaded.topology,
         &loaded.environment,
-        dir.path(),
+        &drplan_core::spec::files::Sources::new(dir.path()),
         &Map::new(),
     ) {
         Ok(r) => r,

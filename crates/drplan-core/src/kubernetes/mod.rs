@@ -155,7 +155,7 @@ pub fn active_site(topology: &Topology, env: &Environment) -> Option<String> {
 pub fn lower(
     topology: &Topology,
     env: &Environment,
-    root: &Path,
+    sources: &crate::spec::files::Sources,
     vars: &Map<String, Value>,
 ) -> Result<Vec<Resource>, Vec<KubernetesError>> {
     let mut out: Vec<Resource> = Vec::new();
@@ -182,7 +182,7 @@ pub fn lower(
         let from = out.len();
         for file in &k.manifests {
             manifest_file(
-                root,
+                sources,
                 file,
                 &block,
                 &k.label,
@@ -262,7 +262,7 @@ fn target(topology: &Topology, cluster_label: &str) -> Option<Target> {
 
 #[allow(clippy::too_many_arguments)]
 fn manifest_file(
-    root: &Path,
+    sources: &crate::spec::files::Sources,
     file: &str,
     block: &str,
     label: &str,
@@ -272,7 +272,12 @@ fn manifest_file(
     out: &mut Vec<Resource>,
     errors: &mut Vec<KubernetesError>,
 ) {
-    let text = match std::fs::read_to_string(root.join(file)) {
+    // The bytes the spec check read for the digest: one read per file per load.
+    let read = sources.bytes(Path::new(file)).and_then(|b| {
+        String::from_utf8(b.to_vec())
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    });
+    let text = match read {
         Ok(t) => crate::spec::files::strip_bom(t),
         Err(e) => {
             errors.push(

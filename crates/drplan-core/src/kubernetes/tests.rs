@@ -192,7 +192,12 @@ fn lower_ok(t: &Topology, active: &str) -> Vec<Resource> {
         ("k8s/namespace.yaml", NAMESPACE_YAML),
         ("k8s/app.yaml", APP_YAML),
     ]);
-    match lower(t, &env(active), dir.path(), &vars()) {
+    match lower(
+        t,
+        &env(active),
+        &crate::spec::files::Sources::new(dir.path()),
+        &vars(),
+    ) {
         Ok(r) => r,
         Err(e) => panic!("{e:?}"),
     }
@@ -390,7 +395,13 @@ fn unknown_names_and_bad_documents_are_all_reported() {
     let app = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  x: ${var.nope}\n";
     let ns = "apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n";
     let dir = project(&[("k8s/namespace.yaml", ns), ("k8s/app.yaml", app)]);
-    let errors = lower(&topology(), &env("primary"), dir.path(), &vars()).unwrap_err();
+    let errors = lower(
+        &topology(),
+        &env("primary"),
+        &crate::spec::files::Sources::new(dir.path()),
+        &vars(),
+    )
+    .unwrap_err();
     let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
     assert_eq!(
         shown,
@@ -404,7 +415,13 @@ fn unknown_names_and_bad_documents_are_all_reported() {
 #[test]
 fn missing_manifest_file_is_an_error() {
     let dir = project(&[]);
-    let errors = lower(&topology(), &env("primary"), dir.path(), &vars()).unwrap_err();
+    let errors = lower(
+        &topology(),
+        &env("primary"),
+        &crate::spec::files::Sources::new(dir.path()),
+        &vars(),
+    )
+    .unwrap_err();
     assert_eq!(errors.len(), 2);
     assert!(
         errors[0]
@@ -423,8 +440,20 @@ fn redis_restore_without_a_command_is_reported_not_faked() {
         ("k8s/namespace.yaml", NAMESPACE_YAML),
         ("k8s/app.yaml", APP_YAML),
     ]);
-    assert!(lower(&t, &env("primary"), dir.path(), &vars()).is_ok());
-    let errors = lower(&t, &env("dr"), dir.path(), &vars()).unwrap_err();
+    assert!(lower(
+        &t,
+        &env("primary"),
+        &crate::spec::files::Sources::new(dir.path()),
+        &vars()
+    )
+    .is_ok());
+    let errors = lower(
+        &t,
+        &env("dr"),
+        &crate::spec::files::Sources::new(dir.path()),
+        &vars(),
+    )
+    .unwrap_err();
     assert_eq!(errors.len(), 1);
     assert!(
         errors[0]
@@ -442,7 +471,12 @@ fn redis_restore_without_a_command_is_reported_not_faked() {
             "cp /backup/dump.rdb /data/".into(),
         ];
     }
-    let rs = match lower(&t, &env("dr"), dir.path(), &vars()) {
+    let rs = match lower(
+        &t,
+        &env("dr"),
+        &crate::spec::files::Sources::new(dir.path()),
+        &vars(),
+    ) {
         Ok(rs) => rs,
         Err(e) => panic!("{e:?}"),
     };
@@ -465,7 +499,13 @@ fn the_same_object_twice_in_a_cluster_is_an_error() {
         ("k8s/namespace.yaml", NAMESPACE_YAML),
         ("k8s/app.yaml", APP_YAML),
     ]);
-    let errors = lower(&t, &env("primary"), dir.path(), &vars()).unwrap_err();
+    let errors = lower(
+        &t,
+        &env("primary"),
+        &crate::spec::files::Sources::new(dir.path()),
+        &vars(),
+    )
+    .unwrap_err();
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert_eq!(
         errors[0].to_string(),
@@ -480,7 +520,13 @@ fn secret_values_never_reach_errors() {
         ("k8s/namespace.yaml", NAMESPACE_YAML),
         ("k8s/app.yaml", app),
     ]);
-    let errors = lower(&topology(), &env("primary"), dir.path(), &vars()).unwrap_err();
+    let errors = lower(
+        &topology(),
+        &env("primary"),
+        &crate::spec::files::Sources::new(dir.path()),
+        &vars(),
+    )
+    .unwrap_err();
     for e in &errors {
         assert!(
             !e.to_string().contains("hunter2") && !format!("{e:?}").contains("hunter2"),
@@ -494,7 +540,13 @@ fn stack_names_must_fit_a_label() {
     let dir = project(&[]);
     let mut e = env("primary");
     e.stack = "lanka platform".into();
-    let errors = lower(&topology(), &e, dir.path(), &vars()).unwrap_err();
+    let errors = lower(
+        &topology(),
+        &e,
+        &crate::spec::files::Sources::new(dir.path()),
+        &vars(),
+    )
+    .unwrap_err();
     assert!(errors[0]
         .to_string()
         .contains("cannot be a Kubernetes label value"));

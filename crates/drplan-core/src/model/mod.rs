@@ -18,6 +18,9 @@ use std::path::PathBuf;
 pub struct Project {
     /// The project root (`-C DIR`).
     pub root: PathBuf,
+    /// The files this load read, each once (`spec::files::Sources`): a second
+    /// evaluation of the same project reads them from here.
+    pub sources: std::sync::Arc<crate::spec::files::Sources>,
     /// The environment name (`-e ENV`).
     pub env_name: String,
     pub environment: Environment,

@@ -5,7 +5,7 @@
 use super::decode::SpanTable;
 use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use super::environment::EnvSettings;
-use super::files::{self, DigestInputs, ParsedFile};
+use super::files::{self, DigestInputs, ParsedFile, Sources};
 use crate::model::Topology;
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
@@ -25,7 +25,7 @@ fn at(
 }
 
 pub fn run(
-    root: &Path,
+    files_read: &Sources,
     t: &Topology,
     spans: &SpanTable,
     env: &EnvSettings,
@@ -37,7 +37,7 @@ pub fn run(
     clusters(t, spans, diags);
     buckets(t, spans, diags);
     backups(t, spans, diags);
-    manifests(root, t, spans, diags, digest);
+    manifests(files_read, t, spans, diags, digest);
     {
         for (label, (_, span)) in &env.cluster_access {
             let file = env.cluster_access_file.get(label).copied().unwrap_or(0);
@@ -245,12 +245,13 @@ fn backups(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
 }
 
 fn manifests(
-    root: &Path,
+    files_read: &Sources,
     t: &Topology,
     spans: &SpanTable,
     diags: &mut Diagnostics,
     digest: &mut DigestInputs,
 ) {
+    let root = files_read.root();
     for k in t.kubernetes.values() {
         let addr = format!("kubernetes.{}", k.label);
         for m in &k.manifests {
@@ -286,7 +287,7 @@ fn manifests(
                 continue;
             }
             let mut sink = Diagnostics::default();
-            if files::read_text(root, m, &mut sink, digest).is_none() {
+            if files::read_text(files_read, m, &mut sink, digest).is_none() {
                 for d in sink.0 {
                     diags.push(at(spans, &addr, "manifests", d, "unreadable manifest"));
                 }

@@ -10,9 +10,8 @@
 
 use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use super::environment::{self, EnvSettings};
-use super::files::{self, DigestInputs, ParsedFile};
+use super::files::{self, DigestInputs, ParsedFile, Sources};
 use super::scope::Scope;
-use std::path::Path;
 
 /// Deepest chain of `extends` followed.
 pub const MAX_DEPTH: usize = 8;
@@ -21,7 +20,7 @@ pub const MAX_DEPTH: usize = 8;
 /// under it, and returns their files in order (the first extended first). Their
 /// source indexes start at `first_index`.
 pub(crate) fn resolve(
-    root: &Path,
+    sources: &Sources,
     name: &str,
     file: &ParsedFile,
     settings: &mut EnvSettings,
@@ -66,7 +65,7 @@ pub(crate) fn resolve(
             );
             break;
         }
-        let Some(base) = read(root, &base_name, &current, span, diags, digest) else {
+        let Some(base) = read(sources, &base_name, &current, span, diags, digest) else {
             break;
         };
         let index = first_index + bases.len();
@@ -135,13 +134,14 @@ fn merge_under(settings: &mut EnvSettings, base: EnvSettings) {
 }
 
 fn read(
-    root: &Path,
+    sources: &Sources,
     name: &str,
     from: &ParsedFile,
     span: std::ops::Range<usize>,
     diags: &mut Diagnostics,
     digest: &mut DigestInputs,
 ) -> Option<ParsedFile> {
+    let root = sources.root();
     let valid = !name.is_empty()
         && !name.starts_with('.')
         && name
@@ -163,6 +163,6 @@ fn read(
         );
         return None;
     }
-    let source = files::read_text(root, &rel, diags, digest)?;
+    let source = files::read_text(sources, &rel, diags, digest)?;
     files::parse(source, diags)
 }

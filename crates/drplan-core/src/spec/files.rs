@@ -4,7 +4,10 @@
 use super::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use hcl_edit::structure::Body;
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Specs beyond this size are refused rather than parsed: a DR topology is small, and
 /// a runaway generated file should not eat the machine.
@@ -14,6 +17,61 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 pub struct ParsedFile {
     pub source: SourceFile,
     pub body: Body,
+}
+
+/// The project's files, each read from disk once: every spec, environment, manifest
+/// and `--var-file` a load reads comes through here. The second evaluation the RTO
+/// check makes (`reload_with_active_site`) reads no file again, and the spec digest
+/// covers exactly the bytes that were lowered (a manifest changed between two reads
+/// can no longer be hashed in one form and lowered in another).
+pub struct Sources {
+    root: PathBuf,
+    files: Mutex<BTreeMap<PathBuf, Arc<Vec<u8>>>>,
+    disk_reads: AtomicUsize,
+}
+
+impl Sources {
+    pub fn new(root: &Path) -> Arc<Sources> {
+        Arc::new(Sources {
+            root: root.to_path_buf(),
+            files: Mutex::new(BTreeMap::new()),
+            disk_reads: AtomicUsize::new(0),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The bytes of `path` (relative to the root, or absolute), read once.
+    pub fn bytes(&self, path: &Path) -> std::io::Result<Arc<Vec<u8>>> {
+        let full = self.root.join(path);
+        if let Some(b) = self.lock().get(&full) {
+            return Ok(b.clone());
+        }
+        let bytes = Arc::new(std::fs::read(&full)?);
+        self.disk_reads.fetch_add(1, Ordering::Relaxed);
+        self.lock().insert(full, bytes.clone());
+        Ok(bytes)
+    }
+
+    /// How many files were read from disk (each once).
+    pub fn disk_reads(&self) -> usize {
+        self.disk_reads.load(Ordering::Relaxed)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<PathBuf, Arc<Vec<u8>>>> {
+        self.files.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl std::fmt::Debug for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sources")
+            .field("root", &self.root)
+            .field("files", &self.lock().len())
+            .finish()
+    }
 }
 
 /// Every file read, for `Project.digest`.
@@ -63,12 +121,12 @@ pub fn strip_bom(text: String) -> String {
 
 /// Reads one file (path relative to `root`) as UTF-8 text.
 pub fn read_text(
-    root: &Path,
+    sources: &Sources,
     rel: &str,
     diags: &mut Diagnostics,
     digest: &mut DigestInputs,
 ) -> Option<SourceFile> {
-    let path = root.join(rel);
+    let path = sources.root().join(rel);
     let too_big = std::fs::metadata(&path)
         .map(|m| m.len() > MAX_FILE_BYTES)
         .unwrap_or(false);
@@ -82,8 +140,8 @@ pub fn read_text(
         );
         return None;
     }
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
+    let bytes = match sources.bytes(Path::new(rel)) {
+        Ok(b) => b.to_vec(),
         Err(e) => {
             diags.push(
                 SpecDiagnostic::new("drplan::file", format!("cannot read {rel}: {e}"))

@@ -9,7 +9,7 @@ use super::decode::{self, variable, Cx, SpanTable};
 use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use super::environment::{self, EnvSettings};
 use super::extends;
-use super::files::{self, DigestInputs, ParsedFile};
+use super::files::{self, DigestInputs, ParsedFile, Sources};
 use super::import;
 use super::lower;
 use super::moved;
@@ -27,6 +27,7 @@ use hcl_edit::structure::{Block, Body, Structure};
 use hcl_edit::Span;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Environment names found in `environments/`, sorted.
 pub fn environment_names(root: &Path) -> Vec<String> {
@@ -74,19 +75,35 @@ pub fn load_all_with(root: &Path, vars: &VarInputs) -> Result<Vec<EnvironmentLoa
 }
 
 pub fn load_project(root: &Path, env: &str) -> Result<Project, Diagnostics> {
-    load(root, env, None, &VarInputs::default())
+    load(&Sources::new(root), env, None, &VarInputs::default())
 }
 
 /// [`load_project`] with variable values from the command line and the process
 /// environment (`spec::vars`).
 pub fn load_project_with(root: &Path, env: &str, vars: &VarInputs) -> Result<Project, Diagnostics> {
-    load(root, env, None, vars)
+    load(&Sources::new(root), env, None, vars)
+}
+
+/// [`load_project_with`] over files already read (`Sources`): the binary reads the
+/// project once per run, for the secret references and the load alike.
+pub fn load_project_from(
+    sources: &Arc<Sources>,
+    env: &str,
+    vars: &VarInputs,
+) -> Result<Project, Diagnostics> {
+    load(sources, env, None, vars)
 }
 
 /// `project` loaded again as if its environment's `active_site` were `site`, with the
 /// same variable inputs.
 pub fn reload_with_active_site(project: &Project, site: &str) -> Result<Project, Diagnostics> {
-    load(&project.root, &project.env_name, Some(site), &project.vars)
+    // The files as this load read them: no file is read again.
+    load(
+        &project.sources,
+        &project.env_name,
+        Some(site),
+        &project.vars,
+    )
 }
 
 /// The environment evaluated as if its `active_site` were `site`: the RTO check
@@ -97,7 +114,7 @@ pub fn load_project_with_active_site(
     env: &str,
     site: &str,
 ) -> Result<Project, Diagnostics> {
-    load(root, env, Some(site), &VarInputs::default())
+    load(&Sources::new(root), env, Some(site), &VarInputs::default())
 }
 
 /// The `secret` blocks of environment `env` (and the environments it extends): what
@@ -105,35 +122,52 @@ pub fn load_project_with_active_site(
 /// (`VarInputs::secrets`). Problems are reported by the load itself, so this returns
 /// what it could read.
 pub fn secret_references(root: &Path, env: &str) -> Vec<crate::model::environment::SecretRef> {
+    secret_references_in(&Sources::new(root), env)
+}
+
+/// [`secret_references`] over files already read.
+pub fn secret_references_in(
+    sources: &Sources,
+    env: &str,
+) -> Vec<crate::model::environment::SecretRef> {
     let mut diags = Diagnostics::default();
     let mut digest = DigestInputs::default();
-    let Some(file) = read_environment(root, env, &mut diags, &mut digest) else {
+    let Some(file) = read_environment(sources, env, &mut diags, &mut digest) else {
         return Vec::new();
     };
     let mut settings = environment::decode(&file, &Scope::new(), &mut diags);
-    extends::resolve(root, env, &file, &mut settings, 1, &mut diags, &mut digest);
+    extends::resolve(
+        sources,
+        env,
+        &file,
+        &mut settings,
+        1,
+        &mut diags,
+        &mut digest,
+    );
     settings.secrets.into_values().map(|(r, _, _)| r).collect()
 }
 
 /// Loads the project; the diagnostics never quote a value that may be secret
 /// (`secret_snippets`).
 fn load(
-    root: &Path,
+    sources: &Arc<Sources>,
     env: &str,
     active_site: Option<&str>,
     vars: &VarInputs,
 ) -> Result<Project, Diagnostics> {
     let mut secrets = SecretSpans::default();
-    load_unredacted(root, env, active_site, vars, &mut secrets).map_err(|d| secrets.redact(d))
+    load_unredacted(sources, env, active_site, vars, &mut secrets).map_err(|d| secrets.redact(d))
 }
 
 fn load_unredacted(
-    root: &Path,
+    sources: &Arc<Sources>,
     env: &str,
     active_site: Option<&str>,
     vars: &VarInputs,
     secrets: &mut SecretSpans,
 ) -> Result<Project, Diagnostics> {
+    let root = sources.root();
     let mut diags = Diagnostics::default();
     let mut digest = DigestInputs::default();
     if !root.is_dir() {
@@ -159,14 +193,14 @@ fn load_unredacted(
     }
     let mut specs: Vec<ParsedFile> = Vec::new();
     for p in &spec_paths {
-        if let Some(parsed) = files::read_text(root, p, &mut diags, &mut digest)
+        if let Some(parsed) = files::read_text(sources, p, &mut diags, &mut digest)
             .and_then(|s| files::parse(s, &mut diags))
         {
             specs.push(parsed);
         }
     }
 
-    let env_file = read_environment(root, env, &mut diags, &mut digest);
+    let env_file = read_environment(sources, env, &mut diags, &mut digest);
     // Without its environment file nothing else can be judged: every variable would
     // be reported as having no value, burying the one error that matters.
     let Some(env_parsed) = &env_file else {
@@ -176,7 +210,7 @@ fn load_unredacted(
     };
     let mut env_settings = environment::decode(env_parsed, &Scope::new(), &mut diags);
     let bases = extends::resolve(
-        root,
+        sources,
         env,
         env_parsed,
         &mut env_settings,
@@ -195,6 +229,7 @@ fn load_unredacted(
         })
         .collect();
     let var_sources = vars::apply(
+        sources,
         vars,
         env_parsed,
         bases,
@@ -233,7 +268,7 @@ fn load_unredacted(
     let mut diags = loader.diags;
     let mut topology = loader.topology;
     checks::run(
-        root,
+        sources,
         &topology,
         &loader.spans,
         &env_settings,
@@ -273,7 +308,7 @@ fn load_unredacted(
     backup_policy::compile(&mut topology);
     let mut resources = lower::lower(&topology, &environment);
     let roots = loader.scope.published_json(&["var", "local", "env"]);
-    match crate::kubernetes::lower(&topology, &environment, root, &roots) {
+    match crate::kubernetes::lower(&topology, &environment, sources, &roots) {
         Ok(objects) => {
             resources.extend(objects);
             lower::wire_depends_on(&topology, &mut resources);
@@ -290,8 +325,14 @@ fn load_unredacted(
         }
     }
     if loader.scope.has_taint() {
-        let stand_ins =
-            stand_in_resources(root, env, &specs, &env_settings, &var_sources, &environment);
+        let stand_ins = stand_in_resources(
+            sources,
+            env,
+            &specs,
+            &env_settings,
+            &var_sources,
+            &environment,
+        );
         sensitivity::mark(&mut resources, &stand_ins, &mut diags);
     }
     let moved = moved::resolve(
@@ -323,6 +364,7 @@ fn load_unredacted(
         moved,
         removed,
         root: root.to_path_buf(),
+        sources: sources.clone(),
         env_name: env.to_string(),
         environment,
         topology,
@@ -336,7 +378,7 @@ fn load_unredacted(
 /// real ones. Problems the stand-ins cause are not the user's: they are ignored, and
 /// whatever they leave out is treated as sensitive as a whole.
 fn stand_in_resources(
-    root: &Path,
+    sources: &Sources,
     env: &str,
     specs: &[ParsedFile],
     env_settings: &EnvSettings,
@@ -364,18 +406,19 @@ fn stand_in_resources(
     backup_policy::compile(&mut topology);
     let mut resources = lower::lower(&topology, environment);
     let roots = loader.scope.published_json(&["var", "local", "env"]);
-    if let Ok(objects) = crate::kubernetes::lower(&topology, environment, root, &roots) {
+    if let Ok(objects) = crate::kubernetes::lower(&topology, environment, sources, &roots) {
         resources.extend(objects);
     }
     resources
 }
 
 fn read_environment(
-    root: &Path,
+    sources: &Sources,
     env: &str,
     diags: &mut Diagnostics,
     digest: &mut DigestInputs,
 ) -> Option<ParsedFile> {
+    let root = sources.root();
     let valid = !env.is_empty()
         && env
             .chars()
@@ -402,7 +445,7 @@ fn read_environment(
         );
         return None;
     }
-    let source = files::read_text(root, &rel, diags, digest)?;
+    let source = files::read_text(sources, &rel, diags, digest)?;
     files::parse(source, diags)
 }
 

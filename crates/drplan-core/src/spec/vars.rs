@@ -14,7 +14,7 @@
 
 use super::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use super::environment::{self, EnvSettings};
-use super::files::{self, DigestInputs, ParsedFile};
+use super::files::{self, DigestInputs, ParsedFile, Sources};
 use super::scope::Scope;
 pub use crate::model::environment::{VarFile, VarInputs};
 
@@ -27,6 +27,7 @@ pub const SECRET_SOURCE: &str = "secret ";
 /// variable sources: the environment file first (index 0), the environments it
 /// extends (`spec::extends`), then one per input, in the order of `EnvVar::file`.
 pub(crate) fn apply(
+    files_read: &Sources,
     inputs: &VarInputs,
     env_file: &ParsedFile,
     bases: Vec<ParsedFile>,
@@ -70,7 +71,7 @@ pub(crate) fn apply(
         }
     }
     for var_file in &inputs.files {
-        let Some(file) = read_var_file(var_file, diags, digest) else {
+        let Some(file) = read_var_file(files_read, var_file, diags, digest) else {
             continue;
         };
         for block in file.body.blocks() {
@@ -198,12 +199,20 @@ fn first_word(s: &str) -> String {
 }
 
 fn read_var_file(
+    files_read: &Sources,
     f: &VarFile,
     diags: &mut Diagnostics,
     digest: &mut DigestInputs,
 ) -> Option<ParsedFile> {
-    let bytes = match std::fs::read(&f.path) {
-        Ok(b) => b,
+    // Relative to the working directory, not the project root.
+    let path = match f.path.is_absolute() {
+        true => f.path.clone(),
+        false => std::env::current_dir()
+            .map(|d| d.join(&f.path))
+            .unwrap_or_else(|_| f.path.clone()),
+    };
+    let bytes = match files_read.bytes(&path) {
+        Ok(b) => b.to_vec(),
         Err(e) => {
             diags.push(
                 SpecDiagnostic::new(

@@ -321,3 +321,67 @@ fn removed_block_is_read_and_checked_against_the_spec() {
     let out = load_spec(&not_bool).expect_err("an error");
     assert!(out.contains("`destroy` must be true or false"), "{out}");
 }
+
+/// Issue 15, "sources read once": manifests were read for the digest and again for
+/// lowering, and the RTO's second evaluation read the whole project from disk again.
+/// Now each file is read once per load, and a second evaluation reads none: it lowers
+/// exactly the bytes the digest covers, even if a file changes on disk in between.
+#[test]
+fn the_rto_evaluation_reads_no_file_again_and_lowers_the_bytes_the_digest_covers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = fixture("valid");
+    for sub in ["specs", "environments", "k8s"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("mkdir");
+        for e in std::fs::read_dir(src.join(sub)).expect("fixture") {
+            let e = e.expect("entry");
+            std::fs::copy(e.path(), dir.path().join(sub).join(e.file_name())).expect("copy");
+        }
+    }
+    let p = drplan_core::spec::load_project(dir.path(), "prod-dr")
+        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    // The specs, the environment and the manifest.
+    let files = std::fs::read_dir(dir.path().join("specs"))
+        .expect("specs")
+        .count()
+        + 2;
+    assert_eq!(p.sources.disk_reads(), files, "each file read once");
+
+    let namespace = |p: &drplan_core::model::Project| {
+        p.resources
+            .iter()
+            .find(|r| {
+                r.kind == Kind::K8sObject
+                    && r.attrs.get("kind") == Some(&"Namespace".into())
+                    && r.attrs.get("name") == Some(&"lanka-platform".into())
+            })
+            .and_then(|r| r.attrs.get("manifest").cloned())
+    };
+    let before = namespace(&p).expect("the manifest's Namespace");
+    std::fs::write(
+        dir.path().join("k8s/namespace.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: lanka-platform\n  labels:\n    edited: \"yes\"\n",
+    )
+    .expect("edit the manifest");
+    let other_site = p
+        .topology
+        .sites
+        .keys()
+        .find(|s| **s != p.environment.active_site)
+        .cloned()
+        .expect("a second site");
+    let again = drplan_core::spec::reload_with_active_site(&p, &other_site)
+        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    assert_eq!(
+        p.sources.disk_reads(),
+        files,
+        "the second evaluation read nothing"
+    );
+    assert_eq!(again.digest, p.digest);
+    let same = drplan_core::spec::reload_with_active_site(&again, "dr")
+        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    assert_eq!(
+        namespace(&same),
+        Some(before),
+        "the bytes read once are lowered"
+    );
+}
