@@ -1,7 +1,11 @@
 //! The EKS family: `cluster` blocks lower to a cluster and its node groups.
 
 use super::{text, KindInfo, MarkPlace, NameKey, Reference};
-use crate::resource::Kind;
+use crate::address::Address;
+use crate::resource::{Kind, Resource};
+use crate::spec::lower::sorted_addrs;
+use crate::spec::lower::{tags, Lowering};
+use serde_json::json;
 
 pub const CLUSTER: KindInfo = KindInfo {
     type_name: "aws_eks_cluster",
@@ -58,3 +62,69 @@ pub const NODE_GROUP: KindInfo = KindInfo {
     estimate_update: 4 * 60,
     ..CLUSTER
 };
+
+/// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
+pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
+    let t = lw.t;
+    for c in t.clusters.values() {
+        let addr = Address::block("cluster", &c.label);
+        let net = Address::block("network", &c.network);
+        let all_subnets: Vec<String> = t
+            .networks
+            .get(&c.network)
+            .map(|n| n.subnets.keys().cloned().collect())
+            .unwrap_or_default();
+        let chosen = if c.subnets.is_empty() {
+            all_subnets
+        } else {
+            c.subnets.clone()
+        };
+        let subnet_addrs = sorted_addrs(&net, &chosen);
+        out.push(lw.resource(
+            addr.clone(),
+            Kind::EksCluster,
+            Some(&c.site),
+            json!({
+                "name": c.name,
+                "version": c.version,
+                "role_arn": c.role_arn,
+                "subnets": subnet_addrs.iter().map(Address::as_str).collect::<Vec<_>>(),
+                "tags": tags(&c.tags),
+            }),
+            subnet_addrs.clone(),
+            c.protect,
+            &c.source,
+        ));
+        for g in c.node_groups.values() {
+            let ng_subnets = if g.subnets.is_empty() {
+                subnet_addrs.clone()
+            } else {
+                sorted_addrs(&net, &g.subnets)
+            };
+            let mut group = lw.resource(
+                addr.child("node_group", &g.name),
+                Kind::NodeGroup,
+                Some(&c.site),
+                json!({
+                    "cluster_name": c.name,
+                    "name": g.name,
+                    "node_role_arn": g.node_role_arn,
+                    "instance_types": g.instance_types,
+                    "min_size": g.min_size,
+                    "max_size": g.max_size,
+                    "desired_size": g.desired_size,
+                    "disk_size": g.disk_size,
+                    "capacity_type": g.capacity_type,
+                    "labels": g.labels,
+                    "subnets": ng_subnets.iter().map(Address::as_str).collect::<Vec<_>>(),
+                    "tags": tags(&g.tags),
+                }),
+                vec![addr.clone()],
+                false,
+                &g.source,
+            );
+            group.ignore_changes = g.ignore_changes.clone();
+            out.push(group);
+        }
+    }
+}

@@ -5,16 +5,19 @@
 //! `route53` (zone, record, health check), `kubernetes` (object); `Kind::info` is the
 //! registry. The normalized attributes of each kind are documented on `Kind`.
 //!
+//! Each family file also holds the family's lowering (`lower`: its blocks of the typed
+//! topology to resources; `spec::lower` calls every family's).
+//!
 //! Adding a kind: a `Kind` variant (its serialized Terraform type name), a `KindInfo`
-//! in its family's file, its line in `Kind::info` and `Kind::ALL`, its spec block and
-//! lowering (`spec/decode`, `spec/lower.rs`), and on the cloud side its reader
-//! (`src/live/`) and applier (`src/apply/family.rs`). ARCHITECTURE.md walks through it.
+//! and its lowering in its family's file, its line in `Kind::info` and `Kind::ALL`, its
+//! spec block (`spec/decode`), and on the cloud side its reader (`src/live/`) and
+//! applier (`src/apply/family.rs`). ARCHITECTURE.md walks through it.
 
-mod eks;
+pub(crate) mod eks;
 mod kubernetes;
-mod network;
-mod route53;
-mod s3;
+pub(crate) mod network;
+pub(crate) mod route53;
+pub(crate) mod s3;
 
 use crate::address::Address;
 use crate::resource::Kind;

@@ -1,6 +1,10 @@
 //! The network family (EC2): `network` blocks lower to a VPC and its subnets.
 
 use super::{by_mark, KindInfo, MarkPlace, Reference};
+use crate::address::Address;
+use crate::resource::{Kind, Resource};
+use crate::spec::lower::{tags, Lowering};
+use serde_json::json;
 
 pub const VPC: KindInfo = KindInfo {
     type_name: "aws_vpc",
@@ -27,3 +31,37 @@ pub const SUBNET: KindInfo = KindInfo {
     references: &[Reference::Address("vpc")],
     ..VPC
 };
+
+/// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
+pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
+    let t = lw.t;
+    for n in t.networks.values() {
+        let vpc = Address::block("network", &n.name);
+        out.push(lw.resource(
+            vpc.clone(),
+            Kind::Vpc,
+            Some(&n.site),
+            json!({"cidr_block": n.cidr, "tags": tags(&n.tags)}),
+            vec![],
+            false,
+            &n.source,
+        ));
+        for s in n.subnets.values() {
+            out.push(lw.resource(
+                vpc.child("subnet", &s.name),
+                Kind::Subnet,
+                Some(&n.site),
+                json!({
+                    "vpc": vpc.as_str(),
+                    "cidr_block": s.cidr,
+                    "availability_zone": s.availability_zone,
+                    "public": s.public,
+                    "tags": tags(&s.tags),
+                }),
+                vec![vpc.clone()],
+                false,
+                &s.source,
+            ));
+        }
+    }
+}
