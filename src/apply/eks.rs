@@ -493,70 +493,27 @@ async fn node_group_arn_of(eks: &Client, change: &ResourceChange, id: &str) -> R
     node_group_arn(eks, cluster, name).await
 }
 
-pub struct ClusterApplier;
+/// Clusters and node groups: one applier, EKS tags on the ARN of either.
+pub struct EksApplier {
+    pub cluster: bool,
+}
 
-#[async_trait::async_trait]
-impl super::family::Applier for ClusterApplier {
-    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
-        create_cluster(ctx, change).await
-    }
-
-    async fn update(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        changed: &[String],
-    ) -> Result<()> {
-        update_cluster(ctx, change, changed).await
-    }
-
-    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-        delete_cluster(ctx, change).await
-    }
-
-    async fn mark(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        id: &str,
-        tags: BTreeMap<String, String>,
-    ) -> Result<()> {
-        let eks = ctx.clients.eks(region(change)?);
-        tag(
-            &eks,
-            &cluster_arn(&eks, id).await?,
-            tags.into_iter().collect(),
-        )
-        .await
-    }
-
-    async fn remark(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        id: &str,
-    ) -> Result<()> {
-        let eks = ctx.clients.eks(region(change)?);
-        tag(&eks, &cluster_arn(&eks, id).await?, address_mark(change)).await
-    }
-
-    async fn forget(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        id: &str,
-    ) -> Result<()> {
-        let eks = ctx.clients.eks(region(change)?);
-        untag(&eks, &cluster_arn(&eks, id).await?).await
+impl EksApplier {
+    async fn arn(&self, eks: &Client, change: &ResourceChange, id: &str) -> Result<String> {
+        match self.cluster {
+            true => cluster_arn(eks, id).await,
+            false => node_group_arn_of(eks, change, id).await,
+        }
     }
 }
 
-pub struct NodeGroupApplier;
-
 #[async_trait::async_trait]
-impl super::family::Applier for NodeGroupApplier {
+impl super::family::Applier for EksApplier {
     async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
-        create_node_group(ctx, change).await
+        match self.cluster {
+            true => create_cluster(ctx, change).await,
+            false => create_node_group(ctx, change).await,
+        }
     }
 
     async fn update(
@@ -565,11 +522,17 @@ impl super::family::Applier for NodeGroupApplier {
         change: &ResourceChange,
         changed: &[String],
     ) -> Result<()> {
-        update_node_group(ctx, change, changed).await
+        match self.cluster {
+            true => update_cluster(ctx, change, changed).await,
+            false => update_node_group(ctx, change, changed).await,
+        }
     }
 
     async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-        delete_node_group(ctx, change).await
+        match self.cluster {
+            true => delete_cluster(ctx, change).await,
+            false => delete_node_group(ctx, change).await,
+        }
     }
 
     async fn mark(
@@ -580,7 +543,7 @@ impl super::family::Applier for NodeGroupApplier {
         tags: BTreeMap<String, String>,
     ) -> Result<()> {
         let eks = ctx.clients.eks(region(change)?);
-        let arn = node_group_arn_of(&eks, change, id).await?;
+        let arn = self.arn(&eks, change, id).await?;
         tag(&eks, &arn, tags.into_iter().collect()).await
     }
 
@@ -591,7 +554,7 @@ impl super::family::Applier for NodeGroupApplier {
         id: &str,
     ) -> Result<()> {
         let eks = ctx.clients.eks(region(change)?);
-        let arn = node_group_arn_of(&eks, change, id).await?;
+        let arn = self.arn(&eks, change, id).await?;
         tag(&eks, &arn, address_mark(change)).await
     }
 
@@ -602,7 +565,7 @@ impl super::family::Applier for NodeGroupApplier {
         id: &str,
     ) -> Result<()> {
         let eks = ctx.clients.eks(region(change)?);
-        let arn = node_group_arn_of(&eks, change, id).await?;
+        let arn = self.arn(&eks, change, id).await?;
         untag(&eks, &arn).await
     }
 }

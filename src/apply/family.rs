@@ -75,14 +75,14 @@ pub trait Applier: Sync {
 /// The registry: the applier of `kind`.
 pub fn applier(kind: Kind) -> &'static dyn Applier {
     match kind {
-        Kind::Vpc => &network::VpcApplier,
-        Kind::Subnet => &network::SubnetApplier,
-        Kind::EksCluster => &eks::ClusterApplier,
-        Kind::NodeGroup => &eks::NodeGroupApplier,
+        Kind::Vpc => &network::NetworkApplier { vpc: true },
+        Kind::Subnet => &network::NetworkApplier { vpc: false },
+        Kind::EksCluster => &eks::EksApplier { cluster: true },
+        Kind::NodeGroup => &eks::EksApplier { cluster: false },
         Kind::Bucket => &s3::BucketApplier,
-        Kind::DnsZone => &route53::ZoneApplier,
+        Kind::DnsZone => &route53::TaggedApplier { zone: true },
         Kind::DnsRecord => &route53::RecordApplier,
-        Kind::HealthCheck => &route53::HealthCheckApplier,
+        Kind::HealthCheck => &route53::TaggedApplier { zone: false },
         Kind::K8sObject => &kubernetes::ObjectApplier,
     }
 }

@@ -329,62 +329,18 @@ async fn forget_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str) -
     Ok(())
 }
 
-pub struct VpcApplier;
-
-#[async_trait::async_trait]
-impl super::family::Applier for VpcApplier {
-    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
-        create_vpc(ctx, change).await
-    }
-
-    async fn update(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        changed: &[String],
-    ) -> Result<()> {
-        update(ctx, change, &id_of(ctx, change)?, changed).await
-    }
-
-    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-        delete_vpc(ctx, change, &id_of(ctx, change)?).await
-    }
-
-    async fn mark(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        id: &str,
-        tags: BTreeMap<String, String>,
-    ) -> Result<()> {
-        put_ec2_tags(ctx, change, id, tags).await
-    }
-
-    async fn remark(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        id: &str,
-    ) -> Result<()> {
-        remark_ec2(ctx, change, id).await
-    }
-
-    async fn forget(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        id: &str,
-    ) -> Result<()> {
-        forget_ec2(ctx, change, id).await
-    }
+/// VPCs and subnets: one applier, EC2 tags for both.
+pub struct NetworkApplier {
+    pub vpc: bool,
 }
 
-pub struct SubnetApplier;
-
 #[async_trait::async_trait]
-impl super::family::Applier for SubnetApplier {
+impl super::family::Applier for NetworkApplier {
     async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
-        create_subnet(ctx, change).await
+        match self.vpc {
+            true => create_vpc(ctx, change).await,
+            false => create_subnet(ctx, change).await,
+        }
     }
 
     async fn update(
@@ -397,7 +353,11 @@ impl super::family::Applier for SubnetApplier {
     }
 
     async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-        delete_subnet(ctx, change, &id_of(ctx, change)?).await
+        let id = id_of(ctx, change)?;
+        match self.vpc {
+            true => delete_vpc(ctx, change, &id).await,
+            false => delete_subnet(ctx, change, &id).await,
+        }
     }
 
     async fn mark(

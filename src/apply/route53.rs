@@ -827,62 +827,27 @@ async fn forget_route53(ctx: &ApplyContext<'_>, kind: TagResourceType, id: &str)
     Ok(())
 }
 
-pub struct ZoneApplier;
+/// Hosted zones and health checks: one applier, Route53 tags on either.
+pub struct TaggedApplier {
+    pub zone: bool,
+}
 
-#[async_trait::async_trait]
-impl super::family::Applier for ZoneApplier {
-    async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
-        create_zone(ctx, change).await
-    }
-
-    async fn update(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        changed: &[String],
-    ) -> Result<()> {
-        update_zone(ctx, change, &super::family::live_id(ctx, change)?, changed).await
-    }
-
-    async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-        delete_zone(ctx, &super::family::live_id(ctx, change)?).await
-    }
-
-    async fn mark(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        id: &str,
-        _tags: BTreeMap<String, String>,
-    ) -> Result<()> {
-        put_tags(ctx, TagResourceType::Hostedzone, &bare_id(id), change).await
-    }
-
-    async fn remark(
-        &self,
-        ctx: &ApplyContext<'_>,
-        change: &ResourceChange,
-        id: &str,
-    ) -> Result<()> {
-        remark_route53(ctx, TagResourceType::Hostedzone, change, id).await
-    }
-
-    async fn forget(
-        &self,
-        ctx: &ApplyContext<'_>,
-        _change: &ResourceChange,
-        id: &str,
-    ) -> Result<()> {
-        forget_route53(ctx, TagResourceType::Hostedzone, id).await
+impl TaggedApplier {
+    fn tag_type(&self) -> TagResourceType {
+        match self.zone {
+            true => TagResourceType::Hostedzone,
+            false => TagResourceType::Healthcheck,
+        }
     }
 }
 
-pub struct HealthCheckApplier;
-
 #[async_trait::async_trait]
-impl super::family::Applier for HealthCheckApplier {
+impl super::family::Applier for TaggedApplier {
     async fn create(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
-        create_health_check(ctx, change).await
+        match self.zone {
+            true => create_zone(ctx, change).await,
+            false => create_health_check(ctx, change).await,
+        }
     }
 
     async fn update(
@@ -891,11 +856,19 @@ impl super::family::Applier for HealthCheckApplier {
         change: &ResourceChange,
         changed: &[String],
     ) -> Result<()> {
-        update_health_check(ctx, change, &super::family::live_id(ctx, change)?, changed).await
+        let id = super::family::live_id(ctx, change)?;
+        match self.zone {
+            true => update_zone(ctx, change, &id, changed).await,
+            false => update_health_check(ctx, change, &id, changed).await,
+        }
     }
 
     async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
-        delete_health_check(ctx, &super::family::live_id(ctx, change)?).await
+        let id = super::family::live_id(ctx, change)?;
+        match self.zone {
+            true => delete_zone(ctx, &id).await,
+            false => delete_health_check(ctx, &id).await,
+        }
     }
 
     async fn mark(
@@ -905,7 +878,7 @@ impl super::family::Applier for HealthCheckApplier {
         id: &str,
         _tags: BTreeMap<String, String>,
     ) -> Result<()> {
-        put_tags(ctx, TagResourceType::Healthcheck, &bare_id(id), change).await
+        put_tags(ctx, self.tag_type(), &bare_id(id), change).await
     }
 
     async fn remark(
@@ -914,7 +887,7 @@ impl super::family::Applier for HealthCheckApplier {
         change: &ResourceChange,
         id: &str,
     ) -> Result<()> {
-        remark_route53(ctx, TagResourceType::Healthcheck, change, id).await
+        remark_route53(ctx, self.tag_type(), change, id).await
     }
 
     async fn forget(
@@ -923,7 +896,7 @@ impl super::family::Applier for HealthCheckApplier {
         _change: &ResourceChange,
         id: &str,
     ) -> Result<()> {
-        forget_route53(ctx, TagResourceType::Healthcheck, id).await
+        forget_route53(ctx, self.tag_type(), id).await
     }
 }
 
