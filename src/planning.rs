@@ -155,6 +155,12 @@ pub async fn make_plan(
             .map(|s| s.name.clone()),
         imports: project.imports.clone(),
         removed: project.removed.clone(),
+        site_regions: project
+            .topology
+            .sites
+            .values()
+            .map(|s| (s.region.clone(), s.name.clone()))
+            .collect(),
         replace: req
             .replace
             .iter()

@@ -84,6 +84,7 @@ pub fn child(dir: &Path) -> Result<(), String> {
         imports: Vec::new(),
         replace: Vec::new(),
         removed: Vec::new(),
+        site_regions: Default::default(),
     };
     let plan = diff(&project.resources, &live, &ctx);
     let (cpu3, rss) = rusage();

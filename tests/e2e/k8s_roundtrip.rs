@@ -169,6 +169,7 @@ fn plan(desired: &[Resource], read: ClusterRead) -> Plan {
         imports: vec![],
         replace: Vec::new(),
         removed: Vec::new(),
+        site_regions: Default::default(),
     };
     diff(desired, &live, &ctx)
 }

@@ -92,9 +92,11 @@ pub fn observation_key(kind: Kind, region: Option<&str>, id: &str) -> String {
 pub struct LiveState {
     pub objects: Vec<LiveObject>,
     /// How many API requests the read took (for `--verbose` and benchmarks).
+    #[serde(default)]
     pub api_calls: u64,
     /// Kinds (per region) that could not be read, with the reason; the plan for them
     /// is unknown and the plan command reports an error.
+    #[serde(default)]
     pub read_errors: Vec<String>,
     /// Creates an apply announced and never confirmed: the write-ahead records it
     /// left next to its lock (`src/inflight.rs`). An unmarked object they name is the

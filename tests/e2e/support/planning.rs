@@ -20,6 +20,7 @@ pub async fn plan_against(moto: &MotoServer, stack: &str, desired: &[Resource]) 
         imports: vec![],
         replace: Vec::new(),
         removed: Vec::new(),
+        site_regions: Default::default(),
     };
     drplan_core::plan::diff::diff(desired, &live, &ctx)
 }

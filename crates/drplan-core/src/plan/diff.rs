@@ -45,6 +45,10 @@ pub struct DiffContext {
     /// The spec's `removed` blocks (`spec::removed`): an orphan under `from` is
     /// forgotten (marks dropped, object kept) or deleted even though protected.
     pub removed: Vec<crate::model::Removed>,
+    /// The spec's sites by region, so an orphan in a site's region is placed in that
+    /// site even when no block of the spec is left there (then the resources say
+    /// nothing about it).
+    pub site_regions: BTreeMap<String, String>,
 }
 
 /// The reason a change is a replacement when `--replace` asked for it (in
@@ -184,7 +188,10 @@ pub fn diff_with_moves(
         }
     }
 
-    let sites = sites_by_region(desired);
+    let mut sites = sites_by_region(desired);
+    for (region, site) in &ctx.site_regions {
+        sites.entry(region.as_str()).or_insert(site.as_str());
+    }
     let extras = extra_claimants(live, &planner.claimed, &ctx.stack);
     for (i, object) in live.objects.iter().enumerate() {
         let lost = not_read(

@@ -5,6 +5,7 @@ mod plan_fixture;
 mod spec_support;
 
 mod dr_order;
+mod golden;
 mod objectives_checks;
 mod objectives_examples;
 mod objectives_readiness;

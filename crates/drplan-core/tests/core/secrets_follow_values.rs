@@ -117,6 +117,7 @@ fn ctx() -> DiffContext {
         imports: Vec::new(),
         replace: Vec::new(),
         removed: Vec::new(),
+        site_regions: Default::default(),
     }
 }
 

@@ -20,6 +20,7 @@ pub fn ctx() -> DiffContext {
         imports: Vec::new(),
         replace: Vec::new(),
         removed: Vec::new(),
+        site_regions: Default::default(),
     }
 }
 
