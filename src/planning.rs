@@ -345,7 +345,10 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
                     detail,
                 })
             }
-            Err(e) => state.read_errors.push(format!("cluster.{label}: {e}")),
+            Err(e) => state.read_errors.push(drplan_core::live::ReadError::new(
+                format!("cluster.{label}"),
+                e.to_string(),
+            )),
         }
     }
     let read = clusters::read_all(&connected, &project.environment.stack, &project.resources).await;

@@ -172,7 +172,13 @@ fn drifted_addresses(project: &Project) -> anyhow::Result<Vec<String>> {
         if !planned.live.read_errors.is_empty() {
             bail!(
                 "reading the live state failed: {}",
-                planned.live.read_errors.join("; ")
+                planned
+                    .live
+                    .read_errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
             );
         }
         Ok(planned

@@ -10,6 +10,7 @@ use super::kinds::{Kinds, ServedKind};
 use drplan_core::address::Address;
 use drplan_core::kubernetes::{live_form, GENERATED_KINDS};
 use drplan_core::live::LiveObject;
+use drplan_core::live::ReadError;
 use drplan_core::marks::K8S_STACK_LABEL;
 use drplan_core::resource::{Kind, Resource};
 use futures::stream::{self, StreamExt};
@@ -30,7 +31,7 @@ pub struct ClusterRead {
     /// Requests sent (discovery, list pages, gets).
     pub api_calls: u64,
     /// One line per kind or object that could not be read; the plan for it is unknown.
-    pub errors: Vec<String>,
+    pub errors: Vec<drplan_core::live::ReadError>,
     /// `LiveState::observed` entries: the status of CronJobs (when they last ran, and
     /// last succeeded), which the RPO evidence reads.
     pub observed: Vec<(String, Value)>,
@@ -125,9 +126,9 @@ pub async fn read_cluster(
                 }
                 served_kinds.insert((api_version, kind), served);
             }
-            Err(reason) => read.errors.push(format!(
-                "{}: cannot list {kind} ({api_version}): {reason}",
-                cluster.address
+            Err(reason) => read.errors.push(ReadError::new(
+                cluster.address.as_str(),
+                format!("cannot list {kind} ({api_version}): {reason}"),
             )),
         }
     }
@@ -148,9 +149,12 @@ pub async fn read_cluster(
             } else {
                 ("cluster-scoped", "namespaced")
             };
-            read.errors.push(format!(
-                "{}: {kind} ({api_version}) is {is} in this cluster, but drplan treated `{}` as {treated}; its plan is unknown",
-                cluster.address, resource.address
+            read.errors.push(ReadError::new(
+                cluster.address.as_str(),
+                format!(
+                    "{kind} ({api_version}) is {is} in this cluster, but drplan treated `{}` as {treated}; its plan is unknown",
+                    resource.address
+                ),
             ));
             continue;
         }
@@ -179,10 +183,12 @@ pub async fn read_cluster(
                 read.objects.push(object);
             }
             Ok(None) => {}
-            Err(e) => read.errors.push(format!(
-                "{}: cannot read {kind} {}: {e}",
-                cluster.address,
-                display_name(namespace.as_deref(), name)
+            Err(e) => read.errors.push(ReadError::new(
+                cluster.address.as_str(),
+                format!(
+                    "cannot read {kind} {}: {e}",
+                    display_name(namespace.as_deref(), name)
+                ),
             )),
         }
     }

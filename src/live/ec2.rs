@@ -10,6 +10,7 @@ use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
 use aws_sdk_ec2::types::{Filter, Tag};
 use drplan_core::live::LiveObject;
+use drplan_core::live::ReadError;
 use drplan_core::marks::STACK_KEY;
 use drplan_core::resource::Kind;
 use futures::future::join_all;
@@ -80,7 +81,7 @@ async fn read_region(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead 
         }
         Err(e) => read
             .errors
-            .push(format!("aws_vpc in {region}: {}", error_message(&e))),
+            .push(ReadError::new("aws_vpc", error_message(&e)).in_region(region)),
     }
     match subnets {
         Ok(pages) => {
@@ -113,7 +114,7 @@ async fn read_region(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead 
         }
         Err(e) => read
             .errors
-            .push(format!("aws_subnet in {region}: {}", error_message(&e))),
+            .push(ReadError::new("aws_subnet", error_message(&e)).in_region(region)),
     }
     read
 }

@@ -12,6 +12,7 @@ use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
 use aws_sdk_eks::types::{Cluster, Nodegroup};
 use drplan_core::live::LiveObject;
+use drplan_core::live::ReadError;
 use drplan_core::resource::Kind;
 use futures::future::join_all;
 use serde_json::{Map, Value};
@@ -43,10 +44,8 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
             .flat_map(|p| p.clusters.unwrap_or_default())
             .collect(),
         Err(e) => {
-            read.errors.push(format!(
-                "aws_eks_cluster in {region}: {}",
-                error_message(&e)
-            ));
+            read.errors
+                .push(ReadError::new("aws_eks_cluster", error_message(&e)).in_region(region));
             return read;
         }
     };
@@ -79,10 +78,10 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_not_found_exception()) => {}
-            Err(e) => read.errors.push(format!(
-                "aws_eks_cluster {name} in {region}: {}",
-                error_message(&e)
-            )),
+            Err(e) => read.errors.push(
+                ReadError::new(format!("aws_eks_cluster {name}"), error_message(&e))
+                    .in_region(region),
+            ),
         }
     }
 
@@ -143,10 +142,13 @@ async fn read_node_groups(
             .flat_map(|p| p.nodegroups.unwrap_or_default())
             .collect(),
         Err(e) => {
-            read.errors.push(format!(
-                "aws_eks_node_group of cluster {cluster} in {region}: {}",
-                error_message(&e)
-            ));
+            read.errors.push(
+                ReadError::new(
+                    format!("aws_eks_node_group of cluster {cluster}"),
+                    error_message(&e),
+                )
+                .in_region(region),
+            );
             return read;
         }
     };
@@ -172,10 +174,13 @@ async fn read_node_groups(
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_not_found_exception()) => {}
-            Err(e) => read.errors.push(format!(
-                "aws_eks_node_group {cluster}/{name} in {region}: {}",
-                error_message(&e)
-            )),
+            Err(e) => read.errors.push(
+                ReadError::new(
+                    format!("aws_eks_node_group {cluster}/{name}"),
+                    error_message(&e),
+                )
+                .in_region(region),
+            ),
         }
     }
     read

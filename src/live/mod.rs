@@ -102,7 +102,7 @@ pub(crate) fn fqdn(name: &str) -> String {
 #[derive(Debug, Default)]
 pub(crate) struct FamilyRead {
     pub objects: Vec<LiveObject>,
-    pub errors: Vec<String>,
+    pub errors: Vec<drplan_core::live::ReadError>,
     /// Where the probe found no answer: nothing of that place is in `objects`.
     pub unreachable: Vec<Unreachable>,
     /// `LiveState::observed` entries.

@@ -15,6 +15,7 @@ use crate::caller_reference;
 use aws_sdk_route53::types::{ResourceRecordSet, RrType, TagResourceType};
 use drplan_core::address::Address;
 use drplan_core::live::LiveObject;
+use drplan_core::live::ReadError;
 use drplan_core::marks::{parse_dns_owner_value, DNS_OWNER_PREFIX};
 use drplan_core::resource::Kind;
 use futures::future::join_all;
@@ -53,7 +54,7 @@ async fn read_zones(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
         Ok(pages) => pages,
         Err(e) => {
             read.errors
-                .push(format!("aws_route53_zone: {}", error_message(&e)));
+                .push(ReadError::new("aws_route53_zone", error_message(&e)));
             return read;
         }
     };
@@ -65,7 +66,8 @@ async fn read_zones(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     let tags = match tags_by_id(ctx, TagResourceType::Hostedzone, &ids).await {
         Ok(tags) => tags,
         Err(msg) => {
-            read.errors.push(format!("aws_route53_zone tags: {msg}"));
+            read.errors
+                .push(ReadError::new("aws_route53_zone tags", msg));
             return read;
         }
     };
@@ -157,8 +159,10 @@ async fn read_records(ctx: &AwsContext, zone: &Zone) -> FamilyRead {
     let sets = match list_record_sets(ctx, &zone.id).await {
         Ok(sets) => sets,
         Err(msg) => {
-            read.errors
-                .push(format!("aws_route53_record in zone {}: {msg}", zone.name));
+            read.errors.push(ReadError::new(
+                format!("aws_route53_record in zone {}", zone.name),
+                msg,
+            ));
             return read;
         }
     };
@@ -350,8 +354,10 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     let pages = match collect_pages(ctx, Service::Route53, listing).await {
         Ok(pages) => pages,
         Err(e) => {
-            read.errors
-                .push(format!("aws_route53_health_check: {}", error_message(&e)));
+            read.errors.push(ReadError::new(
+                "aws_route53_health_check",
+                error_message(&e),
+            ));
             return read;
         }
     };
@@ -371,7 +377,7 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
         Ok(tags) => tags,
         Err(msg) => {
             read.errors
-                .push(format!("aws_route53_health_check tags: {msg}"));
+                .push(ReadError::new("aws_route53_health_check tags", msg));
             return read;
         }
     };
@@ -397,7 +403,7 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             Ok(more) => tags.extend(more),
             Err(msg) => {
                 read.errors
-                    .push(format!("aws_route53_health_check tags: {msg}"));
+                    .push(ReadError::new("aws_route53_health_check tags", msg));
                 return read;
             }
         }

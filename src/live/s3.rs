@@ -15,6 +15,7 @@ use crate::aws::error::{error_code, error_message};
 use crate::aws::{AwsContext, Service};
 use aws_sdk_s3::types::{LifecycleRule, ReplicationRule, Tag};
 use drplan_core::live::LiveObject;
+use drplan_core::live::ReadError;
 use drplan_core::resource::Kind;
 use futures::future::join_all;
 use serde_json::{json, Map, Value};
@@ -43,7 +44,7 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
             .collect(),
         Err(e) => {
             read.errors
-                .push(format!("aws_s3_bucket: {}", error_message(&e)));
+                .push(ReadError::new("aws_s3_bucket", error_message(&e)));
             return read;
         }
     };
@@ -79,7 +80,8 @@ async fn read_bucket(
             Ok(r) => r,
             Err(msg) => {
                 if named {
-                    read.errors.push(format!("aws_s3_bucket {name}: {msg}"));
+                    read.errors
+                        .push(ReadError::new(format!("aws_s3_bucket {name}"), msg));
                 }
                 return read;
             }
@@ -129,7 +131,8 @@ async fn read_in_region(
         Ok(out) => out.map(|o| o.tag_set).unwrap_or_default(),
         Err(msg) => {
             if named {
-                read.errors.push(format!("aws_s3_bucket {name}: {msg}"));
+                read.errors
+                    .push(ReadError::new(format!("aws_s3_bucket {name}"), msg));
             }
             return read;
         }
@@ -154,7 +157,9 @@ async fn read_in_region(
                 attrs,
             });
         }
-        Err(msg) => read.errors.push(format!("aws_s3_bucket {name}: {msg}")),
+        Err(msg) => read
+            .errors
+            .push(ReadError::new(format!("aws_s3_bucket {name}"), msg)),
     }
     read
 }

@@ -475,6 +475,7 @@ async fn a_kind_the_cluster_does_not_serve_is_a_read_error_not_a_panic() {
     assert_eq!(read.errors.len(), 1, "{:?}", read.errors);
     assert!(
         read.errors[0]
+            .to_string()
             .starts_with("cluster.dr: cannot list ServiceMonitor (monitoring.coreos.com/v1)"),
         "{}",
         read.errors[0]

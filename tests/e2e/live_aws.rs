@@ -215,7 +215,10 @@ async fn networks_are_read_by_stack_tag_with_one_list_call_per_kind_and_region()
     let ctx = moto.context();
     let state = read_live(&ctx, &scope(&[west, east])).await;
 
-    assert_eq!(state.read_errors, Vec::<String>::new());
+    assert_eq!(
+        state.read_errors,
+        Vec::<drplan_core::live::ReadError>::new()
+    );
     assert_eq!(
         of_kind(&state, Kind::Vpc).len(),
         2,
@@ -372,7 +375,10 @@ async fn clusters_and_node_groups_are_read_for_names_in_the_spec_and_marked_ones
     let ctx = moto.context();
     let state = read_live(&ctx, &scope).await;
 
-    assert_eq!(state.read_errors, Vec::<String>::new());
+    assert_eq!(
+        state.read_errors,
+        Vec::<drplan_core::live::ReadError>::new()
+    );
     let clusters: Vec<&str> = of_kind(&state, Kind::EksCluster)
         .iter()
         .map(|o| o.id.as_str())
@@ -619,7 +625,10 @@ async fn buckets_report_versioning_encryption_lifecycle_and_replication() -> Tes
     let ctx = moto.context();
     let state = read_live(&ctx, &scope).await;
 
-    assert_eq!(state.read_errors, Vec::<String>::new());
+    assert_eq!(
+        state.read_errors,
+        Vec::<drplan_core::live::ReadError>::new()
+    );
     let names: Vec<&str> = of_kind(&state, Kind::Bucket)
         .iter()
         .map(|o| o.id.as_str())
@@ -893,7 +902,10 @@ async fn failover_records_carry_the_marks_of_their_owner_txt_record() -> TestRes
     let ctx = moto.context();
     let state = read_live(&ctx, &scope).await;
 
-    assert_eq!(state.read_errors, Vec::<String>::new());
+    assert_eq!(
+        state.read_errors,
+        Vec::<drplan_core::live::ReadError>::new()
+    );
     let zones = of_kind(&state, Kind::DnsZone);
     assert_eq!(
         zones.len(),
@@ -1043,11 +1055,8 @@ async fn an_unreachable_endpoint_becomes_read_errors_not_a_panic() {
         .iter()
         .all(|u| u.region.as_deref() == Some("us-west-2")));
     // Global services are not probed: their failures stay read errors.
-    let kinds: Vec<&str> = state
-        .read_errors
-        .iter()
-        .filter_map(|e| e.split(' ').next())
-        .collect();
+    let shown: Vec<String> = state.read_errors.iter().map(ToString::to_string).collect();
+    let kinds: Vec<&str> = shown.iter().filter_map(|e| e.split(' ').next()).collect();
     for kind in [
         "aws_s3_bucket:",
         "aws_route53_zone:",
@@ -1067,7 +1076,7 @@ async fn an_unreachable_endpoint_becomes_read_errors_not_a_panic() {
         state.read_errors
     );
     assert!(
-        state.read_errors[0].contains("could not reach AWS"),
+        shown[0].contains("could not reach AWS"),
         "{:#?}",
         state.read_errors
     );

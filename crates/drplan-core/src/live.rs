@@ -87,6 +87,40 @@ pub fn observation_key(kind: Kind, region: Option<&str>, id: &str) -> String {
     format!("{kind}:{}:{id}", region.unwrap_or_default())
 }
 
+/// What could not be read, as data: what (a kind, an object, a cluster), where, and
+/// the cloud's or the cluster's answer. Shown as `what[ in region]: message`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ReadError {
+    pub what: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    pub message: String,
+}
+
+impl ReadError {
+    pub fn new(what: impl Into<String>, message: impl Into<String>) -> Self {
+        ReadError {
+            what: what.into(),
+            region: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn in_region(mut self, region: &str) -> Self {
+        self.region = Some(region.to_string());
+        self
+    }
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.region {
+            Some(r) => write!(f, "{} in {r}: {}", self.what, self.message),
+            None => write!(f, "{}: {}", self.what, self.message),
+        }
+    }
+}
+
 /// Everything read for one plan.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct LiveState {
@@ -97,7 +131,7 @@ pub struct LiveState {
     /// Kinds (per region) that could not be read, with the reason; the plan for them
     /// is unknown and the plan command reports an error.
     #[serde(default)]
-    pub read_errors: Vec<String>,
+    pub read_errors: Vec<ReadError>,
     /// Creates an apply announced and never confirmed: the write-ahead records it
     /// left next to its lock (`src/inflight.rs`). An unmarked object they name is the
     /// remains of that apply, which the diff adopts instead of refusing.

@@ -409,7 +409,9 @@ fn changes_are_sorted_by_site_then_address() {
 #[test]
 fn unreadable_live_state_is_an_error() {
     let state = LiveState {
-        read_errors: vec!["eks in us-east-1: AccessDenied".into()],
+        read_errors: vec![
+            drplan_core::live::ReadError::new("eks", "AccessDenied").in_region("us-east-1")
+        ],
         ..LiveState::default()
     };
     check(
