@@ -34,12 +34,9 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
                 render::text::drift(&report, &stdout_text_options()),
                 objectives::text::render(&planned.objectives, allow)
             ),
-            ReportFormat::Json => objectives::attach_to_json(
-                &render::json::drift(&report),
-                &planned.objectives,
-                allow,
-            )?
-            .to_string(),
+            ReportFormat::Json => {
+                render::json::drift_with_objectives(&report, &planned.objectives, allow)
+            }
             ReportFormat::Markdown => format!(
                 "{}\n{}",
                 render::markdown::drift(&report),

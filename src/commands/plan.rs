@@ -61,8 +61,11 @@ pub fn print_plan(
     allow_breach: bool,
 ) -> anyhow::Result<()> {
     if json {
-        let doc = objectives::attach_to_json(&render::json::plan(plan), report, allow_breach)?;
-        print_stdout(&doc.to_string())
+        print_stdout(&render::json::plan_with_objectives(
+            plan,
+            report,
+            allow_breach,
+        ))
     } else {
         let text = render::text::plan(plan, &stdout_text_options());
         print_stdout(&format!(

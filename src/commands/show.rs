@@ -10,10 +10,9 @@ use drplan_core::render;
 pub fn run(args: &ShowArgs) -> anyhow::Result<i32> {
     let plan = file::load(&args.plan_file)?;
     let out = if args.json {
-        let doc = render::json::plan(&plan);
         match &plan.objectives {
-            Some(report) => objectives::attach_to_json(&doc, report, false)?.to_string(),
-            None => doc.to_string(),
+            Some(report) => render::json::plan_with_objectives(&plan, report, false),
+            None => render::json::plan(&plan),
         }
     } else {
         let mut text = render::text::plan(&plan, &stdout_text_options());

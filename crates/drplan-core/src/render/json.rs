@@ -24,6 +24,40 @@ pub fn drift(report: &DriftReport) -> String {
     pretty(&drift_document(report))
 }
 
+/// The plan with the objectives' verdicts (`objectives`), as `plan --json` prints it:
+/// the report joins the document as data, nothing rendered is parsed again.
+pub fn plan_with_objectives(
+    plan: &Plan,
+    report: &crate::objectives::ObjectivesReport,
+    allow_breach: bool,
+) -> String {
+    with_objectives(&plan_document(plan), report, allow_breach)
+}
+
+/// The drift report with the objectives' verdicts, as `drift --format json` prints it.
+pub fn drift_with_objectives(
+    drift: &DriftReport,
+    report: &crate::objectives::ObjectivesReport,
+    allow_breach: bool,
+) -> String {
+    with_objectives(&drift_document(drift), report, allow_breach)
+}
+
+fn with_objectives<T: Serialize>(
+    doc: &T,
+    report: &crate::objectives::ObjectivesReport,
+    allow_breach: bool,
+) -> String {
+    let mut value = serde_json::to_value(doc).unwrap_or_default();
+    if let Value::Object(fields) = &mut value {
+        fields.insert(
+            "objectives".to_string(),
+            crate::objectives::json_value(report, allow_breach),
+        );
+    }
+    pretty(&value)
+}
+
 fn pretty<T: Serialize>(doc: &T) -> String {
     // Serializing these plain structs of strings, numbers and JSON values cannot fail.
     let mut text = serde_json::to_string_pretty(doc).unwrap_or_default();

@@ -675,6 +675,32 @@ fn plan_json_carries_the_report_under_objectives() {
     assert!(allowed.contains("\"status\": \"breach_allowed\""));
 }
 
+/// Issue 15: objectives join the plan document as data; the JSON is the one the
+/// renderer-then-parse path printed, byte for byte.
+#[test]
+fn plan_json_with_objectives_joins_them_as_data_with_the_same_bytes() {
+    let p = project(
+        neo4j_backup(DAILY_FULL, REPLICATION),
+        objectives_block("1h"),
+    );
+    let r = evaluate(&p);
+    let plan = drplan_core::plan::diff::diff(
+        &p.resources,
+        &drplan_core::live::LiveState::default(),
+        &drplan_core::plan::diff::DiffContext {
+            stack: p.environment.stack.clone(),
+            ..Default::default()
+        },
+    );
+    for allow in [false, true] {
+        let joined = drplan_core::render::json::plan_with_objectives(&plan, &r, allow);
+        let reparsed =
+            objectives::attach_to_json(&drplan_core::render::json::plan(&plan), &r, allow)
+                .expect("valid JSON");
+        assert_eq!(joined, reparsed);
+    }
+}
+
 #[test]
 fn a_local_only_policy_for_data_without_rpo_is_not_held_to_a_copy() {
     let backup = r#"
