@@ -123,8 +123,13 @@ const ALIGNMENT_CELLS: usize = 250_000;
 /// pairs. Common elements are found by longest common subsequence, so one element
 /// removed from the front reads as that removal, not as every later element shifted.
 /// Between two common elements, changed ones pair up in order and the rest are
-/// removed (`None` on the spec side) or added (`None` on the live side).
-fn unmatched_elements(before: &[Value], after: &[Value]) -> Vec<(Option<usize>, Option<usize>)> {
+/// removed (`None` on the spec side) or added (`None` on the live side). Elements
+/// compare by meaning (`semantic_eq`); the text renderer and drift both align lists
+/// with it, so they cannot disagree about which elements changed.
+pub fn unmatched_elements(
+    before: &[Value],
+    after: &[Value],
+) -> Vec<(Option<usize>, Option<usize>)> {
     let (n, m) = (before.len(), after.len());
     if n.saturating_mul(m) > ALIGNMENT_CELLS {
         return (0..n.max(m))

@@ -9,13 +9,13 @@ use super::outage;
 use crate::address::Address;
 use crate::kinds::MarkPlace;
 use crate::marks;
-use crate::plan::compare::attr_eq;
+use crate::plan::compare::{attr_eq, unmatched_elements};
 use crate::plan::drift::{Cause, DriftItem, DriftReport};
 use crate::plan::redact::is_sensitive_path;
 use crate::plan::{Action, Plan, PlanError, ResourceChange};
 use crate::resource::Kind;
 use serde_json::{Map, Value};
-use similar::{ChangeTag, DiffTag, TextDiff};
+use similar::{ChangeTag, TextDiff};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
@@ -513,38 +513,26 @@ impl<'a> Lines<'a> {
             (Some(Value::Array(b)), Some(Value::Array(a))) => {
                 let lead = self.lead("~", indent, slot);
                 self.push(format!("{lead}[{note}"));
-                let old: Vec<String> = b.iter().map(Value::to_string).collect();
-                let new: Vec<String> = a.iter().map(Value::to_string).collect();
-                let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &old, &new);
-                let mut unchanged = 0;
-                for op in &ops {
-                    let (tag, old_range, new_range) = op.as_tag_tuple();
-                    match tag {
-                        DiffTag::Equal => unchanged += old_range.len(),
-                        DiffTag::Delete | DiffTag::Insert | DiffTag::Replace => {
-                            // Objects replaced position for position read best as
-                            // in-place edits of their keys (a changed lifecycle rule).
-                            let paired = old_range.len().min(new_range.len());
-                            for k in 0..paired {
-                                let (x, y) = (&b[old_range.start + k], &a[new_range.start + k]);
-                                if x.is_object() && y.is_object() {
-                                    self.diff(
-                                        indent + INDENT,
-                                        Slot::Element,
-                                        Some(x),
-                                        Some(y),
-                                        path,
-                                        false,
-                                    );
-                                } else {
-                                    self.value("-", indent + INDENT, Slot::Element, x, path, "");
-                                    self.value("+", indent + INDENT, Slot::Element, y, path, "");
-                                }
-                            }
-                            for x in &b[old_range.start + paired..old_range.end] {
+                // The alignment drift uses (`compare::unmatched_elements`), by meaning.
+                let unmatched = unmatched_elements(b, a);
+                let unchanged = b.len() - unmatched.iter().filter(|(o, _)| o.is_some()).count();
+                for (old, new) in unmatched {
+                    match (old.map(|i| &b[i]), new.map(|j| &a[j])) {
+                        // Objects replaced position for position read best as in-place
+                        // edits of their keys (a changed lifecycle rule).
+                        (Some(x), Some(y)) if x.is_object() && y.is_object() => self.diff(
+                            indent + INDENT,
+                            Slot::Element,
+                            Some(x),
+                            Some(y),
+                            path,
+                            false,
+                        ),
+                        (x, y) => {
+                            if let Some(x) = x {
                                 self.value("-", indent + INDENT, Slot::Element, x, path, "");
                             }
-                            for y in &a[new_range.start + paired..new_range.end] {
+                            if let Some(y) = y {
                                 self.value("+", indent + INDENT, Slot::Element, y, path, "");
                             }
                         }

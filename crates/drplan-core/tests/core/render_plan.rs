@@ -198,3 +198,42 @@ fn errors_without_changes() {
     drplan cannot apply this plan: fix the error above and plan again.
     ");
 }
+
+/// Issue 15: the text renderer aligned lists on their exact JSON text while drift
+/// compares by meaning, so a rule whose `30.0` the reader wrote as `30` showed as
+/// removed and added again in the plan while drift saw it unchanged. Both now align
+/// with `compare::unmatched_elements`: only the rule that changed is shown.
+#[test]
+fn a_list_element_equal_by_meaning_is_unchanged_in_the_plan_text_as_in_drift() {
+    use drplan_core::plan::diff::diff;
+    use drplan_core::resource::Kind;
+    use serde_json::json;
+    let rule = |id: &str, days: Value| {
+        json!({"id": id, "prefix": format!("{id}/"), "expiration_days": days,
+               "noncurrent_expiration_days": null, "transitions": []})
+    };
+    let bucket = crate::plan_fixture::sample(Kind::Bucket);
+    let mut live_bucket = crate::plan_fixture::owned(&bucket);
+    live_bucket.attrs.insert(
+        "lifecycle_rules".into(),
+        json!([rule("a", json!(30.0)), rule("b", json!(1))]),
+    );
+    let live = crate::plan_fixture::live(vec![live_bucket]);
+    let bucket = crate::plan_fixture::with_attr(
+        bucket,
+        "lifecycle_rules",
+        json!([rule("a", json!(30)), rule("b", json!(2))]),
+    );
+    let plan = diff(&[bucket], &live, &crate::plan_fixture::ctx());
+    let shown = text::plan(&plan, &PLAIN);
+    assert!(shown.contains("~ expiration_days = 1 -> 2"), "{shown}");
+    assert!(!shown.contains("- {"), "{shown}");
+    assert!(shown.contains("1 unchanged element hidden"), "{shown}");
+    let drift = DriftReport::from_plan(&plan);
+    let paths: Vec<&str> = drift.drifted[0]
+        .differences
+        .iter()
+        .map(|d| d.path.as_str())
+        .collect();
+    assert_eq!(paths, ["lifecycle_rules[1].expiration_days"]);
+}
