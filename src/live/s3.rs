@@ -7,18 +7,22 @@
 //! when they live in a region of the topology, so an account's unrelated buckets
 //! elsewhere cost one GetBucketLocation each and nothing more.
 
-use super::marks::{opt_int, opt_str, Marked};
+use super::marks::Marked;
 use super::reach::Gate;
 use super::requests::{collect_pages, send};
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::{error_code, error_message};
 use crate::aws::{AwsContext, Service};
 use aws_sdk_s3::types::{LifecycleRule, ReplicationRule, Tag};
+use drplan_core::kinds::s3::{
+    BucketAttrs, EncryptionAttrs, LifecycleRuleAttrs, ReplicationAttrs, ReplicationRuleAttrs,
+    TransitionAttrs,
+};
 use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
 use drplan_core::resource::Kind;
 use futures::future::join_all;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 /// Error codes S3 answers for a configuration that was never set.
 const NOT_CONFIGURED: [&str; 4] = [
@@ -234,80 +238,68 @@ async fn bucket_config(
     let lifecycle = not_configured_as_none(lifecycle)?;
     let replication = not_configured_as_none(replication)?;
 
-    let mut attrs = Map::new();
-    attrs.insert("name".into(), Value::String(name.to_string()));
-    attrs.insert(
-        "versioning".into(),
-        Value::Bool(versioning.status().is_some_and(|s| s.as_str() == "Enabled")),
-    );
     let default_encryption = encryption.as_ref().and_then(|e| {
         e.server_side_encryption_configuration()?
             .rules()
             .iter()
             .find_map(|r| r.apply_server_side_encryption_by_default())
     });
-    attrs.insert(
-        "encryption".into(),
-        default_encryption.map_or(Value::Null, |d| {
-            json!({
-                "algorithm": d.sse_algorithm().as_str(),
-                "kms_key_id": opt_str(d.kms_master_key_id()),
-            })
+    let attrs = BucketAttrs {
+        name: name.to_string(),
+        versioning: versioning.status().is_some_and(|s| s.as_str() == "Enabled"),
+        encryption: default_encryption.map(|d| EncryptionAttrs {
+            algorithm: d.sse_algorithm().as_str().to_string(),
+            kms_key_id: d.kms_master_key_id().map(str::to_string),
         }),
-    );
-    let mut rules: Vec<Value> = lifecycle
-        .as_ref()
-        .map(|l| l.rules())
-        .unwrap_or_default()
-        .iter()
-        .map(lifecycle_rule)
-        .collect();
-    rules.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-    attrs.insert("lifecycle_rules".into(), Value::Array(rules));
-    attrs.insert(
-        "replication".into(),
-        replication
+        lifecycle_rules: lifecycle
+            .as_ref()
+            .map(|l| l.rules())
+            .unwrap_or_default()
+            .iter()
+            .map(lifecycle_rule)
+            .collect(),
+        replication: replication
             .as_ref()
             .and_then(|r| r.replication_configuration())
-            .map_or(Value::Null, |config| {
-                let mut rules: Vec<Value> = config.rules().iter().map(replication_rule).collect();
-                rules.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
-                json!({ "role_arn": config.role(), "rules": rules })
+            .map(|config| ReplicationAttrs {
+                role_arn: config.role().to_string(),
+                rules: config.rules().iter().map(replication_rule).collect(),
             }),
-    );
-    Ok(attrs)
+        // Added by the caller, from the tag set it read first.
+        tags: None,
+    };
+    Ok(attrs.into_attrs())
 }
 
-fn lifecycle_rule(rule: &LifecycleRule) -> Value {
+fn lifecycle_rule(rule: &LifecycleRule) -> LifecycleRuleAttrs {
     // The prefix moved from the rule into its filter; either form may come back.
     let prefix = rule
         .filter()
         .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
         .or(legacy_lifecycle_prefix(rule))
         .unwrap_or("");
-    let mut transitions: Vec<Value> = rule
+    let mut transitions: Vec<TransitionAttrs> = rule
         .transitions()
         .iter()
-        .map(|t| {
-            json!({
-                "days": opt_int(t.days().map(i64::from)),
-                "storage_class": opt_str(t.storage_class().map(|c| c.as_str())),
-            })
+        .map(|t| TransitionAttrs {
+            days: t.days().map(i64::from),
+            storage_class: t.storage_class().map(|c| c.as_str().to_string()),
         })
         .collect();
-    transitions.sort_by_key(|t| t["days"].as_i64());
-    json!({
-        "id": rule.id().unwrap_or(""),
-        "prefix": prefix,
-        "expiration_days": opt_int(rule.expiration().and_then(|e| e.days()).map(i64::from)),
-        "noncurrent_expiration_days": opt_int(
-            rule.noncurrent_version_expiration().and_then(|e| e.noncurrent_days()).map(i64::from)
-        ),
-        "transitions": transitions,
-    })
+    transitions.sort_by_key(|t| t.days);
+    LifecycleRuleAttrs {
+        id: rule.id().unwrap_or("").to_string(),
+        prefix: prefix.to_string(),
+        expiration_days: rule.expiration().and_then(|e| e.days()).map(i64::from),
+        noncurrent_expiration_days: rule
+            .noncurrent_version_expiration()
+            .and_then(|e| e.noncurrent_days())
+            .map(i64::from),
+        transitions,
+    }
 }
 
-fn replication_rule(rule: &ReplicationRule) -> Value {
+fn replication_rule(rule: &ReplicationRule) -> ReplicationRuleAttrs {
     let prefix = rule
         .filter()
         .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
@@ -315,12 +307,17 @@ fn replication_rule(rule: &ReplicationRule) -> Value {
         .unwrap_or("");
     let destination = rule.destination();
     let bucket_arn = destination.map(|d| d.bucket()).unwrap_or("");
-    json!({
-        "id": rule.id().unwrap_or(""),
-        "prefix": prefix,
-        "destination_bucket": bucket_arn.strip_prefix("arn:aws:s3:::").unwrap_or(bucket_arn),
-        "storage_class": opt_str(destination.and_then(|d| d.storage_class()).map(|c| c.as_str())),
-    })
+    ReplicationRuleAttrs {
+        id: rule.id().unwrap_or("").to_string(),
+        prefix: prefix.to_string(),
+        destination_bucket: bucket_arn
+            .strip_prefix("arn:aws:s3:::")
+            .unwrap_or(bucket_arn)
+            .to_string(),
+        storage_class: destination
+            .and_then(|d| d.storage_class())
+            .map(|c| c.as_str().to_string()),
+    }
 }
 
 // Rules written before S3 introduced filters still carry the rule-level prefix.

@@ -17,7 +17,7 @@ pub(crate) mod eks;
 mod kubernetes;
 pub(crate) mod network;
 pub(crate) mod route53;
-pub(crate) mod s3;
+pub mod s3;
 
 use crate::address::Address;
 use crate::resource::Kind;

@@ -5,8 +5,75 @@
 use super::{text, KindInfo, MarkPlace, NameKey};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
-use crate::spec::lower::{tags, Lowering};
-use serde_json::{json, Value};
+use crate::spec::lower::Lowering;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A bucket's normalized attributes, typed: the lowering builds them from the spec
+/// and the reader (`src/live/s3.rs`) from S3's answers, so the compiler checks that
+/// both sides produce the same form (`into_attrs`). Lists are sorted by rule id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BucketAttrs {
+    pub name: String,
+    pub versioning: bool,
+    pub encryption: Option<EncryptionAttrs>,
+    pub lifecycle_rules: Vec<LifecycleRuleAttrs>,
+    pub replication: Option<ReplicationAttrs>,
+    /// The user's tags; `None` where the reader adds them itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EncryptionAttrs {
+    pub algorithm: String,
+    pub kms_key_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LifecycleRuleAttrs {
+    pub id: String,
+    pub prefix: String,
+    pub expiration_days: Option<i64>,
+    pub noncurrent_expiration_days: Option<i64>,
+    pub transitions: Vec<TransitionAttrs>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TransitionAttrs {
+    pub days: Option<i64>,
+    pub storage_class: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationAttrs {
+    pub role_arn: String,
+    pub rules: Vec<ReplicationRuleAttrs>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationRuleAttrs {
+    pub id: String,
+    pub prefix: String,
+    /// The destination's bucket name.
+    pub destination_bucket: String,
+    pub storage_class: Option<String>,
+}
+
+impl BucketAttrs {
+    /// The attribute map of `Resource`/`LiveObject`.
+    pub fn into_attrs(mut self) -> Map<String, Value> {
+        self.lifecycle_rules.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(r) = &mut self.replication {
+            r.rules.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
+    }
+}
 
 pub const BUCKET: KindInfo = KindInfo {
     type_name: "aws_s3_bucket",
@@ -35,56 +102,58 @@ pub const BUCKET: KindInfo = KindInfo {
 pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
     let t = lw.t;
     for b in t.buckets.values() {
-        let mut rules = b.lifecycle_rules.clone();
-        rules.sort_by(|x, y| x.id.cmp(&y.id));
-        let lifecycle: Vec<Value> = rules
-            .iter()
-            .map(|r| {
-                json!({
-                    "id": r.id,
-                    "prefix": r.prefix,
-                    "expiration_days": r.expiration_days,
-                    "noncurrent_expiration_days": r.noncurrent_expiration_days,
-                    "transitions": r.transitions.iter().map(|t| json!({"days": t.days, "storage_class": t.storage_class})).collect::<Vec<_>>(),
+        let attrs = BucketAttrs {
+            name: b.name.clone(),
+            versioning: b.versioning,
+            encryption: b.encryption.as_ref().map(|e| EncryptionAttrs {
+                algorithm: e.algorithm.clone(),
+                kms_key_id: e.kms_key_id.clone(),
+            }),
+            lifecycle_rules: b
+                .lifecycle_rules
+                .iter()
+                .map(|r| LifecycleRuleAttrs {
+                    id: r.id.clone(),
+                    prefix: r.prefix.clone(),
+                    expiration_days: r.expiration_days,
+                    noncurrent_expiration_days: r.noncurrent_expiration_days,
+                    transitions: r
+                        .transitions
+                        .iter()
+                        .map(|t| TransitionAttrs {
+                            days: Some(t.days),
+                            storage_class: Some(t.storage_class.clone()),
+                        })
+                        .collect(),
                 })
-            })
-            .collect();
+                .collect(),
+            replication: b.replication.as_ref().map(|rep| ReplicationAttrs {
+                role_arn: rep.role_arn.clone(),
+                rules: rep
+                    .rules
+                    .iter()
+                    .map(|r| ReplicationRuleAttrs {
+                        id: r.id.clone(),
+                        prefix: r.prefix.clone(),
+                        destination_bucket: t
+                            .buckets
+                            .get(&r.destination)
+                            .map(|d| d.name.clone())
+                            .unwrap_or_else(|| r.destination.clone()),
+                        storage_class: r.storage_class.clone(),
+                    })
+                    .collect(),
+            }),
+            tags: Some(b.tags.clone().into_iter().collect()),
+        };
         // Not an ordering edge: the replication configuration is apply's link step,
         // after this bucket and its destinations (buckets may replicate to each other).
-        let depends_on = Vec::new();
-        let replication = match &b.replication {
-            None => Value::Null,
-            Some(rep) => {
-                let mut rules = rep.rules.clone();
-                rules.sort_by(|x, y| x.id.cmp(&y.id));
-                json!({
-                    "role_arn": rep.role_arn,
-                    "rules": rules.iter().map(|r| json!({
-                        "id": r.id,
-                        "prefix": r.prefix,
-                        "destination_bucket": t.buckets.get(&r.destination).map(|d| d.name.clone()).unwrap_or_else(|| r.destination.clone()),
-                        "storage_class": r.storage_class,
-                    })).collect::<Vec<_>>(),
-                })
-            }
-        };
-        let encryption = match &b.encryption {
-            Some(e) => json!({"algorithm": e.algorithm, "kms_key_id": e.kms_key_id}),
-            None => Value::Null,
-        };
         out.push(lw.resource(
             Address::block("bucket", &b.label),
             Kind::Bucket,
             Some(&b.site),
-            json!({
-                "name": b.name,
-                "versioning": b.versioning,
-                "encryption": encryption,
-                "lifecycle_rules": lifecycle,
-                "replication": replication,
-                "tags": tags(&b.tags),
-            }),
-            depends_on,
+            Value::Object(attrs.into_attrs()),
+            Vec::new(),
             b.protect,
             &b.source,
         ));
