@@ -18,6 +18,7 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_s3::Client;
 use drplan_core::address::Address;
+use drplan_core::kinds::s3::{EncryptionAttrs, LifecycleRuleAttrs, ReplicationAttrs};
 use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
 use serde_json::Value;
@@ -219,8 +220,24 @@ async fn put_versioning(s3: &Client, name: &str, enabled: bool) -> Result<()> {
     Ok(())
 }
 
+/// One part of the bucket's planned attributes, typed as the lowering and the reader
+/// build it (`kinds::s3::BucketAttrs`).
+fn typed<T: serde::de::DeserializeOwned>(attrs: &Attrs<'_>, key: &str) -> Result<T> {
+    serde_json::from_value(attrs.get(key).cloned().unwrap_or(Value::Null)).map_err(|e| {
+        anyhow!(
+            "{}: `{key}` is not in the normalized form: {e}",
+            attrs.address
+        )
+    })
+}
+
+/// A day count as S3 takes it.
+fn days(n: Option<i64>) -> Option<i32> {
+    n.and_then(|n| i32::try_from(n).ok())
+}
+
 async fn put_encryption(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
-    let Some(enc) = attrs.get("encryption").and_then(Value::as_object) else {
+    let Some(enc) = typed::<Option<EncryptionAttrs>>(attrs, "encryption")? else {
         match s3.delete_bucket_encryption().bucket(name).send().await {
             Ok(_) => return Ok(()),
             Err(e) if error_code(&e) == Some("ServerSideEncryptionConfigurationNotFoundError") => {
@@ -229,17 +246,9 @@ async fn put_encryption(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()
             Err(e) => return Err(aws_error("DeleteBucketEncryption")(e)),
         }
     };
-    let algorithm = enc
-        .get("algorithm")
-        .and_then(Value::as_str)
-        .unwrap_or("aws:kms");
     let default = ServerSideEncryptionByDefault::builder()
-        .sse_algorithm(ServerSideEncryption::from(algorithm))
-        .set_kms_master_key_id(
-            enc.get("kms_key_id")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-        )
+        .sse_algorithm(ServerSideEncryption::from(enc.algorithm.as_str()))
+        .set_kms_master_key_id(enc.kms_key_id)
         .build()
         .map_err(build_err("encryption"))?;
     let config = ServerSideEncryptionConfiguration::builder()
@@ -259,21 +268,9 @@ async fn put_encryption(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()
     Ok(())
 }
 
-fn int(v: &serde_json::Map<String, Value>, k: &str) -> Option<i32> {
-    v.get(k)
-        .and_then(Value::as_i64)
-        .and_then(|n| i32::try_from(n).ok())
-}
-
-fn text<'v>(v: &'v serde_json::Map<String, Value>, k: &str) -> Option<&'v str> {
-    v.get(k).and_then(Value::as_str)
-}
-
 async fn put_lifecycle(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
-    let rules: Vec<&serde_json::Map<String, Value>> = match attrs.get("lifecycle_rules") {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
-        _ => Vec::new(),
-    };
+    let rules: Vec<LifecycleRuleAttrs> =
+        typed::<Option<_>>(attrs, "lifecycle_rules")?.unwrap_or_default();
     if rules.is_empty() {
         match s3.delete_bucket_lifecycle().bucket(name).send().await {
             Ok(_) => return Ok(()),
@@ -284,34 +281,26 @@ async fn put_lifecycle(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()>
     let mut built = Vec::new();
     for r in rules {
         let mut rule = LifecycleRule::builder()
-            .set_id(text(r, "id").map(str::to_string))
-            .filter(
-                LifecycleRuleFilter::builder()
-                    .prefix(text(r, "prefix").unwrap_or(""))
-                    .build(),
-            )
+            .id(r.id)
+            .filter(LifecycleRuleFilter::builder().prefix(r.prefix).build())
             .status(ExpirationStatus::Enabled);
-        if let Some(days) = int(r, "expiration_days") {
+        if let Some(days) = days(r.expiration_days) {
             rule = rule.expiration(LifecycleExpiration::builder().days(days).build());
         }
-        if let Some(days) = int(r, "noncurrent_expiration_days") {
+        if let Some(days) = days(r.noncurrent_expiration_days) {
             rule = rule.noncurrent_version_expiration(
                 NoncurrentVersionExpiration::builder()
                     .noncurrent_days(days)
                     .build(),
             );
         }
-        if let Some(Value::Array(ts)) = r.get("transitions") {
-            for t in ts.iter().filter_map(Value::as_object) {
-                rule = rule.transitions(
-                    Transition::builder()
-                        .set_days(int(t, "days"))
-                        .set_storage_class(
-                            text(t, "storage_class").map(TransitionStorageClass::from),
-                        )
-                        .build(),
-                );
-            }
+        for t in r.transitions {
+            rule = rule.transitions(
+                Transition::builder()
+                    .set_days(days(t.days))
+                    .set_storage_class(t.storage_class.as_deref().map(TransitionStorageClass::from))
+                    .build(),
+            );
         }
         built.push(rule.build().map_err(build_err("lifecycle rule"))?);
     }
@@ -335,7 +324,7 @@ async fn put_replication(
     name: &str,
     attrs: &Attrs<'_>,
 ) -> Result<()> {
-    let Some(repl) = attrs.get("replication").and_then(Value::as_object) else {
+    let Some(repl) = typed::<Option<ReplicationAttrs>>(attrs, "replication")? else {
         match s3.delete_bucket_replication().bucket(name).send().await {
             Ok(_) => return Ok(()),
             Err(e) if error_code(&e) == Some("ReplicationConfigurationNotFoundError") => {
@@ -344,35 +333,21 @@ async fn put_replication(
             Err(e) => return Err(aws_error("DeleteBucketReplication")(e)),
         }
     };
-    let role = text(repl, "role_arn")
-        .ok_or_else(|| anyhow!("{}: replication needs `role_arn`", attrs.address))?;
-    let rules: Vec<&serde_json::Map<String, Value>> = match repl.get("rules") {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
-        _ => Vec::new(),
-    };
+    let role = repl.role_arn;
     let mut built = Vec::new();
-    for (priority, r) in rules.into_iter().enumerate() {
-        let dest = text(r, "destination_bucket").ok_or_else(|| {
-            anyhow!(
-                "{}: replication rule needs `destination_bucket`",
-                attrs.address
-            )
-        })?;
+    for (priority, r) in repl.rules.into_iter().enumerate() {
+        let dest = r.destination_bucket.as_str();
         require_versioned_destination(ctx, dest).await?;
         let destination = Destination::builder()
             .bucket(format!("arn:aws:s3:::{dest}"))
-            .set_storage_class(text(r, "storage_class").map(StorageClass::from))
+            .set_storage_class(r.storage_class.as_deref().map(StorageClass::from))
             .build()
             .map_err(build_err("replication destination"))?;
         built.push(
             ReplicationRule::builder()
-                .set_id(text(r, "id").map(str::to_string))
+                .id(r.id)
                 .priority(i32::try_from(priority).unwrap_or(i32::MAX))
-                .filter(
-                    ReplicationRuleFilter::builder()
-                        .prefix(text(r, "prefix").unwrap_or(""))
-                        .build(),
-                )
+                .filter(ReplicationRuleFilter::builder().prefix(r.prefix).build())
                 .status(ReplicationRuleStatus::Enabled)
                 .delete_marker_replication(
                     DeleteMarkerReplication::builder()
