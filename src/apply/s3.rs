@@ -37,12 +37,8 @@ async fn existing_bucket(s3: &Client, name: &str, stack: &str, address: &Address
         Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => return Ok(false),
         Err(e) => return Err(aws_error("HeadBucket")(e)),
     }
-    let tags = match s3.get_bucket_tagging().bucket(name).send().await {
-        Ok(out) => out.tag_set().to_vec(),
-        Err(e) if error_code(&e) == Some("NoSuchTagSet") => Vec::new(),
-        Err(e) => return Err(aws_error("GetBucketTagging")(e)),
-    };
-    let tag = |k: &str| tags.iter().find(|t| t.key() == k).map(|t| t.value());
+    let tags = bucket_tag_set(s3, name).await?;
+    let tag = |k: &str| tags.get(k).map(String::as_str);
     match (tag(marks::STACK_KEY), tag(marks::ADDRESS_KEY)) {
         (Some(s), Some(a)) if s == stack && a == address.as_str() => Ok(true),
         // The plan saw no bucket of this name, so an unmarked one appearing since is the

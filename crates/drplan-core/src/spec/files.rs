@@ -76,11 +76,16 @@ impl std::fmt::Debug for Sources {
 
 /// Every file read, for `Project.digest`.
 #[derive(Default)]
-pub struct DigestInputs(Vec<(String, Vec<u8>)>);
+pub struct DigestInputs(Vec<(String, Arc<Vec<u8>>)>);
 
 impl DigestInputs {
     pub fn add(&mut self, path: &str, bytes: &[u8]) {
-        self.0.push((path.to_string(), bytes.to_vec()));
+        self.add_shared(path, Arc::new(bytes.to_vec()));
+    }
+
+    /// A file as `Sources` holds it: hashed from the one copy read, not a second.
+    pub fn add_shared(&mut self, path: &str, bytes: Arc<Vec<u8>>) {
+        self.0.push((path.to_string(), bytes));
     }
 
     pub fn finish(mut self) -> String {
@@ -90,7 +95,7 @@ impl DigestInputs {
             h.update(path.as_bytes());
             h.update([0]);
             h.update((bytes.len() as u64).to_le_bytes());
-            h.update(bytes);
+            h.update(bytes.as_slice());
         }
         hex::encode(h.finalize())
     }
@@ -141,7 +146,7 @@ pub fn read_text(
         return None;
     }
     let bytes = match sources.bytes(Path::new(rel)) {
-        Ok(b) => b.to_vec(),
+        Ok(b) => b,
         Err(e) => {
             diags.push(
                 SpecDiagnostic::new("drplan::file", format!("cannot read {rel}: {e}"))
@@ -150,7 +155,8 @@ pub fn read_text(
             return None;
         }
     };
-    digest.add(rel, &bytes);
+    digest.add_shared(rel, bytes.clone());
+    let bytes = bytes.to_vec();
     match String::from_utf8(bytes) {
         Ok(text) => Some(SourceFile::new(rel, strip_bom(text))),
         Err(e) => {
