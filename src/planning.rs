@@ -74,7 +74,8 @@ pub async fn make_plan(
     } else {
         Vec::new()
     };
-    let mut scope = ReadScope::from_resources(&env.stack, &project.resources);
+    let mut scope = ReadScope::from_resources(&env.stack, &project.resources)
+        .with_imports(&project.imports, &project.resources);
     // Every site's region, even one whose last block left the spec: what is marked
     // for the stack there is an orphan to plan (or a removed block's to forget).
     scope
@@ -89,6 +90,7 @@ pub async fn make_plan(
     // read, and its objects plan as creates.
     let (mut live, inflight) = tokio::join!(read_live(aws, &scope), read_inflight(&project, aws));
     live.inflight = inflight;
+    live.resolve_imported_ids(&project.imports);
     // Beside the clusters: the recovery points the backup Jobs recorded (one request
     // per policy, bucket and kind), the restores recent drills measured, and what a
     // failover needs that drplan does not manage (keys, roles, instance types).

@@ -162,4 +162,16 @@ impl super::family::Applier for ObjectApplier {
     ) -> Result<()> {
         clusters(ctx, change)?.delete(change).await
     }
+
+    /// An imported object's marks are labels and annotations of its manifest: the
+    /// server-side apply of the update that follows writes them with the rest.
+    async fn mark(
+        &self,
+        _ctx: &super::context::ApplyContext<'_>,
+        _change: &ResourceChange,
+        _id: &str,
+        _tags: std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        Ok(())
+    }
 }

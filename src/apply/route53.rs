@@ -923,4 +923,16 @@ impl super::family::Applier for RecordApplier {
     async fn delete(&self, ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
         delete_record(ctx, change).await
     }
+
+    /// An imported record's mark is its value in the ownership TXT record, which the
+    /// update that follows upserts in the same change batch as the record.
+    async fn mark(
+        &self,
+        _ctx: &ApplyContext<'_>,
+        _change: &ResourceChange,
+        _id: &str,
+        _tags: std::collections::BTreeMap<String, String>,
+    ) -> Result<()> {
+        Ok(())
+    }
 }

@@ -1,6 +1,7 @@
 //! VPCs and subnets: two paginated calls per region, filtered server-side to the
 //! stack's tag. Unmarked networks cannot collide with the spec (their identity is
-//! their mark), so they are never read.
+//! their mark), so they are never read — unless an `import` block names one by id:
+//! then two more calls, filtered by those ids.
 
 use super::marks::{opt_str, Marked};
 use super::reach::Gate;
@@ -15,14 +16,17 @@ use drplan_core::marks::STACK_KEY;
 use drplan_core::resource::Kind;
 use futures::future::join_all;
 use serde_json::{Map, Value};
+use std::collections::{BTreeSet, HashSet};
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
-    join_all(
-        scope
-            .regions
-            .iter()
-            .map(|region| gate.read(region, Service::Ec2, read_region(ctx, &scope.stack, region))),
-    )
+    join_all(scope.regions.iter().map(|region| {
+        let imported = scope.imported_ec2.get(region.as_str());
+        gate.read(
+            region,
+            Service::Ec2,
+            read_region(ctx, &scope.stack, region, imported),
+        )
+    }))
     .await
     .into_iter()
     .collect()
@@ -44,77 +48,113 @@ fn marks(tags: &[Tag]) -> Marked {
     }))
 }
 
-async fn read_region(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead {
+/// The stack's VPCs and subnets in `region`, and the unmarked ones `imported` names
+/// (a second listing each, filtered by id: an id that does not exist is no error).
+async fn read_region(
+    ctx: &AwsContext,
+    stack: &str,
+    region: &str,
+    imported: Option<&BTreeSet<String>>,
+) -> FamilyRead {
     let client = ctx.ec2(region);
-    let vpc_pages = client
-        .describe_vpcs()
-        .filters(stack_filter(stack))
-        .into_paginator()
-        .send();
-    let subnet_pages = client
-        .describe_subnets()
-        .filters(stack_filter(stack))
-        .into_paginator()
-        .send();
-    let (vpcs, subnets) = tokio::join!(
-        collect_pages(ctx, Service::Ec2, vpc_pages),
-        collect_pages(ctx, Service::Ec2, subnet_pages),
-    );
-    let mut read = FamilyRead::default();
-    match vpcs {
-        Ok(pages) => {
-            for vpc in pages.iter().flat_map(|p| p.vpcs()) {
-                let Some(id) = vpc.vpc_id() else { continue };
-                let marked = marks(vpc.tags());
-                let mut attrs = Map::new();
-                attrs.insert("cidr_block".into(), opt_str(vpc.cidr_block()));
-                attrs.insert("tags".into(), marked.tags);
-                read.objects.push(LiveObject {
-                    kind: Kind::Vpc,
-                    id: id.to_string(),
-                    region: Some(region.to_string()),
-                    address: marked.address,
-                    stack: marked.stack,
-                    attrs,
-                });
-            }
-        }
-        Err(e) => read
-            .errors
-            .push(ReadError::new("aws_vpc", error_message(&e)).in_region(region)),
+    let ids: Vec<String> = imported.into_iter().flatten().cloned().collect();
+    let filter_for = |by_id: bool, key: &str| match by_id {
+        true => Filter::builder()
+            .name(key)
+            .set_values(Some(ids.clone()))
+            .build(),
+        false => stack_filter(stack),
+    };
+    let mut passes = vec![false];
+    if !ids.is_empty() {
+        passes.push(true);
     }
-    match subnets {
-        Ok(pages) => {
-            for subnet in pages.iter().flat_map(|p| p.subnets()) {
-                let Some(id) = subnet.subnet_id() else {
-                    continue;
-                };
-                let marked = marks(subnet.tags());
-                let mut attrs = Map::new();
-                attrs.insert("vpc".into(), opt_str(subnet.vpc_id()));
-                attrs.insert("cidr_block".into(), opt_str(subnet.cidr_block()));
-                attrs.insert(
-                    "availability_zone".into(),
-                    opt_str(subnet.availability_zone()),
-                );
-                attrs.insert(
-                    "public".into(),
-                    Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
-                );
-                attrs.insert("tags".into(), marked.tags);
-                read.objects.push(LiveObject {
-                    kind: Kind::Subnet,
-                    id: id.to_string(),
-                    region: Some(region.to_string()),
-                    address: marked.address,
-                    stack: marked.stack,
-                    attrs,
-                });
+    let mut vpcs = Vec::new();
+    let mut subnets = Vec::new();
+    for by_id in passes {
+        let vpc_pages = client
+            .describe_vpcs()
+            .filters(filter_for(by_id, "vpc-id"))
+            .into_paginator()
+            .send();
+        let subnet_pages = client
+            .describe_subnets()
+            .filters(filter_for(by_id, "subnet-id"))
+            .into_paginator()
+            .send();
+        let (v, s) = tokio::join!(
+            collect_pages(ctx, Service::Ec2, vpc_pages),
+            collect_pages(ctx, Service::Ec2, subnet_pages),
+        );
+        vpcs.push(v);
+        subnets.push(s);
+    }
+    let mut read = FamilyRead::default();
+    let mut seen = HashSet::new();
+    for listing in vpcs {
+        match listing {
+            Ok(pages) => {
+                for vpc in pages.iter().flat_map(|p| p.vpcs()) {
+                    let Some(id) = vpc.vpc_id() else { continue };
+                    if !seen.insert(id.to_string()) {
+                        continue;
+                    }
+                    let marked = marks(vpc.tags());
+                    let mut attrs = Map::new();
+                    attrs.insert("cidr_block".into(), opt_str(vpc.cidr_block()));
+                    attrs.insert("tags".into(), marked.tags);
+                    read.objects.push(LiveObject {
+                        kind: Kind::Vpc,
+                        id: id.to_string(),
+                        region: Some(region.to_string()),
+                        address: marked.address,
+                        stack: marked.stack,
+                        attrs,
+                    });
+                }
             }
+            Err(e) => read
+                .errors
+                .push(ReadError::new("aws_vpc", error_message(&e)).in_region(region)),
         }
-        Err(e) => read
-            .errors
-            .push(ReadError::new("aws_subnet", error_message(&e)).in_region(region)),
+    }
+    for listing in subnets {
+        match listing {
+            Ok(pages) => {
+                for subnet in pages.iter().flat_map(|p| p.subnets()) {
+                    let Some(id) = subnet.subnet_id() else {
+                        continue;
+                    };
+                    if !seen.insert(id.to_string()) {
+                        continue;
+                    }
+                    let marked = marks(subnet.tags());
+                    let mut attrs = Map::new();
+                    attrs.insert("vpc".into(), opt_str(subnet.vpc_id()));
+                    attrs.insert("cidr_block".into(), opt_str(subnet.cidr_block()));
+                    attrs.insert(
+                        "availability_zone".into(),
+                        opt_str(subnet.availability_zone()),
+                    );
+                    attrs.insert(
+                        "public".into(),
+                        Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
+                    );
+                    attrs.insert("tags".into(), marked.tags);
+                    read.objects.push(LiveObject {
+                        kind: Kind::Subnet,
+                        id: id.to_string(),
+                        region: Some(region.to_string()),
+                        address: marked.address,
+                        stack: marked.stack,
+                        attrs,
+                    });
+                }
+            }
+            Err(e) => read
+                .errors
+                .push(ReadError::new("aws_subnet", error_message(&e)).in_region(region)),
+        }
     }
     read
 }

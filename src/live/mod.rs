@@ -48,6 +48,11 @@ pub struct ReadScope {
     /// drplan's CallerReference marks as this stack's, the others' tags are read too
     /// (`caller_reference`).
     pub health_checks: BTreeSet<String>,
+    /// Ids `import` blocks name for the kinds found by their mark alone: VPCs and
+    /// subnets per region, health checks. Such an object carries no mark yet, so it
+    /// is read by its id (`drplan_core::spec` import).
+    pub imported_ec2: BTreeMap<String, BTreeSet<String>>,
+    pub imported_health_checks: BTreeSet<String>,
 }
 
 impl ReadScope {
@@ -84,6 +89,32 @@ impl ReadScope {
             }
         }
         scope
+    }
+
+    /// Adds the ids of `imports` whose kind is found by its mark alone.
+    pub fn with_imports(
+        mut self,
+        imports: &[drplan_core::model::Import],
+        resources: &[Resource],
+    ) -> Self {
+        for import in imports {
+            let Some(r) = resources.iter().find(|r| r.address == import.to) else {
+                continue;
+            };
+            match (r.kind, &r.region) {
+                (Kind::Vpc | Kind::Subnet, Some(region)) => {
+                    self.imported_ec2
+                        .entry(region.clone())
+                        .or_default()
+                        .insert(import.id.clone());
+                }
+                (Kind::HealthCheck, _) => {
+                    self.imported_health_checks.insert(import.id.clone());
+                }
+                _ => {}
+            }
+        }
+        self
     }
 
     fn wants_cluster(&self, region: &str, name: &str) -> bool {

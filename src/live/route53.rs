@@ -417,8 +417,11 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
                 .map(|(k, v)| (k.as_str(), v.as_str())),
         );
         // Health checks are identified by their mark only: unmarked ones or another
-        // stack's can never match the spec.
-        if !marked.is_for(&scope.stack) {
+        // stack's can never match the spec, unless an `import` block names one.
+        let imported = marked.stack.is_none()
+            && marked.address.is_none()
+            && scope.imported_health_checks.contains(check.id());
+        if !marked.is_for(&scope.stack) && !imported {
             continue;
         }
         let config = check.health_check_config();

@@ -278,6 +278,30 @@ impl LiveState {
             .iter()
             .filter_map(|o| o.address.clone().map(|a| (o.id.clone(), a)))
             .collect();
+        self.rewrite_references(&by_id);
+    }
+
+    /// [`LiveState::resolve_ids`] for the unmarked objects `import` blocks name by
+    /// id (a subnet an imported cluster uses is `network.x.subnet.y` once imported):
+    /// their import address stands in for the mark they do not carry yet.
+    pub fn resolve_imported_ids(&mut self, imports: &[crate::model::Import]) {
+        let by_id: BTreeMap<String, Address> = self
+            .objects
+            .iter()
+            .filter(|o| o.address.is_none() && o.stack.is_none())
+            .filter_map(|o| {
+                imports
+                    .iter()
+                    .find(|i| i.id == o.id)
+                    .map(|i| (o.id.clone(), i.to.clone()))
+            })
+            .collect();
+        if !by_id.is_empty() {
+            self.rewrite_references(&by_id);
+        }
+    }
+
+    fn rewrite_references(&mut self, by_id: &BTreeMap<String, Address>) {
         let mut referenced = BTreeSet::new();
         let mut map = |v: &mut Value| {
             if let Value::String(s) = v {

@@ -24,7 +24,8 @@ pub struct Created {
 }
 
 /// Creates every AWS resource of `resources` (Kubernetes objects are skipped) in
-/// dependency order, each carrying `stack`'s ownership marks.
+/// dependency order, each carrying `stack`'s ownership marks (none when `stack` is
+/// empty: objects made by another tool, for `import`).
 pub async fn create_all(
     moto: &MotoServer,
     stack: &str,
@@ -66,6 +67,20 @@ pub async fn create_all(
     )
     .await?;
     Ok(created)
+}
+
+/// Creates the node groups of `resources` into the subnets `created` holds, marked
+/// for `stack`.
+pub async fn create_node_groups(
+    moto: &MotoServer,
+    stack: &str,
+    resources: &[Resource],
+    created: &Created,
+) -> Result<(), BoxError> {
+    for r in resources.iter().filter(|r| r.kind == Kind::NodeGroup) {
+        create_node_group(moto, stack, r, created).await?;
+    }
+    Ok(())
 }
 
 fn s<'a>(r: &'a Resource, key: &str) -> Result<&'a str, BoxError> {
@@ -126,17 +141,23 @@ fn tags_with_marks(r: &Resource, stack: &str) -> BTreeMap<String, String> {
                 .collect()
         })
         .unwrap_or_default();
-    tags.insert(STACK_KEY.into(), stack.into());
-    tags.insert(ADDRESS_KEY.into(), r.address.as_str().into());
+    if !stack.is_empty() {
+        tags.insert(STACK_KEY.into(), stack.into());
+        tags.insert(ADDRESS_KEY.into(), r.address.as_str().into());
+    }
     tags
 }
 
-fn ec2_tags(resource_type: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+/// EC2 refuses a tag specification without tags: none then.
+fn ec2_tags(
+    resource_type: ResourceType,
+    tags: &BTreeMap<String, String>,
+) -> Option<Vec<TagSpecification>> {
     let mut spec = TagSpecification::builder().resource_type(resource_type);
     for (k, v) in tags {
         spec = spec.tags(Ec2Tag::builder().key(k).value(v).build());
     }
-    spec.build()
+    (!tags.is_empty()).then(|| vec![spec.build()])
 }
 
 fn id_of<'a>(created: &'a Created, address: &str) -> Result<&'a str, BoxError> {
@@ -157,7 +178,7 @@ async fn create_vpc(
         .ec2(region(r)?)
         .create_vpc()
         .cidr_block(s(r, "cidr_block")?)
-        .tag_specifications(ec2_tags(ResourceType::Vpc, &tags_with_marks(r, stack)))
+        .set_tag_specifications(ec2_tags(ResourceType::Vpc, &tags_with_marks(r, stack)))
         .send()
         .await?;
     let id = out.vpc().and_then(|v| v.vpc_id()).ok_or("no vpc id")?;
@@ -180,7 +201,7 @@ async fn create_subnet(
         .vpc_id(id_of(created, s(r, "vpc")?)?)
         .cidr_block(s(r, "cidr_block")?)
         .availability_zone(s(r, "availability_zone")?)
-        .tag_specifications(ec2_tags(ResourceType::Subnet, &tags_with_marks(r, stack)))
+        .set_tag_specifications(ec2_tags(ResourceType::Subnet, &tags_with_marks(r, stack)))
         .send()
         .await?;
     let id = out
@@ -285,7 +306,11 @@ async fn create_bucket(moto: &MotoServer, stack: &str, r: &Resource) -> Result<(
         );
     }
     request.send().await?;
-    put_bucket_tags(&s3, name, &tags_with_marks(r, stack)).await
+    let tags = tags_with_marks(r, stack);
+    if tags.is_empty() {
+        return Ok(());
+    }
+    put_bucket_tags(&s3, name, &tags).await
 }
 
 pub async fn put_bucket_tags(
@@ -574,6 +599,9 @@ async fn create_records(
                 .resource_record_set(record_set(r, created)?)
                 .build()?,
         );
+        if stack.is_empty() {
+            continue;
+        }
         owners
             .entry((zone, s(r, "name")?))
             .or_default()

@@ -24,7 +24,6 @@ pub const CLUSTER: KindInfo = KindInfo {
         regional: true,
         trim_dot: false,
     }),
-    importable: true,
     forgettable: true,
     estimate_create: 15 * 60,
     // The only slow in-place change of a cluster is a version upgrade.

@@ -95,8 +95,6 @@ pub struct KindInfo {
     pub references: &'static [Reference],
     /// How others refer to it by name, for the kinds they do.
     pub name_key: Option<NameKey>,
-    /// An `import` block can adopt an existing object of this kind.
-    pub importable: bool,
     /// A `removed { destroy = false }` block can drop its marks and keep it.
     pub forgettable: bool,
     /// Default estimates (seconds) for the RTO: a creation, an in-place change

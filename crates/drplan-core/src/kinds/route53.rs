@@ -25,7 +25,6 @@ pub const ZONE: KindInfo = KindInfo {
         regional: false,
         trim_dot: true,
     }),
-    importable: true,
     forgettable: true,
     estimate_create: 60,
     estimate_update: 10,
@@ -51,7 +50,6 @@ pub const RECORD: KindInfo = KindInfo {
         Reference::Name("zone", Kind::DnsZone),
     ],
     name_key: None,
-    importable: false,
     forgettable: false,
     // Record changes take about a minute to reach every Route53 name server; a
     // failover flip is a record change: the same propagation as a new record.
@@ -68,7 +66,6 @@ pub const HEALTH_CHECK: KindInfo = KindInfo {
     identity: by_mark,
     identified_by_mark: true,
     name_key: None,
-    importable: false,
     estimate_create: 30,
     estimate_update: 30,
     ..ZONE

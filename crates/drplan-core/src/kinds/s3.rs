@@ -92,7 +92,6 @@ pub const BUCKET: KindInfo = KindInfo {
         regional: false,
         trim_dot: false,
     }),
-    importable: true,
     forgettable: true,
     estimate_create: 10,
     estimate_update: 10,

@@ -176,9 +176,19 @@ pub fn diff_with_moves(
                 .get(&(resource.kind, address))
                 .and_then(|c| c.iter().copied().find(|&i| !planner.claimed[i]))
         };
-        let by_address = free(&resource.address).or_else(|| {
-            renamed(&resource.address, moves, Direction::Back).and_then(|old| free(&old))
-        });
+        let by_address = free(&resource.address)
+            .or_else(|| {
+                renamed(&resource.address, moves, Direction::Back).and_then(|old| free(&old))
+            })
+            .or_else(|| {
+                // A kind found by its mark alone (network, subnet, health check) has no
+                // identity an unmarked object could match: an import names it by id.
+                live.objects.iter().enumerate().position(|(i, o)| {
+                    !planner.claimed[i]
+                        && o.kind == resource.kind
+                        && imported(o, resource, &ctx.imports).is_some()
+                })
+            });
         match by_address {
             Some(i) => {
                 planner.claimed[i] = true;
@@ -644,7 +654,11 @@ impl Planner<'_> {
 }
 
 /// The id of the `import` block naming `resource`, when `object` is the unmarked
-/// object it names (by cloud id, or by name for the kinds named by it).
+/// object it names: by cloud id (`vpc-0a1b`, `Z123`), by name for the kinds named by
+/// it (`example.com`), or by the tail of the object's path-like id (`shop/api` for
+/// `apps/v1/Deployment/shop/api`, `primary/general` for a node group). Trailing dots
+/// of DNS names and an empty last part (a record without a set identifier) are not
+/// significant.
 fn imported(
     object: &LiveObject,
     resource: &Resource,
@@ -658,15 +672,26 @@ fn imported(
         .get("name")
         .and_then(Value::as_str)
         .map(|n| n.trim_end_matches('.').to_string());
+    let live_id = import_form(&object.id);
     imports
         .iter()
         .find(|i| {
+            let wanted = import_form(&i.id);
             i.to == resource.address
-                && (i.id == object.id
-                    || Some(i.id.trim_end_matches('.')) == name.as_deref()
-                    || object.id.rsplit('/').next() == Some(i.id.as_str()))
+                && (wanted == live_id
+                    || Some(wanted.as_str()) == name.as_deref()
+                    || live_id.ends_with(&format!("/{wanted}")))
         })
         .map(|i| i.id.clone())
+}
+
+/// An id as `import` compares it: `a.b./c/TYPE/` and `a.b/c/TYPE` are one id.
+fn import_form(id: &str) -> String {
+    id.trim_end_matches('/')
+        .split('/')
+        .map(|p| p.trim_end_matches('.'))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// An object that carries no mark at all and that a write-ahead record of this stack

@@ -7,10 +7,10 @@
 //!
 //! Kinds and ids (docs/spec-reference.md): `bucket` — the bucket name; `zone` — the
 //! zone name; `cluster` — the EKS cluster name; a node group
-//! (`cluster.<label>.node_group.<name>`) — `<cluster name>/<node group name>`. The
-//! others are found by their mark alone (networks, subnets, health checks) or carry it
-//! in their own body (records, Kubernetes objects): importing them is not built yet
-//! and is an error naming that.
+//! (`cluster.<label>.node_group.<name>`) — `<cluster name>/<node group name>`; a
+//! network or subnet — its VPC or subnet id; a health check — its id; a DNS record
+//! (`dns.<label>.target.<name>`) — `<zone>/<record name>/<TYPE>[/<set identifier>]`;
+//! a Kubernetes object — `<namespace>/<name>` (cluster-scoped: `<name>`).
 
 use super::body::block_header;
 use super::diagnostic::{Diagnostics, SpecDiagnostic};
@@ -143,8 +143,7 @@ pub(super) fn read(
     })
 }
 
-/// Checks the blocks against the lowered resources: `to` must name a resource of a
-/// kind drplan can import, once.
+/// Checks the blocks against the lowered resources: `to` must name a resource, once.
 pub(super) fn resolve(
     blocks: Vec<ImportBlock>,
     specs: &[ParsedFile],
@@ -157,7 +156,14 @@ pub(super) fn resolve(
         let src = &specs[b.file].source;
         let (to, to_span) = b.to;
         let (id, _) = b.id;
-        let Some(resource) = resources.iter().find(|r| r.address == to) else {
+        if !resources.iter().any(|r| r.address == to) {
+            if declared(specs, &to) {
+                // The block is there but makes no such object in this environment
+                // (disabled, or a placement of the site that is not active): nothing
+                // to import here, and prod-dr must load with the import blocks prod
+                // keeps.
+                continue;
+            }
             diags.push(
                 SpecDiagnostic::new(
                     "drplan::unresolved_reference",
@@ -170,17 +176,6 @@ pub(super) fn resolve(
             );
             continue;
         };
-        if !resource.kind.info().importable {
-            diags.push(
-                SpecDiagnostic::new(
-                    "drplan::unsupported",
-                    format!("importing {} objects is not built yet", resource.kind),
-                )
-                .at(src, to_span, "this kind")
-                .help("drplan imports buckets, zones, EKS clusters and node groups today"),
-            );
-            continue;
-        }
         if seen.insert(to.clone(), ()).is_some() {
             diags.push(
                 SpecDiagnostic::new(
@@ -195,4 +190,21 @@ pub(super) fn resolve(
         out.push(Import { to, id });
     }
     out
+}
+
+/// Whether the top-level block `to` lies in (`kubernetes.primary` for
+/// `kubernetes.primary.Deployment.shop.api`) is written in the spec.
+fn declared(specs: &[ParsedFile], to: &Address) -> bool {
+    let mut parts = to.as_str().splitn(3, '.');
+    let (Some(kind), Some(label)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    specs.iter().any(|f| {
+        f.body.iter().any(|s| match s {
+            Structure::Block(b) => {
+                b.ident.as_str() == kind && b.labels.first().map(|l| l.as_str()) == Some(label)
+            }
+            Structure::Attribute(_) => false,
+        })
+    })
 }

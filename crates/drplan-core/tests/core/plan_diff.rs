@@ -600,3 +600,114 @@ fn a_removed_block_cannot_keep_a_kubernetes_object_yet_and_says_so() {
         plan.errors[0]
     );
 }
+
+/// `import` blocks (issue 20): an unmarked object of every kind (its `info()`) — the ones found by
+/// their mark alone (networks, subnets, health checks) by the id the block names —
+/// plans as an update that adopts it; without the block it is refused.
+#[test]
+fn every_kind_made_by_another_tool_is_imported_by_its_id() {
+    for kind in Kind::ALL {
+        let r = sample(kind);
+        let mut o = owned(&r);
+        o.stack = None;
+        o.address = None;
+        let plan = diff(std::slice::from_ref(&r), &live(vec![o.clone()]), &ctx());
+        // Without the block: refused, or (found by the mark it lacks) not seen at all.
+        let without = match kind.info().identified_by_mark {
+            true => format!("create {}", r.address),
+            false => "exists but is not managed by this stack".to_string(),
+        };
+        assert!(
+            summary(&plan).contains(&without),
+            "{kind}: {}",
+            summary(&plan)
+        );
+        let mut with_import = ctx();
+        with_import.imports = vec![drplan_core::model::Import {
+            to: r.address.clone(),
+            id: o.id.clone(),
+        }];
+        let plan = check(
+            std::slice::from_ref(&r),
+            &live(vec![o.clone()]),
+            &with_import,
+            &format!("update {}", r.address),
+        );
+        assert!(plan.changes[0].adopt, "{kind}");
+        assert_eq!(plan.changes[0].import_id.as_deref(), Some(o.id.as_str()));
+        assert_eq!(plan.changes[0].live_id.as_deref(), Some(o.id.as_str()));
+    }
+}
+
+/// The id forms docs/spec-reference.md gives: DNS names without their trailing dots,
+/// a record without set identifier without its empty last part, a Kubernetes object
+/// as `<namespace>/<name>`, a node group as `<cluster>/<name>`.
+#[test]
+fn import_ids_are_matched_in_their_documented_forms() {
+    for (kind, id, live_id) in [
+        (
+            Kind::DnsRecord,
+            "example.com/api.example.com/CNAME",
+            "example.com./api.example.com./CNAME/",
+        ),
+        (Kind::K8sObject, "shop/api", "apps/v1/Deployment/shop/api"),
+        (Kind::NodeGroup, "shop-prod/general", "shop-prod/general"),
+    ] {
+        let r = sample(kind);
+        let mut o = owned(&r);
+        o.stack = None;
+        o.address = None;
+        o.id = live_id.to_string();
+        let mut with_import = ctx();
+        with_import.imports = vec![drplan_core::model::Import {
+            to: r.address.clone(),
+            id: id.to_string(),
+        }];
+        let plan = diff(std::slice::from_ref(&r), &live(vec![o]), &with_import);
+        assert_eq!(
+            plan.changes.first().and_then(|c| c.import_id.as_deref()),
+            Some(id),
+            "{kind}: {}",
+            summary(&plan)
+        );
+    }
+}
+
+/// A subnet's `vpc` (and a cluster's `subnets`) name an imported network by its raw
+/// id until apply marks it: the import address stands in, so no replacement is
+/// planned for a reference that is in fact unchanged.
+#[test]
+fn references_to_an_imported_network_are_no_change() {
+    let vpc = sample(Kind::Vpc);
+    let subnet = sample(Kind::Subnet);
+    let mut vpc_live = owned(&vpc);
+    vpc_live.stack = None;
+    vpc_live.address = None;
+    vpc_live.id = "vpc-0abc".into();
+    let mut subnet_live = owned(&subnet);
+    subnet_live.stack = None;
+    subnet_live.address = None;
+    subnet_live.id = "subnet-0abc".into();
+    subnet_live.attrs.insert("vpc".into(), json!("vpc-0abc"));
+    let mut state = live(vec![vpc_live, subnet_live]);
+    let imports = vec![
+        drplan_core::model::Import {
+            to: vpc.address.clone(),
+            id: "vpc-0abc".into(),
+        },
+        drplan_core::model::Import {
+            to: subnet.address.clone(),
+            id: "subnet-0abc".into(),
+        },
+    ];
+    state.resolve_ids();
+    state.resolve_imported_ids(&imports);
+    let mut with_import = ctx();
+    with_import.imports = imports;
+    check(
+        &[vpc.clone(), subnet.clone()],
+        &state,
+        &with_import,
+        &format!("update {}\nupdate {}", vpc.address, subnet.address),
+    );
+}
