@@ -211,6 +211,12 @@ pub struct DriftArgs {
     /// benchmarks compare the two).
     #[arg(long)]
     pub skip_evidence: bool,
+    /// Also list objects of the kinds drplan manages, in the sites' regions and in
+    /// Route53, that no drplan stack marks (driftctl's "unmanaged"; information, not
+    /// drift). Lists every VPC, subnet, EKS cluster, bucket, zone and health check
+    /// there: more requests than a drift run needs.
+    #[arg(long)]
+    pub unmanaged: bool,
 }
 
 #[derive(Args, Debug)]

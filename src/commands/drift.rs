@@ -26,7 +26,32 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
             evidence: !args.skip_evidence,
         };
         let planned = make_plan(project, &aws, &req).await?;
-        let report = DriftReport::from_plan(&planned.plan);
+        let mut report = DriftReport::from_plan(&planned.plan);
+        let mut unmanaged_errors = Vec::new();
+        if args.unmanaged {
+            let regions = planned
+                .project
+                .topology
+                .sites
+                .values()
+                .map(|s| s.region.clone())
+                .collect();
+            eprintln!("Listing unmanaged objects...");
+            let own = planned
+                .project
+                .environment
+                .lock
+                .iter()
+                .map(|l| l.bucket.clone())
+                .collect();
+            let (found, errors) =
+                crate::live::unmanaged::read(&aws, &regions, &own, &planned.live).await;
+            for e in &errors {
+                eprintln!("error: could not list unmanaged objects: {e}");
+            }
+            unmanaged_errors = errors;
+            report.unmanaged = Some(found);
+        }
         let allow = args.allow_objective_breach;
         let out = match args.format {
             ReportFormat::Text => format!(
@@ -46,7 +71,9 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
         print_stdout(&out)?;
         // A breach outranks drift (exit 3, as plan): CI can gate on 3 alone.
         Ok(exit::outcome(
-            !planned.live.read_errors.is_empty() || !planned.live.unreachable.is_empty(),
+            !planned.live.read_errors.is_empty()
+                || !planned.live.unreachable.is_empty()
+                || !unmanaged_errors.is_empty(),
             planned.objectives.gate(allow) == Gate::Breached,
             !report.in_sync(),
         ))

@@ -20,6 +20,7 @@ pub mod recovery_points;
 mod requests;
 pub(crate) mod route53;
 mod s3;
+pub mod unmanaged;
 
 use crate::aws::AwsContext;
 use drplan_core::live::{LiveObject, LiveState, Unreachable};

@@ -116,7 +116,7 @@ fn bare_zone_id(id: &str) -> &str {
 
 /// ListTagsForResources for every id, in batches of 10, concurrently (the Route53
 /// rate limiter spaces them).
-async fn tags_by_id(
+pub(super) async fn tags_by_id(
     ctx: &AwsContext,
     resource_type: TagResourceType,
     ids: &[String],

@@ -13,7 +13,7 @@ use super::requests::{collect_pages, send};
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::{error_code, error_message};
 use crate::aws::{AwsContext, Service};
-use aws_sdk_s3::types::{LifecycleRule, ReplicationRule, Tag};
+use aws_sdk_s3::types::{LifecycleRule, ReplicationRule};
 use drplan_core::kinds::s3::{
     BucketAttrs, EncryptionAttrs, LifecycleRuleAttrs, ReplicationAttrs, ReplicationRuleAttrs,
     TransitionAttrs,
@@ -102,6 +102,28 @@ async fn read_bucket(
     .await
 }
 
+/// The bucket's tags (none when it has no tag set), from its region's endpoint.
+pub(super) async fn bucket_tags(
+    ctx: &AwsContext,
+    name: &str,
+    region: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let out = not_configured_as_none(
+        send(
+            ctx,
+            Service::S3,
+            ctx.s3(region).get_bucket_tagging().bucket(name).send(),
+        )
+        .await,
+    )?;
+    Ok(out
+        .map(|o| o.tag_set)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.key, t.value))
+        .collect())
+}
+
 /// The bucket's tags and configuration, from its region's endpoint.
 async fn read_in_region(
     ctx: &AwsContext,
@@ -112,16 +134,7 @@ async fn read_in_region(
 ) -> FamilyRead {
     let mut read = FamilyRead::default();
     let client = ctx.s3(&region);
-    let tagging = async {
-        not_configured_as_none(
-            send(
-                ctx,
-                Service::S3,
-                client.get_bucket_tagging().bucket(name).send(),
-            )
-            .await,
-        )
-    };
+    let tagging = bucket_tags(ctx, name, &region);
     // A bucket the spec names is read whatever its tags say, so its configuration is
     // read beside the tags rather than after them: one round trip less per bucket on
     // the plan's longest chain. Other buckets are read only once marked as ours.
@@ -132,7 +145,7 @@ async fn read_in_region(
         (tagging.await, None)
     };
     let tags = match tags {
-        Ok(out) => out.map(|o| o.tag_set).unwrap_or_default(),
+        Ok(tags) => tags,
         Err(msg) => {
             if named {
                 read.errors
@@ -141,7 +154,7 @@ async fn read_in_region(
             return read;
         }
     };
-    let marked = marks(&tags);
+    let marked = Marked::from_tags(tags);
     if !named && !marked.is_for(&scope.stack) {
         return read;
     }
@@ -168,7 +181,7 @@ async fn read_in_region(
     read
 }
 
-async fn bucket_region(ctx: &AwsContext, name: &str) -> Result<String, String> {
+pub(super) async fn bucket_region(ctx: &AwsContext, name: &str) -> Result<String, String> {
     let out = send(
         ctx,
         Service::S3,
@@ -182,10 +195,6 @@ async fn bucket_region(ctx: &AwsContext, name: &str) -> Result<String, String> {
         Some("EU") => "eu-west-1".to_string(),
         Some(r) => r.to_string(),
     })
-}
-
-fn marks(tags: &[Tag]) -> Marked {
-    Marked::from_tags(tags.iter().map(|t| (t.key(), t.value())))
 }
 
 fn not_configured_as_none<T, E, R>(

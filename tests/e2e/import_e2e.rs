@@ -371,3 +371,172 @@ async fn every_kind_made_out_of_band_is_imported_with_its_ids_kept() {
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
 }
+
+/// `drift --unmanaged` (driftctl's "unmanaged"): beside a stack in sync, the objects
+/// of managed kinds no stack marks, in the sites' regions and Route53, are listed as
+/// information (the exit code stays 0); drplan's own, another stack's, the default
+/// VPC and a bucket in a region no site uses are not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_lists_what_no_stack_marks_as_unmanaged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    for sub in ["environments", "specs", "k8s"] {
+        copy_dir(&repo_root().join(sub), &root.join(sub));
+    }
+    let project = drplan_core::spec::load_project(root, "prod")
+        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    let (moto, clusters) = world().await;
+    outofband::create_all(&moto, &project.environment.stack, &project.resources)
+        .await
+        .unwrap_or_else(|e| panic!("creating the live objects: {e:?}"));
+    outofband::create_k8s(
+        &clusters.kubeconfig,
+        &project.environment,
+        &project.resources,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("creating the Kubernetes objects: {e}"));
+
+    let ec2 = moto.ec2("us-west-2");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.99.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc");
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_string();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc_id)
+        .cidr_block("10.99.0.0/24")
+        .availability_zone("us-west-2a")
+        .send()
+        .await
+        .expect("CreateSubnet");
+    let subnet_id = subnet
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("subnet id")
+        .to_string();
+    moto.s3("us-east-1")
+        .create_bucket()
+        .bucket("hand-made-logs")
+        .send()
+        .await
+        .expect("CreateBucket");
+    moto.s3("eu-west-1")
+        .create_bucket()
+        .bucket("far-away-bucket")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket eu-west-1");
+    let other_stack = BTreeMap::from([("drplan:stack".to_string(), "other".to_string())]);
+    moto.s3("us-east-1")
+        .create_bucket()
+        .bucket("other-stacks-bucket")
+        .send()
+        .await
+        .expect("CreateBucket");
+    outofband::put_bucket_tags(&moto.s3("us-east-1"), "other-stacks-bucket", &other_stack)
+        .await
+        .expect("tag");
+    moto.route53()
+        .create_hosted_zone()
+        .name("other.example.com")
+        .caller_reference("by-hand")
+        .send()
+        .await
+        .expect("CreateHostedZone");
+    let zone_id = outofband::zone_ids(&moto).await.expect("zones")["shop.example.com."].clone();
+    moto.route53()
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .change_batch(
+            aws_sdk_route53::types::ChangeBatch::builder()
+                .changes(
+                    aws_sdk_route53::types::Change::builder()
+                        .action(aws_sdk_route53::types::ChangeAction::Create)
+                        .resource_record_set(
+                            aws_sdk_route53::types::ResourceRecordSet::builder()
+                                .name("manual.shop.example.com")
+                                .r#type(aws_sdk_route53::types::RrType::A)
+                                .ttl(300)
+                                .resource_records(
+                                    aws_sdk_route53::types::ResourceRecord::builder()
+                                        .value("192.0.2.10")
+                                        .build()
+                                        .expect("record"),
+                                )
+                                .build()
+                                .expect("set"),
+                        )
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+
+    let out = drplan(
+        &moto,
+        root,
+        &["drift", "-e", "prod", "--unmanaged", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let listed: Vec<(String, String)> = doc["unmanaged"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no unmanaged list: {doc}"))
+        .iter()
+        .map(|u| {
+            (
+                u["type"].as_str().unwrap_or_default().to_string(),
+                u["id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        (
+            "aws_route53_record",
+            "shop.example.com./manual.shop.example.com./A/",
+        ),
+        ("aws_route53_zone", "other.example.com"),
+        ("aws_s3_bucket", "hand-made-logs"),
+        ("aws_subnet", subnet_id.as_str()),
+        ("aws_vpc", vpc_id.as_str()),
+    ]
+    .iter()
+    .map(|(t, i)| (t.to_string(), i.to_string()))
+    .collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(sorted, expected, "{doc}");
+
+    // Text says it is information, and plain drift lists nothing of it.
+    let out = drplan(&moto, root, &["drift", "-e", "prod", "--unmanaged"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("Unmanaged (5 objects no drplan stack marks"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("  {vpc_id} (aws_vpc, us-west-2)")),
+        "{text}"
+    );
+    let out = drplan(&moto, root, &["drift", "-e", "prod", "--format", "json"]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(doc.get("unmanaged").is_none(), "{doc}");
+}

@@ -325,3 +325,19 @@ impl LiveState {
         self.referenced_ids.extend(referenced);
     }
 }
+
+/// An object of a kind drplan manages that no drplan stack marks (`drift
+/// --unmanaged`, driftctl's "unmanaged"): what an `import` block could take over.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Unmanaged {
+    #[serde(rename = "type", serialize_with = "kind_type_name")]
+    pub kind: Kind,
+    /// The id an `import` block names it by (docs/spec-reference.md).
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+fn kind_type_name<S: serde::Serializer>(kind: &Kind, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(kind.info().type_name)
+}

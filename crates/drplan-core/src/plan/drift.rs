@@ -88,6 +88,9 @@ pub struct DriftReport {
     pub unreachable: Vec<Unreachable>,
     /// How many objects of the spec live there.
     pub not_read: usize,
+    /// `drift --unmanaged`: objects no drplan stack marks (information, not drift);
+    /// `None` when not asked for.
+    pub unmanaged: Option<Vec<crate::live::Unmanaged>>,
 }
 
 impl DriftReport {
@@ -101,6 +104,7 @@ impl DriftReport {
             conflicts: plan.errors.clone(),
             unreachable: plan.unreachable.clone(),
             not_read: plan.deferred.len(),
+            unmanaged: None,
         };
         for change in &plan.changes {
             match change.action {

@@ -297,6 +297,9 @@ pub struct DriftDocument<'a> {
     /// Places that did not answer; nothing there was compared (absent when none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unreachable: Vec<UnreachableDocument<'a>>,
+    /// `drift --unmanaged` only: objects no drplan stack marks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unmanaged: Option<&'a [crate::live::Unmanaged]>,
 }
 
 #[derive(Serialize)]
@@ -345,6 +348,7 @@ pub fn drift_document(report: &DriftReport) -> DriftDocument<'_> {
         orphaned: report.orphaned.iter().map(drift_item).collect(),
         conflicts: report.conflicts.iter().map(error).collect(),
         unreachable: report.unreachable.iter().map(unreachable).collect(),
+        unmanaged: report.unmanaged.as_deref(),
     }
 }
 

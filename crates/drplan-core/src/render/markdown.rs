@@ -5,6 +5,31 @@ use crate::plan::drift::{Cause, DriftItem, DriftReport};
 use std::fmt::Write;
 
 pub fn drift(report: &DriftReport) -> String {
+    let mut out = drift_only(report);
+    if let Some(unmanaged) = &report.unmanaged {
+        let _ = writeln!(
+            out,
+            "\n### Unmanaged\n\n{} object{} no drplan stack marks (information, not drift).\n",
+            unmanaged.len(),
+            plural(unmanaged.len())
+        );
+        if !unmanaged.is_empty() {
+            out.push_str("| type | id | region |\n| --- | --- | --- |\n");
+            for u in unmanaged {
+                let _ = writeln!(
+                    out,
+                    "| {} | `{}` | {} |",
+                    u.kind.type_name(),
+                    code_text(&u.id),
+                    u.region.as_deref().unwrap_or("-")
+                );
+            }
+        }
+    }
+    out
+}
+
+fn drift_only(report: &DriftReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -701,6 +701,29 @@ fn render_errors(
 
 /// A drift report for a terminal or a CI log.
 pub fn drift(report: &DriftReport, opts: &TextOptions) -> String {
+    let mut out = drift_only(report, opts);
+    if let Some(unmanaged) = &report.unmanaged {
+        let p = Painter(opts.color);
+        let _ = write!(
+            out,
+            "\n{} ({} object{} no drplan stack marks; information, not drift — an `import` block takes one over):\n",
+            p.bold("Unmanaged"),
+            unmanaged.len(),
+            if unmanaged.len() == 1 { "" } else { "s" }
+        );
+        for u in unmanaged {
+            let place = u
+                .region
+                .as_deref()
+                .map(|r| format!(", {r}"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {} ({}{place})", p.bold(&u.id), u.kind.type_name());
+        }
+    }
+    out
+}
+
+fn drift_only(report: &DriftReport, opts: &TextOptions) -> String {
     let p = Painter(opts.color);
     let mut out = String::new();
     if report.in_sync() {
