@@ -249,7 +249,10 @@ impl Block {
             out.push_str(&quote(l));
         }
         if self.items.is_empty() {
-            out.push_str(" {}\n");
+            // As `drplan fmt` writes an empty block.
+            out.push_str(" {\n");
+            out.push_str(&indent);
+            out.push_str("}\n");
             return;
         }
         out.push_str(" {\n");
@@ -417,20 +420,20 @@ mod tests {
         let text = render(&[b]);
         assert_eq!(
             text,
-            "bucket \"logs\" {\n  name = \"a-$${b}\"\n  tags = {\n    team               = \"x\"\n    \"kubernetes.io/role\" = \"y\\\"z\"\n  }\n  versioning = false\n  list       = [1, site.a]\n}\n"
+            "bucket \"logs\" {\n  name = \"a-$${b}\"\n  tags = {\n    team                 = \"x\"\n    \"kubernetes.io/role\" = \"y\\\"z\"\n  }\n  versioning = false\n  list       = [1, site.a]\n}\n"
         );
         assert_eq!(crate::spec::format::format_source(&text), Ok(text.clone()));
     }
 
     #[test]
-    fn comments_go_above_and_empty_blocks_stay_short() {
+    fn comments_go_above_and_empty_blocks_close_on_their_own_line() {
         let text = render(&[
             Block::new("import").comment("from aws_vpc.main"),
             Block::new("x").block(Block::new("y").attr("a", 1i64)),
         ]);
         assert_eq!(
             text,
-            "# from aws_vpc.main\nimport {}\n\nx {\n  y {\n    a = 1\n  }\n}\n"
+            "# from aws_vpc.main\nimport {\n}\n\nx {\n  y {\n    a = 1\n  }\n}\n"
         );
     }
 }

@@ -25,7 +25,7 @@ pub const OBJECT: KindInfo = KindInfo {
     mark: MarkPlace::Annotation,
     references: &[],
     name_key: None,
-    importable: false,
+    importable: true,
     forgettable: false,
     estimate_create: 30,
     estimate_update: 30,

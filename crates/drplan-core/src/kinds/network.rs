@@ -19,7 +19,7 @@ pub const VPC: KindInfo = KindInfo {
     mark: MarkPlace::Tags,
     references: &[],
     name_key: None,
-    importable: false,
+    importable: true,
     forgettable: true,
     estimate_create: 30,
     estimate_update: 10,

@@ -51,7 +51,7 @@ pub const RECORD: KindInfo = KindInfo {
         Reference::Name("zone", Kind::DnsZone),
     ],
     name_key: None,
-    importable: false,
+    importable: true,
     forgettable: false,
     // Record changes take about a minute to reach every Route53 name server; a
     // failover flip is a record change: the same propagation as a new record.
@@ -68,7 +68,7 @@ pub const HEALTH_CHECK: KindInfo = KindInfo {
     identity: by_mark,
     identified_by_mark: true,
     name_key: None,
-    importable: false,
+    importable: true,
     estimate_create: 30,
     estimate_update: 30,
     ..ZONE

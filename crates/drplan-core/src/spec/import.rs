@@ -7,10 +7,10 @@
 //!
 //! Kinds and ids (docs/spec-reference.md): `bucket` — the bucket name; `zone` — the
 //! zone name; `cluster` — the EKS cluster name; a node group
-//! (`cluster.<label>.node_group.<name>`) — `<cluster name>/<node group name>`. The
-//! others are found by their mark alone (networks, subnets, health checks) or carry it
-//! in their own body (records, Kubernetes objects): importing them is not built yet
-//! and is an error naming that.
+//! (`cluster.<label>.node_group.<name>`) — `<cluster name>/<node group name>`; a
+//! network or subnet — the VPC or subnet id; a record (`dns.<label>.target.<t>`) —
+//! `<zone>/<name>/<TYPE>[/<set identifier>]`; a health check — its id; a Kubernetes
+//! object — `<namespace>/<name>` or `<name>`.
 
 use super::body::block_header;
 use super::diagnostic::{Diagnostics, SpecDiagnostic};
@@ -177,7 +177,7 @@ pub(super) fn resolve(
                     format!("importing {} objects is not built yet", resource.kind),
                 )
                 .at(src, to_span, "this kind")
-                .help("drplan imports buckets, zones, EKS clusters and node groups today"),
+                .help("drplan imports networks, subnets, clusters, node groups, buckets, zones, records, health checks and Kubernetes objects"),
             );
             continue;
         }
