@@ -337,8 +337,9 @@ fn dns_block(
         if let Some(hc_id) = r.inst.str("health_check_id") {
             match checks.get(hc_id) {
                 Some(h) => {
+                    // Listed once: why it is not converted, if it is not.
+                    used.insert(hc_id.to_string());
                     if let Some(hb) = health_check(h, out) {
-                        used.insert(hc_id.to_string());
                         out.adopt(
                             Address::new(format!("{taddr}.health_check")),
                             Kind::HealthCheck,
