@@ -5,6 +5,7 @@
 //! as [`live::LiveState`] values built by the readers in the `drplan` crate.
 
 pub mod address;
+pub mod adopt;
 pub mod drill;
 pub mod graph;
 pub mod kinds;

@@ -18,7 +18,7 @@ mod object;
 
 pub use engines::AWS_CLI_IMAGE;
 pub use interpolate::Names;
-pub use object::is_cluster_scoped;
+pub use object::{is_cluster_scoped, manifest_address};
 
 use crate::address::Address;
 use crate::model::{Environment, SiteRole, Topology};

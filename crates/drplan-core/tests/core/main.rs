@@ -4,6 +4,7 @@
 mod plan_fixture;
 mod spec_support;
 
+mod adopt_tfstate;
 mod dr_order;
 mod golden;
 mod objectives_checks;
