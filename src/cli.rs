@@ -72,8 +72,28 @@ pub enum Command {
     /// Restore drill in the DR site: restore the newest backups into an isolated
     /// namespace, verify them, time every step, tear everything down.
     Drill(DrillArgs),
+    /// Bring what a team already runs under drplan: convert a Terraform state file into
+    /// `import` blocks (stdout) and, with --generate-config-out, the spec blocks they
+    /// import into.
+    Import(ImportArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub env: EnvArg,
+    /// A Terraform state file (JSON, version 4: `terraform state pull` writes one):
+    /// import blocks for every object of a kind drplan manages; the rest is listed on
+    /// stderr with the reason.
+    #[arg(long, value_name = "FILE")]
+    pub from_terraform_state: Option<std::path::PathBuf>,
+    /// Also write the spec blocks the imported objects become (formatted, ready to
+    /// edit) to FILE, relative to the project, and the manifests of `kubernetes`
+    /// blocks beside the specs. Never overwrites a file.
+    #[arg(long, value_name = "FILE")]
+    pub generate_config_out: Option<std::path::PathBuf>,
 }
 
 #[derive(Args, Debug)]

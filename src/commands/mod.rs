@@ -9,6 +9,7 @@ pub mod drift;
 pub mod drill;
 pub mod fmt;
 pub mod graph;
+pub mod import;
 pub mod interrupt;
 pub mod locked;
 mod output;
@@ -83,6 +84,7 @@ pub fn run(cli: Cli) -> i32 {
         Command::Bootstrap(args) => bootstrap::run(&cli.dir, &args),
         Command::Runbook(args) => runbook::run(&cli.dir, &args),
         Command::Drill(args) => drill::run(&cli.dir, &args),
+        Command::Import(args) => import::run(&cli.dir, &args),
     };
     match result {
         Ok(code) => code,

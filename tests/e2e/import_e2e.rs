@@ -540,3 +540,278 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(doc.get("unmanaged").is_none(), "{doc}");
 }
+
+/// Issue 20, done when: the checked-in Terraform state (a VPC with two subnets, a
+/// versioned bucket, a zone and a record) converts to import and spec blocks that
+/// validate and, against moto objects with those ids, plan nothing but the imports;
+/// after apply, the plan exits 0 and nothing was recreated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terraform_state_converts_to_blocks_that_import_with_no_other_change() {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("specs")).expect("specs");
+    std::fs::create_dir_all(root.join("environments")).expect("environments");
+    std::fs::write(
+        root.join("specs/main.hcl"),
+        "site \"primary\" {\n  region = \"us-west-2\"\n}\n",
+    )
+    .expect("main.hcl");
+    std::fs::write(
+        root.join("environments/prod.hcl"),
+        "stack      = \"lanka\"\naccount_id = \"123456789012\"\n",
+    )
+    .expect("prod.hcl");
+    let moto = crate::support::moto::MotoServer::start();
+
+    // What Terraform made, with the ids moto hands out.
+    let tags = |rt: ResourceType, pairs: &[(&str, &str)]| {
+        let mut spec = TagSpecification::builder().resource_type(rt);
+        for (k, v) in pairs {
+            spec = spec.tags(Tag::builder().key(*k).value(*v).build());
+        }
+        spec.build()
+    };
+    let ec2 = moto.ec2("us-west-2");
+    let vpc_id = ec2
+        .create_vpc()
+        .cidr_block("10.0.0.0/16")
+        .tag_specifications(tags(
+            ResourceType::Vpc,
+            &[("Name", "lanka-main"), ("managed-by", "terraform")],
+        ))
+        .send()
+        .await
+        .expect("CreateVpc")
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_string();
+    let mut subnet_ids = Vec::new();
+    for (cidr, az, name) in [
+        ("10.0.0.0/20", "us-west-2a", "lanka-private-a"),
+        ("10.0.16.0/20", "us-west-2b", "lanka-private-b"),
+    ] {
+        let id = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(cidr)
+            .availability_zone(az)
+            .tag_specifications(tags(ResourceType::Subnet, &[("Name", name)]))
+            .send()
+            .await
+            .expect("CreateSubnet")
+            .subnet()
+            .and_then(|s| s.subnet_id())
+            .expect("subnet id")
+            .to_string();
+        subnet_ids.push(id);
+    }
+    ec2.modify_subnet_attribute()
+        .subnet_id(&subnet_ids[1])
+        .map_public_ip_on_launch(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("ModifySubnetAttribute");
+    let s3 = moto.s3("us-west-2");
+    s3.create_bucket()
+        .bucket("lanka-platform-backups")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket");
+    s3.put_bucket_versioning()
+        .bucket("lanka-platform-backups")
+        .versioning_configuration(
+            aws_sdk_s3::types::VersioningConfiguration::builder()
+                .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutBucketVersioning");
+    // S3 encrypts every new bucket with AES256 (the state says so); moto does not.
+    s3.put_bucket_encryption()
+        .bucket("lanka-platform-backups")
+        .server_side_encryption_configuration(
+            aws_sdk_s3::types::ServerSideEncryptionConfiguration::builder()
+                .rules(
+                    aws_sdk_s3::types::ServerSideEncryptionRule::builder()
+                        .apply_server_side_encryption_by_default(
+                            aws_sdk_s3::types::ServerSideEncryptionByDefault::builder()
+                                .sse_algorithm(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+                                .build()
+                                .expect("sse"),
+                        )
+                        .build(),
+                )
+                .build()
+                .expect("sse configuration"),
+        )
+        .send()
+        .await
+        .expect("PutBucketEncryption");
+    outofband::put_bucket_tags(
+        &s3,
+        "lanka-platform-backups",
+        &BTreeMap::from([("team".to_string(), "platform".to_string())]),
+    )
+    .await
+    .expect("tags");
+    let zone_id = moto
+        .route53()
+        .create_hosted_zone()
+        .name("lanka-platform.com")
+        .caller_reference("terraform-20260101")
+        .hosted_zone_config(
+            aws_sdk_route53::types::HostedZoneConfig::builder()
+                .comment("Managed by Terraform")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateHostedZone")
+        .hosted_zone()
+        .map(|z| z.id().rsplit('/').next().unwrap_or_default().to_string())
+        .expect("zone id");
+    moto.route53()
+        .change_tags_for_resource()
+        .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
+        .resource_id(&zone_id)
+        .add_tags(
+            aws_sdk_route53::types::Tag::builder()
+                .key("team")
+                .value("platform")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("ChangeTagsForResource");
+    moto.route53()
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .change_batch(
+            aws_sdk_route53::types::ChangeBatch::builder()
+                .changes(
+                    aws_sdk_route53::types::Change::builder()
+                        .action(aws_sdk_route53::types::ChangeAction::Create)
+                        .resource_record_set(
+                            aws_sdk_route53::types::ResourceRecordSet::builder()
+                                .name("www.lanka-platform.com")
+                                .r#type(aws_sdk_route53::types::RrType::Cname)
+                                .ttl(300)
+                                .resource_records(
+                                    aws_sdk_route53::types::ResourceRecord::builder()
+                                        .value("primary-lb.us-west-2.elb.amazonaws.com")
+                                        .build()
+                                        .expect("record"),
+                                )
+                                .build()
+                                .expect("set"),
+                        )
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+
+    // The checked-in state, with moto's ids in place of the ones written by hand.
+    let fixture = std::fs::read_to_string(
+        repo_root().join("crates/drplan-core/tests/core/tfstate_fixture/terraform.tfstate"),
+    )
+    .expect("fixture");
+    let state = fixture
+        .replace("vpc-0123456789abcdef0", &vpc_id)
+        .replace("subnet-0a1b2c3d4e5f60001", &subnet_ids[0])
+        .replace("subnet-0a1b2c3d4e5f60002", &subnet_ids[1])
+        .replace("Z0123456789ABCDEFGHIJ", &zone_id);
+    std::fs::write(root.join("terraform.tfstate"), state).expect("state");
+
+    let out = drplan(
+        &moto,
+        root,
+        &[
+            "import",
+            "-e",
+            "prod",
+            "--from-terraform-state",
+            "terraform.tfstate",
+            "--generate-config-out",
+            "specs/adopted.hcl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "not converted: aws_iam_role.eks_cluster: drplan does not manage aws_iam_role"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("6 import block(s)"), "{err}");
+    std::fs::write(root.join("specs/imports.hcl"), &out.stdout).expect("imports.hcl");
+    let adopted = std::fs::read_to_string(root.join("specs/adopted.hcl")).expect("adopted");
+    assert!(adopted.contains("network \"main\" {"), "{adopted}");
+
+    // Never overwrites.
+    let again = drplan(
+        &moto,
+        root,
+        &[
+            "import",
+            "-e",
+            "prod",
+            "--from-terraform-state",
+            "terraform.tfstate",
+            "--generate-config-out",
+            "specs/adopted.hcl",
+        ],
+    );
+    assert_eq!(again.status.code(), Some(1), "{}", explain(&again));
+    assert!(
+        explain(&again).contains("already exists"),
+        "{}",
+        explain(&again)
+    );
+
+    let out = drplan(&moto, root, &["validate", "-e", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let changes = doc["resource_changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 6, "{doc}");
+    for c in changes {
+        assert!(c["importing"]["id"].is_string(), "{c}");
+        assert_eq!(
+            c["change"]["before"], c["change"]["after"],
+            "an import with an attribute change: {c}"
+        );
+    }
+
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let vpcs = ec2.describe_vpcs().send().await.expect("DescribeVpcs");
+    assert_eq!(
+        vpcs.vpcs()
+            .iter()
+            .filter(|v| v.cidr_block() == Some("10.0.0.0/16"))
+            .map(|v| v.vpc_id().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        [vpc_id.as_str()]
+    );
+}
