@@ -99,18 +99,10 @@ async fn read_region(
                     if !seen.insert(id.to_string()) {
                         continue;
                     }
-                    let marked = marks(vpc.tags());
                     let mut attrs = Map::new();
                     attrs.insert("cidr_block".into(), opt_str(vpc.cidr_block()));
-                    attrs.insert("tags".into(), marked.tags);
-                    read.objects.push(LiveObject {
-                        kind: Kind::Vpc,
-                        id: id.to_string(),
-                        region: Some(region.to_string()),
-                        address: marked.address,
-                        stack: marked.stack,
-                        attrs,
-                    });
+                    read.objects
+                        .push(object(Kind::Vpc, id, region, vpc.tags(), attrs));
                 }
             }
             Err(e) => read
@@ -128,7 +120,6 @@ async fn read_region(
                     if !seen.insert(id.to_string()) {
                         continue;
                     }
-                    let marked = marks(subnet.tags());
                     let mut attrs = Map::new();
                     attrs.insert("vpc".into(), opt_str(subnet.vpc_id()));
                     attrs.insert("cidr_block".into(), opt_str(subnet.cidr_block()));
@@ -140,15 +131,8 @@ async fn read_region(
                         "public".into(),
                         Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
                     );
-                    attrs.insert("tags".into(), marked.tags);
-                    read.objects.push(LiveObject {
-                        kind: Kind::Subnet,
-                        id: id.to_string(),
-                        region: Some(region.to_string()),
-                        address: marked.address,
-                        stack: marked.stack,
-                        attrs,
-                    });
+                    read.objects
+                        .push(object(Kind::Subnet, id, region, subnet.tags(), attrs));
                 }
             }
             Err(e) => read
@@ -157,4 +141,24 @@ async fn read_region(
         }
     }
     read
+}
+
+/// The live object of a VPC or subnet: `attrs` and its tags, marks apart.
+fn object(
+    kind: Kind,
+    id: &str,
+    region: &str,
+    tags: &[Tag],
+    mut attrs: Map<String, Value>,
+) -> LiveObject {
+    let marked = marks(tags);
+    attrs.insert("tags".into(), marked.tags);
+    LiveObject {
+        kind,
+        id: id.to_string(),
+        region: Some(region.to_string()),
+        address: marked.address,
+        stack: marked.stack,
+        attrs,
+    }
 }

@@ -34,21 +34,10 @@ const NOT_CONFIGURED: [&str; 4] = [
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     let mut read = FamilyRead::default();
-    let listing = collect_pages(
-        ctx,
-        Service::S3,
-        ctx.s3_global().list_buckets().into_paginator().send(),
-    )
-    .await;
-    let buckets: Vec<(String, Option<String>)> = match listing {
-        Ok(pages) => pages
-            .iter()
-            .flat_map(|p| p.buckets())
-            .filter_map(|b| Some((b.name()?.to_string(), b.bucket_region().map(str::to_string))))
-            .collect(),
-        Err(e) => {
-            read.errors
-                .push(ReadError::new("aws_s3_bucket", error_message(&e)));
+    let buckets = match list_buckets(ctx).await {
+        Ok(buckets) => buckets,
+        Err(msg) => {
+            read.errors.push(ReadError::new("aws_s3_bucket", msg));
             return read;
         }
     };
@@ -66,6 +55,25 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
         read.merge(part);
     }
     read
+}
+
+/// Every bucket of the account, with its region where ListBuckets names it (real
+/// AWS does, as BucketRegion; moto leaves it out).
+pub(super) async fn list_buckets(
+    ctx: &AwsContext,
+) -> Result<Vec<(String, Option<String>)>, String> {
+    let pages = collect_pages(
+        ctx,
+        Service::S3,
+        ctx.s3_global().list_buckets().into_paginator().send(),
+    )
+    .await
+    .map_err(|e| error_message(&e))?;
+    Ok(pages
+        .iter()
+        .flat_map(|p| p.buckets())
+        .filter_map(|b| Some((b.name()?.to_string(), b.bucket_region().map(str::to_string))))
+        .collect())
 }
 
 async fn read_bucket(

@@ -154,25 +154,12 @@ async fn read_buckets(
 ) -> Found {
     let mut found = Vec::new();
     let mut errors = Vec::new();
-    let listing = collect_pages(
-        ctx,
-        Service::S3,
-        ctx.s3_global().list_buckets().into_paginator().send(),
-    )
-    .await;
-    let buckets: Vec<(String, Option<String>)> = match listing {
-        Ok(pages) => pages
-            .iter()
-            .flat_map(|p| p.buckets())
-            .filter_map(|b| Some((b.name()?.to_string(), b.bucket_region().map(str::to_string))))
+    let buckets: Vec<(String, Option<String>)> = match super::s3::list_buckets(ctx).await {
+        Ok(all) => all
+            .into_iter()
             .filter(|(name, _)| !own_buckets.contains(name))
             .collect(),
-        Err(e) => {
-            return (
-                found,
-                vec![ReadError::new("aws_s3_bucket", error_message(&e))],
-            )
-        }
+        Err(msg) => return (found, vec![ReadError::new("aws_s3_bucket", msg)]),
     };
     let checked = join_all(buckets.into_iter().map(|(name, listed)| async move {
         let region = match listed {

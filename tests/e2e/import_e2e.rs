@@ -17,6 +17,48 @@ fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// A simple record (TTL 300, one value) made by hand, as another tool would.
+async fn create_record(
+    moto: &crate::support::moto::MotoServer,
+    zone_id: &str,
+    name: &str,
+    rtype: aws_sdk_route53::types::RrType,
+    value: &str,
+) {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet,
+    };
+    let set = ResourceRecordSet::builder()
+        .name(name)
+        .r#type(rtype)
+        .ttl(300)
+        .resource_records(
+            ResourceRecord::builder()
+                .value(value)
+                .build()
+                .expect("record"),
+        )
+        .build()
+        .expect("set");
+    let change = Change::builder()
+        .action(ChangeAction::Create)
+        .resource_record_set(set)
+        .build()
+        .expect("change");
+    moto.route53()
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(change)
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bucket_and_a_zone_made_by_hand_are_imported_without_recreating_them() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -457,37 +499,14 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
         .await
         .expect("CreateHostedZone");
     let zone_id = outofband::zone_ids(&moto).await.expect("zones")["shop.example.com."].clone();
-    moto.route53()
-        .change_resource_record_sets()
-        .hosted_zone_id(&zone_id)
-        .change_batch(
-            aws_sdk_route53::types::ChangeBatch::builder()
-                .changes(
-                    aws_sdk_route53::types::Change::builder()
-                        .action(aws_sdk_route53::types::ChangeAction::Create)
-                        .resource_record_set(
-                            aws_sdk_route53::types::ResourceRecordSet::builder()
-                                .name("manual.shop.example.com")
-                                .r#type(aws_sdk_route53::types::RrType::A)
-                                .ttl(300)
-                                .resource_records(
-                                    aws_sdk_route53::types::ResourceRecord::builder()
-                                        .value("192.0.2.10")
-                                        .build()
-                                        .expect("record"),
-                                )
-                                .build()
-                                .expect("set"),
-                        )
-                        .build()
-                        .expect("change"),
-                )
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .expect("ChangeResourceRecordSets");
+    create_record(
+        &moto,
+        &zone_id,
+        "manual.shop.example.com",
+        aws_sdk_route53::types::RrType::A,
+        "192.0.2.10",
+    )
+    .await;
 
     let out = drplan(
         &moto,
@@ -695,37 +714,14 @@ async fn a_terraform_state_converts_to_blocks_that_import_with_no_other_change()
         .send()
         .await
         .expect("ChangeTagsForResource");
-    moto.route53()
-        .change_resource_record_sets()
-        .hosted_zone_id(&zone_id)
-        .change_batch(
-            aws_sdk_route53::types::ChangeBatch::builder()
-                .changes(
-                    aws_sdk_route53::types::Change::builder()
-                        .action(aws_sdk_route53::types::ChangeAction::Create)
-                        .resource_record_set(
-                            aws_sdk_route53::types::ResourceRecordSet::builder()
-                                .name("www.lanka-platform.com")
-                                .r#type(aws_sdk_route53::types::RrType::Cname)
-                                .ttl(300)
-                                .resource_records(
-                                    aws_sdk_route53::types::ResourceRecord::builder()
-                                        .value("primary-lb.us-west-2.elb.amazonaws.com")
-                                        .build()
-                                        .expect("record"),
-                                )
-                                .build()
-                                .expect("set"),
-                        )
-                        .build()
-                        .expect("change"),
-                )
-                .build()
-                .expect("batch"),
-        )
-        .send()
-        .await
-        .expect("ChangeResourceRecordSets");
+    create_record(
+        &moto,
+        &zone_id,
+        "www.lanka-platform.com",
+        aws_sdk_route53::types::RrType::Cname,
+        "primary-lb.us-west-2.elb.amazonaws.com",
+    )
+    .await;
 
     // The checked-in state, with moto's ids in place of the ones written by hand.
     let fixture = std::fs::read_to_string(

@@ -158,3 +158,14 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
         ));
     }
 }
+
+/// The S3 storage classes a lifecycle transition or a replication may name.
+pub const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "GLACIER_IR",
+    "DEEP_ARCHIVE",
+];

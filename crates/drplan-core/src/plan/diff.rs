@@ -183,6 +183,9 @@ pub fn diff_with_moves(
             .or_else(|| {
                 // A kind found by its mark alone (network, subnet, health check) has no
                 // identity an unmarked object could match: an import names it by id.
+                if ctx.imports.is_empty() {
+                    return None;
+                }
                 live.objects.iter().enumerate().position(|(i, o)| {
                     !planner.claimed[i]
                         && o.kind == resource.kind

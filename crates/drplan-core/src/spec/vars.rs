@@ -163,7 +163,7 @@ fn text_value(shown: &str, name: &str, value: &str, diags: &mut Diagnostics) -> 
 }
 
 /// `s` as the body of an HCL quoted string that evaluates back to `s`.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {

@@ -37,15 +37,7 @@ impl Parts {
     }
 }
 
-const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "GLACIER_IR",
-    "DEEP_ARCHIVE",
-];
+use crate::kinds::s3::STORAGE_CLASSES;
 
 /// A bucket that gets a block: its label and site, for replication destinations.
 struct Placed<'a> {

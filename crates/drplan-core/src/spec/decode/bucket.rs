@@ -28,15 +28,7 @@ const TRANSITION: Schema = Schema::new(&["after", "storage_class"], &[]);
 const REPLICATION: Schema =
     Schema::new(&["role_arn", "destination", "prefix", "storage_class"], &[]);
 
-const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD",
-    "STANDARD_IA",
-    "ONEZONE_IA",
-    "INTELLIGENT_TIERING",
-    "GLACIER",
-    "GLACIER_IR",
-    "DEEP_ARCHIVE",
-];
+use crate::kinds::s3::STORAGE_CLASSES;
 
 /// Rule id of the replication rule a bucket's own `replication` block compiles to.
 pub const OWN_REPLICATION_RULE: &str = "drplan-replication";
