@@ -170,7 +170,7 @@ fn an_import_of_an_unknown_address_or_twice_is_an_error_with_its_place() {
     }
     std::fs::write(
         root.join("specs/imports.hcl"),
-        "import {\n  to = network.primary\n  id = \"vpc-123\"\n}\n\nimport {\n  to = bucket.nope\n  id = \"b\"\n}\n\nimport {\n  to = network.primary\n  id = \"vpc-456\"\n}\n",
+        "import {\n  to = network.primary\n  id = \"vpc-123\"\n}\n\nimport {\n  to = bucket.nope\n  id = \"b\"\n}\n\nimport {\n  to = network.primary\n  id = \"vpc-456\"\n}\n\nimport {\n  to = network.primary.subnet.typo\n  id = \"subnet-1\"\n}\n",
     )
     .expect("write imports.hcl");
     let out = assert_cmd::Command::cargo_bin("drplan")
@@ -187,6 +187,12 @@ fn an_import_of_an_unknown_address_or_twice_is_an_error_with_its_place() {
     assert!(err.contains("specs/imports.hcl:7"), "{err}");
     assert!(err.contains("`network.primary` is imported twice"), "{err}");
     assert!(err.contains("specs/imports.hcl:12"), "{err}");
+    // A block that makes the same objects in every environment: a child it does not
+    // make is a mistake, not skipped.
+    assert!(
+        err.contains("`network.primary.subnet.typo` is not in the spec"),
+        "{err}"
+    );
 }
 
 /// The `id` an import block names for `r`, in the forms docs/spec-reference.md gives.

@@ -157,7 +157,7 @@ pub(super) fn resolve(
         let (to, to_span) = b.to;
         let (id, _) = b.id;
         if !resources.iter().any(|r| r.address == to) {
-            if declared(specs, &to) {
+            if varies_by_environment(specs, &to) {
                 // The block is there but makes no such object in this environment
                 // (disabled, or a placement of the site that is not active): nothing
                 // to import here, and prod-dr must load with the import blocks prod
@@ -192,13 +192,19 @@ pub(super) fn resolve(
     out
 }
 
-/// Whether the top-level block `to` lies in (`kubernetes.primary` for
-/// `kubernetes.primary.Deployment.shop.api`) is written in the spec.
-fn declared(specs: &[ParsedFile], to: &Address) -> bool {
+/// Whether `to` lies in a block whose objects depend on the environment — a
+/// `kubernetes` block (`enabled`) or a `backup` block (placements follow the active
+/// site) — written in the spec (`kubernetes.primary` for
+/// `kubernetes.primary.Deployment.shop.api`). Every other block makes the same objects
+/// in every environment, so a `to` it does not make is a mistake.
+fn varies_by_environment(specs: &[ParsedFile], to: &Address) -> bool {
     let mut parts = to.as_str().splitn(3, '.');
     let (Some(kind), Some(label)) = (parts.next(), parts.next()) else {
         return false;
     };
+    if !matches!(kind, "kubernetes" | "backup") {
+        return false;
+    }
     specs.iter().any(|f| {
         f.body.iter().any(|s| match s {
             Structure::Block(b) => {
