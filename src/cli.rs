@@ -74,7 +74,8 @@ pub enum Command {
     Drill(DrillArgs),
     /// Bring what a team already runs under drplan: convert a Terraform state file into
     /// `import` blocks (stdout) and, with --generate-config-out, the spec blocks they
-    /// import into.
+    /// import into; or, with --generate-config-out alone, write the spec blocks of the
+    /// spec's import blocks that have none, from the live objects they name.
     Import(ImportArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
@@ -89,9 +90,11 @@ pub struct ImportArgs {
     /// stderr with the reason.
     #[arg(long, value_name = "FILE")]
     pub from_terraform_state: Option<std::path::PathBuf>,
-    /// Also write the spec blocks the imported objects become (formatted, ready to
-    /// edit) to FILE, relative to the project, and the manifests of `kubernetes`
-    /// blocks beside the specs. Never overwrites a file.
+    /// Write the spec blocks the imported objects become (formatted, ready to edit)
+    /// to FILE, relative to the project (and, from a state, the manifests of
+    /// `kubernetes` blocks beside the specs). Without --from-terraform-state: the
+    /// blocks of the spec's `import` blocks that no spec block makes, read from the
+    /// live objects they name. Never overwrites a file.
     #[arg(long, value_name = "FILE")]
     pub generate_config_out: Option<std::path::PathBuf>,
 }

@@ -6,30 +6,25 @@
 
 use super::exit;
 use super::output::print_stdout;
+use super::validate::load_generating_or_report;
 use super::validate::load_or_report;
+use crate::aws::AwsContext;
 use crate::cli::ImportArgs;
-use drplan_core::adopt::{import_blocks, tfstate};
+use crate::live::{read_live, ReadScope};
+use drplan_core::adopt::{import_blocks, live, tfstate};
+use drplan_core::model::Project;
+use drplan_core::resource::Kind;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub fn run(root: &Path, args: &ImportArgs) -> anyhow::Result<i32> {
     let Some(state_path) = &args.from_terraform_state else {
-        eprintln!(
-            "Error: drplan import needs --from-terraform-state FILE; writing spec blocks from \
-             the live objects of `import` blocks (--generate-config-out alone) is not built yet"
-        );
-        return Ok(exit::ERROR);
+        return from_live(root, args);
     };
     let Some(project) = load_or_report(root, &args.env.env) else {
         return Ok(exit::ERROR);
     };
-    // Each object goes to the site of its region.
-    let mut sites: BTreeMap<String, String> = BTreeMap::new();
-    for site in project.topology.sites.values() {
-        sites
-            .entry(site.region.clone())
-            .or_insert_with(|| site.name.clone());
-    }
+    let sites = sites_by_region(&project);
     // Relative to the project, as every path drplan takes (`-C` works like git's).
     let state_path = root.join(state_path);
     let state = match std::fs::read_to_string(&state_path) {
@@ -47,27 +42,15 @@ pub fn run(root: &Path, args: &ImportArgs) -> anyhow::Result<i32> {
         }
     };
     if let Some(out) = &args.generate_config_out {
-        let mut files = vec![(root.join(out), conversion.config.clone())];
+        let mut files = vec![(out.clone(), conversion.config.clone())];
         files.extend(
             conversion
                 .manifests
                 .iter()
-                .map(|(path, yaml)| (root.join(path), yaml.clone())),
+                .map(|(path, yaml)| (path.into(), yaml.clone())),
         );
-        if let Some((taken, _)) = files.iter().find(|(path, _)| path.exists()) {
-            eprintln!(
-                "Error: {} already exists; drplan import never overwrites a file (choose another --generate-config-out, or move it)",
-                taken.display()
-            );
+        if !write_new_files(root, &files)? {
             return Ok(exit::ERROR);
-        }
-        for (path, text) in &files {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            std::fs::write(path, text)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-            eprintln!("Wrote {}.", path.display());
         }
     }
     for u in &conversion.uncovered {
@@ -86,4 +69,144 @@ pub fn run(root: &Path, args: &ImportArgs) -> anyhow::Result<i32> {
     );
     print_stdout(&import_blocks(&conversion.adoptions))?;
     Ok(exit::OK)
+}
+
+/// Region -> the site there: each object goes to the site of its region.
+fn sites_by_region(project: &Project) -> BTreeMap<String, String> {
+    let mut sites = BTreeMap::new();
+    for site in project.topology.sites.values() {
+        sites
+            .entry(site.region.clone())
+            .or_insert_with(|| site.name.clone());
+    }
+    sites
+}
+
+/// Writes `files` (paths relative to the project) unless one exists already: then
+/// nothing is written and the answer is false.
+fn write_new_files(root: &Path, files: &[(PathBuf, String)]) -> anyhow::Result<bool> {
+    if let Some((taken, _)) = files.iter().find(|(path, _)| root.join(path).exists()) {
+        eprintln!(
+            "Error: {} already exists; drplan import never overwrites a file (choose another --generate-config-out, or move it)",
+            taken.display()
+        );
+        return Ok(false);
+    }
+    for (path, text) in files {
+        let path = root.join(path);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        eprintln!("Wrote {}.", path.display());
+    }
+    Ok(true)
+}
+
+/// `--generate-config-out` alone: the spec blocks of the import blocks that no spec
+/// block makes yet, written from the live objects they name (`adopt::live`).
+fn from_live(root: &Path, args: &ImportArgs) -> anyhow::Result<i32> {
+    let Some(out) = &args.generate_config_out else {
+        eprintln!(
+            "Error: drplan import needs --from-terraform-state FILE, or --generate-config-out FILE to write the spec blocks of import blocks that have none"
+        );
+        return Ok(exit::ERROR);
+    };
+    let Some(project) = load_generating_or_report(root, &args.env.env) else {
+        return Ok(exit::ERROR);
+    };
+    if project.unwritten_imports.is_empty() {
+        eprintln!("Every import block has its spec block: nothing to write.");
+        return Ok(exit::OK);
+    }
+    let sites = sites_by_region(&project);
+    let mut scope = ReadScope::from_resources(&project.environment.stack, &project.resources);
+    scope.regions.extend(sites.keys().cloned());
+    for i in &project.unwritten_imports {
+        match live::kind_of(&i.to) {
+            Some(Kind::Bucket) => {
+                scope.bucket_names.insert(i.id.clone());
+            }
+            Some(Kind::DnsZone) => {
+                scope.zone_names.insert(format!(
+                    "{}.",
+                    i.id.trim_end_matches('.').to_ascii_lowercase()
+                ));
+            }
+            // No block says its region: the name is looked for in every site's.
+            Some(Kind::EksCluster | Kind::NodeGroup) => {
+                let name = i.id.split('/').next().unwrap_or_default().to_string();
+                for region in sites.keys() {
+                    scope
+                        .cluster_names
+                        .entry(region.clone())
+                        .or_default()
+                        .insert(name.clone());
+                }
+            }
+            Some(Kind::Vpc | Kind::Subnet) => {
+                for region in sites.keys() {
+                    scope
+                        .imported_ec2
+                        .entry(region.clone())
+                        .or_default()
+                        .insert(i.id.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    let state = super::output::runtime()?.block_on(async {
+        let aws = AwsContext::from_env().await;
+        eprintln!(
+            "Reading the live objects of {} import block(s)...",
+            project.unwritten_imports.len()
+        );
+        read_live(&aws, &scope).await
+    });
+    if !state.read_errors.is_empty() || !state.unreachable.is_empty() {
+        for e in &state.read_errors {
+            eprintln!("Error: could not read live state: {e}");
+        }
+        for u in &state.unreachable {
+            eprintln!("Error: not read: {}", u.reason());
+        }
+        return Ok(exit::ERROR);
+    }
+    let (document, mut unwritten) = live::state_of(&project.unwritten_imports, &state.objects);
+    let conversion = match tfstate::convert(&document, &sites) {
+        Ok(c) => c,
+        Err(e) => anyhow::bail!("converting the live objects: {e}"),
+    };
+    unwritten.extend(conversion.uncovered);
+    let written: std::collections::BTreeSet<&str> =
+        conversion.adoptions.iter().map(|a| a.to.as_str()).collect();
+    for i in &project.unwritten_imports {
+        if !written.contains(i.to.as_str()) && !unwritten.iter().any(|u| u.source == i.to.as_str())
+        {
+            unwritten.push(tfstate::Uncovered {
+                source: i.to.to_string(),
+                reason: "its block is written under another address (see the file): change the import's `to` to match".into(),
+            });
+        }
+    }
+    if !conversion.adoptions.is_empty()
+        && !write_new_files(root, &[(out.clone(), conversion.config.clone())])?
+    {
+        return Ok(exit::ERROR);
+    }
+    for u in &unwritten {
+        eprintln!("not written: {}: {}", u.source, u.reason);
+    }
+    eprintln!(
+        "{} of {} import block(s) without a spec block written; review the file, then plan.",
+        written.len(),
+        project.unwritten_imports.len()
+    );
+    Ok(if written.is_empty() {
+        exit::ERROR
+    } else {
+        exit::OK
+    })
 }

@@ -139,6 +139,22 @@ pub fn print_diagnostics(diags: &Diagnostics) {
 /// Loads one environment for commands that need a valid project, printing the
 /// diagnostics when it is not.
 pub fn load_or_report(root: &Path, env: &str) -> Option<Project> {
+    load_with_or_report(root, env, spec::load_project_from)
+}
+
+/// [`load_or_report`] for `drplan import --generate-config-out`: import blocks
+/// without a spec block are kept (`Project::unwritten_imports`), not errors.
+pub fn load_generating_or_report(root: &Path, env: &str) -> Option<Project> {
+    load_with_or_report(root, env, spec::load_project_generating)
+}
+
+type Load = fn(
+    &std::sync::Arc<spec::files::Sources>,
+    &str,
+    &drplan_core::model::environment::VarInputs,
+) -> Result<Project, spec::Diagnostics>;
+
+fn load_with_or_report(root: &Path, env: &str, load: Load) -> Option<Project> {
     // One read of the project's files for the whole run (`spec::files::Sources`).
     let sources = spec::files::Sources::new(root);
     let vars = match super::vars::for_environment(&sources, env) {
@@ -148,7 +164,7 @@ pub fn load_or_report(root: &Path, env: &str) -> Option<Project> {
             return None;
         }
     };
-    match spec::load_project_from(&sources, env, &vars) {
+    match load(&sources, env, &vars) {
         Ok(p) => Some(p),
         Err(d) => {
             print_diagnostics(&d);

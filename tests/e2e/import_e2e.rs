@@ -817,3 +817,191 @@ async fn a_terraform_state_converts_to_blocks_that_import_with_no_other_change()
         [vpc_id.as_str()]
     );
 }
+
+/// Issue 20: `drplan import --generate-config-out FILE` writes, from the live objects,
+/// the spec blocks of import blocks that have none (a network with its subnet, a
+/// cluster with its node group, a bucket with a lifecycle rule, a zone); with them the
+/// project validates and the plan imports each object with no other change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_config_out_writes_the_blocks_of_imports_from_the_live_objects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("specs")).expect("specs");
+    std::fs::create_dir_all(root.join("environments")).expect("environments");
+    std::fs::write(
+        root.join("specs/main.hcl"),
+        "site \"primary\" {\n  region = \"us-west-2\"\n}\n",
+    )
+    .expect("main.hcl");
+    std::fs::write(
+        root.join("environments/prod.hcl"),
+        "stack      = \"archive\"\naccount_id = \"123456789012\"\n",
+    )
+    .expect("prod.hcl");
+    // The cluster's API: a test API server behind the kubeconfig context.
+    let (moto, _clusters) = world().await;
+    let ec2 = moto.ec2("us-west-2");
+    let vpc_id = ec2
+        .create_vpc()
+        .cidr_block("10.50.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc")
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_string();
+    let subnet_id = ec2
+        .create_subnet()
+        .vpc_id(&vpc_id)
+        .cidr_block("10.50.0.0/20")
+        .availability_zone("us-west-2a")
+        .send()
+        .await
+        .expect("CreateSubnet")
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("subnet id")
+        .to_string();
+    let eks = moto.eks("us-west-2");
+    eks.create_cluster()
+        .name("archive")
+        .version("1.29")
+        .role_arn("arn:aws:iam::123456789012:role/archive-eks")
+        .resources_vpc_config(
+            aws_sdk_eks::types::VpcConfigRequest::builder()
+                .subnet_ids(&subnet_id)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateCluster");
+    eks.create_nodegroup()
+        .cluster_name("archive")
+        .nodegroup_name("workers")
+        .node_role("arn:aws:iam::123456789012:role/archive-node")
+        .subnets(&subnet_id)
+        .instance_types("m5.large")
+        .scaling_config(
+            aws_sdk_eks::types::NodegroupScalingConfig::builder()
+                .min_size(1)
+                .desired_size(2)
+                .max_size(3)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateNodegroup");
+    let s3 = moto.s3("us-west-2");
+    s3.create_bucket()
+        .bucket("archive-backups")
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateBucket");
+    outofband::put_lifecycle(
+        &s3,
+        "archive-backups",
+        &[serde_json::json!({"id": "expire-old", "prefix": "db/", "expiration_days": 30})],
+    )
+    .await
+    .expect("lifecycle");
+    moto.route53()
+        .create_hosted_zone()
+        .name("archive.example.com")
+        .caller_reference("by-hand")
+        .send()
+        .await
+        .expect("CreateHostedZone");
+
+    std::fs::write(
+        root.join("specs/imports.hcl"),
+        format!(
+            "import {{\n  to = network.archive\n  id = \"{vpc_id}\"\n}}\n\n\
+             import {{\n  to = network.archive.subnet.a\n  id = \"{subnet_id}\"\n}}\n\n\
+             import {{\n  to = cluster.archive\n  id = \"archive\"\n}}\n\n\
+             import {{\n  to = cluster.archive.node_group.workers\n  id = \"archive/workers\"\n}}\n\n\
+             import {{\n  to = bucket.archive\n  id = \"archive-backups\"\n}}\n\n\
+             import {{\n  to = zone.archive\n  id = \"archive.example.com\"\n}}\n"
+        ),
+    )
+    .expect("imports.hcl");
+    // Without the blocks, validate names each import.
+    let out = drplan(&moto, root, &["validate", "-e", "prod"]);
+    assert_eq!(out.status.code(), Some(1), "{}", explain(&out));
+    assert!(
+        explain(&out).contains("--generate-config-out"),
+        "{}",
+        explain(&out)
+    );
+
+    let out = drplan(
+        &moto,
+        root,
+        &[
+            "import",
+            "-e",
+            "prod",
+            "--generate-config-out",
+            "specs/generated.hcl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert!(
+        explain(&out).contains("6 of 6 import block(s) without a spec block written"),
+        "{}",
+        explain(&out)
+    );
+    let generated = std::fs::read_to_string(root.join("specs/generated.hcl")).expect("generated");
+    for line in [
+        "network \"archive\" {",
+        "subnet \"a\" {",
+        "cluster \"archive\" {",
+        "node_group \"workers\" {",
+        "bucket \"archive\" {",
+        "zone \"archive\" {",
+        "lifecycle_rule \"expire-old\" {",
+    ] {
+        assert!(generated.contains(line), "no `{line}` in:\n{generated}");
+    }
+    // How to reach the generated cluster's API, as for any cluster.
+    let mut env = std::fs::read_to_string(root.join("environments/prod.hcl")).expect("env");
+    env.push_str("\ncluster_access \"archive\" {\n  context = \"shop-primary\"\n}\n");
+    std::fs::write(root.join("environments/prod.hcl"), env).expect("env");
+    let out = drplan(&moto, root, &["validate", "-e", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{generated}", explain(&out));
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let changes = doc["resource_changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 6, "{doc}");
+    for c in changes {
+        assert!(c["importing"]["id"].is_string(), "{c}");
+        assert_eq!(
+            c["change"]["before"], c["change"]["after"],
+            "an import with an attribute change:\n{generated}\n{c}"
+        );
+    }
+    // A second run finds nothing left to write.
+    let out = drplan(
+        &moto,
+        root,
+        &[
+            "import",
+            "-e",
+            "prod",
+            "--generate-config-out",
+            "specs/more.hcl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert!(
+        explain(&out).contains("nothing to write"),
+        "{}",
+        explain(&out)
+    );
+}

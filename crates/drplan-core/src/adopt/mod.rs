@@ -7,6 +7,7 @@
 //! the files.
 
 pub mod config;
+pub mod live;
 pub mod tfstate;
 
 use crate::address::Address;

@@ -40,6 +40,10 @@ pub struct Project {
     pub extends: Vec<String>,
     /// The spec's `import` blocks: existing unmarked objects to take over.
     pub imports: Vec<Import>,
+    /// Import blocks whose `to` no spec block makes: empty, except in a load for
+    /// `drplan import --generate-config-out` (`spec::load_project_generating`), where
+    /// they are the blocks to write instead of errors.
+    pub unwritten_imports: Vec<Import>,
     /// The spec's `removed` blocks: objects no longer in the spec to keep (forget)
     /// or to destroy even though protected.
     pub removed: Vec<Removed>,
@@ -59,6 +63,39 @@ pub struct Removed {
 pub struct Import {
     pub to: Address,
     pub id: String,
+}
+
+impl Import {
+    /// Whether `object`, unmarked, is the one this block names: by cloud id
+    /// (`vpc-0a1b`, `Z123`), by name for the kinds named by it (`example.com`), or by
+    /// the tail of the object's path-like id (`shop/api` for
+    /// `apps/v1/Deployment/shop/api`, `primary/general` for a node group). Trailing
+    /// dots of DNS names and an empty last part (a record without a set identifier)
+    /// are not significant.
+    pub fn names(&self, object: &crate::live::LiveObject) -> bool {
+        if object.stack.is_some() || object.address.is_some() {
+            return false;
+        }
+        let wanted = import_form(&self.id);
+        let live_id = import_form(&object.id);
+        let name = object
+            .attrs
+            .get("name")
+            .and_then(serde_json::Value::as_str)
+            .map(|n| n.trim_end_matches('.'));
+        wanted == live_id
+            || Some(wanted.as_str()) == name
+            || live_id.ends_with(&format!("/{wanted}"))
+    }
+}
+
+/// An id as `import` compares it: `a.b./c/TYPE/` and `a.b/c/TYPE` are one id.
+fn import_form(id: &str) -> String {
+    id.trim_end_matches('/')
+        .split('/')
+        .map(|p| p.trim_end_matches('.'))
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// `moved { from = ..  to = .. }`: the address (and everything under it) that a block

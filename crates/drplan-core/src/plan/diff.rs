@@ -657,44 +657,16 @@ impl Planner<'_> {
 }
 
 /// The id of the `import` block naming `resource`, when `object` is the unmarked
-/// object it names: by cloud id (`vpc-0a1b`, `Z123`), by name for the kinds named by
-/// it (`example.com`), or by the tail of the object's path-like id (`shop/api` for
-/// `apps/v1/Deployment/shop/api`, `primary/general` for a node group). Trailing dots
-/// of DNS names and an empty last part (a record without a set identifier) are not
-/// significant.
+/// object it names (`Import::names`).
 fn imported(
     object: &LiveObject,
     resource: &Resource,
     imports: &[crate::model::Import],
 ) -> Option<String> {
-    if object.stack.is_some() || object.address.is_some() {
-        return None;
-    }
-    let name = object
-        .attrs
-        .get("name")
-        .and_then(Value::as_str)
-        .map(|n| n.trim_end_matches('.').to_string());
-    let live_id = import_form(&object.id);
     imports
         .iter()
-        .find(|i| {
-            let wanted = import_form(&i.id);
-            i.to == resource.address
-                && (wanted == live_id
-                    || Some(wanted.as_str()) == name.as_deref()
-                    || live_id.ends_with(&format!("/{wanted}")))
-        })
+        .find(|i| i.to == resource.address && i.names(object))
         .map(|i| i.id.clone())
-}
-
-/// An id as `import` compares it: `a.b./c/TYPE/` and `a.b/c/TYPE` are one id.
-fn import_form(id: &str) -> String {
-    id.trim_end_matches('/')
-        .split('/')
-        .map(|p| p.trim_end_matches('.'))
-        .collect::<Vec<_>>()
-        .join("/")
 }
 
 /// An object that carries no mark at all and that a write-ahead record of this stack

@@ -144,13 +144,17 @@ pub(super) fn read(
 }
 
 /// Checks the blocks against the lowered resources: `to` must name a resource, once.
+/// With `generating` (`drplan import --generate-config-out`), the blocks whose `to`
+/// no spec block makes are returned second instead of reported.
 pub(super) fn resolve(
     blocks: Vec<ImportBlock>,
     specs: &[ParsedFile],
     resources: &[Resource],
+    generating: bool,
     diags: &mut Diagnostics,
-) -> Vec<Import> {
+) -> (Vec<Import>, Vec<Import>) {
     let mut out = Vec::new();
+    let mut unwritten = Vec::new();
     let mut seen: BTreeMap<Address, ()> = BTreeMap::new();
     for b in blocks {
         let src = &specs[b.file].source;
@@ -164,6 +168,10 @@ pub(super) fn resolve(
                 // keeps.
                 continue;
             }
+            if generating {
+                unwritten.push(Import { to, id });
+                continue;
+            }
             diags.push(
                 SpecDiagnostic::new(
                     "drplan::unresolved_reference",
@@ -171,7 +179,7 @@ pub(super) fn resolve(
                 )
                 .at(src, to_span, "nothing has this address")
                 .help(
-                    "`to` names the spec block the existing object becomes; write that block first",
+                    "`to` names the spec block the existing object becomes; write that block, or let `drplan import -e ENV --generate-config-out FILE` write it from the live object",
                 ),
             );
             continue;
@@ -189,7 +197,7 @@ pub(super) fn resolve(
         }
         out.push(Import { to, id });
     }
-    out
+    (out, unwritten)
 }
 
 /// Whether `to` lies in a block whose objects depend on the environment — a

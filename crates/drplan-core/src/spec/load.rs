@@ -157,7 +157,20 @@ fn load(
     vars: &VarInputs,
 ) -> Result<Project, Diagnostics> {
     let mut secrets = SecretSpans::default();
-    load_unredacted(sources, env, active_site, vars, &mut secrets).map_err(|d| secrets.redact(d))
+    load_unredacted(sources, env, active_site, vars, false, &mut secrets)
+        .map_err(|d| secrets.redact(d))
+}
+
+/// [`load_project_with`] for `drplan import --generate-config-out`: an `import`
+/// block whose `to` no spec block makes is not an error but kept in
+/// `Project::unwritten_imports`, the spec blocks to write.
+pub fn load_project_generating(
+    sources: &Arc<Sources>,
+    env: &str,
+    vars: &VarInputs,
+) -> Result<Project, Diagnostics> {
+    let mut secrets = SecretSpans::default();
+    load_unredacted(sources, env, None, vars, true, &mut secrets).map_err(|d| secrets.redact(d))
 }
 
 fn load_unredacted(
@@ -165,6 +178,7 @@ fn load_unredacted(
     env: &str,
     active_site: Option<&str>,
     vars: &VarInputs,
+    generating: bool,
     secrets: &mut SecretSpans,
 ) -> Result<Project, Diagnostics> {
     let root = sources.root();
@@ -341,10 +355,11 @@ fn load_unredacted(
         &resources,
         &mut diags,
     );
-    let imports = import::resolve(
+    let (imports, unwritten_imports) = import::resolve(
         std::mem::take(&mut loader.imports),
         &specs,
         &resources,
+        generating,
         &mut diags,
     );
     let removed = removed::resolve(
@@ -361,6 +376,7 @@ fn load_unredacted(
         vars: vars.clone(),
         extends,
         imports,
+        unwritten_imports,
         moved,
         removed,
         root: root.to_path_buf(),

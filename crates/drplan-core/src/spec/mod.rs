@@ -36,8 +36,8 @@ pub mod vars;
 
 pub use diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 pub use load::{
-    environment_names, load_all, load_all_with, load_project, load_project_from, load_project_with,
-    load_project_with_active_site, reload_with_active_site, secret_references,
-    secret_references_in,
+    environment_names, load_all, load_all_with, load_project, load_project_from,
+    load_project_generating, load_project_with, load_project_with_active_site,
+    reload_with_active_site, secret_references, secret_references_in,
 };
 pub mod format;
