@@ -279,6 +279,19 @@ async fn read_inflight(
 /// Reads the Kubernetes objects of every cluster the spec puts objects in. A cluster
 /// that does not exist yet contributes nothing: its objects plan as creates.
 async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState) -> LiveState {
+    let (connected, mut state) = connect_clusters(project, aws, aws_live).await;
+    let read = clusters::read_all(&connected, &project.environment.stack, &project.resources).await;
+    state.merge(read);
+    state
+}
+
+/// A connection to every cluster of the topology whose EKS cluster exists in
+/// `aws_live`; the clusters that could not be reached are in the returned state.
+pub async fn connect_clusters(
+    project: &Project,
+    aws: &AwsContext,
+    aws_live: &LiveState,
+) -> (Vec<clusters::Connected>, LiveState) {
     let existing: BTreeSet<String> = aws_live
         .objects
         .iter()
@@ -353,9 +366,7 @@ async fn read_clusters(project: &Project, aws: &AwsContext, aws_live: &LiveState
             )),
         }
     }
-    let read = clusters::read_all(&connected, &project.environment.stack, &project.resources).await;
-    state.merge(read);
-    state
+    (connected, state)
 }
 
 /// Names the spec site of each place that did not answer: a cluster's site, else the

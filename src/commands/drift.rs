@@ -44,8 +44,19 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
                 .iter()
                 .map(|l| l.bucket.clone())
                 .collect();
-            let (found, errors) =
+            let (mut found, mut errors) =
                 crate::live::unmanaged::read(&aws, &regions, &own, &planned.live).await;
+            let (connected, unreached) =
+                crate::planning::connect_clusters(&planned.project, &aws, &planned.live).await;
+            errors.extend(unreached.read_errors);
+            for c in &connected {
+                let (objects, problems) =
+                    crate::k8s::live::unmanaged(&c.kinds, &c.cluster, &planned.project.resources)
+                        .await;
+                found.extend(objects);
+                errors.extend(problems);
+            }
+            found.sort();
             for e in &errors {
                 eprintln!("error: could not list unmanaged objects: {e}");
             }

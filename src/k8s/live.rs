@@ -329,3 +329,63 @@ fn live_object<'a>(
         attrs,
     }
 }
+
+/// `drift --unmanaged` in one cluster: objects of the namespaced kinds the spec puts
+/// there, in the spec's namespaces, that carry no stack label at all (one list per
+/// kind, filtered by the server with `!drplan.io/stack`).
+pub async fn unmanaged(
+    kinds: &Kinds,
+    cluster: &ClusterRef,
+    desired: &[Resource],
+) -> (Vec<drplan_core::live::Unmanaged>, Vec<ReadError>) {
+    let ours: Vec<&Resource> = desired
+        .iter()
+        .filter(|r| {
+            r.kind == Kind::K8sObject
+                && r.attrs.get("cluster").and_then(Value::as_str) == Some(cluster.address.as_str())
+        })
+        .collect();
+    let namespaces: BTreeSet<&str> = ours
+        .iter()
+        .filter_map(|r| r.attrs.get("namespace").and_then(Value::as_str))
+        .collect();
+    let wanted: BTreeSet<(String, String)> = ours
+        .iter()
+        .filter(|r| r.attrs.get("namespace").and_then(Value::as_str).is_some())
+        .map(|r| {
+            let (a, k, _, _) = desired_key(r);
+            (a, k)
+        })
+        .collect();
+    let selector = format!("!{K8S_STACK_LABEL}");
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    for (api_version, kind) in wanted {
+        let listed = match kinds.resolve(&api_version, &kind).await {
+            Ok(served) => list_all(kinds, &served, &selector).await,
+            Err(e) => Err(e.to_string()),
+        };
+        match listed {
+            Ok((items, _)) => {
+                for item in items {
+                    let text =
+                        |p: &str| item.pointer(p).and_then(Value::as_str).unwrap_or_default();
+                    let (ns, name) = (text("/metadata/namespace"), text("/metadata/name"));
+                    if namespaces.contains(ns) {
+                        found.push(drplan_core::live::Unmanaged {
+                            kind: Kind::K8sObject,
+                            id: format!("{ns}/{name}"),
+                            region: cluster.region.clone(),
+                            within: Some(format!("{} {api_version} {kind}", cluster.address)),
+                        });
+                    }
+                }
+            }
+            Err(reason) => errors.push(ReadError::new(
+                cluster.address.as_str(),
+                format!("cannot list {kind} ({api_version}): {reason}"),
+            )),
+        }
+    }
+    (found, errors)
+}

@@ -45,6 +45,7 @@ pub async fn read(
                 kind: o.kind,
                 id: o.id.clone(),
                 region: None,
+                within: None,
             }),
     );
     found.sort();
@@ -65,6 +66,7 @@ async fn read_region(ctx: &AwsContext, region: &str) -> Found {
         kind,
         id: id.to_string(),
         region: Some(region.to_string()),
+        within: None,
     };
     let ec2 = ctx.ec2(region);
     let eks = ctx.eks(region);
@@ -179,6 +181,7 @@ async fn read_buckets(
                 kind: Kind::Bucket,
                 id: name,
                 region: Some(region),
+                within: None,
             }),
             Ok(None) => {}
             Err(msg) => errors.push(ReadError::new("aws_s3_bucket", msg)),
@@ -247,6 +250,7 @@ async fn read_route53(ctx: &AwsContext) -> Found {
                     kind: Kind::DnsZone,
                     id: name.clone(),
                     region: None,
+                    within: None,
                 }),
         ),
         Err(msg) => errors.push(ReadError::new("aws_route53_zone tags", msg)),
@@ -260,6 +264,7 @@ async fn read_route53(ctx: &AwsContext) -> Found {
                     kind: Kind::HealthCheck,
                     id: id.clone(),
                     region: None,
+                    within: None,
                 }),
         ),
         Err(msg) => errors.push(ReadError::new("aws_route53_health_check tags", msg)),

@@ -421,7 +421,8 @@ async fn every_kind_made_out_of_band_is_imported_with_its_ids_kept() {
 }
 
 /// `drift --unmanaged` (driftctl's "unmanaged"): beside a stack in sync, the objects
-/// of managed kinds no stack marks, in the sites' regions and Route53, are listed as
+/// of managed kinds no stack marks, in the sites' regions, Route53 and the spec's
+/// namespaces of its clusters, are listed as
 /// information (the exit code stays 0); drplan's own, another stack's, the default
 /// VPC and a bucket in a region no site uses are not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -514,6 +515,32 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
     )
     .await;
 
+    // Kubernetes: a Secret made with kubectl in the spec's namespace is listed; one in
+    // a namespace the spec does not use is not.
+    {
+        use k8s_openapi::api::core::v1::{Namespace, Secret};
+        use kube::api::{Api, PostParams};
+        let client = crate::objectives_e2e::kube_client(&clusters.servers[0], "shop-primary").await;
+        let ns: Namespace =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": "elsewhere"}}))
+                .expect("namespace");
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await
+            .expect("create namespace elsewhere");
+        for namespace in ["shop", "elsewhere"] {
+            let secret: Secret = serde_json::from_value(serde_json::json!({
+                "metadata": {"name": "hand-made", "namespace": namespace},
+                "stringData": {"token": "not-drplans"},
+            }))
+            .expect("secret");
+            Api::<Secret>::namespaced(client.clone(), namespace)
+                .create(&PostParams::default(), &secret)
+                .await
+                .expect("create a Secret by hand");
+        }
+    }
+
     let out = drplan(
         &moto,
         root,
@@ -541,6 +568,7 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
         ("aws_s3_bucket", "hand-made-logs"),
         ("aws_subnet", subnet_id.as_str()),
         ("aws_vpc", vpc_id.as_str()),
+        ("kubernetes_object", "shop/hand-made"),
     ]
     .iter()
     .map(|(t, i)| (t.to_string(), i.to_string()))
@@ -554,11 +582,15 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("Unmanaged (5 objects no drplan stack marks"),
+        text.contains("Unmanaged (6 objects no drplan stack marks"),
         "{text}"
     );
     assert!(
         text.contains(&format!("  {vpc_id} (aws_vpc, us-west-2)")),
+        "{text}"
+    );
+    assert!(
+        text.contains("  shop/hand-made (kubernetes_object, cluster.primary v1 Secret, us-west-2)"),
         "{text}"
     );
     let out = drplan(&moto, root, &["drift", "-e", "prod", "--format", "json"]);

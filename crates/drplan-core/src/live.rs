@@ -336,6 +336,10 @@ pub struct Unmanaged {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Where else it is to be found: a Kubernetes object's cluster and kind
+    /// (`cluster.primary apps/v1 Deployment`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub within: Option<String>,
 }
 
 fn kind_type_name<S: serde::Serializer>(kind: &Kind, s: S) -> Result<S::Ok, S::Error> {

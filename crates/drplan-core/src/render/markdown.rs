@@ -14,13 +14,14 @@ pub fn drift(report: &DriftReport) -> String {
             plural(unmanaged.len())
         );
         if !unmanaged.is_empty() {
-            out.push_str("| type | id | region |\n| --- | --- | --- |\n");
+            out.push_str("| type | id | where | region |\n| --- | --- | --- | --- |\n");
             for u in unmanaged {
                 let _ = writeln!(
                     out,
-                    "| {} | `{}` | {} |",
+                    "| {} | `{}` | {} | {} |",
                     u.kind.type_name(),
                     code_text(&u.id),
+                    u.within.as_deref().unwrap_or("-"),
                     u.region.as_deref().unwrap_or("-")
                 );
             }

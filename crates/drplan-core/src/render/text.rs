@@ -712,11 +712,11 @@ pub fn drift(report: &DriftReport, opts: &TextOptions) -> String {
             if unmanaged.len() == 1 { "" } else { "s" }
         );
         for u in unmanaged {
-            let place = u
-                .region
-                .as_deref()
-                .map(|r| format!(", {r}"))
-                .unwrap_or_default();
+            let place: String = [u.within.as_deref(), u.region.as_deref()]
+                .into_iter()
+                .flatten()
+                .map(|p| format!(", {p}"))
+                .collect();
             let _ = writeln!(out, "  {} ({}{place})", p.bold(&u.id), u.kind.type_name());
         }
     }
