@@ -47,8 +47,16 @@ if [ -z "${CARGO_TARGET_DIR:-}" ] && [ ! -d target/debug ]; then
 fi
 # House rules, cheap first: the tree is rustfmt-clean (rustfmt.toml).
 cargo fmt --all --check
-
 cargo test --workspace "$@"
+
+# One HTTP/TLS stack in the shipped binary (issue 19): no second hyper, rustls or h2,
+# and one crypto provider (aws-lc-rs, the SDK's; ring is for the test API server only).
+dups=$(cargo tree -d -e normal -p drplan 2>/dev/null | grep -E '^(hyper|rustls|h2|http) v' || true)
+if [ -n "$dups" ] || cargo tree -e normal -p drplan 2>/dev/null | grep -qE ' ring v'; then
+  echo "error: the drplan binary links a second HTTP/TLS stack or ring:" >&2
+  echo "$dups" >&2
+  exit 1
+fi
 
 # On CI, the README's other command too: the demo is user-facing, and a merge once broke
 # it with no test noticing. It reuses this build (and this CARGO_TARGET_DIR).

@@ -275,13 +275,13 @@ pub fn eks_config(endpoint: &str, ca_data: &str) -> Result<Config, String> {
     Ok(config)
 }
 
-/// The AWS SDK and kube bring different rustls crypto backends, so rustls cannot
-/// pick one by itself; the first client built chooses ring for the process.
+/// rustls needs a process-wide crypto provider before kube's first TLS client: the
+/// same aws-lc-rs the AWS SDK's client uses (one provider in the binary).
 fn ensure_crypto_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // Err means another provider is installed already, which serves as well.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     });
 }
 
