@@ -9,16 +9,20 @@ use super::idempotency::{failpoint, FailpointPhase};
 use anyhow::{anyhow, Result};
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
-    CreateBucketConfiguration, DeleteMarkerReplication, DeleteMarkerReplicationStatus, Destination,
-    ExpirationStatus, LifecycleExpiration, LifecycleRule, LifecycleRuleFilter,
-    NoncurrentVersionExpiration, ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter,
-    ReplicationRuleStatus, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, StorageClass, Tag, Tagging,
-    Transition, TransitionStorageClass, VersioningConfiguration,
+    CreateBucketConfiguration, DefaultRetention, DeleteMarkerReplication,
+    DeleteMarkerReplicationStatus, Destination, ExpirationStatus, LifecycleExpiration,
+    LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration, ObjectLockConfiguration,
+    ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule, PublicAccessBlockConfiguration,
+    ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule, StorageClass, Tag, Tagging, Transition, TransitionStorageClass,
+    VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use drplan_core::address::Address;
-use drplan_core::kinds::s3::{EncryptionAttrs, LifecycleRuleAttrs, ReplicationAttrs};
+use drplan_core::kinds::s3::{
+    EncryptionAttrs, LifecycleRuleAttrs, ObjectLockAttrs, ReplicationAttrs,
+};
 use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
 use serde_json::Value;
@@ -73,6 +77,8 @@ pub async fn create_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     put_tags(ctx, &s3, change, &attrs).await?;
     adopt::confirm(ctx, &change.address).await;
     put_versioning(&s3, name, attrs.bool("versioning")).await?;
+    put_public_access_block(&s3, name, &attrs).await?;
+    put_object_lock(&s3, name, &attrs).await?;
     put_encryption(&s3, name, &attrs).await?;
     put_lifecycle(&s3, name, &attrs).await?;
     // The replication configuration is the change's link step (`steps::Phase::Link`).
@@ -99,6 +105,8 @@ pub async fn update_bucket(
         match key {
             "tags" => put_tags(ctx, &s3, change, &attrs).await?,
             "versioning" => put_versioning(&s3, name, attrs.bool("versioning")).await?,
+            "public_access_block" => put_public_access_block(&s3, name, &attrs).await?,
+            "object_lock" => put_object_lock(&s3, name, &attrs).await?,
             "encryption" => put_encryption(&s3, name, &attrs).await?,
             "lifecycle_rules" => put_lifecycle(&s3, name, &attrs).await?,
             // The link step's (`link_bucket`).
@@ -117,9 +125,12 @@ pub async fn update_bucket(
 /// The order a create puts settings in, which S3 depends on: replication is refused
 /// while the bucket's versioning is off, so a bucket left unversioned by an
 /// interrupted create must get versioning before replication on update too.
-const SETTINGS_ORDER: [&str; 5] = [
+const SETTINGS_ORDER: [&str; 7] = [
     "tags",
     "versioning",
+    "public_access_block",
+    // Object Lock locks versions: after versioning.
+    "object_lock",
     "encryption",
     "lifecycle_rules",
     "replication",
@@ -230,6 +241,63 @@ fn typed<T: serde::de::DeserializeOwned>(attrs: &Attrs<'_>, key: &str) -> Result
 /// A day count as S3 takes it.
 fn days(n: Option<i64>) -> Option<i32> {
     n.and_then(|n| i32::try_from(n).ok())
+}
+
+/// All four public access block settings on, or the configuration deleted; nothing
+/// when the spec does not manage it.
+async fn put_public_access_block(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
+    match typed::<Option<bool>>(attrs, "public_access_block")? {
+        None => Ok(()),
+        Some(true) => {
+            let config = PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build();
+            s3.put_public_access_block()
+                .bucket(name)
+                .public_access_block_configuration(config)
+                .send()
+                .await
+                .map_err(aws_error("PutPublicAccessBlock"))?;
+            Ok(())
+        }
+        Some(false) => match s3.delete_public_access_block().bucket(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if error_code(&e) == Some("NoSuchPublicAccessBlockConfiguration") => Ok(()),
+            Err(e) => Err(aws_error("DeletePublicAccessBlock")(e)),
+        },
+    }
+}
+
+/// Object Lock on, with the default retention the spec gives. S3 cannot turn a lock
+/// off: a spec that drops its `object_lock` block stops managing it (not read).
+async fn put_object_lock(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
+    let Some(Some(lock)) = typed::<Option<Option<ObjectLockAttrs>>>(attrs, "object_lock")? else {
+        return Ok(());
+    };
+    let days = i32::try_from(lock.days)
+        .map_err(|_| anyhow!("{}: object lock retention too long", attrs.address))?;
+    let retention = DefaultRetention::builder()
+        .mode(ObjectLockRetentionMode::from(lock.mode.as_str()))
+        .days(days)
+        .build();
+    let config = ObjectLockConfiguration::builder()
+        .object_lock_enabled(ObjectLockEnabled::Enabled)
+        .rule(
+            ObjectLockRule::builder()
+                .default_retention(retention)
+                .build(),
+        )
+        .build();
+    s3.put_object_lock_configuration()
+        .bucket(name)
+        .object_lock_configuration(config)
+        .send()
+        .await
+        .map_err(aws_error("PutObjectLockConfiguration"))?;
+    Ok(())
 }
 
 async fn put_encryption(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {

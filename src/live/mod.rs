@@ -54,6 +54,16 @@ pub struct ReadScope {
     /// is read by its id (`drplan_core::spec` import).
     pub imported_ec2: BTreeMap<String, BTreeSet<String>>,
     pub imported_health_checks: BTreeSet<String>,
+    /// Per bucket name, the settings its spec manages beyond the always-read ones
+    /// (each costs a request per bucket, so it is read only where declared).
+    pub bucket_settings: BTreeMap<String, BucketSettings>,
+}
+
+/// The optional bucket settings a spec declares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BucketSettings {
+    pub public_access_block: bool,
+    pub object_lock: bool,
 }
 
 impl ReadScope {
@@ -80,7 +90,18 @@ impl ReadScope {
                             .insert(name);
                     }
                 }
-                Kind::Bucket => scope.bucket_names.extend(attr(r, "name")),
+                Kind::Bucket => {
+                    let settings = BucketSettings {
+                        public_access_block: r.attrs.contains_key("public_access_block"),
+                        object_lock: r.attrs.contains_key("object_lock"),
+                    };
+                    if let Some(name) = attr(r, "name") {
+                        if settings != BucketSettings::default() {
+                            scope.bucket_settings.insert(name.clone(), settings);
+                        }
+                        scope.bucket_names.insert(name);
+                    }
+                }
                 Kind::DnsZone => scope.zone_names.extend(attr(r, "name").map(|n| fqdn(&n))),
                 Kind::DnsRecord => scope.zone_names.extend(attr(r, "zone").map(|n| fqdn(&n))),
                 Kind::HealthCheck => {

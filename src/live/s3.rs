@@ -15,8 +15,8 @@ use crate::aws::error::{error_code, error_message};
 use crate::aws::{AwsContext, Service};
 use aws_sdk_s3::types::{LifecycleRule, ReplicationRule};
 use drplan_core::kinds::s3::{
-    BucketAttrs, EncryptionAttrs, LifecycleRuleAttrs, ReplicationAttrs, ReplicationRuleAttrs,
-    TransitionAttrs,
+    BucketAttrs, EncryptionAttrs, LifecycleRuleAttrs, ObjectLockAttrs, ReplicationAttrs,
+    ReplicationRuleAttrs, TransitionAttrs,
 };
 use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
@@ -25,8 +25,10 @@ use futures::future::join_all;
 use serde_json::{Map, Value};
 
 /// Error codes S3 answers for a configuration that was never set.
-const NOT_CONFIGURED: [&str; 4] = [
+const NOT_CONFIGURED: [&str; 6] = [
     "NoSuchTagSet",
+    "NoSuchPublicAccessBlockConfiguration",
+    "ObjectLockConfigurationNotFoundError",
     "NoSuchLifecycleConfiguration",
     "ReplicationConfigurationNotFoundError",
     "ServerSideEncryptionConfigurationNotFoundError",
@@ -147,7 +149,10 @@ async fn read_in_region(
     // read beside the tags rather than after them: one round trip less per bucket on
     // the plan's longest chain. Other buckets are read only once marked as ours.
     let (tags, config) = if named {
-        let (tags, config) = tokio::join!(tagging, bucket_config(ctx, &client, name));
+        let (tags, config) = tokio::join!(
+            tagging,
+            bucket_config(ctx, &client, name, scope.bucket_settings.get(name))
+        );
         (tags, Some(config))
     } else {
         (tagging.await, None)
@@ -168,7 +173,7 @@ async fn read_in_region(
     }
     let config = match config {
         Some(config) => config,
-        None => bucket_config(ctx, &client, name).await,
+        None => bucket_config(ctx, &client, name, scope.bucket_settings.get(name)).await,
     };
     match config {
         Ok(mut attrs) => {
@@ -224,7 +229,62 @@ async fn bucket_config(
     ctx: &AwsContext,
     client: &aws_sdk_s3::Client,
     name: &str,
+    settings: Option<&super::BucketSettings>,
 ) -> Result<Map<String, Value>, String> {
+    let wants = settings.copied().unwrap_or_default();
+    // Read only where the spec manages them: a request per bucket less otherwise.
+    let public_access = async {
+        match wants.public_access_block {
+            true => Some(
+                send(
+                    ctx,
+                    Service::S3,
+                    client.get_public_access_block().bucket(name).send(),
+                )
+                .await,
+            ),
+            false => None,
+        }
+    };
+    let object_lock = async {
+        match wants.object_lock {
+            true => Some(
+                send(
+                    ctx,
+                    Service::S3,
+                    client.get_object_lock_configuration().bucket(name).send(),
+                )
+                .await,
+            ),
+            false => None,
+        }
+    };
+    let (public_access, object_lock) = tokio::join!(public_access, object_lock);
+    let public_access_block = match public_access {
+        Some(r) => Some(not_configured_as_none(r)?.is_some_and(|o| {
+            o.public_access_block_configuration().is_some_and(|c| {
+                c.block_public_acls() == Some(true)
+                    && c.ignore_public_acls() == Some(true)
+                    && c.block_public_policy() == Some(true)
+                    && c.restrict_public_buckets() == Some(true)
+            })
+        })),
+        None => None,
+    };
+    let object_lock = match object_lock {
+        Some(r) => Some(not_configured_as_none(r)?.and_then(|o| {
+            let retention = o.object_lock_configuration()?.rule()?.default_retention()?;
+            let days = retention
+                .days()
+                .map(i64::from)
+                .or(retention.years().map(|y| i64::from(y) * 365))?;
+            Some(ObjectLockAttrs {
+                mode: retention.mode()?.as_str().to_string(),
+                days,
+            })
+        })),
+        None => None,
+    };
     let (versioning, encryption, lifecycle, replication) = tokio::join!(
         send(
             ctx,
@@ -282,6 +342,8 @@ async fn bucket_config(
                 role_arn: config.role().to_string(),
                 rules: config.rules().iter().map(replication_rule).collect(),
             }),
+        public_access_block,
+        object_lock,
         // Added by the caller, from the tag set it read first.
         tags: None,
     };

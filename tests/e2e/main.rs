@@ -10,6 +10,7 @@ mod apply_e2e;
 mod apply_moto;
 mod bootstrap_e2e;
 mod broken_pipe;
+mod bucket_security_e2e;
 mod cli_validate;
 mod converge_e2e;
 mod drift_e2e;

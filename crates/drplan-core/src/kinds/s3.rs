@@ -20,6 +20,17 @@ pub struct BucketAttrs {
     pub encryption: Option<EncryptionAttrs>,
     pub lifecycle_rules: Vec<LifecycleRuleAttrs>,
     pub replication: Option<ReplicationAttrs>,
+    /// All four public access block settings on (true) or none (false). Absent when
+    /// the spec does not say: then neither compared nor read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_access_block: Option<bool>,
+    /// The Object Lock default retention; absent when the spec does not say.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    pub object_lock: Option<Option<ObjectLockAttrs>>,
     /// The user's tags; `None` where the reader adds them itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
@@ -29,6 +40,24 @@ pub struct BucketAttrs {
 pub struct EncryptionAttrs {
     pub algorithm: String,
     pub kms_key_id: Option<String>,
+}
+
+/// A key that is there, `null` included, is `Some` (serde reads a `null` as the outer
+/// `None` otherwise).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// S3 Object Lock's default retention. A bucket whose lock has no default retention
+/// reads as `null`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ObjectLockAttrs {
+    pub mode: String,
+    pub days: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -142,6 +171,13 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                         storage_class: r.storage_class.clone(),
                     })
                     .collect(),
+            }),
+            public_access_block: b.block_public_access,
+            object_lock: b.object_lock.as_ref().map(|l| {
+                Some(ObjectLockAttrs {
+                    mode: l.mode.clone(),
+                    days: l.days,
+                })
             }),
             tags: Some(b.tags.clone().into_iter().collect()),
         };

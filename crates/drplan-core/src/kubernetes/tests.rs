@@ -64,6 +64,8 @@ fn bucket(label: &str, name: &str, site: &str) -> Bucket {
         encryption: None,
         lifecycle_rules: vec![],
         replication: None,
+        block_public_access: None,
+        object_lock: None,
         protect: true,
         tags: Default::default(),
         source: src("specs/storage.hcl", 1),

@@ -118,9 +118,22 @@ pub struct Bucket {
     pub encryption: Option<Encryption>,
     pub lifecycle_rules: Vec<LifecycleRule>,
     pub replication: Option<Replication>,
+    /// `block_public_access`: all four S3 public access block settings on (true) or
+    /// none (false); `None` when the spec does not say (not managed).
+    pub block_public_access: Option<bool>,
+    /// `object_lock { mode  retention }`: the default retention of new objects.
+    pub object_lock: Option<ObjectLock>,
     pub protect: bool,
     pub tags: Tags,
     pub source: SourceRef,
+}
+
+/// S3 Object Lock's default retention (immutable backup copies).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectLock {
+    /// "GOVERNANCE" or "COMPLIANCE".
+    pub mode: String,
+    pub days: i64,
 }
 
 #[derive(Clone, Debug, PartialEq)]

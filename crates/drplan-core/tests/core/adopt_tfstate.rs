@@ -474,3 +474,42 @@ fn the_written_spec_is_already_formatted() {
         .join("tests/core/tfstate_fixture/terraform.tfstate")
         .exists());
 }
+
+/// A vault bucket's public access block and Object Lock configuration (split
+/// resources, as the AWS provider writes them) become `block_public_access` and an
+/// `object_lock` block, and the lowered bucket carries both.
+#[test]
+fn a_vault_buckets_public_access_block_and_object_lock_are_converted() {
+    let resource = |t: &str, attrs: serde_json::Value| {
+        json!({"mode": "managed", "type": t, "name": "vault",
+               "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+               "instances": [{"attributes": attrs, "sensitive_attributes": []}]})
+    };
+    let state = json!({"version": 4, "terraform_version": "1.9.0", "resources": [
+        resource("aws_s3_bucket", json!({"bucket": "lanka-vault", "id": "lanka-vault",
+            "region": "us-west-2", "tags_all": {}})),
+        resource("aws_s3_bucket_versioning", json!({"bucket": "lanka-vault",
+            "versioning_configuration": [{"status": "Enabled", "mfa_delete": ""}]})),
+        resource("aws_s3_bucket_public_access_block", json!({"bucket": "lanka-vault",
+            "block_public_acls": true, "ignore_public_acls": true,
+            "block_public_policy": true, "restrict_public_buckets": true})),
+        resource("aws_s3_bucket_object_lock_configuration", json!({"bucket": "lanka-vault",
+            "object_lock_enabled": "Enabled",
+            "rule": [{"default_retention": [{"mode": "COMPLIANCE", "days": 0, "years": 7}]}]})),
+    ]});
+    let c = converted(&state.to_string(), &one_site());
+    assert!(c.uncovered.is_empty(), "{}", report(&c));
+    assert!(
+        c.config.contains("block_public_access = true"),
+        "{}",
+        c.config
+    );
+    assert!(c.config.contains("retention = \"7y\""), "{}", c.config);
+    let p = load(&c, "site \"primary\" {\n  region = \"us-west-2\"\n}\n");
+    let bucket = &p.resources[0];
+    assert_eq!(bucket.attrs["public_access_block"], json!(true));
+    assert_eq!(
+        bucket.attrs["object_lock"],
+        json!({"mode": "COMPLIANCE", "days": 2555})
+    );
+}

@@ -100,6 +100,8 @@ pub fn convert(
     let buckets = s3::Parts {
         buckets: take("aws_s3_bucket"),
         versioning: take("aws_s3_bucket_versioning"),
+        public_access: take("aws_s3_bucket_public_access_block"),
+        object_lock: take("aws_s3_bucket_object_lock_configuration"),
         encryption: take("aws_s3_bucket_server_side_encryption_configuration"),
         lifecycle: take("aws_s3_bucket_lifecycle_configuration"),
         replication: take("aws_s3_bucket_replication_configuration"),

@@ -21,6 +21,8 @@ use std::collections::BTreeMap;
 pub(super) struct Parts {
     pub buckets: Vec<Instance>,
     pub versioning: Vec<Instance>,
+    pub public_access: Vec<Instance>,
+    pub object_lock: Vec<Instance>,
     pub encryption: Vec<Instance>,
     pub lifecycle: Vec<Instance>,
     pub replication: Vec<Instance>,
@@ -31,6 +33,8 @@ impl Parts {
         self.buckets
             .iter()
             .chain(&self.versioning)
+            .chain(&self.public_access)
+            .chain(&self.object_lock)
             .chain(&self.encryption)
             .chain(&self.lifecycle)
             .chain(&self.replication)
@@ -66,6 +70,8 @@ pub(super) fn convert(parts: &Parts, out: &mut Out) {
     let by_name: BTreeMap<&str, &Placed> = placed.iter().map(|p| (p.name.as_str(), p)).collect();
     for split in [
         &parts.versioning,
+        &parts.public_access,
+        &parts.object_lock,
         &parts.encryption,
         &parts.lifecycle,
         &parts.replication,
@@ -98,7 +104,13 @@ pub(super) fn convert(parts: &Parts, out: &mut Out) {
                 "versioning",
                 versioning(b, of(&p.name, &parts.versioning), out),
             );
+        if let Some(all) = public_access(of(&p.name, &parts.public_access), out) {
+            block.push_attr("block_public_access", all);
+        }
         block = with_tags(block, b.tags());
+        if let Some(l) = object_lock(of(&p.name, &parts.object_lock), out) {
+            block.push_block(l);
+        }
         if let Some(e) = encryption(b, of(&p.name, &parts.encryption), out) {
             block.push_block(e);
         }
@@ -144,6 +156,66 @@ fn versioning(b: &Instance, split: Option<&Instance>, out: &mut Out) -> bool {
         .and_then(|v| v.get("enabled"))
         .and_then(Json::as_bool)
         .unwrap_or(false)
+}
+
+/// aws_s3_bucket_public_access_block: drplan sets all four settings or none.
+fn public_access(split: Option<&Instance>, out: &mut Out) -> Option<bool> {
+    let p = split?;
+    let flags: Vec<bool> = [
+        "block_public_acls",
+        "ignore_public_acls",
+        "block_public_policy",
+        "restrict_public_buckets",
+    ]
+    .iter()
+    .map(|k| p.bool(k).unwrap_or(false))
+    .collect();
+    if flags.iter().all(|f| *f) {
+        Some(true)
+    } else if flags.iter().all(|f| !*f) {
+        Some(false)
+    } else {
+        out.uncover(
+            &p.source,
+            "only some public access block settings are on: drplan sets all four or none",
+        );
+        None
+    }
+}
+
+/// aws_s3_bucket_object_lock_configuration: its default retention.
+fn object_lock(split: Option<&Instance>, out: &mut Out) -> Option<Block> {
+    let l = split?;
+    let retention = l.first("rule").and_then(|r| first(r, "default_retention"));
+    let Some(retention) = retention else {
+        out.uncover(
+            &l.source,
+            "an object lock without a default retention is not expressed in drplan",
+        );
+        return None;
+    };
+    let mode = text(retention, "mode")?;
+    let days = retention
+        .get("days")
+        .and_then(Json::as_i64)
+        .filter(|d| *d > 0);
+    let years = retention
+        .get("years")
+        .and_then(Json::as_i64)
+        .filter(|y| *y > 0);
+    let retention = match (days, years) {
+        (Some(d), _) => format!("{d}d"),
+        (None, Some(y)) => format!("{y}y"),
+        (None, None) => {
+            out.uncover(&l.source, "its default retention has no days or years");
+            return None;
+        }
+    };
+    Some(
+        Block::new("object_lock")
+            .attr("mode", mode)
+            .attr("retention", retention),
+    )
 }
 
 fn encryption(b: &Instance, split: Option<&Instance>, out: &mut Out) -> Option<Block> {

@@ -1,6 +1,8 @@
 use super::cluster::check_arn;
 use super::{check_tags, label_of, object, source_ref, Cx};
-use crate::model::{Bucket, Encryption, LifecycleRule, Replication, ReplicationRule, Transition};
+use crate::model::{
+    Bucket, Encryption, LifecycleRule, ObjectLock, Replication, ReplicationRule, Transition,
+};
 use crate::spec::body::{self, BlockBody, Schema};
 use crate::spec::diagnostic::{SourceFile, SpecDiagnostic};
 use crate::spec::duration::{parse_duration, whole_days, DURATION_HELP};
@@ -14,8 +16,9 @@ pub const SCHEMA: Schema = Schema::new(
         "protect",
         "tags",
         "depends_on",
+        "block_public_access",
     ],
-    &["encryption", "lifecycle_rule", "replication"],
+    &["encryption", "lifecycle_rule", "replication", "object_lock"],
 )
 .with_repeatable(&["replication"]);
 const ENCRYPTION: Schema = Schema::new(&["algorithm", "kms_key_id"], &[]);
@@ -25,6 +28,7 @@ const LIFECYCLE: Schema = Schema::new(
 )
 .with_repeatable(&["transition"]);
 const TRANSITION: Schema = Schema::new(&["after", "storage_class"], &[]);
+const OBJECT_LOCK: Schema = Schema::new(&["mode", "retention"], &[]);
 const REPLICATION: Schema =
     Schema::new(&["role_arn", "destination", "prefix", "storage_class"], &[]);
 
@@ -148,6 +152,50 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         });
     }
 
+    let block_public_access = b.bool(cx.diags, "block_public_access");
+    cx.spans.record(&address, "block_public_access", b);
+    let mut object_lock = None;
+    for block in b.nested("object_lock").collect::<Vec<_>>() {
+        let mut l = body::read(b.file, block, &OBJECT_LOCK, cx.scope, cx.ctx, cx.diags);
+        let mode = l.required_string(
+            cx.diags,
+            "mode",
+            "\"GOVERNANCE\" (removable with a permission) or \"COMPLIANCE\" (by no one)",
+        );
+        if let Some(m) = mode
+            .as_deref()
+            .filter(|m| !["GOVERNANCE", "COMPLIANCE"].contains(m))
+        {
+            l.invalid(
+                cx.diags,
+                "drplan::invalid_value",
+                "mode",
+                format!("object lock mode `{m}` is not known"),
+                "use \"GOVERNANCE\" or \"COMPLIANCE\"",
+            );
+        }
+        if !l.has("retention") {
+            l.missing(
+                cx.diags,
+                "retention",
+                "how long a new object cannot be deleted, e.g. retention = \"7y\"",
+            );
+        }
+        let retention = days(&mut l, cx, "retention");
+        if !versioning {
+            l.invalid(
+                cx.diags,
+                "drplan::invalid_value",
+                "mode",
+                "object lock needs versioning".into(),
+                "S3 locks object versions: set versioning = true (the default)",
+            );
+        }
+        if let (Some(mode), Some(days)) = (mode, retention) {
+            object_lock = Some(ObjectLock { mode, days });
+        }
+    }
+
     // `replication` blocks are decoded after every block (`replication`): two buckets
     // may replicate to each other.
     Some(Bucket {
@@ -158,6 +206,8 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         encryption,
         lifecycle_rules,
         replication: None,
+        block_public_access,
+        object_lock,
         protect,
         tags,
         source: source_ref(b),

@@ -1,0 +1,125 @@
+//! Issue 17, security basics and immutable copies: a vault bucket with its public
+//! access block on and S3 Object Lock's default retention, applied to moto and read
+//! back through the SDK; the next plan exits 0; a public access block deleted by hand
+//! is drift, and apply puts it back.
+
+use crate::support::cli::{drplan, explain, stdout};
+use crate::support::moto::MotoServer;
+
+const SPEC: &str = r#"
+site "primary" {
+  region = "us-west-2"
+}
+
+site "vault" {
+  region = "us-east-1"
+  role   = "dr"
+}
+
+bucket "vault" {
+  site                = site.vault
+  name                = "lanka-backup-vault"
+  block_public_access = true
+
+  object_lock {
+    mode      = "COMPLIANCE"
+    retention = "7y"
+  }
+}
+
+bucket "scratch" {
+  site = site.primary
+  name = "lanka-scratch"
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_bucket_is_locked_and_private_and_drift_in_it_is_reverted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("specs")).expect("specs");
+    std::fs::create_dir_all(root.join("environments")).expect("environments");
+    std::fs::write(root.join("specs/main.hcl"), SPEC).expect("spec");
+    std::fs::write(
+        root.join("environments/prod.hcl"),
+        "stack      = \"vault\"\naccount_id = \"123456789012\"\n",
+    )
+    .expect("env");
+    let moto = MotoServer::start();
+
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+
+    let s3 = moto.s3("us-east-1");
+    let block = s3
+        .get_public_access_block()
+        .bucket("lanka-backup-vault")
+        .send()
+        .await
+        .expect("GetPublicAccessBlock");
+    let c = block
+        .public_access_block_configuration()
+        .expect("a configuration");
+    assert_eq!(
+        (
+            c.block_public_acls(),
+            c.ignore_public_acls(),
+            c.block_public_policy(),
+            c.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let lock = s3
+        .get_object_lock_configuration()
+        .bucket("lanka-backup-vault")
+        .send()
+        .await
+        .expect("GetObjectLockConfiguration");
+    let config = lock
+        .object_lock_configuration()
+        .expect("lock configuration");
+    assert_eq!(
+        config.object_lock_enabled().map(|e| e.as_str()),
+        Some("Enabled")
+    );
+    let retention = config
+        .rule()
+        .and_then(|r| r.default_retention())
+        .expect("default retention");
+    assert_eq!(retention.mode().map(|m| m.as_str()), Some("COMPLIANCE"));
+    assert_eq!(retention.days(), Some(2555));
+    // A bucket that does not say is left without either.
+    let scratch = moto
+        .s3("us-west-2")
+        .get_public_access_block()
+        .bucket("lanka-scratch")
+        .send()
+        .await;
+    assert!(scratch.is_err(), "{scratch:?}");
+
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+
+    // Someone makes the vault public again.
+    s3.delete_public_access_block()
+        .bucket("lanka-backup-vault")
+        .send()
+        .await
+        .expect("DeletePublicAccessBlock");
+    let out = drplan(&moto, root, &["drift", "-e", "prod"]);
+    assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
+    assert!(
+        stdout(&out).contains("public_access_block"),
+        "{}",
+        stdout(&out)
+    );
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    s3.get_public_access_block()
+        .bucket("lanka-backup-vault")
+        .send()
+        .await
+        .expect("the public access block is back");
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+}
