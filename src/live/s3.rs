@@ -151,7 +151,12 @@ async fn read_in_region(
     let (tags, config) = if named {
         let (tags, config) = tokio::join!(
             tagging,
-            bucket_config(ctx, &client, name, scope.bucket_settings.get(name))
+            Box::pin(bucket_config(
+                ctx,
+                &client,
+                name,
+                scope.bucket_settings.get(name)
+            ))
         );
         (tags, Some(config))
     } else {
@@ -173,7 +178,15 @@ async fn read_in_region(
     }
     let config = match config {
         Some(config) => config,
-        None => bucket_config(ctx, &client, name, scope.bucket_settings.get(name)).await,
+        None => {
+            Box::pin(bucket_config(
+                ctx,
+                &client,
+                name,
+                scope.bucket_settings.get(name),
+            ))
+            .await
+        }
     };
     match config {
         Ok(mut attrs) => {
@@ -224,7 +237,9 @@ where
     }
 }
 
-/// Every attribute but `tags`, in the documented order.
+/// Every attribute but `tags`, in the documented order. Callers box it: six requests
+/// joined make a future large enough to overflow a test thread's stack in debug
+/// builds when many buckets are read at once.
 async fn bucket_config(
     ctx: &AwsContext,
     client: &aws_sdk_s3::Client,
