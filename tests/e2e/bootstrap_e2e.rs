@@ -54,23 +54,9 @@ async fn first_apply_no_longer_fails_with_no_such_bucket_after_bootstrap() {
         .and_then(|r| r.apply_server_side_encryption_by_default())
         .map(|d| d.sse_algorithm().clone());
     assert_eq!(algo, Some(ServerSideEncryption::Aes256));
-    let pab = s3
-        .get_public_access_block()
-        .bucket("shop-drplan-locks")
-        .send()
-        .await
-        .expect("public access block");
-    let c = pab
-        .public_access_block_configuration()
-        .expect("configuration");
-    assert_eq!(
-        (
-            c.block_public_acls(),
-            c.ignore_public_acls(),
-            c.block_public_policy(),
-            c.restrict_public_buckets()
-        ),
-        (Some(true), Some(true), Some(true), Some(true))
+    assert!(
+        crate::support::outofband::public_access_blocked(&s3, "shop-drplan-locks").await,
+        "the lock bucket's public access block is not all on"
     );
 
     let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);

@@ -5,6 +5,7 @@
 
 use crate::support::cli::{drplan, explain, stdout};
 use crate::support::moto::MotoServer;
+use crate::support::outofband;
 
 const SPEC: &str = r#"
 site "primary" {
@@ -51,24 +52,7 @@ async fn a_vault_bucket_is_locked_and_private_and_drift_in_it_is_reverted() {
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
 
     let s3 = moto.s3("us-east-1");
-    let block = s3
-        .get_public_access_block()
-        .bucket("lanka-backup-vault")
-        .send()
-        .await
-        .expect("GetPublicAccessBlock");
-    let c = block
-        .public_access_block_configuration()
-        .expect("a configuration");
-    assert_eq!(
-        (
-            c.block_public_acls(),
-            c.ignore_public_acls(),
-            c.block_public_policy(),
-            c.restrict_public_buckets()
-        ),
-        (Some(true), Some(true), Some(true), Some(true))
-    );
+    assert!(outofband::public_access_blocked(&s3, "lanka-backup-vault").await);
     let lock = s3
         .get_object_lock_configuration()
         .bucket("lanka-backup-vault")

@@ -477,17 +477,7 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
         .send()
         .await
         .expect("CreateBucket");
-    moto.s3("eu-west-1")
-        .create_bucket()
-        .bucket("far-away-bucket")
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateBucket eu-west-1");
+    outofband::create_bucket_in(&moto.s3("eu-west-1"), "far-away-bucket", "eu-west-1").await;
     let other_stack = BTreeMap::from([("drplan:stack".to_string(), "other".to_string())]);
     moto.s3("us-east-1")
         .create_bucket()
@@ -675,16 +665,7 @@ async fn a_terraform_state_converts_to_blocks_that_import_with_no_other_change()
         .await
         .expect("ModifySubnetAttribute");
     let s3 = moto.s3("us-west-2");
-    s3.create_bucket()
-        .bucket("lanka-platform-backups")
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateBucket");
+    outofband::create_bucket_in(&s3, "lanka-platform-backups", "us-west-2").await;
     s3.put_bucket_versioning()
         .bucket("lanka-platform-backups")
         .versioning_configuration(
@@ -925,16 +906,7 @@ async fn generate_config_out_writes_the_blocks_of_imports_from_the_live_objects(
         .await
         .expect("CreateNodegroup");
     let s3 = moto.s3("us-west-2");
-    s3.create_bucket()
-        .bucket("archive-backups")
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::UsWest2)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("CreateBucket");
+    outofband::create_bucket_in(&s3, "archive-backups", "us-west-2").await;
     outofband::put_lifecycle(
         &s3,
         "archive-backups",

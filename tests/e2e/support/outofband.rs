@@ -797,3 +797,34 @@ pub async fn create_k8s(
     }
     Ok(objects.len())
 }
+
+/// A bucket made by hand in `region` (outside us-east-1 S3 needs the location), as
+/// another tool would make it: nothing else set.
+pub async fn create_bucket_in(s3: &aws_sdk_s3::Client, name: &str, region: &str) {
+    use aws_sdk_s3::types::{BucketLocationConstraint, CreateBucketConfiguration};
+    let mut request = s3.create_bucket().bucket(name);
+    if region != "us-east-1" {
+        request = request.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(region))
+                .build(),
+        );
+    }
+    request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("CreateBucket {name}: {e:?}"));
+}
+
+/// Whether all four settings of `bucket`'s public access block are on.
+pub async fn public_access_blocked(s3: &aws_sdk_s3::Client, bucket: &str) -> bool {
+    let Ok(out) = s3.get_public_access_block().bucket(bucket).send().await else {
+        return false;
+    };
+    out.public_access_block_configuration().is_some_and(|c| {
+        c.block_public_acls() == Some(true)
+            && c.ignore_public_acls() == Some(true)
+            && c.block_public_policy() == Some(true)
+            && c.restrict_public_buckets() == Some(true)
+    })
+}
