@@ -127,6 +127,14 @@ fn from_live(root: &Path, args: &ImportArgs) -> anyhow::Result<i32> {
         match live::kind_of(&i.to) {
             Some(Kind::Bucket) => {
                 scope.bucket_names.insert(i.id.clone());
+                // Everything a block can say, so the block written says it.
+                scope.bucket_settings.insert(
+                    i.id.clone(),
+                    crate::live::BucketSettings {
+                        public_access_block: true,
+                        object_lock: true,
+                    },
+                );
             }
             Some(Kind::DnsZone) => {
                 scope.zone_names.insert(format!(

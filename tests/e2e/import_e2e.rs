@@ -907,6 +907,19 @@ async fn generate_config_out_writes_the_blocks_of_imports_from_the_live_objects(
         .expect("CreateNodegroup");
     let s3 = moto.s3("us-west-2");
     outofband::create_bucket_in(&s3, "archive-backups", "us-west-2").await;
+    s3.put_public_access_block()
+        .bucket("archive-backups")
+        .public_access_block_configuration(
+            aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("PutPublicAccessBlock");
     outofband::put_lifecycle(
         &s3,
         "archive-backups",
@@ -969,6 +982,7 @@ async fn generate_config_out_writes_the_blocks_of_imports_from_the_live_objects(
         "bucket \"archive\" {",
         "zone \"archive\" {",
         "lifecycle_rule \"expire-old\" {",
+        "block_public_access = true",
     ] {
         assert!(generated.contains(line), "no `{line}` in:\n{generated}");
     }

@@ -6,7 +6,8 @@
 //! the written block lands at the import's `to`.
 //!
 //! Kinds written: `network` (and its `subnet`s named by imports too), `cluster` (and
-//! its `node_group`s, which the conversion labels by their name), `bucket`, `zone`.
+//! its `node_group`s, which the conversion labels by their name), `bucket` (with its
+//! public access block and Object Lock, as the provider's split resources), `zone`.
 //! DNS records, health checks and Kubernetes objects are listed as not written: a
 //! `dns` block is written by hand around its zone, and a Kubernetes object's spec is
 //! its manifest (`kubectl get -o yaml`).
@@ -91,13 +92,35 @@ pub fn state_of(imports: &[Import], live: &[LiveObject]) -> (String, Vec<Uncover
                 "its replication is not written from the live object: add the `replication` block by hand",
             );
         }
-        resources.push(json!({
-            "mode": "managed",
-            "type": tf_type,
-            "name": name,
-            "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
-            "instances": [{"attributes": attributes, "sensitive_attributes": []}],
-        }));
+        let resource = |tf_type: &str, attributes: Value| {
+            json!({
+                "mode": "managed",
+                "type": tf_type,
+                "name": name,
+                "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                "instances": [{"attributes": attributes, "sensitive_attributes": []}],
+            })
+        };
+        resources.push(resource(tf_type, Value::Object(attributes)));
+        if kind == Kind::Bucket {
+            // The settings the provider keeps as resources of their own.
+            if object.attrs.get("public_access_block") == Some(&Value::Bool(true)) {
+                resources.push(resource(
+                    "aws_s3_bucket_public_access_block",
+                    json!({"bucket": object.id, "block_public_acls": true,
+                           "ignore_public_acls": true, "block_public_policy": true,
+                           "restrict_public_buckets": true}),
+                ));
+            }
+            if let Some(lock) = object.attrs.get("object_lock").filter(|l| l.is_object()) {
+                resources.push(resource(
+                    "aws_s3_bucket_object_lock_configuration",
+                    json!({"bucket": object.id, "object_lock_enabled": "Enabled",
+                           "rule": [{"default_retention": [{
+                               "mode": lock.get("mode"), "days": lock.get("days")}]}]}),
+                ));
+            }
+        }
     }
     let state = json!({"version": 4, "terraform_version": "drplan-live", "resources": resources});
     (state.to_string(), unwritten)
