@@ -75,13 +75,7 @@ pub async fn read_cluster(
     stack: &str,
     desired: &[Resource],
 ) -> ClusterRead {
-    let ours: Vec<&Resource> = desired
-        .iter()
-        .filter(|r| {
-            r.kind == Kind::K8sObject
-                && r.attrs.get("cluster").and_then(Value::as_str) == Some(cluster.address.as_str())
-        })
-        .collect();
+    let ours = in_cluster(desired, cluster);
     let by_key: BTreeMap<ObjectKey, &Resource> =
         ours.iter().map(|r| (desired_key(r), *r)).collect();
     let mut wanted: BTreeSet<(String, String)> = GENERATED_KINDS
@@ -338,13 +332,7 @@ pub async fn unmanaged(
     cluster: &ClusterRef,
     desired: &[Resource],
 ) -> (Vec<drplan_core::live::Unmanaged>, Vec<ReadError>) {
-    let ours: Vec<&Resource> = desired
-        .iter()
-        .filter(|r| {
-            r.kind == Kind::K8sObject
-                && r.attrs.get("cluster").and_then(Value::as_str) == Some(cluster.address.as_str())
-        })
-        .collect();
+    let ours = in_cluster(desired, cluster);
     let namespaces: BTreeSet<&str> = ours
         .iter()
         .filter_map(|r| r.attrs.get("namespace").and_then(Value::as_str))
@@ -388,4 +376,15 @@ pub async fn unmanaged(
         }
     }
     (found, errors)
+}
+
+/// The Kubernetes objects of `desired` that go into `cluster`.
+fn in_cluster<'a>(desired: &'a [Resource], cluster: &ClusterRef) -> Vec<&'a Resource> {
+    desired
+        .iter()
+        .filter(|r| {
+            r.kind == Kind::K8sObject
+                && r.attrs.get("cluster").and_then(Value::as_str) == Some(cluster.address.as_str())
+        })
+        .collect()
 }
