@@ -10,7 +10,9 @@
 #   scripts/bench.sh plan apply   # a subset
 # Sizes can be overridden: BENCH_LOAD_N, BENCH_PLAN_N, BENCH_PLAN_LATENCY_MS,
 # BENCH_APPLY_N, BENCH_APPLY_LATENCY_MS (comma-separated numbers);
-# BENCH_PLAN_EVIDENCE=compare runs each plan again with `--skip-evidence`.
+# BENCH_PLAN_EVIDENCE=compare runs each plan again with `--skip-evidence`;
+# BENCH_PLAN_FOREIGN_CHECKS=1000 adds that many other stacks' health checks and plans again.
+# BENCH_DRPLAN=path runs the plan benchmark with another drplan binary (before/after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)

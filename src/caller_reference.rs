@@ -4,14 +4,21 @@
 //! per second, so an account with 2,000 other health checks cost ~40 s per plan.
 //!
 //! The `CallerReference` a health check is created with comes back in the listing
-//! itself. drplan's says which stack made it: `drplan-<stack key>-<digest>`, where the
-//! stack key is 8 hex of SHA-256 over the stack name and the digest is the request's
-//! deterministic token (idempotency). So the listing alone sorts checks into this
-//! stack's (tags read to confirm the mark and get the address), another stack's or
-//! nobody's (skipped, no request), and those made by drplan before the reference said
-//! whose (`drplan-<33 hex>`): their tags are read, as before. The next apply that
-//! updates one re-marks it, but its reference cannot change (Route53 has no such
-//! call), so a check that old keeps costing its share of a tag request.
+//! itself. drplan's says which stack made it and at which address:
+//! `drplan-<stack key>-<address key>-<digest>`, where the stack key is 8 hex of SHA-256
+//! over the stack name, the address key 12 hex of SHA-256 over the address, and the
+//! digest the request's deterministic token (idempotency). So the listing alone sorts
+//! checks into
+//! - this stack's at an address the spec has: no request at all, unless the spec gives
+//!   the check tags to compare (the reference is the mark, set at creation and never
+//!   changed);
+//! - this stack's otherwise (an orphan, a `moved` one, or made before references named
+//!   the address: `drplan-<stack key>-<digest>`): tags read to get the address;
+//! - another stack's or nobody's: skipped, no request;
+//! - made by drplan before references named the stack (`drplan-<33 hex>`): tags read.
+//!
+//! Route53 has no call to change a reference, so a check made by an older version
+//! keeps costing its share of a tag request until it is replaced.
 
 use drplan_core::address::Address;
 use serde_json::{Map, Value};
@@ -32,12 +39,31 @@ fn stack_key(stack: &str) -> String {
     hex::encode(&Sha256::digest(stack.as_bytes())[..4])
 }
 
+/// 12 hex of SHA-256 over the address: 48 bits, so two of a stack's thousands of
+/// checks sharing one is a one-in-millions event, and then both are read by tags.
+pub fn address_key(address: &str) -> String {
+    hex::encode(&Sha256::digest(address.as_bytes())[..6])
+}
+
+/// The address key a reference made by this version carries.
+pub fn address_key_of(reference: &str) -> Option<&str> {
+    let rest = reference.strip_prefix("drplan-")?;
+    let mut parts = rest.split('-');
+    let (_stack, key, _digest) = (parts.next()?, parts.next()?, parts.next()?);
+    (parts.next().is_none() && key.len() == 12).then_some(key)
+}
+
 /// The CallerReference of a health check this stack creates at `address` with
 /// `attrs` (deterministic: a rerun after a crash finds its own).
 pub fn health_check(stack: &str, address: &Address, attrs: &Map<String, Value>) -> String {
     let canonical = serde_json::to_vec(&(stack, address, attrs)).unwrap_or_default();
     let digest = hex::encode(Sha256::digest(canonical));
-    format!("drplan-{}-{}", stack_key(stack), &digest[..32])
+    format!(
+        "drplan-{}-{}-{}",
+        stack_key(stack),
+        address_key(address.as_str()),
+        &digest[..32]
+    )
 }
 
 pub fn owner(reference: &str, stack: &str) -> Owner {
@@ -73,6 +99,13 @@ mod tests {
         );
         assert_eq!(ours, health_check("shop", &addr, &attrs), "deterministic");
         assert_eq!(owner(&ours, "shop"), Owner::ThisStack);
+        assert_eq!(
+            address_key_of(&ours),
+            Some(address_key("dns.api.target.primary.health_check").as_str())
+        );
+        let before_address_keys = format!("drplan-{}-{}", stack_key("shop"), "b".repeat(32));
+        assert_eq!(owner(&before_address_keys, "shop"), Owner::ThisStack);
+        assert_eq!(address_key_of(&before_address_keys), None);
         assert_eq!(owner(&ours, "lanka"), Owner::Other);
         assert_eq!(
             owner(&health_check("lanka", &addr, &attrs), "shop"),

@@ -7,7 +7,8 @@
 //! family, the chain is
 //! - EC2: DescribeVpcs / DescribeSubnets pages of one region;
 //! - EKS: ListClusters pages -> DescribeCluster -> ListNodegroups -> DescribeNodegroup;
-//! - S3: ListBuckets pages -> GetBucketLocation -> GetBucketTagging -> the 4 configs;
+//! - S3: ListBuckets pages -> (where the listing names no regions, moto: ListBuckets
+//!   per region) -> GetBucketTagging beside the configs;
 //! - Route53: ListHostedZones -> tags -> ListResourceRecordSets pages of a zone, or
 //!   ListHealthChecks pages -> tags;
 //!
@@ -35,6 +36,8 @@ pub struct Row {
     pub replayed: bool,
     /// `--skip-evidence`: no recovery-point, drill-record or DR-readiness reads.
     pub skip_evidence: bool,
+    /// Health checks of other stacks and tools in the account besides the topology's.
+    pub foreign_checks: usize,
     pub wall: f64,
     pub read: String,
     pub exit: Option<i32>,
@@ -76,7 +79,9 @@ fn chain(stats: &Stats, regions: u64, clusters: u64, zones: u64) -> u64 {
         + per(op("eks", "ListNodegroups"), clusters)
         + u64::from(op("eks", "DescribeNodegroup") > 0);
     // Tags and configuration of a bucket the spec names are read side by side.
-    let s3 = op("s3", "ListBuckets")
+    // One account-wide listing, then (moto) one per region side by side.
+    let s3 = op("s3", "ListBuckets").min(1)
+        + u64::from(op("s3", "ListBuckets") > 1)
         + u64::from(op("s3", "GetBucketLocation") > 0)
         + u64::from(op("s3", "GET ?tagging") > 0 || op("s3", "GET ?versioning") > 0);
     let tags = u64::from(op("route53", "ListTagsForResources") > 0);
@@ -122,6 +127,55 @@ async fn create_live(rig: &Rig, resources: &[Resource]) -> Result<(), String> {
     }
     let results: Vec<Result<(), String>> = stream::iter(groups.into_values())
         .map(|group| async move { rig.create_out_of_band(STACK, &group).await })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    results.into_iter().collect()
+}
+
+/// Health checks `from..to` of other stacks and tools, created straight in moto (not
+/// through the proxy): half with Terraform's kind of CallerReference, half with
+/// another drplan stack's; all tagged as another stack's.
+async fn foreign_health_checks(rig: &Rig, from: usize, to: usize) -> Result<(), String> {
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, Tag, TagResourceType};
+    let r53 = rig.moto.route53();
+    let results: Vec<Result<(), String>> = stream::iter(from..to)
+        .map(|i| {
+            let r53 = r53.clone();
+            async move {
+                let config = HealthCheckConfig::builder()
+                    .r#type(HealthCheckType::Https)
+                    .fully_qualified_domain_name(format!("svc-{i}.other.example.com"))
+                    .port(443)
+                    .resource_path("/health")
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                let reference = if i % 2 == 0 {
+                    format!("terraform-{i:020}")
+                } else {
+                    format!("drplan-0badf00d-{i:032x}")
+                };
+                let created = r53
+                    .create_health_check()
+                    .caller_reference(reference)
+                    .health_check_config(config)
+                    .send()
+                    .await
+                    .map_err(|e| format!("CreateHealthCheck: {e}"))?;
+                let id = created
+                    .health_check()
+                    .map(|h| h.id().to_string())
+                    .unwrap_or_default();
+                r53.change_tags_for_resource()
+                    .resource_type(TagResourceType::Healthcheck)
+                    .resource_id(id)
+                    .add_tags(Tag::builder().key("drplan:stack").value("someone-else").build())
+                    .send()
+                    .await
+                    .map_err(|e| format!("ChangeTagsForResource: {e}"))?;
+                Ok(())
+            }
+        })
         .buffer_unordered(8)
         .collect()
         .await;
@@ -177,7 +231,12 @@ fn zone_of(r: &Resource) -> String {
 
 pub fn drplan(rig: &Rig, root: &Path, args: &[&str]) -> (Duration, std::process::Output) {
     let started = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_drplan"))
+    // BENCH_DRPLAN=path: another build of drplan (a "before" binary) against the same
+    // rig and topology.
+    let exe = std::env::var_os("BENCH_DRPLAN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_drplan").into());
+    let out = Command::new(exe)
         .envs(rig.cli_env())
         .arg("-C")
         .arg(root)
@@ -241,17 +300,39 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
         // BENCH_PLAN_EVIDENCE=compare: each run again with `--skip-evidence`, right
         // after it, to measure what the objectives' evidence costs (issue 12).
         let compare = std::env::var("BENCH_PLAN_EVIDENCE").is_ok_and(|v| v == "compare");
-        let runs: Vec<(u64, Mode, bool)> = runs
+        let mut runs: Vec<(u64, Mode, bool, usize)> = runs
             .into_iter()
             .flat_map(|(l, m)| {
-                let mut both = vec![(l, m, false)];
+                let mut both = vec![(l, m, false, 0)];
                 if compare {
-                    both.push((l, m, true));
+                    both.push((l, m, true, 0));
                 }
                 both
             })
             .collect();
-        for (latency_ms, mode, skip_evidence) in runs {
+        // BENCH_PLAN_FOREIGN_CHECKS=K: then K health checks of other stacks and tools
+        // join the account, and the highest latency runs again, recorded and replayed
+        // (issue 19: drplan's Route53 requests must not grow with them).
+        let foreign: usize = std::env::var("BENCH_PLAN_FOREIGN_CHECKS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if let (Some(&highest), true) = (latencies.iter().max(), foreign > 0) {
+            runs.push((highest, Mode::Record, false, foreign));
+            runs.push((highest, Mode::Replay, false, foreign));
+        }
+        let mut added = 0;
+        for (latency_ms, mode, skip_evidence, foreign_checks) in runs {
+            if foreign_checks > added {
+                let started = Instant::now();
+                foreign_health_checks(&rig, added, foreign_checks).await?;
+                eprintln!(
+                    "N={n}: {} health checks of other stacks added in {:.1} s",
+                    foreign_checks - added,
+                    started.elapsed().as_secs_f64()
+                );
+                added = foreign_checks;
+            }
             rig.set_delays(Delays {
                 latency: Duration::from_millis(latency_ms),
                 mode,
@@ -310,6 +391,7 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 latency_ms,
                 replayed: mode == Mode::Replay,
                 skip_evidence,
+                foreign_checks,
                 wall: wall.as_secs_f64(),
                 read,
                 exit: out.status.code(),
@@ -357,12 +439,13 @@ pub fn print(rows: &[Row]) {
             .map(|(s, n)| format!("{s} {n}"))
             .collect();
         println!(
-            "| {} | {} | {} ms{}{} | {:.2} s | {} ({}) | {} | {:.2} s | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} s | {:.2} s | {:.1} s | {} |",
+            "| {} | {} | {} ms{}{}{} | {:.2} s | {} ({}) | {} | {:.2} s | {:.2} s | {:.2} s ({}) | {:.2} | {:.2} s | {:.2} s | {:.1} s | {} |",
             r.n,
             r.resources,
             r.latency_ms,
             if r.replayed { ", replayed" } else { "" },
             if r.skip_evidence { ", --skip-evidence" } else { "" },
+            if r.foreign_checks > 0 { format!(", +{} other stacks' health checks", r.foreign_checks) } else { String::new() },
             r.wall,
             r.calls,
             services.join(", "),

@@ -301,18 +301,26 @@ async fn zone_id(ctx: &ApplyContext<'_>, zone_name: &str) -> Result<String> {
 /// The health check marked with this address, if any (an earlier interrupted run).
 /// With `token`, a health check created with that CallerReference also counts: a run
 /// that stopped between CreateHealthCheck and tagging left it unmarked.
+///
+/// Tags are read first for this stack's checks whose reference names this address
+/// (or names none: made by an older version); only without `token` (looking up an
+/// existing check, which a `moved` block may have brought here from another address)
+/// are the stack's other checks read too. A create never reads them: its check, if an
+/// earlier run made it, names this address.
 pub async fn find_health_check(
     ctx: &ApplyContext<'_>,
     address: &Address,
     token: Option<&str>,
 ) -> Result<Option<String>> {
     let r53 = ctx.clients.route53();
-    let mut ids = Vec::new();
+    let key = crate::caller_reference::address_key(address.as_str());
+    let (mut likely, mut rest) = (Vec::new(), Vec::new());
     let mut marker = None;
     loop {
         ctx.route53_turn().await;
         let out = r53
             .list_health_checks()
+            .max_items(1000)
             .set_marker(marker.clone())
             .send()
             .await
@@ -324,22 +332,28 @@ pub async fn find_health_check(
         {
             return Ok(Some(h.id().to_string()));
         }
-        ids.extend(
-            out.health_checks()
-                .iter()
-                .filter(|h| {
-                    crate::caller_reference::owner(h.caller_reference(), ctx.stack)
-                        != crate::caller_reference::Owner::Other
-                })
-                .map(|h| h.id().to_string()),
-        );
+        for h in out.health_checks() {
+            let reference = h.caller_reference();
+            if crate::caller_reference::owner(reference, ctx.stack)
+                == crate::caller_reference::Owner::Other
+            {
+                continue;
+            }
+            match crate::caller_reference::address_key_of(reference) {
+                Some(k) if k != key => rest.push(h.id().to_string()),
+                _ => likely.push(h.id().to_string()),
+            }
+        }
         match (out.is_truncated(), out.next_marker()) {
             (true, Some(next)) => marker = Some(next.to_string()),
             _ => break,
         }
     }
-    let tags = tags_of(ctx, TagResourceType::Healthcheck, &ids).await?;
-    Ok(ids
+    if token.is_none() {
+        likely.append(&mut rest);
+    }
+    let tags = tags_of(ctx, TagResourceType::Healthcheck, &likely).await?;
+    Ok(likely
         .into_iter()
         .find(|id| is_marked(tags.get(id), ctx.stack, address)))
 }

@@ -49,6 +49,9 @@ pub struct ReadScope {
     /// drplan's CallerReference marks as this stack's, the others' tags are read too
     /// (`caller_reference`).
     pub health_checks: BTreeSet<String>,
+    /// Those of them the spec gives tags: their tags are read to compare. The others
+    /// are found by their CallerReference alone (`caller_reference`).
+    pub tagged_health_checks: BTreeSet<String>,
     /// Ids `import` blocks name for the kinds found by their mark alone: VPCs and
     /// subnets per region, health checks. Such an object carries no mark yet, so it
     /// is read by its id (`drplan_core::spec` import).
@@ -105,7 +108,16 @@ impl ReadScope {
                 Kind::DnsZone => scope.zone_names.extend(attr(r, "name").map(|n| fqdn(&n))),
                 Kind::DnsRecord => scope.zone_names.extend(attr(r, "zone").map(|n| fqdn(&n))),
                 Kind::HealthCheck => {
-                    scope.health_checks.insert(r.address.as_str().to_string());
+                    let address = r.address.as_str().to_string();
+                    let tagged = r
+                        .attrs
+                        .get("tags")
+                        .and_then(Value::as_object)
+                        .is_some_and(|t| !t.is_empty());
+                    if tagged {
+                        scope.tagged_health_checks.insert(address.clone());
+                    }
+                    scope.health_checks.insert(address);
                 }
                 _ => {}
             }

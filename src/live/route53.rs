@@ -20,7 +20,7 @@ use drplan_core::marks::{parse_dns_owner_value, DNS_OWNER_PREFIX};
 use drplan_core::resource::Kind;
 use futures::future::join_all;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// ListTagsForResources takes at most 10 ids per request.
 const TAG_BATCH: usize = 10;
@@ -107,6 +107,22 @@ async fn read_zones(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
         read.merge(part);
     }
     read
+}
+
+/// The spec's health-check addresses by their CallerReference address key; a key two
+/// addresses share (one in millions) is left out, so both are read by their tags.
+fn spec_addresses_by_key(scope: &ReadScope) -> HashMap<String, Address> {
+    let mut by_key: HashMap<String, Option<Address>> = HashMap::new();
+    for address in &scope.health_checks {
+        by_key
+            .entry(caller_reference::address_key(address))
+            .and_modify(|a| *a = None)
+            .or_insert_with(|| Some(Address::new(address.clone())));
+    }
+    by_key
+        .into_iter()
+        .filter_map(|(k, a)| Some((k, a?)))
+        .collect()
 }
 
 /// `/hostedzone/Z123` (as listed) → `Z123` (as tagged and as the id drplan reports).
@@ -361,19 +377,35 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             return read;
         }
     };
-    // Only checks whose CallerReference may be this stack's get their tags read
-    // (`caller_reference`): other stacks' and nobody's cost no request...
+    // The listing sorts the checks by their CallerReference (`caller_reference`):
+    // this stack's at an address the spec has, whose tags the spec does not manage,
+    // cost no request; this stack's otherwise and older drplan checks get their tags
+    // read; other stacks' and nobody's cost nothing...
     let all: Vec<_> = pages.iter().flat_map(|p| p.health_checks()).collect();
-    let owner = |c: &&aws_sdk_route53::types::HealthCheck| {
-        caller_reference::owner(c.caller_reference(), &scope.stack)
-    };
-    let mut checks: Vec<_> = all
-        .iter()
-        .filter(|c| owner(c) != caller_reference::Owner::Other)
-        .copied()
-        .collect();
-    let ids: Vec<String> = checks.iter().map(|c| c.id().to_string()).collect();
-    let mut tags = match tags_by_id(ctx, TagResourceType::Healthcheck, &ids).await {
+    let by_key = spec_addresses_by_key(scope);
+    let mut known: HashMap<String, Address> = HashMap::new();
+    let mut checks = Vec::new();
+    let mut to_tag = Vec::new();
+    for check in &all {
+        let reference = check.caller_reference();
+        match caller_reference::owner(reference, &scope.stack) {
+            caller_reference::Owner::Other => continue,
+            caller_reference::Owner::ThisStack => {
+                let spec_address = caller_reference::address_key_of(reference)
+                    .and_then(|key| by_key.get(key))
+                    .filter(|a| !scope.tagged_health_checks.contains(a.as_str()));
+                match spec_address {
+                    Some(address) => {
+                        known.insert(check.id().to_string(), address.clone());
+                    }
+                    None => to_tag.push(check.id().to_string()),
+                }
+            }
+            caller_reference::Owner::Unknown => to_tag.push(check.id().to_string()),
+        }
+        checks.push(*check);
+    }
+    let mut tags = match tags_by_id(ctx, TagResourceType::Healthcheck, &to_tag).await {
         Ok(tags) => tags,
         Err(msg) => {
             read.errors
@@ -391,6 +423,7 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             m.is_for(&scope.stack).then_some(m.address).flatten()
         })
         .map(|a| a.as_str().to_string())
+        .chain(known.values().map(|a| a.as_str().to_string()))
         .collect();
     if scope.health_checks.iter().any(|a| !found.contains(a)) {
         let others: Vec<_> = all
@@ -410,12 +443,20 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
         checks.extend(others);
     }
     for check in checks {
-        let marked = Marked::from_tags(
-            tags.get(check.id())
-                .into_iter()
-                .flatten()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
+        let marked = match known.get(check.id()) {
+            // Its reference is the mark: no tags in the spec to compare.
+            Some(address) => Marked {
+                tags: Value::Object(Map::new()),
+                address: Some(address.clone()),
+                stack: Some(scope.stack.clone()),
+            },
+            None => Marked::from_tags(
+                tags.get(check.id())
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            ),
+        };
         // Health checks are identified by their mark only: unmarked ones or another
         // stack's can never match the spec, unless an `import` block names one.
         let imported = marked.stack.is_none()

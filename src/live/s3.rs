@@ -5,7 +5,13 @@
 //!
 //! Buckets the spec does not name are orphan candidates: their tags are read only
 //! when they live in a region of the topology, so an account's unrelated buckets
-//! elsewhere cost one GetBucketLocation each and nothing more.
+//! elsewhere cost nothing.
+//!
+//! A bucket's region comes with the listing on AWS (`BucketRegion`). Where the
+//! listing leaves it out (moto; S3-compatible stores), one ListBuckets per region of
+//! the topology filtered by `bucket-region` says which buckets live there, and only
+//! a bucket the spec names that none of them lists costs a GetBucketLocation (it
+//! lives elsewhere): a handful of requests instead of one per bucket.
 
 use super::marks::Marked;
 use super::reach::Gate;
@@ -22,6 +28,7 @@ use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
 use drplan_core::resource::Kind;
 use futures::future::join_all;
+use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 /// Error codes S3 answers for a configuration that was never set.
@@ -36,19 +43,15 @@ const NOT_CONFIGURED: [&str; 6] = [
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     let mut read = FamilyRead::default();
-    let buckets = match list_buckets(ctx).await {
+    let buckets = match buckets_by_region(ctx, &scope.regions, &scope.bucket_names).await {
         Ok(buckets) => buckets,
         Err(msg) => {
             read.errors.push(ReadError::new("aws_s3_bucket", msg));
             return read;
         }
     };
-    let named_or_searched: Vec<_> = buckets
-        .into_iter()
-        .filter(|(name, _)| scope.bucket_names.contains(name) || !scope.regions.is_empty())
-        .collect();
     for part in join_all(
-        named_or_searched
+        buckets
             .iter()
             .map(|(name, region)| read_bucket(ctx, scope, gate, name, region.clone())),
     )
@@ -59,15 +62,68 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
     read
 }
 
-/// Every bucket of the account, with its region where ListBuckets names it (real
-/// AWS does, as BucketRegion; moto leaves it out).
-pub(super) async fn list_buckets(
+/// The account's buckets in `regions` and those of `named` wherever they are, each
+/// with its region. A named bucket whose region cannot be read is listed with `Err`.
+pub(super) async fn buckets_by_region(
     ctx: &AwsContext,
+    regions: &BTreeSet<String>,
+    named: &BTreeSet<String>,
+) -> Result<Vec<(String, Result<String, String>)>, String> {
+    let listed = list_buckets(ctx, None).await?;
+    let mut found: BTreeMap<String, String> = BTreeMap::new();
+    let mut unplaced = Vec::new();
+    for (name, region) in listed {
+        match region {
+            Some(region) => {
+                found.insert(name, region);
+            }
+            None => unplaced.push(name),
+        }
+    }
+    if !unplaced.is_empty() && !regions.is_empty() {
+        for (region, names) in join_all(regions.iter().map(|region| async move {
+            (region, list_buckets(ctx, Some(region)).await)
+        }))
+        .await
+        {
+            for (name, _) in names? {
+                found.insert(name, region.clone());
+            }
+        }
+    }
+    let elsewhere = join_all(
+        unplaced
+            .into_iter()
+            .filter(|name| !found.contains_key(name) && named.contains(name))
+            .map(|name| async move {
+                let region = bucket_region(ctx, &name).await;
+                (name, region)
+            }),
+    )
+    .await;
+    Ok(found
+        .into_iter()
+        .filter(|(name, region)| named.contains(name) || regions.contains(region))
+        .map(|(name, region)| (name, Ok(region)))
+        .chain(elsewhere)
+        .collect())
+}
+
+/// Every bucket of the account (or of `region`: ListBuckets' `bucket-region`
+/// filter), with its region where ListBuckets names it (real AWS does, as
+/// BucketRegion; moto leaves it out).
+async fn list_buckets(
+    ctx: &AwsContext,
+    region: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, String> {
     let pages = collect_pages(
         ctx,
         Service::S3,
-        ctx.s3_global().list_buckets().into_paginator().send(),
+        ctx.s3_global()
+            .list_buckets()
+            .set_bucket_region(region.map(str::to_string))
+            .into_paginator()
+            .send(),
     )
     .await
     .map_err(|e| error_message(&e))?;
@@ -83,23 +139,19 @@ async fn read_bucket(
     scope: &ReadScope,
     gate: &Gate<'_>,
     name: &str,
-    listed_region: Option<String>,
+    region: Result<String, String>,
 ) -> FamilyRead {
     let mut read = FamilyRead::default();
     let named = scope.bucket_names.contains(name);
-    // ListBuckets names the region on real AWS (BucketRegion); moto leaves it out.
-    let region = match listed_region {
-        Some(r) => r,
-        None => match bucket_region(ctx, name).await {
-            Ok(r) => r,
-            Err(msg) => {
-                if named {
-                    read.errors
-                        .push(ReadError::new(format!("aws_s3_bucket {name}"), msg));
-                }
-                return read;
+    let region = match region {
+        Ok(r) => r,
+        Err(msg) => {
+            if named {
+                read.errors
+                    .push(ReadError::new(format!("aws_s3_bucket {name}"), msg));
             }
-        },
+            return read;
+        }
     };
     if !named && !scope.regions.contains(&region) {
         return read;

@@ -156,18 +156,15 @@ async fn read_buckets(
 ) -> Found {
     let mut found = Vec::new();
     let mut errors = Vec::new();
-    let buckets: Vec<(String, Option<String>)> = match super::s3::list_buckets(ctx).await {
+    let buckets = match super::s3::buckets_by_region(ctx, regions, &BTreeSet::new()).await {
         Ok(all) => all
             .into_iter()
             .filter(|(name, _)| !own_buckets.contains(name))
-            .collect(),
+            .collect::<Vec<_>>(),
         Err(msg) => return (found, vec![ReadError::new("aws_s3_bucket", msg)]),
     };
-    let checked = join_all(buckets.into_iter().map(|(name, listed)| async move {
-        let region = match listed {
-            Some(r) => r,
-            None => super::s3::bucket_region(ctx, &name).await?,
-        };
+    let checked = join_all(buckets.into_iter().map(|(name, region)| async move {
+        let region = region?;
         if !regions.contains(&region) {
             return Ok(None);
         }

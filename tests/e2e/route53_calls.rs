@@ -5,6 +5,9 @@
 use crate::objectives_e2e::applied_root_project;
 use crate::support::cli::{drplan, explain};
 use crate::support::moto::MotoServer;
+use crate::support::outofband::{self, CheckReferences};
+use crate::support::planning;
+use drplan_core::resource::Kind;
 use std::path::Path;
 
 /// `drplan -v plan -e prod`'s Route53 request count, and the plan's exit code.
@@ -85,4 +88,31 @@ async fn other_stacks_health_checks_cost_the_plan_no_route53_requests() {
         crowded, alone,
         "Route53 requests alone {alone}, with 300 foreign checks {crowded}"
     );
+}
+
+/// Health checks made by drplan before its CallerReference named the stack and the
+/// address are marked by their tags alone: the plan still finds them as this stack's
+/// (their tags are read), and finds nothing to change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_checks_made_by_an_older_drplan_are_still_found_by_their_tags() {
+    let moto = MotoServer::start();
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let project = drplan_core::spec::load_project(&root, "prod")
+        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    let aws: Vec<_> = project
+        .resources
+        .iter()
+        .filter(|r| r.kind != Kind::K8sObject)
+        .cloned()
+        .collect();
+    let stack = &project.environment.stack;
+    assert!(
+        aws.iter().any(|r| r.kind == Kind::HealthCheck),
+        "the root project has health checks"
+    );
+    outofband::create_all_with(&moto, stack, &aws, CheckReferences::OlderDrplan)
+        .await
+        .unwrap_or_else(|e| panic!("creating the live objects: {e}"));
+    let plan = planning::plan_against(&moto, stack, &aws).await;
+    assert_eq!(planning::pending(&plan), Vec::<String>::new());
 }

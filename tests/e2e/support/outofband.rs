@@ -23,13 +23,33 @@ pub struct Created {
     pub regions: HashMap<String, String>,
 }
 
+/// The CallerReference out-of-band health checks are created with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckReferences {
+    /// drplan's own (`drplan::caller_reference`), as its apply makes them.
+    Drplan,
+    /// What drplan 0.x wrote before references named the stack: `drplan-<33 hex>`.
+    OlderDrplan,
+}
+
 /// Creates every AWS resource of `resources` (Kubernetes objects are skipped) in
 /// dependency order, each carrying `stack`'s ownership marks (none when `stack` is
-/// empty: objects made by another tool, for `import`).
+/// empty: objects made by another tool, for `import`), health checks with drplan's
+/// CallerReference when marked.
 pub async fn create_all(
     moto: &MotoServer,
     stack: &str,
     resources: &[Resource],
+) -> Result<Created, BoxError> {
+    create_all_with(moto, stack, resources, CheckReferences::Drplan).await
+}
+
+/// [`create_all`] with health checks referenced as `references` says.
+pub async fn create_all_with(
+    moto: &MotoServer,
+    stack: &str,
+    resources: &[Resource],
+    references: CheckReferences,
 ) -> Result<Created, BoxError> {
     let mut created = Created::default();
     let of = |kind: Kind| resources.iter().filter(move |r| r.kind == kind);
@@ -57,7 +77,7 @@ pub async fn create_all(
         create_zone(moto, stack, r, &mut created).await?;
     }
     for r in of(Kind::HealthCheck) {
-        create_health_check(moto, stack, r, &mut created).await?;
+        create_health_check(moto, stack, r, references, &mut created).await?;
     }
     create_records(
         moto,
@@ -539,13 +559,25 @@ async fn create_health_check(
     moto: &MotoServer,
     stack: &str,
     r: &Resource,
+    references: CheckReferences,
     created: &mut Created,
 ) -> Result<(), BoxError> {
     use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType, Tag, TagResourceType};
+    use sha2::{Digest, Sha256};
     let r53 = moto.route53();
+    let reference = match references {
+        _ if stack.is_empty() => format!("outofband-{}", r.address),
+        CheckReferences::Drplan => {
+            drplan::caller_reference::health_check(stack, &r.address, &r.attrs)
+        }
+        CheckReferences::OlderDrplan => {
+            let digest = hex::encode(Sha256::digest(r.address.as_str()));
+            format!("drplan-{}", &digest[..33])
+        }
+    };
     let out = r53
         .create_health_check()
-        .caller_reference(format!("outofband-{}", r.address))
+        .caller_reference(reference)
         .health_check_config(
             HealthCheckConfig::builder()
                 .r#type(HealthCheckType::from(s(r, "type")?))
