@@ -344,7 +344,9 @@ pub async fn connect_clusters(
             &project.topology,
             &project.environment,
             &label,
-            eks.as_ref().map(|c| (c, aws.sdk_config())),
+            eks.as_ref()
+                .zip(region.as_deref())
+                .map(|(c, r)| (c, aws.sdk_config_for(r))),
         )
         .await;
         match conn {

@@ -55,7 +55,7 @@ impl<'a> Clusters<'a> {
             self.topology,
             self.environment,
             label,
-            Some((&eks, self.aws.sdk_config())),
+            Some((&eks, self.aws.sdk_config_for(&region))),
         )
         .await
         .map_err(|e| anyhow!("cannot reach cluster `{label}`: {e}"))?;

@@ -15,6 +15,21 @@ pub enum AccountGuardError {
     Mismatch { expected: String, actual: String },
     #[error("could not determine the AWS account (sts:GetCallerIdentity): {0}")]
     Lookup(String),
+    #[error(
+        "site `{site}` is guarded to account {expected} (site_account), but its credentials \
+         belong to account {actual}; correct the site's role_arn or profile, or its account_id"
+    )]
+    SiteMismatch {
+        site: String,
+        expected: String,
+        actual: String,
+    },
+    #[error("could not reach site `{site}`'s account {expected} (site_account): {cause}")]
+    SiteLookup {
+        site: String,
+        expected: String,
+        cause: String,
+    },
 }
 
 /// Who the credentials are (sts:GetCallerIdentity).
@@ -55,12 +70,38 @@ impl AwsContext {
     }
 
     /// Checks the credentials' account against the environment's `account_id`, and
-    /// returns who they are. Without an `account_id` there is nothing to check and no
-    /// request is made (`None`).
+    /// each site account's credentials against its `account_id` (a role assumed here
+    /// for the first time), and returns who the environment's credentials are.
+    /// Without an `account_id` nothing is checked for the environment and no request
+    /// is made for it (`None`).
     pub async fn check_account(
         &self,
         expected: Option<&str>,
     ) -> Result<Option<CallerIdentity>, AccountGuardError> {
+        for (region, site) in self.site_configs() {
+            let sts = aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::config::Builder::from(&site.config)
+                    .region(aws_config::Region::new(region.to_string()))
+                    .interceptor(self.api_call_counter().interceptor(Service::Sts))
+                    .build(),
+            );
+            let _permit = self.permit(Service::Sts).await;
+            let out = sts.get_caller_identity().send().await.map_err(|e| {
+                AccountGuardError::SiteLookup {
+                    site: site.site.clone(),
+                    expected: site.account_id.clone(),
+                    cause: error_message(&e),
+                }
+            })?;
+            let actual = out.account.unwrap_or_default();
+            if actual != site.account_id {
+                return Err(AccountGuardError::SiteMismatch {
+                    site: site.site.clone(),
+                    expected: site.account_id.clone(),
+                    actual,
+                });
+            }
+        }
         let Some(expected) = expected else {
             return Ok(None);
         };

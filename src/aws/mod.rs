@@ -106,9 +106,20 @@ pub struct RegionalClients {
     pub kms: aws_sdk_kms::Client,
 }
 
+/// A site kept in another account: its region's requests are made with these
+/// credentials (`site_account` in the environment).
+#[derive(Clone, Debug)]
+pub struct SiteConfig {
+    pub site: String,
+    pub account_id: String,
+    pub config: SdkConfig,
+}
+
 #[derive(Debug)]
 pub struct AwsContext {
     config: SdkConfig,
+    /// region -> the site account whose credentials reach it.
+    sites: BTreeMap<String, SiteConfig>,
     counter: ApiCallCounter,
     limits: ServiceLimits,
     regional: Mutex<BTreeMap<String, RegionalClients>>,
@@ -133,6 +144,14 @@ impl AwsContext {
             loader = loader.retry_config(default_retry_config());
         }
         Self::new(loader.load().await)
+    }
+
+    /// [`from_env`](Self::from_env) with the project's site accounts in force.
+    pub async fn for_project(project: &drplan_core::model::Project) -> Self {
+        Self::from_env()
+            .await
+            .with_site_accounts(&project.environment, &project.topology)
+            .await
     }
 
     /// From an explicit configuration (tests pass credentials and the emulator's
@@ -165,6 +184,7 @@ impl AwsContext {
         let global_s3 = s3_client(&config, &counter, GLOBAL_REGION);
         AwsContext {
             config,
+            sites: BTreeMap::new(),
             counter,
             limits: ServiceLimits::new(ROUTE53_REQUESTS_PER_SECOND),
             regional: Mutex::new(BTreeMap::new()),
@@ -178,6 +198,85 @@ impl AwsContext {
     /// The resolved SDK configuration (credentials for EKS tokens, endpoint).
     pub fn sdk_config(&self) -> &SdkConfig {
         &self.config
+    }
+
+    /// The configuration requests to `region` are made with: its site account's, or
+    /// the environment's.
+    pub fn sdk_config_for(&self, region: &str) -> &SdkConfig {
+        self.sites.get(region).map_or(&self.config, |s| &s.config)
+    }
+
+    /// The site accounts in force, by region.
+    pub fn site_configs(&self) -> impl Iterator<Item = (&str, &SiteConfig)> {
+        self.sites.iter().map(|(r, s)| (r.as_str(), s))
+    }
+
+    /// Whether `region`'s requests use another account's credentials than the
+    /// environment's.
+    pub fn has_site_account(&self, region: &str) -> bool {
+        self.sites.contains_key(region)
+    }
+
+    /// Makes every request to a site's region with its `site_account` credentials:
+    /// a role assumed with the environment's credentials, a profile, or the
+    /// environment's own (only checked). Call before the first request.
+    pub async fn with_site_accounts(
+        mut self,
+        environment: &drplan_core::model::Environment,
+        topology: &drplan_core::model::Topology,
+    ) -> Self {
+        use drplan_core::model::environment::SiteCredentials;
+        for (site, account) in &environment.site_accounts {
+            let Some(region) = topology.sites.get(site).map(|s| s.region.clone()) else {
+                continue;
+            };
+            let config = match &account.credentials {
+                SiteCredentials::Default => self.config.clone(),
+                SiteCredentials::AssumeRole {
+                    role_arn,
+                    session_name,
+                    external_id,
+                } => {
+                    let session = session_name
+                        .clone()
+                        .unwrap_or_else(|| format!("drplan-{}", environment.stack));
+                    let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+                        .session_name(session)
+                        .configure(&self.config);
+                    if let Some(id) = external_id {
+                        builder = builder.external_id(id);
+                    }
+                    let provider = builder.build().await;
+                    self.config
+                        .to_builder()
+                        .credentials_provider(
+                            aws_credential_types::provider::SharedCredentialsProvider::new(
+                                provider,
+                            ),
+                        )
+                        .build()
+                }
+                SiteCredentials::Profile(profile) => {
+                    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                        .profile_name(profile)
+                        .timeout_config(default_timeout_config())
+                        .retry_config(default_retry_config());
+                    if let Some(region) = self.config.region() {
+                        loader = loader.region(region.clone());
+                    }
+                    loader.load().await
+                }
+            };
+            self.sites.insert(
+                region,
+                SiteConfig {
+                    site: site.clone(),
+                    account_id: account.account_id.clone(),
+                    config,
+                },
+            );
+        }
+        self
     }
 
     /// The region of the default chain (`AWS_REGION`, profile), if any.
@@ -198,7 +297,7 @@ impl AwsContext {
         };
         cache
             .entry(region.to_string())
-            .or_insert_with(|| regional_clients(&self.config, &self.counter, region))
+            .or_insert_with(|| regional_clients(self.sdk_config_for(region), &self.counter, region))
             .clone()
     }
 
@@ -229,6 +328,22 @@ impl AwsContext {
 
     pub fn iam(&self) -> &aws_sdk_iam::Client {
         &self.iam
+    }
+
+    /// IAM (global, per account) of the account `arn` names: a site account's when it
+    /// is one, the environment's otherwise.
+    pub fn iam_for_arn(&self, arn: &str) -> aws_sdk_iam::Client {
+        let account = arn.split(':').nth(4).unwrap_or_default();
+        match self.sites.values().find(|s| s.account_id == account) {
+            Some(site) => aws_sdk_iam::Client::from_conf(
+                aws_sdk_iam::config::Builder::from(&site.config)
+                    .region(Region::new(GLOBAL_REGION))
+                    .interceptor(self.counter.interceptor(Service::Iam))
+                    .interceptor(slow_calls::SlowCallNotice)
+                    .build(),
+            ),
+            None => self.iam.clone(),
+        }
     }
 
     pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {

@@ -33,7 +33,7 @@ pub async fn read_all(aws: &AwsContext, refs: &[SecretRef]) -> Result<Vec<(Strin
 }
 
 async fn read(aws: &AwsContext, r: &SecretRef) -> Result<String, String> {
-    let config = aws.sdk_config();
+    let config = aws.sdk_config_for(&r.region);
     let region = Region::new(r.region.clone());
     match r.store {
         SecretStore::SsmParameter => {

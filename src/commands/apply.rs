@@ -54,7 +54,7 @@ pub fn run(root: &Path, args: &ApplyArgs, verbose: bool) -> anyhow::Result<i32> 
     }
     let guard = locked::Guard::for_project(&project, &env);
     runtime()?.block_on(async {
-        let aws = AwsContext::from_env().await;
+        let aws = AwsContext::for_project(&project).await;
         let stop = Stop::new();
         let _signals = interrupt::watch(&stop)?;
         let work = plan_and_apply(project, &aws, args, saved, verbose, &stop);

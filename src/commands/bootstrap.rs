@@ -31,7 +31,7 @@ pub fn run(root: &Path, args: &BootstrapArgs) -> Result<i32> {
         )
     })?;
     runtime()?.block_on(async {
-        let aws = AwsContext::from_env().await;
+        let aws = AwsContext::for_project(&project).await;
         // The account guard first: nothing is created in the wrong account.
         aws.check_account(env.account_id.as_deref()).await?;
         let s3 = aws.s3(&lock.region);

@@ -16,7 +16,7 @@ pub fn run(root: &Path, args: &DriftArgs, verbose: bool) -> anyhow::Result<i32> 
         return Ok(exit::ERROR);
     };
     runtime()?.block_on(async {
-        let aws = AwsContext::from_env().await;
+        let aws = AwsContext::for_project(&project).await;
         // Drift reports what differs; it never refuses, so every destroy is "allowed".
         let req = PlanRequest {
             allow_destroy: &[],

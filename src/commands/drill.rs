@@ -30,7 +30,7 @@ pub fn run(root: &Path, args: &DrillArgs) -> anyhow::Result<i32> {
         Some(DrillAction::Cleanup) => {
             let guard = locked::Guard::for_project(&project, &env);
             runtime()?.block_on(async {
-                let aws = AwsContext::from_env().await;
+                let aws = AwsContext::for_project(&project).await;
                 let stop = Stop::new();
                 let _signals = interrupt::watch(&stop)?;
                 let work = cleanup(&project, &aws);
@@ -40,7 +40,7 @@ pub fn run(root: &Path, args: &DrillArgs) -> anyhow::Result<i32> {
         None => {
             let guard = locked::Guard::for_project(&project, &env);
             runtime()?.block_on(async {
-                let aws = AwsContext::from_env().await;
+                let aws = AwsContext::for_project(&project).await;
                 let stop = Stop::new();
                 let _signals = interrupt::watch(&stop)?;
                 let work = drill(&project, &aws, args, &stop);
@@ -320,7 +320,7 @@ async fn history(project: &Project, format: DrillFormat) -> anyhow::Result<i32> 
             project.env_name
         );
     };
-    let aws = AwsContext::from_env().await;
+    let aws = AwsContext::for_project(&project).await;
     let records = record::list(
         &aws.s3(&lock.region),
         &lock.bucket,

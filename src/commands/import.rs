@@ -166,7 +166,7 @@ fn from_live(root: &Path, args: &ImportArgs) -> anyhow::Result<i32> {
         }
     }
     let state = super::output::runtime()?.block_on(async {
-        let aws = AwsContext::from_env().await;
+        let aws = AwsContext::for_project(&project).await;
         eprintln!(
             "Reading the live objects of {} import block(s)...",
             project.unwritten_imports.len()

@@ -16,7 +16,7 @@ pub fn run(root: &Path, args: &PlanArgs, verbose: bool) -> anyhow::Result<i32> {
         return Ok(exit::ERROR);
     };
     runtime()?.block_on(async {
-        let aws = AwsContext::from_env().await;
+        let aws = AwsContext::for_project(&project).await;
         let req = PlanRequest {
             allow_destroy: &args.allow_destroy,
             targets: &args.target,

@@ -128,7 +128,7 @@ fn print_target_plan(root: &Path, to: &str) {
         .map_err(|_| anyhow!("{to} did not load"))
         .and_then(|project| {
             runtime()?.block_on(async {
-                let aws = AwsContext::from_env().await;
+                let aws = AwsContext::for_project(&project).await;
                 make_plan(
                     project,
                     &aws,
@@ -160,7 +160,7 @@ fn print_target_plan(root: &Path, to: &str) {
 /// that failed is an error: an unread kind could hide drift.
 fn drifted_addresses(project: &Project) -> anyhow::Result<Vec<String>> {
     runtime()?.block_on(async {
-        let aws = AwsContext::from_env().await;
+        let aws = AwsContext::for_project(&project).await;
         let req = PlanRequest {
             allow_destroy: &[],
             targets: &[],

@@ -27,7 +27,7 @@ pub fn run(root: &Path, args: &UnlockArgs) -> anyhow::Result<i32> {
     let stack = project.environment.stack.clone();
     let where_ = format!("s3://{}/{}", settings.bucket, lock_key(&settings, &stack));
     runtime()?.block_on(async {
-        let aws = AwsContext::from_env().await;
+        let aws = AwsContext::for_project(&project).await;
         aws.check_account(project.environment.account_id.as_deref()).await?;
         let s3 = aws.s3(&settings.region);
         match force_unlock(&s3, &settings, &stack).await? {

@@ -134,7 +134,7 @@ async fn kms_key(aws: &AwsContext, key: &str, region: &str) -> Answer {
 async fn iam_role(aws: &AwsContext, arn: &str) -> Answer {
     let name = arn.rsplit('/').next().unwrap_or(arn);
     let _permit = aws.permit(Service::Iam).await;
-    match aws.iam().get_role().role_name(name).send().await {
+    match aws.iam_for_arn(arn).get_role().role_name(name).send().await {
         Ok(out) => match out.role {
             Some(role) if role.arn() == arn => Answer::Present("exists".into()),
             Some(role) => Answer::Unusable(format!(

@@ -64,31 +64,36 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
 
 /// The account's buckets in `regions` and those of `named` wherever they are, each
 /// with its region. A named bucket whose region cannot be read is listed with `Err`.
+/// A region kept in a site account (`site_account`) is listed with its credentials.
 pub(super) async fn buckets_by_region(
     ctx: &AwsContext,
     regions: &BTreeSet<String>,
     named: &BTreeSet<String>,
 ) -> Result<Vec<(String, Result<String, String>)>, String> {
-    let listed = list_buckets(ctx, None).await?;
+    let listed = list_buckets(ctx, ctx.s3_global(), None).await?;
     let mut found: BTreeMap<String, String> = BTreeMap::new();
     let mut unplaced = Vec::new();
     for (name, region) in listed {
         match region {
+            // A region kept in a site account is listed with its credentials below.
+            Some(region) if ctx.has_site_account(&region) => {}
             Some(region) => {
                 found.insert(name, region);
             }
             None => unplaced.push(name),
         }
     }
-    if !unplaced.is_empty() && !regions.is_empty() {
-        for (region, names) in join_all(regions.iter().map(|region| async move {
-            (region, list_buckets(ctx, Some(region)).await)
-        }))
-        .await
-        {
-            for (name, _) in names? {
-                found.insert(name, region.clone());
-            }
+    let by_region = regions
+        .iter()
+        .filter(|region| !unplaced.is_empty() || ctx.has_site_account(region));
+    for (region, names) in join_all(by_region.map(|region| async move {
+        let client = ctx.s3(region);
+        (region, list_buckets(ctx, &client, Some(region)).await)
+    }))
+    .await
+    {
+        for (name, _) in names? {
+            found.insert(name, region.clone());
         }
     }
     let elsewhere = join_all(
@@ -114,12 +119,13 @@ pub(super) async fn buckets_by_region(
 /// BucketRegion; moto leaves it out).
 async fn list_buckets(
     ctx: &AwsContext,
+    client: &aws_sdk_s3::Client,
     region: Option<&str>,
 ) -> Result<Vec<(String, Option<String>)>, String> {
     let pages = collect_pages(
         ctx,
         Service::S3,
-        ctx.s3_global()
+        client
             .list_buckets()
             .set_bucket_region(region.map(str::to_string))
             .into_paginator()

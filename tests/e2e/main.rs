@@ -35,5 +35,6 @@ mod record_batch_e2e;
 mod route53_calls;
 mod saved_plan_tamper;
 mod secrets_e2e;
+mod site_accounts_e2e;
 mod target_e2e;
 mod vars_e2e;

@@ -18,6 +18,34 @@ pub struct Environment {
     pub lock: Option<LockSettings>,
     /// How to reach each cluster's Kubernetes API, keyed by the `cluster` block label.
     pub cluster_access: BTreeMap<String, ClusterAccess>,
+    /// Sites kept in another AWS account, keyed by site label: every request to the
+    /// site's region is made with its credentials, and the guard checks its account.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub site_accounts: BTreeMap<String, SiteAccount>,
+}
+
+/// `site_account "<site>" { ... }`: the account a site lives in and how to reach it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteAccount {
+    /// The guard: requests to the site's region are refused with any other account's
+    /// credentials.
+    pub account_id: String,
+    pub credentials: SiteCredentials,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SiteCredentials {
+    /// A role assumed with the environment's credentials (sts:AssumeRole).
+    AssumeRole {
+        role_arn: String,
+        /// Defaults to `drplan-<stack>`.
+        session_name: Option<String>,
+        external_id: Option<String>,
+    },
+    /// A named profile of the shared config files (~/.aws/config).
+    Profile(String),
+    /// The environment's own credentials (the account is only checked).
+    Default,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -38,6 +38,7 @@ pub fn run(
     buckets(t, spans, diags);
     backups(t, spans, diags);
     manifests(files_read, t, spans, diags, digest);
+    site_accounts(t, env, sources, diags);
     {
         for (label, (_, span)) in &env.cluster_access {
             let file = env.cluster_access_file.get(label).copied().unwrap_or(0);
@@ -57,6 +58,57 @@ pub fn run(
                     ),
                 );
             }
+        }
+    }
+}
+
+/// A `site_account` names a site; two sites sharing a region share an account (a
+/// region's requests are made with one set of credentials).
+fn site_accounts(
+    t: &Topology,
+    env: &EnvSettings,
+    sources: &[ParsedFile],
+    diags: &mut Diagnostics,
+) {
+    for (site, (account, span, file)) in &env.site_accounts {
+        let Some(f) = sources.get(*file) else {
+            continue;
+        };
+        let Some(s) = t.sites.get(site) else {
+            diags.push(
+                SpecDiagnostic::new(
+                    "drplan::unresolved_reference",
+                    format!("site_account \"{site}\" names no site of the spec"),
+                )
+                .at(&f.source, span.clone(), "unknown site")
+                .help(
+                    did_you_mean(site, t.sites.keys().map(String::as_str))
+                        .unwrap_or_else(|| "use a site block's label".into()),
+                ),
+            );
+            continue;
+        };
+        let account_of = |other: &str| {
+            env.site_accounts
+                .get(other)
+                .map(|(a, _, _)| a.account_id.clone())
+        };
+        if let Some(other) = t.sites.values().find(|o| {
+            o.name != *site
+                && o.region == s.region
+                && account_of(&o.name).as_deref() != Some(account.account_id.as_str())
+        }) {
+            diags.push(
+                SpecDiagnostic::new(
+                    "drplan::invalid_value",
+                    format!(
+                        "sites \"{site}\" and \"{}\" share region {} but not their account",
+                        other.name, s.region
+                    ),
+                )
+                .at(&f.source, span.clone(), "this site's account")
+                .help("drplan makes a region's requests with one account's credentials: give both sites the same site_account, or put them in different regions"),
+            );
         }
     }
 }

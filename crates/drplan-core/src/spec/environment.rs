@@ -8,6 +8,7 @@ use super::files::ParsedFile;
 use super::scope::Scope;
 use crate::model::environment::DEFAULT_LOCK_LEASE;
 use crate::model::environment::{SecretRef, SecretStore};
+use crate::model::environment::{SiteAccount, SiteCredentials};
 use crate::model::{ClusterAccess, LockSettings};
 use hcl::Value;
 use std::collections::BTreeMap;
@@ -15,7 +16,11 @@ use std::ops::Range;
 
 const TOP: Schema = Schema::new(
     &["stack", "account_id", "active_site", "extends"],
-    &["variables", "lock", "cluster_access", "secret"],
+    &["variables", "lock", "cluster_access", "secret", "site_account"],
+);
+const SITE_ACCOUNT: Schema = Schema::new(
+    &["account_id", "role_arn", "session_name", "external_id", "profile"],
+    &[],
 );
 const SECRET: Schema = Schema::new(
     &["ssm_parameter", "secrets_manager", "region", "json_key"],
@@ -61,6 +66,8 @@ pub struct EnvSettings {
     /// variable -> where its value lives (`secret "<variable>" { ... }`), the span of
     /// the block's label and which variable source holds the block.
     pub secrets: BTreeMap<String, (SecretRef, Range<usize>, usize)>,
+    /// site label -> (account, span of the label, which variable source holds it).
+    pub site_accounts: BTreeMap<String, (SiteAccount, Range<usize>, usize)>,
 }
 
 pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvSettings {
@@ -103,7 +110,7 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
         }
     }
     if let Some(id) = &out.account_id {
-        if id.len() != 12 || !id.chars().all(|c| c.is_ascii_digit()) {
+        if !is_account_id(id) {
             top.invalid(
                 diags,
                 "drplan::invalid_value",
@@ -251,6 +258,7 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
                     ),
                 );
             }
+            "site_account" => site_account(file, block, scope, diags, &mut out),
             "cluster_access" => {
                 let Some(label) = block.labels.first() else {
                     diags.push(
@@ -296,6 +304,124 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
         }
     }
     out
+}
+
+fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.chars().all(|c| c.is_ascii_digit())
+}
+
+/// `site_account "<site>" { account_id = "..."  role_arn = "..." }` (or `profile`).
+fn site_account(
+    file: &ParsedFile,
+    block: &hcl_edit::structure::Block,
+    scope: &Scope,
+    diags: &mut Diagnostics,
+    out: &mut EnvSettings,
+) {
+    let src = &file.source;
+    let ctx = scope.functions_only();
+    let header = body::block_header(block);
+    let Some(label) = block.labels.first() else {
+        diags.push(
+            SpecDiagnostic::new(
+                "drplan::missing_label",
+                "site_account needs the site block's label",
+            )
+            .at(src, header, "no label")
+            .help("write site_account \"dr\" { account_id = \"210987654321\"  role_arn = \"arn:aws:iam::210987654321:role/drplan\" }"),
+        );
+        return;
+    };
+    let site = label.as_str().to_string();
+    let span = hcl_edit::Span::span(label).unwrap_or(header);
+    let mut b = body::read(src, block, &SITE_ACCOUNT, scope, &ctx, diags);
+    let account_id = b.required_string(diags, "account_id", "the site's AWS account id (12 digits)");
+    let role_arn = b.string(diags, "role_arn");
+    let session_name = b.string(diags, "session_name");
+    let external_id = b.string(diags, "external_id");
+    let profile = b.string(diags, "profile");
+    let Some(account_id) = account_id else { return };
+    if !is_account_id(&account_id) {
+        b.invalid(
+            diags,
+            "drplan::invalid_value",
+            "account_id",
+            format!("`{account_id}` is not an AWS account id"),
+            "an account id is 12 digits",
+        );
+        return;
+    }
+    if role_arn.is_none() && (session_name.is_some() || external_id.is_some()) {
+        b.invalid(
+            diags,
+            "drplan::invalid_value",
+            if session_name.is_some() {
+                "session_name"
+            } else {
+                "external_id"
+            },
+            "session_name and external_id go with role_arn".into(),
+            "add the role to assume, or remove them",
+        );
+        return;
+    }
+    let credentials = match (role_arn, profile) {
+        (Some(_), Some(_)) => {
+            b.invalid(
+                diags,
+                "drplan::invalid_value",
+                "profile",
+                "a site is reached one way: a role to assume or a profile".into(),
+                "keep role_arn or profile",
+            );
+            return;
+        }
+        (Some(role_arn), None) => {
+            let in_account = role_arn
+                .split(':')
+                .nth(4)
+                .is_some_and(|a| a == account_id);
+            if !role_arn.starts_with("arn:") || !role_arn.contains(":role/") || !in_account {
+                b.invalid(
+                    diags,
+                    "drplan::invalid_value",
+                    "role_arn",
+                    format!("`{role_arn}` is not the ARN of a role in account {account_id}"),
+                    "write arn:aws:iam::<account_id>:role/<name>",
+                );
+                return;
+            }
+            SiteCredentials::AssumeRole {
+                role_arn,
+                session_name,
+                external_id,
+            }
+        }
+        (None, Some(profile)) => SiteCredentials::Profile(profile),
+        (None, None) => SiteCredentials::Default,
+    };
+    if out.site_accounts.contains_key(&site) {
+        diags.push(
+            SpecDiagnostic::new(
+                "drplan::duplicate",
+                format!("two site_account blocks for site `{site}`"),
+            )
+            .at(src, span, "second one")
+            .help("a site lives in one account: keep one block"),
+        );
+        return;
+    }
+    out.site_accounts.insert(
+        site,
+        (
+            SiteAccount {
+                account_id,
+                credentials,
+            },
+            span,
+            0,
+        ),
+    );
 }
 
 /// The `name = value` attributes of `body` (a `variables` block, or a whole

@@ -92,6 +92,9 @@ fn reindex(base: &mut EnvSettings, index: usize) {
     for (_, _, file) in base.secrets.values_mut() {
         *file = index;
     }
+    for (_, _, file) in base.site_accounts.values_mut() {
+        *file = index;
+    }
     for label in base.cluster_access.keys() {
         base.cluster_access_file.insert(label.clone(), index);
     }
@@ -122,6 +125,9 @@ fn merge_under(settings: &mut EnvSettings, base: EnvSettings) {
         if !settings.variables.contains_key(&name) {
             settings.secrets.entry(name).or_insert(secret);
         }
+    }
+    for (site, account) in base.site_accounts {
+        settings.site_accounts.entry(site).or_insert(account);
     }
     for (label, access) in base.cluster_access {
         if !settings.cluster_access.contains_key(&label) {

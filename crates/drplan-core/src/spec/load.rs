@@ -318,6 +318,11 @@ fn load_unredacted(
             .iter()
             .map(|(k, (a, _))| (k.clone(), a.clone()))
             .collect(),
+        site_accounts: env_settings
+            .site_accounts
+            .iter()
+            .map(|(site, (a, _, _))| (site.clone(), a.clone()))
+            .collect(),
     };
     backup_policy::compile(&mut topology);
     let mut resources = lower::lower(&topology, &environment);
