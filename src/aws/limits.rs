@@ -11,14 +11,15 @@ use super::Service;
 
 /// In-flight bounds per service. EC2 and EKS throttle per account and region with
 /// token buckets of a few dozen; S3 has per-prefix limits far above what a plan needs
-/// (5,500 reads/s). S3 is where a plan's volume is (5-6 reads per bucket, no bulk
-/// read): at 50 ms per request, 64 in flight read 5,000 resources' 1,500 buckets in
-/// ~7 s, below Route53's 5 requests/s bound for the same topology (BENCHMARKS.md);
-/// 32 took twice that.
+/// (5,500 reads/s per bucket prefix, and every bucket is its own). S3 is where a
+/// plan's volume is (5 reads per bucket, no bulk read of bucket configuration): at
+/// 50 ms per request, 128 in flight read 5,000 resources' 1,650 buckets in ~3.3 s;
+/// 64 took twice that, which became the plan's bound once Route53 no longer was
+/// (BENCHMARKS.md).
 const MAX_IN_FLIGHT: [usize; Service::COUNT] = [
     16, // ec2
     8,  // eks
-    64, // s3
+    128, // s3
     4,  // route53 (the rate limiter below is the real bound)
     2,  // sts
     4,  // iam (GetRole per distinct role: a handful per plan)
