@@ -169,7 +169,12 @@ async fn foreign_health_checks(rig: &Rig, from: usize, to: usize) -> Result<(), 
                 r53.change_tags_for_resource()
                     .resource_type(TagResourceType::Healthcheck)
                     .resource_id(id)
-                    .add_tags(Tag::builder().key("drplan:stack").value("someone-else").build())
+                    .add_tags(
+                        Tag::builder()
+                            .key("drplan:stack")
+                            .value("someone-else")
+                            .build(),
+                    )
                     .send()
                     .await
                     .map_err(|e| format!("ChangeTagsForResource: {e}"))?;

@@ -17,13 +17,13 @@ use super::Service;
 /// 64 took twice that, which became the plan's bound once Route53 no longer was
 /// (BENCHMARKS.md).
 const MAX_IN_FLIGHT: [usize; Service::COUNT] = [
-    16, // ec2
-    8,  // eks
+    16,  // ec2
+    8,   // eks
     128, // s3
-    4,  // route53 (the rate limiter below is the real bound)
-    2,  // sts
-    4,  // iam (GetRole per distinct role: a handful per plan)
-    4,  // kms (DescribeKey per bucket key)
+    4,   // route53 (the rate limiter below is the real bound)
+    2,   // sts
+    4,   // iam (GetRole per distinct role: a handful per plan)
+    4,   // kms (DescribeKey per bucket key)
 ];
 
 pub const ROUTE53_REQUESTS_PER_SECOND: u32 = 5;

@@ -28,8 +28,8 @@ use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
 use drplan_core::resource::Kind;
 use futures::future::join_all;
-use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Error codes S3 answers for a configuration that was never set.
 const NOT_CONFIGURED: [&str; 6] = [

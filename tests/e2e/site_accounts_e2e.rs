@@ -60,22 +60,21 @@ async fn dr_account(moto: &MotoServer) -> aws_config::SdkConfig {
         .await
         .expect("AssumeRole");
     let c = out.credentials().expect("credentials");
-    let mut config = moto.sdk_config_with_credentials(
-        "us-east-1",
-        c.access_key_id(),
-        c.secret_access_key(),
-    );
+    let mut config =
+        moto.sdk_config_with_credentials("us-east-1", c.access_key_id(), c.secret_access_key());
     config = config
         .to_builder()
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-            aws_credential_types::Credentials::new(
-                c.access_key_id(),
-                c.secret_access_key(),
-                Some(c.session_token().to_string()),
-                None,
-                "assumed",
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(
+                    c.access_key_id(),
+                    c.secret_access_key(),
+                    Some(c.session_token().to_string()),
+                    None,
+                    "assumed",
+                ),
             ),
-        ))
+        )
         .build();
     config
 }
@@ -130,9 +129,16 @@ async fn a_dr_site_in_a_second_account_is_applied_there_with_its_assumed_role() 
         .send()
         .await
         .expect("GetCallerIdentity");
-    assert_eq!(who.account(), Some(DR_ACCOUNT), "moto answers as the DR account");
+    assert_eq!(
+        who.account(),
+        Some(DR_ACCOUNT),
+        "moto answers as the DR account"
+    );
     assert_eq!(vpc_cidrs(&dr_ec2).await, vec!["10.20.0.0/16".to_string()]);
-    assert_eq!(vpc_cidrs(&moto.ec2("us-east-1")).await, Vec::<String>::new());
+    assert_eq!(
+        vpc_cidrs(&moto.ec2("us-east-1")).await,
+        Vec::<String>::new()
+    );
     assert_eq!(
         vpc_cidrs(&moto.ec2("us-west-2")).await,
         vec!["10.10.0.0/16".to_string()]
@@ -144,13 +150,13 @@ async fn a_dr_site_in_a_second_account_is_applied_there_with_its_assumed_role() 
     );
 
     // Read back from both accounts: nothing to change.
-    let again = drplan(
-        &moto,
-        root,
-        &["plan", "-e", "prod", "--detailed-exitcode"],
-    );
+    let again = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_eq!(again.status.code(), Some(0), "{}", explain(&again));
-    assert!(stdout(&again).starts_with("No changes."), "{}", stdout(&again));
+    assert!(
+        stdout(&again).starts_with("No changes."),
+        "{}",
+        stdout(&again)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,8 +178,18 @@ async fn a_site_account_the_credentials_do_not_reach_is_refused_before_any_read(
         )),
         "{err}"
     );
-    let apply = drplan(&moto, dir.path(), &["apply", "-e", "prod", "--auto-approve"]);
+    let apply = drplan(
+        &moto,
+        dir.path(),
+        &["apply", "-e", "prod", "--auto-approve"],
+    );
     assert_eq!(apply.status.code(), Some(1), "{}", explain(&apply));
-    assert_eq!(vpc_cidrs(&moto.ec2("us-east-1")).await, Vec::<String>::new());
-    assert_eq!(vpc_cidrs(&moto.ec2("us-west-2")).await, Vec::<String>::new());
+    assert_eq!(
+        vpc_cidrs(&moto.ec2("us-east-1")).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        vpc_cidrs(&moto.ec2("us-west-2")).await,
+        Vec::<String>::new()
+    );
 }

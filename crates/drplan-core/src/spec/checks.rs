@@ -64,12 +64,7 @@ pub fn run(
 
 /// A `site_account` names a site; two sites sharing a region share an account (a
 /// region's requests are made with one set of credentials).
-fn site_accounts(
-    t: &Topology,
-    env: &EnvSettings,
-    sources: &[ParsedFile],
-    diags: &mut Diagnostics,
-) {
+fn site_accounts(t: &Topology, env: &EnvSettings, sources: &[ParsedFile], diags: &mut Diagnostics) {
     for (site, (account, span, file)) in &env.site_accounts {
         let Some(f) = sources.get(*file) else {
             continue;

@@ -16,10 +16,22 @@ use std::ops::Range;
 
 const TOP: Schema = Schema::new(
     &["stack", "account_id", "active_site", "extends"],
-    &["variables", "lock", "cluster_access", "secret", "site_account"],
+    &[
+        "variables",
+        "lock",
+        "cluster_access",
+        "secret",
+        "site_account",
+    ],
 );
 const SITE_ACCOUNT: Schema = Schema::new(
-    &["account_id", "role_arn", "session_name", "external_id", "profile"],
+    &[
+        "account_id",
+        "role_arn",
+        "session_name",
+        "external_id",
+        "profile",
+    ],
     &[],
 );
 const SECRET: Schema = Schema::new(
@@ -335,7 +347,8 @@ fn site_account(
     let site = label.as_str().to_string();
     let span = hcl_edit::Span::span(label).unwrap_or(header);
     let mut b = body::read(src, block, &SITE_ACCOUNT, scope, &ctx, diags);
-    let account_id = b.required_string(diags, "account_id", "the site's AWS account id (12 digits)");
+    let account_id =
+        b.required_string(diags, "account_id", "the site's AWS account id (12 digits)");
     let role_arn = b.string(diags, "role_arn");
     let session_name = b.string(diags, "session_name");
     let external_id = b.string(diags, "external_id");
@@ -377,10 +390,7 @@ fn site_account(
             return;
         }
         (Some(role_arn), None) => {
-            let in_account = role_arn
-                .split(':')
-                .nth(4)
-                .is_some_and(|a| a == account_id);
+            let in_account = role_arn.split(':').nth(4).is_some_and(|a| a == account_id);
             if !role_arn.starts_with("arn:") || !role_arn.contains(":role/") || !in_account {
                 b.invalid(
                     diags,
