@@ -320,7 +320,7 @@ async fn history(project: &Project, format: DrillFormat) -> anyhow::Result<i32> 
             project.env_name
         );
     };
-    let aws = AwsContext::for_project(&project).await;
+    let aws = AwsContext::for_project(project).await;
     let records = record::list(
         &aws.s3(&lock.region),
         &lock.bucket,

@@ -160,7 +160,7 @@ fn print_target_plan(root: &Path, to: &str) {
 /// that failed is an error: an unread kind could hide drift.
 fn drifted_addresses(project: &Project) -> anyhow::Result<Vec<String>> {
     runtime()?.block_on(async {
-        let aws = AwsContext::for_project(&project).await;
+        let aws = AwsContext::for_project(project).await;
         let req = PlanRequest {
             allow_destroy: &[],
             targets: &[],
