@@ -61,7 +61,8 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
         match result {
             Ok(out) => {
                 let Some(cluster) = out.cluster else { continue };
-                let object = cluster_object(&cluster, region);
+                let declared = scope.cluster_settings.get(&(region.to_string(), name.clone()));
+                let object = cluster_object(&cluster, region, declared);
                 if scope.wants_cluster(region, name) || object.is_owned_by(&scope.stack) {
                     kept.push(name.clone());
                     // Not managed: DR readiness reads it (ACTIVE).
@@ -96,7 +97,11 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
     read
 }
 
-fn cluster_object(cluster: &Cluster, region: &str) -> LiveObject {
+fn cluster_object(
+    cluster: &Cluster,
+    region: &str,
+    declared: Option<&std::collections::BTreeSet<String>>,
+) -> LiveObject {
     let marked = Marked::from_tags(
         cluster
             .tags()
@@ -114,6 +119,9 @@ fn cluster_object(cluster: &Cluster, region: &str) -> LiveObject {
     attrs.insert("role_arn".into(), opt_str(cluster.role_arn()));
     attrs.insert("subnets".into(), sorted_strings(subnets));
     attrs.insert("tags".into(), marked.tags);
+    for key in declared.into_iter().flatten() {
+        attrs.insert(key.clone(), security_setting(cluster, key));
+    }
     LiveObject {
         kind: Kind::EksCluster,
         id: cluster.name().unwrap_or_default().to_string(),
@@ -121,6 +129,36 @@ fn cluster_object(cluster: &Cluster, region: &str) -> LiveObject {
         address: marked.address,
         stack: marked.stack,
         attrs,
+    }
+}
+
+/// One of `kinds::eks::OPTIONAL_CLUSTER_ATTRS` as DescribeCluster reports it.
+fn security_setting(cluster: &Cluster, key: &str) -> Value {
+    let vpc = cluster.resources_vpc_config();
+    match key {
+        "endpoint_public_access" => Value::from(vpc.is_some_and(|v| v.endpoint_public_access())),
+        "endpoint_private_access" => {
+            Value::from(vpc.is_some_and(|v| v.endpoint_private_access()))
+        }
+        "control_plane_logs" => {
+            let enabled: Vec<&str> = cluster
+                .logging()
+                .map(|l| l.cluster_logging())
+                .unwrap_or_default()
+                .iter()
+                .filter(|setup| setup.enabled() == Some(true))
+                .flat_map(|setup| setup.types())
+                .map(|t| t.as_str())
+                .collect();
+            sorted_strings(&enabled)
+        }
+        "secrets_encryption_key" => opt_str(
+            cluster
+                .encryption_config()
+                .iter()
+                .find_map(|c| c.provider().and_then(|p| p.key_arn())),
+        ),
+        _ => Value::Null,
     }
 }
 

@@ -40,6 +40,9 @@ pub struct ReadScope {
     pub regions: BTreeSet<String>,
     /// EKS cluster names in the spec, per region.
     pub cluster_names: BTreeMap<String, BTreeSet<String>>,
+    /// Per `(region, cluster name)`, the optional settings its spec says
+    /// (`kinds::eks::OPTIONAL_CLUSTER_ATTRS`): only those are reported.
+    pub cluster_settings: BTreeMap<(String, String), BTreeSet<String>>,
     /// S3 bucket names in the spec (any region: bucket names are global).
     pub bucket_names: BTreeSet<String>,
     /// Route53 zone names in the spec, with trailing dot: `zone` blocks and the zones
@@ -86,6 +89,17 @@ impl ReadScope {
             match r.kind {
                 Kind::EksCluster => {
                     if let (Some(region), Some(name)) = (&r.region, attr(r, "name")) {
+                        let declared: BTreeSet<String> =
+                            drplan_core::kinds::eks::OPTIONAL_CLUSTER_ATTRS
+                                .iter()
+                                .filter(|k| r.attrs.contains_key(**k))
+                                .map(|k| k.to_string())
+                                .collect();
+                        if !declared.is_empty() {
+                            scope
+                                .cluster_settings
+                                .insert((region.clone(), name.clone()), declared);
+                        }
                         scope
                             .cluster_names
                             .entry(region.clone())

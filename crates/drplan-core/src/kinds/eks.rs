@@ -5,13 +5,32 @@ use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::sorted_addrs;
 use crate::spec::lower::{tags, Lowering};
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// EKS control-plane log types.
+pub const CONTROL_PLANE_LOG_TYPES: &[&str] = &[
+    "api",
+    "audit",
+    "authenticator",
+    "controllerManager",
+    "scheduler",
+];
+
+/// A cluster's settings the spec may leave unsaid: the reader reports them only for
+/// clusters whose spec says them (`ReadScope`).
+pub const OPTIONAL_CLUSTER_ATTRS: &[&str] = &[
+    "endpoint_public_access",
+    "endpoint_private_access",
+    "control_plane_logs",
+    "secrets_encryption_key",
+];
 
 pub const CLUSTER: KindInfo = KindInfo {
     type_name: "aws_eks_cluster",
     stateful: true,
     regional: true,
-    force_new: &["name", "role_arn", "subnets"],
+    // EKS sets secrets encryption at creation and can neither change nor remove it.
+    force_new: &["name", "role_arn", "subnets", "secrets_encryption_key"],
     unknown_after_apply: &["arn", "endpoint", "certificate_authority"],
     regional_service: Some("eks"),
     apply_service: "eks",
@@ -79,17 +98,33 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             c.subnets.clone()
         };
         let subnet_addrs = sorted_addrs(&net, &chosen);
+        let mut attrs = json!({
+            "name": c.name,
+            "version": c.version,
+            "role_arn": c.role_arn,
+            "subnets": subnet_addrs.iter().map(Address::as_str).collect::<Vec<_>>(),
+            "tags": tags(&c.tags),
+        });
+        // Only what the spec says: an unsaid setting is neither compared nor set.
+        let s = &c.security;
+        for (key, value) in [
+            ("endpoint_public_access", s.endpoint_public_access.map(Value::from)),
+            ("endpoint_private_access", s.endpoint_private_access.map(Value::from)),
+            ("control_plane_logs", s.control_plane_logs.clone().map(Value::from)),
+            (
+                "secrets_encryption_key",
+                s.secrets_encryption_key.clone().map(Value::from),
+            ),
+        ] {
+            if let (Some(value), Some(map)) = (value, attrs.as_object_mut()) {
+                map.insert(key.into(), value);
+            }
+        }
         out.push(lw.resource(
             addr.clone(),
             Kind::EksCluster,
             Some(&c.site),
-            json!({
-                "name": c.name,
-                "version": c.version,
-                "role_arn": c.role_arn,
-                "subnets": subnet_addrs.iter().map(Address::as_str).collect::<Vec<_>>(),
-                "tags": tags(&c.tags),
-            }),
+            attrs,
             subnet_addrs.clone(),
             c.protect,
             &c.source,

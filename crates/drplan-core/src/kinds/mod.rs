@@ -13,7 +13,7 @@
 //! spec block (`spec/decode`), and on the cloud side its reader (`src/live/`) and
 //! applier (`src/apply/family.rs`). ARCHITECTURE.md walks through it.
 
-pub(crate) mod eks;
+pub mod eks;
 mod kubernetes;
 pub(crate) mod network;
 pub(crate) mod route53;

@@ -51,6 +51,7 @@ fn cluster(label: &str, site: &str) -> Cluster {
         node_groups: [("general".to_string(), group)].into(),
         protect: true,
         tags: Default::default(),
+        security: Default::default(),
         source: src("specs/clusters.hcl", 1),
     }
 }

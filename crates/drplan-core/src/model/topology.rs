@@ -88,7 +88,23 @@ pub struct Cluster {
     pub node_groups: BTreeMap<String, NodeGroup>,
     pub protect: bool,
     pub tags: Tags,
+    /// Endpoint access, control-plane logs and secrets encryption: each `None` where
+    /// the spec does not say (then neither compared nor set).
+    pub security: ClusterSecurity,
     pub source: SourceRef,
+}
+
+/// A cluster's security settings policy tools check (checkov's CKV_AWS_38/39/58/37).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ClusterSecurity {
+    pub endpoint_public_access: Option<bool>,
+    pub endpoint_private_access: Option<bool>,
+    /// Control-plane log types sent to CloudWatch, sorted: api, audit,
+    /// authenticator, controllerManager, scheduler.
+    pub control_plane_logs: Option<Vec<String>>,
+    /// KMS key ARN encrypting Kubernetes Secrets (envelope encryption). Set at
+    /// creation: EKS cannot change or remove it afterwards.
+    pub secrets_encryption_key: Option<String>,
 }
 
 #[derive(Clone, Debug)]

@@ -1,4 +1,6 @@
 use super::{check_tags, label_of, object, source_ref, Cx};
+use crate::kinds::eks::CONTROL_PLANE_LOG_TYPES as LOG_TYPES;
+use crate::model::topology::ClusterSecurity;
 use crate::model::{Cluster, NodeGroup};
 use crate::spec::body::{self, BlockBody, Schema};
 use crate::spec::diagnostic::SpecDiagnostic;
@@ -16,9 +18,14 @@ pub const SCHEMA: Schema = Schema::new(
         "protect",
         "tags",
         "depends_on",
+        "endpoint_public_access",
+        "endpoint_private_access",
+        "control_plane_logs",
+        "secrets_encryption_key",
     ],
     &["node_group"],
 );
+
 const NODE_GROUP: Schema = Schema::new(
     &[
         "instance_types",
@@ -83,6 +90,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Cluster> {
     let protect = b.bool(cx.diags, "protect").unwrap_or(true);
     let tags = b.string_map(cx.diags, "tags").unwrap_or_default();
     check_tags(b, cx.diags, &tags);
+    let security = security(b, cx);
 
     let mut node_groups = BTreeMap::new();
     for block in b.nested("node_group").collect::<Vec<_>>() {
@@ -122,8 +130,55 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Cluster> {
         node_groups,
         protect,
         tags,
+        security,
         source: source_ref(b),
     })
+}
+
+fn security(b: &mut BlockBody, cx: &mut Cx) -> ClusterSecurity {
+    let endpoint_public_access = b.bool(cx.diags, "endpoint_public_access");
+    let endpoint_private_access = b.bool(cx.diags, "endpoint_private_access");
+    if endpoint_public_access == Some(false) && endpoint_private_access != Some(true) {
+        b.invalid(
+            cx.diags,
+            "drplan::invalid_value",
+            "endpoint_public_access",
+            "a cluster whose endpoint is neither public nor private cannot be reached".into(),
+            "set endpoint_private_access = true with endpoint_public_access = false",
+        );
+    }
+    let control_plane_logs = b.string_list(cx.diags, "control_plane_logs").map(|mut logs| {
+        if let Some(bad) = logs.iter().find(|l| !LOG_TYPES.contains(&l.as_str())) {
+            b.invalid(
+                cx.diags,
+                "drplan::invalid_value",
+                "control_plane_logs",
+                format!("`{bad}` is not an EKS control-plane log type"),
+                "use api, audit, authenticator, controllerManager, scheduler",
+            );
+        }
+        logs.sort();
+        logs.dedup();
+        logs
+    });
+    let secrets_encryption_key = b.string(cx.diags, "secrets_encryption_key");
+    if let Some(key) = &secrets_encryption_key {
+        if !key.starts_with("arn:") || !key.contains(":kms:") || key.split(':').count() < 6 {
+            b.invalid(
+                cx.diags,
+                "drplan::invalid_value",
+                "secrets_encryption_key",
+                format!("`{key}` is not a KMS key ARN"),
+                "write arn:aws:kms:<region>:<account>:key/<id>",
+            );
+        }
+    }
+    ClusterSecurity {
+        endpoint_public_access,
+        endpoint_private_access,
+        control_plane_logs,
+        secrets_encryption_key,
+    }
 }
 
 fn node_group(label: &str, address: &str, g: &mut BlockBody, cx: &mut Cx) -> Option<NodeGroup> {
