@@ -17,6 +17,10 @@ pub struct Node {
     /// Tie-break among nodes ready at the same time: lower first.
     pub rank: usize,
     pub refs: Vec<Reference>,
+    /// A `for_each` block: the labels it declares are known once it is evaluated, so a
+    /// reference to a label no other node has (`network.dr`) waits for every such
+    /// block of that kind.
+    pub expands: bool,
     pub file: SourceFile,
     pub span: Range<usize>,
 }
@@ -66,11 +70,19 @@ pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
                 continue;
             }
             match &r.label {
-                Some(label) => {
-                    if let Some(&d) = by_id.get(format!("{}.{label}", r.root).as_str()) {
+                Some(label) => match by_id.get(format!("{}.{label}", r.root).as_str()) {
+                    Some(&d) => {
                         deps[i].insert(d);
                     }
-                }
+                    None => deps[i].extend(
+                        by_root
+                            .get(r.root.as_str())
+                            .into_iter()
+                            .flatten()
+                            .copied()
+                            .filter(|&d| nodes[d].expands),
+                    ),
+                },
                 None => deps[i].extend(by_root.get(r.root.as_str()).into_iter().flatten().copied()),
             }
         }
