@@ -72,6 +72,57 @@ pub(super) fn check_block(
     true
 }
 
+/// The keys a `for_each` makes, when they are known before anything is evaluated:
+/// `site` (every site's label), a literal list or map, or an expression over
+/// variables alone (their values are final by then). The evaluation order reads
+/// them so that a reference to `network.dr` waits only for the blocks that may make
+/// it; `None` (keys computed from locals or blocks) makes it wait for every
+/// `for_each` block of the kind.
+pub(super) fn known_keys(attr: &Attribute, scope: &Scope) -> Option<Vec<String>> {
+    use hcl_edit::expr::{Expression, ObjectKey};
+    match &attr.value {
+        Expression::Variable(v) if v.as_str() == "site" => {
+            return Some(scope.labels("site").map(str::to_string).collect())
+        }
+        Expression::Array(items) => {
+            return items
+                .iter()
+                .map(|e| match e {
+                    Expression::String(s) => Some(s.value().to_string()),
+                    _ => None,
+                })
+                .collect();
+        }
+        Expression::Object(object) => {
+            return object
+                .iter()
+                .map(|(k, _)| match k {
+                    ObjectKey::Ident(id) => Some(id.as_str().to_string()),
+                    ObjectKey::Expression(Expression::String(s)) => Some(s.value().to_string()),
+                    ObjectKey::Expression(_) => None,
+                })
+                .collect();
+        }
+        _ => {}
+    }
+    let references = refs::collect(&attr.value);
+    if references.is_empty() || references.iter().any(|r| r.root != "var") {
+        return None;
+    }
+    let value = body::evaluate(&attr.value, &scope.context_for(&references)).ok()?;
+    match value {
+        Value::Object(map) => Some(map.keys().cloned().collect()),
+        Value::Array(items) => items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
 /// The instances `for_each` makes, in key order: (key, `each.value`). `None` when
 /// the expression cannot be used (reported).
 pub(super) fn instances(

@@ -974,6 +974,7 @@ impl Loader {
                             rank: 0,
                             refs: refs::collect(&attr.value),
                             expands: false,
+                            makes: None,
                             file: item.file.source.clone(),
                             span: attr.key.span().unwrap_or(0..0),
                         });
@@ -996,6 +997,9 @@ impl Loader {
                         rank,
                         refs: order_refs(kind, &item.block.body),
                         expands: item.for_each,
+                        makes: for_each::attribute(item.block)
+                            .filter(|_| item.for_each)
+                            .and_then(|a| for_each::known_keys(a, &self.scope)),
                         file: item.file.source.clone(),
                         span: block_header(item.block),
                     });
@@ -1130,6 +1134,28 @@ impl Loader {
         };
         let span = attr.value.span().unwrap_or(0..0);
         let (line, _) = src.line_col(span.start);
+        // Its instances are made together: none can read another's object.
+        let own = refs.iter().find(|r| {
+            r.root == item.kind
+                && r.label
+                    .as_ref()
+                    .is_some_and(|l| instances.iter().any(|(k, _)| k == l))
+        });
+        if let Some(r) = own {
+            self.diags.push(
+                SpecDiagnostic::new(
+                    "drplan::for_each",
+                    format!(
+                        "a for_each block cannot refer to its own instance {}.{}",
+                        item.kind,
+                        r.label.as_deref().unwrap_or_default()
+                    ),
+                )
+                .at(src, r.span.clone(), "made by this block")
+                .help("its instances are made from one body; use each.key and each.value, or write the block apart"),
+            );
+            return;
+        }
         for (key, value) in instances {
             let declared = (item.kind.to_string(), key.clone());
             if let Some((f, l)) = self.declared_at.get(&declared) {

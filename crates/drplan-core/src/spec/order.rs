@@ -21,6 +21,10 @@ pub struct Node {
     /// reference to a label no other node has (`network.dr`) waits for every such
     /// block of that kind.
     pub expands: bool,
+    /// The labels such a block makes, when known before evaluation
+    /// (`for_each::known_keys`): a reference waits only for the blocks that may make
+    /// its label.
+    pub makes: Option<Vec<String>>,
     pub file: SourceFile,
     pub span: Range<usize>,
 }
@@ -80,7 +84,13 @@ pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
                             .into_iter()
                             .flatten()
                             .copied()
-                            .filter(|&d| nodes[d].expands),
+                            // Not itself: a reference to a label nothing declares
+                            // is reported as such, not as a cycle.
+                            .filter(|&d| {
+                                nodes[d].expands
+                                    && d != i
+                                    && nodes[d].makes.as_ref().is_none_or(|m| m.contains(label))
+                            }),
                     ),
                 },
                 None => deps[i].extend(by_root.get(r.root.as_str()).into_iter().flatten().copied()),

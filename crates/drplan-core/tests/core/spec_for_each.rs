@@ -285,6 +285,57 @@ bucket {
 }
 
 #[test]
+fn a_for_each_block_cannot_read_its_own_instances_and_typos_are_not_cycles() {
+    let out = errors(
+        r#"
+bucket {
+  for_each = ["alpha", "beta"]
+  site     = site.primary
+  name     = "acme-${bucket.alpha.name}"
+}
+
+bucket {
+  for_each = ["gamma"]
+  site     = site.primary
+  name     = bucket.nope.name
+}
+"#,
+    );
+    assert_eq!(
+        out,
+        "main.hcl:13:22: a for_each block cannot refer to its own instance bucket.alpha [drplan::for_each]\n\
+         main.hcl:19:14: there is no bucket \"nope\" [drplan::unresolved_reference]\n"
+    );
+}
+
+#[test]
+fn values_made_from_a_sensitive_variable_stay_sensitive_in_every_instance() {
+    let spec = r#"
+variable "team" {
+  type      = string
+  default   = "secret-team"
+  sensitive = true
+}
+
+bucket {
+  for_each = site
+  site     = each.value
+  name     = "acme-${each.key}"
+  tags     = { team = var.team }
+}
+"#;
+    let p = load_spec(spec).unwrap_or_else(|d| panic!("{}", d.render(false, 100)));
+    for r in &p.resources {
+        assert!(
+            r.sensitive.iter().any(|s| s.starts_with("tags")),
+            "{}: {:?}",
+            r.address,
+            r.sensitive
+        );
+    }
+}
+
+#[test]
 fn a_sensitive_for_each_is_refused() {
     let out = errors(
         r#"
