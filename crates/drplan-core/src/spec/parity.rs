@@ -120,6 +120,9 @@ pub(super) fn check(
     errors: &mut Diagnostics,
 ) -> Diagnostics {
     let mut warnings = Diagnostics::default();
+    if members.is_empty() {
+        return warnings;
+    }
     let by_block = resources_by_block(resources);
     let site_of = |a: &Address| {
         by_block
