@@ -20,7 +20,7 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
             Ok(all) => all,
             Err(diags) => {
                 if args.json {
-                    print_stdout(&json_document(&[], &diags))?;
+                    print_stdout(&json_document(&[], &diags, &Diagnostics::default()))?;
                 } else {
                     print_diagnostics(&diags);
                 }
@@ -36,6 +36,16 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
         for warning in drplan_core::promote::unlinked_differences(&loaded) {
             eprintln!("Warning: {warning}");
         }
+    }
+    // Warnings (mirrors that drifted apart, docs/spec-reference.md "Mirrors and
+    // parity") do not fail the run; like errors, each is reported once.
+    let mut warnings = Diagnostics::default();
+    for p in results.iter().filter_map(|(_, r)| r.as_ref().ok()) {
+        warnings.extend(p.warnings.clone());
+    }
+    warnings.sort();
+    if !args.json && !warnings.is_empty() {
+        print_diagnostics(&warnings);
     }
     let mut all = Diagnostics::default();
     let mut breached = Vec::new();
@@ -77,7 +87,7 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
     }
     if args.json {
         all.sort();
-        print_stdout(&json_document(&loaded, &all))?;
+        print_stdout(&json_document(&loaded, &all, &warnings))?;
     }
     if all.is_empty() {
         if !breached.is_empty() {
@@ -107,13 +117,17 @@ pub fn run(root: &Path, args: &ValidateArgs) -> anyhow::Result<i32> {
 }
 
 /// `validate --json` (docs/spec-reference.md, "validate --json"): every environment
-/// loaded, with its objectives, and every diagnostic as data.
-fn json_document(environments: &[serde_json::Value], diags: &Diagnostics) -> String {
+/// loaded, with its objectives, and every diagnostic as data (warnings after errors).
+fn json_document(
+    environments: &[serde_json::Value],
+    diags: &Diagnostics,
+    warnings: &Diagnostics,
+) -> String {
     let doc = serde_json::json!({
         "format_version": "1",
         "valid": diags.is_empty(),
         "environments": environments,
-        "diagnostics": diags.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
+        "diagnostics": diags.iter().chain(warnings.iter()).map(|d| d.to_json()).collect::<Vec<_>>(),
     });
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
@@ -165,7 +179,12 @@ fn load_with_or_report(root: &Path, env: &str, load: Load) -> Option<Project> {
         }
     };
     match load(&sources, env, &vars) {
-        Ok(p) => Some(p),
+        Ok(p) => {
+            if !p.warnings.is_empty() {
+                print_diagnostics(&p.warnings);
+            }
+            Some(p)
+        }
         Err(d) => {
             print_diagnostics(&d);
             eprintln!(

@@ -29,8 +29,10 @@ bucket "backups" {
   }
 }
 
+# mirror_of: versioning and encryption must stay the primary's (validate warns).
 bucket "backups_dr" {
   site       = site.dr
+  mirror_of  = bucket.backups
   name       = "${local.name}-backups-${site.dr.region}"
   versioning = true
   tags       = { team = "platform", data = "backups" }

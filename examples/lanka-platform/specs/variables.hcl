@@ -93,6 +93,12 @@ locals {
   node_role_arn    = "arn:aws:iam::${local.account}:role/lanka-platform-eks-node"
   replication_role = "arn:aws:iam::${local.account}:role/lanka-platform-s3-replication"
 
+  # Per site, for the blocks written once with for_each = site.
+  cidr = { primary = var.primary_cidr, dr = var.dr_cidr }
+  # Node groups at serving size: the primary's always (its data never moves by
+  # itself), DR's once the DR site is activated (`-e prod-dr`).
+  serving = { for k, s in site : k => s.role == "primary" || s.active }
+
   # Kubernetes manifests are interpolated with these, so they must be scalars.
   namespace = "lanka-platform"
   api_image = "ghcr.io/lanka/lanka-platform-api:${var.api_image_tag}"

@@ -20,8 +20,10 @@ bucket "backups" {
 
 # The compliance copy: 7 years of Postgres backups (see backups.hcl), moved to
 # colder storage as they age because they are only read by auditors or a restore.
+# mirror_of: versioning and encryption must stay the primary's (validate warns).
 bucket "backups_dr" {
   site       = site.dr
+  mirror_of  = bucket.backups
   name       = "${var.name_prefix}-backups-${site.dr.region}"
   versioning = true
   tags       = { team = "platform", data = "backups", compliance = "7y" }
@@ -66,8 +68,10 @@ bucket "media" {
   }
 }
 
+# mirror_of: versioning and encryption must stay the primary's (validate warns).
 bucket "media_dr" {
   site       = site.dr
+  mirror_of  = bucket.media
   name       = "${var.name_prefix}-media-${site.dr.region}"
   versioning = true
   tags       = { team = "platform", data = "user-content" }

@@ -136,6 +136,15 @@ locals {
   namespace        = "link-services"
   image            = "ghcr.io/linkapp"
 
+  # Per site, for the blocks written once with for_each = site.
+  cidr = { primary = var.primary_cidr, dr = var.dr_cidr }
+  # Node groups at serving size: the primary's always, DR's once the DR site is
+  # activated (`-e prod-dr`).
+  serving = { for k, s in site : k => s.role == "primary" || s.active }
+  service_nodes = {
+    for k, s in site : k => !local.serving[k] ? 0 : s.role == "primary" ? var.service_nodes : var.dr_service_nodes
+  }
+
   # Replica counts for whichever site is active; the manifests are shared by both
   # clusters and only applied in the active one.
   api_gateway_replicas = site.dr.active ? var.dr_api_gateway_replicas : var.api_gateway_replicas

@@ -47,6 +47,8 @@ pub const CLUSTER: KindInfo = KindInfo {
     estimate_create: 15 * 60,
     // The only slow in-place change of a cluster is a version upgrade.
     estimate_update: 30 * 60,
+    // A failover onto another Kubernetes version doubles as an upgrade.
+    parity: Some(&["version"]),
 };
 
 pub const NODE_GROUP: KindInfo = KindInfo {
@@ -78,6 +80,15 @@ pub const NODE_GROUP: KindInfo = KindInfo {
     // Scaling a pilot-light node group up: instances launched, joined and Ready. No
     // launch template or auto-scaling group to create, so shorter than a creation.
     estimate_update: 4 * 60,
+    // What the workloads are scheduled on; DR's min and desired sizes stay at zero
+    // until activation by design, its maximum is the capacity it can reach.
+    parity: Some(&[
+        "instance_types",
+        "capacity_type",
+        "disk_size",
+        "max_size",
+        "labels",
+    ]),
     ..CLUSTER
 };
 

@@ -28,4 +28,6 @@ pub const OBJECT: KindInfo = KindInfo {
     forgettable: false,
     estimate_create: 30,
     estimate_update: 30,
+    // Present only where enabled (often the active site alone).
+    parity: None,
 };

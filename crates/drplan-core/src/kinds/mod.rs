@@ -101,6 +101,11 @@ pub struct KindInfo {
     /// (`objectives::estimates`; docs/objectives.md lists them).
     pub estimate_create: u64,
     pub estimate_update: u64,
+    /// What a failover depends on, compared between mirrors (`spec::parity`): `None`,
+    /// not compared (what differs per site by design, or exists only in the active
+    /// one); `Some(attrs)`, each mirror must have this object and these attributes
+    /// equal.
+    pub parity: Option<&'static [&'static str]>,
 }
 
 impl Kind {

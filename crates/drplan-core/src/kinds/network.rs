@@ -22,12 +22,15 @@ pub const VPC: KindInfo = KindInfo {
     forgettable: true,
     estimate_create: 30,
     estimate_update: 10,
+    // The CIDR and the zones differ per site by design; the VPC must be there.
+    parity: Some(&[]),
 };
 
 pub const SUBNET: KindInfo = KindInfo {
     type_name: "aws_subnet",
     force_new: &["vpc", "cidr_block", "availability_zone"],
     references: &[Reference::Address("vpc")],
+    parity: Some(&["public"]),
     ..VPC
 };
 

@@ -28,6 +28,8 @@ pub const ZONE: KindInfo = KindInfo {
     forgettable: true,
     estimate_create: 60,
     estimate_update: 10,
+    // Global, named per zone: nothing to mirror between sites.
+    parity: None,
 };
 
 pub const RECORD: KindInfo = KindInfo {

@@ -124,6 +124,14 @@ pub const BUCKET: KindInfo = KindInfo {
     forgettable: true,
     estimate_create: 10,
     estimate_update: 10,
+    // Lifecycle and replication rules differ per side (local and cross-region
+    // retention, the direction of the copy); how the data is kept must not.
+    parity: Some(&[
+        "versioning",
+        "encryption",
+        "public_access_block",
+        "object_lock",
+    ]),
 };
 
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).

@@ -47,6 +47,9 @@ pub struct Project {
     /// The spec's `removed` blocks: objects no longer in the spec to keep (forget)
     /// or to destroy even though protected.
     pub removed: Vec<Removed>,
+    /// What the load found worth saying that does not stop it: mirrors that differ
+    /// (`spec::parity`). `validate` prints them.
+    pub warnings: crate::spec::Diagnostics,
 }
 
 /// `removed { from = ..  lifecycle { destroy = .. } }` (`spec::removed`).

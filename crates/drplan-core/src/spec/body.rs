@@ -98,6 +98,35 @@ pub fn read<'a>(
         block_header(block),
         block_what(block),
         schema,
+        &[],
+        scope,
+        ctx,
+        diags,
+    )
+}
+
+/// The meta-arguments every block holding managed objects takes besides its own
+/// schema, read by the loader rather than the family's decoder (`for_each` repeats the
+/// block, the others make it a mirror: `spec::parity`).
+pub const META: &[&str] = &["for_each", "mirror_of", "parity", "parity_ignore"];
+
+/// [`read`] for a top-level block holding managed objects: its schema plus [`META`].
+/// `for_each` is not evaluated here: the loader has expanded it already.
+pub fn read_managed<'a>(
+    file: &'a SourceFile,
+    block: &'a Block,
+    schema: &Schema,
+    scope: &Scope,
+    ctx: &Context,
+    diags: &mut Diagnostics,
+) -> BlockBody<'a> {
+    read_body(
+        file,
+        &block.body,
+        block_header(block),
+        block_what(block),
+        schema,
+        META,
         scope,
         ctx,
         diags,
@@ -111,6 +140,7 @@ pub fn read_body<'a>(
     header: Range<usize>,
     what: String,
     schema: &Schema,
+    meta: &[&str],
     scope: &Scope,
     ctx: &Context,
     diags: &mut Diagnostics,
@@ -132,7 +162,8 @@ pub fn read_body<'a>(
             Structure::Attribute(attr) => {
                 let key = attr.key.as_str().to_string();
                 let key_span = attr.key.span().unwrap_or(0..0);
-                if !schema.attrs.contains(&key.as_str()) {
+                let is_meta = meta.contains(&key.as_str());
+                if !schema.attrs.contains(&key.as_str()) && !is_meta {
                     let mut d = SpecDiagnostic::new(
                         "drplan::unknown_attribute",
                         format!("{} has no attribute `{key}`", out.what),
@@ -163,6 +194,9 @@ pub fn read_body<'a>(
                     continue;
                 }
                 seen.insert(key.clone(), key_span);
+                if is_meta && key == "for_each" {
+                    continue;
+                }
                 let span = attr.value.span().unwrap_or(0..0);
                 if schema.raw.contains(&key.as_str()) {
                     let text = file.text.get(span.clone()).unwrap_or("").trim().to_string();

@@ -55,11 +55,21 @@ impl SourceFile {
     }
 }
 
+/// An error stops the load; a warning is reported with a loaded project
+/// (`Project::warnings`: a mirror that differs from its primary, `spec::parity`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Severity {
+    #[default]
+    Error,
+    Warning,
+}
+
 /// One problem in a project.
 #[derive(Clone, Debug)]
 pub struct SpecDiagnostic {
     /// e.g. `drplan::unknown_attribute`.
     pub code: &'static str,
+    pub severity: Severity,
     pub message: String,
     pub help: Option<String>,
     /// The file and span the problem is in; `None` for project-level problems
@@ -74,12 +84,19 @@ impl SpecDiagnostic {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         SpecDiagnostic {
             code,
+            severity: Severity::Error,
             message: message.into(),
             help: None,
             location: None,
             label: String::new(),
             related: Vec::new(),
         }
+    }
+
+    /// This diagnostic as a warning: reported, but the project loads.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
     }
 
     /// Labels another span of the same file (set `at` first).
@@ -123,6 +140,7 @@ impl SpecDiagnostic {
         });
         SpecDiagnostic {
             code: self.code,
+            severity: self.severity,
             message: escape_controls(&self.message).into_owned(),
             help: self
                 .help
@@ -151,7 +169,10 @@ impl SpecDiagnostic {
         };
         let mut out = serde_json::json!({
             "code": self.code,
-            "severity": "error",
+            "severity": match self.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            },
             "message": self.message,
             "help": self.help,
         });
@@ -194,6 +215,13 @@ impl std::error::Error for SpecDiagnostic {}
 impl Diagnostic for SpecDiagnostic {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(self.code))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
@@ -319,6 +347,10 @@ impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for d in &self.0 {
             let message = escape_controls(&d.message);
+            let message = match d.severity {
+                Severity::Error => message,
+                Severity::Warning => format!("warning: {message}").into(),
+            };
             match d.position() {
                 Some((file, l, c)) => writeln!(
                     f,
@@ -361,6 +393,9 @@ impl Diagnostic for Named<'_> {
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Diagnostic::help(self.inner)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Diagnostic::severity(self.inner)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)

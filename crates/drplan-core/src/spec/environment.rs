@@ -86,7 +86,7 @@ pub fn decode(file: &ParsedFile, scope: &Scope, diags: &mut Diagnostics) -> EnvS
     let src = &file.source;
     let ctx = scope.functions_only();
     let what = format!("environment file {}", src.path);
-    let mut top = body::read_body(src, &file.body, 0..0, what, &TOP, scope, &ctx, diags);
+    let mut top = body::read_body(src, &file.body, 0..0, what, &TOP, &[], scope, &ctx, diags);
     let extends = top
         .string(diags, "extends")
         .map(|name| (name, top.span("extends")));

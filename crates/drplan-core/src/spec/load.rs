@@ -10,13 +10,15 @@ use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use super::environment::{self, EnvSettings};
 use super::extends;
 use super::files::{self, DigestInputs, ParsedFile, Sources};
+use super::for_each;
 use super::import;
 use super::lower;
 use super::moved;
 use super::order::{self, Node};
+use super::parity;
 use super::refs::{self, Reference};
 use super::removed;
-use super::scope::Scope;
+use super::scope::{Scope, EACH};
 use super::secret_snippets::SecretSpans;
 use super::sensitivity;
 use super::taint::{self, Taint};
@@ -157,8 +159,13 @@ fn load(
     vars: &VarInputs,
 ) -> Result<Project, Diagnostics> {
     let mut secrets = SecretSpans::default();
-    load_unredacted(sources, env, active_site, vars, false, &mut secrets)
-        .map_err(|d| secrets.redact(d))
+    match load_unredacted(sources, env, active_site, vars, false, &mut secrets) {
+        Ok(mut p) => {
+            p.warnings = secrets.redact(std::mem::take(&mut p.warnings));
+            Ok(p)
+        }
+        Err(d) => Err(secrets.redact(d)),
+    }
 }
 
 /// [`load_project_with`] for `drplan import --generate-config-out`: an `import`
@@ -261,16 +268,7 @@ fn load_unredacted(
         env_settings.active_site = Some((site.to_string(), span));
     }
 
-    let mut loader = Loader {
-        scope: Scope::new(),
-        diags,
-        spans: SpanTable::default(),
-        topology: Topology::default(),
-        env_name: env.to_string(),
-        moved: Vec::new(),
-        removed: Vec::new(),
-        imports: Vec::new(),
-    };
+    let mut loader = Loader::new(Scope::new(), diags, env);
     let items = loader.collect_items(&specs);
     loader.variables(&items, &env_settings, &var_sources);
     let active_site = loader.evaluate(
@@ -354,6 +352,13 @@ fn load_unredacted(
         );
         sensitivity::mark(&mut resources, &stand_ins, &mut diags);
     }
+    let warnings = parity::check(
+        &loader.mirrors,
+        &specs,
+        &resources,
+        &topology.sites,
+        &mut diags,
+    );
     let moved = moved::resolve(
         std::mem::take(&mut loader.moved),
         &specs,
@@ -391,6 +396,7 @@ fn load_unredacted(
         topology,
         resources,
         digest: digest.finish(),
+        warnings,
     })
 }
 
@@ -406,16 +412,7 @@ fn stand_in_resources(
     var_sources: &[ParsedFile],
     environment: &Environment,
 ) -> Vec<crate::resource::Resource> {
-    let mut loader = Loader {
-        scope: Scope::with_stand_ins(),
-        diags: Diagnostics::default(),
-        spans: SpanTable::default(),
-        topology: Topology::default(),
-        env_name: env.to_string(),
-        moved: Vec::new(),
-        removed: Vec::new(),
-        imports: Vec::new(),
-    };
+    let mut loader = Loader::new(Scope::with_stand_ins(), Diagnostics::default(), env);
     let items = loader.collect_items(specs);
     loader.variables(&items, env_settings, var_sources);
     loader.evaluate(
@@ -472,9 +469,21 @@ fn read_environment(
 
 pub(crate) struct Item<'a> {
     pub kind: &'static str,
+    /// Empty for a `for_each` block: its instances are labelled by their keys.
     pub label: String,
     pub file: &'a ParsedFile,
     pub block: &'a Block,
+    /// A `for_each` block, expanded into instances when it is evaluated.
+    pub for_each: bool,
+    /// For an instance of a `for_each` block: the block's index among the items.
+    pub instance_of: Option<usize>,
+}
+
+/// One instance of a `for_each` block: the block, its key and `each.value`.
+struct Instance {
+    item: usize,
+    key: String,
+    value: Value,
 }
 
 struct Loader {
@@ -489,12 +498,35 @@ struct Loader {
     removed: Vec<removed::RemovedBlock>,
     /// `import` blocks, likewise.
     imports: Vec<import::ImportBlock>,
+    /// Where each (kind, label) was first declared (path, line): a block, or an
+    /// instance of a `for_each` block.
+    declared_at: BTreeMap<(String, String), (String, usize)>,
+    /// The instances of `for_each` blocks, in evaluation order.
+    instances: Vec<Instance>,
+    /// Blocks that are mirrors (instances of one `for_each`, `mirror_of`), checked
+    /// once lowered (`spec::parity`).
+    mirrors: Vec<parity::Member>,
 }
 
 impl Loader {
+    fn new(scope: Scope, diags: Diagnostics, env: &str) -> Self {
+        Loader {
+            scope,
+            diags,
+            spans: SpanTable::default(),
+            topology: Topology::default(),
+            env_name: env.to_string(),
+            moved: Vec::new(),
+            removed: Vec::new(),
+            imports: Vec::new(),
+            declared_at: BTreeMap::new(),
+            instances: Vec::new(),
+            mirrors: Vec::new(),
+        }
+    }
+
     fn collect_items<'a>(&mut self, specs: &'a [ParsedFile]) -> Vec<Item<'a>> {
         let mut items: Vec<Item<'a>> = Vec::new();
-        let mut first: BTreeMap<(String, String), (String, usize)> = BTreeMap::new();
         for (file_index, file) in specs.iter().enumerate() {
             let src = &file.source;
             for structure in file.body.iter() {
@@ -549,6 +581,22 @@ impl Loader {
                     );
                     continue;
                 };
+                if let Some(attr) = for_each::attribute(block) {
+                    if for_each::check_block(kind, src, block, attr, &mut self.diags) {
+                        items.push(Item {
+                            kind,
+                            label: String::new(),
+                            file,
+                            block,
+                            for_each: true,
+                            instance_of: None,
+                        });
+                    } else if let Some(label) = block.labels.first() {
+                        // Reported: what refers to it is not reported again.
+                        self.scope.declare(kind, label.as_str());
+                    }
+                    continue;
+                }
                 if block.labels.len() != nlabels {
                     let (msg, help) = if nlabels == 0 {
                         (
@@ -558,7 +606,10 @@ impl Loader {
                     } else {
                         (
                             format!("`{kind}` needs exactly one label"),
-                            format!("write {kind} \"name\" {{ ... }}"),
+                            match blocks::find(kind).is_some_and(|b| b.managed) {
+                                true => format!("write {kind} \"name\" {{ ... }}, or {kind} {{ for_each = ... }} for one per key"),
+                                false => format!("write {kind} \"name\" {{ ... }}"),
+                            },
                         )
                     };
                     self.diags.push(
@@ -586,7 +637,7 @@ impl Loader {
                 }
                 if kind != "locals" {
                     let key = (kind.to_string(), label.clone());
-                    if let Some((f, line)) = first.get(&key) {
+                    if let Some((f, line)) = self.declared_at.get(&key) {
                         let what = if nlabels == 0 {
                             format!("`{kind}`")
                         } else {
@@ -605,13 +656,15 @@ impl Loader {
                         continue;
                     }
                     let (line, _) = src.line_col(block.ident.span().map(|s| s.start).unwrap_or(0));
-                    first.insert(key, (src.path.clone(), line));
+                    self.declared_at.insert(key, (src.path.clone(), line));
                 }
                 items.push(Item {
                     kind,
                     label,
                     file,
                     block,
+                    for_each: false,
+                    instance_of: None,
                 });
             }
         }
@@ -648,6 +701,7 @@ impl Loader {
                     }
                 }
                 "objectives" => {}
+                _ if item.for_each => {}
                 kind => self.scope.declare(kind, &item.label),
             }
         }
@@ -924,6 +978,8 @@ impl Loader {
                             root: "local",
                             rank: 0,
                             refs: refs::collect(&attr.value),
+                            expands: false,
+                            makes: None,
                             file: item.file.source.clone(),
                             span: attr.key.span().unwrap_or(0..0),
                         });
@@ -934,6 +990,9 @@ impl Loader {
                     let rank = blocks::find(kind).map_or(0, |b| b.rank);
                     let id = if kind == "objectives" {
                         "objectives".to_string()
+                    } else if item.for_each {
+                        let (line, _) = item.file.source.line_col(block_header(item.block).start);
+                        format!("{kind} (for_each at {}:{line})", item.file.source.path)
                     } else {
                         format!("{kind}.{}", item.label)
                     };
@@ -942,6 +1001,10 @@ impl Loader {
                         root: kind,
                         rank,
                         refs: order_refs(kind, &item.block.body),
+                        expands: item.for_each,
+                        makes: for_each::attribute(item.block)
+                            .filter(|_| item.for_each)
+                            .and_then(|a| for_each::known_keys(a, &self.scope)),
                         file: item.file.source.clone(),
                         span: block_header(item.block),
                     });
@@ -1030,14 +1093,114 @@ impl Loader {
                         }
                         continue;
                     }
+                    if item.for_each {
+                        self.expand(*i, item, &node.refs);
+                        continue;
+                    }
                     self.decode_other(item, &ctx);
                 }
             }
         }
-        for item in items.iter().filter(|i| i.kind == "bucket") {
+        for item in items.iter().filter(|i| i.kind == "bucket" && !i.for_each) {
             self.decode_replication(item);
         }
+        for n in 0..self.instances.len() {
+            let (index, key, value) = {
+                let i = &self.instances[n];
+                (i.item, i.key.clone(), i.value.clone())
+            };
+            let item = &items[index];
+            if item.kind != "bucket" {
+                continue;
+            }
+            self.publish_each(&key, value);
+            self.decode_replication(&Item {
+                label: key,
+                for_each: false,
+                instance_of: Some(index),
+                ..*item
+            });
+            self.scope.unpublish(EACH);
+        }
         active_site
+    }
+
+    /// A `for_each` block: one instance per key, each declared (its key is its
+    /// label), decoded with `each` in scope and published like a block of its own.
+    fn expand(&mut self, index: usize, item: &Item, refs: &[Reference]) {
+        let Some(attr) = for_each::attribute(item.block) else {
+            return;
+        };
+        let src = &item.file.source;
+        let Some(instances) =
+            for_each::instances(item.kind, src, attr, &self.scope, &mut self.diags)
+        else {
+            return;
+        };
+        let span = attr.value.span().unwrap_or(0..0);
+        let (line, _) = src.line_col(span.start);
+        // Its instances are made together: none can read another's object.
+        let own = refs.iter().find(|r| {
+            r.root == item.kind
+                && r.label
+                    .as_ref()
+                    .is_some_and(|l| instances.iter().any(|(k, _)| k == l))
+        });
+        if let Some(r) = own {
+            self.diags.push(
+                SpecDiagnostic::new(
+                    "drplan::for_each",
+                    format!(
+                        "a for_each block cannot refer to its own instance {}.{}",
+                        item.kind,
+                        r.label.as_deref().unwrap_or_default()
+                    ),
+                )
+                .at(src, r.span.clone(), "made by this block")
+                .help("its instances are made from one body; use each.key and each.value, or write the block apart"),
+            );
+            return;
+        }
+        for (key, value) in instances {
+            let declared = (item.kind.to_string(), key.clone());
+            if let Some((f, l)) = self.declared_at.get(&declared) {
+                self.diags.push(
+                    SpecDiagnostic::new(
+                        "drplan::duplicate_label",
+                        format!("{} \"{key}\" is declared twice", item.kind),
+                    )
+                    .at(src, span.clone(), format!("for_each makes {}.{key} again", item.kind))
+                    .help(format!(
+                        "first declared at {f}:{l}; every instance of a for_each block is labelled by its key, so keys must not repeat labels of the same kind"
+                    )),
+                );
+                continue;
+            }
+            self.declared_at.insert(declared, (src.path.clone(), line));
+            self.scope.declare(item.kind, &key);
+            self.publish_each(&key, value.clone());
+            let ctx = self.scope.context_for(refs);
+            self.decode_other(
+                &Item {
+                    label: key.clone(),
+                    for_each: false,
+                    instance_of: Some(index),
+                    ..*item
+                },
+                &ctx,
+            );
+            self.scope.unpublish(EACH);
+            self.instances.push(Instance {
+                item: index,
+                key,
+                value,
+            });
+        }
+    }
+
+    fn publish_each(&mut self, key: &str, value: Value) {
+        self.scope.publish(EACH, "key", Value::from(key));
+        self.scope.publish(EACH, "value", value);
     }
 
     /// A decoded bucket's `replication` blocks, once every block is published (see
@@ -1172,7 +1335,13 @@ impl Loader {
         F: FnOnce(&str, &mut body::BlockBody, &mut Cx) -> Option<Decoded>,
     {
         let schema: &Schema = schema_of(item.kind)?;
-        let mut b = body::read(
+        let managed = blocks::find(item.kind).is_some_and(|b| b.managed);
+        let read = if managed {
+            body::read_managed
+        } else {
+            body::read
+        };
+        let mut b = read(
             &item.file.source,
             item.block,
             schema,
@@ -1190,6 +1359,18 @@ impl Loader {
         let out = f(&item.label, &mut b, &mut cx);
         self.scope
             .mark(item.kind, &item.label, block_mark(&b.marks));
+        if managed {
+            if let Some(member) = parity::member(
+                item.kind,
+                &item.label,
+                item.instance_of,
+                &mut b,
+                &self.scope,
+                &mut self.diags,
+            ) {
+                self.mirrors.push(member);
+            }
+        }
         if let Some(deps) = b.value("depends_on").cloned() {
             let ok = deps.as_array().is_some_and(|a| {
                 a.iter().all(|v| {
@@ -1382,7 +1563,7 @@ pub(crate) fn body_refs(body: &Body) -> Vec<Reference> {
     out
 }
 
-fn is_label(s: &str) -> bool {
+pub(super) fn is_label(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')

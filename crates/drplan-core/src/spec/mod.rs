@@ -20,12 +20,14 @@ pub mod duration;
 mod environment;
 mod extends;
 pub mod files;
+mod for_each;
 mod functions;
 mod import;
 mod load;
 pub mod lower;
 mod moved;
 mod order;
+mod parity;
 pub mod refs;
 pub mod removed;
 mod scope;
@@ -34,7 +36,7 @@ mod sensitivity;
 mod taint;
 pub mod vars;
 
-pub use diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
+pub use diagnostic::{Diagnostics, Severity, SourceFile, SpecDiagnostic};
 pub use load::{
     environment_names, load_all, load_all_with, load_project, load_project_from,
     load_project_generating, load_project_with, load_project_with_active_site,

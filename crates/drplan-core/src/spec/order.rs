@@ -17,6 +17,14 @@ pub struct Node {
     /// Tie-break among nodes ready at the same time: lower first.
     pub rank: usize,
     pub refs: Vec<Reference>,
+    /// A `for_each` block: the labels it declares are known once it is evaluated, so a
+    /// reference to a label no other node has (`network.dr`) waits for every such
+    /// block of that kind.
+    pub expands: bool,
+    /// The labels such a block makes, when known before evaluation
+    /// (`for_each::known_keys`): a reference waits only for the blocks that may make
+    /// its label.
+    pub makes: Option<Vec<String>>,
     pub file: SourceFile,
     pub span: Range<usize>,
 }
@@ -66,11 +74,25 @@ pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
                 continue;
             }
             match &r.label {
-                Some(label) => {
-                    if let Some(&d) = by_id.get(format!("{}.{label}", r.root).as_str()) {
+                Some(label) => match by_id.get(format!("{}.{label}", r.root).as_str()) {
+                    Some(&d) => {
                         deps[i].insert(d);
                     }
-                }
+                    None => deps[i].extend(
+                        by_root
+                            .get(r.root.as_str())
+                            .into_iter()
+                            .flatten()
+                            .copied()
+                            // Not itself: a reference to a label nothing declares
+                            // is reported as such, not as a cycle.
+                            .filter(|&d| {
+                                nodes[d].expands
+                                    && d != i
+                                    && nodes[d].makes.as_ref().is_none_or(|m| m.contains(label))
+                            }),
+                    ),
+                },
                 None => deps[i].extend(by_root.get(r.root.as_str()).into_iter().flatten().copied()),
             }
         }

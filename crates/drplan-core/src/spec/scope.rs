@@ -14,6 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const OTHER_ROOTS: &[&str] = &["var", "local", "env"];
 
+/// The name of the current `for_each` instance: `each.key`, `each.value`.
+pub const EACH: &str = "each";
+
 pub struct Scope {
     base: Context<'static>,
     declared: BTreeMap<String, BTreeSet<String>>,
@@ -115,6 +118,11 @@ impl Scope {
             .collect()
     }
 
+    /// Removes every value under `root` (`each`, once a `for_each` instance is decoded).
+    pub fn unpublish(&mut self, root: &str) {
+        self.published.remove(root);
+    }
+
     pub fn published(&self, root: &str, label: &str) -> Option<&Value> {
         self.published.get(root)?.get(label)
     }
@@ -181,7 +189,42 @@ impl Scope {
         ok
     }
 
+    /// `each.key` and `each.value` exist while a `for_each` instance is decoded.
+    fn check_each(&self, file: &SourceFile, r: &Reference, diags: &mut Diagnostics) -> bool {
+        if !self.published.contains_key(EACH) {
+            diags.push(
+                SpecDiagnostic::new(
+                    "drplan::unresolved_reference",
+                    "`each` is only defined in a block with `for_each`",
+                )
+                .at(file, r.span.clone(), "no for_each here")
+                .help(
+                    "each.key and each.value name the current instance of a top-level block \
+                     that sets for_each = <list, map or site>",
+                ),
+            );
+            return false;
+        }
+        match r.label.as_deref() {
+            None | Some("key") | Some("value") => true,
+            Some(other) => {
+                diags.push(
+                    SpecDiagnostic::new(
+                        "drplan::unresolved_reference",
+                        format!("`each` has no attribute `{other}`"),
+                    )
+                    .at(file, r.span.clone(), "unknown attribute")
+                    .help("each has two attributes: each.key and each.value"),
+                );
+                false
+            }
+        }
+    }
+
     fn check_reference(&self, file: &SourceFile, r: &Reference, diags: &mut Diagnostics) -> bool {
+        if r.root == EACH {
+            return self.check_each(file, r, diags);
+        }
         let block_attrs = super::blocks::referable()
             .find(|(k, _)| *k == r.root)
             .map(|(_, a)| a);

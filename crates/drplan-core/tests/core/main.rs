@@ -25,6 +25,7 @@ mod secrets_in_fingerprints;
 mod spec_control_chars;
 mod spec_diagnostics;
 mod spec_extends;
+mod spec_for_each;
 mod spec_lowering;
 mod spec_newuser;
 mod spec_rules;
