@@ -13,7 +13,7 @@ VENV="$ROOT/.venv"
 MOTO_VERSION="5.2.5"
 # Bumped whenever patch_moto or moto-requirements.txt change, so existing environments
 # are brought up to date.
-PATCH_LEVEL="3"
+PATCH_LEVEL="4"
 STAMP="$VENV/.drplan-moto-$MOTO_VERSION-p$PATCH_LEVEL"
 PYTHON="${PYTHON:-python3}"
 
@@ -58,14 +58,17 @@ log "installing moto[server]==$MOTO_VERSION into $VENV"
 #    PutBucketReplication stored, so a rule limited to a prefix reads back as "every
 #    object". Return the stored prefix (from Filter, Filter/And, or the legacy rule-level
 #    Prefix). Tag filters are still not returned: drplan writes none.
+# 3. (moto/eks/models.py) UpdateClusterConfig replaces the cluster's whole
+#    resourcesVpcConfig with what the request carries, so an update of the endpoint
+#    access alone drops the cluster's subnets. EKS changes only the fields sent: merge.
 patch_moto() {
     "$VENV/bin/python" - <<'PY'
 import pathlib, sys
-import moto.s3.responses as mod
-path = pathlib.Path(mod.__file__)
-src = path.read_text()
+import moto.s3.responses as s3_responses
+import moto.eks.models as eks_models
 patches = [
     (
+        s3_responses,
         "drplan patch: real S3 document root",
         """        result = {"Status": versioning}
         self.data["Action"] = "GetBucketVersioning"
@@ -79,6 +82,7 @@ patches = [
         )""",
     ),
     (
+        s3_responses,
         "drplan patch: stored replication filter prefix",
         """        rules = [
             {
@@ -113,14 +117,27 @@ patches = [
             for rule in replication["Rule"]
         ]""",
     ),
+    (
+        eks_models,
+        "drplan patch: merged cluster VPC config",
+        """            if resources_vpc_config:
+                self.clusters[name].resources_vpc_config = resources_vpc_config""",
+        """            if resources_vpc_config:
+                # drplan patch: merged cluster VPC config (see scripts/setup-test-env.sh)
+                self.clusters[name].resources_vpc_config = {
+                    **(self.clusters[name].resources_vpc_config or {}),
+                    **resources_vpc_config,
+                }""",
+    ),
 ]
-for marker, old, new in patches:
+for module, marker, old, new in patches:
+    path = pathlib.Path(module.__file__)
+    src = path.read_text()
     if marker in src:
         continue
     if src.count(old) != 1:
         sys.exit(f"setup-test-env: cannot apply '{marker}' to {path} (moto changed?)")
-    src = src.replace(old, new)
-path.write_text(src)
+    path.write_text(src.replace(old, new))
 PY
 }
 patch_moto

@@ -318,6 +318,16 @@ impl AwsContext {
         &self.global_s3
     }
 
+    /// S3 client for account-wide calls in the account that holds `region`: its site
+    /// account's (`site_account`), or the environment's. Signed for the global
+    /// region, so listing a region's buckets never needs that region to answer.
+    pub fn s3_global_for(&self, region: &str) -> aws_sdk_s3::Client {
+        match self.sites.get(region) {
+            Some(site) => s3_client(&site.config, &self.counter, GLOBAL_REGION),
+            None => self.global_s3.clone(),
+        }
+    }
+
     pub fn route53(&self) -> &aws_sdk_route53::Client {
         &self.route53
     }

@@ -87,7 +87,9 @@ pub(super) async fn buckets_by_region(
         .iter()
         .filter(|region| !unplaced.is_empty() || ctx.has_site_account(region));
     for (region, names) in join_all(by_region.map(|region| async move {
-        let client = ctx.s3(region);
+        // Through the global endpoint: a region that does not answer (the outage a
+        // failover plans for) still has its buckets listed, and read through the gate.
+        let client = ctx.s3_global_for(region);
         (region, list_buckets(ctx, &client, Some(region)).await)
     }))
     .await

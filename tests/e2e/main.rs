@@ -12,6 +12,7 @@ mod bootstrap_e2e;
 mod broken_pipe;
 mod bucket_security_e2e;
 mod cli_validate;
+mod cluster_security_e2e;
 mod converge_e2e;
 mod drift_e2e;
 mod drill_e2e;

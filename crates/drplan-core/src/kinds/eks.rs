@@ -48,7 +48,13 @@ pub const CLUSTER: KindInfo = KindInfo {
     // The only slow in-place change of a cluster is a version upgrade.
     estimate_update: 30 * 60,
     // A failover onto another Kubernetes version doubles as an upgrade.
-    parity: Some(&["version"]),
+    // Not the secrets encryption key: KMS keys are regional, so mirrors differ by design.
+    parity: Some(&[
+        "version",
+        "endpoint_public_access",
+        "endpoint_private_access",
+        "control_plane_logs",
+    ]),
 };
 
 pub const NODE_GROUP: KindInfo = KindInfo {
