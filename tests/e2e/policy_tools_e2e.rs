@@ -28,6 +28,12 @@ fn checkov() -> PathBuf {
 
 /// (check id, resource, passed) for every S3 check checkov ran on `plan`.
 fn s3_results(plan_json: &str, dir: &Path) -> Vec<(String, String, bool)> {
+    checkov_results(plan_json, dir, "aws_s3_bucket.")
+}
+
+/// (check id, resource, passed) for every check checkov ran on `plan`'s resources
+/// whose address starts with `prefix`.
+fn checkov_results(plan_json: &str, dir: &Path, prefix: &str) -> Vec<(String, String, bool)> {
     let file = dir.join("tfplan.json");
     std::fs::write(&file, plan_json).expect("write the plan");
     let out = std::process::Command::new(checkov())
@@ -66,7 +72,7 @@ fn s3_results(plan_json: &str, dir: &Path) -> Vec<(String, String, bool)> {
         for (key, passed) in [("passed_checks", true), ("failed_checks", false)] {
             for c in r["results"][key].as_array().into_iter().flatten() {
                 let resource = c["resource"].as_str().unwrap_or_default();
-                if resource.starts_with("aws_s3_bucket.") {
+                if resource.starts_with(prefix) {
                     results.push((
                         c["check_id"].as_str().unwrap_or_default().to_string(),
                         resource.to_string(),
@@ -212,4 +218,53 @@ async fn checkov_reads_the_terraform_shaped_plan_and_fails_a_bucket_without_encr
     let (passed, report) = compliance(&stdout(&out), scratch.path());
     assert!(!passed, "terraform-compliance fails it: {report}");
     assert!(report.contains("aws_s3_bucket.bucket_backups"), "{report}");
+}
+
+/// Issue 17: the EKS settings checkov checks reach the Terraform-shaped plan. The root
+/// project's clusters say nothing about them, so checkov assumes EKS's defaults (a
+/// public endpoint, no secrets encryption) and fails them; once the spec says them,
+/// the same checks pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkov_passes_a_cluster_with_a_private_endpoint_and_encrypted_secrets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["environments", "specs", "k8s"] {
+        copy_dir(&repo.join(sub), &root.join(sub));
+    }
+    let moto = MotoServer::start();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let cluster = "aws_eks_cluster.cluster_primary";
+    let checks = |plan: &str| {
+        let results = checkov_results(plan, scratch.path(), "aws_eks_cluster.");
+        (
+            result(&results, "CKV_AWS_39", cluster),
+            result(&results, "CKV_AWS_58", cluster),
+            results,
+        )
+    };
+
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--terraform-json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let (public, secrets, results) = checks(&stdout(&out));
+    assert_eq!(public, Some(false), "public endpoint by default: {results:?}");
+    assert_eq!(secrets, Some(false), "no secrets encryption: {results:?}");
+
+    let clusters = root.join("specs/clusters.hcl");
+    let text = std::fs::read_to_string(&clusters).expect("read clusters.hcl");
+    let said = text.replacen(
+        "  role_arn = \"arn:aws:iam::${local.account}:role/shop-eks-cluster\"\n",
+        "  role_arn = \"arn:aws:iam::${local.account}:role/shop-eks-cluster\"\n\
+         \n  endpoint_public_access  = false\n  endpoint_private_access = true\n  \
+         control_plane_logs      = [\"api\", \"audit\"]\n  \
+         secrets_encryption_key  = \"arn:aws:kms:us-west-2:${local.account}:key/5d1c9a6e-4b1f-4f07-9c0e-2a7e3b1d8f44\"\n",
+        1,
+    );
+    assert_ne!(said, text, "the primary cluster's role_arn line was found");
+    std::fs::write(&clusters, said).expect("write clusters.hcl");
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--terraform-json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let (public, secrets, results) = checks(&stdout(&out));
+    assert_eq!(public, Some(true), "private endpoint: {results:?}");
+    assert_eq!(secrets, Some(true), "secrets encrypted: {results:?}");
 }

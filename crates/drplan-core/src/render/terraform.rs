@@ -159,13 +159,7 @@ fn values(kind: Kind, a: &Map<String, Value>) -> Value {
             "map_public_ip_on_launch": get(a, "public"),
             "tags": get(a, "tags"),
         }),
-        Kind::EksCluster => json!({
-            "name": get(a, "name"),
-            "version": get(a, "version"),
-            "role_arn": get(a, "role_arn"),
-            "vpc_config": [{"subnet_ids": get(a, "subnets")}],
-            "tags": get(a, "tags"),
-        }),
+        Kind::EksCluster => cluster(a),
         Kind::NodeGroup => json!({
             "cluster_name": get(a, "cluster_name"),
             "node_group_name": get(a, "name"),
@@ -186,6 +180,36 @@ fn values(kind: Kind, a: &Map<String, Value>) -> Value {
         // Route53: the provider's names are drplan's.
         Kind::DnsZone | Kind::DnsRecord | Kind::HealthCheck => Value::Object(a.clone()),
     }
+}
+
+/// An EKS cluster in the provider's shape; the security settings only where the spec
+/// says them (unsaid, they are whatever the cluster has: EKS's defaults at creation).
+fn cluster(a: &Map<String, Value>) -> Value {
+    let mut vpc = json!({"subnet_ids": get(a, "subnets")});
+    for key in ["endpoint_public_access", "endpoint_private_access"] {
+        if let (Some(v), Some(map)) = (a.get(key), vpc.as_object_mut()) {
+            map.insert(key.into(), v.clone());
+        }
+    }
+    let mut out = json!({
+        "name": get(a, "name"),
+        "version": get(a, "version"),
+        "role_arn": get(a, "role_arn"),
+        "vpc_config": [vpc],
+        "tags": get(a, "tags"),
+    });
+    if let Some(map) = out.as_object_mut() {
+        if let Some(logs) = a.get("control_plane_logs") {
+            map.insert("enabled_cluster_log_types".into(), logs.clone());
+        }
+        if let Some(key) = a.get("secrets_encryption_key") {
+            map.insert(
+                "encryption_config".into(),
+                json!([{"resources": ["secrets"], "provider": [{"key_arn": key}]}]),
+            );
+        }
+    }
+    out
 }
 
 /// An S3 bucket in the AWS provider's inline shape.
