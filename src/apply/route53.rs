@@ -10,8 +10,9 @@ use super::record_batch::{Committed, RecordUpsert};
 use crate::live::route53::decode_name;
 use anyhow::{anyhow, Result};
 use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType, HostedZoneConfig,
-    ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag, TagResourceType,
+    AliasTarget, Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType,
+    HostedZoneConfig, ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag,
+    TagResourceType,
 };
 use drplan_core::address::Address;
 use drplan_core::marks;
@@ -492,7 +493,11 @@ async fn health_check_id(ctx: &ApplyContext<'_>, address: &Address) -> Result<St
 
 // ----- record sets -----
 
-async fn record_set(ctx: &ApplyContext<'_>, attrs: &Attrs<'_>) -> Result<ResourceRecordSet> {
+async fn record_set(
+    ctx: &ApplyContext<'_>,
+    zone_id: &str,
+    attrs: &Attrs<'_>,
+) -> Result<ResourceRecordSet> {
     let mut set = ResourceRecordSet::builder()
         .name(with_dot(attrs.str("name")?))
         .r#type(RrType::from(attrs.str("type")?))
@@ -503,6 +508,22 @@ async fn record_set(ctx: &ApplyContext<'_>, attrs: &Attrs<'_>) -> Result<Resourc
                 .opt_str("failover")
                 .map(ResourceRecordSetFailover::from),
         );
+    if let Some(alias) = attrs.get("alias").and_then(serde_json::Value::as_object) {
+        let text = |k: &str| alias.get(k).and_then(serde_json::Value::as_str);
+        set = set.alias_target(
+            AliasTarget::builder()
+                .hosted_zone_id(text("zone_id").unwrap_or(zone_id))
+                .dns_name(text("name").unwrap_or_default())
+                .evaluate_target_health(
+                    alias
+                        .get("evaluate_target_health")
+                        .and_then(serde_json::Value::as_bool)
+                        .unwrap_or(true),
+                )
+                .build()
+                .map_err(build_err("alias target"))?,
+        );
+    }
     for value in attrs.str_list("records") {
         set = set.resource_records(
             ResourceRecord::builder()
@@ -691,7 +712,7 @@ pub async fn upsert_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     let attrs = Attrs::after(change)?;
     let zone = zone_id(ctx, attrs.str("zone")?).await?;
     let name = with_dot(attrs.str("name")?);
-    let record = record_set(ctx, &attrs).await?;
+    let record = record_set(ctx, &zone, &attrs).await?;
     let owner_value = own_owner_value(ctx, &change.address, &attrs)?;
     let upsert = RecordUpsert {
         address: change.address.clone(),

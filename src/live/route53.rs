@@ -305,7 +305,17 @@ fn record_object(
     attrs.insert("name".into(), Value::String(name.to_string()));
     attrs.insert("type".into(), Value::String(rtype.to_string()));
     attrs.insert("ttl".into(), opt_int(set.ttl()));
-    // Alias records have no values (and no TTL); drplan does not manage aliases.
+    // Alias records have no values and no TTL; their target is `alias`, with no zone
+    // id when it is a record of the same zone (as the spec writes it).
+    let alias = set.alias_target().map(|a| {
+        let zone_id = bare_zone_id(a.hosted_zone_id());
+        serde_json::json!({
+            "name": fqdn(&decode_name(a.dns_name())),
+            "zone_id": if zone_id == zone.id { Value::Null } else { Value::from(zone_id) },
+            "evaluate_target_health": a.evaluate_target_health(),
+        })
+    });
+    attrs.insert("alias".into(), alias.unwrap_or(Value::Null));
     attrs.insert(
         "records".into(),
         Value::Array(

@@ -877,6 +877,30 @@ async fn failover_records_carry_the_marks_of_their_owner_txt_record() -> TestRes
         .ttl(300)
         .build()?,
         record("www.lanka-platform.com", RrType::A, &["192.0.2.10"]).build()?,
+        // Aliases: to a load balancer (its canonical zone), and to a record of this
+        // zone; Route53 sends no TTL and no values for them.
+        ResourceRecordSet::builder()
+            .name("lanka-platform.com")
+            .r#type(RrType::A)
+            .alias_target(
+                aws_sdk_route53::types::AliasTarget::builder()
+                    .hosted_zone_id("Z18D5FSROUN65G")
+                    .dns_name("Primary-LB-1a2b.elb.us-west-2.amazonaws.com")
+                    .evaluate_target_health(true)
+                    .build()?,
+            )
+            .build()?,
+        ResourceRecordSet::builder()
+            .name("app.lanka-platform.com")
+            .r#type(RrType::A)
+            .alias_target(
+                aws_sdk_route53::types::AliasTarget::builder()
+                    .hosted_zone_id(&zone)
+                    .dns_name("www.lanka-platform.com")
+                    .evaluate_target_health(false)
+                    .build()?,
+            )
+            .build()?,
     ];
     let mut batch = ChangeBatch::builder();
     for set in changes {
@@ -939,6 +963,7 @@ async fn failover_records_carry_the_marks_of_their_owner_txt_record() -> TestRes
             "failover": "PRIMARY",
             // The health check id is rewritten into the check's address.
             "health_check": "dns.api.target.primary.health_check",
+            "alias": null,
         }))
     );
     let dr = by_address(&state, "dns.api.target.dr");
@@ -953,10 +978,35 @@ async fn failover_records_carry_the_marks_of_their_owner_txt_record() -> TestRes
         [
             "lanka-platform.com./api.lanka-platform.com./CNAME/dr",
             "lanka-platform.com./api.lanka-platform.com./CNAME/primary",
+            "lanka-platform.com./app.lanka-platform.com./A/",
+            "lanka-platform.com./lanka-platform.com./A/",
             "lanka-platform.com./www.lanka-platform.com./A/",
         ]
     );
-    assert_eq!(records[2].address, None);
+    assert_eq!(records[4].address, None);
+    // The target's name lower case with its final dot; no zone id for a record of the
+    // alias's own zone, as the spec writes it.
+    let alias = |i: usize| (&records[i].attrs["alias"], &records[i].attrs["ttl"]);
+    assert_eq!(
+        alias(3),
+        (
+            &json!({
+                "name": "primary-lb-1a2b.elb.us-west-2.amazonaws.com.",
+                "zone_id": "Z18D5FSROUN65G",
+                "evaluate_target_health": true,
+            }),
+            &Value::Null
+        )
+    );
+    assert_eq!(
+        alias(2).0,
+        &json!({
+            "name": "www.lanka-platform.com.",
+            "zone_id": null,
+            "evaluate_target_health": false,
+        })
+    );
+    assert_eq!(records[3].attrs["records"], json!([]));
 
     let checks = of_kind(&state, Kind::HealthCheck);
     assert_eq!(checks.len(), 1, "only this stack's health checks");

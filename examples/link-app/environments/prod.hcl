@@ -9,8 +9,6 @@ variables {
 
   primary_lb_hostname = "link-api-prod-1a2b3c4d5e.elb.us-west-2.amazonaws.com"
   dr_lb_hostname      = "link-api-prod-dr-5e4d3c2b1a.elb.us-east-1.amazonaws.com"
-  primary_web_ips     = ["203.0.113.10", "203.0.113.11", "203.0.113.12"]
-  dr_web_ips          = ["198.51.100.10", "198.51.100.11", "198.51.100.12"]
 
   # Demo value for the emulator. Real deployments keep this out of git.
   postgres_password = "demo-only-not-a-secret"

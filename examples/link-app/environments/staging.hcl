@@ -26,8 +26,6 @@ variables {
 
   primary_lb_hostname     = "link-api-staging-0f1e2d3c4b.elb.us-west-2.amazonaws.com"
   dr_lb_hostname          = "link-api-staging-dr-4b3c2d1e0f.elb.us-east-1.amazonaws.com"
-  primary_web_ips         = ["203.0.113.20", "203.0.113.21", "203.0.113.22"]
-  dr_web_ips              = ["198.51.100.20", "198.51.100.21", "198.51.100.22"]
 
   postgres_password       = "staging-demo-only"
 }

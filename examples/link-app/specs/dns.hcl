@@ -38,17 +38,21 @@ dns "api" {
   }
 }
 
-# The web app at the zone apex. Health-checked on "/" like the runbook's
-# verification step (`curl -f https://linkapp.com/`).
+# The web app at the zone apex: an alias to the region's NLB (Route53 answers with
+# the NLB's current addresses; no TTL of its own). Health-checked on "/" like the
+# runbook's verification step (`curl -f https://linkapp.com/`).
 dns "web" {
   zone = zone.public
   name = var.dns_zone
   type = "A"
-  ttl  = 60
 
   target "primary" {
-    site    = site.primary
-    records = var.primary_web_ips
+    site = site.primary
+    alias {
+      name                   = var.primary_lb_hostname
+      zone_id                = var.primary_lb_zone_id
+      evaluate_target_health = true
+    }
     health_check {
       type              = "HTTPS"
       fqdn              = var.primary_lb_hostname
@@ -59,8 +63,12 @@ dns "web" {
   }
 
   target "dr" {
-    site    = site.dr
-    records = var.dr_web_ips
+    site = site.dr
+    alias {
+      name                   = var.dr_lb_hostname
+      zone_id                = var.dr_lb_zone_id
+      evaluate_target_health = true
+    }
     health_check {
       type              = "HTTPS"
       fqdn              = var.dr_lb_hostname

@@ -109,14 +109,18 @@ variable "dr_lb_hostname" {
   description = "Ingress NLB of the DR region."
 }
 
-# The apex cannot be a CNAME; the NLBs have one Elastic IP per AZ so A records stay
-# valid for the life of the load balancer.
-variable "primary_web_ips" {
-  type = list(string)
+# The apex cannot be a CNAME: it is an alias (A) to the region's NLB, named with the
+# NLB's canonical hosted zone (per region, from the ELB documentation).
+variable "primary_lb_zone_id" {
+  type        = string
+  default     = "Z18D5FSROUN65G" # NLBs in us-west-2
+  description = "Canonical hosted zone of the primary region's NLBs."
 }
 
-variable "dr_web_ips" {
-  type = list(string)
+variable "dr_lb_zone_id" {
+  type        = string
+  default     = "Z26RNL4JYFTOTI" # NLBs in us-east-1
+  description = "Canonical hosted zone of the DR region's NLBs."
 }
 
 variable "postgres_password" {

@@ -625,10 +625,13 @@ async fn create_records(
         let zone = s(r, "zone")?;
         let rtype = s(r, "type")?;
         let set_id = r.attrs.get("set_identifier").and_then(Value::as_str);
+        let zone_id = zone_ids
+            .get(zone)
+            .ok_or_else(|| format!("zone {zone} does not exist"))?;
         by_zone.entry(zone).or_default().push(
             Change::builder()
                 .action(ChangeAction::Create)
-                .resource_record_set(record_set(r, created)?)
+                .resource_record_set(record_set(r, created, zone_id)?)
                 .build()?,
         );
         if stack.is_empty() {
@@ -668,18 +671,36 @@ async fn create_records(
     Ok(())
 }
 
-/// The record set a normalized `aws_route53_record` describes.
+/// The record set a normalized `aws_route53_record` describes, in zone `zone_id`.
 pub fn record_set(
     r: &Resource,
     created: &Created,
+    zone_id: &str,
 ) -> Result<aws_sdk_route53::types::ResourceRecordSet, BoxError> {
     use aws_sdk_route53::types::{
-        ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType,
+        AliasTarget, ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType,
     };
     let mut set = ResourceRecordSet::builder()
         .name(s(r, "name")?)
-        .r#type(RrType::from(s(r, "type")?))
-        .ttl(i64::from(int(r, "ttl")?));
+        .r#type(RrType::from(s(r, "type")?));
+    match r.attrs.get("alias").and_then(Value::as_object) {
+        Some(alias) => {
+            let text = |k: &str| alias.get(k).and_then(Value::as_str);
+            set = set.alias_target(
+                AliasTarget::builder()
+                    .hosted_zone_id(text("zone_id").unwrap_or(zone_id))
+                    .dns_name(text("name").ok_or("alias without a name")?)
+                    .evaluate_target_health(
+                        alias
+                            .get("evaluate_target_health")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(true),
+                    )
+                    .build()?,
+            );
+        }
+        None => set = set.ttl(i64::from(int(r, "ttl")?)),
+    }
     for value in strings(r, "records") {
         set = set.resource_records(ResourceRecord::builder().value(value).build()?);
     }
@@ -772,6 +793,7 @@ pub async fn set_record_values(
         .await?
         .remove(s(r, "zone")?)
         .ok_or("zone does not exist")?;
+    let set = record_set(&edited, created, &zone_id)?;
     moto.route53()
         .change_resource_record_sets()
         .hosted_zone_id(zone_id)
@@ -780,7 +802,7 @@ pub async fn set_record_values(
                 .changes(
                     Change::builder()
                         .action(ChangeAction::Upsert)
-                        .resource_record_set(record_set(&edited, created)?)
+                        .resource_record_set(set)
                         .build()?,
                 )
                 .build()?,

@@ -148,8 +148,14 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                     "zone": format!("{}.", d.zone),
                     "name": format!("{}.", d.name),
                     "type": d.record_type,
-                    "ttl": d.ttl,
+                    // An alias has no TTL of its own (Route53 takes its target's).
+                    "ttl": if tg.alias.is_some() { Value::Null } else { json!(d.ttl) },
                     "records": tg.records,
+                    "alias": tg.alias.as_ref().map(|a| json!({
+                        "name": format!("{}.", a.name),
+                        "zone_id": a.zone_id,
+                        "evaluate_target_health": a.evaluate_target_health,
+                    })),
                     "set_identifier": if failover { json!(tg.name) } else { Value::Null },
                     "failover": role,
                     "health_check": hc_addr.map(|a| a.0),

@@ -221,8 +221,23 @@ pub struct Dns {
 pub struct DnsTarget {
     pub name: String,
     pub site: String,
+    /// The record's values; empty for an alias.
     pub records: Vec<String>,
+    /// An alias record (A/AAAA) pointing at a load balancer, a distribution or another
+    /// record, instead of `records`.
+    pub alias: Option<DnsAlias>,
     pub health_check: Option<HealthCheck>,
+}
+
+/// Route53's alias target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DnsAlias {
+    /// The target's DNS name, lower case, without trailing dot.
+    pub name: String,
+    /// The target's hosted zone (a load balancer's canonical zone id); `None` for a
+    /// record in the same zone as the alias.
+    pub zone_id: Option<String>,
+    pub evaluate_target_health: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -177,8 +177,17 @@ fn values(kind: Kind, a: &Map<String, Value>) -> Value {
             "tags": get(a, "tags"),
         }),
         Kind::K8sObject => json!({"manifest": get(a, "manifest")}),
-        // Route53: the provider's names are drplan's.
-        Kind::DnsZone | Kind::DnsRecord | Kind::HealthCheck => Value::Object(a.clone()),
+        // Route53: the provider's names are drplan's, but for the alias block (a list).
+        Kind::DnsRecord => {
+            let mut record = a.clone();
+            let alias = match a.get("alias") {
+                Some(Value::Object(alias)) => json!([alias]),
+                _ => json!([]),
+            };
+            record.insert("alias".into(), alias);
+            Value::Object(record)
+        }
+        Kind::DnsZone | Kind::HealthCheck => Value::Object(a.clone()),
     }
 }
 

@@ -24,6 +24,7 @@ mod secrets_in_diagnostics;
 mod secrets_in_fingerprints;
 mod spec_control_chars;
 mod spec_diagnostics;
+mod spec_dns_alias;
 mod spec_extends;
 mod spec_for_each;
 mod spec_lowering;

@@ -57,10 +57,20 @@ struct Record<'a> {
     zone: &'a ZoneOut,
     fqdn: String,
     record_type: String,
-    ttl: i64,
+    /// None for an alias (it has no TTL of its own).
+    ttl: Option<i64>,
     values: Vec<String>,
+    alias: Option<Alias>,
     set_identifier: Option<String>,
     failover: Option<String>,
+}
+
+/// The provider's `alias` block: its target's name, hosted zone (None when it is the
+/// record's own zone) and evaluate_target_health.
+struct Alias {
+    name: String,
+    zone_id: Option<String>,
+    evaluate_target_health: bool,
 }
 
 pub(super) fn convert(parts: &Parts, out: &mut Out) {
@@ -151,10 +161,19 @@ fn record<'a>(
         );
         return None;
     };
-    if !r.list("alias").is_empty() {
-        out.uncover(&r.source, "alias records are not supported yet");
-        return None;
-    }
+    let alias = r.first("alias").map(|a| {
+        let text = |k: &str| a.get(k).and_then(Json::as_str).unwrap_or_default();
+        let zone_id = text("zone_id");
+        Alias {
+            name: text("name").trim_end_matches('.').to_lowercase(),
+            zone_id: (!zone_id.is_empty() && Some(zone_id) != r.str("zone_id"))
+                .then(|| zone_id.to_string()),
+            evaluate_target_health: a
+                .get("evaluate_target_health")
+                .and_then(Json::as_bool)
+                .unwrap_or(false),
+        }
+    });
     for (attr, what) in OTHER_ROUTING {
         if !r.list(attr).is_empty() {
             out.uncover(
@@ -170,10 +189,11 @@ fn record<'a>(
         out.uncover(&r.source, "multivalue answer routing is not supported");
         return None;
     }
-    let (Some(name), Some(record_type), Some(ttl)) = (
+    let ttl = r.int("ttl");
+    let (Some(name), Some(record_type), true) = (
         r.str("fqdn").or_else(|| r.str("name")),
         r.str("type"),
-        r.int("ttl"),
+        ttl.is_some() || alias.is_some(),
     ) else {
         out.uncover(&r.source, "the state lacks its name, type or ttl");
         return None;
@@ -190,6 +210,7 @@ fn record<'a>(
         record_type,
         ttl,
         values,
+        alias,
         set_identifier: r.str("set_identifier").map(str::to_string),
         failover: r
             .first("failover_routing_policy")
@@ -292,21 +313,22 @@ fn dns_block(
         Some(rel) => rel.to_string(),
         None => "@".to_string(),
     };
-    if group.iter().any(|r| r.ttl != first.ttl) {
+    let ttls: BTreeSet<i64> = group.iter().filter_map(|r| r.ttl).collect();
+    if let (true, Some(ttl)) = (ttls.len() > 1, ttls.first()) {
         out.uncover(
             &first.inst.source,
-            format!(
-                "its records' TTLs differ: drplan writes one ttl ({})",
-                first.ttl
-            ),
+            format!("its records' TTLs differ: drplan writes one ttl ({ttl})"),
         );
     }
     let mut block = Block::new("dns")
         .label(&dns_label)
         .attr("zone", Value::raw(format!("zone.{}", zone.label)))
         .attr("name", relative)
-        .attr("type", first.record_type.as_str())
-        .attr("ttl", first.ttl);
+        .attr("type", first.record_type.as_str());
+    // An alias has no ttl of its own: written only for records with values.
+    if let Some(ttl) = ttls.first().copied() {
+        block.push_attr("ttl", ttl);
+    }
     let address = Address::block("dns", &dns_label);
     let several = group.len() > 1;
     for (r, site) in group.iter().zip(sites) {
@@ -332,8 +354,18 @@ fn dns_block(
         out.adopt(taddr.clone(), Kind::DnsRecord, id, &r.inst.source);
         let mut tb = Block::new("target")
             .label(&target)
-            .attr("site", Value::raw(format!("site.{site}")))
-            .attr("records", Value::strings(r.values.clone()));
+            .attr("site", Value::raw(format!("site.{site}")));
+        match &r.alias {
+            Some(a) => {
+                let mut ab = Block::new("alias").attr("name", a.name.as_str());
+                if let Some(id) = &a.zone_id {
+                    ab.push_attr("zone_id", id.as_str());
+                }
+                ab.push_attr("evaluate_target_health", a.evaluate_target_health);
+                tb.push_block(ab);
+            }
+            None => tb.push_attr("records", Value::strings(r.values.clone())),
+        }
         if let Some(hc_id) = r.inst.str("health_check_id") {
             match checks.get(hc_id) {
                 Some(h) => {

@@ -1,4 +1,5 @@
 use super::{check_tags, label_of, object, source_ref, Cx};
+use crate::model::topology::DnsAlias;
 use crate::model::{Dns, DnsTarget, HealthCheck, Zone};
 use crate::spec::body::{self, BlockBody, Schema};
 use crate::spec::diagnostic::{did_you_mean, SpecDiagnostic};
@@ -8,7 +9,10 @@ pub const ZONE_SCHEMA: Schema =
     Schema::new(&["name", "comment", "protect", "tags", "depends_on"], &[]);
 pub const DNS_SCHEMA: Schema =
     Schema::new(&["zone", "name", "type", "ttl", "depends_on"], &["target"]);
-const TARGET: Schema = Schema::new(&["site", "records"], &["health_check"]);
+const TARGET: Schema = Schema::new(&["site", "records"], &["health_check", "alias"]);
+const ALIAS: Schema = Schema::new(&["name", "zone_id", "evaluate_target_health"], &[]);
+/// Route53 alias records: A and AAAA (to a load balancer, a distribution, a record).
+const ALIAS_TYPES: &[&str] = &["A", "AAAA"];
 const HEALTH: Schema = Schema::new(
     &[
         "type",
@@ -124,6 +128,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Dns> {
                 .unwrap_or_else(|| format!("use one of: {}", RECORD_TYPES.join(", "))),
         );
     }
+    let ttl_written = b.has("ttl");
     let ttl = b.int(cx.diags, "ttl").unwrap_or(60);
     if !(0..=2_147_483_647).contains(&ttl) {
         b.invalid(
@@ -192,14 +197,45 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Dns> {
                 );
             }
         }
-        if !t.has("records") {
+        let alias_blocks: Vec<_> = t.nested("alias").collect();
+        let alias = match alias_blocks.first() {
+            Some(ab) => {
+                let mut a = body::read(b.file, ab, &ALIAS, cx.scope, cx.ctx, cx.diags);
+                if t.has("records") {
+                    t.invalid(
+                        cx.diags,
+                        "drplan::invalid_value",
+                        "records",
+                        format!("target \"{t_label}\" has both records and an alias"),
+                        "an alias record has no values: keep `records` or the `alias` block",
+                    );
+                }
+                if !ALIAS_TYPES.contains(&record_type.as_str()) {
+                    cx.diags.push(
+                        SpecDiagnostic::new(
+                            "drplan::invalid_value",
+                            format!("an alias record is A or AAAA, not {record_type}"),
+                        )
+                        .at(b.file, a.header.clone(), "alias")
+                        .help("set type = \"A\" (or \"AAAA\") on the dns block"),
+                    );
+                }
+                decode_alias(&mut a, cx)
+            }
+            None => None,
+        };
+        if alias_blocks.is_empty() && !t.has("records") {
             t.missing(
                 cx.diags,
                 "records",
-                "the values of the record, e.g. records = [\"lb.example.com\"]",
+                "the values of the record, e.g. records = [\"lb.example.com\"], or an alias { ... } block",
             );
         }
-        let records = t.string_list(cx.diags, "records");
+        let records = if alias_blocks.is_empty() {
+            t.string_list(cx.diags, "records")
+        } else {
+            Some(Vec::new())
+        };
         let mut health_check = None;
         for hb in t.nested("health_check").collect::<Vec<_>>() {
             let mut h = body::read(b.file, hb, &HEALTH, cx.scope, cx.ctx, cx.diags);
@@ -210,9 +246,20 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Dns> {
                 name: t_label,
                 site,
                 records,
+                alias,
                 health_check,
             });
         }
+    }
+    // A failover pair may mix an alias with a record of values, which needs the ttl.
+    if ttl_written && !targets.is_empty() && targets.iter().all(|t| t.alias.is_some()) {
+        b.invalid(
+            cx.diags,
+            "drplan::invalid_value",
+            "ttl",
+            "an alias record takes its TTL from its target".into(),
+            "remove ttl",
+        );
     }
     Some(Dns {
         label: label.to_string(),
@@ -223,6 +270,44 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Dns> {
         ttl,
         targets,
         source: source_ref(b),
+    })
+}
+
+/// `alias { name = "..."  zone_id = "Z..."  evaluate_target_health = true }`; without
+/// `zone_id`, the target is a record in the alias's own zone.
+fn decode_alias(a: &mut BlockBody, cx: &mut Cx) -> Option<DnsAlias> {
+    let name = a.required_string(
+        cx.diags,
+        "name",
+        "the target's DNS name, e.g. a load balancer's dualstack name",
+    )?;
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if !is_domain(&name) {
+        a.invalid(
+            cx.diags,
+            "drplan::invalid_value",
+            "name",
+            format!("`{name}` is not a DNS name"),
+            "e.g. name = \"my-lb-123.us-west-2.elb.amazonaws.com\"",
+        );
+    }
+    let zone_id = a.string(cx.diags, "zone_id");
+    if let Some(id) = &zone_id {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            a.invalid(
+                cx.diags,
+                "drplan::invalid_value",
+                "zone_id",
+                format!("`{id}` is not a hosted zone id"),
+                "the target's hosted zone id, e.g. Z1H1FL5HABSF5 for an ALB in us-west-2",
+            );
+        }
+    }
+    let evaluate_target_health = a.bool(cx.diags, "evaluate_target_health").unwrap_or(true);
+    Some(DnsAlias {
+        name,
+        zone_id,
+        evaluate_target_health,
     })
 }
 
