@@ -201,6 +201,60 @@ fn record_key(r: &Resource) -> String {
     )
 }
 
+/// Every alias record of the spec is an alias in Route53 to the spec's target (read
+/// back through the SDK: the target's name and hosted zone, evaluate-target-health).
+async fn assert_aliases(moto: &MotoServer, project: &Project) -> usize {
+    let route53 = moto.route53();
+    let zone_ids = crate::support::outofband::zone_ids(moto)
+        .await
+        .expect("zone ids");
+    let mut checked = 0;
+    for record in of_kind(project, Kind::DnsRecord) {
+        let Some(alias) = record.attrs.get("alias").and_then(Value::as_object) else {
+            continue;
+        };
+        let zone_id = &zone_ids[attr(record, "zone")];
+        let sets = route53
+            .list_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .max_items(300)
+            .send()
+            .await
+            .expect("ListResourceRecordSets");
+        let set = sets
+            .resource_record_sets()
+            .iter()
+            .find(|s| {
+                s.name() == attr(record, "name")
+                    && s.r#type().as_str() == attr(record, "type")
+                    && s.set_identifier().unwrap_or("") == attr(record, "set_identifier")
+            })
+            .unwrap_or_else(|| panic!("no record set for {}", record.address));
+        let target = set
+            .alias_target()
+            .unwrap_or_else(|| panic!("{} is not an alias: {set:?}", record.address));
+        assert_eq!(
+            target.dns_name().trim_end_matches('.').to_lowercase(),
+            alias["name"].as_str().unwrap_or_default().trim_end_matches('.'),
+            "{}",
+            record.address
+        );
+        assert_eq!(
+            Some(target.hosted_zone_id()),
+            alias["zone_id"].as_str().or(Some(zone_id.as_str())),
+            "{}",
+            record.address
+        );
+        assert_eq!(
+            Some(target.evaluate_target_health()),
+            alias["evaluate_target_health"].as_bool()
+        );
+        assert!(set.ttl().is_none() && set.resource_records().is_empty());
+        checked += 1;
+    }
+    checked
+}
+
 /// Every record of the spec exists with the failover role the spec gives it.
 async fn assert_records(moto: &MotoServer, project: &Project) {
     let live = live_records(moto).await;
@@ -314,6 +368,10 @@ async fn prod_to_dr_and_back(example: &str) {
         "objects by kind after apply -e prod"
     );
     assert_records(&moto, &prod).await;
+    let aliases = assert_aliases(&moto, &prod).await;
+    if example.ends_with("link-app") {
+        assert_eq!(aliases, 2, "link-app's apex is an alias pair to the NLBs");
+    }
     let seen = assert_k8s_objects(&clusters, &prod);
     assert!(
         seen.contains(&("cluster.primary".to_string(), "CronJob".to_string())),
