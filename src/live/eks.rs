@@ -120,7 +120,7 @@ fn cluster_object(cluster: &Cluster, region: &str) -> LiveObject {
         region: Some(region.to_string()),
         address: marked.address,
         stack: marked.stack,
-        attrs,
+        attrs: attrs.into(),
     }
 }
 
@@ -243,6 +243,6 @@ fn node_group_object(ng: &Nodegroup, cluster: &str, region: &str) -> LiveObject 
         region: Some(region.to_string()),
         address: marked.address,
         stack: marked.stack,
-        attrs,
+        attrs: attrs.into(),
     }
 }

@@ -98,7 +98,7 @@ async fn read_zones(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             region: None,
             address: marked.address,
             stack: marked.stack,
-            attrs,
+            attrs: attrs.into(),
         });
         in_play.push(Zone { id, name });
     }
@@ -312,7 +312,7 @@ fn record_object(
         region: None,
         address,
         stack,
-        attrs,
+        attrs: attrs.into(),
     }
 }
 
@@ -454,7 +454,7 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             region: None,
             address: marked.address,
             stack: marked.stack,
-            attrs,
+            attrs: attrs.into(),
         });
     }
     read
