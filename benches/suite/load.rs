@@ -43,7 +43,8 @@ pub fn synthesize_live(resources: &[Resource]) -> LiveState {
         .iter()
         .enumerate()
         .map(|(i, r)| {
-            let mut attrs = r.attrs.clone();
+            // A reader builds its own maps: a deep copy, never the desired one shared.
+            let mut attrs: serde_json::Map<String, Value> = (*r.attrs).clone();
             if i % 100 == 7 {
                 if let Some(Value::Object(tags)) = attrs.get_mut("tags") {
                     tags.insert("drifted".into(), Value::String("yes".into()));
@@ -55,7 +56,7 @@ pub fn synthesize_live(resources: &[Resource]) -> LiveState {
                 region: r.region.clone(),
                 address: Some(r.address.clone()),
                 stack: Some(STACK.to_string()),
-                attrs,
+                attrs: attrs.into(),
             }
         })
         .collect();

@@ -18,7 +18,7 @@ impl<'a> Attrs<'a> {
     pub fn after(change: &'a ResourceChange) -> Result<Self> {
         let map = change
             .after
-            .as_ref()
+            .as_deref()
             .ok_or_else(|| anyhow!("{}: the plan has no desired attributes", change.address))?;
         Ok(Attrs {
             address: &change.address,
@@ -30,7 +30,7 @@ impl<'a> Attrs<'a> {
     pub fn before(change: &'a ResourceChange) -> Result<Self> {
         let map = change
             .before
-            .as_ref()
+            .as_deref()
             .ok_or_else(|| anyhow!("{}: the plan has no live attributes", change.address))?;
         Ok(Attrs {
             address: &change.address,
@@ -106,8 +106,8 @@ pub fn str_map(v: Option<&Value>) -> BTreeMap<String, String> {
 /// only these.
 pub fn changed_keys(change: &ResourceChange) -> BTreeSet<String> {
     let empty = Map::new();
-    let before = change.before.as_ref().unwrap_or(&empty);
-    let after = change.after.as_ref().unwrap_or(&empty);
+    let before = change.before.as_deref().unwrap_or(&empty);
+    let after = change.after.as_deref().unwrap_or(&empty);
     before
         .keys()
         .chain(after.keys())

@@ -146,7 +146,7 @@ pub fn build(plan: &Plan) -> Vec<Node<Step>> {
 
     let mut nodes = Vec::new();
     for c in &converging_changes {
-        let mut deps: Vec<Step> = references(c, c.after.as_ref(), &new_names)
+        let mut deps: Vec<Step> = references(c, c.after.as_deref(), &new_names)
             .into_iter()
             .filter(|a| converges.contains(a))
             .map(|address| Step {
@@ -197,7 +197,7 @@ pub fn build(plan: &Plan) -> Vec<Node<Step>> {
     // Reverse edges: whoever referenced X in its old form must be gone before X goes.
     let mut destroy_deps: HashMap<Address, Vec<Step>> = HashMap::new();
     for c in &destroying_changes {
-        for target in references(c, c.before.as_ref(), &old_names) {
+        for target in references(c, c.before.as_deref(), &old_names) {
             if destroys.contains(&target) {
                 destroy_deps.entry(target).or_default().push(Step {
                     address: c.address.clone(),
@@ -282,7 +282,7 @@ mod tests {
     use serde_json::json;
 
     fn change(address: &str, kind: Kind, action: Action, attrs: Value) -> ResourceChange {
-        let attrs = attrs.as_object().cloned();
+        let attrs = attrs.as_object().cloned().map(Into::into);
         ResourceChange {
             address: Address::new(address),
             kind,

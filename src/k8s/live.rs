@@ -320,7 +320,7 @@ fn live_object<'a>(
         region: cluster.region.clone(),
         address: address.map(Address::new),
         stack,
-        attrs,
+        attrs: attrs.into(),
     }
 }
 

@@ -159,6 +159,6 @@ fn object(
         region: Some(region.to_string()),
         address: marked.address,
         stack: marked.stack,
-        attrs,
+        attrs: attrs.into(),
     }
 }

@@ -130,7 +130,7 @@ fn cluster_object(
         region: Some(region.to_string()),
         address: marked.address,
         stack: marked.stack,
-        attrs,
+        attrs: attrs.into(),
     }
 }
 
@@ -281,6 +281,6 @@ fn node_group_object(ng: &Nodegroup, cluster: &str, region: &str) -> LiveObject 
         region: Some(region.to_string()),
         address: marked.address,
         stack: marked.stack,
-        attrs,
+        attrs: attrs.into(),
     }
 }

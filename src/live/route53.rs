@@ -98,7 +98,7 @@ async fn read_zones(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             region: None,
             address: marked.address,
             stack: marked.stack,
-            attrs,
+            attrs: attrs.into(),
         });
         in_play.push(Zone { id, name });
     }
@@ -338,7 +338,7 @@ fn record_object(
         region: None,
         address,
         stack,
-        attrs,
+        attrs: attrs.into(),
     }
 }
 
@@ -505,7 +505,7 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             region: None,
             address: marked.address,
             stack: marked.stack,
-            attrs,
+            attrs: attrs.into(),
         });
     }
     read

@@ -257,7 +257,7 @@ async fn read_in_region(
                 region: Some(region),
                 address: marked.address,
                 stack: marked.stack,
-                attrs,
+                attrs: attrs.into(),
             });
         }
         Err(msg) => read

@@ -79,7 +79,7 @@ fn change(address: &str, kind: Kind, region: Option<&str>, after: Value) -> Reso
         region: region.map(str::to_string),
         action: Action::Create,
         before: None,
-        after: after.as_object().cloned(),
+        after: after.as_object().cloned().map(Into::into),
         replace_because: vec![],
         unknown_after: vec![],
         sensitive: vec![],

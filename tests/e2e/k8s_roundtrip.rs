@@ -568,7 +568,7 @@ fn job(name: &str) -> Resource {
         kind: drplan_core::resource::Kind::K8sObject,
         site: Some("dr".into()),
         region: Some("us-east-1".into()),
-        attrs: attrs.as_object().cloned().unwrap_or_default(),
+        attrs: attrs.as_object().cloned().unwrap_or_default().into(),
         sensitive: Vec::new(),
         depends_on: Vec::new(),
         protect: false,

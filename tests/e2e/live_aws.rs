@@ -1143,8 +1143,8 @@ fn read_scope_is_derived_from_the_desired_resources() {
         site: region.map(|_| "primary".to_string()),
         region: region.map(str::to_string),
         attrs: match attrs {
-            Value::Object(m) => m,
-            _ => Map::new(),
+            Value::Object(m) => m.into(),
+            _ => Default::default(),
         },
         sensitive: vec![],
         depends_on: vec![],

@@ -247,7 +247,7 @@ fn resource(address: &str, kind: Kind, attrs: Value, depends_on: Vec<Address>) -
         kind,
         site: None,
         region: None,
-        attrs: attrs.as_object().cloned().unwrap_or_default(),
+        attrs: attrs.as_object().cloned().unwrap_or_default().into(),
         sensitive: vec![],
         depends_on,
         protect: false,
@@ -520,7 +520,7 @@ async fn a_bad_record_in_a_batch_fails_only_its_own_address() {
     let mut plan = plan_against(&moto, STACK, &desired).await;
     let mut changes: Vec<ResourceChange> = Vec::new();
     for r in desired.iter().filter(|r| r.kind == Kind::DnsRecord) {
-        let mut after: Map<String, Value> = r.attrs.clone();
+        let mut after: Map<String, Value> = r.attrs.clone().into();
         after.insert("records".into(), json!(["elsewhere.example.net"]));
         if r.address.as_str() == "dns.app1.target.dr" {
             after.insert("name".into(), json!("app1.not-this-zone.example.org."));
@@ -532,7 +532,7 @@ async fn a_bad_record_in_a_batch_fails_only_its_own_address() {
             region: None,
             action: Action::Update,
             before: Some(r.attrs.clone()),
-            after: Some(after),
+            after: Some(after.into()),
             replace_because: vec![],
             unknown_after: vec![],
             sensitive: vec![],

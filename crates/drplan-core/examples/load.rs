@@ -14,7 +14,7 @@ fn main() {
                     "{} {} {}",
                     r.address,
                     r.kind,
-                    serde_json::Value::Object(r.attrs.clone())
+                    serde_json::Value::Object(r.attrs.clone().into())
                 );
             }
             println!("{} resources, digest {}", p.resources.len(), p.digest);

@@ -324,7 +324,7 @@ fn k8s_resource(
         kind: Kind::K8sObject,
         site: Some(site.name.clone()),
         region: Some(site.region.clone()),
-        attrs,
+        attrs: attrs.into(),
         sensitive: Vec::new(),
         depends_on: Vec::new(),
         protect: false,

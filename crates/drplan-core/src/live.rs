@@ -6,9 +6,9 @@
 //! references are in the same address form as the desired side.
 
 use crate::address::Address;
-use crate::resource::{identity, Kind};
+use crate::resource::{identity, AttrMap, Kind};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -25,7 +25,7 @@ pub struct LiveObject {
     /// From the ownership mark (`drplan:stack`), if marked.
     pub stack: Option<String>,
     /// Same normalized form as [`crate::resource::Resource::attrs`].
-    pub attrs: Map<String, Value>,
+    pub attrs: AttrMap,
 }
 
 impl LiveObject {
@@ -65,7 +65,7 @@ impl LiveObject {
     pub fn fingerprint_with(&self, sensitive: &[String], sensitive_changed: &[String]) -> String {
         let paths = crate::plan::redact::sensitive_paths(self.kind, &self.attrs, sensitive);
         let mut attrs = self.attrs.clone();
-        crate::plan::redact::redact(&mut attrs, &paths);
+        crate::plan::redact::redact_shared(&mut attrs, &paths);
         let mut changed: Vec<&String> = sensitive_changed.iter().collect();
         changed.sort();
         changed.dedup();

@@ -8,9 +8,11 @@
 //! and `LiveState::resolve_ids` rewrites the ids it knows into addresses.
 
 use crate::address::Address;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 /// Every kind of object drplan manages. The serialized names follow Terraform's
 /// resource type names so policy tools that read `resource_changes[].type` feel at home.
@@ -77,6 +79,93 @@ pub struct SourceRef {
     pub column: usize,
 }
 
+/// A flat map of normalized attributes, shared rather than copied: the plan's
+/// `before` and `after` of an object are the live and desired maps themselves unless
+/// something had to change in them (a redacted secret, an ignored path). At 10,000
+/// objects the copies were most of a plan's memory (BENCHMARKS.md, section 1).
+///
+/// Reads go through `Deref` to the map. A write (`DerefMut`) copies the map first if
+/// anyone else holds it, so no holder ever sees another's change.
+#[derive(Clone, Default, PartialEq)]
+pub struct AttrMap(Arc<Map<String, Value>>);
+
+impl AttrMap {
+    pub fn new(map: Map<String, Value>) -> Self {
+        AttrMap(Arc::new(map))
+    }
+
+    /// The map itself, copied only if it is shared.
+    pub fn into_map(self) -> Map<String, Value> {
+        Arc::try_unwrap(self.0).unwrap_or_else(|shared| (*shared).clone())
+    }
+}
+
+impl Deref for AttrMap {
+    type Target = Map<String, Value>;
+
+    fn deref(&self) -> &Map<String, Value> {
+        &self.0
+    }
+}
+
+impl DerefMut for AttrMap {
+    fn deref_mut(&mut self) -> &mut Map<String, Value> {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+impl From<Map<String, Value>> for AttrMap {
+    fn from(map: Map<String, Value>) -> Self {
+        AttrMap::new(map)
+    }
+}
+
+impl From<AttrMap> for Map<String, Value> {
+    fn from(attrs: AttrMap) -> Self {
+        attrs.into_map()
+    }
+}
+
+impl FromIterator<(String, Value)> for AttrMap {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        AttrMap::new(iter.into_iter().collect())
+    }
+}
+
+impl<'a> IntoIterator for &'a AttrMap {
+    type Item = (&'a String, &'a Value);
+    type IntoIter = serde_json::map::Iter<'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl PartialEq<Map<String, Value>> for AttrMap {
+    fn eq(&self, other: &Map<String, Value>) -> bool {
+        *self.0 == *other
+    }
+}
+
+/// As the map: `{:?}` output is the same as before attributes were shared.
+impl fmt::Debug for AttrMap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for AttrMap {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for AttrMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Map::deserialize(d).map(AttrMap::new)
+    }
+}
+
 /// One desired object.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
@@ -87,7 +176,7 @@ pub struct Resource {
     /// AWS region for regional kinds; the cluster's region for Kubernetes objects.
     pub region: Option<String>,
     /// Normalized attributes, see [`Kind`].
-    pub attrs: Map<String, Value>,
+    pub attrs: AttrMap,
     /// Attribute names whose values are secret: never printed, hashed in plan files.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sensitive: Vec<String>,

@@ -263,7 +263,7 @@ mod tests {
             region: region.map(str::to_string),
             address: None,
             stack: None,
-            attrs: attrs.as_object().cloned().unwrap_or_default(),
+            attrs: attrs.as_object().cloned().unwrap_or_default().into(),
         }
     }
 

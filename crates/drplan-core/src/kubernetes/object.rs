@@ -124,7 +124,7 @@ pub fn resource(
         kind: Kind::K8sObject,
         site: Some(target.site.clone()),
         region: target.region.clone(),
-        attrs,
+        attrs: attrs.into(),
         sensitive,
         depends_on: target.needs.clone(),
         protect: false,

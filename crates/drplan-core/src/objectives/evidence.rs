@@ -144,7 +144,7 @@ fn backup_jobs(project: &Project, plan: &Plan, live: &LiveState, b: &Backup) -> 
             Action::Delete => {}
             _ => {
                 let before = f.broken.len();
-                let spec = manifest_spec(c.before.as_ref());
+                let spec = manifest_spec(c.before.as_deref());
                 if spec.and_then(|s| s.get("suspend")).and_then(Value::as_bool) == Some(true) {
                     f.broken
                         .push(format!("{name} is suspended (apply resumes it)"));
@@ -281,8 +281,8 @@ fn copy_path(project: &Project, plan: &Plan, b: &Backup) -> Findings {
             Action::Delete => {}
             _ => {
                 let broken_before = f.broken.len();
-                let before = c.before.as_ref();
-                let after = c.after.as_ref();
+                let before = c.before.as_deref();
+                let after = c.after.as_deref();
                 let versioned = |a: Option<&serde_json::Map<String, Value>>| {
                     a.and_then(|a| a.get("versioning")).and_then(Value::as_bool)
                 };

@@ -13,7 +13,7 @@
 //! write-ahead record of this stack names (`LiveState::inflight`) is adopted.
 
 use super::compare::changed_attrs;
-use super::redact::{changed_paths, redact, sensitive_paths};
+use super::redact::{changed_paths, redact_shared, sensitive_paths};
 use super::{Action, Deferred, Plan, PlanError, ResourceChange, FORMAT_VERSION};
 use crate::address::Address;
 use crate::live::{InflightCreate, LiveObject, LiveState, Unreachable};
@@ -432,7 +432,7 @@ impl Planner<'_> {
     fn create(&mut self, resource: &Resource) {
         let sensitive = sensitive_paths(resource.kind, &resource.attrs, &resource.sensitive);
         let mut after = resource.attrs.clone();
-        redact(&mut after, &sensitive);
+        redact_shared(&mut after, &sensitive);
         self.changes.push(ResourceChange {
             address: resource.address.clone(),
             kind: resource.kind,
@@ -538,8 +538,8 @@ impl Planner<'_> {
             .insert(index, (sensitive.clone(), sensitive_changed.clone()));
         let mut before = live_attrs;
         let mut after = desired_attrs;
-        redact(&mut before, &sensitive);
-        redact(&mut after, &sensitive);
+        redact_shared(&mut before, &sensitive);
+        redact_shared(&mut after, &sensitive);
         self.changes.push(ResourceChange {
             address: resource.address.clone(),
             kind: resource.kind,
@@ -622,8 +622,8 @@ impl Planner<'_> {
             });
         }
         let sensitive = sensitive_paths(object.kind, &object.attrs, &[]);
-        let mut before: Map<String, Value> = object.attrs.clone();
-        redact(&mut before, &sensitive);
+        let mut before = object.attrs.clone();
+        redact_shared(&mut before, &sensitive);
         let site = if object.kind.is_regional() || object.kind == Kind::K8sObject {
             object
                 .region

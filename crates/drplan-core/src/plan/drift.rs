@@ -162,8 +162,8 @@ fn item(change: &ResourceChange, differences: Vec<AttributeDrift>) -> DriftItem 
 /// redaction.
 pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
     let empty = serde_json::Map::new();
-    let before = change.before.as_ref().unwrap_or(&empty);
-    let after = change.after.as_ref().unwrap_or(&empty);
+    let before = change.before.as_deref().unwrap_or(&empty);
+    let after = change.after.as_deref().unwrap_or(&empty);
     let forces = |path: &str| {
         let top = path.split(['.', '[']).next().unwrap_or(path);
         change.replace_because.iter().any(|a| a == top)
@@ -281,8 +281,8 @@ mod tests {
             site: None,
             region: Some("us-east-1".into()),
             action: Action::Update,
-            before: before.as_object().cloned(),
-            after: after.as_object().cloned(),
+            before: before.as_object().cloned().map(Into::into),
+            after: after.as_object().cloned().map(Into::into),
             replace_because: Vec::new(),
             unknown_after: Vec::new(),
             sensitive: sensitive.iter().map(|s| s.to_string()).collect(),

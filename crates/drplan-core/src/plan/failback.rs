@@ -82,7 +82,7 @@ fn keep_failback_records(plan: &mut Plan) {
 /// served elsewhere than this environment says.
 fn flips_back(plan: &Plan) -> bool {
     plan.changes.iter().any(|c| {
-        let failover = |side: &Option<serde_json::Map<String, Value>>| {
+        let failover = |side: &Option<crate::resource::AttrMap>| {
             side.as_ref()
                 .and_then(|a| a.get("failover"))
                 .and_then(Value::as_str)

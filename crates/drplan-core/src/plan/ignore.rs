@@ -10,15 +10,12 @@
 //!
 //! A create uses the spec's value: it is the starting point the controller scales from.
 
-use crate::resource::{Kind, Resource};
+use crate::resource::{AttrMap, Kind, Resource};
 use serde_json::{Map, Value};
 
 /// (live, desired) attributes of `resource` against `live`, with its ignored paths
-/// handled as above; the inputs themselves when it ignores nothing.
-pub fn adjust(
-    resource: &Resource,
-    live: &Map<String, Value>,
-) -> (Map<String, Value>, Map<String, Value>) {
+/// handled as above; the inputs themselves (shared, not copied) when it ignores nothing.
+pub fn adjust(resource: &Resource, live: &AttrMap) -> (AttrMap, AttrMap) {
     let mut live = live.clone();
     let mut desired = resource.attrs.clone();
     for path in &resource.ignore_changes {
@@ -77,7 +74,7 @@ mod tests {
             kind,
             site: None,
             region: None,
-            attrs: attrs.as_object().cloned().unwrap_or_default(),
+            attrs: attrs.as_object().cloned().unwrap_or_default().into(),
             sensitive: vec![],
             depends_on: vec![],
             protect: false,
@@ -94,9 +91,12 @@ mod tests {
             &["desired_size"],
         );
         let live = json!({"desired_size": 5, "max_size": 4});
-        let (l, d) = adjust(&ng, live.as_object().expect("map"));
-        assert_eq!(Value::Object(d), json!({"desired_size": 5, "max_size": 6}));
-        assert_eq!(Value::Object(l), live);
+        let (l, d) = adjust(&ng, &live.as_object().cloned().expect("map").into());
+        assert_eq!(
+            Value::Object(d.into()),
+            json!({"desired_size": 5, "max_size": 6})
+        );
+        assert_eq!(Value::Object(l.into()), live);
 
         let deploy = resource(
             Kind::K8sObject,
@@ -104,13 +104,13 @@ mod tests {
             &["manifest.spec.replicas"],
         );
         let live = json!({"manifest": {"spec": {"replicas": 7, "template": {}}}});
-        let (l, d) = adjust(&deploy, live.as_object().expect("map"));
+        let (l, d) = adjust(&deploy, &live.as_object().cloned().expect("map").into());
         assert_eq!(
-            Value::Object(d),
+            Value::Object(d.into()),
             json!({"manifest": {"spec": {"template": {}}}})
         );
         assert_eq!(
-            Value::Object(l),
+            Value::Object(l.into()),
             json!({"manifest": {"spec": {"template": {}}}})
         );
     }

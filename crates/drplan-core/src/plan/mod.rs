@@ -18,9 +18,9 @@ pub mod target;
 use crate::address::Address;
 use crate::live::Unreachable;
 use crate::marks::K8S_ADDRESS_ANNOTATION;
-use crate::resource::Kind;
+use crate::resource::{AttrMap, Kind};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// Bumped on any incompatible change to the saved/JSON form (`docs/plan-json.md`).
@@ -48,9 +48,9 @@ pub struct ResourceChange {
     pub region: Option<String>,
     pub action: Action,
     /// Live attributes (None for create). Sensitive values are already redacted.
-    pub before: Option<Map<String, Value>>,
+    pub before: Option<AttrMap>,
     /// Desired attributes (None for delete). Sensitive values are already redacted.
-    pub after: Option<Map<String, Value>>,
+    pub after: Option<AttrMap>,
     /// Attribute names whose change forces replacement.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replace_because: Vec<String>,

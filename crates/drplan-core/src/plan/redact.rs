@@ -7,7 +7,7 @@
 //! (`manifest.data`). A list met on the way applies the rest of the path to every
 //! element (`manifest.spec.containers.env` covers each container's `env`).
 
-use crate::resource::Kind;
+use crate::resource::{AttrMap, Kind};
 use serde_json::{Map, Value};
 
 /// What a redacted value becomes, in plans, saved plans and every rendering.
@@ -43,6 +43,14 @@ pub fn redact(attrs: &mut Map<String, Value>, paths: &[String]) {
     for path in paths {
         let segments: Vec<&str> = path.split('.').collect();
         redact_in_map(attrs, &segments);
+    }
+}
+
+/// [`redact`] on shared attributes: they are copied only when there is something to
+/// redact.
+pub fn redact_shared(attrs: &mut AttrMap, paths: &[String]) {
+    if !paths.is_empty() {
+        redact(attrs, paths);
     }
 }
 

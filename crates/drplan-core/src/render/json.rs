@@ -254,11 +254,11 @@ fn resource_change(c: &ResourceChange) -> ResourceChangeDocument<'_> {
         wait_for: c.wait_for.iter().map(|a| a.as_str()).collect(),
         change: ChangeDocument {
             actions: actions(c.action),
-            before: c.before.as_ref(),
-            after: c.after.as_ref(),
+            before: c.before.as_deref(),
+            after: c.after.as_deref(),
             after_unknown,
-            before_sensitive: mask(c.before.as_ref()),
-            after_sensitive: mask(c.after.as_ref()),
+            before_sensitive: mask(c.before.as_deref()),
+            after_sensitive: mask(c.after.as_deref()),
             replace_paths: c
                 .replace_because
                 .iter()

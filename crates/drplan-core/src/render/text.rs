@@ -170,8 +170,8 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
         );
     }
     let empty = Map::new();
-    let after = change.after.as_ref().unwrap_or(&empty);
-    let before = change.before.as_ref().unwrap_or(&empty);
+    let after = change.after.as_deref().unwrap_or(&empty);
+    let before = change.before.as_deref().unwrap_or(&empty);
     let mut lines = Lines::new(p, change);
     match change.action {
         Action::Create => {

@@ -13,7 +13,7 @@
 //! a Kubernetes object — `<namespace>/<name>` (cluster-scoped: `<name>`).
 
 use super::body::block_header;
-use super::diagnostic::{Diagnostics, SpecDiagnostic};
+use super::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use super::files::ParsedFile;
 use crate::address::Address;
 use crate::model::Import;
@@ -29,6 +29,9 @@ pub(super) struct ImportBlock {
     file: usize,
     to: (Address, Range<usize>),
     id: (String, Range<usize>),
+    /// `to` lies in a block whose objects depend on the environment
+    /// (`varies_by_environment`), decided while the spec's syntax trees are at hand.
+    varies: bool,
 }
 
 const HELP: &str = "write import { to = bucket.backups  id = \"my-existing-bucket\" }";
@@ -136,9 +139,11 @@ pub(super) fn read(
         );
         ok = false;
     }
+    let to = Address::new(to);
     ok.then(|| ImportBlock {
         file,
-        to: (Address::new(to), to_span),
+        varies: varies_by_environment(specs, &to),
+        to: (to, to_span),
         id: (id, id_span),
     })
 }
@@ -148,7 +153,7 @@ pub(super) fn read(
 /// no spec block makes are returned second instead of reported.
 pub(super) fn resolve(
     blocks: Vec<ImportBlock>,
-    specs: &[ParsedFile],
+    files: &[SourceFile],
     resources: &[Resource],
     generating: bool,
     diags: &mut Diagnostics,
@@ -157,11 +162,11 @@ pub(super) fn resolve(
     let mut unwritten = Vec::new();
     let mut seen: BTreeMap<Address, ()> = BTreeMap::new();
     for b in blocks {
-        let src = &specs[b.file].source;
+        let src = &files[b.file];
         let (to, to_span) = b.to;
         let (id, _) = b.id;
         if !resources.iter().any(|r| r.address == to) {
-            if varies_by_environment(specs, &to) {
+            if b.varies {
                 // The block is there but makes no such object in this environment
                 // (disabled, or a placement of the site that is not active): nothing
                 // to import here, and prod-dr must load with the import blocks prod

@@ -6,7 +6,7 @@ use super::blocks;
 use super::body::{self, block_header, Schema};
 use super::checks;
 use super::decode::{self, variable, Cx, SpanTable};
-use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
+use super::diagnostic::{did_you_mean, Diagnostics, SourceFile, SpecDiagnostic};
 use super::environment::{self, EnvSettings};
 use super::extends;
 use super::files::{self, DigestInputs, ParsedFile, Sources};
@@ -277,17 +277,27 @@ fn load_unredacted(
         var_sources.get(env_settings.active_site_file),
     );
 
-    let mut diags = loader.diags;
-    let mut topology = loader.topology;
+    let Loader {
+        scope,
+        mut diags,
+        spans,
+        mut topology,
+        moved: moved_blocks,
+        removed: removed_blocks,
+        imports: import_blocks,
+        mirrors,
+        ..
+    } = loader;
     checks::run(
         sources,
         &topology,
-        &loader.spans,
+        &spans,
         &env_settings,
         &var_sources,
         &mut diags,
         &mut digest,
     );
+    drop(spans);
 
     let Some(stack) = env_settings.stack.clone() else {
         diags.sort();
@@ -322,9 +332,28 @@ fn load_unredacted(
             .map(|(site, (a, _, _))| (site.clone(), a.clone()))
             .collect(),
     };
+    let stand_ins = scope.has_taint().then(|| {
+        stand_in_resources(
+            sources,
+            env,
+            &specs,
+            &env_settings,
+            &var_sources,
+            &environment,
+        )
+    });
+    let roots = scope.published_json(&["var", "local", "env"]);
+    // Lowering needs none of the syntax trees nor the evaluation's scope, and of a
+    // large spec they are most of the load's memory (BENCHMARKS.md, section 1): only
+    // the files stay, for the diagnostics below.
+    let (files, mirrored): (Vec<SourceFile>, Option<Vec<ParsedFile>>) = if mirrors.is_empty() {
+        (specs.into_iter().map(|f| f.source).collect(), None)
+    } else {
+        (specs.iter().map(|f| f.source.clone()).collect(), Some(specs))
+    };
+    drop(scope);
     backup_policy::compile(&mut topology);
     let mut resources = lower::lower(&topology, &environment);
-    let roots = loader.scope.published_json(&["var", "local", "env"]);
     match crate::kubernetes::lower(&topology, &environment, sources, &roots) {
         Ok(objects) => {
             resources.extend(objects);
@@ -341,43 +370,20 @@ fn load_unredacted(
             return Err(diags);
         }
     }
-    if loader.scope.has_taint() {
-        let stand_ins = stand_in_resources(
-            sources,
-            env,
-            &specs,
-            &env_settings,
-            &var_sources,
-            &environment,
-        );
+    if let Some(stand_ins) = stand_ins {
         sensitivity::mark(&mut resources, &stand_ins, &mut diags);
     }
-    let warnings = parity::check(
-        &loader.mirrors,
-        &specs,
-        &resources,
-        &topology.sites,
-        &mut diags,
-    );
-    let moved = moved::resolve(
-        std::mem::take(&mut loader.moved),
-        &specs,
-        &resources,
-        &mut diags,
-    );
-    let (imports, unwritten_imports) = import::resolve(
-        std::mem::take(&mut loader.imports),
-        &specs,
-        &resources,
-        generating,
-        &mut diags,
-    );
-    let removed = removed::resolve(
-        std::mem::take(&mut loader.removed),
-        &specs,
-        &resources,
-        &mut diags,
-    );
+    // Mirrors are compared after lowering, with their attributes' places in the trees
+    // kept for them alone (a spec without mirrors frees its trees before lowering).
+    let warnings = match &mirrored {
+        Some(specs) => parity::check(&mirrors, specs, &resources, &topology.sites, &mut diags),
+        None => Diagnostics::default(),
+    };
+    drop(mirrored);
+    let moved = moved::resolve(moved_blocks, &files, &resources, &mut diags);
+    let (imports, unwritten_imports) =
+        import::resolve(import_blocks, &files, &resources, generating, &mut diags);
+    let removed = removed::resolve(removed_blocks, &files, &resources, &mut diags);
     if !diags.is_empty() {
         diags.sort();
         return Err(diags);

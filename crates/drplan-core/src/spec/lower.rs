@@ -4,7 +4,7 @@
 use crate::address::Address;
 use crate::model::{Environment, Tags, Topology};
 use crate::resource::{Kind, Resource, SourceRef};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 /// Every family lowers its blocks (`kinds::<family>::lower`); the result is sorted by
 /// address.
@@ -46,8 +46,8 @@ impl Lowering<'_> {
             site: site.map(str::to_string),
             region: site.and_then(|s| self.t.sites.get(s).map(|s| s.region.clone())),
             attrs: match attrs {
-                Value::Object(m) => m,
-                _ => Map::new(),
+                Value::Object(m) => m.into(),
+                _ => Default::default(),
             },
             sensitive: Vec::new(),
             depends_on,

@@ -8,7 +8,7 @@
 //! lowered (`to` must exist, `from` must not).
 
 use super::body::block_header;
-use super::diagnostic::{Diagnostics, SpecDiagnostic};
+use super::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use super::files::ParsedFile;
 use crate::address::Address;
 use crate::model::Moved;
@@ -178,14 +178,14 @@ pub(super) fn is_under(address: &Address, root: &Address) -> bool {
 /// moves twice.
 pub(super) fn resolve(
     blocks: Vec<MovedBlock>,
-    specs: &[ParsedFile],
+    files: &[SourceFile],
     resources: &[Resource],
     diags: &mut Diagnostics,
 ) -> Vec<Moved> {
     let mut moves = Vec::new();
     let mut seen: BTreeMap<Address, ()> = BTreeMap::new();
     for b in blocks {
-        let src = &specs[b.file].source;
+        let src = &files[b.file];
         let (from, from_span) = b.from;
         let (to, to_span) = b.to;
         let mut ok = true;

@@ -8,7 +8,7 @@
 //! resources (`from` must no longer be in the spec).
 
 use super::body::block_header;
-use super::diagnostic::{Diagnostics, SpecDiagnostic};
+use super::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use super::files::ParsedFile;
 use super::moved::{address_of, is_under};
 use crate::address::Address;
@@ -193,14 +193,14 @@ fn read_lifecycle(
 /// still declares, and no address is removed twice.
 pub(super) fn resolve(
     blocks: Vec<RemovedBlock>,
-    specs: &[ParsedFile],
+    files: &[SourceFile],
     resources: &[Resource],
     diags: &mut Diagnostics,
 ) -> Vec<Removed> {
     let mut out = Vec::new();
     let mut seen: BTreeSet<Address> = BTreeSet::new();
     for b in blocks {
-        let src = &specs[b.file].source;
+        let src = &files[b.file];
         let (from, span) = b.from;
         if let Some(still) = resources.iter().find(|r| is_under(&r.address, &from)) {
             diags.push(

@@ -112,7 +112,7 @@ fn the_fixture_loads_and_its_imports_name_the_lowered_resources() {
         p.resources
             .iter()
             .find(|r| r.address.as_str() == a)
-            .map(|r| serde_json::Value::Object(r.attrs.clone()))
+            .map(|r| serde_json::Value::Object(r.attrs.clone().into()))
             .unwrap_or_else(|| panic!("{a}"))
     };
     // What the plan after import compares with the objects Terraform made.

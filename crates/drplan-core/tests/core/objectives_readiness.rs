@@ -48,7 +48,8 @@ fn cluster(name: &str, region: &str) -> LiveObject {
         attrs: json!({"name": name})
             .as_object()
             .cloned()
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into(),
     }
 }
 
@@ -62,7 +63,8 @@ fn node_group(cluster: &str, name: &str, region: &str, max: i64) -> LiveObject {
         attrs: json!({"cluster_name": cluster, "name": name, "max_size": max})
             .as_object()
             .cloned()
-            .unwrap_or_default(),
+            .unwrap_or_default()
+            .into(),
     }
 }
 

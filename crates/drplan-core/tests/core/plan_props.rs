@@ -143,9 +143,9 @@ proptest! {
             .iter()
             .map(|r| {
                 let mut o = owned(r);
-                o.attrs = match respell(&Value::Object(o.attrs.clone())) {
-                    Value::Object(m) => m,
-                    _ => Map::new(),
+                o.attrs = match respell(&Value::Object(o.attrs.clone().into())) {
+                    Value::Object(m) => m.into(),
+                    _ => Default::default(),
                 };
                 o
             })

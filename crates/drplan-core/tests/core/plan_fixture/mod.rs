@@ -5,8 +5,8 @@ use drplan_core::address::Address;
 use drplan_core::live::{LiveObject, LiveState};
 use drplan_core::plan::diff::{diff, DiffContext};
 use drplan_core::plan::Plan;
-use drplan_core::resource::{Kind, Resource};
-use serde_json::{json, Map, Value};
+use drplan_core::resource::{AttrMap, Kind, Resource};
+use serde_json::{json, Value};
 
 pub const STACK: &str = "lanka-platform";
 
@@ -24,9 +24,9 @@ pub fn ctx() -> DiffContext {
     }
 }
 
-pub fn attrs(v: Value) -> Map<String, Value> {
+pub fn attrs(v: Value) -> AttrMap {
     match v {
-        Value::Object(m) => m,
+        Value::Object(m) => m.into(),
         _ => panic!("fixture attrs must be an object"),
     }
 }
