@@ -329,12 +329,20 @@ pub(crate) async fn put_ec2_tags(
     Ok(())
 }
 
-pub(crate) async fn remark_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str) -> Result<()> {
+pub(crate) async fn remark_ec2(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    id: &str,
+) -> Result<()> {
     let mark = [(marks::ADDRESS_KEY.to_string(), change.address.to_string())];
     put_ec2_tags(ctx, change, id, mark.into_iter().collect()).await
 }
 
-pub(crate) async fn forget_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str) -> Result<()> {
+pub(crate) async fn forget_ec2(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    id: &str,
+) -> Result<()> {
     let mut req = ctx.clients.ec2(region(change)?).delete_tags().resources(id);
     for key in super::family::MARKS {
         req = req.tags(Tag::builder().key(key).build());

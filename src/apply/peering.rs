@@ -67,9 +67,12 @@ impl super::family::Applier for PeeringApplier {
                 other => bail!("{}: `{other}` cannot be changed in place", change.address),
             }
         }
-        let routes_or_status = changed
-            .iter()
-            .any(|k| matches!(k.as_str(), "accept_status" | "requester_routes" | "accepter_routes"));
+        let routes_or_status = changed.iter().any(|k| {
+            matches!(
+                k.as_str(),
+                "accept_status" | "requester_routes" | "accepter_routes"
+            )
+        });
         if routes_or_status {
             converge(ctx, change, &id, false).await?;
         }
@@ -148,8 +151,13 @@ async fn create(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<Strin
     let peer_vpc = vpc_id(ctx, peer_region, &Address::new(attrs.str("peer_vpc")?)).await?;
     let attempt = attempt_id();
     let tags = create_tags(ctx, change, &attrs.str_map("tags"), &attempt);
-    let (ec2, vpc, peer_vpc, tags, attempt_ref) =
-        (&ec2, vpc.as_str(), peer_vpc.as_str(), &tags, attempt.as_str());
+    let (ec2, vpc, peer_vpc, tags, attempt_ref) = (
+        &ec2,
+        vpc.as_str(),
+        peer_vpc.as_str(),
+        &tags,
+        attempt.as_str(),
+    );
     let send = move || async move {
         ec2.create_vpc_peering_connection()
             .vpc_id(vpc)
@@ -168,7 +176,9 @@ async fn create(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<Strin
     };
     let look = move || async move {
         let attempt = [(ATTEMPT_KEY, attempt_ref)];
-        find(ec2, region, &attempt).await.map(|found| found.map(Some))
+        find(ec2, region, &attempt)
+            .await
+            .map(|found| found.map(Some))
     };
     let id = create_once("CreateVpcPeeringConnection", send, look)
         .await?
@@ -286,7 +296,10 @@ async fn converge(
     };
     let requester = side(connection.requester_vpc_info(), region)?;
     let accepter = side(connection.accepter_vpc_info(), peer_region)?;
-    for (s, key) in [(requester, "requester_routes"), (accepter, "accepter_routes")] {
+    for (s, key) in [
+        (requester, "requester_routes"),
+        (accepter, "accepter_routes"),
+    ] {
         let ec2 = ctx.clients.ec2(&s.region);
         put_routes(&ec2, &s, id, &attrs.str_list(key)).await?;
     }
@@ -306,10 +319,13 @@ async fn main_route_table(ec2: &Client, side: &Side) -> Result<RouteTable> {
         .send()
         .await
         .map_err(aws_error("DescribeRouteTables"))?;
-    out.route_tables()
-        .first()
-        .cloned()
-        .ok_or_else(|| anyhow!("VPC {} in {} has no main route table", side.vpc, side.region))
+    out.route_tables().first().cloned().ok_or_else(|| {
+        anyhow!(
+            "VPC {} in {} has no main route table",
+            side.vpc,
+            side.region
+        )
+    })
 }
 
 /// Routes through `id` in the side's main route table to exactly `wanted`.

@@ -24,13 +24,12 @@ use std::collections::{BTreeMap, BTreeSet};
 const TYPE: &str = "aws_vpc_peering_connection";
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
-    let mut read: FamilyRead = join_all(scope.regions.iter().map(|region| {
-        gate.read(
-            region,
-            Service::Ec2,
-            connections(ctx, &scope.stack, region),
-        )
-    }))
+    let mut read: FamilyRead = join_all(
+        scope
+            .regions
+            .iter()
+            .map(|region| gate.read(region, Service::Ec2, connections(ctx, &scope.stack, region))),
+    )
     .await
     .into_iter()
     .collect();
@@ -79,16 +78,15 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
     }
     for o in &mut read.objects {
         let [requester, accepter] = sides(o);
-        for ((region, vpc), key) in [(requester, "requester_routes"), (accepter, "accepter_routes")]
-        {
+        for ((region, vpc), key) in [
+            (requester, "requester_routes"),
+            (accepter, "accepter_routes"),
+        ] {
             // A side whose region did not answer stays unknown (null): the diff does not
             // plan what it could not read (`peer_region`, `plan::diff`).
             let routes = match unread.contains(&region) {
                 true => Value::Null,
-                false => sorted_strings(&destinations(
-                    routes_by_vpc.get(&(region, vpc)),
-                    &o.id,
-                )),
+                false => sorted_strings(&destinations(routes_by_vpc.get(&(region, vpc)), &o.id)),
             };
             o.attrs.insert(key.into(), routes);
         }
@@ -177,7 +175,10 @@ async fn connections(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead 
                     "vpc".into(),
                     opt_str(c.requester_vpc_info().and_then(|i| i.vpc_id())),
                 );
-                attrs.insert("peer_vpc".into(), opt_str(accepter.and_then(|i| i.vpc_id())));
+                attrs.insert(
+                    "peer_vpc".into(),
+                    opt_str(accepter.and_then(|i| i.vpc_id())),
+                );
                 attrs.insert(
                     PEER_REGION.into(),
                     Value::String(accepter.and_then(|i| i.region()).unwrap_or(region).into()),

@@ -82,9 +82,9 @@ async fn connections(moto: &MotoServer, region: &str) -> Vec<VpcPeeringConnectio
     out.vpc_peering_connections()
         .iter()
         .filter(|c| {
-            c.tags()
-                .iter()
-                .any(|t| t.key() == Some("drplan:address") && t.value() == Some("peering.primary_dr"))
+            c.tags().iter().any(|t| {
+                t.key() == Some("drplan:address") && t.value() == Some("peering.primary_dr")
+            })
         })
         .filter(|c| c.status().and_then(|s| s.code()).map(|c| c.as_str()) != Some("deleted"))
         .cloned()
@@ -206,12 +206,19 @@ async fn two_sites_are_peered_with_routes_both_ways_and_a_deleted_route_is_resto
         .expect("DeleteVpcPeeringConnection");
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 2, "plan after the connection was deleted by hand");
-    assert!(stdout(&out).contains("+ peering.primary_dr"), "{}", explain(&out));
+    assert!(
+        stdout(&out).contains("+ peering.primary_dr"),
+        "{}",
+        explain(&out)
+    );
     let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
     assert_exit(&out, 0, "apply creates the connection again");
     let found = connections(&moto, "us-west-2").await;
     assert_eq!(found.len(), 1, "{found:#?}");
-    let new_id = found[0].vpc_peering_connection_id().expect("id").to_string();
+    let new_id = found[0]
+        .vpc_peering_connection_id()
+        .expect("id")
+        .to_string();
     assert_ne!(new_id, pcx_id);
     let primary_table = main_table(&moto, "us-west-2", &primary_vpc).await;
     assert_eq!(routes_through(&primary_table, &new_id), ["10.20.0.0/16"]);
@@ -224,7 +231,11 @@ async fn two_sites_are_peered_with_routes_both_ways_and_a_deleted_route_is_resto
     project(root, &[SITES_AND_NETWORKS]);
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 2, "plan without the peering block");
-    assert!(stdout(&out).contains("- peering.primary_dr"), "{}", explain(&out));
+    assert!(
+        stdout(&out).contains("- peering.primary_dr"),
+        "{}",
+        explain(&out)
+    );
     let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
     assert_exit(&out, 0, "apply deletes the orphan");
     assert!(connections(&moto, "us-west-2").await.is_empty());

@@ -315,7 +315,9 @@ async fn create_peering(
         }
     }
     created.ids.insert(r.address.as_str().into(), id);
-    created.regions.insert(r.address.as_str().into(), region.into());
+    created
+        .regions
+        .insert(r.address.as_str().into(), region.into());
     Ok(())
 }
 

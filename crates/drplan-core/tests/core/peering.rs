@@ -140,8 +140,7 @@ fn the_block_checks_its_networks_and_its_label() {
     // Same-site peering is allowed.
     let same_site = format!(
         "{}{PEERING}",
-        NETWORKS
-            .replace("site = site.dr", "site = site.primary")
+        NETWORKS.replace("site = site.dr", "site = site.primary")
     );
     assert_eq!(codes(&same_site), Vec::<&str>::new());
 }
@@ -193,7 +192,10 @@ fn a_deleted_route_or_a_pending_connection_is_an_update_in_place() {
     assert_eq!(plan.changes[0].action, Action::NoOp);
     // Another accepter is another connection.
     let state = LiveState {
-        objects: vec![live_peering(&desired[0], json!({"peer_vpc": "vpc-elsewhere"}))],
+        objects: vec![live_peering(
+            &desired[0],
+            json!({"peer_vpc": "vpc-elsewhere"}),
+        )],
         ..LiveState::default()
     };
     let plan = diff(&desired, &state, &ctx());

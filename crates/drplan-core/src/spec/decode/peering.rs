@@ -90,17 +90,16 @@ pub fn check(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
                             p.name, req.name, acc.name
                         ),
                     )
-                    .help("peered networks need disjoint CIDR blocks: give one of them another range"),
+                    .help(
+                        "peered networks need disjoint CIDR blocks: give one of them another range",
+                    ),
                     "overlapping network",
                 ));
             }
         }
         let mut pair = [p.requester.as_str(), p.accepter.as_str()];
         pair.sort();
-        if let Some((other, _, _)) = pairs
-            .iter()
-            .find(|(_, a, b)| [*a, *b] == pair)
-        {
+        if let Some((other, _, _)) = pairs.iter().find(|(_, a, b)| [*a, *b] == pair) {
             diags.push(at(
                 SpecDiagnostic::new(
                     "drplan::duplicate_peering",
