@@ -4,6 +4,15 @@
 //! next plan exits 0; a route deleted by hand is drift that apply restores; the
 //! connection's removal from the spec deletes it with its routes; overlapping CIDRs
 //! are refused by validate at the accepter's line and column.
+//!
+//! moto implements every call used (cross-region CreateVpcPeeringConnection with
+//! PeerRegion, AcceptVpcPeeringConnection in the accepter's region, Create/Replace/
+//! DeleteRoute, DescribeRouteTables filters), with gaps drplan does not paper over:
+//! DescribeVpcPeeringConnections ignores `Filters` (drplan checks the marks on the
+//! answer), one connection object is listed in both regions with one set of tags,
+//! deleted connections stay listed, and a route's state is always `active` (never
+//! `blackhole`), so replacing a dead route is exercised through a deleted connection
+//! only. A lost accepter region is covered by the core's `peering` tests.
 
 use crate::support::cli::{drplan, explain, stderr, stdout};
 use crate::support::moto::MotoServer;
