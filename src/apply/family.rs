@@ -1,11 +1,12 @@
 //! The cloud side of each resource kind: one [`Applier`] per kind, registered in
 //! [`applier`] — the one table apply dispatches through, so no other apply code
 //! matches on every kind. Each implementation lives with its family (`network.rs`,
+//! `peering.rs`,
 //! `eks.rs`, `s3.rs`, `route53.rs`, `kubernetes.rs`); the kind's static facts
 //! (references, identity, protection) are its `drplan_core::kinds::KindInfo`.
 
 use super::context::ApplyContext;
-use super::{eks, kubernetes, network, route53, s3};
+use super::{eks, kubernetes, network, peering, route53, s3};
 use anyhow::{bail, Result};
 use async_trait::async_trait;
 use drplan_core::plan::ResourceChange;
@@ -77,6 +78,7 @@ pub fn applier(kind: Kind) -> &'static dyn Applier {
     match kind {
         Kind::Vpc => &network::NetworkApplier { vpc: true },
         Kind::Subnet => &network::NetworkApplier { vpc: false },
+        Kind::VpcPeering => &peering::PeeringApplier,
         Kind::EksCluster => &eks::EksApplier { cluster: true },
         Kind::NodeGroup => &eks::EksApplier { cluster: false },
         Kind::Bucket => &s3::BucketApplier,

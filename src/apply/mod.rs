@@ -20,6 +20,7 @@ pub mod idempotency;
 pub mod kubernetes;
 pub mod network;
 pub mod outputs;
+pub mod peering;
 pub mod progress;
 pub mod record_batch;
 pub mod remark;

@@ -17,7 +17,7 @@ use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
 use std::collections::BTreeMap;
 
-fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
+pub(crate) fn tag_spec(kind: ResourceType, tags: &BTreeMap<String, String>) -> TagSpecification {
     TagSpecification::builder()
         .resource_type(kind)
         .set_tags(Some(
@@ -55,7 +55,7 @@ pub async fn find_vpc(ec2: &Client, stack: &str, address: &Address) -> Result<Op
         .find_map(|v| v.vpc_id().map(str::to_string)))
 }
 
-fn attempt_filter(attempt: &str) -> Vec<Filter> {
+pub(crate) fn attempt_filter(attempt: &str) -> Vec<Filter> {
     vec![Filter::builder()
         .name(format!("tag:{ATTEMPT_KEY}"))
         .values(attempt)
@@ -63,7 +63,7 @@ fn attempt_filter(attempt: &str) -> Vec<Filter> {
 }
 
 /// The marks, the user's tags and this attempt's marker.
-fn create_tags(
+pub(crate) fn create_tags(
     ctx: &ApplyContext<'_>,
     change: &ResourceChange,
     user: &BTreeMap<String, String>,
@@ -74,7 +74,7 @@ fn create_tags(
     tags
 }
 
-fn no_retries_config() -> aws_sdk_ec2::config::Builder {
+pub(crate) fn no_retries_config() -> aws_sdk_ec2::config::Builder {
     aws_sdk_ec2::config::Builder::default().retry_config(no_retries())
 }
 
@@ -105,7 +105,11 @@ pub async fn subnet_id(ctx: &ApplyContext<'_>, region: &str, address: &Address) 
     Ok(id)
 }
 
-async fn vpc_id(ctx: &ApplyContext<'_>, region: &str, address: &Address) -> Result<String> {
+pub(crate) async fn vpc_id(
+    ctx: &ApplyContext<'_>,
+    region: &str,
+    address: &Address,
+) -> Result<String> {
     if let Some(id) = ctx.outputs.get(address) {
         return Ok(id);
     }
@@ -228,35 +232,7 @@ pub async fn update(
     let after = Attrs::after(change)?;
     for key in changed {
         match key.as_str() {
-            "tags" => {
-                let before = Attrs::before(change)?.str_map("tags");
-                let desired = tags_with_marks(ctx.stack, &change.address, &after.str_map("tags"));
-                let remove = removed_tag_keys(&before, &desired);
-                if !remove.is_empty() {
-                    ec2.delete_tags()
-                        .resources(id)
-                        .set_tags(Some(
-                            remove
-                                .iter()
-                                .map(|k| Tag::builder().key(k).build())
-                                .collect(),
-                        ))
-                        .send()
-                        .await
-                        .map_err(aws_error("DeleteTags"))?;
-                }
-                ec2.create_tags()
-                    .resources(id)
-                    .set_tags(Some(
-                        desired
-                            .iter()
-                            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                            .collect(),
-                    ))
-                    .send()
-                    .await
-                    .map_err(aws_error("CreateTags"))?;
-            }
+            "tags" => update_tags(ctx, change, id).await?,
             "public" => set_public(&ec2, id, after.bool("public")).await?,
             other => {
                 return Err(anyhow!(
@@ -266,6 +242,44 @@ pub async fn update(
             }
         }
     }
+    Ok(())
+}
+
+/// Makes the user's tags on the EC2 object `id` what the plan says (marks kept).
+pub(crate) async fn update_tags(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    id: &str,
+) -> Result<()> {
+    let ec2 = ctx.clients.ec2(region(change)?);
+    let before = Attrs::before(change)?.str_map("tags");
+    let after = Attrs::after(change)?;
+    let desired = tags_with_marks(ctx.stack, &change.address, &after.str_map("tags"));
+    let remove = removed_tag_keys(&before, &desired);
+    if !remove.is_empty() {
+        ec2.delete_tags()
+            .resources(id)
+            .set_tags(Some(
+                remove
+                    .iter()
+                    .map(|k| Tag::builder().key(k).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(aws_error("DeleteTags"))?;
+    }
+    ec2.create_tags()
+        .resources(id)
+        .set_tags(Some(
+            desired
+                .iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .send()
+        .await
+        .map_err(aws_error("CreateTags"))?;
     Ok(())
 }
 
@@ -294,7 +308,7 @@ pub async fn delete_subnet(
 use super::family::live_id as id_of;
 
 /// Tags on an EC2 object (CreateTags overwrites the value of a key that exists).
-async fn put_ec2_tags(
+pub(crate) async fn put_ec2_tags(
     ctx: &ApplyContext<'_>,
     change: &ResourceChange,
     id: &str,
@@ -315,12 +329,20 @@ async fn put_ec2_tags(
     Ok(())
 }
 
-async fn remark_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str) -> Result<()> {
+pub(crate) async fn remark_ec2(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    id: &str,
+) -> Result<()> {
     let mark = [(marks::ADDRESS_KEY.to_string(), change.address.to_string())];
     put_ec2_tags(ctx, change, id, mark.into_iter().collect()).await
 }
 
-async fn forget_ec2(ctx: &ApplyContext<'_>, change: &ResourceChange, id: &str) -> Result<()> {
+pub(crate) async fn forget_ec2(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    id: &str,
+) -> Result<()> {
     let mut req = ctx.clients.ec2(region(change)?).delete_tags().resources(id);
     for key in super::family::MARKS {
         req = req.tags(Tag::builder().key(key).build());

@@ -1,6 +1,6 @@
 //! Live readers: what exists in AWS for the objects a spec manages.
 //!
-//! [`read_live`] reads every family (EC2 networks, EKS, S3, Route53) at once, each in
+//! [`read_live`] reads every family (EC2 networks and peerings, EKS, S3, Route53) at once, each in
 //! bulk: one paginated list per (region, service, kind), with tag filters where the
 //! API has them, and per-object calls only where AWS offers no list (S3 bucket
 //! configuration, EKS describe). Requests go through [`AwsContext::permit`], so the
@@ -14,6 +14,7 @@
 mod ec2;
 mod eks;
 mod marks;
+pub(crate) mod peering;
 mod reach;
 pub mod readiness;
 pub mod recovery_points;
@@ -212,13 +213,16 @@ impl FromIterator<FamilyRead> for FamilyRead {
 pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
     let calls_before = ctx.api_calls();
     let gate = Gate::new(ctx);
-    let (networks, clusters, buckets, dns) = tokio::join!(
+    let (networks, peerings, clusters, buckets, dns) = tokio::join!(
         ec2::read(ctx, scope, &gate),
+        peering::read(ctx, scope, &gate),
         eks::read(ctx, scope, &gate),
         s3::read(ctx, scope, &gate),
         route53::read(ctx, scope),
     );
-    let all: FamilyRead = [networks, clusters, buckets, dns].into_iter().collect();
+    let all: FamilyRead = [networks, peerings, clusters, buckets, dns]
+        .into_iter()
+        .collect();
     let mut objects = all.objects;
     // Deterministic order, so plans and snapshots do not depend on response timing.
     objects.sort_by(|a, b| (a.kind, a.identity(), &a.id).cmp(&(b.kind, b.identity(), &b.id)));

@@ -45,6 +45,28 @@ impl<'a> Gate<'a> {
         service: Service,
         read: impl Future<Output = FamilyRead>,
     ) -> FamilyRead {
+        match self
+            .answer(region, service, read, |r: &FamilyRead| !r.errors.is_empty())
+            .await
+        {
+            Ok(read) => read,
+            Err(lost) => FamilyRead {
+                unreachable: vec![lost],
+                ..FamilyRead::default()
+            },
+        }
+    }
+
+    /// [`Gate::read`] for a read whose answer is not yet a family's objects (the
+    /// route tables a peering's routes are read from): its answer, or the place that
+    /// did not answer. `failed` says when an answer may mean the place is gone.
+    pub(crate) async fn answer<T>(
+        &self,
+        region: &str,
+        service: Service,
+        read: impl Future<Output = T>,
+        failed: impl Fn(&T) -> bool,
+    ) -> Result<T, Unreachable> {
         let cell = self.cell(region, service);
         // Every read in the same place shares one probe; a caller dropped mid-probe
         // hands it to the next.
@@ -53,19 +75,15 @@ impl<'a> Gate<'a> {
                 .await
                 .clone()
         };
-        match race(probe, read, |r: &FamilyRead| !r.errors.is_empty()).await {
-            Ok(read) => read,
-            Err((cause, detail)) => FamilyRead {
-                unreachable: vec![Unreachable {
-                    site: None,
-                    region: Some(region.to_string()),
-                    service: service.name().to_string(),
-                    cluster: None,
-                    cause,
-                    detail,
-                }],
-                ..FamilyRead::default()
-            },
-        }
+        race(probe, read, failed)
+            .await
+            .map_err(|(cause, detail)| Unreachable {
+                site: None,
+                region: Some(region.to_string()),
+                service: service.name().to_string(),
+                cluster: None,
+                cause,
+                detail,
+            })
     }
 }

@@ -28,6 +28,7 @@ mod moved_e2e;
 mod newuser_e2e;
 mod objectives_e2e;
 mod outage_e2e;
+mod peering_e2e;
 mod plan_e2e;
 mod policy_tools_e2e;
 mod promote_cli;

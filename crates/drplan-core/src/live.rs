@@ -268,7 +268,7 @@ impl Unreachable {
 }
 
 impl LiveState {
-    /// Rewrites raw cloud ids in reference attributes (`vpc`, `subnets`,
+    /// Rewrites raw cloud ids in reference attributes (`vpc`, `peer_vpc`, `subnets`,
     /// `health_check`) into the addresses of the marked objects they name, so they
     /// compare equal to the desired side. Ids of objects drplan does not know stay as
     /// they are (and show up as a difference).
@@ -312,7 +312,7 @@ impl LiveState {
             }
         };
         for o in &mut self.objects {
-            for key in ["vpc", "health_check"] {
+            for key in ["vpc", "peer_vpc", "health_check"] {
                 if let Some(v) = o.attrs.get_mut(key) {
                     map(v);
                 }

@@ -25,6 +25,15 @@ pub enum Kind {
     /// `availability_zone`, `public` (bool: map public IP on launch), `tags`.
     #[serde(rename = "aws_subnet")]
     Subnet,
+    /// `peering` block: a VPC peering connection in the requester's region. attrs:
+    /// `vpc` (requester network address), `peer_vpc` (accepter network address),
+    /// `peer_region` (the accepter's region: the object spans it too, so it is unread
+    /// when that region does not answer), `accept_status` (`active` once accepted;
+    /// the live status code otherwise), `requester_routes` / `accepter_routes`
+    /// (sorted destination CIDRs routed through this connection in the requester's /
+    /// accepter's main route table: the other network's CIDR), `tags`.
+    #[serde(rename = "aws_vpc_peering_connection")]
+    VpcPeering,
     /// `cluster` block. attrs: `name`, `version`, `role_arn`, `subnets` (sorted list of
     /// subnet addresses), `tags`.
     #[serde(rename = "aws_eks_cluster")]

@@ -50,7 +50,7 @@ fn category(step: &ActivationStep) -> usize {
         .unwrap_or_default();
     match (r.kind, &step.operation) {
         (_, Operation::Restore(_)) => 2,
-        (Kind::Vpc | Kind::Subnet | Kind::EksCluster | Kind::NodeGroup, _) => 0,
+        (Kind::Vpc | Kind::Subnet | Kind::VpcPeering | Kind::EksCluster | Kind::NodeGroup, _) => 0,
         (Kind::K8sObject, _) if k8s_kind == "Namespace" => 0,
         (Kind::Bucket, _) => 1,
         (Kind::K8sObject, _) if k8s_kind == "CronJob" => 4,
@@ -478,6 +478,10 @@ fn verify(r: &Resource, contexts: &BTreeMap<String, KubeContext>) -> String {
         ),
         Kind::Subnet => format!(
             "aws ec2 describe-subnets --region {region} --filters Name=tag:drplan:address,Values={}",
+            r.address
+        ),
+        Kind::VpcPeering => format!(
+            "aws ec2 describe-vpc-peering-connections --region {region} --filters Name=tag:drplan:address,Values={} --query 'VpcPeeringConnections[].Status.Code'",
             r.address
         ),
         Kind::Bucket => format!("aws s3api get-bucket-replication --bucket {}", attr("name")),

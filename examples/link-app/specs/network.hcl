@@ -43,3 +43,12 @@ network {
     tags              = { "kubernetes.io/role/elb" = "1" }
   }
 }
+
+# The runbook's "VPC peering for cross-region connectivity": requested from Oregon,
+# accepted in N. Virginia, with a route to the other CIDR in each VPC's main route
+# table. The CIDRs (`local.cidr`) do not overlap, which validate checks.
+peering "primary_dr" {
+  requester = network.primary
+  accepter  = network.dr
+  tags      = { team = "platform", app = "link" }
+}

@@ -59,6 +59,9 @@ pub async fn create_all_with(
     for r in of(Kind::Subnet) {
         create_subnet(moto, stack, r, &mut created).await?;
     }
+    for r in of(Kind::VpcPeering) {
+        create_peering(moto, stack, r, &mut created).await?;
+    }
     for r in of(Kind::EksCluster) {
         create_cluster(moto, stack, r, &created).await?;
     }
@@ -237,6 +240,84 @@ async fn create_subnet(
             .await?;
     }
     created.ids.insert(r.address.as_str().into(), id);
+    Ok(())
+}
+
+/// A VPC peering connection as a person makes one across regions: requested in the
+/// requester's region, accepted in the accepter's, and a route to the other CIDR in
+/// each VPC's main route table.
+async fn create_peering(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &mut Created,
+) -> Result<(), BoxError> {
+    let region = region(r)?;
+    let peer_region = s(r, "peer_region")?;
+    let vpc = id_of(created, s(r, "vpc")?)?.to_string();
+    let peer_vpc = id_of(created, s(r, "peer_vpc")?)?.to_string();
+    let out = moto
+        .ec2(region)
+        .create_vpc_peering_connection()
+        .vpc_id(&vpc)
+        .peer_vpc_id(&peer_vpc)
+        .peer_region(peer_region)
+        .set_tag_specifications(ec2_tags(
+            ResourceType::VpcPeeringConnection,
+            &tags_with_marks(r, stack),
+        ))
+        .send()
+        .await?;
+    let id = out
+        .vpc_peering_connection()
+        .and_then(|c| c.vpc_peering_connection_id())
+        .ok_or("no peering connection id")?
+        .to_string();
+    moto.ec2(peer_region)
+        .accept_vpc_peering_connection()
+        .vpc_peering_connection_id(&id)
+        .send()
+        .await?;
+    for (side_region, side_vpc, key) in [
+        (region, &vpc, "requester_routes"),
+        (peer_region, &peer_vpc, "accepter_routes"),
+    ] {
+        let ec2 = moto.ec2(side_region);
+        let tables = ec2
+            .describe_route_tables()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("vpc-id")
+                    .values(side_vpc)
+                    .build(),
+            )
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("association.main")
+                    .values("true")
+                    .build(),
+            )
+            .send()
+            .await?;
+        let table = tables
+            .route_tables()
+            .first()
+            .and_then(|t| t.route_table_id())
+            .ok_or("no main route table")?
+            .to_string();
+        for cidr in strings(r, key) {
+            ec2.create_route()
+                .route_table_id(&table)
+                .destination_cidr_block(cidr)
+                .vpc_peering_connection_id(&id)
+                .send()
+                .await?;
+        }
+    }
+    created.ids.insert(r.address.as_str().into(), id);
+    created
+        .regions
+        .insert(r.address.as_str().into(), region.into());
     Ok(())
 }
 

@@ -189,6 +189,11 @@ fn attributes(o: &LiveObject) -> Map<String, Value> {
             a.insert("zone_id".into(), json!(o.id));
             a.insert("comment".into(), get(o, "comment"));
         }
+        Kind::VpcPeering => {
+            a.insert("vpc_id".into(), get(o, "vpc"));
+            a.insert("peer_vpc_id".into(), get(o, "peer_vpc"));
+            a.insert("peer_region".into(), get(o, "peer_region"));
+        }
         Kind::DnsRecord | Kind::HealthCheck | Kind::K8sObject => {}
     }
     a

@@ -1,7 +1,7 @@
 //! One declaration per resource kind: what the generic code — diff, apply steps,
 //! renderers, outage handling, import — needs to know about a kind, in one place, so
 //! that nothing matches on every kind elsewhere. Each family declares its kinds in
-//! its own file: `network` (VPC, subnet), `eks` (cluster, node group), `s3` (bucket),
+//! its own file: `network` (VPC, subnet), `peering` (VPC peering connection), `eks` (cluster, node group), `s3` (bucket),
 //! `route53` (zone, record, health check), `kubernetes` (object); `Kind::info` is the
 //! registry. The normalized attributes of each kind are documented on `Kind`.
 //!
@@ -16,6 +16,7 @@
 pub mod eks;
 mod kubernetes;
 pub(crate) mod network;
+pub mod peering;
 pub(crate) mod route53;
 pub mod s3;
 
@@ -110,9 +111,10 @@ pub struct KindInfo {
 
 impl Kind {
     /// Every kind, in the order plans list them.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Vpc,
         Kind::Subnet,
+        Kind::VpcPeering,
         Kind::EksCluster,
         Kind::NodeGroup,
         Kind::Bucket,
@@ -127,6 +129,7 @@ impl Kind {
         match self {
             Kind::Vpc => &network::VPC,
             Kind::Subnet => &network::SUBNET,
+            Kind::VpcPeering => &peering::PEERING,
             Kind::EksCluster => &eks::CLUSTER,
             Kind::NodeGroup => &eks::NODE_GROUP,
             Kind::Bucket => &s3::BUCKET,

@@ -13,6 +13,7 @@ pub struct Topology {
     pub variables: BTreeMap<String, Variable>,
     pub sites: BTreeMap<String, Site>,
     pub networks: BTreeMap<String, Network>,
+    pub peerings: BTreeMap<String, Peering>,
     pub clusters: BTreeMap<String, Cluster>,
     pub buckets: BTreeMap<String, Bucket>,
     pub zones: BTreeMap<String, Zone>,
@@ -50,6 +51,19 @@ pub struct Site {
     pub role: SiteRole,
     /// This site is the environment's `active_site`.
     pub active: bool,
+    pub source: SourceRef,
+}
+
+/// A `peering` block: a VPC peering connection between two networks, requested from
+/// `requester`'s region and accepted in `accepter`'s, with a route in each network's
+/// main route table to the other's CIDR.
+#[derive(Clone, Debug)]
+pub struct Peering {
+    pub name: String,
+    /// Network labels.
+    pub requester: String,
+    pub accepter: String,
+    pub tags: Tags,
     pub source: SourceRef,
 }
 

@@ -17,6 +17,7 @@ pub const RESTORE_JOB: &str = "restore_job";
 pub const KEYS: &[&str] = &[
     "aws_vpc",
     "aws_subnet",
+    "aws_vpc_peering_connection",
     "aws_eks_cluster",
     "aws_eks_node_group",
     "aws_s3_bucket",
@@ -26,6 +27,7 @@ pub const KEYS: &[&str] = &[
     "kubernetes_object",
     "aws_vpc_update",
     "aws_subnet_update",
+    "aws_vpc_peering_connection_update",
     "aws_eks_cluster_update",
     "aws_eks_node_group_update",
     "aws_s3_bucket_update",

@@ -277,15 +277,21 @@ pub fn diff_with_moves(
 }
 
 /// The place among `unreachable` that holds an object of `kind` in `region` (for a
-/// Kubernetes object, in the cluster its attributes name), if any.
+/// Kubernetes object, in the cluster its attributes name; for an object spanning two
+/// regions, a VPC peering connection, in the second region too), if any.
 fn not_read<'a>(
     unreachable: &'a [Unreachable],
     kind: Kind,
     region: Option<&str>,
     attrs: Option<&Map<String, Value>>,
 ) -> Option<&'a Unreachable> {
-    let cluster = attrs.and_then(|a| a.get("cluster")).and_then(Value::as_str);
-    unreachable.iter().find(|u| u.covers(kind, region, cluster))
+    let attr = |key: &str| attrs.and_then(|a| a.get(key)).and_then(Value::as_str);
+    let cluster = attr("cluster");
+    let peer_region = attr(crate::kinds::peering::PEER_REGION);
+    unreachable.iter().find(|u| {
+        u.covers(kind, region, cluster)
+            || (peer_region.is_some() && u.covers(kind, peer_region, cluster))
+    })
 }
 
 /// A site that did not answer makes the plan unsafe, except where the environment
@@ -360,8 +366,8 @@ fn renamed(address: &Address, moves: &[Moved], direction: Direction) -> Option<A
     })
 }
 
-/// The live object with its references to moved objects (`vpc`, `subnets`,
-/// `health_check`, as `LiveState::resolve_ids` wrote them) under their new addresses.
+/// The live object with its references to moved objects (`vpc`, `peer_vpc`,
+/// `subnets`, `health_check`, as `LiveState::resolve_ids` wrote them) under their new addresses.
 fn follow_references(object: &LiveObject, moves: &[Moved]) -> LiveObject {
     let mut object = object.clone();
     let follow = |v: &mut Value| {
@@ -371,7 +377,7 @@ fn follow_references(object: &LiveObject, moves: &[Moved]) -> LiveObject {
             }
         }
     };
-    for key in ["vpc", "health_check"] {
+    for key in ["vpc", "peer_vpc", "health_check"] {
         if let Some(v) = object.attrs.get_mut(key) {
             follow(v);
         }

@@ -159,6 +159,15 @@ fn values(kind: Kind, a: &Map<String, Value>) -> Value {
             "map_public_ip_on_launch": get(a, "public"),
             "tags": get(a, "tags"),
         }),
+        // The routes are attributes of the connection in drplan (Terraform's aws_route
+        // resources have no counterpart here): the connection alone is rendered.
+        Kind::VpcPeering => json!({
+            "vpc_id": get(a, "vpc"),
+            "peer_vpc_id": get(a, "peer_vpc"),
+            "peer_region": get(a, "peer_region"),
+            "accept_status": get(a, "accept_status"),
+            "tags": get(a, "tags"),
+        }),
         Kind::EksCluster => cluster(a),
         Kind::NodeGroup => json!({
             "cluster_name": get(a, "cluster_name"),

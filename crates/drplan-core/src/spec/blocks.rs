@@ -52,6 +52,13 @@ pub const BLOCKS: &[Block] = &[
         3,
     ),
     block(
+        "peering",
+        1,
+        Some(&["name", "requester", "accepter", "address"]),
+        true,
+        4,
+    ),
+    block(
         "cluster",
         1,
         Some(&["name", "site", "region", "version", "address"]),

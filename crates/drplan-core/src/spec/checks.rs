@@ -1,4 +1,5 @@
-//! Checks across blocks, run once everything is decoded: overlapping networks,
+//! Checks across blocks, run once everything is decoded: overlapping networks (and
+//! peered ones: `decode::peering::check`),
 //! clusters and their networks, replication between buckets, backup placements,
 //! manifests on disk, and environment settings that name spec blocks.
 
@@ -34,6 +35,7 @@ pub fn run(
     digest: &mut DigestInputs,
 ) {
     networks(t, spans, diags);
+    super::decode::peering::check(t, spans, diags);
     clusters(t, spans, diags);
     buckets(t, spans, diags);
     backups(t, spans, diags);

@@ -1424,6 +1424,9 @@ impl Loader {
             "network" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::network::decode(l, b, cx).map(Decoded::Network)
             }),
+            "peering" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::peering::decode(l, b, cx).map(Decoded::Peering)
+            }),
             "cluster" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::cluster::decode(l, b, cx).map(Decoded::Cluster)
             }),
@@ -1453,6 +1456,11 @@ impl Loader {
                 let obj = decode::network::network_object(&n, &region_of(t, &n.site));
                 self.scope.publish("network", &label, obj);
                 t.networks.insert(label, n);
+            }
+            Some(Decoded::Peering(p)) => {
+                self.scope
+                    .publish("peering", &label, decode::peering::peering_object(&p));
+                t.peerings.insert(label, p);
             }
             Some(Decoded::Cluster(c)) => {
                 let obj = decode::cluster::cluster_object(&c, &region_of(t, &c.site));
@@ -1501,6 +1509,7 @@ enum NodeSource {
 enum Decoded {
     Site(crate::model::Site),
     Network(crate::model::Network),
+    Peering(crate::model::Peering),
     Cluster(crate::model::Cluster),
     Bucket(crate::model::Bucket),
     Zone(crate::model::Zone),
@@ -1514,6 +1523,7 @@ fn schema_of(kind: &str) -> Option<&'static Schema> {
     Some(match kind {
         "site" => &decode::site::SCHEMA,
         "network" => &decode::network::SCHEMA,
+        "peering" => &decode::peering::SCHEMA,
         "cluster" => &decode::cluster::SCHEMA,
         "bucket" => &decode::bucket::SCHEMA,
         "zone" => &decode::dns::ZONE_SCHEMA,

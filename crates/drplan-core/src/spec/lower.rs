@@ -12,6 +12,7 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
     let lw = Lowering { t, env };
     let mut out = Vec::new();
     crate::kinds::network::lower(&lw, &mut out);
+    crate::kinds::peering::lower(&lw, &mut out);
     crate::kinds::eks::lower(&lw, &mut out);
     crate::kinds::s3::lower(&lw, &mut out);
     crate::kinds::route53::lower(&lw, &mut out);

@@ -10,6 +10,7 @@ mod golden;
 mod objectives_checks;
 mod objectives_examples;
 mod objectives_readiness;
+mod peering;
 mod plan_approve;
 mod plan_converge;
 mod plan_diff;

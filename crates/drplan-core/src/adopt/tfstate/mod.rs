@@ -112,6 +112,21 @@ pub fn convert(
         health_checks: take("aws_route53_health_check"),
     };
     let manifests = take("kubernetes_manifest");
+    // A `peering` block says what these say together (connection, acceptance, the
+    // routes through it), but drplan cannot take over an existing connection yet:
+    // its reader finds connections by their marks only.
+    for type_name in [
+        "aws_vpc_peering_connection",
+        "aws_vpc_peering_connection_accepter",
+        "aws_route",
+    ] {
+        for i in take(type_name) {
+            out.uncover(
+                &i.source,
+                format!("{type_name}: write a `peering` block (requester, accepter) instead; drplan creates its own connection and routes, it cannot import an existing one"),
+            );
+        }
+    }
 
     for i in vpcs
         .iter()

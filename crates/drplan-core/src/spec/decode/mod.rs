@@ -8,6 +8,7 @@ pub mod dns;
 pub mod lifecycle;
 pub mod network;
 pub mod objectives;
+pub mod peering;
 pub mod site;
 pub mod variable;
 pub mod workloads;

@@ -79,6 +79,15 @@ pub fn sample(kind: Kind) -> Resource {
             json!({"vpc": "network.primary", "cidr_block": "10.0.1.0/24", "availability_zone": "us-west-2a",
                    "public": false, "tags": {"Name": "lanka-primary-a"}}),
         ),
+        Kind::VpcPeering => regional(
+            "peering.primary_dr",
+            kind,
+            "primary",
+            "us-west-2",
+            json!({"vpc": "network.primary", "peer_vpc": "network.dr", "peer_region": "us-east-1",
+                   "accept_status": "active", "requester_routes": ["10.1.0.0/16"],
+                   "accepter_routes": ["10.0.0.0/16"], "tags": {}}),
+        ),
         Kind::EksCluster => regional(
             "cluster.primary",
             kind,
@@ -148,6 +157,7 @@ pub fn in_place_change(kind: Kind) -> (&'static str, Value) {
     match kind {
         Kind::Vpc => ("tags", json!({"Name": "lanka-primary", "env": "prod"})),
         Kind::Subnet => ("public", json!(true)),
+        Kind::VpcPeering => ("accepter_routes", json!([])),
         Kind::EksCluster => ("version", json!("1.30")),
         Kind::NodeGroup => ("desired_size", json!(5)),
         Kind::Bucket => ("versioning", json!(false)),
@@ -168,6 +178,7 @@ pub fn forcing_change(kind: Kind) -> (&'static str, Value) {
     match kind {
         Kind::Vpc => ("cidr_block", json!("10.9.0.0/16")),
         Kind::Subnet => ("availability_zone", json!("us-west-2c")),
+        Kind::VpcPeering => ("peer_vpc", json!("network.other")),
         Kind::EksCluster => ("role_arn", json!("arn:aws:iam::123456789012:role/eks-v2")),
         Kind::NodeGroup => ("instance_types", json!(["m5.xlarge"])),
         Kind::Bucket => ("name", json!("lanka-platform-backups-v2")),

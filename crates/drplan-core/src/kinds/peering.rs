@@ -1,0 +1,78 @@
+//! The peering family (EC2): a `peering` block lowers to one VPC peering connection
+//! between two networks, with the routes to each other's CIDR as attributes of the
+//! connection. Routes carry no tags, so they are drplan's through the connection they
+//! point at (marked with the stack's tags), and they are diffed and put with it: a
+//! route deleted out of band is an in-place update of the connection.
+
+use super::{by_mark, KindInfo, MarkPlace, Reference};
+use crate::address::Address;
+use crate::resource::{Kind, Resource};
+use crate::spec::lower::{tags, Lowering};
+use serde_json::json;
+
+/// The status of a connection that is accepted and carries traffic.
+pub const ACTIVE: &str = "active";
+
+/// Status codes of a connection that no longer exists for any purpose: EC2 lists
+/// deleted, rejected, failed and expired connections for a while after the fact.
+pub const GONE_STATUSES: &[&str] = &["deleted", "deleting", "rejected", "failed", "expired"];
+
+/// The attribute naming the second region a connection spans (the accepter's): when
+/// that region does not answer, the connection is not read either
+/// (`plan::diff`'s `not_read`).
+pub const PEER_REGION: &str = "peer_region";
+
+pub const PEERING: KindInfo = KindInfo {
+    type_name: "aws_vpc_peering_connection",
+    stateful: false,
+    regional: true,
+    force_new: &["vpc", "peer_vpc", PEER_REGION],
+    unknown_after_apply: &["id"],
+    regional_service: Some("ec2"),
+    apply_service: "ec2",
+    identity: by_mark,
+    identified_by_mark: true,
+    mark: MarkPlace::Tags,
+    references: &[Reference::Address("vpc"), Reference::Address("peer_vpc")],
+    name_key: None,
+    forgettable: true,
+    // CreateVpcPeeringConnection, AcceptVpcPeeringConnection in the other region, the
+    // wait for `active` and two CreateRoute calls.
+    estimate_create: 20,
+    estimate_update: 5,
+    // A peering joins two sites; it has no mirror.
+    parity: None,
+};
+
+/// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
+/// Checks have run: both networks exist (a peering whose network is missing was
+/// reported and is skipped here).
+pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
+    let t = lw.t;
+    for p in t.peerings.values() {
+        let (Some(req), Some(acc)) = (t.networks.get(&p.requester), t.networks.get(&p.accepter))
+        else {
+            continue;
+        };
+        let Some(peer_region) = t.sites.get(&acc.site).map(|s| s.region.clone()) else {
+            continue;
+        };
+        out.push(lw.resource(
+            Address::block("peering", &p.name),
+            Kind::VpcPeering,
+            Some(&req.site),
+            json!({
+                "vpc": Address::block("network", &req.name).as_str(),
+                "peer_vpc": Address::block("network", &acc.name).as_str(),
+                PEER_REGION: peer_region,
+                "accept_status": ACTIVE,
+                "requester_routes": [acc.cidr],
+                "accepter_routes": [req.cidr],
+                "tags": tags(&p.tags),
+            }),
+            vec![],
+            false,
+            &p.source,
+        ));
+    }
+}
