@@ -194,7 +194,7 @@ async fn connections(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead 
                     region: Some(region.to_string()),
                     address: marked.address,
                     stack: marked.stack,
-                    attrs,
+                    attrs: attrs.into(),
                 });
             }
         }

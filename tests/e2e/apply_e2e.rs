@@ -235,7 +235,10 @@ async fn assert_aliases(moto: &MotoServer, project: &Project) -> usize {
             .unwrap_or_else(|| panic!("{} is not an alias: {set:?}", record.address));
         assert_eq!(
             target.dns_name().trim_end_matches('.').to_lowercase(),
-            alias["name"].as_str().unwrap_or_default().trim_end_matches('.'),
+            alias["name"]
+                .as_str()
+                .unwrap_or_default()
+                .trim_end_matches('.'),
             "{}",
             record.address
         );

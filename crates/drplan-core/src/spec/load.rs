@@ -349,7 +349,10 @@ fn load_unredacted(
     let (files, mirrored): (Vec<SourceFile>, Option<Vec<ParsedFile>>) = if mirrors.is_empty() {
         (specs.into_iter().map(|f| f.source).collect(), None)
     } else {
-        (specs.iter().map(|f| f.source.clone()).collect(), Some(specs))
+        (
+            specs.iter().map(|f| f.source.clone()).collect(),
+            Some(specs),
+        )
     };
     drop(scope);
     backup_policy::compile(&mut topology);
