@@ -54,7 +54,7 @@ fn a_peering_of_two_sites_lowers_to_one_connection_with_routes_both_ways() {
     assert_eq!(r.site.as_deref(), Some("primary"));
     assert_eq!(r.region.as_deref(), Some("us-west-2"));
     assert_eq!(
-        Value::Object(r.attrs.clone()),
+        Value::Object(r.attrs.clone().into_map()),
         json!({
             "vpc": "network.primary",
             "peer_vpc": "network.dr",
