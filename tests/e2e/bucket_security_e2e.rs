@@ -4,6 +4,7 @@
 //! is drift, and apply puts it back.
 
 use crate::support::cli::{drplan, explain, stdout};
+use crate::support::files::write_project;
 use crate::support::moto::MotoServer;
 use crate::support::outofband;
 
@@ -38,14 +39,11 @@ bucket "scratch" {
 async fn a_vault_bucket_is_locked_and_private_and_drift_in_it_is_reverted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    std::fs::create_dir_all(root.join("specs")).expect("specs");
-    std::fs::create_dir_all(root.join("environments")).expect("environments");
-    std::fs::write(root.join("specs/main.hcl"), SPEC).expect("spec");
-    std::fs::write(
-        root.join("environments/prod.hcl"),
+    write_project(
+        root,
+        SPEC,
         "stack      = \"vault\"\naccount_id = \"123456789012\"\n",
-    )
-    .expect("env");
+    );
     let moto = MotoServer::start();
 
     let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);

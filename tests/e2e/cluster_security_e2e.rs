@@ -5,6 +5,7 @@
 
 use crate::support::cli::{drplan, explain, stdout};
 use crate::support::clusters::Clusters;
+use crate::support::files::write_project;
 use crate::support::moto::MotoServer;
 
 const KEY: &str = "arn:aws:kms:us-west-2:123456789012:key/0b6e4f6a-1c1f-4b8e-9a53-2f2d7c1e9a10";
@@ -75,17 +76,14 @@ fn enabled_logs(c: &aws_sdk_eks::types::Cluster) -> Vec<String> {
 async fn a_private_logged_encrypted_cluster_is_applied_and_opened_access_is_reverted() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    std::fs::create_dir_all(root.join("specs")).expect("specs");
-    std::fs::create_dir_all(root.join("environments")).expect("environments");
-    std::fs::write(root.join("specs/main.hcl"), spec()).expect("spec");
     // moto's EKS endpoints are not API servers: the cluster is reached through a
     // kubeconfig context, as in the demo.
-    std::fs::write(
-        root.join("environments/prod.hcl"),
+    write_project(
+        root,
+        &spec(),
         "stack      = \"vault\"\naccount_id = \"123456789012\"\n\n\
          cluster_access \"primary\" {\n  context = \"vault-primary\"\n}\n",
-    )
-    .expect("env");
+    );
     let moto = MotoServer::start();
     let clusters = Clusters::start(&["vault-primary"]).await;
     moto.add_cli_env(clusters.env());
@@ -165,8 +163,6 @@ async fn a_private_logged_encrypted_cluster_is_applied_and_opened_access_is_reve
 fn a_cluster_reachable_from_nowhere_or_an_unknown_log_type_is_refused_with_its_place() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    std::fs::create_dir_all(root.join("specs")).expect("specs");
-    std::fs::create_dir_all(root.join("environments")).expect("environments");
     let bad = spec()
         .replace(
             "endpoint_private_access = true",
@@ -174,8 +170,7 @@ fn a_cluster_reachable_from_nowhere_or_an_unknown_log_type_is_refused_with_its_p
         )
         .replace("\"authenticator\"", "\"kubelet\"")
         .replace(KEY, "alias/eks");
-    std::fs::write(root.join("specs/main.hcl"), bad).expect("spec");
-    std::fs::write(root.join("environments/prod.hcl"), "stack = \"vault\"\n").expect("env");
+    write_project(root, &bad, "stack = \"vault\"\n");
     let moto = MotoServer::start();
     let out = drplan(&moto, root, &["validate", "-e", "prod"]);
     assert_eq!(out.status.code(), Some(1), "{}", explain(&out));

@@ -15,30 +15,10 @@
 //! only. A lost accepter region is covered by the core's `peering` tests.
 
 use crate::support::cli::{drplan, explain, stderr, stdout};
+use crate::support::files::{write_project, TWO_SITES_TWO_NETWORKS};
 use crate::support::moto::MotoServer;
 use aws_sdk_ec2::types::{Filter, RouteTable, VpcPeeringConnection};
 use std::path::Path;
-
-const SITES_AND_NETWORKS: &str = r#"
-site "primary" {
-  region = "us-west-2"
-}
-
-site "dr" {
-  region = "us-east-1"
-  role   = "dr"
-}
-
-network "primary" {
-  site = site.primary
-  cidr = "10.10.0.0/16"
-}
-
-network "dr" {
-  site = site.dr
-  cidr = "10.20.0.0/16"
-}
-"#;
 
 const PEERING: &str = r#"
 peering "primary_dr" {
@@ -49,14 +29,11 @@ peering "primary_dr" {
 "#;
 
 fn project(root: &Path, specs: &[&str]) {
-    std::fs::create_dir_all(root.join("specs")).expect("specs");
-    std::fs::create_dir_all(root.join("environments")).expect("environments");
-    std::fs::write(root.join("specs/main.hcl"), specs.concat()).expect("spec");
-    std::fs::write(
-        root.join("environments/prod.hcl"),
+    write_project(
+        root,
+        &specs.concat(),
         "stack      = \"peered\"\naccount_id = \"123456789012\"\n",
-    )
-    .expect("env");
+    );
 }
 
 async fn vpc_id(moto: &MotoServer, region: &str, address: &str) -> String {
@@ -138,7 +115,7 @@ fn assert_exit(out: &std::process::Output, code: i32, what: &str) {
 async fn two_sites_are_peered_with_routes_both_ways_and_a_deleted_route_is_restored() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    project(root, &[SITES_AND_NETWORKS, PEERING]);
+    project(root, &[TWO_SITES_TWO_NETWORKS, PEERING]);
     let moto = MotoServer::start();
 
     let out = drplan(&moto, root, &["plan", "-e", "prod"]);
@@ -237,7 +214,7 @@ async fn two_sites_are_peered_with_routes_both_ways_and_a_deleted_route_is_resto
     assert_exit(&out, 0, "plan after the connection was restored");
 
     // Out of the spec: an orphan, deleted with its routes.
-    project(root, &[SITES_AND_NETWORKS]);
+    project(root, &[TWO_SITES_TWO_NETWORKS]);
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 2, "plan without the peering block");
     assert!(
@@ -260,7 +237,7 @@ async fn two_sites_are_peered_with_routes_both_ways_and_a_deleted_route_is_resto
 fn overlapping_networks_are_refused_by_validate_at_the_accepter() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    let overlapping = SITES_AND_NETWORKS.replace("10.20.0.0/16", "10.10.128.0/17");
+    let overlapping = TWO_SITES_TWO_NETWORKS.replace("10.20.0.0/16", "10.10.128.0/17");
     project(root, &[&overlapping, PEERING]);
     let out = assert_cmd::Command::cargo_bin("drplan")
         .expect("binary")

@@ -4,48 +4,30 @@
 //! no change, and the guard refuses credentials of the wrong account before any read.
 
 use crate::support::cli::{drplan, explain, stdout};
+use crate::support::files::{write_project, TWO_SITES_TWO_NETWORKS};
 use crate::support::moto::MotoServer;
 
 const DR_ACCOUNT: &str = "210987654321";
 
-const SPEC: &str = r#"
-site "primary" {
-  region = "us-west-2"
-}
-
-site "dr" {
-  region = "us-east-1"
-  role   = "dr"
-}
-
-network "primary" {
-  site = site.primary
-  cidr = "10.10.0.0/16"
-}
-
-network "dr" {
-  site = site.dr
-  cidr = "10.20.0.0/16"
-}
-
-bucket "backups" {
+fn spec() -> String {
+    format!(
+        r#"{TWO_SITES_TWO_NETWORKS}
+bucket "backups" {{
   site = site.primary
   name = "accounts-backups-primary"
-}
+}}
 
-bucket "backups_dr" {
+bucket "backups_dr" {{
   site = site.dr
   name = "accounts-backups-dr"
+}}
+"#
+    )
 }
-"#;
 
 fn project(env: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    let root = dir.path();
-    std::fs::create_dir_all(root.join("specs")).expect("specs");
-    std::fs::create_dir_all(root.join("environments")).expect("environments");
-    std::fs::write(root.join("specs/main.hcl"), SPEC).expect("spec");
-    std::fs::write(root.join("environments/prod.hcl"), env).expect("env");
+    write_project(dir.path(), &spec(), env);
     dir
 }
 
