@@ -11,9 +11,9 @@ use aws_sdk_eks::types::{
     CapacityTypes, ClusterStatus, EncryptionConfig, LogSetup, LogType, Logging, Nodegroup,
     NodegroupScalingConfig, NodegroupStatus, Provider, UpdateLabelsPayload, VpcConfigRequest,
 };
-use drplan_core::kinds::eks::CONTROL_PLANE_LOG_TYPES;
 use aws_sdk_eks::Client;
 use drplan_core::address::Address;
+use drplan_core::kinds::eks::CONTROL_PLANE_LOG_TYPES;
 use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
 use std::collections::{BTreeMap, HashMap};

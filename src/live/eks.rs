@@ -61,7 +61,9 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
         match result {
             Ok(out) => {
                 let Some(cluster) = out.cluster else { continue };
-                let declared = scope.cluster_settings.get(&(region.to_string(), name.clone()));
+                let declared = scope
+                    .cluster_settings
+                    .get(&(region.to_string(), name.clone()));
                 let object = cluster_object(&cluster, region, declared);
                 if scope.wants_cluster(region, name) || object.is_owned_by(&scope.stack) {
                     kept.push(name.clone());
@@ -137,9 +139,7 @@ fn security_setting(cluster: &Cluster, key: &str) -> Value {
     let vpc = cluster.resources_vpc_config();
     match key {
         "endpoint_public_access" => Value::from(vpc.is_some_and(|v| v.endpoint_public_access())),
-        "endpoint_private_access" => {
-            Value::from(vpc.is_some_and(|v| v.endpoint_private_access()))
-        }
+        "endpoint_private_access" => Value::from(vpc.is_some_and(|v| v.endpoint_private_access())),
         "control_plane_logs" => {
             let enabled: Vec<&str> = cluster
                 .logging()

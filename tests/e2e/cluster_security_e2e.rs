@@ -143,7 +143,10 @@ async fn a_private_logged_encrypted_cluster_is_applied_and_opened_access_is_reve
         text.contains("~ cluster.primary (aws_eks_cluster) will be updated in place"),
         "{text}"
     );
-    assert!(text.contains("endpoint_public_access = true -> false"), "{text}");
+    assert!(
+        text.contains("endpoint_public_access = true -> false"),
+        "{text}"
+    );
     assert!(text.contains("control_plane_logs"), "{text}");
     assert!(!text.contains("must be replaced"), "{text}");
 
@@ -165,7 +168,10 @@ fn a_cluster_reachable_from_nowhere_or_an_unknown_log_type_is_refused_with_its_p
     std::fs::create_dir_all(root.join("specs")).expect("specs");
     std::fs::create_dir_all(root.join("environments")).expect("environments");
     let bad = spec()
-        .replace("endpoint_private_access = true", "endpoint_private_access = false")
+        .replace(
+            "endpoint_private_access = true",
+            "endpoint_private_access = false",
+        )
         .replace("\"authenticator\"", "\"kubelet\"")
         .replace(KEY, "alias/eks");
     std::fs::write(root.join("specs/main.hcl"), bad).expect("spec");

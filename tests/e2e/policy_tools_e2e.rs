@@ -247,7 +247,11 @@ async fn checkov_passes_a_cluster_with_a_private_endpoint_and_encrypted_secrets(
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--terraform-json"]);
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     let (public, secrets, results) = checks(&stdout(&out));
-    assert_eq!(public, Some(false), "public endpoint by default: {results:?}");
+    assert_eq!(
+        public,
+        Some(false),
+        "public endpoint by default: {results:?}"
+    );
     assert_eq!(secrets, Some(false), "no secrets encryption: {results:?}");
 
     let clusters = root.join("specs/clusters.hcl");

@@ -125,9 +125,18 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
         // Only what the spec says: an unsaid setting is neither compared nor set.
         let s = &c.security;
         for (key, value) in [
-            ("endpoint_public_access", s.endpoint_public_access.map(Value::from)),
-            ("endpoint_private_access", s.endpoint_private_access.map(Value::from)),
-            ("control_plane_logs", s.control_plane_logs.clone().map(Value::from)),
+            (
+                "endpoint_public_access",
+                s.endpoint_public_access.map(Value::from),
+            ),
+            (
+                "endpoint_private_access",
+                s.endpoint_private_access.map(Value::from),
+            ),
+            (
+                "control_plane_logs",
+                s.control_plane_logs.clone().map(Value::from),
+            ),
             (
                 "secrets_encryption_key",
                 s.secrets_encryption_key.clone().map(Value::from),

@@ -138,7 +138,7 @@ pub(super) fn read(
     }
     ok.then(|| ImportBlock {
         file,
-        to: (Address::new(to), to_span),
+        to: (Address::from_user(&to), to_span),
         id: (id, id_span),
     })
 }

@@ -147,20 +147,22 @@ fn security(b: &mut BlockBody, cx: &mut Cx) -> ClusterSecurity {
             "set endpoint_private_access = true with endpoint_public_access = false",
         );
     }
-    let control_plane_logs = b.string_list(cx.diags, "control_plane_logs").map(|mut logs| {
-        if let Some(bad) = logs.iter().find(|l| !LOG_TYPES.contains(&l.as_str())) {
-            b.invalid(
-                cx.diags,
-                "drplan::invalid_value",
-                "control_plane_logs",
-                format!("`{bad}` is not an EKS control-plane log type"),
-                "use api, audit, authenticator, controllerManager, scheduler",
-            );
-        }
-        logs.sort();
-        logs.dedup();
-        logs
-    });
+    let control_plane_logs = b
+        .string_list(cx.diags, "control_plane_logs")
+        .map(|mut logs| {
+            if let Some(bad) = logs.iter().find(|l| !LOG_TYPES.contains(&l.as_str())) {
+                b.invalid(
+                    cx.diags,
+                    "drplan::invalid_value",
+                    "control_plane_logs",
+                    format!("`{bad}` is not an EKS control-plane log type"),
+                    "use api, audit, authenticator, controllerManager, scheduler",
+                );
+            }
+            logs.sort();
+            logs.dedup();
+            logs
+        });
     let secrets_encryption_key = b.string(cx.diags, "secrets_encryption_key");
     if let Some(key) = &secrets_encryption_key {
         if !key.starts_with("arn:") || !key.contains(":kms:") || key.split(':').count() < 6 {
