@@ -65,6 +65,18 @@ impl Address {
     }
 }
 
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Address {
+    fn from(s: &str) -> Self {
+        Address(s.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Address;
@@ -83,17 +95,5 @@ mod tests {
         ] {
             assert_eq!(Address::from_user(written).as_str(), address, "{written}");
         }
-    }
-}
-
-impl fmt::Display for Address {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<&str> for Address {
-    fn from(s: &str) -> Self {
-        Address(s.to_string())
     }
 }

@@ -1008,17 +1008,18 @@ impl Loader {
             if modules::META.contains(&key) || declared.contains_key(key) {
                 continue;
             }
-            let help = did_you_mean(key, declared.keys().map(String::as_str)).unwrap_or_else(
-                || match declared.is_empty() {
-                    true => format!(
+            let help =
+                did_you_mean(key, declared.keys().map(String::as_str)).unwrap_or_else(|| {
+                    match declared.is_empty() {
+                        true => format!(
                         "{dir} declares no variable; add variable \"{key}\" {{ type = ... }} there"
                     ),
-                    false => format!(
-                        "its inputs are the variables {dir} declares: {}",
-                        declared.keys().cloned().collect::<Vec<_>>().join(", ")
-                    ),
-                },
-            );
+                        false => format!(
+                            "its inputs are the variables {dir} declares: {}",
+                            declared.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    }
+                });
             self.diags.push(
                 SpecDiagnostic::new(
                     "drplan::unknown_attribute",

@@ -103,7 +103,9 @@ fn walk(
     digest: &mut DigestInputs,
 ) {
     for &f in files {
-        let calls: Vec<(usize, Option<(String, Range<usize>)>)> = specs[f]
+        // Each call: the start of its block, and its source with the source's span.
+        type Call = (usize, Option<(String, Range<usize>)>);
+        let calls: Vec<Call> = specs[f]
             .body
             .blocks()
             .filter(|b| b.ident.as_str() == "module")
