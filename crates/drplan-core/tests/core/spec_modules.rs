@@ -581,3 +581,33 @@ removed {
     assert_eq!(p.imports[0].to.as_str(), "bucket.app_b");
     assert_eq!(p.removed[0].from.as_str(), "bucket.app_gone");
 }
+
+#[test]
+fn for_each_inside_a_module_prefixes_its_keys_and_the_callers_each_stays_outside() {
+    let main = r#"
+module {
+  for_each = ["app"]
+  source   = "./modules/buckets"
+  names    = ["a", "b"]
+}
+"#;
+    let buckets = r#"variable "names" {
+  type = list(string)
+}
+
+bucket {
+  for_each = var.names
+  site     = site.primary
+  name     = "bucket-${each.key}"
+}
+"#;
+    let p = loaded(main, &[("specs/modules/buckets/main.hcl", buckets)]);
+    assert_eq!(addresses(&p), ["bucket.app_a", "bucket.app_b"]);
+    assert_eq!(attr(&p, "bucket.app_b", "name"), "bucket-b");
+    let leaky = "bucket \"x\" {\n  site = site.primary\n  name = \"x-${each.key}\"\n}\n";
+    let out = errors(main, &[("specs/modules/buckets/main.hcl", leaky)]);
+    assert!(
+        out.contains("specs/modules/buckets/main.hcl:3:15: `each` is only defined in a block with `for_each`"),
+        "{out}"
+    );
+}
