@@ -320,6 +320,20 @@ impl Scope {
         let block_attrs = super::blocks::referable()
             .find(|(k, _)| *k == r.root)
             .map(|(_, a)| a);
+        if r.root == "module" {
+            diags.push(
+                SpecDiagnostic::new(
+                    "drplan::unresolved_reference",
+                    "a module has no outputs to refer to",
+                )
+                .at(file, r.span.clone(), "module.<name>.<output>")
+                .help(
+                    "refer to a module's block by its label, prefixed with the module's name: \
+                     network.<module>_<label> (docs/spec-reference.md \"Modules\")",
+                ),
+            );
+            return false;
+        }
         if block_attrs.is_none() && !OTHER_ROOTS.contains(&r.root.as_str()) {
             let roots = super::blocks::referable()
                 .map(|(k, _)| k)

@@ -211,13 +211,11 @@ bucket "store" {
   name = "${var.prefix}-store"
 }
 "#;
-    let p = loaded(
-        main,
-        &[
-            ("modules/app/main.hcl", app),
-            ("modules/app/data/main.hcl", data),
-        ],
-    );
+    let files = [
+        ("modules/app/main.hcl", app),
+        ("modules/app/data/main.hcl", data),
+    ];
+    let p = loaded(main, &files);
     assert_eq!(addresses(&p), ["bucket.app_data_store", "bucket.logs"]);
     assert_eq!(
         attr(&p, "bucket.app_data_store", "name"),
@@ -226,6 +224,18 @@ bucket "store" {
     assert_eq!(attr(&p, "bucket.logs", "name"), "logs-app-primary-store");
     // Module variables are not the project's.
     assert!(p.topology.variables.is_empty());
+    // Terraform's outputs are not there: the blocks are named directly.
+    let outputs = main.replace("bucket.app_data_store.name", "module.app.store_name");
+    assert_eq!(
+        errors(&outputs, &files),
+        "specs/main.hcl:21:24: a module has no outputs to refer to [drplan::unresolved_reference]\n"
+    );
+    // A validation of a nested module's input, at the value given.
+    let short = app.replace("prefix = local.name", "prefix = \"ab\"");
+    assert_eq!(
+        errors(main, &[("modules/app/main.hcl", &short), files[1]]),
+        "modules/app/main.hcl:13:12: prefix too short [drplan::variable_validation]\n"
+    );
 }
 
 #[test]
