@@ -15,6 +15,31 @@ impl Address {
         Address(s.into())
     }
 
+    /// An address as a user writes it (`moved`, `removed`, `import`, `--target`):
+    /// drplan's own (`network.app_main`), or Terraform's form of a block in a module,
+    /// `module.app.network.main` (nested: `module.app.module.db.bucket.x`), which
+    /// names the same object: a module's blocks are labelled `<module>_<label>`
+    /// (docs/spec-reference.md "Modules").
+    pub fn from_user(s: &str) -> Self {
+        let parts: Vec<&str> = s.split('.').collect();
+        let mut prefix = String::new();
+        let mut i = 0;
+        while parts.get(i) == Some(&"module") && i + 1 < parts.len() {
+            prefix.push_str(parts[i + 1]);
+            prefix.push('_');
+            i += 2;
+        }
+        if prefix.is_empty() || parts.len() < i + 2 {
+            return Address::new(s);
+        }
+        let mut out = format!("{}.{prefix}{}", parts[i], parts[i + 1]);
+        for p in &parts[i + 2..] {
+            out.push('.');
+            out.push_str(p);
+        }
+        Address(out)
+    }
+
     /// `block.label` for a top-level spec block.
     pub fn block(kind: &str, label: &str) -> Self {
         Address(format!("{kind}.{label}"))
@@ -49,5 +74,26 @@ impl fmt::Display for Address {
 impl From<&str> for Address {
     fn from(s: &str) -> Self {
         Address(s.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Address;
+
+    #[test]
+    fn terraform_module_addresses_name_the_flattened_label() {
+        for (written, address) in [
+            ("module.app.network.main", "network.app_main"),
+            (
+                "module.app.module.db.bucket.x.lifecycle.y",
+                "bucket.app_db_x.lifecycle.y",
+            ),
+            ("network.app_main", "network.app_main"),
+            ("module.app", "module.app"),
+            ("module.app.network", "module.app.network"),
+        ] {
+            assert_eq!(Address::from_user(written).as_str(), address, "{written}");
+        }
     }
 }

@@ -23,6 +23,12 @@ pub fn restrict(plan: &mut Plan, targets: &[Address]) -> Result<(), String> {
     if targets.is_empty() {
         return Ok(());
     }
+    // `module.app.network.main` names `network.app_main`.
+    let targets: Vec<Address> = targets
+        .iter()
+        .map(|t| Address::from_user(t.as_str()))
+        .collect();
+    let targets = targets.as_slice();
     let unknown: Vec<&str> = targets
         .iter()
         .filter(|t| !plan.changes.iter().any(|c| covers(t, &c.address)))

@@ -521,8 +521,10 @@ impl<'a> BlockBody<'a> {
     ) -> Option<String> {
         let value = self.value(name)?.clone();
         let span = self.span(name);
+        // A string is a label as written here (in a module: its own blocks); an
+        // object's address holds the project's label.
         let (ref_kind, label) = match &value {
-            Value::String(s) => (kind.to_string(), s.clone()),
+            Value::String(s) => (kind.to_string(), scope.global(kind, s)),
             Value::Object(o) => match o
                 .get("address")
                 .and_then(Value::as_str)
@@ -554,19 +556,23 @@ impl<'a> BlockBody<'a> {
             return None;
         }
         if !scope.is_declared(kind, &label) {
-            let help = did_you_mean(&label, scope.labels(kind))
+            let written = match &value {
+                Value::String(s) => s.as_str(),
+                _ => label.as_str(),
+            };
+            let help = did_you_mean(written, scope.labels(kind))
                 .map(|h| {
                     h.replace('`', "")
                         .replace("did you mean ", &format!("did you mean `{kind}."))
                         .replace('?', "`?")
                 })
                 .unwrap_or_else(|| {
-                    format!("declare a `{kind} \"{label}\"` block or use an existing label")
+                    format!("declare a `{kind} \"{written}\"` block or use an existing label")
                 });
             diags.push(
                 SpecDiagnostic::new(
                     "drplan::unresolved_reference",
-                    format!("there is no {kind} \"{label}\""),
+                    format!("there is no {kind} \"{written}\""),
                 )
                 .at(self.file, span, "unknown label")
                 .help(help),

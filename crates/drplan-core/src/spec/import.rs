@@ -139,7 +139,7 @@ pub(super) fn read(
         );
         ok = false;
     }
-    let to = Address::new(to);
+    let to = Address::from_user(&to);
     ok.then(|| ImportBlock {
         file,
         varies: varies_by_environment(specs, &to),

@@ -13,6 +13,7 @@ use super::files::{self, DigestInputs, ParsedFile, Sources};
 use super::for_each;
 use super::import;
 use super::lower;
+use super::modules::{self, Namespace, Tree};
 use super::moved;
 use super::order::{self, Node};
 use super::parity;
@@ -221,6 +222,8 @@ fn load_unredacted(
         }
     }
 
+    let tree = modules::read_tree(sources, &mut specs, &mut diags, &mut digest);
+
     let env_file = read_environment(sources, env, &mut diags, &mut digest);
     // Without its environment file nothing else can be judged: every variable would
     // be reported as having no value, burying the one error that matters.
@@ -269,8 +272,9 @@ fn load_unredacted(
     }
 
     let mut loader = Loader::new(Scope::new(), diags, env);
-    let items = loader.collect_items(&specs);
+    let mut items = loader.collect_items(&specs, &tree);
     loader.variables(&items, &env_settings, &var_sources);
+    loader.instantiate(&specs, &tree, &mut items);
     let active_site = loader.evaluate(
         &items,
         &env_settings,
@@ -337,6 +341,7 @@ fn load_unredacted(
             sources,
             env,
             &specs,
+            &tree,
             &env_settings,
             &var_sources,
             &environment,
@@ -417,13 +422,15 @@ fn stand_in_resources(
     sources: &Sources,
     env: &str,
     specs: &[ParsedFile],
+    tree: &Tree,
     env_settings: &EnvSettings,
     var_sources: &[ParsedFile],
     environment: &Environment,
 ) -> Vec<crate::resource::Resource> {
     let mut loader = Loader::new(Scope::with_stand_ins(), Diagnostics::default(), env);
-    let items = loader.collect_items(specs);
+    let mut items = loader.collect_items(specs, tree);
     loader.variables(&items, env_settings, var_sources);
+    loader.instantiate(specs, tree, &mut items);
     loader.evaluate(
         &items,
         env_settings,
@@ -486,13 +493,32 @@ pub(crate) struct Item<'a> {
     pub for_each: bool,
     /// For an instance of a `for_each` block: the block's index among the items.
     pub instance_of: Option<usize>,
+    /// The namespace it is written in: 0 for the project, else a module instance
+    /// (`Loader::namespaces`). `label` is the project's label (`app_main`).
+    pub ns: usize,
 }
 
-/// One instance of a `for_each` block: the block, its key and `each.value`.
+/// One instance of a `for_each` block: the block, its key, its label (the key, with a
+/// module's prefix) and `each.value`.
 struct Instance {
     item: usize,
     key: String,
+    label: String,
     value: Value,
+}
+
+/// A namespace: the project's (index 0), or an instance of a module (`spec::modules`).
+struct ModuleInstance {
+    ns: Namespace,
+    /// `module.app`, `module.app.module.db`; empty for the project.
+    path: String,
+    /// The `module` item that made it.
+    call: Option<usize>,
+    /// Its key, when that call has `for_each`.
+    key: Option<String>,
+    /// The call with `for_each` this is an instance of (or lies in one of), and its
+    /// path below that instance: its blocks mirror those of the other instances.
+    repeated: Option<(usize, String)>,
 }
 
 struct Loader {
@@ -515,6 +541,11 @@ struct Loader {
     /// Blocks that are mirrors (instances of one `for_each`, `mirror_of`), checked
     /// once lowered (`spec::parity`).
     mirrors: Vec<parity::Member>,
+    /// The project's namespace, then every module instance.
+    namespaces: Vec<ModuleInstance>,
+    /// The evaluated `for_each` of a repeated module call (by its item): key ->
+    /// `each.value`.
+    module_each: BTreeMap<usize, BTreeMap<String, Value>>,
 }
 
 impl Loader {
@@ -531,12 +562,38 @@ impl Loader {
             declared_at: BTreeMap::new(),
             instances: Vec::new(),
             mirrors: Vec::new(),
+            namespaces: vec![ModuleInstance {
+                ns: Namespace::default(),
+                path: String::new(),
+                call: None,
+                key: None,
+                repeated: None,
+            }],
+            module_each: BTreeMap::new(),
         }
     }
 
-    fn collect_items<'a>(&mut self, specs: &'a [ParsedFile]) -> Vec<Item<'a>> {
+    fn collect_items<'a>(&mut self, specs: &'a [ParsedFile], tree: &Tree) -> Vec<Item<'a>> {
         let mut items: Vec<Item<'a>> = Vec::new();
-        for (file_index, file) in specs.iter().enumerate() {
+        for file_index in 0..tree.root_files.min(specs.len()) {
+            self.collect_file(specs, file_index, 0, &mut items);
+        }
+        self.declare_items(&items);
+        items
+    }
+
+    /// The blocks of `specs[file_index]` as items of namespace `ns` (0: the project;
+    /// else a module instance, `spec::modules`).
+    fn collect_file<'a>(
+        &mut self,
+        specs: &'a [ParsedFile],
+        file_index: usize,
+        ns: usize,
+        items: &mut Vec<Item<'a>>,
+    ) {
+        let namespace = self.namespaces[ns].ns.clone();
+        {
+            let file = &specs[file_index];
             let src = &file.source;
             for structure in file.body.iter() {
                 let block = match structure {
@@ -551,6 +608,26 @@ impl Loader {
                     Structure::Block(b) => b,
                 };
                 let ident = block.ident.as_str();
+                if ns != 0 && ["site", "objectives", "moved", "removed", "import"].contains(&ident)
+                {
+                    self.diags.push(
+                        SpecDiagnostic::new(
+                            "drplan::module",
+                            format!("a module cannot hold `{ident}` blocks"),
+                        )
+                        .at(src, block.ident.span().unwrap_or(0..0), "in a module folder")
+                        .help(match ident {
+                            "site" => "sites are the project's: declare them in specs/ and use site.<label> in the module, or pass one as an input",
+                            "objectives" => "objectives are the project's: write them in specs/; their resources may name a module's blocks (bucket.app_backups)",
+                            _ => "write it in specs/ with the block's project address (network.app_main, or module.app.network.main)",
+                        }),
+                    );
+                    continue;
+                }
+                if ident == "module" {
+                    self.module_call(file, block, ns, items);
+                    continue;
+                }
                 if ident == "moved" {
                     if let Some(m) = moved::read(specs, file_index, block, &mut self.diags) {
                         self.moved.push(m);
@@ -599,10 +676,12 @@ impl Loader {
                             block,
                             for_each: true,
                             instance_of: None,
+                            ns,
                         });
                     } else if let Some(label) = block.labels.first() {
                         // Reported: what refers to it is not reported again.
-                        self.scope.declare(kind, label.as_str());
+                        self.scope
+                            .declare(kind, &namespace.global(kind, label.as_str()));
                     }
                     continue;
                 }
@@ -628,12 +707,13 @@ impl Loader {
                     );
                     continue;
                 }
-                let label = block
+                let written = block
                     .labels
                     .first()
                     .map(|l| l.as_str().to_string())
                     .unwrap_or_default();
-                if nlabels == 1 && !is_label(&label) {
+                if nlabels == 1 && !is_label(&written) {
+                    let label = written;
                     self.diags.push(
                         SpecDiagnostic::new(
                             "drplan::invalid_label",
@@ -644,11 +724,20 @@ impl Loader {
                     );
                     continue;
                 }
+                let label = match nlabels {
+                    0 => written.clone(),
+                    _ => namespace.global(if kind == "variable" { "var" } else { kind }, &written),
+                };
                 if kind != "locals" {
                     let key = (kind.to_string(), label.clone());
                     if let Some((f, line)) = self.declared_at.get(&key) {
                         let what = if nlabels == 0 {
                             format!("`{kind}`")
+                        } else if ns != 0 {
+                            format!(
+                                "{kind} \"{label}\" ({kind} \"{written}\" of {})",
+                                self.namespaces[ns].path
+                            )
                         } else {
                             format!("{kind} \"{label}\"")
                         };
@@ -674,18 +763,24 @@ impl Loader {
                     block,
                     for_each: false,
                     instance_of: None,
+                    ns,
                 });
             }
         }
-        // Declare every name before evaluating anything, so references can be checked
-        // whatever the file order.
+    }
+
+    /// Declares every name of `items` (the project's, or a module instance's) before
+    /// anything is evaluated, so references can be checked whatever the file order.
+    fn declare_items(&mut self, items: &[Item]) {
         let mut locals: BTreeMap<String, (String, usize)> = BTreeMap::new();
-        for item in &items {
+        for item in items {
+            let namespace = &self.namespaces[item.ns].ns;
             match item.kind {
                 "variable" => self.scope.declare("var", &item.label),
+                "module" => {}
                 "locals" => {
                     for attr in item.block.body.attributes() {
-                        let name = attr.key.as_str().to_string();
+                        let name = namespace.global("local", attr.key.as_str());
                         let (line, _) = item
                             .file
                             .source
@@ -694,7 +789,7 @@ impl Loader {
                             self.diags.push(
                                 SpecDiagnostic::new(
                                     "drplan::duplicate_label",
-                                    format!("local value `{name}` is defined twice"),
+                                    format!("local value `{}` is defined twice", attr.key.as_str()),
                                 )
                                 .at(
                                     &item.file.source,
@@ -714,7 +809,259 @@ impl Loader {
                 kind => self.scope.declare(kind, &item.label),
             }
         }
-        items
+    }
+
+    /// A `module` block in namespace `ns`: an item, instantiated once the variables
+    /// are known (`instantiate`).
+    fn module_call<'a>(
+        &mut self,
+        file: &'a ParsedFile,
+        block: &'a Block,
+        ns: usize,
+        items: &mut Vec<Item<'a>>,
+    ) {
+        let src = &file.source;
+        let for_each = for_each::attribute(block).is_some();
+        let label = block.labels.first().map(|l| l.as_str().to_string());
+        match (for_each, &label, block.labels.len()) {
+            (true, Some(label), _) => {
+                self.diags.push(
+                    SpecDiagnostic::new("drplan::for_each", "a `module` block with for_each takes no label")
+                        .at(src, block_header(block), "labelled")
+                        .help(format!(
+                            "each instance is named by its key (module.<key>): write `module {{ for_each = ... }}`; \
+                             to put `{label}` in front of the keys, for_each = {{ for k, v in <collection> : \"{label}_${{k}}\" => v }}"
+                        )),
+                );
+                return;
+            }
+            (false, _, n) if n != 1 => {
+                self.diags.push(
+                    SpecDiagnostic::new("drplan::missing_label", "`module` needs exactly one label")
+                        .at(src, block_header(block), "here")
+                        .help("write module \"name\" { source = \"./modules/<dir>\" ... }, or module { for_each = ... } for one per key"),
+                );
+                return;
+            }
+            (false, Some(l), _) if !is_label(l) => {
+                self.diags.push(
+                    SpecDiagnostic::new("drplan::invalid_label", format!("`{l}` is not a valid module name"))
+                        .at(src, block_header(block), "here")
+                        .help("module names are letters, digits, `_` and `-`, starting with a letter: they prefix the labels of the module's blocks"),
+                );
+                return;
+            }
+            _ => {}
+        }
+        for nested in block.body.blocks() {
+            self.diags.push(
+                SpecDiagnostic::new(
+                    "drplan::unknown_block",
+                    format!("a `module` block holds no `{}` block", nested.ident.as_str()),
+                )
+                .at(src, nested.ident.span().unwrap_or(0..0), "unexpected block")
+                .help("a module block sets `source`, optionally `for_each`, and its inputs as attributes: name = value"),
+            );
+        }
+        items.push(Item {
+            kind: "module",
+            label: label.unwrap_or_default(),
+            file,
+            block,
+            for_each,
+            instance_of: None,
+            ns,
+        });
+    }
+
+    /// Makes the instances of every `module` item, theirs included: one per block, or
+    /// per key of its `for_each` (known before evaluation: `site`, a literal list or
+    /// map, or an expression over the project's variables).
+    fn instantiate<'a>(&mut self, specs: &'a [ParsedFile], tree: &Tree, items: &mut Vec<Item<'a>>) {
+        let mut i = 0;
+        while i < items.len() {
+            if items[i].kind == "module" {
+                self.instances_of(i, specs, tree, items);
+            }
+            i += 1;
+        }
+    }
+
+    fn instances_of<'a>(
+        &mut self,
+        call: usize,
+        specs: &'a [ParsedFile],
+        tree: &Tree,
+        items: &mut Vec<Item<'a>>,
+    ) {
+        let (file, block, parent, name, repeated_call) = {
+            let it = &items[call];
+            (it.file, it.block, it.ns, it.label.clone(), it.for_each)
+        };
+        let src = &file.source;
+        let Some(file_index) = specs.iter().position(|p| std::ptr::eq(p, file)) else {
+            return;
+        };
+        // A source that could not be read was reported by `modules::read_tree`.
+        let Some(folder) = tree.folder_of(file_index, block) else {
+            return;
+        };
+        self.check_inputs(src, block, specs, &folder.files, &folder.dir);
+        let keys: Vec<Option<String>> = match for_each::attribute(block) {
+            Some(attr) => {
+                let caller = self.scope.enter(self.namespaces[parent].ns.clone());
+                let known = for_each::known_keys(attr, &self.scope);
+                self.scope.enter(caller);
+                let Some(keys) = known else {
+                    self.diags.push(
+                        SpecDiagnostic::new(
+                            "drplan::for_each",
+                            "a module's for_each must be known before the spec is evaluated",
+                        )
+                        .at(src, attr.value.span().unwrap_or(0..0), "computed")
+                        .help("repeat a module over site, a literal list or map, or an expression over the project's variables: its instances' blocks are made before anything else is evaluated"),
+                    );
+                    return;
+                };
+                // A key that cannot name an instance is reported with its evaluation.
+                keys.into_iter().filter(|k| is_label(k)).map(Some).collect()
+            }
+            None => vec![None],
+        };
+        for key in keys {
+            let instance = key.clone().unwrap_or_else(|| name.clone());
+            let (parent_ns, parent_repeated) = {
+                let p = &self.namespaces[parent];
+                (p.ns.clone(), p.repeated.clone())
+            };
+            let global = format!("{}{instance}", parent_ns.label_prefix);
+            let path = format!("{}module.{instance}", parent_ns.name_prefix);
+            let declared = ("module".to_string(), global.clone());
+            let (line, _) = src.line_col(block_header(block).start);
+            if let Some((f, l)) = self.declared_at.get(&declared) {
+                self.diags.push(
+                    SpecDiagnostic::new(
+                        "drplan::duplicate_label",
+                        format!("{path} is declared twice"),
+                    )
+                    .at(src, block_header(block), "declared again here")
+                    .help(format!(
+                        "first declared at {f}:{l}; module names prefix their blocks' labels ({global}_<label>), so they must be unique"
+                    )),
+                );
+                continue;
+            }
+            self.declared_at.insert(declared, (src.path.clone(), line));
+            let repeated = match (parent_repeated, repeated_call) {
+                (Some((c, rel)), _) => Some((c, format!("{rel}module.{instance}."))),
+                (None, true) => Some((call, String::new())),
+                (None, false) => None,
+            };
+            let index = self.namespaces.len();
+            self.namespaces.push(ModuleInstance {
+                ns: Namespace {
+                    label_prefix: format!("{global}_"),
+                    name_prefix: format!("{path}."),
+                },
+                path,
+                call: Some(call),
+                key,
+                repeated,
+            });
+            let start = items.len();
+            for &f in &folder.files {
+                self.collect_file(specs, f, index, items);
+            }
+            self.declare_items(&items[start..]);
+        }
+    }
+
+    /// A module block's inputs against the module's `variable`s: each input declared,
+    /// each variable without a default given.
+    fn check_inputs(
+        &mut self,
+        src: &super::diagnostic::SourceFile,
+        block: &Block,
+        specs: &[ParsedFile],
+        files: &[usize],
+        dir: &str,
+    ) {
+        let mut declared: BTreeMap<String, (bool, &ParsedFile, &Block)> = BTreeMap::new();
+        for &f in files {
+            for v in specs[f]
+                .body
+                .blocks()
+                .filter(|b| b.ident.as_str() == "variable")
+            {
+                if let Some(l) = v.labels.first() {
+                    let has_default = v.body.attributes().any(|a| a.key.as_str() == "default");
+                    declared.insert(l.as_str().to_string(), (has_default, &specs[f], v));
+                }
+            }
+        }
+        for (name, (_, file, v)) in &declared {
+            if modules::META.contains(&name.as_str()) {
+                self.diags.push(
+                    SpecDiagnostic::new(
+                        "drplan::module",
+                        format!("a module cannot declare variable \"{name}\""),
+                    )
+                    .at(&file.source, block_header(v), "reserved name")
+                    .help("`source` and `for_each` of a module block are not inputs; rename the variable"),
+                );
+            }
+        }
+        let given: Vec<&str> = block.body.attributes().map(|a| a.key.as_str()).collect();
+        for attr in block.body.attributes() {
+            let key = attr.key.as_str();
+            if modules::META.contains(&key) || declared.contains_key(key) {
+                continue;
+            }
+            let help =
+                did_you_mean(key, declared.keys().map(String::as_str)).unwrap_or_else(|| {
+                    match declared.is_empty() {
+                        true => format!(
+                        "{dir} declares no variable; add variable \"{key}\" {{ type = ... }} there"
+                    ),
+                        false => format!(
+                            "its inputs are the variables {dir} declares: {}",
+                            declared.keys().cloned().collect::<Vec<_>>().join(", ")
+                        ),
+                    }
+                });
+            self.diags.push(
+                SpecDiagnostic::new(
+                    "drplan::unknown_attribute",
+                    format!("module `{dir}` has no input `{key}`"),
+                )
+                .at(
+                    src,
+                    attr.key.span().unwrap_or(0..0),
+                    "not a variable of the module",
+                )
+                .help(help),
+            );
+        }
+        for (name, (has_default, file, v)) in &declared {
+            if *has_default
+                || given.contains(&name.as_str())
+                || modules::META.contains(&name.as_str())
+            {
+                continue;
+            }
+            let (line, _) = file.source.line_col(block_header(v).start);
+            self.diags.push(
+                SpecDiagnostic::new(
+                    "drplan::required_variable",
+                    format!("the module needs input `{name}`: variable \"{name}\" has no default"),
+                )
+                .at(src, block_header(block), format!("`{name}` is not set"))
+                .help(format!(
+                    "set it in this block: {name} = ... (declared at {}:{line})",
+                    file.source.path
+                )),
+            );
+        }
     }
 
     /// `sources`: where values come from (`spec::vars`); 0 is the environment file.
@@ -850,7 +1197,11 @@ impl Loader {
             }
         }
         for (item, name) in validations {
-            self.validate_variable(item, &name, env, sources);
+            let given = env
+                .variables
+                .get(&name)
+                .and_then(|g| Some((sources.get(g.file)?.source.clone(), g.span.clone())));
+            self.validate_variable(item, &name, given);
         }
     }
 
@@ -896,12 +1247,13 @@ impl Loader {
         }
     }
 
+    /// `given`: where the value was given (an environment, a var file, a module
+    /// block), if it was.
     fn validate_variable(
         &mut self,
         item: &Item,
         name: &str,
-        env: &EnvSettings,
-        sources: &[ParsedFile],
+        given: Option<(super::diagnostic::SourceFile, std::ops::Range<usize>)>,
     ) {
         let src = &item.file.source;
         for block in item
@@ -939,14 +1291,8 @@ impl Loader {
                 Some(true) | None => {}
                 Some(false) => {
                     let d = SpecDiagnostic::new("drplan::variable_validation", message);
-                    let given = env
-                        .variables
-                        .get(name)
-                        .and_then(|g| Some((g, sources.get(g.file)?)));
-                    let d = match given {
-                        Some((g, f)) => {
-                            d.at(&f.source, g.span.clone(), "this value fails the validation")
-                        }
+                    let d = match &given {
+                        Some((f, span)) => d.at(f, span.clone(), "this value fails the validation"),
                         None => d.at(src, v.span("condition"), "this condition is false"),
                     };
                     let (line, _) = src.line_col(v.header.start);
@@ -976,23 +1322,93 @@ impl Loader {
 
         let mut nodes: Vec<Node> = Vec::new();
         let mut node_src: Vec<NodeSource> = Vec::new();
+        // Per node: its references as written, and the namespace they are written in.
+        let mut written: Vec<(Vec<Reference>, usize)> = Vec::new();
         for (i, item) in items.iter().enumerate() {
+            let ns = self.namespaces[item.ns].ns.clone();
+            let path = match item.ns {
+                0 => String::new(),
+                n => format!("{}.", self.namespaces[n].path),
+            };
+            let (line, _) = item.file.source.line_col(block_header(item.block).start);
             match item.kind {
-                "variable" => {}
+                "variable" if item.ns == 0 => {}
+                "variable" => {
+                    let Some(call) = self.namespaces[item.ns].call else {
+                        continue;
+                    };
+                    let caller = &items[call];
+                    let name = item.block.labels.first().map_or("", |l| l.as_str());
+                    let refs: Vec<Reference> = caller
+                        .block
+                        .body
+                        .attributes()
+                        .find(|a| a.key.as_str() == name)
+                        .map(|a| refs::collect(&a.value))
+                        .unwrap_or_default();
+                    let caller_ns = self.namespaces[caller.ns].ns.clone();
+                    let mut ordered = global_refs(&refs, &caller_ns);
+                    if caller.for_each {
+                        ordered.push(Reference {
+                            root: "module".to_string(),
+                            label: Some(format!("#{call}")),
+                            attr: None,
+                            span: 0..0,
+                        });
+                    }
+                    nodes.push(Node {
+                        id: format!("{path}var.{name}"),
+                        key: format!("var.{}", item.label),
+                        root: "var",
+                        rank: 0,
+                        refs: ordered,
+                        expands: false,
+                        makes: None,
+                        file: item.file.source.clone(),
+                        span: block_header(item.block),
+                    });
+                    node_src.push(NodeSource::Input(i));
+                    written.push((refs, caller.ns));
+                }
+                "module" if item.for_each => {
+                    let refs = for_each::attribute(item.block)
+                        .map(|a| refs::collect(&a.value))
+                        .unwrap_or_default();
+                    nodes.push(Node {
+                        id: format!(
+                            "{path}module (for_each at {}:{line})",
+                            item.file.source.path
+                        ),
+                        key: format!("module.#{i}"),
+                        root: "module",
+                        rank: 0,
+                        refs: global_refs(&refs, &ns),
+                        expands: false,
+                        makes: None,
+                        file: item.file.source.clone(),
+                        span: block_header(item.block),
+                    });
+                    node_src.push(NodeSource::ModuleForEach(i));
+                    written.push((refs, item.ns));
+                }
+                "module" => {}
                 "locals" => {
                     for attr in item.block.body.attributes() {
                         let name = attr.key.as_str().to_string();
+                        let refs = refs::collect(&attr.value);
                         nodes.push(Node {
-                            id: format!("local.{name}"),
+                            id: format!("{path}local.{name}"),
+                            key: format!("local.{}", ns.global("local", &name)),
                             root: "local",
                             rank: 0,
-                            refs: refs::collect(&attr.value),
+                            refs: global_refs(&refs, &ns),
                             expands: false,
                             makes: None,
                             file: item.file.source.clone(),
                             span: attr.key.span().unwrap_or(0..0),
                         });
                         node_src.push(NodeSource::Local(i, name));
+                        written.push((refs, item.ns));
                     }
                 }
                 kind => {
@@ -1000,24 +1416,30 @@ impl Loader {
                     let id = if kind == "objectives" {
                         "objectives".to_string()
                     } else if item.for_each {
-                        let (line, _) = item.file.source.line_col(block_header(item.block).start);
                         format!("{kind} (for_each at {}:{line})", item.file.source.path)
                     } else {
                         format!("{kind}.{}", item.label)
                     };
+                    let caller = self.scope.enter(ns.clone());
+                    let makes = for_each::attribute(item.block)
+                        .filter(|_| item.for_each)
+                        .and_then(|a| for_each::known_keys(a, &self.scope))
+                        .map(|keys| keys.iter().map(|k| ns.global(kind, k)).collect());
+                    self.scope.enter(caller);
+                    let refs = order_refs(kind, &item.block.body);
                     nodes.push(Node {
+                        key: id.clone(),
                         id,
                         root: kind,
                         rank,
-                        refs: order_refs(kind, &item.block.body),
+                        refs: global_refs(&refs, &ns),
                         expands: item.for_each,
-                        makes: for_each::attribute(item.block)
-                            .filter(|_| item.for_each)
-                            .and_then(|a| for_each::known_keys(a, &self.scope)),
+                        makes,
                         file: item.file.source.clone(),
                         span: block_header(item.block),
                     });
                     node_src.push(NodeSource::Block(i));
+                    written.push((refs, item.ns));
                 }
             }
         }
@@ -1039,9 +1461,26 @@ impl Loader {
             false => plan.blocked.clone(),
         };
         for &n in plan.order.iter().chain(&blocked) {
-            let node = &nodes[n];
-            let ctx = self.scope.context_for(&node.refs);
+            let (refs, ns) = &written[n];
+            self.scope.enter(self.namespaces[*ns].ns.clone());
+            let ctx = self.scope.context_for(refs);
             match &node_src[n] {
+                NodeSource::Input(i) => self.input(items, *i),
+                NodeSource::ModuleForEach(i) => {
+                    let item = &items[*i];
+                    let Some(attr) = for_each::attribute(item.block) else {
+                        continue;
+                    };
+                    if let Some(instances) = for_each::instances(
+                        "module",
+                        &item.file.source,
+                        attr,
+                        &self.scope,
+                        &mut self.diags,
+                    ) {
+                        self.module_each.insert(*i, instances.into_iter().collect());
+                    }
+                }
                 NodeSource::Local(i, name) => {
                     let item = &items[*i];
                     let Some(attr) = item
@@ -1066,8 +1505,9 @@ impl Loader {
                             } else {
                                 v
                             };
-                            self.scope.mark("local", name, mark);
-                            self.scope.publish("local", name, v);
+                            let global = self.scope.global("local", name);
+                            self.scope.mark("local", &global, mark);
+                            self.scope.publish("local", &global, v);
                         }
                         Err(msg) => self.diags.push(
                             SpecDiagnostic::new(
@@ -1103,7 +1543,7 @@ impl Loader {
                         continue;
                     }
                     if item.for_each {
-                        self.expand(*i, item, &node.refs);
+                        self.expand(*i, item, refs);
                         continue;
                     }
                     self.decode_other(item, &ctx);
@@ -1111,27 +1551,147 @@ impl Loader {
             }
         }
         for item in items.iter().filter(|i| i.kind == "bucket" && !i.for_each) {
+            self.scope.enter(self.namespaces[item.ns].ns.clone());
             self.decode_replication(item);
         }
         for n in 0..self.instances.len() {
-            let (index, key, value) = {
+            let (index, key, label, value) = {
                 let i = &self.instances[n];
-                (i.item, i.key.clone(), i.value.clone())
+                (i.item, i.key.clone(), i.label.clone(), i.value.clone())
             };
             let item = &items[index];
             if item.kind != "bucket" {
                 continue;
             }
+            self.scope.enter(self.namespaces[item.ns].ns.clone());
             self.publish_each(&key, value);
             self.decode_replication(&Item {
-                label: key,
+                label,
                 for_each: false,
                 instance_of: Some(index),
                 ..*item
             });
             self.scope.unpublish(EACH);
         }
+        self.scope.enter(Namespace::default());
         active_site
+    }
+
+    /// A module's input: the variable as the module declares it, its value from the
+    /// module block, evaluated where the block is written (with `each` of a repeated
+    /// module), else its default; published under the module's path.
+    fn input(&mut self, items: &[Item], i: usize) {
+        let item = &items[i];
+        let (call, key, module_ns, path) = {
+            let inst = &self.namespaces[item.ns];
+            let Some(call) = inst.call else { return };
+            (call, inst.key.clone(), inst.ns.clone(), inst.path.clone())
+        };
+        let caller = &items[call];
+        let caller_ns = self.namespaces[caller.ns].ns.clone();
+        let name = item.block.labels.first().map_or("", |l| l.as_str());
+        let src = &item.file.source;
+        self.scope.enter(module_ns.clone());
+        let mut b = body::read(
+            src,
+            item.block,
+            &variable::SCHEMA,
+            &self.scope,
+            &self.scope.functions_only(),
+            &mut self.diags,
+        );
+        let ty = variable::declared_type(&b, &mut self.diags);
+        let sensitive = b.bool(&mut self.diags, "sensitive").unwrap_or(false);
+        let _ = b.bool(&mut self.diags, "promote");
+        let _ = b.string(&mut self.diags, "description");
+        let default = b.value("default").cloned();
+        let given = caller
+            .block
+            .body
+            .attributes()
+            .find(|a| a.key.as_str() == name);
+        self.scope.enter(caller_ns);
+        let mut mark = Taint::Clean;
+        let value = match given {
+            Some(attr) => {
+                if let Some(key) = &key {
+                    // Its for_each failed (reported there): nothing to evaluate.
+                    let Some(v) = self.module_each.get(&call).and_then(|m| m.get(key)) else {
+                        self.scope.enter(Namespace::default());
+                        return;
+                    };
+                    self.publish_each(key, v.clone());
+                }
+                let mut value = None;
+                if self
+                    .scope
+                    .check_references(&caller.file.source, &attr.value, &mut self.diags)
+                {
+                    let ctx = self.scope.context_for(&refs::collect(&attr.value));
+                    match body::evaluate(&attr.value, &ctx) {
+                        Ok(v) => {
+                            mark = taint::shape_of(&attr.value, &self.scope);
+                            value = Some(v);
+                        }
+                        Err(msg) => self.diags.push(
+                            SpecDiagnostic::new(
+                                "drplan::eval",
+                                format!("cannot evaluate input `{name}` of {path}: {msg}"),
+                            )
+                            .at(
+                                &caller.file.source,
+                                attr.value.span().unwrap_or(0..0),
+                                "in this expression",
+                            )
+                            .help("check the functions, operators and types used here"),
+                        ),
+                    }
+                }
+                self.scope.unpublish(EACH);
+                value
+            }
+            // Without a default it was reported with the module block.
+            None => default,
+        };
+        self.scope.enter(Namespace::default());
+        let Some(value) = value else { return };
+        let value = match ty.convert(&value) {
+            Ok(v) => v,
+            Err(why) => {
+                let d = SpecDiagnostic::new(
+                    "drplan::wrong_type",
+                    format!("input `{name}` of {path}: {why}"),
+                );
+                let d = match given {
+                    Some(a) => d.at(
+                        &caller.file.source,
+                        a.value.span().unwrap_or(0..0),
+                        "value given here",
+                    ),
+                    None => d.at(src, b.span("default"), "default value"),
+                };
+                self.diags.push(d.help(format!(
+                    "the module declares it as `{}`",
+                    b.raw.get("type").map(|t| t.0.as_str()).unwrap_or("any")
+                )));
+                return;
+            }
+        };
+        if sensitive {
+            mark = Taint::Whole;
+        }
+        let value = match self.scope.stand_ins() && !mark.is_clean() {
+            true => taint::perturb(&value, &mark),
+            false => value,
+        };
+        self.scope.mark("var", &item.label, mark);
+        self.scope.publish("var", &item.label, value);
+        if b.nested("validation").next().is_some() {
+            self.scope.enter(module_ns);
+            let at = given.map(|a| (caller.file.source.clone(), a.value.span().unwrap_or(0..0)));
+            self.validate_variable(item, name, at);
+            self.scope.enter(Namespace::default());
+        }
     }
 
     /// A `for_each` block: one instance per key, each declared (its key is its
@@ -1171,14 +1731,15 @@ impl Loader {
             return;
         }
         for (key, value) in instances {
-            let declared = (item.kind.to_string(), key.clone());
+            let label = self.scope.global(item.kind, &key);
+            let declared = (item.kind.to_string(), label.clone());
             if let Some((f, l)) = self.declared_at.get(&declared) {
                 self.diags.push(
                     SpecDiagnostic::new(
                         "drplan::duplicate_label",
-                        format!("{} \"{key}\" is declared twice", item.kind),
+                        format!("{} \"{label}\" is declared twice", item.kind),
                     )
-                    .at(src, span.clone(), format!("for_each makes {}.{key} again", item.kind))
+                    .at(src, span.clone(), format!("for_each makes {}.{label} again", item.kind))
                     .help(format!(
                         "first declared at {f}:{l}; every instance of a for_each block is labelled by its key, so keys must not repeat labels of the same kind"
                     )),
@@ -1186,12 +1747,12 @@ impl Loader {
                 continue;
             }
             self.declared_at.insert(declared, (src.path.clone(), line));
-            self.scope.declare(item.kind, &key);
+            self.scope.declare(item.kind, &label);
             self.publish_each(&key, value.clone());
             let ctx = self.scope.context_for(refs);
             self.decode_other(
                 &Item {
-                    label: key.clone(),
+                    label: label.clone(),
                     for_each: false,
                     instance_of: Some(index),
                     ..*item
@@ -1202,8 +1763,34 @@ impl Loader {
             self.instances.push(Instance {
                 item: index,
                 key,
+                label,
                 value,
             });
+        }
+    }
+
+    /// The mirror set a block belongs to by construction (`spec::parity`): the
+    /// instances of one `for_each` block; in a repeated module, the same block (and
+    /// `for_each` key) in each of the module's instances.
+    fn mirror_group(&self, item: &Item) -> Option<String> {
+        let inst = &self.namespaces[item.ns];
+        match (&inst.repeated, item.instance_of) {
+            (Some((call, below)), inner) => {
+                let key = match inner {
+                    Some(_) => item
+                        .label
+                        .strip_prefix(inst.ns.label_prefix.as_str())
+                        .unwrap_or(&item.label),
+                    None => "",
+                };
+                Some(format!(
+                    "module #{call} {below} {} {} {key}",
+                    item.file.source.path,
+                    block_header(item.block).start
+                ))
+            }
+            (None, Some(index)) => Some(format!("for_each #{index}")),
+            (None, None) => None,
         }
     }
 
@@ -1372,7 +1959,7 @@ impl Loader {
             if let Some(member) = parity::member(
                 item.kind,
                 &item.label,
-                item.instance_of,
+                self.mirror_group(item),
                 &mut b,
                 &self.scope,
                 &mut self.diags,
@@ -1507,6 +2094,21 @@ impl Loader {
 enum NodeSource {
     Local(usize, String),
     Block(usize),
+    /// A module's `variable`, given by its module block.
+    Input(usize),
+    /// A `module` block with `for_each`.
+    ModuleForEach(usize),
+}
+
+/// References as the project names them (`network.app_main`), for the evaluation
+/// order, from references written in `ns`.
+fn global_refs(refs: &[Reference], ns: &Namespace) -> Vec<Reference> {
+    refs.iter()
+        .map(|r| Reference {
+            label: r.label.as_ref().map(|l| ns.global(&r.root, l)),
+            ..r.clone()
+        })
+        .collect()
 }
 
 enum Decoded {

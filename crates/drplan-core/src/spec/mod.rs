@@ -25,6 +25,7 @@ mod functions;
 mod import;
 mod load;
 pub mod lower;
+mod modules;
 mod moved;
 mod order;
 mod parity;

@@ -149,10 +149,11 @@ pub(super) fn read(
 /// A traversal (`bucket.backups`) or a string (`"network.main.subnet.private-a"`),
 /// as an address: dot-separated labels, starting with a block kind.
 pub(super) fn address_of(value: &Expression, text: &str) -> Option<Address> {
-    let raw = match value {
+    let written = match value {
         Expression::String(s) => s.value().to_string(),
         _ => text.trim().to_string(),
     };
+    let raw = Address::from_user(&written).0;
     let parts: Vec<&str> = raw.split('.').collect();
     let well_formed = parts.len() >= 2
         && super::blocks::address_roots().any(|r| r == parts[0])

@@ -10,8 +10,12 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::ops::Range;
 
 pub struct Node {
-    /// `local.x`, `site.primary`, `objectives`.
+    /// How cycles name it: `local.x`, `site.primary`, `objectives`,
+    /// `module.app.var.x`.
     pub id: String,
+    /// What references to it are resolved against: `root.label` with the project's
+    /// label (`network.app_main`, `var.module.app.x`); mostly the `id`.
+    pub key: String,
     /// The reference root this node publishes under (`local`, `site`, ...).
     pub root: &'static str,
     /// Tie-break among nodes ready at the same time: lower first.
@@ -43,7 +47,7 @@ pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
     let by_id: BTreeMap<&str, usize> = nodes
         .iter()
         .enumerate()
-        .map(|(i, n)| (n.id.as_str(), i))
+        .map(|(i, n)| (n.key.as_str(), i))
         .collect();
     let mut by_root: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, n) in nodes.iter().enumerate() {
@@ -67,10 +71,19 @@ pub fn plan(nodes: &[Node], diags: &mut Diagnostics) -> Plan {
             }
         }
         for r in &n.refs {
-            if r.root != "local" && !super::blocks::referable().any(|(k, _)| k == r.root) {
+            if r.root == "site" && n.root == "site" {
                 continue;
             }
-            if r.root == "site" && n.root == "site" {
+            // A module's inputs (`var.module.app.x`) and a repeated module's instances.
+            let node = r
+                .label
+                .as_ref()
+                .and_then(|l| by_id.get(format!("{}.{l}", r.root).as_str()));
+            if let (Some(&d), "var" | "module") = (node, r.root.as_str()) {
+                deps[i].insert(d);
+                continue;
+            }
+            if r.root != "local" && !super::blocks::referable().any(|(k, _)| k == r.root) {
                 continue;
             }
             match &r.label {

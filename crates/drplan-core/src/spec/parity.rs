@@ -35,8 +35,9 @@ enum Level {
 /// `mirror_of`.
 pub(super) struct Member {
     address: Address,
-    /// The `for_each` block this is an instance of (its index among the items).
-    group: Option<usize>,
+    /// The mirror set it belongs to by construction: the instances of one `for_each`
+    /// block, or one block in the instances of a repeated module.
+    group: Option<String>,
     mirror_of: Option<Address>,
     level: Option<Level>,
     ignore: Vec<String>,
@@ -49,7 +50,7 @@ pub(super) struct Member {
 pub(super) fn member(
     kind: &str,
     label: &str,
-    instance_of: Option<usize>,
+    group: Option<String>,
     b: &mut BlockBody,
     scope: &Scope,
     diags: &mut Diagnostics,
@@ -85,7 +86,7 @@ pub(super) fn member(
         }
     };
     let ignore = b.string_list(diags, "parity_ignore").unwrap_or_default();
-    let is_member = instance_of.is_some() || mirror_of.is_some();
+    let is_member = group.is_some() || mirror_of.is_some();
     if !is_member && !b.has("mirror_of") {
         for attr in ["parity", "parity_ignore"] {
             if b.has(attr) {
@@ -101,7 +102,7 @@ pub(super) fn member(
     }
     is_member.then(|| Member {
         address: Address::block(kind, label),
-        group: instance_of,
+        group,
         mirror_of: mirror_of.map(|m| Address::block(kind, &m)),
         level,
         ignore,
@@ -205,11 +206,11 @@ fn mirror_sets(
             parent.insert(ra, rb);
         }
     };
-    let mut groups: BTreeMap<usize, Vec<&Address>> = BTreeMap::new();
+    let mut groups: BTreeMap<&str, Vec<&Address>> = BTreeMap::new();
     for m in members {
         find(&mut parent, &m.address);
-        if let Some(g) = m.group {
-            groups.entry(g).or_default().push(&m.address);
+        if let Some(g) = &m.group {
+            groups.entry(g.as_str()).or_default().push(&m.address);
         }
         if let Some(target) = &m.mirror_of {
             union(&mut parent, &m.address, target);

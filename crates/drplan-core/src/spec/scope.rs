@@ -17,6 +17,44 @@ const OTHER_ROOTS: &[&str] = &["var", "local", "env"];
 /// The name of the current `for_each` instance: `each.key`, `each.value`.
 pub const EACH: &str = "each";
 
+/// Where the names written in a module instance live among the project's
+/// (`spec::modules`). Blocks are published under their flattened label
+/// (`network.main` in module `app` is `network.app_main`), variables and locals
+/// under the module's path (`var.x` in module `app` is entry `module.app.x` of
+/// `var`); sites, `env` and `each` are the project's. The project's own namespace
+/// has empty prefixes, so its names are their own.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Namespace {
+    /// Put in front of a block's label: `app_` (nested: `app_db_`).
+    pub label_prefix: String,
+    /// Put in front of a variable's or local's name: `module.app.`.
+    pub name_prefix: String,
+}
+
+impl Namespace {
+    /// The project's name for `root.label` as written in this namespace.
+    pub fn global(&self, root: &str, label: &str) -> String {
+        match root {
+            "var" | "local" => format!("{}{label}", self.name_prefix),
+            "site" | "env" | EACH => label.to_string(),
+            _ => format!("{}{label}", self.label_prefix),
+        }
+    }
+
+    /// The label as written in this namespace, for a project's name visible from it
+    /// (its own names and those of the modules it calls; for variables and locals,
+    /// its own only).
+    fn local<'s>(&self, root: &str, global: &'s str) -> Option<&'s str> {
+        match root {
+            "var" | "local" => global
+                .strip_prefix(self.name_prefix.as_str())
+                .filter(|rest| !rest.contains('.')),
+            "site" | "env" | EACH => Some(global),
+            _ => global.strip_prefix(self.label_prefix.as_str()),
+        }
+    }
+}
+
 pub struct Scope {
     base: Context<'static>,
     declared: BTreeMap<String, BTreeSet<String>>,
@@ -26,6 +64,8 @@ pub struct Scope {
     /// The second evaluation `spec::sensitivity` makes: marked values are replaced by
     /// stand-ins as they are evaluated.
     stand_ins: bool,
+    /// Where the names of the expressions being evaluated resolve.
+    namespace: Namespace,
 }
 
 impl Default for Scope {
@@ -44,6 +84,7 @@ impl Scope {
             published: BTreeMap::new(),
             taints: BTreeMap::new(),
             stand_ins: false,
+            namespace: Namespace::default(),
         }
     }
 
@@ -59,7 +100,28 @@ impl Scope {
         self.stand_ins
     }
 
-    /// Records the sensitivity mark of a published value (nothing when clean).
+    /// Names written from now on resolve in `ns` (a module instance's, or the
+    /// project's with `Namespace::default()`); returns the one in force before.
+    pub fn enter(&mut self, ns: Namespace) -> Namespace {
+        std::mem::replace(&mut self.namespace, ns)
+    }
+
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
+    /// The project's name for `root.label` as written in the current namespace.
+    pub fn global(&self, root: &str, label: &str) -> String {
+        self.namespace.global(root, label)
+    }
+
+    /// Whether `root.label`, as written in the current namespace, is declared.
+    pub fn resolves(&self, root: &str, label: &str) -> bool {
+        self.is_declared(root, &self.global(root, label))
+    }
+
+    /// Records the sensitivity mark of a published value (nothing when clean), under
+    /// its project's name.
     pub fn mark(&mut self, root: &str, label: &str, taint: Taint) {
         if !taint.is_clean() {
             self.taints
@@ -69,17 +131,20 @@ impl Scope {
         }
     }
 
+    /// The mark of `root.label` as written in the current namespace.
     pub fn taint_of(&self, root: &str, label: &str) -> Taint {
         self.taints
             .get(root)
-            .and_then(|m| m.get(label))
+            .and_then(|m| m.get(&self.global(root, label)))
             .cloned()
             .unwrap_or_default()
     }
 
     /// The mark of a whole root (`var` used as a map): marked if any entry is.
     pub fn root_taint(&self, root: &str) -> Taint {
-        if self.taints.get(root).is_some_and(|m| !m.is_empty()) {
+        let visible =
+            |m: &BTreeMap<String, Taint>| m.keys().any(|k| self.namespace.local(root, k).is_some());
+        if self.taints.get(root).is_some_and(visible) {
             Taint::Whole
         } else {
             Taint::Clean
@@ -91,6 +156,7 @@ impl Scope {
         !self.taints.is_empty()
     }
 
+    /// Declares `root.label` under its project's name (see [`Namespace`]).
     pub fn declare(&mut self, root: &str, label: &str) {
         self.declared
             .entry(root.to_string())
@@ -106,12 +172,21 @@ impl Scope {
     }
 
     /// Every published value under `roots` (e.g. `var`, `local`) as JSON, for
-    /// interpolation outside HCL (Kubernetes manifests).
+    /// interpolation outside HCL (Kubernetes manifests): the project's own, not its
+    /// modules'.
     pub fn published_json(&self, roots: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+        let project = Namespace::default();
         roots
             .iter()
             .map(|root| {
-                let values = self.published.get(*root).cloned().unwrap_or_default();
+                let values: Map<String, Value> = self
+                    .published
+                    .get(*root)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, _)| project.local(root, k).is_some())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 let json = serde_json::to_value(Value::Object(values)).unwrap_or_default();
                 (root.to_string(), json)
             })
@@ -123,20 +198,35 @@ impl Scope {
         self.published.remove(root);
     }
 
+    /// The value published under the project's name `root.label`.
     pub fn published(&self, root: &str, label: &str) -> Option<&Value> {
         self.published.get(root)?.get(label)
     }
 
+    /// Whether the project's name `root.label` is declared.
     pub fn is_declared(&self, root: &str, label: &str) -> bool {
         self.declared.get(root).is_some_and(|s| s.contains(label))
     }
 
-    pub fn labels(&self, root: &str) -> impl Iterator<Item = &str> {
+    /// The labels of `root` visible from the current namespace, as written there.
+    pub fn labels<'s>(&'s self, root: &str) -> impl Iterator<Item = &'s str> + 's {
+        let root = root.to_string();
         self.declared
+            .get(&root)
+            .into_iter()
+            .flatten()
+            .filter_map(move |l| self.namespace.local(&root, l))
+    }
+
+    /// The values of `root` visible from the current namespace, by their labels as
+    /// written there.
+    fn visible(&self, root: &str) -> Map<String, Value> {
+        self.published
             .get(root)
             .into_iter()
             .flatten()
-            .map(String::as_str)
+            .filter_map(|(k, v)| Some((self.namespace.local(root, k)?.to_string(), v.clone())))
+            .collect()
     }
 
     /// A context with only the functions: variable defaults and environment files.
@@ -144,7 +234,8 @@ impl Scope {
         self.base.clone()
     }
 
-    /// A context holding `var`, `env` and the entries `refs` name.
+    /// A context holding `var`, `env` and the entries `refs` name (as written in the
+    /// current namespace).
     pub fn context_for(&self, refs: &[Reference]) -> Context<'static> {
         let mut ctx = self.base.clone();
         let mut roots: BTreeMap<&str, Option<Map<String, Value>>> = BTreeMap::new();
@@ -155,7 +246,8 @@ impl Scope {
                 .or_insert_with(|| Some(Map::new()));
             match (&r.label, entry.as_mut()) {
                 (Some(label), Some(map)) => {
-                    if let Some(v) = all.and_then(|a| a.get(label)) {
+                    let global = self.global(&r.root, label);
+                    if let Some(v) = all.and_then(|a| a.get(&global)) {
                         map.insert(label.clone(), v.clone());
                     }
                 }
@@ -166,7 +258,7 @@ impl Scope {
         for (root, selected) in roots {
             let value = match selected {
                 Some(map) => map,
-                None => self.published.get(root).cloned().unwrap_or_default(),
+                None => self.visible(root),
             };
             ctx.declare_var(root.to_string(), Value::Object(value));
         }
@@ -228,6 +320,20 @@ impl Scope {
         let block_attrs = super::blocks::referable()
             .find(|(k, _)| *k == r.root)
             .map(|(_, a)| a);
+        if r.root == "module" {
+            diags.push(
+                SpecDiagnostic::new(
+                    "drplan::unresolved_reference",
+                    "a module has no outputs to refer to",
+                )
+                .at(file, r.span.clone(), "module.<name>.<output>")
+                .help(
+                    "refer to a module's block by its label, prefixed with the module's name: \
+                     network.<module>_<label> (docs/spec-reference.md \"Modules\")",
+                ),
+            );
+            return false;
+        }
         if block_attrs.is_none() && !OTHER_ROOTS.contains(&r.root.as_str()) {
             let roots = super::blocks::referable()
                 .map(|(k, _)| k)
@@ -247,7 +353,7 @@ impl Scope {
         if r.root == "env" {
             return true;
         }
-        if !self.is_declared(&r.root, label) {
+        if !self.resolves(&r.root, label) {
             let what = match r.root.as_str() {
                 "var" => format!("there is no variable \"{label}\""),
                 "local" => format!("there is no local value \"{label}\""),
@@ -267,7 +373,7 @@ impl Scope {
             );
             return false;
         }
-        let Some(value) = self.published(&r.root, label) else {
+        let Some(value) = self.published(&r.root, &self.global(&r.root, label)) else {
             // Declared but not evaluated: it failed, and that was reported there.
             return false;
         };

@@ -29,6 +29,7 @@ mod spec_dns_alias;
 mod spec_extends;
 mod spec_for_each;
 mod spec_lowering;
+mod spec_modules;
 mod spec_newuser;
 mod spec_rules;
 mod spec_vars;

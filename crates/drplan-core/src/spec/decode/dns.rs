@@ -79,7 +79,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Dns> {
             );
             (None, None)
         }
-        Some(Value::String(s)) if !cx.scope.is_declared("zone", &s) && s.contains('.') => {
+        Some(Value::String(s)) if !cx.scope.resolves("zone", &s) && s.contains('.') => {
             (Some(s.trim_end_matches('.').to_string()), None)
         }
         Some(_) => match b.block_ref(cx.diags, cx.scope, "zone", "zone") {
