@@ -18,7 +18,7 @@ use super::network::{
     create_tags, forget_ec2, no_retries_config, put_ec2_tags, remark_ec2, tag_spec, update_tags,
     vpc_id,
 };
-use crate::live::peering::{destinations, is_gone, requester_region};
+use crate::live::peering::{destinations, is_gone, main_table, requester_region};
 use anyhow::{anyhow, bail, Result};
 use aws_sdk_ec2::types::{
     Filter, ResourceType, RouteState, RouteTable, VpcPeeringConnection,
@@ -310,12 +310,7 @@ async fn main_route_table(ec2: &Client, side: &Side) -> Result<RouteTable> {
     let out = ec2
         .describe_route_tables()
         .filters(Filter::builder().name("vpc-id").values(&side.vpc).build())
-        .filters(
-            Filter::builder()
-                .name("association.main")
-                .values("true")
-                .build(),
-        )
+        .filters(main_table())
         .send()
         .await
         .map_err(aws_error("DescribeRouteTables"))?;
@@ -410,12 +405,7 @@ async fn remove_routes_through(ec2: &Client, id: &str) -> Result<()> {
                 .values(id)
                 .build(),
         )
-        .filters(
-            Filter::builder()
-                .name("association.main")
-                .values("true")
-                .build(),
-        )
+        .filters(main_table())
         .send()
         .await
         .map_err(aws_error("DescribeRouteTables"))?;

@@ -220,12 +220,7 @@ async fn main_route_tables(
                 .set_values(Some(vpcs.iter().cloned().collect()))
                 .build(),
         )
-        .filters(
-            Filter::builder()
-                .name("association.main")
-                .values("true")
-                .build(),
-        )
+        .filters(main_table())
         .into_paginator()
         .send();
     match collect_pages(ctx, Service::Ec2, pages).await {
@@ -238,4 +233,13 @@ async fn main_route_tables(
             error_message(&e),
         )),
     }
+}
+
+/// The filter for a VPC's main route table: the peering's routes live there (the
+/// network family manages no route tables of its own).
+pub(crate) fn main_table() -> Filter {
+    Filter::builder()
+        .name("association.main")
+        .values("true")
+        .build()
 }

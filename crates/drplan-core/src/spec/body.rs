@@ -92,13 +92,26 @@ pub fn read<'a>(
     ctx: &Context,
     diags: &mut Diagnostics,
 ) -> BlockBody<'a> {
+    read_block(file, block, schema, &[], scope, ctx, diags)
+}
+
+/// A block's body by `schema`, also taking the attributes in `meta`.
+fn read_block<'a>(
+    file: &'a SourceFile,
+    block: &'a Block,
+    schema: &Schema,
+    meta: &[&str],
+    scope: &Scope,
+    ctx: &Context,
+    diags: &mut Diagnostics,
+) -> BlockBody<'a> {
     read_body(
         file,
         &block.body,
         block_header(block),
         block_what(block),
         schema,
-        &[],
+        meta,
         scope,
         ctx,
         diags,
@@ -120,17 +133,7 @@ pub fn read_managed<'a>(
     ctx: &Context,
     diags: &mut Diagnostics,
 ) -> BlockBody<'a> {
-    read_body(
-        file,
-        &block.body,
-        block_header(block),
-        block_what(block),
-        schema,
-        META,
-        scope,
-        ctx,
-        diags,
-    )
+    read_block(file, block, schema, META, scope, ctx, diags)
 }
 
 #[allow(clippy::too_many_arguments)]
