@@ -7,6 +7,7 @@
 
 use crate::support::cli::{drplan, explain, stderr};
 use crate::support::clusters::Clusters;
+pub(crate) use crate::support::examples::load;
 use crate::support::files::copy_dir;
 use crate::support::moto::MotoServer;
 use assert_cmd::Command;
@@ -21,11 +22,6 @@ pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub(crate) fn load(root: &Path, env: &str) -> Project {
-    drplan_core::spec::load_project(root, env)
-        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
-}
-
 fn assert_exit(out: &Output, code: i32, what: &str) {
     assert_eq!(out.status.code(), Some(code), "{what}\n{}", explain(out));
 }
@@ -36,6 +32,7 @@ pub(crate) async fn empty_world(root: &Path) -> (MotoServer, Clusters) {
     let project = load(root, "prod");
     let stack = project.environment.stack.clone();
     let moto = MotoServer::start();
+    crate::support::examples::seed_secrets(&moto).await;
     let lock = project
         .environment
         .lock

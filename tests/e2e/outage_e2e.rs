@@ -5,6 +5,7 @@
 
 use crate::support::cli::{drplan, explain, stderr, stdout};
 use crate::support::clusters::Clusters;
+use crate::support::examples::load;
 use crate::support::faultproxy::{FaultConfig, FaultProxy, Outage};
 use crate::support::moto::MotoServer;
 use drplan_core::model::Project;
@@ -19,11 +20,6 @@ const PRIMARY_REGION: &str = "us-west-2";
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load(root: &Path, env: &str) -> Project {
-    drplan_core::spec::load_project(root, env)
-        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
 }
 
 fn assert_exit(out: &Output, code: i32, what: &str) {
@@ -49,6 +45,7 @@ impl World {
         let project = load(root, "prod");
         let stack = project.environment.stack.clone();
         let moto = MotoServer::start();
+        crate::support::examples::seed_secrets(&moto).await;
         let lock = project
             .environment
             .lock

@@ -3,20 +3,15 @@
 
 use crate::support::cli::{drplan, explain, stdout};
 use crate::support::clusters::Clusters;
+use crate::support::examples::{load, seed_secrets};
 use crate::support::moto::MotoServer;
 use crate::support::outofband;
-use drplan_core::model::Project;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn load(root: &Path, env: &str) -> Project {
-    drplan_core::spec::load_project(root, env)
-        .unwrap_or_else(|d| panic!("{}", d.render(false, 100)))
 }
 
 /// `(symbol, address)` of every resource header line of the text plan, e.g.
@@ -76,9 +71,10 @@ fn summary_line(text: &str) -> &str {
         .unwrap_or("")
 }
 
-#[test]
-fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
     let moto = MotoServer::start();
+    seed_secrets(&moto).await;
     let root = repo_root().join("examples/lanka-platform");
     let project = load(&root, "prod");
     let expected: BTreeSet<(String, String)> = project
@@ -139,9 +135,10 @@ fn an_empty_cloud_plans_every_resource_of_both_regions_as_a_create() {
 /// Issue 3's "done when", verbatim: `plan -C examples/lanka-platform -e prod
 /// --detailed-exitcode` exits 2 against an empty emulator; and both examples meet
 /// their runbooks' objectives (issue 6), so no flag is needed to get there.
-#[test]
-fn the_example_plans_with_exit_code_2_without_objective_flags() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_plans_with_exit_code_2_without_objective_flags() {
     let moto = MotoServer::start();
+    seed_secrets(&moto).await;
     for example in ["examples/lanka-platform", "examples/link-app"] {
         let out = drplan(
             &moto,
@@ -262,6 +259,7 @@ async fn a_cloud_built_by_hand_to_match_the_spec_plans_no_changes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_example_built_by_hand_plans_no_changes() {
     let moto = MotoServer::start();
+    seed_secrets(&moto).await;
     let root = repo_root().join("examples/lanka-platform");
     let project = load(&root, "prod");
     outofband::create_all(&moto, &project.environment.stack, &project.resources)

@@ -12,9 +12,14 @@ variables {
 
   primary_lb_hostname = "lanka-api-prod-1234567890.us-west-2.elb.amazonaws.com"
   dr_lb_hostname      = "lanka-api-prod-dr-0987654321.us-east-1.elb.amazonaws.com"
+}
 
-  # Demo value for the emulator. Real deployments keep this out of git.
-  neo4j_password = "demo-only-not-a-secret"
+# The Neo4j password is read from Secrets Manager at plan and apply time, in the DR
+# region so a failover can read it with us-west-2 down; it is never in git or in a plan.
+secret "neo4j_password" {
+  secrets_manager = "lanka-platform/prod/neo4j"
+  json_key        = "password"
+  region          = "us-east-1"
 }
 
 # The lock lives in the DR region: during a regional outage of us-west-2 the

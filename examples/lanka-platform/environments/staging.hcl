@@ -20,8 +20,11 @@ variables {
 
   primary_lb_hostname = "lanka-api-staging-1122334455.us-west-2.elb.amazonaws.com"
   dr_lb_hostname      = "lanka-api-staging-dr-5544332211.us-east-1.elb.amazonaws.com"
+}
 
-  neo4j_password      = "staging-demo-only"
+secret "neo4j_password" {
+  ssm_parameter = "/lanka-platform/staging/neo4j-password"
+  region        = "us-east-1"
 }
 
 lock {

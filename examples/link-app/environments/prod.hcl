@@ -9,9 +9,13 @@ variables {
 
   primary_lb_hostname = "link-api-prod-1a2b3c4d5e.elb.us-west-2.amazonaws.com"
   dr_lb_hostname      = "link-api-prod-dr-5e4d3c2b1a.elb.us-east-1.amazonaws.com"
+}
 
-  # Demo value for the emulator. Real deployments keep this out of git.
-  postgres_password = "demo-only-not-a-secret"
+# The Postgres password is read from SSM Parameter Store at plan and apply time, in
+# the DR region so a failover can read it with us-west-2 down; never in git or a plan.
+secret "postgres_password" {
+  ssm_parameter = "/link-app/prod/postgres-password"
+  region        = "us-east-1"
 }
 
 # In the DR region: the failover apply must be able to take the lock while

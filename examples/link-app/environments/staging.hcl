@@ -26,8 +26,11 @@ variables {
 
   primary_lb_hostname     = "link-api-staging-0f1e2d3c4b.elb.us-west-2.amazonaws.com"
   dr_lb_hostname          = "link-api-staging-dr-4b3c2d1e0f.elb.us-east-1.amazonaws.com"
+}
 
-  postgres_password       = "staging-demo-only"
+secret "postgres_password" {
+  ssm_parameter = "/link-app/staging/postgres-password"
+  region        = "us-east-1"
 }
 
 lock {

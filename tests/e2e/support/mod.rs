@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod clusters;
 pub mod eks;
+pub mod examples;
 pub mod faultproxy;
 pub mod files;
 pub mod moto;
