@@ -12,6 +12,11 @@ pub trait Clients: Send + Sync {
     fn s3(&self, region: &str) -> aws_sdk_s3::Client;
     /// Route53 is global.
     fn route53(&self) -> aws_sdk_route53::Client;
+    /// The account `region`'s requests are made in when a `site_account` names it
+    /// (`None`: the environment's credentials' account).
+    fn site_account(&self, _region: &str) -> Option<String> {
+        None
+    }
 }
 
 /// Clients built from one shared SDK configuration, re-targeted per region.
@@ -79,5 +84,11 @@ impl Clients for crate::aws::AwsContext {
 
     fn route53(&self) -> aws_sdk_route53::Client {
         crate::aws::AwsContext::route53(self).clone()
+    }
+
+    fn site_account(&self, region: &str) -> Option<String> {
+        self.site_configs()
+            .find(|(r, _)| *r == region)
+            .map(|(_, s)| s.account_id.clone())
     }
 }

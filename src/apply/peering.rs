@@ -147,22 +147,39 @@ async fn create(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<Strin
         return Ok(id);
     }
     let peer_region = attrs.str(PEER_REGION)?;
+    // A peer in another account (`site_account`) is named by its owner; one in the
+    // environment's account while the requester is a site account's is not supported.
+    let peer_owner = match (
+        ctx.clients.site_account(region),
+        ctx.clients.site_account(peer_region),
+    ) {
+        (mine, Some(peer)) if mine.as_deref() != Some(peer.as_str()) => Some(peer),
+        (Some(_), None) => bail!(
+            "{}: a peering requested from a site account to a network in the environment's \
+             account is not supported; request it from the other side (swap requester and \
+             accepter)",
+            change.address
+        ),
+        _ => None,
+    };
     let vpc = vpc_id(ctx, region, &Address::new(attrs.str("vpc")?)).await?;
     let peer_vpc = vpc_id(ctx, peer_region, &Address::new(attrs.str("peer_vpc")?)).await?;
     let attempt = attempt_id();
     let tags = create_tags(ctx, change, &attrs.str_map("tags"), &attempt);
-    let (ec2, vpc, peer_vpc, tags, attempt_ref) = (
+    let (ec2, vpc, peer_vpc, tags, attempt_ref, peer_owner) = (
         &ec2,
         vpc.as_str(),
         peer_vpc.as_str(),
         &tags,
         attempt.as_str(),
+        peer_owner.as_deref(),
     );
     let send = move || async move {
         ec2.create_vpc_peering_connection()
             .vpc_id(vpc)
             .peer_vpc_id(peer_vpc)
             .peer_region(peer_region)
+            .set_peer_owner_id(peer_owner.map(str::to_string))
             .tag_specifications(tag_spec(ResourceType::VpcPeeringConnection, tags))
             .customize()
             .config_override(no_retries_config())

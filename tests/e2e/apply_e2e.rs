@@ -33,6 +33,7 @@ pub(crate) async fn empty_world(root: &Path) -> (MotoServer, Clusters) {
     let stack = project.environment.stack.clone();
     let moto = MotoServer::start();
     crate::support::examples::seed_secrets(&moto).await;
+    moto.use_site_accounts(&project).await;
     let lock = project
         .environment
         .lock
@@ -113,20 +114,26 @@ pub(crate) async fn live_counts(moto: &MotoServer, project: &Project) -> BTreeMa
         .clone()
         .map(|l| l.bucket)
         .unwrap_or_default();
-    let buckets = moto
-        .s3("us-east-1")
-        .list_buckets()
-        .send()
-        .await
-        .expect("ListBuckets");
-    counts.insert(
-        Kind::Bucket,
-        buckets
-            .buckets()
-            .iter()
-            .filter(|b| b.name() != Some(lock.as_str()))
-            .count(),
-    );
+    // Listed with each region's clients: a site kept in another account (link-app's
+    // DR) has its buckets there.
+    let mut buckets = BTreeSet::new();
+    for region in regions(project) {
+        let listed = moto
+            .s3(&region)
+            .list_buckets()
+            .send()
+            .await
+            .expect("ListBuckets");
+        buckets.extend(
+            listed
+                .buckets()
+                .iter()
+                .filter_map(|b| b.name())
+                .filter(|name| *name != lock.as_str())
+                .map(str::to_string),
+        );
+    }
+    counts.insert(Kind::Bucket, buckets.len());
     let route53 = moto.route53();
     let zones = route53
         .list_hosted_zones()
@@ -371,6 +378,38 @@ async fn prod_to_dr_and_back(example: &str) {
     let aliases = assert_aliases(&moto, &prod).await;
     if example.ends_with("link-app") {
         assert_eq!(aliases, 2, "link-app's apex is an alias pair to the NLBs");
+        // Its DR site is in account 210987654321 (site_account "dr"): the DR network
+        // and cluster are there, and the environment's account holds none in us-east-1.
+        let marked = |vpcs: &aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsOutput| {
+            vpcs.vpcs()
+                .iter()
+                .filter(|v| v.tags().iter().any(|t| t.key() == Some("drplan:stack")))
+                .count()
+        };
+        let default_account = aws_sdk_ec2::Client::new(&moto.sdk_config("us-east-1"));
+        let own = default_account
+            .describe_vpcs()
+            .send()
+            .await
+            .expect("DescribeVpcs");
+        assert_eq!(
+            marked(&own),
+            0,
+            "no DR network in the environment's account"
+        );
+        let dr = moto
+            .ec2("us-east-1")
+            .describe_vpcs()
+            .send()
+            .await
+            .expect("DescribeVpcs");
+        assert_eq!(marked(&dr), 1, "the DR network in the DR account");
+        let who = aws_sdk_sts::Client::new(&moto.regional_config("us-east-1"))
+            .get_caller_identity()
+            .send()
+            .await
+            .expect("GetCallerIdentity");
+        assert_eq!(who.account(), Some("210987654321"));
     }
     let seen = assert_k8s_objects(&clusters, &prod);
     assert!(

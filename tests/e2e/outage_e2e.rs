@@ -46,6 +46,7 @@ impl World {
         let stack = project.environment.stack.clone();
         let moto = MotoServer::start();
         crate::support::examples::seed_secrets(&moto).await;
+        moto.use_site_accounts(&project).await;
         let lock = project
             .environment
             .lock

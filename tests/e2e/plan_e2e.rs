@@ -140,6 +140,9 @@ async fn the_example_plans_with_exit_code_2_without_objective_flags() {
     let moto = MotoServer::start();
     seed_secrets(&moto).await;
     for example in ["examples/lanka-platform", "examples/link-app"] {
+        // link-app's DR site is in its own account: its keys and roles are made there.
+        moto.use_site_accounts(&load(&repo_root().join(example), "prod"))
+            .await;
         let out = drplan(
             &moto,
             &repo_root().join(example),

@@ -9,6 +9,15 @@ variables {
 
   primary_lb_hostname = "link-api-prod-1a2b3c4d5e.elb.us-west-2.amazonaws.com"
   dr_lb_hostname      = "link-api-prod-dr-5e4d3c2b1a.elb.us-east-1.amazonaws.com"
+  dr_account          = "210987654321"
+}
+
+# The DR site lives in its own AWS account (blast radius: a compromised or deleted
+# primary account leaves the DR copies standing). drplan assumes this role for every
+# request to us-east-1; the guard checks the account before anything is read.
+site_account "dr" {
+  account_id = "210987654321"
+  role_arn   = "arn:aws:iam::210987654321:role/link-app-drplan"
 }
 
 # The Postgres password is read from SSM Parameter Store at plan and apply time, in

@@ -10,7 +10,7 @@ cluster {
   version  = var.cluster_version
   network  = network[each.key]
   subnets  = ["private-a", "private-b", "private-c"]
-  role_arn = local.cluster_role_arn
+  role_arn = local.cluster_role_arn[each.key]
   tags     = { team = "platform" }
 
   # The primary serves at service_nodes; DR, once activated, at dr_service_nodes
@@ -20,7 +20,7 @@ cluster {
     min_size       = local.service_nodes[each.key]
     desired_size   = local.service_nodes[each.key]
     max_size       = var.dr_service_nodes + 3
-    node_role_arn  = local.node_role_arn
+    node_role_arn  = local.node_role_arn[each.key]
     disk_size      = 50
     labels         = { workload = "services" }
   }
@@ -32,7 +32,7 @@ cluster {
     min_size       = local.serving[each.key] ? 3 : 0
     desired_size   = local.serving[each.key] ? 3 : 0
     max_size       = 6
-    node_role_arn  = local.node_role_arn
+    node_role_arn  = local.node_role_arn[each.key]
     disk_size      = 100
     labels         = { workload = "data" }
   }

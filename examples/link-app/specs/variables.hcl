@@ -123,6 +123,12 @@ variable "dr_lb_zone_id" {
   description = "Canonical hosted zone of the DR region's NLBs."
 }
 
+variable "dr_account" {
+  type        = string
+  default     = ""
+  description = "The DR site's AWS account, when it is not the primary's (environments/prod.hcl: site_account \"dr\")."
+}
+
 variable "postgres_password" {
   type        = string
   sensitive   = true
@@ -130,11 +136,14 @@ variable "postgres_password" {
 }
 
 locals {
-  name             = "link-${var.environment}"
-  account          = "123456789012"
+  name    = "link-${var.environment}"
+  account = "123456789012"
+  # Per site: the DR site may live in its own account (prod's does: site_account in
+  # environments/prod.hcl); its cluster and node roles are that account's.
+  accounts         = { primary = local.account, dr = coalesce(var.dr_account, local.account) }
 
-  cluster_role_arn = "arn:aws:iam::${local.account}:role/link-eks-cluster"
-  node_role_arn    = "arn:aws:iam::${local.account}:role/link-eks-node"
+  cluster_role_arn = { for site, account in local.accounts : site => "arn:aws:iam::${account}:role/link-eks-cluster" }
+  node_role_arn    = { for site, account in local.accounts : site => "arn:aws:iam::${account}:role/link-eks-node" }
   replication_role = "arn:aws:iam::${local.account}:role/link-s3-replication"
 
   namespace        = "link-services"

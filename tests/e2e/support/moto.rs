@@ -50,6 +50,9 @@ pub struct MotoServer {
     log: tempfile::NamedTempFile,
     /// More environment for the CLI (e.g. KUBECONFIG of the test's clusters).
     extra_env: std::sync::Mutex<Vec<(String, String)>>,
+    /// Per region, the credentials of the account a project's `site_account` keeps
+    /// there ([`MotoServer::use_site_accounts`]): the regional clients below use them.
+    regional_credentials: std::sync::Mutex<std::collections::BTreeMap<String, Credentials>>,
 }
 
 pub fn moto_server_path() -> PathBuf {
@@ -147,6 +150,7 @@ impl MotoServer {
             port: 0,
             log,
             extra_env: Default::default(),
+            regional_credentials: Default::default(),
         };
         let started = Instant::now();
         loop {
@@ -183,6 +187,12 @@ impl MotoServer {
             .iter()
             .map(|r| aws_sdk_kms::Client::new(&self.sdk_config(r)))
             .collect();
+        self.make_prerequisites(iam, kms);
+    }
+
+    /// The IAM roles (with `iam`) and KMS key aliases (with each of `kms`) the test
+    /// specs and examples reference.
+    fn make_prerequisites(&self, iam: aws_sdk_iam::Client, kms: Vec<aws_sdk_kms::Client>) {
         let made = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -273,6 +283,65 @@ impl MotoServer {
             .build()
     }
 
+    /// [`Self::sdk_config`], with the credentials of the site account that keeps
+    /// `region`, if a project put one there ([`Self::use_site_accounts`]).
+    pub fn regional_config(&self, region: &str) -> SdkConfig {
+        let site = self
+            .regional_credentials
+            .lock()
+            .ok()
+            .and_then(|c| c.get(region).cloned());
+        match site {
+            Some(credentials) => self
+                .sdk_config(region)
+                .to_builder()
+                .credentials_provider(SharedCredentialsProvider::new(credentials))
+                .build(),
+            None => self.sdk_config(region),
+        }
+    }
+
+    /// For each `site_account` of `project` with a role: assumes it (as drplan does),
+    /// makes the test account's prerequisites (IAM roles, KMS key aliases) in that
+    /// account too, and from then on answers the regional clients of the site's region
+    /// ([`Self::ec2`], [`Self::eks`], [`Self::s3`]) with its credentials, so a test
+    /// reads the site's objects where drplan put them. Route53 stays global.
+    pub async fn use_site_accounts(&self, project: &drplan_core::model::Project) {
+        use drplan_core::model::environment::SiteCredentials;
+        for (site, account) in &project.environment.site_accounts {
+            let SiteCredentials::AssumeRole { role_arn, .. } = &account.credentials else {
+                continue;
+            };
+            let Some(region) = project.topology.sites.get(site).map(|s| s.region.clone()) else {
+                continue;
+            };
+            let out = self
+                .sts()
+                .assume_role()
+                .role_arn(role_arn)
+                .role_session_name("drplan-test")
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("AssumeRole {role_arn}: {e}"));
+            let c = out.credentials().expect("AssumeRole answered credentials");
+            let credentials = Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                Some(c.session_token().to_string()),
+                None,
+                "moto-site-account",
+            );
+            if let Ok(mut map) = self.regional_credentials.lock() {
+                map.insert(region.clone(), credentials);
+            }
+            let config = self.regional_config(&region);
+            self.make_prerequisites(
+                aws_sdk_iam::Client::new(&config),
+                vec![aws_sdk_kms::Client::new(&config)],
+            );
+        }
+    }
+
     /// The context drplan itself uses, pointed at this server.
     pub fn context(&self) -> AwsContext {
         AwsContext::new(self.sdk_config("us-east-1"))
@@ -281,15 +350,15 @@ impl MotoServer {
     // Clients for arranging a test's world directly, outside drplan's code paths.
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        aws_sdk_ec2::Client::new(&self.sdk_config(region))
+        aws_sdk_ec2::Client::new(&self.regional_config(region))
     }
 
     pub fn eks(&self, region: &str) -> aws_sdk_eks::Client {
-        aws_sdk_eks::Client::new(&self.sdk_config(region))
+        aws_sdk_eks::Client::new(&self.regional_config(region))
     }
 
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
-        let config = aws_sdk_s3::config::Builder::from(&self.sdk_config(region))
+        let config = aws_sdk_s3::config::Builder::from(&self.regional_config(region))
             .force_path_style(true)
             .build();
         aws_sdk_s3::Client::from_conf(config)
