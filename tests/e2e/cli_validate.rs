@@ -383,3 +383,31 @@ fn runbook_check_fails_on_a_stale_runbook_naming_the_changed_steps() {
         "{stdout}"
     );
 }
+
+/// Issue 18: the DR mirror is written once, but a change to one site only (the
+/// primary's cluster upgraded, DR left behind: the classic failed failover) is still
+/// possible through an expression; `validate` warns about the DR mirror, exit 0.
+#[test]
+fn validate_warns_when_only_the_primary_cluster_is_upgraded() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/link-app"),
+        dir.path(),
+    );
+    let clusters = dir.path().join("specs/clusters.hcl");
+    let text = std::fs::read_to_string(&clusters).expect("read clusters.hcl");
+    let upgraded = text.replacen(
+        "version  = var.cluster_version",
+        "version  = each.key == \"primary\" ? \"1.30\" : var.cluster_version",
+        1,
+    );
+    assert_ne!(upgraded, text, "the cluster block's version line");
+    std::fs::write(&clusters, upgraded).expect("write clusters.hcl");
+    let (code, _, stderr) = drplan(dir.path(), &["validate", "-e", "prod"]);
+    assert_eq!(code, 0, "a warning, not an error: {stderr}");
+    assert!(
+        stderr.contains("cluster.dr differs from its mirror cluster.primary in `version`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("specs/clusters.hcl:"), "{stderr}");
+}
