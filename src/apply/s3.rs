@@ -10,13 +10,14 @@ use anyhow::{anyhow, Result};
 use aws_sdk_s3::types::{
     BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
     CreateBucketConfiguration, DefaultRetention, DeleteMarkerReplication,
-    DeleteMarkerReplicationStatus, Destination, ExpirationStatus, LifecycleExpiration,
-    LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration, ObjectLockConfiguration,
-    ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule, PublicAccessBlockConfiguration,
-    ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus,
-    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
-    ServerSideEncryptionRule, StorageClass, Tag, Tagging, Transition, TransitionStorageClass,
-    VersioningConfiguration,
+    DeleteMarkerReplicationStatus, Destination, EncryptionConfiguration, ExpirationStatus,
+    LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
+    ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule,
+    PublicAccessBlockConfiguration, ReplicationConfiguration, ReplicationRule,
+    ReplicationRuleFilter, ReplicationRuleStatus, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    SourceSelectionCriteria, SseKmsEncryptedObjects, SseKmsEncryptedObjectsStatus, StorageClass,
+    Tag, Tagging, Transition, TransitionStorageClass, VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use drplan_core::address::Address;
@@ -405,11 +406,31 @@ async fn put_replication(
         let destination = Destination::builder()
             .bucket(format!("arn:aws:s3:::{dest}"))
             .set_storage_class(r.storage_class.as_deref().map(StorageClass::from))
+            .set_encryption_configuration(r.replica_kms_key_id.as_ref().map(|key| {
+                EncryptionConfiguration::builder()
+                    .replica_kms_key_id(key)
+                    .build()
+            }))
             .build()
             .map_err(build_err("replication destination"))?;
+        // With a replica key, SSE-KMS objects are replicated (S3 skips them otherwise).
+        let kms_objects = match &r.replica_kms_key_id {
+            Some(_) => Some(
+                SourceSelectionCriteria::builder()
+                    .sse_kms_encrypted_objects(
+                        SseKmsEncryptedObjects::builder()
+                            .status(SseKmsEncryptedObjectsStatus::Enabled)
+                            .build()
+                            .map_err(build_err("SSE-KMS source selection"))?,
+                    )
+                    .build(),
+            ),
+            None => None,
+        };
         built.push(
             ReplicationRule::builder()
                 .id(r.id)
+                .set_source_selection_criteria(kms_objects)
                 .priority(i32::try_from(priority).unwrap_or(i32::MAX))
                 .filter(ReplicationRuleFilter::builder().prefix(r.prefix).build())
                 .status(ReplicationRuleStatus::Enabled)

@@ -471,6 +471,10 @@ fn replication_rule(rule: &ReplicationRule) -> ReplicationRuleAttrs {
         storage_class: destination
             .and_then(|d| d.storage_class())
             .map(|c| c.as_str().to_string()),
+        replica_kms_key_id: destination
+            .and_then(|d| d.encryption_configuration())
+            .and_then(|e| e.replica_kms_key_id())
+            .map(str::to_string),
     }
 }
 

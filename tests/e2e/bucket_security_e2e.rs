@@ -105,3 +105,82 @@ async fn a_vault_bucket_is_locked_and_private_and_drift_in_it_is_reverted() {
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
 }
+
+/// Issue 17, KMS-encrypted backups replicated: a replication rule with the DR region's
+/// key. Applied to moto and read back through the SDK (the replica key in the rule's
+/// destination, SSE-KMS objects selected); the next plan exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kms_encrypted_backups_replicate_with_the_dr_regions_key() {
+    const DR_KEY: &str =
+        "arn:aws:kms:us-east-1:123456789012:key/7c0a2f1e-5b3d-4e6f-8a9b-0c1d2e3f4a5b";
+    let spec = format!(
+        r#"
+site "primary" {{
+  region = "us-west-2"
+}}
+
+site "dr" {{
+  region = "us-east-1"
+  role   = "dr"
+}}
+
+bucket "backups" {{
+  site = site.primary
+  name = "kms-backups-primary"
+  encryption {{
+    algorithm  = "aws:kms"
+    kms_key_id = "alias/backups"
+  }}
+  replication {{
+    role_arn           = "arn:aws:iam::123456789012:role/s3-replication"
+    destination        = bucket.backups_dr
+    replica_kms_key_id = "{DR_KEY}"
+  }}
+}}
+
+bucket "backups_dr" {{
+  site = site.dr
+  name = "kms-backups-dr"
+  encryption {{
+    algorithm  = "aws:kms"
+    kms_key_id = "alias/backups"
+  }}
+}}
+"#
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write_project(
+        root,
+        &spec,
+        "stack = \"kms\"\naccount_id = \"123456789012\"\n",
+    );
+    let moto = MotoServer::start();
+
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let got = moto
+        .s3("us-west-2")
+        .get_bucket_replication()
+        .bucket("kms-backups-primary")
+        .send()
+        .await
+        .expect("GetBucketReplication");
+    let rule = got
+        .replication_configuration()
+        .and_then(|c| c.rules().first())
+        .expect("a replication rule");
+    let key = rule
+        .destination()
+        .and_then(|d| d.encryption_configuration())
+        .and_then(|e| e.replica_kms_key_id());
+    assert_eq!(key, Some(DR_KEY), "{rule:?}");
+
+    let again = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", explain(&again));
+    assert!(
+        stdout(&again).starts_with("No changes."),
+        "{}",
+        stdout(&again)
+    );
+}

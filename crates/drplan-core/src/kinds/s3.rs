@@ -88,6 +88,10 @@ pub struct ReplicationRuleAttrs {
     /// The destination's bucket name.
     pub destination_bucket: String,
     pub storage_class: Option<String>,
+    /// Replicas of SSE-KMS objects encrypted with this key (and such objects
+    /// replicated at all); absent when the rule says none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_kms_key_id: Option<String>,
 }
 
 impl BucketAttrs {
@@ -177,6 +181,7 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                             .map(|d| d.name.clone())
                             .unwrap_or_else(|| r.destination.clone()),
                         storage_class: r.storage_class.clone(),
+                        replica_kms_key_id: r.replica_kms_key_id.clone(),
                     })
                     .collect(),
             }),

@@ -203,6 +203,9 @@ pub struct ReplicationRule {
     /// Label of the destination `bucket` block.
     pub destination: String,
     pub storage_class: Option<String>,
+    /// The KMS key (in the destination's region) S3 encrypts the replicas of
+    /// SSE-KMS objects with; with it, such objects are replicated at all.
+    pub replica_kms_key_id: Option<String>,
 }
 
 #[derive(Clone, Debug)]

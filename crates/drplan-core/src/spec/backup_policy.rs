@@ -75,6 +75,7 @@ pub fn compile(t: &mut Topology) {
                 prefix: b.prefix.clone(),
                 destination: dest,
                 storage_class: None,
+                replica_kms_key_id: None,
             });
         }
     }

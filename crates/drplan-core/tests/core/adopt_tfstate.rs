@@ -392,8 +392,13 @@ fn a_two_site_state_converts_every_family_and_loads() {
                    "rule": [{"id": "drplan-replication", "status": "Enabled",
                              "filter": [{"prefix": ""}],
                              "delete_marker_replication": [{"status": "Disabled"}],
+                             "source_selection_criteria": [{
+                                 "sse_kms_encrypted_objects": [{"status": "Enabled"}],
+                                 "replica_modifications": []}],
                              "destination": [{"bucket": "arn:aws:s3:::lanka-backups-dr",
-                                              "storage_class": "STANDARD_IA"}]}]}),
+                                              "storage_class": "STANDARD_IA",
+                                              "encryption_configuration": [{
+                                                  "replica_kms_key_id": "arn:aws:kms:us-east-1:123456789012:key/k2"}]}]}]}),
         ),
         resource(
             "aws_route53_zone",

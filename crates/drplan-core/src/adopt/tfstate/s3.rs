@@ -436,6 +436,7 @@ fn replication(
                 b.push_attr("prefix", d.prefix);
             }
             b.attr_opt("storage_class", d.storage_class)
+                .attr_opt("replica_kms_key_id", d.replica_kms_key_id)
         })
         .collect()
 }
@@ -446,6 +447,8 @@ struct Destination {
     label: String,
     prefix: String,
     storage_class: Option<String>,
+    /// The destination region's key for the copies of SSE-KMS objects.
+    replica_kms_key_id: Option<String>,
 }
 
 /// A replication rule's destination, or why drplan cannot express the rule.
@@ -470,17 +473,39 @@ fn replication_rule(
     if first(rule, "delete_marker_replication").and_then(|d| text(d, "status")) == Some("Enabled") {
         why.push("it replicates delete markers".into());
     }
-    if !list(rule, "source_selection_criteria").is_empty() {
-        why.push("it has source_selection_criteria".into());
-    }
     let dest = first(rule, "destination");
+    // The replica key (the provider's v4 block, or v3's attribute) is drplan's
+    // `replica_kms_key_id`; selecting SSE-KMS objects comes with it.
+    let replica_kms_key_id = dest
+        .and_then(|d| first(d, "encryption_configuration"))
+        .and_then(|e| text(e, "replica_kms_key_id"))
+        .or_else(|| dest.and_then(|d| text(d, "replica_kms_key_id")))
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
+    if let Some(sel) = first(rule, "source_selection_criteria") {
+        let empty = |v: &Json| match v {
+            Json::Null => true,
+            Json::Array(a) => a.is_empty(),
+            _ => false,
+        };
+        let kms_only = sel
+            .iter()
+            .all(|(k, v)| k == "sse_kms_encrypted_objects" || empty(v))
+            && first(sel, "sse_kms_encrypted_objects").is_some_and(|s| {
+                text(s, "status") == Some("Enabled") || s.get("enabled") == Some(&Json::Bool(true))
+            });
+        if !kms_only || replica_kms_key_id.is_none() {
+            why.push(
+                "its source_selection_criteria is more than SSE-KMS objects with a replica key"
+                    .into(),
+            );
+        }
+    }
     for k in [
         "account",
         "access_control_translation",
-        "encryption_configuration",
         "metrics",
         "replication_time",
-        "replica_kms_key_id",
     ] {
         let set = dest.and_then(|d| d.get(k)).is_some_and(|v| match v {
             Json::Null => false,
@@ -513,6 +538,7 @@ fn replication_rule(
             label: t.label.clone(),
             prefix,
             storage_class: class.map(str::to_string),
+            replica_kms_key_id,
         }),
         _ => Err(why),
     }

@@ -29,8 +29,16 @@ const LIFECYCLE: Schema = Schema::new(
 .with_repeatable(&["transition"]);
 const TRANSITION: Schema = Schema::new(&["after", "storage_class"], &[]);
 const OBJECT_LOCK: Schema = Schema::new(&["mode", "retention"], &[]);
-const REPLICATION: Schema =
-    Schema::new(&["role_arn", "destination", "prefix", "storage_class"], &[]);
+const REPLICATION: Schema = Schema::new(
+    &[
+        "role_arn",
+        "destination",
+        "prefix",
+        "storage_class",
+        "replica_kms_key_id",
+    ],
+    &[],
+);
 
 use crate::kinds::s3::STORAGE_CLASSES;
 
@@ -248,6 +256,18 @@ pub fn replication(
         if let Some(c) = &storage_class {
             check_storage_class(&r, cx, "storage_class", c);
         }
+        let replica_kms_key_id = r.string(cx.diags, "replica_kms_key_id");
+        if let Some(key) = &replica_kms_key_id {
+            if !key.starts_with("arn:") || !key.contains(":kms:") {
+                r.invalid(
+                    cx.diags,
+                    "drplan::invalid_value",
+                    "replica_kms_key_id",
+                    format!("`{key}` is not a KMS key ARN"),
+                    "S3 replication takes the destination region's key by ARN: arn:aws:kms:<region>:<account>:key/<id>",
+                );
+            }
+        }
         let (Some(role_arn), Some(destination)) = (role_arn, destination) else {
             continue;
         };
@@ -262,6 +282,7 @@ pub fn replication(
             prefix,
             destination,
             storage_class,
+            replica_kms_key_id,
         };
         match &mut out {
             None => {
