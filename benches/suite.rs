@@ -18,6 +18,7 @@ mod suite {
     pub mod plan;
     pub mod proxy;
     pub mod rig;
+    pub mod synthetic;
     pub mod topology;
 }
 

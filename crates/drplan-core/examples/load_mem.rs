@@ -5,16 +5,16 @@
 //!
 //! `cargo run --release -p drplan-core --example load_mem -- 10000 [DIR]`
 
+#[path = "../../../benches/suite/synthetic.rs"]
+mod synthetic;
 #[path = "../../../benches/suite/topology.rs"]
 #[allow(dead_code)]
 mod topology;
 
-use drplan_core::live::{LiveObject, LiveState};
 use drplan_core::plan::diff::{diff, DiffContext};
-use drplan_core::resource::Resource;
-use serde_json::Value;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use synthetic::{rusage, synthesize_live};
 use topology::{Topology, ENV, STACK};
 
 struct Counting;
@@ -48,20 +48,6 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// CPU seconds (user + system) and peak RSS in MB, as bench 1 measures them.
-fn rusage() -> (f64, f64) {
-    // SAFETY: getrusage only writes into the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return (f64::NAN, f64::NAN);
-    }
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (
-        secs(usage.ru_utime) + secs(usage.ru_stime),
-        usage.ru_maxrss as f64 / 1024.0,
-    )
-}
-
 fn stage(name: &str, per: usize) {
     let live = LIVE.load(Ordering::Relaxed);
     let peak = PEAK.load(Ordering::Relaxed);
@@ -73,35 +59,6 @@ fn stage(name: &str, per: usize) {
         peak as f64 / 1e6,
         rss
     );
-}
-
-/// As `benches/suite/load.rs`.
-fn synthesize_live(resources: &[Resource]) -> LiveState {
-    let objects = resources
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            // A reader builds its own maps: a deep copy, never the desired one shared.
-            let mut attrs: serde_json::Map<String, Value> = (*r.attrs).clone();
-            if i % 100 == 7 {
-                if let Some(Value::Object(tags)) = attrs.get_mut("tags") {
-                    tags.insert("drifted".into(), Value::String("yes".into()));
-                }
-            }
-            LiveObject {
-                kind: r.kind,
-                id: format!("live-{i}"),
-                region: r.region.clone(),
-                address: Some(r.address.clone()),
-                stack: Some(STACK.to_string()),
-                attrs: attrs.into(),
-            }
-        })
-        .collect();
-    LiveState {
-        objects,
-        ..LiveState::default()
-    }
 }
 
 fn main() {
