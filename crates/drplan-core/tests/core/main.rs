@@ -32,4 +32,5 @@ mod spec_lowering;
 mod spec_modules;
 mod spec_newuser;
 mod spec_rules;
+mod spec_site_account;
 mod spec_vars;
