@@ -52,6 +52,16 @@ pub enum Kind {
     /// (bucket name), `storage_class`}]} or null), `tags`.
     #[serde(rename = "aws_s3_bucket")]
     Bucket,
+    /// `cache` block: an ElastiCache Redis replication group (cluster mode disabled)
+    /// and the cache subnet group of the same name it runs in. attrs:
+    /// `name` (the replication group id), `description`, `engine` ("redis"), `engine_version`,
+    /// `node_type`, `num_cache_clusters` (nodes: the primary and its replicas),
+    /// `automatic_failover` (bool: on with two nodes or more), `subnets` (sorted
+    /// subnet addresses of the subnet group), `snapshot_retention_limit` (days of
+    /// automatic snapshots kept; 0: none taken), `snapshot_window` (`hh:mm-hh:mm`
+    /// UTC; only when the spec says one), `tags`.
+    #[serde(rename = "aws_elasticache_replication_group")]
+    CacheReplicationGroup,
     /// `zone` block. attrs: `name` (trailing dot), `comment`, `tags`.
     #[serde(rename = "aws_route53_zone")]
     DnsZone,

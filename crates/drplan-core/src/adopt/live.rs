@@ -194,6 +194,20 @@ fn attributes(o: &LiveObject) -> Map<String, Value> {
             a.insert("peer_vpc_id".into(), get(o, "peer_vpc"));
             a.insert("peer_region".into(), get(o, "peer_region"));
         }
+        Kind::CacheReplicationGroup => {
+            a.insert("replication_group_id".into(), get(o, "name"));
+            for k in [
+                "description",
+                "engine",
+                "engine_version",
+                "node_type",
+                "num_cache_clusters",
+                "snapshot_retention_limit",
+                "snapshot_window",
+            ] {
+                a.insert(k.into(), get(o, k));
+            }
+        }
         Kind::DnsRecord | Kind::HealthCheck | Kind::K8sObject => {}
     }
     a

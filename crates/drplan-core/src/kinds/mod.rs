@@ -2,6 +2,7 @@
 //! renderers, outage handling, import — needs to know about a kind, in one place, so
 //! that nothing matches on every kind elsewhere. Each family declares its kinds in
 //! its own file: `network` (VPC, subnet), `peering` (VPC peering connection), `eks` (cluster, node group), `s3` (bucket),
+//! `elasticache` (Redis replication group with its subnet group),
 //! `route53` (zone, record, health check), `kubernetes` (object); `Kind::info` is the
 //! registry. The normalized attributes of each kind are documented on `Kind`.
 //!
@@ -14,6 +15,7 @@
 //! applier (`src/apply/family.rs`). ARCHITECTURE.md walks through it.
 
 pub mod eks;
+pub mod elasticache;
 mod kubernetes;
 pub(crate) mod network;
 pub mod peering;
@@ -111,13 +113,14 @@ pub struct KindInfo {
 
 impl Kind {
     /// Every kind, in the order plans list them.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::VpcPeering,
         Kind::EksCluster,
         Kind::NodeGroup,
         Kind::Bucket,
+        Kind::CacheReplicationGroup,
         Kind::DnsZone,
         Kind::DnsRecord,
         Kind::HealthCheck,
@@ -133,6 +136,7 @@ impl Kind {
             Kind::EksCluster => &eks::CLUSTER,
             Kind::NodeGroup => &eks::NODE_GROUP,
             Kind::Bucket => &s3::BUCKET,
+            Kind::CacheReplicationGroup => &elasticache::REPLICATION_GROUP,
             Kind::DnsZone => &route53::ZONE,
             Kind::DnsRecord => &route53::RECORD,
             Kind::HealthCheck => &route53::HEALTH_CHECK,

@@ -16,6 +16,7 @@ pub struct Topology {
     pub peerings: BTreeMap<String, Peering>,
     pub clusters: BTreeMap<String, Cluster>,
     pub buckets: BTreeMap<String, Bucket>,
+    pub caches: BTreeMap<String, Cache>,
     pub zones: BTreeMap<String, Zone>,
     pub dns: BTreeMap<String, Dns>,
     pub kubernetes: BTreeMap<String, Kubernetes>,
@@ -64,6 +65,42 @@ pub struct Peering {
     pub requester: String,
     pub accepter: String,
     pub tags: Tags,
+    pub source: SourceRef,
+}
+
+/// A `cache` block: an ElastiCache Redis replication group (cluster mode disabled) in
+/// one site's network, with its subnet group and automatic snapshots.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    pub label: String,
+    /// The replication group id (ElastiCache keeps ids lower-case).
+    pub name: String,
+    pub site: String,
+    /// Network block label, and the subnet labels within it the subnet group holds.
+    pub network: String,
+    pub subnets: Vec<String>,
+    pub description: String,
+    pub engine_version: String,
+    pub node_type: String,
+    /// Cache clusters (nodes) in the group: one primary and `nodes - 1` replicas.
+    pub nodes: i64,
+    /// The objectives component whose RPO the snapshots serve (defaults to the label).
+    pub component: String,
+    pub snapshot: Option<CacheSnapshot>,
+    pub tags: Tags,
+    pub source: SourceRef,
+}
+
+/// A cache's `snapshot` block: ElastiCache's automatic backups, taken once a day in
+/// `window` and kept `retention_days`.
+#[derive(Clone, Debug)]
+pub struct CacheSnapshot {
+    pub retention_days: i64,
+    /// `hh:mm-hh:mm`, UTC; `None`: ElastiCache picks one (not compared).
+    pub window: Option<String>,
+    /// `cross_region = false`: the snapshots stay in the cache's site, and the
+    /// component's RPO asks for no copy elsewhere (a cache rebuilt after a failover).
+    pub one_site: bool,
     pub source: SourceRef,
 }
 

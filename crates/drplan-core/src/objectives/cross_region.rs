@@ -6,14 +6,68 @@
 //! bucket in another site (a replication rule whose prefix covers the backup prefix).
 
 use super::{human_days, Basis, Check, CheckName, Verdict};
-use crate::model::{Backup, Bucket, SiteRole, Topology};
+use crate::model::{Backup, Bucket, Cache, SiteRole, Topology};
 
 pub fn check(t: &Topology) -> Vec<Check> {
-    t.backups
+    let mut out: Vec<Check> = t
+        .backups
         .values()
         .filter(|b| must_leave_region(t, b))
         .map(|b| policy_check(t, b))
-        .collect()
+        .collect();
+    out.extend(t.caches.values().filter_map(|c| cache_check(t, c)));
+    out
+}
+
+/// A cache's automatic snapshots never leave its region. When they are what protects
+/// a component with an RPO (no backup policy of that component copies elsewhere),
+/// the spec must say that one site is enough (`snapshot { cross_region = false }`: a
+/// cache rebuilt after a failover), or the check fails.
+fn cache_check(t: &Topology, c: &Cache) -> Option<Check> {
+    let snapshot = c.snapshot.as_ref()?;
+    let component = super::rpo::cache_component(t, c);
+    super::rpo::rpo_of(t, component)?;
+    if t.backups.values().any(|b| b.component == component) {
+        return None;
+    }
+    let address = format!("cache.{}", c.label);
+    let base = Check {
+        name: CheckName::CrossRegionCopy,
+        component: Some(component.to_string()),
+        verdict: Verdict::Pass,
+        numbers: String::new(),
+        measured_seconds: None,
+        limit_seconds: None,
+        details: Vec::new(),
+        path: Vec::new(),
+        source: Some(snapshot.source.clone()),
+        basis: Basis::Spec,
+        policy: None,
+        store: Some(address.clone()),
+    };
+    Some(match snapshot.one_site {
+        true => Check {
+            numbers: format!(
+                "{address} kept in site {} only (snapshot cross_region = false)",
+                c.site
+            ),
+            details: vec![
+                "its automatic snapshots stay in the cache's region; a failover starts the component without them".to_string(),
+            ],
+            ..base
+        },
+        false => Check {
+            verdict: Verdict::Fail,
+            numbers: format!(
+                "no copy outside site {}: {address}'s automatic snapshots stay in its region",
+                c.site
+            ),
+            details: vec![
+                "write cross_region = false in the cache's snapshot block if the data may be lost with its site (a cache rebuilt after a failover), or add a backup policy for the component whose copies leave the site".to_string(),
+            ],
+            ..base
+        },
+    })
 }
 
 /// A policy must copy cross-region when it declares a cross-region retention, or when
@@ -53,6 +107,7 @@ fn policy_check(t: &Topology, b: &Backup) -> Check {
         source: Some(b.source.clone()),
         basis: Basis::Spec,
         policy: Some(b.label.clone()),
+        store: None,
     };
 
     let primary = b.placements.values().find(|p| {

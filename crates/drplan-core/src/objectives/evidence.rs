@@ -12,6 +12,9 @@
 //! - `cross_region_copy`: the buckets on the copy path. Versioning suspended on either
 //!   side, or the replication rule missing on the source, fails it (S3 replicates
 //!   nothing without both).
+//! - a cache's checks (`store`): the replication group as the plan found it. Missing,
+//!   or its automatic snapshots off or kept or timed otherwise than the spec says,
+//!   fails the `rpo` check (apply corrects it).
 //! - Objects that could not be read (a lost region, `plan.deferred`) make the check
 //!   say so: `basis = live_not_read`, and a passing verdict becomes a warning.
 
@@ -26,6 +29,11 @@ use serde_json::Value;
 /// `report` with the evidence of `plan` (made for `project`) folded into its checks.
 pub fn apply(report: &mut ObjectivesReport, project: &Project, plan: &Plan, live: &LiveState) {
     for check in &mut report.checks {
+        if let (CheckName::Rpo, Some(store)) = (check.name, check.store.as_deref()) {
+            let findings = cache_snapshots(plan, &Address::new(store));
+            fold(check, findings);
+            continue;
+        }
         let Some(policy) = check
             .policy
             .as_ref()
@@ -96,6 +104,51 @@ fn deferred(plan: &Plan, address: &Address) -> Option<String> {
 
 fn manifest_spec(attrs: Option<&serde_json::Map<String, Value>>) -> Option<&Value> {
     attrs?.get("manifest")?.get("spec")
+}
+
+/// The automatic snapshots of the cache at `address` as the plan found them live.
+fn cache_snapshots(plan: &Plan, address: &Address) -> Findings {
+    let mut f = Findings {
+        looked: true,
+        ..Findings::default()
+    };
+    if let Some(why) = deferred(plan, address) {
+        f.not_read.push(why);
+        return f;
+    }
+    let Some(c) = change(plan, address) else {
+        f.looked = false;
+        return f;
+    };
+    let attr = |side: Option<&serde_json::Map<String, Value>>, key: &str| {
+        side.and_then(|a| a.get(key)).cloned().unwrap_or(Value::Null)
+    };
+    match c.action {
+        Action::Create => f
+            .broken
+            .push(format!("{address} is missing (apply creates it)")),
+        Action::Delete => f.looked = false,
+        _ => {
+            let before = f.broken.len();
+            for (key, what) in [
+                ("snapshot_retention_limit", "days kept"),
+                ("snapshot_window", "window"),
+            ] {
+                let desired = attr(c.after.as_deref(), key);
+                let live = attr(c.before.as_deref(), key);
+                if !desired.is_null() && !crate::plan::compare::semantic_eq(&desired, &live) {
+                    f.broken.push(format!(
+                        "{address}'s automatic snapshots: {what} {live}, not {desired} (apply corrects it)"
+                    ));
+                }
+            }
+            if f.broken.len() == before {
+                f.fine
+                    .push(format!("{address} takes its automatic snapshots as written"));
+            }
+        }
+    }
+    f
 }
 
 fn backup_jobs(project: &Project, plan: &Plan, live: &LiveState, b: &Backup) -> Findings {

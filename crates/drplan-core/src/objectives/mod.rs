@@ -100,6 +100,11 @@ pub struct Check {
     /// is about.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
+    /// The data store an `rpo` or `cross_region_copy` check is about when it is not a
+    /// backup policy: a cache's address (`cache.redis`), whose automatic snapshots
+    /// are its recovery points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
 }
 
 /// What a verdict rests on (docs/objectives.md, "Evidence").

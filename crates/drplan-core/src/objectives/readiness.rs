@@ -672,5 +672,6 @@ fn summarize(
             .or_else(|| Some(dr.source.clone())),
         basis,
         policy: None,
+        store: None,
     }
 }

@@ -1,9 +1,12 @@
 //! RPO: the longest gap between consecutive backups of a policy (the union of its full
 //! and incremental schedules) must not exceed the component's RPO (else the overall
-//! RPO). A component with an RPO and no backup policy fails.
+//! RPO). A cache's automatic snapshots count like a policy whose gap is a day
+//! (`kinds::elasticache::SNAPSHOT_INTERVAL`). A component with an RPO and neither a
+//! backup policy nor a cache fails.
 
 use super::{human_duration, Basis, Check, CheckName, Verdict};
-use crate::model::{Backup, Topology};
+use crate::kinds::elasticache::SNAPSHOT_INTERVAL;
+use crate::model::{Backup, Cache, Topology};
 use chrono::{DateTime, TimeZone, Utc};
 use croner::Cron;
 use std::str::FromStr;
@@ -45,6 +48,13 @@ pub fn check(t: &Topology) -> Vec<Check> {
         out.push(policy_check(b, rpo, whose));
     }
 
+    for c in t.caches.values() {
+        let Some((rpo, whose)) = rpo_of(t, cache_component(t, c)) else {
+            continue;
+        };
+        out.push(cache_check(c, cache_component(t, c), rpo, whose));
+    }
+
     if let Some(o) = objectives {
         for c in o.components.values() {
             let Some(rpo) = c.rpo else { continue };
@@ -52,7 +62,8 @@ pub fn check(t: &Topology) -> Vec<Check> {
                 || c.resources.iter().any(|r| {
                     r.strip_prefix("backup.")
                         .is_some_and(|l| t.backups.contains_key(l))
-                });
+                })
+                || t.caches.values().any(|k| cache_component(t, k) == c.name);
             if !protected {
                 out.push(Check {
                     name: CheckName::Rpo,
@@ -62,18 +73,102 @@ pub fn check(t: &Topology) -> Vec<Check> {
                     measured_seconds: None,
                     limit_seconds: Some(rpo.as_secs()),
                     details: vec![format!(
-                        "add a backup block with component = \"{}\", or remove the component's rpo if its data is rebuilt",
+                        "add a backup block (or a cache with a snapshot block) with component = \"{}\", or remove the component's rpo if its data is rebuilt",
                         c.name
                     )],
                     path: Vec::new(),
                     source: Some(c.source.clone()),
                     basis: Basis::Spec,
                     policy: None,
+                    store: None,
                 });
             }
         }
     }
     out
+}
+
+/// The objectives component a cache belongs to: the one whose `resources` name it,
+/// else its `component` attribute (its label by default).
+pub(super) fn cache_component<'a>(t: &'a Topology, c: &'a Cache) -> &'a str {
+    let address = format!("cache.{}", c.label);
+    t.objectives
+        .as_ref()
+        .and_then(|o| {
+            o.components
+                .values()
+                .find(|k| k.resources.iter().any(|r| *r == address))
+        })
+        .map_or(c.component.as_str(), |k| k.name.as_str())
+}
+
+/// The RPO that holds for `component`: its own, else the overall one, unless the
+/// component is declared without one (data that is rebuilt).
+pub(super) fn rpo_of(t: &Topology, component: &str) -> Option<(Duration, &'static str)> {
+    let o = t.objectives.as_ref()?;
+    match o.components.get(component) {
+        Some(c) => c.rpo.map(|r| (r, "RPO")),
+        None => o.rpo.map(|r| (r, "overall RPO")),
+    }
+}
+
+/// A cache's automatic snapshots against its RPO: ElastiCache takes one a day.
+fn cache_check(c: &Cache, component: &str, rpo: Duration, whose: &str) -> Check {
+    let address = format!("cache.{}", c.label);
+    let base = Check {
+        name: CheckName::Rpo,
+        component: Some(component.to_string()),
+        verdict: Verdict::Fail,
+        numbers: String::new(),
+        measured_seconds: None,
+        limit_seconds: Some(rpo.as_secs()),
+        details: Vec::new(),
+        path: Vec::new(),
+        source: Some(c.source.clone()),
+        basis: Basis::Spec,
+        policy: None,
+        store: Some(address.clone()),
+    };
+    let Some(s) = &c.snapshot else {
+        return Check {
+            numbers: format!(
+                "{address} takes no automatic snapshots, {whose} {}",
+                human_duration(rpo)
+            ),
+            details: vec![
+                "add snapshot { retention_days = 7 } to the cache, or remove the component's rpo if its data is rebuilt".to_string(),
+            ],
+            ..base
+        };
+    };
+    let gap = SNAPSHOT_INTERVAL;
+    let ok = gap <= rpo;
+    let window = s
+        .window
+        .as_deref()
+        .map_or("in a window ElastiCache picks".to_string(), |w| {
+            format!("in {w} UTC")
+        });
+    Check {
+        verdict: if ok { Verdict::Pass } else { Verdict::Fail },
+        numbers: format!(
+            "automatic snapshots every {} {} {whose} {}",
+            human_duration(gap),
+            if ok { "<=" } else { ">" },
+            human_duration(rpo)
+        ),
+        measured_seconds: Some(gap.as_secs()),
+        details: std::iter::once(format!(
+            "{address}: one automatic snapshot a day {window}, kept {}d",
+            s.retention_days
+        ))
+        .chain((!ok).then(|| {
+            "ElastiCache takes automatic snapshots once a day: a tighter RPO needs a backup policy of its own".to_string()
+        }))
+        .collect(),
+        source: Some(s.source.clone()),
+        ..base
+    }
 }
 
 fn policy_check(b: &Backup, rpo: Duration, whose: &str) -> Check {
@@ -105,6 +200,7 @@ fn policy_check(b: &Backup, rpo: Duration, whose: &str) -> Check {
         source,
         basis: Basis::Spec,
         policy: Some(b.label.clone()),
+        store: None,
     };
     if schedules.is_empty() {
         return Check {

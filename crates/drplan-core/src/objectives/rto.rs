@@ -63,6 +63,7 @@ pub fn check(t: &Topology, activation: &Activation<'_>, estimates: &Estimates) -
         source: objectives.source.clone(),
         basis: Basis::Spec,
         policy: None,
+        store: None,
     };
     let bring_up = match activation {
         Activation::Compared { normal, activated } => BringUp::new(t, normal, activated),
@@ -288,6 +289,7 @@ fn verdict(
         source,
         basis: Basis::Spec,
         policy: None,
+        store: None,
     }
 }
 
@@ -320,6 +322,7 @@ fn nothing_to_estimate(
         source,
         basis: Basis::Spec,
         policy: None,
+        store: None,
     }
 }
 

@@ -169,6 +169,20 @@ fn values(kind: Kind, a: &Map<String, Value>) -> Value {
             "tags": get(a, "tags"),
         }),
         Kind::EksCluster => cluster(a),
+        // The subnet group is part of the group in drplan, named after it.
+        Kind::CacheReplicationGroup => json!({
+            "replication_group_id": get(a, "name"),
+            "description": get(a, "description"),
+            "engine": get(a, "engine"),
+            "engine_version": get(a, "engine_version"),
+            "node_type": get(a, "node_type"),
+            "num_cache_clusters": get(a, "num_cache_clusters"),
+            "automatic_failover_enabled": get(a, "automatic_failover"),
+            "subnet_group_name": get(a, "name"),
+            "snapshot_retention_limit": get(a, "snapshot_retention_limit"),
+            "snapshot_window": get(a, "snapshot_window"),
+            "tags": get(a, "tags"),
+        }),
         Kind::NodeGroup => json!({
             "cluster_name": get(a, "cluster_name"),
             "node_group_name": get(a, "name"),

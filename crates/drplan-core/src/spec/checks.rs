@@ -37,6 +37,7 @@ pub fn run(
     networks(t, spans, diags);
     super::decode::peering::check(t, spans, diags);
     clusters(t, spans, diags);
+    super::decode::elasticache::check(t, spans, diags);
     buckets(t, spans, diags);
     backups(t, spans, diags);
     manifests(files_read, t, spans, diags, digest);

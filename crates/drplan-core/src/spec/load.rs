@@ -2023,6 +2023,9 @@ impl Loader {
             "bucket" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::bucket::decode(l, b, cx).map(Decoded::Bucket)
             }),
+            "cache" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::elasticache::decode(l, b, cx).map(Decoded::Cache)
+            }),
             "zone" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::dns::decode_zone(l, b, cx).map(Decoded::Zone)
             }),
@@ -2051,6 +2054,11 @@ impl Loader {
                 self.scope
                     .publish("peering", &label, decode::peering::peering_object(&p));
                 t.peerings.insert(label, p);
+            }
+            Some(Decoded::Cache(c)) => {
+                let obj = decode::elasticache::cache_object(&c, &region_of(t, &c.site));
+                self.scope.publish("cache", &label, obj);
+                t.caches.insert(label, c);
             }
             Some(Decoded::Cluster(c)) => {
                 let obj = decode::cluster::cluster_object(&c, &region_of(t, &c.site));
@@ -2117,6 +2125,7 @@ enum Decoded {
     Peering(crate::model::Peering),
     Cluster(crate::model::Cluster),
     Bucket(crate::model::Bucket),
+    Cache(crate::model::Cache),
     Zone(crate::model::Zone),
     Dns(crate::model::Dns),
     Kubernetes(crate::model::Kubernetes),
@@ -2131,6 +2140,7 @@ fn schema_of(kind: &str) -> Option<&'static Schema> {
         "peering" => &decode::peering::SCHEMA,
         "cluster" => &decode::cluster::SCHEMA,
         "bucket" => &decode::bucket::SCHEMA,
+        "cache" => &decode::elasticache::SCHEMA,
         "zone" => &decode::dns::ZONE_SCHEMA,
         "dns" => &decode::dns::DNS_SCHEMA,
         "kubernetes" => &decode::workloads::KUBERNETES_SCHEMA,

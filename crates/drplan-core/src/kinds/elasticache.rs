@@ -1,0 +1,108 @@
+//! The ElastiCache family: a `cache` block lowers to one Redis replication group
+//! (cluster mode disabled). The cache subnet group it runs in is part of it, not a
+//! kind of its own: drplan names it after the group, creates it first and deletes it
+//! last, and its subnets are the group's `subnets` attribute (as a peering's routes
+//! are attributes of the connection). A replication group holds data: stateful.
+
+use super::{text, KindInfo, MarkPlace, Reference};
+use crate::address::Address;
+use crate::resource::{Kind, Resource};
+use crate::spec::lower::{sorted_addrs, tags, Lowering};
+use serde_json::{json, Value};
+
+/// The only engine drplan creates.
+pub const ENGINE: &str = "redis";
+
+/// Automatic snapshots are taken once a day, in the snapshot window: the longest gap
+/// between two of them, whatever the retention (docs/objectives.md).
+pub const SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+pub const REPLICATION_GROUP: KindInfo = KindInfo {
+    type_name: "aws_elasticache_replication_group",
+    stateful: true,
+    regional: true,
+    // An engine cannot be changed in place; a group cannot be renamed.
+    force_new: &["name", "engine"],
+    unknown_after_apply: &["arn", "primary_endpoint"],
+    regional_service: Some("elasticache"),
+    apply_service: "elasticache",
+    identity: |region, _, attrs| format!("{region}/{}", text(attrs, "name")),
+    identified_by_mark: false,
+    mark: MarkPlace::Tags,
+    references: &[Reference::Address("subnets")],
+    name_key: None,
+    forgettable: true,
+    // CreateCacheSubnetGroup, CreateReplicationGroup and the wait for `available`:
+    // 10 to 15 minutes for a primary and a replica.
+    estimate_create: 15 * 60,
+    // A node type or engine version change applied immediately: nodes replaced one
+    // at a time.
+    estimate_update: 20 * 60,
+    // What an application failing over to a mirror needs: the same engine and
+    // capacity. Snapshot settings may differ per site by design.
+    parity: Some(&["engine_version", "node_type", "num_cache_clusters"]),
+};
+
+/// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
+/// Checks have run: the network exists (a cache whose network is missing was
+/// reported and is skipped here).
+pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
+    let t = lw.t;
+    for c in t.caches.values() {
+        let Some(network) = t.networks.get(&c.network) else {
+            continue;
+        };
+        let chosen: Vec<String> = if c.subnets.is_empty() {
+            default_subnets(network)
+        } else {
+            c.subnets.clone()
+        };
+        let net = Address::block("network", &c.network);
+        let subnets = sorted_addrs(&net, &chosen);
+        let (retention, window) = match &c.snapshot {
+            Some(s) => (s.retention_days, s.window.clone()),
+            None => (0, None),
+        };
+        let mut attrs = json!({
+            "name": c.name,
+            "description": c.description,
+            "engine": ENGINE,
+            "engine_version": c.engine_version,
+            "node_type": c.node_type,
+            "num_cache_clusters": c.nodes,
+            "automatic_failover": c.nodes > 1,
+            "subnets": subnets.iter().map(Address::as_str).collect::<Vec<_>>(),
+            "snapshot_retention_limit": retention,
+            "tags": tags(&c.tags),
+        });
+        // An unsaid window is ElastiCache's choice: neither compared nor set.
+        if let (Some(window), Some(map)) = (window, attrs.as_object_mut()) {
+            map.insert("snapshot_window".into(), Value::from(window));
+        }
+        out.push(lw.resource(
+            Address::block("cache", &c.label),
+            Kind::CacheReplicationGroup,
+            Some(&c.site),
+            attrs,
+            vec![],
+            true,
+            &c.source,
+        ));
+    }
+}
+
+/// A cache is reached from inside its network: its private subnets, or every subnet
+/// of a network that has no private one.
+pub(crate) fn default_subnets(network: &crate::model::Network) -> Vec<String> {
+    let private: Vec<String> = network
+        .subnets
+        .values()
+        .filter(|s| !s.public)
+        .map(|s| s.name.clone())
+        .collect();
+    if private.is_empty() {
+        network.subnets.keys().cloned().collect()
+    } else {
+        private
+    }
+}
