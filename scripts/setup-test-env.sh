@@ -13,7 +13,7 @@ VENV="$ROOT/.venv"
 MOTO_VERSION="5.2.5"
 # Bumped whenever patch_moto or moto-requirements.txt change, so existing environments
 # are brought up to date.
-PATCH_LEVEL="4"
+PATCH_LEVEL="5"
 STAMP="$VENV/.drplan-moto-$MOTO_VERSION-p$PATCH_LEVEL"
 PYTHON="${PYTHON:-python3}"
 
@@ -47,8 +47,9 @@ log "installing moto[server]==$MOTO_VERSION into $VENV"
 "$VENV/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
     -c "$ROOT/scripts/moto-requirements.txt" "moto[server]==$MOTO_VERSION" >&2
 
-# moto 5.2.5 has two S3 bugs that make drplan see drift a real account would not show;
-# patch_moto fixes both in moto/s3/responses.py. Each patch is applied once (its marker
+# moto 5.2.5 has S3, EKS and ElastiCache bugs that make drplan see drift a real account
+# would not show; patch_moto fixes them (moto/s3/responses.py unless said otherwise).
+# Each patch is applied once (its marker
 # comment says so) and fails loudly if moto's code is not what the patch expects.
 #
 # 1. Its generic serializer answers GetBucketVersioning with a
@@ -61,11 +62,20 @@ log "installing moto[server]==$MOTO_VERSION into $VENV"
 # 3. (moto/eks/models.py) UpdateClusterConfig replaces the cluster's whole
 #    resourcesVpcConfig with what the request carries, so an update of the endpoint
 #    access alone drops the cluster's subnets. EKS changes only the fields sent: merge.
+# 4. (moto/elasticache/models.py) CreateReplicationGroup with cluster mode disabled
+#    ignores NumCacheClusters (one node unless ReplicasPerNodeGroup is given): honour it.
+# 5. (same) A replication group's member clusters are not listed by
+#    DescribeCacheClusters, the only answer that holds a group's engine version and
+#    cache subnet group name: list them, as ElastiCache does.
+# 6. (moto/elasticache/responses.py and models.py) ModifyReplicationGroup ignores
+#    SnapshotWindow and EngineVersion: apply them (to the members too).
 patch_moto() {
     "$VENV/bin/python" - <<'PY'
 import pathlib, sys
 import moto.s3.responses as s3_responses
 import moto.eks.models as eks_models
+import moto.elasticache.models as elasticache_models
+import moto.elasticache.responses as elasticache_responses
 patches = [
     (
         s3_responses,
@@ -128,6 +138,114 @@ patches = [
                     **(self.clusters[name].resources_vpc_config or {}),
                     **resources_vpc_config,
                 }""",
+    ),
+    (
+        elasticache_models,
+        "drplan patch: NumCacheClusters honoured",
+        """        if replicas_per_node_group:
+            num_cache_clusters = replicas_per_node_group + 1
+        else:
+            num_cache_clusters = 1""",
+        """        # drplan patch: NumCacheClusters honoured (see scripts/setup-test-env.sh)
+        if replicas_per_node_group:
+            num_cache_clusters = replicas_per_node_group + 1
+        else:
+            num_cache_clusters = num_cache_clusters or 1""",
+    ),
+    (
+        elasticache_models,
+        "drplan patch: member cache clusters",
+        """        if tags:
+            self.tagging_service.tag_resource(replication_group.arn, tags)
+
+        self.replication_groups[replication_group_id] = replication_group
+        return replication_group""",
+        """        if tags:
+            self.tagging_service.tag_resource(replication_group.arn, tags)
+
+        # drplan patch: member cache clusters (see scripts/setup-test-env.sh)
+        for member in replication_group.member_clusters:
+            self.cache_clusters[member] = CacheCluster(
+                account_id=self.account_id,
+                region_name=self.region_name,
+                cache_cluster_id=member,
+                cache_node_type=replication_group.cache_node_type,
+                replication_group_id=replication_group_id,
+                az_mode=None,
+                preferred_availability_zone=None,
+                num_cache_nodes=1,
+                engine="redis",
+                engine_version=engine_version,
+                cache_parameter_group_name=cache_parameter_group_name,
+                cache_subnet_group_name=cache_subnet_group_name,
+                transit_encryption_enabled=None,
+                network_type=None,
+                ip_discovery=None,
+                snapshot_name=None,
+                preferred_maintenance_window=None,
+                port=None,
+                notification_topic_arn=None,
+                auto_minor_version_upgrade=None,
+                snapshot_retention_limit=replication_group.snapshot_retention_limit,
+                snapshot_window=replication_group.snapshot_window,
+                auth_token=None,
+                outpost_mode=None,
+                preferred_outpost_arn=None,
+                preferred_availability_zones=None,
+                cache_security_group_names=None,
+                security_group_ids=None,
+                tags=None,
+                snapshot_arns=None,
+                preferred_outpost_arns=None,
+                log_delivery_configurations=[],
+                cache_node_ids_to_remove=None,
+                cache_node_ids_to_reboot=None,
+            )
+        self.replication_groups[replication_group_id] = replication_group
+        return replication_group""",
+    ),
+    (
+        elasticache_responses,
+        "drplan patch: modified snapshot window and engine version",
+        """            snapshot_retention_limit=self._get_int_param("SnapshotRetentionLimit"),
+        )""",
+        """            snapshot_retention_limit=self._get_int_param("SnapshotRetentionLimit"),
+            # drplan patch: modified snapshot window and engine version (see scripts/setup-test-env.sh)
+            snapshot_window=self._get_param("SnapshotWindow"),
+            engine_version=self._get_param("EngineVersion"),
+        )""",
+    ),
+    (
+        elasticache_models,
+        "drplan patch: modify applies window and version",
+        """        snapshot_retention_limit: int,
+    ) -> ReplicationGroup:
+        if replication_group_id not in self.replication_groups:
+            raise ReplicationGroupNotFound(replication_group_id)""",
+        """        snapshot_retention_limit: int,
+        snapshot_window: str | None = None,
+        engine_version: str | None = None,
+    ) -> ReplicationGroup:
+        # drplan patch: modify applies window and version (see scripts/setup-test-env.sh)
+        if replication_group_id not in self.replication_groups:
+            raise ReplicationGroupNotFound(replication_group_id)
+        group = self.replication_groups[replication_group_id]
+        if snapshot_window is not None:
+            group.snapshot_window = snapshot_window
+        if engine_version is not None:
+            group.engine_version = engine_version
+        for member in group.member_clusters:
+            cluster = self.cache_clusters.get(member)
+            if cluster is None:
+                continue
+            if engine_version is not None:
+                cluster.engine_version = engine_version
+            if cache_node_type is not None:
+                cluster.cache_node_type = cache_node_type
+            if snapshot_window is not None:
+                cluster.snapshot_window = snapshot_window
+            if snapshot_retention_limit is not None:
+                cluster.snapshot_retention_limit = snapshot_retention_limit""",
     ),
 ]
 for module, marker, old, new in patches:

@@ -15,6 +15,7 @@ pub mod attrs;
 pub mod clients;
 pub mod context;
 pub mod eks;
+pub mod elasticache;
 pub mod family;
 pub mod idempotency;
 pub mod kubernetes;

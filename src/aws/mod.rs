@@ -41,10 +41,11 @@ pub enum Service {
     Sts = 4,
     Iam = 5,
     Kms = 6,
+    ElastiCache = 7,
 }
 
 impl Service {
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 8;
     pub const ALL: [Service; Service::COUNT] = [
         Service::Ec2,
         Service::Eks,
@@ -53,6 +54,7 @@ impl Service {
         Service::Sts,
         Service::Iam,
         Service::Kms,
+        Service::ElastiCache,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Service {
             Service::Sts => "sts",
             Service::Iam => "iam",
             Service::Kms => "kms",
+            Service::ElastiCache => "elasticache",
         }
     }
 }
@@ -104,6 +107,7 @@ pub struct RegionalClients {
     pub eks: aws_sdk_eks::Client,
     pub s3: aws_sdk_s3::Client,
     pub kms: aws_sdk_kms::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
 }
 
 /// A site kept in another account: its region's requests are made with these
@@ -360,6 +364,10 @@ impl AwsContext {
         self.regional(region).kms
     }
 
+    pub fn elasticache(&self, region: &str) -> aws_sdk_elasticache::Client {
+        self.regional(region).elasticache
+    }
+
     /// Wait for a slot to send one request to `service` (in-flight bound, plus the
     /// Route53 rate). Hold the permit until the response is in.
     pub async fn permit(&self, service: Service) -> ServicePermit<'_> {
@@ -402,6 +410,13 @@ fn regional_clients(config: &SdkConfig, counter: &ApiCallCounter, region: &str) 
             aws_sdk_kms::config::Builder::from(config)
                 .region(Region::new(region.to_string()))
                 .interceptor(counter.interceptor(Service::Kms))
+                .interceptor(slow_calls::SlowCallNotice)
+                .build(),
+        ),
+        elasticache: aws_sdk_elasticache::Client::from_conf(
+            aws_sdk_elasticache::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .interceptor(counter.interceptor(Service::ElastiCache))
                 .interceptor(slow_calls::SlowCallNotice)
                 .build(),
         ),

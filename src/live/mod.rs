@@ -1,6 +1,6 @@
 //! Live readers: what exists in AWS for the objects a spec manages.
 //!
-//! [`read_live`] reads every family (EC2 networks and peerings, EKS, S3, Route53) at once, each in
+//! [`read_live`] reads every family (EC2 networks and peerings, EKS, S3, ElastiCache, Route53) at once, each in
 //! bulk: one paginated list per (region, service, kind), with tag filters where the
 //! API has them, and per-object calls only where AWS offers no list (S3 bucket
 //! configuration, EKS describe). Requests go through [`AwsContext::permit`], so the
@@ -13,6 +13,7 @@
 
 mod ec2;
 mod eks;
+mod elasticache;
 mod marks;
 pub(crate) mod peering;
 mod reach;
@@ -44,6 +45,8 @@ pub struct ReadScope {
     /// Per `(region, cluster name)`, the optional settings its spec says
     /// (`kinds::eks::OPTIONAL_CLUSTER_ATTRS`): only those are reported.
     pub cluster_settings: BTreeMap<(String, String), BTreeSet<String>>,
+    /// ElastiCache replication group ids in the spec, per region.
+    pub cache_names: BTreeMap<String, BTreeSet<String>>,
     /// S3 bucket names in the spec (any region: bucket names are global).
     pub bucket_names: BTreeSet<String>,
     /// Route53 zone names in the spec, with trailing dot: `zone` blocks and the zones
@@ -108,6 +111,15 @@ impl ReadScope {
                             .insert(name);
                     }
                 }
+                Kind::CacheReplicationGroup => {
+                    if let (Some(region), Some(name)) = (&r.region, attr(r, "name")) {
+                        scope
+                            .cache_names
+                            .entry(region.clone())
+                            .or_default()
+                            .insert(name);
+                    }
+                }
                 Kind::Bucket => {
                     let settings = BucketSettings {
                         public_access_block: r.attrs.contains_key("public_access_block"),
@@ -166,6 +178,12 @@ impl ReadScope {
         self
     }
 
+    fn wants_cache(&self, region: &str, name: &str) -> bool {
+        self.cache_names
+            .get(region)
+            .is_some_and(|names| names.contains(name))
+    }
+
     fn wants_cluster(&self, region: &str, name: &str) -> bool {
         self.cluster_names
             .get(region)
@@ -213,14 +231,15 @@ impl FromIterator<FamilyRead> for FamilyRead {
 pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
     let calls_before = ctx.api_calls();
     let gate = Gate::new(ctx);
-    let (networks, peerings, clusters, buckets, dns) = tokio::join!(
+    let (networks, peerings, clusters, buckets, caches, dns) = tokio::join!(
         ec2::read(ctx, scope, &gate),
         peering::read(ctx, scope, &gate),
         eks::read(ctx, scope, &gate),
         s3::read(ctx, scope, &gate),
+        elasticache::read(ctx, scope, &gate),
         route53::read(ctx, scope),
     );
-    let all: FamilyRead = [networks, peerings, clusters, buckets, dns]
+    let all: FamilyRead = [networks, peerings, clusters, buckets, caches, dns]
         .into_iter()
         .collect();
     let mut objects = all.objects;

@@ -17,6 +17,7 @@ mod converge_e2e;
 mod drift_e2e;
 mod drill_e2e;
 mod eks_access;
+mod elasticache_e2e;
 mod failback_e2e;
 mod gating_e2e;
 mod ignore_changes_e2e;

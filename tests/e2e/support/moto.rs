@@ -357,6 +357,10 @@ impl MotoServer {
         aws_sdk_eks::Client::new(&self.regional_config(region))
     }
 
+    pub fn elasticache(&self, region: &str) -> aws_sdk_elasticache::Client {
+        aws_sdk_elasticache::Client::new(&self.regional_config(region))
+    }
+
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         let config = aws_sdk_s3::config::Builder::from(&self.regional_config(region))
             .force_path_style(true)

@@ -23,7 +23,7 @@ pub const REPLICATION_GROUP: KindInfo = KindInfo {
     regional: true,
     // An engine cannot be changed in place; a group cannot be renamed.
     force_new: &["name", "engine"],
-    unknown_after_apply: &["arn", "primary_endpoint"],
+    unknown_after_apply: &["arn"],
     regional_service: Some("elasticache"),
     apply_service: "elasticache",
     identity: |region, _, attrs| format!("{region}/{}", text(attrs, "name")),
@@ -42,6 +42,18 @@ pub const REPLICATION_GROUP: KindInfo = KindInfo {
     // capacity. Snapshot settings may differ per site by design.
     parity: Some(&["engine_version", "node_type", "num_cache_clusters"]),
 };
+
+/// The part of an engine version drplan compares: `major.minor`. ElastiCache reports
+/// the patch level it runs (`7.1.0` for a group created with `7.1`) and, since Redis 6,
+/// chooses it itself; `None` when `v` is not `major.minor[.patch]`.
+pub fn major_minor(v: &str) -> Option<String> {
+    let mut parts = v.split('.');
+    let (major, minor) = (parts.next()?, parts.next()?);
+    let patch = parts.next();
+    let digits = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+    (digits(major) && digits(minor) && patch.is_none_or(digits) && parts.next().is_none())
+        .then(|| format!("{major}.{minor}"))
+}
 
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
 /// Checks have run: the network exists (a cache whose network is missing was
@@ -67,7 +79,7 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             "name": c.name,
             "description": c.description,
             "engine": ENGINE,
-            "engine_version": c.engine_version,
+            "engine_version": major_minor(&c.engine_version).unwrap_or_else(|| c.engine_version.clone()),
             "node_type": c.node_type,
             "num_cache_clusters": c.nodes,
             "automatic_failover": c.nodes > 1,

@@ -12,9 +12,9 @@
 //! - `cross_region_copy`: the buckets on the copy path. Versioning suspended on either
 //!   side, or the replication rule missing on the source, fails it (S3 replicates
 //!   nothing without both).
-//! - a cache's checks (`store`): the replication group as the plan found it. Missing,
-//!   or its automatic snapshots off or kept or timed otherwise than the spec says,
-//!   fails the `rpo` check (apply corrects it).
+//! - a cache's checks (`store`): the replication group as the plan found it. Its
+//!   automatic snapshots off, or kept or timed otherwise than the spec says, fail the
+//!   `rpo` check (apply corrects it); a group the plan creates is a warning.
 //! - Objects that could not be read (a lost region, `plan.deferred`) make the check
 //!   say so: `basis = live_not_read`, and a passing verdict becomes a warning.
 
@@ -121,12 +121,16 @@ fn cache_snapshots(plan: &Plan, address: &Address) -> Findings {
         return f;
     };
     let attr = |side: Option<&serde_json::Map<String, Value>>, key: &str| {
-        side.and_then(|a| a.get(key)).cloned().unwrap_or(Value::Null)
+        side.and_then(|a| a.get(key))
+            .cloned()
+            .unwrap_or(Value::Null)
     };
     match c.action {
-        Action::Create => f
-            .broken
-            .push(format!("{address} is missing (apply creates it)")),
+        // Created by this plan: no snapshot until its first window, as a first
+        // deployment's CronJobs have not run yet.
+        Action::Create => f.pending.push(format!(
+            "{address} does not exist yet: this plan creates it, its first automatic snapshot follows in its window"
+        )),
         Action::Delete => f.looked = false,
         _ => {
             let before = f.broken.len();

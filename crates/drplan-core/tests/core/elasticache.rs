@@ -112,7 +112,10 @@ fn without_a_snapshot_block_no_automatic_snapshots_and_no_window_compared() {
         )
     );
     // An unknown attribute is an error with its place.
-    assert!(codes(&spec).contains(&"drplan::unknown_attribute"), "{spec}");
+    assert!(
+        codes(&spec).contains(&"drplan::unknown_attribute"),
+        "{spec}"
+    );
     let spec = spec.replace("  nodes_unused = 1\n", "");
     let p = project(&spec);
     let r = p
@@ -167,12 +170,10 @@ fn cross_block_mistakes_name_the_cache() {
     // Network of another site, an unknown subnet, an id taken twice, a bad id.
     let spec = format!(
         "{NETWORK}{}{}",
-        CACHE
-            .replace("site.primary", "site.dr")
-            .replace(
-                "network        = network.primary",
-                "network        = network.primary\n  subnets        = [\"private-z\"]"
-            ),
+        CACHE.replace("site.primary", "site.dr").replace(
+            "network        = network.primary",
+            "network        = network.primary\n  subnets        = [\"private-z\"]"
+        ),
         CACHE.replace("cache \"redis\"", "cache \"Other\"").replace(
             "engine_version = \"7.1\"",
             "engine_version = \"7.1\"\n  name = \"Bad--Id\""
@@ -188,9 +189,10 @@ fn cross_block_mistakes_name_the_cache() {
     }
     let twice = format!(
         "{NETWORK}{CACHE}{}",
-        CACHE
-            .replace("cache \"redis\"", "cache \"again\"")
-            .replace("engine_version = \"7.1\"", "engine_version = \"7.1\"\n  name = \"redis\"")
+        CACHE.replace("cache \"redis\"", "cache \"again\"").replace(
+            "engine_version = \"7.1\"",
+            "engine_version = \"7.1\"\n  name = \"redis\""
+        )
     );
     assert!(codes(&twice).contains(&"drplan::duplicate_name"));
 }
@@ -290,11 +292,16 @@ fn daily_automatic_snapshots_meet_a_24h_rpo_without_a_cross_region_copy() {
     assert_eq!(rpo.component.as_deref(), Some("redis"));
     let copy = find(&all, CheckName::CrossRegionCopy).expect("a copy check");
     assert_eq!(copy.verdict, Verdict::Pass, "{copy:?}");
-    assert!(copy.numbers.contains("kept in site primary only"), "{copy:?}");
+    assert!(
+        copy.numbers.contains("kept in site primary only"),
+        "{copy:?}"
+    );
     // The component is protected: no "no backup policy" failure.
-    assert!(all
-        .iter()
-        .all(|c| !c.numbers.starts_with("no backup policy")), "{all:?}");
+    assert!(
+        all.iter()
+            .all(|c| !c.numbers.starts_with("no backup policy")),
+        "{all:?}"
+    );
 }
 
 #[test]
@@ -307,10 +314,16 @@ fn a_tighter_rpo_than_a_day_is_breached_and_says_why() {
     let rpo = find(&all, CheckName::Rpo).expect("an rpo check");
     assert_eq!(rpo.verdict, Verdict::Fail);
     assert_eq!(rpo.numbers, "automatic snapshots every 24h > RPO 6h");
-    assert!(rpo.details.iter().any(|d| d.contains("once a day")), "{rpo:?}");
+    assert!(
+        rpo.details.iter().any(|d| d.contains("once a day")),
+        "{rpo:?}"
+    );
     let report = objectives::for_project(&project(&spec));
     let text = objectives::text::render(&report, false);
-    assert!(text.contains("automatic snapshots every 24h > RPO 6h"), "{text}");
+    assert!(
+        text.contains("automatic snapshots every 24h > RPO 6h"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -335,10 +348,14 @@ fn a_cache_without_snapshots_fails_its_rpo_and_one_without_rpo_is_not_measured()
     let all = checks(&format!("{NETWORK}{no_snapshots}{OBJECTIVES_24H}"));
     let rpo = find(&all, CheckName::Rpo).expect("an rpo check");
     assert_eq!(rpo.verdict, Verdict::Fail);
-    assert!(rpo.numbers.contains("takes no automatic snapshots"), "{rpo:?}");
+    assert!(
+        rpo.numbers.contains("takes no automatic snapshots"),
+        "{rpo:?}"
+    );
 
     // A component declared without an RPO (a cache rebuilt) is not measured.
-    let rebuilt = "objectives {\n  rpo = \"1h\"\n  component \"redis\" {\n    rto = \"15m\"\n  }\n}\n";
+    let rebuilt =
+        "objectives {\n  rpo = \"1h\"\n  component \"redis\" {\n    rto = \"15m\"\n  }\n}\n";
     let all = checks(&format!("{NETWORK}{CACHE}{rebuilt}"));
     assert!(find(&all, CheckName::Rpo).is_none(), "{all:?}");
     assert!(find(&all, CheckName::CrossRegionCopy).is_none(), "{all:?}");

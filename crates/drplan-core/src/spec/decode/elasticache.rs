@@ -77,6 +77,18 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Cache> {
         "engine_version",
         "the Redis engine version, e.g. engine_version = \"7.1\"",
     );
+    if let Some(v) = engine_version
+        .as_deref()
+        .filter(|v| crate::kinds::elasticache::major_minor(v).is_none())
+    {
+        b.invalid(
+            cx.diags,
+            "drplan::invalid_value",
+            "engine_version",
+            format!("`{v}` is not a Redis engine version"),
+            "major.minor, e.g. engine_version = \"7.1\" (ElastiCache picks the patch level)",
+        );
+    }
     let node_type = b.required_string(
         cx.diags,
         "node_type",
@@ -155,7 +167,10 @@ fn decode_snapshot(s: &mut BlockBody, cx: &mut Cx) -> Option<CacheSnapshot> {
             cx.diags,
             "drplan::invalid_value",
             "window",
-            format!("snapshot window `{}`: {why}", window.as_deref().unwrap_or("")),
+            format!(
+                "snapshot window `{}`: {why}",
+                window.as_deref().unwrap_or("")
+            ),
             "hh:mm-hh:mm in UTC, at least 60 minutes, e.g. window = \"03:00-05:00\"",
         );
     }
