@@ -12,6 +12,7 @@ variables {
 
   primary_lb_hostname = "lanka-api-prod-1234567890.us-west-2.elb.amazonaws.com"
   dr_lb_hostname      = "lanka-api-prod-dr-0987654321.us-east-1.elb.amazonaws.com"
+  primary_redis_host  = "master.lanka-platform-prod-redis.abc123.usw2.cache.amazonaws.com"
 }
 
 # The Neo4j password is read from Secrets Manager at plan and apply time, in the DR

@@ -20,6 +20,7 @@ variables {
 
   primary_lb_hostname = "lanka-api-staging-1122334455.us-west-2.elb.amazonaws.com"
   dr_lb_hostname      = "lanka-api-staging-dr-5544332211.us-east-1.elb.amazonaws.com"
+  primary_redis_host  = "master.lanka-platform-staging-redis.def456.usw2.cache.amazonaws.com"
 }
 
 secret "neo4j_password" {

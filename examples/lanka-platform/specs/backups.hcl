@@ -28,26 +28,7 @@ backup "neo4j" {
   }
 }
 
-# Redis is a cache: the application rebuilds it from Neo4j on start. The RDB
-# snapshots only shorten a cold start in the primary region, so they are not copied
-# cross-region and nothing restores them in DR.
-backup "redis" {
-  engine    = "redis"
-  namespace = local.namespace
-  host      = "redis.${local.namespace}.svc"
-  prefix    = "redis/"
-
-  full { schedule = "0 */6 * * *" }
-
-  retention {
-    local = "7d"
-  }
-
-  placement "primary" {
-    cluster = cluster.primary
-    bucket  = bucket.backups
-  }
-}
+# Redis's snapshots are ElastiCache's automatic backups (cache.hcl), not a policy here.
 
 # The application's own state is its Kubernetes configuration: the runbook's
 # "kubectl get all,configmap,secret,pvc,ingress -o yaml" before each deployment.

@@ -12,14 +12,15 @@ kubernetes "dr_base" {
 }
 
 # Data stores in the primary are never switched off by an environment: the volume
-# holds the only live copy of the graph.
+# holds the only live copy of the graph. The primary's cache is ElastiCache
+# (cache.hcl), not a Deployment.
 kubernetes "primary_data" {
   cluster   = cluster.primary
-  manifests = ["k8s/apps/neo4j.yaml", "k8s/apps/redis.yaml"]
+  manifests = ["k8s/apps/neo4j.yaml"]
 }
 
 # In DR, Neo4j comes up empty and drplan's generated neo4j-restore Job fills it from
-# the replicated backup bucket before the API is scaled up.
+# the replicated backup bucket before the API is scaled up; Redis starts empty.
 kubernetes "dr_data" {
   cluster   = cluster.dr
   manifests = ["k8s/apps/neo4j.yaml", "k8s/apps/redis.yaml"]

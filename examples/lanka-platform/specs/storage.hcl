@@ -19,8 +19,8 @@ bucket "backups" {
     noncurrent_expire_after = "7d"
   }
 
-  # Only the graph leaves the region: Redis snapshots are a warm-start convenience
-  # and the DR site rebuilds its cache from Neo4j.
+  # Only the graph leaves the region: the DR site rebuilds its cache from Neo4j
+  # (Redis's snapshots are ElastiCache's, in us-west-2: cache.hcl).
   replication {
     role_arn      = local.replication_role
     destination   = bucket.backups_dr

@@ -79,6 +79,17 @@ variable "dr_lb_hostname" {
   description = "Hostname of the ingress load balancer in us-east-1."
 }
 
+variable "redis_node_type" {
+  type        = string
+  default     = "cache.r6g.large"
+  description = "Node type of the primary's ElastiCache replication group (cache.redis)."
+}
+
+variable "primary_redis_host" {
+  type        = string
+  description = "Primary endpoint of the ElastiCache replication group (cache.redis), known once it exists; the API reaches the cache through it while the primary site serves."
+}
+
 variable "neo4j_password" {
   type        = string
   sensitive   = true
@@ -101,5 +112,8 @@ locals {
 
   # Kubernetes manifests are interpolated with these, so they must be scalars.
   namespace = "lanka-platform"
+  # The cache the API uses: ElastiCache while the primary serves, the DR cluster's
+  # own Redis (started empty, warmed from the graph) under DR activation.
+  redis_host = site.primary.active ? var.primary_redis_host : "redis.lanka-platform.svc"
   api_image = "ghcr.io/lanka/lanka-platform-api:${var.api_image_tag}"
 }

@@ -68,6 +68,9 @@ pub async fn create_all_with(
     for r in of(Kind::NodeGroup) {
         create_node_group(moto, stack, r, &created).await?;
     }
+    for r in of(Kind::CacheReplicationGroup) {
+        create_cache(moto, stack, r, &created).await?;
+    }
     // Every bucket exists (versioned) before any replication points at it.
     let buckets: Vec<&Resource> = of(Kind::Bucket).collect();
     for r in &buckets {
@@ -350,6 +353,53 @@ async fn create_cluster(
         request = request.tags(k, v);
     }
     request.send().await?;
+    Ok(())
+}
+
+/// A cache subnet group named after the replication group, then the group, as a
+/// console user would make them (ElastiCache tags are a list of key/value pairs).
+async fn create_cache(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &Created,
+) -> Result<(), BoxError> {
+    use aws_sdk_elasticache::types::Tag;
+    let client = moto.elasticache(region(r)?);
+    let name = s(r, "name")?;
+    let tags: Vec<Tag> = tags_with_marks(r, stack)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    client
+        .create_cache_subnet_group()
+        .cache_subnet_group_name(name)
+        .cache_subnet_group_description("made by hand")
+        .set_subnet_ids(Some(subnet_ids(r, created)?))
+        .set_tags(Some(tags.clone()))
+        .send()
+        .await?;
+    let failover = r.attrs.get("automatic_failover").and_then(Value::as_bool) == Some(true);
+    client
+        .create_replication_group()
+        .replication_group_id(name)
+        .replication_group_description(s(r, "description")?)
+        .engine(s(r, "engine")?)
+        .engine_version(s(r, "engine_version")?)
+        .cache_node_type(s(r, "node_type")?)
+        .num_cache_clusters(int(r, "num_cache_clusters")?)
+        .automatic_failover_enabled(failover)
+        .cache_subnet_group_name(name)
+        .snapshot_retention_limit(int(r, "snapshot_retention_limit")?)
+        .set_snapshot_window(
+            r.attrs
+                .get("snapshot_window")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        )
+        .set_tags(Some(tags))
+        .send()
+        .await?;
     Ok(())
 }
 
