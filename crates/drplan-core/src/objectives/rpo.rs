@@ -97,7 +97,7 @@ pub(super) fn cache_component<'a>(t: &'a Topology, c: &'a Cache) -> &'a str {
         .and_then(|o| {
             o.components
                 .values()
-                .find(|k| k.resources.iter().any(|r| *r == address))
+                .find(|k| k.resources.contains(&address))
         })
         .map_or(c.component.as_str(), |k| k.name.as_str())
 }

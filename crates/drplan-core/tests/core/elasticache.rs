@@ -372,3 +372,52 @@ fn a_component_listing_the_cache_owns_its_snapshots() {
     assert_eq!(rpo.component.as_deref(), Some("sessions"));
     assert_eq!(rpo.verdict, Verdict::Pass);
 }
+
+#[test]
+fn a_cache_per_site_with_for_each_is_compared_between_mirrors() {
+    let spec = r#"
+network {
+  for_each = site
+  site     = each.value
+  cidr     = each.key == "primary" ? "10.10.0.0/16" : "10.20.0.0/16"
+  subnet "private-a" {
+    availability_zone = "${each.value.region}a"
+    cidr              = cidrsubnet(each.key == "primary" ? "10.10.0.0/16" : "10.20.0.0/16", 4, 0)
+  }
+}
+
+cache {
+  for_each       = site
+  site           = each.value
+  network        = network[each.key]
+  name           = "sessions-${each.key}"
+  node_type      = each.key == "primary" ? "cache.r6g.large" : "cache.r6g.xlarge"
+  engine_version = "7.1"
+}
+"#;
+    let p = project(spec);
+    let ids: Vec<(String, String)> = p
+        .resources
+        .iter()
+        .filter(|r| r.kind == Kind::CacheReplicationGroup)
+        .map(|r| {
+            (
+                r.address.to_string(),
+                r.attrs["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("cache.dr".to_string(), "sessions-dr".to_string()),
+            ("cache.primary".to_string(), "sessions-primary".to_string())
+        ]
+    );
+    // The node types differ between the mirrors: a parity warning names it.
+    let warnings: Vec<String> = p.warnings.iter().map(|w| w.message.clone()).collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("node_type")),
+        "{warnings:?}"
+    );
+}
