@@ -42,6 +42,20 @@ pub struct Variable {
 pub enum SiteRole {
     Primary,
     Dr,
+    /// A backup-only site: it holds copies (buckets, keys), never serves and is never
+    /// activated, so a failover never depends on it being reachable.
+    Vault,
+}
+
+impl SiteRole {
+    /// The spelling in the spec (`role = "..."`) and in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteRole::Primary => "primary",
+            SiteRole::Dr => "dr",
+            SiteRole::Vault => "vault",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ use super::decode::SpanTable;
 use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use super::environment::EnvSettings;
 use super::files::{self, DigestInputs, ParsedFile, Sources};
-use crate::model::Topology;
+use crate::model::{SiteRole, Topology};
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,6 +37,7 @@ pub fn run(
     networks(t, spans, diags);
     super::decode::peering::check(t, spans, diags);
     clusters(t, spans, diags);
+    vault_sites(t, spans, diags);
     buckets(t, spans, diags);
     backups(t, spans, diags);
     manifests(files_read, t, spans, diags, digest);
@@ -195,6 +196,41 @@ fn clusters(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
                     ));
                 }
             }
+        }
+    }
+}
+
+/// A vault site only keeps copies: nothing serves from it, so nothing there can be
+/// brought up in a failover (clusters, DNS targets) — and it is never activated.
+fn vault_sites(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    let is_vault = |site: &str| t.sites.get(site).is_some_and(|s| s.role == SiteRole::Vault);
+    let help = "a vault site (role = \"vault\") holds backup copies only: buckets and keys; serve from a primary or dr site";
+    for c in t.clusters.values().filter(|c| is_vault(&c.site)) {
+        let d = SpecDiagnostic::new(
+            "drplan::vault_site",
+            format!("cluster \"{}\" is in site \"{}\", a vault", c.label, c.site),
+        )
+        .help(help);
+        diags.push(at(
+            spans,
+            &format!("cluster.{}", c.label),
+            "site",
+            d,
+            "vault site",
+        ));
+    }
+    for dns in t.dns.values() {
+        for target in dns.targets.iter().filter(|x| is_vault(&x.site)) {
+            let d = SpecDiagnostic::new(
+                "drplan::vault_site",
+                format!(
+                    "dns \"{}\" target \"{}\" serves from site \"{}\", a vault",
+                    dns.label, target.name, target.site
+                ),
+            )
+            .help(help);
+            let address = format!("dns.{}.target.{}", dns.label, target.name);
+            diags.push(at(spans, &address, "site", d, "vault site"));
         }
     }
 }

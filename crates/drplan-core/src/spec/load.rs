@@ -1904,6 +1904,19 @@ impl Loader {
                         );
                     }
                 }
+                let vault = sites
+                    .iter()
+                    .any(|s| &s.name == name && s.role == SiteRole::Vault);
+                if let (true, Some(f)) = (vault, env_file) {
+                    self.diags.push(
+                        SpecDiagnostic::new(
+                            "drplan::vault_site",
+                            format!("active_site `{name}` is a vault: it holds backup copies only and is never activated"),
+                        )
+                        .at(&f.source, span.clone(), "vault site")
+                        .help("activate the primary or a dr site; restore from the vault's copies into it"),
+                    );
+                }
                 Some(name.clone())
             }
             None => primaries.first().map(|s| s.name.clone()),

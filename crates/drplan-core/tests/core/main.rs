@@ -34,3 +34,4 @@ mod spec_newuser;
 mod spec_rules;
 mod spec_site_account;
 mod spec_vars;
+mod spec_vault_site;
