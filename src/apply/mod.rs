@@ -271,7 +271,7 @@ fn with_link(status: Status, link: &Outcome<Step, String>) -> Status {
     if status != Status::Done {
         return status;
     }
-    let missing = "its replication configuration was not put";
+    let missing = "its replication configuration or access logging was not put";
     match link {
         Outcome::Done => Status::Done,
         Outcome::Failed(e) => Status::Failed(format!("{missing}: {e}")),

@@ -71,6 +71,10 @@ pub struct ReadScope {
 pub struct BucketSettings {
     pub public_access_block: bool,
     pub object_lock: bool,
+    /// Its access logging (GetBucketLogging).
+    pub logging: bool,
+    /// Its bucket policy's log delivery statement (GetBucketPolicy): a log target.
+    pub log_delivery: bool,
 }
 
 impl ReadScope {
@@ -112,6 +116,8 @@ impl ReadScope {
                     let settings = BucketSettings {
                         public_access_block: r.attrs.contains_key("public_access_block"),
                         object_lock: r.attrs.contains_key("object_lock"),
+                        logging: r.attrs.contains_key("logging"),
+                        log_delivery: r.attrs.contains_key("log_delivery"),
                     };
                     if let Some(name) = attr(r, "name") {
                         if settings != BucketSettings::default() {

@@ -135,7 +135,7 @@ impl<'a> ResourceGraph<'a> {
             if r.kind != crate::resource::Kind::Bucket {
                 continue;
             }
-            for name in crate::plan::links::replication_destinations(&r.attrs) {
+            for name in crate::plan::links::linked_buckets(&r.attrs) {
                 let target = self.graph.node_indices().map(|i| self.graph[i]).find(|t| {
                     t.kind == crate::resource::Kind::Bucket
                         && t.address != r.address

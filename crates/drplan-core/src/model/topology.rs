@@ -167,9 +167,20 @@ pub struct Bucket {
     pub block_public_access: Option<bool>,
     /// `object_lock { mode  retention }`: the default retention of new objects.
     pub object_lock: Option<ObjectLock>,
+    /// `logging { target  prefix }`: S3 server access logs delivered to a bucket of
+    /// the same site; `None` when the spec does not say (not managed).
+    pub logging: Option<BucketLogging>,
     pub protect: bool,
     pub tags: Tags,
     pub source: SourceRef,
+}
+
+/// Where a bucket's server access logs go.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BucketLogging {
+    /// The target bucket's label.
+    pub target: String,
+    pub prefix: String,
 }
 
 /// S3 Object Lock's default retention (immutable backup copies).

@@ -275,9 +275,17 @@ fn bucket(a: &Map<String, Value>) -> Value {
         }]),
         None => json!([]),
     };
+    let logging = match a.get("logging").and_then(Value::as_object) {
+        Some(l) => json!([{
+            "target_bucket": get(l, "target_bucket"),
+            "target_prefix": get(l, "prefix"),
+        }]),
+        None => json!([]),
+    };
     json!({
         "bucket": get(a, "name"),
         "versioning": versioning,
+        "logging": logging,
         "server_side_encryption_configuration": encryption,
         "lifecycle_rule": lifecycle,
         "replication_configuration": replication,

@@ -250,6 +250,7 @@ fn buckets(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
             .help("S3 bucket names are global: give each bucket its own name");
             diags.push(at(spans, &addr, "name", d, "name used twice"));
         }
+        access_logs(t, spans, b, diags);
         let Some(rep) = &b.replication else { continue };
         for rule in &rep.rules {
             let Some(dest) = t.buckets.get(&rule.destination) else {
@@ -292,6 +293,55 @@ fn buckets(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
                 }
             }
         }
+    }
+}
+
+/// What S3 requires of a server access log target: the source's region, not the
+/// source itself (its own log writes would be logged without end), no Object Lock
+/// default retention, and SSE-S3 rather than SSE-KMS default encryption.
+fn access_logs(t: &Topology, spans: &SpanTable, b: &crate::model::Bucket, diags: &mut Diagnostics) {
+    let Some(logging) = &b.logging else { return };
+    let Some(target) = t.buckets.get(&logging.target) else {
+        return;
+    };
+    let addr = format!("bucket.{}", b.label);
+    let mut refuse = |message: String, help: &str, label: &str| {
+        let d = SpecDiagnostic::new("drplan::access_logs", message).help(help.to_string());
+        diags.push(at(spans, &addr, "logging.target", d, label));
+    };
+    if target.label == b.label {
+        refuse(
+            format!("bucket \"{}\" logs into itself", b.label),
+            "S3 would log its own log deliveries without end: use a bucket kept for logs",
+            "itself",
+        );
+    } else if target.site != b.site {
+        refuse(
+            format!(
+                "bucket \"{}\" in site \"{}\" logs into bucket \"{}\" in site \"{}\"",
+                b.label, b.site, target.label, target.site
+            ),
+            "S3 delivers access logs only to a bucket in the source's region: use a log bucket of the same site",
+            "another site's bucket",
+        );
+    }
+    if target.object_lock.is_some() {
+        refuse(
+            format!("bucket \"{}\" receives access logs but has an Object Lock default retention", target.label),
+            "S3 does not deliver access logs to a bucket with a default retention: log into a bucket without object_lock",
+            "locked target",
+        );
+    }
+    if target
+        .encryption
+        .as_ref()
+        .is_some_and(|e| e.algorithm == "aws:kms")
+    {
+        refuse(
+            format!("bucket \"{}\" receives access logs but is encrypted with aws:kms", target.label),
+            "S3 delivers access logs only to buckets encrypted with SSE-S3: algorithm = \"AES256\" on the log bucket",
+            "KMS-encrypted target",
+        );
     }
 }
 

@@ -23,6 +23,7 @@ mod render_plan;
 mod secrets_follow_values;
 mod secrets_in_diagnostics;
 mod secrets_in_fingerprints;
+mod spec_bucket_logging;
 mod spec_control_chars;
 mod spec_diagnostics;
 mod spec_dns_alias;
