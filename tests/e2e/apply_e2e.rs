@@ -393,7 +393,6 @@ async fn assert_vault_copy(moto: &MotoServer, prod: &Project) {
             let prefix = r
                 .filter()
                 .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
-                .or(r.prefix())
                 .unwrap_or_default();
             let bucket = r.destination().map(|d| d.bucket()).unwrap_or_default();
             (prefix.to_string(), bucket.to_string())
