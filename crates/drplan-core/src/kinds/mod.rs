@@ -15,7 +15,7 @@
 
 pub mod eks;
 mod kubernetes;
-pub(crate) mod network;
+pub mod network;
 pub mod peering;
 pub(crate) mod route53;
 pub mod s3;
