@@ -1,11 +1,11 @@
 //! The network family (EC2): `network` blocks lower to a VPC and its subnets.
 
-use super::{by_mark, KindInfo, MarkPlace, Reference};
+use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A VPC's normalized attributes, typed: the lowering builds them from the spec and
 /// the reader (`src/live/ec2.rs`) from EC2's answers, so the compiler checks both
@@ -30,14 +30,6 @@ pub struct SubnetAttrs {
     pub public: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Value>,
-}
-
-/// The attribute map of `Resource`/`LiveObject`.
-pub fn into_attrs<T: Serialize>(attrs: T) -> Map<String, Value> {
-    match serde_json::to_value(attrs) {
-        Ok(Value::Object(m)) => m,
-        _ => Map::new(),
-    }
 }
 
 pub const VPC: KindInfo = KindInfo {

@@ -28,7 +28,7 @@ pub struct BucketAttrs {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
+        deserialize_with = "super::present"
     )]
     pub object_lock: Option<Option<ObjectLockAttrs>>,
     /// Where S3 delivers this bucket's server access logs; absent when the spec does
@@ -36,7 +36,7 @@ pub struct BucketAttrs {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
+        deserialize_with = "super::present"
     )]
     pub logging: Option<Option<LoggingAttrs>>,
     /// The buckets (names, sorted) whose access logs this bucket accepts: the
@@ -53,16 +53,6 @@ pub struct BucketAttrs {
 pub struct EncryptionAttrs {
     pub algorithm: String,
     pub kms_key_id: Option<String>,
-}
-
-/// A key that is there, `null` included, is `Some` (serde reads a `null` as the outer
-/// `None` otherwise).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// S3 Object Lock's default retention. A bucket whose lock has no default retention
