@@ -13,6 +13,7 @@ use anyhow::{anyhow, Result};
 use aws_sdk_elasticache::types::{ReplicationGroup, Tag};
 use aws_sdk_elasticache::Client;
 use drplan_core::address::Address;
+use drplan_core::kinds::elasticache::ReplicationGroupAttrs;
 use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
 use std::collections::BTreeMap;
@@ -181,9 +182,13 @@ fn subnet_group_arn(ctx: &ApplyContext<'_>, region: &str, name: &str) -> String 
 
 pub async fn create(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
     let attrs = Attrs::after(change)?;
+    let want: ReplicationGroupAttrs = attrs.typed()?;
     let client = ctx.clients.elasticache(region(change)?);
-    let id = attrs.str("name")?;
+    let id = want.name.as_str();
     let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
+    let range = |key: &str, n: i64| {
+        i32::try_from(n).map_err(|_| anyhow!("{}: `{key}` is out of range", change.address))
+    };
     if let Some(group) = describe(&client, id).await? {
         let arn = group.arn().unwrap_or_default();
         check_marks(
@@ -196,29 +201,22 @@ pub async fn create(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<S
         .await?;
     } else {
         ensure_subnet_group(ctx, change, &client, &attrs, &tags).await?;
-        let nodes = i32::try_from(attrs.int("num_cache_clusters")?)
-            .map_err(|_| anyhow!("{}: `num_cache_clusters` is out of range", change.address))?;
-        let failover = attrs.bool("automatic_failover");
-        let retention = i32::try_from(attrs.opt_int("snapshot_retention_limit").unwrap_or(0))
-            .map_err(|_| {
-                anyhow!(
-                    "{}: `snapshot_retention_limit` is out of range",
-                    change.address
-                )
-            })?;
         let created = client
             .create_replication_group()
             .replication_group_id(id)
-            .replication_group_description(attrs.str("description")?)
-            .engine(attrs.str("engine")?)
-            .engine_version(attrs.str("engine_version")?)
-            .cache_node_type(attrs.str("node_type")?)
-            .num_cache_clusters(nodes)
-            .automatic_failover_enabled(failover)
-            .multi_az_enabled(failover)
+            .set_replication_group_description(want.description.clone())
+            .set_engine(want.engine.clone())
+            .set_engine_version(want.engine_version.clone())
+            .set_cache_node_type(want.node_type.clone())
+            .num_cache_clusters(range("num_cache_clusters", want.num_cache_clusters)?)
+            .automatic_failover_enabled(want.automatic_failover)
+            .multi_az_enabled(want.automatic_failover)
             .cache_subnet_group_name(id)
-            .snapshot_retention_limit(retention)
-            .set_snapshot_window(attrs.opt_str("snapshot_window").map(str::to_string))
+            .snapshot_retention_limit(range(
+                "snapshot_retention_limit",
+                want.snapshot_retention_limit,
+            )?)
+            .set_snapshot_window(want.snapshot_window.clone())
             .set_tags(Some(tag_list(tags)))
             .send()
             .await;

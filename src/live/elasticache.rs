@@ -8,7 +8,7 @@
 //! and those marked for the stack. A group being deleted no longer exists for drplan
 //! (ElastiCache lists it until its nodes are gone).
 
-use super::marks::{opt_str, sorted_strings, Marked};
+use super::marks::Marked;
 use super::reach::Gate;
 use super::requests::{collect_pages, send};
 use super::{FamilyRead, ReadScope};
@@ -16,11 +16,11 @@ use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
 use aws_sdk_elasticache::types::{AutomaticFailoverStatus, CacheCluster, ReplicationGroup};
 use aws_sdk_elasticache::Client;
-use drplan_core::kinds::elasticache::major_minor;
+use drplan_core::kinds::elasticache::{major_minor, ReplicationGroupAttrs};
+use drplan_core::kinds::into_attrs;
 use drplan_core::live::{LiveObject, ReadError};
 use drplan_core::resource::Kind;
 use futures::future::join_all;
-use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 const TYPE: &str = "aws_elasticache_replication_group";
@@ -195,38 +195,29 @@ fn group_object(
         group.automatic_failover(),
         Some(AutomaticFailoverStatus::Enabled | AutomaticFailoverStatus::Enabling)
     );
-    let mut attrs = Map::new();
-    attrs.insert("name".into(), Value::from(id));
-    attrs.insert("description".into(), opt_str(group.description()));
-    attrs.insert("engine".into(), opt_str(group.engine()));
-    attrs.insert(
-        "engine_version".into(),
-        opt_str(
-            member
-                .and_then(|m| m.engine_version())
-                .map(|v| major_minor(v).unwrap_or_else(|| v.to_string()))
-                .as_deref(),
-        ),
-    );
-    attrs.insert("node_type".into(), opt_str(group.cache_node_type()));
-    attrs.insert(
-        "num_cache_clusters".into(),
-        Value::from(group.member_clusters().len()),
-    );
-    attrs.insert("automatic_failover".into(), Value::from(failover));
-    attrs.insert("subnets".into(), sorted_strings(subnets));
-    attrs.insert(
-        "snapshot_retention_limit".into(),
-        Value::from(group.snapshot_retention_limit().unwrap_or(0)),
-    );
-    attrs.insert("snapshot_window".into(), opt_str(group.snapshot_window()));
-    attrs.insert("tags".into(), marked.tags);
+    let mut subnets = subnets.to_vec();
+    subnets.sort();
+    let attrs = ReplicationGroupAttrs {
+        name: id.to_string(),
+        description: group.description().map(str::to_string),
+        engine: group.engine().map(str::to_string),
+        engine_version: member
+            .and_then(|m| m.engine_version())
+            .map(|v| major_minor(v).unwrap_or_else(|| v.to_string())),
+        node_type: group.cache_node_type().map(str::to_string),
+        num_cache_clusters: i64::try_from(group.member_clusters().len()).unwrap_or(i64::MAX),
+        automatic_failover: failover,
+        subnets,
+        snapshot_retention_limit: i64::from(group.snapshot_retention_limit().unwrap_or(0)),
+        snapshot_window: group.snapshot_window().map(str::to_string),
+        tags: marked.tags,
+    };
     LiveObject {
         kind: Kind::CacheReplicationGroup,
         id: id.to_string(),
         region: Some(region.to_string()),
         address: marked.address,
         stack: marked.stack,
-        attrs: attrs.into(),
+        attrs: into_attrs(attrs).into(),
     }
 }

@@ -4,11 +4,37 @@
 //! last, and its subnets are the group's `subnets` attribute (as a peering's routes
 //! are attributes of the connection). A replication group holds data: stateful.
 
-use super::{text, KindInfo, MarkPlace, Reference};
+use super::{into_attrs, text, KindInfo, MarkPlace, Reference};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{sorted_addrs, tags, Lowering};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A replication group's normalized attributes, typed: the lowering builds them from
+/// the spec, the reader (`src/live/elasticache.rs`) from ElastiCache's answers and
+/// apply's create reads them (`Attrs::typed`), so the compiler checks all three agree.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReplicationGroupAttrs {
+    /// The replication group id (and its subnet group's name).
+    pub name: String,
+    pub description: Option<String>,
+    pub engine: Option<String>,
+    /// `major.minor` ([`major_minor`]).
+    pub engine_version: Option<String>,
+    pub node_type: Option<String>,
+    /// The primary and its replicas.
+    pub num_cache_clusters: i64,
+    pub automatic_failover: bool,
+    /// Sorted subnet addresses in the spec, subnet ids as read.
+    pub subnets: Vec<String>,
+    /// Days automatic snapshots are kept; 0: none taken.
+    pub snapshot_retention_limit: i64,
+    /// `hh:mm-hh:mm` UTC; left out of the spec's side when it says none (not compared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_window: Option<String>,
+    pub tags: Value,
+}
 
 /// The only engine drplan creates.
 pub const ENGINE: &str = "redis";
@@ -75,27 +101,27 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             Some(s) => (s.retention_days, s.window.clone()),
             None => (0, None),
         };
-        let mut attrs = json!({
-            "name": c.name,
-            "description": c.description,
-            "engine": ENGINE,
-            "engine_version": major_minor(&c.engine_version).unwrap_or_else(|| c.engine_version.clone()),
-            "node_type": c.node_type,
-            "num_cache_clusters": c.nodes,
-            "automatic_failover": c.nodes > 1,
-            "subnets": subnets.iter().map(Address::as_str).collect::<Vec<_>>(),
-            "snapshot_retention_limit": retention,
-            "tags": tags(&c.tags),
-        });
-        // An unsaid window is ElastiCache's choice: neither compared nor set.
-        if let (Some(window), Some(map)) = (window, attrs.as_object_mut()) {
-            map.insert("snapshot_window".into(), Value::from(window));
-        }
+        let attrs = ReplicationGroupAttrs {
+            name: c.name.clone(),
+            description: Some(c.description.clone()),
+            engine: Some(ENGINE.to_string()),
+            engine_version: Some(
+                major_minor(&c.engine_version).unwrap_or_else(|| c.engine_version.clone()),
+            ),
+            node_type: Some(c.node_type.clone()),
+            num_cache_clusters: c.nodes,
+            automatic_failover: c.nodes > 1,
+            subnets: subnets.iter().map(Address::to_string).collect(),
+            snapshot_retention_limit: retention,
+            // An unsaid window is ElastiCache's choice: neither compared nor set.
+            snapshot_window: window,
+            tags: tags(&c.tags),
+        };
         out.push(lw.resource(
             Address::block("cache", &c.label),
             Kind::CacheReplicationGroup,
             Some(&c.site),
-            attrs,
+            Value::Object(into_attrs(attrs)),
             vec![],
             true,
             &c.source,

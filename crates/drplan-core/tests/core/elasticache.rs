@@ -421,3 +421,19 @@ cache {
         "{warnings:?}"
     );
 }
+
+#[test]
+fn a_cache_in_a_vault_site_is_refused_at_its_site() {
+    let spec = format!(
+        "site \"vault\" {{\n  region = \"us-east-2\"\n  role   = \"vault\"\n}}\n{}{}",
+        NETWORK
+            .replace("site.primary", "site.vault")
+            .replace("us-west-2", "us-east-2"),
+        CACHE.replace("site.primary", "site.vault")
+    );
+    let out = diagnostics(&spec);
+    assert!(
+        out.contains("cache \"redis\" is in site \"vault\", a vault"),
+        "{out}"
+    );
+}

@@ -1,11 +1,11 @@
 //! The `cache` block: an ElastiCache Redis replication group in one site's network,
 //! with its automatic snapshots (`snapshot { retention_days  window  cross_region }`).
-//! The block's own checks are here; the checks across blocks (the network is in the
-//! cache's site and has the subnets named; two caches may not share an id in one
-//! region) run once every block is decoded (`check`, called from `spec::checks`).
+//! The block's own checks are here; the checks across blocks (the site is no vault, the
+//! network is in the cache's site and has the subnets named; two caches may not share
+//! an id in one region) run once every block is decoded (`check`, called from `spec::checks`).
 
 use super::{check_tags, object, source_ref, Cx, SpanTable};
-use crate::model::{Cache, CacheSnapshot, Topology};
+use crate::model::{Cache, CacheSnapshot, SiteRole, Topology};
 use crate::spec::body::{self, BlockBody, Schema};
 use crate::spec::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use hcl::Value;
@@ -45,6 +45,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Cache> {
         );
     }
     let site = b.block_ref(cx.diags, cx.scope, "site", "site");
+    cx.spans.record(&address, "site", b);
     if !b.has("network") {
         b.missing(
             cx.diags,
@@ -259,6 +260,20 @@ pub fn check(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
             Some((f, span)) => d.at(f, span.clone(), label),
             None => d,
         };
+        if t.sites
+            .get(&c.site)
+            .is_some_and(|s| s.role == SiteRole::Vault)
+        {
+            diags.push(at(
+                SpecDiagnostic::new(
+                    "drplan::vault_site",
+                    format!("cache \"{}\" is in site \"{}\", a vault", c.label, c.site),
+                )
+                .help("a vault site (role = \"vault\") holds backup copies only: put the cache in a primary or dr site"),
+                "site",
+                "vault site",
+            ));
+        }
         if let Some(net) = t.networks.get(&c.network) {
             if net.site != c.site {
                 diags.push(at(
