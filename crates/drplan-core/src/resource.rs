@@ -44,12 +44,29 @@ pub enum Kind {
     /// addresses), `tags`.
     #[serde(rename = "aws_eks_node_group")]
     NodeGroup,
+    /// `kms_key` block: the (primary) key, in the block's site. attrs: `description`,
+    /// `multi_region` (bool), `enabled` (bool: true, and false for a key disabled or
+    /// scheduled for deletion out of band), `enable_key_rotation` (bool), `alias`
+    /// (`alias/<name>` pointing at this key in its region, or null),
+    /// `deletion_window_days` (kept in the key's `drplan:deletion-window-days` tag, as
+    /// KMS has no such setting until a deletion is scheduled), `tags`.
+    #[serde(rename = "aws_kms_key")]
+    KmsKey,
+    /// A replica of a multi-region `kms_key`, one per site in its `replicas`; address
+    /// `kms_key.<label>.replica.<site>`. attrs: `primary_key` (the primary's address),
+    /// `description`, `enabled`, `alias`, `deletion_window_days`, `tags` (as for the
+    /// primary; rotation is the primary's, KMS rotates the replicas with it).
+    #[serde(rename = "aws_kms_replica_key")]
+    KmsReplicaKey,
     /// `bucket` block (plus lifecycle rules compiled from `backup` policies). attrs:
-    /// `name`, `versioning` (bool), `encryption` ({`algorithm`, `kms_key_id`} or null),
+    /// `name`, `versioning` (bool), `encryption` ({`algorithm`, `kms_key_id`: as
+    /// written, or a declared key's address (`kms_key.backups`: that multi-region key
+    /// in the bucket's region)} or null),
     /// `lifecycle_rules` (list sorted by id of {`id`, `prefix`, `expiration_days`,
     /// `noncurrent_expiration_days`, `transitions`: [{`days`, `storage_class`}]}),
     /// `replication` ({`role_arn`, `rules`: [{`id`, `prefix`, `destination_bucket`
-    /// (bucket name), `storage_class`}]} or null), `tags`.
+    /// (bucket name), `storage_class`, `replica_kms_key_id` (as `kms_key_id`, in the
+    /// destination's region)}]} or null), `tags`.
     #[serde(rename = "aws_s3_bucket")]
     Bucket,
     /// `zone` block. attrs: `name` (trailing dot), `comment`, `tags`.

@@ -52,7 +52,7 @@ fn category(step: &ActivationStep) -> usize {
         (_, Operation::Restore(_)) => 2,
         (Kind::Vpc | Kind::Subnet | Kind::VpcPeering | Kind::EksCluster | Kind::NodeGroup, _) => 0,
         (Kind::K8sObject, _) if k8s_kind == "Namespace" => 0,
-        (Kind::Bucket, _) => 1,
+        (Kind::KmsKey | Kind::KmsReplicaKey | Kind::Bucket, _) => 1,
         (Kind::K8sObject, _) if k8s_kind == "CronJob" => 4,
         (Kind::K8sObject, _) => 3,
         (Kind::DnsZone | Kind::DnsRecord | Kind::HealthCheck, _) => 5,
@@ -483,6 +483,13 @@ fn verify(r: &Resource, contexts: &BTreeMap<String, KubeContext>) -> String {
         Kind::VpcPeering => format!(
             "aws ec2 describe-vpc-peering-connections --region {region} --filters Name=tag:drplan:address,Values={} --query 'VpcPeeringConnections[].Status.Code'",
             r.address
+        ),
+        Kind::KmsKey | Kind::KmsReplicaKey => format!(
+            "aws kms describe-key --region {region} --key-id {} --query 'KeyMetadata.[KeyState,MultiRegionConfiguration.MultiRegionKeyType]'",
+            r.attrs
+                .get("alias")
+                .and_then(Value::as_str)
+                .unwrap_or("<key-id>")
         ),
         Kind::Bucket => format!("aws s3api get-bucket-replication --bucket {}", attr("name")),
         Kind::DnsZone => format!("aws route53 list-hosted-zones-by-name --dns-name {} --max-items 1", attr("name")),

@@ -194,6 +194,24 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             }),
             tags: Some(b.tags.clone().into_iter().collect()),
         };
+        // The declared KMS keys it uses wait for it: its encryption's in its own
+        // region, each replication rule's in the destination's (that key's replica).
+        let own_key = b
+            .encryption
+            .as_ref()
+            .and_then(|e| e.kms_key_id.as_deref())
+            .map(|k| (k, b.site.as_str()));
+        let replica_keys = b.replication.iter().flat_map(|r| &r.rules).filter_map(|r| {
+            let dest = t.buckets.get(&r.destination)?;
+            Some((r.replica_kms_key_id.as_deref()?, dest.site.as_str()))
+        });
+        let mut keys: Vec<Address> = own_key
+            .into_iter()
+            .chain(replica_keys)
+            .filter_map(|(key, site)| super::kms::holder_in(t, key, site))
+            .collect();
+        keys.sort();
+        keys.dedup();
         // Not an ordering edge: the replication configuration is apply's link step,
         // after this bucket and its destinations (buckets may replicate to each other).
         out.push(lw.resource(
@@ -201,7 +219,7 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             Kind::Bucket,
             Some(&b.site),
             Value::Object(attrs.into_attrs()),
-            Vec::new(),
+            keys,
             b.protect,
             &b.source,
         ));

@@ -16,6 +16,7 @@ pub struct Topology {
     pub peerings: BTreeMap<String, Peering>,
     pub clusters: BTreeMap<String, Cluster>,
     pub buckets: BTreeMap<String, Bucket>,
+    pub kms_keys: BTreeMap<String, KmsKey>,
     pub zones: BTreeMap<String, Zone>,
     pub dns: BTreeMap<String, Dns>,
     pub kubernetes: BTreeMap<String, Kubernetes>,
@@ -51,6 +52,27 @@ pub struct Site {
     pub role: SiteRole,
     /// This site is the environment's `active_site`.
     pub active: bool,
+    pub source: SourceRef,
+}
+
+/// A `kms_key` block: a KMS key in `site`'s region, with a replica in each of
+/// `replicas` (a multi-region key's copies: same key id and material, usable in
+/// their own region) and the same alias in every region that holds it.
+#[derive(Clone, Debug)]
+pub struct KmsKey {
+    pub label: String,
+    /// Site label of the primary key.
+    pub site: String,
+    pub description: String,
+    pub multi_region: bool,
+    /// Site labels of the replicas, in the order written.
+    pub replicas: Vec<String>,
+    /// `alias/<name>`, made in each region that holds the key.
+    pub alias: Option<String>,
+    /// The waiting period KMS keeps a key scheduled for deletion (7-30 days).
+    pub deletion_window_days: i64,
+    pub enable_key_rotation: bool,
+    pub tags: Tags,
     pub source: SourceRef,
 }
 
@@ -170,6 +192,8 @@ pub struct ObjectLock {
 pub struct Encryption {
     /// "AES256" or "aws:kms".
     pub algorithm: String,
+    /// A key ARN, alias or id as written; or the address of a `kms_key` block
+    /// (`kms_key.backups`): that key in the bucket's region (`kinds::kms`).
     pub kms_key_id: Option<String>,
 }
 

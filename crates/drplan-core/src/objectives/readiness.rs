@@ -4,7 +4,8 @@
 //!
 //! One `dr_readiness` check per dr-role site, and one [`Finding`] per prerequisite:
 //!
-//! - **KMS keys** a bucket's encryption names, in that bucket's region (DescribeKey:
+//! - **KMS keys** a bucket's encryption names and the spec does not declare (a
+//!   `kms_key` block is planned like any managed object), in that bucket's region (DescribeKey:
 //!   present and enabled);
 //! - **IAM roles** the spec references (cluster, node group, replication), in the
 //!   account the environment pins (GetRole);
@@ -163,6 +164,10 @@ pub fn items(project: &Project, activated: Option<&Project>) -> Vec<Item> {
         let Some(key) = b.encryption.as_ref().and_then(|e| e.kms_key_id.as_ref()) else {
             continue;
         };
+        // A declared key (`kms_key` block) is drplan's to make: the plan creates it.
+        if crate::kinds::kms::declared(t, key).is_some() {
+            continue;
+        }
         let Some(region) = region_of(&b.site) else {
             continue;
         };

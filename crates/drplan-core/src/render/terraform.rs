@@ -168,6 +168,23 @@ fn values(kind: Kind, a: &Map<String, Value>) -> Value {
             "accept_status": get(a, "accept_status"),
             "tags": get(a, "tags"),
         }),
+        // The alias is an attribute of the key in drplan (Terraform's aws_kms_alias has
+        // no counterpart here), and the deletion window is the provider's argument.
+        Kind::KmsKey => json!({
+            "description": get(a, "description"),
+            "multi_region": get(a, "multi_region"),
+            "is_enabled": get(a, "enabled"),
+            "enable_key_rotation": get(a, "enable_key_rotation"),
+            "deletion_window_in_days": get(a, "deletion_window_days"),
+            "tags": get(a, "tags"),
+        }),
+        Kind::KmsReplicaKey => json!({
+            "primary_key_arn": get(a, "primary_key"),
+            "description": get(a, "description"),
+            "enabled": get(a, "enabled"),
+            "deletion_window_in_days": get(a, "deletion_window_days"),
+            "tags": get(a, "tags"),
+        }),
         Kind::EksCluster => cluster(a),
         Kind::NodeGroup => json!({
             "cluster_name": get(a, "cluster_name"),

@@ -66,6 +66,13 @@ pub const BLOCKS: &[Block] = &[
         5,
     ),
     block(
+        "kms_key",
+        1,
+        Some(&["name", "site", "region", "alias", "replicas", "address"]),
+        true,
+        5,
+    ),
+    block(
         "bucket",
         1,
         Some(&["name", "arn", "site", "region", "address"]),

@@ -38,6 +38,7 @@ pub fn run(
     super::decode::peering::check(t, spans, diags);
     clusters(t, spans, diags);
     buckets(t, spans, diags);
+    super::decode::kms::check(t, spans, env, diags);
     backups(t, spans, diags);
     manifests(files_read, t, spans, diags, digest);
     site_accounts(t, env, sources, diags);

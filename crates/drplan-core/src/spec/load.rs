@@ -2020,6 +2020,9 @@ impl Loader {
             "cluster" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::cluster::decode(l, b, cx).map(Decoded::Cluster)
             }),
+            "kms_key" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::kms::decode(l, b, cx).map(Decoded::KmsKey)
+            }),
             "bucket" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::bucket::decode(l, b, cx).map(Decoded::Bucket)
             }),
@@ -2056,6 +2059,11 @@ impl Loader {
                 let obj = decode::cluster::cluster_object(&c, &region_of(t, &c.site));
                 self.scope.publish("cluster", &label, obj);
                 t.clusters.insert(label, c);
+            }
+            Some(Decoded::KmsKey(k)) => {
+                let obj = decode::kms::kms_key_object(&k, &region_of(t, &k.site));
+                self.scope.publish("kms_key", &label, obj);
+                t.kms_keys.insert(label, k);
             }
             Some(Decoded::Bucket(bk)) => {
                 let obj = decode::bucket::bucket_object(&bk, &region_of(t, &bk.site));
@@ -2116,6 +2124,7 @@ enum Decoded {
     Network(crate::model::Network),
     Peering(crate::model::Peering),
     Cluster(crate::model::Cluster),
+    KmsKey(crate::model::KmsKey),
     Bucket(crate::model::Bucket),
     Zone(crate::model::Zone),
     Dns(crate::model::Dns),
@@ -2130,6 +2139,7 @@ fn schema_of(kind: &str) -> Option<&'static Schema> {
         "network" => &decode::network::SCHEMA,
         "peering" => &decode::peering::SCHEMA,
         "cluster" => &decode::cluster::SCHEMA,
+        "kms_key" => &decode::kms::SCHEMA,
         "bucket" => &decode::bucket::SCHEMA,
         "zone" => &decode::dns::ZONE_SCHEMA,
         "dns" => &decode::dns::DNS_SCHEMA,

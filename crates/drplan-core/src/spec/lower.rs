@@ -14,6 +14,7 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
     crate::kinds::network::lower(&lw, &mut out);
     crate::kinds::peering::lower(&lw, &mut out);
     crate::kinds::eks::lower(&lw, &mut out);
+    crate::kinds::kms::lower(&lw, &mut out);
     crate::kinds::s3::lower(&lw, &mut out);
     crate::kinds::route53::lower(&lw, &mut out);
     out.sort_by(|a, b| a.address.cmp(&b.address));

@@ -5,6 +5,7 @@
 pub mod bucket;
 pub mod cluster;
 pub mod dns;
+pub mod kms;
 pub mod lifecycle;
 pub mod network;
 pub mod objectives;
