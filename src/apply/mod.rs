@@ -17,6 +17,7 @@ pub mod context;
 pub mod eks;
 pub mod family;
 pub mod idempotency;
+pub mod kms;
 pub mod kubernetes;
 pub mod network;
 pub mod outputs;

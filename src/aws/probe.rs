@@ -51,9 +51,16 @@ impl AwsContext {
                     .await
                     .err()
                     .and_then(|e| reach::sdk_failure(&e)),
-                // Global services are not probed per region; KMS is read only where
-                // a bucket names a key, after the S3 probe of its region answered.
-                Service::Route53 | Service::Sts | Service::Iam | Service::Kms => None,
+                Service::Kms => clients
+                    .kms
+                    .list_keys()
+                    .limit(1)
+                    .send()
+                    .await
+                    .err()
+                    .and_then(|e| reach::sdk_failure(&e)),
+                // Global services are not probed per region.
+                Service::Route53 | Service::Sts | Service::Iam => None,
             }
         })
         .await

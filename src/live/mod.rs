@@ -1,6 +1,6 @@
 //! Live readers: what exists in AWS for the objects a spec manages.
 //!
-//! [`read_live`] reads every family (EC2 networks and peerings, EKS, S3, Route53) at once, each in
+//! [`read_live`] reads every family (EC2 networks and peerings, EKS, KMS, S3, Route53) at once, each in
 //! bulk: one paginated list per (region, service, kind), with tag filters where the
 //! API has them, and per-object calls only where AWS offers no list (S3 bucket
 //! configuration, EKS describe). Requests go through [`AwsContext::permit`], so the
@@ -13,6 +13,7 @@
 
 mod ec2;
 mod eks;
+mod kms;
 mod marks;
 pub(crate) mod peering;
 mod reach;
@@ -64,6 +65,10 @@ pub struct ReadScope {
     /// Per bucket name, the settings its spec manages beyond the always-read ones
     /// (each costs a request per bucket, so it is read only where declared).
     pub bucket_settings: BTreeMap<String, BucketSettings>,
+    /// The spec declares KMS keys: keys are read in every region (`live::kms`).
+    pub kms: bool,
+    /// The aliases the spec's keys have: the one a key is read with, among its own.
+    pub kms_aliases: BTreeSet<String>,
 }
 
 /// The optional bucket settings a spec declares.
@@ -119,6 +124,10 @@ impl ReadScope {
                         }
                         scope.bucket_names.insert(name);
                     }
+                }
+                Kind::KmsKey | Kind::KmsReplicaKey => {
+                    scope.kms = true;
+                    scope.kms_aliases.extend(attr(r, "alias"));
                 }
                 Kind::DnsZone => scope.zone_names.extend(attr(r, "name").map(|n| fqdn(&n))),
                 Kind::DnsRecord => scope.zone_names.extend(attr(r, "zone").map(|n| fqdn(&n))),
@@ -213,14 +222,15 @@ impl FromIterator<FamilyRead> for FamilyRead {
 pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
     let calls_before = ctx.api_calls();
     let gate = Gate::new(ctx);
-    let (networks, peerings, clusters, buckets, dns) = tokio::join!(
+    let (networks, peerings, clusters, keys, buckets, dns) = tokio::join!(
         ec2::read(ctx, scope, &gate),
         peering::read(ctx, scope, &gate),
         eks::read(ctx, scope, &gate),
+        kms::read(ctx, scope, &gate),
         s3::read(ctx, scope, &gate),
         route53::read(ctx, scope),
     );
-    let all: FamilyRead = [networks, peerings, clusters, buckets, dns]
+    let all: FamilyRead = [networks, peerings, clusters, keys, buckets, dns]
         .into_iter()
         .collect();
     let mut objects = all.objects;
