@@ -22,6 +22,7 @@ mod gating_e2e;
 mod ignore_changes_e2e;
 mod import_e2e;
 mod k8s_roundtrip;
+mod kms_e2e;
 mod live_aws;
 mod lock_lease;
 mod moved_e2e;
