@@ -13,7 +13,9 @@
 use super::attrs::{removed_tag_keys, str_map, tags_with_marks, Attrs};
 use super::context::{aws_error, change_region, error_code, ApplyContext};
 use super::family::{live_id, MARKS};
-use super::idempotency::{attempt_id, create_once, failpoint, no_retries, FailpointPhase, ATTEMPT_KEY};
+use super::idempotency::{
+    attempt_id, create_once, failpoint, no_retries, FailpointPhase, ATTEMPT_KEY,
+};
 use anyhow::{anyhow, bail, Result};
 use aws_sdk_kms::types::{KeyState, Tag};
 use aws_sdk_kms::Client;
@@ -52,7 +54,7 @@ impl super::family::Applier for KeyApplier {
         put_alias(&kms, &arn, attrs.opt_str("alias"), None).await?;
         if !self.replica && attrs.bool("enable_key_rotation") {
             kms.enable_key_rotation()
-                .key_id(&arn)
+                .key_id(key_id(&arn))
                 .send()
                 .await
                 .map_err(aws_error("EnableKeyRotation"))?;
@@ -75,21 +77,21 @@ impl super::family::Applier for KeyApplier {
                 "enabled" if after.bool("enabled") => enable(&kms, &arn).await?,
                 "enabled" => {
                     kms.disable_key()
-                        .key_id(&arn)
+                        .key_id(key_id(&arn))
                         .send()
                         .await
                         .map_err(aws_error("DisableKey"))?;
                 }
                 "enable_key_rotation" if after.bool("enable_key_rotation") => {
                     kms.enable_key_rotation()
-                        .key_id(&arn)
+                        .key_id(key_id(&arn))
                         .send()
                         .await
                         .map_err(aws_error("EnableKeyRotation"))?;
                 }
                 "enable_key_rotation" => {
                     kms.disable_key_rotation()
-                        .key_id(&arn)
+                        .key_id(key_id(&arn))
                         .send()
                         .await
                         .map_err(aws_error("DisableKeyRotation"))?;
@@ -99,7 +101,7 @@ impl super::family::Applier for KeyApplier {
                 }
                 "description" => {
                     kms.update_key_description()
-                        .key_id(&arn)
+                        .key_id(key_id(&arn))
                         .description(after.opt_str("description").unwrap_or_default())
                         .send()
                         .await
@@ -118,7 +120,7 @@ impl super::family::Applier for KeyApplier {
             let gone = removed_tag_keys(&str_map(before.get("tags")), &after.str_map("tags"));
             if !gone.is_empty() {
                 kms.untag_resource()
-                    .key_id(&arn)
+                    .key_id(key_id(&arn))
                     .set_tag_keys(Some(gone))
                     .send()
                     .await
@@ -138,7 +140,7 @@ impl super::family::Applier for KeyApplier {
             .unwrap_or(DEFAULT_WINDOW_DAYS);
         match kms
             .schedule_key_deletion()
-            .key_id(&arn)
+            .key_id(key_id(&arn))
             .pending_window_in_days(window)
             .send()
             .await
@@ -230,7 +232,7 @@ fn kms_tags(tags: &BTreeMap<String, String>) -> Result<Vec<Tag>> {
 
 async fn put_tags(kms: &Client, arn: &str, tags: BTreeMap<String, String>) -> Result<()> {
     kms.tag_resource()
-        .key_id(arn)
+        .key_id(key_id(arn))
         .set_tags(Some(kms_tags(&tags)?))
         .send()
         .await
@@ -241,7 +243,7 @@ async fn put_tags(kms: &Client, arn: &str, tags: BTreeMap<String, String>) -> Re
 async fn drop_marks(kms: &Client, arn: &str) -> Result<()> {
     match kms
         .untag_resource()
-        .key_id(arn)
+        .key_id(key_id(arn))
         .set_tag_keys(Some(MARKS.iter().map(|k| k.to_string()).collect()))
         .send()
         .await
@@ -257,7 +259,7 @@ async fn drop_marks(kms: &Client, arn: &str) -> Result<()> {
 async fn enable(kms: &Client, arn: &str) -> Result<()> {
     let state = kms
         .describe_key()
-        .key_id(arn)
+        .key_id(key_id(arn))
         .send()
         .await
         .map_err(aws_error("DescribeKey"))?
@@ -268,13 +270,13 @@ async fn enable(kms: &Client, arn: &str) -> Result<()> {
         Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)
     ) {
         kms.cancel_key_deletion()
-            .key_id(arn)
+            .key_id(key_id(arn))
             .send()
             .await
             .map_err(aws_error("CancelKeyDeletion"))?;
     }
     kms.enable_key()
-        .key_id(arn)
+        .key_id(key_id(arn))
         .send()
         .await
         .map_err(aws_error("EnableKey"))?;
@@ -297,7 +299,7 @@ async fn put_alias(kms: &Client, arn: &str, alias: Option<&str>, old: Option<&st
     match kms
         .create_alias()
         .alias_name(alias)
-        .target_key_id(arn)
+        .target_key_id(key_id(arn))
         .send()
         .await
     {
@@ -305,7 +307,7 @@ async fn put_alias(kms: &Client, arn: &str, alias: Option<&str>, old: Option<&st
         Err(e) if error_code(&e) == Some("AlreadyExistsException") => {
             kms.update_alias()
                 .alias_name(alias)
-                .target_key_id(arn)
+                .target_key_id(key_id(arn))
                 .send()
                 .await
                 .map_err(aws_error("UpdateAlias"))?;
@@ -351,7 +353,9 @@ async fn find(kms: &Client, tags: &[(&str, &str)]) -> Result<Option<String>> {
                 )
             });
             if live {
-                return Ok(meta.and_then(|m| m.arn).or_else(|| key.key_arn().map(str::to_string)));
+                return Ok(meta
+                    .and_then(|m| m.arn)
+                    .or_else(|| key.key_arn().map(str::to_string)));
             }
         }
     }
@@ -362,7 +366,11 @@ fn no_retries_config() -> aws_sdk_kms::config::Builder {
     aws_sdk_kms::config::Builder::default().retry_config(no_retries())
 }
 
-async fn create_key(ctx: &ApplyContext<'_>, change: &ResourceChange, kms: &Client) -> Result<String> {
+async fn create_key(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    kms: &Client,
+) -> Result<String> {
     let attrs = Attrs::after(change)?;
     let attempt = attempt_id();
     let mut tags = key_tags(ctx.stack, &change.address, &attrs);
@@ -391,7 +399,11 @@ async fn create_key(ctx: &ApplyContext<'_>, change: &ResourceChange, kms: &Clien
 }
 
 /// ReplicateKey, sent to the primary's region (the primary's ARN names it).
-async fn replicate_key(ctx: &ApplyContext<'_>, change: &ResourceChange, region: &str) -> Result<String> {
+async fn replicate_key(
+    ctx: &ApplyContext<'_>,
+    change: &ResourceChange,
+    region: &str,
+) -> Result<String> {
     let attrs = Attrs::after(change)?;
     let primary = Address::new(attrs.str("primary_key")?);
     let primary_arn = ctx
@@ -420,7 +432,7 @@ async fn replicate_key(ctx: &ApplyContext<'_>, change: &ResourceChange, region: 
     let send = move || async move {
         source
             .replicate_key()
-            .key_id(primary_arn)
+            .key_id(key_id(primary_arn))
             .replica_region(region)
             .description(attrs.opt_str("description").unwrap_or_default())
             .set_tags(Some(tags.clone()))
@@ -438,4 +450,12 @@ async fn replicate_key(ctx: &ApplyContext<'_>, change: &ResourceChange, region: 
     create_once("ReplicateKey", send, look)
         .await?
         .ok_or_else(|| anyhow!("ReplicateKey returned no key ARN"))
+}
+
+/// The key id of a key ARN (`arn:aws:kms:<region>:<account>:key/<id>`), what every
+/// call here names a key by in the client's region. KMS takes the ARN as well; moto
+/// takes only the id in ReplicateKey, EnableKey, DisableKey, ScheduleKeyDeletion and
+/// CancelKeyDeletion.
+fn key_id(arn: &str) -> &str {
+    arn.rsplit_once(":key/").map_or(arn, |(_, id)| id)
 }

@@ -98,8 +98,7 @@ fn window_of(tags: &[(String, String)]) -> Value {
 async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
     let mut read = FamilyRead::default();
     let fail = |read: &mut FamilyRead, what: &str, e: String| {
-        read.errors
-            .push(ReadError::new(what, e).in_region(region));
+        read.errors.push(ReadError::new(what, e).in_region(region));
     };
     let client = ctx.kms(region);
     let pages = client.list_keys().into_paginator().send();
@@ -147,8 +146,7 @@ async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
         .filter_map(|r| match r {
             Ok(found) => Some(found),
             Err(e) => {
-                read.errors
-                    .push(ReadError::new(TYPE, e).in_region(region));
+                read.errors.push(ReadError::new(TYPE, e).in_region(region));
                 None
             }
         })
@@ -173,8 +171,8 @@ async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
             }
         };
         let multi = meta.multi_region_configuration();
-        let replica = multi.and_then(|m| m.multi_region_key_type())
-            == Some(&MultiRegionKeyType::Replica);
+        let replica =
+            multi.and_then(|m| m.multi_region_key_type()) == Some(&MultiRegionKeyType::Replica);
         let enabled = meta.key_state() == Some(&KeyState::Enabled);
         let alias = aliases_of.get(id.as_str()).and_then(|names| {
             names

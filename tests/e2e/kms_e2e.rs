@@ -6,7 +6,8 @@
 //! key ARNs); the next plan exits 0; a replica disabled and its alias deleted by hand,
 //! the rotation turned off, and a deletion scheduled by hand are drift that apply
 //! reverts; a key removed from the spec is refused until --allow-destroy, and then
-//! scheduled for deletion with its window, never deleted at once.
+//! scheduled for deletion with its window, never deleted at once (and a bucket that
+//! still names it by ARN fails the DR readiness check).
 //!
 //! moto implements every call used, with gaps drplan does not paper over: its
 //! ReplicateKey made a shallow copy (the replica shared the primary's aliases, and
@@ -185,7 +186,9 @@ async fn a_multi_region_key_is_replicated_to_the_dr_site_used_by_both_buckets_an
     assert_eq!(primary.multi_region(), Some(true));
     assert_eq!(primary.description(), Some("backups, both regions"));
     assert_eq!(primary.key_state(), Some(&KeyState::Enabled));
-    let config = primary.multi_region_configuration().expect("primary config");
+    let config = primary
+        .multi_region_configuration()
+        .expect("primary config");
     assert_eq!(
         config.multi_region_key_type(),
         Some(&MultiRegionKeyType::Primary)
@@ -197,7 +200,9 @@ async fn a_multi_region_key_is_replicated_to_the_dr_site_used_by_both_buckets_an
             .any(|r| r.region() == Some("us-east-1") && r.arn() == Some(replica_arn.as_str())),
         "{config:?}"
     );
-    let config = replica.multi_region_configuration().expect("replica config");
+    let config = replica
+        .multi_region_configuration()
+        .expect("replica config");
     assert_eq!(
         config.multi_region_key_type(),
         Some(&MultiRegionKeyType::Replica)
@@ -279,8 +284,9 @@ async fn a_multi_region_key_is_replicated_to_the_dr_site_used_by_both_buckets_an
     // Drift: the replica disabled and its alias deleted by hand, the primary's
     // rotation turned off. The plan says so; apply puts them back.
     let dr = moto.kms("us-east-1");
+    // moto's DisableKey and ScheduleKeyDeletion take the key id only (KMS: the ARN too).
     dr.disable_key()
-        .key_id(&replica_arn)
+        .key_id(&replica_id)
         .send()
         .await
         .expect("DisableKey");
@@ -332,7 +338,7 @@ async fn a_multi_region_key_is_replicated_to_the_dr_site_used_by_both_buckets_an
     // A deletion scheduled by hand is cancelled: the key is still declared.
     moto.kms("us-west-2")
         .schedule_key_deletion()
-        .key_id(&primary_arn)
+        .key_id(&primary_id)
         .pending_window_in_days(7)
         .send()
         .await
@@ -358,7 +364,7 @@ async fn a_multi_region_key_is_replicated_to_the_dr_site_used_by_both_buckets_an
     project(root, &without);
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 1, "plan without the key block");
-    let err = stderr(&out);
+    let err = explain(&out);
     assert!(
         err.contains("kms_key.backups") && err.contains("--allow-destroy"),
         "{err}"
@@ -391,15 +397,28 @@ async fn a_multi_region_key_is_replicated_to_the_dr_site_used_by_both_buckets_an
             .deletion_date()
             .map(|d| (d.secs() - chrono_now()) as f64 / 86_400.0)
             .expect("a deletion date");
-        assert!((13.0..=14.01).contains(&days), "the key's 14-day window: {days}");
+        assert!(
+            (13.0..=14.01).contains(&days),
+            "the key's 14-day window: {days}"
+        );
         let t = tags(&moto, region, arn).await;
         assert!(
-            !t.iter().any(|(k, _)| k == "drplan:stack" || k == "drplan:address"),
+            !t.iter()
+                .any(|(k, _)| k == "drplan:stack" || k == "drplan:address"),
             "the marks are dropped: {t:?}"
         );
     }
+    // Nothing left to change (the keys are no longer the stack's), but the buckets
+    // still name the key by ARN: the DR readiness check says it is going (exit 3).
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
-    assert_exit(&out, 0, "plan after the deletions were scheduled");
+    assert_exit(&out, 3, "plan after the deletions were scheduled");
+    let text = stdout(&out);
+    assert!(text.contains("No changes."), "{text}");
+    assert!(
+        text.contains(&format!("FAIL KMS key {primary_arn} in us-west-2"))
+            && text.contains("is PendingDeletion"),
+        "{text}"
+    );
 }
 
 fn chrono_now() -> i64 {
@@ -440,7 +459,10 @@ fn a_replica_in_another_account_and_a_bucket_outside_the_keys_regions_are_refuse
         "{err}"
     );
     // file:line:col of each value.
-    for (needle, value) in [("replicas", "[site.dr]"), ("kms_key_id = kms_key", "kms_key.backups")] {
+    for (needle, value) in [
+        ("replicas", "[site.dr]"),
+        ("kms_key_id = kms_key", "kms_key.backups"),
+    ] {
         let (line, text) = spec
             .lines()
             .enumerate()

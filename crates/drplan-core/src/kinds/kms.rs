@@ -143,9 +143,9 @@ pub fn holder_in(t: &Topology, value: &str, site: &str) -> Option<Address> {
 pub fn arn_in_region(arn: &str, region: &str) -> Option<String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
-        ["arn", partition, "kms", _, account, resource] if resource.starts_with("key/") => Some(
-            format!("arn:{partition}:kms:{region}:{account}:{resource}"),
-        ),
+        ["arn", partition, "kms", _, account, resource] if resource.starts_with("key/") => {
+            Some(format!("arn:{partition}:kms:{region}:{account}:{resource}"))
+        }
         _ => None,
     }
 }

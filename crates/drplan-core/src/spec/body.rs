@@ -540,7 +540,11 @@ impl<'a> BlockBody<'a> {
             Value::Array(items) => items.clone(),
             Value::Null => return None,
             _ => {
-                self.wrong_type(diags, name, &format!("a list of references to {kind} blocks"));
+                self.wrong_type(
+                    diags,
+                    name,
+                    &format!("a list of references to {kind} blocks"),
+                );
                 return None;
             }
         };

@@ -7,6 +7,7 @@ mod spec_support;
 mod adopt_tfstate;
 mod dr_order;
 mod golden;
+mod kms;
 mod objectives_checks;
 mod objectives_examples;
 mod objectives_readiness;

@@ -185,7 +185,15 @@ pub fn check(t: &Topology, spans: &SpanTable, env: &EnvSettings, diags: &mut Dia
     for b in t.buckets.values() {
         let address = format!("bucket.{}", b.label);
         if let Some(key) = b.encryption.as_ref().and_then(|e| e.kms_key_id.as_deref()) {
-            in_region(t, spans, diags, &address, "encryption.kms_key_id", key, &b.site);
+            in_region(
+                t,
+                spans,
+                diags,
+                &address,
+                "encryption.kms_key_id",
+                key,
+                &b.site,
+            );
         }
         for rule in b.replication.iter().flat_map(|r| &r.rules) {
             let (Some(key), Some(dest)) = (
