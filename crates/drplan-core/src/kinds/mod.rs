@@ -17,9 +17,9 @@
 pub mod eks;
 pub mod kms;
 mod kubernetes;
-pub(crate) mod network;
+pub mod network;
 pub mod peering;
-pub(crate) mod route53;
+pub mod route53;
 pub mod s3;
 
 use crate::address::Address;
@@ -222,6 +222,24 @@ pub fn deletion_means(kind: Kind) -> Option<&'static str> {
     match kind {
         Kind::KmsKey | Kind::KmsReplicaKey => Some(kms::DELETION_MEANS),
         _ => None,
+    }
+}
+
+/// A key that is there, `null` included, is `Some` (serde reads a `null` as the outer
+/// `None` otherwise).
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// The attribute map of `Resource`/`LiveObject` of a kind's typed attribute struct.
+pub fn into_attrs<T: serde::Serialize>(attrs: T) -> Map<String, Value> {
+    match serde_json::to_value(attrs) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
     }
 }
 
