@@ -391,7 +391,7 @@ fn a_key_disabled_out_of_band_is_an_update_not_a_replacement() {
         )],
         ..LiveState::default()
     };
-    let plan = diff(&[key.clone()], &state, &ctx());
+    let plan = diff(std::slice::from_ref(key), &state, &ctx());
     assert!(plan.errors.is_empty(), "{:?}", plan.errors);
     assert_eq!(plan.changes[0].action, Action::Update);
     // multi_region cannot change in place: a replacement, refused for a key.
@@ -407,6 +407,6 @@ fn a_key_disabled_out_of_band_is_an_update_not_a_replacement() {
         )],
         ..LiveState::default()
     };
-    let plan = diff(&[key.clone()], &state, &ctx());
+    let plan = diff(std::slice::from_ref(key), &state, &ctx());
     assert!(!plan.errors.is_empty(), "{:?}", plan.changes);
 }
