@@ -14,6 +14,7 @@ pub mod adopt;
 pub mod attrs;
 pub mod clients;
 pub mod context;
+pub mod ecr;
 pub mod eks;
 pub mod family;
 pub mod idempotency;

@@ -1,6 +1,6 @@
 //! Live readers: what exists in AWS for the objects a spec manages.
 //!
-//! [`read_live`] reads every family (EC2 networks and peerings, EKS, S3, Route53) at once, each in
+//! [`read_live`] reads every family (EC2 networks and peerings, EKS, S3, ECR, Route53) at once, each in
 //! bulk: one paginated list per (region, service, kind), with tag filters where the
 //! API has them, and per-object calls only where AWS offers no list (S3 bucket
 //! configuration, EKS describe). Requests go through [`AwsContext::permit`], so the
@@ -12,6 +12,7 @@
 //! other families are still returned.
 
 mod ec2;
+pub(crate) mod ecr;
 mod eks;
 mod marks;
 pub(crate) mod peering;
@@ -46,6 +47,9 @@ pub struct ReadScope {
     pub cluster_settings: BTreeMap<(String, String), BTreeSet<String>>,
     /// S3 bucket names in the spec (any region: bucket names are global).
     pub bucket_names: BTreeSet<String>,
+    /// ECR repository names in the spec, per region: read even when not marked (a
+    /// repository that exists already).
+    pub repository_names: BTreeMap<String, BTreeSet<String>>,
     /// Route53 zone names in the spec, with trailing dot: `zone` blocks and the zones
     /// `dns` records live in.
     pub zone_names: BTreeSet<String>,
@@ -118,6 +122,15 @@ impl ReadScope {
                             scope.bucket_settings.insert(name.clone(), settings);
                         }
                         scope.bucket_names.insert(name);
+                    }
+                }
+                Kind::EcrRepository => {
+                    if let (Some(region), Some(name)) = (&r.region, attr(r, "name")) {
+                        scope
+                            .repository_names
+                            .entry(region.clone())
+                            .or_default()
+                            .insert(name);
                     }
                 }
                 Kind::DnsZone => scope.zone_names.extend(attr(r, "name").map(|n| fqdn(&n))),
@@ -213,14 +226,15 @@ impl FromIterator<FamilyRead> for FamilyRead {
 pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
     let calls_before = ctx.api_calls();
     let gate = Gate::new(ctx);
-    let (networks, peerings, clusters, buckets, dns) = tokio::join!(
+    let (networks, peerings, clusters, buckets, repositories, dns) = tokio::join!(
         ec2::read(ctx, scope, &gate),
         peering::read(ctx, scope, &gate),
         eks::read(ctx, scope, &gate),
         s3::read(ctx, scope, &gate),
+        ecr::read(ctx, scope, &gate),
         route53::read(ctx, scope),
     );
-    let all: FamilyRead = [networks, peerings, clusters, buckets, dns]
+    let all: FamilyRead = [networks, peerings, clusters, buckets, repositories, dns]
         .into_iter()
         .collect();
     let mut objects = all.objects;

@@ -6,6 +6,7 @@ mod spec_support;
 
 mod adopt_tfstate;
 mod dr_order;
+mod ecr;
 mod golden;
 mod objectives_checks;
 mod objectives_examples;
