@@ -4,7 +4,8 @@
 //! the next plan exits 0; a lifecycle policy deleted by hand, the replication rule
 //! removed by hand and a tag changed by hand are drift that apply reverts; a
 //! repository that leaves the spec is held (it holds images) until `--allow-destroy`,
-//! and its rule goes with it.
+//! and its rule goes with it; a DR workload pulling from the primary's registry is a
+//! readiness failure of validate (exit 3) naming the workload, the image and the fix.
 //!
 //! moto implements the calls used (CreateRepository with tags, DescribeRepositories,
 //! List/Tag/UntagResource, Put/Get/DeleteLifecyclePolicy, DescribeRegistry,
@@ -352,4 +353,53 @@ async fn a_rule_that_is_not_drplans_is_left_alone_and_not_counted() {
     );
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 0, "plan after apply");
+}
+
+#[test]
+fn validate_flags_a_dr_workload_pulling_from_the_primary_registry() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let spec = format!(
+        "{TWO_SITES_TWO_NETWORKS}{}{}",
+        REGISTRIES.replace("  replicate_to        = [site.dr]\n", ""),
+        r#"
+cluster "dr" {
+  site     = site.dr
+  name     = "shop-dr"
+  version  = "1.29"
+  network  = network.dr
+  role_arn = "arn:aws:iam::123456789012:role/eks"
+}
+
+kubernetes "dr_apps" {
+  cluster   = cluster.dr
+  manifests = ["k8s/api.yaml"]
+}
+"#
+    );
+    write_project(root, &spec, ENV);
+    std::fs::create_dir_all(root.join("k8s")).expect("k8s dir");
+    std::fs::write(
+        root.join("k8s/api.yaml"),
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: shop\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: 123456789012.dkr.ecr.us-west-2.amazonaws.com/shop/api:1.0\n",
+    )
+    .expect("manifest");
+    let out = assert_cmd::Command::cargo_bin("drplan")
+        .expect("binary")
+        .arg("-C")
+        .arg(root)
+        .args(["validate", "-e", "prod"])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("drplan validate");
+    assert_exit(&out, 3, "validate with an unreplicated image");
+    let text = [stdout(&out), stderr(&out)].concat();
+    for expected in [
+        "image 123456789012.dkr.ecr.us-west-2.amazonaws.com/shop/api:1.0 of kubernetes.dr_apps",
+        "no registry block replicates shop/api to us-east-1",
+        "add replicate_to = [site.dr] to registry.api",
+        "123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/api",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}`:\n{text}");
+    }
 }

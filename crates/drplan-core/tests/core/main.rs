@@ -10,6 +10,7 @@ mod ecr;
 mod golden;
 mod objectives_checks;
 mod objectives_examples;
+mod objectives_images;
 mod objectives_readiness;
 mod peering;
 mod plan_approve;
