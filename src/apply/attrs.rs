@@ -38,6 +38,17 @@ impl<'a> Attrs<'a> {
         })
     }
 
+    /// The whole map as its kind's typed attribute struct (`drplan_core::kinds`), the
+    /// form lowering and reader share.
+    pub fn typed<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_value(Value::Object(self.map.clone())).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: attributes not in the normalized form: {e}",
+                self.address
+            )
+        })
+    }
+
     pub fn get(&self, key: &str) -> Option<&'a Value> {
         self.map.get(key).filter(|v| !v.is_null())
     }

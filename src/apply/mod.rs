@@ -14,6 +14,7 @@ pub mod adopt;
 pub mod attrs;
 pub mod clients;
 pub mod context;
+pub mod dns_owner;
 pub mod ecr;
 pub mod eks;
 pub mod family;
@@ -85,7 +86,7 @@ impl Default for ApplyOptions {
 /// change (minutes), polling every 2-30 s, so the bound is on waiters, not on
 /// requests: at 4, the fifth node group of a DR activation waited out a whole update
 /// before it began (bench 3 at N = 500: walk 2.08x the critical path). Route53's real
-/// bound is its request rate (`ApplyContext::route53_rate`). Record upserts
+/// bound is its request rate (`dns_owner::Route53Session`). Record upserts
 /// mostly wait for their zone's next batch (`record_batch`), so they get a bound of
 /// their own, outside `--parallelism`: the more of them wait together, the fewer
 /// requests a DNS flip takes.
@@ -169,7 +170,7 @@ pub async fn apply_with_clusters(
         options.timeouts.clone(),
     );
     ctx.k8s = k8s;
-    ctx.route53_rate = crate::aws::RateLimiter::per_second(options.route53_requests_per_second);
+    ctx.route53.set_rate(options.route53_requests_per_second);
     ctx.awaited = awaited(plan);
     ctx.inflight = options.inflight.clone();
     let started = Instant::now();
@@ -272,7 +273,7 @@ fn with_link(status: Status, link: &Outcome<Step, String>) -> Status {
     if status != Status::Done {
         return status;
     }
-    let missing = "its replication configuration was not put";
+    let missing = "its replication configuration or access logging was not put";
     match link {
         Outcome::Done => Status::Done,
         Outcome::Failed(e) => Status::Failed(format!("{missing}: {e}")),

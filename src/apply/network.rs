@@ -13,6 +13,7 @@ use anyhow::{anyhow, Result};
 use aws_sdk_ec2::types::{AttributeBooleanValue, Filter, ResourceType, Tag, TagSpecification};
 use aws_sdk_ec2::Client;
 use drplan_core::address::Address;
+use drplan_core::kinds::network::{SubnetAttrs, VpcAttrs};
 use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
 use std::collections::BTreeMap;
@@ -121,15 +122,23 @@ pub(crate) async fn vpc_id(
     Ok(id)
 }
 
+/// A setting the spec always gives (the lowering fills it); absent only in a plan file
+/// edited by hand.
+fn required<'a>(address: &Address, key: &str, value: Option<&'a str>) -> Result<&'a str> {
+    value.ok_or_else(|| anyhow!("{address}: `{key}` is missing from the plan"))
+}
+
 pub async fn create_vpc(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
     let attrs = Attrs::after(change)?;
     let ec2 = ctx.clients.ec2(region(change)?);
     if let Some(id) = find_vpc(&ec2, ctx.stack, &change.address).await? {
         return Ok(id);
     }
+    let vpc: VpcAttrs = attrs.typed()?;
     let attempt = attempt_id();
     let tags = create_tags(ctx, change, &attrs.str_map("tags"), &attempt);
-    let (cidr, ec2, tags, attempt) = (attrs.str("cidr_block")?, &ec2, &tags, attempt.as_str());
+    let cidr = required(&change.address, "cidr_block", vpc.cidr_block.as_deref())?;
+    let (ec2, tags, attempt) = (&ec2, &tags, attempt.as_str());
     let create = move || async move {
         ec2.create_vpc()
             .cidr_block(cidr)
@@ -162,15 +171,22 @@ pub async fn create_vpc(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Resu
 
 pub async fn create_subnet(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<String> {
     let attrs = Attrs::after(change)?;
+    let subnet: SubnetAttrs = attrs.typed()?;
     let region = region(change)?;
     let ec2 = ctx.clients.ec2(region);
     let id = match find_subnet(&ec2, ctx.stack, &change.address).await? {
         Some(id) => id,
         None => {
-            let vpc = vpc_id(ctx, region, &Address::new(attrs.str("vpc")?)).await?;
+            let vpc_address = required(&change.address, "vpc", subnet.vpc.as_deref())?;
+            let vpc = vpc_id(ctx, region, &Address::new(vpc_address)).await?;
             let attempt = attempt_id();
             let tags = create_tags(ctx, change, &attrs.str_map("tags"), &attempt);
-            let (cidr, zone) = (attrs.str("cidr_block")?, attrs.str("availability_zone")?);
+            let cidr = required(&change.address, "cidr_block", subnet.cidr_block.as_deref())?;
+            let zone = required(
+                &change.address,
+                "availability_zone",
+                subnet.availability_zone.as_deref(),
+            )?;
             let (ec2, vpc, tags, attempt) = (&ec2, vpc.as_str(), &tags, attempt.as_str());
             let create = move || async move {
                 ec2.create_subnet()
@@ -205,7 +221,7 @@ pub async fn create_subnet(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
         }
     };
     // Also on adoption: a crash may have come between CreateSubnet and this call.
-    if attrs.bool("public") {
+    if subnet.public {
         set_public(&ec2, &id, true).await?;
     }
     Ok(id)

@@ -18,13 +18,13 @@
 //! only its own step and a stale snapshot converges.
 //!
 //! **Architecture invariant:** only holders of a name's lock
-//! (`ApplyContext::lock_dns_owner_records`) change that name's TXT or its snapshot
+//! (`Route53Session::lock_owner_records`) change that name's TXT or its snapshot
 //! entry; a leader takes the locks of its batch's names in sorted order, and never
 //! waits for a name lock while it holds the snapshot.
 
-use super::context::ApplyContext;
-use super::route53::{
+use super::dns_owner::{
     change_of, list_owner_sets, owner_key, owner_record_set, owner_set_of, send_changes,
+    Route53Access,
 };
 use anyhow::{anyhow, Result};
 use aws_sdk_route53::types::{Change, ChangeAction, ResourceRecordSet};
@@ -123,7 +123,7 @@ impl RecordBatches {
     /// Writes `upsert` in its zone's next ChangeResourceRecordSets.
     pub async fn submit(
         &self,
-        ctx: &ApplyContext<'_>,
+        r53: &Route53Access<'_>,
         zone_id: &str,
         upsert: RecordUpsert,
     ) -> Committed {
@@ -151,7 +151,7 @@ impl RecordBatches {
                 }
             },
         };
-        zone.lead(ctx, zone_id, mine).await
+        zone.lead(r53, zone_id, mine).await
     }
 
     /// After the per-record path (or a delete) wrote `name`'s TXT, under its lock:
@@ -187,7 +187,7 @@ impl RecordBatches {
 }
 
 impl ZoneBatcher {
-    async fn lead(&self, ctx: &ApplyContext<'_>, zone_id: &str, mine: RecordUpsert) -> Committed {
+    async fn lead(&self, r53: &Route53Access<'_>, zone_id: &str, mine: RecordUpsert) -> Committed {
         let queued = std::mem::take(&mut lock(&self.queue).pending);
         let mut items = vec![mine];
         let mut replies = Vec::with_capacity(queued.len());
@@ -195,7 +195,7 @@ impl ZoneBatcher {
             items.push(p.upsert);
             replies.push(p.reply);
         }
-        let mut results = self.commit(ctx, zone_id, &items).await.into_iter();
+        let mut results = self.commit(r53, zone_id, &items).await.into_iter();
         let own = results
             .next()
             .unwrap_or_else(|| Committed::FallBack(anyhow!("the batch lost this record")));
@@ -221,7 +221,7 @@ impl ZoneBatcher {
     /// One outcome per item, in order.
     async fn commit(
         &self,
-        ctx: &ApplyContext<'_>,
+        r53: &Route53Access<'_>,
         zone_id: &str,
         items: &[RecordUpsert],
     ) -> Vec<Committed> {
@@ -234,7 +234,7 @@ impl ZoneBatcher {
         {
             let mut owners = self.owners.lock().await;
             if owners.is_none() {
-                match list_owner_sets(ctx, zone_id).await {
+                match list_owner_sets(r53, zone_id).await {
                     Ok(sets) => {
                         *owners = Some(OwnerSnapshot {
                             sets,
@@ -254,7 +254,7 @@ impl ZoneBatcher {
         }
         let mut _name_guards = Vec::with_capacity(by_name.len());
         for name in by_name.keys() {
-            _name_guards.push(ctx.lock_dns_owner_records(zone_id, name).await);
+            _name_guards.push(r53.session.lock_owner_records(zone_id, name).await);
         }
 
         let mut results: Vec<Option<Committed>> = items.iter().map(|_| None).collect();
@@ -267,7 +267,7 @@ impl ZoneBatcher {
             for (name, indices) in &by_name {
                 let key = owner_key(name);
                 if snapshot.stale.contains(&key) {
-                    match owner_set_of(ctx, zone_id, name).await {
+                    match owner_set_of(r53, zone_id, name).await {
                         Ok(set) => {
                             snapshot.stale.remove(&key);
                             match set {
@@ -302,7 +302,7 @@ impl ZoneBatcher {
                 .iter()
                 .flat_map(|&g| groups[g].2.changes.iter().cloned())
                 .collect();
-            let sent = send_changes(ctx, zone_id, changes).await;
+            let sent = send_changes(r53, zone_id, changes).await;
             let mut owners = self.owners.lock().await;
             for &g in &request {
                 let (key, indices, group) = &groups[g];

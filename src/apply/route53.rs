@@ -5,38 +5,23 @@
 use super::adopt;
 use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
 use super::context::{aws_error, error_code, ApplyContext};
+use super::dns_owner::{
+    build_err, change_of, owner_record_set, owner_set_of, send_changes, with_dot,
+};
 use super::idempotency::{create_once, failpoint, no_retries, request_token, FailpointPhase};
 use super::record_batch::{Committed, RecordUpsert};
-use crate::live::route53::decode_name;
 use anyhow::{anyhow, Result};
 use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType,
-    HostedZoneConfig, ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag,
-    TagResourceType,
+    AliasTarget, ChangeAction, HealthCheckConfig, HealthCheckType, HostedZoneConfig,
+    ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag, TagResourceType,
 };
 use drplan_core::address::Address;
 use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
-use std::collections::{BTreeMap, HashMap};
-
-const OWNER_TTL: i64 = 300;
-
-fn build_err(
-    what: &'static str,
-) -> impl FnOnce(aws_smithy_types::error::operation::BuildError) -> anyhow::Error {
-    move |e| anyhow!("invalid {what}: {e}")
-}
+use std::collections::BTreeMap;
 
 fn bare_id(id: &str) -> String {
     id.rsplit('/').next().unwrap_or(id).to_string()
-}
-
-fn with_dot(name: &str) -> String {
-    if name.ends_with('.') {
-        name.to_string()
-    } else {
-        format!("{name}.")
-    }
 }
 
 async fn tags_of(
@@ -48,7 +33,7 @@ async fn tags_of(
     let mut found = BTreeMap::new();
     // ListTagsForResources takes at most 10 ids per call.
     for chunk in ids.chunks(10) {
-        ctx.route53_turn().await;
+        ctx.route53.turn().await;
         let out = r53
             .list_tags_for_resources()
             .resource_type(kind.clone())
@@ -97,7 +82,7 @@ pub(super) async fn put_tags(
     let remove = before
         .map(|b| removed_tag_keys(&b, &desired))
         .unwrap_or_default();
-    ctx.route53_turn().await;
+    ctx.route53.turn().await;
     r53.change_tags_for_resource()
         .resource_type(kind)
         .resource_id(id)
@@ -126,7 +111,7 @@ async fn hosted_zones_named(
     name: &str,
 ) -> Result<Vec<aws_sdk_route53::types::HostedZone>> {
     let name = with_dot(name);
-    ctx.route53_turn().await;
+    ctx.route53.turn().await;
     let out = ctx
         .clients
         .route53()
@@ -188,7 +173,7 @@ pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Res
                 .build();
             let (r53, token, config) = (&r53, token.as_str(), &config);
             let create = move || async move {
-                ctx.route53_turn().await;
+                ctx.route53.turn().await;
                 r53.create_hosted_zone()
                     .name(name)
                     .caller_reference(token)
@@ -212,7 +197,11 @@ pub async fn create_zone(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Res
     };
     put_tags(ctx, TagResourceType::Hostedzone, &id, change).await?;
     adopt::confirm(ctx, &change.address).await;
-    ctx.zone_ids.lock().await.insert(with_dot(name), id.clone());
+    ctx.route53
+        .zone_ids
+        .lock()
+        .await
+        .insert(with_dot(name), id.clone());
     Ok(id)
 }
 
@@ -240,7 +229,7 @@ pub async fn update_zone(
     for key in changed {
         match key.as_str() {
             "comment" => {
-                ctx.route53_turn().await;
+                ctx.route53.turn().await;
                 r53.update_hosted_zone_comment()
                     .id(id)
                     .set_comment(attrs.opt_str("comment").map(str::to_string))
@@ -261,7 +250,7 @@ pub async fn update_zone(
 }
 
 pub async fn delete_zone(ctx: &ApplyContext<'_>, id: &str) -> Result<()> {
-    ctx.route53_turn().await;
+    ctx.route53.turn().await;
     match ctx
         .clients
         .route53()
@@ -282,7 +271,7 @@ async fn zone_id(ctx: &ApplyContext<'_>, zone_name: &str) -> Result<String> {
     let key = with_dot(zone_name);
     // Held across the lookup: a DR flip starts every record step at once, and each
     // would otherwise look the zone up itself.
-    let mut known = ctx.zone_ids.lock().await;
+    let mut known = ctx.route53.zone_ids.lock().await;
     if let Some(id) = known.get(&key) {
         return Ok(id.clone());
     }
@@ -318,7 +307,7 @@ pub async fn find_health_check(
     let (mut likely, mut rest) = (Vec::new(), Vec::new());
     let mut marker = None;
     loop {
-        ctx.route53_turn().await;
+        ctx.route53.turn().await;
         let out = r53
             .list_health_checks()
             .max_items(1000)
@@ -383,7 +372,7 @@ pub async fn create_health_check(
                 .map_err(build_err("health check"))?;
             let (token, config) = (token.as_str(), &config);
             let create = move || async move {
-                ctx.route53_turn().await;
+                ctx.route53.turn().await;
                 ctx.clients
                     .route53()
                     .create_health_check()
@@ -455,7 +444,7 @@ pub async fn update_health_check(
         config_changed = true;
     }
     if config_changed {
-        ctx.route53_turn().await;
+        ctx.route53.turn().await;
         update
             .send()
             .await
@@ -465,7 +454,7 @@ pub async fn update_health_check(
 }
 
 pub async fn delete_health_check(ctx: &ApplyContext<'_>, id: &str) -> Result<()> {
-    ctx.route53_turn().await;
+    ctx.route53.turn().await;
     match ctx
         .clients
         .route53()
@@ -538,126 +527,6 @@ async fn record_set(
     set.build().map_err(build_err("record set"))
 }
 
-fn owner_name(name: &str) -> String {
-    format!("{}{}", marks::DNS_OWNER_PREFIX, with_dot(name))
-}
-
-/// How the ownership TXT record of record name `name` is known in a zone snapshot
-/// (DNS names are case-insensitive).
-pub(super) fn owner_key(name: &str) -> String {
-    owner_name(name).to_ascii_lowercase()
-}
-
-fn is_owner_set_of(set: &ResourceRecordSet, key: &str) -> bool {
-    set.r#type() == &RrType::Txt && decode_name(set.name()).to_ascii_lowercase() == key
-}
-
-/// The ownership TXT record of `name`, exactly as Route53 holds it.
-pub(super) async fn owner_set_of(
-    ctx: &ApplyContext<'_>,
-    zone_id: &str,
-    name: &str,
-) -> Result<Option<ResourceRecordSet>> {
-    let key = owner_key(name);
-    ctx.route53_turn().await;
-    let out = ctx
-        .clients
-        .route53()
-        .list_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .start_record_name(owner_name(name))
-        .start_record_type(RrType::Txt)
-        .max_items(1)
-        .send()
-        .await
-        .map_err(aws_error("ListResourceRecordSets"))?;
-    Ok(out
-        .resource_record_sets()
-        .iter()
-        .find(|s| is_owner_set_of(s, &key))
-        .cloned())
-}
-
-/// ListResourceRecordSets pages hold at most 300 record sets.
-const RECORD_PAGE: i32 = 300;
-
-/// Every ownership TXT record of a zone, by [`owner_key`]: one paginated listing
-/// (ownership names are spread over the zone's DNS order, not contiguous).
-pub(super) async fn list_owner_sets(
-    ctx: &ApplyContext<'_>,
-    zone_id: &str,
-) -> Result<HashMap<String, ResourceRecordSet>> {
-    let r53 = ctx.clients.route53();
-    let mut found = HashMap::new();
-    let mut next: Option<(String, Option<RrType>, Option<String>)> = None;
-    loop {
-        let mut request = r53
-            .list_resource_record_sets()
-            .hosted_zone_id(zone_id)
-            .max_items(RECORD_PAGE);
-        if let Some((name, rtype, set_id)) = next.clone() {
-            request = request
-                .start_record_name(name)
-                .set_start_record_type(rtype)
-                .set_start_record_identifier(set_id);
-        }
-        ctx.route53_turn().await;
-        let page = request
-            .send()
-            .await
-            .map_err(aws_error("ListResourceRecordSets"))?;
-        for set in page.resource_record_sets() {
-            let key = decode_name(set.name()).to_ascii_lowercase();
-            if set.r#type() == &RrType::Txt && key.starts_with(marks::DNS_OWNER_PREFIX) {
-                found.insert(key, set.clone());
-            }
-        }
-        match (page.is_truncated(), page.next_record_name()) {
-            (true, Some(name)) => {
-                let following = Some((
-                    name.to_string(),
-                    page.next_record_type().cloned(),
-                    page.next_record_identifier().map(str::to_string),
-                ));
-                // A server that ignores the start name would hand back the same page
-                // forever.
-                if following == next {
-                    return Err(anyhow!(
-                        "listing the record sets of zone {zone_id} did not advance past {name}"
-                    ));
-                }
-                next = following;
-            }
-            _ => return Ok(found),
-        }
-    }
-}
-
-/// The ownership TXT record set of `name` holding `values`.
-pub(super) fn owner_record_set(name: &str, values: &[String]) -> Result<ResourceRecordSet> {
-    let mut set = ResourceRecordSet::builder()
-        .name(owner_name(name))
-        .r#type(RrType::Txt)
-        .ttl(OWNER_TTL);
-    for v in values {
-        set = set.resource_records(
-            ResourceRecord::builder()
-                .value(v)
-                .build()
-                .map_err(build_err("TXT value"))?,
-        );
-    }
-    set.build().map_err(build_err("TXT record"))
-}
-
-pub(super) fn change_of(action: ChangeAction, set: ResourceRecordSet) -> Result<Change> {
-    Change::builder()
-        .action(action)
-        .resource_record_set(set)
-        .build()
-        .map_err(build_err("change"))
-}
-
 /// This record's own value in the ownership TXT record.
 fn own_owner_value(ctx: &ApplyContext<'_>, address: &Address, attrs: &Attrs<'_>) -> Result<String> {
     Ok(marks::dns_owner_value(
@@ -682,28 +551,6 @@ fn values_of(set: Option<&ResourceRecordSet>) -> Vec<String> {
     .unwrap_or_default()
 }
 
-/// One atomic ChangeResourceRecordSets, on apply's Route53 request budget.
-pub(super) async fn send_changes(
-    ctx: &ApplyContext<'_>,
-    zone_id: &str,
-    changes: Vec<Change>,
-) -> Result<()> {
-    let batch = ChangeBatch::builder()
-        .set_changes(Some(changes))
-        .build()
-        .map_err(build_err("change batch"))?;
-    ctx.route53_turn().await;
-    ctx.clients
-        .route53()
-        .change_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .change_batch(batch)
-        .send()
-        .await
-        .map_err(aws_error("ChangeResourceRecordSets"))?;
-    Ok(())
-}
-
 /// Create and update are the same UPSERT of the record and its ownership value, in one
 /// atomic batch, so a record never exists without its mark. The batch is normally the
 /// zone's next group commit (`record_batch`); a record whose batch failed is written
@@ -721,7 +568,11 @@ pub async fn upsert_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
         owner_value,
         moved_from: change.moved_from.clone(),
     };
-    match ctx.records.submit(ctx, &zone, upsert.clone()).await {
+    match ctx
+        .records
+        .submit(&ctx.route53(), &zone, upsert.clone())
+        .await
+    {
         Committed::Written => {}
         Committed::FallBack(_) => upsert_record_alone(ctx, &zone, &upsert).await?,
     }
@@ -740,8 +591,8 @@ async fn upsert_record_alone(
     zone: &str,
     upsert: &RecordUpsert,
 ) -> Result<()> {
-    let _owner_guard = ctx.lock_dns_owner_records(zone, &upsert.name).await;
-    let current = owner_set_of(ctx, zone, &upsert.name).await?;
+    let _owner_guard = ctx.route53.lock_owner_records(zone, &upsert.name).await;
+    let current = owner_set_of(&ctx.route53(), zone, &upsert.name).await?;
     let mut values: Vec<String> = values_of(current.as_ref())
         .into_iter()
         .filter(|v| !upsert.owns(v))
@@ -753,7 +604,7 @@ async fn upsert_record_alone(
         change_of(ChangeAction::Upsert, upsert.record.clone())?,
         change_of(ChangeAction::Upsert, owner.clone())?,
     ];
-    let sent = send_changes(ctx, zone, changes).await;
+    let sent = send_changes(&ctx.route53(), zone, changes).await;
     ctx.records
         .note_owner_set(zone, &upsert.name, Some(owner), sent.is_ok())
         .await;
@@ -767,7 +618,7 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     let name = with_dot(attrs.str("name")?);
     let rtype = RrType::from(attrs.str("type")?);
     let set_id = attrs.opt_str("set_identifier");
-    let _owner_guard = ctx.lock_dns_owner_records(&zone, &name).await;
+    let _owner_guard = ctx.route53.lock_owner_records(&zone, &name).await;
     // DELETE must repeat the record exactly as it is now, so read it back.
     let mut list = r53
         .list_resource_record_sets()
@@ -777,7 +628,7 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     if let Some(id) = set_id {
         list = list.start_record_identifier(id);
     }
-    ctx.route53_turn().await;
+    ctx.route53.turn().await;
     let out = list
         .max_items(5)
         .send()
@@ -792,7 +643,7 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     if let Some(record) = current {
         changes.push(change_of(ChangeAction::Delete, record)?);
     }
-    let before = owner_set_of(ctx, &zone, &name).await?;
+    let before = owner_set_of(&ctx.route53(), &zone, &name).await?;
     let before_values = values_of(before.as_ref());
     let remaining: Vec<String> = before_values
         .iter()
@@ -813,7 +664,7 @@ pub async fn delete_record(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     if changes.is_empty() {
         return Ok(());
     }
-    let sent = send_changes(ctx, &zone, changes).await;
+    let sent = send_changes(&ctx.route53(), &zone, changes).await;
     if rewrites_owner || sent.is_err() {
         ctx.records
             .note_owner_set(&zone, &name, owner_after, sent.is_ok())
@@ -828,7 +679,7 @@ async fn remark_route53(
     change: &ResourceChange,
     id: &str,
 ) -> Result<()> {
-    ctx.route53_turn().await;
+    ctx.route53.turn().await;
     ctx.clients
         .route53()
         .change_tags_for_resource()
@@ -847,7 +698,7 @@ async fn remark_route53(
 }
 
 async fn forget_route53(ctx: &ApplyContext<'_>, kind: TagResourceType, id: &str) -> Result<()> {
-    ctx.route53_turn().await;
+    ctx.route53.turn().await;
     ctx.clients
         .route53()
         .change_tags_for_resource()

@@ -8,21 +8,23 @@ use super::context::{aws_error, change_region as region, error_code, ApplyContex
 use super::idempotency::{failpoint, FailpointPhase};
 use anyhow::{anyhow, Result};
 use aws_sdk_s3::types::{
-    BucketLifecycleConfiguration, BucketLocationConstraint, BucketVersioningStatus,
-    CreateBucketConfiguration, DefaultRetention, DeleteMarkerReplication,
+    BucketLifecycleConfiguration, BucketLocationConstraint, BucketLoggingStatus,
+    BucketVersioningStatus, CreateBucketConfiguration, DefaultRetention, DeleteMarkerReplication,
     DeleteMarkerReplicationStatus, Destination, EncryptionConfiguration, ExpirationStatus,
-    LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, NoncurrentVersionExpiration,
-    ObjectLockConfiguration, ObjectLockEnabled, ObjectLockRetentionMode, ObjectLockRule,
-    PublicAccessBlockConfiguration, ReplicationConfiguration, ReplicationRule,
-    ReplicationRuleFilter, ReplicationRuleStatus, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    SourceSelectionCriteria, SseKmsEncryptedObjects, SseKmsEncryptedObjectsStatus, StorageClass,
-    Tag, Tagging, Transition, TransitionStorageClass, VersioningConfiguration,
+    LifecycleExpiration, LifecycleRule, LifecycleRuleFilter, LoggingEnabled,
+    NoncurrentVersionExpiration, ObjectLockConfiguration, ObjectLockEnabled,
+    ObjectLockRetentionMode, ObjectLockRule, PublicAccessBlockConfiguration,
+    ReplicationConfiguration, ReplicationRule, ReplicationRuleFilter, ReplicationRuleStatus,
+    ServerSideEncryption, ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration,
+    ServerSideEncryptionRule, SourceSelectionCriteria, SseKmsEncryptedObjects,
+    SseKmsEncryptedObjectsStatus, StorageClass, Tag, Tagging, Transition, TransitionStorageClass,
+    VersioningConfiguration,
 };
 use aws_sdk_s3::Client;
 use drplan_core::address::Address;
 use drplan_core::kinds::s3::{
-    EncryptionAttrs, LifecycleRuleAttrs, ObjectLockAttrs, ReplicationAttrs,
+    EncryptionAttrs, LifecycleRuleAttrs, LoggingAttrs, ObjectLockAttrs, ReplicationAttrs,
+    LOG_DELIVERY_SID,
 };
 use drplan_core::marks;
 use drplan_core::plan::ResourceChange;
@@ -82,16 +84,114 @@ pub async fn create_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     put_object_lock(&s3, name, &attrs).await?;
     put_encryption(&s3, name, &attrs).await?;
     put_lifecycle(&s3, name, &attrs).await?;
-    // The replication configuration is the change's link step (`steps::Phase::Link`).
+    put_log_delivery(&s3, name, &attrs).await?;
+    // The replication configuration and the access logging are the change's link step
+    // (`steps::Phase::Link`).
     Ok(name.to_string())
 }
 
-/// A bucket's link step: its replication configuration, once it and its destinations
-/// exist (put, or deleted when the spec has none).
+/// A bucket's link step, once it and the buckets it names exist: its replication
+/// configuration (put, or deleted when the spec has none) and its access logging.
+/// An update puts only what changed.
 pub async fn link_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> Result<()> {
     let attrs = Attrs::after(change)?;
     let s3 = ctx.clients.s3(region(change)?);
-    put_replication(ctx, &s3, attrs.str("name")?, &attrs).await
+    let name = attrs.str("name")?;
+    let changed = super::attrs::changed_keys(change);
+    let update = change.action == drplan_core::plan::Action::Update;
+    if !update || changed.contains("replication") {
+        put_replication(ctx, &s3, name, &attrs).await?;
+    }
+    if !update || changed.contains("logging") {
+        put_logging(&s3, name, &attrs).await?;
+    }
+    Ok(())
+}
+
+/// The access logging a spec declares: delivered to the target bucket under the
+/// prefix, or (`null`) off. Absent: not managed, left as it is.
+async fn put_logging(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
+    let Some(logging) = typed::<Option<Option<LoggingAttrs>>>(attrs, "logging")? else {
+        return Ok(());
+    };
+    let mut status = BucketLoggingStatus::builder();
+    if let Some(l) = logging {
+        status = status.logging_enabled(
+            LoggingEnabled::builder()
+                .target_bucket(&l.target_bucket)
+                .target_prefix(&l.prefix)
+                .build()
+                .map_err(build_err("logging target"))?,
+        );
+    }
+    s3.put_bucket_logging()
+        .bucket(name)
+        .bucket_logging_status(status.build())
+        .send()
+        .await
+        .map_err(aws_error("PutBucketLogging"))?;
+    Ok(())
+}
+
+/// A log target's `drplan-access-logs` policy statement: the S3 logging service may
+/// write objects for the listed source buckets (and only those). The policy's other
+/// statements are read and kept; the statement is dropped when no source is left.
+async fn put_log_delivery(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
+    let Some(sources) = typed::<Option<Vec<String>>>(attrs, "log_delivery")? else {
+        return Ok(());
+    };
+    let current = match s3.get_bucket_policy().bucket(name).send().await {
+        Ok(out) => out.policy().map(str::to_string),
+        Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => None,
+        Err(e) => return Err(aws_error("GetBucketPolicy")(e)),
+    };
+    let mut policy: serde_json::Map<String, Value> = match current.as_deref() {
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            anyhow!("the bucket policy of {name} is not JSON ({e}); fix it by hand")
+        })?,
+        None => serde_json::Map::from_iter([("Version".to_string(), Value::from("2012-10-17"))]),
+    };
+    let mut statements: Vec<Value> = match policy.remove("Statement") {
+        Some(Value::Array(items)) => items,
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(LOG_DELIVERY_SID));
+    if !sources.is_empty() {
+        statements.push(log_delivery_statement(name, &sources));
+    }
+    if statements.is_empty() {
+        return match s3.delete_bucket_policy().bucket(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if error_code(&e) == Some("NoSuchBucketPolicy") => Ok(()),
+            Err(e) => Err(aws_error("DeleteBucketPolicy")(e)),
+        };
+    }
+    policy.insert("Statement".into(), Value::Array(statements));
+    s3.put_bucket_policy()
+        .bucket(name)
+        .policy(Value::Object(policy).to_string())
+        .send()
+        .await
+        .map_err(aws_error("PutBucketPolicy"))?;
+    Ok(())
+}
+
+/// The statement S3 server access logging needs on a target bucket (AWS's documented
+/// form: the logging service principal, PutObject, limited to the source buckets).
+fn log_delivery_statement(target: &str, sources: &[String]) -> Value {
+    let arns: Vec<String> = sources
+        .iter()
+        .map(|s| format!("arn:aws:s3:::{s}"))
+        .collect();
+    serde_json::json!({
+        "Sid": LOG_DELIVERY_SID,
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": format!("arn:aws:s3:::{target}/*"),
+        "Condition": {"ArnLike": {"aws:SourceArn": arns}},
+    })
 }
 
 pub async fn update_bucket(
@@ -110,8 +210,9 @@ pub async fn update_bucket(
             "object_lock" => put_object_lock(&s3, name, &attrs).await?,
             "encryption" => put_encryption(&s3, name, &attrs).await?,
             "lifecycle_rules" => put_lifecycle(&s3, name, &attrs).await?,
+            "log_delivery" => put_log_delivery(&s3, name, &attrs).await?,
             // The link step's (`link_bucket`).
-            "replication" => {}
+            "replication" | "logging" => {}
             other => {
                 return Err(anyhow!(
                     "{}: `{other}` cannot be changed in place",
@@ -126,7 +227,7 @@ pub async fn update_bucket(
 /// The order a create puts settings in, which S3 depends on: replication is refused
 /// while the bucket's versioning is off, so a bucket left unversioned by an
 /// interrupted create must get versioning before replication on update too.
-const SETTINGS_ORDER: [&str; 7] = [
+const SETTINGS_ORDER: [&str; 9] = [
     "tags",
     "versioning",
     "public_access_block",
@@ -134,7 +235,9 @@ const SETTINGS_ORDER: [&str; 7] = [
     "object_lock",
     "encryption",
     "lifecycle_rules",
+    "log_delivery",
     "replication",
+    "logging",
 ];
 
 fn in_create_order(changed: &[String]) -> Vec<&str> {

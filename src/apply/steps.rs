@@ -103,12 +103,15 @@ pub fn has_link(change: &ResourceChange) -> bool {
         return false;
     }
     match change.action {
-        Action::Create | Action::Replace => change
-            .after
-            .as_ref()
-            .and_then(|a| a.get("replication"))
-            .is_some_and(|r| !r.is_null()),
-        Action::Update => super::attrs::changed_keys(change).contains("replication"),
+        Action::Create | Action::Replace => change.after.as_ref().is_some_and(|a| {
+            links::LINK_ATTRS
+                .iter()
+                .any(|k| a.get(*k).is_some_and(|v| !v.is_null()))
+        }),
+        Action::Update => {
+            let changed = super::attrs::changed_keys(change);
+            links::LINK_ATTRS.iter().any(|k| changed.contains(*k))
+        }
         Action::Delete | Action::Forget | Action::NoOp => false,
     }
 }

@@ -6,6 +6,19 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::error::Error;
 
+/// Turns an SDK error into one line a user can act on: operation, AWS error code and
+/// message (the SDK's own Display is only "service error").
+pub fn aws_error<E>(operation: &'static str) -> impl FnOnce(E) -> anyhow::Error
+where
+    E: Error + ProvideErrorMetadata + Send + Sync + 'static,
+{
+    move |e| match (e.code(), e.message()) {
+        (Some(code), Some(msg)) => anyhow::anyhow!("{operation}: {code}: {msg}"),
+        (Some(code), None) => anyhow::anyhow!("{operation}: {code}"),
+        _ => anyhow::anyhow!("{operation}: {}", DisplayErrorContext(&e)),
+    }
+}
+
 pub fn error_message<E, R>(err: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + Error + 'static,

@@ -133,6 +133,10 @@ fn from_live(root: &Path, args: &ImportArgs) -> anyhow::Result<i32> {
                     crate::live::BucketSettings {
                         public_access_block: true,
                         object_lock: true,
+                        // A `logging` block names its target by label, which an
+                        // imported bucket's log target may not have: not written.
+                        logging: false,
+                        log_delivery: false,
                     },
                 );
             }

@@ -3,13 +3,15 @@
 //! their mark), so they are never read — unless an `import` block names one by id:
 //! then two more calls, filtered by those ids.
 
-use super::marks::{opt_str, Marked};
+use super::marks::Marked;
 use super::reach::Gate;
 use super::requests::collect_pages;
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
 use aws_sdk_ec2::types::{Filter, Tag};
+use drplan_core::kinds::into_attrs;
+use drplan_core::kinds::network::{SubnetAttrs, VpcAttrs};
 use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
 use drplan_core::marks::STACK_KEY;
@@ -99,8 +101,10 @@ async fn read_region(
                     if !seen.insert(id.to_string()) {
                         continue;
                     }
-                    let mut attrs = Map::new();
-                    attrs.insert("cidr_block".into(), opt_str(vpc.cidr_block()));
+                    let attrs = into_attrs(VpcAttrs {
+                        cidr_block: vpc.cidr_block().map(str::to_string),
+                        tags: None,
+                    });
                     read.objects
                         .push(object(Kind::Vpc, id, region, vpc.tags(), attrs));
                 }
@@ -120,17 +124,13 @@ async fn read_region(
                     if !seen.insert(id.to_string()) {
                         continue;
                     }
-                    let mut attrs = Map::new();
-                    attrs.insert("vpc".into(), opt_str(subnet.vpc_id()));
-                    attrs.insert("cidr_block".into(), opt_str(subnet.cidr_block()));
-                    attrs.insert(
-                        "availability_zone".into(),
-                        opt_str(subnet.availability_zone()),
-                    );
-                    attrs.insert(
-                        "public".into(),
-                        Value::Bool(subnet.map_public_ip_on_launch().unwrap_or(false)),
-                    );
+                    let attrs = into_attrs(SubnetAttrs {
+                        vpc: subnet.vpc_id().map(str::to_string),
+                        cidr_block: subnet.cidr_block().map(str::to_string),
+                        availability_zone: subnet.availability_zone().map(str::to_string),
+                        public: subnet.map_public_ip_on_launch().unwrap_or(false),
+                        tags: None,
+                    });
                     read.objects
                         .push(object(Kind::Subnet, id, region, subnet.tags(), attrs));
                 }

@@ -4,18 +4,19 @@
 //! region). Node groups are listed and described for the clusters kept: those the
 //! spec names (marked or not: the name would collide) and those marked for the stack.
 
-use super::marks::{opt_int, opt_str, sorted_strings, Marked};
+use super::marks::Marked;
 use super::reach::Gate;
 use super::requests::collect_pages;
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
 use aws_sdk_eks::types::{Cluster, Nodegroup};
+use drplan_core::kinds::eks::{ClusterAttrs, NodeGroupAttrs};
+use drplan_core::kinds::into_attrs;
 use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
 use drplan_core::resource::Kind;
 use futures::future::join_all;
-use serde_json::{Map, Value};
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     join_all(
@@ -115,15 +116,39 @@ fn cluster_object(
         .resources_vpc_config()
         .map(|c| c.subnet_ids())
         .unwrap_or_default();
-    let mut attrs = Map::new();
-    attrs.insert("name".into(), opt_str(cluster.name()));
-    attrs.insert("version".into(), opt_str(cluster.version()));
-    attrs.insert("role_arn".into(), opt_str(cluster.role_arn()));
-    attrs.insert("subnets".into(), sorted_strings(subnets));
-    attrs.insert("tags".into(), marked.tags);
-    for key in declared.into_iter().flatten() {
-        attrs.insert(key.clone(), security_setting(cluster, key));
-    }
+    let declares = |key: &str| declared.is_some_and(|d| d.contains(key));
+    let vpc = cluster.resources_vpc_config();
+    let attrs = ClusterAttrs {
+        name: cluster.name().map(str::to_string),
+        version: cluster.version().map(str::to_string),
+        role_arn: cluster.role_arn().map(str::to_string),
+        subnets: sorted(subnets),
+        endpoint_public_access: declares("endpoint_public_access")
+            .then(|| vpc.is_some_and(|v| v.endpoint_public_access())),
+        endpoint_private_access: declares("endpoint_private_access")
+            .then(|| vpc.is_some_and(|v| v.endpoint_private_access())),
+        control_plane_logs: declares("control_plane_logs").then(|| {
+            let enabled: Vec<&str> = cluster
+                .logging()
+                .map(|l| l.cluster_logging())
+                .unwrap_or_default()
+                .iter()
+                .filter(|setup| setup.enabled() == Some(true))
+                .flat_map(|setup| setup.types())
+                .map(|t| t.as_str())
+                .collect();
+            sorted(&enabled)
+        }),
+        secrets_encryption_key: declares("secrets_encryption_key").then(|| {
+            cluster
+                .encryption_config()
+                .iter()
+                .find_map(|c| c.provider().and_then(|p| p.key_arn()))
+                .map(str::to_string)
+        }),
+        tags: marked.tags,
+    };
+    let attrs = into_attrs(attrs);
     LiveObject {
         kind: Kind::EksCluster,
         id: cluster.name().unwrap_or_default().to_string(),
@@ -134,32 +159,11 @@ fn cluster_object(
     }
 }
 
-/// One of `kinds::eks::OPTIONAL_CLUSTER_ATTRS` as DescribeCluster reports it.
-fn security_setting(cluster: &Cluster, key: &str) -> Value {
-    let vpc = cluster.resources_vpc_config();
-    match key {
-        "endpoint_public_access" => Value::from(vpc.is_some_and(|v| v.endpoint_public_access())),
-        "endpoint_private_access" => Value::from(vpc.is_some_and(|v| v.endpoint_private_access())),
-        "control_plane_logs" => {
-            let enabled: Vec<&str> = cluster
-                .logging()
-                .map(|l| l.cluster_logging())
-                .unwrap_or_default()
-                .iter()
-                .filter(|setup| setup.enabled() == Some(true))
-                .flat_map(|setup| setup.types())
-                .map(|t| t.as_str())
-                .collect();
-            sorted_strings(&enabled)
-        }
-        "secrets_encryption_key" => opt_str(
-            cluster
-                .encryption_config()
-                .iter()
-                .find_map(|c| c.provider().and_then(|p| p.key_arn())),
-        ),
-        _ => Value::Null,
-    }
+/// Strings, sorted.
+fn sorted<S: AsRef<str>>(items: &[S]) -> Vec<String> {
+    let mut v: Vec<String> = items.iter().map(|s| s.as_ref().to_string()).collect();
+    v.sort_unstable();
+    v
 }
 
 async fn read_node_groups(
@@ -232,49 +236,27 @@ fn node_group_object(ng: &Nodegroup, cluster: &str, region: &str) -> LiveObject 
             .map(|(k, v)| (k.as_str(), v.as_str())),
     );
     let scaling = ng.scaling_config();
-    let labels: Map<String, Value> = ng
-        .labels()
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect::<std::collections::BTreeMap<_, _>>()
-        .into_iter()
-        .collect();
     let name = ng.nodegroup_name().unwrap_or_default();
-    let mut attrs = Map::new();
-    attrs.insert("cluster_name".into(), Value::String(cluster.to_string()));
-    attrs.insert("name".into(), Value::String(name.to_string()));
-    attrs.insert("node_role_arn".into(), opt_str(ng.node_role()));
-    attrs.insert(
-        "instance_types".into(),
-        Value::Array(
-            ng.instance_types()
-                .iter()
-                .map(|t| Value::String(t.clone()))
-                .collect(),
-        ),
-    );
-    attrs.insert(
-        "min_size".into(),
-        opt_int(scaling.and_then(|s| s.min_size()).map(i64::from)),
-    );
-    attrs.insert(
-        "max_size".into(),
-        opt_int(scaling.and_then(|s| s.max_size()).map(i64::from)),
-    );
-    attrs.insert(
-        "desired_size".into(),
-        opt_int(scaling.and_then(|s| s.desired_size()).map(i64::from)),
-    );
-    // Null for node groups built from a launch template, where the template sets it.
-    attrs.insert("disk_size".into(), opt_int(ng.disk_size().map(i64::from)));
-    attrs.insert(
-        "capacity_type".into(),
-        opt_str(ng.capacity_type().map(|c| c.as_str())),
-    );
-    attrs.insert("labels".into(), Value::Object(labels));
-    attrs.insert("subnets".into(), sorted_strings(ng.subnets()));
-    attrs.insert("tags".into(), marked.tags);
+    let attrs = into_attrs(NodeGroupAttrs {
+        cluster_name: cluster.to_string(),
+        name: name.to_string(),
+        node_role_arn: ng.node_role().map(str::to_string),
+        instance_types: ng.instance_types().to_vec(),
+        min_size: scaling.and_then(|s| s.min_size()).map(i64::from),
+        max_size: scaling.and_then(|s| s.max_size()).map(i64::from),
+        desired_size: scaling.and_then(|s| s.desired_size()).map(i64::from),
+        // Null for node groups built from a launch template, where the template sets it.
+        disk_size: ng.disk_size().map(i64::from),
+        capacity_type: ng.capacity_type().map(|c| c.as_str().to_string()),
+        labels: ng
+            .labels()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        subnets: sorted(ng.subnets()),
+        tags: marked.tags,
+    });
     LiveObject {
         kind: Kind::NodeGroup,
         id: format!("{cluster}/{name}"),

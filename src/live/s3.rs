@@ -21,8 +21,8 @@ use crate::aws::error::{error_code, error_message};
 use crate::aws::{AwsContext, Service};
 use aws_sdk_s3::types::{LifecycleRule, ReplicationRule};
 use drplan_core::kinds::s3::{
-    BucketAttrs, EncryptionAttrs, LifecycleRuleAttrs, ObjectLockAttrs, ReplicationAttrs,
-    ReplicationRuleAttrs, TransitionAttrs,
+    BucketAttrs, EncryptionAttrs, LifecycleRuleAttrs, LoggingAttrs, ObjectLockAttrs,
+    ReplicationAttrs, ReplicationRuleAttrs, TransitionAttrs, LOG_DELIVERY_SID,
 };
 use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
@@ -32,8 +32,9 @@ use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Error codes S3 answers for a configuration that was never set.
-const NOT_CONFIGURED: [&str; 6] = [
+const NOT_CONFIGURED: [&str; 7] = [
     "NoSuchTagSet",
+    "NoSuchBucketPolicy",
     "NoSuchPublicAccessBlockConfiguration",
     "ObjectLockConfigurationNotFoundError",
     "NoSuchLifecycleConfiguration",
@@ -334,7 +335,51 @@ async fn bucket_config(
             false => None,
         }
     };
-    let (public_access, object_lock) = tokio::join!(public_access, object_lock);
+    let logging = async {
+        match wants.logging {
+            true => Some(
+                send(
+                    ctx,
+                    Service::S3,
+                    client.get_bucket_logging().bucket(name).send(),
+                )
+                .await,
+            ),
+            false => None,
+        }
+    };
+    let policy = async {
+        match wants.log_delivery {
+            true => Some(
+                send(
+                    ctx,
+                    Service::S3,
+                    client.get_bucket_policy().bucket(name).send(),
+                )
+                .await,
+            ),
+            false => None,
+        }
+    };
+    let (public_access, object_lock, logging, policy) =
+        tokio::join!(public_access, object_lock, logging, policy);
+    let logging = match logging {
+        Some(r) => Some(
+            r.map_err(|e| error_message(&e))?
+                .logging_enabled()
+                .map(|l| LoggingAttrs {
+                    target_bucket: l.target_bucket().to_string(),
+                    prefix: l.target_prefix().to_string(),
+                }),
+        ),
+        None => None,
+    };
+    let log_delivery = match policy {
+        Some(r) => Some(log_delivery_sources(
+            not_configured_as_none(r)?.as_ref().and_then(|p| p.policy()),
+        )),
+        None => None,
+    };
     let public_access_block = match public_access {
         Some(r) => Some(not_configured_as_none(r)?.is_some_and(|o| {
             o.public_access_block_configuration().is_some_and(|c| {
@@ -419,10 +464,42 @@ async fn bucket_config(
             }),
         public_access_block,
         object_lock,
+        logging,
+        log_delivery,
         // Added by the caller, from the tag set it read first.
         tags: None,
     };
     Ok(attrs.into_attrs())
+}
+
+/// The source buckets (names, sorted) the policy's `drplan-access-logs` statement lets
+/// the S3 logging service write for; none without the statement (or the policy).
+fn log_delivery_sources(policy: Option<&str>) -> Vec<String> {
+    let policy: Value = policy
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or(Value::Null);
+    let statements = match policy.get("Statement") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
+    };
+    let mut sources: Vec<String> = statements
+        .iter()
+        .filter(|s| s.get("Sid").and_then(Value::as_str) == Some(LOG_DELIVERY_SID))
+        .filter_map(|s| s.pointer("/Condition/ArnLike/aws:SourceArn"))
+        .flat_map(|arns| match arns {
+            Value::Array(items) => items.clone(),
+            one => vec![one.clone()],
+        })
+        .filter_map(|a| {
+            a.as_str()?
+                .strip_prefix("arn:aws:s3:::")
+                .map(str::to_string)
+        })
+        .collect();
+    sources.sort();
+    sources.dedup();
+    sources
 }
 
 fn lifecycle_rule(rule: &LifecycleRule) -> LifecycleRuleAttrs {

@@ -342,6 +342,76 @@ async fn assert_node_group_sizes(moto: &MotoServer, project: &Project) {
     }
 }
 
+/// Issue 17: link-app's third site is a vault (role = "vault", us-east-2): its bucket is
+/// object-locked (COMPLIANCE, 7 years) and the backups bucket replicates the Postgres
+/// prefix to it beside the policies' rules to the DR bucket — all read back from S3.
+async fn assert_vault_copy(moto: &MotoServer, prod: &Project) {
+    let bucket = |label: &str| {
+        of_kind(prod, Kind::Bucket)
+            .into_iter()
+            .find(|b| b.address.as_str() == format!("bucket.{label}"))
+            .map(|b| {
+                (
+                    attr(b, "name").to_string(),
+                    b.region.clone().unwrap_or_default(),
+                )
+            })
+            .unwrap_or_else(|| panic!("bucket.{label} in the spec"))
+    };
+    let (vault, vault_region) = bucket("postgres_vault");
+    assert_eq!(vault_region, "us-east-2", "the vault site's region");
+    let lock = moto
+        .s3(&vault_region)
+        .get_object_lock_configuration()
+        .bucket(&vault)
+        .send()
+        .await
+        .expect("GetObjectLockConfiguration of the vault bucket");
+    let retention = lock
+        .object_lock_configuration()
+        .and_then(|c| c.rule())
+        .and_then(|r| r.default_retention())
+        .expect("the vault's default retention");
+    assert_eq!(retention.mode().map(|m| m.as_str()), Some("COMPLIANCE"));
+    assert_eq!(retention.days(), Some(2555));
+
+    let (backups, region) = bucket("backups");
+    let replication = moto
+        .s3(&region)
+        .get_bucket_replication()
+        .bucket(&backups)
+        .send()
+        .await
+        .expect("GetBucketReplication of the backups bucket");
+    let rules = replication
+        .replication_configuration()
+        .map(|c| c.rules())
+        .unwrap_or_default();
+    let destinations: Vec<(String, String)> = rules
+        .iter()
+        .map(|r| {
+            let prefix = r
+                .filter()
+                .and_then(|f| f.prefix().or_else(|| f.and().and_then(|a| a.prefix())))
+                .unwrap_or_default();
+            let bucket = r.destination().map(|d| d.bucket()).unwrap_or_default();
+            (prefix.to_string(), bucket.to_string())
+        })
+        .collect();
+    assert!(
+        destinations.contains(&("postgres-backups/".into(), format!("arn:aws:s3:::{vault}"))),
+        "no rule copies postgres-backups/ to the vault: {destinations:?}"
+    );
+    let to_dr = destinations
+        .iter()
+        .filter(|(p, b)| p == "postgres-backups/" && !b.ends_with(&vault))
+        .count();
+    assert_eq!(
+        to_dr, 1,
+        "the DR copy's rule stays beside it: {destinations:?}"
+    );
+}
+
 async fn prod_to_dr_and_back(example: &str) {
     let root = repo_root().join(example);
     let (moto, clusters) = empty_world(&root).await;
@@ -410,6 +480,7 @@ async fn prod_to_dr_and_back(example: &str) {
             .await
             .expect("GetCallerIdentity");
         assert_eq!(who.account(), Some("210987654321"));
+        assert_vault_copy(&moto, &prod).await;
     }
     let seen = assert_k8s_objects(&clusters, &prod);
     assert!(

@@ -184,3 +184,134 @@ bucket "backups_dr" {{
         stdout(&again)
     );
 }
+
+/// Issue 17, access logging: a backup bucket's server access logs delivered to a log
+/// bucket of its site. Apply puts the logging and, on the log bucket, the policy
+/// statement the S3 logging service needs (moto, like S3, refuses the logging without
+/// it); both read back through the SDK; the next plan exits 0. Logging turned off by
+/// hand and the statement removed by hand are drift, reverted by apply — and a
+/// statement of the user's own in the same policy is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_logs_reach_the_log_bucket_and_drift_in_them_is_reverted() {
+    const SPEC: &str = r#"
+site "primary" {
+  region = "us-west-2"
+}
+
+bucket "logs" {
+  site = site.primary
+  name = "shop-access-logs"
+  encryption {
+    algorithm = "AES256"
+  }
+}
+
+bucket "backups" {
+  site                = site.primary
+  name                = "shop-backups"
+  block_public_access = true
+  logging {
+    target = bucket.logs
+    prefix = "s3/shop-backups/"
+  }
+}
+"#;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write_project(
+        root,
+        SPEC,
+        "stack      = \"shop\"\naccount_id = \"123456789012\"\n",
+    );
+    let moto = MotoServer::start();
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+
+    let s3 = moto.s3("us-west-2");
+    let logging = |s3: aws_sdk_s3::Client| async move {
+        s3.get_bucket_logging()
+            .bucket("shop-backups")
+            .send()
+            .await
+            .expect("GetBucketLogging")
+            .logging_enabled()
+            .map(|l| (l.target_bucket().to_string(), l.target_prefix().to_string()))
+    };
+    assert_eq!(
+        logging(s3.clone()).await,
+        Some(("shop-access-logs".into(), "s3/shop-backups/".into()))
+    );
+    let policy = |s3: aws_sdk_s3::Client| async move {
+        let text = s3
+            .get_bucket_policy()
+            .bucket("shop-access-logs")
+            .send()
+            .await
+            .expect("GetBucketPolicy")
+            .policy()
+            .unwrap_or_default()
+            .to_string();
+        serde_json::from_str::<serde_json::Value>(&text).expect("policy JSON")
+    };
+    let statement = policy(s3.clone()).await["Statement"][0].clone();
+    assert_eq!(statement["Sid"], "drplan-access-logs");
+    assert_eq!(
+        statement["Principal"]["Service"],
+        "logging.s3.amazonaws.com"
+    );
+    assert_eq!(
+        statement["Condition"]["ArnLike"]["aws:SourceArn"],
+        serde_json::json!(["arn:aws:s3:::shop-backups"])
+    );
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+
+    // Someone turns the logging off, and replaces the log bucket's policy with a
+    // statement of their own.
+    s3.put_bucket_logging()
+        .bucket("shop-backups")
+        .bucket_logging_status(aws_sdk_s3::types::BucketLoggingStatus::builder().build())
+        .send()
+        .await
+        .expect("PutBucketLogging (off)");
+    let own = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            // {"AWS": "*"} is "*" for IAM; moto's logging check fails with a 500
+            // on a statement whose Principal is the bare string.
+            "Principal": {"AWS": "*"},
+            "Action": "s3:*",
+            "Resource": "arn:aws:s3:::shop-access-logs/*",
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }],
+    });
+    s3.put_bucket_policy()
+        .bucket("shop-access-logs")
+        .policy(own.to_string())
+        .send()
+        .await
+        .expect("PutBucketPolicy (the user's own)");
+    let out = drplan(&moto, root, &["drift", "-e", "prod"]);
+    assert_eq!(out.status.code(), Some(2), "{}", explain(&out));
+    let text = stdout(&out);
+    assert!(text.contains("logging"), "{text}");
+    assert!(text.contains("log_delivery"), "{text}");
+
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert_eq!(
+        logging(s3.clone()).await,
+        Some(("shop-access-logs".into(), "s3/shop-backups/".into()))
+    );
+    let sids: Vec<String> = policy(s3.clone()).await["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["Sid"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(sids, ["DenyInsecureTransport", "drplan-access-logs"]);
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+}

@@ -272,3 +272,49 @@ async fn checkov_passes_a_cluster_with_a_private_endpoint_and_encrypted_secrets(
     assert_eq!(public, Some(true), "private endpoint: {results:?}");
     assert_eq!(secrets, Some(true), "secrets encrypted: {results:?}");
 }
+
+/// Issue 17: a bucket's access logging reaches the Terraform-shaped plan. The root
+/// project's backups bucket logs nowhere, so checkov's access-logging check fails it;
+/// with a `logging` block into a log bucket of its site, the same check passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkov_passes_a_bucket_whose_access_logs_go_to_a_log_bucket() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["environments", "specs", "k8s"] {
+        copy_dir(&repo.join(sub), &root.join(sub));
+    }
+    let moto = MotoServer::start();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let source = "aws_s3_bucket.bucket_backups";
+
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--terraform-json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let results = s3_results(&stdout(&out), scratch.path());
+    assert_eq!(
+        result(&results, "CKV_AWS_18", source),
+        Some(false),
+        "no access logging: {results:?}"
+    );
+
+    let storage = root.join("specs/storage.hcl");
+    let text = std::fs::read_to_string(&storage).expect("read storage.hcl");
+    let said = text.replacen(
+        "  name = \"${local.name}-backups-us-west-2\"\n",
+        "  name = \"${local.name}-backups-us-west-2\"\n\n  logging {\n    target = bucket.access_logs\n    prefix = \"s3/backups/\"\n  }\n",
+        1,
+    );
+    assert_ne!(said, text, "the backups bucket's name line was found");
+    let said = format!(
+        "{said}\nbucket \"access_logs\" {{\n  site = site.primary\n  name = \"${{local.name}}-access-logs-us-west-2\"\n  encryption {{\n    algorithm = \"AES256\"\n  }}\n}}\n"
+    );
+    std::fs::write(&storage, said).expect("write storage.hcl");
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--terraform-json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let results = s3_results(&stdout(&out), scratch.path());
+    assert_eq!(
+        result(&results, "CKV_AWS_18", source),
+        Some(true),
+        "access logs to a log bucket: {results:?}"
+    );
+}

@@ -125,28 +125,38 @@ impl<'a> ResourceGraph<'a> {
         v
     }
 
-    /// Links as (target, linked): a bucket's replication configuration is put once its
-    /// destination exists (`plan::links`); not an ordering edge of the bucket itself,
-    /// so buckets replicating to each other are no cycle.
-    pub fn links(&self) -> Vec<(&'a Resource, &'a Resource)> {
+    /// Links as (target, linked, what): a bucket's replication configuration (or its
+    /// access logging) is put once its destination (its log bucket) exists
+    /// (`plan::links`); not an ordering edge of the bucket itself, so buckets
+    /// replicating to each other are no cycle.
+    pub fn links(&self) -> Vec<(&'a Resource, &'a Resource, &'static str)> {
         let mut v = Vec::new();
+        let bucket_named = |r: &Resource, name: &str| {
+            self.graph.node_indices().map(|i| self.graph[i]).find(|t| {
+                t.kind == crate::resource::Kind::Bucket
+                    && t.address != r.address
+                    && t.attrs.get("name").and_then(serde_json::Value::as_str) == Some(name)
+            })
+        };
         for ix in self.graph.node_indices() {
             let r = self.graph[ix];
             if r.kind != crate::resource::Kind::Bucket {
                 continue;
             }
             for name in crate::plan::links::replication_destinations(&r.attrs) {
-                let target = self.graph.node_indices().map(|i| self.graph[i]).find(|t| {
-                    t.kind == crate::resource::Kind::Bucket
-                        && t.address != r.address
-                        && t.attrs.get("name").and_then(serde_json::Value::as_str) == Some(name)
-                });
-                if let Some(t) = target {
-                    v.push((t, r));
-                }
+                v.extend(bucket_named(r, name).map(|t| (t, r, "replication")));
+            }
+            let log_target = r
+                .attrs
+                .get("logging")
+                .and_then(|l| l.get("target_bucket"))
+                .and_then(serde_json::Value::as_str);
+            if let Some(name) = log_target {
+                v.extend(bucket_named(r, name).map(|t| (t, r, "access logs")));
             }
         }
-        v.sort_by(|x, y| (&x.0.address, &x.1.address).cmp(&(&y.0.address, &y.1.address)));
+        v.sort_by(|x, y| (&x.0.address, &x.1.address, x.2).cmp(&(&y.0.address, &y.1.address, y.2)));
+        v.dedup_by(|x, y| x.0.address == y.0.address && x.1.address == y.1.address && x.2 == y.2);
         v
     }
 

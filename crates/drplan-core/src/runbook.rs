@@ -112,11 +112,7 @@ pub fn markdown(project: &Project, failback_env: Option<&str>) -> Result<String,
     // The stack.
     out.push_str("## The stack\n\n| site | role | region |\n| --- | --- | --- |\n");
     for s in t.sites.values() {
-        let role = match s.role {
-            SiteRole::Primary => "primary",
-            SiteRole::Dr => "dr",
-        };
-        let _ = writeln!(out, "| `{}` | {role} | {} |", s.name, s.region);
+        let _ = writeln!(out, "| `{}` | {} | {} |", s.name, s.role.as_str(), s.region);
     }
     let report = objectives::for_project(project);
     out.push('\n');

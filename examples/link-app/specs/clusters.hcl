@@ -4,7 +4,7 @@
 # attribute, so a failover is never also an upgrade (`drplan validate` warns if the
 # two clusters ever differ there).
 cluster {
-  for_each = site
+  for_each = local.serving_sites
   site     = each.value
   name     = each.value.role == "primary" ? local.name : "${local.name}-${each.key}"
   version  = var.cluster_version

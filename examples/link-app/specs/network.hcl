@@ -6,7 +6,7 @@
 # time: it costs nothing idle, and building it during an outage would spend RTO on
 # something that never changes.
 network {
-  for_each = site
+  for_each = local.serving_sites
   site     = each.value
   cidr     = local.cidr[each.key]
   tags     = { team = "platform", app = "link" }

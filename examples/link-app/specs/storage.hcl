@@ -16,6 +16,14 @@ bucket "backups" {
     prefix                  = ""
     noncurrent_expire_after = "7d"
   }
+
+  # The Postgres backups also go to the vault (vault.hcl), locked for 7 years. The
+  # backup policies' own rules (to backups_dr) are rules of the same configuration.
+  replication {
+    role_arn    = local.replication_role
+    destination = bucket.postgres_vault
+    prefix      = "postgres-backups/"
+  }
 }
 
 # The compliance copy: 7 years of Postgres backups (see backups.hcl), moved to

@@ -149,7 +149,9 @@ locals {
   namespace        = "link-services"
   image            = "ghcr.io/linkapp"
 
-  # Per site, for the blocks written once with for_each = site.
+  # The sites that run the app (a network and a cluster each): not the vault.
+  serving_sites = { for k, s in site : k => s if s.role != "vault" }
+  # Per site, for the blocks written once with for_each = local.serving_sites.
   cidr = { primary = var.primary_cidr, dr = var.dr_cidr }
   # Node groups at serving size: the primary's always, DR's once the DR site is
   # activated (`-e prod-dr`).

@@ -1,11 +1,62 @@
 //! The EKS family: `cluster` blocks lower to a cluster and its node groups.
 
-use super::{text, KindInfo, MarkPlace, NameKey, Reference};
+use super::{into_attrs, text, KindInfo, MarkPlace, NameKey, Reference};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::sorted_addrs;
 use crate::spec::lower::{tags, Lowering};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A cluster's normalized attributes, typed: the lowering builds them from the spec
+/// and the reader (`src/live/eks.rs`) from DescribeCluster, so the compiler checks
+/// both sides produce one form. The settings of [`OPTIONAL_CLUSTER_ATTRS`] are absent
+/// unless the spec says them (then read too).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClusterAttrs {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub role_arn: Option<String>,
+    /// Subnet addresses in the spec, ids as read; sorted.
+    pub subnets: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_public_access: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint_private_access: Option<bool>,
+    /// Sorted log types.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_plane_logs: Option<Vec<String>>,
+    /// `null` when declared and the cluster has none.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::present"
+    )]
+    pub secrets_encryption_key: Option<Option<String>>,
+    /// The user's tags (marks apart).
+    pub tags: Value,
+}
+
+/// A node group's normalized attributes (see [`ClusterAttrs`]). Sizes and disk are
+/// `null` where EKS does not say (a launch template sets the disk).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeGroupAttrs {
+    pub cluster_name: String,
+    pub name: String,
+    pub node_role_arn: Option<String>,
+    pub instance_types: Vec<String>,
+    pub min_size: Option<i64>,
+    pub max_size: Option<i64>,
+    pub desired_size: Option<i64>,
+    pub disk_size: Option<i64>,
+    /// "ON_DEMAND" | "SPOT".
+    pub capacity_type: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    /// Subnet addresses in the spec, ids as read; sorted.
+    pub subnets: Vec<String>,
+    pub tags: Value,
+}
 
 /// EKS control-plane log types.
 pub const CONTROL_PLANE_LOG_TYPES: &[&str] = &[
@@ -115,42 +166,24 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             c.subnets.clone()
         };
         let subnet_addrs = sorted_addrs(&net, &chosen);
-        let mut attrs = json!({
-            "name": c.name,
-            "version": c.version,
-            "role_arn": c.role_arn,
-            "subnets": subnet_addrs.iter().map(Address::as_str).collect::<Vec<_>>(),
-            "tags": tags(&c.tags),
-        });
         // Only what the spec says: an unsaid setting is neither compared nor set.
         let s = &c.security;
-        for (key, value) in [
-            (
-                "endpoint_public_access",
-                s.endpoint_public_access.map(Value::from),
-            ),
-            (
-                "endpoint_private_access",
-                s.endpoint_private_access.map(Value::from),
-            ),
-            (
-                "control_plane_logs",
-                s.control_plane_logs.clone().map(Value::from),
-            ),
-            (
-                "secrets_encryption_key",
-                s.secrets_encryption_key.clone().map(Value::from),
-            ),
-        ] {
-            if let (Some(value), Some(map)) = (value, attrs.as_object_mut()) {
-                map.insert(key.into(), value);
-            }
-        }
+        let attrs = ClusterAttrs {
+            name: Some(c.name.clone()),
+            version: Some(c.version.clone()),
+            role_arn: Some(c.role_arn.clone()),
+            subnets: subnet_addrs.iter().map(Address::to_string).collect(),
+            endpoint_public_access: s.endpoint_public_access,
+            endpoint_private_access: s.endpoint_private_access,
+            control_plane_logs: s.control_plane_logs.clone(),
+            secrets_encryption_key: s.secrets_encryption_key.clone().map(Some),
+            tags: tags(&c.tags),
+        };
         out.push(lw.resource(
             addr.clone(),
             Kind::EksCluster,
             Some(&c.site),
-            attrs,
+            Value::Object(into_attrs(attrs)),
             subnet_addrs.clone(),
             c.protect,
             &c.source,
@@ -165,20 +198,20 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                 addr.child("node_group", &g.name),
                 Kind::NodeGroup,
                 Some(&c.site),
-                json!({
-                    "cluster_name": c.name,
-                    "name": g.name,
-                    "node_role_arn": g.node_role_arn,
-                    "instance_types": g.instance_types,
-                    "min_size": g.min_size,
-                    "max_size": g.max_size,
-                    "desired_size": g.desired_size,
-                    "disk_size": g.disk_size,
-                    "capacity_type": g.capacity_type,
-                    "labels": g.labels,
-                    "subnets": ng_subnets.iter().map(Address::as_str).collect::<Vec<_>>(),
-                    "tags": tags(&g.tags),
-                }),
+                Value::Object(into_attrs(NodeGroupAttrs {
+                    cluster_name: c.name.clone(),
+                    name: g.name.clone(),
+                    node_role_arn: Some(g.node_role_arn.clone()),
+                    instance_types: g.instance_types.clone(),
+                    min_size: Some(g.min_size),
+                    max_size: Some(g.max_size),
+                    desired_size: Some(g.desired_size),
+                    disk_size: Some(g.disk_size),
+                    capacity_type: Some(g.capacity_type.clone()),
+                    labels: g.labels.clone(),
+                    subnets: ng_subnets.iter().map(Address::to_string).collect(),
+                    tags: tags(&g.tags),
+                })),
                 vec![addr.clone()],
                 false,
                 &g.source,

@@ -16,7 +16,7 @@
 pub mod ecr;
 pub mod eks;
 mod kubernetes;
-pub(crate) mod network;
+pub mod network;
 pub mod peering;
 pub(crate) mod route53;
 pub mod s3;
@@ -202,6 +202,24 @@ pub fn name_key_of(kind: Kind, region: Option<&str>, attrs: &Map<String, Value>)
     let key = kind.info().name_key?;
     let name = attrs.get(key.attr).and_then(Value::as_str)?;
     Some(key.key(region, name))
+}
+
+/// A key that is there, `null` included, is `Some` (serde reads a `null` as the outer
+/// `None` otherwise).
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
+/// The attribute map of `Resource`/`LiveObject` of a kind's typed attribute struct.
+pub fn into_attrs<T: serde::Serialize>(attrs: T) -> Map<String, Value> {
+    match serde_json::to_value(attrs) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
 }
 
 /// A string attribute, or "".

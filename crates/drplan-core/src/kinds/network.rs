@@ -1,10 +1,36 @@
 //! The network family (EC2): `network` blocks lower to a VPC and its subnets.
 
-use super::{by_mark, KindInfo, MarkPlace, Reference};
+use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A VPC's normalized attributes, typed: the lowering builds them from the spec and
+/// the reader (`src/live/ec2.rs`) from EC2's answers, so the compiler checks both
+/// sides produce one form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VpcAttrs {
+    pub cidr_block: Option<String>,
+    /// The user's tags; `None` where the reader adds them itself (marks apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Value>,
+}
+
+/// A subnet's normalized attributes (see [`VpcAttrs`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SubnetAttrs {
+    /// The VPC's address in the spec; its id as read (resolved to the address with
+    /// the live state's ids).
+    pub vpc: Option<String>,
+    pub cidr_block: Option<String>,
+    pub availability_zone: Option<String>,
+    /// Map a public IP on launch.
+    pub public: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Value>,
+}
 
 pub const VPC: KindInfo = KindInfo {
     type_name: "aws_vpc",
@@ -43,7 +69,10 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             vpc.clone(),
             Kind::Vpc,
             Some(&n.site),
-            json!({"cidr_block": n.cidr, "tags": tags(&n.tags)}),
+            Value::Object(into_attrs(VpcAttrs {
+                cidr_block: Some(n.cidr.clone()),
+                tags: Some(tags(&n.tags)),
+            })),
             vec![],
             false,
             &n.source,
@@ -53,13 +82,13 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                 vpc.child("subnet", &s.name),
                 Kind::Subnet,
                 Some(&n.site),
-                json!({
-                    "vpc": vpc.as_str(),
-                    "cidr_block": s.cidr,
-                    "availability_zone": s.availability_zone,
-                    "public": s.public,
-                    "tags": tags(&s.tags),
-                }),
+                Value::Object(into_attrs(SubnetAttrs {
+                    vpc: Some(vpc.to_string()),
+                    cidr_block: Some(s.cidr.clone()),
+                    availability_zone: Some(s.availability_zone.clone()),
+                    public: s.public,
+                    tags: Some(tags(&s.tags)),
+                })),
                 vec![vpc.clone()],
                 false,
                 &s.source,

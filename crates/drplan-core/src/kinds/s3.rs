@@ -28,9 +28,22 @@ pub struct BucketAttrs {
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "present"
+        deserialize_with = "super::present"
     )]
     pub object_lock: Option<Option<ObjectLockAttrs>>,
+    /// Where S3 delivers this bucket's server access logs; absent when the spec does
+    /// not say (then neither compared nor read), `null` when it logs nowhere.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::present"
+    )]
+    pub logging: Option<Option<LoggingAttrs>>,
+    /// The buckets (names, sorted) whose access logs this bucket accepts: the
+    /// `drplan-access-logs` statement of its bucket policy lets the S3 logging service
+    /// write for them. Absent when no bucket of the spec logs into it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_delivery: Option<Vec<String>>,
     /// The user's tags; `None` where the reader adds them itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<BTreeMap<String, String>>,
@@ -42,16 +55,6 @@ pub struct EncryptionAttrs {
     pub kms_key_id: Option<String>,
 }
 
-/// A key that is there, `null` included, is `Some` (serde reads a `null` as the outer
-/// `None` otherwise).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// S3 Object Lock's default retention. A bucket whose lock has no default retention
 /// reads as `null`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,6 +62,17 @@ pub struct ObjectLockAttrs {
     pub mode: String,
     pub days: i64,
 }
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LoggingAttrs {
+    /// The target bucket's name.
+    pub target_bucket: String,
+    pub prefix: String,
+}
+
+/// The `Sid` of the bucket policy statement drplan owns on a log target bucket; the
+/// policy's other statements are the user's and kept as they are.
+pub const LOG_DELIVERY_SID: &str = "drplan-access-logs";
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LifecycleRuleAttrs {
@@ -101,6 +115,10 @@ impl BucketAttrs {
         if let Some(r) = &mut self.replication {
             r.rules.sort_by(|a, b| a.id.cmp(&b.id));
         }
+        if let Some(sources) = &mut self.log_delivery {
+            sources.sort();
+            sources.dedup();
+        }
         match serde_json::to_value(self) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
@@ -141,6 +159,11 @@ pub const BUCKET: KindInfo = KindInfo {
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
 pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
     let t = lw.t;
+    let name_of = |label: &str| {
+        t.buckets
+            .get(label)
+            .map_or_else(|| label.to_string(), |d| d.name.clone())
+    };
     for b in t.buckets.values() {
         let attrs = BucketAttrs {
             name: b.name.clone(),
@@ -175,11 +198,7 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                     .map(|r| ReplicationRuleAttrs {
                         id: r.id.clone(),
                         prefix: r.prefix.clone(),
-                        destination_bucket: t
-                            .buckets
-                            .get(&r.destination)
-                            .map(|d| d.name.clone())
-                            .unwrap_or_else(|| r.destination.clone()),
+                        destination_bucket: name_of(&r.destination),
                         storage_class: r.storage_class.clone(),
                         replica_kms_key_id: r.replica_kms_key_id.clone(),
                     })
@@ -192,6 +211,21 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                     days: l.days,
                 })
             }),
+            logging: b.logging.as_ref().map(|l| {
+                Some(LoggingAttrs {
+                    target_bucket: name_of(&l.target),
+                    prefix: l.prefix.clone(),
+                })
+            }),
+            log_delivery: {
+                let sources: Vec<String> = t
+                    .buckets
+                    .values()
+                    .filter(|s| s.logging.as_ref().is_some_and(|l| l.target == b.label))
+                    .map(|s| s.name.clone())
+                    .collect();
+                (!sources.is_empty()).then_some(sources)
+            },
             tags: Some(b.tags.clone().into_iter().collect()),
         };
         // Not an ordering edge: the replication configuration is apply's link step,

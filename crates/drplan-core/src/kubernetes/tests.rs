@@ -66,6 +66,7 @@ fn bucket(label: &str, name: &str, site: &str) -> Bucket {
         lifecycle_rules: vec![],
         replication: None,
         block_public_access: None,
+        logging: None,
         object_lock: None,
         protect: true,
         tags: Default::default(),

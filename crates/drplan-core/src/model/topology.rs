@@ -43,6 +43,20 @@ pub struct Variable {
 pub enum SiteRole {
     Primary,
     Dr,
+    /// A backup-only site: it holds copies (buckets, keys), never serves and is never
+    /// activated, so a failover never depends on it being reachable.
+    Vault,
+}
+
+impl SiteRole {
+    /// The spelling in the spec (`role = "..."`) and in outputs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SiteRole::Primary => "primary",
+            SiteRole::Dr => "dr",
+            SiteRole::Vault => "vault",
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -174,9 +188,20 @@ pub struct Bucket {
     pub block_public_access: Option<bool>,
     /// `object_lock { mode  retention }`: the default retention of new objects.
     pub object_lock: Option<ObjectLock>,
+    /// `logging { target  prefix }`: S3 server access logs delivered to a bucket of
+    /// the same site; `None` when the spec does not say (not managed).
+    pub logging: Option<BucketLogging>,
     pub protect: bool,
     pub tags: Tags,
     pub source: SourceRef,
+}
+
+/// Where a bucket's server access logs go.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BucketLogging {
+    /// The target bucket's label.
+    pub target: String,
+    pub prefix: String,
 }
 
 /// S3 Object Lock's default retention (immutable backup copies).

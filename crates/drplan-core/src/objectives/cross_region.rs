@@ -98,8 +98,16 @@ fn policy_check(t: &Topology, b: &Backup) -> Check {
             };
             paths.push(CopyPath {
                 description: format!(
-                    "bucket.{} -> bucket.{} in site {} (replication rule {}, {prefix})",
-                    source.label, dest.label, dest.site, rule.id
+                    "bucket.{} -> bucket.{} in {}site {} (replication rule {}, {prefix}){}",
+                    source.label,
+                    dest.label,
+                    match t.sites.get(&dest.site).map(|s| s.role) {
+                        Some(SiteRole::Vault) => "vault ",
+                        _ => "",
+                    },
+                    dest.site,
+                    rule.id,
+                    immutable(dest)
                 ),
                 kept_days: kept_days(dest, &b.prefix),
             });
@@ -148,6 +156,18 @@ fn policy_check(t: &Topology, b: &Backup) -> Check {
         details: paths.iter().map(|p| p.description.clone()).collect(),
         ..base
     }
+}
+
+/// `, immutable N days (Object Lock MODE)` for a bucket whose new objects are locked:
+/// the answer to ransomware is a copy nobody can delete.
+fn immutable(bucket: &Bucket) -> String {
+    bucket.object_lock.as_ref().map_or(String::new(), |l| {
+        format!(
+            ", immutable {} (Object Lock {})",
+            human_days(l.days.max(0) as u64),
+            l.mode
+        )
+    })
 }
 
 /// The shortest expiration among the bucket's lifecycle rules that touch `prefix`

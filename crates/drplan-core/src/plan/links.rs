@@ -1,6 +1,7 @@
 //! Links: settings of an object that point at other objects which may point back — a
 //! bucket's replication rules name their destination buckets, and two buckets may
-//! replicate to each other (S3's active/active). A link is no ordering edge of the
+//! replicate to each other (S3's active/active); its access logging names the bucket
+//! that receives its logs (which may log back into it). A link is no ordering edge of the
 //! object itself: apply puts it as a step of its own, after the object and what it
 //! points at (`src/apply/steps.rs`, `Phase::Link`).
 
@@ -21,6 +22,19 @@ pub fn replication_destinations(attrs: &Map<String, Value>) -> impl Iterator<Ite
         .filter_map(|rule| rule.get("destination_bucket").and_then(Value::as_str))
 }
 
+/// The attributes of `Kind::Bucket` put in its link step, not with the bucket.
+pub const LINK_ATTRS: [&str; 2] = ["replication", "logging"];
+
+/// The names of every bucket a bucket's links point at: replication destinations and
+/// the access-log target.
+pub fn linked_buckets(attrs: &Map<String, Value>) -> impl Iterator<Item = &str> {
+    let log_target = attrs
+        .get("logging")
+        .and_then(|l| l.get("target_bucket"))
+        .and_then(Value::as_str);
+    replication_destinations(attrs).chain(log_target)
+}
+
 /// The addresses of the changes `change`'s links point at (in its new form), among
 /// the plan's changes that are not no-ops.
 pub fn targets<'p>(plan: &'p Plan, change: &ResourceChange) -> Vec<&'p Address> {
@@ -31,7 +45,7 @@ pub fn targets<'p>(plan: &'p Plan, change: &ResourceChange) -> Vec<&'p Address> 
     else {
         return Vec::new();
     };
-    replication_destinations(after)
+    linked_buckets(after)
         .filter_map(|name| {
             plan.changes.iter().find(|c| {
                 c.kind == Kind::Bucket

@@ -59,10 +59,10 @@ pub fn dot(g: &ResourceGraph) -> String {
     for (from, to) in g.edges() {
         let _ = writeln!(out, "  {} -> {};", node_id(from), node_id(to));
     }
-    for (from, to) in g.links() {
+    for (from, to, what) in g.links() {
         let _ = writeln!(
             out,
-            "  {} -> {} [style = dashed, label = \"replication\"];",
+            "  {} -> {} [style = dashed, label = \"{what}\"];",
             node_id(from),
             node_id(to)
         );
@@ -88,8 +88,8 @@ pub fn mermaid(g: &ResourceGraph) -> String {
     for (from, to) in g.edges() {
         let _ = writeln!(out, "  {} --> {}", node_id(from), node_id(to));
     }
-    for (from, to) in g.links() {
-        let _ = writeln!(out, "  {} -.->|replication| {}", node_id(from), node_id(to));
+    for (from, to, what) in g.links() {
+        let _ = writeln!(out, "  {} -.->|{what}| {}", node_id(from), node_id(to));
     }
     out
 }

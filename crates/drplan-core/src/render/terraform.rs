@@ -286,12 +286,24 @@ fn bucket(a: &Map<String, Value>) -> Value {
         }]),
         None => json!([]),
     };
-    json!({
+    let logging = match a.get("logging").and_then(Value::as_object) {
+        Some(l) => json!([{
+            "target_bucket": get(l, "target_bucket"),
+            "target_prefix": get(l, "prefix"),
+        }]),
+        None => json!([]),
+    };
+    let mut values = json!({
         "bucket": get(a, "name"),
         "versioning": versioning,
         "server_side_encryption_configuration": encryption,
         "lifecycle_rule": lifecycle,
         "replication_configuration": replication,
         "tags": get(a, "tags"),
-    })
+    });
+    // Only where the bucket logs: checkov reads an empty `logging` as logging on.
+    if logging.as_array().is_some_and(|l| !l.is_empty()) {
+        values["logging"] = logging;
+    }
+    values
 }

@@ -7,7 +7,7 @@ use super::decode::SpanTable;
 use super::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use super::environment::EnvSettings;
 use super::files::{self, DigestInputs, ParsedFile, Sources};
-use crate::model::Topology;
+use crate::model::{SiteRole, Topology};
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -38,6 +38,7 @@ pub fn run(
     super::decode::peering::check(t, spans, diags);
     super::decode::registry::check(t, spans, diags);
     clusters(t, spans, diags);
+    vault_sites(t, spans, diags);
     buckets(t, spans, diags);
     backups(t, spans, diags);
     manifests(files_read, t, spans, diags, digest);
@@ -200,6 +201,41 @@ fn clusters(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
     }
 }
 
+/// A vault site only keeps copies: nothing serves from it, so nothing there can be
+/// brought up in a failover (clusters, DNS targets) — and it is never activated.
+fn vault_sites(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    let is_vault = |site: &str| t.sites.get(site).is_some_and(|s| s.role == SiteRole::Vault);
+    let help = "a vault site (role = \"vault\") holds backup copies only: buckets and keys; serve from a primary or dr site";
+    for c in t.clusters.values().filter(|c| is_vault(&c.site)) {
+        let d = SpecDiagnostic::new(
+            "drplan::vault_site",
+            format!("cluster \"{}\" is in site \"{}\", a vault", c.label, c.site),
+        )
+        .help(help);
+        diags.push(at(
+            spans,
+            &format!("cluster.{}", c.label),
+            "site",
+            d,
+            "vault site",
+        ));
+    }
+    for dns in t.dns.values() {
+        for target in dns.targets.iter().filter(|x| is_vault(&x.site)) {
+            let d = SpecDiagnostic::new(
+                "drplan::vault_site",
+                format!(
+                    "dns \"{}\" target \"{}\" serves from site \"{}\", a vault",
+                    dns.label, target.name, target.site
+                ),
+            )
+            .help(help);
+            let address = format!("dns.{}.target.{}", dns.label, target.name);
+            diags.push(at(spans, &address, "site", d, "vault site"));
+        }
+    }
+}
+
 fn buckets(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
     let mut names: BTreeMap<&str, &str> = BTreeMap::new();
     for b in t.buckets.values() {
@@ -215,6 +251,7 @@ fn buckets(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
             .help("S3 bucket names are global: give each bucket its own name");
             diags.push(at(spans, &addr, "name", d, "name used twice"));
         }
+        access_logs(t, spans, b, diags);
         let Some(rep) = &b.replication else { continue };
         for rule in &rep.rules {
             let Some(dest) = t.buckets.get(&rule.destination) else {
@@ -257,6 +294,55 @@ fn buckets(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
                 }
             }
         }
+    }
+}
+
+/// What S3 requires of a server access log target: the source's region, not the
+/// source itself (its own log writes would be logged without end), no Object Lock
+/// default retention, and SSE-S3 rather than SSE-KMS default encryption.
+fn access_logs(t: &Topology, spans: &SpanTable, b: &crate::model::Bucket, diags: &mut Diagnostics) {
+    let Some(logging) = &b.logging else { return };
+    let Some(target) = t.buckets.get(&logging.target) else {
+        return;
+    };
+    let addr = format!("bucket.{}", b.label);
+    let mut refuse = |message: String, help: &str, label: &str| {
+        let d = SpecDiagnostic::new("drplan::access_logs", message).help(help.to_string());
+        diags.push(at(spans, &addr, "logging.target", d, label));
+    };
+    if target.label == b.label {
+        refuse(
+            format!("bucket \"{}\" logs into itself", b.label),
+            "S3 would log its own log deliveries without end: use a bucket kept for logs",
+            "itself",
+        );
+    } else if target.site != b.site {
+        refuse(
+            format!(
+                "bucket \"{}\" in site \"{}\" logs into bucket \"{}\" in site \"{}\"",
+                b.label, b.site, target.label, target.site
+            ),
+            "S3 delivers access logs only to a bucket in the source's region: use a log bucket of the same site",
+            "another site's bucket",
+        );
+    }
+    if target.object_lock.is_some() {
+        refuse(
+            format!("bucket \"{}\" receives access logs but has an Object Lock default retention", target.label),
+            "S3 does not deliver access logs to a bucket with a default retention: log into a bucket without object_lock",
+            "locked target",
+        );
+    }
+    if target
+        .encryption
+        .as_ref()
+        .is_some_and(|e| e.algorithm == "aws:kms")
+    {
+        refuse(
+            format!("bucket \"{}\" receives access logs but is encrypted with aws:kms", target.label),
+            "S3 delivers access logs only to buckets encrypted with SSE-S3: algorithm = \"AES256\" on the log bucket",
+            "KMS-encrypted target",
+        );
     }
 }
 

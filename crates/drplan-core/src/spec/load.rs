@@ -1799,14 +1799,14 @@ impl Loader {
         self.scope.publish(EACH, "value", value);
     }
 
-    /// A decoded bucket's `replication` blocks, once every block is published (see
-    /// `decode::bucket::replication`).
+    /// A decoded bucket's `replication` and `logging` blocks, once every block is
+    /// published (see `decode::bucket::replication`).
     fn decode_replication(&mut self, item: &Item) {
         let blocks: Vec<&Block> = item
             .block
             .body
             .blocks()
-            .filter(|b| b.ident.as_str() == "replication")
+            .filter(|b| decode::bucket::LINK_BLOCKS.contains(&b.ident.as_str()))
             .collect();
         if blocks.is_empty() || !self.topology.buckets.contains_key(&item.label) {
             return;
@@ -1821,10 +1821,21 @@ impl Loader {
             spans: &mut self.spans,
         };
         let address = format!("bucket.{}", item.label);
-        let replication =
-            decode::bucket::replication(&address, &item.file.source, &blocks, &mut cx);
+        let (replication, logging): (Vec<&Block>, Vec<&Block>) = blocks
+            .into_iter()
+            .partition(|b| b.ident.as_str() == "replication");
+        let replication = match replication.is_empty() {
+            true => None,
+            false => {
+                decode::bucket::replication(&address, &item.file.source, &replication, &mut cx)
+            }
+        };
+        let logging = logging
+            .first()
+            .and_then(|b| decode::bucket::logging(&address, &item.file.source, b, &mut cx));
         if let Some(b) = self.topology.buckets.get_mut(&item.label) {
             b.replication = replication;
+            b.logging = logging;
         }
     }
 
@@ -1903,6 +1914,19 @@ impl Loader {
                             ),
                         );
                     }
+                }
+                let vault = sites
+                    .iter()
+                    .any(|s| &s.name == name && s.role == SiteRole::Vault);
+                if let (true, Some(f)) = (vault, env_file) {
+                    self.diags.push(
+                        SpecDiagnostic::new(
+                            "drplan::vault_site",
+                            format!("active_site `{name}` is a vault: it holds backup copies only and is never activated"),
+                        )
+                        .at(&f.source, span.clone(), "vault site")
+                        .help("activate the primary or a dr site; restore from the vault's copies into it"),
+                    );
                 }
                 Some(name.clone())
             }
@@ -2176,7 +2200,7 @@ fn order_refs(kind: &str, body: &Body) -> Vec<Reference> {
     for s in body.iter() {
         match s {
             Structure::Attribute(a) => out.extend(refs::collect(&a.value)),
-            Structure::Block(b) if b.ident.as_str() == "replication" => {}
+            Structure::Block(b) if decode::bucket::LINK_BLOCKS.contains(&b.ident.as_str()) => {}
             Structure::Block(b) => out.extend(body_refs(&b.body)),
         }
     }

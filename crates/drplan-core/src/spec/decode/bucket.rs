@@ -1,7 +1,8 @@
 use super::cluster::check_arn;
 use super::{check_tags, label_of, object, source_ref, Cx};
 use crate::model::{
-    Bucket, Encryption, LifecycleRule, ObjectLock, Replication, ReplicationRule, Transition,
+    Bucket, BucketLogging, Encryption, LifecycleRule, ObjectLock, Replication, ReplicationRule,
+    Transition,
 };
 use crate::spec::body::{self, BlockBody, Schema};
 use crate::spec::diagnostic::{SourceFile, SpecDiagnostic};
@@ -18,9 +19,19 @@ pub const SCHEMA: Schema = Schema::new(
         "depends_on",
         "block_public_access",
     ],
-    &["encryption", "lifecycle_rule", "replication", "object_lock"],
+    &[
+        "encryption",
+        "lifecycle_rule",
+        "replication",
+        "object_lock",
+        "logging",
+    ],
 )
 .with_repeatable(&["replication"]);
+/// Nested blocks naming other buckets that may name this one back: decoded once every
+/// block is published (`replication`, `logging`), and no evaluation-order edge.
+pub const LINK_BLOCKS: [&str; 2] = ["replication", "logging"];
+const LOGGING: Schema = Schema::new(&["target", "prefix"], &[]);
 const ENCRYPTION: Schema = Schema::new(&["algorithm", "kms_key_id"], &[]);
 const LIFECYCLE: Schema = Schema::new(
     &["prefix", "expire_after", "noncurrent_expire_after"],
@@ -216,9 +227,36 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         replication: None,
         block_public_access,
         object_lock,
+        logging: None,
         protect,
         tags,
         source: source_ref(b),
+    })
+}
+
+/// A bucket's `logging` block (at most one: the schema refuses a second): where S3
+/// delivers its server access logs. Decoded with the links, like `replication`: a log
+/// bucket may log into the bucket it receives logs from.
+pub fn logging(
+    address: &str,
+    file: &SourceFile,
+    block: &hcl_edit::structure::Block,
+    cx: &mut Cx,
+) -> Option<BucketLogging> {
+    let mut l = body::read(file, block, &LOGGING, cx.scope, cx.ctx, cx.diags);
+    if !l.has("target") {
+        l.missing(
+            cx.diags,
+            "target",
+            "the bucket that receives the access logs: target = bucket.logs",
+        );
+    }
+    let target = l.block_ref(cx.diags, cx.scope, "target", "bucket");
+    cx.spans.record_as(address, "logging.target", &l, "target");
+    let prefix = l.string(cx.diags, "prefix").unwrap_or_default();
+    Some(BucketLogging {
+        target: target?,
+        prefix,
     })
 }
 

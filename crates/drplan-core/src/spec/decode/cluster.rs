@@ -55,6 +55,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Cluster> {
         );
     }
     let site = b.block_ref(cx.diags, cx.scope, "site", "site");
+    cx.spans.record(&address, "site", b);
     let name = b.string_or(cx.diags, "name", || label.to_string());
     if let Some(name) = name.as_deref().filter(|n| !valid_cluster_name(n)) {
         b.invalid(

@@ -183,6 +183,8 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Dns> {
             );
         }
         let site = t.block_ref(cx.diags, cx.scope, "site", "site");
+        cx.spans
+            .record(&format!("dns.{label}.target.{t_label}"), "site", &t);
         if let Some(s) = &site {
             if let Some(other) = targets.iter().find(|o| &o.site == s) {
                 t.invalid(

@@ -35,13 +35,14 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Site> {
         }
         Some("primary") => SiteRole::Primary,
         Some("dr") => SiteRole::Dr,
+        Some("vault") => SiteRole::Vault,
         Some(other) => {
             b.invalid(
                 cx.diags,
                 "drplan::invalid_value",
                 "role",
                 format!("site role `{other}` is not known"),
-                "role is \"primary\" or \"dr\"",
+                "role is \"primary\", \"dr\" or \"vault\" (a backup-only site)",
             );
             return None;
         }
@@ -57,10 +58,7 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Site> {
 }
 
 pub fn site_object(site: &Site) -> Value {
-    let role = match site.role {
-        SiteRole::Primary => "primary",
-        SiteRole::Dr => "dr",
-    };
+    let role = site.role.as_str();
     object(&[
         ("name", Value::from(site.name.clone())),
         ("region", Value::from(site.region.clone())),
