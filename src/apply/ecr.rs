@@ -23,7 +23,7 @@ use aws_sdk_ecr::types::{
     Tag,
 };
 use aws_sdk_ecr::Client;
-use drplan_core::kinds::ecr::{with_repository, ReplicationRule, PREFIX_MATCH};
+use drplan_core::kinds::ecr::{detached, with_repository, ReplicationRule, PREFIX_MATCH};
 use drplan_core::marks::STACK_KEY;
 use drplan_core::plan::ResourceChange;
 use serde_json::Value;
@@ -225,9 +225,13 @@ impl super::family::Applier for RepositoryApplier {
         change: &ResourceChange,
         id: &str,
     ) -> Result<()> {
-        // Its replication rules stay as they are; with the marks gone they are no
-        // longer drplan's (their filter names a repository this stack does not mark).
-        let ecr = ctx.clients.ecr(change_region(change)?);
+        // Its replication goes on, in a rule of its own that is no longer drplan's
+        // once the marks are gone (a rule shared with managed repositories would
+        // otherwise stop being drplan's for them too).
+        let region = change_region(change)?;
+        let name = Attrs::before(change)?.str("name")?.to_string();
+        put_detached(ctx, region, &name).await?;
+        let ecr = ctx.clients.ecr(region);
         ecr.untag_resource()
             .resource_arn(id)
             .set_tag_keys(Some(MARKS.iter().map(|k| k.to_string()).collect()))
@@ -340,6 +344,32 @@ async fn put_replication(
         })
         .collect();
     let wanted = with_repository(&rules, &mine, name, &destinations);
+    if wanted == rules {
+        return Ok(());
+    }
+    ecr.put_replication_configuration()
+        .replication_configuration(configuration(&wanted)?)
+        .send()
+        .await
+        .map_err(aws_error("PutReplicationConfiguration"))?;
+    Ok(())
+}
+
+/// [`drplan_core::kinds::ecr::detached`], read-modify-written like `put_replication`.
+async fn put_detached(ctx: &ApplyContext<'_>, region: &str, name: &str) -> Result<()> {
+    let lock = region_lock(region);
+    let _turn = lock.lock().await;
+    let ecr = ctx.clients.ecr(region);
+    let registry = ecr
+        .describe_registry()
+        .send()
+        .await
+        .map_err(aws_error("DescribeRegistry"))?;
+    let registry_id = registry.registry_id().unwrap_or_default().to_string();
+    let rules = crate::live::ecr::rules_of(registry.replication_configuration());
+    let mut mine = stack_repositories(ctx, &ecr, region, &registry_id, &rules).await?;
+    mine.insert(name.to_string());
+    let wanted = detached(&rules, &mine, name);
     if wanted == rules {
         return Ok(());
     }

@@ -286,6 +286,30 @@ pub fn with_repository(
     out
 }
 
+/// The configuration once drplan stops managing `repository` and keeps it
+/// (`removed { destroy = false }`): its replication goes on, in a rule of its own
+/// that is no longer drplan's, so the rule it shared stays all drplan's for the
+/// repositories still managed. `mine` holds `repository` (its marks not yet dropped).
+pub fn detached(
+    rules: &[ReplicationRule],
+    mine: &BTreeSet<String>,
+    repository: &str,
+) -> Vec<ReplicationRule> {
+    let shared = rules
+        .iter()
+        .find(|r| r.is_owned(mine) && r.names(repository) && r.filters.len() > 1);
+    let Some(shared) = shared else {
+        return rules.to_vec();
+    };
+    let destinations = shared.destinations.clone();
+    let mut out = with_repository(rules, mine, repository, &[]);
+    out.push(ReplicationRule {
+        destinations,
+        filters: vec![(repository.to_string(), PREFIX_MATCH.to_string())],
+    });
+    out
+}
+
 /// An image held in ECR: `<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EcrImage {

@@ -8,8 +8,8 @@ use crate::plan_fixture::ctx;
 use crate::spec_support::*;
 use drplan_core::address::Address;
 use drplan_core::kinds::ecr::{
-    expiry_policy, normalize_lifecycle_policy, parse_image, replicated_regions, with_repository,
-    EcrImage, ReplicationRule, PREFIX_MATCH,
+    detached, expiry_policy, normalize_lifecycle_policy, parse_image, replicated_regions,
+    with_repository, EcrImage, ReplicationRule, PREFIX_MATCH,
 };
 use drplan_core::live::{LiveObject, LiveState};
 use drplan_core::plan::diff::diff;
@@ -275,6 +275,30 @@ fn drplan_changes_only_its_own_rules_of_the_registry() {
     let out = with_repository(&mixed, &mine, "lanka/api", &east);
     assert_eq!(out[0], mixed[0]);
     assert_eq!(out[1], rule(&["us-east-1"], &[("lanka/api", PREFIX_MATCH)]));
+
+    // Forgotten (`removed { destroy = false }`): it keeps replicating in a rule of its
+    // own, and the shared rule stays drplan's for the repository still managed.
+    let kept = detached(&both, &mine, "lanka/api");
+    assert_eq!(&kept[..2], &theirs[..]);
+    assert_eq!(
+        kept[2],
+        rule(&["us-east-1"], &[("lanka/worker", PREFIX_MATCH)])
+    );
+    assert_eq!(
+        kept[3],
+        rule(&["us-east-1"], &[("lanka/api", PREFIX_MATCH)])
+    );
+    let still_mine = names(&["lanka/worker"]);
+    assert_eq!(
+        replicated_regions(&kept, &still_mine, "lanka/worker"),
+        ["us-east-1"]
+    );
+    assert_eq!(
+        replicated_regions(&kept, &still_mine, "lanka/api"),
+        Vec::<String>::new()
+    );
+    // Alone in its rule: nothing to change.
+    assert_eq!(detached(&one, &mine, "lanka/worker"), one);
 }
 
 fn live(desired: &Resource, changes: Value) -> LiveObject {
