@@ -4,7 +4,8 @@
 //! the next plan exits 0; a lifecycle policy deleted by hand, the replication rule
 //! removed by hand and a tag changed by hand are drift that apply reverts; a
 //! repository that leaves the spec is held (it holds images) until `--allow-destroy`,
-//! and its rule goes with it; a DR workload pulling from the primary's registry is a
+//! and its rule goes with it; one that `removed { destroy = false }` forgets loses its
+//! marks and keeps replicating; a DR workload pulling from the primary's registry is a
 //! readiness failure of validate (exit 3) naming the workload, the image and the fix.
 //!
 //! moto implements the calls used (CreateRepository with tags, DescribeRepositories,
@@ -284,7 +285,43 @@ async fn a_replicated_repository_is_applied_read_back_and_its_drift_reverted() {
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
     assert_exit(&out, 0, "plan after the orphan went");
 
-    // The replicated one leaves too: its rule goes with it.
+    // Forgotten: `removed { destroy = false }` drops the marks and keeps the
+    // repository and its replication (a rule no longer drplan's).
+    write_project(
+        root,
+        &[
+            TWO_SITES_TWO_NETWORKS,
+            "removed {\n  from = registry.api\n  lifecycle {\n    destroy = false\n  }\n}\n",
+        ]
+        .concat(),
+        ENV,
+    );
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_exit(&out, 0, "apply forgets the replicated repository");
+    let kept = tags(&moto, "us-west-2", "shop/api").await;
+    assert!(!kept.contains_key("drplan:stack"), "{kept:?}");
+    assert_eq!(kept.get("team").map(String::as_str), Some("platform"));
+    assert_eq!(
+        rules(&moto, "us-west-2").await,
+        [(
+            vec!["us-east-1".to_string()],
+            vec!["PREFIX_MATCH:shop/api".to_string()]
+        )]
+    );
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_exit(&out, 0, "plan after the repository was forgotten");
+}
+
+/// Deleting a replicated repository takes its filter out of drplan's rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_repository_takes_its_rule_with_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write_project(root, &[TWO_SITES_TWO_NETWORKS, REGISTRIES].concat(), ENV);
+    let moto = MotoServer::start();
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_exit(&out, 0, "apply");
+    assert_eq!(rules(&moto, "us-west-2").await.len(), 1);
     write_project(root, TWO_SITES_TWO_NETWORKS, ENV);
     let out = drplan(
         &moto,
@@ -296,6 +333,8 @@ async fn a_replicated_repository_is_applied_read_back_and_its_drift_reverted() {
             "--auto-approve",
             "--allow-destroy",
             "registry.api",
+            "--allow-destroy",
+            "registry.api_dr",
         ],
     );
     assert_exit(&out, 0, "apply deletes the replicated repository");
