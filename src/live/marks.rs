@@ -63,7 +63,3 @@ pub(crate) fn sorted_strings<S: AsRef<str>>(items: &[S]) -> Value {
 pub(crate) fn opt_str(s: Option<&str>) -> Value {
     s.map_or(Value::Null, |s| Value::String(s.to_string()))
 }
-
-pub(crate) fn opt_int(n: Option<i64>) -> Value {
-    n.map_or(Value::Null, Value::from)
-}

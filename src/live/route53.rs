@@ -6,7 +6,7 @@
 //! Records take no tags: ownership is the TXT record `_drplan.<name>` beside them,
 //! one value per owned record set (`drplan_core::marks::dns_owner_value`).
 
-use super::marks::{opt_int, opt_str, Marked};
+use super::marks::Marked;
 use super::requests::{collect_pages, send};
 use super::{fqdn, FamilyRead, ReadScope};
 use crate::aws::error::error_message;
@@ -14,6 +14,8 @@ use crate::aws::{AwsContext, Service};
 use crate::caller_reference;
 use aws_sdk_route53::types::{ResourceRecordSet, RrType, TagResourceType};
 use drplan_core::address::Address;
+use drplan_core::kinds::into_attrs;
+use drplan_core::kinds::route53::{AliasAttrs, HealthCheckAttrs, RecordAttrs, ZoneAttrs};
 use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
 use drplan_core::marks::{parse_dns_owner_value, DNS_OWNER_PREFIX};
@@ -85,13 +87,11 @@ async fn read_zones(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
         if !scope.zone_names.contains(&name) && !marked.is_for(&scope.stack) {
             continue;
         }
-        let mut attrs = Map::new();
-        attrs.insert("name".into(), Value::String(name.clone()));
-        attrs.insert(
-            "comment".into(),
-            opt_str(zone.config().and_then(|c| c.comment())),
-        );
-        attrs.insert("tags".into(), marked.tags);
+        let attrs = into_attrs(ZoneAttrs {
+            name: name.clone(),
+            comment: zone.config().and_then(|c| c.comment()).map(str::to_string),
+            tags: marked.tags,
+        });
         read.objects.push(LiveObject {
             kind: Kind::DnsZone,
             id: id.clone(),
@@ -300,37 +300,31 @@ fn record_object(
     owner: Option<(String, Address)>,
 ) -> LiveObject {
     let set_id = set.set_identifier();
-    let mut attrs = Map::new();
-    attrs.insert("zone".into(), Value::String(zone.name.clone()));
-    attrs.insert("name".into(), Value::String(name.to_string()));
-    attrs.insert("type".into(), Value::String(rtype.to_string()));
-    attrs.insert("ttl".into(), opt_int(set.ttl()));
     // Alias records have no values and no TTL; their target is `alias`, with no zone
     // id when it is a record of the same zone (as the spec writes it).
     let alias = set.alias_target().map(|a| {
         let zone_id = bare_zone_id(a.hosted_zone_id());
-        serde_json::json!({
-            "name": fqdn(&decode_name(a.dns_name())),
-            "zone_id": if zone_id == zone.id { Value::Null } else { Value::from(zone_id) },
-            "evaluate_target_health": a.evaluate_target_health(),
-        })
+        AliasAttrs {
+            name: fqdn(&decode_name(a.dns_name())),
+            zone_id: (zone_id != zone.id).then(|| zone_id.to_string()),
+            evaluate_target_health: a.evaluate_target_health(),
+        }
     });
-    attrs.insert("alias".into(), alias.unwrap_or(Value::Null));
-    attrs.insert(
-        "records".into(),
-        Value::Array(
-            set.resource_records()
-                .iter()
-                .map(|r| Value::String(r.value().to_string()))
-                .collect(),
-        ),
-    );
-    attrs.insert("set_identifier".into(), opt_str(set_id));
-    attrs.insert(
-        "failover".into(),
-        opt_str(set.failover().map(|f| f.as_str())),
-    );
-    attrs.insert("health_check".into(), opt_str(set.health_check_id()));
+    let attrs = into_attrs(RecordAttrs {
+        zone: zone.name.clone(),
+        name: name.to_string(),
+        record_type: rtype.to_string(),
+        ttl: set.ttl(),
+        records: set
+            .resource_records()
+            .iter()
+            .map(|r| r.value().to_string())
+            .collect(),
+        alias,
+        set_identifier: set_id.map(str::to_string),
+        failover: set.failover().map(|f| f.as_str().to_string()),
+        health_check: set.health_check_id().map(str::to_string),
+    });
     let (stack, address) = owner.map_or((None, None), |(s, a)| (Some(s), Some(a)));
     LiveObject {
         kind: Kind::DnsRecord,
@@ -476,29 +470,17 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             continue;
         }
         let config = check.health_check_config();
-        let mut attrs = Map::new();
-        attrs.insert("type".into(), opt_str(config.map(|c| c.r#type().as_str())));
-        attrs.insert(
-            "fqdn".into(),
-            opt_str(config.and_then(|c| c.fully_qualified_domain_name())),
-        );
-        attrs.insert(
-            "port".into(),
-            opt_int(config.and_then(|c| c.port()).map(i64::from)),
-        );
-        attrs.insert(
-            "resource_path".into(),
-            opt_str(config.and_then(|c| c.resource_path())),
-        );
-        attrs.insert(
-            "request_interval".into(),
-            opt_int(config.and_then(|c| c.request_interval()).map(i64::from)),
-        );
-        attrs.insert(
-            "failure_threshold".into(),
-            opt_int(config.and_then(|c| c.failure_threshold()).map(i64::from)),
-        );
-        attrs.insert("tags".into(), marked.tags);
+        let attrs = into_attrs(HealthCheckAttrs {
+            check_type: config.map(|c| c.r#type().as_str().to_string()),
+            fqdn: config
+                .and_then(|c| c.fully_qualified_domain_name())
+                .map(str::to_string),
+            port: config.and_then(|c| c.port()).map(i64::from),
+            resource_path: config.and_then(|c| c.resource_path()).map(str::to_string),
+            request_interval: config.and_then(|c| c.request_interval()).map(i64::from),
+            failure_threshold: config.and_then(|c| c.failure_threshold()).map(i64::from),
+            tags: marked.tags,
+        });
         read.objects.push(LiveObject {
             kind: Kind::HealthCheck,
             id: check.id().to_string(),

@@ -18,7 +18,7 @@ pub mod eks;
 mod kubernetes;
 pub mod network;
 pub mod peering;
-pub(crate) mod route53;
+pub mod route53;
 pub mod s3;
 
 use crate::address::Address;

@@ -1,12 +1,66 @@
 //! The Route53 family (global): `zone` blocks, and `dns` blocks lowering to record
 //! sets and health checks.
 
-use super::{by_mark, text, KindInfo, MarkPlace, NameKey, Reference};
+use super::{by_mark, into_attrs, text, KindInfo, MarkPlace, NameKey, Reference};
 use crate::address::Address;
 use crate::model::SiteRole;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A hosted zone's normalized attributes, typed: the lowering builds them from the
+/// spec and the reader (`src/live/route53.rs`) from Route53's answers, so the compiler
+/// checks both sides produce one form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ZoneAttrs {
+    /// With the trailing dot.
+    pub name: String,
+    pub comment: Option<String>,
+    pub tags: Value,
+}
+
+/// One record set's normalized attributes (see [`ZoneAttrs`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordAttrs {
+    /// The zone's name, trailing dot.
+    pub zone: String,
+    /// FQDN, trailing dot.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub record_type: String,
+    /// `null` for an alias (Route53 takes its target's).
+    pub ttl: Option<i64>,
+    pub records: Vec<String>,
+    pub alias: Option<AliasAttrs>,
+    pub set_identifier: Option<String>,
+    /// "PRIMARY" | "SECONDARY" under failover routing.
+    pub failover: Option<String>,
+    /// The health check's address in the spec, its id as read.
+    pub health_check: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AliasAttrs {
+    /// The target's DNS name, trailing dot.
+    pub name: String,
+    /// `null` for a record of the same zone.
+    pub zone_id: Option<String>,
+    pub evaluate_target_health: bool,
+}
+
+/// A health check's normalized attributes (see [`ZoneAttrs`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HealthCheckAttrs {
+    #[serde(rename = "type")]
+    pub check_type: Option<String>,
+    pub fqdn: Option<String>,
+    pub port: Option<i64>,
+    pub resource_path: Option<String>,
+    pub request_interval: Option<i64>,
+    pub failure_threshold: Option<i64>,
+    pub tags: Value,
+}
 
 pub const ZONE: KindInfo = KindInfo {
     type_name: "aws_route53_zone",
@@ -81,7 +135,11 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             Address::block("zone", &z.label),
             Kind::DnsZone,
             None,
-            json!({"name": format!("{}.", z.name), "comment": z.comment, "tags": tags(&z.tags)}),
+            Value::Object(into_attrs(ZoneAttrs {
+                name: format!("{}.", z.name),
+                comment: z.comment.clone(),
+                tags: tags(&z.tags),
+            })),
             vec![],
             z.protect,
             &z.source,
@@ -113,15 +171,15 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                     hc_addr.clone(),
                     Kind::HealthCheck,
                     None,
-                    json!({
-                        "type": hc.check_type,
-                        "fqdn": hc.fqdn,
-                        "port": hc.port,
-                        "resource_path": hc.resource_path,
-                        "request_interval": hc.request_interval,
-                        "failure_threshold": hc.failure_threshold,
-                        "tags": tags(&hc.tags),
-                    }),
+                    Value::Object(into_attrs(HealthCheckAttrs {
+                        check_type: Some(hc.check_type.clone()),
+                        fqdn: Some(hc.fqdn.clone()),
+                        port: Some(hc.port),
+                        resource_path: hc.resource_path.clone(),
+                        request_interval: Some(hc.request_interval),
+                        failure_threshold: Some(hc.failure_threshold),
+                        tags: tags(&hc.tags),
+                    })),
                     vec![],
                     false,
                     &d.source,
@@ -136,30 +194,30 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                 failover,
                 primary_target.as_deref() == Some(tg.name.as_str()),
             ) {
-                (false, _) => Value::Null,
-                (true, true) => json!("PRIMARY"),
-                (true, false) => json!("SECONDARY"),
+                (false, _) => None,
+                (true, true) => Some("PRIMARY".to_string()),
+                (true, false) => Some("SECONDARY".to_string()),
             };
             out.push(lw.resource(
                 taddr,
                 Kind::DnsRecord,
                 None,
-                json!({
-                    "zone": format!("{}.", d.zone),
-                    "name": format!("{}.", d.name),
-                    "type": d.record_type,
+                Value::Object(into_attrs(RecordAttrs {
+                    zone: format!("{}.", d.zone),
+                    name: format!("{}.", d.name),
+                    record_type: d.record_type.clone(),
                     // An alias has no TTL of its own (Route53 takes its target's).
-                    "ttl": if tg.alias.is_some() { Value::Null } else { json!(d.ttl) },
-                    "records": tg.records,
-                    "alias": tg.alias.as_ref().map(|a| json!({
-                        "name": format!("{}.", a.name),
-                        "zone_id": a.zone_id,
-                        "evaluate_target_health": a.evaluate_target_health,
-                    })),
-                    "set_identifier": if failover { json!(tg.name) } else { Value::Null },
-                    "failover": role,
-                    "health_check": hc_addr.map(|a| a.0),
-                }),
+                    ttl: tg.alias.is_none().then_some(d.ttl),
+                    records: tg.records.clone(),
+                    alias: tg.alias.as_ref().map(|a| AliasAttrs {
+                        name: format!("{}.", a.name),
+                        zone_id: a.zone_id.clone(),
+                        evaluate_target_health: a.evaluate_target_health,
+                    }),
+                    set_identifier: failover.then(|| tg.name.clone()),
+                    failover: role,
+                    health_check: hc_addr.map(|a| a.0),
+                })),
                 depends_on,
                 false,
                 &d.source,
