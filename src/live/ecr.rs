@@ -8,18 +8,21 @@
 //! repository's `replicate_to`. Every request of a region goes through its gate, so a
 //! lost region costs one probe.
 
-use super::marks::{sorted_strings, Marked};
+use super::marks::Marked;
 use super::reach::Gate;
 use super::requests::{collect_pages, send};
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::{error_code, error_message};
 use crate::aws::{AwsContext, Service};
 use aws_sdk_ecr::types::{ReplicationConfiguration, Repository};
-use drplan_core::kinds::ecr::{normalize_lifecycle_policy, replicated_regions, ReplicationRule};
+use drplan_core::kinds::ecr::{
+    normalize_lifecycle_policy, replicated_regions, ReplicationRule, RepositoryAttrs,
+};
+use drplan_core::kinds::into_attrs;
 use drplan_core::live::{LiveObject, ReadError};
 use drplan_core::resource::Kind;
 use futures::future::join_all;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::BTreeSet;
 
 const TYPE: &str = "aws_ecr_repository";
@@ -139,11 +142,8 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
             .unwrap_or_default()
             .to_string();
         let lifecycle_policy = match policy {
-            Ok(out) => match out.lifecycle_policy_text() {
-                Some(text) => policy_value(text),
-                None => Value::Null,
-            },
-            Err(e) if error_code(&e) == Some("LifecyclePolicyNotFoundException") => Value::Null,
+            Ok(out) => out.lifecycle_policy_text().map(policy_value),
+            Err(e) if error_code(&e) == Some("LifecyclePolicyNotFoundException") => None,
             Err(e) if error_code(&e) == Some("RepositoryNotFoundException") => continue,
             Err(e) => {
                 read.errors.push(
@@ -153,31 +153,23 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
                 continue;
             }
         };
-        let mut attrs = Map::new();
-        attrs.insert("name".into(), Value::String(name.clone()));
-        attrs.insert(
-            "image_tag_mutability".into(),
-            Value::String(
-                f.repository
-                    .image_tag_mutability()
-                    .map(|m| m.as_str().to_string())
-                    .unwrap_or_else(|| "MUTABLE".into()),
-            ),
-        );
-        attrs.insert(
-            "scan_on_push".into(),
-            Value::Bool(
-                f.repository
-                    .image_scanning_configuration()
-                    .is_some_and(|c| c.scan_on_push()),
-            ),
-        );
-        attrs.insert("lifecycle_policy".into(), lifecycle_policy);
-        attrs.insert(
-            "replicate_to".into(),
-            sorted_strings(&replicated_regions(&rules, &mine, &name)),
-        );
-        attrs.insert("tags".into(), f.marked.tags);
+        let mut replicate_to = replicated_regions(&rules, &mine, &name);
+        replicate_to.sort();
+        let attrs = into_attrs(RepositoryAttrs {
+            name: name.clone(),
+            image_tag_mutability: f
+                .repository
+                .image_tag_mutability()
+                .map(|m| m.as_str().to_string())
+                .unwrap_or_else(|| "MUTABLE".into()),
+            scan_on_push: f
+                .repository
+                .image_scanning_configuration()
+                .is_some_and(|c| c.scan_on_push()),
+            lifecycle_policy,
+            replicate_to,
+            tags: f.marked.tags,
+        });
         read.objects.push(LiveObject {
             kind: Kind::EcrRepository,
             id: f

@@ -15,12 +15,30 @@
 //! ([`normalize_lifecycle_policy`]): key order, whitespace, rule order and tag list
 //! order do not count.
 
-use super::{text, KindInfo, MarkPlace, NameKey};
+use super::{into_attrs, text, KindInfo, MarkPlace, NameKey};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+
+/// A repository's normalized attributes, typed: the lowering builds them from the spec
+/// and the reader (`src/live/ecr.rs`) from ECR's answers, so the compiler checks that
+/// both sides produce one form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RepositoryAttrs {
+    pub name: String,
+    /// `MUTABLE` or `IMMUTABLE`.
+    pub image_tag_mutability: String,
+    pub scan_on_push: bool,
+    /// Normalized by [`normalize_lifecycle_policy`]; `null` for none (a policy text
+    /// drplan cannot read is kept as a string, and differs from the spec's).
+    pub lifecycle_policy: Option<Value>,
+    /// Sorted regions drplan's rules replicate the repository to.
+    pub replicate_to: Vec<String>,
+    pub tags: Value,
+}
 
 /// ECR's filter type for a repository name prefix, the only one it has.
 pub const PREFIX_MATCH: &str = "PREFIX_MATCH";
@@ -71,14 +89,14 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             Address::block("registry", &r.label),
             Kind::EcrRepository,
             Some(&r.site),
-            json!({
-                "name": r.name,
-                "image_tag_mutability": r.image_tag_mutability,
-                "scan_on_push": r.scan_on_push,
-                "lifecycle_policy": r.lifecycle_policy.clone().unwrap_or(Value::Null),
-                "replicate_to": regions,
-                "tags": tags(&r.tags),
-            }),
+            Value::Object(into_attrs(RepositoryAttrs {
+                name: r.name.clone(),
+                image_tag_mutability: r.image_tag_mutability.clone(),
+                scan_on_push: r.scan_on_push,
+                lifecycle_policy: r.lifecycle_policy.clone(),
+                replicate_to: regions,
+                tags: tags(&r.tags),
+            })),
             Vec::new(),
             r.protect,
             &r.source,
