@@ -10,6 +10,7 @@ pub trait Clients: Send + Sync {
     fn ec2(&self, region: &str) -> aws_sdk_ec2::Client;
     fn eks(&self, region: &str) -> aws_sdk_eks::Client;
     fn s3(&self, region: &str) -> aws_sdk_s3::Client;
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client;
     /// Route53 is global.
     fn route53(&self) -> aws_sdk_route53::Client;
     /// The account `region`'s requests are made in when a `site_account` names it
@@ -59,6 +60,13 @@ impl Clients for ClientsFromConfig {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
+        let conf = aws_sdk_ecr::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ecr::Client::from_conf(conf)
+    }
+
     fn route53(&self) -> aws_sdk_route53::Client {
         let conf = aws_sdk_route53::config::Builder::from(&self.config)
             .region(Region::new("us-east-1"))
@@ -80,6 +88,10 @@ impl Clients for crate::aws::AwsContext {
 
     fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         crate::aws::AwsContext::s3(self, region)
+    }
+
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
+        crate::aws::AwsContext::ecr(self, region)
     }
 
     fn route53(&self) -> aws_sdk_route53::Client {

@@ -51,6 +51,13 @@ impl AwsContext {
                     .await
                     .err()
                     .and_then(|e| reach::sdk_failure(&e)),
+                Service::Ecr => clients
+                    .ecr
+                    .describe_registry()
+                    .send()
+                    .await
+                    .err()
+                    .and_then(|e| reach::sdk_failure(&e)),
                 // Global services are not probed per region; KMS is read only where
                 // a bucket names a key, after the S3 probe of its region answered.
                 Service::Route53 | Service::Sts | Service::Iam | Service::Kms => None,

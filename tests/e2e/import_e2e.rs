@@ -209,7 +209,7 @@ fn import_id(r: &Resource, created: &Created) -> String {
         Kind::Vpc | Kind::Subnet | Kind::VpcPeering | Kind::HealthCheck => {
             created.ids[r.address.as_str()].clone()
         }
-        Kind::EksCluster | Kind::Bucket | Kind::DnsZone => attr("name"),
+        Kind::EksCluster | Kind::Bucket | Kind::EcrRepository | Kind::DnsZone => attr("name"),
         Kind::NodeGroup => format!("{}/{}", attr("cluster_name"), attr("name")),
         Kind::DnsRecord => {
             let mut id = format!("{}/{}/{}", attr("zone"), attr("name"), attr("type"));

@@ -194,6 +194,17 @@ fn attributes(o: &LiveObject) -> Map<String, Value> {
             a.insert("peer_vpc_id".into(), get(o, "peer_vpc"));
             a.insert("peer_region".into(), get(o, "peer_region"));
         }
+        Kind::EcrRepository => {
+            a.insert("name".into(), get(o, "name"));
+            a.insert(
+                "image_tag_mutability".into(),
+                get(o, "image_tag_mutability"),
+            );
+            a.insert(
+                "image_scanning_configuration".into(),
+                json!([{"scan_on_push": get(o, "scan_on_push")}]),
+            );
+        }
         Kind::DnsRecord | Kind::HealthCheck | Kind::K8sObject => {}
     }
     a

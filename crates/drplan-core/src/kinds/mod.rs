@@ -1,7 +1,7 @@
 //! One declaration per resource kind: what the generic code — diff, apply steps,
 //! renderers, outage handling, import — needs to know about a kind, in one place, so
 //! that nothing matches on every kind elsewhere. Each family declares its kinds in
-//! its own file: `network` (VPC, subnet), `peering` (VPC peering connection), `eks` (cluster, node group), `s3` (bucket),
+//! its own file: `network` (VPC, subnet), `peering` (VPC peering connection), `eks` (cluster, node group), `s3` (bucket), `ecr` (repository),
 //! `route53` (zone, record, health check), `kubernetes` (object); `Kind::info` is the
 //! registry. The normalized attributes of each kind are documented on `Kind`.
 //!
@@ -13,6 +13,7 @@
 //! spec block (`spec/decode`), and on the cloud side its reader (`src/live/`) and
 //! applier (`src/apply/family.rs`). ARCHITECTURE.md walks through it.
 
+pub mod ecr;
 pub mod eks;
 mod kubernetes;
 pub mod network;
@@ -111,13 +112,14 @@ pub struct KindInfo {
 
 impl Kind {
     /// Every kind, in the order plans list them.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::VpcPeering,
         Kind::EksCluster,
         Kind::NodeGroup,
         Kind::Bucket,
+        Kind::EcrRepository,
         Kind::DnsZone,
         Kind::DnsRecord,
         Kind::HealthCheck,
@@ -133,6 +135,7 @@ impl Kind {
             Kind::EksCluster => &eks::CLUSTER,
             Kind::NodeGroup => &eks::NODE_GROUP,
             Kind::Bucket => &s3::BUCKET,
+            Kind::EcrRepository => &ecr::REPOSITORY,
             Kind::DnsZone => &route53::ZONE,
             Kind::DnsRecord => &route53::RECORD,
             Kind::HealthCheck => &route53::HEALTH_CHECK,

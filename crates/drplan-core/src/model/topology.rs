@@ -16,6 +16,7 @@ pub struct Topology {
     pub peerings: BTreeMap<String, Peering>,
     pub clusters: BTreeMap<String, Cluster>,
     pub buckets: BTreeMap<String, Bucket>,
+    pub registries: BTreeMap<String, Registry>,
     pub zones: BTreeMap<String, Zone>,
     pub dns: BTreeMap<String, Dns>,
     pub kubernetes: BTreeMap<String, Kubernetes>,
@@ -65,6 +66,26 @@ pub struct Site {
     pub role: SiteRole,
     /// This site is the environment's `active_site`.
     pub active: bool,
+    pub source: SourceRef,
+}
+
+/// A `registry` block: an ECR repository in `site`'s region, replicated by ECR to
+/// the regions of the `replicate_to` sites.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub label: String,
+    /// The repository name (`lanka-platform/api`).
+    pub name: String,
+    pub site: String,
+    /// Site labels, in the order written.
+    pub replicate_to: Vec<String>,
+    /// `MUTABLE` or `IMMUTABLE`.
+    pub image_tag_mutability: String,
+    pub scan_on_push: bool,
+    /// The lifecycle policy, normalized (`kinds::ecr::normalize_lifecycle_policy`).
+    pub lifecycle_policy: Option<serde_json::Value>,
+    pub protect: bool,
+    pub tags: Tags,
     pub source: SourceRef,
 }
 

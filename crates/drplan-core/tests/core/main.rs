@@ -6,9 +6,11 @@ mod spec_support;
 
 mod adopt_tfstate;
 mod dr_order;
+mod ecr;
 mod golden;
 mod objectives_checks;
 mod objectives_examples;
+mod objectives_images;
 mod objectives_readiness;
 mod peering;
 mod plan_approve;
