@@ -11,6 +11,7 @@ pub trait Clients: Send + Sync {
     fn eks(&self, region: &str) -> aws_sdk_eks::Client;
     fn s3(&self, region: &str) -> aws_sdk_s3::Client;
     fn kms(&self, region: &str) -> aws_sdk_kms::Client;
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client;
     /// Route53 is global.
     fn route53(&self) -> aws_sdk_route53::Client;
     /// The account `region`'s requests are made in when a `site_account` names it
@@ -67,6 +68,13 @@ impl Clients for ClientsFromConfig {
         aws_sdk_kms::Client::from_conf(conf)
     }
 
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
+        let conf = aws_sdk_ecr::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ecr::Client::from_conf(conf)
+    }
+
     fn route53(&self) -> aws_sdk_route53::Client {
         let conf = aws_sdk_route53::config::Builder::from(&self.config)
             .region(Region::new("us-east-1"))
@@ -92,6 +100,10 @@ impl Clients for crate::aws::AwsContext {
 
     fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         crate::aws::AwsContext::kms(self, region)
+    }
+
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
+        crate::aws::AwsContext::ecr(self, region)
     }
 
     fn route53(&self) -> aws_sdk_route53::Client {

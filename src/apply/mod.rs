@@ -15,6 +15,7 @@ pub mod attrs;
 pub mod clients;
 pub mod context;
 pub mod dns_owner;
+pub mod ecr;
 pub mod eks;
 pub mod family;
 pub mod idempotency;

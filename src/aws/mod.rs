@@ -41,10 +41,11 @@ pub enum Service {
     Sts = 4,
     Iam = 5,
     Kms = 6,
+    Ecr = 7,
 }
 
 impl Service {
-    pub const COUNT: usize = 7;
+    pub const COUNT: usize = 8;
     pub const ALL: [Service; Service::COUNT] = [
         Service::Ec2,
         Service::Eks,
@@ -53,6 +54,7 @@ impl Service {
         Service::Sts,
         Service::Iam,
         Service::Kms,
+        Service::Ecr,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +66,7 @@ impl Service {
             Service::Sts => "sts",
             Service::Iam => "iam",
             Service::Kms => "kms",
+            Service::Ecr => "ecr",
         }
     }
 }
@@ -104,6 +107,7 @@ pub struct RegionalClients {
     pub eks: aws_sdk_eks::Client,
     pub s3: aws_sdk_s3::Client,
     pub kms: aws_sdk_kms::Client,
+    pub ecr: aws_sdk_ecr::Client,
 }
 
 /// A site kept in another account: its region's requests are made with these
@@ -360,6 +364,10 @@ impl AwsContext {
         self.regional(region).kms
     }
 
+    pub fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
+        self.regional(region).ecr
+    }
+
     /// Wait for a slot to send one request to `service` (in-flight bound, plus the
     /// Route53 rate). Hold the permit until the response is in.
     pub async fn permit(&self, service: Service) -> ServicePermit<'_> {
@@ -402,6 +410,13 @@ fn regional_clients(config: &SdkConfig, counter: &ApiCallCounter, region: &str) 
             aws_sdk_kms::config::Builder::from(config)
                 .region(Region::new(region.to_string()))
                 .interceptor(counter.interceptor(Service::Kms))
+                .interceptor(slow_calls::SlowCallNotice)
+                .build(),
+        ),
+        ecr: aws_sdk_ecr::Client::from_conf(
+            aws_sdk_ecr::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .interceptor(counter.interceptor(Service::Ecr))
                 .interceptor(slow_calls::SlowCallNotice)
                 .build(),
         ),

@@ -59,6 +59,13 @@ impl AwsContext {
                     .await
                     .err()
                     .and_then(|e| reach::sdk_failure(&e)),
+                Service::Ecr => clients
+                    .ecr
+                    .describe_registry()
+                    .send()
+                    .await
+                    .err()
+                    .and_then(|e| reach::sdk_failure(&e)),
                 // Global services are not probed per region.
                 Service::Route53 | Service::Sts | Service::Iam => None,
             }

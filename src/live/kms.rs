@@ -8,7 +8,7 @@
 //! deletion of a key the spec still declares); drplan drops its marks from a key once
 //! it has scheduled its deletion, so such a key is not an orphan again.
 
-use super::marks::{opt_str, Marked};
+use super::marks::Marked;
 use super::reach::Gate;
 use super::requests::{collect_pages, send};
 use super::{FamilyRead, ReadScope};
@@ -231,4 +231,8 @@ async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
         });
     }
     read
+}
+
+fn opt_str(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, |s| Value::String(s.to_string()))
 }

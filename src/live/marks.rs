@@ -59,7 +59,3 @@ pub(crate) fn sorted_strings<S: AsRef<str>>(items: &[S]) -> Value {
             .collect(),
     )
 }
-
-pub(crate) fn opt_str(s: Option<&str>) -> Value {
-    s.map_or(Value::Null, |s| Value::String(s.to_string()))
-}

@@ -1,6 +1,6 @@
 //! Live readers: what exists in AWS for the objects a spec manages.
 //!
-//! [`read_live`] reads every family (EC2 networks and peerings, EKS, KMS, S3, Route53) at once, each in
+//! [`read_live`] reads every family (EC2 networks and peerings, EKS, KMS, S3, ECR, Route53) at once, each in
 //! bulk: one paginated list per (region, service, kind), with tag filters where the
 //! API has them, and per-object calls only where AWS offers no list (S3 bucket
 //! configuration, EKS describe). Requests go through [`AwsContext::permit`], so the
@@ -12,6 +12,7 @@
 //! other families are still returned.
 
 mod ec2;
+pub(crate) mod ecr;
 mod eks;
 mod kms;
 mod marks;
@@ -47,6 +48,9 @@ pub struct ReadScope {
     pub cluster_settings: BTreeMap<(String, String), BTreeSet<String>>,
     /// S3 bucket names in the spec (any region: bucket names are global).
     pub bucket_names: BTreeSet<String>,
+    /// ECR repository names in the spec, per region: read even when not marked (a
+    /// repository that exists already).
+    pub repository_names: BTreeMap<String, BTreeSet<String>>,
     /// Route53 zone names in the spec, with trailing dot: `zone` blocks and the zones
     /// `dns` records live in.
     pub zone_names: BTreeSet<String>,
@@ -134,6 +138,15 @@ impl ReadScope {
                 Kind::KmsKey | Kind::KmsReplicaKey => {
                     scope.kms = true;
                     scope.kms_aliases.extend(attr(r, "alias"));
+                }
+                Kind::EcrRepository => {
+                    if let (Some(region), Some(name)) = (&r.region, attr(r, "name")) {
+                        scope
+                            .repository_names
+                            .entry(region.clone())
+                            .or_default()
+                            .insert(name);
+                    }
                 }
                 Kind::DnsZone => scope.zone_names.extend(attr(r, "name").map(|n| fqdn(&n))),
                 Kind::DnsRecord => scope.zone_names.extend(attr(r, "zone").map(|n| fqdn(&n))),
@@ -230,12 +243,13 @@ type ReadFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = FamilyR
 /// The cloud side's read registry: every family's bulk reader (one request pattern
 /// per family and region, `BENCHMARKS.md` section 8), run concurrently by
 /// [`read_live`]. A new family adds its line; nothing else here names a family.
-const READERS: [Reader; 6] = [
+const READERS: [Reader; 7] = [
     |c, s, g| Box::pin(ec2::read(c, s, g)),
     |c, s, g| Box::pin(peering::read(c, s, g)),
     |c, s, g| Box::pin(eks::read(c, s, g)),
     |c, s, g| Box::pin(kms::read(c, s, g)),
     |c, s, g| Box::pin(s3::read(c, s, g)),
+    |c, s, g| Box::pin(ecr::read(c, s, g)),
     // Route53 is global: no region to probe.
     |c, s, _| Box::pin(route53::read(c, s)),
 ];

@@ -6,19 +6,20 @@
 //! deleted, rejected, failed and expired connections stay listed for a while and are
 //! left out. The marks are checked again on the answers (an emulator may not filter).
 
-use super::marks::{opt_str, sorted_strings, Marked};
+use super::marks::{sorted_strings, Marked};
 use super::reach::Gate;
 use super::requests::collect_pages;
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
 use aws_sdk_ec2::types::{Filter, RouteTable, Tag, VpcPeeringConnection};
-use drplan_core::kinds::peering::{GONE_STATUSES, PEER_REGION};
+use drplan_core::kinds::into_attrs;
+use drplan_core::kinds::peering::{PeeringAttrs, GONE_STATUSES, PEER_REGION};
 use drplan_core::live::{LiveObject, ReadError};
 use drplan_core::marks::STACK_KEY;
 use drplan_core::resource::Kind;
 use futures::future::join_all;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 const TYPE: &str = "aws_vpc_peering_connection";
@@ -170,24 +171,22 @@ async fn connections(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead 
                     continue;
                 }
                 let accepter = c.accepter_vpc_info();
-                let mut attrs = Map::new();
-                attrs.insert(
-                    "vpc".into(),
-                    opt_str(c.requester_vpc_info().and_then(|i| i.vpc_id())),
-                );
-                attrs.insert(
-                    "peer_vpc".into(),
-                    opt_str(accepter.and_then(|i| i.vpc_id())),
-                );
-                attrs.insert(
-                    PEER_REGION.into(),
-                    Value::String(accepter.and_then(|i| i.region()).unwrap_or(region).into()),
-                );
-                attrs.insert(
-                    "accept_status".into(),
-                    opt_str(c.status().and_then(|s| s.code()).map(|c| c.as_str())),
-                );
-                attrs.insert("tags".into(), marked.tags);
+                // The routes are read per region after every connection is known.
+                let attrs = into_attrs(PeeringAttrs {
+                    vpc: c
+                        .requester_vpc_info()
+                        .and_then(|i| i.vpc_id())
+                        .map(str::to_string),
+                    peer_vpc: accepter.and_then(|i| i.vpc_id()).map(str::to_string),
+                    peer_region: accepter.and_then(|i| i.region()).unwrap_or(region).into(),
+                    accept_status: c
+                        .status()
+                        .and_then(|s| s.code())
+                        .map(|c| c.as_str().to_string()),
+                    requester_routes: None,
+                    accepter_routes: None,
+                    tags: marked.tags,
+                });
                 read.objects.push(LiveObject {
                     kind: Kind::VpcPeering,
                     id: id.to_string(),

@@ -212,7 +212,7 @@ fn import_id(r: &Resource, created: &Created) -> String {
         | Kind::KmsKey
         | Kind::KmsReplicaKey
         | Kind::HealthCheck => created.ids[r.address.as_str()].clone(),
-        Kind::EksCluster | Kind::Bucket | Kind::DnsZone => attr("name"),
+        Kind::EksCluster | Kind::Bucket | Kind::EcrRepository | Kind::DnsZone => attr("name"),
         Kind::NodeGroup => format!("{}/{}", attr("cluster_name"), attr("name")),
         Kind::DnsRecord => {
             let mut id = format!("{}/{}/{}", attr("zone"), attr("name"), attr("type"));

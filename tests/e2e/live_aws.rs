@@ -1107,7 +1107,11 @@ async fn an_unreachable_endpoint_becomes_read_errors_not_a_panic() {
         .collect();
     assert_eq!(
         lost,
-        [("ec2", ConnectionRefused), ("eks", ConnectionRefused)],
+        [
+            ("ec2", ConnectionRefused),
+            ("ecr", ConnectionRefused),
+            ("eks", ConnectionRefused)
+        ],
         "{:#?}",
         state.unreachable
     );

@@ -16,6 +16,7 @@ mod cluster_security_e2e;
 mod converge_e2e;
 mod drift_e2e;
 mod drill_e2e;
+mod ecr_e2e;
 mod eks_access;
 mod failback_e2e;
 mod gating_e2e;

@@ -150,6 +150,16 @@ fn without_ansi(text: &str) -> String {
     out
 }
 
+/// A copy of the root project (environments, specs, manifests) the test may edit.
+fn root_project_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for sub in ["environments", "specs", "k8s"] {
+        copy_dir(&repo.join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
 fn result(results: &[(String, String, bool)], check: &str, resource: &str) -> Option<bool> {
     results
         .iter()
@@ -159,12 +169,8 @@ fn result(results: &[(String, String, bool)], check: &str, resource: &str) -> Op
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkov_reads_the_terraform_shaped_plan_and_fails_a_bucket_without_encryption() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = root_project_copy();
     let root = dir.path();
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for sub in ["environments", "specs", "k8s"] {
-        copy_dir(&repo.join(sub), &root.join(sub));
-    }
     let moto = MotoServer::start();
 
     let out = drplan(&moto, root, &["plan", "-e", "prod", "--terraform-json"]);
@@ -226,12 +232,8 @@ async fn checkov_reads_the_terraform_shaped_plan_and_fails_a_bucket_without_encr
 /// the same checks pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkov_passes_a_cluster_with_a_private_endpoint_and_encrypted_secrets() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = root_project_copy();
     let root = dir.path();
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for sub in ["environments", "specs", "k8s"] {
-        copy_dir(&repo.join(sub), &root.join(sub));
-    }
     let moto = MotoServer::start();
     let scratch = tempfile::tempdir().expect("tempdir");
     let cluster = "aws_eks_cluster.cluster_primary";
@@ -278,12 +280,8 @@ async fn checkov_passes_a_cluster_with_a_private_endpoint_and_encrypted_secrets(
 /// with a `logging` block into a log bucket of its site, the same check passes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn checkov_passes_a_bucket_whose_access_logs_go_to_a_log_bucket() {
-    let dir = tempfile::tempdir().expect("tempdir");
+    let dir = root_project_copy();
     let root = dir.path();
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for sub in ["environments", "specs", "k8s"] {
-        copy_dir(&repo.join(sub), &root.join(sub));
-    }
     let moto = MotoServer::start();
     let scratch = tempfile::tempdir().expect("tempdir");
     let source = "aws_s3_bucket.bucket_backups";

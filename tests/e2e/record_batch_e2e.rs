@@ -203,6 +203,9 @@ impl Clients for WatchedClients {
     fn kms(&self, region: &str) -> aws_sdk_kms::Client {
         self.inner.kms(region)
     }
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
+        self.inner.ecr(region)
+    }
     fn route53(&self) -> aws_sdk_route53::Client {
         let conf = aws_sdk_route53::config::Builder::from(self.inner.config())
             .region(aws_types::region::Region::new("us-east-1"))

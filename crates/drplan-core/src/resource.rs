@@ -69,6 +69,14 @@ pub enum Kind {
     /// destination's region)}]} or null), `tags`.
     #[serde(rename = "aws_s3_bucket")]
     Bucket,
+    /// `registry` block: an ECR repository in its site's region. attrs: `name`,
+    /// `image_tag_mutability` ("MUTABLE" | "IMMUTABLE"), `scan_on_push` (bool),
+    /// `lifecycle_policy` (the policy document normalized by
+    /// `kinds::ecr::normalize_lifecycle_policy`, or null for none), `replicate_to`
+    /// (sorted regions drplan's rules in the registry's replication configuration
+    /// copy it to; other teams' rules are not counted), `tags`.
+    #[serde(rename = "aws_ecr_repository")]
+    EcrRepository,
     /// `zone` block. attrs: `name` (trailing dot), `comment`, `tags`.
     #[serde(rename = "aws_route53_zone")]
     DnsZone,

@@ -52,7 +52,7 @@ fn category(step: &ActivationStep) -> usize {
         (_, Operation::Restore(_)) => 2,
         (Kind::Vpc | Kind::Subnet | Kind::VpcPeering | Kind::EksCluster | Kind::NodeGroup, _) => 0,
         (Kind::K8sObject, _) if k8s_kind == "Namespace" => 0,
-        (Kind::KmsKey | Kind::KmsReplicaKey | Kind::Bucket, _) => 1,
+        (Kind::KmsKey | Kind::KmsReplicaKey | Kind::Bucket | Kind::EcrRepository, _) => 1,
         (Kind::K8sObject, _) if k8s_kind == "CronJob" => 4,
         (Kind::K8sObject, _) => 3,
         (Kind::DnsZone | Kind::DnsRecord | Kind::HealthCheck, _) => 5,
@@ -488,6 +488,10 @@ fn verify(r: &Resource, contexts: &BTreeMap<String, KubeContext>) -> String {
                 .unwrap_or("<key-id>")
         ),
         Kind::Bucket => format!("aws s3api get-bucket-replication --bucket {}", attr("name")),
+        Kind::EcrRepository => format!(
+            "aws ecr describe-repositories --region {region} --repository-names {} --query 'repositories[].repositoryUri'",
+            attr("name")
+        ),
         Kind::DnsZone => format!("aws route53 list-hosted-zones-by-name --dns-name {} --max-items 1", attr("name")),
         Kind::HealthCheck => format!(
             "aws route53 list-health-checks --query \"HealthChecks[?HealthCheckConfig.FullyQualifiedDomainName=='{}']\"",

@@ -101,5 +101,8 @@ locals {
 
   # Kubernetes manifests are interpolated with these, so they must be scalars.
   namespace = "lanka-platform"
-  api_image = "ghcr.io/lanka/lanka-platform-api:${var.api_image_tag}"
+  # The API image from the active site's ECR registry (registry.hcl): in a failover,
+  # the replica in the DR region, so the bring-up never pulls from the lost one.
+  registry_region = site.dr.active ? site.dr.region : site.primary.region
+  api_image       = "${local.account}.dkr.ecr.${local.registry_region}.amazonaws.com/${local.name}/api:${var.api_image_tag}"
 }

@@ -86,6 +86,7 @@ pub async fn create_all_with(
     for r in &buckets {
         configure_bucket(moto, r, &created, &bucket_regions).await?;
     }
+    create_repositories(moto, stack, &of(Kind::EcrRepository).collect::<Vec<_>>()).await?;
     for r in of(Kind::DnsZone) {
         create_zone(moto, stack, r, &mut created).await?;
     }
@@ -439,6 +440,88 @@ pub async fn put_bucket_tags(
         .tagging(tagging.build()?)
         .send()
         .await?;
+    Ok(())
+}
+
+/// ECR repositories as a human would make them: each with its tags and lifecycle
+/// policy (pretty-printed JSON, not drplan's layout), then per region one replication
+/// configuration with a rule per destination set, a PREFIX_MATCH filter per name.
+async fn create_repositories(
+    moto: &MotoServer,
+    stack: &str,
+    repositories: &[&Resource],
+) -> Result<(), BoxError> {
+    use aws_sdk_ecr::types::*;
+    let mut rules: BTreeMap<String, BTreeMap<Vec<String>, Vec<String>>> = BTreeMap::new();
+    for r in repositories {
+        let region = region(r)?;
+        let name = s(r, "name")?;
+        let ecr = aws_sdk_ecr::Client::new(&moto.regional_config(region));
+        let mut tags = Vec::new();
+        for (k, v) in tags_with_marks(r, stack) {
+            tags.push(Tag::builder().key(k).value(v).build()?);
+        }
+        ecr.create_repository()
+            .repository_name(name)
+            .image_tag_mutability(ImageTagMutability::from(s(r, "image_tag_mutability")?))
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(r.attrs["scan_on_push"] == Value::Bool(true))
+                    .build(),
+            )
+            .set_tags(Some(tags))
+            .send()
+            .await?;
+        if let Some(policy) = r.attrs.get("lifecycle_policy").filter(|p| !p.is_null()) {
+            ecr.put_lifecycle_policy()
+                .repository_name(name)
+                .lifecycle_policy_text(serde_json::to_string_pretty(policy)?)
+                .send()
+                .await?;
+        }
+        let destinations: Vec<String> = r.attrs["replicate_to"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        if !destinations.is_empty() {
+            rules
+                .entry(region.to_string())
+                .or_default()
+                .entry(destinations)
+                .or_default()
+                .push(name.to_string());
+        }
+    }
+    for (region, sets) in rules {
+        let mut config = ReplicationConfiguration::builder();
+        for (destinations, names) in sets {
+            let mut rule = ReplicationRule::builder();
+            for d in destinations {
+                rule = rule.destinations(
+                    ReplicationDestination::builder()
+                        .region(d)
+                        .registry_id("123456789012")
+                        .build()?,
+                );
+            }
+            for n in names {
+                rule = rule.repository_filters(
+                    RepositoryFilter::builder()
+                        .filter(n)
+                        .filter_type(RepositoryFilterType::PrefixMatch)
+                        .build()?,
+                );
+            }
+            config = config.rules(rule.build()?);
+        }
+        aws_sdk_ecr::Client::new(&moto.regional_config(&region))
+            .put_replication_configuration()
+            .replication_configuration(config.build()?)
+            .send()
+            .await?;
+    }
     Ok(())
 }
 

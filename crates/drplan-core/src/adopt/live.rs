@@ -207,6 +207,17 @@ fn attributes(o: &LiveObject) -> Map<String, Value> {
             a.insert("description".into(), get(o, "description"));
             a.insert("enabled".into(), get(o, "enabled"));
         }
+        Kind::EcrRepository => {
+            a.insert("name".into(), get(o, "name"));
+            a.insert(
+                "image_tag_mutability".into(),
+                get(o, "image_tag_mutability"),
+            );
+            a.insert(
+                "image_scanning_configuration".into(),
+                json!([{"scan_on_push": get(o, "scan_on_push")}]),
+            );
+        }
         Kind::DnsRecord | Kind::HealthCheck | Kind::K8sObject => {}
     }
     a

@@ -2,7 +2,7 @@
 //! renderers, outage handling, import — needs to know about a kind, in one place, so
 //! that nothing matches on every kind elsewhere. Each family declares its kinds in
 //! its own file: `network` (VPC, subnet), `peering` (VPC peering connection), `eks` (cluster, node group),
-//! `kms` (key, replica key), `s3` (bucket),
+//! `kms` (key, replica key), `s3` (bucket), `ecr` (repository),
 //! `route53` (zone, record, health check), `kubernetes` (object); `Kind::info` is the
 //! registry. The normalized attributes of each kind are documented on `Kind`.
 //!
@@ -14,6 +14,7 @@
 //! spec block (`spec/decode`), and on the cloud side its reader (`src/live/`) and
 //! applier (`src/apply/family.rs`). ARCHITECTURE.md walks through it.
 
+pub mod ecr;
 pub mod eks;
 pub mod kms;
 mod kubernetes;
@@ -113,7 +114,7 @@ pub struct KindInfo {
 
 impl Kind {
     /// Every kind, in the order plans list them.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::VpcPeering,
@@ -122,6 +123,7 @@ impl Kind {
         Kind::KmsKey,
         Kind::KmsReplicaKey,
         Kind::Bucket,
+        Kind::EcrRepository,
         Kind::DnsZone,
         Kind::DnsRecord,
         Kind::HealthCheck,
@@ -139,6 +141,7 @@ impl Kind {
             Kind::KmsKey => &kms::KEY,
             Kind::KmsReplicaKey => &kms::REPLICA,
             Kind::Bucket => &s3::BUCKET,
+            Kind::EcrRepository => &ecr::REPOSITORY,
             Kind::DnsZone => &route53::ZONE,
             Kind::DnsRecord => &route53::RECORD,
             Kind::HealthCheck => &route53::HEALTH_CHECK,

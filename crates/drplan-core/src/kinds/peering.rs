@@ -4,11 +4,32 @@
 //! point at (marked with the stack's tags), and they are diffed and put with it: a
 //! route deleted out of band is an in-place update of the connection.
 
-use super::{by_mark, KindInfo, MarkPlace, Reference};
+use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A connection's normalized attributes, typed: the lowering builds them from the spec
+/// and the reader (`src/live/peering.rs`) from EC2's answers, so the compiler checks
+/// both sides produce one form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PeeringAttrs {
+    /// The requester network's address in the spec, its VPC id as read.
+    pub vpc: Option<String>,
+    /// The accepter network's address in the spec, its VPC id as read.
+    pub peer_vpc: Option<String>,
+    /// The accepter's region ([`PEER_REGION`]).
+    pub peer_region: String,
+    /// [`ACTIVE`] once accepted; the live status code otherwise.
+    pub accept_status: Option<String>,
+    /// Sorted destination CIDRs routed through the connection in the requester's and
+    /// the accepter's main route tables; `null` when that side's region was not read.
+    pub requester_routes: Option<Vec<String>>,
+    pub accepter_routes: Option<Vec<String>>,
+    pub tags: Value,
+}
 
 /// The status of a connection that is accepted and carries traffic.
 pub const ACTIVE: &str = "active";
@@ -61,15 +82,15 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             Address::block("peering", &p.name),
             Kind::VpcPeering,
             Some(&req.site),
-            json!({
-                "vpc": Address::block("network", &req.name).as_str(),
-                "peer_vpc": Address::block("network", &acc.name).as_str(),
-                PEER_REGION: peer_region,
-                "accept_status": ACTIVE,
-                "requester_routes": [acc.cidr],
-                "accepter_routes": [req.cidr],
-                "tags": tags(&p.tags),
-            }),
+            Value::Object(into_attrs(PeeringAttrs {
+                vpc: Some(Address::block("network", &req.name).to_string()),
+                peer_vpc: Some(Address::block("network", &acc.name).to_string()),
+                peer_region,
+                accept_status: Some(ACTIVE.to_string()),
+                requester_routes: Some(vec![acc.cidr.clone()]),
+                accepter_routes: Some(vec![req.cidr.clone()]),
+                tags: tags(&p.tags),
+            })),
             vec![],
             false,
             &p.source,

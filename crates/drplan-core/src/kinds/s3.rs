@@ -164,6 +164,16 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             .get(label)
             .map_or_else(|| label.to_string(), |d| d.name.clone())
     };
+    // Per log target (label), the names of the buckets logging into it.
+    let mut log_sources: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for b in t.buckets.values() {
+        if let Some(l) = &b.logging {
+            log_sources
+                .entry(l.target.as_str())
+                .or_default()
+                .push(b.name.clone());
+        }
+    }
     for b in t.buckets.values() {
         let attrs = BucketAttrs {
             name: b.name.clone(),
@@ -217,15 +227,7 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                     prefix: l.prefix.clone(),
                 })
             }),
-            log_delivery: {
-                let sources: Vec<String> = t
-                    .buckets
-                    .values()
-                    .filter(|s| s.logging.as_ref().is_some_and(|l| l.target == b.label))
-                    .map(|s| s.name.clone())
-                    .collect();
-                (!sources.is_empty()).then_some(sources)
-            },
+            log_delivery: log_sources.get(b.label.as_str()).cloned(),
             tags: Some(b.tags.clone().into_iter().collect()),
         };
         // The declared KMS keys it uses wait for it: its encryption's in its own

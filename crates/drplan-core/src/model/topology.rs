@@ -17,6 +17,7 @@ pub struct Topology {
     pub clusters: BTreeMap<String, Cluster>,
     pub buckets: BTreeMap<String, Bucket>,
     pub kms_keys: BTreeMap<String, KmsKey>,
+    pub registries: BTreeMap<String, Registry>,
     pub zones: BTreeMap<String, Zone>,
     pub dns: BTreeMap<String, Dns>,
     pub kubernetes: BTreeMap<String, Kubernetes>,
@@ -86,6 +87,26 @@ pub struct KmsKey {
     /// The waiting period KMS keeps a key scheduled for deletion (7-30 days).
     pub deletion_window_days: i64,
     pub enable_key_rotation: bool,
+    pub tags: Tags,
+    pub source: SourceRef,
+}
+
+/// A `registry` block: an ECR repository in `site`'s region, replicated by ECR to
+/// the regions of the `replicate_to` sites.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub label: String,
+    /// The repository name (`lanka-platform/api`).
+    pub name: String,
+    pub site: String,
+    /// Site labels, in the order written.
+    pub replicate_to: Vec<String>,
+    /// `MUTABLE` or `IMMUTABLE`.
+    pub image_tag_mutability: String,
+    pub scan_on_push: bool,
+    /// The lifecycle policy, normalized (`kinds::ecr::normalize_lifecycle_policy`).
+    pub lifecycle_policy: Option<serde_json::Value>,
+    pub protect: bool,
     pub tags: Tags,
     pub source: SourceRef,
 }

@@ -185,6 +185,17 @@ fn values(kind: Kind, a: &Map<String, Value>) -> Value {
             "deletion_window_in_days": get(a, "deletion_window_days"),
             "tags": get(a, "tags"),
         }),
+        // The lifecycle policy and the replication rules are resources of their own in
+        // Terraform (aws_ecr_lifecycle_policy, aws_ecr_replication_configuration); here
+        // they are attributes of the repository, rendered under drplan's names.
+        Kind::EcrRepository => json!({
+            "name": get(a, "name"),
+            "image_tag_mutability": get(a, "image_tag_mutability"),
+            "image_scanning_configuration": [{"scan_on_push": get(a, "scan_on_push")}],
+            "lifecycle_policy": get(a, "lifecycle_policy"),
+            "replicate_to": get(a, "replicate_to"),
+            "tags": get(a, "tags"),
+        }),
         Kind::EksCluster => cluster(a),
         Kind::NodeGroup => json!({
             "cluster_name": get(a, "cluster_name"),

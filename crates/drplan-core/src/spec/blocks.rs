@@ -79,6 +79,13 @@ pub const BLOCKS: &[Block] = &[
         true,
         6,
     ),
+    block(
+        "registry",
+        1,
+        Some(&["name", "site", "region", "address"]),
+        true,
+        6,
+    ),
     block("zone", 1, Some(&["name", "address"]), true, 4),
     block("dns", 1, Some(&["name", "fqdn", "address"]), true, 7),
     block(

@@ -36,6 +36,7 @@ pub fn run(
 ) {
     networks(t, spans, diags);
     super::decode::peering::check(t, spans, diags);
+    super::decode::registry::check(t, spans, diags);
     clusters(t, spans, diags);
     vault_sites(t, spans, diags);
     buckets(t, spans, diags);

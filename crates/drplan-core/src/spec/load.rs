@@ -2050,6 +2050,9 @@ impl Loader {
             "bucket" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::bucket::decode(l, b, cx).map(Decoded::Bucket)
             }),
+            "registry" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::registry::decode(l, b, cx).map(Decoded::Registry)
+            }),
             "zone" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::dns::decode_zone(l, b, cx).map(Decoded::Zone)
             }),
@@ -2093,6 +2096,11 @@ impl Loader {
                 let obj = decode::bucket::bucket_object(&bk, &region_of(t, &bk.site));
                 self.scope.publish("bucket", &label, obj);
                 t.buckets.insert(label, bk);
+            }
+            Some(Decoded::Registry(r)) => {
+                let obj = decode::registry::registry_object(&r, &region_of(t, &r.site));
+                self.scope.publish("registry", &label, obj);
+                t.registries.insert(label, r);
             }
             Some(Decoded::Zone(z)) => {
                 self.scope
@@ -2150,6 +2158,7 @@ enum Decoded {
     Cluster(crate::model::Cluster),
     KmsKey(crate::model::KmsKey),
     Bucket(crate::model::Bucket),
+    Registry(crate::model::Registry),
     Zone(crate::model::Zone),
     Dns(crate::model::Dns),
     Kubernetes(crate::model::Kubernetes),
@@ -2165,6 +2174,7 @@ fn schema_of(kind: &str) -> Option<&'static Schema> {
         "cluster" => &decode::cluster::SCHEMA,
         "kms_key" => &decode::kms::SCHEMA,
         "bucket" => &decode::bucket::SCHEMA,
+        "registry" => &decode::registry::SCHEMA,
         "zone" => &decode::dns::ZONE_SCHEMA,
         "dns" => &decode::dns::DNS_SCHEMA,
         "kubernetes" => &decode::workloads::KUBERNETES_SCHEMA,

@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod network;
 pub mod objectives;
 pub mod peering;
+pub mod registry;
 pub mod site;
 pub mod variable;
 pub mod workloads;
