@@ -13,7 +13,7 @@ VENV="$ROOT/.venv"
 MOTO_VERSION="5.2.5"
 # Bumped whenever patch_moto or moto-requirements.txt change, so existing environments
 # are brought up to date.
-PATCH_LEVEL="5"
+PATCH_LEVEL="6"
 STAMP="$VENV/.drplan-moto-$MOTO_VERSION-p$PATCH_LEVEL"
 PYTHON="${PYTHON:-python3}"
 
@@ -62,18 +62,27 @@ log "installing moto[server]==$MOTO_VERSION into $VENV"
 # 3. (moto/eks/models.py) UpdateClusterConfig replaces the cluster's whole
 #    resourcesVpcConfig with what the request carries, so an update of the endpoint
 #    access alone drops the cluster's subnets. EKS changes only the fields sent: merge.
-# 4. (moto/elasticache/models.py) CreateReplicationGroup with cluster mode disabled
+# 4. (moto/kms) ReplicateKey makes the replica a shallow copy of the primary: the two
+#    share one alias table (an alias made in the replica's region shows up in the
+#    primary's, and the same alias name cannot be made in both regions), and DescribeKey
+#    of the replica writes "REPLICA" into the configuration the primary shares, so the
+#    primary reads back as a replica. Its Tags are ignored too (real KMS tags the replica
+#    at creation). Give the replica its own aliases and grants, describe it without
+#    touching the primary, and tag it.
+# 5. (moto/elasticache/models.py) CreateReplicationGroup with cluster mode disabled
 #    ignores NumCacheClusters (one node unless ReplicasPerNodeGroup is given): honour it.
-# 5. (same) A replication group's member clusters are not listed by
+# 6. (same) A replication group's member clusters are not listed by
 #    DescribeCacheClusters, the only answer that holds a group's engine version and
 #    cache subnet group name: list them, as ElastiCache does.
-# 6. (moto/elasticache/responses.py and models.py) ModifyReplicationGroup ignores
+# 7. (moto/elasticache/responses.py and models.py) ModifyReplicationGroup ignores
 #    SnapshotWindow and EngineVersion: apply them (to the members too).
 patch_moto() {
     "$VENV/bin/python" - <<'PY'
 import pathlib, sys
 import moto.s3.responses as s3_responses
 import moto.eks.models as eks_models
+import moto.kms.models as kms_models
+import moto.kms.responses as kms_responses
 import moto.elasticache.models as elasticache_models
 import moto.elasticache.responses as elasticache_responses
 patches = [
@@ -246,6 +255,44 @@ patches = [
                 cluster.snapshot_window = snapshot_window
             if snapshot_retention_limit is not None:
                 cluster.snapshot_retention_limit = snapshot_retention_limit""",
+    ),
+    (
+        kms_models,
+        "drplan patch: replica keys of their own",
+        """        replica_key.arn = replica_key.arn.replace(self.region_name, replica_region)
+""",
+        """        replica_key.arn = replica_key.arn.replace(self.region_name, replica_region)
+        # drplan patch: replica keys of their own (see scripts/setup-test-env.sh)
+        replica_key.aliases = {}
+        replica_key.grants = {}
+""",
+    ),
+    (
+        kms_models,
+        "drplan patch: replica described apart",
+        """                key.multi_region_configuration["MultiRegionKeyType"] = "REPLICA"
+""",
+        """                # drplan patch: replica described apart (see scripts/setup-test-env.sh)
+                key.multi_region_configuration = {
+                    **key.multi_region_configuration,
+                    "MultiRegionKeyType": "REPLICA",
+                }
+""",
+    ),
+    (
+        kms_responses,
+        "drplan patch: replica tags",
+        """        replica_key = self.kms_backend.replicate_key(key_id, replica_region)
+""",
+        """        replica_key = self.kms_backend.replicate_key(key_id, replica_region)
+        # drplan patch: replica tags (see scripts/setup-test-env.sh)
+        replica_tags = self._get_param("Tags")
+        if replica_tags:
+            from moto.kms.models import kms_backends as _kms_backends
+            _kms_backends[self.current_account][replica_region].tagger.tag_resource(
+                replica_key.id, replica_tags
+            )
+""",
     ),
 ]
 for module, marker, old, new in patches:

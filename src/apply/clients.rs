@@ -10,6 +10,8 @@ pub trait Clients: Send + Sync {
     fn ec2(&self, region: &str) -> aws_sdk_ec2::Client;
     fn eks(&self, region: &str) -> aws_sdk_eks::Client;
     fn s3(&self, region: &str) -> aws_sdk_s3::Client;
+    fn kms(&self, region: &str) -> aws_sdk_kms::Client;
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client;
     fn elasticache(&self, region: &str) -> aws_sdk_elasticache::Client;
     /// Route53 is global.
     fn route53(&self) -> aws_sdk_route53::Client;
@@ -60,6 +62,19 @@ impl Clients for ClientsFromConfig {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        let conf = aws_sdk_kms::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_kms::Client::from_conf(conf)
+    }
+
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
+        let conf = aws_sdk_ecr::config::Builder::from(&self.config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_ecr::Client::from_conf(conf)
+    }
     fn elasticache(&self, region: &str) -> aws_sdk_elasticache::Client {
         let conf = aws_sdk_elasticache::config::Builder::from(&self.config)
             .region(Region::new(region.to_string()))
@@ -90,6 +105,13 @@ impl Clients for crate::aws::AwsContext {
         crate::aws::AwsContext::s3(self, region)
     }
 
+    fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        crate::aws::AwsContext::kms(self, region)
+    }
+
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
+        crate::aws::AwsContext::ecr(self, region)
+    }
     fn elasticache(&self, region: &str) -> aws_sdk_elasticache::Client {
         crate::aws::AwsContext::elasticache(self, region)
     }

@@ -2,11 +2,11 @@
 //! [`applier`] — the one table apply dispatches through, so no other apply code
 //! matches on every kind. Each implementation lives with its family (`network.rs`,
 //! `peering.rs`,
-//! `eks.rs`, `s3.rs`, `elasticache.rs`, `route53.rs`, `kubernetes.rs`); the kind's static facts
+//! `eks.rs`, `kms.rs`, `s3.rs`, `ecr.rs`, `elasticache.rs`, `route53.rs`, `kubernetes.rs`); the kind's static facts
 //! (references, identity, protection) are its `drplan_core::kinds::KindInfo`.
 
 use super::context::ApplyContext;
-use super::{eks, elasticache, kubernetes, network, peering, route53, s3};
+use super::{ecr, eks, elasticache, kms, kubernetes, network, peering, route53, s3};
 use anyhow::{bail, Result};
 use async_trait::async_trait;
 use drplan_core::plan::ResourceChange;
@@ -81,7 +81,10 @@ pub fn applier(kind: Kind) -> &'static dyn Applier {
         Kind::VpcPeering => &peering::PeeringApplier,
         Kind::EksCluster => &eks::EksApplier { cluster: true },
         Kind::NodeGroup => &eks::EksApplier { cluster: false },
+        Kind::KmsKey => &kms::KeyApplier { replica: false },
+        Kind::KmsReplicaKey => &kms::KeyApplier { replica: true },
         Kind::Bucket => &s3::BucketApplier,
+        Kind::EcrRepository => &ecr::RepositoryApplier,
         Kind::CacheReplicationGroup => &elasticache::ReplicationGroupApplier,
         Kind::DnsZone => &route53::TaggedApplier { zone: true },
         Kind::DnsRecord => &route53::RecordApplier,

@@ -82,7 +82,7 @@ pub async fn create_bucket(ctx: &ApplyContext<'_>, change: &ResourceChange) -> R
     put_versioning(&s3, name, attrs.bool("versioning")).await?;
     put_public_access_block(&s3, name, &attrs).await?;
     put_object_lock(&s3, name, &attrs).await?;
-    put_encryption(&s3, name, &attrs).await?;
+    put_encryption(ctx, &s3, region, name, &attrs).await?;
     put_lifecycle(&s3, name, &attrs).await?;
     put_log_delivery(&s3, name, &attrs).await?;
     // The replication configuration and the access logging are the change's link step
@@ -208,7 +208,7 @@ pub async fn update_bucket(
             "versioning" => put_versioning(&s3, name, attrs.bool("versioning")).await?,
             "public_access_block" => put_public_access_block(&s3, name, &attrs).await?,
             "object_lock" => put_object_lock(&s3, name, &attrs).await?,
-            "encryption" => put_encryption(&s3, name, &attrs).await?,
+            "encryption" => put_encryption(ctx, &s3, region(change)?, name, &attrs).await?,
             "lifecycle_rules" => put_lifecycle(&s3, name, &attrs).await?,
             "log_delivery" => put_log_delivery(&s3, name, &attrs).await?,
             // The link step's (`link_bucket`).
@@ -404,7 +404,13 @@ async fn put_object_lock(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<(
     Ok(())
 }
 
-async fn put_encryption(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()> {
+async fn put_encryption(
+    ctx: &ApplyContext<'_>,
+    s3: &Client,
+    region: &str,
+    name: &str,
+    attrs: &Attrs<'_>,
+) -> Result<()> {
     let Some(enc) = typed::<Option<EncryptionAttrs>>(attrs, "encryption")? else {
         match s3.delete_bucket_encryption().bucket(name).send().await {
             Ok(_) => return Ok(()),
@@ -416,7 +422,11 @@ async fn put_encryption(s3: &Client, name: &str, attrs: &Attrs<'_>) -> Result<()
     };
     let default = ServerSideEncryptionByDefault::builder()
         .sse_algorithm(ServerSideEncryption::from(enc.algorithm.as_str()))
-        .set_kms_master_key_id(enc.kms_key_id)
+        .set_kms_master_key_id(
+            enc.kms_key_id
+                .map(|k| super::kms::key_in_region(ctx, &k, region))
+                .transpose()?,
+        )
         .build()
         .map_err(build_err("encryption"))?;
     let config = ServerSideEncryptionConfiguration::builder()
@@ -505,11 +515,16 @@ async fn put_replication(
     let mut built = Vec::new();
     for (priority, r) in repl.rules.into_iter().enumerate() {
         let dest = r.destination_bucket.as_str();
-        require_versioned_destination(ctx, dest).await?;
+        let dest_region = require_versioned_destination(ctx, dest).await?;
+        let replica_key = r
+            .replica_kms_key_id
+            .as_deref()
+            .map(|k| super::kms::key_in_region(ctx, k, &dest_region))
+            .transpose()?;
         let destination = Destination::builder()
             .bucket(format!("arn:aws:s3:::{dest}"))
             .set_storage_class(r.storage_class.as_deref().map(StorageClass::from))
-            .set_encryption_configuration(r.replica_kms_key_id.as_ref().map(|key| {
+            .set_encryption_configuration(replica_key.map(|key| {
                 EncryptionConfiguration::builder()
                     .replica_kms_key_id(key)
                     .build()
@@ -565,7 +580,8 @@ async fn put_replication(
 /// Replication is refused by S3 unless the destination exists with versioning on. The
 /// walk orders the destination's create first when it is in the same plan; this
 /// check turns a confusing S3 error into one naming the bucket.
-async fn require_versioned_destination(ctx: &ApplyContext<'_>, dest: &str) -> Result<()> {
+/// Checks that the destination is versioned; returns its region.
+async fn require_versioned_destination(ctx: &ApplyContext<'_>, dest: &str) -> Result<String> {
     // The destination lives in another region; ask where, since the SDK does not
     // follow S3's cross-region redirects. GetBucketLocation is answered from anywhere.
     let location = ctx
@@ -590,7 +606,7 @@ async fn require_versioned_destination(ctx: &ApplyContext<'_>, dest: &str) -> Re
     };
     let s3 = ctx.clients.s3(&dest_region);
     match read_versioning(&s3, dest).await? {
-        Versioning::Enabled | Versioning::Unknown => Ok(()),
+        Versioning::Enabled | Versioning::Unknown => Ok(dest_region),
         Versioning::SuspendedOrNever => Err(anyhow!(
             "replication destination bucket {dest} does not have versioning enabled"
         )),

@@ -24,7 +24,10 @@ const MAX_IN_FLIGHT: [usize; Service::COUNT] = [
     2,   // sts
     4,   // iam (GetRole per distinct role: a handful per plan)
     4,   // kms (DescribeKey per bucket key)
-    8,   // elasticache (ListTagsForResource per replication group; a handful per region)
+    // ecr: ECR's read APIs allow tens of requests per second per account and region
+    // (DescribeRepositories, ListTagsForResource, GetLifecyclePolicy: 20-ish TPS);
+    // a plan sends one ListTagsForResource per repository of the topology's regions.
+    8, 8, // elasticache (ListTagsForResource per replication group; a handful per region)
 ];
 
 pub const ROUTE53_REQUESTS_PER_SECOND: u32 = 5;

@@ -41,11 +41,12 @@ pub enum Service {
     Sts = 4,
     Iam = 5,
     Kms = 6,
-    ElastiCache = 7,
+    Ecr = 7,
+    ElastiCache = 8,
 }
 
 impl Service {
-    pub const COUNT: usize = 8;
+    pub const COUNT: usize = 9;
     pub const ALL: [Service; Service::COUNT] = [
         Service::Ec2,
         Service::Eks,
@@ -54,6 +55,7 @@ impl Service {
         Service::Sts,
         Service::Iam,
         Service::Kms,
+        Service::Ecr,
         Service::ElastiCache,
     ];
 
@@ -66,6 +68,7 @@ impl Service {
             Service::Sts => "sts",
             Service::Iam => "iam",
             Service::Kms => "kms",
+            Service::Ecr => "ecr",
             Service::ElastiCache => "elasticache",
         }
     }
@@ -107,6 +110,7 @@ pub struct RegionalClients {
     pub eks: aws_sdk_eks::Client,
     pub s3: aws_sdk_s3::Client,
     pub kms: aws_sdk_kms::Client,
+    pub ecr: aws_sdk_ecr::Client,
     pub elasticache: aws_sdk_elasticache::Client,
 }
 
@@ -364,6 +368,9 @@ impl AwsContext {
         self.regional(region).kms
     }
 
+    pub fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
+        self.regional(region).ecr
+    }
     pub fn elasticache(&self, region: &str) -> aws_sdk_elasticache::Client {
         self.regional(region).elasticache
     }
@@ -410,6 +417,13 @@ fn regional_clients(config: &SdkConfig, counter: &ApiCallCounter, region: &str) 
             aws_sdk_kms::config::Builder::from(config)
                 .region(Region::new(region.to_string()))
                 .interceptor(counter.interceptor(Service::Kms))
+                .interceptor(slow_calls::SlowCallNotice)
+                .build(),
+        ),
+        ecr: aws_sdk_ecr::Client::from_conf(
+            aws_sdk_ecr::config::Builder::from(config)
+                .region(Region::new(region.to_string()))
+                .interceptor(counter.interceptor(Service::Ecr))
                 .interceptor(slow_calls::SlowCallNotice)
                 .build(),
         ),

@@ -51,6 +51,14 @@ impl AwsContext {
                     .await
                     .err()
                     .and_then(|e| reach::sdk_failure(&e)),
+                Service::Kms => clients
+                    .kms
+                    .list_keys()
+                    .limit(1)
+                    .send()
+                    .await
+                    .err()
+                    .and_then(|e| reach::sdk_failure(&e)),
                 Service::ElastiCache => clients
                     .elasticache
                     .describe_cache_subnet_groups()
@@ -59,9 +67,15 @@ impl AwsContext {
                     .await
                     .err()
                     .and_then(|e| reach::sdk_failure(&e)),
-                // Global services are not probed per region; KMS is read only where
-                // a bucket names a key, after the S3 probe of its region answered.
-                Service::Route53 | Service::Sts | Service::Iam | Service::Kms => None,
+                Service::Ecr => clients
+                    .ecr
+                    .describe_registry()
+                    .send()
+                    .await
+                    .err()
+                    .and_then(|e| reach::sdk_failure(&e)),
+                // Global services are not probed per region.
+                Service::Route53 | Service::Sts | Service::Iam => None,
             }
         })
         .await

@@ -1,6 +1,6 @@
 //! Live readers: what exists in AWS for the objects a spec manages.
 //!
-//! [`read_live`] reads every family (EC2 networks and peerings, EKS, S3, ElastiCache, Route53) at once, each in
+//! [`read_live`] reads every family (EC2 networks and peerings, EKS, KMS, S3, ECR, ElastiCache, Route53) at once, each in
 //! bulk: one paginated list per (region, service, kind), with tag filters where the
 //! API has them, and per-object calls only where AWS offers no list (S3 bucket
 //! configuration, EKS describe). Requests go through [`AwsContext::permit`], so the
@@ -12,8 +12,10 @@
 //! other families are still returned.
 
 mod ec2;
+pub(crate) mod ecr;
 mod eks;
 mod elasticache;
+mod kms;
 mod marks;
 pub(crate) mod peering;
 mod reach;
@@ -49,6 +51,9 @@ pub struct ReadScope {
     pub cache_names: BTreeMap<String, BTreeSet<String>>,
     /// S3 bucket names in the spec (any region: bucket names are global).
     pub bucket_names: BTreeSet<String>,
+    /// ECR repository names in the spec, per region: read even when not marked (a
+    /// repository that exists already).
+    pub repository_names: BTreeMap<String, BTreeSet<String>>,
     /// Route53 zone names in the spec, with trailing dot: `zone` blocks and the zones
     /// `dns` records live in.
     pub zone_names: BTreeSet<String>,
@@ -67,6 +72,10 @@ pub struct ReadScope {
     /// Per bucket name, the settings its spec manages beyond the always-read ones
     /// (each costs a request per bucket, so it is read only where declared).
     pub bucket_settings: BTreeMap<String, BucketSettings>,
+    /// The spec declares KMS keys: keys are read in every region (`live::kms`).
+    pub kms: bool,
+    /// The aliases the spec's keys have: the one a key is read with, among its own.
+    pub kms_aliases: BTreeSet<String>,
 }
 
 /// The optional bucket settings a spec declares.
@@ -136,6 +145,19 @@ impl ReadScope {
                             scope.bucket_settings.insert(name.clone(), settings);
                         }
                         scope.bucket_names.insert(name);
+                    }
+                }
+                Kind::KmsKey | Kind::KmsReplicaKey => {
+                    scope.kms = true;
+                    scope.kms_aliases.extend(attr(r, "alias"));
+                }
+                Kind::EcrRepository => {
+                    if let (Some(region), Some(name)) = (&r.region, attr(r, "name")) {
+                        scope
+                            .repository_names
+                            .entry(region.clone())
+                            .or_default()
+                            .insert(name);
                     }
                 }
                 Kind::DnsZone => scope.zone_names.extend(attr(r, "name").map(|n| fqdn(&n))),
@@ -239,11 +261,13 @@ type ReadFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = FamilyR
 /// The cloud side's read registry: every family's bulk reader (one request pattern
 /// per family and region, `BENCHMARKS.md` section 8), run concurrently by
 /// [`read_live`]. A new family adds its line; nothing else here names a family.
-const READERS: [Reader; 6] = [
+const READERS: [Reader; 8] = [
     |c, s, g| Box::pin(ec2::read(c, s, g)),
     |c, s, g| Box::pin(peering::read(c, s, g)),
     |c, s, g| Box::pin(eks::read(c, s, g)),
+    |c, s, g| Box::pin(kms::read(c, s, g)),
     |c, s, g| Box::pin(s3::read(c, s, g)),
+    |c, s, g| Box::pin(ecr::read(c, s, g)),
     |c, s, g| Box::pin(elasticache::read(c, s, g)),
     // Route53 is global: no region to probe.
     |c, s, _| Box::pin(route53::read(c, s)),

@@ -6,7 +6,7 @@
 //! group's removal from the spec is refused (it holds data); a bad snapshot window is
 //! refused by validate at its line and column.
 //!
-//! moto 5.2.5 needs three patches here (scripts/setup-test-env.sh, 4-6): it ignores
+//! moto 5.2.5 needs three patches here (scripts/setup-test-env.sh, 5-7): it ignores
 //! NumCacheClusters, lists no replication group's member clusters in
 //! DescribeCacheClusters (where the engine version and subnet group live), and its
 //! ModifyReplicationGroup ignores SnapshotWindow and EngineVersion. It lacks

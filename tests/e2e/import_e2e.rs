@@ -206,12 +206,17 @@ fn import_id(r: &Resource, created: &Created) -> String {
             .to_string()
     };
     match r.kind {
-        Kind::Vpc | Kind::Subnet | Kind::VpcPeering | Kind::HealthCheck => {
-            created.ids[r.address.as_str()].clone()
-        }
-        Kind::EksCluster | Kind::Bucket | Kind::CacheReplicationGroup | Kind::DnsZone => {
-            attr("name")
-        }
+        Kind::Vpc
+        | Kind::Subnet
+        | Kind::VpcPeering
+        | Kind::KmsKey
+        | Kind::KmsReplicaKey
+        | Kind::HealthCheck => created.ids[r.address.as_str()].clone(),
+        Kind::EksCluster
+        | Kind::Bucket
+        | Kind::EcrRepository
+        | Kind::CacheReplicationGroup
+        | Kind::DnsZone => attr("name"),
         Kind::NodeGroup => format!("{}/{}", attr("cluster_name"), attr("name")),
         Kind::DnsRecord => {
             let mut id = format!("{}/{}/{}", attr("zone"), attr("name"), attr("type"));

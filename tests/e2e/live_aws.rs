@@ -1109,6 +1109,7 @@ async fn an_unreachable_endpoint_becomes_read_errors_not_a_panic() {
         lost,
         [
             ("ec2", ConnectionRefused),
+            ("ecr", ConnectionRefused),
             ("eks", ConnectionRefused),
             ("elasticache", ConnectionRefused)
         ],

@@ -200,6 +200,12 @@ impl Clients for WatchedClients {
     fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         self.inner.s3(region)
     }
+    fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        self.inner.kms(region)
+    }
+    fn ecr(&self, region: &str) -> aws_sdk_ecr::Client {
+        self.inner.ecr(region)
+    }
     fn elasticache(&self, region: &str) -> aws_sdk_elasticache::Client {
         self.inner.elasticache(region)
     }

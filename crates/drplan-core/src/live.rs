@@ -268,8 +268,9 @@ impl Unreachable {
 }
 
 impl LiveState {
-    /// Rewrites raw cloud ids in reference attributes (`vpc`, `peer_vpc`, `subnets`,
-    /// `health_check`) into the addresses of the marked objects they name, so they
+    /// Rewrites raw cloud ids in reference attributes (each kind's
+    /// `Reference::Address` attributes: `vpc`, `subnets`, `health_check`, ...; a
+    /// bucket's KMS key ARNs, `kinds::kms::resolve_bucket_keys`) into the addresses of the marked objects they name, so they
     /// compare equal to the desired side. Ids of objects drplan does not know stay as
     /// they are (and show up as a difference).
     pub fn resolve_ids(&mut self) {
@@ -312,17 +313,19 @@ impl LiveState {
             }
         };
         for o in &mut self.objects {
-            for key in ["vpc", "peer_vpc", "health_check"] {
-                if let Some(v) = o.attrs.get_mut(key) {
-                    map(v);
+            for key in crate::kinds::address_attrs(o.kind) {
+                match o.attrs.get_mut(key) {
+                    Some(Value::Array(items)) => {
+                        items.iter_mut().for_each(&mut map);
+                        items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+                    }
+                    Some(v) => map(v),
+                    None => {}
                 }
-            }
-            if let Some(Value::Array(items)) = o.attrs.get_mut("subnets") {
-                items.iter_mut().for_each(&mut map);
-                items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
             }
         }
         self.referenced_ids.extend(referenced);
+        crate::kinds::kms::resolve_bucket_keys(&mut self.objects);
     }
 }
 

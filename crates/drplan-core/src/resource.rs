@@ -44,14 +44,39 @@ pub enum Kind {
     /// addresses), `tags`.
     #[serde(rename = "aws_eks_node_group")]
     NodeGroup,
+    /// `kms_key` block: the (primary) key, in the block's site. attrs: `description`,
+    /// `multi_region` (bool), `enabled` (bool: true, and false for a key disabled or
+    /// scheduled for deletion out of band), `enable_key_rotation` (bool), `alias`
+    /// (`alias/<name>` pointing at this key in its region, or null),
+    /// `deletion_window_days` (kept in the key's `drplan:deletion-window-days` tag, as
+    /// KMS has no such setting until a deletion is scheduled), `tags`.
+    #[serde(rename = "aws_kms_key")]
+    KmsKey,
+    /// A replica of a multi-region `kms_key`, one per site in its `replicas`; address
+    /// `kms_key.<label>.replica.<site>`. attrs: `primary_key` (the primary's address),
+    /// `description`, `enabled`, `alias`, `deletion_window_days`, `tags` (as for the
+    /// primary; rotation is the primary's, KMS rotates the replicas with it).
+    #[serde(rename = "aws_kms_replica_key")]
+    KmsReplicaKey,
     /// `bucket` block (plus lifecycle rules compiled from `backup` policies). attrs:
-    /// `name`, `versioning` (bool), `encryption` ({`algorithm`, `kms_key_id`} or null),
+    /// `name`, `versioning` (bool), `encryption` ({`algorithm`, `kms_key_id`: as
+    /// written, or a declared key's address (`kms_key.backups`: that multi-region key
+    /// in the bucket's region)} or null),
     /// `lifecycle_rules` (list sorted by id of {`id`, `prefix`, `expiration_days`,
     /// `noncurrent_expiration_days`, `transitions`: [{`days`, `storage_class`}]}),
     /// `replication` ({`role_arn`, `rules`: [{`id`, `prefix`, `destination_bucket`
-    /// (bucket name), `storage_class`}]} or null), `tags`.
+    /// (bucket name), `storage_class`, `replica_kms_key_id` (as `kms_key_id`, in the
+    /// destination's region)}]} or null), `tags`.
     #[serde(rename = "aws_s3_bucket")]
     Bucket,
+    /// `registry` block: an ECR repository in its site's region. attrs: `name`,
+    /// `image_tag_mutability` ("MUTABLE" | "IMMUTABLE"), `scan_on_push` (bool),
+    /// `lifecycle_policy` (the policy document normalized by
+    /// `kinds::ecr::normalize_lifecycle_policy`, or null for none), `replicate_to`
+    /// (sorted regions drplan's rules in the registry's replication configuration
+    /// copy it to; other teams' rules are not counted), `tags`.
+    #[serde(rename = "aws_ecr_repository")]
+    EcrRepository,
     /// `cache` block: an ElastiCache Redis replication group (cluster mode disabled)
     /// and the cache subnet group of the same name it runs in. attrs:
     /// `name` (the replication group id), `description`, `engine` ("redis"), `engine_version`,

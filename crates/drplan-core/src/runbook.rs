@@ -52,7 +52,14 @@ fn category(step: &ActivationStep) -> usize {
         (_, Operation::Restore(_)) => 2,
         (Kind::Vpc | Kind::Subnet | Kind::VpcPeering | Kind::EksCluster | Kind::NodeGroup, _) => 0,
         (Kind::K8sObject, _) if k8s_kind == "Namespace" => 0,
-        (Kind::Bucket | Kind::CacheReplicationGroup, _) => 1,
+        (
+            Kind::KmsKey
+            | Kind::KmsReplicaKey
+            | Kind::Bucket
+            | Kind::EcrRepository
+            | Kind::CacheReplicationGroup,
+            _,
+        ) => 1,
         (Kind::K8sObject, _) if k8s_kind == "CronJob" => 4,
         (Kind::K8sObject, _) => 3,
         (Kind::DnsZone | Kind::DnsRecord | Kind::HealthCheck, _) => 5,
@@ -480,7 +487,18 @@ fn verify(r: &Resource, contexts: &BTreeMap<String, KubeContext>) -> String {
             "aws ec2 describe-vpc-peering-connections --region {region} --filters Name=tag:drplan:address,Values={} --query 'VpcPeeringConnections[].Status.Code'",
             r.address
         ),
+        Kind::KmsKey | Kind::KmsReplicaKey => format!(
+            "aws kms describe-key --region {region} --key-id {} --query 'KeyMetadata.[KeyState,MultiRegionConfiguration.MultiRegionKeyType]'",
+            r.attrs
+                .get("alias")
+                .and_then(Value::as_str)
+                .unwrap_or("<key-id>")
+        ),
         Kind::Bucket => format!("aws s3api get-bucket-replication --bucket {}", attr("name")),
+        Kind::EcrRepository => format!(
+            "aws ecr describe-repositories --region {region} --repository-names {} --query 'repositories[].repositoryUri'",
+            attr("name")
+        ),
         Kind::CacheReplicationGroup => format!(
             "aws elasticache describe-replication-groups --region {region} --replication-group-id {} --query 'ReplicationGroups[].[Status,SnapshotRetentionLimit,SnapshotWindow]'",
             attr("name")

@@ -1,6 +1,7 @@
 # Backups land in the region they were taken in and S3 replicates them to the other
 # side, so a regional outage never takes the only copy with it. Each region has its
-# own KMS key: a key in the failed region would make the DR copies unreadable.
+# copy of the multi-region key (specs/keys.hcl): a key only in the failed region would
+# make the DR copies unreadable.
 bucket "backups" {
   site       = site.primary
   name       = "${local.name}-backups-${site.primary.region}"
@@ -9,7 +10,7 @@ bucket "backups" {
 
   encryption {
     algorithm  = "aws:kms"
-    kms_key_id = "alias/lanka-platform-backups"
+    kms_key_id = kms_key.backups
   }
 
   # Restores always read the newest object; old versions only matter while an
@@ -26,6 +27,8 @@ bucket "backups" {
     destination   = bucket.backups_dr
     prefix        = "neo4j/"
     storage_class = "STANDARD_IA"
+    # SSE-KMS objects are replicated, re-encrypted with the key's DR replica.
+    replica_kms_key_id = kms_key.backups
   }
 }
 
@@ -39,7 +42,7 @@ bucket "backups_dr" {
 
   encryption {
     algorithm  = "aws:kms"
-    kms_key_id = "alias/lanka-platform-backups"
+    kms_key_id = kms_key.backups
   }
 
   lifecycle_rule "noncurrent-versions" {

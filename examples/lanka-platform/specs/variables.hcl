@@ -115,5 +115,8 @@ locals {
   # The cache the API uses: ElastiCache while the primary serves, the DR cluster's
   # own Redis (started empty, warmed from the graph) under DR activation.
   redis_host = site.primary.active ? var.primary_redis_host : "redis.lanka-platform.svc"
-  api_image = "ghcr.io/lanka/lanka-platform-api:${var.api_image_tag}"
+  # The API image from the active site's ECR registry (registry.hcl): in a failover,
+  # the replica in the DR region, so the bring-up never pulls from the lost one.
+  registry_region = site.dr.active ? site.dr.region : site.primary.region
+  api_image       = "${local.account}.dkr.ecr.${local.registry_region}.amazonaws.com/${local.name}/api:${var.api_image_tag}"
 }

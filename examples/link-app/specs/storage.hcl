@@ -9,7 +9,7 @@ bucket "backups" {
 
   encryption {
     algorithm  = "aws:kms"
-    kms_key_id = "alias/link-backups"
+    kms_key_id = kms_key.backups
   }
 
   lifecycle_rule "noncurrent-versions" {
@@ -32,13 +32,15 @@ bucket "backups" {
 bucket "backups_dr" {
   site       = site.dr
   mirror_of  = bucket.backups
+  # Its key is the DR account's own (specs/keys.hcl): a replica cannot cross accounts.
+  parity_ignore = ["encryption"]
   name       = "${var.name_prefix}-backups-${site.dr.region}"
   versioning = true
   tags       = { team = "platform", data = "backups", compliance = "7y" }
 
   encryption {
     algorithm  = "aws:kms"
-    kms_key_id = "alias/link-backups"
+    kms_key_id = kms_key.backups_dr
   }
 
   lifecycle_rule "age-out" {

@@ -90,8 +90,6 @@ pub const PREREQUISITE_KEY_ALIASES: &[&str] = &[
     "alias/backups",
     "alias/shop-backups",
     "alias/lanka-backups",
-    "alias/lanka-platform-backups",
-    "alias/link-backups",
     "alias/bench",
 ];
 
@@ -370,6 +368,10 @@ impl MotoServer {
 
     pub fn route53(&self) -> aws_sdk_route53::Client {
         aws_sdk_route53::Client::new(&self.sdk_config("us-east-1"))
+    }
+
+    pub fn kms(&self, region: &str) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.regional_config(region))
     }
 
     pub fn sts(&self) -> aws_sdk_sts::Client {

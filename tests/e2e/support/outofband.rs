@@ -68,6 +68,12 @@ pub async fn create_all_with(
     for r in of(Kind::NodeGroup) {
         create_node_group(moto, stack, r, &created).await?;
     }
+    for r in of(Kind::KmsKey) {
+        create_kms_key(moto, stack, r, &mut created).await?;
+    }
+    for r in of(Kind::KmsReplicaKey) {
+        create_kms_replica(moto, stack, r, &mut created).await?;
+    }
     for r in of(Kind::CacheReplicationGroup) {
         create_cache(moto, stack, r, &created).await?;
     }
@@ -76,9 +82,14 @@ pub async fn create_all_with(
     for r in &buckets {
         create_bucket(moto, stack, r).await?;
     }
+    let bucket_regions: HashMap<String, String> = buckets
+        .iter()
+        .filter_map(|r| Some((s(r, "name").ok()?.to_string(), r.region.clone()?)))
+        .collect();
     for r in &buckets {
-        configure_bucket(moto, r).await?;
+        configure_bucket(moto, r, &created, &bucket_regions).await?;
     }
+    create_repositories(moto, stack, &of(Kind::EcrRepository).collect::<Vec<_>>()).await?;
     for r in of(Kind::DnsZone) {
         create_zone(moto, stack, r, &mut created).await?;
     }
@@ -482,7 +493,217 @@ pub async fn put_bucket_tags(
     Ok(())
 }
 
-async fn configure_bucket(moto: &MotoServer, r: &Resource) -> Result<(), BoxError> {
+/// ECR repositories as a human would make them: each with its tags and lifecycle
+/// policy (pretty-printed JSON, not drplan's layout), then per region one replication
+/// configuration with a rule per destination set, a PREFIX_MATCH filter per name.
+async fn create_repositories(
+    moto: &MotoServer,
+    stack: &str,
+    repositories: &[&Resource],
+) -> Result<(), BoxError> {
+    use aws_sdk_ecr::types::*;
+    let mut rules: BTreeMap<String, BTreeMap<Vec<String>, Vec<String>>> = BTreeMap::new();
+    for r in repositories {
+        let region = region(r)?;
+        let name = s(r, "name")?;
+        let ecr = aws_sdk_ecr::Client::new(&moto.regional_config(region));
+        let mut tags = Vec::new();
+        for (k, v) in tags_with_marks(r, stack) {
+            tags.push(Tag::builder().key(k).value(v).build()?);
+        }
+        ecr.create_repository()
+            .repository_name(name)
+            .image_tag_mutability(ImageTagMutability::from(s(r, "image_tag_mutability")?))
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(r.attrs["scan_on_push"] == Value::Bool(true))
+                    .build(),
+            )
+            .set_tags(Some(tags))
+            .send()
+            .await?;
+        if let Some(policy) = r.attrs.get("lifecycle_policy").filter(|p| !p.is_null()) {
+            ecr.put_lifecycle_policy()
+                .repository_name(name)
+                .lifecycle_policy_text(serde_json::to_string_pretty(policy)?)
+                .send()
+                .await?;
+        }
+        let destinations: Vec<String> = r.attrs["replicate_to"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        if !destinations.is_empty() {
+            rules
+                .entry(region.to_string())
+                .or_default()
+                .entry(destinations)
+                .or_default()
+                .push(name.to_string());
+        }
+    }
+    for (region, sets) in rules {
+        let mut config = ReplicationConfiguration::builder();
+        for (destinations, names) in sets {
+            let mut rule = ReplicationRule::builder();
+            for d in destinations {
+                rule = rule.destinations(
+                    ReplicationDestination::builder()
+                        .region(d)
+                        .registry_id("123456789012")
+                        .build()?,
+                );
+            }
+            for n in names {
+                rule = rule.repository_filters(
+                    RepositoryFilter::builder()
+                        .filter(n)
+                        .filter_type(RepositoryFilterType::PrefixMatch)
+                        .build()?,
+                );
+            }
+            config = config.rules(rule.build()?);
+        }
+        aws_sdk_ecr::Client::new(&moto.regional_config(&region))
+            .put_replication_configuration()
+            .replication_configuration(config.build()?)
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+/// The KMS key a bucket setting means in `region`: a declared key's address is its
+/// copy there (the primary's ARN in that region), as drplan's apply writes it.
+fn key_in_region(created: &Created, value: &str, region: &str) -> Result<String, BoxError> {
+    match value.strip_prefix("kms_key.") {
+        Some(_) => {
+            let arn = created
+                .ids
+                .get(value)
+                .ok_or_else(|| format!("{value} was not created"))?;
+            drplan_core::kinds::kms::arn_in_region(arn, region)
+                .ok_or_else(|| format!("{value}: {arn} is not a key ARN").into())
+        }
+        None => Ok(value.to_string()),
+    }
+}
+
+fn kms_tags(tags: BTreeMap<String, String>) -> Result<Vec<aws_sdk_kms::types::Tag>, BoxError> {
+    tags.into_iter()
+        .map(|(k, v)| {
+            aws_sdk_kms::types::Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+                .map_err(Into::into)
+        })
+        .collect()
+}
+
+/// The tags drplan writes on a key: the user's, the marks, the deletion window.
+fn key_tags(r: &Resource, stack: &str) -> BTreeMap<String, String> {
+    let mut tags = tags_with_marks(r, stack);
+    if let Some(days) = r.attrs.get("deletion_window_days").and_then(Value::as_i64) {
+        tags.insert(
+            drplan_core::kinds::kms::DELETION_WINDOW_TAG.into(),
+            days.to_string(),
+        );
+    }
+    tags
+}
+
+async fn create_kms_key(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &mut Created,
+) -> Result<(), BoxError> {
+    let region = region(r)?;
+    let kms = moto.kms(region);
+    let out = kms
+        .create_key()
+        .description(s(r, "description").unwrap_or_default())
+        .multi_region(r.attrs.get("multi_region").and_then(Value::as_bool) == Some(true))
+        .set_tags(Some(kms_tags(key_tags(r, stack))?))
+        .send()
+        .await?;
+    let arn = out
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .ok_or("CreateKey returned no ARN")?
+        .to_string();
+    if r.attrs.get("enable_key_rotation").and_then(Value::as_bool) == Some(true) {
+        kms.enable_key_rotation().key_id(&arn).send().await?;
+    }
+    if let Ok(alias) = s(r, "alias") {
+        kms.create_alias()
+            .alias_name(alias)
+            .target_key_id(&arn)
+            .send()
+            .await?;
+    }
+    created.ids.insert(r.address.to_string(), arn);
+    created
+        .regions
+        .insert(r.address.to_string(), region.to_string());
+    Ok(())
+}
+
+async fn create_kms_replica(
+    moto: &MotoServer,
+    stack: &str,
+    r: &Resource,
+    created: &mut Created,
+) -> Result<(), BoxError> {
+    let region = region(r)?;
+    let primary = s(r, "primary_key")?;
+    let primary_arn = created
+        .ids
+        .get(primary)
+        .ok_or_else(|| format!("{primary} was not created"))?
+        .clone();
+    let primary_region = created
+        .regions
+        .get(primary)
+        .ok_or_else(|| format!("{primary} has no region"))?;
+    let out = moto
+        .kms(primary_region)
+        .replicate_key()
+        .key_id(primary_arn.rsplit('/').next().unwrap_or(&primary_arn))
+        .replica_region(region)
+        .description(s(r, "description").unwrap_or_default())
+        .set_tags(Some(kms_tags(key_tags(r, stack))?))
+        .send()
+        .await?;
+    let arn = out
+        .replica_key_metadata()
+        .and_then(|m| m.arn())
+        .ok_or("ReplicateKey returned no ARN")?
+        .to_string();
+    if let Ok(alias) = s(r, "alias") {
+        moto.kms(region)
+            .create_alias()
+            .alias_name(alias)
+            .target_key_id(&arn)
+            .send()
+            .await?;
+    }
+    created.ids.insert(r.address.to_string(), arn);
+    created
+        .regions
+        .insert(r.address.to_string(), region.to_string());
+    Ok(())
+}
+
+async fn configure_bucket(
+    moto: &MotoServer,
+    r: &Resource,
+    created: &Created,
+    bucket_regions: &HashMap<String, String>,
+) -> Result<(), BoxError> {
     use aws_sdk_s3::types::*;
     let name = s(r, "name")?;
     let s3 = moto.s3(region(r)?);
@@ -506,7 +727,7 @@ async fn configure_bucket(moto: &MotoServer, r: &Resource) -> Result<(), BoxErro
                     .unwrap_or("AES256"),
             ));
         if let Some(key) = encryption.get("kms_key_id").and_then(Value::as_str) {
-            default = default.kms_master_key_id(key);
+            default = default.kms_master_key_id(key_in_region(created, key, region(r)?)?);
         }
         s3.put_bucket_encryption()
             .bucket(name)
@@ -532,7 +753,7 @@ async fn configure_bucket(moto: &MotoServer, r: &Resource) -> Result<(), BoxErro
         put_lifecycle(&s3, name, &rules).await?;
     }
     if let Some(replication) = r.attrs.get("replication").and_then(Value::as_object) {
-        put_replication(&s3, name, replication).await?;
+        put_replication(&s3, name, replication, created, bucket_regions).await?;
     }
     Ok(())
 }
@@ -599,6 +820,8 @@ async fn put_replication(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     replication: &Map<String, Value>,
+    created: &Created,
+    bucket_regions: &HashMap<String, String>,
 ) -> Result<(), BoxError> {
     use aws_sdk_s3::types::*;
     let mut config = ReplicationConfiguration::builder().role(
@@ -622,8 +845,29 @@ async fn put_replication(
         if let Some(class) = text("storage_class") {
             destination = destination.storage_class(StorageClass::from(class));
         }
+        let mut kms_objects = None;
+        if let Some(key) = text("replica_kms_key_id") {
+            let dest_region = text("destination_bucket")
+                .and_then(|b| bucket_regions.get(b))
+                .ok_or("the replication destination is not among the buckets")?;
+            destination = destination.encryption_configuration(
+                EncryptionConfiguration::builder()
+                    .replica_kms_key_id(key_in_region(created, key, dest_region)?)
+                    .build(),
+            );
+            kms_objects = Some(
+                SourceSelectionCriteria::builder()
+                    .sse_kms_encrypted_objects(
+                        SseKmsEncryptedObjects::builder()
+                            .status(SseKmsEncryptedObjectsStatus::Enabled)
+                            .build()?,
+                    )
+                    .build(),
+            );
+        }
         config = config.rules(
             ReplicationRule::builder()
+                .set_source_selection_criteria(kms_objects)
                 .id(text("id").unwrap_or_default())
                 .priority(i32::try_from(priority).unwrap_or(0) + 1)
                 .status(ReplicationRuleStatus::Enabled)

@@ -194,6 +194,30 @@ fn attributes(o: &LiveObject) -> Map<String, Value> {
             a.insert("peer_vpc_id".into(), get(o, "peer_vpc"));
             a.insert("peer_region".into(), get(o, "peer_region"));
         }
+        Kind::KmsKey => {
+            a.insert("arn".into(), json!(o.id));
+            for k in ["description", "multi_region", "enable_key_rotation"] {
+                a.insert(k.into(), get(o, k));
+            }
+            a.insert("is_enabled".into(), get(o, "enabled"));
+        }
+        Kind::KmsReplicaKey => {
+            a.insert("arn".into(), json!(o.id));
+            a.insert("primary_key_arn".into(), get(o, "primary_key"));
+            a.insert("description".into(), get(o, "description"));
+            a.insert("enabled".into(), get(o, "enabled"));
+        }
+        Kind::EcrRepository => {
+            a.insert("name".into(), get(o, "name"));
+            a.insert(
+                "image_tag_mutability".into(),
+                get(o, "image_tag_mutability"),
+            );
+            a.insert(
+                "image_scanning_configuration".into(),
+                json!([{"scan_on_push": get(o, "scan_on_push")}]),
+            );
+        }
         Kind::CacheReplicationGroup => {
             a.insert("replication_group_id".into(), get(o, "name"));
             for k in [

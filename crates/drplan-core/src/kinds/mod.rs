@@ -1,8 +1,9 @@
 //! One declaration per resource kind: what the generic code — diff, apply steps,
 //! renderers, outage handling, import — needs to know about a kind, in one place, so
 //! that nothing matches on every kind elsewhere. Each family declares its kinds in
-//! its own file: `network` (VPC, subnet), `peering` (VPC peering connection), `eks` (cluster, node group), `s3` (bucket),
-//! `elasticache` (Redis replication group with its subnet group),
+//! its own file: `network` (VPC, subnet), `peering` (VPC peering connection), `eks` (cluster, node group),
+//! `kms` (key, replica key), `s3` (bucket), `ecr` (repository), `elasticache` (Redis
+//! replication group with its subnet group),
 //! `route53` (zone, record, health check), `kubernetes` (object); `Kind::info` is the
 //! registry. The normalized attributes of each kind are documented on `Kind`.
 //!
@@ -14,8 +15,10 @@
 //! spec block (`spec/decode`), and on the cloud side its reader (`src/live/`) and
 //! applier (`src/apply/family.rs`). ARCHITECTURE.md walks through it.
 
+pub mod ecr;
 pub mod eks;
 pub mod elasticache;
+pub mod kms;
 mod kubernetes;
 pub mod network;
 pub mod peering;
@@ -113,13 +116,16 @@ pub struct KindInfo {
 
 impl Kind {
     /// Every kind, in the order plans list them.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::VpcPeering,
         Kind::EksCluster,
         Kind::NodeGroup,
+        Kind::KmsKey,
+        Kind::KmsReplicaKey,
         Kind::Bucket,
+        Kind::EcrRepository,
         Kind::CacheReplicationGroup,
         Kind::DnsZone,
         Kind::DnsRecord,
@@ -135,7 +141,10 @@ impl Kind {
             Kind::VpcPeering => &peering::PEERING,
             Kind::EksCluster => &eks::CLUSTER,
             Kind::NodeGroup => &eks::NODE_GROUP,
+            Kind::KmsKey => &kms::KEY,
+            Kind::KmsReplicaKey => &kms::REPLICA,
             Kind::Bucket => &s3::BUCKET,
+            Kind::EcrRepository => &ecr::REPOSITORY,
             Kind::CacheReplicationGroup => &elasticache::REPLICATION_GROUP,
             Kind::DnsZone => &route53::ZONE,
             Kind::DnsRecord => &route53::RECORD,
@@ -203,6 +212,24 @@ pub fn name_key_of(kind: Kind, region: Option<&str>, attrs: &Map<String, Value>)
     let key = kind.info().name_key?;
     let name = attrs.get(key.attr).and_then(Value::as_str)?;
     Some(key.key(region, name))
+}
+
+/// The attributes of `kind` that hold addresses (`Reference::Address`): the live
+/// readers write cloud ids there, `LiveState::resolve_ids` turns them into addresses.
+pub fn address_attrs(kind: Kind) -> impl Iterator<Item = &'static str> {
+    kind.info().references.iter().filter_map(|r| match r {
+        Reference::Address(key) => Some(*key),
+        Reference::Name(..) => None,
+    })
+}
+
+/// What deleting an object of `kind` means beyond its removal, where that is more
+/// than the name says (the plan says it wherever it would delete one).
+pub fn deletion_means(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::KmsKey | Kind::KmsReplicaKey => Some(kms::DELETION_MEANS),
+        _ => None,
+    }
 }
 
 /// A key that is there, `null` included, is `Some` (serde reads a `null` as the outer

@@ -164,6 +164,16 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             .get(label)
             .map_or_else(|| label.to_string(), |d| d.name.clone())
     };
+    // Per log target (label), the names of the buckets logging into it.
+    let mut log_sources: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for b in t.buckets.values() {
+        if let Some(l) = &b.logging {
+            log_sources
+                .entry(l.target.as_str())
+                .or_default()
+                .push(b.name.clone());
+        }
+    }
     for b in t.buckets.values() {
         let attrs = BucketAttrs {
             name: b.name.clone(),
@@ -217,17 +227,27 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
                     prefix: l.prefix.clone(),
                 })
             }),
-            log_delivery: {
-                let sources: Vec<String> = t
-                    .buckets
-                    .values()
-                    .filter(|s| s.logging.as_ref().is_some_and(|l| l.target == b.label))
-                    .map(|s| s.name.clone())
-                    .collect();
-                (!sources.is_empty()).then_some(sources)
-            },
+            log_delivery: log_sources.get(b.label.as_str()).cloned(),
             tags: Some(b.tags.clone().into_iter().collect()),
         };
+        // The declared KMS keys it uses wait for it: its encryption's in its own
+        // region, each replication rule's in the destination's (that key's replica).
+        let own_key = b
+            .encryption
+            .as_ref()
+            .and_then(|e| e.kms_key_id.as_deref())
+            .map(|k| (k, b.site.as_str()));
+        let replica_keys = b.replication.iter().flat_map(|r| &r.rules).filter_map(|r| {
+            let dest = t.buckets.get(&r.destination)?;
+            Some((r.replica_kms_key_id.as_deref()?, dest.site.as_str()))
+        });
+        let mut keys: Vec<Address> = own_key
+            .into_iter()
+            .chain(replica_keys)
+            .filter_map(|(key, site)| super::kms::holder_in(t, key, site))
+            .collect();
+        keys.sort();
+        keys.dedup();
         // Not an ordering edge: the replication configuration is apply's link step,
         // after this bucket and its destinations (buckets may replicate to each other).
         out.push(lw.resource(
@@ -235,7 +255,7 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             Kind::Bucket,
             Some(&b.site),
             Value::Object(attrs.into_attrs()),
-            Vec::new(),
+            keys,
             b.protect,
             &b.source,
         ));

@@ -16,6 +16,8 @@ pub struct Topology {
     pub peerings: BTreeMap<String, Peering>,
     pub clusters: BTreeMap<String, Cluster>,
     pub buckets: BTreeMap<String, Bucket>,
+    pub kms_keys: BTreeMap<String, KmsKey>,
+    pub registries: BTreeMap<String, Registry>,
     pub caches: BTreeMap<String, Cache>,
     pub zones: BTreeMap<String, Zone>,
     pub dns: BTreeMap<String, Dns>,
@@ -66,6 +68,47 @@ pub struct Site {
     pub role: SiteRole,
     /// This site is the environment's `active_site`.
     pub active: bool,
+    pub source: SourceRef,
+}
+
+/// A `kms_key` block: a KMS key in `site`'s region, with a replica in each of
+/// `replicas` (a multi-region key's copies: same key id and material, usable in
+/// their own region) and the same alias in every region that holds it.
+#[derive(Clone, Debug)]
+pub struct KmsKey {
+    pub label: String,
+    /// Site label of the primary key.
+    pub site: String,
+    pub description: String,
+    pub multi_region: bool,
+    /// Site labels of the replicas, in the order written.
+    pub replicas: Vec<String>,
+    /// `alias/<name>`, made in each region that holds the key.
+    pub alias: Option<String>,
+    /// The waiting period KMS keeps a key scheduled for deletion (7-30 days).
+    pub deletion_window_days: i64,
+    pub enable_key_rotation: bool,
+    pub tags: Tags,
+    pub source: SourceRef,
+}
+
+/// A `registry` block: an ECR repository in `site`'s region, replicated by ECR to
+/// the regions of the `replicate_to` sites.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub label: String,
+    /// The repository name (`lanka-platform/api`).
+    pub name: String,
+    pub site: String,
+    /// Site labels, in the order written.
+    pub replicate_to: Vec<String>,
+    /// `MUTABLE` or `IMMUTABLE`.
+    pub image_tag_mutability: String,
+    pub scan_on_push: bool,
+    /// The lifecycle policy, normalized (`kinds::ecr::normalize_lifecycle_policy`).
+    pub lifecycle_policy: Option<serde_json::Value>,
+    pub protect: bool,
+    pub tags: Tags,
     pub source: SourceRef,
 }
 
@@ -232,6 +275,8 @@ pub struct ObjectLock {
 pub struct Encryption {
     /// "AES256" or "aws:kms".
     pub algorithm: String,
+    /// A key ARN, alias or id as written; or the address of a `kms_key` block
+    /// (`kms_key.backups`): that key in the bucket's region (`kinds::kms`).
     pub kms_key_id: Option<String>,
 }
 

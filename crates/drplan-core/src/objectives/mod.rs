@@ -391,7 +391,8 @@ pub fn for_project_loaded(
             ));
         }
     }
-    if let Some((check, findings)) = readiness::spec_check(project, loaded.error()) {
+    let (normal, activated) = loaded.pair(project);
+    if let Some((check, findings)) = readiness::spec_check(normal, activated, loaded.error()) {
         report.checks.push(check);
         report.readiness = findings;
     }

@@ -4,7 +4,8 @@
 //!
 //! One `dr_readiness` check per dr-role site, and one [`Finding`] per prerequisite:
 //!
-//! - **KMS keys** a bucket's encryption names, in that bucket's region (DescribeKey:
+//! - **KMS keys** a bucket's encryption names and the spec does not declare (a
+//!   `kms_key` block is planned like any managed object), in that bucket's region (DescribeKey:
 //!   present and enabled);
 //! - **IAM roles** the spec references (cluster, node group, replication), in the
 //!   account the environment pins (GetRole);
@@ -14,7 +15,11 @@
 //!   plan), or created by the activation;
 //! - **the DR node groups**: present, and what the activation scales them to;
 //! - **the lock**: a lock bucket in the primary region is a warning — a failover apply
-//!   could not take it with the region lost.
+//!   could not take it with the region lost;
+//! - **container images** in ECR of the workloads that run in the DR site (under DR
+//!   activation or always): pulled from the DR region's registry, from a repository a
+//!   `registry` block replicates there; an image pulled from another region fails with
+//!   that region (`image_findings`, from the spec alone).
 //!
 //! [`items`] lists what to read (pure); `drplan::live::readiness` reads it; [`apply`]
 //! folds the answers and what the plan read into the report. [`spec_check`] is what
@@ -163,6 +168,10 @@ pub fn items(project: &Project, activated: Option<&Project>) -> Vec<Item> {
         let Some(key) = b.encryption.as_ref().and_then(|e| e.kms_key_id.as_ref()) else {
             continue;
         };
+        // A declared key (`kms_key` block) is drplan's to make: the plan creates it.
+        if crate::kinds::kms::declared(t, key).is_some() {
+            continue;
+        }
         let Some(region) = region_of(&b.site) else {
             continue;
         };
@@ -218,7 +227,11 @@ pub fn items(project: &Project, activated: Option<&Project>) -> Vec<Item> {
 /// The readiness check `validate` can make without the cloud: the lock's region,
 /// and that the activation loads at all (`activation`: why it does not). The rest
 /// is read by plan and drift. The check, and its findings for the report.
-pub fn spec_check(project: &Project, activation: Option<&str>) -> Option<(Check, Vec<Finding>)> {
+pub fn spec_check(
+    project: &Project,
+    activated: Option<&Project>,
+    activation: Option<&str>,
+) -> Option<(Check, Vec<Finding>)> {
     let t = &project.topology;
     let dr = dr_site(t)?;
     let mut findings = Vec::new();
@@ -235,7 +248,161 @@ pub fn spec_check(project: &Project, activation: Option<&str>) -> Option<(Check,
         });
     }
     findings.extend(lock_finding(project, &dr.name));
+    findings.extend(image_findings(project, activated, dr));
     Some((summarize(dr, &findings, Basis::Spec, true), findings))
+}
+
+/// The ECR images of the workloads that run in the DR site — under DR activation
+/// (`activated`) or always (`project`) — each judged by where the bring-up pulls it:
+/// from the DR region's registry, where a `registry` block replicates the repository
+/// (pass), or from another region, which the failover may have lost (fail). Images
+/// outside ECR are not judged.
+pub fn image_findings(
+    project: &Project,
+    activated: Option<&Project>,
+    dr: &crate::model::Site,
+) -> Vec<Finding> {
+    use crate::kinds::ecr::parse_image;
+    let t = &activated.unwrap_or(project).topology;
+    let region_of = |site: &str| t.sites.get(site).map(|s| s.region.as_str());
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut out = Vec::new();
+    let resources = activated
+        .into_iter()
+        .chain([project])
+        .flat_map(|p| p.resources.iter())
+        .filter(|r| r.kind == Kind::K8sObject && r.site.as_deref() == Some(dr.name.as_str()));
+    for r in resources {
+        let mut images = Vec::new();
+        if let Some(manifest) = r.attrs.get("manifest") {
+            container_images(manifest, &mut images);
+        }
+        for image in images {
+            let key = (r.address.to_string(), image.clone());
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key);
+            let Some(ecr) = parse_image(&image) else {
+                continue;
+            };
+            let named = |reg: &&crate::model::Registry| reg.name == ecr.repository;
+            // A block replicating the repository into the DR region.
+            let replicated = t.registries.values().filter(named).find(|reg| {
+                reg.replicate_to
+                    .iter()
+                    .any(|s| region_of(s) == Some(dr.region.as_str()))
+            });
+            let in_dr = t
+                .registries
+                .values()
+                .filter(named)
+                .find(|reg| region_of(&reg.site) == Some(dr.region.as_str()));
+            let dr_image = format!(
+                "{}.dkr.ecr.{}.amazonaws.com/{}",
+                ecr.account, dr.region, ecr.repository
+            );
+            let (verdict, detail, fix) = if ecr.region == dr.region {
+                match (replicated, in_dr) {
+                    (Some(reg), _) => (
+                        Verdict::Pass,
+                        format!(
+                            "pulled from {}, where registry.{} replicates it from {}",
+                            dr.region,
+                            reg.label,
+                            region_of(&reg.site).unwrap_or_default()
+                        ),
+                        None,
+                    ),
+                    (None, Some(reg)) => (
+                        Verdict::Pass,
+                        format!("pulled from registry.{} in {}", reg.label, dr.region),
+                        None,
+                    ),
+                    (None, None) => (
+                        Verdict::Warn,
+                        format!(
+                            "pulled from {}, but no registry block holds or replicates {} there: drplan cannot tell the images are there",
+                            dr.region, ecr.repository
+                        ),
+                        Some(format!(
+                            "declare the repository where images are pushed with replicate_to = [site.{}]: registry \"x\" {{ name = \"{}\"  site = site.<primary>  replicate_to = [site.{}] }}",
+                            dr.name, ecr.repository, dr.name
+                        )),
+                    ),
+                }
+            } else {
+                match replicated {
+                    Some(reg) => (
+                        Verdict::Fail,
+                        format!(
+                            "pulled from {}: with that region lost the pull fails, although registry.{} replicates the repository to {}",
+                            ecr.region, reg.label, dr.region
+                        ),
+                        Some(format!("point the image at the replica, {dr_image}")),
+                    ),
+                    None => {
+                        let source = t
+                            .registries
+                            .values()
+                            .filter(named)
+                            .find(|reg| region_of(&reg.site) == Some(ecr.region.as_str()));
+                        let add = match source {
+                            Some(reg) => format!(
+                                "add replicate_to = [site.{}] to registry.{}",
+                                dr.name, reg.label
+                            ),
+                            None => format!(
+                                "declare registry \"x\" {{ name = \"{}\"  site = <the site in {}>  replicate_to = [site.{}] }}",
+                                ecr.repository, ecr.region, dr.name
+                            ),
+                        };
+                        (
+                            Verdict::Fail,
+                            format!(
+                                "pulled from {}, and no registry block replicates {} to {}: with {} lost the bring-up cannot pull it",
+                                ecr.region, ecr.repository, dr.region, ecr.region
+                            ),
+                            Some(format!("{add}, and point the image at {dr_image}")),
+                        )
+                    }
+                }
+            };
+            out.push(Finding {
+                site: dr.name.clone(),
+                what: "image".into(),
+                subject: format!("image {image} of {}", r.address),
+                verdict,
+                detail,
+                fix,
+                source: r.source.clone(),
+                basis: Basis::Spec,
+            });
+        }
+    }
+    out
+}
+
+/// Every `image` of a container or init container in a manifest (pods, pod templates,
+/// job templates: wherever `containers` lists are).
+fn container_images(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, v) in m {
+                if matches!(k.as_str(), "containers" | "initContainers") {
+                    for c in v.as_array().into_iter().flatten() {
+                        if let Some(image) = c.get("image").and_then(|i| i.as_str()) {
+                            out.push(image.to_string());
+                        }
+                    }
+                } else {
+                    container_images(v, out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|i| container_images(i, out)),
+        _ => {}
+    }
 }
 
 fn lock_finding(project: &Project, dr: &str) -> Option<Finding> {

@@ -366,8 +366,9 @@ fn renamed(address: &Address, moves: &[Moved], direction: Direction) -> Option<A
     })
 }
 
-/// The live object with its references to moved objects (`vpc`, `peer_vpc`,
-/// `subnets`, `health_check`, as `LiveState::resolve_ids` wrote them) under their new addresses.
+/// The live object with its references to moved objects (its kind's
+/// `Reference::Address` attributes, as `LiveState::resolve_ids` wrote them) under
+/// their new addresses.
 fn follow_references(object: &LiveObject, moves: &[Moved]) -> LiveObject {
     let mut object = object.clone();
     let follow = |v: &mut Value| {
@@ -377,15 +378,14 @@ fn follow_references(object: &LiveObject, moves: &[Moved]) -> LiveObject {
             }
         }
     };
-    for key in ["vpc", "peer_vpc", "health_check"] {
-        if let Some(v) = object.attrs.get_mut(key) {
-            follow(v);
-        }
-    }
-    if object.kind != Kind::K8sObject {
-        if let Some(Value::Array(items)) = object.attrs.get_mut("subnets") {
-            items.iter_mut().for_each(follow);
-            items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    for key in crate::kinds::address_attrs(object.kind) {
+        match object.attrs.get_mut(key) {
+            Some(Value::Array(items)) => {
+                items.iter_mut().for_each(follow);
+                items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            }
+            Some(v) => follow(v),
+            None => {}
         }
     }
     object
@@ -621,8 +621,12 @@ impl Planner<'_> {
             self.errors.push(PlanError {
                 address: address.clone(),
                 message: format!(
-                    "no longer in the spec, but the live {} `{}` holds data or takes long to rebuild: drplan will not delete it unless told to",
-                    object.kind, object.id
+                    "no longer in the spec, but the live {} `{}` holds data or takes long to rebuild: drplan will not delete it unless told to{}",
+                    object.kind,
+                    object.id,
+                    crate::kinds::deletion_means(object.kind)
+                        .map(|m| format!(". {m}"))
+                        .unwrap_or_default()
                 ),
                 help: Some(destroy_help(&address)),
             });

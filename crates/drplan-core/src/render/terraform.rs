@@ -168,6 +168,34 @@ fn values(kind: Kind, a: &Map<String, Value>) -> Value {
             "accept_status": get(a, "accept_status"),
             "tags": get(a, "tags"),
         }),
+        // The alias is an attribute of the key in drplan (Terraform's aws_kms_alias has
+        // no counterpart here), and the deletion window is the provider's argument.
+        Kind::KmsKey => json!({
+            "description": get(a, "description"),
+            "multi_region": get(a, "multi_region"),
+            "is_enabled": get(a, "enabled"),
+            "enable_key_rotation": get(a, "enable_key_rotation"),
+            "deletion_window_in_days": get(a, "deletion_window_days"),
+            "tags": get(a, "tags"),
+        }),
+        Kind::KmsReplicaKey => json!({
+            "primary_key_arn": get(a, "primary_key"),
+            "description": get(a, "description"),
+            "enabled": get(a, "enabled"),
+            "deletion_window_in_days": get(a, "deletion_window_days"),
+            "tags": get(a, "tags"),
+        }),
+        // The lifecycle policy and the replication rules are resources of their own in
+        // Terraform (aws_ecr_lifecycle_policy, aws_ecr_replication_configuration); here
+        // they are attributes of the repository, rendered under drplan's names.
+        Kind::EcrRepository => json!({
+            "name": get(a, "name"),
+            "image_tag_mutability": get(a, "image_tag_mutability"),
+            "image_scanning_configuration": [{"scan_on_push": get(a, "scan_on_push")}],
+            "lifecycle_policy": get(a, "lifecycle_policy"),
+            "replicate_to": get(a, "replicate_to"),
+            "tags": get(a, "tags"),
+        }),
         Kind::EksCluster => cluster(a),
         // The subnet group is part of the group in drplan, named after it.
         Kind::CacheReplicationGroup => json!({

@@ -66,9 +66,23 @@ pub const BLOCKS: &[Block] = &[
         5,
     ),
     block(
+        "kms_key",
+        1,
+        Some(&["name", "site", "region", "alias", "replicas", "address"]),
+        true,
+        5,
+    ),
+    block(
         "bucket",
         1,
         Some(&["name", "arn", "site", "region", "address"]),
+        true,
+        6,
+    ),
+    block(
+        "registry",
+        1,
+        Some(&["name", "site", "region", "address"]),
         true,
         6,
     ),

@@ -524,9 +524,50 @@ impl<'a> BlockBody<'a> {
     ) -> Option<String> {
         let value = self.value(name)?.clone();
         let span = self.span(name);
+        self.ref_label(diags, scope, name, kind, &value, span)
+    }
+
+    /// A list of references to blocks of `kind` (`replicas = [site.dr]`): the labels
+    /// of those that name a declared block, each wrong item reported at the list.
+    pub fn block_ref_list(
+        &mut self,
+        diags: &mut Diagnostics,
+        scope: &Scope,
+        name: &str,
+        kind: &str,
+    ) -> Option<Vec<String>> {
+        let items = match self.value(name)? {
+            Value::Array(items) => items.clone(),
+            Value::Null => return None,
+            _ => {
+                self.wrong_type(
+                    diags,
+                    name,
+                    &format!("a list of references to {kind} blocks"),
+                );
+                return None;
+            }
+        };
+        let span = self.span(name);
+        let mut out = Vec::new();
+        for item in &items {
+            out.extend(self.ref_label(diags, scope, name, kind, item, span.clone()));
+        }
+        Some(out)
+    }
+
+    fn ref_label(
+        &mut self,
+        diags: &mut Diagnostics,
+        scope: &Scope,
+        name: &str,
+        kind: &str,
+        value: &Value,
+        span: Range<usize>,
+    ) -> Option<String> {
         // A string is a label as written here (in a module: its own blocks); an
         // object's address holds the project's label.
-        let (ref_kind, label) = match &value {
+        let (ref_kind, label) = match value {
             Value::String(s) => (kind.to_string(), scope.global(kind, s)),
             Value::Object(o) => match o
                 .get("address")
@@ -559,7 +600,7 @@ impl<'a> BlockBody<'a> {
             return None;
         }
         if !scope.is_declared(kind, &label) {
-            let written = match &value {
+            let written = match value {
                 Value::String(s) => s.as_str(),
                 _ => label.as_str(),
             };

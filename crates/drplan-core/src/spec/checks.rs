@@ -36,10 +36,12 @@ pub fn run(
 ) {
     networks(t, spans, diags);
     super::decode::peering::check(t, spans, diags);
+    super::decode::registry::check(t, spans, diags);
     clusters(t, spans, diags);
     super::decode::elasticache::check(t, spans, diags);
     vault_sites(t, spans, diags);
     buckets(t, spans, diags);
+    super::decode::kms::check(t, spans, env, diags);
     backups(t, spans, diags);
     manifests(files_read, t, spans, diags, digest);
     site_accounts(t, env, sources, diags);

@@ -2044,8 +2044,14 @@ impl Loader {
             "cluster" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::cluster::decode(l, b, cx).map(Decoded::Cluster)
             }),
+            "kms_key" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::kms::decode(l, b, cx).map(Decoded::KmsKey)
+            }),
             "bucket" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::bucket::decode(l, b, cx).map(Decoded::Bucket)
+            }),
+            "registry" => self.decode_block(item, ctx, |l, b, cx| {
+                decode::registry::decode(l, b, cx).map(Decoded::Registry)
             }),
             "cache" => self.decode_block(item, ctx, |l, b, cx| {
                 decode::elasticache::decode(l, b, cx).map(Decoded::Cache)
@@ -2089,10 +2095,20 @@ impl Loader {
                 self.scope.publish("cluster", &label, obj);
                 t.clusters.insert(label, c);
             }
+            Some(Decoded::KmsKey(k)) => {
+                let obj = decode::kms::kms_key_object(&k, &region_of(t, &k.site));
+                self.scope.publish("kms_key", &label, obj);
+                t.kms_keys.insert(label, k);
+            }
             Some(Decoded::Bucket(bk)) => {
                 let obj = decode::bucket::bucket_object(&bk, &region_of(t, &bk.site));
                 self.scope.publish("bucket", &label, obj);
                 t.buckets.insert(label, bk);
+            }
+            Some(Decoded::Registry(r)) => {
+                let obj = decode::registry::registry_object(&r, &region_of(t, &r.site));
+                self.scope.publish("registry", &label, obj);
+                t.registries.insert(label, r);
             }
             Some(Decoded::Zone(z)) => {
                 self.scope
@@ -2148,7 +2164,9 @@ enum Decoded {
     Network(crate::model::Network),
     Peering(crate::model::Peering),
     Cluster(crate::model::Cluster),
+    KmsKey(crate::model::KmsKey),
     Bucket(crate::model::Bucket),
+    Registry(crate::model::Registry),
     Cache(crate::model::Cache),
     Zone(crate::model::Zone),
     Dns(crate::model::Dns),
@@ -2163,7 +2181,9 @@ fn schema_of(kind: &str) -> Option<&'static Schema> {
         "network" => &decode::network::SCHEMA,
         "peering" => &decode::peering::SCHEMA,
         "cluster" => &decode::cluster::SCHEMA,
+        "kms_key" => &decode::kms::SCHEMA,
         "bucket" => &decode::bucket::SCHEMA,
+        "registry" => &decode::registry::SCHEMA,
         "cache" => &decode::elasticache::SCHEMA,
         "zone" => &decode::dns::ZONE_SCHEMA,
         "dns" => &decode::dns::DNS_SCHEMA,

@@ -14,7 +14,9 @@ pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
     crate::kinds::network::lower(&lw, &mut out);
     crate::kinds::peering::lower(&lw, &mut out);
     crate::kinds::eks::lower(&lw, &mut out);
+    crate::kinds::kms::lower(&lw, &mut out);
     crate::kinds::s3::lower(&lw, &mut out);
+    crate::kinds::ecr::lower(&lw, &mut out);
     crate::kinds::elasticache::lower(&lw, &mut out);
     crate::kinds::route53::lower(&lw, &mut out);
     out.sort_by(|a, b| a.address.cmp(&b.address));

@@ -6,10 +6,13 @@ mod spec_support;
 
 mod adopt_tfstate;
 mod dr_order;
+mod ecr;
 mod elasticache;
 mod golden;
+mod kms;
 mod objectives_checks;
 mod objectives_examples;
+mod objectives_images;
 mod objectives_readiness;
 mod peering;
 mod plan_approve;

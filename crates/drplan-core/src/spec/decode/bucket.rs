@@ -84,7 +84,9 @@ pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
         let algorithm = e
             .string(cx.diags, "algorithm")
             .unwrap_or_else(|| "AES256".into());
-        let kms_key_id = e.string(cx.diags, "kms_key_id");
+        let kms_key_id = key_id(&mut e, cx, "kms_key_id");
+        cx.spans
+            .record_as(&address, "encryption.kms_key_id", &e, "kms_key_id");
         match algorithm.as_str() {
             "AES256" if kms_key_id.is_some() => e.invalid(
                 cx.diags,
@@ -294,15 +296,22 @@ pub fn replication(
         if let Some(c) = &storage_class {
             check_storage_class(&r, cx, "storage_class", c);
         }
-        let replica_kms_key_id = r.string(cx.diags, "replica_kms_key_id");
+        let replica_kms_key_id = key_id(&mut r, cx, "replica_kms_key_id");
+        cx.spans.record_as(
+            address,
+            "replication.replica_kms_key_id",
+            &r,
+            "replica_kms_key_id",
+        );
         if let Some(key) = &replica_kms_key_id {
-            if !key.starts_with("arn:") || !key.contains(":kms:") {
+            let declared = r.value("replica_kms_key_id").is_some_and(|v| v.is_object());
+            if !declared && (!key.starts_with("arn:") || !key.contains(":kms:")) {
                 r.invalid(
                     cx.diags,
                     "drplan::invalid_value",
                     "replica_kms_key_id",
                     format!("`{key}` is not a KMS key ARN"),
-                    "S3 replication takes the destination region's key by ARN: arn:aws:kms:<region>:<account>:key/<id>",
+                    "S3 replication takes the destination region's key by ARN (arn:aws:kms:<region>:<account>:key/<id>), or name a declared key: replica_kms_key_id = kms_key.backups",
                 );
             }
         }
@@ -356,6 +365,18 @@ pub fn replication(
         }
     }
     out
+}
+
+/// A KMS key as written (an ARN, alias or key id), or a reference to a `kms_key`
+/// block (`kms_key.backups`), kept as its address: that key in the region where it
+/// is used (`kinds::kms`).
+fn key_id(b: &mut BlockBody, cx: &mut Cx, attr: &str) -> Option<String> {
+    match b.value(attr)? {
+        Value::Object(_) => b
+            .block_ref(cx.diags, cx.scope, attr, "kms_key")
+            .map(|label| format!("kms_key.{label}")),
+        _ => b.string(cx.diags, attr),
+    }
 }
 
 fn days(b: &mut BlockBody, cx: &mut Cx, attr: &str) -> Option<i64> {

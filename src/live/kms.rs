@@ -1,0 +1,238 @@
+//! KMS keys and their replicas, with their aliases. KMS has no list filtered by tag:
+//! per region, one paginated ListKeys, one ListResourceTags per key (the marks), one
+//! paginated ListAliases, then for the stack's keys one DescribeKey each (state,
+//! multi-region role, primary) and, for primary keys, GetKeyRotationStatus. Read only
+//! when the spec declares a key (`ReadScope::kms`), in every region of the topology.
+//!
+//! A key scheduled for deletion reads as `enabled = false` (the plan cancels the
+//! deletion of a key the spec still declares); drplan drops its marks from a key once
+//! it has scheduled its deletion, so such a key is not an orphan again.
+
+use super::marks::Marked;
+use super::reach::Gate;
+use super::requests::{collect_pages, send};
+use super::{FamilyRead, ReadScope};
+use crate::aws::error::error_message;
+use crate::aws::{AwsContext, Service};
+use aws_sdk_kms::types::{KeyState, MultiRegionKeyType};
+use drplan_core::kinds::kms::DELETION_WINDOW_TAG;
+use drplan_core::live::{LiveObject, ReadError};
+use drplan_core::resource::Kind;
+use futures::future::join_all;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+const TYPE: &str = "aws_kms_key";
+
+pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
+    if !scope.kms {
+        return FamilyRead::default();
+    }
+    join_all(
+        scope
+            .regions
+            .iter()
+            .map(|region| gate.read(region, Service::Kms, keys(ctx, scope, region))),
+    )
+    .await
+    .into_iter()
+    .collect()
+}
+
+/// The user's tags and drplan's marks of one key, and the deletion window its tag
+/// keeps; `None` for a key whose tags this account cannot read (AWS managed keys).
+async fn tags_of(
+    ctx: &AwsContext,
+    region: &str,
+    key_id: &str,
+) -> Result<Option<(Marked, Value)>, String> {
+    let client = ctx.kms(region);
+    let mut tags = Vec::new();
+    let mut marker = None;
+    loop {
+        let answer = send(
+            ctx,
+            Service::Kms,
+            client
+                .list_resource_tags()
+                .key_id(key_id)
+                .set_marker(marker.take())
+                .send(),
+        )
+        .await;
+        match answer {
+            Ok(page) => {
+                tags.extend(
+                    page.tags()
+                        .iter()
+                        .map(|t| (t.tag_key().to_string(), t.tag_value().to_string())),
+                );
+                match (page.truncated(), page.next_marker()) {
+                    (true, Some(next)) => marker = Some(next.to_string()),
+                    _ => break,
+                }
+            }
+            Err(e) => {
+                let denied = e
+                    .as_service_error()
+                    .is_some_and(|s| s.meta().code() == Some("AccessDeniedException"));
+                return match denied {
+                    true => Ok(None),
+                    false => Err(error_message(&e)),
+                };
+            }
+        }
+    }
+    let window = window_of(&tags);
+    Ok(Some((Marked::from_tags(tags), window)))
+}
+
+/// The deletion window a key's tag keeps, if it carries one.
+fn window_of(tags: &[(String, String)]) -> Value {
+    tags.iter()
+        .find(|(k, _)| k == DELETION_WINDOW_TAG)
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .map_or(Value::Null, Value::from)
+}
+
+async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
+    let mut read = FamilyRead::default();
+    let fail = |read: &mut FamilyRead, what: &str, e: String| {
+        read.errors.push(ReadError::new(what, e).in_region(region));
+    };
+    let client = ctx.kms(region);
+    let pages = client.list_keys().into_paginator().send();
+    let listed: Vec<String> = match collect_pages(ctx, Service::Kms, pages).await {
+        Ok(pages) => pages
+            .iter()
+            .flat_map(|p| p.keys())
+            .filter_map(|k| k.key_id().map(str::to_string))
+            .collect(),
+        Err(e) => {
+            fail(&mut read, TYPE, error_message(&e));
+            return read;
+        }
+    };
+    let aliases = client.list_aliases().into_paginator().send();
+    let mut aliases_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    match collect_pages(ctx, Service::Kms, aliases).await {
+        Ok(pages) => {
+            for a in pages.iter().flat_map(|p| p.aliases()) {
+                if let (Some(name), Some(target)) = (a.alias_name(), a.target_key_id()) {
+                    aliases_of
+                        .entry(target.to_string())
+                        .or_default()
+                        .insert(name.to_string());
+                }
+            }
+        }
+        Err(e) => {
+            fail(&mut read, "aws_kms_key aliases", error_message(&e));
+            return read;
+        }
+    }
+    let tagged = join_all(listed.iter().map(|id| async move {
+        let tags = tags_of(ctx, region, id).await;
+        (id, tags)
+    }))
+    .await;
+    let ours: Vec<(&String, (Marked, Value))> = tagged
+        .into_iter()
+        .filter_map(|(id, tags)| match tags {
+            Ok(Some(m)) if m.0.is_for(&scope.stack) => Some(Ok((id, m))),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .filter_map(|r| match r {
+            Ok(found) => Some(found),
+            Err(e) => {
+                read.errors.push(ReadError::new(TYPE, e).in_region(region));
+                None
+            }
+        })
+        .collect();
+    let described = join_all(ours.into_iter().map(|(id, marked)| {
+        let client = client.clone();
+        async move {
+            let key = send(ctx, Service::Kms, client.describe_key().key_id(id).send()).await;
+            (id, marked, key)
+        }
+    }))
+    .await;
+    for (id, (marked, window), answer) in described {
+        let meta = match answer {
+            Ok(out) => match out.key_metadata {
+                Some(m) => m,
+                None => continue,
+            },
+            Err(e) => {
+                fail(&mut read, TYPE, error_message(&e));
+                continue;
+            }
+        };
+        let multi = meta.multi_region_configuration();
+        let replica =
+            multi.and_then(|m| m.multi_region_key_type()) == Some(&MultiRegionKeyType::Replica);
+        let enabled = meta.key_state() == Some(&KeyState::Enabled);
+        let alias = aliases_of.get(id.as_str()).and_then(|names| {
+            names
+                .iter()
+                .find(|n| scope.kms_aliases.contains(n.as_str()))
+                .or_else(|| names.iter().next())
+                .cloned()
+        });
+        let mut attrs = Map::new();
+        attrs.insert(
+            "description".into(),
+            Value::String(meta.description().unwrap_or_default().to_string()),
+        );
+        attrs.insert("enabled".into(), Value::Bool(enabled));
+        attrs.insert("alias".into(), opt_str(alias.as_deref()));
+        attrs.insert("deletion_window_days".into(), window);
+        let kind = if replica {
+            attrs.insert(
+                "primary_key".into(),
+                opt_str(multi.and_then(|m| m.primary_key()).and_then(|p| p.arn())),
+            );
+            Kind::KmsReplicaKey
+        } else {
+            attrs.insert(
+                "multi_region".into(),
+                Value::Bool(meta.multi_region().unwrap_or(false)),
+            );
+            let rotation = send(
+                ctx,
+                Service::Kms,
+                client.get_key_rotation_status().key_id(id).send(),
+            )
+            .await;
+            match rotation {
+                Ok(r) => {
+                    attrs.insert(
+                        "enable_key_rotation".into(),
+                        Value::Bool(r.key_rotation_enabled()),
+                    );
+                }
+                Err(e) => {
+                    fail(&mut read, TYPE, error_message(&e));
+                    continue;
+                }
+            }
+            Kind::KmsKey
+        };
+        attrs.insert("tags".into(), marked.tags.clone());
+        read.objects.push(LiveObject {
+            kind,
+            id: meta.arn().unwrap_or(id).to_string(),
+            region: Some(region.to_string()),
+            address: marked.address.clone(),
+            stack: marked.stack.clone(),
+            attrs: attrs.into(),
+        });
+    }
+    read
+}
+
+fn opt_str(s: Option<&str>) -> Value {
+    s.map_or(Value::Null, |s| Value::String(s.to_string()))
+}
