@@ -321,42 +321,39 @@ async fn put_replication(
     name: &str,
     regions: &[String],
 ) -> Result<()> {
-    let lock = region_lock(region);
-    let _turn = lock.lock().await;
-    let ecr = ctx.clients.ecr(region);
-    let registry = ecr
-        .describe_registry()
-        .send()
-        .await
-        .map_err(aws_error("DescribeRegistry"))?;
-    let registry_id = registry.registry_id().unwrap_or_default().to_string();
-    let rules = crate::live::ecr::rules_of(registry.replication_configuration());
-    let mut mine = stack_repositories(ctx, &ecr, region, &registry_id, &rules).await?;
-    mine.insert(name.to_string());
-    let destinations: Vec<(String, String)> = regions
-        .iter()
-        .map(|r| {
-            let account = ctx
-                .clients
-                .site_account(r)
-                .unwrap_or_else(|| registry_id.clone());
-            (r.clone(), account)
-        })
-        .collect();
-    let wanted = with_repository(&rules, &mine, name, &destinations);
-    if wanted == rules {
-        return Ok(());
-    }
-    ecr.put_replication_configuration()
-        .replication_configuration(configuration(&wanted)?)
-        .send()
-        .await
-        .map_err(aws_error("PutReplicationConfiguration"))?;
-    Ok(())
+    edit_rules(ctx, region, name, |rules, mine, registry_id| {
+        let destinations: Vec<(String, String)> = regions
+            .iter()
+            .map(|r| {
+                let account = ctx
+                    .clients
+                    .site_account(r)
+                    .unwrap_or_else(|| registry_id.to_string());
+                (r.clone(), account)
+            })
+            .collect();
+        with_repository(rules, mine, name, &destinations)
+    })
+    .await
 }
 
 /// [`drplan_core::kinds::ecr::detached`], read-modify-written like `put_replication`.
 async fn put_detached(ctx: &ApplyContext<'_>, region: &str, name: &str) -> Result<()> {
+    edit_rules(ctx, region, name, |rules, mine, _| {
+        detached(rules, mine, name)
+    })
+    .await
+}
+
+/// The registry's replication configuration read, changed by `edit` (given the rules,
+/// the stack's repositories with `name` among them, and the registry id) and written
+/// back when it changed — one writer per region at a time.
+async fn edit_rules(
+    ctx: &ApplyContext<'_>,
+    region: &str,
+    name: &str,
+    edit: impl FnOnce(&[ReplicationRule], &BTreeSet<String>, &str) -> Vec<ReplicationRule>,
+) -> Result<()> {
     let lock = region_lock(region);
     let _turn = lock.lock().await;
     let ecr = ctx.clients.ecr(region);
@@ -369,7 +366,7 @@ async fn put_detached(ctx: &ApplyContext<'_>, region: &str, name: &str) -> Resul
     let rules = crate::live::ecr::rules_of(registry.replication_configuration());
     let mut mine = stack_repositories(ctx, &ecr, region, &registry_id, &rules).await?;
     mine.insert(name.to_string());
-    let wanted = detached(&rules, &mine, name);
+    let wanted = edit(&rules, &mine, &registry_id);
     if wanted == rules {
         return Ok(());
     }

@@ -5,7 +5,6 @@
 use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
 use super::context::{aws_error, change_region as region, error_code, wait_for, ApplyContext};
 use super::idempotency::{failpoint, request_token, FailpointPhase};
-use super::network::subnet_id;
 use anyhow::{anyhow, Result};
 use aws_sdk_eks::types::{
     CapacityTypes, ClusterStatus, EncryptionConfig, LogSetup, LogType, Logging, Nodegroup,
@@ -40,18 +39,6 @@ fn check_marks(
             "{what} already exists and is not marked as {address} of stack {stack}; drplan will not adopt it"
         ))
     }
-}
-
-async fn resolve_subnets(
-    ctx: &ApplyContext<'_>,
-    region: &str,
-    attrs: &Attrs<'_>,
-) -> Result<Vec<String>> {
-    let mut ids = Vec::new();
-    for address in attrs.str_list("subnets") {
-        ids.push(subnet_id(ctx, region, &Address::new(address)).await?);
-    }
-    Ok(ids)
 }
 
 fn hash_map(m: BTreeMap<String, String>) -> HashMap<String, String> {
@@ -96,7 +83,7 @@ pub async fn create_cluster(ctx: &ApplyContext<'_>, change: &ResourceChange) -> 
         }
         Err(e) if error_code(&e) == Some(NOT_FOUND) => {
             let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
-            let subnets = resolve_subnets(ctx, region, &attrs).await?;
+            let subnets = super::network::subnet_ids(ctx, region, &attrs).await?;
             let created = eks
                 .create_cluster()
                 .name(name)
@@ -215,7 +202,7 @@ pub async fn create_node_group(ctx: &ApplyContext<'_>, change: &ResourceChange) 
         }
         Err(e) if error_code(&e) == Some(NOT_FOUND) => {
             let tags = tags_with_marks(ctx.stack, &change.address, &attrs.str_map("tags"));
-            let subnets = resolve_subnets(ctx, region, &attrs).await?;
+            let subnets = super::network::subnet_ids(ctx, region, &attrs).await?;
             let disk_size = attrs
                 .opt_int("disk_size")
                 .and_then(|d| i32::try_from(d).ok());

@@ -8,7 +8,6 @@
 use super::attrs::{removed_tag_keys, tags_with_marks, Attrs};
 use super::context::{aws_error, change_region as region, error_code, wait_for, ApplyContext};
 use super::idempotency::{failpoint, FailpointPhase};
-use super::network::subnet_id;
 use anyhow::{anyhow, Result};
 use aws_sdk_elasticache::types::{ReplicationGroup, Tag};
 use aws_sdk_elasticache::Client;
@@ -114,18 +113,6 @@ async fn wait_available(ctx: &ApplyContext<'_>, client: &Client, id: &str) -> Re
     .await
 }
 
-async fn subnet_ids(
-    ctx: &ApplyContext<'_>,
-    region: &str,
-    attrs: &Attrs<'_>,
-) -> Result<Vec<String>> {
-    let mut ids = Vec::new();
-    for address in attrs.str_list("subnets") {
-        ids.push(subnet_id(ctx, region, &Address::new(address)).await?);
-    }
-    Ok(ids)
-}
-
 /// The group's subnet group: created with the marks, or found from an interrupted
 /// create (it must then carry this address's marks).
 async fn ensure_subnet_group(
@@ -137,7 +124,7 @@ async fn ensure_subnet_group(
 ) -> Result<()> {
     let region = region(change)?;
     let name = attrs.str("name")?;
-    let subnets = subnet_ids(ctx, region, attrs).await?;
+    let subnets = super::network::subnet_ids(ctx, region, attrs).await?;
     let created = client
         .create_cache_subnet_group()
         .cache_subnet_group_name(name)
@@ -278,7 +265,7 @@ pub async fn update(
         client
             .modify_cache_subnet_group()
             .cache_subnet_group_name(id)
-            .set_subnet_ids(Some(subnet_ids(ctx, region, &attrs).await?))
+            .set_subnet_ids(Some(super::network::subnet_ids(ctx, region, &attrs).await?))
             .send()
             .await
             .map_err(aws_error("ModifyCacheSubnetGroup"))?;

@@ -94,6 +94,19 @@ pub async fn find_subnet(ec2: &Client, stack: &str, address: &Address) -> Result
 
 /// The cloud id of a referenced subnet: created earlier in this apply, known from the
 /// plan, or found by its mark.
+/// The ids of the subnets whose addresses `attrs`' `subnets` lists.
+pub async fn subnet_ids(
+    ctx: &ApplyContext<'_>,
+    region: &str,
+    attrs: &Attrs<'_>,
+) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    for address in attrs.str_list("subnets") {
+        ids.push(subnet_id(ctx, region, &Address::new(address)).await?);
+    }
+    Ok(ids)
+}
+
 pub async fn subnet_id(ctx: &ApplyContext<'_>, region: &str, address: &Address) -> Result<String> {
     if let Some(id) = ctx.outputs.get(address) {
         return Ok(id);
