@@ -463,3 +463,127 @@ async fn a_stopped_cluster_is_not_reported_as_a_missing_crd() {
     };
     assert!(err.contains("is its CRD installed?"), "{err}");
 }
+
+const VAULT_REGION: &str = "us-east-2";
+
+/// A region lost with the primary may be the vault's (a wide outage, or the vault's
+/// own): the failover must still plan and apply. What sits in the vault is deferred
+/// and not read, never planned for creation or deletion, and the plan says which
+/// sites it could not read; once both return nothing is left to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_app_fails_over_with_its_primary_and_vault_regions_lost() {
+    let root = repo_root().join("examples/link-app");
+    let mut world = World::start(&root).await;
+    let dr = load(&root, "prod-dr");
+    let out = run(
+        &world.moto,
+        &root,
+        &["apply", "-e", "prod", "--auto-approve"],
+    );
+    assert_exit(&out, 0, "apply -e prod");
+
+    world.lose_primary(Outage::Refuse).await;
+    world.proxy.lose_region(VAULT_REGION, Outage::Refuse);
+
+    let out = run(&world.moto, &root, &["plan", "-e", "prod-dr", "--json"]);
+    assert_exit(&out, 0, "plan -e prod-dr --json, primary and vault lost");
+    let doc: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", explain(&out)));
+    let mut lost: Vec<&str> = doc["unreachable"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u["site"].as_str())
+        .collect();
+    lost.sort_unstable();
+    lost.dedup();
+    assert_eq!(lost, ["primary", "vault"], "{:#}", doc["unreachable"]);
+    let deferred: Vec<&str> = doc["deferred"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["address"].as_str())
+        .collect();
+    assert!(
+        deferred.contains(&"bucket.postgres_vault"),
+        "the vault bucket is deferred: {deferred:?}"
+    );
+    let planned_in_lost = doc["resource_changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["site"] == "primary" || c["site"] == "vault")
+        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
+        .filter_map(|c| c["address"].as_str())
+        .collect::<Vec<_>>();
+    assert!(
+        planned_in_lost.is_empty(),
+        "changes planned in a lost site: {planned_in_lost:?}"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let saved = dir.path().join("failover.plan").display().to_string();
+    let out = run(
+        &world.moto,
+        &root,
+        &[
+            "plan",
+            "-e",
+            "prod-dr",
+            "--detailed-exitcode",
+            "--out",
+            &saved,
+        ],
+    );
+    assert_exit(&out, 2, "plan -e prod-dr --out, primary and vault lost");
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("Unreachable: sites primary, vault did not answer"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("postgres_vault will be"),
+        "the vault bucket is planned:\n{text}"
+    );
+
+    let out = run(&world.moto, &root, &["apply", &saved]);
+    assert_exit(
+        &out,
+        0,
+        "apply of the failover plan with primary and vault lost",
+    );
+    dr_node_groups_at_serving_size(&world.moto, &dr).await;
+    records_match(&world.moto, &dr).await;
+    let out = run(
+        &world.moto,
+        &root,
+        &["plan", "-e", "prod-dr", "--detailed-exitcode"],
+    );
+    assert_exit(
+        &out,
+        0,
+        "plan -e prod-dr after the failover, both still lost",
+    );
+
+    // Both return: what was deferred in the primary is planned now, nothing in the
+    // vault (it was never out of step); failing back leaves nothing to do.
+    world.primary_returns().await;
+    world.proxy.restore_region(VAULT_REGION);
+    let out = run(&world.moto, &root, &["plan", "-e", "prod-dr"]);
+    assert_exit(&out, 0, "plan -e prod-dr once primary and vault are back");
+    let text = stdout(&out);
+    assert!(!text.contains("Unreachable"), "{text}");
+    assert!(!text.contains("# site vault"), "{text}");
+    let out = run(
+        &world.moto,
+        &root,
+        &["apply", "-e", "prod", "--auto-approve"],
+    );
+    assert_exit(&out, 0, "apply -e prod (fail back)");
+    let out = run(
+        &world.moto,
+        &root,
+        &["plan", "-e", "prod", "--detailed-exitcode"],
+    );
+    assert_exit(&out, 0, "plan -e prod after failing back");
+}
