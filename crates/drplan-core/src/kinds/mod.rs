@@ -19,7 +19,7 @@ pub mod ecr;
 pub mod eks;
 pub mod elasticache;
 pub mod kms;
-mod kubernetes;
+pub mod kubernetes;
 pub mod network;
 pub mod peering;
 pub mod route53;

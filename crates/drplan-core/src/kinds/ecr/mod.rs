@@ -15,6 +15,8 @@
 //! ([`normalize_lifecycle_policy`]): key order, whitespace, rule order and tag list
 //! order do not count.
 
+pub mod decode;
+
 use super::{into_attrs, text, KindInfo, MarkPlace, NameKey};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};

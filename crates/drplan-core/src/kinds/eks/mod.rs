@@ -1,5 +1,7 @@
 //! The EKS family: `cluster` blocks lower to a cluster and its node groups.
 
+pub mod decode;
+
 use super::{into_attrs, text, KindInfo, MarkPlace, NameKey, Reference};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};

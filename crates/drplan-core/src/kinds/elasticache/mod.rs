@@ -4,6 +4,8 @@
 //! last, and its subnets are the group's `subnets` attribute (as a peering's routes
 //! are attributes of the connection). A replication group holds data: stateful.
 
+pub mod decode;
+
 use super::{into_attrs, text, KindInfo, MarkPlace, Reference};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};

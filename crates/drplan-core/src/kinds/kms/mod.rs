@@ -14,6 +14,8 @@
 //! side takes the primary's ARN with the bucket's region, `arn_in_region`), and the
 //! reader writes the ARN it reads back as that address (`resolve_bucket_keys`).
 
+pub mod decode;
+
 use super::{by_mark, KindInfo, MarkPlace, Reference};
 use crate::address::Address;
 use crate::live::LiveObject;

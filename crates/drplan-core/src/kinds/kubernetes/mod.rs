@@ -1,6 +1,8 @@
 //! The Kubernetes family: `kubernetes` blocks (manifests) and the objects `backup`
 //! blocks generate, applied to a cluster.
 
+pub mod decode;
+
 use super::{text, KindInfo, MarkPlace};
 
 pub const OBJECT: KindInfo = KindInfo {

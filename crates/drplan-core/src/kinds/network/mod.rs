@@ -1,5 +1,7 @@
 //! The network family (EC2): `network` blocks lower to a VPC and its subnets.
 
+pub mod decode;
+
 use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};

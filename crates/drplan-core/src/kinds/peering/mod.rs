@@ -4,6 +4,8 @@
 //! point at (marked with the stack's tags), and they are diffed and put with it: a
 //! route deleted out of band is an in-place update of the connection.
 
+pub mod decode;
+
 use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};

@@ -1,6 +1,8 @@
 //! The Route53 family (global): `zone` blocks, and `dns` blocks lowering to record
 //! sets and health checks.
 
+pub mod decode;
+
 use super::{by_mark, into_attrs, text, KindInfo, MarkPlace, NameKey, Reference};
 use crate::address::Address;
 use crate::model::SiteRole;

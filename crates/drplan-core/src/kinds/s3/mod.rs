@@ -2,6 +2,8 @@
 //! policies compile into them). A bucket's replication destinations are links, not
 //! references (`plan::links`): buckets may replicate to each other.
 
+pub mod decode;
+
 use super::{text, KindInfo, MarkPlace, NameKey};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
