@@ -26,7 +26,8 @@ pub mod route53;
 pub mod s3;
 
 use crate::address::Address;
-use crate::resource::Kind;
+use crate::live::LiveObject;
+use crate::resource::{Kind, Resource};
 use serde_json::{Map, Value};
 
 /// Where a kind keeps drplan's ownership marks.
@@ -112,6 +113,91 @@ pub struct KindInfo {
     /// one); `Some(attrs)`, each mirror must have this object and these attributes
     /// equal.
     pub parity: Option<&'static [&'static str]>,
+    /// What deleting one means beyond its removal, where that is more than the name
+    /// says (the plan says it wherever it would delete one).
+    pub deletion_means: Option<&'static str>,
+    /// Its view in Terraform's plan JSON (`render::terraform`).
+    pub terraform: Terraform,
+    /// Its steps in the failover runbook (`runbook`).
+    pub runbook: Runbook,
+    /// `drplan import --generate-config-out` (`adopt::live`): the spec address shape
+    /// an import names it by, and its live object as Terraform state.
+    pub import: Import,
+}
+
+/// A kind in Terraform's plan JSON.
+pub struct Terraform {
+    /// The provider's resource type, where it is not the kind's own type name.
+    pub type_name: Option<&'static str>,
+    pub provider: Provider,
+    /// The normalized attributes in the provider's attribute names and shapes.
+    pub values: fn(&Map<String, Value>) -> Value,
+}
+
+/// The Terraform provider a kind belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provider {
+    Aws,
+    Kubernetes,
+}
+
+/// The runbook's phases, in the order a failover reads them (`runbook::PHASES`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    Capacity,
+    Storage,
+    DataRestore,
+    Workloads,
+    BackupsResume,
+    Traffic,
+}
+
+/// A kind in the failover runbook.
+pub struct Runbook {
+    /// The phase a creation or change of an object with these attributes is read in
+    /// (a restore is always `DataRestore`).
+    pub phase: fn(attrs: &Map<String, Value>) -> Phase,
+    /// A read-only command that verifies the object by hand; `context` is the kube
+    /// context of a cluster (by its address).
+    pub verify: fn(r: &Resource, context: &dyn Fn(&str) -> String) -> String,
+}
+
+/// A kind in `drplan import --generate-config-out`.
+pub struct Import {
+    /// The shape of the spec addresses that make it (`*` any one part, a last `..`
+    /// any rest); empty when no block address makes one alone.
+    pub address_shape: &'static [&'static str],
+    /// Its live object as the provider's Terraform state, or why it is not written.
+    pub state: Result<fn(&LiveObject) -> TfState, &'static str>,
+}
+
+/// A live object as Terraform state: its attributes (beyond `id`, `region` and
+/// `tags`, which every kind has), the provider's resources of their own that hold
+/// some of its settings (type, attributes), and what it could not write.
+#[derive(Default)]
+pub struct TfState {
+    pub attributes: Map<String, Value>,
+    pub companions: Vec<(&'static str, Value)>,
+    pub unwritten: Option<&'static str>,
+}
+
+impl Import {
+    /// Whether `address` has this kind's shape.
+    pub fn makes(&self, address: &Address) -> bool {
+        let parts: Vec<&str> = address.as_str().split('.').collect();
+        let shape = self.address_shape;
+        match shape.split_last() {
+            None => false,
+            Some((&"..", head)) => {
+                parts.len() >= head.len() && matches_shape(head, &parts[..head.len()])
+            }
+            Some(_) => parts.len() == shape.len() && matches_shape(shape, &parts),
+        }
+    }
+}
+
+fn matches_shape(shape: &[&str], parts: &[&str]) -> bool {
+    shape.iter().zip(parts).all(|(s, p)| *s == "*" || s == p)
 }
 
 impl Kind {
@@ -226,10 +312,7 @@ pub fn address_attrs(kind: Kind) -> impl Iterator<Item = &'static str> {
 /// What deleting an object of `kind` means beyond its removal, where that is more
 /// than the name says (the plan says it wherever it would delete one).
 pub fn deletion_means(kind: Kind) -> Option<&'static str> {
-    match kind {
-        Kind::KmsKey | Kind::KmsReplicaKey => Some(kms::DELETION_MEANS),
-        _ => None,
-    }
+    kind.info().deletion_means
 }
 
 /// A key that is there, `null` included, is `Some` (serde reads a `null` as the outer
@@ -258,4 +341,14 @@ pub(crate) fn text<'a>(attrs: &'a Map<String, Value>, key: &str) -> &'a str {
 /// `region/address`: the identity of the kinds found by their mark.
 pub(crate) fn by_mark(region: &str, address: &Address, _: &Map<String, Value>) -> String {
     format!("{region}/{address}")
+}
+
+/// An attribute, or `null`.
+pub(crate) fn get<'a>(a: &'a Map<String, Value>, k: &str) -> &'a Value {
+    a.get(k).unwrap_or(&Value::Null)
+}
+
+/// The region of `r`, or "".
+pub(crate) fn region_of(r: &Resource) -> &str {
+    r.region.as_deref().unwrap_or_default()
 }

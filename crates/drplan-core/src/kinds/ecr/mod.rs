@@ -16,8 +16,9 @@
 //! order do not count.
 
 pub mod decode;
+pub mod terraform;
 
-use super::{into_attrs, text, KindInfo, MarkPlace, NameKey};
+use super::{into_attrs, text, KindInfo, MarkPlace, NameKey, region_of, Import, Phase, Provider, Runbook, Terraform};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
@@ -74,6 +75,20 @@ pub const REPOSITORY: KindInfo = KindInfo {
     // The DR copy of a repository is made by ECR's replication, not a mirror block;
     // how images are kept must agree between two declared mirrors.
     parity: Some(&["image_tag_mutability", "scan_on_push", "lifecycle_policy"]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::values,
+    },
+    runbook: Runbook {
+        phase: |_| Phase::Storage,
+        verify: verify,
+    },
+    import: Import {
+        address_shape: &[],
+        state: Ok(terraform::state),
+    },
 };
 
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
@@ -359,4 +374,13 @@ pub fn parse_image(image: &str) -> Option<EcrImage> {
         region: rest.to_string(),
         repository: repository.to_string(),
     })
+}
+
+/// The runbook's check of a repository (`KindInfo::runbook`).
+fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws ecr describe-repositories --region {} --repository-names {} --query 'repositories[].repositoryUri'",
+        region_of(r),
+        text(&r.attrs, "name")
+    )
 }

@@ -1,8 +1,9 @@
 //! The EKS family: `cluster` blocks lower to a cluster and its node groups.
 
 pub mod decode;
+pub mod terraform;
 
-use super::{into_attrs, text, KindInfo, MarkPlace, NameKey, Reference};
+use super::{into_attrs, text, KindInfo, MarkPlace, NameKey, Reference, region_of, Import, Phase, Provider, Runbook, Terraform};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::sorted_addrs;
@@ -108,6 +109,20 @@ pub const CLUSTER: KindInfo = KindInfo {
         "endpoint_private_access",
         "control_plane_logs",
     ]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::cluster_values,
+    },
+    runbook: Runbook {
+        phase: |_| Phase::Capacity,
+        verify: cluster_verify,
+    },
+    import: Import {
+        address_shape: &["cluster", "*"],
+        state: Ok(terraform::cluster_state),
+    },
 };
 
 pub const NODE_GROUP: KindInfo = KindInfo {
@@ -148,6 +163,20 @@ pub const NODE_GROUP: KindInfo = KindInfo {
         "max_size",
         "labels",
     ]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::node_group_values,
+    },
+    runbook: Runbook {
+        phase: |_| Phase::Capacity,
+        verify: node_group_verify,
+    },
+    import: Import {
+        address_shape: &["cluster", "*", "node_group", "*"],
+        state: Ok(terraform::node_group_state),
+    },
     ..CLUSTER
 };
 
@@ -222,4 +251,23 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             out.push(group);
         }
     }
+}
+
+/// The runbook's check of a cluster (`KindInfo::runbook`).
+fn cluster_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws eks describe-cluster --region {} --name {} --query cluster.status",
+        region_of(r),
+        text(&r.attrs, "name")
+    )
+}
+
+/// The runbook's check of a node group.
+fn node_group_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws eks describe-nodegroup --region {} --cluster-name {} --nodegroup-name {} --query 'nodegroup.[status,scalingConfig]'",
+        region_of(r),
+        text(&r.attrs, "cluster_name"),
+        text(&r.attrs, "name")
+    )
 }

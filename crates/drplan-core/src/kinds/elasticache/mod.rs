@@ -5,8 +5,9 @@
 //! are attributes of the connection). A replication group holds data: stateful.
 
 pub mod decode;
+pub mod terraform;
 
-use super::{into_attrs, text, KindInfo, MarkPlace, Reference};
+use super::{into_attrs, text, KindInfo, MarkPlace, Reference, region_of, Import, Phase, Provider, Runbook, Terraform};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{sorted_addrs, tags, Lowering};
@@ -69,6 +70,20 @@ pub const REPLICATION_GROUP: KindInfo = KindInfo {
     // What an application failing over to a mirror needs: the same engine and
     // capacity. Snapshot settings may differ per site by design.
     parity: Some(&["engine_version", "node_type", "num_cache_clusters"]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::values,
+    },
+    runbook: Runbook {
+        phase: |_| Phase::Storage,
+        verify: verify,
+    },
+    import: Import {
+        address_shape: &[],
+        state: Ok(terraform::state),
+    },
 };
 
 /// The part of an engine version drplan compares: `major.minor`. ElastiCache reports
@@ -145,4 +160,13 @@ pub(crate) fn default_subnets(network: &crate::model::Network) -> Vec<String> {
     } else {
         private
     }
+}
+
+/// The runbook's check of a replication group (`KindInfo::runbook`).
+fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws elasticache describe-replication-groups --region {} --replication-group-id {} --query 'ReplicationGroups[].[Status,SnapshotRetentionLimit,SnapshotWindow]'",
+        region_of(r),
+        text(&r.attrs, "name")
+    )
 }

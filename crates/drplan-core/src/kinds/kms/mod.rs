@@ -15,8 +15,9 @@
 //! reader writes the ARN it reads back as that address (`resolve_bucket_keys`).
 
 pub mod decode;
+pub mod terraform;
 
-use super::{by_mark, KindInfo, MarkPlace, Reference};
+use super::{by_mark, KindInfo, MarkPlace, Reference, region_of, Import, Phase, Provider, Runbook, Terraform};
 use crate::address::Address;
 use crate::live::LiveObject;
 use crate::model::{KmsKey, Topology};
@@ -57,6 +58,20 @@ pub const KEY: KindInfo = KindInfo {
     estimate_update: 5,
     // A key is in one site; its copies in the others are its replicas.
     parity: None,
+    deletion_means: Some(DELETION_MEANS),
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::key_values,
+    },
+    runbook: Runbook {
+        phase: |_| Phase::Storage,
+        verify: verify,
+    },
+    import: Import {
+        address_shape: &[],
+        state: Ok(terraform::key_state),
+    },
 };
 
 pub const REPLICA: KindInfo = KindInfo {
@@ -77,6 +92,20 @@ pub const REPLICA: KindInfo = KindInfo {
     estimate_create: 10,
     estimate_update: 5,
     parity: None,
+    deletion_means: Some(DELETION_MEANS),
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::replica_values,
+    },
+    runbook: Runbook {
+        phase: |_| Phase::Storage,
+        verify: verify,
+    },
+    import: Import {
+        address_shape: &[],
+        state: Ok(terraform::replica_state),
+    },
 };
 
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
@@ -204,4 +233,16 @@ pub fn resolve_bucket_keys(objects: &mut [LiveObject]) {
             }
         }
     }
+}
+
+/// The runbook's check of a key or replica (`KindInfo::runbook`).
+fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws kms describe-key --region {} --key-id {} --query 'KeyMetadata.[KeyState,MultiRegionConfiguration.MultiRegionKeyType]'",
+        region_of(r),
+        r.attrs
+            .get("alias")
+            .and_then(Value::as_str)
+            .unwrap_or("<key-id>")
+    )
 }

@@ -1,8 +1,9 @@
 //! The network family (EC2): `network` blocks lower to a VPC and its subnets.
 
 pub mod decode;
+pub mod terraform;
 
-use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference};
+use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference, region_of, Import, Phase, Provider, Runbook, Terraform};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
@@ -52,6 +53,20 @@ pub const VPC: KindInfo = KindInfo {
     estimate_update: 10,
     // The CIDR and the zones differ per site by design; the VPC must be there.
     parity: Some(&[]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::vpc_values,
+    },
+    runbook: Runbook {
+        phase: |_| Phase::Capacity,
+        verify: vpc_verify,
+    },
+    import: Import {
+        address_shape: &["network", "*"],
+        state: Ok(terraform::vpc_state),
+    },
 };
 
 pub const SUBNET: KindInfo = KindInfo {
@@ -59,6 +74,20 @@ pub const SUBNET: KindInfo = KindInfo {
     force_new: &["vpc", "cidr_block", "availability_zone"],
     references: &[Reference::Address("vpc")],
     parity: Some(&["public"]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::subnet_values,
+    },
+    runbook: Runbook {
+        phase: |_| Phase::Capacity,
+        verify: subnet_verify,
+    },
+    import: Import {
+        address_shape: &["network", "*", "subnet", "*"],
+        state: Ok(terraform::subnet_state),
+    },
     ..VPC
 };
 
@@ -97,4 +126,22 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             ));
         }
     }
+}
+
+/// The runbook's check of a VPC (`KindInfo::runbook`).
+fn vpc_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws ec2 describe-vpcs --region {} --filters Name=tag:drplan:address,Values={}",
+        region_of(r),
+        r.address
+    )
+}
+
+/// The runbook's check of a subnet.
+fn subnet_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws ec2 describe-subnets --region {} --filters Name=tag:drplan:address,Values={}",
+        region_of(r),
+        r.address
+    )
 }

@@ -5,8 +5,9 @@
 //! route deleted out of band is an in-place update of the connection.
 
 pub mod decode;
+pub mod terraform;
 
-use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference};
+use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference, region_of, Import, Phase, Provider, Runbook, Terraform};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
@@ -65,6 +66,20 @@ pub const PEERING: KindInfo = KindInfo {
     estimate_update: 5,
     // A peering joins two sites; it has no mirror.
     parity: None,
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::values,
+    },
+    runbook: Runbook {
+        phase: |_| Phase::Capacity,
+        verify: verify,
+    },
+    import: Import {
+        address_shape: &[],
+        state: Ok(terraform::state),
+    },
 };
 
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
@@ -98,4 +113,13 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             &p.source,
         ));
     }
+}
+
+/// The runbook's check of a peering connection (`KindInfo::runbook`).
+fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws ec2 describe-vpc-peering-connections --region {} --filters Name=tag:drplan:address,Values={} --query 'VpcPeeringConnections[].Status.Code'",
+        region_of(r),
+        r.address
+    )
 }

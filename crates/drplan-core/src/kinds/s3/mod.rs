@@ -3,8 +3,9 @@
 //! references (`plan::links`): buckets may replicate to each other.
 
 pub mod decode;
+pub mod terraform;
 
-use super::{text, KindInfo, MarkPlace, NameKey};
+use super::{text, KindInfo, MarkPlace, NameKey, Import, Phase, Provider, Runbook, Terraform};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::Lowering;
@@ -156,6 +157,20 @@ pub const BUCKET: KindInfo = KindInfo {
         "public_access_block",
         "object_lock",
     ]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::values,
+    },
+    runbook: Runbook {
+        phase: |_| Phase::Storage,
+        verify: verify,
+    },
+    import: Import {
+        address_shape: &["bucket", "*"],
+        state: Ok(terraform::state),
+    },
 };
 
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
@@ -274,3 +289,11 @@ pub const STORAGE_CLASSES: &[&str] = &[
     "GLACIER_IR",
     "DEEP_ARCHIVE",
 ];
+
+/// The runbook's check of a bucket (`KindInfo::runbook`).
+fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws s3api get-bucket-replication --bucket {}",
+        text(&r.attrs, "name")
+    )
+}
