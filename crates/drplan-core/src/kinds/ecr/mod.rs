@@ -18,7 +18,10 @@
 pub mod decode;
 pub mod terraform;
 
-use super::{into_attrs, text, KindInfo, MarkPlace, NameKey, region_of, Import, Phase, Provider, Runbook, Terraform};
+use super::{
+    into_attrs, region_of, text, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Runbook,
+    Terraform,
+};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};

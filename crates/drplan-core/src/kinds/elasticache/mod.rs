@@ -7,7 +7,10 @@
 pub mod decode;
 pub mod terraform;
 
-use super::{into_attrs, text, KindInfo, MarkPlace, Reference, region_of, Import, Phase, Provider, Runbook, Terraform};
+use super::{
+    into_attrs, region_of, text, Import, KindInfo, MarkPlace, Phase, Provider, Reference, Runbook,
+    Terraform,
+};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{sorted_addrs, tags, Lowering};

@@ -17,7 +17,9 @@
 pub mod decode;
 pub mod terraform;
 
-use super::{by_mark, KindInfo, MarkPlace, Reference, region_of, Import, Phase, Provider, Runbook, Terraform};
+use super::{
+    by_mark, region_of, Import, KindInfo, MarkPlace, Phase, Provider, Reference, Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::live::LiveObject;
 use crate::model::{KmsKey, Topology};

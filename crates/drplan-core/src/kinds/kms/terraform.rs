@@ -42,7 +42,10 @@ pub fn replica_state(o: &LiveObject) -> TfState {
     let mut s = TfState::default();
     let a = &mut s.attributes;
     a.insert("arn".into(), json!(o.id));
-    a.insert("primary_key_arn".into(), get(&o.attrs, "primary_key").clone());
+    a.insert(
+        "primary_key_arn".into(),
+        get(&o.attrs, "primary_key").clone(),
+    );
     a.insert("description".into(), get(&o.attrs, "description").clone());
     a.insert("enabled".into(), get(&o.attrs, "enabled").clone());
     s

@@ -3,9 +3,9 @@
 
 pub mod decode;
 
+use super::{text, Import, KindInfo, MarkPlace, Phase, Provider, Runbook, Terraform};
 use crate::resource::Resource;
 use serde_json::{Map, Value};
-use super::{text, KindInfo, MarkPlace, Import, Phase, Provider, Runbook, Terraform};
 
 pub const OBJECT: KindInfo = KindInfo {
     type_name: "kubernetes_object",
@@ -73,11 +73,16 @@ fn verify(r: &Resource, context: &dyn Fn(&str) -> String) -> String {
         .map(|n| format!(" -n {n}"))
         .unwrap_or_default();
     match kind {
-        "Job" => format!("kubectl --context {ctx}{ns} wait --for=condition=complete job/{name} --timeout=1h"),
+        "Job" => format!(
+            "kubectl --context {ctx}{ns} wait --for=condition=complete job/{name} --timeout=1h"
+        ),
         "Deployment" | "StatefulSet" | "DaemonSet" => format!(
             "kubectl --context {ctx}{ns} rollout status {}/{name} --timeout=15m",
             kind.to_lowercase()
         ),
-        _ => format!("kubectl --context {ctx}{ns} get {} {name}", kind.to_lowercase()),
+        _ => format!(
+            "kubectl --context {ctx}{ns} get {} {name}",
+            kind.to_lowercase()
+        ),
     }
 }

@@ -7,7 +7,10 @@
 pub mod decode;
 pub mod terraform;
 
-use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference, region_of, Import, Phase, Provider, Runbook, Terraform};
+use super::{
+    by_mark, into_attrs, region_of, Import, KindInfo, MarkPlace, Phase, Provider, Reference,
+    Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};

@@ -4,7 +4,10 @@
 pub mod decode;
 pub mod terraform;
 
-use super::{by_mark, into_attrs, text, KindInfo, MarkPlace, NameKey, Reference, Import, Phase, Provider, Runbook, Terraform};
+use super::{
+    by_mark, into_attrs, text, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Reference,
+    Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::model::SiteRole;
 use crate::resource::{Kind, Resource};

@@ -23,7 +23,11 @@ pub fn same_values(a: &Map<String, Value>) -> Value {
 pub fn zone_state(o: &LiveObject) -> TfState {
     let mut s = TfState::default();
     let a = &mut s.attributes;
-    let name = o.attrs.get("name").and_then(Value::as_str).unwrap_or_default();
+    let name = o
+        .attrs
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     a.insert("name".into(), json!(name.trim_end_matches('.')));
     a.insert("zone_id".into(), json!(o.id));
     a.insert("comment".into(), get(&o.attrs, "comment").clone());

@@ -5,7 +5,7 @@
 pub mod decode;
 pub mod terraform;
 
-use super::{text, KindInfo, MarkPlace, NameKey, Import, Phase, Provider, Runbook, Terraform};
+use super::{text, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Runbook, Terraform};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::Lowering;
