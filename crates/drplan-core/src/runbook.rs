@@ -17,7 +17,7 @@ use crate::model::{Project, SiteRole};
 use crate::objectives::estimates::Operation;
 use crate::objectives::rto::{activation_steps, render_path, ActivationStep};
 use crate::objectives::{self, human_duration, CheckName, Estimates, Verdict};
-use crate::resource::{Kind, Resource};
+use crate::resource::Resource;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -317,17 +317,7 @@ fn assign_phases(steps: &[ActivationStep]) -> BTreeMap<Address, usize> {
 
 fn describe(s: &ActivationStep) -> String {
     let r = &s.resource;
-    let what = match r.kind {
-        Kind::K8sObject => format!(
-            "{} `{}`",
-            r.attrs
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("object"),
-            qualified_name(r)
-        ),
-        kind => kind.type_name().to_string(),
-    };
+    let what = (r.kind.info().runbook.what)(r);
     match &s.operation {
         Operation::Restore(label) => {
             format!("restore Job for backup policy `{label}`: {what}, reads the newest full backup")
@@ -369,18 +359,6 @@ fn short(v: Option<&Value>) -> String {
                 s
             }
         }
-    }
-}
-
-fn qualified_name(r: &Resource) -> String {
-    let name = r
-        .attrs
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match r.attrs.get("namespace").and_then(Value::as_str) {
-        Some(ns) => format!("{ns}/{name}"),
-        None => name.to_string(),
     }
 }
 

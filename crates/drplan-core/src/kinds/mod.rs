@@ -85,6 +85,8 @@ pub struct KindInfo {
     pub stateful: bool,
     /// Lives in a site's region (else global, or in a cluster).
     pub regional: bool,
+    /// Lives in a Kubernetes cluster (its `cluster` attribute).
+    pub in_cluster: bool,
     /// Attributes whose change cannot be made in place: the object is replaced.
     pub force_new: &'static [&'static str],
     /// Attributes that exist only once the object does (`(known after apply)`).
@@ -154,6 +156,8 @@ pub enum Phase {
 
 /// A kind in the failover runbook.
 pub struct Runbook {
+    /// What a step names the object as (`create <what>`).
+    pub what: fn(r: &Resource) -> String,
     /// The phase a creation or change of an object with these attributes is read in
     /// (a restore is always `DataRestore`).
     pub phase: fn(attrs: &Map<String, Value>) -> Phase,
@@ -351,4 +355,9 @@ pub(crate) fn get<'a>(a: &'a Map<String, Value>, k: &str) -> &'a Value {
 /// The region of `r`, or "".
 pub(crate) fn region_of(r: &Resource) -> &str {
     r.region.as_deref().unwrap_or_default()
+}
+
+/// How the runbook names most kinds: by their type name.
+pub(crate) fn type_name_of(r: &Resource) -> String {
+    r.kind.type_name().to_string()
 }

@@ -19,8 +19,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    into_attrs, region_of, text, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Runbook,
-    Terraform,
+    into_attrs, region_of, text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase,
+    Provider, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
@@ -57,6 +57,7 @@ pub const REPOSITORY: KindInfo = KindInfo {
     // A repository holds the images a bring-up pulls: deleting it loses them.
     stateful: true,
     regional: true,
+    in_cluster: false,
     force_new: &["name"],
     unknown_after_apply: &[],
     regional_service: Some("ecr"),
@@ -85,6 +86,7 @@ pub const REPOSITORY: KindInfo = KindInfo {
         values: terraform::values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Storage,
         verify: verify,
     },

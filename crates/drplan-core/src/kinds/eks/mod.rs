@@ -4,8 +4,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    into_attrs, region_of, text, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Reference,
-    Runbook, Terraform,
+    into_attrs, region_of, text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase,
+    Provider, Reference, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
@@ -86,6 +86,7 @@ pub const CLUSTER: KindInfo = KindInfo {
     type_name: "aws_eks_cluster",
     stateful: true,
     regional: true,
+    in_cluster: false,
     // EKS sets secrets encryption at creation and can neither change nor remove it.
     force_new: &["name", "role_arn", "subnets", "secrets_encryption_key"],
     unknown_after_apply: &["arn", "endpoint", "certificate_authority"],
@@ -119,6 +120,7 @@ pub const CLUSTER: KindInfo = KindInfo {
         values: terraform::cluster_values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Capacity,
         verify: cluster_verify,
     },
@@ -173,6 +175,7 @@ pub const NODE_GROUP: KindInfo = KindInfo {
         values: terraform::node_group_values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Capacity,
         verify: node_group_verify,
     },

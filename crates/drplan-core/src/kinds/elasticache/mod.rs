@@ -8,8 +8,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    into_attrs, region_of, text, Import, KindInfo, MarkPlace, Phase, Provider, Reference, Runbook,
-    Terraform,
+    into_attrs, region_of, text, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider,
+    Reference, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
@@ -53,6 +53,7 @@ pub const REPLICATION_GROUP: KindInfo = KindInfo {
     type_name: "aws_elasticache_replication_group",
     stateful: true,
     regional: true,
+    in_cluster: false,
     // An engine cannot be changed in place; a group cannot be renamed.
     force_new: &["name", "engine"],
     unknown_after_apply: &["arn"],
@@ -80,6 +81,7 @@ pub const REPLICATION_GROUP: KindInfo = KindInfo {
         values: terraform::values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Storage,
         verify: verify,
     },

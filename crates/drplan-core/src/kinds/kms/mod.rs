@@ -18,7 +18,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    by_mark, region_of, Import, KindInfo, MarkPlace, Phase, Provider, Reference, Runbook, Terraform,
+    by_mark, region_of, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider, Reference,
+    Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::live::LiveObject;
@@ -45,6 +46,7 @@ pub const KEY: KindInfo = KindInfo {
     type_name: "aws_kms_key",
     stateful: true,
     regional: true,
+    in_cluster: false,
     force_new: &["multi_region"],
     unknown_after_apply: &[],
     regional_service: Some("kms"),
@@ -67,6 +69,7 @@ pub const KEY: KindInfo = KindInfo {
         values: terraform::key_values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Storage,
         verify: verify,
     },
@@ -80,6 +83,7 @@ pub const REPLICA: KindInfo = KindInfo {
     type_name: "aws_kms_replica_key",
     stateful: true,
     regional: true,
+    in_cluster: false,
     force_new: &["primary_key"],
     unknown_after_apply: &[],
     regional_service: Some("kms"),
@@ -101,6 +105,7 @@ pub const REPLICA: KindInfo = KindInfo {
         values: terraform::replica_values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Storage,
         verify: verify,
     },

@@ -11,6 +11,7 @@ pub const OBJECT: KindInfo = KindInfo {
     type_name: "kubernetes_object",
     stateful: false,
     regional: false,
+    in_cluster: true,
     force_new: &["cluster", "api_version", "kind", "namespace", "name"],
     unknown_after_apply: &["uid"],
     regional_service: None,
@@ -41,6 +42,7 @@ pub const OBJECT: KindInfo = KindInfo {
         values: |a| serde_json::json!({"manifest": super::get(a, "manifest")}),
     },
     runbook: Runbook {
+        what: what,
         phase: phase,
         verify: verify,
     },
@@ -85,4 +87,20 @@ fn verify(r: &Resource, context: &dyn Fn(&str) -> String) -> String {
             kind.to_lowercase()
         ),
     }
+}
+
+/// How the runbook names an object: its kind and `namespace/name`.
+fn what(r: &Resource) -> String {
+    let name = text(&r.attrs, "name");
+    let qualified = match r.attrs.get("namespace").and_then(Value::as_str) {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
+    };
+    format!(
+        "{} `{qualified}`",
+        r.attrs
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("object")
+    )
 }

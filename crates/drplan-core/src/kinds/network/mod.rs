@@ -4,8 +4,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    by_mark, into_attrs, region_of, Import, KindInfo, MarkPlace, Phase, Provider, Reference,
-    Runbook, Terraform,
+    by_mark, into_attrs, region_of, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider,
+    Reference, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
@@ -42,6 +42,7 @@ pub const VPC: KindInfo = KindInfo {
     type_name: "aws_vpc",
     stateful: false,
     regional: true,
+    in_cluster: false,
     force_new: &["cidr_block"],
     unknown_after_apply: &["id", "arn"],
     regional_service: Some("ec2"),
@@ -63,6 +64,7 @@ pub const VPC: KindInfo = KindInfo {
         values: terraform::vpc_values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Capacity,
         verify: vpc_verify,
     },
@@ -84,6 +86,7 @@ pub const SUBNET: KindInfo = KindInfo {
         values: terraform::subnet_values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Capacity,
         verify: subnet_verify,
     },

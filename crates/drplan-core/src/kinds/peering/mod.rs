@@ -8,8 +8,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    by_mark, into_attrs, region_of, Import, KindInfo, MarkPlace, Phase, Provider, Reference,
-    Runbook, Terraform,
+    by_mark, into_attrs, region_of, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider,
+    Reference, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
@@ -53,6 +53,7 @@ pub const PEERING: KindInfo = KindInfo {
     type_name: "aws_vpc_peering_connection",
     stateful: false,
     regional: true,
+    in_cluster: false,
     force_new: &["vpc", "peer_vpc", PEER_REGION],
     unknown_after_apply: &["id"],
     regional_service: Some("ec2"),
@@ -76,6 +77,7 @@ pub const PEERING: KindInfo = KindInfo {
         values: terraform::values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Capacity,
         verify: verify,
     },

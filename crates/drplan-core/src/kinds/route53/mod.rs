@@ -5,8 +5,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    by_mark, into_attrs, text, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Reference,
-    Runbook, Terraform,
+    by_mark, into_attrs, text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase, Provider,
+    Reference, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::model::SiteRole;
@@ -72,6 +72,7 @@ pub const ZONE: KindInfo = KindInfo {
     type_name: "aws_route53_zone",
     stateful: true,
     regional: false,
+    in_cluster: false,
     force_new: &["name"],
     unknown_after_apply: &["id", "name_servers"],
     regional_service: None,
@@ -97,6 +98,7 @@ pub const ZONE: KindInfo = KindInfo {
         values: terraform::same_values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Traffic,
         verify: zone_verify,
     },
@@ -138,6 +140,7 @@ pub const RECORD: KindInfo = KindInfo {
         values: terraform::record_values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Traffic,
         verify: record_verify,
     },
@@ -165,6 +168,7 @@ pub const HEALTH_CHECK: KindInfo = KindInfo {
         values: terraform::same_values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Traffic,
         verify: health_check_verify,
     },

@@ -5,7 +5,9 @@
 pub mod decode;
 pub mod terraform;
 
-use super::{text, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Runbook, Terraform};
+use super::{
+    text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::Lowering;
@@ -133,6 +135,7 @@ pub const BUCKET: KindInfo = KindInfo {
     type_name: "aws_s3_bucket",
     stateful: true,
     regional: true,
+    in_cluster: false,
     force_new: &["name"],
     unknown_after_apply: &[],
     regional_service: Some("s3"),
@@ -164,6 +167,7 @@ pub const BUCKET: KindInfo = KindInfo {
         values: terraform::values,
     },
     runbook: Runbook {
+        what: type_name_of,
         phase: |_| Phase::Storage,
         verify: verify,
     },
