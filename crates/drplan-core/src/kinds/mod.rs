@@ -163,8 +163,11 @@ pub struct Runbook {
     pub phase: fn(attrs: &Map<String, Value>) -> Phase,
     /// A read-only command that verifies the object by hand; `context` is the kube
     /// context of a cluster (by its address).
-    pub verify: fn(r: &Resource, context: &dyn Fn(&str) -> String) -> String,
+    pub verify: fn(r: &Resource, context: ContextOf<'_>) -> String,
 }
+
+/// The kube context of a cluster, by the cluster's address.
+pub type ContextOf<'a> = &'a dyn Fn(&str) -> String;
 
 /// A kind in `drplan import --generate-config-out`.
 pub struct Import {

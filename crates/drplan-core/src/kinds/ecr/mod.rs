@@ -88,7 +88,7 @@ pub const REPOSITORY: KindInfo = KindInfo {
     runbook: Runbook {
         what: type_name_of,
         phase: |_| Phase::Storage,
-        verify: verify,
+        verify,
     },
     import: Import {
         address_shape: &[],

@@ -83,7 +83,7 @@ pub const REPLICATION_GROUP: KindInfo = KindInfo {
     runbook: Runbook {
         what: type_name_of,
         phase: |_| Phase::Storage,
-        verify: verify,
+        verify,
     },
     import: Import {
         address_shape: &[],

@@ -71,7 +71,7 @@ pub const KEY: KindInfo = KindInfo {
     runbook: Runbook {
         what: type_name_of,
         phase: |_| Phase::Storage,
-        verify: verify,
+        verify,
     },
     import: Import {
         address_shape: &[],
@@ -107,7 +107,7 @@ pub const REPLICA: KindInfo = KindInfo {
     runbook: Runbook {
         what: type_name_of,
         phase: |_| Phase::Storage,
-        verify: verify,
+        verify,
     },
     import: Import {
         address_shape: &[],

@@ -42,9 +42,9 @@ pub const OBJECT: KindInfo = KindInfo {
         values: |a| serde_json::json!({"manifest": super::get(a, "manifest")}),
     },
     runbook: Runbook {
-        what: what,
-        phase: phase,
-        verify: verify,
+        what,
+        phase,
+        verify,
     },
     import: Import {
         address_shape: &["kubernetes", ".."],

@@ -79,7 +79,7 @@ pub const PEERING: KindInfo = KindInfo {
     runbook: Runbook {
         what: type_name_of,
         phase: |_| Phase::Capacity,
-        verify: verify,
+        verify,
     },
     import: Import {
         address_shape: &[],

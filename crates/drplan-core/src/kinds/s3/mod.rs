@@ -169,7 +169,7 @@ pub const BUCKET: KindInfo = KindInfo {
     runbook: Runbook {
         what: type_name_of,
         phase: |_| Phase::Storage,
-        verify: verify,
+        verify,
     },
     import: Import {
         address_shape: &["bucket", "*"],
