@@ -1,19 +1,25 @@
 //! One declaration per resource kind: what the generic code — diff, apply steps,
-//! renderers, outage handling, import — needs to know about a kind, in one place, so
-//! that nothing matches on every kind elsewhere. Each family declares its kinds in
-//! its own file: `network` (VPC, subnet), `peering` (VPC peering connection), `eks` (cluster, node group),
-//! `kms` (key, replica key), `s3` (bucket), `ecr` (repository), `elasticache` (Redis
-//! replication group with its subnet group),
+//! renderers, outage handling, import, the runbook — needs to know about a kind, in
+//! one place, so that nothing matches on every kind elsewhere. Each family is a
+//! folder: `network` (VPC, subnet), `peering` (VPC peering connection), `eks`
+//! (cluster, node group), `kms` (key, replica key), `s3` (bucket), `ecr`
+//! (repository), `elasticache` (Redis replication group with its subnet group),
 //! `route53` (zone, record, health check), `kubernetes` (object); `Kind::info` is the
 //! registry. The normalized attributes of each kind are documented on `Kind`.
 //!
-//! Each family file also holds the family's lowering (`lower`: its blocks of the typed
-//! topology to resources; `spec::lower` calls every family's).
+//! A family's folder holds, in `mod.rs`, its `KindInfo`s, typed attributes, lowering
+//! (`lower`: its blocks of the typed topology to resources; `spec::lower` calls every
+//! family's) and runbook checks; in `decode.rs`, its spec blocks (schema, decoding,
+//! the block's own checks with spans, and its checks across blocks, `check`); in
+//! `terraform.rs` (AWS families), its kinds in the provider's attribute shapes for
+//! Terraform's plan JSON and for `import --generate-config-out`.
 //!
 //! Adding a kind: a `Kind` variant (its serialized Terraform type name), a `KindInfo`
-//! and its lowering in its family's file, its line in `Kind::info` and `Kind::ALL`, its
-//! spec block (`spec/decode`), and on the cloud side its reader (`src/live/`) and
-//! applier (`src/apply/family.rs`). ARCHITECTURE.md walks through it.
+//! and its lowering in its family's folder, its line in `Kind::info` and `Kind::ALL`,
+//! its spec block (`<family>/decode.rs`, its line in `spec/blocks.rs` and the loader's
+//! schema and decode tables), and on the cloud side its reader (`src/live/`,
+//! `live::FAMILIES`) and applier (`src/apply/family.rs`). ARCHITECTURE.md walks
+//! through it.
 
 pub mod ecr;
 pub mod eks;
