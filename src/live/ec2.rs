@@ -34,6 +34,19 @@ pub(super) fn import(scope: &mut ReadScope, r: &Resource, id: &str) {
     }
 }
 
+/// An imported VPC or subnet is looked for by its id in every site's region.
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, regions: &[String]) {
+    if matches!(kind, Kind::Vpc | Kind::Subnet) {
+        for region in regions {
+            scope
+                .imported_ec2
+                .entry(region.clone())
+                .or_default()
+                .insert(id.to_string());
+        }
+    }
+}
+
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     join_all(scope.regions.iter().map(|region| {
         let imported = scope.imported_ec2.get(region.as_str());

@@ -50,6 +50,21 @@ pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
     }
 }
 
+/// No block says an imported cluster's region: its name is looked for in every
+/// site's (a node group's id is `cluster/name`).
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, regions: &[String]) {
+    if matches!(kind, Kind::EksCluster | Kind::NodeGroup) {
+        let name = id.split('/').next().unwrap_or_default().to_string();
+        for region in regions {
+            scope
+                .cluster_names
+                .entry(region.clone())
+                .or_default()
+                .insert(name.clone());
+        }
+    }
+}
+
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     join_all(
         scope

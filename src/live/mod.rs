@@ -28,7 +28,7 @@ pub mod unmanaged;
 
 use crate::aws::AwsContext;
 use drplan_core::live::{LiveObject, LiveState, Unreachable};
-use drplan_core::resource::Resource;
+use drplan_core::resource::{Kind, Resource};
 use reach::Gate;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -128,6 +128,15 @@ impl ReadScope {
         self
     }
 
+    /// Adds what reading the live object of an import block without a spec block
+    /// needs (`import --generate-config-out`): `id` names an object of `kind`, looked
+    /// for in `regions` where no block says its region.
+    pub fn add_unwritten_import(&mut self, kind: Kind, id: &str, regions: &[String]) {
+        for family in &FAMILIES {
+            (family.generate)(self, kind, id, regions);
+        }
+    }
+
     fn wants_cache(&self, region: &str, name: &str) -> bool {
         self.cache_names
             .get(region)
@@ -186,10 +195,15 @@ struct Family {
     read: Reader,
     scope: fn(&mut ReadScope, &Resource),
     import: fn(&mut ReadScope, &Resource, &str),
+    /// What reading an import block's object for `--generate-config-out` needs.
+    generate: fn(&mut ReadScope, Kind, &str, &[String]),
 }
 
 /// For the families whose imported objects need no scope of their own.
 fn no_import(_: &mut ReadScope, _: &Resource, _: &str) {}
+
+/// For the families `--generate-config-out` does not write.
+fn no_generate(_: &mut ReadScope, _: Kind, _: &str, _: &[String]) {}
 
 /// The cloud side's read registry: every family's bulk reader (one request pattern
 /// per family and region, `BENCHMARKS.md` section 8), run concurrently by
@@ -200,42 +214,50 @@ const FAMILIES: [Family; 8] = [
         read: |c, s, g| Box::pin(ec2::read(c, s, g)),
         scope: ec2::scope,
         import: ec2::import,
+        generate: ec2::generate,
     },
     Family {
         read: |c, s, g| Box::pin(peering::read(c, s, g)),
         scope: peering::scope,
         import: no_import,
+        generate: no_generate,
     },
     Family {
         read: |c, s, g| Box::pin(eks::read(c, s, g)),
         scope: eks::scope,
         import: no_import,
+        generate: eks::generate,
     },
     Family {
         read: |c, s, g| Box::pin(kms::read(c, s, g)),
         scope: kms::scope,
         import: no_import,
+        generate: no_generate,
     },
     Family {
         read: |c, s, g| Box::pin(s3::read(c, s, g)),
         scope: s3::scope,
         import: no_import,
+        generate: s3::generate,
     },
     Family {
         read: |c, s, g| Box::pin(ecr::read(c, s, g)),
         scope: ecr::scope,
         import: no_import,
+        generate: no_generate,
     },
     Family {
         read: |c, s, g| Box::pin(elasticache::read(c, s, g)),
         scope: elasticache::scope,
         import: no_import,
+        generate: no_generate,
     },
     // Route53 is global: no region to probe.
     Family {
         read: |c, s, _| Box::pin(route53::read(c, s)),
         scope: route53::scope,
         import: route53::import,
+        generate: route53::generate,
     },
 ];
 

@@ -61,6 +61,13 @@ pub(super) fn import(scope: &mut ReadScope, r: &Resource, id: &str) {
     }
 }
 
+/// An imported zone is read by its name.
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, _: &[String]) {
+    if kind == Kind::DnsZone {
+        scope.zone_names.insert(fqdn(id));
+    }
+}
+
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     let (mut zones, health_checks) =
         tokio::join!(read_zones(ctx, scope), read_health_checks(ctx, scope));

@@ -62,6 +62,26 @@ pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
     }
 }
 
+/// An imported bucket is read with everything a block can say, so the block written
+/// says it.
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, _: &[String]) {
+    if kind != Kind::Bucket {
+        return;
+    }
+    scope.bucket_names.insert(id.to_string());
+    scope.bucket_settings.insert(
+        id.to_string(),
+        BucketSettings {
+            public_access_block: true,
+            object_lock: true,
+            // A `logging` block names its target by label, which an imported
+            // bucket's log target may not have: not written.
+            logging: false,
+            log_delivery: false,
+        },
+    );
+}
+
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     let mut read = FamilyRead::default();
     let buckets = match buckets_by_region(ctx, &scope.regions, &scope.bucket_names).await {
