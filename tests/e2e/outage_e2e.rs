@@ -215,6 +215,39 @@ fn dr_cluster_holds_restore_jobs(clusters: &Clusters, dr: &Project) {
     assert!(jobs > 0, "DR activation created no restore Job");
 }
 
+/// A failover plan as `plan --json` prints it, with the primary (and more) lost.
+struct LostPlan(Value);
+
+impl LostPlan {
+    fn of(out: &Output) -> LostPlan {
+        LostPlan(
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", explain(out))),
+        )
+    }
+
+    /// `field[].key` of the plan, as strings (`unreachable`/`site`, `deferred`/`address`).
+    fn strings(&self, field: &str, key: &str) -> Vec<&str> {
+        self.0[field]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v[key].as_str())
+            .collect()
+    }
+
+    /// Addresses of the changes other than no-ops planned in one of `sites`.
+    fn planned_in(&self, sites: &[&str]) -> Vec<&str> {
+        self.0["resource_changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|c| sites.iter().any(|s| c["site"] == *s))
+            .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
+            .filter_map(|c| c["address"].as_str())
+            .collect()
+    }
+}
+
 async fn fail_over_with_the_primary_lost_and_back(example: &str) {
     let root = repo_root().join(example);
     let mut world = World::start(&root).await;
@@ -280,32 +313,20 @@ async fn fail_over_with_the_primary_lost_and_back(example: &str) {
         "nothing in the lost cluster is destroyed:\n{text}"
     );
     let out = run(&world.moto, &root, &["plan", "-e", "prod-dr", "--json"]);
-    let doc: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", explain(&out)));
-    let lost: Vec<&str> = doc["unreachable"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|u| u["site"].as_str())
-        .collect();
+    let plan = LostPlan::of(&out);
+    let lost = plan.strings("unreachable", "site");
     assert!(
         !lost.is_empty() && lost.iter().all(|s| *s == "primary"),
         "{:#}",
-        doc["unreachable"]
+        plan.0["unreachable"]
     );
-    let deferred: Vec<&str> = doc["deferred"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["address"].as_str())
-        .collect();
+    let deferred = plan.strings("deferred", "address");
     assert!(deferred.contains(&"cluster.primary"), "{deferred:?}");
-    let planned_in_primary = doc["resource_changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|c| c["site"] == "primary" && c["change"]["actions"] != serde_json::json!(["no-op"]));
-    assert!(!planned_in_primary, "a change in the lost site was planned");
+    let planned = plan.planned_in(&["primary"]);
+    assert!(
+        planned.is_empty(),
+        "changes in the lost site were planned: {planned:?}"
+    );
 
     // A saved failover plan records the loss; once the primary is back it is stale.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -487,38 +508,20 @@ async fn link_app_fails_over_with_its_primary_and_vault_regions_lost() {
 
     let out = run(&world.moto, &root, &["plan", "-e", "prod-dr", "--json"]);
     assert_exit(&out, 0, "plan -e prod-dr --json, primary and vault lost");
-    let doc: Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", explain(&out)));
-    let mut lost: Vec<&str> = doc["unreachable"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|u| u["site"].as_str())
-        .collect();
+    let plan = LostPlan::of(&out);
+    let mut lost = plan.strings("unreachable", "site");
     lost.sort_unstable();
     lost.dedup();
-    assert_eq!(lost, ["primary", "vault"], "{:#}", doc["unreachable"]);
-    let deferred: Vec<&str> = doc["deferred"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["address"].as_str())
-        .collect();
+    assert_eq!(lost, ["primary", "vault"], "{:#}", plan.0["unreachable"]);
+    let deferred = plan.strings("deferred", "address");
     assert!(
         deferred.contains(&"bucket.postgres_vault"),
         "the vault bucket is deferred: {deferred:?}"
     );
-    let planned_in_lost = doc["resource_changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|c| c["site"] == "primary" || c["site"] == "vault")
-        .filter(|c| c["change"]["actions"] != serde_json::json!(["no-op"]))
-        .filter_map(|c| c["address"].as_str())
-        .collect::<Vec<_>>();
+    let planned = plan.planned_in(&["primary", "vault"]);
     assert!(
-        planned_in_lost.is_empty(),
-        "changes planned in a lost site: {planned_in_lost:?}"
+        planned.is_empty(),
+        "changes planned in a lost site: {planned:?}"
     );
 
     let dir = tempfile::tempdir().expect("temp dir");
