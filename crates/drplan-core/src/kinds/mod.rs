@@ -16,8 +16,8 @@
 //!
 //! Adding a kind: a `Kind` variant (its serialized Terraform type name), a `KindInfo`
 //! and its lowering in its family's folder, its line in `Kind::info` and `Kind::ALL`,
-//! its spec block (`<family>/decode.rs`, its line in `spec/blocks.rs` and the loader's
-//! schema and decode tables), and on the cloud side its reader (`src/live/`,
+//! its spec block (`<family>/decode.rs`, its line with its schema in `spec/blocks.rs`
+//! and in the loader's decode table), and on the cloud side its reader (`src/live/`,
 //! `live::FAMILIES`) and applier (`src/apply/family.rs`). ARCHITECTURE.md walks
 //! through it.
 

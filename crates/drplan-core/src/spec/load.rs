@@ -2184,22 +2184,7 @@ enum Decoded {
 }
 
 fn schema_of(kind: &str) -> Option<&'static Schema> {
-    Some(match kind {
-        "site" => &decode::site::SCHEMA,
-        "network" => &kinds::network::decode::SCHEMA,
-        "peering" => &kinds::peering::decode::SCHEMA,
-        "cluster" => &kinds::eks::decode::SCHEMA,
-        "kms_key" => &kinds::kms::decode::SCHEMA,
-        "bucket" => &kinds::s3::decode::SCHEMA,
-        "registry" => &kinds::ecr::decode::SCHEMA,
-        "cache" => &kinds::elasticache::decode::SCHEMA,
-        "zone" => &kinds::route53::decode::ZONE_SCHEMA,
-        "dns" => &kinds::route53::decode::DNS_SCHEMA,
-        "kubernetes" => &kinds::kubernetes::decode::KUBERNETES_SCHEMA,
-        "backup" => &kinds::kubernetes::decode::BACKUP_SCHEMA,
-        "objectives" => &decode::objectives::SCHEMA,
-        _ => return None,
-    })
+    blocks::find(kind)?.schema
 }
 
 /// The mark of a block's object in the evaluation context, from its attributes' marks:
