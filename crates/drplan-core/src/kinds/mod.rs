@@ -370,3 +370,40 @@ pub(crate) fn region_of(r: &Resource) -> &str {
 pub(crate) fn type_name_of(r: &Resource) -> String {
     r.kind.type_name().to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_import_shape_names_one_kind() {
+        for a in Kind::ALL {
+            for b in Kind::ALL {
+                let (sa, sb) = (a.info().import.address_shape, b.info().import.address_shape);
+                assert!(a == b || sa.is_empty() || sa != sb, "{a:?} and {b:?}");
+            }
+        }
+        let makes = |k: Kind, to: &str| k.info().import.makes(&Address::new(to));
+        assert!(makes(Kind::Vpc, "network.a"));
+        assert!(!makes(Kind::Vpc, "network.a.subnet.b"));
+        assert!(makes(Kind::Subnet, "network.a.subnet.b"));
+        assert!(makes(
+            Kind::K8sObject,
+            "kubernetes.app.apps_v1.Deployment.web"
+        ));
+        assert!(!makes(Kind::EcrRepository, "registry.a"));
+    }
+
+    #[test]
+    fn only_kubernetes_objects_live_in_a_cluster_and_leave_the_aws_provider() {
+        for k in Kind::ALL {
+            let info = k.info();
+            assert_eq!(info.in_cluster, k == Kind::K8sObject, "{k:?}");
+            assert_eq!(
+                info.terraform.provider == Provider::Kubernetes,
+                info.in_cluster,
+                "{k:?}"
+            );
+        }
+    }
+}
