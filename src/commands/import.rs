@@ -13,7 +13,6 @@ use crate::cli::ImportArgs;
 use crate::live::{read_live, ReadScope};
 use drplan_core::adopt::{import_blocks, live, tfstate};
 use drplan_core::model::Project;
-use drplan_core::resource::Kind;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -123,50 +122,10 @@ fn from_live(root: &Path, args: &ImportArgs) -> anyhow::Result<i32> {
     let sites = sites_by_region(&project);
     let mut scope = ReadScope::from_resources(&project.environment.stack, &project.resources);
     scope.regions.extend(sites.keys().cloned());
+    let regions: Vec<String> = sites.keys().cloned().collect();
     for i in &project.unwritten_imports {
-        match live::kind_of(&i.to) {
-            Some(Kind::Bucket) => {
-                scope.bucket_names.insert(i.id.clone());
-                // Everything a block can say, so the block written says it.
-                scope.bucket_settings.insert(
-                    i.id.clone(),
-                    crate::live::BucketSettings {
-                        public_access_block: true,
-                        object_lock: true,
-                        // A `logging` block names its target by label, which an
-                        // imported bucket's log target may not have: not written.
-                        logging: false,
-                        log_delivery: false,
-                    },
-                );
-            }
-            Some(Kind::DnsZone) => {
-                scope.zone_names.insert(format!(
-                    "{}.",
-                    i.id.trim_end_matches('.').to_ascii_lowercase()
-                ));
-            }
-            // No block says its region: the name is looked for in every site's.
-            Some(Kind::EksCluster | Kind::NodeGroup) => {
-                let name = i.id.split('/').next().unwrap_or_default().to_string();
-                for region in sites.keys() {
-                    scope
-                        .cluster_names
-                        .entry(region.clone())
-                        .or_default()
-                        .insert(name.clone());
-                }
-            }
-            Some(Kind::Vpc | Kind::Subnet) => {
-                for region in sites.keys() {
-                    scope
-                        .imported_ec2
-                        .entry(region.clone())
-                        .or_default()
-                        .insert(i.id.clone());
-                }
-            }
-            _ => {}
+        if let Some(kind) = live::kind_of(&i.to) {
+            scope.add_unwritten_import(kind, &i.id, &regions);
         }
     }
     let state = super::output::runtime()?.block_on(async {

@@ -15,10 +15,37 @@ use drplan_core::kinds::network::{SubnetAttrs, VpcAttrs};
 use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
 use drplan_core::marks::STACK_KEY;
-use drplan_core::resource::Kind;
+use drplan_core::resource::{Kind, Resource};
 use futures::future::join_all;
 use serde_json::{Map, Value};
 use std::collections::{BTreeSet, HashSet};
+
+/// What the spec's networks add to the read scope: nothing beyond their regions;
+/// the ids `import` blocks name for VPCs and subnets (found by their mark alone).
+pub(super) fn scope(_: &mut ReadScope, _: &Resource) {}
+
+pub(super) fn import(scope: &mut ReadScope, r: &Resource, id: &str) {
+    if let (Kind::Vpc | Kind::Subnet, Some(region)) = (r.kind, &r.region) {
+        scope
+            .imported_ec2
+            .entry(region.clone())
+            .or_default()
+            .insert(id.to_string());
+    }
+}
+
+/// An imported VPC or subnet is looked for by its id in every site's region.
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, regions: &[String]) {
+    if matches!(kind, Kind::Vpc | Kind::Subnet) {
+        for region in regions {
+            scope
+                .imported_ec2
+                .entry(region.clone())
+                .or_default()
+                .insert(id.to_string());
+        }
+    }
+}
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     join_all(scope.regions.iter().map(|region| {

@@ -20,12 +20,31 @@ use drplan_core::kinds::ecr::{
 };
 use drplan_core::kinds::into_attrs;
 use drplan_core::live::{LiveObject, ReadError};
-use drplan_core::resource::Kind;
+use drplan_core::resource::{Kind, Resource};
 use futures::future::join_all;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
 const TYPE: &str = "aws_ecr_repository";
+
+/// A repository's name in its region: read even when not marked.
+pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
+    if r.kind != Kind::EcrRepository {
+        return;
+    }
+    let name = r
+        .attrs
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let (Some(region), Some(name)) = (&r.region, name) {
+        scope
+            .repository_names
+            .entry(region.clone())
+            .or_default()
+            .insert(name);
+    }
+}
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     join_all(

@@ -15,8 +15,55 @@ use drplan_core::kinds::eks::{ClusterAttrs, NodeGroupAttrs};
 use drplan_core::kinds::into_attrs;
 use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
-use drplan_core::resource::Kind;
+use drplan_core::resource::{Kind, Resource};
 use futures::future::join_all;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// A cluster's name in its region, and the optional settings its spec says
+/// (`kinds::eks::OPTIONAL_CLUSTER_ATTRS`: only those are reported).
+pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
+    if r.kind != Kind::EksCluster {
+        return;
+    }
+    let name = r
+        .attrs
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let (Some(region), Some(name)) = (&r.region, name) {
+        let declared: BTreeSet<String> = drplan_core::kinds::eks::OPTIONAL_CLUSTER_ATTRS
+            .iter()
+            .filter(|k| r.attrs.contains_key(**k))
+            .map(|k| k.to_string())
+            .collect();
+        if !declared.is_empty() {
+            scope
+                .cluster_settings
+                .insert((region.clone(), name.clone()), declared);
+        }
+        scope
+            .cluster_names
+            .entry(region.clone())
+            .or_default()
+            .insert(name);
+    }
+}
+
+/// No block says an imported cluster's region: its name is looked for in every
+/// site's (a node group's id is `cluster/name`).
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, regions: &[String]) {
+    if matches!(kind, Kind::EksCluster | Kind::NodeGroup) {
+        let name = id.split('/').next().unwrap_or_default().to_string();
+        for region in regions {
+            scope
+                .cluster_names
+                .entry(region.clone())
+                .or_default()
+                .insert(name.clone());
+        }
+    }
+}
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     join_all(

@@ -19,14 +19,34 @@ use aws_sdk_elasticache::Client;
 use drplan_core::kinds::elasticache::{major_minor, ReplicationGroupAttrs};
 use drplan_core::kinds::into_attrs;
 use drplan_core::live::{LiveObject, ReadError};
-use drplan_core::resource::Kind;
+use drplan_core::resource::{Kind, Resource};
 use futures::future::join_all;
+use serde_json::Value;
 use std::collections::BTreeMap;
 
 const TYPE: &str = "aws_elasticache_replication_group";
 
 /// Statuses of a group that is going away.
 const GONE_STATUSES: &[&str] = &["deleting", "deleted"];
+
+/// A replication group's id in its region.
+pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
+    if r.kind != Kind::CacheReplicationGroup {
+        return;
+    }
+    let name = r
+        .attrs
+        .get("name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if let (Some(region), Some(name)) = (&r.region, name) {
+        scope
+            .cache_names
+            .entry(region.clone())
+            .or_default()
+            .insert(name);
+    }
+}
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     join_all(scope.regions.iter().map(|region| {

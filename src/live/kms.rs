@@ -17,12 +17,25 @@ use crate::aws::{AwsContext, Service};
 use aws_sdk_kms::types::{KeyState, MultiRegionKeyType};
 use drplan_core::kinds::kms::DELETION_WINDOW_TAG;
 use drplan_core::live::{LiveObject, ReadError};
-use drplan_core::resource::Kind;
+use drplan_core::resource::{Kind, Resource};
 use futures::future::join_all;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 const TYPE: &str = "aws_kms_key";
+
+/// Keys are read in every region once the spec declares one, with its aliases.
+pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
+    if matches!(r.kind, Kind::KmsKey | Kind::KmsReplicaKey) {
+        scope.kms = true;
+        scope.kms_aliases.extend(
+            r.attrs
+                .get("alias")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        );
+    }
+}
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     if !scope.kms {

@@ -90,97 +90,28 @@ pub struct BucketSettings {
 }
 
 impl ReadScope {
+    /// The scope of `resources`: their regions, then what each family adds for its
+    /// kinds (`FAMILIES`).
     pub fn from_resources(stack: &str, resources: &[Resource]) -> Self {
         let mut scope = ReadScope {
             stack: stack.to_string(),
             ..ReadScope::default()
         };
-        let attr =
-            |r: &Resource, key: &str| r.attrs.get(key).and_then(Value::as_str).map(str::to_string);
         for r in resources {
             if r.kind.is_regional() {
                 if let Some(region) = &r.region {
                     scope.regions.insert(region.clone());
                 }
             }
-            match r.kind {
-                Kind::EksCluster => {
-                    if let (Some(region), Some(name)) = (&r.region, attr(r, "name")) {
-                        let declared: BTreeSet<String> =
-                            drplan_core::kinds::eks::OPTIONAL_CLUSTER_ATTRS
-                                .iter()
-                                .filter(|k| r.attrs.contains_key(**k))
-                                .map(|k| k.to_string())
-                                .collect();
-                        if !declared.is_empty() {
-                            scope
-                                .cluster_settings
-                                .insert((region.clone(), name.clone()), declared);
-                        }
-                        scope
-                            .cluster_names
-                            .entry(region.clone())
-                            .or_default()
-                            .insert(name);
-                    }
-                }
-                Kind::CacheReplicationGroup => {
-                    if let (Some(region), Some(name)) = (&r.region, attr(r, "name")) {
-                        scope
-                            .cache_names
-                            .entry(region.clone())
-                            .or_default()
-                            .insert(name);
-                    }
-                }
-                Kind::Bucket => {
-                    let settings = BucketSettings {
-                        public_access_block: r.attrs.contains_key("public_access_block"),
-                        object_lock: r.attrs.contains_key("object_lock"),
-                        logging: r.attrs.contains_key("logging"),
-                        log_delivery: r.attrs.contains_key("log_delivery"),
-                    };
-                    if let Some(name) = attr(r, "name") {
-                        if settings != BucketSettings::default() {
-                            scope.bucket_settings.insert(name.clone(), settings);
-                        }
-                        scope.bucket_names.insert(name);
-                    }
-                }
-                Kind::KmsKey | Kind::KmsReplicaKey => {
-                    scope.kms = true;
-                    scope.kms_aliases.extend(attr(r, "alias"));
-                }
-                Kind::EcrRepository => {
-                    if let (Some(region), Some(name)) = (&r.region, attr(r, "name")) {
-                        scope
-                            .repository_names
-                            .entry(region.clone())
-                            .or_default()
-                            .insert(name);
-                    }
-                }
-                Kind::DnsZone => scope.zone_names.extend(attr(r, "name").map(|n| fqdn(&n))),
-                Kind::DnsRecord => scope.zone_names.extend(attr(r, "zone").map(|n| fqdn(&n))),
-                Kind::HealthCheck => {
-                    let address = r.address.as_str().to_string();
-                    let tagged = r
-                        .attrs
-                        .get("tags")
-                        .and_then(Value::as_object)
-                        .is_some_and(|t| !t.is_empty());
-                    if tagged {
-                        scope.tagged_health_checks.insert(address.clone());
-                    }
-                    scope.health_checks.insert(address);
-                }
-                _ => {}
+            for family in &FAMILIES {
+                (family.scope)(&mut scope, r);
             }
         }
         scope
     }
 
-    /// Adds the ids of `imports` whose kind is found by its mark alone.
+    /// Adds the ids of `imports` whose kind is found by its mark alone (each family
+    /// says which of its kinds are).
     pub fn with_imports(
         mut self,
         imports: &[drplan_core::model::Import],
@@ -190,20 +121,20 @@ impl ReadScope {
             let Some(r) = resources.iter().find(|r| r.address == import.to) else {
                 continue;
             };
-            match (r.kind, &r.region) {
-                (Kind::Vpc | Kind::Subnet, Some(region)) => {
-                    self.imported_ec2
-                        .entry(region.clone())
-                        .or_default()
-                        .insert(import.id.clone());
-                }
-                (Kind::HealthCheck, _) => {
-                    self.imported_health_checks.insert(import.id.clone());
-                }
-                _ => {}
+            for family in &FAMILIES {
+                (family.import)(&mut self, r, &import.id);
             }
         }
         self
+    }
+
+    /// Adds what reading the live object of an import block without a spec block
+    /// needs (`import --generate-config-out`): `id` names an object of `kind`, looked
+    /// for in `regions` where no block says its region.
+    pub fn add_unwritten_import(&mut self, kind: Kind, id: &str, regions: &[String]) {
+        for family in &FAMILIES {
+            (family.generate)(self, kind, id, regions);
+        }
     }
 
     fn wants_cache(&self, region: &str, name: &str) -> bool {
@@ -254,23 +185,80 @@ impl FromIterator<FamilyRead> for FamilyRead {
     }
 }
 
-/// One family's bulk reader, as the [`READERS`] table holds it.
+/// One family's bulk reader.
 type Reader = for<'a> fn(&'a AwsContext, &'a ReadScope, &'a Gate<'a>) -> ReadFuture<'a>;
 type ReadFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = FamilyRead> + Send + 'a>>;
 
+/// One family of the read registry: its bulk reader, what the spec's resources of
+/// its kinds add to the [`ReadScope`], and what an `import` block naming one does.
+struct Family {
+    read: Reader,
+    scope: fn(&mut ReadScope, &Resource),
+    import: fn(&mut ReadScope, &Resource, &str),
+    /// What reading an import block's object for `--generate-config-out` needs.
+    generate: fn(&mut ReadScope, Kind, &str, &[String]),
+}
+
+/// For the families whose imported objects need no scope of their own.
+fn no_import(_: &mut ReadScope, _: &Resource, _: &str) {}
+
+/// For the families `--generate-config-out` does not write.
+fn no_generate(_: &mut ReadScope, _: Kind, _: &str, _: &[String]) {}
+
 /// The cloud side's read registry: every family's bulk reader (one request pattern
 /// per family and region, `BENCHMARKS.md` section 8), run concurrently by
-/// [`read_live`]. A new family adds its line; nothing else here names a family.
-const READERS: [Reader; 8] = [
-    |c, s, g| Box::pin(ec2::read(c, s, g)),
-    |c, s, g| Box::pin(peering::read(c, s, g)),
-    |c, s, g| Box::pin(eks::read(c, s, g)),
-    |c, s, g| Box::pin(kms::read(c, s, g)),
-    |c, s, g| Box::pin(s3::read(c, s, g)),
-    |c, s, g| Box::pin(ecr::read(c, s, g)),
-    |c, s, g| Box::pin(elasticache::read(c, s, g)),
+/// [`read_live`], and its part of the read scope. A new family adds its line; nothing
+/// else here names a family.
+const FAMILIES: [Family; 8] = [
+    Family {
+        read: |c, s, g| Box::pin(ec2::read(c, s, g)),
+        scope: ec2::scope,
+        import: ec2::import,
+        generate: ec2::generate,
+    },
+    Family {
+        read: |c, s, g| Box::pin(peering::read(c, s, g)),
+        scope: peering::scope,
+        import: no_import,
+        generate: no_generate,
+    },
+    Family {
+        read: |c, s, g| Box::pin(eks::read(c, s, g)),
+        scope: eks::scope,
+        import: no_import,
+        generate: eks::generate,
+    },
+    Family {
+        read: |c, s, g| Box::pin(kms::read(c, s, g)),
+        scope: kms::scope,
+        import: no_import,
+        generate: no_generate,
+    },
+    Family {
+        read: |c, s, g| Box::pin(s3::read(c, s, g)),
+        scope: s3::scope,
+        import: no_import,
+        generate: s3::generate,
+    },
+    Family {
+        read: |c, s, g| Box::pin(ecr::read(c, s, g)),
+        scope: ecr::scope,
+        import: no_import,
+        generate: no_generate,
+    },
+    Family {
+        read: |c, s, g| Box::pin(elasticache::read(c, s, g)),
+        scope: elasticache::scope,
+        import: no_import,
+        generate: no_generate,
+    },
     // Route53 is global: no region to probe.
-    |c, s, _| Box::pin(route53::read(c, s)),
+    Family {
+        read: |c, s, _| Box::pin(route53::read(c, s)),
+        scope: route53::scope,
+        import: route53::import,
+        generate: route53::generate,
+    },
 ];
 
 /// Reads every managed kind in scope, concurrently across families and regions.
@@ -279,7 +267,7 @@ pub async fn read_live(ctx: &AwsContext, scope: &ReadScope) -> LiveState {
     let calls_before = ctx.api_calls();
     let gate = Gate::new(ctx);
     let all: FamilyRead =
-        futures::future::join_all(READERS.iter().map(|read| read(ctx, scope, &gate)))
+        futures::future::join_all(FAMILIES.iter().map(|f| (f.read)(ctx, scope, &gate)))
             .await
             .into_iter()
             .collect();

@@ -17,12 +17,15 @@ use drplan_core::kinds::into_attrs;
 use drplan_core::kinds::peering::{PeeringAttrs, GONE_STATUSES, PEER_REGION};
 use drplan_core::live::{LiveObject, ReadError};
 use drplan_core::marks::STACK_KEY;
-use drplan_core::resource::Kind;
+use drplan_core::resource::{Kind, Resource};
 use futures::future::join_all;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 const TYPE: &str = "aws_vpc_peering_connection";
+
+/// Peerings are found by their mark in the networks' regions: nothing to add.
+pub(super) fn scope(_: &mut ReadScope, _: &Resource) {}
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     let mut read: FamilyRead = join_all(

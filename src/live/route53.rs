@@ -19,7 +19,7 @@ use drplan_core::kinds::route53::{AliasAttrs, HealthCheckAttrs, RecordAttrs, Zon
 use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
 use drplan_core::marks::{parse_dns_owner_value, DNS_OWNER_PREFIX};
-use drplan_core::resource::Kind;
+use drplan_core::resource::{Kind, Resource};
 use futures::future::join_all;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -30,6 +30,43 @@ const TAG_BATCH: usize = 10;
 /// ListHealthChecks pages hold up to 1,000 (the default is 100): every page is a
 /// request on the 5 per second budget and on the chain before the tag reads.
 const HEALTH_CHECK_PAGE: i32 = 1000;
+
+/// The zones of `zone` blocks and of records; health checks by address, and which
+/// of them the spec gives tags.
+pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
+    let attr = |key: &str| r.attrs.get(key).and_then(Value::as_str).map(fqdn);
+    match r.kind {
+        Kind::DnsZone => scope.zone_names.extend(attr("name")),
+        Kind::DnsRecord => scope.zone_names.extend(attr("zone")),
+        Kind::HealthCheck => {
+            let address = r.address.as_str().to_string();
+            let tagged = r
+                .attrs
+                .get("tags")
+                .and_then(Value::as_object)
+                .is_some_and(|t| !t.is_empty());
+            if tagged {
+                scope.tagged_health_checks.insert(address.clone());
+            }
+            scope.health_checks.insert(address);
+        }
+        _ => {}
+    }
+}
+
+/// The ids `import` blocks name for health checks (found by their mark alone).
+pub(super) fn import(scope: &mut ReadScope, r: &Resource, id: &str) {
+    if r.kind == Kind::HealthCheck {
+        scope.imported_health_checks.insert(id.to_string());
+    }
+}
+
+/// An imported zone is read by its name.
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, _: &[String]) {
+    if kind == Kind::DnsZone {
+        scope.zone_names.insert(fqdn(id));
+    }
+}
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
     let (mut zones, health_checks) =

@@ -16,6 +16,7 @@
 use super::marks::Marked;
 use super::reach::Gate;
 use super::requests::{collect_pages, send};
+use super::BucketSettings;
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::{error_code, error_message};
 use crate::aws::{AwsContext, Service};
@@ -26,7 +27,7 @@ use drplan_core::kinds::s3::{
 };
 use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
-use drplan_core::resource::Kind;
+use drplan_core::resource::{Kind, Resource};
 use futures::future::join_all;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,6 +42,45 @@ const NOT_CONFIGURED: [&str; 7] = [
     "ReplicationConfigurationNotFoundError",
     "ServerSideEncryptionConfigurationNotFoundError",
 ];
+
+/// A bucket's name, and the optional settings its spec manages.
+pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
+    if r.kind != Kind::Bucket {
+        return;
+    }
+    let settings = BucketSettings {
+        public_access_block: r.attrs.contains_key("public_access_block"),
+        object_lock: r.attrs.contains_key("object_lock"),
+        logging: r.attrs.contains_key("logging"),
+        log_delivery: r.attrs.contains_key("log_delivery"),
+    };
+    if let Some(name) = r.attrs.get("name").and_then(Value::as_str) {
+        if settings != BucketSettings::default() {
+            scope.bucket_settings.insert(name.to_string(), settings);
+        }
+        scope.bucket_names.insert(name.to_string());
+    }
+}
+
+/// An imported bucket is read with everything a block can say, so the block written
+/// says it.
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, _: &[String]) {
+    if kind != Kind::Bucket {
+        return;
+    }
+    scope.bucket_names.insert(id.to_string());
+    scope.bucket_settings.insert(
+        id.to_string(),
+        BucketSettings {
+            public_access_block: true,
+            object_lock: true,
+            // A `logging` block names its target by label, which an imported
+            // bucket's log target may not have: not written.
+            logging: false,
+            log_delivery: false,
+        },
+    );
+}
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     let mut read = FamilyRead::default();

@@ -235,10 +235,9 @@ impl Unreachable {
     /// Whether an object of `kind` in `region` (for Kubernetes objects: in the
     /// cluster `cluster`) lives here, so that nothing about it could be read.
     pub fn covers(&self, kind: Kind, region: Option<&str>, cluster: Option<&str>) -> bool {
-        match (&self.cluster, kind) {
-            (Some(own), Kind::K8sObject) => cluster == Some(own.as_str()),
-            (Some(_), _) => false,
-            (None, _) => {
+        match &self.cluster {
+            Some(own) => kind.info().in_cluster && cluster == Some(own.as_str()),
+            None => {
                 Unreachable::service_of(kind) == Some(self.service.as_str())
                     && region.is_some()
                     && region == self.region.as_deref()

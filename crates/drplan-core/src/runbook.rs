@@ -11,18 +11,20 @@
 //! apart, as the plan defers them while that site does not answer.
 
 use crate::address::Address;
+use crate::kinds::Phase;
 use crate::model::environment::ClusterAccess;
 use crate::model::{Project, SiteRole};
 use crate::objectives::estimates::Operation;
 use crate::objectives::rto::{activation_steps, render_path, ActivationStep};
 use crate::objectives::{self, human_duration, CheckName, Estimates, Verdict};
-use crate::resource::{Kind, Resource};
+use crate::resource::Resource;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 /// The phases a failover reads in, in order. A step's phase is never earlier than the
 /// phases of the steps it waits for, so reading phase by phase is a dependency order.
+/// One entry per `kinds::Phase`, in its order (each kind says its steps' phase).
 const PHASES: [(&str, &str); 6] = [
     (
         "Capacity",
@@ -43,27 +45,11 @@ const PHASES: [(&str, &str); 6] = [
 
 fn category(step: &ActivationStep) -> usize {
     let r = &step.resource;
-    let k8s_kind = r
-        .attrs
-        .get("kind")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match (r.kind, &step.operation) {
-        (_, Operation::Restore(_)) => 2,
-        (Kind::Vpc | Kind::Subnet | Kind::VpcPeering | Kind::EksCluster | Kind::NodeGroup, _) => 0,
-        (Kind::K8sObject, _) if k8s_kind == "Namespace" => 0,
-        (
-            Kind::KmsKey
-            | Kind::KmsReplicaKey
-            | Kind::Bucket
-            | Kind::EcrRepository
-            | Kind::CacheReplicationGroup,
-            _,
-        ) => 1,
-        (Kind::K8sObject, _) if k8s_kind == "CronJob" => 4,
-        (Kind::K8sObject, _) => 3,
-        (Kind::DnsZone | Kind::DnsRecord | Kind::HealthCheck, _) => 5,
-    }
+    let phase = match &step.operation {
+        Operation::Restore(_) => Phase::DataRestore,
+        _ => (r.kind.info().runbook.phase)(&r.attrs),
+    };
+    phase as usize
 }
 
 /// The runbook of `project`'s environment as markdown, or why it cannot be written.
@@ -331,17 +317,7 @@ fn assign_phases(steps: &[ActivationStep]) -> BTreeMap<Address, usize> {
 
 fn describe(s: &ActivationStep) -> String {
     let r = &s.resource;
-    let what = match r.kind {
-        Kind::K8sObject => format!(
-            "{} `{}`",
-            r.attrs
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or("object"),
-            qualified_name(r)
-        ),
-        kind => kind.type_name().to_string(),
-    };
+    let what = (r.kind.info().runbook.what)(r);
     match &s.operation {
         Operation::Restore(label) => {
             format!("restore Job for backup policy `{label}`: {what}, reads the newest full backup")
@@ -383,18 +359,6 @@ fn short(v: Option<&Value>) -> String {
                 s
             }
         }
-    }
-}
-
-fn qualified_name(r: &Resource) -> String {
-    let name = r
-        .attrs
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    match r.attrs.get("namespace").and_then(Value::as_str) {
-        Some(ns) => format!("{ns}/{name}"),
-        None => name.to_string(),
     }
 }
 
@@ -459,89 +423,16 @@ fn kube_contexts(project: &Project) -> BTreeMap<String, KubeContext> {
         .collect()
 }
 
+/// The kind's read-only check of `r` (`KindInfo::runbook`), with the clusters' kube
+/// contexts.
 fn verify(r: &Resource, contexts: &BTreeMap<String, KubeContext>) -> String {
-    let attr = |k: &str| {
-        r.attrs
-            .get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
+    let context = |cluster: &str| {
+        contexts
+            .get(cluster)
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| cluster.to_string())
     };
-    let region = r.region.clone().unwrap_or_default();
-    match r.kind {
-        Kind::NodeGroup => format!(
-            "aws eks describe-nodegroup --region {region} --cluster-name {} --nodegroup-name {} --query 'nodegroup.[status,scalingConfig]'",
-            attr("cluster_name"),
-            attr("name")
-        ),
-        Kind::EksCluster => format!("aws eks describe-cluster --region {region} --name {} --query cluster.status", attr("name")),
-        Kind::Vpc => format!(
-            "aws ec2 describe-vpcs --region {region} --filters Name=tag:drplan:address,Values={}",
-            r.address
-        ),
-        Kind::Subnet => format!(
-            "aws ec2 describe-subnets --region {region} --filters Name=tag:drplan:address,Values={}",
-            r.address
-        ),
-        Kind::VpcPeering => format!(
-            "aws ec2 describe-vpc-peering-connections --region {region} --filters Name=tag:drplan:address,Values={} --query 'VpcPeeringConnections[].Status.Code'",
-            r.address
-        ),
-        Kind::KmsKey | Kind::KmsReplicaKey => format!(
-            "aws kms describe-key --region {region} --key-id {} --query 'KeyMetadata.[KeyState,MultiRegionConfiguration.MultiRegionKeyType]'",
-            r.attrs
-                .get("alias")
-                .and_then(Value::as_str)
-                .unwrap_or("<key-id>")
-        ),
-        Kind::Bucket => format!("aws s3api get-bucket-replication --bucket {}", attr("name")),
-        Kind::EcrRepository => format!(
-            "aws ecr describe-repositories --region {region} --repository-names {} --query 'repositories[].repositoryUri'",
-            attr("name")
-        ),
-        Kind::CacheReplicationGroup => format!(
-            "aws elasticache describe-replication-groups --region {region} --replication-group-id {} --query 'ReplicationGroups[].[Status,SnapshotRetentionLimit,SnapshotWindow]'",
-            attr("name")
-        ),
-        Kind::DnsZone => format!("aws route53 list-hosted-zones-by-name --dns-name {} --max-items 1", attr("name")),
-        Kind::HealthCheck => format!(
-            "aws route53 list-health-checks --query \"HealthChecks[?HealthCheckConfig.FullyQualifiedDomainName=='{}']\"",
-            attr("fqdn")
-        ),
-        Kind::DnsRecord => {
-            let zone = attr("zone");
-            let name = attr("name");
-            let set = r
-                .attrs
-                .get("set_identifier")
-                .and_then(Value::as_str)
-                .map(|s| format!(" && SetIdentifier=='{s}'"))
-                .unwrap_or_default();
-            format!(
-                "aws route53 list-resource-record-sets --hosted-zone-id \"$(aws route53 list-hosted-zones-by-name --dns-name {zone} --max-items 1 --query 'HostedZones[0].Id' --output text)\" --query \"ResourceRecordSets[?Name=='{name}'{set}].[Failover,ResourceRecords]\""
-            )
-        }
-        Kind::K8sObject => {
-            let cluster = attr("cluster");
-            let ctx = contexts.get(&cluster).map(|c| c.name.clone()).unwrap_or(cluster);
-            let kind = attr("kind");
-            let name = attr("name");
-            let ns = r
-                .attrs
-                .get("namespace")
-                .and_then(Value::as_str)
-                .map(|n| format!(" -n {n}"))
-                .unwrap_or_default();
-            match kind.as_str() {
-                "Job" => format!("kubectl --context {ctx}{ns} wait --for=condition=complete job/{name} --timeout=1h"),
-                "Deployment" | "StatefulSet" | "DaemonSet" => format!(
-                    "kubectl --context {ctx}{ns} rollout status {}/{name} --timeout=15m",
-                    kind.to_lowercase()
-                ),
-                _ => format!("kubectl --context {ctx}{ns} get {} {name}", kind.to_lowercase()),
-            }
-        }
-    }
+    (r.kind.info().runbook.verify)(r, &context)
 }
 
 /// The addresses whose lines differ between two runbooks (`--check`'s summary).

@@ -19,21 +19,9 @@ use crate::model::Import;
 use crate::resource::Kind;
 use serde_json::{json, Map, Value};
 
-/// What an import's `to` makes: the kind, from the address's shape.
+/// What an import's `to` makes: the kind whose address shape it has.
 pub fn kind_of(to: &Address) -> Option<Kind> {
-    let parts: Vec<&str> = to.as_str().split('.').collect();
-    match parts.as_slice() {
-        ["network", _] => Some(Kind::Vpc),
-        ["network", _, "subnet", _] => Some(Kind::Subnet),
-        ["cluster", _] => Some(Kind::EksCluster),
-        ["cluster", _, "node_group", _] => Some(Kind::NodeGroup),
-        ["bucket", _] => Some(Kind::Bucket),
-        ["zone", _] => Some(Kind::DnsZone),
-        ["dns", _, "target", _] => Some(Kind::DnsRecord),
-        ["dns", _, "target", _, "health_check"] => Some(Kind::HealthCheck),
-        ["kubernetes", ..] => Some(Kind::K8sObject),
-        _ => None,
-    }
+    Kind::ALL.into_iter().find(|k| k.info().import.makes(to))
 }
 
 /// The state document (JSON) of the objects `imports` name among `live`, and the
@@ -52,22 +40,13 @@ pub fn state_of(imports: &[Import], live: &[LiveObject]) -> (String, Vec<Uncover
             skip(i, "no spec block has this address shape");
             continue;
         };
-        let tf_type = match kind {
-            Kind::DnsRecord | Kind::HealthCheck => {
-                skip(
-                    i,
-                    "DNS records and health checks are not written from live objects yet: write the `dns` block, then plan",
-                );
+        let tf_type = kind.type_name();
+        let write = match kind.info().import.state {
+            Ok(write) => write,
+            Err(reason) => {
+                skip(i, reason);
                 continue;
             }
-            Kind::K8sObject => {
-                skip(
-                    i,
-                    "a Kubernetes object's spec is its manifest: save it (kubectl get -o yaml) into a `kubernetes` block's manifests",
-                );
-                continue;
-            }
-            other => other.type_name(),
         };
         let Some(object) = live.iter().find(|o| o.kind == kind && i.names(o)) else {
             skip(
@@ -80,17 +59,9 @@ pub fn state_of(imports: &[Import], live: &[LiveObject]) -> (String, Vec<Uncover
             continue;
         };
         let name = i.to.as_str().rsplit('.').next().unwrap_or_default();
-        let attributes = attributes(object);
-        if kind == Kind::Bucket
-            && object
-                .attrs
-                .get("replication")
-                .is_some_and(|r| !r.is_null())
-        {
-            skip(
-                i,
-                "its replication is not written from the live object: add the `replication` block by hand",
-            );
+        let state = write(object);
+        if let Some(reason) = state.unwritten {
+            skip(i, reason);
         }
         let resource = |tf_type: &str, attributes: Value| {
             json!({
@@ -101,191 +72,33 @@ pub fn state_of(imports: &[Import], live: &[LiveObject]) -> (String, Vec<Uncover
                 "instances": [{"attributes": attributes, "sensitive_attributes": []}],
             })
         };
-        resources.push(resource(tf_type, Value::Object(attributes)));
-        if kind == Kind::Bucket {
-            // The settings the provider keeps as resources of their own.
-            if object.attrs.get("public_access_block") == Some(&Value::Bool(true)) {
-                resources.push(resource(
-                    "aws_s3_bucket_public_access_block",
-                    json!({"bucket": object.id, "block_public_acls": true,
-                           "ignore_public_acls": true, "block_public_policy": true,
-                           "restrict_public_buckets": true}),
-                ));
-            }
-            if let Some(lock) = object.attrs.get("object_lock").filter(|l| l.is_object()) {
-                resources.push(resource(
-                    "aws_s3_bucket_object_lock_configuration",
-                    json!({"bucket": object.id, "object_lock_enabled": "Enabled",
-                           "rule": [{"default_retention": [{
-                               "mode": lock.get("mode"), "days": lock.get("days")}]}]}),
-                ));
-            }
+        resources.push(resource(
+            tf_type,
+            Value::Object(attributes(object, state.attributes)),
+        ));
+        // The settings the provider keeps as resources of their own.
+        for (tf_type, attributes) in state.companions {
+            resources.push(resource(tf_type, attributes));
         }
     }
     let state = json!({"version": 4, "terraform_version": "drplan-live", "resources": resources});
     (state.to_string(), unwritten)
 }
 
-fn text<'a>(o: &'a LiveObject, key: &str) -> &'a str {
-    o.attrs.get(key).and_then(Value::as_str).unwrap_or_default()
-}
-
-fn get(o: &LiveObject, key: &str) -> Value {
-    o.attrs.get(key).cloned().unwrap_or(Value::Null)
-}
-
-/// `object`'s normalized attributes (`resource::Kind`) in the provider's names.
-fn attributes(o: &LiveObject) -> Map<String, Value> {
+/// `object`'s id, region and tags in the provider's names, then its kind's
+/// attributes (`own`).
+fn attributes(o: &LiveObject, own: Map<String, Value>) -> Map<String, Value> {
     let mut a = Map::new();
     a.insert("id".into(), json!(o.id));
     if let Some(region) = &o.region {
         a.insert("region".into(), json!(region));
     }
-    a.insert("tags".into(), get(o, "tags"));
-    match o.kind {
-        Kind::Vpc => {
-            a.insert("cidr_block".into(), get(o, "cidr_block"));
-        }
-        Kind::Subnet => {
-            a.insert("vpc_id".into(), get(o, "vpc"));
-            a.insert("cidr_block".into(), get(o, "cidr_block"));
-            a.insert("availability_zone".into(), get(o, "availability_zone"));
-            a.insert("map_public_ip_on_launch".into(), get(o, "public"));
-        }
-        Kind::EksCluster => {
-            for k in ["name", "version", "role_arn"] {
-                a.insert(k.into(), get(o, k));
-            }
-            a.insert(
-                "vpc_config".into(),
-                json!([{"subnet_ids": get(o, "subnets")}]),
-            );
-        }
-        Kind::NodeGroup => {
-            a.insert("cluster_name".into(), get(o, "cluster_name"));
-            a.insert("node_group_name".into(), get(o, "name"));
-            for k in [
-                "node_role_arn",
-                "instance_types",
-                "disk_size",
-                "capacity_type",
-                "labels",
-            ] {
-                a.insert(k.into(), get(o, k));
-            }
-            a.insert("subnet_ids".into(), get(o, "subnets"));
-            a.insert(
-                "scaling_config".into(),
-                json!([{
-                    "min_size": get(o, "min_size"),
-                    "desired_size": get(o, "desired_size"),
-                    "max_size": get(o, "max_size"),
-                }]),
-            );
-        }
-        Kind::Bucket => bucket(o, &mut a),
-        Kind::DnsZone => {
-            a.insert("name".into(), json!(text(o, "name").trim_end_matches('.')));
-            a.insert("zone_id".into(), json!(o.id));
-            a.insert("comment".into(), get(o, "comment"));
-        }
-        Kind::VpcPeering => {
-            a.insert("vpc_id".into(), get(o, "vpc"));
-            a.insert("peer_vpc_id".into(), get(o, "peer_vpc"));
-            a.insert("peer_region".into(), get(o, "peer_region"));
-        }
-        Kind::KmsKey => {
-            a.insert("arn".into(), json!(o.id));
-            for k in ["description", "multi_region", "enable_key_rotation"] {
-                a.insert(k.into(), get(o, k));
-            }
-            a.insert("is_enabled".into(), get(o, "enabled"));
-        }
-        Kind::KmsReplicaKey => {
-            a.insert("arn".into(), json!(o.id));
-            a.insert("primary_key_arn".into(), get(o, "primary_key"));
-            a.insert("description".into(), get(o, "description"));
-            a.insert("enabled".into(), get(o, "enabled"));
-        }
-        Kind::EcrRepository => {
-            a.insert("name".into(), get(o, "name"));
-            a.insert(
-                "image_tag_mutability".into(),
-                get(o, "image_tag_mutability"),
-            );
-            a.insert(
-                "image_scanning_configuration".into(),
-                json!([{"scan_on_push": get(o, "scan_on_push")}]),
-            );
-        }
-        Kind::CacheReplicationGroup => {
-            a.insert("replication_group_id".into(), get(o, "name"));
-            for k in [
-                "description",
-                "engine",
-                "engine_version",
-                "node_type",
-                "num_cache_clusters",
-                "snapshot_retention_limit",
-                "snapshot_window",
-            ] {
-                a.insert(k.into(), get(o, k));
-            }
-        }
-        Kind::DnsRecord | Kind::HealthCheck | Kind::K8sObject => {}
-    }
-    a
-}
-
-fn bucket(o: &LiveObject, a: &mut Map<String, Value>) {
-    a.insert("bucket".into(), json!(o.id));
     a.insert(
-        "versioning".into(),
-        json!([{"enabled": o.attrs.get("versioning").and_then(Value::as_bool).unwrap_or(false)}]),
+        "tags".into(),
+        o.attrs.get("tags").cloned().unwrap_or(Value::Null),
     );
-    if let Some(e) = o.attrs.get("encryption").and_then(Value::as_object) {
-        a.insert(
-            "server_side_encryption_configuration".into(),
-            json!([{"rule": [{"apply_server_side_encryption_by_default": [{
-                "sse_algorithm": e.get("algorithm"),
-                "kms_master_key_id": e.get("kms_key_id"),
-            }]}]}]),
-        );
-    }
-    let rules: Vec<Value> = o
-        .attrs
-        .get("lifecycle_rules")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .map(|r| {
-            let days = |k: &str| r.get(k).cloned().unwrap_or(Value::Null);
-            let transitions: Vec<Value> = r
-                .get("transitions")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|t| json!({"days": t.get("days"), "storage_class": t.get("storage_class")}))
-                .collect();
-            let expiration = match days("expiration_days") {
-                Value::Null => json!([]),
-                d => json!([{"days": d}]),
-            };
-            let noncurrent = match days("noncurrent_expiration_days") {
-                Value::Null => json!([]),
-                d => json!([{"days": d}]),
-            };
-            json!({
-                "id": r.get("id"),
-                "enabled": true,
-                "prefix": r.get("prefix"),
-                "expiration": expiration,
-                "noncurrent_version_expiration": noncurrent,
-                "transition": transitions,
-            })
-        })
-        .collect();
-    a.insert("lifecycle_rule".into(), Value::Array(rules));
+    a.extend(own);
+    a
 }
 
 #[cfg(test)]

@@ -1,32 +1,39 @@
 //! One declaration per resource kind: what the generic code — diff, apply steps,
-//! renderers, outage handling, import — needs to know about a kind, in one place, so
-//! that nothing matches on every kind elsewhere. Each family declares its kinds in
-//! its own file: `network` (VPC, subnet), `peering` (VPC peering connection), `eks` (cluster, node group),
-//! `kms` (key, replica key), `s3` (bucket), `ecr` (repository), `elasticache` (Redis
-//! replication group with its subnet group),
+//! renderers, outage handling, import, the runbook — needs to know about a kind, in
+//! one place, so that nothing matches on every kind elsewhere. Each family is a
+//! folder: `network` (VPC, subnet), `peering` (VPC peering connection), `eks`
+//! (cluster, node group), `kms` (key, replica key), `s3` (bucket), `ecr`
+//! (repository), `elasticache` (Redis replication group with its subnet group),
 //! `route53` (zone, record, health check), `kubernetes` (object); `Kind::info` is the
 //! registry. The normalized attributes of each kind are documented on `Kind`.
 //!
-//! Each family file also holds the family's lowering (`lower`: its blocks of the typed
-//! topology to resources; `spec::lower` calls every family's).
+//! A family's folder holds, in `mod.rs`, its `KindInfo`s, typed attributes, lowering
+//! (`lower`: its blocks of the typed topology to resources; `spec::lower` calls every
+//! family's) and runbook checks; in `decode.rs`, its spec blocks (schema, decoding,
+//! the block's own checks with spans, and its checks across blocks, `check`); in
+//! `terraform.rs` (AWS families), its kinds in the provider's attribute shapes for
+//! Terraform's plan JSON and for `import --generate-config-out`.
 //!
 //! Adding a kind: a `Kind` variant (its serialized Terraform type name), a `KindInfo`
-//! and its lowering in its family's file, its line in `Kind::info` and `Kind::ALL`, its
-//! spec block (`spec/decode`), and on the cloud side its reader (`src/live/`) and
-//! applier (`src/apply/family.rs`). ARCHITECTURE.md walks through it.
+//! and its lowering in its family's folder, its line in `Kind::info` and `Kind::ALL`,
+//! its spec block (`<family>/decode.rs`, its line with its schema in `spec/blocks.rs`
+//! and in the loader's decode table), and on the cloud side its reader (`src/live/`,
+//! `live::FAMILIES`) and applier (`src/apply/family.rs`). ARCHITECTURE.md walks
+//! through it.
 
 pub mod ecr;
 pub mod eks;
 pub mod elasticache;
 pub mod kms;
-mod kubernetes;
+pub mod kubernetes;
 pub mod network;
 pub mod peering;
 pub mod route53;
 pub mod s3;
 
 use crate::address::Address;
-use crate::resource::Kind;
+use crate::live::LiveObject;
+use crate::resource::{Kind, Resource};
 use serde_json::{Map, Value};
 
 /// Where a kind keeps drplan's ownership marks.
@@ -84,6 +91,8 @@ pub struct KindInfo {
     pub stateful: bool,
     /// Lives in a site's region (else global, or in a cluster).
     pub regional: bool,
+    /// Lives in a Kubernetes cluster (its `cluster` attribute).
+    pub in_cluster: bool,
     /// Attributes whose change cannot be made in place: the object is replaced.
     pub force_new: &'static [&'static str],
     /// Attributes that exist only once the object does (`(known after apply)`).
@@ -112,6 +121,96 @@ pub struct KindInfo {
     /// one); `Some(attrs)`, each mirror must have this object and these attributes
     /// equal.
     pub parity: Option<&'static [&'static str]>,
+    /// What deleting one means beyond its removal, where that is more than the name
+    /// says (the plan says it wherever it would delete one).
+    pub deletion_means: Option<&'static str>,
+    /// Its view in Terraform's plan JSON (`render::terraform`).
+    pub terraform: Terraform,
+    /// Its steps in the failover runbook (`runbook`).
+    pub runbook: Runbook,
+    /// `drplan import --generate-config-out` (`adopt::live`): the spec address shape
+    /// an import names it by, and its live object as Terraform state.
+    pub import: Import,
+}
+
+/// A kind in Terraform's plan JSON.
+pub struct Terraform {
+    /// The provider's resource type, where it is not the kind's own type name.
+    pub type_name: Option<&'static str>,
+    pub provider: Provider,
+    /// The normalized attributes in the provider's attribute names and shapes.
+    pub values: fn(&Map<String, Value>) -> Value,
+}
+
+/// The Terraform provider a kind belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provider {
+    Aws,
+    Kubernetes,
+}
+
+/// The runbook's phases, in the order a failover reads them (`runbook::PHASES`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    Capacity,
+    Storage,
+    DataRestore,
+    Workloads,
+    BackupsResume,
+    Traffic,
+}
+
+/// A kind in the failover runbook.
+pub struct Runbook {
+    /// What a step names the object as (`create <what>`).
+    pub what: fn(r: &Resource) -> String,
+    /// The phase a creation or change of an object with these attributes is read in
+    /// (a restore is always `DataRestore`).
+    pub phase: fn(attrs: &Map<String, Value>) -> Phase,
+    /// A read-only command that verifies the object by hand; `context` is the kube
+    /// context of a cluster (by its address).
+    pub verify: fn(r: &Resource, context: ContextOf<'_>) -> String,
+}
+
+/// The kube context of a cluster, by the cluster's address.
+pub type ContextOf<'a> = &'a dyn Fn(&str) -> String;
+
+/// A kind in `drplan import --generate-config-out`.
+pub struct Import {
+    /// The shape of the spec addresses that make it (`*` any one part, a last `..`
+    /// any rest); empty when no block address makes one alone.
+    pub address_shape: &'static [&'static str],
+    /// Its live object as the provider's Terraform state, or why it is not written.
+    pub state: Result<fn(&LiveObject) -> TfState, &'static str>,
+}
+
+/// A live object as Terraform state: its attributes (beyond `id`, `region` and
+/// `tags`, which every kind has), the provider's resources of their own that hold
+/// some of its settings (type, attributes), and what it could not write.
+#[derive(Default)]
+pub struct TfState {
+    pub attributes: Map<String, Value>,
+    pub companions: Vec<(&'static str, Value)>,
+    pub unwritten: Option<&'static str>,
+}
+
+impl Import {
+    /// Whether `address` has this kind's shape.
+    pub fn makes(&self, address: &Address) -> bool {
+        let parts: Vec<&str> = address.as_str().split('.').collect();
+        let shape = self.address_shape;
+        match shape.split_last() {
+            None => false,
+            Some((&"..", head)) => {
+                parts.len() >= head.len() && matches_shape(head, &parts[..head.len()])
+            }
+            Some(_) => parts.len() == shape.len() && matches_shape(shape, &parts),
+        }
+    }
+}
+
+fn matches_shape(shape: &[&str], parts: &[&str]) -> bool {
+    shape.iter().zip(parts).all(|(s, p)| *s == "*" || s == p)
 }
 
 impl Kind {
@@ -226,10 +325,7 @@ pub fn address_attrs(kind: Kind) -> impl Iterator<Item = &'static str> {
 /// What deleting an object of `kind` means beyond its removal, where that is more
 /// than the name says (the plan says it wherever it would delete one).
 pub fn deletion_means(kind: Kind) -> Option<&'static str> {
-    match kind {
-        Kind::KmsKey | Kind::KmsReplicaKey => Some(kms::DELETION_MEANS),
-        _ => None,
-    }
+    kind.info().deletion_means
 }
 
 /// A key that is there, `null` included, is `Some` (serde reads a `null` as the outer
@@ -258,4 +354,56 @@ pub(crate) fn text<'a>(attrs: &'a Map<String, Value>, key: &str) -> &'a str {
 /// `region/address`: the identity of the kinds found by their mark.
 pub(crate) fn by_mark(region: &str, address: &Address, _: &Map<String, Value>) -> String {
     format!("{region}/{address}")
+}
+
+/// An attribute, or `null`.
+pub(crate) fn get<'a>(a: &'a Map<String, Value>, k: &str) -> &'a Value {
+    a.get(k).unwrap_or(&Value::Null)
+}
+
+/// The region of `r`, or "".
+pub(crate) fn region_of(r: &Resource) -> &str {
+    r.region.as_deref().unwrap_or_default()
+}
+
+/// How the runbook names most kinds: by their type name.
+pub(crate) fn type_name_of(r: &Resource) -> String {
+    r.kind.type_name().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_import_shape_names_one_kind() {
+        for a in Kind::ALL {
+            for b in Kind::ALL {
+                let (sa, sb) = (a.info().import.address_shape, b.info().import.address_shape);
+                assert!(a == b || sa.is_empty() || sa != sb, "{a:?} and {b:?}");
+            }
+        }
+        let makes = |k: Kind, to: &str| k.info().import.makes(&Address::new(to));
+        assert!(makes(Kind::Vpc, "network.a"));
+        assert!(!makes(Kind::Vpc, "network.a.subnet.b"));
+        assert!(makes(Kind::Subnet, "network.a.subnet.b"));
+        assert!(makes(
+            Kind::K8sObject,
+            "kubernetes.app.apps_v1.Deployment.web"
+        ));
+        assert!(!makes(Kind::EcrRepository, "registry.a"));
+    }
+
+    #[test]
+    fn only_kubernetes_objects_live_in_a_cluster_and_leave_the_aws_provider() {
+        for k in Kind::ALL {
+            let info = k.info();
+            assert_eq!(info.in_cluster, k == Kind::K8sObject, "{k:?}");
+            assert_eq!(
+                info.terraform.provider == Provider::Kubernetes,
+                info.in_cluster,
+                "{k:?}"
+            );
+        }
+    }
 }

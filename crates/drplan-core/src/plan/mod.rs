@@ -16,6 +16,7 @@ pub mod redact;
 pub mod target;
 
 use crate::address::Address;
+use crate::kinds::MarkPlace;
 use crate::live::Unreachable;
 use crate::marks::K8S_ADDRESS_ANNOTATION;
 use crate::resource::{AttrMap, Kind};
@@ -108,7 +109,7 @@ impl ResourceChange {
         };
         let mut before = self.before.clone().unwrap_or_default();
         // A Kubernetes object's mark is an annotation inside its manifest.
-        if self.kind == Kind::K8sObject {
+        if self.kind.info().mark == MarkPlace::Annotation {
             let annotations = before
                 .get_mut("manifest")
                 .and_then(|m| m.pointer_mut("/metadata/annotations"))

@@ -1,8 +1,13 @@
 //! The top-level blocks of the spec language, in one table: how many labels each
 //! takes, the attributes of the object a reference to it reads (`bucket.x.arn`),
 //! whether it holds managed objects (an address starts with it: `moved`, `removed`,
-//! `--target`), and its rank among blocks ready at the same time. The loader, the
-//! evaluation order, the reference checks and the address parser all read it.
+//! `--target`), its rank among blocks ready at the same time, and the schema its body
+//! is decoded with. The loader, the evaluation order, the reference checks and the
+//! address parser all read it.
+
+use super::body::Schema;
+use super::decode;
+use crate::kinds;
 
 pub struct Block {
     pub name: &'static str,
@@ -15,6 +20,18 @@ pub struct Block {
     /// that string references such as `network = "primary"` find their target
     /// already decoded.
     pub rank: usize,
+    /// The schema its body is decoded with, for the blocks the loader decodes
+    /// generically (a family's in its `kinds::<family>::decode`).
+    pub schema: Option<&'static Schema>,
+}
+
+impl Block {
+    const fn with_schema(self, schema: &'static Schema) -> Block {
+        Block {
+            schema: Some(schema),
+            ..self
+        }
+    }
 }
 
 const fn block(
@@ -30,6 +47,7 @@ const fn block(
         object,
         managed,
         rank,
+        schema: None,
     }
 }
 
@@ -43,73 +61,85 @@ pub const BLOCKS: &[Block] = &[
         Some(&["name", "region", "role", "active", "address"]),
         false,
         2,
-    ),
+    )
+    .with_schema(&decode::site::SCHEMA),
     block(
         "network",
         1,
         Some(&["name", "site", "region", "cidr", "address"]),
         true,
         3,
-    ),
+    )
+    .with_schema(&kinds::network::decode::SCHEMA),
     block(
         "peering",
         1,
         Some(&["name", "requester", "accepter", "address"]),
         true,
         4,
-    ),
+    )
+    .with_schema(&kinds::peering::decode::SCHEMA),
     block(
         "cluster",
         1,
         Some(&["name", "site", "region", "version", "address"]),
         true,
         5,
-    ),
+    )
+    .with_schema(&kinds::eks::decode::SCHEMA),
     block(
         "kms_key",
         1,
         Some(&["name", "site", "region", "alias", "replicas", "address"]),
         true,
         5,
-    ),
+    )
+    .with_schema(&kinds::kms::decode::SCHEMA),
     block(
         "bucket",
         1,
         Some(&["name", "arn", "site", "region", "address"]),
         true,
         6,
-    ),
+    )
+    .with_schema(&kinds::s3::decode::SCHEMA),
     block(
         "registry",
         1,
         Some(&["name", "site", "region", "address"]),
         true,
         6,
-    ),
+    )
+    .with_schema(&kinds::ecr::decode::SCHEMA),
     block(
         "cache",
         1,
         Some(&["name", "site", "region", "component", "address"]),
         true,
         6,
-    ),
-    block("zone", 1, Some(&["name", "address"]), true, 4),
-    block("dns", 1, Some(&["name", "fqdn", "address"]), true, 7),
+    )
+    .with_schema(&kinds::elasticache::decode::SCHEMA),
+    block("zone", 1, Some(&["name", "address"]), true, 4)
+        .with_schema(&kinds::route53::decode::ZONE_SCHEMA),
+    block("dns", 1, Some(&["name", "fqdn", "address"]), true, 7)
+        .with_schema(&kinds::route53::decode::DNS_SCHEMA),
     block(
         "kubernetes",
         1,
         Some(&["name", "cluster", "address"]),
         true,
         8,
-    ),
+    )
+    .with_schema(&kinds::kubernetes::decode::KUBERNETES_SCHEMA),
     block(
         "backup",
         1,
         Some(&["name", "engine", "component", "address"]),
         true,
         9,
-    ),
-    block("objectives", 0, None, false, 10),
+    )
+    .with_schema(&kinds::kubernetes::decode::BACKUP_SCHEMA),
+    block("objectives", 0, None, false, 10).with_schema(&decode::objectives::SCHEMA),
 ];
 
 pub fn find(name: &str) -> Option<&'static Block> {

@@ -1,5 +1,5 @@
 //! Checks across blocks, run once everything is decoded: overlapping networks (and
-//! peered ones: `decode::peering::check`),
+//! peered ones: `kinds::peering::decode::check`),
 //! clusters and their networks, replication between buckets, backup placements,
 //! manifests on disk, and environment settings that name spec blocks.
 
@@ -35,13 +35,13 @@ pub fn run(
     digest: &mut DigestInputs,
 ) {
     networks(t, spans, diags);
-    super::decode::peering::check(t, spans, diags);
-    super::decode::registry::check(t, spans, diags);
+    crate::kinds::peering::decode::check(t, spans, diags);
+    crate::kinds::ecr::decode::check(t, spans, diags);
     clusters(t, spans, diags);
-    super::decode::elasticache::check(t, spans, diags);
+    crate::kinds::elasticache::decode::check(t, spans, diags);
     vault_sites(t, spans, diags);
     buckets(t, spans, diags);
-    super::decode::kms::check(t, spans, env, diags);
+    crate::kinds::kms::decode::check(t, spans, env, diags);
     backups(t, spans, diags);
     manifests(files_read, t, spans, diags, digest);
     site_accounts(t, env, sources, diags);

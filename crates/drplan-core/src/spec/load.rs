@@ -24,6 +24,7 @@ use super::secret_snippets::SecretSpans;
 use super::sensitivity;
 use super::taint::{self, Taint};
 use super::vars::{self, VarInputs};
+use crate::kinds;
 use crate::model::{Environment, Project, SiteRole, Topology, Variable};
 use hcl::{Map, Value};
 use hcl_edit::structure::{Block, Body, Structure};
@@ -1800,13 +1801,13 @@ impl Loader {
     }
 
     /// A decoded bucket's `replication` and `logging` blocks, once every block is
-    /// published (see `decode::bucket::replication`).
+    /// published (see `kinds::s3::decode::replication`).
     fn decode_replication(&mut self, item: &Item) {
         let blocks: Vec<&Block> = item
             .block
             .body
             .blocks()
-            .filter(|b| decode::bucket::LINK_BLOCKS.contains(&b.ident.as_str()))
+            .filter(|b| kinds::s3::decode::LINK_BLOCKS.contains(&b.ident.as_str()))
             .collect();
         if blocks.is_empty() || !self.topology.buckets.contains_key(&item.label) {
             return;
@@ -1827,12 +1828,12 @@ impl Loader {
         let replication = match replication.is_empty() {
             true => None,
             false => {
-                decode::bucket::replication(&address, &item.file.source, &replication, &mut cx)
+                kinds::s3::decode::replication(&address, &item.file.source, &replication, &mut cx)
             }
         };
         let logging = logging
             .first()
-            .and_then(|b| decode::bucket::logging(&address, &item.file.source, b, &mut cx));
+            .and_then(|b| kinds::s3::decode::logging(&address, &item.file.source, b, &mut cx));
         if let Some(b) = self.topology.buckets.get_mut(&item.label) {
             b.replication = replication;
             b.logging = logging;
@@ -2036,37 +2037,38 @@ impl Loader {
         };
         let decoded = match item.kind {
             "network" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::network::decode(l, b, cx).map(Decoded::Network)
+                kinds::network::decode::decode(l, b, cx).map(Decoded::Network)
             }),
             "peering" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::peering::decode(l, b, cx).map(Decoded::Peering)
+                kinds::peering::decode::decode(l, b, cx).map(Decoded::Peering)
             }),
             "cluster" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::cluster::decode(l, b, cx).map(Decoded::Cluster)
+                kinds::eks::decode::decode(l, b, cx).map(Decoded::Cluster)
             }),
             "kms_key" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::kms::decode(l, b, cx).map(Decoded::KmsKey)
+                kinds::kms::decode::decode(l, b, cx).map(Decoded::KmsKey)
             }),
             "bucket" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::bucket::decode(l, b, cx).map(Decoded::Bucket)
+                kinds::s3::decode::decode(l, b, cx).map(Decoded::Bucket)
             }),
             "registry" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::registry::decode(l, b, cx).map(Decoded::Registry)
+                kinds::ecr::decode::decode(l, b, cx).map(Decoded::Registry)
             }),
             "cache" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::elasticache::decode(l, b, cx).map(Decoded::Cache)
+                kinds::elasticache::decode::decode(l, b, cx).map(Decoded::Cache)
             }),
             "zone" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::dns::decode_zone(l, b, cx).map(Decoded::Zone)
+                kinds::route53::decode::decode_zone(l, b, cx).map(Decoded::Zone)
             }),
             "dns" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::dns::decode(l, b, cx).map(Decoded::Dns)
+                kinds::route53::decode::decode(l, b, cx).map(Decoded::Dns)
             }),
             "kubernetes" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::workloads::decode_kubernetes(l, b, cx).map(Decoded::Kubernetes)
+                kinds::kubernetes::decode::decode_kubernetes(l, b, cx).map(Decoded::Kubernetes)
             }),
             "backup" => self.decode_block(item, ctx, |l, b, cx| {
-                decode::workloads::decode_backup(l, b, cx).map(|b| Decoded::Backup(Box::new(b)))
+                kinds::kubernetes::decode::decode_backup(l, b, cx)
+                    .map(|b| Decoded::Backup(Box::new(b)))
             }),
             "objectives" => self.decode_block(item, ctx, |_, b, cx| {
                 Some(Decoded::Objectives(decode::objectives::decode(b, cx)))
@@ -2076,61 +2078,67 @@ impl Loader {
         let t = &mut self.topology;
         match decoded {
             Some(Decoded::Network(n)) => {
-                let obj = decode::network::network_object(&n, &region_of(t, &n.site));
+                let obj = kinds::network::decode::network_object(&n, &region_of(t, &n.site));
                 self.scope.publish("network", &label, obj);
                 t.networks.insert(label, n);
             }
             Some(Decoded::Peering(p)) => {
-                self.scope
-                    .publish("peering", &label, decode::peering::peering_object(&p));
+                self.scope.publish(
+                    "peering",
+                    &label,
+                    kinds::peering::decode::peering_object(&p),
+                );
                 t.peerings.insert(label, p);
             }
             Some(Decoded::Cache(c)) => {
-                let obj = decode::elasticache::cache_object(&c, &region_of(t, &c.site));
+                let obj = kinds::elasticache::decode::cache_object(&c, &region_of(t, &c.site));
                 self.scope.publish("cache", &label, obj);
                 t.caches.insert(label, c);
             }
             Some(Decoded::Cluster(c)) => {
-                let obj = decode::cluster::cluster_object(&c, &region_of(t, &c.site));
+                let obj = kinds::eks::decode::cluster_object(&c, &region_of(t, &c.site));
                 self.scope.publish("cluster", &label, obj);
                 t.clusters.insert(label, c);
             }
             Some(Decoded::KmsKey(k)) => {
-                let obj = decode::kms::kms_key_object(&k, &region_of(t, &k.site));
+                let obj = kinds::kms::decode::kms_key_object(&k, &region_of(t, &k.site));
                 self.scope.publish("kms_key", &label, obj);
                 t.kms_keys.insert(label, k);
             }
             Some(Decoded::Bucket(bk)) => {
-                let obj = decode::bucket::bucket_object(&bk, &region_of(t, &bk.site));
+                let obj = kinds::s3::decode::bucket_object(&bk, &region_of(t, &bk.site));
                 self.scope.publish("bucket", &label, obj);
                 t.buckets.insert(label, bk);
             }
             Some(Decoded::Registry(r)) => {
-                let obj = decode::registry::registry_object(&r, &region_of(t, &r.site));
+                let obj = kinds::ecr::decode::registry_object(&r, &region_of(t, &r.site));
                 self.scope.publish("registry", &label, obj);
                 t.registries.insert(label, r);
             }
             Some(Decoded::Zone(z)) => {
                 self.scope
-                    .publish("zone", &label, decode::dns::zone_object(&z));
+                    .publish("zone", &label, kinds::route53::decode::zone_object(&z));
                 t.zones.insert(label, z);
             }
             Some(Decoded::Dns(d)) => {
                 self.scope
-                    .publish("dns", &label, decode::dns::dns_object(&d));
+                    .publish("dns", &label, kinds::route53::decode::dns_object(&d));
                 t.dns.insert(label, d);
             }
             Some(Decoded::Kubernetes(k)) => {
                 self.scope.publish(
                     "kubernetes",
                     &label,
-                    decode::workloads::kubernetes_object(&k),
+                    kinds::kubernetes::decode::kubernetes_object(&k),
                 );
                 t.kubernetes.insert(label, k);
             }
             Some(Decoded::Backup(b)) => {
-                self.scope
-                    .publish("backup", &label, decode::workloads::backup_object(&b));
+                self.scope.publish(
+                    "backup",
+                    &label,
+                    kinds::kubernetes::decode::backup_object(&b),
+                );
                 t.backups.insert(label, *b);
             }
             Some(Decoded::Objectives(o)) => t.objectives = Some(o),
@@ -2176,22 +2184,7 @@ enum Decoded {
 }
 
 fn schema_of(kind: &str) -> Option<&'static Schema> {
-    Some(match kind {
-        "site" => &decode::site::SCHEMA,
-        "network" => &decode::network::SCHEMA,
-        "peering" => &decode::peering::SCHEMA,
-        "cluster" => &decode::cluster::SCHEMA,
-        "kms_key" => &decode::kms::SCHEMA,
-        "bucket" => &decode::bucket::SCHEMA,
-        "registry" => &decode::registry::SCHEMA,
-        "cache" => &decode::elasticache::SCHEMA,
-        "zone" => &decode::dns::ZONE_SCHEMA,
-        "dns" => &decode::dns::DNS_SCHEMA,
-        "kubernetes" => &decode::workloads::KUBERNETES_SCHEMA,
-        "backup" => &decode::workloads::BACKUP_SCHEMA,
-        "objectives" => &decode::objectives::SCHEMA,
-        _ => return None,
-    })
+    blocks::find(kind)?.schema
 }
 
 /// The mark of a block's object in the evaluation context, from its attributes' marks:
@@ -2220,7 +2213,7 @@ fn order_refs(kind: &str, body: &Body) -> Vec<Reference> {
     for s in body.iter() {
         match s {
             Structure::Attribute(a) => out.extend(refs::collect(&a.value)),
-            Structure::Block(b) if decode::bucket::LINK_BLOCKS.contains(&b.ident.as_str()) => {}
+            Structure::Block(b) if kinds::s3::decode::LINK_BLOCKS.contains(&b.ident.as_str()) => {}
             Structure::Block(b) => out.extend(body_refs(&b.body)),
         }
     }

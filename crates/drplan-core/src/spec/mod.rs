@@ -12,12 +12,12 @@
 
 pub mod backup_policy;
 mod blocks;
-mod body;
+pub(crate) mod body;
 mod checks;
 pub mod decode;
 pub mod diagnostic;
 pub mod duration;
-mod environment;
+pub(crate) mod environment;
 mod extends;
 pub mod files;
 mod for_each;

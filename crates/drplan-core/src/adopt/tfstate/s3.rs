@@ -12,8 +12,8 @@ use super::state::Instance;
 use super::{with_tags, Out};
 use crate::address::Address;
 use crate::adopt::config::{Block, Value};
+use crate::kinds::s3::decode::OWN_REPLICATION_RULE;
 use crate::resource::Kind;
-use crate::spec::decode::bucket::OWN_REPLICATION_RULE;
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 

@@ -1,20 +1,16 @@
-//! One decoder per block family: evaluated attributes -> typed model, with the
-//! checks that need only the block itself (and the sites). Cross-block checks live in
-//! `spec::checks`.
+//! Decoding blocks: evaluated attributes -> typed model, with the checks that need
+//! only the block itself (and the sites). A resource family's blocks are decoded in its
+//! folder (`kinds::<family>::decode`: `network`, `peering`, `cluster`, `kms_key`,
+//! `bucket`, `registry`, `cache`, `zone`/`dns`, `kubernetes`/`backup`); here are the
+//! blocks that lower to no kind of their own (`site`, `variable`, `objectives`), the
+//! `lifecycle` block several families share, and the helpers every decoder uses
+//! (`Cx`, `SpanTable`, `source_ref`, `object`, `check_tags`, `check_arn`). Cross-block
+//! checks live in `spec::checks` (a family's own in its `decode::check`).
 
-pub mod bucket;
-pub mod cluster;
-pub mod dns;
-pub mod elasticache;
-pub mod kms;
 pub mod lifecycle;
-pub mod network;
 pub mod objectives;
-pub mod peering;
-pub mod registry;
 pub mod site;
 pub mod variable;
-pub mod workloads;
 
 use super::body::BlockBody;
 use super::diagnostic::{Diagnostics, SourceFile};
@@ -92,5 +88,20 @@ pub fn check_tags(b: &BlockBody, diags: &mut Diagnostics, tags: &BTreeMap<String
             format!("tag `{k}` uses the reserved `drplan:` prefix"),
             "drplan writes drplan:stack and drplan:address itself; choose another key",
         );
+    }
+}
+
+/// An ARN-valued attribute (a role, a key) has the ARN form.
+pub fn check_arn(b: &BlockBody, cx: &mut Cx, attr: &str, arn: Option<&str>) {
+    if let Some(a) = arn {
+        if !a.starts_with("arn:") || a.split(':').count() < 6 {
+            b.invalid(
+                cx.diags,
+                "drplan::invalid_value",
+                attr,
+                format!("`{a}` is not an ARN"),
+                "write arn:aws:iam::<account>:role/<name>",
+            );
+        }
     }
 }

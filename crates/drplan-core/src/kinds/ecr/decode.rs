@@ -4,10 +4,10 @@
 //! block's own checks are here; the check across blocks (one repository name per
 //! region) runs once every block is decoded (`check`, called from `spec::checks`).
 
-use super::{check_tags, object, source_ref, Cx, SpanTable};
 use crate::kinds::ecr::{expiry_policy, normalize_lifecycle_policy, TAG_MUTABILITY};
 use crate::model::{Registry, Topology};
 use crate::spec::body::{BlockBody, Schema};
+use crate::spec::decode::{check_tags, object, source_ref, Cx, SpanTable};
 use crate::spec::diagnostic::{Diagnostics, SpecDiagnostic};
 use crate::spec::duration::{parse_duration, whole_days, DURATION_HELP};
 use hcl::Value;

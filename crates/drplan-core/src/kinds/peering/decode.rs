@@ -3,9 +3,9 @@
 //! here; the checks across blocks (the two CIDRs must not overlap) run once every
 //! network is decoded (`check`, called from `spec::checks`).
 
-use super::{check_tags, object, source_ref, Cx, SpanTable};
 use crate::model::{Peering, Topology};
 use crate::spec::body::{BlockBody, Schema};
+use crate::spec::decode::{check_tags, object, source_ref, Cx, SpanTable};
 use crate::spec::diagnostic::{Diagnostics, SpecDiagnostic};
 use hcl::Value;
 use ipnet::Ipv4Net;

@@ -4,7 +4,13 @@
 //! last, and its subnets are the group's `subnets` attribute (as a peering's routes
 //! are attributes of the connection). A replication group holds data: stateful.
 
-use super::{into_attrs, text, KindInfo, MarkPlace, Reference};
+pub mod decode;
+pub mod terraform;
+
+use super::{
+    into_attrs, region_of, text, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider,
+    Reference, Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{sorted_addrs, tags, Lowering};
@@ -47,6 +53,7 @@ pub const REPLICATION_GROUP: KindInfo = KindInfo {
     type_name: "aws_elasticache_replication_group",
     stateful: true,
     regional: true,
+    in_cluster: false,
     // An engine cannot be changed in place; a group cannot be renamed.
     force_new: &["name", "engine"],
     unknown_after_apply: &["arn"],
@@ -67,6 +74,21 @@ pub const REPLICATION_GROUP: KindInfo = KindInfo {
     // What an application failing over to a mirror needs: the same engine and
     // capacity. Snapshot settings may differ per site by design.
     parity: Some(&["engine_version", "node_type", "num_cache_clusters"]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Storage,
+        verify,
+    },
+    import: Import {
+        address_shape: &[],
+        state: Ok(terraform::state),
+    },
 };
 
 /// The part of an engine version drplan compares: `major.minor`. ElastiCache reports
@@ -143,4 +165,13 @@ pub(crate) fn default_subnets(network: &crate::model::Network) -> Vec<String> {
     } else {
         private
     }
+}
+
+/// The runbook's check of a replication group (`KindInfo::runbook`).
+fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws elasticache describe-replication-groups --region {} --replication-group-id {} --query 'ReplicationGroups[].[Status,SnapshotRetentionLimit,SnapshotWindow]'",
+        region_of(r),
+        text(&r.attrs, "name")
+    )
 }

@@ -1,10 +1,9 @@
-use super::cluster::check_arn;
-use super::{check_tags, label_of, object, source_ref, Cx};
 use crate::model::{
     Bucket, BucketLogging, Encryption, LifecycleRule, ObjectLock, Replication, ReplicationRule,
     Transition,
 };
 use crate::spec::body::{self, BlockBody, Schema};
+use crate::spec::decode::{check_arn, check_tags, label_of, object, source_ref, Cx};
 use crate::spec::diagnostic::{SourceFile, SpecDiagnostic};
 use crate::spec::duration::{parse_duration, whole_days, DURATION_HELP};
 use hcl::Value;

@@ -14,7 +14,13 @@
 //! side takes the primary's ARN with the bucket's region, `arn_in_region`), and the
 //! reader writes the ARN it reads back as that address (`resolve_bucket_keys`).
 
-use super::{by_mark, KindInfo, MarkPlace, Reference};
+pub mod decode;
+pub mod terraform;
+
+use super::{
+    by_mark, region_of, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider, Reference,
+    Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::live::LiveObject;
 use crate::model::{KmsKey, Topology};
@@ -40,6 +46,7 @@ pub const KEY: KindInfo = KindInfo {
     type_name: "aws_kms_key",
     stateful: true,
     regional: true,
+    in_cluster: false,
     force_new: &["multi_region"],
     unknown_after_apply: &[],
     regional_service: Some("kms"),
@@ -55,12 +62,28 @@ pub const KEY: KindInfo = KindInfo {
     estimate_update: 5,
     // A key is in one site; its copies in the others are its replicas.
     parity: None,
+    deletion_means: Some(DELETION_MEANS),
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::key_values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Storage,
+        verify,
+    },
+    import: Import {
+        address_shape: &[],
+        state: Ok(terraform::key_state),
+    },
 };
 
 pub const REPLICA: KindInfo = KindInfo {
     type_name: "aws_kms_replica_key",
     stateful: true,
     regional: true,
+    in_cluster: false,
     force_new: &["primary_key"],
     unknown_after_apply: &[],
     regional_service: Some("kms"),
@@ -75,6 +98,21 @@ pub const REPLICA: KindInfo = KindInfo {
     estimate_create: 10,
     estimate_update: 5,
     parity: None,
+    deletion_means: Some(DELETION_MEANS),
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::replica_values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Storage,
+        verify,
+    },
+    import: Import {
+        address_shape: &[],
+        state: Ok(terraform::replica_state),
+    },
 };
 
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
@@ -202,4 +240,16 @@ pub fn resolve_bucket_keys(objects: &mut [LiveObject]) {
             }
         }
     }
+}
+
+/// The runbook's check of a key or replica (`KindInfo::runbook`).
+fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws kms describe-key --region {} --key-id {} --query 'KeyMetadata.[KeyState,MultiRegionConfiguration.MultiRegionKeyType]'",
+        region_of(r),
+        r.attrs
+            .get("alias")
+            .and_then(Value::as_str)
+            .unwrap_or("<key-id>")
+    )
 }

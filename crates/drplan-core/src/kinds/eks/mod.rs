@@ -1,6 +1,12 @@
 //! The EKS family: `cluster` blocks lower to a cluster and its node groups.
 
-use super::{into_attrs, text, KindInfo, MarkPlace, NameKey, Reference};
+pub mod decode;
+pub mod terraform;
+
+use super::{
+    into_attrs, region_of, text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase,
+    Provider, Reference, Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::sorted_addrs;
@@ -80,6 +86,7 @@ pub const CLUSTER: KindInfo = KindInfo {
     type_name: "aws_eks_cluster",
     stateful: true,
     regional: true,
+    in_cluster: false,
     // EKS sets secrets encryption at creation and can neither change nor remove it.
     force_new: &["name", "role_arn", "subnets", "secrets_encryption_key"],
     unknown_after_apply: &["arn", "endpoint", "certificate_authority"],
@@ -106,6 +113,21 @@ pub const CLUSTER: KindInfo = KindInfo {
         "endpoint_private_access",
         "control_plane_logs",
     ]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::cluster_values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Capacity,
+        verify: cluster_verify,
+    },
+    import: Import {
+        address_shape: &["cluster", "*"],
+        state: Ok(terraform::cluster_state),
+    },
 };
 
 pub const NODE_GROUP: KindInfo = KindInfo {
@@ -146,6 +168,21 @@ pub const NODE_GROUP: KindInfo = KindInfo {
         "max_size",
         "labels",
     ]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::node_group_values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Capacity,
+        verify: node_group_verify,
+    },
+    import: Import {
+        address_shape: &["cluster", "*", "node_group", "*"],
+        state: Ok(terraform::node_group_state),
+    },
     ..CLUSTER
 };
 
@@ -220,4 +257,23 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             out.push(group);
         }
     }
+}
+
+/// The runbook's check of a cluster (`KindInfo::runbook`).
+fn cluster_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws eks describe-cluster --region {} --name {} --query cluster.status",
+        region_of(r),
+        text(&r.attrs, "name")
+    )
+}
+
+/// The runbook's check of a node group.
+fn node_group_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws eks describe-nodegroup --region {} --cluster-name {} --nodegroup-name {} --query 'nodegroup.[status,scalingConfig]'",
+        region_of(r),
+        text(&r.attrs, "cluster_name"),
+        text(&r.attrs, "name")
+    )
 }

@@ -1,7 +1,13 @@
 //! The Route53 family (global): `zone` blocks, and `dns` blocks lowering to record
 //! sets and health checks.
 
-use super::{by_mark, into_attrs, text, KindInfo, MarkPlace, NameKey, Reference};
+pub mod decode;
+pub mod terraform;
+
+use super::{
+    by_mark, into_attrs, text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase, Provider,
+    Reference, Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::model::SiteRole;
 use crate::resource::{Kind, Resource};
@@ -66,6 +72,7 @@ pub const ZONE: KindInfo = KindInfo {
     type_name: "aws_route53_zone",
     stateful: true,
     regional: false,
+    in_cluster: false,
     force_new: &["name"],
     unknown_after_apply: &["id", "name_servers"],
     regional_service: None,
@@ -84,6 +91,21 @@ pub const ZONE: KindInfo = KindInfo {
     estimate_update: 10,
     // Global, named per zone: nothing to mirror between sites.
     parity: None,
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::same_values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Traffic,
+        verify: zone_verify,
+    },
+    import: Import {
+        address_shape: &["zone", "*"],
+        state: Ok(terraform::zone_state),
+    },
 };
 
 pub const RECORD: KindInfo = KindInfo {
@@ -111,6 +133,21 @@ pub const RECORD: KindInfo = KindInfo {
     // failover flip is a record change: the same propagation as a new record.
     estimate_create: 60,
     estimate_update: 60,
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::record_values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Traffic,
+        verify: record_verify,
+    },
+    import: Import {
+        address_shape: &["dns", "*", "target", "*"],
+        state: Err("DNS records and health checks are not written from live objects yet: write the `dns` block, then plan"),
+    },
     ..ZONE
 };
 
@@ -124,6 +161,21 @@ pub const HEALTH_CHECK: KindInfo = KindInfo {
     name_key: None,
     estimate_create: 30,
     estimate_update: 30,
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::same_values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Traffic,
+        verify: health_check_verify,
+    },
+    import: Import {
+        address_shape: &["dns", "*", "target", "*", "health_check"],
+        state: Err("DNS records and health checks are not written from live objects yet: write the `dns` block, then plan"),
+    },
     ..ZONE
 };
 
@@ -224,4 +276,35 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             ));
         }
     }
+}
+
+/// The runbook's check of a zone (`KindInfo::runbook`).
+fn zone_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws route53 list-hosted-zones-by-name --dns-name {} --max-items 1",
+        text(&r.attrs, "name")
+    )
+}
+
+/// The runbook's check of a health check.
+fn health_check_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws route53 list-health-checks --query \"HealthChecks[?HealthCheckConfig.FullyQualifiedDomainName=='{}']\"",
+        text(&r.attrs, "fqdn")
+    )
+}
+
+/// The runbook's check of a record set: its failover role and records.
+fn record_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    let zone = text(&r.attrs, "zone");
+    let name = text(&r.attrs, "name");
+    let set = r
+        .attrs
+        .get("set_identifier")
+        .and_then(Value::as_str)
+        .map(|s| format!(" && SetIdentifier=='{s}'"))
+        .unwrap_or_default();
+    format!(
+        "aws route53 list-resource-record-sets --hosted-zone-id \"$(aws route53 list-hosted-zones-by-name --dns-name {zone} --max-items 1 --query 'HostedZones[0].Id' --output text)\" --query \"ResourceRecordSets[?Name=='{name}'{set}].[Failover,ResourceRecords]\""
+    )
 }

@@ -1,8 +1,8 @@
-use super::{check_tags, label_of, object, source_ref, Cx};
 use crate::kinds::eks::CONTROL_PLANE_LOG_TYPES as LOG_TYPES;
 use crate::model::topology::ClusterSecurity;
 use crate::model::{Cluster, NodeGroup};
 use crate::spec::body::{self, BlockBody, Schema};
+use crate::spec::decode::{check_arn, check_tags, label_of, object, source_ref, Cx};
 use crate::spec::diagnostic::SpecDiagnostic;
 use hcl::Value;
 use std::collections::BTreeMap;
@@ -255,7 +255,7 @@ fn node_group(label: &str, address: &str, g: &mut BlockBody, cx: &mut Cx) -> Opt
     cx.spans.record(address, "subnets", g);
     let tags = g.string_map(cx.diags, "tags").unwrap_or_default();
     check_tags(g, cx.diags, &tags);
-    let ignore_changes = super::lifecycle::ignore_changes(
+    let ignore_changes = crate::spec::decode::lifecycle::ignore_changes(
         g,
         cx,
         |p| {
@@ -285,20 +285,6 @@ fn node_group(label: &str, address: &str, g: &mut BlockBody, cx: &mut Cx) -> Opt
         ignore_changes,
         source: source_ref(g),
     })
-}
-
-pub fn check_arn(b: &BlockBody, cx: &mut Cx, attr: &str, arn: Option<&str>) {
-    if let Some(a) = arn {
-        if !a.starts_with("arn:") || a.split(':').count() < 6 {
-            b.invalid(
-                cx.diags,
-                "drplan::invalid_value",
-                attr,
-                format!("`{a}` is not an ARN"),
-                "write arn:aws:iam::<account>:role/<name>",
-            );
-        }
-    }
 }
 
 fn valid_cluster_name(n: &str) -> bool {

@@ -1,7 +1,7 @@
-use super::{check_tags, label_of, object, source_ref, Cx};
 use crate::model::topology::DnsAlias;
 use crate::model::{Dns, DnsTarget, HealthCheck, Zone};
 use crate::spec::body::{self, BlockBody, Schema};
+use crate::spec::decode::{check_tags, label_of, object, source_ref, Cx};
 use crate::spec::diagnostic::{did_you_mean, SpecDiagnostic};
 use hcl::Value;
 

@@ -4,9 +4,9 @@
 //! a key that is not in their region) run once every block is decoded (`check`,
 //! called from `spec::checks`).
 
-use super::{check_tags, object, source_ref, Cx, SpanTable};
 use crate::model::{KmsKey, Topology};
 use crate::spec::body::{BlockBody, Schema};
+use crate::spec::decode::{check_tags, object, source_ref, Cx, SpanTable};
 use crate::spec::diagnostic::{Diagnostics, SpecDiagnostic};
 use crate::spec::environment::EnvSettings;
 use hcl::Value;

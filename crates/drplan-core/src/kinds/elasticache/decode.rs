@@ -4,9 +4,9 @@
 //! network is in the cache's site and has the subnets named; two caches may not share
 //! an id in one region) run once every block is decoded (`check`, called from `spec::checks`).
 
-use super::{check_tags, object, source_ref, Cx, SpanTable};
 use crate::model::{Cache, CacheSnapshot, SiteRole, Topology};
 use crate::spec::body::{self, BlockBody, Schema};
+use crate::spec::decode::{check_tags, object, source_ref, Cx, SpanTable};
 use crate::spec::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use hcl::Value;
 

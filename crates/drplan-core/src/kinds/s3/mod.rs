@@ -2,7 +2,12 @@
 //! policies compile into them). A bucket's replication destinations are links, not
 //! references (`plan::links`): buckets may replicate to each other.
 
-use super::{text, KindInfo, MarkPlace, NameKey};
+pub mod decode;
+pub mod terraform;
+
+use super::{
+    text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::Lowering;
@@ -130,6 +135,7 @@ pub const BUCKET: KindInfo = KindInfo {
     type_name: "aws_s3_bucket",
     stateful: true,
     regional: true,
+    in_cluster: false,
     force_new: &["name"],
     unknown_after_apply: &[],
     regional_service: Some("s3"),
@@ -154,6 +160,21 @@ pub const BUCKET: KindInfo = KindInfo {
         "public_access_block",
         "object_lock",
     ]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Storage,
+        verify,
+    },
+    import: Import {
+        address_shape: &["bucket", "*"],
+        state: Ok(terraform::state),
+    },
 };
 
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
@@ -272,3 +293,11 @@ pub const STORAGE_CLASSES: &[&str] = &[
     "GLACIER_IR",
     "DEEP_ARCHIVE",
 ];
+
+/// The runbook's check of a bucket (`KindInfo::runbook`).
+fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws s3api get-bucket-replication --bucket {}",
+        text(&r.attrs, "name")
+    )
+}

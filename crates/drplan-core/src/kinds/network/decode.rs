@@ -1,6 +1,6 @@
-use super::{check_tags, label_of, object, source_ref, Cx};
 use crate::model::{Network, Subnet};
 use crate::spec::body::{self, BlockBody, Schema};
+use crate::spec::decode::{check_tags, label_of, object, source_ref, Cx};
 use crate::spec::diagnostic::SpecDiagnostic;
 use hcl::Value;
 use ipnet::Ipv4Net;

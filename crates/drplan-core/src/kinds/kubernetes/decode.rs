@@ -1,9 +1,8 @@
 //! `kubernetes` and `backup` blocks: what runs in the clusters.
 
-use super::cluster::check_arn;
-use super::{label_of, object, source_ref, Cx};
 use crate::model::{Backup, BackupPlacement, Kubernetes, Schedule};
 use crate::spec::body::{self, BlockBody, Schema};
+use crate::spec::decode::{check_arn, label_of, object, source_ref, Cx};
 use crate::spec::diagnostic::{did_you_mean, SpecDiagnostic};
 use crate::spec::duration::{check_cron, parse_duration, whole_days, DURATION_HELP};
 use hcl::Value;
@@ -68,7 +67,7 @@ pub fn decode_kubernetes(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<
         }
     }
     let enabled = b.bool(cx.diags, "enabled").unwrap_or(true);
-    let ignore_changes = super::lifecycle::ignore_changes(
+    let ignore_changes = crate::spec::decode::lifecycle::ignore_changes(
         b,
         cx,
         |p| {

@@ -15,7 +15,13 @@
 //! ([`normalize_lifecycle_policy`]): key order, whitespace, rule order and tag list
 //! order do not count.
 
-use super::{into_attrs, text, KindInfo, MarkPlace, NameKey};
+pub mod decode;
+pub mod terraform;
+
+use super::{
+    into_attrs, region_of, text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase,
+    Provider, Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
@@ -51,6 +57,7 @@ pub const REPOSITORY: KindInfo = KindInfo {
     // A repository holds the images a bring-up pulls: deleting it loses them.
     stateful: true,
     regional: true,
+    in_cluster: false,
     force_new: &["name"],
     unknown_after_apply: &[],
     regional_service: Some("ecr"),
@@ -72,6 +79,21 @@ pub const REPOSITORY: KindInfo = KindInfo {
     // The DR copy of a repository is made by ECR's replication, not a mirror block;
     // how images are kept must agree between two declared mirrors.
     parity: Some(&["image_tag_mutability", "scan_on_push", "lifecycle_policy"]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Storage,
+        verify,
+    },
+    import: Import {
+        address_shape: &[],
+        state: Ok(terraform::state),
+    },
 };
 
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
@@ -357,4 +379,13 @@ pub fn parse_image(image: &str) -> Option<EcrImage> {
         region: rest.to_string(),
         repository: repository.to_string(),
     })
+}
+
+/// The runbook's check of a repository (`KindInfo::runbook`).
+fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws ecr describe-repositories --region {} --repository-names {} --query 'repositories[].repositoryUri'",
+        region_of(r),
+        text(&r.attrs, "name")
+    )
 }

@@ -4,7 +4,13 @@
 //! point at (marked with the stack's tags), and they are diffed and put with it: a
 //! route deleted out of band is an in-place update of the connection.
 
-use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference};
+pub mod decode;
+pub mod terraform;
+
+use super::{
+    by_mark, into_attrs, region_of, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider,
+    Reference, Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
@@ -47,6 +53,7 @@ pub const PEERING: KindInfo = KindInfo {
     type_name: "aws_vpc_peering_connection",
     stateful: false,
     regional: true,
+    in_cluster: false,
     force_new: &["vpc", "peer_vpc", PEER_REGION],
     unknown_after_apply: &["id"],
     regional_service: Some("ec2"),
@@ -63,6 +70,21 @@ pub const PEERING: KindInfo = KindInfo {
     estimate_update: 5,
     // A peering joins two sites; it has no mirror.
     parity: None,
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Capacity,
+        verify,
+    },
+    import: Import {
+        address_shape: &[],
+        state: Ok(terraform::state),
+    },
 };
 
 /// Lowers the family's blocks to resources in the normalized form (`spec::lower`).
@@ -96,4 +118,13 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             &p.source,
         ));
     }
+}
+
+/// The runbook's check of a peering connection (`KindInfo::runbook`).
+fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws ec2 describe-vpc-peering-connections --region {} --filters Name=tag:drplan:address,Values={} --query 'VpcPeeringConnections[].Status.Code'",
+        region_of(r),
+        r.address
+    )
 }

@@ -1,6 +1,12 @@
 //! The network family (EC2): `network` blocks lower to a VPC and its subnets.
 
-use super::{by_mark, into_attrs, KindInfo, MarkPlace, Reference};
+pub mod decode;
+pub mod terraform;
+
+use super::{
+    by_mark, into_attrs, region_of, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider,
+    Reference, Runbook, Terraform,
+};
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
 use crate::spec::lower::{tags, Lowering};
@@ -36,6 +42,7 @@ pub const VPC: KindInfo = KindInfo {
     type_name: "aws_vpc",
     stateful: false,
     regional: true,
+    in_cluster: false,
     force_new: &["cidr_block"],
     unknown_after_apply: &["id", "arn"],
     regional_service: Some("ec2"),
@@ -50,6 +57,21 @@ pub const VPC: KindInfo = KindInfo {
     estimate_update: 10,
     // The CIDR and the zones differ per site by design; the VPC must be there.
     parity: Some(&[]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::vpc_values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Capacity,
+        verify: vpc_verify,
+    },
+    import: Import {
+        address_shape: &["network", "*"],
+        state: Ok(terraform::vpc_state),
+    },
 };
 
 pub const SUBNET: KindInfo = KindInfo {
@@ -57,6 +79,21 @@ pub const SUBNET: KindInfo = KindInfo {
     force_new: &["vpc", "cidr_block", "availability_zone"],
     references: &[Reference::Address("vpc")],
     parity: Some(&["public"]),
+    deletion_means: None,
+    terraform: Terraform {
+        type_name: None,
+        provider: Provider::Aws,
+        values: terraform::subnet_values,
+    },
+    runbook: Runbook {
+        what: type_name_of,
+        phase: |_| Phase::Capacity,
+        verify: subnet_verify,
+    },
+    import: Import {
+        address_shape: &["network", "*", "subnet", "*"],
+        state: Ok(terraform::subnet_state),
+    },
     ..VPC
 };
 
@@ -95,4 +132,22 @@ pub(crate) fn lower(lw: &Lowering, out: &mut Vec<Resource>) {
             ));
         }
     }
+}
+
+/// The runbook's check of a VPC (`KindInfo::runbook`).
+fn vpc_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws ec2 describe-vpcs --region {} --filters Name=tag:drplan:address,Values={}",
+        region_of(r),
+        r.address
+    )
+}
+
+/// The runbook's check of a subnet.
+fn subnet_verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "aws ec2 describe-subnets --region {} --filters Name=tag:drplan:address,Values={}",
+        region_of(r),
+        r.address
+    )
 }

@@ -1,0 +1,52 @@
+//! The KMS family in Terraform's terms (see `kinds::network::terraform`).
+
+use crate::kinds::{get, TfState};
+use crate::live::LiveObject;
+use serde_json::{json, Map, Value};
+
+/// The alias is an attribute of the key in drplan (Terraform's aws_kms_alias has no
+/// counterpart here), and the deletion window is the provider's argument.
+pub fn key_values(a: &Map<String, Value>) -> Value {
+    json!({
+        "description": get(a, "description"),
+        "multi_region": get(a, "multi_region"),
+        "is_enabled": get(a, "enabled"),
+        "enable_key_rotation": get(a, "enable_key_rotation"),
+        "deletion_window_in_days": get(a, "deletion_window_days"),
+        "tags": get(a, "tags"),
+    })
+}
+
+pub fn replica_values(a: &Map<String, Value>) -> Value {
+    json!({
+        "primary_key_arn": get(a, "primary_key"),
+        "description": get(a, "description"),
+        "enabled": get(a, "enabled"),
+        "deletion_window_in_days": get(a, "deletion_window_days"),
+        "tags": get(a, "tags"),
+    })
+}
+
+pub fn key_state(o: &LiveObject) -> TfState {
+    let mut s = TfState::default();
+    let a = &mut s.attributes;
+    a.insert("arn".into(), json!(o.id));
+    for k in ["description", "multi_region", "enable_key_rotation"] {
+        a.insert(k.into(), get(&o.attrs, k).clone());
+    }
+    a.insert("is_enabled".into(), get(&o.attrs, "enabled").clone());
+    s
+}
+
+pub fn replica_state(o: &LiveObject) -> TfState {
+    let mut s = TfState::default();
+    let a = &mut s.attributes;
+    a.insert("arn".into(), json!(o.id));
+    a.insert(
+        "primary_key_arn".into(),
+        get(&o.attrs, "primary_key").clone(),
+    );
+    a.insert("description".into(), get(&o.attrs, "description").clone());
+    a.insert("enabled".into(), get(&o.attrs, "enabled").clone());
+    s
+}
