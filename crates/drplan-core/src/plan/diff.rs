@@ -634,7 +634,7 @@ impl Planner<'_> {
         let sensitive = sensitive_paths(object.kind, &object.attrs, &[]);
         let mut before = object.attrs.clone();
         redact_shared(&mut before, &sensitive);
-        let site = if object.kind.is_regional() || object.kind == Kind::K8sObject {
+        let site = if object.kind.is_regional() || object.kind.info().in_cluster {
             object
                 .region
                 .as_deref()

@@ -93,7 +93,7 @@ fn section_title(change: &ResourceChange) -> String {
     match (&change.site, &change.region) {
         (Some(site), Some(region)) => format!("site {site} ({region})"),
         (Some(site), None) => format!("site {site}"),
-        (None, Some(region)) if change.kind.is_regional() || change.kind == Kind::K8sObject => {
+        (None, Some(region)) if change.kind.is_regional() || change.kind.info().in_cluster => {
             format!("region {region} (no site in the spec)")
         }
         (None, _) => "global (route53)".to_string(),
@@ -252,7 +252,8 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
                 lines.unknown("~", ATTR_INDENT, key, width, old.as_ref());
             }
             // A Kubernetes object's mark is in its manifest, whose diff already shows it.
-            let mark_in_manifest = change.kind == Kind::K8sObject && keys.contains("manifest");
+            let mark_in_manifest =
+                change.kind.info().mark == MarkPlace::Annotation && keys.contains("manifest");
             if let (Some(from), Action::Update, false) =
                 (&change.moved_from, change.action, mark_in_manifest)
             {
