@@ -29,20 +29,8 @@ const TYPE: &str = "aws_ecr_repository";
 
 /// A repository's name in its region: read even when not marked.
 pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
-    if r.kind != Kind::EcrRepository {
-        return;
-    }
-    let name = r
-        .attrs
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    if let (Some(region), Some(name)) = (&r.region, name) {
-        scope
-            .repository_names
-            .entry(region.clone())
-            .or_default()
-            .insert(name);
+    if r.kind == Kind::EcrRepository {
+        super::add_regional_name(&mut scope.repository_names, r);
     }
 }
 

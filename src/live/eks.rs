@@ -17,7 +17,6 @@ use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
 use drplan_core::resource::{Kind, Resource};
 use futures::future::join_all;
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// A cluster's name in its region, and the optional settings its spec says
@@ -26,12 +25,7 @@ pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
     if r.kind != Kind::EksCluster {
         return;
     }
-    let name = r
-        .attrs
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    if let (Some(region), Some(name)) = (&r.region, name) {
+    if let Some((region, name)) = super::regional_name(r) {
         let declared: BTreeSet<String> = drplan_core::kinds::eks::OPTIONAL_CLUSTER_ATTRS
             .iter()
             .filter(|k| r.attrs.contains_key(**k))

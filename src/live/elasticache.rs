@@ -21,7 +21,6 @@ use drplan_core::kinds::into_attrs;
 use drplan_core::live::{LiveObject, ReadError};
 use drplan_core::resource::{Kind, Resource};
 use futures::future::join_all;
-use serde_json::Value;
 use std::collections::BTreeMap;
 
 const TYPE: &str = "aws_elasticache_replication_group";
@@ -31,20 +30,8 @@ const GONE_STATUSES: &[&str] = &["deleting", "deleted"];
 
 /// A replication group's id in its region.
 pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
-    if r.kind != Kind::CacheReplicationGroup {
-        return;
-    }
-    let name = r
-        .attrs
-        .get("name")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    if let (Some(region), Some(name)) = (&r.region, name) {
-        scope
-            .cache_names
-            .entry(region.clone())
-            .or_default()
-            .insert(name);
+    if r.kind == Kind::CacheReplicationGroup {
+        super::add_regional_name(&mut scope.cache_names, r);
     }
 }
 

@@ -202,6 +202,20 @@ struct Family {
 /// For the families whose imported objects need no scope of their own.
 fn no_import(_: &mut ReadScope, _: &Resource, _: &str) {}
 
+/// A regional resource's region and `name` attribute (a cluster's, a repository's, a
+/// replication group's), for the scope's per-region name sets.
+fn regional_name(r: &Resource) -> Option<(String, String)> {
+    let name = r.attrs.get("name").and_then(Value::as_str)?;
+    Some((r.region.clone()?, name.to_string()))
+}
+
+/// Adds `r`'s name to `names` under its region.
+fn add_regional_name(names: &mut BTreeMap<String, BTreeSet<String>>, r: &Resource) {
+    if let Some((region, name)) = regional_name(r) {
+        names.entry(region).or_default().insert(name);
+    }
+}
+
 /// For the families `--generate-config-out` does not write.
 fn no_generate(_: &mut ReadScope, _: Kind, _: &str, _: &[String]) {}
 
