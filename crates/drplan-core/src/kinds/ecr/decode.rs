@@ -7,7 +7,7 @@
 use crate::kinds::ecr::{expiry_policy, normalize_lifecycle_policy, TAG_MUTABILITY};
 use crate::model::{Registry, Topology};
 use crate::spec::body::{BlockBody, Schema};
-use crate::spec::decode::{check_tags, object, source_ref, Cx, SpanTable};
+use crate::spec::decode::{check_tags, object, site_of, source_ref, Cx, SpanTable};
 use crate::spec::diagnostic::{Diagnostics, SpecDiagnostic};
 use crate::spec::duration::{parse_duration, whole_days, DURATION_HELP};
 use hcl::Value;
@@ -31,14 +31,11 @@ pub const SCHEMA: Schema = Schema::new(
 
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Registry> {
     let address = format!("registry.{label}");
-    if !b.has("site") {
-        b.missing(
-            cx.diags,
-            "site",
-            "name the site whose registry holds this repository: site = site.primary",
-        );
-    }
-    let site = b.block_ref(cx.diags, cx.scope, "site", "site");
+    let site = site_of(
+        b,
+        cx,
+        "name the site whose registry holds this repository: site = site.primary",
+    );
     let name = b.string_or(cx.diags, "name", || label.to_string());
     if let Some(Err(why)) = name.as_deref().map(check_repository_name) {
         let shown = name.clone().unwrap_or_default();

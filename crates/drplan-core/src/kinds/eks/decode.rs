@@ -2,7 +2,7 @@ use crate::kinds::eks::CONTROL_PLANE_LOG_TYPES as LOG_TYPES;
 use crate::model::topology::ClusterSecurity;
 use crate::model::{Cluster, NodeGroup};
 use crate::spec::body::{self, BlockBody, Schema};
-use crate::spec::decode::{check_arn, check_tags, label_of, object, source_ref, Cx};
+use crate::spec::decode::{check_arn, check_tags, label_of, object, site_of, source_ref, Cx};
 use crate::spec::diagnostic::SpecDiagnostic;
 use hcl::Value;
 use std::collections::BTreeMap;
@@ -47,14 +47,11 @@ const IGNORABLE: &[&str] = &["desired_size", "min_size", "max_size", "labels", "
 
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Cluster> {
     let address = format!("cluster.{label}");
-    if !b.has("site") {
-        b.missing(
-            cx.diags,
-            "site",
-            "name the site this cluster is in: site = site.primary",
-        );
-    }
-    let site = b.block_ref(cx.diags, cx.scope, "site", "site");
+    let site = site_of(
+        b,
+        cx,
+        "name the site this cluster is in: site = site.primary",
+    );
     cx.spans.record(&address, "site", b);
     let name = b.string_or(cx.diags, "name", || label.to_string());
     if let Some(name) = name.as_deref().filter(|n| !valid_cluster_name(n)) {

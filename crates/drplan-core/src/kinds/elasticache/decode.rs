@@ -6,7 +6,7 @@
 
 use crate::model::{Cache, CacheSnapshot, SiteRole, Topology};
 use crate::spec::body::{self, BlockBody, Schema};
-use crate::spec::decode::{check_tags, object, source_ref, Cx, SpanTable};
+use crate::spec::decode::{check_tags, object, site_of, source_ref, Cx, SpanTable};
 use crate::spec::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use hcl::Value;
 
@@ -37,14 +37,7 @@ const NODES: std::ops::RangeInclusive<i64> = 1..=6;
 
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Cache> {
     let address = format!("cache.{label}");
-    if !b.has("site") {
-        b.missing(
-            cx.diags,
-            "site",
-            "name the site this cache is in: site = site.primary",
-        );
-    }
-    let site = b.block_ref(cx.diags, cx.scope, "site", "site");
+    let site = site_of(b, cx, "name the site this cache is in: site = site.primary");
     cx.spans.record(&address, "site", b);
     if !b.has("network") {
         b.missing(

@@ -6,7 +6,7 @@
 
 use crate::model::{KmsKey, Topology};
 use crate::spec::body::{BlockBody, Schema};
-use crate::spec::decode::{check_tags, object, source_ref, Cx, SpanTable};
+use crate::spec::decode::{check_tags, object, site_of, source_ref, Cx, SpanTable};
 use crate::spec::diagnostic::{Diagnostics, SpecDiagnostic};
 use crate::spec::environment::EnvSettings;
 use hcl::Value;
@@ -31,14 +31,11 @@ pub const DELETION_WINDOW_DAYS: std::ops::RangeInclusive<i64> = 7..=30;
 
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<KmsKey> {
     let address = format!("kms_key.{label}");
-    if !b.has("site") {
-        b.missing(
-            cx.diags,
-            "site",
-            "name the site the primary key is in: site = site.primary",
-        );
-    }
-    let site = b.block_ref(cx.diags, cx.scope, "site", "site");
+    let site = site_of(
+        b,
+        cx,
+        "name the site the primary key is in: site = site.primary",
+    );
     let description = b.string(cx.diags, "description").unwrap_or_default();
     let replicas = b
         .block_ref_list(cx.diags, cx.scope, "replicas", "site")

@@ -3,7 +3,7 @@ use crate::model::{
     Transition,
 };
 use crate::spec::body::{self, BlockBody, Schema};
-use crate::spec::decode::{check_arn, check_tags, label_of, object, source_ref, Cx};
+use crate::spec::decode::{check_arn, check_tags, label_of, object, site_of, source_ref, Cx};
 use crate::spec::diagnostic::{SourceFile, SpecDiagnostic};
 use crate::spec::duration::{parse_duration, whole_days, DURATION_HELP};
 use hcl::Value;
@@ -57,14 +57,11 @@ pub const OWN_REPLICATION_RULE: &str = "drplan-replication";
 
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Bucket> {
     let address = format!("bucket.{label}");
-    if !b.has("site") {
-        b.missing(
-            cx.diags,
-            "site",
-            "name the site this bucket is in: site = site.primary",
-        );
-    }
-    let site = b.block_ref(cx.diags, cx.scope, "site", "site");
+    let site = site_of(
+        b,
+        cx,
+        "name the site this bucket is in: site = site.primary",
+    );
     let name = b.string_or(cx.diags, "name", || label.to_string());
     if let Some(Err(why)) = name.as_deref().map(check_bucket_name) {
         let name = name.clone().unwrap_or_default();

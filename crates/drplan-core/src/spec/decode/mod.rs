@@ -56,6 +56,15 @@ pub struct Cx<'a> {
     pub spans: &'a mut SpanTable,
 }
 
+/// The block's `site = site.<label>`: required (`help` says what to write when it is
+/// missing), and a reference to a declared site.
+pub fn site_of(b: &mut BlockBody, cx: &mut Cx, help: &str) -> Option<String> {
+    if !b.has("site") {
+        b.missing(cx.diags, "site", help);
+    }
+    b.block_ref(cx.diags, cx.scope, "site", "site")
+}
+
 pub fn source_ref(b: &BlockBody) -> SourceRef {
     let (line, column) = b.file.line_col(b.header.start);
     SourceRef {
