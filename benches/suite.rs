@@ -16,7 +16,6 @@ mod suite {
     pub mod apply;
     pub mod load;
     pub mod plan;
-    pub mod proxy;
     pub mod rig;
     pub mod synthetic;
     pub mod topology;

@@ -14,7 +14,6 @@
 //! does not wait for INSYNC or for rollouts.
 
 use super::plan::drplan;
-use super::proxy::Delays;
 use super::rig::Rig;
 use super::topology::{Topology, ENV, ENV_DR};
 use crate::support::outofband;
@@ -22,6 +21,7 @@ use drplan_core::resource::Kind;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
+use testproxy::Config;
 
 /// One minute of real time is one second here.
 pub const SCALE: u32 = 60;
@@ -242,15 +242,15 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
     let latency = Duration::from_millis(latency_ms);
     let (critical, path) = critical_path(&changes, latency);
 
-    rig.set_delays(Delays {
+    rig.configure(Config {
         latency,
         operations: WAITED_ON
             .iter()
             .map(|(op, _, secs)| (op.to_string(), Duration::from_secs(*secs) / SCALE))
             .collect(),
-        ..Delays::default()
+        ..Config::default()
     });
-    rig.stats.reset();
+    rig.counters.reset();
     let (wall, out) =
         tokio::task::block_in_place(|| drplan(&rig, &root, &["apply", &plan_arg, "-v"]));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -258,19 +258,26 @@ pub async fn run(n: usize, latency_ms: u64) -> Result<Report, String> {
     if out.status.code() != Some(0) {
         eprintln!("!! apply failed: exit {:?}\n{stderr}", out.status.code());
     }
-    let calls = rig.stats.total();
-    let by_service = rig.stats.by_service();
-    let route53_span = rig.stats.span_seconds("ChangeResourceRecordSets");
-    let record_change_calls = rig.stats.operation("route53", "ChangeResourceRecordSets");
+    let calls = rig.counters.total();
+    let by_service = rig.counters.by_service();
+    let route53_span = rig.counters.span_seconds("ChangeResourceRecordSets");
+    let record_change_calls = rig
+        .counters
+        .operation("route53", "ChangeResourceRecordSets");
     let apply_route53 = by_service.get("route53").copied().unwrap_or(0);
     let read = read_seconds(&stderr);
-    rig.set_delays(Delays::default());
-    rig.stats.reset();
+    rig.configure(Config::default());
+    rig.counters.reset();
     let (_, check) = tokio::task::block_in_place(|| {
         drplan(&rig, &root, &["plan", "-e", ENV_DR, "--detailed-exitcode"])
     });
-    let walk_route53_calls =
-        apply_route53.saturating_sub(rig.stats.by_service().get("route53").copied().unwrap_or(0));
+    let walk_route53_calls = apply_route53.saturating_sub(
+        rig.counters
+            .by_service()
+            .get("route53")
+            .copied()
+            .unwrap_or(0),
+    );
     let route53_bound =
         walk_route53_calls as f64 / f64::from(drplan::aws::ROUTE53_REQUESTS_PER_SECOND);
     let converged = String::from_utf8_lossy(&check.stdout)

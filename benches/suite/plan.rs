@@ -17,7 +17,6 @@
 //! Route53 also allows 5 requests/s per account: its calls take (n - 1) / 5 s
 //! however short the chain is.
 
-use super::proxy::{Delays, Mode, Stats};
 use super::rig::Rig;
 use super::topology::{Topology, ENV, REGIONS, STACK};
 use crate::support::outofband;
@@ -27,6 +26,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+use testproxy::{Config, Counters, Mode};
 
 pub struct Row {
     pub n: usize,
@@ -69,8 +69,8 @@ impl Row {
 }
 
 /// Sequential requests the readers cannot avoid, from what this run sent.
-fn chain(stats: &Stats, regions: u64, clusters: u64, zones: u64) -> u64 {
-    let op = |s: &str, o: &str| stats.operation(s, o);
+fn chain(counters: &Counters, regions: u64, clusters: u64, zones: u64) -> u64 {
+    let op = |s: &str, o: &str| counters.operation(s, o);
     let per = |n: u64, d: u64| n.div_ceil(d.max(1));
     let ec2 =
         per(op("ec2", "DescribeVpcs"), regions).max(per(op("ec2", "DescribeSubnets"), regions));
@@ -101,9 +101,9 @@ fn chain(stats: &Stats, regions: u64, clusters: u64, zones: u64) -> u64 {
 
 /// The longest any service's requests take when each waits for an in-flight slot
 /// (src/aws/limits.rs) and the server answers instantly: drplan's own bound.
-fn concurrency_bound(stats: &Stats, latency: f64) -> f64 {
+fn concurrency_bound(counters: &Counters, latency: f64) -> f64 {
     use drplan::aws::{max_in_flight, Service};
-    let by_service = stats.by_service();
+    let by_service = counters.by_service();
     Service::ALL
         .iter()
         .map(|&s| {
@@ -338,12 +338,12 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 );
                 added = foreign_checks;
             }
-            rig.set_delays(Delays {
+            rig.configure(Config {
                 latency: Duration::from_millis(latency_ms),
                 mode,
-                ..Delays::default()
+                ..Config::default()
             });
-            rig.stats.reset();
+            rig.counters.reset();
             let cpu_before = rig.moto_cpu_seconds();
             let root = dir.path().to_path_buf();
             let (wall, out) = {
@@ -387,8 +387,13 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 .find(|l| l.starts_with("Read "))
                 .unwrap_or("")
                 .to_string();
-            let chain = chain(&rig.stats, regions, clusters, zones);
-            let r53 = rig.stats.by_service().get("route53").copied().unwrap_or(0);
+            let chain = chain(&rig.counters, regions, clusters, zones);
+            let r53 = rig
+                .counters
+                .by_service()
+                .get("route53")
+                .copied()
+                .unwrap_or(0);
             let latency = latency_ms as f64 / 1000.0;
             let row = Row {
                 n,
@@ -401,17 +406,17 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 read,
                 exit: out.status.code(),
                 summary,
-                calls: rig.stats.total(),
-                by_service: rig.stats.by_service(),
+                calls: rig.counters.total(),
+                by_service: rig.counters.by_service(),
                 moto_cpu,
                 chain,
                 chain_limit: chain as f64 * latency,
                 // STS first, then Route53's calls spaced 200 ms apart, the last one
                 // taking its own round trip.
                 rate_limit: 2.0 * latency + r53.saturating_sub(1) as f64 / 5.0,
-                concurrency: concurrency_bound(&rig.stats, latency),
+                concurrency: concurrency_bound(&rig.counters, latency),
                 // S3 has its own moto and nearly all the calls: its capacity is the bound.
-                server_bound: rig.stats.by_service().get("s3").copied().unwrap_or(0) as f64
+                server_bound: rig.counters.by_service().get("s3").copied().unwrap_or(0) as f64
                     / capacity,
             };
             eprintln!(
@@ -420,7 +425,7 @@ pub async fn run(sizes: &[usize], latencies: &[u64]) -> Result<Vec<Row>, String>
                 row.wall, row.calls, row.by_service, row.moto_cpu, row.read
             );
             if std::env::var_os("BENCH_OPS").is_some() {
-                eprintln!("{:#?}", rig.stats.by_operation());
+                eprintln!("{:#?}", rig.counters.by_operation());
             }
             rows.push(row);
         }

@@ -1,7 +1,8 @@
 //! The emulated cloud a benchmark runs against: two fresh moto servers (S3, and every
 //! other AWS service) and one Kubernetes test server per cluster of the topology, each
-//! behind a latency proxy sharing one request count. `drplan` reaches them only
-//! through the proxies; the AWS proxy routes by the service the request is signed for.
+//! behind a listener of one test proxy group (`crates/testproxy`: one configuration,
+//! one request count). `drplan` reaches them only through the proxies; the AWS proxy
+//! routes by the service the request is signed for.
 //!
 //! Why two moto servers: moto is one Python process, and on this 2-core machine it
 //! was the bound of the plan benchmark (90-95% of a core, 280-440 requests/s, while
@@ -9,7 +10,6 @@
 //! emulated ones share no state a benchmark relies on (a bucket refers only to
 //! buckets), so S3 gets its own process.
 
-use super::proxy::{Delays, Proxy, Stats, Upstreams};
 use super::topology::Topology;
 use crate::support::moto::MotoServer;
 use crate::support::outofband;
@@ -17,14 +17,15 @@ use drplan_core::resource::{Kind, Resource};
 use kube_testserver::TestServer;
 use std::fmt::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use testproxy::{Config, Counters, Proxy, Shared, Upstreams};
 
 pub struct Rig {
     /// Every AWS service but S3.
     pub moto: MotoServer,
     pub moto_s3: MotoServer,
-    pub stats: Arc<Stats>,
-    pub delays: Arc<Mutex<Delays>>,
+    pub counters: Arc<Counters>,
+    shared: Arc<Shared>,
     moto_proxy: Proxy,
     _k8s: Vec<(TestServer, Proxy)>,
     pub kubeconfig: PathBuf,
@@ -38,15 +39,14 @@ impl Rig {
         // blocking-pool threads exit when idle.
         let moto = MotoServer::start();
         let moto_s3 = MotoServer::start();
-        let stats = Arc::new(Stats::default());
-        let delays = Arc::new(Mutex::new(Delays::default()));
+        let shared = Shared::new(Config::default());
         let upstreams = Upstreams {
             default: moto_addr(&moto)?,
             by_service: [("s3".to_string(), moto_addr(&moto_s3)?)]
                 .into_iter()
                 .collect(),
         };
-        let moto_proxy = Proxy::start(upstreams, delays.clone(), stats.clone())
+        let moto_proxy = Proxy::join(upstreams, &shared)
             .await
             .map_err(|e| e.to_string())?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
@@ -57,13 +57,9 @@ impl Rig {
             let server = TestServer::try_start_with(Default::default())
                 .await
                 .map_err(|e| e.to_string())?;
-            let proxy = Proxy::start(
-                Upstreams::one(server_addr(&server)?),
-                delays.clone(),
-                stats.clone(),
-            )
-            .await
-            .map_err(|e| e.to_string())?;
+            let proxy = Proxy::join(Upstreams::one(server_addr(&server)?), &shared)
+                .await
+                .map_err(|e| e.to_string())?;
             let _ = write!(
                 clusters,
                 "- name: {label}\n  cluster:\n    server: {}\n",
@@ -92,8 +88,8 @@ impl Rig {
         Ok(Rig {
             moto,
             moto_s3,
-            stats,
-            delays,
+            counters: shared.counters.clone(),
+            shared,
             moto_proxy,
             _k8s: k8s,
             kubeconfig,
@@ -122,10 +118,9 @@ impl Rig {
         Ok(())
     }
 
-    pub fn set_delays(&self, delays: Delays) {
-        if let Ok(mut d) = self.delays.lock() {
-            *d = delays;
-        }
+    /// Delays and record/replay mode for every proxy of the rig.
+    pub fn configure(&self, config: Config) {
+        self.shared.configure(config);
     }
 
     /// Environment for a `drplan` child: AWS through the proxy, clusters through theirs.
