@@ -33,6 +33,8 @@ mod faults;
 mod forward;
 mod rules;
 mod serve;
+#[cfg(test)]
+mod tests;
 
 pub use classify::{classify, Classified};
 pub use config::{Config, Mode, Upstreams};
