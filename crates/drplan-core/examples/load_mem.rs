@@ -4,6 +4,9 @@
 //! allocator) to find where memory goes.
 //!
 //! `cargo run --release -p drplan-core --example load_mem -- 10000 [DIR]`
+//!
+//! With `LOAD_MEM_FORGET=1` the project, live state and plan are leaked at exit, so a
+//! heap profiler's "leaked" view (`heaptrack`) shows what the steady state holds.
 
 #[path = "../../../benches/suite/synthetic.rs"]
 mod synthetic;
@@ -107,4 +110,7 @@ fn main() {
         cpu3 - cpu2,
         cpu1 - cpu0 + cpu3 - cpu2,
     );
+    if std::env::var_os("LOAD_MEM_FORGET").is_some() {
+        std::mem::forget((project, live, plan));
+    }
 }
