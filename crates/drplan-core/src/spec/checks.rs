@@ -1,5 +1,6 @@
-//! Checks across blocks, run once everything is decoded: overlapping networks (and
-//! peered ones: `kinds::peering::decode::check`),
+//! Checks across blocks, run once everything is decoded (and each family's own,
+//! `kinds::<family>::decode::check`, registered in `kinds::FAMILIES`): overlapping
+//! networks,
 //! clusters and their networks, replication between buckets, backup placements,
 //! manifests on disk, and environment settings that name spec blocks.
 
@@ -35,14 +36,13 @@ pub fn run(
     digest: &mut DigestInputs,
 ) {
     networks(t, spans, diags);
-    crate::kinds::peering::decode::check(t, spans, diags);
-    crate::kinds::ecr::decode::check(t, spans, diags);
     clusters(t, spans, diags);
-    crate::kinds::elasticache::decode::check(t, spans, diags);
     vault_sites(t, spans, diags);
     buckets(t, spans, diags);
-    crate::kinds::kms::decode::check(t, spans, env, diags);
     backups(t, spans, diags);
+    for check in crate::kinds::FAMILIES.iter().filter_map(|f| f.check) {
+        check(t, spans, env, diags);
+    }
     manifests(files_read, t, spans, diags, digest);
     site_accounts(t, env, sources, diags);
     {

@@ -11,7 +11,7 @@
 //! none panics or stops the load early.
 
 pub mod backup_policy;
-mod blocks;
+pub(crate) mod blocks;
 pub(crate) mod body;
 mod checks;
 pub mod decode;

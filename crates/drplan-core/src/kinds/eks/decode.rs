@@ -26,6 +26,28 @@ pub const SCHEMA: Schema = Schema::new(
     &["node_group"],
 );
 
+/// The `cluster` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Cluster>(
+    "cluster",
+    &["name", "site", "region", "version", "address"],
+    5,
+    &SCHEMA,
+);
+
+impl crate::spec::decode::FamilyBlock for Cluster {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, sites: &BTreeMap<String, crate::model::Site>) -> Value {
+        cluster_object(self, &crate::spec::decode::region_in(sites, &self.site))
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.clusters
+    }
+}
+
 const NODE_GROUP: Schema = Schema::new(
     &[
         "instance_types",

@@ -19,6 +19,30 @@ pub const KUBERNETES_SCHEMA: Schema = Schema::new(
     ],
     &["lifecycle"],
 );
+
+/// The `kubernetes` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const KUBERNETES_BLOCK: crate::spec::blocks::Block =
+    crate::spec::blocks::Block::family::<Kubernetes>(
+        "kubernetes",
+        &["name", "cluster", "address"],
+        8,
+        &KUBERNETES_SCHEMA,
+    )
+    .varying_by_environment();
+
+impl crate::spec::decode::FamilyBlock for Kubernetes {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode_kubernetes(label, b, cx)
+    }
+
+    fn object(&self, _: &BTreeMap<String, crate::model::Site>) -> Value {
+        kubernetes_object(self)
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.kubernetes
+    }
+}
 pub const BACKUP_SCHEMA: Schema = Schema::new(
     &[
         "engine",
@@ -36,6 +60,29 @@ pub const BACKUP_SCHEMA: Schema = Schema::new(
     ],
     &["full", "incremental", "retention", "placement"],
 );
+
+/// The `backup` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BACKUP_BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Backup>(
+    "backup",
+    &["name", "engine", "component", "address"],
+    9,
+    &BACKUP_SCHEMA,
+)
+.varying_by_environment();
+
+impl crate::spec::decode::FamilyBlock for Backup {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode_backup(label, b, cx)
+    }
+
+    fn object(&self, _: &BTreeMap<String, crate::model::Site>) -> Value {
+        backup_object(self)
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.backups
+    }
+}
 const SCHEDULE: Schema = Schema::new(&["schedule"], &[]);
 const RETENTION: Schema = Schema::new(&["local", "cross_region"], &[]);
 const PLACEMENT: Schema = Schema::new(&["cluster", "bucket"], &[]);

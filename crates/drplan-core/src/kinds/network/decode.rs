@@ -7,6 +7,28 @@ use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
 
 pub const SCHEMA: Schema = Schema::new(&["site", "cidr", "tags", "depends_on"], &["subnet"]);
+
+/// The `network` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Network>(
+    "network",
+    &["name", "site", "region", "cidr", "address"],
+    3,
+    &SCHEMA,
+);
+
+impl crate::spec::decode::FamilyBlock for Network {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, sites: &BTreeMap<String, crate::model::Site>) -> Value {
+        network_object(self, &crate::spec::decode::region_in(sites, &self.site))
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.networks
+    }
+}
 const SUBNET: Schema = Schema::new(&["availability_zone", "cidr", "public", "tags"], &[]);
 
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Network> {

@@ -7,6 +7,7 @@ use crate::spec::decode::{check_arn, check_tags, label_of, object, site_of, sour
 use crate::spec::diagnostic::{SourceFile, SpecDiagnostic};
 use crate::spec::duration::{parse_duration, whole_days, DURATION_HELP};
 use hcl::Value;
+use std::collections::BTreeMap;
 
 pub const SCHEMA: Schema = Schema::new(
     &[
@@ -27,6 +28,51 @@ pub const SCHEMA: Schema = Schema::new(
     ],
 )
 .with_repeatable(&["replication"]);
+
+/// The `bucket` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Bucket>(
+    "bucket",
+    &["name", "arn", "site", "region", "address"],
+    6,
+    &SCHEMA,
+);
+
+impl crate::spec::decode::FamilyBlock for Bucket {
+    const LINKS: &'static [&'static str] = &LINK_BLOCKS;
+
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, sites: &BTreeMap<String, crate::model::Site>) -> Value {
+        bucket_object(self, &crate::spec::decode::region_in(sites, &self.site))
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.buckets
+    }
+
+    /// Its `replication` blocks (the rules of one replication configuration) and its
+    /// `logging` block.
+    fn decode_links(
+        &mut self,
+        address: &str,
+        file: &SourceFile,
+        blocks: &[&hcl_edit::structure::Block],
+        cx: &mut Cx,
+    ) {
+        let (rules, log): (Vec<_>, Vec<_>) = blocks
+            .iter()
+            .copied()
+            .partition(|b| b.ident.as_str() == "replication");
+        self.replication = match rules.is_empty() {
+            true => None,
+            false => replication(address, file, &rules, cx),
+        };
+        self.logging = log.first().and_then(|b| logging(address, file, b, cx));
+    }
+}
+
 /// Nested blocks naming other buckets that may name this one back: decoded once every
 /// block is published (`replication`, `logging`), and no evaluation-order edge.
 pub const LINK_BLOCKS: [&str; 2] = ["replication", "logging"];
