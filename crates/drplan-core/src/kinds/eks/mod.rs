@@ -87,7 +87,7 @@ pub const OPTIONAL_CLUSTER_ATTRS: &[&str] = &[
 pub(crate) const FAMILY: Family = Family {
     blocks: &[decode::BLOCK],
     lower: Some(lower),
-    check: None,
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
 };
 
 pub const CLUSTER: KindInfo = KindInfo {

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 pub(crate) const FAMILY: Family = Family {
     blocks: &[decode::KUBERNETES_BLOCK, decode::BACKUP_BLOCK],
     lower: None,
-    check: None,
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
 };
 
 pub const OBJECT: KindInfo = KindInfo {

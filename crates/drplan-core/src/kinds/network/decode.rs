@@ -1,7 +1,7 @@
-use crate::model::{Network, Subnet};
+use crate::model::{Network, Subnet, Topology};
 use crate::spec::body::{self, BlockBody, Schema};
-use crate::spec::decode::{check_tags, label_of, object, source_ref, Cx};
-use crate::spec::diagnostic::SpecDiagnostic;
+use crate::spec::decode::{check_tags, label_of, object, source_ref, Cx, SpanTable};
+use crate::spec::diagnostic::{Diagnostics, SpecDiagnostic};
 use hcl::Value;
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
@@ -202,5 +202,36 @@ fn parse_cidr(b: &BlockBody, cx: &mut Cx, attr: &str, c: &str) -> Option<Ipv4Net
             );
             None
         }
+    }
+}
+
+/// Across blocks: the networks of one site do not overlap.
+pub fn check(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    let mut by_site: BTreeMap<&str, Vec<(&str, Ipv4Net)>> = BTreeMap::new();
+    for n in t.networks.values() {
+        let Ok(cidr) = n.cidr.parse::<Ipv4Net>() else {
+            continue;
+        };
+        let list = by_site.entry(n.site.as_str()).or_default();
+        if let Some((other, ocidr)) = list
+            .iter()
+            .find(|(_, o)| o.contains(&cidr.network()) || cidr.contains(&o.network()))
+        {
+            let d = SpecDiagnostic::new(
+                "drplan::cidr_overlap",
+                format!(
+                    "network \"{}\" ({cidr}) overlaps network \"{other}\" ({ocidr}) in site \"{}\"",
+                    n.name, n.site
+                ),
+            )
+            .help("networks of one site must not overlap (they may be peered)");
+            diags.push(spans.at(
+                &format!("network.{}", n.name),
+                "cidr",
+                d,
+                "overlapping range",
+            ));
+        }
+        list.push((n.name.as_str(), cidr));
     }
 }

@@ -43,7 +43,7 @@ pub struct SubnetAttrs {
 pub(crate) const FAMILY: Family = Family {
     blocks: &[decode::BLOCK],
     lower: Some(lower),
-    check: None,
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
 };
 
 pub const VPC: KindInfo = KindInfo {

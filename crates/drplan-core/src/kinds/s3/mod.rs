@@ -137,7 +137,7 @@ impl BucketAttrs {
 pub(crate) const FAMILY: Family = Family {
     blocks: &[decode::BLOCK],
     lower: Some(lower),
-    check: None,
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
 };
 
 pub const BUCKET: KindInfo = KindInfo {

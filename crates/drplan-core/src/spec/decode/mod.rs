@@ -13,7 +13,7 @@ pub mod site;
 pub mod variable;
 
 use super::body::BlockBody;
-use super::diagnostic::{Diagnostics, SourceFile};
+use super::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use super::scope::Scope;
 use crate::model::{Site, Topology};
 use crate::resource::SourceRef;
@@ -45,6 +45,14 @@ impl SpanTable {
 
     pub fn get(&self, address: &str, attr: &str) -> Option<&(SourceFile, Range<usize>)> {
         self.0.get(&(address.to_string(), attr.to_string()))
+    }
+
+    /// `d` pointing at where `attr` of `address` was written, when that was recorded.
+    pub fn at(&self, address: &str, attr: &str, d: SpecDiagnostic, label: &str) -> SpecDiagnostic {
+        match self.get(address, attr) {
+            Some((f, span)) => d.at(f, span.clone(), label),
+            None => d,
+        }
     }
 }
 
