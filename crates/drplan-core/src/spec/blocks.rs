@@ -141,3 +141,25 @@ pub fn by_rank() -> impl Iterator<Item = &'static Block> {
     all.sort_by_key(|b| b.rank);
     all.into_iter()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_block_is_named_once_and_every_family_block_is_decoded_by_the_table() {
+        let names: Vec<&str> = all().map(|b| b.name).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        for b in kinds::FAMILIES.iter().flat_map(|f| f.blocks) {
+            assert!(
+                b.managed && b.decode.is_some() && b.schema.is_some(),
+                "{}",
+                b.name
+            );
+            assert_eq!(b.decode_links.is_some(), !b.links.is_empty(), "{}", b.name);
+        }
+    }
+}

@@ -4,8 +4,9 @@
 //! `bucket`, `registry`, `cache`, `zone`/`dns`, `kubernetes`/`backup`); here are the
 //! blocks that lower to no kind of their own (`site`, `variable`, `objectives`), the
 //! `lifecycle` block several families share, and the helpers every decoder uses
-//! (`Cx`, `SpanTable`, `source_ref`, `object`, `check_tags`, `check_arn`). Cross-block
-//! checks live in `spec::checks` (a family's own in its `decode::check`).
+//! (`Cx`, `SpanTable`, `source_ref`, `object`, `check_tags`, `check_arn`), and
+//! `FamilyBlock`, what a family's block gives the loader. Cross-block checks are a
+//! family's `decode::check`, and in `spec::checks` what no one family holds.
 
 pub mod lifecycle;
 pub mod objectives;
