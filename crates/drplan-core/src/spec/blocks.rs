@@ -11,6 +11,7 @@ use super::body::Schema;
 use super::decode::{self, FamilyBlock};
 use super::load;
 use crate::kinds;
+use std::sync::OnceLock;
 
 pub struct Block {
     pub name: &'static str,
@@ -116,9 +117,14 @@ const LANGUAGE: &[Block] = &[
 
 /// Every top-level block: the language's, then each family's in registry order.
 pub fn all() -> impl Iterator<Item = &'static Block> {
-    LANGUAGE
-        .iter()
-        .chain(kinds::FAMILIES.iter().flat_map(|f| f.blocks))
+    static ALL: OnceLock<Vec<&'static Block>> = OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        LANGUAGE
+            .iter()
+            .chain(kinds::FAMILIES.iter().flat_map(|f| f.blocks))
+            .collect()
+    });
+    all.iter().copied()
 }
 
 pub fn find(name: &str) -> Option<&'static Block> {
