@@ -14,12 +14,20 @@
 //! `terraform.rs` (AWS families), its kinds in the provider's attribute shapes for
 //! Terraform's plan JSON and for `import --generate-config-out`.
 //!
+//! `FAMILIES` is the spec side's registry: each family's `FAMILY` (in its `mod.rs`)
+//! names its top-level blocks (each a `spec::blocks::Block::family` in its
+//! `decode.rs`: name, schema, rank, the attributes a reference reads, and the typed
+//! model it decodes into through `spec::decode::FamilyBlock`), its lowering and its
+//! checks across blocks. The loader, the block table, the lowering and the checks
+//! iterate it and name no family.
+//!
 //! Adding a kind: a `Kind` variant (its serialized Terraform type name), a `KindInfo`
 //! and its lowering in its family's folder, its line in `Kind::info` and `Kind::ALL`,
-//! its spec block (`<family>/decode.rs`, its line with its schema in `spec/blocks.rs`
-//! and in the loader's decode table), and on the cloud side its reader (`src/live/`,
-//! `live::FAMILIES`) and applier (`src/apply/family.rs`). ARCHITECTURE.md walks
-//! through it.
+//! its spec block (`<family>/decode.rs`: the `Block::family` and the model's
+//! `FamilyBlock`, listed in the family's `FAMILY`; a new family, its line in
+//! `FAMILIES` and its slot in `model::Topology`), and on the cloud side its reader
+//! (`src/live/`, `live::FAMILIES`) and applier (`src/apply/family.rs`).
+//! ARCHITECTURE.md walks through it.
 
 pub mod ecr;
 pub mod eks;
@@ -33,8 +41,39 @@ pub mod s3;
 
 use crate::address::Address;
 use crate::live::LiveObject;
+use crate::model::Topology;
 use crate::resource::{Kind, Resource};
+use crate::spec::blocks::Block;
+use crate::spec::decode::SpanTable;
+use crate::spec::environment::EnvSettings;
+use crate::spec::lower::Lowering;
+use crate::spec::Diagnostics;
 use serde_json::{Map, Value};
+
+/// A family as the spec side knows it, besides its kinds' `KindInfo`s.
+pub(crate) struct Family {
+    /// Its top-level spec blocks (`Block::family`, in its `decode.rs`), in the order
+    /// the language lists them.
+    pub blocks: &'static [Block],
+    /// Its blocks of the typed topology -> resources (`spec::lower`).
+    pub lower: Option<fn(&Lowering, &mut Vec<Resource>)>,
+    /// Its checks across blocks, once every block is decoded (`spec::checks`).
+    pub check: Option<fn(&Topology, &SpanTable, &EnvSettings, &mut Diagnostics)>,
+}
+
+/// Every family, in the order the language lists their blocks (`spec::blocks`) and
+/// lowering runs.
+pub(crate) const FAMILIES: &[Family] = &[
+    network::FAMILY,
+    peering::FAMILY,
+    eks::FAMILY,
+    kms::FAMILY,
+    s3::FAMILY,
+    ecr::FAMILY,
+    elasticache::FAMILY,
+    route53::FAMILY,
+    kubernetes::FAMILY,
+];
 
 /// Where a kind keeps drplan's ownership marks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -205,9 +205,9 @@ pub(super) fn resolve(
     (out, unwritten)
 }
 
-/// Whether `to` lies in a block whose objects depend on the environment — a
-/// `kubernetes` block (`enabled`) or a `backup` block (placements follow the active
-/// site) — written in the spec (`kubernetes.primary` for
+/// Whether `to` lies in a block whose objects depend on the environment
+/// (`Block::varies_by_environment`: a `kubernetes` block's `enabled`, a `backup`
+/// block's placements that follow the active site) written in the spec (`kubernetes.primary` for
 /// `kubernetes.primary.Deployment.shop.api`). Every other block makes the same objects
 /// in every environment, so a `to` it does not make is a mistake.
 fn varies_by_environment(specs: &[ParsedFile], to: &Address) -> bool {
@@ -215,7 +215,7 @@ fn varies_by_environment(specs: &[ParsedFile], to: &Address) -> bool {
     let (Some(kind), Some(label)) = (parts.next(), parts.next()) else {
         return false;
     };
-    if !matches!(kind, "kubernetes" | "backup") {
+    if !super::blocks::find(kind).is_some_and(|b| b.varies_by_environment) {
         return false;
     }
     specs.iter().any(|f| {

@@ -5,7 +5,7 @@ use super::backup_policy;
 use super::blocks;
 use super::body::{self, block_header, Schema};
 use super::checks;
-use super::decode::{self, variable, Cx, SpanTable};
+use super::decode::{self, variable, Cx, FamilyBlock, SpanTable};
 use super::diagnostic::{did_you_mean, Diagnostics, SourceFile, SpecDiagnostic};
 use super::environment::{self, EnvSettings};
 use super::extends;
@@ -24,7 +24,6 @@ use super::secret_snippets::SecretSpans;
 use super::sensitivity;
 use super::taint::{self, Taint};
 use super::vars::{self, VarInputs};
-use crate::kinds;
 use crate::model::{Environment, Project, SiteRole, Topology, Variable};
 use hcl::{Map, Value};
 use hcl_edit::structure::{Block, Body, Structure};
@@ -522,7 +521,7 @@ struct ModuleInstance {
     repeated: Option<(usize, String)>,
 }
 
-struct Loader {
+pub(super) struct Loader {
     scope: Scope,
     diags: Diagnostics,
     spans: SpanTable,
@@ -1527,9 +1526,7 @@ impl Loader {
                 NodeSource::Block(i) => {
                     let item = &items[*i];
                     if item.kind == "site" {
-                        if let Some(Decoded::Site(s)) = self.decode_block(item, &ctx, |l, b, cx| {
-                            decode::site::decode(l, b, cx).map(Decoded::Site)
-                        }) {
+                        if let Some(s) = self.decode_block(item, &ctx, decode::site::decode) {
                             sites_pending.push(s);
                         }
                         sites_left -= 1;
@@ -1551,9 +1548,13 @@ impl Loader {
                 }
             }
         }
-        for item in items.iter().filter(|i| i.kind == "bucket" && !i.for_each) {
+        // Links, once every block is published.
+        for item in items.iter().filter(|i| !i.for_each) {
+            let Some(decode_links) = blocks::find(item.kind).and_then(|b| b.decode_links) else {
+                continue;
+            };
             self.scope.enter(self.namespaces[item.ns].ns.clone());
-            self.decode_replication(item);
+            decode_links(self, item);
         }
         for n in 0..self.instances.len() {
             let (index, key, label, value) = {
@@ -1561,17 +1562,20 @@ impl Loader {
                 (i.item, i.key.clone(), i.label.clone(), i.value.clone())
             };
             let item = &items[index];
-            if item.kind != "bucket" {
+            let Some(decode_links) = blocks::find(item.kind).and_then(|b| b.decode_links) else {
                 continue;
-            }
+            };
             self.scope.enter(self.namespaces[item.ns].ns.clone());
             self.publish_each(&key, value);
-            self.decode_replication(&Item {
-                label,
-                for_each: false,
-                instance_of: Some(index),
-                ..*item
-            });
+            decode_links(
+                self,
+                &Item {
+                    label,
+                    for_each: false,
+                    instance_of: Some(index),
+                    ..*item
+                },
+            );
             self.scope.unpublish(EACH);
         }
         self.scope.enter(Namespace::default());
@@ -1800,46 +1804,6 @@ impl Loader {
         self.scope.publish(EACH, "value", value);
     }
 
-    /// A decoded bucket's `replication` and `logging` blocks, once every block is
-    /// published (see `kinds::s3::decode::replication`).
-    fn decode_replication(&mut self, item: &Item) {
-        let blocks: Vec<&Block> = item
-            .block
-            .body
-            .blocks()
-            .filter(|b| kinds::s3::decode::LINK_BLOCKS.contains(&b.ident.as_str()))
-            .collect();
-        if blocks.is_empty() || !self.topology.buckets.contains_key(&item.label) {
-            return;
-        }
-        let refs: Vec<_> = blocks.iter().flat_map(|b| body_refs(&b.body)).collect();
-        let ctx = self.scope.context_for(&refs);
-        let mut cx = Cx {
-            scope: &self.scope,
-            ctx: &ctx,
-            sites: &self.topology.sites,
-            diags: &mut self.diags,
-            spans: &mut self.spans,
-        };
-        let address = format!("bucket.{}", item.label);
-        let (replication, logging): (Vec<&Block>, Vec<&Block>) = blocks
-            .into_iter()
-            .partition(|b| b.ident.as_str() == "replication");
-        let replication = match replication.is_empty() {
-            true => None,
-            false => {
-                kinds::s3::decode::replication(&address, &item.file.source, &replication, &mut cx)
-            }
-        };
-        let logging = logging
-            .first()
-            .and_then(|b| kinds::s3::decode::logging(&address, &item.file.source, b, &mut cx));
-        if let Some(b) = self.topology.buckets.get_mut(&item.label) {
-            b.replication = replication;
-            b.logging = logging;
-        }
-    }
-
     fn publish_env(&mut self, env_obj: &Map<String, Value>) {
         for (k, v) in env_obj {
             self.scope.publish("env", k, v.clone());
@@ -1946,15 +1910,14 @@ impl Loader {
         active
     }
 
-    fn decode_block<F>(
+    /// Reads a block's body with its schema and decodes it with `f`; records its
+    /// taint mark, its mirror group and its `depends_on`.
+    fn decode_block<T>(
         &mut self,
         item: &Item,
         ctx: &hcl::eval::Context<'static>,
-        f: F,
-    ) -> Option<Decoded>
-    where
-        F: FnOnce(&str, &mut body::BlockBody, &mut Cx) -> Option<Decoded>,
-    {
+        f: impl FnOnce(&str, &mut body::BlockBody, &mut Cx) -> Option<T>,
+    ) -> Option<T> {
         let schema: &Schema = schema_of(item.kind)?;
         let managed = blocks::find(item.kind).is_some_and(|b| b.managed);
         let read = if managed {
@@ -2027,123 +1990,71 @@ impl Loader {
         out
     }
 
+    /// Decodes and publishes a block other than a site, through its entry in the
+    /// table of blocks.
     fn decode_other(&mut self, item: &Item, ctx: &hcl::eval::Context<'static>) {
-        let label = item.label.clone();
-        let region_of = |t: &Topology, site: &str| {
-            t.sites
-                .get(site)
-                .map(|s| s.region.clone())
-                .unwrap_or_default()
-        };
-        let decoded = match item.kind {
-            "network" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::network::decode::decode(l, b, cx).map(Decoded::Network)
-            }),
-            "peering" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::peering::decode::decode(l, b, cx).map(Decoded::Peering)
-            }),
-            "cluster" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::eks::decode::decode(l, b, cx).map(Decoded::Cluster)
-            }),
-            "kms_key" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::kms::decode::decode(l, b, cx).map(Decoded::KmsKey)
-            }),
-            "bucket" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::s3::decode::decode(l, b, cx).map(Decoded::Bucket)
-            }),
-            "registry" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::ecr::decode::decode(l, b, cx).map(Decoded::Registry)
-            }),
-            "cache" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::elasticache::decode::decode(l, b, cx).map(Decoded::Cache)
-            }),
-            "zone" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::route53::decode::decode_zone(l, b, cx).map(Decoded::Zone)
-            }),
-            "dns" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::route53::decode::decode(l, b, cx).map(Decoded::Dns)
-            }),
-            "kubernetes" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::kubernetes::decode::decode_kubernetes(l, b, cx).map(Decoded::Kubernetes)
-            }),
-            "backup" => self.decode_block(item, ctx, |l, b, cx| {
-                kinds::kubernetes::decode::decode_backup(l, b, cx)
-                    .map(|b| Decoded::Backup(Box::new(b)))
-            }),
-            "objectives" => self.decode_block(item, ctx, |_, b, cx| {
-                Some(Decoded::Objectives(decode::objectives::decode(b, cx)))
-            }),
-            _ => None,
-        };
-        let t = &mut self.topology;
-        match decoded {
-            Some(Decoded::Network(n)) => {
-                let obj = kinds::network::decode::network_object(&n, &region_of(t, &n.site));
-                self.scope.publish("network", &label, obj);
-                t.networks.insert(label, n);
-            }
-            Some(Decoded::Peering(p)) => {
-                self.scope.publish(
-                    "peering",
-                    &label,
-                    kinds::peering::decode::peering_object(&p),
-                );
-                t.peerings.insert(label, p);
-            }
-            Some(Decoded::Cache(c)) => {
-                let obj = kinds::elasticache::decode::cache_object(&c, &region_of(t, &c.site));
-                self.scope.publish("cache", &label, obj);
-                t.caches.insert(label, c);
-            }
-            Some(Decoded::Cluster(c)) => {
-                let obj = kinds::eks::decode::cluster_object(&c, &region_of(t, &c.site));
-                self.scope.publish("cluster", &label, obj);
-                t.clusters.insert(label, c);
-            }
-            Some(Decoded::KmsKey(k)) => {
-                let obj = kinds::kms::decode::kms_key_object(&k, &region_of(t, &k.site));
-                self.scope.publish("kms_key", &label, obj);
-                t.kms_keys.insert(label, k);
-            }
-            Some(Decoded::Bucket(bk)) => {
-                let obj = kinds::s3::decode::bucket_object(&bk, &region_of(t, &bk.site));
-                self.scope.publish("bucket", &label, obj);
-                t.buckets.insert(label, bk);
-            }
-            Some(Decoded::Registry(r)) => {
-                let obj = kinds::ecr::decode::registry_object(&r, &region_of(t, &r.site));
-                self.scope.publish("registry", &label, obj);
-                t.registries.insert(label, r);
-            }
-            Some(Decoded::Zone(z)) => {
-                self.scope
-                    .publish("zone", &label, kinds::route53::decode::zone_object(&z));
-                t.zones.insert(label, z);
-            }
-            Some(Decoded::Dns(d)) => {
-                self.scope
-                    .publish("dns", &label, kinds::route53::decode::dns_object(&d));
-                t.dns.insert(label, d);
-            }
-            Some(Decoded::Kubernetes(k)) => {
-                self.scope.publish(
-                    "kubernetes",
-                    &label,
-                    kinds::kubernetes::decode::kubernetes_object(&k),
-                );
-                t.kubernetes.insert(label, k);
-            }
-            Some(Decoded::Backup(b)) => {
-                self.scope.publish(
-                    "backup",
-                    &label,
-                    kinds::kubernetes::decode::backup_object(&b),
-                );
-                t.backups.insert(label, *b);
-            }
-            Some(Decoded::Objectives(o)) => t.objectives = Some(o),
-            Some(Decoded::Site(_)) | None => {}
+        if let Some(decode) = blocks::find(item.kind).and_then(|b| b.decode) {
+            decode(self, item, ctx);
         }
+    }
+}
+
+/// How the loader decodes and publishes a block (`blocks::Block::decode`).
+pub(super) type DecodeFn = fn(&mut Loader, &Item, &hcl::eval::Context<'static>);
+
+/// How the loader decodes a block's links (`blocks::Block::decode_links`).
+pub(super) type LinksFn = fn(&mut Loader, &Item);
+
+/// A family's block: decoded into its model, whose object is published for the
+/// blocks that refer to it and which the topology keeps under its label.
+pub(super) fn decode_family<B: FamilyBlock>(
+    l: &mut Loader,
+    item: &Item,
+    ctx: &hcl::eval::Context<'static>,
+) {
+    let Some(model) = l.decode_block(item, ctx, B::decode) else {
+        return;
+    };
+    let object = model.object(&l.topology.sites);
+    l.scope.publish(item.kind, &item.label, object);
+    B::models(&mut l.topology).insert(item.label.clone(), model);
+}
+
+/// A decoded block's links (`FamilyBlock::LINKS`), once every block is published.
+pub(super) fn decode_links<B: FamilyBlock>(l: &mut Loader, item: &Item) {
+    let blocks: Vec<&Block> = item
+        .block
+        .body
+        .blocks()
+        .filter(|b| B::LINKS.contains(&b.ident.as_str()))
+        .collect();
+    if blocks.is_empty() {
+        return;
+    }
+    // Out of the topology while its links are decoded: they read the sites.
+    let Some(mut model) = B::models(&mut l.topology).remove(&item.label) else {
+        return;
+    };
+    let refs: Vec<_> = blocks.iter().flat_map(|b| body_refs(&b.body)).collect();
+    let ctx = l.scope.context_for(&refs);
+    let mut cx = Cx {
+        scope: &l.scope,
+        ctx: &ctx,
+        sites: &l.topology.sites,
+        diags: &mut l.diags,
+        spans: &mut l.spans,
+    };
+    let address = format!("{}.{}", item.kind, item.label);
+    model.decode_links(&address, &item.file.source, &blocks, &mut cx);
+    B::models(&mut l.topology).insert(item.label.clone(), model);
+}
+
+/// The `objectives` block: one per project.
+pub(super) fn decode_objectives(l: &mut Loader, item: &Item, ctx: &hcl::eval::Context<'static>) {
+    if let Some(o) = l.decode_block(item, ctx, |_, b, cx| {
+        Some(decode::objectives::decode(b, cx))
+    }) {
+        l.topology.objectives = Some(o);
     }
 }
 
@@ -2167,22 +2078,6 @@ fn global_refs(refs: &[Reference], ns: &Namespace) -> Vec<Reference> {
         .collect()
 }
 
-enum Decoded {
-    Site(crate::model::Site),
-    Network(crate::model::Network),
-    Peering(crate::model::Peering),
-    Cluster(crate::model::Cluster),
-    KmsKey(crate::model::KmsKey),
-    Bucket(crate::model::Bucket),
-    Registry(crate::model::Registry),
-    Cache(crate::model::Cache),
-    Zone(crate::model::Zone),
-    Dns(crate::model::Dns),
-    Kubernetes(crate::model::Kubernetes),
-    Backup(Box<crate::model::Backup>),
-    Objectives(crate::model::Objectives),
-}
-
 fn schema_of(kind: &str) -> Option<&'static Schema> {
     blocks::find(kind)?.schema
 }
@@ -2204,16 +2099,18 @@ fn block_mark(marks: &BTreeMap<String, Taint>) -> Taint {
 
 /// Every reference in a body, nested blocks included (hcl-edit bounds their depth).
 /// The references that order a block's evaluation: all of them, except inside a
-/// bucket's `replication` blocks, which are decoded after every block.
+/// block's links (a bucket's `replication` blocks), which are decoded after every
+/// block.
 fn order_refs(kind: &str, body: &Body) -> Vec<Reference> {
-    if kind != "bucket" {
+    let links = blocks::find(kind).map_or(&[][..], |b| b.links);
+    if links.is_empty() {
         return body_refs(body);
     }
     let mut out = Vec::new();
     for s in body.iter() {
         match s {
             Structure::Attribute(a) => out.extend(refs::collect(&a.value)),
-            Structure::Block(b) if kinds::s3::decode::LINK_BLOCKS.contains(&b.ident.as_str()) => {}
+            Structure::Block(b) if links.contains(&b.ident.as_str()) => {}
             Structure::Block(b) => out.extend(body_refs(&b.body)),
         }
     }

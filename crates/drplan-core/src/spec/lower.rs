@@ -6,19 +6,14 @@ use crate::model::{Environment, Tags, Topology};
 use crate::resource::{Kind, Resource, SourceRef};
 use serde_json::{json, Value};
 
-/// Every family lowers its blocks (`kinds::<family>::lower`); the result is sorted by
-/// address.
+/// Every family lowers its blocks (`kinds::<family>::lower`, registered in
+/// `kinds::FAMILIES`); the result is sorted by address.
 pub fn lower(t: &Topology, env: &Environment) -> Vec<Resource> {
     let lw = Lowering { t, env };
     let mut out = Vec::new();
-    crate::kinds::network::lower(&lw, &mut out);
-    crate::kinds::peering::lower(&lw, &mut out);
-    crate::kinds::eks::lower(&lw, &mut out);
-    crate::kinds::kms::lower(&lw, &mut out);
-    crate::kinds::s3::lower(&lw, &mut out);
-    crate::kinds::ecr::lower(&lw, &mut out);
-    crate::kinds::elasticache::lower(&lw, &mut out);
-    crate::kinds::route53::lower(&lw, &mut out);
+    for lower in crate::kinds::FAMILIES.iter().filter_map(|f| f.lower) {
+        lower(&lw, &mut out);
+    }
     out.sort_by(|a, b| a.address.cmp(&b.address));
     out
 }

@@ -3,15 +3,17 @@
 //! Parsing is hcl-edit (it keeps spans, so every problem points at file, line and
 //! column); evaluation is `hcl::eval` over contexts holding only what each block
 //! refers to. The stages, in order: `files` (read + parse), `load` (collect blocks,
-//! variables, evaluation order from `refs`/`order`, decoding per block family in
-//! `decode`), `checks` (across blocks), `backup_policy`, `lower` (resources).
+//! variables, evaluation order from `refs`/`order`, decoding each block through its
+//! entry in `blocks`: the language's in `decode`, a family's in
+//! `kinds::<family>::decode`), `checks` (across blocks), `backup_policy`, `lower`
+//! (resources).
 //!
 //! **Architecture invariant:** the loader reads files under the project root and
 //! nothing else; every problem becomes a [`Diagnostic`](diagnostic::SpecDiagnostic),
 //! none panics or stops the load early.
 
 pub mod backup_policy;
-mod blocks;
+pub(crate) mod blocks;
 pub(crate) mod body;
 mod checks;
 pub mod decode;

@@ -29,6 +29,28 @@ pub const SCHEMA: Schema = Schema::new(
     &[],
 );
 
+/// The `registry` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Registry>(
+    "registry",
+    &["name", "site", "region", "address"],
+    6,
+    &SCHEMA,
+);
+
+impl crate::spec::decode::FamilyBlock for Registry {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, sites: &BTreeMap<String, crate::model::Site>) -> Value {
+        registry_object(self, &crate::spec::decode::region_in(sites, &self.site))
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.registries
+    }
+}
+
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Registry> {
     let address = format!("registry.{label}");
     let site = site_of(

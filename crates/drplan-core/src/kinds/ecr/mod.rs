@@ -19,7 +19,7 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    into_attrs, region_of, text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase,
+    into_attrs, region_of, text, type_name_of, Family, Import, KindInfo, MarkPlace, NameKey, Phase,
     Provider, Runbook, Terraform,
 };
 use crate::address::Address;
@@ -51,6 +51,14 @@ pub const PREFIX_MATCH: &str = "PREFIX_MATCH";
 
 /// Tag mutability settings ECR accepts.
 pub const TAG_MUTABILITY: &[&str] = &["MUTABLE", "IMMUTABLE"];
+
+/// The family in the registry (`kinds::FAMILIES`): its spec blocks, lowering and
+/// checks across blocks.
+pub(crate) const FAMILY: Family = Family {
+    blocks: &[decode::BLOCK],
+    lower: Some(lower),
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
+};
 
 pub const REPOSITORY: KindInfo = KindInfo {
     type_name: "aws_ecr_repository",

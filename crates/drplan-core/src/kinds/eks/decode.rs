@@ -1,9 +1,11 @@
 use crate::kinds::eks::CONTROL_PLANE_LOG_TYPES as LOG_TYPES;
 use crate::model::topology::ClusterSecurity;
-use crate::model::{Cluster, NodeGroup};
+use crate::model::{Cluster, NodeGroup, Topology};
 use crate::spec::body::{self, BlockBody, Schema};
-use crate::spec::decode::{check_arn, check_tags, label_of, object, site_of, source_ref, Cx};
-use crate::spec::diagnostic::SpecDiagnostic;
+use crate::spec::decode::{
+    check_arn, check_tags, label_of, object, site_of, source_ref, Cx, SpanTable,
+};
+use crate::spec::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use hcl::Value;
 use std::collections::BTreeMap;
 
@@ -25,6 +27,28 @@ pub const SCHEMA: Schema = Schema::new(
     ],
     &["node_group"],
 );
+
+/// The `cluster` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Cluster>(
+    "cluster",
+    &["name", "site", "region", "version", "address"],
+    5,
+    &SCHEMA,
+);
+
+impl crate::spec::decode::FamilyBlock for Cluster {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, sites: &BTreeMap<String, crate::model::Site>) -> Value {
+        cluster_object(self, &crate::spec::decode::region_in(sites, &self.site))
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.clusters
+    }
+}
 
 const NODE_GROUP: Schema = Schema::new(
     &[
@@ -300,4 +324,63 @@ pub fn cluster_object(c: &Cluster, region: &str) -> Value {
         ("version", Value::from(c.version.clone())),
         ("address", Value::from(format!("cluster.{}", c.label))),
     ])
+}
+
+/// Across blocks: a cluster's network is in its site and has the subnets it and its
+/// node groups name.
+pub fn check(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    for c in t.clusters.values() {
+        let addr = format!("cluster.{}", c.label);
+        let Some(net) = t.networks.get(&c.network) else {
+            continue;
+        };
+        if net.site != c.site {
+            let d = SpecDiagnostic::new(
+                "drplan::wrong_site",
+                format!(
+                    "cluster \"{}\" is in site \"{}\" but network \"{}\" is in site \"{}\"",
+                    c.label, c.site, net.name, net.site
+                ),
+            )
+            .help("use a network of the cluster's own site");
+            diags.push(spans.at(&addr, "network", d, "network of another site"));
+        }
+        for s in &c.subnets {
+            if !net.subnets.contains_key(s) {
+                let d = SpecDiagnostic::new(
+                    "drplan::unresolved_reference",
+                    format!("network \"{}\" has no subnet \"{s}\"", net.name),
+                )
+                .help(
+                    did_you_mean(s, net.subnets.keys().map(String::as_str)).unwrap_or_else(|| {
+                        format!(
+                            "subnets: {}",
+                            net.subnets.keys().cloned().collect::<Vec<_>>().join(", ")
+                        )
+                    }),
+                );
+                diags.push(spans.at(&addr, "subnets", d, "unknown subnet"));
+            }
+        }
+        for g in c.node_groups.values() {
+            for s in &g.subnets {
+                if !net.subnets.contains_key(s) {
+                    let d = SpecDiagnostic::new(
+                        "drplan::unresolved_reference",
+                        format!("network \"{}\" has no subnet \"{s}\"", net.name),
+                    )
+                    .help(
+                        did_you_mean(s, net.subnets.keys().map(String::as_str))
+                            .unwrap_or_else(|| "name a subnet of the cluster's network".into()),
+                    );
+                    diags.push(spans.at(
+                        &format!("{addr}.node_group.{}", g.name),
+                        "subnets",
+                        d,
+                        "unknown subnet",
+                    ));
+                }
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    into_attrs, region_of, text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase,
+    into_attrs, region_of, text, type_name_of, Family, Import, KindInfo, MarkPlace, NameKey, Phase,
     Provider, Reference, Runbook, Terraform,
 };
 use crate::address::Address;
@@ -81,6 +81,14 @@ pub const OPTIONAL_CLUSTER_ATTRS: &[&str] = &[
     "control_plane_logs",
     "secrets_encryption_key",
 ];
+
+/// The family in the registry (`kinds::FAMILIES`): its spec blocks, lowering and
+/// checks across blocks.
+pub(crate) const FAMILY: Family = Family {
+    blocks: &[decode::BLOCK],
+    lower: Some(lower),
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
+};
 
 pub const CLUSTER: KindInfo = KindInfo {
     type_name: "aws_eks_cluster",

@@ -9,6 +9,7 @@ use crate::spec::body::{self, BlockBody, Schema};
 use crate::spec::decode::{check_tags, object, site_of, source_ref, Cx, SpanTable};
 use crate::spec::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use hcl::Value;
+use std::collections::BTreeMap;
 
 pub const SCHEMA: Schema = Schema::new(
     &[
@@ -26,6 +27,28 @@ pub const SCHEMA: Schema = Schema::new(
     ],
     &["snapshot"],
 );
+
+/// The `cache` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Cache>(
+    "cache",
+    &["name", "site", "region", "component", "address"],
+    6,
+    &SCHEMA,
+);
+
+impl crate::spec::decode::FamilyBlock for Cache {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, sites: &BTreeMap<String, crate::model::Site>) -> Value {
+        cache_object(self, &crate::spec::decode::region_in(sites, &self.site))
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.caches
+    }
+}
 
 const SNAPSHOT: Schema = Schema::new(&["retention_days", "window", "cross_region"], &[]);
 

@@ -8,8 +8,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    into_attrs, region_of, text, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider,
-    Reference, Runbook, Terraform,
+    into_attrs, region_of, text, type_name_of, Family, Import, KindInfo, MarkPlace, Phase,
+    Provider, Reference, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
@@ -48,6 +48,14 @@ pub const ENGINE: &str = "redis";
 /// Automatic snapshots are taken once a day, in the snapshot window: the longest gap
 /// between two of them, whatever the retention (docs/objectives.md).
 pub const SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The family in the registry (`kinds::FAMILIES`): its spec blocks, lowering and
+/// checks across blocks.
+pub(crate) const FAMILY: Family = Family {
+    blocks: &[decode::BLOCK],
+    lower: Some(lower),
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
+};
 
 pub const REPLICATION_GROUP: KindInfo = KindInfo {
     type_name: "aws_elasticache_replication_group",

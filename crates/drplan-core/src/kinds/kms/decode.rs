@@ -10,6 +10,7 @@ use crate::spec::decode::{check_tags, object, site_of, source_ref, Cx, SpanTable
 use crate::spec::diagnostic::{Diagnostics, SpecDiagnostic};
 use crate::spec::environment::EnvSettings;
 use hcl::Value;
+use std::collections::BTreeMap;
 
 pub const SCHEMA: Schema = Schema::new(
     &[
@@ -25,6 +26,28 @@ pub const SCHEMA: Schema = Schema::new(
     ],
     &[],
 );
+
+/// The `kms_key` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<KmsKey>(
+    "kms_key",
+    &["name", "site", "region", "alias", "replicas", "address"],
+    5,
+    &SCHEMA,
+);
+
+impl crate::spec::decode::FamilyBlock for KmsKey {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, sites: &BTreeMap<String, crate::model::Site>) -> Value {
+        kms_key_object(self, &crate::spec::decode::region_in(sites, &self.site))
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.kms_keys
+    }
+}
 
 /// KMS's bounds on the waiting period of a scheduled deletion.
 pub const DELETION_WINDOW_DAYS: std::ops::RangeInclusive<i64> = 7..=30;

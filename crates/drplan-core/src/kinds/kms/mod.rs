@@ -18,8 +18,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    by_mark, region_of, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider, Reference,
-    Runbook, Terraform,
+    by_mark, region_of, type_name_of, Family, Import, KindInfo, MarkPlace, Phase, Provider,
+    Reference, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::live::LiveObject;
@@ -41,6 +41,14 @@ pub const DELETION_MEANS: &str = "KMS does not delete a key at once: drplan sche
 pub fn replica_address(key: &Address, site: &str) -> Address {
     key.child("replica", site)
 }
+
+/// The family in the registry (`kinds::FAMILIES`): its spec blocks, lowering and
+/// checks across blocks.
+pub(crate) const FAMILY: Family = Family {
+    blocks: &[decode::BLOCK],
+    lower: Some(lower),
+    check: Some(decode::check),
+};
 
 pub const KEY: KindInfo = KindInfo {
     type_name: "aws_kms_key",

@@ -1,9 +1,9 @@
 //! `kubernetes` and `backup` blocks: what runs in the clusters.
 
-use crate::model::{Backup, BackupPlacement, Kubernetes, Schedule};
+use crate::model::{Backup, BackupPlacement, Kubernetes, Schedule, Topology};
 use crate::spec::body::{self, BlockBody, Schema};
-use crate::spec::decode::{check_arn, label_of, object, source_ref, Cx};
-use crate::spec::diagnostic::{did_you_mean, SpecDiagnostic};
+use crate::spec::decode::{check_arn, label_of, object, source_ref, Cx, SpanTable};
+use crate::spec::diagnostic::{did_you_mean, Diagnostics, SpecDiagnostic};
 use crate::spec::duration::{check_cron, parse_duration, whole_days, DURATION_HELP};
 use hcl::Value;
 use std::collections::BTreeMap;
@@ -19,6 +19,30 @@ pub const KUBERNETES_SCHEMA: Schema = Schema::new(
     ],
     &["lifecycle"],
 );
+
+/// The `kubernetes` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const KUBERNETES_BLOCK: crate::spec::blocks::Block =
+    crate::spec::blocks::Block::family::<Kubernetes>(
+        "kubernetes",
+        &["name", "cluster", "address"],
+        8,
+        &KUBERNETES_SCHEMA,
+    )
+    .varying_by_environment();
+
+impl crate::spec::decode::FamilyBlock for Kubernetes {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode_kubernetes(label, b, cx)
+    }
+
+    fn object(&self, _: &BTreeMap<String, crate::model::Site>) -> Value {
+        kubernetes_object(self)
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.kubernetes
+    }
+}
 pub const BACKUP_SCHEMA: Schema = Schema::new(
     &[
         "engine",
@@ -36,6 +60,29 @@ pub const BACKUP_SCHEMA: Schema = Schema::new(
     ],
     &["full", "incremental", "retention", "placement"],
 );
+
+/// The `backup` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BACKUP_BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Backup>(
+    "backup",
+    &["name", "engine", "component", "address"],
+    9,
+    &BACKUP_SCHEMA,
+)
+.varying_by_environment();
+
+impl crate::spec::decode::FamilyBlock for Backup {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode_backup(label, b, cx)
+    }
+
+    fn object(&self, _: &BTreeMap<String, crate::model::Site>) -> Value {
+        backup_object(self)
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.backups
+    }
+}
 const SCHEDULE: Schema = Schema::new(&["schedule"], &[]);
 const RETENTION: Schema = Schema::new(&["local", "cross_region"], &[]);
 const PLACEMENT: Schema = Schema::new(&["cluster", "bucket"], &[]);
@@ -357,4 +404,39 @@ fn is_dns_label(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !s.starts_with('-')
         && !s.ends_with('-')
+}
+
+/// Across blocks: a backup placement's cluster and bucket are in the placement's site.
+pub fn check(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    for b in t.backups.values() {
+        for p in b.placements.values() {
+            let paddr = format!("backup.{}.placement.{}", b.label, p.site);
+            if let Some(c) = t.clusters.get(&p.cluster) {
+                if c.site != p.site {
+                    let d = SpecDiagnostic::new(
+                        "drplan::wrong_site",
+                        format!(
+                            "placement \"{}\" uses cluster \"{}\" of site \"{}\"",
+                            p.site, c.label, c.site
+                        ),
+                    )
+                    .help("a placement's cluster and bucket are in the placement's site");
+                    diags.push(spans.at(&paddr, "cluster", d, "cluster of another site"));
+                }
+            }
+            if let Some(bk) = t.buckets.get(&p.bucket) {
+                if bk.site != p.site {
+                    let d = SpecDiagnostic::new(
+                        "drplan::wrong_site",
+                        format!(
+                            "placement \"{}\" uses bucket \"{}\" of site \"{}\"",
+                            p.site, bk.label, bk.site
+                        ),
+                    )
+                    .help("a placement's cluster and bucket are in the placement's site");
+                    diags.push(spans.at(&paddr, "bucket", d, "bucket of another site"));
+                }
+            }
+        }
+    }
 }

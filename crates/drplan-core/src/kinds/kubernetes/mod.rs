@@ -3,9 +3,18 @@
 
 pub mod decode;
 
-use super::{text, Import, KindInfo, MarkPlace, Phase, Provider, Runbook, Terraform};
+use super::{text, Family, Import, KindInfo, MarkPlace, Phase, Provider, Runbook, Terraform};
 use crate::resource::Resource;
 use serde_json::{Map, Value};
+
+/// The family in the registry (`kinds::FAMILIES`): its spec blocks, lowering and
+/// checks across blocks. Its objects are lowered with the manifests they read
+/// (`crate::kubernetes::lower`).
+pub(crate) const FAMILY: Family = Family {
+    blocks: &[decode::KUBERNETES_BLOCK, decode::BACKUP_BLOCK],
+    lower: None,
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
+};
 
 pub const OBJECT: KindInfo = KindInfo {
     type_name: "kubernetes_object",

@@ -1,12 +1,34 @@
-use crate::model::{Network, Subnet};
+use crate::model::{Network, Subnet, Topology};
 use crate::spec::body::{self, BlockBody, Schema};
-use crate::spec::decode::{check_tags, label_of, object, source_ref, Cx};
-use crate::spec::diagnostic::SpecDiagnostic;
+use crate::spec::decode::{check_tags, label_of, object, source_ref, Cx, SpanTable};
+use crate::spec::diagnostic::{Diagnostics, SpecDiagnostic};
 use hcl::Value;
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
 
 pub const SCHEMA: Schema = Schema::new(&["site", "cidr", "tags", "depends_on"], &["subnet"]);
+
+/// The `network` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Network>(
+    "network",
+    &["name", "site", "region", "cidr", "address"],
+    3,
+    &SCHEMA,
+);
+
+impl crate::spec::decode::FamilyBlock for Network {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, sites: &BTreeMap<String, crate::model::Site>) -> Value {
+        network_object(self, &crate::spec::decode::region_in(sites, &self.site))
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.networks
+    }
+}
 const SUBNET: Schema = Schema::new(&["availability_zone", "cidr", "public", "tags"], &[]);
 
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Network> {
@@ -180,5 +202,36 @@ fn parse_cidr(b: &BlockBody, cx: &mut Cx, attr: &str, c: &str) -> Option<Ipv4Net
             );
             None
         }
+    }
+}
+
+/// Across blocks: the networks of one site do not overlap.
+pub fn check(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    let mut by_site: BTreeMap<&str, Vec<(&str, Ipv4Net)>> = BTreeMap::new();
+    for n in t.networks.values() {
+        let Ok(cidr) = n.cidr.parse::<Ipv4Net>() else {
+            continue;
+        };
+        let list = by_site.entry(n.site.as_str()).or_default();
+        if let Some((other, ocidr)) = list
+            .iter()
+            .find(|(_, o)| o.contains(&cidr.network()) || cidr.contains(&o.network()))
+        {
+            let d = SpecDiagnostic::new(
+                "drplan::cidr_overlap",
+                format!(
+                    "network \"{}\" ({cidr}) overlaps network \"{other}\" ({ocidr}) in site \"{}\"",
+                    n.name, n.site
+                ),
+            )
+            .help("networks of one site must not overlap (they may be peered)");
+            diags.push(spans.at(
+                &format!("network.{}", n.name),
+                "cidr",
+                d,
+                "overlapping range",
+            ));
+        }
+        list.push((n.name.as_str(), cidr));
     }
 }

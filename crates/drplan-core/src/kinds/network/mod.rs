@@ -4,8 +4,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    by_mark, into_attrs, region_of, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider,
-    Reference, Runbook, Terraform,
+    by_mark, into_attrs, region_of, type_name_of, Family, Import, KindInfo, MarkPlace, Phase,
+    Provider, Reference, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
@@ -37,6 +37,14 @@ pub struct SubnetAttrs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Value>,
 }
+
+/// The family in the registry (`kinds::FAMILIES`): its spec blocks, lowering and
+/// checks across blocks.
+pub(crate) const FAMILY: Family = Family {
+    blocks: &[decode::BLOCK],
+    lower: Some(lower),
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
+};
 
 pub const VPC: KindInfo = KindInfo {
     type_name: "aws_vpc",

@@ -9,8 +9,31 @@ use crate::spec::decode::{check_tags, object, source_ref, Cx, SpanTable};
 use crate::spec::diagnostic::{Diagnostics, SpecDiagnostic};
 use hcl::Value;
 use ipnet::Ipv4Net;
+use std::collections::BTreeMap;
 
 pub const SCHEMA: Schema = Schema::new(&["requester", "accepter", "tags", "depends_on"], &[]);
+
+/// The `peering` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Peering>(
+    "peering",
+    &["name", "requester", "accepter", "address"],
+    4,
+    &SCHEMA,
+);
+
+impl crate::spec::decode::FamilyBlock for Peering {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, _: &BTreeMap<String, crate::model::Site>) -> Value {
+        peering_object(self)
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.peerings
+    }
+}
 
 pub fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Peering> {
     let address = format!("peering.{label}");

@@ -8,8 +8,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    by_mark, into_attrs, region_of, type_name_of, Import, KindInfo, MarkPlace, Phase, Provider,
-    Reference, Runbook, Terraform,
+    by_mark, into_attrs, region_of, type_name_of, Family, Import, KindInfo, MarkPlace, Phase,
+    Provider, Reference, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
@@ -48,6 +48,14 @@ pub const GONE_STATUSES: &[&str] = &["deleted", "deleting", "rejected", "failed"
 /// that region does not answer, the connection is not read either
 /// (`plan::diff`'s `not_read`).
 pub const PEER_REGION: &str = "peer_region";
+
+/// The family in the registry (`kinds::FAMILIES`): its spec blocks, lowering and
+/// checks across blocks.
+pub(crate) const FAMILY: Family = Family {
+    blocks: &[decode::BLOCK],
+    lower: Some(lower),
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
+};
 
 pub const PEERING: KindInfo = KindInfo {
     type_name: "aws_vpc_peering_connection",

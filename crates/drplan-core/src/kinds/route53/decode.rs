@@ -4,11 +4,48 @@ use crate::spec::body::{self, BlockBody, Schema};
 use crate::spec::decode::{check_tags, label_of, object, source_ref, Cx};
 use crate::spec::diagnostic::{did_you_mean, SpecDiagnostic};
 use hcl::Value;
+use std::collections::BTreeMap;
 
 pub const ZONE_SCHEMA: Schema =
     Schema::new(&["name", "comment", "protect", "tags", "depends_on"], &[]);
+
+/// The `zone` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const ZONE_BLOCK: crate::spec::blocks::Block =
+    crate::spec::blocks::Block::family::<Zone>("zone", &["name", "address"], 4, &ZONE_SCHEMA);
+
+impl crate::spec::decode::FamilyBlock for Zone {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode_zone(label, b, cx)
+    }
+
+    fn object(&self, _: &BTreeMap<String, crate::model::Site>) -> Value {
+        zone_object(self)
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.zones
+    }
+}
 pub const DNS_SCHEMA: Schema =
     Schema::new(&["zone", "name", "type", "ttl", "depends_on"], &["target"]);
+
+/// The `dns` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const DNS_BLOCK: crate::spec::blocks::Block =
+    crate::spec::blocks::Block::family::<Dns>("dns", &["name", "fqdn", "address"], 7, &DNS_SCHEMA);
+
+impl crate::spec::decode::FamilyBlock for Dns {
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, _: &BTreeMap<String, crate::model::Site>) -> Value {
+        dns_object(self)
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.dns
+    }
+}
 const TARGET: Schema = Schema::new(&["site", "records"], &["health_check", "alias"]);
 const ALIAS: Schema = Schema::new(&["name", "zone_id", "evaluate_target_health"], &[]);
 /// Route53 alias records: A and AAAA (to a load balancer, a distribution, a record).

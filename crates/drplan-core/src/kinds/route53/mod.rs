@@ -5,8 +5,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    by_mark, into_attrs, text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase, Provider,
-    Reference, Runbook, Terraform,
+    by_mark, into_attrs, text, type_name_of, Family, Import, KindInfo, MarkPlace, NameKey, Phase,
+    Provider, Reference, Runbook, Terraform,
 };
 use crate::address::Address;
 use crate::model::SiteRole;
@@ -67,6 +67,14 @@ pub struct HealthCheckAttrs {
     pub failure_threshold: Option<i64>,
     pub tags: Value,
 }
+
+/// The family in the registry (`kinds::FAMILIES`): its spec blocks, lowering and
+/// checks across blocks.
+pub(crate) const FAMILY: Family = Family {
+    blocks: &[decode::ZONE_BLOCK, decode::DNS_BLOCK],
+    lower: Some(lower),
+    check: None,
+};
 
 pub const ZONE: KindInfo = KindInfo {
     type_name: "aws_route53_zone",

@@ -1,12 +1,15 @@
 use crate::model::{
     Bucket, BucketLogging, Encryption, LifecycleRule, ObjectLock, Replication, ReplicationRule,
-    Transition,
+    Topology, Transition,
 };
 use crate::spec::body::{self, BlockBody, Schema};
-use crate::spec::decode::{check_arn, check_tags, label_of, object, site_of, source_ref, Cx};
-use crate::spec::diagnostic::{SourceFile, SpecDiagnostic};
+use crate::spec::decode::{
+    check_arn, check_tags, label_of, object, site_of, source_ref, Cx, SpanTable,
+};
+use crate::spec::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use crate::spec::duration::{parse_duration, whole_days, DURATION_HELP};
 use hcl::Value;
+use std::collections::BTreeMap;
 
 pub const SCHEMA: Schema = Schema::new(
     &[
@@ -27,6 +30,51 @@ pub const SCHEMA: Schema = Schema::new(
     ],
 )
 .with_repeatable(&["replication"]);
+
+/// The `bucket` block in the table of blocks (registered in `kinds::FAMILIES`).
+pub const BLOCK: crate::spec::blocks::Block = crate::spec::blocks::Block::family::<Bucket>(
+    "bucket",
+    &["name", "arn", "site", "region", "address"],
+    6,
+    &SCHEMA,
+);
+
+impl crate::spec::decode::FamilyBlock for Bucket {
+    const LINKS: &'static [&'static str] = &LINK_BLOCKS;
+
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self> {
+        decode(label, b, cx)
+    }
+
+    fn object(&self, sites: &BTreeMap<String, crate::model::Site>) -> Value {
+        bucket_object(self, &crate::spec::decode::region_in(sites, &self.site))
+    }
+
+    fn models(t: &mut crate::model::Topology) -> &mut BTreeMap<String, Self> {
+        &mut t.buckets
+    }
+
+    /// Its `replication` blocks (the rules of one replication configuration) and its
+    /// `logging` block.
+    fn decode_links(
+        &mut self,
+        address: &str,
+        file: &SourceFile,
+        blocks: &[&hcl_edit::structure::Block],
+        cx: &mut Cx,
+    ) {
+        let (rules, log): (Vec<_>, Vec<_>) = blocks
+            .iter()
+            .copied()
+            .partition(|b| b.ident.as_str() == "replication");
+        self.replication = match rules.is_empty() {
+            true => None,
+            false => replication(address, file, &rules, cx),
+        };
+        self.logging = log.first().and_then(|b| logging(address, file, b, cx));
+    }
+}
+
 /// Nested blocks naming other buckets that may name this one back: decoded once every
 /// block is published (`replication`, `logging`), and no evaluation-order edge.
 pub const LINK_BLOCKS: [&str; 2] = ["replication", "logging"];
@@ -449,4 +497,109 @@ pub fn bucket_object(bk: &Bucket, region: &str) -> Value {
         ("region", Value::from(region)),
         ("address", Value::from(format!("bucket.{}", bk.label))),
     ])
+}
+
+/// Across blocks: bucket names are unique, replication goes to another site between
+/// versioned buckets, and access logs go where S3 delivers them.
+pub fn check(t: &Topology, spans: &SpanTable, diags: &mut Diagnostics) {
+    let mut names: BTreeMap<&str, &str> = BTreeMap::new();
+    for b in t.buckets.values() {
+        let addr = format!("bucket.{}", b.label);
+        if let Some(other) = names.insert(b.name.as_str(), b.label.as_str()) {
+            let d = SpecDiagnostic::new(
+                "drplan::duplicate_name",
+                format!(
+                    "buckets \"{other}\" and \"{}\" are both named `{}`",
+                    b.label, b.name
+                ),
+            )
+            .help("S3 bucket names are global: give each bucket its own name");
+            diags.push(spans.at(&addr, "name", d, "name used twice"));
+        }
+        access_logs(t, spans, b, diags);
+        let Some(rep) = &b.replication else { continue };
+        for rule in &rep.rules {
+            let Some(dest) = t.buckets.get(&rule.destination) else {
+                continue;
+            };
+            if dest.site == b.site {
+                let d = SpecDiagnostic::new(
+                    "drplan::replication",
+                    format!(
+                        "bucket \"{}\" replicates to \"{}\" in the same site \"{}\"",
+                        b.label, dest.label, b.site
+                    ),
+                )
+                .help("cross-region replication needs a destination bucket in another site");
+                diags.push(spans.at(&addr, "replication.destination", d, "same-site destination"));
+            }
+            if dest.label == b.label {
+                continue;
+            }
+            for (who, bucket) in [("source", b), ("destination", dest)] {
+                if !bucket.versioning {
+                    let d = SpecDiagnostic::new(
+                        "drplan::replication",
+                        format!("replication needs versioning, but the {who} bucket \"{}\" has versioning = false", bucket.label),
+                    )
+                    .help("set versioning = true on both buckets of a replication");
+                    diags.push(spans.at(
+                        &format!("bucket.{}", bucket.label),
+                        "versioning",
+                        d,
+                        "versioning is off",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// What S3 requires of a server access log target: the source's region, not the
+/// source itself (its own log writes would be logged without end), no Object Lock
+/// default retention, and SSE-S3 rather than SSE-KMS default encryption.
+fn access_logs(t: &Topology, spans: &SpanTable, b: &Bucket, diags: &mut Diagnostics) {
+    let Some(logging) = &b.logging else { return };
+    let Some(target) = t.buckets.get(&logging.target) else {
+        return;
+    };
+    let addr = format!("bucket.{}", b.label);
+    let mut refuse = |message: String, help: &str, label: &str| {
+        let d = SpecDiagnostic::new("drplan::access_logs", message).help(help.to_string());
+        diags.push(spans.at(&addr, "logging.target", d, label));
+    };
+    if target.label == b.label {
+        refuse(
+            format!("bucket \"{}\" logs into itself", b.label),
+            "S3 would log its own log deliveries without end: use a bucket kept for logs",
+            "itself",
+        );
+    } else if target.site != b.site {
+        refuse(
+            format!(
+                "bucket \"{}\" in site \"{}\" logs into bucket \"{}\" in site \"{}\"",
+                b.label, b.site, target.label, target.site
+            ),
+            "S3 delivers access logs only to a bucket in the source's region: use a log bucket of the same site",
+            "another site's bucket",
+        );
+    }
+    if target.object_lock.is_some() {
+        refuse(
+            format!("bucket \"{}\" receives access logs but has an Object Lock default retention", target.label),
+            "S3 does not deliver access logs to a bucket with a default retention: log into a bucket without object_lock",
+            "locked target",
+        );
+    }
+    if target
+        .encryption
+        .as_ref()
+        .is_some_and(|e| e.algorithm == "aws:kms")
+    {
+        refuse(
+            format!("bucket \"{}\" receives access logs but is encrypted with aws:kms", target.label),
+            "S3 delivers access logs only to buckets encrypted with SSE-S3: algorithm = \"AES256\" on the log bucket",
+            "KMS-encrypted target",
+        );
+    }
 }

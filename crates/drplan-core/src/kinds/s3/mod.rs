@@ -6,7 +6,8 @@ pub mod decode;
 pub mod terraform;
 
 use super::{
-    text, type_name_of, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Runbook, Terraform,
+    text, type_name_of, Family, Import, KindInfo, MarkPlace, NameKey, Phase, Provider, Runbook,
+    Terraform,
 };
 use crate::address::Address;
 use crate::resource::{Kind, Resource};
@@ -130,6 +131,14 @@ impl BucketAttrs {
         }
     }
 }
+
+/// The family in the registry (`kinds::FAMILIES`): its spec blocks, lowering and
+/// checks across blocks.
+pub(crate) const FAMILY: Family = Family {
+    blocks: &[decode::BLOCK],
+    lower: Some(lower),
+    check: Some(|t, spans, _, diags| decode::check(t, spans, diags)),
+};
 
 pub const BUCKET: KindInfo = KindInfo {
     type_name: "aws_s3_bucket",

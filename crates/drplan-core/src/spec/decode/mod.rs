@@ -4,8 +4,9 @@
 //! `bucket`, `registry`, `cache`, `zone`/`dns`, `kubernetes`/`backup`); here are the
 //! blocks that lower to no kind of their own (`site`, `variable`, `objectives`), the
 //! `lifecycle` block several families share, and the helpers every decoder uses
-//! (`Cx`, `SpanTable`, `source_ref`, `object`, `check_tags`, `check_arn`). Cross-block
-//! checks live in `spec::checks` (a family's own in its `decode::check`).
+//! (`Cx`, `SpanTable`, `source_ref`, `object`, `check_tags`, `check_arn`), and
+//! `FamilyBlock`, what a family's block gives the loader. Cross-block checks are a
+//! family's `decode::check`, and in `spec::checks` what no one family holds.
 
 pub mod lifecycle;
 pub mod objectives;
@@ -13,9 +14,9 @@ pub mod site;
 pub mod variable;
 
 use super::body::BlockBody;
-use super::diagnostic::{Diagnostics, SourceFile};
+use super::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use super::scope::Scope;
-use crate::model::Site;
+use crate::model::{Site, Topology};
 use crate::resource::SourceRef;
 use hcl::eval::Context;
 use hcl::{Map, Value};
@@ -46,6 +47,57 @@ impl SpanTable {
     pub fn get(&self, address: &str, attr: &str) -> Option<&(SourceFile, Range<usize>)> {
         self.0.get(&(address.to_string(), attr.to_string()))
     }
+
+    /// `d` pointing at where `attr` of `address` was written, when that was recorded.
+    pub fn at(&self, address: &str, attr: &str, d: SpecDiagnostic, label: &str) -> SpecDiagnostic {
+        match self.get(address, attr) {
+            Some((f, span)) => d.at(f, span.clone(), label),
+            None => d,
+        }
+    }
+}
+
+/// A family's top-level block as the loader decodes it: the typed model its body
+/// decodes into (the trait is implemented on the model), where the topology keeps the
+/// models, and the object a reference to one reads. Its entry in the table of blocks
+/// is `spec::blocks::Block::family`, in the family's `decode.rs`; the loader calls
+/// these through that entry and names no family.
+pub trait FamilyBlock: Sized + 'static {
+    /// Nested blocks decoded once every block is published, and left out of the
+    /// block's evaluation order: settings that may point at blocks that point back
+    /// (a bucket's `replication`).
+    const LINKS: &'static [&'static str] = &[];
+
+    /// The block's body -> its model, with the block's own checks (`None` when the
+    /// body cannot make one; the problems are in `cx.diags`).
+    fn decode(label: &str, b: &mut BlockBody, cx: &mut Cx) -> Option<Self>;
+
+    /// The object other blocks read (`network.primary.cidr`); `sites` gives a site's
+    /// region.
+    fn object(&self, sites: &BTreeMap<String, Site>) -> Value;
+
+    /// The topology's models of this block, by label.
+    fn models(t: &mut Topology) -> &mut BTreeMap<String, Self>;
+
+    /// Decodes the `LINKS` blocks present in the block (at least one) into the model;
+    /// `address` is the block's.
+    fn decode_links(
+        &mut self,
+        _address: &str,
+        _file: &SourceFile,
+        _blocks: &[&hcl_edit::structure::Block],
+        _cx: &mut Cx,
+    ) {
+    }
+}
+
+/// The region of `site`, or "" when the site is not declared (its reference is
+/// reported where it is written).
+pub fn region_in(sites: &BTreeMap<String, Site>, site: &str) -> String {
+    sites
+        .get(site)
+        .map(|s| s.region.clone())
+        .unwrap_or_default()
 }
 
 pub struct Cx<'a> {
