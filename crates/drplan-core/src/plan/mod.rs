@@ -12,6 +12,7 @@ pub mod file;
 pub mod held;
 pub mod ignore;
 pub mod links;
+pub mod reason;
 pub mod redact;
 pub mod target;
 

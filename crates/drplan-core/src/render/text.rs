@@ -11,6 +11,7 @@ use crate::kinds::MarkPlace;
 use crate::marks;
 use crate::plan::compare::{attr_eq, unmatched_elements};
 use crate::plan::drift::{Cause, DriftItem, DriftReport};
+use crate::plan::reason::ActionReason;
 use crate::plan::redact::is_sensitive_path;
 use crate::plan::{Action, Plan, PlanError, ResourceChange};
 use crate::resource::Kind;
@@ -148,11 +149,7 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
         p.bold(change.address.as_str()),
         change.kind
     );
-    if change
-        .replace_because
-        .iter()
-        .any(|a| a == crate::plan::diff::REPLACE_REQUESTED)
-    {
+    if ActionReason::of(change) == Some(ActionReason::ReplaceByRequest) {
         let _ = writeln!(
             out,
             "{}{}",
