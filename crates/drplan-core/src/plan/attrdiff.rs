@@ -136,7 +136,10 @@ impl AttrDiff {
         let empty = Map::new();
         let before = change.before.as_deref().unwrap_or(&empty);
         let after = change.after.as_deref().unwrap_or(&empty);
-        let walk = Walk { change };
+        let walk = Walk {
+            sensitive: &change.sensitive,
+            sensitive_changed: &change.sensitive_changed,
+        };
         let mut attrs = Vec::new();
         let mut shown: Vec<&str> = Vec::new();
         for (key, value) in after {
@@ -271,8 +274,56 @@ fn secrets_placed<'a>(node: &'a AttrChange, out: &mut Vec<&'a str>) {
     }
 }
 
+/// The differing leaves between the attributes `after` sets and their values in
+/// `before`, by the tree's rules, with nothing secret: (path, before, after), `None`
+/// where not set. `compare::leaf_differences` is this walk.
+pub fn leaves(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<Leaf> {
+    let walk = Walk {
+        sensitive: &[],
+        sensitive_changed: &[],
+    };
+    let mut out = Vec::new();
+    for (key, value) in after {
+        if attr_eq(before.get(key), Some(value)) {
+            continue;
+        }
+        let node = walk.node(
+            Step::Key(key.clone()),
+            key.clone(),
+            key,
+            before.get(key),
+            Some(value),
+            false,
+        );
+        if let Some(node) = node {
+            let mut nodes = Vec::new();
+            node.visit(&mut nodes);
+            out.extend(nodes.into_iter().filter_map(AttrChange::leaf));
+        }
+    }
+    out
+}
+
+/// A differing leaf: its path, the live value and the desired one (`None`: not set).
+pub type Leaf = (String, Option<Value>, Option<Value>);
+
+impl AttrChange {
+    /// The node as a leaf (its path and both values), when it holds values.
+    fn leaf(&self) -> Option<Leaf> {
+        let (before, after) = match &self.change {
+            Change::Added(a) => (None, Some(a.clone())),
+            Change::Removed(b) => (Some(b.clone()), None),
+            Change::Modified { before, after } => (Some(before.clone()), Some(after.clone())),
+            Change::Sensitive { before, after } => (before.clone(), after.clone()),
+            _ => return None,
+        };
+        Some((self.path.clone(), before, after))
+    }
+}
+
 struct Walk<'a> {
-    change: &'a ResourceChange,
+    sensitive: &'a [String],
+    sensitive_changed: &'a [String],
 }
 
 impl Walk<'_> {
@@ -288,7 +339,7 @@ impl Walk<'_> {
     ) -> Option<AttrChange> {
         let before = before.filter(|v| !v.is_null());
         let after = after.filter(|v| !v.is_null());
-        let sensitive = is_sensitive_path(plain, &self.change.sensitive);
+        let sensitive = is_sensitive_path(plain, self.sensitive);
         let change = if sensitive
             && (before.is_some_and(Value::is_string) || after.is_some_and(Value::is_string))
         {
@@ -386,7 +437,6 @@ impl Walk<'_> {
             secrets_placed(c, &mut placed);
         }
         let secrets_changed = self
-            .change
             .sensitive_changed
             .iter()
             .filter(|s| under(s, plain) && !placed.iter().any(|p| without_index(p) == **s))
@@ -400,8 +450,7 @@ impl Walk<'_> {
     }
 
     fn secret_changed_under(&self, plain: &str) -> bool {
-        self.change
-            .sensitive_changed
+        self.sensitive_changed
             .iter()
             .any(|s| s == plain || under(s, plain))
     }
