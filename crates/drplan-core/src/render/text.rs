@@ -2,7 +2,11 @@
 //! changes, a summary line), and drift reports.
 //!
 //! Reads the same [`Plan`] as the JSON renderer and never looks at anything else, so
-//! the two cannot disagree. ANSI colour only when asked for: the caller decides from
+//! the two cannot disagree. The attribute lines of an update or replace print the
+//! change's attribute diff (`plan::attrdiff`), the tree the drift report lists: this
+//! file compares no values, it only prints whole ones (a created object, a value added
+//! or removed, redacted by the change's sensitive paths) and the lines of changed
+//! multi-line text. ANSI colour only when asked for: the caller decides from
 //! `NO_COLOR` and whether stdout is a terminal.
 
 use super::outage;
@@ -149,7 +153,10 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
         p.bold(change.address.as_str()),
         change.kind
     );
-    if ActionReason::of(change) == Some(ActionReason::ReplaceByRequest) {
+    // What differs, computed with the plan: this renderer only prints it.
+    let attr_diff = change.attr_changes();
+    let reason = attr_diff.as_ref().and_then(|d| d.reason);
+    if reason == Some(ActionReason::ReplaceByRequest) {
         let _ = writeln!(
             out,
             "{}{}",
@@ -189,8 +196,8 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
             }
         }
         Action::Update | Action::Replace => {
-            if let Some(diff) = change.attr_changes() {
-                lines.attributes(&diff, change);
+            if let Some(diff) = &attr_diff {
+                lines.attributes(diff, change);
             }
         }
         Action::Delete | Action::Forget | Action::NoOp => {}
