@@ -17,7 +17,7 @@
 //! tree holds a [`Change::SecretChanged`] node, or names it on the list it sits in
 //! when no element shows it.
 
-use super::compare::{attr_eq, unmatched_elements};
+use super::compare::{attr_eq, unmatched_elements, Difference};
 use super::reason::ActionReason;
 use super::redact::is_sensitive_path;
 use super::{Action, ResourceChange};
@@ -120,13 +120,6 @@ pub enum Change {
     Region { to: Option<String> },
 }
 
-impl Change {
-    /// A node shown as `~` whose lines come from its children.
-    pub fn descends(&self) -> bool {
-        matches!(self, Change::Map { .. } | Change::List { .. })
-    }
-}
-
 impl AttrDiff {
     /// The tree of an update or replace; `None` for any other action.
     pub fn of(change: &ResourceChange) -> Option<AttrDiff> {
@@ -191,8 +184,8 @@ impl AttrDiff {
             });
         }
         // A Kubernetes object's mark is in its manifest: a node there already shows it.
-        let mark_shown = change.kind.info().mark == MarkPlace::Annotation
-            && attrs.iter().any(|a| mentions_mark(a));
+        let mark_shown =
+            change.kind.info().mark == MarkPlace::Annotation && attrs.iter().any(mentions_mark);
         let mark = match (&change.moved_from, mark_shown) {
             (Some(from), false) => Some(MarkMove {
                 from: from.clone(),
@@ -200,16 +193,19 @@ impl AttrDiff {
             }),
             _ => None,
         };
-        let mut placed = Vec::new();
-        for a in &attrs {
-            secrets_placed(a, &mut placed);
+        let mut secrets_changed = Vec::new();
+        if !change.sensitive_changed.is_empty() {
+            let mut placed = Vec::new();
+            for a in &attrs {
+                secrets_placed(a, &mut placed);
+            }
+            secrets_changed = change
+                .sensitive_changed
+                .iter()
+                .filter(|s| !placed.iter().any(|p| without_index(p) == **s))
+                .cloned()
+                .collect();
         }
-        let secrets_changed = change
-            .sensitive_changed
-            .iter()
-            .filter(|s| !placed.iter().any(|p| without_index(p) == **s))
-            .cloned()
-            .collect();
         Some(AttrDiff {
             reason: ActionReason::of(change),
             attrs,
@@ -275,9 +271,8 @@ fn secrets_placed<'a>(node: &'a AttrChange, out: &mut Vec<&'a str>) {
 }
 
 /// The differing leaves between the attributes `after` sets and their values in
-/// `before`, by the tree's rules, with nothing secret: (path, before, after), `None`
-/// where not set. `compare::leaf_differences` is this walk.
-pub fn leaves(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<Leaf> {
+/// `before`, by the tree's rules, nothing taken as secret (`compare::leaf_differences`).
+pub fn leaves(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<Difference> {
     let walk = Walk {
         sensitive: &[],
         sensitive_changed: &[],
@@ -304,12 +299,9 @@ pub fn leaves(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<Le
     out
 }
 
-/// A differing leaf: its path, the live value and the desired one (`None`: not set).
-pub type Leaf = (String, Option<Value>, Option<Value>);
-
 impl AttrChange {
     /// The node as a leaf (its path and both values), when it holds values.
-    fn leaf(&self) -> Option<Leaf> {
+    fn leaf(&self) -> Option<Difference> {
         let (before, after) = match &self.change {
             Change::Added(a) => (None, Some(a.clone())),
             Change::Removed(b) => (Some(b.clone()), None),
@@ -317,7 +309,11 @@ impl AttrChange {
             Change::Sensitive { before, after } => (before.clone(), after.clone()),
             _ => return None,
         };
-        Some((self.path.clone(), before, after))
+        Some(Difference {
+            path: self.path.clone(),
+            before,
+            after,
+        })
     }
 }
 
@@ -339,7 +335,7 @@ impl Walk<'_> {
     ) -> Option<AttrChange> {
         let before = before.filter(|v| !v.is_null());
         let after = after.filter(|v| !v.is_null());
-        let sensitive = is_sensitive_path(plain, self.sensitive);
+        let sensitive = !self.sensitive.is_empty() && is_sensitive_path(plain, self.sensitive);
         let change = if sensitive
             && (before.is_some_and(Value::is_string) || after.is_some_and(Value::is_string))
         {
@@ -389,13 +385,18 @@ impl Walk<'_> {
         let mut unchanged = 0;
         let only_live = b.iter().filter(|(k, _)| !a.contains_key(*k));
         for (key, value) in a.iter().chain(only_live) {
-            let child_plain = format!("{plain}.{key}");
-            if attr_eq(b.get(key), a.get(key)) && !self.secret_changed_under(&child_plain) {
+            // Paths are built only along what differs: most entries match.
+            let secret_under = || {
+                !self.sensitive_changed.is_empty()
+                    && self.secret_changed_under(&format!("{plain}.{key}"))
+            };
+            if attr_eq(b.get(key), a.get(key)) && !secret_under() {
                 if a.contains_key(key) {
                     unchanged += 1;
                 }
                 continue;
             }
+            let child_plain = format!("{plain}.{key}");
             let (old, new) = match a.get(key) {
                 Some(_) => (b.get(key), Some(value)),
                 None => (Some(value), None),
@@ -432,16 +433,19 @@ impl Walk<'_> {
                 )
             })
             .collect();
-        let mut placed = Vec::new();
-        for c in &children {
-            secrets_placed(c, &mut placed);
+        let mut secrets_changed = Vec::new();
+        if self.sensitive_changed.iter().any(|s| under(s, plain)) {
+            let mut placed = Vec::new();
+            for c in &children {
+                secrets_placed(c, &mut placed);
+            }
+            secrets_changed = self
+                .sensitive_changed
+                .iter()
+                .filter(|s| under(s, plain) && !placed.iter().any(|p| without_index(p) == **s))
+                .cloned()
+                .collect();
         }
-        let secrets_changed = self
-            .sensitive_changed
-            .iter()
-            .filter(|s| under(s, plain) && !placed.iter().any(|p| without_index(p) == **s))
-            .cloned()
-            .collect();
         Change::List {
             children,
             unchanged,

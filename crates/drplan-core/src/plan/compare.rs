@@ -74,13 +74,6 @@ pub fn leaf_differences(
     after: &Map<String, Value>,
 ) -> Vec<Difference> {
     super::attrdiff::leaves(before, after)
-        .into_iter()
-        .map(|(path, before, after)| Difference {
-            path,
-            before,
-            after,
-        })
-        .collect()
 }
 
 /// Lists longer than this (live × desired elements) are paired by index rather than
