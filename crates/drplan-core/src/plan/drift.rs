@@ -168,7 +168,8 @@ pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
         return Vec::new();
     };
     let mut out: Vec<AttributeDrift> = Vec::new();
-    let mut secrets: Vec<&str> = Vec::new();
+    // Changed secrets: (path, forces replacement).
+    let mut secrets: Vec<(String, bool)> = Vec::new();
     let mut region = None;
     for node in diff.nodes() {
         let row = |live: Option<&Value>, desired: Option<&Value>| AttributeDrift {
@@ -183,10 +184,16 @@ pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
             Change::Removed(v) => out.push(row(Some(v), None)),
             Change::Modified { before, after } => out.push(row(Some(before), Some(after))),
             Change::Sensitive { before, after } => out.push(row(before.as_ref(), after.as_ref())),
-            Change::SecretChanged => secrets.push(&node.path),
+            Change::SecretChanged => {
+                secrets.push((without_indices(&node.path), node.forces_replacement))
+            }
             Change::List {
                 secrets_changed, ..
-            } => secrets.extend(secrets_changed.iter().map(String::as_str)),
+            } => secrets.extend(
+                secrets_changed
+                    .iter()
+                    .map(|p| (p.clone(), node.forces_replacement)),
+            ),
             Change::Region { to } => {
                 region = Some(AttributeDrift {
                     path: node.path.clone(),
@@ -199,18 +206,19 @@ pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
             Change::Map { .. } | Change::Unknown { .. } => {}
         }
     }
-    secrets.extend(diff.secrets_changed.iter().map(String::as_str));
+    secrets.extend(diff.secrets_changed.iter().map(|p| {
+        let top = p.split('.').next().unwrap_or(p);
+        (p.clone(), change.replace_because.iter().any(|a| a == top))
+    }));
     // In the order the diff found them changed.
     let rank = |p: &str| change.sensitive_changed.iter().position(|s| s == p);
-    let mut secrets: Vec<String> = secrets.into_iter().map(without_indices).collect();
-    secrets.sort_by_key(|p| rank(p));
+    secrets.sort_by_key(|(p, _)| rank(p));
     secrets.dedup();
-    for path in secrets {
+    for (path, forces_replacement) in secrets {
         if !out.iter().any(|d| without_indices(&d.path) == path) {
             let marker = Some(Value::String(SENSITIVE_MARKER.to_string()));
-            let top = path.split('.').next().unwrap_or(&path);
             out.push(AttributeDrift {
-                forces_replacement: change.replace_because.iter().any(|a| a == top),
+                forces_replacement,
                 path,
                 live: marker.clone(),
                 desired: marker,
