@@ -154,7 +154,7 @@ impl AttrDiff {
                 forces,
             ));
         }
-        let unchanged = after.len() - shown.len();
+        let unchanged = after.len().saturating_sub(shown.len());
         let moved =
             change.replace_because.iter().any(|a| a == "region") && !after.contains_key("region");
         if moved {
@@ -418,7 +418,9 @@ impl Walk<'_> {
 
     fn list(&self, path: &str, plain: &str, b: &[Value], a: &[Value], forces: bool) -> Change {
         let unmatched = unmatched_elements(b, a);
-        let unchanged = b.len() - unmatched.iter().filter(|(o, _)| o.is_some()).count();
+        let unchanged = b
+            .len()
+            .saturating_sub(unmatched.iter().filter(|(o, _)| o.is_some()).count());
         let children: Vec<AttrChange> = unmatched
             .into_iter()
             .filter_map(|(old, new)| {
@@ -427,8 +429,8 @@ impl Walk<'_> {
                     Step::Element,
                     format!("{path}[{index}]"),
                     plain,
-                    old.map(|i| &b[i]),
-                    new.map(|j| &a[j]),
+                    old.and_then(|i| b.get(i)),
+                    new.and_then(|j| a.get(j)),
                     forces,
                 )
             })
