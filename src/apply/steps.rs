@@ -313,6 +313,7 @@ mod tests {
             wait_for: Vec::new(),
             adopt: false,
             import_id: None,
+            attr_diff: Default::default(),
         }
     }
 

@@ -91,6 +91,7 @@ fn change(address: &str, kind: Kind, region: Option<&str>, after: Value) -> Reso
         wait_for: Vec::new(),
         adopt: false,
         import_id: None,
+        attr_diff: Default::default(),
     }
 }
 

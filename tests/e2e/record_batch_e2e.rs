@@ -553,6 +553,7 @@ async fn a_bad_record_in_a_batch_fails_only_its_own_address() {
             wait_for: Vec::new(),
             adopt: false,
             import_id: None,
+            attr_diff: Default::default(),
         });
     }
     plan.changes = changes;

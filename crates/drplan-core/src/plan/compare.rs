@@ -67,52 +67,13 @@ pub struct Difference {
 
 /// Differences between the attributes `after` sets and their live values, descending
 /// into maps and lists so a one-key change in a large value reads as that key: a
-/// value cut short for display would otherwise hide the change.
+/// value cut short for display would otherwise hide the change. The leaves of the
+/// attribute diff's tree (`plan::attrdiff`), the walk the plan and drift use.
 pub fn leaf_differences(
     before: &Map<String, Value>,
     after: &Map<String, Value>,
 ) -> Vec<Difference> {
-    let mut out = Vec::new();
-    for (key, value) in after {
-        collect(key.clone(), before.get(key), Some(value), &mut out);
-    }
-    out
-}
-
-fn collect(path: String, before: Option<&Value>, after: Option<&Value>, out: &mut Vec<Difference>) {
-    if attr_eq(before, after) {
-        return;
-    }
-    if let (Some(Value::Object(b)), Some(Value::Object(a))) = (before, after) {
-        for (key, value) in a {
-            collect(format!("{path}.{key}"), b.get(key), Some(value), out);
-        }
-        for (key, value) in b {
-            if !a.contains_key(key) {
-                collect(format!("{path}.{key}"), Some(value), None, out);
-            }
-        }
-        return;
-    }
-    if let (Some(Value::Array(b)), Some(Value::Array(a))) = (before, after) {
-        for (old, new) in unmatched_elements(b, a) {
-            // A removed element is named by its live index, any other by the spec's.
-            let index = new.or(old).unwrap_or_default();
-            collect(
-                format!("{path}[{index}]"),
-                old.map(|i| &b[i]),
-                new.map(|j| &a[j]),
-                out,
-            );
-        }
-        return;
-    }
-    let present = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
-    out.push(Difference {
-        path,
-        before: present(before),
-        after: present(after),
-    });
+    super::attrdiff::leaves(before, after)
 }
 
 /// Lists longer than this (live × desired elements) are paired by index rather than
@@ -124,8 +85,8 @@ const ALIGNMENT_CELLS: usize = 250_000;
 /// removed from the front reads as that removal, not as every later element shifted.
 /// Between two common elements, changed ones pair up in order and the rest are
 /// removed (`None` on the spec side) or added (`None` on the live side). Elements
-/// compare by meaning (`semantic_eq`); the text renderer and drift both align lists
-/// with it, so they cannot disagree about which elements changed.
+/// compare by meaning (`semantic_eq`); the attribute diff (`plan::attrdiff`) aligns
+/// lists with it, for every renderer.
 pub fn unmatched_elements(
     before: &[Value],
     after: &[Value],

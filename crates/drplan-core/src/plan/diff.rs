@@ -254,6 +254,10 @@ pub fn diff_with_moves(
     } = planner;
     errors.extend(shared_addresses(&changes));
     changes.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    // What differs, attribute by attribute: once, here, for the renderers.
+    changes
+        .iter_mut()
+        .for_each(ResourceChange::refresh_attr_diff);
     errors.sort_by(|a, b| a.address.cmp(&b.address));
     deferred.sort_by(|a, b| (&a.site, &a.address).cmp(&(&b.site, &b.address)));
     let mut unreachable = live.unreachable.clone();
@@ -461,6 +465,7 @@ impl Planner<'_> {
             wait_for: Vec::new(),
             adopt: false,
             import_id: None,
+            attr_diff: Default::default(),
         });
     }
 
@@ -572,6 +577,7 @@ impl Planner<'_> {
             wait_for: Vec::new(),
             adopt,
             import_id,
+            attr_diff: Default::default(),
         });
     }
 
@@ -662,6 +668,7 @@ impl Planner<'_> {
             wait_for: Vec::new(),
             adopt: false,
             import_id: None,
+            attr_diff: Default::default(),
         });
     }
 }

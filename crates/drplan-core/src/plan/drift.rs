@@ -6,8 +6,8 @@
 //! - orphaned: marked as ours, gone from the spec (the plan deletes)
 //! - conflicts: what the plan cannot resolve (its errors)
 
-use super::compare::leaf_differences;
-use super::redact::{is_sensitive_path, without_indices, SENSITIVE_MARKER};
+use super::attrdiff::Change;
+use super::redact::{without_indices, SENSITIVE_MARKER};
 use super::{Action, Plan, PlanError, ResourceChange};
 use crate::address::Address;
 use crate::live::Unreachable;
@@ -157,57 +157,81 @@ fn item(change: &ResourceChange, differences: Vec<AttributeDrift>) -> DriftItem 
     }
 }
 
-/// Leaf-level differences of an update or replace. Redacted values compare equal, so
-/// changed secrets come from `sensitive_changed`, which the diff computed before
-/// redaction.
+/// The leaves of an update's or replace's attribute diff ([`super::attrdiff`]), the
+/// tree the text plan prints. Drift lists what differs now, one row per leaf:
+/// values known only after apply are not drift and are left out. Redacted values
+/// compare equal, so a changed secret is a row of its own after the other leaves,
+/// named by its path in the spec's form (no element index); then the region an
+/// object moved to, then a renamed block's mark.
 pub fn differences(change: &ResourceChange) -> Vec<AttributeDrift> {
-    let empty = serde_json::Map::new();
-    let before = change.before.as_deref().unwrap_or(&empty);
-    let after = change.after.as_deref().unwrap_or(&empty);
-    let forces = |path: &str| {
-        let top = path.split(['.', '[']).next().unwrap_or(path);
-        change.replace_because.iter().any(|a| a == top)
+    let Some(diff) = change.attr_changes() else {
+        return Vec::new();
     };
-    let mut out: Vec<AttributeDrift> = leaf_differences(before, after)
-        .into_iter()
-        .map(|d| AttributeDrift {
-            sensitive: is_sensitive_path(&d.path, &change.sensitive),
-            forces_replacement: forces(&d.path),
-            path: d.path,
-            live: d.before,
-            desired: d.after,
-        })
-        .collect();
-    for path in &change.sensitive_changed {
-        if !out.iter().any(|d| without_indices(&d.path) == *path) {
+    let mut out: Vec<AttributeDrift> = Vec::new();
+    // Changed secrets: (path, forces replacement).
+    let mut secrets: Vec<(String, bool)> = Vec::new();
+    let mut region = None;
+    for node in diff.nodes() {
+        let row = |live: Option<&Value>, desired: Option<&Value>| AttributeDrift {
+            path: node.path.clone(),
+            live: live.cloned(),
+            desired: desired.cloned(),
+            sensitive: node.sensitive,
+            forces_replacement: node.forces_replacement,
+        };
+        match &node.change {
+            Change::Added(v) => out.push(row(None, Some(v))),
+            Change::Removed(v) => out.push(row(Some(v), None)),
+            Change::Modified { before, after } => out.push(row(Some(before), Some(after))),
+            Change::Sensitive { before, after } => out.push(row(before.as_ref(), after.as_ref())),
+            Change::SecretChanged => {
+                secrets.push((without_indices(&node.path), node.forces_replacement))
+            }
+            Change::List {
+                secrets_changed, ..
+            } => secrets.extend(
+                secrets_changed
+                    .iter()
+                    .map(|p| (p.clone(), node.forces_replacement)),
+            ),
+            Change::Region { to } => {
+                region = Some(AttributeDrift {
+                    path: node.path.clone(),
+                    live: None,
+                    desired: to.clone().map(Value::String),
+                    sensitive: false,
+                    forces_replacement: true,
+                })
+            }
+            Change::Map { .. } | Change::Unknown { .. } => {}
+        }
+    }
+    secrets.extend(diff.secrets_changed.iter().map(|p| {
+        let top = p.split('.').next().unwrap_or(p);
+        (p.clone(), change.replace_because.iter().any(|a| a == top))
+    }));
+    // In the order the diff found them changed.
+    let rank = |p: &str| change.sensitive_changed.iter().position(|s| s == p);
+    secrets.sort_by_key(|(p, _)| rank(p));
+    secrets.dedup();
+    for (path, forces_replacement) in secrets {
+        if !out.iter().any(|d| without_indices(&d.path) == path) {
             let marker = Some(Value::String(SENSITIVE_MARKER.to_string()));
             out.push(AttributeDrift {
-                path: path.clone(),
+                forces_replacement,
+                path,
                 live: marker.clone(),
                 desired: marker,
                 sensitive: true,
-                forces_replacement: forces(path),
             });
         }
     }
-    if change.replace_because.iter().any(|a| a == "region") && !after.contains_key("region") {
-        out.push(AttributeDrift {
-            path: "region".into(),
-            live: None,
-            desired: change.region.clone().map(Value::String),
-            sensitive: false,
-            forces_replacement: true,
-        });
-    }
-    // A Kubernetes object's mark is in its manifest: the leaf above already says it.
-    let mark_listed = out
-        .iter()
-        .any(|d| d.path.contains(crate::marks::K8S_ADDRESS_ANNOTATION));
-    if let (Some(from), false) = (&change.moved_from, mark_listed) {
+    out.extend(region);
+    if let Some(mark) = &diff.mark {
         out.push(AttributeDrift {
             path: MARK_PATH.into(),
-            live: Some(Value::String(from.to_string())),
-            desired: Some(Value::String(change.address.to_string())),
+            live: Some(Value::String(mark.from.to_string())),
+            desired: Some(Value::String(mark.to.to_string())),
             sensitive: false,
             forces_replacement: false,
         });
@@ -294,6 +318,7 @@ mod tests {
             wait_for: Vec::new(),
             adopt: false,
             import_id: None,
+            attr_diff: Default::default(),
         }
     }
 

@@ -103,6 +103,7 @@ fn rerun_failback_restores(plan: &mut Plan) {
             && matches!(c.action, Action::NoOp | Action::Update)
         {
             c.action = Action::Replace;
+            c.refresh_attr_diff();
         }
     }
 }

@@ -78,7 +78,10 @@ pub fn load(path: &Path) -> Result<Plan, PlanFileError> {
             supported: major(FORMAT_VERSION).to_string(),
         });
     }
-    serde_json::from_value(value).map_err(|e| not_a_plan(e.to_string()))
+    let mut plan: Plan = serde_json::from_value(value).map_err(|e| not_a_plan(e.to_string()))?;
+    // The attribute diffs are not in the file: computed again, by the same rules.
+    plan.refresh_attr_diffs();
+    Ok(plan)
 }
 
 fn major(version: &str) -> &str {

@@ -4,6 +4,7 @@
 //! **Architecture invariant:** display-only fields never influence apply.
 
 pub mod approve;
+pub mod attrdiff;
 pub mod compare;
 pub mod diff;
 pub mod drift;
@@ -12,6 +13,7 @@ pub mod file;
 pub mod held;
 pub mod ignore;
 pub mod links;
+pub mod reason;
 pub mod redact;
 pub mod target;
 
@@ -20,8 +22,10 @@ use crate::kinds::MarkPlace;
 use crate::live::Unreachable;
 use crate::marks::K8S_ADDRESS_ANNOTATION;
 use crate::resource::{AttrMap, Kind};
+use attrdiff::{AttrDiff, StoredDiff};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Bumped on any incompatible change to the saved/JSON form (`docs/plan-json.md`).
@@ -90,9 +94,28 @@ pub struct ResourceChange {
     /// too): apply writes the marks first, then makes the other changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub import_id: Option<String>,
+    /// What differs, attribute by attribute (an update or replace; `None` otherwise):
+    /// computed once when the plan is made and when a saved plan is loaded (not in the
+    /// file), read by every renderer. Read it through [`ResourceChange::attr_changes`].
+    #[serde(skip)]
+    pub attr_diff: StoredDiff,
 }
 
 impl ResourceChange {
+    /// The attribute diff of an update or replace: the one the plan computed, or
+    /// computed now for a change built by hand.
+    pub fn attr_changes(&self) -> Option<Cow<'_, AttrDiff>> {
+        match &self.attr_diff.0 {
+            Some(d) => Some(Cow::Borrowed(d)),
+            None => AttrDiff::of(self).map(Cow::Owned),
+        }
+    }
+
+    /// Computes the attribute diff from the change's fields (after they changed).
+    pub fn refresh_attr_diff(&mut self) {
+        self.attr_diff = StoredDiff(AttrDiff::of(self).map(Box::new));
+    }
+
     /// An update whose only effect is rewriting drplan's address mark: the attributes
     /// already match the spec.
     pub fn only_mark_changes(&self) -> bool {
@@ -212,6 +235,13 @@ impl Plan {
         sites.sort();
         sites.dedup();
         sites
+    }
+
+    /// Computes every change's attribute diff (a fresh or a loaded plan).
+    pub fn refresh_attr_diffs(&mut self) {
+        self.changes
+            .iter_mut()
+            .for_each(ResourceChange::refresh_attr_diff);
     }
 
     pub fn has_changes(&self) -> bool {

@@ -9,6 +9,7 @@
 use crate::live::{ReachFailure, Unreachable};
 use crate::plan::diff::REPLACE_REQUESTED;
 use crate::plan::drift::{AttributeDrift, DriftItem, DriftReport};
+use crate::plan::reason::ActionReason;
 use crate::plan::redact::sensitivity_mask;
 use crate::plan::{Action, Plan, PlanError, ResourceChange, FORMAT_VERSION};
 use serde::Serialize;
@@ -266,11 +267,7 @@ fn resource_change(c: &ResourceChange) -> ResourceChangeDocument<'_> {
                 .map(|a| vec![a.as_str()])
                 .collect(),
             sensitive_changed: c.sensitive_changed.iter().map(String::as_str).collect(),
-            action_reason: c
-                .replace_because
-                .iter()
-                .any(|a| a == REPLACE_REQUESTED)
-                .then_some("replace_by_request"),
+            action_reason: ActionReason::of(c).and_then(ActionReason::json_name),
         },
     }
 }

@@ -2,16 +2,21 @@
 //! changes, a summary line), and drift reports.
 //!
 //! Reads the same [`Plan`] as the JSON renderer and never looks at anything else, so
-//! the two cannot disagree. ANSI colour only when asked for: the caller decides from
+//! the two cannot disagree. The attribute lines of an update or replace print the
+//! change's attribute diff (`plan::attrdiff`), the tree the drift report lists: this
+//! file compares no values, it only prints whole ones (a created object, a value added
+//! or removed, redacted by the change's sensitive paths) and the lines of changed
+//! multi-line text. ANSI colour only when asked for: the caller decides from
 //! `NO_COLOR` and whether stdout is a terminal.
 
 use super::outage;
 use crate::address::Address;
 use crate::kinds::MarkPlace;
 use crate::marks;
-use crate::plan::compare::{attr_eq, unmatched_elements};
+use crate::plan::attrdiff::{AttrChange, AttrDiff, Change};
 use crate::plan::drift::{Cause, DriftItem, DriftReport};
-use crate::plan::redact::is_sensitive_path;
+use crate::plan::reason::ActionReason;
+use crate::plan::redact::{is_sensitive_path, without_indices};
 use crate::plan::{Action, Plan, PlanError, ResourceChange};
 use crate::resource::Kind;
 use serde_json::{Map, Value};
@@ -148,11 +153,10 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
         p.bold(change.address.as_str()),
         change.kind
     );
-    if change
-        .replace_because
-        .iter()
-        .any(|a| a == crate::plan::diff::REPLACE_REQUESTED)
-    {
+    // What differs, computed with the plan: this renderer only prints it.
+    let attr_diff = change.attr_changes();
+    let reason = attr_diff.as_ref().and_then(|d| d.reason);
+    if reason == Some(ActionReason::ReplaceByRequest) {
         let _ = writeln!(
             out,
             "{}{}",
@@ -171,7 +175,6 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
     }
     let empty = Map::new();
     let after = change.after.as_deref().unwrap_or(&empty);
-    let before = change.before.as_deref().unwrap_or(&empty);
     let mut lines = Lines::new(p, change);
     match change.action {
         Action::Create => {
@@ -193,81 +196,9 @@ fn render_change(out: &mut String, change: &ResourceChange, p: &Painter) {
             }
         }
         Action::Update | Action::Replace => {
-            let mut keys: BTreeSet<&str> = after
-                .keys()
-                .map(String::as_str)
-                .filter(|k| {
-                    !attr_eq(before.get(*k), after.get(*k))
-                        || change
-                            .sensitive_changed
-                            .iter()
-                            .any(|s| s.split('.').next() == Some(*k))
-                })
-                .collect();
-            let moved = change.replace_because.iter().any(|a| a == "region")
-                && !after.contains_key("region");
-            if moved {
-                keys.insert("region");
+            if let Some(diff) = &attr_diff {
+                lines.attributes(diff, change);
             }
-            let unknown: Vec<&str> = change
-                .unknown_after
-                .iter()
-                .map(String::as_str)
-                .filter(|k| !keys.contains(k))
-                .collect();
-            let width = keys
-                .iter()
-                .chain(&unknown)
-                .map(|k| key_text(k).len())
-                .max()
-                .unwrap_or(0);
-            for key in &keys {
-                if moved && *key == "region" {
-                    let region = change.region.as_deref().unwrap_or("");
-                    lines.push(format!(
-                        "{}{} {:<width$} = (another region) -> {} {}",
-                        " ".repeat(ATTR_INDENT),
-                        p.symbol("~"),
-                        "region",
-                        quoted(region),
-                        p.dim("# forces replacement")
-                    ));
-                    continue;
-                }
-                lines.diff(
-                    ATTR_INDENT,
-                    Slot::Key(key, width),
-                    before.get(*key),
-                    after.get(*key),
-                    key,
-                    true,
-                );
-            }
-            for key in unknown {
-                let old = before.get(key).cloned().or_else(|| {
-                    (key == "id")
-                        .then(|| change.live_id.clone().map(Value::String))
-                        .flatten()
-                });
-                lines.unknown("~", ATTR_INDENT, key, width, old.as_ref());
-            }
-            // A Kubernetes object's mark is in its manifest, whose diff already shows it.
-            let mark_in_manifest =
-                change.kind.info().mark == MarkPlace::Annotation && keys.contains("manifest");
-            if let (Some(from), Action::Update, false) =
-                (&change.moved_from, change.action, mark_in_manifest)
-            {
-                lines.push(format!(
-                    "{}{} {} = {} -> {}",
-                    " ".repeat(ATTR_INDENT),
-                    p.symbol("~"),
-                    mark_name(change.kind),
-                    quoted(from.as_str()),
-                    quoted(change.address.as_str())
-                ));
-            }
-            let hidden = after.keys().filter(|k| !keys.contains(k.as_str())).count();
-            lines.hidden(ATTR_INDENT, hidden, "attribute");
         }
         Action::Delete | Action::Forget | Action::NoOp => {}
     }
@@ -319,10 +250,6 @@ impl<'a> Lines<'a> {
 
     fn sensitive(&self, path: &str) -> bool {
         is_sensitive_path(path, &self.change.sensitive)
-    }
-
-    fn forces(&self, path: &str, top: bool) -> bool {
-        top && self.change.replace_because.iter().any(|a| a == path)
     }
 
     fn lead(&self, symbol: &str, indent: usize, slot: Slot) -> String {
@@ -429,118 +356,141 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// The change of one value, descending into maps, lists and multi-line strings so
-    /// only what differs is shown.
-    fn diff(
-        &mut self,
-        indent: usize,
-        slot: Slot,
-        before: Option<&Value>,
-        after: Option<&Value>,
-        path: &str,
-        top: bool,
-    ) {
-        let note = if self.forces(path, top) {
+    /// The attribute lines of an update or replace, from its attribute diff: the
+    /// changed attributes by name, those known only after apply, the mark a renamed
+    /// block moves, and how many attributes match.
+    fn attributes(&mut self, diff: &AttrDiff, change: &ResourceChange) {
+        let (mut changed, unknown): (Vec<&AttrChange>, Vec<&AttrChange>) = diff
+            .attrs
+            .iter()
+            .partition(|a| !matches!(a.change, Change::Unknown { .. }));
+        changed.sort_by(|a, b| a.key().cmp(&b.key()));
+        let width = diff
+            .attrs
+            .iter()
+            .filter_map(AttrChange::key)
+            .map(|k| key_text(k).len())
+            .max()
+            .unwrap_or(0);
+        for attr in changed {
+            let key = attr.key().unwrap_or_default();
+            if let Change::Region { to } = &attr.change {
+                let region = to.as_deref().unwrap_or("");
+                self.push(format!(
+                    "{}{} {:<width$} = (another region) -> {} {}",
+                    " ".repeat(ATTR_INDENT),
+                    self.p.symbol("~"),
+                    "region",
+                    quoted(region),
+                    self.p.dim("# forces replacement")
+                ));
+                continue;
+            }
+            self.node(ATTR_INDENT, Slot::Key(key, width), attr, true);
+        }
+        for attr in unknown {
+            if let Change::Unknown { before } = &attr.change {
+                let key = attr.key().unwrap_or_default();
+                self.unknown("~", ATTR_INDENT, key, width, before.as_ref());
+            }
+        }
+        // A replaced object is created with its marks: only an update moves one.
+        if let (Some(mark), Action::Update) = (&diff.mark, change.action) {
+            self.push(format!(
+                "{}{} {} = {} -> {}",
+                " ".repeat(ATTR_INDENT),
+                self.p.symbol("~"),
+                mark_name(change.kind),
+                quoted(mark.from.as_str()),
+                quoted(mark.to.as_str())
+            ));
+        }
+        self.hidden(ATTR_INDENT, diff.unchanged, "attribute");
+    }
+
+    /// One node of the attribute diff, its children under it.
+    fn node(&mut self, indent: usize, slot: Slot, node: &AttrChange, top: bool) {
+        let note = if top && node.forces_replacement {
             format!(" {}", self.p.dim("# forces replacement"))
         } else {
             String::new()
         };
-        let before = before.filter(|v| !v.is_null());
-        let after = after.filter(|v| !v.is_null());
-        if self.sensitive(path)
-            && (before.is_some_and(Value::is_string) || after.is_some_and(Value::is_string))
-        {
-            let symbol = match (before, after) {
-                (None, Some(_)) => "+",
-                (Some(_), None) if !top => "-",
-                _ => "~",
-            };
-            let lead = self.lead(symbol, indent, slot);
-            let comma = if matches!(slot, Slot::Element) {
-                ","
-            } else {
-                ""
-            };
-            let shown = match after {
-                Some(_) => self.p.dim("(sensitive value)"),
-                None => "null".to_string(),
-            };
-            self.push(format!("{lead}{shown}{comma}{note}"));
-            return;
-        }
-        match (before, after) {
-            (None, None) => {}
-            (None, Some(a)) => self.value("+", indent, slot, a, path, &note),
-            (Some(b), None) if !top => self.value("-", indent, slot, b, path, &note),
-            (Some(b), None) => {
+        match &node.change {
+            Change::Sensitive { before, after } => {
+                let symbol = match (before, after) {
+                    (None, Some(_)) => "+",
+                    (Some(_), None) if !top => "-",
+                    _ => "~",
+                };
+                let shown = match after {
+                    Some(_) => self.p.dim("(sensitive value)"),
+                    None => "null".to_string(),
+                };
+                let lead = self.lead(symbol, indent, slot);
+                self.push(format!("{lead}{shown}{}{note}", element_comma(slot)));
+            }
+            Change::SecretChanged => {
+                let lead = self.lead("~", indent, slot);
+                let shown = self.p.dim("(sensitive value)");
+                self.push(format!("{lead}{shown}{}{note}", element_comma(slot)));
+            }
+            Change::Added(a) => {
+                let path = without_indices(&node.path);
+                self.value("+", indent, slot, a, &path, &note)
+            }
+            Change::Removed(b) if !top => {
+                let path = without_indices(&node.path);
+                self.value("-", indent, slot, b, &path, &note)
+            }
+            Change::Removed(b) => {
                 let lead = self.lead("~", indent, slot);
                 self.push(format!("{lead}{} -> null{note}", scalar_or_shape(b)));
             }
-            (Some(Value::Object(b)), Some(Value::Object(a))) => {
+            Change::Map {
+                children,
+                unchanged,
+            } => {
                 let lead = self.lead("~", indent, slot);
                 self.push(format!("{lead}{{{note}"));
-                let keys: BTreeSet<&str> = b.keys().chain(a.keys()).map(String::as_str).collect();
-                let changed: Vec<&str> = keys
+                let mut children: Vec<&AttrChange> = children.iter().collect();
+                children.sort_by(|a, b| a.key().cmp(&b.key()));
+                let width = children
                     .iter()
-                    .copied()
-                    .filter(|k| {
-                        !attr_eq(b.get(*k), a.get(*k))
-                            || self.sensitive_changed_under(&format!("{path}.{k}"))
-                    })
-                    .collect();
-                let width = changed.iter().map(|k| key_text(k).len()).max().unwrap_or(0);
-                for key in &changed {
-                    let child = format!("{path}.{key}");
-                    self.diff(
-                        indent + INDENT,
-                        Slot::Key(key, width),
-                        b.get(*key),
-                        a.get(*key),
-                        &child,
-                        false,
-                    );
+                    .filter_map(|c| c.key())
+                    .map(|k| key_text(k).len())
+                    .max()
+                    .unwrap_or(0);
+                for child in children {
+                    let key = child.key().unwrap_or_default();
+                    self.node(indent + INDENT, Slot::Key(key, width), child, false);
                 }
-                let unchanged = keys
-                    .iter()
-                    .filter(|k| a.contains_key(**k) && !changed.contains(k))
-                    .count();
-                self.hidden(indent + INDENT, unchanged, "element");
+                self.hidden(indent + INDENT, *unchanged, "element");
                 self.push(format!(
                     "{}}}{}",
                     " ".repeat(indent + 2),
                     element_comma(slot)
                 ));
             }
-            (Some(Value::Array(b)), Some(Value::Array(a))) => {
+            Change::List {
+                children,
+                unchanged,
+                secrets_changed,
+            } => {
                 let lead = self.lead("~", indent, slot);
                 self.push(format!("{lead}[{note}"));
-                // The alignment drift uses (`compare::unmatched_elements`), by meaning.
-                let unmatched = unmatched_elements(b, a);
-                let unchanged = b.len() - unmatched.iter().filter(|(o, _)| o.is_some()).count();
-                for (old, new) in unmatched {
-                    match (old.map(|i| &b[i]), new.map(|j| &a[j])) {
-                        // Objects replaced position for position read best as in-place
-                        // edits of their keys (a changed lifecycle rule).
-                        (Some(x), Some(y)) if x.is_object() && y.is_object() => self.diff(
-                            indent + INDENT,
-                            Slot::Element,
-                            Some(x),
-                            Some(y),
-                            path,
-                            false,
-                        ),
-                        (x, y) => {
-                            if let Some(x) = x {
-                                self.value("-", indent + INDENT, Slot::Element, x, path, "");
-                            }
-                            if let Some(y) = y {
-                                self.value("+", indent + INDENT, Slot::Element, y, path, "");
-                            }
+                for child in children {
+                    match &child.change {
+                        // Elements replaced position for position read as a removal and
+                        // an addition; maps and lists read as in-place edits inside.
+                        Change::Modified { before, after } => {
+                            let path = without_indices(&child.path);
+                            self.value("-", indent + INDENT, Slot::Element, before, &path, "");
+                            self.value("+", indent + INDENT, Slot::Element, after, &path, "");
                         }
+                        _ => self.node(indent + INDENT, Slot::Element, child, false),
                     }
                 }
-                if unchanged == b.len() && b.len() == a.len() && self.sensitive_changed_under(path)
-                {
+                if !secrets_changed.is_empty() {
                     // Redacted elements look alike; the diff saw a secret inside change.
                     let line = format!(
                         "{}{} {}",
@@ -550,16 +500,17 @@ impl<'a> Lines<'a> {
                     );
                     self.push(line);
                 }
-                self.hidden(indent + INDENT, unchanged, "element");
+                self.hidden(indent + INDENT, *unchanged, "element");
                 self.push(format!(
                     "{}]{}",
                     " ".repeat(indent + 2),
                     element_comma(slot)
                 ));
             }
-            (Some(Value::String(b)), Some(Value::String(a)))
-                if b.contains('\n') || a.contains('\n') =>
-            {
+            Change::Modified {
+                before: Value::String(b),
+                after: Value::String(a),
+            } if b.contains('\n') || a.contains('\n') => {
                 let lead = self.lead("~", indent, slot);
                 self.push(format!("{lead}<<-EOT{note}"));
                 let text = TextDiff::from_lines(b.as_str(), a.as_str());
@@ -582,23 +533,17 @@ impl<'a> Lines<'a> {
                 }
                 self.push(format!("{}EOT", " ".repeat(indent + 2)));
             }
-            (Some(b), Some(a)) => {
+            Change::Modified { before, after } => {
                 let lead = self.lead("~", indent, slot);
                 self.push(format!(
                     "{lead}{} -> {}{note}",
-                    scalar_or_shape(b),
-                    scalar_or_shape(a)
+                    scalar_or_shape(before),
+                    scalar_or_shape(after)
                 ));
             }
+            // Only attributes are unknown or move regions; `attributes` prints them.
+            Change::Unknown { .. } | Change::Region { .. } => {}
         }
-    }
-
-    fn sensitive_changed_under(&self, path: &str) -> bool {
-        self.change.sensitive_changed.iter().any(|s| {
-            s == path
-                || s.strip_prefix(path)
-                    .is_some_and(|rest| rest.starts_with('.'))
-        })
     }
 }
 

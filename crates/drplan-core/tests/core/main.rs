@@ -23,6 +23,7 @@ mod plan_moved;
 mod plan_outage;
 mod plan_props;
 mod promote_rewrite;
+mod render_attrdiff;
 mod render_plan;
 mod secrets_follow_values;
 mod secrets_in_diagnostics;
