@@ -34,6 +34,20 @@ pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
     }
 }
 
+/// An import block's repository without a spec block: looked for by its name in
+/// every site's region.
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, regions: &[String]) {
+    if kind == Kind::EcrRepository {
+        for region in regions {
+            scope
+                .repository_names
+                .entry(region.clone())
+                .or_default()
+                .insert(id.to_string());
+        }
+    }
+}
+
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     join_all(
         scope

@@ -15,6 +15,7 @@ use super::{FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
 use aws_sdk_kms::types::{KeyState, MultiRegionKeyType};
+use drplan_core::kinds::kms::decode::DELETION_WINDOW_DAYS;
 use drplan_core::kinds::kms::DELETION_WINDOW_TAG;
 use drplan_core::live::{LiveObject, ReadError};
 use drplan_core::resource::{Kind, Resource};
@@ -35,6 +36,39 @@ pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
                 .map(str::to_string),
         );
     }
+}
+
+/// An imported key or replica carries no mark yet: it is read by its key id in its
+/// resource's region.
+pub(super) fn import(scope: &mut ReadScope, r: &Resource, id: &str) {
+    if let (Kind::KmsKey | Kind::KmsReplicaKey, Some(region)) = (r.kind, &r.region) {
+        scope
+            .imported_kms
+            .entry(region.clone())
+            .or_default()
+            .insert(key_id_of(id).to_string());
+    }
+}
+
+/// An import block's key without a spec block: looked for by its id in every site's
+/// region (a replica's ARN says its region; a key id names every copy).
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, regions: &[String]) {
+    if matches!(kind, Kind::KmsKey | Kind::KmsReplicaKey) {
+        scope.kms = true;
+        for region in regions {
+            scope
+                .imported_kms
+                .entry(region.clone())
+                .or_default()
+                .insert(key_id_of(id).to_string());
+        }
+    }
+}
+
+/// The key id an import names: the id itself, or the last part of a key ARN
+/// (`arn:aws:kms:<region>:<account>:key/<id>`).
+fn key_id_of(id: &str) -> &str {
+    id.rsplit_once(":key/").map_or(id, |(_, key)| key)
 }
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
@@ -100,12 +134,17 @@ async fn tags_of(
     Ok(Some((Marked::from_tags(tags), window)))
 }
 
-/// The deletion window a key's tag keeps, if it carries one.
+/// The deletion window a key's tag keeps; a key without the tag (made by another
+/// tool, being imported) reads as the window drplan schedules for it, the longest
+/// (`apply::kms`), which is also the spec's default: importing such a key into a
+/// block that says nothing plans no change for it.
 fn window_of(tags: &[(String, String)]) -> Value {
-    tags.iter()
+    let window = tags
+        .iter()
         .find(|(k, _)| k == DELETION_WINDOW_TAG)
         .and_then(|(_, v)| v.parse::<i64>().ok())
-        .map_or(Value::Null, Value::from)
+        .unwrap_or(*DELETION_WINDOW_DAYS.end());
+    Value::from(window)
 }
 
 async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
@@ -144,6 +183,7 @@ async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
             return read;
         }
     }
+    let imported = scope.imported_kms.get(region).cloned().unwrap_or_default();
     let tagged = join_all(listed.iter().map(|id| async move {
         let tags = tags_of(ctx, region, id).await;
         (id, tags)
@@ -152,7 +192,9 @@ async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
     let ours: Vec<(&String, (Marked, Value))> = tagged
         .into_iter()
         .filter_map(|(id, tags)| match tags {
-            Ok(Some(m)) if m.0.is_for(&scope.stack) => Some(Ok((id, m))),
+            Ok(Some(m)) if m.0.is_for(&scope.stack) || imported.contains(id.as_str()) => {
+                Some(Ok((id, m)))
+            }
             Ok(_) => None,
             Err(e) => Some(Err(e)),
         })

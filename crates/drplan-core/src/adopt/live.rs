@@ -6,8 +6,10 @@
 //! the written block lands at the import's `to`.
 //!
 //! Kinds written: `network` (and its `subnet`s named by imports too), `cluster` (and
-//! its `node_group`s, which the conversion labels by their name), `bucket` (with its
-//! public access block and Object Lock, as the provider's split resources), `zone`.
+//! its `node_group`s, which the conversion labels by their name), `cache` (with its
+//! subnet group), `kms_key` (its replicas named by imports too, and its alias),
+//! `bucket` (with its public access block and Object Lock, as the provider's split
+//! resources), `registry` (with its lifecycle policy), `zone`.
 //! DNS records, health checks and Kubernetes objects are listed as not written: a
 //! `dns` block is written by hand around its zone, and a Kubernetes object's spec is
 //! its manifest (`kubectl get -o yaml`).
@@ -48,15 +50,36 @@ pub fn state_of(imports: &[Import], live: &[LiveObject]) -> (String, Vec<Uncover
                 continue;
             }
         };
-        let Some(object) = live.iter().find(|o| o.kind == kind && i.names(o)) else {
-            skip(
-                i,
-                &format!(
-                    "no unmarked {tf_type} `{}` was found in the sites' regions",
-                    i.id
-                ),
-            );
-            continue;
+        let named: Vec<&LiveObject> = live
+            .iter()
+            .filter(|o| o.kind == kind && i.names(o))
+            .collect();
+        let object = match named.as_slice() {
+            [object] => *object,
+            [] => {
+                skip(
+                    i,
+                    &format!(
+                        "no unmarked {tf_type} `{}` was found in the sites' regions",
+                        i.id
+                    ),
+                );
+                continue;
+            }
+            // A multi-region KMS key's copies share its key id.
+            several => {
+                let ids: Vec<&str> = several.iter().map(|o| o.id.as_str()).collect();
+                skip(
+                    i,
+                    &format!(
+                        "`{}` names {} unmarked {tf_type}s ({}): give the id of the one to import",
+                        i.id,
+                        several.len(),
+                        ids.join(", ")
+                    ),
+                );
+                continue;
+            }
         };
         let name = i.to.as_str().rsplit('.').next().unwrap_or_default();
         let state = write(object);

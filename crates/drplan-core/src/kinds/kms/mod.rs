@@ -74,7 +74,7 @@ pub const KEY: KindInfo = KindInfo {
         verify,
     },
     import: Import {
-        address_shape: &[],
+        address_shape: &["kms_key", "*"],
         state: Ok(terraform::key_state),
     },
 };
@@ -110,7 +110,7 @@ pub const REPLICA: KindInfo = KindInfo {
         verify,
     },
     import: Import {
-        address_shape: &[],
+        address_shape: &["kms_key", "*", "replica", "*"],
         state: Ok(terraform::replica_state),
     },
 };
