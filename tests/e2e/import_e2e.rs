@@ -1032,3 +1032,192 @@ async fn generate_config_out_writes_the_blocks_of_imports_from_the_live_objects(
         explain(&out)
     );
 }
+
+/// Issue 20 for the newer kinds: `drplan import --generate-config-out FILE` writes,
+/// from the live objects, the `kms_key` block of a multi-region key with its replica
+/// and alias, the `registry` block of a repository with its lifecycle policy, and the
+/// `cache` block of a replication group in the subnets of a network imported beside
+/// it; with them the project validates and the plan imports each object with no other
+/// change, the key and its replica both named by the key id they share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_config_out_writes_keys_repositories_and_caches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("specs")).expect("specs");
+    std::fs::create_dir_all(root.join("environments")).expect("environments");
+    std::fs::write(
+        root.join("specs/main.hcl"),
+        "site \"primary\" {\n  region = \"us-west-2\"\n}\n\nsite \"dr\" {\n  region = \"us-east-1\"\n  role   = \"dr\"\n}\n",
+    )
+    .expect("main.hcl");
+    std::fs::write(
+        root.join("environments/prod.hcl"),
+        "stack      = \"archive\"\naccount_id = \"123456789012\"\n",
+    )
+    .expect("prod.hcl");
+    let moto = crate::support::moto::MotoServer::start();
+
+    // A network and a Redis group in it.
+    let ec2 = moto.ec2("us-west-2");
+    let vpc_id = ec2
+        .create_vpc()
+        .cidr_block("10.60.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc")
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_string();
+    let mut subnet_ids = Vec::new();
+    for (az, cidr) in [
+        ("us-west-2a", "10.60.0.0/20"),
+        ("us-west-2b", "10.60.16.0/20"),
+    ] {
+        subnet_ids.push(
+            ec2.create_subnet()
+                .vpc_id(&vpc_id)
+                .cidr_block(cidr)
+                .availability_zone(az)
+                .send()
+                .await
+                .expect("CreateSubnet")
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .expect("subnet id")
+                .to_string(),
+        );
+    }
+    let ec = moto.elasticache("us-west-2");
+    ec.create_cache_subnet_group()
+        .cache_subnet_group_name("sessions")
+        .cache_subnet_group_description("made by hand")
+        .set_subnet_ids(Some(subnet_ids.clone()))
+        .send()
+        .await
+        .expect("CreateCacheSubnetGroup");
+    ec.create_replication_group()
+        .replication_group_id("sessions")
+        .replication_group_description("sessions, by hand")
+        .engine("redis")
+        .engine_version("7.1")
+        .cache_node_type("cache.r6g.large")
+        .num_cache_clusters(2)
+        .automatic_failover_enabled(true)
+        .multi_az_enabled(true)
+        .cache_subnet_group_name("sessions")
+        .snapshot_retention_limit(5)
+        .snapshot_window("02:00-03:00")
+        .send()
+        .await
+        .expect("CreateReplicationGroup");
+
+    // A multi-region key, its replica, the alias in both regions.
+    let west = moto.kms("us-west-2");
+    let key_id = west
+        .create_key()
+        .multi_region(true)
+        .description("archive keys")
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata
+        .map(|m| m.key_id)
+        .expect("key id");
+    west.replicate_key()
+        .key_id(&key_id)
+        .replica_region("us-east-1")
+        .description("archive keys")
+        .send()
+        .await
+        .expect("ReplicateKey");
+    for region in ["us-west-2", "us-east-1"] {
+        moto.kms(region)
+            .create_alias()
+            .alias_name("alias/archive")
+            .target_key_id(&key_id)
+            .send()
+            .await
+            .expect("CreateAlias");
+    }
+
+    // A repository with a lifecycle policy.
+    let ecr = aws_sdk_ecr::Client::new(&moto.regional_config("us-west-2"));
+    ecr.create_repository()
+        .repository_name("archive/api")
+        .send()
+        .await
+        .expect("CreateRepository");
+    ecr.put_lifecycle_policy()
+        .repository_name("archive/api")
+        .lifecycle_policy_text(
+            serde_json::json!({"rules": [{"rulePriority": 1, "description": "old",
+                "selection": {"tagStatus": "any", "countType": "sinceImagePushed",
+                              "countUnit": "days", "countNumber": 14},
+                "action": {"type": "expire"}}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("PutLifecyclePolicy");
+
+    std::fs::write(
+        root.join("specs/imports.hcl"),
+        format!(
+            "import {{\n  to = network.cachenet\n  id = \"{vpc_id}\"\n}}\n\n\
+             import {{\n  to = network.cachenet.subnet.a\n  id = \"{}\"\n}}\n\n\
+             import {{\n  to = network.cachenet.subnet.b\n  id = \"{}\"\n}}\n\n\
+             import {{\n  to = cache.sessions\n  id = \"sessions\"\n}}\n\n\
+             import {{\n  to = kms_key.archive\n  id = \"{key_id}\"\n}}\n\n\
+             import {{\n  to = kms_key.archive.replica.dr\n  id = \"{key_id}\"\n}}\n\n\
+             import {{\n  to = registry.api\n  id = \"archive/api\"\n}}\n",
+            subnet_ids[0], subnet_ids[1]
+        ),
+    )
+    .expect("imports.hcl");
+    let out = drplan(
+        &moto,
+        root,
+        &[
+            "import",
+            "-e",
+            "prod",
+            "--generate-config-out",
+            "specs/generated.hcl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert!(
+        explain(&out).contains("7 of 7 import block(s) without a spec block written"),
+        "{}",
+        explain(&out)
+    );
+    let generated = std::fs::read_to_string(root.join("specs/generated.hcl")).expect("generated");
+    for line in [
+        "cache \"sessions\" {",
+        "network        = network.cachenet",
+        "subnets        = [\"a\", \"b\"]",
+        "retention_days = 5",
+        "kms_key \"archive\" {",
+        "replicas             = [site.dr]",
+        "alias                = \"alias/archive\"",
+        "registry \"api\" {",
+        "lifecycle_policy",
+    ] {
+        assert!(generated.contains(line), "no `{line}` in:\n{generated}");
+    }
+    let out = drplan(&moto, root, &["validate", "-e", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{generated}", explain(&out));
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let changes = doc["resource_changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 7, "{doc}");
+    for c in changes {
+        assert!(c["importing"]["id"].is_string(), "{c}");
+        assert_eq!(
+            c["change"]["before"], c["change"]["after"],
+            "an import with an attribute change:\n{generated}\n{c}"
+        );
+    }
+}
