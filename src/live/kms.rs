@@ -14,7 +14,7 @@ use super::requests::{collect_pages, send};
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
-use aws_sdk_kms::types::{KeyState, MultiRegionKeyType};
+use aws_sdk_kms::types::{KeyManagerType, KeySpec, KeyState, KeyUsageType, MultiRegionKeyType};
 use drplan_core::kinds::kms::decode::DELETION_WINDOW_DAYS;
 use drplan_core::kinds::kms::DELETION_WINDOW_TAG;
 use drplan_core::live::{LiveObject, ReadError};
@@ -290,4 +290,84 @@ async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
 
 fn opt_str(s: Option<&str>) -> Value {
     s.map_or(Value::Null, |s| Value::String(s.to_string()))
+}
+
+/// `drift --unmanaged`: the customer managed symmetric encryption keys and replicas of
+/// `region` that no drplan stack marks and that are not being deleted (drplan drops
+/// its marks from a key once it has scheduled its deletion), by their key id. Per
+/// region one ListKeys, one ListResourceTags per key (AWS managed keys deny it) and
+/// one DescribeKey per unmarked key.
+pub(super) async fn unmanaged(ctx: &AwsContext, region: &str) -> super::unmanaged::Found {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    let client = ctx.kms(region);
+    let pages = client.list_keys().into_paginator().send();
+    let listed: Vec<String> = match collect_pages(ctx, Service::Kms, pages).await {
+        Ok(pages) => pages
+            .iter()
+            .flat_map(|p| p.keys())
+            .filter_map(|k| k.key_id().map(str::to_string))
+            .collect(),
+        Err(e) => {
+            errors.push(ReadError::new(TYPE, error_message(&e)).in_region(region));
+            return (found, errors);
+        }
+    };
+    let tagged = join_all(listed.iter().map(|id| tags_of(ctx, region, id))).await;
+    let mut unmarked = Vec::new();
+    for (id, tags) in listed.iter().zip(tagged) {
+        match tags {
+            Ok(Some((marked, _))) if marked.stack.is_none() => unmarked.push(id),
+            Ok(_) => {}
+            Err(e) => errors.push(ReadError::new(TYPE, format!("{id}: {e}")).in_region(region)),
+        }
+    }
+    let described = join_all(unmarked.iter().map(|id| {
+        let client = client.clone();
+        async move { send(ctx, Service::Kms, client.describe_key().key_id(*id).send()).await }
+    }))
+    .await;
+    for (id, answer) in unmarked.into_iter().zip(described) {
+        let meta = match answer {
+            Ok(out) => match out.key_metadata {
+                Some(m) => m,
+                None => continue,
+            },
+            Err(e) => {
+                errors.push(
+                    ReadError::new(TYPE, format!("{id}: {}", error_message(&e))).in_region(region),
+                );
+                continue;
+            }
+        };
+        let customer = meta.key_manager() != Some(&KeyManagerType::Aws);
+        let symmetric = meta
+            .key_spec()
+            .is_none_or(|s| *s == KeySpec::SymmetricDefault)
+            && meta
+                .key_usage()
+                .is_none_or(|u| *u == KeyUsageType::EncryptDecrypt);
+        let leaving = matches!(
+            meta.key_state(),
+            Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)
+        );
+        if !customer || !symmetric || leaving {
+            continue;
+        }
+        let replica = meta
+            .multi_region_configuration()
+            .and_then(|m| m.multi_region_key_type())
+            == Some(&MultiRegionKeyType::Replica);
+        found.push(drplan_core::live::Unmanaged {
+            kind: if replica {
+                Kind::KmsReplicaKey
+            } else {
+                Kind::KmsKey
+            },
+            id: id.clone(),
+            region: Some(region.to_string()),
+            within: None,
+        });
+    }
+    (found, errors)
 }

@@ -432,8 +432,9 @@ async fn every_kind_made_out_of_band_is_imported_with_its_ids_kept() {
 /// `drift --unmanaged` (driftctl's "unmanaged"): beside a stack in sync, the objects
 /// of managed kinds no stack marks, in the sites' regions, Route53 and the spec's
 /// namespaces of its clusters, are listed as
-/// information (the exit code stays 0); drplan's own, another stack's, the default
-/// VPC and a bucket in a region no site uses are not.
+/// information (the exit code stays 0) — KMS keys, ECR repositories and ElastiCache
+/// replication groups among them; drplan's own, another stack's, the default VPC, a
+/// bucket in a region no site uses and a key scheduled for deletion are not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_lists_what_no_stack_marks_as_unmanaged() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -504,6 +505,69 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
         .send()
         .await
         .expect("CreateHostedZone");
+    // A repository and a Redis group made by hand; a key made by hand and scheduled
+    // for deletion is not listed (nothing to import), the test account's keys (made
+    // by hand for the readiness check, `PREREQUISITE_KEY_ALIASES`) are.
+    aws_sdk_ecr::Client::new(&moto.regional_config("us-west-2"))
+        .create_repository()
+        .repository_name("hand-made/api")
+        .send()
+        .await
+        .expect("CreateRepository");
+    let ec = moto.elasticache("us-west-2");
+    ec.create_cache_subnet_group()
+        .cache_subnet_group_name("hand-made")
+        .cache_subnet_group_description("by hand")
+        .subnet_ids(&subnet_id)
+        .send()
+        .await
+        .expect("CreateCacheSubnetGroup");
+    ec.create_replication_group()
+        .replication_group_id("hand-made")
+        .replication_group_description("by hand")
+        .engine("redis")
+        .cache_node_type("cache.t4g.small")
+        .num_cache_clusters(1)
+        .cache_subnet_group_name("hand-made")
+        .send()
+        .await
+        .expect("CreateReplicationGroup");
+    let leaving = moto
+        .kms("us-west-2")
+        .create_key()
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata
+        .map(|m| m.key_id)
+        .expect("key id");
+    moto.kms("us-west-2")
+        .schedule_key_deletion()
+        .key_id(&leaving)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .expect("ScheduleKeyDeletion");
+    let mut account_keys = Vec::new();
+    for region in ["us-west-2", "us-east-1"] {
+        let aliases = moto
+            .kms(region)
+            .list_aliases()
+            .send()
+            .await
+            .expect("ListAliases");
+        account_keys.extend(
+            aliases
+                .aliases()
+                .iter()
+                .filter(|a| {
+                    crate::support::moto::PREREQUISITE_KEY_ALIASES
+                        .contains(&a.alias_name().unwrap_or_default())
+                })
+                .filter_map(|a| a.target_key_id().map(str::to_string)),
+        );
+    }
+    assert!(!account_keys.is_empty());
     let zone_id = outofband::zone_ids(&moto).await.expect("zones")["shop.example.com."].clone();
     create_record(
         &moto,
@@ -558,7 +622,9 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
             )
         })
         .collect();
-    let expected: Vec<(String, String)> = [
+    let mut expected: Vec<(String, String)> = [
+        ("aws_ecr_repository", "hand-made/api"),
+        ("aws_elasticache_replication_group", "hand-made"),
         (
             "aws_route53_record",
             "shop.example.com./manual.shop.example.com./A/",
@@ -572,6 +638,12 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
     .iter()
     .map(|(t, i)| (t.to_string(), i.to_string()))
     .collect();
+    expected.extend(
+        account_keys
+            .iter()
+            .map(|id| ("aws_kms_key".to_string(), id.clone())),
+    );
+    expected.sort();
     let mut sorted = listed.clone();
     sorted.sort();
     assert_eq!(sorted, expected, "{doc}");
@@ -581,7 +653,14 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("Unmanaged (6 objects no drplan stack marks"),
+        text.contains(&format!(
+            "Unmanaged ({} objects no drplan stack marks",
+            expected.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("  hand-made/api (aws_ecr_repository, us-west-2)"),
         "{text}"
     );
     assert!(
