@@ -25,7 +25,8 @@ use drplan_core::plan::ResourceChange;
 use std::collections::BTreeMap;
 
 /// What KMS schedules when a key's window is not known (an orphan marked before the
-/// window tag existed): the longest, so the most time to cancel.
+/// window tag existed): the longest, so the most time to cancel (`live::kms` reads
+/// such a key's window as this).
 const DEFAULT_WINDOW_DAYS: i32 = 30;
 
 pub struct KeyApplier {

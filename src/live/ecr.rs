@@ -34,6 +34,20 @@ pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
     }
 }
 
+/// An import block's repository without a spec block: looked for by its name in
+/// every site's region.
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, regions: &[String]) {
+    if kind == Kind::EcrRepository {
+        for region in regions {
+            scope
+                .repository_names
+                .entry(region.clone())
+                .or_default()
+                .insert(id.to_string());
+        }
+    }
+}
+
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     join_all(
         scope
@@ -221,4 +235,64 @@ pub(crate) fn rules_of(config: Option<&ReplicationConfiguration>) -> Vec<Replica
                 .collect(),
         })
         .collect()
+}
+
+/// `drift --unmanaged`: the repositories of `region` that no drplan stack marks, by
+/// the name an `import` block takes (one ListTagsForResource per repository).
+pub(super) async fn unmanaged(ctx: &AwsContext, region: &str) -> super::unmanaged::Found {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    let ecr = ctx.ecr(region);
+    let pages = ecr
+        .describe_repositories()
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    let repositories: Vec<Repository> = match collect_pages(ctx, Service::Ecr, pages).await {
+        Ok(pages) => pages
+            .into_iter()
+            .flat_map(|p| p.repositories.unwrap_or_default())
+            .collect(),
+        Err(e) => {
+            errors.push(ReadError::new(TYPE, error_message(&e)).in_region(region));
+            return (found, errors);
+        }
+    };
+    let tagged = join_all(repositories.iter().map(|r| {
+        let arn = r.repository_arn().unwrap_or_default().to_string();
+        let ecr = &ecr;
+        async move {
+            send(
+                ctx,
+                Service::Ecr,
+                ecr.list_tags_for_resource().resource_arn(arn).send(),
+            )
+            .await
+        }
+    }))
+    .await;
+    for (repository, tags) in repositories.iter().zip(tagged) {
+        let name = repository.repository_name().unwrap_or_default();
+        match tags {
+            Ok(out) => {
+                let tags = out.tags.unwrap_or_default();
+                if Marked::from_tags(tags.into_iter().map(|t| (t.key, t.value)))
+                    .stack
+                    .is_none()
+                {
+                    found.push(drplan_core::live::Unmanaged {
+                        kind: Kind::EcrRepository,
+                        id: name.to_string(),
+                        region: Some(region.to_string()),
+                        within: None,
+                    });
+                }
+            }
+            Err(e) if error_code(&e) == Some("RepositoryNotFoundException") => {}
+            Err(e) => errors.push(
+                ReadError::new(TYPE, format!("{name}: {}", error_message(&e))).in_region(region),
+            ),
+        }
+    }
+    (found, errors)
 }

@@ -35,6 +35,20 @@ pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
     }
 }
 
+/// An import block's replication group without a spec block: looked for by its name in
+/// every site's region.
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, regions: &[String]) {
+    if kind == Kind::CacheReplicationGroup {
+        for region in regions {
+            scope
+                .cache_names
+                .entry(region.clone())
+                .or_default()
+                .insert(id.to_string());
+        }
+    }
+}
+
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
     join_all(scope.regions.iter().map(|region| {
         gate.read(
@@ -227,4 +241,48 @@ fn group_object(
         stack: marked.stack,
         attrs: into_attrs(attrs).into(),
     }
+}
+
+/// `drift --unmanaged`: the replication groups of `region` that no drplan stack
+/// marks, by their id (one ListTagsForResource per group).
+pub(super) async fn unmanaged(ctx: &AwsContext, region: &str) -> super::unmanaged::Found {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    let client = ctx.elasticache(region);
+    let groups: Vec<ReplicationGroup> = match collect_pages(
+        ctx,
+        Service::ElastiCache,
+        client.describe_replication_groups().into_paginator().send(),
+    )
+    .await
+    {
+        Ok(pages) => pages
+            .into_iter()
+            .flat_map(|p| p.replication_groups.unwrap_or_default())
+            .filter(|g| !g.status().is_some_and(|s| GONE_STATUSES.contains(&s)))
+            .collect(),
+        Err(e) => {
+            errors.push(ReadError::new(TYPE, error_message(&e)).in_region(region));
+            return (found, errors);
+        }
+    };
+    let tagged = join_all(groups.iter().map(|g| tags_of(ctx, &client, g))).await;
+    for (group, tags) in groups.iter().zip(tagged) {
+        let id = group.replication_group_id().unwrap_or_default();
+        match tags {
+            Ok(tags) if Marked::from_tags(tags.iter().cloned()).stack.is_none() => {
+                found.push(drplan_core::live::Unmanaged {
+                    kind: Kind::CacheReplicationGroup,
+                    id: id.to_string(),
+                    region: Some(region.to_string()),
+                    within: None,
+                });
+            }
+            Ok(_) => {}
+            Err(e) => {
+                errors.push(ReadError::new(TYPE, format!("{id}: {e}")).in_region(region));
+            }
+        }
+    }
+    (found, errors)
 }

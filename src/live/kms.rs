@@ -14,7 +14,8 @@ use super::requests::{collect_pages, send};
 use super::{FamilyRead, ReadScope};
 use crate::aws::error::error_message;
 use crate::aws::{AwsContext, Service};
-use aws_sdk_kms::types::{KeyState, MultiRegionKeyType};
+use aws_sdk_kms::types::{KeyManagerType, KeySpec, KeyState, KeyUsageType, MultiRegionKeyType};
+use drplan_core::kinds::kms::decode::DELETION_WINDOW_DAYS;
 use drplan_core::kinds::kms::DELETION_WINDOW_TAG;
 use drplan_core::live::{LiveObject, ReadError};
 use drplan_core::resource::{Kind, Resource};
@@ -35,6 +36,39 @@ pub(super) fn scope(scope: &mut ReadScope, r: &Resource) {
                 .map(str::to_string),
         );
     }
+}
+
+/// An imported key or replica carries no mark yet: it is read by its key id in its
+/// resource's region.
+pub(super) fn import(scope: &mut ReadScope, r: &Resource, id: &str) {
+    if let (Kind::KmsKey | Kind::KmsReplicaKey, Some(region)) = (r.kind, &r.region) {
+        scope
+            .imported_kms
+            .entry(region.clone())
+            .or_default()
+            .insert(key_id_of(id).to_string());
+    }
+}
+
+/// An import block's key without a spec block: looked for by its id in every site's
+/// region (a replica's ARN says its region; a key id names every copy).
+pub(super) fn generate(scope: &mut ReadScope, kind: Kind, id: &str, regions: &[String]) {
+    if matches!(kind, Kind::KmsKey | Kind::KmsReplicaKey) {
+        scope.kms = true;
+        for region in regions {
+            scope
+                .imported_kms
+                .entry(region.clone())
+                .or_default()
+                .insert(key_id_of(id).to_string());
+        }
+    }
+}
+
+/// The key id an import names: the id itself, or the last part of a key ARN
+/// (`arn:aws:kms:<region>:<account>:key/<id>`).
+fn key_id_of(id: &str) -> &str {
+    id.rsplit_once(":key/").map_or(id, |(_, key)| key)
 }
 
 pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -> FamilyRead {
@@ -100,12 +134,17 @@ async fn tags_of(
     Ok(Some((Marked::from_tags(tags), window)))
 }
 
-/// The deletion window a key's tag keeps, if it carries one.
+/// The deletion window a key's tag keeps; a key without the tag (made by another
+/// tool, being imported) reads as the window drplan schedules for it, the longest
+/// (`apply::kms`), which is also the spec's default: importing such a key into a
+/// block that says nothing plans no change for it.
 fn window_of(tags: &[(String, String)]) -> Value {
-    tags.iter()
+    let window = tags
+        .iter()
         .find(|(k, _)| k == DELETION_WINDOW_TAG)
         .and_then(|(_, v)| v.parse::<i64>().ok())
-        .map_or(Value::Null, Value::from)
+        .unwrap_or(*DELETION_WINDOW_DAYS.end());
+    Value::from(window)
 }
 
 async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
@@ -144,6 +183,7 @@ async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
             return read;
         }
     }
+    let imported = scope.imported_kms.get(region).cloned().unwrap_or_default();
     let tagged = join_all(listed.iter().map(|id| async move {
         let tags = tags_of(ctx, region, id).await;
         (id, tags)
@@ -152,7 +192,9 @@ async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
     let ours: Vec<(&String, (Marked, Value))> = tagged
         .into_iter()
         .filter_map(|(id, tags)| match tags {
-            Ok(Some(m)) if m.0.is_for(&scope.stack) => Some(Ok((id, m))),
+            Ok(Some(m)) if m.0.is_for(&scope.stack) || imported.contains(id.as_str()) => {
+                Some(Ok((id, m)))
+            }
             Ok(_) => None,
             Err(e) => Some(Err(e)),
         })
@@ -248,4 +290,84 @@ async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
 
 fn opt_str(s: Option<&str>) -> Value {
     s.map_or(Value::Null, |s| Value::String(s.to_string()))
+}
+
+/// `drift --unmanaged`: the customer managed symmetric encryption keys and replicas of
+/// `region` that no drplan stack marks and that are not being deleted (drplan drops
+/// its marks from a key once it has scheduled its deletion), by their key id. Per
+/// region one ListKeys, one ListResourceTags per key (AWS managed keys deny it) and
+/// one DescribeKey per unmarked key.
+pub(super) async fn unmanaged(ctx: &AwsContext, region: &str) -> super::unmanaged::Found {
+    let mut found = Vec::new();
+    let mut errors = Vec::new();
+    let client = ctx.kms(region);
+    let pages = client.list_keys().into_paginator().send();
+    let listed: Vec<String> = match collect_pages(ctx, Service::Kms, pages).await {
+        Ok(pages) => pages
+            .iter()
+            .flat_map(|p| p.keys())
+            .filter_map(|k| k.key_id().map(str::to_string))
+            .collect(),
+        Err(e) => {
+            errors.push(ReadError::new(TYPE, error_message(&e)).in_region(region));
+            return (found, errors);
+        }
+    };
+    let tagged = join_all(listed.iter().map(|id| tags_of(ctx, region, id))).await;
+    let mut unmarked = Vec::new();
+    for (id, tags) in listed.iter().zip(tagged) {
+        match tags {
+            Ok(Some((marked, _))) if marked.stack.is_none() => unmarked.push(id),
+            Ok(_) => {}
+            Err(e) => errors.push(ReadError::new(TYPE, format!("{id}: {e}")).in_region(region)),
+        }
+    }
+    let described = join_all(unmarked.iter().map(|id| {
+        let client = client.clone();
+        async move { send(ctx, Service::Kms, client.describe_key().key_id(*id).send()).await }
+    }))
+    .await;
+    for (id, answer) in unmarked.into_iter().zip(described) {
+        let meta = match answer {
+            Ok(out) => match out.key_metadata {
+                Some(m) => m,
+                None => continue,
+            },
+            Err(e) => {
+                errors.push(
+                    ReadError::new(TYPE, format!("{id}: {}", error_message(&e))).in_region(region),
+                );
+                continue;
+            }
+        };
+        let customer = meta.key_manager() != Some(&KeyManagerType::Aws);
+        let symmetric = meta
+            .key_spec()
+            .is_none_or(|s| *s == KeySpec::SymmetricDefault)
+            && meta
+                .key_usage()
+                .is_none_or(|u| *u == KeyUsageType::EncryptDecrypt);
+        let leaving = matches!(
+            meta.key_state(),
+            Some(KeyState::PendingDeletion | KeyState::PendingReplicaDeletion)
+        );
+        if !customer || !symmetric || leaving {
+            continue;
+        }
+        let replica = meta
+            .multi_region_configuration()
+            .and_then(|m| m.multi_region_key_type())
+            == Some(&MultiRegionKeyType::Replica);
+        found.push(drplan_core::live::Unmanaged {
+            kind: if replica {
+                Kind::KmsReplicaKey
+            } else {
+                Kind::KmsKey
+            },
+            id: id.clone(),
+            region: Some(region.to_string()),
+            within: None,
+        });
+    }
+    (found, errors)
 }

@@ -76,6 +76,9 @@ pub struct ReadScope {
     pub kms: bool,
     /// The aliases the spec's keys have: the one a key is read with, among its own.
     pub kms_aliases: BTreeSet<String>,
+    /// Key ids `import` blocks name, per region: such a key carries no mark yet, so it
+    /// is read by its id (`live::kms`).
+    pub imported_kms: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// The optional bucket settings a spec declares.
@@ -245,8 +248,8 @@ const FAMILIES: [Family; 8] = [
     Family {
         read: |c, s, g| Box::pin(kms::read(c, s, g)),
         scope: kms::scope,
-        import: no_import,
-        generate: no_generate,
+        import: kms::import,
+        generate: kms::generate,
     },
     Family {
         read: |c, s, g| Box::pin(s3::read(c, s, g)),
@@ -258,13 +261,13 @@ const FAMILIES: [Family; 8] = [
         read: |c, s, g| Box::pin(ecr::read(c, s, g)),
         scope: ecr::scope,
         import: no_import,
-        generate: no_generate,
+        generate: ecr::generate,
     },
     Family {
         read: |c, s, g| Box::pin(elasticache::read(c, s, g)),
         scope: elasticache::scope,
         import: no_import,
-        generate: no_generate,
+        generate: elasticache::generate,
     },
     // Route53 is global: no region to probe.
     Family {

@@ -4,7 +4,8 @@
 //!
 //! Opt-in, because it lists what a plan never needs to: per region, the VPCs and
 //! subnets (two calls, defaults left out) and the EKS clusters (one list, then one
-//! DescribeCluster each for the tags); the account's buckets (their region and tags,
+//! DescribeCluster each for the tags), the KMS keys, ECR repositories and ElastiCache
+//! replication groups (each family's `unmanaged`: a list, then the tags of each); the account's buckets (their region and tags,
 //! two calls each for buckets in the topology's regions); every hosted zone and
 //! health check (their tags, ten per call). Records of the spec's zones are already
 //! read by the plan: the ones no ownership entry claims are taken from it.
@@ -31,9 +32,23 @@ pub async fn read(
     let mut found = Vec::new();
     let mut errors = Vec::new();
     let regional = join_all(regions.iter().map(|r| read_region(ctx, r))).await;
+    // The families that list their own (`live::<family>::unmanaged`).
+    let families = join_all(regions.iter().map(|r| async move {
+        let (kms, ecr, cache) = tokio::join!(
+            super::kms::unmanaged(ctx, r),
+            super::ecr::unmanaged(ctx, r),
+            super::elasticache::unmanaged(ctx, r),
+        );
+        [kms, ecr, cache]
+    }))
+    .await;
     let (buckets, route53) =
         tokio::join!(read_buckets(ctx, regions, own_buckets), read_route53(ctx));
-    for (f, e) in regional.into_iter().chain([buckets, route53]) {
+    for (f, e) in regional
+        .into_iter()
+        .chain(families.into_iter().flatten())
+        .chain([buckets, route53])
+    {
         found.extend(f);
         errors.extend(e);
     }
@@ -53,7 +68,8 @@ pub async fn read(
     (found, errors)
 }
 
-type Found = (Vec<Unmanaged>, Vec<ReadError>);
+/// What one listing found, and what it could not read.
+pub(super) type Found = (Vec<Unmanaged>, Vec<ReadError>);
 
 fn unmarked<K: Into<String>, V: Into<String>>(tags: impl IntoIterator<Item = (K, V)>) -> bool {
     Marked::from_tags(tags).stack.is_none()

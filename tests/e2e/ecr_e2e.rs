@@ -442,3 +442,85 @@ kubernetes "dr_apps" {
         assert!(text.contains(expected), "missing `{expected}`:\n{text}");
     }
 }
+
+/// Issue 20 for ECR: a repository made by hand is refused until an `import` block
+/// names it; then the plan says "will be imported" with the lifecycle policy and the
+/// replication it lacks, apply marks it (same repository: its creation time is
+/// kept) and puts those, and the next plan exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repository_made_by_hand_is_imported_without_recreating_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write_project(root, &[TWO_SITES_TWO_NETWORKS, REGISTRIES].concat(), ENV);
+    let moto = MotoServer::start();
+    let made = ecr(&moto, "us-west-2")
+        .create_repository()
+        .repository_name("shop/api")
+        .image_scanning_configuration(
+            aws_sdk_ecr::types::ImageScanningConfiguration::builder()
+                .scan_on_push(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateRepository")
+        .repository
+        .expect("repository");
+
+    let out = drplan(&moto, root, &["plan", "-e", "prod"]);
+    assert_exit(&out, 1, "plan without the import");
+    assert!(
+        explain(&out).contains("exists but is not managed by this stack"),
+        "{}",
+        explain(&out)
+    );
+
+    std::fs::write(
+        root.join("specs/imports.hcl"),
+        "import {\n  to = registry.api\n  id = \"shop/api\"\n}\n",
+    )
+    .expect("imports.hcl");
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_exit(&out, 2, "plan with the import");
+    let text = stdout(&out);
+    assert!(
+        text.contains("# registry.api will be imported (id shop/api)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("+ registry.api (") && !text.contains("must be replaced"),
+        "an import recreates nothing:\n{text}"
+    );
+
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_exit(&out, 0, "apply");
+    let t = tags(&moto, "us-west-2", "shop/api").await;
+    assert_eq!(
+        t.get("drplan:stack").map(String::as_str),
+        Some("registries")
+    );
+    assert_eq!(
+        t.get("drplan:address").map(String::as_str),
+        Some("registry.api")
+    );
+    assert_eq!(t.get("team").map(String::as_str), Some("platform"));
+    assert!(policy(&moto, "us-west-2", "shop/api").await.is_some());
+    let now = ecr(&moto, "us-west-2")
+        .describe_repositories()
+        .repository_names("shop/api")
+        .send()
+        .await
+        .expect("DescribeRepositories");
+    let now = now.repositories().first().expect("the repository");
+    assert_eq!(now.created_at(), made.created_at(), "not recreated");
+    assert_eq!(
+        rules(&moto, "us-west-2").await,
+        vec![(
+            vec!["us-east-1".to_string()],
+            vec!["PREFIX_MATCH:shop/api".to_string()]
+        )]
+    );
+
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_exit(&out, 0, "plan after the import");
+}

@@ -302,3 +302,123 @@ fn a_short_snapshot_window_is_refused_at_its_line_and_column() {
         "line {line}: {err}"
     );
 }
+
+/// Issue 20 for ElastiCache: a replication group made by hand (with its subnet group,
+/// as drplan names it) in the subnets of a network drplan made is refused until an
+/// `import` block names it; then the plan says "will be imported" with the
+/// description and tags the spec gives, apply marks it (the same group: its member
+/// clusters are kept) and modifies those, and the next plan exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_made_by_hand_is_imported_without_recreating_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    project(root, &[SPEC]);
+    let moto = MotoServer::start();
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_exit(&out, 0, "apply of the network");
+
+    let ec = moto.elasticache("us-west-2");
+    ec.create_cache_subnet_group()
+        .cache_subnet_group_name("sessions")
+        .cache_subnet_group_description("made by hand")
+        .subnet_ids(subnet_id(&moto, "network.primary.subnet.private-a").await)
+        .subnet_ids(subnet_id(&moto, "network.primary.subnet.private-b").await)
+        .send()
+        .await
+        .expect("CreateCacheSubnetGroup");
+    ec.create_replication_group()
+        .replication_group_id("sessions")
+        .replication_group_description("made by hand")
+        .engine("redis")
+        .engine_version("7.1")
+        .cache_node_type("cache.r6g.large")
+        .num_cache_clusters(2)
+        .automatic_failover_enabled(true)
+        .multi_az_enabled(true)
+        .cache_subnet_group_name("sessions")
+        // The spec's snapshots (a group without them would breach the RPO's live
+        // evidence until apply: exit 3).
+        .snapshot_retention_limit(7)
+        .snapshot_window("03:00-05:00")
+        .send()
+        .await
+        .expect("CreateReplicationGroup");
+    let members = |g: &aws_sdk_elasticache::operation::describe_replication_groups::DescribeReplicationGroupsOutput| {
+        g.replication_groups()
+            .first()
+            .map(|g| g.member_clusters().to_vec())
+            .unwrap_or_default()
+    };
+    let before = ec
+        .describe_replication_groups()
+        .replication_group_id("sessions")
+        .send()
+        .await
+        .expect("DescribeReplicationGroups");
+
+    project(root, &[SPEC, CACHE]);
+    let out = drplan(&moto, root, &["plan", "-e", "prod"]);
+    assert_exit(&out, 1, "plan without the import");
+    assert!(
+        explain(&out).contains("exists but is not managed by this stack"),
+        "{}",
+        explain(&out)
+    );
+
+    std::fs::write(
+        root.join("specs/imports.hcl"),
+        "import {\n  to = cache.redis\n  id = \"sessions\"\n}\n",
+    )
+    .expect("imports.hcl");
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_exit(&out, 2, "plan with the import");
+    let text = stdout(&out);
+    assert!(
+        text.contains("# cache.redis will be imported (id sessions)")
+            && text.contains("~ description"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("+ cache.redis") && !text.contains("must be replaced"),
+        "an import recreates nothing:\n{text}"
+    );
+
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_exit(&out, 0, "apply");
+    let after = ec
+        .describe_replication_groups()
+        .replication_group_id("sessions")
+        .send()
+        .await
+        .expect("DescribeReplicationGroups");
+    assert_eq!(members(&after), members(&before), "not recreated");
+    assert_eq!(
+        snapshot_settings(&moto).await,
+        (Some(7), Some("03:00-05:00".to_string()))
+    );
+    let arn = after
+        .replication_groups()
+        .first()
+        .and_then(|g| g.arn())
+        .expect("arn")
+        .to_string();
+    let tags = ec
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .expect("ListTagsForResource");
+    let tag = |k: &str| {
+        tags.tag_list()
+            .iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value())
+            .map(str::to_string)
+    };
+    assert_eq!(tag("drplan:stack").as_deref(), Some("cached"));
+    assert_eq!(tag("drplan:address").as_deref(), Some("cache.redis"));
+    assert_eq!(tag("team").as_deref(), Some("platform"));
+
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_exit(&out, 0, "plan after the import");
+}

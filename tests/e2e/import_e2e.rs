@@ -432,8 +432,9 @@ async fn every_kind_made_out_of_band_is_imported_with_its_ids_kept() {
 /// `drift --unmanaged` (driftctl's "unmanaged"): beside a stack in sync, the objects
 /// of managed kinds no stack marks, in the sites' regions, Route53 and the spec's
 /// namespaces of its clusters, are listed as
-/// information (the exit code stays 0); drplan's own, another stack's, the default
-/// VPC and a bucket in a region no site uses are not.
+/// information (the exit code stays 0) — KMS keys, ECR repositories and ElastiCache
+/// replication groups among them; drplan's own, another stack's, the default VPC, a
+/// bucket in a region no site uses and a key scheduled for deletion are not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_lists_what_no_stack_marks_as_unmanaged() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -504,6 +505,69 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
         .send()
         .await
         .expect("CreateHostedZone");
+    // A repository and a Redis group made by hand; a key made by hand and scheduled
+    // for deletion is not listed (nothing to import), the test account's keys (made
+    // by hand for the readiness check, `PREREQUISITE_KEY_ALIASES`) are.
+    aws_sdk_ecr::Client::new(&moto.regional_config("us-west-2"))
+        .create_repository()
+        .repository_name("hand-made/api")
+        .send()
+        .await
+        .expect("CreateRepository");
+    let ec = moto.elasticache("us-west-2");
+    ec.create_cache_subnet_group()
+        .cache_subnet_group_name("hand-made")
+        .cache_subnet_group_description("by hand")
+        .subnet_ids(&subnet_id)
+        .send()
+        .await
+        .expect("CreateCacheSubnetGroup");
+    ec.create_replication_group()
+        .replication_group_id("hand-made")
+        .replication_group_description("by hand")
+        .engine("redis")
+        .cache_node_type("cache.t4g.small")
+        .num_cache_clusters(1)
+        .cache_subnet_group_name("hand-made")
+        .send()
+        .await
+        .expect("CreateReplicationGroup");
+    let leaving = moto
+        .kms("us-west-2")
+        .create_key()
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata
+        .map(|m| m.key_id)
+        .expect("key id");
+    moto.kms("us-west-2")
+        .schedule_key_deletion()
+        .key_id(&leaving)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .expect("ScheduleKeyDeletion");
+    let mut account_keys = Vec::new();
+    for region in ["us-west-2", "us-east-1"] {
+        let aliases = moto
+            .kms(region)
+            .list_aliases()
+            .send()
+            .await
+            .expect("ListAliases");
+        account_keys.extend(
+            aliases
+                .aliases()
+                .iter()
+                .filter(|a| {
+                    crate::support::moto::PREREQUISITE_KEY_ALIASES
+                        .contains(&a.alias_name().unwrap_or_default())
+                })
+                .filter_map(|a| a.target_key_id().map(str::to_string)),
+        );
+    }
+    assert!(!account_keys.is_empty());
     let zone_id = outofband::zone_ids(&moto).await.expect("zones")["shop.example.com."].clone();
     create_record(
         &moto,
@@ -558,7 +622,9 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
             )
         })
         .collect();
-    let expected: Vec<(String, String)> = [
+    let mut expected: Vec<(String, String)> = [
+        ("aws_ecr_repository", "hand-made/api"),
+        ("aws_elasticache_replication_group", "hand-made"),
         (
             "aws_route53_record",
             "shop.example.com./manual.shop.example.com./A/",
@@ -572,6 +638,12 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
     .iter()
     .map(|(t, i)| (t.to_string(), i.to_string()))
     .collect();
+    expected.extend(
+        account_keys
+            .iter()
+            .map(|id| ("aws_kms_key".to_string(), id.clone())),
+    );
+    expected.sort();
     let mut sorted = listed.clone();
     sorted.sort();
     assert_eq!(sorted, expected, "{doc}");
@@ -581,7 +653,14 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     let text = stdout(&out);
     assert!(
-        text.contains("Unmanaged (6 objects no drplan stack marks"),
+        text.contains(&format!(
+            "Unmanaged ({} objects no drplan stack marks",
+            expected.len()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("  hand-made/api (aws_ecr_repository, us-west-2)"),
         "{text}"
     );
     assert!(
@@ -598,7 +677,9 @@ async fn drift_lists_what_no_stack_marks_as_unmanaged() {
 }
 
 /// Issue 20, done when: the checked-in Terraform state (a VPC with two subnets, a
-/// versioned bucket, a zone and a record) converts to import and spec blocks that
+/// versioned bucket, a zone and a record; a KMS key with its alias, an ECR repository
+/// with its lifecycle policy, a Redis group in the subnets) converts to import and
+/// spec blocks that
 /// validate and, against moto objects with those ids, plan nothing but the imports;
 /// after apply, the plan exits 0 and nothing was recreated.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -751,6 +832,57 @@ async fn a_terraform_state_converts_to_blocks_that_import_with_no_other_change()
     )
     .await;
 
+    // The key (moto chooses its id), the repository, the group.
+    let kms = moto.kms("us-west-2");
+    let key_id = kms
+        .create_key()
+        .description("lanka backups")
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata
+        .map(|m| m.key_id)
+        .expect("key id");
+    kms.create_alias()
+        .alias_name("alias/lanka-archive")
+        .target_key_id(&key_id)
+        .send()
+        .await
+        .expect("CreateAlias");
+    let ecr = aws_sdk_ecr::Client::new(&moto.regional_config("us-west-2"));
+    ecr.create_repository()
+        .repository_name("lanka/api")
+        .send()
+        .await
+        .expect("CreateRepository");
+    ecr.put_lifecycle_policy()
+        .repository_name("lanka/api")
+        .lifecycle_policy_text(
+            r#"{"rules":[{"rulePriority":1,"description":"expire old images","selection":{"tagStatus":"any","countType":"sinceImagePushed","countUnit":"days","countNumber":30},"action":{"type":"expire"}}]}"#,
+        )
+        .send()
+        .await
+        .expect("PutLifecyclePolicy");
+    let ec = moto.elasticache("us-west-2");
+    ec.create_cache_subnet_group()
+        .cache_subnet_group_name("lanka-sessions")
+        .cache_subnet_group_description("Managed by Terraform")
+        .set_subnet_ids(Some(subnet_ids.clone()))
+        .send()
+        .await
+        .expect("CreateCacheSubnetGroup");
+    ec.create_replication_group()
+        .replication_group_id("lanka-sessions")
+        .replication_group_description("lanka sessions")
+        .engine("redis")
+        .engine_version("7.1")
+        .cache_node_type("cache.t4g.small")
+        .num_cache_clusters(1)
+        .cache_subnet_group_name("lanka-sessions")
+        .send()
+        .await
+        .expect("CreateReplicationGroup");
+
     // The checked-in state, with moto's ids in place of the ones written by hand.
     let fixture = std::fs::read_to_string(
         repo_root().join("crates/drplan-core/tests/core/tfstate_fixture/terraform.tfstate"),
@@ -760,7 +892,8 @@ async fn a_terraform_state_converts_to_blocks_that_import_with_no_other_change()
         .replace("vpc-0123456789abcdef0", &vpc_id)
         .replace("subnet-0a1b2c3d4e5f60001", &subnet_ids[0])
         .replace("subnet-0a1b2c3d4e5f60002", &subnet_ids[1])
-        .replace("Z0123456789ABCDEFGHIJ", &zone_id);
+        .replace("Z0123456789ABCDEFGHIJ", &zone_id)
+        .replace("1234abcd-12ab-34cd-56ef-1234567890ab", &key_id);
     std::fs::write(root.join("terraform.tfstate"), state).expect("state");
 
     let out = drplan(
@@ -784,7 +917,7 @@ async fn a_terraform_state_converts_to_blocks_that_import_with_no_other_change()
         ),
         "{err}"
     );
-    assert!(err.contains("6 import block(s)"), "{err}");
+    assert!(err.contains("9 import block(s)"), "{err}");
     std::fs::write(root.join("specs/imports.hcl"), &out.stdout).expect("imports.hcl");
     let adopted = std::fs::read_to_string(root.join("specs/adopted.hcl")).expect("adopted");
     assert!(adopted.contains("network \"main\" {"), "{adopted}");
@@ -816,13 +949,16 @@ async fn a_terraform_state_converts_to_blocks_that_import_with_no_other_change()
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     let changes = doc["resource_changes"].as_array().expect("changes");
-    assert_eq!(changes.len(), 6, "{doc}");
+    assert_eq!(changes.len(), 9, "{doc}");
     for c in changes {
         assert!(c["importing"]["id"].is_string(), "{c}");
-        assert_eq!(
-            c["change"]["before"], c["change"]["after"],
-            "an import with an attribute change: {c}"
-        );
+        // The attributes the spec sets; a cache's snapshot window that the spec
+        // leaves to AWS is read but not compared, and absent from `after`.
+        let after = c["change"]["after"].as_object().expect("after");
+        let before = &c["change"]["before"];
+        for (key, value) in after {
+            assert_eq!(&before[key], value, "an import with a change of {key}: {c}");
+        }
     }
 
     let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
@@ -1031,4 +1167,193 @@ async fn generate_config_out_writes_the_blocks_of_imports_from_the_live_objects(
         "{}",
         explain(&out)
     );
+}
+
+/// Issue 20 for the newer kinds: `drplan import --generate-config-out FILE` writes,
+/// from the live objects, the `kms_key` block of a multi-region key with its replica
+/// and alias, the `registry` block of a repository with its lifecycle policy, and the
+/// `cache` block of a replication group in the subnets of a network imported beside
+/// it; with them the project validates and the plan imports each object with no other
+/// change, the key and its replica both named by the key id they share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_config_out_writes_keys_repositories_and_caches() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("specs")).expect("specs");
+    std::fs::create_dir_all(root.join("environments")).expect("environments");
+    std::fs::write(
+        root.join("specs/main.hcl"),
+        "site \"primary\" {\n  region = \"us-west-2\"\n}\n\nsite \"dr\" {\n  region = \"us-east-1\"\n  role   = \"dr\"\n}\n",
+    )
+    .expect("main.hcl");
+    std::fs::write(
+        root.join("environments/prod.hcl"),
+        "stack      = \"archive\"\naccount_id = \"123456789012\"\n",
+    )
+    .expect("prod.hcl");
+    let moto = crate::support::moto::MotoServer::start();
+
+    // A network and a Redis group in it.
+    let ec2 = moto.ec2("us-west-2");
+    let vpc_id = ec2
+        .create_vpc()
+        .cidr_block("10.60.0.0/16")
+        .send()
+        .await
+        .expect("CreateVpc")
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_string();
+    let mut subnet_ids = Vec::new();
+    for (az, cidr) in [
+        ("us-west-2a", "10.60.0.0/20"),
+        ("us-west-2b", "10.60.16.0/20"),
+    ] {
+        subnet_ids.push(
+            ec2.create_subnet()
+                .vpc_id(&vpc_id)
+                .cidr_block(cidr)
+                .availability_zone(az)
+                .send()
+                .await
+                .expect("CreateSubnet")
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .expect("subnet id")
+                .to_string(),
+        );
+    }
+    let ec = moto.elasticache("us-west-2");
+    ec.create_cache_subnet_group()
+        .cache_subnet_group_name("sessions")
+        .cache_subnet_group_description("made by hand")
+        .set_subnet_ids(Some(subnet_ids.clone()))
+        .send()
+        .await
+        .expect("CreateCacheSubnetGroup");
+    ec.create_replication_group()
+        .replication_group_id("sessions")
+        .replication_group_description("sessions, by hand")
+        .engine("redis")
+        .engine_version("7.1")
+        .cache_node_type("cache.r6g.large")
+        .num_cache_clusters(2)
+        .automatic_failover_enabled(true)
+        .multi_az_enabled(true)
+        .cache_subnet_group_name("sessions")
+        .snapshot_retention_limit(5)
+        .snapshot_window("02:00-03:00")
+        .send()
+        .await
+        .expect("CreateReplicationGroup");
+
+    // A multi-region key, its replica, the alias in both regions.
+    let west = moto.kms("us-west-2");
+    let key_id = west
+        .create_key()
+        .multi_region(true)
+        .description("archive keys")
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata
+        .map(|m| m.key_id)
+        .expect("key id");
+    west.replicate_key()
+        .key_id(&key_id)
+        .replica_region("us-east-1")
+        .description("archive keys")
+        .send()
+        .await
+        .expect("ReplicateKey");
+    for region in ["us-west-2", "us-east-1"] {
+        moto.kms(region)
+            .create_alias()
+            .alias_name("alias/archive")
+            .target_key_id(&key_id)
+            .send()
+            .await
+            .expect("CreateAlias");
+    }
+
+    // A repository with a lifecycle policy.
+    let ecr = aws_sdk_ecr::Client::new(&moto.regional_config("us-west-2"));
+    ecr.create_repository()
+        .repository_name("archive/api")
+        .send()
+        .await
+        .expect("CreateRepository");
+    ecr.put_lifecycle_policy()
+        .repository_name("archive/api")
+        .lifecycle_policy_text(
+            serde_json::json!({"rules": [{"rulePriority": 1, "description": "old",
+                "selection": {"tagStatus": "any", "countType": "sinceImagePushed",
+                              "countUnit": "days", "countNumber": 14},
+                "action": {"type": "expire"}}]})
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("PutLifecyclePolicy");
+
+    std::fs::write(
+        root.join("specs/imports.hcl"),
+        format!(
+            "import {{\n  to = network.cachenet\n  id = \"{vpc_id}\"\n}}\n\n\
+             import {{\n  to = network.cachenet.subnet.a\n  id = \"{}\"\n}}\n\n\
+             import {{\n  to = network.cachenet.subnet.b\n  id = \"{}\"\n}}\n\n\
+             import {{\n  to = cache.sessions\n  id = \"sessions\"\n}}\n\n\
+             import {{\n  to = kms_key.archive\n  id = \"{key_id}\"\n}}\n\n\
+             import {{\n  to = kms_key.archive.replica.dr\n  id = \"{key_id}\"\n}}\n\n\
+             import {{\n  to = registry.api\n  id = \"archive/api\"\n}}\n",
+            subnet_ids[0], subnet_ids[1]
+        ),
+    )
+    .expect("imports.hcl");
+    let out = drplan(
+        &moto,
+        root,
+        &[
+            "import",
+            "-e",
+            "prod",
+            "--generate-config-out",
+            "specs/generated.hcl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    assert!(
+        explain(&out).contains("7 of 7 import block(s) without a spec block written"),
+        "{}",
+        explain(&out)
+    );
+    let generated = std::fs::read_to_string(root.join("specs/generated.hcl")).expect("generated");
+    for line in [
+        "cache \"sessions\" {",
+        "network        = network.cachenet",
+        "subnets        = [\"a\", \"b\"]",
+        "retention_days = 5",
+        "kms_key \"archive\" {",
+        "replicas             = [site.dr]",
+        "alias                = \"alias/archive\"",
+        "registry \"api\" {",
+        "lifecycle_policy",
+    ] {
+        assert!(generated.contains(line), "no `{line}` in:\n{generated}");
+    }
+    let out = drplan(&moto, root, &["validate", "-e", "prod"]);
+    assert_eq!(out.status.code(), Some(0), "{}\n{generated}", explain(&out));
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let changes = doc["resource_changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 7, "{doc}");
+    for c in changes {
+        assert!(c["importing"]["id"].is_string(), "{c}");
+        assert_eq!(
+            c["change"]["before"], c["change"]["after"],
+            "an import with an attribute change:\n{generated}\n{c}"
+        );
+    }
 }

@@ -473,3 +473,120 @@ fn a_replica_in_another_account_and_a_bucket_outside_the_keys_regions_are_refuse
         assert!(err.contains(&at), "an error points at {at}:\n{err}");
     }
 }
+
+/// The key and replica an import test declares: the multi-region key, its replica in
+/// the DR site, an alias and rotation the hand-made key lacks.
+const IMPORTED_KEY: &str = r#"
+kms_key "adopted" {
+  site                 = site.primary
+  multi_region         = true
+  replicas             = [site.dr]
+  alias                = "alias/kms-e2e-adopted"
+  description          = "made by hand"
+  deletion_window_days = 14
+  enable_key_rotation  = true
+}
+"#;
+
+/// Issue 20 for KMS: a multi-region key and its replica made by hand (another tool's
+/// keys carry no drplan mark, so no plan reads them) are taken over by `import`
+/// blocks — the key by its key id, the replica by its ARN — without a new key: the
+/// plan says "will be imported" with the alias and rotation the hand-made key lacks,
+/// apply marks both and puts those, and the next plan exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_and_its_replica_made_by_hand_are_imported_without_a_new_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let moto = MotoServer::start();
+    let west = moto.kms("us-west-2");
+    let key = west
+        .create_key()
+        .multi_region(true)
+        .description("made by hand")
+        .send()
+        .await
+        .expect("CreateKey")
+        .key_metadata
+        .expect("key metadata");
+    let key_id = key.key_id().to_string();
+    let primary_arn = key.arn().expect("arn").to_string();
+    let replica_arn = west
+        .replicate_key()
+        .key_id(&key_id)
+        .replica_region("us-east-1")
+        .description("made by hand")
+        .send()
+        .await
+        .expect("ReplicateKey")
+        .replica_key_metadata
+        .and_then(|m| m.arn)
+        .expect("replica arn");
+    assert!(replica_arn.contains(":us-east-1:"), "{replica_arn}");
+    let key_count = |region: &'static str| {
+        let kms = moto.kms(region);
+        async move { kms.list_keys().send().await.expect("ListKeys").keys().len() }
+    };
+    let before = (key_count("us-west-2").await, key_count("us-east-1").await);
+
+    project(root, &[SITES, IMPORTED_KEY].concat());
+    // Without imports the keys are not this stack's: the plan would make new ones.
+    let out = drplan(&moto, root, &["plan", "-e", "prod"]);
+    assert!(
+        stdout(&out).contains("+ kms_key.adopted"),
+        "{}",
+        explain(&out)
+    );
+
+    let imports = format!(
+        "import {{\n  to = kms_key.adopted\n  id = \"{key_id}\"\n}}\n\n\
+         import {{\n  to = kms_key.adopted.replica.dr\n  id = \"{replica_arn}\"\n}}\n"
+    );
+    std::fs::write(root.join("specs/imports.hcl"), imports).expect("imports.hcl");
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_exit(&out, 2, "plan with imports");
+    let text = stdout(&out);
+    for line in [
+        format!("# kms_key.adopted will be imported (id {key_id})"),
+        format!("# kms_key.adopted.replica.dr will be imported (id {replica_arn})"),
+        "alias/kms-e2e-adopted".to_string(),
+    ] {
+        assert!(text.contains(&line), "{line} in:\n{text}");
+    }
+    assert!(
+        !text.contains("must be replaced") && !text.contains("+ kms_key"),
+        "an import recreates nothing:\n{text}"
+    );
+
+    let out = drplan(&moto, root, &["apply", "-e", "prod", "--auto-approve"]);
+    assert_exit(&out, 0, "apply");
+    for (region, arn, address) in [
+        ("us-west-2", &primary_arn, "kms_key.adopted"),
+        ("us-east-1", &replica_arn, "kms_key.adopted.replica.dr"),
+    ] {
+        let t = tags(&moto, region, arn).await;
+        assert!(has_tag(&t, "drplan:address", address), "{t:?}");
+        assert!(has_tag(&t, "drplan:stack", "keys"), "{t:?}");
+        assert!(has_tag(&t, "drplan:deletion-window-days", "14"), "{t:?}");
+        // The alias of each region points at the imported copy.
+        assert_eq!(
+            alias_target(&moto, region, "alias/kms-e2e-adopted").await,
+            Some(key_id.clone()),
+            "{region}"
+        );
+    }
+    assert_eq!(
+        (key_count("us-west-2").await, key_count("us-east-1").await),
+        before,
+        "no key made"
+    );
+    let rotation = west
+        .get_key_rotation_status()
+        .key_id(&key_id)
+        .send()
+        .await
+        .expect("GetKeyRotationStatus");
+    assert!(rotation.key_rotation_enabled());
+
+    let out = drplan(&moto, root, &["plan", "-e", "prod", "--detailed-exitcode"]);
+    assert_exit(&out, 0, "plan after the import");
+}

@@ -290,9 +290,13 @@ impl LiveState {
             .iter()
             .filter(|o| o.address.is_none() && o.stack.is_none())
             .filter_map(|o| {
+                // As the diff matches them (a KMS key id names the key's ARN), of the
+                // kind the import's address makes (a replica shares its key's id).
                 imports
                     .iter()
-                    .find(|i| i.id == o.id)
+                    .find(|i| {
+                        i.names(o) && crate::adopt::live::kind_of(&i.to).is_none_or(|k| k == o.kind)
+                    })
                     .map(|i| (o.id.clone(), i.to.clone()))
             })
             .collect();

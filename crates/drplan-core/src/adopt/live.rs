@@ -6,8 +6,10 @@
 //! the written block lands at the import's `to`.
 //!
 //! Kinds written: `network` (and its `subnet`s named by imports too), `cluster` (and
-//! its `node_group`s, which the conversion labels by their name), `bucket` (with its
-//! public access block and Object Lock, as the provider's split resources), `zone`.
+//! its `node_group`s, which the conversion labels by their name), `cache` (with its
+//! subnet group), `kms_key` (its replicas named by imports too, and its alias),
+//! `bucket` (with its public access block and Object Lock, as the provider's split
+//! resources), `registry` (with its lifecycle policy), `zone`.
 //! DNS records, health checks and Kubernetes objects are listed as not written: a
 //! `dns` block is written by hand around its zone, and a Kubernetes object's spec is
 //! its manifest (`kubectl get -o yaml`).
@@ -48,15 +50,36 @@ pub fn state_of(imports: &[Import], live: &[LiveObject]) -> (String, Vec<Uncover
                 continue;
             }
         };
-        let Some(object) = live.iter().find(|o| o.kind == kind && i.names(o)) else {
-            skip(
-                i,
-                &format!(
-                    "no unmarked {tf_type} `{}` was found in the sites' regions",
-                    i.id
-                ),
-            );
-            continue;
+        let named: Vec<&LiveObject> = live
+            .iter()
+            .filter(|o| o.kind == kind && i.names(o))
+            .collect();
+        let object = match named.as_slice() {
+            [object] => *object,
+            [] => {
+                skip(
+                    i,
+                    &format!(
+                        "no unmarked {tf_type} `{}` was found in the sites' regions",
+                        i.id
+                    ),
+                );
+                continue;
+            }
+            // A multi-region KMS key's copies share its key id.
+            several => {
+                let ids: Vec<&str> = several.iter().map(|o| o.id.as_str()).collect();
+                skip(
+                    i,
+                    &format!(
+                        "`{}` names {} unmarked {tf_type}s ({}): give the id of the one to import",
+                        i.id,
+                        several.len(),
+                        ids.join(", ")
+                    ),
+                );
+                continue;
+            }
         };
         let name = i.to.as_str().rsplit('.').next().unwrap_or_default();
         let state = write(object);
@@ -181,5 +204,64 @@ mod tests {
         assert!(unwritten[1]
             .reason
             .contains("no unmarked aws_s3_bucket `no-such-bucket`"));
+    }
+
+    /// A multi-region key and its replica, both imported by the key id they share,
+    /// become one `kms_key` block with the replica's site in `replicas` and the
+    /// alias; a key id that names replicas in two regions is listed, not guessed.
+    #[test]
+    fn a_key_and_its_replica_are_one_block_and_an_ambiguous_id_is_listed() {
+        let key_arn = "arn:aws:kms:us-west-2:123456789012:key/mrk-1";
+        let replica = |region: &str| {
+            object(
+                Kind::KmsReplicaKey,
+                &format!("arn:aws:kms:{region}:123456789012:key/mrk-1"),
+                Some(region),
+                json!({"primary_key": key_arn, "description": "d", "enabled": true,
+                       "alias": "alias/k", "deletion_window_days": 30, "tags": {}}),
+            )
+        };
+        let key = object(
+            Kind::KmsKey,
+            key_arn,
+            Some("us-west-2"),
+            json!({"description": "d", "multi_region": true, "enabled": true,
+                   "enable_key_rotation": false, "alias": "alias/k",
+                   "deletion_window_days": 30, "tags": {}}),
+        );
+        let sites = std::collections::BTreeMap::from([
+            ("us-west-2".to_string(), "primary".to_string()),
+            ("us-east-1".to_string(), "dr".to_string()),
+            ("us-east-2".to_string(), "dr2".to_string()),
+        ]);
+        let imports = vec![
+            import("kms_key.k", "mrk-1"),
+            import("kms_key.k.replica.dr", "mrk-1"),
+        ];
+        let live = vec![key.clone(), replica("us-east-1")];
+        let (state, unwritten) = state_of(&imports, &live);
+        assert!(unwritten.is_empty(), "{unwritten:?}");
+        let c = super::super::tfstate::convert(&state, &sites).expect("convert");
+        let to: Vec<&str> = c.adoptions.iter().map(|a| a.to.as_str()).collect();
+        assert_eq!(to, ["kms_key.k", "kms_key.k.replica.dr"]);
+        for line in [
+            "kms_key \"k\" {",
+            "replicas             = [site.dr]",
+            "alias                = \"alias/k\"",
+        ] {
+            assert!(c.config.contains(line), "{line} in:\n{}", c.config);
+        }
+        assert!(c.uncovered.is_empty(), "{:?}", c.uncovered);
+
+        let live = vec![key, replica("us-east-1"), replica("us-east-2")];
+        let (_, unwritten) = state_of(&imports, &live);
+        assert_eq!(unwritten.len(), 1, "{unwritten:?}");
+        assert!(
+            unwritten[0]
+                .reason
+                .contains("names 2 unmarked aws_kms_replica_keys"),
+            "{}",
+            unwritten[0].reason
+        );
     }
 }

@@ -430,7 +430,10 @@ mod tests {
             Kind::K8sObject,
             "kubernetes.app.apps_v1.Deployment.web"
         ));
-        assert!(!makes(Kind::EcrRepository, "registry.a"));
+        assert!(makes(Kind::EcrRepository, "registry.a"));
+        assert!(makes(Kind::KmsReplicaKey, "kms_key.a.replica.dr"));
+        assert!(!makes(Kind::KmsKey, "kms_key.a.replica.dr"));
+        assert!(!makes(Kind::VpcPeering, "peering.a"));
     }
 
     #[test]

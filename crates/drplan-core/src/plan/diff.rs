@@ -186,11 +186,19 @@ pub fn diff_with_moves(
                 if ctx.imports.is_empty() {
                     return None;
                 }
-                live.objects.iter().enumerate().position(|(i, o)| {
-                    !planner.claimed[i]
-                        && o.kind == resource.kind
-                        && imported(o, resource, &ctx.imports).is_some()
-                })
+                // One id may name copies in several regions (a multi-region KMS
+                // key's replicas): the one in the resource's region first.
+                let candidates = || {
+                    live.objects.iter().enumerate().filter(|&(i, o)| {
+                        !planner.claimed[i]
+                            && o.kind == resource.kind
+                            && imported(o, resource, &ctx.imports).is_some()
+                    })
+                };
+                candidates()
+                    .find(|(_, o)| o.region == resource.region)
+                    .or_else(|| candidates().next())
+                    .map(|(i, _)| i)
             });
         match by_address {
             Some(i) => {

@@ -442,7 +442,11 @@ fn a_two_site_state_converts_every_family_and_loads() {
                    "invert_healthcheck": false, "tags_all": {"Name": "api"}}),
         ),
         manifest,
-        resource("aws_kms_key", "backups", json!({"key_id": "k"})),
+        resource(
+            "aws_iam_role",
+            "eks",
+            json!({"name": "eks", "arn": "arn:aws:iam::123456789012:role/eks"}),
+        ),
     ]);
     let c = converted(&text, &two_sites());
     insta::assert_snapshot!(report(&c));
@@ -517,4 +521,153 @@ fn a_vault_buckets_public_access_block_and_object_lock_are_converted() {
         bucket.attrs["object_lock"],
         json!({"mode": "COMPLIANCE", "days": 2555})
     );
+}
+
+/// Issue 20's newer kinds: a multi-region key with its replica and alias, an ECR
+/// repository with its lifecycle policy and the registry's replication rule, and a
+/// Redis replication group in the private subnets of a network of the state, each
+/// converted to its block and import and loaded by the real loader with every import
+/// matched; what the blocks cannot say (a key that is not symmetric, an alias of a
+/// second name, a replica whose key is not in the state, a replication rule of
+/// another form, a Memcached cluster group) is listed with the reason.
+#[test]
+fn keys_repositories_and_caches_convert_and_load() {
+    let key_arn = "arn:aws:kms:us-west-2:123456789012:key/mrk-1";
+    let text = state(vec![
+        vpc("primary", "vpc-0p", "us-west-2", "10.0.0.0/16"),
+        subnet("a", "subnet-0a", "vpc-0p", "us-west-2a", "10.0.0.0/20"),
+        subnet("b", "subnet-0b", "vpc-0p", "us-west-2b", "10.0.16.0/20"),
+        resource(
+            "aws_kms_key",
+            "backups",
+            json!({"id": "mrk-1", "key_id": "mrk-1", "arn": key_arn, "multi_region": true,
+                   "description": "backups", "deletion_window_in_days": 14,
+                   "enable_key_rotation": true, "is_enabled": true,
+                   "key_usage": "ENCRYPT_DECRYPT", "customer_master_key_spec": "SYMMETRIC_DEFAULT",
+                   "tags_all": {"data": "backups"}}),
+        ),
+        resource(
+            "aws_kms_replica_key",
+            "backups_dr",
+            json!({"id": "mrk-1", "key_id": "mrk-1",
+                   "arn": "arn:aws:kms:us-east-1:123456789012:key/mrk-1",
+                   "primary_key_arn": key_arn, "description": "backups", "enabled": true,
+                   "tags_all": {}}),
+        ),
+        resource(
+            "aws_kms_alias",
+            "backups",
+            json!({"name": "alias/backups", "target_key_id": "mrk-1",
+                   "target_key_arn": key_arn, "arn": "arn:aws:kms:us-west-2:123456789012:alias/backups"}),
+        ),
+        resource(
+            "aws_kms_alias",
+            "backups_old",
+            json!({"name": "alias/old", "target_key_id": "mrk-1",
+                   "arn": "arn:aws:kms:us-west-2:123456789012:alias/old"}),
+        ),
+        resource(
+            "aws_kms_key",
+            "signing",
+            json!({"id": "k-2", "key_id": "k-2", "arn": "arn:aws:kms:us-west-2:123456789012:key/k-2",
+                   "key_usage": "SIGN_VERIFY", "customer_master_key_spec": "RSA_2048"}),
+        ),
+        resource(
+            "aws_kms_replica_key",
+            "orphan",
+            json!({"id": "mrk-9", "arn": "arn:aws:kms:us-east-1:123456789012:key/mrk-9",
+                   "primary_key_arn": "arn:aws:kms:us-west-2:123456789012:key/mrk-9"}),
+        ),
+        resource(
+            "aws_ecr_repository",
+            "api",
+            json!({"id": "shop/api", "name": "shop/api",
+                   "arn": "arn:aws:ecr:us-west-2:123456789012:repository/shop/api",
+                   "image_tag_mutability": "IMMUTABLE",
+                   "image_scanning_configuration": [{"scan_on_push": true}],
+                   "encryption_configuration": [{"encryption_type": "AES256", "kms_key": ""}],
+                   "tags_all": {"team": "platform"}}),
+        ),
+        resource(
+            "aws_ecr_lifecycle_policy",
+            "api",
+            json!({"repository": "shop/api", "registry_id": "123456789012",
+                   "policy": "{\"rules\":[{\"rulePriority\":1,\"selection\":{\"tagStatus\":\"any\",\"countType\":\"sinceImagePushed\",\"countUnit\":\"days\",\"countNumber\":30},\"action\":{\"type\":\"expire\"}}]}"}),
+        ),
+        resource(
+            "aws_ecr_replication_configuration",
+            "registry",
+            json!({"registry_id": "123456789012", "replication_configuration": [{"rule": [
+                {"destination": [{"region": "us-east-1", "registry_id": "123456789012"}],
+                 "repository_filter": [{"filter": "shop/api", "filter_type": "PREFIX_MATCH"}]},
+                {"destination": [{"region": "us-east-1", "registry_id": "123456789012"}],
+                 "repository_filter": [{"filter": "shop", "filter_type": "PREFIX_MATCH"}]}
+            ]}]}),
+        ),
+        resource(
+            "aws_elasticache_subnet_group",
+            "sessions",
+            json!({"name": "sessions", "subnet_ids": ["subnet-0b", "subnet-0a"]}),
+        ),
+        resource(
+            "aws_elasticache_replication_group",
+            "sessions",
+            json!({"id": "sessions", "replication_group_id": "sessions",
+                   "arn": "arn:aws:elasticache:us-west-2:123456789012:replicationgroup:sessions",
+                   "description": "sessions", "engine": "redis", "engine_version": "7.1",
+                   "engine_version_actual": "7.1.0", "node_type": "cache.r6g.large",
+                   "num_cache_clusters": 2, "automatic_failover_enabled": true,
+                   "subnet_group_name": "sessions", "snapshot_retention_limit": 7,
+                   "snapshot_window": "03:00-05:00", "num_node_groups": 1,
+                   "at_rest_encryption_enabled": false, "transit_encryption_enabled": false,
+                   "tags_all": {"team": "platform"}}),
+        ),
+        resource(
+            "aws_elasticache_replication_group",
+            "memcached",
+            json!({"id": "mc", "replication_group_id": "mc", "engine": "memcached",
+                   "arn": "arn:aws:elasticache:us-west-2:123456789012:replicationgroup:mc"}),
+        ),
+    ]);
+    let c = converted(&text, &two_sites());
+    insta::assert_snapshot!(report(&c));
+    let p = load(
+        &c,
+        "site \"primary\" {\n  region = \"us-west-2\"\n}\n\nsite \"dr\" {\n  region = \"us-east-1\"\n}\n",
+    );
+    assert_imports_match(&p, &c);
+    let attrs = |address: &str| {
+        p.resources
+            .iter()
+            .find(|r| r.address.as_str() == address)
+            .unwrap_or_else(|| panic!("no {address}"))
+            .attrs
+            .clone()
+    };
+    let key = attrs("kms_key.backups");
+    assert_eq!(key["alias"], json!("alias/backups"));
+    assert_eq!(key["deletion_window_days"], json!(14));
+    let replica = attrs("kms_key.backups.replica.dr");
+    assert_eq!(replica["primary_key"], json!("kms_key.backups"));
+    let repository = attrs("registry.api");
+    assert_eq!(repository["replicate_to"], json!(["us-east-1"]));
+    assert_eq!(repository["image_tag_mutability"], json!("IMMUTABLE"));
+    assert!(repository["lifecycle_policy"].is_object(), "{repository:?}");
+    let cache = attrs("cache.sessions");
+    assert_eq!(
+        cache["subnets"],
+        json!(["network.primary.subnet.a", "network.primary.subnet.b"])
+    );
+    assert_eq!(cache["engine_version"], json!("7.1"));
+    assert_eq!(cache["snapshot_retention_limit"], json!(7));
+    let uncovered: Vec<&str> = c.uncovered.iter().map(|u| u.source.as_str()).collect();
+    for source in [
+        "aws_kms_key.signing",
+        "aws_kms_replica_key.orphan",
+        "aws_kms_alias.backups_old",
+        "aws_ecr_replication_configuration.registry rule 1",
+        "aws_elasticache_replication_group.memcached",
+    ] {
+        assert!(uncovered.contains(&source), "{source} in {uncovered:?}");
+    }
 }

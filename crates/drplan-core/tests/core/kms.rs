@@ -410,3 +410,84 @@ fn a_key_disabled_out_of_band_is_an_update_not_a_replacement() {
     let plan = diff(std::slice::from_ref(key), &state, &ctx());
     assert!(!plan.errors.is_empty(), "{:?}", plan.changes);
 }
+
+/// Issue 20: `import` blocks naming a multi-region key by its key id (which every copy
+/// shares) adopt the key and the replica in the replica's own region — not a copy of
+/// it elsewhere — and the replica's primary, read as the unmarked key's ARN, counts
+/// as the key's address, so nothing is replaced.
+#[test]
+fn imports_by_key_id_adopt_each_copy_in_its_region() {
+    let p = project(KEY);
+    let key = resource(&p, "kms_key.backups");
+    let replica = resource(&p, "kms_key.backups.replica.dr");
+    let unmarked = |kind, arn: &str, region: &str, attrs: Value| {
+        let mut o = live(kind, arn, region, "-", attrs);
+        o.address = None;
+        o.stack = None;
+        o
+    };
+    let mut key_attrs = key.attrs.clone().into_map();
+    // Another tool's key: no alias, no window tag.
+    key_attrs.insert("alias".into(), Value::Null);
+    key_attrs.insert("deletion_window_days".into(), Value::Null);
+    let mut replica_attrs = replica.attrs.clone().into_map();
+    replica_attrs.insert("primary_key".into(), json!(PRIMARY_ARN));
+    let elsewhere = "arn:aws:kms:us-east-2:123456789012:key/mrk-0123456789abcdef";
+    let mut state = LiveState {
+        objects: vec![
+            unmarked(
+                Kind::KmsReplicaKey,
+                elsewhere,
+                "us-east-2",
+                Value::Object(replica_attrs.clone()),
+            ),
+            unmarked(
+                Kind::KmsReplicaKey,
+                REPLICA_ARN,
+                "us-east-1",
+                Value::Object(replica_attrs),
+            ),
+            unmarked(
+                Kind::KmsKey,
+                PRIMARY_ARN,
+                "us-west-2",
+                Value::Object(key_attrs),
+            ),
+        ],
+        ..LiveState::default()
+    };
+    let imports: Vec<drplan_core::model::Import> =
+        ["kms_key.backups", "kms_key.backups.replica.dr"]
+            .into_iter()
+            .map(|to| drplan_core::model::Import {
+                to: Address::new(to),
+                id: "mrk-0123456789abcdef".into(),
+            })
+            .collect();
+    state.resolve_ids();
+    state.resolve_imported_ids(&imports);
+    let mut with_imports = ctx();
+    with_imports.imports = imports;
+    let plan = diff(&[key.clone(), replica.clone()], &state, &with_imports);
+    assert!(plan.errors.is_empty(), "{:?}", plan.errors);
+    let change = |address: &str| {
+        plan.changes
+            .iter()
+            .find(|c| c.address.as_str() == address)
+            .unwrap_or_else(|| panic!("no change of {address}: {:?}", plan.changes))
+    };
+    let k = change("kms_key.backups");
+    assert_eq!(k.action, Action::Update);
+    assert!(k.adopt);
+    assert_eq!(k.live_id.as_deref(), Some(PRIMARY_ARN));
+    let r = change("kms_key.backups.replica.dr");
+    assert!(r.adopt);
+    assert_eq!(r.live_id.as_deref(), Some(REPLICA_ARN));
+    assert_eq!(
+        r.before.as_ref().map(|b| b["primary_key"].clone()),
+        Some(json!("kms_key.backups"))
+    );
+    assert_eq!(r.action, Action::Update, "{:?}", r.replace_because);
+    // The copy in a region no site has is not this stack's: no change names it.
+    assert_eq!(plan.changes.len(), 2, "{:?}", plan.changes);
+}

@@ -5,12 +5,17 @@
 //!
 //! One file per family maps its resource types (docs/spec-reference.md, "Importing
 //! an existing object", holds the table): `network` (aws_vpc, aws_subnet), `eks`
-//! (aws_eks_cluster, aws_eks_node_group), `s3` (aws_s3_bucket and its split
-//! configuration resources), `route53` (zones, records, health checks),
-//! `kubernetes` (kubernetes_manifest). Values Terraform marks sensitive are removed
+//! (aws_eks_cluster, aws_eks_node_group), `kms` (keys, replicas, aliases), `s3`
+//! (aws_s3_bucket and its split configuration resources), `ecr` (repositories,
+//! their lifecycle policies, the registry's replication), `elasticache`
+//! (replication groups and their subnet groups), `route53` (zones, records, health
+//! checks), `kubernetes` (kubernetes_manifest). Values Terraform marks sensitive are removed
 //! before any mapper sees them (`state::Instance`).
 
+mod ecr;
 mod eks;
+mod elasticache;
+mod kms;
 mod kubernetes;
 mod network;
 mod route53;
@@ -29,8 +34,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Conversion {
     /// One per imported object, in the order of the spec blocks.
     pub adoptions: Vec<Adoption>,
-    /// The spec blocks, formatted (`network`, `cluster`, `bucket`, `zone`, `dns`,
-    /// `kubernetes`, in that order).
+    /// The spec blocks, formatted (`network`, `cluster`, `cache`, `kms_key`,
+    /// `bucket`, `registry`, `zone`, `dns`, `kubernetes`, in that order).
     pub config: String,
     /// Manifest files the `kubernetes` blocks name: (path relative to the project
     /// root, YAML text).
@@ -111,6 +116,20 @@ pub fn convert(
         records: take("aws_route53_record"),
         health_checks: take("aws_route53_health_check"),
     };
+    let keys = kms::Parts {
+        keys: take("aws_kms_key"),
+        replicas: take("aws_kms_replica_key"),
+        aliases: take("aws_kms_alias"),
+    };
+    let registries = ecr::Parts {
+        repositories: take("aws_ecr_repository"),
+        lifecycle_policies: take("aws_ecr_lifecycle_policy"),
+        replication: take("aws_ecr_replication_configuration"),
+    };
+    let caches = elasticache::Parts {
+        groups: take("aws_elasticache_replication_group"),
+        subnet_groups: take("aws_elasticache_subnet_group"),
+    };
     let manifests = take("kubernetes_manifest");
     // A `peering` block says what these say together (connection, acceptance, the
     // routes through it), but drplan cannot take over an existing connection yet:
@@ -133,7 +152,10 @@ pub fn convert(
         .chain(&subnets)
         .chain(&clusters)
         .chain(&node_groups)
+        .chain(caches.all())
+        .chain(keys.all())
         .chain(buckets.all())
+        .chain(registries.all())
         .chain(dns.all())
         .chain(&manifests)
     {
@@ -147,7 +169,10 @@ pub fn convert(
 
     let networks = network::convert(&vpcs, &subnets, &mut out);
     let cluster_labels = eks::convert(&clusters, &node_groups, &networks, &mut out);
+    elasticache::convert(&caches, &networks, &mut out);
+    kms::convert(&keys, &mut out);
     s3::convert(&buckets, &mut out);
+    ecr::convert(&registries, &mut out);
     route53::convert(&dns, &mut out);
     kubernetes::convert(&manifests, &cluster_labels, &mut out);
 

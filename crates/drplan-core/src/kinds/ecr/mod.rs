@@ -99,7 +99,7 @@ pub const REPOSITORY: KindInfo = KindInfo {
         verify,
     },
     import: Import {
-        address_shape: &[],
+        address_shape: &["registry", "*"],
         state: Ok(terraform::state),
     },
 };

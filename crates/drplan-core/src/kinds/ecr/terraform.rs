@@ -18,6 +18,9 @@ pub fn values(a: &Map<String, Value>) -> Value {
     })
 }
 
+/// A live repository as state, its lifecycle policy as the provider's
+/// aws_ecr_lifecycle_policy; its replication (drplan's rules only, which an unmarked
+/// repository has none of) is not written.
 pub fn state(o: &LiveObject) -> TfState {
     let mut s = TfState::default();
     let a = &mut s.attributes;
@@ -30,5 +33,16 @@ pub fn state(o: &LiveObject) -> TfState {
         "image_scanning_configuration".into(),
         json!([{"scan_on_push": get(&o.attrs, "scan_on_push")}]),
     );
+    let policy = match get(&o.attrs, "lifecycle_policy") {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        v => Some(v.to_string()),
+    };
+    if let Some(policy) = policy {
+        s.companions.push((
+            "aws_ecr_lifecycle_policy",
+            json!({"repository": get(&o.attrs, "name"), "policy": policy, "region": o.region}),
+        ));
+    }
     s
 }

@@ -94,7 +94,7 @@ pub const REPLICATION_GROUP: KindInfo = KindInfo {
         verify,
     },
     import: Import {
-        address_shape: &[],
+        address_shape: &["cache", "*"],
         state: Ok(terraform::state),
     },
 };

@@ -21,6 +21,8 @@ pub fn values(a: &Map<String, Value>) -> Value {
     })
 }
 
+/// A live group as state, with the subnet group it runs in (named after it: the
+/// reader reads the group's own) as the provider's aws_elasticache_subnet_group.
 pub fn state(o: &LiveObject) -> TfState {
     let mut s = TfState::default();
     let a = &mut s.attributes;
@@ -36,5 +38,14 @@ pub fn state(o: &LiveObject) -> TfState {
     ] {
         a.insert(k.into(), get(&o.attrs, k).clone());
     }
+    a.insert(
+        "automatic_failover_enabled".into(),
+        get(&o.attrs, "automatic_failover").clone(),
+    );
+    a.insert("subnet_group_name".into(), get(&o.attrs, "name").clone());
+    s.companions.push((
+        "aws_elasticache_subnet_group",
+        json!({"name": get(&o.attrs, "name"), "subnet_ids": get(&o.attrs, "subnets"), "region": o.region}),
+    ));
     s
 }

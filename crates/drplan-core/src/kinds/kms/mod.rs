@@ -82,7 +82,7 @@ pub const KEY: KindInfo = KindInfo {
         verify,
     },
     import: Import {
-        address_shape: &[],
+        address_shape: &["kms_key", "*"],
         state: Ok(terraform::key_state),
     },
 };
@@ -118,7 +118,7 @@ pub const REPLICA: KindInfo = KindInfo {
         verify,
     },
     import: Import {
-        address_shape: &[],
+        address_shape: &["kms_key", "*", "replica", "*"],
         state: Ok(terraform::replica_state),
     },
 };

@@ -27,6 +27,8 @@ pub fn replica_values(a: &Map<String, Value>) -> Value {
     })
 }
 
+/// A live key as state: the provider's key attributes, and its alias (an attribute
+/// of the key in drplan) as the provider's aws_kms_alias.
 pub fn key_state(o: &LiveObject) -> TfState {
     let mut s = TfState::default();
     let a = &mut s.attributes;
@@ -35,9 +37,16 @@ pub fn key_state(o: &LiveObject) -> TfState {
         a.insert(k.into(), get(&o.attrs, k).clone());
     }
     a.insert("is_enabled".into(), get(&o.attrs, "enabled").clone());
+    a.insert(
+        "deletion_window_in_days".into(),
+        get(&o.attrs, "deletion_window_days").clone(),
+    );
+    alias(o, &mut s);
     s
 }
 
+/// A live replica as state; its primary (`primary_key_arn`) is the key's ARN, or its
+/// address when this stack manages the key.
 pub fn replica_state(o: &LiveObject) -> TfState {
     let mut s = TfState::default();
     let a = &mut s.attributes;
@@ -48,5 +57,15 @@ pub fn replica_state(o: &LiveObject) -> TfState {
     );
     a.insert("description".into(), get(&o.attrs, "description").clone());
     a.insert("enabled".into(), get(&o.attrs, "enabled").clone());
+    alias(o, &mut s);
     s
+}
+
+fn alias(o: &LiveObject, s: &mut TfState) {
+    if let Some(name) = o.attrs.get("alias").and_then(Value::as_str) {
+        s.companions.push((
+            "aws_kms_alias",
+            json!({"name": name, "target_key_arn": o.id, "region": o.region}),
+        ));
+    }
 }
