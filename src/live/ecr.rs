@@ -66,22 +66,30 @@ struct Found {
     marked: Marked,
 }
 
-async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
-    let mut read = FamilyRead::default();
-    let ecr = ctx.ecr(region);
-    let pages = ecr
+/// Every repository of `region` (DescribeRepositories, paged).
+async fn repositories(ctx: &AwsContext, region: &str) -> Result<Vec<Repository>, ReadError> {
+    let pages = ctx
+        .ecr(region)
         .describe_repositories()
         .max_results(1000)
         .into_paginator()
         .send();
-    let repositories: Vec<Repository> = match collect_pages(ctx, Service::Ecr, pages).await {
-        Ok(pages) => pages
+    match collect_pages(ctx, Service::Ecr, pages).await {
+        Ok(pages) => Ok(pages
             .into_iter()
             .flat_map(|p| p.repositories.unwrap_or_default())
-            .collect(),
+            .collect()),
+        Err(e) => Err(ReadError::new(TYPE, error_message(&e)).in_region(region)),
+    }
+}
+
+async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
+    let mut read = FamilyRead::default();
+    let ecr = ctx.ecr(region);
+    let repositories = match repositories(ctx, region).await {
+        Ok(repositories) => repositories,
         Err(e) => {
-            read.errors
-                .push(ReadError::new(TYPE, error_message(&e)).in_region(region));
+            read.errors.push(e);
             return read;
         }
     };
@@ -243,18 +251,10 @@ pub(super) async fn unmanaged(ctx: &AwsContext, region: &str) -> super::unmanage
     let mut found = Vec::new();
     let mut errors = Vec::new();
     let ecr = ctx.ecr(region);
-    let pages = ecr
-        .describe_repositories()
-        .max_results(1000)
-        .into_paginator()
-        .send();
-    let repositories: Vec<Repository> = match collect_pages(ctx, Service::Ecr, pages).await {
-        Ok(pages) => pages
-            .into_iter()
-            .flat_map(|p| p.repositories.unwrap_or_default())
-            .collect(),
+    let repositories = match repositories(ctx, region).await {
+        Ok(repositories) => repositories,
         Err(e) => {
-            errors.push(ReadError::new(TYPE, error_message(&e)).in_region(region));
+            errors.push(e);
             return (found, errors);
         }
     };

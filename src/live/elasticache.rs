@@ -62,24 +62,32 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
     .collect()
 }
 
+/// The replication groups of `region` that are not being deleted
+/// (DescribeReplicationGroups, paged).
+async fn groups(ctx: &AwsContext, region: &str) -> Result<Vec<ReplicationGroup>, ReadError> {
+    let pages = ctx
+        .elasticache(region)
+        .describe_replication_groups()
+        .into_paginator()
+        .send();
+    match collect_pages(ctx, Service::ElastiCache, pages).await {
+        Ok(pages) => Ok(pages
+            .into_iter()
+            .flat_map(|p| p.replication_groups.unwrap_or_default())
+            .filter(|g| !g.status().is_some_and(|s| GONE_STATUSES.contains(&s)))
+            .collect()),
+        Err(e) => Err(ReadError::new(TYPE, error_message(&e)).in_region(region)),
+    }
+}
+
 async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
     let client = ctx.elasticache(region);
     let mut read = FamilyRead::default();
     let error = |e: String| ReadError::new(TYPE, e).in_region(region);
-    let groups: Vec<ReplicationGroup> = match collect_pages(
-        ctx,
-        Service::ElastiCache,
-        client.describe_replication_groups().into_paginator().send(),
-    )
-    .await
-    {
-        Ok(pages) => pages
-            .into_iter()
-            .flat_map(|p| p.replication_groups.unwrap_or_default())
-            .filter(|g| !g.status().is_some_and(|s| GONE_STATUSES.contains(&s)))
-            .collect(),
+    let groups = match groups(ctx, region).await {
+        Ok(groups) => groups,
         Err(e) => {
-            read.errors.push(error(error_message(&e)));
+            read.errors.push(e);
             return read;
         }
     };
@@ -249,20 +257,10 @@ pub(super) async fn unmanaged(ctx: &AwsContext, region: &str) -> super::unmanage
     let mut found = Vec::new();
     let mut errors = Vec::new();
     let client = ctx.elasticache(region);
-    let groups: Vec<ReplicationGroup> = match collect_pages(
-        ctx,
-        Service::ElastiCache,
-        client.describe_replication_groups().into_paginator().send(),
-    )
-    .await
-    {
-        Ok(pages) => pages
-            .into_iter()
-            .flat_map(|p| p.replication_groups.unwrap_or_default())
-            .filter(|g| !g.status().is_some_and(|s| GONE_STATUSES.contains(&s)))
-            .collect(),
+    let groups = match groups(ctx, region).await {
+        Ok(groups) => groups,
         Err(e) => {
-            errors.push(ReadError::new(TYPE, error_message(&e)).in_region(region));
+            errors.push(e);
             return (found, errors);
         }
     };

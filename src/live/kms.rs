@@ -147,21 +147,29 @@ fn window_of(tags: &[(String, String)]) -> Value {
     Value::from(window)
 }
 
+/// The ids of every key of `region` (ListKeys, paged).
+async fn key_ids(ctx: &AwsContext, region: &str) -> Result<Vec<String>, ReadError> {
+    let pages = ctx.kms(region).list_keys().into_paginator().send();
+    match collect_pages(ctx, Service::Kms, pages).await {
+        Ok(pages) => Ok(pages
+            .iter()
+            .flat_map(|p| p.keys())
+            .filter_map(|k| k.key_id().map(str::to_string))
+            .collect()),
+        Err(e) => Err(ReadError::new(TYPE, error_message(&e)).in_region(region)),
+    }
+}
+
 async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
     let mut read = FamilyRead::default();
     let fail = |read: &mut FamilyRead, what: &str, e: String| {
         read.errors.push(ReadError::new(what, e).in_region(region));
     };
     let client = ctx.kms(region);
-    let pages = client.list_keys().into_paginator().send();
-    let listed: Vec<String> = match collect_pages(ctx, Service::Kms, pages).await {
-        Ok(pages) => pages
-            .iter()
-            .flat_map(|p| p.keys())
-            .filter_map(|k| k.key_id().map(str::to_string))
-            .collect(),
+    let listed = match key_ids(ctx, region).await {
+        Ok(listed) => listed,
         Err(e) => {
-            fail(&mut read, TYPE, error_message(&e));
+            read.errors.push(e);
             return read;
         }
     };
@@ -301,15 +309,10 @@ pub(super) async fn unmanaged(ctx: &AwsContext, region: &str) -> super::unmanage
     let mut found = Vec::new();
     let mut errors = Vec::new();
     let client = ctx.kms(region);
-    let pages = client.list_keys().into_paginator().send();
-    let listed: Vec<String> = match collect_pages(ctx, Service::Kms, pages).await {
-        Ok(pages) => pages
-            .iter()
-            .flat_map(|p| p.keys())
-            .filter_map(|k| k.key_id().map(str::to_string))
-            .collect(),
+    let listed = match key_ids(ctx, region).await {
+        Ok(listed) => listed,
         Err(e) => {
-            errors.push(ReadError::new(TYPE, error_message(&e)).in_region(region));
+            errors.push(e);
             return (found, errors);
         }
     };
