@@ -5,11 +5,12 @@
 use crate::secrets_e2e::world;
 use crate::support::cli::{drplan, explain, stdout};
 use crate::support::files::copy_dir;
+use crate::support::moto::MotoServer;
 use crate::support::outofband::{self, Created};
 use drplan_core::resource::{Kind, Resource};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const BUCKET: &str = "shop-prod-backups-us-west-2";
 
@@ -1101,24 +1102,7 @@ async fn generate_config_out_writes_the_blocks_of_imports_from_the_live_objects(
         explain(&out)
     );
 
-    let out = drplan(
-        &moto,
-        root,
-        &[
-            "import",
-            "-e",
-            "prod",
-            "--generate-config-out",
-            "specs/generated.hcl",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
-    assert!(
-        explain(&out).contains("6 of 6 import block(s) without a spec block written"),
-        "{}",
-        explain(&out)
-    );
-    let generated = std::fs::read_to_string(root.join("specs/generated.hcl")).expect("generated");
+    let generated = generate_config(&moto, root, 6);
     for line in [
         "network \"archive\" {",
         "subnet \"a\" {",
@@ -1135,20 +1119,7 @@ async fn generate_config_out_writes_the_blocks_of_imports_from_the_live_objects(
     let mut env = std::fs::read_to_string(root.join("environments/prod.hcl")).expect("env");
     env.push_str("\ncluster_access \"archive\" {\n  context = \"shop-primary\"\n}\n");
     std::fs::write(root.join("environments/prod.hcl"), env).expect("env");
-    let out = drplan(&moto, root, &["validate", "-e", "prod"]);
-    assert_eq!(out.status.code(), Some(0), "{}\n{generated}", explain(&out));
-    let out = drplan(&moto, root, &["plan", "-e", "prod", "--json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
-    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
-    let changes = doc["resource_changes"].as_array().expect("changes");
-    assert_eq!(changes.len(), 6, "{doc}");
-    for c in changes {
-        assert!(c["importing"]["id"].is_string(), "{c}");
-        assert_eq!(
-            c["change"]["before"], c["change"]["after"],
-            "an import with an attribute change:\n{generated}\n{c}"
-        );
-    }
+    plan_imports_only(&moto, root, &generated, 6);
     // A second run finds nothing left to write.
     let out = drplan(
         &moto,
@@ -1311,24 +1282,7 @@ async fn generate_config_out_writes_keys_repositories_and_caches() {
         ),
     )
     .expect("imports.hcl");
-    let out = drplan(
-        &moto,
-        root,
-        &[
-            "import",
-            "-e",
-            "prod",
-            "--generate-config-out",
-            "specs/generated.hcl",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
-    assert!(
-        explain(&out).contains("7 of 7 import block(s) without a spec block written"),
-        "{}",
-        explain(&out)
-    );
-    let generated = std::fs::read_to_string(root.join("specs/generated.hcl")).expect("generated");
+    let generated = generate_config(&moto, root, 7);
     for line in [
         "cache \"sessions\" {",
         "network        = network.cachenet",
@@ -1342,13 +1296,39 @@ async fn generate_config_out_writes_keys_repositories_and_caches() {
     ] {
         assert!(generated.contains(line), "no `{line}` in:\n{generated}");
     }
-    let out = drplan(&moto, root, &["validate", "-e", "prod"]);
+    plan_imports_only(&moto, root, &generated, 7);
+}
+
+/// `drplan import --generate-config-out specs/generated.hcl`: succeeds, writes all
+/// `count` import blocks' spec blocks; the file written.
+fn generate_config(moto: &MotoServer, root: &Path, count: usize) -> String {
+    let out = drplan(
+        moto,
+        root,
+        &[
+            "import",
+            "-e",
+            "prod",
+            "--generate-config-out",
+            "specs/generated.hcl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
+    let written = format!("{count} of {count} import block(s) without a spec block written");
+    assert!(explain(&out).contains(&written), "{}", explain(&out));
+    std::fs::read_to_string(root.join("specs/generated.hcl")).expect("generated")
+}
+
+/// With the `generated` blocks the project validates and the plan imports `count`
+/// objects, each with no other change.
+fn plan_imports_only(moto: &MotoServer, root: &Path, generated: &str, count: usize) {
+    let out = drplan(moto, root, &["validate", "-e", "prod"]);
     assert_eq!(out.status.code(), Some(0), "{}\n{generated}", explain(&out));
-    let out = drplan(&moto, root, &["plan", "-e", "prod", "--json"]);
+    let out = drplan(moto, root, &["plan", "-e", "prod", "--json"]);
     assert_eq!(out.status.code(), Some(0), "{}", explain(&out));
     let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
     let changes = doc["resource_changes"].as_array().expect("changes");
-    assert_eq!(changes.len(), 7, "{doc}");
+    assert_eq!(changes.len(), count, "{doc}");
     for c in changes {
         assert!(c["importing"]["id"].is_string(), "{c}");
         assert_eq!(
