@@ -5,6 +5,9 @@
 //!
 //! `cargo run --release -p drplan-core --example load_mem -- 10000 [DIR]`
 //!
+//! The load reports its own stages (parsed, nodes built, blocks decoded, ...) through
+//! `drplan_core::probe`.
+//!
 //! With `LOAD_MEM_FORGET=1` the project, live state and plan are leaked at exit, so a
 //! heap profiler's "leaked" view (`heaptrack`) shows what the steady state holds.
 
@@ -23,6 +26,8 @@ use topology::{Topology, ENV, STACK};
 struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+/// N, for the stages the load reports through `drplan_core::probe`.
+static PER: AtomicUsize = AtomicUsize::new(1);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -82,6 +87,8 @@ fn main() {
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
 
+    PER.store(n, Ordering::Relaxed);
+    let _ = drplan_core::probe::HOOK.set(|name| stage(name, PER.load(Ordering::Relaxed)));
     let (cpu0, _) = rusage();
     let project = drplan_core::spec::load_project(&dir, ENV).unwrap_or_else(|d| {
         eprintln!("{}", d.render(false, 100));

@@ -20,3 +20,16 @@ pub mod render;
 pub mod resource;
 pub mod runbook;
 pub mod spec;
+
+/// Marks between the load's stages, for `examples/load_mem.rs` to report the heap at
+/// each (BENCHMARKS.md, section 9). Nothing is called unless that harness sets a hook.
+#[doc(hidden)]
+pub mod probe {
+    pub static HOOK: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+    pub fn stage(name: &str) {
+        if let Some(f) = HOOK.get() {
+            f(name)
+        }
+    }
+}

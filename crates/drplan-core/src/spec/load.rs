@@ -26,10 +26,11 @@ use super::taint::{self, Taint};
 use super::vars::{self, VarInputs};
 use crate::model::{Environment, Project, SiteRole, Topology, Variable};
 use hcl::{Map, Value};
-use hcl_edit::structure::{Block, Body, Structure};
+use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use hcl_edit::Span;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::rc::Rc;
 use std::sync::Arc;
 
 /// Environment names found in `environments/`, sorted.
@@ -222,6 +223,7 @@ fn load_unredacted(
         }
     }
 
+    crate::probe::stage("parsed");
     let tree = modules::read_tree(sources, &mut specs, &mut diags, &mut digest);
 
     let env_file = read_environment(sources, env, &mut diags, &mut digest);
@@ -271,16 +273,24 @@ fn load_unredacted(
         env_settings.active_site = Some((site.to_string(), span));
     }
 
+    crate::probe::stage("before loader");
     let mut loader = Loader::new(Scope::new(), diags, env);
-    let mut items = loader.collect_items(&specs, &tree);
+    // The trees move into the items, which free each block once it is evaluated: a
+    // large spec's trees are most of the load's memory (BENCHMARKS.md, section 9).
+    let shared = share_blocks(&mut specs);
+    let mut items = loader.collect_items(&specs, &shared, &tree);
     loader.variables(&items, &env_settings, &var_sources);
-    loader.instantiate(&specs, &tree, &mut items);
+    loader.instantiate(&specs, &shared, &tree, &mut items);
+    drop(shared);
+    crate::probe::stage("before evaluate");
     let active_site = loader.evaluate(
-        &items,
+        &mut items,
         &env_settings,
         var_sources.get(env_settings.active_site_file),
     );
+    drop(items);
 
+    crate::probe::stage("evaluated");
     let Loader {
         scope,
         mut diags,
@@ -340,7 +350,7 @@ fn load_unredacted(
         stand_in_resources(
             sources,
             env,
-            &specs,
+            reparse(&specs),
             &tree,
             &env_settings,
             &var_sources,
@@ -356,10 +366,11 @@ fn load_unredacted(
     } else {
         (
             specs.iter().map(|f| f.source.clone()).collect(),
-            Some(specs),
+            Some(reparse(&specs)),
         )
     };
     drop(scope);
+    crate::probe::stage("scope dropped");
     backup_policy::compile(&mut topology);
     let mut resources = lower::lower(&topology, &environment);
     match crate::kubernetes::lower(&topology, &environment, sources, &roots) {
@@ -421,18 +432,20 @@ fn load_unredacted(
 fn stand_in_resources(
     sources: &Sources,
     env: &str,
-    specs: &[ParsedFile],
+    mut specs: Vec<ParsedFile>,
     tree: &Tree,
     env_settings: &EnvSettings,
     var_sources: &[ParsedFile],
     environment: &Environment,
 ) -> Vec<crate::resource::Resource> {
+    let shared = share_blocks(&mut specs);
     let mut loader = Loader::new(Scope::with_stand_ins(), Diagnostics::default(), env);
-    let mut items = loader.collect_items(specs, tree);
+    let mut items = loader.collect_items(&specs, &shared, tree);
     loader.variables(&items, env_settings, var_sources);
-    loader.instantiate(specs, tree, &mut items);
+    loader.instantiate(&specs, &shared, tree, &mut items);
+    drop(shared);
     loader.evaluate(
-        &items,
+        &mut items,
         env_settings,
         var_sources.get(env_settings.active_site_file),
     );
@@ -444,6 +457,46 @@ fn stand_in_resources(
         resources.extend(objects);
     }
     resources
+}
+
+/// A spec file's top-level structure, its blocks shared by the items made of them.
+pub(super) enum Top {
+    Attribute(Attribute),
+    Block(Rc<Block>),
+}
+
+/// Moves every spec file's trees out of `specs` (whose bodies are left empty), for the
+/// loader's items to hold and free.
+fn share_blocks(specs: &mut [ParsedFile]) -> Vec<Vec<Top>> {
+    specs
+        .iter_mut()
+        .map(|f| {
+            std::mem::take(&mut f.body)
+                .into_iter()
+                .map(|s| match s {
+                    Structure::Attribute(a) => Top::Attribute(a),
+                    Structure::Block(b) => Top::Block(Rc::new(b)),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// `specs` parsed again, for what reads the trees after the loader freed them (the
+/// stand-in evaluation of a spec with sensitive values, the mirrors' comparison). Each
+/// parsed once already: a failure cannot happen, and would leave that file empty.
+fn reparse(specs: &[ParsedFile]) -> Vec<ParsedFile> {
+    specs
+        .iter()
+        .map(|f| {
+            files::parse(f.source.clone(), &mut Diagnostics::default()).unwrap_or_else(|| {
+                ParsedFile {
+                    source: f.source.clone(),
+                    body: Body::new(),
+                }
+            })
+        })
+        .collect()
 }
 
 fn read_environment(
@@ -483,12 +536,16 @@ fn read_environment(
     files::parse(source, diags)
 }
 
+#[derive(Clone)]
 pub(crate) struct Item<'a> {
     pub kind: &'static str,
     /// Empty for a `for_each` block: its instances are labelled by their keys.
     pub label: String,
     pub file: &'a ParsedFile,
-    pub block: &'a Block,
+    /// Shared by the instances of a module; once evaluated, cut down to what is still
+    /// read (`Loader::release`), so a large spec's syntax trees are freed as it is
+    /// evaluated.
+    pub block: Rc<Block>,
     /// A `for_each` block, expanded into instances when it is evaluated.
     pub for_each: bool,
     /// For an instance of a `for_each` block: the block's index among the items.
@@ -573,10 +630,15 @@ impl Loader {
         }
     }
 
-    fn collect_items<'a>(&mut self, specs: &'a [ParsedFile], tree: &Tree) -> Vec<Item<'a>> {
+    fn collect_items<'a>(
+        &mut self,
+        specs: &'a [ParsedFile],
+        shared: &[Vec<Top>],
+        tree: &Tree,
+    ) -> Vec<Item<'a>> {
         let mut items: Vec<Item<'a>> = Vec::new();
         for file_index in 0..tree.root_files.min(specs.len()) {
-            self.collect_file(specs, file_index, 0, &mut items);
+            self.collect_file(specs, shared, file_index, 0, &mut items);
         }
         self.declare_items(&items);
         items
@@ -587,6 +649,7 @@ impl Loader {
     fn collect_file<'a>(
         &mut self,
         specs: &'a [ParsedFile],
+        shared: &[Vec<Top>],
         file_index: usize,
         ns: usize,
         items: &mut Vec<Item<'a>>,
@@ -595,9 +658,9 @@ impl Loader {
         {
             let file = &specs[file_index];
             let src = &file.source;
-            for structure in file.body.iter() {
-                let block = match structure {
-                    Structure::Attribute(a) => {
+            for top in &shared[file_index] {
+                let block = match top {
+                    Top::Attribute(a) => {
                         self.diags.push(
                             SpecDiagnostic::new("drplan::unknown_attribute", format!("`{}` cannot be set at the top level of a spec", a.key.as_str()))
                                 .at(src, a.key.span().unwrap_or(0..0), "top-level attribute")
@@ -605,7 +668,7 @@ impl Loader {
                         );
                         continue;
                     }
-                    Structure::Block(b) => b,
+                    Top::Block(b) => b,
                 };
                 let ident = block.ident.as_str();
                 if ns != 0 && ["site", "objectives", "moved", "removed", "import"].contains(&ident)
@@ -625,7 +688,7 @@ impl Loader {
                     continue;
                 }
                 if ident == "module" {
-                    self.module_call(file, block, ns, items);
+                    self.module_call(file, block.clone(), ns, items);
                     continue;
                 }
                 if ident == "moved" {
@@ -673,7 +736,7 @@ impl Loader {
                             kind,
                             label: String::new(),
                             file,
-                            block,
+                            block: block.clone(),
                             for_each: true,
                             instance_of: None,
                             ns,
@@ -760,7 +823,7 @@ impl Loader {
                     kind,
                     label,
                     file,
-                    block,
+                    block: block.clone(),
                     for_each: false,
                     instance_of: None,
                     ns,
@@ -816,18 +879,18 @@ impl Loader {
     fn module_call<'a>(
         &mut self,
         file: &'a ParsedFile,
-        block: &'a Block,
+        block: Rc<Block>,
         ns: usize,
         items: &mut Vec<Item<'a>>,
     ) {
         let src = &file.source;
-        let for_each = for_each::attribute(block).is_some();
+        let for_each = for_each::attribute(&block).is_some();
         let label = block.labels.first().map(|l| l.as_str().to_string());
         match (for_each, &label, block.labels.len()) {
             (true, Some(label), _) => {
                 self.diags.push(
                     SpecDiagnostic::new("drplan::for_each", "a `module` block with for_each takes no label")
-                        .at(src, block_header(block), "labelled")
+                        .at(src, block_header(&block), "labelled")
                         .help(format!(
                             "each instance is named by its key (module.<key>): write `module {{ for_each = ... }}`; \
                              to put `{label}` in front of the keys, for_each = {{ for k, v in <collection> : \"{label}_${{k}}\" => v }}"
@@ -838,7 +901,7 @@ impl Loader {
             (false, _, n) if n != 1 => {
                 self.diags.push(
                     SpecDiagnostic::new("drplan::missing_label", "`module` needs exactly one label")
-                        .at(src, block_header(block), "here")
+                        .at(src, block_header(&block), "here")
                         .help("write module \"name\" { source = \"./modules/<dir>\" ... }, or module { for_each = ... } for one per key"),
                 );
                 return;
@@ -846,7 +909,7 @@ impl Loader {
             (false, Some(l), _) if !is_label(l) => {
                 self.diags.push(
                     SpecDiagnostic::new("drplan::invalid_label", format!("`{l}` is not a valid module name"))
-                        .at(src, block_header(block), "here")
+                        .at(src, block_header(&block), "here")
                         .help("module names are letters, digits, `_` and `-`, starting with a letter: they prefix the labels of the module's blocks"),
                 );
                 return;
@@ -877,11 +940,17 @@ impl Loader {
     /// Makes the instances of every `module` item, theirs included: one per block, or
     /// per key of its `for_each` (known before evaluation: `site`, a literal list or
     /// map, or an expression over the project's variables).
-    fn instantiate<'a>(&mut self, specs: &'a [ParsedFile], tree: &Tree, items: &mut Vec<Item<'a>>) {
+    fn instantiate<'a>(
+        &mut self,
+        specs: &'a [ParsedFile],
+        shared: &[Vec<Top>],
+        tree: &Tree,
+        items: &mut Vec<Item<'a>>,
+    ) {
         let mut i = 0;
         while i < items.len() {
             if items[i].kind == "module" {
-                self.instances_of(i, specs, tree, items);
+                self.instances_of(i, specs, shared, tree, items);
             }
             i += 1;
         }
@@ -891,13 +960,21 @@ impl Loader {
         &mut self,
         call: usize,
         specs: &'a [ParsedFile],
+        shared: &[Vec<Top>],
         tree: &Tree,
         items: &mut Vec<Item<'a>>,
     ) {
         let (file, block, parent, name, repeated_call) = {
             let it = &items[call];
-            (it.file, it.block, it.ns, it.label.clone(), it.for_each)
+            (
+                it.file,
+                it.block.clone(),
+                it.ns,
+                it.label.clone(),
+                it.for_each,
+            )
         };
+        let block = &*block;
         let src = &file.source;
         let Some(file_index) = specs.iter().position(|p| std::ptr::eq(p, file)) else {
             return;
@@ -906,7 +983,7 @@ impl Loader {
         let Some(folder) = tree.folder_of(file_index, block) else {
             return;
         };
-        self.check_inputs(src, block, specs, &folder.files, &folder.dir);
+        self.check_inputs(src, block, specs, shared, &folder.files, &folder.dir);
         let keys: Vec<Option<String>> = match for_each::attribute(block) {
             Some(attr) => {
                 let caller = self.scope.enter(self.namespaces[parent].ns.clone());
@@ -970,7 +1047,7 @@ impl Loader {
             });
             let start = items.len();
             for &f in &folder.files {
-                self.collect_file(specs, f, index, items);
+                self.collect_file(specs, shared, f, index, items);
             }
             self.declare_items(&items[start..]);
         }
@@ -983,14 +1060,18 @@ impl Loader {
         src: &super::diagnostic::SourceFile,
         block: &Block,
         specs: &[ParsedFile],
+        shared: &[Vec<Top>],
         files: &[usize],
         dir: &str,
     ) {
         let mut declared: BTreeMap<String, (bool, &ParsedFile, &Block)> = BTreeMap::new();
         for &f in files {
-            for v in specs[f]
-                .body
-                .blocks()
+            for v in shared[f]
+                .iter()
+                .filter_map(|t| match t {
+                    Top::Block(b) => Some(&**b),
+                    Top::Attribute(_) => None,
+                })
                 .filter(|b| b.ident.as_str() == "variable")
             {
                 if let Some(l) = v.labels.first() {
@@ -1072,7 +1153,7 @@ impl Loader {
             let src = &item.file.source;
             let mut b = body::read(
                 src,
-                item.block,
+                &item.block,
                 &variable::SCHEMA,
                 &self.scope,
                 &ctx,
@@ -1308,7 +1389,7 @@ impl Loader {
     /// Evaluates locals and blocks in dependency order. Returns the active site.
     fn evaluate(
         &mut self,
-        items: &[Item],
+        items: &mut [Item],
         env: &EnvSettings,
         env_file: Option<&ParsedFile>,
     ) -> Option<String> {
@@ -1330,7 +1411,7 @@ impl Loader {
                 0 => String::new(),
                 n => format!("{}.", self.namespaces[n].path),
             };
-            let (line, _) = item.file.source.line_col(block_header(item.block).start);
+            let (line, _) = item.file.source.line_col(block_header(&item.block).start);
             match item.kind {
                 "variable" if item.ns == 0 => {}
                 "variable" => {
@@ -1365,13 +1446,13 @@ impl Loader {
                         expands: false,
                         makes: None,
                         file: item.file.source.clone(),
-                        span: block_header(item.block),
+                        span: block_header(&item.block),
                     });
                     node_src.push(NodeSource::Input(i));
                     written.push((refs, caller.ns));
                 }
                 "module" if item.for_each => {
-                    let refs = for_each::attribute(item.block)
+                    let refs = for_each::attribute(&item.block)
                         .map(|a| refs::collect(&a.value))
                         .unwrap_or_default();
                     nodes.push(Node {
@@ -1386,7 +1467,7 @@ impl Loader {
                         expands: false,
                         makes: None,
                         file: item.file.source.clone(),
-                        span: block_header(item.block),
+                        span: block_header(&item.block),
                     });
                     node_src.push(NodeSource::ModuleForEach(i));
                     written.push((refs, item.ns));
@@ -1421,7 +1502,7 @@ impl Loader {
                         format!("{kind}.{}", item.label)
                     };
                     let caller = self.scope.enter(ns.clone());
-                    let makes = for_each::attribute(item.block)
+                    let makes = for_each::attribute(&item.block)
                         .filter(|_| item.for_each)
                         .and_then(|a| for_each::known_keys(a, &self.scope))
                         .map(|keys| keys.iter().map(|k| ns.global(kind, k)).collect());
@@ -1436,13 +1517,14 @@ impl Loader {
                         expands: item.for_each,
                         makes,
                         file: item.file.source.clone(),
-                        span: block_header(item.block),
+                        span: block_header(&item.block),
                     });
                     node_src.push(NodeSource::Block(i));
                     written.push((refs, item.ns));
                 }
             }
         }
+        crate::probe::stage("nodes built");
         let plan = order::plan(&nodes, &mut self.diags);
         let mut sites_left = plan
             .order
@@ -1468,7 +1550,7 @@ impl Loader {
                 NodeSource::Input(i) => self.input(items, *i),
                 NodeSource::ModuleForEach(i) => {
                     let item = &items[*i];
-                    let Some(attr) = for_each::attribute(item.block) else {
+                    let Some(attr) = for_each::attribute(&item.block) else {
                         continue;
                     };
                     if let Some(instances) = for_each::instances(
@@ -1542,12 +1624,14 @@ impl Loader {
                     }
                     if item.for_each {
                         self.expand(*i, item, refs);
-                        continue;
+                    } else {
+                        self.decode_other(item, &ctx);
                     }
-                    self.decode_other(item, &ctx);
+                    release(&mut items[*i]);
                 }
             }
         }
+        crate::probe::stage("blocks decoded");
         // Links, once every block is published.
         for item in items.iter().filter(|i| !i.for_each) {
             let Some(decode_links) = blocks::find(item.kind).and_then(|b| b.decode_links) else {
@@ -1573,7 +1657,7 @@ impl Loader {
                     label,
                     for_each: false,
                     instance_of: Some(index),
-                    ..*item
+                    ..item.clone()
                 },
             );
             self.scope.unpublish(EACH);
@@ -1599,7 +1683,7 @@ impl Loader {
         self.scope.enter(module_ns.clone());
         let mut b = body::read(
             src,
-            item.block,
+            &item.block,
             &variable::SCHEMA,
             &self.scope,
             &self.scope.functions_only(),
@@ -1702,7 +1786,7 @@ impl Loader {
     /// A `for_each` block: one instance per key, each declared (its key is its
     /// label), decoded with `each` in scope and published like a block of its own.
     fn expand(&mut self, index: usize, item: &Item, refs: &[Reference]) {
-        let Some(attr) = for_each::attribute(item.block) else {
+        let Some(attr) = for_each::attribute(&item.block) else {
             return;
         };
         let src = &item.file.source;
@@ -1760,7 +1844,7 @@ impl Loader {
                     label: label.clone(),
                     for_each: false,
                     instance_of: Some(index),
-                    ..*item
+                    ..item.clone()
                 },
                 &ctx,
             );
@@ -1791,7 +1875,7 @@ impl Loader {
                 Some(format!(
                     "module #{call} {below} {} {} {key}",
                     item.file.source.path,
-                    block_header(item.block).start
+                    block_header(&item.block).start
                 ))
             }
             (None, Some(index)) => Some(format!("for_each #{index}")),
@@ -1927,7 +2011,7 @@ impl Loader {
         };
         let mut b = read(
             &item.file.source,
-            item.block,
+            &item.block,
             schema,
             &self.scope,
             ctx,
@@ -2056,6 +2140,24 @@ pub(super) fn decode_objectives(l: &mut Loader, item: &Item, ctx: &hcl::eval::Co
     }) {
         l.topology.objectives = Some(o);
     }
+}
+
+/// Cuts an evaluated item's block down to what is read after it is decoded: its
+/// header, for diagnostics, and its `links` blocks, decoded once every block is
+/// published. The rest of its tree is freed (unless a module's other instances still
+/// hold it).
+fn release(item: &mut Item) {
+    let links = blocks::find(item.kind).map_or(&[][..], |b| b.links);
+    let mut kept = Block::new(item.block.ident.clone());
+    kept.labels = item.block.labels.clone();
+    kept.body = item
+        .block
+        .body
+        .blocks()
+        .filter(|b| links.contains(&b.ident.as_str()))
+        .cloned()
+        .collect();
+    item.block = Rc::new(kept);
 }
 
 enum NodeSource {
