@@ -202,7 +202,7 @@ pub fn read_body<'a>(
                 }
                 let span = attr.value.span().unwrap_or(0..0);
                 if schema.raw.contains(&key.as_str()) {
-                    let text = file.text.get(span.clone()).unwrap_or("").trim().to_string();
+                    let text = file.slice(span.clone()).unwrap_or("").trim().to_string();
                     out.raw.insert(key, (text, span));
                     continue;
                 }

@@ -11,7 +11,10 @@ use std::sync::Arc;
 mod escape;
 pub use escape::escape_controls;
 
-/// One file as read, shared by every diagnostic that points into it.
+/// One file as read, shared by every diagnostic that points into it; or a view of
+/// one part of it (`view`): a spec file's top-level block parsed alone
+/// (`spec::split`), whose spans count from the part's start. Every method takes spans
+/// in the view's terms; `text` is the whole file's.
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     /// Path relative to the project root, `/`-separated.
@@ -20,6 +23,9 @@ pub struct SourceFile {
     /// Byte offset of each line's start: positions are looked up for every block, so
     /// they must not rescan the file.
     line_starts: Arc<Vec<usize>>,
+    /// Where the view starts in `text`, and its length (the whole file: 0, its length).
+    base: usize,
+    len: usize,
 }
 
 impl SourceFile {
@@ -28,21 +34,61 @@ impl SourceFile {
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         SourceFile {
             path: path.into(),
+            len: text.len(),
             text: Arc::new(text),
             line_starts: Arc::new(line_starts),
+            base: 0,
         }
+    }
+
+    /// The part `range` (in this view's terms) as a view of its own.
+    pub fn view(&self, range: Range<usize>) -> SourceFile {
+        SourceFile {
+            base: self.base + range.start,
+            len: range.len(),
+            ..self.clone()
+        }
+    }
+
+    /// The whole file this is a view of.
+    pub fn whole(&self) -> SourceFile {
+        SourceFile {
+            base: 0,
+            len: self.text.len(),
+            ..self.clone()
+        }
+    }
+
+    /// The text of the view.
+    pub fn part(&self) -> &str {
+        self.text.get(self.base..self.base + self.len).unwrap_or("")
+    }
+
+    /// Where the view starts in the whole file.
+    pub fn base(&self) -> usize {
+        self.base
+    }
+
+    /// `span` (in the view's terms) in the whole file's.
+    pub fn absolute(&self, span: Range<usize>) -> Range<usize> {
+        span.start + self.base..span.end + self.base
+    }
+
+    /// The text at `span` (in the view's terms).
+    pub fn slice(&self, span: Range<usize>) -> Option<&str> {
+        self.text.get(self.absolute(span))
     }
 
     /// Whether `offset` lies too far into its line for a drawn label.
     pub fn column_far_right(&self, offset: usize) -> bool {
-        let offset = offset.min(self.text.len());
+        let offset = (offset + self.base).min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         offset - self.line_starts[line - 1] > 4000
     }
 
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let offset = (offset + self.base).min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
         let line_start = self.line_starts[line - 1];
         let column = self
@@ -78,6 +124,9 @@ pub struct SpecDiagnostic {
     pub label: String,
     /// More labelled spans in the same file (the first of two repeated blocks).
     pub related: Vec<(Range<usize>, String)>,
+    /// Where the view `at` was given starts in its file: `also` takes spans in the
+    /// same terms.
+    base: usize,
 }
 
 impl SpecDiagnostic {
@@ -90,6 +139,7 @@ impl SpecDiagnostic {
             location: None,
             label: String::new(),
             related: Vec::new(),
+            base: 0,
         }
     }
 
@@ -101,12 +151,15 @@ impl SpecDiagnostic {
 
     /// Labels another span of the same file (set `at` first).
     pub fn also(mut self, span: Range<usize>, label: impl Into<String>) -> Self {
-        self.related.push((span, label.into()));
+        self.related
+            .push((span.start + self.base..span.end + self.base, label.into()));
         self
     }
 
     pub fn at(mut self, file: &SourceFile, span: Range<usize>, label: impl Into<String>) -> Self {
-        self.location = Some((file.clone(), span));
+        // Kept in the whole file's terms, so every reader of `location` needs no view.
+        self.location = Some((file.whole(), file.absolute(span)));
+        self.base = file.base;
         self.label = label.into();
         self
     }
@@ -153,6 +206,7 @@ impl SpecDiagnostic {
                 .iter()
                 .map(|(span, label)| (span_of(span), escape_controls(label).into_owned()))
                 .collect(),
+            base: 0,
         }
     }
 

@@ -15,8 +15,13 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct ParsedFile {
+    /// The file, or the view of the part parsed (`spec::parts`).
     pub source: SourceFile,
     pub body: Body,
+    /// For a part holding a family's block whose body was dropped once read
+    /// (`spec::parts`): the block's references, for the evaluation order. The body is
+    /// parsed again from `source` when the block is evaluated.
+    pub deferred: Option<Vec<super::refs::Reference>>,
 }
 
 /// The project's files, each read from disk once: every spec, environment, manifest
@@ -185,15 +190,20 @@ pub fn read_text(
 }
 
 pub fn parse(source: SourceFile, diags: &mut Diagnostics) -> Option<ParsedFile> {
-    match hcl_edit::parser::parse_body(&source.text) {
-        Ok(body) => Some(ParsedFile { source, body }),
+    let text = source.part();
+    match hcl_edit::parser::parse_body(text) {
+        Ok(body) => Some(ParsedFile {
+            source,
+            body,
+            deferred: None,
+        }),
         Err(e) => {
-            let mut at = e.location().offset().min(source.text.len());
-            while at > 0 && !source.text.is_char_boundary(at) {
+            let mut at = e.location().offset().min(text.len());
+            while at > 0 && !text.is_char_boundary(at) {
                 at -= 1;
             }
             let mut end = at;
-            if let Some(c) = source.text.get(at..).and_then(|s| s.chars().next()) {
+            if let Some(c) = text.get(at..).and_then(|s| s.chars().next()) {
                 end = at + c.len_utf8();
             }
             let message = e

@@ -74,7 +74,7 @@ pub(super) fn read(
         };
         let key_span = attr.key.span().unwrap_or(0..0);
         let span = attr.value.span().unwrap_or(0..0);
-        let text = src.text.get(span.clone()).unwrap_or("").trim().to_string();
+        let text = src.slice(span.clone()).unwrap_or("").trim().to_string();
         let slot = match attr.key.as_str() {
             "to" => &mut to,
             "id" => &mut id,

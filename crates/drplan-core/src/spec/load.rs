@@ -17,6 +17,7 @@ use super::modules::{self, Namespace, Tree};
 use super::moved;
 use super::order::{self, Node};
 use super::parity;
+use super::parts;
 use super::refs::{self, Reference};
 use super::removed;
 use super::scope::{Scope, EACH};
@@ -216,10 +217,8 @@ fn load_unredacted(
     }
     let mut specs: Vec<ParsedFile> = Vec::new();
     for p in &spec_paths {
-        if let Some(parsed) = files::read_text(sources, p, &mut diags, &mut digest)
-            .and_then(|s| files::parse(s, &mut diags))
-        {
-            specs.push(parsed);
+        if let Some(text) = files::read_text(sources, p, &mut diags, &mut digest) {
+            specs.extend(parts::parse_spec(text, &mut diags));
         }
     }
 
@@ -461,7 +460,7 @@ fn stand_in_resources(
 
 /// A spec file's top-level structure, its blocks shared by the items made of them.
 pub(super) enum Top {
-    Attribute(Attribute),
+    Attribute(Box<Attribute>),
     Block(Rc<Block>),
 }
 
@@ -474,7 +473,7 @@ fn share_blocks(specs: &mut [ParsedFile]) -> Vec<Vec<Top>> {
             std::mem::take(&mut f.body)
                 .into_iter()
                 .map(|s| match s {
-                    Structure::Attribute(a) => Top::Attribute(a),
+                    Structure::Attribute(a) => Top::Attribute(Box::new(a)),
                     Structure::Block(b) => Top::Block(Rc::new(b)),
                 })
                 .collect()
@@ -493,6 +492,7 @@ fn reparse(specs: &[ParsedFile]) -> Vec<ParsedFile> {
                 ParsedFile {
                     source: f.source.clone(),
                     body: Body::new(),
+                    deferred: None,
                 }
             })
         })
@@ -1507,7 +1507,10 @@ impl Loader {
                         .and_then(|a| for_each::known_keys(a, &self.scope))
                         .map(|keys| keys.iter().map(|k| ns.global(kind, k)).collect());
                     self.scope.enter(caller);
-                    let refs = order_refs(kind, &item.block.body);
+                    let refs = match &item.file.deferred {
+                        Some(refs) => refs.clone(),
+                        None => order_refs(kind, &item.block.body),
+                    };
                     nodes.push(Node {
                         key: id.clone(),
                         id,
@@ -1606,6 +1609,7 @@ impl Loader {
                     }
                 }
                 NodeSource::Block(i) => {
+                    materialize(&mut items[*i]);
                     let item = &items[*i];
                     if item.kind == "site" {
                         if let Some(s) = self.decode_block(item, &ctx, decode::site::decode) {
@@ -1875,7 +1879,7 @@ impl Loader {
                 Some(format!(
                     "module #{call} {below} {} {} {key}",
                     item.file.source.path,
-                    block_header(&item.block).start
+                    item.file.source.absolute(block_header(&item.block)).start
                 ))
             }
             (None, Some(index)) => Some(format!("for_each #{index}")),
@@ -2142,6 +2146,16 @@ pub(super) fn decode_objectives(l: &mut Loader, item: &Item, ctx: &hcl::eval::Co
     }
 }
 
+/// A deferred item's block (`spec::parts`) parsed again, to be evaluated.
+fn materialize(item: &mut Item) {
+    if item.file.deferred.is_none() || !item.block.body.is_empty() {
+        return;
+    }
+    if let Some(block) = parts::reparse_block(item.file) {
+        item.block = Rc::new(block);
+    }
+}
+
 /// Cuts an evaluated item's block down to what is read after it is decoded: its
 /// header, for diagnostics, and its `links` blocks, decoded once every block is
 /// published. The rest of its tree is freed (unless a module's other instances still
@@ -2203,7 +2217,7 @@ fn block_mark(marks: &BTreeMap<String, Taint>) -> Taint {
 /// The references that order a block's evaluation: all of them, except inside a
 /// block's links (a bucket's `replication` blocks), which are decoded after every
 /// block.
-fn order_refs(kind: &str, body: &Body) -> Vec<Reference> {
+pub(super) fn order_refs(kind: &str, body: &Body) -> Vec<Reference> {
     let links = blocks::find(kind).map_or(&[][..], |b| b.links);
     if links.is_empty() {
         return body_refs(body);

@@ -31,11 +31,13 @@ mod modules;
 mod moved;
 mod order;
 mod parity;
+mod parts;
 pub mod refs;
 pub mod removed;
 mod scope;
 mod secret_snippets;
 mod sensitivity;
+mod split;
 mod taint;
 pub mod vars;
 

@@ -169,11 +169,11 @@ fn walk(
             }
             let mut own = Vec::new();
             for p in &paths {
-                if let Some(parsed) =
-                    files::read_text(sources, p, diags, digest).and_then(|s| files::parse(s, diags))
-                {
-                    specs.push(parsed);
-                    own.push(specs.len() - 1);
+                if let Some(text) = files::read_text(sources, p, diags, digest) {
+                    for part in super::parts::parse_spec(text, diags) {
+                        specs.push(part);
+                        own.push(specs.len() - 1);
+                    }
                 }
             }
             let ix = tree.folders.len();

@@ -92,7 +92,7 @@ pub(super) fn read(
             continue;
         }
         let span = attr.value.span().unwrap_or(0..0);
-        let address = address_of(&attr.value, src.text.get(span.clone()).unwrap_or(""));
+        let address = address_of(&attr.value, src.slice(span.clone()).unwrap_or(""));
         if address.is_none() {
             diags.push(
                 SpecDiagnostic::new("drplan::invalid_value", format!("`{name}` must be a resource address"))

@@ -422,7 +422,10 @@ fn find_block<'a>(
     file: &SourceFile,
     header: &Range<usize>,
 ) -> Option<&'a Block> {
-    let parsed = specs.iter().find(|p| p.source.path == file.path)?;
+    // A spec file is read in parts (`spec::parts`), each with its own view.
+    let parsed = specs
+        .iter()
+        .find(|p| p.source.path == file.path && p.source.base() == file.base())?;
     parsed.body.blocks().find(|b| &block_header(b) == header)
 }
 

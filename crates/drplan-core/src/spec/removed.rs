@@ -64,7 +64,7 @@ pub(super) fn read(
                     ok = false;
                     continue;
                 }
-                let address = address_of(&a.value, src.text.get(span.clone()).unwrap_or(""));
+                let address = address_of(&a.value, src.slice(span.clone()).unwrap_or(""));
                 if address.is_none() {
                     diags.push(
                         SpecDiagnostic::new("drplan::invalid_value", "`from` must be a resource address")

@@ -45,7 +45,7 @@ impl SecretSpans {
                         .get_attribute("default")
                         .and_then(|a| a.value.span())
                     {
-                        out.add(&file.source.path, span, SENSITIVE);
+                        out.add(&file.source, span, SENSITIVE);
                     }
                     sensitive.insert(label);
                 }
@@ -75,7 +75,7 @@ impl SecretSpans {
                         (false, true) => continue,
                     };
                     if let Some(span) = attr.value.span() {
-                        out.add(&file.source.path, span, replacement);
+                        out.add(&file.source, span, replacement);
                     }
                 }
             }
@@ -83,11 +83,12 @@ impl SecretSpans {
         out
     }
 
-    fn add(&mut self, path: &str, span: Range<usize>, replacement: &'static str) {
+    /// `span` is in `file`'s terms (a view of one part of a spec file).
+    fn add(&mut self, file: &SourceFile, span: Range<usize>, replacement: &'static str) {
         self.0
-            .entry(path.to_string())
+            .entry(file.path.clone())
             .or_default()
-            .push((span, replacement));
+            .push((file.absolute(span), replacement));
     }
 
     /// `diags` with every secret value in their source snippets replaced, and their
