@@ -15,6 +15,7 @@
 use super::body::block_header;
 use super::diagnostic::{Diagnostics, SourceFile, SpecDiagnostic};
 use super::files::ParsedFile;
+use super::load::Top;
 use crate::address::Address;
 use crate::model::Import;
 use crate::resource::Resource;
@@ -40,6 +41,7 @@ const HELP: &str = "write import { to = bucket.backups  id = \"my-existing-bucke
 /// address) and `id` (a string).
 pub(super) fn read(
     specs: &[ParsedFile],
+    shared: &[Vec<Top>],
     file: usize,
     block: &Block,
     diags: &mut Diagnostics,
@@ -142,7 +144,7 @@ pub(super) fn read(
     let to = Address::from_user(&to);
     ok.then(|| ImportBlock {
         file,
-        varies: varies_by_environment(specs, &to),
+        varies: varies_by_environment(shared, &to),
         to: (to, to_span),
         id: (id, id_span),
     })
@@ -210,7 +212,8 @@ pub(super) fn resolve(
 /// block's placements that follow the active site) written in the spec (`kubernetes.primary` for
 /// `kubernetes.primary.Deployment.shop.api`). Every other block makes the same objects
 /// in every environment, so a `to` it does not make is a mistake.
-fn varies_by_environment(specs: &[ParsedFile], to: &Address) -> bool {
+/// `shared`: every spec file's top-level blocks, as the loader holds them.
+fn varies_by_environment(shared: &[Vec<Top>], to: &Address) -> bool {
     let mut parts = to.as_str().splitn(3, '.');
     let (Some(kind), Some(label)) = (parts.next(), parts.next()) else {
         return false;
@@ -218,12 +221,10 @@ fn varies_by_environment(specs: &[ParsedFile], to: &Address) -> bool {
     if !super::blocks::find(kind).is_some_and(|b| b.varies_by_environment) {
         return false;
     }
-    specs.iter().any(|f| {
-        f.body.iter().any(|s| match s {
-            Structure::Block(b) => {
-                b.ident.as_str() == kind && b.labels.first().map(|l| l.as_str()) == Some(label)
-            }
-            Structure::Attribute(_) => false,
-        })
+    shared.iter().flatten().any(|s| match s {
+        Top::Block(b) => {
+            b.ident.as_str() == kind && b.labels.first().map(|l| l.as_str()) == Some(label)
+        }
+        Top::Attribute(_) => false,
     })
 }

@@ -704,7 +704,8 @@ impl Loader {
                     continue;
                 }
                 if ident == "import" {
-                    if let Some(i) = import::read(specs, file_index, block, &mut self.diags) {
+                    if let Some(i) = import::read(specs, shared, file_index, block, &mut self.diags)
+                    {
                         self.imports.push(i);
                     }
                     continue;

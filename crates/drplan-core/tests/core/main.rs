@@ -34,6 +34,7 @@ mod spec_diagnostics;
 mod spec_dns_alias;
 mod spec_extends;
 mod spec_for_each;
+mod spec_import;
 mod spec_lowering;
 mod spec_modules;
 mod spec_newuser;
