@@ -23,6 +23,9 @@ pub fn rusage() -> (f64, f64) {
 
 /// The live state a fully converged cloud would report, with every 100th object
 /// drifted (a changed tag) so the diff has updates to describe, as a drift check would.
+/// Every object is read into its own maps; then, as `plan` does once the whole state
+/// is read and its references resolved (`src/planning.rs`), the converged ones share
+/// the desired maps (`LiveState::share_converged`).
 pub fn synthesize_live(resources: &[Resource]) -> LiveState {
     let objects = resources
         .iter()
@@ -45,8 +48,10 @@ pub fn synthesize_live(resources: &[Resource]) -> LiveState {
             }
         })
         .collect();
-    LiveState {
+    let mut state = LiveState {
         objects,
         ..LiveState::default()
-    }
+    };
+    state.share_converged(resources);
+    state
 }

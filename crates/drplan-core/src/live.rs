@@ -6,11 +6,11 @@
 //! references are in the same address form as the desired side.
 
 use crate::address::Address;
-use crate::resource::{identity, AttrMap, Kind};
+use crate::resource::{identity, AttrMap, Kind, Resource};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One object that exists in the cloud or a cluster.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -157,6 +157,33 @@ pub struct LiveState {
 }
 
 impl LiveState {
+    /// Each object whose attributes equal, key order included, those of the desired
+    /// resource its mark names holds that resource's map instead of its own copy: a
+    /// converged object, the common case, then costs no second copy of its attributes
+    /// (BENCHMARKS.md, section 10). Only an equal map is replaced, so nothing read
+    /// changes. Call it once references are in the desired form
+    /// ([`LiveState::resolve_ids`]). Returns how many objects share their map.
+    pub fn share_converged(&mut self, desired: &[Resource]) -> usize {
+        let by_address: HashMap<(Kind, &str), &AttrMap> = desired
+            .iter()
+            .map(|r| ((r.kind, r.address.as_str()), &r.attrs))
+            .collect();
+        let mut shared = 0;
+        for o in &mut self.objects {
+            let Some(address) = &o.address else { continue };
+            let Some(&d) = by_address.get(&(o.kind, address.as_str())) else {
+                continue;
+            };
+            if o.attrs.shares(d) {
+                shared += 1;
+            } else if same_maps(&o.attrs, d) {
+                o.attrs = d.clone();
+                shared += 1;
+            }
+        }
+        shared
+    }
+
     /// Adds what another read found (the clusters' objects to the cloud's): every
     /// field, so nothing a reader reported is dropped on the way.
     pub fn merge(&mut self, other: LiveState) {
@@ -350,4 +377,105 @@ pub struct Unmanaged {
 
 fn kind_type_name<S: serde::Serializer>(kind: &Kind, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(kind.info().type_name)
+}
+
+/// Equal, and in the same key order at every level (what the plan shows of a map
+/// follows its order).
+fn same_maps(a: &serde_json::Map<String, Value>, b: &serde_json::Map<String, Value>) -> bool {
+    a.len() == b.len()
+        && a
+            .iter()
+            .zip(b.iter())
+            .all(|((ka, va), (kb, vb))| ka == kb && same_values(va, vb))
+}
+
+fn same_values(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => same_maps(a, b),
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same_values(x, y))
+        }
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::diff::{diff, DiffContext};
+    use serde_json::json;
+
+    fn bucket(label: &str, attrs: Value) -> Resource {
+        Resource {
+            address: Address::new(format!("bucket.{label}")),
+            kind: Kind::Bucket,
+            site: Some("primary".into()),
+            region: Some("us-west-2".into()),
+            attrs: attrs.as_object().expect("object").clone().into(),
+            sensitive: Vec::new(),
+            depends_on: Vec::new(),
+            protect: false,
+            source: None,
+            ignore_changes: Vec::new(),
+        }
+    }
+
+    fn read(r: &Resource, attrs: Value) -> LiveObject {
+        LiveObject {
+            kind: r.kind,
+            id: r.attrs["name"].as_str().expect("name").to_string(),
+            region: r.region.clone(),
+            address: Some(r.address.clone()),
+            stack: Some("shop".into()),
+            attrs: attrs.as_object().expect("object").clone().into(),
+        }
+    }
+
+    fn state() -> (Vec<Resource>, LiveState) {
+        let attrs = json!({"name": "a", "versioning": true, "tags": {"k": "v", "l": "w"}});
+        let desired = vec![
+            bucket("same", attrs.clone()),
+            bucket("drifted", json!({"name": "b", "versioning": true, "tags": {"k": "v"}})),
+            bucket("reordered", json!({"name": "c", "versioning": true, "tags": {"k": "v", "l": "w"}})),
+        ];
+        let objects = vec![
+            read(&desired[0], attrs),
+            read(&desired[1], json!({"name": "b", "versioning": false, "tags": {"k": "v"}})),
+            read(&desired[2], json!({"name": "c", "versioning": true, "tags": {"l": "w", "k": "v"}})),
+        ];
+        (
+            desired,
+            LiveState {
+                objects,
+                ..LiveState::default()
+            },
+        )
+    }
+
+    #[test]
+    fn a_converged_object_shares_the_desired_map_and_a_drifted_one_keeps_its_own() {
+        let (desired, mut live) = state();
+        assert_eq!(live.share_converged(&desired), 1);
+        assert!(live.objects[0].attrs.shares(&desired[0].attrs));
+        assert!(!live.objects[1].attrs.shares(&desired[1].attrs));
+        // Equal as maps but in another order: kept, so what the plan shows of it is
+        // what was read.
+        assert!(!live.objects[2].attrs.shares(&desired[2].attrs));
+        assert_eq!(live.share_converged(&desired), 1, "sharing again changes nothing");
+    }
+
+    #[test]
+    fn sharing_does_not_change_the_plan() {
+        let (desired, live) = state();
+        let mut shared = live.clone();
+        shared.share_converged(&desired);
+        let ctx = DiffContext {
+            stack: "shop".into(),
+            environment: "prod".into(),
+            ..DiffContext::default()
+        };
+        let before = serde_json::to_string(&diff(&desired, &live, &ctx)).expect("json");
+        let after = serde_json::to_string(&diff(&desired, &shared, &ctx)).expect("json");
+        assert_eq!(before, after);
+    }
 }

@@ -138,6 +138,11 @@ impl AttrMap {
         AttrMap(Arc::new(map))
     }
 
+    /// Whether both are the same map (not merely equal ones).
+    pub fn shares(&self, other: &AttrMap) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The map itself, copied only if it is shared.
     pub fn into_map(self) -> Map<String, Value> {
         Arc::try_unwrap(self.0).unwrap_or_else(|shared| (*shared).clone())

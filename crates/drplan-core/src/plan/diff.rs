@@ -506,7 +506,12 @@ impl Planner<'_> {
         // `lifecycle { ignore_changes }`: what another controller owns is not compared,
         // and the apply leaves it (`plan::ignore`).
         let (live_attrs, desired_attrs) = super::ignore::adjust(resource, &object.attrs);
-        let mut changed = changed_attrs(&live_attrs, &desired_attrs);
+        // A converged object read into the desired map (`LiveState::share_converged`)
+        // differs in nothing.
+        let mut changed = match live_attrs.shares(&desired_attrs) {
+            true => Vec::new(),
+            false => changed_attrs(&live_attrs, &desired_attrs),
+        };
         if object.region != resource.region {
             // Only reachable through the address fallback: the spec moved the object.
             changed.push("region".to_string());
