@@ -243,6 +243,15 @@ async fn a_cloud_built_by_hand_to_match_the_spec_plans_no_changes() {
         stderr.contains(&format!("Read {} live objects", project.resources.len())),
         "{stderr}"
     );
+    // Converged, every object read equals its resource and shares its attributes
+    // instead of holding a second copy (`LiveState::share_converged`).
+    assert!(
+        stderr.contains(&format!(
+            "; {} as the spec has them.",
+            project.resources.len()
+        )),
+        "{stderr}"
+    );
 
     // The same cloud seen from the DR activation environment (same stack): what a
     // regional failover would change, and nothing else.

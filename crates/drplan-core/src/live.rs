@@ -383,8 +383,7 @@ fn kind_type_name<S: serde::Serializer>(kind: &Kind, s: S) -> Result<S::Ok, S::E
 /// follows its order).
 fn same_maps(a: &serde_json::Map<String, Value>, b: &serde_json::Map<String, Value>) -> bool {
     a.len() == b.len()
-        && a
-            .iter()
+        && a.iter()
             .zip(b.iter())
             .all(|((ka, va), (kb, vb))| ka == kb && same_values(va, vb))
 }
@@ -435,13 +434,25 @@ mod tests {
         let attrs = json!({"name": "a", "versioning": true, "tags": {"k": "v", "l": "w"}});
         let desired = vec![
             bucket("same", attrs.clone()),
-            bucket("drifted", json!({"name": "b", "versioning": true, "tags": {"k": "v"}})),
-            bucket("reordered", json!({"name": "c", "versioning": true, "tags": {"k": "v", "l": "w"}})),
+            bucket(
+                "drifted",
+                json!({"name": "b", "versioning": true, "tags": {"k": "v"}}),
+            ),
+            bucket(
+                "reordered",
+                json!({"name": "c", "versioning": true, "tags": {"k": "v", "l": "w"}}),
+            ),
         ];
         let objects = vec![
             read(&desired[0], attrs),
-            read(&desired[1], json!({"name": "b", "versioning": false, "tags": {"k": "v"}})),
-            read(&desired[2], json!({"name": "c", "versioning": true, "tags": {"l": "w", "k": "v"}})),
+            read(
+                &desired[1],
+                json!({"name": "b", "versioning": false, "tags": {"k": "v"}}),
+            ),
+            read(
+                &desired[2],
+                json!({"name": "c", "versioning": true, "tags": {"l": "w", "k": "v"}}),
+            ),
         ];
         (
             desired,
@@ -461,7 +472,11 @@ mod tests {
         // Equal as maps but in another order: kept, so what the plan shows of it is
         // what was read.
         assert!(!live.objects[2].attrs.shares(&desired[2].attrs));
-        assert_eq!(live.share_converged(&desired), 1, "sharing again changes nothing");
+        assert_eq!(
+            live.share_converged(&desired),
+            1,
+            "sharing again changes nothing"
+        );
     }
 
     #[test]
