@@ -137,7 +137,7 @@ fn an_unparsable_target_is_an_error_not_a_panic() {
 fn promoting_the_link_app_example_from_staging_to_prod() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/link-app");
     let dir = tempfile::tempdir().expect("tempdir");
-    copy_tree(&example, dir.path());
+    crate::spec_support::copy_tree(&example, dir.path());
     let target = dir.path().join("environments/prod.hcl");
     let before = std::fs::read_to_string(&target).expect("read prod");
     let staging = load(dir.path(), "staging");
@@ -186,19 +186,6 @@ fn promoting_the_link_app_example_from_staging_to_prod() {
             prod.topology.variables[&c.name].value,
             staging.topology.variables[&c.name].value
         );
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let dest = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            copy_tree(&entry.path(), &dest);
-        } else {
-            std::fs::copy(entry.path(), dest).expect("copy");
-        }
     }
 }
 

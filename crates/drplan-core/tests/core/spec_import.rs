@@ -3,19 +3,6 @@
 
 use std::path::Path;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 /// Regression: once the loader held the spec's blocks itself, an import's check of
 /// whether its block varies by environment read emptied files, so prod-dr (and the
 /// RTO check's reload with the DR site active) failed with "`...` is not in the
@@ -24,7 +11,7 @@ fn copy_dir(from: &Path, to: &Path) {
 fn an_import_of_a_placement_the_active_site_does_not_make_still_loads() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().join("lanka");
-    copy_dir(
+    crate::spec_support::copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/lanka-platform"),
         &root,
     );
