@@ -69,16 +69,20 @@ impl LiveObject {
         let mut changed: Vec<&String> = sensitive_changed.iter().collect();
         changed.sort();
         changed.dedup();
-        let canonical = serde_json::to_vec(&(
-            self.kind,
-            &self.id,
-            &self.address,
-            &self.stack,
-            &attrs,
-            changed,
-        ))
-        .unwrap_or_default();
-        hex::encode(Sha256::digest(canonical))
+        // Serialized straight into the digest: the same bytes, no buffer per object.
+        let mut hasher = Sha256::new();
+        let _ = serde_json::to_writer(
+            &mut hasher,
+            &(
+                self.kind,
+                &self.id,
+                &self.address,
+                &self.stack,
+                &attrs,
+                changed,
+            ),
+        );
+        hex::encode(hasher.finalize())
     }
 }
 
@@ -477,6 +481,19 @@ mod tests {
             1,
             "sharing again changes nothing"
         );
+    }
+
+    /// Written straight into the digest, a fingerprint is still the digest of the
+    /// canonical JSON a saved plan's was taken of.
+    #[test]
+    fn a_fingerprint_is_the_digest_of_the_canonical_json() {
+        let (_, live) = state();
+        let o = &live.objects[0];
+        let no_changes: Vec<&String> = Vec::new();
+        let canonical =
+            serde_json::to_vec(&(o.kind, &o.id, &o.address, &o.stack, &o.attrs, no_changes))
+                .expect("json");
+        assert_eq!(o.fingerprint(), hex::encode(Sha256::digest(canonical)));
     }
 
     #[test]
