@@ -213,6 +213,66 @@ mod tests {
         assert!(p[1].starts_with("site"));
     }
 
+    /// Every HCL file of the repository (examples, fixtures, the root project), cut
+    /// and parsed part by part, gives the structures the whole parse gives.
+    #[test]
+    fn every_hcl_file_in_the_repository_parses_the_same_cut_as_whole() {
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                let name = e.file_name().to_string_lossy().into_owned();
+                if path.is_dir() && !name.starts_with('.') && name != "target" {
+                    files(&path, out);
+                } else if name.ends_with(".hcl") {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut found = Vec::new();
+        for dir in ["examples", "specs", "environments", "tests", "crates"] {
+            files(&root.join(dir), &mut found);
+        }
+        assert!(found.len() > 40, "{found:?}");
+        let mut cut = 0;
+        for path in found {
+            let text = std::fs::read_to_string(&path).expect("read");
+            let Ok(whole) = hcl_edit::parser::parse_body(&text) else {
+                continue;
+            };
+            let Some(ranges) = top_level(&text) else {
+                panic!("{} parses whole but is not cut", path.display());
+            };
+            let shapes = |b: &hcl_edit::structure::Body| -> Vec<String> {
+                b.iter()
+                    .map(|s| match s {
+                        hcl_edit::structure::Structure::Block(b) => format!(
+                            "{} {:?}",
+                            b.ident.as_str(),
+                            b.labels
+                                .iter()
+                                .map(|l| l.as_str().to_string())
+                                .collect::<Vec<_>>()
+                        ),
+                        hcl_edit::structure::Structure::Attribute(a) => a.key.as_str().to_string(),
+                    })
+                    .collect()
+            };
+            let mut parts = Vec::new();
+            for r in ranges {
+                let body = hcl_edit::parser::parse_body(&text[r]).expect("a part parses");
+                assert!(body.len() <= 1, "{}", path.display());
+                parts.extend(shapes(&body));
+            }
+            assert_eq!(parts, shapes(&whole), "{}", path.display());
+            cut += 1;
+        }
+        assert!(cut > 40);
+    }
+
     #[test]
     fn unbalanced_or_unterminated_input_is_left_to_the_parser() {
         assert_eq!(top_level("network \"a\" {\n"), None);
