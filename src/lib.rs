@@ -23,6 +23,11 @@ macro_rules! eprintln {
     }};
 }
 
+mod allocator;
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 pub mod apply;
 pub mod aws;
 pub mod caller_reference;

@@ -6,6 +6,7 @@
 
 mod support;
 
+mod allocator;
 mod apply_e2e;
 mod apply_moto;
 mod bootstrap_e2e;

@@ -11,6 +11,9 @@
 //! With `LOAD_MEM_FORGET=1` the project, live state and plan are leaked at exit, so a
 //! heap profiler's "leaked" view (`heaptrack`) shows what the steady state holds.
 
+// jemalloc with drplan's options, as the `drplan` binary and bench 1 run.
+#[path = "../../../src/allocator.rs"]
+mod allocator;
 #[path = "../../../benches/suite/synthetic.rs"]
 mod synthetic;
 #[path = "../../../benches/suite/topology.rs"]
@@ -18,9 +21,10 @@ mod synthetic;
 mod topology;
 
 use drplan_core::plan::diff::{diff, DiffContext};
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use synthetic::{rusage, synthesize_live};
+use tikv_jemallocator::Jemalloc;
 use topology::{Topology, ENV, STACK};
 
 struct Counting;
@@ -31,7 +35,7 @@ static PER: AtomicUsize = AtomicUsize::new(1);
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
+        let p = unsafe { Jemalloc.alloc(layout) };
         if !p.is_null() {
             let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
             PEAK.fetch_max(now, Ordering::Relaxed);
@@ -39,11 +43,11 @@ unsafe impl GlobalAlloc for Counting {
         p
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
+        unsafe { Jemalloc.dealloc(ptr, layout) };
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        let p = unsafe { Jemalloc.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
             let now = LIVE.fetch_add(new_size, Ordering::Relaxed) + new_size;
