@@ -20,8 +20,6 @@
 #[export_name = "_rjem_malloc_conf"]
 #[used]
 static MALLOC_CONF: Option<&'static std::ffi::c_char> =
-    // SAFETY: a pointer to the first byte of a NUL-terminated static string, which is
-    // what jemalloc reads `malloc_conf` as; `c_char` and `u8` have the same layout.
-    Some(unsafe {
-        &*(b"dirty_decay_ms:0,muzzy_decay_ms:0\0".as_ptr() as *const std::ffi::c_char)
-    });
+    // SAFETY: the first byte of a NUL-terminated static string, which is what jemalloc
+    // reads `malloc_conf` as.
+    Some(unsafe { &*c"dirty_decay_ms:0,muzzy_decay_ms:0".as_ptr() });
