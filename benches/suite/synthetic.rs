@@ -3,7 +3,8 @@
 //! process's CPU and peak RSS, and the live state a converged cloud would report.
 
 use super::topology::STACK;
-use drplan_core::live::{LiveObject, LiveState};
+use drplan_core::kinds::address_attrs;
+use drplan_core::live::{DesiredMaps, LiveObject, LiveState};
 use drplan_core::resource::Resource;
 use serde_json::Value;
 
@@ -23,35 +24,54 @@ pub fn rusage() -> (f64, f64) {
 
 /// The live state a fully converged cloud would report, with every 100th object
 /// drifted (a changed tag) so the diff has updates to describe, as a drift check would.
-/// Every object is read into its own maps; then, as `plan` does once the whole state
-/// is read and its references resolved (`src/planning.rs`), the converged ones share
-/// the desired maps (`LiveState::share_converged`).
+/// Built as `plan` reads (`src/live`, `src/planning.rs`): every object is read into its
+/// own maps, with cloud ids where the spec has addresses (`id:<address>` here), and
+/// shared with the desired map as it is built where already equal
+/// (`DesiredMaps::share`); then the ids are resolved (`LiveState::resolve_ids`) and
+/// what now equals the spec shares too (`LiveState::share_converged`).
 pub fn synthesize_live(resources: &[Resource]) -> LiveState {
+    let desired = DesiredMaps::new(resources);
+    let id_of = |address: &str| format!("id:{address}");
     let objects = resources
         .iter()
         .enumerate()
         .map(|(i, r)| {
             // A reader builds its own maps: a deep copy, never the desired one shared.
             let mut attrs: serde_json::Map<String, Value> = (*r.attrs).clone();
+            for key in address_attrs(r.kind) {
+                match attrs.get_mut(key) {
+                    Some(Value::String(s)) => *s = id_of(s),
+                    Some(Value::Array(items)) => {
+                        for item in items {
+                            if let Value::String(s) = item {
+                                *s = id_of(s);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
             if i % 100 == 7 {
                 if let Some(Value::Object(tags)) = attrs.get_mut("tags") {
                     tags.insert("drifted".into(), Value::String("yes".into()));
                 }
             }
-            LiveObject {
+            desired.shared(LiveObject {
                 kind: r.kind,
-                id: format!("live-{i}"),
+                id: id_of(r.address.as_str()),
                 region: r.region.clone(),
                 address: Some(r.address.clone()),
                 stack: Some(STACK.to_string()),
                 attrs: attrs.into(),
-            }
+            })
         })
         .collect();
+    drop(desired);
     let mut state = LiveState {
         objects,
         ..LiveState::default()
     };
+    state.resolve_ids();
     state.share_converged(resources);
     state
 }

@@ -9,8 +9,8 @@
 use super::kinds::{Kinds, ServedKind};
 use drplan_core::address::Address;
 use drplan_core::kubernetes::{live_form, GENERATED_KINDS};
-use drplan_core::live::LiveObject;
 use drplan_core::live::ReadError;
+use drplan_core::live::{DesiredMaps, LiveObject};
 use drplan_core::marks::K8S_STACK_LABEL;
 use drplan_core::resource::{Kind, Resource};
 use futures::stream::{self, StreamExt};
@@ -76,6 +76,8 @@ pub async fn read_cluster(
     desired: &[Resource],
 ) -> ClusterRead {
     let ours = in_cluster(desired, cluster);
+    // What is read equal to the spec shares its map (`DesiredMaps::share`).
+    let maps = DesiredMaps::new(ours.iter().copied());
     let by_key: BTreeMap<ObjectKey, &Resource> =
         ours.iter().map(|r| (desired_key(r), *r)).collect();
     let mut wanted: BTreeSet<(String, String)> = GENERATED_KINDS
@@ -116,7 +118,7 @@ pub async fn read_cluster(
                     read.observed
                         .extend(status.map(|s| (object.observation_key(), s)));
                     found.insert(key_of(&object));
-                    read.objects.push(object);
+                    read.objects.push(maps.shared(object));
                 }
                 served_kinds.insert((api_version, kind), served);
             }
@@ -174,7 +176,7 @@ pub async fn read_cluster(
                 let object = live_object(cluster, served, raw, |_| Some(resource));
                 read.observed
                     .extend(status.map(|s| (object.observation_key(), s)));
-                read.objects.push(object);
+                read.objects.push(maps.shared(object));
             }
             Ok(None) => {}
             Err(e) => read.errors.push(ReadError::new(

@@ -53,7 +53,7 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
         gate.read(
             region,
             Service::Ec2,
-            read_region(ctx, &scope.stack, region, imported),
+            read_region(ctx, scope, region, imported),
         )
     }))
     .await
@@ -81,7 +81,7 @@ fn marks(tags: &[Tag]) -> Marked {
 /// (a second listing each, filtered by id: an id that does not exist is no error).
 async fn read_region(
     ctx: &AwsContext,
-    stack: &str,
+    scope: &ReadScope,
     region: &str,
     imported: Option<&BTreeSet<String>>,
 ) -> FamilyRead {
@@ -92,7 +92,7 @@ async fn read_region(
             .name(key)
             .set_values(Some(ids.clone()))
             .build(),
-        false => stack_filter(stack),
+        false => stack_filter(&scope.stack),
     };
     let mut passes = vec![false];
     if !ids.is_empty() {
@@ -132,8 +132,7 @@ async fn read_region(
                         cidr_block: vpc.cidr_block().map(str::to_string),
                         tags: None,
                     });
-                    read.objects
-                        .push(object(Kind::Vpc, id, region, vpc.tags(), attrs));
+                    read.keep(scope, object(Kind::Vpc, id, region, vpc.tags(), attrs));
                 }
             }
             Err(e) => read
@@ -158,8 +157,10 @@ async fn read_region(
                         public: subnet.map_public_ip_on_launch().unwrap_or(false),
                         tags: None,
                     });
-                    read.objects
-                        .push(object(Kind::Subnet, id, region, subnet.tags(), attrs));
+                    read.keep(
+                        scope,
+                        object(Kind::Subnet, id, region, subnet.tags(), attrs),
+                    );
                 }
             }
             Err(e) => read

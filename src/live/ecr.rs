@@ -199,18 +199,21 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
             replicate_to,
             tags: f.marked.tags,
         });
-        read.objects.push(LiveObject {
-            kind: Kind::EcrRepository,
-            id: f
-                .repository
-                .repository_arn()
-                .unwrap_or(name.as_str())
-                .to_string(),
-            region: Some(region.to_string()),
-            address: f.marked.address,
-            stack: f.marked.stack,
-            attrs: attrs.into(),
-        });
+        read.keep(
+            scope,
+            LiveObject {
+                kind: Kind::EcrRepository,
+                id: f
+                    .repository
+                    .repository_arn()
+                    .unwrap_or(name.as_str())
+                    .to_string(),
+                region: Some(region.to_string()),
+                address: f.marked.address,
+                stack: f.marked.stack,
+                attrs: attrs.into(),
+            },
+        );
     }
     read
 }

@@ -116,7 +116,7 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
                             serde_json::json!({ "status": status.as_str() }),
                         ));
                     }
-                    read.objects.push(object);
+                    read.keep(scope, object);
                 }
             }
             // Deleted between list and describe: it no longer exists.
@@ -132,7 +132,7 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
 
     for part in join_all(
         kept.iter()
-            .map(|cluster| read_node_groups(ctx, client, cluster, region)),
+            .map(|cluster| read_node_groups(ctx, scope, client, cluster, region)),
     )
     .await
     {
@@ -209,6 +209,7 @@ fn sorted<S: AsRef<str>>(items: &[S]) -> Vec<String> {
 
 async fn read_node_groups(
     ctx: &AwsContext,
+    scope: &ReadScope,
     client: &aws_sdk_eks::Client,
     cluster: &str,
     region: &str,
@@ -250,7 +251,8 @@ async fn read_node_groups(
     .await;
     for (name, result) in described {
         match result {
-            Ok(out) => read.objects.extend(
+            Ok(out) => read.keep_all(
+                scope,
                 out.nodegroup
                     .map(|ng| node_group_object(&ng, cluster, region)),
             ),

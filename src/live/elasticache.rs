@@ -126,8 +126,7 @@ async fn read_region(ctx: &AwsContext, scope: &ReadScope, region: &str) -> Famil
             .and_then(|name| subnet_groups.get(name))
             .cloned()
             .unwrap_or_default();
-        read.objects
-            .push(group_object(group, member, &subnets, marked, region));
+        read.keep(scope, group_object(group, member, &subnets, marked, region));
     }
     read
 }

@@ -284,14 +284,17 @@ async fn keys(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
             Kind::KmsKey
         };
         attrs.insert("tags".into(), marked.tags.clone());
-        read.objects.push(LiveObject {
-            kind,
-            id: meta.arn().unwrap_or(id).to_string(),
-            region: Some(region.to_string()),
-            address: marked.address.clone(),
-            stack: marked.stack.clone(),
-            attrs: attrs.into(),
-        });
+        read.keep(
+            scope,
+            LiveObject {
+                kind,
+                id: meta.arn().unwrap_or(id).to_string(),
+                region: Some(region.to_string()),
+                address: marked.address.clone(),
+                stack: marked.stack.clone(),
+                attrs: attrs.into(),
+            },
+        );
     }
     read
 }

@@ -27,7 +27,7 @@ mod s3;
 pub mod unmanaged;
 
 use crate::aws::AwsContext;
-use drplan_core::live::{LiveObject, LiveState, Unreachable};
+use drplan_core::live::{DesiredMaps, LiveObject, LiveState, Unreachable};
 use drplan_core::resource::{Kind, Resource};
 use reach::Gate;
 use serde_json::Value;
@@ -35,11 +35,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// What to look at: derived from the desired resources, so a plan reads only the
 /// regions, names and zones in play (plus whatever is marked for the stack there).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct ReadScope {
     /// Written in every mark; objects marked for it are read even when the spec no
     /// longer names them (orphans).
     pub stack: String,
+    /// The spec's attribute maps, which what is read equal to them shares.
+    pub desired: DesiredMaps,
     /// Regions searched for networks, clusters and (orphan) buckets.
     pub regions: BTreeSet<String>,
     /// EKS cluster names in the spec, per region.
@@ -98,6 +100,7 @@ impl ReadScope {
     pub fn from_resources(stack: &str, resources: &[Resource]) -> Self {
         let mut scope = ReadScope {
             stack: stack.to_string(),
+            desired: DesiredMaps::new(resources),
             ..ReadScope::default()
         };
         for r in resources {
@@ -170,6 +173,19 @@ pub(crate) struct FamilyRead {
 }
 
 impl FamilyRead {
+    /// Adds an object read, holding the spec's map instead of its own where they are
+    /// equal (`DesiredMaps::share`): its copy is freed now, not when the read ends.
+    pub fn keep(&mut self, scope: &ReadScope, object: LiveObject) {
+        self.objects.push(scope.desired.shared(object));
+    }
+
+    /// [`FamilyRead::keep`] for each of `objects`.
+    pub fn keep_all(&mut self, scope: &ReadScope, objects: impl IntoIterator<Item = LiveObject>) {
+        for object in objects {
+            self.keep(scope, object);
+        }
+    }
+
     fn merge(&mut self, other: FamilyRead) {
         self.objects.extend(other.objects);
         self.errors.extend(other.errors);

@@ -32,7 +32,7 @@ pub(super) async fn read(ctx: &AwsContext, scope: &ReadScope, gate: &Gate<'_>) -
         scope
             .regions
             .iter()
-            .map(|region| gate.read(region, Service::Ec2, connections(ctx, &scope.stack, region))),
+            .map(|region| gate.read(region, Service::Ec2, connections(ctx, scope, region))),
     )
     .await
     .into_iter()
@@ -150,7 +150,8 @@ pub(crate) fn requester_region<'a>(c: &'a VpcPeeringConnection, listed_in: &'a s
 }
 
 /// The stack's connections requested from `region`.
-async fn connections(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead {
+async fn connections(ctx: &AwsContext, scope: &ReadScope, region: &str) -> FamilyRead {
+    let stack = scope.stack.as_str();
     let pages = ctx
         .ec2(region)
         .describe_vpc_peering_connections()
@@ -190,14 +191,17 @@ async fn connections(ctx: &AwsContext, stack: &str, region: &str) -> FamilyRead 
                     accepter_routes: None,
                     tags: marked.tags,
                 });
-                read.objects.push(LiveObject {
-                    kind: Kind::VpcPeering,
-                    id: id.to_string(),
-                    region: Some(region.to_string()),
-                    address: marked.address,
-                    stack: marked.stack,
-                    attrs: attrs.into(),
-                });
+                read.keep(
+                    scope,
+                    LiveObject {
+                        kind: Kind::VpcPeering,
+                        id: id.to_string(),
+                        region: Some(region.to_string()),
+                        address: marked.address,
+                        stack: marked.stack,
+                        attrs: attrs.into(),
+                    },
+                );
             }
         }
         Err(e) => read

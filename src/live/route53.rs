@@ -129,18 +129,21 @@ async fn read_zones(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             comment: zone.config().and_then(|c| c.comment()).map(str::to_string),
             tags: marked.tags,
         });
-        read.objects.push(LiveObject {
-            kind: Kind::DnsZone,
-            id: id.clone(),
-            region: None,
-            address: marked.address,
-            stack: marked.stack,
-            attrs: attrs.into(),
-        });
+        read.keep(
+            scope,
+            LiveObject {
+                kind: Kind::DnsZone,
+                id: id.clone(),
+                region: None,
+                address: marked.address,
+                stack: marked.stack,
+                attrs: attrs.into(),
+            },
+        );
         in_play.push(Zone { id, name });
     }
 
-    for part in join_all(in_play.iter().map(|zone| read_records(ctx, zone))).await {
+    for part in join_all(in_play.iter().map(|zone| read_records(ctx, scope, zone))).await {
         read.merge(part);
     }
     read
@@ -207,7 +210,7 @@ pub(super) async fn tags_by_id(
     Ok(out)
 }
 
-async fn read_records(ctx: &AwsContext, zone: &Zone) -> FamilyRead {
+async fn read_records(ctx: &AwsContext, scope: &ReadScope, zone: &Zone) -> FamilyRead {
     let mut read = FamilyRead::default();
     let sets = match list_record_sets(ctx, &zone.id).await {
         Ok(sets) => sets,
@@ -253,8 +256,7 @@ async fn read_records(ctx: &AwsContext, zone: &Zone) -> FamilyRead {
         let owner = owners
             .get(&(name.clone(), rtype.clone(), set_id.clone()))
             .cloned();
-        read.objects
-            .push(record_object(zone, &name, &rtype, set, owner));
+        read.keep(scope, record_object(zone, &name, &rtype, set, owner));
     }
     read
 }
@@ -518,14 +520,17 @@ async fn read_health_checks(ctx: &AwsContext, scope: &ReadScope) -> FamilyRead {
             failure_threshold: config.and_then(|c| c.failure_threshold()).map(i64::from),
             tags: marked.tags,
         });
-        read.objects.push(LiveObject {
-            kind: Kind::HealthCheck,
-            id: check.id().to_string(),
-            region: None,
-            address: marked.address,
-            stack: marked.stack,
-            attrs: attrs.into(),
-        });
+        read.keep(
+            scope,
+            LiveObject {
+                kind: Kind::HealthCheck,
+                id: check.id().to_string(),
+                region: None,
+                address: marked.address,
+                stack: marked.stack,
+                attrs: attrs.into(),
+            },
+        );
     }
     read
 }

@@ -292,14 +292,17 @@ async fn read_in_region(
     match config {
         Ok(mut attrs) => {
             attrs.insert("tags".into(), marked.tags);
-            read.objects.push(LiveObject {
-                kind: Kind::Bucket,
-                id: name.to_string(),
-                region: Some(region),
-                address: marked.address,
-                stack: marked.stack,
-                attrs: attrs.into(),
-            });
+            read.keep(
+                scope,
+                LiveObject {
+                    kind: Kind::Bucket,
+                    id: name.to_string(),
+                    region: Some(region),
+                    address: marked.address,
+                    stack: marked.stack,
+                    attrs: attrs.into(),
+                },
+            );
         }
         Err(msg) => read
             .errors

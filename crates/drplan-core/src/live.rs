@@ -164,26 +164,15 @@ impl LiveState {
     /// Each object whose attributes equal, key order included, those of the desired
     /// resource its mark names holds that resource's map instead of its own copy: a
     /// converged object, the common case, then costs no second copy of its attributes
-    /// (BENCHMARKS.md, section 10). Only an equal map is replaced, so nothing read
-    /// changes. Call it once references are in the desired form
-    /// ([`LiveState::resolve_ids`]). Returns how many objects share their map.
+    /// (BENCHMARKS.md, sections 10 and 12). Only an equal map is replaced, so nothing
+    /// read changes. Call it once references are in the desired form
+    /// ([`LiveState::resolve_ids`]); the readers already share what they read in that
+    /// form ([`DesiredMaps::share`]). Returns how many objects share their map.
     pub fn share_converged(&mut self, desired: &[Resource]) -> usize {
-        let by_address: HashMap<(Kind, &str), &AttrMap> = desired
-            .iter()
-            .map(|r| ((r.kind, r.address.as_str()), &r.attrs))
-            .collect();
+        let desired = DesiredMaps::new(desired);
         let mut shared = 0;
         for o in &mut self.objects {
-            let Some(address) = &o.address else { continue };
-            let Some(&d) = by_address.get(&(o.kind, address.as_str())) else {
-                continue;
-            };
-            if o.attrs.shares(d) {
-                shared += 1;
-            } else if same_maps(&o.attrs, d) {
-                o.attrs = d.clone();
-                shared += 1;
-            }
+            shared += usize::from(desired.share(o));
         }
         shared
     }
@@ -203,6 +192,55 @@ impl LiveState {
     /// What was observed about `object`, if anything.
     pub fn observed_of(&self, object: &LiveObject) -> Option<&Value> {
         self.observed.get(&object.observation_key())
+    }
+}
+
+/// The desired attribute maps by kind and marked address, for sharing with the objects
+/// read equal to them. A reader shares each object as it builds it, so a converged
+/// object's own copy is freed at once instead of living until the whole state is read
+/// (BENCHMARKS.md, section 12); what holds cloud ids where the spec has addresses is
+/// shared once they are resolved ([`LiveState::share_converged`]).
+#[derive(Clone, Debug, Default)]
+pub struct DesiredMaps(HashMap<Kind, HashMap<String, AttrMap>>);
+
+impl DesiredMaps {
+    pub fn new<'a>(desired: impl IntoIterator<Item = &'a Resource>) -> Self {
+        let mut maps: HashMap<Kind, HashMap<String, AttrMap>> = HashMap::new();
+        for r in desired {
+            maps.entry(r.kind)
+                .or_default()
+                .insert(r.address.0.clone(), r.attrs.clone());
+        }
+        DesiredMaps(maps)
+    }
+
+    /// Makes `object` hold its resource's map if its own equals it, key order
+    /// included. Whether it shares that map now (it may have already).
+    pub fn share(&self, object: &mut LiveObject) -> bool {
+        let Some(address) = &object.address else {
+            return false;
+        };
+        let Some(d) = self
+            .0
+            .get(&object.kind)
+            .and_then(|maps| maps.get(address.as_str()))
+        else {
+            return false;
+        };
+        if object.attrs.shares(d) {
+            return true;
+        }
+        if same_maps(&object.attrs, d) {
+            object.attrs = d.clone();
+            return true;
+        }
+        false
+    }
+
+    /// `object`, sharing its resource's map where equal ([`DesiredMaps::share`]).
+    pub fn shared(&self, mut object: LiveObject) -> LiveObject {
+        self.share(&mut object);
+        object
     }
 }
 
@@ -346,8 +384,23 @@ impl LiveState {
                 }
             }
         };
+        // Only what changes is written: a map shared with the desired side
+        // (`DesiredMaps::share`) is copied only if it held a cloud id after all.
+        let rewrites = |v: &Value| match v {
+            Value::String(s) => by_id.contains_key(s.as_str()),
+            Value::Array(items) => {
+                items
+                    .iter()
+                    .any(|i| i.as_str().is_some_and(|s| by_id.contains_key(s)))
+                    || !items.is_sorted_by(|a, b| a.as_str() <= b.as_str())
+            }
+            _ => false,
+        };
         for o in &mut self.objects {
             for key in crate::kinds::address_attrs(o.kind) {
+                if !o.attrs.get(key).is_some_and(rewrites) {
+                    continue;
+                }
                 match o.attrs.get_mut(key) {
                     Some(Value::Array(items)) => {
                         items.iter_mut().for_each(&mut map);
@@ -481,6 +534,96 @@ mod tests {
             1,
             "sharing again changes nothing"
         );
+    }
+
+    #[test]
+    fn a_reader_shares_an_equal_map_as_it_builds_the_object() {
+        let (desired, live) = state();
+        let maps = DesiredMaps::new(&desired);
+        let objects: Vec<LiveObject> = live.objects.into_iter().map(|o| maps.shared(o)).collect();
+        assert!(objects[0].attrs.shares(&desired[0].attrs));
+        assert!(!objects[1].attrs.shares(&desired[1].attrs));
+        assert!(
+            !objects[2].attrs.shares(&desired[2].attrs),
+            "another key order"
+        );
+        let unmarked = LiveObject {
+            address: None,
+            ..objects[1].clone()
+        };
+        assert!(!maps.shared(unmarked).attrs.shares(&desired[0].attrs));
+    }
+
+    fn dns(kind: Kind, address: &str, id: &str, attrs: Value) -> (Resource, LiveObject) {
+        let r = Resource {
+            address: Address::new(address),
+            kind,
+            region: None,
+            ..bucket("x", attrs.clone())
+        };
+        let o = LiveObject {
+            kind,
+            id: id.into(),
+            region: None,
+            address: Some(r.address.clone()),
+            stack: Some("shop".into()),
+            attrs: attrs.as_object().expect("object").clone().into(),
+        };
+        (r, o)
+    }
+
+    /// A record with no health check is read as the spec has it and shared at once;
+    /// resolving the other record's health-check id must neither copy that shared map
+    /// nor leave the resolved one unshared.
+    #[test]
+    fn resolving_ids_leaves_a_map_shared_by_its_reader_shared() {
+        let (check, check_read) = dns(
+            Kind::HealthCheck,
+            "dns.a.health_check",
+            "hc-1",
+            json!({"fqdn": "a.example.com", "tags": {}}),
+        );
+        let (plain, plain_read) = dns(
+            Kind::DnsRecord,
+            "dns.b.record",
+            "z/b/A",
+            json!({"name": "b.example.com.", "health_check": null}),
+        );
+        let (checked, _) = dns(
+            Kind::DnsRecord,
+            "dns.a.record",
+            "z/a/A",
+            json!({"name": "a.example.com.", "health_check": "dns.a.health_check"}),
+        );
+        let (_, checked_read) = dns(
+            Kind::DnsRecord,
+            "dns.a.record",
+            "z/a/A",
+            json!({"name": "a.example.com.", "health_check": "hc-1"}),
+        );
+        let desired = vec![check, plain, checked];
+        let maps = DesiredMaps::new(&desired);
+        let mut live = LiveState {
+            objects: [check_read, plain_read, checked_read]
+                .into_iter()
+                .map(|o| maps.shared(o))
+                .collect(),
+            ..LiveState::default()
+        };
+        assert!(live.objects[1].attrs.shares(&desired[1].attrs));
+        assert!(
+            !live.objects[2].attrs.shares(&desired[2].attrs),
+            "a cloud id"
+        );
+        live.resolve_ids();
+        assert!(
+            live.objects[1].attrs.shares(&desired[1].attrs),
+            "resolving copied a map it had nothing to change in"
+        );
+        assert_eq!(live.objects[2].attrs["health_check"], "dns.a.health_check");
+        assert_eq!(live.referenced_ids, BTreeSet::from(["hc-1".to_string()]));
+        assert_eq!(live.share_converged(&desired), 3);
+        assert!(live.objects[2].attrs.shares(&desired[2].attrs));
     }
 
     /// Written straight into the digest, a fingerprint is still the digest of the

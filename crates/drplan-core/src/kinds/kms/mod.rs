@@ -223,12 +223,34 @@ pub fn resolve_bucket_keys(objects: &mut [LiveObject]) {
     if keys.is_empty() {
         return;
     }
+    let address_of = |v: &Value| v.as_str().and_then(key_identity).and_then(|k| keys.get(&k));
     let resolve = |v: &mut Value| {
-        if let Some(address) = v.as_str().and_then(key_identity).and_then(|k| keys.get(&k)) {
+        if let Some(address) = address_of(v) {
             *v = Value::String(address.clone());
         }
     };
-    for o in objects.iter_mut().filter(|o| o.kind == Kind::Bucket) {
+    // Only a bucket naming one of the keys is written: the others may share the
+    // desired map (`live::DesiredMaps`), which a write would copy.
+    let names_a_key = |o: &LiveObject| {
+        o.attrs
+            .get("encryption")
+            .and_then(|e| e.get("kms_key_id"))
+            .is_some_and(|v| address_of(v).is_some())
+            || o.attrs
+                .get("replication")
+                .and_then(|r| r.get("rules"))
+                .and_then(Value::as_array)
+                .is_some_and(|rules| {
+                    rules
+                        .iter()
+                        .filter_map(|r| r.get("replica_kms_key_id"))
+                        .any(|v| address_of(v).is_some())
+                })
+    };
+    for o in objects
+        .iter_mut()
+        .filter(|o| o.kind == Kind::Bucket && names_a_key(o))
+    {
         if let Some(v) = o
             .attrs
             .get_mut("encryption")
@@ -260,4 +282,53 @@ fn verify(r: &Resource, _: &dyn Fn(&str) -> String) -> String {
             .and_then(Value::as_str)
             .unwrap_or("<key-id>")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::Address;
+    use crate::resource::AttrMap;
+    use serde_json::json;
+
+    fn object(kind: Kind, id: &str, address: &str, attrs: Value) -> LiveObject {
+        LiveObject {
+            kind,
+            id: id.into(),
+            region: Some("us-west-2".into()),
+            address: Some(Address::new(address)),
+            stack: Some("shop".into()),
+            attrs: attrs.as_object().expect("object").clone().into(),
+        }
+    }
+
+    /// A bucket that names none of the stack's keys may hold the spec's map
+    /// (`live::DesiredMaps`): resolving the others' key ARNs leaves it shared.
+    #[test]
+    fn resolving_key_arns_leaves_a_bucket_naming_no_key_shared() {
+        let arn = "arn:aws:kms:us-east-1:123456789012:key/mrk-1";
+        let spec: AttrMap = json!({"encryption": {"kms_key_id": "alias/other"}})
+            .as_object()
+            .expect("object")
+            .clone()
+            .into();
+        let mut shared = object(Kind::Bucket, "b", "bucket.b", json!({}));
+        shared.attrs = spec.clone();
+        let mut objects = vec![
+            object(Kind::KmsKey, arn, "kms_key.main", json!({})),
+            object(
+                Kind::Bucket,
+                "a",
+                "bucket.a",
+                json!({"encryption": {"kms_key_id": "arn:aws:kms:us-west-2:123456789012:key/mrk-1"}}),
+            ),
+            shared,
+        ];
+        resolve_bucket_keys(&mut objects);
+        assert_eq!(objects[1].attrs["encryption"]["kms_key_id"], "kms_key.main");
+        assert!(
+            objects[2].attrs.shares(&spec),
+            "a bucket naming no key was copied"
+        );
+    }
 }
