@@ -121,7 +121,7 @@ pub async fn make_plan(
     live.merge(k8s_live);
     // Read in the desired form now: what equals the spec shares its attributes
     // instead of holding a second copy (BENCHMARKS.md, section 10).
-    let converged = live.share_converged(&project.resources);
+    let converged = live.share_converged(&scope.desired);
     name_sites(&project.topology, &mut live.unreachable);
     for u in &live.unreachable {
         eprintln!("Unreachable: {}", u.reason());

@@ -66,12 +66,11 @@ pub fn synthesize_live(resources: &[Resource]) -> LiveState {
             })
         })
         .collect();
-    drop(desired);
     let mut state = LiveState {
         objects,
         ..LiveState::default()
     };
     state.resolve_ids();
-    state.share_converged(resources);
+    state.share_converged(&desired);
     state
 }

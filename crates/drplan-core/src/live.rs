@@ -168,8 +168,7 @@ impl LiveState {
     /// read changes. Call it once references are in the desired form
     /// ([`LiveState::resolve_ids`]); the readers already share what they read in that
     /// form ([`DesiredMaps::share`]). Returns how many objects share their map.
-    pub fn share_converged(&mut self, desired: &[Resource]) -> usize {
-        let desired = DesiredMaps::new(desired);
+    pub fn share_converged(&mut self, desired: &DesiredMaps) -> usize {
         let mut shared = 0;
         for o in &mut self.objects {
             shared += usize::from(desired.share(o));
@@ -523,14 +522,14 @@ mod tests {
     #[test]
     fn a_converged_object_shares_the_desired_map_and_a_drifted_one_keeps_its_own() {
         let (desired, mut live) = state();
-        assert_eq!(live.share_converged(&desired), 1);
+        assert_eq!(live.share_converged(&DesiredMaps::new(&desired)), 1);
         assert!(live.objects[0].attrs.shares(&desired[0].attrs));
         assert!(!live.objects[1].attrs.shares(&desired[1].attrs));
         // Equal as maps but in another order: kept, so what the plan shows of it is
         // what was read.
         assert!(!live.objects[2].attrs.shares(&desired[2].attrs));
         assert_eq!(
-            live.share_converged(&desired),
+            live.share_converged(&DesiredMaps::new(&desired)),
             1,
             "sharing again changes nothing"
         );
@@ -622,7 +621,7 @@ mod tests {
         );
         assert_eq!(live.objects[2].attrs["health_check"], "dns.a.health_check");
         assert_eq!(live.referenced_ids, BTreeSet::from(["hc-1".to_string()]));
-        assert_eq!(live.share_converged(&desired), 3);
+        assert_eq!(live.share_converged(&maps), 3);
         assert!(live.objects[2].attrs.shares(&desired[2].attrs));
     }
 
@@ -643,7 +642,7 @@ mod tests {
     fn sharing_does_not_change_the_plan() {
         let (desired, live) = state();
         let mut shared = live.clone();
-        shared.share_converged(&desired);
+        shared.share_converged(&DesiredMaps::new(&desired));
         let ctx = DiffContext {
             stack: "shop".into(),
             environment: "prod".into(),
